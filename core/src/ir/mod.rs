@@ -1,0 +1,224 @@
+//! The typed model IR: what a loader produces and what quantization consumes.
+//!
+//! Tensors are identified by index; every node writes exactly one tensor. Shapes are NCHW with
+//! batch 1 and are inferred once, when the model is built, so later stages never guess.
+
+mod conv;
+mod dense;
+mod elementwise;
+mod pool;
+pub mod window;
+
+pub use conv::{Conv, ConvGeometry};
+pub use dense::Dense;
+pub use elementwise::{AddOperand, Clip};
+pub use pool::{Pool, PoolKind};
+pub use window::Window2d;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+pub type TensorId = usize;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Op {
+    Conv(Conv),
+    Dense(Dense),
+    Add(AddOperand),
+    Relu,
+    Clip(Clip),
+    Pool(Pool),
+    /// Flatten and Reshape: row-major data is unchanged, only the shape.
+    Reshape,
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv(_) => "Conv",
+            Op::Dense(_) => "Dense",
+            Op::Add(_) => "Add",
+            Op::Relu => "Relu",
+            Op::Clip(_) => "Clip",
+            Op::Pool(p) => match p.kind {
+                PoolKind::Max => "MaxPool",
+                PoolKind::Average { .. } => "AveragePool",
+            },
+            Op::Reshape => "Reshape",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    /// Tensor inputs (constants live inside the op).
+    pub inputs: Vec<TensorId>,
+    pub output: TensorId,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Model {
+    pub name: String,
+    /// Shape of every tensor, indexed by TensorId (batch dimension included, always 1).
+    pub shapes: Vec<Vec<usize>>,
+    pub tensor_names: Vec<String>,
+    pub input: TensorId,
+    pub output: TensorId,
+    /// Topologically ordered.
+    pub nodes: Vec<Node>,
+}
+
+/// Incrementally builds a model, inferring and checking each node's output shape as it is added.
+pub struct ModelBuilder {
+    model: Model,
+}
+
+impl ModelBuilder {
+    pub fn new(name: impl Into<String>, input_name: impl Into<String>, input_shape: Vec<usize>) -> Result<Self> {
+        if input_shape.first() != Some(&1) || input_shape.iter().any(|&d| d == 0) {
+            return Err(Error::InvalidModel(format!(
+                "input shape {input_shape:?} must have batch size 1 and no zero or unknown dimension"
+            )));
+        }
+        Ok(ModelBuilder {
+            model: Model {
+                name: name.into(),
+                shapes: vec![input_shape],
+                tensor_names: vec![input_name.into()],
+                input: 0,
+                output: 0,
+                nodes: vec![],
+            },
+        })
+    }
+
+    pub fn shape(&self, t: TensorId) -> &[usize] {
+        &self.model.shapes[t]
+    }
+
+    /// Adds a node; `reshape_to` gives the target shape for Reshape nodes.
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        op: Op,
+        inputs: Vec<TensorId>,
+        output_name: impl Into<String>,
+        reshape_to: Option<Vec<usize>>,
+    ) -> Result<TensorId> {
+        let name = name.into();
+        let in_shapes: Vec<&[usize]> = inputs.iter().map(|&t| self.model.shapes[t].as_slice()).collect();
+        let out_shape = infer_shape(&name, &op, &in_shapes, reshape_to)?;
+        let id = self.model.shapes.len();
+        self.model.shapes.push(out_shape);
+        self.model.tensor_names.push(output_name.into());
+        self.model.nodes.push(Node { name, op, inputs, output: id });
+        self.model.output = id;
+        Ok(id)
+    }
+
+    pub fn finish(mut self, output: TensorId) -> Result<Model> {
+        if self.model.nodes.is_empty() {
+            return Err(Error::InvalidModel("the model has no operators".into()));
+        }
+        self.model.output = output;
+        Ok(self.model)
+    }
+}
+
+fn infer_shape(node: &str, op: &Op, ins: &[&[usize]], reshape_to: Option<Vec<usize>>) -> Result<Vec<usize>> {
+    let bad = |msg: String| Error::InvalidModel(format!("node '{node}' ({}): {msg}", op.name()));
+    let expect_inputs = match op {
+        Op::Add(AddOperand::Tensor) => 2,
+        _ => 1,
+    };
+    if ins.len() != expect_inputs {
+        return Err(bad(format!("expected {expect_inputs} tensor input(s), got {}", ins.len())));
+    }
+    let x = ins[0];
+    match op {
+        Op::Conv(c) => c.output_shape(x).map_err(bad),
+        Op::Dense(d) => d.output_shape(x).map_err(bad),
+        Op::Pool(p) => p.output_shape(x).map_err(bad),
+        Op::Add(AddOperand::Tensor) => {
+            if ins[0] != ins[1] {
+                return Err(bad(format!("operand shapes {:?} and {:?} differ", ins[0], ins[1])));
+            }
+            Ok(x.to_vec())
+        }
+        Op::Add(AddOperand::Constant(c)) => {
+            crate::tensor::broadcast_indices(&c.shape, x)
+                .ok_or_else(|| bad(format!("constant of shape {:?} does not broadcast to {:?}", c.shape, x)))?;
+            Ok(x.to_vec())
+        }
+        Op::Relu | Op::Clip(_) => Ok(x.to_vec()),
+        Op::Reshape => {
+            let to = reshape_to.ok_or_else(|| bad("missing target shape".into()))?;
+            if to.iter().product::<usize>() != x.iter().product::<usize>() {
+                return Err(bad(format!("cannot reshape {x:?} to {to:?}")));
+            }
+            Ok(to)
+        }
+    }
+}
+
+impl Model {
+    pub fn input_shape(&self) -> &[usize] {
+        &self.shapes[self.input]
+    }
+
+    pub fn output_shape(&self) -> &[usize] {
+        &self.shapes[self.output]
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_shape().iter().product()
+    }
+
+    /// Runs the float model, returning every tensor (indexed by TensorId).
+    pub fn eval_float(&self, input: &[f32]) -> Result<Vec<Tensor>> {
+        if input.len() != self.input_len() {
+            return Err(Error::InvalidInput(format!(
+                "expected {} input values for shape {:?}, got {}",
+                self.input_len(),
+                self.input_shape(),
+                input.len()
+            )));
+        }
+        let mut values: Vec<Option<Tensor>> = vec![None; self.shapes.len()];
+        values[self.input] = Some(Tensor::new(self.input_shape().to_vec(), input.to_vec()));
+        for node in &self.nodes {
+            let args: Vec<&Tensor> = node
+                .inputs
+                .iter()
+                .map(|&t| values[t].as_ref().expect("topological order"))
+                .collect();
+            let shape = self.shapes[node.output].clone();
+            let out = match &node.op {
+                Op::Conv(c) => c.eval(args[0], shape),
+                Op::Dense(d) => d.eval(args[0], shape),
+                Op::Pool(p) => p.eval(args[0], shape),
+                Op::Add(a) => elementwise::add(a, &args, shape),
+                Op::Relu => elementwise::map(args[0], |v| v.max(0.0)),
+                Op::Clip(c) => elementwise::map(args[0], |v| v.clamp(c.min, c.max)),
+                Op::Reshape => Tensor::new(shape, args[0].data.clone()),
+            };
+            values[node.output] = Some(out);
+        }
+        Ok(values.into_iter().map(|v| v.unwrap_or_else(|| Tensor::zeros(vec![0]))).collect())
+    }
+
+    /// Number of nodes consuming each tensor (the model output counts as one consumer).
+    pub fn consumer_counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.shapes.len()];
+        for n in &self.nodes {
+            for &i in &n.inputs {
+                c[i] += 1;
+            }
+        }
+        c[self.output] += 1;
+        c
+    }
+}

@@ -1,0 +1,65 @@
+//! Max and average pooling over 2-D windows; global average pooling is an average pool whose
+//! window is the whole feature map.
+
+use super::window::Window2d;
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PoolKind {
+    Max,
+    /// `count_include_pad`: divide by the full kernel area even where the window overlaps padding.
+    Average { count_include_pad: bool },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pool {
+    pub kind: PoolKind,
+    pub window: Window2d,
+}
+
+impl Pool {
+    pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
+        if x.len() != 4 {
+            return Err(format!("expected a 4-D input, got {x:?}"));
+        }
+        let (oh, ow) = self.window.output_hw(x[2], x[3]).ok_or("window larger than the padded input")?;
+        Ok(vec![1, x[1], oh, ow])
+    }
+
+    /// Input flat indices of the window of output element `out` (padding excluded).
+    pub fn window_indices(&self, in_shape: &[usize], out_shape: &[usize], out: usize) -> Vec<usize> {
+        let (h, w) = (in_shape[2], in_shape[3]);
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        let c = out / (oh * ow);
+        let mut idx = Vec::with_capacity(self.window.kernel[0] * self.window.kernel[1]);
+        self.window
+            .for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| idx.push((c * h + iy) * w + ix));
+        idx
+    }
+
+    /// The number an average divides by for output element `out`.
+    pub fn divisor(&self, window_len: usize) -> usize {
+        match self.kind {
+            PoolKind::Average { count_include_pad: true } => self.window.kernel[0] * self.window.kernel[1],
+            _ => window_len,
+        }
+    }
+
+    pub fn eval(&self, x: &Tensor, out_shape: Vec<usize>) -> Tensor {
+        let n: usize = out_shape.iter().product();
+        let data = (0..n)
+            .map(|o| {
+                let idx = self.window_indices(&x.shape, &out_shape, o);
+                match self.kind {
+                    PoolKind::Max => idx.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max),
+                    PoolKind::Average { .. } => {
+                        let s: f64 = idx.iter().map(|&i| x.data[i] as f64).sum();
+                        (s / self.divisor(idx.len()) as f64) as f32
+                    }
+                }
+            })
+            .collect();
+        Tensor::new(out_shape, data)
+    }
+}

@@ -1,0 +1,420 @@
+//! ONNX loader: parses the protobuf with tract-onnx (a maintained parser) and maps each node onto
+//! our typed IR. Every unsupported operator or attribute is reported by name, before any
+//! expensive work happens.
+
+use crate::error::{Error, Result};
+use crate::ir::{AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d};
+use crate::tensor::Tensor;
+use std::collections::HashMap;
+use std::path::Path;
+use tract_onnx::pb::{self, tensor_proto::DataType, type_proto, NodeProto};
+use tract_onnx::prelude::Framework;
+
+/// Loads a float ONNX model (batch size 1) into the IR.
+pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let malformed = |reason: String| Error::MalformedModel { path: path.display().to_string(), reason };
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| malformed(format!("{e:#}")))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| malformed("no graph".into()))?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    Loader::new(graph, &name).map_err(|e| match e {
+        Error::MalformedModel { reason, .. } => malformed(reason),
+        other => other,
+    })
+}
+
+/// A constant known at load time: initializers and Constant nodes.
+struct Const {
+    shape: Vec<usize>,
+    values: Vec<f64>,
+}
+
+struct Loader {
+    consts: HashMap<String, Const>,
+    tensors: HashMap<String, TensorId>,
+}
+
+fn bad_model(reason: impl Into<String>) -> Error {
+    Error::MalformedModel { path: String::new(), reason: reason.into() }
+}
+
+fn unsupported(node: &NodeProto, detail: impl Into<String>) -> Error {
+    let detail = detail.into();
+    Error::UnsupportedOp {
+        op: node.op_type.clone(),
+        node: node_name(node),
+        detail: if detail.is_empty() { detail } else { format!(": {detail}") },
+    }
+}
+
+fn node_name(node: &NodeProto) -> String {
+    if node.name.is_empty() {
+        node.output.first().cloned().unwrap_or_default()
+    } else {
+        node.name.clone()
+    }
+}
+
+/// Converts a TensorProto to f64 values. Only numeric types a float model uses are accepted;
+/// anything else is an error rather than reaching parser paths that are not implemented.
+fn load_const(t: &pb::TensorProto) -> Result<Const> {
+    let dt = DataType::try_from(t.data_type).map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
+    if !matches!(dt, DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32) {
+        return Err(bad_model(format!("tensor '{}' has unsupported element type {dt:?}", t.name)));
+    }
+    if !t.external_data.is_empty() || t.data_location == Some(1) {
+        return Err(bad_model(format!("tensor '{}' uses external data, which is not supported", t.name)));
+    }
+    let shape: Vec<usize> = t
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| bad_model(format!("tensor '{}' has dimension {d}", t.name))))
+        .collect::<Result<_>>()?;
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let n = n.ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))?;
+    let elem = match dt {
+        DataType::Float | DataType::Int32 => 4,
+        _ => 8,
+    };
+    let stored = if t.raw_data.is_empty() {
+        t.float_data.len() + t.int64_data.len() + t.int32_data.len() + t.double_data.len()
+    } else {
+        t.raw_data.len() / elem
+    };
+    if stored != n {
+        return Err(bad_model(format!("tensor '{}' declares {n} values but stores {stored}", t.name)));
+    }
+    let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::FopenDataResolver, t, None)
+        .map_err(|e| bad_model(format!("tensor '{}': {e:#}", t.name)))?;
+    let as_f64 = tensor
+        .cast_to::<f64>()
+        .map_err(|e| bad_model(format!("tensor '{}': {e:#}", t.name)))?;
+    let values: Vec<f64> = as_f64
+        .to_plain_array_view::<f64>()
+        .map_err(|e| bad_model(format!("{e:#}")))?
+        .iter()
+        .copied()
+        .collect();
+    Ok(Const { shape, values })
+}
+
+impl Const {
+    fn to_tensor(&self) -> Tensor {
+        Tensor::new(self.shape.clone(), self.values.iter().map(|&v| v as f32).collect())
+    }
+}
+
+fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_int(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map(|a| a.i).unwrap_or(default)
+}
+
+fn attr_float(node: &NodeProto, name: &str, default: f32) -> f32 {
+    attr(node, name).map(|a| a.f).unwrap_or(default)
+}
+
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+fn attr_str(node: &NodeProto, name: &str) -> Option<String> {
+    attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
+fn usize_pair(node: &NodeProto, name: &str, default: usize) -> Result<[usize; 2]> {
+    match attr_ints(node, name) {
+        None => Ok([default, default]),
+        Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => Ok([v[0] as usize, v[1] as usize]),
+        Some(v) => Err(unsupported(node, format!("{name}={v:?} (only 2-D windows are supported)"))),
+    }
+}
+
+/// Reads kernel/strides/pads/dilations for a 2-D window; ONNX pads are [top, left, bottom, right].
+fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
+    if let Some(pad) = attr_str(node, "auto_pad") {
+        if !(pad.is_empty() || pad == "NOTSET" || pad == "VALID") {
+            return Err(unsupported(node, format!("auto_pad={pad}")));
+        }
+    }
+    if attr_int(node, "ceil_mode", 0) != 0 {
+        return Err(unsupported(node, "ceil_mode=1"));
+    }
+    let pads = match attr_ints(node, "pads") {
+        None => [0; 4],
+        Some(p) if p.len() == 4 && p.iter().all(|&x| x >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+        Some(p) => return Err(unsupported(node, format!("pads={p:?}"))),
+    };
+    Ok(Window2d {
+        kernel,
+        stride: usize_pair(node, "strides", 1)?,
+        pads,
+        dilation: usize_pair(node, "dilations", 1)?,
+    })
+}
+
+fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
+    let Some(pb::TypeProto { value: Some(type_proto::Value::TensorType(t)), .. }) = &vi.r#type else {
+        return Err(bad_model(format!("input '{}' is not a tensor", vi.name)));
+    };
+    let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
+    dims.iter()
+        .enumerate()
+        .map(|(i, d)| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            // A symbolic batch dimension: we prove one sample at a time.
+            _ if i == 0 => Ok(1),
+            _ => Err(bad_model(format!("input '{}' has an unknown dimension {i}", vi.name))),
+        })
+        .collect()
+}
+
+impl Loader {
+    fn new(graph: &pb::GraphProto, name: &str) -> Result<Model> {
+        let mut loader = Loader { consts: HashMap::new(), tensors: HashMap::new() };
+        for init in &graph.initializer {
+            loader.consts.insert(init.name.clone(), load_const(init)?);
+        }
+        let inputs: Vec<&pb::ValueInfoProto> =
+            graph.input.iter().filter(|i| !loader.consts.contains_key(&i.name)).collect();
+        if inputs.len() != 1 {
+            return Err(Error::InvalidModel(format!("expected exactly one graph input, found {}", inputs.len())));
+        }
+        if graph.output.len() != 1 {
+            return Err(Error::InvalidModel(format!("expected exactly one graph output, found {}", graph.output.len())));
+        }
+        let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), value_shape(inputs[0])?)?;
+        loader.tensors.insert(inputs[0].name.clone(), 0);
+        // Check every operator first so an unsupported one is reported before any work.
+        for node in &graph.node {
+            if !SUPPORTED.contains(&node.op_type.as_str()) || !node.domain.is_empty() && node.domain != "ai.onnx" {
+                return Err(unsupported(node, ""));
+            }
+        }
+        for node in &graph.node {
+            loader.node(&mut builder, node)?;
+        }
+        let out_name = &graph.output[0].name;
+        let out = *loader
+            .tensors
+            .get(out_name)
+            .ok_or_else(|| Error::InvalidModel(format!("graph output '{out_name}' is not computed from the input")))?;
+        builder.finish(out)
+    }
+
+    fn tensor(&self, node: &NodeProto, i: usize) -> Result<TensorId> {
+        let name = node.input.get(i).ok_or_else(|| unsupported(node, format!("missing input {i}")))?;
+        self.tensors
+            .get(name)
+            .copied()
+            .ok_or_else(|| unsupported(node, format!("input '{name}' must be computed from the model input")))
+    }
+
+    fn constant(&self, node: &NodeProto, i: usize) -> Result<Option<&Const>> {
+        match node.input.get(i) {
+            None => Ok(None),
+            Some(n) if n.is_empty() => Ok(None),
+            Some(n) => match self.consts.get(n) {
+                Some(c) => Ok(Some(c)),
+                None if self.tensors.contains_key(n) => {
+                    Err(unsupported(node, format!("input '{n}' must be a constant (weights, shapes, bounds)")))
+                }
+                None => Err(bad_model(format!("node '{}' reads undefined tensor '{n}'", node_name(node)))),
+            },
+        }
+    }
+
+    fn node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+        let out_name = node.output.first().cloned().unwrap_or_default();
+        let name = node_name(node);
+        let (op, inputs, reshape_to) = match node.op_type.as_str() {
+            "Constant" => {
+                let t = attr(node, "value").and_then(|a| a.t.as_ref()).ok_or_else(|| unsupported(node, "only 'value' tensors"))?;
+                self.consts.insert(out_name, load_const(t)?);
+                return Ok(());
+            }
+            "Identity" | "Dropout" => {
+                let x = self.tensor(node, 0)?;
+                self.tensors.insert(out_name, x);
+                return Ok(());
+            }
+            "Conv" => {
+                let x = self.tensor(node, 0)?;
+                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "missing weight"))?;
+                if w.shape.len() != 4 {
+                    return Err(unsupported(node, format!("weight shape {:?} (only 2-D convolution)", w.shape)));
+                }
+                let bias = match self.constant(node, 2)? {
+                    Some(c) => c.values.iter().map(|&v| v as f32).collect(),
+                    None => vec![0.0; w.shape[0]],
+                };
+                let group = attr_int(node, "group", 1);
+                if group < 1 {
+                    return Err(unsupported(node, format!("group={group}")));
+                }
+                let conv = Conv {
+                    weight: w.to_tensor(),
+                    bias,
+                    window: window(node, [w.shape[2], w.shape[3]])?,
+                    group: group as usize,
+                };
+                (Op::Conv(conv), vec![x], None)
+            }
+            "Gemm" => {
+                let x = self.tensor(node, 0)?;
+                if attr_int(node, "transA", 0) != 0 {
+                    return Err(unsupported(node, "transA=1"));
+                }
+                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "missing weight"))?;
+                if w.shape.len() != 2 {
+                    return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
+                }
+                let (alpha, beta) = (attr_float(node, "alpha", 1.0), attr_float(node, "beta", 1.0));
+                let trans_b = attr_int(node, "transB", 0) != 0;
+                let (n_out, n_in) = if trans_b { (w.shape[0], w.shape[1]) } else { (w.shape[1], w.shape[0]) };
+                let mut weight = vec![0f32; n_out * n_in];
+                for o in 0..n_out {
+                    for i in 0..n_in {
+                        let v = if trans_b { w.values[o * n_in + i] } else { w.values[i * n_out + o] };
+                        weight[o * n_in + i] = (v * alpha as f64) as f32;
+                    }
+                }
+                let bias = match self.constant(node, 2)? {
+                    None => vec![0.0; n_out],
+                    Some(c) => {
+                        let idx = crate::tensor::broadcast_indices(&c.shape, &[1, n_out])
+                            .ok_or_else(|| unsupported(node, format!("bias shape {:?}", c.shape)))?;
+                        idx.iter().map(|&i| (c.values[i] * beta as f64) as f32).collect()
+                    }
+                };
+                (Op::Dense(Dense { weight: Tensor::new(vec![n_out, n_in], weight), bias }), vec![x], None)
+            }
+            "MatMul" => {
+                let x = self.tensor(node, 0)?;
+                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "second operand must be constant"))?;
+                if w.shape.len() != 2 {
+                    return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
+                }
+                let (n_in, n_out) = (w.shape[0], w.shape[1]);
+                let mut weight = vec![0f32; n_out * n_in];
+                for o in 0..n_out {
+                    for i in 0..n_in {
+                        weight[o * n_in + i] = w.values[i * n_out + o] as f32;
+                    }
+                }
+                (Op::Dense(Dense { weight: Tensor::new(vec![n_out, n_in], weight), bias: vec![0.0; n_out] }), vec![x], None)
+            }
+            "Add" => {
+                let lhs_const = node.input.first().is_some_and(|n| self.consts.contains_key(n));
+                let (ti, ci) = if lhs_const { (1, 0) } else { (0, 1) };
+                let x = self.tensor(node, ti)?;
+                match node.input.get(ci).and_then(|n| self.consts.get(n)) {
+                    Some(c) => (Op::Add(AddOperand::Constant(c.to_tensor())), vec![x], None),
+                    None => (Op::Add(AddOperand::Tensor), vec![x, self.tensor(node, ci)?], None),
+                }
+            }
+            "Relu" => (Op::Relu, vec![self.tensor(node, 0)?], None),
+            "Clip" => {
+                let x = self.tensor(node, 0)?;
+                let scalar = |c: Option<&Const>, default: f32| -> Result<f32> {
+                    match c {
+                        None => Ok(default),
+                        Some(c) if c.values.len() == 1 => Ok(c.values[0] as f32),
+                        Some(_) => Err(unsupported(node, "min/max must be scalars")),
+                    }
+                };
+                let (min, max) = if node.input.len() > 1 {
+                    (scalar(self.constant(node, 1)?, f32::NEG_INFINITY)?, scalar(self.constant(node, 2)?, f32::INFINITY)?)
+                } else {
+                    (attr_float(node, "min", f32::NEG_INFINITY), attr_float(node, "max", f32::INFINITY))
+                };
+                if min.is_nan() || max.is_nan() || min > max {
+                    return Err(unsupported(node, format!("bounds [{min}, {max}]")));
+                }
+                (Op::Clip(Clip { min, max }), vec![x], None)
+            }
+            "MaxPool" | "AveragePool" => {
+                let x = self.tensor(node, 0)?;
+                if node.output.len() > 1 && !node.output[1].is_empty() {
+                    return Err(unsupported(node, "the Indices output"));
+                }
+                let kernel = usize_pair(node, "kernel_shape", 0)?;
+                let kind = if node.op_type == "MaxPool" {
+                    PoolKind::Max
+                } else {
+                    PoolKind::Average { count_include_pad: attr_int(node, "count_include_pad", 0) != 0 }
+                };
+                (Op::Pool(Pool { kind, window: window(node, kernel)? }), vec![x], None)
+            }
+            "GlobalAveragePool" => {
+                let x = self.tensor(node, 0)?;
+                let s = b.shape(x);
+                if s.len() != 4 {
+                    return Err(unsupported(node, format!("input shape {s:?}")));
+                }
+                let window = Window2d { kernel: [s[2], s[3]], stride: [1, 1], pads: [0; 4], dilation: [1, 1] };
+                (Op::Pool(Pool { kind: PoolKind::Average { count_include_pad: false }, window }), vec![x], None)
+            }
+            "Flatten" => {
+                let x = self.tensor(node, 0)?;
+                let s = b.shape(x).to_vec();
+                let mut axis = attr_int(node, "axis", 1);
+                if axis < 0 {
+                    axis += s.len() as i64;
+                }
+                if axis < 0 || axis as usize > s.len() {
+                    return Err(unsupported(node, format!("axis={axis}")));
+                }
+                let (a, r) = s.split_at(axis as usize);
+                (Op::Reshape, vec![x], Some(vec![a.iter().product(), r.iter().product()]))
+            }
+            "Reshape" => {
+                let x = self.tensor(node, 0)?;
+                let spec = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "shape must be constant"))?;
+                let from = b.shape(x).to_vec();
+                (Op::Reshape, vec![x], Some(reshape_target(node, &from, &spec.values)?))
+            }
+            _ => return Err(unsupported(node, "")),
+        };
+        let id = b.add(name, op, inputs, out_name.clone(), reshape_to)?;
+        self.tensors.insert(out_name, id);
+        Ok(())
+    }
+}
+
+/// Resolves ONNX Reshape's 0 (copy) and -1 (infer) entries.
+fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<usize>> {
+    let total: usize = from.iter().product();
+    let mut out = Vec::with_capacity(spec.len());
+    let mut infer = None;
+    for (i, &v) in spec.iter().enumerate() {
+        match v as i64 {
+            0 => out.push(*from.get(i).ok_or_else(|| unsupported(node, "0 beyond input rank"))?),
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                out.push(1);
+            }
+            d if d > 0 => out.push(d as usize),
+            d => return Err(unsupported(node, format!("shape entry {d}"))),
+        }
+    }
+    if let Some(i) = infer {
+        let known: usize = out.iter().product();
+        if known == 0 || total % known != 0 {
+            return Err(unsupported(node, format!("cannot reshape {from:?} to {spec:?}")));
+        }
+        out[i] = total / known;
+    }
+    Ok(out)
+}
+
+/// Operators the loader maps onto the IR.
+pub const SUPPORTED: &[&str] = &[
+    "Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
+    "Flatten", "Reshape", "Constant", "Identity", "Dropout",
+];

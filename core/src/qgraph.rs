@@ -1,0 +1,335 @@
+//! The quantized graph: the exact integer semantics the circuit proves.
+//!
+//! Every tensor holds integers `v` standing for `v / 2^frac_bits`. Every computing step is one of
+//! - `Linear`: `acc = bias + Σ w·x` over a sparse term list, then `q = floor((acc + ⌊d/2⌋) / d)`
+//!   (round half up), then `y = act(q)`; `q` must lie in the activation domain
+//!   `[-2^(B-1), 2^(B-1))`. Conv, Dense, Add, average pooling and standalone Relu/Clip all lower here.
+//! - `Max`: `y = max(window)` (max pooling).
+//! - `Reshape`: the same integers under a new shape.
+//!
+//! The integer evaluator here and the circuit's witness generation both enumerate terms through
+//! [`Linear::terms`] and round through [`Rescale::apply`], so the proof's output equals this
+//! evaluator's output bit for bit.
+
+use crate::error::{Error, Result};
+use crate::ir::{ConvGeometry, Window2d};
+use serde::{Deserialize, Serialize};
+
+pub type QTensorId = usize;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub frac_bits: i32,
+}
+
+impl QTensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn scale(&self) -> f64 {
+        (2f64).powi(self.frac_bits)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    Identity,
+    Relu,
+    /// Clamp to [lo, hi] (both inside the activation domain), e.g. ReLU6.
+    Clip { lo: i64, hi: i64 },
+}
+
+impl Activation {
+    pub fn apply(self, q: i64) -> i64 {
+        match self {
+            Activation::Identity => q,
+            Activation::Relu => q.max(0),
+            Activation::Clip { lo, hi } => q.clamp(lo, hi),
+        }
+    }
+}
+
+/// Division with rounding plus an activation, applied to each accumulator of a Linear step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rescale {
+    /// One divisor per output element (they differ only for average pools at borders).
+    pub divisors: Vec<u64>,
+    pub act: Activation,
+}
+
+impl Rescale {
+    /// Floor division with remainder, `acc = q·d + r`, `0 <= r < d`: the relation the circuit
+    /// proves. Rounding half up comes from adding [`Rescale::half`] to the accumulator first.
+    pub fn floor_div(acc: i128, d: u64) -> (i128, u64) {
+        let d = d as i128;
+        (acc.div_euclid(d), acc.rem_euclid(d) as u64)
+    }
+
+    /// `⌊d/2⌋`, folded into the bias so that flooring rounds half up.
+    pub fn half(d: u64) -> i128 {
+        (d / 2) as i128
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Term {
+    /// Which of the step's input tensors.
+    pub slot: usize,
+    pub index: usize,
+    pub weight: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LinearKernel {
+    Conv {
+        geometry: ConvGeometry,
+        in_shape: Vec<usize>,
+        out_shape: Vec<usize>,
+        /// OIHW
+        weight: Vec<i64>,
+        /// Per output channel.
+        bias: Vec<i64>,
+    },
+    Dense {
+        n_in: usize,
+        n_out: usize,
+        /// [n_out][n_in]
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+    },
+    /// Sum over each pooling window with a constant weight (average pooling before division).
+    PoolSum {
+        window: Window2d,
+        in_shape: Vec<usize>,
+        out_shape: Vec<usize>,
+        weight: i64,
+    },
+    /// `y[i] = Σ_s weights[s]·x_s[i] + bias[i]` over the step's inputs (Add, scaling, standalone
+    /// activations).
+    Elementwise { weights: Vec<i64>, bias: Option<Vec<i64>> },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Linear {
+    pub kernel: LinearKernel,
+    pub rescale: Rescale,
+}
+
+impl Linear {
+    /// Fills `terms` with the products feeding output `out` and returns the constant term.
+    pub fn terms(&self, out: usize, terms: &mut Vec<Term>) -> i128 {
+        terms.clear();
+        match &self.kernel {
+            LinearKernel::Conv { geometry, in_shape, out_shape, weight, bias } => {
+                geometry.for_each_term(in_shape, out_shape, out, |i, wi| {
+                    terms.push(Term { slot: 0, index: i, weight: weight[wi] })
+                });
+                bias[out / (out_shape[2] * out_shape[3])] as i128
+            }
+            LinearKernel::Dense { n_in, weight, bias, .. } => {
+                let row = &weight[out * n_in..(out + 1) * n_in];
+                terms.extend(row.iter().enumerate().map(|(i, &w)| Term { slot: 0, index: i, weight: w }));
+                bias[out] as i128
+            }
+            LinearKernel::PoolSum { window, in_shape, out_shape, weight } => {
+                let (h, w) = (in_shape[2], in_shape[3]);
+                let (oh, ow) = (out_shape[2], out_shape[3]);
+                let c = out / (oh * ow);
+                window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
+                    terms.push(Term { slot: 0, index: (c * h + iy) * w + ix, weight: *weight })
+                });
+                0
+            }
+            LinearKernel::Elementwise { weights, bias } => {
+                terms.extend(weights.iter().enumerate().map(|(s, &w)| Term { slot: s, index: out, weight: w }));
+                bias.as_ref().map_or(0, |b| b[out] as i128)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum StepKind {
+    Linear(Linear),
+    Max { window: Window2d, in_shape: Vec<usize>, out_shape: Vec<usize> },
+    Reshape,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QStep {
+    pub name: String,
+    pub kind: StepKind,
+    pub inputs: Vec<QTensorId>,
+    pub output: QTensorId,
+}
+
+impl QStep {
+    /// Input indices of max-pool output `out`.
+    pub fn max_window(window: &Window2d, in_shape: &[usize], out_shape: &[usize], out: usize) -> Vec<usize> {
+        let (h, w) = (in_shape[2], in_shape[3]);
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        let c = out / (oh * ow);
+        let mut idx = Vec::with_capacity(window.kernel[0] * window.kernel[1]);
+        window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| idx.push((c * h + iy) * w + ix));
+        idx
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QGraph {
+    pub name: String,
+    /// B: activations and rescale quotients live in [-2^(B-1), 2^(B-1)).
+    pub act_bits: u32,
+    pub tensors: Vec<QTensor>,
+    pub input: QTensorId,
+    pub output: QTensorId,
+    pub steps: Vec<QStep>,
+}
+
+impl QGraph {
+    pub fn domain(&self) -> (i64, i64) {
+        let half = 1i64 << (self.act_bits - 1);
+        (-half, half - 1)
+    }
+
+    pub fn input_tensor(&self) -> &QTensor {
+        &self.tensors[self.input]
+    }
+
+    pub fn output_tensor(&self) -> &QTensor {
+        &self.tensors[self.output]
+    }
+
+    /// Distinct clip activations, in first-use order (each gets its own lookup-table tag).
+    pub fn clips(&self) -> Vec<(i64, i64)> {
+        let mut out = vec![];
+        for s in &self.steps {
+            if let StepKind::Linear(Linear { rescale: Rescale { act: Activation::Clip { lo, hi }, .. }, .. }) = s.kind {
+                if !out.contains(&(lo, hi)) {
+                    out.push((lo, hi));
+                }
+            }
+        }
+        out
+    }
+
+    /// Quantizes a float input to this graph's input scale (round half away from zero).
+    pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
+        let t = self.input_tensor();
+        if x.len() != t.len() {
+            return Err(Error::InvalidInput(format!(
+                "expected {} values for input shape {:?}, got {}",
+                t.len(),
+                t.shape,
+                x.len()
+            )));
+        }
+        let (lo, hi) = self.domain();
+        x.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if !v.is_finite() {
+                    return Err(Error::InvalidInput(format!("input value {i} is {v}")));
+                }
+                let q = (v as f64 * t.scale()).round();
+                if q < lo as f64 || q > hi as f64 {
+                    let (a, b) = (lo as f64 / t.scale(), hi as f64 / t.scale());
+                    return Err(Error::InvalidInput(format!(
+                        "input value {i} = {v} is outside the range [{a}, {b}] this model was compiled for"
+                    )));
+                }
+                Ok(q as i64)
+            })
+            .collect()
+    }
+
+    /// Runs the exact integer semantics, returning every tensor's values.
+    pub fn evaluate(&self, input: &[i64]) -> Result<Vec<Vec<i64>>> {
+        let (lo, hi) = self.domain();
+        if input.len() != self.input_tensor().len() {
+            return Err(Error::InvalidInput(format!(
+                "expected {} input integers, got {}",
+                self.input_tensor().len(),
+                input.len()
+            )));
+        }
+        if let Some((i, v)) = input.iter().enumerate().find(|(_, v)| **v < lo || **v > hi) {
+            return Err(Error::InvalidInput(format!("input integer {i} = {v} is outside [{lo}, {hi}]")));
+        }
+        let mut values: Vec<Vec<i64>> = vec![vec![]; self.tensors.len()];
+        values[self.input] = input.to_vec();
+        let mut terms = Vec::new();
+        for step in &self.steps {
+            let n_out = self.tensors[step.output].len();
+            let out = match &step.kind {
+                StepKind::Reshape => values[step.inputs[0]].clone(),
+                StepKind::Max { window, in_shape, out_shape } => {
+                    let x = &values[step.inputs[0]];
+                    (0..n_out)
+                        .map(|o| {
+                            let idx = QStep::max_window(window, in_shape, out_shape, o);
+                            idx.iter().map(|&i| x[i]).max().ok_or_else(|| {
+                                Error::InvalidModel(format!("step '{}': empty pooling window", step.name))
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?
+                }
+                StepKind::Linear(lin) => {
+                    let mut out = Vec::with_capacity(n_out);
+                    for o in 0..n_out {
+                        let d = lin.rescale.divisors[o];
+                        let mut acc = lin.terms(o, &mut terms) + Rescale::half(d);
+                        for t in &terms {
+                            acc += t.weight as i128 * values[step.inputs[t.slot]][t.index] as i128;
+                        }
+                        let (q, _) = Rescale::floor_div(acc, d);
+                        if q < lo as i128 || q > hi as i128 {
+                            return Err(Error::OutOfRange { step: step.name.clone(), index: o, value: q, min: lo, max: hi });
+                        }
+                        out.push(lin.rescale.act.apply(q as i64));
+                    }
+                    out
+                }
+            };
+            values[step.output] = out;
+        }
+        Ok(values)
+    }
+
+    /// Dequantized output for a vector of output integers.
+    pub fn dequantize_output(&self, y: &[i64]) -> Vec<f64> {
+        let s = self.output_tensor().scale();
+        y.iter().map(|&v| v as f64 / s).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_rounds_half_up_for_negative_and_positive() {
+        let round = |acc: i128, d: u64| Rescale::floor_div(acc + Rescale::half(d), d);
+        assert_eq!(round(5, 2), (3, 0)); // 2.5 -> 3
+        assert_eq!(round(-5, 2), (-2, 0)); // -2.5 -> -2
+        assert_eq!(round(-6, 4), (-1, 0)); // -1.5 -> -1
+        assert_eq!(round(-7, 4), (-2, 3)); // -1.75 -> -2
+        assert_eq!(round(7, 1), (7, 0));
+        for acc in -50i128..50 {
+            for d in 1u64..9 {
+                let (q, r) = Rescale::floor_div(acc, d);
+                assert_eq!(acc, q * d as i128 + r as i128);
+                assert!(r < d);
+                let exact = acc as f64 / d as f64;
+                assert_eq!(round(acc, d).0, (exact + 0.5).floor() as i128);
+            }
+        }
+    }
+}

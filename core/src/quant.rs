@@ -1,0 +1,273 @@
+//! Fixed-point quantization: calibrate value ranges on sample inputs, choose a power-of-two scale
+//! per tensor so that every quotient fits the circuit's lookup domain with headroom, quantize the
+//! weights, and lower the float IR to the integer [`QGraph`].
+
+use crate::error::{Error, Result};
+use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
+use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
+use crate::tensor::broadcast_indices;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QuantOptions {
+    /// B: bits of the activation/lookup domain.
+    pub act_bits: u32,
+    /// Bits for quantized weights (their magnitude bound), before the divisor limit applies.
+    pub weight_bits: u32,
+    /// Calibrated ranges are multiplied by this before choosing scales, so inputs somewhat
+    /// outside the calibration set still fit.
+    pub headroom: f32,
+}
+
+impl Default for QuantOptions {
+    fn default() -> Self {
+        QuantOptions { act_bits: 12, weight_bits: 16, headroom: 2.0 }
+    }
+}
+
+/// Largest |value| of every IR tensor over the calibration samples.
+#[derive(Clone, Debug)]
+pub struct Calibration {
+    pub max_abs: Vec<f32>,
+    pub samples: usize,
+}
+
+impl Calibration {
+    pub fn run(model: &Model, samples: &[Vec<f32>]) -> Result<Self> {
+        if samples.is_empty() {
+            return Err(Error::Quantization("calibration needs at least one sample".into()));
+        }
+        let mut max_abs = vec![0f32; model.shapes.len()];
+        for (i, s) in samples.iter().enumerate() {
+            let values = model
+                .eval_float(s)
+                .map_err(|e| Error::Quantization(format!("calibration sample {i}: {e}")))?;
+            for (m, t) in max_abs.iter_mut().zip(&values) {
+                let v = t.max_abs();
+                if !v.is_finite() {
+                    return Err(Error::Quantization(format!("calibration sample {i} produces non-finite values")));
+                }
+                *m = m.max(v);
+            }
+        }
+        Ok(Calibration { max_abs, samples: samples.len() })
+    }
+}
+
+/// A step of the lowered graph before scales are fixed: which IR node(s) it covers.
+struct Plan {
+    node: usize,
+    /// Index of a Relu/Clip node fused into this linear step.
+    fused_act: Option<usize>,
+}
+
+/// Lowers `model` to a quantized graph.
+pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result<QGraph> {
+    if !(8..=20).contains(&opts.act_bits) {
+        return Err(Error::Quantization(format!("act_bits {} must be within 8..=20", opts.act_bits)));
+    }
+    if !(opts.headroom.is_finite() && opts.headroom >= 1.0) {
+        return Err(Error::Quantization(format!("headroom {} must be >= 1", opts.headroom)));
+    }
+    let consumers = model.consumer_counts();
+    // Fuse Relu/Clip into the linear op that feeds it when nothing else reads the pre-activation.
+    let mut plans = vec![];
+    let mut fused = vec![false; model.nodes.len()];
+    for (i, node) in model.nodes.iter().enumerate() {
+        if fused[i] {
+            continue;
+        }
+        let linear = matches!(node.op, Op::Conv(_) | Op::Dense(_) | Op::Add(_))
+            || matches!(&node.op, Op::Pool(p) if p.kind != PoolKind::Max);
+        let mut fused_act = None;
+        if linear && consumers[node.output] == 1 && node.output != model.output {
+            if let Some(j) = model.nodes.iter().position(|n| n.inputs.contains(&node.output)) {
+                if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_)) {
+                    fused[j] = true;
+                    fused_act = Some(j);
+                }
+            }
+        }
+        plans.push(Plan { node: i, fused_act });
+    }
+
+    let b = opts.act_bits;
+    let limit = ((1i64 << (b - 1)) - 1) as f64;
+    let frac_for = |range: f32| -> i32 {
+        let r = (range * opts.headroom) as f64;
+        if r <= 0.0 {
+            return b as i32 - 2;
+        }
+        ((limit / r).log2().floor() as i32).clamp(-16, 40)
+    };
+
+    let mut g = QGraph { name: model.name.clone(), act_bits: b, tensors: vec![], input: 0, output: 0, steps: vec![] };
+    // IR tensor -> quantized tensor
+    let mut map: Vec<Option<usize>> = vec![None; model.shapes.len()];
+    let new_tensor = |g: &mut QGraph, t: TensorId, frac: i32| -> usize {
+        g.tensors.push(QTensor { name: model.tensor_names[t].clone(), shape: model.shapes[t].clone(), frac_bits: frac });
+        g.tensors.len() - 1
+    };
+    g.input = new_tensor(&mut g, model.input, frac_for(cal.max_abs[model.input]));
+    map[model.input] = Some(g.input);
+
+    for plan in &plans {
+        let node = &model.nodes[plan.node];
+        let out_ir = plan.fused_act.map_or(node.output, |j| model.nodes[j].output);
+        let ins: Vec<usize> = node.inputs.iter().map(|&t| map[t].expect("topological order")).collect();
+        let f_in = g.tensors[ins[0]].frac_bits;
+        let n_out: usize = model.shapes[out_ir].iter().product();
+        // Range of the pre-activation quotient and the output.
+        let range = cal.max_abs[node.output].max(cal.max_abs[out_ir]);
+        let act_node = plan.fused_act.map(|j| &model.nodes[j].op);
+        let step_name = match plan.fused_act {
+            Some(j) => format!("{}+{}", node.name, model.nodes[j].name),
+            None => node.name.clone(),
+        };
+
+        let (kind, f_out) = match &node.op {
+            Op::Reshape => (StepKind::Reshape, f_in),
+            Op::Pool(p) if p.kind == PoolKind::Max => {
+                let kind = StepKind::Max {
+                    window: p.window.clone(),
+                    in_shape: model.shapes[node.inputs[0]].clone(),
+                    out_shape: model.shapes[node.output].clone(),
+                };
+                (kind, f_in)
+            }
+            Op::Pool(p) => {
+                // Average: sum with unit weight, then divide by the window count; scale unchanged.
+                let in_shape = model.shapes[node.inputs[0]].clone();
+                let out_shape = model.shapes[node.output].clone();
+                let divisors: Vec<u64> = (0..n_out)
+                    .map(|o| p.divisor(p.window_indices(&in_shape, &out_shape, o).len()) as u64)
+                    .collect();
+                check_divisors(&step_name, &divisors, b)?;
+                let act = activation(act_node, f_in, b);
+                let kernel = LinearKernel::PoolSum { window: p.window.clone(), in_shape, out_shape, weight: 1 };
+                (StepKind::Linear(Linear { kernel, rescale: Rescale { divisors, act } }), f_in)
+            }
+            Op::Relu | Op::Clip(_) => {
+                // A standalone activation: identity linear map, divisor 1, same scale.
+                let act = activation(Some(&node.op), f_in, b);
+                let kernel = LinearKernel::Elementwise { weights: vec![1], bias: None };
+                (StepKind::Linear(Linear { kernel, rescale: Rescale { divisors: vec![1; n_out], act } }), f_in)
+            }
+            Op::Conv(_) | Op::Dense(_) => {
+                let f_out = frac_for(range);
+                let (w, bias) = match &node.op {
+                    Op::Conv(c) => (&c.weight.data, &c.bias),
+                    Op::Dense(d) => (&d.weight.data, &d.bias),
+                    _ => unreachable!(),
+                };
+                let w_max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+                if !w_max.is_finite() || bias.iter().any(|v| !v.is_finite()) {
+                    return Err(Error::Quantization(format!("node '{}' has non-finite weights", node.name)));
+                }
+                let w_limit = ((1i64 << (opts.weight_bits - 1)) - 1) as f64;
+                let mut f_w = if w_max > 0.0 { (w_limit / w_max as f64).log2().floor() as i32 } else { 0 };
+                // The divisor 2^(f_in + f_w - f_out) must be an integer no larger than 2^B.
+                f_w = f_w.min(b as i32 + f_out - f_in).max(f_out - f_in);
+                let shift = f_in + f_w - f_out;
+                let qw: Vec<i64> = w.iter().map(|&v| (v as f64 * 2f64.powi(f_w)).round() as i64).collect();
+                let qb: Vec<i64> = bias.iter().map(|&v| (v as f64 * 2f64.powi(f_in + f_w)).round() as i64).collect();
+                let kernel = match &node.op {
+                    Op::Conv(c) => LinearKernel::Conv {
+                        geometry: c.geometry(),
+                        in_shape: model.shapes[node.inputs[0]].clone(),
+                        out_shape: model.shapes[node.output].clone(),
+                        weight: qw,
+                        bias: qb,
+                    },
+                    Op::Dense(d) => LinearKernel::Dense { n_in: d.in_features(), n_out: d.out_features(), weight: qw, bias: qb },
+                    _ => unreachable!(),
+                };
+                let act = activation(act_node, f_out, b);
+                let rescale = Rescale { divisors: vec![1u64 << shift; n_out], act };
+                (StepKind::Linear(Linear { kernel, rescale }), f_out)
+            }
+            Op::Add(operand) => {
+                let f_out = frac_for(range);
+                let (weights, bias, f_acc) = match operand {
+                    AddOperand::Tensor => {
+                        let f_b = g.tensors[ins[1]].frac_bits;
+                        let f_acc = f_in.max(f_b).max(f_out);
+                        (vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)], None, f_acc)
+                    }
+                    AddOperand::Constant(c) => {
+                        let f_acc = f_in.max(f_out);
+                        let idx = broadcast_indices(&c.shape, &model.shapes[node.output]).expect("checked at load");
+                        let s = 2f64.powi(f_acc);
+                        let bias = idx.iter().map(|&i| (c.data[i] as f64 * s).round() as i64).collect();
+                        (vec![1i64 << (f_acc - f_in)], Some(bias), f_acc)
+                    }
+                };
+                let shift = f_acc - f_out;
+                if shift > b as i32 {
+                    return Err(Error::Quantization(format!(
+                        "node '{}': operand scales differ too much from the output's ({shift} bits)",
+                        node.name
+                    )));
+                }
+                let act = activation(act_node, f_out, b);
+                let rescale = Rescale { divisors: vec![1u64 << shift; n_out], act };
+                (StepKind::Linear(Linear { kernel: LinearKernel::Elementwise { weights, bias }, rescale }), f_out)
+            }
+        };
+        let out = new_tensor(&mut g, out_ir, f_out);
+        map[out_ir] = Some(out);
+        g.steps.push(QStep { name: step_name, kind, inputs: ins, output: out });
+    }
+    g.output = map[model.output].ok_or_else(|| Error::InvalidModel("the output is not computed".into()))?;
+    Ok(g)
+}
+
+fn check_divisors(step: &str, divisors: &[u64], b: u32) -> Result<()> {
+    match divisors.iter().find(|&&d| d == 0 || d > 1u64 << b) {
+        Some(d) => Err(Error::Quantization(format!("step '{step}': divisor {d} is outside 1..=2^{b}"))),
+        None => Ok(()),
+    }
+}
+
+/// The quantized form of a fused (or standalone) activation at output scale `frac`.
+fn activation(op: Option<&Op>, frac: i32, b: u32) -> Activation {
+    let half = 1i64 << (b - 1);
+    let q = |v: f32| -> i64 {
+        if v.is_infinite() {
+            return if v > 0.0 { half - 1 } else { -half };
+        }
+        ((v as f64) * 2f64.powi(frac)).round().clamp(-half as f64, (half - 1) as f64) as i64
+    };
+    match op {
+        Some(Op::Relu) => Activation::Relu,
+        Some(Op::Clip(c)) => {
+            let (lo, hi) = (q(c.min), q(c.max));
+            if lo == 0 && hi == half - 1 {
+                Activation::Relu
+            } else if lo == -half && hi == half - 1 {
+                Activation::Identity
+            } else {
+                Activation::Clip { lo, hi }
+            }
+        }
+        _ => Activation::Identity,
+    }
+}
+
+/// How far the quantized model's output is from the float model's on one input.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QuantError {
+    pub max_abs_error: f64,
+    pub float_output: Vec<f32>,
+    pub quantized_output: Vec<f64>,
+}
+
+pub fn compare(model: &Model, graph: &QGraph, input: &[f32]) -> Result<QuantError> {
+    let float = model.eval_float(input)?;
+    let float_out = float[model.output].data.clone();
+    let q_in = graph.quantize_input(input)?;
+    let q = graph.evaluate(&q_in)?;
+    let deq = graph.dequantize_output(&q[graph.output]);
+    let max_abs_error = float_out.iter().zip(&deq).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
+    Ok(QuantError { max_abs_error, float_output: float_out, quantized_output: deq })
+}
