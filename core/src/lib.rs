@@ -2,14 +2,31 @@
 //! evaluation with a halo2 (KZG/BN254) circuit, and verify proofs.
 //!
 //! Data flows one way: loader -> IR -> quantized graph -> witness -> circuit -> proof -> verify.
+//! With default features off, only the verify path (and what it needs to rebuild the circuit's
+//! constraint system) is compiled, which keeps the WebAssembly verifier small.
 
+pub mod bundle;
 pub mod circuit;
+mod codec;
 pub mod error;
+#[cfg(feature = "prover")]
+pub mod fsutil;
+#[cfg(feature = "prover")]
+pub mod input;
 pub mod ir;
 #[cfg(feature = "prover")]
 pub mod onnx;
+#[cfg(feature = "prover")]
+pub mod prove;
 pub mod qgraph;
 pub mod quant;
+#[cfg(feature = "prover")]
+pub mod srs;
 pub mod tensor;
+pub mod verifier_key;
+pub mod verify;
 
+pub use bundle::ProofBundle;
 pub use error::{Error, Result};
+pub use verifier_key::VerifierKey;
+pub use verify::{verify, Verified};

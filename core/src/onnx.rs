@@ -14,13 +14,18 @@ use tract_onnx::prelude::Framework;
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let malformed = |reason: String| Error::MalformedModel { path: path.display().to_string(), reason };
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    load_onnx_bytes(&bytes, &name, &path.display().to_string())
+}
+
+/// Loads a model from ONNX bytes; `origin` names them in error messages.
+pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
+    let malformed = |reason: String| Error::MalformedModel { path: origin.to_string(), reason };
     let proto = tract_onnx::onnx()
-        .proto_model_for_read(&mut bytes.as_slice())
+        .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| malformed(format!("{e:#}")))?;
     let graph = proto.graph.as_ref().ok_or_else(|| malformed("no graph".into()))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    Loader::new(graph, &name).map_err(|e| match e {
+    Loader::new(graph, name).map_err(|e| match e {
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })

@@ -1,0 +1,90 @@
+//! Model inputs from JSON: `{"input_data": [[...], ...]}` (one flattened NCHW sample per inner
+//! list, the common EZKL/ONNX-tooling layout), or a bare list of numbers. A single inner list
+//! whose length is a multiple of the input size holds several samples back to back.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+
+/// Parses one or more samples of `input_len` values each.
+pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
+    let v: Value = serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
+    let lists: Vec<&Value> = match &v {
+        Value::Object(map) => match map.get("input_data") {
+            Some(Value::Array(items)) if items.iter().all(Value::is_array) => items.iter().collect(),
+            Some(Value::Array(_)) => vec![map.get("input_data").unwrap()],
+            _ => return Err(Error::InvalidInput("expected an \"input_data\" list of lists of numbers".into())),
+        },
+        Value::Array(_) => vec![&v],
+        _ => return Err(Error::InvalidInput("expected {\"input_data\": [[...]]} or a list of numbers".into())),
+    };
+    let mut samples = vec![];
+    for (li, list) in lists.into_iter().enumerate() {
+        let nums = flatten_numbers(list).map_err(|e| Error::InvalidInput(format!("input_data[{li}]: {e}")))?;
+        if nums.is_empty() || nums.len() % input_len != 0 {
+            return Err(Error::InvalidInput(format!(
+                "input_data[{li}] has {} values; the model's input has {input_len}",
+                nums.len()
+            )));
+        }
+        samples.extend(nums.chunks(input_len).map(<[f32]>::to_vec));
+    }
+    if samples.is_empty() {
+        return Err(Error::InvalidInput("no input samples".into()));
+    }
+    Ok(samples)
+}
+
+/// Parses exactly one sample.
+pub fn parse_single(json: &str, input_len: usize) -> Result<Vec<f32>> {
+    let mut s = parse_samples(json, input_len)?;
+    if s.len() != 1 {
+        return Err(Error::InvalidInput(format!("expected one input sample, found {}", s.len())));
+    }
+    Ok(s.remove(0))
+}
+
+/// Numbers of a (possibly nested) list, in row-major order.
+fn flatten_numbers(v: &Value) -> std::result::Result<Vec<f32>, String> {
+    let mut out = vec![];
+    let mut stack = vec![v];
+    let mut depth_guard = 0;
+    // Iterative so deeply nested input cannot overflow the stack.
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => {
+                depth_guard += 1;
+                if depth_guard > 1 << 24 {
+                    return Err("too deeply nested".into());
+                }
+                stack.extend(items.iter().rev());
+            }
+            Value::Number(n) => {
+                let f = n.as_f64().ok_or("number out of range")? as f32;
+                if !f.is_finite() {
+                    return Err(format!("value {n} is not a finite 32-bit float"));
+                }
+                out.push(f);
+            }
+            other => return Err(format!("expected a number, found {other}")),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_layouts_and_rejects_bad_ones() {
+        assert_eq!(parse_single(r#"{"input_data": [[1, 2.5, 3]]}"#, 3).unwrap(), vec![1.0, 2.5, 3.0]);
+        assert_eq!(parse_single("[[1, 2], [3, 4]]", 4).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(parse_samples(r#"{"input_data": [[1, 2, 3, 4]]}"#, 2).unwrap().len(), 2);
+        assert_eq!(parse_samples(r#"{"input_data": [[1, 2], [3, 4]]}"#, 2).unwrap().len(), 2);
+        assert!(parse_single(r#"{"input_data": [[1, 2]]}"#, 3).is_err());
+        assert!(parse_single(r#"{"input_data": [["a"]]}"#, 1).is_err());
+        assert!(parse_single(r#"{"input_data": [[1e300]]}"#, 1).is_err());
+        assert!(parse_single("not json", 1).is_err());
+        assert!(parse_single(r#"{"other": 1}"#, 1).is_err());
+    }
+}

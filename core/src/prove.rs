@@ -1,0 +1,300 @@
+//! The prover side: compile a float model into a quantized graph and a circuit layout, generate
+//! keys, and prove inferences. Also the on-disk layout of a compiled model directory.
+
+use crate::bundle::{BundleHeader, ProofBundle, PublicTensor, PROOF_SYSTEM};
+use crate::circuit::{plan_layout, LayoutPlan, ModelCircuit};
+use crate::error::{Error, Result};
+use crate::ir::Model;
+use crate::qgraph::QGraph;
+use crate::quant::{quantize, Calibration, QuantOptions};
+use crate::srs::SrsSource;
+use crate::verifier_key::{TensorSpec, VerifierKey, VkHeader};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey};
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::{Bn256, G1Affine};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Activation/lookup domain bits; chosen from the model size when None.
+    pub act_bits: Option<u32>,
+    /// Products per dot-product row; chosen by the planner when None.
+    pub dot_width: Option<usize>,
+    pub headroom: Option<f32>,
+    pub labels: Option<Vec<String>>,
+}
+
+/// A model ready to prove: its integer graph, layout and how well it tracks the float model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Compiled {
+    pub graph: QGraph,
+    pub plan: LayoutPlan,
+    pub labels: Option<Vec<String>>,
+    pub calibration_samples: usize,
+    /// Largest |float output - quantized output| over the calibration samples.
+    pub max_abs_error: f64,
+    /// Fraction of calibration samples whose argmax agrees with the float model.
+    pub argmax_agreement: f64,
+}
+
+fn argmax(v: impl IntoIterator<Item = f64>) -> usize {
+    v.into_iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| if x > bv { (i, x) } else { (bi, bv) }).0
+}
+
+/// Smallest activation width we accept by default, and the largest the planner grows to.
+const MIN_AUTO_ACT_BITS: u32 = 12;
+const MAX_AUTO_ACT_BITS: u32 = 16;
+
+pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -> Result<Compiled> {
+    let cal = Calibration::run(model, calibration)?;
+    let mut q = QuantOptions::default();
+    if let Some(h) = opts.headroom {
+        q.headroom = h;
+    }
+    let act_bits = match opts.act_bits {
+        Some(b) => b,
+        None => {
+            // The table costs 2^B rows per function; take the widest B that does not make the
+            // circuit taller than its linear layers already need.
+            q.act_bits = MIN_AUTO_ACT_BITS;
+            let g = quantize(model, &cal, &q)?;
+            let plan = plan_layout(&g, opts.dot_width);
+            let need = plan.dot_rows.max(plan.max_rows).max(plan.instance_len);
+            let n_fns = 2 + g.clips().len();
+            let mut b = MIN_AUTO_ACT_BITS;
+            while b < MAX_AUTO_ACT_BITS && (n_fns << (b + 1)) <= need.next_power_of_two().saturating_sub(16) {
+                b += 1;
+            }
+            b
+        }
+    };
+    q.act_bits = act_bits;
+    let graph = quantize(model, &cal, &q)?;
+    let plan = plan_layout(&graph, opts.dot_width);
+    let mut max_abs_error: f64 = 0.0;
+    let mut agree = 0;
+    for (i, s) in calibration.iter().enumerate() {
+        let e = crate::quant::compare(model, &graph, s)
+            .map_err(|e| Error::Quantization(format!("calibration sample {i} does not fit the chosen scales: {e}")))?;
+        max_abs_error = max_abs_error.max(e.max_abs_error);
+        if argmax(e.float_output.iter().map(|&v| v as f64)) == argmax(e.quantized_output.iter().copied()) {
+            agree += 1;
+        }
+    }
+    if let Some(labels) = &opts.labels {
+        if labels.len() != graph.output_tensor().len() {
+            return Err(Error::InvalidInput(format!(
+                "{} labels for {} outputs",
+                labels.len(),
+                graph.output_tensor().len()
+            )));
+        }
+    }
+    Ok(Compiled {
+        graph,
+        plan,
+        labels: opts.labels.clone(),
+        calibration_samples: calibration.len(),
+        max_abs_error,
+        argmax_agreement: agree as f64 / calibration.len() as f64,
+    })
+}
+
+impl Compiled {
+    pub fn circuit(&self, values: Option<Vec<Vec<i64>>>) -> ModelCircuit {
+        ModelCircuit { shape: self.plan.shape.clone(), graph: Arc::new(self.graph.clone()), values: values.map(Arc::new) }
+    }
+
+    pub fn vk_header(&self, srs: &str) -> VkHeader {
+        let spec = |t: &crate::qgraph::QTensor| TensorSpec { shape: t.shape.clone(), frac_bits: t.frac_bits };
+        VkHeader {
+            model_name: self.graph.name.clone(),
+            shape: self.plan.shape.clone(),
+            k: self.plan.k,
+            input: spec(self.graph.input_tensor()),
+            output: spec(self.graph.output_tensor()),
+            labels: self.labels.clone(),
+            srs: srs.to_string(),
+        }
+    }
+
+    /// Generates the proving key and the verifier key file bytes.
+    pub fn keygen(&self, params: &ParamsKZG<Bn256>, srs: &str) -> Result<(ProvingKey<G1Affine>, Vec<u8>)> {
+        let circuit = self.circuit(None);
+        let vk = keygen_vk(params, &circuit).map_err(|e| Error::Synthesis(format!("verifying key: {e:?}")))?;
+        let vk_bytes = VerifierKey::to_bytes(&self.vk_header(srs), params, &vk);
+        let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Synthesis(format!("proving key: {e:?}")))?;
+        Ok((pk, vk_bytes))
+    }
+
+    /// Runs the integer model on a float input: (quantized input, every tensor's values).
+    pub fn witness(&self, input: &[f32]) -> Result<(Vec<i64>, Vec<Vec<i64>>)> {
+        let q = self.graph.quantize_input(input)?;
+        let values = self.graph.evaluate(&q)?;
+        Ok((q, values))
+    }
+
+    /// Proves one inference, returning the bundle.
+    pub fn prove(&self, params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, model_id: &str, input: &[f32]) -> Result<ProofBundle> {
+        let (q_in, values) = self.witness(input)?;
+        self.prove_witness(params, pk, model_id, q_in, values)
+    }
+
+    pub fn prove_witness(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        pk: &ProvingKey<G1Affine>,
+        model_id: &str,
+        q_in: Vec<i64>,
+        values: Vec<Vec<i64>>,
+    ) -> Result<ProofBundle> {
+        let output = values[self.graph.output].clone();
+        let instance = ModelCircuit::instance(&self.graph, &q_in, &output);
+        let circuit = self.circuit(Some(values));
+        let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+            params,
+            pk,
+            &[circuit],
+            &[&[&instance]],
+            rand::rngs::OsRng,
+            &mut transcript,
+        )
+        .map_err(|e| Error::Proving(format!("{e:?}")))?;
+        let t = |x: &crate::qgraph::QTensor, values: Vec<i64>| PublicTensor { shape: x.shape.clone(), frac_bits: x.frac_bits, values };
+        Ok(ProofBundle {
+            header: BundleHeader {
+                proof_system: PROOF_SYSTEM.into(),
+                model_id: model_id.to_string(),
+                input: t(self.graph.input_tensor(), q_in),
+                output: t(self.graph.output_tensor(), output),
+            },
+            proof: transcript.finalize(),
+        })
+    }
+}
+
+/// Files of a compiled model directory.
+pub struct ModelDir {
+    pub dir: PathBuf,
+}
+
+pub const COMPILED_FILE: &str = "compiled.bin";
+pub const PROVING_KEY_FILE: &str = "proving-key.bin";
+pub const VERIFIER_KEY_FILE: &str = "verifier-key";
+pub const SUMMARY_FILE: &str = "summary.txt";
+
+/// Everything `prove` needs, loaded from a model directory.
+pub struct Prover {
+    pub compiled: Compiled,
+    pub params: ParamsKZG<Bn256>,
+    pub pk: ProvingKey<G1Affine>,
+    pub verifier_key: VerifierKey,
+    pub verifier_key_bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub params: Duration,
+    pub keygen: Duration,
+}
+
+impl ModelDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ModelDir { dir: dir.into() }
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Generates keys for `compiled` and writes the directory (each file atomically).
+    pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let t0 = Instant::now();
+        let params = srs.load(compiled.plan.k)?;
+        let t_params = t0.elapsed();
+        let t1 = Instant::now();
+        let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
+        let t_keygen = t1.elapsed();
+        let compiled_bytes = bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
+        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled_bytes)?;
+        crate::fsutil::write_atomic(&self.path(PROVING_KEY_FILE), &pk.to_bytes(SerdeFormat::RawBytes))?;
+        crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
+        let id = crate::verifier_key::model_id(&vk_bytes);
+        let summary = format!("{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\n", srs.describe());
+        crate::fsutil::write_atomic(&self.path(SUMMARY_FILE), summary.as_bytes())?;
+        Ok(Timings { params: t_params, keygen: t_keygen })
+    }
+
+    fn read(&self, file: &str) -> Result<Vec<u8>> {
+        let p = self.path(file);
+        std::fs::read(&p).map_err(|e| Error::io(&p, e))
+    }
+
+    pub fn compiled(&self) -> Result<Compiled> {
+        bincode::deserialize(&self.read(COMPILED_FILE)?)
+            .map_err(|e| Error::malformed("compiled model", format!("{e} (recompile the model)")))
+    }
+
+    /// Loads everything needed to prove.
+    pub fn prover(&self, srs: &SrsSource) -> Result<Prover> {
+        let compiled = self.compiled()?;
+        let verifier_key_bytes = self.read(VERIFIER_KEY_FILE)?;
+        let verifier_key = VerifierKey::from_bytes(&verifier_key_bytes)?;
+        let params = srs.load(compiled.plan.k)?;
+        let pk_bytes = self.read(PROVING_KEY_FILE)?;
+        let pk = ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(&pk_bytes, SerdeFormat::RawBytes, compiled.plan.shape.clone())
+            .map_err(|e| Error::malformed("proving key", e.to_string()))?;
+        Ok(Prover { compiled, params, pk, verifier_key, verifier_key_bytes })
+    }
+}
+
+impl Prover {
+    pub fn model_id(&self) -> &str {
+        &self.verifier_key.model_id
+    }
+
+    pub fn prove(&self, input: &[f32]) -> Result<ProofBundle> {
+        self.compiled.prove(&self.params, &self.pk, self.model_id(), input)
+    }
+}
+
+/// A human-readable description of a compiled model.
+pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
+    let g = &compiled.graph;
+    let mut s = format!(
+        "zkinfer compiled model\nsource: {}\ninput: {:?} at scale 2^{}\noutput: {:?} at scale 2^{}\n",
+        source.display(),
+        g.input_tensor().shape,
+        g.input_tensor().frac_bits,
+        g.output_tensor().shape,
+        g.output_tensor().frac_bits
+    );
+    s += &format!("float operators: {}\nquantized steps:\n", model.nodes.len());
+    for st in &g.steps {
+        let t = &g.tensors[st.output];
+        let kind = match &st.kind {
+            crate::qgraph::StepKind::Linear(l) => format!("linear, divisor {} then {:?}", l.rescale.divisors.first().copied().unwrap_or(1), l.rescale.act),
+            crate::qgraph::StepKind::Max { .. } => "max pool".into(),
+            crate::qgraph::StepKind::Reshape => "reshape".into(),
+        };
+        s += &format!("  {:<28} {:<40} -> {:?} at 2^{}\n", st.name, kind, t.shape, t.frac_bits);
+    }
+    s += &format!("layout: {}\n", compiled.plan);
+    s += &format!(
+        "calibration: {} samples, max |float - quantized| output error {:.5}, argmax agreement {:.1}%\n",
+        compiled.calibration_samples,
+        compiled.max_abs_error,
+        100.0 * compiled.argmax_agreement
+    );
+    s += "public: the input and the output (integers at the scales above); the weights are fixed in the \
+verifying key (bound by the model id); intermediate activations are private witness values.\n";
+    s
+}

@@ -1,0 +1,140 @@
+//! The verifier key file: everything needed to check a proof, and nothing more.
+//!
+//! - a JSON header: circuit shape, k, the input/output shapes and scales, labels;
+//! - the three KZG points verification uses: g[0], g2 and s·g2 (not the full parameters);
+//! - the halo2 verifying key, whose fixed-column commitments bind the model's exact weights.
+//!
+//! The model id is the SHA-256 of the whole file, so pinning a model id pins every byte that
+//! verification depends on.
+
+use crate::circuit::{CircuitShape, ModelCircuit};
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::{Bn256, G1Affine, G2Affine};
+use halo2curves::group::GroupEncoding;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MAGIC: &[u8; 8] = b"ZKINF-VK";
+pub const VERSION: u32 = 1;
+/// Largest k a verifier accepts (the evaluation domain is rebuilt from it).
+pub const MAX_K: u32 = 26;
+const MAX_HEADER: usize = 1 << 20;
+const MAX_VK: usize = 64 << 20;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    pub shape: Vec<usize>,
+    /// Values are integers standing for value / 2^frac_bits.
+    pub frac_bits: i32,
+}
+
+impl TensorSpec {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VkHeader {
+    pub model_name: String,
+    pub shape: CircuitShape,
+    pub k: u32,
+    pub input: TensorSpec,
+    pub output: TensorSpec,
+    /// Class names for the output, when known.
+    pub labels: Option<Vec<String>>,
+    /// Where the KZG parameters came from ("insecure development parameters" or a file).
+    pub srs: String,
+}
+
+/// A parsed verifier key.
+#[derive(Clone, Debug)]
+pub struct VerifierKey {
+    pub header: VkHeader,
+    pub model_id: String,
+    pub(crate) params: ParamsKZG<Bn256>,
+    pub(crate) vk: VerifyingKey<G1Affine>,
+}
+
+pub fn model_id(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl VerifierKey {
+    pub fn to_bytes(header: &VkHeader, params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>) -> Vec<u8> {
+        use halo2_proofs::poly::commitment::ParamsProver;
+        let mut w = Writer::new(MAGIC, VERSION);
+        w.json(header);
+        let mut points = Vec::new();
+        points.extend_from_slice(params.get_g()[0].to_bytes().as_ref());
+        points.extend_from_slice(params.g2().to_bytes().as_ref());
+        points.extend_from_slice(params.s_g2().to_bytes().as_ref());
+        w.section(&points);
+        w.section(&vk.to_bytes(SerdeFormat::Processed));
+        w.bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        const WHAT: &str = "verifier key";
+        let mut r = Reader::open(bytes, WHAT, MAGIC, VERSION)?;
+        let header: VkHeader = r.json(MAX_HEADER)?;
+        let bad = |m: String| Error::malformed(WHAT, m);
+        if header.k == 0 || header.k > MAX_K {
+            return Err(bad(format!("k = {} is outside 1..={MAX_K}", header.k)));
+        }
+        if !(8..=20).contains(&header.shape.act_bits) || !(1..=256).contains(&header.shape.dot_width) {
+            return Err(bad(format!("circuit shape {:?} is out of bounds", header.shape)));
+        }
+        for (name, t) in [("input", &header.input), ("output", &header.output)] {
+            let n = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if t.shape.is_empty() || n.is_none_or(|n| n == 0 || n >= 1usize << header.k) || t.frac_bits.abs() > 64 {
+                return Err(bad(format!("{name} spec {t:?} is invalid for k = {}", header.k)));
+            }
+        }
+        let points = r.section(32 + 64 + 64)?;
+        let params = params_from_points(header.k, points).map_err(|e| bad(format!("KZG points: {e}")))?;
+        let vk_bytes = r.section(MAX_VK)?;
+        r.finish()?;
+        // The halo2 key repeats k right after its version byte; it must agree with the header
+        // before we let halo2 build a domain from it.
+        if vk_bytes.len() < 5 || vk_bytes[0] != 0x02 || u32::from_le_bytes([vk_bytes[1], vk_bytes[2], vk_bytes[3], vk_bytes[4]]) != header.k {
+            return Err(bad("halo2 verifying key does not match the header's k".into()));
+        }
+        let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(&mut &vk_bytes[..], SerdeFormat::Processed, header.shape.clone())
+            .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
+        Ok(VerifierKey { model_id: model_id(bytes), header, params, vk })
+    }
+}
+
+/// Rebuilds verifier parameters from g[0], g2 and s·g2. KZG verification with instance
+/// evaluation (SHPLONK) needs only these three points and n = 2^k.
+fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    if points.len() != 32 + 64 + 64 {
+        return Err(bad("expected 160 bytes"));
+    }
+    let mut g1_repr = <G1Affine as GroupEncoding>::Repr::default();
+    g1_repr.as_mut().copy_from_slice(&points[..32]);
+    let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr)).ok_or_else(|| bad("g[0] is not a curve point"))?;
+    let g2_point = |b: &[u8]| {
+        let mut repr = <G2Affine as GroupEncoding>::Repr::default();
+        repr.as_mut().copy_from_slice(b);
+        Option::<G2Affine>::from(G2Affine::from_bytes(&repr)).ok_or_else(|| bad("a G2 point is not on the curve"))
+    };
+    let (g2, s_g2) = (g2_point(&points[32..96])?, g2_point(&points[96..160])?);
+    // ParamsKZG has no public constructor; read a one-point (k = 0) instance, then set k.
+    let mut raw = 0u32.to_le_bytes().to_vec();
+    for b in [&points[..32], &points[..32], &points[32..]] {
+        raw.extend_from_slice(b);
+    }
+    let tiny = ParamsKZG::<Bn256>::read_custom(&mut raw.as_slice(), SerdeFormat::Processed)?;
+    Ok(tiny.from_parts(k, vec![g0], Some(vec![]), g2, s_g2))
+}

@@ -1,0 +1,85 @@
+//! Verification: checks a proof bundle against a verifier key. Every failure is an error value
+//! with a reason; nothing here panics on outside bytes.
+
+use crate::bundle::{ProofBundle, PublicTensor};
+use crate::circuit::fe;
+use crate::error::{Error, Result};
+use crate::verifier_key::{TensorSpec, VerifierKey};
+use halo2_proofs::plonk::verify_proof;
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2curves::bn256::{Bn256, Fr, G1Affine};
+use serde::{Deserialize, Serialize};
+
+/// What a successful verification establishes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    pub model_id: String,
+    pub output: PublicTensor,
+    /// Output values divided by their scale.
+    pub output_values: Vec<f64>,
+    /// Index of the largest output (the predicted class for a classifier).
+    pub predicted_class: usize,
+    pub predicted_label: Option<String>,
+}
+
+fn check_tensor(name: &str, spec: &TensorSpec, t: &PublicTensor, act_bits: u32) -> Result<()> {
+    if t.shape != spec.shape || t.frac_bits != spec.frac_bits {
+        return Err(Error::Rejected(format!(
+            "{name} is shape {:?} at scale 2^{}, the model's is {:?} at 2^{}",
+            t.shape, t.frac_bits, spec.shape, spec.frac_bits
+        )));
+    }
+    if t.values.len() != spec.len() {
+        return Err(Error::Rejected(format!("{name} has {} values, expected {}", t.values.len(), spec.len())));
+    }
+    let half = 1i64 << (act_bits - 1);
+    if let Some(v) = t.values.iter().find(|&&v| v < -half || v >= half) {
+        return Err(Error::Rejected(format!("{name} value {v} is outside the model's range")));
+    }
+    Ok(())
+}
+
+/// Checks the SNARK for already-parsed parts.
+pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
+    let h = &bundle.header;
+    if h.model_id != key.model_id {
+        return Err(Error::Rejected(format!(
+            "the proof is for model {}, but the trusted key is model {}",
+            h.model_id, key.model_id
+        )));
+    }
+    check_tensor("input", &key.header.input, &h.input, key.header.shape.act_bits)?;
+    check_tensor("output", &key.header.output, &h.output, key.header.shape.act_bits)?;
+    let instance: Vec<Fr> = h.input.values.iter().chain(&h.output.values).map(|&v| fe(v as i128)).collect();
+    let mut proof = bundle.proof.as_slice();
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut proof);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
+        &key.params,
+        &key.vk,
+        SingleStrategy::new(&key.params),
+        &[&[&instance]],
+        &mut transcript,
+    )
+    .map_err(|e| Error::Rejected(format!("the proof does not verify ({e:?})")))?;
+    drop(transcript);
+    // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
+    if !proof.is_empty() {
+        return Err(Error::Rejected(format!("{} bytes follow the proof", proof.len())));
+    }
+    let output_values = h.output.dequantized();
+    let predicted_class = output_values
+        .iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
+        .0;
+    let predicted_label = key.header.labels.as_ref().and_then(|l| l.get(predicted_class).cloned());
+    Ok(Verified { model_id: key.model_id.clone(), output: h.output.clone(), output_values, predicted_class, predicted_label })
+}
+
+/// Parses `bundle_bytes` and verifies it against `key`.
+pub fn verify(key: &VerifierKey, bundle_bytes: &[u8]) -> Result<Verified> {
+    verify_bundle(key, &ProofBundle::from_bytes(bundle_bytes)?)
+}

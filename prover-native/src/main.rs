@@ -1,0 +1,263 @@
+//! `zkinfer`: compile an ONNX model into a provable circuit, prove inferences, verify proofs.
+
+mod demo;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
+use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
+use zkinfer_core::{ProofBundle, VerifierKey};
+
+#[derive(Parser)]
+#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of neural-network inference (halo2, KZG over BN254)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct SrsArgs {
+    /// KZG parameter file from a trusted setup (halo2 format, any k >= the circuit's). Without it,
+    /// insecure development parameters are generated and cached.
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// Where development parameters are cached [default: $ZKINFER_CACHE_DIR or ~/.cache/zkinfer]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl SrsArgs {
+    fn source(&self) -> SrsSource {
+        match &self.params {
+            Some(p) => SrsSource::File(p.clone()),
+            None => {
+                eprintln!("{DEV_WARNING}");
+                SrsSource::Dev { cache_dir: self.cache_dir.clone().unwrap_or_else(default_cache_dir) }
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Quantize an ONNX model, lay out its circuit and generate keys into a directory.
+    Compile {
+        /// Float ONNX model (batch size 1).
+        model: PathBuf,
+        /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list.
+        #[arg(long, value_name = "DATA.json")]
+        calibration: Option<PathBuf>,
+        /// Output directory (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// Bits of the activation domain (lookup table 2^B rows per function) [default: chosen from the model size]
+        #[arg(long)]
+        activation_bits: Option<u32>,
+        /// Products per dot-product row [default: chosen by the layout planner]
+        #[arg(long)]
+        dot_width: Option<usize>,
+        /// Factor applied to calibrated ranges before choosing scales.
+        #[arg(long, default_value_t = 2.0)]
+        headroom: f32,
+        /// Text file with one class label per line.
+        #[arg(long, value_name = "FILE")]
+        labels: Option<PathBuf>,
+        #[command(flatten)]
+        srs: SrsArgs,
+    },
+    /// Run the integer model on an input and prove it, writing a proof bundle.
+    Prove {
+        /// A directory written by `zkinfer compile`.
+        dir: PathBuf,
+        /// Input JSON: {"input_data": [[...]]} (flattened, NCHW).
+        #[arg(long, value_name = "INPUT.json")]
+        input: PathBuf,
+        /// Where to write the proof bundle.
+        #[arg(short, long, value_name = "PROOF")]
+        output: PathBuf,
+        #[command(flatten)]
+        srs: SrsArgs,
+    },
+    /// Verify a proof bundle against a verifier key; exit 0 only if it is valid.
+    Verify {
+        /// The verifier key file (DIR/verifier-key).
+        verifier_key: PathBuf,
+        /// The proof bundle.
+        proof: PathBuf,
+        /// Only accept proofs for this model id (hex SHA-256 of the verifier key).
+        #[arg(long)]
+        model_id: Option<String>,
+    },
+    /// Compile, prove and verify the bundled MNIST example in one go.
+    Demo {
+        /// Working directory for the compiled model and proof [default: a fresh temp directory]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Which bundled held-out digit (0-9) to prove.
+        #[arg(long, default_value_t = 7)]
+        digit: u8,
+        #[command(flatten)]
+        srs: SrsArgs,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile { model, calibration, output, activation_bits, dot_width, headroom, labels, srs } => {
+            compile(&model, calibration.as_deref(), &output, activation_bits, dot_width, headroom, labels.as_deref(), &srs)
+        }
+        Command::Prove { dir, input, output, srs } => prove(&dir, &input, &output, &srs),
+        Command::Verify { verifier_key, proof, model_id } => verify(&verifier_key, &proof, model_id.as_deref()),
+        Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs `f` with a spinner showing the elapsed time.
+pub(crate) fn step<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    pb.set_message(label.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    let t = Instant::now();
+    let r = f();
+    pb.finish_and_clear();
+    let elapsed = t.elapsed();
+    if r.is_ok() {
+        eprintln!("{label}: {:.2} s", elapsed.as_secs_f64());
+    }
+    r.map(|v| (v, elapsed))
+}
+
+pub(crate) fn read_labels(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading labels {}", path.display()))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile(
+    model_path: &Path,
+    calibration: Option<&Path>,
+    out: &Path,
+    act_bits: Option<u32>,
+    dot_width: Option<usize>,
+    headroom: f32,
+    labels: Option<&Path>,
+    srs: &SrsArgs,
+) -> Result<()> {
+    let model = zkinfer_core::onnx::load_onnx(model_path)?;
+    let samples = match calibration {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading calibration {}", p.display()))?;
+            zkinfer_core::input::parse_samples(&text, model.input_len()).with_context(|| format!("calibration {}", p.display()))?
+        }
+        None => {
+            eprintln!("no --calibration given: calibrating on 8 seeded uniform [0, 1) inputs; pass real samples for a real model");
+            synthetic_calibration(model.input_len(), 8)
+        }
+    };
+    let labels = labels.map(read_labels).transpose()?;
+    let opts = CompileOptions { act_bits, dot_width, headroom: Some(headroom), labels };
+    let (compiled, _) = step("quantizing and planning the layout", || Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?))?;
+    println!("layout: {}", compiled.plan);
+    let text = summary(&model, &compiled, model_path);
+    let dir = ModelDir::new(out);
+    let (timings, _) = step("generating keys", || Ok(dir.write(&compiled, &srs.source(), &text)?))?;
+    let vk = std::fs::read(dir.path(VERIFIER_KEY_FILE))?;
+    println!(
+        "compiled {} -> {} (parameters {:.2} s, keygen {:.2} s)\nmodel id: {}\nverifier key: {} bytes",
+        model_path.display(),
+        out.display(),
+        timings.params.as_secs_f64(),
+        timings.keygen.as_secs_f64(),
+        zkinfer_core::verifier_key::model_id(&vk),
+        vk.len()
+    );
+    Ok(())
+}
+
+/// Deterministic inputs for when no calibration data is given (xorshift, no dependency).
+fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..n)
+        .map(|_| {
+            (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 40) as f32 / (1u64 << 24) as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
+    let model_dir = ModelDir::new(dir);
+    // Cheap checks first: the input must parse and fit before keys are loaded.
+    let compiled = model_dir.compiled()?;
+    let text = std::fs::read_to_string(input).with_context(|| format!("reading input {}", input.display()))?;
+    let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
+    let (q_in, values) = compiled.witness(&x)?;
+    let prediction = compiled.graph.dequantize_output(&values[compiled.graph.output]);
+    let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
+    println!("prediction (integer model): class {} outputs {}", argmax(&prediction), fmt_values(&prediction));
+    let (bundle, t) = step(&format!("proving on {} threads", rayon::current_num_threads()), || {
+        Ok(prover.compiled.prove_witness(&prover.params, &prover.pk, prover.model_id(), q_in, values)?)
+    })?;
+    let bytes = bundle.to_bytes();
+    zkinfer_core::fsutil::write_atomic(out, &bytes)?;
+    println!(
+        "proof bundle written to {} ({} bytes, proof {} bytes, proving {:.2} s)",
+        out.display(),
+        bytes.len(),
+        bundle.proof.len(),
+        t.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()> {
+    let key_bytes = std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    let bundle = std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
+    let t = Instant::now();
+    let key = VerifierKey::from_bytes(&key_bytes)?;
+    if let Some(id) = pinned {
+        if !id.eq_ignore_ascii_case(&key.model_id) {
+            bail!("INVALID: the verifier key is model {}, not the pinned model {id}", key.model_id);
+        }
+    }
+    let parsed = t.elapsed();
+    let verified = zkinfer_core::verify(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    println!("VALID proof for model {}", verified.model_id);
+    println!(
+        "verified output: {} -> class {}{}",
+        fmt_values(&verified.output_values),
+        verified.predicted_class,
+        verified.predicted_label.map(|l| format!(" ({l})")).unwrap_or_default()
+    );
+    println!(
+        "verification: {:.1} ms (key parsing {:.1} ms)",
+        t.elapsed().as_secs_f64() * 1e3,
+        parsed.as_secs_f64() * 1e3
+    );
+    let _ = ProofBundle::from_bytes;
+    Ok(())
+}
+
+pub(crate) fn argmax(v: &[f64]) -> usize {
+    v.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) }).0
+}
+
+pub(crate) fn fmt_values(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().take(16).map(|x| format!("{x:.3}")).collect();
+    format!("[{}{}]", parts.join(", "), if v.len() > 16 { ", ..." } else { "" })
+}
