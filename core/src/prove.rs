@@ -154,6 +154,11 @@ impl Compiled {
         q_in: Vec<i64>,
         values: Vec<Vec<i64>>,
     ) -> Result<ProofBundle> {
+        // A witness that is not the integer semantics of this input would only yield a proof
+        // that fails to verify: catch it here with a clear error instead.
+        if values.len() != self.graph.tensors.len() || self.graph.evaluate(&q_in)? != values {
+            return Err(Error::Proving("the witness is not the integer model's evaluation of this input".into()));
+        }
         let output = values[self.graph.output].clone();
         let instance = ModelCircuit::instance(&self.graph, &q_in, &output);
         let circuit = self.circuit(Some(values));

@@ -1,1 +1,313 @@
-//! placeholder
+//! zkinfer-verifier: check zkinfer proofs of neural-network inference from JavaScript.
+//!
+//! Two layers:
+//! - plain Rust ([`load_key`], [`key_info`], [`verify_bytes`], [`inspect_bundle_bytes`]) that holds
+//!   all the logic and is tested natively;
+//! - thin `#[wasm_bindgen]` wrappers ([`Verifier`], [`inspect_bundle`]) that only convert between
+//!   JS values and the plain types.
+//!
+//! Nothing here unwraps or indexes into outside bytes: malformed keys and bundles become errors,
+//! and invalid proofs become `valid: false` with a reason. (A panic would trap the wasm instance
+//! and poison it for later calls, so there must be none.)
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use zkinfer_core::bundle::{ProofBundle, PublicTensor};
+use zkinfer_core::verifier_key::TensorSpec;
+use zkinfer_core::VerifierKey;
+
+pub use zkinfer_core;
+
+// ---------------------------------------------------------------------------------------------
+// Plain Rust layer
+// ---------------------------------------------------------------------------------------------
+
+/// A tensor's shape and scale (values are integers standing for value / 2^fracBits).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TensorInfo {
+    pub shape: Vec<usize>,
+    pub frac_bits: i32,
+}
+
+impl From<&TensorSpec> for TensorInfo {
+    fn from(t: &TensorSpec) -> Self {
+        TensorInfo { shape: t.shape.clone(), frac_bits: t.frac_bits }
+    }
+}
+
+/// The verifier key's header, as JS sees it (`verifier.header()`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    /// Hex SHA-256 of the key file: the identity a consumer should pin.
+    pub model_id: String,
+    pub model_name: String,
+    /// The circuit has 2^k rows.
+    pub k: u32,
+    /// Products per dot-product row.
+    pub dot_width: usize,
+    /// Bits of the activation domain.
+    pub activation_bits: u32,
+    pub input: TensorInfo,
+    pub output: TensorInfo,
+    pub labels: Option<Vec<String>>,
+    /// Where the KZG parameters came from.
+    pub srs: String,
+}
+
+/// The result of `verifier.verify(bundle)`. When `valid` is false only `modelId` and `reason`
+/// are meaningful: the output fields are empty and the class fields are null.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyOutcome {
+    pub valid: bool,
+    /// The model id of the key the bundle was checked against.
+    pub model_id: String,
+    /// Proven output, dequantized (raw / 2^fracBits).
+    pub output: Vec<f64>,
+    /// Proven output as the integers the circuit constrains.
+    pub output_raw: Vec<i64>,
+    pub output_shape: Vec<usize>,
+    /// Proven input, dequantized. The proof binds the output to exactly this input.
+    pub input: Vec<f64>,
+    pub input_shape: Vec<usize>,
+    /// Index of the largest output.
+    pub predicted_class: Option<usize>,
+    pub predicted_label: Option<String>,
+    /// Why the bundle was rejected; null when valid.
+    pub reason: Option<String>,
+}
+
+impl VerifyOutcome {
+    fn rejected(model_id: &str, reason: String) -> Self {
+        VerifyOutcome {
+            valid: false,
+            model_id: model_id.to_string(),
+            output: Vec::new(),
+            output_raw: Vec::new(),
+            output_shape: Vec::new(),
+            input: Vec::new(),
+            input_shape: Vec::new(),
+            predicted_class: None,
+            predicted_label: None,
+            reason: Some(reason),
+        }
+    }
+}
+
+/// A public tensor carried in a bundle (as claimed by the bundle, not yet verified).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TensorValues {
+    pub shape: Vec<usize>,
+    pub frac_bits: i32,
+    /// Integer values.
+    pub values: Vec<i64>,
+    /// values / 2^fracBits.
+    pub dequantized: Vec<f64>,
+}
+
+impl From<&PublicTensor> for TensorValues {
+    fn from(t: &PublicTensor) -> Self {
+        TensorValues { shape: t.shape.clone(), frac_bits: t.frac_bits, values: t.values.clone(), dequantized: t.dequantized() }
+    }
+}
+
+/// What `inspectBundle` reports about a bundle. Nothing here is verified.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleInfo {
+    pub proof_system: String,
+    /// The model id the bundle claims to be for.
+    pub model_id: String,
+    pub input: TensorValues,
+    pub output: TensorValues,
+    /// Size of the SNARK in bytes.
+    pub proof_bytes: usize,
+}
+
+/// Parses a verifier key. The error is a human-readable reason.
+pub fn load_key(bytes: &[u8]) -> Result<VerifierKey, String> {
+    VerifierKey::from_bytes(bytes).map_err(|e| e.to_string())
+}
+
+pub fn key_info(key: &VerifierKey) -> KeyInfo {
+    let h = &key.header;
+    KeyInfo {
+        model_id: key.model_id.clone(),
+        model_name: h.model_name.clone(),
+        k: h.k,
+        dot_width: h.shape.dot_width,
+        activation_bits: h.shape.act_bits,
+        input: (&h.input).into(),
+        output: (&h.output).into(),
+        labels: h.labels.clone(),
+        srs: h.srs.clone(),
+    }
+}
+
+/// Checks a proof bundle against a trusted key. Never fails: a bundle that does not parse or
+/// does not verify gives `valid: false` and the reason.
+pub fn verify_bytes(key: &VerifierKey, bundle_bytes: &[u8]) -> VerifyOutcome {
+    let bundle = match ProofBundle::from_bytes(bundle_bytes) {
+        Ok(b) => b,
+        Err(e) => return VerifyOutcome::rejected(&key.model_id, e.to_string()),
+    };
+    match zkinfer_core::verify::verify_bundle(key, &bundle) {
+        Ok(v) => VerifyOutcome {
+            valid: true,
+            model_id: v.model_id,
+            output: v.output_values,
+            output_raw: v.output.values,
+            output_shape: v.output.shape,
+            input: bundle.header.input.dequantized(),
+            input_shape: bundle.header.input.shape,
+            predicted_class: Some(v.predicted_class),
+            predicted_label: v.predicted_label,
+            reason: None,
+        },
+        Err(e) => VerifyOutcome::rejected(&key.model_id, e.to_string()),
+    }
+}
+
+/// Parses a bundle and reports its header without verifying anything.
+pub fn inspect_bundle_bytes(bytes: &[u8]) -> Result<BundleInfo, String> {
+    let b = ProofBundle::from_bytes(bytes).map_err(|e| e.to_string())?;
+    Ok(BundleInfo {
+        proof_system: b.header.proof_system.clone(),
+        model_id: b.header.model_id.clone(),
+        input: (&b.header.input).into(),
+        output: (&b.header.output).into(),
+        proof_bytes: b.proof.len(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// JavaScript bindings
+// ---------------------------------------------------------------------------------------------
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A tensor's shape and scale: values are integers standing for value / 2^fracBits. */
+export interface TensorInfo { shape: number[]; fracBits: number; }
+
+/** The verifier key's header. */
+export interface KeyHeader {
+  /** Hex SHA-256 of the key file: the identity to pin. */
+  modelId: string;
+  modelName: string;
+  k: number;
+  dotWidth: number;
+  activationBits: number;
+  input: TensorInfo;
+  output: TensorInfo;
+  labels: string[] | null;
+  /** Where the KZG parameters came from. */
+  srs: string;
+}
+
+/** Result of Verifier.verify. When valid is false, only modelId and reason are meaningful. */
+export interface VerifyResult {
+  valid: boolean;
+  /** Model id of the key the bundle was checked against. */
+  modelId: string;
+  /** Proven output, dequantized. */
+  output: number[];
+  /** Proven output as the circuit's integers. */
+  outputRaw: number[];
+  outputShape: number[];
+  /** Proven input, dequantized. */
+  input: number[];
+  inputShape: number[];
+  predictedClass: number | null;
+  predictedLabel: string | null;
+  /** Why the bundle was rejected; null when valid. */
+  reason: string | null;
+}
+
+/** A public tensor as claimed by a bundle. */
+export interface TensorValues { shape: number[]; fracBits: number; values: number[]; dequantized: number[]; }
+
+/** A bundle's header as claimed by the bundle (not verified). */
+export interface BundleInfo {
+  proofSystem: string;
+  modelId: string;
+  input: TensorValues;
+  output: TensorValues;
+  proofBytes: number;
+}
+"#;
+
+/// JSON-compatible conversion: `None` becomes `null` (not `undefined`), maps become objects.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("cannot convert the result to a JS value: {e}")))
+}
+
+/// A verifier for one trusted model. Build it once from the verifier key (parsing the key rebuilds
+/// the circuit's evaluation domain, the costly part) and call `verify` for each proof bundle.
+#[wasm_bindgen]
+pub struct Verifier {
+    key: VerifierKey,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// Parses verifier-key bytes. Throws an `Error` with the reason if they are malformed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(key_bytes: &[u8]) -> Result<Verifier, JsError> {
+        load_key(key_bytes).map(|key| Verifier { key }).map_err(|e| JsError::new(&e))
+    }
+
+    /// Hex SHA-256 of the key file.
+    #[wasm_bindgen(getter, js_name = modelId)]
+    pub fn model_id(&self) -> String {
+        self.key.model_id.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = modelName)]
+    pub fn model_name(&self) -> String {
+        self.key.header.model_name.clone()
+    }
+
+    /// The circuit has 2^k rows.
+    #[wasm_bindgen(getter)]
+    pub fn k(&self) -> u32 {
+        self.key.header.k
+    }
+
+    /// The key's header as a plain object.
+    #[wasm_bindgen(unchecked_return_type = "KeyHeader")]
+    pub fn header(&self) -> Result<JsValue, JsError> {
+        to_js(&key_info(&self.key))
+    }
+
+    /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.
+    #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
+    pub fn verify(&self, bundle_bytes: &[u8]) -> JsValue {
+        let outcome = verify_bytes(&self.key, bundle_bytes);
+        match to_js(&outcome) {
+            Ok(v) => v,
+            // Unreachable in practice (every field converts); still, answer "invalid", never throw.
+            Err(_) => {
+                let fallback = VerifyOutcome::rejected(&self.key.model_id, "internal error converting the result".into());
+                to_js(&fallback).unwrap_or(JsValue::NULL)
+            }
+        }
+    }
+}
+
+/// Parses a proof bundle and returns its (unverified) header. Throws an `Error` if malformed.
+#[wasm_bindgen(js_name = inspectBundle, unchecked_return_type = "BundleInfo")]
+pub fn inspect_bundle(bundle_bytes: &[u8]) -> Result<JsValue, JsError> {
+    to_js(&inspect_bundle_bytes(bundle_bytes).map_err(|e| JsError::new(&e))?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native tests of the plain layer (fixtures from scripts/make-wasm-fixtures.sh)
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

@@ -118,7 +118,7 @@ mod tests {
         TestCircuit::new(xs.to_vec(), move |config, region, links, public| {
             let (_, acc) = config.dot.assign(region, links, 0, &public[..n], &ws, bias)?;
             let last = DotConfig::rows_for(n, config.dot.width()) - 1;
-            let y = config.rescale.assign(region, last, acc, 1, Activation::Identity, 0)?;
+            let y = config.rescale.assign(region, last, acc, 1, Activation::Identity, 0, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, n);
             }

@@ -64,10 +64,20 @@ impl MaxConfig {
         c
     }
 
-    /// Lays out the window `inputs` from `offset` (one row each); returns the max wire.
-    pub fn assign(&self, region: &mut Region<Fr>, links: &mut Links, offset: usize, inputs: &[Wire]) -> Result<Wire, Error> {
-        assert!(!inputs.is_empty(), "pooling windows are never empty");
-        let max = inputs.iter().map(|w| w.value).collect::<Option<Vec<_>>>().map(|v| *v.iter().max().unwrap());
+    /// Lays out the window `inputs` from `offset` (one row each); returns the max wire. The
+    /// maximum is computed unless the witness supplies it (`max`).
+    pub fn assign(
+        &self,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        offset: usize,
+        inputs: &[Wire],
+        max: Option<i64>,
+    ) -> Result<Wire, Error> {
+        if inputs.is_empty() {
+            return Err(Error::Synthesis);
+        }
+        let max = max.or_else(|| inputs.iter().map(|w| w.value).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().max()));
         // The running product is kept in the field: over a large window it exceeds any integer type.
         let mut p = Some(Fr::one());
         let mut out = None;
@@ -103,7 +113,7 @@ mod tests {
     fn case(xs: Vec<i64>, corrupt: Option<(usize, usize, i64)>) -> TestCircuit {
         let n = xs.len();
         TestCircuit::new(xs, move |config, region, links, public| {
-            let m = config.max.assign(region, links, 0, &public[..n])?;
+            let m = config.max.assign(region, links, 0, &public[..n], None)?;
             if let Source::Advice(cell) = m.source {
                 links.expose(cell, n);
             }

@@ -75,6 +75,9 @@ impl RescaleConfig {
     }
 
     /// Assigns the rescale of `acc` (the accumulator on `row`) and returns the output wire.
+    /// The output value is `act(q)` unless the witness supplies it (`y`), in which case the
+    /// witness is used as given and the constraints decide whether it is right.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         region: &mut Region<Fr>,
@@ -83,13 +86,14 @@ impl RescaleConfig {
         divisor: u64,
         act: crate::qgraph::Activation,
         tag: u64,
+        y: Option<i64>,
     ) -> Result<Wire, Error> {
         self.s.enable(region, row)?;
         region.assign_fixed(self.d, row, Fr::from(divisor));
         region.assign_fixed(self.tag, row, Fr::from(tag));
         let qr = acc.map(|a| Rescale::floor_div(a, divisor));
         let q = qr.map(|(q, _)| q);
-        let y = q.map(|q| act.apply(q as i64));
+        let y = y.or_else(|| q.map(|q| act.apply(q as i64)));
         region.assign_advice(self.q, row, known(q.map(|q| q as i64)));
         region.assign_advice(self.r, row, known(qr.map(|(_, r)| r as i64)));
         let cell = region.assign_advice(self.y, row, known(y)).cell();
@@ -109,7 +113,7 @@ mod tests {
         TestCircuit::new(vec![x], move |config, region, links, public| {
             let rows = DotConfig::rows_for(1, config.dot.width());
             let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], Rescale::half(d))?;
-            let y = config.rescale.assign(region, rows - 1, acc, d, act, tag)?;
+            let y = config.rescale.assign(region, rows - 1, acc, d, act, tag, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
@@ -144,7 +148,7 @@ mod tests {
         // q = 10, r = -1 satisfies the gate (39 = 40 - 1) but not r >= 0.
         let negative_r = TestCircuit::new(vec![x], move |config, region, links, public| {
             let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2)?;
-            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0)?;
+            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
             region.assign_advice(config.rescale.q, 0, known(Some(10)));
             region.assign_advice(config.rescale.r, 0, known(Some(-1)));
             region.assign_advice(config.rescale.y, 0, known(Some(10)));
@@ -157,7 +161,7 @@ mod tests {
         // r = 7 >= d, q = 8: gate holds (39 = 32 + 7), r < d fails.
         let bad = TestCircuit::new(vec![x], move |config, region, links, public| {
             let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2)?;
-            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0)?;
+            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
             region.assign_advice(config.rescale.q, 0, known(Some(8)));
             region.assign_advice(config.rescale.r, 0, known(Some(7)));
             region.assign_advice(config.rescale.y, 0, known(Some(8)));

@@ -1,0 +1,120 @@
+//! Whole-model circuit tests on a small synthetic network that uses every operator: the circuit
+//! accepts the integer evaluator's witness, and rejects any corrupted step output or a wrong
+//! public value.
+
+use halo2_proofs::dev::MockProver;
+use halo2curves::bn256::Fr;
+use rand::{Rng, SeedableRng};
+use std::sync::Arc;
+use zkinfer_core::circuit::{fe, plan_layout, ModelCircuit};
+use zkinfer_core::ir::{AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, Window2d};
+use zkinfer_core::qgraph::{QGraph, StepKind};
+use zkinfer_core::quant::{quantize, Calibration, QuantOptions};
+use zkinfer_core::tensor::Tensor;
+
+fn random(rng: &mut impl Rng, shape: Vec<usize>, scale: f32) -> Tensor {
+    let n = shape.iter().product();
+    Tensor::new(shape, (0..n).map(|_| rng.gen_range(-scale..scale)).collect())
+}
+
+fn window(k: usize, s: usize, p: usize) -> Window2d {
+    Window2d { kernel: [k, k], stride: [s, s], pads: [p; 4], dilation: [1, 1] }
+}
+
+/// conv+relu -> {maxpool, avgpool} -> add+clip -> global avg -> flatten -> dense -> add bias
+fn small_model() -> Model {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut b = ModelBuilder::new("small", "x", vec![1, 1, 6, 6]).unwrap();
+    let conv = Conv { weight: random(&mut rng, vec![3, 1, 3, 3], 0.8), bias: vec![0.1, -0.2, 0.05], window: window(3, 1, 1), group: 1 };
+    let t = b.add("conv", Op::Conv(conv), vec![0], "conv", None).unwrap();
+    let t1 = b.add("relu", Op::Relu, vec![t], "relu", None).unwrap();
+    let t2 = b.add("max", Op::Pool(Pool { kind: PoolKind::Max, window: window(2, 2, 0) }), vec![t1], "max", None).unwrap();
+    let avg = Pool { kind: PoolKind::Average { count_include_pad: false }, window: window(2, 2, 0) };
+    let t3 = b.add("avg", Op::Pool(avg), vec![t1], "avg", None).unwrap();
+    let t4 = b.add("add", Op::Add(AddOperand::Tensor), vec![t2, t3], "add", None).unwrap();
+    let t5 = b.add("clip", Op::Clip(Clip { min: 0.0, max: 1.5 }), vec![t4], "clip", None).unwrap();
+    // Depthwise conv with padding exercises groups and border taps.
+    let dw = Conv { weight: random(&mut rng, vec![3, 1, 3, 3], 0.8), bias: vec![0.0; 3], window: window(3, 1, 1), group: 3 };
+    let t6 = b.add("dw", Op::Conv(dw), vec![t5], "dw", None).unwrap();
+    let gap = Pool { kind: PoolKind::Average { count_include_pad: false }, window: window(3, 1, 0) };
+    let t7 = b.add("gap", Op::Pool(gap), vec![t6], "gap", None).unwrap();
+    let t8 = b.add("flatten", Op::Reshape, vec![t7], "flat", Some(vec![1, 3])).unwrap();
+    let dense = Dense { weight: random(&mut rng, vec![4, 3], 1.0), bias: vec![0.0; 4] };
+    let t9 = b.add("dense", Op::Dense(dense), vec![t8], "dense", None).unwrap();
+    let bias = Tensor::new(vec![4], vec![0.5, -0.5, 0.25, 0.0]);
+    let out = b.add("bias", Op::Add(AddOperand::Constant(bias)), vec![t9], "out", None).unwrap();
+    b.finish(out).unwrap()
+}
+
+fn compile() -> (Model, QGraph, Vec<f32>) {
+    let model = small_model();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let samples: Vec<Vec<f32>> = (0..6).map(|_| (0..36).map(|_| rng.gen_range(0.0..1.0)).collect()).collect();
+    let cal = Calibration::run(&model, &samples).unwrap();
+    let graph = quantize(&model, &cal, &QuantOptions { act_bits: 10, ..Default::default() }).unwrap();
+    (model, graph, samples[0].clone())
+}
+
+fn run(graph: &QGraph, values: Vec<Vec<i64>>, instance: Vec<Fr>) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let plan = plan_layout(graph, Some(4));
+    let circuit = ModelCircuit { shape: plan.shape, graph: Arc::new(graph.clone()), values: Some(Arc::new(values)) };
+    MockProver::run(plan.k, &circuit, vec![instance]).unwrap().verify()
+}
+
+#[test]
+fn whole_model_circuit_accepts_the_integer_evaluation() {
+    let (model, graph, x) = compile();
+    // Every operator kind made it into the graph.
+    let kinds: Vec<&str> = graph
+        .steps
+        .iter()
+        .map(|s| match s.kind {
+            StepKind::Linear(_) => "linear",
+            StepKind::Max { .. } => "max",
+            StepKind::Reshape => "reshape",
+        })
+        .collect();
+    assert!(kinds.contains(&"max") && kinds.contains(&"reshape") && kinds.iter().filter(|k| **k == "linear").count() >= 6);
+    let q = graph.quantize_input(&x).unwrap();
+    let values = graph.evaluate(&q).unwrap();
+    let out = values[graph.output].clone();
+    run(&graph, values, ModelCircuit::instance(&graph, &q, &out)).unwrap();
+    // And the integer model tracks the float model.
+    let err = zkinfer_core::quant::compare(&model, &graph, &x).unwrap();
+    assert!(err.max_abs_error < 0.05, "quantization error {}", err.max_abs_error);
+}
+
+#[test]
+fn whole_model_circuit_rejects_every_corrupted_step_output() {
+    let (_, graph, x) = compile();
+    let q = graph.quantize_input(&x).unwrap();
+    let values = graph.evaluate(&q).unwrap();
+    let out = values[graph.output].clone();
+    let instance = ModelCircuit::instance(&graph, &q, &out);
+    let mut tried = 0;
+    for step in &graph.steps {
+        if matches!(step.kind, StepKind::Reshape) {
+            continue; // a reshape output is the same cells as its input
+        }
+        for index in [0, graph.tensors[step.output].len() - 1] {
+            let mut bad = values.clone();
+            bad[step.output][index] += 1;
+            // Keep the public output consistent with the corrupted witness where the corruption
+            // is in the output itself, so only the internal constraints can catch it.
+            let mut inst = instance.clone();
+            if step.output == graph.output {
+                inst[q.len() + index] += Fr::one();
+            }
+            assert!(run(&graph, bad, inst).is_err(), "corrupted output {index} of step '{}' was accepted", step.name);
+            tried += 1;
+        }
+    }
+    assert!(tried >= 14);
+    // A wrong public output or input with an honest witness.
+    let mut wrong_out = instance.clone();
+    *wrong_out.last_mut().unwrap() += Fr::one();
+    assert!(run(&graph, values.clone(), wrong_out).is_err());
+    let mut wrong_in = instance.clone();
+    wrong_in[3] += fe(1);
+    assert!(run(&graph, values, wrong_in).is_err());
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Generates the fixtures the zkinfer-verifier tests embed with include_bytes!:
+#   verifier-wasm/tests/fixtures/verifier-key        key of the bundled MNIST demo model
+#   verifier-wasm/tests/fixtures/digit_7.proof       a valid proof for that key
+#   verifier-wasm/tests/fixtures/other-verifier-key  key of a different circuit (13 activation bits)
+#
+# Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
+# files). Idempotent: builds the release CLI (a no-op when up to date) and regenerates the files
+# only when one is missing, or always with --force. Dev KZG parameters are cached in
+# $ZKINFER_CACHE_DIR or ~/.cache/zkinfer.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+fixtures="$root/verifier-wasm/tests/fixtures"
+force=0
+for arg in "$@"; do
+    case "$arg" in
+        --force) force=1 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" ]]; then
+    echo "fixtures already present in $fixtures (use --force to regenerate)"
+    exit 0
+fi
+
+cd "$root"
+cargo build --release -p zkinfer-prover
+cli="$root/target/release/zkinfer"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$cli" demo --dir "$work/demo"
+"$cli" compile examples/mnist/model.onnx \
+    --calibration examples/mnist/calibration.json \
+    --activation-bits 13 \
+    -o "$work/other"
+
+if cmp -s "$work/demo/verifier-key" "$work/other/verifier-key"; then
+    echo "error: the second model's key is identical to the demo key" >&2
+    exit 1
+fi
+
+mkdir -p "$fixtures"
+# Copy to temporary names first so an interrupted run never leaves a mismatched set.
+cp "$work/demo/verifier-key" "$fixtures/.verifier-key.tmp"
+cp "$work/demo/digit_7.proof" "$fixtures/.digit_7.proof.tmp"
+cp "$work/other/verifier-key" "$fixtures/.other-verifier-key.tmp"
+mv "$fixtures/.verifier-key.tmp" "$fixtures/verifier-key"
+mv "$fixtures/.digit_7.proof.tmp" "$fixtures/digit_7.proof"
+mv "$fixtures/.other-verifier-key.tmp" "$fixtures/other-verifier-key"
+ls -l "$fixtures"

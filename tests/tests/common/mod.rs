@@ -1,0 +1,57 @@
+//! Shared helpers for the end-to-end tests (included with `mod common;`).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use zkinfer_core::prove::{compile, CompileOptions, Compiled};
+use zkinfer_core::srs::{SrsSource};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn mnist_dir() -> PathBuf {
+    repo().join("examples/mnist")
+}
+
+/// ../shared/data/bench, or None (tests then skip with a message).
+pub fn bench_dir() -> Option<PathBuf> {
+    let d = repo().join("../shared/data/bench");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!("SKIP: {} is absent", d.display());
+        None
+    }
+}
+
+pub fn srs() -> SrsSource {
+    SrsSource::Dev { cache_dir: zkinfer_core::srs::default_cache_dir() }
+}
+
+pub fn mnist_model() -> zkinfer_core::ir::Model {
+    zkinfer_core::onnx::load_onnx(mnist_dir().join("model.onnx")).unwrap()
+}
+
+pub fn mnist_calibration(input_len: usize) -> Vec<Vec<f32>> {
+    let text = std::fs::read_to_string(mnist_dir().join("calibration.json")).unwrap();
+    zkinfer_core::input::parse_samples(&text, input_len).unwrap()
+}
+
+pub fn mnist_digit(d: u8) -> Vec<f32> {
+    let text = std::fs::read_to_string(mnist_dir().join(format!("digits/digit_{d}.json"))).unwrap();
+    zkinfer_core::input::parse_single(&text, 784).unwrap()
+}
+
+pub fn mnist_compiled() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| {
+        let model = mnist_model();
+        let cal = mnist_calibration(model.input_len());
+        compile(&model, &cal, &CompileOptions::default()).unwrap()
+    })
+}
+
+pub fn argmax(v: &[f64]) -> usize {
+    v.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) }).0
+}

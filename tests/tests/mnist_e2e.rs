@@ -1,0 +1,138 @@
+//! The bundled MNIST example end to end: a real KZG proof, verified, and every kind of tampering
+//! rejected.
+
+mod common;
+
+use common::*;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2curves::bn256::Bn256;
+use rand_chacha::rand_core::SeedableRng;
+use zkinfer_core::{verify, Error, ProofBundle, VerifierKey};
+
+fn rejected(key: &VerifierKey, bytes: &[u8], what: &str) -> String {
+    match verify(key, bytes) {
+        Ok(v) => panic!("{what}: accepted ({:?})", v.output_values),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn mnist_proof_verifies_and_tampering_is_rejected() {
+    let compiled = mnist_compiled();
+    let params = srs().load(compiled.plan.k).unwrap();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+    let x = mnist_digit(3);
+    let bundle = compiled.prove(&params, &pk, &key.model_id, &x).unwrap();
+    let bytes = bundle.to_bytes();
+
+    // Valid, and the public output is the integer evaluator's output bit for bit.
+    let verified = verify(&key, &bytes).unwrap();
+    let (q_in, values) = compiled.witness(&x).unwrap();
+    assert_eq!(bundle.header.input.values, q_in);
+    assert_eq!(verified.output.values, values[compiled.graph.output]);
+    assert_eq!(verified.predicted_class, 3);
+
+    // 1. Proof bytes: flip bytes across the proof.
+    for pos in [0, 1, 100, bundle.proof.len() / 2, bundle.proof.len() - 1] {
+        let mut b = bundle.clone();
+        b.proof[pos] ^= 0x01;
+        rejected(&key, &b.to_bytes(), &format!("proof byte {pos}"));
+    }
+    // 2. A different output (the forged prediction), and a different input.
+    let mut b = bundle.clone();
+    b.header.output.values[5] += 1;
+    rejected(&key, &b.to_bytes(), "changed output");
+    let mut b = bundle.clone();
+    b.header.input.values[300] += 1;
+    rejected(&key, &b.to_bytes(), "changed input");
+    // 3. Reuse of the proof for another input: digit 7's input with digit 3's proof.
+    let (q7, _) = compiled.witness(&mnist_digit(7)).unwrap();
+    let mut b = bundle.clone();
+    b.header.input.values = q7;
+    rejected(&key, &b.to_bytes(), "proof reused for another input");
+    // 4. Changed model id, and a scale change.
+    let mut b = bundle.clone();
+    b.header.model_id = "00".repeat(32);
+    assert!(rejected(&key, &b.to_bytes(), "model id").contains("model"));
+    let mut b = bundle.clone();
+    b.header.output.frac_bits += 1;
+    rejected(&key, &b.to_bytes(), "output scale");
+    // 5. Truncated / extended proof and bundle.
+    let mut b = bundle.clone();
+    b.proof.truncate(b.proof.len() - 32);
+    rejected(&key, &b.to_bytes(), "truncated proof");
+    let mut b = bundle.clone();
+    b.proof.extend_from_slice(&[0u8; 32]);
+    rejected(&key, &b.to_bytes(), "extended proof");
+    assert!(matches!(verify(&key, &bytes[..bytes.len() - 1]), Err(Error::Malformed { .. })));
+    let mut extended = bytes.clone();
+    extended.push(0);
+    assert!(matches!(verify(&key, &extended), Err(Error::Malformed { .. })));
+
+    // 6. Verifier key tampering: any changed byte changes the model id, and a key whose
+    // commitments differ but claims the bundle's id cannot verify it either.
+    let mut tampered_key = key_bytes.clone();
+    let last = tampered_key.len() - 10;
+    tampered_key[last] ^= 1;
+    if let Ok(k2) = VerifierKey::from_bytes(&tampered_key) {
+        assert_ne!(k2.model_id, key.model_id);
+        let mut b = bundle.clone();
+        b.header.model_id = k2.model_id.clone();
+        rejected(&k2, &b.to_bytes(), "tampered verifier key");
+    }
+
+    // 7. Another model's key (same network, different circuit): replaying the proof fails even
+    // when the bundle is relabelled with that model's id.
+    let other = zkinfer_core::prove::compile(
+        &mnist_model(),
+        &mnist_calibration(784),
+        &zkinfer_core::prove::CompileOptions { act_bits: Some(13), ..Default::default() },
+    )
+    .unwrap();
+    let other_params = srs().load(other.plan.k).unwrap();
+    let (_, other_key_bytes) = other.keygen(&other_params, "dev").unwrap();
+    let other_key = VerifierKey::from_bytes(&other_key_bytes).unwrap();
+    assert_ne!(other_key.model_id, key.model_id);
+    rejected(&other_key, &bytes, "another model's key");
+    let mut b = bundle.clone();
+    b.header.model_id = other_key.model_id.clone();
+    rejected(&other_key, &b.to_bytes(), "another model's key, relabelled");
+
+    // 8. Parameters from a different secret: a proof made with them does not verify under the
+    // published key, and the published proof does not verify under a key made with them.
+    let rogue = ParamsKZG::<Bn256>::setup(compiled.plan.k, rand_chacha::ChaCha20Rng::seed_from_u64(1234));
+    let (rogue_pk, rogue_key_bytes) = compiled.keygen(&rogue, "rogue").unwrap();
+    let rogue_key = VerifierKey::from_bytes(&rogue_key_bytes).unwrap();
+    let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key.model_id, &x).unwrap();
+    rejected(&key, &rogue_bundle.to_bytes(), "proof from other parameters");
+    let mut b = bundle.clone();
+    b.header.model_id = rogue_key.model_id.clone();
+    rejected(&rogue_key, &b.to_bytes(), "key from other parameters");
+
+    // The bundle round-trips.
+    assert_eq!(ProofBundle::from_bytes(&bytes).unwrap(), bundle);
+}
+
+#[test]
+fn mnist_quantized_accuracy_matches_float_on_heldout_digits() {
+    let compiled = mnist_compiled();
+    let model = mnist_model();
+    let images = std::fs::read(mnist_dir().join("heldout.bin")).unwrap();
+    let labels = std::fs::read(mnist_dir().join("heldout-labels.bin")).unwrap();
+    assert_eq!(images.len(), labels.len() * 784);
+    let (mut float_ok, mut int_ok) = (0usize, 0usize);
+    for (i, &label) in labels.iter().enumerate() {
+        let x: Vec<f32> = images[i * 784..(i + 1) * 784].iter().map(|&p| p as f32 / 255.0).collect();
+        let f = model.eval_float(&x).unwrap();
+        let fo: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
+        float_ok += (argmax(&fo) == label as usize) as usize;
+        let (_, values) = compiled.witness(&x).unwrap();
+        int_ok += (argmax(&compiled.graph.dequantize_output(&values[compiled.graph.output])) == label as usize) as usize;
+    }
+    let n = labels.len() as f64;
+    let (fa, ia) = (100.0 * float_ok as f64 / n, 100.0 * int_ok as f64 / n);
+    println!("held-out accuracy ({} digits): float {fa:.2}%, quantized {ia:.2}%", labels.len());
+    assert!(ia >= 97.0, "quantized accuracy {ia}");
+    assert!((fa - ia).abs() <= 0.5, "float {fa} vs quantized {ia}");
+}

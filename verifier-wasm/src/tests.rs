@@ -1,0 +1,221 @@
+//! Native tests of the plain-Rust layer. They read the fixtures written by
+//! `scripts/make-wasm-fixtures.sh` at run time and skip (with a message) when they are absent.
+
+use super::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+struct Fixtures {
+    key: Vec<u8>,
+    proof: Vec<u8>,
+    other_key: Vec<u8>,
+}
+
+fn fixtures() -> Option<Fixtures> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures");
+    let read = |name: &str| std::fs::read(dir.join(name)).ok();
+    match (read("verifier-key"), read("digit_7.proof"), read("other-verifier-key")) {
+        (Some(key), Some(proof), Some(other_key)) => Some(Fixtures { key, proof, other_key }),
+        _ => {
+            eprintln!("SKIPPED: fixtures missing in {}; run scripts/make-wasm-fixtures.sh", dir.display());
+            None
+        }
+    }
+}
+
+macro_rules! fixtures_or_skip {
+    () => {
+        match fixtures() {
+            Some(f) => f,
+            None => return,
+        }
+    };
+}
+
+fn bundle(f: &Fixtures) -> ProofBundle {
+    ProofBundle::from_bytes(&f.proof).expect("fixture bundle parses")
+}
+
+fn assert_rejected(outcome: &VerifyOutcome, what: &str) {
+    assert!(!outcome.valid, "{what}: accepted");
+    let reason = outcome.reason.as_deref().unwrap_or("");
+    assert!(!reason.is_empty(), "{what}: rejected without a reason");
+    assert!(outcome.output.is_empty() && outcome.output_raw.is_empty() && outcome.predicted_class.is_none());
+}
+
+#[test]
+fn key_header_is_reported() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).expect("fixture key loads");
+    let info = key_info(&key);
+    assert_eq!(info.model_id, zkinfer_core::verifier_key::model_id(&f.key));
+    assert_eq!(info.model_id.len(), 64);
+    assert!(!info.model_name.is_empty());
+    assert!(info.k >= 1 && info.k <= 26);
+    assert_eq!(info.input.shape.iter().product::<usize>(), 28 * 28);
+    assert_eq!(info.output.shape.iter().product::<usize>(), 10);
+    if let Some(labels) = &info.labels {
+        assert_eq!(labels.len(), 10);
+    }
+    let other = key_info(&load_key(&f.other_key).expect("other key loads"));
+    assert_ne!(other.model_id, info.model_id, "the two fixture keys must be different models");
+}
+
+#[test]
+fn valid_proof_verifies_and_reports_the_bundle_output() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    let b = bundle(&f);
+    let out = verify_bytes(&key, &f.proof);
+    assert!(out.valid, "rejected: {:?}", out.reason);
+    assert_eq!(out.reason, None);
+    assert_eq!(out.model_id, key.model_id);
+    assert_eq!(out.output_raw, b.header.output.values);
+    assert_eq!(out.output, b.header.output.dequantized());
+    assert_eq!(out.output_shape, b.header.output.shape);
+    assert_eq!(out.input, b.header.input.dequantized());
+    assert_eq!(out.input_shape, b.header.input.shape);
+    let argmax = (0..out.output.len()).fold(0, |best, i| if out.output[i] > out.output[best] { i } else { best });
+    assert_eq!(out.predicted_class, Some(argmax));
+    // The fixture is the demo's held-out '7', which the bundled model classifies correctly.
+    assert_eq!(out.predicted_class, Some(7));
+    if let Some(labels) = &key.header.labels {
+        assert_eq!(out.predicted_label.as_deref(), labels.get(7).map(String::as_str));
+    }
+}
+
+#[test]
+fn tampered_proof_byte_is_rejected() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    let mut b = bundle(&f);
+    let mid = b.proof.len() / 2;
+    b.proof[mid] ^= 0x01;
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "flipped proof byte");
+}
+
+#[test]
+fn changed_output_value_is_rejected() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    let mut b = bundle(&f);
+    // Claim a different digit: raise class 8 above the real winner (stays inside the value range).
+    let top = *b.header.output.values.iter().max().unwrap();
+    b.header.output.values[8] = top + 1;
+    let out = verify_bytes(&key, &b.to_bytes());
+    assert_rejected(&out, "changed output");
+    // A one-unit nudge is caught too.
+    let mut b = bundle(&f);
+    b.header.output.values[0] += 1;
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "output nudged by one");
+}
+
+#[test]
+fn changed_input_value_is_rejected() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    let mut b = bundle(&f);
+    let i = b.header.input.values.len() / 2;
+    b.header.input.values[i] += 1;
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "changed input");
+}
+
+#[test]
+fn proof_against_another_models_key_is_rejected() {
+    let f = fixtures_or_skip!();
+    let other = load_key(&f.other_key).unwrap();
+    let out = verify_bytes(&other, &f.proof);
+    assert_rejected(&out, "other model's key");
+    assert_eq!(out.model_id, other.model_id);
+    // Even if the bundle lies about which model it is for, the SNARK (or the shape check) fails.
+    let mut b = bundle(&f);
+    b.header.model_id = other.model_id.clone();
+    assert_rejected(&verify_bytes(&other, &b.to_bytes()), "other model's key, relabelled bundle");
+}
+
+#[test]
+fn malformed_keys_are_errors() {
+    let f = fixtures_or_skip!();
+    for bad in [&b""[..], b"not a key", b"ZKINF-VK", b"ZKINF-PF\x01\x00\x00\x00"] {
+        assert!(load_key(bad).is_err());
+    }
+    // A bundle is not a key.
+    assert!(load_key(&f.proof).unwrap_err().contains("verifier key"));
+    // Every truncation fails cleanly.
+    for n in 0..f.key.len() {
+        let e = load_key(&f.key[..n]).expect_err("truncated key accepted");
+        assert!(!e.is_empty());
+    }
+    let mut longer = f.key.clone();
+    longer.push(0);
+    assert!(load_key(&longer).is_err());
+}
+
+#[test]
+fn corrupted_keys_never_panic() {
+    let f = fixtures_or_skip!();
+    // Flip bytes across the whole key (header, KZG points, halo2 key). Each result must be an
+    // error or a key with a different model id; a panic would be a trap in the browser.
+    let step = 13;
+    for i in (0..f.key.len()).step_by(step) {
+        let mut k = f.key.clone();
+        k[i] ^= 0x01;
+        let r = catch_unwind(AssertUnwindSafe(|| load_key(&k)));
+        match r {
+            Err(_) => panic!("load_key panicked on a key with byte {i} flipped"),
+            Ok(Ok(key)) => assert_ne!(key.model_id, zkinfer_core::verifier_key::model_id(&f.key)),
+            Ok(Err(_)) => {}
+        }
+    }
+}
+
+#[test]
+fn truncated_or_padded_bundles_are_rejected() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    for n in 0..f.proof.len() {
+        let bytes = &f.proof[..n];
+        assert!(inspect_bundle_bytes(bytes).is_err(), "truncated bundle ({n} bytes) parsed");
+        assert_rejected(&verify_bytes(&key, bytes), "truncated bundle");
+    }
+    let mut padded = f.proof.clone();
+    padded.push(0);
+    assert_rejected(&verify_bytes(&key, &padded), "padded bundle");
+    // Extra bytes appended to the proof itself (inside its section).
+    let mut b = bundle(&f);
+    b.proof.extend_from_slice(&[0u8; 32]);
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "proof with trailing bytes");
+    assert_rejected(&verify_bytes(&key, &f.key), "a key passed as a bundle");
+}
+
+#[test]
+fn corrupted_bundles_are_rejected_without_panicking() {
+    let f = fixtures_or_skip!();
+    let key = load_key(&f.key).unwrap();
+    // Every byte of the framing and JSON header, then a sample of the proof bytes.
+    let header_end = f.proof.len() - bundle(&f).proof.len();
+    let positions: Vec<usize> = (0..header_end).step_by(7).chain((header_end..f.proof.len()).step_by(41)).collect();
+    for i in positions {
+        let mut bytes = f.proof.clone();
+        bytes[i] ^= 0x01;
+        let out = catch_unwind(AssertUnwindSafe(|| verify_bytes(&key, &bytes)))
+            .unwrap_or_else(|_| panic!("verify panicked on a bundle with byte {i} flipped"));
+        assert_rejected(&out, &format!("bundle with byte {i} flipped"));
+    }
+}
+
+#[test]
+fn inspect_reports_the_bundle_header() {
+    let f = fixtures_or_skip!();
+    let b = bundle(&f);
+    let info = inspect_bundle_bytes(&f.proof).unwrap();
+    assert_eq!(info.model_id, b.header.model_id);
+    assert_eq!(info.model_id, zkinfer_core::verifier_key::model_id(&f.key));
+    assert_eq!(info.proof_system, zkinfer_core::bundle::PROOF_SYSTEM);
+    assert_eq!(info.input.shape, b.header.input.shape);
+    assert_eq!(info.output.shape, b.header.output.shape);
+    assert_eq!(info.output.values, b.header.output.values);
+    assert_eq!(info.output.dequantized, b.header.output.dequantized());
+    assert_eq!(info.proof_bytes, b.proof.len());
+    assert!(inspect_bundle_bytes(b"garbage").unwrap_err().contains("proof bundle"));
+}
