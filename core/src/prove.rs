@@ -219,9 +219,30 @@ impl ModelDir {
         self.dir.join(file)
     }
 
-    /// Generates keys for `compiled` and writes the directory (each file atomically).
+    /// Generates keys for `compiled` and writes the directory. Files are written into a
+    /// temporary sibling directory that replaces `dir` only once complete, so a failure or an
+    /// interruption never leaves a half-written model directory.
     pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let staging = ModelDir::new(parent.join(format!(".{name}.partial-{}", std::process::id())));
+        let _ = std::fs::remove_dir_all(&staging.dir);
+        std::fs::create_dir(&staging.dir).map_err(|e| Error::io(&staging.dir, e))?;
+        let result = staging.write_files(compiled, srs, summary).and_then(|t| {
+            if self.dir.exists() {
+                std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            }
+            std::fs::rename(&staging.dir, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            Ok(t)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging.dir);
+        }
+        result
+    }
+
+    fn write_files(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
         let t0 = Instant::now();
         let params = srs.load(compiled.plan.k)?;
         let t_params = t0.elapsed();

@@ -55,8 +55,9 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
 
     let model_dir = ModelDir::new(&dir);
     let text = summary(&model, &compiled, std::path::Path::new("examples/mnist/model.onnx"));
-    step("2. generating KZG parameters and keys", || Ok(model_dir.write(&compiled, &srs.source(), &text)?))?;
-    let prover = model_dir.prover(&srs.source())?;
+    let source = srs.source();
+    step("2. generating KZG parameters and keys", || Ok(model_dir.write(&compiled, &source, &text)?))?;
+    let prover = model_dir.prover(&source)?;
     println!("   model id: {}", prover.model_id());
 
     let x = zkinfer_core::input::parse_single(DIGITS[digit as usize], model.input_len())?;

@@ -1,0 +1,94 @@
+//! Benchmark: compile, keygen, prove and verify the peer benchmark models, one child process
+//! per model so peak RSS is per model. Prints a Markdown table.
+//!
+//! usage: zkinfer-bench [BENCH_DIR] [MODEL...]   (BENCH_DIR defaults to ../shared/data/bench)
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkinfer_core::prove::{compile, CompileOptions};
+use zkinfer_core::srs::{default_cache_dir, SrsSource};
+
+fn cpu_time() -> Duration {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::from_micros(t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn one(dir: &Path, name: &str) -> Result<String> {
+    let path = dir.join(format!("{name}.onnx"));
+    let model = zkinfer_core::onnx::load_onnx(&path)?;
+    let read = |suffix: &str| std::fs::read_to_string(dir.join(format!("{name}.{suffix}"))).with_context(|| format!("{name}.{suffix}"));
+    let cal = zkinfer_core::input::parse_samples(&read("cal.json")?, model.input_len())?;
+    let x = zkinfer_core::input::parse_single(&read("input.json")?, model.input_len())?;
+    let compiled = compile(&model, &cal, &CompileOptions::default())?;
+    let params = SrsSource::Dev { cache_dir: default_cache_dir() }.load(compiled.plan.k)?;
+    let t = Instant::now();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev")?;
+    let keygen = t.elapsed();
+    let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes)?;
+    let (cpu0, t) = (cpu_time(), Instant::now());
+    let bundle = compiled.prove(&params, &pk, &key.model_id, &x)?;
+    let (prove, prove_cpu) = (t.elapsed(), cpu_time() - cpu0);
+    let bytes = bundle.to_bytes();
+    // Verification as a consumer does it: parse the key file, then check the bundle.
+    let t = Instant::now();
+    let runs = 5;
+    for _ in 0..runs {
+        let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes)?;
+        zkinfer_core::verify(&key, &bytes)?;
+    }
+    let verify = t.elapsed() / runs;
+    let p = &compiled.plan;
+    Ok(format!(
+        "| {name} | {} | {}+{} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {:.1} | {:.4} |",
+        p.k,
+        p.advice_columns,
+        p.fixed_columns,
+        p.dot_rows.max(p.max_rows).max(p.table_rows),
+        p.shape.dot_width,
+        keygen.as_secs_f64(),
+        prove.as_secs_f64(),
+        prove_cpu.as_secs_f64(),
+        peak_rss_mib(),
+        bundle.proof.len(),
+        verify.as_secs_f64() * 1e3,
+        compiled.max_abs_error,
+    ))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--one") {
+        let (dir, name) = (args.get(1).context("dir")?, args.get(2).context("model")?);
+        println!("{}", one(Path::new(dir), name)?);
+        return Ok(());
+    }
+    let dir = args.first().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/data/bench"));
+    if !dir.is_dir() {
+        bail!("{} is not a directory (pass the bench data directory)", dir.display());
+    }
+    let models: Vec<String> = if args.len() > 1 { args[1..].to_vec() } else { ["m1_mlp", "m2_lenet", "m3_cifar"].map(String::from).to_vec() };
+    println!("threads: {}, cores: {}", rayon::current_num_threads(), std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!("| model | k | columns (advice+fixed) | rows | dot width | keygen s | prove s | prove CPU-s | peak RSS MiB | proof bytes | verify ms | max abs error |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for m in models {
+        let out = std::process::Command::new(std::env::current_exe()?).args(["--one", dir.to_str().context("utf-8 path")?, &m]).output()?;
+        if !out.status.success() {
+            bail!("{m}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
