@@ -6,7 +6,8 @@
 #
 # Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
 # files). Idempotent: builds the release CLI (a no-op when up to date) and regenerates the files
-# only when one is missing, or always with --force. Dev KZG parameters are cached in
+# only when one is missing or the CLI binary changed since they were made (a circuit change
+# invalidates old keys and proofs), or always with --force. Dev KZG parameters are cached in
 # $ZKINFER_CACHE_DIR or ~/.cache/zkinfer.
 set -euo pipefail
 
@@ -21,14 +22,16 @@ for arg in "$@"; do
     esac
 done
 
-if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" ]]; then
-    echo "fixtures already present in $fixtures (use --force to regenerate)"
-    exit 0
-fi
-
 cd "$root"
 cargo build --release -p zkinfer-prover
 cli="$root/target/release/zkinfer"
+stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
+
+if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
+      && "$(cat "$fixtures/.cli-sha256" 2>/dev/null)" == "$stamp" ]]; then
+    echo "fixtures in $fixtures are up to date with $cli (use --force to regenerate)"
+    exit 0
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -52,4 +55,5 @@ cp "$work/other/verifier-key" "$fixtures/.other-verifier-key.tmp"
 mv "$fixtures/.verifier-key.tmp" "$fixtures/verifier-key"
 mv "$fixtures/.digit_7.proof.tmp" "$fixtures/digit_7.proof"
 mv "$fixtures/.other-verifier-key.tmp" "$fixtures/other-verifier-key"
+echo "$stamp" > "$fixtures/.cli-sha256"
 ls -l "$fixtures"

@@ -32,7 +32,10 @@ pub struct TensorInfo {
 
 impl From<&TensorSpec> for TensorInfo {
     fn from(t: &TensorSpec) -> Self {
-        TensorInfo { shape: t.shape.clone(), frac_bits: t.frac_bits }
+        TensorInfo {
+            shape: t.shape.clone(),
+            frac_bits: t.frac_bits,
+        }
     }
 }
 
@@ -110,7 +113,12 @@ pub struct TensorValues {
 
 impl From<&PublicTensor> for TensorValues {
     fn from(t: &PublicTensor) -> Self {
-        TensorValues { shape: t.shape.clone(), frac_bits: t.frac_bits, values: t.values.clone(), dequantized: t.dequantized() }
+        TensorValues {
+            shape: t.shape.clone(),
+            frac_bits: t.frac_bits,
+            values: t.values.clone(),
+            dequantized: t.dequantized(),
+        }
     }
 }
 
@@ -257,8 +265,10 @@ pub struct Verifier {
 impl Verifier {
     /// Parses verifier-key bytes. Throws an `Error` with the reason if they are malformed.
     #[wasm_bindgen(constructor)]
-    pub fn new(key_bytes: &[u8]) -> Result<Verifier, JsError> {
-        load_key(key_bytes).map(|key| Verifier { key }).map_err(|e| JsError::new(&e))
+    pub fn new(#[wasm_bindgen(js_name = keyBytes)] key_bytes: &[u8]) -> Result<Verifier, JsError> {
+        load_key(key_bytes)
+            .map(|key| Verifier { key })
+            .map_err(|e| JsError::new(&e))
     }
 
     /// Hex SHA-256 of the key file.
@@ -286,13 +296,16 @@ impl Verifier {
 
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.
     #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
-    pub fn verify(&self, bundle_bytes: &[u8]) -> JsValue {
+    pub fn verify(&self, #[wasm_bindgen(js_name = bundleBytes)] bundle_bytes: &[u8]) -> JsValue {
         let outcome = verify_bytes(&self.key, bundle_bytes);
         match to_js(&outcome) {
             Ok(v) => v,
             // Unreachable in practice (every field converts); still, answer "invalid", never throw.
             Err(_) => {
-                let fallback = VerifyOutcome::rejected(&self.key.model_id, "internal error converting the result".into());
+                let fallback = VerifyOutcome::rejected(
+                    &self.key.model_id,
+                    "internal error converting the result".into(),
+                );
                 to_js(&fallback).unwrap_or(JsValue::NULL)
             }
         }
@@ -301,7 +314,9 @@ impl Verifier {
 
 /// Parses a proof bundle and returns its (unverified) header. Throws an `Error` if malformed.
 #[wasm_bindgen(js_name = inspectBundle, unchecked_return_type = "BundleInfo")]
-pub fn inspect_bundle(bundle_bytes: &[u8]) -> Result<JsValue, JsError> {
+pub fn inspect_bundle(
+    #[wasm_bindgen(js_name = bundleBytes)] bundle_bytes: &[u8],
+) -> Result<JsValue, JsError> {
     to_js(&inspect_bundle_bytes(bundle_bytes).map_err(|e| JsError::new(&e))?)
 }
 

@@ -12,12 +12,25 @@ struct Fixtures {
 }
 
 fn fixtures() -> Option<Fixtures> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures");
     let read = |name: &str| std::fs::read(dir.join(name)).ok();
-    match (read("verifier-key"), read("digit_7.proof"), read("other-verifier-key")) {
-        (Some(key), Some(proof), Some(other_key)) => Some(Fixtures { key, proof, other_key }),
+    match (
+        read("verifier-key"),
+        read("digit_7.proof"),
+        read("other-verifier-key"),
+    ) {
+        (Some(key), Some(proof), Some(other_key)) => Some(Fixtures {
+            key,
+            proof,
+            other_key,
+        }),
         _ => {
-            eprintln!("SKIPPED: fixtures missing in {}; run scripts/make-wasm-fixtures.sh", dir.display());
+            eprintln!(
+                "SKIPPED: fixtures missing in {}; run scripts/make-wasm-fixtures.sh",
+                dir.display()
+            );
             None
         }
     }
@@ -40,7 +53,11 @@ fn assert_rejected(outcome: &VerifyOutcome, what: &str) {
     assert!(!outcome.valid, "{what}: accepted");
     let reason = outcome.reason.as_deref().unwrap_or("");
     assert!(!reason.is_empty(), "{what}: rejected without a reason");
-    assert!(outcome.output.is_empty() && outcome.output_raw.is_empty() && outcome.predicted_class.is_none());
+    assert!(
+        outcome.output.is_empty()
+            && outcome.output_raw.is_empty()
+            && outcome.predicted_class.is_none()
+    );
 }
 
 #[test]
@@ -58,7 +75,10 @@ fn key_header_is_reported() {
         assert_eq!(labels.len(), 10);
     }
     let other = key_info(&load_key(&f.other_key).expect("other key loads"));
-    assert_ne!(other.model_id, info.model_id, "the two fixture keys must be different models");
+    assert_ne!(
+        other.model_id, info.model_id,
+        "the two fixture keys must be different models"
+    );
 }
 
 #[test]
@@ -75,12 +95,21 @@ fn valid_proof_verifies_and_reports_the_bundle_output() {
     assert_eq!(out.output_shape, b.header.output.shape);
     assert_eq!(out.input, b.header.input.dequantized());
     assert_eq!(out.input_shape, b.header.input.shape);
-    let argmax = (0..out.output.len()).fold(0, |best, i| if out.output[i] > out.output[best] { i } else { best });
+    let argmax = (0..out.output.len()).fold(0, |best, i| {
+        if out.output[i] > out.output[best] {
+            i
+        } else {
+            best
+        }
+    });
     assert_eq!(out.predicted_class, Some(argmax));
     // The fixture is the demo's held-out '7', which the bundled model classifies correctly.
     assert_eq!(out.predicted_class, Some(7));
     if let Some(labels) = &key.header.labels {
-        assert_eq!(out.predicted_label.as_deref(), labels.get(7).map(String::as_str));
+        assert_eq!(
+            out.predicted_label.as_deref(),
+            labels.get(7).map(String::as_str)
+        );
     }
 }
 
@@ -130,13 +159,27 @@ fn proof_against_another_models_key_is_rejected() {
     // Even if the bundle lies about which model it is for, the SNARK (or the shape check) fails.
     let mut b = bundle(&f);
     b.header.model_id = other.model_id.clone();
-    assert_rejected(&verify_bytes(&other, &b.to_bytes()), "other model's key, relabelled bundle");
+    assert_rejected(
+        &verify_bytes(&other, &b.to_bytes()),
+        "other model's key, relabelled bundle",
+    );
+    // ... and with the scales relabelled too, so that only the SNARK can tell.
+    b.header.input.frac_bits = other.header.input.frac_bits;
+    b.header.output.frac_bits = other.header.output.frac_bits;
+    let out = verify_bytes(&other, &b.to_bytes());
+    assert_rejected(&out, "other model's key, relabelled bundle and scales");
+    assert!(out.reason.unwrap().contains("does not verify"));
 }
 
 #[test]
 fn malformed_keys_are_errors() {
     let f = fixtures_or_skip!();
-    for bad in [&b""[..], b"not a key", b"ZKINF-VK", b"ZKINF-PF\x01\x00\x00\x00"] {
+    for bad in [
+        &b""[..],
+        b"not a key",
+        b"ZKINF-VK",
+        b"ZKINF-PF\x01\x00\x00\x00",
+    ] {
         assert!(load_key(bad).is_err());
     }
     // A bundle is not a key.
@@ -175,7 +218,10 @@ fn truncated_or_padded_bundles_are_rejected() {
     let key = load_key(&f.key).unwrap();
     for n in 0..f.proof.len() {
         let bytes = &f.proof[..n];
-        assert!(inspect_bundle_bytes(bytes).is_err(), "truncated bundle ({n} bytes) parsed");
+        assert!(
+            inspect_bundle_bytes(bytes).is_err(),
+            "truncated bundle ({n} bytes) parsed"
+        );
         assert_rejected(&verify_bytes(&key, bytes), "truncated bundle");
     }
     let mut padded = f.proof.clone();
@@ -184,7 +230,10 @@ fn truncated_or_padded_bundles_are_rejected() {
     // Extra bytes appended to the proof itself (inside its section).
     let mut b = bundle(&f);
     b.proof.extend_from_slice(&[0u8; 32]);
-    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "proof with trailing bytes");
+    assert_rejected(
+        &verify_bytes(&key, &b.to_bytes()),
+        "proof with trailing bytes",
+    );
     assert_rejected(&verify_bytes(&key, &f.key), "a key passed as a bundle");
 }
 
@@ -194,7 +243,10 @@ fn corrupted_bundles_are_rejected_without_panicking() {
     let key = load_key(&f.key).unwrap();
     // Every byte of the framing and JSON header, then a sample of the proof bytes.
     let header_end = f.proof.len() - bundle(&f).proof.len();
-    let positions: Vec<usize> = (0..header_end).step_by(7).chain((header_end..f.proof.len()).step_by(41)).collect();
+    let positions: Vec<usize> = (0..header_end)
+        .step_by(7)
+        .chain((header_end..f.proof.len()).step_by(41))
+        .collect();
     for i in positions {
         let mut bytes = f.proof.clone();
         bytes[i] ^= 0x01;
@@ -217,5 +269,7 @@ fn inspect_reports_the_bundle_header() {
     assert_eq!(info.output.values, b.header.output.values);
     assert_eq!(info.output.dequantized, b.header.output.dequantized());
     assert_eq!(info.proof_bytes, b.proof.len());
-    assert!(inspect_bundle_bytes(b"garbage").unwrap_err().contains("proof bundle"));
+    assert!(inspect_bundle_bytes(b"garbage")
+        .unwrap_err()
+        .contains("proof bundle"));
 }

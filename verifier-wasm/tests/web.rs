@@ -1,0 +1,256 @@
+//! Browser tests of the JS-facing API, run by
+//!     scripts/make-wasm-fixtures.sh && wasm-pack test --headless --chrome verifier-wasm
+//! The fixtures are embedded with include_bytes!, so this file does not compile until the
+//! fixture script has run (native `cargo test` skips it: it is wasm32-only).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+use zkinfer_core::ProofBundle;
+use zkinfer_verifier::{inspect_bundle, Verifier};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const KEY: &[u8] = include_bytes!("fixtures/verifier-key");
+const PROOF: &[u8] = include_bytes!("fixtures/digit_7.proof");
+const OTHER_KEY: &[u8] = include_bytes!("fixtures/other-verifier-key");
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+fn get(obj: &JsValue, field: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(field)).unwrap_or_else(|_| panic!("no field {field}"))
+}
+
+fn numbers(v: &JsValue) -> Vec<f64> {
+    js_sys::Array::from(v)
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+fn bundle() -> ProofBundle {
+    ProofBundle::from_bytes(PROOF).expect("fixture bundle parses")
+}
+
+/// Asserts `valid: false` with a non-empty reason; returns the reason.
+fn assert_rejected(result: &JsValue, what: &str) -> String {
+    assert_eq!(
+        get(result, "valid").as_bool(),
+        Some(false),
+        "{what}: accepted"
+    );
+    let reason = get(result, "reason").as_string().unwrap_or_default();
+    assert!(!reason.is_empty(), "{what}: rejected without a reason");
+    assert!(get(result, "predictedClass").is_null());
+    console_log!("{what}: rejected ({reason})");
+    reason
+}
+
+fn verifier() -> Verifier {
+    Verifier::new(KEY).unwrap_or_else(|_| panic!("fixture key rejected"))
+}
+
+#[wasm_bindgen_test]
+fn valid_proof_verifies() {
+    let t0 = now_ms();
+    let v = verifier();
+    let t1 = now_ms();
+    let result = v.verify(PROOF);
+    let t2 = now_ms();
+    // A second verification with the same Verifier (the per-proof cost a page pays).
+    let again = v.verify(PROOF);
+    let t3 = now_ms();
+    console_log!(
+        "zkinfer-verifier timing: key load {:.0} ms, first verify {:.0} ms, second verify {:.0} ms",
+        t1 - t0,
+        t2 - t1,
+        t3 - t2
+    );
+
+    assert_eq!(
+        get(&result, "valid").as_bool(),
+        Some(true),
+        "rejected: {:?}",
+        get(&result, "reason").as_string()
+    );
+    assert!(get(&result, "reason").is_null());
+    assert_eq!(get(&again, "valid").as_bool(), Some(true));
+    assert_eq!(get(&result, "modelId").as_string(), Some(v.model_id()));
+
+    let b = bundle();
+    let raw: Vec<i64> = numbers(&get(&result, "outputRaw"))
+        .iter()
+        .map(|&x| x as i64)
+        .collect();
+    assert_eq!(
+        raw, b.header.output.values,
+        "outputRaw differs from the bundle's output"
+    );
+    assert_eq!(
+        numbers(&get(&result, "output")),
+        b.header.output.dequantized()
+    );
+    assert_eq!(
+        numbers(&get(&result, "input")),
+        b.header.input.dequantized()
+    );
+    let shape: Vec<usize> = numbers(&get(&result, "outputShape"))
+        .iter()
+        .map(|&x| x as usize)
+        .collect();
+    assert_eq!(shape, b.header.output.shape);
+    assert_eq!(get(&result, "predictedClass").as_f64(), Some(7.0));
+    let label = get(&result, "predictedLabel");
+    assert!(label.is_null() || label.is_string());
+}
+
+#[wasm_bindgen_test]
+fn key_getters_and_header() {
+    let v = verifier();
+    assert_eq!(v.model_id().len(), 64);
+    assert_eq!(v.model_id(), bundle().header.model_id);
+    assert!(!v.model_name().is_empty());
+    assert!(v.k() >= 1);
+    let h = v.header().unwrap_or_else(|_| panic!("header() threw"));
+    assert_eq!(get(&h, "modelId").as_string(), Some(v.model_id()));
+    assert_eq!(get(&h, "modelName").as_string(), Some(v.model_name()));
+    assert_eq!(get(&h, "k").as_f64(), Some(v.k() as f64));
+    let input_shape = numbers(&get(&get(&h, "input"), "shape"));
+    assert_eq!(input_shape.iter().product::<f64>(), 784.0);
+    assert!(get(&get(&h, "output"), "fracBits").as_f64().is_some());
+    let labels = get(&h, "labels");
+    assert!(labels.is_null() || js_sys::Array::is_array(&labels));
+    assert!(get(&h, "srs").is_string());
+}
+
+#[wasm_bindgen_test]
+fn tampered_proof_byte_is_rejected() {
+    let v = verifier();
+    let mut b = bundle();
+    let mid = b.proof.len() / 2;
+    b.proof[mid] ^= 0x01;
+    assert_rejected(&v.verify(&b.to_bytes()), "tampered proof byte");
+}
+
+#[wasm_bindgen_test]
+fn changed_output_value_is_rejected() {
+    let v = verifier();
+    let mut b = bundle();
+    let top = b.header.output.values.iter().copied().max().unwrap_or(0);
+    b.header.output.values[8] = top + 1; // claim the digit is an 8
+    assert_rejected(&v.verify(&b.to_bytes()), "changed output value");
+}
+
+#[wasm_bindgen_test]
+fn changed_input_value_is_rejected() {
+    let v = verifier();
+    let mut b = bundle();
+    let i = b.header.input.values.len() / 2;
+    b.header.input.values[i] += 1;
+    assert_rejected(&v.verify(&b.to_bytes()), "changed input value");
+}
+
+#[wasm_bindgen_test]
+fn proof_against_other_models_key_is_rejected() {
+    let other = Verifier::new(OTHER_KEY).unwrap_or_else(|_| panic!("other key rejected"));
+    assert_ne!(other.model_id(), verifier().model_id());
+    let result = other.verify(PROOF);
+    assert_rejected(&result, "other model's key");
+    assert_eq!(get(&result, "modelId").as_string(), Some(other.model_id()));
+    // A bundle relabelled with the other model's id still fails.
+    let mut b = bundle();
+    b.header.model_id = other.model_id();
+    assert_rejected(
+        &other.verify(&b.to_bytes()),
+        "other model's key, relabelled bundle",
+    );
+    // ... and with the scales relabelled too, so that only the SNARK can tell.
+    let h = other.header().unwrap_or_else(|_| panic!("header() threw"));
+    let frac = |t: &str| get(&get(&h, t), "fracBits").as_f64().expect("fracBits") as i32;
+    b.header.input.frac_bits = frac("input");
+    b.header.output.frac_bits = frac("output");
+    let reason = assert_rejected(
+        &other.verify(&b.to_bytes()),
+        "other model's key, relabelled bundle and scales",
+    );
+    assert!(reason.contains("does not verify"), "{reason}");
+}
+
+#[wasm_bindgen_test]
+fn malformed_key_is_an_error_not_a_trap() {
+    for bad in [
+        &b""[..],
+        b"garbage",
+        &KEY[..KEY.len() / 2],
+        &KEY[..KEY.len() - 1],
+        PROOF,
+    ] {
+        let err = match Verifier::new(bad) {
+            Ok(_) => panic!("malformed key accepted"),
+            Err(e) => JsValue::from(e),
+        };
+        let msg = get(&err, "message").as_string().unwrap_or_default();
+        assert!(msg.contains("verifier key"), "unexpected message: {msg}");
+    }
+    // The module is still usable after the errors.
+    assert_eq!(
+        get(&verifier().verify(PROOF), "valid").as_bool(),
+        Some(true)
+    );
+}
+
+#[wasm_bindgen_test]
+fn truncated_bundle_is_rejected_not_a_trap() {
+    let v = verifier();
+    for n in [0, 7, 12, 100, PROOF.len() / 2, PROOF.len() - 1] {
+        assert_rejected(
+            &v.verify(&PROOF[..n]),
+            &format!("bundle truncated to {n} bytes"),
+        );
+        let err = match inspect_bundle(&PROOF[..n]) {
+            Ok(_) => panic!("inspectBundle accepted a truncated bundle"),
+            Err(e) => JsValue::from(e),
+        };
+        assert!(get(&err, "message")
+            .as_string()
+            .unwrap_or_default()
+            .contains("proof bundle"));
+    }
+    assert_rejected(&v.verify(b"definitely not a bundle"), "garbage bundle");
+    assert_rejected(&v.verify(KEY), "a key passed as a bundle");
+    assert_eq!(get(&v.verify(PROOF), "valid").as_bool(), Some(true));
+}
+
+#[wasm_bindgen_test]
+fn inspect_bundle_reports_the_header() {
+    let info = inspect_bundle(PROOF).unwrap_or_else(|_| panic!("inspectBundle threw"));
+    let b = bundle();
+    assert_eq!(
+        get(&info, "modelId").as_string(),
+        Some(b.header.model_id.clone())
+    );
+    assert_eq!(
+        get(&info, "proofSystem").as_string(),
+        Some(b.header.proof_system.clone())
+    );
+    let shape: Vec<usize> = numbers(&get(&get(&info, "input"), "shape"))
+        .iter()
+        .map(|&x| x as usize)
+        .collect();
+    assert_eq!(shape, b.header.input.shape);
+    let values: Vec<i64> = numbers(&get(&get(&info, "output"), "values"))
+        .iter()
+        .map(|&x| x as i64)
+        .collect();
+    assert_eq!(values, b.header.output.values);
+    assert_eq!(
+        get(&info, "proofBytes").as_f64(),
+        Some(b.proof.len() as f64)
+    );
+}
