@@ -55,7 +55,10 @@ impl ProofBundle {
         let proof = r.section(MAX_PROOF)?.to_vec();
         r.finish()?;
         if header.proof_system != PROOF_SYSTEM {
-            return Err(Error::malformed(WHAT, format!("unknown proof system '{}'", header.proof_system)));
+            return Err(Error::malformed(
+                WHAT,
+                format!("unknown proof system '{}'", header.proof_system),
+            ));
         }
         Ok(ProofBundle { header, proof })
     }

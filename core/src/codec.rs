@@ -11,22 +11,41 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// Checks the magic and version and returns a reader positioned after them.
-    pub fn open(bytes: &'a [u8], what: &'static str, magic: &[u8; 8], version: u32) -> Result<Self> {
+    pub fn open(
+        bytes: &'a [u8],
+        what: &'static str,
+        magic: &[u8; 8],
+        version: u32,
+    ) -> Result<Self> {
         let mut r = Reader { bytes, what };
-        let m = r.take(8).map_err(|_| Error::malformed(what, "too short to be one"))?;
+        let m = r
+            .take(8)
+            .map_err(|_| Error::malformed(what, "too short to be one"))?;
         if m != magic {
-            return Err(Error::malformed(what, "wrong magic bytes (not this kind of file)"));
+            return Err(Error::malformed(
+                what,
+                "wrong magic bytes (not this kind of file)",
+            ));
         }
         let v = r.u32()?;
         if v != version {
-            return Err(Error::malformed(what, format!("format version {v}, this build reads version {version}")));
+            return Err(Error::malformed(
+                what,
+                format!("format version {v}, this build reads version {version}"),
+            ));
         }
         Ok(r)
     }
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.bytes.len() {
-            return Err(Error::malformed(self.what, format!("truncated: needed {n} more bytes, {} left", self.bytes.len())));
+            return Err(Error::malformed(
+                self.what,
+                format!(
+                    "truncated: needed {n} more bytes, {} left",
+                    self.bytes.len()
+                ),
+            ));
         }
         let (head, tail) = self.bytes.split_at(n);
         self.bytes = tail;
@@ -42,7 +61,10 @@ impl<'a> Reader<'a> {
     pub fn section(&mut self, max: usize) -> Result<&'a [u8]> {
         let n = self.u32()? as usize;
         if n > max {
-            return Err(Error::malformed(self.what, format!("section of {n} bytes exceeds the limit of {max}")));
+            return Err(Error::malformed(
+                self.what,
+                format!("section of {n} bytes exceeds the limit of {max}"),
+            ));
         }
         self.take(n)
     }
@@ -56,7 +78,10 @@ impl<'a> Reader<'a> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
-            Err(Error::malformed(self.what, format!("{} unexpected trailing bytes", self.bytes.len())))
+            Err(Error::malformed(
+                self.what,
+                format!("{} unexpected trailing bytes", self.bytes.len()),
+            ))
         }
     }
 }
@@ -73,7 +98,8 @@ impl Writer {
     }
 
     pub fn section(&mut self, data: &[u8]) {
-        self.bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
         self.bytes.extend_from_slice(data);
     }
 

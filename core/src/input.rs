@@ -7,19 +7,31 @@ use serde_json::Value;
 
 /// Parses one or more samples of `input_len` values each.
 pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
-    let v: Value = serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
     let lists: Vec<&Value> = match &v {
         Value::Object(map) => match map.get("input_data") {
-            Some(Value::Array(items)) if items.iter().all(Value::is_array) => items.iter().collect(),
+            Some(Value::Array(items)) if items.iter().all(Value::is_array) => {
+                items.iter().collect()
+            }
             Some(Value::Array(_)) => vec![map.get("input_data").unwrap()],
-            _ => return Err(Error::InvalidInput("expected an \"input_data\" list of lists of numbers".into())),
+            _ => {
+                return Err(Error::InvalidInput(
+                    "expected an \"input_data\" list of lists of numbers".into(),
+                ))
+            }
         },
         Value::Array(_) => vec![&v],
-        _ => return Err(Error::InvalidInput("expected {\"input_data\": [[...]]} or a list of numbers".into())),
+        _ => {
+            return Err(Error::InvalidInput(
+                "expected {\"input_data\": [[...]]} or a list of numbers".into(),
+            ))
+        }
     };
     let mut samples = vec![];
     for (li, list) in lists.into_iter().enumerate() {
-        let nums = flatten_numbers(list).map_err(|e| Error::InvalidInput(format!("input_data[{li}]: {e}")))?;
+        let nums = flatten_numbers(list)
+            .map_err(|e| Error::InvalidInput(format!("input_data[{li}]: {e}")))?;
         if nums.is_empty() || nums.len() % input_len != 0 {
             return Err(Error::InvalidInput(format!(
                 "input_data[{li}] has {} values; the model's input has {input_len}",
@@ -38,7 +50,10 @@ pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
 pub fn parse_single(json: &str, input_len: usize) -> Result<Vec<f32>> {
     let mut s = parse_samples(json, input_len)?;
     if s.len() != 1 {
-        return Err(Error::InvalidInput(format!("expected one input sample, found {}", s.len())));
+        return Err(Error::InvalidInput(format!(
+            "expected one input sample, found {}",
+            s.len()
+        )));
     }
     Ok(s.remove(0))
 }
@@ -77,10 +92,26 @@ mod tests {
 
     #[test]
     fn parses_common_layouts_and_rejects_bad_ones() {
-        assert_eq!(parse_single(r#"{"input_data": [[1, 2.5, 3]]}"#, 3).unwrap(), vec![1.0, 2.5, 3.0]);
-        assert_eq!(parse_single("[[1, 2], [3, 4]]", 4).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(parse_samples(r#"{"input_data": [[1, 2, 3, 4]]}"#, 2).unwrap().len(), 2);
-        assert_eq!(parse_samples(r#"{"input_data": [[1, 2], [3, 4]]}"#, 2).unwrap().len(), 2);
+        assert_eq!(
+            parse_single(r#"{"input_data": [[1, 2.5, 3]]}"#, 3).unwrap(),
+            vec![1.0, 2.5, 3.0]
+        );
+        assert_eq!(
+            parse_single("[[1, 2], [3, 4]]", 4).unwrap(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+        assert_eq!(
+            parse_samples(r#"{"input_data": [[1, 2, 3, 4]]}"#, 2)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            parse_samples(r#"{"input_data": [[1, 2], [3, 4]]}"#, 2)
+                .unwrap()
+                .len(),
+            2
+        );
         assert!(parse_single(r#"{"input_data": [[1, 2]]}"#, 3).is_err());
         assert!(parse_single(r#"{"input_data": [["a"]]}"#, 1).is_err());
         assert!(parse_single(r#"{"input_data": [[1e300]]}"#, 1).is_err());

@@ -3,7 +3,9 @@
 //! expensive work happens.
 
 use crate::error::{Error, Result};
-use crate::ir::{AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d};
+use crate::ir::{
+    AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d,
+};
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,18 +16,27 @@ use tract_onnx::prelude::Framework;
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     load_onnx_bytes(&bytes, &name, &path.display().to_string())
 }
 
 /// Loads a model from ONNX bytes; `origin` names them in error messages.
 pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
-    let malformed = |reason: String| Error::MalformedModel { path: origin.to_string(), reason };
+    let malformed = |reason: String| Error::MalformedModel {
+        path: origin.to_string(),
+        reason,
+    };
     let proto = tract_onnx::onnx()
         .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| malformed(format!("{e:#}")))?;
-    let graph = proto.graph.as_ref().ok_or_else(|| malformed("no graph".into()))?;
-    Loader::new(graph, name).map_err(|e| match e {
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| malformed("no graph".into()))?;
+    Loader::load(graph, name).map_err(|e| match e {
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
@@ -43,7 +54,10 @@ struct Loader {
 }
 
 fn bad_model(reason: impl Into<String>) -> Error {
-    Error::MalformedModel { path: String::new(), reason: reason.into() }
+    Error::MalformedModel {
+        path: String::new(),
+        reason: reason.into(),
+    }
 }
 
 fn unsupported(node: &NodeProto, detail: impl Into<String>) -> Error {
@@ -51,7 +65,11 @@ fn unsupported(node: &NodeProto, detail: impl Into<String>) -> Error {
     Error::UnsupportedOp {
         op: node.op_type.clone(),
         node: node_name(node),
-        detail: if detail.is_empty() { detail } else { format!(": {detail}") },
+        detail: if detail.is_empty() {
+            detail
+        } else {
+            format!(": {detail}")
+        },
     }
 }
 
@@ -66,17 +84,30 @@ fn node_name(node: &NodeProto) -> String {
 /// Converts a TensorProto to f64 values. Only numeric types a float model uses are accepted;
 /// anything else is an error rather than reaching parser paths that are not implemented.
 fn load_const(t: &pb::TensorProto) -> Result<Const> {
-    let dt = DataType::try_from(t.data_type).map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
-    if !matches!(dt, DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32) {
-        return Err(bad_model(format!("tensor '{}' has unsupported element type {dt:?}", t.name)));
+    let dt = DataType::try_from(t.data_type)
+        .map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
+    if !matches!(
+        dt,
+        DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32
+    ) {
+        return Err(bad_model(format!(
+            "tensor '{}' has unsupported element type {dt:?}",
+            t.name
+        )));
     }
     if !t.external_data.is_empty() || t.data_location == Some(1) {
-        return Err(bad_model(format!("tensor '{}' uses external data, which is not supported", t.name)));
+        return Err(bad_model(format!(
+            "tensor '{}' uses external data, which is not supported",
+            t.name
+        )));
     }
     let shape: Vec<usize> = t
         .dims
         .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| bad_model(format!("tensor '{}' has dimension {d}", t.name))))
+        .map(|&d| {
+            usize::try_from(d)
+                .map_err(|_| bad_model(format!("tensor '{}' has dimension {d}", t.name)))
+        })
         .collect::<Result<_>>()?;
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let n = n.ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))?;
@@ -90,10 +121,14 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
         t.raw_data.len() / elem
     };
     if stored != n {
-        return Err(bad_model(format!("tensor '{}' declares {n} values but stores {stored}", t.name)));
+        return Err(bad_model(format!(
+            "tensor '{}' declares {n} values but stores {stored}",
+            t.name
+        )));
     }
-    let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::FopenDataResolver, t, None)
-        .map_err(|e| bad_model(format!("tensor '{}': {e:#}", t.name)))?;
+    let tensor =
+        tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::FopenDataResolver, t, None)
+            .map_err(|e| bad_model(format!("tensor '{}': {e:#}", t.name)))?;
     let as_f64 = tensor
         .cast_to::<f64>()
         .map_err(|e| bad_model(format!("tensor '{}': {e:#}", t.name)))?;
@@ -108,7 +143,10 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
 
 impl Const {
     fn to_tensor(&self) -> Tensor {
-        Tensor::new(self.shape.clone(), self.values.iter().map(|&v| v as f32).collect())
+        Tensor::new(
+            self.shape.clone(),
+            self.values.iter().map(|&v| v as f32).collect(),
+        )
     }
 }
 
@@ -136,7 +174,10 @@ fn usize_pair(node: &NodeProto, name: &str, default: usize) -> Result<[usize; 2]
     match attr_ints(node, name) {
         None => Ok([default, default]),
         Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => Ok([v[0] as usize, v[1] as usize]),
-        Some(v) => Err(unsupported(node, format!("{name}={v:?} (only 2-D windows are supported)"))),
+        Some(v) => Err(unsupported(
+            node,
+            format!("{name}={v:?} (only 2-D windows are supported)"),
+        )),
     }
 }
 
@@ -152,7 +193,9 @@ fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
     }
     let pads = match attr_ints(node, "pads") {
         None => [0; 4],
-        Some(p) if p.len() == 4 && p.iter().all(|&x| x >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+        Some(p) if p.len() == 4 && p.iter().all(|&x| x >= 0) => {
+            [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize]
+        }
         Some(p) => return Err(unsupported(node, format!("pads={p:?}"))),
     };
     Ok(Window2d {
@@ -164,40 +207,63 @@ fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
 }
 
 fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
-    let Some(pb::TypeProto { value: Some(type_proto::Value::TensorType(t)), .. }) = &vi.r#type else {
+    let Some(pb::TypeProto {
+        value: Some(type_proto::Value::TensorType(t)),
+        ..
+    }) = &vi.r#type
+    else {
         return Err(bad_model(format!("input '{}' is not a tensor", vi.name)));
     };
     let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
     dims.iter()
         .enumerate()
         .map(|(i, d)| match &d.value {
-            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                Ok(*v as usize)
+            }
             // A symbolic batch dimension: we prove one sample at a time.
             _ if i == 0 => Ok(1),
-            _ => Err(bad_model(format!("input '{}' has an unknown dimension {i}", vi.name))),
+            _ => Err(bad_model(format!(
+                "input '{}' has an unknown dimension {i}",
+                vi.name
+            ))),
         })
         .collect()
 }
 
 impl Loader {
-    fn new(graph: &pb::GraphProto, name: &str) -> Result<Model> {
-        let mut loader = Loader { consts: HashMap::new(), tensors: HashMap::new() };
+    fn load(graph: &pb::GraphProto, name: &str) -> Result<Model> {
+        let mut loader = Loader {
+            consts: HashMap::new(),
+            tensors: HashMap::new(),
+        };
         for init in &graph.initializer {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
-        let inputs: Vec<&pb::ValueInfoProto> =
-            graph.input.iter().filter(|i| !loader.consts.contains_key(&i.name)).collect();
+        let inputs: Vec<&pb::ValueInfoProto> = graph
+            .input
+            .iter()
+            .filter(|i| !loader.consts.contains_key(&i.name))
+            .collect();
         if inputs.len() != 1 {
-            return Err(Error::InvalidModel(format!("expected exactly one graph input, found {}", inputs.len())));
+            return Err(Error::InvalidModel(format!(
+                "expected exactly one graph input, found {}",
+                inputs.len()
+            )));
         }
         if graph.output.len() != 1 {
-            return Err(Error::InvalidModel(format!("expected exactly one graph output, found {}", graph.output.len())));
+            return Err(Error::InvalidModel(format!(
+                "expected exactly one graph output, found {}",
+                graph.output.len()
+            )));
         }
         let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), value_shape(inputs[0])?)?;
         loader.tensors.insert(inputs[0].name.clone(), 0);
         // Check every operator first so an unsupported one is reported before any work.
         for node in &graph.node {
-            if !SUPPORTED.contains(&node.op_type.as_str()) || !node.domain.is_empty() && node.domain != "ai.onnx" {
+            if !SUPPORTED.contains(&node.op_type.as_str())
+                || !node.domain.is_empty() && node.domain != "ai.onnx"
+            {
                 return Err(unsupported(node, ""));
             }
         }
@@ -205,19 +271,25 @@ impl Loader {
             loader.node(&mut builder, node)?;
         }
         let out_name = &graph.output[0].name;
-        let out = *loader
-            .tensors
-            .get(out_name)
-            .ok_or_else(|| Error::InvalidModel(format!("graph output '{out_name}' is not computed from the input")))?;
+        let out = *loader.tensors.get(out_name).ok_or_else(|| {
+            Error::InvalidModel(format!(
+                "graph output '{out_name}' is not computed from the input"
+            ))
+        })?;
         builder.finish(out)
     }
 
     fn tensor(&self, node: &NodeProto, i: usize) -> Result<TensorId> {
-        let name = node.input.get(i).ok_or_else(|| unsupported(node, format!("missing input {i}")))?;
-        self.tensors
-            .get(name)
-            .copied()
-            .ok_or_else(|| unsupported(node, format!("input '{name}' must be computed from the model input")))
+        let name = node
+            .input
+            .get(i)
+            .ok_or_else(|| unsupported(node, format!("missing input {i}")))?;
+        self.tensors.get(name).copied().ok_or_else(|| {
+            unsupported(
+                node,
+                format!("input '{name}' must be computed from the model input"),
+            )
+        })
     }
 
     fn constant(&self, node: &NodeProto, i: usize) -> Result<Option<&Const>> {
@@ -226,10 +298,14 @@ impl Loader {
             Some(n) if n.is_empty() => Ok(None),
             Some(n) => match self.consts.get(n) {
                 Some(c) => Ok(Some(c)),
-                None if self.tensors.contains_key(n) => {
-                    Err(unsupported(node, format!("input '{n}' must be a constant (weights, shapes, bounds)")))
-                }
-                None => Err(bad_model(format!("node '{}' reads undefined tensor '{n}'", node_name(node)))),
+                None if self.tensors.contains_key(n) => Err(unsupported(
+                    node,
+                    format!("input '{n}' must be a constant (weights, shapes, bounds)"),
+                )),
+                None => Err(bad_model(format!(
+                    "node '{}' reads undefined tensor '{n}'",
+                    node_name(node)
+                ))),
             },
         }
     }
@@ -239,7 +315,9 @@ impl Loader {
         let name = node_name(node);
         let (op, inputs, reshape_to) = match node.op_type.as_str() {
             "Constant" => {
-                let t = attr(node, "value").and_then(|a| a.t.as_ref()).ok_or_else(|| unsupported(node, "only 'value' tensors"))?;
+                let t = attr(node, "value")
+                    .and_then(|a| a.t.as_ref())
+                    .ok_or_else(|| unsupported(node, "only 'value' tensors"))?;
                 self.consts.insert(out_name, load_const(t)?);
                 return Ok(());
             }
@@ -250,9 +328,14 @@ impl Loader {
             }
             "Conv" => {
                 let x = self.tensor(node, 0)?;
-                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "missing weight"))?;
+                let w = self
+                    .constant(node, 1)?
+                    .ok_or_else(|| unsupported(node, "missing weight"))?;
                 if w.shape.len() != 4 {
-                    return Err(unsupported(node, format!("weight shape {:?} (only 2-D convolution)", w.shape)));
+                    return Err(unsupported(
+                        node,
+                        format!("weight shape {:?} (only 2-D convolution)", w.shape),
+                    ));
                 }
                 let bias = match self.constant(node, 2)? {
                     Some(c) => c.values.iter().map(|&v| v as f32).collect(),
@@ -275,17 +358,30 @@ impl Loader {
                 if attr_int(node, "transA", 0) != 0 {
                     return Err(unsupported(node, "transA=1"));
                 }
-                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "missing weight"))?;
+                let w = self
+                    .constant(node, 1)?
+                    .ok_or_else(|| unsupported(node, "missing weight"))?;
                 if w.shape.len() != 2 {
                     return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
                 }
-                let (alpha, beta) = (attr_float(node, "alpha", 1.0), attr_float(node, "beta", 1.0));
+                let (alpha, beta) = (
+                    attr_float(node, "alpha", 1.0),
+                    attr_float(node, "beta", 1.0),
+                );
                 let trans_b = attr_int(node, "transB", 0) != 0;
-                let (n_out, n_in) = if trans_b { (w.shape[0], w.shape[1]) } else { (w.shape[1], w.shape[0]) };
+                let (n_out, n_in) = if trans_b {
+                    (w.shape[0], w.shape[1])
+                } else {
+                    (w.shape[1], w.shape[0])
+                };
                 let mut weight = vec![0f32; n_out * n_in];
                 for o in 0..n_out {
                     for i in 0..n_in {
-                        let v = if trans_b { w.values[o * n_in + i] } else { w.values[i * n_out + o] };
+                        let v = if trans_b {
+                            w.values[o * n_in + i]
+                        } else {
+                            w.values[i * n_out + o]
+                        };
                         weight[o * n_in + i] = (v * alpha as f64) as f32;
                     }
                 }
@@ -293,15 +389,28 @@ impl Loader {
                     None => vec![0.0; n_out],
                     Some(c) => {
                         let idx = crate::tensor::broadcast_indices(&c.shape, &[1, n_out])
-                            .ok_or_else(|| unsupported(node, format!("bias shape {:?}", c.shape)))?;
-                        idx.iter().map(|&i| (c.values[i] * beta as f64) as f32).collect()
+                            .ok_or_else(|| {
+                                unsupported(node, format!("bias shape {:?}", c.shape))
+                            })?;
+                        idx.iter()
+                            .map(|&i| (c.values[i] * beta as f64) as f32)
+                            .collect()
                     }
                 };
-                (Op::Dense(Dense { weight: Tensor::new(vec![n_out, n_in], weight), bias }), vec![x], None)
+                (
+                    Op::Dense(Dense {
+                        weight: Tensor::new(vec![n_out, n_in], weight),
+                        bias,
+                    }),
+                    vec![x],
+                    None,
+                )
             }
             "MatMul" => {
                 let x = self.tensor(node, 0)?;
-                let w = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "second operand must be constant"))?;
+                let w = self
+                    .constant(node, 1)?
+                    .ok_or_else(|| unsupported(node, "second operand must be constant"))?;
                 if w.shape.len() != 2 {
                     return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
                 }
@@ -312,15 +421,29 @@ impl Loader {
                         weight[o * n_in + i] = w.values[i * n_out + o] as f32;
                     }
                 }
-                (Op::Dense(Dense { weight: Tensor::new(vec![n_out, n_in], weight), bias: vec![0.0; n_out] }), vec![x], None)
+                (
+                    Op::Dense(Dense {
+                        weight: Tensor::new(vec![n_out, n_in], weight),
+                        bias: vec![0.0; n_out],
+                    }),
+                    vec![x],
+                    None,
+                )
             }
             "Add" => {
-                let lhs_const = node.input.first().is_some_and(|n| self.consts.contains_key(n));
+                let lhs_const = node
+                    .input
+                    .first()
+                    .is_some_and(|n| self.consts.contains_key(n));
                 let (ti, ci) = if lhs_const { (1, 0) } else { (0, 1) };
                 let x = self.tensor(node, ti)?;
                 match node.input.get(ci).and_then(|n| self.consts.get(n)) {
                     Some(c) => (Op::Add(AddOperand::Constant(c.to_tensor())), vec![x], None),
-                    None => (Op::Add(AddOperand::Tensor), vec![x, self.tensor(node, ci)?], None),
+                    None => (
+                        Op::Add(AddOperand::Tensor),
+                        vec![x, self.tensor(node, ci)?],
+                        None,
+                    ),
                 }
             }
             "Relu" => (Op::Relu, vec![self.tensor(node, 0)?], None),
@@ -334,9 +457,15 @@ impl Loader {
                     }
                 };
                 let (min, max) = if node.input.len() > 1 {
-                    (scalar(self.constant(node, 1)?, f32::NEG_INFINITY)?, scalar(self.constant(node, 2)?, f32::INFINITY)?)
+                    (
+                        scalar(self.constant(node, 1)?, f32::NEG_INFINITY)?,
+                        scalar(self.constant(node, 2)?, f32::INFINITY)?,
+                    )
                 } else {
-                    (attr_float(node, "min", f32::NEG_INFINITY), attr_float(node, "max", f32::INFINITY))
+                    (
+                        attr_float(node, "min", f32::NEG_INFINITY),
+                        attr_float(node, "max", f32::INFINITY),
+                    )
                 };
                 if min.is_nan() || max.is_nan() || min > max {
                     return Err(unsupported(node, format!("bounds [{min}, {max}]")));
@@ -352,9 +481,18 @@ impl Loader {
                 let kind = if node.op_type == "MaxPool" {
                     PoolKind::Max
                 } else {
-                    PoolKind::Average { count_include_pad: attr_int(node, "count_include_pad", 0) != 0 }
+                    PoolKind::Average {
+                        count_include_pad: attr_int(node, "count_include_pad", 0) != 0,
+                    }
                 };
-                (Op::Pool(Pool { kind, window: window(node, kernel)? }), vec![x], None)
+                (
+                    Op::Pool(Pool {
+                        kind,
+                        window: window(node, kernel)?,
+                    }),
+                    vec![x],
+                    None,
+                )
             }
             "GlobalAveragePool" => {
                 let x = self.tensor(node, 0)?;
@@ -362,8 +500,22 @@ impl Loader {
                 if s.len() != 4 {
                     return Err(unsupported(node, format!("input shape {s:?}")));
                 }
-                let window = Window2d { kernel: [s[2], s[3]], stride: [1, 1], pads: [0; 4], dilation: [1, 1] };
-                (Op::Pool(Pool { kind: PoolKind::Average { count_include_pad: false }, window }), vec![x], None)
+                let window = Window2d {
+                    kernel: [s[2], s[3]],
+                    stride: [1, 1],
+                    pads: [0; 4],
+                    dilation: [1, 1],
+                };
+                (
+                    Op::Pool(Pool {
+                        kind: PoolKind::Average {
+                            count_include_pad: false,
+                        },
+                        window,
+                    }),
+                    vec![x],
+                    None,
+                )
             }
             "Flatten" => {
                 let x = self.tensor(node, 0)?;
@@ -376,13 +528,23 @@ impl Loader {
                     return Err(unsupported(node, format!("axis={axis}")));
                 }
                 let (a, r) = s.split_at(axis as usize);
-                (Op::Reshape, vec![x], Some(vec![a.iter().product(), r.iter().product()]))
+                (
+                    Op::Reshape,
+                    vec![x],
+                    Some(vec![a.iter().product(), r.iter().product()]),
+                )
             }
             "Reshape" => {
                 let x = self.tensor(node, 0)?;
-                let spec = self.constant(node, 1)?.ok_or_else(|| unsupported(node, "shape must be constant"))?;
+                let spec = self
+                    .constant(node, 1)?
+                    .ok_or_else(|| unsupported(node, "shape must be constant"))?;
                 let from = b.shape(x).to_vec();
-                (Op::Reshape, vec![x], Some(reshape_target(node, &from, &spec.values)?))
+                (
+                    Op::Reshape,
+                    vec![x],
+                    Some(reshape_target(node, &from, &spec.values)?),
+                )
             }
             _ => return Err(unsupported(node, "")),
         };
@@ -399,7 +561,11 @@ fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<
     let mut infer = None;
     for (i, &v) in spec.iter().enumerate() {
         match v as i64 {
-            0 => out.push(*from.get(i).ok_or_else(|| unsupported(node, "0 beyond input rank"))?),
+            0 => out.push(
+                *from
+                    .get(i)
+                    .ok_or_else(|| unsupported(node, "0 beyond input rank"))?,
+            ),
             -1 if infer.is_none() => {
                 infer = Some(i);
                 out.push(1);
@@ -410,8 +576,11 @@ fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<
     }
     if let Some(i) = infer {
         let known: usize = out.iter().product();
-        if known == 0 || total % known != 0 {
-            return Err(unsupported(node, format!("cannot reshape {from:?} to {spec:?}")));
+        if known == 0 || !total.is_multiple_of(known) {
+            return Err(unsupported(
+                node,
+                format!("cannot reshape {from:?} to {spec:?}"),
+            ));
         }
         out[i] = total / known;
     }
@@ -420,6 +589,18 @@ fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<
 
 /// Operators the loader maps onto the IR.
 pub const SUPPORTED: &[&str] = &[
-    "Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
-    "Flatten", "Reshape", "Constant", "Identity", "Dropout",
+    "Conv",
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Relu",
+    "Clip",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Constant",
+    "Identity",
+    "Dropout",
 ];

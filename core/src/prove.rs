@@ -44,7 +44,16 @@ pub struct Compiled {
 }
 
 fn argmax(v: impl IntoIterator<Item = f64>) -> usize {
-    v.into_iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| if x > bv { (i, x) } else { (bi, bv) }).0
+    v.into_iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
 }
 
 /// Smallest activation width we accept by default, and the largest the planner grows to.
@@ -68,7 +77,9 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             let need = plan.dot_rows.max(plan.max_rows).max(plan.instance_len);
             let n_fns = 2 + g.clips().len();
             let mut b = MIN_AUTO_ACT_BITS;
-            while b < MAX_AUTO_ACT_BITS && (n_fns << (b + 1)) <= need.next_power_of_two().saturating_sub(16) {
+            while b < MAX_AUTO_ACT_BITS
+                && (n_fns << (b + 1)) <= need.next_power_of_two().saturating_sub(16)
+            {
                 b += 1;
             }
             b
@@ -80,10 +91,15 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     let mut max_abs_error: f64 = 0.0;
     let mut agree = 0;
     for (i, s) in calibration.iter().enumerate() {
-        let e = crate::quant::compare(model, &graph, s)
-            .map_err(|e| Error::Quantization(format!("calibration sample {i} does not fit the chosen scales: {e}")))?;
+        let e = crate::quant::compare(model, &graph, s).map_err(|e| {
+            Error::Quantization(format!(
+                "calibration sample {i} does not fit the chosen scales: {e}"
+            ))
+        })?;
         max_abs_error = max_abs_error.max(e.max_abs_error);
-        if argmax(e.float_output.iter().map(|&v| v as f64)) == argmax(e.quantized_output.iter().copied()) {
+        if argmax(e.float_output.iter().map(|&v| v as f64))
+            == argmax(e.quantized_output.iter().copied())
+        {
             agree += 1;
         }
     }
@@ -108,11 +124,18 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
 
 impl Compiled {
     pub fn circuit(&self, values: Option<Vec<Vec<i64>>>) -> ModelCircuit {
-        ModelCircuit { shape: self.plan.shape.clone(), graph: Arc::new(self.graph.clone()), values: values.map(Arc::new) }
+        ModelCircuit {
+            shape: self.plan.shape.clone(),
+            graph: Arc::new(self.graph.clone()),
+            values: values.map(Arc::new),
+        }
     }
 
     pub fn vk_header(&self, srs: &str) -> VkHeader {
-        let spec = |t: &crate::qgraph::QTensor| TensorSpec { shape: t.shape.clone(), frac_bits: t.frac_bits };
+        let spec = |t: &crate::qgraph::QTensor| TensorSpec {
+            shape: t.shape.clone(),
+            frac_bits: t.frac_bits,
+        };
         VkHeader {
             model_name: self.graph.name.clone(),
             shape: self.plan.shape.clone(),
@@ -125,11 +148,17 @@ impl Compiled {
     }
 
     /// Generates the proving key and the verifier key file bytes.
-    pub fn keygen(&self, params: &ParamsKZG<Bn256>, srs: &str) -> Result<(ProvingKey<G1Affine>, Vec<u8>)> {
+    pub fn keygen(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        srs: &str,
+    ) -> Result<(ProvingKey<G1Affine>, Vec<u8>)> {
         let circuit = self.circuit(None);
-        let vk = keygen_vk(params, &circuit).map_err(|e| Error::Synthesis(format!("verifying key: {e:?}")))?;
+        let vk = keygen_vk(params, &circuit)
+            .map_err(|e| Error::Synthesis(format!("verifying key: {e:?}")))?;
         let vk_bytes = VerifierKey::to_bytes(&self.vk_header(srs), params, &vk);
-        let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Synthesis(format!("proving key: {e:?}")))?;
+        let pk = keygen_pk(params, vk, &circuit)
+            .map_err(|e| Error::Synthesis(format!("proving key: {e:?}")))?;
         Ok((pk, vk_bytes))
     }
 
@@ -141,7 +170,13 @@ impl Compiled {
     }
 
     /// Proves one inference, returning the bundle.
-    pub fn prove(&self, params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, model_id: &str, input: &[f32]) -> Result<ProofBundle> {
+    pub fn prove(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        pk: &ProvingKey<G1Affine>,
+        model_id: &str,
+        input: &[f32],
+    ) -> Result<ProofBundle> {
         let (q_in, values) = self.witness(input)?;
         self.prove_witness(params, pk, model_id, q_in, values)
     }
@@ -157,7 +192,9 @@ impl Compiled {
         // A witness that is not the integer semantics of this input would only yield a proof
         // that fails to verify: catch it here with a clear error instead.
         if values.len() != self.graph.tensors.len() || self.graph.evaluate(&q_in)? != values {
-            return Err(Error::Proving("the witness is not the integer model's evaluation of this input".into()));
+            return Err(Error::Proving(
+                "the witness is not the integer model's evaluation of this input".into(),
+            ));
         }
         let output = values[self.graph.output].clone();
         let instance = ModelCircuit::instance(&self.graph, &q_in, &output);
@@ -172,7 +209,11 @@ impl Compiled {
             &mut transcript,
         )
         .map_err(|e| Error::Proving(format!("{e:?}")))?;
-        let t = |x: &crate::qgraph::QTensor, values: Vec<i64>| PublicTensor { shape: x.shape.clone(), frac_bits: x.frac_bits, values };
+        let t = |x: &crate::qgraph::QTensor, values: Vec<i64>| PublicTensor {
+            shape: x.shape.clone(),
+            frac_bits: x.frac_bits,
+            values,
+        };
         Ok(ProofBundle {
             header: BundleHeader {
                 proof_system: PROOF_SYSTEM.into(),
@@ -223,8 +264,16 @@ impl ModelDir {
     /// temporary sibling directory that replaces `dir` only once complete, so a failure or an
     /// interruption never leaves a half-written model directory.
     pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
-        let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        let parent = self
+            .dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         let staging = ModelDir::new(parent.join(format!(".{name}.partial-{}", std::process::id())));
         let _ = std::fs::remove_dir_all(&staging.dir);
@@ -249,14 +298,24 @@ impl ModelDir {
         let t1 = Instant::now();
         let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
         let t_keygen = t1.elapsed();
-        let compiled_bytes = bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
+        let compiled_bytes =
+            bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
         crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled_bytes)?;
-        crate::fsutil::write_atomic(&self.path(PROVING_KEY_FILE), &pk.to_bytes(SerdeFormat::RawBytes))?;
+        crate::fsutil::write_atomic(
+            &self.path(PROVING_KEY_FILE),
+            &pk.to_bytes(SerdeFormat::RawBytes),
+        )?;
         crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
         let id = crate::verifier_key::model_id(&vk_bytes);
-        let summary = format!("{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\n", srs.describe());
+        let summary = format!(
+            "{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\n",
+            srs.describe()
+        );
         crate::fsutil::write_atomic(&self.path(SUMMARY_FILE), summary.as_bytes())?;
-        Ok(Timings { params: t_params, keygen: t_keygen })
+        Ok(Timings {
+            params: t_params,
+            keygen: t_keygen,
+        })
     }
 
     fn read(&self, file: &str) -> Result<Vec<u8>> {
@@ -276,9 +335,19 @@ impl ModelDir {
         let verifier_key = VerifierKey::from_bytes(&verifier_key_bytes)?;
         let params = srs.load(compiled.plan.k)?;
         let pk_bytes = self.read(PROVING_KEY_FILE)?;
-        let pk = ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(&pk_bytes, SerdeFormat::RawBytes, compiled.plan.shape.clone())
-            .map_err(|e| Error::malformed("proving key", e.to_string()))?;
-        Ok(Prover { compiled, params, pk, verifier_key, verifier_key_bytes })
+        let pk = ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(
+            &pk_bytes,
+            SerdeFormat::RawBytes,
+            compiled.plan.shape.clone(),
+        )
+        .map_err(|e| Error::malformed("proving key", e.to_string()))?;
+        Ok(Prover {
+            compiled,
+            params,
+            pk,
+            verifier_key,
+            verifier_key_bytes,
+        })
     }
 }
 
@@ -288,7 +357,8 @@ impl Prover {
     }
 
     pub fn prove(&self, input: &[f32]) -> Result<ProofBundle> {
-        self.compiled.prove(&self.params, &self.pk, self.model_id(), input)
+        self.compiled
+            .prove(&self.params, &self.pk, self.model_id(), input)
     }
 }
 
@@ -307,11 +377,18 @@ pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
     for st in &g.steps {
         let t = &g.tensors[st.output];
         let kind = match &st.kind {
-            crate::qgraph::StepKind::Linear(l) => format!("linear, divisor {} then {:?}", l.rescale.divisors.first().copied().unwrap_or(1), l.rescale.act),
+            crate::qgraph::StepKind::Linear(l) => format!(
+                "linear, divisor {} then {:?}",
+                l.rescale.divisors.first().copied().unwrap_or(1),
+                l.rescale.act
+            ),
             crate::qgraph::StepKind::Max { .. } => "max pool".into(),
             crate::qgraph::StepKind::Reshape => "reshape".into(),
         };
-        s += &format!("  {:<28} {:<40} -> {:?} at 2^{}\n", st.name, kind, t.shape, t.frac_bits);
+        s += &format!(
+            "  {:<28} {:<40} -> {:?} at 2^{}\n",
+            st.name, kind, t.shape, t.frac_bits
+        );
     }
     s += &format!("layout: {}\n", compiled.plan);
     s += &format!(

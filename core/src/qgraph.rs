@@ -43,7 +43,10 @@ pub enum Activation {
     Identity,
     Relu,
     /// Clamp to [lo, hi] (both inside the activation domain), e.g. ReLU6.
-    Clip { lo: i64, hi: i64 },
+    Clip {
+        lo: i64,
+        hi: i64,
+    },
 }
 
 impl Activation {
@@ -113,7 +116,10 @@ pub enum LinearKernel {
     },
     /// `y[i] = Σ_s weights[s]·x_s[i] + bias[i]` over the step's inputs (Add, scaling, standalone
     /// activations).
-    Elementwise { weights: Vec<i64>, bias: Option<Vec<i64>> },
+    Elementwise {
+        weights: Vec<i64>,
+        bias: Option<Vec<i64>>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -127,28 +133,57 @@ impl Linear {
     pub fn terms(&self, out: usize, terms: &mut Vec<Term>) -> i128 {
         terms.clear();
         match &self.kernel {
-            LinearKernel::Conv { geometry, in_shape, out_shape, weight, bias } => {
+            LinearKernel::Conv {
+                geometry,
+                in_shape,
+                out_shape,
+                weight,
+                bias,
+            } => {
                 geometry.for_each_term(in_shape, out_shape, out, |i, wi| {
-                    terms.push(Term { slot: 0, index: i, weight: weight[wi] })
+                    terms.push(Term {
+                        slot: 0,
+                        index: i,
+                        weight: weight[wi],
+                    })
                 });
                 bias[out / (out_shape[2] * out_shape[3])] as i128
             }
-            LinearKernel::Dense { n_in, weight, bias, .. } => {
+            LinearKernel::Dense {
+                n_in, weight, bias, ..
+            } => {
                 let row = &weight[out * n_in..(out + 1) * n_in];
-                terms.extend(row.iter().enumerate().map(|(i, &w)| Term { slot: 0, index: i, weight: w }));
+                terms.extend(row.iter().enumerate().map(|(i, &w)| Term {
+                    slot: 0,
+                    index: i,
+                    weight: w,
+                }));
                 bias[out] as i128
             }
-            LinearKernel::PoolSum { window, in_shape, out_shape, weight } => {
+            LinearKernel::PoolSum {
+                window,
+                in_shape,
+                out_shape,
+                weight,
+            } => {
                 let (h, w) = (in_shape[2], in_shape[3]);
                 let (oh, ow) = (out_shape[2], out_shape[3]);
                 let c = out / (oh * ow);
                 window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
-                    terms.push(Term { slot: 0, index: (c * h + iy) * w + ix, weight: *weight })
+                    terms.push(Term {
+                        slot: 0,
+                        index: (c * h + iy) * w + ix,
+                        weight: *weight,
+                    })
                 });
                 0
             }
             LinearKernel::Elementwise { weights, bias } => {
-                terms.extend(weights.iter().enumerate().map(|(s, &w)| Term { slot: s, index: out, weight: w }));
+                terms.extend(weights.iter().enumerate().map(|(s, &w)| Term {
+                    slot: s,
+                    index: out,
+                    weight: w,
+                }));
                 bias.as_ref().map_or(0, |b| b[out] as i128)
             }
         }
@@ -158,7 +193,11 @@ impl Linear {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum StepKind {
     Linear(Linear),
-    Max { window: Window2d, in_shape: Vec<usize>, out_shape: Vec<usize> },
+    Max {
+        window: Window2d,
+        in_shape: Vec<usize>,
+        out_shape: Vec<usize>,
+    },
     Reshape,
 }
 
@@ -172,12 +211,19 @@ pub struct QStep {
 
 impl QStep {
     /// Input indices of max-pool output `out`.
-    pub fn max_window(window: &Window2d, in_shape: &[usize], out_shape: &[usize], out: usize) -> Vec<usize> {
+    pub fn max_window(
+        window: &Window2d,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        out: usize,
+    ) -> Vec<usize> {
         let (h, w) = (in_shape[2], in_shape[3]);
         let (oh, ow) = (out_shape[2], out_shape[3]);
         let c = out / (oh * ow);
         let mut idx = Vec::with_capacity(window.kernel[0] * window.kernel[1]);
-        window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| idx.push((c * h + iy) * w + ix));
+        window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
+            idx.push((c * h + iy) * w + ix)
+        });
         idx
     }
 }
@@ -211,7 +257,15 @@ impl QGraph {
     pub fn clips(&self) -> Vec<(i64, i64)> {
         let mut out = vec![];
         for s in &self.steps {
-            if let StepKind::Linear(Linear { rescale: Rescale { act: Activation::Clip { lo, hi }, .. }, .. }) = s.kind {
+            if let StepKind::Linear(Linear {
+                rescale:
+                    Rescale {
+                        act: Activation::Clip { lo, hi },
+                        ..
+                    },
+                ..
+            }) = s.kind
+            {
                 if !out.contains(&(lo, hi)) {
                     out.push((lo, hi));
                 }
@@ -261,7 +315,9 @@ impl QGraph {
             )));
         }
         if let Some((i, v)) = input.iter().enumerate().find(|(_, v)| **v < lo || **v > hi) {
-            return Err(Error::InvalidInput(format!("input integer {i} = {v} is outside [{lo}, {hi}]")));
+            return Err(Error::InvalidInput(format!(
+                "input integer {i} = {v} is outside [{lo}, {hi}]"
+            )));
         }
         let mut values: Vec<Vec<i64>> = vec![vec![]; self.tensors.len()];
         values[self.input] = input.to_vec();
@@ -270,13 +326,20 @@ impl QGraph {
             let n_out = self.tensors[step.output].len();
             let out = match &step.kind {
                 StepKind::Reshape => values[step.inputs[0]].clone(),
-                StepKind::Max { window, in_shape, out_shape } => {
+                StepKind::Max {
+                    window,
+                    in_shape,
+                    out_shape,
+                } => {
                     let x = &values[step.inputs[0]];
                     (0..n_out)
                         .map(|o| {
                             let idx = QStep::max_window(window, in_shape, out_shape, o);
                             idx.iter().map(|&i| x[i]).max().ok_or_else(|| {
-                                Error::InvalidModel(format!("step '{}': empty pooling window", step.name))
+                                Error::InvalidModel(format!(
+                                    "step '{}': empty pooling window",
+                                    step.name
+                                ))
                             })
                         })
                         .collect::<Result<Vec<_>>>()?
@@ -291,7 +354,13 @@ impl QGraph {
                         }
                         let (q, _) = Rescale::floor_div(acc, d);
                         if q < lo as i128 || q > hi as i128 {
-                            return Err(Error::OutOfRange { step: step.name.clone(), index: o, value: q, min: lo, max: hi });
+                            return Err(Error::OutOfRange {
+                                step: step.name.clone(),
+                                index: o,
+                                value: q,
+                                min: lo,
+                                max: hi,
+                            });
                         }
                         out.push(lin.rescale.act.apply(q as i64));
                     }

@@ -21,7 +21,11 @@ pub struct QuantOptions {
 
 impl Default for QuantOptions {
     fn default() -> Self {
-        QuantOptions { act_bits: 12, weight_bits: 16, headroom: 2.0 }
+        QuantOptions {
+            act_bits: 12,
+            weight_bits: 16,
+            headroom: 2.0,
+        }
     }
 }
 
@@ -35,7 +39,9 @@ pub struct Calibration {
 impl Calibration {
     pub fn run(model: &Model, samples: &[Vec<f32>]) -> Result<Self> {
         if samples.is_empty() {
-            return Err(Error::Quantization("calibration needs at least one sample".into()));
+            return Err(Error::Quantization(
+                "calibration needs at least one sample".into(),
+            ));
         }
         let mut max_abs = vec![0f32; model.shapes.len()];
         for (i, s) in samples.iter().enumerate() {
@@ -45,12 +51,17 @@ impl Calibration {
             for (m, t) in max_abs.iter_mut().zip(&values) {
                 let v = t.max_abs();
                 if !v.is_finite() {
-                    return Err(Error::Quantization(format!("calibration sample {i} produces non-finite values")));
+                    return Err(Error::Quantization(format!(
+                        "calibration sample {i} produces non-finite values"
+                    )));
                 }
                 *m = m.max(v);
             }
         }
-        Ok(Calibration { max_abs, samples: samples.len() })
+        Ok(Calibration {
+            max_abs,
+            samples: samples.len(),
+        })
     }
 }
 
@@ -64,10 +75,16 @@ struct Plan {
 /// Lowers `model` to a quantized graph.
 pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result<QGraph> {
     if !(8..=20).contains(&opts.act_bits) {
-        return Err(Error::Quantization(format!("act_bits {} must be within 8..=20", opts.act_bits)));
+        return Err(Error::Quantization(format!(
+            "act_bits {} must be within 8..=20",
+            opts.act_bits
+        )));
     }
     if !(opts.headroom.is_finite() && opts.headroom >= 1.0) {
-        return Err(Error::Quantization(format!("headroom {} must be >= 1", opts.headroom)));
+        return Err(Error::Quantization(format!(
+            "headroom {} must be >= 1",
+            opts.headroom
+        )));
     }
     let consumers = model.consumer_counts();
     // Fuse Relu/Clip into the linear op that feeds it when nothing else reads the pre-activation.
@@ -81,7 +98,11 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             || matches!(&node.op, Op::Pool(p) if p.kind != PoolKind::Max);
         let mut fused_act = None;
         if linear && consumers[node.output] == 1 && node.output != model.output {
-            if let Some(j) = model.nodes.iter().position(|n| n.inputs.contains(&node.output)) {
+            if let Some(j) = model
+                .nodes
+                .iter()
+                .position(|n| n.inputs.contains(&node.output))
+            {
                 if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_)) {
                     fused[j] = true;
                     fused_act = Some(j);
@@ -101,11 +122,22 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         ((limit / r).log2().floor() as i32).clamp(-16, 40)
     };
 
-    let mut g = QGraph { name: model.name.clone(), act_bits: b, tensors: vec![], input: 0, output: 0, steps: vec![] };
+    let mut g = QGraph {
+        name: model.name.clone(),
+        act_bits: b,
+        tensors: vec![],
+        input: 0,
+        output: 0,
+        steps: vec![],
+    };
     // IR tensor -> quantized tensor
     let mut map: Vec<Option<usize>> = vec![None; model.shapes.len()];
     let new_tensor = |g: &mut QGraph, t: TensorId, frac: i32| -> usize {
-        g.tensors.push(QTensor { name: model.tensor_names[t].clone(), shape: model.shapes[t].clone(), frac_bits: frac });
+        g.tensors.push(QTensor {
+            name: model.tensor_names[t].clone(),
+            shape: model.shapes[t].clone(),
+            frac_bits: frac,
+        });
         g.tensors.len() - 1
     };
     g.input = new_tensor(&mut g, model.input, frac_for(cal.max_abs[model.input]));
@@ -113,8 +145,14 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
 
     for plan in &plans {
         let node = &model.nodes[plan.node];
-        let out_ir = plan.fused_act.map_or(node.output, |j| model.nodes[j].output);
-        let ins: Vec<usize> = node.inputs.iter().map(|&t| map[t].expect("topological order")).collect();
+        let out_ir = plan
+            .fused_act
+            .map_or(node.output, |j| model.nodes[j].output);
+        let ins: Vec<usize> = node
+            .inputs
+            .iter()
+            .map(|&t| map[t].expect("topological order"))
+            .collect();
         let f_in = g.tensors[ins[0]].frac_bits;
         let n_out: usize = model.shapes[out_ir].iter().product();
         // Range of the pre-activation quotient and the output.
@@ -144,14 +182,37 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     .collect();
                 check_divisors(&step_name, &divisors, b)?;
                 let act = activation(act_node, f_in, b);
-                let kernel = LinearKernel::PoolSum { window: p.window.clone(), in_shape, out_shape, weight: 1 };
-                (StepKind::Linear(Linear { kernel, rescale: Rescale { divisors, act } }), f_in)
+                let kernel = LinearKernel::PoolSum {
+                    window: p.window.clone(),
+                    in_shape,
+                    out_shape,
+                    weight: 1,
+                };
+                (
+                    StepKind::Linear(Linear {
+                        kernel,
+                        rescale: Rescale { divisors, act },
+                    }),
+                    f_in,
+                )
             }
             Op::Relu | Op::Clip(_) => {
                 // A standalone activation: identity linear map, divisor 1, same scale.
                 let act = activation(Some(&node.op), f_in, b);
-                let kernel = LinearKernel::Elementwise { weights: vec![1], bias: None };
-                (StepKind::Linear(Linear { kernel, rescale: Rescale { divisors: vec![1; n_out], act } }), f_in)
+                let kernel = LinearKernel::Elementwise {
+                    weights: vec![1],
+                    bias: None,
+                };
+                (
+                    StepKind::Linear(Linear {
+                        kernel,
+                        rescale: Rescale {
+                            divisors: vec![1; n_out],
+                            act,
+                        },
+                    }),
+                    f_in,
+                )
             }
             Op::Conv(_) | Op::Dense(_) => {
                 let f_out = frac_for(range);
@@ -162,15 +223,28 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 };
                 let w_max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
                 if !w_max.is_finite() || bias.iter().any(|v| !v.is_finite()) {
-                    return Err(Error::Quantization(format!("node '{}' has non-finite weights", node.name)));
+                    return Err(Error::Quantization(format!(
+                        "node '{}' has non-finite weights",
+                        node.name
+                    )));
                 }
                 let w_limit = ((1i64 << (opts.weight_bits - 1)) - 1) as f64;
-                let mut f_w = if w_max > 0.0 { (w_limit / w_max as f64).log2().floor() as i32 } else { 0 };
+                let mut f_w = if w_max > 0.0 {
+                    (w_limit / w_max as f64).log2().floor() as i32
+                } else {
+                    0
+                };
                 // The divisor 2^(f_in + f_w - f_out) must be an integer no larger than 2^B.
                 f_w = f_w.min(b as i32 + f_out - f_in).max(f_out - f_in);
                 let shift = f_in + f_w - f_out;
-                let qw: Vec<i64> = w.iter().map(|&v| (v as f64 * 2f64.powi(f_w)).round() as i64).collect();
-                let qb: Vec<i64> = bias.iter().map(|&v| (v as f64 * 2f64.powi(f_in + f_w)).round() as i64).collect();
+                let qw: Vec<i64> = w
+                    .iter()
+                    .map(|&v| (v as f64 * 2f64.powi(f_w)).round() as i64)
+                    .collect();
+                let qb: Vec<i64> = bias
+                    .iter()
+                    .map(|&v| (v as f64 * 2f64.powi(f_in + f_w)).round() as i64)
+                    .collect();
                 let kernel = match &node.op {
                     Op::Conv(c) => LinearKernel::Conv {
                         geometry: c.geometry(),
@@ -179,11 +253,19 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                         weight: qw,
                         bias: qb,
                     },
-                    Op::Dense(d) => LinearKernel::Dense { n_in: d.in_features(), n_out: d.out_features(), weight: qw, bias: qb },
+                    Op::Dense(d) => LinearKernel::Dense {
+                        n_in: d.in_features(),
+                        n_out: d.out_features(),
+                        weight: qw,
+                        bias: qb,
+                    },
                     _ => unreachable!(),
                 };
                 let act = activation(act_node, f_out, b);
-                let rescale = Rescale { divisors: vec![1u64 << shift; n_out], act };
+                let rescale = Rescale {
+                    divisors: vec![1u64 << shift; n_out],
+                    act,
+                };
                 (StepKind::Linear(Linear { kernel, rescale }), f_out)
             }
             Op::Add(operand) => {
@@ -192,13 +274,21 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     AddOperand::Tensor => {
                         let f_b = g.tensors[ins[1]].frac_bits;
                         let f_acc = f_in.max(f_b).max(f_out);
-                        (vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)], None, f_acc)
+                        (
+                            vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)],
+                            None,
+                            f_acc,
+                        )
                     }
                     AddOperand::Constant(c) => {
                         let f_acc = f_in.max(f_out);
-                        let idx = broadcast_indices(&c.shape, &model.shapes[node.output]).expect("checked at load");
+                        let idx = broadcast_indices(&c.shape, &model.shapes[node.output])
+                            .expect("checked at load");
                         let s = 2f64.powi(f_acc);
-                        let bias = idx.iter().map(|&i| (c.data[i] as f64 * s).round() as i64).collect();
+                        let bias = idx
+                            .iter()
+                            .map(|&i| (c.data[i] as f64 * s).round() as i64)
+                            .collect();
                         (vec![1i64 << (f_acc - f_in)], Some(bias), f_acc)
                     }
                 };
@@ -210,21 +300,38 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     )));
                 }
                 let act = activation(act_node, f_out, b);
-                let rescale = Rescale { divisors: vec![1u64 << shift; n_out], act };
-                (StepKind::Linear(Linear { kernel: LinearKernel::Elementwise { weights, bias }, rescale }), f_out)
+                let rescale = Rescale {
+                    divisors: vec![1u64 << shift; n_out],
+                    act,
+                };
+                (
+                    StepKind::Linear(Linear {
+                        kernel: LinearKernel::Elementwise { weights, bias },
+                        rescale,
+                    }),
+                    f_out,
+                )
             }
         };
         let out = new_tensor(&mut g, out_ir, f_out);
         map[out_ir] = Some(out);
-        g.steps.push(QStep { name: step_name, kind, inputs: ins, output: out });
+        g.steps.push(QStep {
+            name: step_name,
+            kind,
+            inputs: ins,
+            output: out,
+        });
     }
-    g.output = map[model.output].ok_or_else(|| Error::InvalidModel("the output is not computed".into()))?;
+    g.output = map[model.output]
+        .ok_or_else(|| Error::InvalidModel("the output is not computed".into()))?;
     Ok(g)
 }
 
 fn check_divisors(step: &str, divisors: &[u64], b: u32) -> Result<()> {
     match divisors.iter().find(|&&d| d == 0 || d > 1u64 << b) {
-        Some(d) => Err(Error::Quantization(format!("step '{step}': divisor {d} is outside 1..=2^{b}"))),
+        Some(d) => Err(Error::Quantization(format!(
+            "step '{step}': divisor {d} is outside 1..=2^{b}"
+        ))),
         None => Ok(()),
     }
 }
@@ -236,7 +343,9 @@ fn activation(op: Option<&Op>, frac: i32, b: u32) -> Activation {
         if v.is_infinite() {
             return if v > 0.0 { half - 1 } else { -half };
         }
-        ((v as f64) * 2f64.powi(frac)).round().clamp(-half as f64, (half - 1) as f64) as i64
+        ((v as f64) * 2f64.powi(frac))
+            .round()
+            .clamp(-half as f64, (half - 1) as f64) as i64
     };
     match op {
         Some(Op::Relu) => Activation::Relu,
@@ -268,6 +377,14 @@ pub fn compare(model: &Model, graph: &QGraph, input: &[f32]) -> Result<QuantErro
     let q_in = graph.quantize_input(input)?;
     let q = graph.evaluate(&q_in)?;
     let deq = graph.dequantize_output(&q[graph.output]);
-    let max_abs_error = float_out.iter().zip(&deq).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
-    Ok(QuantError { max_abs_error, float_output: float_out, quantized_output: deq })
+    let max_abs_error = float_out
+        .iter()
+        .zip(&deq)
+        .map(|(a, b)| (*a as f64 - b).abs())
+        .fold(0.0, f64::max);
+    Ok(QuantError {
+        max_abs_error,
+        float_output: float_out,
+        quantized_output: deq,
+    })
 }

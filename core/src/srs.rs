@@ -43,7 +43,8 @@ impl SrsSource {
                         }
                     }
                 }
-                let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SEED));
+                let params =
+                    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SEED));
                 let mut bytes = vec![];
                 params.write(&mut bytes).map_err(|e| Error::io(&path, e))?;
                 std::fs::create_dir_all(cache_dir).map_err(|e| Error::io(cache_dir, e))?;

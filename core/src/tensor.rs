@@ -56,7 +56,9 @@ pub fn broadcast_indices(shape: &[usize], target: &[usize]) -> Option<Vec<usize>
         return broadcast_indices(&shape[extra..], target);
     }
     let pad = target.len() - shape.len();
-    let full: Vec<usize> = std::iter::repeat(1).take(pad).chain(shape.iter().copied()).collect();
+    let full: Vec<usize> = std::iter::repeat_n(1, pad)
+        .chain(shape.iter().copied())
+        .collect();
     for (a, b) in full.iter().zip(target) {
         if *a != *b && *a != 1 {
             return None;

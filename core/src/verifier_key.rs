@@ -69,7 +69,11 @@ pub fn model_id(bytes: &[u8]) -> String {
 }
 
 impl VerifierKey {
-    pub fn to_bytes(header: &VkHeader, params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>) -> Vec<u8> {
+    pub fn to_bytes(
+        header: &VkHeader,
+        params: &ParamsKZG<Bn256>,
+        vk: &VerifyingKey<G1Affine>,
+    ) -> Vec<u8> {
         use halo2_proofs::poly::commitment::ParamsProver;
         let mut w = Writer::new(MAGIC, VERSION);
         w.json(header);
@@ -90,27 +94,53 @@ impl VerifierKey {
         if header.k == 0 || header.k > MAX_K {
             return Err(bad(format!("k = {} is outside 1..={MAX_K}", header.k)));
         }
-        if !(8..=20).contains(&header.shape.act_bits) || !(1..=256).contains(&header.shape.dot_width) {
-            return Err(bad(format!("circuit shape {:?} is out of bounds", header.shape)));
+        if !(8..=20).contains(&header.shape.act_bits)
+            || !(1..=256).contains(&header.shape.dot_width)
+        {
+            return Err(bad(format!(
+                "circuit shape {:?} is out of bounds",
+                header.shape
+            )));
         }
         for (name, t) in [("input", &header.input), ("output", &header.output)] {
             let n = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-            if t.shape.is_empty() || n.is_none_or(|n| n == 0 || n >= 1usize << header.k) || t.frac_bits.abs() > 64 {
-                return Err(bad(format!("{name} spec {t:?} is invalid for k = {}", header.k)));
+            if t.shape.is_empty()
+                || n.is_none_or(|n| n == 0 || n >= 1usize << header.k)
+                || t.frac_bits.abs() > 64
+            {
+                return Err(bad(format!(
+                    "{name} spec {t:?} is invalid for k = {}",
+                    header.k
+                )));
             }
         }
         let points = r.section(32 + 64 + 64)?;
-        let params = params_from_points(header.k, points).map_err(|e| bad(format!("KZG points: {e}")))?;
+        let params =
+            params_from_points(header.k, points).map_err(|e| bad(format!("KZG points: {e}")))?;
         let vk_bytes = r.section(MAX_VK)?;
         r.finish()?;
         // The halo2 key repeats k right after its version byte; it must agree with the header
         // before we let halo2 build a domain from it.
-        if vk_bytes.len() < 5 || vk_bytes[0] != 0x02 || u32::from_le_bytes([vk_bytes[1], vk_bytes[2], vk_bytes[3], vk_bytes[4]]) != header.k {
-            return Err(bad("halo2 verifying key does not match the header's k".into()));
+        if vk_bytes.len() < 5
+            || vk_bytes[0] != 0x02
+            || u32::from_le_bytes([vk_bytes[1], vk_bytes[2], vk_bytes[3], vk_bytes[4]]) != header.k
+        {
+            return Err(bad(
+                "halo2 verifying key does not match the header's k".into()
+            ));
         }
-        let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(&mut &vk_bytes[..], SerdeFormat::Processed, header.shape.clone())
-            .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
-        Ok(VerifierKey { model_id: model_id(bytes), header, params, vk })
+        let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+            &mut &vk_bytes[..],
+            SerdeFormat::Processed,
+            header.shape.clone(),
+        )
+        .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
+        Ok(VerifierKey {
+            model_id: model_id(bytes),
+            header,
+            params,
+            vk,
+        })
     }
 }
 
@@ -123,11 +153,13 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
     }
     let mut g1_repr = <G1Affine as GroupEncoding>::Repr::default();
     g1_repr.as_mut().copy_from_slice(&points[..32]);
-    let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr)).ok_or_else(|| bad("g[0] is not a curve point"))?;
+    let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr))
+        .ok_or_else(|| bad("g[0] is not a curve point"))?;
     let g2_point = |b: &[u8]| {
         let mut repr = <G2Affine as GroupEncoding>::Repr::default();
         repr.as_mut().copy_from_slice(b);
-        Option::<G2Affine>::from(G2Affine::from_bytes(&repr)).ok_or_else(|| bad("a G2 point is not on the curve"))
+        Option::<G2Affine>::from(G2Affine::from_bytes(&repr))
+            .ok_or_else(|| bad("a G2 point is not on the curve"))
     };
     let (g2, s_g2) = (g2_point(&points[32..96])?, g2_point(&points[96..160])?);
     // ParamsKZG has no public constructor; read a one-point (k = 0) instance, then set k.

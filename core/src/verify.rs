@@ -33,13 +33,32 @@ fn check_tensor(name: &str, spec: &TensorSpec, t: &PublicTensor, act_bits: u32) 
         )));
     }
     if t.values.len() != spec.len() {
-        return Err(Error::Rejected(format!("{name} has {} values, expected {}", t.values.len(), spec.len())));
+        return Err(Error::Rejected(format!(
+            "{name} has {} values, expected {}",
+            t.values.len(),
+            spec.len()
+        )));
     }
     let half = 1i64 << (act_bits - 1);
     if let Some(v) = t.values.iter().find(|&&v| v < -half || v >= half) {
-        return Err(Error::Rejected(format!("{name} value {v} is outside the model's range")));
+        return Err(Error::Rejected(format!(
+            "{name} value {v} is outside the model's range"
+        )));
     }
     Ok(())
+}
+
+/// Says why halo2 rejected a proof, in the consumer's terms.
+fn rejection(e: halo2_proofs::plonk::Error) -> Error {
+    use halo2_proofs::plonk::Error as E;
+    Error::Rejected(match e {
+        E::ConstraintSystemFailure | E::Opening => {
+            "the proof does not verify: it does not show that this model computed this output from this input".into()
+        }
+        E::Transcript(io) => format!("the proof bytes are malformed ({io})"),
+        E::InvalidInstances => "the public values do not fit the circuit".into(),
+        other => format!("the proof does not verify ({other:?})"),
+    })
 }
 
 /// Checks the SNARK for already-parsed parts.
@@ -51,32 +70,73 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
             h.model_id, key.model_id
         )));
     }
-    check_tensor("input", &key.header.input, &h.input, key.header.shape.act_bits)?;
-    check_tensor("output", &key.header.output, &h.output, key.header.shape.act_bits)?;
-    let instance: Vec<Fr> = h.input.values.iter().chain(&h.output.values).map(|&v| fe(v as i128)).collect();
+    check_tensor(
+        "input",
+        &key.header.input,
+        &h.input,
+        key.header.shape.act_bits,
+    )?;
+    check_tensor(
+        "output",
+        &key.header.output,
+        &h.output,
+        key.header.shape.act_bits,
+    )?;
+    let instance: Vec<Fr> = h
+        .input
+        .values
+        .iter()
+        .chain(&h.output.values)
+        .map(|&v| fe(v as i128))
+        .collect();
     let mut proof = bundle.proof.as_slice();
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut proof);
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
+    verify_proof::<
+        KZGCommitmentScheme<Bn256>,
+        VerifierSHPLONK<'_, Bn256>,
+        _,
+        _,
+        SingleStrategy<'_, Bn256>,
+    >(
         &key.params,
         &key.vk,
         SingleStrategy::new(&key.params),
         &[&[&instance]],
         &mut transcript,
     )
-    .map_err(|e| Error::Rejected(format!("the proof does not verify ({e:?})")))?;
-    drop(transcript);
+    .map_err(rejection)?;
+    let _ = transcript;
     // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
     if !proof.is_empty() {
-        return Err(Error::Rejected(format!("{} bytes follow the proof", proof.len())));
+        return Err(Error::Rejected(format!(
+            "{} bytes follow the proof",
+            proof.len()
+        )));
     }
     let output_values = h.output.dequantized();
     let predicted_class = output_values
         .iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+            if v > bv {
+                (i, v)
+            } else {
+                (bi, bv)
+            }
+        })
         .0;
-    let predicted_label = key.header.labels.as_ref().and_then(|l| l.get(predicted_class).cloned());
-    Ok(Verified { model_id: key.model_id.clone(), output: h.output.clone(), output_values, predicted_class, predicted_label })
+    let predicted_label = key
+        .header
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(predicted_class).cloned());
+    Ok(Verified {
+        model_id: key.model_id.clone(),
+        output: h.output.clone(),
+        output_values,
+        predicted_class,
+        predicted_label,
+    })
 }
 
 /// Parses `bundle_bytes` and verifies it against `key`.

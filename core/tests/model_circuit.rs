@@ -7,58 +7,152 @@ use halo2curves::bn256::Fr;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use zkinfer_core::circuit::{fe, plan_layout, ModelCircuit};
-use zkinfer_core::ir::{AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, Window2d};
+use zkinfer_core::ir::{
+    AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, Window2d,
+};
 use zkinfer_core::qgraph::{QGraph, StepKind};
 use zkinfer_core::quant::{quantize, Calibration, QuantOptions};
 use zkinfer_core::tensor::Tensor;
 
 fn random(rng: &mut impl Rng, shape: Vec<usize>, scale: f32) -> Tensor {
     let n = shape.iter().product();
-    Tensor::new(shape, (0..n).map(|_| rng.gen_range(-scale..scale)).collect())
+    Tensor::new(
+        shape,
+        (0..n).map(|_| rng.gen_range(-scale..scale)).collect(),
+    )
 }
 
 fn window(k: usize, s: usize, p: usize) -> Window2d {
-    Window2d { kernel: [k, k], stride: [s, s], pads: [p; 4], dilation: [1, 1] }
+    Window2d {
+        kernel: [k, k],
+        stride: [s, s],
+        pads: [p; 4],
+        dilation: [1, 1],
+    }
 }
 
 /// conv+relu -> {maxpool, avgpool} -> add+clip -> global avg -> flatten -> dense -> add bias
 fn small_model() -> Model {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut b = ModelBuilder::new("small", "x", vec![1, 1, 6, 6]).unwrap();
-    let conv = Conv { weight: random(&mut rng, vec![3, 1, 3, 3], 0.8), bias: vec![0.1, -0.2, 0.05], window: window(3, 1, 1), group: 1 };
-    let t = b.add("conv", Op::Conv(conv), vec![0], "conv", None).unwrap();
+    let conv = Conv {
+        weight: random(&mut rng, vec![3, 1, 3, 3], 0.8),
+        bias: vec![0.1, -0.2, 0.05],
+        window: window(3, 1, 1),
+        group: 1,
+    };
+    let t = b
+        .add("conv", Op::Conv(conv), vec![0], "conv", None)
+        .unwrap();
     let t1 = b.add("relu", Op::Relu, vec![t], "relu", None).unwrap();
-    let t2 = b.add("max", Op::Pool(Pool { kind: PoolKind::Max, window: window(2, 2, 0) }), vec![t1], "max", None).unwrap();
-    let avg = Pool { kind: PoolKind::Average { count_include_pad: false }, window: window(2, 2, 0) };
+    let t2 = b
+        .add(
+            "max",
+            Op::Pool(Pool {
+                kind: PoolKind::Max,
+                window: window(2, 2, 0),
+            }),
+            vec![t1],
+            "max",
+            None,
+        )
+        .unwrap();
+    let avg = Pool {
+        kind: PoolKind::Average {
+            count_include_pad: false,
+        },
+        window: window(2, 2, 0),
+    };
     let t3 = b.add("avg", Op::Pool(avg), vec![t1], "avg", None).unwrap();
-    let t4 = b.add("add", Op::Add(AddOperand::Tensor), vec![t2, t3], "add", None).unwrap();
-    let t5 = b.add("clip", Op::Clip(Clip { min: 0.0, max: 1.5 }), vec![t4], "clip", None).unwrap();
+    let t4 = b
+        .add(
+            "add",
+            Op::Add(AddOperand::Tensor),
+            vec![t2, t3],
+            "add",
+            None,
+        )
+        .unwrap();
+    let t5 = b
+        .add(
+            "clip",
+            Op::Clip(Clip { min: 0.0, max: 1.5 }),
+            vec![t4],
+            "clip",
+            None,
+        )
+        .unwrap();
     // Depthwise conv with padding exercises groups and border taps.
-    let dw = Conv { weight: random(&mut rng, vec![3, 1, 3, 3], 0.8), bias: vec![0.0; 3], window: window(3, 1, 1), group: 3 };
+    let dw = Conv {
+        weight: random(&mut rng, vec![3, 1, 3, 3], 0.8),
+        bias: vec![0.0; 3],
+        window: window(3, 1, 1),
+        group: 3,
+    };
     let t6 = b.add("dw", Op::Conv(dw), vec![t5], "dw", None).unwrap();
-    let gap = Pool { kind: PoolKind::Average { count_include_pad: false }, window: window(3, 1, 0) };
+    let gap = Pool {
+        kind: PoolKind::Average {
+            count_include_pad: false,
+        },
+        window: window(3, 1, 0),
+    };
     let t7 = b.add("gap", Op::Pool(gap), vec![t6], "gap", None).unwrap();
-    let t8 = b.add("flatten", Op::Reshape, vec![t7], "flat", Some(vec![1, 3])).unwrap();
-    let dense = Dense { weight: random(&mut rng, vec![4, 3], 1.0), bias: vec![0.0; 4] };
-    let t9 = b.add("dense", Op::Dense(dense), vec![t8], "dense", None).unwrap();
+    let t8 = b
+        .add("flatten", Op::Reshape, vec![t7], "flat", Some(vec![1, 3]))
+        .unwrap();
+    let dense = Dense {
+        weight: random(&mut rng, vec![4, 3], 1.0),
+        bias: vec![0.0; 4],
+    };
+    let t9 = b
+        .add("dense", Op::Dense(dense), vec![t8], "dense", None)
+        .unwrap();
     let bias = Tensor::new(vec![4], vec![0.5, -0.5, 0.25, 0.0]);
-    let out = b.add("bias", Op::Add(AddOperand::Constant(bias)), vec![t9], "out", None).unwrap();
+    let out = b
+        .add(
+            "bias",
+            Op::Add(AddOperand::Constant(bias)),
+            vec![t9],
+            "out",
+            None,
+        )
+        .unwrap();
     b.finish(out).unwrap()
 }
 
 fn compile() -> (Model, QGraph, Vec<f32>) {
     let model = small_model();
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-    let samples: Vec<Vec<f32>> = (0..6).map(|_| (0..36).map(|_| rng.gen_range(0.0..1.0)).collect()).collect();
+    let samples: Vec<Vec<f32>> = (0..6)
+        .map(|_| (0..36).map(|_| rng.gen_range(0.0..1.0)).collect())
+        .collect();
     let cal = Calibration::run(&model, &samples).unwrap();
-    let graph = quantize(&model, &cal, &QuantOptions { act_bits: 10, ..Default::default() }).unwrap();
+    let graph = quantize(
+        &model,
+        &cal,
+        &QuantOptions {
+            act_bits: 10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     (model, graph, samples[0].clone())
 }
 
-fn run(graph: &QGraph, values: Vec<Vec<i64>>, instance: Vec<Fr>) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+fn run(
+    graph: &QGraph,
+    values: Vec<Vec<i64>>,
+    instance: Vec<Fr>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let plan = plan_layout(graph, Some(4));
-    let circuit = ModelCircuit { shape: plan.shape, graph: Arc::new(graph.clone()), values: Some(Arc::new(values)) };
-    MockProver::run(plan.k, &circuit, vec![instance]).unwrap().verify()
+    let circuit = ModelCircuit {
+        shape: plan.shape,
+        graph: Arc::new(graph.clone()),
+        values: Some(Arc::new(values)),
+    };
+    MockProver::run(plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
 }
 
 #[test]
@@ -74,14 +168,22 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Reshape => "reshape",
         })
         .collect();
-    assert!(kinds.contains(&"max") && kinds.contains(&"reshape") && kinds.iter().filter(|k| **k == "linear").count() >= 6);
+    assert!(
+        kinds.contains(&"max")
+            && kinds.contains(&"reshape")
+            && kinds.iter().filter(|k| **k == "linear").count() >= 6
+    );
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
     run(&graph, values, ModelCircuit::instance(&graph, &q, &out)).unwrap();
     // And the integer model tracks the float model.
     let err = zkinfer_core::quant::compare(&model, &graph, &x).unwrap();
-    assert!(err.max_abs_error < 0.05, "quantization error {}", err.max_abs_error);
+    assert!(
+        err.max_abs_error < 0.05,
+        "quantization error {}",
+        err.max_abs_error
+    );
 }
 
 #[test]
@@ -105,7 +207,11 @@ fn whole_model_circuit_rejects_every_corrupted_step_output() {
             if step.output == graph.output {
                 inst[q.len() + index] += Fr::one();
             }
-            assert!(run(&graph, bad, inst).is_err(), "corrupted output {index} of step '{}' was accepted", step.name);
+            assert!(
+                run(&graph, bad, inst).is_err(),
+                "corrupted output {index} of step '{}' was accepted",
+                step.name
+            );
             tried += 1;
         }
     }

@@ -27,25 +27,42 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     if digit > 9 {
         bail!("--digit must be 0-9");
     }
-    let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("zkinfer-demo-{}", std::process::id())));
-    println!("== zkinfer demo: MNIST CNN (examples/mnist), working in {}", dir.display());
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("zkinfer-demo-{}", std::process::id()))
+    });
+    println!(
+        "== zkinfer demo: MNIST CNN (examples/mnist), working in {}",
+        dir.display()
+    );
     let model = zkinfer_core::onnx::load_onnx_bytes(MODEL, "mnist", "examples/mnist/model.onnx")?;
     let cal = zkinfer_core::input::parse_samples(CALIBRATION, model.input_len())?;
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-    let opts = CompileOptions { labels: Some(labels), ..Default::default() };
-    let (compiled, _) = step("1. quantizing (calibrated on 64 training digits)", || Ok(zkinfer_core::prove::compile(&model, &cal, &opts)?))?;
+    let opts = CompileOptions {
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let (compiled, _) = step("1. quantizing (calibrated on 64 training digits)", || {
+        Ok(zkinfer_core::prove::compile(&model, &cal, &opts)?)
+    })?;
     println!("   layout: {}", compiled.plan);
 
     // Accuracy of the float and the integer (proven) model on the 1,500 held-out digits.
     let n = HELDOUT_LABELS.len();
     let (mut float_ok, mut int_ok) = (0, 0);
     for (i, &label) in HELDOUT_LABELS.iter().enumerate() {
-        let x: Vec<f32> = HELDOUT[i * 784..(i + 1) * 784].iter().map(|&p| p as f32 / 255.0).collect();
+        let x: Vec<f32> = HELDOUT[i * 784..(i + 1) * 784]
+            .iter()
+            .map(|&p| p as f32 / 255.0)
+            .collect();
         let f = model.eval_float(&x)?;
         let fo: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
         float_ok += (argmax(&fo) == label as usize) as usize;
         let (_, values) = compiled.witness(&x)?;
-        int_ok += (argmax(&compiled.graph.dequantize_output(&values[compiled.graph.output])) == label as usize) as usize;
+        int_ok += (argmax(
+            &compiled
+                .graph
+                .dequantize_output(&values[compiled.graph.output]),
+        ) == label as usize) as usize;
     }
     println!(
         "   held-out accuracy over {n} digits: float {:.2}%, quantized (proven semantics) {:.2}%",
@@ -54,18 +71,32 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     );
 
     let model_dir = ModelDir::new(&dir);
-    let text = summary(&model, &compiled, std::path::Path::new("examples/mnist/model.onnx"));
+    let text = summary(
+        &model,
+        &compiled,
+        std::path::Path::new("examples/mnist/model.onnx"),
+    );
     let source = srs.source();
-    step("2. generating KZG parameters and keys", || Ok(model_dir.write(&compiled, &source, &text)?))?;
+    step("2. generating KZG parameters and keys", || {
+        Ok(model_dir.write(&compiled, &source, &text)?)
+    })?;
     let prover = model_dir.prover(&source)?;
     println!("   model id: {}", prover.model_id());
 
     let x = zkinfer_core::input::parse_single(DIGITS[digit as usize], model.input_len())?;
-    let (bundle, _) = step(&format!("3. proving the prediction for a held-out '{digit}'"), || Ok(prover.prove(&x)?))?;
+    let (bundle, _) = step(
+        &format!("3. proving the prediction for a held-out '{digit}'"),
+        || Ok(prover.prove(&x)?),
+    )?;
     let bytes = bundle.to_bytes();
     let proof_path = dir.join(format!("digit_{digit}.proof"));
     zkinfer_core::fsutil::write_atomic(&proof_path, &bytes)?;
-    println!("   bundle {} bytes (proof {} bytes) -> {}", bytes.len(), bundle.proof.len(), proof_path.display());
+    println!(
+        "   bundle {} bytes (proof {} bytes) -> {}",
+        bytes.len(),
+        bundle.proof.len(),
+        proof_path.display()
+    );
 
     let key = zkinfer_core::VerifierKey::from_bytes(&prover.verifier_key_bytes)?;
     let (verified, _) = step("4. verifying", || Ok(zkinfer_core::verify(&key, &bytes)?))?;
@@ -84,6 +115,10 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
         Ok(_) => bail!("a forged output was accepted"),
         Err(e) => println!("5. a forged bundle claiming digit {other} is rejected: {e}"),
     }
-    println!("done: verify it yourself with\n   zkinfer verify {} {}", dir.join("verifier-key").display(), proof_path.display());
+    println!(
+        "done: verify it yourself with\n   zkinfer verify {} {}",
+        dir.join("verifier-key").display(),
+        proof_path.display()
+    );
     Ok(())
 }

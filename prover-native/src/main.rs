@@ -12,7 +12,11 @@ use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
 use zkinfer_core::{ProofBundle, VerifierKey};
 
 #[derive(Parser)]
-#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of neural-network inference (halo2, KZG over BN254)")]
+#[command(
+    name = "zkinfer",
+    version,
+    about = "Zero-knowledge proofs of neural-network inference (halo2, KZG over BN254)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +39,9 @@ impl SrsArgs {
             Some(p) => SrsSource::File(p.clone()),
             None => {
                 eprintln!("{DEV_WARNING}");
-                SrsSource::Dev { cache_dir: self.cache_dir.clone().unwrap_or_else(default_cache_dir) }
+                SrsSource::Dev {
+                    cache_dir: self.cache_dir.clone().unwrap_or_else(default_cache_dir),
+                }
             }
         }
     }
@@ -107,11 +113,36 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, calibration, output, activation_bits, dot_width, headroom, labels, srs } => {
-            compile(&model, calibration.as_deref(), &output, activation_bits, dot_width, headroom, labels.as_deref(), &srs)
-        }
-        Command::Prove { dir, input, output, srs } => prove(&dir, &input, &output, &srs),
-        Command::Verify { verifier_key, proof, model_id } => verify(&verifier_key, &proof, model_id.as_deref()),
+        Command::Compile {
+            model,
+            calibration,
+            output,
+            activation_bits,
+            dot_width,
+            headroom,
+            labels,
+            srs,
+        } => compile(
+            &model,
+            calibration.as_deref(),
+            &output,
+            activation_bits,
+            dot_width,
+            headroom,
+            labels.as_deref(),
+            &srs,
+        ),
+        Command::Prove {
+            dir,
+            input,
+            output,
+            srs,
+        } => prove(&dir, &input, &output, &srs),
+        Command::Verify {
+            verifier_key,
+            proof,
+            model_id,
+        } => verify(&verifier_key, &proof, model_id.as_deref()),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
     };
     if let Err(e) = result {
@@ -123,7 +154,9 @@ fn main() {
 /// Runs `f` with a spinner showing the elapsed time.
 pub(crate) fn step<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
     pb.set_message(label.to_string());
     pb.enable_steady_tick(Duration::from_millis(120));
     let t = Instant::now();
@@ -137,8 +170,14 @@ pub(crate) fn step<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<(T, 
 }
 
 pub(crate) fn read_labels(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading labels {}", path.display()))?;
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading labels {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -155,8 +194,10 @@ fn compile(
     let model = zkinfer_core::onnx::load_onnx(model_path)?;
     let samples = match calibration {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading calibration {}", p.display()))?;
-            zkinfer_core::input::parse_samples(&text, model.input_len()).with_context(|| format!("calibration {}", p.display()))?
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading calibration {}", p.display()))?;
+            zkinfer_core::input::parse_samples(&text, model.input_len())
+                .with_context(|| format!("calibration {}", p.display()))?
         }
         None => {
             eprintln!("no --calibration given: calibrating on 8 seeded uniform [0, 1) inputs; pass real samples for a real model");
@@ -164,12 +205,21 @@ fn compile(
         }
     };
     let labels = labels.map(read_labels).transpose()?;
-    let opts = CompileOptions { act_bits, dot_width, headroom: Some(headroom), labels };
-    let (compiled, _) = step("quantizing and planning the layout", || Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?))?;
+    let opts = CompileOptions {
+        act_bits,
+        dot_width,
+        headroom: Some(headroom),
+        labels,
+    };
+    let (compiled, _) = step("quantizing and planning the layout", || {
+        Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
+    })?;
     println!("layout: {}", compiled.plan);
     let text = summary(&model, &compiled, model_path);
     let dir = ModelDir::new(out);
-    let (timings, _) = step("generating keys", || Ok(dir.write(&compiled, &srs.source(), &text)?))?;
+    let (timings, _) = step("generating keys", || {
+        Ok(dir.write(&compiled, &srs.source(), &text)?)
+    })?;
     let vk = std::fs::read(dir.path(VERIFIER_KEY_FILE))?;
     println!(
         "compiled {} -> {} (parameters {:.2} s, keygen {:.2} s)\nmodel id: {}\nverifier key: {} bytes",
@@ -204,15 +254,31 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
-    let text = std::fs::read_to_string(input).with_context(|| format!("reading input {}", input.display()))?;
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("reading input {}", input.display()))?;
     let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
     let (q_in, values) = compiled.witness(&x)?;
-    let prediction = compiled.graph.dequantize_output(&values[compiled.graph.output]);
+    let prediction = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
     let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
-    println!("prediction (integer model): class {} outputs {}", argmax(&prediction), fmt_values(&prediction));
-    let (bundle, t) = step(&format!("proving on {} threads", rayon::current_num_threads()), || {
-        Ok(prover.compiled.prove_witness(&prover.params, &prover.pk, prover.model_id(), q_in, values)?)
-    })?;
+    println!(
+        "prediction (integer model): class {} outputs {}",
+        argmax(&prediction),
+        fmt_values(&prediction)
+    );
+    let (bundle, t) = step(
+        &format!("proving on {} threads", rayon::current_num_threads()),
+        || {
+            Ok(prover.compiled.prove_witness(
+                &prover.params,
+                &prover.pk,
+                prover.model_id(),
+                q_in,
+                values,
+            )?)
+        },
+    )?;
     let bytes = bundle.to_bytes();
     zkinfer_core::fsutil::write_atomic(out, &bytes)?;
     println!(
@@ -226,23 +292,32 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
 }
 
 fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()> {
-    let key_bytes = std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
-    let bundle = std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
+    let key_bytes =
+        std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    let bundle =
+        std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
     let t = Instant::now();
     let key = VerifierKey::from_bytes(&key_bytes)?;
     if let Some(id) = pinned {
         if !id.eq_ignore_ascii_case(&key.model_id) {
-            bail!("INVALID: the verifier key is model {}, not the pinned model {id}", key.model_id);
+            bail!(
+                "INVALID: the verifier key is model {}, not the pinned model {id}",
+                key.model_id
+            );
         }
     }
     let parsed = t.elapsed();
-    let verified = zkinfer_core::verify(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let verified =
+        zkinfer_core::verify(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     println!("VALID proof for model {}", verified.model_id);
     println!(
         "verified output: {} -> class {}{}",
         fmt_values(&verified.output_values),
         verified.predicted_class,
-        verified.predicted_label.map(|l| format!(" ({l})")).unwrap_or_default()
+        verified
+            .predicted_label
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default()
     );
     println!(
         "verification: {:.1} ms (key parsing {:.1} ms)",
@@ -254,10 +329,23 @@ fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()
 }
 
 pub(crate) fn argmax(v: &[f64]) -> usize {
-    v.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) }).0
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
 }
 
 pub(crate) fn fmt_values(v: &[f64]) -> String {
     let parts: Vec<String> = v.iter().take(16).map(|x| format!("{x:.3}")).collect();
-    format!("[{}{}]", parts.join(", "), if v.len() > 16 { ", ..." } else { "" })
+    format!(
+        "[{}{}]",
+        parts.join(", "),
+        if v.len() > 16 { ", ..." } else { "" }
+    )
 }

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().expect("run zkinfer")
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .expect("run zkinfer")
 }
 
 fn repo() -> PathBuf {
@@ -26,8 +29,19 @@ fn stdout(o: &Output) -> String {
 
 /// Fails with a message mentioning `needle`, exit code 1.
 fn assert_fails(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(1), "expected failure, got {:?}\nstdout: {}\nstderr: {}", o.status, stdout(o), stderr(o));
-    assert!(stderr(o).contains(needle), "stderr lacks {needle:?}:\n{}", stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected failure, got {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+    assert!(
+        stderr(o).contains(needle),
+        "stderr lacks {needle:?}:\n{}",
+        stderr(o)
+    );
 }
 
 #[test]
@@ -39,61 +53,141 @@ fn compile_prove_verify_flow_and_bad_inputs() {
     let cal = mnist.join("calibration.json");
 
     // Errors that must come before any expensive work.
-    assert_fails(&zkinfer(&["compile", "/nonexistent/model.onnx", "-o", s(&dir)]), "cannot read /nonexistent/model.onnx");
+    assert_fails(
+        &zkinfer(&["compile", "/nonexistent/model.onnx", "-o", s(&dir)]),
+        "cannot read /nonexistent/model.onnx",
+    );
     let garbage = tmp.path().join("garbage.onnx");
-    std::fs::write(&garbage, b"\x08\x07this is not a protobuf model\xff\xff\xff").unwrap();
-    assert_fails(&zkinfer(&["compile", s(&garbage), "-o", s(&dir)]), "not a valid ONNX model");
+    std::fs::write(
+        &garbage,
+        b"\x08\x07this is not a protobuf model\xff\xff\xff",
+    )
+    .unwrap();
+    assert_fails(
+        &zkinfer(&["compile", s(&garbage), "-o", s(&dir)]),
+        "not a valid ONNX model",
+    );
     let unsupported = repo().join("prover-native/tests/fixtures/unsupported_sigmoid.onnx");
-    assert_fails(&zkinfer(&["compile", s(&unsupported), "-o", s(&dir)]), "unsupported operator Sigmoid in node 'the_sigmoid'");
+    assert_fails(
+        &zkinfer(&["compile", s(&unsupported), "-o", s(&dir)]),
+        "unsupported operator Sigmoid in node 'the_sigmoid'",
+    );
     let bad_cal = tmp.path().join("bad_cal.json");
     std::fs::write(&bad_cal, r#"{"input_data": [[0.5, 0.5]]}"#).unwrap();
-    assert_fails(&zkinfer(&["compile", s(&model), "--calibration", s(&bad_cal), "-o", s(&dir)]), "has 2 values; the model's input has 784");
+    assert_fails(
+        &zkinfer(&[
+            "compile",
+            s(&model),
+            "--calibration",
+            s(&bad_cal),
+            "-o",
+            s(&dir),
+        ]),
+        "has 2 values; the model's input has 784",
+    );
     assert!(!dir.exists(), "a failed compile left files behind");
 
     // The real flow.
-    let out = zkinfer(&["compile", s(&model), "--calibration", s(&cal), "-o", s(&dir)]);
+    let out = zkinfer(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&cal),
+        "-o",
+        s(&dir),
+    ]);
     assert!(out.status.success(), "compile failed: {}", stderr(&out));
     assert!(stdout(&out).contains("layout: k="));
     assert!(stderr(&out).contains("INSECURE development KZG parameters"));
-    for f in ["compiled.bin", "proving-key.bin", "verifier-key", "summary.txt"] {
+    for f in [
+        "compiled.bin",
+        "proving-key.bin",
+        "verifier-key",
+        "summary.txt",
+    ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
     let proof = tmp.path().join("two.proof");
     let digit = mnist.join("digits/digit_2.json");
     let out = zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&proof)]);
     assert!(out.status.success(), "prove failed: {}", stderr(&out));
-    assert!(stdout(&out).contains("prediction (integer model): class 2"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("prediction (integer model): class 2"),
+        "{}",
+        stdout(&out)
+    );
     let key = dir.join("verifier-key");
     let out = zkinfer(&["verify", s(&key), s(&proof)]);
     assert!(out.status.success(), "verify failed: {}", stderr(&out));
-    assert!(stdout(&out).contains("VALID proof") && stdout(&out).contains("class 2"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("VALID proof") && stdout(&out).contains("class 2"),
+        "{}",
+        stdout(&out)
+    );
 
     // Pinning another model id fails.
-    assert_fails(&zkinfer(&["verify", s(&key), s(&proof), "--model-id", &"ab".repeat(32)]), "not the pinned model");
+    assert_fails(
+        &zkinfer(&["verify", s(&key), s(&proof), "--model-id", &"ab".repeat(32)]),
+        "not the pinned model",
+    );
     // Truncated proof bundle.
     let bytes = std::fs::read(&proof).unwrap();
     let truncated = tmp.path().join("truncated.proof");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     assert_fails(&zkinfer(&["verify", s(&key), s(&truncated)]), "truncated");
     // A proof file given as the key.
-    assert_fails(&zkinfer(&["verify", s(&proof), s(&proof)]), "malformed verifier key");
+    assert_fails(
+        &zkinfer(&["verify", s(&proof), s(&proof)]),
+        "malformed verifier key",
+    );
     // Wrong input shape, out-of-range and non-numeric values: rejected before proving.
     let wrong = tmp.path().join("wrong.json");
     let p2 = tmp.path().join("never.proof");
     std::fs::write(&wrong, r#"{"input_data": [[0.1, 0.2, 0.3]]}"#).unwrap();
-    assert_fails(&zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]), "the model's input has 784");
-    let big: Vec<String> = (0..784).map(|i| if i == 5 { "1e6".into() } else { "0.5".into() }).collect();
-    std::fs::write(&wrong, format!(r#"{{"input_data": [[{}]]}}"#, big.join(","))).unwrap();
-    assert_fails(&zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]), "outside the range");
+    assert_fails(
+        &zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]),
+        "the model's input has 784",
+    );
+    let big: Vec<String> = (0..784)
+        .map(|i| if i == 5 { "1e6".into() } else { "0.5".into() })
+        .collect();
+    std::fs::write(
+        &wrong,
+        format!(r#"{{"input_data": [[{}]]}}"#, big.join(",")),
+    )
+    .unwrap();
+    assert_fails(
+        &zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]),
+        "outside the range",
+    );
     std::fs::write(&wrong, r#"{"input_data": [["x"]]}"#).unwrap();
-    assert_fails(&zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]), "expected a number");
-    assert_fails(&zkinfer(&["prove", s(&dir), "--input", "/nonexistent.json", "-o", s(&p2)]), "reading input");
+    assert_fails(
+        &zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]),
+        "expected a number",
+    );
+    assert_fails(
+        &zkinfer(&[
+            "prove",
+            s(&dir),
+            "--input",
+            "/nonexistent.json",
+            "-o",
+            s(&p2),
+        ]),
+        "reading input",
+    );
     // An output directory that does not exist: the error names it and nothing is written.
     let nowhere = tmp.path().join("no/such/dir/out.proof");
-    assert_fails(&zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&nowhere)]), "no/such/dir/out.proof");
+    assert_fails(
+        &zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&nowhere)]),
+        "no/such/dir/out.proof",
+    );
     assert!(!p2.exists());
     // A model directory that is not one.
-    assert_fails(&zkinfer(&["prove", s(tmp.path()), "--input", s(&digit), "-o", s(&p2)]), "compiled.bin");
+    assert_fails(
+        &zkinfer(&["prove", s(tmp.path()), "--input", s(&digit), "-o", s(&p2)]),
+        "compiled.bin",
+    );
 }
 
 #[test]

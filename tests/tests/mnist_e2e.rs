@@ -65,10 +65,16 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     let mut b = bundle.clone();
     b.proof.extend_from_slice(&[0u8; 32]);
     rejected(&key, &b.to_bytes(), "extended proof");
-    assert!(matches!(verify(&key, &bytes[..bytes.len() - 1]), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        verify(&key, &bytes[..bytes.len() - 1]),
+        Err(Error::Malformed { .. })
+    ));
     let mut extended = bytes.clone();
     extended.push(0);
-    assert!(matches!(verify(&key, &extended), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        verify(&key, &extended),
+        Err(Error::Malformed { .. })
+    ));
 
     // 6. Verifier key tampering: any changed byte changes the model id, and a key whose
     // commitments differ but claims the bundle's id cannot verify it either.
@@ -87,7 +93,10 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     let other = zkinfer_core::prove::compile(
         &mnist_model(),
         &mnist_calibration(784),
-        &zkinfer_core::prove::CompileOptions { act_bits: Some(13), ..Default::default() },
+        &zkinfer_core::prove::CompileOptions {
+            act_bits: Some(13),
+            ..Default::default()
+        },
     )
     .unwrap();
     let other_params = srs().load(other.plan.k).unwrap();
@@ -101,11 +110,20 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
 
     // 8. Parameters from a different secret: a proof made with them does not verify under the
     // published key, and the published proof does not verify under a key made with them.
-    let rogue = ParamsKZG::<Bn256>::setup(compiled.plan.k, rand_chacha::ChaCha20Rng::seed_from_u64(1234));
+    let rogue = ParamsKZG::<Bn256>::setup(
+        compiled.plan.k,
+        rand_chacha::ChaCha20Rng::seed_from_u64(1234),
+    );
     let (rogue_pk, rogue_key_bytes) = compiled.keygen(&rogue, "rogue").unwrap();
     let rogue_key = VerifierKey::from_bytes(&rogue_key_bytes).unwrap();
-    let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key.model_id, &x).unwrap();
-    rejected(&key, &rogue_bundle.to_bytes(), "proof from other parameters");
+    let rogue_bundle = compiled
+        .prove(&rogue, &rogue_pk, &key.model_id, &x)
+        .unwrap();
+    rejected(
+        &key,
+        &rogue_bundle.to_bytes(),
+        "proof from other parameters",
+    );
     let mut b = bundle.clone();
     b.header.model_id = rogue_key.model_id.clone();
     rejected(&rogue_key, &b.to_bytes(), "key from other parameters");
@@ -123,16 +141,26 @@ fn mnist_quantized_accuracy_matches_float_on_heldout_digits() {
     assert_eq!(images.len(), labels.len() * 784);
     let (mut float_ok, mut int_ok) = (0usize, 0usize);
     for (i, &label) in labels.iter().enumerate() {
-        let x: Vec<f32> = images[i * 784..(i + 1) * 784].iter().map(|&p| p as f32 / 255.0).collect();
+        let x: Vec<f32> = images[i * 784..(i + 1) * 784]
+            .iter()
+            .map(|&p| p as f32 / 255.0)
+            .collect();
         let f = model.eval_float(&x).unwrap();
         let fo: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
         float_ok += (argmax(&fo) == label as usize) as usize;
         let (_, values) = compiled.witness(&x).unwrap();
-        int_ok += (argmax(&compiled.graph.dequantize_output(&values[compiled.graph.output])) == label as usize) as usize;
+        int_ok += (argmax(
+            &compiled
+                .graph
+                .dequantize_output(&values[compiled.graph.output]),
+        ) == label as usize) as usize;
     }
     let n = labels.len() as f64;
     let (fa, ia) = (100.0 * float_ok as f64 / n, 100.0 * int_ok as f64 / n);
-    println!("held-out accuracy ({} digits): float {fa:.2}%, quantized {ia:.2}%", labels.len());
+    println!(
+        "held-out accuracy ({} digits): float {fa:.2}%, quantized {ia:.2}%",
+        labels.len()
+    );
     assert!(ia >= 97.0, "quantized accuracy {ia}");
     assert!((fa - ia).abs() <= 0.5, "float {fa} vs quantized {ia}");
 }

@@ -43,10 +43,17 @@ impl DotConfig {
             let acc = meta.query_advice(c.acc, Rotation::cur());
             let prev = meta.query_advice(c.acc, Rotation::prev());
             let bias = meta.query_fixed(c.bias, Rotation::cur());
-            let sum = c.x.iter().zip(&c.w).fold(Expression::Constant(Fr::zero()), |s, (x, w)| {
-                s + meta.query_advice(*x, Rotation::cur()) * meta.query_fixed(*w, Rotation::cur())
-            });
-            vec![q_first * (acc.clone() - bias - sum.clone()), q_cont * (acc - prev - sum)]
+            let sum =
+                c.x.iter()
+                    .zip(&c.w)
+                    .fold(Expression::Constant(Fr::zero()), |s, (x, w)| {
+                        s + meta.query_advice(*x, Rotation::cur())
+                            * meta.query_fixed(*w, Rotation::cur())
+                    });
+            vec![
+                q_first * (acc.clone() - bias - sum.clone()),
+                q_cont * (acc - prev - sum),
+            ]
         });
         config
     }
@@ -86,10 +93,14 @@ impl DotConfig {
                 let i = r * self.width() + l;
                 match inputs.get(i) {
                     Some(wire) => {
-                        let cell = region.assign_advice(self.x[l], row, known(wire.value)).cell();
+                        let cell = region
+                            .assign_advice(self.x[l], row, known(wire.value))
+                            .cell();
                         links.copy(region, cell, wire.source);
                         region.assign_fixed(self.w[l], row, fe(weights[i] as i128));
-                        acc = acc.zip(wire.value).map(|(a, x)| a + weights[i] as i128 * x as i128);
+                        acc = acc
+                            .zip(wire.value)
+                            .map(|(a, x)| a + weights[i] as i128 * x as i128);
                     }
                     None => {
                         // Unused lanes: weight 0 makes the x cell irrelevant.
@@ -113,17 +124,30 @@ mod tests {
 
     /// The dot product is made public through a divide-by-1 rescale (the accumulator column
     /// itself is not in the permutation argument).
-    fn case(xs: &[i64], ws: Vec<i64>, bias: i128, corrupt: Option<(bool, usize, i64)>) -> TestCircuit {
+    fn case(
+        xs: &[i64],
+        ws: Vec<i64>,
+        bias: i128,
+        corrupt: Option<(bool, usize, i64)>,
+    ) -> TestCircuit {
         let n = xs.len();
         TestCircuit::new(xs.to_vec(), move |config, region, links, public| {
-            let (_, acc) = config.dot.assign(region, links, 0, &public[..n], &ws, bias)?;
+            let (_, acc) = config
+                .dot
+                .assign(region, links, 0, &public[..n], &ws, bias)?;
             let last = DotConfig::rows_for(n, config.dot.width()) - 1;
-            let y = config.rescale.assign(region, last, acc, 1, Activation::Identity, 0, None)?;
+            let y = config
+                .rescale
+                .assign(region, last, acc, 1, Activation::Identity, 0, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, n);
             }
             if let Some((is_acc, row, v)) = corrupt {
-                let col = if is_acc { config.dot.acc } else { config.dot.x[1] };
+                let col = if is_acc {
+                    config.dot.acc
+                } else {
+                    config.dot.x[1]
+                };
                 region.assign_advice(col, row, known(Some(v)));
             }
             Ok(())
@@ -135,14 +159,24 @@ mod tests {
         let xs: Vec<i64> = (0..11).map(|i| i - 5).collect();
         let ws: Vec<i64> = (0..11).map(|i| i % 3 - 1).collect();
         let bias = 17i128;
-        let expected = bias + xs.iter().zip(&ws).map(|(x, w)| (*x * *w) as i128).sum::<i128>();
+        let expected = bias
+            + xs.iter()
+                .zip(&ws)
+                .map(|(x, w)| (*x * *w) as i128)
+                .sum::<i128>();
         let mut public: Vec<i64> = xs.clone();
         public.push(expected as i64);
         mock(&case(&xs, ws.clone(), bias, None), &public).unwrap();
         // A corrupted intermediate accumulator (row 1 of 3 at width 4).
-        assert_rejected(mock(&case(&xs, ws.clone(), bias, Some((true, 1, 100))), &public));
+        assert_rejected(mock(
+            &case(&xs, ws.clone(), bias, Some((true, 1, 100))),
+            &public,
+        ));
         // A corrupted copied input (breaks the copy constraint to the public input).
-        assert_rejected(mock(&case(&xs, ws.clone(), bias, Some((false, 0, 99))), &public));
+        assert_rejected(mock(
+            &case(&xs, ws.clone(), bias, Some((false, 0, 99))),
+            &public,
+        ));
         // A wrong public output.
         let mut wrong = public.clone();
         *wrong.last_mut().unwrap() += 1;

@@ -59,7 +59,11 @@ impl MaxConfig {
             let a = meta.query_advice(cc.a, Rotation::cur());
             let m = meta.query_advice(cc.m, Rotation::cur());
             let v = s * (m - a - off.clone());
-            vec![(Expression::Constant(Fr::zero()), table.tag), (v.clone(), table.input), (v, table.output)]
+            vec![
+                (Expression::Constant(Fr::zero()), table.tag),
+                (v.clone(), table.input),
+                (v, table.output),
+            ]
         });
         c
     }
@@ -77,7 +81,13 @@ impl MaxConfig {
         if inputs.is_empty() {
             return Err(Error::Synthesis);
         }
-        let max = max.or_else(|| inputs.iter().map(|w| w.value).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().max()));
+        let max = max.or_else(|| {
+            inputs
+                .iter()
+                .map(|w| w.value)
+                .collect::<Option<Vec<_>>>()
+                .and_then(|v| v.into_iter().max())
+        });
         // The running product is kept in the field: over a large window it exceeds any integer type.
         let mut p = Some(Fr::one());
         let mut out = None;
@@ -95,10 +105,16 @@ impl MaxConfig {
             let a = region.assign_advice(self.a, row, known(wire.value)).cell();
             links.copy(region, a, wire.source);
             let m = region.assign_advice(self.m, row, known(max)).cell();
-            p = p.zip(max).zip(wire.value).map(|((p, m), a)| p * fe((m - a) as i128));
+            p = p
+                .zip(max)
+                .zip(wire.value)
+                .map(|((p, m), a)| p * fe((m - a) as i128));
             region.assign_advice(self.p, row, known_field(p));
             if i == 0 {
-                out = Some(Wire { source: Source::Advice(m), value: max });
+                out = Some(Wire {
+                    source: Source::Advice(m),
+                    value: max,
+                });
             }
         }
         Ok(out.expect("non-empty window"))
@@ -139,9 +155,15 @@ mod tests {
         assert_rejected(mock(&case(xs.clone(), None), &[3, -7, 12, 5, 5]));
         assert_rejected(mock(&case(xs.clone(), None), &[3, -7, 12, 5, 13]));
         // m not constant over the window.
-        assert_rejected(mock(&case(xs.clone(), Some((1, 2, 20))), &[3, -7, 12, 5, 12]));
+        assert_rejected(mock(
+            &case(xs.clone(), Some((1, 2, 20))),
+            &[3, -7, 12, 5, 12],
+        ));
         // A corrupted running product.
-        assert_rejected(mock(&case(xs.clone(), Some((2, 1, 0))), &[3, -7, 12, 5, 12]));
+        assert_rejected(mock(
+            &case(xs.clone(), Some((2, 1, 0))),
+            &[3, -7, 12, 5, 12],
+        ));
         // A corrupted copy of an element (the copy constraint breaks).
         assert_rejected(mock(&case(xs, Some((0, 2, 100))), &[3, -7, 12, 5, 12]));
     }

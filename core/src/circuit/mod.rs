@@ -98,7 +98,10 @@ pub struct CircuitShape {
 
 impl Default for CircuitShape {
     fn default() -> Self {
-        CircuitShape { dot_width: 1, act_bits: 8 }
+        CircuitShape {
+            dot_width: 1,
+            act_bits: 8,
+        }
     }
 }
 
@@ -119,7 +122,13 @@ impl ModelConfig {
         let dot = DotConfig::configure(meta, shape.dot_width);
         let rescale = RescaleConfig::configure(meta, dot.acc, &table);
         let max = MaxConfig::configure(meta, &table);
-        ModelConfig { instance, table, dot, rescale, max }
+        ModelConfig {
+            instance,
+            table,
+            dot,
+            rescale,
+            max,
+        }
     }
 }
 
@@ -141,20 +150,34 @@ impl ModelCircuit {
         input.iter().chain(output).map(|&v| fe(v as i128)).collect()
     }
 
-    fn layout(&self, config: &ModelConfig, region: &mut Region<Fr>, links: &mut Links) -> Result<(), Error> {
+    fn layout(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+    ) -> Result<(), Error> {
         let g = &self.graph;
         let values = self.values.as_deref();
         let value = |t: usize, i: usize| values.map(|v| v[t][i]);
         let n_in = g.input_tensor().len();
         let mut wires: Vec<Vec<Wire>> = vec![vec![]; g.tensors.len()];
-        wires[g.input] = (0..n_in).map(|i| Wire { source: Source::Instance(i), value: value(g.input, i) }).collect();
+        wires[g.input] = (0..n_in)
+            .map(|i| Wire {
+                source: Source::Instance(i),
+                value: value(g.input, i),
+            })
+            .collect();
         let clips = g.clips();
         let tag_of = |act: Activation| -> u64 {
             match act {
                 Activation::Identity => table::TAG_IDENTITY,
                 Activation::Relu => table::TAG_RELU,
                 Activation::Clip { lo, hi } => {
-                    table::TAG_FIRST_CLIP + clips.iter().position(|&c| c == (lo, hi)).expect("collected") as u64
+                    table::TAG_FIRST_CLIP
+                        + clips
+                            .iter()
+                            .position(|&c| c == (lo, hi))
+                            .expect("collected") as u64
                 }
             }
         };
@@ -165,13 +188,23 @@ impl ModelCircuit {
             let mut out = Vec::with_capacity(n_out);
             match &step.kind {
                 StepKind::Reshape => out = wires[step.inputs[0]].clone(),
-                StepKind::Max { window, in_shape, out_shape } => {
+                StepKind::Max {
+                    window,
+                    in_shape,
+                    out_shape,
+                } => {
                     for o in 0..n_out {
                         let ins: Vec<Wire> = QStep::max_window(window, in_shape, out_shape, o)
                             .into_iter()
                             .map(|i| wires[step.inputs[0]][i])
                             .collect();
-                        out.push(config.max.assign(region, links, max_row, &ins, value(step.output, o))?);
+                        out.push(config.max.assign(
+                            region,
+                            links,
+                            max_row,
+                            &ins,
+                            value(step.output, o),
+                        )?);
                         max_row += ins.len();
                     }
                 }
@@ -180,12 +213,24 @@ impl ModelCircuit {
                     for o in 0..n_out {
                         let d = lin.rescale.divisors[o];
                         let bias = lin.terms(o, &mut terms) + crate::qgraph::Rescale::half(d);
-                        let ins: Vec<Wire> = terms.iter().map(|t| wires[step.inputs[t.slot]][t.index]).collect();
+                        let ins: Vec<Wire> = terms
+                            .iter()
+                            .map(|t| wires[step.inputs[t.slot]][t.index])
+                            .collect();
                         let ws: Vec<i64> = terms.iter().map(|t| t.weight).collect();
                         let rows = DotConfig::rows_for(ins.len(), config.dot.width());
-                        let (_, acc) = config.dot.assign(region, links, dot_row, &ins, &ws, bias)?;
+                        let (_, acc) =
+                            config.dot.assign(region, links, dot_row, &ins, &ws, bias)?;
                         let y = value(step.output, o);
-                        out.push(config.rescale.assign(region, dot_row + rows - 1, acc, d, lin.rescale.act, tag, y)?);
+                        out.push(config.rescale.assign(
+                            region,
+                            dot_row + rows - 1,
+                            acc,
+                            d,
+                            lin.rescale.act,
+                            tag,
+                            y,
+                        )?);
                         dot_row += rows;
                     }
                 }
@@ -208,7 +253,10 @@ impl Circuit<Fr> for ModelCircuit {
     type Params = CircuitShape;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit { values: None, ..self.clone() }
+        ModelCircuit {
+            values: None,
+            ..self.clone()
+        }
     }
 
     fn params(&self) -> CircuitShape {
@@ -223,10 +271,17 @@ impl Circuit<Fr> for ModelCircuit {
         ModelConfig::configure(meta, &CircuitShape::default())
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
         config.table.load(&mut layouter, &self.graph.clips())?;
         let mut links = Links::default();
-        layouter.assign_region(|| "model", |mut region| self.layout(&config, &mut region, &mut links))?;
+        layouter.assign_region(
+            || "model",
+            |mut region| self.layout(&config, &mut region, &mut links),
+        )?;
         links.apply(&mut layouter, config.instance);
         Ok(())
     }
@@ -269,12 +324,22 @@ impl std::fmt::Display for LayoutPlan {
 
 /// Rows needed by the linear and max-pool steps for a given dot width.
 fn rows_needed(graph: &QGraph, term_counts: &[usize], width: usize) -> (usize, usize) {
-    let dot = term_counts.iter().map(|&n| DotConfig::rows_for(n, width)).sum();
+    let dot = term_counts
+        .iter()
+        .map(|&n| DotConfig::rows_for(n, width))
+        .sum();
     let mut max = 0;
     for s in &graph.steps {
-        if let StepKind::Max { window, in_shape, out_shape } = &s.kind {
+        if let StepKind::Max {
+            window,
+            in_shape,
+            out_shape,
+        } = &s.kind
+        {
             let n: usize = graph.tensors[s.output].len();
-            max += (0..n).map(|o| QStep::max_window(window, in_shape, out_shape, o).len()).sum::<usize>();
+            max += (0..n)
+                .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
+                .sum::<usize>();
         }
     }
     (dot, max)
@@ -301,7 +366,10 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
     };
     let mut best: Option<(f64, LayoutPlan)> = None;
     for w in candidates {
-        let shape = CircuitShape { dot_width: w, act_bits: graph.act_bits };
+        let shape = CircuitShape {
+            dot_width: w,
+            act_bits: graph.act_bits,
+        };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
         let (dot_rows, max_rows) = rows_needed(graph, &term_counts, w);
@@ -323,7 +391,9 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
             lookups: cs.lookups().len(),
             usable_rows: (1usize << k) - reserved,
         };
-        let cost = (plan.advice_columns as f64 + plan.fixed_columns as f64 / 2.0 + 3.0 * plan.lookups as f64)
+        let cost = (plan.advice_columns as f64
+            + plan.fixed_columns as f64 / 2.0
+            + 3.0 * plan.lookups as f64)
             * (1u64 << k) as f64;
         if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, plan));
@@ -351,9 +421,13 @@ pub(crate) mod testing {
     impl TestCircuit {
         pub fn new(
             inputs: Vec<i64>,
-            body: impl Fn(&ModelConfig, &mut Region<Fr>, &mut Links, &[Wire]) -> Result<(), Error> + 'static,
+            body: impl Fn(&ModelConfig, &mut Region<Fr>, &mut Links, &[Wire]) -> Result<(), Error>
+                + 'static,
         ) -> Self {
-            TestCircuit { inputs, body: Rc::new(body) }
+            TestCircuit {
+                inputs,
+                body: Rc::new(body),
+            }
         }
     }
 
@@ -367,27 +441,49 @@ pub(crate) mod testing {
         }
 
         fn params(&self) -> CircuitShape {
-            CircuitShape { dot_width: 4, act_bits: 8 }
+            CircuitShape {
+                dot_width: 4,
+                act_bits: 8,
+            }
         }
 
-        fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
+        fn configure_with_params(
+            meta: &mut ConstraintSystem<Fr>,
+            shape: CircuitShape,
+        ) -> ModelConfig {
             ModelConfig::configure(meta, &shape)
         }
 
         fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-            ModelConfig::configure(meta, &CircuitShape { dot_width: 4, act_bits: 8 })
+            ModelConfig::configure(
+                meta,
+                &CircuitShape {
+                    dot_width: 4,
+                    act_bits: 8,
+                },
+            )
         }
 
-        fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        fn synthesize(
+            &self,
+            config: ModelConfig,
+            mut layouter: impl Layouter<Fr>,
+        ) -> Result<(), Error> {
             config.table.load(&mut layouter, &[(0, 24)])?;
             let mut links = Links::default();
             let wires: Vec<Wire> = self
                 .inputs
                 .iter()
                 .enumerate()
-                .map(|(i, &v)| Wire { source: Source::Instance(i), value: Some(v) })
+                .map(|(i, &v)| Wire {
+                    source: Source::Instance(i),
+                    value: Some(v),
+                })
                 .collect();
-            layouter.assign_region(|| "test", |mut region| (self.body)(&config, &mut region, &mut links, &wires))?;
+            layouter.assign_region(
+                || "test",
+                |mut region| (self.body)(&config, &mut region, &mut links, &wires),
+            )?;
             links.apply(&mut layouter, config.instance);
             Ok(())
         }
@@ -395,10 +491,15 @@ pub(crate) mod testing {
 
     pub fn mock(circuit: &TestCircuit, instance: &[i64]) -> Result<(), Vec<VerifyFailure>> {
         let instance = instance.iter().map(|&v| fe(v as i128)).collect();
-        MockProver::run(10, circuit, vec![instance]).expect("synthesis").verify()
+        MockProver::run(10, circuit, vec![instance])
+            .expect("synthesis")
+            .verify()
     }
 
     pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
-        assert!(result.is_err(), "a corrupted witness or wrong public value was accepted");
+        assert!(
+            result.is_err(),
+            "a corrupted witness or wrong public value was accepted"
+        );
     }
 }

@@ -28,7 +28,11 @@ pub struct RescaleConfig {
 }
 
 impl RescaleConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, acc: Column<Advice>, table: &TableConfig) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        acc: Column<Advice>,
+        table: &TableConfig,
+    ) -> Self {
         let config = RescaleConfig {
             acc,
             q: meta.advice_column(),
@@ -55,21 +59,33 @@ impl RescaleConfig {
             let s = meta.query_selector(c.s);
             let r = meta.query_advice(c.r, Rotation::cur());
             let v = s * (r - off.clone());
-            vec![(zero.clone(), table.tag), (v.clone(), table.input), (v, table.output)]
+            vec![
+                (zero.clone(), table.tag),
+                (v.clone(), table.input),
+                (v, table.output),
+            ]
         });
         meta.lookup("rescale: remainder < divisor", |meta| {
             let s = meta.query_selector(c.s);
             let r = meta.query_advice(c.r, Rotation::cur());
             let d = meta.query_fixed(c.d, Rotation::cur());
             let v = s * (d - one.clone() - r - off.clone());
-            vec![(zero.clone(), table.tag), (v.clone(), table.input), (v, table.output)]
+            vec![
+                (zero.clone(), table.tag),
+                (v.clone(), table.input),
+                (v, table.output),
+            ]
         });
         meta.lookup("rescale: activation", |meta| {
             let s = meta.query_selector(c.s);
             let tag = meta.query_fixed(c.tag, Rotation::cur());
             let q = meta.query_advice(c.q, Rotation::cur());
             let y = meta.query_advice(c.y, Rotation::cur());
-            vec![(s.clone() * tag, table.tag), (s.clone() * q, table.input), (s * y, table.output)]
+            vec![
+                (s.clone() * tag, table.tag),
+                (s.clone() * q, table.input),
+                (s * y, table.output),
+            ]
         });
         config
     }
@@ -97,7 +113,10 @@ impl RescaleConfig {
         region.assign_advice(self.q, row, known(q.map(|q| q as i64)));
         region.assign_advice(self.r, row, known(qr.map(|(_, r)| r as i64)));
         let cell = region.assign_advice(self.y, row, known(y)).cell();
-        Ok(Wire { source: Source::Advice(cell), value: y })
+        Ok(Wire {
+            source: Source::Advice(cell),
+            value: y,
+        })
     }
 }
 
@@ -109,11 +128,22 @@ mod tests {
     use crate::qgraph::Activation;
 
     /// dot(x, [1]) with bias ⌊d/2⌋, then rescale by d: public = [x, y].
-    fn case(x: i64, d: u64, act: Activation, tag: u64, corrupt: Option<(usize, i64)>) -> TestCircuit {
+    fn case(
+        x: i64,
+        d: u64,
+        act: Activation,
+        tag: u64,
+        corrupt: Option<(usize, i64)>,
+    ) -> TestCircuit {
         TestCircuit::new(vec![x], move |config, region, links, public| {
             let rows = DotConfig::rows_for(1, config.dot.width());
-            let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], Rescale::half(d))?;
-            let y = config.rescale.assign(region, rows - 1, acc, d, act, tag, None)?;
+            let (_, acc) =
+                config
+                    .dot
+                    .assign(region, links, 0, &public[..1], &[1], Rescale::half(d))?;
+            let y = config
+                .rescale
+                .assign(region, rows - 1, acc, d, act, tag, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
@@ -136,7 +166,8 @@ mod tests {
             (100, 2, Activation::Clip { lo: 0, hi: 24 }, 2, 24),
             (-5, 1, Activation::Relu, 1, 0),
         ] {
-            mock(&case(x, d, act, tag, None), &[x, y]).unwrap_or_else(|e| panic!("x={x} d={d}: {e:?}"));
+            mock(&case(x, d, act, tag, None), &[x, y])
+                .unwrap_or_else(|e| panic!("x={x} d={d}: {e:?}"));
         }
     }
 
@@ -148,7 +179,9 @@ mod tests {
         // q = 10, r = -1 satisfies the gate (39 = 40 - 1) but not r >= 0.
         let negative_r = TestCircuit::new(vec![x], move |config, region, links, public| {
             let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2)?;
-            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
+            let y = config
+                .rescale
+                .assign(region, 0, acc, d, Activation::Identity, 0, None)?;
             region.assign_advice(config.rescale.q, 0, known(Some(10)));
             region.assign_advice(config.rescale.r, 0, known(Some(-1)));
             region.assign_advice(config.rescale.y, 0, known(Some(10)));
@@ -161,7 +194,9 @@ mod tests {
         // r = 7 >= d, q = 8: gate holds (39 = 32 + 7), r < d fails.
         let bad = TestCircuit::new(vec![x], move |config, region, links, public| {
             let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2)?;
-            let y = config.rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
+            let y = config
+                .rescale
+                .assign(region, 0, acc, d, Activation::Identity, 0, None)?;
             region.assign_advice(config.rescale.q, 0, known(Some(8)));
             region.assign_advice(config.rescale.r, 0, known(Some(7)));
             region.assign_advice(config.rescale.y, 0, known(Some(8)));
@@ -172,10 +207,19 @@ mod tests {
         });
         assert_rejected(mock(&bad, &[x, 8]));
         // A wrong quotient alone breaks the gate.
-        assert_rejected(mock(&case(x, d, Activation::Identity, 0, Some((0, 10))), &public));
+        assert_rejected(mock(
+            &case(x, d, Activation::Identity, 0, Some((0, 10))),
+            &public,
+        ));
         // A wrong activation output (ReLU of a negative that claims to pass through).
-        assert_rejected(mock(&case(-8, 1, Activation::Relu, 1, Some((2, -8))), &[-8, -8]));
+        assert_rejected(mock(
+            &case(-8, 1, Activation::Relu, 1, Some((2, -8))),
+            &[-8, -8],
+        ));
         // A quotient outside the 8-bit domain: x = 200, d = 1 cannot be proven.
-        assert_rejected(mock(&case(200, 1, Activation::Identity, 0, None), &[200, 200]));
+        assert_rejected(mock(
+            &case(200, 1, Activation::Identity, 0, None),
+            &[200, 200],
+        ));
     }
 }

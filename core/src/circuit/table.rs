@@ -25,7 +25,12 @@ pub struct TableConfig {
 
 impl TableConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, act_bits: u32) -> Self {
-        TableConfig { tag: meta.lookup_table_column(), input: meta.lookup_table_column(), output: meta.lookup_table_column(), act_bits }
+        TableConfig {
+            tag: meta.lookup_table_column(),
+            input: meta.lookup_table_column(),
+            output: meta.lookup_table_column(),
+            act_bits,
+        }
     }
 
     /// Offset that maps an unsigned range [0, 2^B) onto the signed domain.
@@ -37,12 +42,22 @@ impl TableConfig {
         (2 + n_clips) << act_bits
     }
 
-    pub fn load(&self, layouter: &mut impl Layouter<Fr>, clips: &[(i64, i64)]) -> Result<(), Error> {
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fr>,
+        clips: &[(i64, i64)],
+    ) -> Result<(), Error> {
         let half = 1i64 << (self.act_bits - 1);
-        let mut functions: Vec<(u64, Box<dyn Fn(i64) -> i64>)> =
-            vec![(TAG_IDENTITY, Box::new(|v| v)), (TAG_RELU, Box::new(|v: i64| v.max(0)))];
+        type Function = Box<dyn Fn(i64) -> i64>;
+        let mut functions: Vec<(u64, Function)> = vec![
+            (TAG_IDENTITY, Box::new(|v| v)),
+            (TAG_RELU, Box::new(|v: i64| v.max(0))),
+        ];
         for (i, &(lo, hi)) in clips.iter().enumerate() {
-            functions.push((TAG_FIRST_CLIP + i as u64, Box::new(move |v: i64| v.clamp(lo, hi))));
+            functions.push((
+                TAG_FIRST_CLIP + i as u64,
+                Box::new(move |v: i64| v.clamp(lo, hi)),
+            ));
         }
         layouter.assign_table(
             || "activation table",
@@ -50,9 +65,24 @@ impl TableConfig {
                 let mut row = 0;
                 for (tag, f) in &functions {
                     for v in -half..half {
-                        table.assign_cell(|| "tag", self.tag, row, || Value::known(Fr::from(*tag)))?;
-                        table.assign_cell(|| "in", self.input, row, || Value::known(fe(v as i128)))?;
-                        table.assign_cell(|| "out", self.output, row, || Value::known(fe(f(v) as i128)))?;
+                        table.assign_cell(
+                            || "tag",
+                            self.tag,
+                            row,
+                            || Value::known(Fr::from(*tag)),
+                        )?;
+                        table.assign_cell(
+                            || "in",
+                            self.input,
+                            row,
+                            || Value::known(fe(v as i128)),
+                        )?;
+                        table.assign_cell(
+                            || "out",
+                            self.output,
+                            row,
+                            || Value::known(fe(f(v) as i128)),
+                        )?;
                         row += 1;
                     }
                 }

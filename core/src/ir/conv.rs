@@ -18,28 +18,52 @@ impl Conv {
     pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
         let ws = &self.weight.shape;
         if x.len() != 4 || ws.len() != 4 {
-            return Err(format!("expected a 4-D input and 4-D weight, got {x:?} and {ws:?}"));
+            return Err(format!(
+                "expected a 4-D input and 4-D weight, got {x:?} and {ws:?}"
+            ));
         }
         let (c, h, w) = (x[1], x[2], x[3]);
         let (o, cg) = (ws[0], ws[1]);
         if self.group == 0 || c % self.group != 0 || o % self.group != 0 || c / self.group != cg {
-            return Err(format!("weight {ws:?} with group {} does not fit {c} input channels", self.group));
+            return Err(format!(
+                "weight {ws:?} with group {} does not fit {c} input channels",
+                self.group
+            ));
         }
         if [ws[2], ws[3]] != self.window.kernel {
-            return Err(format!("kernel_shape {:?} differs from weight shape {ws:?}", self.window.kernel));
+            return Err(format!(
+                "kernel_shape {:?} differs from weight shape {ws:?}",
+                self.window.kernel
+            ));
         }
         if self.bias.len() != o {
-            return Err(format!("bias has {} values for {o} output channels", self.bias.len()));
+            return Err(format!(
+                "bias has {} values for {o} output channels",
+                self.bias.len()
+            ));
         }
-        let (oh, ow) = self.window.output_hw(h, w).ok_or("window larger than the padded input")?;
+        let (oh, ow) = self
+            .window
+            .output_hw(h, w)
+            .ok_or("window larger than the padded input")?;
         Ok(vec![1, o, oh, ow])
     }
 
     pub fn geometry(&self) -> ConvGeometry {
-        ConvGeometry { out_channels: self.weight.shape[0], window: self.window.clone(), group: self.group }
+        ConvGeometry {
+            out_channels: self.weight.shape[0],
+            window: self.window.clone(),
+            group: self.group,
+        }
     }
 
-    fn for_each_term(&self, in_shape: &[usize], out_shape: &[usize], out: usize, f: impl FnMut(usize, usize)) {
+    fn for_each_term(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        out: usize,
+        f: impl FnMut(usize, usize),
+    ) {
         self.geometry().for_each_term(in_shape, out_shape, out, f)
     }
 
@@ -71,7 +95,13 @@ pub struct ConvGeometry {
 impl ConvGeometry {
     /// Visits the (input flat index, weight flat index) pairs feeding output element `out`
     /// (NCHW input, OIHW weights); taps on padding are skipped.
-    pub fn for_each_term(&self, in_shape: &[usize], out_shape: &[usize], out: usize, mut f: impl FnMut(usize, usize)) {
+    pub fn for_each_term(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        out: usize,
+        mut f: impl FnMut(usize, usize),
+    ) {
         let (c, h, w) = (in_shape[1], in_shape[2], in_shape[3]);
         let (oh, ow) = (out_shape[2], out_shape[3]);
         let oc = out / (oh * ow);

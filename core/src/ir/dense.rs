@@ -22,10 +22,17 @@ impl Dense {
 
     pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
         if x.len() != 2 || x[1] != self.in_features() {
-            return Err(format!("expects input [1, {}], got {x:?}", self.in_features()));
+            return Err(format!(
+                "expects input [1, {}], got {x:?}",
+                self.in_features()
+            ));
         }
         if self.bias.len() != self.out_features() {
-            return Err(format!("bias has {} values for {} outputs", self.bias.len(), self.out_features()));
+            return Err(format!(
+                "bias has {} values for {} outputs",
+                self.bias.len(),
+                self.out_features()
+            ));
         }
         Ok(vec![1, self.out_features()])
     }
@@ -35,7 +42,11 @@ impl Dense {
         let data = (0..self.out_features())
             .map(|o| {
                 let row = &self.weight.data[o * n_in..(o + 1) * n_in];
-                let dot: f64 = row.iter().zip(&x.data).map(|(w, v)| *w as f64 * *v as f64).sum();
+                let dot: f64 = row
+                    .iter()
+                    .zip(&x.data)
+                    .map(|(w, v)| *w as f64 * *v as f64)
+                    .sum();
                 (dot + self.bias[o] as f64) as f32
             })
             .collect();

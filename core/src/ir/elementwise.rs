@@ -21,7 +21,12 @@ pub struct Clip {
 pub(super) fn add(op: &AddOperand, args: &[&Tensor], shape: Vec<usize>) -> Tensor {
     let x = args[0];
     let data = match op {
-        AddOperand::Tensor => x.data.iter().zip(&args[1].data).map(|(a, b)| a + b).collect(),
+        AddOperand::Tensor => x
+            .data
+            .iter()
+            .zip(&args[1].data)
+            .map(|(a, b)| a + b)
+            .collect(),
         AddOperand::Constant(c) => {
             let idx = broadcast_indices(&c.shape, &shape).expect("checked at build time");
             x.data.iter().zip(idx).map(|(a, i)| a + c.data[i]).collect()

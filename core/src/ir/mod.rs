@@ -77,8 +77,12 @@ pub struct ModelBuilder {
 }
 
 impl ModelBuilder {
-    pub fn new(name: impl Into<String>, input_name: impl Into<String>, input_shape: Vec<usize>) -> Result<Self> {
-        if input_shape.first() != Some(&1) || input_shape.iter().any(|&d| d == 0) {
+    pub fn new(
+        name: impl Into<String>,
+        input_name: impl Into<String>,
+        input_shape: Vec<usize>,
+    ) -> Result<Self> {
+        if input_shape.first() != Some(&1) || input_shape.contains(&0) {
             return Err(Error::InvalidModel(format!(
                 "input shape {input_shape:?} must have batch size 1 and no zero or unknown dimension"
             )));
@@ -109,12 +113,20 @@ impl ModelBuilder {
         reshape_to: Option<Vec<usize>>,
     ) -> Result<TensorId> {
         let name = name.into();
-        let in_shapes: Vec<&[usize]> = inputs.iter().map(|&t| self.model.shapes[t].as_slice()).collect();
+        let in_shapes: Vec<&[usize]> = inputs
+            .iter()
+            .map(|&t| self.model.shapes[t].as_slice())
+            .collect();
         let out_shape = infer_shape(&name, &op, &in_shapes, reshape_to)?;
         let id = self.model.shapes.len();
         self.model.shapes.push(out_shape);
         self.model.tensor_names.push(output_name.into());
-        self.model.nodes.push(Node { name, op, inputs, output: id });
+        self.model.nodes.push(Node {
+            name,
+            op,
+            inputs,
+            output: id,
+        });
         self.model.output = id;
         Ok(id)
     }
@@ -128,14 +140,22 @@ impl ModelBuilder {
     }
 }
 
-fn infer_shape(node: &str, op: &Op, ins: &[&[usize]], reshape_to: Option<Vec<usize>>) -> Result<Vec<usize>> {
+fn infer_shape(
+    node: &str,
+    op: &Op,
+    ins: &[&[usize]],
+    reshape_to: Option<Vec<usize>>,
+) -> Result<Vec<usize>> {
     let bad = |msg: String| Error::InvalidModel(format!("node '{node}' ({}): {msg}", op.name()));
     let expect_inputs = match op {
         Op::Add(AddOperand::Tensor) => 2,
         _ => 1,
     };
     if ins.len() != expect_inputs {
-        return Err(bad(format!("expected {expect_inputs} tensor input(s), got {}", ins.len())));
+        return Err(bad(format!(
+            "expected {expect_inputs} tensor input(s), got {}",
+            ins.len()
+        )));
     }
     let x = ins[0];
     match op {
@@ -144,13 +164,20 @@ fn infer_shape(node: &str, op: &Op, ins: &[&[usize]], reshape_to: Option<Vec<usi
         Op::Pool(p) => p.output_shape(x).map_err(bad),
         Op::Add(AddOperand::Tensor) => {
             if ins[0] != ins[1] {
-                return Err(bad(format!("operand shapes {:?} and {:?} differ", ins[0], ins[1])));
+                return Err(bad(format!(
+                    "operand shapes {:?} and {:?} differ",
+                    ins[0], ins[1]
+                )));
             }
             Ok(x.to_vec())
         }
         Op::Add(AddOperand::Constant(c)) => {
-            crate::tensor::broadcast_indices(&c.shape, x)
-                .ok_or_else(|| bad(format!("constant of shape {:?} does not broadcast to {:?}", c.shape, x)))?;
+            crate::tensor::broadcast_indices(&c.shape, x).ok_or_else(|| {
+                bad(format!(
+                    "constant of shape {:?} does not broadcast to {:?}",
+                    c.shape, x
+                ))
+            })?;
             Ok(x.to_vec())
         }
         Op::Relu | Op::Clip(_) => Ok(x.to_vec()),
@@ -207,7 +234,10 @@ impl Model {
             };
             values[node.output] = Some(out);
         }
-        Ok(values.into_iter().map(|v| v.unwrap_or_else(|| Tensor::zeros(vec![0]))).collect())
+        Ok(values
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| Tensor::zeros(vec![0])))
+            .collect())
     }
 
     /// Number of nodes consuming each tensor (the model output counts as one consumer).

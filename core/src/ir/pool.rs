@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 pub enum PoolKind {
     Max,
     /// `count_include_pad`: divide by the full kernel area even where the window overlaps padding.
-    Average { count_include_pad: bool },
+    Average {
+        count_include_pad: bool,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -23,25 +25,37 @@ impl Pool {
         if x.len() != 4 {
             return Err(format!("expected a 4-D input, got {x:?}"));
         }
-        let (oh, ow) = self.window.output_hw(x[2], x[3]).ok_or("window larger than the padded input")?;
+        let (oh, ow) = self
+            .window
+            .output_hw(x[2], x[3])
+            .ok_or("window larger than the padded input")?;
         Ok(vec![1, x[1], oh, ow])
     }
 
     /// Input flat indices of the window of output element `out` (padding excluded).
-    pub fn window_indices(&self, in_shape: &[usize], out_shape: &[usize], out: usize) -> Vec<usize> {
+    pub fn window_indices(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        out: usize,
+    ) -> Vec<usize> {
         let (h, w) = (in_shape[2], in_shape[3]);
         let (oh, ow) = (out_shape[2], out_shape[3]);
         let c = out / (oh * ow);
         let mut idx = Vec::with_capacity(self.window.kernel[0] * self.window.kernel[1]);
         self.window
-            .for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| idx.push((c * h + iy) * w + ix));
+            .for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
+                idx.push((c * h + iy) * w + ix)
+            });
         idx
     }
 
     /// The number an average divides by for output element `out`.
     pub fn divisor(&self, window_len: usize) -> usize {
         match self.kind {
-            PoolKind::Average { count_include_pad: true } => self.window.kernel[0] * self.window.kernel[1],
+            PoolKind::Average {
+                count_include_pad: true,
+            } => self.window.kernel[0] * self.window.kernel[1],
             _ => window_len,
         }
     }
@@ -52,7 +66,10 @@ impl Pool {
             .map(|o| {
                 let idx = self.window_indices(&x.shape, &out_shape, o);
                 match self.kind {
-                    PoolKind::Max => idx.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max),
+                    PoolKind::Max => idx
+                        .iter()
+                        .map(|&i| x.data[i])
+                        .fold(f32::NEG_INFINITY, f32::max),
                     PoolKind::Average { .. } => {
                         let s: f64 = idx.iter().map(|&i| x.data[i] as f64).sum();
                         (s / self.divisor(idx.len()) as f64) as f32

@@ -16,25 +16,39 @@ pub struct Window2d {
 impl Window2d {
     pub fn output_hw(&self, h: usize, w: usize) -> Option<(usize, usize)> {
         let eff = |k: usize, d: usize| (k - 1) * d + 1;
-        let (kh, kw) = (eff(self.kernel[0], self.dilation[0]), eff(self.kernel[1], self.dilation[1]));
+        let (kh, kw) = (
+            eff(self.kernel[0], self.dilation[0]),
+            eff(self.kernel[1], self.dilation[1]),
+        );
         let ph = h + self.pads[0] + self.pads[2];
         let pw = w + self.pads[1] + self.pads[3];
         if self.kernel.contains(&0) || self.stride.contains(&0) || ph < kh || pw < kw {
             return None;
         }
-        Some(((ph - kh) / self.stride[0] + 1, (pw - kw) / self.stride[1] + 1))
+        Some((
+            (ph - kh) / self.stride[0] + 1,
+            (pw - kw) / self.stride[1] + 1,
+        ))
     }
 
     /// Visits every kernel tap of output position (oy, ox) that falls inside the unpadded input:
     /// `f(ky, kx, iy, ix)`. Taps on padding are skipped (they multiply zero or are ignored by max).
-    pub fn for_each_tap(&self, h: usize, w: usize, oy: usize, ox: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    pub fn for_each_tap(
+        &self,
+        h: usize,
+        w: usize,
+        oy: usize,
+        ox: usize,
+        mut f: impl FnMut(usize, usize, usize, usize),
+    ) {
         for ky in 0..self.kernel[0] {
             let y = (oy * self.stride[0] + ky * self.dilation[0]) as isize - self.pads[0] as isize;
             if y < 0 || y >= h as isize {
                 continue;
             }
             for kx in 0..self.kernel[1] {
-                let x = (ox * self.stride[1] + kx * self.dilation[1]) as isize - self.pads[1] as isize;
+                let x =
+                    (ox * self.stride[1] + kx * self.dilation[1]) as isize - self.pads[1] as isize;
                 if x < 0 || x >= w as isize {
                     continue;
                 }
@@ -50,7 +64,12 @@ mod tests {
 
     #[test]
     fn padded_window_skips_outside_taps() {
-        let w = Window2d { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1] };
+        let w = Window2d {
+            kernel: [3, 3],
+            stride: [1, 1],
+            pads: [1, 1, 1, 1],
+            dilation: [1, 1],
+        };
         assert_eq!(w.output_hw(4, 4), Some((4, 4)));
         let mut taps = 0;
         w.for_each_tap(4, 4, 0, 0, |_, _, _, _| taps += 1);
@@ -58,7 +77,12 @@ mod tests {
         let mut taps = 0;
         w.for_each_tap(4, 4, 1, 1, |_, _, _, _| taps += 1);
         assert_eq!(taps, 9);
-        let s2 = Window2d { kernel: [2, 2], stride: [2, 2], pads: [0; 4], dilation: [1, 1] };
+        let s2 = Window2d {
+            kernel: [2, 2],
+            stride: [2, 2],
+            pads: [0; 4],
+            dilation: [1, 1],
+        };
         assert_eq!(s2.output_hw(5, 5), Some((2, 2)));
         assert_eq!(s2.output_hw(1, 1), None);
     }

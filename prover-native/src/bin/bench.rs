@@ -13,7 +13,8 @@ fn cpu_time() -> Duration {
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let tv = |t: libc::timeval| Duration::from_micros(t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64);
+    let tv =
+        |t: libc::timeval| Duration::from_micros(t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64);
     tv(u.ru_utime) + tv(u.ru_stime)
 }
 
@@ -29,11 +30,17 @@ fn peak_rss_mib() -> f64 {
 fn one(dir: &Path, name: &str) -> Result<String> {
     let path = dir.join(format!("{name}.onnx"));
     let model = zkinfer_core::onnx::load_onnx(&path)?;
-    let read = |suffix: &str| std::fs::read_to_string(dir.join(format!("{name}.{suffix}"))).with_context(|| format!("{name}.{suffix}"));
+    let read = |suffix: &str| {
+        std::fs::read_to_string(dir.join(format!("{name}.{suffix}")))
+            .with_context(|| format!("{name}.{suffix}"))
+    };
     let cal = zkinfer_core::input::parse_samples(&read("cal.json")?, model.input_len())?;
     let x = zkinfer_core::input::parse_single(&read("input.json")?, model.input_len())?;
     let compiled = compile(&model, &cal, &CompileOptions::default())?;
-    let params = SrsSource::Dev { cache_dir: default_cache_dir() }.load(compiled.plan.k)?;
+    let params = SrsSource::Dev {
+        cache_dir: default_cache_dir(),
+    }
+    .load(compiled.plan.k)?;
     let t = Instant::now();
     let (pk, key_bytes) = compiled.keygen(&params, "dev")?;
     let keygen = t.elapsed();
@@ -75,16 +82,34 @@ fn main() -> Result<()> {
         println!("{}", one(Path::new(dir), name)?);
         return Ok(());
     }
-    let dir = args.first().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/data/bench"));
+    let dir = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/data/bench"));
     if !dir.is_dir() {
-        bail!("{} is not a directory (pass the bench data directory)", dir.display());
+        bail!(
+            "{} is not a directory (pass the bench data directory)",
+            dir.display()
+        );
     }
-    let models: Vec<String> = if args.len() > 1 { args[1..].to_vec() } else { ["m1_mlp", "m2_lenet", "m3_cifar"].map(String::from).to_vec() };
-    println!("threads: {}, cores: {}", rayon::current_num_threads(), std::thread::available_parallelism().map_or(0, |n| n.get()));
+    let models: Vec<String> = if args.len() > 1 {
+        args[1..].to_vec()
+    } else {
+        ["m1_mlp", "m2_lenet", "m3_cifar"]
+            .map(String::from)
+            .to_vec()
+    };
+    println!(
+        "threads: {}, cores: {}",
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("| model | k | columns (advice+fixed) | rows | dot width | keygen s | prove s | prove CPU-s | peak RSS MiB | proof bytes | verify ms | max abs error |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for m in models {
-        let out = std::process::Command::new(std::env::current_exe()?).args(["--one", dir.to_str().context("utf-8 path")?, &m]).output()?;
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["--one", dir.to_str().context("utf-8 path")?, &m])
+            .output()?;
         if !out.status.success() {
             bail!("{m}: {}", String::from_utf8_lossy(&out.stderr));
         }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use zkinfer_core::prove::{compile, CompileOptions, Compiled};
-use zkinfer_core::srs::{SrsSource};
+use zkinfer_core::srs::SrsSource;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -26,7 +26,9 @@ pub fn bench_dir() -> Option<PathBuf> {
 }
 
 pub fn srs() -> SrsSource {
-    SrsSource::Dev { cache_dir: zkinfer_core::srs::default_cache_dir() }
+    SrsSource::Dev {
+        cache_dir: zkinfer_core::srs::default_cache_dir(),
+    }
 }
 
 pub fn mnist_model() -> zkinfer_core::ir::Model {
@@ -53,5 +55,14 @@ pub fn mnist_compiled() -> &'static Compiled {
 }
 
 pub fn argmax(v: &[f64]) -> usize {
-    v.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) }).0
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
 }
