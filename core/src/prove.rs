@@ -12,7 +12,7 @@ use crate::verifier_key::{TensorSpec, VerifierKey, VkHeader};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey};
 use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255, Transcript, TranscriptWriterBuffer};
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::{Bn256, G1Affine};
 use serde::{Deserialize, Serialize};
@@ -174,18 +174,18 @@ impl Compiled {
         &self,
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
-        model_id: &str,
+        key: &VerifierKey,
         input: &[f32],
     ) -> Result<ProofBundle> {
         let (q_in, values) = self.witness(input)?;
-        self.prove_witness(params, pk, model_id, q_in, values)
+        self.prove_witness(params, pk, key, q_in, values)
     }
 
     pub fn prove_witness(
         &self,
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
-        model_id: &str,
+        key: &VerifierKey,
         q_in: Vec<i64>,
         values: Vec<Vec<i64>>,
     ) -> Result<ProofBundle> {
@@ -200,6 +200,9 @@ impl Compiled {
         let instance = ModelCircuit::instance(&self.graph, &q_in, &output);
         let circuit = self.circuit(Some(values));
         let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+        transcript
+            .common_scalar(key.context)
+            .map_err(|e| Error::Proving(e.to_string()))?;
         create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
             params,
             pk,
@@ -217,7 +220,7 @@ impl Compiled {
         Ok(ProofBundle {
             header: BundleHeader {
                 proof_system: PROOF_SYSTEM.into(),
-                model_id: model_id.to_string(),
+                model_id: key.model_id.clone(),
                 input: t(self.graph.input_tensor(), q_in),
                 output: t(self.graph.output_tensor(), output),
             },
@@ -358,7 +361,7 @@ impl Prover {
 
     pub fn prove(&self, input: &[f32]) -> Result<ProofBundle> {
         self.compiled
-            .prove(&self.params, &self.pk, self.model_id(), input)
+            .prove(&self.params, &self.pk, &self.verifier_key, input)
     }
 }
 

@@ -13,10 +13,11 @@ use crate::error::{Error, Result};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
-use halo2curves::bn256::{Bn256, G1Affine, G2Affine};
+use halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine};
+use halo2curves::ff::FromUniformBytes;
 use halo2curves::group::GroupEncoding;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 pub const MAGIC: &[u8; 8] = b"ZKINF-VK";
 pub const VERSION: u32 = 1;
@@ -62,6 +63,21 @@ pub struct VerifierKey {
     pub model_id: String,
     pub(crate) params: ParamsKZG<Bn256>,
     pub(crate) vk: VerifyingKey<G1Affine>,
+    /// Digest of the header and KZG points, absorbed into the proof transcript before anything
+    /// else, so a proof is bound to every byte of the key file (halo2 itself binds the
+    /// verifying key's commitments).
+    pub(crate) context: Fr,
+}
+
+/// The transcript context of a key file's header and KZG-point sections.
+fn context_digest(header: &[u8], points: &[u8]) -> Fr {
+    let mut h = Sha512::new();
+    h.update(b"zkinfer verifier-key context v1");
+    h.update((header.len() as u64).to_le_bytes());
+    h.update(header);
+    h.update(points);
+    let wide: [u8; 64] = h.finalize().into();
+    Fr::from_uniform_bytes(&wide)
 }
 
 pub fn model_id(bytes: &[u8]) -> String {
@@ -89,7 +105,9 @@ impl VerifierKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "verifier key";
         let mut r = Reader::open(bytes, WHAT, MAGIC, VERSION)?;
-        let header: VkHeader = r.json(MAX_HEADER)?;
+        let header_bytes = r.section(MAX_HEADER)?;
+        let header: VkHeader = serde_json::from_slice(header_bytes)
+            .map_err(|e| Error::malformed(WHAT, format!("header: {e}")))?;
         let bad = |m: String| Error::malformed(WHAT, m);
         if header.k == 0 || header.k > MAX_K {
             return Err(bad(format!("k = {} is outside 1..={MAX_K}", header.k)));
@@ -135,7 +153,13 @@ impl VerifierKey {
             header.shape.clone(),
         )
         .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
+        // One key, one encoding: bytes the reader ignores (padding bits) must not vary.
+        if vk.to_bytes(SerdeFormat::Processed) != vk_bytes {
+            return Err(bad("halo2 verifying key is not in canonical form".into()));
+        }
+        let context = context_digest(header_bytes, points);
         Ok(VerifierKey {
+            context,
             model_id: model_id(bytes),
             header,
             params,

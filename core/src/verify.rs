@@ -9,7 +9,7 @@ use halo2_proofs::plonk::verify_proof;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2_proofs::transcript::{Blake2bRead, Challenge255, Transcript, TranscriptReadBuffer};
 use halo2curves::bn256::{Bn256, Fr, G1Affine};
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +91,9 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         .collect();
     let mut proof = bundle.proof.as_slice();
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut proof);
+    transcript
+        .common_scalar(key.context)
+        .map_err(|e| Error::Rejected(e.to_string()))?;
     verify_proof::<
         KZGCommitmentScheme<Bn256>,
         VerifierSHPLONK<'_, Bn256>,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
-use zkinfer_core::{ProofBundle, VerifierKey};
+use zkinfer_core::VerifierKey;
 
 #[derive(Parser)]
 #[command(
@@ -215,6 +215,13 @@ fn compile(
         Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
     })?;
     println!("layout: {}", compiled.plan);
+    println!(
+        "quantization: activations {} bits; over {} calibration samples the output differs from the float model by at most {:.5} and the argmax agrees on {:.1}%",
+        compiled.graph.act_bits,
+        compiled.calibration_samples,
+        compiled.max_abs_error,
+        100.0 * compiled.argmax_agreement
+    );
     let text = summary(&model, &compiled, model_path);
     let dir = ModelDir::new(out);
     let (timings, _) = step("generating keys", || {
@@ -273,7 +280,7 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
             Ok(prover.compiled.prove_witness(
                 &prover.params,
                 &prover.pk,
-                prover.model_id(),
+                &prover.verifier_key,
                 q_in,
                 values,
             )?)
@@ -324,7 +331,6 @@ fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()
         t.elapsed().as_secs_f64() * 1e3,
         parsed.as_secs_f64() * 1e3
     );
-    let _ = ProofBundle::from_bytes;
     Ok(())
 }
 

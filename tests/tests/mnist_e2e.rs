@@ -23,7 +23,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();
     let x = mnist_digit(3);
-    let bundle = compiled.prove(&params, &pk, &key.model_id, &x).unwrap();
+    let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
     let bytes = bundle.to_bytes();
 
     // Valid, and the public output is the integer evaluator's output bit for bit.
@@ -116,9 +116,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     );
     let (rogue_pk, rogue_key_bytes) = compiled.keygen(&rogue, "rogue").unwrap();
     let rogue_key = VerifierKey::from_bytes(&rogue_key_bytes).unwrap();
-    let rogue_bundle = compiled
-        .prove(&rogue, &rogue_pk, &key.model_id, &x)
-        .unwrap();
+    let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key, &x).unwrap();
     rejected(
         &key,
         &rogue_bundle.to_bytes(),

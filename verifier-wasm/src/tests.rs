@@ -168,7 +168,11 @@ fn proof_against_another_models_key_is_rejected() {
     b.header.output.frac_bits = other.header.output.frac_bits;
     let out = verify_bytes(&other, &b.to_bytes());
     assert_rejected(&out, "other model's key, relabelled bundle and scales");
-    assert!(out.reason.unwrap().contains("does not verify"));
+    let reason = out.reason.unwrap();
+    assert!(
+        reason.contains("does not verify") || reason.contains("proof bytes are malformed"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -179,7 +179,12 @@ fn proof_against_other_models_key_is_rejected() {
         &other.verify(&b.to_bytes()),
         "other model's key, relabelled bundle and scales",
     );
-    assert!(reason.contains("does not verify"), "{reason}");
+    // The SNARK check itself rejects it (the other circuit reads the proof differently, so the
+    // failure may surface while decoding the transcript).
+    assert!(
+        reason.contains("does not verify") || reason.contains("proof bytes are malformed"),
+        "{reason}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -46,7 +46,7 @@ fn one(dir: &Path, name: &str) -> Result<String> {
     let keygen = t.elapsed();
     let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes)?;
     let (cpu0, t) = (cpu_time(), Instant::now());
-    let bundle = compiled.prove(&params, &pk, &key.model_id, &x)?;
+    let bundle = compiled.prove(&params, &pk, &key, &x)?;
     let (prove, prove_cpu) = (t.elapsed(), cpu_time() - cpu0);
     let bytes = bundle.to_bytes();
     // Verification as a consumer does it: parse the key file, then check the bundle.
