@@ -1,7 +1,8 @@
 //! Benchmark: compile, keygen, prove and verify the peer benchmark models, one child process
 //! per model so peak RSS is per model. Prints a Markdown table.
 //!
-//! usage: zkinfer-bench [BENCH_DIR] [MODEL...]   (BENCH_DIR defaults to ../shared/data/bench)
+//! usage: zkinfer-bench [BENCH_DIR] [MODEL...]   (BENCH_DIR defaults to ../shared/data/bench;
+//! MODEL defaults to mnist-example (the bundled example), m1_mlp, m2_lenet and m3_cifar)
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -27,15 +28,27 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// Model, calibration and input files of a benchmark model; `mnist-example` is the bundled
+/// example (examples/mnist), the others are NAME.onnx, NAME.cal.json, NAME.input.json in `dir`.
+fn files(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    if name == "mnist-example" {
+        let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mnist");
+        return (
+            ex.join("model.onnx"),
+            ex.join("calibration.json"),
+            ex.join("digits/digit_7.json"),
+        );
+    }
+    let f = |suffix: &str| dir.join(format!("{name}.{suffix}"));
+    (f("onnx"), f("cal.json"), f("input.json"))
+}
+
 fn one(dir: &Path, name: &str) -> Result<String> {
-    let path = dir.join(format!("{name}.onnx"));
+    let (path, cal_path, input_path) = files(dir, name);
     let model = zkinfer_core::onnx::load_onnx(&path)?;
-    let read = |suffix: &str| {
-        std::fs::read_to_string(dir.join(format!("{name}.{suffix}")))
-            .with_context(|| format!("{name}.{suffix}"))
-    };
-    let cal = zkinfer_core::input::parse_samples(&read("cal.json")?, model.input_len())?;
-    let x = zkinfer_core::input::parse_single(&read("input.json")?, model.input_len())?;
+    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| p.display().to_string());
+    let cal = zkinfer_core::input::parse_samples(&read(&cal_path)?, model.input_len())?;
+    let x = zkinfer_core::input::parse_single(&read(&input_path)?, model.input_len())?;
     let compiled = compile(&model, &cal, &CompileOptions::default())?;
     let params = SrsSource::Dev {
         cache_dir: default_cache_dir(),
@@ -95,7 +108,7 @@ fn main() -> Result<()> {
     let models: Vec<String> = if args.len() > 1 {
         args[1..].to_vec()
     } else {
-        ["m1_mlp", "m2_lenet", "m3_cifar"]
+        ["mnist-example", "m1_mlp", "m2_lenet", "m3_cifar"]
             .map(String::from)
             .to_vec()
     };
