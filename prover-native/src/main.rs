@@ -1,6 +1,7 @@
 //! `zkinfer`: compile an ONNX model into a provable circuit, prove inferences, verify proofs.
 
 mod demo;
+mod serve;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -23,7 +24,7 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct SrsArgs {
+pub(crate) struct SrsArgs {
     /// KZG parameter file from a trusted setup (halo2 format, any k >= the circuit's). Without it,
     /// insecure development parameters are generated and cached.
     #[arg(long, value_name = "FILE")]
@@ -97,6 +98,12 @@ enum Command {
         #[arg(long)]
         model_id: Option<String>,
     },
+    /// Serve models over HTTP: predictions at once, proofs from a bounded background queue.
+    ///
+    /// Endpoints: GET /api/models, GET /api/models/{id}, GET /api/models/{id}/verifier-key,
+    /// POST /api/models/{id}/predict, GET /api/proofs/{receipt}, GET /api/receipts/{receipt},
+    /// GET /api/health; static files (--web) at /. Logs go to stderr (RUST_LOG sets the level).
+    Serve(serve::ServeArgs),
     /// Compile, prove and verify the bundled MNIST example in one go.
     Demo {
         /// Working directory for the compiled model and proof [default: a fresh temp directory]
@@ -144,6 +151,7 @@ fn main() {
             model_id,
         } => verify(&verifier_key, &proof, model_id.as_deref()),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
+        Command::Serve(args) => serve::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -1,0 +1,62 @@
+//! Command-line configuration of `zkinfer serve`.
+
+use crate::SrsArgs;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Compiled model directories (written by `zkinfer compile`); each is served under its model
+    /// id, the SHA-256 of its verifier key.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Address to listen on (port 0 picks a free port; the bound address is printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Number of proofs computed at the same time (each proof also uses every core through rayon).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: u16,
+    /// Most predictions waiting for a proving worker; further requests get 429 Too Many Requests.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub queue_size: u32,
+    /// Largest accepted request body in bytes; larger requests get 413 Payload Too Large.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Seconds a proof may take before its receipt is reported as failed (the worker then waits
+    /// for the abandoned proof to stop before taking the next job, so CPU use stays bounded).
+    #[arg(long, default_value_t = 600.0, value_name = "SECS", value_parser = parse_secs)]
+    pub proof_timeout: f64,
+    /// Where receipts and proof bundles are stored; they survive restarts.
+    #[arg(long, default_value = "zkinfer-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Static files served at / (for example a browser verifier) [default: ./web if it exists]
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
+    #[command(flatten)]
+    pub srs: SrsArgs,
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(v)
+    } else {
+        Err("must be a positive number of seconds".into())
+    }
+}
+
+impl ServeArgs {
+    pub fn proof_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.proof_timeout)
+    }
+
+    /// The static directory: `--web`, else `./web` when present.
+    pub fn web_dir(&self) -> Option<PathBuf> {
+        match &self.web {
+            Some(d) => Some(d.clone()),
+            None => Some(PathBuf::from("web")).filter(|d| d.is_dir()),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `zkinfer serve`: an HTTP proving service. Predictions are answered at once from the integer
+//! model; their proofs are computed by a bounded background queue and served by receipt id.
+//!
+//! - `config`: command-line flags
+//! - `models`: loaded provers and model cards
+//! - `store`: receipts and proof bundles on disk
+//! - `queue`: the bounded proving queue and its workers
+//! - `routes`: the HTTP API
+
+mod config;
+mod models;
+mod queue;
+mod routes;
+mod store;
+
+pub use config::ServeArgs;
+
+use anyhow::{Context, Result};
+use axum::http::{HeaderName, HeaderValue};
+use std::io::Write;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+
+    let srs = args.srs.source();
+    let mut loaded = vec![];
+    for dir in &args.dirs {
+        let t = std::time::Instant::now();
+        let m = models::Model::load(dir, &srs)?;
+        tracing::info!(
+            model = %m.id,
+            name = %m.prover.compiled.graph.name,
+            dir = %dir.display(),
+            seconds = t.elapsed().as_secs_f64(),
+            "model loaded"
+        );
+        loaded.push(m);
+    }
+    let registry = models::Registry::new(loaded)?;
+
+    let (store, recovery) = store::Store::open(&args.data_dir)?;
+    tracing::info!(
+        data_dir = %args.data_dir.display(),
+        done = recovery.done,
+        failed = recovery.failed,
+        interrupted = recovery.interrupted,
+        unreadable = recovery.unreadable,
+        "receipt store opened"
+    );
+    let store = Arc::new(store);
+    let queue = queue::Queue::start(
+        store.clone(),
+        args.queue_size as usize,
+        args.workers as usize,
+        args.proof_timeout(),
+    )
+    .context("starting proving workers")?;
+
+    let state = Arc::new(routes::AppState {
+        registry,
+        store,
+        queue: queue.clone(),
+        max_body: args.max_body,
+    });
+    let mut app = routes::api(state);
+    app = match args.web_dir() {
+        Some(dir) => {
+            anyhow::ensure!(dir.is_dir(), "--web {} is not a directory", dir.display());
+            tracing::info!(dir = %dir.display(), "serving static files at /");
+            app.fallback_service(ServeDir::new(dir))
+        }
+        None => app.fallback(routes::not_found),
+    };
+    let app = app
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-embedder-policy"),
+            HeaderValue::from_static("require-corp"),
+        ));
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("zkinfer-http")
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("binding {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        println!("zkinfer serve: listening on http://{addr}");
+        std::io::stdout().flush()?;
+        tracing::info!(%addr, workers = args.workers, queue_size = args.queue_size, "listening");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving")
+    })?;
+    let (waiting, proving) = queue.load();
+    if waiting + proving > 0 {
+        tracing::warn!(
+            waiting,
+            proving,
+            "stopping with unfinished proofs; they are reported as interrupted on the next start"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,80 @@
+//! The served models: loaded provers and their public model cards.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use zkinfer_core::prove::{ModelDir, Prover};
+use zkinfer_core::srs::SrsSource;
+
+pub struct Model {
+    pub id: String,
+    pub prover: Prover,
+    pub card: Value,
+}
+
+impl Model {
+    pub fn load(dir: &Path, srs: &SrsSource) -> Result<Model> {
+        let prover = ModelDir::new(dir)
+            .prover(srs)
+            .with_context(|| format!("loading the model directory {}", dir.display()))?;
+        let id = prover.model_id().to_string();
+        let card = card(&prover, &srs.describe());
+        Ok(Model { id, prover, card })
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.prover.compiled.graph.input_tensor().len()
+    }
+}
+
+fn card(p: &Prover, srs: &str) -> Value {
+    let g = &p.compiled.graph;
+    let (i, o) = (g.input_tensor(), g.output_tensor());
+    let id = p.model_id();
+    json!({
+        "id": id,
+        "name": g.name,
+        "input": { "shape": i.shape, "frac_bits": i.frac_bits },
+        "output": { "shape": o.shape, "frac_bits": o.frac_bits },
+        "labels": p.compiled.labels,
+        "k": p.compiled.plan.k,
+        "parameters": srs,
+        "verifier_key_bytes": p.verifier_key_bytes.len(),
+        "public": {
+            "input": "public: the quantized input integers are in the proof bundle and bound by the proof",
+            "output": "public: the output integers and their scale are in the proof bundle and bound by the proof",
+            "weights": "fixed in the verifying key: the model id is the SHA-256 of the verifier-key file, so a proof for other weights does not verify against this id",
+            "activations": "private witness values",
+        },
+        "links": {
+            "self": format!("/api/models/{id}"),
+            "verifier_key": format!("/api/models/{id}/verifier-key"),
+            "predict": format!("/api/models/{id}/predict"),
+        },
+    })
+}
+
+/// Models by id, in the order given on the command line.
+pub struct Registry {
+    pub models: Vec<Arc<Model>>,
+    by_id: HashMap<String, Arc<Model>>,
+}
+
+impl Registry {
+    pub fn new(models: Vec<Model>) -> Result<Registry> {
+        let mut by_id = HashMap::new();
+        let models: Vec<Arc<Model>> = models.into_iter().map(Arc::new).collect();
+        for m in &models {
+            if by_id.insert(m.id.clone(), m.clone()).is_some() {
+                bail!("model {} is given twice", m.id);
+            }
+        }
+        Ok(Registry { models, by_id })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Model>> {
+        self.by_id.get(&id.to_ascii_lowercase())
+    }
+}

@@ -1,0 +1,276 @@
+//! HTTP routes of the proving service. Every error is JSON `{"error": "..."}`.
+
+use super::models::Registry;
+use super::queue::{Job, Pending, Queue};
+use super::store::{new_id, now_ms, valid_id, Receipt, Status, Store};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub struct AppState {
+    pub registry: Registry,
+    pub store: Arc<Store>,
+    pub queue: Arc<Queue>,
+    pub max_body: usize,
+}
+
+type AppRef = State<Arc<AppState>>;
+
+/// An error response: status and message, sent as `{"error": message}`.
+pub struct ApiError(pub StatusCode, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+    ApiError(status, msg.into())
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!("internal error: {e}");
+    err(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("internal error: {e}"),
+    )
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The API routes (under /api); unknown /api paths get a JSON 404.
+pub fn api(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/models", get(list_models))
+        .route("/api/models/{id}", get(get_model))
+        .route("/api/models/{id}/verifier-key", get(verifier_key))
+        .route("/api/models/{id}/predict", post(predict))
+        .route("/api/proofs/{receipt}", get(proof))
+        .route("/api/receipts/{receipt}", get(receipt))
+        .route("/api", get(not_found))
+        .route("/api/{*rest}", get(not_found).post(not_found))
+        .with_state(state)
+}
+
+pub async fn not_found() -> ApiError {
+    err(StatusCode::NOT_FOUND, "no such endpoint")
+}
+
+async fn health(State(app): AppRef) -> Json<Value> {
+    let (waiting, proving) = app.queue.load();
+    Json(json!({ "ok": true, "queued": waiting, "proving": proving }))
+}
+
+async fn list_models(State(app): AppRef) -> Json<Value> {
+    let cards: Vec<&Value> = app.registry.models.iter().map(|m| &m.card).collect();
+    Json(json!({ "models": cards }))
+}
+
+fn model(app: &AppState, id: &str) -> ApiResult<Arc<super::models::Model>> {
+    app.registry
+        .get(id)
+        .cloned()
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("unknown model '{id}'")))
+}
+
+async fn get_model(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(model(&app, &id)?.card.clone()))
+}
+
+fn octets(bytes: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        Bytes::from(bytes),
+    )
+        .into_response()
+}
+
+async fn verifier_key(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response> {
+    let m = model(&app, &id)?;
+    Ok(octets(m.prover.verifier_key_bytes.clone(), "verifier-key"))
+}
+
+fn queue_full() -> ApiError {
+    err(
+        StatusCode::TOO_MANY_REQUESTS,
+        "the proving queue is full; retry later",
+    )
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)
+}
+
+async fn predict(
+    State(app): AppRef,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let m = model(&app, &id)?;
+    let bytes = axum::body::to_bytes(body, app.max_body)
+        .await
+        .map_err(|e| {
+            err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body over {} bytes (--max-body) or unreadable: {e}",
+                    app.max_body
+                ),
+            )
+        })?;
+    // Refuse before any work when there is no room anyway.
+    if app.queue.is_full() {
+        return Err(queue_full());
+    }
+    let m2 = m.clone();
+    let (x, q_in, values) = blocking(move || -> ApiResult<_> {
+        let bad = |e: String| err(StatusCode::BAD_REQUEST, e);
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| bad("the body is not UTF-8 JSON".into()))?;
+        let x = zkinfer_core::input::parse_single(text, m2.input_len())
+            .map_err(|e| bad(e.to_string()))?;
+        let (q_in, values) = m2
+            .prover
+            .compiled
+            .witness(&x)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok((x, q_in, values))
+    })
+    .await??;
+    let graph = &m.prover.compiled.graph;
+    let output = graph.dequantize_output(&values[graph.output]);
+    let class = crate::argmax(&output);
+    let label = m
+        .prover
+        .compiled
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(class).cloned());
+    let rec = Receipt {
+        id: new_id(),
+        model_id: m.id.clone(),
+        input: x,
+        output: output.clone(),
+        predicted_class: class,
+        predicted_label: label.clone(),
+        status: Status::Queued,
+        error: None,
+        created_unix_ms: now_ms(),
+        finished_unix_ms: None,
+    };
+    let rid = rec.id.clone();
+    // The receipt is on disk before it is queued, so a crash never loses an accepted request.
+    let (store, r2) = (app.store.clone(), rec.clone());
+    blocking(move || store.save(&r2)).await?.map_err(internal)?;
+    let job = Job {
+        receipt: rec,
+        model: m.clone(),
+        q_in,
+        values,
+    };
+    let position = match app.queue.push(job) {
+        Ok(p) => p,
+        Err(_) => {
+            let store = app.store.clone();
+            let r = rid.clone();
+            blocking(move || store.remove(&r)).await?;
+            return Err(queue_full());
+        }
+    };
+    tracing::info!(receipt = %rid, model = %m.id, class, position, "prediction accepted");
+    Ok((
+        StatusCode::OK,
+        Json(json!({
+            "receipt": rid,
+            "model_id": m.id,
+            "output": output,
+            "predicted_class": class,
+            "predicted_label": label,
+            "status": "queued",
+            "position": position,
+            "proof_url": format!("/api/proofs/{rid}"),
+        })),
+    ))
+}
+
+fn pending_json(p: Pending) -> Value {
+    match p {
+        Pending::Queued { position } => json!({ "status": "queued", "position": position }),
+        Pending::Proving => json!({ "status": "proving" }),
+    }
+}
+
+async fn load(app: &AppState, id: &str) -> ApiResult<Receipt> {
+    let store = app.store.clone();
+    let id2 = id.to_string();
+    blocking(move || store.load(&id2))
+        .await?
+        .map_err(internal)?
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("unknown receipt '{id}'")))
+}
+
+async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response> {
+    if !valid_id(&id) {
+        return Err(err(
+            StatusCode::NOT_FOUND,
+            format!("unknown receipt '{id}'"),
+        ));
+    }
+    if let Some(p) = app.queue.status(&id) {
+        return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
+    }
+    let rec = load(&app, &id).await?;
+    match rec.status {
+        Status::Done => {
+            let store = app.store.clone();
+            let bytes = blocking(move || store.proof(&id))
+                .await?
+                .map_err(internal)?;
+            Ok(octets(bytes, &format!("{}.proof", rec.id)))
+        }
+        Status::Failed => Err(err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            rec.error.unwrap_or_else(|| "proving failed".into()),
+        )),
+        // Pending on disk but not in the queue: its result could not be stored.
+        Status::Queued | Status::Proving => Err(err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the proof was not stored (see the server log)",
+        )),
+    }
+}
+
+async fn receipt(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    if !valid_id(&id) {
+        return Err(err(
+            StatusCode::NOT_FOUND,
+            format!("unknown receipt '{id}'"),
+        ));
+    }
+    let pending = app.queue.status(&id);
+    let rec = load(&app, &id).await?;
+    let mut v = serde_json::to_value(&rec).map_err(internal)?;
+    if let Some(p) = pending {
+        if let (Some(obj), Value::Object(live)) = (v.as_object_mut(), pending_json(p)) {
+            obj.extend(live);
+        }
+    }
+    Ok(Json(v))
+}

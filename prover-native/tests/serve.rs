@@ -1,0 +1,433 @@
+//! `zkinfer serve` as a client sees it, over loopback: model cards, immediate predictions,
+//! proofs from the bounded queue that verify against the served key, JSON errors with the right
+//! status codes, 429 under a burst, COOP/COEP headers, and receipts that survive a restart
+//! (pending ones reported as interrupted). One server at a time, so the two cores go to proving.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use zkinfer_core::prove::{CompileOptions, ModelDir};
+use zkinfer_core::srs::{default_cache_dir, SrsSource};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn digit(d: u8) -> Vec<u8> {
+    std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
+}
+
+/// Compiles the bundled MNIST example into `dir` with core's API (development parameters).
+fn compile_mnist(dir: &Path) {
+    let mnist = repo().join("examples/mnist");
+    let model = zkinfer_core::onnx::load_onnx(&mnist.join("model.onnx")).unwrap();
+    let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
+    let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
+    let opts = CompileOptions {
+        labels: Some((0..10).map(|d| d.to_string()).collect()),
+        ..Default::default()
+    };
+    let compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
+    let srs = SrsSource::Dev {
+        cache_dir: default_cache_dir(),
+    };
+    ModelDir::new(dir)
+        .write(&compiled, &srs, "mnist (serve test)\n")
+        .unwrap();
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(model: &Path, data: &Path, log: PathBuf, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .arg("serve")
+            .arg(model)
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start zkinfer serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(addr) = line.trim().strip_prefix("zkinfer serve: listening on ") else {
+            let _ = child.kill();
+            panic!(
+                "server did not start: {line:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Server {
+            base: addr.to_string(),
+            child,
+            log,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        request("GET", &self.url(path), None)
+    }
+
+    fn post(&self, path: &str, body: &[u8]) -> Resp {
+        request("POST", &self.url(path), Some(body))
+    }
+
+    /// Polls a receipt until it is no longer pending.
+    fn wait_proof(&self, receipt: &str) -> Resp {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let r = self.get(&format!("/api/proofs/{receipt}"));
+            if r.status != 202 {
+                return r;
+            }
+            let s = r.json()["status"].as_str().unwrap().to_string();
+            assert!(s == "queued" || s == "proving", "{s}");
+            assert!(
+                Instant::now() < deadline,
+                "proof for {receipt} never finished"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Kills the process abruptly (like a crash).
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- server log ---\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+struct Resp {
+    status: u16,
+    content_type: String,
+    coop: Option<String>,
+    coep: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {}: not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// Asserts a JSON error with this status, returning its message.
+    fn error(&self, status: u16) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert!(self.content_type.starts_with("application/json"));
+        self.json()["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
+    }
+}
+
+fn request(method: &str, url: &str, body: Option<&[u8]>) -> Resp {
+    let r = ureq::request(method, url).timeout(Duration::from_secs(60));
+    let res = match body {
+        Some(b) => r.set("content-type", "application/json").send_bytes(b),
+        None => r.call(),
+    };
+    let resp = match res {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let h = |n: &str| resp.header(n).map(str::to_string);
+    let (status, content_type) = (resp.status(), h("content-type").unwrap_or_default());
+    let (coop, coep) = (
+        h("cross-origin-opener-policy"),
+        h("cross-origin-embedder-policy"),
+    );
+    let mut body = vec![];
+    resp.into_reader()
+        .take(16 << 20)
+        .read_to_end(&mut body)
+        .unwrap();
+    Resp {
+        status,
+        content_type,
+        coop,
+        coep,
+        body,
+    }
+}
+
+/// Verifies a bundle against the served key; checks it proves `prediction`.
+fn check_bundle(bundle: &Resp, vk: &zkinfer_core::VerifierKey, prediction: &Value) {
+    assert_eq!(bundle.status, 200);
+    assert_eq!(bundle.content_type, "application/octet-stream");
+    let v = zkinfer_core::verify(vk, &bundle.body).expect("the served proof verifies");
+    assert_eq!(v.model_id, prediction["model_id"].as_str().unwrap());
+    assert_eq!(
+        v.predicted_class as u64,
+        prediction["predicted_class"].as_u64().unwrap()
+    );
+    let claimed: Vec<f64> = prediction["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(v.output_values.len(), claimed.len());
+    for (a, b) in v.output_values.iter().zip(&claimed) {
+        assert!((a - b).abs() < 1e-9, "{:?} vs {claimed:?}", v.output_values);
+    }
+}
+
+#[test]
+fn serve_help_documents_every_flag() {
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--addr",
+        "--workers",
+        "--queue-size",
+        "--max-body",
+        "--proof-timeout",
+        "--data-dir",
+        "--web",
+        "--params",
+        "--cache-dir",
+        "/api/models",
+        "/api/proofs/{receipt}",
+    ] {
+        assert!(help.contains(flag), "serve --help lacks {flag}:\n{help}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["serve", "--workers", "0", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "--workers 0 is refused");
+}
+
+#[test]
+fn serve_predict_prove_verify_and_restart() {
+    let t0 = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("mnist");
+    compile_mnist(&model);
+    let data = tmp.path().join("data");
+    let web = tmp.path().join("web");
+    std::fs::create_dir(&web).unwrap();
+    std::fs::write(web.join("index.html"), "<p>zkinfer verifier</p>").unwrap();
+    let w = web.to_str().unwrap();
+    let srv = Server::start(
+        &model,
+        &data,
+        tmp.path().join("server1.log"),
+        &[
+            "--queue-size",
+            "1",
+            "--workers",
+            "1",
+            "--max-body",
+            "65536",
+            "--web",
+            w,
+        ],
+    );
+    eprintln!(
+        "compiled and started in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    // Model cards and the verifier key.
+    let list = srv.get("/api/models");
+    assert_eq!(list.status, 200);
+    assert_eq!(list.coop.as_deref(), Some("same-origin"));
+    assert_eq!(list.coep.as_deref(), Some("require-corp"));
+    let cards = list.json()["models"].as_array().unwrap().clone();
+    assert_eq!(cards.len(), 1);
+    let id = cards[0]["id"].as_str().unwrap().to_string();
+    let card = srv.get(&format!("/api/models/{id}")).json();
+    assert_eq!(card, cards[0]);
+    assert_eq!(card["input"]["shape"], serde_json::json!([1, 1, 28, 28]));
+    assert!(card["input"]["frac_bits"].is_i64() && card["output"]["frac_bits"].is_i64());
+    assert_eq!(card["output"]["shape"], serde_json::json!([1, 10]));
+    assert_eq!(card["labels"].as_array().unwrap().len(), 10);
+    assert!(card["k"].as_u64().unwrap() > 0);
+    assert!(card["public"]["weights"]
+        .as_str()
+        .unwrap()
+        .contains("verifying key"));
+    let vk_resp = srv.get(&format!("/api/models/{id}/verifier-key"));
+    assert_eq!(vk_resp.status, 200);
+    assert_eq!(vk_resp.content_type, "application/octet-stream");
+    assert_eq!(zkinfer_core::verifier_key::model_id(&vk_resp.body), id);
+    let vk = zkinfer_core::VerifierKey::from_bytes(&vk_resp.body).unwrap();
+
+    // Static files, with the cross-origin isolation headers.
+    let index = srv.get("/");
+    assert_eq!(index.status, 200);
+    assert!(String::from_utf8_lossy(&index.body).contains("zkinfer verifier"));
+    assert_eq!(index.coop.as_deref(), Some("same-origin"));
+    assert_eq!(index.coep.as_deref(), Some("require-corp"));
+
+    // A held-out 3: the prediction comes back at once, the proof later.
+    let predict = format!("/api/models/{id}/predict");
+    let t = Instant::now();
+    let p3 = srv.post(&predict, &digit(3));
+    assert_eq!(p3.status, 200, "{}", String::from_utf8_lossy(&p3.body));
+    let p3 = p3.json();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "prediction was not immediate"
+    );
+    assert_eq!(p3["predicted_class"], 3);
+    assert_eq!(p3["predicted_label"], "3");
+    let r3 = p3["receipt"].as_str().unwrap().to_string();
+    assert_eq!(r3.len(), 32);
+
+    // Bad requests, while that proof is pending.
+    let e = srv
+        .post(&predict, br#"{"input_data": [[0.5, 0.25, 1.0]]}"#)
+        .error(400);
+    assert!(e.contains("784"), "{e}");
+    assert!(srv
+        .post(&predict, b"this is not json")
+        .error(400)
+        .contains("JSON"));
+    let mut huge = vec![0.0f32; 784];
+    huge[400] = 1e30;
+    let huge = serde_json::json!({ "input_data": [huge] }).to_string();
+    let e = srv.post(&predict, huge.as_bytes()).error(400);
+    assert!(e.contains("range") || e.contains("input"), "{e}");
+    let unknown = format!("/api/models/{}/predict", "ab".repeat(32));
+    assert!(srv
+        .post(&unknown, &digit(3))
+        .error(404)
+        .contains("unknown model"));
+    srv.get(&format!("/api/models/{}", "00".repeat(32)))
+        .error(404);
+    let mut big = br#"{"input_data": [["#.to_vec();
+    big.extend(b"0.0,".repeat(30_000));
+    big.extend(b"0.0]]}");
+    srv.post(&predict, &big).error(413);
+    srv.get(&format!("/api/proofs/{}", "0".repeat(32)))
+        .error(404);
+    srv.get("/api/proofs/..%2F..%2Fetc%2Fpasswd").error(404);
+    srv.get("/api/nothing-here").error(404);
+
+    // The proof verifies against the served key and shows the predicted output.
+    let b3 = srv.wait_proof(&r3);
+    check_bundle(&b3, &vk, &p3);
+    eprintln!("first proof served at {:.1} s", t0.elapsed().as_secs_f64());
+
+    // A burst against --queue-size 1 --workers 1: some are refused with 429, and every accepted
+    // one gets a proof that verifies.
+    let burst: Vec<Resp> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..6u8)
+            .map(|d| {
+                let (srv, predict) = (&srv, &predict);
+                s.spawn(move || srv.post(predict, &digit(d)))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let accepted: Vec<Value> = burst
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(Resp::json)
+        .collect();
+    let refused = burst.iter().filter(|r| r.status == 429).count();
+    for r in burst.iter().filter(|r| r.status == 429) {
+        assert!(r.error(429).contains("queue is full"));
+    }
+    assert_eq!(accepted.len() + refused, burst.len());
+    assert!(
+        !accepted.is_empty() && refused > 0,
+        "{} accepted",
+        accepted.len()
+    );
+    assert!(
+        accepted.len() <= 3,
+        "{} accepted with one worker and a queue of one",
+        accepted.len()
+    );
+    for p in &accepted {
+        let r = p["receipt"].as_str().unwrap();
+        check_bundle(&srv.wait_proof(r), &vk, p);
+    }
+    eprintln!(
+        "burst: {} accepted, {refused} refused, all proven by {:.1} s",
+        accepted.len(),
+        t0.elapsed().as_secs_f64()
+    );
+
+    // A crash with a proof pending.
+    let pending = srv.post(&predict, &digit(7));
+    assert_eq!(pending.status, 200);
+    let r7 = pending.json()["receipt"].as_str().unwrap().to_string();
+    srv.kill();
+
+    // Restart on the same data directory: finished receipts and proofs are still served, the
+    // pending one is reported as interrupted; a too-short --proof-timeout reports failure.
+    let srv = Server::start(
+        &model,
+        &data,
+        tmp.path().join("server2.log"),
+        &["--proof-timeout", "0.05"],
+    );
+    let again = srv.get(&format!("/api/proofs/{r3}"));
+    assert_eq!(again.body, b3.body);
+    check_bundle(&again, &vk, &p3);
+    let rec = srv.get(&format!("/api/receipts/{r3}")).json();
+    assert_eq!(rec["status"], "done");
+    assert_eq!(rec["model_id"], id.as_str());
+    assert_eq!(rec["predicted_class"], 3);
+    assert!(rec["finished_unix_ms"].as_u64() >= rec["created_unix_ms"].as_u64());
+    assert!(srv
+        .get(&format!("/api/proofs/{r7}"))
+        .error(500)
+        .contains("interrupted"));
+    assert_eq!(
+        srv.get(&format!("/api/receipts/{r7}")).json()["status"],
+        "failed"
+    );
+    let p = srv.post(&predict, &digit(1)).json();
+    let r = p["receipt"].as_str().unwrap();
+    assert!(srv.wait_proof(r).error(500).contains("timed out"));
+    srv.kill();
+    eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());
+}
