@@ -8,6 +8,7 @@ use crate::ir::Model;
 use crate::qgraph::QGraph;
 use crate::quant::{quantize, Calibration, QuantOptions};
 use crate::srs::SrsSource;
+use crate::tensor::argmax;
 use crate::verifier_key::{TensorSpec, VerifierKey, VkHeader};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey};
 use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
@@ -41,19 +42,6 @@ pub struct Compiled {
     pub max_abs_error: f64,
     /// Fraction of calibration samples whose argmax agrees with the float model.
     pub argmax_agreement: f64,
-}
-
-fn argmax(v: impl IntoIterator<Item = f64>) -> usize {
-    v.into_iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| {
-            if x > bv {
-                (i, x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
 }
 
 /// Smallest activation width we accept by default, and the largest the planner grows to.
@@ -97,9 +85,8 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             ))
         })?;
         max_abs_error = max_abs_error.max(e.max_abs_error);
-        if argmax(e.float_output.iter().map(|&v| v as f64))
-            == argmax(e.quantized_output.iter().copied())
-        {
+        let float: Vec<f64> = e.float_output.iter().map(|&v| v as f64).collect();
+        if argmax(&float) == argmax(&e.quantized_output) {
             agree += 1;
         }
     }

@@ -166,16 +166,12 @@ impl Linear {
                 out_shape,
                 weight,
             } => {
-                let (h, w) = (in_shape[2], in_shape[3]);
-                let (oh, ow) = (out_shape[2], out_shape[3]);
-                let c = out / (oh * ow);
-                window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
-                    terms.push(Term {
-                        slot: 0,
-                        index: (c * h + iy) * w + ix,
-                        weight: *weight,
-                    })
-                });
+                let idx = window.pooled_indices(in_shape, out_shape, out);
+                terms.extend(idx.into_iter().map(|index| Term {
+                    slot: 0,
+                    index,
+                    weight: *weight,
+                }));
                 0
             }
             LinearKernel::Elementwise { weights, bias } => {
@@ -217,14 +213,7 @@ impl QStep {
         out_shape: &[usize],
         out: usize,
     ) -> Vec<usize> {
-        let (h, w) = (in_shape[2], in_shape[3]);
-        let (oh, ow) = (out_shape[2], out_shape[3]);
-        let c = out / (oh * ow);
-        let mut idx = Vec::with_capacity(window.kernel[0] * window.kernel[1]);
-        window.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
-            idx.push((c * h + iy) * w + ix)
-        });
-        idx
+        window.pooled_indices(in_shape, out_shape, out)
     }
 }
 

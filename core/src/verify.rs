@@ -117,17 +117,7 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         )));
     }
     let output_values = h.output.dequantized();
-    let predicted_class = output_values
-        .iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
-            if v > bv {
-                (i, v)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0;
+    let predicted_class = crate::tensor::argmax(&output_values);
     let predicted_label = key
         .header
         .labels

@@ -342,18 +342,7 @@ fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()
     Ok(())
 }
 
-pub(crate) fn argmax(v: &[f64]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv {
-                (i, x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
-}
+pub(crate) use zkinfer_core::tensor::argmax;
 
 pub(crate) fn fmt_values(v: &[f64]) -> String {
     let parts: Vec<String> = v.iter().take(16).map(|x| format!("{x:.3}")).collect();

@@ -39,15 +39,7 @@ impl Pool {
         out_shape: &[usize],
         out: usize,
     ) -> Vec<usize> {
-        let (h, w) = (in_shape[2], in_shape[3]);
-        let (oh, ow) = (out_shape[2], out_shape[3]);
-        let c = out / (oh * ow);
-        let mut idx = Vec::with_capacity(self.window.kernel[0] * self.window.kernel[1]);
-        self.window
-            .for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
-                idx.push((c * h + iy) * w + ix)
-            });
-        idx
+        self.window.pooled_indices(in_shape, out_shape, out)
     }
 
     /// The number an average divides by for output element `out`.

@@ -58,6 +58,26 @@ impl Window2d {
     }
 }
 
+impl Window2d {
+    /// Flat NCHW input indices of the window of pooling output element `out` (one channel in,
+    /// the same channel out), padding excluded.
+    pub fn pooled_indices(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        out: usize,
+    ) -> Vec<usize> {
+        let (h, w) = (in_shape[2], in_shape[3]);
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        let c = out / (oh * ow);
+        let mut idx = Vec::with_capacity(self.kernel[0] * self.kernel[1]);
+        self.for_each_tap(h, w, (out / ow) % oh, out % ow, |_, _, iy, ix| {
+            idx.push((c * h + iy) * w + ix)
+        });
+        idx
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,15 +54,4 @@ pub fn mnist_compiled() -> &'static Compiled {
     })
 }
 
-pub fn argmax(v: &[f64]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv {
-                (i, x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
-}
+pub use zkinfer_core::tensor::argmax;
