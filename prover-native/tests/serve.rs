@@ -22,7 +22,7 @@ fn digit(d: u8) -> Vec<u8> {
 /// Compiles the bundled MNIST example into `dir` with core's API (development parameters).
 fn compile_mnist(dir: &Path) {
     let mnist = repo().join("examples/mnist");
-    let model = zkinfer_core::onnx::load_onnx(&mnist.join("model.onnx")).unwrap();
+    let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
     let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
     let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
     let opts = CompileOptions {

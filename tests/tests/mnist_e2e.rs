@@ -19,9 +19,12 @@ fn rejected(key: &VerifierKey, bytes: &[u8], what: &str) -> String {
 #[test]
 fn mnist_proof_verifies_and_tampering_is_rejected() {
     let compiled = mnist_compiled();
-    let params = srs().load(compiled.plan.k).unwrap();
-    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
-    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+    let MnistKeys {
+        params,
+        pk,
+        key_bytes,
+        key,
+    } = mnist_keys();
     let x = mnist_digit(3);
     let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
     let bytes = bundle.to_bytes();

@@ -117,9 +117,12 @@ fn mutants(rng: &mut impl Rng, key: &[u8], bundle: &ProofBundle) -> Vec<Mutant> 
 #[test]
 fn no_mutant_of_a_real_proof_is_accepted() {
     let compiled = mnist_compiled();
-    let params = srs().load(compiled.plan.k).unwrap();
-    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
-    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+    let MnistKeys {
+        params,
+        pk,
+        key_bytes,
+        key,
+    } = mnist_keys();
     let bundle = compiled.prove(&params, &pk, &key, &mnist_digit(5)).unwrap();
     assert!(zkinfer_core::verify(&key, &bundle.to_bytes()).is_ok());
     assert!(zkinfer_verifier::verify_bytes(&key, &bundle.to_bytes()).valid);

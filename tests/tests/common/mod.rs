@@ -54,4 +54,26 @@ pub fn mnist_compiled() -> &'static Compiled {
     })
 }
 
+#[allow(unused_imports)]
 pub use zkinfer_core::tensor::argmax;
+
+/// Keys for the compiled MNIST example under the development parameters.
+pub struct MnistKeys {
+    pub params: halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2curves::bn256::Bn256>,
+    pub pk: halo2_proofs::plonk::ProvingKey<halo2curves::bn256::G1Affine>,
+    pub key_bytes: Vec<u8>,
+    pub key: zkinfer_core::VerifierKey,
+}
+
+pub fn mnist_keys() -> MnistKeys {
+    let compiled = mnist_compiled();
+    let params = srs().load(compiled.plan.k).unwrap();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+    let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes).unwrap();
+    MnistKeys {
+        params,
+        pk,
+        key_bytes,
+        key,
+    }
+}
