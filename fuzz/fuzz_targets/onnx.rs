@@ -1,0 +1,8 @@
+//! `onnx::load_onnx_bytes` (tract-onnx protobuf decoding + zkinfer's graph import) on
+//! arbitrary bytes: any result is fine, a panic is a bug.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = zkinfer_core::onnx::load_onnx_bytes(data, "fuzz", "fuzz");
+});

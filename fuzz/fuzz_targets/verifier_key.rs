@@ -1,0 +1,8 @@
+//! `VerifierKey::from_bytes` on arbitrary bytes (header JSON, KZG points, halo2 key):
+//! any result is fine, a panic is a bug.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = zkinfer_core::VerifierKey::from_bytes(data);
+});
