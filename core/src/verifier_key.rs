@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
-use halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine};
+use halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2curves::ff::FromUniformBytes;
 use halo2curves::group::GroupEncoding;
 use serde::{Deserialize, Serialize};
@@ -180,6 +180,18 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
     let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr))
         .ok_or_else(|| bad("g[0] is not a curve point"))?;
     let g2_point = |b: &[u8]| {
+        // halo2curves' G2 decoding unwraps each coordinate half, so a half at or above the field
+        // modulus would panic inside it: check both halves (flag bits cleared) first.
+        for (i, half) in b.chunks(32).enumerate() {
+            let mut repr = [0u8; 32];
+            repr.copy_from_slice(half);
+            if i == 1 {
+                repr[31] &= 0x3f;
+            }
+            if Option::<Fq>::from(Fq::from_bytes(&repr)).is_none() {
+                return Err(bad("a G2 point has a coordinate outside the field"));
+            }
+        }
         let mut repr = <G2Affine as GroupEncoding>::Repr::default();
         repr.as_mut().copy_from_slice(b);
         Option::<G2Affine>::from(G2Affine::from_bytes(&repr))

@@ -15,14 +15,16 @@ pub struct Window2d {
 
 impl Window2d {
     pub fn output_hw(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let eff = |k: usize, d: usize| (k - 1) * d + 1;
-        let (kh, kw) = (
-            eff(self.kernel[0], self.dilation[0]),
-            eff(self.kernel[1], self.dilation[1]),
-        );
-        let ph = h + self.pads[0] + self.pads[2];
-        let pw = w + self.pads[1] + self.pads[3];
-        if self.kernel.contains(&0) || self.stride.contains(&0) || ph < kh || pw < kw {
+        // Attributes come from model files: reject zeros and overflow instead of wrapping.
+        if self.kernel.contains(&0) || self.stride.contains(&0) || self.dilation.contains(&0) {
+            return None;
+        }
+        let eff = |k: usize, d: usize| (k - 1).checked_mul(d)?.checked_add(1);
+        let kh = eff(self.kernel[0], self.dilation[0])?;
+        let kw = eff(self.kernel[1], self.dilation[1])?;
+        let ph = h.checked_add(self.pads[0])?.checked_add(self.pads[2])?;
+        let pw = w.checked_add(self.pads[1])?.checked_add(self.pads[3])?;
+        if ph < kh || pw < kw {
             return None;
         }
         Some((
@@ -105,5 +107,21 @@ mod tests {
         };
         assert_eq!(s2.output_hw(5, 5), Some((2, 2)));
         assert_eq!(s2.output_hw(1, 1), None);
+        // Zero or overflowing attributes from a model file are rejected, not wrapped.
+        let zero = Window2d {
+            kernel: [0, 2],
+            ..s2.clone()
+        };
+        assert_eq!(zero.output_hw(5, 5), None);
+        let huge = Window2d {
+            dilation: [usize::MAX, 1],
+            ..s2.clone()
+        };
+        assert_eq!(huge.output_hw(5, 5), None);
+        let pads = Window2d {
+            pads: [usize::MAX; 4],
+            ..s2
+        };
+        assert_eq!(pads.output_hw(5, 5), None);
     }
 }
