@@ -184,7 +184,7 @@ impl Compiled {
             ));
         }
         let output = values[self.graph.output].clone();
-        let instance = ModelCircuit::instance(&self.graph, &q_in, &output);
+        let instance = ModelCircuit::instance(&q_in, &output);
         let circuit = self.circuit(Some(values));
         let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
         transcript
@@ -214,6 +214,40 @@ impl Compiled {
             proof: transcript.finalize(),
         })
     }
+}
+
+/// Top-1 accuracy (fractions) of a float model and of its quantized, proven integer semantics.
+#[derive(Clone, Copy, Debug)]
+pub struct Accuracy {
+    pub samples: usize,
+    pub float: f64,
+    pub quantized: f64,
+}
+
+/// Measures top-1 accuracy on labelled samples `(input, class)`.
+pub fn accuracy(
+    model: &Model,
+    compiled: &Compiled,
+    samples: impl IntoIterator<Item = (Vec<f32>, usize)>,
+) -> Result<Accuracy> {
+    let (mut n, mut float_ok, mut int_ok) = (0usize, 0usize, 0usize);
+    for (x, label) in samples {
+        let f = model.eval_float(&x)?;
+        let float: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
+        float_ok += (argmax(&float) == label) as usize;
+        let (_, values) = compiled.witness(&x)?;
+        let quantized = compiled
+            .graph
+            .dequantize_output(&values[compiled.graph.output]);
+        int_ok += (argmax(&quantized) == label) as usize;
+        n += 1;
+    }
+    let frac = |ok: usize| if n == 0 { 0.0 } else { ok as f64 / n as f64 };
+    Ok(Accuracy {
+        samples: n,
+        float: frac(float_ok),
+        quantized: frac(int_ok),
+    })
 }
 
 /// Files of a compiled model directory.

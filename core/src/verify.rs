@@ -108,7 +108,6 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         &mut transcript,
     )
     .map_err(rejection)?;
-    let _ = transcript;
     // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
     if !proof.is_empty() {
         return Err(Error::Rejected(format!(

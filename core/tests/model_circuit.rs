@@ -176,7 +176,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
-    run(&graph, values, ModelCircuit::instance(&graph, &q, &out)).unwrap();
+    run(&graph, values, ModelCircuit::instance(&q, &out)).unwrap();
     // And the integer model tracks the float model.
     let err = zkinfer_core::quant::compare(&model, &graph, &x).unwrap();
     assert!(
@@ -192,7 +192,7 @@ fn whole_model_circuit_rejects_every_corrupted_step_output() {
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
-    let instance = ModelCircuit::instance(&graph, &q, &out);
+    let instance = ModelCircuit::instance(&q, &out);
     let mut tried = 0;
     for step in &graph.steps {
         if matches!(step.kind, StepKind::Reshape) {

@@ -47,27 +47,19 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     println!("   layout: {}", compiled.plan);
 
     // Accuracy of the float and the integer (proven) model on the 1,500 held-out digits.
-    let n = HELDOUT_LABELS.len();
-    let (mut float_ok, mut int_ok) = (0, 0);
-    for (i, &label) in HELDOUT_LABELS.iter().enumerate() {
-        let x: Vec<f32> = HELDOUT[i * 784..(i + 1) * 784]
-            .iter()
-            .map(|&p| p as f32 / 255.0)
-            .collect();
-        let f = model.eval_float(&x)?;
-        let fo: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
-        float_ok += (argmax(&fo) == label as usize) as usize;
-        let (_, values) = compiled.witness(&x)?;
-        int_ok += (argmax(
-            &compiled
-                .graph
-                .dequantize_output(&values[compiled.graph.output]),
-        ) == label as usize) as usize;
-    }
+    let digits = HELDOUT_LABELS.iter().enumerate().map(|(i, &label)| {
+        let pixels = &HELDOUT[i * 784..(i + 1) * 784];
+        (
+            pixels.iter().map(|&p| p as f32 / 255.0).collect(),
+            label as usize,
+        )
+    });
+    let acc = zkinfer_core::prove::accuracy(&model, &compiled, digits)?;
     println!(
-        "   held-out accuracy over {n} digits: float {:.2}%, quantized (proven semantics) {:.2}%",
-        100.0 * float_ok as f64 / n as f64,
-        100.0 * int_ok as f64 / n as f64
+        "   held-out accuracy over {} digits: float {:.2}%, quantized (proven semantics) {:.2}%",
+        acc.samples,
+        100.0 * acc.float,
+        100.0 * acc.quantized
     );
 
     let model_dir = ModelDir::new(&dir);

@@ -19,14 +19,8 @@ fn rejected(key: &VerifierKey, bytes: &[u8], what: &str) -> String {
 #[test]
 fn mnist_proof_verifies_and_tampering_is_rejected() {
     let compiled = mnist_compiled();
-    let MnistKeys {
-        params,
-        pk,
-        key_bytes,
-        key,
-    } = mnist_keys();
     let x = mnist_digit(3);
-    let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
+    let (MnistKeys { key_bytes, key, .. }, bundle) = mnist_proof(&x);
     let bytes = bundle.to_bytes();
 
     // Valid, and the public output is the integer evaluator's output bit for bit.
@@ -140,27 +134,19 @@ fn mnist_quantized_accuracy_matches_float_on_heldout_digits() {
     let images = std::fs::read(mnist_dir().join("heldout.bin")).unwrap();
     let labels = std::fs::read(mnist_dir().join("heldout-labels.bin")).unwrap();
     assert_eq!(images.len(), labels.len() * 784);
-    let (mut float_ok, mut int_ok) = (0usize, 0usize);
-    for (i, &label) in labels.iter().enumerate() {
-        let x: Vec<f32> = images[i * 784..(i + 1) * 784]
-            .iter()
-            .map(|&p| p as f32 / 255.0)
-            .collect();
-        let f = model.eval_float(&x).unwrap();
-        let fo: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
-        float_ok += (argmax(&fo) == label as usize) as usize;
-        let (_, values) = compiled.witness(&x).unwrap();
-        int_ok += (argmax(
-            &compiled
-                .graph
-                .dequantize_output(&values[compiled.graph.output]),
-        ) == label as usize) as usize;
-    }
-    let n = labels.len() as f64;
-    let (fa, ia) = (100.0 * float_ok as f64 / n, 100.0 * int_ok as f64 / n);
+    let digits = labels.iter().enumerate().map(|(i, &label)| {
+        let pixels = &images[i * 784..(i + 1) * 784];
+        (
+            pixels.iter().map(|&p| p as f32 / 255.0).collect(),
+            label as usize,
+        )
+    });
+    let acc = zkinfer_core::prove::accuracy(&model, compiled, digits).unwrap();
+    assert_eq!(acc.samples, labels.len());
+    let (fa, ia) = (100.0 * acc.float, 100.0 * acc.quantized);
     println!(
         "held-out accuracy ({} digits): float {fa:.2}%, quantized {ia:.2}%",
-        labels.len()
+        acc.samples
     );
     assert!(ia >= 97.0, "quantized accuracy {ia}");
     assert!((fa - ia).abs() <= 0.5, "float {fa} vs quantized {ia}");

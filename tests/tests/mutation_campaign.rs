@@ -116,14 +116,7 @@ fn mutants(rng: &mut impl Rng, key: &[u8], bundle: &ProofBundle) -> Vec<Mutant> 
 
 #[test]
 fn no_mutant_of_a_real_proof_is_accepted() {
-    let compiled = mnist_compiled();
-    let MnistKeys {
-        params,
-        pk,
-        key_bytes,
-        key,
-    } = mnist_keys();
-    let bundle = compiled.prove(&params, &pk, &key, &mnist_digit(5)).unwrap();
+    let (MnistKeys { key_bytes, key, .. }, bundle) = mnist_proof(&mnist_digit(5));
     assert!(zkinfer_core::verify(&key, &bundle.to_bytes()).is_ok());
     assert!(zkinfer_verifier::verify_bytes(&key, &bundle.to_bytes()).valid);
 

@@ -145,8 +145,7 @@ pub struct ModelCircuit {
 
 impl ModelCircuit {
     /// The public instance column: input integers then output integers.
-    pub fn instance(graph: &QGraph, input: &[i64], output: &[i64]) -> Vec<Fr> {
-        let _ = graph;
+    pub fn instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
         input.iter().chain(output).map(|&v| fe(v as i128)).collect()
     }
 

@@ -77,3 +77,12 @@ pub fn mnist_keys() -> MnistKeys {
         key,
     }
 }
+
+/// Keys for the MNIST example and a real proof of `input` made with them.
+pub fn mnist_proof(input: &[f32]) -> (MnistKeys, zkinfer_core::ProofBundle) {
+    let keys = mnist_keys();
+    let bundle = mnist_compiled()
+        .prove(&keys.params, &keys.pk, &keys.key, input)
+        .unwrap();
+    (keys, bundle)
+}
