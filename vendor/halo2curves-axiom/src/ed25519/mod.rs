@@ -1,0 +1,7 @@
+mod curve;
+mod fq;
+mod fr;
+
+pub use curve::*;
+pub use fq::*;
+pub use fr::*;
