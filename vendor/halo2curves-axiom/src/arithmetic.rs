@@ -32,7 +32,6 @@ pub(crate) const fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
 }
 
 /// Compute a + (b * c) + carry, returning the result and the new carry over.
-#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 pub(crate) const fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
     let ret = (a as u128) + ((b as u128) * (c as u128)) + (carry as u128);
@@ -40,57 +39,11 @@ pub(crate) const fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
 }
 
 /// Compute a + (b * c), returning the result and the new carry over.
-#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 pub(crate) const fn macx(a: u64, b: u64, c: u64) -> (u64, u64) {
     let res = (a as u128) + ((b as u128) * (c as u128));
     (res as u64, (res >> 64) as u64)
 }
-
-// zkinfer patch (see ZKINFER-PATCH.md): WebAssembly has a 64-bit multiply but no high half,
-// so LLVM lowers a u64 x u64 -> u128 product to a call to the `__multi3` runtime routine,
-// which multiplies full 128-bit operands and returns through memory. Field multiplication is
-// made of these products; splitting into 32-bit halves keeps every step in native i64 ops.
-
-/// The full 128-bit product of two u64, as (low, high) words, from four 32x32-bit products.
-/// Compiled on every target so the native test suite checks it; used only on wasm32.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-#[inline(always)]
-const fn mul_wide(b: u64, c: u64) -> (u64, u64) {
-    const LOW: u64 = 0xffff_ffff;
-    let (b0, b1) = (b & LOW, b >> 32);
-    let (c0, c1) = (c & LOW, c >> 32);
-    let p00 = b0 * c0;
-    let p01 = b0 * c1;
-    let p10 = b1 * c0;
-    let p11 = b1 * c1;
-    // At most 3 * (2^32 - 1) < 2^34: no overflow.
-    let middle = (p00 >> 32) + (p01 & LOW) + (p10 & LOW);
-    let low = (p00 & LOW) | (middle << 32);
-    let high = p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32);
-    (low, high)
-}
-
-/// Compute a + (b * c) + carry, returning the result and the new carry over.
-#[cfg(target_arch = "wasm32")]
-#[inline(always)]
-pub(crate) const fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
-    // (2^64 - 1)^2 + 2 (2^64 - 1) = 2^128 - 1: the high word cannot overflow.
-    let (low, high) = mul_wide(b, c);
-    let (low, carry_a) = low.overflowing_add(a);
-    let (low, carry_c) = low.overflowing_add(carry);
-    (low, high + carry_a as u64 + carry_c as u64)
-}
-
-/// Compute a + (b * c), returning the result and the new carry over.
-#[cfg(target_arch = "wasm32")]
-#[inline(always)]
-pub(crate) const fn macx(a: u64, b: u64, c: u64) -> (u64, u64) {
-    let (low, high) = mul_wide(b, c);
-    let (low, carry_a) = low.overflowing_add(a);
-    (low, high + carry_a as u64)
-}
-
 
 /// Returns a >= b
 #[inline(always)]
