@@ -88,6 +88,18 @@ enum Command {
         #[command(flatten)]
         srs: SrsArgs,
     },
+    /// Run the exact integer model (the semantics a proof shows) on an input, without proving.
+    Predict {
+        /// A directory written by `zkinfer compile`.
+        dir: PathBuf,
+        /// Input JSON: {"input_data": [[...]]} (flattened, NCHW).
+        #[arg(long, value_name = "INPUT.json")]
+        input: PathBuf,
+        /// Print one JSON object: model_id, input_raw, output_raw, output, predicted_class,
+        /// predicted_label.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a proof bundle against a verifier key; exit 0 only if it is valid.
     Verify {
         /// The verifier key file (DIR/verifier-key).
@@ -145,6 +157,7 @@ fn main() {
             output,
             srs,
         } => prove(&dir, &input, &output, &srs),
+        Command::Predict { dir, input, json } => predict(&dir, &input, json),
         Command::Verify {
             verifier_key,
             proof,
@@ -303,6 +316,44 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
         bundle.proof.len(),
         t.as_secs_f64()
     );
+    Ok(())
+}
+
+/// The integer model's answer without keys or a proof: what `prove` would prove, and what
+/// `zkinfer serve` answers at once. Tests use it as the reference for served predictions.
+fn predict(dir: &Path, input: &Path, json: bool) -> Result<()> {
+    let model_dir = ModelDir::new(dir);
+    let compiled = model_dir.compiled()?;
+    let key_path = model_dir.path(VERIFIER_KEY_FILE);
+    let key =
+        std::fs::read(&key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    let model_id = zkinfer_core::verifier_key::model_id(&key);
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("reading input {}", input.display()))?;
+    let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
+    let (q_in, values) = compiled.witness(&x)?;
+    let raw = &values[compiled.graph.output];
+    let output = compiled.graph.dequantize_output(raw);
+    let class = argmax(&output);
+    let label = compiled.labels.as_ref().and_then(|l| l.get(class).cloned());
+    if json {
+        let v = serde_json::json!({
+            "model_id": model_id,
+            "input_raw": q_in,
+            "output_raw": raw,
+            "output": output,
+            "predicted_class": class,
+            "predicted_label": label,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "model {model_id}
+prediction (integer model): class {class}{} outputs {}",
+            label.map(|l| format!(" ({l})")).unwrap_or_default(),
+            fmt_values(&output)
+        );
+    }
     Ok(())
 }
 

@@ -117,6 +117,25 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         stdout(&out)
     );
     let key = dir.join("verifier-key");
+    // predict: the integer model without keys or proof gives exactly the proven input and output.
+    let out = zkinfer(&["predict", s(&dir), "--input", s(&digit), "--json"]);
+    assert!(out.status.success(), "predict failed: {}", stderr(&out));
+    let p: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let bundle =
+        zkinfer_core::bundle::ProofBundle::from_bytes(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(p["predicted_class"], 2);
+    assert_eq!(
+        p["model_id"].as_str(),
+        Some(bundle.header.model_id.as_str())
+    );
+    assert_eq!(
+        p["input_raw"],
+        serde_json::json!(bundle.header.input.values)
+    );
+    assert_eq!(
+        p["output_raw"],
+        serde_json::json!(bundle.header.output.values)
+    );
     let out = zkinfer(&["verify", s(&key), s(&proof)]);
     assert!(out.status.success(), "verify failed: {}", stderr(&out));
     assert!(
@@ -192,7 +211,7 @@ fn compile_prove_verify_flow_and_bad_inputs() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["compile", "prove", "verify", "demo"] {
+    for sub in ["compile", "prove", "predict", "verify", "demo", "serve"] {
         let out = zkinfer(&[sub, "--help"]);
         assert!(out.status.success());
         assert!(stdout(&out).contains("Usage: zkinfer"), "{sub}");

@@ -3,191 +3,12 @@
 //! status codes, 429 under a burst, COOP/COEP headers, and receipts that survive a restart
 //! (pending ones reported as interrupted). One server at a time, so the two cores go to proving.
 
+mod common;
+
+use common::{compile_mnist, digit, Resp, Server};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use zkinfer_core::prove::{CompileOptions, ModelDir};
-use zkinfer_core::srs::{default_cache_dir, SrsSource};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn digit(d: u8) -> Vec<u8> {
-    std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
-}
-
-/// Compiles the bundled MNIST example into `dir` with core's API (development parameters).
-fn compile_mnist(dir: &Path) {
-    let mnist = repo().join("examples/mnist");
-    let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
-    let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
-    let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
-    let opts = CompileOptions {
-        labels: Some((0..10).map(|d| d.to_string()).collect()),
-        ..Default::default()
-    };
-    let compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
-    let srs = SrsSource::Dev {
-        cache_dir: default_cache_dir(),
-    };
-    ModelDir::new(dir)
-        .write(&compiled, &srs, "mnist (serve test)\n")
-        .unwrap();
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(model: &Path, data: &Path, log: PathBuf, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-            .arg("serve")
-            .arg(model)
-            .args(["--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start zkinfer serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(addr) = line.trim().strip_prefix("zkinfer serve: listening on ") else {
-            let _ = child.kill();
-            panic!(
-                "server did not start: {line:?}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
-        Server {
-            base: addr.to_string(),
-            child,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        request("GET", &self.url(path), None)
-    }
-
-    fn post(&self, path: &str, body: &[u8]) -> Resp {
-        request("POST", &self.url(path), Some(body))
-    }
-
-    /// Polls a receipt until it is no longer pending.
-    fn wait_proof(&self, receipt: &str) -> Resp {
-        let deadline = Instant::now() + Duration::from_secs(240);
-        loop {
-            let r = self.get(&format!("/api/proofs/{receipt}"));
-            if r.status != 202 {
-                return r;
-            }
-            let s = r.json()["status"].as_str().unwrap().to_string();
-            assert!(s == "queued" || s == "proving", "{s}");
-            assert!(
-                Instant::now() < deadline,
-                "proof for {receipt} never finished"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    /// Kills the process abruptly (like a crash).
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- server log ---\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-struct Resp {
-    status: u16,
-    content_type: String,
-    coop: Option<String>,
-    coep: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "status {}: not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    /// Asserts a JSON error with this status, returning its message.
-    fn error(&self, status: u16) -> String {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert!(self.content_type.starts_with("application/json"));
-        self.json()["error"]
-            .as_str()
-            .expect("an error message")
-            .to_string()
-    }
-}
-
-fn request(method: &str, url: &str, body: Option<&[u8]>) -> Resp {
-    let r = ureq::request(method, url).timeout(Duration::from_secs(60));
-    let res = match body {
-        Some(b) => r.set("content-type", "application/json").send_bytes(b),
-        None => r.call(),
-    };
-    let resp = match res {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let h = |n: &str| resp.header(n).map(str::to_string);
-    let (status, content_type) = (resp.status(), h("content-type").unwrap_or_default());
-    let (coop, coep) = (
-        h("cross-origin-opener-policy"),
-        h("cross-origin-embedder-policy"),
-    );
-    let mut body = vec![];
-    resp.into_reader()
-        .take(16 << 20)
-        .read_to_end(&mut body)
-        .unwrap();
-    Resp {
-        status,
-        content_type,
-        coop,
-        coep,
-        body,
-    }
-}
 
 /// Verifies a bundle against the served key; checks it proves `prediction`.
 fn check_bundle(bundle: &Resp, vk: &zkinfer_core::VerifierKey, prediction: &Value) {
@@ -246,7 +67,7 @@ fn serve_predict_prove_verify_and_restart() {
     let t0 = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("mnist");
-    compile_mnist(&model);
+    compile_mnist(&model, None);
     let data = tmp.path().join("data");
     let web = tmp.path().join("web");
     std::fs::create_dir(&web).unwrap();
@@ -319,7 +140,16 @@ fn serve_predict_prove_verify_and_restart() {
     let r3 = p3["receipt"].as_str().unwrap().to_string();
     assert_eq!(r3.len(), 32);
 
-    // Bad requests, while that proof is pending.
+    // Bad requests, while that proof is pending. First wait until the worker has taken it: with
+    // --queue-size 1 a predict arriving while it still waits would rightly get 429, not 400.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let r @ Resp { status: 202, .. } = srv.get(&format!("/api/proofs/{r3}")) {
+        if r.json()["status"] != "queued" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the worker never took the job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let e = srv
         .post(&predict, br#"{"input_data": [[0.5, 0.25, 1.0]]}"#)
         .error(400);

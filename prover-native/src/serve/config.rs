@@ -1,5 +1,6 @@
 //! Command-line configuration of `zkinfer serve`.
 
+use super::tamper::TamperMode;
 use crate::SrsArgs;
 use clap::Args;
 use std::net::SocketAddr;
@@ -36,6 +37,11 @@ pub struct ServeArgs {
     pub web: Option<PathBuf>,
     #[command(flatten)]
     pub srs: SrsArgs,
+    /// DANGEROUS, FOR TESTS ONLY: serve false predictions or proofs, to check that clients catch
+    /// them (logged loudly at startup). The other-model modes need every served model to have a
+    /// partner with the same input and output shape.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub tamper_for_tests: Option<TamperMode>,
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {

@@ -6,12 +6,14 @@
 //! - `store`: receipts and proof bundles on disk
 //! - `queue`: the bounded proving queue and its workers
 //! - `routes`: the HTTP API
+//! - `tamper`: `--tamper-for-tests`, a deliberately lying server for client tests
 
 mod config;
 mod models;
 mod queue;
 mod routes;
 mod store;
+mod tamper;
 
 pub use config::ServeArgs;
 
@@ -46,6 +48,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         loaded.push(m);
     }
     let registry = models::Registry::new(loaded)?;
+    let tamper = args
+        .tamper_for_tests
+        .map(|mode| tamper::Tamper::new(mode, &registry))
+        .transpose()?;
+    if let Some(t) = &tamper {
+        t.announce();
+    }
 
     let (store, recovery) = store::Store::open(&args.data_dir)?;
     tracing::info!(
@@ -70,6 +79,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         store,
         queue: queue.clone(),
         max_body: args.max_body,
+        tamper,
     });
     let mut app = routes::api(state);
     app = match args.web_dir() {

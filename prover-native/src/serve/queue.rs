@@ -4,6 +4,7 @@
 
 use super::models::Model;
 use super::store::{Receipt, Store};
+use super::tamper::BundleEdit;
 use std::collections::{HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -17,6 +18,8 @@ pub struct Job {
     /// The quantized input and every tensor's values, computed when the request was accepted.
     pub q_in: Vec<i64>,
     pub values: Vec<Vec<i64>>,
+    /// Only with --tamper-for-tests: how to falsify the finished bundle.
+    pub edit: Option<BundleEdit>,
 }
 
 /// Where a pending receipt is.
@@ -124,6 +127,7 @@ impl Queue {
                 model,
                 q_in,
                 values,
+                edit,
             } = self.next();
             let id = receipt.id.clone();
             tracing::info!(receipt = %id, model = %model.id, worker, "proving");
@@ -143,7 +147,12 @@ impl Queue {
             let outcome = match spawned {
                 Err(e) => Err(format!("proving failed: cannot start a thread: {e}")),
                 Ok(handle) => match rx.recv_timeout(self.timeout) {
-                    Ok(Ok(Ok(bundle))) => Ok(bundle.to_bytes()),
+                    Ok(Ok(Ok(mut bundle))) => {
+                        if let Some(edit) = &edit {
+                            edit.apply(&mut bundle.header);
+                        }
+                        Ok(bundle.to_bytes())
+                    }
                     Ok(Ok(Err(e))) => Err(format!("proving failed: {e}")),
                     Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
                         Err("proving failed: the prover panicked".to_string())

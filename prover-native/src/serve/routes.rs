@@ -3,6 +3,7 @@
 use super::models::Registry;
 use super::queue::{Job, Pending, Queue};
 use super::store::{new_id, now_ms, valid_id, Receipt, Status, Store};
+use super::tamper::Tamper;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,6 +18,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub queue: Arc<Queue>,
     pub max_body: usize,
+    /// Only with --tamper-for-tests.
+    pub tamper: Option<Tamper>,
 }
 
 type AppRef = State<Arc<AppState>>;
@@ -103,7 +106,10 @@ fn octets(bytes: Vec<u8>, filename: &str) -> Response {
 }
 
 async fn verifier_key(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response> {
-    let m = model(&app, &id)?;
+    let mut m = model(&app, &id)?;
+    if let Some(t) = &app.tamper {
+        m = t.key_for(&m);
+    }
     Ok(octets(m.prover.verifier_key_bytes.clone(), "verifier-key"))
 }
 
@@ -139,7 +145,13 @@ async fn predict(
     if app.queue.is_full() {
         return Err(queue_full());
     }
-    let m2 = m.clone();
+    // The model that computes and proves the answer: the requested one, unless a test asked
+    // this server to lie.
+    let prover_model = match &app.tamper {
+        Some(t) => t.prover_for(&m),
+        None => m.clone(),
+    };
+    let m2 = prover_model.clone();
     let (x, q_in, values) = blocking(move || -> ApiResult<_> {
         let bad = |e: String| err(StatusCode::BAD_REQUEST, e);
         let text =
@@ -154,8 +166,13 @@ async fn predict(
         Ok((x, q_in, values))
     })
     .await??;
-    let graph = &m.prover.compiled.graph;
-    let output = graph.dequantize_output(&values[graph.output]);
+    let graph = &prover_model.prover.compiled.graph;
+    let honest = &values[graph.output];
+    let (claimed, edit) = match &app.tamper {
+        Some(t) => t.edit(&m, honest),
+        None => (honest.clone(), None),
+    };
+    let output = graph.dequantize_output(&claimed);
     let class = crate::argmax(&output);
     let label = m
         .prover
@@ -181,9 +198,10 @@ async fn predict(
     blocking(move || store.save(&r2)).await?.map_err(internal)?;
     let job = Job {
         receipt: rec,
-        model: m.clone(),
+        model: prover_model.clone(),
         q_in,
         values,
+        edit,
     };
     let position = match app.queue.push(job) {
         Ok(p) => p,

@@ -1,0 +1,196 @@
+//! Helpers shared by the loopback tests of `zkinfer serve`: compiling the bundled MNIST example,
+//! running the real binary on a free port, and plain HTTP requests.
+#![allow(dead_code)] // each test file uses a different subset
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use zkinfer_core::prove::{CompileOptions, ModelDir};
+use zkinfer_core::srs::{default_cache_dir, SrsSource};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn digit(d: u8) -> Vec<u8> {
+    std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
+}
+
+/// Compiles the bundled MNIST example into `dir` with core's API (development parameters).
+/// Another `dot_width` lays out another circuit, so another model id, for the same network with
+/// the same scales: a stand-in a lying server could pass off as this model.
+pub fn compile_mnist(dir: &Path, dot_width: Option<usize>) {
+    let mnist = repo().join("examples/mnist");
+    let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
+    let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
+    let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
+    let opts = CompileOptions {
+        labels: Some((0..10).map(|d| d.to_string()).collect()),
+        dot_width,
+        ..Default::default()
+    };
+    let compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
+    let srs = SrsSource::Dev {
+        cache_dir: default_cache_dir(),
+    };
+    ModelDir::new(dir)
+        .write(&compiled, &srs, "mnist (serve test)\n")
+        .unwrap();
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start(model: &Path, data: &Path, log: PathBuf, extra: &[&str]) -> Server {
+        Server::start_many(&[model], data, log, extra)
+    }
+
+    pub fn start_many(models: &[&Path], data: &Path, log: PathBuf, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .arg("serve")
+            .args(models)
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start zkinfer serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(addr) = line.trim().strip_prefix("zkinfer serve: listening on ") else {
+            let _ = child.kill();
+            panic!(
+                "server did not start: {line:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Server {
+            base: addr.to_string(),
+            child,
+            log,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        request("GET", &self.url(path), None)
+    }
+
+    pub fn post(&self, path: &str, body: &[u8]) -> Resp {
+        request("POST", &self.url(path), Some(body))
+    }
+
+    /// Polls a receipt until it is no longer pending.
+    pub fn wait_proof(&self, receipt: &str) -> Resp {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let r = self.get(&format!("/api/proofs/{receipt}"));
+            if r.status != 202 {
+                return r;
+            }
+            let s = r.json()["status"].as_str().unwrap().to_string();
+            assert!(s == "queued" || s == "proving", "{s}");
+            assert!(
+                Instant::now() < deadline,
+                "proof for {receipt} never finished"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Kills the process abruptly (like a crash).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- server log ---\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub coop: Option<String>,
+    pub coep: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {}: not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// Asserts a JSON error with this status, returning its message.
+    pub fn error(&self, status: u16) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert!(self.content_type.starts_with("application/json"));
+        self.json()["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
+    }
+}
+
+pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Resp {
+    let r = ureq::request(method, url).timeout(Duration::from_secs(60));
+    let res = match body {
+        Some(b) => r.set("content-type", "application/json").send_bytes(b),
+        None => r.call(),
+    };
+    let resp = match res {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let h = |n: &str| resp.header(n).map(str::to_string);
+    let (status, content_type) = (resp.status(), h("content-type").unwrap_or_default());
+    let (coop, coep) = (
+        h("cross-origin-opener-policy"),
+        h("cross-origin-embedder-policy"),
+    );
+    let mut body = vec![];
+    resp.into_reader()
+        .take(16 << 20)
+        .read_to_end(&mut body)
+        .unwrap();
+    Resp {
+        status,
+        content_type,
+        coop,
+        coep,
+        body,
+    }
+}

@@ -1,0 +1,404 @@
+// End-to-end test of the consumer page (web/) in a real browser against a real server:
+// `zkinfer serve` on 127.0.0.1, Debian's headless Chromium driven by playwright-core.
+//
+// - upload: a held-out MNIST digit as a 28x28 PNG reaches the server pixel for pixel, the shown
+//   prediction equals the integer reference (`zkinfer predict` on the exact body the page
+//   POSTed), and the page verifies the proof ("verified", model id, time);
+// - drawing: strokes on the canvas give a prediction that verifies;
+// - pinning: trust on first use, the saved pin, a pin the server does not serve;
+// - lying servers (`--tamper-for-tests`): a changed output, an answer the (honest) proof
+//   contradicts, a proof for another model, that proof relabelled, and the other model's key
+//   served: the page shows INVALID with the reason.
+//
+// Needs the release CLI and web/pkg (tests/browser/run.sh builds both). Screenshots, server logs
+// and timings go to tests/browser/output/.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+import { grayPng } from "./png.mjs";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = process.env.ZKINFER_BIN || path.join(ROOT, "target/release/zkinfer");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const WEB = path.join(ROOT, "web");
+const MNIST = path.join(ROOT, "examples/mnist");
+const OUT = path.join(ROOT, "tests/browser/output");
+// Which held-out digit to upload (0..1499).
+const HELDOUT_INDEX = Number(process.env.HELDOUT_INDEX || 123);
+const PROOF_TIMEOUT_MS = 180_000;
+
+let work; // temporary directory: models, server data, inputs
+let context; // the browser (one persistent context on a fresh profile)
+let userDataDir;
+let A; // the example model: { dir, id }
+let B; // the same network laid out with another dot width: another model id, same scales
+let digit; // { pixels, label, png }
+const servers = new Set();
+// If the runner is stopped mid-test, take the servers down with it.
+process.on("exit", () => {
+  for (const s of servers) s.child.kill("SIGKILL");
+});
+const timings = {};
+
+function log(...args) {
+  console.log("#", ...args);
+}
+
+/** Compiles the bundled example with the release CLI; returns its directory and model id. */
+async function compileExample(name, extra) {
+  const dir = path.join(work, name);
+  const labels = path.join(work, "labels.txt");
+  const { stdout } = await run(
+    BIN,
+    ["compile", path.join(MNIST, "model.onnx"), "--calibration", path.join(MNIST, "calibration.json"),
+      "--labels", labels, "-o", dir, ...extra],
+    { maxBuffer: 16 << 20 },
+  );
+  const id = /model id: ([0-9a-f]{64})/.exec(stdout)?.[1];
+  assert.ok(id, `no model id in the compile output:\n${stdout}`);
+  return { dir, id };
+}
+
+/** Starts `zkinfer serve` on a free loopback port with web/ at /. */
+async function startServer(name, models, extra = []) {
+  const logPath = path.join(OUT, `${name}.server.log`);
+  const logFd = fs.openSync(logPath, "w");
+  const child = spawn(
+    BIN,
+    ["serve", ...models.map((m) => m.dir), "--addr", "127.0.0.1:0", "--data-dir", path.join(work, `data-${name}`),
+      "--web", WEB, ...extra],
+    { stdio: ["ignore", "pipe", logFd] },
+  );
+  fs.closeSync(logFd);
+  const lines = readline.createInterface({ input: child.stdout });
+  const first = await Promise.race([
+    once(lines, "line").then(([l]) => l),
+    once(child, "exit").then(([code]) => `exited with ${code}`),
+    new Promise((r) => setTimeout(() => r("no answer in 60 s"), 60_000)),
+  ]);
+  const base = /^zkinfer serve: listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+  const srv = {
+    base,
+    logPath,
+    child,
+    async stop() {
+      servers.delete(srv);
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+  servers.add(srv);
+  if (!base) {
+    await srv.stop();
+    assert.fail(`zkinfer serve did not start (${first}):\n${fs.readFileSync(logPath, "utf8")}`);
+  }
+  return srv;
+}
+
+/** The integer reference for exactly the body the page sent: `zkinfer predict`. */
+async function reference(model, body, name) {
+  const file = path.join(work, `${name}.input.json`);
+  fs.writeFileSync(file, body);
+  const { stdout } = await run(BIN, ["predict", model.dir, "--input", file, "--json"], { maxBuffer: 16 << 20 });
+  return JSON.parse(stdout);
+}
+
+/** Opens the page, failing on uncaught page errors; `diagnose()` describes what the page saw. */
+async function openPage(url, setup) {
+  const page = await context.newPage();
+  if (setup) await setup(page);
+  const messages = [];
+  page.on("console", (m) => messages.push(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => messages.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => messages.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(url);
+  page.diagnose = () => messages.join("\n");
+  return page;
+}
+
+/** Runs `fn(page)`; on failure saves a screenshot and adds the page's console to the error. */
+async function withPage(name, url, fn, setup) {
+  const page = await openPage(url, setup);
+  try {
+    await fn(page);
+  } catch (e) {
+    await page.screenshot({ path: path.join(OUT, `${name}-failure.png`), fullPage: true }).catch(() => {});
+    e.message += `\n--- page (${url}) ---\n${page.diagnose()}\n--- screenshot: output/${name}-failure.png`;
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
+const text = (page, sel) => page.locator(sel).innerText();
+
+async function waitReady(page, model) {
+  await page.waitForFunction(
+    () => !["loading", undefined].includes(document.getElementById("verifier-mode").dataset.state),
+    null,
+    { timeout: 60_000 },
+  );
+  const mode = await text(page, "#verifier-mode");
+  assert.match(mode, /^(single-threaded|threaded, \d+ threads)$/, `verifier mode: ${mode}`);
+  assert.equal(await text(page, "#pinned-id"), model.id);
+  await page.waitForFunction(() => document.getElementById("key-status").dataset.state !== "loading", null, {
+    timeout: 60_000,
+  });
+  return mode;
+}
+
+/** Clicks "Predict and prove"; returns the POSTed body and the final verdict. */
+async function submit(page, model) {
+  await page.locator("#send:not([disabled])").waitFor({ timeout: 10_000 });
+  const request = page.waitForRequest(
+    (r) => r.method() === "POST" && r.url().endsWith(`/api/models/${model.id}/predict`),
+  );
+  const t0 = Date.now();
+  await page.click("#send");
+  const body = (await request).postData();
+  await page.waitForSelector("#prediction[data-class]", { timeout: 30_000 });
+  await page.waitForFunction(
+    () => ["verified", "invalid", "error"].includes(document.getElementById("verdict").dataset.state),
+    null,
+    { timeout: PROOF_TIMEOUT_MS },
+  );
+  return {
+    body,
+    seconds: (Date.now() - t0) / 1000,
+    shownClass: Number(await page.getAttribute("#prediction", "data-class")),
+    shown: await text(page, "#prediction"),
+    state: await page.getAttribute("#verdict", "data-state"),
+    verdict: await text(page, "#verdict"),
+  };
+}
+
+async function uploadDigit(page) {
+  await page.setInputFiles("#upload", {
+    name: `heldout-${HELDOUT_INDEX}.png`,
+    mimeType: "image/png",
+    buffer: digit.png,
+  });
+  await page.waitForFunction(() => /pixel for pixel/.test(document.getElementById("input-note").textContent));
+}
+
+before(async () => {
+  for (const [what, p] of [
+    ["the release CLI (cargo build --release -p zkinfer-prover)", BIN],
+    ["the WebAssembly verifier (tests/browser/run.sh builds it)", path.join(WEB, "pkg/single/zkinfer_verifier.js")],
+    ["Chromium (apt-get install chromium)", CHROMIUM],
+  ]) {
+    assert.ok(fs.existsSync(p), `missing ${what}: ${p}`);
+  }
+  fs.mkdirSync(OUT, { recursive: true });
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "zkinfer-browser-"));
+  fs.writeFileSync(path.join(work, "labels.txt"), "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
+
+  // A held-out digit (examples/mnist/README.md: 784 raw bytes per image, labels one byte each).
+  const images = fs.readFileSync(path.join(MNIST, "heldout.bin"));
+  const labels = fs.readFileSync(path.join(MNIST, "heldout-labels.bin"));
+  assert.ok(HELDOUT_INDEX >= 0 && HELDOUT_INDEX < labels.length, `HELDOUT_INDEX ${HELDOUT_INDEX}`);
+  const pixels = new Uint8Array(images.subarray(784 * HELDOUT_INDEX, 784 * (HELDOUT_INDEX + 1)));
+  digit = { pixels, label: labels[HELDOUT_INDEX], png: grayPng(pixels, 28, 28) };
+  fs.writeFileSync(path.join(OUT, `heldout-${HELDOUT_INDEX}.png`), digit.png);
+
+  let t = Date.now();
+  [A, B] = await Promise.all([compileExample("a", []), compileExample("b", ["--dot-width", "20"])]);
+  assert.notEqual(A.id, B.id);
+  timings.compile_two_models_s = (Date.now() - t) / 1000;
+
+  t = Date.now();
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkinfer-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1000, height: 1200 },
+  });
+  timings.browser_start_s = (Date.now() - t) / 1000;
+  log(`models ${A.id} and ${B.id} compiled in ${timings.compile_two_models_s} s`);
+});
+
+after(async () => {
+  for (const s of [...servers]) await s.stop();
+  if (context) await context.close();
+  for (const dir of [work, userDataDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  fs.writeFileSync(path.join(OUT, "timings.json"), JSON.stringify(timings, null, 2) + "\n");
+  log("timings:", JSON.stringify(timings));
+});
+
+test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_MS }, async () => {
+  const srv = await startServer("honest", [A]);
+  try {
+    // Upload a held-out digit; the page must send exactly float32(u / 255) of its bytes.
+    await withPage("upload", `${srv.base}/?model=${A.id}`, async (page) => {
+      const mode = await waitReady(page, A);
+      assert.equal(await page.getAttribute("#key-status", "data-state"), "ok", await text(page, "#key-status"));
+      assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, "COOP/COEP make the page isolated");
+      await uploadDigit(page);
+      const r = await submit(page, A);
+      const sent = JSON.parse(r.body).input_data;
+      assert.equal(sent.length, 1);
+      assert.deepEqual(sent[0], Array.from(digit.pixels, (u) => Math.fround(u / 255)), "pixel-for-pixel input");
+      const ref = await reference(A, r.body, "upload");
+      assert.equal(ref.model_id, A.id);
+      assert.equal(r.state, "verified", r.verdict);
+      assert.match(r.verdict, /^verified/);
+      assert.equal(r.shownClass, ref.predicted_class, "the shown prediction is the integer model's");
+      assert.equal(r.shown, ref.predicted_label);
+      assert.equal(Number(await page.getAttribute("#verified-class", "data-class")), ref.predicted_class);
+      assert.equal(await text(page, "#checked-model"), A.id);
+      if (fs.existsSync(path.join(WEB, "pkg/threaded/zkinfer_verifier.js"))) {
+        assert.match(mode, /^threaded, \d+ threads$/, "the page is isolated and the threaded build is there");
+      }
+      const ms = Number(await page.getAttribute("#verify-time", "data-ms"));
+      assert.ok(ms > 0 && ms < 60_000, `verification time ${ms} ms`);
+      assert.match(await text(page, "#verify-time"), /^\d+\.\d ms/);
+      await page.screenshot({ path: path.join(OUT, "upload-verified.png"), fullPage: true });
+      Object.assign(timings, {
+        verifier_mode: mode,
+        upload_true_label: digit.label,
+        upload_predicted_class: ref.predicted_class,
+        upload_submit_to_verified_s: r.seconds,
+        upload_verify_ms: ms,
+        upload_verify_time_text: await text(page, "#verify-time"),
+      });
+      log(`upload: label ${digit.label}, predicted ${ref.predicted_class}, verified in ${ms} ms (${r.seconds} s end to end, ${mode})`);
+    });
+
+    // Draw a 7: a bar and a slanted stem. The threaded build is made unreachable here, so this
+    // case covers the single-threaded fallback (the upload case uses the threaded build when
+    // web/pkg/threaded exists).
+    const noThreads = (page) => page.route("**/pkg/threaded/**", (route) => route.abort());
+    await withPage("drawing", `${srv.base}/?model=${A.id}`, async (page) => {
+      assert.equal(await waitReady(page, A), "single-threaded");
+      assert.match(await text(page, "#verifier-note"), /threaded build unavailable/);
+      const box = await page.locator("#pad").boundingBox();
+      const at = (x, y) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280];
+      const strokes = [
+        [[70, 60], [210, 60]],
+        [[210, 60], [180, 130], [150, 200], [130, 240]],
+      ];
+      for (const s of strokes) {
+        await page.mouse.move(...at(...s[0]));
+        await page.mouse.down();
+        for (const p of s.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
+        await page.mouse.up();
+      }
+      const r = await submit(page, A);
+      const ref = await reference(A, JSON.stringify(JSON.parse(r.body)), "drawing");
+      const sent = JSON.parse(r.body).input_data[0];
+      assert.ok(sent.filter((v) => v > 0).length > 40, "the drawing reached the input");
+      assert.equal(r.state, "verified", r.verdict);
+      assert.equal(r.shownClass, ref.predicted_class);
+      // The strokes are fixed, so this is deterministic; it checks the crop/scale/centre step
+      // makes a drawn digit look like MNIST to the model.
+      assert.equal(ref.predicted_class, 7, "a drawn 7 is recognised");
+      await page.screenshot({ path: path.join(OUT, "drawing-verified.png"), fullPage: true });
+      timings.drawing_submit_to_verified_s = r.seconds;
+      timings.drawing_verify_ms_single_threaded = Number(await page.getAttribute("#verify-time", "data-ms"));
+    }, noThreads);
+
+    // Pinning without ?model=: trust on first use, remembered; a pin the server does not serve.
+    await withPage("pinning", `${srv.base}/`, async (page) => {
+      await waitReady(page, A);
+      assert.ok(await page.isVisible("#tofu-note"), "trust on first use is said");
+      assert.match(await text(page, "#pin-source"), /trust on first use/);
+      await page.reload();
+      await waitReady(page, A);
+      assert.ok(!(await page.isVisible("#tofu-note")));
+      assert.match(await text(page, "#pin-source"), /saved in this browser/);
+      const other = "ab".repeat(32);
+      await page.click("#pin-details summary");
+      await page.fill("#pin-input", other);
+      await page.click("#pin-form button[type=submit]");
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.match(await text(page, "#pin-error"), /does not serve the model you trust/);
+      assert.equal(await text(page, "#pinned-id"), other);
+      assert.ok(await page.isDisabled("#send"));
+      await page.reload(); // the edited pin was saved
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.equal(await text(page, "#pinned-id"), other);
+      await page.click("#pin-details summary");
+      await page.click("#pin-clear"); // back to trust on first use
+      await page.waitForFunction((id) => document.getElementById("pinned-id").textContent === id, A.id);
+      assert.ok(await page.isVisible("#tofu-note"));
+    });
+  } finally {
+    await srv.stop();
+  }
+});
+
+/** One lying server: upload the held-out digit, expect INVALID with a reason matching `reason`. */
+async function expectInvalid(mode, models, reason, check) {
+  const srv = await startServer(mode, models, ["--tamper-for-tests", mode]);
+  try {
+    assert.match(fs.readFileSync(srv.logPath, "utf8"), new RegExp(`DANGER: --tamper-for-tests ${mode}`));
+    await withPage(mode, `${srv.base}/?model=${A.id}`, async (page) => {
+      await waitReady(page, A);
+      if (check) await check(page);
+      await uploadDigit(page);
+      const r = await submit(page, A);
+      assert.equal(r.state, "invalid", `expected INVALID, got: ${r.verdict}`);
+      assert.match(r.verdict, /^INVALID: /);
+      assert.match(r.verdict, reason);
+      assert.ok(await page.isHidden("#verified-details"), "nothing is shown as verified");
+      await page.screenshot({ path: path.join(OUT, `${mode}-invalid.png`), fullPage: true });
+      timings[`${mode}_submit_to_verdict_s`] = r.seconds;
+      log(`${mode}: ${r.verdict}`);
+      // What the server claimed, next to the honest integer model for the same input.
+      const honest = await reference(A, r.body, mode);
+      if (mode === "output" || mode === "prediction") {
+        assert.notEqual(r.shownClass, honest.predicted_class, "the lying server claimed another class");
+      }
+    });
+  } finally {
+    await srv.stop();
+  }
+}
+
+test("lying server: tampered output", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  await expectInvalid("output", [A], /proof does not verify/);
+});
+
+test("lying server: an answer the proof contradicts", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  await expectInvalid("prediction", [A], /the server predicted \d+, but the proof shows \d+/);
+});
+
+test("lying server: proof for another model", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  await expectInvalid("other-model", [A, B], new RegExp(`proof is for model ${B.id}, you trust ${A.id}`));
+});
+
+test("lying server: another model's proof under the pinned model's id", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  // The other circuit's proof does not even parse as a proof for this key, or does not verify:
+  // either way the proof check, not the (matching) header, refuses it.
+  await expectInvalid("other-model-relabelled", [A, B], /proof (does not verify|bytes are malformed)/);
+});
+
+test("lying server: another model's verifier key", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  const keyRefusal = new RegExp(`verifier key is for model ${B.id}, you trust ${A.id}`);
+  await expectInvalid("other-model-key", [A, B], keyRefusal, async (page) => {
+    assert.equal(await page.getAttribute("#key-status", "data-state"), "invalid");
+    assert.match(await text(page, "#key-status"), keyRefusal);
+  });
+});

@@ -1,0 +1,580 @@
+// The consumer's page: pin a model, draw or upload a digit, get the server's prediction at once,
+// then fetch its proof and verify it here (in a Worker, with WebAssembly). The page trusts only
+// the pinned model id; everything the server says is checked or shown as the server's claim.
+// Server-provided strings are only ever set as textContent.
+
+import { inkFromRgba, paint, quantize, toFloats, toModelInput } from "./input.js";
+
+const $ = (id) => document.getElementById(id);
+const HEX64 = /^[0-9a-f]{64}$/;
+const PIN_KEY = "zkinfer.pinnedModel";
+const POLL_MS = 400;
+// Uploaded pictures larger than this are shrunk first, to bound the pixel work.
+const MAX_UPLOAD_SIDE = 2048;
+
+// ---------------------------------------------------------------------------------------------
+// Verifier worker
+// ---------------------------------------------------------------------------------------------
+
+const worker = new Worker(new URL("./verify-worker.js", import.meta.url), { type: "module" });
+const calls = new Map();
+let nextCall = 1;
+let workerBroken = null;
+
+worker.onmessage = (e) => {
+  const c = calls.get(e.data.id);
+  if (!c) return;
+  calls.delete(e.data.id);
+  if (e.data.ok) c.resolve(e.data.result);
+  else c.reject(Object.assign(new Error(e.data.error), { invalid: e.data.invalid }));
+};
+worker.onerror = (e) => {
+  workerBroken = new Error(`the verifier worker failed (${e.message || "it could not be loaded"})`);
+  for (const c of calls.values()) c.reject(workerBroken);
+  calls.clear();
+  setText($("verifier-mode"), `unavailable: ${workerBroken.message}`, "invalid");
+};
+
+function call(msg, transfer = []) {
+  if (workerBroken) return Promise.reject(workerBroken);
+  return new Promise((resolve, reject) => {
+    const id = nextCall++;
+    calls.set(id, { resolve, reject });
+    worker.postMessage({ ...msg, id }, transfer);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+const state = {
+  pin: null, // the trusted model id
+  card: null, // the server's model card for it (untrusted; used for shape and display)
+  dims: null, // { rows, cols }
+  pixels: null, // Uint8Array rows*cols, the current input
+  run: 0, // bumped per submission; older submissions stop updating the page
+};
+
+function setText(el, text, stateName) {
+  el.textContent = text;
+  if (stateName !== undefined) el.dataset.state = stateName;
+}
+
+function short(id) {
+  return id && id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-8)}` : id;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function errorText(res) {
+  try {
+    const j = await res.json();
+    if (j && typeof j.error === "string") return j.error;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}`;
+}
+
+function storage(fn) {
+  try {
+    return fn(window.localStorage);
+  } catch {
+    return null; // storage disabled: pins just are not remembered
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pinning
+// ---------------------------------------------------------------------------------------------
+
+let modelList = null;
+async function serverModels() {
+  if (!modelList) {
+    modelList = (async () => {
+      const res = await fetch("/api/models", { cache: "no-store" });
+      if (!res.ok) throw new Error(`cannot list the server's models: ${await errorText(res)}`);
+      const j = await res.json();
+      const models = Array.isArray(j.models) ? j.models.filter((m) => HEX64.test(m.id)) : [];
+      const list = $("server-models");
+      list.replaceChildren(
+        ...models.map((m) => {
+          const o = document.createElement("option");
+          o.value = m.id;
+          o.label = `${m.name} (offered by the server)`;
+          return o;
+        }),
+      );
+      return models;
+    })();
+    modelList.catch(() => (modelList = null));
+  }
+  return modelList;
+}
+
+/** Trust on first use: the server's first model, remembered for later visits. */
+async function trustOnFirstUse() {
+  const models = await serverModels();
+  if (!models.length) throw new Error("the server serves no models");
+  const id = models[0].id;
+  const saved = storage((s) => (s.setItem(PIN_KEY, id), true));
+  return {
+    id,
+    source: saved ? "trust on first use, saved in this browser" : "trust on first use (this browser cannot save it)",
+    tofu: true,
+  };
+}
+
+/** The pin: ?model= in the address, else the saved one, else trust on first use. */
+async function resolvePin() {
+  const param = new URL(location.href).searchParams.get("model");
+  if (param !== null) {
+    const id = param.trim().toLowerCase();
+    if (!HEX64.test(id)) {
+      throw new Error(`the address's ?model= value "${param}" is not a model id (64 hex digits)`);
+    }
+    return { id, source: "from the page address (?model=)" };
+  }
+  const saved = storage((s) => s.getItem(PIN_KEY));
+  if (saved && HEX64.test(saved)) return { id: saved, source: "saved in this browser" };
+  return trustOnFirstUse();
+}
+
+function setAddressPin(id) {
+  const url = new URL(location.href);
+  if (id === null) url.searchParams.delete("model");
+  else if (url.searchParams.has("model")) url.searchParams.set("model", id);
+  history.replaceState(null, "", url);
+}
+
+function showPinError(msg) {
+  const el = $("pin-error");
+  el.hidden = !msg;
+  el.textContent = msg || "";
+}
+
+async function applyPin({ id, source, tofu = false }) {
+  state.run++; // a pending proof was for the old pin
+  state.pin = id;
+  state.card = null;
+  state.dims = null;
+  setText($("pinned-id"), id, "pinned");
+  $("pin-source").textContent = source;
+  $("pin-input").value = id;
+  $("tofu-note").hidden = !tofu;
+  $("srs-note").hidden = true;
+  showPinError(null);
+  resetResult();
+  updateSend();
+
+  // The key is fetched and parsed in the worker now, so the first proof verifies sooner.
+  setText($("key-status"), "loading…", "loading");
+  call({ op: "key", pinned: id }).then(
+    (k) => {
+      if (state.pin !== id) return;
+      const h = k.header;
+      setText(
+        $("key-status"),
+        `SHA-256 matches the pin; parsed in ${k.parseMs.toFixed(1)} ms (${k.keyBytes} bytes, k=${h.k})`,
+        "ok",
+      );
+      if (/insecure/i.test(h.srs)) {
+        const note = $("srs-note");
+        note.textContent = `This model's keys come from ${h.srs}: anyone could forge its proofs. Fine for a demo; it proves nothing for real.`;
+        note.hidden = false;
+      }
+    },
+    (e) => {
+      if (state.pin !== id) return;
+      setText($("key-status"), e.invalid ? `INVALID: ${e.message}` : e.message, e.invalid ? "invalid" : "error");
+    },
+  );
+
+  try {
+    const res = await fetch(`/api/models/${id}`, { cache: "no-store" });
+    if (res.status === 404) {
+      throw new Error(`the server does not serve the model you trust (${id})`);
+    }
+    if (!res.ok) throw new Error(`cannot get the model card: ${await errorText(res)}`);
+    const card = await res.json();
+    if (state.pin !== id) return;
+    const shape = card.input && Array.isArray(card.input.shape) ? card.input.shape : [];
+    const rows = shape[shape.length - 2];
+    const cols = shape[shape.length - 1];
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!(rows > 0 && cols > 0 && size === rows * cols)) {
+      throw new Error(`this page draws one grayscale image; the model's input is [${shape.join(", ")}]`);
+    }
+    state.card = card;
+    state.dims = { rows, cols };
+    $("model-info").textContent = `${card.name}: input ${shape.join("×")}, ${
+      Array.isArray(card.labels) ? `${card.labels.length} labels` : `${card.output?.shape?.join("×")} outputs`
+    }, circuit k=${card.k}`;
+    const preview = $("preview");
+    if (preview.width !== cols || preview.height !== rows) {
+      // Another input size: the current input no longer fits; redo it from the pad.
+      preview.width = cols;
+      preview.height = rows;
+      state.pixels = null;
+      updateFromPad();
+    }
+  } catch (e) {
+    if (state.pin === id) {
+      $("model-info").textContent = "—";
+      showPinError(e.message);
+    }
+  }
+  updateSend();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input: drawing pad and uploads
+// ---------------------------------------------------------------------------------------------
+
+const pad = $("pad");
+const padCtx = pad.getContext("2d", { willReadFrequently: true });
+let stroke = null;
+let padIsBlank = true;
+
+function clearPad() {
+  padCtx.fillStyle = "#000";
+  padCtx.fillRect(0, 0, pad.width, pad.height);
+  padIsBlank = true;
+}
+
+function padPoint(e) {
+  const r = pad.getBoundingClientRect();
+  return {
+    x: ((e.clientX - r.left) * pad.width) / r.width,
+    y: ((e.clientY - r.top) * pad.height) / r.height,
+  };
+}
+
+function inkLine(a, b) {
+  padCtx.strokeStyle = "#fff";
+  padCtx.fillStyle = "#fff";
+  // About 2 px at MNIST's 28x28 once a digit filling the pad is scaled to 20 px.
+  padCtx.lineWidth = pad.width / 14;
+  padCtx.lineCap = "round";
+  padCtx.lineJoin = "round";
+  padCtx.beginPath();
+  padCtx.moveTo(a.x, a.y);
+  padCtx.lineTo(b.x, b.y);
+  padCtx.stroke();
+  padIsBlank = false;
+}
+
+pad.addEventListener("pointerdown", (e) => {
+  if (e.button !== 0) return;
+  e.preventDefault();
+  pad.setPointerCapture(e.pointerId);
+  stroke = padPoint(e);
+  inkLine(stroke, stroke);
+});
+pad.addEventListener("pointermove", (e) => {
+  if (!stroke) return;
+  const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
+  for (const ev of events.length ? events : [e]) {
+    const p = padPoint(ev);
+    inkLine(stroke, p);
+    stroke = p;
+  }
+});
+const endStroke = () => {
+  if (!stroke) return;
+  stroke = null;
+  $("input-note").textContent = "Drawn: cropped, scaled and centred like the MNIST digits.";
+  updateFromPad();
+};
+pad.addEventListener("pointerup", endStroke);
+pad.addEventListener("pointercancel", endStroke);
+
+function updateFromPad() {
+  if (!state.dims || padIsBlank) {
+    if (padIsBlank) setPixels(null);
+    return;
+  }
+  const { data } = padCtx.getImageData(0, 0, pad.width, pad.height);
+  // The pad is white on black by construction: never inverted, even if strokes cover its edges.
+  const { ink } = inkFromRgba(data, pad.width, pad.height, false);
+  setPixels(toModelInput(ink, pad.width, pad.height, state.dims.rows, state.dims.cols));
+}
+
+function setPixels(pixels) {
+  state.pixels = pixels;
+  const preview = $("preview");
+  if (pixels) paint(preview, pixels, preview.width, preview.height);
+  else preview.getContext("2d").clearRect(0, 0, preview.width, preview.height);
+  updateSend();
+}
+
+$("clear").addEventListener("click", () => {
+  clearPad();
+  $("input-note").textContent = "";
+  setPixels(null);
+});
+
+$("upload").addEventListener("change", async (e) => {
+  const input = e.target;
+  const file = input.files && input.files[0];
+  input.value = ""; // choosing the same file again still fires "change"
+  if (!file) return;
+  const note = $("input-note");
+  if (!state.dims) {
+    note.textContent = "Pin a model the server serves first.";
+    return;
+  }
+  try {
+    // No colour management or premultiplication: the file's pixel values, as stored.
+    const bitmap = await createImageBitmap(file, {
+      colorSpaceConversion: "none",
+      premultiplyAlpha: "none",
+    });
+    const { width: fileW, height: fileH } = bitmap;
+    const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(fileW, fileH));
+    const w = Math.max(1, Math.round(bitmap.width * f));
+    const h = Math.max(1, Math.round(bitmap.height * f));
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0, w, h);
+    bitmap.close();
+    const { ink, inverted } = inkFromRgba(ctx.getImageData(0, 0, w, h).data, w, h);
+    const { rows, cols } = state.dims;
+    const pixels = toModelInput(ink, w, h, rows, cols);
+    if (!pixels) throw new Error("the image has no ink (it is one flat colour)");
+    const exact = w === cols && h === rows;
+    note.textContent = `Uploaded ${file.name} (${fileW}×${fileH}): ${
+      exact ? "used pixel for pixel" : "cropped, scaled and centred like the MNIST digits"
+    }${inverted ? ", colours inverted (light background)" : ""}.`;
+    setPixels(pixels);
+    // Show it on the pad too, enlarged without smoothing; drawing on it starts from this.
+    clearPad();
+    const tmp = document.createElement("canvas");
+    tmp.width = cols;
+    tmp.height = rows;
+    paint(tmp, pixels, cols, rows);
+    padCtx.imageSmoothingEnabled = false;
+    padCtx.drawImage(tmp, 0, 0, pad.width, pad.height);
+    padIsBlank = false;
+  } catch (err) {
+    note.textContent = `Cannot use this file: ${err.message}`;
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Predict, prove, verify
+// ---------------------------------------------------------------------------------------------
+
+function updateSend() {
+  $("send").disabled = !(state.pixels && state.card && state.pin);
+}
+
+function label(cls, labels) {
+  return Array.isArray(labels) && labels[cls] !== undefined ? String(labels[cls]) : String(cls);
+}
+
+function setVerdict(kind, text) {
+  setText($("verdict"), text, kind);
+}
+
+function resetResult() {
+  setText($("prediction"), "—");
+  delete $("prediction").dataset.class;
+  setText($("receipt"), "—");
+  setText($("proof-status"), "—", "idle");
+  setVerdict("idle", "Nothing checked yet.");
+  $("verified-details").hidden = true;
+}
+
+class Superseded extends Error {}
+
+async function pollProof(receipt, run) {
+  const t0 = performance.now();
+  let networkErrors = 0;
+  for (;;) {
+    if (run !== state.run) throw new Superseded();
+    let res;
+    try {
+      res = await fetch(`/api/proofs/${encodeURIComponent(receipt)}`, { cache: "no-store" });
+      networkErrors = 0;
+    } catch (e) {
+      // A server restart or a blip: keep trying for a while.
+      if (++networkErrors > 10) throw new Error(`the server is unreachable (${e.message})`);
+      await sleep(1000);
+      continue;
+    }
+    if (run !== state.run) throw new Superseded();
+    if (res.status === 200) return res.arrayBuffer();
+    if (res.status !== 202) throw new Error(`the server could not deliver the proof: ${await errorText(res)}`);
+    const j = await res.json().catch(() => ({}));
+    const secs = ((performance.now() - t0) / 1000).toFixed(0);
+    setText(
+      $("proof-status"),
+      j.status === "queued" ? `queued, position ${j.position} (${secs} s)` : `being proven by the server (${secs} s)`,
+      "pending",
+    );
+    await sleep(POLL_MS);
+  }
+}
+
+/** What is wrong with a valid proof given what the server said and what we sent, or null. */
+function crossCheck(r, pred, floats, pin) {
+  if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
+  if (r.predictedClass !== pred.predicted_class) {
+    return `the server predicted ${label(pred.predicted_class, r.labels)}, but the proof shows ${label(
+      r.predictedClass,
+      r.labels,
+    )}`;
+  }
+  const claimed = Array.isArray(pred.output) ? pred.output : [];
+  if (claimed.length !== r.output.length || r.output.some((v, i) => Math.abs(v - claimed[i]) > 1e-9 * Math.max(1, Math.abs(v)))) {
+    return "the output the server returned is not the proven output";
+  }
+  const f = r.inputFracBits;
+  if (r.input.length !== floats.length || floats.some((x, i) => quantize(x, f) / 2 ** f !== r.input[i])) {
+    return "the proof is for another input than the one you sent";
+  }
+  return null;
+}
+
+function showVerified(r) {
+  const cls = r.predictedLabel ?? String(r.predictedClass);
+  setText($("verified-class"), cls);
+  $("verified-class").dataset.class = String(r.predictedClass);
+  setText($("checked-model"), r.modelId);
+  const t = $("verify-time");
+  t.dataset.ms = r.verifyMs.toFixed(1);
+  t.textContent = `${r.verifyMs.toFixed(1)} ms${
+    r.keyParseMs !== null ? ` (and ${r.keyParseMs.toFixed(1)} ms to parse the key, once per model)` : ""
+  }`;
+  const lo = Math.min(...r.output), hi = Math.max(...r.output);
+  const rows = r.output.map((v, i) => {
+    const tr = document.createElement("tr");
+    if (i === r.predictedClass) tr.className = "top";
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = label(i, r.labels);
+    const val = document.createElement("td");
+    val.textContent = v.toFixed(3);
+    const barCell = document.createElement("td");
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${hi > lo ? Math.max(2, (100 * (v - lo)) / (hi - lo)) : 100}%`;
+    barCell.append(bar);
+    tr.append(name, val, barCell);
+    return tr;
+  });
+  $("scores").tBodies[0].replaceChildren(...rows);
+  $("verified-details").hidden = false;
+}
+
+async function send() {
+  if (!(state.pixels && state.card && state.pin)) return;
+  const run = ++state.run;
+  const pin = state.pin;
+  const floats = toFloats(state.pixels);
+  resetResult();
+  setVerdict("pending", "Waiting for the server's prediction…");
+
+  let pred;
+  try {
+    const res = await fetch(`/api/models/${pin}/predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input_data: [floats] }),
+    });
+    if (!res.ok) throw new Error(await errorText(res));
+    pred = await res.json();
+  } catch (e) {
+    if (run === state.run) setVerdict("error", `No prediction: ${e.message}`);
+    return;
+  }
+  if (run !== state.run) return;
+  const shown = pred.predicted_label ?? String(pred.predicted_class);
+  setText($("prediction"), shown);
+  $("prediction").dataset.class = String(pred.predicted_class);
+  setText($("receipt"), String(pred.receipt));
+  setText($("proof-status"), "requested", "pending");
+  setVerdict("pending", "Not verified yet: waiting for the proof…");
+
+  let bundle;
+  try {
+    bundle = await pollProof(pred.receipt, run);
+  } catch (e) {
+    if (e instanceof Superseded) return;
+    setText($("proof-status"), "failed", "error");
+    setVerdict("error", `Not verified: ${e.message}`);
+    return;
+  }
+  setText($("proof-status"), `received (${bundle.byteLength} bytes)`, "ok");
+  setVerdict("pending", "Verifying the proof in this browser…");
+
+  let r;
+  try {
+    r = await call({ op: "verify", pinned: pin, bundle }, [bundle]);
+  } catch (e) {
+    if (run !== state.run) return;
+    if (e.invalid) setVerdict("invalid", `INVALID: ${e.message}`);
+    else setVerdict("error", `Could not verify: ${e.message}`);
+    return;
+  }
+  if (run !== state.run) return;
+  const problem = r.valid ? crossCheck(r, pred, floats, pin) : r.reason;
+  if (problem) {
+    setVerdict("invalid", `INVALID: ${problem}`);
+    return;
+  }
+  showVerified(r);
+  setVerdict("verified", `verified: model ${short(r.modelId)}, the one you trust, computed this from your input`);
+}
+
+$("send").addEventListener("click", send);
+
+// ---------------------------------------------------------------------------------------------
+// Pin editing and start-up
+// ---------------------------------------------------------------------------------------------
+
+$("pin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const id = $("pin-input").value.trim().toLowerCase();
+  if (!HEX64.test(id)) {
+    showPinError("A model id is 64 hexadecimal digits.");
+    return;
+  }
+  const saved = storage((s) => (s.setItem(PIN_KEY, id), true));
+  setAddressPin(id);
+  await applyPin({ id, source: saved ? "set by you, saved in this browser" : "set by you (not saved)" });
+});
+
+$("pin-clear").addEventListener("click", async () => {
+  storage((s) => s.removeItem(PIN_KEY));
+  setAddressPin(null);
+  try {
+    await applyPin(await trustOnFirstUse());
+  } catch (e) {
+    showPinError(e.message);
+  }
+});
+
+async function start() {
+  clearPad();
+  call({ op: "init" }).then(
+    (info) => {
+      setText($("verifier-mode"), info.mode === "threaded" ? `threaded, ${info.threads} threads` : "single-threaded", info.mode);
+      $("verifier-note").textContent = info.note ? `(${info.note})` : "";
+    },
+    (e) => setText($("verifier-mode"), `unavailable: ${e.message} (build web/pkg, see web/README.md)`, "error"),
+  );
+  serverModels().catch(() => {}); // fills the pin suggestions; errors surface where they matter
+  try {
+    await applyPin(await resolvePin());
+  } catch (e) {
+    setText($("pinned-id"), "none", "none");
+    showPinError(e.message);
+  }
+}
+
+start();

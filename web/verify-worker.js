@@ -1,0 +1,154 @@
+// Verifies proof bundles off the main thread with the WebAssembly verifier, so the page stays
+// responsive while halo2 checks a proof.
+//
+// Threaded build (wasm-bindgen-rayon) when the page is cross-origin isolated and the build is
+// there; otherwise, or if anything about it fails, the single-threaded build.
+//
+// Messages: {id, op: "init"} -> {mode, threads, note}
+//           {id, op: "key", pinned} -> {modelId, header, parseMs, cached}
+//           {id, op: "verify", pinned, bundle: ArrayBuffer} -> verify result + {verifyMs, ...}
+// Replies are {id, ok: true, result} or {id, ok: false, error, invalid}; `invalid` marks a
+// refusal on trust grounds (the server's key or bundle is for another model), as opposed to a
+// failure to verify at all (network, missing build).
+
+// The thread pool waits for every helper worker to start; if one never does, fall back rather
+// than leave the page without a verifier.
+const THREAD_POOL_TIMEOUT_MS = 15_000;
+
+async function loadWasm() {
+  let note = null;
+  if (self.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
+    try {
+      const m = await import("./pkg/threaded/zkinfer_verifier.js");
+      await m.default();
+      const threads = Math.max(1, navigator.hardwareConcurrency || 1);
+      await Promise.race([
+        m.initThreadPool(threads),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error("the thread pool did not start")), THREAD_POOL_TIMEOUT_MS),
+        ),
+      ]);
+      return { m, info: { mode: "threaded", threads, note } };
+    } catch (e) {
+      note = `threaded build unavailable: ${e && e.message ? e.message : e}`;
+    }
+  } else {
+    note = "the page is not cross-origin isolated";
+  }
+  const m = await import("./pkg/single/zkinfer_verifier.js");
+  await m.default();
+  return { m, info: { mode: "single", threads: 1, note } };
+}
+
+const wasm = loadWasm();
+// Parsing a key rebuilds the circuit's evaluation domain, the costly part of setup: one Verifier
+// per pinned model id, reused for every proof.
+const verifiers = new Map();
+
+class Refusal extends Error {}
+
+async function errorText(res) {
+  try {
+    const j = await res.json();
+    if (j && typeof j.error === "string") return j.error;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return `HTTP ${res.status}`;
+}
+
+async function loadVerifier(pinned) {
+  const { m } = await wasm;
+  const res = await fetch(`/api/models/${pinned}/verifier-key`, { cache: "no-store" });
+  if (!res.ok) {
+    throw new Error(`cannot get the verifier key of model ${pinned}: ${await errorText(res)}`);
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const t0 = performance.now();
+  let verifier;
+  try {
+    verifier = new m.Verifier(bytes);
+  } catch (e) {
+    throw new Refusal(`the server's verifier key is malformed: ${e.message}`);
+  }
+  const parseMs = performance.now() - t0;
+  // The model id is the key file's SHA-256, computed here: the server cannot choose it.
+  if (verifier.modelId !== pinned) {
+    const served = verifier.modelId;
+    verifier.free();
+    throw new Refusal(`the server's verifier key is for model ${served}, you trust ${pinned}`);
+  }
+  return { verifier, header: verifier.header(), parseMs, keyBytes: bytes.length };
+}
+
+async function verifierFor(pinned) {
+  if (!/^[0-9a-f]{64}$/.test(pinned)) throw new Error(`not a model id: ${pinned}`);
+  let entry = verifiers.get(pinned);
+  let cached = true;
+  if (!entry) {
+    cached = false;
+    entry = loadVerifier(pinned);
+    verifiers.set(pinned, entry);
+    // Never keep a failure: the next proof tries again (and is refused again if the server
+    // still serves the wrong key).
+    entry.catch(() => verifiers.delete(pinned));
+  }
+  return { ...(await entry), cached };
+}
+
+async function verify(pinned, buffer) {
+  const { m } = await wasm;
+  const bytes = new Uint8Array(buffer);
+  const t0 = performance.now();
+  const { verifier, header, parseMs, cached } = await verifierFor(pinned);
+  let claimed;
+  try {
+    claimed = m.inspectBundle(bytes);
+  } catch (e) {
+    throw new Refusal(`the proof bundle is malformed: ${e.message}`);
+  }
+  if (claimed.modelId !== pinned) {
+    throw new Refusal(`proof is for model ${claimed.modelId}, you trust ${pinned}`);
+  }
+  const t1 = performance.now();
+  const result = verifier.verify(bytes);
+  const verifyMs = performance.now() - t1;
+  return {
+    ...result,
+    verifyMs,
+    totalMs: performance.now() - t0,
+    keyParseMs: cached ? null : parseMs,
+    inputFracBits: header.input.fracBits,
+    labels: header.labels,
+    proofBytes: claimed.proofBytes,
+  };
+}
+
+async function handle(msg) {
+  switch (msg.op) {
+    case "init":
+      return (await wasm).info;
+    case "key": {
+      const { header, parseMs, cached, keyBytes } = await verifierFor(msg.pinned);
+      return { modelId: header.modelId, header, parseMs, cached, keyBytes };
+    }
+    case "verify":
+      return verify(msg.pinned, msg.bundle);
+    default:
+      throw new Error(`unknown request ${msg.op}`);
+  }
+}
+
+self.onmessage = async (e) => {
+  const msg = e.data;
+  try {
+    self.postMessage({ id: msg.id, ok: true, result: await handle(msg) });
+  } catch (err) {
+    self.postMessage({
+      id: msg.id,
+      ok: false,
+      invalid: err instanceof Refusal,
+      error: err && err.message ? err.message : String(err),
+    });
+  }
+};
