@@ -135,3 +135,44 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
 pub fn verify(key: &VerifierKey, bundle_bytes: &[u8]) -> Result<Verified> {
     verify_bundle(key, &ProofBundle::from_bytes(bundle_bytes)?)
 }
+
+/// Runs the arithmetic a verification spends its time in (point decompression, a multi-scalar
+/// multiplication, a pairing) on made-up points, and discards the result.
+///
+/// Why: WebAssembly engines compile lazily, first with a quick baseline compiler and then,
+/// for code that has run enough, with an optimizing one. The first real verification in a
+/// fresh page would otherwise pay for that (about 3x its warm time in Chromium). A page calls
+/// this while it waits for the proof, so the proof is checked by optimized code. Natively it
+/// is only wasted work, a few milliseconds.
+pub fn warm_up() {
+    use halo2_proofs::arithmetic::best_multiexp;
+    use halo2curves::bn256::{G2Affine, G2Prepared, G1};
+    use halo2curves::ff::Field;
+    use halo2curves::group::{Curve, Group, GroupEncoding};
+    use halo2curves::pairing::{MillerLoopResult, MultiMillerLoop};
+
+    const POINTS: usize = 96;
+    let generator = G1::generator();
+    let mut point = generator;
+    let mut encoded = Vec::with_capacity(POINTS);
+    for _ in 0..POINTS {
+        point = point.double() + generator;
+        encoded.push(point.to_affine().to_bytes());
+    }
+    let bases: Vec<G1Affine> = encoded
+        .iter()
+        .filter_map(|bytes| Option::from(G1Affine::from_bytes(bytes)))
+        .collect();
+    // Full-width scalars, as the verifier's random linear combinations are.
+    let mut scalar = Fr::from(0x5eed_u64).pow_vartime([0x0123_4567_89ab_cdef, 0xfedc_ba98]);
+    let scalars: Vec<Fr> = (0..bases.len())
+        .map(|_| {
+            scalar = scalar.square() + Fr::ONE;
+            scalar
+        })
+        .collect();
+    let sum = best_multiexp(&scalars, &bases).to_affine();
+    let g2 = G2Prepared::from(G2Affine::generator());
+    let pairing = Bn256::multi_miller_loop(&[(&sum, &g2)]).final_exponentiation();
+    std::hint::black_box(pairing);
+}
