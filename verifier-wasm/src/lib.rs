@@ -312,6 +312,25 @@ impl Verifier {
     }
 }
 
+// Threaded build only (`--features threads`, see scripts/build-wasm.sh): `initThreadPool(n)`
+// returns a Promise that resolves once n Web Workers share this module's memory and form rayon's
+// global pool; halo2's FFTs, multi-scalar multiplications and `parallelize` loops then run on it.
+// Without the call (or in the single-threaded build) rayon runs everything on the calling thread.
+// Call it before the first `new Verifier`, `verify` or `warmUp`: the first parallel call fixes
+// rayon's global pool (to the calling thread alone, as no pool was set up), and a later
+// initThreadPool rejects.
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Runs the verifier's heavy arithmetic once on made-up data so the engine compiles it with its
+/// optimizing tier. Call it while waiting for a proof (e.g. right after sending the request): the
+/// first verification in a fresh page is then as fast as later ones instead of about 3x slower.
+/// Optional; takes tens of milliseconds.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up() {
+    zkinfer_core::verify::warm_up();
+}
+
 /// Parses a proof bundle and returns its (unverified) header. Throws an `Error` if malformed.
 #[wasm_bindgen(js_name = inspectBundle, unchecked_return_type = "BundleInfo")]
 pub fn inspect_bundle(

@@ -2,7 +2,8 @@
 //!     scripts/make-wasm-fixtures.sh && wasm-pack test --headless --chrome verifier-wasm
 //! The fixtures are embedded with include_bytes!, so this file does not compile until the
 //! fixture script has run (native `cargo test` skips it: it is wasm32-only).
-#![cfg(target_arch = "wasm32")]
+// The threaded build has its own tests (threads.rs, in a worker); these are the single build's.
+#![cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;

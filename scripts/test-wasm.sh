@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Tests the WebAssembly verifier, both builds, in headless Chromium, and its npm package:
+#
+#   1. single-threaded build: wasm-pack test (tests/web.rs, tests/timing.rs) on a page
+#   2. threaded build: wasm-pack test (tests/threads.rs, tests/timing.rs) in a dedicated worker,
+#      with a wasm-bindgen-rayon pool (nightly; flags in scripts/wasm-env.sh)
+#   3. the npm package: scripts/build-wasm.sh, then verifier-wasm/npm-test/ installs it like a
+#      consumer (file:../pkg) and runs smoke.mjs (Node, types, npm pack) and browser.mjs (both
+#      builds as shipped, in Chromium, with and without cross-origin isolation)
+#
+# Installs what it needs, idempotently: the wasm32 target, nightly's rust-src and wasm32 target,
+# wasm-bindgen-cli of the locked version, wasm-pack, Node/npm, Chromium and chromedriver, and
+# the npm test dependencies; makes the fixtures (scripts/make-wasm-fixtures.sh) if needed.
+# Prints each build's timings (key load and verify, first and repeated) along the way.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=wasm-env.sh
+source "$root/scripts/wasm-env.sh"
+
+case "${1:-}" in
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    "") ;;
+    *) echo "unknown argument: $1 (this script takes none; see --help)" >&2; exit 2 ;;
+esac
+
+start=$SECONDS
+step() { wasm_log "$* [$((SECONDS - start)) s]"; }
+
+step "tools"
+wasm_ensure_rust_tools
+wasm_ensure_node
+wasm_ensure_browser
+
+step "fixtures: real proofs from the native prover"
+bash scripts/make-wasm-fixtures.sh
+
+step "single-threaded verifier in headless Chromium (wasm-pack test)"
+wasm-pack test --headless --chrome --release verifier-wasm -- --nocapture
+
+step "threaded verifier in a dedicated worker with a thread pool (wasm-pack test, $ZKINFER_NIGHTLY)"
+with_threads_env wasm-pack test --headless --chrome --release verifier-wasm \
+    "${ZKINFER_THREADS_CARGO_ARGS[@]}" -- --nocapture
+
+step "npm package (scripts/build-wasm.sh)"
+bash scripts/build-wasm.sh
+
+step "npm package as a consumer installs it: Node smoke test"
+npm_install_in verifier-wasm/npm-test
+(cd verifier-wasm/npm-test && node smoke.mjs)
+
+step "npm package in headless Chromium, both builds as shipped"
+(cd verifier-wasm/npm-test && node browser.mjs)
+
+step "WebAssembly verifier tests passed"

@@ -1,0 +1,97 @@
+# Sourced (not run) by scripts/build-wasm.sh and scripts/test-wasm.sh: the toolchains, flags and
+# tools of zkinfer-verifier's two WebAssembly builds, kept in one place so the package, the tests
+# and the page are built the same way. Expects $root (the workspace root) to be set.
+#
+# single-threaded  default features, stable Rust, plain wasm32 target: runs anywhere.
+# threaded         --features threads: wasm-bindgen-rayon + halo2's multicore, nightly Rust with
+#                  atomics and a std rebuilt for them (-Z build-std), shared memory.
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+wasm_log() { printf '\n==> %s\n' "$*"; }
+
+# The nightly toolchain of the threaded build (wasm threads need -Z build-std). Override with a
+# dated one (e.g. nightly-2026-05-19) to pin it.
+ZKINFER_NIGHTLY="${ZKINFER_NIGHTLY:-nightly}"
+# Its own target dir: a std rebuilt with atomics and other RUSTFLAGS would otherwise rebuild,
+# and wait on the lock of, the stable build in target/.
+ZKINFER_THREADS_TARGET_DIR="${ZKINFER_THREADS_TARGET_DIR:-$root/target/wasm-threads}"
+# Shared memory must declare a maximum; browsers reserve it up front. 1 GiB holds the key and
+# verification of circuits far larger than MNIST's (k = 14) without asking for all 4 GiB.
+ZKINFER_THREADS_MAX_MEMORY=$((1 << 30))
+
+# atomics + bulk-memory: shared memory and its instructions; mutable-globals: the per-thread
+# stack pointer and TLS base. The linker makes the memory shared and imported (every worker
+# instantiates the module on the same memory) and exports the TLS symbols wasm-bindgen's thread
+# transform needs to set up each worker's thread-local storage. (Recent rustc adds the linker
+# arguments itself when atomics are on; spelling them out keeps the build independent of that.)
+ZKINFER_THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals \
+-C link-arg=--shared-memory -C link-arg=--import-memory \
+-C link-arg=--max-memory=$ZKINFER_THREADS_MAX_MEMORY \
+-C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+-C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+
+# Extra cargo arguments of the threaded build: the feature, and std rebuilt with atomics
+# (the prebuilt wasm32 std has none, so its Mutex and thread-locals would not be thread-safe).
+ZKINFER_THREADS_CARGO_ARGS=(--features threads -Z build-std=panic_abort,std)
+
+# Runs a command or shell function in the threaded build's environment (in a subshell, so
+# nothing leaks into the caller). RUSTFLAGS and CARGO_ENCODED_RUSTFLAGS are unset because cargo
+# would prefer them to the per-target flags. The nightly compiler warns once per workspace crate
+# that `atomics` is an unstable target feature: expected, that is what this build is for.
+with_threads_env() {
+    (
+        unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+        export RUSTUP_TOOLCHAIN="$ZKINFER_NIGHTLY"
+        export CARGO_TARGET_DIR="$ZKINFER_THREADS_TARGET_DIR"
+        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$ZKINFER_THREADS_RUSTFLAGS"
+        "$@"
+    )
+}
+
+# Rust toolchains, wasm-bindgen-cli (the version in Cargo.lock) and wasm-pack; idempotent.
+wasm_ensure_rust_tools() {
+    rustup target list --installed | grep -qx wasm32-unknown-unknown \
+        || rustup target add wasm32-unknown-unknown
+    if ! rustup run "$ZKINFER_NIGHTLY" rustc --version >/dev/null 2>&1; then
+        rustup toolchain install "$ZKINFER_NIGHTLY" --profile minimal \
+            --component rust-src --target wasm32-unknown-unknown
+    fi
+    rustup component list --installed --toolchain "$ZKINFER_NIGHTLY" | grep -q '^rust-src' \
+        || rustup component add rust-src --toolchain "$ZKINFER_NIGHTLY"
+    rustup target list --installed --toolchain "$ZKINFER_NIGHTLY" | grep -qx wasm32-unknown-unknown \
+        || rustup target add wasm32-unknown-unknown --toolchain "$ZKINFER_NIGHTLY"
+    # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
+    local wb_version
+    wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")
+    if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
+        cargo install wasm-bindgen-cli --version "$wb_version"
+    fi
+    command -v wasm-pack >/dev/null || cargo install wasm-pack
+}
+
+apt_install() {
+    local apt=(apt-get)
+    [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
+    "${apt[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "$@"
+}
+
+# Node.js and npm (the package's smoke test, binaryen's wasm-opt); idempotent.
+wasm_ensure_node() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+}
+
+# Chromium and chromedriver for the browser tests; idempotent.
+wasm_ensure_browser() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        apt_install chromium chromium-driver
+    fi
+}
+
+# npm install in a directory with a package-lock.json: a quick no-op once node_modules matches.
+npm_install_in() {
+    (cd "$1" && npm install --no-audit --no-fund --loglevel=error)
+}
