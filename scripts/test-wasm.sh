@@ -6,7 +6,8 @@
 #      with a wasm-bindgen-rayon pool (nightly; flags in scripts/wasm-env.sh)
 #   3. the npm package: scripts/build-wasm.sh, then verifier-wasm/npm-test/ installs it like a
 #      consumer (file:../pkg) and runs smoke.mjs (Node, types, npm pack) and browser.mjs (both
-#      builds as shipped, in Chromium, with and without cross-origin isolation)
+#      builds as shipped, in Chromium, with and without cross-origin isolation), and corpus.mjs
+#      (the fuzz corpora and seeded mutants through the shipped module: no trap, no mutant accepted)
 #
 # Installs what it needs, idempotently: the wasm32 target, nightly's rust-src and wasm32 target,
 # wasm-bindgen-cli of the locked version, wasm-pack, Node/npm, Chromium and chromedriver, and
@@ -49,6 +50,9 @@ bash scripts/build-wasm.sh
 step "npm package as a consumer installs it: Node smoke test"
 npm_install_in verifier-wasm/npm-test
 (cd verifier-wasm/npm-test && node smoke.mjs)
+
+step "npm package never traps on the fuzz corpora and seeded mutants of them"
+(cd verifier-wasm/npm-test && node corpus.mjs)
 
 step "npm package in headless Chromium, both builds as shipped"
 (cd verifier-wasm/npm-test && node browser.mjs)
