@@ -207,6 +207,33 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         &zkinfer(&["prove", s(tmp.path()), "--input", s(&digit), "-o", s(&p2)]),
         "compiled.bin",
     );
+
+    // An interrupted prove (SIGKILL while proving, as a crash or an OOM kill would) leaves
+    // nothing in the output directory: the bundle is written to a temporary file and renamed
+    // only once complete, and nothing is written before the proof exists.
+    let out_dir = tmp.path().join("interrupted");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("digit.proof");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["prove", s(&dir), "--input", s(&digit), "-o", s(&target)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it has printed the prediction (keys loaded, proving under way), then kill it.
+    let mut line = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    while !line.contains("prediction") {
+        line.clear();
+        assert!(
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0,
+            "prove ended before printing its prediction"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().collect();
+    assert!(left.is_empty(), "an interrupted prove left {left:?}");
 }
 
 #[test]

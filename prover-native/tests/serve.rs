@@ -32,6 +32,37 @@ fn check_bundle(bundle: &Resp, vk: &zkinfer_core::VerifierKey, prediction: &Valu
     }
 }
 
+/// POSTs `body` and returns the response's status line, reading the answer while the body is
+/// still being sent: a server that refuses a body it has only partly read answers and closes,
+/// and a client that only reads after writing everything would see a broken pipe instead.
+fn post_reading_early_answer(base: &str, path: &str, body: &[u8]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let addr = base.trim_start_matches("http://");
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let request = [
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes(),
+        body.to_vec(),
+    ]
+    .concat();
+    // Write errors (the server closing early) are expected; the answer is what counts.
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(&request);
+    });
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).unwrap();
+    let _ = sender.join();
+    line.trim_end().to_string()
+}
+
 #[test]
 fn serve_help_documents_every_flag() {
     let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
@@ -170,10 +201,12 @@ fn serve_predict_prove_verify_and_restart() {
         .contains("unknown model"));
     srv.get(&format!("/api/models/{}", "00".repeat(32)))
         .error(404);
+    // A body over --max-body is refused with 413 once the limit is reached.
     let mut big = br#"{"input_data": [["#.to_vec();
     big.extend(b"0.0,".repeat(30_000));
     big.extend(b"0.0]]}");
-    srv.post(&predict, &big).error(413);
+    let status_line = post_reading_early_answer(&srv.base, &predict, &big);
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
     srv.get(&format!("/api/proofs/{}", "0".repeat(32)))
         .error(404);
     srv.get("/api/proofs/..%2F..%2Fetc%2Fpasswd").error(404);
