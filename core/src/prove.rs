@@ -316,15 +316,16 @@ impl ModelDir {
     }
 
     fn write_files(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
+        // The compiled graph first: a full or unwritable disk shows up before key generation.
+        let compiled_bytes =
+            bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
+        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled_bytes)?;
         let t0 = Instant::now();
         let params = srs.load(compiled.plan.k)?;
         let t_params = t0.elapsed();
         let t1 = Instant::now();
         let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
         let t_keygen = t1.elapsed();
-        let compiled_bytes =
-            bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
-        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled_bytes)?;
         crate::fsutil::write_atomic(
             &self.path(PROVING_KEY_FILE),
             &pk.to_bytes(SerdeFormat::RawBytes),

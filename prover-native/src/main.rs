@@ -286,6 +286,7 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
         .with_context(|| format!("reading input {}", input.display()))?;
     let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
     let (q_in, values) = compiled.witness(&x)?;
+    zkinfer_core::fsutil::check_writable(out)?;
     let prediction = compiled
         .graph
         .dequantize_output(&values[compiled.graph.output]);

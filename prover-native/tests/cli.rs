@@ -244,3 +244,89 @@ fn every_subcommand_has_help() {
         assert!(stdout(&out).contains("Usage: zkinfer"), "{sub}");
     }
 }
+
+/// Mounts a tmpfs at `dir` with `options`; false (with a note) where mounting is not permitted.
+fn mount_tmpfs(dir: &Path, options: &str) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", options, "tmpfs", s(dir)])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIPPED: cannot mount a tmpfs at {} (needs root)",
+            dir.display()
+        );
+    }
+    ok
+}
+
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk and a read-only file system as the output of `compile` and `prove`: a clear
+/// error naming the cause, exit code 1, and nothing left behind (no partial bundle, key or
+/// temporary file). Uses small tmpfs mounts, so it needs root (CI runs as root).
+#[test]
+fn full_and_read_only_output_file_systems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = tmp.path().join("full");
+    let read_only = tmp.path().join("read-only");
+    // 4 KiB: smaller than any bundle or key file.
+    if !mount_tmpfs(&full, "size=4k") {
+        return;
+    }
+    let _full = Unmount(full.clone());
+    assert!(mount_tmpfs(&read_only, "ro,size=1m"));
+    let _read_only = Unmount(read_only.clone());
+
+    let mnist = repo().join("examples/mnist");
+    let model = mnist.join("model.onnx");
+    let cal = mnist.join("calibration.json");
+    let digit = mnist.join("digits/digit_4.json");
+    for (root, cause) in [
+        (&full, "No space left on device"),
+        (&read_only, "Read-only file system"),
+    ] {
+        let out_dir = root.join("model");
+        let out = zkinfer(&[
+            "compile",
+            s(&model),
+            "--calibration",
+            s(&cal),
+            "-o",
+            s(&out_dir),
+        ]);
+        assert_fails(&out, cause);
+        let left: Vec<_> = std::fs::read_dir(root).unwrap().collect();
+        assert!(left.is_empty(), "a failed compile left {left:?}");
+    }
+
+    let dir = tmp.path().join("mnist");
+    let out = zkinfer(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&cal),
+        "-o",
+        s(&dir),
+    ]);
+    assert!(out.status.success(), "compile failed: {}", stderr(&out));
+    for (root, cause) in [
+        (&full, "No space left on device"),
+        (&read_only, "Read-only file system"),
+    ] {
+        let proof = root.join("digit.proof");
+        assert_fails(
+            &zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&proof)]),
+            cause,
+        );
+        let left: Vec<_> = std::fs::read_dir(root).unwrap().collect();
+        assert!(left.is_empty(), "a failed prove left {left:?}");
+    }
+}
