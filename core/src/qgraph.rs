@@ -312,53 +312,65 @@ impl QGraph {
         values[self.input] = input.to_vec();
         let mut terms = Vec::new();
         for step in &self.steps {
-            let n_out = self.tensors[step.output].len();
-            let out = match &step.kind {
-                StepKind::Reshape => values[step.inputs[0]].clone(),
-                StepKind::Max {
-                    window,
-                    in_shape,
-                    out_shape,
-                } => {
-                    let x = &values[step.inputs[0]];
-                    (0..n_out)
-                        .map(|o| {
-                            let idx = QStep::max_window(window, in_shape, out_shape, o);
-                            idx.iter().map(|&i| x[i]).max().ok_or_else(|| {
-                                Error::InvalidModel(format!(
-                                    "step '{}': empty pooling window",
-                                    step.name
-                                ))
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?
-                }
-                StepKind::Linear(lin) => {
-                    let mut out = Vec::with_capacity(n_out);
-                    for o in 0..n_out {
-                        let d = lin.rescale.divisors[o];
-                        let mut acc = lin.terms(o, &mut terms) + Rescale::half(d);
-                        for t in &terms {
-                            acc += t.weight as i128 * values[step.inputs[t.slot]][t.index] as i128;
-                        }
-                        let (q, _) = Rescale::floor_div(acc, d);
-                        if q < lo as i128 || q > hi as i128 {
-                            return Err(Error::OutOfRange {
-                                step: step.name.clone(),
-                                index: o,
-                                value: q,
-                                min: lo,
-                                max: hi,
-                            });
-                        }
-                        out.push(lin.rescale.act.apply(q as i64));
-                    }
-                    out
-                }
-            };
-            values[step.output] = out;
+            values[step.output] = self.evaluate_step(step, &values, &mut terms)?;
         }
         Ok(values)
+    }
+
+    /// One step's output from the values of the tensors before it (`values` is indexed by tensor
+    /// id; `terms` is scratch space). `evaluate` runs every step through this in order; tests use
+    /// it to recompute everything downstream of a tampered tensor.
+    pub fn evaluate_step(
+        &self,
+        step: &QStep,
+        values: &[Vec<i64>],
+        terms: &mut Vec<Term>,
+    ) -> Result<Vec<i64>> {
+        let (lo, hi) = self.domain();
+        let n_out = self.tensors[step.output].len();
+        Ok(match &step.kind {
+            StepKind::Reshape => values[step.inputs[0]].clone(),
+            StepKind::Max {
+                window,
+                in_shape,
+                out_shape,
+            } => {
+                let x = &values[step.inputs[0]];
+                (0..n_out)
+                    .map(|o| {
+                        let idx = QStep::max_window(window, in_shape, out_shape, o);
+                        idx.iter().map(|&i| x[i]).max().ok_or_else(|| {
+                            Error::InvalidModel(format!(
+                                "step '{}': empty pooling window",
+                                step.name
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
+            StepKind::Linear(lin) => {
+                let mut out = Vec::with_capacity(n_out);
+                for o in 0..n_out {
+                    let d = lin.rescale.divisors[o];
+                    let mut acc = lin.terms(o, terms) + Rescale::half(d);
+                    for t in terms.iter() {
+                        acc += t.weight as i128 * values[step.inputs[t.slot]][t.index] as i128;
+                    }
+                    let (q, _) = Rescale::floor_div(acc, d);
+                    if q < lo as i128 || q > hi as i128 {
+                        return Err(Error::OutOfRange {
+                            step: step.name.clone(),
+                            index: o,
+                            value: q,
+                            min: lo,
+                            max: hi,
+                        });
+                    }
+                    out.push(lin.rescale.act.apply(q as i64));
+                }
+                out
+            }
+        })
     }
 
     /// Dequantized output for a vector of output integers.

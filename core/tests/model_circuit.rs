@@ -1,6 +1,6 @@
 //! Whole-model circuit tests on a small synthetic network that uses every operator: the circuit
-//! accepts the integer evaluator's witness, and rejects any corrupted step output or a wrong
-//! public value.
+//! accepts the integer evaluator's witness, and rejects any corrupted step output, a lie in one
+//! layer with every later layer recomputed honestly from it, or a wrong public value.
 
 use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
@@ -223,4 +223,57 @@ fn whole_model_circuit_rejects_every_corrupted_step_output() {
     let mut wrong_in = instance.clone();
     wrong_in[3] += fe(1);
     assert!(run(&graph, values, wrong_in).is_err());
+}
+
+/// The forgery a real attacker tries: change one value of one layer's output and recompute every
+/// later layer honestly from it, so the witness is consistent everywhere except at that one
+/// layer and the public output is the (different) output that follows. Every such witness must
+/// be rejected, whichever layer carries the lie.
+#[test]
+fn whole_model_circuit_rejects_a_lie_in_one_layer_with_honest_downstream() {
+    let (_, graph, x) = compile();
+    let q = graph.quantize_input(&x).unwrap();
+    let honest = graph.evaluate(&q).unwrap();
+    let (lo, hi) = graph.domain();
+    let (mut tried, mut output_changed) = (0, 0);
+    for (position, step) in graph.steps.iter().enumerate() {
+        if matches!(step.kind, StepKind::Reshape) {
+            continue; // a reshape output is the same cells as its input
+        }
+        for index in [0, graph.tensors[step.output].len() / 2] {
+            let mut forged = honest.clone();
+            let v = &mut forged[step.output][index];
+            *v = if *v < hi { *v + 1 } else { *v - 1 };
+            assert!((lo..=hi).contains(v));
+            // Everything after the lie is computed honestly from it.
+            let mut terms = Vec::new();
+            let mut consistent = true;
+            for later in &graph.steps[position + 1..] {
+                match graph.evaluate_step(later, &forged, &mut terms) {
+                    Ok(out) => forged[later.output] = out,
+                    Err(_) => {
+                        consistent = false; // the lie pushed a later value out of range
+                        break;
+                    }
+                }
+            }
+            if !consistent {
+                continue;
+            }
+            let out = &forged[graph.output];
+            if *out != honest[graph.output] {
+                output_changed += 1;
+            }
+            let instance = ModelCircuit::instance(&q, out);
+            assert!(
+                run(&graph, forged.clone(), instance).is_err(),
+                "a lie in output {index} of step '{}' with an honest downstream was accepted",
+                step.name
+            );
+            tried += 1;
+        }
+    }
+    eprintln!("{tried} one-layer forgeries rejected ({output_changed} changed the public output)");
+    assert!(tried >= 12, "only {tried} forgeries could be built");
+    assert!(output_changed > 0, "no forgery changed the output: the test proves little");
 }
