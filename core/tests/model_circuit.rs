@@ -275,5 +275,8 @@ fn whole_model_circuit_rejects_a_lie_in_one_layer_with_honest_downstream() {
     }
     eprintln!("{tried} one-layer forgeries rejected ({output_changed} changed the public output)");
     assert!(tried >= 12, "only {tried} forgeries could be built");
-    assert!(output_changed > 0, "no forgery changed the output: the test proves little");
+    assert!(
+        output_changed > 0,
+        "no forgery changed the output: the test proves little"
+    );
 }
