@@ -184,6 +184,25 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         &zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]),
         "expected a number",
     );
+    // Non-finite values: an f32 overflow, a NaN token, a number beyond f64.
+    for (first, needle) in [
+        ("1e39", "not a finite 32-bit float"),
+        ("NaN", "not valid JSON"),
+        ("1e400", "number out of range"),
+    ] {
+        let values: Vec<&str> = std::iter::once(first)
+            .chain(std::iter::repeat_n("0", 783))
+            .collect();
+        std::fs::write(
+            &wrong,
+            format!(r#"{{"input_data": [[{}]]}}"#, values.join(",")),
+        )
+        .unwrap();
+        assert_fails(
+            &zkinfer(&["prove", s(&dir), "--input", s(&wrong), "-o", s(&p2)]),
+            needle,
+        );
+    }
     assert_fails(
         &zkinfer(&[
             "prove",
