@@ -16,16 +16,18 @@ use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2curves::ff::FromUniformBytes;
 use halo2curves::group::GroupEncoding;
+use halo2curves::CurveAffine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 
 pub const MAGIC: &[u8; 8] = b"ZKINF-VK";
 /// 2: the halo2 verifying key's points are stored uncompressed (v1 stored them compressed).
 pub const VERSION: u32 = 2;
-/// How the halo2 verifying key is encoded in the file: uncompressed points, checked on read
-/// (each coordinate in the field, the point on the curve; G1 has cofactor 1). Reading a
-/// compressed point costs a square root, and a key has dozens of points: in WebAssembly this
-/// made key parsing 20 ms; with raw points it is a few ms, for ~1.5 KB more per key.
+/// How the halo2 verifying key is encoded in the file: uncompressed points. Reading a compressed
+/// point costs a square root, and a key has dozens of points: in WebAssembly this made key
+/// parsing 20 ms; with raw points it is a few ms, for ~1.5 KB more per key. halo2's raw reader
+/// checks only that each coordinate is in the field, so `from_bytes` checks that every point is
+/// on the curve (G1 has cofactor 1, so that is the whole check).
 const VK_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 /// Largest k a verifier accepts (the evaluation domain is rebuilt from it).
 pub const MAX_K: u32 = 26;
@@ -159,6 +161,18 @@ impl VerifierKey {
             header.shape.clone(),
         )
         .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
+        let commitments = vk
+            .fixed_commitments()
+            .iter()
+            .chain(vk.permutation().commitments());
+        if let Some(i) = commitments
+            .enumerate()
+            .find_map(|(i, p)| (!bool::from(p.is_on_curve())).then_some(i))
+        {
+            return Err(bad(format!(
+                "halo2 verifying key: commitment {i} is not a point on the curve"
+            )));
+        }
         // One key, one encoding: bytes the reader ignores (padding bits) must not vary.
         if vk.to_bytes(VK_FORMAT) != vk_bytes {
             return Err(bad("halo2 verifying key is not in canonical form".into()));

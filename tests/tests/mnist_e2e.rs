@@ -85,6 +85,24 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
         rejected(&k2, &b.to_bytes(), "tampered verifier key");
     }
 
+    // 6b. A key whose commitment is not a curve point (coordinates in the field, y changed) is
+    // refused when parsed: the key stores points uncompressed, and halo2's raw reader checks
+    // only the coordinates. Layout: magic and version (12 bytes), then length-prefixed sections
+    // (header, KZG points, halo2 key); in the halo2 key, 10 bytes precede the first fixed
+    // commitment (x then y, 32 bytes each).
+    let header_len = u32::from_le_bytes(key_bytes[12..16].try_into().unwrap()) as usize;
+    let halo2_key = 16 + header_len + 4 + 160 + 4;
+    let first_y = halo2_key + 10 + 32;
+    let mut off_curve = key_bytes.clone();
+    off_curve[first_y] ^= 1;
+    match VerifierKey::from_bytes(&off_curve) {
+        Ok(_) => panic!("a key with an off-curve commitment was accepted"),
+        Err(e) => assert!(
+            e.to_string().contains("not a point on the curve"),
+            "unexpected error: {e}"
+        ),
+    }
+
     // 7. Another model's key (same network, different circuit): replaying the proof fails even
     // when the bundle is relabelled with that model's id.
     let other = zkinfer_core::prove::compile(
