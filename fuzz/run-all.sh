@@ -12,14 +12,16 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(bundle verifier_key verify onnx input_json)
 
 cd "$root"
-cargo +nightly fuzz build || exit 1
+# The nightly of the threaded wasm build when one is pinned (scripts/wasm-env.sh), else "nightly".
+nightly="${ZKINFER_NIGHTLY:-nightly}"
+cargo "+$nightly" fuzz build || exit 1
 log_dir="$fuzz_dir/target/run-all-logs"
 mkdir -p "$log_dir"
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$fuzz_dir/corpus-local/$t"
   log="$log_dir/$t.log"
-  cargo +nightly fuzz run "$t" "$fuzz_dir/corpus-local/$t" "$fuzz_dir/corpus/$t" -- \
+  cargo "+$nightly" fuzz run "$t" "$fuzz_dir/corpus-local/$t" "$fuzz_dir/corpus/$t" -- \
     -max_total_time="$secs" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 >"$log" 2>&1
   rc=$?
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')"

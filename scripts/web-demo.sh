@@ -12,9 +12,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Defaults the caller's own flags replace.
 addr=(--addr 127.0.0.1:8080)
+web=(--web web)
 for arg in "$@"; do
     [[ "$arg" == --addr || "$arg" == --addr=* ]] && addr=()
+    [[ "$arg" == --web || "$arg" == --web=* ]] && web=()
 done
 
 bash scripts/build-wasm.sh
@@ -29,4 +32,4 @@ if [[ ! -s "$model/verifier-key" || "$model/verifier-key" -ot "$cli" ]]; then
         --labels <(printf '%s\n' 0 1 2 3 4 5 6 7 8 9) \
         -o "$model"
 fi
-exec "$cli" serve "$model" --web web --data-dir "$root/target/web-demo/data" "${addr[@]}" "$@"
+exec "$cli" serve "$model" --data-dir "$root/target/web-demo/data" "${addr[@]}" "${web[@]}" "$@"

@@ -174,6 +174,8 @@ async function applyPin({ id, source, tofu = false }) {
     (k) => {
       if (state.pin !== id) return;
       const h = k.header;
+      state.keyHeader = { id, header: h };
+      renderModelInfo(id);
       setText(
         $("key-status"),
         `SHA-256 matches the pin; parsed in ${k.parseMs.toFixed(1)} ms (${k.keyBytes} bytes, k=${h.k})`,
@@ -208,9 +210,7 @@ async function applyPin({ id, source, tofu = false }) {
     }
     state.card = card;
     state.dims = { rows, cols };
-    $("model-info").textContent = `${card.name}: input ${shape.join("×")}, ${
-      Array.isArray(card.labels) ? `${card.labels.length} labels` : `${card.output?.shape?.join("×")} outputs`
-    }, circuit k=${card.k}`;
+    renderModelInfo(id);
     const preview = $("preview");
     if (preview.width !== cols || preview.height !== rows) {
       // Another input size: the current input no longer fits; redo it from the pad.
@@ -420,6 +420,23 @@ async function pollProof(receipt, run) {
   }
 }
 
+/**
+ * The model line. The name and k come from the verifier key once it is parsed and matches the
+ * pin (the server's model card is only a claim); until then from the card, marked as such.
+ */
+function renderModelInfo(id) {
+  const card = state.card;
+  if (!card || state.pin !== id) return;
+  const key = state.keyHeader && state.keyHeader.id === id ? state.keyHeader.header : null;
+  const shape = card.input?.shape ?? [];
+  const outputs = Array.isArray(card.labels)
+    ? `${card.labels.length} labels`
+    : `${card.output?.shape?.join("×")} outputs`;
+  $("model-info").textContent = key
+    ? `${key.modelName}: input ${shape.join("×")}, ${outputs}, circuit k=${key.k}`
+    : `${card.name} (as the server describes it): input ${shape.join("×")}, ${outputs}, circuit k=${card.k}`;
+}
+
 /** What is wrong with a valid proof given what the server said and what we sent, or null. */
 function crossCheck(r, pred, floats, pin) {
   if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
@@ -429,8 +446,14 @@ function crossCheck(r, pred, floats, pin) {
       r.labels,
     )}`;
   }
+  // The label shown next to the prediction must be the proven class's label too.
+  const provenLabel = r.predictedLabel ?? String(r.predictedClass);
+  if ((pred.predicted_label ?? String(pred.predicted_class)) !== provenLabel) {
+    return `the server labelled its prediction "${pred.predicted_label}", but the proven class is "${provenLabel}"`;
+  }
   const claimed = Array.isArray(pred.output) ? pred.output : [];
-  if (claimed.length !== r.output.length || r.output.some((v, i) => Math.abs(v - claimed[i]) > 1e-9 * Math.max(1, Math.abs(v)))) {
+  const close = (v, c) => typeof c === "number" && Math.abs(v - c) <= 1e-9 * Math.max(1, Math.abs(v));
+  if (claimed.length !== r.output.length || r.output.some((v, i) => !close(v, claimed[i]))) {
     return "the output the server returned is not the proven output";
   }
   const f = r.inputFracBits;

@@ -254,8 +254,9 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("cannot convert the result to a JS value: {e}")))
 }
 
-/// A verifier for one trusted model. Build it once from the verifier key (parsing the key rebuilds
-/// the circuit's evaluation domain, the costly part) and call `verify` for each proof bundle.
+/// A verifier for one trusted model. Build it once from the verifier key (a few milliseconds:
+/// the file is hashed, its points checked, halo2's constraint system rebuilt) and call `verify`
+/// for each proof bundle.
 #[wasm_bindgen]
 pub struct Verifier {
     key: VerifierKey,
