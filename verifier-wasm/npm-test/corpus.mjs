@@ -32,7 +32,11 @@ assert.equal(verifier.verify(realProof).valid, true, "the fixture proof verifies
 
 function files(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  // Sorted: directory order differs between file systems, and the mutants depend on the order.
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) =>
     e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)],
   );
 }
