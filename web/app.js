@@ -3,6 +3,7 @@
 // the pinned model id; everything the server says is checked or shown as the server's claim.
 // Server-provided strings are only ever set as textContent.
 
+import { errorText } from "./http.js";
 import { inkFromRgba, paint, quantize, toFloats, toModelInput } from "./input.js";
 
 const $ = (id) => document.getElementById(id);
@@ -66,16 +67,6 @@ function short(id) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function errorText(res) {
-  try {
-    const j = await res.json();
-    if (j && typeof j.error === "string") return j.error;
-  } catch {
-    // not JSON
-  }
-  return `HTTP ${res.status}`;
-}
 
 function storage(fn) {
   try {

@@ -11,6 +11,8 @@
 // refusal on trust grounds (the server's key or bundle is for another model), as opposed to a
 // failure to verify at all (network, missing build).
 
+import { errorText } from "./http.js";
+
 // The thread pool waits for every helper worker to start; if one never does, fall back rather
 // than leave the page without a verifier.
 const THREAD_POOL_TIMEOUT_MS = 15_000;
@@ -50,16 +52,6 @@ wasm.then(({ m }) => setTimeout(() => m.warmUp(), 0)).catch(() => {});
 const verifiers = new Map();
 
 class Refusal extends Error {}
-
-async function errorText(res) {
-  try {
-    const j = await res.json();
-    if (j && typeof j.error === "string") return j.error;
-  } catch {
-    // not JSON: the status says enough
-  }
-  return `HTTP ${res.status}`;
-}
 
 async function loadVerifier(pinned) {
   const { m } = await wasm;

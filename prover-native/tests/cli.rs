@@ -44,13 +44,25 @@ fn assert_fails(o: &Output, needle: &str) {
     );
 }
 
+/// `zkinfer compile` on the bundled MNIST example, with its calibration data, into `out`.
+fn compile_example(out: &Path) -> Output {
+    let mnist = repo().join("examples/mnist");
+    zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--calibration",
+        s(&mnist.join("calibration.json")),
+        "-o",
+        s(out),
+    ])
+}
+
 #[test]
 fn compile_prove_verify_flow_and_bad_inputs() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("mnist");
     let mnist = repo().join("examples/mnist");
     let model = mnist.join("model.onnx");
-    let cal = mnist.join("calibration.json");
 
     // Errors that must come before any expensive work.
     assert_fails(
@@ -88,14 +100,7 @@ fn compile_prove_verify_flow_and_bad_inputs() {
     assert!(!dir.exists(), "a failed compile left files behind");
 
     // The real flow.
-    let out = zkinfer(&[
-        "compile",
-        s(&model),
-        "--calibration",
-        s(&cal),
-        "-o",
-        s(&dir),
-    ]);
+    let out = compile_example(&dir);
     assert!(out.status.success(), "compile failed: {}", stderr(&out));
     assert!(stdout(&out).contains("layout: k="));
     assert!(stderr(&out).contains("INSECURE development KZG parameters"));
@@ -309,36 +314,20 @@ fn full_and_read_only_output_file_systems() {
     let _read_only = Unmount(read_only.clone());
 
     let mnist = repo().join("examples/mnist");
-    let model = mnist.join("model.onnx");
-    let cal = mnist.join("calibration.json");
     let digit = mnist.join("digits/digit_4.json");
     for (root, cause) in [
         (&full, "No space left on device"),
         (&read_only, "Read-only file system"),
     ] {
         let out_dir = root.join("model");
-        let out = zkinfer(&[
-            "compile",
-            s(&model),
-            "--calibration",
-            s(&cal),
-            "-o",
-            s(&out_dir),
-        ]);
+        let out = compile_example(&out_dir);
         assert_fails(&out, cause);
         let left: Vec<_> = std::fs::read_dir(root).unwrap().collect();
         assert!(left.is_empty(), "a failed compile left {left:?}");
     }
 
     let dir = tmp.path().join("mnist");
-    let out = zkinfer(&[
-        "compile",
-        s(&model),
-        "--calibration",
-        s(&cal),
-        "-o",
-        s(&dir),
-    ]);
+    let out = compile_example(&dir);
     assert!(out.status.success(), "compile failed: {}", stderr(&out));
     for (root, cause) in [
         (&full, "No space left on device"),

@@ -5,53 +5,14 @@
 // The threaded build has its own tests (threads.rs, in a worker); these are the single build's.
 #![cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 
-use js_sys::Reflect;
+mod common;
+
+use common::{assert_rejected, bundle, get, now_ms, numbers, KEY, OTHER_KEY, PROOF};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use zkinfer_core::ProofBundle;
 use zkinfer_verifier::{inspect_bundle, Verifier};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-const KEY: &[u8] = include_bytes!("fixtures/verifier-key");
-const PROOF: &[u8] = include_bytes!("fixtures/digit_7.proof");
-const OTHER_KEY: &[u8] = include_bytes!("fixtures/other-verifier-key");
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
-}
-
-fn get(obj: &JsValue, field: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(field)).unwrap_or_else(|_| panic!("no field {field}"))
-}
-
-fn numbers(v: &JsValue) -> Vec<f64> {
-    js_sys::Array::from(v)
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
-}
-
-fn bundle() -> ProofBundle {
-    ProofBundle::from_bytes(PROOF).expect("fixture bundle parses")
-}
-
-/// Asserts `valid: false` with a non-empty reason; returns the reason.
-fn assert_rejected(result: &JsValue, what: &str) -> String {
-    assert_eq!(
-        get(result, "valid").as_bool(),
-        Some(false),
-        "{what}: accepted"
-    );
-    let reason = get(result, "reason").as_string().unwrap_or_default();
-    assert!(!reason.is_empty(), "{what}: rejected without a reason");
-    assert!(get(result, "predictedClass").is_null());
-    console_log!("{what}: rejected ({reason})");
-    reason
-}
 
 fn verifier() -> Verifier {
     Verifier::new(KEY).unwrap_or_else(|_| panic!("fixture key rejected"))

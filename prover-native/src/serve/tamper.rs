@@ -21,6 +21,7 @@ use clap::ValueEnum;
 use std::collections::HashMap;
 use std::sync::Arc;
 use zkinfer_core::bundle::BundleHeader;
+use zkinfer_core::tensor::argmax;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TamperMode {
@@ -36,17 +37,15 @@ pub enum TamperMode {
     OtherModelKey,
 }
 
-impl TamperMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            TamperMode::Output => "output",
-            TamperMode::Prediction => "prediction",
-            TamperMode::OtherModel => "other-model",
-            TamperMode::OtherModelRelabelled => "other-model-relabelled",
-            TamperMode::OtherModelKey => "other-model-key",
-        }
+/// The flag's own spelling (`other-model-key`), as clap derives it from the variant name.
+impl std::fmt::Display for TamperMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.to_possible_value().expect("no variant is skipped");
+        f.write_str(value.get_name())
     }
+}
 
+impl TamperMode {
     fn uses_other_model(self) -> bool {
         !matches!(self, TamperMode::Output | TamperMode::Prediction)
     }
@@ -98,7 +97,7 @@ impl Tamper {
                 let Some(other) = other else {
                     bail!(
                         "--tamper-for-tests {} needs at least two served models with the same input and output shape, and model {} has no such partner ({} model(s) served)",
-                        mode.name(),
+                        mode,
                         m.id,
                         ms.len()
                     );
@@ -146,10 +145,10 @@ impl Tamper {
     pub fn announce(&self) {
         let msg = format!(
             "DANGER: --tamper-for-tests {} is on: this server deliberately serves FALSE predictions or proofs, which clients must refuse; for tests only, never for real use",
-            self.mode.name()
+            self.mode
         );
         eprintln!("\n{}\n{msg}\n{}\n", "!".repeat(78), "!".repeat(78));
-        tracing::warn!(mode = self.mode.name(), "{msg}");
+        tracing::warn!(mode = %self.mode, "{msg}");
         for (id, other) in &self.stand_in {
             tracing::warn!(model = %id, stand_in = %other.id, "requests for this model are answered with the stand-in model");
         }
@@ -182,15 +181,9 @@ pub fn tampered_output(values: &[i64]) -> Vec<i64> {
     out
 }
 
-/// Index of the first largest value (the same tie rule as `zkinfer_core::tensor::argmax`).
+/// Index of the first largest value: core's argmax (its tie rule), on integers.
 fn argmax_i(v: &[i64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
+    argmax(&v.iter().map(|&x| x as f64).collect::<Vec<_>>())
 }
 
 #[cfg(test)]

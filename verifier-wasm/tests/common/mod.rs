@@ -1,5 +1,5 @@
-//! Helpers shared by the browser test binaries `threads.rs` and `timing.rs` (`web.rs` predates
-//! them and keeps its own). Each `tests/*.rs` file is its own wasm module and browser session.
+//! Helpers shared by the browser test binaries `web.rs`, `threads.rs` and `timing.rs`. Each
+//! `tests/*.rs` file is its own wasm module and browser session.
 #![allow(dead_code)] // each binary uses a different subset
 
 use js_sys::Reflect;
