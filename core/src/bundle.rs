@@ -15,6 +15,7 @@ const MAX_PROOF: usize = 64 << 20;
 pub struct PublicTensor {
     pub shape: Vec<usize>,
     pub frac_bits: i32,
+    /// The integers; empty when the model keeps this tensor hashed or hidden.
     pub values: Vec<i64>,
 }
 
@@ -32,6 +33,15 @@ pub struct BundleHeader {
     pub model_id: String,
     pub input: PublicTensor,
     pub output: PublicTensor,
+    /// Poseidon hash of the input's integers (0x hex), for a model whose input is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_hash: Option<String>,
+    /// Likewise for a hashed output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_hash: Option<String>,
+    /// The model commitment (0x hex), for a model whose weights are hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_commitment: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod circuit;
 mod codec;
+pub mod commitment;
 pub mod error;
 #[cfg(feature = "prover")]
 pub mod fsutil;
@@ -16,6 +17,7 @@ pub mod input;
 pub mod ir;
 #[cfg(feature = "prover")]
 pub mod onnx;
+pub mod poseidon;
 #[cfg(feature = "prover")]
 pub mod prove;
 pub mod qgraph;
@@ -27,6 +29,7 @@ pub mod verifier_key;
 pub mod verify;
 
 pub use bundle::ProofBundle;
+pub use halo2curves;
 pub use error::{Error, Result};
 pub use verifier_key::VerifierKey;
 pub use verify::{verify, Verified};

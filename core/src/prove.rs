@@ -2,7 +2,7 @@
 //! keys, and prove inferences. Also the on-disk layout of a compiled model directory.
 
 use crate::bundle::{BundleHeader, ProofBundle, PublicTensor, PROOF_SYSTEM};
-use crate::circuit::{plan_layout, LayoutPlan, ModelCircuit};
+use crate::circuit::{plan_layout, LayoutPlan, ModelCircuit, TensorVisibility, Visibility};
 use crate::error::{Error, Result};
 use crate::ir::Model;
 use crate::qgraph::QGraph;
@@ -15,7 +15,8 @@ use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, Transcript, TranscriptWriterBuffer};
 use halo2_proofs::SerdeFormat;
-use halo2curves::bn256::{Bn256, G1Affine};
+use halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2curves::ff::{Field, PrimeField};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +30,11 @@ pub struct CompileOptions {
     pub dot_width: Option<usize>,
     pub headroom: Option<f32>,
     pub labels: Option<Vec<String>>,
+    /// What proofs reveal. [`Visibility::default`] is everything public;
+    /// [`Visibility::SERVED`] is what the CLI compiles by default.
+    pub visibility: Visibility,
+    /// Salt of the model commitment (hidden weights); zero if None.
+    pub salt: Option<Fr>,
 }
 
 /// A model ready to prove: its integer graph, layout and how well it tracks the float model.
@@ -42,6 +48,9 @@ pub struct Compiled {
     pub max_abs_error: f64,
     /// Fraction of calibration samples whose argmax agrees with the float model.
     pub argmax_agreement: f64,
+    /// The model commitment's salt (canonical little-endian bytes). Private: it lives only in
+    /// the compiled model directory.
+    pub salt: [u8; 32],
 }
 
 /// Smallest activation width we accept by default, and the largest the planner grows to.
@@ -61,8 +70,13 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             // circuit taller than its linear layers already need.
             q.act_bits = MIN_AUTO_ACT_BITS;
             let g = quantize(model, &cal, &q)?;
-            let plan = plan_layout(&g, opts.dot_width);
-            let need = plan.dot_rows.max(plan.max_rows).max(plan.instance_len);
+            let plan = plan_layout(&g, opts.dot_width, opts.visibility);
+            let need = plan
+                .dot_rows
+                .max(plan.max_rows)
+                .max(plan.instance_len)
+                .max(plan.pack_rows)
+                .max(plan.hash_rows);
             let n_fns = 2 + g.clips().len();
             let mut b = MIN_AUTO_ACT_BITS;
             while b < MAX_AUTO_ACT_BITS
@@ -75,7 +89,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     };
     q.act_bits = act_bits;
     let graph = quantize(model, &cal, &q)?;
-    let plan = plan_layout(&graph, opts.dot_width);
+    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
     let mut max_abs_error: f64 = 0.0;
     let mut agree = 0;
     for (i, s) in calibration.iter().enumerate() {
@@ -106,6 +120,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         calibration_samples: calibration.len(),
         max_abs_error,
         argmax_agreement: agree as f64 / calibration.len() as f64,
+        salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
     })
 }
 
@@ -115,6 +130,32 @@ impl Compiled {
             shape: self.plan.shape.clone(),
             graph: Arc::new(self.graph.clone()),
             values: values.map(Arc::new),
+            salt: self.salt(),
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        self.plan.shape.visibility
+    }
+
+    pub fn salt(&self) -> Fr {
+        Option::from(Fr::from_repr(self.salt)).unwrap_or(Fr::ZERO)
+    }
+
+    /// The model commitment a provider publishes (None if the weights are in the key).
+    pub fn commitment(&self) -> Option<Fr> {
+        self.visibility()
+            .hidden_weights()
+            .then(|| crate::commitment::model_commitment(&self.graph, self.salt()))
+    }
+
+    /// The hash a consumer expects for this quantized input (None unless the input is hashed).
+    pub fn input_hash(&self, q_in: &[i64]) -> Result<Option<Fr>> {
+        match self.visibility().input {
+            TensorVisibility::Hashed => {
+                crate::commitment::tensor_hash(q_in, self.graph.act_bits).map(Some)
+            }
+            _ => Ok(None),
         }
     }
 
@@ -184,8 +225,8 @@ impl Compiled {
             ));
         }
         let output = values[self.graph.output].clone();
-        let instance = ModelCircuit::instance(&q_in, &output);
         let circuit = self.circuit(Some(values));
+        let instance = circuit.instance(&q_in, &output)?;
         let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
         transcript
             .common_scalar(key.context)
@@ -199,17 +240,34 @@ impl Compiled {
             &mut transcript,
         )
         .map_err(|e| Error::Proving(format!("{e:?}")))?;
-        let t = |x: &crate::qgraph::QTensor, values: Vec<i64>| PublicTensor {
+        let vis = self.visibility();
+        let act_bits = self.graph.act_bits;
+        let t = |x: &crate::qgraph::QTensor, v: TensorVisibility, values: &[i64]| PublicTensor {
             shape: x.shape.clone(),
             frac_bits: x.frac_bits,
-            values,
+            values: if v == TensorVisibility::Public {
+                values.to_vec()
+            } else {
+                vec![]
+            },
+        };
+        let hash = |v: TensorVisibility, values: &[i64]| -> Result<Option<String>> {
+            Ok(match v {
+                TensorVisibility::Hashed => Some(crate::poseidon::to_hex(
+                    &crate::commitment::tensor_hash(values, act_bits)?,
+                )),
+                _ => None,
+            })
         };
         Ok(ProofBundle {
             header: BundleHeader {
                 proof_system: PROOF_SYSTEM.into(),
                 model_id: key.model_id.clone(),
-                input: t(self.graph.input_tensor(), q_in),
-                output: t(self.graph.output_tensor(), output),
+                input: t(self.graph.input_tensor(), vis.input, &q_in),
+                output: t(self.graph.output_tensor(), vis.output, &output),
+                input_hash: hash(vis.input, &q_in)?,
+                output_hash: hash(vis.output, &output)?,
+                model_commitment: self.commitment().map(|c| crate::poseidon::to_hex(&c)),
             },
             proof: transcript.finalize(),
         })
@@ -422,7 +480,29 @@ pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
         compiled.max_abs_error,
         100.0 * compiled.argmax_agreement
     );
-    s += "public: the input and the output (integers at the scales above); the weights are fixed in the \
-verifying key (bound by the model id); intermediate activations are private witness values.\n";
+    s += &describe_visibility(compiled);
     s
+}
+
+/// What a proof of this model reveals, in words.
+pub fn describe_visibility(compiled: &Compiled) -> String {
+    let vis = compiled.visibility();
+    let tensor = |name: &str, v: TensorVisibility| match v {
+        TensorVisibility::Public => format!("the {name} is public (integers at the scale above)"),
+        TensorVisibility::Hashed => format!("the {name} is hashed (only its Poseidon hash is public)"),
+        TensorVisibility::Hidden => format!("the {name} is hidden"),
+    };
+    let weights = match compiled.commitment() {
+        Some(c) => format!(
+            "the weights are hidden, bound by the model commitment {}",
+            crate::poseidon::to_hex(&c)
+        ),
+        None => "the weights are fixed in the verifying key (bound by the model id)".into(),
+    };
+    format!(
+        "public: {}; {}; {}; intermediate activations are private witness values.\n",
+        tensor("input", vis.input),
+        tensor("output", vis.output),
+        weights
+    )
 }

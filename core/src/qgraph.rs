@@ -87,6 +87,13 @@ pub struct Term {
     pub slot: usize,
     pub index: usize,
     pub weight: i64,
+    /// Index of the weight in its Conv/Dense kernel (the parameter a hidden model commits to),
+    /// or [`Term::STRUCTURAL`] for the fixed weights of pooling and elementwise steps.
+    pub param: usize,
+}
+
+impl Term {
+    pub const STRUCTURAL: usize = usize::MAX;
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -145,6 +152,7 @@ impl Linear {
                         slot: 0,
                         index: i,
                         weight: weight[wi],
+                        param: wi,
                     })
                 });
                 bias[out / (out_shape[2] * out_shape[3])] as i128
@@ -157,6 +165,7 @@ impl Linear {
                     slot: 0,
                     index: i,
                     weight: w,
+                    param: out * n_in + i,
                 }));
                 bias[out] as i128
             }
@@ -171,6 +180,7 @@ impl Linear {
                     slot: 0,
                     index,
                     weight: *weight,
+                    param: Term::STRUCTURAL,
                 }));
                 0
             }
@@ -179,9 +189,32 @@ impl Linear {
                     slot: s,
                     index: out,
                     weight: w,
+                    param: Term::STRUCTURAL,
                 }));
                 bias.as_ref().map_or(0, |b| b[out] as i128)
             }
+        }
+    }
+}
+
+impl Linear {
+    /// The learned parameters (weights, bias) of a Conv or Dense step: what a model with hidden
+    /// weights commits to. None for structural steps (pooling sums, elementwise).
+    pub fn params(&self) -> Option<(&[i64], &[i64])> {
+        match &self.kernel {
+            LinearKernel::Conv { weight, bias, .. } | LinearKernel::Dense { weight, bias, .. } => {
+                Some((weight, bias))
+            }
+            _ => None,
+        }
+    }
+
+    /// Index into [`Linear::params`]'s bias of output `out`'s bias.
+    pub fn bias_index(&self, out: usize) -> Option<usize> {
+        match &self.kernel {
+            LinearKernel::Conv { out_shape, .. } => Some(out / (out_shape[2] * out_shape[3])),
+            LinearKernel::Dense { .. } => Some(out),
+            _ => None,
         }
     }
 }
@@ -215,6 +248,38 @@ impl QStep {
     ) -> Vec<usize> {
         window.pooled_indices(in_shape, out_shape, out)
     }
+}
+
+/// Quantizes float values for a tensor of `shape` at scale 2^frac_bits into the `act_bits`
+/// activation domain (round to nearest; an error, not a clamp, outside the domain). The input
+/// rule a prover and a consumer (hashing the input it sent) must share.
+pub fn quantize_values(x: &[f32], shape: &[usize], frac_bits: i32, act_bits: u32) -> Result<Vec<i64>> {
+    let len: usize = shape.iter().product();
+    if x.len() != len {
+        return Err(Error::InvalidInput(format!(
+            "expected {len} values for input shape {shape:?}, got {}",
+            x.len()
+        )));
+    }
+    let half = 1i64 << (act_bits - 1);
+    let (lo, hi) = (-half, half - 1);
+    let scale = 2f64.powi(frac_bits);
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if !v.is_finite() {
+                return Err(Error::InvalidInput(format!("input value {i} is {v}")));
+            }
+            let q = (v as f64 * scale).round();
+            if q < lo as f64 || q > hi as f64 {
+                let (a, b) = (lo as f64 / scale, hi as f64 / scale);
+                return Err(Error::InvalidInput(format!(
+                    "input value {i} = {v} is outside the range [{a}, {b}] this model was compiled for"
+                )));
+            }
+            Ok(q as i64)
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -266,31 +331,7 @@ impl QGraph {
     /// Quantizes a float input to this graph's input scale (round half away from zero).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = self.input_tensor();
-        if x.len() != t.len() {
-            return Err(Error::InvalidInput(format!(
-                "expected {} values for input shape {:?}, got {}",
-                t.len(),
-                t.shape,
-                x.len()
-            )));
-        }
-        let (lo, hi) = self.domain();
-        x.iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                if !v.is_finite() {
-                    return Err(Error::InvalidInput(format!("input value {i} is {v}")));
-                }
-                let q = (v as f64 * t.scale()).round();
-                if q < lo as f64 || q > hi as f64 {
-                    let (a, b) = (lo as f64 / t.scale(), hi as f64 / t.scale());
-                    return Err(Error::InvalidInput(format!(
-                        "input value {i} = {v} is outside the range [{a}, {b}] this model was compiled for"
-                    )));
-                }
-                Ok(q as i64)
-            })
-            .collect()
+        quantize_values(x, &t.shape, t.frac_bits, self.act_bits)
     }
 
     /// Runs the exact integer semantics, returning every tensor's values.

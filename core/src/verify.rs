@@ -2,7 +2,8 @@
 //! with a reason; nothing here panics on outside bytes.
 
 use crate::bundle::{ProofBundle, PublicTensor};
-use crate::circuit::fe;
+use crate::circuit::{instance_vector, PublicPart, TensorVisibility, Visibility};
+use crate::poseidon;
 use crate::error::{Error, Result};
 use crate::verifier_key::{TensorSpec, VerifierKey};
 use halo2_proofs::plonk::verify_proof;
@@ -17,21 +18,69 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verified {
     pub model_id: String,
+    /// What the proof reveals (from the key).
+    pub visibility: Visibility,
+    /// The output (its values are empty if the output is hashed or hidden).
     pub output: PublicTensor,
-    /// Output values divided by their scale.
+    /// Output values divided by their scale (empty if not public).
     pub output_values: Vec<f64>,
-    /// Index of the largest output (the predicted class for a classifier).
-    pub predicted_class: usize,
+    /// Index of the largest output (the predicted class for a classifier), if the output is
+    /// public.
+    pub predicted_class: Option<usize>,
     pub predicted_label: Option<String>,
+    /// The proven input's hash, for a hashed input: compare it with
+    /// [`crate::commitment::tensor_hash`] of the input you sent.
+    pub input_hash: Option<String>,
+    pub output_hash: Option<String>,
+    /// The committed model the proof used, for hidden weights: compare it with the commitment
+    /// the provider published.
+    pub model_commitment: Option<String>,
 }
 
-fn check_tensor(name: &str, spec: &TensorSpec, t: &PublicTensor, act_bits: u32) -> Result<()> {
+/// Checks a tensor's public part against the key and returns it as instance material.
+fn public_part<'a>(
+    name: &str,
+    spec: &TensorSpec,
+    vis: TensorVisibility,
+    t: &'a PublicTensor,
+    hash: &Option<String>,
+    act_bits: u32,
+) -> Result<PublicPart<'a>> {
     if t.shape != spec.shape || t.frac_bits != spec.frac_bits {
         return Err(Error::Rejected(format!(
             "{name} is shape {:?} at scale 2^{}, the model's is {:?} at 2^{}",
             t.shape, t.frac_bits, spec.shape, spec.frac_bits
         )));
     }
+    if vis != TensorVisibility::Public && !t.values.is_empty() {
+        return Err(Error::Rejected(format!(
+            "the model keeps the {name} {vis:?}, but the bundle carries its values"
+        )));
+    }
+    match (vis, hash) {
+        (TensorVisibility::Hashed, Some(h)) => {
+            return poseidon::from_hex(h).map(PublicPart::Hash).ok_or_else(|| {
+                Error::Rejected(format!("the {name} hash '{h}' is not a field element"))
+            })
+        }
+        (TensorVisibility::Hashed, None) => {
+            return Err(Error::Rejected(format!(
+                "the model's {name} is hashed, but the bundle has no {name} hash"
+            )))
+        }
+        (_, Some(_)) => {
+            return Err(Error::Rejected(format!(
+                "the bundle has an {name} hash, but the model's {name} is not hashed"
+            )))
+        }
+        (TensorVisibility::Hidden, None) => return Ok(PublicPart::Hidden),
+        (TensorVisibility::Public, None) => {}
+    }
+    check_tensor(name, spec, t, act_bits)?;
+    Ok(PublicPart::Values(&t.values))
+}
+
+fn check_tensor(name: &str, spec: &TensorSpec, t: &PublicTensor, act_bits: u32) -> Result<()> {
     if t.values.len() != spec.len() {
         return Err(Error::Rejected(format!(
             "{name} has {} values, expected {}",
@@ -70,25 +119,42 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
             h.model_id, key.model_id
         )));
     }
-    check_tensor(
+    let vis = key.header.shape.visibility;
+    let act_bits = key.header.shape.act_bits;
+    let input = public_part(
         "input",
         &key.header.input,
+        vis.input,
         &h.input,
-        key.header.shape.act_bits,
+        &h.input_hash,
+        act_bits,
     )?;
-    check_tensor(
+    let output = public_part(
         "output",
         &key.header.output,
+        vis.output,
         &h.output,
-        key.header.shape.act_bits,
+        &h.output_hash,
+        act_bits,
     )?;
-    let instance: Vec<Fr> = h
-        .input
-        .values
-        .iter()
-        .chain(&h.output.values)
-        .map(|&v| fe(v as i128))
-        .collect();
+    let commitment = match (vis.hidden_weights(), &h.model_commitment) {
+        (true, Some(c)) => Some(poseidon::from_hex(c).ok_or_else(|| {
+            Error::Rejected(format!("the model commitment '{c}' is not a field element"))
+        })?),
+        (true, None) => {
+            return Err(Error::Rejected(
+                "the model's weights are hidden, but the bundle has no model commitment".into(),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(Error::Rejected(
+                "the bundle has a model commitment, but this model's weights are in its key"
+                    .into(),
+            ))
+        }
+        (false, None) => None,
+    };
+    let instance: Vec<Fr> = instance_vector(input, output, commitment);
     let mut proof = bundle.proof.as_slice();
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut proof);
     transcript
@@ -116,19 +182,42 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         )));
     }
     let output_values = h.output.dequantized();
-    let predicted_class = crate::tensor::argmax(&output_values);
-    let predicted_label = key
-        .header
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(predicted_class).cloned());
+    let predicted_class =
+        (!output_values.is_empty()).then(|| crate::tensor::argmax(&output_values));
+    let predicted_label = predicted_class
+        .and_then(|c| key.header.labels.as_ref().and_then(|l| l.get(c).cloned()));
+    // Canonical forms, so a consumer can compare strings.
+    let canonical = |f: Option<Fr>| f.map(|f| poseidon::to_hex(&f));
+    let hash_of = |p: PublicPart<'_>| match p {
+        PublicPart::Hash(f) => Some(f),
+        _ => None,
+    };
     Ok(Verified {
         model_id: key.model_id.clone(),
+        visibility: vis,
         output: h.output.clone(),
         output_values,
         predicted_class,
         predicted_label,
+        input_hash: canonical(hash_of(input)),
+        output_hash: canonical(hash_of(output)),
+        model_commitment: canonical(commitment),
     })
+}
+
+/// The input hash a proof of `key`'s model must carry for this float input (the model's input
+/// must be hashed): quantized exactly as the prover quantizes, then hashed. A consumer computes
+/// this from the input it sent and compares it with [`Verified::input_hash`].
+pub fn input_hash(key: &VerifierKey, input: &[f32]) -> Result<String> {
+    let h = &key.header;
+    if h.shape.visibility.input != TensorVisibility::Hashed {
+        return Err(Error::InvalidInput(format!(
+            "this model's input is {:?}, not hashed",
+            h.shape.visibility.input
+        )));
+    }
+    let q = crate::qgraph::quantize_values(input, &h.input.shape, h.input.frac_bits, h.shape.act_bits)?;
+    Ok(poseidon::to_hex(&crate::commitment::tensor_hash(&q, h.shape.act_bits)?))
 }
 
 /// Parses `bundle_bytes` and verifies it against `key`.

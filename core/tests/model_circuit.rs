@@ -6,7 +6,9 @@ use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
-use zkinfer_core::circuit::{fe, plan_layout, ModelCircuit};
+use zkinfer_core::circuit::{
+    fe, instance_vector, plan_layout, ModelCircuit, PublicPart, Visibility,
+};
 use zkinfer_core::ir::{
     AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, Window2d,
 };
@@ -139,16 +141,22 @@ fn compile() -> (Model, QGraph, Vec<f32>) {
     (model, graph, samples[0].clone())
 }
 
+/// Input and output integers, public.
+fn public_instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
+    instance_vector(PublicPart::Values(input), PublicPart::Values(output), None)
+}
+
 fn run(
     graph: &QGraph,
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    let plan = plan_layout(graph, Some(4));
+    let plan = plan_layout(graph, Some(4), Visibility::PUBLIC);
     let circuit = ModelCircuit {
         shape: plan.shape,
         graph: Arc::new(graph.clone()),
         values: Some(Arc::new(values)),
+        salt: Fr::zero(),
     };
     MockProver::run(plan.k, &circuit, vec![instance])
         .unwrap()
@@ -176,7 +184,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
-    run(&graph, values, ModelCircuit::instance(&q, &out)).unwrap();
+    run(&graph, values, public_instance(&q, &out)).unwrap();
     // And the integer model tracks the float model.
     let err = zkinfer_core::quant::compare(&model, &graph, &x).unwrap();
     assert!(
@@ -192,7 +200,7 @@ fn whole_model_circuit_rejects_every_corrupted_step_output() {
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
-    let instance = ModelCircuit::instance(&q, &out);
+    let instance = public_instance(&q, &out);
     let mut tried = 0;
     for step in &graph.steps {
         if matches!(step.kind, StepKind::Reshape) {
@@ -264,7 +272,7 @@ fn whole_model_circuit_rejects_a_lie_in_one_layer_with_honest_downstream() {
             if *out != honest[graph.output] {
                 output_changed += 1;
             }
-            let instance = ModelCircuit::instance(&q, out);
+            let instance = public_instance(&q, out);
             assert!(
                 run(&graph, forged.clone(), instance).is_err(),
                 "a lie in output {index} of step '{}' with an honest downstream was accepted",
@@ -278,5 +286,155 @@ fn whole_model_circuit_rejects_a_lie_in_one_layer_with_honest_downstream() {
     assert!(
         output_changed > 0,
         "no forgery changed the output: the test proves little"
+    );
+}
+
+// ---- Hidden weights, hashed input/output ----
+
+fn run_with(
+    graph: &QGraph,
+    vis: Visibility,
+    salt: Fr,
+    values: Vec<Vec<i64>>,
+    instance: Vec<Fr>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let plan = plan_layout(graph, Some(4), vis);
+    let circuit = ModelCircuit {
+        shape: plan.shape,
+        graph: Arc::new(graph.clone()),
+        values: Some(Arc::new(values)),
+        salt,
+    };
+    MockProver::run(plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
+}
+
+/// The same graph with one Conv/Dense weight changed by `delta`.
+fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
+    let mut g = graph.clone();
+    for step in &mut g.steps {
+        if let StepKind::Linear(lin) = &mut step.kind {
+            if let zkinfer_core::qgraph::LinearKernel::Conv { weight, .. } = &mut lin.kernel {
+                weight[4] += delta;
+                return g;
+            }
+        }
+    }
+    panic!("no conv step");
+}
+
+#[test]
+fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
+    use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
+    use zkinfer_core::commitment::{model_commitment, tensor_hash};
+    let (_, graph, x) = compile();
+    let q = graph.quantize_input(&x).unwrap();
+    let values = graph.evaluate(&q).unwrap();
+    let out = values[graph.output].clone();
+    let salt = Fr::from(0x5a17u64);
+    let commitment = model_commitment(&graph, salt);
+    let b = graph.act_bits;
+    for vis in [
+        Visibility::SERVED,
+        Visibility {
+            weights: WeightVisibility::Hidden,
+            input: TensorVisibility::Hidden,
+            output: TensorVisibility::Hashed,
+        },
+        Visibility {
+            weights: WeightVisibility::Fixed,
+            input: TensorVisibility::Hashed,
+            output: TensorVisibility::Public,
+        },
+    ] {
+        fn part(v: TensorVisibility, t: &[i64], b: u32) -> PublicPart<'_> {
+            match v {
+                TensorVisibility::Public => PublicPart::Values(t),
+                TensorVisibility::Hashed => PublicPart::Hash(tensor_hash(t, b).unwrap()),
+                TensorVisibility::Hidden => PublicPart::Hidden,
+            }
+        }
+        let c = vis.hidden_weights().then_some(commitment);
+        let honest = instance_vector(part(vis.input, &q, b), part(vis.output, &out, b), c);
+        run_with(&graph, vis, salt, values.clone(), honest.clone())
+            .unwrap_or_else(|e| panic!("{vis:?}: {e:?}"));
+        // Every public value is binding: change any one and the proof is rejected.
+        for i in 0..honest.len() {
+            let mut wrong = honest.clone();
+            wrong[i] += Fr::one();
+            assert!(
+                run_with(&graph, vis, salt, values.clone(), wrong).is_err(),
+                "{vis:?}: public value {i} changed and still accepted"
+            );
+        }
+    }
+    // A different salt is a different commitment.
+    assert_ne!(model_commitment(&graph, Fr::zero()), commitment);
+    // A prover that runs other weights cannot claim the committed model: the circuit recomputes
+    // the commitment from the weights it multiplies by.
+    let other = with_changed_weight(&graph, 1);
+    let other_values = other.evaluate(&q).unwrap();
+    let other_out = other_values[other.output].clone();
+    let vis = Visibility::SERVED;
+    let claimed = instance_vector(
+        PublicPart::Hash(tensor_hash(&q, b).unwrap()),
+        PublicPart::Values(&other_out),
+        Some(commitment),
+    );
+    assert!(run_with(&other, vis, salt, other_values.clone(), claimed).is_err());
+    // It proves fine under its own commitment, which differs.
+    let own = model_commitment(&other, salt);
+    assert_ne!(own, commitment);
+    let instance = instance_vector(
+        PublicPart::Hash(tensor_hash(&q, b).unwrap()),
+        PublicPart::Values(&other_out),
+        Some(own),
+    );
+    run_with(&other, vis, salt, other_values, instance).unwrap();
+}
+
+#[test]
+fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
+    use halo2_proofs::plonk::ConstraintSystem;
+    use zkinfer_core::circuit::ModelConfig;
+    let (_, graph, _) = compile();
+    let degree = |vis: Visibility| {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ModelConfig::configure(&mut cs, &plan_layout(&graph, Some(4), vis).shape);
+        cs.degree()
+    };
+    assert_eq!(degree(Visibility::PUBLIC), degree(Visibility::SERVED));
+    // Keys of two models that differ only in a weight value: equal when the weights are hidden
+    // (the key holds the architecture only), different when they are fixed.
+    let other = with_changed_weight(&graph, 1);
+    let k = plan_layout(&graph, Some(4), Visibility::SERVED)
+        .k
+        .max(plan_layout(&graph, Some(4), Visibility::PUBLIC).k);
+    let params = zkinfer_core::srs::SrsSource::Dev {
+        cache_dir: zkinfer_core::srs::default_cache_dir(),
+    }
+    .load(k)
+    .unwrap();
+    let vk_of = |g: &QGraph, vis: Visibility| {
+        let plan = plan_layout(g, Some(4), vis);
+        let mut params = params.clone();
+        halo2_proofs::poly::commitment::Params::downsize(&mut params, plan.k);
+        let circuit = ModelCircuit {
+            shape: plan.shape,
+            graph: Arc::new(g.clone()),
+            values: None,
+            salt: Fr::zero(),
+        };
+        let vk = halo2_proofs::plonk::keygen_vk(&params, &circuit).unwrap();
+        vk.to_bytes(halo2_proofs::SerdeFormat::RawBytes)
+    };
+    assert_eq!(
+        vk_of(&graph, Visibility::SERVED),
+        vk_of(&other, Visibility::SERVED)
+    );
+    assert_ne!(
+        vk_of(&graph, Visibility::PUBLIC),
+        vk_of(&other, Visibility::PUBLIC)
     );
 }

@@ -39,6 +39,7 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
     let opts = CompileOptions {
         labels: Some(labels),
+        visibility: zkinfer_core::circuit::Visibility::SERVED,
         ..Default::default()
     };
     let (compiled, _) = step("1. quantizing (calibrated on 64 training digits)", || {
@@ -92,11 +93,20 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
 
     let key = zkinfer_core::VerifierKey::from_bytes(&prover.verifier_key_bytes)?;
     let (verified, _) = step("4. verifying", || Ok(zkinfer_core::verify(&key, &bytes)?))?;
+    let class = verified.predicted_class.unwrap_or_default();
     println!(
-        "   VALID: the committed model outputs {} -> predicted digit {}",
+        "   VALID: the committed model outputs {} -> predicted digit {class}",
         fmt_values(&verified.output_values),
-        verified.predicted_class
     );
+    println!(
+        "   the weights stay private: the proof shows they are the ones committed as {}",
+        verified.model_commitment.as_deref().unwrap_or("-")
+    );
+    let expected_hash = zkinfer_core::verify::input_hash(&key, &x)?;
+    if verified.input_hash.as_deref() != Some(expected_hash.as_str()) {
+        bail!("the proof's input hash is not the hash of the input sent");
+    }
+    println!("   the input stays private too: the proof carries its hash {expected_hash}, which the consumer recomputes from what it sent");
 
     // A forged claim: same proof, a different predicted output.
     let mut forged = bundle.clone();

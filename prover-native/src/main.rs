@@ -10,7 +10,36 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
+use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
+use zkinfer_core::halo2curves::bn256::Fr;
+use zkinfer_core::halo2curves::ff::Field;
+use zkinfer_core::poseidon;
 use zkinfer_core::VerifierKey;
+
+/// `--weights` values (clap's spelling of [`WeightVisibility`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum WeightsArg {
+    Fixed,
+    Hidden,
+}
+
+/// `--input-visibility` / `--output-visibility` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum TensorArg {
+    Public,
+    Hashed,
+    Hidden,
+}
+
+impl From<TensorArg> for TensorVisibility {
+    fn from(a: TensorArg) -> Self {
+        match a {
+            TensorArg::Public => TensorVisibility::Public,
+            TensorArg::Hashed => TensorVisibility::Hashed,
+            TensorArg::Hidden => TensorVisibility::Hidden,
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +77,48 @@ impl SrsArgs {
     }
 }
 
+#[derive(Args, Clone)]
+pub(crate) struct VisibilityArgs {
+    /// Conv/Dense weights: `fixed` in the verifying key, or `hidden` behind a Poseidon
+    /// commitment that every proof carries.
+    #[arg(long, value_enum, default_value_t = WeightsArg::Hidden)]
+    weights: WeightsArg,
+    /// Input: `public` (integers in the proof), `hashed` (only its Poseidon hash), `hidden`.
+    #[arg(long, value_enum, default_value_t = TensorArg::Hashed)]
+    input_visibility: TensorArg,
+    /// Output: `public`, `hashed` or `hidden`.
+    #[arg(long, value_enum, default_value_t = TensorArg::Public)]
+    output_visibility: TensorArg,
+    /// Salt of the model commitment: 64 hex digits, or `random`. Without a salt the commitment
+    /// is a function of the weights alone, so anyone holding a candidate model can test whether
+    /// it is the committed one; with a random salt it reveals nothing about them.
+    #[arg(long, value_name = "HEX|random")]
+    salt: Option<String>,
+}
+
+impl VisibilityArgs {
+    fn visibility(&self) -> Visibility {
+        Visibility {
+            weights: match self.weights {
+                WeightsArg::Fixed => WeightVisibility::Fixed,
+                WeightsArg::Hidden => WeightVisibility::Hidden,
+            },
+            input: self.input_visibility.into(),
+            output: self.output_visibility.into(),
+        }
+    }
+
+    fn salt(&self) -> Result<Option<Fr>> {
+        match self.salt.as_deref() {
+            None => Ok(None),
+            Some("random") => Ok(Some(Fr::random(rand::rngs::OsRng))),
+            Some(hex) => poseidon::from_hex(hex)
+                .map(Some)
+                .with_context(|| format!("--salt '{hex}' is not 64 hex digits below the BN254 scalar modulus")),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Quantize an ONNX model, lay out its circuit and generate keys into a directory.
@@ -73,7 +144,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         labels: Option<PathBuf>,
         #[command(flatten)]
+        visibility: VisibilityArgs,
+        #[command(flatten)]
         srs: SrsArgs,
+    },
+    /// Print a compiled model's commitment (hidden weights) and model id: what a provider
+    /// publishes. The same weights and salt always give the same commitment.
+    Commit {
+        /// A directory written by `zkinfer compile`.
+        dir: PathBuf,
+        /// Print JSON: {"model_id", "model_commitment", "visibility"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the integer model on an input and prove it, writing a proof bundle.
     Prove {
@@ -109,6 +191,14 @@ enum Command {
         /// Only accept proofs for this model id (hex SHA-256 of the verifier key).
         #[arg(long)]
         model_id: Option<String>,
+        /// Only accept proofs made with the model of this commitment (hidden weights): the
+        /// commitment the provider published.
+        #[arg(long, value_name = "HEX")]
+        commitment: Option<String>,
+        /// The input you sent (JSON). For a hashed input, its hash is computed here and must
+        /// equal the proof's; for a public input, it must equal the proven input.
+        #[arg(long, value_name = "INPUT.json")]
+        input: Option<PathBuf>,
     },
     /// Serve models over HTTP: predictions at once, proofs from a bounded background queue.
     ///
@@ -140,6 +230,7 @@ fn main() {
             dot_width,
             headroom,
             labels,
+            visibility,
             srs,
         } => compile(
             &model,
@@ -149,8 +240,10 @@ fn main() {
             dot_width,
             headroom,
             labels.as_deref(),
+            &visibility,
             &srs,
         ),
+        Command::Commit { dir, json } => commit(&dir, json),
         Command::Prove {
             dir,
             input,
@@ -162,7 +255,15 @@ fn main() {
             verifier_key,
             proof,
             model_id,
-        } => verify(&verifier_key, &proof, model_id.as_deref()),
+            commitment,
+            input,
+        } => verify(
+            &verifier_key,
+            &proof,
+            model_id.as_deref(),
+            commitment.as_deref(),
+            input.as_deref(),
+        ),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
         Command::Serve(args) => serve::run(args),
     };
@@ -210,8 +311,10 @@ fn compile(
     dot_width: Option<usize>,
     headroom: f32,
     labels: Option<&Path>,
+    visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
+    let salt = visibility.salt()?;
     let model = zkinfer_core::onnx::load_onnx(model_path)?;
     let samples = match calibration {
         Some(p) => {
@@ -231,6 +334,8 @@ fn compile(
         dot_width,
         headroom: Some(headroom),
         labels,
+        visibility: visibility.visibility(),
+        salt,
     };
     let (compiled, _) = step("quantizing and planning the layout", || {
         Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
@@ -258,6 +363,34 @@ fn compile(
         zkinfer_core::verifier_key::model_id(&vk),
         vk.len()
     );
+    print!("{}", zkinfer_core::prove::describe_visibility(&compiled));
+    Ok(())
+}
+
+fn commit(dir: &Path, json: bool) -> Result<()> {
+    let model_dir = ModelDir::new(dir);
+    let compiled = model_dir.compiled()?;
+    let key_path = model_dir.path(VERIFIER_KEY_FILE);
+    let key =
+        std::fs::read(&key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    let model_id = zkinfer_core::verifier_key::model_id(&key);
+    let commitment = compiled.commitment().map(|c| poseidon::to_hex(&c));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "model_id": model_id,
+                "model_commitment": commitment,
+                "visibility": compiled.visibility(),
+            })
+        );
+    } else {
+        println!("model id: {model_id}");
+        match commitment {
+            Some(c) => println!("model commitment: {c}"),
+            None => println!("model commitment: none (the weights are fixed in the verifier key; the model id binds them)"),
+        }
+    }
     Ok(())
 }
 
@@ -358,7 +491,13 @@ prediction (integer model): class {class}{} outputs {}",
     Ok(())
 }
 
-fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()> {
+fn verify(
+    key_path: &Path,
+    proof_path: &Path,
+    pinned: Option<&str>,
+    commitment: Option<&str>,
+    input: Option<&Path>,
+) -> Result<()> {
     let key_bytes =
         std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
     let bundle =
@@ -373,19 +512,84 @@ fn verify(key_path: &Path, proof_path: &Path, pinned: Option<&str>) -> Result<()
             );
         }
     }
+    let expected_commitment = commitment
+        .map(|c| {
+            poseidon::from_hex(c)
+                .map(|f| poseidon::to_hex(&f))
+                .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
+        })
+        .transpose()?;
+    let sent = input
+        .map(|p| -> Result<Vec<f32>> {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading input {}", p.display()))?;
+            Ok(zkinfer_core::input::parse_single(&text, key.header.input.len())?)
+        })
+        .transpose()?;
     let parsed = t.elapsed();
     let verified =
         zkinfer_core::verify(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    if let Some(expected) = &expected_commitment {
+        match &verified.model_commitment {
+            Some(c) if c == expected => {}
+            Some(c) => bail!("INVALID: the proof used the model committed as {c}, not the pinned commitment {expected}"),
+            None => bail!("INVALID: this model's weights are not committed (they are in the key); drop --commitment and pin the model id"),
+        }
+    }
+    if let Some(x) = &sent {
+        match key.header.shape.visibility.input {
+            TensorVisibility::Hashed => {
+                let expected = zkinfer_core::verify::input_hash(&key, x)?;
+                if verified.input_hash.as_deref() != Some(expected.as_str()) {
+                    bail!("INVALID: the proof is for another input (its input hash is {}, yours is {expected})", verified.input_hash.as_deref().unwrap_or("missing"));
+                }
+            }
+            TensorVisibility::Public => {
+                let q = zkinfer_core::qgraph::quantize_values(
+                    x,
+                    &key.header.input.shape,
+                    key.header.input.frac_bits,
+                    key.header.shape.act_bits,
+                )?;
+                let proven = zkinfer_core::ProofBundle::from_bytes(&bundle)?.header.input.values;
+                if proven != q {
+                    bail!("INVALID: the proof is for another input than the one given");
+                }
+            }
+            TensorVisibility::Hidden => {
+                bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked")
+            }
+        }
+    }
     println!("VALID proof for model {}", verified.model_id);
-    println!(
-        "verified output: {} -> class {}{}",
-        fmt_values(&verified.output_values),
-        verified.predicted_class,
-        verified
-            .predicted_label
-            .map(|l| format!(" ({l})"))
-            .unwrap_or_default()
-    );
+    if let Some(c) = &verified.model_commitment {
+        println!(
+            "model commitment: {c}{}",
+            if expected_commitment.is_some() { " (matches the pinned one)" } else { " (not pinned: pass --commitment to require the published one)" }
+        );
+    }
+    if let Some(h) = &verified.input_hash {
+        println!(
+            "input hash: {h}{}",
+            if sent.is_some() { " (matches your input)" } else { " (pass --input to check it is your input)" }
+        );
+    }
+    match verified.predicted_class {
+        Some(class) => println!(
+            "verified output: {} -> class {}{}",
+            fmt_values(&verified.output_values),
+            class,
+            verified
+                .predicted_label
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default()
+        ),
+        None => println!(
+            "the output is {:?}{}",
+            key.header.shape.visibility.output,
+            verified.output_hash.map(|h| format!(": hash {h}")).unwrap_or_default()
+        ),
+    }
     println!(
         "verification: {:.1} ms (key parsing {:.1} ms)",
         t.elapsed().as_secs_f64() * 1e3,

@@ -110,7 +110,7 @@ fn load_200_predictions_from_20_clients() {
         let v = zkinfer_core::verify(&vk, &bundle.body).expect("served proof verifies");
         assert_eq!(v.model_id, id);
         assert_eq!(
-            v.predicted_class as u64,
+            v.predicted_class.unwrap() as u64,
             p["predicted_class"].as_u64().unwrap(),
             "receipt {receipt}"
         );

@@ -17,7 +17,7 @@ fn check_bundle(bundle: &Resp, vk: &zkinfer_core::VerifierKey, prediction: &Valu
     let v = zkinfer_core::verify(vk, &bundle.body).expect("the served proof verifies");
     assert_eq!(v.model_id, prediction["model_id"].as_str().unwrap());
     assert_eq!(
-        v.predicted_class as u64,
+        v.predicted_class.unwrap() as u64,
         prediction["predicted_class"].as_u64().unwrap()
     );
     let claimed: Vec<f64> = prediction["output"]

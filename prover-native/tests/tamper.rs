@@ -156,10 +156,10 @@ fn tamper_modes_serve_lies_that_fail_verification() {
     assert!(log_text(&srv).contains("DANGER: --tamper-for-tests prediction"));
     let (p, _, bytes) = predict_and_fetch(&srv, &a.id, 3);
     let v = zkinfer_core::verify(&a.key, &bytes).expect("the proof itself is honest");
-    assert_eq!(v.predicted_class, 3);
+    assert_eq!(v.predicted_class, Some(3));
     assert_ne!(
         p["predicted_class"].as_u64().unwrap() as usize,
-        v.predicted_class,
+        v.predicted_class.unwrap(),
         "the answer given at once contradicts the proof"
     );
     srv.kill();
@@ -188,7 +188,7 @@ fn tamper_modes_serve_lies_that_fail_verification() {
     );
     let v = zkinfer_core::verify(&b.key, &bytes).expect("it is a genuine proof for model B");
     assert_eq!(
-        v.predicted_class as u64,
+        v.predicted_class.unwrap() as u64,
         p["predicted_class"].as_u64().unwrap()
     );
     srv.kill();

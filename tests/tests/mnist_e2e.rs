@@ -28,7 +28,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     let (q_in, values) = compiled.witness(&x).unwrap();
     assert_eq!(bundle.header.input.values, q_in);
     assert_eq!(verified.output.values, values[compiled.graph.output]);
-    assert_eq!(verified.predicted_class, 3);
+    assert_eq!(verified.predicted_class, Some(3));
 
     // 1. Proof bytes: flip bytes across the proof.
     for pos in [0, 1, 100, bundle.proof.len() / 2, bundle.proof.len() - 1] {

@@ -57,6 +57,21 @@ pub struct KeyInfo {
     pub labels: Option<Vec<String>>,
     /// Where the KZG parameters came from.
     pub srs: String,
+    /// What proofs of this model reveal.
+    pub visibility: VisibilityInfo,
+}
+
+/// What a model's proofs reveal: weights "fixed" (in the key) or "hidden" (committed); input and
+/// output "public", "hashed" or "hidden".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VisibilityInfo {
+    pub weights: String,
+    pub input: String,
+    pub output: String,
+}
+
+fn lower<T: std::fmt::Debug>(v: T) -> String {
+    format!("{v:?}").to_lowercase()
 }
 
 /// The result of `verifier.verify(bundle)`. When `valid` is false only `modelId` and `reason`
@@ -75,9 +90,16 @@ pub struct VerifyOutcome {
     /// Proven input, dequantized. The proof binds the output to exactly this input.
     pub input: Vec<f64>,
     pub input_shape: Vec<usize>,
-    /// Index of the largest output.
+    /// Index of the largest output (null if the output is not public).
     pub predicted_class: Option<usize>,
     pub predicted_label: Option<String>,
+    /// For a hashed input: the proven input's Poseidon hash. Compare it with
+    /// `verifier.inputHash(theInputYouSent)`.
+    pub input_hash: Option<String>,
+    pub output_hash: Option<String>,
+    /// For hidden weights: the commitment of the model the proof used. Compare it with the
+    /// commitment the provider published.
+    pub model_commitment: Option<String>,
     /// Why the bundle was rejected; null when valid.
     pub reason: Option<String>,
 }
@@ -94,6 +116,9 @@ impl VerifyOutcome {
             input_shape: Vec::new(),
             predicted_class: None,
             predicted_label: None,
+            input_hash: None,
+            output_hash: None,
+            model_commitment: None,
             reason: Some(reason),
         }
     }
@@ -152,7 +177,17 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
         output: (&h.output).into(),
         labels: h.labels.clone(),
         srs: h.srs.clone(),
+        visibility: VisibilityInfo {
+            weights: lower(h.shape.visibility.weights),
+            input: lower(h.shape.visibility.input),
+            output: lower(h.shape.visibility.output),
+        },
     }
+}
+
+/// The input hash a proof must carry for this float input (models with a hashed input).
+pub fn input_hash_of(key: &VerifierKey, input: &[f32]) -> Result<String, String> {
+    zkinfer_core::verify::input_hash(key, input).map_err(|e| e.to_string())
 }
 
 /// Checks a proof bundle against a trusted key. Never fails: a bundle that does not parse or
@@ -171,8 +206,11 @@ pub fn verify_bytes(key: &VerifierKey, bundle_bytes: &[u8]) -> VerifyOutcome {
             output_shape: v.output.shape,
             input: bundle.header.input.dequantized(),
             input_shape: bundle.header.input.shape,
-            predicted_class: Some(v.predicted_class),
+            predicted_class: v.predicted_class,
             predicted_label: v.predicted_label,
+            input_hash: v.input_hash,
+            output_hash: v.output_hash,
+            model_commitment: v.model_commitment,
             reason: None,
         },
         Err(e) => VerifyOutcome::rejected(&key.model_id, e.to_string()),
@@ -213,6 +251,8 @@ export interface KeyHeader {
   labels: string[] | null;
   /** Where the KZG parameters came from. */
   srs: string;
+  /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "hashed" | "hidden". */
+  visibility: { weights: string; input: string; output: string };
 }
 
 /** Result of Verifier.verify. When valid is false, only modelId and reason are meaningful. */
@@ -230,6 +270,11 @@ export interface VerifyResult {
   inputShape: number[];
   predictedClass: number | null;
   predictedLabel: string | null;
+  /** Hashed input: the proven input's hash; compare with verifier.inputHash(input you sent). */
+  inputHash: string | null;
+  outputHash: string | null;
+  /** Hidden weights: the commitment of the model used; compare with the published one. */
+  modelCommitment: string | null;
   /** Why the bundle was rejected; null when valid. */
   reason: string | null;
 }
@@ -293,6 +338,13 @@ impl Verifier {
     #[wasm_bindgen(unchecked_return_type = "KeyHeader")]
     pub fn header(&self) -> Result<JsValue, JsError> {
         to_js(&key_info(&self.key))
+    }
+
+    /// For a model with a hashed input: the hash a proof of this (float) input must carry. The
+    /// input is quantized exactly as the prover does. Throws if the input does not fit.
+    #[wasm_bindgen(js_name = inputHash)]
+    pub fn input_hash(&self, input: &[f32]) -> Result<String, JsError> {
+        input_hash_of(&self.key, input).map_err(|e| JsError::new(&e))
     }
 
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.

@@ -1,9 +1,15 @@
 //! Dot-product chip: accumulates `acc = bias + Σ x_i·w_i` over consecutive rows, `width` products
-//! per row. Weights and biases are fixed columns, so they are committed in the verifying key; the
-//! x cells are copies (equality-constrained) of earlier activations or public inputs.
+//! per row. The x cells are copies (equality-constrained) of earlier activations or public inputs.
 //!
-//! first row:      acc = bias + Σ_l x_l·w_l
-//! following rows: acc = acc[-1] + Σ_l x_l·w_l
+//! Weights are either fixed columns (committed in the verifying key) or, for models with hidden
+//! weights, advice cells copied from the committed parameter cells of the pack chip. Fixed
+//! per-lane flags `h_l` (and `h_b` for the bias) say which: a hidden lane has fixed weight 0, and
+//! an advice weight counts only where its flag is 1. Unused lanes have both weights 0, so their
+//! free x cells contribute nothing. Pooling and elementwise steps keep their structural weights
+//! fixed even in a hidden model.
+//!
+//! first row:      acc = bias + h_b·bias_hidden + Σ_l x_l·(w_l + h_l·w_hidden_l)
+//! following rows: acc = acc[-1] + Σ_l x_l·(w_l + h_l·w_hidden_l)
 
 use super::{fe, known, Links, Wire};
 use halo2_proofs::circuit::{Cell, Region};
@@ -19,15 +25,45 @@ pub struct DotConfig {
     pub acc: Column<Advice>,
     pub q_first: Selector,
     pub q_cont: Selector,
+    pub hidden: Option<HiddenWeightColumns>,
+}
+
+/// The extra columns of a model whose weights are hidden.
+#[derive(Clone, Debug)]
+pub struct HiddenWeightColumns {
+    pub w: Vec<Column<Advice>>,
+    pub bias: Column<Advice>,
+    /// Per lane: 1 where that lane's weight comes from the advice column.
+    pub h: Vec<Column<Fixed>>,
+    /// 1 on a first row whose bias comes from the advice column.
+    pub h_bias: Column<Fixed>,
+}
+
+/// Where a hidden dot product's weights and bias are committed: cells of the pack chip.
+pub struct HiddenWeights<'a> {
+    pub weights: &'a [Cell],
+    pub bias: Option<(Cell, i64)>,
 }
 
 impl DotConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, width: usize) -> Self {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, width: usize, hidden_weights: bool) -> Self {
         let x: Vec<_> = (0..width).map(|_| meta.advice_column()).collect();
         let w: Vec<_> = (0..width).map(|_| meta.fixed_column()).collect();
         for c in &x {
             meta.enable_equality(*c);
         }
+        let hidden = hidden_weights.then(|| {
+            let columns = HiddenWeightColumns {
+                w: (0..width).map(|_| meta.advice_column()).collect(),
+                bias: meta.advice_column(),
+                h: (0..width).map(|_| meta.fixed_column()).collect(),
+                h_bias: meta.fixed_column(),
+            };
+            for c in columns.w.iter().chain([&columns.bias]) {
+                meta.enable_equality(*c);
+            }
+            columns
+        });
         let config = DotConfig {
             x,
             w,
@@ -35,6 +71,7 @@ impl DotConfig {
             acc: meta.advice_column(),
             q_first: meta.selector(),
             q_cont: meta.selector(),
+            hidden,
         };
         let c = config.clone();
         meta.create_gate("dot product", |meta| {
@@ -42,14 +79,21 @@ impl DotConfig {
             let q_cont = meta.query_selector(c.q_cont);
             let acc = meta.query_advice(c.acc, Rotation::cur());
             let prev = meta.query_advice(c.acc, Rotation::prev());
-            let bias = meta.query_fixed(c.bias, Rotation::cur());
-            let sum =
-                c.x.iter()
-                    .zip(&c.w)
-                    .fold(Expression::Constant(Fr::zero()), |s, (x, w)| {
-                        s + meta.query_advice(*x, Rotation::cur())
-                            * meta.query_fixed(*w, Rotation::cur())
-                    });
+            let mut bias = meta.query_fixed(c.bias, Rotation::cur());
+            let mut sum = Expression::Constant(Fr::zero());
+            for (l, (x, w)) in c.x.iter().zip(&c.w).enumerate() {
+                let x = meta.query_advice(*x, Rotation::cur());
+                let mut weight = meta.query_fixed(*w, Rotation::cur());
+                if let Some(hidden) = &c.hidden {
+                    let h = meta.query_fixed(hidden.h[l], Rotation::cur());
+                    weight = weight + h * meta.query_advice(hidden.w[l], Rotation::cur());
+                }
+                sum = sum + x * weight;
+            }
+            if let Some(hidden) = &c.hidden {
+                let h = meta.query_fixed(hidden.h_bias, Rotation::cur());
+                bias = bias + h * meta.query_advice(hidden.bias, Rotation::cur());
+            }
             vec![
                 q_first * (acc.clone() - bias - sum.clone()),
                 q_cont * (acc - prev - sum),
@@ -68,7 +112,10 @@ impl DotConfig {
     }
 
     /// Lays out `bias + Σ inputs[i]·weights[i]` from `offset`; returns the final accumulator
-    /// cell (on the last row) and its value.
+    /// cell (on the last row) and its value. `bias` is the public constant term; with `hidden`,
+    /// the weights (and the hidden bias, added to `bias`) are advice cells copied from their
+    /// committed cells, and the fixed columns hold no model parameter.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         region: &mut Region<Fr>,
@@ -77,9 +124,21 @@ impl DotConfig {
         inputs: &[Wire],
         weights: &[i64],
         bias: i128,
+        hidden: Option<&HiddenWeights<'_>>,
     ) -> Result<(Cell, Option<i128>), Error> {
         let rows = Self::rows_for(inputs.len(), self.width());
-        let mut acc = Some(bias);
+        let columns = match (hidden, &self.hidden) {
+            (None, columns) => columns.as_ref().map(|c| (c, None)),
+            (Some(h), Some(c)) => {
+                if h.weights.len() != inputs.len() {
+                    return Err(Error::Synthesis);
+                }
+                Some((c, Some(h)))
+            }
+            (Some(_), None) => return Err(Error::Synthesis),
+        };
+        let hidden_bias = hidden.and_then(|h| h.bias).map_or(0, |(_, b)| b as i128);
+        let mut acc = Some(bias + hidden_bias);
         let mut last = None;
         for r in 0..rows {
             let row = offset + r;
@@ -89,25 +148,53 @@ impl DotConfig {
             } else {
                 self.q_cont.enable(region, row)?;
             }
+            if let Some((c, h)) = columns {
+                let bias_cell = h.and_then(|h| h.bias).filter(|_| r == 0);
+                region.assign_fixed(c.h_bias, row, Fr::from(bias_cell.is_some() as u64));
+                let b = region.assign_advice(
+                    c.bias,
+                    row,
+                    known(Some(if bias_cell.is_some() { hidden_bias } else { 0 })),
+                );
+                if let Some((cell, _)) = bias_cell {
+                    region.constrain_equal(b.cell(), cell);
+                }
+            }
             for l in 0..self.width() {
                 let i = r * self.width() + l;
-                match inputs.get(i) {
+                let public_weight = match inputs.get(i) {
                     Some(wire) => {
                         let cell = region
                             .assign_advice(self.x[l], row, known(wire.value))
                             .cell();
                         links.copy(region, cell, wire.source);
-                        region.assign_fixed(self.w[l], row, fe(weights[i] as i128));
                         acc = acc
                             .zip(wire.value)
                             .map(|(a, x)| a + weights[i] as i128 * x as i128);
+                        weights[i]
                     }
                     None => {
                         // Unused lanes: weight 0 makes the x cell irrelevant.
                         region.assign_advice(self.x[l], row, known(Some(0)));
-                        region.assign_fixed(self.w[l], row, Fr::zero());
+                        0
+                    }
+                };
+                let hidden_cell = columns
+                    .and_then(|(_, h)| h)
+                    .and_then(|h| h.weights.get(i).copied());
+                if let Some((c, _)) = columns {
+                    region.assign_fixed(c.h[l], row, Fr::from(hidden_cell.is_some() as u64));
+                    let w = region.assign_advice(
+                        c.w[l],
+                        row,
+                        known(Some(if hidden_cell.is_some() { public_weight } else { 0 })),
+                    );
+                    if let Some(cell) = hidden_cell {
+                        region.constrain_equal(w.cell(), cell);
                     }
                 }
+                let fixed_weight = if hidden_cell.is_some() { 0 } else { public_weight };
+                region.assign_fixed(self.w[l], row, fe(fixed_weight as i128));
             }
             last = Some(region.assign_advice(self.acc, row, known(acc)).cell());
         }
@@ -134,7 +221,7 @@ mod tests {
         TestCircuit::new(xs.to_vec(), move |config, region, links, public| {
             let (_, acc) = config
                 .dot
-                .assign(region, links, 0, &public[..n], &ws, bias)?;
+                .assign(region, links, 0, &public[..n], &ws, bias, None)?;
             let last = DotConfig::rows_for(n, config.dot.width()) - 1;
             let y = config
                 .rescale

@@ -6,16 +6,23 @@
 //! SimpleFloorPlanner does not stack regions). Linear steps fill the dot/rescale columns from row
 //! 0 downwards, one dot product per output element, with the rescale on its last row; max-pool
 //! windows fill their own columns from row 0 in parallel. The lookup table occupies its own
-//! fixed columns. Public values are the instance column: the input integers, then the output
-//! integers.
+//! fixed columns. With hidden weights or hashed/hidden tensors, the pack and Poseidon chips
+//! fill their own columns from row 0 as well.
+//!
+//! Public values are the instance column, in this order: the input (its integers, its hash, or
+//! nothing), the output (likewise), then the model commitment if the weights are hidden.
 
 pub mod dot;
 pub mod max;
+pub mod pack;
+pub mod poseidon;
 pub mod rescale;
 pub mod table;
 
-use crate::qgraph::{Activation, QGraph, QStep, StepKind};
-use dot::DotConfig;
+use crate::qgraph::{Activation, QGraph, QStep, StepKind, Term};
+use dot::{DotConfig, HiddenWeights};
+use pack::{PackConfig, Packable};
+use poseidon::{Message, PoseidonConfig};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
 use halo2curves::bn256::Fr;
@@ -92,6 +99,62 @@ impl Links {
     }
 }
 
+/// Whether a model's Conv/Dense weights are public constants of the circuit (in the verifying
+/// key) or a private witness bound to a public commitment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightVisibility {
+    #[default]
+    Fixed,
+    Hidden,
+}
+
+/// How the input or output appears in a proof: its integers, only their Poseidon hash, or not at
+/// all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum TensorVisibility {
+    #[default]
+    Public,
+    Hashed,
+    Hidden,
+}
+
+/// What a proof reveals, chosen at compile time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub struct Visibility {
+    pub weights: WeightVisibility,
+    pub input: TensorVisibility,
+    pub output: TensorVisibility,
+}
+
+impl Visibility {
+    /// Everything public, weights in the verifying key.
+    pub const PUBLIC: Visibility = Visibility {
+        weights: WeightVisibility::Fixed,
+        input: TensorVisibility::Public,
+        output: TensorVisibility::Public,
+    };
+    /// The default for a served model: weights hidden and committed, input hashed, output
+    /// public.
+    pub const SERVED: Visibility = Visibility {
+        weights: WeightVisibility::Hidden,
+        input: TensorVisibility::Hashed,
+        output: TensorVisibility::Public,
+    };
+
+    /// Whether the circuit needs the pack and Poseidon chips.
+    pub fn needs_hashing(&self) -> bool {
+        self.weights == WeightVisibility::Hidden
+            || self.input != TensorVisibility::Public
+            || self.output != TensorVisibility::Public
+    }
+
+    pub fn hidden_weights(&self) -> bool {
+        self.weights == WeightVisibility::Hidden
+    }
+}
+
 /// Everything `configure` depends on. Stored in the verifier key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitShape {
@@ -99,6 +162,9 @@ pub struct CircuitShape {
     pub dot_width: usize,
     /// B: the activation/lookup domain is [-2^(B-1), 2^(B-1)).
     pub act_bits: u32,
+    /// Keys written before visibilities existed are all-public.
+    #[serde(default)]
+    pub visibility: Visibility,
 }
 
 impl Default for CircuitShape {
@@ -106,7 +172,43 @@ impl Default for CircuitShape {
         CircuitShape {
             dot_width: 1,
             act_bits: 8,
+            visibility: Visibility::PUBLIC,
         }
+    }
+}
+
+/// A tensor's part of the public values.
+#[derive(Clone, Copy, Debug)]
+pub enum PublicPart<'a> {
+    Values(&'a [i64]),
+    Hash(Fr),
+    Hidden,
+}
+
+/// The instance column: input part, output part, then the model commitment (if any).
+pub fn instance_vector(
+    input: PublicPart<'_>,
+    output: PublicPart<'_>,
+    commitment: Option<Fr>,
+) -> Vec<Fr> {
+    let mut out = Vec::new();
+    for part in [input, output] {
+        match part {
+            PublicPart::Values(v) => out.extend(v.iter().map(|&x| fe(x as i128))),
+            PublicPart::Hash(h) => out.push(h),
+            PublicPart::Hidden => {}
+        }
+    }
+    out.extend(commitment);
+    out
+}
+
+/// Instance rows a tensor of `n` values takes under `vis`.
+pub fn public_len(vis: TensorVisibility, n: usize) -> usize {
+    match vis {
+        TensorVisibility::Public => n,
+        TensorVisibility::Hashed => 1,
+        TensorVisibility::Hidden => 0,
     }
 }
 
@@ -117,6 +219,9 @@ pub struct ModelConfig {
     pub dot: DotConfig,
     pub rescale: RescaleConfig,
     pub max: MaxConfig,
+    /// Present when something is hashed or committed.
+    pub pack: Option<PackConfig>,
+    pub poseidon: Option<PoseidonConfig>,
 }
 
 impl ModelConfig {
@@ -124,15 +229,20 @@ impl ModelConfig {
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         let table = TableConfig::configure(meta, shape.act_bits);
-        let dot = DotConfig::configure(meta, shape.dot_width);
+        let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
         let rescale = RescaleConfig::configure(meta, dot.acc, &table);
         let max = MaxConfig::configure(meta, &table);
+        let hashing = shape.visibility.needs_hashing();
+        let pack = hashing.then(|| PackConfig::configure(meta, &table));
+        let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
         ModelConfig {
             instance,
             table,
             dot,
             rescale,
             max,
+            pack,
+            poseidon,
         }
     }
 }
@@ -146,12 +256,64 @@ pub struct ModelCircuit {
     pub shape: CircuitShape,
     pub graph: Arc<QGraph>,
     pub values: Option<Arc<Vec<Vec<i64>>>>,
+    /// The model commitment's salt (hidden weights only; a private witness).
+    pub salt: Fr,
 }
 
 impl ModelCircuit {
-    /// The public instance column: input integers then output integers.
-    pub fn instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
-        input.iter().chain(output).map(|&v| fe(v as i128)).collect()
+    /// The public instance column for this input and output under the circuit's visibility.
+    pub fn instance(&self, input: &[i64], output: &[i64]) -> crate::error::Result<Vec<Fr>> {
+        let vis = self.shape.visibility;
+        let part = |v: TensorVisibility, values| -> crate::error::Result<PublicPart<'_>> {
+            Ok(match v {
+                TensorVisibility::Public => PublicPart::Values(values),
+                TensorVisibility::Hashed => {
+                    PublicPart::Hash(crate::commitment::tensor_hash(values, self.graph.act_bits)?)
+                }
+                TensorVisibility::Hidden => PublicPart::Hidden,
+            })
+        };
+        let commitment = vis
+            .hidden_weights()
+            .then(|| crate::commitment::model_commitment(&self.graph, self.salt));
+        Ok(instance_vector(
+            part(vis.input, input)?,
+            part(vis.output, output)?,
+            commitment,
+        ))
+    }
+
+    /// Packs `items` (and hashes them if `hash`), exposing the digest at instance `row`.
+    #[allow(clippy::too_many_arguments)]
+    fn pack_and_hash(
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        rows: &mut (usize, usize),
+        items: &[Packable],
+        salt: Option<Option<Fr>>,
+        expose_at: Option<usize>,
+    ) -> Result<Vec<Cell>, Error> {
+        let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
+        let packed = pack.assign(region, links, rows.0, items)?;
+        rows.0 += packed.rows;
+        if let Some(row) = expose_at {
+            let hasher = config.poseidon.as_ref().ok_or(Error::Synthesis)?;
+            let mut messages = Vec::with_capacity(packed.messages.len() + 1);
+            if let Some(salt) = salt {
+                // The salt is a free witness in a row of the packed column that no gate reads.
+                let cell = region
+                    .assign_advice(pack.packed, rows.0, known_field(salt))
+                    .cell();
+                rows.0 += 1;
+                messages.push(Message { cell, value: salt });
+            }
+            messages.extend(packed.messages);
+            let (digest, _) = hasher.assign(region, rows.1, &messages)?;
+            rows.1 += PoseidonConfig::rows_for(messages.len());
+            links.expose(digest, row);
+        }
+        Ok(packed.values)
     }
 
     fn layout(
@@ -163,14 +325,84 @@ impl ModelCircuit {
         let g = &self.graph;
         let values = self.values.as_deref();
         let value = |t: usize, i: usize| values.map(|v| v[t][i]);
+        let vis = self.shape.visibility;
         let n_in = g.input_tensor().len();
+        let n_out = g.output_tensor().len();
+        let in_len = public_len(vis.input, n_in);
+        let out_len = public_len(vis.output, n_out);
+        // (pack row, Poseidon row): the next free rows of those chips.
+        let mut hash_rows = (0usize, 0usize);
         let mut wires: Vec<Vec<Wire>> = vec![vec![]; g.tensors.len()];
-        wires[g.input] = (0..n_in)
-            .map(|i| Wire {
-                source: Source::Instance(i),
-                value: value(g.input, i),
-            })
-            .collect();
+        wires[g.input] = match vis.input {
+            TensorVisibility::Public => (0..n_in)
+                .map(|i| Wire {
+                    source: Source::Instance(i),
+                    value: value(g.input, i),
+                })
+                .collect(),
+            TensorVisibility::Hashed | TensorVisibility::Hidden => {
+                // The input lives in range-checked advice cells (hashed or not).
+                let items: Vec<Packable> = (0..n_in)
+                    .map(|i| Packable {
+                        value: value(g.input, i),
+                        limbs: 1,
+                        source: None,
+                    })
+                    .collect();
+                let expose = (vis.input == TensorVisibility::Hashed).then_some(0);
+                let cells = Self::pack_and_hash(
+                    config,
+                    region,
+                    links,
+                    &mut hash_rows,
+                    &items,
+                    None,
+                    expose,
+                )?;
+                cells
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, cell)| Wire {
+                        source: Source::Advice(cell),
+                        value: value(g.input, i),
+                    })
+                    .collect()
+            }
+        };
+        // Hidden weights: lay out and commit every parameter first; dot products copy them.
+        let mut param_cells: Vec<Option<(Vec<Cell>, Vec<Cell>)>> = vec![None; g.steps.len()];
+        if vis.hidden_weights() {
+            let tensors = crate::commitment::param_tensors(g);
+            let mut items = Vec::new();
+            for t in &tensors {
+                items.extend(t.values.iter().map(|&v| Packable {
+                    value: Some(v),
+                    limbs: t.limbs,
+                    source: None,
+                }));
+            }
+            let salt = self.values.as_ref().map(|_| self.salt);
+            let cells = Self::pack_and_hash(
+                config,
+                region,
+                links,
+                &mut hash_rows,
+                &items,
+                Some(salt),
+                Some(in_len + out_len),
+            )?;
+            let mut at = 0;
+            for t in &tensors {
+                let these = cells[at..at + t.values.len()].to_vec();
+                at += t.values.len();
+                let entry = param_cells[t.step].get_or_insert_with(|| (vec![], vec![]));
+                if t.is_bias {
+                    entry.1 = these;
+                } else {
+                    entry.0 = these;
+                }
+            }
+        }
         let clips = g.clips();
         let tag_of = |act: Activation| -> u64 {
             match act {
@@ -187,7 +419,8 @@ impl ModelCircuit {
         };
         let (mut dot_row, mut max_row) = (0, 0);
         let mut terms = Vec::new();
-        for step in &g.steps {
+        let mut hidden_cells = Vec::new();
+        for (step_index, step) in g.steps.iter().enumerate() {
             let n_out = g.tensors[step.output].len();
             let mut out = Vec::with_capacity(n_out);
             match &step.kind {
@@ -214,17 +447,44 @@ impl ModelCircuit {
                 }
                 StepKind::Linear(lin) => {
                     let tag = tag_of(lin.rescale.act);
+                    let params = param_cells[step_index].as_ref();
                     for o in 0..n_out {
                         let d = lin.rescale.divisors[o];
-                        let bias = lin.terms(o, &mut terms) + crate::qgraph::Rescale::half(d);
+                        let mut bias = lin.terms(o, &mut terms) + crate::qgraph::Rescale::half(d);
                         let ins: Vec<Wire> = terms
                             .iter()
                             .map(|t| wires[step.inputs[t.slot]][t.index])
                             .collect();
                         let ws: Vec<i64> = terms.iter().map(|t| t.weight).collect();
                         let rows = DotConfig::rows_for(ins.len(), config.dot.width());
-                        let (_, acc) =
-                            config.dot.assign(region, links, dot_row, &ins, &ws, bias)?;
+                        let hidden = match params {
+                            Some((weight_cells, bias_cells)) => {
+                                hidden_cells.clear();
+                                for t in &terms {
+                                    if t.param == Term::STRUCTURAL {
+                                        return Err(Error::Synthesis);
+                                    }
+                                    hidden_cells.push(weight_cells[t.param]);
+                                }
+                                let (_, biases) = lin.params().ok_or(Error::Synthesis)?;
+                                let b = lin.bias_index(o).ok_or(Error::Synthesis)?;
+                                bias -= biases[b] as i128;
+                                Some(HiddenWeights {
+                                    weights: &hidden_cells,
+                                    bias: Some((bias_cells[b], biases[b])),
+                                })
+                            }
+                            None => None,
+                        };
+                        let (_, acc) = config.dot.assign(
+                            region,
+                            links,
+                            dot_row,
+                            &ins,
+                            &ws,
+                            bias,
+                            hidden.as_ref(),
+                        )?;
                         let y = value(step.output, o);
                         out.push(config.rescale.assign(
                             region,
@@ -241,12 +501,41 @@ impl ModelCircuit {
             }
             wires[step.output] = out;
         }
-        for (j, w) in wires[g.output].iter().enumerate() {
-            match w.source {
-                Source::Advice(cell) => links.expose(cell, n_in + j),
-                Source::Instance(_) => return Err(Error::Synthesis),
-            }
+        let outputs = &wires[g.output];
+        if outputs.iter().any(|w| matches!(w.source, Source::Instance(_))) {
+            // An output that is the public input itself (no computing step): not a model.
+            return Err(Error::Synthesis);
         }
+        match vis.output {
+            TensorVisibility::Public => {
+                for (j, w) in outputs.iter().enumerate() {
+                    if let Source::Advice(cell) = w.source {
+                        links.expose(cell, in_len + j);
+                    }
+                }
+            }
+            TensorVisibility::Hashed => {
+                let items: Vec<Packable> = outputs
+                    .iter()
+                    .map(|w| Packable {
+                        value: w.value,
+                        limbs: 1,
+                        source: Some(w.source),
+                    })
+                    .collect();
+                Self::pack_and_hash(
+                    config,
+                    region,
+                    links,
+                    &mut hash_rows,
+                    &items,
+                    None,
+                    Some(in_len),
+                )?;
+            }
+            TensorVisibility::Hidden => {}
+        }
+        let _ = n_out;
         Ok(())
     }
 }
@@ -298,6 +587,11 @@ pub struct LayoutPlan {
     pub k: u32,
     pub dot_rows: usize,
     pub max_rows: usize,
+    /// Rows of the pack and Poseidon chips (hidden weights, hashed tensors).
+    #[serde(default)]
+    pub pack_rows: usize,
+    #[serde(default)]
+    pub hash_rows: usize,
     pub table_rows: usize,
     pub instance_len: usize,
     pub advice_columns: usize,
@@ -311,7 +605,7 @@ impl std::fmt::Display for LayoutPlan {
         write!(
             f,
             "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
-             rows used: {} linear, {} max-pool, {} lookup table, {} lookups",
+             rows used: {} linear, {} max-pool, {} pack, {} Poseidon, {} lookup table, {} lookups",
             self.k,
             self.usable_rows,
             self.shape.dot_width,
@@ -320,6 +614,8 @@ impl std::fmt::Display for LayoutPlan {
             self.fixed_columns,
             self.dot_rows,
             self.max_rows,
+            self.pack_rows,
+            self.hash_rows,
             self.table_rows,
             self.lookups
         )
@@ -349,9 +645,35 @@ fn rows_needed(graph: &QGraph, term_counts: &[usize], width: usize) -> (usize, u
     (dot, max)
 }
 
+/// Rows of the pack and Poseidon chips under `vis`.
+pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
+    use crate::commitment::{packed_len, param_tensors};
+    let b = graph.act_bits;
+    let (mut pack, mut hash) = (0, 0);
+    let mut tensor = |v: TensorVisibility, n: usize| {
+        if v != TensorVisibility::Public {
+            pack += n;
+        }
+        if v == TensorVisibility::Hashed {
+            hash += PoseidonConfig::rows_for(packed_len(n, b));
+        }
+    };
+    tensor(vis.input, graph.input_tensor().len());
+    tensor(vis.output, graph.output_tensor().len());
+    if vis.hidden_weights() {
+        let limbs: usize = param_tensors(graph)
+            .iter()
+            .map(|t| t.values.len() * t.limbs)
+            .sum();
+        pack += limbs + 1;
+        hash += PoseidonConfig::rows_for(1 + packed_len(limbs, b));
+    }
+    (pack, hash)
+}
+
 /// Picks the dot width and the smallest k that fit the model, minimising an estimate of proving
 /// work (columns times rows). `width` forces a dot width.
-pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
+pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility) -> LayoutPlan {
     let mut term_counts = Vec::new();
     let mut terms = Vec::new();
     for s in &graph.steps {
@@ -362,7 +684,10 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
             }
         }
     }
-    let instance_len = graph.input_tensor().len() + graph.output_tensor().len();
+    let instance_len = public_len(visibility.input, graph.input_tensor().len())
+        + public_len(visibility.output, graph.output_tensor().len())
+        + visibility.hidden_weights() as usize;
+    let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
     let table_rows = TableConfig::rows(graph.act_bits, graph.clips().len());
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
@@ -373,11 +698,17 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
         let shape = CircuitShape {
             dot_width: w,
             act_bits: graph.act_bits,
+            visibility,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
         let (dot_rows, max_rows) = rows_needed(graph, &term_counts, w);
-        let need = dot_rows.max(max_rows).max(table_rows).max(instance_len);
+        let need = dot_rows
+            .max(max_rows)
+            .max(table_rows)
+            .max(instance_len)
+            .max(pack_rows)
+            .max(hash_rows);
         let reserved = cs.blinding_factors() + 1;
         let mut k = 4;
         while (1usize << k) < need + reserved || (1usize << k) < cs.minimum_rows() {
@@ -388,6 +719,8 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>) -> LayoutPlan {
             k,
             dot_rows,
             max_rows,
+            pack_rows,
+            hash_rows,
             table_rows,
             instance_len,
             advice_columns: cs.num_advice_columns(),
@@ -415,6 +748,20 @@ pub(crate) mod testing {
     use std::rc::Rc;
 
     type Body = dyn Fn(&ModelConfig, &mut Region<Fr>, &mut Links, &[Wire]) -> Result<(), Error>;
+
+    /// Every chip present (hidden weights and hashing), so each chip's tests run in the full
+    /// configuration.
+    pub fn test_shape() -> CircuitShape {
+        CircuitShape {
+            dot_width: 4,
+            act_bits: 8,
+            visibility: Visibility {
+                weights: WeightVisibility::Hidden,
+                input: TensorVisibility::Hashed,
+                output: TensorVisibility::Public,
+            },
+        }
+    }
 
     #[derive(Clone)]
     pub struct TestCircuit {
@@ -445,10 +792,7 @@ pub(crate) mod testing {
         }
 
         fn params(&self) -> CircuitShape {
-            CircuitShape {
-                dot_width: 4,
-                act_bits: 8,
-            }
+            test_shape()
         }
 
         fn configure_with_params(
@@ -459,13 +803,7 @@ pub(crate) mod testing {
         }
 
         fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-            ModelConfig::configure(
-                meta,
-                &CircuitShape {
-                    dot_width: 4,
-                    act_bits: 8,
-                },
-            )
+            ModelConfig::configure(meta, &test_shape())
         }
 
         fn synthesize(
@@ -494,8 +832,11 @@ pub(crate) mod testing {
     }
 
     pub fn mock(circuit: &TestCircuit, instance: &[i64]) -> Result<(), Vec<VerifyFailure>> {
-        let instance = instance.iter().map(|&v| fe(v as i128)).collect();
-        MockProver::run(10, circuit, vec![instance])
+        mock_field(circuit, &instance.iter().map(|&v| fe(v as i128)).collect::<Vec<_>>())
+    }
+
+    pub fn mock_field(circuit: &TestCircuit, instance: &[Fr]) -> Result<(), Vec<VerifyFailure>> {
+        MockProver::run(10, circuit, vec![instance.to_vec()])
             .expect("synthesis")
             .verify()
     }
