@@ -20,6 +20,8 @@ pub mod onnx;
 pub mod poseidon;
 #[cfg(feature = "prover")]
 pub mod prove;
+#[cfg(feature = "prover")]
+pub mod protocols;
 pub mod qgraph;
 pub mod quant;
 #[cfg(feature = "prover")]

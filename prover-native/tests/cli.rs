@@ -133,9 +133,18 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         p["model_id"].as_str(),
         Some(bundle.header.model_id.as_str())
     );
+    // The CLI's default visibility: the input is hashed (its integers are not in the bundle)
+    // and the weights are hidden behind a commitment.
+    let input_raw: Vec<i64> = serde_json::from_value(p["input_raw"].clone()).unwrap();
+    assert!(bundle.header.input.values.is_empty());
     assert_eq!(
-        p["input_raw"],
-        serde_json::json!(bundle.header.input.values)
+        bundle.header.input_hash.as_deref(),
+        Some(
+            zkinfer_core::poseidon::to_hex(
+                &zkinfer_core::commitment::tensor_hash(&input_raw, 12).unwrap()
+            )
+            .as_str()
+        )
     );
     assert_eq!(
         p["output_raw"],
@@ -149,6 +158,42 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         stdout(&out)
     );
 
+    // The published commitment: `commit` prints it, the same every time, and it is the one in
+    // the proof.
+    let out = zkinfer(&["commit", s(&dir), "--json"]);
+    assert!(out.status.success(), "commit failed: {}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let commitment = c["model_commitment"].as_str().unwrap().to_string();
+    assert_eq!(Some(commitment.as_str()), bundle.header.model_commitment.as_deref());
+    assert_eq!(stdout(&zkinfer(&["commit", s(&dir), "--json"])), stdout(&out));
+    // A consumer pins the commitment and checks the proof is for the input it sent.
+    let out = zkinfer(&[
+        "verify",
+        s(&key),
+        s(&proof),
+        "--commitment",
+        &commitment,
+        "--input",
+        s(&digit),
+    ]);
+    assert!(out.status.success(), "verify failed: {}", stderr(&out));
+    assert!(stdout(&out).contains("matches the pinned one") && stdout(&out).contains("matches your input"));
+    let mut other_commitment = commitment.clone();
+    other_commitment.replace_range(10..11, if &commitment[10..11] == "0" { "1" } else { "0" });
+    assert_fails(
+        &zkinfer(&["verify", s(&key), s(&proof), "--commitment", &other_commitment]),
+        "not the pinned commitment",
+    );
+    assert_fails(
+        &zkinfer(&[
+            "verify",
+            s(&key),
+            s(&proof),
+            "--input",
+            s(&mnist.join("digits/digit_3.json")),
+        ]),
+        "the proof is for another input",
+    );
     // Pinning another model id fails.
     assert_fails(
         &zkinfer(&["verify", s(&key), s(&proof), "--model-id", &"ab".repeat(32)]),
