@@ -51,6 +51,7 @@ function call(msg, transfer = []) {
 
 const state = {
   pin: null, // the trusted model id
+  commitment: null, // the trusted model commitment (models with hidden weights)
   card: null, // the server's model card for it (untrusted; used for shape and display)
   dims: null, // { rows, cols }
   pixels: null, // Uint8Array rows*cols, the current input
@@ -145,9 +146,34 @@ function showPinError(msg) {
   el.textContent = msg || "";
 }
 
+/** The commitment pinned for model `id`: ?commitment=, else the saved one, else the card's
+ *  (trust on first use, saved). Null if the model's weights are not hidden. */
+function resolveCommitment(id, card) {
+  const el = $("pinned-commitment");
+  const key = `${PIN_KEY}:commitment:${id}`;
+  const param = new URL(location.href).searchParams.get("commitment");
+  let value = null;
+  let source = "";
+  if (param !== null && /^0x[0-9a-f]{64}$/.test(param.trim().toLowerCase())) {
+    value = param.trim().toLowerCase();
+    source = "from the page address (?commitment=)";
+  } else if (storage((s) => s.getItem(key))) {
+    value = storage((s) => s.getItem(key));
+    source = "saved in this browser";
+  } else if (typeof card.model_commitment === "string") {
+    value = card.model_commitment.toLowerCase();
+    const saved = storage((s) => (s.setItem(key, value), true));
+    source = saved ? "trust on first use, saved in this browser" : "trust on first use (not saved)";
+  }
+  setText(el, value ?? "none: the weights are fixed in the verifier key", value ? "pinned" : "none");
+  $("commitment-source").textContent = source;
+  return value;
+}
+
 async function applyPin({ id, source, tofu = false }) {
   state.run++; // a pending proof was for the old pin
   state.pin = id;
+  state.commitment = null;
   state.card = null;
   state.dims = null;
   setText($("pinned-id"), id, "pinned");
@@ -201,6 +227,7 @@ async function applyPin({ id, source, tofu = false }) {
     }
     state.card = card;
     state.dims = { rows, cols };
+    state.commitment = resolveCommitment(id, card);
     renderModelInfo(id);
     const preview = $("preview");
     if (preview.width !== cols || preview.height !== rows) {
@@ -429,8 +456,15 @@ function renderModelInfo(id) {
 }
 
 /** What is wrong with a valid proof given what the server said and what we sent, or null. */
-function crossCheck(r, pred, floats, pin) {
+function crossCheck(r, pred, floats, pin, commitment) {
   if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
+  // Hidden weights: the key fixes only the architecture; the commitment fixes the weights.
+  if (r.visibility.weights === "hidden") {
+    if (!commitment) return "the model's weights are hidden and no model commitment is pinned";
+    if (r.modelCommitment !== commitment) {
+      return `the proof was made with the model committed as ${short(r.modelCommitment)}, you trust ${short(commitment)}`;
+    }
+  }
   if (r.predictedClass !== pred.predicted_class) {
     return `the server predicted ${label(pred.predicted_class, r.labels)}, but the proof shows ${label(
       r.predictedClass,
@@ -446,6 +480,12 @@ function crossCheck(r, pred, floats, pin) {
   const close = (v, c) => typeof c === "number" && Math.abs(v - c) <= 1e-9 * Math.max(1, Math.abs(v));
   if (claimed.length !== r.output.length || r.output.some((v, i) => !close(v, claimed[i]))) {
     return "the output the server returned is not the proven output";
+  }
+  if (r.visibility.input === "hashed") {
+    if (!r.expectedInputHash || r.inputHash !== r.expectedInputHash) {
+      return "the proof is for another input than the one you sent (its input hash is not your input's)";
+    }
+    return null;
   }
   const f = r.inputFracBits;
   if (r.input.length !== floats.length || floats.some((x, i) => quantize(x, f) / 2 ** f !== r.input[i])) {
@@ -528,7 +568,7 @@ async function send() {
 
   let r;
   try {
-    r = await call({ op: "verify", pinned: pin, bundle }, [bundle]);
+    r = await call({ op: "verify", pinned: pin, bundle, input: floats }, [bundle]);
   } catch (e) {
     if (run !== state.run) return;
     if (e.invalid) setVerdict("invalid", `INVALID: ${e.message}`);
@@ -536,7 +576,7 @@ async function send() {
     return;
   }
   if (run !== state.run) return;
-  const problem = r.valid ? crossCheck(r, pred, floats, pin) : r.reason;
+  const problem = r.valid ? crossCheck(r, pred, floats, pin, state.commitment) : r.reason;
   if (problem) {
     setVerdict("invalid", `INVALID: ${problem}`);
     return;

@@ -6,7 +6,8 @@
 //
 // Messages: {id, op: "init"} -> {mode, threads, note}
 //           {id, op: "key", pinned} -> {modelId, header, parseMs, cached}
-//           {id, op: "verify", pinned, bundle: ArrayBuffer} -> verify result + {verifyMs, ...}
+//           {id, op: "verify", pinned, bundle: ArrayBuffer, input: number[]}
+//             -> verify result + {verifyMs, ..., expectedInputHash}
 // Replies are {id, ok: true, result} or {id, ok: false, error, invalid}; `invalid` marks a
 // refusal on trust grounds (the server's key or bundle is for another model), as opposed to a
 // failure to verify at all (network, missing build).
@@ -92,7 +93,7 @@ async function verifierFor(pinned) {
   return { ...(await entry), cached };
 }
 
-async function verify(pinned, buffer) {
+async function verify(pinned, buffer, input) {
   const { m } = await wasm;
   const bytes = new Uint8Array(buffer);
   const t0 = performance.now();
@@ -109,8 +110,19 @@ async function verify(pinned, buffer) {
   const t1 = performance.now();
   const result = verifier.verify(bytes);
   const verifyMs = performance.now() - t1;
+  // A hashed input: the hash of what the page sent, quantized exactly as the prover does.
+  let expectedInputHash = null;
+  if (header.visibility.input === "hashed") {
+    try {
+      expectedInputHash = verifier.inputHash(Float32Array.from(input));
+    } catch (e) {
+      throw new Refusal(`the input sent does not fit the model: ${e.message}`);
+    }
+  }
   return {
     ...result,
+    expectedInputHash,
+    visibility: header.visibility,
     verifyMs,
     totalMs: performance.now() - t0,
     keyParseMs: cached ? null : parseMs,
@@ -129,7 +141,7 @@ async function handle(msg) {
       return { modelId: header.modelId, header, parseMs, cached, keyBytes };
     }
     case "verify":
-      return verify(msg.pinned, msg.bundle);
+      return verify(msg.pinned, msg.bundle, msg.input);
     default:
       throw new Error(`unknown request ${msg.op}`);
   }

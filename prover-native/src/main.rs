@@ -1,6 +1,7 @@
 //! `zkinfer`: compile an ONNX model into a provable circuit, prove inferences, verify proofs.
 
 mod demo;
+mod protocols;
 mod serve;
 
 use anyhow::{bail, Context, Result};
@@ -206,6 +207,20 @@ enum Command {
     /// POST /api/models/{id}/predict, GET /api/proofs/{receipt}, GET /api/receipts/{receipt},
     /// GET /api/health; static files (--web) at /. Logs go to stderr (RUST_LOG sets the level).
     Serve(serve::ServeArgs),
+    /// Consumer: audit a provider's signed receipts by requesting proofs for a random sample
+    /// sized for a detection goal; writes a report with re-checkable evidence. Exit 1 if caught.
+    Audit(protocols::AuditArgs),
+    /// Third party: re-check the evidence in an audit report.
+    AuditRecheck(protocols::RecheckArgs),
+    /// Provider: prove the model's inference on every item of a committed, labelled test set
+    /// (or on the sample a consumer's seed selects), writing an accuracy attestation.
+    ProveDataset(protocols::ProveDatasetArgs),
+    /// Anyone: verify an accuracy attestation against the test set and compute the accuracy
+    /// from the proven outputs.
+    AttestAccuracy(protocols::AttestArgs),
+    /// Trustless retrieval from a Merkle-committed collection (commit, respond, verify).
+    #[command(subcommand)]
+    Retrieval(protocols::RetrievalCommand),
     /// Compile, prove and verify the bundled MNIST example in one go.
     Demo {
         /// Working directory for the compiled model and proof [default: a fresh temp directory]
@@ -266,6 +281,11 @@ fn main() {
         ),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
         Command::Serve(args) => serve::run(args),
+        Command::Audit(a) => protocols::audit(a),
+        Command::AuditRecheck(a) => protocols::recheck(a),
+        Command::ProveDataset(a) => protocols::prove_dataset(a),
+        Command::AttestAccuracy(a) => protocols::attest_accuracy(a),
+        Command::Retrieval(c) => protocols::retrieval(c),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -42,6 +42,7 @@ let context; // the browser (one persistent context on a fresh profile)
 let userDataDir;
 let A; // the example model: { dir, id }
 let B; // the same network laid out with another dot width: another model id, same scales
+let C; // the example model again with a random commitment salt: same key and id, another commitment
 let digit; // { pixels, label, png }
 const servers = new Set();
 // If the runner is stopped mid-test, take the servers down with it.
@@ -215,6 +216,7 @@ before(async () => {
 
   let t = Date.now();
   [A, B] = await Promise.all([compileExample("a", []), compileExample("b", ["--dot-width", "20"])]);
+  C = await compileExample("c", ["--salt", "random"]);
   assert.notEqual(A.id, B.id);
   timings.compile_two_models_s = (Date.now() - t) / 1000;
 
@@ -350,8 +352,8 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
 });
 
 /** One lying server: upload the held-out digit, expect INVALID with a reason matching `reason`. */
-async function expectInvalid(mode, models, reason, check) {
-  const srv = await startServer(mode, models, ["--tamper-for-tests", mode]);
+async function expectInvalid(mode, models, reason, check, extra = []) {
+  const srv = await startServer(mode, models, ["--tamper-for-tests", mode, ...extra]);
   try {
     assert.match(fs.readFileSync(srv.logPath, "utf8"), new RegExp(`DANGER: --tamper-for-tests ${mode}`));
     await withPage(mode, `${srv.base}/?model=${A.id}`, async (page) => {
@@ -393,6 +395,22 @@ test("lying server: another model's proof under the pinned model's id", { timeou
   // The other circuit's proof does not even parse as a proof for this key, or does not verify:
   // either way the proof check, not the (matching) header, refuses it.
   await expectInvalid("other-model-relabelled", [A, B], /proof (does not verify|bytes are malformed)/);
+});
+
+test("lying server: the same architecture with other committed weights", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  // C is A recompiled with a random commitment salt: the same verifier key (the weights are
+  // hidden, so the key fixes only the architecture), hence the same model id, but another model
+  // commitment. Every request is answered and proven with C; only the pinned commitment tells.
+  assert.equal(C.id, A.id, "a salted recompile has the same verifier key");
+  await expectInvalid(
+    "swap-model",
+    [A],
+    /the proof was made with the model committed as .*, you trust /,
+    async (page) => {
+      await page.waitForFunction(() => /^0x[0-9a-f]{64}$/.test(document.getElementById("pinned-commitment").textContent));
+    },
+    ["--tamper-stand-in", C.dir, "--tamper-rate", "1"],
+  );
 });
 
 test("lying server: another model's verifier key", { timeout: PROOF_TIMEOUT_MS }, async () => {

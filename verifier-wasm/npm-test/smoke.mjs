@@ -84,6 +84,22 @@ test("a valid proof verifies, against the pinned model", () => {
   verifier.free();
 });
 
+test("the served model: the proof carries the hash of the input sent and the weights' commitment", () => {
+  const verifier = new Verifier(KEY);
+  assert.deepEqual(verifier.header().visibility, { weights: "hidden", input: "hashed", output: "public" });
+  const digit = JSON.parse(
+    readFileSync(new URL("../../examples/mnist/digits/digit_7.json", import.meta.url), "utf8"),
+  ).input_data[0];
+  const result = verifier.verify(PROOF);
+  assert.equal(result.inputHash, verifier.inputHash(Float32Array.from(digit)));
+  assert.match(result.modelCommitment, /^0x[0-9a-f]{64}$/);
+  assert.deepEqual(result.input, [], "a hashed input's values are not in the proof");
+  const other = Float32Array.from(digit);
+  other[300] = 1 - other[300];
+  assert.notEqual(verifier.inputHash(other), result.inputHash);
+  assert.throws(() => verifier.inputHash(new Float32Array(3)), (e) => e instanceof Error && /784/.test(e.message));
+});
+
 test("a tampered proof byte is invalid, with a reason", () => {
   const verifier = new Verifier(KEY);
   const { proofBytes } = inspectBundle(PROOF);

@@ -95,6 +95,22 @@ fn valid_proof_verifies_and_reports_the_bundle_output() {
     assert_eq!(out.output_shape, b.header.output.shape);
     assert_eq!(out.input, b.header.input.dequantized());
     assert_eq!(out.input_shape, b.header.input.shape);
+    // Served model: input hashed, weights committed.
+    assert_eq!(out.input_hash, b.header.input_hash);
+    assert!(out.input_hash.is_some());
+    assert_eq!(out.model_commitment, b.header.model_commitment);
+    assert!(out.model_commitment.is_some());
+    let digit: serde_json::Value = serde_json::from_str(include_str!(
+        "../../examples/mnist/digits/digit_7.json"
+    ))
+    .unwrap();
+    let x: Vec<f32> = digit["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(input_hash_of(&key, &x).ok(), out.input_hash);
     let argmax = (0..out.output.len()).fold(0, |best, i| {
         if out.output[i] > out.output[best] {
             i
@@ -144,9 +160,14 @@ fn changed_input_value_is_rejected() {
     let f = fixtures_or_skip!();
     let key = load_key(&f.key).unwrap();
     let mut b = bundle(&f);
-    let i = b.header.input.values.len() / 2;
-    b.header.input.values[i] += 1;
-    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "changed input");
+    // The fixture's input is hashed: another input is another hash.
+    let h = b.header.input_hash.clone().expect("the served fixture hashes its input");
+    let last = if h.ends_with('0') { "1" } else { "0" };
+    b.header.input_hash = Some(format!("{}{last}", &h[..h.len() - 1]));
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "changed input hash");
+    let mut b = bundle(&f);
+    b.header.input.values = vec![0; 784];
+    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "values for a hashed input");
 }
 
 #[test]

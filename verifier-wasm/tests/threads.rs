@@ -73,10 +73,7 @@ async fn valid_proof_verifies_on_the_pool() {
     let result = v.verify(PROOF);
     assert_valid(&result, "valid proof");
     assert_eq!(get(&result, "modelId").as_string(), Some(v.model_id()));
-    assert_eq!(
-        numbers(&get(&result, "input")),
-        bundle().header.input.dequantized()
-    );
+    assert_hashed_input_and_commitment(&v, &result);
     // The same Verifier again (the per-proof path a page takes).
     assert_valid(&v.verify(PROOF), "valid proof, second time");
 }

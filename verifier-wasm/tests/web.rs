@@ -7,7 +7,10 @@
 
 mod common;
 
-use common::{assert_rejected, bundle, get, now_ms, numbers, KEY, OTHER_KEY, PROOF};
+use common::{
+    assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, get, now_ms, numbers, KEY,
+    OTHER_KEY, PROOF,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use zkinfer_verifier::{inspect_bundle, Verifier};
@@ -58,10 +61,7 @@ fn valid_proof_verifies() {
         numbers(&get(&result, "output")),
         b.header.output.dequantized()
     );
-    assert_eq!(
-        numbers(&get(&result, "input")),
-        b.header.input.dequantized()
-    );
+    assert_hashed_input_and_commitment(&v, &result);
     let shape: Vec<usize> = numbers(&get(&result, "outputShape"))
         .iter()
         .map(|&x| x as usize)
@@ -110,12 +110,26 @@ fn changed_output_value_is_rejected() {
 }
 
 #[wasm_bindgen_test]
-fn changed_input_value_is_rejected() {
+fn changed_input_hash_or_commitment_is_rejected() {
     let v = verifier();
+    // The proof reused for another input: that input's hash.
+    let mut other = digit_7();
+    other[300] = 1.0 - other[300];
     let mut b = bundle();
-    let i = b.header.input.values.len() / 2;
-    b.header.input.values[i] += 1;
-    assert_rejected(&v.verify(&b.to_bytes()), "changed input value");
+    b.header.input_hash = Some(v.input_hash(&other).unwrap_or_else(|_| panic!("inputHash threw")));
+    assert_rejected(&v.verify(&b.to_bytes()), "another input's hash");
+    // Another model commitment (the same architecture with other weights).
+    let mut b = bundle();
+    let c = b.header.model_commitment.clone().unwrap();
+    let last = if c.ends_with('0') { "1" } else { "0" };
+    b.header.model_commitment = Some(format!("{}{last}", &c[..c.len() - 1]));
+    assert_rejected(&v.verify(&b.to_bytes()), "another model commitment");
+    // Input values next to a hashed input.
+    let mut b = bundle();
+    b.header.input.values = vec![0; 784];
+    assert_rejected(&v.verify(&b.to_bytes()), "input values for a hashed input");
+    // inputHash refuses an input of the wrong size.
+    assert!(v.input_hash(&[0.5; 3]).is_err());
 }
 
 #[wasm_bindgen_test]

@@ -1,8 +1,11 @@
 //! Benchmark: compile, keygen, prove and verify the peer benchmark models, one child process
 //! per model so peak RSS is per model. Prints a Markdown table.
 //!
-//! usage: zkinfer-bench [BENCH_DIR] [MODEL...]   (BENCH_DIR defaults to ../shared/data/bench;
-//! MODEL defaults to mnist-example (the bundled example), m1_mlp, m2_lenet and m3_cifar)
+//! usage: zkinfer-bench [BENCH_DIR] [MODEL[@VISIBILITY]...]   (BENCH_DIR defaults to
+//! ../shared/data/bench; MODEL defaults to mnist-example (the bundled example), m1_mlp, m2_lenet
+//! and m3_cifar; VISIBILITY is `public` (the default: weights in the key, input and output
+//! public), `served` (weights hidden behind a Poseidon commitment, input hashed, output public),
+//! `hidden-weights` or `hashed-input`)
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -43,13 +46,41 @@ fn files(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     (f("onnx"), f("cal.json"), f("input.json"))
 }
 
-fn one(dir: &Path, name: &str) -> Result<String> {
-    let (path, cal_path, input_path) = files(dir, name);
+fn visibility(spec: &str) -> Result<zkinfer_core::circuit::Visibility> {
+    use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
+    Ok(match spec {
+        "public" => Visibility::PUBLIC,
+        "served" => Visibility::SERVED,
+        "hidden-weights" => Visibility {
+            weights: WeightVisibility::Hidden,
+            ..Visibility::PUBLIC
+        },
+        "hashed-input" => Visibility {
+            input: TensorVisibility::Hashed,
+            ..Visibility::PUBLIC
+        },
+        other => bail!("unknown visibility '{other}' (public, served, hidden-weights, hashed-input)"),
+    })
+}
+
+fn one(dir: &Path, spec: &str) -> Result<String> {
+    let (name, vis) = spec.split_once('@').unwrap_or((spec, "public"));
+    let visibility = visibility(vis)?;
+    let name = if vis == "public" { name.to_string() } else { format!("{name}@{vis}") };
+    let name = name.as_str();
+    let (path, cal_path, input_path) = files(dir, name.split('@').next().unwrap_or(name));
     let model = zkinfer_core::onnx::load_onnx(&path)?;
     let read = |p: &Path| std::fs::read_to_string(p).with_context(|| p.display().to_string());
     let cal = zkinfer_core::input::parse_samples(&read(&cal_path)?, model.input_len())?;
     let x = zkinfer_core::input::parse_single(&read(&input_path)?, model.input_len())?;
-    let compiled = compile(&model, &cal, &CompileOptions::default())?;
+    let compiled = compile(
+        &model,
+        &cal,
+        &CompileOptions {
+            visibility,
+            ..Default::default()
+        },
+    )?;
     let params = SrsSource::Dev {
         cache_dir: default_cache_dir(),
     }
@@ -76,7 +107,11 @@ fn one(dir: &Path, name: &str) -> Result<String> {
         p.k,
         p.advice_columns,
         p.fixed_columns,
-        p.dot_rows.max(p.max_rows).max(p.table_rows),
+        p.dot_rows
+            .max(p.max_rows)
+            .max(p.table_rows)
+            .max(p.pack_rows)
+            .max(p.hash_rows),
         p.shape.dot_width,
         keygen.as_secs_f64(),
         prove.as_secs_f64(),

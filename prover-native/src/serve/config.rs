@@ -7,6 +7,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProveWhen {
+    Eager,
+    OnRequest,
+}
+
 #[derive(Args, Clone)]
 pub struct ServeArgs {
     /// Compiled model directories (written by `zkinfer compile`); each is served under its model
@@ -29,6 +35,11 @@ pub struct ServeArgs {
     /// for the abandoned proof to stop before taking the next job, so CPU use stays bounded).
     #[arg(long, default_value_t = 600.0, value_name = "SECS", value_parser = parse_secs)]
     pub proof_timeout: f64,
+    /// When proofs are made: `eager` (every prediction is queued for proving at once) or
+    /// `on-request` (a prediction is only proven when its proof is first requested, as in a
+    /// sampled audit; the signed receipt commits the provider either way).
+    #[arg(long, value_enum, default_value_t = ProveWhen::Eager)]
+    pub prove: ProveWhen,
     /// Where receipts and proof bundles are stored; they survive restarts.
     #[arg(long, default_value = "zkinfer-data", value_name = "DIR")]
     pub data_dir: PathBuf,
@@ -42,6 +53,26 @@ pub struct ServeArgs {
     /// partner with the same input and output shape.
     #[arg(long, value_enum, value_name = "MODE")]
     pub tamper_for_tests: Option<TamperMode>,
+    /// With --tamper-for-tests swap-model: the compiled model that secretly answers instead (not
+    /// served under its own name).
+    #[arg(long, value_name = "DIR")]
+    pub tamper_stand_in: Option<PathBuf>,
+    /// With --tamper-for-tests swap-model: the fraction of requests swapped.
+    #[arg(long, default_value_t = 0.1, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub tamper_rate: f64,
+    /// The provider's ed25519 signing key for receipts (64 hex digits; created if missing)
+    /// [default: DATA_DIR/provider.key]
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be a fraction in [0, 1]".into())
+    }
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
@@ -56,6 +87,12 @@ fn parse_secs(s: &str) -> Result<f64, String> {
 impl ServeArgs {
     pub fn proof_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.proof_timeout)
+    }
+
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("provider.key"))
     }
 
     /// The static directory: `--web`, else `./web` when present.

@@ -48,9 +48,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         loaded.push(m);
     }
     let registry = models::Registry::new(loaded)?;
+    let stand_in = args
+        .tamper_stand_in
+        .as_ref()
+        .map(|dir| models::Model::load(dir, &srs))
+        .transpose()?;
     let tamper = args
         .tamper_for_tests
-        .map(|mode| tamper::Tamper::new(mode, &registry))
+        .map(|mode| tamper::Tamper::new(mode, args.tamper_rate, &registry, stand_in))
         .transpose()?;
     if let Some(t) = &tamper {
         t.announce();
@@ -66,6 +71,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         "receipt store opened"
     );
     let store = Arc::new(store);
+    let key_path = args.signing_key_path();
+    let provider = zkinfer_core::protocols::receipt::ProviderKey::load_or_create(&key_path)
+        .with_context(|| format!("provider signing key {}", key_path.display()))?;
+    tracing::info!(key = %provider.public_hex(), file = %key_path.display(), "receipts are signed with this ed25519 key");
     let queue = queue::Queue::start(
         store.clone(),
         args.queue_size as usize,
@@ -80,6 +89,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         queue: queue.clone(),
         max_body: args.max_body,
         tamper,
+        provider,
+        prove_on_request: args.prove == config::ProveWhen::OnRequest,
+        on_request: tokio::sync::Mutex::new(()),
     });
     let mut app = routes::api(state);
     app = match args.web_dir() {

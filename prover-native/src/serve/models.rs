@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
 use zkinfer_core::prove::{ModelDir, Prover};
 use zkinfer_core::srs::SrsSource;
 
@@ -33,6 +34,12 @@ fn card(p: &Prover, srs: &str) -> Value {
     let g = &p.compiled.graph;
     let (i, o) = (g.input_tensor(), g.output_tensor());
     let id = p.model_id();
+    let vis = p.compiled.visibility();
+    let tensor = |v: TensorVisibility, name: &str| match v {
+        TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
+        TensorVisibility::Hashed => format!("hashed: the proof carries the Poseidon hash of the quantized {name} integers; the {name} itself stays private"),
+        TensorVisibility::Hidden => format!("hidden: the proof says nothing about the {name}"),
+    };
     json!({
         "id": id,
         "name": g.name,
@@ -42,10 +49,15 @@ fn card(p: &Prover, srs: &str) -> Value {
         "k": p.compiled.plan.k,
         "parameters": srs,
         "verifier_key_bytes": p.verifier_key_bytes.len(),
+        "visibility": vis,
+        "model_commitment": p.compiled.commitment().map(|c| zkinfer_core::poseidon::to_hex(&c)),
         "public": {
-            "input": "public: the quantized input integers are in the proof bundle and bound by the proof",
-            "output": "public: the output integers and their scale are in the proof bundle and bound by the proof",
-            "weights": "fixed in the verifying key: the model id is the SHA-256 of the verifier-key file, so a proof for other weights does not verify against this id",
+            "input": tensor(vis.input, "input"),
+            "output": tensor(vis.output, "output"),
+            "weights": match vis.weights {
+                WeightVisibility::Fixed => "fixed in the verifying key: the model id is the SHA-256 of the verifier-key file, so a proof for other weights does not verify against this id",
+                WeightVisibility::Hidden => "hidden: every proof carries the Poseidon commitment of the weights it used (model_commitment); pin it next to the model id, since the verifying key alone does not fix the weights",
+            },
             "activations": "private witness values",
         },
         "links": {

@@ -20,6 +20,13 @@ pub struct AppState {
     pub max_body: usize,
     /// Only with --tamper-for-tests.
     pub tamper: Option<Tamper>,
+    /// Signs receipts.
+    pub provider: zkinfer_core::protocols::receipt::ProviderKey,
+    /// `--prove on-request`: predictions wait, unproven, until their proof is asked for.
+    pub prove_on_request: bool,
+    /// Serializes the unproven -> queued step, so two requests for one proof queue it once and
+    /// neither overwrites a finished receipt.
+    pub on_request: tokio::sync::Mutex<()>,
 }
 
 type AppRef = State<Arc<AppState>>;
@@ -51,6 +58,7 @@ type ApiResult<T> = Result<T, ApiError>;
 pub fn api(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/provider", get(provider))
         .route("/api/models", get(list_models))
         .route("/api/models/{id}", get(get_model))
         .route("/api/models/{id}/verifier-key", get(verifier_key))
@@ -69,6 +77,10 @@ pub async fn not_found() -> ApiError {
 async fn health(State(app): AppRef) -> Json<Value> {
     let (waiting, proving) = app.queue.load();
     Json(json!({ "ok": true, "queued": waiting, "proving": proving }))
+}
+
+async fn provider(State(app): AppRef) -> Json<Value> {
+    Json(json!({ "provider_key": app.provider.public_hex() }))
 }
 
 async fn list_models(State(app): AppRef) -> Json<Value> {
@@ -142,7 +154,7 @@ async fn predict(
             )
         })?;
     // Refuse before any work when there is no room anyway.
-    if app.queue.is_full() {
+    if !app.prove_on_request && app.queue.is_full() {
         return Err(queue_full());
     }
     // The model that computes and proves the answer: the requested one, unless a test asked
@@ -180,22 +192,63 @@ async fn predict(
         .labels
         .as_ref()
         .and_then(|l| l.get(class).cloned());
+    let id = new_id();
+    let issued = now_ms();
+    let input_hash = zkinfer_core::commitment::tensor_hash(&q_in, graph.act_bits)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let signed = app.provider.sign(zkinfer_core::protocols::receipt::Receipt {
+        receipt_id: id.clone(),
+        model_id: m.id.clone(),
+        // What the provider publishes for the requested model, whatever model actually ran.
+        model_commitment: m
+            .prover
+            .compiled
+            .commitment()
+            .map(|c| zkinfer_core::poseidon::to_hex(&c)),
+        input_hash: zkinfer_core::poseidon::to_hex(&input_hash),
+        output: claimed.clone(),
+        output_frac_bits: m.prover.compiled.graph.output_tensor().frac_bits,
+        issued_unix_ms: issued,
+    });
     let rec = Receipt {
-        id: new_id(),
+        id,
         model_id: m.id.clone(),
         input: x,
         output: output.clone(),
         predicted_class: class,
         predicted_label: label.clone(),
-        status: Status::Queued,
+        status: if app.prove_on_request {
+            Status::Unproven
+        } else {
+            Status::Queued
+        },
         error: None,
-        created_unix_ms: now_ms(),
+        created_unix_ms: issued,
         finished_unix_ms: None,
+        // A stand-in can share the model id (hidden weights, same architecture): compare models.
+        answered_by: (!Arc::ptr_eq(&prover_model, &m)).then(|| prover_model.id.clone()),
+        signed: Some(signed.clone()),
     };
     let rid = rec.id.clone();
     // The receipt is on disk before it is queued, so a crash never loses an accepted request.
     let (store, r2) = (app.store.clone(), rec.clone());
     blocking(move || store.save(&r2)).await?.map_err(internal)?;
+    if app.prove_on_request {
+        tracing::info!(receipt = %rid, model = %m.id, class, "prediction accepted (proof on request)");
+        return Ok((
+            StatusCode::OK,
+            Json(json!({
+                "receipt": rid,
+                "model_id": m.id,
+                "output": output,
+                "predicted_class": class,
+                "predicted_label": label,
+                "status": "unproven",
+                "proof_url": format!("/api/proofs/{rid}"),
+                "signed_receipt": signed,
+            })),
+        ));
+    }
     let job = Job {
         receipt: rec,
         model: prover_model.clone(),
@@ -224,6 +277,7 @@ async fn predict(
             "status": "queued",
             "position": position,
             "proof_url": format!("/api/proofs/{rid}"),
+            "signed_receipt": signed,
         })),
     ))
 }
@@ -254,8 +308,59 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
     if let Some(p) = app.queue.status(&id) {
         return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
     }
+    let _guard = if app.prove_on_request {
+        Some(app.on_request.lock().await)
+    } else {
+        None
+    };
+    if let Some(p) = app.queue.status(&id) {
+        return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
+    }
     let rec = load(&app, &id).await?;
     match rec.status {
+        Status::Unproven => {
+            // Proof on request: recompute the answer with the model that gave it, and queue it.
+            let requested = model(&app, &rec.model_id)?;
+            let answered = match (&rec.answered_by, &app.tamper) {
+                (Some(_), Some(t)) => t.stand_in_for(&requested),
+                (Some(other), None) => {
+                    return Err(internal(format!(
+                        "receipt {id} was answered by model {other}, which is not loaded"
+                    )))
+                }
+                (None, _) => requested.clone(),
+            };
+            let (input, a2) = (rec.input.clone(), answered.clone());
+            let (q_in, values) = blocking(move || a2.prover.compiled.witness(&input))
+                .await?
+                .map_err(internal)?;
+            let edit = app.tamper.as_ref().and_then(|t| {
+                let honest = &values[answered.prover.compiled.graph.output];
+                t.edit(&requested, honest).1
+            });
+            let mut queued = rec.clone();
+            queued.status = Status::Queued;
+            let (store, r2) = (app.store.clone(), queued.clone());
+            blocking(move || store.save(&r2)).await?.map_err(internal)?;
+            let job = Job {
+                receipt: queued,
+                model: answered,
+                q_in,
+                values,
+                edit,
+            };
+            match app.queue.push(job) {
+                Ok(_) => {}
+                Err(_) => {
+                    // Back to unproven, so a later request can try again.
+                    let store = app.store.clone();
+                    blocking(move || store.save(&rec)).await?.map_err(internal)?;
+                    return Err(queue_full());
+                }
+            }
+            let pending = app.queue.status(&id).unwrap_or(Pending::Proving);
+            Ok((StatusCode::ACCEPTED, Json(pending_json(pending))).into_response())
+        }
         Status::Done => {
             let store = app.store.clone();
             let bytes = blocking(move || store.proof(&id))

@@ -15,6 +15,8 @@ use zkinfer_core::fsutil::write_atomic;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Accepted with `--prove on-request`: proven only once someone asks for the proof.
+    Unproven,
     Queued,
     Proving,
     Done,
@@ -37,6 +39,12 @@ pub struct Receipt {
     pub created_unix_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_unix_ms: Option<u64>,
+    /// The model that computed the answer, if not `model_id` (only with --tamper-for-tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    /// The provider-signed receipt given to the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<zkinfer_core::protocols::receipt::SignedReceipt>,
 }
 
 pub fn now_ms() -> u64 {
@@ -142,6 +150,8 @@ impl Store {
                     Ok(Some(mut rec)) => match rec.status {
                         Status::Done if self.proof_path(id).is_file() => r.done += 1,
                         Status::Failed => r.failed += 1,
+                        // Never queued: still provable on request after a restart.
+                        Status::Unproven => {}
                         status => {
                             rec.error = Some(if status == Status::Done {
                                 "the proof file is missing from the data directory".into()

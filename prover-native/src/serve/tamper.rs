@@ -14,11 +14,17 @@
 //! - `other-model-key`: as `other-model`, and the requested model's verifier-key endpoint serves
 //!   the other model's key, so the bundle verifies against the served key; only the consumer's
 //!   pin (the key's SHA-256) catches it.
+//! - `swap-model`: a fraction (`--tamper-rate`) of requests is answered and proven with the
+//!   other model while the signed receipt and the bundle name the requested one. With hidden
+//!   weights and the same architecture both models have the same verifier key, so the proof
+//!   verifies against the pinned key; only the pinned model commitment catches it, and a sampled
+//!   audit finds it.
 
 use super::models::{Model, Registry};
 use anyhow::{bail, Result};
 use clap::ValueEnum;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use zkinfer_core::bundle::BundleHeader;
 use zkinfer_core::tensor::argmax;
@@ -35,6 +41,9 @@ pub enum TamperMode {
     OtherModelRelabelled,
     /// Like other-model, and serve the other model's verifier key for the requested model.
     OtherModelKey,
+    /// Answer and prove a fraction (--tamper-rate) of requests with the other model, under the
+    /// requested model's name and signed receipt.
+    SwapModel,
 }
 
 /// The flag's own spelling (`other-model-key`), as clap derives it from the variant name.
@@ -74,6 +83,9 @@ impl BundleEdit {
 pub struct Tamper {
     pub mode: TamperMode,
     stand_in: HashMap<String, Arc<Model>>,
+    /// swap-model: the fraction of requests swapped, and the requests seen so far.
+    rate: f64,
+    requests: AtomicU64,
 }
 
 fn compatible(a: &Model, b: &Model) -> bool {
@@ -86,9 +98,27 @@ impl Tamper {
     /// Pairs every served model with the next compatible one (same input and output shape, in
     /// command-line order, wrapping around). Refuses to start when a model has none, since the
     /// flag would otherwise silently serve honest proofs for it.
-    pub fn new(mode: TamperMode, registry: &Registry) -> Result<Tamper> {
+    pub fn new(
+        mode: TamperMode,
+        rate: f64,
+        registry: &Registry,
+        given_stand_in: Option<Model>,
+    ) -> Result<Tamper> {
         let mut stand_in = HashMap::new();
-        if mode.uses_other_model() {
+        if mode == TamperMode::SwapModel {
+            // The stand-in is not served under its own name: with hidden weights and the same
+            // architecture it has the same model id as the model it impersonates.
+            let Some(other) = given_stand_in else {
+                bail!("--tamper-for-tests swap-model needs --tamper-stand-in DIR");
+            };
+            let other = Arc::new(other);
+            for m in &registry.models {
+                if !compatible(m, &other) {
+                    bail!("the stand-in model does not take the input of model {}", m.id);
+                }
+                stand_in.insert(m.id.clone(), other.clone());
+            }
+        } else if mode.uses_other_model() {
             let ms = &registry.models;
             for (i, m) in ms.iter().enumerate() {
                 let other = (1..ms.len())
@@ -105,11 +135,32 @@ impl Tamper {
                 stand_in.insert(m.id.clone(), other.clone());
             }
         }
-        Ok(Tamper { mode, stand_in })
+        Ok(Tamper {
+            mode,
+            stand_in,
+            rate,
+            requests: AtomicU64::new(0),
+        })
     }
 
-    /// The model whose prover answers a request for `requested`.
+    /// The model whose prover answers a request for `requested` (called once per request).
     pub fn prover_for(&self, requested: &Arc<Model>) -> Arc<Model> {
+        if self.mode == TamperMode::SwapModel {
+            // Request k is swapped when floor((k+1)·rate) > floor(k·rate): exactly the rate,
+            // spread evenly (rate 0.1: requests 9, 19, 29, ...).
+            let k = self.requests.fetch_add(1, Ordering::SeqCst) as f64;
+            if ((k + 1.0) * self.rate).floor() <= (k * self.rate).floor() {
+                return requested.clone();
+            }
+        }
+        self.stand_in
+            .get(&requested.id)
+            .cloned()
+            .unwrap_or_else(|| requested.clone())
+    }
+
+    /// The model standing in for `requested` (itself if none).
+    pub fn stand_in_for(&self, requested: &Arc<Model>) -> Arc<Model> {
         self.stand_in
             .get(&requested.id)
             .cloned()
@@ -119,7 +170,7 @@ impl Tamper {
     /// The model whose verifier key is served for `requested`.
     pub fn key_for(&self, requested: &Arc<Model>) -> Arc<Model> {
         match self.mode {
-            TamperMode::OtherModelKey => self.prover_for(requested),
+            TamperMode::OtherModelKey => self.stand_in_for(requested),
             _ => requested.clone(),
         }
     }
@@ -133,7 +184,7 @@ impl Tamper {
                 (lie.clone(), Some(BundleEdit::Output(lie)))
             }
             TamperMode::Prediction => (tampered_output(values), None),
-            TamperMode::OtherModelRelabelled => (
+            TamperMode::OtherModelRelabelled | TamperMode::SwapModel => (
                 values.to_vec(),
                 Some(BundleEdit::ModelId(requested.id.clone())),
             ),

@@ -10,6 +10,32 @@ use zkinfer_core::ProofBundle;
 pub const KEY: &[u8] = include_bytes!("../fixtures/verifier-key");
 pub const PROOF: &[u8] = include_bytes!("../fixtures/digit_7.proof");
 pub const OTHER_KEY: &[u8] = include_bytes!("../fixtures/other-verifier-key");
+/// The input the fixture proof was made for (the demo's held-out '7').
+pub const DIGIT_7: &str = include_str!("../../../examples/mnist/digits/digit_7.json");
+
+/// DIGIT_7's pixel values.
+pub fn digit_7() -> Vec<f32> {
+    let v = js_sys::JSON::parse(DIGIT_7).expect("digit_7.json parses");
+    let rows = js_sys::Array::from(&get(&v, "input_data"));
+    numbers(&rows.get(0)).iter().map(|&x| x as f32).collect()
+}
+
+/// The fixture is the demo's served model: weights hidden, input hashed, output public. Checks
+/// that a valid result carries the bundle's commitment and the hash of the input sent.
+pub fn assert_hashed_input_and_commitment(v: &zkinfer_verifier::Verifier, result: &JsValue) {
+    let b = bundle();
+    let expected = v
+        .input_hash(&digit_7())
+        .unwrap_or_else(|_| panic!("inputHash threw"));
+    assert_eq!(get(result, "inputHash").as_string(), Some(expected.clone()));
+    assert_eq!(b.header.input_hash, Some(expected));
+    assert!(numbers(&get(result, "input")).is_empty());
+    assert_eq!(
+        get(result, "modelCommitment").as_string(),
+        b.header.model_commitment
+    );
+    assert!(b.header.model_commitment.is_some());
+}
 
 /// A field of the global object (`self` in a worker, `window` on a page).
 pub fn global(field: &str) -> JsValue {

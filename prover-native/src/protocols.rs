@@ -1,0 +1,490 @@
+//! CLI front ends of the protocols in `zkinfer_core::protocols`: sampled audits of a provider's
+//! signed receipts, accuracy attestations, and trustless retrieval. The logic (and its unit
+//! tests) lives in core; here are file handling, HTTP and reporting.
+
+use crate::step;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkinfer_core::prove::ModelDir;
+use zkinfer_core::protocols::accuracy::{self, Attestation, Coverage, Dataset};
+use zkinfer_core::protocols::audit::{self, AuditReport};
+use zkinfer_core::protocols::receipt::{parse_public_key, SignedReceipt};
+use zkinfer_core::protocols::retrieval::{self, Collection, MerkleTree, Response};
+use zkinfer_core::VerifierKey;
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {what} {}", path.display()))
+}
+
+fn read_key(path: &Path) -> Result<VerifierKey> {
+    Ok(VerifierKey::from_bytes(&read(path, "verifier key")?)
+        .with_context(|| format!("verifier key {}", path.display()))?)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    zkinfer_core::fsutil::check_writable(path)?;
+    let text = serde_json::to_vec_pretty(value)?;
+    zkinfer_core::fsutil::write_atomic(path, &text)?;
+    Ok(())
+}
+
+/// The published model commitment is required exactly when the model's weights are hidden.
+fn commitment_for<'a>(key: &VerifierKey, commitment: Option<&'a str>) -> Result<Option<&'a str>> {
+    match (key.header.shape.visibility.hidden_weights(), commitment) {
+        (true, None) => bail!("this model's weights are hidden: pass --commitment with the provider's published model commitment"),
+        (true, Some(c)) => {
+            zkinfer_core::poseidon::from_hex(c)
+                .with_context(|| format!("--commitment '{c}' is not 64 hex digits"))?;
+            Ok(Some(c))
+        }
+        (false, _) => Ok(None),
+    }
+}
+
+// ---- audit -------------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The provider's server, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: String,
+    /// Signed receipts collected from predictions: one JSON per line, either a signed receipt
+    /// or a whole predict response (its `signed_receipt` is used).
+    #[arg(long, value_name = "FILE")]
+    receipts: PathBuf,
+    /// The model's verifier key, pinned by the consumer (not fetched from the provider).
+    #[arg(long, value_name = "FILE")]
+    verifier_key: PathBuf,
+    /// The model commitment the provider published (models with hidden weights).
+    #[arg(long, value_name = "HEX")]
+    commitment: Option<String>,
+    /// The provider's published ed25519 receipt key (hex).
+    #[arg(long, value_name = "HEX")]
+    provider_key: String,
+    /// Detection goal: catch a provider that cheated on at least this fraction of the receipts...
+    #[arg(long, default_value_t = 0.05)]
+    detect: f64,
+    /// ...with at least this probability.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// Sampling seed (hex) to make the sample reproducible [default: random]. Keep it secret
+    /// from the provider until the receipts are collected.
+    #[arg(long)]
+    seed: Option<String>,
+    /// Seconds to wait for a proof that is still being computed.
+    #[arg(long, default_value_t = 600.0)]
+    wait: f64,
+    /// Where to write the report, with the evidence (JSON).
+    #[arg(short, long, value_name = "REPORT.json")]
+    output: PathBuf,
+}
+
+fn parse_receipts(text: &str) -> Result<Vec<SignedReceipt>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("receipts line {}: not JSON", i + 1))?;
+        let v = v.get("signed_receipt").cloned().unwrap_or(v);
+        out.push(
+            serde_json::from_value(v)
+                .with_context(|| format!("receipts line {}: not a signed receipt", i + 1))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Fetches the proof of a receipt, waiting while it is queued or proving. Err is what the
+/// provider answered instead (or why nothing came).
+fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> std::result::Result<Vec<u8>, String> {
+    let url = format!("{}/api/proofs/{receipt_id}", server.trim_end_matches('/'));
+    let start = Instant::now();
+    loop {
+        match ureq::get(&url).timeout(Duration::from_secs(60)).call() {
+            Ok(r) if r.status() == 200 => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut r.into_reader().take(64 << 20), &mut bytes)
+                    .map_err(|e| format!("reading the proof: {e}"))?;
+                return Ok(bytes);
+            }
+            Ok(r) if r.status() == 202 && start.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Ok(r) => return Err(format!("HTTP {} {}", r.status(), r.into_string().unwrap_or_default())),
+            Err(ureq::Error::Status(code, r)) => {
+                return Err(format!("HTTP {code} {}", r.into_string().unwrap_or_default()))
+            }
+            Err(e) => return Err(format!("no answer: {e}")),
+        }
+    }
+}
+
+use std::io::Read as _;
+
+pub fn audit(a: AuditArgs) -> Result<()> {
+    let key = read_key(&a.verifier_key)?;
+    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let provider = parse_public_key(&a.provider_key)?;
+    let text = std::fs::read_to_string(&a.receipts)
+        .with_context(|| format!("reading receipts {}", a.receipts.display()))?;
+    let receipts = parse_receipts(&text)?;
+    // Receipts that are not genuinely the provider's, or not for this model, cannot be audited.
+    for r in &receipts {
+        r.check_signature(Some(&provider))
+            .with_context(|| format!("receipts file {}", a.receipts.display()))?;
+        if r.receipt.model_id != key.model_id {
+            bail!(
+                "receipt {} is for model {}, the verifier key is model {}",
+                r.receipt.receipt_id,
+                r.receipt.model_id,
+                key.model_id
+            );
+        }
+    }
+    let n = audit::sample_size(receipts.len(), a.detect, a.confidence)?;
+    let seed = a.seed.clone().unwrap_or_else(zkinfer_core::protocols::random_seed);
+    let picked = zkinfer_core::protocols::sample_indices(receipts.len(), n, seed.as_bytes());
+    println!(
+        "auditing {n} of {} receipts: detects cheating on >= {:.1}% of them with probability >= {:.1}% (seed {seed})",
+        receipts.len(),
+        100.0 * a.detect,
+        100.0 * a.confidence
+    );
+    let mut evidence = Vec::new();
+    let mut verified = 0;
+    for &i in &picked {
+        let r = &receipts[i];
+        let served = fetch_proof(&a.server, &r.receipt.receipt_id, Duration::from_secs_f64(a.wait));
+        match audit::check_receipt(&key, &provider, commitment, r, served) {
+            Ok(()) => verified += 1,
+            Err(e) => {
+                println!("  receipt {}: {}", r.receipt.receipt_id, e.reason);
+                evidence.push(e);
+            }
+        }
+    }
+    let verdict = if evidence.is_empty() { "honest" } else { "caught" };
+    let report = AuditReport {
+        model_id: key.model_id.clone(),
+        model_commitment: commitment.map(String::from),
+        provider_key: a.provider_key.clone(),
+        receipts: receipts.len(),
+        detect_fraction: a.detect,
+        confidence: a.confidence,
+        sample_size: n,
+        seed,
+        sampled: picked.iter().map(|&i| receipts[i].receipt.receipt_id.clone()).collect(),
+        verified,
+        verdict: verdict.into(),
+        evidence,
+    };
+    write_json(&a.output, &report)?;
+    if report.evidence.is_empty() {
+        println!("verdict: HONEST: all {verified} sampled receipts have valid proofs of exactly what was promised (report: {})", a.output.display());
+        Ok(())
+    } else {
+        bail!(
+            "verdict: CAUGHT: {} of {n} sampled receipts are not backed by a valid proof; the signed receipts and the served proofs are in {}",
+            report.evidence.len(),
+            a.output.display()
+        )
+    }
+}
+
+#[derive(Args)]
+pub struct RecheckArgs {
+    /// An audit report written by `zkinfer audit`.
+    report: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    verifier_key: PathBuf,
+    #[arg(long, value_name = "HEX")]
+    commitment: Option<String>,
+    #[arg(long, value_name = "HEX")]
+    provider_key: String,
+}
+
+/// A third party's re-check of an audit's evidence: exit 0 when every piece holds.
+pub fn recheck(a: RecheckArgs) -> Result<()> {
+    let key = read_key(&a.verifier_key)?;
+    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let provider = parse_public_key(&a.provider_key)?;
+    let report: AuditReport = serde_json::from_slice(&read(&a.report, "audit report")?)
+        .context("the audit report is not valid JSON of a report")?;
+    if report.evidence.is_empty() {
+        bail!("the report holds no evidence (verdict: {})", report.verdict);
+    }
+    let mut failed = 0;
+    for e in &report.evidence {
+        match audit::recheck(&key, &provider, commitment, e) {
+            Ok(reason) => println!("CONFIRMED: {reason}"),
+            Err(err) => {
+                failed += 1;
+                println!("NOT CONFIRMED: {err}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} pieces of evidence do not hold", report.evidence.len());
+    }
+    println!("all {} pieces of evidence hold", report.evidence.len());
+    Ok(())
+}
+
+// ---- accuracy ----------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct ProveDatasetArgs {
+    /// A directory written by `zkinfer compile`.
+    dir: PathBuf,
+    /// The labelled test set: {"inputs": [[...], ...], "labels": [...]}.
+    #[arg(long, value_name = "FILE")]
+    dataset: PathBuf,
+    /// Prove only a sample chosen by this consumer-supplied seed (hex) instead of every item.
+    #[arg(long)]
+    sample_seed: Option<String>,
+    /// Sampled: the attested accuracy is within this of the full set's...
+    #[arg(long, default_value_t = 0.05)]
+    tolerance: f64,
+    /// ...with this probability.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// Where to write the attestation.
+    #[arg(short, long, value_name = "ATTESTATION.json")]
+    output: PathBuf,
+    #[command(flatten)]
+    srs: crate::SrsArgs,
+}
+
+pub fn prove_dataset(a: ProveDatasetArgs) -> Result<()> {
+    let (dataset, sha) = Dataset::parse(&read(&a.dataset, "test set")?)?;
+    zkinfer_core::fsutil::check_writable(&a.output)?;
+    let coverage = match &a.sample_seed {
+        Some(seed) => Coverage::Sampled {
+            seed: seed.clone(),
+            tolerance: a.tolerance,
+            confidence: a.confidence,
+        },
+        None => Coverage::All,
+    };
+    let n = coverage.indices(dataset.inputs.len(), &sha)?.len();
+    let model_dir = ModelDir::new(&a.dir);
+    let (prover, _) = step("loading keys", || Ok(model_dir.prover(&a.srs.source())?))?;
+    println!("test set {sha}: proving {n} of {} items", dataset.inputs.len());
+    let (attestation, t) = step(&format!("proving {n} inferences"), || {
+        Ok(accuracy::attest(&prover, &dataset, &sha, coverage, |done, total| {
+            if done % 10 == 0 || done == total {
+                eprintln!("  {done}/{total}");
+            }
+        })?)
+    })?;
+    write_json(&a.output, &attestation)?;
+    println!(
+        "attestation written to {} ({n} proofs, {:.2} s per proof)",
+        a.output.display(),
+        t.as_secs_f64() / n.max(1) as f64
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct AttestArgs {
+    #[arg(long, value_name = "FILE")]
+    verifier_key: PathBuf,
+    /// The labelled test set the attestation is for (its SHA-256 must match).
+    #[arg(long, value_name = "FILE")]
+    dataset: PathBuf,
+    /// The provider's attestation (from `zkinfer prove-dataset`).
+    #[arg(long, value_name = "FILE")]
+    attestation: PathBuf,
+    /// The model commitment the provider published (hidden weights).
+    #[arg(long, value_name = "HEX")]
+    commitment: Option<String>,
+    /// Required sampling seed: refuse an attestation that is not the sample this seed selects.
+    #[arg(long)]
+    sample_seed: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn attest_accuracy(a: AttestArgs) -> Result<()> {
+    let key = read_key(&a.verifier_key)?;
+    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let (dataset, sha) = Dataset::parse(&read(&a.dataset, "test set")?)?;
+    let attestation: Attestation = serde_json::from_slice(&read(&a.attestation, "attestation")?)
+        .context("the attestation is not valid JSON of an attestation")?;
+    match (&a.sample_seed, &attestation.coverage) {
+        (Some(want), Coverage::Sampled { seed, .. }) if want != seed => {
+            bail!("INVALID: the attestation samples with seed {seed}, not yours ({want})")
+        }
+        (Some(_), Coverage::All) | (None, _) => {}
+        _ => {}
+    }
+    let t = Instant::now();
+    let report = accuracy::verify_attestation(&key, commitment, &dataset, &sha, &attestation)
+        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "VALID attestation: {} of {} proven items are classified correctly: accuracy {:.2}%{}",
+            report.correct,
+            report.proven,
+            100.0 * report.accuracy,
+            match (report.tolerance, report.confidence) {
+                (Some(t), Some(c)) => format!(
+                    " (a sample of {} of {}: the full set's accuracy is within {:.1} points of it with probability {:.0}%)",
+                    report.proven,
+                    report.items,
+                    100.0 * t,
+                    100.0 * c
+                ),
+                _ => String::new(),
+            }
+        );
+        println!(
+            "model {}{}; test set {}; {} proofs checked in {:.2} s",
+            report.model_id,
+            report
+                .model_commitment
+                .as_deref()
+                .map(|c| format!(" committed as {c}"))
+                .unwrap_or_default(),
+            report.dataset_sha256,
+            report.proven,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+// ---- retrieval ---------------------------------------------------------------------------------
+
+#[derive(Subcommand)]
+pub enum RetrievalCommand {
+    /// Responder: print the Merkle root committing to a collection ({"documents": [[...], ...]}).
+    Commit {
+        #[arg(long, value_name = "FILE")]
+        collection: PathBuf,
+    },
+    /// Responder: answer a query with the documents the classifier puts in CLASS, with Merkle
+    /// paths and proofs, plus proven spot checks of non-returned documents.
+    Respond {
+        /// The requester's compiled classifier.
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        collection: PathBuf,
+        #[arg(long)]
+        class: usize,
+        /// The requester's spot-check seed (hex), given after the root was published.
+        #[arg(long)]
+        spot_check_seed: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        spot_checks: usize,
+        #[arg(short, long, value_name = "RESPONSE.json")]
+        output: PathBuf,
+        #[command(flatten)]
+        srs: crate::SrsArgs,
+    },
+    /// Requester: check a response against the committed root and your classifier's key.
+    Verify {
+        response: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        verifier_key: PathBuf,
+        /// The root the responder published before the query.
+        #[arg(long)]
+        root: String,
+        #[arg(long)]
+        class: usize,
+        #[arg(long)]
+        spot_check_seed: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        spot_checks: usize,
+    },
+}
+
+fn read_collection(path: &Path) -> Result<Collection> {
+    serde_json::from_slice(&read(path, "collection")?)
+        .with_context(|| format!("{} is not {{\"documents\": [[...], ...]}}", path.display()))
+}
+
+pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
+    match cmd {
+        RetrievalCommand::Commit { collection } => {
+            let c = read_collection(&collection)?;
+            let tree = MerkleTree::new(&c.documents)?;
+            println!("root: {}\ndocuments: {}", tree.root_hex(), tree.len());
+            Ok(())
+        }
+        RetrievalCommand::Respond {
+            dir,
+            collection,
+            class,
+            spot_check_seed,
+            spot_checks,
+            output,
+            srs,
+        } => {
+            let c = read_collection(&collection)?;
+            zkinfer_core::fsutil::check_writable(&output)?;
+            let model_dir = ModelDir::new(&dir);
+            let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
+            let (response, t) = step("classifying and proving", || {
+                Ok(retrieval::respond(
+                    &prover,
+                    &c,
+                    class,
+                    spot_check_seed.as_deref(),
+                    spot_checks,
+                )?)
+            })?;
+            write_json(&output, &response)?;
+            println!(
+                "{} matching documents and {} spot checks proven in {:.1} s -> {}",
+                response.matches.len(),
+                response.spot_checks.len(),
+                t.as_secs_f64(),
+                output.display()
+            );
+            Ok(())
+        }
+        RetrievalCommand::Verify {
+            response,
+            verifier_key,
+            root,
+            class,
+            spot_check_seed,
+            spot_checks,
+        } => {
+            let key = read_key(&verifier_key)?;
+            let r: Response = serde_json::from_slice(&read(&response, "response")?)
+                .context("the response is not valid JSON of a retrieval response")?;
+            let report = retrieval::verify_response(
+                &key,
+                &root,
+                class,
+                spot_check_seed.as_deref(),
+                spot_checks,
+                &r,
+            )
+            .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+            println!(
+                "VALID: {} documents of the committed collection are proven to be class {class}: {:?}",
+                report.matches.len(),
+                report.matches
+            );
+            if report.spot_checked.is_empty() {
+                println!("no spot checks: omitted matches would go unnoticed (pass --spot-check-seed)");
+            } else {
+                println!(
+                    "{} spot-checked non-returned documents are proven not to match: {:?} (had 10% of the non-returned documents been omitted matches, this would have caught it with probability {:.0}%)",
+                    report.spot_checked.len(),
+                    report.spot_checked,
+                    100.0 * report.detection_at_10_percent
+                );
+            }
+            Ok(())
+        }
+    }
+}
