@@ -19,9 +19,9 @@ pub mod ir;
 pub mod onnx;
 pub mod poseidon;
 #[cfg(feature = "prover")]
-pub mod prove;
-#[cfg(feature = "prover")]
 pub mod protocols;
+#[cfg(feature = "prover")]
+pub mod prove;
 pub mod qgraph;
 pub mod quant;
 #[cfg(feature = "prover")]
@@ -31,7 +31,7 @@ pub mod verifier_key;
 pub mod verify;
 
 pub use bundle::ProofBundle;
-pub use halo2curves;
 pub use error::{Error, Result};
+pub use halo2curves;
 pub use verifier_key::VerifierKey;
 pub use verify::{verify, Verified};

@@ -489,7 +489,9 @@ pub fn describe_visibility(compiled: &Compiled) -> String {
     let vis = compiled.visibility();
     let tensor = |name: &str, v: TensorVisibility| match v {
         TensorVisibility::Public => format!("the {name} is public (integers at the scale above)"),
-        TensorVisibility::Hashed => format!("the {name} is hashed (only its Poseidon hash is public)"),
+        TensorVisibility::Hashed => {
+            format!("the {name} is hashed (only its Poseidon hash is public)")
+        }
         TensorVisibility::Hidden => format!("the {name} is hidden"),
     };
     let weights = match compiled.commitment() {

@@ -253,7 +253,12 @@ impl QStep {
 /// Quantizes float values for a tensor of `shape` at scale 2^frac_bits into the `act_bits`
 /// activation domain (round to nearest; an error, not a clamp, outside the domain). The input
 /// rule a prover and a consumer (hashing the input it sent) must share.
-pub fn quantize_values(x: &[f32], shape: &[usize], frac_bits: i32, act_bits: u32) -> Result<Vec<i64>> {
+pub fn quantize_values(
+    x: &[f32],
+    shape: &[usize],
+    frac_bits: i32,
+    act_bits: u32,
+) -> Result<Vec<i64>> {
     let len: usize = shape.iter().product();
     if x.len() != len {
         return Err(Error::InvalidInput(format!(

@@ -3,8 +3,8 @@
 
 use crate::bundle::{ProofBundle, PublicTensor};
 use crate::circuit::{instance_vector, PublicPart, TensorVisibility, Visibility};
-use crate::poseidon;
 use crate::error::{Error, Result};
+use crate::poseidon;
 use crate::verifier_key::{TensorSpec, VerifierKey};
 use halo2_proofs::plonk::verify_proof;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
@@ -148,8 +148,7 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         }
         (false, Some(_)) => {
             return Err(Error::Rejected(
-                "the bundle has a model commitment, but this model's weights are in its key"
-                    .into(),
+                "the bundle has a model commitment, but this model's weights are in its key".into(),
             ))
         }
         (false, None) => None,
@@ -184,8 +183,8 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
     let output_values = h.output.dequantized();
     let predicted_class =
         (!output_values.is_empty()).then(|| crate::tensor::argmax(&output_values));
-    let predicted_label = predicted_class
-        .and_then(|c| key.header.labels.as_ref().and_then(|l| l.get(c).cloned()));
+    let predicted_label =
+        predicted_class.and_then(|c| key.header.labels.as_ref().and_then(|l| l.get(c).cloned()));
     // Canonical forms, so a consumer can compare strings.
     let canonical = |f: Option<Fr>| f.map(|f| poseidon::to_hex(&f));
     let hash_of = |p: PublicPart<'_>| match p {
@@ -216,8 +215,12 @@ pub fn input_hash(key: &VerifierKey, input: &[f32]) -> Result<String> {
             h.shape.visibility.input
         )));
     }
-    let q = crate::qgraph::quantize_values(input, &h.input.shape, h.input.frac_bits, h.shape.act_bits)?;
-    Ok(poseidon::to_hex(&crate::commitment::tensor_hash(&q, h.shape.act_bits)?))
+    let q =
+        crate::qgraph::quantize_values(input, &h.input.shape, h.input.frac_bits, h.shape.act_bits)?;
+    Ok(poseidon::to_hex(&crate::commitment::tensor_hash(
+        &q,
+        h.shape.act_bits,
+    )?))
 }
 
 /// Parses `bundle_bytes` and verifies it against `key`.

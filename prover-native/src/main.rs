@@ -9,12 +9,12 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
-use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
 use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
 use zkinfer_core::halo2curves::bn256::Fr;
 use zkinfer_core::halo2curves::ff::Field;
 use zkinfer_core::poseidon;
+use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
+use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
 use zkinfer_core::VerifierKey;
 
 /// `--weights` values (clap's spelling of [`WeightVisibility`]).
@@ -113,9 +113,9 @@ impl VisibilityArgs {
         match self.salt.as_deref() {
             None => Ok(None),
             Some("random") => Ok(Some(Fr::random(rand::rngs::OsRng))),
-            Some(hex) => poseidon::from_hex(hex)
-                .map(Some)
-                .with_context(|| format!("--salt '{hex}' is not 64 hex digits below the BN254 scalar modulus")),
+            Some(hex) => poseidon::from_hex(hex).map(Some).with_context(|| {
+                format!("--salt '{hex}' is not 64 hex digits below the BN254 scalar modulus")
+            }),
         }
     }
 }
@@ -543,7 +543,10 @@ fn verify(
         .map(|p| -> Result<Vec<f32>> {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading input {}", p.display()))?;
-            Ok(zkinfer_core::input::parse_single(&text, key.header.input.len())?)
+            Ok(zkinfer_core::input::parse_single(
+                &text,
+                key.header.input.len(),
+            )?)
         })
         .transpose()?;
     let parsed = t.elapsed();
@@ -571,7 +574,10 @@ fn verify(
                     key.header.input.frac_bits,
                     key.header.shape.act_bits,
                 )?;
-                let proven = zkinfer_core::ProofBundle::from_bytes(&bundle)?.header.input.values;
+                let proven = zkinfer_core::ProofBundle::from_bytes(&bundle)?
+                    .header
+                    .input
+                    .values;
                 if proven != q {
                     bail!("INVALID: the proof is for another input than the one given");
                 }
@@ -585,13 +591,21 @@ fn verify(
     if let Some(c) = &verified.model_commitment {
         println!(
             "model commitment: {c}{}",
-            if expected_commitment.is_some() { " (matches the pinned one)" } else { " (not pinned: pass --commitment to require the published one)" }
+            if expected_commitment.is_some() {
+                " (matches the pinned one)"
+            } else {
+                " (not pinned: pass --commitment to require the published one)"
+            }
         );
     }
     if let Some(h) = &verified.input_hash {
         println!(
             "input hash: {h}{}",
-            if sent.is_some() { " (matches your input)" } else { " (pass --input to check it is your input)" }
+            if sent.is_some() {
+                " (matches your input)"
+            } else {
+                " (pass --input to check it is your input)"
+            }
         );
     }
     match verified.predicted_class {
@@ -607,7 +621,10 @@ fn verify(
         None => println!(
             "the output is {:?}{}",
             key.header.shape.visibility.output,
-            verified.output_hash.map(|h| format!(": hash {h}")).unwrap_or_default()
+            verified
+                .output_hash
+                .map(|h| format!(": hash {h}"))
+                .unwrap_or_default()
         ),
     }
     println!(

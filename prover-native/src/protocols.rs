@@ -7,11 +7,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use zkinfer_core::prove::ModelDir;
 use zkinfer_core::protocols::accuracy::{self, Attestation, Coverage, Dataset};
 use zkinfer_core::protocols::audit::{self, AuditReport};
 use zkinfer_core::protocols::receipt::{parse_public_key, SignedReceipt};
 use zkinfer_core::protocols::retrieval::{self, Collection, MerkleTree, Response};
+use zkinfer_core::prove::ModelDir;
 use zkinfer_core::VerifierKey;
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
@@ -83,7 +83,11 @@ pub struct AuditArgs {
 
 fn parse_receipts(text: &str) -> Result<Vec<SignedReceipt>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let v: serde_json::Value = serde_json::from_str(line)
             .with_context(|| format!("receipts line {}: not JSON", i + 1))?;
         let v = v.get("signed_receipt").cloned().unwrap_or(v);
@@ -97,7 +101,11 @@ fn parse_receipts(text: &str) -> Result<Vec<SignedReceipt>> {
 
 /// Fetches the proof of a receipt, waiting while it is queued or proving. Err is what the
 /// provider answered instead (or why nothing came).
-fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> std::result::Result<Vec<u8>, String> {
+fn fetch_proof(
+    server: &str,
+    receipt_id: &str,
+    wait: Duration,
+) -> std::result::Result<Vec<u8>, String> {
     let url = format!("{}/api/proofs/{receipt_id}", server.trim_end_matches('/'));
     let start = Instant::now();
     loop {
@@ -111,9 +119,18 @@ fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> std::result::R
             Ok(r) if r.status() == 202 && start.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(250));
             }
-            Ok(r) => return Err(format!("HTTP {} {}", r.status(), r.into_string().unwrap_or_default())),
+            Ok(r) => {
+                return Err(format!(
+                    "HTTP {} {}",
+                    r.status(),
+                    r.into_string().unwrap_or_default()
+                ))
+            }
             Err(ureq::Error::Status(code, r)) => {
-                return Err(format!("HTTP {code} {}", r.into_string().unwrap_or_default()))
+                return Err(format!(
+                    "HTTP {code} {}",
+                    r.into_string().unwrap_or_default()
+                ))
             }
             Err(e) => return Err(format!("no answer: {e}")),
         }
@@ -143,7 +160,10 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         }
     }
     let n = audit::sample_size(receipts.len(), a.detect, a.confidence)?;
-    let seed = a.seed.clone().unwrap_or_else(zkinfer_core::protocols::random_seed);
+    let seed = a
+        .seed
+        .clone()
+        .unwrap_or_else(zkinfer_core::protocols::random_seed);
     let picked = zkinfer_core::protocols::sample_indices(receipts.len(), n, seed.as_bytes());
     println!(
         "auditing {n} of {} receipts: detects cheating on >= {:.1}% of them with probability >= {:.1}% (seed {seed})",
@@ -155,7 +175,11 @@ pub fn audit(a: AuditArgs) -> Result<()> {
     let mut verified = 0;
     for &i in &picked {
         let r = &receipts[i];
-        let served = fetch_proof(&a.server, &r.receipt.receipt_id, Duration::from_secs_f64(a.wait));
+        let served = fetch_proof(
+            &a.server,
+            &r.receipt.receipt_id,
+            Duration::from_secs_f64(a.wait),
+        );
         match audit::check_receipt(&key, &provider, commitment, r, served) {
             Ok(()) => verified += 1,
             Err(e) => {
@@ -164,7 +188,11 @@ pub fn audit(a: AuditArgs) -> Result<()> {
             }
         }
     }
-    let verdict = if evidence.is_empty() { "honest" } else { "caught" };
+    let verdict = if evidence.is_empty() {
+        "honest"
+    } else {
+        "caught"
+    };
     let report = AuditReport {
         model_id: key.model_id.clone(),
         model_commitment: commitment.map(String::from),
@@ -174,7 +202,10 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         confidence: a.confidence,
         sample_size: n,
         seed,
-        sampled: picked.iter().map(|&i| receipts[i].receipt.receipt_id.clone()).collect(),
+        sampled: picked
+            .iter()
+            .map(|&i| receipts[i].receipt.receipt_id.clone())
+            .collect(),
         verified,
         verdict: verdict.into(),
         evidence,
@@ -225,7 +256,10 @@ pub fn recheck(a: RecheckArgs) -> Result<()> {
         }
     }
     if failed > 0 {
-        bail!("{failed} of {} pieces of evidence do not hold", report.evidence.len());
+        bail!(
+            "{failed} of {} pieces of evidence do not hold",
+            report.evidence.len()
+        );
     }
     println!("all {} pieces of evidence hold", report.evidence.len());
     Ok(())
@@ -270,13 +304,22 @@ pub fn prove_dataset(a: ProveDatasetArgs) -> Result<()> {
     let n = coverage.indices(dataset.inputs.len(), &sha)?.len();
     let model_dir = ModelDir::new(&a.dir);
     let (prover, _) = step("loading keys", || Ok(model_dir.prover(&a.srs.source())?))?;
-    println!("test set {sha}: proving {n} of {} items", dataset.inputs.len());
+    println!(
+        "test set {sha}: proving {n} of {} items",
+        dataset.inputs.len()
+    );
     let (attestation, t) = step(&format!("proving {n} inferences"), || {
-        Ok(accuracy::attest(&prover, &dataset, &sha, coverage, |done, total| {
-            if done % 10 == 0 || done == total {
-                eprintln!("  {done}/{total}");
-            }
-        })?)
+        Ok(accuracy::attest(
+            &prover,
+            &dataset,
+            &sha,
+            coverage,
+            |done, total| {
+                if done % 10 == 0 || done == total {
+                    eprintln!("  {done}/{total}");
+                }
+            },
+        )?)
     })?;
     write_json(&a.output, &attestation)?;
     println!(
@@ -475,7 +518,9 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
                 report.matches
             );
             if report.spot_checked.is_empty() {
-                println!("no spot checks: omitted matches would go unnoticed (pass --spot-check-seed)");
+                println!(
+                    "no spot checks: omitted matches would go unnoticed (pass --spot-check-seed)"
+                );
             } else {
                 println!(
                     "{} spot-checked non-returned documents are proven not to match: {:?} (had 10% of the non-returned documents been omitted matches, this would have caught it with probability {:.0}%)",

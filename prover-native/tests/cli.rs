@@ -164,8 +164,14 @@ fn compile_prove_verify_flow_and_bad_inputs() {
     assert!(out.status.success(), "commit failed: {}", stderr(&out));
     let c: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let commitment = c["model_commitment"].as_str().unwrap().to_string();
-    assert_eq!(Some(commitment.as_str()), bundle.header.model_commitment.as_deref());
-    assert_eq!(stdout(&zkinfer(&["commit", s(&dir), "--json"])), stdout(&out));
+    assert_eq!(
+        Some(commitment.as_str()),
+        bundle.header.model_commitment.as_deref()
+    );
+    assert_eq!(
+        stdout(&zkinfer(&["commit", s(&dir), "--json"])),
+        stdout(&out)
+    );
     // A consumer pins the commitment and checks the proof is for the input it sent.
     let out = zkinfer(&[
         "verify",
@@ -177,11 +183,20 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         s(&digit),
     ]);
     assert!(out.status.success(), "verify failed: {}", stderr(&out));
-    assert!(stdout(&out).contains("matches the pinned one") && stdout(&out).contains("matches your input"));
+    assert!(
+        stdout(&out).contains("matches the pinned one")
+            && stdout(&out).contains("matches your input")
+    );
     let mut other_commitment = commitment.clone();
     other_commitment.replace_range(10..11, if &commitment[10..11] == "0" { "1" } else { "0" });
     assert_fails(
-        &zkinfer(&["verify", s(&key), s(&proof), "--commitment", &other_commitment]),
+        &zkinfer(&[
+            "verify",
+            s(&key),
+            s(&proof),
+            "--commitment",
+            &other_commitment,
+        ]),
         "not the pinned commitment",
     );
     assert_fails(

@@ -168,7 +168,11 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
         "-o",
         s(&report),
     ]);
-    assert!(!out.status.success(), "a swapping provider passed: {}", text(&out));
+    assert!(
+        !out.status.success(),
+        "a swapping provider passed: {}",
+        text(&out)
+    );
     assert!(text(&out).contains("verdict: CAUGHT"), "{}", text(&out));
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["sample_size"], 14);
@@ -183,7 +187,11 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["signed_receipt"]["receipt"]["receipt_id"].as_str().unwrap())
+        .map(|e| {
+            e["signed_receipt"]["receipt"]["receipt_id"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     // Exactly the swapped receipts that were sampled are caught: no honest one is blamed.
     let expected: Vec<&str> = swapped
@@ -194,7 +202,10 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     assert!(!expected.is_empty());
     assert_eq!(caught, expected);
     let reason = r["evidence"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains(&commit_b) && reason.contains("not the published"), "{reason}");
+    assert!(
+        reason.contains(&commit_b) && reason.contains("not the published"),
+        "{reason}"
+    );
 
     // A third party re-checks the evidence with public material only.
     let recheck = |report: &Path| {
@@ -231,7 +242,11 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     framed["evidence"][0]["proof_hex"] = json!(hex::encode(&proof.body));
     std::fs::write(&forged_path, serde_json::to_vec(&framed).unwrap()).unwrap();
     let out = recheck(&forged_path);
-    assert!(!out.status.success() && text(&out).contains("not evidence of cheating"), "{}", text(&out));
+    assert!(
+        !out.status.success() && text(&out).contains("not evidence of cheating"),
+        "{}",
+        text(&out)
+    );
     drop(server);
 
     // An honest provider: never caught.
@@ -267,7 +282,11 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
         "-o",
         s(&report),
     ]);
-    assert!(out.status.success(), "an honest provider was blamed: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "an honest provider was blamed: {}",
+        text(&out)
+    );
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["verdict"], "honest");
     assert_eq!(r["sample_size"], 6);
@@ -278,10 +297,25 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
         .unwrap()
         .public_hex();
     let out = zkinfer(&[
-        "audit", "--server", &server.base, "--receipts", s(&receipts), "--verifier-key",
-        s(&key), "--commitment", &commit_a, "--provider-key", &other_key, "-o", s(&report),
+        "audit",
+        "--server",
+        &server.base,
+        "--receipts",
+        s(&receipts),
+        "--verifier-key",
+        s(&key),
+        "--commitment",
+        &commit_a,
+        "--provider-key",
+        &other_key,
+        "-o",
+        s(&report),
     ]);
-    assert!(!out.status.success() && text(&out).contains("not by the provider"), "{}", text(&out));
+    assert!(
+        !out.status.success() && text(&out).contains("not by the provider"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Held-out digits `from..from+n` as a test set file.
@@ -322,12 +356,21 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
         .zip(&labels)
         .filter(|(x, &l)| {
             let (_, v) = compiled.witness(x).unwrap();
-            zkinfer_core::tensor::argmax(&compiled.graph.dequantize_output(&v[compiled.graph.output])) == l
+            zkinfer_core::tensor::argmax(
+                &compiled.graph.dequantize_output(&v[compiled.graph.output]),
+            ) == l
         })
         .count();
 
     let att = tmp.path().join("attestation.json");
-    let out = zkinfer(&["prove-dataset", s(&dir), "--dataset", s(&set), "-o", s(&att)]);
+    let out = zkinfer(&[
+        "prove-dataset",
+        s(&dir),
+        "--dataset",
+        s(&set),
+        "-o",
+        s(&att),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let attest = |att: &Path, set: &Path, extra: &[&str]| {
         let mut args = vec![
@@ -429,14 +472,36 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     let class = labels[0];
     let response = tmp.path().join("response.json");
     let out = zkinfer(&[
-        "retrieval", "respond", s(&dir), "--collection", s(&collection), "--class",
-        &class.to_string(), "--spot-check-seed", "5eed", "--spot-checks", "2", "-o", s(&response),
+        "retrieval",
+        "respond",
+        s(&dir),
+        "--collection",
+        s(&collection),
+        "--class",
+        &class.to_string(),
+        "--spot-check-seed",
+        "5eed",
+        "--spot-checks",
+        "2",
+        "-o",
+        s(&response),
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let verify = |response: &Path, seed: &str| {
         zkinfer(&[
-            "retrieval", "verify", s(response), "--verifier-key", s(&key), "--root", &root,
-            "--class", &class.to_string(), "--spot-check-seed", seed, "--spot-checks", "2",
+            "retrieval",
+            "verify",
+            s(response),
+            "--verifier-key",
+            s(&key),
+            "--root",
+            &root,
+            "--class",
+            &class.to_string(),
+            "--spot-check-seed",
+            seed,
+            "--spot-checks",
+            "2",
         ])
     };
     let out = verify(&response, "5eed");
@@ -468,12 +533,19 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     let mut v = r.clone();
     let spot = v["spot_checks"][0].clone();
     v["matches"].as_array_mut().unwrap().push(spot);
-    rejected(&v, "5eed", "non-matching document", "the classifier gives it class");
+    rejected(
+        &v,
+        "5eed",
+        "non-matching document",
+        "the classifier gives it class",
+    );
     // A document from outside the collection: a matching digit not committed to, with a valid
     // proof of its class, under a committed index and path.
     let outsider: Vec<f32> = {
         let (more, more_labels) = dataset(&tmp.path().join("more.json"), 8, 60);
-        let i = (0..60).find(|&i| more_labels[i] == class && classify(&more[i]) == class).unwrap();
+        let i = (0..60)
+            .find(|&i| more_labels[i] == class && classify(&more[i]) == class)
+            .unwrap();
         more[i].clone()
     };
     let prover = ModelDir::new(&dir)
@@ -485,11 +557,21 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     let mut v = r.clone();
     v["matches"][0]["document"] = json!(outsider);
     v["matches"][0]["proof_hex"] = json!(outsider_proof);
-    rejected(&v, "5eed", "document outside the collection", "not in the committed collection");
+    rejected(
+        &v,
+        "5eed",
+        "document outside the collection",
+        "not in the committed collection",
+    );
     // A proof of another document under a committed one.
     let mut v = r.clone();
     v["matches"][0]["proof_hex"] = json!(outsider_proof);
-    rejected(&v, "5eed", "proof of another document", "the proof is for another document");
+    rejected(
+        &v,
+        "5eed",
+        "proof of another document",
+        "the proof is for another document",
+    );
     // Omission: leaving out a match changes which documents must be spot-checked. When the
     // requester's seed picks the omitted document (here we pick such a seed to show that case),
     // the responder can only prove that it matches: caught.

@@ -100,10 +100,8 @@ fn valid_proof_verifies_and_reports_the_bundle_output() {
     assert!(out.input_hash.is_some());
     assert_eq!(out.model_commitment, b.header.model_commitment);
     assert!(out.model_commitment.is_some());
-    let digit: serde_json::Value = serde_json::from_str(include_str!(
-        "../../examples/mnist/digits/digit_7.json"
-    ))
-    .unwrap();
+    let digit: serde_json::Value =
+        serde_json::from_str(include_str!("../../examples/mnist/digits/digit_7.json")).unwrap();
     let x: Vec<f32> = digit["input_data"][0]
         .as_array()
         .unwrap()
@@ -161,13 +159,20 @@ fn changed_input_value_is_rejected() {
     let key = load_key(&f.key).unwrap();
     let mut b = bundle(&f);
     // The fixture's input is hashed: another input is another hash.
-    let h = b.header.input_hash.clone().expect("the served fixture hashes its input");
+    let h = b
+        .header
+        .input_hash
+        .clone()
+        .expect("the served fixture hashes its input");
     let last = if h.ends_with('0') { "1" } else { "0" };
     b.header.input_hash = Some(format!("{}{last}", &h[..h.len() - 1]));
     assert_rejected(&verify_bytes(&key, &b.to_bytes()), "changed input hash");
     let mut b = bundle(&f);
     b.header.input.values = vec![0; 784];
-    assert_rejected(&verify_bytes(&key, &b.to_bytes()), "values for a hashed input");
+    assert_rejected(
+        &verify_bytes(&key, &b.to_bytes()),
+        "values for a hashed input",
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, get, now_ms, numbers, KEY,
-    OTHER_KEY, PROOF,
+    assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, get, now_ms, numbers,
+    KEY, OTHER_KEY, PROOF,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -116,7 +116,10 @@ fn changed_input_hash_or_commitment_is_rejected() {
     let mut other = digit_7();
     other[300] = 1.0 - other[300];
     let mut b = bundle();
-    b.header.input_hash = Some(v.input_hash(&other).unwrap_or_else(|_| panic!("inputHash threw")));
+    b.header.input_hash = Some(
+        v.input_hash(&other)
+            .unwrap_or_else(|_| panic!("inputHash threw")),
+    );
     assert_rejected(&v.verify(&b.to_bytes()), "another input's hash");
     // Another model commitment (the same architecture with other weights).
     let mut b = bundle();

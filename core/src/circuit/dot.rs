@@ -187,13 +187,21 @@ impl DotConfig {
                     let w = region.assign_advice(
                         c.w[l],
                         row,
-                        known(Some(if hidden_cell.is_some() { public_weight } else { 0 })),
+                        known(Some(if hidden_cell.is_some() {
+                            public_weight
+                        } else {
+                            0
+                        })),
                     );
                     if let Some(cell) = hidden_cell {
                         region.constrain_equal(w.cell(), cell);
                     }
                 }
-                let fixed_weight = if hidden_cell.is_some() { 0 } else { public_weight };
+                let fixed_weight = if hidden_cell.is_some() {
+                    0
+                } else {
+                    public_weight
+                };
                 region.assign_fixed(self.w[l], row, fe(fixed_weight as i128));
             }
             last = Some(region.assign_advice(self.acc, row, known(acc)).cell());

@@ -21,13 +21,13 @@ pub mod table;
 
 use crate::qgraph::{Activation, QGraph, QStep, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
-use pack::{PackConfig, Packable};
-use poseidon::{Message, PoseidonConfig};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
 use max::MaxConfig;
+use pack::{PackConfig, Packable};
+use poseidon::{Message, PoseidonConfig};
 use rescale::RescaleConfig;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -502,7 +502,10 @@ impl ModelCircuit {
             wires[step.output] = out;
         }
         let outputs = &wires[g.output];
-        if outputs.iter().any(|w| matches!(w.source, Source::Instance(_))) {
+        if outputs
+            .iter()
+            .any(|w| matches!(w.source, Source::Instance(_)))
+        {
             // An output that is the public input itself (no computing step): not a model.
             return Err(Error::Synthesis);
         }
@@ -832,7 +835,10 @@ pub(crate) mod testing {
     }
 
     pub fn mock(circuit: &TestCircuit, instance: &[i64]) -> Result<(), Vec<VerifyFailure>> {
-        mock_field(circuit, &instance.iter().map(|&v| fe(v as i128)).collect::<Vec<_>>())
+        mock_field(
+            circuit,
+            &instance.iter().map(|&v| fe(v as i128)).collect::<Vec<_>>(),
+        )
     }
 
     pub fn mock_field(circuit: &TestCircuit, instance: &[Fr]) -> Result<(), Vec<VerifyFailure>> {

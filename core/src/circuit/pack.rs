@@ -81,7 +81,10 @@ impl PackConfig {
                     * (value
                         - limb.clone()
                         - (one.clone() - value_start) * value_prev * base.clone()),
-                q * (packed - limb - off.clone() - (one.clone() - packed_start) * packed_prev * base.clone()),
+                q * (packed
+                    - limb
+                    - off.clone()
+                    - (one.clone() - packed_start) * packed_prev * base.clone()),
             ]
         });
         let zero = Expression::Constant(Fr::ZERO);
@@ -89,7 +92,11 @@ impl PackConfig {
             let q = meta.query_selector(c.q);
             let limb = meta.query_advice(c.limb, Rotation::cur());
             let v = q * limb;
-            vec![(zero.clone(), table.tag), (v.clone(), table.input), (v, table.output)]
+            vec![
+                (zero.clone(), table.tag),
+                (v.clone(), table.input),
+                (v, table.output),
+            ]
         });
         config
     }
@@ -133,9 +140,13 @@ impl PackConfig {
                 region.assign_fixed(self.value_start, row, Fr::from(value_start as u64));
                 region.assign_fixed(self.packed_start, row, Fr::from(packed_start as u64));
                 region.assign_advice(self.limb, row, known(limb));
-                value = value
-                    .zip(limb)
-                    .map(|(v, l)| if value_start { l as i128 } else { v * (1i128 << b) + l as i128 });
+                value = value.zip(limb).map(|(v, l)| {
+                    if value_start {
+                        l as i128
+                    } else {
+                        v * (1i128 << b) + l as i128
+                    }
+                });
                 let value_cell = region.assign_advice(self.value, row, known(value)).cell();
                 packed = packed.zip(limb).map(|(p, l)| {
                     let digit = Fr::from((l + half) as u64);

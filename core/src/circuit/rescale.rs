@@ -178,7 +178,9 @@ mod tests {
         mock(&case(x, d, Activation::Identity, 0, None), &public).unwrap();
         // q = 10, r = -1 satisfies the gate (39 = 40 - 1) but not r >= 0.
         let negative_r = TestCircuit::new(vec![x], move |config, region, links, public| {
-            let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2, None)?;
+            let (_, acc) = config
+                .dot
+                .assign(region, links, 0, &public[..1], &[1], 2, None)?;
             let y = config
                 .rescale
                 .assign(region, 0, acc, d, Activation::Identity, 0, None)?;
@@ -193,7 +195,9 @@ mod tests {
         assert_rejected(mock(&negative_r, &[x, 10]));
         // r = 7 >= d, q = 8: gate holds (39 = 32 + 7), r < d fails.
         let bad = TestCircuit::new(vec![x], move |config, region, links, public| {
-            let (_, acc) = config.dot.assign(region, links, 0, &public[..1], &[1], 2, None)?;
+            let (_, acc) = config
+                .dot
+                .assign(region, links, 0, &public[..1], &[1], 2, None)?;
             let y = config
                 .rescale
                 .assign(region, 0, acc, d, Activation::Identity, 0, None)?;

@@ -195,10 +195,11 @@ mod tests {
     #[test]
     fn constants_match_light_poseidon() {
         use ark_ff::{BigInteger, PrimeField as _};
-        let theirs = light_poseidon::parameters::bn254_x5::get_poseidon_parameters::<ark_bn254::Fr>(
-            WIDTH as u8,
-        )
-        .unwrap();
+        let theirs =
+            light_poseidon::parameters::bn254_x5::get_poseidon_parameters::<ark_bn254::Fr>(
+                WIDTH as u8,
+            )
+            .unwrap();
         assert_eq!(
             (theirs.full_rounds, theirs.partial_rounds, theirs.alpha),
             (FULL_ROUNDS, PARTIAL_ROUNDS, 5)
@@ -227,7 +228,17 @@ mod tests {
 
     #[test]
     fn limbs_round_trip_and_reject_overflow() {
-        for &v in &[0i64, 1, -1, 2047, -2048, 2048, -2049, 1 << 30, -(1 << 35) + 7] {
+        for &v in &[
+            0i64,
+            1,
+            -1,
+            2047,
+            -2048,
+            2048,
+            -2049,
+            1 << 30,
+            -(1 << 35) + 7,
+        ] {
             let n = limbs_needed(&[v], 12);
             let l = to_limbs(v, n, 12).unwrap();
             let back = l.iter().fold(0i128, |a, &x| a * 4096 + x as i128);

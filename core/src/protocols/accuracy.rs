@@ -191,7 +191,9 @@ pub fn verify_attestation(
             }
         };
         if !same_input {
-            return Err(item("the proof is for another input than the test item".into()));
+            return Err(item(
+                "the proof is for another input than the test item".into(),
+            ));
         }
         correct += (verified.predicted_class == Some(dataset.labels[*index])) as usize;
     }
@@ -211,7 +213,11 @@ pub fn verify_attestation(
         items: dataset.inputs.len(),
         proven,
         correct,
-        accuracy: if proven == 0 { 0.0 } else { correct as f64 / proven as f64 },
+        accuracy: if proven == 0 {
+            0.0
+        } else {
+            correct as f64 / proven as f64
+        },
         tolerance,
         confidence,
     })

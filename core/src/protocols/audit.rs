@@ -128,8 +128,8 @@ pub fn recheck(
             evidence.provider_answer.as_deref().unwrap_or("nothing")
         )),
         Some(h) => {
-            let bytes = hex::decode(h)
-                .map_err(|_| Error::malformed("evidence", "the proof is not hex"))?;
+            let bytes =
+                hex::decode(h).map_err(|_| Error::malformed("evidence", "the proof is not hex"))?;
             match check_proof(key, commitment, &evidence.signed_receipt.receipt, &bytes) {
                 Ok(()) => Err(Error::Rejected(format!(
                     "the attached proof does back receipt {}: this is not evidence of cheating",

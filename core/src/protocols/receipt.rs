@@ -109,7 +109,11 @@ pub fn parse_public_key(hex_key: &str) -> Result<VerifyingKey> {
     let bytes: [u8; 32] = hex::decode(hex_key.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| Error::InvalidInput(format!("'{hex_key}' is not a 64-hex-digit ed25519 public key")))?;
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "'{hex_key}' is not a 64-hex-digit ed25519 public key"
+            ))
+        })?;
     VerifyingKey::from_bytes(&bytes)
         .map_err(|_| Error::InvalidInput(format!("'{hex_key}' is not an ed25519 public key")))
 }
@@ -186,10 +190,13 @@ pub fn check_proof(
     }
     let input_hash = match vis.input {
         TensorVisibility::Hashed => verified.input_hash.clone().unwrap_or_default(),
-        TensorVisibility::Public => poseidon::to_hex(&tensor_hash(&bundle.header.input.values, act_bits)?),
+        TensorVisibility::Public => {
+            poseidon::to_hex(&tensor_hash(&bundle.header.input.values, act_bits)?)
+        }
         TensorVisibility::Hidden => {
             return Err(Error::Rejected(
-                "the model's input is hidden, so no proof can be tied to the receipt's input".into(),
+                "the model's input is hidden, so no proof can be tied to the receipt's input"
+                    .into(),
             ))
         }
     };
@@ -207,7 +214,8 @@ pub fn check_proof(
         }
         TensorVisibility::Hidden => {
             return Err(Error::Rejected(
-                "the model's output is hidden, so no proof can be tied to the receipt's output".into(),
+                "the model's output is hidden, so no proof can be tied to the receipt's output"
+                    .into(),
             ))
         }
     };

@@ -37,7 +37,11 @@ pub fn document_hash(doc: &[f32]) -> [u8; 32] {
 }
 
 fn leaf(doc_hash: &[u8; 32]) -> [u8; 32] {
-    Sha256::new().chain_update([0u8]).chain_update(doc_hash).finalize().into()
+    Sha256::new()
+        .chain_update([0u8])
+        .chain_update(doc_hash)
+        .finalize()
+        .into()
 }
 
 fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
@@ -113,9 +117,17 @@ impl MerkleTree {
 }
 
 /// Checks that `doc` is document `index` of a collection of `len` documents with root `root`.
-pub fn check_membership(root: &str, len: usize, index: usize, doc: &[f32], path: &[String]) -> Result<()> {
+pub fn check_membership(
+    root: &str,
+    len: usize,
+    index: usize,
+    doc: &[f32],
+    path: &[String],
+) -> Result<()> {
     if index >= len {
-        return Err(Error::Rejected(format!("index {index} is outside the collection of {len}")));
+        return Err(Error::Rejected(format!(
+            "index {index} is outside the collection of {len}"
+        )));
     }
     let mut hash = leaf(&document_hash(doc));
     let (mut i, mut width) = (index, len);
@@ -128,9 +140,15 @@ pub fn check_membership(root: &str, len: usize, index: usize, doc: &[f32], path:
             .ok_or_else(|| Error::Rejected(format!("document {index}: malformed Merkle path")))?;
         // A lone last node is paired with itself: its "sibling" must be itself.
         if i ^ 1 >= width && sibling != hash {
-            return Err(Error::Rejected(format!("document {index}: malformed Merkle path")));
+            return Err(Error::Rejected(format!(
+                "document {index}: malformed Merkle path"
+            )));
         }
-        hash = if i % 2 == 0 { node(&hash, &sibling) } else { node(&sibling, &hash) };
+        hash = if i % 2 == 0 {
+            node(&hash, &sibling)
+        } else {
+            node(&sibling, &hash)
+        };
         i /= 2;
         width = width.div_ceil(2);
     }
@@ -240,7 +258,10 @@ pub fn verify_response(
     let mut returned = Vec::new();
     for doc in &response.matches {
         if returned.contains(&doc.index) {
-            return Err(Error::Rejected(format!("document {} is returned twice", doc.index)));
+            return Err(Error::Rejected(format!(
+                "document {} is returned twice",
+                doc.index
+            )));
         }
         check_membership(root, len, doc.index, &doc.document, &doc.merkle_path)?;
         let class = proven_class(key, doc)?;
@@ -314,7 +335,10 @@ pub fn respond(
             proof_hex: hex::encode(bundle.to_bytes()),
         })
     };
-    let matches = matching.iter().map(|&i| prove(i)).collect::<Result<Vec<_>>>()?;
+    let matches = matching
+        .iter()
+        .map(|&i| prove(i))
+        .collect::<Result<Vec<_>>>()?;
     let spot_checks = match spot_check_seed {
         Some(seed) => spot_check_indices(tree.len(), &matching, seed, spot_check_count)
             .into_iter()
@@ -358,7 +382,10 @@ mod tests {
         let a: Vec<Vec<f32>> = (0..3).map(|i| vec![i as f32]).collect();
         let mut b = a.clone();
         b.push(vec![2.0]);
-        assert_ne!(MerkleTree::new(&a).unwrap().root_hex(), MerkleTree::new(&b).unwrap().root_hex());
+        assert_ne!(
+            MerkleTree::new(&a).unwrap().root_hex(),
+            MerkleTree::new(&b).unwrap().root_hex()
+        );
     }
 
     #[test]

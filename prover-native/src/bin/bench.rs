@@ -59,14 +59,20 @@ fn visibility(spec: &str) -> Result<zkinfer_core::circuit::Visibility> {
             input: TensorVisibility::Hashed,
             ..Visibility::PUBLIC
         },
-        other => bail!("unknown visibility '{other}' (public, served, hidden-weights, hashed-input)"),
+        other => {
+            bail!("unknown visibility '{other}' (public, served, hidden-weights, hashed-input)")
+        }
     })
 }
 
 fn one(dir: &Path, spec: &str) -> Result<String> {
     let (name, vis) = spec.split_once('@').unwrap_or((spec, "public"));
     let visibility = visibility(vis)?;
-    let name = if vis == "public" { name.to_string() } else { format!("{name}@{vis}") };
+    let name = if vis == "public" {
+        name.to_string()
+    } else {
+        format!("{name}@{vis}")
+    };
     let name = name.as_str();
     let (path, cal_path, input_path) = files(dir, name.split('@').next().unwrap_or(name));
     let model = zkinfer_core::onnx::load_onnx(&path)?;

@@ -35,10 +35,12 @@ fn card(p: &Prover, srs: &str) -> Value {
     let (i, o) = (g.input_tensor(), g.output_tensor());
     let id = p.model_id();
     let vis = p.compiled.visibility();
-    let tensor = |v: TensorVisibility, name: &str| match v {
+    let tensor = |v: TensorVisibility, name: &str| {
+        match v {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
         TensorVisibility::Hashed => format!("hashed: the proof carries the Poseidon hash of the quantized {name} integers; the {name} itself stays private"),
         TensorVisibility::Hidden => format!("hidden: the proof says nothing about the {name}"),
+    }
     };
     json!({
         "id": id,

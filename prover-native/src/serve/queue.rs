@@ -86,7 +86,11 @@ impl Queue {
         if s.proving.contains(&job.receipt.id) {
             return Ok(0);
         }
-        if let Some(i) = s.waiting.iter().position(|j| j.receipt.id == job.receipt.id) {
+        if let Some(i) = s
+            .waiting
+            .iter()
+            .position(|j| j.receipt.id == job.receipt.id)
+        {
             return Ok(i + 1);
         }
         if s.waiting.len() >= self.capacity {

@@ -196,20 +196,22 @@ async fn predict(
     let issued = now_ms();
     let input_hash = zkinfer_core::commitment::tensor_hash(&q_in, graph.act_bits)
         .map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let signed = app.provider.sign(zkinfer_core::protocols::receipt::Receipt {
-        receipt_id: id.clone(),
-        model_id: m.id.clone(),
-        // What the provider publishes for the requested model, whatever model actually ran.
-        model_commitment: m
-            .prover
-            .compiled
-            .commitment()
-            .map(|c| zkinfer_core::poseidon::to_hex(&c)),
-        input_hash: zkinfer_core::poseidon::to_hex(&input_hash),
-        output: claimed.clone(),
-        output_frac_bits: m.prover.compiled.graph.output_tensor().frac_bits,
-        issued_unix_ms: issued,
-    });
+    let signed = app
+        .provider
+        .sign(zkinfer_core::protocols::receipt::Receipt {
+            receipt_id: id.clone(),
+            model_id: m.id.clone(),
+            // What the provider publishes for the requested model, whatever model actually ran.
+            model_commitment: m
+                .prover
+                .compiled
+                .commitment()
+                .map(|c| zkinfer_core::poseidon::to_hex(&c)),
+            input_hash: zkinfer_core::poseidon::to_hex(&input_hash),
+            output: claimed.clone(),
+            output_frac_bits: m.prover.compiled.graph.output_tensor().frac_bits,
+            issued_unix_ms: issued,
+        });
     let rec = Receipt {
         id,
         model_id: m.id.clone(),
@@ -354,7 +356,9 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
                 Err(_) => {
                     // Back to unproven, so a later request can try again.
                     let store = app.store.clone();
-                    blocking(move || store.save(&rec)).await?.map_err(internal)?;
+                    blocking(move || store.save(&rec))
+                        .await?
+                        .map_err(internal)?;
                     return Err(queue_full());
                 }
             }

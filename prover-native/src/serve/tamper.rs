@@ -114,7 +114,10 @@ impl Tamper {
             let other = Arc::new(other);
             for m in &registry.models {
                 if !compatible(m, &other) {
-                    bail!("the stand-in model does not take the input of model {}", m.id);
+                    bail!(
+                        "the stand-in model does not take the input of model {}",
+                        m.id
+                    );
                 }
                 stand_in.insert(m.id.clone(), other.clone());
             }
