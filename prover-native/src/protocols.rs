@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use zkinfer_core::protocols::accuracy::{self, Attestation, Coverage, Dataset};
 use zkinfer_core::protocols::audit::{self, AuditReport};
 use zkinfer_core::protocols::receipt::{parse_public_key, SignedReceipt};
-use zkinfer_core::protocols::retrieval::{self, Collection, MerkleTree, Response};
+use zkinfer_core::protocols::retrieval::{self, Collection, MerkleTree, Response, SpotChecks};
 use zkinfer_core::prove::ModelDir;
 use zkinfer_core::VerifierKey;
 
@@ -411,8 +411,8 @@ pub enum RetrievalCommand {
         #[arg(long, value_name = "FILE")]
         collection: PathBuf,
     },
-    /// Responder: answer a query with the documents the classifier puts in CLASS, with Merkle
-    /// paths and proofs, plus proven spot checks of non-returned documents.
+    /// Responder, round one: answer a query with the documents the classifier puts in CLASS,
+    /// each with its Merkle path and a proof.
     Respond {
         /// The requester's compiled classifier.
         dir: PathBuf,
@@ -420,17 +420,32 @@ pub enum RetrievalCommand {
         collection: PathBuf,
         #[arg(long)]
         class: usize,
-        /// The requester's spot-check seed (hex), given after the root was published.
-        #[arg(long)]
-        spot_check_seed: Option<String>,
-        #[arg(long, default_value_t = 3)]
-        spot_checks: usize,
         #[arg(short, long, value_name = "RESPONSE.json")]
         output: PathBuf,
         #[command(flatten)]
         srs: crate::SrsArgs,
     },
-    /// Requester: check a response against the committed root and your classifier's key.
+    /// Responder, round two: prove that the documents the requester's seed picks among those not
+    /// returned do not match.
+    SpotCheck {
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        collection: PathBuf,
+        /// The round-one response.
+        #[arg(long, value_name = "RESPONSE.json")]
+        response: PathBuf,
+        /// The requester's seed, chosen after it received the response.
+        #[arg(long)]
+        seed: String,
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        #[arg(short, long, value_name = "SPOT.json")]
+        output: PathBuf,
+        #[command(flatten)]
+        srs: crate::SrsArgs,
+    },
+    /// Requester: check a response (and the spot checks answering your seed) against the
+    /// committed root and your classifier's key.
     Verify {
         response: PathBuf,
         #[arg(long, value_name = "FILE")]
@@ -440,16 +455,26 @@ pub enum RetrievalCommand {
         root: String,
         #[arg(long)]
         class: usize,
+        /// The responder's round-two answer.
+        #[arg(long, value_name = "SPOT.json", requires = "seed")]
+        spot_checks: Option<PathBuf>,
+        /// The seed you sent for the spot checks.
         #[arg(long)]
-        spot_check_seed: Option<String>,
+        seed: Option<String>,
+        /// How many spot checks you asked for.
         #[arg(long, default_value_t = 3)]
-        spot_checks: usize,
+        count: usize,
     },
 }
 
 fn read_collection(path: &Path) -> Result<Collection> {
     serde_json::from_slice(&read(path, "collection")?)
         .with_context(|| format!("{} is not {{\"documents\": [[...], ...]}}", path.display()))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    serde_json::from_slice(&read(path, what)?)
+        .with_context(|| format!("{} is not valid JSON of a {what}", path.display()))
 }
 
 pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
@@ -464,8 +489,6 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
             dir,
             collection,
             class,
-            spot_check_seed,
-            spot_checks,
             output,
             srs,
         } => {
@@ -473,20 +496,39 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
             zkinfer_core::fsutil::check_writable(&output)?;
             let model_dir = ModelDir::new(&dir);
             let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
-            let (response, t) = step("classifying and proving", || {
-                Ok(retrieval::respond(
-                    &prover,
-                    &c,
-                    class,
-                    spot_check_seed.as_deref(),
-                    spot_checks,
-                )?)
+            let (response, t) = step("classifying and proving the matches", || {
+                Ok(retrieval::respond(&prover, &c, class)?)
             })?;
             write_json(&output, &response)?;
             println!(
-                "{} matching documents and {} spot checks proven in {:.1} s -> {}",
+                "{} matching documents proven in {:.1} s -> {}",
                 response.matches.len(),
-                response.spot_checks.len(),
+                t.as_secs_f64(),
+                output.display()
+            );
+            Ok(())
+        }
+        RetrievalCommand::SpotCheck {
+            dir,
+            collection,
+            response,
+            seed,
+            count,
+            output,
+            srs,
+        } => {
+            let c = read_collection(&collection)?;
+            let r: Response = read_json(&response, "retrieval response")?;
+            zkinfer_core::fsutil::check_writable(&output)?;
+            let model_dir = ModelDir::new(&dir);
+            let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
+            let (checks, t) = step("proving the spot checks", || {
+                Ok(retrieval::spot_check(&prover, &c, &r, &seed, count)?)
+            })?;
+            write_json(&output, &checks)?;
+            println!(
+                "{} spot checks proven in {:.1} s -> {}",
+                checks.documents.len(),
                 t.as_secs_f64(),
                 output.display()
             );
@@ -497,30 +539,29 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
             verifier_key,
             root,
             class,
-            spot_check_seed,
             spot_checks,
+            seed,
+            count,
         } => {
             let key = read_key(&verifier_key)?;
-            let r: Response = serde_json::from_slice(&read(&response, "response")?)
-                .context("the response is not valid JSON of a retrieval response")?;
-            let report = retrieval::verify_response(
-                &key,
-                &root,
-                class,
-                spot_check_seed.as_deref(),
-                spot_checks,
-                &r,
-            )
-            .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+            let r: Response = read_json(&response, "retrieval response")?;
+            let checks: Option<SpotChecks> = spot_checks
+                .as_deref()
+                .map(|p| read_json(p, "spot-check answer"))
+                .transpose()?;
+            let spot = match (&checks, &seed) {
+                (Some(c), Some(s)) => Some((c, s.as_str(), count)),
+                _ => None,
+            };
+            let report = retrieval::verify_response(&key, &root, class, &r, spot)
+                .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
             println!(
                 "VALID: {} documents of the committed collection are proven to be class {class}: {:?}",
                 report.matches.len(),
                 report.matches
             );
             if report.spot_checked.is_empty() {
-                println!(
-                    "no spot checks: omitted matches would go unnoticed (pass --spot-check-seed)"
-                );
+                println!("no spot checks: omitted matches would go unnoticed (ask for them with a fresh seed after receiving the response)");
             } else {
                 println!(
                     "{} spot-checked non-returned documents are proven not to match: {:?} (had 10% of the non-returned documents been omitted matches, this would have caught it with probability {:.0}%)",

@@ -470,6 +470,7 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         .find_map(|l| l.strip_prefix("root: ").map(String::from))
         .unwrap();
     let class = labels[0];
+    // Round one: the matches.
     let response = tmp.path().join("response.json");
     let out = zkinfer(&[
         "retrieval",
@@ -479,15 +480,29 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         s(&collection),
         "--class",
         &class.to_string(),
-        "--spot-check-seed",
-        "5eed",
-        "--spot-checks",
-        "2",
         "-o",
         s(&response),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let verify = |response: &Path, seed: &str| {
+    // Round two: the requester's seed, chosen after it holds the response.
+    let spot = tmp.path().join("spot.json");
+    let out = zkinfer(&[
+        "retrieval",
+        "spot-check",
+        s(&dir),
+        "--collection",
+        s(&collection),
+        "--response",
+        s(&response),
+        "--seed",
+        "5eed",
+        "--count",
+        "2",
+        "-o",
+        s(&spot),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let verify = |response: &Path, spot: &Path, seed: &str| {
         zkinfer(&[
             "retrieval",
             "verify",
@@ -498,15 +513,19 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
             &root,
             "--class",
             &class.to_string(),
-            "--spot-check-seed",
-            seed,
             "--spot-checks",
+            s(spot),
+            "--seed",
+            seed,
+            "--count",
             "2",
         ])
     };
-    let out = verify(&response, "5eed");
+    let out = verify(&response, &spot, "5eed");
     assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 spot-checked"), "{}", text(&out));
     let r: Value = serde_json::from_slice(&std::fs::read(&response).unwrap()).unwrap();
+    let sc: Value = serde_json::from_slice(&std::fs::read(&spot).unwrap()).unwrap();
     let compiled = ModelDir::new(&dir).compiled().unwrap();
     let classify = |x: &[f32]| {
         let (_, v) = compiled.witness(x).unwrap();
@@ -520,21 +539,26 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         .map(|m| m["index"].as_u64().unwrap() as usize)
         .collect();
     assert_eq!(returned, expected);
-    assert_eq!(r["spot_checks"].as_array().unwrap().len(), 2);
+    assert_eq!(sc["documents"].as_array().unwrap().len(), 2);
 
-    let rejected = |v: &Value, seed: &str, why: &str, needle: &str| {
-        let p = tmp.path().join("bad-response.json");
-        std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
-        let out = verify(&p, seed);
+    let bad = tmp.path().join("bad-response.json");
+    let bad_spot = tmp.path().join("bad-spot.json");
+    let rejected = |v: &Value, spots: &Value, seed: &str, why: &str, needle: &str| {
+        std::fs::write(&bad, serde_json::to_vec(v).unwrap()).unwrap();
+        std::fs::write(&bad_spot, serde_json::to_vec(spots).unwrap()).unwrap();
+        let out = verify(&bad, &bad_spot, seed);
         assert!(!out.status.success(), "{why}: accepted");
         assert!(text(&out).contains(needle), "{why}: {}", text(&out));
     };
     // A non-matching document passed off as a match (with its honest proof and path).
     let mut v = r.clone();
-    let spot = v["spot_checks"][0].clone();
-    v["matches"].as_array_mut().unwrap().push(spot);
+    v["matches"]
+        .as_array_mut()
+        .unwrap()
+        .push(sc["documents"][0].clone());
     rejected(
         &v,
+        &sc,
         "5eed",
         "non-matching document",
         "the classifier gives it class",
@@ -559,6 +583,7 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     v["matches"][0]["proof_hex"] = json!(outsider_proof);
     rejected(
         &v,
+        &sc,
         "5eed",
         "document outside the collection",
         "not in the committed collection",
@@ -568,13 +593,31 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     v["matches"][0]["proof_hex"] = json!(outsider_proof);
     rejected(
         &v,
+        &sc,
         "5eed",
         "proof of another document",
         "the proof is for another document",
     );
-    // Omission: leaving out a match changes which documents must be spot-checked. When the
-    // requester's seed picks the omitted document (here we pick such a seed to show that case),
-    // the responder can only prove that it matches: caught.
+    // Spot checks for another seed, or other documents than the seed picks.
+    rejected(
+        &r,
+        &sc,
+        "another-seed",
+        "spot checks for another seed",
+        "not yours",
+    );
+    let mut other_spots = sc.clone();
+    other_spots["documents"][0] = r["matches"][0].clone();
+    rejected(
+        &r,
+        &other_spots,
+        "5eed",
+        "spot checks of chosen documents",
+        "were required",
+    );
+    // Omission: a responder that leaves out a match. When the requester's later seed picks the
+    // omitted document (we pick such a seed to show that case), the responder can only prove
+    // that it matches: caught.
     let omitted = expected[0];
     let rest: Vec<usize> = expected[1..].to_vec();
     let seed = (0..)
@@ -584,8 +627,6 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
                 .contains(&omitted)
         })
         .unwrap();
-    let spots = zkinfer_core::protocols::retrieval::spot_check_indices(8, &rest, &seed, 2);
-    let tree = zkinfer_core::protocols::retrieval::MerkleTree::new(&docs).unwrap();
     let mut v = r.clone();
     v["matches"] = json!(r["matches"]
         .as_array()
@@ -594,20 +635,29 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         .filter(|m| m["index"] != json!(omitted))
         .cloned()
         .collect::<Vec<_>>());
-    v["spot_check_seed"] = json!(seed);
-    v["spot_checks"] = json!(spots
-        .iter()
-        .map(|&i| json!({
-            "index": i,
-            "document": docs[i],
-            "merkle_path": tree.path(i),
-            "proof_hex": hex::encode(prover.prove(&docs[i]).unwrap().to_bytes()),
-        }))
-        .collect::<Vec<_>>());
-    rejected(&v, &seed, "omitted match", "omission");
+    let omitting: zkinfer_core::protocols::retrieval::Response =
+        serde_json::from_value(v.clone()).unwrap();
+    let collection_docs = zkinfer_core::protocols::retrieval::Collection {
+        documents: docs.clone(),
+    };
+    let spots = zkinfer_core::protocols::retrieval::spot_check(
+        &prover,
+        &collection_docs,
+        &omitting,
+        &seed,
+        2,
+    )
+    .unwrap();
+    rejected(
+        &v,
+        &serde_json::to_value(&spots).unwrap(),
+        &seed,
+        "omitted match",
+        "omission",
+    );
     // A stale or made-up root.
     let mut v = r.clone();
     v["root"] = json!("00".repeat(32));
-    rejected(&v, "5eed", "other root", "collection root");
+    rejected(&v, &sc, "5eed", "other root", "collection root");
     let _ = PathBuf::new();
 }

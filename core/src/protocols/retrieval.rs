@@ -6,11 +6,13 @@
 //! classifier really gives it the target class.
 //!
 //! What that cannot show: that nothing was left out. A responder can omit matching documents.
-//! The mitigation (the paper's): after the response, the requester picks random documents that
-//! were *not* returned (from a seed the responder could not know when answering) and the
+//! The mitigation (the paper's) is a second round. Only after it holds the response does the
+//! requester pick a random seed; the seed selects documents that were *not* returned, and the
 //! responder must prove, for each, membership and that the classifier does not give it the
-//! target class. If a fraction of the non-returned documents are omitted matches, `s` spot
-//! checks miss all of them with probability at most (1 − fraction)^s.
+//! target class ([`spot_check`], a separate [`SpotChecks`] answer). Had the responder known the
+//! seed while answering, it could have omitted exactly the matches the seed would not pick.
+//! If a fraction of the non-returned documents are omitted matches, `s` spot checks miss all of
+//! them with probability at most (1 − fraction)^s.
 
 use crate::bundle::ProofBundle;
 use crate::circuit::TensorVisibility;
@@ -169,7 +171,7 @@ pub struct ProvenDocument {
     pub proof_hex: String,
 }
 
-/// The responder's answer.
+/// The responder's answer (round one).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Response {
     pub root: String,
@@ -178,9 +180,14 @@ pub struct Response {
     pub target_class: usize,
     /// Documents the classifier puts in the target class.
     pub matches: Vec<ProvenDocument>,
-    /// Spot checks: non-returned documents chosen by the requester's seed, proven not to match.
-    pub spot_check_seed: Option<String>,
-    pub spot_checks: Vec<ProvenDocument>,
+}
+
+/// The responder's answer to the requester's spot-check seed (round two): non-returned documents
+/// chosen by the seed, each proven not to match.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SpotChecks {
+    pub seed: String,
+    pub documents: Vec<ProvenDocument>,
 }
 
 /// Indices of the spot checks: `count` documents not among `returned`, drawn from `seed`.
@@ -236,14 +243,14 @@ pub struct RetrievalReport {
 }
 
 /// The requester's check of a response against the root it was given beforehand, its own
-/// classifier key, target class and spot-check seed.
+/// classifier key and target class, and of the spot checks answering its seed (if it asked for
+/// `spot_check_count` of them).
 pub fn verify_response(
     key: &VerifierKey,
     root: &str,
     target_class: usize,
-    spot_check_seed: Option<&str>,
-    spot_check_count: usize,
     response: &Response,
+    spot: Option<(&SpotChecks, &str, usize)>,
 ) -> Result<RetrievalReport> {
     if response.root != root {
         return Err(Error::Rejected(format!(
@@ -274,15 +281,21 @@ pub fn verify_response(
         returned.push(doc.index);
     }
     let mut spot_checked = Vec::new();
-    if let Some(seed) = spot_check_seed {
-        let required = spot_check_indices(len, &returned, seed, spot_check_count);
-        let given: Vec<usize> = response.spot_checks.iter().map(|d| d.index).collect();
-        if given != required {
+    if let Some((checks, seed, spot_check_count)) = spot {
+        if checks.seed != seed {
             return Err(Error::Rejected(format!(
-                "spot checks for documents {required:?} were required, the response has {given:?}"
+                "the spot checks answer seed {}, not yours ({seed})",
+                checks.seed
             )));
         }
-        for doc in &response.spot_checks {
+        let required = spot_check_indices(len, &returned, seed, spot_check_count);
+        let given: Vec<usize> = checks.documents.iter().map(|d| d.index).collect();
+        if given != required {
+            return Err(Error::Rejected(format!(
+                "spot checks for documents {required:?} were required, the answer has {given:?}"
+            )));
+        }
+        for doc in &checks.documents {
             check_membership(root, len, doc.index, &doc.document, &doc.merkle_path)?;
             let class = proven_class(key, doc)?;
             if class == target_class {
@@ -304,14 +317,12 @@ pub fn verify_response(
     })
 }
 
-/// The responder's side: classifies every document with the integer model, proves the matches
-/// and the spot checks the requester's seed selects.
+/// The responder's side, round one: classifies every document with the integer model and proves
+/// the matches.
 pub fn respond(
     prover: &crate::prove::Prover,
     collection: &Collection,
     target_class: usize,
-    spot_check_seed: Option<&str>,
-    spot_check_count: usize,
 ) -> Result<Response> {
     let tree = MerkleTree::new(&collection.documents)?;
     let graph = &prover.compiled.graph;
@@ -326,34 +337,57 @@ pub fn respond(
             matching.push(i);
         }
     }
-    let prove = |i: usize| -> Result<ProvenDocument> {
-        let bundle = prover.prove(&collection.documents[i])?;
-        Ok(ProvenDocument {
-            index: i,
-            document: collection.documents[i].clone(),
-            merkle_path: tree.path(i),
-            proof_hex: hex::encode(bundle.to_bytes()),
-        })
-    };
     let matches = matching
         .iter()
-        .map(|&i| prove(i))
+        .map(|&i| prove_document(prover, collection, &tree, i))
         .collect::<Result<Vec<_>>>()?;
-    let spot_checks = match spot_check_seed {
-        Some(seed) => spot_check_indices(tree.len(), &matching, seed, spot_check_count)
-            .into_iter()
-            .map(prove)
-            .collect::<Result<Vec<_>>>()?,
-        None => vec![],
-    };
     Ok(Response {
         root: tree.root_hex(),
         documents_in_collection: tree.len(),
         model_id: prover.model_id().to_string(),
         target_class,
         matches,
-        spot_check_seed: spot_check_seed.map(String::from),
-        spot_checks,
+    })
+}
+
+fn prove_document(
+    prover: &crate::prove::Prover,
+    collection: &Collection,
+    tree: &MerkleTree,
+    i: usize,
+) -> Result<ProvenDocument> {
+    let bundle = prover.prove(&collection.documents[i])?;
+    Ok(ProvenDocument {
+        index: i,
+        document: collection.documents[i].clone(),
+        merkle_path: tree.path(i),
+        proof_hex: hex::encode(bundle.to_bytes()),
+    })
+}
+
+/// The responder's side, round two: proves the documents the requester's `seed` picks among
+/// those `response` did not return.
+pub fn spot_check(
+    prover: &crate::prove::Prover,
+    collection: &Collection,
+    response: &Response,
+    seed: &str,
+    count: usize,
+) -> Result<SpotChecks> {
+    let tree = MerkleTree::new(&collection.documents)?;
+    if tree.root_hex() != response.root {
+        return Err(Error::InvalidInput(
+            "the response is for another collection".into(),
+        ));
+    }
+    let returned: Vec<usize> = response.matches.iter().map(|d| d.index).collect();
+    let documents = spot_check_indices(tree.len(), &returned, seed, count)
+        .into_iter()
+        .map(|i| prove_document(prover, collection, &tree, i))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SpotChecks {
+        seed: seed.to_string(),
+        documents,
     })
 }
 
