@@ -198,13 +198,18 @@ impl Linear {
 }
 
 impl Linear {
-    /// The learned parameters (weights, bias) of a Conv or Dense step: what a model with hidden
-    /// weights commits to. None for structural steps (pooling sums, elementwise).
+    /// The learned parameters (weights, bias) of a step: what a model with hidden weights
+    /// commits to. Conv and Dense: their weights and biases; an elementwise step with a bias
+    /// (e.g. a constant added after a MatMul): that bias, its weights being structural scale
+    /// factors. None for pooling sums and bias-free elementwise steps.
     pub fn params(&self) -> Option<(&[i64], &[i64])> {
         match &self.kernel {
             LinearKernel::Conv { weight, bias, .. } | LinearKernel::Dense { weight, bias, .. } => {
                 Some((weight, bias))
             }
+            LinearKernel::Elementwise {
+                bias: Some(bias), ..
+            } => Some((&[], bias)),
             _ => None,
         }
     }
@@ -214,6 +219,7 @@ impl Linear {
         match &self.kernel {
             LinearKernel::Conv { out_shape, .. } => Some(out / (out_shape[2] * out_shape[3])),
             LinearKernel::Dense { .. } => Some(out),
+            LinearKernel::Elementwise { bias: Some(_), .. } => Some(out),
             _ => None,
         }
     }

@@ -223,6 +223,20 @@ pub fn input_hash(key: &VerifierKey, input: &[f32]) -> Result<String> {
     )?))
 }
 
+/// The canonical form of the commitment a consumer pinned for `key`'s model: required (and
+/// returned) when the model's weights are hidden, None when they are in the key.
+pub fn expected_commitment(key: &VerifierKey, pinned: Option<&str>) -> Result<Option<String>> {
+    match (key.header.shape.visibility.hidden_weights(), pinned) {
+        (true, Some(c)) => poseidon::from_hex(c)
+            .map(|f| Some(poseidon::to_hex(&f)))
+            .ok_or_else(|| Error::InvalidInput(format!("'{c}' is not a model commitment"))),
+        (true, None) => Err(Error::InvalidInput(
+            "the model's weights are hidden: the published model commitment is needed".into(),
+        )),
+        (false, _) => Ok(None),
+    }
+}
+
 /// Parses `bundle_bytes` and verifies it against `key`.
 pub fn verify(key: &VerifierKey, bundle_bytes: &[u8]) -> Result<Verified> {
     verify_bundle(key, &ProofBundle::from_bytes(bundle_bytes)?)

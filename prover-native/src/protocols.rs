@@ -99,40 +99,44 @@ fn parse_receipts(text: &str) -> Result<Vec<SignedReceipt>> {
     Ok(out)
 }
 
-/// Fetches the proof of a receipt, waiting while it is queued or proving. Err is what the
-/// provider answered instead (or why nothing came).
-fn fetch_proof(
-    server: &str,
-    receipt_id: &str,
-    wait: Duration,
-) -> std::result::Result<Vec<u8>, String> {
+/// Fetches the proof of a receipt, waiting while it is queued or proving.
+fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> audit::Served {
+    use audit::Served;
     let url = format!("{}/api/proofs/{receipt_id}", server.trim_end_matches('/'));
     let start = Instant::now();
     loop {
         match ureq::get(&url).timeout(Duration::from_secs(60)).call() {
             Ok(r) if r.status() == 200 => {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut r.into_reader().take(64 << 20), &mut bytes)
-                    .map_err(|e| format!("reading the proof: {e}"))?;
-                return Ok(bytes);
+                let signature = r.header("x-zkinfer-proof-signature").map(String::from);
+                let mut bundle = Vec::new();
+                return match r.into_reader().take(64 << 20).read_to_end(&mut bundle) {
+                    Ok(_) => Served::Proof { bundle, signature },
+                    Err(e) => Served::Unreachable(format!("reading the proof: {e}")),
+                };
             }
-            Ok(r) if r.status() == 202 && start.elapsed() < wait => {
+            Ok(r) if r.status() == 202 => {
+                if start.elapsed() >= wait {
+                    return Served::Refused(format!(
+                        "still not proven after {:.0} s",
+                        wait.as_secs_f64()
+                    ));
+                }
                 std::thread::sleep(Duration::from_millis(250));
             }
             Ok(r) => {
-                return Err(format!(
+                return Served::Refused(format!(
                     "HTTP {} {}",
                     r.status(),
                     r.into_string().unwrap_or_default()
                 ))
             }
             Err(ureq::Error::Status(code, r)) => {
-                return Err(format!(
+                return Served::Refused(format!(
                     "HTTP {code} {}",
                     r.into_string().unwrap_or_default()
                 ))
             }
-            Err(e) => return Err(format!("no answer: {e}")),
+            Err(e) => return Served::Unreachable(e.to_string()),
         }
     }
 }
@@ -180,19 +184,18 @@ pub fn audit(a: AuditArgs) -> Result<()> {
             &r.receipt.receipt_id,
             Duration::from_secs_f64(a.wait),
         );
-        match audit::check_receipt(&key, &provider, commitment, r, served) {
+        match audit::check_receipt(&key, &provider, commitment, r, served)? {
             Ok(()) => verified += 1,
             Err(e) => {
-                println!("  receipt {}: {}", r.receipt.receipt_id, e.reason);
+                println!(
+                    "  receipt {} ({:?}): {}",
+                    r.receipt.receipt_id, e.failure, e.reason
+                );
                 evidence.push(e);
             }
         }
     }
-    let verdict = if evidence.is_empty() {
-        "honest"
-    } else {
-        "caught"
-    };
+    let verdict = AuditReport::verdict_of(&evidence);
     let report = AuditReport {
         model_id: key.model_id.clone(),
         model_commitment: commitment.map(String::from),
@@ -211,15 +214,21 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         evidence,
     };
     write_json(&a.output, &report)?;
-    if report.evidence.is_empty() {
-        println!("verdict: HONEST: all {verified} sampled receipts have valid proofs of exactly what was promised (report: {})", a.output.display());
-        Ok(())
-    } else {
-        bail!(
-            "verdict: CAUGHT: {} of {n} sampled receipts are not backed by a valid proof; the signed receipts and the served proofs are in {}",
+    match verdict {
+        "honest" => {
+            println!("verdict: HONEST: all {verified} sampled receipts have valid proofs of exactly what was promised (report: {})", a.output.display());
+            Ok(())
+        }
+        "caught" => bail!(
+            "verdict: CAUGHT: {} of {n} sampled receipts are not backed by a valid proof; the signed receipts and what was served for them are in {}",
+            report.evidence.iter().filter(|e| e.failure != audit::Failure::Unreachable).count(),
+            a.output.display()
+        ),
+        _ => bail!(
+            "verdict: INCONCLUSIVE: the provider could not be reached for {} sampled receipts (none failed otherwise); run the audit again with the same --seed (report: {})",
             report.evidence.len(),
             a.output.display()
-        )
+        ),
     }
 }
 
@@ -343,9 +352,16 @@ pub struct AttestArgs {
     /// The model commitment the provider published (hidden weights).
     #[arg(long, value_name = "HEX")]
     commitment: Option<String>,
-    /// Required sampling seed: refuse an attestation that is not the sample this seed selects.
+    /// The sampled variant you asked for: the seed you gave the provider. Without it, the
+    /// attestation must prove every item.
     #[arg(long)]
     sample_seed: Option<String>,
+    /// With --sample-seed: the tolerance you asked for.
+    #[arg(long, default_value_t = 0.05)]
+    tolerance: f64,
+    /// With --sample-seed: the confidence you asked for.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -357,16 +373,20 @@ pub fn attest_accuracy(a: AttestArgs) -> Result<()> {
     let (dataset, sha) = Dataset::parse(&read(&a.dataset, "test set")?)?;
     let attestation: Attestation = serde_json::from_slice(&read(&a.attestation, "attestation")?)
         .context("the attestation is not valid JSON of an attestation")?;
-    match (&a.sample_seed, &attestation.coverage) {
-        (Some(want), Coverage::Sampled { seed, .. }) if want != seed => {
-            bail!("INVALID: the attestation samples with seed {seed}, not yours ({want})")
-        }
-        (Some(_), Coverage::All) | (None, _) => {}
-        _ => {}
-    }
+    // The coverage is the consumer's choice: a provider-chosen seed could be retried until the
+    // sample looks good.
+    let expected = match &a.sample_seed {
+        Some(seed) => Coverage::Sampled {
+            seed: seed.clone(),
+            tolerance: a.tolerance,
+            confidence: a.confidence,
+        },
+        None => Coverage::All,
+    };
     let t = Instant::now();
-    let report = accuracy::verify_attestation(&key, commitment, &dataset, &sha, &attestation)
-        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let report =
+        accuracy::verify_attestation(&key, commitment, &dataset, &sha, &expected, &attestation)
+            .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -455,6 +475,9 @@ pub enum RetrievalCommand {
         root: String,
         #[arg(long)]
         class: usize,
+        /// The classifier's commitment, if its weights are hidden.
+        #[arg(long, value_name = "HEX")]
+        commitment: Option<String>,
         /// The responder's round-two answer.
         #[arg(long, value_name = "SPOT.json", requires = "seed")]
         spot_checks: Option<PathBuf>,
@@ -539,11 +562,13 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
             verifier_key,
             root,
             class,
+            commitment,
             spot_checks,
             seed,
             count,
         } => {
             let key = read_key(&verifier_key)?;
+            let commitment = commitment_for(&key, commitment.as_deref())?;
             let r: Response = read_json(&response, "retrieval response")?;
             let checks: Option<SpotChecks> = spot_checks
                 .as_deref()
@@ -553,7 +578,7 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
                 (Some(c), Some(s)) => Some((c, s.as_str(), count)),
                 _ => None,
             };
-            let report = retrieval::verify_response(&key, &root, class, &r, spot)
+            let report = retrieval::verify_response(&key, commitment, &root, class, &r, spot)
                 .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
             println!(
                 "VALID: {} documents of the committed collection are proven to be class {class}: {:?}",

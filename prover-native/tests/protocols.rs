@@ -201,6 +201,8 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(caught, expected);
+    // The provider signed the bad proof it served: evidence anyone can re-check.
+    assert_eq!(r["evidence"][0]["failure"], "invalid-proof");
     let reason = r["evidence"][0]["reason"].as_str().unwrap();
     assert!(
         reason.contains(&commit_b) && reason.contains("not the published"),
@@ -229,17 +231,37 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     let forged_path = tmp.path().join("forged.json");
     std::fs::write(&forged_path, serde_json::to_vec(&forged).unwrap()).unwrap();
     assert!(!recheck(&forged_path).status.success());
-    // ...or an honest receipt presented with a valid proof of it.
+    // ...or garbage attached to a genuine receipt as "the proof it served" (not signed by the
+    // provider)...
+    let mut garbage = r.clone();
+    garbage["evidence"][0]["proof_hex"] = json!("00".repeat(100));
+    std::fs::write(&forged_path, serde_json::to_vec(&garbage).unwrap()).unwrap();
+    let out = recheck(&forged_path);
+    assert!(
+        !out.status.success() && text(&out).contains("not signed by the provider"),
+        "{}",
+        text(&out)
+    );
+    // ...or an honest receipt presented with its valid (and signed) proof.
     let honest_id = sampled.iter().find(|id| !caught.contains(id)).unwrap();
     let honest = responses
         .iter()
         .find(|v| v["receipt"] == json!(honest_id))
         .unwrap();
-    let proof = server.wait_proof(honest_id);
-    assert_eq!(proof.status, 200);
+    assert_eq!(server.wait_proof(honest_id).status, 200);
+    let fetched = ureq::get(&server.url(&format!("/api/proofs/{honest_id}")))
+        .call()
+        .unwrap();
+    let signature = fetched
+        .header("x-zkinfer-proof-signature")
+        .unwrap()
+        .to_string();
+    let mut proof = Vec::new();
+    std::io::Read::read_to_end(&mut fetched.into_reader(), &mut proof).unwrap();
     let mut framed = r.clone();
     framed["evidence"][0]["signed_receipt"] = honest["signed_receipt"].clone();
-    framed["evidence"][0]["proof_hex"] = json!(hex::encode(&proof.body));
+    framed["evidence"][0]["proof_hex"] = json!(hex::encode(&proof));
+    framed["evidence"][0]["proof_signature"] = json!(signature);
     std::fs::write(&forged_path, serde_json::to_vec(&framed).unwrap()).unwrap();
     let out = recheck(&forged_path);
     assert!(
@@ -443,13 +465,109 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
         .collect::<Vec<_>>());
     let sampled = tmp.path().join("sampled.json");
     std::fs::write(&sampled, serde_json::to_vec(&v).unwrap()).unwrap();
-    let out = attest(&sampled, &set, &["--sample-seed", "c0ffee"]);
+    let asked = [
+        "--sample-seed",
+        "c0ffee",
+        "--tolerance",
+        "0.5",
+        "--confidence",
+        "0.9",
+    ];
+    let out = attest(&sampled, &set, &asked);
     assert!(out.status.success(), "{}", text(&out));
-    let out = attest(&sampled, &set, &["--sample-seed", "another"]);
-    assert!(!out.status.success());
+    // Not the coverage the consumer asked for: another seed, another tolerance (another sample
+    // size), or a sample when every item was asked for.
+    for wrong in [
+        vec![
+            "--sample-seed",
+            "another",
+            "--tolerance",
+            "0.5",
+            "--confidence",
+            "0.9",
+        ],
+        vec![
+            "--sample-seed",
+            "c0ffee",
+            "--tolerance",
+            "0.45",
+            "--confidence",
+            "0.9",
+        ],
+        vec![],
+    ] {
+        let out = attest(&sampled, &set, &wrong);
+        assert!(
+            !out.status.success() && text(&out).contains("was asked for"),
+            "{wrong:?}: {}",
+            text(&out)
+        );
+    }
     let not_picked = (0..8).find(|i| !picked.contains(i)).unwrap();
     v["proofs"][0] = original["proofs"][not_picked].clone();
-    rejected(&v, &set, "provider-chosen sample");
+    std::fs::write(&sampled, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = attest(&sampled, &set, &asked);
+    assert!(
+        !out.status.success() && text(&out).contains("INVALID"),
+        "provider-chosen sample"
+    );
+
+    // The same through the server: POST the test set, poll, re-verify what it returns.
+    let server = Server::start(
+        &dir,
+        &tmp.path().join("data"),
+        tmp.path().join("attest.log"),
+        &[],
+    );
+    let small = tmp.path().join("small-set.json");
+    dataset(&small, 240, 3);
+    let body = std::fs::read(&small).unwrap();
+    let id = compiled_model_id(&dir);
+    let r = server.post(&format!("/api/models/{id}/attestations"), &body);
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let job = r.json();
+    assert_eq!(job["items"], 3);
+    assert_eq!(
+        job["dataset_sha256"],
+        json!(zkinfer_core::protocols::sha256_hex(&body))
+    );
+    // One at a time, and bad test sets are refused before any proving.
+    assert_eq!(
+        server
+            .post(&format!("/api/models/{id}/attestations"), &body)
+            .status,
+        429
+    );
+    let bad = server.post(
+        &format!("/api/models/{id}/attestations"),
+        br#"{"inputs": [[0.5]], "labels": [1]}"#,
+    );
+    assert!(bad.error(400).contains("784"), "{}", bad.error(400));
+    let url = job["url"].as_str().unwrap();
+    let done = loop {
+        let r = server.get(url);
+        if r.status != 202 {
+            break r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    let served = tmp.path().join("served-attestation.json");
+    std::fs::write(&served, &done.body).unwrap();
+    let out = attest(&served, &small, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["proven"], 3);
+    assert_eq!(
+        server
+            .get("/api/attestations/0123456789abcdef0123456789abcdef")
+            .status,
+        404
+    );
+}
+
+fn compiled_model_id(dir: &Path) -> String {
+    zkinfer_core::verifier_key::model_id(&std::fs::read(dir.join("verifier-key")).unwrap())
 }
 
 #[test]
@@ -659,5 +777,56 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     let mut v = r.clone();
     v["root"] = json!("00".repeat(32));
     rejected(&v, &sc, "5eed", "other root", "collection root");
+
+    // A classifier with hidden weights: its key fixes only the architecture, so the requester
+    // pins its commitment, and a responder answering with other weights of the same shape is
+    // caught even though every proof verifies against the key.
+    let (hidden, other) = (tmp.path().join("hidden"), tmp.path().join("other"));
+    compile(&hidden, Visibility::SERVED, None);
+    compile(&other, Visibility::SERVED, Some(3));
+    let (hidden_id, hidden_commitment) = commitment(&hidden);
+    assert_eq!(hidden_id, commitment(&other).0);
+    let liar = ModelDir::new(&other)
+        .prover(&SrsSource::Dev {
+            cache_dir: default_cache_dir(),
+        })
+        .unwrap();
+    let one = zkinfer_core::protocols::retrieval::Collection {
+        documents: docs[..2].to_vec(),
+    };
+    let liar_class = {
+        let g = &liar.compiled.graph;
+        let (_, v) = liar.compiled.witness(&docs[0]).unwrap();
+        zkinfer_core::tensor::argmax(&g.dequantize_output(&v[g.output]))
+    };
+    let lie = zkinfer_core::protocols::retrieval::respond(&liar, &one, liar_class).unwrap();
+    assert!(!lie.matches.is_empty());
+    let hidden_key =
+        zkinfer_core::VerifierKey::from_bytes(&std::fs::read(hidden.join("verifier-key")).unwrap())
+            .unwrap();
+    let root2 = zkinfer_core::protocols::retrieval::MerkleTree::new(&one.documents)
+        .unwrap()
+        .root_hex();
+    let e = zkinfer_core::protocols::retrieval::verify_response(
+        &hidden_key,
+        Some(&hidden_commitment),
+        &root2,
+        lie.target_class,
+        &lie,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("committed as"), "{e}");
+    // Without the pinned commitment the check refuses to run at all.
+    assert!(zkinfer_core::protocols::retrieval::verify_response(
+        &hidden_key,
+        None,
+        &root2,
+        lie.target_class,
+        &lie,
+        None
+    )
+    .is_err());
     let _ = PathBuf::new();
 }

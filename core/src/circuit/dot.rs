@@ -39,9 +39,10 @@ pub struct HiddenWeightColumns {
     pub h_bias: Column<Fixed>,
 }
 
-/// Where a hidden dot product's weights and bias are committed: cells of the pack chip.
+/// Where a hidden dot product's weights and bias are committed: cells of the pack chip. A term
+/// without a cell (None) keeps its structural weight in the fixed column.
 pub struct HiddenWeights<'a> {
-    pub weights: &'a [Cell],
+    pub weights: &'a [Option<Cell>],
     pub bias: Option<(Cell, i64)>,
 }
 
@@ -181,7 +182,7 @@ impl DotConfig {
                 };
                 let hidden_cell = columns
                     .and_then(|(_, h)| h)
-                    .and_then(|h| h.weights.get(i).copied());
+                    .and_then(|h| h.weights.get(i).copied().flatten());
                 if let Some((c, _)) = columns {
                     region.assign_fixed(c.h[l], row, Fr::from(hidden_cell.is_some() as u64));
                     let w = region.assign_advice(

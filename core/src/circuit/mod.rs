@@ -461,10 +461,11 @@ impl ModelCircuit {
                             Some((weight_cells, bias_cells)) => {
                                 hidden_cells.clear();
                                 for t in &terms {
-                                    if t.param == Term::STRUCTURAL {
-                                        return Err(Error::Synthesis);
-                                    }
-                                    hidden_cells.push(weight_cells[t.param]);
+                                    hidden_cells.push(if t.param == Term::STRUCTURAL {
+                                        None
+                                    } else {
+                                        Some(*weight_cells.get(t.param).ok_or(Error::Synthesis)?)
+                                    });
                                 }
                                 let (_, biases) = lin.params().ok_or(Error::Synthesis)?;
                                 let b = lin.bias_index(o).ok_or(Error::Synthesis)?;

@@ -105,16 +105,25 @@ pub struct AccuracyReport {
     pub confidence: Option<f64>,
 }
 
-/// Re-verifies `attestation` against the test set and the model: every required item must have
-/// a valid proof, for that item's input, all with the same (published) model commitment.
+/// Re-verifies `attestation` against the test set and the model: it must cover exactly what the
+/// consumer asked for (`expected`: every item, or the sample of its seed, tolerance and
+/// confidence; never a coverage the provider chose), and every required item must have a valid
+/// proof, for that item's input, with the published model commitment.
 pub fn verify_attestation(
     key: &VerifierKey,
     published_commitment: Option<&str>,
     dataset: &Dataset,
     dataset_sha256: &str,
+    expected: &Coverage,
     attestation: &Attestation,
 ) -> Result<AccuracyReport> {
     let reject = |m: String| Err(Error::Rejected(m));
+    if &attestation.coverage != expected {
+        return reject(format!(
+            "the attestation covers {:?}, but {:?} was asked for",
+            attestation.coverage, expected
+        ));
+    }
     if attestation.dataset_sha256 != dataset_sha256 {
         return reject(format!(
             "the attestation is for test set {}, this one is {dataset_sha256}",
@@ -131,19 +140,7 @@ pub fn verify_attestation(
     if vis.output != TensorVisibility::Public {
         return reject("accuracy needs the model's output to be public".into());
     }
-    let commitment = match (vis.hidden_weights(), published_commitment) {
-        (true, Some(c)) => Some(
-            crate::poseidon::from_hex(c)
-                .map(|f| crate::poseidon::to_hex(&f))
-                .ok_or_else(|| Error::InvalidInput(format!("'{c}' is not a commitment")))?,
-        ),
-        (true, None) => {
-            return Err(Error::InvalidInput(
-                "the model's weights are hidden: give the provider's published commitment".into(),
-            ))
-        }
-        (false, _) => None,
-    };
+    let commitment = crate::verify::expected_commitment(key, published_commitment)?;
     let required = attestation
         .coverage
         .indices(dataset.inputs.len(), dataset_sha256)?;

@@ -6,7 +6,7 @@
 //! a uniform sample of n receipts without replacement misses all of them with probability
 //! C(N−T, n) / C(N, n). [`sample_size`] is the smallest n making that at most 1 − confidence.
 
-use super::receipt::{check_proof, SignedReceipt};
+use super::receipt::{check_proof, check_proof_signature, SignedReceipt};
 use crate::error::{Error, Result};
 use crate::verifier_key::VerifierKey;
 use ed25519_dalek::VerifyingKey;
@@ -35,9 +35,9 @@ pub fn sample_size(total: usize, detect_fraction: f64, confidence: f64) -> Resul
             "the detection fraction must be in (0, 1], got {detect_fraction}"
         )));
     }
-    if !(0.0..1.0).contains(&confidence) {
+    if !(confidence > 0.0 && confidence < 1.0) {
         return Err(Error::InvalidInput(format!(
-            "the confidence must be in [0, 1), got {confidence}"
+            "the confidence must be in (0, 1), got {confidence}"
         )));
     }
     if total == 0 {
@@ -49,14 +49,45 @@ pub fn sample_size(total: usize, detect_fraction: f64, confidence: f64) -> Resul
         .unwrap_or(total))
 }
 
-/// Evidence against a provider: a receipt it signed, and the proof it served for it (None if it
-/// served none), with the reason the proof does not back the receipt.
+/// What the provider answered when asked for a receipt's proof.
+#[derive(Clone, Debug)]
+pub enum Served {
+    /// A bundle, with the provider's signature on it (the `x-zkinfer-proof-signature` header)
+    /// if it sent one.
+    Proof {
+        bundle: Vec<u8>,
+        signature: Option<String>,
+    },
+    /// An answer that is not a proof (an HTTP error status and its message).
+    Refused(String),
+    /// No answer at all (network failure, timeout): the auditor cannot tell whose fault it is.
+    Unreachable(String),
+}
+
+/// How a sampled receipt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failure {
+    /// The provider served (and signed) a proof that does not back its signed receipt:
+    /// evidence anyone can re-check.
+    InvalidProof,
+    /// The provider answered without a proof, or with a proof it did not sign: it failed the
+    /// audit, but a third party has only the signed receipt and the auditor's word.
+    NoProof,
+    /// The provider could not be reached: inconclusive, not evidence.
+    Unreachable,
+}
+
+/// Evidence against a provider: a receipt it signed, and what it served for it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Evidence {
+    pub failure: Failure,
     pub signed_receipt: SignedReceipt,
-    /// The bundle served for the receipt, hex; None when the provider gave no proof.
+    /// The bundle served for the receipt, hex.
     pub proof_hex: Option<String>,
-    /// What the provider answered instead of a proof, when it gave none.
+    /// The provider's signature on that bundle, hex.
+    pub proof_signature: Option<String>,
+    /// What the provider (or the network) answered instead of a proof.
     pub provider_answer: Option<String>,
     pub reason: String,
 }
@@ -75,72 +106,136 @@ pub struct AuditReport {
     pub seed: String,
     pub sampled: Vec<String>,
     pub verified: usize,
-    /// "honest" (every sampled receipt has a valid, matching proof) or "caught".
+    /// "honest" (every sampled receipt has a valid, matching proof), "caught" (some receipt has
+    /// none), or "inconclusive" (the provider could not be reached for some, and none failed).
     pub verdict: String,
     pub evidence: Vec<Evidence>,
 }
 
-/// Checks one sampled receipt against what the provider answered: `Ok(())` if a valid proof
-/// backs it, otherwise the evidence.
+impl AuditReport {
+    pub fn verdict_of(evidence: &[Evidence]) -> &'static str {
+        if evidence.iter().any(|e| e.failure != Failure::Unreachable) {
+            "caught"
+        } else if evidence.is_empty() {
+            "honest"
+        } else {
+            "inconclusive"
+        }
+    }
+}
+
+/// Checks the audit's own inputs before judging anyone: the receipt is the provider's and for
+/// this model, and the commitment is given when the weights are hidden.
+fn check_premises(
+    key: &VerifierKey,
+    provider: &VerifyingKey,
+    commitment: Option<&str>,
+    signed: &SignedReceipt,
+) -> Result<Option<String>> {
+    signed.check_signature(Some(provider))?;
+    if signed.receipt.model_id != key.model_id {
+        return Err(Error::InvalidInput(format!(
+            "receipt {} is for model {}, the key is model {}",
+            signed.receipt.receipt_id, signed.receipt.model_id, key.model_id
+        )));
+    }
+    crate::verify::expected_commitment(key, commitment)
+}
+
+/// Checks one sampled receipt against what the provider served: `Ok(())` if a valid proof
+/// backs it, `Ok(Err(evidence))` if not; `Err` if the audit's own inputs are wrong (a receipt
+/// the provider never signed, another model, a missing commitment): that blames nobody.
 pub fn check_receipt(
     key: &VerifierKey,
     provider: &VerifyingKey,
     commitment: Option<&str>,
     signed: &SignedReceipt,
-    served: std::result::Result<Vec<u8>, String>,
-) -> std::result::Result<(), Evidence> {
-    let evidence = |proof: Option<&[u8]>, answer: Option<String>, reason: String| Evidence {
+    served: Served,
+) -> Result<std::result::Result<(), Evidence>> {
+    let commitment = check_premises(key, provider, commitment, signed)?;
+    let id = &signed.receipt.receipt_id;
+    let evidence = |failure, proof: Option<(&[u8], Option<String>)>, answer, reason| Evidence {
+        failure,
         signed_receipt: signed.clone(),
-        proof_hex: proof.map(hex::encode),
+        proof_hex: proof.as_ref().map(|(b, _)| hex::encode(b)),
+        proof_signature: proof.and_then(|(_, s)| s),
         provider_answer: answer,
         reason,
     };
-    if let Err(e) = signed.check_signature(Some(provider)) {
-        // Not evidence against the provider: it never signed this.
-        return Err(evidence(None, None, format!("unusable receipt: {e}")));
-    }
-    match served {
-        Err(answer) => Err(evidence(
+    Ok(match served {
+        Served::Unreachable(e) => Err(evidence(
+            Failure::Unreachable,
+            None,
+            Some(e.clone()),
+            format!("the provider could not be reached: {e}"),
+        )),
+        Served::Refused(answer) => Err(evidence(
+            Failure::NoProof,
             None,
             Some(answer.clone()),
             format!("no proof was served for a signed receipt: {answer}"),
         )),
-        Ok(bytes) => check_proof(key, commitment, &signed.receipt, &bytes)
-            .map_err(|e| evidence(Some(&bytes), None, e.to_string())),
-    }
+        Served::Proof { bundle, signature } => {
+            let signed_by_provider = signature
+                .as_deref()
+                .map(|s| check_proof_signature(provider, id, &bundle, s));
+            match (check_proof(key, commitment.as_deref(), &signed.receipt, &bundle), signed_by_provider) {
+                (Ok(()), _) => Ok(()),
+                (Err(e), Some(Ok(()))) => Err(evidence(
+                    Failure::InvalidProof,
+                    Some((&bundle, signature)),
+                    None,
+                    e.to_string(),
+                )),
+                (Err(e), _) => Err(evidence(
+                    Failure::NoProof,
+                    Some((&bundle, signature)),
+                    None,
+                    format!("the served proof is not signed by the provider, and it does not back the receipt: {e}"),
+                )),
+            }
+        }
+    })
 }
 
-/// Re-checks evidence as a third party: Ok(reason) confirms it (the receipt is genuinely signed
-/// by `provider` and the attached proof, if any, does not back it); Err says why the evidence
-/// does not hold. A missing proof can only be confirmed as "the provider signed this receipt and
-/// no proof is attached": whether the provider refused is the auditor's word.
+/// Re-checks evidence as a third party, with public material only. Ok(statement) says what the
+/// evidence establishes; Err says why it does not hold (altered, for another model, or a proof
+/// that does back its receipt).
 pub fn recheck(
     key: &VerifierKey,
     provider: &VerifyingKey,
     commitment: Option<&str>,
     evidence: &Evidence,
 ) -> Result<String> {
-    evidence.signed_receipt.check_signature(Some(provider))?;
-    match &evidence.proof_hex {
-        None => Ok(format!(
-            "receipt {} is signed by the provider and no proof is attached (provider answered: {})",
-            evidence.signed_receipt.receipt.receipt_id,
-            evidence.provider_answer.as_deref().unwrap_or("nothing")
-        )),
-        Some(h) => {
+    let signed = &evidence.signed_receipt;
+    let commitment = check_premises(key, provider, commitment, signed)?;
+    let id = &signed.receipt.receipt_id;
+    match evidence.failure {
+        Failure::InvalidProof => {
+            let (Some(h), Some(sig)) = (&evidence.proof_hex, &evidence.proof_signature) else {
+                return Err(Error::Rejected(format!(
+                    "receipt {id}: invalid-proof evidence without a provider-signed proof"
+                )));
+            };
             let bytes =
                 hex::decode(h).map_err(|_| Error::malformed("evidence", "the proof is not hex"))?;
-            match check_proof(key, commitment, &evidence.signed_receipt.receipt, &bytes) {
+            check_proof_signature(provider, id, &bytes, sig)?;
+            match check_proof(key, commitment.as_deref(), &signed.receipt, &bytes) {
                 Ok(()) => Err(Error::Rejected(format!(
-                    "the attached proof does back receipt {}: this is not evidence of cheating",
-                    evidence.signed_receipt.receipt.receipt_id
+                    "the attached proof does back receipt {id}: this is not evidence of cheating"
                 ))),
                 Err(e) => Ok(format!(
-                    "receipt {} is signed by the provider and the attached proof does not back it: {e}",
-                    evidence.signed_receipt.receipt.receipt_id
+                    "the provider signed receipt {id} and signed the proof it served for it, and that proof does not back the receipt: {e}"
                 )),
             }
         }
+        Failure::NoProof => Ok(format!(
+            "the provider signed receipt {id}; that it then served no valid signed proof rests on the auditor's word (answer: {})",
+            evidence.provider_answer.as_deref().unwrap_or("an unsigned proof")
+        )),
+        Failure::Unreachable => Err(Error::Rejected(format!(
+            "receipt {id}: the provider was unreachable, which is not evidence of cheating"
+        ))),
     }
 }
 
@@ -164,5 +259,6 @@ mod tests {
         assert!(sample_size(1000, 0.01, 0.95).unwrap() > sample_size(1000, 0.05, 0.95).unwrap());
         assert!(sample_size(100, 0.0, 0.95).is_err());
         assert!(sample_size(100, 0.1, 1.0).is_err());
+        assert!(sample_size(100, 0.1, 0.0).is_err());
     }
 }

@@ -14,6 +14,41 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 const DOMAIN: &[u8] = b"zkinfer receipt v1\0";
+const PROOF_DOMAIN: &[u8] = b"zkinfer served proof v1\0";
+
+/// What a provider signs when it serves a proof: the receipt id and the bundle's SHA-256. With
+/// it, a bad proof is evidence a third party can check: the provider cannot deny serving it.
+fn proof_signing_bytes(receipt_id: &str, bundle: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut bytes = PROOF_DOMAIN.to_vec();
+    bytes.extend((receipt_id.len() as u64).to_le_bytes());
+    bytes.extend(receipt_id.as_bytes());
+    bytes.extend(Sha256::digest(bundle));
+    bytes
+}
+
+/// Checks a provider's signature (hex) on a served proof.
+pub fn check_proof_signature(
+    provider: &VerifyingKey,
+    receipt_id: &str,
+    bundle: &[u8],
+    signature_hex: &str,
+) -> Result<()> {
+    let sig: [u8; 64] = hex::decode(signature_hex)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::Rejected("the proof signature is not 128 hex digits".into()))?;
+    provider
+        .verify(
+            &proof_signing_bytes(receipt_id, bundle),
+            &Signature::from_bytes(&sig),
+        )
+        .map_err(|_| {
+            Error::Rejected(format!(
+                "the proof served for receipt {receipt_id} is not signed by the provider"
+            ))
+        })
+}
 
 /// One served prediction, as the provider states it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +127,15 @@ impl ProviderKey {
     /// The public key, hex: what the provider publishes next to its model commitment.
     pub fn public_hex(&self) -> String {
         hex::encode(self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs a proof served for `receipt_id` (hex), for the `x-zkinfer-proof-signature` header.
+    pub fn sign_proof(&self, receipt_id: &str, bundle: &[u8]) -> String {
+        hex::encode(
+            self.key
+                .sign(&proof_signing_bytes(receipt_id, bundle))
+                .to_bytes(),
+        )
     }
 
     pub fn sign(&self, receipt: Receipt) -> SignedReceipt {
@@ -270,6 +314,13 @@ mod tests {
         let mut garbage = signed;
         garbage.signature = "zz".into();
         assert!(garbage.check_signature(None).is_err());
+        // Served proofs: bound to the receipt id and every byte of the bundle.
+        let sig = key.sign_proof("r1", b"bundle");
+        check_proof_signature(&pk, "r1", b"bundle", &sig).unwrap();
+        assert!(check_proof_signature(&pk, "r2", b"bundle", &sig).is_err());
+        assert!(check_proof_signature(&pk, "r1", b"bundlf", &sig).is_err());
+        assert!(check_proof_signature(&other_pk, "r1", b"bundle", &sig).is_err());
+        assert!(check_proof_signature(&pk, "r1", b"bundle", "00").is_err());
     }
 
     #[test]

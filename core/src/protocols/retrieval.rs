@@ -200,12 +200,24 @@ pub fn spot_check_indices(len: usize, returned: &[usize], seed: &str, count: usi
         .collect()
 }
 
-/// The classifier's proven class on a document, after checking the proof is for that document.
-fn proven_class(key: &VerifierKey, doc: &ProvenDocument) -> Result<usize> {
+/// The classifier's proven class on a document, after checking the proof is for that document
+/// and, for hidden weights, made with the committed classifier.
+fn proven_class(
+    key: &VerifierKey,
+    commitment: Option<&str>,
+    doc: &ProvenDocument,
+) -> Result<usize> {
     let at = |m: String| Error::Rejected(format!("document {}: {m}", doc.index));
     let bytes = hex::decode(&doc.proof_hex).map_err(|_| at("the proof is not hex".into()))?;
     let bundle = ProofBundle::from_bytes(&bytes).map_err(|e| at(e.to_string()))?;
     let verified = crate::verify::verify_bundle(key, &bundle).map_err(|e| at(e.to_string()))?;
+    if verified.model_commitment.as_deref() != commitment {
+        return Err(at(format!(
+            "the proof was made with the classifier committed as {}, not {}",
+            verified.model_commitment.as_deref().unwrap_or("-"),
+            commitment.unwrap_or("-")
+        )));
+    }
     let same = match key.header.shape.visibility.input {
         TensorVisibility::Hashed => {
             verified.input_hash.as_deref()
@@ -247,11 +259,16 @@ pub struct RetrievalReport {
 /// `spot_check_count` of them).
 pub fn verify_response(
     key: &VerifierKey,
+    commitment: Option<&str>,
     root: &str,
     target_class: usize,
     response: &Response,
     spot: Option<(&SpotChecks, &str, usize)>,
 ) -> Result<RetrievalReport> {
+    // With hidden weights the key fixes only the architecture: every proof must use the
+    // classifier committed as `commitment`.
+    let commitment = crate::verify::expected_commitment(key, commitment)?;
+    let commitment = commitment.as_deref();
     if response.root != root {
         return Err(Error::Rejected(format!(
             "the response is for collection root {}, the committed root is {root}",
@@ -271,7 +288,7 @@ pub fn verify_response(
             )));
         }
         check_membership(root, len, doc.index, &doc.document, &doc.merkle_path)?;
-        let class = proven_class(key, doc)?;
+        let class = proven_class(key, commitment, doc)?;
         if class != target_class {
             return Err(Error::Rejected(format!(
                 "document {} was returned as a match, but the classifier gives it class {class}",
@@ -297,7 +314,7 @@ pub fn verify_response(
         }
         for doc in &checks.documents {
             check_membership(root, len, doc.index, &doc.document, &doc.merkle_path)?;
-            let class = proven_class(key, doc)?;
+            let class = proven_class(key, commitment, doc)?;
             if class == target_class {
                 return Err(Error::Rejected(format!(
                     "omission: spot-checked document {} is a match (class {class}) that was not returned",

@@ -7,7 +7,9 @@
 //! - `queue`: the bounded proving queue and its workers
 //! - `routes`: the HTTP API
 //! - `tamper`: `--tamper-for-tests`, a deliberately lying server for client tests
+//! - `attest`: accuracy attestations proven on request
 
+mod attest;
 mod config;
 mod models;
 mod queue;
@@ -92,6 +94,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         provider,
         prove_on_request: args.prove == config::ProveWhen::OnRequest,
         on_request: tokio::sync::Mutex::new(()),
+        attestations: attest::Attestations::open(&args.data_dir)?,
     });
     let mut app = routes::api(state);
     app = match args.web_dir() {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub provider: zkinfer_core::protocols::receipt::ProviderKey,
     /// `--prove on-request`: predictions wait, unproven, until their proof is asked for.
     pub prove_on_request: bool,
+    /// Accuracy attestations (one at a time).
+    pub attestations: Arc<super::attest::Attestations>,
     /// Serializes the unproven -> queued step, so two requests for one proof queue it once and
     /// neither overwrites a finished receipt.
     pub on_request: tokio::sync::Mutex<()>,
@@ -64,6 +66,8 @@ pub fn api(state: Arc<AppState>) -> Router {
         .route("/api/models/{id}/verifier-key", get(verifier_key))
         .route("/api/models/{id}/predict", post(predict))
         .route("/api/proofs/{receipt}", get(proof))
+        .route("/api/models/{id}/attestations", post(start_attestation))
+        .route("/api/attestations/{job}", get(attestation))
         .route("/api/receipts/{receipt}", get(receipt))
         .route("/api", get(not_found))
         .route("/api/{*rest}", get(not_found).post(not_found))
@@ -284,6 +288,96 @@ async fn predict(
     ))
 }
 
+/// `?sample_seed=S&tolerance=T&confidence=C` of an attestation request.
+#[derive(serde::Deserialize)]
+struct AttestParams {
+    sample_seed: Option<String>,
+    tolerance: Option<f64>,
+    confidence: Option<f64>,
+}
+
+async fn start_attestation(
+    State(app): AppRef,
+    Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<AttestParams>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    use super::attest::Refused;
+    use zkinfer_core::protocols::accuracy::Coverage;
+    let m = model(&app, &id)?;
+    let bytes = axum::body::to_bytes(body, app.max_body)
+        .await
+        .map_err(|e| {
+            err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body over {} bytes (--max-body) or unreadable: {e}",
+                    app.max_body
+                ),
+            )
+        })?;
+    let coverage = match params.sample_seed {
+        Some(seed) => Coverage::Sampled {
+            seed,
+            tolerance: params.tolerance.unwrap_or(0.05),
+            confidence: params.confidence.unwrap_or(0.95),
+        },
+        None => Coverage::All,
+    };
+    let attestations = app.attestations.clone();
+    let started = blocking(move || attestations.start(m, &bytes, coverage)).await?;
+    match started {
+        Ok((job, sha, items)) => {
+            tracing::info!(attestation = %job, model = %id, items, "attestation started");
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "attestation": job,
+                    "dataset_sha256": sha,
+                    "items": items,
+                    "url": format!("/api/attestations/{job}"),
+                })),
+            ))
+        }
+        Err(Refused::Busy) => Err(err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "an attestation is already being proven; retry later",
+        )),
+        Err(Refused::BadRequest(e)) => Err(err(StatusCode::BAD_REQUEST, e)),
+    }
+}
+
+async fn attestation(State(app): AppRef, Path(job): Path<String>) -> ApiResult<Response> {
+    use super::attest::JobState;
+    let unknown = || {
+        err(
+            StatusCode::NOT_FOUND,
+            format!("unknown attestation '{job}'"),
+        )
+    };
+    if !valid_id(&job) {
+        return Err(unknown());
+    }
+    let (attestations, j) = (app.attestations.clone(), job.clone());
+    match blocking(move || attestations.get(&j)).await? {
+        None => Err(unknown()),
+        Some(Ok(bytes)) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            Bytes::from(bytes),
+        )
+            .into_response()),
+        Some(Err(JobState::Proving { done, total })) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "status": "proving", "done": done, "total": total })),
+        )
+            .into_response()),
+        Some(Err(JobState::Failed(e))) => Err(err(StatusCode::INTERNAL_SERVER_ERROR, e)),
+    }
+}
+
 fn pending_json(p: Pending) -> Value {
     match p {
         Pending::Queued { position } => json!({ "status": "queued", "position": position }),
@@ -370,7 +464,16 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             let bytes = blocking(move || store.proof(&id))
                 .await?
                 .map_err(internal)?;
-            Ok(octets(bytes, &format!("{}.proof", rec.id)))
+            // Signed, so a bad proof is evidence against this provider that others can check.
+            let signature = app.provider.sign_proof(&rec.id, &bytes);
+            let mut response = octets(bytes, &format!("{}.proof", rec.id));
+            if let Ok(v) = HeaderValue::from_str(&signature) {
+                response.headers_mut().insert(
+                    header::HeaderName::from_static("x-zkinfer-proof-signature"),
+                    v,
+                );
+            }
+            Ok(response)
         }
         Status::Failed => Err(err(
             StatusCode::INTERNAL_SERVER_ERROR,
