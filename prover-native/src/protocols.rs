@@ -19,8 +19,8 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
 }
 
 fn read_key(path: &Path) -> Result<VerifierKey> {
-    Ok(VerifierKey::from_bytes(&read(path, "verifier key")?)
-        .with_context(|| format!("verifier key {}", path.display()))?)
+    VerifierKey::from_bytes(&read(path, "verifier key")?)
+        .with_context(|| format!("verifier key {}", path.display()))
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

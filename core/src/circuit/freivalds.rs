@@ -434,7 +434,7 @@ mod tests {
             create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
                 &params,
                 &pk,
-                &[c.clone()],
+                std::slice::from_ref(c),
                 &[&[]],
                 rand::rngs::OsRng,
                 &mut t,

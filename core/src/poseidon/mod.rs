@@ -53,7 +53,7 @@ pub fn spec() -> &'static Spec {
 
 /// Whether round `r` applies the S-box to every lane (the first and last four rounds).
 pub fn is_full_round(r: usize) -> bool {
-    r < FULL_ROUNDS / 2 || r >= FULL_ROUNDS / 2 + PARTIAL_ROUNDS
+    !(FULL_ROUNDS / 2..FULL_ROUNDS / 2 + PARTIAL_ROUNDS).contains(&r)
 }
 
 fn pow5(x: Fr) -> Fr {

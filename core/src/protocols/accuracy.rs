@@ -39,7 +39,8 @@ impl Dataset {
 
 /// Hoeffding sample size for estimating an accuracy within `tolerance` at `confidence`.
 pub fn sample_size(total: usize, tolerance: f64, confidence: f64) -> Result<usize> {
-    if !(tolerance > 0.0 && tolerance < 1.0) || !(confidence > 0.0 && confidence < 1.0) {
+    let open_unit = |x: f64| x > 0.0 && x < 1.0;
+    if !(open_unit(tolerance) && open_unit(confidence)) {
         return Err(Error::InvalidInput(format!(
             "tolerance and confidence must be in (0, 1), got {tolerance} and {confidence}"
         )));
