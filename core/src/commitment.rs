@@ -72,12 +72,11 @@ pub fn tensor_hash(values: &[i64], act_bits: u32) -> Result<Fr> {
     if values.is_empty() {
         return Err(Error::InvalidInput("cannot hash an empty tensor".into()));
     }
-    let packed = poseidon::pack_limbs(values, act_bits).ok_or_else(|| {
+    poseidon::hash_integers(values, 1, act_bits).ok_or_else(|| {
         Error::InvalidInput(format!(
             "a value lies outside the {act_bits}-bit activation domain"
         ))
-    })?;
-    Ok(poseidon::hash(&packed))
+    })
 }
 
 /// Number of packed message elements for `limbs` limbs.

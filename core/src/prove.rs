@@ -149,16 +149,6 @@ impl Compiled {
             .then(|| crate::commitment::model_commitment(&self.graph, self.salt()))
     }
 
-    /// The hash a consumer expects for this quantized input (None unless the input is hashed).
-    pub fn input_hash(&self, q_in: &[i64]) -> Result<Option<Fr>> {
-        match self.visibility().input {
-            TensorVisibility::Hashed => {
-                crate::commitment::tensor_hash(q_in, self.graph.act_bits).map(Some)
-            }
-            _ => Ok(None),
-        }
-    }
-
     pub fn vk_header(&self, srs: &str) -> VkHeader {
         let spec = |t: &crate::qgraph::QTensor| TensorSpec {
             shape: t.shape.clone(),

@@ -237,6 +237,38 @@ pub fn expected_commitment(key: &VerifierKey, pinned: Option<&str>) -> Result<Op
     }
 }
 
+/// Whether `bundle`'s proven input is `input`, the float input a consumer sent, quantized as the
+/// prover quantizes: compared by Poseidon hash for a hashed input, by value for a public one.
+/// None when the model's input is hidden: no proof says which input it used. Meaningful only
+/// for a bundle that verified against `key`.
+pub fn proves_input(
+    key: &VerifierKey,
+    bundle: &ProofBundle,
+    input: &[f32],
+) -> Result<Option<bool>> {
+    let h = &key.header;
+    Ok(match h.shape.visibility.input {
+        TensorVisibility::Hidden => None,
+        TensorVisibility::Hashed => {
+            let proven = bundle
+                .header
+                .input_hash
+                .as_deref()
+                .and_then(poseidon::from_hex);
+            Some(proven.map(|f| poseidon::to_hex(&f)) == Some(input_hash(key, input)?))
+        }
+        TensorVisibility::Public => {
+            let q = crate::qgraph::quantize_values(
+                input,
+                &h.input.shape,
+                h.input.frac_bits,
+                h.shape.act_bits,
+            )?;
+            Some(bundle.header.input.values == q)
+        }
+    })
+}
+
 /// Parses `bundle_bytes` and verifies it against `key`.
 pub fn verify(key: &VerifierKey, bundle_bytes: &[u8]) -> Result<Verified> {
     verify_bundle(key, &ProofBundle::from_bytes(bundle_bytes)?)

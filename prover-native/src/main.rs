@@ -388,12 +388,7 @@ fn compile(
 }
 
 fn commit(dir: &Path, json: bool) -> Result<()> {
-    let model_dir = ModelDir::new(dir);
-    let compiled = model_dir.compiled()?;
-    let key_path = model_dir.path(VERIFIER_KEY_FILE);
-    let key =
-        std::fs::read(&key_path).with_context(|| format!("reading {}", key_path.display()))?;
-    let model_id = zkinfer_core::verifier_key::model_id(&key);
+    let (compiled, model_id) = compiled_and_id(dir)?;
     let commitment = compiled.commitment().map(|c| poseidon::to_hex(&c));
     if json {
         println!(
@@ -435,9 +430,7 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
-    let text = std::fs::read_to_string(input)
-        .with_context(|| format!("reading input {}", input.display()))?;
-    let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
+    let x = read_input(input, compiled.graph.input_tensor().len())?;
     let (q_in, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     let prediction = compiled
@@ -476,15 +469,8 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
 /// The integer model's answer without keys or a proof: what `prove` would prove, and what
 /// `zkinfer serve` answers at once. Tests use it as the reference for served predictions.
 fn predict(dir: &Path, input: &Path, json: bool) -> Result<()> {
-    let model_dir = ModelDir::new(dir);
-    let compiled = model_dir.compiled()?;
-    let key_path = model_dir.path(VERIFIER_KEY_FILE);
-    let key =
-        std::fs::read(&key_path).with_context(|| format!("reading {}", key_path.display()))?;
-    let model_id = zkinfer_core::verifier_key::model_id(&key);
-    let text = std::fs::read_to_string(input)
-        .with_context(|| format!("reading input {}", input.display()))?;
-    let x = zkinfer_core::input::parse_single(&text, compiled.graph.input_tensor().len())?;
+    let (compiled, model_id) = compiled_and_id(dir)?;
+    let x = read_input(input, compiled.graph.input_tensor().len())?;
     let (q_in, values) = compiled.witness(&x)?;
     let raw = &values[compiled.graph.output];
     let output = compiled.graph.dequantize_output(raw);
@@ -540,18 +526,13 @@ fn verify(
         })
         .transpose()?;
     let sent = input
-        .map(|p| -> Result<Vec<f32>> {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading input {}", p.display()))?;
-            Ok(zkinfer_core::input::parse_single(
-                &text,
-                key.header.input.len(),
-            )?)
-        })
+        .map(|p| read_input(p, key.header.input.len()))
         .transpose()?;
     let parsed = t.elapsed();
-    let verified =
-        zkinfer_core::verify(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let bundle = zkinfer_core::ProofBundle::from_bytes(&bundle)
+        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let verified = zkinfer_core::verify::verify_bundle(&key, &bundle)
+        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     if let Some(expected) = &expected_commitment {
         match &verified.model_commitment {
             Some(c) if c == expected => {}
@@ -560,31 +541,10 @@ fn verify(
         }
     }
     if let Some(x) = &sent {
-        match key.header.shape.visibility.input {
-            TensorVisibility::Hashed => {
-                let expected = zkinfer_core::verify::input_hash(&key, x)?;
-                if verified.input_hash.as_deref() != Some(expected.as_str()) {
-                    bail!("INVALID: the proof is for another input (its input hash is {}, yours is {expected})", verified.input_hash.as_deref().unwrap_or("missing"));
-                }
-            }
-            TensorVisibility::Public => {
-                let q = zkinfer_core::qgraph::quantize_values(
-                    x,
-                    &key.header.input.shape,
-                    key.header.input.frac_bits,
-                    key.header.shape.act_bits,
-                )?;
-                let proven = zkinfer_core::ProofBundle::from_bytes(&bundle)?
-                    .header
-                    .input
-                    .values;
-                if proven != q {
-                    bail!("INVALID: the proof is for another input than the one given");
-                }
-            }
-            TensorVisibility::Hidden => {
-                bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked")
-            }
+        match zkinfer_core::verify::proves_input(&key, &bundle, x)? {
+            Some(true) => {}
+            Some(false) => bail!("INVALID: the proof is for another input than the one given"),
+            None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
         }
     }
     println!("VALID proof for model {}", verified.model_id);
@@ -633,6 +593,23 @@ fn verify(
         parsed.as_secs_f64() * 1e3
     );
     Ok(())
+}
+
+/// Reads an input file (`{"input_data": [[...]]}`) of `len` values.
+fn read_input(path: &Path, len: usize) -> Result<Vec<f32>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading input {}", path.display()))?;
+    Ok(zkinfer_core::input::parse_single(&text, len)?)
+}
+
+/// A compiled model directory's graph and model id (the SHA-256 of its verifier key).
+fn compiled_and_id(dir: &Path) -> Result<(zkinfer_core::prove::Compiled, String)> {
+    let model_dir = ModelDir::new(dir);
+    let compiled = model_dir.compiled()?;
+    let key_path = model_dir.path(VERIFIER_KEY_FILE);
+    let key =
+        std::fs::read(&key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    Ok((compiled, zkinfer_core::verifier_key::model_id(&key)))
 }
 
 pub(crate) use zkinfer_core::tensor::argmax;

@@ -18,6 +18,11 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {what} {}", path.display()))
 }
 
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    serde_json::from_slice(&read(path, what)?)
+        .with_context(|| format!("{} is not a valid {what} (JSON)", path.display()))
+}
+
 fn read_key(path: &Path) -> Result<VerifierKey> {
     VerifierKey::from_bytes(&read(path, "verifier key")?)
         .with_context(|| format!("verifier key {}", path.display()))
@@ -30,16 +35,26 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-/// The published model commitment is required exactly when the model's weights are hidden.
-fn commitment_for<'a>(key: &VerifierKey, commitment: Option<&'a str>) -> Result<Option<&'a str>> {
-    match (key.header.shape.visibility.hidden_weights(), commitment) {
-        (true, None) => bail!("this model's weights are hidden: pass --commitment with the provider's published model commitment"),
-        (true, Some(c)) => {
-            zkinfer_core::poseidon::from_hex(c)
-                .with_context(|| format!("--commitment '{c}' is not 64 hex digits"))?;
-            Ok(Some(c))
-        }
-        (false, _) => Ok(None),
+/// The model a consumer trusts: its verifier key, held locally (not fetched from the provider),
+/// and, for hidden weights, the commitment the provider published.
+#[derive(Args)]
+pub struct PinnedModel {
+    /// The model's verifier key, pinned by the consumer.
+    #[arg(long, value_name = "FILE")]
+    verifier_key: PathBuf,
+    /// The model commitment the provider published (required when the weights are hidden).
+    #[arg(long, value_name = "HEX")]
+    commitment: Option<String>,
+}
+
+impl PinnedModel {
+    /// The parsed key and the canonical commitment (None when the weights are in the key).
+    fn load(&self) -> Result<(VerifierKey, Option<String>)> {
+        let key = read_key(&self.verifier_key)?;
+        let commitment =
+            zkinfer_core::verify::expected_commitment(&key, self.commitment.as_deref())
+                .context("--commitment")?;
+        Ok((key, commitment))
     }
 }
 
@@ -54,12 +69,8 @@ pub struct AuditArgs {
     /// or a whole predict response (its `signed_receipt` is used).
     #[arg(long, value_name = "FILE")]
     receipts: PathBuf,
-    /// The model's verifier key, pinned by the consumer (not fetched from the provider).
-    #[arg(long, value_name = "FILE")]
-    verifier_key: PathBuf,
-    /// The model commitment the provider published (models with hidden weights).
-    #[arg(long, value_name = "HEX")]
-    commitment: Option<String>,
+    #[command(flatten)]
+    model: PinnedModel,
     /// The provider's published ed25519 receipt key (hex).
     #[arg(long, value_name = "HEX")]
     provider_key: String,
@@ -144,8 +155,8 @@ fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> audit::Served 
 use std::io::Read as _;
 
 pub fn audit(a: AuditArgs) -> Result<()> {
-    let key = read_key(&a.verifier_key)?;
-    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let (key, commitment) = a.model.load()?;
+    let commitment = commitment.as_deref();
     let provider = parse_public_key(&a.provider_key)?;
     let text = std::fs::read_to_string(&a.receipts)
         .with_context(|| format!("reading receipts {}", a.receipts.display()))?;
@@ -236,21 +247,19 @@ pub fn audit(a: AuditArgs) -> Result<()> {
 pub struct RecheckArgs {
     /// An audit report written by `zkinfer audit`.
     report: PathBuf,
-    #[arg(long, value_name = "FILE")]
-    verifier_key: PathBuf,
-    #[arg(long, value_name = "HEX")]
-    commitment: Option<String>,
+    #[command(flatten)]
+    model: PinnedModel,
+    /// The provider's published ed25519 receipt key (hex).
     #[arg(long, value_name = "HEX")]
     provider_key: String,
 }
 
 /// A third party's re-check of an audit's evidence: exit 0 when every piece holds.
 pub fn recheck(a: RecheckArgs) -> Result<()> {
-    let key = read_key(&a.verifier_key)?;
-    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let (key, commitment) = a.model.load()?;
+    let commitment = commitment.as_deref();
     let provider = parse_public_key(&a.provider_key)?;
-    let report: AuditReport = serde_json::from_slice(&read(&a.report, "audit report")?)
-        .context("the audit report is not valid JSON of a report")?;
+    let report: AuditReport = read_json(&a.report, "audit report")?;
     if report.evidence.is_empty() {
         bail!("the report holds no evidence (verdict: {})", report.verdict);
     }
@@ -341,17 +350,14 @@ pub fn prove_dataset(a: ProveDatasetArgs) -> Result<()> {
 
 #[derive(Args)]
 pub struct AttestArgs {
-    #[arg(long, value_name = "FILE")]
-    verifier_key: PathBuf,
+    #[command(flatten)]
+    model: PinnedModel,
     /// The labelled test set the attestation is for (its SHA-256 must match).
     #[arg(long, value_name = "FILE")]
     dataset: PathBuf,
     /// The provider's attestation (from `zkinfer prove-dataset`).
     #[arg(long, value_name = "FILE")]
     attestation: PathBuf,
-    /// The model commitment the provider published (hidden weights).
-    #[arg(long, value_name = "HEX")]
-    commitment: Option<String>,
     /// The sampled variant you asked for: the seed you gave the provider. Without it, the
     /// attestation must prove every item.
     #[arg(long)]
@@ -368,11 +374,10 @@ pub struct AttestArgs {
 }
 
 pub fn attest_accuracy(a: AttestArgs) -> Result<()> {
-    let key = read_key(&a.verifier_key)?;
-    let commitment = commitment_for(&key, a.commitment.as_deref())?;
+    let (key, commitment) = a.model.load()?;
+    let commitment = commitment.as_deref();
     let (dataset, sha) = Dataset::parse(&read(&a.dataset, "test set")?)?;
-    let attestation: Attestation = serde_json::from_slice(&read(&a.attestation, "attestation")?)
-        .context("the attestation is not valid JSON of an attestation")?;
+    let attestation: Attestation = read_json(&a.attestation, "attestation")?;
     // The coverage is the consumer's choice: a provider-chosen seed could be retried until the
     // sample looks good.
     let expected = match &a.sample_seed {
@@ -468,16 +473,14 @@ pub enum RetrievalCommand {
     /// committed root and your classifier's key.
     Verify {
         response: PathBuf,
-        #[arg(long, value_name = "FILE")]
-        verifier_key: PathBuf,
+        /// The requester's classifier.
+        #[command(flatten)]
+        model: PinnedModel,
         /// The root the responder published before the query.
         #[arg(long)]
         root: String,
         #[arg(long)]
         class: usize,
-        /// The classifier's commitment, if its weights are hidden.
-        #[arg(long, value_name = "HEX")]
-        commitment: Option<String>,
         /// The responder's round-two answer.
         #[arg(long, value_name = "SPOT.json", requires = "seed")]
         spot_checks: Option<PathBuf>,
@@ -493,11 +496,6 @@ pub enum RetrievalCommand {
 fn read_collection(path: &Path) -> Result<Collection> {
     serde_json::from_slice(&read(path, "collection")?)
         .with_context(|| format!("{} is not {{\"documents\": [[...], ...]}}", path.display()))
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    serde_json::from_slice(&read(path, what)?)
-        .with_context(|| format!("{} is not valid JSON of a {what}", path.display()))
 }
 
 pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
@@ -559,16 +557,15 @@ pub fn retrieval(cmd: RetrievalCommand) -> Result<()> {
         }
         RetrievalCommand::Verify {
             response,
-            verifier_key,
+            model,
             root,
             class,
-            commitment,
             spot_checks,
             seed,
             count,
         } => {
-            let key = read_key(&verifier_key)?;
-            let commitment = commitment_for(&key, commitment.as_deref())?;
+            let (key, commitment) = model.load()?;
+            let commitment = commitment.as_deref();
             let r: Response = read_json(&response, "retrieval response")?;
             let checks: Option<SpotChecks> = spot_checks
                 .as_deref()

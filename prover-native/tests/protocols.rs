@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{digit, repo, Server};
+use common::{compile_mnist_with, digit, repo, Server};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{CompileOptions, ModelDir};
@@ -36,37 +36,27 @@ fn s(p: &Path) -> &str {
 /// changed first: a different model with the same architecture (and, with hidden weights, the
 /// same verifier key).
 fn compile(dir: &Path, visibility: Visibility, weight_delta: Option<i64>) {
-    let mnist = repo().join("examples/mnist");
-    let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
-    let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
-    let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
     let opts = CompileOptions {
-        labels: Some((0..10).map(|d| d.to_string()).collect()),
         visibility,
         ..Default::default()
     };
-    let mut compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
-    if let Some(delta) = weight_delta {
-        let conv = compiled
-            .graph
-            .steps
-            .iter_mut()
-            .find_map(|s| match &mut s.kind {
-                StepKind::Linear(l) => match &mut l.kernel {
-                    LinearKernel::Conv { weight, .. } => Some(weight),
+    compile_mnist_with(dir, opts, |compiled| {
+        if let Some(delta) = weight_delta {
+            let conv = compiled
+                .graph
+                .steps
+                .iter_mut()
+                .find_map(|s| match &mut s.kind {
+                    StepKind::Linear(l) => match &mut l.kernel {
+                        LinearKernel::Conv { weight, .. } => Some(weight),
+                        _ => None,
+                    },
                     _ => None,
-                },
-                _ => None,
-            })
-            .unwrap();
-        conv[7] += delta;
-    }
-    let srs = SrsSource::Dev {
-        cache_dir: default_cache_dir(),
-    };
-    ModelDir::new(dir)
-        .write(&compiled, &srs, "mnist (protocol test)\n")
-        .unwrap();
+                })
+                .unwrap();
+            conv[7] += delta;
+        }
+    });
 }
 
 fn commitment(dir: &Path) -> (String, String) {
@@ -77,6 +67,37 @@ fn commitment(dir: &Path) -> (String, String) {
         v["model_id"].as_str().unwrap().to_string(),
         v["model_commitment"].as_str().unwrap().to_string(),
     )
+}
+
+/// Runs `zkinfer audit` of `server`'s `receipts` against the pinned key and commitment, writing
+/// `report`; `extra` adds flags (detection goal, seed).
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    server: &Server,
+    receipts: &Path,
+    key: &Path,
+    commitment: &str,
+    provider_key: &str,
+    extra: &[&str],
+    report: &Path,
+) -> Output {
+    let mut args = vec![
+        "audit",
+        "--server",
+        &server.base,
+        "--receipts",
+        s(receipts),
+        "--verifier-key",
+        s(key),
+        "--commitment",
+        commitment,
+        "--provider-key",
+        provider_key,
+        "-o",
+        s(report),
+    ];
+    args.extend_from_slice(extra);
+    zkinfer(&args)
 }
 
 /// Posts `n` predictions (digits 0-9 in turn) and writes the responses, one per line.
@@ -147,27 +168,15 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     // The seed is fixed so the test is deterministic; it was not searched for. With 2 of 20
     // receipts cheated, a sample of 14 misses both with probability 30/380 = 7.9% (the bound is
     // unit-tested in core); this seed's sample contains one, as asserted below.
-    let out = zkinfer(&[
-        "audit",
-        "--server",
-        &server.base,
-        "--receipts",
-        s(&receipts),
-        "--verifier-key",
-        s(&key),
-        "--commitment",
+    let out = audit(
+        &server,
+        &receipts,
+        &key,
         &commit_a,
-        "--provider-key",
         &provider_key,
-        "--detect",
-        "0.1",
-        "--confidence",
-        "0.9",
-        "--seed",
-        "00",
-        "-o",
-        s(&report),
-    ]);
+        &["--detect", "0.1", "--confidence", "0.9", "--seed", "00"],
+        &report,
+    );
     assert!(
         !out.status.success(),
         "a swapping provider passed: {}",
@@ -285,25 +294,15 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     let receipts = tmp.path().join("honest-receipts.jsonl");
     collect_receipts(&server, &id_a, 10, &receipts);
     let report = tmp.path().join("honest-report.json");
-    let out = zkinfer(&[
-        "audit",
-        "--server",
-        &server.base,
-        "--receipts",
-        s(&receipts),
-        "--verifier-key",
-        s(&key),
-        "--commitment",
+    let out = audit(
+        &server,
+        &receipts,
+        &key,
         &commit_a,
-        "--provider-key",
         &provider_key,
-        "--detect",
-        "0.2",
-        "--confidence",
-        "0.8",
-        "-o",
-        s(&report),
-    ]);
+        &["--detect", "0.2", "--confidence", "0.8"],
+        &report,
+    );
     assert!(
         out.status.success(),
         "an honest provider was blamed: {}",
@@ -318,21 +317,15 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     let other_key = zkinfer_core::protocols::receipt::ProviderKey::load_or_create(&other)
         .unwrap()
         .public_hex();
-    let out = zkinfer(&[
-        "audit",
-        "--server",
-        &server.base,
-        "--receipts",
-        s(&receipts),
-        "--verifier-key",
-        s(&key),
-        "--commitment",
+    let out = audit(
+        &server,
+        &receipts,
+        &key,
         &commit_a,
-        "--provider-key",
         &other_key,
-        "-o",
-        s(&report),
-    ]);
+        &[],
+        &report,
+    );
     assert!(
         !out.status.success() && text(&out).contains("not by the provider"),
         "{}",
@@ -828,5 +821,4 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         None
     )
     .is_err());
-    let _ = PathBuf::new();
 }

@@ -65,7 +65,6 @@ pub struct Pending {
     offset: usize,
     m: usize,
     n: usize,
-    p: usize,
     b: Vec<Vec<Option<Fr>>>,
     c: Vec<Vec<Option<Fr>>>,
     a: Vec<Vec<Option<Fr>>>,
@@ -185,7 +184,6 @@ impl FreivaldsConfig {
             offset,
             m,
             n,
-            p,
             b: bv,
             c: cv,
             a: av,
@@ -203,7 +201,6 @@ impl FreivaldsConfig {
             offset,
             m,
             n,
-            p,
             b,
             c,
             a,
@@ -233,7 +230,6 @@ impl FreivaldsConfig {
                 })
             })
             .collect();
-        let _ = p;
         for k in 0..m {
             let mut acc: Option<Fr> = Some(Fr::zero());
             let mut last = None;

@@ -328,9 +328,8 @@ impl ModelCircuit {
         let value = |t: usize, i: usize| values.map(|v| v[t][i]);
         let vis = self.shape.visibility;
         let n_in = g.input_tensor().len();
-        let n_out = g.output_tensor().len();
         let in_len = public_len(vis.input, n_in);
-        let out_len = public_len(vis.output, n_out);
+        let out_len = public_len(vis.output, g.output_tensor().len());
         // (pack row, Poseidon row): the next free rows of those chips.
         let mut hash_rows = (0usize, 0usize);
         let mut wires: Vec<Vec<Wire>> = vec![vec![]; g.tensors.len()];
@@ -540,7 +539,6 @@ impl ModelCircuit {
             }
             TensorVisibility::Hidden => {}
         }
-        let _ = n_out;
         Ok(())
     }
 }

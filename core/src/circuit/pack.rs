@@ -15,7 +15,7 @@
 
 use super::poseidon::Message;
 use super::table::TableConfig;
-use super::{fe, known, known_field, Links, Source};
+use super::{known, known_field, Links, Source};
 use crate::poseidon;
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
@@ -177,7 +177,6 @@ impl PackConfig {
                 row += 1;
             }
         }
-        let _ = fe;
         Ok(Packed {
             values,
             messages,
@@ -188,6 +187,7 @@ impl PackConfig {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fe;
     use super::super::testing::{assert_rejected, mock_field, TestCircuit};
     use super::*;
 

@@ -208,8 +208,7 @@ impl PoseidonConfig {
                 for j in 0..WIDTH {
                     region.assign_fixed(self.c[j], row, spec.round_constants[r][j]);
                 }
-                let s_cells = self.assign_state(region, row, state)?;
-                let _ = s_cells;
+                self.assign_state(region, row, state)?;
                 for j in 0..WIDTH {
                     let t = state.map(|st| {
                         let u = st[j] + spec.round_constants[r][j];
@@ -258,8 +257,8 @@ impl PoseidonConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_rejected, mock, TestCircuit};
-    use super::super::{fe, Source};
+    use super::super::fe;
+    use super::super::testing::{assert_rejected, TestCircuit};
     use super::*;
 
     /// Hashes the public inputs (copied into advice cells) and exposes the digest after them.
@@ -286,7 +285,6 @@ mod tests {
                 let column = if col < 3 { p.s[col] } else { p.t[col - 3] };
                 region.assign_advice(column, row, known_field(Some(fe(v as i128))));
             }
-            let _ = Source::Instance(0);
             Ok(())
         })
     }
@@ -316,6 +314,5 @@ mod tests {
         let mut wrong = public.clone();
         *wrong.last_mut().unwrap() += Fr::ONE;
         assert_rejected(mock_field(&case(inputs, None), &wrong));
-        let _ = mock;
     }
 }

@@ -167,31 +167,18 @@ pub fn verify_attestation(
                 commitment.as_deref().unwrap_or("-")
             )));
         }
-        let input = &dataset.inputs[*index];
-        let same_input = match vis.input {
-            TensorVisibility::Hashed => {
-                verified.input_hash.as_deref()
-                    == Some(crate::verify::input_hash(key, input)?.as_str())
+        match crate::verify::proves_input(key, &bundle, &dataset.inputs[*index])? {
+            Some(true) => {}
+            Some(false) => {
+                return Err(item(
+                    "the proof is for another input than the test item".into(),
+                ))
             }
-            TensorVisibility::Public => {
-                let q = crate::qgraph::quantize_values(
-                    input,
-                    &key.header.input.shape,
-                    key.header.input.frac_bits,
-                    key.header.shape.act_bits,
-                )?;
-                bundle.header.input.values == q
-            }
-            TensorVisibility::Hidden => {
+            None => {
                 return Err(item(
                     "the model's input is hidden, so a proof cannot be tied to a test item".into(),
                 ))
             }
-        };
-        if !same_input {
-            return Err(item(
-                "the proof is for another input than the test item".into(),
-            ));
         }
         correct += (verified.predicted_class == Some(dataset.labels[*index])) as usize;
     }

@@ -210,16 +210,7 @@ pub fn check_proof(
     }
     let bundle = ProofBundle::from_bytes(bundle_bytes)?;
     let verified = crate::verify::verify_bundle(key, &bundle)?;
-    if vis.hidden_weights() {
-        let published = published_commitment
-            .and_then(poseidon::from_hex)
-            .map(|c| poseidon::to_hex(&c))
-            .ok_or_else(|| {
-                Error::InvalidInput(
-                    "the model's weights are hidden: the provider's published commitment is needed"
-                        .into(),
-                )
-            })?;
+    if let Some(published) = crate::verify::expected_commitment(key, published_commitment)? {
         if verified.model_commitment.as_deref() != Some(published.as_str()) {
             return Err(Error::Rejected(format!(
                 "the proof was made with the model committed as {}, not the published {published}",

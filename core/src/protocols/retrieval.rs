@@ -15,7 +15,6 @@
 //! them with probability at most (1 − fraction)^s.
 
 use crate::bundle::ProofBundle;
-use crate::circuit::TensorVisibility;
 use crate::error::{Error, Result};
 use crate::verifier_key::VerifierKey;
 use serde::{Deserialize, Serialize};
@@ -218,24 +217,10 @@ fn proven_class(
             commitment.unwrap_or("-")
         )));
     }
-    let same = match key.header.shape.visibility.input {
-        TensorVisibility::Hashed => {
-            verified.input_hash.as_deref()
-                == Some(crate::verify::input_hash(key, &doc.document)?.as_str())
-        }
-        TensorVisibility::Public => {
-            bundle.header.input.values
-                == crate::qgraph::quantize_values(
-                    &doc.document,
-                    &key.header.input.shape,
-                    key.header.input.frac_bits,
-                    key.header.shape.act_bits,
-                )?
-        }
-        TensorVisibility::Hidden => return Err(at("the classifier's input is hidden".into())),
-    };
-    if !same {
-        return Err(at("the proof is for another document".into()));
+    match crate::verify::proves_input(key, &bundle, &doc.document)? {
+        Some(true) => {}
+        Some(false) => return Err(at("the proof is for another document".into())),
+        None => return Err(at("the classifier's input is hidden".into())),
     }
     verified
         .predicted_class

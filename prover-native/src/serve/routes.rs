@@ -140,23 +140,26 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(internal)
 }
 
+/// The request body, at most `--max-body` bytes (413 otherwise).
+async fn read_body(app: &AppState, body: Body) -> ApiResult<Bytes> {
+    axum::body::to_bytes(body, app.max_body).await.map_err(|e| {
+        err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "request body over {} bytes (--max-body) or unreadable: {e}",
+                app.max_body
+            ),
+        )
+    })
+}
+
 async fn predict(
     State(app): AppRef,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let m = model(&app, &id)?;
-    let bytes = axum::body::to_bytes(body, app.max_body)
-        .await
-        .map_err(|e| {
-            err(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body over {} bytes (--max-body) or unreadable: {e}",
-                    app.max_body
-                ),
-            )
-        })?;
+    let bytes = read_body(&app, body).await?;
     // Refuse before any work when there is no room anyway.
     if !app.prove_on_request && app.queue.is_full() {
         return Err(queue_full());
@@ -239,53 +242,42 @@ async fn predict(
     // The receipt is on disk before it is queued, so a crash never loses an accepted request.
     let (store, r2) = (app.store.clone(), rec.clone());
     blocking(move || store.save(&r2)).await?.map_err(internal)?;
-    if app.prove_on_request {
-        tracing::info!(receipt = %rid, model = %m.id, class, "prediction accepted (proof on request)");
-        return Ok((
-            StatusCode::OK,
-            Json(json!({
-                "receipt": rid,
-                "model_id": m.id,
-                "output": output,
-                "predicted_class": class,
-                "predicted_label": label,
-                "status": "unproven",
-                "proof_url": format!("/api/proofs/{rid}"),
-                "signed_receipt": signed,
-            })),
-        ));
-    }
-    let job = Job {
-        receipt: rec,
-        model: prover_model.clone(),
-        q_in,
-        values,
-        edit,
-    };
-    let position = match app.queue.push(job) {
-        Ok(p) => p,
-        Err(_) => {
-            let store = app.store.clone();
-            let r = rid.clone();
-            blocking(move || store.remove(&r)).await?;
-            return Err(queue_full());
+    // With --prove on-request nothing is queued until the proof is asked for.
+    let position = if app.prove_on_request {
+        None
+    } else {
+        let job = Job {
+            receipt: rec,
+            model: prover_model.clone(),
+            q_in,
+            values,
+            edit,
+        };
+        match app.queue.push(job) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                let store = app.store.clone();
+                let r = rid.clone();
+                blocking(move || store.remove(&r)).await?;
+                return Err(queue_full());
+            }
         }
     };
-    tracing::info!(receipt = %rid, model = %m.id, class, position, "prediction accepted");
-    Ok((
-        StatusCode::OK,
-        Json(json!({
-            "receipt": rid,
-            "model_id": m.id,
-            "output": output,
-            "predicted_class": class,
-            "predicted_label": label,
-            "status": "queued",
-            "position": position,
-            "proof_url": format!("/api/proofs/{rid}"),
-            "signed_receipt": signed,
-        })),
-    ))
+    tracing::info!(receipt = %rid, model = %m.id, class, ?position, "prediction accepted");
+    let mut answer = json!({
+        "receipt": rid,
+        "model_id": m.id,
+        "output": output,
+        "predicted_class": class,
+        "predicted_label": label,
+        "status": if position.is_some() { "queued" } else { "unproven" },
+        "proof_url": format!("/api/proofs/{rid}"),
+        "signed_receipt": signed,
+    });
+    if let Some(p) = position {
+        answer["position"] = json!(p);
+    }
+    Ok((StatusCode::OK, Json(answer)))
 }
 
 /// `?sample_seed=S&tolerance=T&confidence=C` of an attestation request.
@@ -305,17 +297,7 @@ async fn start_attestation(
     use super::attest::Refused;
     use zkinfer_core::protocols::accuracy::Coverage;
     let m = model(&app, &id)?;
-    let bytes = axum::body::to_bytes(body, app.max_body)
-        .await
-        .map_err(|e| {
-            err(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body over {} bytes (--max-body) or unreadable: {e}",
-                    app.max_body
-                ),
-            )
-        })?;
+    let bytes = read_body(&app, body).await?;
     let coverage = match params.sample_seed {
         Some(seed) => Coverage::Sampled {
             seed,

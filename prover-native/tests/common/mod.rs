@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use zkinfer_core::prove::{CompileOptions, ModelDir};
+use zkinfer_core::prove::{CompileOptions, Compiled, ModelDir};
 use zkinfer_core::srs::{default_cache_dir, SrsSource};
 
 pub fn repo() -> PathBuf {
@@ -22,16 +22,29 @@ pub fn digit(d: u8) -> Vec<u8> {
 /// Another `dot_width` lays out another circuit, so another model id, for the same network with
 /// the same scales: a stand-in a lying server could pass off as this model.
 pub fn compile_mnist(dir: &Path, dot_width: Option<usize>) {
+    compile_mnist_with(
+        dir,
+        CompileOptions {
+            dot_width,
+            ..Default::default()
+        },
+        |_| {},
+    )
+}
+
+/// Compiles the bundled MNIST example with `opts` (labels 0-9 added), lets `edit` change the
+/// compiled model (for example a weight) and writes the model directory.
+pub fn compile_mnist_with(dir: &Path, opts: CompileOptions, edit: impl FnOnce(&mut Compiled)) {
     let mnist = repo().join("examples/mnist");
     let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
     let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
     let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
     let opts = CompileOptions {
         labels: Some((0..10).map(|d| d.to_string()).collect()),
-        dot_width,
-        ..Default::default()
+        ..opts
     };
-    let compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
+    let mut compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
+    edit(&mut compiled);
     let srs = SrsSource::Dev {
         cache_dir: default_cache_dir(),
     };
