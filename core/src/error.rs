@@ -13,6 +13,8 @@ pub enum Error {
     },
     #[error("model file {path} is not a valid ONNX model: {reason}")]
     MalformedModel { path: String, reason: String },
+    #[error("model file {path} is not a valid TFLite model: {reason}")]
+    MalformedTflite { path: String, reason: String },
     #[error("unsupported operator {op} in node '{node}'{detail}")]
     UnsupportedOp {
         op: String,

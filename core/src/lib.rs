@@ -13,6 +13,8 @@ pub mod error;
 #[cfg(feature = "prover")]
 pub mod fsutil;
 #[cfg(feature = "prover")]
+pub mod image_input;
+#[cfg(feature = "prover")]
 pub mod input;
 pub mod ir;
 #[cfg(feature = "prover")]
@@ -27,6 +29,8 @@ pub mod quant;
 #[cfg(feature = "prover")]
 pub mod srs;
 pub mod tensor;
+#[cfg(feature = "prover")]
+pub mod tflite;
 pub mod verifier_key;
 pub mod verify;
 

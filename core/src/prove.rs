@@ -451,12 +451,21 @@ pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
         let t = &g.tensors[st.output];
         let kind = match &st.kind {
             crate::qgraph::StepKind::Linear(l) => format!(
-                "linear, divisor {} then {:?}",
-                l.rescale.divisors.first().copied().unwrap_or(1),
+                "linear, {} then {:?}",
+                match &l.rescale.rounding {
+                    crate::qgraph::Rounding::HalfUp { divisors } =>
+                        format!("divisor {}", divisors.first().copied().unwrap_or(1)),
+                    crate::qgraph::Rounding::FixedPoint(fp) => format!(
+                        "fixed-point multiplier ({} channel(s)), zero point {}",
+                        fp.multipliers.len(),
+                        fp.out_zero_point
+                    ),
+                },
                 l.rescale.act
             ),
             crate::qgraph::StepKind::Max { .. } => "max pool".into(),
             crate::qgraph::StepKind::Reshape => "reshape".into(),
+            crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
         };
         s += &format!(
             "  {:<28} {:<40} -> {:?} at 2^{}\n",

@@ -21,7 +21,31 @@ pub type QTensorId = usize;
 pub struct QTensor {
     pub name: String,
     pub shape: Vec<usize>,
+    /// Power-of-two scale (models we quantize): integers stand for `v / 2^frac_bits`.
     pub frac_bits: i32,
+    /// Affine scale (models quantized by TFLite): integers hold `q - zero_point`, standing for
+    /// `v · scale`. Overrides `frac_bits` when present.
+    #[serde(default)]
+    pub affine: Option<AffineQuant>,
+}
+
+/// A tensor's affine quantization as TFLite stores it: `real = scale · (q - zero_point)` with
+/// `q` in `[q_min, q_max]` (e.g. uint8).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AffineQuant {
+    pub scale: f32,
+    pub zero_point: i64,
+    pub q_min: i64,
+    pub q_max: i64,
+}
+
+impl AffineQuant {
+    /// TFLite's quantization of a real value: `round(x / scale) + zero_point` (half away from
+    /// zero, in float), clamped to the stored range, returned centred (minus the zero point).
+    pub fn quantize_centred(&self, x: f32) -> i64 {
+        let q = (x / self.scale).round() as i64 + self.zero_point;
+        q.clamp(self.q_min, self.q_max) - self.zero_point
+    }
 }
 
 impl QTensor {
@@ -33,8 +57,12 @@ impl QTensor {
         self.len() == 0
     }
 
+    /// Integers per real unit.
     pub fn scale(&self) -> f64 {
-        (2f64).powi(self.frac_bits)
+        match self.affine {
+            Some(a) => 1.0 / a.scale as f64,
+            None => (2f64).powi(self.frac_bits),
+        }
     }
 }
 
@@ -59,15 +87,176 @@ impl Activation {
     }
 }
 
-/// Division with rounding plus an activation, applied to each accumulator of a Linear step.
+/// Rounding division plus an activation, applied to each accumulator of a Linear step.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rescale {
-    /// One divisor per output element (they differ only for average pools at borders).
-    pub divisors: Vec<u64>,
+    pub rounding: Rounding,
     pub act: Activation,
 }
 
+/// How an accumulator becomes an output quotient.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Rounding {
+    /// `q = floor((acc + ⌊d/2⌋) / d)`: round half up, one divisor per output element (they differ
+    /// only for average pools at borders). The models we quantize ourselves use this.
+    HalfUp { divisors: Vec<u64> },
+    /// TFLite's integer requantization (`MultiplyByQuantizedMultiplier`), one multiplier per
+    /// channel: `q = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc·2^l, M), r)`; the
+    /// activation then clamps `q + out_zero_point` in the stored (e.g. uint8) domain and the
+    /// zero point is taken off again, since tensors hold values centred on their zero point.
+    FixedPoint(FixedPointRequant),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FixedPointRequant {
+    /// Per channel; a single entry for per-tensor quantization.
+    pub multipliers: Vec<QuantizedMultiplier>,
+    /// Output elements per channel block: output `o` uses `multipliers[(o / inner) % len]`.
+    pub inner: usize,
+    /// Added to the quotient before the activation's clamp (the output zero point, or TFLite
+    /// MEAN's bias).
+    pub out_offset: i64,
+    /// Subtracted after the clamp, to centre the stored value.
+    pub out_zero_point: i64,
+}
+
+impl FixedPointRequant {
+    pub fn multiplier(&self, out: usize) -> QuantizedMultiplier {
+        self.multipliers[(out / self.inner.max(1)) % self.multipliers.len()]
+    }
+}
+
+/// TFLite's fixed-point multiplier: the real multiplier is `multiplier · 2^(shift - 31)` with
+/// `multiplier` in `[2^30, 2^31)` (or 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantizedMultiplier {
+    pub multiplier: i32,
+    /// Positive: left shift before the multiply; negative: rounding right shift after it.
+    pub shift: i32,
+}
+
+impl QuantizedMultiplier {
+    /// TFLite's `QuantizeMultiplier` (the `frexp` path): round the significand half away from
+    /// zero to 31 bits.
+    pub fn from_real(real: f64) -> Self {
+        if real == 0.0 || !real.is_finite() {
+            return QuantizedMultiplier {
+                multiplier: 0,
+                shift: 0,
+            };
+        }
+        let (q, mut shift) = frexp(real);
+        let mut fixed = (q * (1i64 << 31) as f64).round() as i64;
+        if fixed == 1i64 << 31 {
+            fixed /= 2;
+            shift += 1;
+        }
+        if shift < -31 {
+            shift = 0;
+            fixed = 0;
+        }
+        QuantizedMultiplier {
+            multiplier: fixed as i32,
+            shift,
+        }
+    }
+
+    /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)` exactly as TFLite computes it on
+    /// int32 (double rounding). None when `x·2^left_shift` leaves int32, where TFLite itself
+    /// would overflow.
+    pub fn apply(self, x: i64) -> Option<i64> {
+        let left = self.shift.max(0) as u32;
+        let right = (-self.shift).max(0) as u32;
+        let shifted = x.checked_mul(1i64 << left)?;
+        let shifted = i32::try_from(shifted).ok()?;
+        Some(rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(shifted, self.multiplier),
+            right,
+        ) as i64)
+    }
+}
+
+/// `frexp`: `x = m · 2^e` with `|m|` in `[0.5, 1)`.
+fn frexp(x: f64) -> (f64, i32) {
+    let bits = x.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    if exp_bits == 0 {
+        // Subnormal: scale up first.
+        let (m, e) = frexp(x * 2f64.powi(64));
+        return (m, e - 64);
+    }
+    let e = exp_bits - 1022;
+    let m = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (m, e)
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
+pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = a as i64 * b as i64;
+    let nudge = if ab >= 0 {
+        1i64 << 30
+    } else {
+        1 - (1i64 << 30)
+    };
+    // C++ integer division truncates toward zero; so does Rust's.
+    ((ab + nudge) / (1i64 << 31)) as i32
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: round half away from zero.
+pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+    if exponent == 0 {
+        return x;
+    }
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> exponent) + i32::from(remainder > threshold)
+}
+
 impl Rescale {
+    pub fn half_up(divisors: Vec<u64>, act: Activation) -> Self {
+        Rescale {
+            rounding: Rounding::HalfUp { divisors },
+            act,
+        }
+    }
+
+    /// The divisor of output `out`, for half-up rounding.
+    pub fn divisor(&self, out: usize) -> Option<u64> {
+        match &self.rounding {
+            Rounding::HalfUp { divisors } => divisors.get(out).copied(),
+            Rounding::FixedPoint(_) => None,
+        }
+    }
+
+    /// The constant added to the accumulator before rounding (⌊d/2⌋ for half up).
+    pub fn bias_offset(&self, out: usize) -> i128 {
+        self.divisor(out).map_or(0, Rescale::half)
+    }
+
+    /// Output `out`'s quotient (before the activation) from its accumulator, which already
+    /// includes [`Rescale::bias_offset`]. None when TFLite's int32 arithmetic would overflow.
+    pub fn quotient(&self, out: usize, acc: i128) -> Option<i128> {
+        match &self.rounding {
+            Rounding::HalfUp { divisors } => Some(Rescale::floor_div(acc, divisors[out]).0),
+            Rounding::FixedPoint(fp) => {
+                let acc = i32::try_from(acc).ok()?;
+                fp.multiplier(out).apply(acc as i64).map(|q| q as i128)
+            }
+        }
+    }
+
+    /// The activation of a quotient, in the tensor's centred domain.
+    pub fn activate(&self, q: i64) -> i64 {
+        match &self.rounding {
+            Rounding::HalfUp { .. } => self.act.apply(q),
+            Rounding::FixedPoint(fp) => self.act.apply(q + fp.out_offset) - fp.out_zero_point,
+        }
+    }
+
     /// Floor division with remainder, `acc = q·d + r`, `0 <= r < d`: the relation the circuit
     /// proves. Rounding half up comes from adding [`Rescale::half`] to the accumulator first.
     pub fn floor_div(acc: i128, d: u64) -> (i128, u64) {
@@ -234,6 +423,31 @@ pub enum StepKind {
         out_shape: Vec<usize>,
     },
     Reshape,
+    /// TFLite's quantized ADD of two tensors: each input is shifted left, requantized to a
+    /// common scale, summed and requantized again (three roundings, all kept).
+    QuantizedAdd(QuantizedAdd),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedAdd {
+    pub left_shift: u32,
+    pub input_multipliers: [QuantizedMultiplier; 2],
+    pub output_multiplier: QuantizedMultiplier,
+    pub out_zero_point: i64,
+    /// Clamp bounds in the stored domain (e.g. `[0, 255]` for uint8).
+    pub act_min: i64,
+    pub act_max: i64,
+}
+
+impl QuantizedAdd {
+    /// One output from the two centred inputs; None on int32 overflow.
+    pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
+        let scaled =
+            |x: i64, m: QuantizedMultiplier| m.apply(x.checked_mul(1i64 << self.left_shift)?);
+        let sum = scaled(a, self.input_multipliers[0])? + scaled(b, self.input_multipliers[1])?;
+        let raw = self.output_multiplier.apply(sum)? + self.out_zero_point;
+        Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -342,7 +556,29 @@ impl QGraph {
     /// Quantizes a float input to this graph's input scale (round half away from zero).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = self.input_tensor();
-        quantize_values(x, &t.shape, t.frac_bits, self.act_bits)
+        match t.affine {
+            None => quantize_values(x, &t.shape, t.frac_bits, self.act_bits),
+            Some(a) => {
+                if x.len() != t.len() {
+                    return Err(Error::InvalidInput(format!(
+                        "expected {} values for input shape {:?}, got {}",
+                        t.len(),
+                        t.shape,
+                        x.len()
+                    )));
+                }
+                x.iter()
+                    .enumerate()
+                    .map(|(i, &v)| {
+                        if v.is_finite() {
+                            Ok(a.quantize_centred(v))
+                        } else {
+                            Err(Error::InvalidInput(format!("input value {i} is {v}")))
+                        }
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// Runs the exact integer semantics, returning every tensor's values.
@@ -382,6 +618,20 @@ impl QGraph {
         let n_out = self.tensors[step.output].len();
         Ok(match &step.kind {
             StepKind::Reshape => values[step.inputs[0]].clone(),
+            StepKind::QuantizedAdd(add) => {
+                let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
+                (0..n_out)
+                    .map(|o| {
+                        add.apply(a[o], b[o]).ok_or_else(|| Error::OutOfRange {
+                            step: step.name.clone(),
+                            index: o,
+                            value: a[o].max(b[o]) as i128,
+                            min: i32::MIN as i64 >> add.left_shift,
+                            max: i32::MAX as i64 >> add.left_shift,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
             StepKind::Max {
                 window,
                 in_shape,
@@ -403,12 +653,39 @@ impl QGraph {
             StepKind::Linear(lin) => {
                 let mut out = Vec::with_capacity(n_out);
                 for o in 0..n_out {
-                    let d = lin.rescale.divisors[o];
-                    let mut acc = lin.terms(o, terms) + Rescale::half(d);
-                    for t in terms.iter() {
-                        acc += t.weight as i128 * values[step.inputs[t.slot]][t.index] as i128;
+                    let mut acc = lin.rescale.bias_offset(o);
+                    if let LinearKernel::Conv {
+                        geometry,
+                        in_shape,
+                        out_shape,
+                        weight,
+                        bias,
+                    } = &lin.kernel
+                    {
+                        // The hot path at ImageNet scale: the same terms as `Linear::terms`,
+                        // visited without materialising them.
+                        let x = &values[step.inputs[0]];
+                        let mut sum = 0i64;
+                        geometry.for_each_term(in_shape, out_shape, o, |i, wi| {
+                            sum += weight[wi] * x[i];
+                        });
+                        acc += sum as i128 + bias[o / (out_shape[2] * out_shape[3])] as i128;
+                    } else {
+                        acc += lin.terms(o, terms);
+                        for t in terms.iter() {
+                            acc += t.weight as i128 * values[step.inputs[t.slot]][t.index] as i128;
+                        }
                     }
-                    let (q, _) = Rescale::floor_div(acc, d);
+                    let q = lin
+                        .rescale
+                        .quotient(o, acc)
+                        .ok_or_else(|| Error::OutOfRange {
+                            step: step.name.clone(),
+                            index: o,
+                            value: acc,
+                            min: i32::MIN as i64,
+                            max: i32::MAX as i64,
+                        })?;
                     if q < lo as i128 || q > hi as i128 {
                         return Err(Error::OutOfRange {
                             step: step.name.clone(),
@@ -418,7 +695,7 @@ impl QGraph {
                             max: hi,
                         });
                     }
-                    out.push(lin.rescale.act.apply(q as i64));
+                    out.push(lin.rescale.activate(q as i64));
                 }
                 out
             }

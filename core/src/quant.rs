@@ -137,6 +137,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             name: model.tensor_names[t].clone(),
             shape: model.shapes[t].clone(),
             frac_bits: frac,
+            affine: None,
         });
         g.tensors.len() - 1
     };
@@ -191,7 +192,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 (
                     StepKind::Linear(Linear {
                         kernel,
-                        rescale: Rescale { divisors, act },
+                        rescale: Rescale::half_up(divisors, act),
                     }),
                     f_in,
                 )
@@ -206,10 +207,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 (
                     StepKind::Linear(Linear {
                         kernel,
-                        rescale: Rescale {
-                            divisors: vec![1; n_out],
-                            act,
-                        },
+                        rescale: Rescale::half_up(vec![1; n_out], act),
                     }),
                     f_in,
                 )
@@ -262,10 +260,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     _ => unreachable!(),
                 };
                 let act = activation(act_node, f_out, b);
-                let rescale = Rescale {
-                    divisors: vec![1u64 << shift; n_out],
-                    act,
-                };
+                let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
                 (StepKind::Linear(Linear { kernel, rescale }), f_out)
             }
             Op::Add(operand) => {
@@ -300,10 +295,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     )));
                 }
                 let act = activation(act_node, f_out, b);
-                let rescale = Rescale {
-                    divisors: vec![1u64 << shift; n_out],
-                    act,
-                };
+                let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
                 (
                     StepKind::Linear(Linear {
                         kernel: LinearKernel::Elementwise { weights, bias },

@@ -425,6 +425,8 @@ impl ModelCircuit {
             let mut out = Vec::with_capacity(n_out);
             match &step.kind {
                 StepKind::Reshape => out = wires[step.inputs[0]].clone(),
+                // No chip yet: plan_layout refuses such graphs before synthesis.
+                StepKind::QuantizedAdd(_) => return Err(Error::Synthesis),
                 StepKind::Max {
                     window,
                     in_shape,
@@ -449,7 +451,9 @@ impl ModelCircuit {
                     let tag = tag_of(lin.rescale.act);
                     let params = param_cells[step_index].as_ref();
                     for o in 0..n_out {
-                        let d = lin.rescale.divisors[o];
+                        // Fixed-point (TFLite) requantization has no chip in this circuit yet;
+                        // plan_layout refuses such graphs before synthesis gets here.
+                        let d = lin.rescale.divisor(o).ok_or(Error::Synthesis)?;
                         let mut bias = lin.terms(o, &mut terms) + crate::qgraph::Rescale::half(d);
                         let ins: Vec<Wire> = terms
                             .iter()

@@ -25,6 +25,17 @@ pub fn bench_dir() -> Option<PathBuf> {
     }
 }
 
+/// ../shared/data/imagenet, or None (tests then skip with a message).
+pub fn imagenet_dir() -> Option<PathBuf> {
+    let d = repo().join("../shared/data/imagenet");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!("SKIP: {} is absent", d.display());
+        None
+    }
+}
+
 pub fn srs() -> SrsSource {
     SrsSource::Dev {
         cache_dir: zkinfer_core::srs::default_cache_dir(),

@@ -1,0 +1,397 @@
+//! A float TFLite graph lowered to the float IR (NCHW), which our calibration then quantizes
+//! like an ONNX model. Fused activations become separate Relu/Clip nodes; MUL by a per-channel
+//! constant becomes a 1×1 depthwise convolution; PAD folds into the next convolution.
+
+use super::{
+    nchw, reshape_keeps_order, unsupported, window, FusedActivation, TfGraph, TfOpKind, TfTensor,
+    TfType,
+};
+use crate::error::{Error, Result};
+use crate::ir::{
+    AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d,
+};
+use crate::tensor::Tensor;
+
+#[derive(Clone, Copy)]
+struct Mapped {
+    id: TensorId,
+    pads: [usize; 4],
+}
+
+pub fn lower(g: &TfGraph) -> Result<Model> {
+    let input = &g.tensors[g.input];
+    if input.shape.first() != Some(&1) {
+        return Err(Error::InvalidModel(format!(
+            "input '{}' has shape {:?}; batch size 1 is required",
+            input.name, input.shape
+        )));
+    }
+    let mut b = ModelBuilder::new(g.name.clone(), input.name.clone(), nchw(&input.shape))?;
+    let mut map: Vec<Option<Mapped>> = vec![None; g.tensors.len()];
+    map[g.input] = Some(Mapped {
+        id: 0,
+        pads: [0; 4],
+    });
+    let mut output = g.output;
+    for (n, op) in g.ops.iter().enumerate() {
+        let name = op.name(g);
+        let out_t = &g.tensors[op.outputs[0]];
+        if out_t.dtype != TfType::F32 {
+            return Err(Error::InvalidModel(format!(
+                "'{name}' writes {:?} in a float model",
+                out_t.dtype
+            )));
+        }
+        let get = |i: usize| -> Result<(Mapped, &TfTensor)> {
+            let t =
+                op.inputs.get(i).copied().flatten().ok_or_else(|| {
+                    Error::InvalidModel(format!("operator '{name}' lacks input {i}"))
+                })?;
+            let m = map[t].ok_or_else(|| {
+                Error::InvalidModel(format!(
+                    "'{name}' reads tensor '{}' before it is written",
+                    g.tensors[t].name
+                ))
+            })?;
+            Ok((m, &g.tensors[t]))
+        };
+        let no_pads = |m: Mapped| -> Result<TensorId> {
+            if m.pads != [0; 4] {
+                return Err(unsupported(
+                    "PAD",
+                    &name,
+                    " (a PAD is only supported in front of a convolution)",
+                ));
+            }
+            Ok(m.id)
+        };
+        let (id, act) =
+            match &op.kind {
+                TfOpKind::Softmax => {
+                    if n + 1 != g.ops.len() || op.outputs[0] != g.output {
+                        return Err(unsupported(
+                        "SOFTMAX",
+                        &name,
+                        " (only as the model's last operator, where it is left outside the proof)",
+                    ));
+                    }
+                    output =
+                        op.inputs.first().copied().flatten().ok_or_else(|| {
+                            Error::InvalidModel("SOFTMAX without an input".into())
+                        })?;
+                    continue;
+                }
+                TfOpKind::Conv2d {
+                    padding,
+                    stride,
+                    dilation,
+                    act,
+                }
+                | TfOpKind::DepthwiseConv2d {
+                    padding,
+                    stride,
+                    dilation,
+                    act,
+                    ..
+                } => {
+                    let depthwise = matches!(op.kind, TfOpKind::DepthwiseConv2d { .. });
+                    let (x, xt) = get(0)?;
+                    let filter = op.input(g, 1)?;
+                    let f = filter.f32_data()?;
+                    let fs = &filter.shape;
+                    if xt.shape.len() != 4 || fs.len() != 4 {
+                        return Err(Error::InvalidModel(format!(
+                            "convolution '{name}' needs 4-D input and filter"
+                        )));
+                    }
+                    let cin = xt.shape[3];
+                    let (kh, kw) = (fs[1], fs[2]);
+                    let (cout, group) = if depthwise { (fs[3], cin) } else { (fs[0], 1) };
+                    let cg = cin / group;
+                    let mut w = vec![0f32; f.len()];
+                    for o in 0..cout {
+                        for i in 0..cg {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let src = if depthwise {
+                                        (ky * kw + kx) * cout + o
+                                    } else {
+                                        ((o * kh + ky) * kw + kx) * cin + i
+                                    };
+                                    w[((o * cg + i) * kh + ky) * kw + kx] = f[src];
+                                }
+                            }
+                        }
+                    }
+                    let bias = match op.optional_input(g, 2) {
+                        Some(t) => t.f32_data()?,
+                        None => vec![0.0; cout],
+                    };
+                    let mut window = window(xt, *padding, [kh, kw], *stride, *dilation, &name)?;
+                    for (p, e) in window.pads.iter_mut().zip(x.pads) {
+                        *p += e;
+                    }
+                    let conv = Conv {
+                        weight: Tensor::new(vec![cout, cg, kh, kw], w),
+                        bias,
+                        window,
+                        group,
+                    };
+                    let id = b.add(&name, Op::Conv(conv), vec![x.id], &out_t.name, None)?;
+                    (id, *act)
+                }
+                TfOpKind::AveragePool2d {
+                    padding,
+                    stride,
+                    filter,
+                    act,
+                }
+                | TfOpKind::MaxPool2d {
+                    padding,
+                    stride,
+                    filter,
+                    act,
+                } => {
+                    let (x, xt) = get(0)?;
+                    let kind = if matches!(op.kind, TfOpKind::MaxPool2d { .. }) {
+                        PoolKind::Max
+                    } else {
+                        // TFLite divides by the number of in-bounds taps.
+                        PoolKind::Average {
+                            count_include_pad: false,
+                        }
+                    };
+                    let pool = Pool {
+                        kind,
+                        window: window(xt, *padding, *filter, *stride, [1, 1], &name)?,
+                    };
+                    let id = b.add(&name, Op::Pool(pool), vec![no_pads(x)?], &out_t.name, None)?;
+                    (id, *act)
+                }
+                TfOpKind::Add { act } | TfOpKind::Mul { act } => {
+                    let is_mul = matches!(op.kind, TfOpKind::Mul { .. });
+                    let (x, xt) = get(0)?;
+                    let x = no_pads(x)?;
+                    let other = op.input(g, 1)?;
+                    let id = if other.data.is_some() {
+                        let c = other.f32_data()?;
+                        let channels = *xt.shape.last().unwrap_or(&1);
+                        let per_channel = other.len() == channels || other.len() == 1;
+                        if !per_channel {
+                            return Err(unsupported(
+                                if is_mul { "MUL" } else { "ADD" },
+                                &name,
+                                &format!(" by a constant of shape {:?}", other.shape),
+                            ));
+                        }
+                        let c: Vec<f32> = (0..channels).map(|i| c[i % c.len()]).collect();
+                        if is_mul {
+                            // y[c] = s[c]·x[c]: a 1×1 depthwise convolution.
+                            let (ch, op_shape) = (channels, b.shape(x).to_vec());
+                            if op_shape.len() != 4 {
+                                return Err(unsupported("MUL", &name, " of a non-4-D tensor"));
+                            }
+                            let conv = Conv {
+                                weight: Tensor::new(vec![ch, 1, 1, 1], c),
+                                bias: vec![0.0; ch],
+                                window: Window2d {
+                                    kernel: [1, 1],
+                                    stride: [1, 1],
+                                    pads: [0; 4],
+                                    dilation: [1, 1],
+                                },
+                                group: ch,
+                            };
+                            b.add(&name, Op::Conv(conv), vec![x], &out_t.name, None)?
+                        } else {
+                            let shape = if b.shape(x).len() == 4 {
+                                vec![1, channels, 1, 1]
+                            } else {
+                                vec![1, channels]
+                            };
+                            let operand = AddOperand::Constant(Tensor::new(shape, c));
+                            b.add(&name, Op::Add(operand), vec![x], &out_t.name, None)?
+                        }
+                    } else if is_mul {
+                        return Err(unsupported("MUL", &name, " of two tensors"));
+                    } else {
+                        let (y, yt) = get(1)?;
+                        if yt.shape != xt.shape {
+                            return Err(unsupported("ADD", &name, " with broadcasting"));
+                        }
+                        b.add(
+                            &name,
+                            Op::Add(AddOperand::Tensor),
+                            vec![x, no_pads(y)?],
+                            &out_t.name,
+                            None,
+                        )?
+                    };
+                    (id, *act)
+                }
+                TfOpKind::Reshape => {
+                    let (x, xt) = get(0)?;
+                    if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
+                        return Err(unsupported(
+                            "RESHAPE",
+                            &name,
+                            " that reorders NHWC data (both H·W and C larger than 1)",
+                        ));
+                    }
+                    let id = b.add(
+                        &name,
+                        Op::Reshape,
+                        vec![no_pads(x)?],
+                        &out_t.name,
+                        Some(nchw(&out_t.shape)),
+                    )?;
+                    (id, FusedActivation::None)
+                }
+                TfOpKind::FullyConnected { act } => {
+                    let (x, xt) = get(0)?;
+                    let x = no_pads(x)?;
+                    let filter = op.input(g, 1)?;
+                    let f = filter.f32_data()?;
+                    if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
+                        return Err(unsupported(
+                            "FULLY_CONNECTED",
+                            &name,
+                            &format!(" with weights {:?}", filter.shape),
+                        ));
+                    }
+                    let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
+                    let ours = b.shape(x).to_vec();
+                    let mut w = vec![0f32; f.len()];
+                    for o in 0..n_out {
+                        for i in 0..n_in {
+                            let src = match ours.as_slice() {
+                                [_, c, h, ww] => (i % (h * ww)) * c + i / (h * ww),
+                                _ => i,
+                            };
+                            w[o * n_in + i] = f[o * n_in + src];
+                        }
+                    }
+                    let flat = if ours.len() == 2 {
+                        x
+                    } else {
+                        b.add(
+                            format!("{name}/flatten"),
+                            Op::Reshape,
+                            vec![x],
+                            format!("{}/flat", out_t.name),
+                            Some(vec![1, n_in]),
+                        )?
+                    };
+                    let bias = match op.optional_input(g, 2) {
+                        Some(t) => t.f32_data()?,
+                        None => vec![0.0; n_out],
+                    };
+                    let dense = Dense {
+                        weight: Tensor::new(vec![n_out, n_in], w),
+                        bias,
+                    };
+                    (
+                        b.add(&name, Op::Dense(dense), vec![flat], &out_t.name, None)?,
+                        *act,
+                    )
+                }
+                TfOpKind::Pad => {
+                    let (x, xt) = get(0)?;
+                    let pads = op.input(g, 1)?.int_data()?;
+                    if xt.shape.len() != 4
+                        || pads.len() != 8
+                        || pads.iter().any(|&p| p < 0)
+                        || pads[0..2] != [0, 0]
+                        || pads[6..8] != [0, 0]
+                    {
+                        return Err(unsupported("PAD", &name, " other than of height and width"));
+                    }
+                    let p = |i: usize| pads[i] as usize;
+                    let mut m = x;
+                    m.pads = [
+                        m.pads[0] + p(2),
+                        m.pads[1] + p(4),
+                        m.pads[2] + p(3),
+                        m.pads[3] + p(5),
+                    ];
+                    map[op.outputs[0]] = Some(m);
+                    continue;
+                }
+                TfOpKind::Mean { .. } => {
+                    let (x, xt) = get(0)?;
+                    let mut axes = op.input(g, 1)?.int_data()?;
+                    axes.sort_unstable();
+                    if xt.shape.len() != 4 || axes != [1, 2] {
+                        return Err(unsupported(
+                            "MEAN",
+                            &name,
+                            " other than over height and width",
+                        ));
+                    }
+                    let pool = Pool {
+                        kind: PoolKind::Average {
+                            count_include_pad: false,
+                        },
+                        window: Window2d {
+                            kernel: [xt.shape[1], xt.shape[2]],
+                            stride: [1, 1],
+                            pads: [0; 4],
+                            dilation: [1, 1],
+                        },
+                    };
+                    let x = no_pads(x)?;
+                    let pooled = b.add(&name, Op::Pool(pool), vec![x], &out_t.name, None)?;
+                    let id = if out_t.shape.len() == 2 {
+                        b.add(
+                            format!("{name}/squeeze"),
+                            Op::Reshape,
+                            vec![pooled],
+                            format!("{}/squeezed", out_t.name),
+                            Some(nchw(&out_t.shape)),
+                        )?
+                    } else {
+                        pooled
+                    };
+                    (id, FusedActivation::None)
+                }
+            };
+        let id = match act {
+            FusedActivation::None => id,
+            FusedActivation::Relu => b.add(
+                format!("{name}/relu"),
+                Op::Relu,
+                vec![id],
+                format!("{}/relu", out_t.name),
+                None,
+            )?,
+            FusedActivation::Relu6 | FusedActivation::ReluN1To1 => {
+                let (min, max) = if act == FusedActivation::Relu6 {
+                    (0.0, 6.0)
+                } else {
+                    (-1.0, 1.0)
+                };
+                b.add(
+                    format!("{name}/clip"),
+                    Op::Clip(Clip { min, max }),
+                    vec![id],
+                    format!("{}/clip", out_t.name),
+                    None,
+                )?
+            }
+        };
+        if b.shape(id) != nchw(&out_t.shape).as_slice() {
+            return Err(Error::InvalidModel(format!(
+                "'{name}': computed shape {:?}, the model says {:?}",
+                b.shape(id),
+                out_t.shape
+            )));
+        }
+        map[op.outputs[0]] = Some(Mapped { id, pads: [0; 4] });
+    }
+    let out =
+        map[output].ok_or_else(|| Error::InvalidModel("the output is never written".into()))?;
+    if out.pads != [0; 4] {
+        return Err(unsupported("PAD", "output", " as the model's output"));
+    }
+    b.finish(out.id)
+}

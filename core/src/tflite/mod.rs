@@ -1,0 +1,687 @@
+//! TFLite loader. The flatbuffer is parsed through the schema `tract-tflite` generates
+//! (`tract_tflite::tflite`); everything after that is ours:
+//!
+//! - [`parse`] turns the flatbuffer into a [`TfGraph`]: plain Rust tensors (shape, type,
+//!   quantization, constant data) and operators with their options. Tests build `TfGraph`s by
+//!   hand to check each operator's semantics on small known cases.
+//! - A float model (every activation `FLOAT32`) lowers to the float IR ([`float::lower`]) and
+//!   then goes through our own calibration and quantization, like an ONNX model.
+//! - A quantized model (uint8/int8 activations) lowers straight to a [`QGraph`] that reproduces
+//!   TFLite's integer kernels bit for bit ([`quantized::lower`]): zero points, per-tensor and
+//!   per-channel scales, int32 accumulators with bias, `MultiplyByQuantizedMultiplier`
+//!   requantization with gemmlowp's rounding, saturation, fused activations.
+//!
+//! TFLite is NHWC; our IR and graphs are NCHW with batch 1, so the loader transposes weights
+//! and shapes once, here.
+//!
+//! SOFTMAX is left outside the proof: a final SOFTMAX is dropped and its input (the logits) is
+//! the model's output. Softmax is monotonic, so the predicted class is the same.
+
+pub mod float;
+pub mod quantized;
+
+use crate::error::{Error, Result};
+use crate::ir::{Model, Window2d};
+use crate::qgraph::QGraph;
+use std::path::Path;
+use tract_tflite::tflite;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TfType {
+    F32,
+    U8,
+    I8,
+    I32,
+    I64,
+}
+
+impl TfType {
+    fn size(self) -> usize {
+        match self {
+            TfType::U8 | TfType::I8 => 1,
+            TfType::F32 | TfType::I32 => 4,
+            TfType::I64 => 8,
+        }
+    }
+
+    /// The stored integer range of a quantized activation type.
+    pub fn q_range(self) -> Option<(i64, i64)> {
+        match self {
+            TfType::U8 => Some((0, 255)),
+            TfType::I8 => Some((-128, 127)),
+            _ => None,
+        }
+    }
+}
+
+/// A tensor's quantization: `real = scale · (q - zero_point)`, per tensor (one entry) or per
+/// channel along `dim`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TfQuant {
+    pub scales: Vec<f32>,
+    pub zero_points: Vec<i64>,
+    pub dim: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct TfTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub dtype: TfType,
+    pub quant: Option<TfQuant>,
+    /// Constant contents (little-endian), for weights, biases and shape operands.
+    pub data: Option<Vec<u8>>,
+}
+
+impl TfTensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn constant(&self) -> Result<&[u8]> {
+        let data = self.data.as_deref().ok_or_else(|| {
+            Error::InvalidModel(format!("tensor '{}' must be a constant", self.name))
+        })?;
+        if data.len() != self.len() * self.dtype.size() {
+            return Err(Error::InvalidModel(format!(
+                "tensor '{}' has {} bytes of data for shape {:?} of {:?}",
+                self.name,
+                data.len(),
+                self.shape,
+                self.dtype
+            )));
+        }
+        Ok(data)
+    }
+
+    pub fn f32_data(&self) -> Result<Vec<f32>> {
+        self.expect_type(TfType::F32)?;
+        Ok(self
+            .constant()?
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    pub fn i32_data(&self) -> Result<Vec<i64>> {
+        self.expect_type(TfType::I32)?;
+        Ok(self
+            .constant()?
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
+            .collect())
+    }
+
+    /// Integer contents of a constant of any integer type.
+    pub fn int_data(&self) -> Result<Vec<i64>> {
+        let d = self.constant()?;
+        Ok(match self.dtype {
+            TfType::U8 => d.iter().map(|&v| v as i64).collect(),
+            TfType::I8 => d.iter().map(|&v| v as i8 as i64).collect(),
+            TfType::I32 => return self.i32_data(),
+            TfType::I64 => d
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+            TfType::F32 => {
+                return Err(Error::InvalidModel(format!(
+                    "tensor '{}' must hold integers",
+                    self.name
+                )))
+            }
+        })
+    }
+
+    fn expect_type(&self, t: TfType) -> Result<()> {
+        if self.dtype != t {
+            return Err(Error::InvalidModel(format!(
+                "tensor '{}' is {:?}, expected {t:?}",
+                self.name, self.dtype
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    Same,
+    Valid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FusedActivation {
+    None,
+    Relu,
+    Relu6,
+    ReluN1To1,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TfOpKind {
+    Conv2d {
+        padding: Padding,
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        act: FusedActivation,
+    },
+    DepthwiseConv2d {
+        padding: Padding,
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        depth_multiplier: usize,
+        act: FusedActivation,
+    },
+    AveragePool2d {
+        padding: Padding,
+        stride: [usize; 2],
+        filter: [usize; 2],
+        act: FusedActivation,
+    },
+    MaxPool2d {
+        padding: Padding,
+        stride: [usize; 2],
+        filter: [usize; 2],
+        act: FusedActivation,
+    },
+    Add {
+        act: FusedActivation,
+    },
+    Mul {
+        act: FusedActivation,
+    },
+    Reshape,
+    FullyConnected {
+        act: FusedActivation,
+    },
+    Pad,
+    Mean {
+        keep_dims: bool,
+    },
+    Softmax,
+}
+
+#[derive(Clone, Debug)]
+pub struct TfOp {
+    pub kind: TfOpKind,
+    /// Tensor indices; None for an omitted optional input (e.g. no bias).
+    pub inputs: Vec<Option<usize>>,
+    pub outputs: Vec<usize>,
+}
+
+impl TfOp {
+    pub fn name(&self, graph: &TfGraph) -> String {
+        self.outputs
+            .first()
+            .map(|&t| graph.tensors[t].name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The i-th input, which must be present.
+    pub fn input<'g>(&self, graph: &'g TfGraph, i: usize) -> Result<&'g TfTensor> {
+        self.inputs
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|t| &graph.tensors[t])
+            .ok_or_else(|| {
+                Error::InvalidModel(format!(
+                    "operator '{}' ({:?}) lacks input {i}",
+                    self.name(graph),
+                    self.kind
+                ))
+            })
+    }
+
+    pub fn optional_input<'g>(&self, graph: &'g TfGraph, i: usize) -> Option<&'g TfTensor> {
+        self.inputs
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|t| &graph.tensors[t])
+    }
+}
+
+/// One TFLite subgraph in plain Rust.
+#[derive(Clone, Debug)]
+pub struct TfGraph {
+    pub name: String,
+    pub tensors: Vec<TfTensor>,
+    pub ops: Vec<TfOp>,
+    pub input: usize,
+    pub output: usize,
+}
+
+/// What a TFLite file becomes.
+#[derive(Clone, Debug)]
+pub enum Loaded {
+    /// Float activations: quantized by our own calibration, like an ONNX model.
+    Float(Model),
+    /// Already quantized by TFLite: its exact integer semantics.
+    Quantized(QGraph),
+}
+
+/// Reads and lowers a TFLite file.
+pub fn load_tflite(path: impl AsRef<Path>) -> Result<Loaded> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let graph = parse(&bytes, &name, &path.display().to_string())?;
+    lower(&graph)
+}
+
+/// Lowers a parsed graph: quantized activations go to a TFLite-exact [`QGraph`], float ones to
+/// the float IR.
+pub fn lower(graph: &TfGraph) -> Result<Loaded> {
+    match graph.tensors[graph.input].dtype {
+        TfType::F32 => float::lower(graph).map(Loaded::Float),
+        TfType::U8 | TfType::I8 => quantized::lower(graph).map(Loaded::Quantized),
+        t => Err(Error::InvalidModel(format!(
+            "input tensor '{}' is {t:?}; expected float32, uint8 or int8",
+            graph.tensors[graph.input].name
+        ))),
+    }
+}
+
+/// Whether `bytes` look like a TFLite flatbuffer (file identifier "TFL3").
+pub fn is_tflite(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && &bytes[4..8] == b"TFL3"
+}
+
+/// Parses the flatbuffer's single subgraph. `origin` names the file in error messages.
+pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
+    let bad = |reason: String| Error::MalformedTflite {
+        path: origin.to_string(),
+        reason,
+    };
+    if !is_tflite(bytes) {
+        return Err(bad("no TFL3 file identifier".into()));
+    }
+    let model = tflite::root_as_model(bytes).map_err(|e| bad(e.to_string()))?;
+    let subgraphs = model
+        .subgraphs()
+        .ok_or_else(|| bad("no subgraphs".into()))?;
+    if subgraphs.len() != 1 {
+        return Err(bad(format!(
+            "{} subgraphs; only single-subgraph models are supported",
+            subgraphs.len()
+        )));
+    }
+    let sg = subgraphs.get(0);
+    let buffers = model.buffers();
+    let fb_tensors = sg.tensors().ok_or_else(|| bad("no tensors".into()))?;
+    let mut tensors = Vec::with_capacity(fb_tensors.len());
+    for (i, t) in fb_tensors.iter().enumerate() {
+        let tname = t.name().unwrap_or("").to_string();
+        let tname = if tname.is_empty() {
+            format!("tensor{i}")
+        } else {
+            tname
+        };
+        let shape: Vec<usize> = match t.shape() {
+            Some(s) => s
+                .iter()
+                .map(|d| {
+                    usize::try_from(d)
+                        .map_err(|_| bad(format!("tensor '{tname}' has dimension {d}")))
+                })
+                .collect::<Result<_>>()?,
+            None => vec![],
+        };
+        let dtype = match t.type_() {
+            tflite::TensorType::FLOAT32 => TfType::F32,
+            tflite::TensorType::UINT8 => TfType::U8,
+            tflite::TensorType::INT8 => TfType::I8,
+            tflite::TensorType::INT32 => TfType::I32,
+            tflite::TensorType::INT64 => TfType::I64,
+            other => {
+                return Err(Error::InvalidModel(format!(
+                    "tensor '{tname}' has unsupported type {other:?}"
+                )))
+            }
+        };
+        let quant = match t.quantization() {
+            Some(q) => match (q.scale(), q.zero_point()) {
+                (Some(s), Some(z)) if !s.is_empty() => {
+                    let scales: Vec<f32> = s.iter().collect();
+                    let zero_points: Vec<i64> = z.iter().collect();
+                    if zero_points.len() != scales.len() {
+                        return Err(bad(format!(
+                            "tensor '{tname}': {} scales but {} zero points",
+                            scales.len(),
+                            zero_points.len()
+                        )));
+                    }
+                    if scales.iter().any(|s| !s.is_finite() || *s < 0.0) {
+                        return Err(bad(format!("tensor '{tname}' has an invalid scale")));
+                    }
+                    Some(TfQuant {
+                        scales,
+                        zero_points,
+                        dim: q.quantized_dimension().max(0) as usize,
+                    })
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        let data = match buffers {
+            Some(b) if (t.buffer() as usize) < b.len() && t.buffer() != 0 => b
+                .get(t.buffer() as usize)
+                .data()
+                .filter(|d| !d.is_empty())
+                .map(|d| d.bytes().to_vec()),
+            Some(b) if (t.buffer() as usize) >= b.len() => {
+                return Err(bad(format!(
+                    "tensor '{tname}' refers to buffer {} of {}",
+                    t.buffer(),
+                    b.len()
+                )))
+            }
+            _ => None,
+        };
+        tensors.push(TfTensor {
+            name: tname,
+            shape,
+            dtype,
+            quant,
+            data,
+        });
+    }
+    let tensor_index = |i: i32, what: &str| -> Result<usize> {
+        usize::try_from(i)
+            .ok()
+            .filter(|&i| i < tensors.len())
+            .ok_or_else(|| bad(format!("{what} refers to tensor {i} of {}", tensors.len())))
+    };
+    let io = |v: Option<flatbuffers::Vector<'_, i32>>, what: &str| -> Result<usize> {
+        let v = v.ok_or_else(|| bad(format!("no {what}s")))?;
+        if v.len() != 1 {
+            return Err(Error::InvalidModel(format!(
+                "the model has {} {what}s; exactly one is supported",
+                v.len()
+            )));
+        }
+        tensor_index(v.get(0), what)
+    };
+    let input = io(sg.inputs(), "input")?;
+    let output = io(sg.outputs(), "output")?;
+    let codes = model
+        .operator_codes()
+        .ok_or_else(|| bad("no operator codes".into()))?;
+    let mut ops = vec![];
+    for (n, op) in sg.operators().into_iter().flatten().enumerate() {
+        let code = codes
+            .iter()
+            .nth(op.opcode_index() as usize)
+            .ok_or_else(|| {
+                bad(format!(
+                    "operator {n} has opcode index {}",
+                    op.opcode_index()
+                ))
+            })?;
+        // Old files keep the code in the deprecated i8 field; the larger of the two is right.
+        let builtin = tflite::BuiltinOperator(
+            code.builtin_code()
+                .0
+                .max(code.deprecated_builtin_code() as i32),
+        );
+        let inputs: Vec<Option<usize>> = op
+            .inputs()
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                if i < 0 {
+                    Ok(None)
+                } else {
+                    tensor_index(i, "an operator input").map(Some)
+                }
+            })
+            .collect::<Result<_>>()?;
+        let outputs: Vec<usize> = op
+            .outputs()
+            .into_iter()
+            .flatten()
+            .map(|i| tensor_index(i, "an operator output"))
+            .collect::<Result<_>>()?;
+        let op_name = outputs
+            .first()
+            .map(|&t| tensors[t].name.clone())
+            .unwrap_or_default();
+        let missing = |what: &str| bad(format!("operator '{op_name}' lacks its {what} options"));
+        let stride = |w: i32, h: i32| -> Result<[usize; 2]> {
+            match (usize::try_from(h), usize::try_from(w)) {
+                (Ok(h), Ok(w)) if h > 0 && w > 0 => Ok([h, w]),
+                _ => Err(bad(format!(
+                    "operator '{op_name}' has stride or size {h}x{w}"
+                ))),
+            }
+        };
+        let kind = match builtin {
+            tflite::BuiltinOperator::CONV_2D => {
+                let o = op
+                    .builtin_options_as_conv_2_doptions()
+                    .ok_or_else(|| missing("CONV_2D"))?;
+                TfOpKind::Conv2d {
+                    padding: padding(o.padding()),
+                    stride: stride(o.stride_w(), o.stride_h())?,
+                    dilation: stride(o.dilation_w_factor(), o.dilation_h_factor())?,
+                    act: activation(o.fused_activation_function(), &op_name)?,
+                }
+            }
+            tflite::BuiltinOperator::DEPTHWISE_CONV_2D => {
+                let o = op
+                    .builtin_options_as_depthwise_conv_2_doptions()
+                    .ok_or_else(|| missing("DEPTHWISE_CONV_2D"))?;
+                TfOpKind::DepthwiseConv2d {
+                    padding: padding(o.padding()),
+                    stride: stride(o.stride_w(), o.stride_h())?,
+                    dilation: stride(o.dilation_w_factor(), o.dilation_h_factor())?,
+                    depth_multiplier: o.depth_multiplier().max(1) as usize,
+                    act: activation(o.fused_activation_function(), &op_name)?,
+                }
+            }
+            tflite::BuiltinOperator::AVERAGE_POOL_2D | tflite::BuiltinOperator::MAX_POOL_2D => {
+                let o = op
+                    .builtin_options_as_pool_2_doptions()
+                    .ok_or_else(|| missing("POOL_2D"))?;
+                let (padding, stride, filter, act) = (
+                    padding(o.padding()),
+                    stride(o.stride_w(), o.stride_h())?,
+                    stride(o.filter_width(), o.filter_height())?,
+                    activation(o.fused_activation_function(), &op_name)?,
+                );
+                if builtin == tflite::BuiltinOperator::AVERAGE_POOL_2D {
+                    TfOpKind::AveragePool2d {
+                        padding,
+                        stride,
+                        filter,
+                        act,
+                    }
+                } else {
+                    TfOpKind::MaxPool2d {
+                        padding,
+                        stride,
+                        filter,
+                        act,
+                    }
+                }
+            }
+            tflite::BuiltinOperator::ADD => TfOpKind::Add {
+                act: match op.builtin_options_as_add_options() {
+                    Some(o) => activation(o.fused_activation_function(), &op_name)?,
+                    None => FusedActivation::None,
+                },
+            },
+            tflite::BuiltinOperator::MUL => TfOpKind::Mul {
+                act: match op.builtin_options_as_mul_options() {
+                    Some(o) => activation(o.fused_activation_function(), &op_name)?,
+                    None => FusedActivation::None,
+                },
+            },
+            tflite::BuiltinOperator::RESHAPE => TfOpKind::Reshape,
+            tflite::BuiltinOperator::FULLY_CONNECTED => {
+                let o = op.builtin_options_as_fully_connected_options();
+                if let Some(o) = o {
+                    if o.weights_format() != tflite::FullyConnectedOptionsWeightsFormat::DEFAULT {
+                        return Err(unsupported("FULLY_CONNECTED", &op_name, "shuffled weights"));
+                    }
+                }
+                TfOpKind::FullyConnected {
+                    act: match o {
+                        Some(o) => activation(o.fused_activation_function(), &op_name)?,
+                        None => FusedActivation::None,
+                    },
+                }
+            }
+            tflite::BuiltinOperator::PAD => TfOpKind::Pad,
+            tflite::BuiltinOperator::MEAN => TfOpKind::Mean {
+                keep_dims: op
+                    .builtin_options_as_reducer_options()
+                    .map(|o| o.keep_dims())
+                    .unwrap_or(false),
+            },
+            tflite::BuiltinOperator::SOFTMAX => TfOpKind::Softmax,
+            other => {
+                return Err(unsupported(
+                    other.variant_name().unwrap_or("an unknown operator"),
+                    &op_name,
+                    "",
+                ))
+            }
+        };
+        if outputs.len() != 1 {
+            return Err(bad(format!(
+                "operator '{op_name}' has {} outputs",
+                outputs.len()
+            )));
+        }
+        ops.push(TfOp {
+            kind,
+            inputs,
+            outputs,
+        });
+    }
+    if ops.is_empty() {
+        return Err(Error::InvalidModel("the model has no operators".into()));
+    }
+    Ok(TfGraph {
+        name: name.to_string(),
+        tensors,
+        ops,
+        input,
+        output,
+    })
+}
+
+fn padding(p: tflite::Padding) -> Padding {
+    if p == tflite::Padding::SAME {
+        Padding::Same
+    } else {
+        Padding::Valid
+    }
+}
+
+fn activation(a: tflite::ActivationFunctionType, op: &str) -> Result<FusedActivation> {
+    Ok(match a {
+        tflite::ActivationFunctionType::NONE => FusedActivation::None,
+        tflite::ActivationFunctionType::RELU => FusedActivation::Relu,
+        tflite::ActivationFunctionType::RELU6 => FusedActivation::Relu6,
+        tflite::ActivationFunctionType::RELU_N1_TO_1 => FusedActivation::ReluN1To1,
+        other => {
+            return Err(unsupported(
+                "a fused activation",
+                op,
+                &format!(": {}", other.variant_name().unwrap_or("unknown")),
+            ))
+        }
+    })
+}
+
+pub(crate) fn unsupported(op: &str, node: &str, detail: &str) -> Error {
+    Error::UnsupportedOp {
+        op: op.to_string(),
+        node: node.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+/// TFLite's SAME/VALID padding for one spatial dimension: (before, after, output size).
+pub fn pads_for(
+    padding: Padding,
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+) -> Option<(usize, usize, usize)> {
+    let eff = (kernel - 1) * dilation + 1;
+    match padding {
+        Padding::Valid => {
+            if input < eff {
+                return None;
+            }
+            Some((0, 0, (input - eff) / stride + 1))
+        }
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out - 1) * stride + eff).saturating_sub(input);
+            Some((total / 2, total - total / 2, out))
+        }
+    }
+}
+
+/// The window of a convolution or pool over NHWC input `x`.
+pub(crate) fn window(
+    x: &TfTensor,
+    padding: Padding,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    op: &str,
+) -> Result<Window2d> {
+    if x.shape.len() != 4 {
+        return Err(Error::InvalidModel(format!(
+            "'{op}' needs a 4-D input, got {:?}",
+            x.shape
+        )));
+    }
+    let dim = |i: usize| {
+        pads_for(padding, x.shape[1 + i], kernel[i], stride[i], dilation[i])
+            .ok_or_else(|| Error::InvalidModel(format!("'{op}': window larger than its input")))
+    };
+    let (top, bottom, _) = dim(0)?;
+    let (left, right, _) = dim(1)?;
+    Ok(Window2d {
+        kernel,
+        stride,
+        pads: [top, left, bottom, right],
+        dilation,
+    })
+}
+
+/// NHWC shape (rank 4 or 2) as our NCHW shape.
+pub fn nchw(shape: &[usize]) -> Vec<usize> {
+    match shape {
+        [n, h, w, c] => vec![*n, *c, *h, *w],
+        s => s.to_vec(),
+    }
+}
+
+/// Whether reshaping NHWC data of `from` keeps the same element order as reshaping our NCHW
+/// layout: true when at most one of H·W and C is larger than one.
+pub fn reshape_keeps_order(from: &[usize]) -> bool {
+    match from {
+        [_, h, w, c] => h * w == 1 || *c == 1,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,688 @@
+//! A quantized TFLite graph lowered to a [`QGraph`] with TFLite's exact integer semantics.
+//!
+//! Tensors hold their stored integers minus their zero point (`q - zp`), so a convolution is
+//! `bias + Σ (w - zp_w)·(x - zp_x)` over in-bounds taps (TFLite pads with the zero point, which
+//! centres to 0), requantized by `MultiplyByQuantizedMultiplier`, then `zp_y` is added, the
+//! result clamped to the fused activation's range in the stored domain, and `zp_y` taken off
+//! again. Multipliers come from the scales exactly as TFLite's `Prepare` computes them.
+
+use super::{
+    nchw, reshape_keeps_order, unsupported, window, FusedActivation, Padding, TfGraph, TfOp,
+    TfOpKind, TfQuant, TfTensor, TfType,
+};
+use crate::error::{Error, Result};
+use crate::ir::{ConvGeometry, Window2d};
+use crate::qgraph::{
+    Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
+    QTensorId, QuantizedAdd, QuantizedMultiplier, Rescale, Rounding, StepKind,
+};
+
+/// Activation domain of TFLite graphs: quotients before the clamp must fit 16 bits.
+pub const TFLITE_ACT_BITS: u32 = 16;
+
+/// Where a TFLite tensor lives in the graph being built: its quantized tensor and PAD amounts
+/// not yet applied (folded into the consuming convolution's window).
+#[derive(Clone, Copy, Debug)]
+struct Mapped {
+    id: QTensorId,
+    /// top, left, bottom, right
+    pads: [usize; 4],
+}
+
+pub fn lower(g: &TfGraph) -> Result<QGraph> {
+    let mut b = Builder {
+        g,
+        q: QGraph {
+            name: g.name.clone(),
+            act_bits: TFLITE_ACT_BITS,
+            tensors: vec![],
+            input: 0,
+            output: 0,
+            steps: vec![],
+        },
+        map: vec![None; g.tensors.len()],
+    };
+    let input = &g.tensors[g.input];
+    let id = b.new_tensor(input)?;
+    b.q.input = id;
+    b.map[g.input] = Some(Mapped { id, pads: [0; 4] });
+    let mut output = g.output;
+    for (n, op) in g.ops.iter().enumerate() {
+        if op.kind == TfOpKind::Softmax {
+            // Left outside the proof: the logits are the proven output.
+            if n + 1 != g.ops.len() || op.outputs[0] != g.output {
+                return Err(unsupported(
+                    "SOFTMAX",
+                    &op.name(g),
+                    " (only as the model's last operator, where it is left outside the proof)",
+                ));
+            }
+            output = op
+                .inputs
+                .first()
+                .copied()
+                .flatten()
+                .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))?;
+            continue;
+        }
+        b.lower_op(op)?;
+    }
+    let out = b.mapped(output, "the model's output")?;
+    b.no_pending_pads(out, "the model's output")?;
+    b.q.output = out.id;
+    Ok(b.q)
+}
+
+struct Builder<'g> {
+    g: &'g TfGraph,
+    q: QGraph,
+    map: Vec<Option<Mapped>>,
+}
+
+/// A tensor's single (per-tensor) quantization.
+fn per_tensor(t: &TfTensor) -> Result<(f32, i64)> {
+    match &t.quant {
+        Some(TfQuant {
+            scales,
+            zero_points,
+            ..
+        }) if scales.len() == 1 => Ok((scales[0], zero_points[0])),
+        _ => Err(Error::InvalidModel(format!(
+            "tensor '{}' must have per-tensor quantization parameters",
+            t.name
+        ))),
+    }
+}
+
+/// TFLite's `CalculateActivationRangeQuantized`: the clamp range in the stored domain.
+pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)> {
+    let (qmin, qmax) = t.dtype.q_range().ok_or_else(|| {
+        Error::InvalidModel(format!(
+            "tensor '{}' is {:?}; a quantized model's activations must be uint8 or int8",
+            t.name, t.dtype
+        ))
+    })?;
+    let (scale, zp) = per_tensor(t)?;
+    let quantize = |f: f32| zp + (f / scale).round() as i64;
+    Ok(match act {
+        FusedActivation::None => (qmin, qmax),
+        FusedActivation::Relu => (qmin.max(quantize(0.0)), qmax),
+        FusedActivation::Relu6 => (qmin.max(quantize(0.0)), qmax.min(quantize(6.0))),
+        FusedActivation::ReluN1To1 => (qmin.max(quantize(-1.0)), qmax.min(quantize(1.0))),
+    })
+}
+
+impl Builder<'_> {
+    fn new_tensor(&mut self, t: &TfTensor) -> Result<QTensorId> {
+        let (qmin, qmax) = t.dtype.q_range().ok_or_else(|| {
+            Error::InvalidModel(format!(
+                "tensor '{}' is {:?}; a quantized model's activations must be uint8 or int8",
+                t.name, t.dtype
+            ))
+        })?;
+        let (scale, zero_point) = per_tensor(t)?;
+        if !(qmin..=qmax).contains(&zero_point) || scale <= 0.0 {
+            return Err(Error::InvalidModel(format!(
+                "tensor '{}' has scale {scale} and zero point {zero_point}",
+                t.name
+            )));
+        }
+        if t.shape.first() != Some(&1) || t.shape.contains(&0) {
+            return Err(Error::InvalidModel(format!(
+                "tensor '{}' has shape {:?}; batch size 1 and no empty dimension are required",
+                t.name, t.shape
+            )));
+        }
+        self.q.tensors.push(QTensor {
+            name: t.name.clone(),
+            shape: nchw(&t.shape),
+            frac_bits: 0,
+            affine: Some(AffineQuant {
+                scale,
+                zero_point,
+                q_min: qmin,
+                q_max: qmax,
+            }),
+        });
+        Ok(self.q.tensors.len() - 1)
+    }
+
+    fn mapped(&self, t: usize, what: &str) -> Result<Mapped> {
+        self.map[t].ok_or_else(|| {
+            Error::InvalidModel(format!(
+                "{what} reads tensor '{}' before any operator writes it",
+                self.g.tensors[t].name
+            ))
+        })
+    }
+
+    fn no_pending_pads(&self, m: Mapped, what: &str) -> Result<()> {
+        if m.pads != [0; 4] {
+            return Err(unsupported(
+                "PAD",
+                what,
+                " (a PAD is only supported in front of a convolution)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn input(&self, op: &TfOp, i: usize) -> Result<(Mapped, &TfTensor)> {
+        let t = op.inputs.get(i).copied().flatten().ok_or_else(|| {
+            Error::InvalidModel(format!("operator '{}' lacks input {i}", op.name(self.g)))
+        })?;
+        Ok((self.mapped(t, &op.name(self.g))?, &self.g.tensors[t]))
+    }
+
+    fn push(&mut self, op: &TfOp, kind: StepKind, inputs: Vec<QTensorId>) -> Result<()> {
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let output = self.new_tensor(out_t)?;
+        self.q.steps.push(QStep {
+            name: out_t.name.clone(),
+            kind,
+            inputs,
+            output,
+        });
+        self.map[op.outputs[0]] = Some(Mapped {
+            id: output,
+            pads: [0; 4],
+        });
+        Ok(())
+    }
+
+    fn lower_op(&mut self, op: &TfOp) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        match &op.kind {
+            TfOpKind::Conv2d {
+                padding,
+                stride,
+                dilation,
+                act,
+            } => self.conv(op, *padding, *stride, *dilation, None, *act),
+            TfOpKind::DepthwiseConv2d {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier,
+                act,
+            } => self.conv(
+                op,
+                *padding,
+                *stride,
+                *dilation,
+                Some(*depth_multiplier),
+                *act,
+            ),
+            TfOpKind::FullyConnected { act } => self.fully_connected(op, *act),
+            TfOpKind::AveragePool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            } => {
+                let (x, xt) = self.input(op, 0)?;
+                self.no_pending_pads(x, &name)?;
+                same_quantization(xt, out_t, &name)?;
+                let window = window(xt, *padding, *filter, *stride, [1, 1], &name)?;
+                let in_shape = self.q.tensors[x.id].shape.clone();
+                let out_shape = nchw(&out_t.shape);
+                check_window_output(&window, &in_shape, &out_shape, &name)?;
+                let n_out: usize = out_shape.iter().product();
+                // TFLite: (Σ raw + count/2) / count on non-negative sums, i.e. floor with
+                // round half up; with centred values the zero point cancels exactly.
+                let divisors = (0..n_out)
+                    .map(|o| window.pooled_indices(&in_shape, &out_shape, o).len() as u64)
+                    .collect();
+                let (lo, hi) = activation_range(*act, out_t)?;
+                let zp = per_tensor(out_t)?.1;
+                let kernel = LinearKernel::PoolSum {
+                    window,
+                    in_shape,
+                    out_shape,
+                    weight: 1,
+                };
+                let rescale = Rescale::half_up(
+                    divisors,
+                    Activation::Clip {
+                        lo: lo - zp,
+                        hi: hi - zp,
+                    },
+                );
+                self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+            }
+            TfOpKind::MaxPool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            } => {
+                let (x, xt) = self.input(op, 0)?;
+                self.no_pending_pads(x, &name)?;
+                same_quantization(xt, out_t, &name)?;
+                if activation_range(*act, out_t)? != out_t.dtype.q_range().unwrap_or((0, 0)) {
+                    return Err(unsupported(
+                        "MAX_POOL_2D",
+                        &name,
+                        " with a fused activation",
+                    ));
+                }
+                let window = window(xt, *padding, *filter, *stride, [1, 1], &name)?;
+                let in_shape = self.q.tensors[x.id].shape.clone();
+                let out_shape = nchw(&out_t.shape);
+                check_window_output(&window, &in_shape, &out_shape, &name)?;
+                self.push(
+                    op,
+                    StepKind::Max {
+                        window,
+                        in_shape,
+                        out_shape,
+                    },
+                    vec![x.id],
+                )
+            }
+            TfOpKind::Add { act } => {
+                let (a, at) = self.input(op, 0)?;
+                let (b, bt) = self.input(op, 1)?;
+                self.no_pending_pads(a, &name)?;
+                self.no_pending_pads(b, &name)?;
+                if at.shape != bt.shape || at.shape != out_t.shape {
+                    return Err(unsupported(
+                        "ADD",
+                        &name,
+                        &format!(
+                            " with broadcasting ({:?} + {:?} -> {:?})",
+                            at.shape, bt.shape, out_t.shape
+                        ),
+                    ));
+                }
+                let add = quantized_add(at, bt, out_t, *act)?;
+                self.push(op, StepKind::QuantizedAdd(add), vec![a.id, b.id])
+            }
+            TfOpKind::Reshape => {
+                let (x, xt) = self.input(op, 0)?;
+                self.no_pending_pads(x, &name)?;
+                same_quantization(xt, out_t, &name)?;
+                if xt.len() != out_t.len() {
+                    return Err(Error::InvalidModel(format!(
+                        "RESHAPE '{name}' changes the element count"
+                    )));
+                }
+                if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
+                    return Err(unsupported(
+                        "RESHAPE",
+                        &name,
+                        " that reorders NHWC data (both H·W and C larger than 1)",
+                    ));
+                }
+                self.push(op, StepKind::Reshape, vec![x.id])
+            }
+            TfOpKind::Pad => {
+                let (x, xt) = self.input(op, 0)?;
+                same_quantization(xt, out_t, &name)?;
+                let pads = op.input(self.g, 1)?.int_data()?;
+                if xt.shape.len() != 4 || pads.len() != 8 {
+                    return Err(unsupported("PAD", &name, " other than of a 4-D tensor"));
+                }
+                if pads.iter().any(|&p| p < 0) || pads[0..2] != [0, 0] || pads[6..8] != [0, 0] {
+                    return Err(unsupported(
+                        "PAD",
+                        &name,
+                        " other than of the height and width",
+                    ));
+                }
+                let p = |i: usize| pads[i] as usize;
+                let mut m = x;
+                m.pads = [
+                    m.pads[0] + p(2),
+                    m.pads[1] + p(4),
+                    m.pads[2] + p(3),
+                    m.pads[3] + p(5),
+                ];
+                self.map[op.outputs[0]] = Some(m);
+                Ok(())
+            }
+            TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
+            TfOpKind::Mul { .. } => Err(unsupported("MUL", &name, " in a quantized model")),
+            TfOpKind::Softmax => unreachable!("handled by lower"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv(
+        &mut self,
+        op: &TfOp,
+        padding: Padding,
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        depth_multiplier: Option<usize>,
+        act: FusedActivation,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        let filter = op.input(self.g, 1)?;
+        let bias = op.optional_input(self.g, 2);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if xt.shape.len() != 4 || filter.shape.len() != 4 || out_t.shape.len() != 4 {
+            return Err(Error::InvalidModel(format!(
+                "convolution '{name}' needs 4-D input, filter and output"
+            )));
+        }
+        let cin = xt.shape[3];
+        let (kh, kw) = (filter.shape[1], filter.shape[2]);
+        let (cout, group, channel_dim) = match depth_multiplier {
+            None => {
+                if filter.shape[3] != cin {
+                    return Err(Error::InvalidModel(format!(
+                        "convolution '{name}': filter {:?} does not fit {cin} input channels",
+                        filter.shape
+                    )));
+                }
+                (filter.shape[0], 1, 0)
+            }
+            Some(dm) => {
+                if filter.shape[0] != 1 || filter.shape[3] != cin * dm {
+                    return Err(Error::InvalidModel(format!(
+                        "depthwise convolution '{name}': filter {:?} does not fit {cin} channels \
+                         times depth multiplier {dm}",
+                        filter.shape
+                    )));
+                }
+                (cin * dm, cin, 3)
+            }
+        };
+        if out_t.shape[3] != cout {
+            return Err(Error::InvalidModel(format!(
+                "convolution '{name}': output has {} channels, filter {cout}",
+                out_t.shape[3]
+            )));
+        }
+        let mut win = window(xt, padding, [kh, kw], stride, dilation, &name)?;
+        for (p, extra) in win.pads.iter_mut().zip(x.pads) {
+            *p += extra;
+        }
+        let in_shape = self.q.tensors[x.id].shape.clone();
+        let out_shape = nchw(&out_t.shape);
+        check_window_output(&win, &in_shape, &out_shape, &name)?;
+        let wq = weight_quant(filter, cout, channel_dim, &name)?;
+        let raw = filter.int_data()?;
+        // Centre the weights on their zero points and reorder to OIHW.
+        let mut weight = vec![0i64; raw.len()];
+        let cg = cin / group;
+        for o in 0..cout {
+            for i in 0..cg {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let src = match depth_multiplier {
+                            None => ((o * kh + ky) * kw + kx) * cin + i,
+                            Some(_) => (ky * kw + kx) * cout + o,
+                        };
+                        weight[((o * cg + i) * kh + ky) * kw + kx] = raw[src] - wq.zero_point(o);
+                    }
+                }
+            }
+        }
+        let bias = conv_bias(bias, cout, &name)?;
+        let rescale = requant(xt, &wq, out_t, act, out_shape[2] * out_shape[3])?;
+        let kernel = LinearKernel::Conv {
+            geometry: ConvGeometry {
+                out_channels: cout,
+                window: win,
+                group,
+            },
+            in_shape,
+            out_shape,
+            weight,
+            bias,
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+    }
+
+    fn fully_connected(&mut self, op: &TfOp, act: FusedActivation) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        self.no_pending_pads(x, &name)?;
+        let filter = op.input(self.g, 1)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
+            return Err(unsupported(
+                "FULLY_CONNECTED",
+                &name,
+                &format!(
+                    " with weights {:?} for an input of {} values",
+                    filter.shape,
+                    xt.len()
+                ),
+            ));
+        }
+        let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
+        if out_t.len() != n_out {
+            return Err(Error::InvalidModel(format!(
+                "FULLY_CONNECTED '{name}': output has {} values, weights {n_out} rows",
+                out_t.len()
+            )));
+        }
+        let wq = weight_quant(filter, n_out, 0, &name)?;
+        let raw = filter.int_data()?;
+        // TFLite flattens NHWC; our tensor is NCHW: map each of our positions to TFLite's.
+        let ours = &self.q.tensors[x.id].shape;
+        let tfl_index = |i: usize| -> usize {
+            match ours.as_slice() {
+                [_, c, h, w] => {
+                    let (ci, rest) = (i / (h * w), i % (h * w));
+                    rest * c + ci
+                }
+                _ => i,
+            }
+        };
+        let mut weight = vec![0i64; raw.len()];
+        for o in 0..n_out {
+            for i in 0..n_in {
+                weight[o * n_in + i] = raw[o * n_in + tfl_index(i)] - wq.zero_point(o);
+            }
+        }
+        let bias = conv_bias(op.optional_input(self.g, 2), n_out, &name)?;
+        let rescale = requant(xt, &wq, out_t, act, 1)?;
+        let kernel = LinearKernel::Dense {
+            n_in,
+            n_out,
+            weight,
+            bias,
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+    }
+
+    /// TFLite's uint8 MEAN over height and width with kept dimensions (`Mean4D/Uint8`):
+    /// `clamp(MBQM(Σ raw, input_scale / (n·output_scale)) + bias)` with
+    /// `bias = zp_out - trunc(zp_in·input_scale / output_scale)`.
+    fn mean(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        self.no_pending_pads(x, &name)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let mut axes = op.input(self.g, 1)?.int_data()?;
+        axes.sort_unstable();
+        if xt.dtype != TfType::U8 || xt.shape.len() != 4 || axes != [1, 2] || !keep_dims {
+            return Err(unsupported(
+                "MEAN",
+                &name,
+                " other than uint8 over height and width with keep_dims",
+            ));
+        }
+        let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
+        let (s_in, zp_in) = per_tensor(xt)?;
+        let (s_out, zp_out) = per_tensor(out_t)?;
+        let n = (h * w) as f32;
+        let bias = zp_out - (zp_in as f32 * s_in / s_out) as i64;
+        let multiplier = QuantizedMultiplier::from_real((s_in / (n * s_out)) as f64);
+        let in_shape = self.q.tensors[x.id].shape.clone();
+        let out_shape = vec![1, c, 1, 1];
+        let window = Window2d {
+            kernel: [h, w],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        };
+        // Σ raw = Σ centred + n·zp_in: a depthwise all-ones window with that bias.
+        let kernel = LinearKernel::Conv {
+            geometry: ConvGeometry {
+                out_channels: c,
+                window,
+                group: c,
+            },
+            in_shape,
+            out_shape,
+            weight: vec![1; c * h * w],
+            bias: vec![(h * w) as i64 * zp_in; c],
+        };
+        let rescale = Rescale {
+            rounding: Rounding::FixedPoint(FixedPointRequant {
+                multipliers: vec![multiplier],
+                inner: 1,
+                out_offset: bias,
+                out_zero_point: zp_out,
+            }),
+            act: Activation::Clip { lo: 0, hi: 255 },
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+    }
+}
+
+/// TFLite's `Prepare` for a uint8/int8 ADD of `a` and `b` into `out`: both inputs shifted left
+/// by 20 bits and requantized to twice the larger input scale, then the sum to `out`'s scale.
+pub fn quantized_add(
+    a: &TfTensor,
+    b: &TfTensor,
+    out: &TfTensor,
+    act: FusedActivation,
+) -> Result<QuantizedAdd> {
+    let (sa, sb, so) = (per_tensor(a)?.0, per_tensor(b)?.0, per_tensor(out)?);
+    let left_shift = 20u32;
+    let twice_max = 2.0 * sa.max(sb) as f64;
+    let (act_min, act_max) = activation_range(act, out)?;
+    Ok(QuantizedAdd {
+        left_shift,
+        input_multipliers: [
+            QuantizedMultiplier::from_real(sa as f64 / twice_max),
+            QuantizedMultiplier::from_real(sb as f64 / twice_max),
+        ],
+        output_multiplier: QuantizedMultiplier::from_real(
+            twice_max / ((1u64 << left_shift) as f64 * so.0 as f64),
+        ),
+        out_zero_point: so.1,
+        act_min,
+        act_max,
+    })
+}
+
+/// A filter's quantization: per tensor, or per output channel.
+struct WeightQuant {
+    scales: Vec<f32>,
+    zero_points: Vec<i64>,
+    dtype: TfType,
+}
+
+impl WeightQuant {
+    fn zero_point(&self, channel: usize) -> i64 {
+        self.zero_points[channel % self.zero_points.len()]
+    }
+}
+
+fn weight_quant(filter: &TfTensor, channels: usize, dim: usize, op: &str) -> Result<WeightQuant> {
+    let q = filter
+        .quant
+        .as_ref()
+        .ok_or_else(|| Error::InvalidModel(format!("weights of '{op}' are not quantized")))?;
+    if q.scales.len() != 1 && (q.scales.len() != channels || q.dim != dim) {
+        return Err(Error::InvalidModel(format!(
+            "weights of '{op}' have {} scales along dimension {}; expected 1 or {channels} along {dim}",
+            q.scales.len(),
+            q.dim
+        )));
+    }
+    if filter.dtype.q_range().is_none() {
+        return Err(Error::InvalidModel(format!(
+            "weights of '{op}' are {:?}, not uint8 or int8",
+            filter.dtype
+        )));
+    }
+    Ok(WeightQuant {
+        scales: q.scales.clone(),
+        zero_points: q.zero_points.clone(),
+        dtype: filter.dtype,
+    })
+}
+
+fn conv_bias(bias: Option<&TfTensor>, channels: usize, op: &str) -> Result<Vec<i64>> {
+    match bias {
+        None => Ok(vec![0; channels]),
+        Some(b) => {
+            let v = b.i32_data()?;
+            if v.len() != channels {
+                return Err(Error::InvalidModel(format!(
+                    "bias of '{op}' has {} values for {channels} channels",
+                    v.len()
+                )));
+            }
+            Ok(v)
+        }
+    }
+}
+
+/// The requantization of a convolution or fully connected layer, with TFLite's multipliers:
+/// uint8 per-tensor models go through `GetQuantizedConvolutionMultipler` (the scale product in
+/// float), per-channel ones through `PopulateConvolutionQuantizationParams` (in double).
+fn requant(
+    x: &TfTensor,
+    wq: &WeightQuant,
+    out: &TfTensor,
+    act: FusedActivation,
+    inner: usize,
+) -> Result<Rescale> {
+    let (s_x, _) = per_tensor(x)?;
+    let (s_y, zp_y) = per_tensor(out)?;
+    let multipliers = if wq.scales.len() == 1 && wq.dtype == TfType::U8 {
+        vec![QuantizedMultiplier::from_real(
+            (s_x * wq.scales[0]) as f64 / s_y as f64,
+        )]
+    } else {
+        wq.scales
+            .iter()
+            .map(|&s_w| QuantizedMultiplier::from_real(s_x as f64 * s_w as f64 / s_y as f64))
+            .collect()
+    };
+    let (lo, hi) = activation_range(act, out)?;
+    Ok(Rescale {
+        rounding: Rounding::FixedPoint(FixedPointRequant {
+            multipliers,
+            inner,
+            out_offset: zp_y,
+            out_zero_point: zp_y,
+        }),
+        act: Activation::Clip { lo, hi },
+    })
+}
+
+fn same_quantization(a: &TfTensor, b: &TfTensor, op: &str) -> Result<()> {
+    if per_tensor(a)? != per_tensor(b)? {
+        return Err(unsupported(
+            "an operator",
+            op,
+            &format!(
+                " whose input and output quantizations differ ({:?} vs {:?})",
+                per_tensor(a)?,
+                per_tensor(b)?
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_window_output(w: &Window2d, input: &[usize], output: &[usize], op: &str) -> Result<()> {
+    match w.output_hw(input[2], input[3]) {
+        Some((h, ww)) if output.len() == 4 && [h, ww] == [output[2], output[3]] => Ok(()),
+        got => Err(Error::InvalidModel(format!(
+            "'{op}': the window gives {got:?} for input {input:?}, the model says {output:?}"
+        ))),
+    }
+}

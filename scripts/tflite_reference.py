@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Reference outputs from the TFLite interpreter, for zkinfer's fidelity test only.
+
+Usage: tflite_reference.py MODEL.tflite INPUTS.bin COUNT OUT.bin
+
+INPUTS.bin holds COUNT inputs in the model's input type and NHWC layout, back to back. For each,
+the interpreter (builtin kernels, no delegate, so TFLite's reference integer semantics) runs and
+the input of the final SOFTMAX (the logits zkinfer proves) is written to OUT.bin, or the model's
+output when it does not end in SOFTMAX. The product never runs this; tests compare against it.
+"""
+import sys
+
+import numpy as np
+from tflite_runtime.interpreter import Interpreter, OpResolverType
+
+
+def main():
+    model, inputs, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    it = Interpreter(
+        model_path=model,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_preserve_all_tensors=True,
+    )
+    it.allocate_tensors()
+    inp = it.get_input_details()[0]
+    ops = it._get_ops_details()
+    target = ops[-1]["inputs"][0] if ops[-1]["op_name"] == "SOFTMAX" else it.get_output_details()[0]["index"]
+    data = np.fromfile(inputs, dtype=inp["dtype"])
+    per = int(np.prod(inp["shape"]))
+    if data.size != per * count:
+        sys.exit(f"{inputs}: {data.size} values, expected {count} x {per}")
+    with open(out, "wb") as f:
+        for i in range(count):
+            it.set_tensor(inp["index"], data[i * per:(i + 1) * per].reshape(inp["shape"]))
+            it.invoke()
+            f.write(np.ascontiguousarray(it.get_tensor(target)).tobytes())
+
+
+if __name__ == "__main__":
+    main()
