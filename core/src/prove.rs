@@ -35,6 +35,8 @@ pub struct CompileOptions {
     pub visibility: Visibility,
     /// Salt of the model commitment (hidden weights); zero if None.
     pub salt: Option<Fr>,
+    /// How image files become this model's input (`--image`); None: JSON inputs only.
+    pub image: Option<crate::image_input::ImagePreprocess>,
 }
 
 /// A model ready to prove: its integer graph, layout and how well it tracks the float model.
@@ -51,6 +53,8 @@ pub struct Compiled {
     /// The model commitment's salt (canonical little-endian bytes). Private: it lives only in
     /// the compiled model directory.
     pub salt: [u8; 32],
+    /// How image files become this model's input, when the model takes images.
+    pub image: Option<crate::image_input::ImagePreprocess>,
 }
 
 /// Smallest activation width we accept by default, and the largest the planner grows to.
@@ -121,6 +125,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         max_abs_error,
         argmax_agreement: agree as f64 / calibration.len() as f64,
         salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
+        image: opts.image,
     })
 }
 

@@ -124,7 +124,7 @@ impl VisibilityArgs {
 enum Command {
     /// Quantize an ONNX model, lay out its circuit and generate keys into a directory.
     Compile {
-        /// Float ONNX model (batch size 1).
+        /// Float ONNX or float TFLite model (batch size 1).
         model: PathBuf,
         /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list.
         #[arg(long, value_name = "DATA.json")]
@@ -144,6 +144,10 @@ enum Command {
         /// Text file with one class label per line.
         #[arg(long, value_name = "FILE")]
         labels: Option<PathBuf>,
+        /// Accept `--image` inputs, preprocessed so: inception (87.5% central crop, pixels to
+        /// [-1, 1]), raw (0..255), unit (0..1) or scale=S,offset=O[,crop=F].
+        #[arg(long, value_name = "SPEC")]
+        image_preprocess: Option<String>,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -162,9 +166,8 @@ enum Command {
     Prove {
         /// A directory written by `zkinfer compile`.
         dir: PathBuf,
-        /// Input JSON: {"input_data": [[...]]} (flattened, NCHW).
-        #[arg(long, value_name = "INPUT.json")]
-        input: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         /// Where to write the proof bundle.
         #[arg(short, long, value_name = "PROOF")]
         output: PathBuf,
@@ -175,13 +178,28 @@ enum Command {
     Predict {
         /// A directory written by `zkinfer compile`.
         dir: PathBuf,
-        /// Input JSON: {"input_data": [[...]]} (flattened, NCHW).
-        #[arg(long, value_name = "INPUT.json")]
-        input: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         /// Print one JSON object: model_id, input_raw, output_raw, output, predicted_class,
         /// predicted_label.
         #[arg(long)]
         json: bool,
+    },
+    /// Classify an image with a TFLite model, running TFLite's exact integer semantics for a
+    /// uint8/int8 model (the model's own input quantization takes the pixels) or the float
+    /// model with inception preprocessing. No proof.
+    Classify {
+        /// A .tflite model.
+        model: PathBuf,
+        /// A JPEG or PNG image (87.5% central crop, bilinear resize to the model's input).
+        #[arg(long, value_name = "IMAGE")]
+        image: PathBuf,
+        /// Text file with one class label per line.
+        #[arg(long, value_name = "FILE")]
+        labels: Option<PathBuf>,
+        /// How many classes to print.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
     },
     /// Verify a proof bundle against a verifier key; exit 0 only if it is valid.
     Verify {
@@ -245,6 +263,7 @@ fn main() {
             dot_width,
             headroom,
             labels,
+            image_preprocess,
             visibility,
             srs,
         } => compile(
@@ -255,6 +274,7 @@ fn main() {
             dot_width,
             headroom,
             labels.as_deref(),
+            image_preprocess.as_deref(),
             &visibility,
             &srs,
         ),
@@ -266,6 +286,12 @@ fn main() {
             srs,
         } => prove(&dir, &input, &output, &srs),
         Command::Predict { dir, input, json } => predict(&dir, &input, json),
+        Command::Classify {
+            model,
+            image,
+            labels,
+            top,
+        } => classify(&model, &image, labels.as_deref(), top),
         Command::Verify {
             verifier_key,
             proof,
@@ -331,11 +357,15 @@ fn compile(
     dot_width: Option<usize>,
     headroom: f32,
     labels: Option<&Path>,
+    image_preprocess: Option<&str>,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
     let salt = visibility.salt()?;
-    let model = zkinfer_core::onnx::load_onnx(model_path)?;
+    let image = image_preprocess
+        .map(zkinfer_core::image_input::ImagePreprocess::parse)
+        .transpose()?;
+    let model = load_float_model(model_path)?;
     let samples = match calibration {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -356,6 +386,7 @@ fn compile(
         labels,
         visibility: visibility.visibility(),
         salt,
+        image,
     };
     let (compiled, _) = step("quantizing and planning the layout", || {
         Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
@@ -426,11 +457,11 @@ fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
+fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
-    let x = read_input(input, compiled.graph.input_tensor().len())?;
+    let x = input.read(&compiled)?;
     let (q_in, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     let prediction = compiled
@@ -468,9 +499,9 @@ fn prove(dir: &Path, input: &Path, out: &Path, srs: &SrsArgs) -> Result<()> {
 
 /// The integer model's answer without keys or a proof: what `prove` would prove, and what
 /// `zkinfer serve` answers at once. Tests use it as the reference for served predictions.
-fn predict(dir: &Path, input: &Path, json: bool) -> Result<()> {
+fn predict(dir: &Path, input: &InputArgs, json: bool) -> Result<()> {
     let (compiled, model_id) = compiled_and_id(dir)?;
-    let x = read_input(input, compiled.graph.input_tensor().len())?;
+    let x = input.read(&compiled)?;
     let (q_in, values) = compiled.witness(&x)?;
     let raw = &values[compiled.graph.output];
     let output = compiled.graph.dequantize_output(raw);
@@ -596,6 +627,103 @@ fn verify(
 }
 
 /// Reads an input file (`{"input_data": [[...]]}`) of `len` values.
+fn classify(model: &Path, image: &Path, labels: Option<&Path>, top: usize) -> Result<()> {
+    use zkinfer_core::image_input::ImagePreprocess;
+    let labels = labels.map(read_labels).transpose()?;
+    let loaded = zkinfer_core::tflite::load_tflite(model)?;
+    let shape = match &loaded {
+        zkinfer_core::tflite::Loaded::Quantized(g) => g.input_tensor().shape.clone(),
+        zkinfer_core::tflite::Loaded::Float(m) => m.input_shape().to_vec(),
+    };
+    let [1, 3, h, w] = shape.as_slice() else {
+        anyhow::bail!(
+            "{} takes {shape:?}, not an image [1, 3, H, W]",
+            model.display()
+        )
+    };
+    let scores: Vec<f64> = match &loaded {
+        zkinfer_core::tflite::Loaded::Quantized(g) => {
+            let a = g.input_tensor().affine.expect("TFLite graphs are affine");
+            let x =
+                ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875).load(image, *h, *w)?;
+            let q = g.quantize_input(&x)?;
+            let values = g.evaluate(&q)?;
+            g.dequantize_output(&values[g.output])
+        }
+        zkinfer_core::tflite::Loaded::Float(m) => {
+            let x = ImagePreprocess::INCEPTION.load(image, *h, *w)?;
+            let out = m.eval_float(&x)?;
+            out[m.output].data.iter().map(|&v| v as f64).collect()
+        }
+    };
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    for &c in order.iter().take(top) {
+        let label = labels
+            .as_ref()
+            .and_then(|l| l.get(c))
+            .map_or("", String::as_str);
+        println!("{c:>5} {:>9.4} {label}", scores[c]);
+    }
+    Ok(())
+}
+
+/// A model input: a JSON file, or an image preprocessed as the model was compiled to expect.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct InputArgs {
+    /// Input JSON: {"input_data": [[...]]} (flattened, NCHW).
+    #[arg(long, value_name = "INPUT.json")]
+    input: Option<PathBuf>,
+    /// A JPEG or PNG image (the model must be compiled with --image-preprocess).
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<PathBuf>,
+}
+
+impl InputArgs {
+    fn read(&self, compiled: &zkinfer_core::prove::Compiled) -> Result<Vec<f32>> {
+        let t = compiled.graph.input_tensor();
+        match (&self.input, &self.image) {
+            (Some(p), _) => read_input(p, t.len()),
+            (None, Some(img)) => {
+                let pre = compiled.image.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "this model was compiled without --image-preprocess, so it takes JSON inputs only"
+                    )
+                })?;
+                match t.shape.as_slice() {
+                    [1, 3, h, w] => Ok(pre.load(img, *h, *w)?),
+                    s => anyhow::bail!(
+                        "--image needs a model whose input is [1, 3, H, W], not {s:?}"
+                    ),
+                }
+            }
+            (None, None) => anyhow::bail!("give --input or --image"),
+        }
+    }
+}
+
+/// A float model from an ONNX or TFLite file (by content: TFLite files carry "TFL3").
+fn load_float_model(path: &Path) -> Result<zkinfer_core::ir::Model> {
+    let mut head = [0u8; 8];
+    let is_tflite = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && zkinfer_core::tflite::is_tflite(&head);
+    if !is_tflite {
+        return Ok(zkinfer_core::onnx::load_onnx(path)?);
+    }
+    match zkinfer_core::tflite::load_tflite(path)? {
+        zkinfer_core::tflite::Loaded::Float(m) => Ok(m),
+        zkinfer_core::tflite::Loaded::Quantized(_) => anyhow::bail!(
+            "{} is quantized by TFLite (uint8/int8). zkinfer runs it with TFLite's exact integer \
+             semantics (`zkinfer classify`), but the circuit cannot prove TFLite's fixed-point \
+             requantization yet; compile its float version instead",
+            path.display()
+        ),
+    }
+}
+
 fn read_input(path: &Path, len: usize) -> Result<Vec<f32>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading input {}", path.display()))?;

@@ -402,3 +402,126 @@ fn full_and_read_only_output_file_systems() {
         assert!(left.is_empty(), "a failed prove left {left:?}");
     }
 }
+
+/// A folder of ../shared/data, or None (the test then skips with a message).
+fn shared(sub: &str) -> Option<PathBuf> {
+    let d = repo().join("../shared/data").join(sub);
+    if d.exists() {
+        Some(d)
+    } else {
+        eprintln!("SKIP: {} is absent", d.display());
+        None
+    }
+}
+
+#[test]
+fn float_tflite_model_compiles_proves_and_verifies() {
+    let Some(bench) = shared("bench") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("zkml-mnist");
+    let o = zkinfer(&[
+        "compile",
+        s(&bench.join("zkml_mnist.tflite")),
+        "--calibration",
+        s(&bench.join("m2_lenet.cal.json")),
+        "--weights",
+        "fixed",
+        "-o",
+        s(&dir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The LeNet bench input is an MNIST-shaped [1,1,28,28] digit.
+    let input: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bench.join("m2_lenet.input.json")).unwrap())
+            .unwrap();
+    let input_path = tmp.path().join("input.json");
+    std::fs::write(
+        &input_path,
+        serde_json::json!({"input_data": input["input_data"]}).to_string(),
+    )
+    .unwrap();
+    let proof = tmp.path().join("proof");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&input_path), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&dir.join("verifier-key")), s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("VALID"), "{}", stdout(&o));
+}
+
+#[test]
+fn tflite_quantized_model_classifies_images_and_refuses_to_compile_with_a_reason() {
+    let Some(imagenet) = shared("imagenet") else {
+        return;
+    };
+    let model = imagenet.join("mobilenet_v2_1.0_224_quant.tflite");
+    let o = zkinfer(&[
+        "classify",
+        s(&model),
+        "--image",
+        s(&imagenet.join("dev/n01440764_tench.JPEG")),
+        "--labels",
+        s(&imagenet.join("imagenet_labels.txt")),
+        "--top",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("tench"), "{}", stdout(&o));
+    // Proving TFLite's fixed-point requantization has no chip yet: a clear error, before
+    // any key is generated, and nothing written.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = zkinfer(&["compile", s(&model), "-o", s(&out)]);
+    assert_fails(&o, "quantized by TFLite");
+    assert!(!out.exists());
+    // An image needs a model compiled to take images.
+    let o = zkinfer(&[
+        "classify",
+        s(&model),
+        "--image",
+        s(&imagenet.join("labels.csv")),
+    ]);
+    assert_fails(&o, "image");
+}
+
+#[test]
+fn image_inputs_follow_the_compiled_preprocessing() {
+    let Some(imagenet) = shared("imagenet") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mnist");
+    // The MNIST example takes [1,1,28,28], not an RGB image: --image is refused clearly.
+    let mnist = repo().join("examples/mnist");
+    let o = zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--calibration",
+        s(&mnist.join("calibration.json")),
+        "--image-preprocess",
+        "unit",
+        "-o",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let image = imagenet.join("dev/n01440764_tench.JPEG");
+    let o = zkinfer(&["predict", s(&out), "--image", s(&image)]);
+    assert_fails(&o, "[1, 3, H, W]");
+    let o = zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--image-preprocess",
+        "bogus",
+        "-o",
+        s(&tmp.path().join("x")),
+    ]);
+    assert_fails(&o, "image preprocessing");
+    let o = zkinfer(&[
+        "predict",
+        s(&out),
+        "--input",
+        s(&mnist.join("calibration.json")),
+        "--image",
+        s(&image),
+    ]);
+    assert!(!o.status.success());
+}
