@@ -174,6 +174,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Linear(_) => "linear",
             StepKind::Max { .. } => "max",
             StepKind::Reshape => "reshape",
+            StepKind::QuantizedAdd(_) => "tflite add",
         })
         .collect();
     assert!(

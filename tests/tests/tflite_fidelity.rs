@@ -152,7 +152,7 @@ fn mobilenet_v2_uint8_matches_the_tflite_interpreter_on_500_dev_images() {
     eprintln!(
         "MobileNet v2 1.0/224 uint8 on {} dev images:\n\
          | pipeline | top-1 | top-5 |\n|---|---|---|\n\
-         | zkinfer integer evaluator (what the circuit proves) | {:.1}% | {:.1}% |\n\
+         | zkinfer integer evaluator (TFLite semantics) | {:.1}% | {:.1}% |\n\
          | TFLite interpreter 2.14 (builtin kernels) | {:.1}% | {:.1}% |\n\
          top-1 agreement {:.1}%, largest output difference {max_diff} step(s), \
          {differing} of {} logits differ",
