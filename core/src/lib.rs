@@ -18,6 +18,8 @@ pub mod image_input;
 pub mod input;
 pub mod ir;
 #[cfg(feature = "prover")]
+pub mod loader;
+#[cfg(feature = "prover")]
 pub mod onnx;
 pub mod poseidon;
 #[cfg(feature = "prover")]

@@ -15,11 +15,7 @@ use tract_onnx::prelude::Framework;
 /// Loads a float ONNX model (batch size 1) into the IR.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (bytes, name) = crate::loader::read_model_file(path)?;
     load_onnx_bytes(&bytes, &name, &path.display().to_string())
 }
 

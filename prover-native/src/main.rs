@@ -703,22 +703,14 @@ impl InputArgs {
     }
 }
 
-/// A float model from an ONNX or TFLite file (by content: TFLite files carry "TFL3").
+/// A float model from an ONNX or TFLite file.
 fn load_float_model(path: &Path) -> Result<zkinfer_core::ir::Model> {
-    let mut head = [0u8; 8];
-    let is_tflite = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && zkinfer_core::tflite::is_tflite(&head);
-    if !is_tflite {
-        return Ok(zkinfer_core::onnx::load_onnx(path)?);
-    }
-    match zkinfer_core::tflite::load_tflite(path)? {
+    match zkinfer_core::loader::load_model(path)? {
         zkinfer_core::tflite::Loaded::Float(m) => Ok(m),
         zkinfer_core::tflite::Loaded::Quantized(_) => anyhow::bail!(
-            "{} is quantized by TFLite (uint8/int8). zkinfer runs it with TFLite's exact integer \
-             semantics (`zkinfer classify`), but the circuit cannot prove TFLite's fixed-point \
-             requantization yet; compile its float version instead",
+            "{} is quantized by TFLite (uint8/int8). zkinfer runs it with TFLite's exact \
+             integer semantics (`zkinfer classify`), but the circuit cannot prove TFLite's \
+             fixed-point requantization yet; compile its float version instead",
             path.display()
         ),
     }

@@ -3,8 +3,8 @@
 //! constant becomes a 1×1 depthwise convolution; PAD folds into the next convolution.
 
 use super::{
-    nchw, reshape_keeps_order, unsupported, window, FusedActivation, TfGraph, TfOpKind, TfTensor,
-    TfType,
+    filter_to_oihw, nchw, nhwc_flat_index, pad_amounts, reshape_keeps_order, unsupported, window,
+    FusedActivation, TfGraph, TfOpKind, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
 use crate::ir::{
@@ -94,35 +94,23 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     act,
                     ..
                 } => {
-                    let depthwise = matches!(op.kind, TfOpKind::DepthwiseConv2d { .. });
+                    let depth_multiplier = match op.kind {
+                        TfOpKind::DepthwiseConv2d {
+                            depth_multiplier, ..
+                        } => Some(depth_multiplier),
+                        _ => None,
+                    };
                     let (x, xt) = get(0)?;
                     let filter = op.input(g, 1)?;
-                    let f = filter.f32_data()?;
-                    let fs = &filter.shape;
-                    if xt.shape.len() != 4 || fs.len() != 4 {
+                    if xt.shape.len() != 4 {
                         return Err(Error::InvalidModel(format!(
-                            "convolution '{name}' needs 4-D input and filter"
+                            "convolution '{name}' needs a 4-D input"
                         )));
                     }
                     let cin = xt.shape[3];
-                    let (kh, kw) = (fs[1], fs[2]);
-                    let (cout, group) = if depthwise { (fs[3], cin) } else { (fs[0], 1) };
-                    let cg = cin / group;
-                    let mut w = vec![0f32; f.len()];
-                    for o in 0..cout {
-                        for i in 0..cg {
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let src = if depthwise {
-                                        (ky * kw + kx) * cout + o
-                                    } else {
-                                        ((o * kh + ky) * kw + kx) * cin + i
-                                    };
-                                    w[((o * cg + i) * kh + ky) * kw + kx] = f[src];
-                                }
-                            }
-                        }
-                    }
+                    let (w, cout, group) =
+                        filter_to_oihw(filter, &filter.f32_data()?, cin, depth_multiplier, &name)?;
+                    let (kh, kw) = (filter.shape[1], filter.shape[2]);
                     let bias = match op.optional_input(g, 2) {
                         Some(t) => t.f32_data()?,
                         None => vec![0.0; cout],
@@ -132,7 +120,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                         *p += e;
                     }
                     let conv = Conv {
-                        weight: Tensor::new(vec![cout, cg, kh, kw], w),
+                        weight: Tensor::new(vec![cout, cin / group, kh, kw], w),
                         bias,
                         window,
                         group,
@@ -264,11 +252,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     let mut w = vec![0f32; f.len()];
                     for o in 0..n_out {
                         for i in 0..n_in {
-                            let src = match ours.as_slice() {
-                                [_, c, h, ww] => (i % (h * ww)) * c + i / (h * ww),
-                                _ => i,
-                            };
-                            w[o * n_in + i] = f[o * n_in + src];
+                            w[o * n_in + i] = f[o * n_in + nhwc_flat_index(&ours, i)];
                         }
                     }
                     let flat = if ours.len() == 2 {
@@ -297,23 +281,11 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 }
                 TfOpKind::Pad => {
                     let (x, xt) = get(0)?;
-                    let pads = op.input(g, 1)?.int_data()?;
-                    if xt.shape.len() != 4
-                        || pads.len() != 8
-                        || pads.iter().any(|&p| p < 0)
-                        || pads[0..2] != [0, 0]
-                        || pads[6..8] != [0, 0]
-                    {
-                        return Err(unsupported("PAD", &name, " other than of height and width"));
-                    }
-                    let p = |i: usize| pads[i] as usize;
+                    let extra = pad_amounts(op, g, xt)?;
                     let mut m = x;
-                    m.pads = [
-                        m.pads[0] + p(2),
-                        m.pads[1] + p(4),
-                        m.pads[2] + p(3),
-                        m.pads[3] + p(5),
-                    ];
+                    for (p, e) in m.pads.iter_mut().zip(extra) {
+                        *p += e;
+                    }
                     map[op.outputs[0]] = Some(m);
                     continue;
                 }

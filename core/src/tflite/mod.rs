@@ -268,13 +268,13 @@ pub enum Loaded {
 /// Reads and lowers a TFLite file.
 pub fn load_tflite(path: impl AsRef<Path>) -> Result<Loaded> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let graph = parse(&bytes, &name, &path.display().to_string())?;
-    lower(&graph)
+    let (bytes, name) = crate::loader::read_model_file(path)?;
+    load_tflite_bytes(&bytes, &name, &path.display().to_string())
+}
+
+/// Parses and lowers TFLite bytes; `origin` names them in error messages.
+pub fn load_tflite_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Loaded> {
+    lower(&parse(bytes, name, origin)?)
 }
 
 /// Lowers a parsed graph: quantized activations go to a TFLite-exact [`QGraph`], float ones to
@@ -664,6 +664,82 @@ pub(crate) fn window(
         pads: [top, left, bottom, right],
         dilation,
     })
+}
+
+/// A CONV_2D filter (`[O, kh, kw, I]`) or DEPTHWISE_CONV_2D filter (`[1, kh, kw, I·m]`, with
+/// `depth_multiplier` m) reordered to OIHW (`[O, I/group, kh, kw]`) for `cin` input channels.
+/// Returns (data, output channels, group); a filter that does not fit is an error.
+pub(crate) fn filter_to_oihw<T: Copy + Default>(
+    filter: &TfTensor,
+    data: &[T],
+    cin: usize,
+    depth_multiplier: Option<usize>,
+    op: &str,
+) -> Result<(Vec<T>, usize, usize)> {
+    let fs = &filter.shape;
+    let fits = fs.len() == 4
+        && !fs.contains(&0)
+        && data.len() == filter.len()
+        && match depth_multiplier {
+            None => fs[3] == cin,
+            Some(dm) => fs[0] == 1 && fs[3] == cin * dm,
+        };
+    if !fits {
+        return Err(Error::InvalidModel(format!(
+            "convolution '{op}': filter {fs:?} does not fit {cin} input channels{}",
+            depth_multiplier.map_or(String::new(), |m| format!(" times depth multiplier {m}"))
+        )));
+    }
+    let (kh, kw) = (fs[1], fs[2]);
+    let (cout, group) = match depth_multiplier {
+        None => (fs[0], 1),
+        Some(_) => (fs[3], cin),
+    };
+    let cg = cin / group;
+    let mut out = vec![T::default(); data.len()];
+    for o in 0..cout {
+        for i in 0..cg {
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let src = match depth_multiplier {
+                        None => ((o * kh + ky) * kw + kx) * cin + i,
+                        Some(_) => (ky * kw + kx) * cout + o,
+                    };
+                    out[((o * cg + i) * kh + ky) * kw + kx] = data[src];
+                }
+            }
+        }
+    }
+    Ok((out, cout, group))
+}
+
+/// The position in TFLite's NHWC flattening of element `i` of our flattened tensor of NCHW
+/// shape `ours` (FULLY_CONNECTED weights are indexed the TFLite way).
+pub(crate) fn nhwc_flat_index(ours: &[usize], i: usize) -> usize {
+    match ours {
+        [_, c, h, w] => (i % (h * w)) * c + i / (h * w),
+        _ => i,
+    }
+}
+
+/// A PAD operator's height and width amounts as `[top, left, bottom, right]`; padding of the
+/// batch or channels, or of a tensor that is not 4-D, is unsupported.
+pub(crate) fn pad_amounts(op: &TfOp, g: &TfGraph, x: &TfTensor) -> Result<[usize; 4]> {
+    let pads = op.input(g, 1)?.int_data()?;
+    if x.shape.len() != 4
+        || pads.len() != 8
+        || pads.iter().any(|&p| p < 0)
+        || pads[0..2] != [0, 0]
+        || pads[6..8] != [0, 0]
+    {
+        return Err(unsupported(
+            "PAD",
+            &op.name(g),
+            " other than of the height and width of a 4-D tensor",
+        ));
+    }
+    let p = |i: usize| pads[i] as usize;
+    Ok([p(2), p(4), p(3), p(5)])
 }
 
 /// NHWC shape (rank 4 or 2) as our NCHW shape.

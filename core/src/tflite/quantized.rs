@@ -7,8 +7,8 @@
 //! again. Multipliers come from the scales exactly as TFLite's `Prepare` computes them.
 
 use super::{
-    nchw, reshape_keeps_order, unsupported, window, FusedActivation, Padding, TfGraph, TfOp,
-    TfOpKind, TfQuant, TfTensor, TfType,
+    filter_to_oihw, nchw, nhwc_flat_index, pad_amounts, reshape_keeps_order, unsupported, window,
+    FusedActivation, Padding, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
 use crate::ir::{ConvGeometry, Window2d};
@@ -94,14 +94,19 @@ fn per_tensor(t: &TfTensor) -> Result<(f32, i64)> {
     }
 }
 
-/// TFLite's `CalculateActivationRangeQuantized`: the clamp range in the stored domain.
-pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)> {
-    let (qmin, qmax) = t.dtype.q_range().ok_or_else(|| {
+/// The stored integer range of a quantized activation (uint8 or int8).
+fn stored_range(t: &TfTensor) -> Result<(i64, i64)> {
+    t.dtype.q_range().ok_or_else(|| {
         Error::InvalidModel(format!(
             "tensor '{}' is {:?}; a quantized model's activations must be uint8 or int8",
             t.name, t.dtype
         ))
-    })?;
+    })
+}
+
+/// TFLite's `CalculateActivationRangeQuantized`: the clamp range in the stored domain.
+pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)> {
+    let (qmin, qmax) = stored_range(t)?;
     let (scale, zp) = per_tensor(t)?;
     let quantize = |f: f32| zp + (f / scale).round() as i64;
     Ok(match act {
@@ -114,12 +119,7 @@ pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)
 
 impl Builder<'_> {
     fn new_tensor(&mut self, t: &TfTensor) -> Result<QTensorId> {
-        let (qmin, qmax) = t.dtype.q_range().ok_or_else(|| {
-            Error::InvalidModel(format!(
-                "tensor '{}' is {:?}; a quantized model's activations must be uint8 or int8",
-                t.name, t.dtype
-            ))
-        })?;
+        let (qmin, qmax) = stored_range(t)?;
         let (scale, zero_point) = per_tensor(t)?;
         if !(qmin..=qmax).contains(&zero_point) || scale <= 0.0 {
             return Err(Error::InvalidModel(format!(
@@ -260,7 +260,7 @@ impl Builder<'_> {
                 let (x, xt) = self.input(op, 0)?;
                 self.no_pending_pads(x, &name)?;
                 same_quantization(xt, out_t, &name)?;
-                if activation_range(*act, out_t)? != out_t.dtype.q_range().unwrap_or((0, 0)) {
+                if activation_range(*act, out_t)? != stored_range(out_t)? {
                     return Err(unsupported(
                         "MAX_POOL_2D",
                         &name,
@@ -320,25 +320,11 @@ impl Builder<'_> {
             TfOpKind::Pad => {
                 let (x, xt) = self.input(op, 0)?;
                 same_quantization(xt, out_t, &name)?;
-                let pads = op.input(self.g, 1)?.int_data()?;
-                if xt.shape.len() != 4 || pads.len() != 8 {
-                    return Err(unsupported("PAD", &name, " other than of a 4-D tensor"));
-                }
-                if pads.iter().any(|&p| p < 0) || pads[0..2] != [0, 0] || pads[6..8] != [0, 0] {
-                    return Err(unsupported(
-                        "PAD",
-                        &name,
-                        " other than of the height and width",
-                    ));
-                }
-                let p = |i: usize| pads[i] as usize;
+                let extra = pad_amounts(op, self.g, xt)?;
                 let mut m = x;
-                m.pads = [
-                    m.pads[0] + p(2),
-                    m.pads[1] + p(4),
-                    m.pads[2] + p(3),
-                    m.pads[3] + p(5),
-                ];
+                for (p, e) in m.pads.iter_mut().zip(extra) {
+                    *p += e;
+                }
                 self.map[op.outputs[0]] = Some(m);
                 Ok(())
             }
@@ -370,27 +356,10 @@ impl Builder<'_> {
         }
         let cin = xt.shape[3];
         let (kh, kw) = (filter.shape[1], filter.shape[2]);
-        let (cout, group, channel_dim) = match depth_multiplier {
-            None => {
-                if filter.shape[3] != cin {
-                    return Err(Error::InvalidModel(format!(
-                        "convolution '{name}': filter {:?} does not fit {cin} input channels",
-                        filter.shape
-                    )));
-                }
-                (filter.shape[0], 1, 0)
-            }
-            Some(dm) => {
-                if filter.shape[0] != 1 || filter.shape[3] != cin * dm {
-                    return Err(Error::InvalidModel(format!(
-                        "depthwise convolution '{name}': filter {:?} does not fit {cin} channels \
-                         times depth multiplier {dm}",
-                        filter.shape
-                    )));
-                }
-                (cin * dm, cin, 3)
-            }
-        };
+        // Weight scales are per output channel along O (conv) or the last axis (depthwise).
+        let channel_dim = if depth_multiplier.is_some() { 3 } else { 0 };
+        let (raw, cout, group) =
+            filter_to_oihw(filter, &filter.int_data()?, cin, depth_multiplier, &name)?;
         if out_t.shape[3] != cout {
             return Err(Error::InvalidModel(format!(
                 "convolution '{name}': output has {} channels, filter {cout}",
@@ -405,23 +374,13 @@ impl Builder<'_> {
         let out_shape = nchw(&out_t.shape);
         check_window_output(&win, &in_shape, &out_shape, &name)?;
         let wq = weight_quant(filter, cout, channel_dim, &name)?;
-        let raw = filter.int_data()?;
-        // Centre the weights on their zero points and reorder to OIHW.
-        let mut weight = vec![0i64; raw.len()];
-        let cg = cin / group;
-        for o in 0..cout {
-            for i in 0..cg {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let src = match depth_multiplier {
-                            None => ((o * kh + ky) * kw + kx) * cin + i,
-                            Some(_) => (ky * kw + kx) * cout + o,
-                        };
-                        weight[((o * cg + i) * kh + ky) * kw + kx] = raw[src] - wq.zero_point(o);
-                    }
-                }
-            }
-        }
+        // Centre the weights (OIHW) on their zero points.
+        let per_channel = raw.len() / cout;
+        let weight: Vec<i64> = raw
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| w - wq.zero_point(j / per_channel))
+            .collect();
         let bias = conv_bias(bias, cout, &name)?;
         let rescale = requant(xt, &wq, out_t, act, out_shape[2] * out_shape[3])?;
         let kernel = LinearKernel::Conv {
@@ -464,21 +423,12 @@ impl Builder<'_> {
         }
         let wq = weight_quant(filter, n_out, 0, &name)?;
         let raw = filter.int_data()?;
-        // TFLite flattens NHWC; our tensor is NCHW: map each of our positions to TFLite's.
+        // TFLite flattens NHWC; our tensor is NCHW.
         let ours = &self.q.tensors[x.id].shape;
-        let tfl_index = |i: usize| -> usize {
-            match ours.as_slice() {
-                [_, c, h, w] => {
-                    let (ci, rest) = (i / (h * w), i % (h * w));
-                    rest * c + ci
-                }
-                _ => i,
-            }
-        };
         let mut weight = vec![0i64; raw.len()];
         for o in 0..n_out {
             for i in 0..n_in {
-                weight[o * n_in + i] = raw[o * n_in + tfl_index(i)] - wq.zero_point(o);
+                weight[o * n_in + i] = raw[o * n_in + nhwc_flat_index(ours, i)] - wq.zero_point(o);
             }
         }
         let bias = conv_bias(op.optional_input(self.g, 2), n_out, &name)?;

@@ -370,6 +370,37 @@ fn unsupported_and_malformed_models_are_refused_with_a_reason() {
     };
     let err = lower(&g).unwrap_err();
     assert!(err.to_string().contains("reorders"), "{err}");
+    // A filter whose input channels do not match the input: an error, not an out-of-bounds
+    // read, for quantized and float models alike.
+    let quantized = vec![
+        act_u8("x", &[1, 2, 2, 1], 1.0, 0),
+        const_u8("w", &[1, 1, 1, 2], 1.0, 0, &[1, 1]),
+        const_i32("b", &[1], &[0]),
+        act_u8("y", &[1, 2, 2, 1], 1.0, 0),
+    ];
+    let float: Vec<TfTensor> = quantized
+        .iter()
+        .map(|t| TfTensor {
+            dtype: TfType::F32,
+            quant: None,
+            data: t
+                .data
+                .as_ref()
+                .map(|_| (0..t.len()).flat_map(|_| 1f32.to_le_bytes()).collect()),
+            ..t.clone()
+        })
+        .collect();
+    for tensors in [quantized, float] {
+        let g = TfGraph {
+            name: "c".into(),
+            tensors,
+            ops: vec![op(conv(FusedActivation::None), &[0, 1, 2], 3)],
+            input: 0,
+            output: 3,
+        };
+        let err = lower(&g).unwrap_err();
+        assert!(err.to_string().contains("does not fit"), "{err}");
+    }
 }
 
 fn shared(path: &str) -> Option<std::path::PathBuf> {

@@ -1,0 +1,28 @@
+//! Model files, by content: a TFLite flatbuffer carries the identifier "TFL3"; anything else is
+//! read as ONNX.
+
+use crate::error::{Error, Result};
+use crate::tflite::Loaded;
+use std::path::Path;
+
+/// A model file's bytes and its name (the file stem).
+pub(crate) fn read_model_file(path: &Path) -> Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((bytes, name))
+}
+
+/// Loads an ONNX or TFLite model file.
+pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
+    let path = path.as_ref();
+    let (bytes, name) = read_model_file(path)?;
+    let origin = path.display().to_string();
+    if crate::tflite::is_tflite(&bytes) {
+        crate::tflite::load_tflite_bytes(&bytes, &name, &origin)
+    } else {
+        crate::onnx::load_onnx_bytes(&bytes, &name, &origin).map(Loaded::Float)
+    }
+}
