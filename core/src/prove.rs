@@ -37,6 +37,30 @@ pub struct CompileOptions {
     pub salt: Option<Fr>,
     /// How image files become this model's input (`--image`); None: JSON inputs only.
     pub image: Option<crate::image_input::ImagePreprocess>,
+    /// Refuse a layout whose estimated prover peak memory exceeds this many bytes
+    /// ([`DEFAULT_MEMORY_BUDGET`] when None).
+    pub memory_budget: Option<u64>,
+}
+
+/// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
+
+/// Refuses a plan that would not fit the budget, before any key work.
+fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
+    let budget = opts.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
+    if plan.estimated_peak_bytes > budget {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Error::InvalidInput(format!(
+            "the layout needs k={} ({} rows); proving it would take about {:.1} GiB, over the \
+             memory budget of {:.1} GiB. Splitting a model into separately proven segments is \
+             not implemented yet",
+            plan.k,
+            plan.dot_rows.max(plan.max_rows).max(plan.table_rows),
+            gib(plan.estimated_peak_bytes),
+            gib(budget)
+        )));
+    }
+    Ok(())
 }
 
 /// A model ready to prove: its integer graph, layout and how well it tracks the float model.
@@ -94,6 +118,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     q.act_bits = act_bits;
     let graph = quantize(model, &cal, &q)?;
     let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
+    check_budget(&plan, opts)?;
     let mut max_abs_error: f64 = 0.0;
     let mut agree = 0;
     for (i, s) in calibration.iter().enumerate() {
@@ -127,6 +152,92 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
         image: opts.image,
     })
+}
+
+/// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
+/// integer semantics) for proving. Refuses, before any key work, what the circuit cannot prove.
+pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
+    check_provable(&graph)?;
+    if let Some(b) = opts.act_bits {
+        if b != graph.act_bits {
+            return Err(Error::InvalidInput(format!(
+                "this model is quantized by TFLite; its activation domain is {} bits, not {b}",
+                graph.act_bits
+            )));
+        }
+    }
+    if let Some(labels) = &opts.labels {
+        if labels.len() != graph.output_tensor().len() {
+            return Err(Error::InvalidInput(format!(
+                "{} labels for {} outputs",
+                labels.len(),
+                graph.output_tensor().len()
+            )));
+        }
+    }
+    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
+    check_budget(&plan, opts)?;
+    Ok(Compiled {
+        graph,
+        plan,
+        labels: opts.labels.clone(),
+        calibration_samples: 0,
+        max_abs_error: 0.0,
+        argmax_agreement: 1.0,
+        salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
+        image: opts.image,
+    })
+}
+
+/// Whether the circuit's chips can prove every step of `graph`: fixed-point requantization
+/// needs the 16-bit domain and multipliers within the requantization chip's shifts, and clamps
+/// after it.
+pub fn check_provable(graph: &QGraph) -> Result<()> {
+    use crate::circuit::requant::{RequantConfig, REQUANT_ACT_BITS};
+    use crate::qgraph::{Activation, Rounding, StepKind};
+    let refuse = |step: &str, why: String| {
+        Err(Error::InvalidModel(format!(
+            "step '{step}' cannot be proven: {why}"
+        )))
+    };
+    for s in &graph.steps {
+        let multipliers: Vec<_> = match &s.kind {
+            StepKind::Linear(lin) => match &lin.rescale.rounding {
+                Rounding::FixedPoint(fp) => {
+                    if !matches!(lin.rescale.act, Activation::Clip { .. }) {
+                        return refuse(
+                            &s.name,
+                            "fixed-point requantization without a clamp".into(),
+                        );
+                    }
+                    fp.multipliers.clone()
+                }
+                Rounding::HalfUp { .. } => continue,
+            },
+            StepKind::QuantizedAdd(add) => {
+                let mut m = add.input_multipliers.to_vec();
+                m.push(add.output_multiplier);
+                m
+            }
+            _ => continue,
+        };
+        if graph.act_bits != REQUANT_ACT_BITS {
+            return refuse(
+                &s.name,
+                format!(
+                    "fixed-point requantization needs a {REQUANT_ACT_BITS}-bit activation domain, not {}",
+                    graph.act_bits
+                ),
+            );
+        }
+        if let Some(m) = multipliers.iter().find(|m| !RequantConfig::supports(**m)) {
+            return refuse(
+                &s.name,
+                format!("multiplier {m:?} is outside the chip's shifts"),
+            );
+        }
+    }
+    Ok(())
 }
 
 impl Compiled {
@@ -441,7 +552,7 @@ impl Prover {
 }
 
 /// A human-readable description of a compiled model.
-pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
+pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> String {
     let g = &compiled.graph;
     let mut s = format!(
         "zkinfer compiled model\nsource: {}\ninput: {:?} at scale 2^{}\noutput: {:?} at scale 2^{}\n",
@@ -451,7 +562,11 @@ pub fn summary(model: &Model, compiled: &Compiled, source: &Path) -> String {
         g.output_tensor().shape,
         g.output_tensor().frac_bits
     );
-    s += &format!("float operators: {}\nquantized steps:\n", model.nodes.len());
+    match model {
+        Some(model) => s += &format!("float operators: {}\n", model.nodes.len()),
+        None => s += "quantized by TFLite: its integer semantics, exactly\n",
+    }
+    s += "quantized steps:\n";
     for st in &g.steps {
         let t = &g.tensors[st.output];
         let kind = match &st.kind {

@@ -549,6 +549,12 @@ impl QGraph {
                     out.push((lo, hi));
                 }
             }
+            if let StepKind::QuantizedAdd(add) = &s.kind {
+                let c = (add.act_min, add.act_max);
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
         }
         out
     }

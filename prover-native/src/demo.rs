@@ -65,7 +65,7 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
 
     let model_dir = ModelDir::new(&dir);
     let text = summary(
-        &model,
+        Some(&model),
         &compiled,
         std::path::Path::new("examples/mnist/model.onnx"),
     );

@@ -122,9 +122,10 @@ impl VisibilityArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Quantize an ONNX model, lay out its circuit and generate keys into a directory.
+    /// Quantize an ONNX or TFLite model (or take a TFLite model's own uint8/int8 quantization),
+    /// lay out its circuit and generate keys into a directory.
     Compile {
-        /// Float ONNX or float TFLite model (batch size 1).
+        /// Float ONNX, float TFLite or quantized TFLite model (batch size 1).
         model: PathBuf,
         /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list.
         #[arg(long, value_name = "DATA.json")]
@@ -148,6 +149,9 @@ enum Command {
         /// [-1, 1]), raw (0..255), unit (0..1) or scale=S,offset=O[,crop=F].
         #[arg(long, value_name = "SPEC")]
         image_preprocess: Option<String>,
+        /// Refuse a layout whose estimated prover peak memory exceeds this many GiB.
+        #[arg(long, value_name = "GIB", default_value_t = 20.0)]
+        memory_budget: f64,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -264,6 +268,7 @@ fn main() {
             headroom,
             labels,
             image_preprocess,
+            memory_budget,
             visibility,
             srs,
         } => compile(
@@ -275,6 +280,7 @@ fn main() {
             headroom,
             labels.as_deref(),
             image_preprocess.as_deref(),
+            memory_budget,
             &visibility,
             &srs,
         ),
@@ -358,6 +364,7 @@ fn compile(
     headroom: f32,
     labels: Option<&Path>,
     image_preprocess: Option<&str>,
+    memory_budget_gib: f64,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
@@ -365,7 +372,46 @@ fn compile(
     let image = image_preprocess
         .map(zkinfer_core::image_input::ImagePreprocess::parse)
         .transpose()?;
-    let model = load_float_model(model_path)?;
+    let labels = labels.map(read_labels).transpose()?;
+    let mut opts = CompileOptions {
+        act_bits,
+        dot_width,
+        headroom: Some(headroom),
+        labels,
+        visibility: visibility.visibility(),
+        salt,
+        image,
+        memory_budget: Some(gib_to_bytes(memory_budget_gib)?),
+    };
+    let model = match zkinfer_core::loader::load_model(model_path)? {
+        zkinfer_core::tflite::Loaded::Float(m) => m,
+        zkinfer_core::tflite::Loaded::Quantized(graph) => {
+            // TFLite fixed the quantization: no calibration, the integer semantics are TFLite's.
+            if calibration.is_some() {
+                anyhow::bail!(
+                    "{} is already quantized by TFLite; --calibration applies to float models only",
+                    model_path.display()
+                );
+            }
+            if opts.image.is_none() {
+                if let (Some(a), [1, 3, _, _]) = (
+                    graph.input_tensor().affine,
+                    graph.input_tensor().shape.as_slice(),
+                ) {
+                    // Images become the stored pixels TFLite's own pipeline feeds this model.
+                    opts.image = Some(zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(
+                        a.scale,
+                        a.zero_point,
+                        0.875,
+                    ));
+                }
+            }
+            let (compiled, _) = step("planning the layout", || {
+                Ok(zkinfer_core::prove::compile_quantized(graph, &opts)?)
+            })?;
+            return write_compiled(&compiled, None, model_path, out, srs);
+        }
+    };
     let samples = match calibration {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -378,16 +424,6 @@ fn compile(
             synthetic_calibration(model.input_len(), 8)
         }
     };
-    let labels = labels.map(read_labels).transpose()?;
-    let opts = CompileOptions {
-        act_bits,
-        dot_width,
-        headroom: Some(headroom),
-        labels,
-        visibility: visibility.visibility(),
-        salt,
-        image,
-    };
     let (compiled, _) = step("quantizing and planning the layout", || {
         Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
     })?;
@@ -399,10 +435,31 @@ fn compile(
         compiled.max_abs_error,
         100.0 * compiled.argmax_agreement
     );
-    let text = summary(&model, &compiled, model_path);
+    write_compiled(&compiled, Some(&model), model_path, out, srs)
+}
+
+fn gib_to_bytes(gib: f64) -> Result<u64> {
+    if !(gib.is_finite() && gib > 0.0) {
+        anyhow::bail!("--memory-budget must be a positive number of GiB, not {gib}");
+    }
+    Ok((gib * (1u64 << 30) as f64) as u64)
+}
+
+/// Writes a compiled model directory (keys included) and reports what it holds.
+fn write_compiled(
+    compiled: &zkinfer_core::prove::Compiled,
+    model: Option<&zkinfer_core::ir::Model>,
+    model_path: &Path,
+    out: &Path,
+    srs: &SrsArgs,
+) -> Result<()> {
+    if model.is_none() {
+        println!("layout: {}", compiled.plan);
+    }
+    let text = summary(model, compiled, model_path);
     let dir = ModelDir::new(out);
     let (timings, _) = step("generating keys", || {
-        Ok(dir.write(&compiled, &srs.source(), &text)?)
+        Ok(dir.write(compiled, &srs.source(), &text)?)
     })?;
     let vk = std::fs::read(dir.path(VERIFIER_KEY_FILE))?;
     println!(
@@ -414,7 +471,7 @@ fn compile(
         zkinfer_core::verifier_key::model_id(&vk),
         vk.len()
     );
-    print!("{}", zkinfer_core::prove::describe_visibility(&compiled));
+    print!("{}", zkinfer_core::prove::describe_visibility(compiled));
     Ok(())
 }
 
@@ -700,19 +757,6 @@ impl InputArgs {
             }
             (None, None) => anyhow::bail!("give --input or --image"),
         }
-    }
-}
-
-/// A float model from an ONNX or TFLite file.
-fn load_float_model(path: &Path) -> Result<zkinfer_core::ir::Model> {
-    match zkinfer_core::loader::load_model(path)? {
-        zkinfer_core::tflite::Loaded::Float(m) => Ok(m),
-        zkinfer_core::tflite::Loaded::Quantized(_) => anyhow::bail!(
-            "{} is quantized by TFLite (uint8/int8). zkinfer runs it with TFLite's exact \
-             integer semantics (`zkinfer classify`), but the circuit cannot prove TFLite's \
-             fixed-point requantization yet; compile its float version instead",
-            path.display()
-        ),
     }
 }
 

@@ -449,7 +449,7 @@ fn float_tflite_model_compiles_proves_and_verifies() {
 }
 
 #[test]
-fn tflite_quantized_model_classifies_images_and_refuses_to_compile_with_a_reason() {
+fn tflite_quantized_model_classifies_images_and_compiles_within_a_memory_budget() {
     let Some(imagenet) = shared("imagenet") else {
         return;
     };
@@ -466,12 +466,23 @@ fn tflite_quantized_model_classifies_images_and_refuses_to_compile_with_a_reason
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("tench"), "{}", stdout(&o));
-    // Proving TFLite's fixed-point requantization has no chip yet: a clear error, before
-    // any key is generated, and nothing written.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
+    // TFLite fixed the quantization: calibration data is refused, before any work.
+    let o = zkinfer(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&repo().join("examples/mnist/calibration.json")),
+        "-o",
+        s(&out),
+    ]);
+    assert_fails(&o, "already quantized by TFLite");
+    assert!(!out.exists());
+    // The whole model in one circuit does not fit the default 20 GiB budget: refused with
+    // the estimate, before any key is generated, and nothing written.
     let o = zkinfer(&["compile", s(&model), "-o", s(&out)]);
-    assert_fails(&o, "quantized by TFLite");
+    assert_fails(&o, "memory budget");
     assert!(!out.exists());
     // An image needs a model compiled to take images.
     let o = zkinfer(&[

@@ -17,10 +17,11 @@ pub mod freivalds;
 pub mod max;
 pub mod pack;
 pub mod poseidon;
+pub mod requant;
 pub mod rescale;
 pub mod table;
 
-use crate::qgraph::{Activation, QGraph, QStep, StepKind, Term};
+use crate::qgraph::{Activation, QGraph, QStep, Rounding, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
@@ -29,10 +30,11 @@ use halo2curves::ff::PrimeField;
 use max::MaxConfig;
 use pack::{PackConfig, Packable};
 use poseidon::{Message, PoseidonConfig};
+use requant::{RequantConfig, RequantParams};
 use rescale::RescaleConfig;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use table::TableConfig;
+use table::{AddInputMap, TableConfig, TableSpec};
 
 /// Integer to field element (negative numbers map to p - |v|).
 pub fn fe(v: i128) -> Fr {
@@ -166,6 +168,9 @@ pub struct CircuitShape {
     /// Keys written before visibilities existed are all-public.
     #[serde(default)]
     pub visibility: Visibility,
+    /// Whether the circuit has the fixed-point requantization chip (TFLite's integer models).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_point: bool,
 }
 
 impl Default for CircuitShape {
@@ -174,6 +179,7 @@ impl Default for CircuitShape {
             dot_width: 1,
             act_bits: 8,
             visibility: Visibility::PUBLIC,
+            fixed_point: false,
         }
     }
 }
@@ -220,6 +226,8 @@ pub struct ModelConfig {
     pub dot: DotConfig,
     pub rescale: RescaleConfig,
     pub max: MaxConfig,
+    /// Present for graphs with TFLite's fixed-point requantization.
+    pub requant: Option<RequantConfig>,
     /// Present when something is hashed or committed.
     pub pack: Option<PackConfig>,
     pub poseidon: Option<PoseidonConfig>,
@@ -233,6 +241,9 @@ impl ModelConfig {
         let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
         let rescale = RescaleConfig::configure(meta, dot.acc, &table);
         let max = MaxConfig::configure(meta, &table);
+        let requant = shape
+            .fixed_point
+            .then(|| RequantConfig::configure(meta, dot.acc, &table));
         let hashing = shape.visibility.needs_hashing();
         let pack = hashing.then(|| PackConfig::configure(meta, &table));
         let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
@@ -242,6 +253,7 @@ impl ModelConfig {
             dot,
             rescale,
             max,
+            requant,
             pack,
             poseidon,
         }
@@ -403,18 +415,12 @@ impl ModelCircuit {
                 }
             }
         }
-        let clips = g.clips();
-        let tag_of = |act: Activation| -> u64 {
+        let spec = TableSpec::of(g);
+        let tag_of = |act: Activation| -> Result<u64, Error> {
             match act {
-                Activation::Identity => table::TAG_IDENTITY,
-                Activation::Relu => table::TAG_RELU,
-                Activation::Clip { lo, hi } => {
-                    table::TAG_FIRST_CLIP
-                        + clips
-                            .iter()
-                            .position(|&c| c == (lo, hi))
-                            .expect("collected") as u64
-                }
+                Activation::Identity => Ok(table::TAG_IDENTITY),
+                Activation::Relu => Ok(table::TAG_RELU),
+                Activation::Clip { lo, hi } => spec.clip_tag(lo, hi).ok_or(Error::Synthesis),
             }
         };
         let (mut dot_row, mut max_row) = (0, 0);
@@ -425,8 +431,64 @@ impl ModelCircuit {
             let mut out = Vec::with_capacity(n_out);
             match &step.kind {
                 StepKind::Reshape => out = wires[step.inputs[0]].clone(),
-                // No chip yet: plan_layout refuses such graphs before synthesis.
-                StepKind::QuantizedAdd(_) => return Err(Error::Synthesis),
+                StepKind::QuantizedAdd(add) => {
+                    let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
+                    let params = RequantParams {
+                        multiplier: add.output_multiplier,
+                        zp_in: add.out_zero_point,
+                        zp_out: add.out_zero_point,
+                        lo: add.act_min,
+                        hi: add.act_max,
+                    };
+                    let clamp_tag = tag_of(Activation::Clip {
+                        lo: add.act_min,
+                        hi: add.act_max,
+                    })?;
+                    let pairs = wires[step.inputs[0]].iter().zip(&wires[step.inputs[1]]);
+                    for (o, (&left, &right)) in pairs.enumerate() {
+                        // Each input through its requantization map (a table function of the
+                        // centred 8-bit value: a divide-by-1 rescale row whose activation is
+                        // the map), then the sum requantized and clamped.
+                        let mut scaled = [None; 2];
+                        for (k, slot) in scaled.iter_mut().enumerate() {
+                            let map = AddInputMap {
+                                multiplier: add.input_multipliers[k],
+                                left_shift: add.left_shift,
+                            };
+                            let tag = spec.map_tag(&map).ok_or(Error::Synthesis)?;
+                            let x = [left, right][k];
+                            let (_, acc) =
+                                config
+                                    .dot
+                                    .assign(region, links, dot_row, &[x], &[1], 0, None)?;
+                            let y = x.value.and_then(|a| map.apply(a));
+                            *slot = Some(config.rescale.assign(
+                                region,
+                                dot_row,
+                                acc,
+                                1,
+                                Activation::Identity,
+                                tag,
+                                y,
+                            )?);
+                            dot_row += 1;
+                        }
+                        let ins = [scaled[0].expect("set"), scaled[1].expect("set")];
+                        let (_, acc) =
+                            config
+                                .dot
+                                .assign(region, links, dot_row, &ins, &[1, 1], 0, None)?;
+                        out.push(requant.assign(
+                            region,
+                            dot_row,
+                            acc,
+                            &params,
+                            clamp_tag,
+                            value(step.output, o),
+                        )?);
+                        dot_row += 1;
+                    }
+                }
                 StepKind::Max {
                     window,
                     in_shape,
@@ -448,13 +510,10 @@ impl ModelCircuit {
                     }
                 }
                 StepKind::Linear(lin) => {
-                    let tag = tag_of(lin.rescale.act);
+                    let tag = tag_of(lin.rescale.act)?;
                     let params = param_cells[step_index].as_ref();
                     for o in 0..n_out {
-                        // Fixed-point (TFLite) requantization has no chip in this circuit yet;
-                        // plan_layout refuses such graphs before synthesis gets here.
-                        let d = lin.rescale.divisor(o).ok_or(Error::Synthesis)?;
-                        let mut bias = lin.terms(o, &mut terms) + crate::qgraph::Rescale::half(d);
+                        let mut bias = lin.terms(o, &mut terms) + lin.rescale.bias_offset(o);
                         let ins: Vec<Wire> = terms
                             .iter()
                             .map(|t| wires[step.inputs[t.slot]][t.index])
@@ -491,15 +550,35 @@ impl ModelCircuit {
                             hidden.as_ref(),
                         )?;
                         let y = value(step.output, o);
-                        out.push(config.rescale.assign(
-                            region,
-                            dot_row + rows - 1,
-                            acc,
-                            d,
-                            lin.rescale.act,
-                            tag,
-                            y,
-                        )?);
+                        let last = dot_row + rows - 1;
+                        out.push(match &lin.rescale.rounding {
+                            Rounding::HalfUp { divisors } => config.rescale.assign(
+                                region,
+                                last,
+                                acc,
+                                *divisors.get(o).ok_or(Error::Synthesis)?,
+                                lin.rescale.act,
+                                tag,
+                                y,
+                            )?,
+                            Rounding::FixedPoint(fp) => {
+                                let Activation::Clip { lo, hi } = lin.rescale.act else {
+                                    return Err(Error::Synthesis);
+                                };
+                                let params = RequantParams {
+                                    multiplier: fp.multiplier(o),
+                                    zp_in: fp.out_offset,
+                                    zp_out: fp.out_zero_point,
+                                    lo,
+                                    hi,
+                                };
+                                config
+                                    .requant
+                                    .as_ref()
+                                    .ok_or(Error::Synthesis)?
+                                    .assign(region, last, acc, &params, tag, y)?
+                            }
+                        });
                         dot_row += rows;
                     }
                 }
@@ -576,7 +655,9 @@ impl Circuit<Fr> for ModelCircuit {
         config: ModelConfig,
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
-        config.table.load(&mut layouter, &self.graph.clips())?;
+        config
+            .table
+            .load(&mut layouter, &TableSpec::of(&self.graph))?;
         let mut links = Links::default();
         layouter.assign_region(
             || "model",
@@ -605,6 +686,27 @@ pub struct LayoutPlan {
     pub fixed_columns: usize,
     pub lookups: usize,
     pub usable_rows: usize,
+    /// The prover's estimated peak memory (see [`estimate_prover_bytes`]).
+    #[serde(default)]
+    pub estimated_peak_bytes: u64,
+}
+
+/// An estimate of the prover's peak memory for a circuit of 2^k rows: halo2 keeps every
+/// column's values and coefficients, the fixed and permutation polynomials also on the extended
+/// domain (`2^k · ext`, ext = the next power of two at or above degree − 1), and each lookup
+/// several more polynomials. The constant is fitted to measured peaks (m3_cifar at k=18:
+/// 2.5 GiB; m2_lenet with hidden weights at k=17: 1.2 GiB), so it is an estimate, good to
+/// about ±20%.
+pub fn estimate_prover_bytes(
+    k: u32,
+    advice: usize,
+    fixed: usize,
+    lookups: usize,
+    degree: usize,
+) -> u64 {
+    let ext = (degree.max(2) - 1).next_power_of_two() as f64;
+    let polys = 3.0 * advice as f64 + (2.0 + ext) * fixed as f64 + 6.0 * lookups as f64 + 3.0 * ext;
+    (1.35 * polys * 32.0 * (1u64 << k) as f64) as u64
 }
 
 impl std::fmt::Display for LayoutPlan {
@@ -612,7 +714,8 @@ impl std::fmt::Display for LayoutPlan {
         write!(
             f,
             "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
-             rows used: {} linear, {} max-pool, {} pack, {} Poseidon, {} lookup table, {} lookups",
+             rows used: {} linear, {} max-pool, {} pack, {} Poseidon, {} lookup table, {} lookups, \
+             estimated prover peak {:.1} GiB",
             self.k,
             self.usable_rows,
             self.shape.dot_width,
@@ -624,10 +727,13 @@ impl std::fmt::Display for LayoutPlan {
             self.pack_rows,
             self.hash_rows,
             self.table_rows,
-            self.lookups
+            self.lookups,
+            self.estimated_peak_bytes as f64 / GIB
         )
     }
 }
+
+const GIB: f64 = (1u64 << 30) as f64;
 
 /// Rows needed by the linear and max-pool steps for a given dot width.
 fn rows_needed(graph: &QGraph, term_counts: &[usize], width: usize) -> (usize, usize) {
@@ -690,12 +796,19 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
                 term_counts.push(terms.len());
             }
         }
+        if let StepKind::QuantizedAdd(_) = &s.kind {
+            // Two input maps (one term each) and the sum (two terms) per output.
+            for _ in 0..graph.tensors[s.output].len() {
+                term_counts.extend([1, 1, 2]);
+            }
+        }
     }
     let instance_len = public_len(visibility.input, graph.input_tensor().len())
         + public_len(visibility.output, graph.output_tensor().len())
         + visibility.hidden_weights() as usize;
     let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
-    let table_rows = TableConfig::rows(graph.act_bits, graph.clips().len());
+    let spec = TableSpec::of(graph);
+    let table_rows = spec.rows(graph.act_bits);
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
         None => vec![4, 8, 16, 32, 64],
@@ -706,6 +819,7 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
             dot_width: w,
             act_bits: graph.act_bits,
             visibility,
+            fixed_point: spec.sign,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
@@ -734,6 +848,13 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
             fixed_columns: cs.num_fixed_columns(),
             lookups: cs.lookups().len(),
             usable_rows: (1usize << k) - reserved,
+            estimated_peak_bytes: estimate_prover_bytes(
+                k,
+                cs.num_advice_columns(),
+                cs.num_fixed_columns(),
+                cs.lookups().len(),
+                cs.degree(),
+            ),
         };
         let cost = (plan.advice_columns as f64
             + plan.fixed_columns as f64 / 2.0
@@ -767,6 +888,17 @@ pub(crate) mod testing {
                 input: TensorVisibility::Hashed,
                 output: TensorVisibility::Public,
             },
+            fixed_point: false,
+        }
+    }
+
+    /// The shape of the fixed-point (TFLite) tests: 16-bit domain, everything public.
+    pub fn fixed_point_shape() -> CircuitShape {
+        CircuitShape {
+            dot_width: 4,
+            act_bits: 16,
+            visibility: Visibility::PUBLIC,
+            fixed_point: true,
         }
     }
 
@@ -774,6 +906,8 @@ pub(crate) mod testing {
     pub struct TestCircuit {
         inputs: Vec<i64>,
         body: Rc<Body>,
+        shape: CircuitShape,
+        spec: TableSpec,
     }
 
     impl TestCircuit {
@@ -785,7 +919,19 @@ pub(crate) mod testing {
             TestCircuit {
                 inputs,
                 body: Rc::new(body),
+                shape: test_shape(),
+                spec: TableSpec {
+                    clips: vec![(0, 24)],
+                    ..TableSpec::default()
+                },
             }
+        }
+
+        /// A circuit of another shape and table (its MockProver needs a larger k).
+        pub fn with_shape(mut self, shape: CircuitShape, spec: TableSpec) -> Self {
+            self.shape = shape;
+            self.spec = spec;
+            self
         }
     }
 
@@ -799,7 +945,7 @@ pub(crate) mod testing {
         }
 
         fn params(&self) -> CircuitShape {
-            test_shape()
+            self.shape.clone()
         }
 
         fn configure_with_params(
@@ -818,7 +964,7 @@ pub(crate) mod testing {
             config: ModelConfig,
             mut layouter: impl Layouter<Fr>,
         ) -> Result<(), Error> {
-            config.table.load(&mut layouter, &[(0, 24)])?;
+            config.table.load(&mut layouter, &self.spec)?;
             let mut links = Links::default();
             let wires: Vec<Wire> = self
                 .inputs
@@ -846,7 +992,15 @@ pub(crate) mod testing {
     }
 
     pub fn mock_field(circuit: &TestCircuit, instance: &[Fr]) -> Result<(), Vec<VerifyFailure>> {
-        MockProver::run(10, circuit, vec![instance.to_vec()])
+        mock_k(10, circuit, instance)
+    }
+
+    pub fn mock_k(
+        k: u32,
+        circuit: &TestCircuit,
+        instance: &[Fr],
+    ) -> Result<(), Vec<VerifyFailure>> {
+        MockProver::run(k, circuit, vec![instance.to_vec()])
             .expect("synthesis")
             .verify()
     }

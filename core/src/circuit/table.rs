@@ -1,12 +1,18 @@
-//! The lookup table shared by every chip: `(tag, input, output)` triples over the activation
-//! domain `[-2^(B-1), 2^(B-1))`.
+//! The lookup table shared by every chip: `(tag, input, output)` triples. Most functions run over
+//! the activation domain `[-2^(B-1), 2^(B-1))`:
 //! - tag 0: identity `(0, v, v)`: a signed range check (and `(0, 0, 0)` for disabled rows);
 //! - tag 1: ReLU `(1, v, max(v, 0))`;
-//! - tag 2+i: the i-th distinct clip `(2+i, v, clamp(v, lo_i, hi_i))`.
+//! - tag 2+i: the i-th distinct clip `(2+i, v, clamp(v, lo_i, hi_i))`;
+//! - [`TAG_SIGN`] (graphs with fixed-point requantization): `(TAG_SIGN, v, [v >= 0])`, which
+//!   both range-checks a (B-1)-bit limb (output 1) and gives a sign bit;
+//! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
+//!   in `[-255, 255]`, the requantization of one ADD input by its multiplier.
 //!
-//! The table's size depends on B and the number of clips only, never on the model's weights.
+//! The table's size depends on B, the number of distinct clips and ADD input multipliers only
+//! (each map costs 511 rows), never on the size of the model's tensors or its weights.
 
 use super::fe;
+use crate::qgraph::{QGraph, QuantizedMultiplier, Rounding, StepKind};
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
 use halo2curves::bn256::Fr;
@@ -14,6 +20,82 @@ use halo2curves::bn256::Fr;
 pub const TAG_IDENTITY: u64 = 0;
 pub const TAG_RELU: u64 = 1;
 pub const TAG_FIRST_CLIP: u64 = 2;
+/// Far above any clip tag, so older tables keep their numbering.
+pub const TAG_SIGN: u64 = 1 << 32;
+pub const TAG_FIRST_MAP: u64 = TAG_SIGN + 1;
+
+/// The centred values an 8-bit (uint8 or int8) tensor can hold: `stored - zero_point`.
+pub const MAP_DOMAIN: std::ops::RangeInclusive<i64> = -255..=255;
+
+/// One ADD input's requantization: `M(a·2^left_shift)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddInputMap {
+    pub multiplier: QuantizedMultiplier,
+    pub left_shift: u32,
+}
+
+impl AddInputMap {
+    pub fn apply(&self, a: i64) -> Option<i64> {
+        self.multiplier
+            .apply(a.checked_mul(1i64 << self.left_shift)?)
+    }
+}
+
+/// Which functions a graph's table holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableSpec {
+    pub clips: Vec<(i64, i64)>,
+    /// Whether the sign function is present (graphs with fixed-point requantization).
+    pub sign: bool,
+    pub maps: Vec<AddInputMap>,
+}
+
+impl TableSpec {
+    pub fn of(graph: &QGraph) -> Self {
+        let mut maps = Vec::new();
+        let mut sign = false;
+        for s in &graph.steps {
+            match &s.kind {
+                StepKind::QuantizedAdd(add) => {
+                    sign = true;
+                    for m in add.input_multipliers {
+                        let map = AddInputMap {
+                            multiplier: m,
+                            left_shift: add.left_shift,
+                        };
+                        if !maps.contains(&map) {
+                            maps.push(map);
+                        }
+                    }
+                }
+                StepKind::Linear(lin) => {
+                    sign |= matches!(lin.rescale.rounding, Rounding::FixedPoint(_));
+                }
+                _ => {}
+            }
+        }
+        TableSpec {
+            clips: graph.clips(),
+            sign,
+            maps,
+        }
+    }
+
+    pub fn rows(&self, act_bits: u32) -> usize {
+        let functions = 2 + self.clips.len() + self.sign as usize;
+        (functions << act_bits) + self.maps.len() * MAP_DOMAIN.count()
+    }
+
+    pub fn clip_tag(&self, lo: i64, hi: i64) -> Option<u64> {
+        let i = self.clips.iter().position(|&c| c == (lo, hi))?;
+        Some(TAG_FIRST_CLIP + i as u64)
+    }
+
+    pub fn map_tag(&self, map: &AddInputMap) -> Option<u64> {
+        let j = self.maps.iter().position(|m| m == map)?;
+        Some(TAG_FIRST_MAP + j as u64)
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct TableConfig {
@@ -38,33 +120,49 @@ impl TableConfig {
         1 << (self.act_bits - 1)
     }
 
-    pub fn rows(act_bits: u32, n_clips: usize) -> usize {
-        (2 + n_clips) << act_bits
-    }
-
-    pub fn load(
-        &self,
-        layouter: &mut impl Layouter<Fr>,
-        clips: &[(i64, i64)],
-    ) -> Result<(), Error> {
+    pub fn load(&self, layouter: &mut impl Layouter<Fr>, spec: &TableSpec) -> Result<(), Error> {
         let half = 1i64 << (self.act_bits - 1);
-        type Function = Box<dyn Fn(i64) -> i64>;
-        let mut functions: Vec<(u64, Function)> = vec![
-            (TAG_IDENTITY, Box::new(|v| v)),
-            (TAG_RELU, Box::new(|v: i64| v.max(0))),
+        type Function = Box<dyn Fn(i64) -> Option<i64>>;
+        let full = || -half..half;
+        let mut functions: Vec<(u64, Vec<i64>, Function)> = vec![
+            (TAG_IDENTITY, full().collect(), Box::new(Some)),
+            (
+                TAG_RELU,
+                full().collect(),
+                Box::new(|v: i64| Some(v.max(0))),
+            ),
         ];
-        for (i, &(lo, hi)) in clips.iter().enumerate() {
+        for (i, &(lo, hi)) in spec.clips.iter().enumerate() {
             functions.push((
                 TAG_FIRST_CLIP + i as u64,
-                Box::new(move |v: i64| v.clamp(lo, hi)),
+                full().collect(),
+                Box::new(move |v: i64| Some(v.clamp(lo, hi))),
+            ));
+        }
+        if spec.sign {
+            functions.push((
+                TAG_SIGN,
+                full().collect(),
+                Box::new(|v: i64| Some((v >= 0) as i64)),
+            ));
+        }
+        for (j, map) in spec.maps.iter().enumerate() {
+            let map = *map;
+            functions.push((
+                TAG_FIRST_MAP + j as u64,
+                MAP_DOMAIN.collect(),
+                Box::new(move |a| map.apply(a)),
             ));
         }
         layouter.assign_table(
             || "activation table",
             |mut table| {
                 let mut row = 0;
-                for (tag, f) in &functions {
-                    for v in -half..half {
+                for (tag, domain, f) in &functions {
+                    for &v in domain {
+                        // An input whose image overflows TFLite's int32 has no entry: no
+                        // proof can use it.
+                        let Some(out) = f(v) else { continue };
                         table.assign_cell(
                             || "tag",
                             self.tag,
@@ -81,7 +179,7 @@ impl TableConfig {
                             || "out",
                             self.output,
                             row,
-                            || Value::known(fe(f(v) as i128)),
+                            || Value::known(fe(out as i128)),
                         )?;
                         row += 1;
                     }

@@ -256,6 +256,87 @@ pub struct TfGraph {
     pub output: usize,
 }
 
+impl TfGraph {
+    /// The first `n_ops` operators of this graph run on a `height`×`width` input, with the last
+    /// one's output as the graph's output. Convolution weights do not depend on the resolution,
+    /// so a few blocks of an ImageNet model at a small resolution exercise exactly the model's
+    /// arithmetic (its tests prove that much of MobileNet with a MockProver). Shapes are
+    /// recomputed through convolutions, pools and ADD; other operators are refused.
+    pub fn truncated(&self, n_ops: usize, height: usize, width: usize) -> Result<TfGraph> {
+        if n_ops == 0 || n_ops > self.ops.len() || height == 0 || width == 0 {
+            return Err(Error::InvalidModel(format!(
+                "cannot keep {n_ops} of {} operators at {height}x{width}",
+                self.ops.len()
+            )));
+        }
+        let mut g = self.clone();
+        g.ops.truncate(n_ops);
+        let input = &mut g.tensors[g.input];
+        if input.shape.len() != 4 {
+            return Err(Error::InvalidModel("the input is not NHWC".into()));
+        }
+        input.shape[1] = height;
+        input.shape[2] = width;
+        for op in &g.ops {
+            let x_shape = op.input(&g, 0)?.shape.clone();
+            let name = op.name(&g);
+            let too_small =
+                || Error::InvalidModel(format!("operator '{name}': input {x_shape:?} too small"));
+            let spatial =
+                |padding, kernel: [usize; 2], stride: [usize; 2], dilation: [usize; 2]| {
+                    let h = pads_for(padding, x_shape[1], kernel[0], stride[0], dilation[0]);
+                    let w = pads_for(padding, x_shape[2], kernel[1], stride[1], dilation[1]);
+                    Some((h?.2, w?.2))
+                };
+            let out_shape = match &op.kind {
+                TfOpKind::Conv2d {
+                    padding,
+                    stride,
+                    dilation,
+                    ..
+                }
+                | TfOpKind::DepthwiseConv2d {
+                    padding,
+                    stride,
+                    dilation,
+                    ..
+                } => {
+                    let f = &op.input(&g, 1)?.shape;
+                    let (h, w) = spatial(*padding, [f[1], f[2]], *stride, *dilation)
+                        .ok_or_else(too_small)?;
+                    let c = g.tensors[op.outputs[0]].shape[3];
+                    vec![1, h, w, c]
+                }
+                TfOpKind::AveragePool2d {
+                    padding,
+                    stride,
+                    filter,
+                    ..
+                }
+                | TfOpKind::MaxPool2d {
+                    padding,
+                    stride,
+                    filter,
+                    ..
+                } => {
+                    let (h, w) =
+                        spatial(*padding, *filter, *stride, [1, 1]).ok_or_else(too_small)?;
+                    vec![1, h, w, x_shape[3]]
+                }
+                TfOpKind::Add { .. } => x_shape.clone(),
+                other => {
+                    return Err(Error::InvalidModel(format!(
+                        "cannot recompute the shape of {other:?} at a new resolution"
+                    )))
+                }
+            };
+            g.tensors[op.outputs[0]].shape = out_shape;
+        }
+        g.output = g.ops[n_ops - 1].outputs[0];
+        Ok(g)
+    }
+}
+
 /// What a TFLite file becomes.
 #[derive(Clone, Debug)]
 pub enum Loaded {

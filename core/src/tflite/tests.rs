@@ -450,3 +450,71 @@ fn float_tflite_mnist_loads_into_the_float_ir() {
     let out = m.eval_float(&vec![0.5; 784]).unwrap();
     assert!(out[m.output].data.iter().all(|v| v.is_finite()));
 }
+
+/// The first three inverted-residual blocks of MobileNet v2 (10 operators: the stem, two
+/// depthwise/pointwise blocks and a block with its residual ADD) at 16×16, proven with the
+/// MockProver under TFLite's exact requantization; a wrong activation anywhere is rejected.
+#[test]
+fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
+    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use halo2_proofs::dev::MockProver;
+    use rand::{Rng, SeedableRng};
+    use std::sync::Arc;
+
+    let Some(p) = shared("imagenet/mobilenet_v2_1.0_224_quant.tflite") else {
+        return;
+    };
+    let bytes = std::fs::read(&p).unwrap();
+    let full = parse(&bytes, "mobilenet", "test").unwrap();
+    let Loaded::Quantized(g) = lower(&full.truncated(10, 16, 16).unwrap()).unwrap() else {
+        panic!("quantized")
+    };
+    assert!(g
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, crate::qgraph::StepKind::QuantizedAdd(_))));
+    let zp = g.input_tensor().affine.expect("affine input").zero_point;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let input: Vec<i64> = (0..g.input_tensor().len())
+        .map(|_| rng.gen_range(0..=255) - zp)
+        .collect();
+    let values = g.evaluate(&input).unwrap();
+    let plan = plan_layout(&g, None, Visibility::PUBLIC);
+    assert!(plan.shape.fixed_point);
+    let output = values[g.output].clone();
+    let graph = Arc::new(g);
+    let circuit = |values: Vec<Vec<i64>>| ModelCircuit {
+        shape: plan.shape.clone(),
+        graph: graph.clone(),
+        values: Some(Arc::new(values)),
+        salt: Default::default(),
+    };
+    let honest = circuit(values.clone());
+    let instance = honest.instance(&input, &output).unwrap();
+    MockProver::run(plan.k, &honest, vec![instance.clone()])
+        .unwrap()
+        .verify()
+        .unwrap_or_else(|e| panic!("honest witness rejected: {:?}", &e[..e.len().min(3)]));
+    // One activation inside the network off by one: the ADD's input from the projection.
+    let add = graph
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, crate::qgraph::StepKind::QuantizedAdd(_)))
+        .unwrap();
+    let mut wrong = values.clone();
+    wrong[add.inputs[1]][5] += 1;
+    assert!(
+        MockProver::run(plan.k, &circuit(wrong), vec![instance.clone()])
+            .unwrap()
+            .verify()
+            .is_err(),
+        "a wrong intermediate activation was accepted"
+    );
+    // The ADD's own output off by one (the public output is the ADD's, so keep it honest).
+    let mut wrong = values;
+    wrong[add.output][7] += 1;
+    assert!(MockProver::run(plan.k, &circuit(wrong), vec![instance])
+        .unwrap()
+        .verify()
+        .is_err());
+}

@@ -5,7 +5,8 @@
 //! ../shared/data/bench; MODEL defaults to mnist-example (the bundled example), m1_mlp, m2_lenet
 //! and m3_cifar; VISIBILITY is `public` (the default: weights in the key, input and output
 //! public), `served` (weights hidden behind a Poseidon commitment, input hashed, output public),
-//! `hidden-weights` or `hashed-input`)
+//! `hidden-weights` or `hashed-input`). `mobilenet:OPS:SIZE` is the first OPS operators of the
+//! uint8 MobileNet v2 at SIZE×SIZE under TFLite's integer semantics (e.g. `mobilenet:10:16`).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -74,19 +75,23 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
         format!("{name}@{vis}")
     };
     let name = name.as_str();
-    let (path, cal_path, input_path) = files(dir, name.split('@').next().unwrap_or(name));
-    let model = zkinfer_core::onnx::load_onnx(&path)?;
-    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| p.display().to_string());
-    let cal = zkinfer_core::input::parse_samples(&read(&cal_path)?, model.input_len())?;
-    let x = zkinfer_core::input::parse_single(&read(&input_path)?, model.input_len())?;
-    let compiled = compile(
-        &model,
-        &cal,
-        &CompileOptions {
-            visibility,
-            ..Default::default()
-        },
-    )?;
+    let opts = CompileOptions {
+        visibility,
+        ..Default::default()
+    };
+    let base = name.split('@').next().unwrap_or(name);
+    let (compiled, x) = match base.strip_prefix("mobilenet:") {
+        Some(cut) => mobilenet_prefix(dir, cut, &opts)?,
+        None => {
+            let (path, cal_path, input_path) = files(dir, base);
+            let model = zkinfer_core::onnx::load_onnx(&path)?;
+            let read =
+                |p: &Path| std::fs::read_to_string(p).with_context(|| p.display().to_string());
+            let cal = zkinfer_core::input::parse_samples(&read(&cal_path)?, model.input_len())?;
+            let x = zkinfer_core::input::parse_single(&read(&input_path)?, model.input_len())?;
+            (compile(&model, &cal, &opts)?, x)
+        }
+    };
     let params = SrsSource::Dev {
         cache_dir: default_cache_dir(),
     }
@@ -127,6 +132,34 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
         verify.as_secs_f64() * 1e3,
         compiled.max_abs_error,
     ))
+}
+
+/// `mobilenet:OPS:SIZE`: the first OPS operators of the uint8 MobileNet v2 (from the imagenet
+/// directory beside BENCH_DIR) at SIZE×SIZE, under TFLite's integer semantics, on a dev image.
+fn mobilenet_prefix(
+    dir: &Path,
+    cut: &str,
+    opts: &CompileOptions,
+) -> Result<(zkinfer_core::prove::Compiled, Vec<f32>)> {
+    let (ops, size) = cut
+        .split_once(':')
+        .context("mobilenet:OPS:SIZE, e.g. mobilenet:10:16")?;
+    let (ops, size): (usize, usize) = (ops.parse()?, size.parse()?);
+    let imagenet = dir.join("../imagenet");
+    let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite"))?;
+    let full = zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "bench")?;
+    let zkinfer_core::tflite::Loaded::Quantized(graph) =
+        zkinfer_core::tflite::lower(&full.truncated(ops, size, size)?)?
+    else {
+        bail!("the uint8 MobileNet lowered to a float graph");
+    };
+    let a = graph
+        .input_tensor()
+        .affine
+        .context("a TFLite input has a zero point")?;
+    let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+        .load(&imagenet.join("dev/n01440764_tench.JPEG"), size, size)?;
+    Ok((zkinfer_core::prove::compile_quantized(graph, opts)?, x))
 }
 
 fn main() -> Result<()> {
