@@ -28,6 +28,7 @@ pub mod protocols;
 pub mod prove;
 pub mod qgraph;
 pub mod quant;
+pub mod segment;
 #[cfg(feature = "prover")]
 pub mod srs;
 pub mod tensor;
