@@ -115,3 +115,36 @@ pub fn load_rgb(path: &Path, h: usize, w: usize, central_fraction: f32) -> Resul
     );
     Ok(resized.into_raw())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decoded pixels are HWC (RGB interleaved); model inputs are NCHW, the layout of our IR and
+    /// of ONNX image models: all red values first, then green, then blue, each row-major.
+    #[test]
+    fn apply_lays_pixels_out_nchw_with_the_preset_mapping() {
+        // A 2x2 RGB image, HWC: pixel (y, x) has channels [10y+x, 100+10y+x, 200+10y+x].
+        let pixels: Vec<u8> = (0..2u8)
+            .flat_map(|y| {
+                (0..2u8).flat_map(move |x| [10 * y + x, 100 + 10 * y + x, 200 + 10 * y + x])
+            })
+            .collect();
+        let raw = ImagePreprocess::parse("raw").unwrap();
+        let expected: Vec<f32> = [
+            0., 1., 10., 11., 100., 101., 110., 111., 200., 201., 210., 211.,
+        ]
+        .to_vec();
+        assert_eq!(raw.apply(&pixels, 2, 2), expected);
+        // inception: p/127.5 - 1, so 0 -> -1 and 255 -> 1.
+        let v = ImagePreprocess::INCEPTION.apply(&[0, 255, 51], 1, 1);
+        assert_eq!(v.len(), 3);
+        assert!((v[0] + 1.0).abs() < 1e-6 && (v[1] - 1.0).abs() < 1e-6);
+        assert!((v[2] - (51.0 / 127.5 - 1.0)).abs() < 1e-6);
+        assert_eq!(
+            ImagePreprocess::parse("inception").unwrap(),
+            ImagePreprocess::INCEPTION
+        );
+        assert!(ImagePreprocess::parse("scale=1,bogus=2").is_err());
+    }
+}

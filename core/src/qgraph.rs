@@ -657,25 +657,39 @@ impl QGraph {
                     .collect::<Result<Vec<_>>>()?
             }
             StepKind::Linear(lin) => {
-                let mut out = Vec::with_capacity(n_out);
-                for o in 0..n_out {
-                    let mut acc = lin.rescale.bias_offset(o);
-                    if let LinearKernel::Conv {
+                // The hot path at ImageNet scale: a convolution's sums (the same terms as
+                // `Linear::terms`), computed plane by plane without materialising the terms.
+                let conv_sums = match &lin.kernel {
+                    LinearKernel::Conv {
                         geometry,
                         in_shape,
                         out_shape,
                         weight,
                         bias,
-                    } = &lin.kernel
-                    {
-                        // The hot path at ImageNet scale: the same terms as `Linear::terms`,
-                        // visited without materialising them.
+                    } => {
+                        let per_channel = out_shape[2] * out_shape[3];
+                        let mut sums: Vec<i64> = bias
+                            .iter()
+                            .flat_map(|&b| std::iter::repeat_n(b, per_channel))
+                            .collect();
+                        if sums.len() != n_out {
+                            return Err(Error::InvalidModel(format!(
+                                "step '{}': {} biases for {n_out} outputs",
+                                step.name,
+                                bias.len()
+                            )));
+                        }
                         let x = &values[step.inputs[0]];
-                        let mut sum = 0i64;
-                        geometry.for_each_term(in_shape, out_shape, o, |i, wi| {
-                            sum += weight[wi] * x[i];
-                        });
-                        acc += sum as i128 + bias[o / (out_shape[2] * out_shape[3])] as i128;
+                        geometry.accumulate(in_shape, out_shape, x, weight, &mut sums);
+                        Some(sums)
+                    }
+                    _ => None,
+                };
+                let mut out = Vec::with_capacity(n_out);
+                for o in 0..n_out {
+                    let mut acc = lin.rescale.bias_offset(o);
+                    if let Some(sums) = &conv_sums {
+                        acc += sums[o] as i128;
                     } else {
                         acc += lin.terms(o, terms);
                         for t in terms.iter() {

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use zkinfer_core::image_input::load_rgb;
 use zkinfer_core::qgraph::QGraph;
@@ -30,17 +29,6 @@ fn reference_python() -> Option<String> {
             None
         }
     }
-}
-
-fn labels(dir: &Path) -> Vec<(String, usize)> {
-    let text = std::fs::read_to_string(dir.join("dev/labels.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[1].parse().unwrap())
-        })
-        .collect()
 }
 
 /// Index of the largest value, and whether `class` is among the five largest.
@@ -80,7 +68,7 @@ fn mobilenet_v2_uint8_matches_the_tflite_interpreter_on_500_dev_images() {
     };
     assert_eq!(graph.input_tensor().shape, vec![1, 3, SIDE, SIDE]);
     assert_eq!(graph.output_tensor().len(), CLASSES);
-    let items = labels(&dir);
+    let items = common::dev_labels(&dir);
     assert_eq!(items.len(), 500);
 
     let tmp = std::env::temp_dir().join(format!("zkinfer-fidelity-{}", std::process::id()));

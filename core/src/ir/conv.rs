@@ -57,29 +57,19 @@ impl Conv {
         }
     }
 
-    fn for_each_term(
-        &self,
-        in_shape: &[usize],
-        out_shape: &[usize],
-        out: usize,
-        f: impl FnMut(usize, usize),
-    ) {
-        self.geometry().for_each_term(in_shape, out_shape, out, f)
-    }
-
     pub fn eval(&self, x: &Tensor, out_shape: Vec<usize>) -> Tensor {
-        let n: usize = out_shape.iter().product();
         let per_channel = out_shape[2] * out_shape[3];
-        let data = (0..n)
-            .map(|o| {
-                let mut acc = self.bias[o / per_channel] as f64;
-                self.for_each_term(&x.shape, &out_shape, o, |i, wi| {
-                    acc += x.data[i] as f64 * self.weight.data[wi] as f64
-                });
-                acc as f32
-            })
+        // Accumulate in f64, channel plane by channel plane (the same terms as `for_each_term`).
+        let mut acc: Vec<f64> = self
+            .bias
+            .iter()
+            .flat_map(|&b| std::iter::repeat_n(b as f64, per_channel))
             .collect();
-        Tensor::new(out_shape, data)
+        let xs: Vec<f64> = x.data.iter().map(|&v| v as f64).collect();
+        let ws: Vec<f64> = self.weight.data.iter().map(|&v| v as f64).collect();
+        self.geometry()
+            .accumulate(&x.shape, &out_shape, &xs, &ws, &mut acc);
+        Tensor::new(out_shape, acc.into_iter().map(|v| v as f32).collect())
     }
 }
 
@@ -115,5 +105,209 @@ impl ConvGeometry {
                 f((ic * h + iy) * w + ix, ((oc * cg + ci) * kh + ky) * kw + kx);
             });
         }
+    }
+
+    /// Adds every output's `Σ w·x` (the terms [`ConvGeometry::for_each_term`] visits) to `out`,
+    /// which holds one value per output element (NCHW) and is usually preset to the bias.
+    ///
+    /// The same sums as visiting the terms output by output, in another order: a weight at a
+    /// time over whole rows of an output plane, which is what makes ImageNet-sized models
+    /// evaluate in a fraction of a second. Exact for integers; for floats only the summation
+    /// order differs.
+    pub fn accumulate<T>(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        x: &[T],
+        weight: &[T],
+        out: &mut [T],
+    ) where
+        T: Copy + std::ops::Mul<Output = T> + std::ops::AddAssign,
+    {
+        let (c, h, w) = (in_shape[1], in_shape[2], in_shape[3]);
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        if oh * ow == 0
+            || self.group == 0
+            || self.out_channels < self.group
+            || self.window.stride.contains(&0)
+        {
+            return; // no outputs, or a geometry the IR rejects when a model is built
+        }
+        let cg = c / self.group;
+        let per_group = self.out_channels / self.group;
+        let (kh, kw) = (self.window.kernel[0], self.window.kernel[1]);
+        let [sy, sx] = self.window.stride;
+        let [dy, dx] = self.window.dilation;
+        let (pt, pl) = (self.window.pads[0] as isize, self.window.pads[1] as isize);
+        // For kernel column kx: the output columns whose input column lies inside the input,
+        // and the input column of output column 0.
+        let columns: Vec<(usize, usize, isize)> = (0..kw)
+            .map(|kx| {
+                let base = (kx * dx) as isize - pl;
+                let first = if base >= 0 {
+                    0
+                } else {
+                    (-base as usize).div_ceil(sx)
+                };
+                let end = if (w as isize - 1 - base) < 0 {
+                    0
+                } else {
+                    (((w as isize - 1 - base) as usize) / sx + 1).min(ow)
+                };
+                let first = first.min(ow);
+                (first, end.max(first), base)
+            })
+            .collect();
+        for (oc, plane) in out
+            .chunks_exact_mut(oh * ow)
+            .enumerate()
+            .take(self.out_channels)
+        {
+            let g = oc / per_group;
+            for ci in 0..cg {
+                let xin = &x[(g * cg + ci) * h * w..][..h * w];
+                for ky in 0..kh {
+                    for (kx, &(first, end, base)) in columns.iter().enumerate() {
+                        if first == end {
+                            continue; // this kernel column only ever meets padding
+                        }
+                        let wv = weight[((oc * cg + ci) * kh + ky) * kw + kx];
+                        for oy in 0..oh {
+                            let iy = (oy * sy + ky * dy) as isize - pt;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            let row = &xin[iy as usize * w..][..w];
+                            let orow = &mut plane[oy * ow..][..ow];
+                            if sx == 1 {
+                                let start = (first as isize + base) as usize;
+                                let len = end - first;
+                                for (o, &v) in
+                                    orow[first..end].iter_mut().zip(&row[start..start + len])
+                                {
+                                    *o += wv * v;
+                                }
+                            } else {
+                                for (ox, o) in orow.iter_mut().enumerate().take(end).skip(first) {
+                                    *o += wv * row[((ox * sx) as isize + base) as usize];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `accumulate` (whole planes at once) and `for_each_term` (output by output) must visit the
+    /// same terms: checked exactly on integers over strides, dilations, asymmetric padding,
+    /// grouped and depthwise convolutions.
+    #[test]
+    fn accumulate_matches_the_term_enumeration() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |m: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % (2 * m as u64 + 1)) as i64 - m
+        };
+        // (channels in, out, group, kernel, stride, dilation, pads, h, w)
+        let mut cases = vec![
+            (3, 4, 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 5, 6),
+            (3, 2, 1, [3, 3], [2, 2], [1, 1], [0, 0, 1, 1], 7, 7),
+            (4, 4, 4, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 6, 5),
+            (4, 8, 2, [1, 1], [1, 1], [1, 1], [0; 4], 3, 3),
+            (2, 3, 1, [2, 3], [1, 2], [2, 1], [2, 0, 1, 3], 5, 8),
+            (6, 6, 6, [3, 3], [3, 1], [1, 2], [0, 2, 0, 2], 4, 4),
+            (1, 1, 1, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 2, 3),
+            // Padding wider than the input: early kernel columns read nothing at all.
+            (1, 2, 1, [1, 4], [1, 1], [1, 1], [0, 3, 0, 0], 2, 1),
+            (1, 2, 1, [2, 4], [2, 2], [1, 1], [1, 3, 0, 2], 2, 1),
+        ];
+        // And random small geometries (those with no output are skipped below).
+        let mut small = |lo: i64, hi: i64| (lo + next(1000).rem_euclid(hi - lo + 1)) as usize;
+        for _ in 0..500 {
+            let group = small(1, 3);
+            cases.push((
+                group * small(1, 3),
+                group * small(1, 3),
+                group,
+                [small(1, 4), small(1, 4)],
+                [small(1, 3), small(1, 3)],
+                [small(1, 2), small(1, 2)],
+                [small(0, 4), small(0, 4), small(0, 4), small(0, 4)],
+                small(1, 6),
+                small(1, 6),
+            ));
+        }
+        for (c, o, group, kernel, stride, dilation, pads, h, w) in cases {
+            let window = Window2d {
+                kernel,
+                stride,
+                pads,
+                dilation,
+            };
+            let Some((oh, ow)) = window.output_hw(h, w) else {
+                continue;
+            };
+            let geo = ConvGeometry {
+                out_channels: o,
+                window,
+                group,
+            };
+            let (in_shape, out_shape) = ([1, c, h, w], [1, o, oh, ow]);
+            let x: Vec<i64> = (0..c * h * w).map(|_| next(100)).collect();
+            let wt: Vec<i64> = (0..o * (c / group) * kernel[0] * kernel[1])
+                .map(|_| next(50))
+                .collect();
+            let expected: Vec<i64> = (0..o * oh * ow)
+                .map(|out| {
+                    let mut s = 7;
+                    geo.for_each_term(&in_shape, &out_shape, out, |i, wi| s += x[i] * wt[wi]);
+                    s
+                })
+                .collect();
+            let mut got = vec![7i64; o * oh * ow];
+            geo.accumulate(&in_shape, &out_shape, &x, &wt, &mut got);
+            assert_eq!(
+                got, expected,
+                "case c={c} o={o} group={group} {kernel:?} {stride:?}"
+            );
+        }
+    }
+
+    /// A hand-computed depthwise convolution: two channels, 3x3 kernels, padding 1.
+    #[test]
+    fn depthwise_conv_by_hand() {
+        let conv = Conv {
+            // channel 0: all ones (a box sum); channel 1: only the centre, times 2.
+            weight: Tensor::new(
+                vec![2, 1, 3, 3],
+                [vec![1.0; 9], vec![0., 0., 0., 0., 2., 0., 0., 0., 0.]].concat(),
+            ),
+            bias: vec![0.5, -1.0],
+            window: Window2d {
+                kernel: [3, 3],
+                stride: [1, 1],
+                pads: [1, 1, 1, 1],
+                dilation: [1, 1],
+            },
+            group: 2,
+        };
+        let x = Tensor::new(
+            vec![1, 2, 2, 2],
+            vec![1., 2., 3., 4., /* channel 1 */ 5., 6., 7., 8.],
+        );
+        let shape = conv.output_shape(&x.shape).unwrap();
+        assert_eq!(shape, vec![1, 2, 2, 2]);
+        let y = conv.eval(&x, shape);
+        // Every 3x3 window of a padded 2x2 map covers all four values: 10 + 0.5.
+        // Channel 1: 2·x - 1.
+        assert_eq!(y.data, vec![10.5, 10.5, 10.5, 10.5, 9., 11., 13., 15.]);
     }
 }

@@ -97,3 +97,16 @@ pub fn mnist_proof(input: &[f32]) -> (MnistKeys, zkinfer_core::ProofBundle) {
         .unwrap();
     (keys, bundle)
 }
+
+/// The dev images' (file name, 0-based class id) pairs from `dev/labels.csv`.
+#[allow(dead_code)]
+pub fn dev_labels(imagenet: &std::path::Path) -> Vec<(String, usize)> {
+    let text = std::fs::read_to_string(imagenet.join("dev/labels.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect()
+}
