@@ -169,7 +169,7 @@ pub struct CircuitShape {
     #[serde(default)]
     pub visibility: Visibility,
     /// Whether the circuit has the fixed-point requantization chip (TFLite's integer models).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub fixed_point: bool,
 }
 
