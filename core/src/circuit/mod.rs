@@ -159,7 +159,7 @@ impl Visibility {
 }
 
 /// Everything `configure` depends on. Stored in the verifier key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct CircuitShape {
     /// Products per dot-product row.
     pub dot_width: usize,
@@ -171,6 +171,26 @@ pub struct CircuitShape {
     /// Whether the circuit has the fixed-point requantization chip (TFLite's integer models).
     #[serde(default)]
     pub fixed_point: bool,
+}
+
+/// In the verifier key's JSON header, `fixed_point` is written only when set, so the keys (and
+/// model ids, their hashes) of every model without it are what they were before it existed.
+/// Binary encodings (bincode, in `compiled.bin`) always carry it: they cannot skip fields.
+impl Serialize for CircuitShape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let omit = s.is_human_readable() && !self.fixed_point;
+        let mut st = s.serialize_struct("CircuitShape", if omit { 3 } else { 4 })?;
+        st.serialize_field("dot_width", &self.dot_width)?;
+        st.serialize_field("act_bits", &self.act_bits)?;
+        st.serialize_field("visibility", &self.visibility)?;
+        if omit {
+            st.skip_field("fixed_point")?;
+        } else {
+            st.serialize_field("fixed_point", &self.fixed_point)?;
+        }
+        st.end()
+    }
 }
 
 impl Default for CircuitShape {
@@ -1010,5 +1030,28 @@ pub(crate) mod testing {
             result.is_err(),
             "a corrupted witness or wrong public value was accepted"
         );
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    #[test]
+    fn shape_json_omits_an_unset_fixed_point_and_binary_round_trips() {
+        let mut shape = CircuitShape::default();
+        let json = serde_json::to_string(&shape).unwrap();
+        assert!(!json.contains("fixed_point"), "{json}");
+        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
+        shape.fixed_point = true;
+        let json = serde_json::to_string(&shape).unwrap();
+        assert!(json.contains("\"fixed_point\":true"), "{json}");
+        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
+        #[cfg(feature = "prover")]
+        for fixed_point in [false, true] {
+            shape.fixed_point = fixed_point;
+            let bytes = bincode::serialize(&shape).unwrap();
+            assert_eq!(bincode::deserialize::<CircuitShape>(&bytes).unwrap(), shape);
+        }
     }
 }
