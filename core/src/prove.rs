@@ -133,15 +133,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             agree += 1;
         }
     }
-    if let Some(labels) = &opts.labels {
-        if labels.len() != graph.output_tensor().len() {
-            return Err(Error::InvalidInput(format!(
-                "{} labels for {} outputs",
-                labels.len(),
-                graph.output_tensor().len()
-            )));
-        }
-    }
+    check_labels(&graph, opts)?;
     Ok(Compiled {
         graph,
         plan,
@@ -152,6 +144,20 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
         image: opts.image,
     })
+}
+
+/// The labels, if any, name every output.
+fn check_labels(graph: &QGraph, opts: &CompileOptions) -> Result<()> {
+    match &opts.labels {
+        Some(labels) if labels.len() != graph.output_tensor().len() => {
+            Err(Error::InvalidInput(format!(
+                "{} labels for {} outputs",
+                labels.len(),
+                graph.output_tensor().len()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
@@ -166,15 +172,7 @@ pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compile
             )));
         }
     }
-    if let Some(labels) = &opts.labels {
-        if labels.len() != graph.output_tensor().len() {
-            return Err(Error::InvalidInput(format!(
-                "{} labels for {} outputs",
-                labels.len(),
-                graph.output_tensor().len()
-            )));
-        }
-    }
+    check_labels(&graph, opts)?;
     let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
     check_budget(&plan, opts)?;
     Ok(Compiled {

@@ -71,46 +71,48 @@ pub fn split(graph: &QGraph, cuts: &[usize]) -> Result<Vec<Segment>> {
     let mut bounds = vec![0];
     bounds.extend(cuts.iter().map(|c| c + 1));
     bounds.push(graph.steps.len());
-    let mut segments = Vec::new();
-    for w in bounds.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let input = if a == 0 {
-            graph.input
-        } else {
-            graph.steps[a - 1].output
-        };
-        let mut tensors = vec![input];
-        let mut index = std::collections::HashMap::from([(input, 0usize)]);
-        let mut steps = Vec::new();
-        for s in &graph.steps[a..b] {
-            let mut step = s.clone();
-            for t in step.inputs.iter_mut() {
-                *t = *index.get(t).ok_or_else(|| {
-                    Error::InvalidInput(format!(
-                        "step '{}' reads a tensor from before its segment",
-                        s.name
-                    ))
-                })?;
-            }
-            index.insert(s.output, tensors.len());
-            step.output = tensors.len();
-            tensors.push(s.output);
-            steps.push(step);
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| piece(graph, w[0], w[1], i))
+        .collect()
+}
+
+/// Segment number `index`: steps `from..to` of `graph`, reading the tensor made just before
+/// `from` (the model's input when `from` is 0).
+fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Result<Segment> {
+    let input = if from == 0 {
+        graph.input
+    } else {
+        graph.steps[from - 1].output
+    };
+    let mut tensors = vec![input];
+    let mut position = std::collections::HashMap::from([(input, 0usize)]);
+    let mut steps = Vec::new();
+    for s in &graph.steps[from..to] {
+        let mut step = s.clone();
+        for t in step.inputs.iter_mut() {
+            *t = *position.get(t).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "step '{}' reads a tensor from before its segment",
+                    s.name
+                ))
+            })?;
         }
-        let sub = QGraph {
-            name: format!("{}#{}", graph.name, segments.len()),
-            act_bits: graph.act_bits,
-            tensors: tensors.iter().map(|&t| graph.tensors[t].clone()).collect(),
-            input: 0,
-            output: tensors.len() - 1,
-            steps,
-        };
-        segments.push(Segment {
-            graph: sub,
-            tensors,
-        });
+        position.insert(s.output, tensors.len());
+        step.output = tensors.len();
+        tensors.push(s.output);
+        steps.push(step);
     }
-    Ok(segments)
+    let graph = QGraph {
+        name: format!("{}#{index}", graph.name),
+        act_bits: graph.act_bits,
+        tensors: tensors.iter().map(|&t| graph.tensors[t].clone()).collect(),
+        input: 0,
+        output: tensors.len() - 1,
+        steps,
+    };
+    Ok(Segment { graph, tensors })
 }
 
 /// Plans where to cut `graph` so that every segment's estimated prover peak stays within
@@ -129,18 +131,13 @@ pub fn plan_cuts(
     // The estimate of the segment after cut `start` (None: the model's start) through `end`,
     // with its own output visibility replaced by `output` when given.
     let estimate = |start: Option<usize>, end: usize, output: Option<TensorVisibility>| {
-        let mut cuts: Vec<usize> = start.into_iter().collect();
-        if end < last {
-            cuts.push(end);
-        }
-        let segments = split(graph, &cuts)?;
-        let i = start.is_some() as usize;
-        let mut vis = segment_visibility(visibility, i, segments.len());
+        let segment = piece(graph, start.map_or(0, |s| s + 1), end + 1, 0)?;
+        let mut vis = segment_visibility(visibility, start.is_none(), end == last);
         if let Some(o) = output {
             vis.output = o;
         }
         Ok::<u64, Error>(
-            crate::circuit::plan_layout(&segments[i].graph, width, vis).estimated_peak_bytes,
+            crate::circuit::plan_layout(&segment.graph, width, vis).estimated_peak_bytes,
         )
     };
     // best[j]: (segments, previous end) of the best chain ending at ends[j].
@@ -184,21 +181,14 @@ pub fn plan_cuts(
     Ok(cuts)
 }
 
-/// The visibility of segment `i` of `n`: the chain's own input on the first, its own output on
-/// the last, and hashed activations at every cut.
-pub fn segment_visibility(whole: Visibility, i: usize, n: usize) -> Visibility {
+/// The visibility of a segment: the chain's own input on the first, its own output on the
+/// last, and hashed activations at every cut.
+pub fn segment_visibility(whole: Visibility, first: bool, last: bool) -> Visibility {
+    let at_cut = TensorVisibility::Hashed;
     Visibility {
         weights: whole.weights,
-        input: if i == 0 {
-            whole.input
-        } else {
-            TensorVisibility::Hashed
-        },
-        output: if i + 1 == n {
-            whole.output
-        } else {
-            TensorVisibility::Hashed
-        },
+        input: if first { whole.input } else { at_cut },
+        output: if last { whole.output } else { at_cut },
     }
 }
 
@@ -258,7 +248,7 @@ pub mod prover {
             .enumerate()
             .map(|(i, s)| {
                 let opts = CompileOptions {
-                    visibility: segment_visibility(opts.visibility, i, n),
+                    visibility: segment_visibility(opts.visibility, i == 0, i + 1 == n),
                     ..opts.clone()
                 };
                 let compiled = compile_quantized(s.graph.clone(), &opts)?;

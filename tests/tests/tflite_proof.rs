@@ -7,16 +7,14 @@ mod common;
 use common::*;
 use zkinfer_core::image_input::ImagePreprocess;
 use zkinfer_core::prove::{compile_quantized, CompileOptions};
-use zkinfer_core::tflite::{lower, parse, Loaded};
+use zkinfer_core::tflite::{lower, Loaded};
 use zkinfer_core::{verify, VerifierKey};
 
 #[test]
 fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
-    let Some(imagenet) = imagenet_dir() else {
+    let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
         return;
     };
-    let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite")).unwrap();
-    let full = parse(&bytes, "mobilenet_v2_blocks_1_3", "test").unwrap();
     let Loaded::Quantized(graph) = lower(&full.truncated(10, 16, 16).unwrap()).unwrap() else {
         panic!("quantized")
     };

@@ -436,6 +436,17 @@ mod tests {
         assert_rejected(run(&case(x, 0, p, None), x, y + 1));
     }
 
+    /// No zero points and no clamp: the witness's `q` is MultiplyByQuantizedMultiplier's result.
+    fn unclamped(multiplier: QuantizedMultiplier) -> RequantParams {
+        RequantParams {
+            multiplier,
+            zp_in: 0,
+            zp_out: 0,
+            lo: i64::MIN,
+            hi: i64::MAX,
+        }
+    }
+
     /// The chip's decomposition reproduces TFLite's MultiplyByQuantizedMultiplier, including
     /// its double rounding, on random and on tie-making accumulators.
     #[test]
@@ -455,13 +466,7 @@ mod tests {
             let Some(expected) = m.apply(acc) else {
                 continue;
             };
-            let p = RequantParams {
-                multiplier: m,
-                zp_in: 0,
-                zp_out: 0,
-                lo: i64::MIN,
-                hi: i64::MAX,
-            };
+            let p = unclamped(m);
             assert_eq!(
                 p.witness(acc as i128).q,
                 expected as i128,
@@ -476,13 +481,7 @@ mod tests {
                 multiplier: 1 << 30,
                 shift: -e,
             };
-            let p = RequantParams {
-                multiplier: m,
-                zp_in: 0,
-                zp_out: 0,
-                lo: i64::MIN,
-                hi: i64::MAX,
-            };
+            let p = unclamped(m);
             for acc in -(4i64 << e)..(4i64 << e) {
                 assert_eq!(p.witness(acc as i128).q, m.apply(acc).unwrap() as i128);
             }

@@ -110,3 +110,11 @@ pub fn dev_labels(imagenet: &std::path::Path) -> Vec<(String, usize)> {
         })
         .collect()
 }
+
+/// The parsed uint8 MobileNet v2 1.0/224 TFLite graph, or None when the data set is absent.
+#[allow(dead_code)]
+pub fn mobilenet_tflite() -> Option<zkinfer_core::tflite::TfGraph> {
+    let imagenet = imagenet_dir()?;
+    let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite")).unwrap();
+    Some(zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "test").unwrap())
+}
