@@ -6,6 +6,7 @@
 //! constraint system) is compiled, which keeps the WebAssembly verifier small.
 
 pub mod bundle;
+pub mod chain;
 pub mod circuit;
 mod codec;
 pub mod commitment;

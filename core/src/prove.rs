@@ -46,14 +46,14 @@ pub struct CompileOptions {
 pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
 
 /// Refuses a plan that would not fit the budget, before any key work.
-fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
+pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
     let budget = opts.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
     if plan.estimated_peak_bytes > budget {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         return Err(Error::InvalidInput(format!(
             "the layout needs k={} ({} rows); proving it would take about {:.1} GiB, over the \
-             memory budget of {:.1} GiB. Splitting a model into separately proven segments is \
-             not implemented yet",
+             memory budget of {:.1} GiB (`zkinfer compile` cuts such a model into a chain of \
+             segments)",
             plan.k,
             plan.dot_rows.max(plan.max_rows).max(plan.table_rows),
             gib(plan.estimated_peak_bytes),
@@ -477,7 +477,12 @@ impl ModelDir {
         result
     }
 
-    fn write_files(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
+    pub(crate) fn write_files(
+        &self,
+        compiled: &Compiled,
+        srs: &SrsSource,
+        summary: &str,
+    ) -> Result<Timings> {
         // The compiled graph first: a full or unwritable disk shows up before key generation.
         let compiled_bytes =
             bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
@@ -505,7 +510,7 @@ impl ModelDir {
         })
     }
 
-    fn read(&self, file: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, file: &str) -> Result<Vec<u8>> {
         let p = self.path(file);
         std::fs::read(&p).map_err(|e| Error::io(&p, e))
     }
@@ -534,6 +539,150 @@ impl ModelDir {
             pk,
             verifier_key,
             verifier_key_bytes,
+        })
+    }
+}
+
+/// A model proven as a chain of segments, on disk: the whole model's `compiled.bin` (it
+/// quantizes inputs and evaluates every tensor), the chain key file as `verifier-key`, where the
+/// model is cut (`chain.json`), and one model directory per segment, `segment-<i>/`.
+pub struct ChainDir {
+    pub dir: PathBuf,
+}
+
+pub const CHAIN_FILE: &str = "chain.json";
+
+/// Where a chain's model is cut (after these steps of the whole graph).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ChainManifest {
+    cuts: Vec<usize>,
+}
+
+/// Whether `dir` holds a chain (its `verifier-key` is a chain key file).
+pub fn is_chain_dir(dir: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(dir.join(VERIFIER_KEY_FILE))
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|_| crate::chain::is_chain_key(&magic))
+}
+
+impl ChainDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ChainDir { dir: dir.into() }
+    }
+
+    pub fn segment_dir(&self, i: usize) -> ModelDir {
+        ModelDir::new(self.dir.join(format!("segment-{i}")))
+    }
+
+    /// Generates every segment's keys and writes the chain directory, staged like
+    /// [`ModelDir::write`] so that nothing half-written is left behind.
+    pub fn write(
+        &self,
+        whole: &Compiled,
+        cuts: &[usize],
+        segments: &[(crate::segment::Segment, Compiled)],
+        srs: &SrsSource,
+        summary: &str,
+    ) -> Result<Timings> {
+        let staging = ModelDir::new(
+            self.dir
+                .with_extension(format!("partial-{}", std::process::id())),
+        );
+        let _ = std::fs::remove_dir_all(&staging.dir);
+        std::fs::create_dir_all(&staging.dir).map_err(|e| Error::io(&staging.dir, e))?;
+        let result = (|| {
+            let whole_bytes =
+                bincode::serialize(whole).map_err(|e| Error::Synthesis(e.to_string()))?;
+            crate::fsutil::write_atomic(&staging.path(COMPILED_FILE), &whole_bytes)?;
+            let manifest = serde_json::to_vec(&ChainManifest {
+                cuts: cuts.to_vec(),
+            })
+            .map_err(|e| Error::Synthesis(e.to_string()))?;
+            crate::fsutil::write_atomic(&staging.path(CHAIN_FILE), &manifest)?;
+            let chain = ChainDir::new(&staging.dir);
+            let mut timings = Timings::default();
+            let mut keys = Vec::with_capacity(segments.len());
+            for (i, (_, compiled)) in segments.iter().enumerate() {
+                let dir = chain.segment_dir(i);
+                std::fs::create_dir(&dir.dir).map_err(|e| Error::io(&dir.dir, e))?;
+                let text = format!("segment {i} of {}\n{summary}", segments.len());
+                let t = dir.write_files(compiled, srs, &text)?;
+                timings.params += t.params;
+                timings.keygen += t.keygen;
+                keys.push(dir.read(VERIFIER_KEY_FILE)?);
+            }
+            let chain_key = crate::chain::ChainKey::file_bytes(&whole.graph.name, &keys);
+            crate::fsutil::write_atomic(&staging.path(VERIFIER_KEY_FILE), &chain_key)?;
+            let summary = format!(
+                "{summary}proven as a chain of {} segments at k={}\nchain id (SHA-256 of \
+                 verifier-key): {}\n",
+                segments.len(),
+                segments.first().map_or(0, |(_, c)| c.plan.k),
+                crate::verifier_key::model_id(&chain_key)
+            );
+            crate::fsutil::write_atomic(&staging.path(SUMMARY_FILE), summary.as_bytes())?;
+            if self.dir.exists() {
+                std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            }
+            std::fs::rename(&staging.dir, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            Ok(timings)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging.dir);
+        }
+        result
+    }
+
+    /// The whole model (quantizes the input, evaluates every tensor).
+    pub fn whole(&self) -> Result<Compiled> {
+        ModelDir::new(&self.dir).compiled()
+    }
+
+    /// Proves the chain on the whole model's quantized input, loading one segment's keys at a
+    /// time so that only one proving key is in memory.
+    pub fn prove_witness(
+        &self,
+        srs: &SrsSource,
+        q_in: &[i64],
+        values: &[Vec<i64>],
+    ) -> Result<crate::chain::ChainBundle> {
+        let key_bytes = ModelDir::new(&self.dir).read(VERIFIER_KEY_FILE)?;
+        let chain_key = crate::chain::ChainKey::from_bytes(&key_bytes)?;
+        let whole = self.whole()?;
+        let manifest: ChainManifest =
+            serde_json::from_slice(&ModelDir::new(&self.dir).read(CHAIN_FILE)?)
+                .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
+        let segments = crate::segment::split(&whole.graph, &manifest.cuts)?;
+        if segments.len() != chain_key.keys.len() {
+            return Err(Error::InvalidInput(format!(
+                "{} cuts for a chain of {} segments: recompile",
+                manifest.cuts.len(),
+                chain_key.keys.len()
+            )));
+        }
+        let mut bundles = Vec::with_capacity(chain_key.keys.len());
+        for (i, segment) in segments.iter().enumerate() {
+            let prover = self.segment_dir(i).prover(srs)?;
+            if prover.verifier_key.model_id != chain_key.keys[i].model_id {
+                return Err(Error::InvalidInput(format!(
+                    "segment-{i} does not hold the chain key's segment {i}: recompile"
+                )));
+            }
+            // (A segment directory that does not match its cut fails the witness check.)
+            let v = segment.values(values);
+            let input = if i == 0 { q_in.to_vec() } else { v[0].clone() };
+            bundles.push(prover.compiled.prove_witness(
+                &prover.params,
+                &prover.pk,
+                &prover.verifier_key,
+                input,
+                v,
+            )?);
+        }
+        Ok(crate::chain::ChainBundle {
+            chain_id: chain_key.chain_id,
+            bundles,
         })
     }
 }
@@ -610,6 +759,9 @@ pub fn describe_visibility(compiled: &Compiled) -> String {
             format!("the {name} is hashed (only its Poseidon hash is public)")
         }
         TensorVisibility::Hidden => format!("the {name} is hidden"),
+        TensorVisibility::Linked => {
+            format!("the {name} is linked to the neighbouring segment by a column commitment")
+        }
     };
     let weights = match compiled.commitment() {
         Some(c) => format!(

@@ -1,9 +1,13 @@
 //! Segments: a graph too large for one circuit is cut into consecutive pieces, each proven by its
-//! own circuit. The piece's cut tensor is hashed on both sides: a segment's proof makes the
-//! Poseidon hash of its output public, the next segment's proof makes the hash of its input
-//! public, and the verifier accepts the chain only if every such pair is equal. So the chain
-//! proves the whole model on the first input, and no intermediate activation is revealed beyond
-//! its hash.
+//! own circuit. The cut tensor is linked by commitment, at no cost in rows: a segment holds its
+//! output in rows 0.. of an unblinded advice column (copy-constrained to the output cells), the
+//! next segment holds its input in rows 0.. of such a column (its cells feed the first step), and
+//! every segment has the same k. Equal values then give the same KZG commitment, which each
+//! proof carries; the verifier accepts the chain only if every pair is equal. Since KZG
+//! commitments are binding, the chain proves the whole model on the first input.
+//!
+//! The link columns are not blinded, so a proof reveals their commitment and their evaluations
+//! at the proof's challenge points; the cut activations are otherwise not revealed.
 //!
 //! A cut goes after a step whose output is the only tensor later steps still need (true at
 //! every block boundary of MobileNet v2, residual connections included).
@@ -116,10 +120,10 @@ fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Result<Segment
 }
 
 /// Plans where to cut `graph` so that every segment's estimated prover peak stays within
-/// `budget` bytes, with as few segments as possible. Hashing a cut tensor costs rows in
-/// proportion to its size, so a longer segment ending at a narrow tensor can fit where a
-/// shorter one ending at a wide tensor does not: a shortest-path search over the cut points
-/// finds the fewest segments. Errors when no cutting fits.
+/// `budget` bytes. Every segment of a chain shares one k (see the module doc), so for each
+/// candidate chain k a shortest-path search over the cut points finds the fewest segments that
+/// fit at that k; the plan proving the fewest rows in all (segments × 2^k) wins, then the one
+/// with fewer segments. Errors when no cutting fits.
 pub fn plan_cuts(
     graph: &QGraph,
     width: Option<usize>,
@@ -128,63 +132,100 @@ pub fn plan_cuts(
 ) -> Result<Vec<usize>> {
     let last = graph.steps.len() - 1;
     let ends: Vec<usize> = cut_points(graph).into_iter().chain([last]).collect();
-    // The estimate of the segment after cut `start` (None: the model's start) through `end`,
-    // with its own output visibility replaced by `output` when given.
-    let estimate = |start: Option<usize>, end: usize, output: Option<TensorVisibility>| {
-        let segment = piece(graph, start.map_or(0, |s| s + 1), end + 1, 0)?;
-        let mut vis = segment_visibility(visibility, start.is_none(), end == last);
-        if let Some(o) = output {
-            vis.output = o;
+    // (own k, estimated peak at that k) of every dot width's layout of the segment after cut
+    // `start` (None: the model's start) through `end`; memoised, since every chain k asks again.
+    let mut memo = std::collections::HashMap::new();
+    let mut layouts = |start: Option<usize>, end: usize| -> Result<Vec<(u32, u64)>> {
+        if let Some(v) = memo.get(&(start, end)) {
+            return Ok(Vec::clone(v));
         }
-        Ok::<u64, Error>(
-            crate::circuit::plan_layout(&segment.graph, width, vis).estimated_peak_bytes,
-        )
+        let segment = piece(graph, start.map_or(0, |s| s + 1), end + 1, 0)?;
+        let vis = segment_visibility(visibility, start.is_none(), end == last);
+        let v: Vec<(u32, u64)> = crate::circuit::layout_candidates(&segment.graph, width, vis)
+            .iter()
+            .map(|p| (p.k, p.estimated_peak_bytes))
+            .collect();
+        memo.insert((start, end), v.clone());
+        Ok(v)
     };
-    // best[j]: (segments, previous end) of the best chain ending at ends[j].
-    let mut best: Vec<Option<(usize, Option<usize>)>> = vec![None; ends.len()];
-    for from in std::iter::once(None).chain((0..ends.len()).map(Some)) {
-        let (count, start) = match from {
-            None => (0, None),
-            Some(f) => match best[f] {
-                Some((c, _)) if ends[f] < last => (c, Some(ends[f])),
-                _ => continue,
-            },
+    let mut chosen: Option<(u64, Vec<usize>)> = None;
+    for chain_k in (MIN_CHAIN_K..=MAX_CHAIN_K).rev() {
+        // Some dot width lays the segment out within 2^chain_k rows and the budget.
+        let fits = |candidates: Vec<(u32, u64)>| {
+            candidates
+                .iter()
+                .any(|&(k, bytes)| k <= chain_k && (bytes << (chain_k - k)) <= budget)
         };
-        let first_end = from.map_or(0, |f| f + 1);
-        for j in first_end..ends.len() {
-            if estimate(start, ends[j], None)? <= budget {
+        // best[j]: (segments, previous end) of the best chain ending at ends[j].
+        let mut best: Vec<Option<(usize, Option<usize>)>> = vec![None; ends.len()];
+        for from in std::iter::once(None).chain((0..ends.len()).map(Some)) {
+            let (count, start) = match from {
+                None => (0, None),
+                Some(f) => match best[f] {
+                    Some((c, _)) if ends[f] < last => (c, Some(ends[f])),
+                    _ => continue,
+                },
+            };
+            for j in from.map_or(0, |f| f + 1)..ends.len() {
+                if !fits(layouts(start, ends[j])?) {
+                    // A longer segment is no smaller.
+                    break;
+                }
                 if best[j].is_none_or(|(c, _)| count + 1 < c) {
                     best[j] = Some((count + 1, from));
                 }
-            } else if estimate(start, ends[j], Some(TensorVisibility::Hidden))? > budget {
-                // Even without hashing its output this segment is too big; longer ones are too.
-                break;
             }
         }
+        let Some((count, mut at)) = best[ends.len() - 1] else {
+            continue;
+        };
+        let rows = (count as u64) << chain_k;
+        if chosen.as_ref().is_some_and(|(r, _)| *r <= rows) {
+            continue;
+        }
+        let mut cuts = Vec::new();
+        while let Some(f) = at {
+            cuts.push(ends[f]);
+            at = best[f].expect("on the path").1;
+        }
+        cuts.reverse();
+        chosen = Some((rows, cuts));
     }
-    let mut cuts = Vec::new();
-    let mut at = best[ends.len() - 1]
-        .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "no cutting of '{}' fits the memory budget of {:.1} GiB: a block between two cut \
-             points is too large on its own",
-                graph.name,
-                budget as f64 / (1u64 << 30) as f64
-            ))
-        })?
-        .1;
-    while let Some(f) = at {
-        cuts.push(ends[f]);
-        at = best[f].expect("on the path").1;
+    if let Some((_, cuts)) = chosen {
+        return Ok(cuts);
     }
-    cuts.reverse();
-    Ok(cuts)
+    // Say which block between two neighbouring cut points is the obstacle.
+    let mut worst = (0u64, 0usize);
+    for (j, &end) in ends.iter().enumerate() {
+        let start = j.checked_sub(1).map(|i| ends[i]);
+        let least = layouts(start, end)?
+            .iter()
+            .map(|&(_, b)| b)
+            .min()
+            .unwrap_or(0);
+        if least > worst.0 {
+            worst = (least, end);
+        }
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    Err(Error::InvalidInput(format!(
+        "no cutting of '{}' fits the memory budget of {:.2} GiB: the block ending at step '{}' \
+         cannot be cut further and alone needs about {:.1} GiB",
+        graph.name,
+        gib(budget),
+        graph.steps[worst.1].name,
+        gib(worst.0)
+    )))
 }
 
+/// The range of k a planned chain may take.
+const MIN_CHAIN_K: u32 = 10;
+const MAX_CHAIN_K: u32 = 26;
+
 /// The visibility of a segment: the chain's own input on the first, its own output on the
-/// last, and hashed activations at every cut.
+/// last, and linked activations at every cut.
 pub fn segment_visibility(whole: Visibility, first: bool, last: bool) -> Visibility {
-    let at_cut = TensorVisibility::Hashed;
+    let at_cut = TensorVisibility::Linked;
     Visibility {
         weights: whole.weights,
         input: if first { whole.input } else { at_cut },
@@ -193,8 +234,8 @@ pub fn segment_visibility(whole: Visibility, first: bool, last: bool) -> Visibil
 }
 
 /// Verifies a chain of segment proofs: every proof against its key, and every link: segment
-/// i's output hash must equal segment i+1's input hash. Returns the last segment's result,
-/// whose output is the chain's output.
+/// i's output link commitment must equal segment i+1's input link commitment. Returns the
+/// chain's result: the last segment's, with the input side (visibility, hash) of the first.
 pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Verified> {
     if keys.is_empty() || keys.len() != bundles.len() {
         return Err(Error::Rejected(format!(
@@ -203,13 +244,32 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
             bundles.len()
         )));
     }
-    let mut last = None;
+    // Equal commitments mean equal columns only over one domain: every segment has one k.
+    if keys.iter().any(|k| k.header.k != keys[0].header.k) {
+        return Err(Error::Rejected(
+            "the chain's segments are not all at one k, so their links cannot match".into(),
+        ));
+    }
+    let n = keys.len();
+    for (i, key) in keys.iter().enumerate() {
+        let vis = key.header.shape.visibility;
+        let linked_in = vis.input == TensorVisibility::Linked;
+        let linked_out = vis.output == TensorVisibility::Linked;
+        if linked_in != (i > 0) || linked_out != (i + 1 < n) {
+            return Err(Error::Rejected(format!(
+                "segment {i}'s key does not fit position {i} of a chain of {n}: its input is \
+                 {:?} and its output {:?}",
+                vis.input, vis.output
+            )));
+        }
+    }
+    let mut first: Option<Verified> = None;
+    let mut last: Option<Verified> = None;
     for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
         let verified = crate::verify::verify_bundle(key, bundle)
             .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
         if let Some(prev) = &last {
-            let prev: &Verified = prev;
-            match (&prev.output_hash, &verified.input_hash) {
+            match (&prev.output_link, &verified.input_link) {
                 (Some(out), Some(inp)) if out == inp => {}
                 _ => {
                     return Err(Error::Rejected(format!(
@@ -221,9 +281,17 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
                 }
             }
         }
+        if first.is_none() {
+            first = Some(verified.clone());
+        }
         last = Some(verified);
     }
-    Ok(last.expect("non-empty"))
+    // The chain's result: the output side from the last segment, the input side from the first.
+    let (first, mut verified) = (first.expect("non-empty"), last.expect("non-empty"));
+    verified.visibility.input = first.visibility.input;
+    verified.input_hash = first.input_hash;
+    verified.input_link = first.input_link;
+    Ok(verified)
 }
 
 /// The prover's side of a chain: compile every segment, prove them in order.
@@ -235,7 +303,8 @@ pub mod prover {
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
     use halo2curves::bn256::{Bn256, G1Affine};
 
-    /// Plans every segment of `graph` cut after `cuts`, with hashed activations at the cuts.
+    /// Plans every segment of `graph` cut after `cuts`, with linked activations at the cuts,
+    /// all at the k of the largest.
     pub fn compile_segments(
         graph: &QGraph,
         cuts: &[usize],
@@ -243,18 +312,29 @@ pub mod prover {
     ) -> Result<Vec<(Segment, Compiled)>> {
         let segments = split(graph, cuts)?;
         let n = segments.len();
-        segments
+        let mut compiled = segments
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
                 let opts = CompileOptions {
                     visibility: segment_visibility(opts.visibility, i == 0, i + 1 == n),
+                    // Class labels name the last segment's output only.
+                    labels: opts.labels.clone().filter(|_| i + 1 == n),
                     ..opts.clone()
                 };
                 let compiled = compile_quantized(s.graph.clone(), &opts)?;
                 Ok((s, compiled))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        // At the chain's k, each segment takes the dot width with the smallest prover peak.
+        let k = compiled.iter().map(|(_, c)| c.plan.k).max().unwrap_or(0);
+        for (s, c) in &mut compiled {
+            let vis = c.plan.shape.visibility;
+            c.plan = crate::circuit::plan_layout_at(&s.graph, opts.dot_width, vis, k)
+                .expect("the segment's own plan fits its own k, so one fits the chain's");
+            crate::prove::check_budget(&c.plan, opts)?;
+        }
+        Ok(compiled)
     }
 
     /// One segment's proving material.

@@ -35,6 +35,32 @@ pub struct Verified {
     /// The committed model the proof used, for hidden weights: compare it with the commitment
     /// the provider published.
     pub model_commitment: Option<String>,
+    /// For a segment of a chain: the commitments (hex, compressed G1) to the link columns
+    /// holding its input and its output. The chain verifier compares them across segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_link: Option<String>,
+}
+
+/// The bytes of a compressed G1 point in a proof.
+const POINT_BYTES: usize = 32;
+
+/// The commitment to advice `column` as it stands in `proof`. A model circuit has one phase,
+/// so its proof begins with one commitment per advice column in column order; halo2 reads
+/// those very bytes as the column's commitment when it verifies the proof.
+fn link_commitment(key: &VerifierKey, proof: &[u8], column: usize) -> Result<String> {
+    let phases = key.vk.cs().advice_column_phase();
+    if phases.iter().any(|&p| p != 0) || column >= phases.len() {
+        return Err(Error::Rejected(
+            "the key's circuit does not have a first-phase link column".into(),
+        ));
+    }
+    let at = column * POINT_BYTES;
+    proof
+        .get(at..at + POINT_BYTES)
+        .map(hex::encode)
+        .ok_or_else(|| Error::Rejected("the proof is too short to hold its link column".into()))
 }
 
 /// Checks a tensor's public part against the key and returns it as instance material.
@@ -73,7 +99,9 @@ fn public_part<'a>(
                 "the bundle has an {name} hash, but the model's {name} is not hashed"
             )))
         }
-        (TensorVisibility::Hidden, None) => return Ok(PublicPart::Hidden),
+        (TensorVisibility::Hidden | TensorVisibility::Linked, None) => {
+            return Ok(PublicPart::Hidden)
+        }
         (TensorVisibility::Public, None) => {}
     }
     check_tensor(name, spec, t, act_bits)?;
@@ -180,6 +208,13 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
             proof.len()
         )));
     }
+    let (input_column, output_column) =
+        crate::circuit::ModelConfig::link_columns(&key.header.shape);
+    let link = |c: Option<usize>| {
+        c.map(|c| link_commitment(key, &bundle.proof, c))
+            .transpose()
+    };
+    let (input_link, output_link) = (link(input_column)?, link(output_column)?);
     let output_values = h.output.dequantized();
     let predicted_class =
         (!output_values.is_empty()).then(|| crate::tensor::argmax(&output_values));
@@ -201,6 +236,8 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         input_hash: canonical(hash_of(input)),
         output_hash: canonical(hash_of(output)),
         model_commitment: canonical(commitment),
+        input_link,
+        output_link,
     })
 }
 
@@ -248,7 +285,7 @@ pub fn proves_input(
 ) -> Result<Option<bool>> {
     let h = &key.header;
     Ok(match h.shape.visibility.input {
-        TensorVisibility::Hidden => None,
+        TensorVisibility::Hidden | TensorVisibility::Linked => None,
         TensorVisibility::Hashed => {
             let proven = bundle
                 .header

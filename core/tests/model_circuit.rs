@@ -353,7 +353,7 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
             match v {
                 TensorVisibility::Public => PublicPart::Values(t),
                 TensorVisibility::Hashed => PublicPart::Hash(tensor_hash(t, b).unwrap()),
-                TensorVisibility::Hidden => PublicPart::Hidden,
+                TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
             }
         }
         let c = vis.hidden_weights().then_some(commitment);

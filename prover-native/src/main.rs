@@ -13,7 +13,7 @@ use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
 use zkinfer_core::halo2curves::bn256::Fr;
 use zkinfer_core::halo2curves::ff::Field;
 use zkinfer_core::poseidon;
-use zkinfer_core::prove::{summary, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
+use zkinfer_core::prove::{summary, ChainDir, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
 use zkinfer_core::VerifierKey;
 
@@ -406,10 +406,12 @@ fn compile(
                     ));
                 }
             }
+            let budget = opts.memory_budget.replace(u64::MAX);
             let (compiled, _) = step("planning the layout", || {
                 Ok(zkinfer_core::prove::compile_quantized(graph, &opts)?)
             })?;
-            return write_compiled(&compiled, None, model_path, out, srs);
+            opts.memory_budget = budget;
+            return write_compiled(&compiled, None, model_path, out, srs, &opts);
         }
     };
     let samples = match calibration {
@@ -424,9 +426,12 @@ fn compile(
             synthetic_calibration(model.input_len(), 8)
         }
     };
+    // The budget is checked on the whole model's layout below, which may become a chain.
+    let budget = opts.memory_budget.replace(u64::MAX);
     let (compiled, _) = step("quantizing and planning the layout", || {
         Ok(zkinfer_core::prove::compile(&model, &samples, &opts)?)
     })?;
+    opts.memory_budget = budget;
     println!("layout: {}", compiled.plan);
     println!(
         "quantization: activations {} bits; over {} calibration samples the output differs from the float model by at most {:.5} and the argmax agrees on {:.1}%",
@@ -435,7 +440,7 @@ fn compile(
         compiled.max_abs_error,
         100.0 * compiled.argmax_agreement
     );
-    write_compiled(&compiled, Some(&model), model_path, out, srs)
+    write_compiled(&compiled, Some(&model), model_path, out, srs, &opts)
 }
 
 fn gib_to_bytes(gib: f64) -> Result<u64> {
@@ -445,18 +450,26 @@ fn gib_to_bytes(gib: f64) -> Result<u64> {
     Ok((gib * (1u64 << 30) as f64) as u64)
 }
 
-/// Writes a compiled model directory (keys included) and reports what it holds.
+/// Writes a compiled model directory (keys included) and reports what it holds. A model whose
+/// single circuit would exceed the memory budget is cut into a chain of segments instead.
 fn write_compiled(
     compiled: &zkinfer_core::prove::Compiled,
     model: Option<&zkinfer_core::ir::Model>,
     model_path: &Path,
     out: &Path,
     srs: &SrsArgs,
+    opts: &CompileOptions,
 ) -> Result<()> {
     if model.is_none() {
         println!("layout: {}", compiled.plan);
     }
     let text = summary(model, compiled, model_path);
+    let budget = opts
+        .memory_budget
+        .unwrap_or(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
+    if compiled.plan.estimated_peak_bytes > budget {
+        return write_chain(compiled, &text, model_path, out, srs, opts, budget);
+    }
     let dir = ModelDir::new(out);
     let (timings, _) = step("generating keys", || {
         Ok(dir.write(compiled, &srs.source(), &text)?)
@@ -472,6 +485,59 @@ fn write_compiled(
         vk.len()
     );
     print!("{}", zkinfer_core::prove::describe_visibility(compiled));
+    Ok(())
+}
+
+/// Cuts the model into segments that each fit `budget`, generates their keys and writes the
+/// chain directory.
+fn write_chain(
+    compiled: &zkinfer_core::prove::Compiled,
+    text: &str,
+    model_path: &Path,
+    out: &Path,
+    srs: &SrsArgs,
+    opts: &CompileOptions,
+    budget: u64,
+) -> Result<()> {
+    use zkinfer_core::segment::{plan_cuts, prover::compile_segments};
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    println!(
+        "one circuit would need about {:.1} GiB, over the memory budget of {:.2} GiB: cutting \
+         the model into segments linked by commitments",
+        gib(compiled.plan.estimated_peak_bytes),
+        gib(budget)
+    );
+    if opts.visibility.hidden_weights() {
+        bail!(
+            "the model is over the memory budget, and a model proven in segments cannot have \
+             hidden weights yet (each segment would commit to its own weights): compile with \
+             --weights fixed"
+        );
+    }
+    let graph = &compiled.graph;
+    let (cuts, _) = step("planning the segments", || {
+        Ok(plan_cuts(graph, opts.dot_width, opts.visibility, budget)?)
+    })?;
+    let segments = compile_segments(graph, &cuts, opts)?;
+    for (i, (s, c)) in segments.iter().enumerate() {
+        println!("segment {i}: {} steps, {}", s.graph.steps.len(), c.plan);
+    }
+    let chain = ChainDir::new(out);
+    let (timings, _) = step("generating the segments' keys", || {
+        Ok(chain.write(compiled, &cuts, &segments, &srs.source(), text)?)
+    })?;
+    let key = std::fs::read(out.join(VERIFIER_KEY_FILE))?;
+    println!(
+        "compiled {} -> {} as a chain of {} segments (parameters {:.2} s, keygen {:.2} s)\n\
+         chain id: {}\nchain key: {} bytes",
+        model_path.display(),
+        out.display(),
+        segments.len(),
+        timings.params.as_secs_f64(),
+        timings.keygen.as_secs_f64(),
+        zkinfer_core::verifier_key::model_id(&key),
+        key.len()
+    );
     Ok(())
 }
 
@@ -515,6 +581,9 @@ fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
 }
 
 fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
+    if zkinfer_core::prove::is_chain_dir(dir) {
+        return prove_chain(dir, input, out, srs);
+    }
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
@@ -549,6 +618,40 @@ fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()>
         out.display(),
         bytes.len(),
         bundle.proof.len(),
+        t.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
+fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
+    let chain = ChainDir::new(dir);
+    let compiled = chain.whole()?;
+    let x = input.read(&compiled)?;
+    let (q_in, values) = compiled.witness(&x)?;
+    zkinfer_core::fsutil::check_writable(out)?;
+    let prediction = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    println!(
+        "prediction (integer model): class {} outputs {}",
+        argmax(&prediction),
+        fmt_values(&prediction)
+    );
+    let (bundle, t) = step(
+        &format!(
+            "proving the chain's segments on {} threads",
+            rayon::current_num_threads()
+        ),
+        || Ok(chain.prove_witness(&srs.source(), &q_in, &values)?),
+    )?;
+    let bytes = bundle.to_bytes();
+    zkinfer_core::fsutil::write_atomic(out, &bytes)?;
+    println!(
+        "chain bundle written to {} ({} segments, {} bytes, proving {:.2} s)",
+        out.display(),
+        bundle.bundles.len(),
+        bytes.len(),
         t.as_secs_f64()
     );
     Ok(())
@@ -596,6 +699,9 @@ fn verify(
         std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
     let bundle =
         std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
+    if zkinfer_core::chain::is_chain_key(&key_bytes) {
+        return verify_chain(&key_bytes, &bundle, pinned, commitment, input);
+    }
     let t = Instant::now();
     let key = VerifierKey::from_bytes(&key_bytes)?;
     if let Some(id) = pinned {
@@ -680,6 +786,67 @@ fn verify(
         t.elapsed().as_secs_f64() * 1e3,
         parsed.as_secs_f64() * 1e3
     );
+    Ok(())
+}
+
+/// `verify` for a chain key: every segment's proof and every link.
+fn verify_chain(
+    key_bytes: &[u8],
+    bundle_bytes: &[u8],
+    pinned: Option<&str>,
+    commitment: Option<&str>,
+    input: Option<&Path>,
+) -> Result<()> {
+    use zkinfer_core::chain::{verify_chain_bundle, ChainBundle, ChainKey};
+    let t = Instant::now();
+    let key = ChainKey::from_bytes(key_bytes)?;
+    if let Some(id) = pinned {
+        if !id.eq_ignore_ascii_case(&key.chain_id) {
+            bail!(
+                "INVALID: the chain key is chain {}, not the pinned {id}",
+                key.chain_id
+            );
+        }
+    }
+    if commitment.is_some() {
+        bail!("a chain's weights are in its keys: drop --commitment and pin the chain id");
+    }
+    let first = &key.keys[0];
+    let sent = input
+        .map(|p| read_input(p, first.header.input.len()))
+        .transpose()?;
+    let bundle =
+        ChainBundle::from_bytes(bundle_bytes).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let verified =
+        verify_chain_bundle(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    if let Some(x) = &sent {
+        match zkinfer_core::verify::proves_input(first, &bundle.bundles[0], x)? {
+            Some(true) => {}
+            Some(false) => bail!("INVALID: the proof is for another input than the one given"),
+            None => bail!("this model's input is hidden, so --input cannot be checked"),
+        }
+    }
+    println!(
+        "VALID chain of {} segment proofs for chain {} (every link checked)",
+        bundle.bundles.len(),
+        verified.model_id
+    );
+    if let Some(h) = &verified.input_hash {
+        println!("input hash: {h}");
+    }
+    match verified.predicted_class {
+        Some(class) => println!(
+            "verified output: {} -> class {}{}",
+            fmt_values(&verified.output_values),
+            class,
+            verified
+                .predicted_label
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default()
+        ),
+        None => println!("the output is {:?}", verified.visibility.output),
+    }
+    println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     Ok(())
 }
 

@@ -479,10 +479,18 @@ fn tflite_quantized_model_classifies_images_and_compiles_within_a_memory_budget(
     ]);
     assert_fails(&o, "already quantized by TFLite");
     assert!(!out.exists());
-    // The whole model in one circuit does not fit the default 20 GiB budget: refused with
-    // the estimate, before any key is generated, and nothing written.
+    // The whole model in one circuit does not fit the default 20 GiB budget, nor does any
+    // chain of segments yet: refused with the block in the way, before any key is generated,
+    // and nothing written. With hidden weights (the default) a chain is refused outright.
     let o = zkinfer(&["compile", s(&model), "-o", s(&out)]);
-    assert_fails(&o, "memory budget");
+    assert_fails(&o, "hidden weights");
+    let o = zkinfer(&["compile", s(&model), "--weights", "fixed", "-o", s(&out)]);
+    assert_fails(&o, "cannot be cut further");
+    assert!(
+        stdout(&o).contains("over the memory budget"),
+        "{}",
+        stdout(&o)
+    );
     assert!(!out.exists());
     // An image needs a model compiled to take images.
     let o = zkinfer(&[
@@ -535,4 +543,76 @@ fn image_inputs_follow_the_compiled_preprocessing() {
         s(&image),
     ]);
     assert!(!o.status.success());
+}
+
+/// A model over the memory budget is compiled as a chain of segments linked by commitments;
+/// `prove` proves every segment and `verify` checks every proof and link, rejecting another
+/// input, a changed byte, a bundle against a single-model key and half a chain.
+#[test]
+fn a_model_over_the_budget_becomes_a_verifiable_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = repo().join("examples/mnist");
+    let dir = tmp.path().join("chain");
+    let compile = |budget: &str| {
+        zkinfer(&[
+            "compile",
+            s(&mnist.join("model.onnx")),
+            "--calibration",
+            s(&mnist.join("calibration.json")),
+            "--weights",
+            "fixed",
+            "--input-visibility",
+            "public",
+            "--memory-budget",
+            budget,
+            "-o",
+            s(&dir),
+        ])
+    };
+    // Below what the largest block needs: refused, and nothing is written.
+    assert_fails(&compile("0.1"), "cannot be cut further");
+    assert!(!dir.exists());
+    let o = compile("0.15");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("as a chain of 2 segments"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(dir.join("segment-1/proving-key.bin").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+
+    let digit = |d: u8| mnist.join(format!("digits/digit_{d}.json"));
+    let proof = tmp.path().join("d7.proof");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = dir.join("verifier-key");
+    let o = zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(7))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("VALID chain of 2"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("class 7"), "{}", stdout(&o));
+
+    assert_fails(
+        &zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(3))]),
+        "another input",
+    );
+    let bytes = std::fs::read(&proof).unwrap();
+    let bad = tmp.path().join("bad.proof");
+    for at in [bytes.len() - 100, bytes.len() / 4] {
+        let mut b = bytes.clone();
+        b[at] ^= 1;
+        std::fs::write(&bad, &b).unwrap();
+        assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
+    }
+    // A segment's own key is not the chain's, and a chain bundle is not a proof bundle.
+    assert_fails(
+        &zkinfer(&["verify", s(&dir.join("segment-0/verifier-key")), s(&proof)]),
+        "INVALID",
+    );
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
 }

@@ -24,7 +24,7 @@ pub mod table;
 use crate::qgraph::{Activation, QGraph, QStep, Rounding, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
 use max::MaxConfig;
@@ -112,8 +112,9 @@ pub enum WeightVisibility {
     Hidden,
 }
 
-/// How the input or output appears in a proof: its integers, only their Poseidon hash, or not at
-/// all.
+/// How the input or output appears in a proof: its integers, only their Poseidon hash, not at
+/// all, or as the commitment to a link column (a segment's tensor at a cut, see
+/// [`crate::segment`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum TensorVisibility {
@@ -121,6 +122,9 @@ pub enum TensorVisibility {
     Public,
     Hashed,
     Hidden,
+    /// The values fill rows 0.. of an unblinded advice column whose commitment, read from the
+    /// proof, links this proof to the neighbouring segment's proof holding the same column.
+    Linked,
 }
 
 /// What a proof reveals, chosen at compile time.
@@ -148,9 +152,10 @@ impl Visibility {
 
     /// Whether the circuit needs the pack and Poseidon chips.
     pub fn needs_hashing(&self) -> bool {
+        use TensorVisibility::{Hashed, Hidden};
         self.weights == WeightVisibility::Hidden
-            || self.input != TensorVisibility::Public
-            || self.output != TensorVisibility::Public
+            || matches!(self.input, Hashed | Hidden)
+            || matches!(self.output, Hashed | Hidden)
     }
 
     pub fn hidden_weights(&self) -> bool {
@@ -235,7 +240,7 @@ pub fn public_len(vis: TensorVisibility, n: usize) -> usize {
     match vis {
         TensorVisibility::Public => n,
         TensorVisibility::Hashed => 1,
-        TensorVisibility::Hidden => 0,
+        TensorVisibility::Hidden | TensorVisibility::Linked => 0,
     }
 }
 
@@ -251,12 +256,26 @@ pub struct ModelConfig {
     /// Present when something is hashed or committed.
     pub pack: Option<PackConfig>,
     pub poseidon: Option<PoseidonConfig>,
+    /// The unblinded link columns of a linked input and a linked output.
+    pub link_in: Option<Column<Advice>>,
+    pub link_out: Option<Column<Advice>>,
 }
 
 impl ModelConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: &CircuitShape) -> Self {
         let instance = meta.instance_column();
         meta.enable_equality(instance);
+        // Link columns come first, so they exist (and take column indices) only in linked
+        // shapes: every other shape's constraint system is unchanged.
+        let mut link = |v: TensorVisibility| {
+            (v == TensorVisibility::Linked).then(|| {
+                let column = meta.unblinded_advice_column();
+                meta.enable_equality(column);
+                column
+            })
+        };
+        let link_in = link(shape.visibility.input);
+        let link_out = link(shape.visibility.output);
         let table = TableConfig::configure(meta, shape.act_bits);
         let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
         let rescale = RescaleConfig::configure(meta, dot.acc, &table);
@@ -276,7 +295,19 @@ impl ModelConfig {
             requant,
             pack,
             poseidon,
+            link_in,
+            link_out,
         }
+    }
+
+    /// The advice column indices of the input and output link columns of `shape`.
+    pub fn link_columns(shape: &CircuitShape) -> (Option<usize>, Option<usize>) {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let config = ModelConfig::configure(&mut cs, shape);
+        (
+            config.link_in.map(|c| c.index()),
+            config.link_out.map(|c| c.index()),
+        )
     }
 }
 
@@ -303,7 +334,7 @@ impl ModelCircuit {
                 TensorVisibility::Hashed => {
                     PublicPart::Hash(crate::commitment::tensor_hash(values, self.graph.act_bits)?)
                 }
-                TensorVisibility::Hidden => PublicPart::Hidden,
+                TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
             })
         };
         let commitment = vis
@@ -366,6 +397,21 @@ impl ModelCircuit {
         let mut hash_rows = (0usize, 0usize);
         let mut wires: Vec<Vec<Wire>> = vec![vec![]; g.tensors.len()];
         wires[g.input] = match vis.input {
+            TensorVisibility::Linked => {
+                // The previous segment range-checked these values; equal link commitments make
+                // them the same values.
+                let column = config.link_in.ok_or(Error::Synthesis)?;
+                (0..n_in)
+                    .map(|i| {
+                        let v = value(g.input, i);
+                        let cell = region.assign_advice(column, i, known(v)).cell();
+                        Wire {
+                            source: Source::Advice(cell),
+                            value: v,
+                        }
+                    })
+                    .collect()
+            }
             TensorVisibility::Public => (0..n_in)
                 .map(|i| Wire {
                     source: Source::Instance(i),
@@ -640,6 +686,13 @@ impl ModelCircuit {
                     Some(in_len),
                 )?;
             }
+            TensorVisibility::Linked => {
+                let column = config.link_out.ok_or(Error::Synthesis)?;
+                for (j, w) in outputs.iter().enumerate() {
+                    let cell = region.assign_advice(column, j, known(w.value)).cell();
+                    links.copy(region, cell, w.source);
+                }
+            }
             TensorVisibility::Hidden => {}
         }
         Ok(())
@@ -711,22 +764,40 @@ pub struct LayoutPlan {
     pub estimated_peak_bytes: u64,
 }
 
-/// An estimate of the prover's peak memory for a circuit of 2^k rows: halo2 keeps every
-/// column's values and coefficients, the fixed and permutation polynomials also on the extended
-/// domain (`2^k · ext`, ext = the next power of two at or above degree − 1), and each lookup
-/// several more polynomials. The constant is fitted to measured peaks (m3_cifar at k=18:
-/// 2.5 GiB; m2_lenet with hidden weights at k=17: 1.2 GiB), so it is an estimate, good to
-/// about ±20%.
+/// An estimate of the prover's peak memory for a circuit of 2^k rows, in units of one column
+/// (2^k field elements). This halo2 keeps each advice and fixed column's values and
+/// coefficients, and evaluates the quotient one coset of the extended domain at a time, so a
+/// column costs about three polynomials and nothing is held on the whole extended domain.
+/// Each lookup (permuted columns, product) and each column in the permutation argument (its
+/// sigma polynomial, its share of the grand products, the copy map during key generation) costs
+/// more. The weights are a least-squares fit, rounded up 10%, to peaks measured by the bench
+/// (m3_cifar at k=18: 2.42 GiB with 23 advice, 22 fixed, 4 lookups, 20 permuted columns;
+/// m2_lenet with hidden weights at k=17: 1.18 GiB; the first 10 MobileNet operators at k=19:
+/// 4.26 GiB), which each lie within 10% of it.
 pub fn estimate_prover_bytes(
     k: u32,
     advice: usize,
     fixed: usize,
     lookups: usize,
-    degree: usize,
+    permuted: usize,
 ) -> u64 {
-    let ext = (degree.max(2) - 1).next_power_of_two() as f64;
-    let polys = 3.0 * advice as f64 + (2.0 + ext) * fixed as f64 + 6.0 * lookups as f64 + 3.0 * ext;
-    (1.35 * polys * 32.0 * (1u64 << k) as f64) as u64
+    let columns = 3.0 * (advice + fixed) as f64 + 7.0 * (lookups + permuted) as f64;
+    (1.1 * columns * 32.0 * (1u64 << k) as f64) as u64
+}
+
+impl LayoutPlan {
+    /// The same layout at a larger `k` (every segment of a chain shares one k, so that equal
+    /// link columns have equal commitments). No-op when `k` is not larger.
+    pub fn raise_k(&mut self, k: u32) {
+        if k <= self.k {
+            return;
+        }
+        let reserved = (1usize << self.k) - self.usable_rows;
+        // The estimate is linear in the domain size.
+        self.estimated_peak_bytes <<= k - self.k;
+        self.usable_rows = (1usize << k) - reserved;
+        self.k = k;
+    }
 }
 
 impl std::fmt::Display for LayoutPlan {
@@ -784,7 +855,7 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
     let b = graph.act_bits;
     let (mut pack, mut hash) = (0, 0);
     let mut tensor = |v: TensorVisibility, n: usize| {
-        if v != TensorVisibility::Public {
+        if matches!(v, TensorVisibility::Hashed | TensorVisibility::Hidden) {
             pack += n;
         }
         if v == TensorVisibility::Hashed {
@@ -807,6 +878,40 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
 /// Picks the dot width and the smallest k that fit the model, minimising an estimate of proving
 /// work (columns times rows). `width` forces a dot width.
 pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility) -> LayoutPlan {
+    let cost = |p: &LayoutPlan| {
+        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + 3.0 * p.lookups as f64)
+            * (1u64 << p.k) as f64
+    };
+    layout_candidates(graph, width, visibility)
+        .into_iter()
+        .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+        .expect("at least one candidate")
+}
+
+/// The layout at a given `k` (a segment of a chain, whose k is the chain's) with the smallest
+/// estimated prover peak, or None if the model needs more rows than 2^k at every dot width.
+pub fn plan_layout_at(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+    k: u32,
+) -> Option<LayoutPlan> {
+    layout_candidates(graph, width, visibility)
+        .into_iter()
+        .filter(|p| p.k <= k)
+        .map(|mut p| {
+            p.raise_k(k);
+            p
+        })
+        .min_by_key(|p| p.estimated_peak_bytes)
+}
+
+/// One layout per candidate dot width (only `width` if given), each at its smallest k.
+pub fn layout_candidates(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+) -> Vec<LayoutPlan> {
     let mut term_counts = Vec::new();
     let mut terms = Vec::new();
     for s in &graph.steps {
@@ -827,13 +932,17 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
         + public_len(visibility.output, graph.output_tensor().len())
         + visibility.hidden_weights() as usize;
     let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
+    // A linked tensor fills rows 0.. of its link column.
+    let linked = |v: TensorVisibility, n: usize| if v == TensorVisibility::Linked { n } else { 0 };
+    let link_rows = linked(visibility.input, graph.input_tensor().len())
+        .max(linked(visibility.output, graph.output_tensor().len()));
     let spec = TableSpec::of(graph);
     let table_rows = spec.rows(graph.act_bits);
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
         None => vec![4, 8, 16, 32, 64],
     };
-    let mut best: Option<(f64, LayoutPlan)> = None;
+    let mut plans = Vec::with_capacity(candidates.len());
     for w in candidates {
         let shape = CircuitShape {
             dot_width: w,
@@ -849,7 +958,8 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
             .max(table_rows)
             .max(instance_len)
             .max(pack_rows)
-            .max(hash_rows);
+            .max(hash_rows)
+            .max(link_rows);
         let reserved = cs.blinding_factors() + 1;
         let mut k = 4;
         while (1usize << k) < need + reserved || (1usize << k) < cs.minimum_rows() {
@@ -873,18 +983,12 @@ pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility)
                 cs.num_advice_columns(),
                 cs.num_fixed_columns(),
                 cs.lookups().len(),
-                cs.degree(),
+                cs.permutation().get_columns().len(),
             ),
         };
-        let cost = (plan.advice_columns as f64
-            + plan.fixed_columns as f64 / 2.0
-            + 3.0 * plan.lookups as f64)
-            * (1u64 << k) as f64;
-        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
-            best = Some((cost, plan));
-        }
+        plans.push(plan);
     }
-    best.expect("at least one candidate").1
+    plans
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ pub fn check_proof(
         TensorVisibility::Public => {
             poseidon::to_hex(&tensor_hash(&bundle.header.input.values, act_bits)?)
         }
-        TensorVisibility::Hidden => {
+        TensorVisibility::Hidden | TensorVisibility::Linked => {
             return Err(Error::Rejected(
                 "the model's input is hidden, so no proof can be tied to the receipt's input"
                     .into(),
@@ -247,7 +247,7 @@ pub fn check_proof(
             verified.output_hash.as_deref()
                 == Some(poseidon::to_hex(&tensor_hash(&receipt.output, act_bits)?).as_str())
         }
-        TensorVisibility::Hidden => {
+        TensorVisibility::Hidden | TensorVisibility::Linked => {
             return Err(Error::Rejected(
                 "the model's output is hidden, so no proof can be tied to the receipt's output"
                     .into(),

@@ -40,6 +40,9 @@ fn card(p: &Prover, srs: &str) -> Value {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
         TensorVisibility::Hashed => format!("hashed: the proof carries the Poseidon hash of the quantized {name} integers; the {name} itself stays private"),
         TensorVisibility::Hidden => format!("hidden: the proof says nothing about the {name}"),
+        TensorVisibility::Linked => format!(
+            "linked: the {name} is committed to in a column that links this proof to the next segment's"
+        ),
     }
     };
     json!({

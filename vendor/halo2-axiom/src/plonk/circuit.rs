@@ -1606,6 +1606,8 @@ pub struct ConstraintSystem<F: Field> {
 
     /// Contains the phase for each advice column. Should have same length as num_advice_columns.
     pub(crate) advice_column_phase: Vec<sealed::Phase>,
+    /// zkinfer patch: advice columns committed without blinding (see `unblinded_advice_column`).
+    pub(crate) unblinded_advice_columns: Vec<usize>,
     /// Contains the phase for each challenge. Should have same length as num_challenges.
     pub(crate) challenge_phase: Vec<sealed::Phase>,
 
@@ -1707,6 +1709,7 @@ impl<F: Field> Default for ConstraintSystem<F> {
             num_selectors: 0,
             num_challenges: 0,
             advice_column_phase: Vec::new(),
+            unblinded_advice_columns: Vec::new(),
             challenge_phase: Vec::new(),
             selector_map: vec![],
             gates: vec![],
@@ -2188,6 +2191,22 @@ impl<F: Field> ConstraintSystem<F> {
     /// Allocate a new advice column at `FirstPhase`
     pub fn advice_column(&mut self) -> Column<Advice> {
         self.advice_column_in(FirstPhase)
+    }
+
+    /// zkinfer patch: allocate a first-phase advice column whose commitment carries no blinding:
+    /// its blinding rows are zero and its commitment blind is zero, so two proofs (of different
+    /// circuits over the same SRS and k) that hold the same values in such a column carry the
+    /// same commitment, and a verifier can compare them. The column's evaluations in the proof
+    /// are not hidden, so it gives up zero knowledge for what it holds.
+    pub fn unblinded_advice_column(&mut self) -> Column<Advice> {
+        let column = self.advice_column_in(FirstPhase);
+        self.unblinded_advice_columns.push(column.index());
+        column
+    }
+
+    /// zkinfer patch: the indices of the columns made by [`Self::unblinded_advice_column`].
+    pub fn unblinded_advice_columns(&self) -> &[usize] {
+        &self.unblinded_advice_columns
     }
 
     /// Allocate a new advice column in given phase

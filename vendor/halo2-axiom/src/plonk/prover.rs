@@ -180,15 +180,29 @@ where
 
     // Fill blinding rows and draw commitment blinds in the same rng order as
     // `create_proof` (per-column tail blinders, then one Blind per column).
+    // (zkinfer patch: unblinded columns keep zero blinding rows and a zero blind.)
     let unusable_rows_start = n - (meta.blinding_factors() + 1);
-    for col in advice.iter_mut() {
+    let unblinded: Vec<bool> = (0..advice.len())
+        .map(|c| meta.unblinded_advice_columns.contains(&c))
+        .collect();
+    for (col, &plain) in advice.iter_mut().zip(&unblinded) {
         for cell in &mut col[unusable_rows_start..] {
-            *cell = Scheme::Scalar::random(&mut rng);
+            *cell = if plain {
+                Scheme::Scalar::ZERO
+            } else {
+                Scheme::Scalar::random(&mut rng)
+            };
         }
     }
-    let advice_blinds: Vec<Blind<Scheme::Scalar>> = advice
+    let advice_blinds: Vec<Blind<Scheme::Scalar>> = unblinded
         .iter()
-        .map(|_| Blind(Scheme::Scalar::random(&mut rng)))
+        .map(|&plain| {
+            Blind(if plain {
+                Scheme::Scalar::ZERO
+            } else {
+                Scheme::Scalar::random(&mut rng)
+            })
+        })
         .collect();
 
     // Wrap advice as Lagrange polynomials.

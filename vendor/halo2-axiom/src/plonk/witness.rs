@@ -206,6 +206,7 @@ where
             column_indices: column_indices.clone(),
             challenge_indices: challenge_indices.clone(),
             unusable_rows_start,
+            unblinded_advice_columns: meta.unblinded_advice_columns.clone(),
             _marker: PhantomData,
         };
 
@@ -264,6 +265,8 @@ where
     pub column_indices: [Vec<usize>; 3],
     pub challenge_indices: [Vec<usize>; 3],
     pub unusable_rows_start: usize,
+    /// zkinfer patch: the constraint system's unblinded advice columns.
+    pub unblinded_advice_columns: Vec<usize>,
     pub _marker: PhantomData<(P, E)>,
 }
 
@@ -442,16 +445,20 @@ where
                 .map(|column_index| &self.advice[*column_index][..])
                 .collect(),
         );
-        // Add blinding factors to advice columns
-        for advice_values in &mut advice_values {
+        // Add blinding factors to advice columns (zkinfer patch: none for unblinded columns)
+        let unblinded: Vec<bool> = self.column_indices[phase]
+            .iter()
+            .map(|c| self.unblinded_advice_columns.contains(c))
+            .collect();
+        for (advice_values, &plain) in advice_values.iter_mut().zip(&unblinded) {
             for cell in &mut advice_values[self.unusable_rows_start..] {
-                *cell = F::random(&mut self.rng);
+                *cell = if plain { F::ZERO } else { F::random(&mut self.rng) };
             }
         }
         // Compute commitments to advice column polynomials
-        let blinds: Vec<_> = advice_values
+        let blinds: Vec<_> = unblinded
             .iter()
-            .map(|_| Blind(F::random(&mut self.rng)))
+            .map(|&plain| Blind(if plain { F::ZERO } else { F::random(&mut self.rng) }))
             .collect();
         let advice_commitments_projective: Vec<_> = (&advice_values)
             .into_par_iter()

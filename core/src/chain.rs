@@ -1,0 +1,166 @@
+//! Files of a model proven as a chain of segments (see [`crate::segment`]): the chain key (every
+//! segment's verifier key file, in order) and the chain bundle (every segment's proof bundle, in
+//! order). Both use the framing of the single-model files, with their own magic bytes, so a
+//! reader tells the two kinds apart and neither parses as the other.
+//!
+//! The chain's identity is the SHA-256 of its key file, as a model id is of a verifier key file;
+//! a chain bundle names the chain it proves.
+
+use crate::bundle::{ProofBundle, PublicTensor};
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use crate::verifier_key::{model_id, VerifierKey};
+use crate::verify::Verified;
+use serde::{Deserialize, Serialize};
+
+pub const KEY_MAGIC: &[u8; 8] = b"ZKINF-CK";
+pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKINF-CB";
+pub const VERSION: u32 = 1;
+/// More segments than any model needs; bounds the work a malformed file can ask for.
+pub const MAX_SEGMENTS: usize = 256;
+const MAX_HEADER: usize = 1 << 20;
+const MAX_SECTION: usize = 1 << 30;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ChainKeyHeader {
+    model_name: String,
+    segments: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ChainBundleHeader {
+    chain_id: String,
+    segments: usize,
+}
+
+/// The verifier keys of a chain's segments.
+#[derive(Clone, Debug)]
+pub struct ChainKey {
+    /// SHA-256 of the chain key file: the identity a consumer pins.
+    pub chain_id: String,
+    pub model_name: String,
+    pub keys: Vec<VerifierKey>,
+}
+
+/// Whether `bytes` begin like a chain key file (as opposed to a single model's verifier key).
+pub fn is_chain_key(bytes: &[u8]) -> bool {
+    bytes.starts_with(KEY_MAGIC)
+}
+
+/// Whether `bytes` begin like a chain bundle file.
+pub fn is_chain_bundle(bytes: &[u8]) -> bool {
+    bytes.starts_with(BUNDLE_MAGIC)
+}
+
+fn segment_count(what: &'static str, n: usize) -> Result<usize> {
+    if n == 0 || n > MAX_SEGMENTS {
+        return Err(Error::malformed(
+            what,
+            format!("{n} segments (a chain has 1 to {MAX_SEGMENTS})"),
+        ));
+    }
+    Ok(n)
+}
+
+impl ChainKey {
+    /// The chain key file holding `key_files` (each a verifier key file), in chain order.
+    pub fn file_bytes(model_name: &str, key_files: &[Vec<u8>]) -> Vec<u8> {
+        let mut w = Writer::new(KEY_MAGIC, VERSION);
+        w.json(&ChainKeyHeader {
+            model_name: model_name.to_string(),
+            segments: key_files.len(),
+        });
+        for k in key_files {
+            w.section(k);
+        }
+        w.bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        const WHAT: &str = "chain key";
+        let mut r = Reader::open(bytes, WHAT, KEY_MAGIC, VERSION)?;
+        let header: ChainKeyHeader = r.json(MAX_HEADER)?;
+        let n = segment_count(WHAT, header.segments)?;
+        let keys = (0..n)
+            .map(|i| {
+                VerifierKey::from_bytes(r.section(MAX_SECTION)?)
+                    .map_err(|e| Error::malformed(WHAT, format!("segment {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        r.finish()?;
+        Ok(ChainKey {
+            chain_id: model_id(bytes),
+            model_name: header.model_name,
+            keys,
+        })
+    }
+}
+
+/// The proofs of a chain's segments, for one input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainBundle {
+    /// The chain key's id these proofs were made for.
+    pub chain_id: String,
+    pub bundles: Vec<ProofBundle>,
+}
+
+impl ChainBundle {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(BUNDLE_MAGIC, VERSION);
+        w.json(&ChainBundleHeader {
+            chain_id: self.chain_id.clone(),
+            segments: self.bundles.len(),
+        });
+        for b in &self.bundles {
+            w.section(&b.to_bytes());
+        }
+        w.bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        const WHAT: &str = "chain bundle";
+        let mut r = Reader::open(bytes, WHAT, BUNDLE_MAGIC, VERSION)?;
+        let header: ChainBundleHeader = r.json(MAX_HEADER)?;
+        let n = segment_count(WHAT, header.segments)?;
+        let bundles = (0..n)
+            .map(|i| {
+                ProofBundle::from_bytes(r.section(MAX_SECTION)?)
+                    .map_err(|e| Error::malformed(WHAT, format!("segment {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        r.finish()?;
+        Ok(ChainBundle {
+            chain_id: header.chain_id,
+            bundles,
+        })
+    }
+
+    /// The chain's public input: the first segment's.
+    pub fn input(&self) -> Option<&PublicTensor> {
+        self.bundles.first().map(|b| &b.header.input)
+    }
+}
+
+/// Verifies a chain bundle against a chain key: the bundle must name this chain, and every
+/// segment's proof and every link must check ([`crate::segment::verify_chain`]). The result
+/// speaks for the whole chain: its model id is the chain id, its input the first segment's,
+/// its output the last segment's.
+pub fn verify_chain_bundle(key: &ChainKey, bundle: &ChainBundle) -> Result<Verified> {
+    if bundle.chain_id != key.chain_id {
+        return Err(Error::Rejected(format!(
+            "the proofs are for chain {}, but the trusted key is chain {}",
+            bundle.chain_id, key.chain_id
+        )));
+    }
+    let mut verified = crate::segment::verify_chain(&key.keys, &bundle.bundles)?;
+    verified.model_id = key.chain_id.clone();
+    Ok(verified)
+}
+
+/// Parses both files and verifies the chain.
+pub fn verify_chain_bytes(key_bytes: &[u8], bundle_bytes: &[u8]) -> Result<Verified> {
+    verify_chain_bundle(
+        &ChainKey::from_bytes(key_bytes)?,
+        &ChainBundle::from_bytes(bundle_bytes)?,
+    )
+}
