@@ -3,6 +3,9 @@
 #   verifier-wasm/tests/fixtures/verifier-key        key of the bundled MNIST demo model
 #   verifier-wasm/tests/fixtures/digit_7.proof       a valid proof for that key
 #   verifier-wasm/tests/fixtures/other-verifier-key  key of a different circuit (13 activation bits)
+#   verifier-wasm/tests/fixtures/chain-key           the MNIST model compiled as a chain of two
+#                                                    segments (a small --memory-budget forces it)
+#   verifier-wasm/tests/fixtures/chain-digit_7.proof a valid chain bundle for that chain key
 #
 # Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
 # files). Idempotent: builds the release CLI (a no-op when up to date) and regenerates the files
@@ -28,6 +31,7 @@ cli="$root/target/release/zkinfer"
 stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
 
 if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
+      && -s "$fixtures/chain-key" && -s "$fixtures/chain-digit_7.proof" \
       && "$(cat "$fixtures/.cli-sha256" 2>/dev/null)" == "$stamp" ]]; then
     echo "fixtures in $fixtures are up to date with $cli (use --force to regenerate)"
     exit 0
@@ -42,6 +46,12 @@ trap 'rm -rf "$work"' EXIT
     --activation-bits 13 \
     -o "$work/other"
 
+"$cli" compile examples/mnist/model.onnx \
+    --calibration examples/mnist/calibration.json \
+    --weights fixed --input-visibility public --memory-budget 0.15 \
+    -o "$work/chain"
+"$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
+
 if cmp -s "$work/demo/verifier-key" "$work/other/verifier-key"; then
     echo "error: the second model's key is identical to the demo key" >&2
     exit 1
@@ -52,8 +62,12 @@ mkdir -p "$fixtures"
 cp "$work/demo/verifier-key" "$fixtures/.verifier-key.tmp"
 cp "$work/demo/digit_7.proof" "$fixtures/.digit_7.proof.tmp"
 cp "$work/other/verifier-key" "$fixtures/.other-verifier-key.tmp"
+cp "$work/chain/verifier-key" "$fixtures/.chain-key.tmp"
+cp "$work/chain.proof" "$fixtures/.chain-digit_7.proof.tmp"
 mv "$fixtures/.verifier-key.tmp" "$fixtures/verifier-key"
 mv "$fixtures/.digit_7.proof.tmp" "$fixtures/digit_7.proof"
 mv "$fixtures/.other-verifier-key.tmp" "$fixtures/other-verifier-key"
+mv "$fixtures/.chain-key.tmp" "$fixtures/chain-key"
+mv "$fixtures/.chain-digit_7.proof.tmp" "$fixtures/chain-digit_7.proof"
 echo "$stamp" > "$fixtures/.cli-sha256"
 ls -l "$fixtures"

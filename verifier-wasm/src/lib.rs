@@ -13,6 +13,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use zkinfer_core::bundle::{ProofBundle, PublicTensor};
+use zkinfer_core::chain::{ChainBundle, ChainKey};
 use zkinfer_core::verifier_key::TensorSpec;
 use zkinfer_core::VerifierKey;
 
@@ -59,6 +60,8 @@ pub struct KeyInfo {
     pub srs: String,
     /// What proofs of this model reveal.
     pub visibility: VisibilityInfo,
+    /// How many separately proven segments the model is cut into (1: a single circuit).
+    pub segments: usize,
 }
 
 /// What a model's proofs reveal: weights "fixed" (in the key) or "hidden" (committed); input and
@@ -182,6 +185,110 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
             input: lower(h.shape.visibility.input),
             output: lower(h.shape.visibility.output),
         },
+        segments: 1,
+    }
+}
+
+/// A trusted key: one model's verifier key, or a chain key (a model proven in segments).
+pub enum TrustedKey {
+    Model(Box<VerifierKey>),
+    Chain(ChainKey),
+}
+
+impl TrustedKey {
+    /// Parses either kind of key file, told apart by its magic bytes.
+    pub fn load(bytes: &[u8]) -> Result<TrustedKey, String> {
+        if zkinfer_core::chain::is_chain_key(bytes) {
+            ChainKey::from_bytes(bytes)
+                .map(TrustedKey::Chain)
+                .map_err(|e| e.to_string())
+        } else {
+            load_key(bytes).map(|k| TrustedKey::Model(Box::new(k)))
+        }
+    }
+
+    /// The key file's SHA-256: a model id or a chain id.
+    pub fn id(&self) -> &str {
+        match self {
+            TrustedKey::Model(k) => &k.model_id,
+            TrustedKey::Chain(c) => &c.chain_id,
+        }
+    }
+
+    /// The key whose input the proofs take (a chain's first segment).
+    fn first(&self) -> &VerifierKey {
+        match self {
+            TrustedKey::Model(k) => k,
+            TrustedKey::Chain(c) => &c.keys[0],
+        }
+    }
+
+    /// The header; for a chain, the input side is the first segment's and the output side
+    /// (output, labels) the last segment's.
+    pub fn info(&self) -> KeyInfo {
+        match self {
+            TrustedKey::Model(k) => key_info(k),
+            TrustedKey::Chain(c) => {
+                let (first, last) = (key_info(&c.keys[0]), key_info(&c.keys[c.keys.len() - 1]));
+                KeyInfo {
+                    model_id: c.chain_id.clone(),
+                    model_name: c.model_name.clone(),
+                    output: last.output,
+                    labels: last.labels,
+                    visibility: VisibilityInfo {
+                        output: last.visibility.output,
+                        ..first.visibility
+                    },
+                    segments: c.keys.len(),
+                    ..first
+                }
+            }
+        }
+    }
+
+    pub fn input_hash(&self, input: &[f32]) -> Result<String, String> {
+        input_hash_of(self.first(), input)
+    }
+
+    /// Checks a proof bundle (a chain bundle for a chain key). Never fails: see
+    /// [`verify_bytes`].
+    pub fn verify(&self, bundle_bytes: &[u8]) -> VerifyOutcome {
+        match self {
+            TrustedKey::Model(k) => verify_bytes(k, bundle_bytes),
+            TrustedKey::Chain(c) => verify_chain_bytes(c, bundle_bytes),
+        }
+    }
+}
+
+/// Checks a chain bundle against a trusted chain key: every segment's proof and every link.
+/// Never fails: a bundle that does not parse or does not verify gives `valid: false`.
+pub fn verify_chain_bytes(key: &ChainKey, bundle_bytes: &[u8]) -> VerifyOutcome {
+    let bundle = match ChainBundle::from_bytes(bundle_bytes) {
+        Ok(b) => b,
+        Err(e) => return VerifyOutcome::rejected(&key.chain_id, e.to_string()),
+    };
+    match zkinfer_core::chain::verify_chain_bundle(key, &bundle) {
+        Ok(v) => outcome(v, &bundle.bundles[0].header.input),
+        Err(e) => VerifyOutcome::rejected(&key.chain_id, e.to_string()),
+    }
+}
+
+/// A successful verification as JS sees it; `input` is the proven input's public part.
+fn outcome(v: zkinfer_core::Verified, input: &PublicTensor) -> VerifyOutcome {
+    VerifyOutcome {
+        valid: true,
+        model_id: v.model_id,
+        output: v.output_values,
+        output_raw: v.output.values,
+        output_shape: v.output.shape,
+        input: input.dequantized(),
+        input_shape: input.shape.clone(),
+        predicted_class: v.predicted_class,
+        predicted_label: v.predicted_label,
+        input_hash: v.input_hash,
+        output_hash: v.output_hash,
+        model_commitment: v.model_commitment,
+        reason: None,
     }
 }
 
@@ -198,21 +305,7 @@ pub fn verify_bytes(key: &VerifierKey, bundle_bytes: &[u8]) -> VerifyOutcome {
         Err(e) => return VerifyOutcome::rejected(&key.model_id, e.to_string()),
     };
     match zkinfer_core::verify::verify_bundle(key, &bundle) {
-        Ok(v) => VerifyOutcome {
-            valid: true,
-            model_id: v.model_id,
-            output: v.output_values,
-            output_raw: v.output.values,
-            output_shape: v.output.shape,
-            input: bundle.header.input.dequantized(),
-            input_shape: bundle.header.input.shape,
-            predicted_class: v.predicted_class,
-            predicted_label: v.predicted_label,
-            input_hash: v.input_hash,
-            output_hash: v.output_hash,
-            model_commitment: v.model_commitment,
-            reason: None,
-        },
+        Ok(v) => outcome(v, &bundle.header.input),
         Err(e) => VerifyOutcome::rejected(&key.model_id, e.to_string()),
     }
 }
@@ -253,6 +346,8 @@ export interface KeyHeader {
   srs: string;
   /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "hashed" | "hidden". */
   visibility: { weights: string; input: string; output: string };
+  /** Separately proven segments (1: one circuit; more: a chain whose every link is checked). */
+  segments: number;
 }
 
 /** Result of Verifier.verify. When valid is false, only modelId and reason are meaningful. */
@@ -301,10 +396,11 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 
 /// A verifier for one trusted model. Build it once from the verifier key (a few milliseconds:
 /// the file is hashed, its points checked, halo2's constraint system rebuilt) and call `verify`
-/// for each proof bundle.
+/// for each proof bundle. A chain key (a model proven in segments) works the same way, with
+/// chain bundles.
 #[wasm_bindgen]
 pub struct Verifier {
-    key: VerifierKey,
+    key: TrustedKey,
 }
 
 #[wasm_bindgen]
@@ -312,7 +408,7 @@ impl Verifier {
     /// Parses verifier-key bytes. Throws an `Error` with the reason if they are malformed.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(js_name = keyBytes)] key_bytes: &[u8]) -> Result<Verifier, JsError> {
-        load_key(key_bytes)
+        TrustedKey::load(key_bytes)
             .map(|key| Verifier { key })
             .map_err(|e| JsError::new(&e))
     }
@@ -320,43 +416,43 @@ impl Verifier {
     /// Hex SHA-256 of the key file.
     #[wasm_bindgen(getter, js_name = modelId)]
     pub fn model_id(&self) -> String {
-        self.key.model_id.clone()
+        self.key.id().to_string()
     }
 
     #[wasm_bindgen(getter, js_name = modelName)]
     pub fn model_name(&self) -> String {
-        self.key.header.model_name.clone()
+        self.key.info().model_name
     }
 
-    /// The circuit has 2^k rows.
+    /// The circuit has 2^k rows (every segment of a chain).
     #[wasm_bindgen(getter)]
     pub fn k(&self) -> u32 {
-        self.key.header.k
+        self.key.first().header.k
     }
 
     /// The key's header as a plain object.
     #[wasm_bindgen(unchecked_return_type = "KeyHeader")]
     pub fn header(&self) -> Result<JsValue, JsError> {
-        to_js(&key_info(&self.key))
+        to_js(&self.key.info())
     }
 
     /// For a model with a hashed input: the hash a proof of this (float) input must carry. The
     /// input is quantized exactly as the prover does. Throws if the input does not fit.
     #[wasm_bindgen(js_name = inputHash)]
     pub fn input_hash(&self, input: &[f32]) -> Result<String, JsError> {
-        input_hash_of(&self.key, input).map_err(|e| JsError::new(&e))
+        self.key.input_hash(input).map_err(|e| JsError::new(&e))
     }
 
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.
     #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
     pub fn verify(&self, #[wasm_bindgen(js_name = bundleBytes)] bundle_bytes: &[u8]) -> JsValue {
-        let outcome = verify_bytes(&self.key, bundle_bytes);
+        let outcome = self.key.verify(bundle_bytes);
         match to_js(&outcome) {
             Ok(v) => v,
             // Unreachable in practice (every field converts); still, answer "invalid", never throw.
             Err(_) => {
                 let fallback = VerifyOutcome::rejected(
-                    &self.key.model_id,
+                    self.key.id(),
                     "internal error converting the result".into(),
                 );
                 to_js(&fallback).unwrap_or(JsValue::NULL)

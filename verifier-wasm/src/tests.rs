@@ -303,3 +303,86 @@ fn inspect_reports_the_bundle_header() {
         .unwrap_err()
         .contains("proof bundle"));
 }
+
+/// The chain fixtures (the MNIST model cut into two segments), or None with a message.
+fn chain_fixtures() -> Option<(Vec<u8>, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures");
+    let read = |name: &str| std::fs::read(dir.join(name)).ok();
+    let found = read("chain-key").zip(read("chain-digit_7.proof"));
+    if found.is_none() {
+        eprintln!("skipping: no chain fixtures (run scripts/make-wasm-fixtures.sh)");
+    }
+    found
+}
+
+#[test]
+fn chain_key_verifies_its_chain_bundle_and_rejects_tampering() {
+    let Some((key_bytes, proof)) = chain_fixtures() else {
+        return;
+    };
+    let key = TrustedKey::load(&key_bytes).expect("chain key loads");
+    let info = key.info();
+    assert_eq!(info.segments, 2);
+    assert_eq!(info.model_id, key.id());
+    assert_eq!(info.input.shape.iter().product::<usize>(), 784);
+    assert_eq!(info.output.shape.iter().product::<usize>(), 10);
+    assert_eq!(info.visibility.input, "public");
+    assert_eq!(info.visibility.output, "public");
+
+    let ok = key.verify(&proof);
+    assert!(ok.valid, "{:?}", ok.reason);
+    assert_eq!(ok.predicted_class, Some(7));
+    assert_eq!(
+        ok.input.len(),
+        784,
+        "the chain's public input is the first segment's"
+    );
+
+    // A flipped byte anywhere in either segment's proof.
+    let chain = ChainBundle::from_bytes(&proof).unwrap();
+    for segment in 0..2 {
+        let mut b = chain.clone();
+        let p = &mut b.bundles[segment].proof;
+        let mid = p.len() / 2;
+        p[mid] ^= 1;
+        let out = key.verify(&b.to_bytes());
+        assert!(!out.valid);
+        assert!(out.reason.unwrap().contains(&format!("segment {segment}")));
+    }
+    // Both segments carry the same link commitment (column 0 of each: the first's output,
+    // the second's input). Replaced in either by another valid point of the same proof, the
+    // proof no longer verifies.
+    let (p0, p1) = (&chain.bundles[0].proof, &chain.bundles[1].proof);
+    assert_eq!(p0[..32], p1[..32]);
+    for segment in 0..2 {
+        let mut b = chain.clone();
+        let p = &mut b.bundles[segment].proof;
+        let other: Vec<u8> = p[32..64].to_vec();
+        p[..32].copy_from_slice(&other);
+        assert!(!key.verify(&b.to_bytes()).valid);
+    }
+    // Segments swapped, one dropped, another chain's id, garbage: invalid with a reason.
+    let mut b = chain.clone();
+    b.bundles.swap(0, 1);
+    assert!(!key.verify(&b.to_bytes()).valid);
+    let mut b = chain.clone();
+    b.bundles.pop();
+    assert!(!key.verify(&b.to_bytes()).valid);
+    let mut b = chain.clone();
+    b.chain_id = "00".repeat(32);
+    let out = key.verify(&b.to_bytes());
+    assert!(out.reason.unwrap().contains("chain"));
+    for cut in [0, 8, 20, proof.len() / 2, proof.len() - 1] {
+        assert!(!key.verify(&proof[..cut]).valid);
+    }
+    // A single model's bundle against the chain key, and the chain bundle against a segment key.
+    let segment = ChainKey::from_bytes(&key_bytes).unwrap().keys[0].clone();
+    assert!(!verify_bytes(&segment, &proof).valid);
+    assert!(!key.verify(&chain.bundles[0].to_bytes()).valid);
+    // Malformed chain keys are errors, not panics.
+    for cut in [8, 12, 40, key_bytes.len() - 1] {
+        assert!(TrustedKey::load(&key_bytes[..cut]).is_err());
+    }
+}

@@ -9,7 +9,7 @@ mod common;
 
 use common::{
     assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, get, now_ms, numbers,
-    KEY, OTHER_KEY, PROOF,
+    CHAIN_KEY, CHAIN_PROOF, KEY, OTHER_KEY, PROOF,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -237,4 +237,38 @@ fn inspect_bundle_reports_the_header() {
         get(&info, "proofBytes").as_f64(),
         Some(b.proof.len() as f64)
     );
+}
+
+/// A model proven as a chain of two segments verifies in the browser through the same
+/// `Verifier`, with every link checked; a changed byte in either segment is rejected.
+#[wasm_bindgen_test]
+fn chain_bundle_verifies_and_a_tampered_segment_is_rejected() {
+    let t0 = now_ms();
+    let v = Verifier::new(CHAIN_KEY).unwrap_or_else(|_| panic!("chain key rejected"));
+    let t1 = now_ms();
+    let result = v.verify(CHAIN_PROOF);
+    let t2 = now_ms();
+    console_log!(
+        "zkinfer-verifier chain timing: key load {:.0} ms, verify (2 segments) {:.0} ms",
+        t1 - t0,
+        t2 - t1
+    );
+    assert_eq!(
+        get(&result, "valid").as_bool(),
+        Some(true),
+        "{:?}",
+        get(&result, "reason")
+    );
+    assert_eq!(get(&result, "predictedClass").as_f64(), Some(7.0));
+    let h = v.header().unwrap_or_else(|_| panic!("header() threw"));
+    assert_eq!(get(&h, "segments").as_f64(), Some(2.0));
+    let chain = zkinfer_core::chain::ChainBundle::from_bytes(CHAIN_PROOF).unwrap();
+    for segment in 0..2 {
+        let mut b = chain.clone();
+        let p = &mut b.bundles[segment].proof;
+        let mid = p.len() / 2;
+        p[mid] ^= 1;
+        let reason = assert_rejected(&v.verify(&b.to_bytes()), "tampered segment");
+        assert!(reason.contains(&format!("segment {segment}")), "{reason}");
+    }
 }

@@ -10,6 +10,9 @@ use zkinfer_core::ProofBundle;
 pub const KEY: &[u8] = include_bytes!("../fixtures/verifier-key");
 pub const PROOF: &[u8] = include_bytes!("../fixtures/digit_7.proof");
 pub const OTHER_KEY: &[u8] = include_bytes!("../fixtures/other-verifier-key");
+/// The MNIST model as a chain of two segments, and a chain bundle for DIGIT_7.
+pub const CHAIN_KEY: &[u8] = include_bytes!("../fixtures/chain-key");
+pub const CHAIN_PROOF: &[u8] = include_bytes!("../fixtures/chain-digit_7.proof");
 /// The input the fixture proof was made for (the demo's held-out '7').
 pub const DIGIT_7: &str = include_str!("../../../examples/mnist/digits/digit_7.json");
 
