@@ -371,6 +371,13 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
     }
 }
 
+/// The most elements a tensor may have, and the most tensor elements the operators may read
+/// and write in all (each operator's inputs plus its output, weights included). MobileNet v2
+/// 1.0/224 moves 17.7 M (2^24.1), its largest tensor holds 1.3 M. The limit keeps a hostile
+/// file's declared shapes from overflowing size arithmetic or making the lowering allocate
+/// without bound (what it allocates grows with the elements moved).
+pub const MAX_ELEMENTS: usize = 1 << 26;
+
 /// Whether `bytes` look like a TFLite flatbuffer (file identifier "TFL3").
 pub fn is_tflite(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && &bytes[4..8] == b"TFL3"
@@ -416,6 +423,14 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                 .collect::<Result<_>>()?,
             None => vec![],
         };
+        match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+            Some(n) if n <= MAX_ELEMENTS => {}
+            _ => {
+                return Err(bad(format!(
+                    "tensor '{tname}' has shape {shape:?}, more than {MAX_ELEMENTS} elements"
+                )))
+            }
+        }
         let dtype = match t.type_() {
             tflite::TensorType::FLOAT32 => TfType::F32,
             tflite::TensorType::UINT8 => TfType::U8,
@@ -653,6 +668,15 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
     if ops.is_empty() {
         return Err(Error::InvalidModel("the model has no operators".into()));
     }
+    let moved = ops
+        .iter()
+        .flat_map(|op| op.inputs.iter().flatten().chain(&op.outputs))
+        .fold(0usize, |n, &t| n.saturating_add(tensors[t].len()));
+    if moved > MAX_ELEMENTS {
+        return Err(Error::InvalidModel(format!(
+            "the operators read and write {moved} tensor elements in all; at most {MAX_ELEMENTS} are supported"
+        )));
+    }
     Ok(TfGraph {
         name: name.to_string(),
         tensors,
@@ -711,6 +735,9 @@ pub fn pads_for(
             Some((0, 0, (input - eff) / stride + 1))
         }
         Padding::Same => {
+            if input == 0 {
+                return None;
+            }
             let out = input.div_ceil(stride);
             let total = ((out - 1) * stride + eff).saturating_sub(input);
             Some((total / 2, total - total / 2, out))
@@ -804,7 +831,9 @@ pub(crate) fn nhwc_flat_index(ours: &[usize], i: usize) -> usize {
 }
 
 /// A PAD operator's height and width amounts as `[top, left, bottom, right]`; padding of the
-/// batch or channels, or of a tensor that is not 4-D, is unsupported.
+/// batch or channels, or of a tensor that is not 4-D, is unsupported. The output's declared
+/// shape must be the padded input's: the lowerings map the output to the unpadded input plus
+/// pending pads, and consumers read the declared shape.
 pub(crate) fn pad_amounts(op: &TfOp, g: &TfGraph, x: &TfTensor) -> Result<[usize; 4]> {
     let pads = op.input(g, 1)?.int_data()?;
     if x.shape.len() != 4
@@ -819,7 +848,24 @@ pub(crate) fn pad_amounts(op: &TfOp, g: &TfGraph, x: &TfTensor) -> Result<[usize
             " other than of the height and width of a 4-D tensor",
         ));
     }
-    let p = |i: usize| pads[i] as usize;
+    let p = |i: usize| usize::try_from(pads[i]).unwrap_or(usize::MAX);
+    let padded = |d: usize, before: usize, after: usize| {
+        x.shape[d].checked_add(p(before))?.checked_add(p(after))
+    };
+    let expected = [
+        Some(x.shape[0]),
+        padded(1, 2, 3),
+        padded(2, 4, 5),
+        Some(x.shape[3]),
+    ];
+    let out = &g.tensors[op.outputs[0]].shape;
+    if out.len() != 4 || out.iter().zip(expected).any(|(&o, e)| Some(o) != e) {
+        return Err(Error::InvalidModel(format!(
+            "PAD '{}' of {:?} by {pads:?} declares output shape {out:?}",
+            op.name(g),
+            x.shape
+        )));
+    }
     Ok([p(2), p(4), p(3), p(5)])
 }
 

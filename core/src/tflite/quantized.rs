@@ -108,7 +108,9 @@ fn stored_range(t: &TfTensor) -> Result<(i64, i64)> {
 pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)> {
     let (qmin, qmax) = stored_range(t)?;
     let (scale, zp) = per_tensor(t)?;
-    let quantize = |f: f32| zp + (f / scale).round() as i64;
+    // Saturating: a tiny scale or an out-of-range zero point from a file must not overflow
+    // (such a tensor is refused when it is created); the clamp below bounds the result.
+    let quantize = |f: f32| zp.saturating_add((f / scale).round() as i64);
     Ok(match act {
         FusedActivation::None => (qmin, qmax),
         FusedActivation::Relu => (qmin.max(quantize(0.0)), qmax),
@@ -117,22 +119,29 @@ pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)
     })
 }
 
+/// Checks a quantized activation: uint8/int8 with one positive scale, its zero point in the
+/// stored range, batch 1 and no empty dimension. Returns its (scale, zero point, range).
+fn check_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
+    let (qmin, qmax) = stored_range(t)?;
+    let (scale, zero_point) = per_tensor(t)?;
+    if !(qmin..=qmax).contains(&zero_point) || scale <= 0.0 {
+        return Err(Error::InvalidModel(format!(
+            "tensor '{}' has scale {scale} and zero point {zero_point}",
+            t.name
+        )));
+    }
+    if t.shape.first() != Some(&1) || t.shape.contains(&0) {
+        return Err(Error::InvalidModel(format!(
+            "tensor '{}' has shape {:?}; batch size 1 and no empty dimension are required",
+            t.name, t.shape
+        )));
+    }
+    Ok((scale, zero_point, (qmin, qmax)))
+}
+
 impl Builder<'_> {
     fn new_tensor(&mut self, t: &TfTensor) -> Result<QTensorId> {
-        let (qmin, qmax) = stored_range(t)?;
-        let (scale, zero_point) = per_tensor(t)?;
-        if !(qmin..=qmax).contains(&zero_point) || scale <= 0.0 {
-            return Err(Error::InvalidModel(format!(
-                "tensor '{}' has scale {scale} and zero point {zero_point}",
-                t.name
-            )));
-        }
-        if t.shape.first() != Some(&1) || t.shape.contains(&0) {
-            return Err(Error::InvalidModel(format!(
-                "tensor '{}' has shape {:?}; batch size 1 and no empty dimension are required",
-                t.name, t.shape
-            )));
-        }
+        let (scale, zero_point, (qmin, qmax)) = check_activation(t)?;
         self.q.tensors.push(QTensor {
             name: t.name.clone(),
             shape: nchw(&t.shape),
@@ -193,6 +202,9 @@ impl Builder<'_> {
     fn lower_op(&mut self, op: &TfOp) -> Result<()> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
+        // Every operator's output becomes a tensor: check it before its parameters feed any
+        // arithmetic.
+        check_activation(out_t)?;
         match &op.kind {
             TfOpKind::Conv2d {
                 padding,
@@ -228,12 +240,9 @@ impl Builder<'_> {
                 let in_shape = self.q.tensors[x.id].shape.clone();
                 let out_shape = nchw(&out_t.shape);
                 check_window_output(&window, &in_shape, &out_shape, &name)?;
-                let n_out: usize = out_shape.iter().product();
                 // TFLite: (Σ raw + count/2) / count on non-negative sums, i.e. floor with
                 // round half up; with centred values the zero point cancels exactly.
-                let divisors = (0..n_out)
-                    .map(|o| window.pooled_indices(&in_shape, &out_shape, o).len() as u64)
-                    .collect();
+                let divisors = pool_divisors(&window, &in_shape, &out_shape);
                 let (lo, hi) = activation_range(*act, out_t)?;
                 let zp = per_tensor(out_t)?.1;
                 let kernel = LinearKernel::PoolSum {
@@ -460,10 +469,23 @@ impl Builder<'_> {
             ));
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
+        if out_t.shape != [1, 1, 1, c] {
+            return Err(Error::InvalidModel(format!(
+                "MEAN '{name}' of {:?} declares output shape {:?}",
+                xt.shape, out_t.shape
+            )));
+        }
         let (s_in, zp_in) = per_tensor(xt)?;
         let (s_out, zp_out) = per_tensor(out_t)?;
         let n = (h * w) as f32;
-        let bias = zp_out - (zp_in as f32 * s_in / s_out) as i64;
+        // TFLite computes the shifted input zero point in int32.
+        let shifted = zp_in as f32 * s_in / s_out;
+        if !shifted.is_finite() || shifted.abs() > i32::MAX as f32 {
+            return Err(Error::InvalidModel(format!(
+                "MEAN '{name}': input scale {s_in} is too large for output scale {s_out}"
+            )));
+        }
+        let bias = zp_out - shifted as i64;
         let multiplier = QuantizedMultiplier::from_real((s_in / (n * s_out)) as f64);
         let in_shape = self.q.tensors[x.id].shape.clone();
         let out_shape = vec![1, c, 1, 1];
@@ -550,10 +572,17 @@ fn weight_quant(filter: &TfTensor, channels: usize, dim: usize, op: &str) -> Res
             q.dim
         )));
     }
-    if filter.dtype.q_range().is_none() {
+    let Some((qmin, qmax)) = filter.dtype.q_range() else {
         return Err(Error::InvalidModel(format!(
             "weights of '{op}' are {:?}, not uint8 or int8",
             filter.dtype
+        )));
+    };
+    // The weights are centred on their zero points in i64: a zero point from the file outside
+    // the stored range is meaningless and could overflow.
+    if let Some(z) = q.zero_points.iter().find(|z| !(qmin..=qmax).contains(*z)) {
+        return Err(Error::InvalidModel(format!(
+            "weights of '{op}' have zero point {z}, outside {qmin}..={qmax}"
         )));
     }
     Ok(WeightQuant {
@@ -626,6 +655,34 @@ fn same_quantization(a: &TfTensor, b: &TfTensor, op: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Each output's count of in-bounds taps (TFLite's average-pool divisor), per axis rather than
+/// by enumerating taps: a file may declare a window far larger than its input.
+pub(super) fn pool_divisors(w: &Window2d, in_shape: &[usize], out_shape: &[usize]) -> Vec<u64> {
+    // Taps t in 0..k with 0 <= o·stride + t·dilation - pad < n.
+    let taps = |o: usize, axis: usize, n: usize| -> u64 {
+        let (k, d, pad) = (w.kernel[axis], w.dilation[axis], w.pads[axis]);
+        let start = (o * w.stride[axis]) as i128 - pad as i128;
+        let first = if start >= 0 {
+            0
+        } else {
+            (-start + d as i128 - 1) / d as i128
+        };
+        let last = (n as i128 - start - 1)
+            .div_euclid(d as i128)
+            .min(k as i128 - 1);
+        (last - first + 1).max(0) as u64
+    };
+    let (h, wd) = (in_shape[2], in_shape[3]);
+    let (c, oh, ow) = (out_shape[1], out_shape[2], out_shape[3]);
+    let rows: Vec<u64> = (0..oh).map(|oy| taps(oy, 0, h)).collect();
+    let cols: Vec<u64> = (0..ow).map(|ox| taps(ox, 1, wd)).collect();
+    let plane: Vec<u64> = rows
+        .iter()
+        .flat_map(|&r| cols.iter().map(move |&k| r * k))
+        .collect();
+    plane.repeat(c)
 }
 
 fn check_window_output(w: &Window2d, input: &[usize], output: &[usize], op: &str) -> Result<()> {

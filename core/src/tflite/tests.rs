@@ -518,3 +518,781 @@ fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
         .verify()
         .is_err());
 }
+
+/// Writes a [`TfGraph`] as a TFLite flatbuffer (the inverse of [`parse`]): small real files for
+/// the byte-level parser's tests and for the `tflite` fuzz target's seeds.
+fn flatbuffer(g: &TfGraph) -> Vec<u8> {
+    use flatbuffers::{FlatBufferBuilder, WIPOffset};
+    use tflite as fb;
+
+    let builtin = |k: &TfOpKind| match k {
+        TfOpKind::Conv2d { .. } => fb::BuiltinOperator::CONV_2D,
+        TfOpKind::DepthwiseConv2d { .. } => fb::BuiltinOperator::DEPTHWISE_CONV_2D,
+        TfOpKind::AveragePool2d { .. } => fb::BuiltinOperator::AVERAGE_POOL_2D,
+        TfOpKind::MaxPool2d { .. } => fb::BuiltinOperator::MAX_POOL_2D,
+        TfOpKind::Add { .. } => fb::BuiltinOperator::ADD,
+        TfOpKind::Mul { .. } => fb::BuiltinOperator::MUL,
+        TfOpKind::Reshape => fb::BuiltinOperator::RESHAPE,
+        TfOpKind::FullyConnected { .. } => fb::BuiltinOperator::FULLY_CONNECTED,
+        TfOpKind::Pad => fb::BuiltinOperator::PAD,
+        TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
+        TfOpKind::Softmax => fb::BuiltinOperator::SOFTMAX,
+    };
+    let act = |a: FusedActivation| match a {
+        FusedActivation::None => fb::ActivationFunctionType::NONE,
+        FusedActivation::Relu => fb::ActivationFunctionType::RELU,
+        FusedActivation::Relu6 => fb::ActivationFunctionType::RELU6,
+        FusedActivation::ReluN1To1 => fb::ActivationFunctionType::RELU_N1_TO_1,
+    };
+    let pad = |p: Padding| match p {
+        Padding::Same => fb::Padding::SAME,
+        Padding::Valid => fb::Padding::VALID,
+    };
+    let ints = |v: &[usize]| v.iter().map(|&d| d as i32).collect::<Vec<_>>();
+
+    let mut b = FlatBufferBuilder::new();
+    // Buffer 0 is the empty sentinel; each constant tensor gets its own buffer.
+    let mut buffers = vec![fb::Buffer::create(&mut b, &fb::BufferArgs { data: None })];
+    let mut tensors = vec![];
+    for t in &g.tensors {
+        let buffer = match &t.data {
+            Some(d) => {
+                let data = Some(b.create_vector(d));
+                buffers.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
+                buffers.len() as u32 - 1
+            }
+            None => 0,
+        };
+        let quantization = t.quant.as_ref().map(|q| {
+            let args = fb::QuantizationParametersArgs {
+                scale: Some(b.create_vector(&q.scales)),
+                zero_point: Some(b.create_vector(&q.zero_points)),
+                quantized_dimension: q.dim as i32,
+                ..Default::default()
+            };
+            fb::QuantizationParameters::create(&mut b, &args)
+        });
+        let args = fb::TensorArgs {
+            shape: Some(b.create_vector(&ints(&t.shape))),
+            type_: match t.dtype {
+                TfType::F32 => fb::TensorType::FLOAT32,
+                TfType::U8 => fb::TensorType::UINT8,
+                TfType::I8 => fb::TensorType::INT8,
+                TfType::I32 => fb::TensorType::INT32,
+                TfType::I64 => fb::TensorType::INT64,
+            },
+            buffer,
+            name: Some(b.create_string(&t.name)),
+            quantization,
+            ..Default::default()
+        };
+        tensors.push(fb::Tensor::create(&mut b, &args));
+    }
+    let mut codes: Vec<fb::BuiltinOperator> = vec![];
+    let mut operators = vec![];
+    for op in &g.ops {
+        let code = builtin(&op.kind);
+        let opcode_index = match codes.iter().position(|&c| c == code) {
+            Some(i) => i,
+            None => {
+                codes.push(code);
+                codes.len() - 1
+            }
+        } as u32;
+        let (options_type, options): (fb::BuiltinOptions, Option<WIPOffset<_>>) = match &op.kind {
+            TfOpKind::Conv2d {
+                padding,
+                stride,
+                dilation,
+                act: a,
+            } => {
+                let args = fb::Conv2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    dilation_h_factor: dilation[0] as i32,
+                    dilation_w_factor: dilation[1] as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::Conv2DOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::Conv2DOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::DepthwiseConv2d {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier,
+                act: a,
+            } => {
+                let args = fb::DepthwiseConv2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    dilation_h_factor: dilation[0] as i32,
+                    dilation_w_factor: dilation[1] as i32,
+                    depth_multiplier: *depth_multiplier as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::DepthwiseConv2DOptions::create(&mut b, &args);
+                let t = fb::BuiltinOptions::DepthwiseConv2DOptions;
+                (t, Some(o.as_union_value()))
+            }
+            TfOpKind::AveragePool2d {
+                padding,
+                stride,
+                filter,
+                act: a,
+            }
+            | TfOpKind::MaxPool2d {
+                padding,
+                stride,
+                filter,
+                act: a,
+            } => {
+                let args = fb::Pool2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    filter_height: filter[0] as i32,
+                    filter_width: filter[1] as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::Pool2DOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::Pool2DOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Add { act: a } => {
+                let args = fb::AddOptionsArgs {
+                    fused_activation_function: act(*a),
+                    ..Default::default()
+                };
+                let o = fb::AddOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::AddOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Mul { act: a } => {
+                let args = fb::MulOptionsArgs {
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::MulOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::MulOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::FullyConnected { act: a } => {
+                let args = fb::FullyConnectedOptionsArgs {
+                    fused_activation_function: act(*a),
+                    ..Default::default()
+                };
+                let o = fb::FullyConnectedOptions::create(&mut b, &args);
+                let t = fb::BuiltinOptions::FullyConnectedOptions;
+                (t, Some(o.as_union_value()))
+            }
+            TfOpKind::Mean { keep_dims } => {
+                let args = fb::ReducerOptionsArgs {
+                    keep_dims: *keep_dims,
+                };
+                let o = fb::ReducerOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::ReducerOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Reshape | TfOpKind::Pad | TfOpKind::Softmax => {
+                (fb::BuiltinOptions::NONE, None)
+            }
+        };
+        let inputs: Vec<i32> = op
+            .inputs
+            .iter()
+            .map(|i| i.map_or(-1, |i| i as i32))
+            .collect();
+        let args = fb::OperatorArgs {
+            opcode_index,
+            inputs: Some(b.create_vector(&inputs)),
+            outputs: Some(b.create_vector(&ints(&op.outputs))),
+            builtin_options_type: options_type,
+            builtin_options: options,
+            ..Default::default()
+        };
+        operators.push(fb::Operator::create(&mut b, &args));
+    }
+    let codes: Vec<_> = codes
+        .iter()
+        .map(|&c| {
+            let args = fb::OperatorCodeArgs {
+                deprecated_builtin_code: c.0 as i8,
+                builtin_code: c,
+                version: 1,
+                ..Default::default()
+            };
+            fb::OperatorCode::create(&mut b, &args)
+        })
+        .collect();
+    let args = fb::SubGraphArgs {
+        tensors: Some(b.create_vector(&tensors)),
+        inputs: Some(b.create_vector(&[g.input as i32])),
+        outputs: Some(b.create_vector(&[g.output as i32])),
+        operators: Some(b.create_vector(&operators)),
+        name: Some(b.create_string("main")),
+    };
+    let subgraph = fb::SubGraph::create(&mut b, &args);
+    let args = fb::ModelArgs {
+        version: 3,
+        operator_codes: Some(b.create_vector(&codes)),
+        subgraphs: Some(b.create_vector(&[subgraph])),
+        description: Some(b.create_string(&g.name)),
+        buffers: Some(b.create_vector(&buffers)),
+        ..Default::default()
+    };
+    let model = fb::Model::create(&mut b, &args);
+    fb::finish_model_buffer(&mut b, model);
+    b.finished_data().to_vec()
+}
+
+/// A small uint8 model with every operator the quantized lowering supports: PAD folded into a
+/// VALID CONV_2D (per-tensor uint8 weights), DEPTHWISE_CONV_2D (per-channel int8 weights), a
+/// residual ADD, MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, RESHAPE, FULLY_CONNECTED and a final
+/// SOFTMAX.
+fn small_quantized_graph() -> TfGraph {
+    let (s, zp) = (1.0 / 16.0, 128);
+    let w_conv: Vec<u8> = (0..3 * 3 * 3 * 2)
+        .map(|i| (100 + 7 * i % 57) as u8)
+        .collect();
+    let w_dw: Vec<i8> = (0..3 * 3 * 3).map(|i| (i * 5 % 23) as i8 - 11).collect();
+    let w_fc: Vec<u8> = (0..4 * 3).map(|i| (90 + 13 * i % 70) as u8).collect();
+    let per_channel = TfTensor {
+        quant: Some(TfQuant {
+            scales: vec![0.02, 0.03, 0.05],
+            zero_points: vec![0; 3],
+            dim: 3,
+        }),
+        ..const_i8("dw/weights", &[1, 3, 3, 3], 1.0, &w_dw)
+    };
+    let tensors = vec![
+        /*  0 */ act_u8("input", &[1, 4, 4, 2], s, zp),
+        /*  1 */ const_i32("pad/paddings", &[4, 2], &[0, 0, 1, 1, 1, 1, 0, 0]),
+        /*  2 */ act_u8("pad", &[1, 6, 6, 2], s, zp),
+        /*  3 */ const_u8("conv/weights", &[3, 3, 3, 2], 0.01, 120, &w_conv),
+        /*  4 */ const_i32("conv/bias", &[3], &[40, -25, 7]),
+        /*  5 */ act_u8("conv", &[1, 4, 4, 3], 0.05, 0),
+        /*  6 */ per_channel,
+        /*  7 */ const_i32("dw/bias", &[3], &[-3, 12, 0]),
+        /*  8 */ act_u8("dw", &[1, 4, 4, 3], 0.04, 0),
+        /*  9 */ act_u8("add", &[1, 4, 4, 3], 0.08, 3),
+        /* 10 */ act_u8("maxpool", &[1, 2, 2, 3], 0.08, 3),
+        /* 11 */ act_u8("avgpool", &[1, 2, 2, 3], 0.08, 3),
+        /* 12 */ const_i32("mean/axes", &[2], &[1, 2]),
+        /* 13 */ act_u8("mean", &[1, 1, 1, 3], 0.07, 5),
+        /* 14 */ const_i32("reshape/shape", &[2], &[1, 3]),
+        /* 15 */ act_u8("reshape", &[1, 3], 0.07, 5),
+        /* 16 */ const_u8("fc/weights", &[4, 3], 0.02, 128, &w_fc),
+        /* 17 */ const_i32("fc/bias", &[4], &[100, -100, 50, 0]),
+        /* 18 */ act_u8("logits", &[1, 4], 0.1, 120),
+        /* 19 */ act_u8("probs", &[1, 4], 1.0 / 256.0, 0),
+    ];
+    let ops = vec![
+        op(TfOpKind::Pad, &[0, 1], 2),
+        op(conv(FusedActivation::Relu6), &[2, 3, 4], 5),
+        op(
+            TfOpKind::DepthwiseConv2d {
+                padding: Padding::Same,
+                stride: [1, 1],
+                dilation: [1, 1],
+                depth_multiplier: 1,
+                act: FusedActivation::Relu,
+            },
+            &[5, 6, 7],
+            8,
+        ),
+        op(
+            TfOpKind::Add {
+                act: FusedActivation::None,
+            },
+            &[5, 8],
+            9,
+        ),
+        op(
+            TfOpKind::MaxPool2d {
+                padding: Padding::Valid,
+                stride: [2, 2],
+                filter: [2, 2],
+                act: FusedActivation::None,
+            },
+            &[9],
+            10,
+        ),
+        op(
+            TfOpKind::AveragePool2d {
+                padding: Padding::Same,
+                stride: [1, 1],
+                filter: [2, 2],
+                act: FusedActivation::Relu6,
+            },
+            &[10],
+            11,
+        ),
+        op(TfOpKind::Mean { keep_dims: true }, &[11, 12], 13),
+        op(TfOpKind::Reshape, &[13, 14], 15),
+        op(
+            TfOpKind::FullyConnected {
+                act: FusedActivation::None,
+            },
+            &[15, 16, 17],
+            18,
+        ),
+        op(TfOpKind::Softmax, &[18], 19),
+    ];
+    TfGraph {
+        name: "small_quantized".into(),
+        tensors,
+        ops,
+        input: 0,
+        output: 19,
+    }
+}
+
+/// The same network in float32 (dequantized constants), plus a MUL by a per-channel constant,
+/// which only float models support.
+fn small_float_graph() -> TfGraph {
+    let mut g = small_quantized_graph();
+    g.name = "small_float".into();
+    for t in &mut g.tensors {
+        let ints = matches!(
+            t.name.as_str(),
+            "pad/paddings" | "mean/axes" | "reshape/shape"
+        );
+        if ints {
+            continue;
+        }
+        if let Some(data) = &t.data {
+            let q = t.quant.clone();
+            let values: Vec<f32> = match t.dtype {
+                TfType::I32 => data
+                    .chunks_exact(4)
+                    .map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f32 / 1000.0)
+                    .collect(),
+                _ => {
+                    let q = q.expect("quantized constant");
+                    t.int_data()
+                        .unwrap()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| {
+                            // Per-channel scales run along the last axis here.
+                            let c = if q.scales.len() == 1 {
+                                0
+                            } else {
+                                i % q.scales.len()
+                            };
+                            (v - q.zero_points[c]) as f32 * q.scales[c]
+                        })
+                        .collect()
+                }
+            };
+            t.data = Some(values.iter().flat_map(|v| v.to_le_bytes()).collect());
+        }
+        t.dtype = TfType::F32;
+        t.quant = None;
+    }
+    // MUL the depthwise output by a per-channel constant before the residual ADD.
+    let scale = g.tensors.len();
+    g.tensors.push(TfTensor {
+        name: "mul/scale".into(),
+        shape: vec![3],
+        dtype: TfType::F32,
+        quant: None,
+        data: Some(
+            [0.5f32, 1.5, -1.0]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+    });
+    let mul = g.tensors.len();
+    g.tensors.push(TfTensor {
+        name: "mul".into(),
+        ..g.tensors[8].clone()
+    });
+    g.ops.insert(
+        3,
+        op(
+            TfOpKind::Mul {
+                act: FusedActivation::None,
+            },
+            &[8, scale as i64],
+            mul,
+        ),
+    );
+    g.ops[4].inputs[1] = Some(mul);
+    g
+}
+
+/// The hand-built models in `fuzz/corpus/tflite/` (seeds of the `tflite` fuzz target).
+fn fuzz_seeds() -> [(&'static str, TfGraph); 2] {
+    [
+        ("small_quantized.tflite", small_quantized_graph()),
+        ("small_float.tflite", small_float_graph()),
+    ]
+}
+
+#[test]
+fn hand_built_flatbuffers_parse_back_and_lower() {
+    for (file, g) in fuzz_seeds() {
+        let bytes = flatbuffer(&g);
+        assert!(is_tflite(&bytes), "{file}");
+        let parsed = parse(&bytes, &g.name, file).unwrap();
+        assert_eq!(format!("{parsed:?}"), format!("{g:?}"), "{file}");
+        match lower(&parsed).unwrap() {
+            Loaded::Quantized(q) => {
+                assert_eq!(g.name, "small_quantized");
+                assert_eq!(q.input_tensor().shape, vec![1, 2, 4, 4]);
+                // SOFTMAX is left out: the logits are the output.
+                assert_eq!(q.output_tensor().shape, vec![1, 4]);
+                let x: Vec<i64> = (0..32).map(|i| (i * 37 % 256) - 128).collect();
+                let values = q.evaluate(&x).unwrap();
+                assert_eq!(values[q.output].len(), 4);
+            }
+            Loaded::Float(m) => {
+                assert_eq!(g.name, "small_float");
+                assert_eq!(m.input_shape(), &[1, 2, 4, 4]);
+                assert_eq!(m.output_shape(), &[1, 4]);
+                let out = m.eval_float(&[0.25; 32]).unwrap();
+                assert!(out[m.output].data.iter().all(|v| v.is_finite()));
+            }
+        }
+    }
+}
+
+/// The committed fuzz seeds are these models (byte layout may differ between flatbuffers
+/// versions, so they are compared as parsed graphs). `ZKINFER_WRITE_FUZZ_SEEDS=1 cargo test -p
+/// zkinfer-core --lib fuzz_seeds` rewrites them.
+#[test]
+fn fuzz_seeds_are_the_hand_built_models() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/tflite");
+    for (file, g) in fuzz_seeds() {
+        let path = dir.join(file);
+        if std::env::var_os("ZKINFER_WRITE_FUZZ_SEEDS").is_some() {
+            std::fs::write(&path, flatbuffer(&g)).unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let parsed = parse(&bytes, &g.name, file).unwrap();
+        assert_eq!(format!("{parsed:?}"), format!("{g:?}"), "{file}");
+    }
+}
+
+/// Inputs the `tflite` fuzz target once crashed (`fuzz/regressions/tflite/`), run the way the
+/// target runs them: parse, then lower. Each must come back as a result, not a panic or an
+/// unbounded allocation.
+#[test]
+fn fuzz_regressions_parse_and_lower_without_panicking() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/tflite");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        if let Ok(g) = parse(&bytes, "fuzz", &name) {
+            let _ = lower(&g);
+        }
+    }
+}
+
+/// Found by the fuzzer (`avg_pool_huge_filter-*`): an AVERAGE_POOL_2D with SAME padding and a
+/// 2 × 1 762 131 970 filter over a 2×2 input is a legal window (all but a few taps fall on
+/// padding), but counting each output's taps one by one allocated (28 GB) and walked the whole
+/// window. The divisors are now counted per axis, and must equal the enumerated counts.
+#[test]
+fn average_pool_divisors_count_in_bounds_taps_per_axis() {
+    use super::quantized::pool_divisors;
+    for (kernel, stride, pads, dilation, h, w) in [
+        ([2, 2], [1, 1], [0, 0, 1, 1], [1, 1], 2, 2),
+        ([3, 3], [2, 2], [1, 1, 1, 1], [1, 1], 5, 4),
+        ([3, 2], [1, 3], [2, 0, 1, 3], [2, 1], 6, 7),
+        ([7, 7], [1, 1], [3, 3, 3, 3], [1, 1], 7, 7),
+        ([5, 1], [2, 1], [4, 0, 4, 0], [1, 1], 3, 1),
+        ([1, 1], [1, 1], [0; 4], [1, 1], 3, 3),
+    ] {
+        let window = Window2d {
+            kernel,
+            stride,
+            pads,
+            dilation,
+        };
+        let (oh, ow) = window.output_hw(h, w).unwrap();
+        let (in_shape, out_shape) = (vec![1, 2, h, w], vec![1, 2, oh, ow]);
+        let enumerated: Vec<u64> = (0..2 * oh * ow)
+            .map(|o| window.pooled_indices(&in_shape, &out_shape, o).len() as u64)
+            .collect();
+        assert_eq!(
+            pool_divisors(&window, &in_shape, &out_shape),
+            enumerated,
+            "{window:?} over {h}x{w}"
+        );
+    }
+    // Worse than the fuzzer's case: SAME over 2×2 with a filter of 2^31 - 1 each way lowers,
+    // and each of the four outputs averages the whole input.
+    let huge = (1 << 31) - 1;
+    let g = TfGraph {
+        name: "p".into(),
+        tensors: vec![
+            act_u8("x", &[1, 2, 2, 1], 1.0, 0),
+            act_u8("y", &[1, 2, 2, 1], 1.0, 0),
+        ],
+        ops: vec![op(
+            TfOpKind::AveragePool2d {
+                padding: Padding::Same,
+                stride: [1, 1],
+                filter: [huge, huge],
+                act: FusedActivation::None,
+            },
+            &[0],
+            1,
+        )],
+        input: 0,
+        output: 1,
+    };
+    let Loaded::Quantized(q) = lower(&g).unwrap() else {
+        panic!("quantized")
+    };
+    let crate::qgraph::StepKind::Linear(l) = &q.steps[0].kind else {
+        panic!("an average pool is a linear step")
+    };
+    assert_eq!(
+        (0..4).map(|o| l.rescale.divisor(o)).collect::<Vec<_>>(),
+        vec![Some(4); 4]
+    );
+}
+
+/// A PAD's declared output shape must be its input's plus the padding: the lowerings map the
+/// output to the unpadded input, and the next operator reads the declared shape. Before this
+/// was checked, a FULLY_CONNECTED after a PAD declared larger than its input indexed its
+/// weights out of bounds, and a SAME window over a declared height of 0 underflowed.
+#[test]
+fn pad_output_shape_must_be_the_padded_input() {
+    // Input NHWC [1, 2, 1, 100], PAD by nothing, declared as [1, 1, 1, 101]; FC of 101 inputs.
+    let quantized = vec![
+        act_u8("x", &[1, 2, 1, 100], 1.0, 0),
+        const_i32("paddings", &[4, 2], &[0; 8]),
+        act_u8("p", &[1, 1, 1, 101], 1.0, 0),
+        const_u8("w", &[1, 101], 1.0, 0, &[1; 101]),
+        act_u8("y", &[1, 1], 1.0, 0),
+    ];
+    let float = as_float(&quantized);
+    for tensors in [quantized, float] {
+        let g = TfGraph {
+            name: "pad".into(),
+            tensors,
+            ops: vec![
+                op(TfOpKind::Pad, &[0, 1], 2),
+                op(
+                    TfOpKind::FullyConnected {
+                        act: FusedActivation::None,
+                    },
+                    &[2, 3],
+                    4,
+                ),
+            ],
+            input: 0,
+            output: 4,
+        };
+        let err = lower(&g).unwrap_err();
+        assert!(err.to_string().contains("declares output shape"), "{err}");
+    }
+    // PAD by nothing declared with height 0, then a SAME pool.
+    let quantized = vec![
+        act_u8("x", &[1, 2, 2, 1], 1.0, 0),
+        const_i32("paddings", &[4, 2], &[0; 8]),
+        act_u8("p", &[1, 0, 2, 1], 1.0, 0),
+        act_u8("y", &[1, 1, 2, 1], 1.0, 0),
+    ];
+    let float = as_float(&quantized);
+    for tensors in [quantized, float] {
+        let g = TfGraph {
+            name: "pad".into(),
+            tensors,
+            ops: vec![
+                op(TfOpKind::Pad, &[0, 1], 2),
+                op(
+                    TfOpKind::AveragePool2d {
+                        padding: Padding::Same,
+                        stride: [1, 1],
+                        filter: [1, 1],
+                        act: FusedActivation::None,
+                    },
+                    &[2],
+                    3,
+                ),
+            ],
+            input: 0,
+            output: 3,
+        };
+        assert!(lower(&g).is_err());
+    }
+    assert_eq!(pads_for(Padding::Same, 0, 1, 1, 1), None);
+    // The right declared shape still lowers.
+    let g = TfGraph {
+        name: "pad".into(),
+        tensors: vec![
+            act_u8("x", &[1, 2, 2, 1], 1.0, 0),
+            const_i32("paddings", &[4, 2], &[0, 0, 1, 0, 0, 2, 0, 0]),
+            act_u8("p", &[1, 3, 4, 1], 1.0, 0),
+            const_u8("w", &[1, 1, 1, 1], 1.0, 0, &[1]),
+            act_u8("y", &[1, 3, 4, 1], 1.0, 0),
+        ],
+        ops: vec![
+            op(TfOpKind::Pad, &[0, 1], 2),
+            op(conv(FusedActivation::None), &[2, 3], 4),
+        ],
+        input: 0,
+        output: 4,
+    };
+    lower(&g).unwrap();
+}
+
+/// The same tensors in float32: constants dequantized, integer operands kept.
+fn as_float(tensors: &[TfTensor]) -> Vec<TfTensor> {
+    tensors
+        .iter()
+        .map(|t| match t.dtype {
+            TfType::I32 => t.clone(),
+            _ => TfTensor {
+                dtype: TfType::F32,
+                quant: None,
+                data: t
+                    .data
+                    .as_ref()
+                    .map(|d| d.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect()),
+                ..t.clone()
+            },
+        })
+        .collect()
+}
+
+/// Quantization parameters from a file feed integer arithmetic: a vanishing output scale or an
+/// extreme zero point is refused or saturates, never overflows.
+#[test]
+fn extreme_quantization_parameters_do_not_overflow() {
+    // ReLU6 at scale 1e-30: 6/scale saturates; the range is clamped to the stored range.
+    let y = act_u8("y", &[1, 1], 1e-30, 1);
+    assert_eq!(
+        super::quantized::activation_range(FusedActivation::Relu6, &y).unwrap(),
+        (1, 255)
+    );
+    let y = act_u8("y", &[1, 1], 1.0, i64::MAX);
+    assert!(super::quantized::activation_range(FusedActivation::Relu6, &y).is_ok());
+    // A convolution into such a tensor lowers or is refused, without overflow.
+    for (scale, zp) in [(1e-30, 1), (1.0, i64::MAX), (1.0, i64::MIN)] {
+        let g = TfGraph {
+            name: "c".into(),
+            tensors: vec![
+                act_u8("x", &[1, 1, 1, 1], 1.0, 0),
+                const_u8("w", &[1, 1, 1, 1], 1.0, 0, &[1]),
+                act_u8("y", &[1, 1, 1, 1], scale, zp),
+            ],
+            ops: vec![op(conv(FusedActivation::Relu6), &[0, 1], 2)],
+            input: 0,
+            output: 2,
+        };
+        let _ = lower(&g);
+    }
+    // MEAN into an int8 tensor of zero point -128 whose scale makes the shifted input zero
+    // point overflow int32 (TFLite computes it in int32).
+    let mean = |out: TfTensor| TfGraph {
+        name: "m".into(),
+        tensors: vec![
+            act_u8("x", &[1, 2, 2, 3], 1.0, 200),
+            const_i32("axes", &[2], &[1, 2]),
+            out,
+        ],
+        ops: vec![op(TfOpKind::Mean { keep_dims: true }, &[0, 1], 2)],
+        input: 0,
+        output: 2,
+    };
+    let tiny = TfTensor {
+        dtype: TfType::I8,
+        ..act_u8("y", &[1, 1, 1, 3], 1e-30, -128)
+    };
+    let err = lower(&mean(tiny)).unwrap_err();
+    assert!(err.to_string().contains("too large"), "{err}");
+    // MEAN's output must be [1, 1, 1, C].
+    let err = lower(&mean(act_u8("y", &[1, 1, 3, 1], 1.0, 0))).unwrap_err();
+    assert!(err.to_string().contains("declares output shape"), "{err}");
+    lower(&mean(act_u8("y", &[1, 1, 1, 3], 1.0, 0))).unwrap();
+}
+
+/// Found by the fuzzer (`weight_zero_point_overflow-*`): a weight zero point from the file is
+/// an arbitrary i64, and centring the weights on it (`w - zp`) overflowed. Weight zero points
+/// must lie in the weights' stored range, for convolutions and fully connected layers alike.
+#[test]
+fn weight_zero_points_outside_the_stored_range_are_refused() {
+    for zp in [i64::MIN, i64::MAX, 256, -1] {
+        let w = TfTensor {
+            quant: quant(1.0, zp),
+            ..const_u8("w", &[1, 1, 1, 1], 1.0, 0, &[1])
+        };
+        let conv = TfGraph {
+            name: "c".into(),
+            tensors: vec![
+                act_u8("x", &[1, 1, 1, 1], 1.0, 0),
+                w.clone(),
+                act_u8("y", &[1, 1, 1, 1], 1.0, 0),
+            ],
+            ops: vec![op(conv(FusedActivation::None), &[0, 1], 2)],
+            input: 0,
+            output: 2,
+        };
+        let fc = TfGraph {
+            name: "f".into(),
+            tensors: vec![
+                act_u8("x", &[1, 1], 1.0, 0),
+                TfTensor {
+                    shape: vec![1, 1],
+                    ..w
+                },
+                act_u8("y", &[1, 1], 1.0, 0),
+            ],
+            ops: vec![op(
+                TfOpKind::FullyConnected {
+                    act: FusedActivation::None,
+                },
+                &[0, 1],
+                2,
+            )],
+            input: 0,
+            output: 2,
+        };
+        for g in [conv, fc] {
+            let err = lower(&g).unwrap_err();
+            assert!(
+                err.to_string().contains("weights of 'y' have zero point"),
+                "{zp}: {err}"
+            );
+        }
+    }
+}
+
+/// Declared shapes are bounded when parsed: a tensor of more than 2^26 elements (or whose
+/// element count overflows) and a graph whose operators move more than 2^26 elements in all
+/// are refused, so no size arithmetic downstream can overflow and the lowering's allocations
+/// stay bounded.
+#[test]
+fn oversized_shapes_are_refused_when_parsed() {
+    let big = (1 << 31) - 1;
+    let g = |shape: &[usize], n_ops: usize| TfGraph {
+        name: "big".into(),
+        tensors: vec![act_u8("x", shape, 1.0, 0), act_u8("y", shape, 1.0, 0)],
+        ops: (0..n_ops).map(|_| op(TfOpKind::Reshape, &[0], 1)).collect(),
+        input: 0,
+        output: 1,
+    };
+    let err = parse(&flatbuffer(&g(&[1, big, big, big], 1)), "big", "big").unwrap_err();
+    assert!(err.to_string().contains("elements"), "{err}");
+    let err = parse(&flatbuffer(&g(&[1, 1 << 13, 1 << 13, 2], 1)), "big", "big").unwrap_err();
+    assert!(err.to_string().contains("elements"), "{err}");
+    // 2^24 elements each, read and written by 3 operators: 6·2^24 > 2^26.
+    let err = parse(&flatbuffer(&g(&[1, 1 << 12, 1 << 12, 1], 3)), "big", "big").unwrap_err();
+    assert!(err.to_string().contains("in all"), "{err}");
+    parse(&flatbuffer(&g(&[1, 1 << 12, 1 << 12, 1], 2)), "big", "big").unwrap();
+}
