@@ -52,14 +52,28 @@ pub fn is_chain_bundle(bytes: &[u8]) -> bool {
     bytes.starts_with(BUNDLE_MAGIC)
 }
 
-fn segment_count(what: &'static str, n: usize) -> Result<usize> {
+/// The `n` per-segment sections that follow a chain file's header, each parsed by `parse`;
+/// the file must end after them.
+fn segment_sections<T>(
+    mut r: Reader<'_>,
+    what: &'static str,
+    n: usize,
+    parse: impl Fn(&[u8]) -> Result<T>,
+) -> Result<Vec<T>> {
     if n == 0 || n > MAX_SEGMENTS {
         return Err(Error::malformed(
             what,
             format!("{n} segments (a chain has 1 to {MAX_SEGMENTS})"),
         ));
     }
-    Ok(n)
+    let parsed = (0..n)
+        .map(|i| {
+            parse(r.section(MAX_SECTION)?)
+                .map_err(|e| Error::malformed(what, format!("segment {i}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    r.finish()?;
+    Ok(parsed)
 }
 
 impl ChainKey {
@@ -80,14 +94,7 @@ impl ChainKey {
         const WHAT: &str = "chain key";
         let mut r = Reader::open(bytes, WHAT, KEY_MAGIC, VERSION)?;
         let header: ChainKeyHeader = r.json(MAX_HEADER)?;
-        let n = segment_count(WHAT, header.segments)?;
-        let keys = (0..n)
-            .map(|i| {
-                VerifierKey::from_bytes(r.section(MAX_SECTION)?)
-                    .map_err(|e| Error::malformed(WHAT, format!("segment {i}: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        r.finish()?;
+        let keys = segment_sections(r, WHAT, header.segments, VerifierKey::from_bytes)?;
         Ok(ChainKey {
             chain_id: model_id(bytes),
             model_name: header.model_name,
@@ -121,14 +128,7 @@ impl ChainBundle {
         const WHAT: &str = "chain bundle";
         let mut r = Reader::open(bytes, WHAT, BUNDLE_MAGIC, VERSION)?;
         let header: ChainBundleHeader = r.json(MAX_HEADER)?;
-        let n = segment_count(WHAT, header.segments)?;
-        let bundles = (0..n)
-            .map(|i| {
-                ProofBundle::from_bytes(r.section(MAX_SECTION)?)
-                    .map_err(|e| Error::malformed(WHAT, format!("segment {i}: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        r.finish()?;
+        let bundles = segment_sections(r, WHAT, header.segments, ProofBundle::from_bytes)?;
         Ok(ChainBundle {
             chain_id: header.chain_id,
             bundles,

@@ -412,6 +412,34 @@ pub fn accuracy(
     })
 }
 
+/// Fills a temporary sibling directory of `dir` with `fill` and puts it in `dir`'s place only
+/// once complete, so a failure or an interruption never leaves a half-written directory.
+fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+    let result = fill(&staging).and_then(|t| {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::rename(&staging, dir).map_err(|e| Error::io(dir, e))?;
+        Ok(t)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
 /// Files of a compiled model directory.
 pub struct ModelDir {
     pub dir: PathBuf,
@@ -450,31 +478,15 @@ impl ModelDir {
     /// temporary sibling directory that replaces `dir` only once complete, so a failure or an
     /// interruption never leaves a half-written model directory.
     pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
-        let name = self
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        let parent = self
-            .dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        let staging = ModelDir::new(parent.join(format!(".{name}.partial-{}", std::process::id())));
-        let _ = std::fs::remove_dir_all(&staging.dir);
-        std::fs::create_dir(&staging.dir).map_err(|e| Error::io(&staging.dir, e))?;
-        let result = staging.write_files(compiled, srs, summary).and_then(|t| {
-            if self.dir.exists() {
-                std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-            }
-            std::fs::rename(&staging.dir, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
-            Ok(t)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging.dir);
-        }
-        result
+        write_staged(&self.dir, |staging| {
+            ModelDir::new(staging).write_files(compiled, srs, summary)
+        })
+    }
+
+    /// Writes `compiled.bin`.
+    fn write_compiled(&self, compiled: &Compiled) -> Result<()> {
+        let bytes = bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
+        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &bytes)
     }
 
     pub(crate) fn write_files(
@@ -484,9 +496,7 @@ impl ModelDir {
         summary: &str,
     ) -> Result<Timings> {
         // The compiled graph first: a full or unwritable disk shows up before key generation.
-        let compiled_bytes =
-            bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
-        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled_bytes)?;
+        self.write_compiled(compiled)?;
         let t0 = Instant::now();
         let params = srs.load(compiled.plan.k)?;
         let t_params = t0.elapsed();
@@ -585,22 +595,15 @@ impl ChainDir {
         srs: &SrsSource,
         summary: &str,
     ) -> Result<Timings> {
-        let staging = ModelDir::new(
-            self.dir
-                .with_extension(format!("partial-{}", std::process::id())),
-        );
-        let _ = std::fs::remove_dir_all(&staging.dir);
-        std::fs::create_dir_all(&staging.dir).map_err(|e| Error::io(&staging.dir, e))?;
-        let result = (|| {
-            let whole_bytes =
-                bincode::serialize(whole).map_err(|e| Error::Synthesis(e.to_string()))?;
-            crate::fsutil::write_atomic(&staging.path(COMPILED_FILE), &whole_bytes)?;
+        write_staged(&self.dir, |staging| {
+            let top = ModelDir::new(staging);
+            top.write_compiled(whole)?;
             let manifest = serde_json::to_vec(&ChainManifest {
                 cuts: cuts.to_vec(),
             })
             .map_err(|e| Error::Synthesis(e.to_string()))?;
-            crate::fsutil::write_atomic(&staging.path(CHAIN_FILE), &manifest)?;
-            let chain = ChainDir::new(&staging.dir);
+            crate::fsutil::write_atomic(&top.path(CHAIN_FILE), &manifest)?;
+            let chain = ChainDir::new(staging);
             let mut timings = Timings::default();
             let mut keys = Vec::with_capacity(segments.len());
             for (i, (_, compiled)) in segments.iter().enumerate() {
@@ -613,7 +616,7 @@ impl ChainDir {
                 keys.push(dir.read(VERIFIER_KEY_FILE)?);
             }
             let chain_key = crate::chain::ChainKey::file_bytes(&whole.graph.name, &keys);
-            crate::fsutil::write_atomic(&staging.path(VERIFIER_KEY_FILE), &chain_key)?;
+            crate::fsutil::write_atomic(&top.path(VERIFIER_KEY_FILE), &chain_key)?;
             let summary = format!(
                 "{summary}proven as a chain of {} segments at k={}\nchain id (SHA-256 of \
                  verifier-key): {}\n",
@@ -621,17 +624,9 @@ impl ChainDir {
                 segments.first().map_or(0, |(_, c)| c.plan.k),
                 crate::verifier_key::model_id(&chain_key)
             );
-            crate::fsutil::write_atomic(&staging.path(SUMMARY_FILE), summary.as_bytes())?;
-            if self.dir.exists() {
-                std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-            }
-            std::fs::rename(&staging.dir, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            crate::fsutil::write_atomic(&top.path(SUMMARY_FILE), summary.as_bytes())?;
             Ok(timings)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging.dir);
-        }
-        result
+        })
     }
 
     /// The whole model (quantizes the input, evaluates every tensor).
@@ -639,21 +634,20 @@ impl ChainDir {
         ModelDir::new(&self.dir).compiled()
     }
 
-    /// Proves the chain on the whole model's quantized input, loading one segment's keys at a
-    /// time so that only one proving key is in memory.
+    /// Proves the chain on `values`, every tensor of the whole model (`whole`, from
+    /// [`Self::whole`]) evaluated on one input, loading one segment's keys at a time so that
+    /// only one proving key is in memory.
     pub fn prove_witness(
         &self,
         srs: &SrsSource,
-        q_in: &[i64],
+        whole: &QGraph,
         values: &[Vec<i64>],
     ) -> Result<crate::chain::ChainBundle> {
-        let key_bytes = ModelDir::new(&self.dir).read(VERIFIER_KEY_FILE)?;
-        let chain_key = crate::chain::ChainKey::from_bytes(&key_bytes)?;
-        let whole = self.whole()?;
-        let manifest: ChainManifest =
-            serde_json::from_slice(&ModelDir::new(&self.dir).read(CHAIN_FILE)?)
-                .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
-        let segments = crate::segment::split(&whole.graph, &manifest.cuts)?;
+        let top = ModelDir::new(&self.dir);
+        let chain_key = crate::chain::ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
+        let manifest: ChainManifest = serde_json::from_slice(&top.read(CHAIN_FILE)?)
+            .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
+        let segments = crate::segment::split(whole, &manifest.cuts)?;
         if segments.len() != chain_key.keys.len() {
             return Err(Error::InvalidInput(format!(
                 "{} cuts for a chain of {} segments: recompile",
@@ -671,12 +665,11 @@ impl ChainDir {
             }
             // (A segment directory that does not match its cut fails the witness check.)
             let v = segment.values(values);
-            let input = if i == 0 { q_in.to_vec() } else { v[0].clone() };
             bundles.push(prover.compiled.prove_witness(
                 &prover.params,
                 &prover.pk,
                 &prover.verifier_key,
-                input,
+                v[0].clone(),
                 v,
             )?);
         }

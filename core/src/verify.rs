@@ -208,8 +208,14 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
             proof.len()
         )));
     }
-    let (input_column, output_column) =
-        crate::circuit::ModelConfig::link_columns(&key.header.shape);
+    // Only a segment of a chain has link columns; finding them rebuilds the circuit's
+    // configuration, which no other verification needs.
+    let linked = vis.input == TensorVisibility::Linked || vis.output == TensorVisibility::Linked;
+    let (input_column, output_column) = if linked {
+        crate::circuit::ModelConfig::link_columns(&key.header.shape)
+    } else {
+        (None, None)
+    };
     let link = |c: Option<usize>| {
         c.map(|c| link_commitment(key, &bundle.proof, c))
             .transpose()

@@ -590,15 +590,8 @@ fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()>
     let x = input.read(&compiled)?;
     let (q_in, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
-    let prediction = compiled
-        .graph
-        .dequantize_output(&values[compiled.graph.output]);
     let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
-    println!(
-        "prediction (integer model): class {} outputs {}",
-        argmax(&prediction),
-        fmt_values(&prediction)
-    );
+    print_prediction(&compiled.graph, &values);
     let (bundle, t) = step(
         &format!("proving on {} threads", rayon::current_num_threads()),
         || {
@@ -623,27 +616,30 @@ fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()>
     Ok(())
 }
 
-/// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
-fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
-    let chain = ChainDir::new(dir);
-    let compiled = chain.whole()?;
-    let x = input.read(&compiled)?;
-    let (q_in, values) = compiled.witness(&x)?;
-    zkinfer_core::fsutil::check_writable(out)?;
-    let prediction = compiled
-        .graph
-        .dequantize_output(&values[compiled.graph.output]);
+/// What the integer model computed (and a proof will show), before proving.
+fn print_prediction(graph: &zkinfer_core::qgraph::QGraph, values: &[Vec<i64>]) {
+    let prediction = graph.dequantize_output(&values[graph.output]);
     println!(
         "prediction (integer model): class {} outputs {}",
         argmax(&prediction),
         fmt_values(&prediction)
     );
+}
+
+/// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
+fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
+    let chain = ChainDir::new(dir);
+    let compiled = chain.whole()?;
+    let x = input.read(&compiled)?;
+    let (_, values) = compiled.witness(&x)?;
+    zkinfer_core::fsutil::check_writable(out)?;
+    print_prediction(&compiled.graph, &values);
     let (bundle, t) = step(
         &format!(
             "proving the chain's segments on {} threads",
             rayon::current_num_threads()
         ),
-        || Ok(chain.prove_witness(&srs.source(), &q_in, &values)?),
+        || Ok(chain.prove_witness(&srs.source(), &compiled.graph, &values)?),
     )?;
     let bytes = bundle.to_bytes();
     zkinfer_core::fsutil::write_atomic(out, &bytes)?;
@@ -735,11 +731,7 @@ fn verify(
         }
     }
     if let Some(x) = &sent {
-        match zkinfer_core::verify::proves_input(&key, &bundle, x)? {
-            Some(true) => {}
-            Some(false) => bail!("INVALID: the proof is for another input than the one given"),
-            None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
-        }
+        check_sent_input(&key, &bundle, x)?;
     }
     println!("VALID proof for model {}", verified.model_id);
     if let Some(c) = &verified.model_commitment {
@@ -762,6 +754,30 @@ fn verify(
             }
         );
     }
+    print_verified_output(&verified);
+    println!(
+        "verification: {:.1} ms (key parsing {:.1} ms)",
+        t.elapsed().as_secs_f64() * 1e3,
+        parsed.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// Fails unless `bundle` (verified against `key`) proves the input `sent`.
+fn check_sent_input(
+    key: &VerifierKey,
+    bundle: &zkinfer_core::ProofBundle,
+    sent: &[f32],
+) -> Result<()> {
+    match zkinfer_core::verify::proves_input(key, bundle, sent)? {
+        Some(true) => Ok(()),
+        Some(false) => bail!("INVALID: the proof is for another input than the one given"),
+        None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
+    }
+}
+
+/// The verified output: its values and class when public, else its visibility (and hash).
+fn print_verified_output(verified: &zkinfer_core::Verified) {
     match verified.predicted_class {
         Some(class) => println!(
             "verified output: {} -> class {}{}",
@@ -769,24 +785,20 @@ fn verify(
             class,
             verified
                 .predicted_label
+                .as_ref()
                 .map(|l| format!(" ({l})"))
                 .unwrap_or_default()
         ),
         None => println!(
             "the output is {:?}{}",
-            key.header.shape.visibility.output,
+            verified.visibility.output,
             verified
                 .output_hash
+                .as_ref()
                 .map(|h| format!(": hash {h}"))
                 .unwrap_or_default()
         ),
     }
-    println!(
-        "verification: {:.1} ms (key parsing {:.1} ms)",
-        t.elapsed().as_secs_f64() * 1e3,
-        parsed.as_secs_f64() * 1e3
-    );
-    Ok(())
 }
 
 /// `verify` for a chain key: every segment's proof and every link.
@@ -820,11 +832,7 @@ fn verify_chain(
     let verified =
         verify_chain_bundle(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     if let Some(x) = &sent {
-        match zkinfer_core::verify::proves_input(first, &bundle.bundles[0], x)? {
-            Some(true) => {}
-            Some(false) => bail!("INVALID: the proof is for another input than the one given"),
-            None => bail!("this model's input is hidden, so --input cannot be checked"),
-        }
+        check_sent_input(first, &bundle.bundles[0], x)?;
     }
     println!(
         "VALID chain of {} segment proofs for chain {} (every link checked)",
@@ -834,18 +842,7 @@ fn verify_chain(
     if let Some(h) = &verified.input_hash {
         println!("input hash: {h}");
     }
-    match verified.predicted_class {
-        Some(class) => println!(
-            "verified output: {} -> class {}{}",
-            fmt_values(&verified.output_values),
-            class,
-            verified
-                .predicted_label
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default()
-        ),
-        None => println!("the output is {:?}", verified.visibility.output),
-    }
+    print_verified_output(&verified);
     println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     Ok(())
 }
