@@ -725,6 +725,8 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             ),
             crate::qgraph::StepKind::Max { .. } => "max pool".into(),
             crate::qgraph::StepKind::Reshape => "reshape".into(),
+            crate::qgraph::StepKind::Slice { start } => format!("slice from {start}"),
+            crate::qgraph::StepKind::Concat => "concatenation".into(),
             crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
         };
         s += &format!(

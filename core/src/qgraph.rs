@@ -423,6 +423,14 @@ pub enum StepKind {
         out_shape: Vec<usize>,
     },
     Reshape,
+    /// The output is the input's values from `start` on (as many as the output holds). Segments
+    /// cut where several tensors are live read them out of their one linked input this way.
+    Slice {
+        start: usize,
+    },
+    /// The output is the inputs' values one after another (a segment's several live tensors
+    /// gathered into its one linked output).
+    Concat,
     /// TFLite's quantized ADD of two tensors: each input is shifted left, requantized to a
     /// common scale, summed and requantized again (three roundings, all kept).
     QuantizedAdd(QuantizedAdd),
@@ -624,6 +632,17 @@ impl QGraph {
         let n_out = self.tensors[step.output].len();
         Ok(match &step.kind {
             StepKind::Reshape => values[step.inputs[0]].clone(),
+            StepKind::Slice { start } => values[step.inputs[0]]
+                .get(*start..*start + n_out)
+                .ok_or_else(|| {
+                    Error::InvalidModel(format!("step '{}': slice out of range", step.name))
+                })?
+                .to_vec(),
+            StepKind::Concat => step
+                .inputs
+                .iter()
+                .flat_map(|&t| values[t].iter().copied())
+                .collect(),
             StepKind::QuantizedAdd(add) => {
                 let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
                 (0..n_out)

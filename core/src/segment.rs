@@ -9,13 +9,16 @@
 //! The link columns are not blinded, so a proof reveals their commitment and their evaluations
 //! at the proof's challenge points; the cut activations are otherwise not revealed.
 //!
-//! A cut goes after a step whose output is the only tensor later steps still need (true at
-//! every block boundary of MobileNet v2, residual connections included).
+//! A cut may go after any step. The tensors live across it (made at or before the cut, read
+//! after it: at a block boundary of MobileNet v2 just the block's output, inside a residual
+//! block also the skip operand) fill the link column one after another, in tensor order; the
+//! segment after the cut reads each back with a [`StepKind::Slice`], the segment before it
+//! gathers them with a [`StepKind::Concat`].
 
 use crate::bundle::ProofBundle;
 use crate::circuit::{TensorVisibility, Visibility};
 use crate::error::{Error, Result};
-use crate::qgraph::{QGraph, QTensorId};
+use crate::qgraph::{QGraph, QStep, QTensor, QTensorId, StepKind};
 use crate::verifier_key::VerifierKey;
 use crate::verify::Verified;
 
@@ -23,51 +26,53 @@ use crate::verify::Verified;
 #[derive(Clone, Debug)]
 pub struct Segment {
     pub graph: QGraph,
-    /// `tensors[i]` is the original graph's id of the segment's tensor `i`.
-    pub tensors: Vec<QTensorId>,
+    /// `sources[i]` lists the original graph's tensors whose values, one after another, are the
+    /// segment's tensor `i` (one tensor, except for a linked input or output gathering several).
+    pub sources: Vec<Vec<QTensorId>>,
 }
 
 impl Segment {
     /// The segment's tensor values, taken from the whole graph's evaluation.
     pub fn values(&self, whole: &[Vec<i64>]) -> Vec<Vec<i64>> {
-        self.tensors.iter().map(|&t| whole[t].clone()).collect()
+        self.sources
+            .iter()
+            .map(|src| src.iter().flat_map(|&t| whole[t].iter().copied()).collect())
+            .collect()
     }
 }
 
-/// Steps after which a cut is possible: the step's output is the only tensor a later step reads.
-pub fn cut_points(graph: &QGraph) -> Vec<usize> {
-    let n = graph.steps.len();
-    // The last step reading each tensor.
+/// The tensors live across a cut after step `i`: made at or before it (or the graph's input),
+/// read by a later step. In tensor order.
+pub fn live_after(graph: &QGraph, i: usize) -> Vec<QTensorId> {
     let mut last_use = vec![None; graph.tensors.len()];
-    for (i, s) in graph.steps.iter().enumerate() {
+    for (j, s) in graph.steps.iter().enumerate() {
         for &t in &s.inputs {
-            last_use[t] = Some(i);
+            last_use[t] = Some(j);
         }
     }
     let mut producer = vec![None; graph.tensors.len()];
-    for (i, s) in graph.steps.iter().enumerate() {
-        producer[s.output] = Some(i);
+    for (j, s) in graph.steps.iter().enumerate() {
+        producer[s.output] = Some(j);
     }
-    (0..n.saturating_sub(1))
-        .filter(|&i| {
-            let out = graph.steps[i].output;
-            // Every tensor live across the cut (made at or before i, read after i) is `out`.
-            (0..graph.tensors.len()).all(|t| {
-                let made_before = t == graph.input || producer[t].is_some_and(|p| p <= i);
-                let read_after = last_use[t].is_some_and(|u| u > i);
-                !(made_before && read_after) || t == out
-            }) && last_use[out].is_some_and(|u| u > i)
+    (0..graph.tensors.len())
+        .filter(|&t| {
+            let made_before = t == graph.input || producer[t].is_some_and(|p| p <= i);
+            made_before && last_use[t].is_some_and(|u| u > i)
         })
         .collect()
 }
 
+/// Steps after which a cut is possible: every step but the last.
+pub fn cut_points(graph: &QGraph) -> Vec<usize> {
+    (0..graph.steps.len().saturating_sub(1)).collect()
+}
+
 /// Cuts `graph` after each step in `cuts` (ascending, each a [`cut_points`] entry).
 pub fn split(graph: &QGraph, cuts: &[usize]) -> Result<Vec<Segment>> {
-    let allowed = cut_points(graph);
-    if let Some(c) = cuts.iter().find(|c| !allowed.contains(c)) {
-        return Err(Error::InvalidInput(format!(
-            "cannot cut after step {c}: more than one tensor crosses it, or it is the last step"
-        )));
+    if cuts.iter().any(|&c| c + 1 >= graph.steps.len()) {
+        return Err(Error::InvalidInput(
+            "cannot cut after the last step, or after a step the graph does not have".into(),
+        ));
     }
     if cuts.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::InvalidInput("cuts must be ascending".into()));
@@ -82,41 +87,105 @@ pub fn split(graph: &QGraph, cuts: &[usize]) -> Result<Vec<Segment>> {
         .collect()
 }
 
-/// Segment number `index`: steps `from..to` of `graph`, reading the tensor made just before
-/// `from` (the model's input when `from` is 0).
+/// Segment number `index`: steps `from..to` of `graph`, reading the tensors live across the cut
+/// before `from` (the model's input when `from` is 0) and ending with those live across the cut
+/// after `to - 1` (the model's output at the end).
 fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Result<Segment> {
-    let input = if from == 0 {
-        graph.input
-    } else {
-        graph.steps[from - 1].output
+    let inputs = match from {
+        0 => vec![graph.input],
+        _ => live_after(graph, from - 1),
     };
-    let mut tensors = vec![input];
-    let mut position = std::collections::HashMap::from([(input, 0usize)]);
+    let outputs = if to == graph.steps.len() {
+        vec![graph.output]
+    } else {
+        live_after(graph, to - 1)
+    };
+    let gathered = |ids: &[QTensorId], name: &str| QTensor {
+        name: format!("{name}@{index}"),
+        shape: vec![ids.iter().map(|&t| graph.tensors[t].len()).sum()],
+        ..graph.tensors[ids[0]].clone()
+    };
+    let mut tensors = Vec::new();
+    let mut sources = Vec::new();
     let mut steps = Vec::new();
+    let mut position = std::collections::HashMap::new();
+    match inputs.as_slice() {
+        [] => return Err(Error::InvalidInput("a segment without input".into())),
+        [single] => {
+            tensors.push(graph.tensors[*single].clone());
+            sources.push(vec![*single]);
+            position.insert(*single, 0);
+        }
+        several => {
+            tensors.push(gathered(several, "link-in"));
+            sources.push(several.to_vec());
+            let mut start = 0;
+            for &t in several {
+                position.insert(t, tensors.len());
+                steps.push(QStep {
+                    name: format!("{}@link", graph.tensors[t].name),
+                    kind: StepKind::Slice { start },
+                    inputs: vec![0],
+                    output: tensors.len(),
+                });
+                start += graph.tensors[t].len();
+                tensors.push(graph.tensors[t].clone());
+                sources.push(vec![t]);
+            }
+        }
+    }
+    let find =
+        |position: &std::collections::HashMap<QTensorId, usize>, t: QTensorId, name: &str| {
+            position.get(&t).copied().ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "step '{name}' reads a tensor from before its segment"
+                ))
+            })
+        };
     for s in &graph.steps[from..to] {
         let mut step = s.clone();
         for t in step.inputs.iter_mut() {
-            *t = *position.get(t).ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "step '{}' reads a tensor from before its segment",
-                    s.name
-                ))
-            })?;
+            *t = find(&position, *t, &s.name)?;
         }
         position.insert(s.output, tensors.len());
         step.output = tensors.len();
-        tensors.push(s.output);
+        tensors.push(graph.tensors[s.output].clone());
+        sources.push(vec![s.output]);
         steps.push(step);
     }
+    let last = graph.steps[to - 1].name.as_str();
+    let output = match outputs.as_slice() {
+        [] => {
+            return Err(Error::InvalidInput(format!(
+                "nothing after step '{last}' is used"
+            )))
+        }
+        [single] => find(&position, *single, last)?,
+        several => {
+            let inputs = several
+                .iter()
+                .map(|&t| find(&position, t, last))
+                .collect::<Result<Vec<_>>>()?;
+            steps.push(QStep {
+                name: format!("{last}@link"),
+                kind: StepKind::Concat,
+                inputs,
+                output: tensors.len(),
+            });
+            tensors.push(gathered(several, "link-out"));
+            sources.push(several.to_vec());
+            tensors.len() - 1
+        }
+    };
     let graph = QGraph {
         name: format!("{}#{index}", graph.name),
         act_bits: graph.act_bits,
-        tensors: tensors.iter().map(|&t| graph.tensors[t].clone()).collect(),
+        tensors,
         input: 0,
-        output: tensors.len() - 1,
+        output,
         steps,
     };
-    Ok(Segment { graph, tensors })
+    Ok(Segment { graph, sources })
 }
 
 /// Plans where to cut `graph` so that every segment's estimated prover peak stays within
@@ -135,16 +204,30 @@ pub fn plan_cuts(
     // (own k, estimated peak at that k) of every dot width's layout of the segment after cut
     // `start` (None: the model's start) through `end`; memoised, since every chain k asks again.
     let mut memo = std::collections::HashMap::new();
+    let lengths = crate::circuit::dot_lengths(graph);
     let mut layouts = |start: Option<usize>, end: usize| -> Result<Vec<(u32, u64)>> {
         if let Some(v) = memo.get(&(start, end)) {
             return Ok(Vec::clone(v));
         }
-        let segment = piece(graph, start.map_or(0, |s| s + 1), end + 1, 0)?;
+        let from = start.map_or(0, |s| s + 1);
+        let segment = piece(graph, from, end + 1, 0)?;
         let vis = segment_visibility(visibility, start.is_none(), end == last);
-        let v: Vec<(u32, u64)> = crate::circuit::layout_candidates(&segment.graph, width, vis)
+        // The piece's own steps are the graph's, between the link slices and concatenation.
+        let mut own = lengths[from..=end].iter();
+        let counts: Vec<Vec<(usize, usize)>> = segment
+            .graph
+            .steps
             .iter()
-            .map(|p| (p.k, p.estimated_peak_bytes))
+            .map(|s| match s.kind {
+                StepKind::Slice { .. } | StepKind::Concat => Vec::new(),
+                _ => own.next().cloned().unwrap_or_default(),
+            })
             .collect();
+        let v: Vec<(u32, u64)> =
+            crate::circuit::layout_candidates_with(&segment.graph, &counts, width, vis)
+                .iter()
+                .map(|p| (p.k, p.estimated_peak_bytes))
+                .collect();
         memo.insert((start, end), v.clone());
         Ok(v)
     };
@@ -209,8 +292,8 @@ pub fn plan_cuts(
     }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     Err(Error::InvalidInput(format!(
-        "no cutting of '{}' fits the memory budget of {:.2} GiB: the block ending at step '{}' \
-         cannot be cut further and alone needs about {:.1} GiB",
+        "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' alone needs about \
+         {:.1} GiB",
         graph.name,
         gib(budget),
         graph.steps[worst.1].name,

@@ -46,17 +46,18 @@ pub struct Verified {
 /// The bytes of a compressed G1 point in a proof.
 const POINT_BYTES: usize = 32;
 
-/// The commitment to advice `column` as it stands in `proof`. A model circuit has one phase,
-/// so its proof begins with one commitment per advice column in column order; halo2 reads
-/// those very bytes as the column's commitment when it verifies the proof.
+/// The commitment to advice `column` as it stands in `proof`. halo2 writes the first phase's
+/// advice commitments first, one per first-phase column in column order (later phases follow
+/// once their challenges are drawn), and reads those very bytes as the columns' commitments
+/// when it verifies the proof.
 fn link_commitment(key: &VerifierKey, proof: &[u8], column: usize) -> Result<String> {
     let phases = key.vk.cs().advice_column_phase();
-    if phases.iter().any(|&p| p != 0) || column >= phases.len() {
+    if phases.get(column) != Some(&0) {
         return Err(Error::Rejected(
             "the key's circuit does not have a first-phase link column".into(),
         ));
     }
-    let at = column * POINT_BYTES;
+    let at = phases[..column].iter().filter(|&&p| p == 0).count() * POINT_BYTES;
     proof
         .get(at..at + POINT_BYTES)
         .map(hex::encode)

@@ -175,6 +175,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Max { .. } => "max",
             StepKind::Reshape => "reshape",
             StepKind::QuantizedAdd(_) => "tflite add",
+            StepKind::Slice { .. } | StepKind::Concat => "segment link",
         })
         .collect();
     assert!(

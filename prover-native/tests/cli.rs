@@ -479,13 +479,23 @@ fn tflite_quantized_model_classifies_images_and_compiles_within_a_memory_budget(
     ]);
     assert_fails(&o, "already quantized by TFLite");
     assert!(!out.exists());
-    // The whole model in one circuit does not fit the default 20 GiB budget, nor does any
-    // chain of segments yet: refused with the block in the way, before any key is generated,
-    // and nothing written. With hidden weights (the default) a chain is refused outright.
+    // The whole model in one circuit does not fit the default 20 GiB budget; with hidden
+    // weights (the default) a chain is refused outright, and under a 2 GiB budget no chain
+    // fits: refused with the step in the way, before any key is generated, and nothing
+    // written.
     let o = zkinfer(&["compile", s(&model), "-o", s(&out)]);
     assert_fails(&o, "hidden weights");
-    let o = zkinfer(&["compile", s(&model), "--weights", "fixed", "-o", s(&out)]);
-    assert_fails(&o, "cannot be cut further");
+    let o = zkinfer(&[
+        "compile",
+        s(&model),
+        "--weights",
+        "fixed",
+        "--memory-budget",
+        "2",
+        "-o",
+        s(&out),
+    ]);
+    assert_fails(&o, "alone needs about");
     assert!(
         stdout(&o).contains("over the memory budget"),
         "{}",
@@ -570,7 +580,7 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
         ])
     };
     // Below what the largest block needs: refused, and nothing is written.
-    assert_fails(&compile("0.1"), "cannot be cut further");
+    assert_fails(&compile("0.1"), "alone needs about");
     assert!(!dir.exists());
     let o = compile("0.15");
     assert!(o.status.success(), "{}", stderr(&o));

@@ -105,33 +105,51 @@ fn mobilenet_uint8() -> Option<zkinfer_core::qgraph::QGraph> {
     }
 }
 
-/// MobileNet's residual blocks: no cut inside a block whose input an ADD still needs.
+/// A cut inside a residual block carries both live tensors (the skip operand and the branch)
+/// through one link: the segments, run one after another from the linked values, give the
+/// whole model's output.
 #[test]
-fn mobilenet_cuts_fall_between_blocks() {
+fn a_cut_inside_a_residual_block_carries_every_live_tensor() {
+    use zkinfer_core::segment::{live_after, split};
     let Some(g) = mobilenet_uint8() else {
         return;
     };
-    let cuts = cut_points(&g);
-    for (i, s) in g.steps.iter().enumerate() {
-        if let StepKind::QuantizedAdd(_) = s.kind {
-            // The block's input (the ADD's skip operand) is live from its producer to the ADD.
-            let producer = |t| g.steps.iter().position(|st| st.output == t).unwrap();
-            let from = producer(s.inputs[0]).min(producer(s.inputs[1]));
-            assert!(
-                cuts.iter().all(|&c| c <= from || c >= i),
-                "a cut inside the residual block ending at step {i}"
-            );
-            assert!(cuts.contains(&i) || i + 1 == g.steps.len());
-        }
+    let add = g
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::QuantizedAdd(_)))
+        .unwrap();
+    // After the block's expansion: its input (the ADD's skip operand) and the expansion's
+    // output are live.
+    let cut = add - 3;
+    let live = live_after(&g, cut);
+    assert_eq!(live.len(), 2, "{live:?}");
+    assert!(live.contains(&g.steps[add].inputs[0]) || live.contains(&g.steps[add].inputs[1]));
+    let segments = split(&g, &[cut, add - 1]).unwrap();
+    assert_eq!(segments.len(), 3);
+    let input: Vec<i64> = (0..g.input_tensor().len())
+        .map(|i| (i as i64 * 37) % 256 - 128)
+        .collect();
+    let whole = g.evaluate(&input).unwrap();
+    let mut carried = input;
+    for s in &segments {
+        let values = s.graph.evaluate(&carried).unwrap();
+        assert_eq!(
+            values,
+            s.values(&whole),
+            "segment values are the whole model's"
+        );
+        carried = values[s.graph.output].clone();
     }
-    assert!(cuts.len() >= 10, "{cuts:?}");
+    assert_eq!(carried, whole[g.output]);
+    // The link after the cut is both tensors, one after the other.
+    let link: usize = live.iter().map(|&t| g.tensors[t].len()).sum();
+    assert_eq!(segments[1].graph.input_tensor().len(), link);
 }
 
-/// The whole MobileNet v2 planned into segments: under a budget that admits its largest block,
-/// every segment's estimated prover peak fits at the chain's shared k and the segments chain
-/// from the model's input to its output. Under the default 20 GiB no cutting fits yet (a
-/// residual block cannot be cut, and the largest needs k=21 at about 45 GiB), and the planner
-/// names the block in the way.
+/// The whole MobileNet v2 planned into segments under the default 20 GiB budget: every
+/// segment's estimated prover peak fits at the chain's shared k and the segments chain from the
+/// model's input to its output. Under a budget no single step fits, the planner names the step.
 #[test]
 fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
     use zkinfer_core::circuit::{plan_layout, plan_layout_at, Visibility};
@@ -140,7 +158,7 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
         return;
     };
     let vis = Visibility::PUBLIC;
-    let budget = 48u64 << 30;
+    let budget = zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
     let cuts = plan_cuts(&g, None, vis, budget).unwrap();
     let segments = split(&g, &cuts).unwrap();
     let n = segments.len();
@@ -155,11 +173,98 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
         assert!(plan.estimated_peak_bytes <= budget, "segment {i}: {plan}");
         eprintln!("segment {i}: {} steps, {plan}", s.graph.steps.len());
     }
-    assert_eq!(segments[0].tensors[0], g.input);
-    assert_eq!(*segments[n - 1].tensors.last().unwrap(), g.output);
+    assert_eq!(segments[0].sources[0], vec![g.input]);
+    assert_eq!(*segments[n - 1].sources.last().unwrap(), vec![g.output]);
     eprintln!("{n} segments at k={k} under {} GiB", budget >> 30);
-    let default = zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
-    let err = plan_cuts(&g, None, vis, default).unwrap_err().to_string();
+    let err = plan_cuts(&g, None, vis, 2 << 30).unwrap_err().to_string();
     assert!(err.contains("memory budget"), "{err}");
-    assert!(err.contains("block ending at step 'MobilenetV2/"), "{err}");
+    assert!(err.contains("step 'MobilenetV2/"), "{err}");
+}
+
+/// A real two-segment chain of the first MobileNet blocks (16×16) cut inside the residual
+/// block, so the link holds two tensors; the pointwise convolutions are proven by the
+/// randomized check. The chain verifies with the whole model's output; a segment proven from
+/// another image's activations does not link, and a changed link commitment is rejected.
+#[test]
+fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
+    use zkinfer_core::circuit::{Visibility, WeightVisibility};
+    use zkinfer_core::image_input::ImagePreprocess;
+    use zkinfer_core::segment::live_after;
+    use zkinfer_core::tflite::{lower, Loaded};
+    let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
+        return;
+    };
+    let Loaded::Quantized(graph) = lower(&full.truncated(10, 16, 16).unwrap()).unwrap() else {
+        panic!("quantized")
+    };
+    let add = graph
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::QuantizedAdd(_)))
+        .unwrap();
+    let cut = add - 1;
+    assert_eq!(live_after(&graph, cut).len(), 2);
+    let opts = CompileOptions {
+        visibility: Visibility {
+            weights: WeightVisibility::Fixed,
+            input: TensorVisibility::Public,
+            output: TensorVisibility::Public,
+        },
+        ..CompileOptions::default()
+    };
+    let segments = compile_segments(&graph, &[cut], &opts).unwrap();
+    assert!(segments[0].1.plan.shape.freivalds, "{}", segments[0].1.plan);
+    let mut material = Vec::new();
+    for (_, compiled) in &segments {
+        let params = srs().load(compiled.plan.k).unwrap();
+        let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+        material.push((params, pk, VerifierKey::from_bytes(&key_bytes).unwrap()));
+    }
+    let keys: Vec<SegmentKeys<'_>> = material
+        .iter()
+        .map(|(params, pk, key)| SegmentKeys { params, pk, key })
+        .collect();
+    let vks: Vec<VerifierKey> = material.iter().map(|m| m.2.clone()).collect();
+    let a = graph.input_tensor().affine.unwrap();
+    let prove = |name: &str| {
+        let x = ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+            .load(&imagenet.join("dev").join(name), 16, 16)
+            .unwrap();
+        let q_in = graph.quantize_input(&x).unwrap();
+        let chain = prove_segments(&graph, &segments, &keys, &q_in).unwrap();
+        (chain, graph.evaluate(&q_in).unwrap()[graph.output].clone())
+    };
+    let (chain, output) = prove("n01440764_tench.JPEG");
+    let verified = verify_chain(&vks, &chain).unwrap();
+    assert_eq!(verified.output.values, output);
+    // Segment 1 proven (validly) from another image's activations does not link.
+    let x = ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+        .load(
+            &imagenet.join("dev/n01484850_great_white_shark.JPEG"),
+            16,
+            16,
+        )
+        .unwrap();
+    let whole = graph.evaluate(&graph.quantize_input(&x).unwrap()).unwrap();
+    let (segment, compiled) = &segments[1];
+    let v = segment.values(&whole);
+    let (params, pk, key) = &material[1];
+    let other = compiled
+        .prove_witness(params, pk, key, v[0].clone(), v)
+        .unwrap();
+    zkinfer_core::verify::verify_bundle(key, &other).unwrap();
+    let err = verify_chain(&vks, &[chain[0].clone(), other.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("link"), "{err}");
+    // Segment 0's output link commitment changed to the one the other proof carries: the links
+    // match, but segment 0's proof no longer verifies.
+    let (_, out_column) = ModelConfig::link_columns(&vks[0].header.shape);
+    let (in_column, _) = ModelConfig::link_columns(&vks[1].header.shape);
+    let (at, from) = (out_column.unwrap() * 32, in_column.unwrap() * 32);
+    let mut changed = vec![chain[0].clone(), other];
+    let commitment = changed[1].proof[from..from + 32].to_vec();
+    changed[0].proof[at..at + 32].copy_from_slice(&commitment);
+    let err = verify_chain(&vks, &changed).unwrap_err().to_string();
+    assert!(err.contains("segment 0"), "{err}");
 }

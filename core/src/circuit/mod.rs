@@ -13,15 +13,15 @@
 //! nothing), the output (likewise), then the model commitment if the weights are hidden.
 
 pub mod dot;
-pub mod freivalds;
 pub mod max;
 pub mod pack;
+pub mod pointwise;
 pub mod poseidon;
 pub mod requant;
 pub mod rescale;
 pub mod table;
 
-use crate::qgraph::{Activation, QGraph, QStep, Rounding, StepKind, Term};
+use crate::qgraph::{Activation, LinearKernel, QGraph, QStep, Rounding, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
@@ -29,6 +29,7 @@ use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
 use max::MaxConfig;
 use pack::{PackConfig, Packable};
+use pointwise::{PendingPointwise, PointwiseConfig, PointwiseDims};
 use poseidon::{Message, PoseidonConfig};
 use requant::{RequantConfig, RequantParams};
 use rescale::RescaleConfig;
@@ -176,23 +177,44 @@ pub struct CircuitShape {
     /// Whether the circuit has the fixed-point requantization chip (TFLite's integer models).
     #[serde(default)]
     pub fixed_point: bool,
+    /// Whether pointwise convolutions are proven by the randomized check of
+    /// [`pointwise`] (fixed weights only); the circuit then has a second phase.
+    #[serde(default)]
+    pub freivalds: bool,
+    /// Whether the max-pool chip is left out (the graph has no max pooling).
+    #[serde(default)]
+    pub no_max_pool: bool,
+    /// Whether the half-up rescale chip is left out (the graph divides nothing that way: no
+    /// half-up rescale and no TFLite ADD, whose input maps use it).
+    #[serde(default)]
+    pub no_rescale: bool,
 }
 
-/// In the verifier key's JSON header, `fixed_point` is written only when set, so the keys (and
-/// model ids, their hashes) of every model without it are what they were before it existed.
-/// Binary encodings (bincode, in `compiled.bin`) always carry it: they cannot skip fields.
+/// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
+/// so the keys (and model ids, their hashes) of every model without them are what they were
+/// before they existed. Binary encodings (bincode, in `compiled.bin`) always carry them: they
+/// cannot skip fields.
 impl Serialize for CircuitShape {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let omit = s.is_human_readable() && !self.fixed_point;
-        let mut st = s.serialize_struct("CircuitShape", if omit { 3 } else { 4 })?;
+        let readable = s.is_human_readable();
+        let flags = [
+            ("fixed_point", self.fixed_point),
+            ("freivalds", self.freivalds),
+            ("no_max_pool", self.no_max_pool),
+            ("no_rescale", self.no_rescale),
+        ];
+        let written = flags.iter().filter(|(_, on)| *on || !readable).count();
+        let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
         st.serialize_field("dot_width", &self.dot_width)?;
         st.serialize_field("act_bits", &self.act_bits)?;
         st.serialize_field("visibility", &self.visibility)?;
-        if omit {
-            st.skip_field("fixed_point")?;
-        } else {
-            st.serialize_field("fixed_point", &self.fixed_point)?;
+        for (name, on) in flags {
+            if on || !readable {
+                st.serialize_field(name, &on)?;
+            } else {
+                st.skip_field(name)?;
+            }
         }
         st.end()
     }
@@ -205,6 +227,9 @@ impl Default for CircuitShape {
             act_bits: 8,
             visibility: Visibility::PUBLIC,
             fixed_point: false,
+            freivalds: false,
+            no_max_pool: false,
+            no_rescale: false,
         }
     }
 }
@@ -249,10 +274,13 @@ pub struct ModelConfig {
     pub instance: Column<Instance>,
     pub table: TableConfig,
     pub dot: DotConfig,
-    pub rescale: RescaleConfig,
-    pub max: MaxConfig,
+    /// Absent when the shape leaves the chip out.
+    pub rescale: Option<RescaleConfig>,
+    pub max: Option<MaxConfig>,
     /// Present for graphs with TFLite's fixed-point requantization.
     pub requant: Option<RequantConfig>,
+    /// Present when pointwise convolutions are proven by the randomized check.
+    pub pointwise: Option<PointwiseConfig>,
     /// Present when something is hashed or committed.
     pub pack: Option<PackConfig>,
     pub poseidon: Option<PoseidonConfig>,
@@ -278,11 +306,13 @@ impl ModelConfig {
         let link_out = link(shape.visibility.output);
         let table = TableConfig::configure(meta, shape.act_bits);
         let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
-        let rescale = RescaleConfig::configure(meta, dot.acc, &table);
-        let max = MaxConfig::configure(meta, &table);
+        let rescale = (!shape.no_rescale).then(|| RescaleConfig::configure(meta, dot.acc, &table));
+        let max = (!shape.no_max_pool).then(|| MaxConfig::configure(meta, &table));
         let requant = shape
             .fixed_point
-            .then(|| RequantConfig::configure(meta, dot.acc, &table));
+            .then(|| RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale));
+        let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
+            .then(|| PointwiseConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
         let pack = hashing.then(|| PackConfig::configure(meta, &table));
         let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
@@ -293,6 +323,7 @@ impl ModelConfig {
             rescale,
             max,
             requant,
+            pointwise,
             pack,
             poseidon,
             link_in,
@@ -489,7 +520,10 @@ impl ModelCircuit {
                 Activation::Clip { lo, hi } => spec.clip_tag(lo, hi).ok_or(Error::Synthesis),
             }
         };
-        let (mut dot_row, mut max_row) = (0, 0);
+        let (mut dot_row, mut max_row, mut weight_row) = (0, 0, 0);
+        // Pointwise convolutions' first-phase halves, finished in the second phase.
+        let mut pending: Vec<PendingPointwise> = Vec::new();
+        let mut zero_cell = None;
         let mut terms = Vec::new();
         let mut hidden_cells = Vec::new();
         for (step_index, step) in g.steps.iter().enumerate() {
@@ -497,6 +531,19 @@ impl ModelCircuit {
             let mut out = Vec::with_capacity(n_out);
             match &step.kind {
                 StepKind::Reshape => out = wires[step.inputs[0]].clone(),
+                StepKind::Slice { start } => {
+                    out = wires[step.inputs[0]]
+                        .get(*start..*start + n_out)
+                        .ok_or(Error::Synthesis)?
+                        .to_vec()
+                }
+                StepKind::Concat => {
+                    out = step
+                        .inputs
+                        .iter()
+                        .flat_map(|&t| wires[t].iter().copied())
+                        .collect()
+                }
                 StepKind::QuantizedAdd(add) => {
                     let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
                     let params = RequantParams {
@@ -528,15 +575,18 @@ impl ModelCircuit {
                                     .dot
                                     .assign(region, links, dot_row, &[x], &[1], 0, None)?;
                             let y = x.value.and_then(|a| map.apply(a));
-                            *slot = Some(config.rescale.assign(
-                                region,
-                                dot_row,
-                                acc,
-                                1,
-                                Activation::Identity,
-                                tag,
-                                y,
-                            )?);
+                            *slot = Some(match &config.rescale {
+                                Some(rescale) => rescale.assign(
+                                    region,
+                                    dot_row,
+                                    acc,
+                                    1,
+                                    Activation::Identity,
+                                    tag,
+                                    y,
+                                )?,
+                                None => requant.assign_map(region, dot_row, tag, y)?,
+                            });
                             dot_row += 1;
                         }
                         let ins = [scaled[0].expect("set"), scaled[1].expect("set")];
@@ -565,7 +615,8 @@ impl ModelCircuit {
                             .into_iter()
                             .map(|i| wires[step.inputs[0]][i])
                             .collect();
-                        out.push(config.max.assign(
+                        let max = config.max.as_ref().ok_or(Error::Synthesis)?;
+                        out.push(max.assign(
                             region,
                             links,
                             max_row,
@@ -577,84 +628,124 @@ impl ModelCircuit {
                 }
                 StepKind::Linear(lin) => {
                     let tag = tag_of(lin.rescale.act)?;
-                    let params = param_cells[step_index].as_ref();
-                    for o in 0..n_out {
-                        let mut bias = lin.terms(o, &mut terms) + lin.rescale.bias_offset(o);
-                        let ins: Vec<Wire> = terms
-                            .iter()
-                            .map(|t| wires[step.inputs[t.slot]][t.index])
-                            .collect();
-                        let ws: Vec<i64> = terms.iter().map(|t| t.weight).collect();
-                        let rows = DotConfig::rows_for(ins.len(), config.dot.width());
-                        let hidden = match params {
-                            Some((weight_cells, bias_cells)) => {
-                                hidden_cells.clear();
-                                for t in &terms {
-                                    hidden_cells.push(if t.param == Term::STRUCTURAL {
-                                        None
-                                    } else {
-                                        Some(*weight_cells.get(t.param).ok_or(Error::Synthesis)?)
-                                    });
-                                }
-                                let (_, biases) = lin.params().ok_or(Error::Synthesis)?;
-                                let b = lin.bias_index(o).ok_or(Error::Synthesis)?;
-                                bias -= biases[b] as i128;
-                                Some(HiddenWeights {
-                                    weights: &hidden_cells,
-                                    bias: Some((bias_cells[b], biases[b])),
-                                })
-                            }
-                            None => None,
+                    let pointwise = config
+                        .pointwise
+                        .as_ref()
+                        .and_then(|pw| Some((pw, PointwiseDims::of(lin, config.dot.width())?)));
+                    if let Some((pw, dims)) = pointwise {
+                        let LinearKernel::Conv { weight, bias, .. } = &lin.kernel else {
+                            return Err(Error::Synthesis);
                         };
-                        let (_, acc) = config.dot.assign(
+                        let x = &wires[step.inputs[0]];
+                        let hw = dims.hw;
+                        let channel_bias: Vec<i128> = (0..dims.cout)
+                            .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * hw))
+                            .collect();
+                        // The accumulators the prover claims: W·X + B.
+                        let y: Vec<Option<i128>> = match values {
+                            Some(v) => {
+                                let xv = &v[step.inputs[0]];
+                                let mut y = vec![0i128; dims.cout * hw];
+                                for co in 0..dims.cout {
+                                    let acc = &mut y[co * hw..(co + 1) * hw];
+                                    acc.fill(channel_bias[co]);
+                                    for ci in 0..dims.cin {
+                                        let wt = weight[co * dims.cin + ci] as i128;
+                                        for (a, &xi) in
+                                            acc.iter_mut().zip(&xv[ci * hw..(ci + 1) * hw])
+                                        {
+                                            *a += wt * xi as i128;
+                                        }
+                                    }
+                                }
+                                y.into_iter().map(Some).collect()
+                            }
+                            None => vec![None; dims.cout * hw],
+                        };
+                        pending.push(pw.assign(
                             region,
                             links,
-                            dot_row,
-                            &ins,
-                            &ws,
-                            bias,
-                            hidden.as_ref(),
-                        )?;
-                        let y = value(step.output, o);
-                        let last = dot_row + rows - 1;
-                        out.push(match &lin.rescale.rounding {
-                            Rounding::HalfUp { divisors } => config.rescale.assign(
+                            &mut zero_cell,
+                            (dot_row, weight_row),
+                            dims,
+                            x,
+                            &y,
+                            &channel_bias,
+                            weight,
+                        )?);
+                        for (o, &acc) in y.iter().enumerate() {
+                            let y = value(step.output, o);
+                            out.push(Self::rescale(
+                                config,
                                 region,
-                                last,
-                                acc,
-                                *divisors.get(o).ok_or(Error::Synthesis)?,
-                                lin.rescale.act,
+                                lin,
                                 tag,
+                                o,
+                                dot_row + o,
+                                acc,
                                 y,
-                            )?,
-                            Rounding::FixedPoint(fp) => {
-                                let Activation::Clip { lo, hi } = lin.rescale.act else {
-                                    return Err(Error::Synthesis);
-                                };
-                                let params = RequantParams {
-                                    multiplier: fp.multiplier(o),
-                                    zp_in: fp.out_offset,
-                                    zp_out: fp.out_zero_point,
-                                    lo,
-                                    hi,
-                                };
-                                config
-                                    .requant
-                                    .as_ref()
-                                    .ok_or(Error::Synthesis)?
-                                    .assign(region, last, acc, &params, tag, y)?
-                            }
-                        });
-                        dot_row += rows;
+                            )?);
+                        }
+                        dot_row += dims.rows(config.dot.width());
+                        weight_row += dims.weight_rows();
+                    } else {
+                        let params = param_cells[step_index].as_ref();
+                        for o in 0..n_out {
+                            let mut bias = lin.terms(o, &mut terms) + lin.rescale.bias_offset(o);
+                            let ins: Vec<Wire> = terms
+                                .iter()
+                                .map(|t| wires[step.inputs[t.slot]][t.index])
+                                .collect();
+                            let ws: Vec<i64> = terms.iter().map(|t| t.weight).collect();
+                            let rows = DotConfig::rows_for(ins.len(), config.dot.width());
+                            let hidden = match params {
+                                Some((weight_cells, bias_cells)) => {
+                                    hidden_cells.clear();
+                                    for t in &terms {
+                                        hidden_cells.push(if t.param == Term::STRUCTURAL {
+                                            None
+                                        } else {
+                                            Some(
+                                                *weight_cells
+                                                    .get(t.param)
+                                                    .ok_or(Error::Synthesis)?,
+                                            )
+                                        });
+                                    }
+                                    let (_, biases) = lin.params().ok_or(Error::Synthesis)?;
+                                    let b = lin.bias_index(o).ok_or(Error::Synthesis)?;
+                                    bias -= biases[b] as i128;
+                                    Some(HiddenWeights {
+                                        weights: &hidden_cells,
+                                        bias: Some((bias_cells[b], biases[b])),
+                                    })
+                                }
+                                None => None,
+                            };
+                            let (_, acc) = config.dot.assign(
+                                region,
+                                links,
+                                dot_row,
+                                &ins,
+                                &ws,
+                                bias,
+                                hidden.as_ref(),
+                            )?;
+                            let y = value(step.output, o);
+                            let last = dot_row + rows - 1;
+                            out.push(Self::rescale(config, region, lin, tag, o, last, acc, y)?);
+                            dot_row += rows;
+                        }
                     }
                 }
             }
             wires[step.output] = out;
         }
         let outputs = &wires[g.output];
-        if outputs
-            .iter()
-            .any(|w| matches!(w.source, Source::Instance(_)))
+        if vis.output != TensorVisibility::Linked
+            && outputs
+                .iter()
+                .any(|w| matches!(w.source, Source::Instance(_)))
         {
             // An output that is the public input itself (no computing step): not a model.
             return Err(Error::Synthesis);
@@ -695,7 +786,59 @@ impl ModelCircuit {
             }
             TensorVisibility::Hidden => {}
         }
+        if let Some(pw) = &config.pointwise {
+            // Every first-phase cell is assigned: commit them, then draw ρ.
+            region.next_phase();
+            for p in pending {
+                pw.finish(region, p)?;
+            }
+        }
         Ok(())
+    }
+
+    /// The rescale (half-up division) or fixed-point requantization of output `o` of `lin`,
+    /// reading the accumulator `acc` on `row`.
+    #[allow(clippy::too_many_arguments)]
+    fn rescale(
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        lin: &crate::qgraph::Linear,
+        tag: u64,
+        o: usize,
+        row: usize,
+        acc: Option<i128>,
+        y: Option<i64>,
+    ) -> Result<Wire, Error> {
+        match &lin.rescale.rounding {
+            Rounding::HalfUp { divisors } => {
+                config.rescale.as_ref().ok_or(Error::Synthesis)?.assign(
+                    region,
+                    row,
+                    acc,
+                    *divisors.get(o).ok_or(Error::Synthesis)?,
+                    lin.rescale.act,
+                    tag,
+                    y,
+                )
+            }
+            Rounding::FixedPoint(fp) => {
+                let Activation::Clip { lo, hi } = lin.rescale.act else {
+                    return Err(Error::Synthesis);
+                };
+                let params = RequantParams {
+                    multiplier: fp.multiplier(o),
+                    zp_in: fp.out_offset,
+                    zp_out: fp.out_zero_point,
+                    lo,
+                    hi,
+                };
+                config
+                    .requant
+                    .as_ref()
+                    .ok_or(Error::Synthesis)?
+                    .assign(region, row, acc, &params, tag, y)
+            }
+        }
     }
 }
 
@@ -748,6 +891,9 @@ pub struct LayoutPlan {
     pub k: u32,
     pub dot_rows: usize,
     pub max_rows: usize,
+    /// Rows of the pointwise chip's weight dots (the randomized check's `W·(X·r)`).
+    #[serde(default)]
+    pub weight_rows: usize,
     /// Rows of the pack and Poseidon chips (hidden weights, hashed tensors).
     #[serde(default)]
     pub pack_rows: usize,
@@ -805,7 +951,7 @@ impl std::fmt::Display for LayoutPlan {
         write!(
             f,
             "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
-             rows used: {} linear, {} max-pool, {} pack, {} Poseidon, {} lookup table, {} lookups, \
+             rows used: {} linear, {} max-pool, {} pointwise weights, {} pack, {} Poseidon, {} lookup table, {} lookups, \
              estimated prover peak {:.1} GiB",
             self.k,
             self.usable_rows,
@@ -815,6 +961,7 @@ impl std::fmt::Display for LayoutPlan {
             self.fixed_columns,
             self.dot_rows,
             self.max_rows,
+            self.weight_rows,
             self.pack_rows,
             self.hash_rows,
             self.table_rows,
@@ -826,27 +973,53 @@ impl std::fmt::Display for LayoutPlan {
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-/// Rows needed by the linear and max-pool steps for a given dot width.
-fn rows_needed(graph: &QGraph, term_counts: &[usize], width: usize) -> (usize, usize) {
-    let dot = term_counts
-        .iter()
-        .map(|&n| DotConfig::rows_for(n, width))
-        .sum();
-    let mut max = 0;
-    for s in &graph.steps {
-        if let StepKind::Max {
-            window,
-            in_shape,
-            out_shape,
-        } = &s.kind
-        {
-            let n: usize = graph.tensors[s.output].len();
-            max += (0..n)
-                .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
-                .sum::<usize>();
+/// Rows needed by the linear and max-pool steps for a given dot width, and by the pointwise
+/// chip's weight dots. `term_counts[i]` counts step i's dot products by length (length,
+/// how many); with `freivalds`,
+/// the pointwise convolutions take [`PointwiseDims::rows`] instead.
+fn rows_needed(
+    graph: &QGraph,
+    term_counts: &[Vec<(usize, usize)>],
+    width: usize,
+    freivalds: bool,
+) -> (usize, usize, usize) {
+    let (mut dot, mut max, mut weight) = (0, 0, 0);
+    for (s, counts) in graph.steps.iter().zip(term_counts) {
+        match &s.kind {
+            StepKind::Linear(lin) if freivalds && PointwiseDims::of(lin, width).is_some() => {
+                let dims = PointwiseDims::of(lin, width).expect("checked");
+                dot += dims.rows(width);
+                weight += dims.weight_rows();
+            }
+            StepKind::Max {
+                window,
+                in_shape,
+                out_shape,
+            } => {
+                let n: usize = graph.tensors[s.output].len();
+                max += (0..n)
+                    .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
+                    .sum::<usize>();
+            }
+            _ => {
+                dot += counts
+                    .iter()
+                    .map(|&(n, times)| times * DotConfig::rows_for(n, width))
+                    .sum::<usize>()
+            }
         }
     }
-    (dot, max)
+    (dot, max, weight)
+}
+
+/// Whether the randomized pointwise check applies at dot `width`: weights are public constants
+/// and some step is a pointwise convolution wider than `width`.
+fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool {
+    !visibility.hidden_weights()
+        && graph.steps.iter().any(|s| match &s.kind {
+            StepKind::Linear(lin) => PointwiseDims::of(lin, width).is_some(),
+            _ => false,
+        })
 }
 
 /// Rows of the pack and Poseidon chips under `vis`.
@@ -912,22 +1085,42 @@ pub fn layout_candidates(
     width: Option<usize>,
     visibility: Visibility,
 ) -> Vec<LayoutPlan> {
-    let mut term_counts = Vec::new();
+    layout_candidates_with(graph, &dot_lengths(graph), width, visibility)
+}
+
+/// Each step's dot products counted by length: (terms, how many), in order of length.
+pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
     let mut terms = Vec::new();
-    for s in &graph.steps {
-        if let StepKind::Linear(lin) = &s.kind {
-            for o in 0..graph.tensors[s.output].len() {
-                lin.terms(o, &mut terms);
-                term_counts.push(terms.len());
+    graph
+        .steps
+        .iter()
+        .map(|s| {
+            let mut counts = std::collections::BTreeMap::new();
+            if let StepKind::Linear(lin) = &s.kind {
+                for o in 0..graph.tensors[s.output].len() {
+                    lin.terms(o, &mut terms);
+                    *counts.entry(terms.len()).or_insert(0) += 1;
+                }
             }
-        }
-        if let StepKind::QuantizedAdd(_) = &s.kind {
-            // Two input maps (one term each) and the sum (two terms) per output.
-            for _ in 0..graph.tensors[s.output].len() {
-                term_counts.extend([1, 1, 2]);
+            if let StepKind::QuantizedAdd(_) = &s.kind {
+                // Two input maps (one term each) and the sum (two terms) per output.
+                let n = graph.tensors[s.output].len();
+                counts.insert(1, 2 * n);
+                counts.insert(2, n);
             }
-        }
-    }
+            counts.into_iter().collect()
+        })
+        .collect()
+}
+
+/// [`layout_candidates`] with each step's [`dot_lengths`] given (a planner trying many pieces
+/// of one graph counts them once).
+pub fn layout_candidates_with(
+    graph: &QGraph,
+    term_counts: &[Vec<(usize, usize)>],
+    width: Option<usize>,
+    visibility: Visibility,
+) -> Vec<LayoutPlan> {
     let instance_len = public_len(visibility.input, graph.input_tensor().len())
         + public_len(visibility.output, graph.output_tensor().len())
         + visibility.hidden_weights() as usize;
@@ -938,6 +1131,16 @@ pub fn layout_candidates(
         .max(linked(visibility.output, graph.output_tensor().len()));
     let spec = TableSpec::of(graph);
     let table_rows = spec.rows(graph.act_bits);
+    let uses_max_pool = graph
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Max { .. }));
+    // TFLite ADD's input maps use the rescale chip only when it is there anyway (otherwise the
+    // requantization chip's map rows).
+    let uses_rescale = graph.steps.iter().any(|s| match &s.kind {
+        StepKind::Linear(lin) => matches!(lin.rescale.rounding, Rounding::HalfUp { .. }),
+        _ => false,
+    });
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
         None => vec![4, 8, 16, 32, 64],
@@ -949,12 +1152,16 @@ pub fn layout_candidates(
             act_bits: graph.act_bits,
             visibility,
             fixed_point: spec.sign,
+            freivalds: uses_freivalds(graph, w, visibility),
+            no_max_pool: !uses_max_pool,
+            no_rescale: !uses_rescale,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
-        let (dot_rows, max_rows) = rows_needed(graph, &term_counts, w);
+        let (dot_rows, max_rows, weight_rows) = rows_needed(graph, term_counts, w, shape.freivalds);
         let need = dot_rows
             .max(max_rows)
+            .max(weight_rows)
             .max(table_rows)
             .max(instance_len)
             .max(pack_rows)
@@ -970,6 +1177,7 @@ pub fn layout_candidates(
             k,
             dot_rows,
             max_rows,
+            weight_rows,
             pack_rows,
             hash_rows,
             table_rows,
@@ -1013,6 +1221,9 @@ pub(crate) mod testing {
                 output: TensorVisibility::Public,
             },
             fixed_point: false,
+            freivalds: false,
+            no_max_pool: false,
+            no_rescale: false,
         }
     }
 
@@ -1023,6 +1234,9 @@ pub(crate) mod testing {
             act_bits: 16,
             visibility: Visibility::PUBLIC,
             fixed_point: true,
+            freivalds: false,
+            no_max_pool: false,
+            no_rescale: false,
         }
     }
 
@@ -1142,20 +1356,35 @@ mod shape_tests {
     use super::*;
 
     #[test]
-    fn shape_json_omits_an_unset_fixed_point_and_binary_round_trips() {
-        let mut shape = CircuitShape::default();
-        let json = serde_json::to_string(&shape).unwrap();
-        assert!(!json.contains("fixed_point"), "{json}");
-        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
-        shape.fixed_point = true;
-        let json = serde_json::to_string(&shape).unwrap();
-        assert!(json.contains("\"fixed_point\":true"), "{json}");
-        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
-        #[cfg(feature = "prover")]
-        for fixed_point in [false, true] {
-            shape.fixed_point = fixed_point;
-            let bytes = bincode::serialize(&shape).unwrap();
-            assert_eq!(bincode::deserialize::<CircuitShape>(&bytes).unwrap(), shape);
+    fn shape_json_omits_unset_flags_and_every_flag_round_trips() {
+        let names = ["fixed_point", "freivalds", "no_max_pool", "no_rescale"];
+        let set = |bits: usize| {
+            let mut shape = CircuitShape::default();
+            let flags = [
+                &mut shape.fixed_point,
+                &mut shape.freivalds,
+                &mut shape.no_max_pool,
+                &mut shape.no_rescale,
+            ];
+            for (i, flag) in flags.into_iter().enumerate() {
+                *flag = bits >> i & 1 == 1;
+            }
+            shape
+        };
+        for bits in 0..16 {
+            let shape = set(bits);
+            let json = serde_json::to_string(&shape).unwrap();
+            for (i, name) in names.iter().enumerate() {
+                let on = bits >> i & 1 == 1;
+                assert_eq!(json.contains(&format!("\"{name}\":true")), on, "{json}");
+                assert_eq!(json.contains(name), on, "an unset flag is written: {json}");
+            }
+            assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
+            #[cfg(feature = "prover")]
+            {
+                let bytes = bincode::serialize(&shape).unwrap();
+                assert_eq!(bincode::deserialize::<CircuitShape>(&bytes).unwrap(), shape);
+            }
         }
     }
 }

@@ -67,6 +67,10 @@ pub struct RequantConfig {
     pub zp_out: Column<Fixed>,
     pub tag: Column<Fixed>,
     pub s: Selector,
+    /// Present in shapes without the rescale chip: a map row looks up `(tag, acc, y)`, a table
+    /// function of the row's accumulator (TFLite ADD's input rescaling), through the clamp
+    /// lookup.
+    pub map: Option<Selector>,
 }
 
 /// The constants of one requantization: TFLite's multiplier and the output's zero points.
@@ -127,6 +131,7 @@ impl RequantConfig {
         meta: &mut ConstraintSystem<Fr>,
         acc: Column<Advice>,
         table: &TableConfig,
+        with_maps: bool,
     ) -> Self {
         let mut advice = || meta.advice_column();
         let (r1a, r1b, r1c, qh, r2a, r2b) =
@@ -160,6 +165,7 @@ impl RequantConfig {
             zp_out,
             tag,
             s: meta.complex_selector(),
+            map: with_maps.then(|| meta.complex_selector()),
         };
         meta.enable_equality(c.y);
         let limb = Expression::Constant(Fr::from(1u64 << LIMB));
@@ -224,11 +230,24 @@ impl RequantConfig {
             let y = meta.query_advice(c.y, Rotation::cur());
             let zp_in = meta.query_fixed(c.zp_in, Rotation::cur());
             let zp_out = meta.query_fixed(c.zp_out, Rotation::cur());
-            vec![
-                (s.clone() * tag, table.tag),
-                (s.clone() * (q + zp_in), table.input),
-                (s * (y + zp_out), table.output),
-            ]
+            match c.map {
+                None => vec![
+                    (s.clone() * tag, table.tag),
+                    (s.clone() * (q + zp_in), table.input),
+                    (s * (y + zp_out), table.output),
+                ],
+                Some(map) => {
+                    // A map row (never also a requantization row) looks up its accumulator.
+                    let m = meta.query_selector(map);
+                    let acc = meta.query_advice(c.acc, Rotation::cur());
+                    let on = s.clone() + m.clone();
+                    vec![
+                        (on.clone() * tag, table.tag),
+                        (s * (q + zp_in) + m * acc, table.input),
+                        (on * (y + zp_out), table.output),
+                    ]
+                }
+            }
         });
         c
     }
@@ -308,11 +327,32 @@ impl RequantConfig {
     }
 }
 
+impl RequantConfig {
+    /// A map row: `y = map(acc)` for the table function `tag`, reading the accumulator on `row`.
+    pub fn assign_map(
+        &self,
+        region: &mut Region<Fr>,
+        row: usize,
+        tag: u64,
+        y: Option<i64>,
+    ) -> Result<Wire, Error> {
+        self.map.ok_or(Error::Synthesis)?.enable(region, row)?;
+        region.assign_fixed(self.tag, row, Fr::from(tag));
+        region.assign_fixed(self.zp_out, row, Fr::zero());
+        region.assign_advice(self.q, row, known(Some(0)));
+        let cell = region.assign_advice(self.y, row, known(y)).cell();
+        Ok(Wire {
+            source: Source::Advice(cell),
+            value: y,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::fe;
     use super::super::table::TableSpec;
     use super::super::testing::{assert_rejected, fixed_point_shape, mock_k, TestCircuit};
+    use super::super::{fe, CircuitShape};
     use super::*;
     use rand::{Rng, SeedableRng};
 
@@ -434,6 +474,76 @@ mod tests {
         }
         // A wrong public output.
         assert_rejected(run(&case(x, 0, p, None), x, y + 1));
+    }
+
+    /// A map row (shapes without the rescale chip): `y = map(x)` for TFLite ADD's input map,
+    /// looked up through the clamp lookup. The true value is accepted; a wrong one, a value of
+    /// another map and an identity claim are rejected.
+    #[test]
+    fn map_rows_look_up_the_add_input_map() {
+        use super::super::table::AddInputMap;
+        let map = AddInputMap {
+            multiplier: QuantizedMultiplier {
+                multiplier: 1_623_821_475,
+                shift: -1,
+            },
+            left_shift: 20,
+        };
+        let other = AddInputMap {
+            multiplier: QuantizedMultiplier {
+                multiplier: 1_073_741_824,
+                shift: 0,
+            },
+            left_shift: 20,
+        };
+        let table = TableSpec {
+            maps: vec![map, other],
+            ..spec()
+        };
+        let shape = CircuitShape {
+            no_rescale: true,
+            ..fixed_point_shape()
+        };
+        let tag = table.map_tag(&map).unwrap();
+        let circuit = |x: i64, claimed: i64| {
+            TestCircuit::new(vec![x], move |config, region, links, public| {
+                let (_, _) = config
+                    .dot
+                    .assign(region, links, 0, &public[..1], &[1], 0, None)?;
+                let chip = config.requant.as_ref().expect("fixed-point shape");
+                let y = chip.assign_map(region, 0, tag, Some(claimed))?;
+                if let Source::Advice(cell) = y.source {
+                    links.expose(cell, 1);
+                }
+                Ok(())
+            })
+            .with_shape(shape.clone(), table.clone())
+        };
+        for x in [-37i64, 0, 90] {
+            let y = map.apply(x).unwrap();
+            let check = |claimed: i64| {
+                mock_k(
+                    19,
+                    &circuit(x, claimed),
+                    &[fe(x as i128), fe(claimed as i128)],
+                )
+            };
+            check(y).unwrap_or_else(|e| panic!("x={x}: {e:?}"));
+            assert!(
+                check(y + 1).is_err(),
+                "x={x}: a wrong map value was accepted"
+            );
+            let y_other = other.apply(x).unwrap();
+            if y_other != y {
+                assert!(
+                    check(y_other).is_err(),
+                    "x={x}: another map's value accepted"
+                );
+            }
+            if x != y {
+                assert!(check(x).is_err(), "x={x}: the identity accepted");
+            }
+        }
     }
 
     /// No zero points and no clamp: the witness's `q` is MultiplyByQuantizedMultiplier's result.

@@ -141,14 +141,24 @@ mod tests {
                 config
                     .dot
                     .assign(region, links, 0, &public[..1], &[1], Rescale::half(d), None)?;
-            let y = config
-                .rescale
-                .assign(region, rows - 1, acc, d, act, tag, None)?;
+            let y = config.rescale.as_ref().unwrap().assign(
+                region,
+                rows - 1,
+                acc,
+                d,
+                act,
+                tag,
+                None,
+            )?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
             if let Some((which, v)) = corrupt {
-                let col = [config.rescale.q, config.rescale.r, config.rescale.y][which];
+                let col = [
+                    config.rescale.as_ref().unwrap().q,
+                    config.rescale.as_ref().unwrap().r,
+                    config.rescale.as_ref().unwrap().y,
+                ][which];
                 region.assign_advice(col, rows - 1, known(Some(v)));
             }
             Ok(())
@@ -181,12 +191,18 @@ mod tests {
             let (_, acc) = config
                 .dot
                 .assign(region, links, 0, &public[..1], &[1], 2, None)?;
-            let y = config
-                .rescale
-                .assign(region, 0, acc, d, Activation::Identity, 0, None)?;
-            region.assign_advice(config.rescale.q, 0, known(Some(10)));
-            region.assign_advice(config.rescale.r, 0, known(Some(-1)));
-            region.assign_advice(config.rescale.y, 0, known(Some(10)));
+            let y = config.rescale.as_ref().unwrap().assign(
+                region,
+                0,
+                acc,
+                d,
+                Activation::Identity,
+                0,
+                None,
+            )?;
+            region.assign_advice(config.rescale.as_ref().unwrap().q, 0, known(Some(10)));
+            region.assign_advice(config.rescale.as_ref().unwrap().r, 0, known(Some(-1)));
+            region.assign_advice(config.rescale.as_ref().unwrap().y, 0, known(Some(10)));
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
@@ -198,12 +214,18 @@ mod tests {
             let (_, acc) = config
                 .dot
                 .assign(region, links, 0, &public[..1], &[1], 2, None)?;
-            let y = config
-                .rescale
-                .assign(region, 0, acc, d, Activation::Identity, 0, None)?;
-            region.assign_advice(config.rescale.q, 0, known(Some(8)));
-            region.assign_advice(config.rescale.r, 0, known(Some(7)));
-            region.assign_advice(config.rescale.y, 0, known(Some(8)));
+            let y = config.rescale.as_ref().unwrap().assign(
+                region,
+                0,
+                acc,
+                d,
+                Activation::Identity,
+                0,
+                None,
+            )?;
+            region.assign_advice(config.rescale.as_ref().unwrap().q, 0, known(Some(8)));
+            region.assign_advice(config.rescale.as_ref().unwrap().r, 0, known(Some(7)));
+            region.assign_advice(config.rescale.as_ref().unwrap().y, 0, known(Some(8)));
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }

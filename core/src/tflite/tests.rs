@@ -480,7 +480,10 @@ fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
         .collect();
     let values = g.evaluate(&input).unwrap();
     let plan = plan_layout(&g, None, Visibility::PUBLIC);
+    eprintln!("{plan}");
     assert!(plan.shape.fixed_point);
+    // The projections (96 and 144 input channels) are proven by the randomized check.
+    assert!(plan.shape.freivalds && plan.weight_rows > 0);
     let output = values[g.output].clone();
     let graph = Arc::new(g);
     let circuit = |values: Vec<Vec<i64>>| ModelCircuit {

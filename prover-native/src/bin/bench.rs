@@ -7,6 +7,10 @@
 //! public), `served` (weights hidden behind a Poseidon commitment, input hashed, output public),
 //! `hidden-weights` or `hashed-input`). `mobilenet:OPS:SIZE` is the first OPS operators of the
 //! uint8 MobileNet v2 at SIZE×SIZE under TFLite's integer semantics (e.g. `mobilenet:10:16`).
+//! `mobilenet-segment:I` is segment I of the whole 224×224 model's chain, planned as
+//! `zkinfer compile --weights fixed --input-visibility public` plans it under the default memory
+//! budget, proven on its share of a dev image's witness (a chain's segments can be proven one at
+//! a time, or on separate machines).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -80,6 +84,10 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
         ..Default::default()
     };
     let base = name.split('@').next().unwrap_or(name);
+    if let Some(index) = base.strip_prefix("mobilenet-segment:") {
+        let (compiled, values) = mobilenet_segment(dir, index.parse()?)?;
+        return measure(name, &compiled, Witness::Values(values));
+    }
     let (compiled, x) = match base.strip_prefix("mobilenet:") {
         Some(cut) => mobilenet_prefix(dir, cut, &opts)?,
         None => {
@@ -92,6 +100,22 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
             (compile(&model, &cal, &opts)?, x)
         }
     };
+    measure(name, &compiled, Witness::Input(x))
+}
+
+/// What a proof is made from: the model's float input, or a segment's share of the whole
+/// model's integer values.
+enum Witness {
+    Input(Vec<f32>),
+    Values(Vec<Vec<i64>>),
+}
+
+/// Keygen, prove and verify `compiled`; one table row.
+fn measure(
+    name: &str,
+    compiled: &zkinfer_core::prove::Compiled,
+    witness: Witness,
+) -> Result<String> {
     let params = SrsSource::Dev {
         cache_dir: default_cache_dir(),
     }
@@ -101,7 +125,10 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
     let keygen = t.elapsed();
     let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes)?;
     let (cpu0, t) = (cpu_time(), Instant::now());
-    let bundle = compiled.prove(&params, &pk, &key, &x)?;
+    let bundle = match witness {
+        Witness::Input(x) => compiled.prove(&params, &pk, &key, &x)?,
+        Witness::Values(v) => compiled.prove_witness(&params, &pk, &key, v[0].clone(), v)?,
+    };
     let (prove, prove_cpu) = (t.elapsed(), cpu_time() - cpu0);
     let bytes = bundle.to_bytes();
     // Verification as a consumer does it: parse the key file, then check the bundle.
@@ -160,6 +187,42 @@ fn mobilenet_prefix(
     let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
         .load(&imagenet.join("dev/n01440764_tench.JPEG"), size, size)?;
     Ok((zkinfer_core::prove::compile_quantized(graph, opts)?, x))
+}
+
+/// `mobilenet-segment:I`: segment I of the whole uint8 MobileNet v2's chain under the default
+/// memory budget (fixed weights, public input and output), with its values from the whole
+/// model's evaluation on a dev image.
+fn mobilenet_segment(
+    dir: &Path,
+    index: usize,
+) -> Result<(zkinfer_core::prove::Compiled, Vec<Vec<i64>>)> {
+    use zkinfer_core::circuit::Visibility;
+    let imagenet = dir.join("../imagenet");
+    let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite"))?;
+    let full = zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "bench")?;
+    let zkinfer_core::tflite::Loaded::Quantized(graph) = zkinfer_core::tflite::lower(&full)? else {
+        bail!("the uint8 MobileNet lowered to a float graph");
+    };
+    let opts = CompileOptions {
+        visibility: Visibility::PUBLIC,
+        ..Default::default()
+    };
+    let budget = zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
+    let cuts = zkinfer_core::segment::plan_cuts(&graph, None, opts.visibility, budget)?;
+    let mut segments = zkinfer_core::segment::prover::compile_segments(&graph, &cuts, &opts)?;
+    if index >= segments.len() {
+        bail!("the chain has {} segments", segments.len());
+    }
+    let a = graph
+        .input_tensor()
+        .affine
+        .context("a TFLite input has a zero point")?;
+    let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+        .load(&imagenet.join("dev/n01440764_tench.JPEG"), 224, 224)?;
+    let whole = graph.evaluate(&graph.quantize_input(&x)?)?;
+    let (segment, compiled) = segments.swap_remove(index);
+    eprintln!("segment {index} of {}: {}", cuts.len() + 1, compiled.plan);
+    Ok((compiled, segment.values(&whole)))
 }
 
 fn main() -> Result<()> {
