@@ -479,7 +479,7 @@ impl ModelDir {
     /// interruption never leaves a half-written model directory.
     pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
         write_staged(&self.dir, |staging| {
-            ModelDir::new(staging).write_files(compiled, srs, summary)
+            ModelDir::new(staging).write_files(compiled, srs, summary, true)
         })
     }
 
@@ -489,11 +489,14 @@ impl ModelDir {
         crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &bytes)
     }
 
+    /// Writes `compiled.bin`, the verifier key and the summary, and the proving key when
+    /// `with_proving_key` (a chain's segments leave it out: see [`ChainDir::write`]).
     pub(crate) fn write_files(
         &self,
         compiled: &Compiled,
         srs: &SrsSource,
         summary: &str,
+        with_proving_key: bool,
     ) -> Result<Timings> {
         // The compiled graph first: a full or unwritable disk shows up before key generation.
         self.write_compiled(compiled)?;
@@ -503,10 +506,13 @@ impl ModelDir {
         let t1 = Instant::now();
         let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
         let t_keygen = t1.elapsed();
-        crate::fsutil::write_atomic(
-            &self.path(PROVING_KEY_FILE),
-            &pk.to_bytes(SerdeFormat::RawBytes),
-        )?;
+        if with_proving_key {
+            crate::fsutil::write_atomic(
+                &self.path(PROVING_KEY_FILE),
+                &pk.to_bytes(SerdeFormat::RawBytes),
+            )?;
+        }
+        drop(pk);
         crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
         let id = crate::verifier_key::model_id(&vk_bytes);
         let summary = format!(
@@ -530,19 +536,32 @@ impl ModelDir {
             .map_err(|e| Error::malformed("compiled model", format!("{e} (recompile the model)")))
     }
 
-    /// Loads everything needed to prove.
+    /// Loads everything needed to prove. Without a stored proving key (a chain's segment), the
+    /// keys are generated again and must reproduce the stored verifier key byte for byte.
     pub fn prover(&self, srs: &SrsSource) -> Result<Prover> {
         let compiled = self.compiled()?;
         let verifier_key_bytes = self.read(VERIFIER_KEY_FILE)?;
         let verifier_key = VerifierKey::from_bytes(&verifier_key_bytes)?;
         let params = srs.load(compiled.plan.k)?;
-        let pk_bytes = self.read(PROVING_KEY_FILE)?;
-        let pk = ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(
-            &pk_bytes,
-            SerdeFormat::RawBytes,
-            compiled.plan.shape.clone(),
-        )
-        .map_err(|e| Error::malformed("proving key", e.to_string()))?;
+        let pk = if self.path(PROVING_KEY_FILE).exists() {
+            let pk_bytes = self.read(PROVING_KEY_FILE)?;
+            ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(
+                &pk_bytes,
+                SerdeFormat::RawBytes,
+                compiled.plan.shape.clone(),
+            )
+            .map_err(|e| Error::malformed("proving key", e.to_string()))?
+        } else {
+            let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
+            if vk_bytes != verifier_key_bytes {
+                return Err(Error::InvalidInput(format!(
+                    "{}: the keys generated from compiled.bin and these parameters are not the \
+                     stored verifier key (other parameters, or a changed directory): recompile",
+                    self.dir.display()
+                )));
+            }
+            pk
+        };
         Ok(Prover {
             compiled,
             params,
@@ -585,7 +604,7 @@ impl ChainDir {
         ModelDir::new(self.dir.join(format!("segment-{i}")))
     }
 
-    /// Generates every segment's keys and writes the chain directory, staged like
+    /// Generates every segment's verifier key and writes the chain directory, staged like
     /// [`ModelDir::write`] so that nothing half-written is left behind.
     pub fn write(
         &self,
@@ -610,7 +629,10 @@ impl ChainDir {
                 let dir = chain.segment_dir(i);
                 std::fs::create_dir(&dir.dir).map_err(|e| Error::io(&dir.dir, e))?;
                 let text = format!("segment {i} of {}\n{summary}", segments.len());
-                let t = dir.write_files(compiled, srs, &text)?;
+                // No proving key on disk: at ImageNet scale each is gigabytes (5.2 GB per
+                // MobileNet segment, 41 GB for the chain), and `prove` needs one at a time, so
+                // it generates each again (about a fifth of that segment's proving time).
+                let t = dir.write_files(compiled, srs, &text, false)?;
                 timings.params += t.params;
                 timings.keygen += t.keygen;
                 keys.push(dir.read(VERIFIER_KEY_FILE)?);

@@ -589,7 +589,9 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
         "{}",
         stdout(&o)
     );
-    assert!(dir.join("segment-1/proving-key.bin").exists());
+    // Segments keep no proving key (regenerated at prove time, checked against the key).
+    assert!(dir.join("segment-1/verifier-key").exists());
+    assert!(!dir.join("segment-1/proving-key.bin").exists());
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -625,4 +627,15 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     );
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
+    // A segment's compiled model swapped for the other's: its regenerated keys are not the
+    // stored verifier key, so prove refuses before proving anything, and writes nothing.
+    std::fs::copy(
+        dir.join("segment-0/compiled.bin"),
+        dir.join("segment-1/compiled.bin"),
+    )
+    .unwrap();
+    let again = tmp.path().join("again.proof");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
+    assert_fails(&o, "recompile");
+    assert!(!again.exists());
 }
