@@ -387,6 +387,35 @@ impl Linear {
 }
 
 impl Linear {
+    /// A convolution's sums `bias + Σ w·x` for each of its `n_out` outputs (the terms of
+    /// [`Linear::terms`] without the rounding offset), computed plane by plane without
+    /// materialising the terms: the hot path at ImageNet scale. None for other kernels.
+    pub fn conv_sums(&self, step: &str, n_out: usize, x: &[i64]) -> Result<Option<Vec<i64>>> {
+        let LinearKernel::Conv {
+            geometry,
+            in_shape,
+            out_shape,
+            weight,
+            bias,
+        } = &self.kernel
+        else {
+            return Ok(None);
+        };
+        let per_channel = out_shape[2] * out_shape[3];
+        let mut sums: Vec<i64> = bias
+            .iter()
+            .flat_map(|&b| std::iter::repeat_n(b, per_channel))
+            .collect();
+        if sums.len() != n_out {
+            return Err(Error::InvalidModel(format!(
+                "step '{step}': {} biases for {n_out} outputs",
+                bias.len()
+            )));
+        }
+        geometry.accumulate(in_shape, out_shape, x, weight, &mut sums);
+        Ok(Some(sums))
+    }
+
     /// The learned parameters (weights, bias) of a step: what a model with hidden weights
     /// commits to. Conv and Dense: their weights and biases; an elementwise step with a bias
     /// (e.g. a constant added after a MatMul): that bias, its weights being structural scale
@@ -678,32 +707,7 @@ impl QGraph {
             StepKind::Linear(lin) => {
                 // The hot path at ImageNet scale: a convolution's sums (the same terms as
                 // `Linear::terms`), computed plane by plane without materialising the terms.
-                let conv_sums = match &lin.kernel {
-                    LinearKernel::Conv {
-                        geometry,
-                        in_shape,
-                        out_shape,
-                        weight,
-                        bias,
-                    } => {
-                        let per_channel = out_shape[2] * out_shape[3];
-                        let mut sums: Vec<i64> = bias
-                            .iter()
-                            .flat_map(|&b| std::iter::repeat_n(b, per_channel))
-                            .collect();
-                        if sums.len() != n_out {
-                            return Err(Error::InvalidModel(format!(
-                                "step '{}': {} biases for {n_out} outputs",
-                                step.name,
-                                bias.len()
-                            )));
-                        }
-                        let x = &values[step.inputs[0]];
-                        geometry.accumulate(in_shape, out_shape, x, weight, &mut sums);
-                        Some(sums)
-                    }
-                    _ => None,
-                };
+                let conv_sums = lin.conv_sums(&step.name, n_out, &values[step.inputs[0]])?;
                 let mut out = Vec::with_capacity(n_out);
                 for o in 0..n_out {
                     let mut acc = lin.rescale.bias_offset(o);

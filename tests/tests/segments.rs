@@ -188,7 +188,6 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
 #[test]
 fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     use zkinfer_core::circuit::{Visibility, WeightVisibility};
-    use zkinfer_core::image_input::ImagePreprocess;
     use zkinfer_core::segment::live_after;
     use zkinfer_core::tflite::{lower, Loaded};
     let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
@@ -225,11 +224,8 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
         .map(|(params, pk, key)| SegmentKeys { params, pk, key })
         .collect();
     let vks: Vec<VerifierKey> = material.iter().map(|m| m.2.clone()).collect();
-    let a = graph.input_tensor().affine.unwrap();
     let prove = |name: &str| {
-        let x = ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
-            .load(&imagenet.join("dev").join(name), 16, 16)
-            .unwrap();
+        let x = tflite_dev_pixels(&graph, &imagenet, name, 16);
         let q_in = graph.quantize_input(&x).unwrap();
         let chain = prove_segments(&graph, &segments, &keys, &q_in).unwrap();
         (chain, graph.evaluate(&q_in).unwrap()[graph.output].clone())
@@ -238,13 +234,7 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let verified = verify_chain(&vks, &chain).unwrap();
     assert_eq!(verified.output.values, output);
     // Segment 1 proven (validly) from another image's activations does not link.
-    let x = ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
-        .load(
-            &imagenet.join("dev/n01484850_great_white_shark.JPEG"),
-            16,
-            16,
-        )
-        .unwrap();
+    let x = tflite_dev_pixels(&graph, &imagenet, "n01484850_great_white_shark.JPEG", 16);
     let whole = graph.evaluate(&graph.quantize_input(&x).unwrap()).unwrap();
     let (segment, compiled) = &segments[1];
     let v = segment.values(&whole);

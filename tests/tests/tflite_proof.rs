@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use zkinfer_core::image_input::ImagePreprocess;
 use zkinfer_core::prove::{compile_quantized, CompileOptions};
 use zkinfer_core::tflite::{lower, Loaded};
 use zkinfer_core::{verify, VerifierKey};
@@ -24,11 +23,7 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
     let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();
 
-    let a = compiled.graph.input_tensor().affine.unwrap();
-    let image = imagenet.join("dev/n01440764_tench.JPEG");
-    let x = ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
-        .load(&image, 16, 16)
-        .unwrap();
+    let x = tflite_dev_pixels(&compiled.graph, &imagenet, "n01440764_tench.JPEG", 16);
     let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
     let verified = verify(&key, &bundle.to_bytes()).unwrap();
     let (_, values) = compiled.witness(&x).unwrap();

@@ -232,15 +232,11 @@ mod tests {
                 .dot
                 .assign(region, links, 0, &public[..n], &ws, bias, None)?;
             let last = DotConfig::rows_for(n, config.dot.width()) - 1;
-            let y = config.rescale.as_ref().unwrap().assign(
-                region,
-                last,
-                acc,
-                1,
-                Activation::Identity,
-                0,
-                None,
-            )?;
+            let rescale = config
+                .rescale
+                .as_ref()
+                .expect("the test shape has the chip");
+            let y = rescale.assign(region, last, acc, 1, Activation::Identity, 0, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, n);
             }

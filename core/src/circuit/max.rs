@@ -129,19 +129,13 @@ mod tests {
     fn case(xs: Vec<i64>, corrupt: Option<(usize, usize, i64)>) -> TestCircuit {
         let n = xs.len();
         TestCircuit::new(xs, move |config, region, links, public| {
-            let m = config
-                .max
-                .as_ref()
-                .unwrap()
-                .assign(region, links, 0, &public[..n], None)?;
+            let max = config.max.as_ref().expect("the test shape has the chip");
+            let m = max.assign(region, links, 0, &public[..n], None)?;
             if let Source::Advice(cell) = m.source {
                 links.expose(cell, n);
             }
             if let Some((col, row, v)) = corrupt {
-                let c = {
-                    let m = config.max.as_ref().unwrap();
-                    [m.a, m.m, m.p]
-                }[col];
+                let c = [max.a, max.m, max.p][col];
                 region.assign_advice(c, row, known(Some(v)));
             }
             Ok(())

@@ -637,30 +637,22 @@ impl ModelCircuit {
                             return Err(Error::Synthesis);
                         };
                         let x = &wires[step.inputs[0]];
-                        let hw = dims.hw;
                         let channel_bias: Vec<i128> = (0..dims.cout)
-                            .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * hw))
+                            .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * dims.hw))
                             .collect();
-                        // The accumulators the prover claims: W·X + B.
+                        // The accumulators the prover claims: W·X + B, B with the rounding
+                        // offset (one per channel, as `PointwiseDims::of` checked).
                         let y: Vec<Option<i128>> = match values {
-                            Some(v) => {
-                                let xv = &v[step.inputs[0]];
-                                let mut y = vec![0i128; dims.cout * hw];
-                                for co in 0..dims.cout {
-                                    let acc = &mut y[co * hw..(co + 1) * hw];
-                                    acc.fill(channel_bias[co]);
-                                    for ci in 0..dims.cin {
-                                        let wt = weight[co * dims.cin + ci] as i128;
-                                        for (a, &xi) in
-                                            acc.iter_mut().zip(&xv[ci * hw..(ci + 1) * hw])
-                                        {
-                                            *a += wt * xi as i128;
-                                        }
-                                    }
-                                }
-                                y.into_iter().map(Some).collect()
-                            }
-                            None => vec![None; dims.cout * hw],
+                            Some(v) => lin
+                                .conv_sums(&step.name, n_out, &v[step.inputs[0]])
+                                .ok()
+                                .flatten()
+                                .ok_or(Error::Synthesis)?
+                                .iter()
+                                .enumerate()
+                                .map(|(o, &sum)| Some(sum as i128 + lin.rescale.bias_offset(o)))
+                                .collect(),
+                            None => vec![None; n_out],
                         };
                         pending.push(pw.assign(
                             region,
@@ -986,11 +978,13 @@ fn rows_needed(
     let (mut dot, mut max, mut weight) = (0, 0, 0);
     for (s, counts) in graph.steps.iter().zip(term_counts) {
         match &s.kind {
-            StepKind::Linear(lin) if freivalds && PointwiseDims::of(lin, width).is_some() => {
-                let dims = PointwiseDims::of(lin, width).expect("checked");
-                dot += dims.rows(width);
-                weight += dims.weight_rows();
-            }
+            StepKind::Linear(lin) if freivalds => match PointwiseDims::of(lin, width) {
+                Some(dims) => {
+                    dot += dims.rows(width);
+                    weight += dims.weight_rows();
+                }
+                None => dot += direct_rows(counts, width),
+            },
             StepKind::Max {
                 window,
                 in_shape,
@@ -1001,15 +995,18 @@ fn rows_needed(
                     .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
                     .sum::<usize>();
             }
-            _ => {
-                dot += counts
-                    .iter()
-                    .map(|&(n, times)| times * DotConfig::rows_for(n, width))
-                    .sum::<usize>()
-            }
+            _ => dot += direct_rows(counts, width),
         }
     }
     (dot, max, weight)
+}
+
+/// Rows of a step's dot products, counted by length, at dot `width`.
+fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
+    counts
+        .iter()
+        .map(|&(n, times)| times * DotConfig::rows_for(n, width))
+        .sum()
 }
 
 /// Whether the randomized pointwise check applies at dot `width`: weights are public constants

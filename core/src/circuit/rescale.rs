@@ -141,24 +141,16 @@ mod tests {
                 config
                     .dot
                     .assign(region, links, 0, &public[..1], &[1], Rescale::half(d), None)?;
-            let y = config.rescale.as_ref().unwrap().assign(
-                region,
-                rows - 1,
-                acc,
-                d,
-                act,
-                tag,
-                None,
-            )?;
+            let rescale = config
+                .rescale
+                .as_ref()
+                .expect("the test shape has the chip");
+            let y = rescale.assign(region, rows - 1, acc, d, act, tag, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
             if let Some((which, v)) = corrupt {
-                let col = [
-                    config.rescale.as_ref().unwrap().q,
-                    config.rescale.as_ref().unwrap().r,
-                    config.rescale.as_ref().unwrap().y,
-                ][which];
+                let col = [rescale.q, rescale.r, rescale.y][which];
                 region.assign_advice(col, rows - 1, known(Some(v)));
             }
             Ok(())
@@ -186,52 +178,30 @@ mod tests {
         let (x, d) = (37, 4); // acc = 39 = 9·4 + 3
         let public = [x, 9];
         mock(&case(x, d, Activation::Identity, 0, None), &public).unwrap();
+        // The row's quotient, remainder and output replaced: (q, r, y).
+        let forged = |q: i64, r: i64, y_claimed: i64| {
+            TestCircuit::new(vec![x], move |config, region, links, public| {
+                let (_, acc) = config
+                    .dot
+                    .assign(region, links, 0, &public[..1], &[1], 2, None)?;
+                let rescale = config
+                    .rescale
+                    .as_ref()
+                    .expect("the test shape has the chip");
+                let y = rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
+                region.assign_advice(rescale.q, 0, known(Some(q)));
+                region.assign_advice(rescale.r, 0, known(Some(r)));
+                region.assign_advice(rescale.y, 0, known(Some(y_claimed)));
+                if let Source::Advice(cell) = y.source {
+                    links.expose(cell, 1);
+                }
+                Ok(())
+            })
+        };
         // q = 10, r = -1 satisfies the gate (39 = 40 - 1) but not r >= 0.
-        let negative_r = TestCircuit::new(vec![x], move |config, region, links, public| {
-            let (_, acc) = config
-                .dot
-                .assign(region, links, 0, &public[..1], &[1], 2, None)?;
-            let y = config.rescale.as_ref().unwrap().assign(
-                region,
-                0,
-                acc,
-                d,
-                Activation::Identity,
-                0,
-                None,
-            )?;
-            region.assign_advice(config.rescale.as_ref().unwrap().q, 0, known(Some(10)));
-            region.assign_advice(config.rescale.as_ref().unwrap().r, 0, known(Some(-1)));
-            region.assign_advice(config.rescale.as_ref().unwrap().y, 0, known(Some(10)));
-            if let Source::Advice(cell) = y.source {
-                links.expose(cell, 1);
-            }
-            Ok(())
-        });
-        assert_rejected(mock(&negative_r, &[x, 10]));
+        assert_rejected(mock(&forged(10, -1, 10), &[x, 10]));
         // r = 7 >= d, q = 8: gate holds (39 = 32 + 7), r < d fails.
-        let bad = TestCircuit::new(vec![x], move |config, region, links, public| {
-            let (_, acc) = config
-                .dot
-                .assign(region, links, 0, &public[..1], &[1], 2, None)?;
-            let y = config.rescale.as_ref().unwrap().assign(
-                region,
-                0,
-                acc,
-                d,
-                Activation::Identity,
-                0,
-                None,
-            )?;
-            region.assign_advice(config.rescale.as_ref().unwrap().q, 0, known(Some(8)));
-            region.assign_advice(config.rescale.as_ref().unwrap().r, 0, known(Some(7)));
-            region.assign_advice(config.rescale.as_ref().unwrap().y, 0, known(Some(8)));
-            if let Source::Advice(cell) = y.source {
-                links.expose(cell, 1);
-            }
-            Ok(())
-        });
-        assert_rejected(mock(&bad, &[x, 8]));
+        assert_rejected(mock(&forged(8, 7, 8), &[x, 8]));
         // A wrong quotient alone breaks the gate.
         assert_rejected(mock(
             &case(x, d, Activation::Identity, 0, Some((0, 10))),

@@ -161,23 +161,24 @@ fn measure(
     ))
 }
 
-/// `mobilenet:OPS:SIZE`: the first OPS operators of the uint8 MobileNet v2 (from the imagenet
-/// directory beside BENCH_DIR) at SIZE×SIZE, under TFLite's integer semantics, on a dev image.
-fn mobilenet_prefix(
+/// The uint8 MobileNet v2 (from the imagenet directory beside BENCH_DIR), its first `ops`
+/// operators at `size`×`size` when given, under TFLite's integer semantics, and the dev image
+/// its benchmarks prove, preprocessed for it.
+fn mobilenet(
     dir: &Path,
-    cut: &str,
-    opts: &CompileOptions,
-) -> Result<(zkinfer_core::prove::Compiled, Vec<f32>)> {
-    let (ops, size) = cut
-        .split_once(':')
-        .context("mobilenet:OPS:SIZE, e.g. mobilenet:10:16")?;
-    let (ops, size): (usize, usize) = (ops.parse()?, size.parse()?);
+    prefix: Option<(usize, usize)>,
+) -> Result<(zkinfer_core::qgraph::QGraph, Vec<f32>)> {
     let imagenet = dir.join("../imagenet");
     let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite"))?;
-    let full = zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "bench")?;
-    let zkinfer_core::tflite::Loaded::Quantized(graph) =
-        zkinfer_core::tflite::lower(&full.truncated(ops, size, size)?)?
-    else {
+    let mut full = zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "bench")?;
+    let size = match prefix {
+        Some((ops, size)) => {
+            full = full.truncated(ops, size, size)?;
+            size
+        }
+        None => 224,
+    };
+    let zkinfer_core::tflite::Loaded::Quantized(graph) = zkinfer_core::tflite::lower(&full)? else {
         bail!("the uint8 MobileNet lowered to a float graph");
     };
     let a = graph
@@ -186,6 +187,20 @@ fn mobilenet_prefix(
         .context("a TFLite input has a zero point")?;
     let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
         .load(&imagenet.join("dev/n01440764_tench.JPEG"), size, size)?;
+    Ok((graph, x))
+}
+
+/// `mobilenet:OPS:SIZE`: the first OPS operators of the uint8 MobileNet v2 at SIZE×SIZE, on a
+/// dev image.
+fn mobilenet_prefix(
+    dir: &Path,
+    cut: &str,
+    opts: &CompileOptions,
+) -> Result<(zkinfer_core::prove::Compiled, Vec<f32>)> {
+    let (ops, size) = cut
+        .split_once(':')
+        .context("mobilenet:OPS:SIZE, e.g. mobilenet:10:16")?;
+    let (graph, x) = mobilenet(dir, Some((ops.parse()?, size.parse()?)))?;
     Ok((zkinfer_core::prove::compile_quantized(graph, opts)?, x))
 }
 
@@ -197,12 +212,7 @@ fn mobilenet_segment(
     index: usize,
 ) -> Result<(zkinfer_core::prove::Compiled, Vec<Vec<i64>>)> {
     use zkinfer_core::circuit::Visibility;
-    let imagenet = dir.join("../imagenet");
-    let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite"))?;
-    let full = zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "bench")?;
-    let zkinfer_core::tflite::Loaded::Quantized(graph) = zkinfer_core::tflite::lower(&full)? else {
-        bail!("the uint8 MobileNet lowered to a float graph");
-    };
+    let (graph, x) = mobilenet(dir, None)?;
     let opts = CompileOptions {
         visibility: Visibility::PUBLIC,
         ..Default::default()
@@ -213,12 +223,6 @@ fn mobilenet_segment(
     if index >= segments.len() {
         bail!("the chain has {} segments", segments.len());
     }
-    let a = graph
-        .input_tensor()
-        .affine
-        .context("a TFLite input has a zero point")?;
-    let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
-        .load(&imagenet.join("dev/n01440764_tench.JPEG"), 224, 224)?;
     let whole = graph.evaluate(&graph.quantize_input(&x)?)?;
     let (segment, compiled) = segments.swap_remove(index);
     eprintln!("segment {index} of {}: {}", cuts.len() + 1, compiled.plan);

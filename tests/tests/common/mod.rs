@@ -118,3 +118,21 @@ pub fn mobilenet_tflite() -> Option<zkinfer_core::tflite::TfGraph> {
     let bytes = std::fs::read(imagenet.join("mobilenet_v2_1.0_224_quant.tflite")).unwrap();
     Some(zkinfer_core::tflite::parse(&bytes, "mobilenet_v2", "test").unwrap())
 }
+
+/// Dev image `name` as the TFLite graph's raw input pixels at `size`×`size` (MobileNet's
+/// preprocessing: central crop of 87.5%, the input tensor's scale and zero point).
+#[allow(dead_code)]
+pub fn tflite_dev_pixels(
+    graph: &zkinfer_core::qgraph::QGraph,
+    imagenet: &std::path::Path,
+    name: &str,
+    size: usize,
+) -> Vec<f32> {
+    let a = graph
+        .input_tensor()
+        .affine
+        .expect("a TFLite input has a zero point");
+    zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+        .load(&imagenet.join("dev").join(name), size, size)
+        .unwrap()
+}
