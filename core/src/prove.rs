@@ -10,7 +10,7 @@ use crate::quant::{quantize, Calibration, QuantOptions};
 use crate::srs::SrsSource;
 use crate::tensor::argmax;
 use crate::verifier_key::{TensorSpec, VerifierKey, VkHeader};
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_pk2, keygen_vk, ProvingKey};
 use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, Transcript, TranscriptWriterBuffer};
@@ -279,19 +279,46 @@ impl Compiled {
         }
     }
 
-    /// Generates the proving key and the verifier key file bytes.
+    /// Generates the proving key and the verifier key file bytes. One synthesis serves both
+    /// (halo2's `keygen_pk2`; its verifying key is `keygen_vk`'s: selectors uncompressed).
     pub fn keygen(
         &self,
         params: &ParamsKZG<Bn256>,
         srs: &str,
     ) -> Result<(ProvingKey<G1Affine>, Vec<u8>)> {
-        let circuit = self.circuit(None);
-        let vk = keygen_vk(params, &circuit)
-            .map_err(|e| Error::Synthesis(format!("verifying key: {e:?}")))?;
-        let vk_bytes = VerifierKey::to_bytes(&self.vk_header(srs), params, &vk);
-        let pk = keygen_pk(params, vk, &circuit)
+        let pk = keygen_pk2(params, &self.circuit(None), false)
             .map_err(|e| Error::Synthesis(format!("proving key: {e:?}")))?;
+        let vk_bytes = VerifierKey::to_bytes(&self.vk_header(srs), params, pk.get_vk());
         Ok((pk, vk_bytes))
+    }
+
+    /// Generates only the verifier key file bytes (a chain stores no proving keys).
+    pub fn verifier_key_bytes(&self, params: &ParamsKZG<Bn256>, srs: &str) -> Result<Vec<u8>> {
+        let vk = keygen_vk(params, &self.circuit(None))
+            .map_err(|e| Error::Synthesis(format!("verifying key: {e:?}")))?;
+        Ok(VerifierKey::to_bytes(&self.vk_header(srs), params, &vk))
+    }
+
+    /// The proving key for a stored verifier key, without recomputing the verifying key's
+    /// commitments (the multi-scalar multiplications that are most of key generation). Refuses a
+    /// key whose header (model, shape, k, tensors, parameters) is not this model's. A key that
+    /// passes that check but was made from other weights yields proofs that do not verify against
+    /// it, so a caller proving this way checks its proofs ([`ChainDir::prove_witness`] does).
+    pub fn proving_key_for(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        key: &VerifierKey,
+        srs: &str,
+    ) -> Result<ProvingKey<G1Affine>> {
+        if key.header != self.vk_header(srs) {
+            return Err(Error::InvalidInput(
+                "the compiled model and these parameters are not the stored verifier key's \
+                 (other parameters, or a changed directory): recompile"
+                    .into(),
+            ));
+        }
+        keygen_pk(params, key.vk.clone(), &self.circuit(None))
+            .map_err(|e| Error::Synthesis(format!("proving key: {e:?}")))
     }
 
     /// Runs the integer model on a float input: (quantized input, every tensor's values).
@@ -484,7 +511,7 @@ impl ModelDir {
     }
 
     /// Writes `compiled.bin`.
-    fn write_compiled(&self, compiled: &Compiled) -> Result<()> {
+    pub fn write_compiled(&self, compiled: &Compiled) -> Result<()> {
         let bytes = bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
         crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &bytes)
     }
@@ -504,15 +531,17 @@ impl ModelDir {
         let params = srs.load(compiled.plan.k)?;
         let t_params = t0.elapsed();
         let t1 = Instant::now();
-        let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
-        let t_keygen = t1.elapsed();
-        if with_proving_key {
+        let vk_bytes = if with_proving_key {
+            let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
             crate::fsutil::write_atomic(
                 &self.path(PROVING_KEY_FILE),
                 &pk.to_bytes(SerdeFormat::RawBytes),
             )?;
-        }
-        drop(pk);
+            vk_bytes
+        } else {
+            compiled.verifier_key_bytes(&params, &srs.describe())?
+        };
+        let t_keygen = t1.elapsed();
         crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
         let id = crate::verifier_key::model_id(&vk_bytes);
         let summary = format!(
@@ -537,7 +566,8 @@ impl ModelDir {
     }
 
     /// Loads everything needed to prove. Without a stored proving key (a chain's segment), the
-    /// keys are generated again and must reproduce the stored verifier key byte for byte.
+    /// proving key is generated again for the stored verifier key
+    /// ([`Compiled::proving_key_for`]; the caller checks its proofs against that key).
     pub fn prover(&self, srs: &SrsSource) -> Result<Prover> {
         let compiled = self.compiled()?;
         let verifier_key_bytes = self.read(VERIFIER_KEY_FILE)?;
@@ -552,15 +582,14 @@ impl ModelDir {
             )
             .map_err(|e| Error::malformed("proving key", e.to_string()))?
         } else {
-            let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
-            if vk_bytes != verifier_key_bytes {
-                return Err(Error::InvalidInput(format!(
-                    "{}: the keys generated from compiled.bin and these parameters are not the \
-                     stored verifier key (other parameters, or a changed directory): recompile",
-                    self.dir.display()
-                )));
-            }
-            pk
+            compiled
+                .proving_key_for(&params, &verifier_key, &srs.describe())
+                .map_err(|e| match e {
+                    Error::InvalidInput(m) => {
+                        Error::InvalidInput(format!("{}: {m}", self.dir.display()))
+                    }
+                    e => e,
+                })?
         };
         Ok(Prover {
             compiled,
@@ -687,13 +716,22 @@ impl ChainDir {
             }
             // (A segment directory that does not match its cut fails the witness check.)
             let v = segment.values(values);
-            bundles.push(prover.compiled.prove_witness(
+            let bundle = prover.compiled.prove_witness(
                 &prover.params,
                 &prover.pk,
                 &prover.verifier_key,
                 v[0].clone(),
                 v,
-            )?);
+            )?;
+            // The proving key was made for the stored verifier key from compiled.bin: a proof
+            // that does not verify against that key means the two do not belong together.
+            if let Err(e) = crate::verify::verify_bundle(&prover.verifier_key, &bundle) {
+                return Err(Error::InvalidInput(format!(
+                    "segment-{i}: its proof does not verify against its stored verifier key \
+                     ({e}): compiled.bin was changed after compiling, recompile"
+                )));
+            }
+            bundles.push(bundle);
         }
         Ok(crate::chain::ChainBundle {
             chain_id: chain_key.chain_id,

@@ -627,15 +627,37 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     );
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
-    // A segment's compiled model swapped for the other's: its regenerated keys are not the
-    // stored verifier key, so prove refuses before proving anything, and writes nothing.
+    // A segment's compiled model with one weight changed: same key header, so its proving key
+    // is made, but its proof does not verify against the stored key: refused, nothing written.
+    let segment = zkinfer_core::prove::ModelDir::new(dir.join("segment-1"));
+    let mut changed = segment.compiled().unwrap();
+    let weight = changed
+        .graph
+        .steps
+        .iter_mut()
+        .find_map(|st| match &mut st.kind {
+            zkinfer_core::qgraph::StepKind::Linear(lin) => match &mut lin.kernel {
+                zkinfer_core::qgraph::LinearKernel::Conv { weight, .. }
+                | zkinfer_core::qgraph::LinearKernel::Dense { weight, .. } => weight.first_mut(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("segment 1 has a conv or dense step");
+    *weight += 1;
+    segment.write_compiled(&changed).unwrap();
+    let again = tmp.path().join("again.proof");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
+    assert_fails(&o, "does not verify against its stored verifier key");
+    assert!(!again.exists());
+    // A segment's compiled model swapped for the other's: its key header is not the stored
+    // one, so prove refuses before generating any key, and writes nothing.
     std::fs::copy(
         dir.join("segment-0/compiled.bin"),
         dir.join("segment-1/compiled.bin"),
     )
     .unwrap();
-    let again = tmp.path().join("again.proof");
     let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
-    assert_fails(&o, "recompile");
+    assert_fails(&o, "not the stored verifier key's");
     assert!(!again.exists());
 }

@@ -9,25 +9,28 @@
 //! - `RoundingDivideByPOT(h, e)` rounds half away from zero: `qh = ⌊(h + 2^(e-1)) / 2^e⌋`, minus
 //!   one on a negative tie. A tie is `r2 = 0` below; in a tie `h < 0` exactly when `qh <= 0`.
 //!
-//! Witness per row: `r1 = r1a + 2^15·r1b + 2^30·r1c`, `r2 = r2a + 2^15·r2b`, `qh`, `z`, `inv`,
-//! `n`, `bound`, `q`, `y`. Constraints:
-//! - `acc·mult + 2^30 + half·2^31 = (qh·2^e + r2)·2^31 + r1`: with `r1 ∈ [0, 2^31)` and
-//!   `r2 ∈ [0, 2^e)` this fixes `h = qh·2^e + r2 - half` and `qh` uniquely. Every term is a
-//!   bounded integer (range lookups below, `qh` within 16 bits), so the equation holds over the
-//!   integers, not just modulo p.
-//! - `r1a, r1b ∈ [0, 2^15)` and `r2a, r2b ∈ [0, 2^15)` by the sign table (output 1), `r1c`
-//!   boolean; `bound = lim - ca·r2a - cb·r2b >= 0` bounds `r2 < 2^e` (for `e <= 15`: `ca = 1`,
-//!   `cb = 2^15`, `lim = 2^e - 1`, which also forces `r2b = 0`; for `e > 15`: `ca = 0`, `cb = 1`,
-//!   `lim = 2^(e-15) - 1`);
-//! - `z = [r2 = 0]` (`z·r2 = 0`, `1 - z - r2·inv = 0`), `n = [qh <= 0]` (the sign table on
-//!   `qh - 1`), `q = qh - tie·z·n` where the fixed `tie` is 1 when `e > 0`;
+//! Nested floors compose, so with `T = acc·mult + 2^30 + half·2^31` (`half = 2^(e-1)`, or 0 when
+//! `e = 0`) the quotient is `qh = ⌊T / 2^(31+e)⌋` and the remainder `R = T - qh·2^(31+e)` lies in
+//! `[0, 2^(31+e))`; the tie is `R < 2^31` (then `h + half` is a multiple of `2^e`).
+//!
+//! Witness per row: `R = r1a + 2^15·r1b + 2^30·t` with `t = ta + 2^15·tb`, `qh`, `z`, `inv`, `n`,
+//! `q`, `y`. Constraints:
+//! - `acc·mult + 2^30 + tie·2^e·2^30 = qh·2^e·2^31 + R`, where `2^e = pa·pb/2` (`half·2^31` is
+//!   `tie·2^e·2^30`). Every term is a bounded integer (range lookups below, `qh` within 16 bits),
+//!   so the equation holds over the integers, not just modulo p.
+//! - `r1a, r1b ∈ [0, 2^15)` by the sign table (output 1); `ta < pa` and `tb < pb` by the
+//!   power-of-two range table `(TAG_BELOW_POW2, v, 2^j)`, with the fixed `pa = 2^min(e+1, 15)`,
+//!   `pb = 2^max(e+1-15, 0)`: together `t < 2^(e+1)`, i.e. `R < 2^(31+e)`, which fixes `qh`;
+//! - `z = [t·(t-1) = 0]`, i.e. `z = [R < 2^31]`, the tie (`z·u = 0`, `1 - z - u·inv = 0` with
+//!   `u = t·(t-1)`, nonzero in the field for every other `t < 2^30`); `n = [qh <= 0]` (the sign
+//!   table on `qh - 1`); `q = qh - tie·z·n` where the fixed `tie` is 1 when `e > 0`;
 //! - `(tag, q + zp_in, y + zp_out)` in the table: the clamp runs in the stored (e.g. uint8)
 //!   domain, so the table holds one function per clamp range, not one per zero point.
 //!
 //! It sits on the last row of a dot product and reads that row's accumulator. It needs the
 //! 16-bit activation domain (15-bit limbs from the sign function).
 
-use super::table::{TableConfig, TAG_SIGN};
+use super::table::{TableConfig, TAG_BELOW_POW2, TAG_SIGN};
 use super::{known, Source, Wire};
 use crate::qgraph::QuantizedMultiplier;
 use halo2_proofs::circuit::Region;
@@ -37,8 +40,8 @@ use halo2curves::bn256::Fr;
 
 /// The activation width the chip's 15-bit limbs need.
 pub const REQUANT_ACT_BITS: u32 = 16;
-/// The largest right shift the chip accepts (`r2` is two 15-bit limbs).
-pub const MAX_RIGHT_SHIFT: u32 = 30;
+/// The largest right shift the chip accepts (`t < 2^(e+1)` is two 15-bit limbs).
+pub const MAX_RIGHT_SHIFT: u32 = 29;
 const LIMB: u32 = 15;
 
 #[derive(Clone, Debug)]
@@ -46,23 +49,18 @@ pub struct RequantConfig {
     pub acc: Column<Advice>,
     pub r1a: Column<Advice>,
     pub r1b: Column<Advice>,
-    pub r1c: Column<Advice>,
+    pub ta: Column<Advice>,
+    pub tb: Column<Advice>,
     pub qh: Column<Advice>,
-    pub r2a: Column<Advice>,
-    pub r2b: Column<Advice>,
-    pub bound: Column<Advice>,
     pub z: Column<Advice>,
     pub inv: Column<Advice>,
     pub n: Column<Advice>,
     pub q: Column<Advice>,
     pub y: Column<Advice>,
     pub mult: Column<Fixed>,
-    pub p2e: Column<Fixed>,
-    pub half: Column<Fixed>,
     pub tie: Column<Fixed>,
-    pub ca: Column<Fixed>,
-    pub cb: Column<Fixed>,
-    pub lim: Column<Fixed>,
+    pub pa: Column<Fixed>,
+    pub pb: Column<Fixed>,
     pub zp_in: Column<Fixed>,
     pub zp_out: Column<Fixed>,
     pub tag: Column<Fixed>,
@@ -89,9 +87,11 @@ pub struct RequantParams {
 /// Every intermediate of one requantization, as the chip lays it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequantWitness {
+    /// `R mod 2^30`.
     pub r1: i128,
     pub qh: i128,
-    pub r2: i128,
+    /// `R >> 30` (below `2^(e+1)`).
+    pub t: i128,
     pub q: i128,
     pub y: i64,
 }
@@ -113,16 +113,26 @@ impl RequantParams {
     /// evaluator's concern, not the circuit's).
     pub fn witness(&self, acc: i128) -> RequantWitness {
         let e = self.right();
-        let v = acc * self.mult() + (1i128 << 30);
-        let h = v.div_euclid(1 << 31);
-        let r1 = v.rem_euclid(1 << 31);
         let half = if e > 0 { 1i128 << (e - 1) } else { 0 };
-        let qh = (h + half).div_euclid(1 << e);
-        let r2 = (h + half).rem_euclid(1 << e);
-        let negative_tie = e > 0 && r2 == 0 && qh <= 0;
+        let total = acc * self.mult() + (1i128 << 30) + (half << 31);
+        let qh = total.div_euclid(1 << (31 + e));
+        let rem = total.rem_euclid(1 << (31 + e));
+        let negative_tie = e > 0 && rem < (1 << 31) && qh <= 0;
         let q = qh - negative_tie as i128;
         let y = (q as i64 + self.zp_in).clamp(self.lo, self.hi) - self.zp_out;
-        RequantWitness { r1, qh, r2, q, y }
+        RequantWitness {
+            r1: rem & ((1 << 30) - 1),
+            qh,
+            t: rem >> 30,
+            q,
+            y,
+        }
+    }
+
+    /// The range-table bounds of `t`'s limbs: `(pa, pb)` with `pa·pb = 2^(e+1)`.
+    fn limb_bounds(&self) -> (i128, i128) {
+        let bits = self.right() + 1;
+        (1 << bits.min(LIMB), 1 << bits.saturating_sub(LIMB))
     }
 }
 
@@ -134,33 +144,27 @@ impl RequantConfig {
         with_maps: bool,
     ) -> Self {
         let mut advice = || meta.advice_column();
-        let (r1a, r1b, r1c, qh, r2a, r2b) =
-            (advice(), advice(), advice(), advice(), advice(), advice());
-        let (bound, z, inv, n, q, y) = (advice(), advice(), advice(), advice(), advice(), advice());
+        let (r1a, r1b, ta, tb, qh) = (advice(), advice(), advice(), advice(), advice());
+        let (z, inv, n, q, y) = (advice(), advice(), advice(), advice(), advice());
         let mut fixed = || meta.fixed_column();
-        let (mult, p2e, half, tie, ca) = (fixed(), fixed(), fixed(), fixed(), fixed());
-        let (cb, lim, zp_in, zp_out, tag) = (fixed(), fixed(), fixed(), fixed(), fixed());
+        let (mult, tie, pa, pb) = (fixed(), fixed(), fixed(), fixed());
+        let (zp_in, zp_out, tag) = (fixed(), fixed(), fixed());
         let c = RequantConfig {
             acc,
             r1a,
             r1b,
-            r1c,
+            ta,
+            tb,
             qh,
-            r2a,
-            r2b,
-            bound,
             z,
             inv,
             n,
             q,
             y,
             mult,
-            p2e,
-            half,
             tie,
-            ca,
-            cb,
-            lim,
+            pa,
+            pb,
             zp_in,
             zp_out,
             tag,
@@ -170,34 +174,36 @@ impl RequantConfig {
         meta.enable_equality(c.y);
         let limb = Expression::Constant(Fr::from(1u64 << LIMB));
         let two30 = Expression::Constant(Fr::from(1u64 << 30));
-        let two31 = Expression::Constant(Fr::from(1u64 << 31));
         let one = Expression::Constant(Fr::one());
         let cc = c.clone();
         meta.create_gate("requant", |meta| {
             let s = meta.query_selector(cc.s);
             let mut a = |col| meta.query_advice(col, Rotation::cur());
-            let (acc, r1a, r1b, r1c, qh) = (a(cc.acc), a(cc.r1a), a(cc.r1b), a(cc.r1c), a(cc.qh));
-            let (r2a, r2b, bound, z) = (a(cc.r2a), a(cc.r2b), a(cc.bound), a(cc.z));
-            let (inv, n, q) = (a(cc.inv), a(cc.n), a(cc.q));
+            let (acc, r1a, r1b, ta, tb) = (a(cc.acc), a(cc.r1a), a(cc.r1b), a(cc.ta), a(cc.tb));
+            let (qh, z, inv, n, q) = (a(cc.qh), a(cc.z), a(cc.inv), a(cc.n), a(cc.q));
             let mut f = |col| meta.query_fixed(col, Rotation::cur());
-            let (mult, p2e, half, tie) = (f(cc.mult), f(cc.p2e), f(cc.half), f(cc.tie));
-            let (ca, cb, lim) = (f(cc.ca), f(cc.cb), f(cc.lim));
-            let r1 = r1a + r1b * limb.clone() + r1c.clone() * two30.clone();
-            let r2 = r2a.clone() + r2b.clone() * limb.clone();
+            let (mult, tie, pa, pb) = (f(cc.mult), f(cc.tie), f(cc.pa), f(cc.pb));
+            // 2^e·2^30 = pa·pb·2^29 and 2^e·2^31 = pa·pb·2^30.
+            let two29 = Expression::Constant(Fr::from(1u64 << 29));
+            let t = ta + tb * limb.clone();
+            let rem = r1a + r1b * limb + t.clone() * two30.clone();
+            let u = t.clone() * (t - one.clone());
             vec![
                 s.clone()
-                    * (acc * mult + two30.clone() + half * two31.clone()
-                        - (qh.clone() * p2e + r2.clone()) * two31.clone()
-                        - r1),
-                s.clone() * r1c.clone() * (one.clone() - r1c),
-                s.clone() * (bound - (lim - ca * r2a - cb * r2b)),
-                s.clone() * z.clone() * r2.clone(),
-                s.clone() * (one.clone() - z.clone() - r2 * inv),
+                    * (acc * mult + two30.clone() + tie.clone() * pa.clone() * pb.clone() * two29
+                        - qh.clone() * pa * pb * two30
+                        - rem),
+                s.clone() * z.clone() * u.clone(),
+                s.clone() * (one.clone() - z.clone() - u * inv),
                 s * (q - qh + tie * z * n),
             ]
         });
         let sign = Expression::Constant(Fr::from(TAG_SIGN));
-        let mut nonnegative = |name: &'static str, col: Column<Advice>| {
+        let below = Expression::Constant(Fr::from(TAG_BELOW_POW2));
+        for (name, col) in [
+            ("requant: r1 low limb", c.r1a),
+            ("requant: r1 high limb", c.r1b),
+        ] {
             meta.lookup(name, |meta| {
                 let s = meta.query_selector(c.s);
                 let v = meta.query_advice(col, Rotation::cur());
@@ -207,12 +213,22 @@ impl RequantConfig {
                     (s, table.output),
                 ]
             });
-        };
-        nonnegative("requant: r1 low limb", c.r1a);
-        nonnegative("requant: r1 high limb", c.r1b);
-        nonnegative("requant: r2 low limb", c.r2a);
-        nonnegative("requant: r2 high limb", c.r2b);
-        nonnegative("requant: r2 < 2^e", c.bound);
+        }
+        for (name, col, bound) in [
+            ("requant: t low limb < pa", c.ta, c.pa),
+            ("requant: t high limb < pb", c.tb, c.pb),
+        ] {
+            meta.lookup(name, |meta| {
+                let s = meta.query_selector(c.s);
+                let v = meta.query_advice(col, Rotation::cur());
+                let p = meta.query_fixed(bound, Rotation::cur());
+                vec![
+                    (s.clone() * below.clone(), table.tag),
+                    (s.clone() * v, table.input),
+                    (s * p, table.output),
+                ]
+            });
+        }
         meta.lookup("requant: sign of the quotient", |meta| {
             let s = meta.query_selector(c.s);
             let qh = meta.query_advice(c.qh, Rotation::cur());
@@ -277,18 +293,11 @@ impl RequantConfig {
         let fix = |region: &mut Region<Fr>, col, v: i128| {
             region.assign_fixed(col, row, super::fe(v));
         };
+        let (pa, pb) = params.limb_bounds();
         fix(region, self.mult, params.mult());
-        fix(region, self.p2e, 1i128 << e);
-        fix(region, self.half, if e > 0 { 1i128 << (e - 1) } else { 0 });
         fix(region, self.tie, (e > 0) as i128);
-        let (ca, cb, lim) = if e <= LIMB {
-            (1, 1i128 << LIMB, (1i128 << e) - 1)
-        } else {
-            (0, 1, (1i128 << (e - LIMB)) - 1)
-        };
-        fix(region, self.ca, ca);
-        fix(region, self.cb, cb);
-        fix(region, self.lim, lim);
+        fix(region, self.pa, pa);
+        fix(region, self.pb, pb);
         fix(region, self.zp_in, params.zp_in as i128);
         fix(region, self.zp_out, params.zp_out as i128);
         region.assign_fixed(self.tag, row, Fr::from(tag));
@@ -298,20 +307,14 @@ impl RequantConfig {
             region.assign_advice(col, row, known(v)).cell()
         };
         adv(region, self.r1a, w.map(|w| w.r1 & mask));
-        adv(region, self.r1b, w.map(|w| (w.r1 >> LIMB) & mask));
-        adv(region, self.r1c, w.map(|w| w.r1 >> (2 * LIMB)));
+        adv(region, self.r1b, w.map(|w| w.r1 >> LIMB));
+        adv(region, self.ta, w.map(|w| w.t & mask));
+        adv(region, self.tb, w.map(|w| w.t >> LIMB));
         adv(region, self.qh, w.map(|w| w.qh));
-        let (r2a, r2b) = (w.map(|w| w.r2 & mask), w.map(|w| w.r2 >> LIMB));
-        adv(region, self.r2a, r2a);
-        adv(region, self.r2b, r2b);
-        adv(
-            region,
-            self.bound,
-            r2a.zip(r2b).map(|(a, b)| lim - ca * a - cb * b),
-        );
-        adv(region, self.z, w.map(|w| (w.r2 == 0) as i128));
+        let u = |w: RequantWitness| w.t * (w.t - 1);
+        adv(region, self.z, w.map(|w| (u(w) == 0) as i128));
         let inv = w.map(|w| {
-            super::fe(w.r2)
+            super::fe(u(w))
                 .invert()
                 .unwrap_or(halo2curves::ff::Field::ZERO)
         });
@@ -354,6 +357,7 @@ mod tests {
     use super::super::testing::{assert_rejected, fixed_point_shape, mock_k, TestCircuit};
     use super::super::{fe, CircuitShape};
     use super::*;
+    use halo2_proofs::circuit::Value;
     use rand::{Rng, SeedableRng};
 
     /// The table of these tests: identity, ReLU, the uint8 clamp (tag 2) and the sign function.
@@ -365,7 +369,8 @@ mod tests {
         }
     }
 
-    type Corruption = fn(&RequantConfig) -> Vec<(Column<Advice>, i128)>;
+    /// Cells to overwrite, with field values (an inverse is not an integer).
+    type Corruption = fn(&RequantConfig) -> Vec<(Column<Advice>, Fr)>;
 
     /// `x + bias` requantized by `params` and clamped to uint8: public = [x, y].
     fn case(x: i64, bias: i128, params: RequantParams, corrupt: Option<Corruption>) -> TestCircuit {
@@ -380,7 +385,7 @@ mod tests {
             }
             if let Some(corrupt) = corrupt {
                 for (col, v) in corrupt(chip) {
-                    region.assign_advice(col, 0, known(Some(v)));
+                    region.assign_advice(col, 0, Value::known(v));
                 }
             }
             Ok(())
@@ -437,36 +442,58 @@ mod tests {
         let p = uint8(1 << 30, -2, 10);
         let (x, y) = (-4, -1);
         run(&case(x, 0, p, None), x, y).unwrap();
-        let corruptions: [(&str, Corruption, i64); 6] = [
+        // Honest: T = 2^30, so qh = 0 and R = 2^30: r1 = 0, t = 1 (ta = 1 < pa = 8, tb = 0),
+        // a tie (z = 1, inv = 0), n = 1, q = -1.
+        let corruptions: [(&str, Corruption, i64); 7] = [
             // Skipping the tie correction (n = 0 claims qh > 0) gives round half up.
-            ("sign bit", |c| vec![(c.n, 0), (c.q, 0), (c.y, 0)], 0),
-            // qh one higher with r2 = -1 (as a field element) satisfies the main gate.
+            (
+                "sign bit",
+                |c| vec![(c.n, fe(0)), (c.q, fe(0)), (c.y, fe(0))],
+                0,
+            ),
+            // qh one higher with t = -7 (as a field element) satisfies the main gate, and with
+            // z = 0 and inv = 1/(t(t-1)) = 1/56 the tie gates: only t's range rejects it.
             (
                 "negative remainder",
-                |c| vec![(c.qh, 1), (c.r2a, -1), (c.z, 0)],
-                -1,
+                |c| {
+                    let inv = fe(56).invert().unwrap();
+                    vec![(c.qh, fe(1)), (c.ta, fe(-7)), (c.z, fe(0)), (c.inv, inv)]
+                        .into_iter()
+                        .chain([(c.n, fe(0)), (c.q, fe(1)), (c.y, fe(1))])
+                        .collect()
+                },
+                1,
             ),
-            // r2 = 2^e with qh one lower: the main gate holds, r2 < 2^e fails.
+            // qh one lower with t = 9 >= 2^(e+1) = 8: the main gate and the tie gates hold
+            // (z = 0, inv = 1/72), and the output is even the honest one; t's range rejects it.
             (
                 "remainder too large",
                 |c| {
-                    vec![
-                        (c.qh, -1),
-                        (c.r2a, 4),
-                        (c.bound, -1),
-                        (c.z, 0),
-                        (c.n, 1),
-                        (c.q, -1),
-                    ]
+                    let inv = fe(72).invert().unwrap();
+                    vec![(c.qh, fe(-1)), (c.ta, fe(9)), (c.z, fe(0)), (c.inv, inv)]
+                        .into_iter()
+                        .chain([(c.n, fe(1)), (c.q, fe(-1))])
+                        .collect()
                 },
                 -1,
             ),
-            // r1 >= 2^31 through a non-boolean top bit.
-            ("r1 top bit", |c| vec![(c.r1c, 2)], -1),
+            // The same t as a high limb (pb = 1 allows only 0) and a low limb 1 - 2^15.
+            (
+                "t high limb",
+                |c| vec![(c.ta, fe(1 - (1 << 15))), (c.tb, fe(1))],
+                -1,
+            ),
+            // R's 2^30 carried by r1's high limb (2^15, out of its range) instead of t = 1:
+            // the main gate holds and t = 0 is still a tie.
+            (
+                "r1 high limb",
+                |c| vec![(c.r1b, fe(1 << 15)), (c.ta, fe(0))],
+                -1,
+            ),
             // A wrong output for the right quotient.
-            ("output", |c| vec![(c.y, -2)], -2),
+            ("output", |c| vec![(c.y, fe(-2))], -2),
             // A wrong quotient.
-            ("quotient", |c| vec![(c.q, 0)], -1),
+            ("quotient", |c| vec![(c.q, fe(0))], -1),
         ];
         for (what, corrupt, public_y) in corruptions {
             let result = run(&case(x, 0, p, Some(corrupt)), x, public_y);

@@ -5,6 +5,8 @@
 //! - tag 2+i: the i-th distinct clip `(2+i, v, clamp(v, lo_i, hi_i))`;
 //! - [`TAG_SIGN`] (graphs with fixed-point requantization): `(TAG_SIGN, v, [v >= 0])`, which
 //!   both range-checks a (B-1)-bit limb (output 1) and gives a sign bit;
+//! - [`TAG_BELOW_POW2`] (with the sign function): `(TAG_BELOW_POW2, v, 2^j)` for every
+//!   `0 <= v < 2^j`, `j <= 15`: `v < p` for a fixed power of two `p` in one lookup;
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
 //!   in `[-255, 255]`, the requantization of one ADD input by its multiplier.
 //!
@@ -23,6 +25,10 @@ pub const TAG_FIRST_CLIP: u64 = 2;
 /// Far above any clip tag, so older tables keep their numbering.
 pub const TAG_SIGN: u64 = 1 << 32;
 pub const TAG_FIRST_MAP: u64 = TAG_SIGN + 1;
+/// Far above any map tag.
+pub const TAG_BELOW_POW2: u64 = 1 << 33;
+/// The largest `j` of the power-of-two range function.
+pub const BELOW_POW2_MAX_BITS: u32 = 15;
 
 /// The centred values an 8-bit (uint8 or int8) tensor can hold: `stored - zero_point`.
 pub const MAP_DOMAIN: std::ops::RangeInclusive<i64> = -255..=255;
@@ -83,7 +89,13 @@ impl TableSpec {
 
     pub fn rows(&self, act_bits: u32) -> usize {
         let functions = 2 + self.clips.len() + self.sign as usize;
-        (functions << act_bits) + self.maps.len() * MAP_DOMAIN.count()
+        // The power-of-two range function: 2^0 + 2^1 + ... + 2^15 entries.
+        let below_pow2 = if self.sign {
+            (1 << (BELOW_POW2_MAX_BITS + 1)) - 1
+        } else {
+            0
+        };
+        (functions << act_bits) + below_pow2 + self.maps.len() * MAP_DOMAIN.count()
     }
 
     pub fn clip_tag(&self, lo: i64, hi: i64) -> Option<u64> {
@@ -146,6 +158,14 @@ impl TableConfig {
                 Box::new(|v: i64| Some((v >= 0) as i64)),
             ));
         }
+        // (tag, domain, f) with one output per input cannot express `(v, 2^j)` for several j:
+        // these entries are listed directly.
+        let mut pairs: Vec<(u64, i64, i64)> = Vec::new();
+        if spec.sign {
+            for j in 0..=BELOW_POW2_MAX_BITS {
+                pairs.extend((0..1i64 << j).map(|v| (TAG_BELOW_POW2, v, 1i64 << j)));
+            }
+        }
         for (j, map) in spec.maps.iter().enumerate() {
             let map = *map;
             functions.push((
@@ -157,32 +177,21 @@ impl TableConfig {
         layouter.assign_table(
             || "activation table",
             |mut table| {
-                let mut row = 0;
-                for (tag, domain, f) in &functions {
-                    for &v in domain {
-                        // An input whose image overflows TFLite's int32 has no entry: no
-                        // proof can use it.
-                        let Some(out) = f(v) else { continue };
-                        table.assign_cell(
-                            || "tag",
-                            self.tag,
-                            row,
-                            || Value::known(Fr::from(*tag)),
-                        )?;
-                        table.assign_cell(
-                            || "in",
-                            self.input,
-                            row,
-                            || Value::known(fe(v as i128)),
-                        )?;
-                        table.assign_cell(
-                            || "out",
-                            self.output,
-                            row,
-                            || Value::known(fe(out as i128)),
-                        )?;
-                        row += 1;
-                    }
+                let entries = functions.iter().flat_map(|(tag, domain, f)| {
+                    // An input whose image overflows TFLite's int32 has no entry: no proof can
+                    // use it.
+                    domain.iter().filter_map(|&v| Some((*tag, v, f(v)?)))
+                });
+                for (row, (tag, v, out)) in entries.chain(pairs.iter().copied()).enumerate() {
+                    let tag = Fr::from(tag);
+                    table.assign_cell(|| "tag", self.tag, row, || Value::known(tag))?;
+                    table.assign_cell(|| "in", self.input, row, || Value::known(fe(v as i128)))?;
+                    table.assign_cell(
+                        || "out",
+                        self.output,
+                        row,
+                        || Value::known(fe(out as i128)),
+                    )?;
                 }
                 Ok(())
             },
