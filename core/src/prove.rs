@@ -616,6 +616,17 @@ struct ChainManifest {
     cuts: Vec<usize>,
 }
 
+/// One segment of a chain proven by [`ChainDir::prove_witness`].
+#[derive(Clone, Copy, Debug)]
+pub struct SegmentProven {
+    pub index: usize,
+    pub of: usize,
+    /// Loading the segment and generating its proving key.
+    pub key_time: Duration,
+    /// Proving it and checking the proof against its verifier key.
+    pub proof_time: Duration,
+}
+
 /// Whether `dir` holds a chain (its `verifier-key` is a chain key file).
 pub fn is_chain_dir(dir: &Path) -> bool {
     let mut magic = [0u8; 8];
@@ -687,12 +698,13 @@ impl ChainDir {
 
     /// Proves the chain on `values`, every tensor of the whole model (`whole`, from
     /// [`Self::whole`]) evaluated on one input, loading one segment's keys at a time so that
-    /// only one proving key is in memory.
+    /// only one proving key is in memory. `progress` hears about each segment once proven.
     pub fn prove_witness(
         &self,
         srs: &SrsSource,
         whole: &QGraph,
         values: &[Vec<i64>],
+        progress: &mut dyn FnMut(SegmentProven),
     ) -> Result<crate::chain::ChainBundle> {
         let top = ModelDir::new(&self.dir);
         let chain_key = crate::chain::ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
@@ -708,7 +720,10 @@ impl ChainDir {
         }
         let mut bundles = Vec::with_capacity(chain_key.keys.len());
         for (i, segment) in segments.iter().enumerate() {
+            let t_key = Instant::now();
             let prover = self.segment_dir(i).prover(srs)?;
+            let key_time = t_key.elapsed();
+            let t_proof = Instant::now();
             if prover.verifier_key.model_id != chain_key.keys[i].model_id {
                 return Err(Error::InvalidInput(format!(
                     "segment-{i} does not hold the chain key's segment {i}: recompile"
@@ -731,6 +746,12 @@ impl ChainDir {
                      ({e}): compiled.bin was changed after compiling, recompile"
                 )));
             }
+            progress(SegmentProven {
+                index: i,
+                of: segments.len(),
+                key_time,
+                proof_time: t_proof.elapsed(),
+            });
             bundles.push(bundle);
         }
         Ok(crate::chain::ChainBundle {

@@ -634,13 +634,23 @@ fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Resu
     let (_, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     print_prediction(&compiled.graph, &values);
-    let (bundle, t) = step(
-        &format!(
-            "proving the chain's segments on {} threads",
-            rayon::current_num_threads()
-        ),
-        || Ok(chain.prove_witness(&srs.source(), &compiled.graph, &values)?),
-    )?;
+    // One line per segment instead of a spinner: a full-size chain proves for an hour.
+    eprintln!(
+        "proving the chain's segments one at a time on {} threads",
+        rayon::current_num_threads()
+    );
+    let t0 = Instant::now();
+    let mut report = |p: zkinfer_core::prove::SegmentProven| {
+        eprintln!(
+            "segment {}/{}: proving key {:.1} s, proof {:.1} s",
+            p.index + 1,
+            p.of,
+            p.key_time.as_secs_f64(),
+            p.proof_time.as_secs_f64()
+        )
+    };
+    let bundle = chain.prove_witness(&srs.source(), &compiled.graph, &values, &mut report)?;
+    let t = t0.elapsed();
     let bytes = bundle.to_bytes();
     zkinfer_core::fsutil::write_atomic(out, &bytes)?;
     println!(
