@@ -4,7 +4,8 @@
 #   verifier-wasm/tests/fixtures/digit_7.proof       a valid proof for that key
 #   verifier-wasm/tests/fixtures/other-verifier-key  key of a different circuit (13 activation bits)
 #   verifier-wasm/tests/fixtures/chain-key           the MNIST model compiled as a chain of two
-#                                                    segments (a small --memory-budget forces it)
+#                                                    segments (a small --memory-budget forces it),
+#                                                    its input public and packed
 #   verifier-wasm/tests/fixtures/chain-digit_7.proof a valid chain bundle for that chain key
 #
 # Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
@@ -48,7 +49,7 @@ trap 'rm -rf "$work"' EXIT
 
 "$cli" compile examples/mnist/model.onnx \
     --calibration examples/mnist/calibration.json \
-    --weights fixed --input-visibility public --memory-budget 0.15 \
+    --weights fixed --input-visibility packed --memory-budget 0.45 \
     -o "$work/chain"
 "$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
 

@@ -376,7 +376,7 @@ impl Compiled {
         let t = |x: &crate::qgraph::QTensor, v: TensorVisibility, values: &[i64]| PublicTensor {
             shape: x.shape.clone(),
             frac_bits: x.frac_bits,
-            values: if v == TensorVisibility::Public {
+            values: if v.carries_values() {
                 values.to_vec()
             } else {
                 vec![]
@@ -831,6 +831,10 @@ pub fn describe_visibility(compiled: &Compiled) -> String {
     let vis = compiled.visibility();
     let tensor = |name: &str, v: TensorVisibility| match v {
         TensorVisibility::Public => format!("the {name} is public (integers at the scale above)"),
+        TensorVisibility::Packed => format!(
+            "the {name} is public (integers at the scale above, packed into few public field \
+             elements)"
+        ),
         TensorVisibility::Hashed => {
             format!("the {name} is hashed (only its Poseidon hash is public)")
         }

@@ -235,9 +235,9 @@ pub fn plan_cuts(
     for chain_k in (MIN_CHAIN_K..=MAX_CHAIN_K).rev() {
         // Some dot width lays the segment out within 2^chain_k rows and the budget.
         let fits = |candidates: Vec<(u32, u64)>| {
-            candidates
-                .iter()
-                .any(|&(k, bytes)| k <= chain_k && (bytes << (chain_k - k)) <= budget)
+            candidates.iter().any(|&(k, bytes)| {
+                k <= chain_k && crate::circuit::estimate_at_k(bytes, k, chain_k) <= budget
+            })
         };
         // best[j]: (segments, previous end) of the best chain ending at ends[j].
         let mut best: Vec<Option<(usize, Option<usize>)>> = vec![None; ends.len()];
@@ -346,11 +346,16 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
             )));
         }
     }
+    // One pairing check for the whole chain when every key shares the SRS points (a chain
+    // compiled by zkinfer does); each segment's own otherwise.
+    let shared = keys.iter().all(|k| crate::verify::same_srs(k, &keys[0]));
+    let mut batch: crate::verify::PairingBatch<'_> = None;
     let mut first: Option<Verified> = None;
     let mut last: Option<Verified> = None;
     for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
-        let verified = crate::verify::verify_bundle(key, bundle)
-            .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
+        let verified =
+            crate::verify::verify_bundle_deferred(key, bundle, shared.then_some(&mut batch))
+                .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
         if let Some(prev) = &last {
             match (&prev.output_link, &verified.input_link) {
                 (Some(out), Some(inp)) if out == inp => {}
@@ -368,6 +373,16 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
             first = Some(verified.clone());
         }
         last = Some(verified);
+    }
+    if !crate::verify::check_pairings(batch) {
+        // Some proof does not open: name it, checking each on its own (only on this path).
+        for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
+            crate::verify::verify_bundle(key, bundle)
+                .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
+        }
+        return Err(Error::Rejected(
+            "the chain's proofs do not verify together".into(),
+        ));
     }
     // The chain's result: the output side from the last segment, the input side from the first.
     let (first, mut verified) = (first.expect("non-empty"), last.expect("non-empty"));
@@ -403,6 +418,9 @@ pub mod prover {
                     visibility: segment_visibility(opts.visibility, i == 0, i + 1 == n),
                     // Class labels name the last segment's output only.
                     labels: opts.labels.clone().filter(|_| i + 1 == n),
+                    // The segment's own cheapest plan may be over the budget where another
+                    // dot width is not: the budget is checked on the plan at the chain's k.
+                    memory_budget: Some(u64::MAX),
                     ..opts.clone()
                 };
                 let compiled = compile_quantized(s.graph.clone(), &opts)?;

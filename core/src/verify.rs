@@ -7,9 +7,11 @@ use crate::error::{Error, Result};
 use crate::poseidon;
 use crate::verifier_key::{TensorSpec, VerifierKey};
 use halo2_proofs::plonk::verify_proof;
+use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
-use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
+use halo2_proofs::poly::VerificationStrategy;
 use halo2_proofs::transcript::{Blake2bRead, Challenge255, Transcript, TranscriptReadBuffer};
 use halo2curves::bn256::{Bn256, Fr, G1Affine};
 use serde::{Deserialize, Serialize};
@@ -79,7 +81,7 @@ fn public_part<'a>(
             t.shape, t.frac_bits, spec.shape, spec.frac_bits
         )));
     }
-    if vis != TensorVisibility::Public && !t.values.is_empty() {
+    if !vis.carries_values() && !t.values.is_empty() {
         return Err(Error::Rejected(format!(
             "the model keeps the {name} {vis:?}, but the bundle carries its values"
         )));
@@ -103,10 +105,14 @@ fn public_part<'a>(
         (TensorVisibility::Hidden | TensorVisibility::Linked, None) => {
             return Ok(PublicPart::Hidden)
         }
-        (TensorVisibility::Public, None) => {}
+        (TensorVisibility::Public | TensorVisibility::Packed, None) => {}
     }
     check_tensor(name, spec, t, act_bits)?;
-    Ok(PublicPart::Values(&t.values))
+    Ok(if vis == TensorVisibility::Packed {
+        PublicPart::Packed(&t.values, act_bits)
+    } else {
+        PublicPart::Values(&t.values)
+    })
 }
 
 fn check_tensor(name: &str, spec: &TensorSpec, t: &PublicTensor, act_bits: u32) -> Result<()> {
@@ -141,6 +147,22 @@ fn rejection(e: halo2_proofs::plonk::Error) -> Error {
 
 /// Checks the SNARK for already-parsed parts.
 pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
+    verify_bundle_deferred(key, bundle, None)
+}
+
+/// A batch's deferred final pairing checks: each proof's KZG opening check, scaled by a fresh
+/// random factor, summed into one, so that a chain of n proofs costs one pairing check instead
+/// of n. A false opening survives the sum only if the random factors cancel it (probability
+/// about 1/|Fr|).
+pub(crate) type PairingBatch<'k> = Option<AccumulatorStrategy<'k, Bn256>>;
+
+/// [`verify_bundle`], or with `batch`, everything but the final pairing check, which is added
+/// to `batch` for [`check_pairings`]. The result is then valid only once that check passes.
+pub(crate) fn verify_bundle_deferred<'k>(
+    key: &'k VerifierKey,
+    bundle: &ProofBundle,
+    batch: Option<&mut PairingBatch<'k>>,
+) -> Result<Verified> {
     let h = &bundle.header;
     if h.model_id != key.model_id {
         return Err(Error::Rejected(format!(
@@ -188,20 +210,42 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
     transcript
         .common_scalar(key.context)
         .map_err(|e| Error::Rejected(e.to_string()))?;
-    verify_proof::<
-        KZGCommitmentScheme<Bn256>,
-        VerifierSHPLONK<'_, Bn256>,
-        _,
-        _,
-        SingleStrategy<'_, Bn256>,
-    >(
-        &key.params,
-        &key.vk,
-        SingleStrategy::new(&key.params),
-        &[&[&instance]],
-        &mut transcript,
-    )
-    .map_err(rejection)?;
+    match batch {
+        None => verify_proof::<
+            KZGCommitmentScheme<Bn256>,
+            VerifierSHPLONK<'_, Bn256>,
+            _,
+            _,
+            SingleStrategy<'_, Bn256>,
+        >(
+            &key.params,
+            &key.vk,
+            SingleStrategy::new(&key.params),
+            &[&[&instance]],
+            &mut transcript,
+        )
+        .map_err(rejection)?,
+        Some(batch) => {
+            let strategy = batch
+                .take()
+                .unwrap_or_else(|| AccumulatorStrategy::new(&key.params));
+            let strategy = verify_proof::<
+                KZGCommitmentScheme<Bn256>,
+                VerifierSHPLONK<'_, Bn256>,
+                _,
+                _,
+                AccumulatorStrategy<'_, Bn256>,
+            >(
+                &key.params,
+                &key.vk,
+                strategy,
+                &[&[&instance]],
+                &mut transcript,
+            )
+            .map_err(rejection)?;
+            *batch = Some(strategy);
+        }
+    }
     // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
     if !proof.is_empty() {
         return Err(Error::Rejected(format!(
@@ -246,6 +290,26 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
         input_link,
         output_link,
     })
+}
+
+/// The one pairing check of a batch filled by [`verify_bundle_deferred`]: true when every
+/// proof added to it opens correctly (and for an empty batch).
+pub(crate) fn check_pairings(batch: PairingBatch<'_>) -> bool {
+    batch.is_none_or(|strategy| {
+        <AccumulatorStrategy<'_, Bn256> as VerificationStrategy<
+            '_,
+            KZGCommitmentScheme<Bn256>,
+            VerifierSHPLONK<'_, Bn256>,
+        >>::finalize(strategy)
+    })
+}
+
+/// Whether two keys' KZG points (g, g2, s·g2) are the same: proofs can share one pairing
+/// check only then.
+pub(crate) fn same_srs(a: &VerifierKey, b: &VerifierKey) -> bool {
+    a.params.get_g()[0] == b.params.get_g()[0]
+        && a.params.g2() == b.params.g2()
+        && a.params.s_g2() == b.params.s_g2()
 }
 
 /// The input hash a proof of `key`'s model must carry for this float input (the model's input
@@ -301,7 +365,7 @@ pub fn proves_input(
                 .and_then(poseidon::from_hex);
             Some(proven.map(|f| poseidon::to_hex(&f)) == Some(input_hash(key, input)?))
         }
-        TensorVisibility::Public => {
+        TensorVisibility::Public | TensorVisibility::Packed => {
             let q = crate::qgraph::quantize_values(
                 input,
                 &h.input.shape,

@@ -151,7 +151,17 @@ fn run(
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    let plan = plan_layout(graph, Some(4), Visibility::PUBLIC);
+    run_at(4, graph, values, instance)
+}
+
+/// [`run`] at dot `width`.
+fn run_at(
+    width: usize,
+    graph: &QGraph,
+    values: Vec<Vec<i64>>,
+    instance: Vec<Fr>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let plan = plan_layout(graph, Some(width), Visibility::PUBLIC);
     let circuit = ModelCircuit {
         shape: plan.shape,
         graph: Arc::new(graph.clone()),
@@ -196,13 +206,24 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
     );
 }
 
+/// At 4 lanes per dot row and at 9 (not a power of two: a 3×3 depthwise product in one row,
+/// which the planner picks for MobileNet).
 #[test]
 fn whole_model_circuit_rejects_every_corrupted_step_output() {
+    for width in [4, 9] {
+        corrupted_step_outputs_are_rejected_at(width);
+    }
+}
+
+fn corrupted_step_outputs_are_rejected_at(width: usize) {
+    let run = |graph: &QGraph, values, instance| run_at(width, graph, values, instance);
     let (_, graph, x) = compile();
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
     let instance = public_instance(&q, &out);
+    run(&graph, values.clone(), instance.clone())
+        .unwrap_or_else(|e| panic!("width {width}: the honest witness is rejected: {e:?}"));
     let mut tried = 0;
     for step in &graph.steps {
         if matches!(step.kind, StepKind::Reshape) {
@@ -219,7 +240,7 @@ fn whole_model_circuit_rejects_every_corrupted_step_output() {
             }
             assert!(
                 run(&graph, bad, inst).is_err(),
-                "corrupted output {index} of step '{}' was accepted",
+                "width {width}: corrupted output {index} of step '{}' was accepted",
                 step.name
             );
             tried += 1;
@@ -349,10 +370,16 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
             input: TensorVisibility::Hashed,
             output: TensorVisibility::Public,
         },
+        Visibility {
+            weights: WeightVisibility::Fixed,
+            input: TensorVisibility::Packed,
+            output: TensorVisibility::Packed,
+        },
     ] {
         fn part(v: TensorVisibility, t: &[i64], b: u32) -> PublicPart<'_> {
             match v {
                 TensorVisibility::Public => PublicPart::Values(t),
+                TensorVisibility::Packed => PublicPart::Packed(t, b),
                 TensorVisibility::Hashed => PublicPart::Hash(tensor_hash(t, b).unwrap()),
                 TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
             }

@@ -28,6 +28,9 @@ enum WeightsArg {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum TensorArg {
     Public,
+    /// Public, packed into few public field elements: much faster to verify for a large tensor
+    /// (an image), at the cost of a range check per value in the proof.
+    Packed,
     Hashed,
     Hidden,
 }
@@ -36,6 +39,7 @@ impl From<TensorArg> for TensorVisibility {
     fn from(a: TensorArg) -> Self {
         match a {
             TensorArg::Public => TensorVisibility::Public,
+            TensorArg::Packed => TensorVisibility::Packed,
             TensorArg::Hashed => TensorVisibility::Hashed,
             TensorArg::Hidden => TensorVisibility::Hidden,
         }
@@ -84,10 +88,11 @@ pub(crate) struct VisibilityArgs {
     /// commitment that every proof carries.
     #[arg(long, value_enum, default_value_t = WeightsArg::Hidden)]
     weights: WeightsArg,
-    /// Input: `public` (integers in the proof), `hashed` (only its Poseidon hash), `hidden`.
+    /// Input: `public` (integers in the proof), `packed` (public, packed into few field elements:
+    /// much faster to verify for a large input), `hashed` (only its Poseidon hash), `hidden`.
     #[arg(long, value_enum, default_value_t = TensorArg::Hashed)]
     input_visibility: TensorArg,
-    /// Output: `public`, `hashed` or `hidden`.
+    /// Output: `public`, `packed`, `hashed` or `hidden`.
     #[arg(long, value_enum, default_value_t = TensorArg::Public)]
     output_visibility: TensorArg,
     /// Salt of the model commitment: 64 hex digits, or `random`. Without a salt the commitment

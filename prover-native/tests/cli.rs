@@ -582,7 +582,7 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     // Below what the largest block needs: refused, and nothing is written.
     assert_fails(&compile("0.1"), "alone needs about");
     assert!(!dir.exists());
-    let o = compile("0.15");
+    let o = compile("0.45");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("as a chain of 2 segments"),

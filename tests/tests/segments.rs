@@ -1,6 +1,7 @@
 //! A model proven as a chain of segments linked by commitments to the cut activation: the chain
-//! verifies, its output is the whole model's, and a link whose activation commitment was
-//! changed, or a segment proven from another activation, is rejected.
+//! verifies (its proofs' pairing checks batched into one), its output is the whole model's, and
+//! a link whose activation commitment was changed, or a segment proven from another activation,
+//! or a changed value of the packed public input, is rejected.
 
 mod common;
 
@@ -18,7 +19,19 @@ fn segment_chain_verifies_and_a_changed_link_is_rejected() {
     let cuts = cut_points(whole);
     assert!(!cuts.is_empty());
     let cut = cuts[cuts.len() / 2];
-    let segments = compile_segments(whole, &[cut], &CompileOptions::default()).unwrap();
+    // The input public but packed (what a large input should be).
+    let opts = CompileOptions {
+        visibility: zkinfer_core::circuit::Visibility {
+            input: TensorVisibility::Packed,
+            ..Default::default()
+        },
+        ..CompileOptions::default()
+    };
+    let segments = compile_segments(whole, &[cut], &opts).unwrap();
+    assert_eq!(
+        segments[0].1.plan.shape.visibility.input,
+        TensorVisibility::Packed
+    );
     assert_eq!(segments.len(), 2);
     assert_eq!(
         segments[0].1.plan.k, segments[1].1.plan.k,
@@ -49,6 +62,17 @@ fn segment_chain_verifies_and_a_changed_link_is_rejected() {
         verified.output.values, output,
         "the chain's output is the model's"
     );
+    // The packed input is in the bundle, value by value, and bound by the proof.
+    assert_eq!(
+        chain[0].header.input.values,
+        mnist_compiled().witness(&mnist_digit(3)).unwrap().0
+    );
+    for (i, delta) in [(0, 1), (200, -1), (783, 2)] {
+        let mut changed = chain.clone();
+        changed[0].header.input.values[i] += delta;
+        let err = verify_chain(&vks, &changed).unwrap_err().to_string();
+        assert!(err.contains("segment 0"), "input value {i} changed: {err}");
+    }
     // The cut activation is not in the bundles, only its commitment, inside the proofs.
     assert!(chain[0].header.output.values.is_empty());
     assert!(chain[0].header.output_hash.is_none());

@@ -65,7 +65,7 @@ pub struct KeyInfo {
 }
 
 /// What a model's proofs reveal: weights "fixed" (in the key) or "hidden" (committed); input and
-/// output "public", "hashed" or "hidden".
+/// output "public", "packed" (public, packed into few field elements), "hashed" or "hidden".
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VisibilityInfo {
     pub weights: String,
@@ -344,7 +344,7 @@ export interface KeyHeader {
   labels: string[] | null;
   /** Where the KZG parameters came from. */
   srs: string;
-  /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "hashed" | "hidden". */
+  /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "packed" | "hashed" | "hidden". */
   visibility: { weights: string; input: string; output: string };
   /** Separately proven segments (1: one circuit; more: a chain whose every link is checked). */
   segments: number;

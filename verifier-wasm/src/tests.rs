@@ -328,7 +328,7 @@ fn chain_key_verifies_its_chain_bundle_and_rejects_tampering() {
     assert_eq!(info.model_id, key.id());
     assert_eq!(info.input.shape.iter().product::<usize>(), 784);
     assert_eq!(info.output.shape.iter().product::<usize>(), 10);
-    assert_eq!(info.visibility.input, "public");
+    assert_eq!(info.visibility.input, "packed");
     assert_eq!(info.visibility.output, "public");
 
     let ok = key.verify(&proof);
@@ -340,8 +340,14 @@ fn chain_key_verifies_its_chain_bundle_and_rejects_tampering() {
         "the chain's public input is the first segment's"
     );
 
-    // A flipped byte anywhere in either segment's proof.
+    // A changed value of the packed public input.
     let chain = ChainBundle::from_bytes(&proof).unwrap();
+    let mut b = chain.clone();
+    b.bundles[0].header.input.values[400] += 1;
+    let out = key.verify(&b.to_bytes());
+    assert!(!out.valid);
+    assert!(out.reason.unwrap().contains("segment 0"));
+    // A flipped byte anywhere in either segment's proof.
     for segment in 0..2 {
         let mut b = chain.clone();
         let p = &mut b.bundles[segment].proof;

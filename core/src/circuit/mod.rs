@@ -126,6 +126,19 @@ pub enum TensorVisibility {
     /// The values fill rows 0.. of an unblinded advice column whose commitment, read from the
     /// proof, links this proof to the neighbouring segment's proof holding the same column.
     Linked,
+    /// Public like `Public` (the bundle carries the integers), but the instance holds them
+    /// packed [`crate::poseidon::limbs_per_element`] to a field element, as the hash's message
+    /// is, range-checked by the pack chip: a large input (an image's 150,528 pixels) costs the
+    /// verifier a fifteenth (16-bit activations) to a thirty-first (8-bit) of the transcript
+    /// absorptions and Lagrange coefficients.
+    Packed,
+}
+
+impl TensorVisibility {
+    /// Whether a proof bundle carries the tensor's integers.
+    pub fn carries_values(self) -> bool {
+        matches!(self, TensorVisibility::Public | TensorVisibility::Packed)
+    }
 }
 
 /// What a proof reveals, chosen at compile time.
@@ -150,6 +163,13 @@ impl Visibility {
         input: TensorVisibility::Hashed,
         output: TensorVisibility::Public,
     };
+
+    /// Whether the circuit needs the pack chip (hashing, or a packed public tensor).
+    pub fn needs_packing(&self) -> bool {
+        self.needs_hashing()
+            || self.input == TensorVisibility::Packed
+            || self.output == TensorVisibility::Packed
+    }
 
     /// Whether the circuit needs the pack and Poseidon chips.
     pub fn needs_hashing(&self) -> bool {
@@ -238,6 +258,8 @@ impl Default for CircuitShape {
 #[derive(Clone, Copy, Debug)]
 pub enum PublicPart<'a> {
     Values(&'a [i64]),
+    /// Values packed as [`crate::poseidon::pack_limbs`] packs one-limb integers of these bits.
+    Packed(&'a [i64], u32),
     Hash(Fr),
     Hidden,
 }
@@ -252,6 +274,11 @@ pub fn instance_vector(
     for part in [input, output] {
         match part {
             PublicPart::Values(v) => out.extend(v.iter().map(|&x| fe(x as i128))),
+            // The verifier range-checks the values first (see `check_tensor`); a value out of
+            // range here adds nothing, and the instance length then fails verification.
+            PublicPart::Packed(v, bits) => {
+                out.extend(crate::poseidon::pack_limbs(v, bits).unwrap_or_default())
+            }
             PublicPart::Hash(h) => out.push(h),
             PublicPart::Hidden => {}
         }
@@ -260,10 +287,11 @@ pub fn instance_vector(
     out
 }
 
-/// Instance rows a tensor of `n` values takes under `vis`.
-pub fn public_len(vis: TensorVisibility, n: usize) -> usize {
+/// Instance rows a tensor of `n` values takes under `vis` (with `act_bits`-bit activations).
+pub fn public_len(vis: TensorVisibility, n: usize, act_bits: u32) -> usize {
     match vis {
         TensorVisibility::Public => n,
+        TensorVisibility::Packed => n.div_ceil(crate::poseidon::limbs_per_element(act_bits)),
         TensorVisibility::Hashed => 1,
         TensorVisibility::Hidden | TensorVisibility::Linked => 0,
     }
@@ -314,7 +342,10 @@ impl ModelConfig {
         let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
             .then(|| PointwiseConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
-        let pack = hashing.then(|| PackConfig::configure(meta, &table));
+        let pack = shape
+            .visibility
+            .needs_packing()
+            .then(|| PackConfig::configure(meta, &table));
         let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
         ModelConfig {
             instance,
@@ -362,6 +393,7 @@ impl ModelCircuit {
         let part = |v: TensorVisibility, values| -> crate::error::Result<PublicPart<'_>> {
             Ok(match v {
                 TensorVisibility::Public => PublicPart::Values(values),
+                TensorVisibility::Packed => PublicPart::Packed(values, self.graph.act_bits),
                 TensorVisibility::Hashed => {
                     PublicPart::Hash(crate::commitment::tensor_hash(values, self.graph.act_bits)?)
                 }
@@ -411,6 +443,24 @@ impl ModelCircuit {
         Ok(packed.values)
     }
 
+    /// Packs one-limb `items` and exposes the packed elements at instance rows `first`..
+    fn pack_and_expose(
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        rows: &mut (usize, usize),
+        items: &[Packable],
+        first: usize,
+    ) -> Result<Vec<Cell>, Error> {
+        let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
+        let packed = pack.assign(region, links, rows.0, items)?;
+        rows.0 += packed.rows;
+        for (j, message) in packed.messages.iter().enumerate() {
+            links.expose(message.cell, first + j);
+        }
+        Ok(packed.values)
+    }
+
     fn layout(
         &self,
         config: &ModelConfig,
@@ -422,8 +472,8 @@ impl ModelCircuit {
         let value = |t: usize, i: usize| values.map(|v| v[t][i]);
         let vis = self.shape.visibility;
         let n_in = g.input_tensor().len();
-        let in_len = public_len(vis.input, n_in);
-        let out_len = public_len(vis.output, g.output_tensor().len());
+        let in_len = public_len(vis.input, n_in, g.act_bits);
+        let out_len = public_len(vis.output, g.output_tensor().len(), g.act_bits);
         // (pack row, Poseidon row): the next free rows of those chips.
         let mut hash_rows = (0usize, 0usize);
         let mut wires: Vec<Vec<Wire>> = vec![vec![]; g.tensors.len()];
@@ -449,6 +499,25 @@ impl ModelCircuit {
                     value: value(g.input, i),
                 })
                 .collect(),
+            TensorVisibility::Packed => {
+                let items: Vec<Packable> = (0..n_in)
+                    .map(|i| Packable {
+                        value: value(g.input, i),
+                        limbs: 1,
+                        source: None,
+                    })
+                    .collect();
+                let cells =
+                    Self::pack_and_expose(config, region, links, &mut hash_rows, &items, 0)?;
+                cells
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, cell)| Wire {
+                        source: Source::Advice(cell),
+                        value: value(g.input, i),
+                    })
+                    .collect()
+            }
             TensorVisibility::Hashed | TensorVisibility::Hidden => {
                 // The input lives in range-checked advice cells (hashed or not).
                 let items: Vec<Packable> = (0..n_in)
@@ -750,6 +819,17 @@ impl ModelCircuit {
                     }
                 }
             }
+            TensorVisibility::Packed => {
+                let items: Vec<Packable> = outputs
+                    .iter()
+                    .map(|w| Packable {
+                        value: w.value,
+                        limbs: 1,
+                        source: Some(w.source),
+                    })
+                    .collect();
+                Self::pack_and_expose(config, region, links, &mut hash_rows, &items, in_len)?;
+            }
             TensorVisibility::Hashed => {
                 let items: Vec<Packable> = outputs
                     .iter()
@@ -902,16 +982,18 @@ pub struct LayoutPlan {
     pub estimated_peak_bytes: u64,
 }
 
-/// An estimate of the prover's peak memory for a circuit of 2^k rows, in units of one column
-/// (2^k field elements). This halo2 keeps each advice and fixed column's values and
-/// coefficients, and evaluates the quotient one coset of the extended domain at a time, so a
-/// column costs about three polynomials and nothing is held on the whole extended domain.
-/// Each lookup (permuted columns, product) and each column in the permutation argument (its
-/// sigma polynomial, its share of the grand products, the copy map during key generation) costs
-/// more. The weights are a least-squares fit, rounded up 10%, to peaks measured by the bench
-/// (m3_cifar at k=18: 2.42 GiB with 23 advice, 22 fixed, 4 lookups, 20 permuted columns;
-/// m2_lenet with hidden weights at k=17: 1.18 GiB; the first 10 MobileNet operators at k=19:
-/// 4.26 GiB), which each lie within 10% of it.
+/// An estimate of the prover's peak memory for a circuit of 2^k rows. This halo2 keeps each
+/// advice and fixed column's values and coefficients, and evaluates the quotient one coset of
+/// the extended domain at a time, so a column costs about three polynomials (of 2^k field
+/// elements) and nothing is held on the whole extended domain. Each lookup (permuted columns,
+/// product) and each column in the permutation argument (its sigma polynomial, its share of the
+/// grand products, the copy map during key generation) costs about seven. Peak bytes are then a
+/// constant (the process, the KZG parameters of small k) plus a multiple of those columns: a
+/// least-squares line through peaks measured by the bench, m3_cifar at k=18 (2.42 GiB; 23
+/// advice, 22 fixed, 4 lookups, 20 permuted columns) and a full-size MobileNet segment at k=21
+/// (15.36 GiB; 23 advice, 20 fixed, 7 lookups, 13 permuted), rounded up 10%. A line through the
+/// small circuits alone (the previous fit) over-estimated the k=21 segments by about 20%, and
+/// so planned MobileNet as 8 segments where 5 fit.
 pub fn estimate_prover_bytes(
     k: u32,
     advice: usize,
@@ -920,7 +1002,21 @@ pub fn estimate_prover_bytes(
     permuted: usize,
 ) -> u64 {
     let columns = 3.0 * (advice + fixed) as f64 + 7.0 * (lookups + permuted) as f64;
-    (1.1 * columns * 32.0 * (1u64 << k) as f64) as u64
+    ESTIMATE_CONSTANT + (1.1 * 0.9 * columns * 32.0 * (1u64 << k) as f64) as u64
+}
+
+/// The part of [`estimate_prover_bytes`] that does not grow with the domain.
+const ESTIMATE_CONSTANT: u64 = (1.1 * 0.29 * (1u64 << 30) as f64) as u64;
+
+/// [`estimate_prover_bytes`] of the same columns at `to_k` rows instead of `from_k`.
+pub fn estimate_at_k(bytes: u64, from_k: u32, to_k: u32) -> u64 {
+    let scaling = bytes.saturating_sub(ESTIMATE_CONSTANT);
+    let scaled = if to_k >= from_k {
+        scaling.saturating_mul(1 << (to_k - from_k))
+    } else {
+        scaling >> (from_k - to_k)
+    };
+    ESTIMATE_CONSTANT + scaled
 }
 
 impl LayoutPlan {
@@ -931,8 +1027,7 @@ impl LayoutPlan {
             return;
         }
         let reserved = (1usize << self.k) - self.usable_rows;
-        // The estimate is linear in the domain size.
-        self.estimated_peak_bytes <<= k - self.k;
+        self.estimated_peak_bytes = estimate_at_k(self.estimated_peak_bytes, self.k, k);
         self.usable_rows = (1usize << k) - reserved;
         self.k = k;
     }
@@ -1025,7 +1120,10 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
     let b = graph.act_bits;
     let (mut pack, mut hash) = (0, 0);
     let mut tensor = |v: TensorVisibility, n: usize| {
-        if matches!(v, TensorVisibility::Hashed | TensorVisibility::Hidden) {
+        if matches!(
+            v,
+            TensorVisibility::Hashed | TensorVisibility::Hidden | TensorVisibility::Packed
+        ) {
             pack += n;
         }
         if v == TensorVisibility::Hashed {
@@ -1118,8 +1216,9 @@ pub fn layout_candidates_with(
     width: Option<usize>,
     visibility: Visibility,
 ) -> Vec<LayoutPlan> {
-    let instance_len = public_len(visibility.input, graph.input_tensor().len())
-        + public_len(visibility.output, graph.output_tensor().len())
+    let b = graph.act_bits;
+    let instance_len = public_len(visibility.input, graph.input_tensor().len(), b)
+        + public_len(visibility.output, graph.output_tensor().len(), b)
         + visibility.hidden_weights() as usize;
     let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
     // A linked tensor fills rows 0.. of its link column.
@@ -1140,7 +1239,7 @@ pub fn layout_candidates_with(
     });
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
-        None => vec![4, 8, 16, 32, 64],
+        None => vec![4, 8, 9, 16, 32, 64],
     };
     let mut plans = Vec::with_capacity(candidates.len());
     for w in candidates {

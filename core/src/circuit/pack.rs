@@ -264,4 +264,45 @@ mod tests {
         });
         assert_rejected(mock_field(&forged, &public(&[1000], 2)));
     }
+
+    /// Packed elements exposed as public values (a `Packed` tensor) bind each value: the values
+    /// (v0 + 1, v1 - 2^8) pack to the element of (v0, v1), and the range check rejects them.
+    #[test]
+    fn an_exposed_packing_binds_each_value() {
+        const HONEST: [i64; 2] = [5, -7];
+        let circuit = |forge: bool| {
+            TestCircuit::new(vec![], move |config, region, links, _| {
+                let pack = config.pack.as_ref().expect("test shape packs");
+                let items = HONEST.map(|v| Packable {
+                    value: Some(v),
+                    limbs: 1,
+                    source: None,
+                });
+                let packed = pack.assign(region, links, 0, &items)?;
+                links.expose(packed.messages[0].cell, 0);
+                if forge {
+                    let (a, b) = (HONEST[0] + 1, HONEST[1] - 256);
+                    for (row, v) in [(0, a), (1, b)] {
+                        region.assign_advice(pack.limb, row, known(Some(v)));
+                        region.assign_advice(pack.value, row, known(Some(v)));
+                    }
+                    // The running packed value after the first limb; after the second it is
+                    // the honest element again.
+                    region.assign_advice(pack.packed, 0, known(Some(a + 128)));
+                }
+                Ok(())
+            })
+        };
+        let element = poseidon::pack_limbs(&HONEST, 8).unwrap();
+        assert_eq!(element.len(), 1);
+        mock_field(&circuit(false), &element).unwrap();
+        let failures = mock_field(&circuit(true), &element).unwrap_err();
+        assert!(
+            failures.iter().all(|f| matches!(
+                f,
+                halo2_proofs::dev::VerifyFailure::Lookup { name, .. } if name == "pack: limb range"
+            )),
+            "the forged packing should fail the range check alone: {failures:?}"
+        );
+    }
 }

@@ -10,7 +10,6 @@
 //! n ≥ ln(2/(1−confidence)) / (2·tolerance²) (Hoeffding; capped at the set size).
 
 use crate::bundle::ProofBundle;
-use crate::circuit::TensorVisibility;
 use crate::error::{Error, Result};
 use crate::verifier_key::VerifierKey;
 use serde::{Deserialize, Serialize};
@@ -138,7 +137,7 @@ pub fn verify_attestation(
         ));
     }
     let vis = key.header.shape.visibility;
-    if vis.output != TensorVisibility::Public {
+    if !vis.output.carries_values() {
         return reject("accuracy needs the model's output to be public".into());
     }
     let commitment = crate::verify::expected_commitment(key, published_commitment)?;

@@ -225,7 +225,7 @@ pub fn check_proof(
     }
     let input_hash = match vis.input {
         TensorVisibility::Hashed => verified.input_hash.clone().unwrap_or_default(),
-        TensorVisibility::Public => {
+        TensorVisibility::Public | TensorVisibility::Packed => {
             poseidon::to_hex(&tensor_hash(&bundle.header.input.values, act_bits)?)
         }
         TensorVisibility::Hidden | TensorVisibility::Linked => {
@@ -242,7 +242,9 @@ pub fn check_proof(
         )));
     }
     let output_matches = match vis.output {
-        TensorVisibility::Public => verified.output.values == receipt.output,
+        TensorVisibility::Public | TensorVisibility::Packed => {
+            verified.output.values == receipt.output
+        }
         TensorVisibility::Hashed => {
             verified.output_hash.as_deref()
                 == Some(poseidon::to_hex(&tensor_hash(&receipt.output, act_bits)?).as_str())

@@ -453,9 +453,16 @@ fn float_tflite_mnist_loads_into_the_float_ir() {
 
 /// The first three inverted-residual blocks of MobileNet v2 (10 operators: the stem, two
 /// depthwise/pointwise blocks and a block with its residual ADD) at 16×16, proven with the
-/// MockProver under TFLite's exact requantization; a wrong activation anywhere is rejected.
+/// MockProver under TFLite's exact requantization; a wrong activation anywhere is rejected. At
+/// the planner's dot width and at 9 (a 3×3 depthwise product per row, not a power of two).
 #[test]
 fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
+    for width in [None, Some(9)] {
+        truncated_mobilenet_at(width);
+    }
+}
+
+fn truncated_mobilenet_at(width: Option<usize>) {
     use crate::circuit::{plan_layout, ModelCircuit, Visibility};
     use halo2_proofs::dev::MockProver;
     use rand::{Rng, SeedableRng};
@@ -479,7 +486,7 @@ fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
         .map(|_| rng.gen_range(0..=255) - zp)
         .collect();
     let values = g.evaluate(&input).unwrap();
-    let plan = plan_layout(&g, None, Visibility::PUBLIC);
+    let plan = plan_layout(&g, width, Visibility::PUBLIC);
     eprintln!("{plan}");
     assert!(plan.shape.fixed_point);
     // The projections (96 and 144 input channels) are proven by the randomized check.

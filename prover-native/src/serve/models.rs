@@ -38,6 +38,7 @@ fn card(p: &Prover, srs: &str) -> Value {
     let tensor = |v: TensorVisibility, name: &str| {
         match v {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
+        TensorVisibility::Packed => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof, packed into few public field elements"),
         TensorVisibility::Hashed => format!("hashed: the proof carries the Poseidon hash of the quantized {name} integers; the {name} itself stays private"),
         TensorVisibility::Hidden => format!("hidden: the proof says nothing about the {name}"),
         TensorVisibility::Linked => format!(
