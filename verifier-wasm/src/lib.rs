@@ -360,8 +360,8 @@ export interface VerifyResult {
   /** Proven output as the circuit's integers. */
   outputRaw: number[];
   outputShape: number[];
-  /** Proven input, dequantized. */
-  input: number[];
+  /** Proven input, dequantized (empty when the input is hashed or hidden). */
+  input: Float64Array;
   inputShape: number[];
   predictedClass: number | null;
   predictedLabel: string | null;
@@ -446,8 +446,20 @@ impl Verifier {
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.
     #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
     pub fn verify(&self, #[wasm_bindgen(js_name = bundleBytes)] bundle_bytes: &[u8]) -> JsValue {
-        let outcome = self.key.verify(bundle_bytes);
-        match to_js(&outcome) {
+        let mut outcome = self.key.verify(bundle_bytes);
+        // The input (an image's 150,528 values) goes over as one typed-array copy, not as a JS
+        // array built value by value.
+        let input = std::mem::take(&mut outcome.input);
+        let converted = to_js(&outcome).and_then(|v| {
+            js_sys::Reflect::set(
+                &v,
+                &JsValue::from_str("input"),
+                &js_sys::Float64Array::from(&input[..]),
+            )
+            .map_err(|_| JsError::new("cannot set the result's input"))?;
+            Ok(v)
+        });
+        match converted {
             Ok(v) => v,
             // Unreachable in practice (every field converts); still, answer "invalid", never throw.
             Err(_) => {
