@@ -17,7 +17,11 @@ const MAX_UPLOAD_SIDE = 2048;
 // Verifier worker
 // ---------------------------------------------------------------------------------------------
 
-const worker = new Worker(new URL("./verify-worker.js", import.meta.url), { type: "module" });
+// `?threads=on|off` in the page's URL overrides the worker's choice of build (see there).
+const workerUrl = new URL("./verify-worker.js", import.meta.url);
+const threadsChoice = new URLSearchParams(location.search).get("threads");
+if (threadsChoice === "on" || threadsChoice === "off") workerUrl.searchParams.set("threads", threadsChoice);
+const worker = new Worker(workerUrl, { type: "module" });
 const calls = new Map();
 let nextCall = 1;
 let workerBroken = null;

@@ -1,8 +1,12 @@
 // Verifies proof bundles off the main thread with the WebAssembly verifier, so the page stays
 // responsive while halo2 checks a proof.
 //
-// Threaded build (wasm-bindgen-rayon) when the page is cross-origin isolated and the build is
-// there; otherwise, or if anything about it fails, the single-threaded build.
+// Threaded build (wasm-bindgen-rayon) when the page is cross-origin isolated, the build is there
+// and the machine has at least THREADED_MIN_CORES cores; otherwise, or if anything about it
+// fails, the single-threaded build. On 2 cores the thread pool loses: the pool's workers compete
+// with the page, and a verifier's multi-scalar multiplications are small (MobileNet's 5-segment
+// chain: 86 ms single-threaded, 120 ms threaded in Chromium). `?threads=on|off` on the worker's
+// URL (the page passes its own) forces the choice.
 //
 // Messages: {id, op: "init"} -> {mode, threads, note}
 //           {id, op: "key", pinned} -> {modelId, header, parseMs, cached}
@@ -17,10 +21,20 @@ import { errorText } from "./http.js";
 // The thread pool waits for every helper worker to start; if one never does, fall back rather
 // than leave the page without a verifier.
 const THREAD_POOL_TIMEOUT_MS = 15_000;
+const THREADED_MIN_CORES = 4;
+
+function wantThreads() {
+  const forced = new URL(self.location.href).searchParams.get("threads");
+  if (forced === "on") return true;
+  if (forced === "off") return false;
+  return (navigator.hardwareConcurrency || 1) >= THREADED_MIN_CORES;
+}
 
 async function loadWasm() {
   let note = null;
-  if (self.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
+  if (!wantThreads()) {
+    note = `single-threaded: faster than a thread pool on ${navigator.hardwareConcurrency || 1} cores`;
+  } else if (self.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
     try {
       const m = await import("./pkg/threaded/zkinfer_verifier.js");
       await m.default();
