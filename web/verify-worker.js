@@ -23,17 +23,20 @@ import { errorText } from "./http.js";
 const THREAD_POOL_TIMEOUT_MS = 15_000;
 const THREADED_MIN_CORES = 4;
 
-function wantThreads() {
+// Whether to try the threaded build, or why not (a string).
+function threadsWanted() {
   const forced = new URL(self.location.href).searchParams.get("threads");
   if (forced === "on") return true;
-  if (forced === "off") return false;
-  return (navigator.hardwareConcurrency || 1) >= THREADED_MIN_CORES;
+  if (forced === "off") return "single-threaded as asked (threads=off)";
+  const cores = navigator.hardwareConcurrency || 1;
+  return cores >= THREADED_MIN_CORES || `single-threaded: faster than a thread pool on ${cores} cores`;
 }
 
 async function loadWasm() {
   let note = null;
-  if (!wantThreads()) {
-    note = `single-threaded: faster than a thread pool on ${navigator.hardwareConcurrency || 1} cores`;
+  const wanted = threadsWanted();
+  if (wanted !== true) {
+    note = wanted;
   } else if (self.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
     try {
       const m = await import("./pkg/threaded/zkinfer_verifier.js");

@@ -353,9 +353,12 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
     let mut first: Option<Verified> = None;
     let mut last: Option<Verified> = None;
     for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
-        let verified =
-            crate::verify::verify_bundle_deferred(key, bundle, shared.then_some(&mut batch))
-                .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
+        let verified = if shared {
+            crate::verify::verify_bundle_deferred(key, bundle, &mut batch)
+        } else {
+            crate::verify::verify_bundle(key, bundle)
+        }
+        .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
         if let Some(prev) = &last {
             match (&prev.output_link, &verified.input_link) {
                 (Some(out), Some(inp)) if out == inp => {}

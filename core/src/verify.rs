@@ -10,7 +10,7 @@ use halo2_proofs::plonk::verify_proof;
 use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
-use halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
+use halo2_proofs::poly::kzg::strategy::AccumulatorStrategy;
 use halo2_proofs::poly::VerificationStrategy;
 use halo2_proofs::transcript::{Blake2bRead, Challenge255, Transcript, TranscriptReadBuffer};
 use halo2curves::bn256::{Bn256, Fr, G1Affine};
@@ -147,7 +147,14 @@ fn rejection(e: halo2_proofs::plonk::Error) -> Error {
 
 /// Checks the SNARK for already-parsed parts.
 pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
-    verify_bundle_deferred(key, bundle, None)
+    let mut batch = None;
+    let verified = verify_bundle_deferred(key, bundle, &mut batch)?;
+    if !check_pairings(batch) {
+        return Err(rejection(
+            halo2_proofs::plonk::Error::ConstraintSystemFailure,
+        ));
+    }
+    Ok(verified)
 }
 
 /// A batch's deferred final pairing checks: each proof's KZG opening check, scaled by a fresh
@@ -156,12 +163,12 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
 /// about 1/|Fr|).
 pub(crate) type PairingBatch<'k> = Option<AccumulatorStrategy<'k, Bn256>>;
 
-/// [`verify_bundle`], or with `batch`, everything but the final pairing check, which is added
-/// to `batch` for [`check_pairings`]. The result is then valid only once that check passes.
+/// [`verify_bundle`] but for the final pairing check, which is added to `batch` for
+/// [`check_pairings`]. The result is valid only once that check passes.
 pub(crate) fn verify_bundle_deferred<'k>(
     key: &'k VerifierKey,
     bundle: &ProofBundle,
-    batch: Option<&mut PairingBatch<'k>>,
+    batch: &mut PairingBatch<'k>,
 ) -> Result<Verified> {
     let h = &bundle.header;
     if h.model_id != key.model_id {
@@ -210,42 +217,25 @@ pub(crate) fn verify_bundle_deferred<'k>(
     transcript
         .common_scalar(key.context)
         .map_err(|e| Error::Rejected(e.to_string()))?;
-    match batch {
-        None => verify_proof::<
+    let strategy = batch
+        .take()
+        .unwrap_or_else(|| AccumulatorStrategy::new(&key.params));
+    *batch = Some(
+        verify_proof::<
             KZGCommitmentScheme<Bn256>,
             VerifierSHPLONK<'_, Bn256>,
             _,
             _,
-            SingleStrategy<'_, Bn256>,
+            AccumulatorStrategy<'_, Bn256>,
         >(
             &key.params,
             &key.vk,
-            SingleStrategy::new(&key.params),
+            strategy,
             &[&[&instance]],
             &mut transcript,
         )
         .map_err(rejection)?,
-        Some(batch) => {
-            let strategy = batch
-                .take()
-                .unwrap_or_else(|| AccumulatorStrategy::new(&key.params));
-            let strategy = verify_proof::<
-                KZGCommitmentScheme<Bn256>,
-                VerifierSHPLONK<'_, Bn256>,
-                _,
-                _,
-                AccumulatorStrategy<'_, Bn256>,
-            >(
-                &key.params,
-                &key.vk,
-                strategy,
-                &[&[&instance]],
-                &mut transcript,
-            )
-            .map_err(rejection)?;
-            *batch = Some(strategy);
-        }
-    }
+    );
     // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
     if !proof.is_empty() {
         return Err(Error::Rejected(format!(

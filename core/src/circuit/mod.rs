@@ -28,7 +28,7 @@ use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Inst
 use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
 use max::MaxConfig;
-use pack::{PackConfig, Packable};
+use pack::{PackConfig, Packable, Packed};
 use pointwise::{PendingPointwise, PointwiseConfig, PointwiseDims};
 use poseidon::{Message, PoseidonConfig};
 use requant::{RequantConfig, RequantParams};
@@ -421,10 +421,9 @@ impl ModelCircuit {
         salt: Option<Option<Fr>>,
         expose_at: Option<usize>,
     ) -> Result<Vec<Cell>, Error> {
-        let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
-        let packed = pack.assign(region, links, rows.0, items)?;
-        rows.0 += packed.rows;
+        let packed = Self::pack(config, region, links, rows, items)?;
         if let Some(row) = expose_at {
+            let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
             let hasher = config.poseidon.as_ref().ok_or(Error::Synthesis)?;
             let mut messages = Vec::with_capacity(packed.messages.len() + 1);
             if let Some(salt) = salt {
@@ -443,7 +442,21 @@ impl ModelCircuit {
         Ok(packed.values)
     }
 
-    /// Packs one-limb `items` and exposes the packed elements at instance rows `first`..
+    /// Lays out `items` in the pack chip from its next free row (`rows.0`).
+    fn pack(
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        rows: &mut (usize, usize),
+        items: &[Packable],
+    ) -> Result<Packed, Error> {
+        let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
+        let packed = pack.assign(region, links, rows.0, items)?;
+        rows.0 += packed.rows;
+        Ok(packed)
+    }
+
+    /// Packs `items` and exposes the packed elements at instance rows `first`..
     fn pack_and_expose(
         config: &ModelConfig,
         region: &mut Region<Fr>,
@@ -452,9 +465,7 @@ impl ModelCircuit {
         items: &[Packable],
         first: usize,
     ) -> Result<Vec<Cell>, Error> {
-        let pack = config.pack.as_ref().ok_or(Error::Synthesis)?;
-        let packed = pack.assign(region, links, rows.0, items)?;
-        rows.0 += packed.rows;
+        let packed = Self::pack(config, region, links, rows, items)?;
         for (j, message) in packed.messages.iter().enumerate() {
             links.expose(message.cell, first + j);
         }
@@ -499,7 +510,9 @@ impl ModelCircuit {
                     value: value(g.input, i),
                 })
                 .collect(),
-            TensorVisibility::Packed => {
+            TensorVisibility::Packed | TensorVisibility::Hashed | TensorVisibility::Hidden => {
+                // The input lives in range-checked advice cells (its packing public, hashed, or
+                // neither).
                 let items: Vec<Packable> = (0..n_in)
                     .map(|i| Packable {
                         value: value(g.input, i),
@@ -507,36 +520,20 @@ impl ModelCircuit {
                         source: None,
                     })
                     .collect();
-                let cells =
-                    Self::pack_and_expose(config, region, links, &mut hash_rows, &items, 0)?;
-                cells
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, cell)| Wire {
-                        source: Source::Advice(cell),
-                        value: value(g.input, i),
-                    })
-                    .collect()
-            }
-            TensorVisibility::Hashed | TensorVisibility::Hidden => {
-                // The input lives in range-checked advice cells (hashed or not).
-                let items: Vec<Packable> = (0..n_in)
-                    .map(|i| Packable {
-                        value: value(g.input, i),
-                        limbs: 1,
-                        source: None,
-                    })
-                    .collect();
-                let expose = (vis.input == TensorVisibility::Hashed).then_some(0);
-                let cells = Self::pack_and_hash(
-                    config,
-                    region,
-                    links,
-                    &mut hash_rows,
-                    &items,
-                    None,
-                    expose,
-                )?;
+                let cells = if vis.input == TensorVisibility::Packed {
+                    Self::pack_and_expose(config, region, links, &mut hash_rows, &items, 0)?
+                } else {
+                    let expose = (vis.input == TensorVisibility::Hashed).then_some(0);
+                    Self::pack_and_hash(
+                        config,
+                        region,
+                        links,
+                        &mut hash_rows,
+                        &items,
+                        None,
+                        expose,
+                    )?
+                };
                 cells
                     .into_iter()
                     .enumerate()
@@ -819,7 +816,7 @@ impl ModelCircuit {
                     }
                 }
             }
-            TensorVisibility::Packed => {
+            TensorVisibility::Packed | TensorVisibility::Hashed => {
                 let items: Vec<Packable> = outputs
                     .iter()
                     .map(|w| Packable {
@@ -828,26 +825,19 @@ impl ModelCircuit {
                         source: Some(w.source),
                     })
                     .collect();
-                Self::pack_and_expose(config, region, links, &mut hash_rows, &items, in_len)?;
-            }
-            TensorVisibility::Hashed => {
-                let items: Vec<Packable> = outputs
-                    .iter()
-                    .map(|w| Packable {
-                        value: w.value,
-                        limbs: 1,
-                        source: Some(w.source),
-                    })
-                    .collect();
-                Self::pack_and_hash(
-                    config,
-                    region,
-                    links,
-                    &mut hash_rows,
-                    &items,
-                    None,
-                    Some(in_len),
-                )?;
+                if vis.output == TensorVisibility::Packed {
+                    Self::pack_and_expose(config, region, links, &mut hash_rows, &items, in_len)?;
+                } else {
+                    Self::pack_and_hash(
+                        config,
+                        region,
+                        links,
+                        &mut hash_rows,
+                        &items,
+                        None,
+                        Some(in_len),
+                    )?;
+                }
             }
             TensorVisibility::Linked => {
                 let column = config.link_out.ok_or(Error::Synthesis)?;

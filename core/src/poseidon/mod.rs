@@ -189,6 +189,7 @@ pub fn from_hex(s: &str) -> Option<Fr> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// The integer packing equals the field arithmetic it stands for, `Σ digit·2^(b·i)`, at
     /// every limb width a model can have, including full chunks.
@@ -196,30 +197,23 @@ mod tests {
     fn packing_as_integers_matches_field_arithmetic() {
         for bits in [4u32, 8, 12, 16, 24] {
             let half = 1i64 << (bits - 1);
-            let limbs: Vec<i64> = (0..3 * limbs_per_element(bits) + 5)
+            let base = Fr::from(1u64 << bits);
+            let in_field = |chunk: &[i64]| {
+                chunk
+                    .iter()
+                    .fold(Fr::ZERO, |acc, &l| acc * base + Fr::from((l + half) as u64))
+            };
+            let per = limbs_per_element(bits);
+            let limbs: Vec<i64> = (0..3 * per + 5)
                 .map(|i| ((i as i64 * 7919 + 13) % (2 * half)) - half)
                 .collect();
-            let base = Fr::from(1u64 << bits);
-            let expected: Vec<Fr> = limbs
-                .chunks(limbs_per_element(bits))
-                .map(|c| {
-                    c.iter()
-                        .fold(Fr::ZERO, |acc, &l| acc * base + Fr::from((l + half) as u64))
-                })
-                .collect();
+            let expected: Vec<Fr> = limbs.chunks(per).map(in_field).collect();
             assert_eq!(pack_limbs(&limbs, bits).unwrap(), expected, "{bits} bits");
-            let extremes = vec![-half; limbs_per_element(bits)];
-            let top = vec![half - 1; limbs_per_element(bits)];
-            for c in [extremes, top] {
-                let e = c
-                    .iter()
-                    .fold(Fr::ZERO, |acc, &l| acc * base + Fr::from((l + half) as u64));
-                assert_eq!(pack_limbs(&c, bits).unwrap(), vec![e]);
+            for chunk in [vec![-half; per], vec![half - 1; per]] {
+                assert_eq!(pack_limbs(&chunk, bits).unwrap(), vec![in_field(&chunk)]);
             }
         }
     }
-
-    use super::*;
 
     /// circomlib's test vector: poseidon([1, 2]) with the same constants (capacity lane 0,
     /// digest lane 0).
