@@ -95,11 +95,36 @@ impl ChainKey {
         let mut r = Reader::open(bytes, WHAT, KEY_MAGIC, VERSION)?;
         let header: ChainKeyHeader = r.json(MAX_HEADER)?;
         let keys = segment_sections(r, WHAT, header.segments, VerifierKey::from_bytes)?;
+        // One k, one setup, fixed weights, links whose sides agree (`chain_check`).
+        crate::chain_check::check_chain_keys(&keys)?;
         Ok(ChainKey {
             chain_id: model_id(bytes),
             model_name: header.model_name,
             keys,
         })
+    }
+}
+
+impl ChainKey {
+    /// What the chain's proofs reveal: the first segment's input, the last segment's output,
+    /// the weights of every segment (fixed: a chain key with hidden weights does not load).
+    pub fn visibility(&self) -> crate::circuit::Visibility {
+        use crate::circuit::{TensorVisibility, Visibility, WeightVisibility};
+        let vis = |i: usize| self.keys.get(i).map(|k| k.header.shape.visibility);
+        let (first, last) = (vis(0), vis(self.keys.len().wrapping_sub(1)));
+        Visibility {
+            weights: if self
+                .keys
+                .iter()
+                .any(|k| k.header.shape.visibility.hidden_weights())
+            {
+                WeightVisibility::Hidden
+            } else {
+                WeightVisibility::Fixed
+            },
+            input: first.map_or(TensorVisibility::Hidden, |v| v.input),
+            output: last.map_or(TensorVisibility::Hidden, |v| v.output),
+        }
     }
 }
 

@@ -46,6 +46,24 @@ pub enum Error {
     Malformed { what: &'static str, reason: String },
     #[error("proof rejected: {0}")]
     Rejected(String),
+    /// A segment's verifier key used as a whole model's: its `side` (input or output) is linked
+    /// to a neighbouring segment, its link cells are free witnesses on their own.
+    #[error(
+        "this verifier key is one segment of a chain (its {side} is linked to a neighbouring \
+         segment), so on its own it proves nothing about the model's {side}: verify the whole \
+         chain with the chain key"
+    )]
+    SegmentKey { side: &'static str },
+    /// A chain key whose segment `segment` does not fit the chain.
+    #[error("invalid chain key: segment {segment} {reason}")]
+    InvalidChain { segment: usize, reason: String },
+    /// A verifier key whose circuit shape is beyond a chip's limits.
+    #[error("unsupported circuit shape: {field} = {value}, but {limit}")]
+    UnsupportedShape {
+        field: &'static str,
+        value: String,
+        limit: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

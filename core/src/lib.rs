@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod chain;
+mod chain_check;
 pub mod circuit;
 mod codec;
 pub mod commitment;
@@ -33,6 +34,8 @@ pub mod segment;
 #[cfg(feature = "prover")]
 pub mod srs;
 pub mod tensor;
+#[cfg(all(test, feature = "prover"))]
+mod test_fixtures;
 #[cfg(feature = "prover")]
 pub mod tflite;
 pub mod verifier_key;

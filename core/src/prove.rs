@@ -740,7 +740,7 @@ impl ChainDir {
             )?;
             // The proving key was made for the stored verifier key from compiled.bin: a proof
             // that does not verify against that key means the two do not belong together.
-            if let Err(e) = crate::verify::verify_bundle(&prover.verifier_key, &bundle) {
+            if let Err(e) = crate::verify::verify_any_bundle(&prover.verifier_key, &bundle) {
                 return Err(Error::InvalidInput(format!(
                     "segment-{i}: its proof does not verify against its stored verifier key \
                      ({e}): compiled.bin was changed after compiling, recompile"

@@ -316,9 +316,19 @@ pub fn segment_visibility(whole: Visibility, first: bool, last: bool) -> Visibil
     }
 }
 
-/// Verifies a chain of segment proofs: every proof against its key, and every link: segment
-/// i's output link commitment must equal segment i+1's input link commitment. Returns the
-/// chain's result: the last segment's, with the input side (visibility, hash) of the first.
+/// Verifies one segment's proof against its key, whose linked input or output is then bound
+/// to nothing: the link commitments it returns mean something only once compared with the
+/// neighbouring segments' ([`verify_chain`] does). For tests and diagnostics; never accept a
+/// claim on this alone.
+pub fn verify_segment(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
+    crate::verify::verify_any_bundle(key, bundle)
+}
+
+/// Verifies a chain of segment proofs: the keys must form a chain (one k, one setup, fixed
+/// weights, matching links: `chain_check`), every proof must verify against its key, and
+/// every link must hold: segment i's output link commitment must equal segment i+1's input
+/// link commitment. Returns the chain's result: the last segment's output, with the input side
+/// (hash) of the first, and the whole chain's visibility.
 pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Verified> {
     if keys.is_empty() || keys.len() != bundles.len() {
         return Err(Error::Rejected(format!(
@@ -327,38 +337,14 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
             bundles.len()
         )));
     }
-    // Equal commitments mean equal columns only over one domain: every segment has one k.
-    if keys.iter().any(|k| k.header.k != keys[0].header.k) {
-        return Err(Error::Rejected(
-            "the chain's segments are not all at one k, so their links cannot match".into(),
-        ));
-    }
-    let n = keys.len();
-    for (i, key) in keys.iter().enumerate() {
-        let vis = key.header.shape.visibility;
-        let linked_in = vis.input == TensorVisibility::Linked;
-        let linked_out = vis.output == TensorVisibility::Linked;
-        if linked_in != (i > 0) || linked_out != (i + 1 < n) {
-            return Err(Error::Rejected(format!(
-                "segment {i}'s key does not fit position {i} of a chain of {n}: its input is \
-                 {:?} and its output {:?}",
-                vis.input, vis.output
-            )));
-        }
-    }
-    // One pairing check for the whole chain when every key shares the SRS points (a chain
-    // compiled by zkinfer does); each segment's own otherwise.
-    let shared = keys.iter().all(|k| crate::verify::same_srs(k, &keys[0]));
+    let visibility = crate::chain_check::check_chain_keys(keys)?;
+    // One pairing check for the whole chain: every key has the same KZG points (checked).
     let mut batch: crate::verify::PairingBatch<'_> = None;
     let mut first: Option<Verified> = None;
     let mut last: Option<Verified> = None;
     for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
-        let verified = if shared {
-            crate::verify::verify_bundle_deferred(key, bundle, &mut batch)
-        } else {
-            crate::verify::verify_bundle(key, bundle)
-        }
-        .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
+        let verified = crate::verify::verify_bundle_deferred(key, bundle, &mut batch)
+            .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
         if let Some(prev) = &last {
             match (&prev.output_link, &verified.input_link) {
                 (Some(out), Some(inp)) if out == inp => {}
@@ -380,7 +366,7 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
     if !crate::verify::check_pairings(batch) {
         // Some proof does not open: name it, checking each on its own (only on this path).
         for (i, (key, bundle)) in keys.iter().zip(bundles).enumerate() {
-            crate::verify::verify_bundle(key, bundle)
+            verify_segment(key, bundle)
                 .map_err(|e| Error::Rejected(format!("segment {i}: {e}")))?;
         }
         return Err(Error::Rejected(
@@ -389,7 +375,7 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
     }
     // The chain's result: the output side from the last segment, the input side from the first.
     let (first, mut verified) = (first.expect("non-empty"), last.expect("non-empty"));
-    verified.visibility.input = first.visibility.input;
+    verified.visibility = visibility;
     verified.input_hash = first.input_hash;
     verified.input_link = first.input_link;
     Ok(verified)

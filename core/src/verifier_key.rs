@@ -120,14 +120,9 @@ impl VerifierKey {
         if header.k == 0 || header.k > MAX_K {
             return Err(bad(format!("k = {} is outside 1..={MAX_K}", header.k)));
         }
-        if !(8..=20).contains(&header.shape.act_bits)
-            || !(1..=256).contains(&header.shape.dot_width)
-        {
-            return Err(bad(format!(
-                "circuit shape {:?} is out of bounds",
-                header.shape
-            )));
-        }
+        // Every bound a chip's soundness assumes of the shape (`circuit::limits`), before halo2
+        // builds the constraint system from it.
+        header.shape.validate(header.k)?;
         for (name, t) in [("input", &header.input), ("output", &header.output)] {
             let n = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
             if t.shape.is_empty()
@@ -225,4 +220,36 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
     }
     let tiny = ParamsKZG::<Bn256>::read_custom(&mut raw.as_slice(), SerdeFormat::Processed)?;
     Ok(tiny.from_parts(k, vec![g0], Some(vec![]), g2, s_g2))
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use super::*;
+    use crate::test_fixtures::tiny_chain;
+
+    /// A key file with `change` made to a real key's header (re-serialized, so only the shape
+    /// check can refuse it).
+    fn changed(change: impl Fn(&mut CircuitShape)) -> Result<VerifierKey> {
+        let key = &tiny_chain().keys[0];
+        let mut header = key.header.clone();
+        change(&mut header.shape);
+        VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk))
+    }
+
+    /// Shapes beyond a chip's limits are refused when the key is read, naming the field.
+    #[test]
+    fn a_key_shape_beyond_a_chips_limits_is_refused() {
+        changed(|_| ()).unwrap();
+        // The requantization chip's remainder limbs are unique only in the 16-bit domain.
+        let err = changed(|s| {
+            s.fixed_point = true;
+            s.act_bits = 20;
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("act_bits") && err.contains("16"), "{err}");
+        // A 20-bit activation table does not fit the key's 2^k rows.
+        let err = changed(|s| s.act_bits = 20).unwrap_err().to_string();
+        assert!(err.contains("act_bits") && err.contains("k ="), "{err}");
+    }
 }

@@ -145,8 +145,33 @@ fn rejection(e: halo2_proofs::plonk::Error) -> Error {
     })
 }
 
-/// Checks the SNARK for already-parsed parts.
+/// Refuses a segment's key (a linked input or output) where a whole model's is expected. A
+/// segment's link cells are constrained only by the neighbouring segment's proof (equal link
+/// commitments, checked by [`crate::segment::verify_chain`]); on its own they are free
+/// witnesses, so a proof against the key alone shows nothing about where its input came from
+/// or where its output goes.
+pub fn require_whole_model(key: &VerifierKey) -> Result<()> {
+    let vis = key.header.shape.visibility;
+    let side = if vis.input == TensorVisibility::Linked {
+        "input"
+    } else if vis.output == TensorVisibility::Linked {
+        "output"
+    } else {
+        return Ok(());
+    };
+    Err(Error::SegmentKey { side })
+}
+
+/// Checks the SNARK for already-parsed parts. `key` must be a whole model's
+/// ([`require_whole_model`]): a chain is verified with [`crate::segment::verify_chain`].
 pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
+    require_whole_model(key)?;
+    verify_any_bundle(key, bundle)
+}
+
+/// [`verify_bundle`] for any key, a segment's included: for chain verification only (the
+/// caller checks the links).
+pub(crate) fn verify_any_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified> {
     let mut batch = None;
     let verified = verify_bundle_deferred(key, bundle, &mut batch)?;
     if !check_pairings(batch) {
@@ -163,8 +188,9 @@ pub fn verify_bundle(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verified
 /// about 1/|Fr|).
 pub(crate) type PairingBatch<'k> = Option<AccumulatorStrategy<'k, Bn256>>;
 
-/// [`verify_bundle`] but for the final pairing check, which is added to `batch` for
-/// [`check_pairings`]. The result is valid only once that check passes.
+/// [`verify_any_bundle`] but for the final pairing check, which is added to `batch` for
+/// [`check_pairings`]. The result is valid only once that check passes. Accepts a segment's
+/// key: for chain verification only.
 pub(crate) fn verify_bundle_deferred<'k>(
     key: &'k VerifierKey,
     bundle: &ProofBundle,
@@ -411,4 +437,28 @@ pub fn warm_up() {
     let g2 = G2Prepared::from(G2Affine::generator());
     let pairing = Bn256::multi_miller_loop(&[(&sum, &g2)]).final_exponentiation();
     std::hint::black_box(pairing);
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use super::*;
+    use crate::test_fixtures::tiny_chain;
+
+    /// A chain's segment proofs are valid as parts of the chain, but a segment's key on its own
+    /// is refused: its link cells would be free witnesses.
+    #[test]
+    fn a_segment_key_does_not_verify_as_a_whole_model() {
+        let chain = tiny_chain();
+        crate::segment::verify_chain(&chain.keys, &chain.bundles).unwrap();
+        for (i, (key, bundle)) in chain.keys.iter().zip(&chain.bundles).enumerate() {
+            let side = if i == 0 { "output" } else { "input" };
+            let err = verify_bundle(key, bundle).unwrap_err().to_string();
+            assert!(
+                err.contains("segment of a chain") && err.contains(side),
+                "segment {i}: {err}"
+            );
+            let err = verify(key, &bundle.to_bytes()).unwrap_err().to_string();
+            assert!(err.contains("segment of a chain"), "segment {i}: {err}");
+        }
+    }
 }

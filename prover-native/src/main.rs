@@ -715,6 +715,10 @@ fn verify(
     }
     let t = Instant::now();
     let key = VerifierKey::from_bytes(&key_bytes)?;
+    // A chain's segment key proves nothing on its own: refuse it before anything else.
+    zkinfer_core::verify::require_whole_model(&key).map_err(|e| {
+        anyhow::anyhow!("INVALID: {e} (the chain key is the chain directory's verifier-key)")
+    })?;
     if let Some(id) = pinned {
         if !id.eq_ignore_ascii_case(&key.model_id) {
             bail!(

@@ -163,9 +163,12 @@ pub struct BundleInfo {
     pub proof_bytes: usize,
 }
 
-/// Parses a verifier key. The error is a human-readable reason.
+/// Parses a whole model's verifier key: a chain's segment key is refused (it proves nothing on
+/// its own; a chain is trusted through its chain key). The error is a human-readable reason.
 pub fn load_key(bytes: &[u8]) -> Result<VerifierKey, String> {
-    VerifierKey::from_bytes(bytes).map_err(|e| e.to_string())
+    let key = VerifierKey::from_bytes(bytes).map_err(|e| e.to_string())?;
+    zkinfer_core::verify::require_whole_model(&key).map_err(|e| e.to_string())?;
+    Ok(key)
 }
 
 pub fn key_info(key: &VerifierKey) -> KeyInfo {
@@ -180,12 +183,16 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
         output: (&h.output).into(),
         labels: h.labels.clone(),
         srs: h.srs.clone(),
-        visibility: VisibilityInfo {
-            weights: lower(h.shape.visibility.weights),
-            input: lower(h.shape.visibility.input),
-            output: lower(h.shape.visibility.output),
-        },
+        visibility: visibility_info(h.shape.visibility),
         segments: 1,
+    }
+}
+
+fn visibility_info(v: zkinfer_core::circuit::Visibility) -> VisibilityInfo {
+    VisibilityInfo {
+        weights: lower(v.weights),
+        input: lower(v.input),
+        output: lower(v.output),
     }
 }
 
@@ -235,10 +242,7 @@ impl TrustedKey {
                     model_name: c.model_name.clone(),
                     output: last.output,
                     labels: last.labels,
-                    visibility: VisibilityInfo {
-                        output: last.visibility.output,
-                        ..first.visibility
-                    },
+                    visibility: visibility_info(c.visibility()),
                     segments: c.keys.len(),
                     ..first
                 }

@@ -386,6 +386,11 @@ fn chain_key_verifies_its_chain_bundle_and_rejects_tampering() {
     // A single model's bundle against the chain key, and the chain bundle against a segment key.
     let segment = ChainKey::from_bytes(&key_bytes).unwrap().keys[0].clone();
     assert!(!verify_bytes(&segment, &proof).valid);
+    // A segment's own proof against its key alone: refused (its link cells would be free).
+    let chain_bundle = ChainBundle::from_bytes(&proof).unwrap();
+    let alone = verify_bytes(&segment, &chain_bundle.bundles[0].to_bytes());
+    assert!(!alone.valid);
+    assert!(alone.reason.unwrap().contains("segment of a chain"));
     assert!(!key.verify(&chain.bundles[0].to_bytes()).valid);
     // Malformed chain keys are errors, not panics.
     for cut in [8, 12, 40, key_bytes.len() - 1] {

@@ -13,6 +13,7 @@
 //! nothing), the output (likewise), then the model commitment if the weights are hidden.
 
 pub mod dot;
+pub mod limits;
 pub mod max;
 pub mod pack;
 pub mod pointwise;

@@ -1,0 +1,209 @@
+//! The checks a chain's segment keys must pass, when a chain key is read and again before any
+//! chain proof is verified (the keys of [`crate::segment::verify_chain`] may come from
+//! elsewhere than a chain key file):
+//!
+//! - every segment at one k: equal link commitments mean equal columns only over one domain;
+//! - each key fits its position: only the first segment's input and the last one's output are
+//!   the chain's own, every other input and output is linked;
+//! - every segment's weights fixed in its key. A segment with hidden weights would prove with
+//!   any weights unless its commitment were checked, and chains with hidden weights are not
+//!   supported yet;
+//! - every segment's KZG points (g[0], g2, s·g2) equal: one setup for the whole chain, so a
+//!   consumer who trusts the setup of one segment trusts all of them;
+//! - both sides of every link agree: segment i's output and segment i+1's input have the same
+//!   number of values, the same scale, and the same activation bits.
+
+use crate::circuit::{TensorVisibility, Visibility, WeightVisibility};
+use crate::error::{Error, Result};
+use crate::verifier_key::VerifierKey;
+
+/// Checks that `keys`, in order, form a chain (module doc), and returns the chain's own
+/// visibility: its input as the first segment's, its output as the last segment's, its weights
+/// as every segment's.
+pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
+    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+        return Err(Error::Rejected("a chain of no segments".into()));
+    };
+    let n = keys.len();
+    for (i, key) in keys.iter().enumerate() {
+        let h = &key.header;
+        let refuse = |reason: String| Err(Error::InvalidChain { segment: i, reason });
+        let vis = h.shape.visibility;
+        let linked_in = vis.input == TensorVisibility::Linked;
+        let linked_out = vis.output == TensorVisibility::Linked;
+        if linked_in != (i > 0) || linked_out != (i + 1 < n) {
+            return refuse(format!(
+                "does not fit position {i} of a chain of {n}: its input is {:?} and its output \
+                 {:?}",
+                vis.input, vis.output
+            ));
+        }
+        if h.k != first.header.k {
+            return refuse(format!(
+                "is at k = {}, segment 0 at k = {}: links compare commitments over one domain",
+                h.k, first.header.k
+            ));
+        }
+        if vis.hidden_weights() {
+            return refuse(
+                "hides its weights; chains with hidden weights are not supported".into(),
+            );
+        }
+        if !crate::verify::same_srs(key, first) {
+            return refuse(
+                "was made with another setup than segment 0 (its KZG points g[0], g2, s·g2 \
+                 differ); a chain has one setup"
+                    .into(),
+            );
+        }
+        if let Some(prev) = i.checked_sub(1).map(|p| &keys[p].header) {
+            let (out, inp) = (&prev.output, &h.input);
+            if out.len() != inp.len()
+                || out.frac_bits != inp.frac_bits
+                || prev.shape.act_bits != h.shape.act_bits
+            {
+                return refuse(format!(
+                    "does not match link {}→{i}: it reads {} values at scale 2^{} with {}-bit \
+                     activations, segment {} writes {} values at scale 2^{} with {}-bit \
+                     activations",
+                    i - 1,
+                    inp.len(),
+                    inp.frac_bits,
+                    h.shape.act_bits,
+                    i - 1,
+                    out.len(),
+                    out.frac_bits,
+                    prev.shape.act_bits
+                ));
+            }
+        }
+    }
+    Ok(Visibility {
+        weights: WeightVisibility::Fixed,
+        input: first.header.shape.visibility.input,
+        output: last.header.shape.visibility.output,
+    })
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use crate::chain::ChainKey;
+    use crate::circuit::{Visibility, WeightVisibility};
+    use crate::segment::verify_chain;
+    use crate::test_fixtures::{params, tiny_chain, TINY_VISIBILITY};
+    use crate::verifier_key::VerifierKey;
+
+    /// A chain key file of the tiny chain's segment 0 and `second`.
+    fn chain_file(second: &[u8]) -> Vec<u8> {
+        ChainKey::file_bytes(
+            "tiny",
+            &[tiny_chain().key_files[0].clone(), second.to_vec()],
+        )
+    }
+
+    /// Segment 1 of the tiny chain compiled, as the library allows, with hidden weights: its key
+    /// is refused when the chain key is read and when a chain is verified.
+    #[test]
+    fn a_segment_with_hidden_weights_is_refused() {
+        let chain = tiny_chain();
+        let (segment, compiled) = &chain.segments[1];
+        let vis = Visibility {
+            weights: WeightVisibility::Hidden,
+            ..compiled.plan.shape.visibility
+        };
+        let mut hidden = compiled.clone();
+        hidden.plan = crate::circuit::plan_layout_at(&segment.graph, Some(4), vis, compiled.plan.k)
+            .expect("the hidden-weight segment fits the chain's k");
+        let file = hidden.verifier_key_bytes(&chain.params, "dev").unwrap();
+        let why = "segment 1 hides its weights; chains with hidden weights are not supported";
+        let err = ChainKey::from_bytes(&chain_file(&file))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{err}");
+        let keys = [
+            chain.keys[0].clone(),
+            VerifierKey::from_bytes(&file).unwrap(),
+        ];
+        let err = verify_chain(&keys, &chain.bundles).unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
+
+    /// The chain's result speaks for the whole chain: input side from the first segment,
+    /// output side from the last, weights from every segment.
+    #[test]
+    fn a_chain_reports_its_own_visibility() {
+        let chain = tiny_chain();
+        let verified = verify_chain(&chain.keys, &chain.bundles).unwrap();
+        assert_eq!(verified.visibility, TINY_VISIBILITY);
+        let file = ChainKey::file_bytes("tiny", &chain.key_files);
+        assert_eq!(
+            ChainKey::from_bytes(&file).unwrap().visibility(),
+            TINY_VISIBILITY
+        );
+        assert_eq!(verified.model_commitment, None);
+        assert_eq!(verified.input_link, None);
+        assert_eq!(verified.output_link, None);
+    }
+
+    /// Segment 1's key made with parameters of another secret: refused, whether or not its
+    /// proofs would verify under their own setup.
+    #[test]
+    fn a_segment_from_another_setup_is_refused() {
+        let chain = tiny_chain();
+        let k = chain.keys[0].header.k;
+        let other = params(k, crate::srs::DEV_SEED ^ 1);
+        let file = chain.segments[1]
+            .1
+            .verifier_key_bytes(&other, "dev")
+            .unwrap();
+        let err = ChainKey::from_bytes(&chain_file(&file))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("segment 1") && err.contains("setup"), "{err}");
+        let keys = [
+            chain.keys[0].clone(),
+            VerifierKey::from_bytes(&file).unwrap(),
+        ];
+        let err = verify_chain(&keys, &chain.bundles).unwrap_err().to_string();
+        assert!(err.contains("segment 1") && err.contains("setup"), "{err}");
+    }
+
+    /// Segment 1's key with its linked input changed in length, in scale or in activation
+    /// bits: the two sides of the link disagree, and the chain is refused.
+    #[test]
+    fn a_link_whose_sides_disagree_is_refused() {
+        let chain = tiny_chain();
+        let key = &chain.keys[1];
+        type Change = fn(&mut crate::verifier_key::VkHeader);
+        let changes: [(&str, Change); 3] = [
+            ("length", |h| h.input.shape = vec![h.input.len() + 1]),
+            ("scale", |h| h.input.frac_bits += 1),
+            ("activation bits", |h| h.shape.act_bits += 1),
+        ];
+        for (what, change) in changes {
+            let mut changed = key.clone();
+            change(&mut changed.header);
+            let keys = [chain.keys[0].clone(), changed.clone()];
+            let err = verify_chain(&keys, &chain.bundles).unwrap_err().to_string();
+            assert!(
+                err.contains("segment 1") && err.contains("link"),
+                "{what}: {err}"
+            );
+            // The changed key as a file in a chain key file.
+            let file = VerifierKey::to_bytes(&changed.header, &key.params, &key.vk);
+            match VerifierKey::from_bytes(&file) {
+                Ok(_) => {
+                    let err = ChainKey::from_bytes(&chain_file(&file))
+                        .unwrap_err()
+                        .to_string();
+                    assert!(
+                        err.contains("segment 1") && err.contains("link"),
+                        "{what}: {err}"
+                    );
+                }
+                // A 9-bit table does not fit the tiny chain's k: the key itself is refused.
+                Err(e) => assert_eq!(what, "activation bits", "{e}"),
+            }
+        }
+    }
+}

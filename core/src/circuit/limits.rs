@@ -1,0 +1,234 @@
+//! The bounds a verifier key's [`CircuitShape`] must respect: every limit a chip's soundness
+//! argument (or the verifier's own safety) assumes about the shape, checked when a key is read
+//! ([`crate::verifier_key::VerifierKey::from_bytes`]), before halo2 builds the constraint system
+//! from it. A key outside them was not made by zkinfer's compiler, and its circuit need not prove
+//! what its header claims.
+//!
+//! The limits, and why:
+//! - `act_bits` in [`MIN_ACT_BITS`]..=[`MAX_ACT_BITS`] (B). The compiler's range
+//!   (`quant.rs`). Every chip range-checks through the activation table's `[-2^(B-1), 2^(B-1))`,
+//!   and every argument below needs B-bit values far below the field: the max chip's product
+//!   of differences `Π (m - a_i)` vanishes only if some `m - a_i` is 0 in the field, which for
+//!   two B-bit values means equal integers; the rescale chip's `q·d + r` and the dot chip's accumulator
+//!   (`Σ x·w`, at most 256 lanes × 2^26 rows of B-bit activations times weights) stay below
+//!   p/2, so each field equation is an integer equation; the pack chip's `2^B` base is a u64
+//!   and packs `⌊252/B⌋` limbs below 2^252 < p. It also keeps the table (below) within
+//!   [`crate::verifier_key::MAX_K`].
+//! - the activation table fits the key's rows: at least `(2 + fixed_point)·2^B` entries
+//!   (identity, ReLU, with fixed-point requantization the sign function) plus, with fixed-point
+//!   requantization, the `2^16 - 1` entries of the power-of-two range function, plus the rows
+//!   halo2 reserves (blinding factors, at least [`MIN_RESERVED_ROWS`]): at most `2^k`. A key whose table cannot be loaded was not made by
+//!   keygen, and its range checks would not be over the domain the header claims.
+//! - `fixed_point` needs `act_bits` = [`REQUANT_ACT_BITS`] (16). The requantization chip
+//!   range-checks its remainder limbs `r1a`, `r1b` through the sign function to
+//!   `[0, 2^(B-1))`; `R = r1a + 2^15·r1b + 2^30·t` is the unique decomposition with
+//!   `R < 2^(31+e)`, which fixes the quotient `qh`, only for 15-bit limbs. With B > 16 the
+//!   limbs reach 2^(B-1), `r1a + 2^15·r1b` can exceed 2^30, and `(R + 2^(31+e), qh - 1)` also
+//!   satisfies the chip's equation: another quotient, another output. With B < 16 the honest
+//!   15-bit limbs do not fit. The same lookup on `qh - 1` bounds `|qh| <= 2^15`, so
+//!   `qh·2^(31+e) < 2^76` (e <= 29) and the chip's equation holds over the integers.
+//!   The right shift `e` itself is bounded by the chip's fixed limb bounds `pa`, `pb`, which
+//!   must be table entries `2^j`, `j <= 15` (so `e <= 29`), whatever the key holds.
+//! - `dot_width` in 1..=[`MAX_DOT_WIDTH`]: the number of product lanes, which sizes the
+//!   constraint system a verifier rebuilds from an untrusted key, and the accumulator bound
+//!   above. The compiler's widths are at most 64.
+//! - `freivalds` only with fixed weights: the randomized pointwise check multiplies by fixed
+//!   weight columns (a hidden model proves every product directly, and `configure` leaves the
+//!   chip out). Its soundness error, `Cout·HW/|F|`, needs no shape limit: both factors are at
+//!   most 2^k <= 2^26 rows, so it is below 2^-200.
+//!
+//! Not in the shape, so not checked here: per-tensor limb counts of hidden weights, divisors,
+//! multipliers and weights live in the key's fixed columns, which the model id pins.
+
+use super::requant::REQUANT_ACT_BITS;
+use super::table::BELOW_POW2_MAX_BITS;
+use super::CircuitShape;
+use crate::error::{Error, Result};
+
+pub const MIN_ACT_BITS: u32 = 8;
+pub const MAX_ACT_BITS: u32 = 20;
+pub const MAX_DOT_WIDTH: usize = 256;
+/// The fewest rows halo2 reserves at the end of a circuit: `blinding_factors() + 1`, and
+/// `blinding_factors()` is at least `max(3, queries per column) + 2`.
+pub const MIN_RESERVED_ROWS: u64 = 6;
+
+impl CircuitShape {
+    /// The fewest rows the activation table of this shape has.
+    pub fn min_table_rows(&self) -> u64 {
+        let functions = 2 + self.fixed_point as u64;
+        let below_pow2 = if self.fixed_point {
+            (1u64 << (BELOW_POW2_MAX_BITS + 1)) - 1
+        } else {
+            0
+        };
+        (functions << self.act_bits.min(MAX_ACT_BITS)) + below_pow2
+    }
+
+    /// Checks the shape against every chip's limits (module doc) for a circuit of 2^k rows.
+    pub fn validate(&self, k: u32) -> Result<()> {
+        let refuse = |field: &'static str, value: String, limit: String| {
+            Err(Error::UnsupportedShape {
+                field,
+                value,
+                limit,
+            })
+        };
+        let b = self.act_bits;
+        if !(MIN_ACT_BITS..=MAX_ACT_BITS).contains(&b) {
+            return refuse(
+                "act_bits",
+                b.to_string(),
+                format!("the activation domain is {MIN_ACT_BITS} to {MAX_ACT_BITS} bits"),
+            );
+        }
+        if !(1..=MAX_DOT_WIDTH).contains(&self.dot_width) {
+            return refuse(
+                "dot_width",
+                self.dot_width.to_string(),
+                format!("a dot product has 1 to {MAX_DOT_WIDTH} lanes"),
+            );
+        }
+        if self.fixed_point && b != REQUANT_ACT_BITS {
+            return refuse(
+                "act_bits",
+                b.to_string(),
+                format!(
+                    "the fixed-point requantization chip needs exactly {REQUANT_ACT_BITS} \
+                     (its 15-bit remainder limbs are range-checked in that domain)"
+                ),
+            );
+        }
+        if self.freivalds && self.visibility.hidden_weights() {
+            return refuse(
+                "freivalds",
+                "true".into(),
+                "the randomized pointwise check needs fixed weights".into(),
+            );
+        }
+        let rows = self.min_table_rows();
+        if k >= 64 || rows + MIN_RESERVED_ROWS > 1u64 << k {
+            return refuse(
+                "act_bits",
+                b.to_string(),
+                format!("its activation table ({rows} rows or more) does not fit k = {k}"),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::{Visibility, WeightVisibility};
+
+    fn fixed_point() -> CircuitShape {
+        CircuitShape {
+            act_bits: 16,
+            fixed_point: true,
+            ..CircuitShape::default()
+        }
+    }
+
+    /// Every limit, with the field each refusal names; the compiler's shapes pass.
+    #[test]
+    fn every_chip_limit_is_enforced() {
+        CircuitShape::default().validate(10).unwrap();
+        fixed_point().validate(19).unwrap();
+        let hidden = Visibility {
+            weights: WeightVisibility::Hidden,
+            ..Visibility::PUBLIC
+        };
+        let cases: Vec<(CircuitShape, u32, &str)> = vec![
+            (
+                CircuitShape {
+                    act_bits: 7,
+                    ..Default::default()
+                },
+                20,
+                "act_bits = 7",
+            ),
+            (
+                CircuitShape {
+                    act_bits: 21,
+                    ..Default::default()
+                },
+                26,
+                "act_bits = 21",
+            ),
+            (
+                CircuitShape {
+                    act_bits: 63,
+                    ..Default::default()
+                },
+                26,
+                "act_bits = 63",
+            ),
+            (
+                CircuitShape {
+                    dot_width: 0,
+                    ..Default::default()
+                },
+                10,
+                "dot_width = 0",
+            ),
+            (
+                CircuitShape {
+                    dot_width: 257,
+                    ..Default::default()
+                },
+                10,
+                "dot_width = 257",
+            ),
+            (
+                CircuitShape {
+                    act_bits: 17,
+                    ..fixed_point()
+                },
+                26,
+                "needs exactly 16",
+            ),
+            (
+                CircuitShape {
+                    act_bits: 20,
+                    ..fixed_point()
+                },
+                26,
+                "needs exactly 16",
+            ),
+            (
+                CircuitShape {
+                    act_bits: 12,
+                    ..fixed_point()
+                },
+                26,
+                "needs exactly 16",
+            ),
+            (
+                CircuitShape {
+                    freivalds: true,
+                    visibility: hidden,
+                    ..Default::default()
+                },
+                12,
+                "freivalds",
+            ),
+            // Two 8-bit functions fill 2^9 rows: k = 9 leaves none for halo2.
+            (CircuitShape::default(), 9, "does not fit k = 9"),
+            (
+                CircuitShape {
+                    act_bits: 20,
+                    ..Default::default()
+                },
+                21,
+                "does not fit k = 21",
+            ),
+            // Three 16-bit functions and the power-of-two range function: 2^18 - 1 rows.
+            (fixed_point(), 18, "does not fit k = 18"),
+        ];
+        for (shape, k, why) in cases {
+            let err = shape.validate(k).unwrap_err().to_string();
+            assert!(err.contains(why), "{shape:?} at k = {k}: {err}");
+        }
+    }
+}
