@@ -14,6 +14,8 @@ pub mod commitment;
 pub mod error;
 #[cfg(feature = "prover")]
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzz_targets;
 #[cfg(feature = "prover")]
 pub mod image_input;
 #[cfg(feature = "prover")]

@@ -2,6 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = zkinfer_core::ProofBundle::from_bytes(data);
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::bundle(data));

@@ -3,8 +3,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(s) = std::str::from_utf8(data) {
-        let _ = zkinfer_core::input::parse_samples(s, 784);
-    }
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::input_json(data));

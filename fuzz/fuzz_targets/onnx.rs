@@ -3,6 +3,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = zkinfer_core::onnx::load_onnx_bytes(data, "fuzz", "fuzz");
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::onnx(data));

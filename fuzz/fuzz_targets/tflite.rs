@@ -4,10 +4,5 @@
 //! for a `.tflite` file. Any result is fine, a panic is a bug.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use zkinfer_core::tflite;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(graph) = tflite::parse(data, "fuzz", "fuzz") {
-        let _ = tflite::lower(&graph);
-    }
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::tflite(data));

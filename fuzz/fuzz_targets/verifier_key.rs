@@ -3,6 +3,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = zkinfer_core::VerifierKey::from_bytes(data);
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::verifier_key(data));

@@ -4,17 +4,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if data.len() < 2 {
-        return;
-    }
-    let n = u16::from_le_bytes([data[0], data[1]]) as usize;
-    let rest = &data[2..];
-    if n > rest.len() {
-        return;
-    }
-    let (key_bytes, bundle_bytes) = rest.split_at(n);
-    if let Ok(key) = zkinfer_core::VerifierKey::from_bytes(key_bytes) {
-        let _ = zkinfer_core::verify(&key, bundle_bytes);
-    }
-});
+fuzz_target!(|data: &[u8]| zkinfer_core::fuzz_targets::verify(data));

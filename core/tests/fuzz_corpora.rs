@@ -1,0 +1,86 @@
+//! Every committed input of every fuzz target (the seed corpora in fuzz/corpus/<target>/ and
+//! the fixed crashes in fuzz/regressions/<target>/) replayed through the code the target runs
+//! (`zkinfer_core::fuzz_targets`), on every `cargo test`: no second build with nightly and
+//! sanitizers, and a regression that panics again fails here. The coverage-guided search for
+//! new inputs is `fuzz/run-all.sh` (fuzz/README.md).
+
+use std::path::PathBuf;
+use zkinfer_core::fuzz_targets;
+
+/// Every file under fuzz/{corpus,regressions}/<target>/, sorted, with its path.
+fn committed_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut out = Vec::new();
+    for kind in ["corpus", "regressions"] {
+        let dir = fuzz.join(kind).join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out.sort();
+    assert!(
+        !out.is_empty(),
+        "no committed inputs for fuzz target {target}"
+    );
+    out
+}
+
+/// Runs `run` on every committed input of `target`, naming the input that panics.
+fn replay(target: &str, run: fn(&[u8])) -> usize {
+    let inputs = committed_inputs(target);
+    for (name, bytes) in &inputs {
+        if std::panic::catch_unwind(|| run(bytes)).is_err() {
+            panic!("fuzz target {target} panics on {name}");
+        }
+    }
+    inputs.len()
+}
+
+#[test]
+fn every_committed_bundle_input_parses_or_errs() {
+    replay("bundle", fuzz_targets::bundle);
+}
+
+#[test]
+fn every_committed_verifier_key_input_parses_or_errs() {
+    replay("verifier_key", fuzz_targets::verifier_key);
+}
+
+#[test]
+fn every_committed_verify_input_verifies_or_errs() {
+    replay("verify", fuzz_targets::verify);
+}
+
+#[test]
+fn every_committed_onnx_input_loads_or_errs() {
+    replay("onnx", fuzz_targets::onnx);
+}
+
+#[test]
+fn every_committed_tflite_input_parses_and_lowers_or_errs() {
+    replay("tflite", fuzz_targets::tflite);
+}
+
+#[test]
+fn every_committed_input_json_input_parses_or_errs() {
+    replay("input_json", fuzz_targets::input_json);
+}
+
+/// The replay must run what the fuzzers run: every target has a replay above.
+#[test]
+fn every_fuzz_target_is_replayed() {
+    let targets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
+    let source = include_str!("fuzz_corpora.rs");
+    for e in std::fs::read_dir(&targets).unwrap() {
+        let name = e.unwrap().path();
+        let stem = name.file_stem().unwrap().to_str().unwrap().to_string();
+        assert!(
+            source.contains(&format!("replay(\"{stem}\", fuzz_targets::{stem})")),
+            "fuzz target {stem} has no replay in core/tests/fuzz_corpora.rs"
+        );
+    }
+}
