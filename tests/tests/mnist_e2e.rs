@@ -4,9 +4,6 @@
 mod common;
 
 use common::*;
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2curves::bn256::Bn256;
-use rand_chacha::rand_core::SeedableRng;
 use zkinfer_core::{verify, Error, ProofBundle, VerifierKey};
 
 fn rejected(key: &VerifierKey, bytes: &[u8], what: &str) -> String {
@@ -20,7 +17,7 @@ fn rejected(key: &VerifierKey, bytes: &[u8], what: &str) -> String {
 fn mnist_proof_verifies_and_tampering_is_rejected() {
     let compiled = mnist_compiled();
     let x = mnist_digit(3);
-    let (MnistKeys { key_bytes, key, .. }, bundle) = mnist_proof(&x);
+    let (MnistKeys { key_bytes, key, .. }, bundle) = mnist_digit_proof(3);
     let bytes = bundle.to_bytes();
 
     // Valid, and the public output is the integer evaluator's output bit for bit.
@@ -115,7 +112,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     )
     .unwrap();
     let other_params = srs().load(other.plan.k).unwrap();
-    let (_, other_key_bytes) = other.keygen(&other_params, "dev").unwrap();
+    let other_key_bytes = other.verifier_key_bytes(&other_params, "dev").unwrap();
     let other_key = VerifierKey::from_bytes(&other_key_bytes).unwrap();
     assert_ne!(other_key.model_id, key.model_id);
     rejected(&other_key, &bytes, "another model's key");
@@ -125,10 +122,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
 
     // 8. Parameters from a different secret: a proof made with them does not verify under the
     // published key, and the published proof does not verify under a key made with them.
-    let rogue = ParamsKZG::<Bn256>::setup(
-        compiled.plan.k,
-        rand_chacha::ChaCha20Rng::seed_from_u64(1234),
-    );
+    let rogue = zkinfer_core::srs::seeded_setup(compiled.plan.k, 1234);
     let (rogue_pk, rogue_key_bytes) = compiled.keygen(&rogue, "rogue").unwrap();
     let rogue_key = VerifierKey::from_bytes(&rogue_key_bytes).unwrap();
     let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key, &x).unwrap();
