@@ -424,6 +424,8 @@ mod tests {
             (-77, 5, uint8(1_500_000_000, 1, 100)), // left shift by 1
             (100_000, 0, uint8(1_200_000_000, -5, 3)), // saturates at 255
         ];
+        let mut public = vec![];
+        let mut outputs = vec![];
         for (x, bias, p) in cases {
             let w = p.witness(x as i128 + bias);
             assert_eq!(
@@ -431,8 +433,35 @@ mod tests {
                 p.multiplier.apply(x + bias as i64).unwrap() as i128,
                 "x={x}"
             );
-            run(&case(x, bias, p, None), x, w.y).unwrap_or_else(|e| panic!("x={x}: {e:?}"));
+            public.push(fe(x as i128));
+            outputs.push(fe(w.y as i128));
         }
+        // Every case on its own row of one circuit: one MockProver run at k = 19, not seven.
+        public.extend(outputs);
+        let circuit = TestCircuit::new(
+            cases.iter().map(|c| c.0).collect(),
+            move |config, region, links, public| {
+                let chip = config.requant.as_ref().expect("fixed-point shape");
+                for (row, (_, bias, params)) in cases.iter().enumerate() {
+                    let (_, acc) = config.dot.assign(
+                        region,
+                        links,
+                        row,
+                        &public[row..row + 1],
+                        &[1],
+                        *bias,
+                        None,
+                    )?;
+                    let y = chip.assign(region, row, acc, params, 2, None)?;
+                    if let Source::Advice(cell) = y.source {
+                        links.expose(cell, cases.len() + row);
+                    }
+                }
+                Ok(())
+            },
+        )
+        .with_shape(fixed_point_shape(), spec());
+        mock_k(19, &circuit, &public).unwrap_or_else(|e| panic!("{e:?}"));
     }
 
     #[test]
@@ -532,44 +561,51 @@ mod tests {
             ..fixed_point_shape()
         };
         let tag = table.map_tag(&map).unwrap();
-        let circuit = |x: i64, claimed: i64| {
-            TestCircuit::new(vec![x], move |config, region, links, public| {
-                let (_, _) = config
-                    .dot
-                    .assign(region, links, 0, &public[..1], &[1], 0, None)?;
+        // One map row per (input, claimed value); public = the inputs, then the claims.
+        let check = |rows: &[(i64, i64)]| {
+            let rows = rows.to_vec();
+            let n = rows.len();
+            let public: Vec<Fr> = rows
+                .iter()
+                .map(|r| fe(r.0 as i128))
+                .chain(rows.iter().map(|r| fe(r.1 as i128)))
+                .collect();
+            let xs = rows.iter().map(|r| r.0).collect();
+            let circuit = TestCircuit::new(xs, move |config, region, links, public| {
                 let chip = config.requant.as_ref().expect("fixed-point shape");
-                let y = chip.assign_map(region, 0, tag, Some(claimed))?;
-                if let Source::Advice(cell) = y.source {
-                    links.expose(cell, 1);
+                for (row, &(_, claimed)) in rows.iter().enumerate() {
+                    config
+                        .dot
+                        .assign(region, links, row, &public[row..row + 1], &[1], 0, None)?;
+                    let y = chip.assign_map(region, row, tag, Some(claimed))?;
+                    if let Source::Advice(cell) = y.source {
+                        links.expose(cell, n + row);
+                    }
                 }
                 Ok(())
             })
-            .with_shape(shape.clone(), table.clone())
+            .with_shape(shape.clone(), table.clone());
+            mock_k(19, &circuit, &public)
         };
-        for x in [-37i64, 0, 90] {
+        // The true values, all in one circuit (one MockProver run at k = 19).
+        let xs = [-37i64, 0, 90];
+        let honest: Vec<(i64, i64)> = xs.iter().map(|&x| (x, map.apply(x).unwrap())).collect();
+        check(&honest).unwrap_or_else(|e| panic!("{e:?}"));
+        // Each false claim in a circuit of its own, for a negative and a positive input.
+        for x in [-37i64, 90] {
             let y = map.apply(x).unwrap();
-            let check = |claimed: i64| {
-                mock_k(
-                    19,
-                    &circuit(x, claimed),
-                    &[fe(x as i128), fe(claimed as i128)],
-                )
-            };
-            check(y).unwrap_or_else(|e| panic!("x={x}: {e:?}"));
             assert!(
-                check(y + 1).is_err(),
+                check(&[(x, y + 1)]).is_err(),
                 "x={x}: a wrong map value was accepted"
             );
             let y_other = other.apply(x).unwrap();
-            if y_other != y {
-                assert!(
-                    check(y_other).is_err(),
-                    "x={x}: another map's value accepted"
-                );
-            }
-            if x != y {
-                assert!(check(x).is_err(), "x={x}: the identity accepted");
-            }
+            assert_ne!(y_other, y, "the two maps must differ at x={x}");
+            assert!(
+                check(&[(x, y_other)]).is_err(),
+                "x={x}: another map's value accepted"
+            );
+            assert_ne!(x, y, "the map must not be the identity at x={x}");
+            assert!(check(&[(x, x)]).is_err(), "x={x}: the identity accepted");
         }
     }
 

@@ -408,11 +408,17 @@ fn shared(path: &str) -> Option<std::path::PathBuf> {
         .join("../../shared/data")
         .join(path);
     if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: {} is absent", p.display());
-        None
+        return Some(p);
     }
+    // A run that needs the data (.ci/run sets the variable) fails rather than passing silently.
+    let required = std::env::var_os("ZKINFER_REQUIRE_TEST_DATA").is_some_and(|v| v != "0");
+    assert!(
+        !required,
+        "{} is missing and this run requires it",
+        p.display()
+    );
+    eprintln!("SKIP: {} is absent", p.display());
+    None
 }
 
 #[test]
