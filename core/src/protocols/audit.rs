@@ -132,6 +132,9 @@ fn check_premises(
     commitment: Option<&str>,
     signed: &SignedReceipt,
 ) -> Result<Option<String>> {
+    // A segment's key proves nothing on its own: an audit with it would find every served
+    // proof "invalid" and blame an honest provider for the auditor's wrong key.
+    crate::verify::require_whole_model(key)?;
     signed.check_signature(Some(provider))?;
     if signed.receipt.model_id != key.model_id {
         return Err(Error::InvalidInput(format!(
@@ -242,6 +245,33 @@ pub fn recheck(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Auditing with a segment's key (one part of a chain) is the auditor's mistake: an error
+    /// that blames nobody, not evidence against the provider, whatever it served.
+    #[test]
+    fn an_audit_with_a_segment_key_blames_nobody() {
+        let chain = crate::test_fixtures::tiny_chain();
+        let key = &chain.keys[1];
+        let provider = crate::protocols::receipt::ProviderKey::generate();
+        let signed = provider.sign(crate::protocols::receipt::Receipt {
+            receipt_id: "00".repeat(16),
+            model_id: key.model_id.clone(),
+            model_commitment: None,
+            input_hash: "0x0".into(),
+            output: vec![],
+            output_frac_bits: 0,
+            issued_unix_ms: 0,
+        });
+        let served = Served::Proof {
+            bundle: chain.bundles[1].to_bytes(),
+            signature: None,
+        };
+        let provider_key =
+            crate::protocols::receipt::parse_public_key(&provider.public_hex()).unwrap();
+        let outcome = check_receipt(key, &provider_key, None, &signed, served);
+        let err = outcome.expect_err("a segment key must not produce evidence");
+        assert!(matches!(err, Error::SegmentKey { .. }), "{err}");
+    }
 
     #[test]
     fn sample_sizes_follow_the_hypergeometric_bound() {
