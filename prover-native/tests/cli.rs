@@ -386,9 +386,9 @@ fn full_and_read_only_output_file_systems() {
         assert!(left.is_empty(), "a failed compile left {left:?}");
     }
 
+    // A compiled model to prove from: the shared fixture (the CLI's compile has its own test).
     let dir = tmp.path().join("mnist");
-    let out = compile_example(&dir);
-    assert!(out.status.success(), "compile failed: {}", stderr(&out));
+    zkinfer_tests::fixtures::copy_dir(&zkinfer_tests::fixtures::mnist_public(), &dir);
     for (root, cause) in [
         (&full, "No space left on device"),
         (&read_only, "Read-only file system"),
@@ -403,16 +403,7 @@ fn full_and_read_only_output_file_systems() {
     }
 }
 
-/// A folder of ../shared/data, or None (the test then skips with a message).
-fn shared(sub: &str) -> Option<PathBuf> {
-    let d = repo().join("../shared/data").join(sub);
-    if d.exists() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} is absent", d.display());
-        None
-    }
-}
+use zkinfer_tests::shared_data::shared_data as shared;
 
 #[test]
 fn float_tflite_model_compiles_proves_and_verifies() {

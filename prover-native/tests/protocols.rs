@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
 use zkinfer_core::circuit::Visibility;
-use zkinfer_core::prove::{CompileOptions, ModelDir};
+use zkinfer_core::prove::{Compiled, ModelDir};
 use zkinfer_core::qgraph::{LinearKernel, StepKind};
 use zkinfer_core::srs::{default_cache_dir, SrsSource};
 
@@ -32,16 +32,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Compiles the MNIST example with `visibility`; with `weight_delta`, one convolution weight is
-/// changed first: a different model with the same architecture (and, with hidden weights, the
-/// same verifier key).
+/// The MNIST example with `visibility`; with `weight_delta`, one convolution weight is changed:
+/// a different model with the same architecture (and, with hidden weights, the same verifier
+/// key).
 fn compile(dir: &Path, visibility: Visibility, weight_delta: Option<i64>) {
-    let opts = CompileOptions {
-        visibility,
-        ..Default::default()
-    };
-    compile_mnist_with(dir, opts, |compiled| {
-        if let Some(delta) = weight_delta {
+    let edit = weight_delta.map(|delta| {
+        move |compiled: &mut Compiled| {
             let conv = compiled
                 .graph
                 .steps
@@ -57,6 +53,7 @@ fn compile(dir: &Path, visibility: Visibility, weight_delta: Option<i64>) {
             conv[7] += delta;
         }
     });
+    compile_mnist_with(dir, visibility, edit);
 }
 
 fn commitment(dir: &Path) -> (String, String) {

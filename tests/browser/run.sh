@@ -9,7 +9,8 @@
 # tests/browser/output/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), ZKINFER_BIN (default target/release/zkinfer),
-# HELDOUT_INDEX (which held-out digit to upload, default 123).
+# HELDOUT_INDEX (which held-out digit to upload, default 123), ZKINFER_PREBUILT=1 (the CLI and
+# web/pkg are already built: build neither).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,12 +33,16 @@ if [[ ! -d "$here/node_modules/playwright-core" || "$(cat "$stamp" 2>/dev/null |
 fi
 
 cd "$root"
-cargo build --release -p zkinfer-prover
-if [[ -f scripts/build-wasm.sh ]]; then
-    bash scripts/build-wasm.sh
+# ZKINFER_PREBUILT=1 (set by .ci/run): the caller built the CLI ($ZKINFER_BIN) and web/pkg in this
+# run, so neither is built again (a `cargo build -p zkinfer-prover` after the workspace's test
+# build resolves features differently and recompiles half the workspace).
+if [[ "${ZKINFER_PREBUILT:-0}" == 1 ]]; then
+    [[ -x "${ZKINFER_BIN:-}" ]] || { echo "error: ZKINFER_PREBUILT=1 needs ZKINFER_BIN, the CLI" >&2; exit 1; }
+    [[ -f web/pkg/single/zkinfer_verifier.js ]] \
+        || { echo "error: ZKINFER_PREBUILT=1 but web/pkg/single is missing (scripts/build-wasm.sh)" >&2; exit 1; }
 else
-    need wasm-pack "cargo install wasm-pack; see verifier-wasm/README.md"
-    wasm-pack build --release --target web --out-dir ../web/pkg/single verifier-wasm
+    cargo build --release -p zkinfer-prover
+    bash scripts/build-wasm.sh
 fi
 
 cd "$here"

@@ -1,7 +1,8 @@
 //! A model proven as a chain of segments linked by commitments to the cut activation: the chain
 //! verifies (its proofs' pairing checks batched into one), its output is the whole model's, and
 //! a link whose activation commitment was changed, or a segment proven from another activation,
-//! or a changed value of the packed public input, is rejected.
+//! or a changed value of the packed public input, is rejected. (The CLI's chain of the bundled
+//! MNIST example, made and checked end to end, is `prover-native/tests/cli.rs`.)
 
 mod common;
 
@@ -10,115 +11,8 @@ use zkinfer_core::circuit::{ModelConfig, TensorVisibility};
 use zkinfer_core::prove::CompileOptions;
 use zkinfer_core::qgraph::StepKind;
 use zkinfer_core::segment::prover::{compile_segments, prove_segments, SegmentKeys};
-use zkinfer_core::segment::{cut_points, verify_chain};
+use zkinfer_core::segment::verify_chain;
 use zkinfer_core::VerifierKey;
-
-#[test]
-fn segment_chain_verifies_and_a_changed_link_is_rejected() {
-    let whole = &mnist_compiled().graph;
-    let cuts = cut_points(whole);
-    assert!(!cuts.is_empty());
-    let cut = cuts[cuts.len() / 2];
-    // The input public but packed (what a large input should be).
-    let opts = CompileOptions {
-        visibility: zkinfer_core::circuit::Visibility {
-            input: TensorVisibility::Packed,
-            ..Default::default()
-        },
-        ..CompileOptions::default()
-    };
-    let segments = compile_segments(whole, &[cut], &opts).unwrap();
-    assert_eq!(
-        segments[0].1.plan.shape.visibility.input,
-        TensorVisibility::Packed
-    );
-    assert_eq!(segments.len(), 2);
-    assert_eq!(
-        segments[0].1.plan.k, segments[1].1.plan.k,
-        "a chain shares one k"
-    );
-
-    let mut material = Vec::new();
-    for (_, compiled) in &segments {
-        let params = srs().load(compiled.plan.k).unwrap();
-        let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
-        let key = VerifierKey::from_bytes(&key_bytes).unwrap();
-        material.push((params, pk, key));
-    }
-    let keys: Vec<SegmentKeys<'_>> = material
-        .iter()
-        .map(|(params, pk, key)| SegmentKeys { params, pk, key })
-        .collect();
-    let vks: Vec<VerifierKey> = material.iter().map(|m| m.2.clone()).collect();
-
-    let prove = |digit| {
-        let (q_in, values) = mnist_compiled().witness(&mnist_digit(digit)).unwrap();
-        let chain = prove_segments(whole, &segments, &keys, &q_in).unwrap();
-        (chain, values[whole.output].clone())
-    };
-    let (chain, output) = prove(3);
-    let verified = verify_chain(&vks, &chain).unwrap();
-    assert_eq!(
-        verified.output.values, output,
-        "the chain's output is the model's"
-    );
-    // The packed input is in the bundle, value by value, and bound by the proof.
-    assert_eq!(
-        chain[0].header.input.values,
-        mnist_compiled().witness(&mnist_digit(3)).unwrap().0
-    );
-    for (i, delta) in [(0, 1), (200, -1), (783, 2)] {
-        let mut changed = chain.clone();
-        changed[0].header.input.values[i] += delta;
-        let err = verify_chain(&vks, &changed).unwrap_err().to_string();
-        assert!(err.contains("segment 0"), "input value {i} changed: {err}");
-    }
-    // The cut activation is not in the bundles, only its commitment, inside the proofs.
-    assert!(chain[0].header.output.values.is_empty());
-    assert!(chain[0].header.output_hash.is_none());
-    let first = zkinfer_core::verify::verify_bundle(&vks[0], &chain[0]).unwrap();
-    assert!(first.output_link.is_some() && first.input_link.is_none());
-    let second = zkinfer_core::verify::verify_bundle(&vks[1], &chain[1]).unwrap();
-    assert_eq!(
-        second.input_link, first.output_link,
-        "the two sides commit alike"
-    );
-    assert_eq!(
-        verified.input_link, None,
-        "the chain's own input is not linked"
-    );
-
-    // A valid proof of segment 1 made from another activation (digit 7's) does not link.
-    let (other, _) = prove(7);
-    verify_chain(&vks, &other).unwrap();
-    let spliced = vec![chain[0].clone(), other[1].clone()];
-    let err = verify_chain(&vks, &spliced).unwrap_err().to_string();
-    assert!(err.contains("link"), "{err}");
-    // Changing the activation commitment at the link, in either proof, to the other chain's:
-    // the links then match, but the changed proof no longer verifies.
-    let (_, out_column) = ModelConfig::link_columns(&vks[0].header.shape);
-    let (in_column, _) = ModelConfig::link_columns(&vks[1].header.shape);
-    let point = |c: usize| c * 32..c * 32 + 32;
-    let mut changed = vec![chain[0].clone(), other[1].clone()];
-    let at = point(out_column.unwrap());
-    changed[0].proof[at.clone()].copy_from_slice(&other[0].proof[at]);
-    let err = verify_chain(&vks, &changed).unwrap_err().to_string();
-    assert!(err.contains("segment 0"), "{err}");
-    let mut changed = vec![chain[0].clone(), other[1].clone()];
-    let at = point(in_column.unwrap());
-    changed[1].proof[at.clone()].copy_from_slice(&chain[1].proof[at]);
-    let err = verify_chain(&vks, &changed).unwrap_err().to_string();
-    assert!(err.contains("segment 1"), "{err}");
-    // Missing, reordered or extra segments.
-    assert!(verify_chain(&vks, &chain[..1]).is_err());
-    assert!(verify_chain(&[vks[1].clone(), vks[0].clone()], &chain).is_err());
-    assert!(verify_chain(&[], &[]).is_err());
-    // A whole-model key is not a chain position: its input and output are not linked.
-    assert_eq!(
-        vks[0].header.shape.visibility.output,
-        TensorVisibility::Linked
-    );
-}
 
 /// The whole uint8 MobileNet v2 under TFLite's integer semantics (None, with a message, when the
 /// data set is absent).
@@ -207,8 +101,11 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
 
 /// A real two-segment chain of the first MobileNet blocks (16×16) cut inside the residual
 /// block, so the link holds two tensors; the pointwise convolutions are proven by the
-/// randomized check. The chain verifies with the whole model's output; a segment proven from
-/// another image's activations does not link, and a changed link commitment is rejected.
+/// randomized check, and every requantization by the fixed-point chip (the family's one real
+/// proof: the single-circuit MockProver tests are in core/src/tflite/tests.rs). The chain
+/// verifies with the whole model's output; a flipped proof byte, a changed input or output
+/// value, a segment proven from another image's activations, and a changed link commitment
+/// are rejected.
 #[test]
 fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     use zkinfer_core::circuit::{Visibility, WeightVisibility};
@@ -228,9 +125,10 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let cut = add - 1;
     assert_eq!(live_after(&graph, cut).len(), 2);
     let opts = CompileOptions {
+        // The input public but packed (what a large input should be).
         visibility: Visibility {
             weights: WeightVisibility::Fixed,
-            input: TensorVisibility::Public,
+            input: TensorVisibility::Packed,
             output: TensorVisibility::Public,
         },
         ..CompileOptions::default()
@@ -257,6 +155,42 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let (chain, output) = prove("n01440764_tench.JPEG");
     let verified = verify_chain(&vks, &chain).unwrap();
     assert_eq!(verified.output.values, output);
+    // Tampering with either real proof under TFLite's fixed-point arithmetic is rejected: a
+    // flipped proof byte, a changed public output, a changed public input.
+    for i in 0..2 {
+        let mut b = chain.clone();
+        let middle = b[i].proof.len() / 2;
+        b[i].proof[middle] ^= 1;
+        let err = verify_chain(&vks, &b).unwrap_err().to_string();
+        assert!(err.contains(&format!("segment {i}")), "flipped byte: {err}");
+    }
+    let mut b = chain.clone();
+    b[1].header.output.values[11] += 1;
+    assert!(verify_chain(&vks, &b).is_err(), "changed output");
+    // The packed input is in the bundle value by value, and every value is bound by the proof.
+    let x = tflite_dev_pixels(&graph, &imagenet, "n01440764_tench.JPEG", 16);
+    assert_eq!(
+        chain[0].header.input.values,
+        graph.quantize_input(&x).unwrap()
+    );
+    for (i, delta) in [(0, 1), (300, -1), (767, 2)] {
+        let mut b = chain.clone();
+        b[0].header.input.values[i] += delta;
+        let err = verify_chain(&vks, &b).unwrap_err().to_string();
+        assert!(err.contains("segment 0"), "input value {i} changed: {err}");
+    }
+    // The cut activations are not in the bundles, only their commitment, inside the proofs;
+    // both sides commit alike, and the chain's own input is not linked.
+    assert!(chain[0].header.output.values.is_empty() && chain[0].header.output_hash.is_none());
+    let first = zkinfer_core::segment::verify_segment(&vks[0], &chain[0]).unwrap();
+    let second = zkinfer_core::segment::verify_segment(&vks[1], &chain[1]).unwrap();
+    assert!(first.output_link.is_some() && first.input_link.is_none());
+    assert_eq!(second.input_link, first.output_link);
+    assert_eq!(verified.input_link, None);
+    // Missing, reordered or no segments.
+    assert!(verify_chain(&vks, &chain[..1]).is_err());
+    assert!(verify_chain(&[vks[1].clone(), vks[0].clone()], &chain).is_err());
+    assert!(verify_chain(&[], &[]).is_err());
     // Segment 1 proven (validly) from another image's activations does not link.
     let x = tflite_dev_pixels(&graph, &imagenet, "n01484850_great_white_shark.JPEG", 16);
     let whole = graph.evaluate(&graph.quantize_input(&x).unwrap()).unwrap();
@@ -266,7 +200,7 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let other = compiled
         .prove_witness(params, pk, key, v[0].clone(), v)
         .unwrap();
-    zkinfer_core::verify::verify_bundle(key, &other).unwrap();
+    zkinfer_core::segment::verify_segment(key, &other).unwrap();
     let err = verify_chain(&vks, &[chain[0].clone(), other.clone()])
         .unwrap_err()
         .to_string();
@@ -276,9 +210,16 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let (_, out_column) = ModelConfig::link_columns(&vks[0].header.shape);
     let (in_column, _) = ModelConfig::link_columns(&vks[1].header.shape);
     let (at, from) = (out_column.unwrap() * 32, in_column.unwrap() * 32);
-    let mut changed = vec![chain[0].clone(), other];
+    let mut changed = vec![chain[0].clone(), other.clone()];
     let commitment = changed[1].proof[from..from + 32].to_vec();
     changed[0].proof[at..at + 32].copy_from_slice(&commitment);
     let err = verify_chain(&vks, &changed).unwrap_err().to_string();
     assert!(err.contains("segment 0"), "{err}");
+    // And the other way: the other proof's input link changed to segment 0's output
+    // commitment: the links match, but that proof no longer verifies.
+    let mut changed = vec![chain[0].clone(), other];
+    let commitment = chain[0].proof[at..at + 32].to_vec();
+    changed[1].proof[from..from + 32].copy_from_slice(&commitment);
+    let err = verify_chain(&vks, &changed).unwrap_err().to_string();
+    assert!(err.contains("segment 1"), "{err}");
 }

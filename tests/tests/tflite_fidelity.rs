@@ -1,5 +1,6 @@
 //! Fidelity of the TFLite path: our integer evaluator against the TFLite interpreter on the
-//! 500 labelled ImageNet dev images, for Google's uint8 MobileNet v2 1.0/224.
+//! labelled ImageNet dev images (100 of the 500 in the suite, all 500 with
+//! `ZKINFER_FIDELITY_IMAGES=500`), for Google's uint8 MobileNet v2 1.0/224: every logit equal.
 //!
 //! Both run on the same uint8 inputs (our preprocessing: 87.5% central crop, bilinear resize).
 //! The interpreter runs through `scripts/tflite_reference.py` with the Python named by
@@ -55,7 +56,7 @@ fn evaluate(g: &QGraph, pixels: &[u8]) -> Vec<i64> {
 }
 
 #[test]
-fn mobilenet_v2_uint8_matches_the_tflite_interpreter_on_500_dev_images() {
+fn mobilenet_v2_uint8_matches_the_tflite_interpreter_bit_for_bit_on_dev_images() {
     let Some(dir) = common::imagenet_dir() else {
         return;
     };
@@ -68,8 +69,18 @@ fn mobilenet_v2_uint8_matches_the_tflite_interpreter_on_500_dev_images() {
     };
     assert_eq!(graph.input_tensor().shape, vec![1, 3, SIDE, SIDE]);
     assert_eq!(graph.output_tensor().len(), CLASSES);
-    let items = common::dev_labels(&dir);
-    assert_eq!(items.len(), 500);
+    let all = common::dev_labels(&dir);
+    assert_eq!(all.len(), 500);
+    // The suite compares an evenly spaced 100 of the 500 images (every fifth); the benchmark
+    // (BENCHMARKS.md) sets ZKINFER_FIDELITY_IMAGES=500 for the whole set.
+    let wanted: usize = std::env::var("ZKINFER_FIDELITY_IMAGES")
+        .ok()
+        .map(|v| v.parse().expect("ZKINFER_FIDELITY_IMAGES is a number"))
+        .unwrap_or(100)
+        .clamp(1, all.len());
+    let items: Vec<_> = (0..wanted)
+        .map(|i| all[i * all.len() / wanted].clone())
+        .collect();
 
     let tmp = std::env::temp_dir().join(format!("zkinfer-fidelity-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
@@ -152,9 +163,10 @@ fn mobilenet_v2_uint8_matches_the_tflite_interpreter_on_500_dev_images() {
         pct(agree),
         items.len() * CLASSES
     );
-    assert!(pct(agree) >= 99.5, "top-1 agreement {:.2}%", pct(agree));
-    assert!(
-        max_diff <= 1,
-        "outputs differ by {max_diff} quantization steps"
+    // Bit-exact: not one logit may differ from the interpreter's.
+    assert_eq!(
+        differing, 0,
+        "{differing} logits differ, by up to {max_diff} quantization steps (top-1 agreement {:.1}%)",
+        pct(agree)
     );
 }

@@ -27,13 +27,22 @@ fn fixtures() -> Option<Fixtures> {
             other_key,
         }),
         _ => {
-            eprintln!(
-                "SKIPPED: fixtures missing in {}; run scripts/make-wasm-fixtures.sh",
-                dir.display()
-            );
+            skip_missing_fixtures(&dir);
             None
         }
     }
+}
+
+/// Says the fixtures are missing; a run that requires them (.ci/run sets
+/// ZKINFER_REQUIRE_TEST_DATA) fails here instead of passing silently.
+fn skip_missing_fixtures(dir: &std::path::Path) {
+    let required = std::env::var_os("ZKINFER_REQUIRE_TEST_DATA").is_some_and(|v| v != "0");
+    let message = format!(
+        "fixtures missing in {}; run scripts/make-wasm-fixtures.sh",
+        dir.display()
+    );
+    assert!(!required, "{message}");
+    eprintln!("SKIPPED: {message}");
 }
 
 macro_rules! fixtures_or_skip {
@@ -312,7 +321,7 @@ fn chain_fixtures() -> Option<(Vec<u8>, Vec<u8>)> {
     let read = |name: &str| std::fs::read(dir.join(name)).ok();
     let found = read("chain-key").zip(read("chain-digit_7.proof"));
     if found.is_none() {
-        eprintln!("skipping: no chain fixtures (run scripts/make-wasm-fixtures.sh)");
+        skip_missing_fixtures(&dir);
     }
     found
 }

@@ -7,8 +7,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{CompileOptions, Compiled, ModelDir};
-use zkinfer_core::srs::{default_cache_dir, SrsSource};
+use zkinfer_tests::fixtures;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -18,39 +19,48 @@ pub fn digit(d: u8) -> Vec<u8> {
     std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
 }
 
-/// Compiles the bundled MNIST example into `dir` with core's API (development parameters).
-/// Another `dot_width` lays out another circuit, so another model id, for the same network with
-/// the same scales: a stand-in a lying server could pass off as this model.
+/// The bundled MNIST example compiled with the library's default options (everything public)
+/// into `dir`: a copy of the fixture every test binary shares. With `dot_width`, another
+/// layout, so another model id, for the same network with the same scales: a stand-in a lying
+/// server could pass off as this model.
 pub fn compile_mnist(dir: &Path, dot_width: Option<usize>) {
-    compile_mnist_with(
-        dir,
-        CompileOptions {
-            dot_width,
-            ..Default::default()
-        },
-        |_| {},
-    )
+    let fixture = match dot_width {
+        None => fixtures::mnist_public(),
+        Some(20) => fixtures::mnist_public_width20(),
+        Some(w) => panic!("no shared fixture at dot width {w}"),
+    };
+    fixtures::copy_dir(&fixture, dir);
 }
 
-/// Compiles the bundled MNIST example with `opts` (labels 0-9 added), lets `edit` change the
-/// compiled model (for example a weight) and writes the model directory.
-pub fn compile_mnist_with(dir: &Path, opts: CompileOptions, edit: impl FnOnce(&mut Compiled)) {
-    let mnist = repo().join("examples/mnist");
-    let model = zkinfer_core::onnx::load_onnx(mnist.join("model.onnx")).unwrap();
-    let cal = std::fs::read_to_string(mnist.join("calibration.json")).unwrap();
-    let cal = zkinfer_core::input::parse_samples(&cal, model.input_len()).unwrap();
-    let opts = CompileOptions {
-        labels: Some((0..10).map(|d| d.to_string()).collect()),
-        ..opts
-    };
-    let mut compiled = zkinfer_core::prove::compile(&model, &cal, &opts).unwrap();
-    edit(&mut compiled);
-    let srs = SrsSource::Dev {
-        cache_dir: default_cache_dir(),
-    };
-    ModelDir::new(dir)
-        .write(&compiled, &srs, "mnist (serve test)\n")
-        .unwrap();
+/// The bundled MNIST example compiled with `visibility` into `dir` (a copy of a shared fixture
+/// where there is one); `edit` then changes the compiled model (for example a weight), which is
+/// rewritten. Only a model with hidden weights may be edited so: its keys do not depend on the
+/// weights (`core/tests/model_circuit.rs`), so the copied keys are the edited model's.
+pub fn compile_mnist_with(
+    dir: &Path,
+    visibility: Visibility,
+    edit: Option<impl FnOnce(&mut Compiled)>,
+) {
+    match fixtures::mnist_with(visibility) {
+        Some(fixture) => fixtures::copy_dir(&fixture, dir),
+        None => fixtures::compile_mnist_into(
+            dir,
+            CompileOptions {
+                visibility,
+                ..Default::default()
+            },
+        ),
+    }
+    if let Some(edit) = edit {
+        assert!(
+            visibility.hidden_weights(),
+            "the keys would change with the weights"
+        );
+        let model = ModelDir::new(dir);
+        let mut compiled = model.compiled().unwrap();
+        edit(&mut compiled);
+        model.write_compiled(&compiled).unwrap();
+    }
 }
 
 pub struct Server {

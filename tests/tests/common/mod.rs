@@ -3,44 +3,16 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use zkinfer_core::prove::{compile, CompileOptions, Compiled};
-use zkinfer_core::srs::SrsSource;
+use zkinfer_core::prove::{Compiled, ModelDir};
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[allow(unused_imports)]
+pub use zkinfer_tests::shared_data::{bench_dir, imagenet_dir, repo};
 
 pub fn mnist_dir() -> PathBuf {
     repo().join("examples/mnist")
 }
 
-/// ../shared/data/bench, or None (tests then skip with a message).
-pub fn bench_dir() -> Option<PathBuf> {
-    let d = repo().join("../shared/data/bench");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} is absent", d.display());
-        None
-    }
-}
-
-/// ../shared/data/imagenet, or None (tests then skip with a message).
-pub fn imagenet_dir() -> Option<PathBuf> {
-    let d = repo().join("../shared/data/imagenet");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} is absent", d.display());
-        None
-    }
-}
-
-pub fn srs() -> SrsSource {
-    SrsSource::Dev {
-        cache_dir: zkinfer_core::srs::default_cache_dir(),
-    }
-}
+pub use zkinfer_tests::fixtures::dev_srs as srs;
 
 pub fn mnist_model() -> zkinfer_core::ir::Model {
     zkinfer_core::onnx::load_onnx(mnist_dir().join("model.onnx")).unwrap()
@@ -56,12 +28,14 @@ pub fn mnist_digit(d: u8) -> Vec<f32> {
     zkinfer_core::input::parse_single(&text, 784).unwrap()
 }
 
+/// The bundled MNIST example (default options: everything public; labels 0-9), from the
+/// compiled fixture every test binary shares ([`zkinfer_tests::fixtures::mnist_public`]).
 pub fn mnist_compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {
-        let model = mnist_model();
-        let cal = mnist_calibration(model.input_len());
-        compile(&model, &cal, &CompileOptions::default()).unwrap()
+        ModelDir::new(zkinfer_tests::fixtures::mnist_public())
+            .compiled()
+            .unwrap()
     })
 }
 
@@ -76,26 +50,27 @@ pub struct MnistKeys {
     pub key: zkinfer_core::VerifierKey,
 }
 
+/// The shared MNIST fixture's keys, read from its model directory (no key generation).
 pub fn mnist_keys() -> MnistKeys {
-    let compiled = mnist_compiled();
-    let params = srs().load(compiled.plan.k).unwrap();
-    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
-    let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes).unwrap();
+    let prover = ModelDir::new(zkinfer_tests::fixtures::mnist_public())
+        .prover(&srs())
+        .unwrap();
     MnistKeys {
-        params,
-        pk,
-        key_bytes,
-        key,
+        params: prover.params,
+        pk: prover.pk,
+        key_bytes: prover.verifier_key_bytes,
+        key: prover.verifier_key,
     }
 }
 
-/// Keys for the MNIST example and a real proof of `input` made with them.
-pub fn mnist_proof(input: &[f32]) -> (MnistKeys, zkinfer_core::ProofBundle) {
-    let keys = mnist_keys();
-    let bundle = mnist_compiled()
-        .prove(&keys.params, &keys.pk, &keys.key, input)
-        .unwrap();
-    (keys, bundle)
+/// Keys for the MNIST example and a real proof of held-out digit `digit`, both from the shared
+/// fixtures (made once per run).
+pub fn mnist_digit_proof(digit: u8) -> (MnistKeys, zkinfer_core::ProofBundle) {
+    let bytes = std::fs::read(zkinfer_tests::fixtures::mnist_public_proof(digit)).unwrap();
+    (
+        mnist_keys(),
+        zkinfer_core::ProofBundle::from_bytes(&bytes).unwrap(),
+    )
 }
 
 /// The dev images' (file name, 0-based class id) pairs from `dev/labels.csv`.
