@@ -9,9 +9,9 @@
 #   verifier-wasm/tests/fixtures/chain-digit_7.proof a valid chain bundle for that chain key
 #
 # Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
-# files). Idempotent: builds the release CLI (a no-op when up to date) and regenerates the files
-# only when one is missing or the CLI binary changed since they were made (a circuit change
-# invalidates old keys and proofs), or always with --force. Dev KZG parameters are cached in
+# files). Idempotent: builds the release CLI (a no-op when up to date; or uses $ZKINFER_BIN) and
+# regenerates the files only when one is missing or the CLI binary changed since they were made
+# (a circuit change invalidates old keys and proofs), or always with --force. Dev KZG parameters are cached in
 # $ZKINFER_CACHE_DIR or ~/.cache/zkinfer.
 set -euo pipefail
 
@@ -27,8 +27,15 @@ for arg in "$@"; do
 done
 
 cd "$root"
-cargo build --release -p zkinfer-prover
-cli="$root/target/release/zkinfer"
+# ZKINFER_BIN: a CLI the caller already built (.ci/run passes the one its test build made);
+# otherwise the release CLI is built here.
+if [[ -n "${ZKINFER_BIN:-}" ]]; then
+    cli="$ZKINFER_BIN"
+    [[ -x "$cli" ]] || { echo "error: ZKINFER_BIN=$cli is not an executable" >&2; exit 1; }
+else
+    cargo build --release -p zkinfer-prover
+    cli="$root/target/release/zkinfer"
+fi
 stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
 
 if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
