@@ -78,13 +78,14 @@ impl SrsSource {
 /// two cores, minutes at the k of a MobileNet segment, paid on every new machine (every CI run)
 /// for every k. Here the secret is drawn from the same generator in the same way, the powers
 /// `s^i` are computed in the field, each `s^i·G` takes 32 additions from a table of multiples
-/// of G (8-bit windows), and the Lagrange basis is halo2's own inverse FFT over those points.
+/// of G (8-bit windows), and so does each Lagrange point `L_i(s)·G` (its scalar computed in the
+/// field, with one batch inversion; halo2's inverse FFT over the points would be slower still).
 /// The same group elements as `setup`'s, so keys, model ids and proofs do not change
 /// (`seeded_setup_equals_halo2s_setup`).
 pub fn seeded_setup(k: u32, seed: u64) -> ParamsKZG<Bn256> {
     use halo2_proofs::arithmetic::parallelize;
     use halo2curves::bn256::{Fr, G1Affine, G2Affine, G1};
-    use halo2curves::ff::{Field, PrimeField};
+    use halo2curves::ff::{BatchInvert, Field, PrimeField};
     use halo2curves::group::{prime::PrimeCurveAffine, Curve, Group};
 
     let s = Fr::random(rand_chacha::ChaCha20Rng::seed_from_u64(seed));
@@ -113,24 +114,55 @@ pub fn seeded_setup(k: u32, seed: u64) -> ParamsKZG<Bn256> {
         acc
     };
     let n = 1usize << k;
-    let mut powers = vec![G1::identity(); n];
-    parallelize(&mut powers, |chunk, start| {
-        let mut power = s.pow_vartime([start as u64]);
-        for p in chunk.iter_mut() {
-            *p = times_generator(&power);
-            power *= s;
-        }
-    });
-    let mut g = vec![G1Affine::identity(); n];
-    parallelize(&mut g, |chunk, start| {
-        G1::batch_normalize(&powers[start..start + chunk.len()], chunk);
-    });
-    drop(powers);
+    // Both bases through the table: g[i] = s^i·G, and the Lagrange basis
+    // g_lagrange[i] = L_i(s)·G with L_i(s) = (s^n - 1)/n · ω^i/(s - ω^i), as `setup` has it.
+    let by_table = |scalars: &[Fr]| {
+        let mut points = vec![G1::identity(); scalars.len()];
+        parallelize(&mut points, |chunk, start| {
+            for (p, scalar) in chunk.iter_mut().zip(&scalars[start..]) {
+                *p = times_generator(scalar);
+            }
+        });
+        let mut affine = vec![G1Affine::identity(); scalars.len()];
+        parallelize(&mut affine, |chunk, start| {
+            G1::batch_normalize(&points[start..start + chunk.len()], chunk);
+        });
+        affine
+    };
+    let mut powers_of_s = Vec::with_capacity(n);
+    let mut power = Fr::ONE;
+    for _ in 0..n {
+        powers_of_s.push(power);
+        power *= s;
+    }
+    let g = by_table(&powers_of_s);
+    drop(powers_of_s);
+    let mut omega = Fr::ROOT_OF_UNITY;
+    for _ in k..Fr::S {
+        omega = omega.square();
+    }
+    let mut omega_powers = Vec::with_capacity(n);
+    let mut power = Fr::ONE;
+    for _ in 0..n {
+        omega_powers.push(power);
+        power *= omega;
+    }
+    let mut inverses: Vec<Fr> = omega_powers.iter().map(|w| s - w).collect();
+    inverses.iter_mut().batch_invert();
+    let n_inv = Fr::from(n as u64).invert().unwrap();
+    let multiplier = (s.pow_vartime([n as u64]) - Fr::ONE) * n_inv;
+    let lagrange_scalars: Vec<Fr> = omega_powers
+        .iter()
+        .zip(&inverses)
+        .map(|(w, inv)| multiplier * w * inv)
+        .collect();
+    drop((omega_powers, inverses));
+    let g_lagrange = by_table(&lagrange_scalars);
     let g2 = G2Affine::generator();
     let s_g2 = (g2 * s).to_affine();
     // `from_parts` needs a value to call it on; a one-point setup costs nothing.
     let empty = ParamsKZG::<Bn256>::setup(0, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
-    empty.from_parts(k, g, None, g2, s_g2)
+    empty.from_parts(k, g, Some(g_lagrange), g2, s_g2)
 }
 
 /// The default cache directory for development parameters.
