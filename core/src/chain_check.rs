@@ -128,6 +128,24 @@ mod tests {
         assert!(err.contains(why), "{err}");
     }
 
+    /// The library refuses to compile a chain with hidden weights at all, before any key work.
+    #[test]
+    fn a_chain_with_hidden_weights_is_not_compiled() {
+        let graph = &tiny_chain().graph;
+        let cut = crate::segment::cut_points(graph)[0];
+        let opts = crate::prove::CompileOptions {
+            visibility: Visibility {
+                weights: WeightVisibility::Hidden,
+                ..TINY_VISIBILITY
+            },
+            ..Default::default()
+        };
+        let err = crate::segment::prover::compile_segments(graph, &[cut], &opts)
+            .err()
+            .expect("hidden weights in a chain must be refused");
+        assert!(err.to_string().contains("hidden weights"), "{err}");
+    }
+
     /// The chain's result speaks for the whole chain: input side from the first segment,
     /// output side from the last, weights from every segment.
     #[test]

@@ -397,6 +397,15 @@ pub mod prover {
         cuts: &[usize],
         opts: &CompileOptions,
     ) -> Result<Vec<(Segment, Compiled)>> {
+        // A chain's verifier refuses segments with hidden weights (`chain_check`): refuse them
+        // here too, before any key work, rather than write keys nobody can use.
+        if !cuts.is_empty() && opts.visibility.hidden_weights() {
+            return Err(Error::InvalidInput(
+                "a model proven in segments cannot have hidden weights yet: compile it with \
+                 fixed weights"
+                    .into(),
+            ));
+        }
         let segments = split(graph, cuts)?;
         let n = segments.len();
         let mut compiled = segments

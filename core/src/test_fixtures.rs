@@ -18,6 +18,8 @@ use rand_chacha::rand_core::SeedableRng;
 use std::sync::OnceLock;
 
 pub(crate) struct TinyChain {
+    /// The whole graph the chain cuts.
+    pub graph: QGraph,
     pub segments: Vec<(Segment, Compiled)>,
     pub params: ParamsKZG<Bn256>,
     /// Each segment's verifier key file, and the key parsed.
@@ -108,6 +110,7 @@ pub(crate) fn tiny_chain() -> &'static TinyChain {
         let q_in = graph.quantize_input(&x).unwrap();
         let bundles = prove_segments(&graph, &segments, &proving, &q_in).unwrap();
         TinyChain {
+            graph,
             segments,
             params,
             key_files,

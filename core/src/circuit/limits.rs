@@ -4,6 +4,13 @@
 //! from it. A key outside them was not made by zkinfer's compiler, and its circuit need not prove
 //! what its header claims.
 //!
+//! What these checks cannot do: the lookup table, the requantization chip's limb bounds, the
+//! weights, divisors and multipliers are fixed columns chosen by whoever made the key. A key
+//! maker can put anything there, within these limits, and the circuit proves that. Against a
+//! malicious key maker the protection is the consumer pinning the model id (or chain id) of a
+//! model it trusts; these limits only make sure that a pinned key's shape means what the chips'
+//! soundness arguments below assume.
+//!
 //! The limits, and why:
 //! - `act_bits` in [`MIN_ACT_BITS`]..=[`MAX_ACT_BITS`] (B). The compiler's range
 //!   (`quant.rs`). Every chip range-checks through the activation table's `[-2^(B-1), 2^(B-1))`,
@@ -28,7 +35,8 @@
 //!   15-bit limbs do not fit. The same lookup on `qh - 1` bounds `|qh| <= 2^15`, so
 //!   `qh·2^(31+e) < 2^76` (e <= 29) and the chip's equation holds over the integers.
 //!   The right shift `e` itself is bounded by the chip's fixed limb bounds `pa`, `pb`, which
-//!   must be table entries `2^j`, `j <= 15` (so `e <= 29`), whatever the key holds.
+//!   must be table entries `2^j`, `j <= 15` (so `e <= 29`) in a table zkinfer loads; the
+//!   table is in the key's fixed columns, pinned with the model id (see above).
 //! - `dot_width` in 1..=[`MAX_DOT_WIDTH`]: the number of product lanes, which sizes the
 //!   constraint system a verifier rebuilds from an untrusted key, and the accumulator bound
 //!   above. The compiler's widths are at most 64.
