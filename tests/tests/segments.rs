@@ -1,7 +1,7 @@
 //! A model proven as a chain of segments linked by commitments to the cut activation: the chain
 //! verifies (its proofs' pairing checks batched into one), its output is the whole model's, and
 //! a link whose activation commitment was changed, or a segment proven from another activation,
-//! or a changed value of the public input, is rejected. (The CLI's chain of the bundled
+//! or a changed value of the packed public input, is rejected. (The CLI's chain of the bundled
 //! MNIST example, made and checked end to end, is `prover-native/tests/cli.rs`.)
 
 mod common;
@@ -125,13 +125,10 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let cut = add - 1;
     assert_eq!(live_after(&graph, cut).len(), 2);
     let opts = CompileOptions {
-        // The input public as plain values: packed, its pack chip takes the segment from
-        // k = 18 to 19 and doubles the test's time (698 s). Packed inputs are proven for real
-        // by the verifier's chain fixture (scripts/make-wasm-fixtures.sh, changed input values
-        // rejected in verifier-wasm's tests) and by the pack chip's MockProver tests.
+        // The input public but packed (what a large input should be).
         visibility: Visibility {
             weights: WeightVisibility::Fixed,
-            input: TensorVisibility::Public,
+            input: TensorVisibility::Packed,
             output: TensorVisibility::Public,
         },
         ..CompileOptions::default()
@@ -170,7 +167,7 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let mut b = chain.clone();
     b[1].header.output.values[11] += 1;
     assert!(verify_chain(&vks, &b).is_err(), "changed output");
-    // The public input is in the bundle value by value, and every value is bound by the proof.
+    // The packed input is in the bundle value by value, and every value is bound by the proof.
     let x = tflite_dev_pixels(&graph, &imagenet, "n01440764_tench.JPEG", 16);
     assert_eq!(
         chain[0].header.input.values,
