@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{Compiled, ModelDir};
 use zkinfer_core::qgraph::{LinearKernel, StepKind};
-use zkinfer_core::srs::{default_cache_dir, SrsSource};
+use zkinfer_tests::fixtures::dev_srs;
 
 fn zkinfer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer"))
@@ -680,11 +680,7 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
             .unwrap();
         more[i].clone()
     };
-    let prover = ModelDir::new(&dir)
-        .prover(&SrsSource::Dev {
-            cache_dir: default_cache_dir(),
-        })
-        .unwrap();
+    let prover = ModelDir::new(&dir).prover(&dev_srs()).unwrap();
     let outsider_proof = hex::encode(prover.prove(&outsider).unwrap().to_bytes());
     let mut v = r.clone();
     v["matches"][0]["document"] = json!(outsider);
@@ -776,11 +772,7 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
     compile(&other, Visibility::SERVED, Some(3));
     let (hidden_id, hidden_commitment) = commitment(&hidden);
     assert_eq!(hidden_id, commitment(&other).0);
-    let liar = ModelDir::new(&other)
-        .prover(&SrsSource::Dev {
-            cache_dir: default_cache_dir(),
-        })
-        .unwrap();
+    let liar = ModelDir::new(&other).prover(&dev_srs()).unwrap();
     let one = zkinfer_core::protocols::retrieval::Collection {
         documents: docs[..2].to_vec(),
     };

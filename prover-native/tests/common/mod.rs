@@ -11,9 +11,7 @@ use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{CompileOptions, Compiled, ModelDir};
 use zkinfer_tests::fixtures;
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+pub use zkinfer_tests::shared_data::repo;
 
 pub fn digit(d: u8) -> Vec<u8> {
     std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
