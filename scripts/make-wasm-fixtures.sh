@@ -48,17 +48,32 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-"$cli" demo --dir "$work/demo"
+# The three models are made side by side (key generation is partly single-threaded, so two
+# cores are better used by two jobs); each job's output goes to its own log, shown on failure.
+"$cli" demo --dir "$work/demo" > "$work/demo.log" 2>&1 &
+demo_job=$!
 "$cli" compile examples/mnist/model.onnx \
     --calibration examples/mnist/calibration.json \
     --activation-bits 13 \
-    -o "$work/other"
-
-"$cli" compile examples/mnist/model.onnx \
-    --calibration examples/mnist/calibration.json \
-    --weights fixed --input-visibility packed --memory-budget 0.45 \
-    -o "$work/chain"
-"$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
+    -o "$work/other" > "$work/other.log" 2>&1 &
+other_job=$!
+{
+    "$cli" compile examples/mnist/model.onnx \
+        --calibration examples/mnist/calibration.json \
+        --weights fixed --input-visibility packed --memory-budget 0.45 \
+        -o "$work/chain" \
+    && "$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
+} > "$work/chain.log" 2>&1 &
+chain_job=$!
+failed=0
+for job in demo:$demo_job other:$other_job chain:$chain_job; do
+    if ! wait "${job#*:}"; then
+        echo "error: making the ${job%%:*} fixture failed:" >&2
+        cat "$work/${job%%:*}.log" >&2
+        failed=1
+    fi
+done
+[[ $failed -eq 0 ]] || exit 1
 
 if cmp -s "$work/demo/verifier-key" "$work/other/verifier-key"; then
     echo "error: the second model's key is identical to the demo key" >&2

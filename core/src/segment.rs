@@ -468,3 +468,6 @@ pub mod prover {
             .collect()
     }
 }
+
+#[cfg(all(test, feature = "prover"))]
+mod tests;

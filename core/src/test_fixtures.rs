@@ -1,6 +1,7 @@
 //! Test fixtures shared by the unit tests of the verification path: a tiny two-segment chain
 //! (dense+ReLU, then dense; 8-bit activations, everything at one small k) with real keys and one
-//! real proof of each segment, made once per test binary.
+//! real proof of each segment, and a tiny residual chain cut inside its residual block (so its
+//! link carries two tensors), each made once per test binary.
 
 use crate::bundle::ProofBundle;
 use crate::circuit::{TensorVisibility, Visibility};
@@ -41,20 +42,35 @@ pub(crate) fn params(k: u32, seed: u64) -> ParamsKZG<Bn256> {
     ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed))
 }
 
+fn weights(out: usize, inp: usize, salt: usize) -> Tensor {
+    let values = (0..out * inp)
+        .map(|i| (((i * 7 + salt) % 11) as f32 - 5.0) / 8.0)
+        .collect();
+    Tensor::new(vec![out, inp], values)
+}
+
+fn dense(weight: Tensor, n: usize) -> Op {
+    Op::Dense(Dense {
+        weight,
+        bias: vec![0.125; n],
+    })
+}
+
+/// Calibrates `model` on four fixed samples of 8 values and quantizes it to 8-bit activations.
+fn quantize_tiny(model: &crate::ir::Model) -> QGraph {
+    let samples: Vec<Vec<f32>> = (0..4)
+        .map(|s| (0..8).map(|i| ((i + s) % 5) as f32 / 5.0).collect())
+        .collect();
+    let cal = Calibration::run(model, &samples).unwrap();
+    let opts = QuantOptions {
+        act_bits: 8,
+        ..Default::default()
+    };
+    quantize(model, &cal, &opts).unwrap()
+}
+
 fn tiny_graph() -> QGraph {
-    let weights = |out: usize, inp: usize, salt: usize| {
-        let values = (0..out * inp)
-            .map(|i| (((i * 7 + salt) % 11) as f32 - 5.0) / 8.0)
-            .collect();
-        Tensor::new(vec![out, inp], values)
-    };
     let mut b = ModelBuilder::new("tiny", "x", vec![1, 8]).unwrap();
-    let dense = |w, n: usize| {
-        Op::Dense(Dense {
-            weight: w,
-            bias: vec![0.125; n],
-        })
-    };
     let t = b
         .add("d1", dense(weights(6, 8, 1), 6), vec![0], "h", None)
         .unwrap();
@@ -62,16 +78,38 @@ fn tiny_graph() -> QGraph {
     let t = b
         .add("d2", dense(weights(4, 6, 3), 4), vec![t], "y", None)
         .unwrap();
-    let model = b.finish(t).unwrap();
-    let samples: Vec<Vec<f32>> = (0..4)
-        .map(|s| (0..8).map(|i| ((i + s) % 5) as f32 / 5.0).collect())
-        .collect();
-    let cal = Calibration::run(&model, &samples).unwrap();
-    let opts = QuantOptions {
-        act_bits: 8,
-        ..Default::default()
-    };
-    quantize(&model, &cal, &opts).unwrap()
+    quantize_tiny(&b.finish(t).unwrap())
+}
+
+/// x → dense+ReLU → dense → + x → dense: after the first step both x (the skip operand) and the
+/// ReLU's output are live.
+fn residual_graph() -> QGraph {
+    let mut b = ModelBuilder::new("tiny-residual", "x", vec![1, 8]).unwrap();
+    let h = b
+        .add("d1", dense(weights(8, 8, 1), 8), vec![0], "h", None)
+        .unwrap();
+    let r = b.add("relu", Op::Relu, vec![h], "r", None).unwrap();
+    let y = b
+        .add("d2", dense(weights(8, 8, 2), 8), vec![r], "y", None)
+        .unwrap();
+    let z = b
+        .add(
+            "add",
+            Op::Add(crate::ir::AddOperand::Tensor),
+            vec![y, 0],
+            "z",
+            None,
+        )
+        .unwrap();
+    let t = b
+        .add("d3", dense(weights(4, 8, 3), 4), vec![z], "out", None)
+        .unwrap();
+    quantize_tiny(&b.finish(t).unwrap())
+}
+
+/// The input every fixture chain is proven on.
+pub(crate) fn tiny_input() -> Vec<f32> {
+    (0..8).map(|i| i as f32 / 10.0).collect()
 }
 
 /// The tiny chain, built on first use.
@@ -80,42 +118,53 @@ pub(crate) fn tiny_chain() -> &'static TinyChain {
     CHAIN.get_or_init(|| {
         let graph = tiny_graph();
         let cut = crate::segment::cut_points(&graph)[0];
-        let opts = CompileOptions {
-            visibility: TINY_VISIBILITY,
-            dot_width: Some(4),
-            ..CompileOptions::default()
-        };
-        let segments = compile_segments(&graph, &[cut], &opts).unwrap();
-        let k = segments[0].1.plan.k;
-        let params = params(k, crate::srs::DEV_SEED);
-        let material: Vec<_> = segments
-            .iter()
-            .map(|(_, c)| c.keygen(&params, "dev").unwrap())
-            .collect();
-        let key_files: Vec<Vec<u8>> = material.iter().map(|(_, f)| f.clone()).collect();
-        let keys: Vec<VerifierKey> = key_files
-            .iter()
-            .map(|f| VerifierKey::from_bytes(f).unwrap())
-            .collect();
-        let proving: Vec<SegmentKeys<'_>> = material
-            .iter()
-            .zip(&keys)
-            .map(|((pk, _), key)| SegmentKeys {
-                params: &params,
-                pk,
-                key,
-            })
-            .collect();
-        let x: Vec<f32> = (0..8).map(|i| i as f32 / 10.0).collect();
-        let q_in = graph.quantize_input(&x).unwrap();
-        let bundles = prove_segments(&graph, &segments, &proving, &q_in).unwrap();
-        TinyChain {
-            graph,
-            segments,
-            params,
-            key_files,
-            keys,
-            bundles,
-        }
+        build_chain(graph, cut)
     })
+}
+
+/// The residual chain, cut after its first step (inside the residual block), built on first use.
+pub(crate) fn residual_chain() -> &'static TinyChain {
+    static CHAIN: OnceLock<TinyChain> = OnceLock::new();
+    CHAIN.get_or_init(|| build_chain(residual_graph(), 0))
+}
+
+/// `graph` cut after step `cut`, compiled, keyed under the development parameters and proven on
+/// [`tiny_input`].
+fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
+    let opts = CompileOptions {
+        visibility: TINY_VISIBILITY,
+        dot_width: Some(4),
+        ..CompileOptions::default()
+    };
+    let segments = compile_segments(&graph, &[cut], &opts).unwrap();
+    let k = segments[0].1.plan.k;
+    let params = params(k, crate::srs::DEV_SEED);
+    let material: Vec<_> = segments
+        .iter()
+        .map(|(_, c)| c.keygen(&params, "dev").unwrap())
+        .collect();
+    let key_files: Vec<Vec<u8>> = material.iter().map(|(_, f)| f.clone()).collect();
+    let keys: Vec<VerifierKey> = key_files
+        .iter()
+        .map(|f| VerifierKey::from_bytes(f).unwrap())
+        .collect();
+    let proving: Vec<SegmentKeys<'_>> = material
+        .iter()
+        .zip(&keys)
+        .map(|((pk, _), key)| SegmentKeys {
+            params: &params,
+            pk,
+            key,
+        })
+        .collect();
+    let q_in = graph.quantize_input(&tiny_input()).unwrap();
+    let bundles = prove_segments(&graph, &segments, &proving, &q_in).unwrap();
+    TinyChain {
+        graph,
+        segments,
+        params,
+        key_files,
+        keys,
+        bundles,
+    }
 }

@@ -1430,6 +1430,33 @@ pub(crate) mod testing {
             .verify()
     }
 
+    /// The rows at which `failures` are located: where a test that corrupts one case per row
+    /// of a single circuit reads which cases were rejected. The test body is the only region
+    /// over advice columns (the table is loaded into table columns), so it starts at row 0 and
+    /// its offsets are rows; a lookup or gate whose columns halo2 does not attribute to the
+    /// region is reported "outside any region" at its row. Copy-constraint failures outside a
+    /// region are instance cells, whose rows are not body rows, and are left out.
+    pub fn failing_rows(failures: &[VerifyFailure]) -> std::collections::BTreeSet<usize> {
+        use halo2_proofs::dev::FailureLocation;
+        let row = |location: &FailureLocation| match location {
+            FailureLocation::InRegion { offset, .. } => *offset,
+            FailureLocation::OutsideRegion { row } => *row,
+        };
+        failures
+            .iter()
+            .filter_map(|f| match f {
+                VerifyFailure::ConstraintNotSatisfied { location, .. }
+                | VerifyFailure::Lookup { location, .. } => Some(row(location)),
+                VerifyFailure::Permutation {
+                    location: location @ FailureLocation::InRegion { .. },
+                    ..
+                } => Some(row(location)),
+                VerifyFailure::CellNotAssigned { offset, .. } => usize::try_from(*offset).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
         assert!(
             result.is_err(),

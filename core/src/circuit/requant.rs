@@ -354,7 +354,9 @@ impl RequantConfig {
 #[cfg(test)]
 mod tests {
     use super::super::table::TableSpec;
-    use super::super::testing::{assert_rejected, fixed_point_shape, mock_k, TestCircuit};
+    use super::super::testing::{
+        assert_rejected, failing_rows, fixed_point_shape, mock_k, TestCircuit,
+    };
     use super::super::{fe, CircuitShape};
     use super::*;
     use halo2_proofs::circuit::Value;
@@ -372,24 +374,38 @@ mod tests {
     /// Cells to overwrite, with field values (an inverse is not an integer).
     type Corruption = fn(&RequantConfig) -> Vec<(Column<Advice>, Fr)>;
 
-    /// `x + bias` requantized by `params` and clamped to uint8: public = [x, y].
-    fn case(x: i64, bias: i128, params: RequantParams, corrupt: Option<Corruption>) -> TestCircuit {
-        TestCircuit::new(vec![x], move |config, region, links, public| {
-            let (_, acc) = config
-                .dot
-                .assign(region, links, 0, &public[..1], &[1], bias, None)?;
-            let chip = config.requant.as_ref().expect("fixed-point shape");
-            let y = chip.assign(region, 0, acc, &params, 2, None)?;
-            if let Source::Advice(cell) = y.source {
-                links.expose(cell, 1);
-            }
-            if let Some(corrupt) = corrupt {
-                for (col, v) in corrupt(chip) {
-                    region.assign_advice(col, 0, Value::known(v));
+    /// `x + bias` requantized by `params` and clamped to uint8, one case per row, with the
+    /// case's corruption (if any) written over its row: public = [x_0, .., x_n-1, y_0, ..,
+    /// y_n-1].
+    fn cases(cases: Vec<(i64, i128, RequantParams, Option<Corruption>)>) -> TestCircuit {
+        let n = cases.len();
+        TestCircuit::new(
+            cases.iter().map(|c| c.0).collect(),
+            move |config, region, links, public| {
+                let chip = config.requant.as_ref().expect("fixed-point shape");
+                for (row, (_, bias, params, corrupt)) in cases.iter().enumerate() {
+                    let (_, acc) = config.dot.assign(
+                        region,
+                        links,
+                        row,
+                        &public[row..row + 1],
+                        &[1],
+                        *bias,
+                        None,
+                    )?;
+                    let y = chip.assign(region, row, acc, params, 2, None)?;
+                    if let Source::Advice(cell) = y.source {
+                        links.expose(cell, n + row);
+                    }
+                    if let Some(corrupt) = corrupt {
+                        for (col, v) in corrupt(chip) {
+                            region.assign_advice(col, row, Value::known(v));
+                        }
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .with_shape(fixed_point_shape(), spec())
     }
 
@@ -401,14 +417,6 @@ mod tests {
             lo: 0,
             hi: 255,
         }
-    }
-
-    fn run(
-        circuit: &TestCircuit,
-        x: i64,
-        y: i64,
-    ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-        mock_k(19, circuit, &[fe(x as i128), fe(y as i128)])
     }
 
     /// Honest rows for: a positive and a negative tie of the final shift, a shift above 15
@@ -470,7 +478,6 @@ mod tests {
         // sees -1 + 10 = 9, and the centred output is y = -1.
         let p = uint8(1 << 30, -2, 10);
         let (x, y) = (-4, -1);
-        run(&case(x, 0, p, None), x, y).unwrap();
         // Honest: T = 2^30, so qh = 0 and R = 2^30: r1 = 0, t = 1 (ta = 1 < pa = 8, tb = 0),
         // a tie (z = 1, inv = 0), n = 1, q = -1.
         let corruptions: [(&str, Corruption, i64); 7] = [
@@ -524,12 +531,38 @@ mod tests {
             // A wrong quotient.
             ("quotient", |c| vec![(c.q, fe(0))], -1),
         ];
-        for (what, corrupt, public_y) in corruptions {
-            let result = run(&case(x, 0, p, Some(corrupt)), x, public_y);
-            assert!(result.is_err(), "{what}: a corrupted witness was accepted");
+        // Row 0 honest, then one corrupted copy of it per row, all in one circuit (one MockProver
+        // run at k = 19, not eight): every corrupted row must fail, and only those.
+        let mut rows = vec![(x, 0, p, None)];
+        let mut public_ys = vec![y];
+        for (_, corrupt, public_y) in corruptions {
+            rows.push((x, 0, p, Some(corrupt)));
+            public_ys.push(public_y);
         }
-        // A wrong public output.
-        assert_rejected(run(&case(x, 0, p, None), x, y + 1));
+        let public: Vec<Fr> = rows
+            .iter()
+            .map(|r| fe(r.0 as i128))
+            .chain(public_ys.iter().map(|&y| fe(y as i128)))
+            .collect();
+        let failures = mock_k(19, &cases(rows), &public).expect_err("corrupted rows accepted");
+        let failing = failing_rows(&failures);
+        for (i, (what, _, _)) in corruptions.iter().enumerate() {
+            assert!(
+                failing.contains(&(i + 1)),
+                "{what}: a corrupted witness was accepted"
+            );
+        }
+        assert_eq!(
+            failing,
+            (1..=corruptions.len()).collect(),
+            "the honest row (0) failed too: {failures:?}"
+        );
+        // A wrong public output for an honest witness.
+        assert_rejected(mock_k(
+            19,
+            &cases(vec![(x, 0, p, None)]),
+            &[fe(x as i128), fe(y as i128 + 1)],
+        ));
     }
 
     /// A map row (shapes without the rescale chip): `y = map(x)` for TFLite ADD's input map,
@@ -587,26 +620,37 @@ mod tests {
             .with_shape(shape.clone(), table.clone());
             mock_k(19, &circuit, &public)
         };
-        // The true values, all in one circuit (one MockProver run at k = 19).
+        // The true values first.
         let xs = [-37i64, 0, 90];
         let honest: Vec<(i64, i64)> = xs.iter().map(|&x| (x, map.apply(x).unwrap())).collect();
-        check(&honest).unwrap_or_else(|e| panic!("{e:?}"));
-        // Each false claim in a circuit of its own, for a negative and a positive input.
+        // Then false claims, for a negative and a positive input: a wrong value, another map's
+        // value, the identity. All in one circuit (one MockProver run at k = 19, not seven),
+        // one row each: every false row must fail, and only those.
+        let mut rows = honest.clone();
+        let mut what = vec![];
         for x in [-37i64, 90] {
             let y = map.apply(x).unwrap();
-            assert!(
-                check(&[(x, y + 1)]).is_err(),
-                "x={x}: a wrong map value was accepted"
-            );
             let y_other = other.apply(x).unwrap();
             assert_ne!(y_other, y, "the two maps must differ at x={x}");
-            assert!(
-                check(&[(x, y_other)]).is_err(),
-                "x={x}: another map's value accepted"
-            );
             assert_ne!(x, y, "the map must not be the identity at x={x}");
-            assert!(check(&[(x, x)]).is_err(), "x={x}: the identity accepted");
+            for (claim, why) in [
+                (y + 1, "a wrong value"),
+                (y_other, "another map's value"),
+                (x, "the identity"),
+            ] {
+                rows.push((x, claim));
+                what.push(format!("x={x}: {why}"));
+            }
         }
+        let failing = failing_rows(&check(&rows).expect_err("false map claims accepted"));
+        for (i, what) in what.iter().enumerate() {
+            assert!(failing.contains(&(honest.len() + i)), "{what} was accepted");
+        }
+        assert_eq!(
+            failing,
+            (honest.len()..rows.len()).collect(),
+            "an honest row failed too"
+        );
     }
 
     /// No zero points and no clamp: the witness's `q` is MultiplyByQuantizedMultiplier's result.

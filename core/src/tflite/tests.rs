@@ -459,16 +459,17 @@ fn float_tflite_mnist_loads_into_the_float_ir() {
 
 /// The first three inverted-residual blocks of MobileNet v2 (10 operators: the stem, two
 /// depthwise/pointwise blocks and a block with its residual ADD) at 16×16, proven with the
-/// MockProver under TFLite's exact requantization; a wrong activation anywhere is rejected. At
-/// the planner's dot width and at 9 (a 3×3 depthwise product per row, not a power of two).
+/// MockProver under TFLite's exact requantization, at the planner's dot width and at 9 (a 3×3
+/// depthwise product per row, not a power of two); at the planner's width a wrong activation
+/// inside the network or at the residual ADD's output is rejected (each MockProver run at
+/// k = 19 takes about 15 s, so the negative cases run at one width).
 #[test]
 fn truncated_mobilenet_proves_and_rejects_a_wrong_activation() {
-    for width in [None, Some(9)] {
-        truncated_mobilenet_at(width);
-    }
+    truncated_mobilenet_at(None, true);
+    truncated_mobilenet_at(Some(9), false);
 }
 
-fn truncated_mobilenet_at(width: Option<usize>) {
+fn truncated_mobilenet_at(width: Option<usize>, negative_cases: bool) {
     use crate::circuit::{plan_layout, ModelCircuit, Visibility};
     use halo2_proofs::dev::MockProver;
     use rand::{Rng, SeedableRng};
@@ -511,6 +512,9 @@ fn truncated_mobilenet_at(width: Option<usize>) {
         .unwrap()
         .verify()
         .unwrap_or_else(|e| panic!("honest witness rejected: {:?}", &e[..e.len().min(3)]));
+    if !negative_cases {
+        return;
+    }
     // One activation inside the network off by one: the ADD's input from the projection.
     let add = graph
         .steps

@@ -1,0 +1,128 @@
+//! The link between segments with real proofs, on the tiny residual chain (cut inside its
+//! residual block, so the link carries the skip operand and the branch, one after the other):
+//! the chain verifies with the whole model's output; a segment proven from another input's
+//! activations, a link commitment changed in either proof, a flipped proof byte, and missing,
+//! reordered or no segments are refused. (The same checks at ImageNet scale, on the MobileNet
+//! prefix, are the benchmark `tests/tests/segments.rs` keeps out of the suite's budget; the CLI's
+//! MNIST chain is `prover-native/tests/cli.rs`.)
+
+use super::*;
+use crate::circuit::ModelConfig;
+use crate::test_fixtures::{residual_chain, tiny_input, TinyChain};
+
+/// Every tensor of the whole graph on the float input `x`.
+fn whole_values(chain: &TinyChain, x: &[f32]) -> Vec<Vec<i64>> {
+    let q = chain.graph.quantize_input(x).unwrap();
+    chain.graph.evaluate(&q).unwrap()
+}
+
+/// Segment 1 proven, validly, from another input's activations.
+fn segment_1_from_another_input(chain: &TinyChain) -> ProofBundle {
+    let other: Vec<f32> = (0..8).map(|i| (7 - i) as f32 / 10.0).collect();
+    let whole = whole_values(chain, &other);
+    let (segment, compiled) = &chain.segments[1];
+    let values = segment.values(&whole);
+    assert_ne!(
+        values[0],
+        chain.segments[1]
+            .0
+            .values(&whole_values(chain, &tiny_input()))[0],
+        "the other input must give other cut activations"
+    );
+    let (pk, _) = compiled.keygen(&chain.params, "dev").unwrap();
+    compiled
+        .prove_witness(
+            &chain.params,
+            &pk,
+            &chain.keys[1],
+            values[0].clone(),
+            values,
+        )
+        .unwrap()
+}
+
+/// Where each proof carries its link commitment: segment 0's output link and segment 1's input
+/// link, as byte ranges of the proofs (advice commitments come first, 32 bytes each, in column
+/// order).
+fn link_commitment_bytes(chain: &TinyChain) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let (_, out_column) = ModelConfig::link_columns(&chain.keys[0].header.shape);
+    let (in_column, _) = ModelConfig::link_columns(&chain.keys[1].header.shape);
+    let (out_at, in_at) = (out_column.unwrap() * 32, in_column.unwrap() * 32);
+    (out_at..out_at + 32, in_at..in_at + 32)
+}
+
+#[test]
+fn a_cut_inside_a_residual_block_links_both_live_tensors() {
+    let chain = residual_chain();
+    let live = live_after(&chain.graph, 0);
+    assert_eq!(live.len(), 2, "the skip operand and the branch: {live:?}");
+    let link: usize = live.iter().map(|&t| chain.graph.tensors[t].len()).sum();
+    assert_eq!(chain.segments[1].0.graph.input_tensor().len(), link);
+    let verified = verify_chain(&chain.keys, &chain.bundles).unwrap();
+    let whole = whole_values(chain, &tiny_input());
+    assert_eq!(verified.output.values, whole[chain.graph.output]);
+    // The cut activations are not in the bundles, only their commitment, inside the proofs;
+    // both sides commit alike, and the chain's own input is not linked.
+    let header = &chain.bundles[0].header;
+    assert!(header.output.values.is_empty() && header.output_hash.is_none());
+    let first = verify_segment(&chain.keys[0], &chain.bundles[0]).unwrap();
+    let second = verify_segment(&chain.keys[1], &chain.bundles[1]).unwrap();
+    assert!(first.output_link.is_some() && first.input_link.is_none());
+    assert_eq!(second.input_link, first.output_link);
+    assert_eq!(verified.input_link, None);
+}
+
+#[test]
+fn a_segment_proven_from_another_inputs_activations_does_not_link() {
+    let chain = residual_chain();
+    let other = segment_1_from_another_input(chain);
+    verify_segment(&chain.keys[1], &other).unwrap();
+    let err = verify_chain(&chain.keys, &[chain.bundles[0].clone(), other])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("link 0→1"), "{err}");
+}
+
+#[test]
+fn a_link_commitment_changed_in_either_proof_is_rejected() {
+    let chain = residual_chain();
+    let other = segment_1_from_another_input(chain);
+    let (out_link, in_link) = link_commitment_bytes(chain);
+    // Segment 0's output commitment changed to the one the other proof carries: the links
+    // match, but segment 0's proof no longer verifies.
+    let mut changed = vec![chain.bundles[0].clone(), other.clone()];
+    changed[0].proof[out_link.clone()].copy_from_slice(&other.proof[in_link.clone()]);
+    let err = verify_chain(&chain.keys, &changed).unwrap_err().to_string();
+    assert!(err.contains("segment 0"), "{err}");
+    // The other proof's input commitment changed to segment 0's: the links match, but that
+    // proof no longer verifies.
+    let mut changed = vec![chain.bundles[0].clone(), other];
+    changed[1].proof[in_link].copy_from_slice(&chain.bundles[0].proof[out_link]);
+    let err = verify_chain(&chain.keys, &changed).unwrap_err().to_string();
+    assert!(err.contains("segment 1"), "{err}");
+}
+
+#[test]
+fn a_flipped_proof_byte_in_any_segment_is_rejected_and_named() {
+    let chain = residual_chain();
+    for i in 0..2 {
+        let mut bundles = chain.bundles.clone();
+        let middle = bundles[i].proof.len() / 2;
+        bundles[i].proof[middle] ^= 1;
+        let err = verify_chain(&chain.keys, &bundles).unwrap_err().to_string();
+        assert!(err.contains(&format!("segment {i}")), "{err}");
+    }
+}
+
+#[test]
+fn missing_reordered_or_no_segments_are_refused() {
+    let chain = residual_chain();
+    let (keys, bundles) = (&chain.keys, &chain.bundles);
+    assert!(verify_chain(keys, &bundles[..1]).is_err());
+    assert!(verify_chain(&keys[..1], &bundles[..1]).is_err());
+    let keys_reversed = [keys[1].clone(), keys[0].clone()];
+    let bundles_reversed = [bundles[1].clone(), bundles[0].clone()];
+    assert!(verify_chain(&keys_reversed, bundles).is_err());
+    assert!(verify_chain(&keys_reversed, &bundles_reversed).is_err());
+    assert!(verify_chain(&[], &[]).is_err());
+}

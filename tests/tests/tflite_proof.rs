@@ -1,0 +1,65 @@
+//! A real KZG proof under TFLite's exact integer semantics (the fixed-point requantization
+//! family's one real proof in the suite): the first three inverted-residual blocks of the uint8
+//! MobileNet v2 (stem, two depthwise/pointwise blocks, a block with its residual ADD) at 16×16
+//! on a dev image, fixed weights, the input public but packed (what a large input should be),
+//! the pointwise convolutions proven by the randomized check. It verifies with the integer
+//! evaluator's output; a flipped proof byte, a changed output value and changed input values
+//! are rejected. (The MockProver tests of this circuit, with wrong activations, are in
+//! core/src/tflite/tests.rs; the same prefix proven as a two-segment chain is the benchmark in
+//! segments.rs.)
+
+mod common;
+
+use common::*;
+use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
+use zkinfer_core::prove::{compile_quantized, CompileOptions};
+use zkinfer_core::tflite::{lower, Loaded};
+use zkinfer_core::{verify, VerifierKey};
+
+#[test]
+fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
+    let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
+        return;
+    };
+    let Loaded::Quantized(graph) = lower(&full.truncated(10, 16, 16).unwrap()).unwrap() else {
+        panic!("quantized")
+    };
+    let opts = CompileOptions {
+        visibility: Visibility {
+            weights: WeightVisibility::Fixed,
+            input: TensorVisibility::Packed,
+            output: TensorVisibility::Public,
+        },
+        ..CompileOptions::default()
+    };
+    let compiled = compile_quantized(graph, &opts).unwrap();
+    let plan = &compiled.plan;
+    assert!(plan.shape.fixed_point && plan.shape.freivalds, "{plan}");
+    let params = srs().load(plan.k).unwrap();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+
+    let x = tflite_dev_pixels(&compiled.graph, &imagenet, "n01440764_tench.JPEG", 16);
+    let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
+    let verified = verify(&key, &bundle.to_bytes()).unwrap();
+    let (q_in, values) = compiled.witness(&x).unwrap();
+    assert_eq!(verified.output.values, values[compiled.graph.output]);
+    // The packed input is in the bundle value by value, and every value is bound by the proof.
+    assert_eq!(bundle.header.input.values, q_in);
+
+    let mut b = bundle.clone();
+    let middle = b.proof.len() / 2;
+    b.proof[middle] ^= 1;
+    assert!(verify(&key, &b.to_bytes()).is_err(), "flipped proof byte");
+    let mut b = bundle.clone();
+    b.header.output.values[11] += 1;
+    assert!(verify(&key, &b.to_bytes()).is_err(), "changed output");
+    for (i, delta) in [(0, 1), (300, -1), (767, 2)] {
+        let mut b = bundle.clone();
+        b.header.input.values[i] += delta;
+        assert!(
+            verify(&key, &b.to_bytes()).is_err(),
+            "input value {i} changed by {delta}"
+        );
+    }
+}
