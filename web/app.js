@@ -202,9 +202,13 @@ async function applyPin({ id, source, tofu = false }) {
         `SHA-256 matches the pin; parsed in ${k.parseMs.toFixed(1)} ms (${k.keyBytes} bytes, k=${h.k})`,
         "ok",
       );
-      if (/insecure/i.test(h.srs)) {
+      // The setup is recognized by the key's KZG points (the verifier's digest of them), never
+      // by the label its maker wrote: a development key labelled "ceremony" is still flagged.
+      if (h.developmentSetup) {
         const note = $("srs-note");
-        note.textContent = `This model's keys come from ${h.srs}: anyone could forge its proofs. Fine for a demo; it proves nothing for real.`;
+        note.textContent =
+          `INSECURE: this model's key is under the development setup (setup ${short(h.setupDigest)}), ` +
+          "whose secret is public: anyone can forge its proofs, so a verified proof proves nothing. Fine for a demo only.";
         note.hidden = false;
       }
     },
@@ -455,7 +459,9 @@ function renderModelInfo(id) {
     ? `${card.labels.length} labels`
     : `${card.output?.shape?.join("×")} outputs`;
   $("model-info").textContent = key
-    ? `${key.modelName}: input ${shape.join("×")}, ${outputs}, circuit k=${key.k}`
+    ? `${key.modelName}: input ${shape.join("×")}, ${outputs}, circuit k=${key.k}, setup ${short(key.setupDigest)}${
+        key.developmentSetup ? " (INSECURE development setup)" : ""
+      }`
     : `${card.name} (as the server describes it): input ${shape.join("×")}, ${outputs}, circuit k=${card.k}`;
 }
 
@@ -586,7 +592,12 @@ async function send() {
     return;
   }
   showVerified(r);
-  setVerdict("verified", `verified: model ${short(r.modelId)}, the one you trust, computed this from your input`);
+  setVerdict(
+    "verified",
+    r.developmentSetup
+      ? `verified: model ${short(r.modelId)}, the one you trust, computed this from your input, but only under the INSECURE development setup, where anyone can forge a proof`
+      : `verified: model ${short(r.modelId)}, the one you trust, computed this from your input (setup ${short(r.setupDigest)})`,
+  );
 }
 
 $("send").addEventListener("click", send);

@@ -33,6 +33,7 @@ pub mod prove;
 pub mod qgraph;
 pub mod quant;
 pub mod segment;
+pub mod setup;
 #[cfg(feature = "prover")]
 pub mod srs;
 pub mod tensor;

@@ -69,6 +69,9 @@ pub struct VkHeader {
 pub struct VerifierKey {
     pub header: VkHeader,
     pub model_id: String,
+    /// Which setup the key depends on, by value ([`crate::setup`]): the digest of its KZG
+    /// points, whatever `header.srs` says.
+    pub setup_digest: String,
     pub(crate) params: ParamsKZG<Bn256>,
     pub(crate) vk: VerifyingKey<G1Affine>,
     /// Digest of the header and KZG points, absorbed into the proof transcript before anything
@@ -176,6 +179,7 @@ impl VerifierKey {
         Ok(VerifierKey {
             context,
             model_id: model_id(bytes),
+            setup_digest: crate::setup::setup_digest(points),
             header,
             params,
             vk,
@@ -251,5 +255,34 @@ mod tests {
         // A 20-bit activation table does not fit the key's 2^k rows.
         let err = changed(|s| s.act_bits = 20).unwrap_err().to_string();
         assert!(err.contains("act_bits") && err.contains("k ="), "{err}");
+    }
+
+    /// The setup a key depends on is read from its KZG points, not its label: a development
+    /// key relabelled as a ceremony's is still the development setup, in the key and in every
+    /// verification result; a key under another secret has another digest.
+    #[test]
+    fn the_setup_is_identified_by_value_not_by_label() {
+        use crate::setup::DEVELOPMENT_SETUP_DIGEST;
+        let chain = tiny_chain();
+        let key = &chain.keys[0];
+        assert_eq!(key.setup_digest, DEVELOPMENT_SETUP_DIGEST);
+        let mut header = key.header.clone();
+        header.srs = "the Perpetual Powers of Tau ceremony (trusted)".into();
+        let relabelled =
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk)).unwrap();
+        assert_ne!(relabelled.model_id, key.model_id);
+        assert_eq!(relabelled.setup_digest, DEVELOPMENT_SETUP_DIGEST);
+        let verified = crate::segment::verify_chain(&chain.keys, &chain.bundles).unwrap();
+        assert_eq!(verified.setup_digest, DEVELOPMENT_SETUP_DIGEST);
+        assert!(verified.development_setup);
+        // The same circuit under another secret.
+        let other = crate::test_fixtures::params(key.header.k, crate::srs::DEV_SEED ^ 1);
+        let file = chain.segments[0]
+            .1
+            .verifier_key_bytes(&other, "dev")
+            .unwrap();
+        let other_key = VerifierKey::from_bytes(&file).unwrap();
+        assert_ne!(other_key.setup_digest, DEVELOPMENT_SETUP_DIGEST);
+        assert!(!crate::setup::is_development_setup(&other_key.setup_digest));
     }
 }

@@ -43,6 +43,14 @@ pub struct Verified {
     pub input_link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_link: Option<String>,
+    /// The setup the key depends on, by value ([`crate::setup::setup_digest`]); a consumer
+    /// pins it as it pins the model id.
+    #[serde(default)]
+    pub setup_digest: String,
+    /// The key is under the development setup, whose secret is public: anyone can forge
+    /// proofs under it, so this verification proves nothing against a forger.
+    #[serde(default)]
+    pub development_setup: bool,
 }
 
 /// The bytes of a compressed G1 point in a proof.
@@ -305,6 +313,8 @@ pub(crate) fn verify_bundle_deferred<'k>(
         model_commitment: canonical(commitment),
         input_link,
         output_link,
+        setup_digest: key.setup_digest.clone(),
+        development_setup: crate::setup::is_development_setup(&key.setup_digest),
     })
 }
 

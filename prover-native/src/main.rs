@@ -3,6 +3,7 @@
 mod demo;
 mod protocols;
 mod serve;
+mod verify_cmd;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -15,7 +16,6 @@ use zkinfer_core::halo2curves::ff::Field;
 use zkinfer_core::poseidon;
 use zkinfer_core::prove::{summary, ChainDir, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::{default_cache_dir, SrsSource, DEV_WARNING};
-use zkinfer_core::VerifierKey;
 
 /// `--weights` values (clap's spelling of [`WeightVisibility`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -223,6 +223,10 @@ enum Command {
         /// commitment the provider published.
         #[arg(long, value_name = "HEX")]
         commitment: Option<String>,
+        /// Only accept a key made under the trusted setup of this digest (the `setup:` line
+        /// of a VALID verdict; a digest of the key's KZG points, whatever its label says).
+        #[arg(long, value_name = "DIGEST")]
+        setup: Option<String>,
         /// The input you sent (JSON). For a hashed input, its hash is computed here and must
         /// equal the proof's; for a public input, it must equal the proven input.
         #[arg(long, value_name = "INPUT.json")]
@@ -308,12 +312,14 @@ fn main() {
             proof,
             model_id,
             commitment,
+            setup,
             input,
-        } => verify(
+        } => verify_cmd::verify(
             &verifier_key,
             &proof,
             model_id.as_deref(),
             commitment.as_deref(),
+            setup.as_deref(),
             input.as_deref(),
         ),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
@@ -699,174 +705,8 @@ prediction (integer model): class {class}{} outputs {}",
     Ok(())
 }
 
-fn verify(
-    key_path: &Path,
-    proof_path: &Path,
-    pinned: Option<&str>,
-    commitment: Option<&str>,
-    input: Option<&Path>,
-) -> Result<()> {
-    let key_bytes =
-        std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
-    let bundle =
-        std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
-    if zkinfer_core::chain::is_chain_key(&key_bytes) {
-        return verify_chain(&key_bytes, &bundle, pinned, commitment, input);
-    }
-    let t = Instant::now();
-    let key = VerifierKey::from_bytes(&key_bytes)?;
-    // A chain's segment key proves nothing on its own: refuse it before anything else.
-    zkinfer_core::verify::require_whole_model(&key).map_err(|e| {
-        anyhow::anyhow!("INVALID: {e} (the chain key is the chain directory's verifier-key)")
-    })?;
-    if let Some(id) = pinned {
-        if !id.eq_ignore_ascii_case(&key.model_id) {
-            bail!(
-                "INVALID: the verifier key is model {}, not the pinned model {id}",
-                key.model_id
-            );
-        }
-    }
-    let expected_commitment = commitment
-        .map(|c| {
-            poseidon::from_hex(c)
-                .map(|f| poseidon::to_hex(&f))
-                .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
-        })
-        .transpose()?;
-    let sent = input
-        .map(|p| read_input(p, key.header.input.len()))
-        .transpose()?;
-    let parsed = t.elapsed();
-    let bundle = zkinfer_core::ProofBundle::from_bytes(&bundle)
-        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
-    let verified = zkinfer_core::verify::verify_bundle(&key, &bundle)
-        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
-    if let Some(expected) = &expected_commitment {
-        match &verified.model_commitment {
-            Some(c) if c == expected => {}
-            Some(c) => bail!("INVALID: the proof used the model committed as {c}, not the pinned commitment {expected}"),
-            None => bail!("INVALID: this model's weights are not committed (they are in the key); drop --commitment and pin the model id"),
-        }
-    }
-    if let Some(x) = &sent {
-        check_sent_input(&key, &bundle, x)?;
-    }
-    println!("VALID proof for model {}", verified.model_id);
-    if let Some(c) = &verified.model_commitment {
-        println!(
-            "model commitment: {c}{}",
-            if expected_commitment.is_some() {
-                " (matches the pinned one)"
-            } else {
-                " (not pinned: pass --commitment to require the published one)"
-            }
-        );
-    }
-    if let Some(h) = &verified.input_hash {
-        println!(
-            "input hash: {h}{}",
-            if sent.is_some() {
-                " (matches your input)"
-            } else {
-                " (pass --input to check it is your input)"
-            }
-        );
-    }
-    print_verified_output(&verified);
-    println!(
-        "verification: {:.1} ms (key parsing {:.1} ms)",
-        t.elapsed().as_secs_f64() * 1e3,
-        parsed.as_secs_f64() * 1e3
-    );
-    Ok(())
-}
-
-/// Fails unless `bundle` (verified against `key`) proves the input `sent`.
-fn check_sent_input(
-    key: &VerifierKey,
-    bundle: &zkinfer_core::ProofBundle,
-    sent: &[f32],
-) -> Result<()> {
-    match zkinfer_core::verify::proves_input(key, bundle, sent)? {
-        Some(true) => Ok(()),
-        Some(false) => bail!("INVALID: the proof is for another input than the one given"),
-        None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
-    }
-}
-
-/// The verified output: its values and class when public, else its visibility (and hash).
-fn print_verified_output(verified: &zkinfer_core::Verified) {
-    match verified.predicted_class {
-        Some(class) => println!(
-            "verified output: {} -> class {}{}",
-            fmt_values(&verified.output_values),
-            class,
-            verified
-                .predicted_label
-                .as_ref()
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default()
-        ),
-        None => println!(
-            "the output is {:?}{}",
-            verified.visibility.output,
-            verified
-                .output_hash
-                .as_ref()
-                .map(|h| format!(": hash {h}"))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-/// `verify` for a chain key: every segment's proof and every link.
-fn verify_chain(
-    key_bytes: &[u8],
-    bundle_bytes: &[u8],
-    pinned: Option<&str>,
-    commitment: Option<&str>,
-    input: Option<&Path>,
-) -> Result<()> {
-    use zkinfer_core::chain::{verify_chain_bundle, ChainBundle, ChainKey};
-    let t = Instant::now();
-    let key = ChainKey::from_bytes(key_bytes)?;
-    if let Some(id) = pinned {
-        if !id.eq_ignore_ascii_case(&key.chain_id) {
-            bail!(
-                "INVALID: the chain key is chain {}, not the pinned {id}",
-                key.chain_id
-            );
-        }
-    }
-    if commitment.is_some() {
-        bail!("a chain's weights are in its keys: drop --commitment and pin the chain id");
-    }
-    let first = &key.keys[0];
-    let sent = input
-        .map(|p| read_input(p, first.header.input.len()))
-        .transpose()?;
-    let bundle =
-        ChainBundle::from_bytes(bundle_bytes).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
-    let verified =
-        verify_chain_bundle(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
-    if let Some(x) = &sent {
-        check_sent_input(first, &bundle.bundles[0], x)?;
-    }
-    println!(
-        "VALID chain of {} segment proofs for chain {} (every link checked)",
-        bundle.bundles.len(),
-        verified.model_id
-    );
-    if let Some(h) = &verified.input_hash {
-        println!("input hash: {h}");
-    }
-    print_verified_output(&verified);
-    println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
-    Ok(())
-}
-
-/// Reads an input file (`{"input_data": [[...]]}`) of `len` values.
+/// `zkinfer classify`: a TFLite model's top classes for an image, by the integer (or float)
+/// evaluator, without a proof.
 fn classify(model: &Path, image: &Path, labels: Option<&Path>, top: usize) -> Result<()> {
     use zkinfer_core::image_input::ImagePreprocess;
     let labels = labels.map(read_labels).transpose()?;

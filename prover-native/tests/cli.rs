@@ -214,6 +214,27 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         &zkinfer(&["verify", s(&key), s(&proof), "--model-id", &"ab".repeat(32)]),
         "not the pinned model",
     );
+    // The setup is named by value: a VALID verdict under the development parameters says, on
+    // stdout and loudly on stderr, that it proves nothing; pinning another setup fails before
+    // the proof is read, pinning the development one explicitly is allowed.
+    let out = zkinfer(&["verify", s(&key), s(&proof)]);
+    let dev = zkinfer_core::setup::DEVELOPMENT_SETUP_DIGEST;
+    assert!(
+        stdout(&out).contains(&format!("setup: {dev}")) && stdout(&out).contains("INSECURE"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("WARNING") && stderr(&out).contains("proves nothing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_fails(
+        &zkinfer(&["verify", s(&key), s(&proof), "--setup", &"cd".repeat(32)]),
+        "not the pinned setup",
+    );
+    let out = zkinfer(&["verify", s(&key), s(&proof), "--setup", dev]);
+    assert!(out.status.success(), "{}", stderr(&out));
     // Truncated proof bundle.
     let bytes = std::fs::read(&proof).unwrap();
     let truncated = tmp.path().join("truncated.proof");

@@ -215,10 +215,13 @@ before(async () => {
   fs.writeFileSync(path.join(OUT, `heldout-${HELDOUT_INDEX}.png`), digit.png);
 
   let t = Date.now();
-  [A, B] = await Promise.all([compileExample("a", []), compileExample("b", ["--dot-width", "20"])]);
-  C = await compileExample("c", ["--salt", "random"]);
+  [A, B, C] = await Promise.all([
+    compileExample("a", []),
+    compileExample("b", ["--dot-width", "20"]),
+    compileExample("c", ["--salt", "random"]),
+  ]);
   assert.notEqual(A.id, B.id);
-  timings.compile_two_models_s = (Date.now() - t) / 1000;
+  timings.compile_three_models_s = (Date.now() - t) / 1000;
 
   t = Date.now();
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkinfer-chromium-"));
@@ -238,7 +241,7 @@ before(async () => {
     viewport: { width: 1000, height: 1200 },
   });
   timings.browser_start_s = (Date.now() - t) / 1000;
-  log(`models ${A.id} and ${B.id} compiled in ${timings.compile_two_models_s} s`);
+  log(`models ${A.id} and ${B.id} compiled in ${timings.compile_three_models_s} s`);
 });
 
 after(async () => {
@@ -268,6 +271,11 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
       assert.equal(ref.model_id, A.id);
       assert.equal(r.state, "verified", r.verdict);
       assert.match(r.verdict, /^verified/);
+      // The test's keys are under the development setup: recognized by the key's points, said
+      // in the verdict itself and beside the pinned model.
+      assert.match(r.verdict, /only under the INSECURE development setup/);
+      assert.ok(await page.isVisible("#srs-note"), "the development-setup warning is shown");
+      assert.match(await text(page, "#srs-note"), /INSECURE: .*development setup/);
       assert.equal(r.shownClass, ref.predicted_class, "the shown prediction is the integer model's");
       assert.equal(r.shown, ref.predicted_label);
       assert.equal(Number(await page.getAttribute("#verified-class", "data-class")), ref.predicted_class);

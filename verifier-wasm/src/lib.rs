@@ -56,8 +56,14 @@ pub struct KeyInfo {
     pub input: TensorInfo,
     pub output: TensorInfo,
     pub labels: Option<Vec<String>>,
-    /// Where the KZG parameters came from.
+    /// Where the KZG parameters came from, as the key's maker labelled it (free text: decide
+    /// nothing on it; see `setup_digest`).
     pub srs: String,
+    /// The setup the key depends on, by value: the digest of its KZG points. Pin it.
+    pub setup_digest: String,
+    /// The key is under the development setup, whose secret is public (recognized by its
+    /// digest, whatever the label says): its proofs prove nothing against a forger.
+    pub development_setup: bool,
     /// What proofs of this model reveal.
     pub visibility: VisibilityInfo,
     /// How many separately proven segments the model is cut into (1: a single circuit).
@@ -103,6 +109,11 @@ pub struct VerifyOutcome {
     /// For hidden weights: the commitment of the model the proof used. Compare it with the
     /// commitment the provider published.
     pub model_commitment: Option<String>,
+    /// The setup the key depends on, by value (null when not valid).
+    pub setup_digest: Option<String>,
+    /// Valid, but under the development setup, whose secret is public: the proof proves
+    /// nothing against a forger.
+    pub development_setup: bool,
     /// Why the bundle was rejected; null when valid.
     pub reason: Option<String>,
 }
@@ -122,6 +133,8 @@ impl VerifyOutcome {
             input_hash: None,
             output_hash: None,
             model_commitment: None,
+            setup_digest: None,
+            development_setup: false,
             reason: Some(reason),
         }
     }
@@ -183,6 +196,8 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
         output: (&h.output).into(),
         labels: h.labels.clone(),
         srs: h.srs.clone(),
+        setup_digest: key.setup_digest.clone(),
+        development_setup: zkinfer_core::setup::is_development_setup(&key.setup_digest),
         visibility: visibility_info(h.shape.visibility),
         segments: 1,
     }
@@ -292,6 +307,8 @@ fn outcome(v: zkinfer_core::Verified, input: &PublicTensor) -> VerifyOutcome {
         input_hash: v.input_hash,
         output_hash: v.output_hash,
         model_commitment: v.model_commitment,
+        setup_digest: Some(v.setup_digest),
+        development_setup: v.development_setup,
         reason: None,
     }
 }
@@ -346,8 +363,12 @@ export interface KeyHeader {
   input: TensorInfo;
   output: TensorInfo;
   labels: string[] | null;
-  /** Where the KZG parameters came from. */
+  /** Where the KZG parameters came from, as labelled by the key's maker (free text). */
   srs: string;
+  /** The setup the key depends on, by value (a digest of its KZG points): pin it. */
+  setupDigest: string;
+  /** The key is under the development setup, whose secret is public: its proofs prove nothing. */
+  developmentSetup: boolean;
   /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "packed" | "hashed" | "hidden". */
   visibility: { weights: string; input: string; output: string };
   /** Separately proven segments (1: one circuit; more: a chain whose every link is checked). */
@@ -374,6 +395,10 @@ export interface VerifyResult {
   outputHash: string | null;
   /** Hidden weights: the commitment of the model used; compare with the published one. */
   modelCommitment: string | null;
+  /** The setup the key depends on, by value; null when not valid. */
+  setupDigest: string | null;
+  /** Valid, but under the development setup (public secret): proves nothing against a forger. */
+  developmentSetup: boolean;
   /** Why the bundle was rejected; null when valid. */
   reason: string | null;
 }

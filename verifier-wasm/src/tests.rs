@@ -83,6 +83,12 @@ fn key_header_is_reported() {
     if let Some(labels) = &info.labels {
         assert_eq!(labels.len(), 10);
     }
+    // The fixtures are made with the development parameters: recognized by value.
+    assert_eq!(
+        info.setup_digest,
+        zkinfer_core::setup::DEVELOPMENT_SETUP_DIGEST
+    );
+    assert!(info.development_setup);
     let other = key_info(&load_key(&f.other_key).expect("other key loads"));
     assert_ne!(
         other.model_id, info.model_id,
@@ -99,6 +105,9 @@ fn valid_proof_verifies_and_reports_the_bundle_output() {
     assert!(out.valid, "rejected: {:?}", out.reason);
     assert_eq!(out.reason, None);
     assert_eq!(out.model_id, key.model_id);
+    // Valid, and flagged: under the development setup it proves nothing against a forger.
+    assert_eq!(out.setup_digest, Some(key.setup_digest.clone()));
+    assert!(out.development_setup);
     assert_eq!(out.output_raw, b.header.output.values);
     assert_eq!(out.output, b.header.output.dequantized());
     assert_eq!(out.output_shape, b.header.output.shape);

@@ -1,0 +1,218 @@
+//! `zkinfer verify`: a proof bundle (or a chain bundle) against a verifier key the consumer
+//! trusts, with the pins a consumer can add: the model id, the published weight commitment, the
+//! setup the key depends on, and the input it sent.
+
+use super::{fmt_values, read_input};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::time::Instant;
+use zkinfer_core::poseidon;
+use zkinfer_core::VerifierKey;
+
+pub(crate) fn verify(
+    key_path: &Path,
+    proof_path: &Path,
+    pinned: Option<&str>,
+    commitment: Option<&str>,
+    setup: Option<&str>,
+    input: Option<&Path>,
+) -> Result<()> {
+    let key_bytes =
+        std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
+    let bundle =
+        std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
+    if zkinfer_core::chain::is_chain_key(&key_bytes) {
+        return verify_chain(&key_bytes, &bundle, pinned, commitment, setup, input);
+    }
+    let t = Instant::now();
+    let key = VerifierKey::from_bytes(&key_bytes)?;
+    // A chain's segment key proves nothing on its own: refuse it before anything else.
+    zkinfer_core::verify::require_whole_model(&key).map_err(|e| {
+        anyhow::anyhow!("INVALID: {e} (the chain key is the chain directory's verifier-key)")
+    })?;
+    if let Some(id) = pinned {
+        if !id.eq_ignore_ascii_case(&key.model_id) {
+            bail!(
+                "INVALID: the verifier key is model {}, not the pinned model {id}",
+                key.model_id
+            );
+        }
+    }
+    check_setup(&key.setup_digest, setup)?;
+    let expected_commitment = commitment
+        .map(|c| {
+            poseidon::from_hex(c)
+                .map(|f| poseidon::to_hex(&f))
+                .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
+        })
+        .transpose()?;
+    let sent = input
+        .map(|p| read_input(p, key.header.input.len()))
+        .transpose()?;
+    let parsed = t.elapsed();
+    let bundle = zkinfer_core::ProofBundle::from_bytes(&bundle)
+        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let verified = zkinfer_core::verify::verify_bundle(&key, &bundle)
+        .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    if let Some(expected) = &expected_commitment {
+        match &verified.model_commitment {
+            Some(c) if c == expected => {}
+            Some(c) => bail!("INVALID: the proof used the model committed as {c}, not the pinned commitment {expected}"),
+            None => bail!("INVALID: this model's weights are not committed (they are in the key); drop --commitment and pin the model id"),
+        }
+    }
+    if let Some(x) = &sent {
+        check_sent_input(&key, &bundle, x)?;
+    }
+    println!("VALID proof for model {}", verified.model_id);
+    if let Some(c) = &verified.model_commitment {
+        println!(
+            "model commitment: {c}{}",
+            if expected_commitment.is_some() {
+                " (matches the pinned one)"
+            } else {
+                " (not pinned: pass --commitment to require the published one)"
+            }
+        );
+    }
+    if let Some(h) = &verified.input_hash {
+        println!(
+            "input hash: {h}{}",
+            if sent.is_some() {
+                " (matches your input)"
+            } else {
+                " (pass --input to check it is your input)"
+            }
+        );
+    }
+    print_verified_output(&verified);
+    print_setup(&verified.setup_digest, setup.is_some());
+    println!(
+        "verification: {:.1} ms (key parsing {:.1} ms)",
+        t.elapsed().as_secs_f64() * 1e3,
+        parsed.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// Fails unless `bundle` (verified against `key`) proves the input `sent`.
+fn check_sent_input(
+    key: &VerifierKey,
+    bundle: &zkinfer_core::ProofBundle,
+    sent: &[f32],
+) -> Result<()> {
+    match zkinfer_core::verify::proves_input(key, bundle, sent)? {
+        Some(true) => Ok(()),
+        Some(false) => bail!("INVALID: the proof is for another input than the one given"),
+        None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
+    }
+}
+
+/// The verified output: its values and class when public, else its visibility (and hash).
+fn print_verified_output(verified: &zkinfer_core::Verified) {
+    match verified.predicted_class {
+        Some(class) => println!(
+            "verified output: {} -> class {}{}",
+            fmt_values(&verified.output_values),
+            class,
+            verified
+                .predicted_label
+                .as_ref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default()
+        ),
+        None => println!(
+            "the output is {:?}{}",
+            verified.visibility.output,
+            verified
+                .output_hash
+                .as_ref()
+                .map(|h| format!(": hash {h}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// `verify` for a chain key: every segment's proof and every link.
+fn verify_chain(
+    key_bytes: &[u8],
+    bundle_bytes: &[u8],
+    pinned: Option<&str>,
+    commitment: Option<&str>,
+    setup: Option<&str>,
+    input: Option<&Path>,
+) -> Result<()> {
+    use zkinfer_core::chain::{verify_chain_bundle, ChainBundle, ChainKey};
+    let t = Instant::now();
+    let key = ChainKey::from_bytes(key_bytes)?;
+    if let Some(id) = pinned {
+        if !id.eq_ignore_ascii_case(&key.chain_id) {
+            bail!(
+                "INVALID: the chain key is chain {}, not the pinned {id}",
+                key.chain_id
+            );
+        }
+    }
+    if commitment.is_some() {
+        bail!("a chain's weights are in its keys: drop --commitment and pin the chain id");
+    }
+    let first = &key.keys[0];
+    // Every segment is under one setup (the chain key is refused otherwise).
+    check_setup(&first.setup_digest, setup)?;
+    let sent = input
+        .map(|p| read_input(p, first.header.input.len()))
+        .transpose()?;
+    let bundle =
+        ChainBundle::from_bytes(bundle_bytes).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    let verified =
+        verify_chain_bundle(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    if let Some(x) = &sent {
+        check_sent_input(first, &bundle.bundles[0], x)?;
+    }
+    println!(
+        "VALID chain of {} segment proofs for chain {} (every link checked)",
+        bundle.bundles.len(),
+        verified.model_id
+    );
+    if let Some(h) = &verified.input_hash {
+        println!("input hash: {h}");
+    }
+    print_verified_output(&verified);
+    print_setup(&verified.setup_digest, setup.is_some());
+    println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    Ok(())
+}
+
+/// Fails unless the key's setup is the pinned one (`--setup`), before any proof is read.
+fn check_setup(actual: &str, pinned: Option<&str>) -> Result<()> {
+    match pinned {
+        Some(p) if !p.trim().eq_ignore_ascii_case(actual) => bail!(
+            "INVALID: the verifier key depends on the setup {}, not the pinned setup {}",
+            zkinfer_core::setup::describe(actual),
+            p.trim()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The setup line of a VALID verdict; under the development setup, a warning no one can miss:
+/// its secret is public, so the verdict proves nothing against a forger.
+fn print_setup(digest: &str, pinned: bool) {
+    if zkinfer_core::setup::is_development_setup(digest) {
+        println!("setup: {}", zkinfer_core::setup::describe(digest));
+        eprintln!(
+            "WARNING: this key is under the INSECURE development setup (setup digest {digest}): \
+             anyone can forge proofs for it, so VALID here proves nothing. Trust only keys made \
+             with parameters from a trusted setup, and pin its digest with --setup."
+        );
+    } else {
+        println!(
+            "setup: {digest}{}",
+            if pinned {
+                " (matches the pinned one)"
+            } else {
+                " (not pinned: pass --setup to require the setup you trust)"
+            }
+        );
+    }
+}
