@@ -46,7 +46,24 @@ pub struct CompileOptions {
 pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
 
 /// Refuses a plan that would not fit the budget, before any key work.
+/// A forced dot width outside what a verifier key may hold is refused before any work: a key
+/// made with it could never be read (`CircuitShape::validate`).
+fn check_dot_width(opts: &CompileOptions) -> Result<()> {
+    use crate::circuit::limits::MAX_DOT_WIDTH;
+    match opts.dot_width {
+        Some(w) if !(1..=MAX_DOT_WIDTH).contains(&w) => Err(Error::UnsupportedShape {
+            field: "dot_width",
+            value: w.to_string(),
+            limit: format!("a dot product has 1 to {MAX_DOT_WIDTH} lanes"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a plan can be proven and its key read back: its shape within every chip's limits
+/// (what `VerifierKey::from_bytes` checks), its estimated prover peak within the budget.
 pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
+    plan.shape.validate(plan.k)?;
     let budget = opts.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
     if plan.estimated_peak_bytes > budget {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
@@ -86,6 +103,7 @@ const MIN_AUTO_ACT_BITS: u32 = 12;
 const MAX_AUTO_ACT_BITS: u32 = 16;
 
 pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -> Result<Compiled> {
+    check_dot_width(opts)?;
     let cal = Calibration::run(model, calibration)?;
     let mut q = QuantOptions::default();
     if let Some(h) = opts.headroom {
@@ -163,6 +181,7 @@ fn check_labels(graph: &QGraph, opts: &CompileOptions) -> Result<()> {
 /// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
 /// integer semantics) for proving. Refuses, before any key work, what the circuit cannot prove.
 pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
+    check_dot_width(opts)?;
     check_provable(&graph)?;
     if let Some(b) = opts.act_bits {
         if b != graph.act_bits {
@@ -856,4 +875,32 @@ pub fn describe_visibility(compiled: &Compiled) -> String {
         tensor("output", vis.output),
         weights
     )
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use super::*;
+
+    /// A forced dot width that no verifier key may hold (1 to 256 lanes) is refused by name
+    /// before any planning or key generation, on both compile paths.
+    #[test]
+    fn a_dot_width_beyond_the_chips_limits_is_refused_before_any_work() {
+        let graph = crate::test_fixtures::tiny_graph();
+        for width in [0, 257, 300] {
+            let opts = CompileOptions {
+                dot_width: Some(width),
+                ..CompileOptions::default()
+            };
+            let err = compile_quantized(graph.clone(), &opts)
+                .err()
+                .expect("refused")
+                .to_string();
+            assert!(err.contains("dot_width") && err.contains("256"), "{err}");
+        }
+        let opts = CompileOptions {
+            dot_width: Some(256),
+            ..CompileOptions::default()
+        };
+        compile_quantized(graph, &opts).expect("256 lanes are allowed");
+    }
 }

@@ -69,7 +69,7 @@ fn quantize_tiny(model: &crate::ir::Model) -> QGraph {
     quantize(model, &cal, &opts).unwrap()
 }
 
-fn tiny_graph() -> QGraph {
+pub(crate) fn tiny_graph() -> QGraph {
     let mut b = ModelBuilder::new("tiny", "x", vec![1, 8]).unwrap();
     let t = b
         .add("d1", dense(weights(6, 8, 1), 6), vec![0], "h", None)

@@ -97,6 +97,11 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         ]),
         "has 2 values; the model's input has 784",
     );
+    // A dot width no verifier key may hold is refused before calibration and key generation.
+    assert_fails(
+        &zkinfer(&["compile", s(&model), "--dot-width", "300", "-o", s(&dir)]),
+        "dot_width",
+    );
     assert!(!dir.exists(), "a failed compile left files behind");
 
     // The real flow.
