@@ -141,8 +141,7 @@ mod tests {
             ..Default::default()
         };
         let err = crate::segment::prover::compile_segments(graph, &[cut], &opts)
-            .err()
-            .expect("hidden weights in a chain must be refused");
+            .expect_err("hidden weights in a chain must be refused");
         assert!(err.to_string().contains("hidden weights"), "{err}");
     }
 

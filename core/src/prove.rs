@@ -892,8 +892,7 @@ mod tests {
                 ..CompileOptions::default()
             };
             let err = compile_quantized(graph.clone(), &opts)
-                .err()
-                .expect("refused")
+                .expect_err("refused")
                 .to_string();
             assert!(err.contains("dot_width") && err.contains("256"), "{err}");
         }
