@@ -45,7 +45,6 @@ pub struct CompileOptions {
 /// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
 
-/// Refuses a plan that would not fit the budget, before any key work.
 /// A forced dot width outside what a verifier key may hold is refused before any work: a key
 /// made with it could never be read (`CircuitShape::validate`).
 fn check_dot_width(opts: &CompileOptions) -> Result<()> {
@@ -60,8 +59,9 @@ fn check_dot_width(opts: &CompileOptions) -> Result<()> {
     }
 }
 
-/// Whether a plan can be proven and its key read back: its shape within every chip's limits
-/// (what `VerifierKey::from_bytes` checks), its estimated prover peak within the budget.
+/// Refuses, before any key work, a plan that could not be proven or whose key could not be read
+/// back: its shape must be within every chip's limits (what `VerifierKey::from_bytes` checks)
+/// and its estimated prover peak within the budget.
 pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
     plan.shape.validate(plan.k)?;
     let budget = opts.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);

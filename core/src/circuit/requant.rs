@@ -377,7 +377,7 @@ mod tests {
     /// `x + bias` requantized by `params` and clamped to uint8, one case per row, with the
     /// case's corruption (if any) written over its row: public = [x_0, .., x_n-1, y_0, ..,
     /// y_n-1].
-    fn cases(cases: Vec<(i64, i128, RequantParams, Option<Corruption>)>) -> TestCircuit {
+    fn requant_rows(cases: Vec<(i64, i128, RequantParams, Option<Corruption>)>) -> TestCircuit {
         let n = cases.len();
         TestCircuit::new(
             cases.iter().map(|c| c.0).collect(),
@@ -446,29 +446,7 @@ mod tests {
         }
         // Every case on its own row of one circuit: one MockProver run at k = 19, not seven.
         public.extend(outputs);
-        let circuit = TestCircuit::new(
-            cases.iter().map(|c| c.0).collect(),
-            move |config, region, links, public| {
-                let chip = config.requant.as_ref().expect("fixed-point shape");
-                for (row, (_, bias, params)) in cases.iter().enumerate() {
-                    let (_, acc) = config.dot.assign(
-                        region,
-                        links,
-                        row,
-                        &public[row..row + 1],
-                        &[1],
-                        *bias,
-                        None,
-                    )?;
-                    let y = chip.assign(region, row, acc, params, 2, None)?;
-                    if let Source::Advice(cell) = y.source {
-                        links.expose(cell, cases.len() + row);
-                    }
-                }
-                Ok(())
-            },
-        )
-        .with_shape(fixed_point_shape(), spec());
+        let circuit = requant_rows(cases.iter().map(|&(x, b, p)| (x, b, p, None)).collect());
         mock_k(19, &circuit, &public).unwrap_or_else(|e| panic!("{e:?}"));
     }
 
@@ -544,7 +522,8 @@ mod tests {
             .map(|r| fe(r.0 as i128))
             .chain(public_ys.iter().map(|&y| fe(y as i128)))
             .collect();
-        let failures = mock_k(19, &cases(rows), &public).expect_err("corrupted rows accepted");
+        let failures =
+            mock_k(19, &requant_rows(rows), &public).expect_err("corrupted rows accepted");
         let failing = failing_rows(&failures);
         for (i, (what, _, _)) in corruptions.iter().enumerate() {
             assert!(
@@ -560,7 +539,7 @@ mod tests {
         // A wrong public output for an honest witness.
         assert_rejected(mock_k(
             19,
-            &cases(vec![(x, 0, p, None)]),
+            &requant_rows(vec![(x, 0, p, None)]),
             &[fe(x as i128), fe(y as i128 + 1)],
         ));
     }
