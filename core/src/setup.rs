@@ -49,17 +49,12 @@ pub fn describe(digest: &str) -> String {
 mod tests {
     use super::*;
     use crate::srs::{seeded_setup, DEV_SEED};
-    use halo2_proofs::poly::commitment::ParamsProver;
-    use halo2curves::group::GroupEncoding;
+    use crate::verifier_key::kzg_points;
 
     fn digest_of(
         params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2curves::bn256::Bn256>,
     ) -> String {
-        let mut points = Vec::new();
-        points.extend_from_slice(params.get_g()[0].to_bytes().as_ref());
-        points.extend_from_slice(params.g2().to_bytes().as_ref());
-        points.extend_from_slice(params.s_g2().to_bytes().as_ref());
-        setup_digest(&points)
+        setup_digest(&kzg_points(params))
     }
 
     #[test]

@@ -15,7 +15,6 @@ use crate::tensor::Tensor;
 use crate::verifier_key::VerifierKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2curves::bn256::Bn256;
-use rand_chacha::rand_core::SeedableRng;
 use std::sync::OnceLock;
 
 pub(crate) struct TinyChain {
@@ -37,9 +36,10 @@ pub(crate) const TINY_VISIBILITY: Visibility = Visibility {
     output: TensorVisibility::Public,
 };
 
-/// Parameters for `k` from `seed` (the development seed gives the development parameters).
+/// Parameters for `k` from `seed` (the development seed gives the development parameters):
+/// halo2's `setup` point for point, made the fast way.
 pub(crate) fn params(k: u32, seed: u64) -> ParamsKZG<Bn256> {
-    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed))
+    crate::srs::seeded_setup(k, seed)
 }
 
 fn weights(out: usize, inp: usize, salt: usize) -> Tensor {

@@ -101,14 +101,9 @@ impl VerifierKey {
         params: &ParamsKZG<Bn256>,
         vk: &VerifyingKey<G1Affine>,
     ) -> Vec<u8> {
-        use halo2_proofs::poly::commitment::ParamsProver;
         let mut w = Writer::new(MAGIC, VERSION);
         w.json(header);
-        let mut points = Vec::new();
-        points.extend_from_slice(params.get_g()[0].to_bytes().as_ref());
-        points.extend_from_slice(params.g2().to_bytes().as_ref());
-        points.extend_from_slice(params.s_g2().to_bytes().as_ref());
-        w.section(&points);
+        w.section(&kzg_points(params));
         w.section(&vk.to_bytes(VK_FORMAT));
         w.bytes
     }
@@ -185,6 +180,17 @@ impl VerifierKey {
             vk,
         })
     }
+}
+
+/// The key file's KZG points section: g[0] (compressed G1), g2 and s·g2 (compressed G2), the
+/// verifier's whole view of the setup; [`crate::setup::setup_digest`] names a setup by it.
+pub(crate) fn kzg_points(params: &ParamsKZG<Bn256>) -> Vec<u8> {
+    use halo2_proofs::poly::commitment::ParamsProver;
+    let mut points = Vec::with_capacity(32 + 64 + 64);
+    points.extend_from_slice(params.get_g()[0].to_bytes().as_ref());
+    points.extend_from_slice(params.g2().to_bytes().as_ref());
+    points.extend_from_slice(params.s_g2().to_bytes().as_ref());
+    points
 }
 
 /// Rebuilds verifier parameters from g[0], g2 and s·g2. KZG verification with instance

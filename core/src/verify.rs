@@ -61,6 +61,17 @@ const POINT_BYTES: usize = 32;
 /// once their challenges are drawn), and reads those very bytes as the columns' commitments
 /// when it verifies the proof.
 fn link_commitment(key: &VerifierKey, proof: &[u8], column: usize) -> Result<String> {
+    proof
+        .get(link_commitment_bytes(key, column)?)
+        .map(hex::encode)
+        .ok_or_else(|| Error::Rejected("the proof is too short to hold its link column".into()))
+}
+
+/// Where, in a proof under `key`, the commitment to the first-phase advice `column` stands.
+pub(crate) fn link_commitment_bytes(
+    key: &VerifierKey,
+    column: usize,
+) -> Result<std::ops::Range<usize>> {
     let phases = key.vk.cs().advice_column_phase();
     if phases.get(column) != Some(&0) {
         return Err(Error::Rejected(
@@ -68,10 +79,7 @@ fn link_commitment(key: &VerifierKey, proof: &[u8], column: usize) -> Result<Str
         ));
     }
     let at = phases[..column].iter().filter(|&&p| p == 0).count() * POINT_BYTES;
-    proof
-        .get(at..at + POINT_BYTES)
-        .map(hex::encode)
-        .ok_or_else(|| Error::Rejected("the proof is too short to hold its link column".into()))
+    Ok(at..at + POINT_BYTES)
 }
 
 /// Checks a tensor's public part against the key and returns it as instance material.

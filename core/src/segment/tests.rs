@@ -41,14 +41,18 @@ fn segment_1_from_another_input(chain: &TinyChain) -> ProofBundle {
         .unwrap()
 }
 
-/// Where each proof carries its link commitment: segment 0's output link and segment 1's input
-/// link, as byte ranges of the proofs (advice commitments come first, 32 bytes each, in column
-/// order).
+/// Where each proof carries its link commitment, as the verifier reads it: segment 0's output
+/// link and segment 1's input link, as byte ranges of the proofs.
 fn link_commitment_bytes(chain: &TinyChain) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
     let (_, out_column) = ModelConfig::link_columns(&chain.keys[0].header.shape);
     let (in_column, _) = ModelConfig::link_columns(&chain.keys[1].header.shape);
-    let (out_at, in_at) = (out_column.unwrap() * 32, in_column.unwrap() * 32);
-    (out_at..out_at + 32, in_at..in_at + 32)
+    let at = |key, column: Option<usize>| {
+        crate::verify::link_commitment_bytes(key, column.unwrap()).unwrap()
+    };
+    (
+        at(&chain.keys[0], out_column),
+        at(&chain.keys[1], in_column),
+    )
 }
 
 #[test]
