@@ -4,7 +4,7 @@
 //! link carries two tensors), each made once per test binary.
 
 use crate::bundle::ProofBundle;
-use crate::circuit::{TensorVisibility, Visibility};
+use crate::circuit::Visibility;
 use crate::ir::{Dense, ModelBuilder, Op};
 use crate::prove::{CompileOptions, Compiled};
 use crate::qgraph::QGraph;
@@ -30,11 +30,7 @@ pub(crate) struct TinyChain {
 }
 
 /// The chain's own visibility: a packed public input, a public output, fixed weights.
-pub(crate) const TINY_VISIBILITY: Visibility = Visibility {
-    weights: crate::circuit::WeightVisibility::Fixed,
-    input: TensorVisibility::Packed,
-    output: TensorVisibility::Public,
-};
+pub(crate) const TINY_VISIBILITY: Visibility = Visibility::PUBLIC_PACKED_INPUT;
 
 /// Parameters for `k` from `seed` (the development seed gives the development parameters):
 /// halo2's `setup` point for point, made the fast way.

@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use zkinfer_core::circuit::{ModelConfig, TensorVisibility};
+use zkinfer_core::circuit::ModelConfig;
 use zkinfer_core::prove::CompileOptions;
 use zkinfer_core::qgraph::StepKind;
 use zkinfer_core::segment::prover::{compile_segments, prove_segments, SegmentKeys};
@@ -112,7 +112,7 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
 #[test]
 #[ignore = "benchmark: run with --ignored (BENCHMARKS.md)"]
 fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
-    use zkinfer_core::circuit::{Visibility, WeightVisibility};
+    use zkinfer_core::circuit::Visibility;
     use zkinfer_core::segment::live_after;
     use zkinfer_core::tflite::{lower, Loaded};
     let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
@@ -129,12 +129,7 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let cut = add - 1;
     assert_eq!(live_after(&graph, cut).len(), 2);
     let opts = CompileOptions {
-        // The input public but packed (what a large input should be).
-        visibility: Visibility {
-            weights: WeightVisibility::Fixed,
-            input: TensorVisibility::Packed,
-            output: TensorVisibility::Public,
-        },
+        visibility: Visibility::PUBLIC_PACKED_INPUT,
         ..CompileOptions::default()
     };
     let segments = compile_segments(&graph, &[cut], &opts).unwrap();

@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
+use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{compile_quantized, CompileOptions};
 use zkinfer_core::tflite::{lower, Loaded};
 use zkinfer_core::{verify, VerifierKey};
@@ -25,11 +25,7 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
         panic!("quantized")
     };
     let opts = CompileOptions {
-        visibility: Visibility {
-            weights: WeightVisibility::Fixed,
-            input: TensorVisibility::Packed,
-            output: TensorVisibility::Public,
-        },
+        visibility: Visibility::PUBLIC_PACKED_INPUT,
         ..CompileOptions::default()
     };
     let compiled = compile_quantized(graph, &opts).unwrap();

@@ -157,6 +157,13 @@ impl Visibility {
         input: TensorVisibility::Public,
         output: TensorVisibility::Public,
     };
+    /// Everything public, weights in the verifying key, the input packed into few public field
+    /// elements (what a large public input should be).
+    pub const PUBLIC_PACKED_INPUT: Visibility = Visibility {
+        weights: WeightVisibility::Fixed,
+        input: TensorVisibility::Packed,
+        output: TensorVisibility::Public,
+    };
     /// The default for a served model: weights hidden and committed, input hashed, output
     /// public.
     pub const SERVED: Visibility = Visibility {
