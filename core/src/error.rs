@@ -42,6 +42,10 @@ pub enum Error {
     Synthesis(String),
     #[error("proving failed: {0}")]
     Proving(String),
+    /// A setup file (powers of tau or KZG parameters) that cannot serve: unreadable layout, too
+    /// few powers, or points that are not powers of one secret.
+    #[error("setup file {path}: {reason}")]
+    SetupFile { path: String, reason: String },
     #[error("malformed {what}: {reason}")]
     Malformed { what: &'static str, reason: String },
     #[error("proof rejected: {0}")]

@@ -551,21 +551,22 @@ impl ModelDir {
         let t_params = t0.elapsed();
         let t1 = Instant::now();
         let vk_bytes = if with_proving_key {
-            let (pk, vk_bytes) = compiled.keygen(&params, &srs.describe())?;
+            let (pk, vk_bytes) = compiled.keygen(&params, &srs.label(&params))?;
             crate::fsutil::write_atomic(
                 &self.path(PROVING_KEY_FILE),
                 &pk.to_bytes(SerdeFormat::RawBytes),
             )?;
             vk_bytes
         } else {
-            compiled.verifier_key_bytes(&params, &srs.describe())?
+            compiled.verifier_key_bytes(&params, &srs.label(&params))?
         };
         let t_keygen = t1.elapsed();
         crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
         let id = crate::verifier_key::model_id(&vk_bytes);
         let summary = format!(
-            "{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\n",
-            srs.describe()
+            "{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\nsetup digest: {}\n",
+            srs.describe(),
+            crate::setup::describe(&crate::setup::params_setup_digest(&params))
         );
         crate::fsutil::write_atomic(&self.path(SUMMARY_FILE), summary.as_bytes())?;
         Ok(Timings {
@@ -592,6 +593,15 @@ impl ModelDir {
         let verifier_key_bytes = self.read(VERIFIER_KEY_FILE)?;
         let verifier_key = VerifierKey::from_bytes(&verifier_key_bytes)?;
         let params = srs.load(compiled.plan.k)?;
+        let setup = crate::setup::params_setup_digest(&params);
+        if setup != verifier_key.setup_digest {
+            return Err(Error::InvalidInput(format!(
+                "{}: its verifier key was made under the setup {}, these parameters are the \
+                 setup {setup}: prove with the parameters the model was compiled with",
+                self.dir.display(),
+                verifier_key.setup_digest
+            )));
+        }
         let pk = if self.path(PROVING_KEY_FILE).exists() {
             let pk_bytes = self.read(PROVING_KEY_FILE)?;
             ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(
@@ -602,7 +612,7 @@ impl ModelDir {
             .map_err(|e| Error::malformed("proving key", e.to_string()))?
         } else {
             compiled
-                .proving_key_for(&params, &verifier_key, &srs.describe())
+                .proving_key_for(&params, &verifier_key, &srs.label(&params))
                 .map_err(|e| match e {
                     Error::InvalidInput(m) => {
                         Error::InvalidInput(format!("{}: {m}", self.dir.display()))

@@ -28,6 +28,14 @@ pub fn setup_digest(points: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
+/// The setup digest of parameters (what a key made with them will report).
+#[cfg(feature = "prover")]
+pub fn params_setup_digest(
+    params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2curves::bn256::Bn256>,
+) -> String {
+    setup_digest(&crate::verifier_key::kzg_points(params))
+}
+
 /// Whether `digest` is the development setup's.
 pub fn is_development_setup(digest: &str) -> bool {
     digest.eq_ignore_ascii_case(DEVELOPMENT_SETUP_DIGEST)
@@ -54,7 +62,9 @@ mod tests {
     fn digest_of(
         params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2curves::bn256::Bn256>,
     ) -> String {
-        setup_digest(&kzg_points(params))
+        let digest = params_setup_digest(params);
+        assert_eq!(digest, setup_digest(&kzg_points(params)));
+        digest
     }
 
     #[test]

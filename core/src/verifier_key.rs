@@ -186,10 +186,15 @@ impl VerifierKey {
 /// verifier's whole view of the setup; [`crate::setup::setup_digest`] names a setup by it.
 pub(crate) fn kzg_points(params: &ParamsKZG<Bn256>) -> Vec<u8> {
     use halo2_proofs::poly::commitment::ParamsProver;
+    points_of(&params.get_g()[0], &params.g2(), &params.s_g2())
+}
+
+/// The KZG points section of g[0], g2 and s·g2 (see [`kzg_points`]).
+pub fn points_of(g: &G1Affine, g2: &G2Affine, s_g2: &G2Affine) -> Vec<u8> {
     let mut points = Vec::with_capacity(32 + 64 + 64);
-    points.extend_from_slice(params.get_g()[0].to_bytes().as_ref());
-    points.extend_from_slice(params.g2().to_bytes().as_ref());
-    points.extend_from_slice(params.s_g2().to_bytes().as_ref());
+    points.extend_from_slice(g.to_bytes().as_ref());
+    points.extend_from_slice(g2.to_bytes().as_ref());
+    points.extend_from_slice(s_g2.to_bytes().as_ref());
     points
 }
 

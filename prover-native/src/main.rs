@@ -3,6 +3,7 @@
 mod demo;
 mod protocols;
 mod serve;
+mod setup_cmd;
 mod verify_cmd;
 
 use anyhow::{bail, Context, Result};
@@ -59,8 +60,9 @@ struct Cli {
 
 #[derive(Args, Clone)]
 pub(crate) struct SrsArgs {
-    /// KZG parameter file from a trusted setup (halo2 format, any k >= the circuit's). Without it,
-    /// insecure development parameters are generated and cached.
+    /// The trusted setup: a snarkjs powers-of-tau file (`.ptau`, e.g. the Perpetual Powers of Tau
+    /// files) or halo2 KZG parameters, for any k >= the circuit's; checked to be powers of one
+    /// secret before use. Without it, insecure development parameters are generated and cached.
     #[arg(long, value_name = "FILE")]
     params: Option<PathBuf>,
     /// Where development parameters are cached [default: $ZKINFER_CACHE_DIR or ~/.cache/zkinfer]
@@ -232,6 +234,15 @@ enum Command {
         #[arg(long, value_name = "INPUT.json")]
         input: Option<PathBuf>,
     },
+    /// Check a setup file (snarkjs `.ptau` or halo2 KZG parameters) and print its setup digest:
+    /// the value consumers pin with `verify --setup`. The digest is the same for every k.
+    SetupDigest {
+        /// The setup file.
+        file: PathBuf,
+        /// How many powers to check, as a circuit size 2^k [default: the file's, at most 20].
+        #[arg(long, value_parser = setup_cmd::parse_k)]
+        k: Option<u32>,
+    },
     /// Serve models over HTTP: predictions at once, proofs from a bounded background queue.
     ///
     /// Endpoints: GET /api/models, GET /api/models/{id}, GET /api/models/{id}/verifier-key,
@@ -322,6 +333,7 @@ fn main() {
             setup.as_deref(),
             input.as_deref(),
         ),
+        Command::SetupDigest { file, k } => setup_cmd::setup_digest(&file, k),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
         Command::Serve(args) => serve::run(args),
         Command::Audit(a) => protocols::audit(a),

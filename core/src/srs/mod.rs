@@ -1,6 +1,10 @@
 //! KZG setup parameters: deterministic development parameters (insecure: their secret is derived
 //! from a public seed, so anyone can forge proofs against them), cached on disk between runs, or
-//! parameters loaded from a file produced by a real ceremony.
+//! the powers of τ of a real ceremony, read from a snarkjs `.ptau` file or a halo2 parameter file
+//! ([`file`]) and checked to be powers of one secret ([`check`]) before use.
+
+pub mod check;
+pub mod file;
 
 use crate::error::{Error, Result};
 use halo2_proofs::poly::commitment::Params;
@@ -19,15 +23,31 @@ seed, so anyone can forge proofs against them. Pass --params with parameters fro
 pub enum SrsSource {
     /// Development parameters, cached in this directory.
     Dev { cache_dir: PathBuf },
-    /// A halo2 KZG parameter file (any k at least the circuit's; it is downsized).
+    /// A setup file: a snarkjs `.ptau` file or halo2 KZG parameters, for any k at least the
+    /// circuit's.
     File(PathBuf),
 }
 
+/// The header label of keys made under the development parameters. It never decides anything
+/// (the setup is identified by its digest), but it is part of every development key, so
+/// changing it would change every development key's model id.
+const DEV_LABEL: &str = "insecure development parameters";
+
 impl SrsSource {
+    /// Where the parameters come from, for people (a path may move: keys record [`Self::label`]).
     pub fn describe(&self) -> String {
         match self {
-            SrsSource::Dev { .. } => "insecure development parameters".into(),
+            SrsSource::Dev { .. } => DEV_LABEL.into(),
             SrsSource::File(p) => format!("parameters from {}", p.display()),
+        }
+    }
+
+    /// The label keys made with `params` from this source carry (`VkHeader::srs`): the setup by
+    /// its digest, not by the file's path, so that moving the file changes no key.
+    pub fn label(&self, params: &ParamsKZG<Bn256>) -> String {
+        match self {
+            SrsSource::Dev { .. } => DEV_LABEL.into(),
+            SrsSource::File(_) => format!("setup {}", crate::setup::params_setup_digest(params)),
         }
     }
 
@@ -36,12 +56,8 @@ impl SrsSource {
         match self {
             SrsSource::Dev { cache_dir } => {
                 let path = cache_dir.join(format!("dev-kzg-bn254-k{k}.params"));
-                if let Ok(bytes) = std::fs::read(&path) {
-                    if let Ok(p) = ParamsKZG::<Bn256>::read(&mut bytes.as_slice()) {
-                        if p.k() == k {
-                            return Ok(p);
-                        }
-                    }
+                if let Some(p) = read_cached(&path, k) {
+                    return Ok(p);
                 }
                 let params = seeded_setup(k, DEV_SEED);
                 let mut bytes = vec![];
@@ -50,24 +66,43 @@ impl SrsSource {
                 crate::fsutil::write_atomic(&path, &bytes)?;
                 Ok(params)
             }
-            SrsSource::File(path) => {
-                let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-                let mut p = ParamsKZG::<Bn256>::read(&mut bytes.as_slice())
-                    .map_err(|e| Error::malformed("KZG parameter file", e.to_string()))?;
-                if p.k() < k {
-                    return Err(Error::InvalidInput(format!(
-                        "{} holds parameters for k = {}, the circuit needs k = {k}",
-                        path.display(),
-                        p.k()
-                    )));
-                }
-                if p.k() > k {
-                    p.downsize(k);
-                }
-                Ok(p)
-            }
+            SrsSource::File(path) => load_setup_file(path, k),
         }
     }
+}
+
+/// Reads the powers for 2^k rows from a setup file and checks them (see [`check`]). The
+/// Lagrange basis is the file's when it has one for this k (checked against the powers), else
+/// computed from the powers (slow at large k: see [`file`]).
+pub fn load_setup_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
+    let refused = |reason| Error::SetupFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut file = file::SetupFile::open(path)?;
+    let powers = file.powers(k)?;
+    check::check_powers(&powers).map_err(refused)?;
+    let lagrange = file.lagrange(k)?;
+    if let Some(lagrange) = &lagrange {
+        check::check_lagrange(&powers.g, lagrange, k).map_err(refused)?;
+    }
+    let file::Powers { g, g2, s_g2 } = powers;
+    // `from_parts` needs a value to call it on; a one-point setup costs nothing.
+    let empty = ParamsKZG::<Bn256>::setup(0, rand_chacha::ChaCha20Rng::seed_from_u64(0));
+    Ok(empty.from_parts(k, g, lagrange, g2, s_g2))
+}
+
+/// Cached development parameters for exactly `k`, or `None` when the cache file is missing,
+/// truncated or for another k (it is then made again). The length is checked before halo2
+/// reads the file, and the points are read with their encoding checked: a damaged cache is
+/// replaced, never a panic.
+fn read_cached(path: &Path, k: u32) -> Option<ParamsKZG<Bn256>> {
+    let bytes = std::fs::read(path).ok()?;
+    let expected = 4 + (2usize << k) * 64 + 2 * 128;
+    if bytes.len() != expected || bytes[..4] != k.to_le_bytes() {
+        return None;
+    }
+    ParamsKZG::<Bn256>::read_custom(&mut bytes.as_slice(), halo2_proofs::SerdeFormat::RawBytes).ok()
 }
 
 /// The parameters halo2's `ParamsKZG::setup(k, ChaCha20Rng::seed_from_u64(seed))` makes, point
@@ -178,24 +213,4 @@ pub fn default_cache_dir() -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use halo2_proofs::poly::commitment::Params;
-
-    fn bytes(p: &ParamsKZG<Bn256>) -> Vec<u8> {
-        let mut out = vec![];
-        p.write(&mut out).unwrap();
-        out
-    }
-
-    #[test]
-    fn seeded_setup_equals_halo2s_setup() {
-        for (k, seed) in [(1, DEV_SEED), (5, DEV_SEED), (9, DEV_SEED), (7, 1234)] {
-            let halo2 = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
-            assert!(
-                bytes(&seeded_setup(k, seed)) == bytes(&halo2),
-                "k = {k}, seed {seed}: the parameters differ"
-            );
-        }
-    }
-}
+mod tests;
