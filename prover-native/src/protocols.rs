@@ -84,8 +84,9 @@ pub struct AuditArgs {
     /// from the provider until the receipts are collected.
     #[arg(long)]
     seed: Option<String>,
-    /// Seconds to wait for a proof that is still being computed.
-    #[arg(long, default_value_t = 600.0)]
+    /// Seconds to wait for a proof that is still being computed, or, for a receipt with a proof
+    /// deadline, for the provider to answer at all (until the deadline passes).
+    #[arg(long, default_value_t = 600.0, value_parser = crate::serve::config::parse_secs)]
     wait: f64,
     /// Where to write the report, with the evidence (JSON).
     #[arg(short, long, value_name = "REPORT.json")]
@@ -110,45 +111,56 @@ fn parse_receipts(text: &str) -> Result<Vec<SignedReceipt>> {
     Ok(out)
 }
 
-/// Fetches the proof of a receipt, waiting while it is queued or proving.
-fn fetch_proof(server: &str, receipt_id: &str, wait: Duration) -> audit::Served {
+/// The time now, in Unix milliseconds.
+fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Fetches the proof of a receipt. While it is queued or proving (202), it asks again until
+/// `wait` has passed. For a receipt with a signed proof deadline, a failed connection or an
+/// error is asked again too, until the deadline has passed or `wait` is over, whichever comes
+/// first: before the deadline the network may be at fault, after it nothing excuses the
+/// provider ([`audit::Failure::Overdue`]), so there is no point waiting longer.
+fn fetch_proof(server: &str, signed: &SignedReceipt, wait: Duration) -> audit::Served {
     use audit::Served;
+    let receipt_id = &signed.receipt.receipt_id;
+    let has_deadline = signed.receipt.proof_deadline_unix_ms.is_some();
     let url = format!("{}/api/proofs/{receipt_id}", server.trim_end_matches('/'));
     let start = Instant::now();
     loop {
-        match ureq::get(&url).timeout(Duration::from_secs(60)).call() {
+        let answer = match ureq::get(&url).timeout(Duration::from_secs(60)).call() {
             Ok(r) if r.status() == 200 => {
                 let signature = r.header("x-zkinfer-proof-signature").map(String::from);
                 let mut bundle = Vec::new();
-                return match r.into_reader().take(64 << 20).read_to_end(&mut bundle) {
-                    Ok(_) => Served::Proof { bundle, signature },
+                match r.into_reader().take(64 << 20).read_to_end(&mut bundle) {
+                    Ok(_) => return Served::Proof { bundle, signature },
                     Err(e) => Served::Unreachable(format!("reading the proof: {e}")),
-                };
-            }
-            Ok(r) if r.status() == 202 => {
-                if start.elapsed() >= wait {
-                    return Served::Refused(format!(
-                        "still not proven after {:.0} s",
-                        wait.as_secs_f64()
-                    ));
                 }
-                std::thread::sleep(Duration::from_millis(250));
             }
-            Ok(r) => {
-                return Served::Refused(format!(
-                    "HTTP {} {}",
-                    r.status(),
-                    r.into_string().unwrap_or_default()
-                ))
-            }
-            Err(ureq::Error::Status(code, r)) => {
-                return Served::Refused(format!(
-                    "HTTP {code} {}",
-                    r.into_string().unwrap_or_default()
-                ))
-            }
-            Err(e) => return Served::Unreachable(e.to_string()),
+            Ok(r) if r.status() == 202 => Served::Pending(format!(
+                "still not proven after {:.0} s",
+                wait.as_secs_f64()
+            )),
+            Ok(r) => Served::Refused(format!(
+                "HTTP {} {}",
+                r.status(),
+                r.into_string().unwrap_or_default()
+            )),
+            Err(ureq::Error::Status(code, r)) => Served::Refused(format!(
+                "HTTP {code} {}",
+                r.into_string().unwrap_or_default()
+            )),
+            Err(e) => Served::Unreachable(e.to_string()),
+        };
+        let pending = matches!(answer, Served::Pending(_));
+        let retry = pending || has_deadline;
+        let overdue = !pending && audit::is_overdue(signed, now_unix_ms());
+        if !retry || overdue || start.elapsed() >= wait {
+            return answer;
         }
+        std::thread::sleep(Duration::from_millis(250));
     }
 }
 
@@ -190,12 +202,8 @@ pub fn audit(a: AuditArgs) -> Result<()> {
     let mut verified = 0;
     for &i in &picked {
         let r = &receipts[i];
-        let served = fetch_proof(
-            &a.server,
-            &r.receipt.receipt_id,
-            Duration::from_secs_f64(a.wait),
-        );
-        match audit::check_receipt(&key, &provider, commitment, r, served)? {
+        let served = fetch_proof(&a.server, r, Duration::from_secs_f64(a.wait));
+        match audit::check_receipt(&key, &provider, commitment, r, served, now_unix_ms())? {
             Ok(()) => verified += 1,
             Err(e) => {
                 println!(
@@ -232,11 +240,11 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         }
         "caught" => bail!(
             "verdict: CAUGHT: {} of {n} sampled receipts are not backed by a valid proof; the signed receipts and what was served for them are in {}",
-            report.evidence.iter().filter(|e| e.failure != audit::Failure::Unreachable).count(),
+            report.evidence.iter().filter(|e| e.failure.is_evidence()).count(),
             a.output.display()
         ),
         _ => bail!(
-            "verdict: INCONCLUSIVE: the provider could not be reached for {} sampled receipts (none failed otherwise); run the audit again with the same --seed (report: {})",
+            "verdict: INCONCLUSIVE: the provider could not be reached for {} sampled receipts before their proof deadlines, or they have none (none failed otherwise); run the audit again with the same --seed once the deadlines have passed: no proof then is evidence (report: {})",
             report.evidence.len(),
             a.output.display()
         ),
@@ -252,6 +260,13 @@ pub struct RecheckArgs {
     /// The provider's published ed25519 receipt key (hex).
     #[arg(long, value_name = "HEX")]
     provider_key: String,
+    /// The provider's server: overdue evidence (no proof by a receipt's signed deadline) is
+    /// re-checked by asking it for the proof now; serving a valid signed proof refutes it.
+    #[arg(long)]
+    server: Option<String>,
+    /// With --server: seconds to wait for a proof the provider is still computing.
+    #[arg(long, default_value_t = 600.0, value_parser = crate::serve::config::parse_secs)]
+    wait: f64,
 }
 
 /// A third party's re-check of an audit's evidence: exit 0 when every piece holds.
@@ -265,7 +280,15 @@ pub fn recheck(a: RecheckArgs) -> Result<()> {
     }
     let mut failed = 0;
     for e in &report.evidence {
-        match audit::recheck(&key, &provider, commitment, e) {
+        let served_now = match (&a.server, e.failure) {
+            (Some(server), audit::Failure::Overdue) => Some(fetch_proof(
+                server,
+                &e.signed_receipt,
+                Duration::from_secs_f64(a.wait),
+            )),
+            _ => None,
+        };
+        match audit::recheck(&key, &provider, commitment, e, now_unix_ms(), served_now) {
             Ok(reason) => println!("CONFIRMED: {reason}"),
             Err(err) => {
                 failed += 1;

@@ -332,6 +332,117 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     );
 }
 
+/// A provider that cannot back a receipt and cuts the connection whenever its proof is asked
+/// for, hoping to pass for a network fault (which used to make the audit only "inconclusive"):
+/// once the proof deadline it signed in the receipt has passed, the audit catches it, and a
+/// third party confirms it by asking the provider itself.
+#[test]
+fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    compile(&a, Visibility::SERVED, None);
+    compile(&b, Visibility::SERVED, Some(3));
+    let (id_a, commit_a) = commitment(&a);
+    let key = a.join("verifier-key");
+    // Every second request is answered by model b; its proof is never served. Proofs of the
+    // others are made when asked for; every receipt promises its proof 30 s after the request.
+    let server = Server::start(
+        &a,
+        &tmp.path().join("data-dodge"),
+        tmp.path().join("dodge.log"),
+        &[
+            "--prove",
+            "on-request",
+            "--proof-timeout",
+            "30",
+            "--proof-deadline",
+            "30",
+            "--tamper-for-tests",
+            "swap-model",
+            "--tamper-stand-in",
+            s(&b),
+            "--tamper-rate",
+            "0.5",
+            "--tamper-dodge",
+        ],
+    );
+    let provider_key = server.get("/api/provider").json()["provider_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let receipts = tmp.path().join("dodge-receipts.jsonl");
+    let responses = collect_receipts(&server, &id_a, 2, &receipts);
+    let deadline = responses[1]["signed_receipt"]["receipt"]["proof_deadline_unix_ms"]
+        .as_u64()
+        .unwrap();
+    let issued = responses[1]["signed_receipt"]["receipt"]["issued_unix_ms"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(deadline - issued, 30_000);
+    let dodged = responses[1]["receipt"].as_str().unwrap();
+    // A sample of both receipts: the honest one is proven, the dodged one retried until its
+    // deadline has passed.
+    let report = tmp.path().join("dodge-report.json");
+    let out = audit(
+        &server,
+        &receipts,
+        &key,
+        &commit_a,
+        &provider_key,
+        &["--detect", "0.5", "--confidence", "0.99", "--wait", "120"],
+        &report,
+    );
+    assert!(text(&out).contains("verdict: CAUGHT"), "{}", text(&out));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["verified"], 1, "{r}");
+    assert_eq!(r["evidence"].as_array().unwrap().len(), 1, "{r}");
+    let evidence = &r["evidence"][0];
+    assert_eq!(evidence["failure"], "overdue");
+    assert_eq!(
+        evidence["signed_receipt"]["receipt"]["receipt_id"],
+        json!(dodged)
+    );
+    assert!(
+        evidence["reason"]
+            .as_str()
+            .unwrap()
+            .contains("proof deadline"),
+        "{evidence}"
+    );
+    // A third party: the signed deadline has passed; asked now, the provider still serves
+    // nothing. A moved deadline breaks the provider's signature.
+    let recheck = |report: &Path, server: Option<&str>| {
+        let mut args = vec![
+            "audit-recheck",
+            s(report),
+            "--verifier-key",
+            s(&key),
+            "--commitment",
+            &commit_a,
+            "--provider-key",
+            &provider_key,
+        ];
+        if let Some(url) = server {
+            args.extend(["--server", url, "--wait", "5"]);
+        }
+        zkinfer(&args)
+    };
+    let out = recheck(&report, Some(&server.base));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("still serves none"), "{}", text(&out));
+    let out = recheck(&report, None);
+    assert!(
+        text(&out).contains("can refute this only by serving that proof"),
+        "{}",
+        text(&out)
+    );
+    let mut moved = r.clone();
+    moved["evidence"][0]["signed_receipt"]["receipt"]["proof_deadline_unix_ms"] = json!(1);
+    let moved_path = tmp.path().join("moved.json");
+    std::fs::write(&moved_path, serde_json::to_vec(&moved).unwrap()).unwrap();
+    assert!(!recheck(&moved_path, None).status.success());
+}
+
 /// Held-out digits `from..from+n` as a test set file.
 fn dataset(path: &Path, from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
     let mnist = repo().join("examples/mnist");

@@ -64,6 +64,12 @@ pub struct Receipt {
     pub output: Vec<i64>,
     pub output_frac_bits: i32,
     pub issued_unix_ms: u64,
+    /// The provider's promise: from this time on (Unix ms), a request for this receipt's proof
+    /// is answered with a valid proof that the provider signs. Past it, no proof is a broken
+    /// promise it signed ([`crate::protocols::audit::Failure::Overdue`]), whatever the network
+    /// did. Receipts from before deadlines existed have none (and sign the same bytes as then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_deadline_unix_ms: Option<u64>,
 }
 
 impl Receipt {
@@ -277,6 +283,7 @@ mod tests {
             output: vec![1, -2, 3],
             output_frac_bits: 5,
             issued_unix_ms: 1_700_000_000_000,
+            proof_deadline_unix_ms: Some(1_700_000_600_000),
         }
     }
 
@@ -297,6 +304,22 @@ mod tests {
         let mut changed = signed.clone();
         changed.receipt.model_commitment = None;
         assert!(changed.check_signature(None).is_err());
+        // The proof deadline is signed: neither moved nor removed.
+        let mut later = signed.clone();
+        later.receipt.proof_deadline_unix_ms = Some(1_700_000_600_001);
+        assert!(later.check_signature(Some(&pk)).is_err());
+        let mut none = signed.clone();
+        none.receipt.proof_deadline_unix_ms = None;
+        assert!(none.check_signature(Some(&pk)).is_err());
+        // A receipt signed without a deadline (before they existed) still verifies.
+        let old = key.sign(Receipt {
+            proof_deadline_unix_ms: None,
+            ..receipt()
+        });
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("deadline"));
+        let back: SignedReceipt = serde_json::from_str(&json).unwrap();
+        back.check_signature(Some(&pk)).unwrap();
         // Another provider's key.
         let other = ProviderKey::generate();
         let other_pk = parse_public_key(&other.public_hex()).unwrap();

@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// for the abandoned proof to stop before taking the next job, so CPU use stays bounded).
     #[arg(long, default_value_t = 600.0, value_name = "SECS", value_parser = parse_secs)]
     pub proof_timeout: f64,
+    /// Seconds after a prediction by which its proof is promised, in the signed receipt: from
+    /// then on, a request for the proof must get it, or the receipt is evidence against this
+    /// server (`zkinfer audit`). At least --proof-timeout; allow for a full queue.
+    #[arg(long, default_value_t = 3600.0, value_name = "SECS", value_parser = parse_secs)]
+    pub proof_deadline: f64,
     /// When proofs are made: `eager` (every prediction is queued for proving at once) or
     /// `on-request` (a prediction is only proven when its proof is first requested, as in a
     /// sampled audit; the signed receipt commits the provider either way).
@@ -60,6 +65,10 @@ pub struct ServeArgs {
     /// With --tamper-for-tests swap-model: the fraction of requests swapped.
     #[arg(long, default_value_t = 0.1, value_name = "FRACTION", value_parser = parse_fraction)]
     pub tamper_rate: f64,
+    /// TESTS ONLY, with swap-model: drop the connection when asked for a swapped receipt's
+    /// proof, as a provider that cannot produce it would, hoping to pass for a network fault.
+    #[arg(long)]
+    pub tamper_dodge: bool,
     /// The provider's ed25519 signing key for receipts (64 hex digits; created if missing)
     /// [default: DATA_DIR/provider.key]
     #[arg(long, value_name = "FILE")]
@@ -75,7 +84,7 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_secs(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if v.is_finite() && v > 0.0 && v < 1e9 {
         Ok(v)

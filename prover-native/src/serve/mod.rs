@@ -10,7 +10,7 @@
 //! - `attest`: accuracy attestations proven on request
 
 mod attest;
-mod config;
+pub(crate) mod config;
 mod models;
 mod queue;
 mod routes;
@@ -35,6 +35,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .try_init();
 
+    anyhow::ensure!(
+        args.proof_deadline >= args.proof_timeout,
+        "--proof-deadline {} s is shorter than --proof-timeout {} s: receipts would promise proofs \
+         sooner than a proof may take",
+        args.proof_deadline,
+        args.proof_timeout
+    );
+    anyhow::ensure!(
+        !args.tamper_dodge || args.tamper_for_tests == Some(tamper::TamperMode::SwapModel),
+        "--tamper-dodge goes with --tamper-for-tests swap-model"
+    );
     let srs = args.srs.source();
     let mut loaded = vec![];
     for dir in &args.dirs {
@@ -57,7 +68,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .transpose()?;
     let tamper = args
         .tamper_for_tests
-        .map(|mode| tamper::Tamper::new(mode, args.tamper_rate, &registry, stand_in))
+        .map(|mode| {
+            tamper::Tamper::new(
+                mode,
+                args.tamper_rate,
+                args.tamper_dodge,
+                &registry,
+                stand_in,
+            )
+        })
         .transpose()?;
     if let Some(t) = &tamper {
         t.announce();
@@ -93,6 +112,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         tamper,
         provider,
         prove_on_request: args.prove == config::ProveWhen::OnRequest,
+        proof_deadline_ms: (args.proof_deadline * 1000.0) as u64,
         on_request: tokio::sync::Mutex::new(()),
         attestations: attest::Attestations::open(&args.data_dir)?,
     });

@@ -24,6 +24,8 @@ pub struct AppState {
     pub provider: zkinfer_core::protocols::receipt::ProviderKey,
     /// `--prove on-request`: predictions wait, unproven, until their proof is asked for.
     pub prove_on_request: bool,
+    /// How long after a prediction its receipt promises the proof (`--proof-deadline`).
+    pub proof_deadline_ms: u64,
     /// Accuracy attestations (one at a time).
     pub attestations: Arc<super::attest::Attestations>,
     /// Serializes the unproven -> queued step, so two requests for one proof queue it once and
@@ -218,6 +220,7 @@ async fn predict(
             output: claimed.clone(),
             output_frac_bits: m.prover.compiled.graph.output_tensor().frac_bits,
             issued_unix_ms: issued,
+            proof_deadline_unix_ms: Some(issued + app.proof_deadline_ms),
         });
     let rec = Receipt {
         id,
@@ -395,6 +398,13 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
         return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
     }
     let rec = load(&app, &id).await?;
+    if app.tamper.as_ref().is_some_and(|t| t.dodge) && rec.answered_by.is_some() {
+        // A 200 whose body fails: the connection is cut mid-answer, as by a network fault.
+        let cut = futures_util::stream::once(async {
+            Err::<axum::body::Bytes, _>(std::io::Error::other("connection dropped"))
+        });
+        return Ok((StatusCode::OK, axum::body::Body::from_stream(cut)).into_response());
+    }
     match rec.status {
         Status::Unproven => {
             // Proof on request: recompute the answer with the model that gave it, and queue it.

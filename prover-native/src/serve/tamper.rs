@@ -86,6 +86,8 @@ pub struct Tamper {
     /// swap-model: the fraction of requests swapped, and the requests seen so far.
     rate: f64,
     requests: AtomicU64,
+    /// `--tamper-dodge`: cut the connection instead of serving a swapped receipt's proof.
+    pub dodge: bool,
 }
 
 fn compatible(a: &Model, b: &Model) -> bool {
@@ -101,6 +103,7 @@ impl Tamper {
     pub fn new(
         mode: TamperMode,
         rate: f64,
+        dodge: bool,
         registry: &Registry,
         given_stand_in: Option<Model>,
     ) -> Result<Tamper> {
@@ -143,6 +146,7 @@ impl Tamper {
             stand_in,
             rate,
             requests: AtomicU64::new(0),
+            dodge,
         })
     }
 
