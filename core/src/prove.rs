@@ -2,7 +2,9 @@
 //! keys, and prove inferences. Also the on-disk layout of a compiled model directory.
 
 use crate::bundle::{BundleHeader, ProofBundle, PublicTensor, PROOF_SYSTEM};
-use crate::circuit::{plan_layout, LayoutPlan, ModelCircuit, TensorVisibility, Visibility};
+use crate::circuit::{
+    plan_layout, LayoutPlan, LinkBlinding, ModelCircuit, TensorVisibility, Visibility,
+};
 use crate::error::{Error, Result};
 use crate::ir::Model;
 use crate::qgraph::QGraph;
@@ -264,6 +266,7 @@ impl Compiled {
             graph: Arc::new(self.graph.clone()),
             values: values.map(Arc::new),
             salt: self.salt(),
+            link_blinding: Default::default(),
         }
     }
 
@@ -359,6 +362,8 @@ impl Compiled {
         self.prove_witness(params, pk, key, q_in, values)
     }
 
+    /// Proves a whole model (no linked input or output) on its integer evaluation `values` of
+    /// the quantized input `q_in`.
     pub fn prove_witness(
         &self,
         params: &ParamsKZG<Bn256>,
@@ -366,6 +371,48 @@ impl Compiled {
         key: &VerifierKey,
         q_in: Vec<i64>,
         values: Vec<Vec<i64>>,
+    ) -> Result<ProofBundle> {
+        if self.visibility().is_segment() {
+            return Err(Error::Proving(
+                "a segment of a chain is proven with its links' blinding \
+                 (prove_segment_witness)"
+                    .into(),
+            ));
+        }
+        self.prove_circuit(params, pk, key, q_in, values, LinkBlinding::default())
+    }
+
+    /// Proves a segment of a chain, its link columns blinded with `blinding`, which the
+    /// neighbouring segments' proofs share ([`LinkBlinding::for_chain`]).
+    pub fn prove_segment_witness(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        pk: &ProvingKey<G1Affine>,
+        key: &VerifierKey,
+        q_in: Vec<i64>,
+        values: Vec<Vec<i64>>,
+        blinding: LinkBlinding,
+    ) -> Result<ProofBundle> {
+        let vis = self.visibility();
+        let linked = |v: TensorVisibility| v == TensorVisibility::Linked;
+        if linked(vis.input) != blinding.input.is_some()
+            || linked(vis.output) != blinding.output.is_some()
+        {
+            return Err(Error::Proving(
+                "the link blinding does not match the segment's linked sides".into(),
+            ));
+        }
+        self.prove_circuit(params, pk, key, q_in, values, blinding)
+    }
+
+    fn prove_circuit(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        pk: &ProvingKey<G1Affine>,
+        key: &VerifierKey,
+        q_in: Vec<i64>,
+        values: Vec<Vec<i64>>,
+        link_blinding: LinkBlinding,
     ) -> Result<ProofBundle> {
         // A witness that is not the integer semantics of this input would only yield a proof
         // that fails to verify: catch it here with a clear error instead.
@@ -375,7 +422,10 @@ impl Compiled {
             ));
         }
         let output = values[self.graph.output].clone();
-        let circuit = self.circuit(Some(values));
+        let circuit = ModelCircuit {
+            link_blinding,
+            ..self.circuit(Some(values))
+        };
         let instance = circuit.instance(&q_in, &output)?;
         let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
         transcript
@@ -748,6 +798,7 @@ impl ChainDir {
             )));
         }
         let mut bundles = Vec::with_capacity(chain_key.keys.len());
+        let mut blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
         for (i, segment) in segments.iter().enumerate() {
             let t_key = Instant::now();
             let prover = self.segment_dir(i).prover(srs)?;
@@ -760,12 +811,13 @@ impl ChainDir {
             }
             // (A segment directory that does not match its cut fails the witness check.)
             let v = segment.values(values);
-            let bundle = prover.compiled.prove_witness(
+            let bundle = prover.compiled.prove_segment_witness(
                 &prover.params,
                 &prover.pk,
                 &prover.verifier_key,
                 v[0].clone(),
                 v,
+                std::mem::take(&mut blinding[i]),
             )?;
             // The proving key was made for the stored verifier key from compiled.bin: a proof
             // that does not verify against that key means the two do not belong together.

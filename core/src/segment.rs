@@ -1,13 +1,14 @@
 //! Segments: a graph too large for one circuit is cut into consecutive pieces, each proven by its
-//! own circuit. The cut tensor is linked by commitment, at no cost in rows: a segment holds its
-//! output in rows 0.. of an unblinded advice column (copy-constrained to the output cells), the
-//! next segment holds its input in rows 0.. of such a column (its cells feed the first step), and
-//! every segment has the same k. Equal values then give the same KZG commitment, which each
-//! proof carries; the verifier accepts the chain only if every pair is equal. Since KZG
-//! commitments are binding, the chain proves the whole model on the first input.
-//!
-//! The link columns are not blinded, so a proof reveals their commitment and their evaluations
-//! at the proof's challenge points; the cut activations are otherwise not revealed.
+//! own circuit. The cut tensor is linked by commitment, at the cost of a few rows: a segment
+//! holds its output in rows 0.. of an advice column that halo2 does not blind (copy-constrained
+//! to the output cells), the next segment holds its input in rows 0.. of such a column (its
+//! cells feed the first step), both follow it with the same `LINK_BLINDING_ROWS` random values
+//! ([`crate::circuit::LinkBlinding`], drawn by the chain's prover for each cut), and every
+//! segment has the same k. The columns are then equal, so their KZG commitments are, which
+//! each proof carries; the verifier accepts the chain only if every pair is equal. Since KZG
+//! commitments are binding, the chain proves the whole model on the first input; since the
+//! shared rows are random and outnumber what the two proofs reveal of the column (its
+//! commitment and one evaluation each), the link reveals nothing about the cut activations.
 //!
 //! A cut may go after any step. The tensors live across it (made at or before the cut, read
 //! after it: at a block boundary of MobileNet v2 just the block's output, inside a residual
@@ -385,6 +386,7 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
 #[cfg(feature = "prover")]
 pub mod prover {
     use super::*;
+    use crate::circuit::LinkBlinding;
     use crate::prove::{compile_quantized, CompileOptions, Compiled};
     use halo2_proofs::plonk::ProvingKey;
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
@@ -443,14 +445,28 @@ pub mod prover {
         pub key: &'a VerifierKey,
     }
 
-    /// Proves the chain on the whole graph's quantized input `q_in`.
+    /// Proves the chain on the whole graph's quantized input `q_in`, its links blinded with
+    /// fresh random values.
     pub fn prove_segments(
         whole: &QGraph,
         segments: &[(Segment, Compiled)],
         keys: &[SegmentKeys<'_>],
         q_in: &[i64],
     ) -> Result<Vec<ProofBundle>> {
-        if keys.len() != segments.len() {
+        let blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
+        prove_segments_with(whole, segments, keys, q_in, &blinding)
+    }
+
+    /// Proves the chain with the given link blinding, one per segment
+    /// ([`LinkBlinding::for_chain`]).
+    pub fn prove_segments_with(
+        whole: &QGraph,
+        segments: &[(Segment, Compiled)],
+        keys: &[SegmentKeys<'_>],
+        q_in: &[i64],
+        blinding: &[LinkBlinding],
+    ) -> Result<Vec<ProofBundle>> {
+        if keys.len() != segments.len() || blinding.len() != segments.len() {
             return Err(Error::InvalidInput(format!(
                 "{} keys for {} segments",
                 keys.len(),
@@ -461,9 +477,11 @@ pub mod prover {
         segments
             .iter()
             .zip(keys)
-            .map(|((segment, compiled), k)| {
+            .zip(blinding)
+            .map(|(((segment, compiled), k), blinding)| {
                 let v = segment.values(&values);
-                compiled.prove_witness(k.params, k.pk, k.key, v[0].clone(), v)
+                let b = blinding.clone();
+                compiled.prove_segment_witness(k.params, k.pk, k.key, v[0].clone(), v, b)
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use crate::ir::{Dense, ModelBuilder, Op};
 use crate::prove::{CompileOptions, Compiled};
 use crate::qgraph::QGraph;
 use crate::quant::{quantize, Calibration, QuantOptions};
-use crate::segment::prover::{compile_segments, prove_segments, SegmentKeys};
+use crate::segment::prover::{compile_segments, prove_segments_with, SegmentKeys};
 use crate::segment::Segment;
 use crate::tensor::Tensor;
 use crate::verifier_key::VerifierKey;
@@ -27,6 +27,8 @@ pub(crate) struct TinyChain {
     pub keys: Vec<VerifierKey>,
     /// One proof of each segment, on the same input: a valid chain.
     pub bundles: Vec<ProofBundle>,
+    /// The link blinding those proofs share.
+    pub blinding: Vec<crate::circuit::LinkBlinding>,
 }
 
 /// The chain's own visibility: a packed public input, a public output, fixed weights.
@@ -154,7 +156,8 @@ fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
         })
         .collect();
     let q_in = graph.quantize_input(&tiny_input()).unwrap();
-    let bundles = prove_segments(&graph, &segments, &proving, &q_in).unwrap();
+    let blinding = crate::circuit::LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
+    let bundles = prove_segments_with(&graph, &segments, &proving, &q_in, &blinding).unwrap();
     TinyChain {
         graph,
         segments,
@@ -162,5 +165,6 @@ fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
         key_files,
         keys,
         bundles,
+        blinding,
     }
 }

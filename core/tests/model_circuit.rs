@@ -167,6 +167,7 @@ fn run_at(
         graph: Arc::new(graph.clone()),
         values: Some(Arc::new(values)),
         salt: Fr::zero(),
+        link_blinding: Default::default(),
     };
     MockProver::run(plan.k, &circuit, vec![instance])
         .unwrap()
@@ -327,6 +328,7 @@ fn run_with(
         graph: Arc::new(graph.clone()),
         values: Some(Arc::new(values)),
         salt,
+        link_blinding: Default::default(),
     };
     MockProver::run(plan.k, &circuit, vec![instance])
         .unwrap()
@@ -454,6 +456,7 @@ fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
             graph: Arc::new(g.clone()),
             values: None,
             salt: Fr::zero(),
+            link_blinding: Default::default(),
         };
         let vk = halo2_proofs::plonk::keygen_vk(&params, &circuit).unwrap();
         vk.to_bytes(halo2_proofs::SerdeFormat::RawBytes)

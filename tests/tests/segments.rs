@@ -9,10 +9,11 @@
 mod common;
 
 use common::*;
+use zkinfer_core::circuit::LinkBlinding;
 use zkinfer_core::circuit::ModelConfig;
 use zkinfer_core::prove::CompileOptions;
 use zkinfer_core::qgraph::StepKind;
-use zkinfer_core::segment::prover::{compile_segments, prove_segments, SegmentKeys};
+use zkinfer_core::segment::prover::{compile_segments, prove_segments_with, SegmentKeys};
 use zkinfer_core::segment::verify_chain;
 use zkinfer_core::VerifierKey;
 
@@ -145,10 +146,11 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
         .map(|(params, pk, key)| SegmentKeys { params, pk, key })
         .collect();
     let vks: Vec<VerifierKey> = material.iter().map(|m| m.2.clone()).collect();
+    let blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
     let prove = |name: &str| {
         let x = tflite_dev_pixels(&graph, &imagenet, name, 16);
         let q_in = graph.quantize_input(&x).unwrap();
-        let chain = prove_segments(&graph, &segments, &keys, &q_in).unwrap();
+        let chain = prove_segments_with(&graph, &segments, &keys, &q_in, &blinding).unwrap();
         (chain, graph.evaluate(&q_in).unwrap()[graph.output].clone())
     };
     let (chain, output) = prove("n01440764_tench.JPEG");
@@ -196,8 +198,9 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let (segment, compiled) = &segments[1];
     let v = segment.values(&whole);
     let (params, pk, key) = &material[1];
+    // With the chain's own link blinding: only the activations differ.
     let other = compiled
-        .prove_witness(params, pk, key, v[0].clone(), v)
+        .prove_segment_witness(params, pk, key, v[0].clone(), v, blinding[1].clone())
         .unwrap();
     zkinfer_core::segment::verify_segment(key, &other).unwrap();
     let err = verify_chain(&vks, &[chain[0].clone(), other.clone()])

@@ -14,6 +14,7 @@
 
 pub mod dot;
 pub mod limits;
+pub mod link;
 pub mod max;
 pub mod pack;
 pub mod pointwise;
@@ -21,6 +22,8 @@ pub mod poseidon;
 pub mod requant;
 pub mod rescale;
 pub mod table;
+
+pub use link::{LinkBlinding, LINK_BLINDING_ROWS};
 
 use crate::qgraph::{Activation, LinearKernel, QGraph, QStep, Rounding, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
@@ -189,6 +192,11 @@ impl Visibility {
 
     pub fn hidden_weights(&self) -> bool {
         self.weights == WeightVisibility::Hidden
+    }
+
+    /// Whether this is a segment of a chain: an input or output linked to a neighbour.
+    pub fn is_segment(&self) -> bool {
+        self.input == TensorVisibility::Linked || self.output == TensorVisibility::Linked
     }
 }
 
@@ -392,6 +400,8 @@ pub struct ModelCircuit {
     pub values: Option<Arc<Vec<Vec<i64>>>>,
     /// The model commitment's salt (hidden weights only; a private witness).
     pub salt: Fr,
+    /// The blinding rows of the link columns (a segment of a chain; see [`LinkBlinding`]).
+    pub link_blinding: LinkBlinding,
 }
 
 impl ModelCircuit {
@@ -501,6 +511,11 @@ impl ModelCircuit {
                 // The previous segment range-checked these values; equal link commitments make
                 // them the same values.
                 let column = config.link_in.ok_or(Error::Synthesis)?;
+                let blind = self.link_blinding.input.as_ref();
+                for r in 0..LINK_BLINDING_ROWS {
+                    let v = LinkBlinding::cell(blind, values.is_some(), r);
+                    region.assign_advice(column, n_in + r, v);
+                }
                 (0..n_in)
                     .map(|i| {
                         let v = value(g.input, i);
@@ -852,6 +867,11 @@ impl ModelCircuit {
                 for (j, w) in outputs.iter().enumerate() {
                     let cell = region.assign_advice(column, j, known(w.value)).cell();
                     links.copy(region, cell, w.source);
+                }
+                let blind = self.link_blinding.output.as_ref();
+                for r in 0..LINK_BLINDING_ROWS {
+                    let v = LinkBlinding::cell(blind, values.is_some(), r);
+                    region.assign_advice(column, outputs.len() + r, v);
                 }
             }
             TensorVisibility::Hidden => {}
@@ -1219,8 +1239,14 @@ pub fn layout_candidates_with(
         + public_len(visibility.output, graph.output_tensor().len(), b)
         + visibility.hidden_weights() as usize;
     let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
-    // A linked tensor fills rows 0.. of its link column.
-    let linked = |v: TensorVisibility, n: usize| if v == TensorVisibility::Linked { n } else { 0 };
+    // A linked tensor fills rows 0.. of its link column, its blinding rows the next ones.
+    let linked = |v: TensorVisibility, n: usize| {
+        if v == TensorVisibility::Linked {
+            n + LINK_BLINDING_ROWS
+        } else {
+            0
+        }
+    };
     let link_rows = linked(visibility.input, graph.input_tensor().len())
         .max(linked(visibility.output, graph.output_tensor().len()));
     let spec = TableSpec::of(graph);

@@ -2,7 +2,7 @@
 //! residual block, so the link carries the skip operand and the branch, one after the other):
 //! the chain verifies with the whole model's output; a segment proven from another input's
 //! activations, a link commitment changed in either proof, a flipped proof byte, and missing,
-//! reordered or no segments are refused. (The same checks at ImageNet scale, on the MobileNet
+//! reordered or no segments are refused; the link commitment hides the activations. (The same checks at ImageNet scale, on the MobileNet
 //! prefix, are the benchmark `tests/tests/segments.rs` keeps out of the suite's budget; the CLI's
 //! MNIST chain is `prover-native/tests/cli.rs`.)
 
@@ -30,13 +30,15 @@ fn segment_1_from_another_input(chain: &TinyChain) -> ProofBundle {
         "the other input must give other cut activations"
     );
     let (pk, _) = compiled.keygen(&chain.params, "dev").unwrap();
+    // The chain's own link blinding: only the activations differ.
     compiled
-        .prove_witness(
+        .prove_segment_witness(
             &chain.params,
             &pk,
             &chain.keys[1],
             values[0].clone(),
             values,
+            chain.blinding[1].clone(),
         )
         .unwrap()
 }
@@ -129,4 +131,95 @@ fn missing_reordered_or_no_segments_are_refused() {
     assert!(verify_chain(&keys_reversed, bundles).is_err());
     assert!(verify_chain(&keys_reversed, &bundles_reversed).is_err());
     assert!(verify_chain(&[], &[]).is_err());
+}
+
+/// The link commitment reveals nothing about the cut activations: it is not the commitment to
+/// the activations alone (which anyone holding a guess of them could compute and compare), and
+/// two proofs of the same input, blinded afresh, link with other commitments. Without the
+/// shared blinding rows (the link column is committed without halo2's own blinding) the first
+/// comparison would confirm the guess.
+#[test]
+fn the_link_commitment_hides_the_activations_and_fresh_blinding_still_links() {
+    use halo2_proofs::poly::commitment::Params;
+    use halo2curves::group::{Curve, GroupEncoding};
+    let chain = residual_chain();
+    let (out_link, in_link) = link_commitment_bytes(chain);
+    let link = &chain.bundles[0].proof[out_link.clone()];
+    assert_eq!(link, &chain.bundles[1].proof[in_link.clone()]);
+    // The guesser's commitment: the true cut activations, one after the other, as the column
+    // holds them, and nothing else.
+    let whole = whole_values(chain, &tiny_input());
+    let activations = &chain.segments[1].0.values(&whole)[0];
+    let n = chain.params.n() as usize;
+    let mut column = vec![halo2curves::bn256::Fr::zero(); n];
+    for (cell, &v) in column.iter_mut().zip(activations.iter()) {
+        *cell = crate::circuit::fe(v as i128);
+    }
+    let domain = halo2_proofs::poly::EvaluationDomain::new(1, chain.params.k());
+    let guess = chain
+        .params
+        .commit_lagrange(&domain.lagrange_from_vec(column), Default::default())
+        .to_affine();
+    assert_ne!(
+        guess.to_bytes().as_ref(),
+        link,
+        "the link commitment confirms a guess"
+    );
+
+    // The same input proven again with fresh blinding: another link commitment, still a chain.
+    let again = crate::circuit::LinkBlinding::for_chain(2, &mut rand::rngs::OsRng);
+    let bundles: Vec<ProofBundle> = (0..2)
+        .map(|i| {
+            let (segment, compiled) = &chain.segments[i];
+            let v = segment.values(&whole);
+            let (pk, _) = compiled.keygen(&chain.params, "dev").unwrap();
+            compiled
+                .prove_segment_witness(
+                    &chain.params,
+                    &pk,
+                    &chain.keys[i],
+                    v[0].clone(),
+                    v,
+                    again[i].clone(),
+                )
+                .unwrap()
+        })
+        .collect();
+    verify_chain(&chain.keys, &bundles).unwrap();
+    assert_ne!(&bundles[0].proof[out_link.clone()], link);
+    // Each side's blinding must be the other's: segment 1 of the first proving with segment 0
+    // of the second does not link.
+    let mixed = [bundles[0].clone(), chain.bundles[1].clone()];
+    let err = verify_chain(&chain.keys, &mixed).unwrap_err().to_string();
+    assert!(err.contains("link 0→1"), "{err}");
+    // And a segment proven without its link's blinding is refused before any work.
+    let (segment, compiled) = &chain.segments[1];
+    let v = segment.values(&whole);
+    let (pk, _) = compiled.keygen(&chain.params, "dev").unwrap();
+    let unblinded = compiled.prove_witness(&chain.params, &pk, &chain.keys[1], v[0].clone(), v);
+    assert!(unblinded.unwrap_err().to_string().contains("blinding"));
+}
+
+/// The count behind `LINK_BLINDING_ROWS`: each link column is queried once per proof (at
+/// rotation 0, for the permutation), and the constant is twice what halo2's rule gives a column
+/// queried so that only one proof reveals (max(3, its queries) + 2).
+#[test]
+fn link_columns_are_blinded_with_twice_halo2s_blinding_rows() {
+    use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+    let chain = residual_chain();
+    for key in &chain.keys {
+        let shape = &key.header.shape;
+        let mut cs = ConstraintSystem::<halo2curves::bn256::Fr>::default();
+        crate::circuit::ModelCircuit::configure_with_params(&mut cs, shape.clone());
+        let (input, output) = ModelConfig::link_columns(shape);
+        for column in [input, output].into_iter().flatten() {
+            let queries = cs
+                .advice_queries()
+                .iter()
+                .filter(|(c, _)| c.index() == column)
+                .count();
+            assert_eq!(queries, 1, "link column {column}");
+            assert!(crate::circuit::LINK_BLINDING_ROWS >= 2 * (queries.max(3) + 2));
+        }
+    }
 }
