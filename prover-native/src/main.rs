@@ -156,7 +156,8 @@ enum Command {
         /// [-1, 1]), raw (0..255), unit (0..1) or scale=S,offset=O[,crop=F].
         #[arg(long, value_name = "SPEC")]
         image_preprocess: Option<String>,
-        /// Refuse a layout whose estimated prover peak memory exceeds this many GiB.
+        /// Prover memory budget in GiB: a model whose single circuit's estimated peak exceeds it
+        /// is cut into a chain of segments that each fit; compile fails only when no cutting does.
         #[arg(long, value_name = "GIB", default_value_t = 20.0)]
         memory_budget: f64,
         #[command(flatten)]
@@ -247,6 +248,7 @@ enum Command {
     ///
     /// Endpoints: GET /api/models, GET /api/models/{id}, GET /api/models/{id}/verifier-key,
     /// POST /api/models/{id}/predict, GET /api/proofs/{receipt}, GET /api/receipts/{receipt},
+    /// POST /api/models/{id}/attestations, GET /api/attestations/{job}, GET /api/provider,
     /// GET /api/health; static files (--web) at /. Logs go to stderr (RUST_LOG sets the level).
     Serve(serve::ServeArgs),
     /// Consumer: audit a provider's signed receipts by requesting proofs for a random sample
