@@ -8,6 +8,9 @@
 //! by `.ci/run`). Without it the test says so and passes, unless `ZKINFER_REQUIRE_SNARKJS` is
 //! set (as `.ci/run` sets it), where a missing snarkjs fails the test.
 
+mod common;
+
+use common::{repo, text, zkinfer};
 use prost::Message;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,27 +20,8 @@ use tract_onnx::pb;
 /// it on two cores (each power more doubles that), so the model below is made to fit.
 const POWER: u32 = 10;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn succeeds(o: Output) -> String {
@@ -253,19 +237,23 @@ fn a_model_compiled_proven_and_verified_under_a_snarkjs_ceremony() {
     std::fs::write(&calibration, samples(6)).unwrap();
     let input = tmp.path().join("input.json");
     std::fs::write(&input, samples(1)).unwrap();
+    // The model compiled under a setup file into `out`.
+    let compile = |params: &Path, out: &Path| {
+        zkinfer(&[
+            "compile",
+            s(&model),
+            "--calibration",
+            s(&calibration),
+            "--activation-bits",
+            "8",
+            "--params",
+            s(params),
+            "-o",
+            s(out),
+        ])
+    };
     let dir = tmp.path().join("compiled");
-    let compiled = succeeds(zkinfer(&[
-        "compile",
-        s(&model),
-        "--calibration",
-        s(&calibration),
-        "--activation-bits",
-        "8",
-        "--params",
-        s(&ptau),
-        "-o",
-        s(&dir),
-    ]));
+    let compiled = succeeds(compile(&ptau, &dir));
     assert!(!compiled.contains("INSECURE"), "{compiled}");
     let commitment = line_after(
         &succeeds(zkinfer(&["commit", s(&dir)])),
@@ -344,18 +332,7 @@ fn a_model_compiled_proven_and_verified_under_a_snarkjs_ceremony() {
     // The basis snarkjs computed (in its own order of the roots of unity) is the one zkinfer
     // computes from the powers: the same key from the beacon's file, which has none.
     let unprepared = tmp.path().join("compiled-unprepared");
-    succeeds(zkinfer(&[
-        "compile",
-        s(&model),
-        "--calibration",
-        s(&calibration),
-        "--activation-bits",
-        "8",
-        "--params",
-        s(&tmp.path().join("pot_beacon.ptau")),
-        "-o",
-        s(&unprepared),
-    ]));
+    succeeds(compile(&tmp.path().join("pot_beacon.ptau"), &unprepared));
     assert_eq!(
         std::fs::read(unprepared.join("verifier-key")).unwrap(),
         std::fs::read(&key).unwrap()
@@ -370,18 +347,7 @@ fn a_model_compiled_proven_and_verified_under_a_snarkjs_ceremony() {
         "not the successive powers of one secret",
     );
     fails_with(
-        zkinfer(&[
-            "compile",
-            s(&model),
-            "--calibration",
-            s(&calibration),
-            "--activation-bits",
-            "8",
-            "--params",
-            s(&tampered_path),
-            "-o",
-            s(&tmp.path().join("never")),
-        ]),
+        compile(&tampered_path, &tmp.path().join("never")),
         "not the successive powers of one secret",
     );
     assert!(!tmp.path().join("never").exists());

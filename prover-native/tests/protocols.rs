@@ -4,29 +4,14 @@
 
 mod common;
 
-use common::{compile_mnist_with, digit, repo, Server};
+use common::{compile_mnist_with, digit, repo, text, zkinfer, Server};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{Compiled, ModelDir};
 use zkinfer_core::qgraph::{LinearKernel, StepKind};
 use zkinfer_tests::fixtures::dev_srs;
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -97,6 +82,33 @@ fn audit(
     zkinfer(&args)
 }
 
+/// A server of model `a` that answers (and proves) every second request with model `b`, under
+/// `a`'s name and signed receipt, proving on request; `extra` adds flags. With its receipt key.
+fn swapping_server(tmp: &Path, name: &str, a: &Path, b: &Path, extra: &[&str]) -> (Server, String) {
+    let mut args = vec![
+        "--prove",
+        "on-request",
+        "--tamper-for-tests",
+        "swap-model",
+        "--tamper-stand-in",
+        s(b),
+        "--tamper-rate",
+        "0.5",
+    ];
+    args.extend_from_slice(extra);
+    let server = Server::start(
+        a,
+        &tmp.join(format!("data-{name}")),
+        tmp.join(format!("{name}.log")),
+        &args,
+    );
+    let provider_key = server.get("/api/provider").json()["provider_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (server, provider_key)
+}
+
 /// Posts `n` predictions (digits 0-9 in turn) and writes the responses, one per line.
 fn collect_receipts(server: &Server, model_id: &str, n: usize, file: &Path) -> Vec<Value> {
     let mut lines = String::new();
@@ -131,25 +143,7 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     let key = a.join("verifier-key");
 
     // A provider that answers (and proves) half of the requests with model b.
-    let server = Server::start(
-        &a,
-        &tmp.path().join("data-swap"),
-        tmp.path().join("swap.log"),
-        &[
-            "--prove",
-            "on-request",
-            "--tamper-for-tests",
-            "swap-model",
-            "--tamper-stand-in",
-            s(&b),
-            "--tamper-rate",
-            "0.5",
-        ],
-    );
-    let provider_key = server.get("/api/provider").json()["provider_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (server, provider_key) = swapping_server(tmp.path(), "swap", &a, &b, &[]);
     assert_eq!(
         server.get(&format!("/api/models/{id_a}")).json()["model_commitment"],
         json!(commit_a)
@@ -346,30 +340,14 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
     let key = a.join("verifier-key");
     // Every second request is answered by model b; its proof is never served. Proofs of the
     // others are made when asked for; every receipt promises its proof 30 s after the request.
-    let server = Server::start(
-        &a,
-        &tmp.path().join("data-dodge"),
-        tmp.path().join("dodge.log"),
-        &[
-            "--prove",
-            "on-request",
-            "--proof-timeout",
-            "30",
-            "--proof-deadline",
-            "30",
-            "--tamper-for-tests",
-            "swap-model",
-            "--tamper-stand-in",
-            s(&b),
-            "--tamper-rate",
-            "0.5",
-            "--tamper-dodge",
-        ],
-    );
-    let provider_key = server.get("/api/provider").json()["provider_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dodge = [
+        "--proof-timeout",
+        "30",
+        "--proof-deadline",
+        "30",
+        "--tamper-dodge",
+    ];
+    let (server, provider_key) = swapping_server(tmp.path(), "dodge", &a, &b, &dodge);
     let receipts = tmp.path().join("dodge-receipts.jsonl");
     let responses = collect_receipts(&server, &id_a, 2, &receipts);
     let deadline = responses[1]["signed_receipt"]["receipt"]["proof_deadline_unix_ms"]

@@ -1,17 +1,34 @@
-//! Helpers shared by the loopback tests of `zkinfer serve`: compiling the bundled MNIST example,
-//! running the real binary on a free port, and plain HTTP requests.
+//! Helpers shared by the tests that run the `zkinfer` binary: running it, compiling the bundled
+//! MNIST example, running `zkinfer serve` on a free port, and plain HTTP requests.
 #![allow(dead_code)] // each test file uses a different subset
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{CompileOptions, Compiled, ModelDir};
 use zkinfer_tests::fixtures;
 
 pub use zkinfer_tests::shared_data::repo;
+
+/// Runs the `zkinfer` binary with `args`.
+pub fn zkinfer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .expect("run zkinfer")
+}
+
+/// What a run printed: its stdout, then its stderr.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
 
 pub fn digit(d: u8) -> Vec<u8> {
     std::fs::read(repo().join(format!("examples/mnist/digits/digit_{d}.json"))).unwrap()
