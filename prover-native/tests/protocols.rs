@@ -6,7 +6,7 @@ mod common;
 
 use common::{compile_mnist_with, digit, repo, text, zkinfer, Server};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{Compiled, ModelDir};
@@ -82,6 +82,40 @@ fn audit(
     zkinfer(&args)
 }
 
+/// The MNIST example as served (`a`, the published model) and a stand-in with the same
+/// architecture and one weight changed (`b`), compiled under `dir`.
+fn published_and_stand_in(dir: &Path) -> (PathBuf, PathBuf) {
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    compile(&a, Visibility::SERVED, None);
+    compile(&b, Visibility::SERVED, Some(3));
+    (a, b)
+}
+
+/// Runs `zkinfer audit-recheck` on `report` with the pinned key, commitment and provider key;
+/// with `server`, overdue evidence is re-checked by asking it (waiting at most 5 s).
+fn audit_recheck(
+    report: &Path,
+    key: &Path,
+    commitment: &str,
+    provider_key: &str,
+    server: Option<&str>,
+) -> Output {
+    let mut args = vec![
+        "audit-recheck",
+        s(report),
+        "--verifier-key",
+        s(key),
+        "--commitment",
+        commitment,
+        "--provider-key",
+        provider_key,
+    ];
+    if let Some(url) = server {
+        args.extend(["--server", url, "--wait", "5"]);
+    }
+    zkinfer(&args)
+}
+
 /// A server of model `a` that answers (and proves) every second request with model `b`, under
 /// `a`'s name and signed receipt, proving on request; `extra` adds flags. With its receipt key.
 fn swapping_server(tmp: &Path, name: &str, a: &Path, b: &Path, extra: &[&str]) -> (Server, String) {
@@ -132,9 +166,7 @@ fn collect_receipts(server: &Server, model_id: &str, n: usize, file: &Path) -> V
 #[test]
 fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    compile(&a, Visibility::SERVED, None);
-    compile(&b, Visibility::SERVED, Some(3));
+    let (a, b) = published_and_stand_in(tmp.path());
     let (id_a, commit_a) = commitment(&a);
     let (id_b, commit_b) = commitment(&b);
     // The swapped-in model has the same verifier key: only the commitment tells them apart.
@@ -211,18 +243,7 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
     );
 
     // A third party re-checks the evidence with public material only.
-    let recheck = |report: &Path| {
-        zkinfer(&[
-            "audit-recheck",
-            s(report),
-            "--verifier-key",
-            s(&key),
-            "--commitment",
-            &commit_a,
-            "--provider-key",
-            &provider_key,
-        ])
-    };
+    let recheck = |report: &Path| audit_recheck(report, &key, &commit_a, &provider_key, None);
     let out = recheck(&report);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("CONFIRMED"));
@@ -333,9 +354,7 @@ fn audit_catches_a_model_swapping_provider_and_clears_an_honest_one() {
 #[test]
 fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
     let tmp = tempfile::tempdir().unwrap();
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    compile(&a, Visibility::SERVED, None);
-    compile(&b, Visibility::SERVED, Some(3));
+    let (a, b) = published_and_stand_in(tmp.path());
     let (id_a, commit_a) = commitment(&a);
     let key = a.join("verifier-key");
     // Every second request is answered by model b; its proof is never served. Proofs of the
@@ -390,20 +409,7 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
     // A third party: the signed deadline has passed; asked now, the provider still serves
     // nothing. A moved deadline breaks the provider's signature.
     let recheck = |report: &Path, server: Option<&str>| {
-        let mut args = vec![
-            "audit-recheck",
-            s(report),
-            "--verifier-key",
-            s(&key),
-            "--commitment",
-            &commit_a,
-            "--provider-key",
-            &provider_key,
-        ];
-        if let Some(url) = server {
-            args.extend(["--server", url, "--wait", "5"]);
-        }
-        zkinfer(&args)
+        audit_recheck(report, &key, &commit_a, &provider_key, server)
     };
     let out = recheck(&report, Some(&server.base));
     assert!(out.status.success(), "{}", text(&out));

@@ -258,7 +258,7 @@ fn base_field_modulus() -> [u8; 32] {
     // The canonical bytes of q - 1, plus one (q - 1 is even, so no carry).
     let mut q = (-Fq::ONE).to_repr();
     q[0] += 1;
-    q.into()
+    q
 }
 
 /// Where a setup file keeps what is read.
