@@ -9,7 +9,7 @@ shift || true
 fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$fuzz_dir")"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(bundle verifier_key verify onnx tflite input_json)
+[ ${#targets[@]} -eq 0 ] && targets=(bundle verifier_key verify onnx tflite input_json setup_file)
 
 cd "$root"
 # The nightly of the threaded wasm build when one is pinned (scripts/wasm-env.sh), else "nightly".

@@ -70,6 +70,11 @@ fn every_committed_input_json_input_parses_or_errs() {
     replay("input_json", fuzz_targets::input_json);
 }
 
+#[test]
+fn every_committed_setup_file_input_is_read_and_checked_or_errs() {
+    replay("setup_file", fuzz_targets::setup_file);
+}
+
 /// The replay must run what the fuzzers run: every target has a replay above.
 #[test]
 fn every_fuzz_target_is_replayed() {

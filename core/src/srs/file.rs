@@ -38,7 +38,7 @@ use halo2curves::group::GroupEncoding;
 use halo2curves::serde::SerdeObject;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The largest k of BN254 (the 2-adicity of its scalar field): no domain is bigger.
 pub const MAX_K: u32 = 28;
@@ -94,10 +94,12 @@ impl SetupFormat {
     }
 }
 
-/// A setup file opened for reading, its layout known.
-pub struct SetupFile {
-    path: PathBuf,
-    file: File,
+/// A setup file opened for reading, its layout known: a file, or any seekable bytes (the fuzz
+/// target reads from memory).
+pub struct SetupFile<R = File> {
+    /// What errors name: the file's path.
+    name: String,
+    reader: R,
     pub format: SetupFormat,
     /// Where τ^0·G1 starts, and where G2 and τ·G2 start.
     g1_offset: u64,
@@ -106,26 +108,33 @@ pub struct SetupFile {
     lagrange_offset: Option<u64>,
 }
 
-impl SetupFile {
+impl SetupFile<File> {
     /// Opens `path` and checks its headers and section sizes, without reading any point.
-    pub fn open(path: &Path) -> Result<SetupFile> {
-        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    pub fn open(path: &Path) -> Result<SetupFile<File>> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        SetupFile::from_reader(file, len, &path.display().to_string())
+    }
+}
+
+impl<R: Read + Seek> SetupFile<R> {
+    /// Reads the headers of the `len` bytes of `reader`, named `name` in errors.
+    pub fn from_reader(mut reader: R, len: u64, name: &str) -> Result<SetupFile<R>> {
         let bad = |reason: String| Error::SetupFile {
-            path: path.display().to_string(),
+            path: name.to_string(),
             reason,
         };
         let mut magic = [0u8; 4];
-        read_exact_at(&mut file, 0, &mut magic)
+        read_exact_at(&mut reader, 0, &mut magic)
             .map_err(|_| bad(format!("{len} bytes: too short to be a setup file")))?;
         let layout = if &magic == b"ptau" {
-            ptau_layout(&mut file, len).map_err(bad)?
+            ptau_layout(&mut reader, len).map_err(bad)?
         } else {
             halo2_layout(u32::from_le_bytes(magic), len).map_err(bad)?
         };
         Ok(SetupFile {
-            path: path.to_path_buf(),
-            file,
+            name: name.to_string(),
+            reader,
             format: layout.format,
             g1_offset: layout.g1,
             g2_offset: layout.g2,
@@ -180,7 +189,7 @@ impl SetupFile {
         let compressed = matches!(self.format, SetupFormat::Halo2Compressed { .. });
         let size = self.point_sizes().0 as usize;
         let mut bytes = vec![0u8; count * size];
-        read_exact_at(&mut self.file, offset, &mut bytes).map_err(|e| Error::io(&self.path, e))?;
+        read_exact_at(&mut self.reader, offset, &mut bytes).map_err(|e| self.io(e))?;
         let mut points = vec![None; count];
         parallelize(&mut points, |chunk, start| {
             for (i, point) in chunk.iter_mut().enumerate() {
@@ -210,8 +219,7 @@ impl SetupFile {
         let g2_size = self.point_sizes().1;
         let g = self.read_g1(self.g1_offset, 1usize << k, &|i| format!("τ^{i}·G1"))?;
         let mut g2_bytes = vec![0u8; 2 * g2_size as usize];
-        read_exact_at(&mut self.file, self.g2_offset, &mut g2_bytes)
-            .map_err(|e| Error::io(&self.path, e))?;
+        read_exact_at(&mut self.reader, self.g2_offset, &mut g2_bytes).map_err(|e| self.io(e))?;
         let size = g2_size as usize;
         let g2 = decode_g2(&g2_bytes[..size], compressed)
             .ok_or_else(|| self.error("G2 is not a point of BN254's G2 curve".into()))?;
@@ -222,16 +230,27 @@ impl SetupFile {
 
     fn error(&self, reason: String) -> Error {
         Error::SetupFile {
-            path: self.path.display().to_string(),
+            path: self.name.clone(),
             reason,
+        }
+    }
+
+    fn io(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            path: self.name.clone(),
+            source,
         }
     }
 }
 
-fn read_exact_at(file: &mut File, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
+fn read_exact_at(reader: &mut impl ReadSeek, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    reader.seek(SeekFrom::Start(offset))?;
+    reader.read_exact(buf)
 }
+
+/// What a setup file is read from.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
 
 fn decode_g1(bytes: &[u8], compressed: bool) -> Option<G1Affine> {
     if compressed {
@@ -307,7 +326,7 @@ pub(super) fn snarkjs_index_step(k: u32) -> Option<u64> {
 }
 
 /// A `.ptau` file's layout.
-fn ptau_layout(file: &mut File, len: u64) -> std::result::Result<Layout, String> {
+fn ptau_layout(file: &mut impl ReadSeek, len: u64) -> std::result::Result<Layout, String> {
     let short = |what: &str| format!("{len} bytes: the file ends inside {what}");
     let mut head = [0u8; 8];
     read_exact_at(file, 4, &mut head).map_err(|_| short("the file header"))?;
