@@ -58,23 +58,17 @@ pub fn input_json(data: &[u8]) {
 }
 
 /// A setup file (`.ptau` or halo2 parameters) read from memory: headers, then for every k the
-/// bytes can hold (at most 6), the powers and their checks, and the Lagrange basis when there is
-/// one, with its check: what `--params FILE` and `zkinfer setup-digest` do.
+/// bytes can hold (at most 6), `srs::read_checked` (the powers and their checks, the Lagrange
+/// basis when there is one, with its check): what `--params FILE` and `zkinfer setup-digest` do.
 #[cfg(feature = "prover")]
 pub fn setup_file(data: &[u8]) {
-    use crate::srs::{check, file::SetupFile};
+    use crate::srs::{file::SetupFile, read_checked};
     let Ok(mut setup) =
         SetupFile::from_reader(std::io::Cursor::new(data), data.len() as u64, "fuzz")
     else {
         return;
     };
     for k in 1..=setup.format.max_k().min(6) {
-        let Ok(powers) = setup.powers(k) else {
-            continue;
-        };
-        let _ = check::check_powers(&powers);
-        if let Ok(Some(lagrange)) = setup.lagrange(k) {
-            let _ = check::check_lagrange(&powers.g, &lagrange, k);
-        }
+        let _ = read_checked(&mut setup, k);
     }
 }

@@ -190,7 +190,7 @@ pub(crate) fn kzg_points(params: &ParamsKZG<Bn256>) -> Vec<u8> {
 }
 
 /// The KZG points section of g[0], g2 and s·g2 (see [`kzg_points`]).
-pub fn points_of(g: &G1Affine, g2: &G2Affine, s_g2: &G2Affine) -> Vec<u8> {
+pub(crate) fn points_of(g: &G1Affine, g2: &G2Affine, s_g2: &G2Affine) -> Vec<u8> {
     let mut points = Vec::with_capacity(32 + 64 + 64);
     points.extend_from_slice(g.to_bytes().as_ref());
     points.extend_from_slice(g2.to_bytes().as_ref());

@@ -287,8 +287,7 @@ pub(crate) fn verify_bundle_deferred<'k>(
     }
     // Only a segment of a chain has link columns; finding them rebuilds the circuit's
     // configuration, which no other verification needs.
-    let linked = vis.input == TensorVisibility::Linked || vis.output == TensorVisibility::Linked;
-    let (input_column, output_column) = if linked {
+    let (input_column, output_column) = if vis.is_segment() {
         crate::circuit::ModelConfig::link_columns(&key.header.shape)
     } else {
         (None, None)

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::time::Instant;
-use zkinfer_core::srs::{check, file};
+use zkinfer_core::srs::{file, read_checked};
 
 /// The largest k checked unless `--k` says otherwise: 2^20 powers read (64 MiB) and checked in
 /// seconds. The digest is the same for every k; a larger k checks more of the file.
@@ -15,22 +15,11 @@ const DEFAULT_MAX_K: u32 = 20;
 pub(crate) fn setup_digest(path: &Path, k: Option<u32>) -> Result<()> {
     let t = Instant::now();
     let mut setup = file::SetupFile::open(path)?;
-    let max_k = setup.format.max_k();
-    let k = k.unwrap_or(max_k.min(DEFAULT_MAX_K));
-    let powers = setup.powers(k)?;
-    check::check_powers(&powers)
-        .map_err(|reason| anyhow::anyhow!("setup file {}: {reason}", path.display()))?;
-    let digest = zkinfer_core::setup::setup_digest(&zkinfer_core::verifier_key::points_of(
-        &powers.g[0],
-        &powers.g2,
-        &powers.s_g2,
-    ));
-    let basis = match setup.lagrange(k)? {
-        Some(lagrange) => {
-            check::check_lagrange(&powers.g, &lagrange, k)
-                .map_err(|reason| anyhow::anyhow!("setup file {}: {reason}", path.display()))?;
-            format!("its Lagrange basis for k = {k} is theirs")
-        }
+    let k = k.unwrap_or(setup.format.max_k().min(DEFAULT_MAX_K));
+    let checked = read_checked(&mut setup, k)?;
+    let digest = checked.powers.setup_digest();
+    let basis = match checked.lagrange {
+        Some(_) => format!("its Lagrange basis for k = {k} is theirs"),
         None => format!(
             "it holds no Lagrange basis for k = {k}: provers compute it, slowly at large k (`snarkjs powersoftau prepare phase2` adds it to a .ptau file)"
         ),

@@ -1,7 +1,8 @@
 //! The blinding of link columns: the rows of random values after a linked tensor, shared by
 //! the two segments of a link (see [`LINK_BLINDING_ROWS`]).
 
-use halo2_proofs::circuit::Value;
+use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::plonk::{Advice, Column};
 use halo2curves::bn256::Fr;
 
 /// How many rows of random values follow a linked tensor in its link column.
@@ -45,17 +46,23 @@ impl LinkBlinding {
             .collect()
     }
 
-    /// The value of blinding row `r` of one side: `blind` when given, zero for a witness
-    /// without one (a MockProver run), unknown at keygen.
-    pub(super) fn cell(
+    /// Assigns the blinding rows of one linked side in `column`, from row `first` on: `blind`'s
+    /// values when given, zeros for a witness without them (a MockProver run), unknown at
+    /// keygen.
+    pub(super) fn assign(
+        region: &mut Region<Fr>,
+        column: Column<Advice>,
+        first: usize,
         blind: Option<&[Fr; LINK_BLINDING_ROWS]>,
         witness: bool,
-        r: usize,
-    ) -> Value<Fr> {
-        match blind {
-            Some(b) => Value::known(b[r]),
-            None if witness => Value::known(Fr::from(0u64)),
-            None => Value::unknown(),
+    ) {
+        for r in 0..LINK_BLINDING_ROWS {
+            let value = match blind {
+                Some(b) => Value::known(b[r]),
+                None if witness => Value::known(Fr::from(0u64)),
+                None => Value::unknown(),
+            };
+            region.assign_advice(column, first + r, value);
         }
     }
 }

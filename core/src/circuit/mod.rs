@@ -512,10 +512,7 @@ impl ModelCircuit {
                 // them the same values.
                 let column = config.link_in.ok_or(Error::Synthesis)?;
                 let blind = self.link_blinding.input.as_ref();
-                for r in 0..LINK_BLINDING_ROWS {
-                    let v = LinkBlinding::cell(blind, values.is_some(), r);
-                    region.assign_advice(column, n_in + r, v);
-                }
+                LinkBlinding::assign(region, column, n_in, blind, values.is_some());
                 (0..n_in)
                     .map(|i| {
                         let v = value(g.input, i);
@@ -869,10 +866,7 @@ impl ModelCircuit {
                     links.copy(region, cell, w.source);
                 }
                 let blind = self.link_blinding.output.as_ref();
-                for r in 0..LINK_BLINDING_ROWS {
-                    let v = LinkBlinding::cell(blind, values.is_some(), r);
-                    region.assign_advice(column, outputs.len() + r, v);
-                }
+                LinkBlinding::assign(region, column, outputs.len(), blind, values.is_some());
             }
             TensorVisibility::Hidden => {}
         }

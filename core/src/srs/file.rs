@@ -55,6 +55,15 @@ pub struct Powers {
     pub s_g2: G2Affine,
 }
 
+impl Powers {
+    /// The digest of the setup these powers belong to: what keys made with them report.
+    pub fn setup_digest(&self) -> String {
+        crate::setup::setup_digest(&crate::verifier_key::points_of(
+            &self.g[0], &self.g2, &self.s_g2,
+        ))
+    }
+}
+
 /// What a setup file is, from its headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SetupFormat {
@@ -194,7 +203,7 @@ impl<R: Read + Seek> SetupFile<R> {
         parallelize(&mut points, |chunk, start| {
             for (i, point) in chunk.iter_mut().enumerate() {
                 let at = (start + i) * size;
-                *point = decode_g1(&bytes[at..at + size], compressed);
+                *point = decode(&bytes[at..at + size], compressed);
             }
         });
         points
@@ -221,14 +230,15 @@ impl<R: Read + Seek> SetupFile<R> {
         let mut g2_bytes = vec![0u8; 2 * g2_size as usize];
         read_exact_at(&mut self.reader, self.g2_offset, &mut g2_bytes).map_err(|e| self.io(e))?;
         let size = g2_size as usize;
-        let g2 = decode_g2(&g2_bytes[..size], compressed)
+        let g2 = decode(&g2_bytes[..size], compressed)
             .ok_or_else(|| self.error("G2 is not a point of BN254's G2 curve".into()))?;
-        let s_g2 = decode_g2(&g2_bytes[size..], compressed)
+        let s_g2 = decode(&g2_bytes[size..], compressed)
             .ok_or_else(|| self.error("τ·G2 is not a point of BN254's G2 curve".into()))?;
         Ok(Powers { g, g2, s_g2 })
     }
 
-    fn error(&self, reason: String) -> Error {
+    /// The error of this file for `reason`.
+    pub(super) fn error(&self, reason: String) -> Error {
         Error::SetupFile {
             path: self.name.clone(),
             reason,
@@ -252,28 +262,20 @@ fn read_exact_at(reader: &mut impl ReadSeek, offset: u64, buf: &mut [u8]) -> std
 trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
 
-fn decode_g1(bytes: &[u8], compressed: bool) -> Option<G1Affine> {
+/// A point of G1 or G2, from its raw (Montgomery x, y) or compressed encoding; `None` if the
+/// bytes are no point of the curve.
+fn decode<P: SerdeObject + GroupEncoding>(bytes: &[u8], compressed: bool) -> Option<P> {
     if compressed {
-        let mut repr = <G1Affine as GroupEncoding>::Repr::default();
+        let mut repr = P::Repr::default();
         repr.as_mut().copy_from_slice(bytes);
-        Option::from(G1Affine::from_bytes(&repr))
+        Option::from(P::from_bytes(&repr))
     } else {
-        G1Affine::from_raw_bytes(bytes)
-    }
-}
-
-fn decode_g2(bytes: &[u8], compressed: bool) -> Option<G2Affine> {
-    if compressed {
-        let mut repr = <G2Affine as GroupEncoding>::Repr::default();
-        repr.as_mut().copy_from_slice(bytes);
-        Option::from(G2Affine::from_bytes(&repr))
-    } else {
-        G2Affine::from_raw_bytes(bytes)
+        P::from_raw_bytes(bytes)
     }
 }
 
 /// The modulus of BN254's base field, little endian, as a `.ptau` header stores it.
-fn base_field_modulus() -> [u8; 32] {
+pub(super) fn base_field_modulus() -> [u8; 32] {
     // The canonical bytes of q - 1, plus one (q - 1 is even, so no carry).
     let mut q = (-Fq::ONE).to_repr();
     q[0] += 1;

@@ -71,21 +71,33 @@ impl SrsSource {
     }
 }
 
-/// Reads the powers for 2^k rows from a setup file and checks them (see [`check`]). The
-/// Lagrange basis is the file's when it has one for this k (checked against the powers), else
-/// computed from the powers (slow at large k: see [`file`]).
-pub fn load_setup_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
-    let refused = |reason| Error::SetupFile {
-        path: path.display().to_string(),
-        reason,
-    };
-    let mut file = file::SetupFile::open(path)?;
-    let powers = file.powers(k)?;
-    check::check_powers(&powers).map_err(refused)?;
-    let lagrange = file.lagrange(k)?;
+/// What a setup file holds for 2^k rows, checked: its powers, and its Lagrange basis when it has
+/// one for this k.
+pub struct CheckedSetup {
+    pub powers: file::Powers,
+    pub lagrange: Option<Vec<halo2curves::bn256::G1Affine>>,
+}
+
+/// Reads the powers for 2^k rows from `setup` and checks them, and its Lagrange basis for this
+/// k, when it has one, against them (see [`check`]): what every use of a setup file goes through.
+pub fn read_checked<R: std::io::Read + std::io::Seek>(
+    setup: &mut file::SetupFile<R>,
+    k: u32,
+) -> Result<CheckedSetup> {
+    let powers = setup.powers(k)?;
+    check::check_powers(&powers).map_err(|reason| setup.error(reason))?;
+    let lagrange = setup.lagrange(k)?;
     if let Some(lagrange) = &lagrange {
-        check::check_lagrange(&powers.g, lagrange, k).map_err(refused)?;
+        check::check_lagrange(&powers.g, lagrange, k).map_err(|reason| setup.error(reason))?;
     }
+    Ok(CheckedSetup { powers, lagrange })
+}
+
+/// Parameters for 2^k rows from a setup file, checked ([`read_checked`]). The Lagrange basis is
+/// the file's when it has one for this k, else computed from the powers (slow at large k: see
+/// [`file`]).
+pub fn load_setup_file(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
+    let CheckedSetup { powers, lagrange } = read_checked(&mut file::SetupFile::open(path)?, k)?;
     let file::Powers { g, g2, s_g2 } = powers;
     // `from_parts` needs a value to call it on; a one-point setup costs nothing.
     let empty = ParamsKZG::<Bn256>::setup(0, rand_chacha::ChaCha20Rng::seed_from_u64(0));

@@ -107,7 +107,7 @@ impl Ptau {
     /// and 7 (contributions, empty here), points affine in Montgomery form.
     fn bytes(&self) -> Vec<u8> {
         let mut header = 32u32.to_le_bytes().to_vec();
-        header.extend(file_modulus());
+        header.extend(file::base_field_modulus());
         header.extend(self.power.to_le_bytes());
         header.extend(28u32.to_le_bytes());
         let g1: Vec<u8> = self.g1.iter().flat_map(|p| p.to_raw_bytes()).collect();
@@ -123,14 +123,6 @@ impl Ptau {
         }
         ptau_bytes(&sections)
     }
-}
-
-/// BN254's base field modulus, little endian (from the field's largest element).
-fn file_modulus() -> Vec<u8> {
-    use halo2curves::ff::PrimeField;
-    let mut q = (-halo2curves::bn256::Fq::ONE).to_repr();
-    q[0] += 1;
-    q.as_ref().to_vec()
 }
 
 fn ptau_bytes(sections: &[(u32, Vec<u8>)]) -> Vec<u8> {
@@ -301,7 +293,7 @@ fn files_that_are_not_setups_are_refused_with_the_reason() {
     assert_err(&write(&dir, "bls.ptau", &other_curve), 3, "not BN254");
     let header = |power: u32| {
         let mut h = 32u32.to_le_bytes().to_vec();
-        h.extend(file_modulus());
+        h.extend(file::base_field_modulus());
         h.extend(power.to_le_bytes());
         h.extend(28u32.to_le_bytes());
         h
