@@ -2,6 +2,8 @@
 # Generates the fixtures the zkinfer-verifier tests embed with include_bytes!:
 #   verifier-wasm/tests/fixtures/verifier-key        key of the bundled MNIST demo model
 #   verifier-wasm/tests/fixtures/digit_7.proof       a valid proof for that key
+#   verifier-wasm/tests/fixtures/digit_7.input.json  the input it proves, with the input salt the
+#                                                    demo drew (the model's input hash is salted)
 #   verifier-wasm/tests/fixtures/other-verifier-key  key of a different circuit (13 activation bits)
 #   verifier-wasm/tests/fixtures/chain-key           the MNIST model compiled as a chain of two
 #                                                    segments (a small --memory-budget forces it),
@@ -39,6 +41,7 @@ fi
 stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
 
 if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
+      && -s "$fixtures/digit_7.input.json" \
       && -s "$fixtures/chain-key" && -s "$fixtures/chain-digit_7.proof" \
       && "$(cat "$fixtures/.cli-sha256" 2>/dev/null)" == "$stamp" ]]; then
     echo "fixtures in $fixtures are up to date with $cli (use --force to regenerate)"
@@ -84,11 +87,13 @@ mkdir -p "$fixtures"
 # Copy to temporary names first so an interrupted run never leaves a mismatched set.
 cp "$work/demo/verifier-key" "$fixtures/.verifier-key.tmp"
 cp "$work/demo/digit_7.proof" "$fixtures/.digit_7.proof.tmp"
+cp "$work/demo/digit_7.input.json" "$fixtures/.digit_7.input.json.tmp"
 cp "$work/other/verifier-key" "$fixtures/.other-verifier-key.tmp"
 cp "$work/chain/verifier-key" "$fixtures/.chain-key.tmp"
 cp "$work/chain.proof" "$fixtures/.chain-digit_7.proof.tmp"
 mv "$fixtures/.verifier-key.tmp" "$fixtures/verifier-key"
 mv "$fixtures/.digit_7.proof.tmp" "$fixtures/digit_7.proof"
+mv "$fixtures/.digit_7.input.json.tmp" "$fixtures/digit_7.input.json"
 mv "$fixtures/.other-verifier-key.tmp" "$fixtures/other-verifier-key"
 mv "$fixtures/.chain-key.tmp" "$fixtures/chain-key"
 mv "$fixtures/.chain-digit_7.proof.tmp" "$fixtures/chain-digit_7.proof"

@@ -491,7 +491,7 @@ function crossCheck(r, pred, floats, pin, commitment) {
   if (claimed.length !== r.output.length || r.output.some((v, i) => !close(v, claimed[i]))) {
     return "the output the server returned is not the proven output";
   }
-  if (r.visibility.input === "hashed") {
+  if (r.visibility.input === "hashed" || r.visibility.input === "salted") {
     if (!r.expectedInputHash || r.inputHash !== r.expectedInputHash) {
       return "the proof is for another input than the one you sent (its input hash is not your input's)";
     }
@@ -535,6 +535,12 @@ function showVerified(r) {
   $("verified-details").hidden = false;
 }
 
+/** A fresh input salt: 31 random bytes, so always below the BN254 scalar modulus. */
+function newInputSalt() {
+  const bytes = crypto.getRandomValues(new Uint8Array(31));
+  return `0x00${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
 async function send() {
   if (!(state.pixels && state.card && state.pin)) return;
   const run = ++state.run;
@@ -543,12 +549,15 @@ async function send() {
   resetResult();
   setVerdict("pending", "Waiting for the server's prediction…");
 
+  // A salted input hash: the page draws the salt, sends it with the input and keeps it, so that
+  // no one else holding the proof or the receipt can test a guessed drawing against the hash.
+  const ownSalt = state.card.visibility?.input === "salted" ? newInputSalt() : null;
   let pred;
   try {
     const res = await fetch(`/api/models/${pin}/predict`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ input_data: [floats] }),
+      body: JSON.stringify(ownSalt ? { input_data: [floats], input_salt: ownSalt } : { input_data: [floats] }),
     });
     if (!res.ok) throw new Error(await errorText(res));
     pred = await res.json();
@@ -578,7 +587,10 @@ async function send() {
 
   let r;
   try {
-    r = await call({ op: "verify", pinned: pin, bundle, input: floats }, [bundle]);
+    // The proof binds the input and the salt together whoever drew it: a salt the server drew
+    // (the card did not ask for one) is as binding as the page's own.
+    const inputSalt = ownSalt ?? (typeof pred.input_salt === "string" ? pred.input_salt : null);
+    r = await call({ op: "verify", pinned: pin, bundle, input: floats, inputSalt }, [bundle]);
   } catch (e) {
     if (run !== state.run) return;
     if (e.invalid) setVerdict("invalid", `INVALID: ${e.message}`);

@@ -110,7 +110,7 @@ async function verifierFor(pinned) {
   return { ...(await entry), cached };
 }
 
-async function verify(pinned, buffer, input) {
+async function verify(pinned, buffer, input, inputSalt) {
   const { m } = await wasm;
   const bytes = new Uint8Array(buffer);
   const t0 = performance.now();
@@ -127,11 +127,16 @@ async function verify(pinned, buffer, input) {
   const t1 = performance.now();
   const result = verifier.verify(bytes);
   const verifyMs = performance.now() - t1;
-  // A hashed input: the hash of what the page sent, quantized exactly as the prover does.
+  // A hashed input: the hash of what the page sent, quantized exactly as the prover does, with
+  // the salt the page sent and kept when the trusted key salts it.
   let expectedInputHash = null;
-  if (header.visibility.input === "hashed") {
+  const salted = header.visibility.input === "salted";
+  if (header.visibility.input === "hashed" || salted) {
+    if (salted && !inputSalt) {
+      throw new Refusal("the model salts its input hash, but no salt was sent with the input");
+    }
     try {
-      expectedInputHash = verifier.inputHash(Float32Array.from(input));
+      expectedInputHash = verifier.inputHash(Float32Array.from(input), salted ? inputSalt : undefined);
     } catch (e) {
       throw new Refusal(`the input sent does not fit the model: ${e.message}`);
     }
@@ -158,7 +163,7 @@ async function handle(msg) {
       return { modelId: header.modelId, header, parseMs, cached, keyBytes };
     }
     case "verify":
-      return verify(msg.pinned, msg.bundle, msg.input);
+      return verify(msg.pinned, msg.bundle, msg.input, msg.inputSalt);
     default:
       throw new Error(`unknown request ${msg.op}`);
   }

@@ -48,12 +48,13 @@ pub fn tflite(data: &[u8]) {
     }
 }
 
-/// `input::parse_samples` with an MNIST-sized input (784 values) on UTF-8 text; other bytes
-/// are skipped.
+/// `input::parse_samples` with an MNIST-sized input (784 values), and the input salt, on UTF-8
+/// text; other bytes are skipped.
 #[cfg(feature = "prover")]
 pub fn input_json(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = crate::input::parse_samples(s, 784);
+        let _ = crate::input::parse_input_salt(s);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Model inputs from JSON: `{"input_data": [[...], ...]}` (one flattened NCHW sample per inner
 //! list, the common EZKL/ONNX-tooling layout), or a bare list of numbers. A single inner list
-//! whose length is a multiple of the input size holds several samples back to back.
+//! whose length is a multiple of the input size holds several samples back to back. The object
+//! form may carry the consumer's `"input_salt"` (64 hex digits) for a model whose input hash is
+//! salted ([`crate::circuit::TensorVisibility::Salted`]): [`parse_input_salt`].
 
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -56,6 +58,19 @@ pub fn parse_single(json: &str, input_len: usize) -> Result<Vec<f32>> {
         )));
     }
     Ok(s.remove(0))
+}
+
+/// The `"input_salt"` of an input JSON object, if it has one.
+pub fn parse_input_salt(json: &str) -> Result<Option<halo2curves::bn256::Fr>> {
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
+    match v.get("input_salt") {
+        None => Ok(None),
+        Some(Value::String(hex)) => crate::commitment::parse_input_salt(hex).map(Some),
+        Some(other) => Err(Error::InvalidInput(format!(
+            "\"input_salt\" must be a string of 64 hex digits, not {other}"
+        ))),
+    }
 }
 
 /// Numbers of a (possibly nested) list, in row-major order.
@@ -117,5 +132,26 @@ mod tests {
         assert!(parse_single(r#"{"input_data": [[1e300]]}"#, 1).is_err());
         assert!(parse_single("not json", 1).is_err());
         assert!(parse_single(r#"{"other": 1}"#, 1).is_err());
+    }
+
+    #[test]
+    fn an_input_salt_is_read_when_present_and_refused_when_malformed() {
+        let salt = "0x00000000000000000000000000000000000000000000000000000000000000ff";
+        let with = format!(r#"{{"input_data": [[1, 2]], "input_salt": "{salt}"}}"#);
+        assert_eq!(parse_single(&with, 2).unwrap(), vec![1.0, 2.0]);
+        assert_eq!(
+            parse_input_salt(&with).unwrap(),
+            Some(halo2curves::bn256::Fr::from(255))
+        );
+        assert_eq!(parse_input_salt(r#"{"input_data": [[1]]}"#).unwrap(), None);
+        assert_eq!(parse_input_salt("[1, 2]").unwrap(), None);
+        for bad in [
+            r#"{"input_salt": 7}"#,
+            r#"{"input_salt": "0x12"}"#,
+            // The BN254 scalar modulus itself: not a field element.
+            r#"{"input_salt": "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"}"#,
+        ] {
+            assert!(parse_input_salt(bad).is_err(), "{bad}");
+        }
     }
 }

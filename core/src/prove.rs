@@ -47,10 +47,11 @@ pub struct CompileOptions {
 /// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
 
-/// A forced dot width outside what a verifier key may hold is refused before any work: a key
-/// made with it could never be read (`CircuitShape::validate`).
-fn check_dot_width(opts: &CompileOptions) -> Result<()> {
+/// A forced dot width outside what a verifier key may hold, or a visibility no circuit has, is
+/// refused before any work: a key made with it could never be read (`CircuitShape::validate`).
+fn check_options(opts: &CompileOptions) -> Result<()> {
     use crate::circuit::limits::MAX_DOT_WIDTH;
+    opts.visibility.check()?;
     match opts.dot_width {
         Some(w) if !(1..=MAX_DOT_WIDTH).contains(&w) => Err(Error::UnsupportedShape {
             field: "dot_width",
@@ -105,7 +106,7 @@ const MIN_AUTO_ACT_BITS: u32 = 12;
 const MAX_AUTO_ACT_BITS: u32 = 16;
 
 pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -> Result<Compiled> {
-    check_dot_width(opts)?;
+    check_options(opts)?;
     let cal = Calibration::run(model, calibration)?;
     let mut q = QuantOptions::default();
     if let Some(h) = opts.headroom {
@@ -183,7 +184,7 @@ fn check_labels(graph: &QGraph, opts: &CompileOptions) -> Result<()> {
 /// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
 /// integer semantics) for proving. Refuses, before any key work, what the circuit cannot prove.
 pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
-    check_dot_width(opts)?;
+    check_options(opts)?;
     check_provable(&graph)?;
     if let Some(b) = opts.act_bits {
         if b != graph.act_bits {
@@ -266,6 +267,7 @@ impl Compiled {
             graph: Arc::new(self.graph.clone()),
             values: values.map(Arc::new),
             salt: self.salt(),
+            input_salt: None,
             link_blinding: Default::default(),
         }
     }
@@ -350,27 +352,32 @@ impl Compiled {
         Ok((q, values))
     }
 
-    /// Proves one inference, returning the bundle.
+    /// Proves one inference, returning the bundle. `input_salt` is the salt of a salted input's
+    /// hash, which the consumer chose (required then, refused otherwise).
     pub fn prove(
         &self,
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
         key: &VerifierKey,
         input: &[f32],
+        input_salt: Option<Fr>,
     ) -> Result<ProofBundle> {
-        let (q_in, values) = self.witness(input)?;
-        self.prove_witness(params, pk, key, q_in, values)
+        let (input, values) = self.witness(input)?;
+        let witness = Witness {
+            input,
+            values,
+            input_salt,
+        };
+        self.prove_witness(params, pk, key, witness)
     }
 
-    /// Proves a whole model (no linked input or output) on its integer evaluation `values` of
-    /// the quantized input `q_in`.
+    /// Proves a whole model (no linked input or output) on `witness`.
     pub fn prove_witness(
         &self,
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
         key: &VerifierKey,
-        q_in: Vec<i64>,
-        values: Vec<Vec<i64>>,
+        witness: Witness,
     ) -> Result<ProofBundle> {
         if self.visibility().is_segment() {
             return Err(Error::Proving(
@@ -379,7 +386,7 @@ impl Compiled {
                     .into(),
             ));
         }
-        self.prove_circuit(params, pk, key, q_in, values, LinkBlinding::default())
+        self.prove_circuit(params, pk, key, witness, LinkBlinding::default())
     }
 
     /// Proves a segment of a chain, its link columns blinded with `blinding`, which the
@@ -389,8 +396,7 @@ impl Compiled {
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
         key: &VerifierKey,
-        q_in: Vec<i64>,
-        values: Vec<Vec<i64>>,
+        witness: Witness,
         blinding: LinkBlinding,
     ) -> Result<ProofBundle> {
         let vis = self.visibility();
@@ -402,7 +408,7 @@ impl Compiled {
                 "the link blinding does not match the segment's linked sides".into(),
             ));
         }
-        self.prove_circuit(params, pk, key, q_in, values, blinding)
+        self.prove_circuit(params, pk, key, witness, blinding)
     }
 
     fn prove_circuit(
@@ -410,10 +416,18 @@ impl Compiled {
         params: &ParamsKZG<Bn256>,
         pk: &ProvingKey<G1Affine>,
         key: &VerifierKey,
-        q_in: Vec<i64>,
-        values: Vec<Vec<i64>>,
+        witness: Witness,
         link_blinding: LinkBlinding,
     ) -> Result<ProofBundle> {
+        let Witness {
+            input: q_in,
+            values,
+            input_salt,
+        } = witness;
+        let vis = self.visibility();
+        let act_bits = self.graph.act_bits;
+        // Before any work: the salt must be there exactly when the input hash is salted.
+        let input_hash = crate::commitment::public_hash(vis.input, &q_in, act_bits, input_salt)?;
         // A witness that is not the integer semantics of this input would only yield a proof
         // that fails to verify: catch it here with a clear error instead.
         if values.len() != self.graph.tensors.len() || self.graph.evaluate(&q_in)? != values {
@@ -424,6 +438,7 @@ impl Compiled {
         let output = values[self.graph.output].clone();
         let circuit = ModelCircuit {
             link_blinding,
+            input_salt,
             ..self.circuit(Some(values))
         };
         let instance = circuit.instance(&q_in, &output)?;
@@ -440,8 +455,6 @@ impl Compiled {
             &mut transcript,
         )
         .map_err(|e| Error::Proving(format!("{e:?}")))?;
-        let vis = self.visibility();
-        let act_bits = self.graph.act_bits;
         let t = |x: &crate::qgraph::QTensor, v: TensorVisibility, values: &[i64]| PublicTensor {
             shape: x.shape.clone(),
             frac_bits: x.frac_bits,
@@ -451,26 +464,42 @@ impl Compiled {
                 vec![]
             },
         };
-        let hash = |v: TensorVisibility, values: &[i64]| -> Result<Option<String>> {
-            Ok(match v {
-                TensorVisibility::Hashed => Some(crate::poseidon::to_hex(
-                    &crate::commitment::tensor_hash(values, act_bits)?,
-                )),
-                _ => None,
-            })
-        };
+        let hex = |h: Option<Fr>| h.map(|h| crate::poseidon::to_hex(&h));
+        let output_hash = crate::commitment::public_hash(vis.output, &output, act_bits, None)?;
         Ok(ProofBundle {
             header: BundleHeader {
                 proof_system: PROOF_SYSTEM.into(),
                 model_id: key.model_id.clone(),
                 input: t(self.graph.input_tensor(), vis.input, &q_in),
                 output: t(self.graph.output_tensor(), vis.output, &output),
-                input_hash: hash(vis.input, &q_in)?,
-                output_hash: hash(vis.output, &output)?,
-                model_commitment: self.commitment().map(|c| crate::poseidon::to_hex(&c)),
+                input_hash: hex(input_hash),
+                output_hash: hex(output_hash),
+                model_commitment: hex(self.commitment()),
             },
             proof: transcript.finalize(),
         })
+    }
+}
+
+/// One inference to prove: the quantized input, every tensor's integers (the integer model's
+/// evaluation of that input), and the salt of a salted input's hash, which the consumer chose
+/// (None for any other input). The salt is a private witness: no bundle carries it.
+#[derive(Clone, Debug)]
+pub struct Witness {
+    pub input: Vec<i64>,
+    pub values: Vec<Vec<i64>>,
+    pub input_salt: Option<Fr>,
+}
+
+impl Witness {
+    /// A segment's witness from its share of the whole model's values
+    /// ([`crate::segment::Segment::values`]), whose first tensor is the segment's input.
+    pub fn of_segment(values: Vec<Vec<i64>>, input_salt: Option<Fr>) -> Witness {
+        Witness {
+            input: values.first().cloned().unwrap_or_default(),
+            values,
+            input_salt,
+        }
     }
 }
 
@@ -777,12 +806,14 @@ impl ChainDir {
 
     /// Proves the chain on `values`, every tensor of the whole model (`whole`, from
     /// [`Self::whole`]) evaluated on one input, loading one segment's keys at a time so that
-    /// only one proving key is in memory. `progress` hears about each segment once proven.
+    /// only one proving key is in memory. `input_salt` salts the first segment's input hash
+    /// (see [`Witness`]). `progress` hears about each segment once proven.
     pub fn prove_witness(
         &self,
         srs: &SrsSource,
         whole: &QGraph,
         values: &[Vec<i64>],
+        input_salt: Option<Fr>,
         progress: &mut dyn FnMut(SegmentProven),
     ) -> Result<crate::chain::ChainBundle> {
         let top = ModelDir::new(&self.dir);
@@ -811,12 +842,12 @@ impl ChainDir {
             }
             // (A segment directory that does not match its cut fails the witness check.)
             let v = segment.values(values);
+            let witness = Witness::of_segment(v, input_salt.filter(|_| i == 0));
             let bundle = prover.compiled.prove_segment_witness(
                 &prover.params,
                 &prover.pk,
                 &prover.verifier_key,
-                v[0].clone(),
-                v,
+                witness,
                 std::mem::take(&mut blinding[i]),
             )?;
             // The proving key was made for the stored verifier key from compiled.bin: a proof
@@ -847,9 +878,15 @@ impl Prover {
         &self.verifier_key.model_id
     }
 
-    pub fn prove(&self, input: &[f32]) -> Result<ProofBundle> {
-        self.compiled
-            .prove(&self.params, &self.pk, &self.verifier_key, input)
+    /// Proves one inference (`input_salt`: see [`Witness`]).
+    pub fn prove(&self, input: &[f32], input_salt: Option<Fr>) -> Result<ProofBundle> {
+        self.compiled.prove(
+            &self.params,
+            &self.pk,
+            &self.verifier_key,
+            input,
+            input_salt,
+        )
     }
 }
 
@@ -919,6 +956,10 @@ pub fn describe_visibility(compiled: &Compiled) -> String {
         TensorVisibility::Hashed => {
             format!("the {name} is hashed (only its Poseidon hash is public)")
         }
+        TensorVisibility::Salted => format!(
+            "the {name} is hashed with a salt the consumer chooses (only that hash is public; \
+             without the salt no one can test a guessed {name} against it)"
+        ),
         TensorVisibility::Hidden => format!("the {name} is hidden"),
         TensorVisibility::Linked => {
             format!("the {name} is linked to the neighbouring segment by a column commitment")

@@ -387,10 +387,10 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
 pub mod prover {
     use super::*;
     use crate::circuit::LinkBlinding;
-    use crate::prove::{compile_quantized, CompileOptions, Compiled};
+    use crate::prove::{compile_quantized, CompileOptions, Compiled, Witness};
     use halo2_proofs::plonk::ProvingKey;
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-    use halo2curves::bn256::{Bn256, G1Affine};
+    use halo2curves::bn256::{Bn256, Fr, G1Affine};
 
     /// Plans every segment of `graph` cut after `cuts`, with linked activations at the cuts,
     /// all at the k of the largest.
@@ -445,16 +445,17 @@ pub mod prover {
         pub key: &'a VerifierKey,
     }
 
-    /// Proves the chain on the whole graph's quantized input `q_in`, its links blinded with
-    /// fresh random values.
+    /// Proves the chain on the whole graph's quantized input `q_in` (its hash salted with
+    /// `input_salt` if the chain's input is salted), its links blinded with fresh random values.
     pub fn prove_segments(
         whole: &QGraph,
         segments: &[(Segment, Compiled)],
         keys: &[SegmentKeys<'_>],
         q_in: &[i64],
+        input_salt: Option<Fr>,
     ) -> Result<Vec<ProofBundle>> {
         let blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
-        prove_segments_with(whole, segments, keys, q_in, &blinding)
+        prove_segments_with(whole, segments, keys, q_in, input_salt, &blinding)
     }
 
     /// Proves the chain with the given link blinding, one per segment
@@ -464,6 +465,7 @@ pub mod prover {
         segments: &[(Segment, Compiled)],
         keys: &[SegmentKeys<'_>],
         q_in: &[i64],
+        input_salt: Option<Fr>,
         blinding: &[LinkBlinding],
     ) -> Result<Vec<ProofBundle>> {
         if keys.len() != segments.len() || blinding.len() != segments.len() {
@@ -478,10 +480,11 @@ pub mod prover {
             .iter()
             .zip(keys)
             .zip(blinding)
-            .map(|(((segment, compiled), k), blinding)| {
+            .enumerate()
+            .map(|(i, (((segment, compiled), k), blinding))| {
                 let v = segment.values(&values);
-                let b = blinding.clone();
-                compiled.prove_segment_witness(k.params, k.pk, k.key, v[0].clone(), v, b)
+                let witness = Witness::of_segment(v, input_salt.filter(|_| i == 0));
+                compiled.prove_segment_witness(k.params, k.pk, k.key, witness, blinding.clone())
             })
             .collect()
     }

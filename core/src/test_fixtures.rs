@@ -157,7 +157,7 @@ fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
         .collect();
     let q_in = graph.quantize_input(&tiny_input()).unwrap();
     let blinding = crate::circuit::LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
-    let bundles = prove_segments_with(&graph, &segments, &proving, &q_in, &blinding).unwrap();
+    let bundles = prove_segments_with(&graph, &segments, &proving, &q_in, None, &blinding).unwrap();
     TinyChain {
         graph,
         segments,

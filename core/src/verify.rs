@@ -30,8 +30,8 @@ pub struct Verified {
     /// public.
     pub predicted_class: Option<usize>,
     pub predicted_label: Option<String>,
-    /// The proven input's hash, for a hashed input: compare it with
-    /// [`crate::commitment::tensor_hash`] of the input you sent.
+    /// The proven input's hash, for a hashed input: compare it with [`input_hash`] of the
+    /// input you sent (and, for a salted input, the salt you chose and kept).
     pub input_hash: Option<String>,
     pub output_hash: Option<String>,
     /// The committed model the proof used, for hidden weights: compare it with the commitment
@@ -103,12 +103,12 @@ fn public_part<'a>(
         )));
     }
     match (vis, hash) {
-        (TensorVisibility::Hashed, Some(h)) => {
+        (TensorVisibility::Hashed | TensorVisibility::Salted, Some(h)) => {
             return poseidon::from_hex(h).map(PublicPart::Hash).ok_or_else(|| {
                 Error::Rejected(format!("the {name} hash '{h}' is not a field element"))
             })
         }
-        (TensorVisibility::Hashed, None) => {
+        (TensorVisibility::Hashed | TensorVisibility::Salted, None) => {
             return Err(Error::Rejected(format!(
                 "the model's {name} is hashed, but the bundle has no {name} hash"
             )))
@@ -346,22 +346,24 @@ pub(crate) fn same_srs(a: &VerifierKey, b: &VerifierKey) -> bool {
 }
 
 /// The input hash a proof of `key`'s model must carry for this float input (the model's input
-/// must be hashed): quantized exactly as the prover quantizes, then hashed. A consumer computes
-/// this from the input it sent and compares it with [`Verified::input_hash`].
-pub fn input_hash(key: &VerifierKey, input: &[f32]) -> Result<String> {
+/// must be hashed): quantized exactly as the prover quantizes, then hashed, with `input_salt`
+/// absorbed first for a salted input (required then, refused otherwise). A consumer computes
+/// this from the input it sent and the salt it kept, and compares it with
+/// [`Verified::input_hash`].
+pub fn input_hash(key: &VerifierKey, input: &[f32], input_salt: Option<Fr>) -> Result<String> {
     let h = &key.header;
-    if h.shape.visibility.input != TensorVisibility::Hashed {
+    let vis = h.shape.visibility.input;
+    if !vis.is_hashed() {
         return Err(Error::InvalidInput(format!(
-            "this model's input is {:?}, not hashed",
-            h.shape.visibility.input
+            "this model's input is {}, not hashed",
+            vis.name()
         )));
     }
     let q =
         crate::qgraph::quantize_values(input, &h.input.shape, h.input.frac_bits, h.shape.act_bits)?;
-    Ok(poseidon::to_hex(&crate::commitment::tensor_hash(
-        &q,
-        h.shape.act_bits,
-    )?))
+    let hash = crate::commitment::public_hash(vis, &q, h.shape.act_bits, input_salt)?
+        .ok_or_else(|| Error::InvalidInput("this model's input is not hashed".into()))?;
+    Ok(poseidon::to_hex(&hash))
 }
 
 /// The canonical form of the commitment a consumer pinned for `key`'s model: required (and
@@ -379,24 +381,31 @@ pub fn expected_commitment(key: &VerifierKey, pinned: Option<&str>) -> Result<Op
 }
 
 /// Whether `bundle`'s proven input is `input`, the float input a consumer sent, quantized as the
-/// prover quantizes: compared by Poseidon hash for a hashed input, by value for a public one.
-/// None when the model's input is hidden: no proof says which input it used. Meaningful only
-/// for a bundle that verified against `key`.
+/// prover quantizes: compared by Poseidon hash for a hashed input (salted with `input_salt`
+/// for a salted one), by value for a public one. None when the model's input is hidden: no
+/// proof says which input it used. Meaningful only for a bundle that verified against `key`.
 pub fn proves_input(
     key: &VerifierKey,
     bundle: &ProofBundle,
     input: &[f32],
+    input_salt: Option<Fr>,
 ) -> Result<Option<bool>> {
     let h = &key.header;
     Ok(match h.shape.visibility.input {
         TensorVisibility::Hidden | TensorVisibility::Linked => None,
-        TensorVisibility::Hashed => {
+        TensorVisibility::Hashed | TensorVisibility::Salted => {
             let proven = bundle
                 .header
                 .input_hash
                 .as_deref()
                 .and_then(poseidon::from_hex);
-            Some(proven.map(|f| poseidon::to_hex(&f)) == Some(input_hash(key, input)?))
+            let expected = input_hash(key, input, input_salt)?;
+            Some(proven.map(|f| poseidon::to_hex(&f)) == Some(expected))
+        }
+        TensorVisibility::Public | TensorVisibility::Packed if input_salt.is_some() => {
+            return Err(Error::InvalidInput(
+                "an input salt was given, but this model's input is public, not salted".into(),
+            ))
         }
         TensorVisibility::Public | TensorVisibility::Packed => {
             let q = crate::qgraph::quantize_values(

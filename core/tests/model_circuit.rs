@@ -167,6 +167,7 @@ fn run_at(
         graph: Arc::new(graph.clone()),
         values: Some(Arc::new(values)),
         salt: Fr::zero(),
+        input_salt: None,
         link_blinding: Default::default(),
     };
     MockProver::run(plan.k, &circuit, vec![instance])
@@ -315,10 +316,26 @@ fn whole_model_circuit_rejects_a_lie_in_one_layer_with_honest_downstream() {
 
 // ---- Hidden weights, hashed input/output ----
 
+/// The input salt the tests below prove a salted input with.
+const INPUT_SALT: u64 = 0xfeed_5a17;
+
 fn run_with(
     graph: &QGraph,
     vis: Visibility,
     salt: Fr,
+    values: Vec<Vec<i64>>,
+    instance: Vec<Fr>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let input_salt = (vis.input == zkinfer_core::circuit::TensorVisibility::Salted)
+        .then(|| Fr::from(INPUT_SALT));
+    run_salted(graph, vis, salt, input_salt, values, instance)
+}
+
+fn run_salted(
+    graph: &QGraph,
+    vis: Visibility,
+    salt: Fr,
+    input_salt: Option<Fr>,
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
@@ -328,6 +345,7 @@ fn run_with(
         graph: Arc::new(graph.clone()),
         values: Some(Arc::new(values)),
         salt,
+        input_salt,
         link_blinding: Default::default(),
     };
     MockProver::run(plan.k, &circuit, vec![instance])
@@ -352,7 +370,7 @@ fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
 #[test]
 fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
     use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
-    use zkinfer_core::commitment::{model_commitment, tensor_hash};
+    use zkinfer_core::commitment::{model_commitment, salted_tensor_hash, tensor_hash};
     let (_, graph, x) = compile();
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
@@ -374,6 +392,11 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
         },
         Visibility {
             weights: WeightVisibility::Fixed,
+            input: TensorVisibility::Salted,
+            output: TensorVisibility::Hashed,
+        },
+        Visibility {
+            weights: WeightVisibility::Fixed,
             input: TensorVisibility::Packed,
             output: TensorVisibility::Packed,
         },
@@ -383,6 +406,9 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
                 TensorVisibility::Public => PublicPart::Values(t),
                 TensorVisibility::Packed => PublicPart::Packed(t, b),
                 TensorVisibility::Hashed => PublicPart::Hash(tensor_hash(t, b).unwrap()),
+                TensorVisibility::Salted => {
+                    PublicPart::Hash(salted_tensor_hash(t, b, Some(Fr::from(INPUT_SALT))).unwrap())
+                }
                 TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
             }
         }
@@ -402,6 +428,40 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
     }
     // A different salt is a different commitment.
     assert_ne!(model_commitment(&graph, Fr::zero()), commitment);
+    // The input salt is absorbed: the proof binds the salted hash, so neither the unsalted hash
+    // nor the hash under another salt is accepted for the salted input, and a prover who knows
+    // only the public hash cannot prove with another salt.
+    let vis = Visibility {
+        input: TensorVisibility::Salted,
+        ..Visibility::SERVED
+    };
+    let with_hash = |h: Fr| {
+        instance_vector(
+            PublicPart::Hash(h),
+            PublicPart::Values(&out),
+            Some(commitment),
+        )
+    };
+    let salted = salted_tensor_hash(&q, b, Some(Fr::from(INPUT_SALT))).unwrap();
+    run_with(&graph, vis, salt, values.clone(), with_hash(salted)).unwrap();
+    for claimed in [
+        tensor_hash(&q, b).unwrap(),
+        salted_tensor_hash(&q, b, Some(Fr::from(INPUT_SALT + 1))).unwrap(),
+        salted_tensor_hash(&q, b, Some(Fr::zero())).unwrap(),
+    ] {
+        assert_ne!(claimed, salted);
+        assert!(run_with(&graph, vis, salt, values.clone(), with_hash(claimed)).is_err());
+    }
+    let other_salt = Some(Fr::from(INPUT_SALT + 1));
+    assert!(run_salted(
+        &graph,
+        vis,
+        salt,
+        other_salt,
+        values.clone(),
+        with_hash(salted)
+    )
+    .is_err());
     // A prover that runs other weights cannot claim the committed model: the circuit recomputes
     // the commitment from the weights it multiplies by.
     let other = with_changed_weight(&graph, 1);
@@ -409,7 +469,7 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
     let other_out = other_values[other.output].clone();
     let vis = Visibility::SERVED;
     let claimed = instance_vector(
-        PublicPart::Hash(tensor_hash(&q, b).unwrap()),
+        PublicPart::Hash(salted),
         PublicPart::Values(&other_out),
         Some(commitment),
     );
@@ -418,7 +478,7 @@ fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
     let own = model_commitment(&other, salt);
     assert_ne!(own, commitment);
     let instance = instance_vector(
-        PublicPart::Hash(tensor_hash(&q, b).unwrap()),
+        PublicPart::Hash(salted),
         PublicPart::Values(&other_out),
         Some(own),
     );
@@ -456,6 +516,7 @@ fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
             graph: Arc::new(g.clone()),
             values: None,
             salt: Fr::zero(),
+            input_salt: None,
             link_blinding: Default::default(),
         };
         let vk = halo2_proofs::plonk::keygen_vk(&params, &circuit).unwrap();

@@ -77,9 +77,16 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     println!("   model id: {}", prover.model_id());
 
     let x = zkinfer_core::input::parse_single(DIGITS[digit as usize], model.input_len())?;
+    // The consumer's side of a salted input: a fresh salt sent with the input and kept, here in
+    // the input file `verify --input` reads back.
+    let input_salt = zkinfer_core::commitment::random_input_salt();
+    let salt_hex = zkinfer_core::poseidon::to_hex(&input_salt);
+    let input_path = dir.join(format!("digit_{digit}.input.json"));
+    let sent = serde_json::json!({ "input_data": [x], "input_salt": salt_hex });
+    zkinfer_core::fsutil::write_atomic(&input_path, sent.to_string().as_bytes())?;
     let (bundle, _) = step(
         &format!("3. proving the prediction for a held-out '{digit}'"),
-        || Ok(prover.prove(&x)?),
+        || Ok(prover.prove(&x, Some(input_salt))?),
     )?;
     let bytes = bundle.to_bytes();
     let proof_path = dir.join(format!("digit_{digit}.proof"));
@@ -102,11 +109,15 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
         "   the weights stay private: the proof shows they are the ones committed as {}",
         verified.model_commitment.as_deref().unwrap_or("-")
     );
-    let expected_hash = zkinfer_core::verify::input_hash(&key, &x)?;
+    let expected_hash = zkinfer_core::verify::input_hash(&key, &x, Some(input_salt))?;
     if verified.input_hash.as_deref() != Some(expected_hash.as_str()) {
         bail!("the proof's input hash is not the hash of the input sent");
     }
-    println!("   the input stays private too: the proof carries its hash {expected_hash}, which the consumer recomputes from what it sent");
+    println!(
+        "   the input stays private too: the proof carries the hash {expected_hash} of the input \
+         and a salt only the consumer holds ({}), who recomputes it from what it sent",
+        input_path.display()
+    );
 
     // A forged claim: same proof, a different predicted output.
     let mut forged = bundle.clone();
@@ -118,9 +129,11 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
         Err(e) => println!("5. a forged bundle claiming digit {other} is rejected: {e}"),
     }
     println!(
-        "done: verify it yourself with\n   zkinfer verify {} {}",
+        "done: verify it yourself with\n   zkinfer verify {} {} --input {} --commitment {}",
         dir.join("verifier-key").display(),
-        proof_path.display()
+        proof_path.display(),
+        input_path.display(),
+        verified.model_commitment.as_deref().unwrap_or("-")
     );
     Ok(())
 }

@@ -32,16 +32,30 @@ enum TensorArg {
     /// Public, packed into few public field elements: much faster to verify for a large tensor
     /// (an image), at the cost of a range check per value in the proof.
     Packed,
+    /// Only a Poseidon hash: for the input, salted with a salt the consumer chooses, sends and
+    /// keeps (no one else can test a guessed input against it, and equal inputs do not link).
     Hashed,
+    /// Only a Poseidon hash without a salt (anyone can test a guessed value against it).
+    HashedUnsalted,
     Hidden,
 }
 
-impl From<TensorArg> for TensorVisibility {
-    fn from(a: TensorArg) -> Self {
-        match a {
+impl TensorArg {
+    /// The input's visibility: `hashed` is salted.
+    fn input(self) -> TensorVisibility {
+        match self {
+            TensorArg::Hashed => TensorVisibility::Salted,
+            other => other.output(),
+        }
+    }
+
+    /// The output's visibility: a hash is unsalted (only the consumer has a salt, and it does
+    /// not choose the output).
+    fn output(self) -> TensorVisibility {
+        match self {
             TensorArg::Public => TensorVisibility::Public,
             TensorArg::Packed => TensorVisibility::Packed,
-            TensorArg::Hashed => TensorVisibility::Hashed,
+            TensorArg::Hashed | TensorArg::HashedUnsalted => TensorVisibility::Hashed,
             TensorArg::Hidden => TensorVisibility::Hidden,
         }
     }
@@ -91,10 +105,12 @@ pub(crate) struct VisibilityArgs {
     #[arg(long, value_enum, default_value_t = WeightsArg::Hidden)]
     weights: WeightsArg,
     /// Input: `public` (integers in the proof), `packed` (public, packed into few field elements:
-    /// much faster to verify for a large input), `hashed` (only its Poseidon hash), `hidden`.
+    /// much faster to verify for a large input), `hashed` (only its Poseidon hash, salted with
+    /// the consumer's input salt), `hashed-unsalted` (a hash anyone can test guesses against),
+    /// `hidden`.
     #[arg(long, value_enum, default_value_t = TensorArg::Hashed)]
     input_visibility: TensorArg,
-    /// Output: `public`, `packed`, `hashed` or `hidden`.
+    /// Output: `public`, `packed`, `hashed` (unsalted) or `hidden`.
     #[arg(long, value_enum, default_value_t = TensorArg::Public)]
     output_visibility: TensorArg,
     /// Salt of the model commitment: 64 hex digits, or `random`. Without a salt the commitment
@@ -111,8 +127,8 @@ impl VisibilityArgs {
                 WeightsArg::Fixed => WeightVisibility::Fixed,
                 WeightsArg::Hidden => WeightVisibility::Hidden,
             },
-            input: self.input_visibility.into(),
-            output: self.output_visibility.into(),
+            input: self.input_visibility.input(),
+            output: self.output_visibility.output(),
         }
     }
 
@@ -180,6 +196,10 @@ enum Command {
         dir: PathBuf,
         #[command(flatten)]
         input: InputArgs,
+        /// The consumer's salt for a salted input hash: 64 hex digits, or `random`
+        /// [default: the input JSON's "input_salt", else a fresh random salt, printed]
+        #[arg(long, value_name = "HEX|random")]
+        input_salt: Option<String>,
         /// Where to write the proof bundle.
         #[arg(short, long, value_name = "PROOF")]
         output: PathBuf,
@@ -230,10 +250,15 @@ enum Command {
         /// of a VALID verdict; a digest of the key's KZG points, whatever its label says).
         #[arg(long, value_name = "DIGEST")]
         setup: Option<String>,
-        /// The input you sent (JSON). For a hashed input, its hash is computed here and must
-        /// equal the proof's; for a public input, it must equal the proven input.
+        /// The input you sent (JSON). For a hashed input, its hash is computed here (with the
+        /// file's "input_salt" for a salted one) and must equal the proof's; for a public
+        /// input, it must equal the proven input.
         #[arg(long, value_name = "INPUT.json")]
         input: Option<PathBuf>,
+        /// The salt you sent with --input and kept, when the input JSON does not hold it
+        /// ("input_salt"): 64 hex digits.
+        #[arg(long, value_name = "HEX")]
+        input_salt: Option<String>,
     },
     /// Check a setup file (snarkjs `.ptau` or halo2 KZG parameters) and print its setup digest:
     /// the value consumers pin with `verify --setup`. The digest is the same for every k.
@@ -310,9 +335,10 @@ fn main() {
         Command::Prove {
             dir,
             input,
+            input_salt,
             output,
             srs,
-        } => prove(&dir, &input, &output, &srs),
+        } => prove(&dir, &input, input_salt.as_deref(), &output, &srs),
         Command::Predict { dir, input, json } => predict(&dir, &input, json),
         Command::Classify {
             model,
@@ -327,13 +353,17 @@ fn main() {
             commitment,
             setup,
             input,
+            input_salt,
         } => verify_cmd::verify(
             &verifier_key,
             &proof,
-            model_id.as_deref(),
-            commitment.as_deref(),
-            setup.as_deref(),
-            input.as_deref(),
+            &verify_cmd::Pins {
+                model_id: model_id.as_deref(),
+                commitment: commitment.as_deref(),
+                setup: setup.as_deref(),
+                input: input.as_deref(),
+                input_salt: input_salt.as_deref(),
+            },
         ),
         Command::SetupDigest { file, k } => setup_cmd::setup_digest(&file, k),
         Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
@@ -605,14 +635,21 @@ fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
+fn prove(
+    dir: &Path,
+    input: &InputArgs,
+    input_salt: Option<&str>,
+    out: &Path,
+    srs: &SrsArgs,
+) -> Result<()> {
     if zkinfer_core::prove::is_chain_dir(dir) {
-        return prove_chain(dir, input, out, srs);
+        return prove_chain(dir, input, input_salt, out, srs);
     }
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
     let x = input.read(&compiled)?;
+    let input_salt = input.salt(compiled.visibility().input, input_salt)?;
     let (q_in, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
@@ -620,12 +657,16 @@ fn prove(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()>
     let (bundle, t) = step(
         &format!("proving on {} threads", rayon::current_num_threads()),
         || {
+            let witness = zkinfer_core::prove::Witness {
+                input: q_in,
+                values,
+                input_salt,
+            };
             Ok(prover.compiled.prove_witness(
                 &prover.params,
                 &prover.pk,
                 &prover.verifier_key,
-                q_in,
-                values,
+                witness,
             )?)
         },
     )?;
@@ -652,10 +693,17 @@ fn print_prediction(graph: &zkinfer_core::qgraph::QGraph, values: &[Vec<i64>]) {
 }
 
 /// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
-fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Result<()> {
+fn prove_chain(
+    dir: &Path,
+    input: &InputArgs,
+    input_salt: Option<&str>,
+    out: &Path,
+    srs: &SrsArgs,
+) -> Result<()> {
     let chain = ChainDir::new(dir);
     let compiled = chain.whole()?;
     let x = input.read(&compiled)?;
+    let input_salt = input.salt(compiled.visibility().input, input_salt)?;
     let (_, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     print_prediction(&compiled.graph, &values);
@@ -674,7 +722,13 @@ fn prove_chain(dir: &Path, input: &InputArgs, out: &Path, srs: &SrsArgs) -> Resu
             p.proof_time.as_secs_f64()
         )
     };
-    let bundle = chain.prove_witness(&srs.source(), &compiled.graph, &values, &mut report)?;
+    let bundle = chain.prove_witness(
+        &srs.source(),
+        &compiled.graph,
+        &values,
+        input_salt,
+        &mut report,
+    )?;
     let t = t0.elapsed();
     let bytes = bundle.to_bytes();
     zkinfer_core::fsutil::write_atomic(out, &bytes)?;
@@ -775,6 +829,42 @@ struct InputArgs {
 }
 
 impl InputArgs {
+    /// The salt to prove an input of visibility `vis` with: `flag` (64 hex digits, or
+    /// `random`), else the input JSON's "input_salt", else, for a salted input, a fresh random
+    /// salt, printed since the consumer needs it to check the proof against its input. None
+    /// for an input that is not salted (a salt given then is refused: it would salt nothing).
+    fn salt(&self, vis: TensorVisibility, flag: Option<&str>) -> Result<Option<Fr>> {
+        let random = flag == Some("random");
+        let given = match (&self.input, flag.filter(|_| !random)) {
+            (Some(path), flag) => read_input_salt(path, flag)?,
+            (None, Some(hex)) => {
+                Some(zkinfer_core::commitment::parse_input_salt(hex).context("--input-salt")?)
+            }
+            (None, None) => None,
+        };
+        if vis != TensorVisibility::Salted {
+            if given.is_some() || random {
+                bail!(
+                    "this model's input is {}, not salted: drop the input salt",
+                    vis.name()
+                );
+            }
+            return Ok(None);
+        }
+        if random || given.is_none() {
+            let salt = zkinfer_core::commitment::random_input_salt();
+            println!(
+                "input salt (drawn at random{}): {}\n  keep it: checking the proof against your \
+                 input needs it (zkinfer verify ... --input INPUT --input-salt SALT), and the \
+                 bundle does not carry it",
+                if random { "" } else { ": the input has none" },
+                poseidon::to_hex(&salt)
+            );
+            return Ok(Some(salt));
+        }
+        Ok(given)
+    }
+
     fn read(&self, compiled: &zkinfer_core::prove::Compiled) -> Result<Vec<f32>> {
         let t = compiled.graph.input_tensor();
         match (&self.input, &self.image) {
@@ -801,6 +891,26 @@ fn read_input(path: &Path, len: usize) -> Result<Vec<f32>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading input {}", path.display()))?;
     Ok(zkinfer_core::input::parse_single(&text, len)?)
+}
+
+/// The input salt of the input JSON at `path` ("input_salt"), or `flag` (64 hex digits) when
+/// given; refuses two different ones.
+pub(crate) fn read_input_salt(path: &Path, flag: Option<&str>) -> Result<Option<Fr>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading input {}", path.display()))?;
+    let in_file = zkinfer_core::input::parse_input_salt(&text)
+        .with_context(|| format!("input {}", path.display()))?;
+    let flag = flag
+        .map(zkinfer_core::commitment::parse_input_salt)
+        .transpose()
+        .context("--input-salt")?;
+    match (flag, in_file) {
+        (Some(a), Some(b)) if a != b => bail!(
+            "--input-salt differs from the \"input_salt\" in {}: give one",
+            path.display()
+        ),
+        (flag, in_file) => Ok(flag.or(in_file)),
+    }
 }
 
 /// A compiled model directory's graph and model id (the SHA-256 of its verifier key).

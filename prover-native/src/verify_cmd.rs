@@ -2,28 +2,58 @@
 //! trusts, with the pins a consumer can add: the model id, the published weight commitment, the
 //! setup the key depends on, and the input it sent.
 
-use super::{fmt_values, read_input};
+use super::{fmt_values, read_input, read_input_salt};
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::time::Instant;
+use zkinfer_core::halo2curves::bn256::Fr;
 use zkinfer_core::poseidon;
 use zkinfer_core::VerifierKey;
 
-pub(crate) fn verify(
-    key_path: &Path,
-    proof_path: &Path,
-    pinned: Option<&str>,
-    commitment: Option<&str>,
-    setup: Option<&str>,
-    input: Option<&Path>,
-) -> Result<()> {
+/// What the consumer pins a verification to, each optional.
+pub(crate) struct Pins<'a> {
+    /// The model id (or chain id).
+    pub model_id: Option<&'a str>,
+    /// The published model commitment (hidden weights).
+    pub commitment: Option<&'a str>,
+    /// The digest of the trusted setup.
+    pub setup: Option<&'a str>,
+    /// The input JSON the consumer sent (with its "input_salt" for a salted input).
+    pub input: Option<&'a Path>,
+    /// The input salt, when not in the input JSON.
+    pub input_salt: Option<&'a str>,
+}
+
+/// The input a consumer sent and the salt it kept (None: none given).
+struct Sent {
+    input: Vec<f32>,
+    salt: Option<Fr>,
+}
+
+impl Pins<'_> {
+    fn sent(&self, input_len: usize) -> Result<Option<Sent>> {
+        let Some(path) = self.input else {
+            if self.input_salt.is_some() {
+                bail!("--input-salt salts the input given with --input: give that too");
+            }
+            return Ok(None);
+        };
+        Ok(Some(Sent {
+            input: read_input(path, input_len)?,
+            salt: read_input_salt(path, self.input_salt)?,
+        }))
+    }
+}
+
+pub(crate) fn verify(key_path: &Path, proof_path: &Path, pins: &Pins<'_>) -> Result<()> {
     let key_bytes =
         std::fs::read(key_path).with_context(|| format!("reading {}", key_path.display()))?;
     let bundle =
         std::fs::read(proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
     if zkinfer_core::chain::is_chain_key(&key_bytes) {
-        return verify_chain(&key_bytes, &bundle, pinned, commitment, setup, input);
+        return verify_chain(&key_bytes, &bundle, pins);
     }
+    let (pinned, commitment, setup) = (pins.model_id, pins.commitment, pins.setup);
     let t = Instant::now();
     let key = VerifierKey::from_bytes(&key_bytes)?;
     // A chain's segment key proves nothing on its own: refuse it before anything else.
@@ -46,9 +76,7 @@ pub(crate) fn verify(
                 .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
         })
         .transpose()?;
-    let sent = input
-        .map(|p| read_input(p, key.header.input.len()))
-        .transpose()?;
+    let sent = pins.sent(key.header.input.len())?;
     let parsed = t.elapsed();
     let bundle = zkinfer_core::ProofBundle::from_bytes(&bundle)
         .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
@@ -99,9 +127,17 @@ pub(crate) fn verify(
 fn check_sent_input(
     key: &VerifierKey,
     bundle: &zkinfer_core::ProofBundle,
-    sent: &[f32],
+    sent: &Sent,
 ) -> Result<()> {
-    match zkinfer_core::verify::proves_input(key, bundle, sent)? {
+    use zkinfer_core::circuit::TensorVisibility;
+    let vis = key.header.shape.visibility.input;
+    if vis == TensorVisibility::Salted && sent.salt.is_none() {
+        bail!(
+            "this model salts its input hash: give the salt you sent with the input and kept \
+             (\"input_salt\" in the input JSON, or --input-salt)"
+        );
+    }
+    match zkinfer_core::verify::proves_input(key, bundle, &sent.input, sent.salt)? {
         Some(true) => Ok(()),
         Some(false) => bail!("INVALID: the proof is for another input than the one given"),
         None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
@@ -134,15 +170,9 @@ fn print_verified_output(verified: &zkinfer_core::Verified) {
 }
 
 /// `verify` for a chain key: every segment's proof and every link.
-fn verify_chain(
-    key_bytes: &[u8],
-    bundle_bytes: &[u8],
-    pinned: Option<&str>,
-    commitment: Option<&str>,
-    setup: Option<&str>,
-    input: Option<&Path>,
-) -> Result<()> {
+fn verify_chain(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins<'_>) -> Result<()> {
     use zkinfer_core::chain::{verify_chain_bundle, ChainBundle, ChainKey};
+    let (pinned, commitment, setup) = (pins.model_id, pins.commitment, pins.setup);
     let t = Instant::now();
     let key = ChainKey::from_bytes(key_bytes)?;
     if let Some(id) = pinned {
@@ -159,9 +189,7 @@ fn verify_chain(
     let first = &key.keys[0];
     // Every segment is under one setup (the chain key is refused otherwise).
     check_setup(&first.setup_digest, setup)?;
-    let sent = input
-        .map(|p| read_input(p, first.header.input.len()))
-        .transpose()?;
+    let sent = pins.sent(first.header.input.len())?;
     let bundle =
         ChainBundle::from_bytes(bundle_bytes).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     let verified =
@@ -175,7 +203,14 @@ fn verify_chain(
         verified.model_id
     );
     if let Some(h) = &verified.input_hash {
-        println!("input hash: {h}");
+        println!(
+            "input hash: {h}{}",
+            if sent.is_some() {
+                " (matches your input)"
+            } else {
+                " (pass --input to check it is your input)"
+            }
+        );
     }
     print_verified_output(&verified);
     print_setup(&verified.setup_digest, setup.is_some());

@@ -235,8 +235,11 @@ fn a_model_compiled_proven_and_verified_under_a_snarkjs_ceremony() {
     std::fs::write(&model, small_classifier_onnx()).unwrap();
     let calibration = tmp.path().join("calibration.json");
     std::fs::write(&calibration, samples(6)).unwrap();
+    // The input as a consumer sends it: with the salt of its (default, salted) input hash.
     let input = tmp.path().join("input.json");
-    std::fs::write(&input, samples(1)).unwrap();
+    let mut sent: serde_json::Value = serde_json::from_str(&samples(1)).unwrap();
+    sent["input_salt"] = serde_json::json!(format!("0x{:064x}", 0xc0ffee));
+    std::fs::write(&input, sent.to_string()).unwrap();
     // The model compiled under a setup file into `out`.
     let compile = |params: &Path, out: &Path| {
         zkinfer(&[

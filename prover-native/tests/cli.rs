@@ -119,7 +119,17 @@ fn compile_prove_verify_flow_and_bad_inputs() {
     }
     let proof = tmp.path().join("two.proof");
     let digit = mnist.join("digits/digit_2.json");
-    let out = zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&proof)]);
+    // The consumer sends its input with a salt it chose and keeps (the CLI's default hashes the
+    // input with it).
+    let input_salt = zkinfer_core::poseidon::to_hex(&zkinfer_core::halo2curves::bn256::Fr::from(
+        0x5a17_5eed_u64,
+    ));
+    let sent = tmp.path().join("sent.json");
+    let mut sent_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&digit).unwrap()).unwrap();
+    sent_json["input_salt"] = serde_json::json!(input_salt);
+    std::fs::write(&sent, sent_json.to_string()).unwrap();
+    let out = zkinfer(&["prove", s(&dir), "--input", s(&sent), "-o", s(&proof)]);
     assert!(out.status.success(), "prove failed: {}", stderr(&out));
     assert!(
         stdout(&out).contains("prediction (integer model): class 2"),
@@ -138,19 +148,20 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         p["model_id"].as_str(),
         Some(bundle.header.model_id.as_str())
     );
-    // The CLI's default visibility: the input is hashed (its integers are not in the bundle)
-    // and the weights are hidden behind a commitment.
+    // The CLI's default visibility: the input is hashed with the consumer's salt (its integers
+    // are not in the bundle, and without the salt no one can test a guessed input against the
+    // hash) and the weights are hidden behind a commitment.
     let input_raw: Vec<i64> = serde_json::from_value(p["input_raw"].clone()).unwrap();
     assert!(bundle.header.input.values.is_empty());
+    let salt = zkinfer_core::commitment::parse_input_salt(&input_salt).unwrap();
+    let hex = zkinfer_core::poseidon::to_hex;
+    let salted = zkinfer_core::commitment::salted_tensor_hash(&input_raw, 12, Some(salt));
     assert_eq!(
         bundle.header.input_hash.as_deref(),
-        Some(
-            zkinfer_core::poseidon::to_hex(
-                &zkinfer_core::commitment::tensor_hash(&input_raw, 12).unwrap()
-            )
-            .as_str()
-        )
+        Some(hex(&salted.unwrap()).as_str())
     );
+    let unsalted = zkinfer_core::commitment::tensor_hash(&input_raw, 12).unwrap();
+    assert_ne!(bundle.header.input_hash, Some(hex(&unsalted)));
     assert_eq!(
         p["output_raw"],
         serde_json::json!(bundle.header.output.values)
@@ -177,7 +188,8 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         stdout(&zkinfer(&["commit", s(&dir), "--json"])),
         stdout(&out)
     );
-    // A consumer pins the commitment and checks the proof is for the input it sent.
+    // A consumer pins the commitment and checks the proof is for the input it sent, with the
+    // salt it kept: in the input file, or given apart.
     let out = zkinfer(&[
         "verify",
         s(&key),
@@ -185,13 +197,34 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         "--commitment",
         &commitment,
         "--input",
-        s(&digit),
+        s(&sent),
     ]);
     assert!(out.status.success(), "verify failed: {}", stderr(&out));
     assert!(
         stdout(&out).contains("matches the pinned one")
             && stdout(&out).contains("matches your input")
     );
+    let verify_input = |input: &Path, salt: Option<&str>| {
+        let mut args = vec!["verify", s(&key), s(&proof), "--input", s(input)];
+        args.extend(
+            salt.map(|salt| ["--input-salt", salt])
+                .into_iter()
+                .flatten(),
+        );
+        zkinfer(&args)
+    };
+    let out = verify_input(&digit, Some(&input_salt));
+    assert!(
+        stdout(&out).contains("matches your input"),
+        "{}",
+        stderr(&out)
+    );
+    assert_fails(&verify_input(&digit, None), "salts its input hash");
+    let other_salt =
+        zkinfer_core::poseidon::to_hex(&(salt + zkinfer_core::halo2curves::bn256::Fr::from(1)));
+    assert_fails(&verify_input(&digit, Some(&other_salt)), "another input");
+    assert_fails(&verify_input(&sent, Some(&other_salt)), "differs from");
+    assert_fails(&verify_input(&digit, Some("0x1234")), "64 hex digits");
     let mut other_commitment = commitment.clone();
     other_commitment.replace_range(10..11, if &commitment[10..11] == "0" { "1" } else { "0" });
     assert_fails(
@@ -205,13 +238,7 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         "not the pinned commitment",
     );
     assert_fails(
-        &zkinfer(&[
-            "verify",
-            s(&key),
-            s(&proof),
-            "--input",
-            s(&mnist.join("digits/digit_3.json")),
-        ]),
+        &verify_input(&mnist.join("digits/digit_3.json"), Some(&input_salt)),
         "the proof is for another input",
     );
     // Pinning another model id fails.
@@ -415,6 +442,22 @@ fn full_and_read_only_output_file_systems() {
     // A compiled model to prove from: the shared fixture (the CLI's compile has its own test).
     let dir = tmp.path().join("mnist");
     zkinfer_tests::fixtures::copy_dir(&zkinfer_tests::fixtures::mnist_public(), &dir);
+    // Its input is public: an input salt would salt nothing, and is refused before any work.
+    let unwritten = tmp.path().join("salted.proof");
+    assert_fails(
+        &zkinfer(&[
+            "prove",
+            s(&dir),
+            "--input",
+            s(&digit),
+            "--input-salt",
+            "random",
+            "-o",
+            s(&unwritten),
+        ]),
+        "not salted",
+    );
+    assert!(!unwritten.exists());
     for (root, cause) in [
         (&full, "No space left on device"),
         (&read_only, "Read-only file system"),
@@ -588,8 +631,6 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
             s(&mnist.join("calibration.json")),
             "--weights",
             "fixed",
-            "--input-visibility",
-            "public",
             "--memory-budget",
             budget,
             "-o",
@@ -617,17 +658,39 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
 
     let digit = |d: u8| mnist.join(format!("digits/digit_{d}.json"));
     let proof = tmp.path().join("d7.proof");
+    // The chain's input is hashed with a salt (the default); the input has none, so prove
+    // draws one and prints it for the consumer to keep.
     let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&proof)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let printed = stdout(&o);
+    let salt = printed
+        .split("input salt (drawn at random: the input has none): ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no drawn input salt printed: {printed}"))
+        .to_string();
     let key = dir.join("verifier-key");
-    let o = zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(7))]);
+    let verify_input = |d: u8, salt: &str| {
+        zkinfer(&[
+            "verify",
+            s(&key),
+            s(&proof),
+            "--input",
+            s(&digit(d)),
+            "--input-salt",
+            salt,
+        ])
+    };
+    let o = verify_input(7, &salt);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("VALID chain of 2"), "{}", stdout(&o));
     assert!(stdout(&o).contains("class 7"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("matches your input"), "{}", stdout(&o));
 
+    assert_fails(&verify_input(3, &salt), "another input");
     assert_fails(
-        &zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(3))]),
-        "another input",
+        &zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(7))]),
+        "salts its input hash",
     );
     let bytes = std::fs::read(&proof).unwrap();
     let bad = tmp.path().join("bad.proof");

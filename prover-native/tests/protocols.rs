@@ -143,18 +143,51 @@ fn swapping_server(tmp: &Path, name: &str, a: &Path, b: &Path, extra: &[&str]) -
     (server, provider_key)
 }
 
-/// Posts `n` predictions (digits 0-9 in turn) and writes the responses, one per line.
+/// Posts `n` predictions (digits 0-9 in turn) and writes the responses, one per line. The
+/// model's input is salted: every other request sends the consumer's own salt, the others take
+/// the one the server draws; either way the answer returns the salt, the signed receipt's input
+/// hash is the hash of the input sent under it, and the server's receipt record does not serve
+/// the input or the salt to anyone else.
 fn collect_receipts(server: &Server, model_id: &str, n: usize, file: &Path) -> Vec<Value> {
+    let key = zkinfer_core::VerifierKey::from_bytes(
+        &server
+            .get(&format!("/api/models/{model_id}/verifier-key"))
+            .body,
+    )
+    .unwrap();
     let mut lines = String::new();
     let mut responses = Vec::new();
     for i in 0..n {
+        let mut sent: Value = serde_json::from_slice(&digit((i % 10) as u8)).unwrap();
+        let own_salt = (i % 2 == 0).then(|| format!("0x{:064x}", 0x5a17_0000 + i));
+        if let Some(salt) = &own_salt {
+            sent["input_salt"] = json!(salt);
+        }
         let r = server.post(
             &format!("/api/models/{model_id}/predict"),
-            &digit((i % 10) as u8),
+            sent.to_string().as_bytes(),
         );
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         let v = r.json();
         assert_eq!(v["status"], "unproven");
+        let salt = v["input_salt"]
+            .as_str()
+            .expect("a salted input's answer has its salt");
+        if let Some(own) = &own_salt {
+            assert_eq!(salt, own);
+        }
+        let x: Vec<f32> = serde_json::from_value(sent["input_data"][0].clone()).unwrap();
+        let salt = zkinfer_core::commitment::parse_input_salt(salt).unwrap();
+        assert_eq!(
+            v["signed_receipt"]["receipt"]["input_hash"]
+                .as_str()
+                .unwrap(),
+            zkinfer_core::verify::input_hash(&key, &x, Some(salt)).unwrap()
+        );
+        let record = server
+            .get(&format!("/api/receipts/{}", v["receipt"].as_str().unwrap()))
+            .json();
+        assert!(record.get("input").is_none() && record.get("input_salt").is_none());
         lines += &serde_json::to_string(&v).unwrap();
         lines.push('\n');
         responses.push(v);
@@ -778,7 +811,8 @@ fn retrieval_returns_proven_matches_and_catches_a_cheating_responder() {
         more[i].clone()
     };
     let prover = ModelDir::new(&dir).prover(&dev_srs()).unwrap();
-    let outsider_proof = hex::encode(prover.prove(&outsider).unwrap().to_bytes());
+    let item_salt = zkinfer_core::commitment::public_item_salt(prover.compiled.visibility().input);
+    let outsider_proof = hex::encode(prover.prove(&outsider, item_salt).unwrap().to_bytes());
     let mut v = r.clone();
     v["matches"][0]["document"] = json!(outsider);
     v["matches"][0]["proof_hex"] = json!(outsider_proof);

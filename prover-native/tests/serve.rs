@@ -194,6 +194,11 @@ fn serve_predict_prove_verify_and_restart() {
     let huge = serde_json::json!({ "input_data": [huge] }).to_string();
     let e = srv.post(&predict, huge.as_bytes()).error(400);
     assert!(e.contains("range") || e.contains("input"), "{e}");
+    // This model's input is public: a salt would salt nothing, and is refused.
+    let mut salted: Value = serde_json::from_slice(&digit(3)).unwrap();
+    salted["input_salt"] = serde_json::json!(format!("0x{}", "0".repeat(63) + "1"));
+    let e = srv.post(&predict, salted.to_string().as_bytes()).error(400);
+    assert!(e.contains("not salted"), "{e}");
     let unknown = format!("/api/models/{}/predict", "ab".repeat(32));
     assert!(srv
         .post(&unknown, &digit(3))

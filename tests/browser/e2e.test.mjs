@@ -267,6 +267,9 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
       const sent = JSON.parse(r.body).input_data;
       assert.equal(sent.length, 1);
       assert.deepEqual(sent[0], Array.from(digit.pixels, (u) => Math.fround(u / 255)), "pixel-for-pixel input");
+      // The model salts its input hash: the page sends a fresh salt of its own with every input.
+      const salt = JSON.parse(r.body).input_salt;
+      assert.match(salt, /^0x[0-9a-f]{64}$/, "the page sends its own input salt");
       const ref = await reference(A, r.body, "upload");
       assert.equal(ref.model_id, A.id);
       assert.equal(r.state, "verified", r.verdict);

@@ -174,7 +174,7 @@ pub fn mnist_public_proof(digit: u8) -> PathBuf {
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let input = zkinfer_core::input::parse_single(&text, 784).unwrap();
-        let bundle = prover.prove(&input).unwrap();
+        let bundle = prover.prove(&input, None).unwrap();
         std::fs::write(dir.join("bundle"), bundle.to_bytes()).unwrap();
     });
     dir.join("bundle")

@@ -125,7 +125,7 @@ fn mnist_proof_verifies_and_tampering_is_rejected() {
     let rogue = zkinfer_core::srs::seeded_setup(compiled.plan.k, 1234);
     let (rogue_pk, rogue_key_bytes) = compiled.keygen(&rogue, "rogue").unwrap();
     let rogue_key = VerifierKey::from_bytes(&rogue_key_bytes).unwrap();
-    let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key, &x).unwrap();
+    let rogue_bundle = compiled.prove(&rogue, &rogue_pk, &key, &x, None).unwrap();
     rejected(
         &key,
         &rogue_bundle.to_bytes(),

@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use zkinfer_core::circuit::LinkBlinding;
 use zkinfer_core::circuit::ModelConfig;
-use zkinfer_core::prove::CompileOptions;
+use zkinfer_core::prove::{CompileOptions, Witness};
 use zkinfer_core::qgraph::StepKind;
 use zkinfer_core::segment::prover::{compile_segments, prove_segments_with, SegmentKeys};
 use zkinfer_core::segment::verify_chain;
@@ -150,7 +150,7 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let prove = |name: &str| {
         let x = tflite_dev_pixels(&graph, &imagenet, name, 16);
         let q_in = graph.quantize_input(&x).unwrap();
-        let chain = prove_segments_with(&graph, &segments, &keys, &q_in, &blinding).unwrap();
+        let chain = prove_segments_with(&graph, &segments, &keys, &q_in, None, &blinding).unwrap();
         (chain, graph.evaluate(&q_in).unwrap()[graph.output].clone())
     };
     let (chain, output) = prove("n01440764_tench.JPEG");
@@ -200,7 +200,13 @@ fn truncated_mobilenet_chain_cut_inside_a_residual_block_verifies() {
     let (params, pk, key) = &material[1];
     // With the chain's own link blinding: only the activations differ.
     let other = compiled
-        .prove_segment_witness(params, pk, key, v[0].clone(), v, blinding[1].clone())
+        .prove_segment_witness(
+            params,
+            pk,
+            key,
+            Witness::of_segment(v, None),
+            blinding[1].clone(),
+        )
         .unwrap();
     zkinfer_core::segment::verify_segment(key, &other).unwrap();
     let err = verify_chain(&vks, &[chain[0].clone(), other.clone()])

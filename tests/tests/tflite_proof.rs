@@ -36,7 +36,7 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();
 
     let x = tflite_dev_pixels(&compiled.graph, &imagenet, "n01440764_tench.JPEG", 16);
-    let bundle = compiled.prove(&params, &pk, &key, &x).unwrap();
+    let bundle = compiled.prove(&params, &pk, &key, &x, None).unwrap();
     let verified = verify(&key, &bundle.to_bytes()).unwrap();
     let (q_in, values) = compiled.witness(&x).unwrap();
     assert_eq!(verified.output.values, values[compiled.graph.output]);

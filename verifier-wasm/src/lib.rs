@@ -71,7 +71,8 @@ pub struct KeyInfo {
 }
 
 /// What a model's proofs reveal: weights "fixed" (in the key) or "hidden" (committed); input and
-/// output "public", "packed" (public, packed into few field elements), "hashed" or "hidden".
+/// output "public", "packed" (public, packed into few field elements), "hashed", "salted"
+/// (input only: hashed with the consumer's salt) or "hidden".
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VisibilityInfo {
     pub weights: String,
@@ -103,7 +104,7 @@ pub struct VerifyOutcome {
     pub predicted_class: Option<usize>,
     pub predicted_label: Option<String>,
     /// For a hashed input: the proven input's Poseidon hash. Compare it with
-    /// `verifier.inputHash(theInputYouSent)`.
+    /// `verifier.inputHash(theInputYouSent, theSaltYouKept)`.
     pub input_hash: Option<String>,
     pub output_hash: Option<String>,
     /// For hidden weights: the commitment of the model the proof used. Compare it with the
@@ -265,8 +266,8 @@ impl TrustedKey {
         }
     }
 
-    pub fn input_hash(&self, input: &[f32]) -> Result<String, String> {
-        input_hash_of(self.first(), input)
+    pub fn input_hash(&self, input: &[f32], input_salt: Option<&str>) -> Result<String, String> {
+        input_hash_of(self.first(), input, input_salt)
     }
 
     /// Checks a proof bundle (a chain bundle for a chain key). Never fails: see
@@ -313,9 +314,18 @@ fn outcome(v: zkinfer_core::Verified, input: &PublicTensor) -> VerifyOutcome {
     }
 }
 
-/// The input hash a proof must carry for this float input (models with a hashed input).
-pub fn input_hash_of(key: &VerifierKey, input: &[f32]) -> Result<String, String> {
-    zkinfer_core::verify::input_hash(key, input).map_err(|e| e.to_string())
+/// The input hash a proof must carry for this float input (models with a hashed input), salted
+/// with `input_salt` (hex) for a salted input.
+pub fn input_hash_of(
+    key: &VerifierKey,
+    input: &[f32],
+    input_salt: Option<&str>,
+) -> Result<String, String> {
+    let salt = input_salt
+        .map(zkinfer_core::commitment::parse_input_salt)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    zkinfer_core::verify::input_hash(key, input, salt).map_err(|e| e.to_string())
 }
 
 /// Checks a proof bundle against a trusted key. Never fails: a bundle that does not parse or
@@ -369,7 +379,7 @@ export interface KeyHeader {
   setupDigest: string;
   /** The key is under the development setup, whose secret is public: its proofs prove nothing. */
   developmentSetup: boolean;
-  /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "packed" | "hashed" | "hidden". */
+  /** What proofs reveal: weights "fixed" | "hidden"; input and output "public" | "packed" | "hashed" | "hidden"; input also "salted" (hashed with the salt you chose). */
   visibility: { weights: string; input: string; output: string };
   /** Separately proven segments (1: one circuit; more: a chain whose every link is checked). */
   segments: number;
@@ -390,7 +400,7 @@ export interface VerifyResult {
   inputShape: number[];
   predictedClass: number | null;
   predictedLabel: string | null;
-  /** Hashed input: the proven input's hash; compare with verifier.inputHash(input you sent). */
+  /** Hashed input: the proven input's hash; compare with verifier.inputHash(input you sent, salt you kept). */
   inputHash: string | null;
   outputHash: string | null;
   /** Hidden weights: the commitment of the model used; compare with the published one. */
@@ -466,10 +476,19 @@ impl Verifier {
     }
 
     /// For a model with a hashed input: the hash a proof of this (float) input must carry. The
-    /// input is quantized exactly as the prover does. Throws if the input does not fit.
+    /// input is quantized exactly as the prover does. For a salted input (`visibility.input`
+    /// "salted") `inputSalt` is the salt you sent with the input and kept (64 hex digits);
+    /// for any other input it must be left out. Throws if the input does not fit or the salt is
+    /// missing, malformed or not wanted.
     #[wasm_bindgen(js_name = inputHash)]
-    pub fn input_hash(&self, input: &[f32]) -> Result<String, JsError> {
-        self.key.input_hash(input).map_err(|e| JsError::new(&e))
+    pub fn input_hash(
+        &self,
+        input: &[f32],
+        #[wasm_bindgen(js_name = inputSalt)] input_salt: Option<String>,
+    ) -> Result<String, JsError> {
+        self.key
+            .input_hash(input, input_salt.as_deref())
+            .map_err(|e| JsError::new(&e))
     }
 
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.

@@ -9,6 +9,8 @@ struct Fixtures {
     key: Vec<u8>,
     proof: Vec<u8>,
     other_key: Vec<u8>,
+    /// The input JSON the proof is for, with the salt the demo drew for it.
+    input: String,
 }
 
 fn fixtures() -> Option<Fixtures> {
@@ -20,11 +22,13 @@ fn fixtures() -> Option<Fixtures> {
         read("verifier-key"),
         read("digit_7.proof"),
         read("other-verifier-key"),
+        read("digit_7.input.json").and_then(|b| String::from_utf8(b).ok()),
     ) {
-        (Some(key), Some(proof), Some(other_key)) => Some(Fixtures {
+        (Some(key), Some(proof), Some(other_key), Some(input)) => Some(Fixtures {
             key,
             proof,
             other_key,
+            input,
         }),
         _ => {
             skip_missing_fixtures(&dir);
@@ -118,15 +122,28 @@ fn valid_proof_verifies_and_reports_the_bundle_output() {
     assert!(out.input_hash.is_some());
     assert_eq!(out.model_commitment, b.header.model_commitment);
     assert!(out.model_commitment.is_some());
-    let digit: serde_json::Value =
-        serde_json::from_str(include_str!("../../examples/mnist/digits/digit_7.json")).unwrap();
+    let digit: serde_json::Value = serde_json::from_str(&f.input).unwrap();
     let x: Vec<f32> = digit["input_data"][0]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_f64().unwrap() as f32)
         .collect();
-    assert_eq!(input_hash_of(&key, &x).ok(), out.input_hash);
+    // The input hash is salted: only the salt the consumer kept gives the proof's hash.
+    let salt = digit["input_salt"].as_str().unwrap();
+    assert_eq!(input_hash_of(&key, &x, Some(salt)).ok(), out.input_hash);
+    let err = input_hash_of(&key, &x, None).unwrap_err();
+    assert!(err.contains("salt"), "{err}");
+    let other_salt = format!(
+        "{}{}",
+        &salt[..salt.len() - 1],
+        if salt.ends_with('0') { '1' } else { '0' }
+    );
+    assert_ne!(
+        input_hash_of(&key, &x, Some(&other_salt)).ok(),
+        out.input_hash
+    );
+    assert!(input_hash_of(&key, &x, Some("0x12")).is_err());
     let argmax = (0..out.output.len()).fold(0, |best, i| {
         if out.output[i] > out.output[best] {
             i

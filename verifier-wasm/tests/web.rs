@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, get, now_ms, numbers,
-    CHAIN_KEY, CHAIN_PROOF, KEY, OTHER_KEY, PROOF,
+    assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, digit_7_salt, get,
+    now_ms, numbers, CHAIN_KEY, CHAIN_PROOF, KEY, OTHER_KEY, PROOF,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -117,10 +117,20 @@ fn changed_input_hash_or_commitment_is_rejected() {
     other[300] = 1.0 - other[300];
     let mut b = bundle();
     b.header.input_hash = Some(
-        v.input_hash(&other)
+        v.input_hash(&other, Some(digit_7_salt()))
             .unwrap_or_else(|_| panic!("inputHash threw")),
     );
     assert_rejected(&v.verify(&b.to_bytes()), "another input's hash");
+    // The hash is salted: without the salt inputHash throws, and another salt is another hash
+    // (so no one without the consumer's salt can test a guessed input against the proof).
+    assert!(v.input_hash(&digit_7(), None).is_err());
+    let salt = digit_7_salt();
+    let flipped = if salt.ends_with('0') { "1" } else { "0" };
+    let other_salt = format!("{}{flipped}", &salt[..salt.len() - 1]);
+    let with_other_salt = v
+        .input_hash(&digit_7(), Some(other_salt))
+        .unwrap_or_else(|_| panic!("inputHash threw"));
+    assert_ne!(Some(with_other_salt), bundle().header.input_hash);
     // Another model commitment (the same architecture with other weights).
     let mut b = bundle();
     let c = b.header.model_commitment.clone().unwrap();
@@ -132,7 +142,7 @@ fn changed_input_hash_or_commitment_is_rejected() {
     b.header.input.values = vec![0; 784];
     assert_rejected(&v.verify(&b.to_bytes()), "input values for a hashed input");
     // inputHash refuses an input of the wrong size.
-    assert!(v.input_hash(&[0.5; 3]).is_err());
+    assert!(v.input_hash(&[0.5; 3], Some(digit_7_salt())).is_err());
 }
 
 #[wasm_bindgen_test]

@@ -40,6 +40,8 @@
 //! - `dot_width` in 1..=[`MAX_DOT_WIDTH`]: the number of product lanes, which sizes the
 //!   constraint system a verifier rebuilds from an untrusted key, and the accumulator bound
 //!   above. The compiler's widths are at most 64.
+//! - a salted hash only for the input ([`super::TensorVisibility::Salted`]): the salt is the
+//!   consumer's, who sends the input; the circuit has no salt for an output.
 //! - `freivalds` only with fixed weights: the randomized pointwise check multiplies by fixed
 //!   weight columns (a hidden model proves every product directly, and `configure` leaves the
 //!   chip out). Its soundness error, `Cout·HW/|F|`, needs no shape limit: both factors are at
@@ -106,6 +108,7 @@ impl CircuitShape {
                 ),
             );
         }
+        self.visibility.check()?;
         if self.freivalds && self.visibility.hidden_weights() {
             return refuse(
                 "freivalds",
@@ -220,6 +223,17 @@ mod tests {
                 },
                 12,
                 "freivalds",
+            ),
+            (
+                CircuitShape {
+                    visibility: Visibility {
+                        output: crate::circuit::TensorVisibility::Salted,
+                        ..Visibility::PUBLIC
+                    },
+                    ..Default::default()
+                },
+                12,
+                "only the input can be salted",
             ),
             // Two 8-bit functions fill 2^9 rows: k = 9 leaves none for halo2.
             (CircuitShape::default(), 9, "does not fit k = 9"),

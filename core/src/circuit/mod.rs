@@ -117,9 +117,9 @@ pub enum WeightVisibility {
     Hidden,
 }
 
-/// How the input or output appears in a proof: its integers, only their Poseidon hash, not at
-/// all, or as the commitment to a link column (a segment's tensor at a cut, see
-/// [`crate::segment`]).
+/// How the input or output appears in a proof: its integers, only their Poseidon hash (salted,
+/// for an input), not at all, or as the commitment to a link column (a segment's tensor at a
+/// cut, see [`crate::segment`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum TensorVisibility {
@@ -136,12 +136,35 @@ pub enum TensorVisibility {
     /// verifier a fifteenth (16-bit activations) to a thirty-first (8-bit) of the transcript
     /// absorptions and Lagrange coefficients.
     Packed,
+    /// Only the Poseidon hash of a salt and the integers (inputs only): the salt, a field
+    /// element the consumer draws, sends with its input and keeps, makes the hash hiding (no
+    /// one without it can test a guessed input against a bundle, receipt or report) and
+    /// unlinkable (two requests with the same input have unrelated hashes). `Hashed` is the
+    /// unsalted hash, for keys made before salts existed and inputs that are public anyway.
+    Salted,
 }
 
 impl TensorVisibility {
     /// Whether a proof bundle carries the tensor's integers.
     pub fn carries_values(self) -> bool {
         matches!(self, TensorVisibility::Public | TensorVisibility::Packed)
+    }
+
+    /// Whether a proof carries the tensor's Poseidon hash (salted or not).
+    pub fn is_hashed(self) -> bool {
+        matches!(self, TensorVisibility::Hashed | TensorVisibility::Salted)
+    }
+
+    /// The name a key, the CLI and the WASM verifier spell it with.
+    pub fn name(self) -> &'static str {
+        match self {
+            TensorVisibility::Public => "public",
+            TensorVisibility::Hashed => "hashed",
+            TensorVisibility::Hidden => "hidden",
+            TensorVisibility::Linked => "linked",
+            TensorVisibility::Packed => "packed",
+            TensorVisibility::Salted => "salted",
+        }
     }
 }
 
@@ -167,11 +190,11 @@ impl Visibility {
         input: TensorVisibility::Packed,
         output: TensorVisibility::Public,
     };
-    /// The default for a served model: weights hidden and committed, input hashed, output
-    /// public.
+    /// The default for a served model: weights hidden and committed, input hashed with the
+    /// consumer's salt, output public.
     pub const SERVED: Visibility = Visibility {
         weights: WeightVisibility::Hidden,
-        input: TensorVisibility::Hashed,
+        input: TensorVisibility::Salted,
         output: TensorVisibility::Public,
     };
 
@@ -184,14 +207,29 @@ impl Visibility {
 
     /// Whether the circuit needs the pack and Poseidon chips.
     pub fn needs_hashing(&self) -> bool {
-        use TensorVisibility::{Hashed, Hidden};
+        use TensorVisibility::{Hashed, Hidden, Salted};
         self.weights == WeightVisibility::Hidden
-            || matches!(self.input, Hashed | Hidden)
-            || matches!(self.output, Hashed | Hidden)
+            || matches!(self.input, Hashed | Salted | Hidden)
+            || matches!(self.output, Hashed | Salted | Hidden)
     }
 
     pub fn hidden_weights(&self) -> bool {
         self.weights == WeightVisibility::Hidden
+    }
+
+    /// Refuses what no circuit can be made for: a salted output (only the consumer, who sends
+    /// the input, has a salt to absorb).
+    pub fn check(&self) -> crate::error::Result<()> {
+        if self.output == TensorVisibility::Salted {
+            return Err(crate::error::Error::UnsupportedShape {
+                field: "visibility",
+                value: "output salted".into(),
+                limit: "only the input can be salted (the consumer's salt): hash the output \
+                        unsalted, or keep it public or hidden"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// Whether this is a segment of a chain: an input or output linked to a neighbour.
@@ -308,7 +346,7 @@ pub fn public_len(vis: TensorVisibility, n: usize, act_bits: u32) -> usize {
     match vis {
         TensorVisibility::Public => n,
         TensorVisibility::Packed => n.div_ceil(crate::poseidon::limbs_per_element(act_bits)),
-        TensorVisibility::Hashed => 1,
+        TensorVisibility::Hashed | TensorVisibility::Salted => 1,
         TensorVisibility::Hidden | TensorVisibility::Linked => 0,
     }
 }
@@ -400,6 +438,8 @@ pub struct ModelCircuit {
     pub values: Option<Arc<Vec<Vec<i64>>>>,
     /// The model commitment's salt (hidden weights only; a private witness).
     pub salt: Fr,
+    /// The salt of a salted input's hash (a private witness; None for any other input).
+    pub input_salt: Option<Fr>,
     /// The blinding rows of the link columns (a segment of a chain; see [`LinkBlinding`]).
     pub link_blinding: LinkBlinding,
 }
@@ -408,13 +448,15 @@ impl ModelCircuit {
     /// The public instance column for this input and output under the circuit's visibility.
     pub fn instance(&self, input: &[i64], output: &[i64]) -> crate::error::Result<Vec<Fr>> {
         let vis = self.shape.visibility;
-        let part = |v: TensorVisibility, values| -> crate::error::Result<PublicPart<'_>> {
+        let act_bits = self.graph.act_bits;
+        let part = |v: TensorVisibility, values, salt| -> crate::error::Result<PublicPart<'_>> {
             Ok(match v {
                 TensorVisibility::Public => PublicPart::Values(values),
-                TensorVisibility::Packed => PublicPart::Packed(values, self.graph.act_bits),
-                TensorVisibility::Hashed => {
-                    PublicPart::Hash(crate::commitment::tensor_hash(values, self.graph.act_bits)?)
-                }
+                TensorVisibility::Packed => PublicPart::Packed(values, act_bits),
+                TensorVisibility::Hashed | TensorVisibility::Salted => PublicPart::Hash(
+                    crate::commitment::public_hash(v, values, act_bits, salt)?
+                        .ok_or(crate::error::Error::Synthesis("a hash".into()))?,
+                ),
                 TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
             })
         };
@@ -422,8 +464,8 @@ impl ModelCircuit {
             .hidden_weights()
             .then(|| crate::commitment::model_commitment(&self.graph, self.salt));
         Ok(instance_vector(
-            part(vis.input, input)?,
-            part(vis.output, output)?,
+            part(vis.input, input, self.input_salt)?,
+            part(vis.output, output, None)?,
             commitment,
         ))
     }
@@ -530,7 +572,10 @@ impl ModelCircuit {
                     value: value(g.input, i),
                 })
                 .collect(),
-            TensorVisibility::Packed | TensorVisibility::Hashed | TensorVisibility::Hidden => {
+            TensorVisibility::Packed
+            | TensorVisibility::Hashed
+            | TensorVisibility::Salted
+            | TensorVisibility::Hidden => {
                 // The input lives in range-checked advice cells (its packing public, hashed, or
                 // neither).
                 let items: Vec<Packable> = (0..n_in)
@@ -543,14 +588,17 @@ impl ModelCircuit {
                 let cells = if vis.input == TensorVisibility::Packed {
                     Self::pack_and_expose(config, region, links, &mut hash_rows, &items, 0)?
                 } else {
-                    let expose = (vis.input == TensorVisibility::Hashed).then_some(0);
+                    let expose = vis.input.is_hashed().then_some(0);
+                    // The salt's cell is a free witness: unknown at key generation.
+                    let salt = (vis.input == TensorVisibility::Salted)
+                        .then(|| values.and(self.input_salt));
                     Self::pack_and_hash(
                         config,
                         region,
                         links,
                         &mut hash_rows,
                         &items,
-                        None,
+                        salt,
                         expose,
                     )?
                 };
@@ -859,6 +907,9 @@ impl ModelCircuit {
                     )?;
                 }
             }
+            // Refused by `CircuitShape::validate`: only the consumer, who sends the input, can
+            // choose a salt.
+            TensorVisibility::Salted => return Err(Error::Synthesis),
             TensorVisibility::Linked => {
                 let column = config.link_out.ok_or(Error::Synthesis)?;
                 for (j, w) in outputs.iter().enumerate() {
@@ -1132,14 +1183,15 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
     let b = graph.act_bits;
     let (mut pack, mut hash) = (0, 0);
     let mut tensor = |v: TensorVisibility, n: usize| {
-        if matches!(
-            v,
-            TensorVisibility::Hashed | TensorVisibility::Hidden | TensorVisibility::Packed
-        ) {
-            pack += n;
-        }
-        if v == TensorVisibility::Hashed {
-            hash += PoseidonConfig::rows_for(packed_len(n, b));
+        // A salt takes one more row of the packed column and one more message.
+        let salt = (v == TensorVisibility::Salted) as usize;
+        match v {
+            TensorVisibility::Hashed | TensorVisibility::Salted => {
+                pack += n + salt;
+                hash += PoseidonConfig::rows_for(salt + packed_len(n, b));
+            }
+            TensorVisibility::Hidden | TensorVisibility::Packed => pack += n,
+            TensorVisibility::Public | TensorVisibility::Linked => {}
         }
     };
     tensor(vis.input, graph.input_tensor().len());

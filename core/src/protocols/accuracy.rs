@@ -141,6 +141,7 @@ pub fn verify_attestation(
         return reject("accuracy needs the model's output to be public".into());
     }
     let commitment = crate::verify::expected_commitment(key, published_commitment)?;
+    let item_salt = crate::commitment::public_item_salt(vis.input);
     let required = attestation
         .coverage
         .indices(dataset.inputs.len(), dataset_sha256)?;
@@ -166,7 +167,7 @@ pub fn verify_attestation(
                 commitment.as_deref().unwrap_or("-")
             )));
         }
-        match crate::verify::proves_input(key, &bundle, &dataset.inputs[*index])? {
+        match crate::verify::proves_input(key, &bundle, &dataset.inputs[*index], item_salt)? {
             Some(true) => {}
             Some(false) => {
                 return Err(item(
@@ -228,9 +229,10 @@ pub fn attest(
         }
         prover.compiled.graph.quantize_input(&dataset.inputs[i])?;
     }
+    let item_salt = crate::commitment::public_item_salt(prover.compiled.visibility().input);
     let mut proofs = Vec::with_capacity(indices.len());
     for (done, &i) in indices.iter().enumerate() {
-        let bundle = prover.prove(&dataset.inputs[i])?;
+        let bundle = prover.prove(&dataset.inputs[i], item_salt)?;
         proofs.push((i, hex::encode(bundle.to_bytes())));
         progress(done + 1, indices.len());
     }

@@ -230,7 +230,10 @@ pub fn check_proof(
         }
     }
     let input_hash = match vis.input {
-        TensorVisibility::Hashed => verified.input_hash.clone().unwrap_or_default(),
+        // A salted hash is the receipt's as it stands: only the consumer holds the salt.
+        TensorVisibility::Hashed | TensorVisibility::Salted => {
+            verified.input_hash.clone().unwrap_or_default()
+        }
         TensorVisibility::Public | TensorVisibility::Packed => {
             poseidon::to_hex(&tensor_hash(&bundle.header.input.values, act_bits)?)
         }
@@ -255,7 +258,7 @@ pub fn check_proof(
             verified.output_hash.as_deref()
                 == Some(poseidon::to_hex(&tensor_hash(&receipt.output, act_bits)?).as_str())
         }
-        TensorVisibility::Hidden | TensorVisibility::Linked => {
+        TensorVisibility::Hidden | TensorVisibility::Linked | TensorVisibility::Salted => {
             return Err(Error::Rejected(
                 "the model's output is hidden, so no proof can be tied to the receipt's output"
                     .into(),

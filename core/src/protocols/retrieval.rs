@@ -217,7 +217,12 @@ fn proven_class(
             commitment.unwrap_or("-")
         )));
     }
-    match crate::verify::proves_input(key, &bundle, &doc.document)? {
+    match crate::verify::proves_input(
+        key,
+        &bundle,
+        &doc.document,
+        crate::commitment::public_item_salt(key.header.shape.visibility.input),
+    )? {
         Some(true) => {}
         Some(false) => return Err(at("the proof is for another document".into())),
         None => return Err(at("the classifier's input is hidden".into())),
@@ -358,7 +363,8 @@ fn prove_document(
     tree: &MerkleTree,
     i: usize,
 ) -> Result<ProvenDocument> {
-    let bundle = prover.prove(&collection.documents[i])?;
+    let item_salt = crate::commitment::public_item_salt(prover.compiled.visibility().input);
+    let bundle = prover.prove(&collection.documents[i], item_salt)?;
     Ok(ProvenDocument {
         index: i,
         document: collection.documents[i].clone(),

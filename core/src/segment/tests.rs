@@ -8,6 +8,7 @@
 
 use super::*;
 use crate::circuit::ModelConfig;
+use crate::prove::Witness;
 use crate::test_fixtures::{residual_chain, tiny_input, TinyChain};
 
 /// Every tensor of the whole graph on the float input `x`.
@@ -36,8 +37,7 @@ fn segment_1_from_another_input(chain: &TinyChain) -> ProofBundle {
             &chain.params,
             &pk,
             &chain.keys[1],
-            values[0].clone(),
-            values,
+            Witness::of_segment(values, None),
             chain.blinding[1].clone(),
         )
         .unwrap()
@@ -178,8 +178,7 @@ fn the_link_commitment_hides_the_activations_and_fresh_blinding_still_links() {
                     &chain.params,
                     &pk,
                     &chain.keys[i],
-                    v[0].clone(),
-                    v,
+                    Witness::of_segment(v, None),
                     again[i].clone(),
                 )
                 .unwrap()
@@ -196,7 +195,12 @@ fn the_link_commitment_hides_the_activations_and_fresh_blinding_still_links() {
     let (segment, compiled) = &chain.segments[1];
     let v = segment.values(&whole);
     let (pk, _) = compiled.keygen(&chain.params, "dev").unwrap();
-    let unblinded = compiled.prove_witness(&chain.params, &pk, &chain.keys[1], v[0].clone(), v);
+    let unblinded = compiled.prove_witness(
+        &chain.params,
+        &pk,
+        &chain.keys[1],
+        Witness::of_segment(v, None),
+    );
     assert!(unblinded.unwrap_err().to_string().contains("blinding"));
 }
 

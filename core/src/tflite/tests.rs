@@ -505,6 +505,7 @@ fn truncated_mobilenet_at(width: Option<usize>, negative_cases: bool) {
         graph: graph.clone(),
         values: Some(Arc::new(values)),
         salt: Default::default(),
+        input_salt: None,
         link_blinding: Default::default(),
     };
     let honest = circuit(values.clone());

@@ -15,6 +15,7 @@
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use zkinfer_core::circuit::TensorVisibility;
 use zkinfer_core::prove::{compile, CompileOptions};
 use zkinfer_core::srs::{default_cache_dir, SrsSource};
 
@@ -52,7 +53,7 @@ fn files(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 fn visibility(spec: &str) -> Result<zkinfer_core::circuit::Visibility> {
-    use zkinfer_core::circuit::{TensorVisibility, Visibility, WeightVisibility};
+    use zkinfer_core::circuit::{Visibility, WeightVisibility};
     Ok(match spec {
         "public" => Visibility::PUBLIC,
         "served" => Visibility::SERVED,
@@ -64,8 +65,15 @@ fn visibility(spec: &str) -> Result<zkinfer_core::circuit::Visibility> {
             input: TensorVisibility::Hashed,
             ..Visibility::PUBLIC
         },
+        "salted-input" => Visibility {
+            input: TensorVisibility::Salted,
+            ..Visibility::PUBLIC
+        },
         other => {
-            bail!("unknown visibility '{other}' (public, served, hidden-weights, hashed-input)")
+            bail!(
+                "unknown visibility '{other}' (public, served, hidden-weights, hashed-input, \
+                 salted-input)"
+            )
         }
     })
 }
@@ -86,7 +94,7 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
     let base = name.split('@').next().unwrap_or(name);
     if let Some(index) = base.strip_prefix("mobilenet-segment:") {
         let (compiled, values) = mobilenet_segment(dir, index.parse()?)?;
-        return measure(name, &compiled, Witness::Values(values));
+        return measure(name, &compiled, ProofSource::Values(values));
     }
     let (compiled, x) = match base.strip_prefix("mobilenet:") {
         Some(cut) => mobilenet_prefix(dir, cut, &opts)?,
@@ -100,12 +108,12 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
             (compile(&model, &cal, &opts)?, x)
         }
     };
-    measure(name, &compiled, Witness::Input(x))
+    measure(name, &compiled, ProofSource::Input(x))
 }
 
 /// What a proof is made from: the model's float input, or a segment's share of the whole
 /// model's integer values.
-enum Witness {
+enum ProofSource {
     Input(Vec<f32>),
     Values(Vec<Vec<i64>>),
 }
@@ -114,7 +122,7 @@ enum Witness {
 fn measure(
     name: &str,
     compiled: &zkinfer_core::prove::Compiled,
-    witness: Witness,
+    source: ProofSource,
 ) -> Result<String> {
     let params = SrsSource::Dev {
         cache_dir: default_cache_dir(),
@@ -125,9 +133,14 @@ fn measure(
     let keygen = t.elapsed();
     let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes)?;
     let (cpu0, t) = (cpu_time(), Instant::now());
-    let bundle = match witness {
-        Witness::Input(x) => compiled.prove(&params, &pk, &key, &x)?,
-        Witness::Values(v) => compiled.prove_witness(&params, &pk, &key, v[0].clone(), v)?,
+    let input_salt = (compiled.visibility().input == TensorVisibility::Salted)
+        .then(zkinfer_core::commitment::random_input_salt);
+    let bundle = match source {
+        ProofSource::Input(x) => compiled.prove(&params, &pk, &key, &x, input_salt)?,
+        ProofSource::Values(v) => {
+            let witness = zkinfer_core::prove::Witness::of_segment(v, input_salt);
+            compiled.prove_witness(&params, &pk, &key, witness)?
+        }
     };
     let (prove, prove_cpu) = (t.elapsed(), cpu_time() - cpu0);
     let bytes = bundle.to_bytes();

@@ -40,6 +40,7 @@ fn card(p: &Prover, srs: &str) -> Value {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
         TensorVisibility::Packed => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof, packed into few public field elements"),
         TensorVisibility::Hashed => format!("hashed: the proof carries the Poseidon hash of the quantized {name} integers; the {name} itself stays private"),
+        TensorVisibility::Salted => format!("salted: the proof carries the Poseidon hash of a salt and the quantized {name} integers; send your own \"input_salt\" (64 hex digits) with the {name} and keep it, or keep the one the answer returns: only with it can the hash be checked against the {name}"),
         TensorVisibility::Hidden => format!("hidden: the proof says nothing about the {name}"),
         TensorVisibility::Linked => format!(
             "linked: the {name} is committed to in a column that links this proof to the next segment's"

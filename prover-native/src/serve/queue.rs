@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 pub struct Job {
     pub receipt: Receipt,
     pub model: Arc<Model>,
-    /// The quantized input and every tensor's values, computed when the request was accepted.
-    pub q_in: Vec<i64>,
-    pub values: Vec<Vec<i64>>,
+    /// The quantized input, every tensor's values (computed when the request was accepted) and
+    /// the consumer's input salt.
+    pub witness: zkinfer_core::prove::Witness,
     /// Only with --tamper-for-tests: how to falsify the finished bundle.
     pub edit: Option<BundleEdit>,
 }
@@ -136,8 +136,7 @@ impl Queue {
             let Job {
                 mut receipt,
                 model,
-                q_in,
-                values,
+                witness,
                 edit,
             } = self.next();
             let id = receipt.id.clone();
@@ -150,7 +149,7 @@ impl Queue {
                     let p = &model.prover;
                     let r = catch_unwind(AssertUnwindSafe(|| {
                         p.compiled
-                            .prove_witness(&p.params, &p.pk, &p.verifier_key, q_in, values)
+                            .prove_witness(&p.params, &p.pk, &p.verifier_key, witness)
                     }));
                     let _ = tx.send(r);
                 });

@@ -1,6 +1,6 @@
 //! HTTP routes of the proving service. Every error is JSON `{"error": "..."}`.
 
-use super::models::Registry;
+use super::models::{Model, Registry};
 use super::queue::{Job, Pending, Queue};
 use super::store::{new_id, now_ms, valid_id, Receipt, Status, Store};
 use super::tamper::Tamper;
@@ -12,6 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use zkinfer_core::circuit::TensorVisibility;
+use zkinfer_core::halo2curves::bn256::Fr;
+use zkinfer_core::prove::Witness;
 
 pub struct AppState {
     pub registry: Registry,
@@ -173,20 +176,22 @@ async fn predict(
         None => m.clone(),
     };
     let m2 = prover_model.clone();
-    let (x, q_in, values) = blocking(move || -> ApiResult<_> {
+    let (x, q_in, values, given_salt) = blocking(move || -> ApiResult<_> {
         let bad = |e: String| err(StatusCode::BAD_REQUEST, e);
         let text =
             std::str::from_utf8(&bytes).map_err(|_| bad("the body is not UTF-8 JSON".into()))?;
         let x = zkinfer_core::input::parse_single(text, m2.input_len())
             .map_err(|e| bad(e.to_string()))?;
+        let salt = zkinfer_core::input::parse_input_salt(text).map_err(|e| bad(e.to_string()))?;
         let (q_in, values) = m2
             .prover
             .compiled
             .witness(&x)
             .map_err(|e| bad(e.to_string()))?;
-        Ok((x, q_in, values))
+        Ok((x, q_in, values, salt))
     })
     .await??;
+    let input_salt = receipt_salt(m.prover.compiled.visibility().input, given_salt)?;
     let graph = &prover_model.prover.compiled.graph;
     let honest = &values[graph.output];
     let (claimed, edit) = match &app.tamper {
@@ -203,8 +208,11 @@ async fn predict(
         .and_then(|l| l.get(class).cloned());
     let id = new_id();
     let issued = now_ms();
-    let input_hash = zkinfer_core::commitment::tensor_hash(&q_in, graph.act_bits)
-        .map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
+    // What the proof will carry for a salted input; salted for a hidden one too, so that no
+    // one holding the receipt can test a guessed input against it.
+    let input_hash =
+        zkinfer_core::commitment::salted_tensor_hash(&q_in, graph.act_bits, input_salt)
+            .map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
     let signed = app
         .provider
         .sign(zkinfer_core::protocols::receipt::Receipt {
@@ -226,6 +234,7 @@ async fn predict(
         id,
         model_id: m.id.clone(),
         input: x,
+        input_salt: input_salt.map(|s| zkinfer_core::poseidon::to_hex(&s)),
         output: output.clone(),
         predicted_class: class,
         predicted_label: label.clone(),
@@ -249,11 +258,11 @@ async fn predict(
     let position = if app.prove_on_request {
         None
     } else {
+        let witness = proof_witness(&prover_model, q_in, values, input_salt);
         let job = Job {
             receipt: rec,
             model: prover_model.clone(),
-            q_in,
-            values,
+            witness,
             edit,
         };
         match app.queue.push(job) {
@@ -280,7 +289,51 @@ async fn predict(
     if let Some(p) = position {
         answer["position"] = json!(p);
     }
+    if let Some(salt) = input_salt {
+        // Only the consumer learns it: keep it to check the proof against the input.
+        answer["input_salt"] = json!(zkinfer_core::poseidon::to_hex(&salt));
+    }
     Ok((StatusCode::OK, Json(answer)))
+}
+
+/// The salt a receipt's input hash is made with: the consumer's, or a fresh one, for a salted
+/// input (the proof's hash) or a hidden one (no proof hash, but the receipt's must not be
+/// testable either); none for a public input or an unsalted hash, where a salt given is
+/// refused rather than silently ignored.
+fn receipt_salt(vis: TensorVisibility, given: Option<Fr>) -> ApiResult<Option<Fr>> {
+    match vis {
+        TensorVisibility::Salted | TensorVisibility::Hidden => Ok(Some(
+            given.unwrap_or_else(zkinfer_core::commitment::random_input_salt),
+        )),
+        TensorVisibility::Public
+        | TensorVisibility::Packed
+        | TensorVisibility::Hashed
+        | TensorVisibility::Linked => match given {
+            Some(_) => Err(err(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "this model's input is {}, not salted: send no input_salt",
+                    vis.name()
+                ),
+            )),
+            None => Ok(None),
+        },
+    }
+}
+
+/// A receipt's proof witness: the circuit absorbs the salt only for a salted input.
+fn proof_witness(
+    model: &Model,
+    input: Vec<i64>,
+    values: Vec<Vec<i64>>,
+    salt: Option<Fr>,
+) -> Witness {
+    let salted = model.prover.compiled.visibility().input == TensorVisibility::Salted;
+    Witness {
+        input,
+        values,
+        input_salt: salt.filter(|_| salted),
+    }
 }
 
 /// `?sample_seed=S&tolerance=T&confidence=C` of an attestation request.
@@ -422,6 +475,12 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             let (q_in, values) = blocking(move || a2.prover.compiled.witness(&input))
                 .await?
                 .map_err(internal)?;
+            let salt = rec
+                .input_salt
+                .as_deref()
+                .map(zkinfer_core::commitment::parse_input_salt)
+                .transpose()
+                .map_err(internal)?;
             let edit = app.tamper.as_ref().and_then(|t| {
                 let honest = &values[answered.prover.compiled.graph.output];
                 t.edit(&requested, honest).1
@@ -430,11 +489,11 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             queued.status = Status::Queued;
             let (store, r2) = (app.store.clone(), queued.clone());
             blocking(move || store.save(&r2)).await?.map_err(internal)?;
+            let witness = proof_witness(&answered, q_in, values, salt);
             let job = Job {
                 receipt: queued,
                 model: answered,
-                q_in,
-                values,
+                witness,
                 edit,
             };
             match app.queue.push(job) {
@@ -489,6 +548,12 @@ async fn receipt(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Json<V
     let pending = app.queue.status(&id);
     let rec = load(&app, &id).await?;
     let mut v = serde_json::to_value(&rec).map_err(internal)?;
+    // Receipt ids travel in signed receipts and audit reports: the input and its salt, which
+    // only the consumer who sent them should hold, are not served here.
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("input");
+        obj.remove("input_salt");
+    }
     if let Some(p) = pending {
         if let (Some(obj), Value::Object(live)) = (v.as_object_mut(), pending_json(p)) {
             obj.extend(live);

@@ -29,6 +29,10 @@ pub struct Receipt {
     pub model_id: String,
     /// The input as received (floats, flattened).
     pub input: Vec<f32>,
+    /// The consumer's input salt (hex), for a salted or hidden input: given with the input, or
+    /// drawn here and answered to the consumer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_salt: Option<String>,
     /// The integer model's output, dequantized: what the proof will show.
     pub output: Vec<f64>,
     pub predicted_class: usize,

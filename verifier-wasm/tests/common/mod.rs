@@ -13,22 +13,30 @@ pub const OTHER_KEY: &[u8] = include_bytes!("../fixtures/other-verifier-key");
 /// The MNIST model as a chain of two segments, and a chain bundle for DIGIT_7.
 pub const CHAIN_KEY: &[u8] = include_bytes!("../fixtures/chain-key");
 pub const CHAIN_PROOF: &[u8] = include_bytes!("../fixtures/chain-digit_7.proof");
-/// The input the fixture proof was made for (the demo's held-out '7').
-pub const DIGIT_7: &str = include_str!("../../../examples/mnist/digits/digit_7.json");
+/// The input the fixture proof was made for (the demo's held-out '7'), with the input salt the
+/// demo sent with it and kept.
+pub const DIGIT_7: &str = include_str!("../fixtures/digit_7.input.json");
 
 /// DIGIT_7's pixel values.
 pub fn digit_7() -> Vec<f32> {
-    let v = js_sys::JSON::parse(DIGIT_7).expect("digit_7.json parses");
+    let v = js_sys::JSON::parse(DIGIT_7).expect("digit_7.input.json parses");
     let rows = js_sys::Array::from(&get(&v, "input_data"));
     numbers(&rows.get(0)).iter().map(|&x| x as f32).collect()
 }
 
-/// The fixture is the demo's served model: weights hidden, input hashed, output public. Checks
-/// that a valid result carries the bundle's commitment and the hash of the input sent.
+/// The salt DIGIT_7's hash is salted with.
+pub fn digit_7_salt() -> String {
+    let v = js_sys::JSON::parse(DIGIT_7).expect("digit_7.input.json parses");
+    get(&v, "input_salt").as_string().expect("an input_salt")
+}
+
+/// The fixture is the demo's served model: weights hidden, input hashed with a salt, output
+/// public. Checks that a valid result carries the bundle's commitment and the hash of the input
+/// sent, with its salt.
 pub fn assert_hashed_input_and_commitment(v: &zkinfer_verifier::Verifier, result: &JsValue) {
     let b = bundle();
     let expected = v
-        .input_hash(&digit_7())
+        .input_hash(&digit_7(), Some(digit_7_salt()))
         .unwrap_or_else(|_| panic!("inputHash threw"));
     assert_eq!(get(result, "inputHash").as_string(), Some(expected.clone()));
     assert_eq!(b.header.input_hash, Some(expected));
