@@ -84,21 +84,29 @@ test("a valid proof verifies, against the pinned model", () => {
   verifier.free();
 });
 
-test("the served model: the proof carries the hash of the input sent and the weights' commitment", () => {
+test("the served model: the proof carries the salted hash of the input sent and the weights' commitment", () => {
   const verifier = new Verifier(KEY);
-  assert.deepEqual(verifier.header().visibility, { weights: "hidden", input: "hashed", output: "public" });
-  const digit = JSON.parse(
-    readFileSync(new URL("../../examples/mnist/digits/digit_7.json", import.meta.url), "utf8"),
-  ).input_data[0];
+  assert.deepEqual(verifier.header().visibility, { weights: "hidden", input: "salted", output: "public" });
+  // The input the demo sent, with the salt it drew and kept.
+  const sent = JSON.parse(new TextDecoder().decode(fixture("digit_7.input.json")));
+  const digit = Float32Array.from(sent.input_data[0]);
   const result = verifier.verify(PROOF);
-  assert.equal(result.inputHash, verifier.inputHash(Float32Array.from(digit)));
+  assert.equal(result.inputHash, verifier.inputHash(digit, sent.input_salt));
   assert.match(result.modelCommitment, /^0x[0-9a-f]{64}$/);
   assert.ok(result.input instanceof Float64Array);
   assert.equal(result.input.length, 0, "a hashed input's values are not in the proof");
   const other = Float32Array.from(digit);
   other[300] = 1 - other[300];
-  assert.notEqual(verifier.inputHash(other), result.inputHash);
-  assert.throws(() => verifier.inputHash(new Float32Array(3)), (e) => e instanceof Error && /784/.test(e.message));
+  assert.notEqual(verifier.inputHash(other, sent.input_salt), result.inputHash);
+  // Without the salt there is nothing to compare: a guessed input cannot be tested.
+  assert.throws(() => verifier.inputHash(digit), (e) => e instanceof Error && /salt/.test(e.message));
+  const otherSalt = `0x${"0".repeat(63)}1`;
+  assert.notEqual(verifier.inputHash(digit, otherSalt), result.inputHash);
+  assert.throws(() => verifier.inputHash(digit, "0x12"), (e) => e instanceof Error && /64 hex/.test(e.message));
+  assert.throws(
+    () => verifier.inputHash(new Float32Array(3), sent.input_salt),
+    (e) => e instanceof Error && /784/.test(e.message),
+  );
 });
 
 test("a tampered proof byte is invalid, with a reason", () => {
