@@ -291,6 +291,7 @@ impl Compiled {
         let spec = |t: &crate::qgraph::QTensor| TensorSpec {
             shape: t.shape.clone(),
             frac_bits: t.frac_bits,
+            affine: t.affine,
         };
         VkHeader {
             model_name: self.graph.name.clone(),

@@ -510,6 +510,46 @@ impl QStep {
 /// Quantizes float values for a tensor of `shape` at scale 2^frac_bits into the `act_bits`
 /// activation domain (round to nearest; an error, not a clamp, outside the domain). The input
 /// rule a prover and a consumer (hashing the input it sent) must share.
+/// How a float input becomes the integers a proof is about, for a tensor of `shape` with
+/// `frac_bits` or, for a TFLite tensor, its affine quantization: the one rule the prover
+/// ([`QGraph::quantize_input`]) and the verifier (`verify::input_hash`, `verify::proves_input`)
+/// both apply, so that a consumer's input check quantizes exactly as the proof did. An affine
+/// quantization read from an untrusted key is checked before use.
+pub fn quantize_tensor(
+    x: &[f32],
+    shape: &[usize],
+    frac_bits: i32,
+    affine: Option<AffineQuant>,
+    act_bits: u32,
+) -> Result<Vec<i64>> {
+    let Some(a) = affine else {
+        return quantize_values(x, shape, frac_bits, act_bits);
+    };
+    if !(a.scale.is_finite() && a.scale > 0.0) || a.q_min > a.q_max {
+        return Err(Error::InvalidInput(format!(
+            "the input quantization (scale {}, stored range [{}, {}]) is not a valid one",
+            a.scale, a.q_min, a.q_max
+        )));
+    }
+    let len: usize = shape.iter().product();
+    if x.len() != len {
+        return Err(Error::InvalidInput(format!(
+            "expected {len} values for input shape {shape:?}, got {}",
+            x.len()
+        )));
+    }
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.is_finite() {
+                Ok(a.quantize_centred(v))
+            } else {
+                Err(Error::InvalidInput(format!("input value {i} is {v}")))
+            }
+        })
+        .collect()
+}
+
 pub fn quantize_values(
     x: &[f32],
     shape: &[usize],
@@ -599,29 +639,7 @@ impl QGraph {
     /// Quantizes a float input to this graph's input scale (round half away from zero).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = self.input_tensor();
-        match t.affine {
-            None => quantize_values(x, &t.shape, t.frac_bits, self.act_bits),
-            Some(a) => {
-                if x.len() != t.len() {
-                    return Err(Error::InvalidInput(format!(
-                        "expected {} values for input shape {:?}, got {}",
-                        t.len(),
-                        t.shape,
-                        x.len()
-                    )));
-                }
-                x.iter()
-                    .enumerate()
-                    .map(|(i, &v)| {
-                        if v.is_finite() {
-                            Ok(a.quantize_centred(v))
-                        } else {
-                            Err(Error::InvalidInput(format!("input value {i} is {v}")))
-                        }
-                    })
-                    .collect()
-            }
-        }
+        quantize_tensor(x, &t.shape, t.frac_bits, t.affine, self.act_bits)
     }
 
     /// Runs the exact integer semantics, returning every tensor's values.

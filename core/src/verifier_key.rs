@@ -39,9 +39,29 @@ pub struct TensorSpec {
     pub shape: Vec<usize>,
     /// Values are integers standing for value / 2^frac_bits.
     pub frac_bits: i32,
+    /// A TFLite tensor's own affine quantization (values are then `q - zero_point`, standing
+    /// for `scale · value`): how a consumer's float input is quantized, as the prover does.
+    /// Written only when present, so keys of other models are what they were before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affine: Option<crate::qgraph::AffineQuant>,
 }
 
 impl TensorSpec {
+    /// A consumer's float values as the integers a proof of this tensor is about, quantized as
+    /// the prover quantizes (see [`crate::qgraph::quantize_tensor`]).
+    pub fn quantize(&self, x: &[f32], act_bits: u32) -> crate::error::Result<Vec<i64>> {
+        crate::qgraph::quantize_tensor(x, &self.shape, self.frac_bits, self.affine, act_bits)
+    }
+
+    /// The real values the integers of this tensor stand for.
+    pub fn dequantize(&self, values: &[i64]) -> Vec<f64> {
+        let per_unit = match self.affine {
+            Some(a) => a.scale as f64,
+            None => 2f64.powi(-self.frac_bits),
+        };
+        values.iter().map(|&v| v as f64 * per_unit).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
@@ -126,6 +146,14 @@ impl VerifierKey {
             if t.shape.is_empty()
                 || n.is_none_or(|n| n == 0 || n >= 1usize << header.k)
                 || t.frac_bits.abs() > 64
+                || t.affine.is_some_and(|a| {
+                    // A stored range the activation domain holds, and a usable scale.
+                    let half = 1i64 << (header.shape.act_bits - 1);
+                    !(a.scale.is_finite() && a.scale > 0.0)
+                        || a.q_min > a.q_max
+                        || a.q_min.saturating_sub(a.zero_point) < -half
+                        || a.q_max.saturating_sub(a.zero_point) >= half
+                })
             {
                 return Err(bad(format!(
                     "{name} spec {t:?} is invalid for k = {}",

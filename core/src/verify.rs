@@ -297,7 +297,8 @@ pub(crate) fn verify_bundle_deferred<'k>(
             .transpose()
     };
     let (input_link, output_link) = (link(input_column)?, link(output_column)?);
-    let output_values = h.output.dequantized();
+    // Dequantized by the trusted key's scale (a TFLite tensor's own), not the bundle's claim.
+    let output_values = key.header.output.dequantize(&h.output.values);
     let predicted_class =
         (!output_values.is_empty()).then(|| crate::tensor::argmax(&output_values));
     let predicted_label =
@@ -359,8 +360,7 @@ pub fn input_hash(key: &VerifierKey, input: &[f32], input_salt: Option<Fr>) -> R
             vis.name()
         )));
     }
-    let q =
-        crate::qgraph::quantize_values(input, &h.input.shape, h.input.frac_bits, h.shape.act_bits)?;
+    let q = h.input.quantize(input, h.shape.act_bits)?;
     let hash = crate::commitment::public_hash(vis, &q, h.shape.act_bits, input_salt)?
         .ok_or_else(|| Error::InvalidInput("this model's input is not hashed".into()))?;
     Ok(poseidon::to_hex(&hash))
@@ -408,13 +408,7 @@ pub fn proves_input(
             ))
         }
         TensorVisibility::Public | TensorVisibility::Packed => {
-            let q = crate::qgraph::quantize_values(
-                input,
-                &h.input.shape,
-                h.input.frac_bits,
-                h.shape.act_bits,
-            )?;
-            Some(bundle.header.input.values == q)
+            Some(bundle.header.input.values == h.input.quantize(input, h.shape.act_bits)?)
         }
     })
 }

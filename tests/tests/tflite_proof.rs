@@ -42,6 +42,19 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
     assert_eq!(verified.output.values, values[compiled.graph.output]);
     // The packed input is in the bundle value by value, and every value is bound by the proof.
     assert_eq!(bundle.header.input.values, q_in);
+    // A consumer holding the pixels it sent finds them proven: the key carries the model's
+    // own input quantization (scale, zero point), so the check quantizes as the prover did.
+    assert!(key.header.input.affine.is_some());
+    assert_eq!(
+        zkinfer_core::verify::proves_input(&key, &bundle, &x, None).unwrap(),
+        Some(true)
+    );
+    let mut other = x.clone();
+    other[5] += 0.5;
+    assert_eq!(
+        zkinfer_core::verify::proves_input(&key, &bundle, &other, None).unwrap(),
+        Some(false)
+    );
 
     let mut b = bundle.clone();
     let middle = b.proof.len() / 2;

@@ -1025,6 +1025,45 @@ fn fuzz_regressions_parse_and_lower_without_panicking() {
 /// 2 × 1 762 131 970 filter over a 2×2 input is a legal window (all but a few taps fall on
 /// padding), but counting each output's taps one by one allocated (28 GB) and walked the whole
 /// window. The divisors are now counted per axis, and must equal the enumerated counts.
+/// A consumer's float input is quantized by the verifier exactly as the prover quantizes it,
+/// with the model's own scale and zero point (carried by the key), clamping included: before
+/// the key carried them, `verify --input` quantized as round(x) and called the proven input of
+/// any TFLite model whose input scale is not 1 "another input".
+#[test]
+fn the_verifier_quantizes_a_tflite_input_as_the_prover_does() {
+    use crate::prove::{compile_quantized, CompileOptions};
+    let Loaded::Quantized(graph) = lower(&small_quantized_graph()).unwrap() else {
+        panic!("quantized")
+    };
+    let compiled = compile_quantized(graph, &CompileOptions::default()).unwrap();
+    let header = compiled.vk_header("dev");
+    let spec = &header.input;
+    let affine = spec
+        .affine
+        .expect("the key carries the input's quantization");
+    assert_ne!(affine.scale, 1.0);
+    let n = spec.len();
+    // Values around zero, half-way points, and far outside the stored range (clamped).
+    let x: Vec<f32> = (0..n)
+        .map(|i| (i as f32 - n as f32 / 2.0) * affine.scale * 0.75 + (i % 3) as f32 * 40.0)
+        .collect();
+    let prover = compiled.graph.quantize_input(&x).unwrap();
+    assert_eq!(spec.quantize(&x, header.shape.act_bits).unwrap(), prover);
+    assert!(prover
+        .iter()
+        .any(|&q| q == affine.q_max - affine.zero_point));
+    // A key whose quantization could not be one is refused when read, not used.
+    let json = serde_json::to_string(&header).unwrap();
+    assert!(json.contains("\"affine\""));
+    let mut bad = header.clone();
+    bad.input.affine = Some(crate::qgraph::AffineQuant {
+        q_min: 10,
+        q_max: 0,
+        ..affine
+    });
+    assert!(bad.input.quantize(&x, header.shape.act_bits).is_err());
+}
+
 #[test]
 fn average_pool_divisors_count_in_bounds_taps_per_axis() {
     use super::quantized::pool_divisors;
