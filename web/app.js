@@ -551,7 +551,10 @@ async function send() {
 
   // A salted input hash: the page draws the salt, sends it with the input and keeps it, so that
   // no one else holding the proof or the receipt can test a guessed drawing against the hash.
-  const ownSalt = state.card.visibility?.input === "salted" ? newInputSalt() : null;
+  // Whether the input is salted is the pinned key's word (the card's only until the key is in).
+  const trusted = state.keyHeader?.id === pin ? state.keyHeader.header : null;
+  const inputVisibility = (trusted ?? state.card).visibility?.input;
+  const ownSalt = inputVisibility === "salted" ? newInputSalt() : null;
   let pred;
   try {
     const res = await fetch(`/api/models/${pin}/predict`, {

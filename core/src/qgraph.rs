@@ -43,8 +43,11 @@ impl AffineQuant {
     /// TFLite's quantization of a real value: `round(x / scale) + zero_point` (half away from
     /// zero, in float), clamped to the stored range, returned centred (minus the zero point).
     pub fn quantize_centred(&self, x: f32) -> i64 {
-        let q = (x / self.scale).round() as i64 + self.zero_point;
-        q.clamp(self.q_min, self.q_max) - self.zero_point
+        // Clamped as a float first: a huge input (or a huge zero point) must saturate to the
+        // stored range, not overflow the integer sum.
+        let q = ((x / self.scale).round() as f64 + self.zero_point as f64)
+            .clamp(self.q_min as f64, self.q_max.max(self.q_min) as f64);
+        q as i64 - self.zero_point
     }
 }
 

@@ -147,12 +147,19 @@ impl VerifierKey {
                 || n.is_none_or(|n| n == 0 || n >= 1usize << header.k)
                 || t.frac_bits.abs() > 64
                 || t.affine.is_some_and(|a| {
-                    // A stored range the activation domain holds, and a usable scale.
+                    // A usable scale, and a stored range (as TFLite's, in i32) that the
+                    // activation domain holds once centred.
                     let half = 1i64 << (header.shape.act_bits - 1);
-                    !(a.scale.is_finite() && a.scale > 0.0)
-                        || a.q_min > a.q_max
-                        || a.q_min.saturating_sub(a.zero_point) < -half
-                        || a.q_max.saturating_sub(a.zero_point) >= half
+                    let i32_range = i32::MIN as i64..=i32::MAX as i64;
+                    let valid = a.scale.is_finite()
+                        && a.scale > 0.0
+                        && [a.zero_point, a.q_min, a.q_max]
+                            .iter()
+                            .all(|v| i32_range.contains(v))
+                        && a.q_min <= a.q_max
+                        && a.q_min - a.zero_point >= -half
+                        && a.q_max - a.zero_point < half;
+                    !valid
                 })
             {
                 return Err(bad(format!(

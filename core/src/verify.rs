@@ -464,6 +464,85 @@ mod tests {
     use super::*;
     use crate::test_fixtures::tiny_chain;
 
+    /// Through a key file: a key carrying an input's affine quantization (as TFLite models'
+    /// keys do) has the consumer's input quantized by it, salted hash and all; a key whose
+    /// quantization could not be one is refused when read.
+    #[test]
+    fn a_keys_input_quantization_is_checked_when_read_and_used_for_the_input_hash() {
+        use crate::circuit::Visibility;
+        use crate::prove::{compile_quantized, CompileOptions};
+        use crate::qgraph::AffineQuant;
+        let opts = CompileOptions {
+            visibility: Visibility {
+                input: TensorVisibility::Salted,
+                ..Visibility::PUBLIC
+            },
+            ..Default::default()
+        };
+        let compiled = compile_quantized(crate::test_fixtures::tiny_graph(), &opts).unwrap();
+        let params = crate::test_fixtures::params(compiled.plan.k, 7);
+        let vk = halo2_proofs::plonk::keygen_vk(&params, &compiled.circuit(None)).unwrap();
+        let mut header = compiled.vk_header("dev");
+        let act_bits = header.shape.act_bits;
+        // The quantization is not part of the circuit: only the header says it.
+        let affine = AffineQuant {
+            scale: 0.02,
+            zero_point: -3,
+            q_min: -128,
+            q_max: 124,
+        };
+        header.input.affine = Some(affine);
+        let read = |h: &crate::verifier_key::VkHeader| {
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(h, &params, &vk))
+        };
+        let key = read(&header).unwrap();
+        let x: Vec<f32> = (0..8).map(|i| i as f32 * 0.37 - 1.1).collect();
+        let salt = Fr::from(0x5a17);
+        let q: Vec<i64> = x.iter().map(|&v| affine.quantize_centred(v)).collect();
+        assert_ne!(
+            q,
+            crate::qgraph::quantize_values(&x, &[1, 8], 0, act_bits).unwrap()
+        );
+        let expected = crate::commitment::salted_tensor_hash(&q, act_bits, Some(salt)).unwrap();
+        assert_eq!(
+            input_hash(&key, &x, Some(salt)).unwrap(),
+            poseidon::to_hex(&expected)
+        );
+        for bad in [
+            AffineQuant {
+                q_min: 10,
+                q_max: 0,
+                ..affine
+            },
+            AffineQuant {
+                scale: f32::NAN,
+                ..affine
+            },
+            AffineQuant {
+                scale: 0.0,
+                ..affine
+            },
+            AffineQuant {
+                zero_point: 1 << 40,
+                ..affine
+            },
+            // A stored range wider than the activation domain.
+            AffineQuant {
+                q_max: 200,
+                ..affine
+            },
+        ] {
+            let mut h = header.clone();
+            h.input.affine = Some(bad);
+            // (A NaN scale cannot even be written: JSON has no NaN, so the header is malformed.)
+            let err = read(&h).unwrap_err().to_string();
+            assert!(
+                err.contains("input spec") || err.contains("header"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
     /// A chain's segment proofs are valid as parts of the chain, but a segment's key on its own
     /// is refused: its link cells would be free witnesses.
     #[test]

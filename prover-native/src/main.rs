@@ -842,6 +842,12 @@ impl InputArgs {
             }
             (None, None) => None,
         };
+        if random && given.is_some() {
+            bail!(
+                "--input-salt random, but the input JSON has its own \"input_salt\", which the \
+                 proof could then not be checked against: give one"
+            );
+        }
         if vis != TensorVisibility::Salted {
             if given.is_some() || random {
                 bail!(

@@ -192,6 +192,16 @@ fn collect_receipts(server: &Server, model_id: &str, n: usize, file: &Path) -> V
         lines.push('\n');
         responses.push(v);
     }
+    // A zero salt would hide nothing: refused (after the others: a lying server counts
+    // requests to pick the ones it lies on).
+    let mut zero: Value = serde_json::from_slice(&digit(0)).unwrap();
+    zero["input_salt"] = json!(format!("0x{}", "0".repeat(64)));
+    let r = server.post(
+        &format!("/api/models/{model_id}/predict"),
+        zero.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert!(String::from_utf8_lossy(&r.body).contains("zero hides nothing"));
     std::fs::write(file, lines).unwrap();
     responses
 }

@@ -220,6 +220,13 @@ fn serve_predict_prove_verify_and_restart() {
     // The proof verifies against the served key and shows the predicted output.
     let b3 = srv.wait_proof(&r3);
     check_bundle(&b3, &vk, &p3);
+    // Once proven, the server forgets the input: the proof is what it serves from then on.
+    let stored: Value = serde_json::from_slice(
+        &std::fs::read(data.join("receipts").join(format!("{r3}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored["status"], "done");
+    assert_eq!(stored["input"], serde_json::json!([]));
     eprintln!("first proof served at {:.1} s", t0.elapsed().as_secs_f64());
 
     // A burst against --queue-size 1 --workers 1: some are refused with 429, and every accepted

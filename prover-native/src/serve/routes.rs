@@ -301,7 +301,13 @@ async fn predict(
 /// testable either); none for a public input or an unsalted hash, where a salt given is
 /// refused rather than silently ignored.
 fn receipt_salt(vis: TensorVisibility, given: Option<Fr>) -> ApiResult<Option<Fr>> {
+    use zkinfer_core::halo2curves::ff::Field;
     match vis {
+        TensorVisibility::Salted | TensorVisibility::Hidden if given == Some(Fr::ZERO) => Err(err(
+            StatusCode::BAD_REQUEST,
+            "an input_salt of zero hides nothing: send a random one (or none, and keep the one \
+             the answer returns)",
+        )),
         TensorVisibility::Salted | TensorVisibility::Hidden => Ok(Some(
             given.unwrap_or_else(zkinfer_core::commitment::random_input_salt),
         )),
@@ -475,12 +481,13 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             let (q_in, values) = blocking(move || a2.prover.compiled.witness(&input))
                 .await?
                 .map_err(internal)?;
+            // (The stored salt stays out of any error: the answer goes to whoever holds the id.)
             let salt = rec
                 .input_salt
                 .as_deref()
                 .map(zkinfer_core::commitment::parse_input_salt)
                 .transpose()
-                .map_err(internal)?;
+                .map_err(|_| internal(format!("receipt {id}: its stored input salt is corrupt")))?;
             let edit = app.tamper.as_ref().and_then(|t| {
                 let honest = &values[answered.prover.compiled.graph.output];
                 t.edit(&requested, honest).1

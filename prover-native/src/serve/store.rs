@@ -27,10 +27,11 @@ pub enum Status {
 pub struct Receipt {
     pub id: String,
     pub model_id: String,
-    /// The input as received (floats, flattened).
+    /// The input as received (floats, flattened); emptied once the proof is stored, when
+    /// nothing needs it any more.
     pub input: Vec<f32>,
     /// The consumer's input salt (hex), for a salted or hidden input: given with the input, or
-    /// drawn here and answered to the consumer only.
+    /// drawn here and answered to the consumer only. Dropped with the input once proven.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_salt: Option<String>,
     /// The integer model's output, dequantized: what the proof will show.
@@ -210,9 +211,12 @@ impl Store {
         std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
     }
 
-    /// Stores the bundle, then marks the receipt done.
+    /// Stores the bundle, then marks the receipt done and forgets its input and salt: the
+    /// proof is what is served from then on, and an input at rest is an input to leak.
     pub fn complete(&self, rec: &mut Receipt, bundle: &[u8]) -> Result<()> {
         write_atomic(&self.proof_path(&rec.id), bundle)?;
+        rec.input = Vec::new();
+        rec.input_salt = None;
         rec.status = Status::Done;
         rec.error = None;
         rec.finished_unix_ms = Some(now_ms());
