@@ -338,7 +338,13 @@ fn main() {
             input_salt,
             output,
             srs,
-        } => prove(&dir, &input, input_salt.as_deref(), &output, &srs),
+        } => prove(&ProveRequest {
+            dir: &dir,
+            input: &input,
+            input_salt: input_salt.as_deref(),
+            out: &output,
+            srs: &srs,
+        }),
         Command::Predict { dir, input, json } => predict(&dir, &input, json),
         Command::Classify {
             model,
@@ -635,16 +641,27 @@ fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-fn prove(
-    dir: &Path,
-    input: &InputArgs,
-    input_salt: Option<&str>,
-    out: &Path,
-    srs: &SrsArgs,
-) -> Result<()> {
-    if zkinfer_core::prove::is_chain_dir(dir) {
-        return prove_chain(dir, input, input_salt, out, srs);
+/// What `zkinfer prove` was asked: a model directory (a single circuit or a chain), the input
+/// and its salt, where to write the bundle, and the parameters.
+struct ProveRequest<'a> {
+    dir: &'a Path,
+    input: &'a InputArgs,
+    input_salt: Option<&'a str>,
+    out: &'a Path,
+    srs: &'a SrsArgs,
+}
+
+fn prove(request: &ProveRequest<'_>) -> Result<()> {
+    if zkinfer_core::prove::is_chain_dir(request.dir) {
+        return prove_chain(request);
     }
+    let ProveRequest {
+        dir,
+        input,
+        input_salt,
+        out,
+        srs,
+    } = *request;
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
@@ -693,13 +710,14 @@ fn print_prediction(graph: &zkinfer_core::qgraph::QGraph, values: &[Vec<i64>]) {
 }
 
 /// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
-fn prove_chain(
-    dir: &Path,
-    input: &InputArgs,
-    input_salt: Option<&str>,
-    out: &Path,
-    srs: &SrsArgs,
-) -> Result<()> {
+fn prove_chain(request: &ProveRequest<'_>) -> Result<()> {
+    let ProveRequest {
+        dir,
+        input,
+        input_salt,
+        out,
+        srs,
+    } = *request;
     let chain = ChainDir::new(dir);
     let compiled = chain.whole()?;
     let x = input.read(&compiled)?;

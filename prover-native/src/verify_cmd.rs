@@ -103,16 +103,7 @@ pub(crate) fn verify(key_path: &Path, proof_path: &Path, pins: &Pins<'_>) -> Res
             }
         );
     }
-    if let Some(h) = &verified.input_hash {
-        println!(
-            "input hash: {h}{}",
-            if sent.is_some() {
-                " (matches your input)"
-            } else {
-                " (pass --input to check it is your input)"
-            }
-        );
-    }
+    print_input_hash(verified.input_hash.as_deref(), sent.is_some());
     print_verified_output(&verified);
     print_setup(&verified.setup_digest, setup.is_some());
     println!(
@@ -141,6 +132,19 @@ fn check_sent_input(
         Some(true) => Ok(()),
         Some(false) => bail!("INVALID: the proof is for another input than the one given"),
         None => bail!("this model's input is hidden: a proof says nothing about which input was used, so --input cannot be checked"),
+    }
+}
+
+/// The proven input's hash line, for a hashed input; `checked`: it was found to be the hash of
+/// the input the consumer gave.
+fn print_input_hash(hash: Option<&str>, checked: bool) {
+    if let Some(h) = hash {
+        let note = if checked {
+            " (matches your input)"
+        } else {
+            " (pass --input to check it is your input)"
+        };
+        println!("input hash: {h}{note}");
     }
 }
 
@@ -202,16 +206,7 @@ fn verify_chain(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins<'_>) -> Resul
         bundle.bundles.len(),
         verified.model_id
     );
-    if let Some(h) = &verified.input_hash {
-        println!(
-            "input hash: {h}{}",
-            if sent.is_some() {
-                " (matches your input)"
-            } else {
-                " (pass --input to check it is your input)"
-            }
-        );
-    }
+    print_input_hash(verified.input_hash.as_deref(), sent.is_some());
     print_verified_output(&verified);
     print_setup(&verified.setup_digest, setup.is_some());
     println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
