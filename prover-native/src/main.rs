@@ -655,21 +655,17 @@ fn prove(request: &ProveRequest<'_>) -> Result<()> {
     if zkinfer_core::prove::is_chain_dir(request.dir) {
         return prove_chain(request);
     }
-    let ProveRequest {
-        dir,
-        input,
-        input_salt,
-        out,
-        srs,
-    } = *request;
+    let (dir, input, out) = (request.dir, request.input, request.out);
     let model_dir = ModelDir::new(dir);
     // Cheap checks first: the input must parse and fit before keys are loaded.
     let compiled = model_dir.compiled()?;
     let x = input.read(&compiled)?;
-    let input_salt = input.salt(compiled.visibility().input, input_salt)?;
+    let input_salt = input.salt(compiled.visibility().input, request.input_salt)?;
     let (q_in, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
-    let (prover, _) = step("loading keys", || Ok(model_dir.prover(&srs.source())?))?;
+    let (prover, _) = step("loading keys", || {
+        Ok(model_dir.prover(&request.srs.source())?)
+    })?;
     print_prediction(&compiled.graph, &values);
     let (bundle, t) = step(
         &format!("proving on {} threads", rayon::current_num_threads()),
@@ -711,17 +707,11 @@ fn print_prediction(graph: &zkinfer_core::qgraph::QGraph, values: &[Vec<i64>]) {
 
 /// `prove` for a model compiled as a chain: every segment in turn, one proving key in memory.
 fn prove_chain(request: &ProveRequest<'_>) -> Result<()> {
-    let ProveRequest {
-        dir,
-        input,
-        input_salt,
-        out,
-        srs,
-    } = *request;
-    let chain = ChainDir::new(dir);
+    let (input, out) = (request.input, request.out);
+    let chain = ChainDir::new(request.dir);
     let compiled = chain.whole()?;
     let x = input.read(&compiled)?;
-    let input_salt = input.salt(compiled.visibility().input, input_salt)?;
+    let input_salt = input.salt(compiled.visibility().input, request.input_salt)?;
     let (_, values) = compiled.witness(&x)?;
     zkinfer_core::fsutil::check_writable(out)?;
     print_prediction(&compiled.graph, &values);
@@ -741,7 +731,7 @@ fn prove_chain(request: &ProveRequest<'_>) -> Result<()> {
         )
     };
     let bundle = chain.prove_witness(
-        &srs.source(),
+        &request.srs.source(),
         &compiled.graph,
         &values,
         input_salt,
