@@ -65,8 +65,14 @@ fn param_limbs(graph: &QGraph) -> Vec<i64> {
 pub fn model_commitment(graph: &QGraph, salt: Fr) -> Fr {
     let packed = poseidon::pack_limbs(&param_limbs(graph), graph.act_bits)
         .expect("limbs are in range by construction");
+    hash_salted(Some(salt), packed)
+}
+
+/// The Poseidon hash of packed messages with `salt` (if any) absorbed first: the layout the
+/// circuit's `pack_and_hash` proves, for the model commitment and salted tensors alike.
+fn hash_salted(salt: Option<Fr>, packed: Vec<Fr>) -> Fr {
     let mut messages = Vec::with_capacity(packed.len() + 1);
-    messages.push(salt);
+    messages.extend(salt);
     messages.extend(packed);
     poseidon::hash(&messages)
 }
@@ -87,10 +93,7 @@ pub fn salted_tensor_hash(values: &[i64], act_bits: u32, salt: Option<Fr>) -> Re
             "a value lies outside the {act_bits}-bit activation domain"
         ))
     })?;
-    let mut messages = Vec::with_capacity(packed.len() + 1);
-    messages.extend(salt);
-    messages.extend(packed);
-    Ok(poseidon::hash(&messages))
+    Ok(hash_salted(salt, packed))
 }
 
 /// The hash a proof carries for a tensor that is `vis`: None unless it is hashed. A salted
