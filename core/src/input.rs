@@ -9,9 +9,16 @@ use serde_json::Value;
 
 /// Parses one or more samples of `input_len` values each.
 pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
-    let v: Value = serde_json::from_str(json)
-        .map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
-    let lists: Vec<&Value> = match &v {
+    samples_of(&parse_json(json)?, input_len)
+}
+
+fn parse_json(json: &str) -> Result<Value> {
+    serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))
+}
+
+/// [`parse_samples`] on parsed JSON.
+fn samples_of(v: &Value, input_len: usize) -> Result<Vec<Vec<f32>>> {
+    let lists: Vec<&Value> = match v {
         Value::Object(map) => match map.get("input_data") {
             Some(Value::Array(items)) if items.iter().all(Value::is_array) => {
                 items.iter().collect()
@@ -23,7 +30,7 @@ pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
                 ))
             }
         },
-        Value::Array(_) => vec![&v],
+        Value::Array(_) => vec![v],
         _ => {
             return Err(Error::InvalidInput(
                 "expected {\"input_data\": [[...]]} or a list of numbers".into(),
@@ -50,7 +57,22 @@ pub fn parse_samples(json: &str, input_len: usize) -> Result<Vec<Vec<f32>>> {
 
 /// Parses exactly one sample.
 pub fn parse_single(json: &str, input_len: usize) -> Result<Vec<f32>> {
-    let mut s = parse_samples(json, input_len)?;
+    single_of(&parse_json(json)?, input_len)
+}
+
+/// One sample and the input salt it was sent with, parsing the JSON once (what a server does
+/// with each request body).
+pub fn parse_single_with_salt(
+    json: &str,
+    input_len: usize,
+) -> Result<(Vec<f32>, Option<halo2curves::bn256::Fr>)> {
+    let v = parse_json(json)?;
+    Ok((single_of(&v, input_len)?, salt_of(&v)?))
+}
+
+/// [`parse_single`] on parsed JSON.
+fn single_of(v: &Value, input_len: usize) -> Result<Vec<f32>> {
+    let mut s = samples_of(v, input_len)?;
     if s.len() != 1 {
         return Err(Error::InvalidInput(format!(
             "expected one input sample, found {}",
@@ -62,8 +84,11 @@ pub fn parse_single(json: &str, input_len: usize) -> Result<Vec<f32>> {
 
 /// The `"input_salt"` of an input JSON object, if it has one.
 pub fn parse_input_salt(json: &str) -> Result<Option<halo2curves::bn256::Fr>> {
-    let v: Value = serde_json::from_str(json)
-        .map_err(|e| Error::InvalidInput(format!("not valid JSON: {e}")))?;
+    salt_of(&parse_json(json)?)
+}
+
+/// [`parse_input_salt`] on parsed JSON.
+fn salt_of(v: &Value) -> Result<Option<halo2curves::bn256::Fr>> {
     match v.get("input_salt") {
         None => Ok(None),
         Some(Value::String(hex)) => crate::commitment::parse_input_salt(hex).map(Some),
@@ -139,6 +164,10 @@ mod tests {
         let salt = "0x00000000000000000000000000000000000000000000000000000000000000ff";
         let with = format!(r#"{{"input_data": [[1, 2]], "input_salt": "{salt}"}}"#);
         assert_eq!(parse_single(&with, 2).unwrap(), vec![1.0, 2.0]);
+        assert_eq!(
+            parse_single_with_salt(&with, 2).unwrap(),
+            (vec![1.0, 2.0], Some(halo2curves::bn256::Fr::from(255)))
+        );
         assert_eq!(
             parse_input_salt(&with).unwrap(),
             Some(halo2curves::bn256::Fr::from(255))

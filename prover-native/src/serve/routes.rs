@@ -180,9 +180,8 @@ async fn predict(
         let bad = |e: String| err(StatusCode::BAD_REQUEST, e);
         let text =
             std::str::from_utf8(&bytes).map_err(|_| bad("the body is not UTF-8 JSON".into()))?;
-        let x = zkinfer_core::input::parse_single(text, m2.input_len())
+        let (x, salt) = zkinfer_core::input::parse_single_with_salt(text, m2.input_len())
             .map_err(|e| bad(e.to_string()))?;
-        let salt = zkinfer_core::input::parse_input_salt(text).map_err(|e| bad(e.to_string()))?;
         let (q_in, values) = m2
             .prover
             .compiled
