@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Reference outputs from the TFLite interpreter, for zkinfer's fidelity test only.
 
-Usage: tflite_reference.py MODEL.tflite INPUTS.bin COUNT OUT.bin
+Usage: tflite_reference.py MODEL.tflite INPUTS.bin COUNT OUT.bin [MODEL INPUTS COUNT OUT ...]
 
 INPUTS.bin holds COUNT inputs in the model's input type and NHWC layout, back to back. For each,
 the interpreter (builtin kernels, no delegate, so TFLite's reference integer semantics) runs and
 the input of the final SOFTMAX (the logits zkinfer proves) is written to OUT.bin, or the model's
-output when it does not end in SOFTMAX. The product never runs this; tests compare against it.
+output when it does not end in SOFTMAX. Several models may be given in groups of four, to pay
+for the interpreter's start once. The product never runs this; tests compare against it.
 """
 import sys
 
@@ -15,7 +16,14 @@ from tflite_runtime.interpreter import Interpreter, OpResolverType
 
 
 def main():
-    model, inputs, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    args = sys.argv[1:]
+    if not args or len(args) % 4:
+        sys.exit(__doc__)
+    for i in range(0, len(args), 4):
+        run(args[i], args[i + 1], int(args[i + 2]), args[i + 3])
+
+
+def run(model, inputs, count, out):
     it = Interpreter(
         model_path=model,
         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,

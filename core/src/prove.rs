@@ -232,7 +232,7 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                     }
                     fp.multipliers.clone()
                 }
-                Rounding::HalfUp { .. } => continue,
+                Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => continue,
             },
             StepKind::QuantizedAdd(add) => {
                 let mut m = add.input_multipliers.to_vec();
@@ -915,10 +915,15 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
                 match &l.rescale.rounding {
                     crate::qgraph::Rounding::HalfUp { divisors } =>
                         format!("divisor {}", divisors.first().copied().unwrap_or(1)),
+                    crate::qgraph::Rounding::HalfAwayFromZero { divisors, .. } => format!(
+                        "divisor {}, raw sum rounded half away from zero",
+                        divisors.first().copied().unwrap_or(1)
+                    ),
                     crate::qgraph::Rounding::FixedPoint(fp) => format!(
-                        "fixed-point multiplier ({} channel(s)), zero point {}",
+                        "fixed-point multiplier ({} channel(s)), zero point {}{}",
                         fp.multipliers.len(),
-                        fp.out_zero_point
+                        fp.out_zero_point,
+                        if fp.ties_up { ", ties rounded up" } else { "" }
                     ),
                 },
                 l.rescale.act

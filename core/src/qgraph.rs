@@ -108,6 +108,13 @@ pub enum Rounding {
     /// activation then clamps `q + out_zero_point` in the stored (e.g. uint8) domain and the
     /// zero point is taken off again, since tensors hold values centred on their zero point.
     FixedPoint(FixedPointRequant),
+    /// TFLite's int8 AVERAGE_POOL_2D: the **raw** (stored, uncentred) window sum `R = Σ + d·zp`
+    /// divided by `d` and rounded half away from zero, one divisor per output element. With the
+    /// centred half-up quotient `q' = ⌊(Σ + ⌊d/2⌋) / d⌋` (the accumulator holds the bias
+    /// `⌊d/2⌋`, as for [`Rounding::HalfUp`]) that is `q' − 1` on a tie (`d` even, remainder 0)
+    /// whose raw sum is negative, i.e. `q' + zp <= 0`, and `q'` otherwise. For uint8 the raw sum
+    /// is never negative, which is why TFLite's uint8 pool is plain half up.
+    HalfAwayFromZero { divisors: Vec<u64>, zero_point: i64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,11 +128,27 @@ pub struct FixedPointRequant {
     pub out_offset: i64,
     /// Subtracted after the clamp, to centre the stored value.
     pub out_zero_point: i64,
+    /// Whether the final rounding right shift rounds ties up (toward +∞) instead of away from
+    /// zero: ruy's x86 kernels, which TFLite runs for int8 CONV_2D and FULLY_CONNECTED on x86
+    /// (gemmlowp, with ties away from zero, serves uint8 and depthwise convolutions).
+    #[serde(default)]
+    pub ties_up: bool,
 }
 
 impl FixedPointRequant {
     pub fn multiplier(&self, out: usize) -> QuantizedMultiplier {
         self.multipliers[(out / self.inner.max(1)) % self.multipliers.len()]
+    }
+
+    /// Output `out`'s quotient from its accumulator (before the offset and clamp). None when
+    /// TFLite's int32 arithmetic would overflow.
+    pub fn quotient(&self, out: usize, acc: i64) -> Option<i64> {
+        let m = self.multiplier(out);
+        if self.ties_up {
+            m.apply_ties_up(acc)
+        } else {
+            m.apply(acc)
+        }
     }
 }
 
@@ -176,6 +199,22 @@ impl QuantizedMultiplier {
             saturating_rounding_doubling_high_mul(shifted, self.multiplier),
             right,
         ) as i64)
+    }
+
+    /// The same product as ruy's x86 (AVX, AVX2, AVX-512) kernels compute it: the first rounding
+    /// as [`QuantizedMultiplier::apply`], then a right shift that rounds ties up,
+    /// `(h + 2^(r-1)) >> r`. It differs from `apply` by +1 exactly on negative ties.
+    pub fn apply_ties_up(self, x: i64) -> Option<i64> {
+        let left = self.shift.max(0) as u32;
+        let right = (-self.shift).max(0) as u32;
+        let shifted = x.checked_mul(1i64 << left)?;
+        let shifted = i32::try_from(shifted).ok()?;
+        let h = saturating_rounding_doubling_high_mul(shifted, self.multiplier) as i64;
+        Some(if right == 0 {
+            h
+        } else {
+            (h + (1i64 << (right - 1))) >> right
+        })
     }
 }
 
@@ -230,7 +269,9 @@ impl Rescale {
     /// The divisor of output `out`, for half-up rounding.
     pub fn divisor(&self, out: usize) -> Option<u64> {
         match &self.rounding {
-            Rounding::HalfUp { divisors } => divisors.get(out).copied(),
+            Rounding::HalfUp { divisors } | Rounding::HalfAwayFromZero { divisors, .. } => {
+                divisors.get(out).copied()
+            }
             Rounding::FixedPoint(_) => None,
         }
     }
@@ -245,9 +286,17 @@ impl Rescale {
     pub fn quotient(&self, out: usize, acc: i128) -> Option<i128> {
         match &self.rounding {
             Rounding::HalfUp { divisors } => Some(Rescale::floor_div(acc, divisors[out]).0),
+            Rounding::HalfAwayFromZero {
+                divisors,
+                zero_point,
+            } => Some(Rescale::half_away_from_zero_on_raw(
+                acc,
+                divisors[out],
+                *zero_point,
+            )),
             Rounding::FixedPoint(fp) => {
                 let acc = i32::try_from(acc).ok()?;
-                fp.multiplier(out).apply(acc as i64).map(|q| q as i128)
+                fp.quotient(out, acc as i64).map(|q| q as i128)
             }
         }
     }
@@ -255,7 +304,7 @@ impl Rescale {
     /// The activation of a quotient, in the tensor's centred domain.
     pub fn activate(&self, q: i64) -> i64 {
         match &self.rounding {
-            Rounding::HalfUp { .. } => self.act.apply(q),
+            Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => self.act.apply(q),
             Rounding::FixedPoint(fp) => self.act.apply(q + fp.out_offset) - fp.out_zero_point,
         }
     }
@@ -270,6 +319,20 @@ impl Rescale {
     /// `⌊d/2⌋`, folded into the bias so that flooring rounds half up.
     pub fn half(d: u64) -> i128 {
         (d / 2) as i128
+    }
+
+    /// [`Rounding::HalfAwayFromZero`]'s quotient from an accumulator that includes
+    /// [`Rescale::half`]: the half-up quotient, one lower on a tie whose raw sum is negative.
+    pub fn half_away_from_zero_on_raw(acc: i128, d: u64, zero_point: i64) -> i128 {
+        let (q, r) = Rescale::floor_div(acc, d);
+        q - Rescale::raw_negative_tie(q, r, d, zero_point) as i128
+    }
+
+    /// Whether a half-up quotient `q` with remainder `r` is a tie (`d` even, `r = 0`) whose raw
+    /// sum is negative: at a tie the raw sum is `d·(q + zp) − d/2`, negative exactly when
+    /// `q + zp <= 0`.
+    pub fn raw_negative_tie(q: i128, r: u64, d: u64, zero_point: i64) -> bool {
+        d % 2 == 0 && r == 0 && q + zero_point as i128 <= 0
     }
 }
 

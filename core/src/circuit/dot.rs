@@ -236,7 +236,7 @@ mod tests {
                 .rescale
                 .as_ref()
                 .expect("the test shape has the chip");
-            let y = rescale.assign(region, last, acc, 1, Activation::Identity, 0, None)?;
+            let y = rescale.assign(region, last, acc, 1, None, Activation::Identity, 0, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, n);
             }

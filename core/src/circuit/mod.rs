@@ -262,6 +262,14 @@ pub struct CircuitShape {
     /// half-up rescale and no TFLite ADD, whose input maps use it).
     #[serde(default)]
     pub no_rescale: bool,
+    /// Whether some requantization rounds its last shift's ties up (TFLite's int8 CONV_2D and
+    /// FULLY_CONNECTED): the requantization chip then has a column choosing the rounding.
+    #[serde(default)]
+    pub ties_up: bool,
+    /// Whether some rescale rounds a raw sum half away from zero (TFLite's int8 average pools):
+    /// the rescale chip then has the columns that detect negative ties.
+    #[serde(default)]
+    pub raw_ties: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -277,6 +285,8 @@ impl Serialize for CircuitShape {
             ("freivalds", self.freivalds),
             ("no_max_pool", self.no_max_pool),
             ("no_rescale", self.no_rescale),
+            ("ties_up", self.ties_up),
+            ("raw_ties", self.raw_ties),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -304,6 +314,8 @@ impl Default for CircuitShape {
             freivalds: false,
             no_max_pool: false,
             no_rescale: false,
+            ties_up: false,
+            raw_ties: false,
         }
     }
 }
@@ -388,11 +400,12 @@ impl ModelConfig {
         let link_out = link(shape.visibility.output);
         let table = TableConfig::configure(meta, shape.act_bits);
         let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
-        let rescale = (!shape.no_rescale).then(|| RescaleConfig::configure(meta, dot.acc, &table));
+        let rescale = (!shape.no_rescale)
+            .then(|| RescaleConfig::configure(meta, dot.acc, &table, shape.raw_ties));
         let max = (!shape.no_max_pool).then(|| MaxConfig::configure(meta, &table));
-        let requant = shape
-            .fixed_point
-            .then(|| RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale));
+        let requant = shape.fixed_point.then(|| {
+            RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale, shape.ties_up)
+        });
         let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
             .then(|| PointwiseConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
@@ -686,6 +699,7 @@ impl ModelCircuit {
                         zp_out: add.out_zero_point,
                         lo: add.act_min,
                         hi: add.act_max,
+                        ties_up: false,
                     };
                     let clamp_tag = tag_of(Activation::Clip {
                         lo: add.act_min,
@@ -715,6 +729,7 @@ impl ModelCircuit {
                                     dot_row,
                                     acc,
                                     1,
+                                    None,
                                     Activation::Identity,
                                     tag,
                                     y,
@@ -951,11 +966,25 @@ impl ModelCircuit {
                     row,
                     acc,
                     *divisors.get(o).ok_or(Error::Synthesis)?,
+                    None,
                     lin.rescale.act,
                     tag,
                     y,
                 )
             }
+            Rounding::HalfAwayFromZero {
+                divisors,
+                zero_point,
+            } => config.rescale.as_ref().ok_or(Error::Synthesis)?.assign(
+                region,
+                row,
+                acc,
+                *divisors.get(o).ok_or(Error::Synthesis)?,
+                Some(*zero_point),
+                lin.rescale.act,
+                tag,
+                y,
+            ),
             Rounding::FixedPoint(fp) => {
                 let Activation::Clip { lo, hi } = lin.rescale.act else {
                     return Err(Error::Synthesis);
@@ -966,6 +995,7 @@ impl ModelCircuit {
                     zp_out: fp.out_zero_point,
                     lo,
                     hi,
+                    ties_up: fp.ties_up,
                 };
                 config
                     .requant
@@ -1303,10 +1333,18 @@ pub fn layout_candidates_with(
         .any(|s| matches!(s.kind, StepKind::Max { .. }));
     // TFLite ADD's input maps use the rescale chip only when it is there anyway (otherwise the
     // requantization chip's map rows).
-    let uses_rescale = graph.steps.iter().any(|s| match &s.kind {
-        StepKind::Linear(lin) => matches!(lin.rescale.rounding, Rounding::HalfUp { .. }),
-        _ => false,
+    let roundings = || {
+        graph.steps.iter().filter_map(|s| match &s.kind {
+            StepKind::Linear(lin) => Some(&lin.rescale.rounding),
+            _ => None,
+        })
+    };
+    let uses_rescale = roundings().any(|r| match r {
+        Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
+        Rounding::FixedPoint(_) => false,
     });
+    let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up));
+    let raw_ties = roundings().any(|r| matches!(r, Rounding::HalfAwayFromZero { .. }));
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
         None => vec![4, 8, 9, 16, 32, 64],
@@ -1321,6 +1359,8 @@ pub fn layout_candidates_with(
             freivalds: uses_freivalds(graph, w, visibility),
             no_max_pool: !uses_max_pool,
             no_rescale: !uses_rescale,
+            ties_up,
+            raw_ties,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
@@ -1390,6 +1430,8 @@ pub(crate) mod testing {
             freivalds: false,
             no_max_pool: false,
             no_rescale: false,
+            ties_up: false,
+            raw_ties: false,
         }
     }
 
@@ -1403,6 +1445,8 @@ pub(crate) mod testing {
             freivalds: false,
             no_max_pool: false,
             no_rescale: false,
+            ties_up: false,
+            raw_ties: false,
         }
     }
 

@@ -24,6 +24,10 @@
 //! - `z = [t·(t-1) = 0]`, i.e. `z = [R < 2^31]`, the tie (`z·u = 0`, `1 - z - u·inv = 0` with
 //!   `u = t·(t-1)`, nonzero in the field for every other `t < 2^30`); `n = [qh <= 0]` (the sign
 //!   table on `qh - 1`); `q = qh - tie·z·n` where the fixed `tie` is 1 when `e > 0`;
+//! - in shapes with rows that round ties up (ruy's x86 kernels: TFLite's int8 CONV_2D and
+//!   FULLY_CONNECTED), the correction reads its own fixed column: `q = qh - away·z·n`, with
+//!   `away` 1 when `e > 0` on rows that round ties away from zero, 0 on those that round them up
+//!   (`tie` still adds the half on both);
 //! - `(tag, q + zp_in, y + zp_out)` in the table: the clamp runs in the stored (e.g. uint8)
 //!   domain, so the table holds one function per clamp range, not one per zero point.
 //!
@@ -64,6 +68,9 @@ pub struct RequantConfig {
     pub zp_in: Column<Fixed>,
     pub zp_out: Column<Fixed>,
     pub tag: Column<Fixed>,
+    /// Present in shapes with rows that round ties up: whether a negative tie rounds down.
+    /// Elsewhere `tie` says that too.
+    pub away: Option<Column<Fixed>>,
     pub s: Selector,
     /// Present in shapes without the rescale chip: a map row looks up `(tag, acc, y)`, a table
     /// function of the row's accumulator (TFLite ADD's input rescaling), through the clamp
@@ -82,6 +89,8 @@ pub struct RequantParams {
     /// Clamp bounds in the stored domain.
     pub lo: i64,
     pub hi: i64,
+    /// Whether the final right shift rounds ties up (ruy) rather than away from zero.
+    pub ties_up: bool,
 }
 
 /// Every intermediate of one requantization, as the chip lays it out.
@@ -117,7 +126,7 @@ impl RequantParams {
         let total = acc * self.mult() + (1i128 << 30) + (half << 31);
         let qh = total.div_euclid(1 << (31 + e));
         let rem = total.rem_euclid(1 << (31 + e));
-        let negative_tie = e > 0 && rem < (1 << 31) && qh <= 0;
+        let negative_tie = e > 0 && !self.ties_up && rem < (1 << 31) && qh <= 0;
         let q = qh - negative_tie as i128;
         let y = (q as i64 + self.zp_in).clamp(self.lo, self.hi) - self.zp_out;
         RequantWitness {
@@ -142,6 +151,7 @@ impl RequantConfig {
         acc: Column<Advice>,
         table: &TableConfig,
         with_maps: bool,
+        ties_up: bool,
     ) -> Self {
         let mut advice = || meta.advice_column();
         let (r1a, r1b, ta, tb, qh) = (advice(), advice(), advice(), advice(), advice());
@@ -168,6 +178,7 @@ impl RequantConfig {
             zp_in,
             zp_out,
             tag,
+            away: ties_up.then(|| meta.fixed_column()),
             s: meta.complex_selector(),
             map: with_maps.then(|| meta.complex_selector()),
         };
@@ -183,6 +194,7 @@ impl RequantConfig {
             let (qh, z, inv, n, q) = (a(cc.qh), a(cc.z), a(cc.inv), a(cc.n), a(cc.q));
             let mut f = |col| meta.query_fixed(col, Rotation::cur());
             let (mult, tie, pa, pb) = (f(cc.mult), f(cc.tie), f(cc.pa), f(cc.pb));
+            let away = cc.away.map_or_else(|| tie.clone(), &mut f);
             // 2^e·2^30 = pa·pb·2^29 and 2^e·2^31 = pa·pb·2^30.
             let two29 = Expression::Constant(Fr::from(1u64 << 29));
             let t = ta + tb * limb.clone();
@@ -195,7 +207,7 @@ impl RequantConfig {
                         - rem),
                 s.clone() * z.clone() * u.clone(),
                 s.clone() * (one.clone() - z.clone() - u * inv),
-                s * (q - qh + tie * z * n),
+                s * (q - qh + away * z * n),
             ]
         });
         let sign = Expression::Constant(Fr::from(TAG_SIGN));
@@ -289,6 +301,14 @@ impl RequantConfig {
             return Err(Error::Synthesis);
         }
         let e = params.right();
+        match self.away {
+            Some(away) => {
+                region.assign_fixed(away, row, Fr::from((e > 0 && !params.ties_up) as u64));
+            }
+            // A row that rounds ties up in a shape planned without it.
+            None if params.ties_up && e > 0 => return Err(Error::Synthesis),
+            None => {}
+        }
         self.s.enable(region, row)?;
         let fix = |region: &mut Region<Fr>, col, v: i128| {
             region.assign_fixed(col, row, super::fe(v));
@@ -416,6 +436,7 @@ mod tests {
             zp_out: zp,
             lo: 0,
             hi: 255,
+            ties_up: false,
         }
     }
 
@@ -640,6 +661,7 @@ mod tests {
             zp_out: 0,
             lo: i64::MIN,
             hi: i64::MAX,
+            ties_up: false,
         }
     }
 

@@ -6,9 +6,21 @@
 //! - lookups: `r ∈ [0, 2^B)` and `d - 1 - r ∈ [0, 2^B)` (so `r < d`), and `(tag, q, y)` in the
 //!   activation table, which also range-checks `q` to `[-2^(B-1), 2^(B-1))`.
 //!
+//! In shapes whose graph has TFLite int8 average pools
+//! ([`crate::qgraph::Rounding::HalfAwayFromZero`]) the chip
+//! also rounds a raw sum half away from zero. The gate's quotient is then the half-up `qh`, and
+//! with the fixed `away` (1 on such rows with an even divisor) and `zp` (their zero point):
+//! - gates: `acc - qh·d - r = 0`, `z·r = 0`, `1 - z - r·inv = 0` (so `z = [r = 0]`, a tie),
+//!   `q - qh + away·z·n = 0`;
+//! - lookup: `(TAG_SIGN, qh + zp - 1, 1 - n)`, so `n = [qh + zp <= 0]`: at a tie the raw sum
+//!   `d·(qh + zp) - d/2` is negative exactly then.
+//!
+//! `q` (the rounded quotient) is what the activation lookup reads, as before. The sign lookup
+//! needs `qh + zp - 1` inside the activation domain, which pooled 8-bit values are by far.
+//!
 //! It sits on the last row of a dot product and reads that row's accumulator.
 
-use super::table::TableConfig;
+use super::table::{TableConfig, TAG_SIGN};
 use super::{known, Source, Wire};
 use crate::qgraph::Rescale;
 use halo2_proofs::circuit::Region;
@@ -25,13 +37,33 @@ pub struct RescaleConfig {
     pub d: Column<Fixed>,
     pub tag: Column<Fixed>,
     pub s: Selector,
+    /// Present when the graph rounds raw sums half away from zero.
+    pub raw_ties: Option<RawTieConfig>,
+}
+
+/// The columns that turn the half-up quotient into TFLite int8's half-away-from-zero one.
+#[derive(Clone, Debug)]
+pub struct RawTieConfig {
+    /// The half-up quotient.
+    pub qh: Column<Advice>,
+    /// `[r = 0]`, and `r`'s inverse when it is not 0.
+    pub z: Column<Advice>,
+    pub inv: Column<Advice>,
+    /// `[qh + zp <= 0]`.
+    pub n: Column<Advice>,
+    /// 1 on rows that round a raw sum half away from zero with an even divisor.
+    pub away: Column<Fixed>,
+    /// The stored zero point of those rows.
+    pub zp: Column<Fixed>,
 }
 
 impl RescaleConfig {
+    /// `raw_ties` adds the columns of TFLite int8's rounding; it needs the sign table.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         acc: Column<Advice>,
         table: &TableConfig,
+        raw_ties: bool,
     ) -> Self {
         let config = RescaleConfig {
             acc,
@@ -41,20 +73,57 @@ impl RescaleConfig {
             d: meta.fixed_column(),
             tag: meta.fixed_column(),
             s: meta.complex_selector(),
+            raw_ties: raw_ties.then(|| RawTieConfig {
+                qh: meta.advice_column(),
+                z: meta.advice_column(),
+                inv: meta.advice_column(),
+                n: meta.advice_column(),
+                away: meta.fixed_column(),
+                zp: meta.fixed_column(),
+            }),
         };
         meta.enable_equality(config.y);
         let c = config.clone();
+        let off = Expression::Constant(Fr::from(table.offset()));
+        let zero = Expression::Constant(Fr::zero());
+        let one = Expression::Constant(Fr::one());
         meta.create_gate("rescale", |meta| {
             let s = meta.query_selector(c.s);
             let acc = meta.query_advice(c.acc, Rotation::cur());
             let q = meta.query_advice(c.q, Rotation::cur());
             let r = meta.query_advice(c.r, Rotation::cur());
             let d = meta.query_fixed(c.d, Rotation::cur());
-            vec![s * (acc - q * d - r)]
+            match &c.raw_ties {
+                None => vec![s * (acc - q * d - r)],
+                Some(t) => {
+                    let qh = meta.query_advice(t.qh, Rotation::cur());
+                    let z = meta.query_advice(t.z, Rotation::cur());
+                    let inv = meta.query_advice(t.inv, Rotation::cur());
+                    let n = meta.query_advice(t.n, Rotation::cur());
+                    let away = meta.query_fixed(t.away, Rotation::cur());
+                    vec![
+                        s.clone() * (acc - qh.clone() * d - r.clone()),
+                        s.clone() * z.clone() * r.clone(),
+                        s.clone() * (one.clone() - z.clone() - r * inv),
+                        s * (q - qh + away * z * n),
+                    ]
+                }
+            }
         });
-        let off = Expression::Constant(Fr::from(table.offset()));
-        let zero = Expression::Constant(Fr::zero());
-        let one = Expression::Constant(Fr::one());
+        if let Some(t) = &c.raw_ties {
+            let sign = Expression::Constant(Fr::from(TAG_SIGN));
+            meta.lookup("rescale: sign of the raw quotient", |meta| {
+                let s = meta.query_selector(c.s);
+                let qh = meta.query_advice(t.qh, Rotation::cur());
+                let n = meta.query_advice(t.n, Rotation::cur());
+                let zp = meta.query_fixed(t.zp, Rotation::cur());
+                vec![
+                    (s.clone() * sign, table.tag),
+                    (s.clone() * (qh + zp - one.clone()), table.input),
+                    (s * (one.clone() - n), table.output),
+                ]
+            });
+        }
         meta.lookup("rescale: remainder >= 0", |meta| {
             let s = meta.query_selector(c.s);
             let r = meta.query_advice(c.r, Rotation::cur());
@@ -91,8 +160,9 @@ impl RescaleConfig {
     }
 
     /// Assigns the rescale of `acc` (the accumulator on `row`) and returns the output wire.
-    /// The output value is `act(q)` unless the witness supplies it (`y`), in which case the
-    /// witness is used as given and the constraints decide whether it is right.
+    /// `raw_zero_point` is the zero point of a row that rounds its raw sum half away from zero
+    /// (None: half up). The output value is `act(q)` unless the witness supplies it (`y`), in
+    /// which case the witness is used as given and the constraints decide whether it is right.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
@@ -100,6 +170,7 @@ impl RescaleConfig {
         row: usize,
         acc: Option<i128>,
         divisor: u64,
+        raw_zero_point: Option<i64>,
         act: crate::qgraph::Activation,
         tag: u64,
         y: Option<i64>,
@@ -108,7 +179,27 @@ impl RescaleConfig {
         region.assign_fixed(self.d, row, Fr::from(divisor));
         region.assign_fixed(self.tag, row, Fr::from(tag));
         let qr = acc.map(|a| Rescale::floor_div(a, divisor));
-        let q = qr.map(|(q, _)| q);
+        let q = match (&self.raw_ties, raw_zero_point) {
+            (None, None) => qr.map(|(q, _)| q),
+            // A row of TFLite's int8 rounding in a shape planned without it.
+            (None, Some(_)) => return Err(Error::Synthesis),
+            (Some(t), zp) => {
+                let away = zp.is_some() && divisor % 2 == 0;
+                let zp = zp.unwrap_or(0);
+                region.assign_fixed(t.away, row, Fr::from(away as u64));
+                region.assign_fixed(t.zp, row, super::fe(zp as i128));
+                let adv = |region: &mut Region<Fr>, col, v: Option<i128>| {
+                    region.assign_advice(col, row, known(v.map(|v| v as i64)));
+                };
+                adv(region, t.qh, qr.map(|(q, _)| q));
+                adv(region, t.z, qr.map(|(_, r)| (r == 0) as i128));
+                let inv =
+                    qr.map(|(_, r)| Fr::from(r).invert().unwrap_or(halo2curves::ff::Field::ZERO));
+                region.assign_advice(t.inv, row, super::known_field(inv));
+                adv(region, t.n, qr.map(|(q, _)| (q + zp as i128 <= 0) as i128));
+                qr.map(|(q, r)| q - (away && Rescale::raw_negative_tie(q, r, divisor, zp)) as i128)
+            }
+        };
         let y = y.or_else(|| q.map(|q| act.apply(q as i64)));
         region.assign_advice(self.q, row, known(q.map(|q| q as i64)));
         region.assign_advice(self.r, row, known(qr.map(|(_, r)| r as i64)));
@@ -145,7 +236,7 @@ mod tests {
                 .rescale
                 .as_ref()
                 .expect("the test shape has the chip");
-            let y = rescale.assign(region, rows - 1, acc, d, act, tag, None)?;
+            let y = rescale.assign(region, rows - 1, acc, d, None, act, tag, None)?;
             if let Source::Advice(cell) = y.source {
                 links.expose(cell, 1);
             }
@@ -188,7 +279,7 @@ mod tests {
                     .rescale
                     .as_ref()
                     .expect("the test shape has the chip");
-                let y = rescale.assign(region, 0, acc, d, Activation::Identity, 0, None)?;
+                let y = rescale.assign(region, 0, acc, d, None, Activation::Identity, 0, None)?;
                 region.assign_advice(rescale.q, 0, known(Some(q)));
                 region.assign_advice(rescale.r, 0, known(Some(r)));
                 region.assign_advice(rescale.y, 0, known(Some(y_claimed)));

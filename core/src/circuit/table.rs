@@ -75,7 +75,12 @@ impl TableSpec {
                     }
                 }
                 StepKind::Linear(lin) => {
-                    sign |= matches!(lin.rescale.rounding, Rounding::FixedPoint(_));
+                    // Both read signs: the requantization's negative ties, and the raw sum's
+                    // of TFLite int8 pools.
+                    sign |= match lin.rescale.rounding {
+                        Rounding::FixedPoint(_) | Rounding::HalfAwayFromZero { .. } => true,
+                        Rounding::HalfUp { .. } => false,
+                    };
                 }
                 _ => {}
             }

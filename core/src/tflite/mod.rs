@@ -887,4 +887,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 }
 
 #[cfg(test)]
+mod interpreter_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writer;

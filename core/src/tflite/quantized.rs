@@ -240,24 +240,32 @@ impl Builder<'_> {
                 let in_shape = self.q.tensors[x.id].shape.clone();
                 let out_shape = nchw(&out_t.shape);
                 check_window_output(&window, &in_shape, &out_shape, &name)?;
-                // TFLite: (Σ raw + count/2) / count on non-negative sums, i.e. floor with
-                // round half up; with centred values the zero point cancels exactly.
+                // TFLite rounds Σ raw / count half away from zero. uint8 sums are never
+                // negative, so that is half up, where the centred zero point cancels exactly;
+                // int8 sums can be, and their negative ties round down.
                 let divisors = pool_divisors(&window, &in_shape, &out_shape);
                 let (lo, hi) = activation_range(*act, out_t)?;
                 let zp = per_tensor(out_t)?.1;
+                let rounding = match xt.dtype {
+                    TfType::I8 => Rounding::HalfAwayFromZero {
+                        divisors,
+                        zero_point: zp,
+                    },
+                    _ => Rounding::HalfUp { divisors },
+                };
                 let kernel = LinearKernel::PoolSum {
                     window,
                     in_shape,
                     out_shape,
                     weight: 1,
                 };
-                let rescale = Rescale::half_up(
-                    divisors,
-                    Activation::Clip {
+                let rescale = Rescale {
+                    rounding,
+                    act: Activation::Clip {
                         lo: lo - zp,
                         hi: hi - zp,
                     },
-                );
+                };
                 self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
             }
             TfOpKind::MaxPool2d {
@@ -391,7 +399,10 @@ impl Builder<'_> {
             .map(|(j, &w)| w - wq.zero_point(j / per_channel))
             .collect();
         let bias = conv_bias(bias, cout, &name)?;
-        let rescale = requant(xt, &wq, out_t, act, out_shape[2] * out_shape[3])?;
+        // int8 CONV_2D runs through ruy on x86 (ties up); depthwise, and every uint8
+        // convolution, through gemmlowp's rounding (ties away from zero).
+        let ties_up = depth_multiplier.is_none() && xt.dtype == TfType::I8;
+        let rescale = requant(xt, &wq, out_t, act, out_shape[2] * out_shape[3], ties_up)?;
         let kernel = LinearKernel::Conv {
             geometry: ConvGeometry {
                 out_channels: cout,
@@ -441,7 +452,8 @@ impl Builder<'_> {
             }
         }
         let bias = conv_bias(op.optional_input(self.g, 2), n_out, &name)?;
-        let rescale = requant(xt, &wq, out_t, act, 1)?;
+        // int8 FULLY_CONNECTED runs through ruy on x86, as int8 CONV_2D does.
+        let rescale = requant(xt, &wq, out_t, act, 1, xt.dtype == TfType::I8)?;
         let kernel = LinearKernel::Dense {
             n_in,
             n_out,
@@ -451,9 +463,9 @@ impl Builder<'_> {
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
     }
 
-    /// TFLite's uint8 MEAN over height and width with kept dimensions (`Mean4D/Uint8`):
+    /// TFLite's uint8 and int8 MEAN over height and width with kept dimensions:
     /// `clamp(MBQM(Σ raw, input_scale / (n·output_scale)) + bias)` with
-    /// `bias = zp_out - trunc(zp_in·input_scale / output_scale)`.
+    /// `bias = zp_out - round(zp_in·input_scale / output_scale)` (in f32, half away from zero).
     fn mean(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
@@ -461,11 +473,15 @@ impl Builder<'_> {
         let out_t = &self.g.tensors[op.outputs[0]];
         let mut axes = op.input(self.g, 1)?.int_data()?;
         axes.sort_unstable();
-        if xt.dtype != TfType::U8 || xt.shape.len() != 4 || axes != [1, 2] || !keep_dims {
+        if !matches!(xt.dtype, TfType::U8 | TfType::I8)
+            || xt.shape.len() != 4
+            || axes != [1, 2]
+            || !keep_dims
+        {
             return Err(unsupported(
                 "MEAN",
                 &name,
-                " other than uint8 over height and width with keep_dims",
+                " other than over height and width with keep_dims",
             ));
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
@@ -485,7 +501,10 @@ impl Builder<'_> {
                 "MEAN '{name}': input scale {s_in} is too large for output scale {s_out}"
             )));
         }
-        let bias = zp_out - shifted as i64;
+        // Rounded half away from zero (C's `(int)(x ± 0.5f)`, which f32::round is), not
+        // truncated.
+        let bias = zp_out - shifted.round() as i64;
+        let (lo, hi) = stored_range(out_t)?;
         let multiplier = QuantizedMultiplier::from_real((s_in / (n * s_out)) as f64);
         let in_shape = self.q.tensors[x.id].shape.clone();
         let out_shape = vec![1, c, 1, 1];
@@ -513,8 +532,9 @@ impl Builder<'_> {
                 inner: 1,
                 out_offset: bias,
                 out_zero_point: zp_out,
+                ties_up: false,
             }),
-            act: Activation::Clip { lo: 0, hi: 255 },
+            act: Activation::Clip { lo, hi },
         };
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
     }
@@ -617,6 +637,7 @@ fn requant(
     out: &TfTensor,
     act: FusedActivation,
     inner: usize,
+    ties_up: bool,
 ) -> Result<Rescale> {
     let (s_x, _) = per_tensor(x)?;
     let (s_y, zp_y) = per_tensor(out)?;
@@ -637,6 +658,7 @@ fn requant(
             inner,
             out_offset: zp_y,
             out_zero_point: zp_y,
+            ties_up,
         }),
         act: Activation::Clip { lo, hi },
     })

@@ -1,0 +1,228 @@
+//! A TFLite flatbuffer writer for tests: the inverse of [`super::parse`]. It makes small real
+//! files for the byte-level parser's tests, the `tflite` fuzz target's seeds, and the one-operator
+//! models that the interpreter fidelity tests run through TFLite itself.
+
+use super::*;
+
+/// Writes a [`TfGraph`] as a TFLite flatbuffer.
+pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
+    use flatbuffers::{FlatBufferBuilder, WIPOffset};
+    use tflite as fb;
+
+    let builtin = |k: &TfOpKind| match k {
+        TfOpKind::Conv2d { .. } => fb::BuiltinOperator::CONV_2D,
+        TfOpKind::DepthwiseConv2d { .. } => fb::BuiltinOperator::DEPTHWISE_CONV_2D,
+        TfOpKind::AveragePool2d { .. } => fb::BuiltinOperator::AVERAGE_POOL_2D,
+        TfOpKind::MaxPool2d { .. } => fb::BuiltinOperator::MAX_POOL_2D,
+        TfOpKind::Add { .. } => fb::BuiltinOperator::ADD,
+        TfOpKind::Mul { .. } => fb::BuiltinOperator::MUL,
+        TfOpKind::Reshape => fb::BuiltinOperator::RESHAPE,
+        TfOpKind::FullyConnected { .. } => fb::BuiltinOperator::FULLY_CONNECTED,
+        TfOpKind::Pad => fb::BuiltinOperator::PAD,
+        TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
+        TfOpKind::Softmax => fb::BuiltinOperator::SOFTMAX,
+    };
+    let act = |a: FusedActivation| match a {
+        FusedActivation::None => fb::ActivationFunctionType::NONE,
+        FusedActivation::Relu => fb::ActivationFunctionType::RELU,
+        FusedActivation::Relu6 => fb::ActivationFunctionType::RELU6,
+        FusedActivation::ReluN1To1 => fb::ActivationFunctionType::RELU_N1_TO_1,
+    };
+    let pad = |p: Padding| match p {
+        Padding::Same => fb::Padding::SAME,
+        Padding::Valid => fb::Padding::VALID,
+    };
+    let ints = |v: &[usize]| v.iter().map(|&d| d as i32).collect::<Vec<_>>();
+
+    let mut b = FlatBufferBuilder::new();
+    // Buffer 0 is the empty sentinel; each constant tensor gets its own buffer.
+    let mut buffers = vec![fb::Buffer::create(&mut b, &fb::BufferArgs { data: None })];
+    let mut tensors = vec![];
+    for t in &g.tensors {
+        let buffer = match &t.data {
+            Some(d) => {
+                let data = Some(b.create_vector(d));
+                buffers.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
+                buffers.len() as u32 - 1
+            }
+            None => 0,
+        };
+        let quantization = t.quant.as_ref().map(|q| {
+            let args = fb::QuantizationParametersArgs {
+                scale: Some(b.create_vector(&q.scales)),
+                zero_point: Some(b.create_vector(&q.zero_points)),
+                quantized_dimension: q.dim as i32,
+                ..Default::default()
+            };
+            fb::QuantizationParameters::create(&mut b, &args)
+        });
+        let args = fb::TensorArgs {
+            shape: Some(b.create_vector(&ints(&t.shape))),
+            type_: match t.dtype {
+                TfType::F32 => fb::TensorType::FLOAT32,
+                TfType::U8 => fb::TensorType::UINT8,
+                TfType::I8 => fb::TensorType::INT8,
+                TfType::I32 => fb::TensorType::INT32,
+                TfType::I64 => fb::TensorType::INT64,
+            },
+            buffer,
+            name: Some(b.create_string(&t.name)),
+            quantization,
+            ..Default::default()
+        };
+        tensors.push(fb::Tensor::create(&mut b, &args));
+    }
+    let mut codes: Vec<fb::BuiltinOperator> = vec![];
+    let mut operators = vec![];
+    for op in &g.ops {
+        let code = builtin(&op.kind);
+        let opcode_index = match codes.iter().position(|&c| c == code) {
+            Some(i) => i,
+            None => {
+                codes.push(code);
+                codes.len() - 1
+            }
+        } as u32;
+        let (options_type, options): (fb::BuiltinOptions, Option<WIPOffset<_>>) = match &op.kind {
+            TfOpKind::Conv2d {
+                padding,
+                stride,
+                dilation,
+                act: a,
+            } => {
+                let args = fb::Conv2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    dilation_h_factor: dilation[0] as i32,
+                    dilation_w_factor: dilation[1] as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::Conv2DOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::Conv2DOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::DepthwiseConv2d {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier,
+                act: a,
+            } => {
+                let args = fb::DepthwiseConv2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    dilation_h_factor: dilation[0] as i32,
+                    dilation_w_factor: dilation[1] as i32,
+                    depth_multiplier: *depth_multiplier as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::DepthwiseConv2DOptions::create(&mut b, &args);
+                let t = fb::BuiltinOptions::DepthwiseConv2DOptions;
+                (t, Some(o.as_union_value()))
+            }
+            TfOpKind::AveragePool2d {
+                padding,
+                stride,
+                filter,
+                act: a,
+            }
+            | TfOpKind::MaxPool2d {
+                padding,
+                stride,
+                filter,
+                act: a,
+            } => {
+                let args = fb::Pool2DOptionsArgs {
+                    padding: pad(*padding),
+                    stride_h: stride[0] as i32,
+                    stride_w: stride[1] as i32,
+                    filter_height: filter[0] as i32,
+                    filter_width: filter[1] as i32,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::Pool2DOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::Pool2DOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Add { act: a } => {
+                let args = fb::AddOptionsArgs {
+                    fused_activation_function: act(*a),
+                    ..Default::default()
+                };
+                let o = fb::AddOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::AddOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Mul { act: a } => {
+                let args = fb::MulOptionsArgs {
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::MulOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::MulOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::FullyConnected { act: a } => {
+                let args = fb::FullyConnectedOptionsArgs {
+                    fused_activation_function: act(*a),
+                    ..Default::default()
+                };
+                let o = fb::FullyConnectedOptions::create(&mut b, &args);
+                let t = fb::BuiltinOptions::FullyConnectedOptions;
+                (t, Some(o.as_union_value()))
+            }
+            TfOpKind::Mean { keep_dims } => {
+                let args = fb::ReducerOptionsArgs {
+                    keep_dims: *keep_dims,
+                };
+                let o = fb::ReducerOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::ReducerOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::Reshape | TfOpKind::Pad | TfOpKind::Softmax => {
+                (fb::BuiltinOptions::NONE, None)
+            }
+        };
+        let inputs: Vec<i32> = op
+            .inputs
+            .iter()
+            .map(|i| i.map_or(-1, |i| i as i32))
+            .collect();
+        let args = fb::OperatorArgs {
+            opcode_index,
+            inputs: Some(b.create_vector(&inputs)),
+            outputs: Some(b.create_vector(&ints(&op.outputs))),
+            builtin_options_type: options_type,
+            builtin_options: options,
+            ..Default::default()
+        };
+        operators.push(fb::Operator::create(&mut b, &args));
+    }
+    let codes: Vec<_> = codes
+        .iter()
+        .map(|&c| {
+            let args = fb::OperatorCodeArgs {
+                deprecated_builtin_code: c.0 as i8,
+                builtin_code: c,
+                version: 1,
+                ..Default::default()
+            };
+            fb::OperatorCode::create(&mut b, &args)
+        })
+        .collect();
+    let args = fb::SubGraphArgs {
+        tensors: Some(b.create_vector(&tensors)),
+        inputs: Some(b.create_vector(&[g.input as i32])),
+        outputs: Some(b.create_vector(&[g.output as i32])),
+        operators: Some(b.create_vector(&operators)),
+        name: Some(b.create_string("main")),
+    };
+    let subgraph = fb::SubGraph::create(&mut b, &args);
+    let args = fb::ModelArgs {
+        version: 3,
+        operator_codes: Some(b.create_vector(&codes)),
+        subgraphs: Some(b.create_vector(&[subgraph])),
+        description: Some(b.create_string(&g.name)),
+        buffers: Some(b.create_vector(&buffers)),
+        ..Default::default()
+    };
+    let model = fb::Model::create(&mut b, &args);
+    fb::finish_model_buffer(&mut b, model);
+    b.finished_data().to_vec()
+}
