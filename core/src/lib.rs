@@ -20,6 +20,8 @@ pub mod fuzz_targets;
 pub mod image_input;
 #[cfg(feature = "prover")]
 pub mod input;
+#[doc(hidden)]
+pub mod input_vectors;
 pub mod ir;
 #[cfg(feature = "prover")]
 pub mod loader;

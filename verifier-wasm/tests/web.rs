@@ -282,3 +282,27 @@ fn chain_bundle_verifies_and_a_tampered_segment_is_rejected() {
         assert!(reason.contains(&format!("segment {segment}")), "{reason}");
     }
 }
+
+/// The verifier compiled to WebAssembly quantizes a consumer's input exactly as the native
+/// prover does, for every input type (uint8, int8 with zero points 0 and -128, power-of-two
+/// float): the known answers the core tests hold the prover to. This is the quantization
+/// `inputHash` and the page's input check run on.
+#[wasm_bindgen_test]
+fn webassembly_quantizes_every_input_type_to_the_provers_known_answers() {
+    use zkinfer_core::verifier_key::TensorSpec;
+    for case in zkinfer_core::input_vectors::input_cases() {
+        let spec = TensorSpec {
+            shape: vec![1, case.values.len()],
+            frac_bits: case.frac_bits,
+            affine: case.affine,
+        };
+        let x: Vec<f32> = case.values.iter().map(|v| v.0).collect();
+        let expected: Vec<i64> = case.values.iter().map(|v| v.1).collect();
+        assert_eq!(
+            spec.quantize(&x, case.act_bits).unwrap(),
+            expected,
+            "{}",
+            case.name
+        );
+    }
+}

@@ -214,7 +214,11 @@ impl RescaleConfig {
 #[cfg(test)]
 mod tests {
     use super::super::dot::DotConfig;
-    use super::super::testing::{assert_rejected, mock, TestCircuit};
+    use super::super::table::TableSpec;
+    use super::super::testing::{
+        assert_rejected, failing_rows, mock, mock_k, test_shape, TestCircuit,
+    };
+    use super::super::{fe, CircuitShape};
     use super::*;
     use crate::qgraph::Activation;
 
@@ -308,5 +312,170 @@ mod tests {
             &case(200, 1, Activation::Identity, 0, None),
             &[200, 200],
         ));
+    }
+
+    /// Cells of a raw-tie row to overwrite, with field values (an inverse is not an integer).
+    type Corruption = fn(&RescaleConfig, &RawTieConfig) -> Vec<(Column<Advice>, Fr)>;
+
+    /// One rescale row per case in a shape with the raw-tie block: `(centred sum, d, zero point
+    /// of a half-away-from-zero row or None for half up, corruption)`, each the sum plus
+    /// `⌊d/2⌋` through a one-term dot product, identity activation; public = [sums.., ys..].
+    fn raw_tie_rows(cases: Vec<(i64, u64, Option<i64>, Option<Corruption>)>) -> TestCircuit {
+        let n = cases.len();
+        let shape = CircuitShape {
+            raw_ties: true,
+            ..test_shape()
+        };
+        let spec = TableSpec {
+            clips: vec![(0, 24)],
+            sign: true,
+            maps: vec![],
+        };
+        TestCircuit::new(
+            cases.iter().map(|c| c.0).collect(),
+            move |config, region, links, public| {
+                let rescale = config.rescale.as_ref().expect("the shape has the chip");
+                let ties = rescale.raw_ties.as_ref().expect("the shape has raw ties");
+                for (row, &(_, d, zp, corrupt)) in cases.iter().enumerate() {
+                    let (_, acc) = config.dot.assign(
+                        region,
+                        links,
+                        row,
+                        &public[row..row + 1],
+                        &[1],
+                        Rescale::half(d),
+                        None,
+                    )?;
+                    let y =
+                        rescale.assign(region, row, acc, d, zp, Activation::Identity, 0, None)?;
+                    if let Source::Advice(cell) = y.source {
+                        links.expose(cell, n + row);
+                    }
+                    if let Some(corrupt) = corrupt {
+                        for (col, v) in corrupt(rescale, ties) {
+                            region.assign_advice(col, row, halo2_proofs::circuit::Value::known(v));
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .with_shape(shape, spec)
+    }
+
+    fn public(rows: &[(i64, u64, Option<i64>, Option<Corruption>)], ys: &[i64]) -> Vec<Fr> {
+        rows.iter()
+            .map(|r| fe(r.0 as i128))
+            .chain(ys.iter().map(|&y| fe(y as i128)))
+            .collect()
+    }
+
+    /// TFLite int8 AVERAGE_POOL_2D rounds the stored sum `S = C + d·zp` (C the centred sum)
+    /// half away from zero; the chip proves that beside half-up rows, and a corrupted tie bit,
+    /// sign bit, quotient or remainder on a tie row is rejected.
+    #[test]
+    fn raw_sums_round_half_away_from_zero_and_forged_ties_are_rejected() {
+        // (C, d, zp, centred output): S/d is the stored average before the zero point.
+        let honest: [(i64, u64, Option<i64>, i64); 6] = [
+            (10, 4, Some(-3), 2),  // S = -2, -0.5 -> -1 stored, 2 centred (half up: 3)
+            (14, 4, Some(-3), 4),  // S = 2, 0.5 -> 1 stored, 4 centred
+            (-2, 4, Some(0), -1),  // S = -2, -0.5 -> -1 (half up: 0)
+            (5, 3, Some(-3), 2),   // S = -4, odd d: -1.33 -> -1 stored, no tie to round
+            (-38, 4, None, -9),    // a half-up row in the same shape: -9.5 -> -9
+            (-11, 6, Some(2), -2), // S = 1, 1/6 -> 0 stored, -2 centred
+        ];
+        let honest = honest.map(|(c, d, zp, y)| {
+            let acc = c as i128 + Rescale::half(d);
+            let q = match zp {
+                Some(zp) => Rescale::half_away_from_zero_on_raw(acc, d, zp),
+                None => Rescale::floor_div(acc, d).0,
+            };
+            assert_eq!(q as i64, y, "C={c} d={d} zp={zp:?}");
+            (c, d, zp, y)
+        });
+        // Forgeries of row 0 (qh = 3, r = 0, a negative tie: z = 1, n = 1, q = 2), then of the
+        // positive tie (row 1: qh = 4, z = 1, n = 0, q = 4).
+        let forged: [(i64, u64, Option<i64>, Corruption, i64); 5] = [
+            // Denying the tie (z = 0) to keep the half-up value.
+            (
+                10,
+                4,
+                Some(-3),
+                |c, t| vec![(t.z, fe(0)), (c.q, fe(3)), (c.y, fe(3))],
+                3,
+            ),
+            // Denying the negative sign (n = 0) to keep the half-up value.
+            (
+                10,
+                4,
+                Some(-3),
+                |c, t| vec![(t.n, fe(0)), (c.q, fe(3)), (c.y, fe(3))],
+                3,
+            ),
+            // The half-up value with the tie and sign bits left honest.
+            (10, 4, Some(-3), |c, _| vec![(c.q, fe(3)), (c.y, fe(3))], 3),
+            // qh one lower with r = d: the gate holds (12 = 2·4 + 4), no tie, q = qh = 2.
+            (
+                10,
+                4,
+                Some(-3),
+                |c, t| {
+                    let inv = fe(4).invert().unwrap();
+                    vec![(t.qh, fe(2)), (c.r, fe(4)), (t.z, fe(0)), (t.inv, inv)]
+                },
+                2,
+            ),
+            // A positive tie rounded down as if negative.
+            (
+                14,
+                4,
+                Some(-3),
+                |c, t| vec![(t.n, fe(1)), (c.q, fe(3)), (c.y, fe(3))],
+                3,
+            ),
+        ];
+        let mut rows: Vec<(i64, u64, Option<i64>, Option<Corruption>)> = honest
+            .iter()
+            .map(|&(c, d, zp, _)| (c, d, zp, None))
+            .collect();
+        let mut ys: Vec<i64> = honest.iter().map(|h| h.3).collect();
+        for (c, d, zp, corrupt, y) in forged {
+            rows.push((c, d, zp, Some(corrupt)));
+            ys.push(y);
+        }
+        // The sign table's power-of-two entries need k = 17.
+        let failures = mock_k(17, &raw_tie_rows(rows.clone()), &public(&rows, &ys))
+            .expect_err("a forged tie was accepted");
+        assert_eq!(
+            failing_rows(&failures),
+            (honest.len()..rows.len()).collect(),
+            "exactly the forged rows must fail: {failures:?}"
+        );
+        let rows: Vec<_> = honest
+            .iter()
+            .map(|&(c, d, zp, _)| (c, d, zp, None))
+            .collect();
+        let ys: Vec<i64> = honest.iter().map(|h| h.3).collect();
+        mock_k(17, &raw_tie_rows(rows.clone()), &public(&rows, &ys))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+
+    /// A half-away-from-zero row cannot be laid out in a shape planned without the raw-tie
+    /// block: there it would be proven half up.
+    #[test]
+    fn a_raw_tie_row_is_refused_in_a_shape_without_the_block() {
+        let circuit = TestCircuit::new(vec![10], |config, region, links, public| {
+            let rescale = config.rescale.as_ref().expect("the shape has the chip");
+            let (_, acc) = config
+                .dot
+                .assign(region, links, 0, &public[..1], &[1], 2, None)?;
+            rescale.assign(region, 0, acc, 4, Some(-3), Activation::Identity, 0, None)?;
+            Ok(())
+        });
+        let run = halo2_proofs::dev::MockProver::run(10, &circuit, vec![vec![fe(10)]]);
+        assert!(
+            run.is_err(),
+            "synthesis accepted a raw-tie row without its block"
+        );
     }
 }

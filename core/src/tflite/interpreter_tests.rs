@@ -776,3 +776,22 @@ fn an_int8_resnet_matches_the_interpreter_and_its_circuit_proves_those_values() 
         );
     }
 }
+
+/// The int8 ResNet as a file, for the command-line tests (`prover-native/tests/cli.rs`), which
+/// cannot reach this builder: the committed file must be what the builder writes, so a change
+/// to either is seen. `ZKINFER_BLESS=1` rewrites it.
+#[test]
+fn the_committed_int8_resnet_file_is_the_one_the_builder_writes() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/int8/resnet_int8.tflite");
+    let bytes = super::writer::flatbuffer(&int8_resnet());
+    if std::env::var_os("ZKINFER_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        committed == bytes,
+        "{} is not the builder's int8 ResNet: rerun with ZKINFER_BLESS=1",
+        path.display()
+    );
+}
