@@ -7,10 +7,12 @@
 #                             with TypeScript types for both and verifier-wasm/npm-README.md
 #   web/pkg/single/, web/pkg/threaded/   the same two builds for the page (web/verify-worker.js)
 #
-# Both are wasm-pack `--target web` release builds (ES modules with an async init). The threaded
-# one needs nightly Rust (flags in scripts/wasm-env.sh). Each .wasm then goes through binaryen's
-# wasm-opt from npm (verifier-wasm/build-tools; Debian's binaryen 108 corrupts wasm-bindgen
-# output): -Oz makes the gzipped modules 10% (single) and 18% (threaded) smaller, with no
+# Both are wasm-pack `--target web` builds (ES modules with an async init) on nightly Rust, with
+# the size-oriented profile, std and panic strategy described in scripts/wasm-env.sh. The
+# single-threaded module must stay within a gzipped size budget (ZKINFER_WASM_GZ_BUDGET, default
+# 300000 bytes): over it the build fails with a size profile (scripts/wasm-size-profile.py).
+# Each .wasm then goes through binaryen's wasm-opt from npm (verifier-wasm/build-tools; Debian's
+# binaryen 108 corrupts wasm-bindgen output): -Oz makes the gzipped modules 10% (single) and 18% (threaded) smaller, with no
 # measurable change in verification time. ZKINFER_WASM_OPT sets the level (default -Oz) or
 # turns the step off (ZKINFER_WASM_OPT=off).
 #
@@ -25,7 +27,7 @@ cd "$root"
 source "$root/scripts/wasm-env.sh"
 
 case "${1:-}" in
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     "") ;;
     *) echo "unknown argument: $1 (this script takes none; see --help)" >&2; exit 2 ;;
 esac
@@ -46,17 +48,18 @@ if [ "$opt_level" != off ]; then
 fi
 
 # --mode no-install: use the wasm-bindgen on PATH (checked above), never download one.
+# --profile: the size-oriented release profile (scripts/wasm-env.sh says why).
 wasm_pack_build() {
     local out="$1"; shift
-    wasm-pack --log-level warn build verifier-wasm --release --target web --mode no-install \
-        --no-pack --no-opt --out-dir "$out" --out-name "$name" "$@"
+    wasm-pack --log-level warn build verifier-wasm --profile "$ZKINFER_WASM_PROFILE" --target web \
+        --mode no-install --no-pack --no-opt --out-dir "$out" --out-name "$name" "$@"
 }
 
-wasm_log "single-threaded build (stable)"
-wasm_pack_build "$stage/single"
+wasm_log "single-threaded build ($ZKINFER_NIGHTLY, size-optimized std, panics abort at once)"
+with_single_size_env wasm_pack_build "$stage/single" -- "${ZKINFER_SIZE_BUILD_STD[@]}"
 
-wasm_log "threaded build ($ZKINFER_NIGHTLY, atomics, -Z build-std)"
-with_threads_env wasm_pack_build "$stage/threaded" -- "${ZKINFER_THREADS_CARGO_ARGS[@]}"
+wasm_log "threaded build ($ZKINFER_NIGHTLY, atomics, size-optimized std, panics abort at once)"
+with_threads_size_env wasm_pack_build "$stage/threaded" -- --features threads "${ZKINFER_SIZE_BUILD_STD[@]}"
 
 # Fails loudly if a build lacks what it is meant to have (or has what it must not), so a flag
 # that silently stopped applying cannot ship a wrong package.
@@ -154,3 +157,19 @@ printf '%-48s %12s %12s\n' module "raw bytes" "gzip -9"
 for f in "$pkg/single/${name}_bg.wasm" "$pkg/threaded/${name}_bg.wasm"; do
     printf '%-48s %12s %12s\n' "${f#"$root"/}" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
+
+# The size budget (issue 25): what a page downloads, the gzipped single-threaded module, at
+# most $size_budget bytes. Over it, the build fails and names the biggest contributors (from
+# wasm-bindgen's output, which still has function names). Only with wasm-opt on: the
+# unoptimized module is larger by design.
+size_budget="${ZKINFER_WASM_GZ_BUDGET:-300000}"
+if [ "$opt_level" != off ]; then
+    single_gz="$(gzip -9c "$pkg/single/${name}_bg.wasm" | wc -c)"
+    if [ "$single_gz" -gt "$size_budget" ]; then
+        echo "error: the single-threaded verifier is $single_gz bytes gzipped, over its budget of $size_budget" >&2
+        echo "       (ZKINFER_WASM_GZ_BUDGET). Where its bytes go, before wasm-opt:" >&2
+        python3 "$root/scripts/wasm-size-profile.py" "$stage/single/${name}_bg.wasm" 25 >&2
+        exit 1
+    fi
+    echo "single-threaded verifier: $single_gz bytes gzipped, within its budget of $size_budget"
+fi

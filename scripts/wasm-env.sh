@@ -35,6 +35,43 @@ ZKINFER_THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-glob
 # (the prebuilt wasm32 std has none, so its Mutex and thread-locals would not be thread-safe).
 ZKINFER_THREADS_CARGO_ARGS=(--features threads -Z build-std=panic_abort,std)
 
+# The shipped modules (scripts/build-wasm.sh; not the wasm-pack tests, whose harness reports a
+# failing test through its panic) are built for size, both on nightly:
+# - the `wasm-release` profile (workspace Cargo.toml): serde and serde_json, which only read a
+#   key's JSON header, optimized for size; the curve and proof-system code stays at opt-level 3;
+# - std rebuilt with its `optimize_for_size` feature, and `-C panic=immediate-abort`: a panic
+#   traps at once instead of formatting a message first. The verifier never panics on outside
+#   bytes (errors are returned; the fuzz corpora and verifier-wasm/npm-test/corpus.mjs check it
+#   on the shipped module), so that machinery is dead weight: with the profile, 31 KB of the
+#   gzipped single-threaded module (BENCHMARKS.md).
+ZKINFER_WASM_PROFILE=wasm-release
+ZKINFER_SIZE_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort"
+ZKINFER_SIZE_BUILD_STD=(-Z build-std=panic_abort,std -Z build-std-features=optimize_for_size)
+# The single-threaded package build's own target dir, like the threaded one's.
+ZKINFER_SINGLE_TARGET_DIR="${ZKINFER_SINGLE_TARGET_DIR:-$root/target/wasm-single}"
+# Runs a command or shell function in the single-threaded package build's environment
+# (nightly, size flags).
+with_single_size_env() {
+    (
+        unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+        export RUSTUP_TOOLCHAIN="$ZKINFER_NIGHTLY"
+        export CARGO_TARGET_DIR="$ZKINFER_SINGLE_TARGET_DIR"
+        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$ZKINFER_SIZE_RUSTFLAGS"
+        "$@"
+    )
+}
+# Runs a command in the threaded package build's environment: the threaded build's flags plus
+# the size flags, in a target dir of its own (the tests' threaded build, without the size flags,
+# would otherwise rebuild std each time the two alternate).
+with_threads_size_env() {
+    (
+        unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+        export RUSTUP_TOOLCHAIN="$ZKINFER_NIGHTLY"
+        export CARGO_TARGET_DIR="$ZKINFER_THREADS_TARGET_DIR-size"
+        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$ZKINFER_THREADS_RUSTFLAGS $ZKINFER_SIZE_RUSTFLAGS"
+        "$@"
+    )
+}
 # Runs a command or shell function in the threaded build's environment (in a subshell, so
 # nothing leaks into the caller). RUSTFLAGS and CARGO_ENCODED_RUSTFLAGS are unset because cargo
 # would prefer them to the per-target flags. The nightly compiler warns once per workspace crate
