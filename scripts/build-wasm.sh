@@ -158,18 +158,9 @@ for f in "$pkg/single/${name}_bg.wasm" "$pkg/threaded/${name}_bg.wasm"; do
     printf '%-48s %12s %12s\n' "${f#"$root"/}" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
 
-# The size budget (issue 25): what a page downloads, the gzipped single-threaded module, at
-# most $size_budget bytes. Over it, the build fails and names the biggest contributors (from
-# wasm-bindgen's output, which still has function names). Only with wasm-opt on: the
-# unoptimized module is larger by design.
-size_budget="${ZKINFER_WASM_GZ_BUDGET:-300000}"
+# The size budget (issue 25): what a page downloads, the gzipped single-threaded module. Only
+# with wasm-opt on: the unoptimized module is larger by design.
 if [ "$opt_level" != off ]; then
-    single_gz="$(gzip -9c "$pkg/single/${name}_bg.wasm" | wc -c)"
-    if [ "$single_gz" -gt "$size_budget" ]; then
-        echo "error: the single-threaded verifier is $single_gz bytes gzipped, over its budget of $size_budget" >&2
-        echo "       (ZKINFER_WASM_GZ_BUDGET). Where its bytes go, before wasm-opt:" >&2
-        python3 "$root/scripts/wasm-size-profile.py" "$stage/single/${name}_bg.wasm" 25 >&2
-        exit 1
-    fi
-    echo "single-threaded verifier: $single_gz bytes gzipped, within its budget of $size_budget"
+    bash "$root/scripts/check-wasm-size.sh" "$pkg/single/${name}_bg.wasm" \
+        "$stage/single/${name}_bg.wasm" "${ZKINFER_WASM_GZ_BUDGET:-300000}"
 fi

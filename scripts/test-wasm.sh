@@ -7,7 +7,8 @@
 #   3. the npm package: scripts/build-wasm.sh, then verifier-wasm/npm-test/ installs it like a
 #      consumer (file:../pkg) and runs smoke.mjs (Node, types, npm pack) and browser.mjs (both
 #      builds as shipped, in Chromium, with and without cross-origin isolation), and corpus.mjs
-#      (the fuzz corpora and seeded mutants through the shipped module: no trap, no mutant accepted)
+#      (the fuzz corpora and seeded mutants through the shipped module: no trap, no mutant accepted);
+#      and, after the build, the size guard (scripts/check-wasm-size.sh) with a budget it must refuse
 #
 # Installs what it needs, idempotently: the wasm32 target, nightly's rust-src and wasm32 target,
 # wasm-bindgen-cli of the locked version, wasm-pack, Node/npm, Chromium and chromedriver, and
@@ -46,6 +47,17 @@ with_threads_env wasm-pack test --headless --chrome --release verifier-wasm \
 
 step "npm package (scripts/build-wasm.sh)"
 bash scripts/build-wasm.sh
+
+step "the size budget's guard fails a module over its budget, and names what is in it"
+guard_log="$(mktemp)"
+if bash scripts/check-wasm-size.sh verifier-wasm/pkg/single/zkinfer_verifier_bg.wasm \
+        target/wasm-verifier/single/zkinfer_verifier_bg.wasm 1000 > "$guard_log" 2>&1; then
+    echo "error: the size guard passed a module of more than 1000 bytes" >&2; exit 1
+fi
+grep -q "over its budget of 1000" "$guard_log" && grep -q "halo2curves_axiom" "$guard_log" \
+    || { cat "$guard_log" >&2; echo "error: the size guard's report lacks the size or the profile" >&2; exit 1; }
+rm -f "$guard_log"
+echo "a 1000-byte budget fails with the size and a profile naming halo2curves_axiom"
 
 step "npm package as a consumer installs it: Node smoke test"
 npm_install_in verifier-wasm/npm-test
