@@ -92,6 +92,15 @@ async function loadVerifier(pinned) {
     verifier.free();
     throw new Refusal(`the server's verifier key is for model ${served}, you trust ${pinned}`);
   }
+  // The key's whole verification once on a made-up proof, while the real proof is being made
+  // (seconds): the first real verification then runs optimized code. Queued behind this reply.
+  setTimeout(() => {
+    try {
+      verifier.rehearse();
+    } catch (_) {
+      // Only a warm-up: a failure here changes nothing about any verification.
+    }
+  }, 0);
   return { verifier, header: verifier.header(), parseMs, keyBytes: bytes.length };
 }
 

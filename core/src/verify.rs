@@ -254,35 +254,13 @@ pub(crate) fn verify_bundle_deferred<'k>(
         (false, None) => None,
     };
     let instance: Vec<Fr> = instance_vector(input, output, commitment);
-    let mut proof = bundle.proof.as_slice();
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut proof);
-    transcript
-        .common_scalar(key.context)
-        .map_err(|e| Error::Rejected(e.to_string()))?;
-    let strategy = batch
-        .take()
-        .unwrap_or_else(|| AccumulatorStrategy::new(&key.params));
-    *batch = Some(
-        verify_proof::<
-            KZGCommitmentScheme<Bn256>,
-            VerifierSHPLONK<'_, Bn256>,
-            _,
-            _,
-            AccumulatorStrategy<'_, Bn256>,
-        >(
-            &key.params,
-            &key.vk,
-            strategy,
-            &[&[&instance]],
-            &mut transcript,
-        )
-        .map_err(rejection)?,
-    );
+    let mut proof = ProofSource::Bytes(bundle.proof.as_slice());
+    run_verifier(key, &instance, &mut proof, batch)?;
     // halo2 stops reading once it has what it needs; bytes after that are not part of any proof.
-    if !proof.is_empty() {
+    if let ProofSource::Bytes(rest @ [_, ..]) = proof {
         return Err(Error::Rejected(format!(
             "{} bytes follow the proof",
-            proof.len()
+            rest.len()
         )));
     }
     // Only a segment of a chain has link columns; finding them rebuilds the circuit's
@@ -328,6 +306,109 @@ pub(crate) fn verify_bundle_deferred<'k>(
 
 /// The one pairing check of a batch filled by [`verify_bundle_deferred`]: true when every
 /// proof added to it opens correctly (and for an empty batch).
+/// halo2's verifier for `key` on `instance` and the proof read from `proof` (after the key's
+/// context), its final pairing check added to `batch`.
+fn run_verifier<'k>(
+    key: &'k VerifierKey,
+    instance: &[Fr],
+    proof: &mut ProofSource<'_>,
+    batch: &mut PairingBatch<'k>,
+) -> Result<()> {
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(proof);
+    transcript
+        .common_scalar(key.context)
+        .map_err(|e| Error::Rejected(e.to_string()))?;
+    let strategy = batch
+        .take()
+        .unwrap_or_else(|| AccumulatorStrategy::new(&key.params));
+    *batch = Some(
+        verify_proof::<
+            KZGCommitmentScheme<Bn256>,
+            VerifierSHPLONK<'_, Bn256>,
+            _,
+            _,
+            AccumulatorStrategy<'_, Bn256>,
+        >(
+            &key.params,
+            &key.vk,
+            strategy,
+            &[&[instance]],
+            &mut transcript,
+        )
+        .map_err(rejection)?,
+    );
+    Ok(())
+}
+
+/// What halo2's verifier reads a proof from: a bundle's bytes, or an endless made-up proof for a
+/// rehearsal ([`rehearse`]). One type for both, so the verifier's code exists once in the
+/// WebAssembly module, not once per source (it is most of the module).
+enum ProofSource<'a> {
+    Bytes(&'a [u8]),
+    /// 32-byte words `01 00 .. 00`, each of which reads both as the scalar 1 and as a
+    /// compressed G1 point (x = 1, so y = ±2: the generator), so halo2's verifier reads as many
+    /// points and scalars as the key's circuit asks for. The offset of the next byte.
+    MadeUp(usize),
+}
+
+impl std::io::Read for ProofSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            ProofSource::Bytes(bytes) => bytes.read(buf),
+            ProofSource::MadeUp(offset) => {
+                for b in buf.iter_mut() {
+                    *b = (*offset % 32 == 0) as u8;
+                    *offset += 1;
+                }
+                Ok(buf.len())
+            }
+        }
+    }
+}
+
+/// Runs `key`'s whole verification once, on zero public values and a made-up proof, and
+/// discards the result (the pairing check fails, as it must for a made-up proof).
+///
+/// Why: like [`warm_up`], so that the first real proof is checked by optimized code; but where
+/// `warm_up` runs only the arithmetic, this runs everything a verification of this key runs
+/// (transcript hashing, point decoding, the constraint expressions, the multi-opening, the
+/// pairing), and with this key's sizes. A page calls it once it has the key and before the
+/// proof arrives. It never says anything about any proof.
+pub fn rehearse(key: &VerifierKey) {
+    let mut batch = None;
+    if run_verifier(
+        key,
+        &made_up_instance(key),
+        &mut ProofSource::MadeUp(0),
+        &mut batch,
+    )
+    .is_ok()
+    {
+        std::hint::black_box(check_pairings(batch));
+    }
+}
+
+/// Zero public values in the shape of `key`'s instance column.
+fn made_up_instance(key: &VerifierKey) -> Vec<Fr> {
+    let h = &key.header;
+    let vis = h.shape.visibility;
+    let (input, output) = (vec![0i64; h.input.len()], vec![0i64; h.output.len()]);
+    instance_vector(
+        made_up_part(vis.input, &input, h.shape.act_bits),
+        made_up_part(vis.output, &output, h.shape.act_bits),
+        vis.hidden_weights().then(|| Fr::from(0u64)),
+    )
+}
+
+fn made_up_part(vis: TensorVisibility, zeros: &[i64], act_bits: u32) -> PublicPart<'_> {
+    match vis {
+        TensorVisibility::Public => PublicPart::Values(zeros),
+        TensorVisibility::Packed => PublicPart::Packed(zeros, act_bits),
+        TensorVisibility::Hashed | TensorVisibility::Salted => PublicPart::Hash(Fr::from(0u64)),
+        TensorVisibility::Hidden | TensorVisibility::Linked => PublicPart::Hidden,
+    }
+}
+
 pub(crate) fn check_pairings(batch: PairingBatch<'_>) -> bool {
     batch.is_none_or(|strategy| {
         <AccumulatorStrategy<'_, Bn256> as VerificationStrategy<
@@ -541,6 +622,40 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
+    }
+
+    /// The rehearsal reads a whole made-up proof for a key (halo2's verifier runs to the end)
+    /// and its pairing check fails, for keys with public, packed and linked parts.
+    #[test]
+    fn a_rehearsal_runs_a_whole_verification_and_never_passes() {
+        let chain = tiny_chain();
+        for key in &chain.keys {
+            let mut batch = None;
+            run_verifier(
+                key,
+                &made_up_instance(key),
+                &mut ProofSource::MadeUp(0),
+                &mut batch,
+            )
+            .expect("halo2 reads the whole made-up proof");
+            assert!(
+                !check_pairings(batch),
+                "a made-up proof passed the pairing check"
+            );
+            rehearse(key);
+        }
+        // The made-up words decode as the generator and as 1.
+        let mut word = [0u8; 32];
+        std::io::Read::read_exact(&mut ProofSource::MadeUp(0), &mut word).unwrap();
+        use halo2curves::group::GroupEncoding;
+        let mut repr = <G1Affine as GroupEncoding>::Repr::default();
+        repr.as_mut().copy_from_slice(&word);
+        let point = Option::<G1Affine>::from(G1Affine::from_bytes(&repr));
+        assert!(point.is_some(), "the word is not a point");
+        assert_eq!(
+            Option::<Fr>::from(<Fr as halo2curves::ff::PrimeField>::from_repr(word)),
+            Some(Fr::from(1u64))
+        );
     }
 
     /// A chain's segment proofs are valid as parts of the chain, but a segment's key on its own

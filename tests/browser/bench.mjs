@@ -3,9 +3,11 @@
 //   - init: fetching and instantiating the module (plus starting the thread pool),
 //   - first: the first `new Verifier(key)` and the first `verify(proof)` (V8 compiles wasm lazily,
 //     with a baseline compiler first and an optimizing one for hot code: first calls pay it),
-//     without and with a `warmUp()` call 1 s before them (what the page does while it waits for
-//     the proof, which takes seconds to make),
+//     without and with a warm-up 1 s before them (what the page does while it waits for the
+//     proof, which takes seconds to make: `warmUp()` and a `rehearse()` of the key),
 //   - warm: the median over repeated `new Verifier(key)` + `verify(proof)` in the same worker.
+// Each row is measured in PAGES fresh browsers (default 5) and printed as the median over them
+// with the spread, "median (min-max)", so runs can be compared despite a noisy machine.
 // Prints a Markdown table (BENCHMARKS.md). Runs in a module Worker, as the page does.
 //
 // usage: node bench.mjs NAME=KEY_FILE,PROOF_FILE ...   (run by scripts/bench-browser.sh)
@@ -22,6 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const REPEATS = Number(process.env.REPEATS || 15);
+const PAGES = Number(process.env.PAGES || 5);
 
 const cases = process.argv.slice(2).map((arg) => {
   const m = /^([^=]+)=([^,]+),(.+)$/.exec(arg);
@@ -48,7 +51,10 @@ self.onmessage = async ({ data: { key, proof } }) => {
     const initMs = now() - t;
     let warmUpMs = null;
     if (params.get("warmup") === "1") {
-      t = now(); m.warmUp(); warmUpMs = now() - t;
+      // What the page does: warmUp() when the module loads, and a rehearsal of the pinned key's
+      // verification once that key is loaded (on a Verifier of its own here, so the first key
+      // parse below is still measured).
+      t = now(); m.warmUp(); const r0 = new m.Verifier(key); r0.rehearse(); r0.free(); warmUpMs = now() - t;
       // The optimizing compiler runs in the background; the page's proof arrives seconds later.
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -126,16 +132,35 @@ const version = (await chromium.launch({ executablePath: CHROMIUM, args: ["--no-
   const v = b.version(); await b.close(); return v;
 }));
 const ms = (x) => x.toFixed(1);
-console.log(`Chromium ${version}, ${os.cpus().length} cores; warm = median of ${REPEATS}\n`);
-console.log("| build | model | k | key bytes | proof bundle bytes | init ms | warmUp() ms | first key ms | first verify ms | warm key ms | warm verify ms | warm key+verify ms |");
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+// "median (min-max)" of one figure over the fresh pages.
+const spread = (rs, f) => {
+  const xs = rs.map(f);
+  if (xs.some((x) => x === null)) return "—";
+  return `${ms(median(xs))} (${ms(Math.min(...xs))}-${ms(Math.max(...xs))})`;
+};
+console.log(`Chromium ${version}, ${os.cpus().length} cores; each row: median (min-max) over ${PAGES} fresh browsers; warm = median of ${REPEATS} in each`);
+console.log("");
+console.log("| build | model | k | key bytes | proof bundle bytes | init ms | warm-up ms | first key ms | first verify ms | first key+verify ms | warm key ms | warm verify ms | warm key+verify ms |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const build of builds) {
   for (const c of cases) {
     for (const warmup of [false, true]) {
-      const r = await once(base, build, c, warmup);
+      const rs = [];
+      for (let i = 0; i < PAGES; i++) rs.push(await once(base, build, c, warmup));
+      const r = rs[0];
       const label = build === "threaded" ? `threaded (${r.threads})` : "single-threaded";
-      const w = r.warmUpMs === null ? "—" : ms(r.warmUpMs);
-      console.log(`| ${label} | ${c.name} | ${r.k} | ${c.key.length} | ${c.proof.length} | ${ms(r.initMs)} | ${w} | ${ms(r.coldKeyMs)} | ${ms(r.coldVerifyMs)} | ${ms(r.keyMs)} | ${ms(r.verifyMs)} | ${ms(r.totalMs)} |`);
+      const cells = [
+        spread(rs, (x) => x.initMs),
+        spread(rs, (x) => x.warmUpMs),
+        spread(rs, (x) => x.coldKeyMs),
+        spread(rs, (x) => x.coldVerifyMs),
+        spread(rs, (x) => x.coldKeyMs + x.coldVerifyMs),
+        spread(rs, (x) => x.keyMs),
+        spread(rs, (x) => x.verifyMs),
+        spread(rs, (x) => x.totalMs),
+      ];
+      console.log(`| ${label} | ${c.name} | ${r.k} | ${c.key.length} | ${c.proof.length} | ${cells.join(" | ")} |`);
     }
   }
 }

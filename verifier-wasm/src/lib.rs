@@ -239,6 +239,14 @@ impl TrustedKey {
     }
 
     /// The key whose input the proofs take (a chain's first segment).
+    /// Rehearses the verification of every key it holds ([`zkinfer_core::verify::rehearse`]).
+    pub fn rehearse(&self) {
+        match self {
+            TrustedKey::Model(k) => zkinfer_core::verify::rehearse(k),
+            TrustedKey::Chain(c) => c.keys.iter().for_each(zkinfer_core::verify::rehearse),
+        }
+    }
+
     fn first(&self) -> &VerifierKey {
         match self {
             TrustedKey::Model(k) => k,
@@ -489,6 +497,15 @@ impl Verifier {
         self.key
             .input_hash(input, input_salt.as_deref())
             .map_err(|e| JsError::new(&e))
+    }
+
+    /// Runs this key's whole verification once on a made-up proof and discards the result, so
+    /// that the engine has optimized everything a verification of this key runs before the
+    /// first real proof arrives (`warmUp` covers only the arithmetic). Call it once the key is
+    /// loaded, while waiting for the proof; about one verification's time. Says nothing about
+    /// any proof.
+    pub fn rehearse(&self) {
+        self.key.rehearse();
     }
 
     /// Checks a proof bundle. Never throws for bad bundles: returns `{ valid: false, reason }`.

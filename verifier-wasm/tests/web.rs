@@ -306,3 +306,22 @@ fn webassembly_quantizes_every_input_type_to_the_provers_known_answers() {
         );
     }
 }
+
+/// A rehearsal runs a whole verification on a made-up proof and changes nothing: the real proof
+/// still verifies afterwards, a tampered one is still rejected, and a chain key rehearses too.
+#[wasm_bindgen_test]
+fn a_rehearsal_leaves_the_verifier_as_it_was() {
+    let v = verifier();
+    v.rehearse();
+    assert_eq!(get(&v.verify(PROOF), "valid").as_bool(), Some(true));
+    let mut bad = PROOF.to_vec();
+    let at = bad.len() - 40;
+    bad[at] ^= 1;
+    assert_rejected(&v.verify(&bad), "a tampered proof after a rehearsal");
+    let chain = Verifier::new(CHAIN_KEY).unwrap_or_else(|_| panic!("chain key rejected"));
+    chain.rehearse();
+    assert_eq!(
+        get(&chain.verify(CHAIN_PROOF), "valid").as_bool(),
+        Some(true)
+    );
+}
