@@ -332,7 +332,7 @@ impl Rescale {
     /// sum is negative: at a tie the raw sum is `d·(q + zp) − d/2`, negative exactly when
     /// `q + zp <= 0`.
     pub fn raw_negative_tie(q: i128, r: u64, d: u64, zero_point: i64) -> bool {
-        d % 2 == 0 && r == 0 && q + zero_point as i128 <= 0
+        d.is_multiple_of(2) && r == 0 && q + zero_point as i128 <= 0
     }
 }
 

@@ -184,7 +184,7 @@ impl RescaleConfig {
             // A row of TFLite's int8 rounding in a shape planned without it.
             (None, Some(_)) => return Err(Error::Synthesis),
             (Some(t), zp) => {
-                let away = zp.is_some() && divisor % 2 == 0;
+                let away = zp.is_some() && divisor.is_multiple_of(2);
                 let zp = zp.unwrap_or(0);
                 region.assign_fixed(t.away, row, Fr::from(away as u64));
                 region.assign_fixed(t.zp, row, super::fe(zp as i128));

@@ -292,22 +292,11 @@ impl Builder {
         });
         let (filter, stride) = ([filter; 2], [stride; 2]);
         let act = FusedActivation::None;
-        let kind = if average {
-            TfOpKind::AveragePool2d {
-                padding,
-                stride,
-                filter,
-                act,
-            }
-        } else {
-            TfOpKind::MaxPool2d {
-                padding,
-                stride,
-                filter,
-                act,
-            }
-        };
-        self.op(kind, &[x], y);
+        self.op(
+            TfOpKind::pool(average, padding, stride, filter, act),
+            &[x],
+            y,
+        );
         y
     }
 
@@ -428,21 +417,15 @@ fn interpreter_outputs(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i
 
 /// NHWC to our NCHW order (other ranks are the same in both).
 fn nchw_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
-    let [_, h, w, c] = nhwc[..] else {
-        return v.to_vec();
-    };
-    let mut out = vec![0; v.len()];
-    for y in 0..h {
-        for x in 0..w {
-            for k in 0..c {
-                out[(k * h + y) * w + x] = v[(y * w + x) * c + k];
-            }
-        }
-    }
-    out
+    reordered(v, nhwc, true)
 }
 
+/// Our NCHW order back to NHWC.
 fn nhwc_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
+    reordered(v, nhwc, false)
+}
+
+fn reordered(v: &[i64], nhwc: &[usize], to_nchw: bool) -> Vec<i64> {
     let [_, h, w, c] = nhwc[..] else {
         return v.to_vec();
     };
@@ -450,7 +433,12 @@ fn nhwc_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
     for y in 0..h {
         for x in 0..w {
             for k in 0..c {
-                out[(y * w + x) * c + k] = v[(k * h + y) * w + x];
+                let (n_hwc, n_chw) = ((y * w + x) * c + k, (k * h + y) * w + x);
+                if to_nchw {
+                    out[n_chw] = v[n_hwc];
+                } else {
+                    out[n_hwc] = v[n_chw];
+                }
             }
         }
     }

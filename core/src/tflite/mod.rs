@@ -205,6 +205,33 @@ pub enum TfOpKind {
     Softmax,
 }
 
+impl TfOpKind {
+    /// AVERAGE_POOL_2D (`average`) or MAX_POOL_2D, which share their options.
+    pub fn pool(
+        average: bool,
+        padding: Padding,
+        stride: [usize; 2],
+        filter: [usize; 2],
+        act: FusedActivation,
+    ) -> Self {
+        if average {
+            TfOpKind::AveragePool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            }
+        } else {
+            TfOpKind::MaxPool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TfOp {
     pub kind: TfOpKind,
@@ -594,21 +621,8 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     stride(o.filter_width(), o.filter_height())?,
                     activation(o.fused_activation_function(), &op_name)?,
                 );
-                if builtin == tflite::BuiltinOperator::AVERAGE_POOL_2D {
-                    TfOpKind::AveragePool2d {
-                        padding,
-                        stride,
-                        filter,
-                        act,
-                    }
-                } else {
-                    TfOpKind::MaxPool2d {
-                        padding,
-                        stride,
-                        filter,
-                        act,
-                    }
-                }
+                let average = builtin == tflite::BuiltinOperator::AVERAGE_POOL_2D;
+                TfOpKind::pool(average, padding, stride, filter, act)
             }
             tflite::BuiltinOperator::ADD => TfOpKind::Add {
                 act: match op.builtin_options_as_add_options() {
