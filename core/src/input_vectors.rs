@@ -124,8 +124,15 @@ mod tests {
     /// known answers, for every input type.
     #[test]
     fn prover_and_key_header_quantize_every_input_type_to_the_known_answers() {
+        // A compiled graph and the header its key carries; each case changes only their input.
+        let opts = CompileOptions {
+            visibility: Visibility::PUBLIC,
+            ..Default::default()
+        };
+        let compiled = compile_quantized(crate::test_fixtures::tiny_graph(), &opts).unwrap();
+        let key_header = compiled.vk_header("dev");
         for case in input_cases() {
-            let mut graph = crate::test_fixtures::tiny_graph();
+            let mut graph = compiled.graph.clone();
             graph.act_bits = case.act_bits;
             let n = case.values.len();
             let input = graph.input;
@@ -140,13 +147,7 @@ mod tests {
                 "{}: the prover",
                 case.name
             );
-            let opts = CompileOptions {
-                visibility: Visibility::PUBLIC,
-                ..Default::default()
-            };
-            // The header a key of this graph carries (only its input spec matters here).
-            let compiled = compile_quantized(crate::test_fixtures::tiny_graph(), &opts).unwrap();
-            let mut header = compiled.vk_header("dev");
+            let mut header = key_header.clone();
             header.input.shape = vec![1, n];
             header.input.frac_bits = case.frac_bits;
             header.input.affine = case.affine;

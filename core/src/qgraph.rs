@@ -191,30 +191,33 @@ impl QuantizedMultiplier {
     /// int32 (double rounding). None when `x·2^left_shift` leaves int32, where TFLite itself
     /// would overflow.
     pub fn apply(self, x: i64) -> Option<i64> {
-        let left = self.shift.max(0) as u32;
-        let right = (-self.shift).max(0) as u32;
-        let shifted = x.checked_mul(1i64 << left)?;
-        let shifted = i32::try_from(shifted).ok()?;
-        Some(rounding_divide_by_pot(
-            saturating_rounding_doubling_high_mul(shifted, self.multiplier),
-            right,
-        ) as i64)
+        let (h, right) = self.high_mul(x)?;
+        Some(rounding_divide_by_pot(h, right) as i64)
     }
 
     /// The same product as ruy's x86 (AVX, AVX2, AVX-512) kernels compute it: the first rounding
     /// as [`QuantizedMultiplier::apply`], then a right shift that rounds ties up,
     /// `(h + 2^(r-1)) >> r`. It differs from `apply` by +1 exactly on negative ties.
     pub fn apply_ties_up(self, x: i64) -> Option<i64> {
-        let left = self.shift.max(0) as u32;
-        let right = (-self.shift).max(0) as u32;
-        let shifted = x.checked_mul(1i64 << left)?;
-        let shifted = i32::try_from(shifted).ok()?;
-        let h = saturating_rounding_doubling_high_mul(shifted, self.multiplier) as i64;
+        let (h, right) = self.high_mul(x)?;
+        let h = h as i64;
         Some(if right == 0 {
             h
         } else {
             (h + (1i64 << (right - 1))) >> right
         })
+    }
+
+    /// The first rounding both products share, `SaturatingRoundingDoublingHighMul(x·2^left, M)`,
+    /// and the right shift left to do. None when `x·2^left` leaves int32.
+    fn high_mul(self, x: i64) -> Option<(i32, u32)> {
+        let left = self.shift.max(0) as u32;
+        let right = (-self.shift).max(0) as u32;
+        let shifted = i32::try_from(x.checked_mul(1i64 << left)?).ok()?;
+        Some((
+            saturating_rounding_doubling_high_mul(shifted, self.multiplier),
+            right,
+        ))
     }
 }
 

@@ -960,31 +960,23 @@ impl ModelCircuit {
         y: Option<i64>,
     ) -> Result<Wire, Error> {
         match &lin.rescale.rounding {
-            Rounding::HalfUp { divisors } => {
+            Rounding::HalfUp { divisors } | Rounding::HalfAwayFromZero { divisors, .. } => {
+                // The zero point of a raw sum rounded half away from zero; None: half up.
+                let raw_zero_point = match &lin.rescale.rounding {
+                    Rounding::HalfAwayFromZero { zero_point, .. } => Some(*zero_point),
+                    _ => None,
+                };
                 config.rescale.as_ref().ok_or(Error::Synthesis)?.assign(
                     region,
                     row,
                     acc,
                     *divisors.get(o).ok_or(Error::Synthesis)?,
-                    None,
+                    raw_zero_point,
                     lin.rescale.act,
                     tag,
                     y,
                 )
             }
-            Rounding::HalfAwayFromZero {
-                divisors,
-                zero_point,
-            } => config.rescale.as_ref().ok_or(Error::Synthesis)?.assign(
-                region,
-                row,
-                acc,
-                *divisors.get(o).ok_or(Error::Synthesis)?,
-                Some(*zero_point),
-                lin.rescale.act,
-                tag,
-                y,
-            ),
             Rounding::FixedPoint(fp) => {
                 let Activation::Clip { lo, hi } = lin.rescale.act else {
                     return Err(Error::Synthesis);
