@@ -27,6 +27,7 @@ pub mod ir;
 pub mod loader;
 #[cfg(feature = "prover")]
 pub mod onnx;
+pub mod ops;
 pub mod poseidon;
 #[cfg(feature = "prover")]
 pub mod protocols;

@@ -221,6 +221,33 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
         )))
     };
     for s in &graph.steps {
+        if let StepKind::Linear(lin) = &s.kind {
+            if let Activation::Table(t) = lin.rescale.act {
+                if t.act_bits != graph.act_bits {
+                    return refuse(
+                        &s.name,
+                        format!(
+                            "its {} table is over {} bits, the graph's domain over {}",
+                            t.func.name(),
+                            t.act_bits,
+                            graph.act_bits
+                        ),
+                    );
+                }
+            }
+        }
+        if let StepKind::Gather { picks } = &s.kind {
+            let ins: Vec<Vec<()>> = s
+                .inputs
+                .iter()
+                .map(|&t| vec![(); graph.tensors.get(t).map_or(0, |t| t.len())])
+                .collect();
+            let ins: Vec<&[()]> = ins.iter().map(|v| v.as_slice()).collect();
+            let n_out = graph.tensors.get(s.output).map_or(0, |t| t.len());
+            if picks.len() != n_out || crate::ops::gather::pick_all(picks, &ins).is_none() {
+                return refuse(&s.name, "its picks do not match its tensors".into());
+            }
+        }
         let multipliers: Vec<_> = match &s.kind {
             StepKind::Linear(lin) => match &lin.rescale.rounding {
                 Rounding::FixedPoint(fp) => {
@@ -933,6 +960,14 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::Slice { start } => format!("slice from {start}"),
             crate::qgraph::StepKind::Concat => "concatenation".into(),
             crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
+            crate::qgraph::StepKind::Gather { picks } => format!(
+                "data movement{}",
+                if crate::ops::gather::Gather::has_zeros(picks) {
+                    " with zero padding"
+                } else {
+                    ""
+                }
+            ),
         };
         s += &format!(
             "  {:<28} {:<40} -> {:?} at 2^{}\n",

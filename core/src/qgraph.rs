@@ -13,6 +13,8 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{ConvGeometry, Window2d};
+use crate::ops::gather::Pick;
+use crate::ops::unary::TableFn;
 use serde::{Deserialize, Serialize};
 
 pub type QTensorId = usize;
@@ -78,6 +80,9 @@ pub enum Activation {
         lo: i64,
         hi: i64,
     },
+    /// A function by its table, from the quotient's scale to the output's
+    /// ([`crate::ops::unary`]).
+    Table(TableFn),
 }
 
 impl Activation {
@@ -86,6 +91,7 @@ impl Activation {
             Activation::Identity => q,
             Activation::Relu => q.max(0),
             Activation::Clip { lo, hi } => q.clamp(lo, hi),
+            Activation::Table(t) => t.apply(q),
         }
     }
 }
@@ -532,6 +538,11 @@ pub enum StepKind {
     /// TFLite's quantized ADD of two tensors: each input is shifted left, requantized to a
     /// common scale, summed and requantized again (three roundings, all kept).
     QuantizedAdd(QuantizedAdd),
+    /// Data movement: each output element is one input element or zero
+    /// ([`crate::ops::gather`]); the inputs share the output's scale.
+    Gather {
+        picks: Vec<Pick>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -705,6 +716,27 @@ impl QGraph {
         out
     }
 
+    /// The distinct function tables the steps' activations use, in order of first use.
+    pub fn tables(&self) -> Vec<TableFn> {
+        let mut out = vec![];
+        for s in &self.steps {
+            if let StepKind::Linear(Linear {
+                rescale:
+                    Rescale {
+                        act: Activation::Table(t),
+                        ..
+                    },
+                ..
+            }) = s.kind
+            {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+
     /// Quantizes a float input to this graph's input scale (round half away from zero).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = self.input_tensor();
@@ -759,6 +791,12 @@ impl QGraph {
                 .iter()
                 .flat_map(|&t| values[t].iter().copied())
                 .collect(),
+            StepKind::Gather { picks } => {
+                let ins: Vec<&[i64]> = step.inputs.iter().map(|&t| values[t].as_slice()).collect();
+                crate::ops::gather::pick_all(picks, &ins).ok_or_else(|| {
+                    Error::InvalidModel(format!("step '{}': a pick is out of range", step.name))
+                })?
+            }
             StepKind::QuantizedAdd(add) => {
                 let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
                 (0..n_out)

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
+use crate::ops::unary::TableFn;
 use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
 use crate::tensor::broadcast_indices;
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 .iter()
                 .position(|n| n.inputs.contains(&node.output))
             {
-                if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_)) {
+                if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_) | Op::Unary(_)) {
                     fused[j] = true;
                     fused_act = Some(j);
                 }
@@ -149,16 +150,22 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         let out_ir = plan
             .fused_act
             .map_or(node.output, |j| model.nodes[j].output);
-        let ins: Vec<usize> = node
+        let mut ins: Vec<usize> = node
             .inputs
             .iter()
             .map(|&t| map[t].expect("topological order"))
             .collect();
         let f_in = g.tensors[ins[0]].frac_bits;
         let n_out: usize = model.shapes[out_ir].iter().product();
-        // Range of the pre-activation quotient and the output.
-        let range = cal.max_abs[node.output].max(cal.max_abs[out_ir]);
         let act_node = plan.fused_act.map(|j| &model.nodes[j].op);
+        // Range of the pre-activation quotient (and of the output, for activations that keep
+        // the scale). A function's output gets its own scale, from its own range.
+        let range = match act_node {
+            Some(Op::Unary(_)) => cal.max_abs[node.output],
+            _ => cal.max_abs[node.output].max(cal.max_abs[out_ir]),
+        };
+        let f_y = frac_for(cal.max_abs[out_ir]);
+        let activation = |op: Option<&Op>, frac: i32| activation(op, frac, b, f_y);
         let step_name = match plan.fused_act {
             Some(j) => format!("{}+{}", node.name, model.nodes[j].name),
             None => node.name.clone(),
@@ -182,7 +189,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     .map(|o| p.divisor(p.window_indices(&in_shape, &out_shape, o).len()) as u64)
                     .collect();
                 check_divisors(&step_name, &divisors, b)?;
-                let act = activation(act_node, f_in, b);
+                let act = activation(act_node, f_in);
                 let kernel = LinearKernel::PoolSum {
                     window: p.window.clone(),
                     in_shape,
@@ -197,9 +204,58 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     f_in,
                 )
             }
-            Op::Relu | Op::Clip(_) => {
+            Op::Gather(gather) => {
+                // One scale for the output: inputs finer than the coarsest are rescaled to it.
+                let f = ins
+                    .iter()
+                    .map(|&t| g.tensors[t].frac_bits)
+                    .min()
+                    .ok_or_else(|| {
+                        Error::InvalidModel(format!("node '{}' has no input", node.name))
+                    })?;
+                for (slot, t) in ins.iter_mut().enumerate() {
+                    let shift = g.tensors[*t].frac_bits - f;
+                    if shift == 0 {
+                        continue;
+                    }
+                    if shift > b as i32 {
+                        return Err(Error::Quantization(format!(
+                            "node '{}': input scales differ by {shift} bits",
+                            node.name
+                        )));
+                    }
+                    let n = g.tensors[*t].len();
+                    g.tensors.push(QTensor {
+                        name: format!("{}:input{slot}", node.name),
+                        shape: g.tensors[*t].shape.clone(),
+                        frac_bits: f,
+                        affine: None,
+                    });
+                    let rescaled = g.tensors.len() - 1;
+                    g.steps.push(QStep {
+                        name: format!("{}:rescale{slot}", node.name),
+                        kind: StepKind::Linear(Linear {
+                            kernel: LinearKernel::Elementwise {
+                                weights: vec![1],
+                                bias: None,
+                            },
+                            rescale: Rescale::half_up(vec![1u64 << shift; n], Activation::Identity),
+                        }),
+                        inputs: vec![*t],
+                        output: rescaled,
+                    });
+                    *t = rescaled;
+                }
+                (
+                    StepKind::Gather {
+                        picks: gather.picks.clone(),
+                    },
+                    f,
+                )
+            }
+            Op::Relu | Op::Clip(_) | Op::Unary(_) => {
                 // A standalone activation: identity linear map, divisor 1, same scale.
-                let act = activation(Some(&node.op), f_in, b);
+                let act = activation(Some(&node.op), f_in);
                 let kernel = LinearKernel::Elementwise {
                     weights: vec![1],
                     bias: None,
@@ -259,7 +315,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     },
                     _ => unreachable!(),
                 };
-                let act = activation(act_node, f_out, b);
+                let act = activation(act_node, f_out);
                 let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
                 (StepKind::Linear(Linear { kernel, rescale }), f_out)
             }
@@ -294,7 +350,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                         node.name
                     )));
                 }
-                let act = activation(act_node, f_out, b);
+                let act = activation(act_node, f_out);
                 let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
                 (
                     StepKind::Linear(Linear {
@@ -304,6 +360,18 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     f_out,
                 )
             }
+        };
+        // A function's table leaves its output at the function's own scale.
+        let f_out = match &kind {
+            StepKind::Linear(Linear {
+                rescale:
+                    Rescale {
+                        act: Activation::Table(t),
+                        ..
+                    },
+                ..
+            }) => t.out_frac,
+            _ => f_out,
         };
         let out = new_tensor(&mut g, out_ir, f_out);
         map[out_ir] = Some(out);
@@ -328,8 +396,9 @@ fn check_divisors(step: &str, divisors: &[u64], b: u32) -> Result<()> {
     }
 }
 
-/// The quantized form of a fused (or standalone) activation at output scale `frac`.
-fn activation(op: Option<&Op>, frac: i32, b: u32) -> Activation {
+/// The quantized form of a fused (or standalone) activation of quotients at scale `frac`; a
+/// function's table gives its outputs at `out_frac`.
+fn activation(op: Option<&Op>, frac: i32, b: u32, out_frac: i32) -> Activation {
     let half = 1i64 << (b - 1);
     let q = |v: f32| -> i64 {
         if v.is_infinite() {
@@ -351,7 +420,16 @@ fn activation(op: Option<&Op>, frac: i32, b: u32) -> Activation {
                 Activation::Clip { lo, hi }
             }
         }
-        _ => Activation::Identity,
+        Some(Op::Unary(func)) => Activation::Table(TableFn {
+            func: *func,
+            in_frac: frac,
+            out_frac,
+            act_bits: b,
+        }),
+        Some(
+            Op::Conv(_) | Op::Dense(_) | Op::Add(_) | Op::Pool(_) | Op::Reshape | Op::Gather(_),
+        )
+        | None => Activation::Identity,
     }
 }
 

@@ -25,6 +25,7 @@ pub mod table;
 
 pub use link::{LinkBlinding, LINK_BLINDING_ROWS};
 
+use crate::ops::gather::{Gather, Pick};
 use crate::qgraph::{Activation, LinearKernel, QGraph, QStep, Rounding, StepKind, Term};
 use dot::{DotConfig, HiddenWeights};
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
@@ -665,12 +666,15 @@ impl ModelCircuit {
                 Activation::Identity => Ok(table::TAG_IDENTITY),
                 Activation::Relu => Ok(table::TAG_RELU),
                 Activation::Clip { lo, hi } => spec.clip_tag(lo, hi).ok_or(Error::Synthesis),
+                Activation::Table(t) => spec.function_tag(&t).ok_or(Error::Synthesis),
             }
         };
         let (mut dot_row, mut max_row, mut weight_row) = (0, 0, 0);
         // Pointwise convolutions' first-phase halves, finished in the second phase.
         let mut pending: Vec<PendingPointwise> = Vec::new();
         let mut zero_cell = None;
+        // The proven zero that padding picks, made on first need.
+        let mut zero_wire: Option<Wire> = None;
         let mut terms = Vec::new();
         let mut hidden_cells = Vec::new();
         for (step_index, step) in g.steps.iter().enumerate() {
@@ -690,6 +694,22 @@ impl ModelCircuit {
                         .iter()
                         .flat_map(|&t| wires[t].iter().copied())
                         .collect()
+                }
+                StepKind::Gather { picks } => {
+                    if Gather::has_zeros(picks) && zero_wire.is_none() {
+                        zero_wire = Some(Self::zero(config, region, links, dot_row)?);
+                        dot_row += 1;
+                    }
+                    for p in picks {
+                        out.push(match *p {
+                            Pick::Input { slot, index } => *step
+                                .inputs
+                                .get(slot as usize)
+                                .and_then(|&t| wires[t].get(index as usize))
+                                .ok_or(Error::Synthesis)?,
+                            Pick::Zero => zero_wire.ok_or(Error::Synthesis)?,
+                        });
+                    }
                 }
                 StepKind::QuantizedAdd(add) => {
                     let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
@@ -949,6 +969,32 @@ impl ModelCircuit {
     /// The rescale (half-up division) or fixed-point requantization of output `o` of `lin`,
     /// reading the accumulator `acc` on `row`.
     #[allow(clippy::too_many_arguments)]
+    /// A wire holding a proven 0: an empty dot product (its accumulator is the fixed bias, 0)
+    /// through an identity row of the rescale chip (or the requantization chip's map row).
+    fn zero(
+        config: &ModelConfig,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        row: usize,
+    ) -> Result<Wire, Error> {
+        let (_, acc) = config.dot.assign(region, links, row, &[], &[], 0, None)?;
+        let value = acc.map(|_| 0i64);
+        match (&config.rescale, &config.requant) {
+            (Some(rescale), _) => rescale.assign(
+                region,
+                row,
+                acc,
+                1,
+                None,
+                Activation::Identity,
+                table::TAG_IDENTITY,
+                value,
+            ),
+            (None, Some(requant)) => requant.assign_map(region, row, table::TAG_IDENTITY, value),
+            (None, None) => Err(Error::Synthesis),
+        }
+    }
+
     fn rescale(
         config: &ModelConfig,
         region: &mut Region<Fr>,
@@ -1283,6 +1329,12 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                     *counts.entry(terms.len()).or_insert(0) += 1;
                 }
             }
+            if let StepKind::Gather { picks } = &s.kind {
+                // Padding's proven zero: an empty dot product (one row), at most once per step.
+                if Gather::has_zeros(picks) {
+                    counts.insert(0, 1);
+                }
+            }
             if let StepKind::QuantizedAdd(_) = &s.kind {
                 // Two input maps (one term each) and the sum (two terms) per output.
                 let n = graph.tensors[s.output].len();
@@ -1331,10 +1383,15 @@ pub fn layout_candidates_with(
             _ => None,
         })
     };
-    let uses_rescale = roundings().any(|r| match r {
-        Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
-        Rounding::FixedPoint(_) => false,
-    });
+    let pads_with_zeros = graph
+        .steps
+        .iter()
+        .any(|s| matches!(&s.kind, StepKind::Gather { picks } if Gather::has_zeros(picks)));
+    let uses_rescale = pads_with_zeros
+        || roundings().any(|r| match r {
+            Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
+            Rounding::FixedPoint(_) => false,
+        });
     let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up));
     let raw_ties = roundings().any(|r| matches!(r, Rounding::HalfAwayFromZero { .. }));
     let candidates: Vec<usize> = match width {

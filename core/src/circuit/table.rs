@@ -7,6 +7,8 @@
 //!   both range-checks a (B-1)-bit limb (output 1) and gives a sign bit;
 //! - [`TAG_BELOW_POW2`] (with the sign function): `(TAG_BELOW_POW2, v, 2^j)` for every
 //!   `0 <= v < 2^j`, `j <= 15`: `v < p` for a fixed power of two `p` in one lookup;
+//! - [`TAG_FIRST_FUNCTION`]+j: the j-th distinct elementwise function `(tag, q, f_j(q))` over the
+//!   activation domain, its output rounded and clamped into the domain ([`TableFn::apply`]);
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
 //!   in `[-255, 255]`, the requantization of one ADD input by its multiplier.
 //!
@@ -14,6 +16,7 @@
 //! (each map costs 511 rows), never on the size of the model's tensors or its weights.
 
 use super::fe;
+use crate::ops::unary::TableFn;
 use crate::qgraph::{QGraph, QuantizedMultiplier, Rounding, StepKind};
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
@@ -27,6 +30,8 @@ pub const TAG_SIGN: u64 = 1 << 32;
 pub const TAG_FIRST_MAP: u64 = TAG_SIGN + 1;
 /// Far above any map tag.
 pub const TAG_BELOW_POW2: u64 = 1 << 33;
+/// The first function table ([`crate::ops::unary`]), far above the power-of-two tag.
+pub const TAG_FIRST_FUNCTION: u64 = 1 << 34;
 /// The largest `j` of the power-of-two range function.
 pub const BELOW_POW2_MAX_BITS: u32 = 15;
 
@@ -54,6 +59,8 @@ pub struct TableSpec {
     /// Whether the sign function is present (graphs with fixed-point requantization).
     pub sign: bool,
     pub maps: Vec<AddInputMap>,
+    /// Elementwise functions by their quantized tables, over the activation domain.
+    pub functions: Vec<TableFn>,
 }
 
 impl TableSpec {
@@ -89,11 +96,12 @@ impl TableSpec {
             clips: graph.clips(),
             sign,
             maps,
+            functions: graph.tables(),
         }
     }
 
     pub fn rows(&self, act_bits: u32) -> usize {
-        let functions = 2 + self.clips.len() + self.sign as usize;
+        let functions = 2 + self.clips.len() + self.sign as usize + self.functions.len();
         // The power-of-two range function: 2^0 + 2^1 + ... + 2^15 entries.
         let below_pow2 = if self.sign {
             (1 << (BELOW_POW2_MAX_BITS + 1)) - 1
@@ -106,6 +114,11 @@ impl TableSpec {
     pub fn clip_tag(&self, lo: i64, hi: i64) -> Option<u64> {
         let i = self.clips.iter().position(|&c| c == (lo, hi))?;
         Some(TAG_FIRST_CLIP + i as u64)
+    }
+
+    pub fn function_tag(&self, t: &TableFn) -> Option<u64> {
+        let i = self.functions.iter().position(|f| f == t)?;
+        Some(TAG_FIRST_FUNCTION + i as u64)
     }
 
     pub fn map_tag(&self, map: &AddInputMap) -> Option<u64> {
@@ -161,6 +174,13 @@ impl TableConfig {
                 TAG_SIGN,
                 full().collect(),
                 Box::new(|v: i64| Some((v >= 0) as i64)),
+            ));
+        }
+        for (i, &t) in spec.functions.iter().enumerate() {
+            functions.push((
+                TAG_FIRST_FUNCTION + i as u64,
+                full().collect(),
+                Box::new(move |v: i64| Some(t.apply(v))),
             ));
         }
         // (tag, domain, f) with one output per input cannot express `(v, 2^j)` for several j:

@@ -16,6 +16,8 @@ pub use pool::{Pool, PoolKind};
 pub use window::Window2d;
 
 use crate::error::{Error, Result};
+use crate::ops::gather::Gather;
+use crate::ops::unary::UnaryFn;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +33,10 @@ pub enum Op {
     Pool(Pool),
     /// Flatten and Reshape: row-major data is unchanged, only the shape.
     Reshape,
+    /// An elementwise function ([`crate::ops::unary`]).
+    Unary(UnaryFn),
+    /// Data movement ([`crate::ops::gather`]).
+    Gather(Gather),
 }
 
 impl Op {
@@ -46,6 +52,8 @@ impl Op {
                 PoolKind::Average { .. } => "AveragePool",
             },
             Op::Reshape => "Reshape",
+            Op::Unary(f) => f.name(),
+            Op::Gather(g) => g.movement.name(),
         }
     }
 }
@@ -131,6 +139,16 @@ impl ModelBuilder {
         Ok(id)
     }
 
+    /// The operator of the node writing tensor `t`, for a front end folding a following node
+    /// into it (BatchNormalization into its convolution). The output shape must not change.
+    pub fn producer_op_mut(&mut self, t: TensorId) -> Option<&mut Op> {
+        self.model
+            .nodes
+            .iter_mut()
+            .find(|n| n.output == t)
+            .map(|n| &mut n.op)
+    }
+
     pub fn finish(mut self, output: TensorId) -> Result<Model> {
         if self.model.nodes.is_empty() {
             return Err(Error::InvalidModel("the model has no operators".into()));
@@ -149,7 +167,15 @@ fn infer_shape(
     let bad = |msg: String| Error::InvalidModel(format!("node '{node}' ({}): {msg}", op.name()));
     let expect_inputs = match op {
         Op::Add(AddOperand::Tensor) => 2,
-        _ => 1,
+        Op::Gather(_) => ins.len().max(1),
+        Op::Conv(_)
+        | Op::Dense(_)
+        | Op::Add(AddOperand::Constant(_))
+        | Op::Relu
+        | Op::Clip(_)
+        | Op::Pool(_)
+        | Op::Reshape
+        | Op::Unary(_) => 1,
     };
     if ins.len() != expect_inputs {
         return Err(bad(format!(
@@ -180,7 +206,8 @@ fn infer_shape(
             })?;
             Ok(x.to_vec())
         }
-        Op::Relu | Op::Clip(_) => Ok(x.to_vec()),
+        Op::Relu | Op::Clip(_) | Op::Unary(_) => Ok(x.to_vec()),
+        Op::Gather(g) => g.output_shape(ins).map_err(bad),
         Op::Reshape => {
             let to = reshape_to.ok_or_else(|| bad("missing target shape".into()))?;
             if to.iter().product::<usize>() != x.iter().product::<usize>() {
@@ -231,6 +258,11 @@ impl Model {
                 Op::Relu => elementwise::map(args[0], |v| v.max(0.0)),
                 Op::Clip(c) => elementwise::map(args[0], |v| v.clamp(c.min, c.max)),
                 Op::Reshape => Tensor::new(shape, args[0].data.clone()),
+                Op::Unary(f) => elementwise::map(args[0], |v| f.eval_f32(v)),
+                Op::Gather(g) => {
+                    let data: Vec<&[f32]> = args.iter().map(|t| t.data.as_slice()).collect();
+                    Tensor::new(shape, g.apply(&data))
+                }
             };
             values[node.output] = Some(out);
         }

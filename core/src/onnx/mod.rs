@@ -39,14 +39,25 @@ pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> 
 }
 
 /// A constant known at load time: initializers and Constant nodes.
+#[derive(Clone)]
 struct Const {
     shape: Vec<usize>,
     values: Vec<f64>,
 }
 
+mod ops;
+
 struct Loader {
     consts: HashMap<String, Const>,
     tensors: HashMap<String, TensorId>,
+    /// How many nodes (and graph outputs) read each tensor name.
+    consumers: HashMap<String, usize>,
+    graph_outputs: Vec<String>,
+    /// `Mul(x, Sigmoid(x))` and `Mul(x, HardSigmoid(x))` (PyTorch's SiLU and an exported
+    /// hard swish): the Mul's output name, with `x` and the fused function.
+    fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
+    /// Outputs of the Sigmoid/HardSigmoid nodes those Muls absorb.
+    fused_away: std::collections::HashSet<String>,
 }
 
 fn bad_model(reason: impl Into<String>) -> Error {
@@ -179,13 +190,23 @@ fn usize_pair(node: &NodeProto, name: &str, default: usize) -> Result<[usize; 2]
 
 /// Reads kernel/strides/pads/dilations for a 2-D window; ONNX pads are [top, left, bottom, right].
 fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
+    if attr_int(node, "ceil_mode", 0) != 0 {
+        return Err(unsupported(node, "ceil_mode=1"));
+    }
+    window_ceil(node, kernel, false)
+}
+
+/// [`window`] for a pooling node, which may round its output size up (`ceil_mode`) where the
+/// extra end positions are left out of the window (max pooling, or averages that count only
+/// real elements).
+fn window_ceil(node: &NodeProto, kernel: [usize; 2], max: bool) -> Result<Window2d> {
+    if attr_int(node, "ceil_mode", 0) != 0 && !max && attr_int(node, "count_include_pad", 0) != 0 {
+        return Err(unsupported(node, "ceil_mode=1 with count_include_pad=1"));
+    }
     if let Some(pad) = attr_str(node, "auto_pad") {
         if !(pad.is_empty() || pad == "NOTSET" || pad == "VALID") {
             return Err(unsupported(node, format!("auto_pad={pad}")));
         }
-    }
-    if attr_int(node, "ceil_mode", 0) != 0 {
-        return Err(unsupported(node, "ceil_mode=1"));
     }
     let pads = match attr_ints(node, "pads") {
         None => [0; 4],
@@ -200,6 +221,31 @@ fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
         pads,
         dilation: usize_pair(node, "dilations", 1)?,
     })
+}
+
+/// `ceil_mode=1`: the output size rounds up, `ceil((n + pads - span) / stride) + 1`, dropping a
+/// last window that would start in the end padding (PyTorch's and onnxruntime's rule); the
+/// extra end padding makes the floor formula give that size.
+fn ceil_mode_pads(node: &NodeProto, w: &mut Window2d, shape: &[usize]) -> Result<()> {
+    if shape.len() != 4 {
+        return Err(unsupported(node, format!("input shape {shape:?}")));
+    }
+    for axis in 0..2 {
+        let n = shape[2 + axis];
+        let (begin, end) = (w.pads[axis], w.pads[axis + 2]);
+        let span = w.dilation[axis] * (w.kernel[axis] - 1) + 1;
+        let s = w.stride[axis];
+        let padded = n + begin + end;
+        if padded < span {
+            return Err(unsupported(node, "the window is larger than the input"));
+        }
+        let mut out = (padded - span).div_ceil(s) + 1;
+        if (out - 1) * s >= n + begin {
+            out -= 1;
+        }
+        w.pads[axis + 2] = end + ((out - 1) * s + span).saturating_sub(padded);
+    }
+    Ok(())
 }
 
 fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
@@ -232,7 +278,20 @@ impl Loader {
         let mut loader = Loader {
             consts: HashMap::new(),
             tensors: HashMap::new(),
+            consumers: HashMap::new(),
+            graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
+            fused_mul: HashMap::new(),
+            fused_away: Default::default(),
         };
+        for name in graph
+            .node
+            .iter()
+            .flat_map(|n| n.input.iter())
+            .chain(&loader.graph_outputs)
+        {
+            *loader.consumers.entry(name.clone()).or_default() += 1;
+        }
+        loader.find_gated_activations(graph);
         for init in &graph.initializer {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
@@ -257,9 +316,7 @@ impl Loader {
         loader.tensors.insert(inputs[0].name.clone(), 0);
         // Check every operator first so an unsupported one is reported before any work.
         for node in &graph.node {
-            if !SUPPORTED.contains(&node.op_type.as_str())
-                || !node.domain.is_empty() && node.domain != "ai.onnx"
-            {
+            if !is_supported(&node.op_type) || !node.domain.is_empty() && node.domain != "ai.onnx" {
                 return Err(unsupported(node, ""));
             }
         }
@@ -306,7 +363,54 @@ impl Loader {
         }
     }
 
+    fn is_graph_output(&self, name: &str) -> bool {
+        self.graph_outputs.iter().any(|o| o == name)
+    }
+
+    /// Finds `Mul(x, g(x))` with `g` a Sigmoid (SiLU) or a HardSigmoid of slope 1/6 and offset
+    /// 1/2 (hard swish) whose output nothing else reads: one function of `x`, one table.
+    fn find_gated_activations(&mut self, graph: &pb::GraphProto) {
+        use crate::ops::unary::UnaryFn;
+        let producer = |name: &str| {
+            graph
+                .node
+                .iter()
+                .find(|n| n.output.iter().any(|o| o == name))
+        };
+        for mul in graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Mul" && n.input.len() == 2)
+        {
+            for (x, gate) in [(0, 1), (1, 0)] {
+                let (x, gate) = (&mul.input[x], &mul.input[gate]);
+                let Some(g) = producer(gate) else { continue };
+                if g.input.first() != Some(x) || self.consumers.get(gate) != Some(&1) {
+                    continue;
+                }
+                let f = match g.op_type.as_str() {
+                    "Sigmoid" => UnaryFn::Silu,
+                    "HardSigmoid"
+                        if (attr_float(g, "alpha", 0.2) - 1.0 / 6.0).abs() < 1e-6
+                            && attr_float(g, "beta", 0.5) == 0.5 =>
+                    {
+                        UnaryFn::HardSwish
+                    }
+                    _ => continue,
+                };
+                if let Some(out) = mul.output.first() {
+                    self.fused_mul.insert(out.clone(), (x.clone(), f));
+                    self.fused_away.insert(gate.clone());
+                }
+                break;
+            }
+        }
+    }
+
     fn node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+        if let Some(map) = ops::mapper(&node.op_type) {
+            return map(self, b, node);
+        }
         let out_name = node.output.first().cloned().unwrap_or_default();
         let name = node_name(node);
         let (op, inputs, reshape_to) = match node.op_type.as_str() {
@@ -327,10 +431,10 @@ impl Loader {
                 let w = self
                     .constant(node, 1)?
                     .ok_or_else(|| unsupported(node, "missing weight"))?;
-                if w.shape.len() != 4 {
+                if !(3..=4).contains(&w.shape.len()) {
                     return Err(unsupported(
                         node,
-                        format!("weight shape {:?} (only 2-D convolution)", w.shape),
+                        format!("weight shape {:?} (only 1-D and 2-D convolution)", w.shape),
                     ));
                 }
                 let bias = match self.constant(node, 2)? {
@@ -340,6 +444,10 @@ impl Loader {
                 let group = attr_int(node, "group", 1);
                 if group < 1 {
                     return Err(unsupported(node, format!("group={group}")));
+                }
+                if w.shape.len() == 3 {
+                    let w = w.clone();
+                    return ops::conv_1d(self, b, node, x, &w, bias, group as usize);
                 }
                 let conv = Conv {
                     weight: w.to_tensor(),
@@ -473,7 +581,6 @@ impl Loader {
                 if node.output.len() > 1 && !node.output[1].is_empty() {
                     return Err(unsupported(node, "the Indices output"));
                 }
-                let kernel = usize_pair(node, "kernel_shape", 0)?;
                 let kind = if node.op_type == "MaxPool" {
                     PoolKind::Max
                 } else {
@@ -481,14 +588,16 @@ impl Loader {
                         count_include_pad: attr_int(node, "count_include_pad", 0) != 0,
                     }
                 };
-                (
-                    Op::Pool(Pool {
-                        kind,
-                        window: window(node, kernel)?,
-                    }),
-                    vec![x],
-                    None,
-                )
+                let shape = b.shape(x).to_vec();
+                if shape.len() == 3 {
+                    return ops::pool_1d(self, b, node, x, kind);
+                }
+                let kernel = usize_pair(node, "kernel_shape", 0)?;
+                let mut window = window_ceil(node, kernel, kind == PoolKind::Max)?;
+                if attr_int(node, "ceil_mode", 0) != 0 {
+                    ceil_mode_pads(node, &mut window, &shape)?;
+                }
+                (Op::Pool(Pool { kind, window }), vec![x], None)
             }
             "GlobalAveragePool" => {
                 let x = self.tensor(node, 0)?;
@@ -583,8 +692,24 @@ fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<
     Ok(out)
 }
 
-/// Operators the loader maps onto the IR.
-pub const SUPPORTED: &[&str] = &[
+/// Whether the loader maps ONNX operator `op`.
+pub fn is_supported(op: &str) -> bool {
+    SUPPORTED.contains(&op) || ops::mapper(op).is_some()
+}
+
+/// Every ONNX operator the loader maps, sorted.
+pub fn supported_operators() -> Vec<&'static str> {
+    let mut all: Vec<&str> = SUPPORTED
+        .iter()
+        .copied()
+        .chain(ops::MAPPED.iter().map(|(n, _)| *n))
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// Operators the loader maps onto the IR in this file; [`supported_operators`] lists them all.
+const SUPPORTED: &[&str] = &[
     "Conv",
     "Gemm",
     "MatMul",

@@ -1,0 +1,15 @@
+//! Operators, one folder each: the IR node (shape, float evaluation), its quantized lowering,
+//! its exact integer semantics and its circuit step, with their tests.
+//!
+//! Front ends (ONNX, TFLite) only map their nodes onto these core operators. The operators
+//! that predate this layout (Conv, Dense, Add, Relu, Clip, pooling, Reshape) still live in
+//! `ir/`, `quant.rs` and `circuit/`; they move here one at a time, each move checked by the
+//! golden circuit pins (`tests/tests/golden_model_ids.rs`).
+//!
+//! - [`unary`]: elementwise functions (Sigmoid, Tanh, SiLU, HardSwish, ...) proven by a lookup
+//!   of their quantized table.
+//! - [`gather`]: data movement (Concat, Slice, Split, Transpose, Pad, Gather, Resize nearest):
+//!   every output element is one input element or zero, proven by copy constraints alone.
+
+pub mod gather;
+pub mod unary;

@@ -1,0 +1,186 @@
+//! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
+//! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs.
+//!
+//! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
+//! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
+//!   `q` at the input scale `2^in_frac`; the activation [`TableFn`] maps it to
+//!   `y = clamp(round(f(q·2^-in_frac)·2^out_frac))`, rounded half away from zero and clamped to
+//!   the activation domain `[-2^(B-1), 2^(B-1))`. The output scale is chosen from the calibrated
+//!   range of `f(x)`, not of `x`: a sigmoid's output gets B-2 fractional bits whatever its input.
+//! - Circuit: the rescale chip's activation lookup `(tag, q, y)`, against this function's rows
+//!   of the shared table (one row per domain value, `2^B` per distinct function and scales). So
+//!   the proven `y` is exactly [`TableFn::apply`], bit for bit.
+//! - Error: with the input off by `e_in` (quantization of `x`), the output is off by at most
+//!   `2^-(out_frac+1) + L·e_in` for `f` with Lipschitz constant `L` (1/4 for Sigmoid, 1 for Tanh,
+//!   about 1.1 for SiLU and GELU), plus what the clamp cuts (inputs beyond the calibrated range
+//!   times the headroom).
+//!
+//! The table is computed with `libm` (a pure-Rust port of musl's libm) in `f64`, so every
+//! platform, the prover's and the key maker's, computes the same integers.
+
+use serde::{Deserialize, Serialize};
+
+/// An `f32` parameter kept by its bits, so that functions compare and hash exactly.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Param(u32);
+
+impl Param {
+    pub fn new(v: f32) -> Self {
+        Param(v.to_bits())
+    }
+
+    pub fn get(self) -> f32 {
+        f32::from_bits(self.0)
+    }
+}
+
+impl std::fmt::Debug for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
+
+/// An elementwise function with its (constant) parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnaryFn {
+    Sigmoid,
+    Tanh,
+    /// `max(0, min(1, alpha·x + beta))`.
+    HardSigmoid {
+        alpha: Param,
+        beta: Param,
+    },
+    /// `x·max(0, min(1, x/6 + 1/2))`.
+    HardSwish,
+    /// `x` for `x >= 0`, else `alpha·x`.
+    LeakyRelu {
+        alpha: Param,
+    },
+    /// `x` for `x > 0`, else `alpha·(e^x - 1)`.
+    Elu {
+        alpha: Param,
+    },
+    Exp,
+    /// `x·sigmoid(x)`: what PyTorch exports as `Mul(x, Sigmoid(x))`.
+    Silu,
+    /// `x·Φ(x)`, exactly (`erf`) or with the tanh approximation.
+    Gelu {
+        tanh_approximation: bool,
+    },
+    Erf,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    Abs,
+}
+
+impl UnaryFn {
+    /// The ONNX operator's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryFn::Sigmoid => "Sigmoid",
+            UnaryFn::Tanh => "Tanh",
+            UnaryFn::HardSigmoid { .. } => "HardSigmoid",
+            UnaryFn::HardSwish => "HardSwish",
+            UnaryFn::LeakyRelu { .. } => "LeakyRelu",
+            UnaryFn::Elu { .. } => "Elu",
+            UnaryFn::Exp => "Exp",
+            UnaryFn::Silu => "SiLU",
+            UnaryFn::Gelu { .. } => "Gelu",
+            UnaryFn::Erf => "Erf",
+            UnaryFn::Softplus => "Softplus",
+            UnaryFn::Softsign => "Softsign",
+            UnaryFn::Abs => "Abs",
+        }
+    }
+
+    /// `f(x)` in `f64` through `libm`: the one definition the float evaluator and the table use.
+    pub fn eval(self, x: f64) -> f64 {
+        let sigmoid = |x: f64| {
+            // Stable on both sides: e^x never overflows where it is evaluated.
+            if x >= 0.0 {
+                1.0 / (1.0 + libm::exp(-x))
+            } else {
+                let e = libm::exp(x);
+                e / (1.0 + e)
+            }
+        };
+        let unit_clamp = |v: f64| v.clamp(0.0, 1.0);
+        match self {
+            UnaryFn::Sigmoid => sigmoid(x),
+            UnaryFn::Tanh => libm::tanh(x),
+            UnaryFn::HardSigmoid { alpha, beta } => {
+                unit_clamp(alpha.get() as f64 * x + beta.get() as f64)
+            }
+            UnaryFn::HardSwish => x * unit_clamp(x / 6.0 + 0.5),
+            UnaryFn::LeakyRelu { alpha } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    alpha.get() as f64 * x
+                }
+            }
+            UnaryFn::Elu { alpha } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha.get() as f64 * libm::expm1(x)
+                }
+            }
+            UnaryFn::Exp => libm::exp(x),
+            UnaryFn::Silu => x * sigmoid(x),
+            UnaryFn::Gelu {
+                tanh_approximation: false,
+            } => 0.5 * x * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2)),
+            UnaryFn::Gelu {
+                tanh_approximation: true,
+            } => {
+                let c = (2.0 / std::f64::consts::PI).sqrt();
+                0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
+            }
+            UnaryFn::Erf => libm::erf(x),
+            UnaryFn::Softplus => x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
+            UnaryFn::Softsign => x / (1.0 + x.abs()),
+            UnaryFn::Abs => x.abs(),
+        }
+    }
+
+    /// `f(x)` for the float model.
+    pub fn eval_f32(self, x: f32) -> f32 {
+        self.eval(x as f64) as f32
+    }
+}
+
+/// The quantized function a table holds: input integers at `2^in_frac`, output integers at
+/// `2^out_frac`, over the activation domain of `act_bits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TableFn {
+    pub func: UnaryFn,
+    pub in_frac: i32,
+    pub out_frac: i32,
+    pub act_bits: u32,
+}
+
+impl TableFn {
+    /// `clamp(round(f(q·2^-in_frac)·2^out_frac))`: the integer the circuit's table gives for `q`.
+    pub fn apply(self, q: i64) -> i64 {
+        let half = 1i64 << (self.act_bits - 1);
+        // Scaling by powers of two is exact; so is rounding. Only `eval` rounds, and it is
+        // libm's, the same everywhere.
+        let x = libm::ldexp(q as f64, -self.in_frac);
+        let y = libm::ldexp(self.func.eval(x), self.out_frac).round();
+        if y.is_nan() {
+            return 0;
+        }
+        y.clamp(-half as f64, (half - 1) as f64) as i64
+    }
+
+    /// The largest error the table adds by rounding its output, in real units.
+    pub fn rounding_error(self) -> f64 {
+        libm::ldexp(0.5, -self.out_frac)
+    }
+}
+
+#[cfg(test)]
+mod tests;

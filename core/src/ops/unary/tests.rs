@@ -1,0 +1,153 @@
+use super::*;
+
+const ALL: [UnaryFn; 14] = [
+    UnaryFn::Sigmoid,
+    UnaryFn::Tanh,
+    UnaryFn::HardSigmoid {
+        alpha: Param(0x3e2aaaab), // 1/6 as f32
+        beta: Param(0x3f000000),  // 0.5
+    },
+    UnaryFn::HardSwish,
+    UnaryFn::LeakyRelu {
+        alpha: Param(0x3dcccccd), // 0.1
+    },
+    UnaryFn::Elu {
+        alpha: Param(0x3f800000), // 1.0
+    },
+    UnaryFn::Exp,
+    UnaryFn::Silu,
+    UnaryFn::Gelu {
+        tanh_approximation: false,
+    },
+    UnaryFn::Gelu {
+        tanh_approximation: true,
+    },
+    UnaryFn::Erf,
+    UnaryFn::Softplus,
+    UnaryFn::Softsign,
+    UnaryFn::Abs,
+];
+
+#[test]
+fn functions_match_their_textbook_values() {
+    let close = |f: UnaryFn, x: f64, want: f64| {
+        let got = f.eval(x);
+        assert!(
+            (got - want).abs() < 1e-12,
+            "{f:?}({x}) = {got}, want {want}"
+        );
+    };
+    close(UnaryFn::Sigmoid, 0.0, 0.5);
+    close(UnaryFn::Sigmoid, 2.0, 0.8807970779778823);
+    close(UnaryFn::Sigmoid, -2.0, 0.11920292202211755);
+    close(UnaryFn::Sigmoid, -800.0, 0.0);
+    close(UnaryFn::Tanh, 1.0, 0.7615941559557649);
+    close(UnaryFn::Silu, 1.0, 0.7310585786300049);
+    close(UnaryFn::Exp, 1.0, std::f64::consts::E);
+    close(UnaryFn::Erf, 1.0, 0.8427007929497149);
+    close(
+        UnaryFn::Gelu {
+            tanh_approximation: false,
+        },
+        1.0,
+        0.8413447460685429,
+    );
+    close(
+        UnaryFn::Gelu {
+            tanh_approximation: true,
+        },
+        1.0,
+        0.8411919906082768,
+    );
+    close(UnaryFn::Softplus, 0.0, std::f64::consts::LN_2);
+    close(UnaryFn::Softplus, 40.0, 40.0);
+    close(UnaryFn::Softsign, 3.0, 0.75);
+    close(UnaryFn::HardSwish, 1.0, 1.0 * (1.0 / 6.0 + 0.5));
+    close(UnaryFn::HardSwish, -4.0, 0.0);
+    close(UnaryFn::HardSwish, 4.0, 4.0);
+    close(ALL[2], 6.0, 1.0);
+    close(ALL[4], -2.0, -2.0 * 0.1f32 as f64);
+    close(ALL[5], -1.0, (-1.0f64).exp() - 1.0);
+    close(UnaryFn::Abs, -3.5, 3.5);
+}
+
+#[test]
+fn every_table_entry_is_the_function_rounded_at_the_output_scale() {
+    for f in ALL {
+        let t = TableFn {
+            func: f,
+            in_frac: 7,
+            out_frac: 9,
+            act_bits: 12,
+        };
+        for q in -2048..2048 {
+            let x = q as f64 / 128.0;
+            let want = f.eval(x) * 512.0;
+            let y = t.apply(q);
+            assert!((-2048..2048).contains(&y), "{f:?}: {y} outside the domain");
+            if (-2048.0..2047.0).contains(&want) {
+                assert!(
+                    (y as f64 - want).abs() <= 0.5,
+                    "{f:?}({x}): table {y}, exact {want}"
+                );
+            } else {
+                assert_eq!(
+                    y,
+                    if want > 0.0 { 2047 } else { -2048 },
+                    "{f:?}({x}) clamps"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ties_round_away_from_zero() {
+    // Abs of q = 3 at one more input than output bit: 1.5 -> 2, and -1.5 via Softsign's sign.
+    let t = TableFn {
+        func: UnaryFn::Abs,
+        in_frac: 1,
+        out_frac: 0,
+        act_bits: 8,
+    };
+    assert_eq!(t.apply(3), 2);
+    assert_eq!(t.apply(-3), 2);
+    let leaky = TableFn {
+        func: UnaryFn::LeakyRelu {
+            alpha: Param::new(0.5),
+        },
+        in_frac: 0,
+        out_frac: 0,
+        act_bits: 8,
+    };
+    assert_eq!(leaky.apply(-3), -2, "-1.5 rounds to -2");
+}
+
+#[test]
+fn tables_are_pinned_bit_for_bit() {
+    // A table is part of a verifying key: the same function and scales must give the same
+    // integers on every platform and in every release. A sum of every entry of each table
+    // catches any change.
+    let sums: Vec<i64> = ALL
+        .iter()
+        .map(|&func| {
+            let t = TableFn {
+                func,
+                in_frac: 9,
+                out_frac: 10,
+                act_bits: 14,
+            };
+            (-8192..8192).map(|q| t.apply(q) * (q % 7 + 8)).sum()
+        })
+        .collect();
+    assert_eq!(sums, PINNED_SUMS, "{sums:?}");
+}
+
+const PINNED_SUMS: [i64; 14] = [0; 14];
+
+#[test]
+fn parameters_compare_by_their_bits() {
+    assert_eq!(Param::new(0.1), Param::new(0.1));
+    assert_ne!(Param::new(0.0), Param::new(-0.0));
+    assert_eq!(format!("{:?}", Param::new(0.25)), "0.25");
+}
