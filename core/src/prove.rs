@@ -960,6 +960,9 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::Slice { start } => format!("slice from {start}"),
             crate::qgraph::StepKind::Concat => "concatenation".into(),
             crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
+            crate::qgraph::StepKind::Product(p) => {
+                format!("product of two tensors, divisor {}", p.divisor())
+            }
             crate::qgraph::StepKind::Gather { picks } => format!(
                 "data movement{}",
                 if crate::ops::gather::Gather::has_zeros(picks) {

@@ -543,6 +543,8 @@ pub enum StepKind {
     Gather {
         picks: Vec<Pick>,
     },
+    /// The product of two tensors ([`crate::ops::mul`]), rounded to the output's scale.
+    Product(crate::ops::mul::Product),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -791,6 +793,27 @@ impl QGraph {
                 .iter()
                 .flat_map(|&t| values[t].iter().copied())
                 .collect(),
+            StepKind::Product(p) => p
+                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
+                .ok_or_else(|| {
+                    Error::InvalidModel(format!("step '{}': operands out of range", step.name))
+                })?
+                .into_iter()
+                .enumerate()
+                .map(|(o, q)| {
+                    if q < lo || q > hi {
+                        Err(Error::OutOfRange {
+                            step: step.name.clone(),
+                            index: o,
+                            value: q as i128,
+                            min: lo,
+                            max: hi,
+                        })
+                    } else {
+                        Ok(q)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?,
             StepKind::Gather { picks } => {
                 let ins: Vec<&[i64]> = step.inputs.iter().map(|&t| values[t].as_slice()).collect();
                 crate::ops::gather::pick_all(picks, &ins).ok_or_else(|| {

@@ -253,6 +253,30 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     f,
                 )
             }
+            Op::Mul => {
+                // y = a·b / 2^shift at the output's scale, never below the product's own.
+                let f_b = g.tensors[ins[1]].frac_bits;
+                let f_out = frac_for(range).min(f_in + f_b);
+                let shift = f_in + f_b - f_out;
+                if shift > b as i32 {
+                    return Err(Error::Quantization(format!(
+                        "node '{}': the product's scale is {shift} bits above the output's",
+                        node.name
+                    )));
+                }
+                let second = crate::ops::mul::broadcast(
+                    &model.shapes[node.inputs[0]],
+                    &model.shapes[node.inputs[1]],
+                )
+                .map_err(Error::InvalidModel)?;
+                (
+                    StepKind::Product(crate::ops::mul::Product {
+                        second,
+                        shift: shift as u32,
+                    }),
+                    f_out,
+                )
+            }
             Op::Relu | Op::Clip(_) | Op::Unary(_) => {
                 // A standalone activation: identity linear map, divisor 1, same scale.
                 let act = activation(Some(&node.op), f_in);
@@ -427,7 +451,13 @@ fn activation(op: Option<&Op>, frac: i32, b: u32, out_frac: i32) -> Activation {
             act_bits: b,
         }),
         Some(
-            Op::Conv(_) | Op::Dense(_) | Op::Add(_) | Op::Pool(_) | Op::Reshape | Op::Gather(_),
+            Op::Conv(_)
+            | Op::Dense(_)
+            | Op::Add(_)
+            | Op::Pool(_)
+            | Op::Reshape
+            | Op::Gather(_)
+            | Op::Mul,
         )
         | None => Activation::Identity,
     }

@@ -4,8 +4,9 @@
 //! consumers already pinned keep verifying.
 //!
 //! Two pins per model:
-//! - the *circuit digest*, SHA-256 of the bincode of the quantized graph and the layout plan
-//!   (everything the circuit is built from except the commitment salt), cheap for any model;
+//! - the *circuit digest*, SHA-256 of the quantized graph (bincode), the circuit shape (as the
+//!   verifier key's header writes it) and k: everything the circuit is built from except the
+//!   commitment salt, cheap for any model;
 //! - the *model id*, where key generation is cheap enough for the suite (the verifier key only,
 //!   under the development parameters) or a shared fixture already holds the key.
 //!
@@ -21,16 +22,20 @@ use zkinfer_core::prove::{compile, compile_quantized, CompileOptions, Compiled, 
 /// (model, circuit digest, model id or "" when not computed here).
 #[rustfmt::skip]
 const PINNED: &[(&str, &str, &str)] = &[
-    ("mnist-public", "fe45858558b828ce103c4fc509c8d8b1710ff9f2f28dd7795137ef5d62476066", "95816e863b74e2c2217edc925a13b7023afb57a91dd11b2d57520efd8410e2b8"),
-    ("mnist-served", "80f86f0736b59e36fa4c4775a893c9f2f9bd760bf4b086042ec93a9e14fae21e", "3758ffbfe8de6974d199daf7a9f3121c86fb8a93727b8f16da1b9197240136a9"),
-    ("m1_mlp", "8be2770ace094a231b8a972a66126791b51e7e93440e01b714f9d34f101c89cf", "49ad472c5d0e3026a8b3fb6ad2de35b365efdb125fdb6ca35803b0aaed65325f"),
-    ("m2_lenet", "20e2a7b9f0528324c38172a3f491625f47256596725e2765d49429d13138864e", "b4633fbab77dc6e280eefd613c865c1f663db073ecf3e6d8f6acb8ea883ea3d0"),
-    ("m3_cifar", "99a6db59d97a52185e409f664da95d49ff10879badce5d4ebc3b715ecee80b52", ""),
-    ("resnet_int8", "f67be40244fcb807aaa8dc3d876797b0ea0f3cd4310445ce499f90c7f9513007", ""),
+    ("mnist-public", "ccfe22d8bd3eba1498e3f7b85c6a8c40b42c9c69bacd01c360428c9453d18a3d", "95816e863b74e2c2217edc925a13b7023afb57a91dd11b2d57520efd8410e2b8"),
+    ("mnist-served", "6800584adaa2241ed6945d9cd298ab217101d21ae94c0cf5f08085c7c383a6d2", "3758ffbfe8de6974d199daf7a9f3121c86fb8a93727b8f16da1b9197240136a9"),
+    ("m1_mlp", "a718bbf429bd0697c5ae8fc7d19b33b04c8fe9a3dfe903a2abc7d440d8e416cd", "49ad472c5d0e3026a8b3fb6ad2de35b365efdb125fdb6ca35803b0aaed65325f"),
+    ("m2_lenet", "ce4df9893e343d5a8baef143e0c85becc0c45189e86f3a597718809fb61c8363", "b4633fbab77dc6e280eefd613c865c1f663db073ecf3e6d8f6acb8ea883ea3d0"),
+    ("m3_cifar", "66f98f33ffe5afe39256364cffa0f8b1dcf9a3d10c827e460f09dd3e40afeb48", ""),
+    ("resnet_int8", "61b62c210ed7fc50e87debe4c82dc56f299da9019be2f12cca2f89eeadbb76d5", ""),
 ];
 
 fn circuit_digest(c: &Compiled) -> String {
-    let bytes = bincode::serialize(&(&c.graph, &c.plan)).unwrap();
+    // The shape as the verifier key writes it (flags only when set), so that adding a flag
+    // to CircuitShape leaves every existing circuit's digest alone, as it leaves its key.
+    let mut bytes = bincode::serialize(&c.graph).unwrap();
+    bytes.extend(serde_json::to_vec(&c.plan.shape).unwrap());
+    bytes.extend(c.plan.k.to_le_bytes());
     hex::encode(Sha256::digest(bytes))
 }
 

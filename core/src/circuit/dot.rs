@@ -112,6 +112,47 @@ impl DotConfig {
         n.div_ceil(width).max(1)
     }
 
+    /// Lays out `bias + x·w` on one row for two computed values ([`crate::ops::mul`]): `x` in
+    /// lane 0's input column and `w` in lane 0's advice-weight column, both copied from their
+    /// wires, the lane's fixed weight 0 and its flag 1, every other lane zero. `bias` is a fixed
+    /// constant (the rounding offset). Needs the advice-weight columns.
+    pub fn assign_product(
+        &self,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        row: usize,
+        x: Wire,
+        w: Wire,
+        bias: i128,
+    ) -> Result<Option<i128>, Error> {
+        let hidden = self.hidden.as_ref().ok_or(Error::Synthesis)?;
+        self.q_first.enable(region, row)?;
+        region.assign_fixed(self.bias, row, fe(bias));
+        region.assign_fixed(hidden.h_bias, row, Fr::zero());
+        region.assign_advice(hidden.bias, row, known(Some(0)));
+        for l in 0..self.width() {
+            region.assign_fixed(self.w[l], row, Fr::zero());
+            region.assign_fixed(hidden.h[l], row, Fr::from((l == 0) as u64));
+            let (xv, wv) = if l == 0 {
+                (x.value, w.value)
+            } else {
+                (Some(0), Some(0))
+            };
+            let xc = region.assign_advice(self.x[l], row, known(xv)).cell();
+            let wc = region.assign_advice(hidden.w[l], row, known(wv)).cell();
+            if l == 0 {
+                links.copy(region, xc, x.source);
+                links.copy(region, wc, w.source);
+            }
+        }
+        let acc = x
+            .value
+            .zip(w.value)
+            .map(|(a, b)| bias + a as i128 * b as i128);
+        region.assign_advice(self.acc, row, known(acc));
+        Ok(acc)
+    }
+
     /// Lays out `bias + Σ inputs[i]·weights[i]` from `offset`; returns the final accumulator
     /// cell (on the last row) and its value. `bias` is the public constant term; with `hidden`,
     /// the weights (and the hidden bias, added to `bias`) are advice cells copied from their

@@ -271,6 +271,10 @@ pub struct CircuitShape {
     /// the rescale chip then has the columns that detect negative ties.
     #[serde(default)]
     pub raw_ties: bool,
+    /// Whether the graph multiplies two computed tensors ([`crate::ops::mul`]): the dot chip
+    /// then has its advice-weight columns even when the weights are fixed.
+    #[serde(default)]
+    pub products: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -288,6 +292,7 @@ impl Serialize for CircuitShape {
             ("no_rescale", self.no_rescale),
             ("ties_up", self.ties_up),
             ("raw_ties", self.raw_ties),
+            ("products", self.products),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -317,6 +322,7 @@ impl Default for CircuitShape {
             no_rescale: false,
             ties_up: false,
             raw_ties: false,
+            products: false,
         }
     }
 }
@@ -400,7 +406,11 @@ impl ModelConfig {
         let link_in = link(shape.visibility.input);
         let link_out = link(shape.visibility.output);
         let table = TableConfig::configure(meta, shape.act_bits);
-        let dot = DotConfig::configure(meta, shape.dot_width, shape.visibility.hidden_weights());
+        let dot = DotConfig::configure(
+            meta,
+            shape.dot_width,
+            shape.visibility.hidden_weights() || shape.products,
+        );
         let rescale = (!shape.no_rescale)
             .then(|| RescaleConfig::configure(meta, dot.acc, &table, shape.raw_ties));
         let max = (!shape.no_max_pool).then(|| MaxConfig::configure(meta, &table));
@@ -694,6 +704,33 @@ impl ModelCircuit {
                         .iter()
                         .flat_map(|&t| wires[t].iter().copied())
                         .collect()
+                }
+                StepKind::Product(p) => {
+                    let (a, b) = (&wires[step.inputs[0]], &wires[step.inputs[1]]);
+                    let rescale = config.rescale.as_ref().ok_or(Error::Synthesis)?;
+                    for (o, &j) in p.second.iter().enumerate() {
+                        let x = *a.get(o).ok_or(Error::Synthesis)?;
+                        let w = *b.get(j as usize).ok_or(Error::Synthesis)?;
+                        let acc = config.dot.assign_product(
+                            region,
+                            links,
+                            dot_row,
+                            x,
+                            w,
+                            (p.divisor() / 2) as i128,
+                        )?;
+                        out.push(rescale.assign(
+                            region,
+                            dot_row,
+                            acc,
+                            p.divisor(),
+                            None,
+                            Activation::Identity,
+                            table::TAG_IDENTITY,
+                            value(step.output, o),
+                        )?);
+                        dot_row += 1;
+                    }
                 }
                 StepKind::Gather { picks } => {
                     if Gather::has_zeros(picks) && zero_wire.is_none() {
@@ -1329,6 +1366,10 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                     *counts.entry(terms.len()).or_insert(0) += 1;
                 }
             }
+            if let StepKind::Product(p) = &s.kind {
+                // One single-term dot product per output.
+                counts.insert(1, p.second.len());
+            }
             if let StepKind::Gather { picks } = &s.kind {
                 // Padding's proven zero: an empty dot product (one row), at most once per step.
                 if Gather::has_zeros(picks) {
@@ -1387,7 +1428,12 @@ pub fn layout_candidates_with(
         .steps
         .iter()
         .any(|s| matches!(&s.kind, StepKind::Gather { picks } if Gather::has_zeros(picks)));
+    let products = graph
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Product(_)));
     let uses_rescale = pads_with_zeros
+        || products
         || roundings().any(|r| match r {
             Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
             Rounding::FixedPoint(_) => false,
@@ -1410,6 +1456,7 @@ pub fn layout_candidates_with(
             no_rescale: !uses_rescale,
             ties_up,
             raw_ties,
+            products,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);

@@ -37,6 +37,8 @@ pub enum Op {
     Unary(UnaryFn),
     /// Data movement ([`crate::ops::gather`]).
     Gather(Gather),
+    /// The product of two computed tensors, the second broadcast ([`crate::ops::mul`]).
+    Mul,
 }
 
 impl Op {
@@ -54,6 +56,7 @@ impl Op {
             Op::Reshape => "Reshape",
             Op::Unary(f) => f.name(),
             Op::Gather(g) => g.movement.name(),
+            Op::Mul => "Mul",
         }
     }
 }
@@ -166,7 +169,7 @@ fn infer_shape(
 ) -> Result<Vec<usize>> {
     let bad = |msg: String| Error::InvalidModel(format!("node '{node}' ({}): {msg}", op.name()));
     let expect_inputs = match op {
-        Op::Add(AddOperand::Tensor) => 2,
+        Op::Add(AddOperand::Tensor) | Op::Mul => 2,
         Op::Gather(_) => ins.len().max(1),
         Op::Conv(_)
         | Op::Dense(_)
@@ -208,6 +211,9 @@ fn infer_shape(
         }
         Op::Relu | Op::Clip(_) | Op::Unary(_) => Ok(x.to_vec()),
         Op::Gather(g) => g.output_shape(ins).map_err(bad),
+        Op::Mul => crate::ops::mul::broadcast(ins[0], ins[1])
+            .map(|_| x.to_vec())
+            .map_err(bad),
         Op::Reshape => {
             let to = reshape_to.ok_or_else(|| bad("missing target shape".into()))?;
             if to.iter().product::<usize>() != x.iter().product::<usize>() {
@@ -262,6 +268,17 @@ impl Model {
                 Op::Gather(g) => {
                     let data: Vec<&[f32]> = args.iter().map(|t| t.data.as_slice()).collect();
                     Tensor::new(shape, g.apply(&data))
+                }
+                Op::Mul => {
+                    let idx = crate::ops::mul::broadcast(&args[0].shape, &args[1].shape)
+                        .map_err(Error::InvalidModel)?;
+                    let data = args[0]
+                        .data
+                        .iter()
+                        .zip(idx)
+                        .map(|(a, j)| a * args[1].data[j as usize])
+                        .collect();
+                    Tensor::new(shape, data)
                 }
             };
             values[node.output] = Some(out);

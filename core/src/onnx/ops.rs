@@ -202,20 +202,21 @@ fn channel_affine(
 ) -> Result<TensorId> {
     let shape = b.shape(x).to_vec();
     let n: usize = shape.iter().product();
-    let (channels, view) =
-        match axis {
-            Some(a) if shape[..a].iter().all(|&d| d == 1) => {
-                let rest: usize = shape[a + 1..].iter().product();
-                (shape[a], vec![1, shape[a], rest, 1])
-            }
-            Some(a) => return Err(unsupported(
+    let (channels, view) = match axis {
+        Some(a) if shape[..a].iter().all(|&d| d == 1) => {
+            let rest: usize = shape[a + 1..].iter().product();
+            (shape[a], vec![1, shape[a], rest, 1])
+        }
+        Some(a) => {
+            return Err(unsupported(
                 node,
                 format!(
                     "a per-element constant along axis {a} of {shape:?} (leading axes must be 1)"
                 ),
-            )),
-            None => (n, vec![1, n, 1, 1]),
-        };
+            ))
+        }
+        None => (n, vec![1, n, 1, 1]),
+    };
     let expand = |v: &[f32]| -> Vec<f32> {
         if v.len() == 1 {
             vec![v[0]; channels]
@@ -354,10 +355,24 @@ fn scale_by_constant(
 ) -> Result<()> {
     let (ti, constant) = tensor_and_constant(l, node)?;
     let Some((ci, c)) = constant else {
-        return Err(unsupported(
-            node,
-            "a product of two computed tensors (e.g. squeeze-and-excite's) is not supported yet",
-        ));
+        if divide {
+            return Err(unsupported(node, "a division by a computed tensor"));
+        }
+        // Two computed tensors: the full-shape one first, the other broadcast over it.
+        let (a, b2) = (l.tensor(node, 0)?, l.tensor(node, 1)?);
+        let (sa, sb) = (b.shape(a).to_vec(), b.shape(b2).to_vec());
+        let inputs = if crate::ops::mul::broadcast(&sa, &sb).is_ok() {
+            vec![a, b2]
+        } else if crate::ops::mul::broadcast(&sb, &sa).is_ok() {
+            vec![b2, a]
+        } else {
+            return Err(unsupported(
+                node,
+                format!("operand shapes {sa:?} and {sb:?} (one must broadcast to the other)"),
+            ));
+        };
+        emit(l, b, node, Op::Mul, inputs, None)?;
+        return Ok(());
     };
     if divide && ci == 0 {
         return Err(unsupported(node, "a constant divided by a tensor"));

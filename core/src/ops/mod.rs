@@ -10,6 +10,8 @@
 //!   of their quantized table.
 //! - [`gather`]: data movement (Concat, Slice, Split, Transpose, Pad, Gather, Resize nearest):
 //!   every output element is one input element or zero, proven by copy constraints alone.
+//! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite).
 
 pub mod gather;
+pub mod mul;
 pub mod unary;
