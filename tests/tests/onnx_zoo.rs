@@ -90,6 +90,7 @@ const NOT_YET: &[(&str, &str)] = &[("kws_1d", "Softmax")];
 
 #[test]
 fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
+    let mut corrupted_kinds = std::collections::BTreeSet::new();
     for &(name, classes, tolerance) in SUPPORTED {
         let c = case(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let m = &c.model;
@@ -160,6 +161,30 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
                     &e[..e.len().min(3)]
                 )
             });
+        // A corrupted cell of each new kind of step (a function's table output, a product,
+        // data movement's rescaled input) is rejected, downstream values left as they were.
+        for (i, step) in compiled.graph.steps.iter().enumerate() {
+            use zkinfer_core::qgraph::{Activation, StepKind};
+            let kind = match &step.kind {
+                StepKind::Linear(l) if matches!(l.rescale.act, Activation::Table(_)) => "table",
+                StepKind::Product(_) => "product",
+                StepKind::Linear(_) if step.name.contains(":rescale") => "gather input",
+                _ => continue,
+            };
+            corrupted_kinds.insert(kind);
+            let mut corrupt = values.clone();
+            corrupt[step.output][0] += 1;
+            let out = corrupt[compiled.graph.output].clone();
+            let circuit = compiled.circuit(Some(corrupt));
+            let instance = circuit.instance(&input, &out).unwrap();
+            assert!(
+                MockProver::run(compiled.plan.k, &circuit, vec![instance])
+                    .unwrap()
+                    .verify()
+                    .is_err(),
+                "{name}: step {i} ({kind}) accepts a corrupted output cell"
+            );
+        }
         let mut forged = values;
         let o = compiled.graph.output;
         forged[o][0] += 1;
@@ -174,6 +199,45 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
             "{name}: a changed output is accepted"
         );
     }
+    println!("corrupted cells rejected in steps of kind {corrupted_kinds:?}");
+    for kind in ["table", "product"] {
+        assert!(
+            corrupted_kinds.contains(kind),
+            "no {kind} step was corrupted"
+        );
+    }
+}
+
+/// One real proof of the family with tables and products, compiled as `zkinfer compile` does by
+/// default (hidden weights, salted input hash): it verifies, and tampering is rejected.
+#[test]
+fn an_efficientnet_block_with_hidden_weights_proves_and_verifies() {
+    use zkinfer_core::circuit::Visibility;
+    use zkinfer_core::{verify, VerifierKey};
+    let c = case("efficientnet_mbconv").unwrap();
+    let opts = CompileOptions {
+        visibility: Visibility::SERVED,
+        ..CompileOptions::default()
+    };
+    let compiled = compile(&c.model, &calibration(c.model.input_len()), &opts).unwrap();
+    assert!(compiled.plan.shape.products, "{}", compiled.plan);
+    let params = srs().load(compiled.plan.k).unwrap();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+    let salt = halo2curves::bn256::Fr::from(77);
+    let bundle = compiled
+        .prove(&params, &pk, &key, &c.inputs[1], Some(salt))
+        .unwrap();
+    let verified = verify(&key, &bundle.to_bytes()).unwrap();
+    let (_, values) = compiled.witness(&c.inputs[1]).unwrap();
+    assert_eq!(verified.output.values, values[compiled.graph.output]);
+    let mut b = bundle.clone();
+    let middle = b.proof.len() / 2;
+    b.proof[middle] ^= 1;
+    assert!(verify(&key, &b.to_bytes()).is_err(), "flipped proof byte");
+    let mut b = bundle;
+    b.header.output.values[3] += 1;
+    assert!(verify(&key, &b.to_bytes()).is_err(), "changed output");
 }
 
 #[test]

@@ -321,4 +321,44 @@ mod tests {
         *wrong.last_mut().unwrap() += 1;
         assert_rejected(mock(&case(&xs, ws, bias, None), &wrong));
     }
+
+    /// `a·b + bias` of two public values through a product row, exposed by a divide-by-1
+    /// rescale; `corrupt` overwrites (is the advice-weight cell?, value) on row 0.
+    fn product_case(a: i64, b: i64, bias: i128, corrupt: Option<(bool, i64)>) -> TestCircuit {
+        TestCircuit::new(vec![a, b], move |config, region, links, public| {
+            let acc = config
+                .dot
+                .assign_product(region, links, 0, public[0], public[1], bias)?;
+            let rescale = config
+                .rescale
+                .as_ref()
+                .expect("the test shape has the chip");
+            let y = rescale.assign(region, 0, acc, 1, None, Activation::Identity, 0, None)?;
+            if let Source::Advice(cell) = y.source {
+                links.expose(cell, 2);
+            }
+            if let Some((weight, v)) = corrupt {
+                let hidden = config.dot.hidden.as_ref().expect("advice weights");
+                let col = if weight { hidden.w[0] } else { config.dot.x[0] };
+                region.assign_advice(col, 0, known(Some(v)));
+            }
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_product_row_multiplies_two_copied_values_and_rejects_a_changed_factor() {
+        mock(&product_case(-7, 9, 2, None), &[-7, 9, -61]).unwrap();
+        mock(&product_case(12, -10, 0, None), &[12, -10, -120]).unwrap();
+        assert_rejected(mock(&product_case(-7, 9, 2, None), &[-7, 9, -60]));
+        // A factor cell that is not the copied value (either lane) breaks its copy constraint.
+        assert_rejected(mock(
+            &product_case(-7, 9, 2, Some((true, 8))),
+            &[-7, 9, -54],
+        ));
+        assert_rejected(mock(
+            &product_case(-7, 9, 2, Some((false, -6))),
+            &[-7, 9, -52],
+        ));
+    }
 }

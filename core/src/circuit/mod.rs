@@ -1528,6 +1528,7 @@ pub(crate) mod testing {
             no_rescale: false,
             ties_up: false,
             raw_ties: false,
+            products: false,
         }
     }
 
@@ -1543,6 +1544,7 @@ pub(crate) mod testing {
             no_rescale: false,
             ties_up: false,
             raw_ties: false,
+            products: false,
         }
     }
 

@@ -330,6 +330,7 @@ mod tests {
             clips: vec![(0, 24)],
             sign: true,
             maps: vec![],
+            functions: vec![],
         };
         TestCircuit::new(
             cases.iter().map(|c| c.0).collect(),

@@ -16,6 +16,7 @@ fn spec() -> TableSpec {
         clips: vec![(0, 255)],
         sign: true,
         maps: vec![],
+        functions: vec![],
     }
 }
 

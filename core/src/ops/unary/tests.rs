@@ -143,7 +143,10 @@ fn tables_are_pinned_bit_for_bit() {
     assert_eq!(sums, PINNED_SUMS, "{sums:?}");
 }
 
-const PINNED_SUMS: [i64; 14] = [0; 14];
+const PINNED_SUMS: [i64; 14] = [
+    90088560, 48140556, 89908738, 547258740, 519988023, 514222686, 685116520, 546668856, 551453312,
+    551456736, 48545828, 560446256, 41408476, 805224442,
+];
 
 #[test]
 fn parameters_compare_by_their_bits() {
