@@ -183,13 +183,21 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             }
             Op::Pool(p) => {
                 // Average: sum with unit weight, then divide by the window count; scale unchanged.
+                // Sum: the sum at the scale its own range allows (never finer than the input's).
                 let in_shape = model.shapes[node.inputs[0]].clone();
                 let out_shape = model.shapes[node.output].clone();
+                let f_q = match p.kind {
+                    PoolKind::Sum => frac_for(range).min(f_in),
+                    PoolKind::Average { .. } | PoolKind::Max => f_in,
+                };
                 let divisors: Vec<u64> = (0..n_out)
-                    .map(|o| p.divisor(p.window_indices(&in_shape, &out_shape, o).len()) as u64)
+                    .map(|o| {
+                        let n = p.window_indices(&in_shape, &out_shape, o).len();
+                        (p.divisor(n) as u64) << (f_in - f_q)
+                    })
                     .collect();
                 check_divisors(&step_name, &divisors, b)?;
-                let act = activation(act_node, f_in);
+                let act = activation(act_node, f_q);
                 let kernel = LinearKernel::PoolSum {
                     window: p.window.clone(),
                     in_shape,
@@ -201,7 +209,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                         kernel,
                         rescale: Rescale::half_up(divisors, act),
                     }),
-                    f_in,
+                    f_q,
                 )
             }
             Op::Gather(gather) => {

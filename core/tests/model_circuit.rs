@@ -188,6 +188,8 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Reshape => "reshape",
             StepKind::QuantizedAdd(_) => "tflite add",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",
+            StepKind::Gather { .. } => "data movement",
+            StepKind::Product(_) => "product",
         })
         .collect();
     assert!(

@@ -52,6 +52,7 @@ impl Op {
             Op::Pool(p) => match p.kind {
                 PoolKind::Max => "MaxPool",
                 PoolKind::Average { .. } => "AveragePool",
+                PoolKind::Sum => "ReduceSum",
             },
             Op::Reshape => "Reshape",
             Op::Unary(f) => f.name(),

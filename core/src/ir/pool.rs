@@ -1,5 +1,5 @@
-//! Max and average pooling over 2-D windows; global average pooling is an average pool whose
-//! window is the whole feature map.
+//! Max, average and sum pooling over 2-D windows; global average pooling is an average pool
+//! whose window is the whole feature map, ReduceSum a sum pool.
 
 use super::window::Window2d;
 use crate::tensor::Tensor;
@@ -12,6 +12,8 @@ pub enum PoolKind {
     Average {
         count_include_pad: bool,
     },
+    /// The window's sum (ReduceSum, and softmax's normaliser).
+    Sum,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -48,7 +50,8 @@ impl Pool {
             PoolKind::Average {
                 count_include_pad: true,
             } => self.window.kernel[0] * self.window.kernel[1],
-            _ => window_len,
+            PoolKind::Sum => 1,
+            PoolKind::Max | PoolKind::Average { .. } => window_len,
         }
     }
 
@@ -62,7 +65,7 @@ impl Pool {
                         .iter()
                         .map(|&i| x.data[i])
                         .fold(f32::NEG_INFINITY, f32::max),
-                    PoolKind::Average { .. } => {
+                    PoolKind::Average { .. } | PoolKind::Sum => {
                         let s: f64 = idx.iter().map(|&i| x.data[i] as f64).sum();
                         (s / self.divisor(idx.len()) as f64) as f32
                     }

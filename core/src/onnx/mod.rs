@@ -32,7 +32,13 @@ pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> 
         .graph
         .as_ref()
         .ok_or_else(|| malformed("no graph".into()))?;
-    Loader::load(graph, name).map_err(|e| match e {
+    // The default domain's opset (operators whose defaults changed, e.g. Softmax's axis).
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(13, |o| o.version);
+    Loader::load(graph, name, opset).map_err(|e| match e {
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
@@ -58,6 +64,8 @@ struct Loader {
     fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// Outputs of the Sigmoid/HardSigmoid nodes those Muls absorb.
     fused_away: std::collections::HashSet<String>,
+    /// The model's opset of the default domain.
+    opset: i64,
 }
 
 fn bad_model(reason: impl Into<String>) -> Error {
@@ -274,7 +282,7 @@ fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
 }
 
 impl Loader {
-    fn load(graph: &pb::GraphProto, name: &str) -> Result<Model> {
+    fn load(graph: &pb::GraphProto, name: &str, opset: i64) -> Result<Model> {
         let mut loader = Loader {
             consts: HashMap::new(),
             tensors: HashMap::new(),
@@ -282,6 +290,7 @@ impl Loader {
             graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
             fused_mul: HashMap::new(),
             fused_away: Default::default(),
+            opset,
         };
         for name in graph
             .node
@@ -801,7 +810,7 @@ mod tests {
             output: vec![value("y", &[])],
             ..Default::default()
         };
-        Loader::load(&graph, "test")
+        Loader::load(&graph, "test", 13)
     }
 
     fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {

@@ -27,6 +27,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Softplus", unary),
     ("Softsign", unary),
     ("Abs", unary),
+    ("Reciprocal", unary),
     ("Gelu", unary),
     ("BatchNormalization", batch_norm),
     ("Mul", mul),
@@ -43,6 +44,10 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Resize", resize),
     ("Upsample", resize),
     ("ReduceMean", reduce_mean),
+    ("ReduceSum", reduce_sum),
+    ("ReduceMax", reduce_max),
+    ("Softmax", softmax),
+    ("Expand", expand),
     ("GlobalMaxPool", global_max_pool),
 ];
 
@@ -127,6 +132,7 @@ pub(super) fn unary_fn(node: &NodeProto) -> Result<UnaryFn> {
         "Softplus" => UnaryFn::Softplus,
         "Softsign" => UnaryFn::Softsign,
         "Abs" => UnaryFn::Abs,
+        "Reciprocal" => UnaryFn::Reciprocal,
         "Gelu" => match attr_str(node, "approximate").as_deref() {
             None | Some("none") => UnaryFn::Gelu {
                 tanh_approximation: false,
@@ -784,6 +790,26 @@ fn reduce_over(
 }
 
 fn reduce_mean(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(
+        l,
+        b,
+        node,
+        PoolKind::Average {
+            count_include_pad: false,
+        },
+    )
+}
+
+fn reduce_sum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(l, b, node, PoolKind::Sum)
+}
+
+fn reduce_max(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(l, b, node, PoolKind::Max)
+}
+
+/// ReduceMean/ReduceSum/ReduceMax: axes as an attribute (before opset 18) or an input.
+fn reduce(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, kind: PoolKind) -> Result<()> {
     let x = l.tensor(node, 0)?;
     let rank = b.shape(x).len();
     let axes: Vec<usize> = match ints_attr_or_input(l, node, "axes", 1)? {
@@ -803,16 +829,96 @@ fn reduce_mean(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result
     axes.sort_unstable();
     axes.dedup();
     let keepdims = attr_int(node, "keepdims", 1) != 0;
-    reduce_over(
-        l,
+    reduce_over(l, b, node, kind, axes, keepdims)
+}
+
+fn expand(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let to = l
+        .constant(node, 1)?
+        .ok_or_else(|| unsupported(node, "shape must be constant"))?;
+    let shape = b.shape(x).to_vec();
+    // ONNX Expand broadcasts both ways: the output has the larger of each dimension.
+    let mut to: Vec<usize> = ints(to).iter().map(|&d| d.max(1) as usize).collect();
+    if to.len() < shape.len() {
+        to.splice(0..0, std::iter::repeat_n(1, shape.len() - to.len()));
+    }
+    let off = to.len() - shape.len();
+    for (i, &d) in shape.iter().enumerate() {
+        to[off + i] = to[off + i].max(d);
+    }
+    let map = maps::expand(&shape, &to);
+    movement(l, b, node, vec![x], map)?;
+    Ok(())
+}
+
+/// Softmax over the last axis (opset 13's default), or for older opsets over everything from
+/// `axis` on (their flatten-to-2-D semantics), proven step by step:
+/// `m = max(x)`, `e = exp(x - m)` (an elementwise add fused with the Exp table), `s = Σ e`,
+/// `r = 1/s` (a table), `y = e·r` (a product). Every step is a core operator, so the quantizer
+/// gives each intermediate its own scale from calibration. The normaliser `s` lies in
+/// `[1, L]` for `L` classes: at B activation bits its relative precision is about `L/2^B`
+/// where it is smallest, which bounds the output's error (fine for tens of classes; a
+/// vocabulary-sized softmax needs the exact-division chip the transformer issue plans).
+fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let shape = b.shape(x).to_vec();
+    let rank = shape.len();
+    let opset13 = l.opset >= 13;
+    let default_axis = if opset13 { -1 } else { 1 };
+    let axis = maps::axis_index(attr_int(node, "axis", default_axis), rank)
+        .map_err(|e| unsupported(node, e))?;
+    if opset13 && shape[axis + 1..].iter().any(|&d| d != 1) {
+        return Err(unsupported(
+            node,
+            format!("axis {axis} of {shape:?} (only the last non-trivial axis)"),
+        ));
+    }
+    let len: usize = shape[axis..].iter().product();
+    let rows: usize = shape[..axis].iter().product();
+    let view = vec![1, rows, 1, len];
+    let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
+    let row_window = Window2d {
+        kernel: [1, len],
+        stride: [1, 1],
+        pads: [0; 4],
+        dilation: [1, 1],
+    };
+    let pool = |kind| {
+        Op::Pool(Pool {
+            kind,
+            window: row_window.clone(),
+        })
+    };
+    let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
+    let neg_m = negate(b, node, m)?;
+    let spread = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
+        let g = maps::expand(b.shape(t), &view).map_err(|e| unsupported(node, e))?;
+        emit_part(b, node, part, Op::Gather(g), vec![t], None)
+    };
+    let neg_m = spread(b, neg_m, "max-spread")?;
+    let d = emit_part(
         b,
         node,
-        PoolKind::Average {
-            count_include_pad: false,
-        },
-        axes,
-        keepdims,
-    )
+        "shifted",
+        Op::Add(AddOperand::Tensor),
+        vec![v, neg_m],
+        None,
+    )?;
+    let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![d], None)?;
+    let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
+    let r = emit_part(
+        b,
+        node,
+        "reciprocal",
+        Op::Unary(UnaryFn::Reciprocal),
+        vec![s],
+        None,
+    )?;
+    let r = spread(b, r, "reciprocal-spread")?;
+    let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
+    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+    Ok(())
 }
 
 fn global_max_pool(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {

@@ -347,3 +347,18 @@ pub fn resize_nearest(
         input(0, &c_in, &st)
     })
 }
+
+/// ONNX `Expand` (numpy broadcasting of `shape` to `to`): each output element repeats the input
+/// element it broadcasts from.
+pub fn expand(shape: &[usize], to: &[usize]) -> Result<Gather, String> {
+    let idx = crate::tensor::broadcast_indices(shape, to)
+        .ok_or_else(|| format!("{shape:?} does not broadcast to {to:?}"))?;
+    let mut i = 0;
+    build(Movement::Expand, to.to_vec(), |_| {
+        i += 1;
+        Pick::Input {
+            slot: 0,
+            index: idx[i - 1] as u32,
+        }
+    })
+}

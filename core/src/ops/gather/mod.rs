@@ -31,6 +31,7 @@ pub enum Movement {
     Pad,
     Gather,
     Resize,
+    Expand,
 }
 
 impl Movement {
@@ -42,6 +43,7 @@ impl Movement {
             Movement::Pad => "Pad",
             Movement::Gather => "Gather",
             Movement::Resize => "Resize",
+            Movement::Expand => "Expand",
         }
     }
 }

@@ -123,3 +123,10 @@ fn picks_out_of_range_are_refused() {
     };
     assert!(g.output_shape(&[&[5]]).is_err(), "no second input");
 }
+
+#[test]
+fn expand_repeats_along_the_broadcast_axes() {
+    let g = expand(&[1, 2, 1], &[1, 2, 3]).unwrap();
+    assert_eq!(run(&g, &[&[7, 8]]), vec![7, 7, 7, 8, 8, 8]);
+    assert!(expand(&[1, 2], &[1, 3]).is_err());
+}

@@ -1,5 +1,6 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
-//! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs.
+//! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
+//! Reciprocal.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -73,6 +74,8 @@ pub enum UnaryFn {
     /// `x / (1 + |x|)`.
     Softsign,
     Abs,
+    /// `1/x` (the table clamps `1/0` to the domain's end).
+    Reciprocal,
 }
 
 impl UnaryFn {
@@ -92,6 +95,7 @@ impl UnaryFn {
             UnaryFn::Softplus => "Softplus",
             UnaryFn::Softsign => "Softsign",
             UnaryFn::Abs => "Abs",
+            UnaryFn::Reciprocal => "Reciprocal",
         }
     }
 
@@ -143,6 +147,7 @@ impl UnaryFn {
             UnaryFn::Softplus => x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
             UnaryFn::Softsign => x / (1.0 + x.abs()),
             UnaryFn::Abs => x.abs(),
+            UnaryFn::Reciprocal => 1.0 / x,
         }
     }
 
@@ -173,6 +178,7 @@ impl TableFn {
         if y.is_nan() {
             return 0;
         }
+        // f64 -> i64 saturates: infinities (1/0) clamp like any value beyond the domain.
         y.clamp(-half as f64, (half - 1) as f64) as i64
     }
 
