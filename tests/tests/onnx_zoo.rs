@@ -235,3 +235,124 @@ fn an_efficientnet_block_with_hidden_weights_proves_and_verifies() {
     b.header.output.values[3] += 1;
     assert!(verify(&key, &b.to_bytes()).is_err(), "changed output");
 }
+
+/// Structured fuzzing of the ONNX front end: the zoo models with one attribute, one constant
+/// or one wiring detail changed at random (seeded) must load or be refused with an error,
+/// never panic.
+#[test]
+fn mutated_zoo_models_load_or_are_refused_without_panicking() {
+    use prost::Message;
+    use tract_onnx::pb::ModelProto;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
+    let names = [
+        "resnet_bn",
+        "squeezenet_fire",
+        "efficientnet_mbconv",
+        "mobilenetv3_block",
+        "kws_1d",
+        "unet_decoder",
+        "mlp_activations",
+    ];
+    let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
+    let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..1400 {
+        let name = names[round % names.len()];
+        let bytes = std::fs::read(repo().join(format!("examples/onnx-zoo/{name}.onnx"))).unwrap();
+        let mut m = ModelProto::decode(bytes.as_slice()).unwrap();
+        let g = m.graph.as_mut().unwrap();
+        match rng.gen_range(0..6) {
+            0 | 1 => {
+                // An attribute's integers or float.
+                let n = rng.gen_range(0..g.node.len());
+                let node = &mut g.node[n];
+                if node.attribute.is_empty() {
+                    continue;
+                }
+                let a = rng.gen_range(0..node.attribute.len());
+                let attr = &mut node.attribute[a];
+                if !attr.ints.is_empty() {
+                    let i = rng.gen_range(0..attr.ints.len());
+                    attr.ints[i] = odd_ints[rng.gen_range(0..odd_ints.len())];
+                    if rng.gen_bool(0.2) {
+                        attr.ints.pop();
+                    }
+                } else if attr.i != 0 || rng.gen_bool(0.5) {
+                    attr.i = odd_ints[rng.gen_range(0..odd_ints.len())];
+                } else {
+                    attr.f = odd_floats[rng.gen_range(0..odd_floats.len())];
+                }
+            }
+            2 => {
+                // A constant's dimension or integer content (shapes, scales, pads, axes).
+                let n = rng.gen_range(0..g.initializer.len());
+                let t = &mut g.initializer[n];
+                if !t.dims.is_empty() && rng.gen_bool(0.5) {
+                    let d = rng.gen_range(0..t.dims.len());
+                    t.dims[d] = odd_ints[rng.gen_range(0..odd_ints.len())];
+                } else if !t.raw_data.is_empty() {
+                    let i = rng.gen_range(0..t.raw_data.len());
+                    t.raw_data[i] = rng.gen();
+                }
+            }
+            3 => {
+                // An input dropped or rewired to another tensor.
+                let n = rng.gen_range(0..g.node.len());
+                let other = g.node[rng.gen_range(0..g.node.len())].output[0].clone();
+                let node = &mut g.node[n];
+                if node.input.is_empty() {
+                    continue;
+                }
+                let i = rng.gen_range(0..node.input.len());
+                if rng.gen_bool(0.5) {
+                    node.input.remove(i);
+                } else {
+                    node.input[i] = other;
+                }
+            }
+            4 => {
+                // Another supported operator in a node's place.
+                let ops = zkinfer_core::onnx::supported_operators();
+                let n = rng.gen_range(0..g.node.len());
+                g.node[n].op_type = ops[rng.gen_range(0..ops.len())].to_string();
+            }
+            _ => {
+                // The input's shape.
+                let input = &mut g.input[0];
+                if let Some(tract_onnx::pb::type_proto::Value::TensorType(t)) =
+                    input.r#type.as_mut().and_then(|t| t.value.as_mut())
+                {
+                    if let Some(shape) = t.shape.as_mut() {
+                        let d = rng.gen_range(0..shape.dim.len());
+                        shape.dim[d].value = Some(
+                            tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(
+                                odd_ints[rng.gen_range(0..5)].abs(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let mutated = m.encode_to_vec();
+        let result = std::panic::catch_unwind(|| {
+            zkinfer_core::onnx::load_onnx_bytes(&mutated, name, "mutated")
+        });
+        match result {
+            Ok(Ok(_)) => loaded += 1,
+            Ok(Err(_)) => refused += 1,
+            Err(_) => {
+                let path = std::env::temp_dir().join(format!("zkinfer-onnx-panic-{round}.onnx"));
+                std::fs::write(&path, &mutated).unwrap();
+                panic!(
+                    "{name}, mutation {round}: the loader panicked (model in {})",
+                    path.display()
+                );
+            }
+        }
+    }
+    println!("mutated models: {loaded} loaded, {refused} refused");
+    assert!(
+        loaded > 100 && refused > 100,
+        "{loaded} loaded, {refused} refused"
+    );
+}

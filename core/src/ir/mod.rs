@@ -99,6 +99,7 @@ impl ModelBuilder {
                 "input shape {input_shape:?} must have batch size 1 and no zero or unknown dimension"
             )));
         }
+        check_elements("the input", &input_shape)?;
         Ok(ModelBuilder {
             model: Model {
                 name: name.into(),
@@ -130,6 +131,7 @@ impl ModelBuilder {
             .map(|&t| self.model.shapes[t].as_slice())
             .collect();
         let out_shape = infer_shape(&name, &op, &in_shapes, reshape_to)?;
+        check_elements(&format!("node '{name}' ({})", op.name()), &out_shape)?;
         let id = self.model.shapes.len();
         self.model.shapes.push(out_shape);
         self.model.tensor_names.push(output_name.into());
@@ -159,6 +161,21 @@ impl ModelBuilder {
         }
         self.model.output = output;
         Ok(self.model)
+    }
+}
+
+/// The most elements one tensor may have (as for TFLite models,
+/// [`crate::tflite::MAX_ELEMENTS`]): MobileNet v2's largest holds 1.3 M. A hostile model's
+/// shapes must not overflow size arithmetic or make evaluation allocate without bound.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
+
+fn check_elements(what: &str, shape: &[usize]) -> Result<()> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    match n {
+        Some(n) if n <= MAX_TENSOR_ELEMENTS => Ok(()),
+        _ => Err(Error::InvalidModel(format!(
+            "{what}: shape {shape:?} has more than {MAX_TENSOR_ELEMENTS} elements"
+        ))),
     }
 }
 

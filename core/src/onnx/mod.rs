@@ -380,12 +380,12 @@ impl Loader {
     /// 1/2 (hard swish) whose output nothing else reads: one function of `x`, one table.
     fn find_gated_activations(&mut self, graph: &pb::GraphProto) {
         use crate::ops::unary::UnaryFn;
-        let producer = |name: &str| {
-            graph
-                .node
-                .iter()
-                .find(|n| n.output.iter().any(|o| o == name))
-        };
+        let producers: HashMap<&str, &NodeProto> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
+            .collect();
+        let producer = |name: &str| producers.get(name).copied();
         for mul in graph
             .node
             .iter()

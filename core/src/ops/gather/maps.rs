@@ -4,8 +4,18 @@
 
 use super::{Gather, Movement, Pick};
 
-/// The most elements a moved tensor may have: picks index with `u32`.
-const MAX_ELEMENTS: usize = u32::MAX as usize;
+/// The most elements a moved tensor may have (TFLite's limit, [`crate::tflite::MAX_ELEMENTS`]):
+/// a hostile shape must not make the index map allocate without bound.
+const MAX_ELEMENTS: usize = 1 << 26;
+
+/// The element count of `shape`, if within [`MAX_ELEMENTS`].
+fn elements(shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("the shape {shape:?} is too large"))
+}
 
 fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
@@ -34,11 +44,7 @@ fn build(
     if shape.contains(&0) {
         return Err(format!("the output shape {shape:?} is empty"));
     }
-    let n = shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| format!("the output shape {shape:?} is too large"))?;
+    let n = elements(&shape)?;
     let mut picks = Vec::with_capacity(n);
     let mut c = vec![0usize; shape.len()];
     for _ in 0..n {
@@ -152,6 +158,8 @@ pub fn slice(
         if s == 0 {
             return Err("a step of 0".into());
         }
+        // A step longer than the axis takes one element, as any such step does.
+        let s = s.clamp(-dim.max(1), dim.max(1));
         let resolve = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
         let (lo, hi) = if s > 0 { (0, dim) } else { (-1, dim - 1) };
         let b = resolve(starts[i]).clamp(lo.max(0), hi);
@@ -310,6 +318,7 @@ pub fn resize_nearest(
     if scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
         return Err(format!("scales {scales:?} must be positive"));
     }
+    elements(out)?;
     // Per axis, the input coordinate of every output coordinate.
     let mut source: Vec<Vec<usize>> = Vec::with_capacity(rank);
     for d in 0..rank {
@@ -351,6 +360,7 @@ pub fn resize_nearest(
 /// ONNX `Expand` (numpy broadcasting of `shape` to `to`): each output element repeats the input
 /// element it broadcasts from.
 pub fn expand(shape: &[usize], to: &[usize]) -> Result<Gather, String> {
+    elements(to)?;
     let idx = crate::tensor::broadcast_indices(shape, to)
         .ok_or_else(|| format!("{shape:?} does not broadcast to {to:?}"))?;
     let mut i = 0;
