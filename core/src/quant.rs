@@ -66,6 +66,33 @@ impl Calibration {
     }
 }
 
+/// Calibration inputs for a model given none: 8 uniform in `[0, 1)` (pixels scaled to unit
+/// range) and 8 standard normal (standardised inputs), from a fixed seed. With the default
+/// headroom the input then accepts values within about ±8, and typical inputs of either kind
+/// stay inside every intermediate range. Real samples calibrate better.
+pub fn synthetic_calibration(len: usize) -> Vec<Vec<f32>> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
+    };
+    let mut samples: Vec<Vec<f32>> = (0..8)
+        .map(|_| (0..len).map(|_| uniform()).collect())
+        .collect();
+    samples.extend((0..8).map(|_| {
+        (0..len)
+            .map(|_| {
+                // Box-Muller.
+                let (u, v) = (uniform(), uniform());
+                (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+            })
+            .collect()
+    }));
+    samples
+}
+
 /// A step of the lowered graph before scales are fixed: which IR node(s) it covers.
 struct Plan {
     node: usize,

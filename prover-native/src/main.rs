@@ -483,8 +483,11 @@ fn compile(
                 .with_context(|| format!("calibration {}", p.display()))?
         }
         None => {
-            eprintln!("no --calibration given: calibrating on 8 seeded uniform [0, 1) inputs; pass real samples for a real model");
-            synthetic_calibration(model.input_len(), 8)
+            eprintln!(
+                "no --calibration given: calibrating on 16 seeded synthetic inputs (8 uniform \
+                 in [0, 1), 8 standard normal); pass real samples for a real model"
+            );
+            zkinfer_core::quant::synthetic_calibration(model.input_len())
         }
     };
     // The budget is checked on the whole model's layout below, which may become a chain.
@@ -625,22 +628,6 @@ fn commit(dir: &Path, json: bool) -> Result<()> {
 }
 
 /// Deterministic inputs for when no calibration data is given (xorshift, no dependency).
-fn synthetic_calibration(len: usize, n: usize) -> Vec<Vec<f32>> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..n)
-        .map(|_| {
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state >> 40) as f32 / (1u64 << 24) as f32
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// What `zkinfer prove` was asked: a model directory (a single circuit or a chain), the input
 /// and its salt, where to write the bundle, and the parameters.
 struct ProveRequest<'a> {

@@ -79,10 +79,10 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         &zkinfer(&["compile", s(&garbage), "-o", s(&dir)]),
         "not a valid ONNX model",
     );
-    let unsupported = repo().join("prover-native/tests/fixtures/unsupported_sigmoid.onnx");
+    let unsupported = repo().join("prover-native/tests/fixtures/unsupported_hardmax.onnx");
     assert_fails(
         &zkinfer(&["compile", s(&unsupported), "-o", s(&dir)]),
-        "unsupported operator Sigmoid in node 'the_sigmoid'",
+        "unsupported operator Hardmax in node 'the_hardmax'",
     );
     let bad_cal = tmp.path().join("bad_cal.json");
     std::fs::write(&bad_cal, r#"{"input_data": [[0.5, 0.5]]}"#).unwrap();

@@ -44,20 +44,10 @@ fn case(name: &str) -> Result<Case, String> {
     })
 }
 
-/// Calibration samples the test inputs are not among: standard normal, seeded.
+/// What `zkinfer compile` calibrates on when given no samples (the test inputs are not among
+/// them): the defaults a newcomer gets.
 fn calibration(n: usize) -> Vec<Vec<f32>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    (0..32)
-        .map(|_| {
-            (0..n)
-                .map(|_| {
-                    // Box-Muller.
-                    let (u, v): (f32, f32) = (rng.gen_range(1e-6..1.0), rng.gen());
-                    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-                })
-                .collect()
-        })
-        .collect()
+    zkinfer_core::quant::synthetic_calibration(n)
 }
 
 /// Argmax over the last axis of each row.

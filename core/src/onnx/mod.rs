@@ -998,10 +998,10 @@ mod tests {
         // An operator we do not map, named with its node.
         let e = unsupported_op(load(
             &[1, 2],
-            vec![node("Softmax", &["x"], "y", vec![])],
+            vec![node("Hardmax", &["x"], "y", vec![])],
             vec![],
         ));
-        assert_eq!(e, "Softmax Softmax_node");
+        assert_eq!(e, "Hardmax Hardmax_node");
         let e = unsupported_op(load(
             &[1, 3],
             vec![node("Gemm", &["x", "w"], "y", vec![int("transA", 1)])],
