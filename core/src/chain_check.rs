@@ -5,15 +5,15 @@
 //! - every segment at one k: equal link commitments mean equal columns only over one domain;
 //! - each key fits its position: only the first segment's input and the last one's output are
 //!   the chain's own, every other input and output is linked;
-//! - every segment's weights fixed in its key. A segment with hidden weights would prove with
-//!   any weights unless its commitment were checked, and chains with hidden weights are not
-//!   supported yet;
+//! - every segment's weights alike: all fixed in their keys, or all hidden behind their own
+//!   commitments (which [`crate::segment::verify_chain`] combines into the chain's commitment,
+//!   [`crate::commitment::chain_commitment`], so that a consumer pins one value for the chain);
 //! - every segment's KZG points (g[0], g2, s·g2) equal: one setup for the whole chain, so a
 //!   consumer who trusts the setup of one segment trusts all of them;
 //! - both sides of every link agree: segment i's output and segment i+1's input have the same
 //!   number of values, the same scale, and the same activation bits.
 
-use crate::circuit::{TensorVisibility, Visibility, WeightVisibility};
+use crate::circuit::{TensorVisibility, Visibility};
 use crate::error::{Error, Result};
 use crate::verifier_key::VerifierKey;
 
@@ -44,10 +44,11 @@ pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
                 h.k, first.header.k
             ));
         }
-        if vis.hidden_weights() {
-            return refuse(
-                "hides its weights; chains with hidden weights are not supported".into(),
-            );
+        if vis.weights != first.header.shape.visibility.weights {
+            return refuse(format!(
+                "has {:?} weights, segment 0 {:?}: a chain's weights are all fixed or all hidden",
+                vis.weights, first.header.shape.visibility.weights
+            ));
         }
         if !crate::verify::same_srs(key, first) {
             return refuse(
@@ -79,7 +80,7 @@ pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
         }
     }
     Ok(Visibility {
-        weights: WeightVisibility::Fixed,
+        weights: first.header.shape.visibility.weights,
         input: first.header.shape.visibility.input,
         output: last.header.shape.visibility.output,
     })
@@ -88,9 +89,10 @@ pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
 #[cfg(all(test, feature = "prover"))]
 mod tests {
     use crate::chain::ChainKey;
-    use crate::circuit::{Visibility, WeightVisibility};
     use crate::segment::verify_chain;
-    use crate::test_fixtures::{params, tiny_chain, TINY_VISIBILITY};
+    use crate::test_fixtures::{
+        params, tiny_chain, tiny_hidden_chain, TINY_HIDDEN_VISIBILITY, TINY_VISIBILITY,
+    };
     use crate::verifier_key::VerifierKey;
 
     /// A chain key file of the tiny chain's segment 0 and `second`.
@@ -101,21 +103,14 @@ mod tests {
         )
     }
 
-    /// Segment 1 of the tiny chain compiled, as the library allows, with hidden weights: its key
-    /// is refused when the chain key is read and when a chain is verified.
+    /// Segment 1 of the tiny chain compiled with hidden weights beside a fixed-weight segment 0:
+    /// its key is refused when the chain key is read and when a chain is verified.
     #[test]
-    fn a_segment_with_hidden_weights_is_refused() {
+    fn a_chain_mixing_fixed_and_hidden_weights_is_refused() {
         let chain = tiny_chain();
-        let (segment, compiled) = &chain.segments[1];
-        let vis = Visibility {
-            weights: WeightVisibility::Hidden,
-            ..compiled.plan.shape.visibility
-        };
-        let mut hidden = compiled.clone();
-        hidden.plan = crate::circuit::plan_layout_at(&segment.graph, Some(4), vis, compiled.plan.k)
-            .expect("the hidden-weight segment fits the chain's k");
-        let file = hidden.verifier_key_bytes(&chain.params, "dev").unwrap();
-        let why = "segment 1 hides its weights; chains with hidden weights are not supported";
+        let hidden = tiny_hidden_chain();
+        let file = hidden.key_files[1].clone();
+        let why = "segment 1 has Hidden weights, segment 0 Fixed";
         let err = ChainKey::from_bytes(&chain_file(&file))
             .unwrap_err()
             .to_string();
@@ -128,21 +123,81 @@ mod tests {
         assert!(err.contains(why), "{err}");
     }
 
-    /// The library refuses to compile a chain with hidden weights at all, before any key work.
+    /// A chain with hidden weights: every segment commits to its own weights; the chain's
+    /// result carries the chain commitment of those commitments in order, and `ChainKey`
+    /// reads the hidden visibility. A segment proven with other weights (its own valid proof
+    /// under the same key) changes the chain commitment, so a pinned commitment rejects it;
+    /// swapping the two segments' proofs breaks the chain.
     #[test]
-    fn a_chain_with_hidden_weights_is_not_compiled() {
-        let graph = &tiny_chain().graph;
-        let cut = crate::segment::cut_points(graph)[0];
-        let opts = crate::prove::CompileOptions {
-            visibility: Visibility {
-                weights: WeightVisibility::Hidden,
-                ..TINY_VISIBILITY
-            },
-            ..Default::default()
-        };
-        let err = crate::segment::prover::compile_segments(graph, &[cut], &opts)
-            .expect_err("hidden weights in a chain must be refused");
-        assert!(err.to_string().contains("hidden weights"), "{err}");
+    fn a_chain_with_hidden_weights_binds_every_segment_s_commitment() {
+        use crate::commitment::{chain_commitment, model_commitment};
+        use crate::poseidon::to_hex;
+        let chain = tiny_hidden_chain();
+        let verified = verify_chain(&chain.keys, &chain.bundles).unwrap();
+        assert_eq!(verified.visibility, TINY_HIDDEN_VISIBILITY);
+        let own: Vec<_> = chain
+            .segments
+            .iter()
+            .map(|(s, c)| model_commitment(&s.graph, c.salt()))
+            .collect();
+        let expected = to_hex(&chain_commitment(&own));
+        assert_eq!(
+            verified.model_commitment.as_deref(),
+            Some(expected.as_str())
+        );
+        assert_ne!(own[0], own[1]);
+        let file = ChainKey::file_bytes("tiny", &chain.key_files);
+        assert!(ChainKey::from_bytes(&file)
+            .unwrap()
+            .visibility()
+            .hidden_weights());
+
+        // Segment 1 re-proven with one weight changed, under its own (unchanged) key.
+        let (segment, compiled) = &chain.segments[1];
+        let mut other = compiled.clone();
+        let mut graph = segment.graph.clone();
+        for s in &mut graph.steps {
+            if let crate::qgraph::StepKind::Linear(l) = &mut s.kind {
+                if let crate::qgraph::LinearKernel::Dense { weight, .. } = &mut l.kernel {
+                    weight[0] += 1;
+                    break;
+                }
+            }
+        }
+        other.graph = graph.clone();
+        let (pk, _) = other.keygen(&chain.params, "dev").unwrap();
+        let whole_values = chain
+            .graph
+            .evaluate(
+                &chain
+                    .graph
+                    .quantize_input(&crate::test_fixtures::tiny_input())
+                    .unwrap(),
+            )
+            .unwrap();
+        let seg_values = segment.values(&whole_values);
+        let input = seg_values[graph.input].clone();
+        let values = graph.evaluate(&input).unwrap();
+        let witness = crate::prove::Witness::of_segment(values, None);
+        let bundle = other
+            .prove_segment_witness(
+                &chain.params,
+                &pk,
+                &chain.keys[1],
+                witness,
+                chain.blinding[1].clone(),
+            )
+            .unwrap();
+        let bundles = [chain.bundles[0].clone(), bundle];
+        // It is a valid chain proof, of another model: only the commitment tells.
+        let v = verify_chain(&chain.keys, &bundles).unwrap();
+        assert_ne!(
+            v.model_commitment.as_deref(),
+            Some(expected.as_str()),
+            "other weights must not show the published chain commitment"
+        );
+        let swapped = [chain.bundles[1].clone(), chain.bundles[0].clone()];
+        assert!(verify_chain(&chain.keys, &swapped).is_err());
     }
 
     /// The chain's result speaks for the whole chain: input side from the first segment,

@@ -68,6 +68,20 @@ pub fn model_commitment(graph: &QGraph, salt: Fr) -> Fr {
     hash_salted(Some(salt), packed)
 }
 
+/// The commitment of a chain whose segments hide their weights: the Poseidon hash of a domain
+/// tag and every segment's model commitment in chain order. One value binds every segment's
+/// weights and their order; it is what a provider publishes and a consumer pins, as for a
+/// single circuit. The tag keeps it from equalling a single model's commitment (whose first
+/// message is a salt).
+pub fn chain_commitment(segments: &[Fr]) -> Fr {
+    let mut messages = Vec::with_capacity(segments.len() + 1);
+    messages.push(<Fr as halo2curves::ff::PrimeField>::from_u128(
+        u128::from_be_bytes(*b"zkinfer chain v1"),
+    ));
+    messages.extend_from_slice(segments);
+    poseidon::hash(&messages)
+}
+
 /// The Poseidon hash of packed messages with `salt` (if any) absorbed first: the layout the
 /// circuit's `pack_and_hash` proves, for the model commitment and salted tensors alike.
 fn hash_salted(salt: Option<Fr>, packed: Vec<Fr>) -> Fr {

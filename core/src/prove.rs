@@ -827,6 +827,22 @@ impl ChainDir {
         })
     }
 
+    /// The chain's model commitment when its weights are hidden: every segment's commitment
+    /// (from its compiled model and salt) combined in order
+    /// ([`crate::commitment::chain_commitment`]); None with fixed weights.
+    pub fn commitment(&self) -> Result<Option<Fr>> {
+        let top = ModelDir::new(&self.dir);
+        let chain_key = crate::chain::ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
+        let mut commitments = Vec::with_capacity(chain_key.keys.len());
+        for i in 0..chain_key.keys.len() {
+            match self.segment_dir(i).compiled()?.commitment() {
+                Some(c) => commitments.push(c),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(crate::commitment::chain_commitment(&commitments)))
+    }
+
     /// The whole model (quantizes the input, evaluates every tensor).
     pub fn whole(&self) -> Result<Compiled> {
         ModelDir::new(&self.dir).compiled()

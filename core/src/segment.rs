@@ -339,6 +339,8 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
         )));
     }
     let visibility = crate::chain_check::check_chain_keys(keys)?;
+    // With hidden weights, each segment's proof shows its own commitment.
+    let mut commitments = Vec::new();
     // One pairing check for the whole chain: every key has the same KZG points (checked).
     let mut batch: crate::verify::PairingBatch<'_> = None;
     let mut first: Option<Verified> = None;
@@ -358,6 +360,18 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
                     )))
                 }
             }
+        }
+        if visibility.hidden_weights() {
+            let c = verified
+                .model_commitment
+                .as_deref()
+                .and_then(crate::poseidon::from_hex)
+                .ok_or_else(|| {
+                    Error::Rejected(format!(
+                        "segment {i}: hides its weights but shows no commitment"
+                    ))
+                })?;
+            commitments.push(c);
         }
         if first.is_none() {
             first = Some(verified.clone());
@@ -379,6 +393,9 @@ pub fn verify_chain(keys: &[VerifierKey], bundles: &[ProofBundle]) -> Result<Ver
     verified.visibility = visibility;
     verified.input_hash = first.input_hash;
     verified.input_link = first.input_link;
+    verified.model_commitment = visibility
+        .hidden_weights()
+        .then(|| crate::poseidon::to_hex(&crate::commitment::chain_commitment(&commitments)));
     Ok(verified)
 }
 
@@ -399,15 +416,6 @@ pub mod prover {
         cuts: &[usize],
         opts: &CompileOptions,
     ) -> Result<Vec<(Segment, Compiled)>> {
-        // A chain's verifier refuses segments with hidden weights (`chain_check`): refuse them
-        // here too, before any key work, rather than write keys nobody can use.
-        if !cuts.is_empty() && opts.visibility.hidden_weights() {
-            return Err(Error::InvalidInput(
-                "a model proven in segments cannot have hidden weights yet: compile it with \
-                 fixed weights"
-                    .into(),
-            ));
-        }
         let segments = split(graph, cuts)?;
         let n = segments.len();
         let mut compiled = segments

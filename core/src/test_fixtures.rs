@@ -126,11 +126,30 @@ pub(crate) fn residual_chain() -> &'static TinyChain {
     CHAIN.get_or_init(|| build_chain(residual_graph(), 0))
 }
 
+/// The tiny chain with every segment's weights hidden behind its own commitment.
+pub(crate) fn tiny_hidden_chain() -> &'static TinyChain {
+    static CHAIN: OnceLock<TinyChain> = OnceLock::new();
+    CHAIN.get_or_init(|| {
+        let graph = tiny_graph();
+        let cut = crate::segment::cut_points(&graph)[0];
+        build_chain_with(graph, cut, TINY_HIDDEN_VISIBILITY)
+    })
+}
+
+pub(crate) const TINY_HIDDEN_VISIBILITY: Visibility = Visibility {
+    weights: crate::circuit::WeightVisibility::Hidden,
+    ..TINY_VISIBILITY
+};
+
 /// `graph` cut after step `cut`, compiled, keyed under the development parameters and proven on
 /// [`tiny_input`].
 fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
+    build_chain_with(graph, cut, TINY_VISIBILITY)
+}
+
+fn build_chain_with(graph: QGraph, cut: usize, visibility: Visibility) -> TinyChain {
     let opts = CompileOptions {
-        visibility: TINY_VISIBILITY,
+        visibility,
         dot_width: Some(4),
         ..CompileOptions::default()
     };

@@ -571,13 +571,6 @@ fn write_chain(
         gib(compiled.plan.estimated_peak_bytes),
         gib(budget)
     );
-    if opts.visibility.hidden_weights() {
-        bail!(
-            "the model is over the memory budget, and a model proven in segments cannot have \
-             hidden weights yet (each segment would commit to its own weights): compile with \
-             --weights fixed"
-        );
-    }
     let graph = &compiled.graph;
     let (cuts, _) = step("planning the segments", || {
         Ok(plan_cuts(graph, opts.dot_width, opts.visibility, budget)?)
@@ -607,7 +600,13 @@ fn write_chain(
 
 fn commit(dir: &Path, json: bool) -> Result<()> {
     let (compiled, model_id) = compiled_and_id(dir)?;
-    let commitment = compiled.commitment().map(|c| poseidon::to_hex(&c));
+    // A chain's commitment combines its segments' (each commits to its own weights).
+    let commitment = if zkinfer_core::prove::is_chain_dir(dir) {
+        ChainDir::new(dir).commitment()?
+    } else {
+        compiled.commitment()
+    }
+    .map(|c| poseidon::to_hex(&c));
     if json {
         println!(
             "{}",
@@ -627,7 +626,6 @@ fn commit(dir: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Deterministic inputs for when no calibration data is given (xorshift, no dependency).
 /// What `zkinfer prove` was asked: a model directory (a single circuit or a chain), the input
 /// and its salt, where to write the bundle, and the parameters.
 struct ProveRequest<'a> {

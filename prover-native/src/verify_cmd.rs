@@ -69,40 +69,19 @@ pub(crate) fn verify(key_path: &Path, proof_path: &Path, pins: &Pins<'_>) -> Res
         }
     }
     check_setup(&key.setup_digest, setup)?;
-    let expected_commitment = commitment
-        .map(|c| {
-            poseidon::from_hex(c)
-                .map(|f| poseidon::to_hex(&f))
-                .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
-        })
-        .transpose()?;
+    let expected_commitment = parse_commitment(commitment)?;
     let sent = pins.sent(key.header.input.len())?;
     let parsed = t.elapsed();
     let bundle = zkinfer_core::ProofBundle::from_bytes(&bundle)
         .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     let verified = zkinfer_core::verify::verify_bundle(&key, &bundle)
         .map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
-    if let Some(expected) = &expected_commitment {
-        match &verified.model_commitment {
-            Some(c) if c == expected => {}
-            Some(c) => bail!("INVALID: the proof used the model committed as {c}, not the pinned commitment {expected}"),
-            None => bail!("INVALID: this model's weights are not committed (they are in the key); drop --commitment and pin the model id"),
-        }
-    }
+    check_commitment(&verified, expected_commitment.as_deref())?;
     if let Some(x) = &sent {
         check_sent_input(&key, &bundle, x)?;
     }
     println!("VALID proof for model {}", verified.model_id);
-    if let Some(c) = &verified.model_commitment {
-        println!(
-            "model commitment: {c}{}",
-            if expected_commitment.is_some() {
-                " (matches the pinned one)"
-            } else {
-                " (not pinned: pass --commitment to require the published one)"
-            }
-        );
-    }
+    print_commitment(&verified, expected_commitment.is_some());
     print_input_hash(verified.input_hash.as_deref(), sent.is_some());
     print_verified_output(&verified);
     print_setup(&verified.setup_digest, setup.is_some());
@@ -187,9 +166,7 @@ fn verify_chain(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins<'_>) -> Resul
             );
         }
     }
-    if commitment.is_some() {
-        bail!("a chain's weights are in its keys: drop --commitment and pin the chain id");
-    }
+    let expected_commitment = parse_commitment(commitment)?;
     let first = &key.keys[0];
     // Every segment is under one setup (the chain key is refused otherwise).
     check_setup(&first.setup_digest, setup)?;
@@ -198,6 +175,8 @@ fn verify_chain(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins<'_>) -> Resul
         ChainBundle::from_bytes(bundle_bytes).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
     let verified =
         verify_chain_bundle(&key, &bundle).map_err(|e| anyhow::anyhow!("INVALID: {e}"))?;
+    // With hidden weights: the chain commitment of every segment's commitment, in order.
+    check_commitment(&verified, expected_commitment.as_deref())?;
     if let Some(x) = &sent {
         check_sent_input(first, &bundle.bundles[0], x)?;
     }
@@ -206,11 +185,57 @@ fn verify_chain(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins<'_>) -> Resul
         bundle.bundles.len(),
         verified.model_id
     );
+    print_commitment(&verified, expected_commitment.is_some());
     print_input_hash(verified.input_hash.as_deref(), sent.is_some());
     print_verified_output(&verified);
     print_setup(&verified.setup_digest, setup.is_some());
     println!("verification: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     Ok(())
+}
+
+/// `--commitment` in canonical hex.
+fn parse_commitment(commitment: Option<&str>) -> Result<Option<String>> {
+    commitment
+        .map(|c| {
+            poseidon::from_hex(c)
+                .map(|f| poseidon::to_hex(&f))
+                .with_context(|| format!("--commitment '{c}' is not a field element in hex"))
+        })
+        .transpose()
+}
+
+/// Fails unless the proof (or chain) used the pinned commitment, when one is pinned.
+fn check_commitment(
+    verified: &zkinfer_core::verify::Verified,
+    expected: Option<&str>,
+) -> Result<()> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    match &verified.model_commitment {
+        Some(c) if c == expected => Ok(()),
+        Some(c) => bail!(
+            "INVALID: the proof used the model committed as {c}, not the pinned commitment \
+             {expected}"
+        ),
+        None => bail!(
+            "INVALID: this model's weights are not committed (they are in the key); drop \
+             --commitment and pin the model id"
+        ),
+    }
+}
+
+fn print_commitment(verified: &zkinfer_core::verify::Verified, pinned: bool) {
+    if let Some(c) = &verified.model_commitment {
+        println!(
+            "model commitment: {c}{}",
+            if pinned {
+                " (matches the pinned one)"
+            } else {
+                " (not pinned: pass --commitment to require the published one)"
+            }
+        );
+    }
 }
 
 /// Fails unless the key's setup is the pinned one (`--setup`), before any proof is read.

@@ -539,22 +539,10 @@ fn tflite_quantized_model_classifies_images_and_compiles_within_a_memory_budget(
     ]);
     assert_fails(&o, "already quantized by TFLite");
     assert!(!out.exists());
-    // The whole model in one circuit does not fit the default 20 GiB budget; with hidden
-    // weights (the default) a chain is refused outright, and under a 2 GiB budget no chain
-    // fits: refused with the step in the way, before any key is generated, and nothing
-    // written.
-    let o = zkinfer(&["compile", s(&model), "-o", s(&out)]);
-    assert_fails(&o, "hidden weights");
-    let o = zkinfer(&[
-        "compile",
-        s(&model),
-        "--weights",
-        "fixed",
-        "--memory-budget",
-        "2",
-        "-o",
-        s(&out),
-    ]);
+    // The whole model in one circuit does not fit the default 20 GiB budget, and under a
+    // 2 GiB budget no chain fits (with the default hidden weights, as with fixed ones):
+    // refused with the step in the way, before any key is generated, and nothing written.
+    let o = zkinfer(&["compile", s(&model), "--memory-budget", "2", "-o", s(&out)]);
     assert_fails(&o, "alone needs about");
     assert!(
         stdout(&o).contains("over the memory budget"),
@@ -613,6 +601,67 @@ fn image_inputs_follow_the_compiled_preprocessing() {
         s(&image),
     ]);
     assert!(!o.status.success());
+}
+
+/// With the default hidden weights, a chain's segments each commit to their own weights and
+/// `commit` prints the chain's commitment of them: `verify --commitment` accepts the chain's
+/// proof with it and refuses it with any other.
+#[test]
+fn a_chain_with_hidden_weights_is_pinned_by_its_chain_commitment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = repo().join("examples/mnist");
+    let dir = tmp.path().join("chain");
+    let o = zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--calibration",
+        s(&mnist.join("calibration.json")),
+        "--memory-budget",
+        "0.55",
+        "-o",
+        s(&dir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("as a chain of 2 segments"),
+        "{}",
+        stdout(&o)
+    );
+    let o = zkinfer(&["commit", s(&dir), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let commit: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let commitment = commit["model_commitment"].as_str().unwrap().to_string();
+    assert_eq!(commit["visibility"]["weights"], "hidden");
+    let proof = tmp.path().join("d2.proof");
+    let digit = mnist.join("digits/digit_2.json");
+    let o = zkinfer(&[
+        "prove",
+        s(&dir),
+        "--input",
+        s(&digit),
+        "--input-salt",
+        "random",
+        "-o",
+        s(&proof),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = dir.join("verifier-key");
+    let o = zkinfer(&["verify", s(&key), s(&proof), "--commitment", &commitment]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("matches the pinned one"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("class 2"), "{}", stdout(&o));
+    // Another commitment (the last hex digit changed) is refused.
+    let mut other = commitment.clone();
+    let last = other.pop().unwrap();
+    other.push(if last == '0' { '1' } else { '0' });
+    assert_fails(
+        &zkinfer(&["verify", s(&key), s(&proof), "--commitment", &other]),
+        "not the pinned commitment",
+    );
 }
 
 /// A model over the memory budget is compiled as a chain of segments linked by commitments;
