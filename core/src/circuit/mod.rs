@@ -1005,7 +1005,6 @@ impl ModelCircuit {
 
     /// The rescale (half-up division) or fixed-point requantization of output `o` of `lin`,
     /// reading the accumulator `acc` on `row`.
-    #[allow(clippy::too_many_arguments)]
     /// A wire holding a proven 0: an empty dot product (its accumulator is the fixed bias, 0)
     /// through an identity row of the rescale chip (or the requantization chip's map row).
     fn zero(
@@ -1032,6 +1031,7 @@ impl ModelCircuit {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn rescale(
         config: &ModelConfig,
         region: &mut Region<Fr>,

@@ -92,7 +92,7 @@ impl Gather {
     }
 
     pub fn has_zeros(picks: &[Pick]) -> bool {
-        picks.iter().any(|p| *p == Pick::Zero)
+        picks.contains(&Pick::Zero)
     }
 }
 
