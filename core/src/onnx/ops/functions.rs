@@ -1,0 +1,368 @@
+//! Elementwise functions, BatchNormalization and arithmetic with constants or a second
+//! tensor: onto `Op::Unary`, per-channel affine steps (depthwise 1×1 convolutions, or folded
+//! into the convolution before), `Op::Add` and `Op::Mul`.
+
+use super::*;
+
+pub(super) fn unary_fn(node: &NodeProto) -> Result<UnaryFn> {
+    let param = |name: &str, default: f32| -> Result<Param> {
+        let v = attr_float(node, name, default);
+        if v.is_finite() {
+            Ok(Param::new(v))
+        } else {
+            Err(unsupported(node, format!("{name}={v}")))
+        }
+    };
+    Ok(match node.op_type.as_str() {
+        "Sigmoid" => UnaryFn::Sigmoid,
+        "Tanh" => UnaryFn::Tanh,
+        "HardSigmoid" => UnaryFn::HardSigmoid {
+            alpha: param("alpha", 0.2)?,
+            beta: param("beta", 0.5)?,
+        },
+        "HardSwish" => UnaryFn::HardSwish,
+        "LeakyRelu" => UnaryFn::LeakyRelu {
+            alpha: param("alpha", 0.01)?,
+        },
+        "Elu" => UnaryFn::Elu {
+            alpha: param("alpha", 1.0)?,
+        },
+        "Exp" => UnaryFn::Exp,
+        "Erf" => UnaryFn::Erf,
+        "Softplus" => UnaryFn::Softplus,
+        "Softsign" => UnaryFn::Softsign,
+        "Abs" => UnaryFn::Abs,
+        "Reciprocal" => UnaryFn::Reciprocal,
+        "Gelu" => match attr_str(node, "approximate").as_deref() {
+            None | Some("none") => UnaryFn::Gelu {
+                tanh_approximation: false,
+            },
+            Some("tanh") => UnaryFn::Gelu {
+                tanh_approximation: true,
+            },
+            Some(other) => return Err(unsupported(node, format!("approximate={other}"))),
+        },
+        other => return Err(unsupported(node, format!("{other} is not a function"))),
+    })
+}
+
+pub(super) fn unary(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    if l.fused_away.contains(&out_name(node)) {
+        // Its one consumer, a Mul, becomes SiLU or HardSwish of this node's input.
+        return Ok(());
+    }
+    let x = l.tensor(node, 0)?;
+    emit(l, b, node, Op::Unary(unary_fn(node)?), vec![x], None)?;
+    Ok(())
+}
+
+/// Which input of a binary node is a constant: (tensor input, constant) or None for two tensors.
+pub(super) fn tensor_and_constant<'a>(
+    l: &'a Loader,
+    node: &NodeProto,
+) -> Result<(usize, Option<(usize, &'a Const)>)> {
+    for (c, t) in [(1, 0), (0, 1)] {
+        if let Some(k) = node.input.get(c).and_then(|n| l.consts.get(n)) {
+            return Ok((t, Some((c, k))));
+        }
+    }
+    Ok((0, None))
+}
+
+/// The axis a constant of shape `c` varies along when broadcast to `x` (numpy rules): None for
+/// a scalar, an error when it varies along several.
+pub(super) fn varying_axis(node: &NodeProto, c: &[usize], x: &[usize]) -> Result<Option<usize>> {
+    if c.len() > x.len() {
+        return Err(unsupported(
+            node,
+            format!("constant {c:?} has more axes than {x:?}"),
+        ));
+    }
+    let offset = x.len() - c.len();
+    let mut axis = None;
+    for (i, &d) in c.iter().enumerate() {
+        if d == 1 {
+            continue;
+        }
+        if d != x[offset + i] || axis.is_some() {
+            return Err(unsupported(
+                node,
+                format!("a constant of shape {c:?} broadcast over {x:?} (only scalars or one varying axis)"),
+            ));
+        }
+        axis = Some(offset + i);
+    }
+    Ok(axis)
+}
+
+/// `y[c] = scale[c]·x[c] + bias[c]` over `[1, C, H, W]`: a depthwise 1×1 convolution.
+pub(super) fn depthwise_1x1(scale: Vec<f32>, bias: Vec<f32>) -> Conv {
+    let channels = scale.len();
+    Conv {
+        weight: Tensor::new(vec![channels, 1, 1, 1], scale),
+        bias,
+        window: Window2d {
+            kernel: [1, 1],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        },
+        group: channels,
+    }
+}
+
+/// `y = scale[c]·x + bias[c]` along `axis` of `x` (every element when `axis` is None and the
+/// vectors have one entry): a depthwise 1×1 convolution over a 4-D view `[1, C, rest, 1]`.
+pub(super) fn channel_affine(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    axis: Option<usize>,
+    scale: &[f32],
+    bias: &[f32],
+) -> Result<TensorId> {
+    let shape = b.shape(x).to_vec();
+    let n: usize = shape.iter().product();
+    let (channels, view) = match axis {
+        Some(a) if shape[..a].iter().all(|&d| d == 1) => {
+            let rest: usize = shape[a + 1..].iter().product();
+            (shape[a], vec![1, shape[a], rest, 1])
+        }
+        Some(a) => {
+            return Err(unsupported(
+                node,
+                format!(
+                    "a per-element constant along axis {a} of {shape:?} (leading axes must be 1)"
+                ),
+            ))
+        }
+        None => (n, vec![1, n, 1, 1]),
+    };
+    let expand = |v: &[f32]| -> Vec<f32> {
+        if v.len() == 1 {
+            vec![v[0]; channels]
+        } else {
+            v.to_vec()
+        }
+    };
+    let (scale, bias) = (expand(scale), expand(bias));
+    if scale.len() != channels || bias.len() != channels {
+        return Err(unsupported(
+            node,
+            format!("{} parameters for {channels} channels", scale.len()),
+        ));
+    }
+    if scale.iter().chain(&bias).any(|v| !v.is_finite()) {
+        return Err(unsupported(node, "non-finite parameters"));
+    }
+    let viewed = if view != shape {
+        emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?
+    } else {
+        x
+    };
+    let conv = depthwise_1x1(scale, bias);
+    if view != shape {
+        let y = emit_part(b, node, "affine", Op::Conv(conv), vec![viewed], None)?;
+        emit(l, b, node, Op::Reshape, vec![y], Some(shape))
+    } else {
+        emit(l, b, node, Op::Conv(conv), vec![viewed], None)
+    }
+}
+
+pub(super) fn batch_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    if node.output.len() > 1 && node.output[1..].iter().any(|o| !o.is_empty()) {
+        return Err(unsupported(
+            node,
+            "training outputs (running mean and variance)",
+        ));
+    }
+    let x = l.tensor(node, 0)?;
+    let param = |i: usize, what: &str| -> Result<Vec<f64>> {
+        Ok(l.constant(node, i)?
+            .ok_or_else(|| unsupported(node, format!("missing {what}")))?
+            .values
+            .clone())
+    };
+    let (gamma, beta, mean, var) = (
+        param(1, "scale")?,
+        param(2, "bias")?,
+        param(3, "mean")?,
+        param(4, "variance")?,
+    );
+    let eps = attr_float(node, "epsilon", 1e-5) as f64;
+    let shape = b.shape(x).to_vec();
+    let c = *shape
+        .get(1)
+        .ok_or_else(|| unsupported(node, format!("input shape {shape:?}")))?;
+    if [&gamma, &beta, &mean, &var].iter().any(|v| v.len() != c) {
+        return Err(unsupported(
+            node,
+            format!("parameters do not have {c} channels"),
+        ));
+    }
+    // y = s·x + t per channel.
+    let s: Vec<f64> = (0..c).map(|i| gamma[i] / (var[i] + eps).sqrt()).collect();
+    let t: Vec<f64> = (0..c).map(|i| beta[i] - mean[i] * s[i]).collect();
+    if s.iter().chain(&t).any(|v| !v.is_finite()) {
+        return Err(unsupported(node, "parameters give a non-finite scale"));
+    }
+    let x_name = &node.input[0];
+    if l.consumers.get(x_name) == Some(&1) && !l.is_graph_output(x_name) {
+        let folded = match b.producer_op_mut(x) {
+            Some(Op::Conv(conv)) if conv.weight.shape[0] == c => {
+                let per = conv.weight.data.len() / c;
+                fold(&mut conv.weight.data, &mut conv.bias, per, &s, &t);
+                true
+            }
+            Some(Op::Dense(Dense { weight, bias })) if weight.shape[0] == c && shape.len() == 2 => {
+                let per = weight.shape[1];
+                fold(&mut weight.data, bias, per, &s, &t);
+                true
+            }
+            _ => false,
+        };
+        if folded {
+            l.tensors.insert(out_name(node), x);
+            return Ok(());
+        }
+    }
+    let f32s = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<_>>();
+    channel_affine(l, b, node, x, Some(1), &f32s(&s), &f32s(&t))?;
+    Ok(())
+}
+
+/// Folds `y = s·(W·x + b) + t` into the weights and bias, `per` weights per output channel.
+pub(super) fn fold(weight: &mut [f32], bias: &mut [f32], per: usize, s: &[f64], t: &[f64]) {
+    for (o, (&s, &t)) in s.iter().zip(t).enumerate() {
+        for w in &mut weight[o * per..(o + 1) * per] {
+            *w = (*w as f64 * s) as f32;
+        }
+        bias[o] = (bias[o] as f64 * s + t) as f32;
+    }
+}
+
+pub(super) fn mul(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    if let Some((x, f)) = l.fused_mul.get(&out_name(node)).cloned() {
+        let x = *l
+            .tensors
+            .get(&x)
+            .ok_or_else(|| unsupported(node, "input not computed"))?;
+        emit(l, b, node, Op::Unary(f), vec![x], None)?;
+        return Ok(());
+    }
+    scale_by_constant(l, b, node, false)
+}
+
+pub(super) fn div(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    scale_by_constant(l, b, node, true)
+}
+
+/// `x·c` or `x/c` for a constant `c`.
+pub(super) fn scale_by_constant(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    divide: bool,
+) -> Result<()> {
+    let (ti, constant) = tensor_and_constant(l, node)?;
+    let Some((ci, c)) = constant else {
+        if divide {
+            return Err(unsupported(node, "a division by a computed tensor"));
+        }
+        // Two computed tensors: the full-shape one first, the other broadcast over it.
+        let (a, b2) = (l.tensor(node, 0)?, l.tensor(node, 1)?);
+        let (sa, sb) = (b.shape(a).to_vec(), b.shape(b2).to_vec());
+        let inputs = if crate::ops::mul::broadcast(&sa, &sb).is_ok() {
+            vec![a, b2]
+        } else if crate::ops::mul::broadcast(&sb, &sa).is_ok() {
+            vec![b2, a]
+        } else {
+            return Err(unsupported(
+                node,
+                format!("operand shapes {sa:?} and {sb:?} (one must broadcast to the other)"),
+            ));
+        };
+        emit(l, b, node, Op::Mul, inputs, None)?;
+        return Ok(());
+    };
+    if divide && ci == 0 {
+        return Err(unsupported(node, "a constant divided by a tensor"));
+    }
+    let values: Vec<f32> = c
+        .values
+        .iter()
+        .map(|&v| if divide { (1.0 / v) as f32 } else { v as f32 })
+        .collect();
+    let c_shape = c.shape.clone();
+    let x = l.tensor(node, ti)?;
+    let axis = varying_axis(node, &c_shape, b.shape(x))?;
+    let zeros = vec![0.0; values.len()];
+    channel_affine(l, b, node, x, axis, &values, &zeros)?;
+    Ok(())
+}
+
+pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let (ti, constant) = tensor_and_constant(l, node)?;
+    let x = l.tensor(node, ti)?;
+    match constant {
+        // x - c
+        Some((1, c)) => {
+            let neg = Tensor::new(
+                c.shape.clone(),
+                c.values.iter().map(|&v| -v as f32).collect(),
+            );
+            emit(
+                l,
+                b,
+                node,
+                Op::Add(AddOperand::Constant(neg)),
+                vec![x],
+                None,
+            )?;
+        }
+        // c - x = (-1)·x + c
+        Some((_, c)) => {
+            let c = c.to_tensor();
+            let negated = negate(b, node, x)?;
+            emit(
+                l,
+                b,
+                node,
+                Op::Add(AddOperand::Constant(c)),
+                vec![negated],
+                None,
+            )?;
+        }
+        // x - y = x + (-1)·y
+        None => {
+            let y = l.tensor(node, 1)?;
+            let negated = negate(b, node, y)?;
+            emit(
+                l,
+                b,
+                node,
+                Op::Add(AddOperand::Tensor),
+                vec![x, negated],
+                None,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `-x`, as an intermediate tensor of `node`.
+pub(super) fn negate(b: &mut ModelBuilder, node: &NodeProto, x: TensorId) -> Result<TensorId> {
+    let shape = b.shape(x).to_vec();
+    let n: usize = shape.iter().product();
+    let view = b.add(
+        format!("{}/neg-view", node_name(node)),
+        Op::Reshape,
+        vec![x],
+        format!("{}/neg-view", node_name(node)),
+        Some(vec![1, n, 1, 1]),
+    )?;
+    let conv = depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
+    let y = emit_part(b, node, "neg", Op::Conv(conv), vec![view], None)?;
+    emit_part(b, node, "neg-shape", Op::Reshape, vec![y], Some(shape))
+}

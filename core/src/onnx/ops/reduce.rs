@@ -1,0 +1,301 @@
+//! Reductions (ReduceMean/Sum/Max, GlobalMaxPool), Softmax composed of core operators, and
+//! 1-D convolution and pooling as 2-D windows of height one.
+
+use super::*;
+
+/// The reduced axes of a ReduceMean/GlobalMaxPool as the trailing one or two axes: the view
+/// `[1, P, h, w]` whose spatial window they are.
+pub(super) fn trailing_view(
+    node: &NodeProto,
+    shape: &[usize],
+    axes: &[usize],
+) -> Result<Vec<usize>> {
+    let r = shape.len();
+    let k = axes.len();
+    let trailing = (1..=2).contains(&k) && r > k && axes.iter().all(|&a| a >= r - k);
+    if !trailing || shape[0] != 1 {
+        return Err(unsupported(
+            node,
+            format!("reducing axes {axes:?} of {shape:?} (only the last one or two)"),
+        ));
+    }
+    let p: usize = shape[1..r - k].iter().product();
+    Ok(if k == 1 {
+        vec![1, p, 1, shape[r - 1]]
+    } else {
+        vec![1, p, shape[r - 2], shape[r - 1]]
+    })
+}
+
+pub(super) fn reduce_over(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    kind: PoolKind,
+    axes: Vec<usize>,
+    keepdims: bool,
+) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let shape = b.shape(x).to_vec();
+    let view = trailing_view(node, &shape, &axes)?;
+    let viewed = if view != shape {
+        emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?
+    } else {
+        x
+    };
+    let pool = Pool {
+        kind,
+        window: Window2d {
+            kernel: [view[2], view[3]],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        },
+    };
+    let out: Vec<usize> = (0..shape.len())
+        .filter_map(|d| match (axes.contains(&d), keepdims) {
+            (false, _) => Some(shape[d]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect();
+    if out == vec![1, view[1], 1, 1] {
+        emit(l, b, node, Op::Pool(pool), vec![viewed], None)?;
+    } else {
+        let pooled = emit_part(b, node, "pool", Op::Pool(pool), vec![viewed], None)?;
+        emit(l, b, node, Op::Reshape, vec![pooled], Some(out))?;
+    }
+    Ok(())
+}
+
+pub(super) fn reduce_mean(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(
+        l,
+        b,
+        node,
+        PoolKind::Average {
+            count_include_pad: false,
+        },
+    )
+}
+
+pub(super) fn reduce_sum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(l, b, node, PoolKind::Sum)
+}
+
+pub(super) fn reduce_max(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    reduce(l, b, node, PoolKind::Max)
+}
+
+/// ReduceMean/ReduceSum/ReduceMax: axes as an attribute (before opset 18) or an input.
+pub(super) fn reduce(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    kind: PoolKind,
+) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let rank = b.shape(x).len();
+    let axes: Vec<usize> = match ints_attr_or_input(l, node, "axes", 1)? {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&a| maps::axis_index(a, rank))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| unsupported(node, e))?,
+        _ if attr_int(node, "noop_with_empty_axes", 0) != 0 => {
+            let x_id = x;
+            l.tensors.insert(out_name(node), x_id);
+            return Ok(());
+        }
+        _ => (0..rank).collect(),
+    };
+    let mut axes = axes;
+    axes.sort_unstable();
+    axes.dedup();
+    let keepdims = attr_int(node, "keepdims", 1) != 0;
+    reduce_over(l, b, node, kind, axes, keepdims)
+}
+
+/// Softmax over the last axis (opset 13's default), or for older opsets over everything from
+/// `axis` on (their flatten-to-2-D semantics), proven step by step:
+/// `m = max(x)`, `e = exp(x - m)` (an elementwise add fused with the Exp table), `s = Σ e`,
+/// `r = 1/s` (a table), `y = e·r` (a product). Every step is a core operator, so the quantizer
+/// gives each intermediate its own scale from calibration. The normaliser `s` lies in
+/// `[1, L]` for `L` classes: at B activation bits its relative precision is about `L/2^B`
+/// where it is smallest, which bounds the output's error (fine for tens of classes; a
+/// vocabulary-sized softmax needs the exact-division chip the transformer issue plans).
+pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let shape = b.shape(x).to_vec();
+    let rank = shape.len();
+    let opset13 = l.opset >= 13;
+    let default_axis = if opset13 { -1 } else { 1 };
+    let axis = maps::axis_index(attr_int(node, "axis", default_axis), rank)
+        .map_err(|e| unsupported(node, e))?;
+    if opset13 && shape[axis + 1..].iter().any(|&d| d != 1) {
+        return Err(unsupported(
+            node,
+            format!("axis {axis} of {shape:?} (only the last non-trivial axis)"),
+        ));
+    }
+    let len: usize = shape[axis..].iter().product();
+    let rows: usize = shape[..axis].iter().product();
+    let view = vec![1, rows, 1, len];
+    let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
+    let row_window = Window2d {
+        kernel: [1, len],
+        stride: [1, 1],
+        pads: [0; 4],
+        dilation: [1, 1],
+    };
+    let pool = |kind| {
+        Op::Pool(Pool {
+            kind,
+            window: row_window.clone(),
+        })
+    };
+    let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
+    let neg_m = negate(b, node, m)?;
+    let spread = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
+        let g = maps::expand(b.shape(t), &view).map_err(|e| unsupported(node, e))?;
+        emit_part(b, node, part, Op::Gather(g), vec![t], None)
+    };
+    let neg_m = spread(b, neg_m, "max-spread")?;
+    let d = emit_part(
+        b,
+        node,
+        "shifted",
+        Op::Add(AddOperand::Tensor),
+        vec![v, neg_m],
+        None,
+    )?;
+    let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![d], None)?;
+    let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
+    let r = emit_part(
+        b,
+        node,
+        "reciprocal",
+        Op::Unary(UnaryFn::Reciprocal),
+        vec![s],
+        None,
+    )?;
+    let r = spread(b, r, "reciprocal-spread")?;
+    let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
+    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+    Ok(())
+}
+
+pub(super) fn global_max_pool(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let rank = b.shape(x).len();
+    if rank < 3 {
+        return Err(unsupported(node, format!("a rank-{rank} input")));
+    }
+    reduce_over(l, b, node, PoolKind::Max, (2..rank).collect(), true)
+}
+
+/// ONNX's 1-D window attributes as a 2-D window of height 1 over `[1, C, 1, L]`.
+pub(super) fn window_1d(node: &NodeProto, k: usize) -> Result<Window2d> {
+    let one = |name: &str| -> Result<usize> {
+        match attr_ints(node, name) {
+            None => Ok(1),
+            Some(v) if v.len() == 1 && v[0] >= 1 => Ok(v[0] as usize),
+            Some(v) => Err(unsupported(node, format!("{name}={v:?}"))),
+        }
+    };
+    let pads = match attr_ints(node, "pads") {
+        None => [0; 4],
+        Some(p) if p.len() == 2 && p.iter().all(|&v| (0..1 << 20).contains(&v)) => {
+            [0, p[0] as usize, 0, p[1] as usize]
+        }
+        Some(p) => return Err(unsupported(node, format!("pads={p:?}"))),
+    };
+    if let Some(pad) = attr_str(node, "auto_pad") {
+        if !(pad.is_empty() || pad == "NOTSET" || pad == "VALID") {
+            return Err(unsupported(node, format!("auto_pad={pad}")));
+        }
+    }
+    if attr_int(node, "ceil_mode", 0) != 0 {
+        return Err(unsupported(node, "ceil_mode=1 on a 1-D window"));
+    }
+    Ok(Window2d {
+        kernel: [1, k],
+        stride: [1, one("strides")?],
+        pads,
+        dilation: [1, one("dilations")?],
+    })
+}
+
+/// 1-D Conv (weight `[O, I/g, k]` over `[1, C, L]`): a 2-D convolution of height 1.
+pub(in crate::onnx) fn conv_1d(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    w: &Const,
+    bias: Vec<f32>,
+    group: usize,
+) -> Result<()> {
+    let shape = b.shape(x).to_vec();
+    if shape.len() != 3 {
+        return Err(unsupported(node, format!("a 1-D convolution of {shape:?}")));
+    }
+    let window = window_1d(node, w.shape[2])?;
+    let mut weight = w.to_tensor();
+    weight.shape = vec![w.shape[0], w.shape[1], 1, w.shape[2]];
+    let conv = Conv {
+        weight,
+        bias,
+        window,
+        group,
+    };
+    through_height_one(l, b, node, x, Op::Conv(conv))
+}
+
+/// 1-D MaxPool/AveragePool over `[1, C, L]`.
+pub(in crate::onnx) fn pool_1d(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    kind: PoolKind,
+) -> Result<()> {
+    let k = match attr_ints(node, "kernel_shape") {
+        Some(v) if v.len() == 1 && v[0] >= 1 => v[0] as usize,
+        v => return Err(unsupported(node, format!("kernel_shape={v:?}"))),
+    };
+    let window = window_1d(node, k)?;
+    through_height_one(l, b, node, x, Op::Pool(Pool { kind, window }))
+}
+
+/// A 2-D operator applied to `[1, C, L]` as `[1, C, 1, L]`, its `[1, C', 1, L']` output read
+/// back as `[1, C', L']`.
+pub(super) fn through_height_one(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    op: Op,
+) -> Result<()> {
+    let shape = b.shape(x).to_vec();
+    if shape.len() != 3 {
+        return Err(unsupported(node, format!("a 1-D window over {shape:?}")));
+    }
+    let view = Some(vec![1, shape[1], 1, shape[2]]);
+    let viewed = emit_part(b, node, "view", Op::Reshape, vec![x], view)?;
+    let y = emit_part(b, node, "2d", op, vec![viewed], None)?;
+    let ys = b.shape(y).to_vec();
+    emit(
+        l,
+        b,
+        node,
+        Op::Reshape,
+        vec![y],
+        Some(vec![1, ys[1], ys[3]]),
+    )?;
+    Ok(())
+}
