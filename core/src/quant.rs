@@ -189,7 +189,18 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         // the scale). A function's output gets its own scale, from its own range.
         let range = match act_node {
             Some(Op::Unary(_)) => cal.max_abs[node.output],
-            _ => cal.max_abs[node.output].max(cal.max_abs[out_ir]),
+            Some(Op::Relu | Op::Clip(_)) | None => {
+                cal.max_abs[node.output].max(cal.max_abs[out_ir])
+            }
+            Some(
+                Op::Conv(_)
+                | Op::Dense(_)
+                | Op::Add(_)
+                | Op::Pool(_)
+                | Op::Reshape
+                | Op::Gather(_)
+                | Op::Mul,
+            ) => unreachable!("only activations are fused"),
         };
         let f_y = frac_for(cal.max_abs[out_ir]);
         let activation = |op: Option<&Op>, frac: i32| activation(op, frac, b, f_y);

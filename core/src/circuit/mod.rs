@@ -1258,7 +1258,13 @@ fn rows_needed(
                     .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
                     .sum::<usize>();
             }
-            _ => dot += direct_rows(counts, width),
+            StepKind::Linear(_)
+            | StepKind::QuantizedAdd(_)
+            | StepKind::Product(_)
+            | StepKind::Gather { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat => dot += direct_rows(counts, width),
         }
     }
     (dot, max, weight)

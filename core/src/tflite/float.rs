@@ -65,268 +65,311 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
             }
             Ok(m.id)
         };
-        let (id, act) =
-            match &op.kind {
-                TfOpKind::Softmax => {
-                    if n + 1 != g.ops.len() || op.outputs[0] != g.output {
-                        return Err(unsupported(
+        let (id, act) = match &op.kind {
+            TfOpKind::Softmax => {
+                if n + 1 != g.ops.len() || op.outputs[0] != g.output {
+                    return Err(unsupported(
                         "SOFTMAX",
                         &name,
                         " (only as the model's last operator, where it is left outside the proof)",
                     ));
+                }
+                output = op
+                    .inputs
+                    .first()
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))?;
+                continue;
+            }
+            TfOpKind::Conv2d {
+                padding,
+                stride,
+                dilation,
+                act,
+            }
+            | TfOpKind::DepthwiseConv2d {
+                padding,
+                stride,
+                dilation,
+                act,
+                ..
+            } => {
+                let depth_multiplier = match op.kind {
+                    TfOpKind::DepthwiseConv2d {
+                        depth_multiplier, ..
+                    } => Some(depth_multiplier),
+                    _ => None,
+                };
+                let (x, xt) = get(0)?;
+                let filter = op.input(g, 1)?;
+                if xt.shape.len() != 4 {
+                    return Err(Error::InvalidModel(format!(
+                        "convolution '{name}' needs a 4-D input"
+                    )));
+                }
+                let cin = xt.shape[3];
+                let (w, cout, group) =
+                    filter_to_oihw(filter, &filter.f32_data()?, cin, depth_multiplier, &name)?;
+                let (kh, kw) = (filter.shape[1], filter.shape[2]);
+                let bias = match op.optional_input(g, 2) {
+                    Some(t) => t.f32_data()?,
+                    None => vec![0.0; cout],
+                };
+                let mut window = window(xt, *padding, [kh, kw], *stride, *dilation, &name)?;
+                for (p, e) in window.pads.iter_mut().zip(x.pads) {
+                    *p += e;
+                }
+                let conv = Conv {
+                    weight: Tensor::new(vec![cout, cin / group, kh, kw], w),
+                    bias,
+                    window,
+                    group,
+                };
+                let id = b.add(&name, Op::Conv(conv), vec![x.id], &out_t.name, None)?;
+                (id, *act)
+            }
+            TfOpKind::AveragePool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            }
+            | TfOpKind::MaxPool2d {
+                padding,
+                stride,
+                filter,
+                act,
+            } => {
+                let (x, xt) = get(0)?;
+                let kind = if matches!(op.kind, TfOpKind::MaxPool2d { .. }) {
+                    PoolKind::Max
+                } else {
+                    // TFLite divides by the number of in-bounds taps.
+                    PoolKind::Average {
+                        count_include_pad: false,
                     }
-                    output =
-                        op.inputs.first().copied().flatten().ok_or_else(|| {
-                            Error::InvalidModel("SOFTMAX without an input".into())
-                        })?;
-                    continue;
-                }
-                TfOpKind::Conv2d {
-                    padding,
-                    stride,
-                    dilation,
-                    act,
-                }
-                | TfOpKind::DepthwiseConv2d {
-                    padding,
-                    stride,
-                    dilation,
-                    act,
-                    ..
-                } => {
-                    let depth_multiplier = match op.kind {
-                        TfOpKind::DepthwiseConv2d {
-                            depth_multiplier, ..
-                        } => Some(depth_multiplier),
-                        _ => None,
-                    };
-                    let (x, xt) = get(0)?;
-                    let filter = op.input(g, 1)?;
-                    if xt.shape.len() != 4 {
-                        return Err(Error::InvalidModel(format!(
-                            "convolution '{name}' needs a 4-D input"
-                        )));
+                };
+                let pool = Pool {
+                    kind,
+                    window: window(xt, *padding, *filter, *stride, [1, 1], &name)?,
+                };
+                let id = b.add(&name, Op::Pool(pool), vec![no_pads(x)?], &out_t.name, None)?;
+                (id, *act)
+            }
+            TfOpKind::Add { act } | TfOpKind::Mul { act } => {
+                let is_mul = matches!(op.kind, TfOpKind::Mul { .. });
+                let (x, xt) = get(0)?;
+                let x = no_pads(x)?;
+                let other = op.input(g, 1)?;
+                let id = if other.data.is_some() {
+                    let c = other.f32_data()?;
+                    let channels = *xt.shape.last().unwrap_or(&1);
+                    let per_channel = other.len() == channels || other.len() == 1;
+                    if !per_channel {
+                        return Err(unsupported(
+                            if is_mul { "MUL" } else { "ADD" },
+                            &name,
+                            &format!(" by a constant of shape {:?}", other.shape),
+                        ));
                     }
-                    let cin = xt.shape[3];
-                    let (w, cout, group) =
-                        filter_to_oihw(filter, &filter.f32_data()?, cin, depth_multiplier, &name)?;
-                    let (kh, kw) = (filter.shape[1], filter.shape[2]);
-                    let bias = match op.optional_input(g, 2) {
-                        Some(t) => t.f32_data()?,
-                        None => vec![0.0; cout],
-                    };
-                    let mut window = window(xt, *padding, [kh, kw], *stride, *dilation, &name)?;
-                    for (p, e) in window.pads.iter_mut().zip(x.pads) {
-                        *p += e;
-                    }
-                    let conv = Conv {
-                        weight: Tensor::new(vec![cout, cin / group, kh, kw], w),
-                        bias,
-                        window,
-                        group,
-                    };
-                    let id = b.add(&name, Op::Conv(conv), vec![x.id], &out_t.name, None)?;
-                    (id, *act)
-                }
-                TfOpKind::AveragePool2d {
-                    padding,
-                    stride,
-                    filter,
-                    act,
-                }
-                | TfOpKind::MaxPool2d {
-                    padding,
-                    stride,
-                    filter,
-                    act,
-                } => {
-                    let (x, xt) = get(0)?;
-                    let kind = if matches!(op.kind, TfOpKind::MaxPool2d { .. }) {
-                        PoolKind::Max
+                    let c: Vec<f32> = (0..channels).map(|i| c[i % c.len()]).collect();
+                    if is_mul {
+                        // y[c] = s[c]·x[c]: a 1×1 depthwise convolution.
+                        let (ch, op_shape) = (channels, b.shape(x).to_vec());
+                        if op_shape.len() != 4 {
+                            return Err(unsupported("MUL", &name, " of a non-4-D tensor"));
+                        }
+                        let conv = Conv {
+                            weight: Tensor::new(vec![ch, 1, 1, 1], c),
+                            bias: vec![0.0; ch],
+                            window: Window2d {
+                                kernel: [1, 1],
+                                stride: [1, 1],
+                                pads: [0; 4],
+                                dilation: [1, 1],
+                            },
+                            group: ch,
+                        };
+                        b.add(&name, Op::Conv(conv), vec![x], &out_t.name, None)?
                     } else {
-                        // TFLite divides by the number of in-bounds taps.
-                        PoolKind::Average {
-                            count_include_pad: false,
-                        }
-                    };
-                    let pool = Pool {
-                        kind,
-                        window: window(xt, *padding, *filter, *stride, [1, 1], &name)?,
-                    };
-                    let id = b.add(&name, Op::Pool(pool), vec![no_pads(x)?], &out_t.name, None)?;
-                    (id, *act)
-                }
-                TfOpKind::Add { act } | TfOpKind::Mul { act } => {
-                    let is_mul = matches!(op.kind, TfOpKind::Mul { .. });
-                    let (x, xt) = get(0)?;
-                    let x = no_pads(x)?;
-                    let other = op.input(g, 1)?;
-                    let id = if other.data.is_some() {
-                        let c = other.f32_data()?;
-                        let channels = *xt.shape.last().unwrap_or(&1);
-                        let per_channel = other.len() == channels || other.len() == 1;
-                        if !per_channel {
-                            return Err(unsupported(
-                                if is_mul { "MUL" } else { "ADD" },
-                                &name,
-                                &format!(" by a constant of shape {:?}", other.shape),
-                            ));
-                        }
-                        let c: Vec<f32> = (0..channels).map(|i| c[i % c.len()]).collect();
-                        if is_mul {
-                            // y[c] = s[c]·x[c]: a 1×1 depthwise convolution.
-                            let (ch, op_shape) = (channels, b.shape(x).to_vec());
-                            if op_shape.len() != 4 {
-                                return Err(unsupported("MUL", &name, " of a non-4-D tensor"));
-                            }
-                            let conv = Conv {
-                                weight: Tensor::new(vec![ch, 1, 1, 1], c),
-                                bias: vec![0.0; ch],
-                                window: Window2d {
-                                    kernel: [1, 1],
-                                    stride: [1, 1],
-                                    pads: [0; 4],
-                                    dilation: [1, 1],
-                                },
-                                group: ch,
-                            };
-                            b.add(&name, Op::Conv(conv), vec![x], &out_t.name, None)?
+                        let shape = if b.shape(x).len() == 4 {
+                            vec![1, channels, 1, 1]
                         } else {
-                            let shape = if b.shape(x).len() == 4 {
-                                vec![1, channels, 1, 1]
-                            } else {
-                                vec![1, channels]
-                            };
-                            let operand = AddOperand::Constant(Tensor::new(shape, c));
-                            b.add(&name, Op::Add(operand), vec![x], &out_t.name, None)?
-                        }
-                    } else if is_mul {
-                        return Err(unsupported("MUL", &name, " of two tensors"));
-                    } else {
-                        let (y, yt) = get(1)?;
-                        if yt.shape != xt.shape {
-                            return Err(unsupported("ADD", &name, " with broadcasting"));
-                        }
-                        b.add(
-                            &name,
-                            Op::Add(AddOperand::Tensor),
-                            vec![x, no_pads(y)?],
-                            &out_t.name,
-                            None,
-                        )?
-                    };
-                    (id, *act)
-                }
-                TfOpKind::Reshape => {
-                    let (x, xt) = get(0)?;
-                    if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
-                        return Err(unsupported(
-                            "RESHAPE",
-                            &name,
-                            " that reorders NHWC data (both H·W and C larger than 1)",
-                        ));
+                            vec![1, channels]
+                        };
+                        let operand = AddOperand::Constant(Tensor::new(shape, c));
+                        b.add(&name, Op::Add(operand), vec![x], &out_t.name, None)?
                     }
-                    let id = b.add(
+                } else if is_mul {
+                    // Two tensors, one broadcast over the other (squeeze-and-excite).
+                    let (y, _) = get(1)?;
+                    let y = no_pads(y)?;
+                    let (sx, sy) = (b.shape(x).to_vec(), b.shape(y).to_vec());
+                    let ins = if crate::ops::mul::broadcast(&sx, &sy).is_ok() {
+                        vec![x, y]
+                    } else if crate::ops::mul::broadcast(&sy, &sx).is_ok() {
+                        vec![y, x]
+                    } else {
+                        return Err(unsupported(
+                            "MUL",
+                            &name,
+                            &format!(" of shapes {sx:?} and {sy:?}"),
+                        ));
+                    };
+                    b.add(&name, Op::Mul, ins, &out_t.name, None)?
+                } else {
+                    let (y, yt) = get(1)?;
+                    if yt.shape != xt.shape {
+                        return Err(unsupported("ADD", &name, " with broadcasting"));
+                    }
+                    b.add(
                         &name,
-                        Op::Reshape,
-                        vec![no_pads(x)?],
+                        Op::Add(AddOperand::Tensor),
+                        vec![x, no_pads(y)?],
                         &out_t.name,
+                        None,
+                    )?
+                };
+                (id, *act)
+            }
+            TfOpKind::Unary(f) => {
+                let (x, _) = get(0)?;
+                let x = no_pads(x)?;
+                let id = b.add(&name, Op::Unary(*f), vec![x], &out_t.name, None)?;
+                (id, FusedActivation::None)
+            }
+            TfOpKind::Concatenation { axis, act } => {
+                let mut ids = Vec::with_capacity(op.inputs.len());
+                for i in 0..op.inputs.len() {
+                    ids.push(no_pads(get(i)?.0)?);
+                }
+                let shapes: Vec<Vec<usize>> = ids.iter().map(|&t| b.shape(t).to_vec()).collect();
+                let rank = shapes.first().map_or(0, |s| s.len()) as i32;
+                let a = if *axis < 0 { axis + rank } else { *axis };
+                // The IR holds TFLite's rank-4 NHWC tensors as NCHW.
+                let a = match (rank, a) {
+                    (4, 1) => 2,
+                    (4, 2) => 3,
+                    (4, 3) => 1,
+                    (_, a) => a,
+                };
+                let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+                let g = crate::ops::gather::maps::concat(&refs, a as i64)
+                    .map_err(|e| unsupported("CONCATENATION", &name, &format!(" ({e})")))?;
+                let id = b.add(&name, Op::Gather(g), ids, &out_t.name, None)?;
+                (id, *act)
+            }
+            TfOpKind::Reshape => {
+                let (x, xt) = get(0)?;
+                if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
+                    return Err(unsupported(
+                        "RESHAPE",
+                        &name,
+                        " that reorders NHWC data (both H·W and C larger than 1)",
+                    ));
+                }
+                let id = b.add(
+                    &name,
+                    Op::Reshape,
+                    vec![no_pads(x)?],
+                    &out_t.name,
+                    Some(nchw(&out_t.shape)),
+                )?;
+                (id, FusedActivation::None)
+            }
+            TfOpKind::FullyConnected { act } => {
+                let (x, xt) = get(0)?;
+                let x = no_pads(x)?;
+                let filter = op.input(g, 1)?;
+                let f = filter.f32_data()?;
+                if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
+                    return Err(unsupported(
+                        "FULLY_CONNECTED",
+                        &name,
+                        &format!(" with weights {:?}", filter.shape),
+                    ));
+                }
+                let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
+                let ours = b.shape(x).to_vec();
+                let mut w = vec![0f32; f.len()];
+                for o in 0..n_out {
+                    for i in 0..n_in {
+                        w[o * n_in + i] = f[o * n_in + nhwc_flat_index(&ours, i)];
+                    }
+                }
+                let flat = if ours.len() == 2 {
+                    x
+                } else {
+                    b.add(
+                        format!("{name}/flatten"),
+                        Op::Reshape,
+                        vec![x],
+                        format!("{}/flat", out_t.name),
+                        Some(vec![1, n_in]),
+                    )?
+                };
+                let bias = match op.optional_input(g, 2) {
+                    Some(t) => t.f32_data()?,
+                    None => vec![0.0; n_out],
+                };
+                let dense = Dense {
+                    weight: Tensor::new(vec![n_out, n_in], w),
+                    bias,
+                };
+                (
+                    b.add(&name, Op::Dense(dense), vec![flat], &out_t.name, None)?,
+                    *act,
+                )
+            }
+            TfOpKind::Pad => {
+                let (x, xt) = get(0)?;
+                let extra = pad_amounts(op, g, xt)?;
+                let mut m = x;
+                for (p, e) in m.pads.iter_mut().zip(extra) {
+                    *p += e;
+                }
+                map[op.outputs[0]] = Some(m);
+                continue;
+            }
+            TfOpKind::Mean { .. } => {
+                let (x, xt) = get(0)?;
+                let mut axes = op.input(g, 1)?.int_data()?;
+                axes.sort_unstable();
+                if xt.shape.len() != 4 || axes != [1, 2] {
+                    return Err(unsupported(
+                        "MEAN",
+                        &name,
+                        " other than over height and width",
+                    ));
+                }
+                let pool = Pool {
+                    kind: PoolKind::Average {
+                        count_include_pad: false,
+                    },
+                    window: Window2d {
+                        kernel: [xt.shape[1], xt.shape[2]],
+                        stride: [1, 1],
+                        pads: [0; 4],
+                        dilation: [1, 1],
+                    },
+                };
+                let x = no_pads(x)?;
+                let pooled = b.add(&name, Op::Pool(pool), vec![x], &out_t.name, None)?;
+                let id = if out_t.shape.len() == 2 {
+                    b.add(
+                        format!("{name}/squeeze"),
+                        Op::Reshape,
+                        vec![pooled],
+                        format!("{}/squeezed", out_t.name),
                         Some(nchw(&out_t.shape)),
-                    )?;
-                    (id, FusedActivation::None)
-                }
-                TfOpKind::FullyConnected { act } => {
-                    let (x, xt) = get(0)?;
-                    let x = no_pads(x)?;
-                    let filter = op.input(g, 1)?;
-                    let f = filter.f32_data()?;
-                    if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
-                        return Err(unsupported(
-                            "FULLY_CONNECTED",
-                            &name,
-                            &format!(" with weights {:?}", filter.shape),
-                        ));
-                    }
-                    let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
-                    let ours = b.shape(x).to_vec();
-                    let mut w = vec![0f32; f.len()];
-                    for o in 0..n_out {
-                        for i in 0..n_in {
-                            w[o * n_in + i] = f[o * n_in + nhwc_flat_index(&ours, i)];
-                        }
-                    }
-                    let flat = if ours.len() == 2 {
-                        x
-                    } else {
-                        b.add(
-                            format!("{name}/flatten"),
-                            Op::Reshape,
-                            vec![x],
-                            format!("{}/flat", out_t.name),
-                            Some(vec![1, n_in]),
-                        )?
-                    };
-                    let bias = match op.optional_input(g, 2) {
-                        Some(t) => t.f32_data()?,
-                        None => vec![0.0; n_out],
-                    };
-                    let dense = Dense {
-                        weight: Tensor::new(vec![n_out, n_in], w),
-                        bias,
-                    };
-                    (
-                        b.add(&name, Op::Dense(dense), vec![flat], &out_t.name, None)?,
-                        *act,
-                    )
-                }
-                TfOpKind::Pad => {
-                    let (x, xt) = get(0)?;
-                    let extra = pad_amounts(op, g, xt)?;
-                    let mut m = x;
-                    for (p, e) in m.pads.iter_mut().zip(extra) {
-                        *p += e;
-                    }
-                    map[op.outputs[0]] = Some(m);
-                    continue;
-                }
-                TfOpKind::Mean { .. } => {
-                    let (x, xt) = get(0)?;
-                    let mut axes = op.input(g, 1)?.int_data()?;
-                    axes.sort_unstable();
-                    if xt.shape.len() != 4 || axes != [1, 2] {
-                        return Err(unsupported(
-                            "MEAN",
-                            &name,
-                            " other than over height and width",
-                        ));
-                    }
-                    let pool = Pool {
-                        kind: PoolKind::Average {
-                            count_include_pad: false,
-                        },
-                        window: Window2d {
-                            kernel: [xt.shape[1], xt.shape[2]],
-                            stride: [1, 1],
-                            pads: [0; 4],
-                            dilation: [1, 1],
-                        },
-                    };
-                    let x = no_pads(x)?;
-                    let pooled = b.add(&name, Op::Pool(pool), vec![x], &out_t.name, None)?;
-                    let id = if out_t.shape.len() == 2 {
-                        b.add(
-                            format!("{name}/squeeze"),
-                            Op::Reshape,
-                            vec![pooled],
-                            format!("{}/squeezed", out_t.name),
-                            Some(nchw(&out_t.shape)),
-                        )?
-                    } else {
-                        pooled
-                    };
-                    (id, FusedActivation::None)
-                }
-            };
+                    )?
+                } else {
+                    pooled
+                };
+                (id, FusedActivation::None)
+            }
+        };
         let id = match act {
             FusedActivation::None => id,
             FusedActivation::Relu => b.add(

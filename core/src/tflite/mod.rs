@@ -22,6 +22,7 @@ pub mod quantized;
 
 use crate::error::{Error, Result};
 use crate::ir::{Model, Window2d};
+use crate::ops::unary::UnaryFn;
 use crate::qgraph::QGraph;
 use std::path::Path;
 use tract_tflite::tflite;
@@ -203,6 +204,13 @@ pub enum TfOpKind {
         keep_dims: bool,
     },
     Softmax,
+    /// An elementwise function: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU.
+    Unary(crate::ops::unary::UnaryFn),
+    /// CONCATENATION along `axis` of the NHWC tensors.
+    Concatenation {
+        axis: i32,
+        act: FusedActivation,
+    },
 }
 
 impl TfOpKind {
@@ -659,6 +667,36 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     .unwrap_or(false),
             },
             tflite::BuiltinOperator::SOFTMAX => TfOpKind::Softmax,
+            tflite::BuiltinOperator::LOGISTIC => TfOpKind::Unary(UnaryFn::Sigmoid),
+            tflite::BuiltinOperator::TANH => TfOpKind::Unary(UnaryFn::Tanh),
+            tflite::BuiltinOperator::HARD_SWISH => TfOpKind::Unary(UnaryFn::HardSwish),
+            tflite::BuiltinOperator::EXP => TfOpKind::Unary(UnaryFn::Exp),
+            tflite::BuiltinOperator::LEAKY_RELU => {
+                // TFLite's default slope is 0.2.
+                let alpha = op
+                    .builtin_options_as_leaky_relu_options()
+                    .map_or(0.2, |o| o.alpha());
+                if !alpha.is_finite() {
+                    return Err(bad(format!("operator '{op_name}' has slope {alpha}")));
+                }
+                TfOpKind::Unary(UnaryFn::LeakyRelu {
+                    alpha: crate::ops::unary::Param::new(alpha),
+                })
+            }
+            tflite::BuiltinOperator::GELU => TfOpKind::Unary(UnaryFn::Gelu {
+                tanh_approximation: op
+                    .builtin_options_as_gelu_options()
+                    .is_some_and(|o| o.approximate()),
+            }),
+            tflite::BuiltinOperator::CONCATENATION => {
+                let o = op
+                    .builtin_options_as_concatenation_options()
+                    .ok_or_else(|| missing("CONCATENATION"))?;
+                TfOpKind::Concatenation {
+                    axis: o.axis(),
+                    act: activation(o.fused_activation_function(), &op_name)?,
+                }
+            }
             other => {
                 return Err(unsupported(
                     other.variant_name().unwrap_or("an unknown operator"),

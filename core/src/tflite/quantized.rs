@@ -347,6 +347,14 @@ impl Builder<'_> {
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
             TfOpKind::Mul { .. } => Err(unsupported("MUL", &name, " in a quantized model")),
+            TfOpKind::Unary(f) => Err(unsupported(
+                f.name(),
+                &name,
+                " in a quantized model (its int8 tables are not bit-exact with TFLite yet)",
+            )),
+            TfOpKind::Concatenation { .. } => {
+                Err(unsupported("CONCATENATION", &name, " in a quantized model"))
+            }
             TfOpKind::Softmax => unreachable!("handled by lower"),
         }
     }

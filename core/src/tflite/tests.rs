@@ -1138,3 +1138,114 @@ fn oversized_shapes_are_refused_when_parsed() {
     assert!(err.to_string().contains("in all"), "{err}");
     parse(&flatbuffer(&g(&[1, 1 << 12, 1 << 12, 1], 2)), "big", "big").unwrap();
 }
+
+/// Float TFLite models with the operators of issue 20 (LOGISTIC, TANH, LEAKY_RELU,
+/// CONCATENATION on the channel axis, MUL of two tensors with broadcasting), written as a
+/// flatbuffer and read back: the float IR computes them, and a quantized model refuses them
+/// by name.
+#[test]
+fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
+    use crate::ops::unary::{Param, UnaryFn};
+    let f32_tensor = |name: &str, shape: &[usize], data: Option<Vec<f32>>| TfTensor {
+        name: name.into(),
+        shape: shape.to_vec(),
+        dtype: TfType::F32,
+        quant: None,
+        data: data.map(|d| d.iter().flat_map(|v| v.to_le_bytes()).collect()),
+    };
+    let (h, w, c) = (2, 2, 3);
+    let tensors = vec![
+        f32_tensor("x", &[1, h, w, c], None),
+        f32_tensor("sig", &[1, h, w, c], None),
+        f32_tensor("tanh", &[1, h, w, c], None),
+        f32_tensor("cat", &[1, h, w, 2 * c], None),
+        f32_tensor("leaky", &[1, h, w, 2 * c], None),
+        f32_tensor("gate", &[1, 1, 1, 2 * c], None),
+        f32_tensor("pool", &[1, 1, 1, 2 * c], None),
+        f32_tensor("out", &[1, h, w, 2 * c], None),
+    ];
+    let leaky = UnaryFn::LeakyRelu {
+        alpha: Param::new(0.25),
+    };
+    let ops = vec![
+        op(TfOpKind::Unary(UnaryFn::Sigmoid), &[0], 1),
+        op(TfOpKind::Unary(UnaryFn::Tanh), &[0], 2),
+        op(
+            TfOpKind::Concatenation {
+                axis: -1,
+                act: FusedActivation::None,
+            },
+            &[1, 2],
+            3,
+        ),
+        op(TfOpKind::Unary(leaky), &[3], 4),
+        op(
+            TfOpKind::pool(true, Padding::Valid, [1, 1], [h, w], FusedActivation::None),
+            &[4],
+            6,
+        ),
+        op(TfOpKind::Unary(UnaryFn::Sigmoid), &[6], 5),
+        op(
+            TfOpKind::Mul {
+                act: FusedActivation::None,
+            },
+            &[4, 5],
+            7,
+        ),
+    ];
+    let g = TfGraph {
+        name: "float_ops".into(),
+        tensors,
+        ops,
+        input: 0,
+        output: 7,
+    };
+    let bytes = flatbuffer(&g);
+    let Loaded::Float(m) = load_tflite_bytes(&bytes, "float_ops", "test").unwrap() else {
+        panic!("a float model lowers to the float IR")
+    };
+    // The NHWC input x[p, ch] = (p·c + ch)/4 - 1, given in the IR's NCHW order.
+    let nchw: Vec<f32> = (0..c)
+        .flat_map(|ch| (0..h * w).map(move |p| (p * c + ch) as f32 / 4.0 - 1.0))
+        .collect();
+    let out = m.eval_float(&nchw).unwrap()[m.output].clone();
+    assert_eq!(out.shape, vec![1, 2 * c, h, w]);
+    // By hand, channel-major: channels 0..c are sigmoid, c..2c tanh, then LeakyRelu, then the
+    // product with the sigmoid of each channel's mean.
+    let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let leaky = |v: f64| if v >= 0.0 { v } else { 0.25 * v };
+    for ch in 0..2 * c {
+        let vals: Vec<f64> = (0..h * w)
+            .map(|p| {
+                let x = (p * c + ch % c) as f64 / 4.0 - 1.0;
+                leaky(if ch < c { sigmoid(x) } else { x.tanh() })
+            })
+            .collect();
+        let gate = sigmoid(vals.iter().sum::<f64>() / vals.len() as f64);
+        for (p, v) in vals.iter().enumerate() {
+            let got = out.data[ch * h * w + p] as f64;
+            assert!(
+                (got - v * gate).abs() < 1e-5,
+                "channel {ch}, pixel {p}: {got} vs {}",
+                v * gate
+            );
+        }
+    }
+    // The same operators in a uint8 model are refused by name.
+    let mut q = g.clone();
+    for t in &mut q.tensors {
+        t.dtype = TfType::U8;
+        t.quant = Some(TfQuant {
+            scales: vec![0.05],
+            zero_points: vec![128],
+            dim: 0,
+        });
+    }
+    let err = load_tflite_bytes(&flatbuffer(&q), "q", "test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Sigmoid") && err.contains("quantized"),
+        "{err}"
+    );
+}

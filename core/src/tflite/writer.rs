@@ -5,6 +5,8 @@
 use super::*;
 
 /// Writes a [`TfGraph`] as a TFLite flatbuffer.
+use crate::ops::unary::UnaryFn;
+
 pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
     use flatbuffers::{FlatBufferBuilder, WIPOffset};
     use tflite as fb;
@@ -21,6 +23,16 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::Pad => fb::BuiltinOperator::PAD,
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
         TfOpKind::Softmax => fb::BuiltinOperator::SOFTMAX,
+        TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
+        TfOpKind::Unary(f) => match f {
+            UnaryFn::Sigmoid => fb::BuiltinOperator::LOGISTIC,
+            UnaryFn::Tanh => fb::BuiltinOperator::TANH,
+            UnaryFn::HardSwish => fb::BuiltinOperator::HARD_SWISH,
+            UnaryFn::Exp => fb::BuiltinOperator::EXP,
+            UnaryFn::LeakyRelu { .. } => fb::BuiltinOperator::LEAKY_RELU,
+            UnaryFn::Gelu { .. } => fb::BuiltinOperator::GELU,
+            other => panic!("the test writer has no TFLite operator for {other:?}"),
+        },
     };
     let act = |a: FusedActivation| match a {
         FusedActivation::None => fb::ActivationFunctionType::NONE,
@@ -175,7 +187,26 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let o = fb::ReducerOptions::create(&mut b, &args);
                 (fb::BuiltinOptions::ReducerOptions, Some(o.as_union_value()))
             }
-            TfOpKind::Reshape | TfOpKind::Pad | TfOpKind::Softmax => {
+            TfOpKind::Concatenation { axis, act: a } => {
+                let args = fb::ConcatenationOptionsArgs {
+                    axis: *axis,
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::ConcatenationOptions::create(&mut b, &args);
+                (
+                    fb::BuiltinOptions::ConcatenationOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            TfOpKind::Unary(UnaryFn::LeakyRelu { alpha }) => {
+                let args = fb::LeakyReluOptionsArgs { alpha: alpha.get() };
+                let o = fb::LeakyReluOptions::create(&mut b, &args);
+                (
+                    fb::BuiltinOptions::LeakyReluOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            TfOpKind::Unary(_) | TfOpKind::Reshape | TfOpKind::Pad | TfOpKind::Softmax => {
                 (fb::BuiltinOptions::NONE, None)
             }
         };
