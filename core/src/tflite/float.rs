@@ -67,19 +67,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
         };
         let (id, act) = match &op.kind {
             TfOpKind::Softmax => {
-                if n + 1 != g.ops.len() || op.outputs[0] != g.output {
-                    return Err(unsupported(
-                        "SOFTMAX",
-                        &name,
-                        " (only as the model's last operator, where it is left outside the proof)",
-                    ));
-                }
-                output = op
-                    .inputs
-                    .first()
-                    .copied()
-                    .flatten()
-                    .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))?;
+                output = super::final_softmax_input(g, n)?;
                 continue;
             }
             TfOpKind::Conv2d {

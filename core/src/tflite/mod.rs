@@ -413,6 +413,25 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
 /// without bound (what it allocates grows with the elements moved).
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
+/// A SOFTMAX, which both lowerings leave outside the proof (the logits are the proven output,
+/// and the class is the same): it must be op `n`, the model's last, writing the output; its
+/// input becomes the model's output.
+pub(crate) fn final_softmax_input(g: &TfGraph, n: usize) -> Result<usize> {
+    let op = &g.ops[n];
+    if n + 1 != g.ops.len() || op.outputs[0] != g.output {
+        return Err(unsupported(
+            "SOFTMAX",
+            &op.name(g),
+            " (only as the model's last operator, where it is left outside the proof)",
+        ));
+    }
+    op.inputs
+        .first()
+        .copied()
+        .flatten()
+        .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))
+}
+
 /// Whether `bytes` look like a TFLite flatbuffer (file identifier "TFL3").
 pub fn is_tflite(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && &bytes[4..8] == b"TFL3"

@@ -49,20 +49,7 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
     let mut output = g.output;
     for (n, op) in g.ops.iter().enumerate() {
         if op.kind == TfOpKind::Softmax {
-            // Left outside the proof: the logits are the proven output.
-            if n + 1 != g.ops.len() || op.outputs[0] != g.output {
-                return Err(unsupported(
-                    "SOFTMAX",
-                    &op.name(g),
-                    " (only as the model's last operator, where it is left outside the proof)",
-                ));
-            }
-            output = op
-                .inputs
-                .first()
-                .copied()
-                .flatten()
-                .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))?;
+            output = super::final_softmax_input(g, n)?;
             continue;
         }
         b.lower_op(op)?;
