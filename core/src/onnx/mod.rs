@@ -906,6 +906,65 @@ mod tests {
     }
 
     #[test]
+    fn prelu_division_log_softmax_log_and_sqrt_compute_what_onnx_defines() {
+        let close = |got: &[f32], want: &[f32]| {
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+            }
+        };
+        // PRelu with one slope per channel of [1, 2, 1, 2].
+        let m = load(
+            &[1, 2, 1, 2],
+            vec![node("PRelu", &["x", "s"], "y", vec![])],
+            vec![init("s", &[2, 1, 1], &[0.5, -2.0])],
+        )
+        .unwrap();
+        close(&run(&m, &[-2., 3., -1., 4.]).1, &[-1., 3., 2., 4.]);
+        // A scalar slope is the LeakyRelu table.
+        let m = load(
+            &[1, 3],
+            vec![node("PRelu", &["x", "s"], "y", vec![])],
+            vec![init("s", &[1], &[0.1])],
+        )
+        .unwrap();
+        assert!(matches!(m.nodes[0].op, Op::Unary(_)));
+        close(&run(&m, &[-2., 0., 5.]).1, &[-0.2, 0., 5.]);
+        // x / softplus(x)-like divisor: a computed tensor broadcast over the dividend.
+        let m = load(
+            &[1, 2],
+            vec![
+                node("Exp", &["x"], "e", vec![]),
+                node("Div", &["x", "e"], "y", vec![]),
+            ],
+            vec![],
+        )
+        .unwrap();
+        let x: [f32; 2] = [1.0, -0.5];
+        close(&run(&m, &x).1, &[1.0 / 1f32.exp(), -0.5 / (-0.5f32).exp()]);
+        // LogSoftmax over the last axis, Log and Sqrt.
+        let m = load(
+            &[1, 3],
+            vec![node("LogSoftmax", &["x"], "y", vec![])],
+            vec![],
+        )
+        .unwrap();
+        let x = [1.0f32, 2.0, 4.0];
+        let lse = x.iter().map(|v| v.exp()).sum::<f32>().ln();
+        close(&run(&m, &x).1, &[1.0 - lse, 2.0 - lse, 4.0 - lse]);
+        let m = load(
+            &[1, 2],
+            vec![
+                node("Sqrt", &["x"], "r", vec![]),
+                node("Log", &["r"], "y", vec![]),
+            ],
+            vec![],
+        )
+        .unwrap();
+        close(&run(&m, &[4., 9.]).1, &[2f32.ln(), 3f32.ln()]);
+    }
+
+    #[test]
     fn flatten_keeps_the_values_in_order() {
         let model = load(
             &[1, 2, 1, 2],

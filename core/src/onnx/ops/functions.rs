@@ -33,6 +33,8 @@ pub(super) fn unary_fn(node: &NodeProto) -> Result<UnaryFn> {
         "Softsign" => UnaryFn::Softsign,
         "Abs" => UnaryFn::Abs,
         "Reciprocal" => UnaryFn::Reciprocal,
+        "Log" => UnaryFn::Log,
+        "Sqrt" => UnaryFn::Sqrt,
         "Gelu" => match attr_str(node, "approximate").as_deref() {
             None | Some("none") => UnaryFn::Gelu {
                 tanh_approximation: false,
@@ -122,6 +124,20 @@ pub(super) fn channel_affine(
     scale: &[f32],
     bias: &[f32],
 ) -> Result<TensorId> {
+    let y = affine_part(b, node, x, axis, scale, bias)?;
+    l.tensors.insert(out_name(node), y);
+    Ok(y)
+}
+
+/// [`channel_affine`] as an intermediate tensor of `node` (named after it).
+pub(super) fn affine_part(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    axis: Option<usize>,
+    scale: &[f32],
+    bias: &[f32],
+) -> Result<TensorId> {
     let shape = b.shape(x).to_vec();
     let n: usize = shape.iter().product();
     let (channels, view) = match axis {
@@ -156,18 +172,13 @@ pub(super) fn channel_affine(
     if scale.iter().chain(&bias).any(|v| !v.is_finite()) {
         return Err(unsupported(node, "non-finite parameters"));
     }
-    let viewed = if view != shape {
-        emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?
-    } else {
-        x
-    };
     let conv = depthwise_1x1(scale, bias);
-    if view != shape {
-        let y = emit_part(b, node, "affine", Op::Conv(conv), vec![viewed], None)?;
-        emit(l, b, node, Op::Reshape, vec![y], Some(shape))
-    } else {
-        emit(l, b, node, Op::Conv(conv), vec![viewed], None)
+    if view == shape {
+        return emit_part(b, node, "affine", Op::Conv(conv), vec![x], None);
     }
+    let viewed = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view))?;
+    let y = emit_part(b, node, "affine", Op::Conv(conv), vec![viewed], None)?;
+    emit_part(b, node, "affine-shape", Op::Reshape, vec![y], Some(shape))
 }
 
 pub(super) fn batch_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
@@ -268,7 +279,27 @@ pub(super) fn scale_by_constant(
     let (ti, constant) = tensor_and_constant(l, node)?;
     let Some((ci, c)) = constant else {
         if divide {
-            return Err(unsupported(node, "a division by a computed tensor"));
+            // a / b = a · (1/b): the reciprocal by table, then a product.
+            let (a, d) = (l.tensor(node, 0)?, l.tensor(node, 1)?);
+            let (sa, sd) = (b.shape(a).to_vec(), b.shape(d).to_vec());
+            if crate::ops::mul::broadcast(&sa, &sd).is_err() {
+                return Err(unsupported(
+                    node,
+                    format!(
+                        "dividing {sa:?} by {sd:?} (the divisor must broadcast to the dividend)"
+                    ),
+                ));
+            }
+            let r = emit_part(
+                b,
+                node,
+                "reciprocal",
+                Op::Unary(UnaryFn::Reciprocal),
+                vec![d],
+                None,
+            )?;
+            emit(l, b, node, Op::Mul, vec![a, r], None)?;
+            return Ok(());
         }
         // Two computed tensors: the full-shape one first, the other broadcast over it.
         let (a, b2) = (l.tensor(node, 0)?, l.tensor(node, 1)?);
@@ -365,4 +396,43 @@ pub(super) fn negate(b: &mut ModelBuilder, node: &NodeProto, x: TensorId) -> Res
     let conv = depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
     let y = emit_part(b, node, "neg", Op::Conv(conv), vec![view], None)?;
     emit_part(b, node, "neg-shape", Op::Reshape, vec![y], Some(shape))
+}
+
+/// PRelu: a scalar slope is LeakyRelu's table; a per-channel slope `s` (broadcast along one
+/// axis) is `relu(x) - s·relu(-x)`, from core operators.
+pub(super) fn prelu(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let slope = l
+        .constant(node, 1)?
+        .ok_or_else(|| unsupported(node, "the slope must be constant"))?;
+    let (slope_shape, slopes) = (
+        slope.shape.clone(),
+        slope.values.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+    );
+    if slopes.iter().any(|v| !v.is_finite()) {
+        return Err(unsupported(node, "a non-finite slope"));
+    }
+    if slopes.len() == 1 {
+        let f = UnaryFn::LeakyRelu {
+            alpha: Param::new(slopes[0]),
+        };
+        emit(l, b, node, Op::Unary(f), vec![x], None)?;
+        return Ok(());
+    }
+    let axis = varying_axis(node, &slope_shape, b.shape(x))?;
+    let positive = emit_part(b, node, "positive", Op::Relu, vec![x], None)?;
+    let negated = negate(b, node, x)?;
+    let negative = emit_part(b, node, "negative", Op::Relu, vec![negated], None)?;
+    let neg_slopes: Vec<f32> = slopes.iter().map(|s| -s).collect();
+    let zeros = vec![0.0; slopes.len()];
+    let scaled = affine_part(b, node, negative, axis, &neg_slopes, &zeros)?;
+    emit(
+        l,
+        b,
+        node,
+        Op::Add(AddOperand::Tensor),
+        vec![positive, scaled],
+        None,
+    )?;
+    Ok(())
 }

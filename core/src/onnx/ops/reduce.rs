@@ -171,6 +171,22 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     )?;
     let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![d], None)?;
     let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
+    if node.op_type == "LogSoftmax" {
+        // log softmax = (x - m) - log Σ e^(x - m).
+        let log_s = emit_part(b, node, "log-sum", Op::Unary(UnaryFn::Log), vec![s], None)?;
+        let neg = negate(b, node, log_s)?;
+        let neg = spread(b, neg, "log-sum-spread")?;
+        let y = emit_part(
+            b,
+            node,
+            "log-normalised",
+            Op::Add(AddOperand::Tensor),
+            vec![d, neg],
+            None,
+        )?;
+        emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+        return Ok(());
+    }
     let r = emit_part(
         b,
         node,

@@ -1,6 +1,6 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
 //! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
-//! Reciprocal.
+//! Reciprocal, Log, Sqrt.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -76,6 +76,10 @@ pub enum UnaryFn {
     Abs,
     /// `1/x` (the table clamps `1/0` to the domain's end).
     Reciprocal,
+    /// `ln x` (`ln 0` clamps to the domain's lower end; negative inputs give 0).
+    Log,
+    /// `√x` (negative inputs give 0).
+    Sqrt,
 }
 
 impl UnaryFn {
@@ -96,6 +100,8 @@ impl UnaryFn {
             UnaryFn::Softsign => "Softsign",
             UnaryFn::Abs => "Abs",
             UnaryFn::Reciprocal => "Reciprocal",
+            UnaryFn::Log => "Log",
+            UnaryFn::Sqrt => "Sqrt",
         }
     }
 
@@ -148,6 +154,8 @@ impl UnaryFn {
             UnaryFn::Softsign => x / (1.0 + x.abs()),
             UnaryFn::Abs => x.abs(),
             UnaryFn::Reciprocal => 1.0 / x,
+            UnaryFn::Log => libm::log(x),
+            UnaryFn::Sqrt => libm::sqrt(x),
         }
     }
 
