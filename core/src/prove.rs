@@ -236,6 +236,23 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 }
             }
         }
+        if let StepKind::Product(p) = &s.kind {
+            let n_b = s
+                .inputs
+                .get(1)
+                .and_then(|&t| graph.tensors.get(t))
+                .map_or(0, |t| t.len());
+            let n_out = graph.tensors.get(s.output).map_or(0, |t| t.len());
+            if p.shift > graph.act_bits
+                || p.second.len() != n_out
+                || p.second.iter().any(|&j| j as usize >= n_b)
+            {
+                return refuse(
+                    &s.name,
+                    "its product's shift or broadcast does not fit its tensors".into(),
+                );
+            }
+        }
         if let StepKind::Gather { picks } = &s.kind {
             let ins: Vec<Vec<()>> = s
                 .inputs
