@@ -355,7 +355,7 @@ pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
         // c - x = (-1)·x + c
         Some((_, c)) => {
             let c = c.to_tensor();
-            let negated = negate(b, node, x)?;
+            let negated = negate(b, node, x, "neg")?;
             emit(
                 l,
                 b,
@@ -368,7 +368,7 @@ pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
         // x - y = x + (-1)·y
         None => {
             let y = l.tensor(node, 1)?;
-            let negated = negate(b, node, y)?;
+            let negated = negate(b, node, y, "neg")?;
             emit(
                 l,
                 b,
@@ -382,20 +382,34 @@ pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
     Ok(())
 }
 
-/// `-x`, as an intermediate tensor of `node`.
-pub(super) fn negate(b: &mut ModelBuilder, node: &NodeProto, x: TensorId) -> Result<TensorId> {
+/// `-x`, as intermediate tensors of `node` named after `part`.
+pub(super) fn negate(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    part: &str,
+) -> Result<TensorId> {
     let shape = b.shape(x).to_vec();
     let n: usize = shape.iter().product();
-    let view = b.add(
-        format!("{}/neg-view", node_name(node)),
+    let view_name = format!("{part}-view");
+    let view = emit_part(
+        b,
+        node,
+        &view_name,
         Op::Reshape,
         vec![x],
-        format!("{}/neg-view", node_name(node)),
         Some(vec![1, n, 1, 1]),
     )?;
     let conv = depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
-    let y = emit_part(b, node, "neg", Op::Conv(conv), vec![view], None)?;
-    emit_part(b, node, "neg-shape", Op::Reshape, vec![y], Some(shape))
+    let y = emit_part(b, node, part, Op::Conv(conv), vec![view], None)?;
+    emit_part(
+        b,
+        node,
+        &format!("{part}-shape"),
+        Op::Reshape,
+        vec![y],
+        Some(shape),
+    )
 }
 
 /// PRelu: a scalar slope is LeakyRelu's table; a per-channel slope `s` (broadcast along one
@@ -421,7 +435,7 @@ pub(super) fn prelu(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> R
     }
     let axis = varying_axis(node, &slope_shape, b.shape(x))?;
     let positive = emit_part(b, node, "positive", Op::Relu, vec![x], None)?;
-    let negated = negate(b, node, x)?;
+    let negated = negate(b, node, x, "neg")?;
     let negative = emit_part(b, node, "negative", Op::Relu, vec![negated], None)?;
     let neg_slopes: Vec<f32> = slopes.iter().map(|s| -s).collect();
     let zeros = vec![0.0; slopes.len()];

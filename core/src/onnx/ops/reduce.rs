@@ -155,7 +155,7 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
         })
     };
     let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
-    let neg_m = negate(b, node, m)?;
+    let neg_m = negate(b, node, m, "neg-max")?;
     let spread = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
         let g = maps::expand(b.shape(t), &view).map_err(|e| unsupported(node, e))?;
         emit_part(b, node, part, Op::Gather(g), vec![t], None)
@@ -174,7 +174,7 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     if node.op_type == "LogSoftmax" {
         // log softmax = (x - m) - log Σ e^(x - m).
         let log_s = emit_part(b, node, "log-sum", Op::Unary(UnaryFn::Log), vec![s], None)?;
-        let neg = negate(b, node, log_s)?;
+        let neg = negate(b, node, log_s, "neg-log-sum")?;
         let neg = spread(b, neg, "log-sum-spread")?;
         let y = emit_part(
             b,
