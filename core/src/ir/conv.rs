@@ -15,6 +15,23 @@ pub struct Conv {
 }
 
 impl Conv {
+    /// `y[c] = scale[c]·x[c] + bias[c]` over `[1, C, H, W]`: a depthwise 1×1 convolution, how
+    /// the front ends express a per-channel affine map.
+    pub fn depthwise_1x1(scale: Vec<f32>, bias: Vec<f32>) -> Self {
+        let channels = scale.len();
+        Conv {
+            weight: Tensor::new(vec![channels, 1, 1, 1], scale),
+            bias,
+            window: Window2d {
+                kernel: [1, 1],
+                stride: [1, 1],
+                pads: [0; 4],
+                dilation: [1, 1],
+            },
+            group: channels,
+        }
+    }
+
     pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
         let ws = &self.weight.shape;
         if x.len() != 4 || ws.len() != 4 {

@@ -168,17 +168,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                         if op_shape.len() != 4 {
                             return Err(unsupported("MUL", &name, " of a non-4-D tensor"));
                         }
-                        let conv = Conv {
-                            weight: Tensor::new(vec![ch, 1, 1, 1], c),
-                            bias: vec![0.0; ch],
-                            window: Window2d {
-                                kernel: [1, 1],
-                                stride: [1, 1],
-                                pads: [0; 4],
-                                dilation: [1, 1],
-                            },
-                            group: ch,
-                        };
+                        let conv = Conv::depthwise_1x1(c, vec![0.0; ch]);
                         b.add(&name, Op::Conv(conv), vec![x], &out_t.name, None)?
                     } else {
                         let shape = if b.shape(x).len() == 4 {

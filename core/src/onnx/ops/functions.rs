@@ -97,22 +97,6 @@ pub(super) fn varying_axis(node: &NodeProto, c: &[usize], x: &[usize]) -> Result
     Ok(axis)
 }
 
-/// `y[c] = scale[c]·x[c] + bias[c]` over `[1, C, H, W]`: a depthwise 1×1 convolution.
-pub(super) fn depthwise_1x1(scale: Vec<f32>, bias: Vec<f32>) -> Conv {
-    let channels = scale.len();
-    Conv {
-        weight: Tensor::new(vec![channels, 1, 1, 1], scale),
-        bias,
-        window: Window2d {
-            kernel: [1, 1],
-            stride: [1, 1],
-            pads: [0; 4],
-            dilation: [1, 1],
-        },
-        group: channels,
-    }
-}
-
 /// `y = scale[c]·x + bias[c]` along `axis` of `x` (every element when `axis` is None and the
 /// vectors have one entry): a depthwise 1×1 convolution over a 4-D view `[1, C, rest, 1]`.
 pub(super) fn channel_affine(
@@ -172,7 +156,7 @@ pub(super) fn affine_part(
     if scale.iter().chain(&bias).any(|v| !v.is_finite()) {
         return Err(unsupported(node, "non-finite parameters"));
     }
-    let conv = depthwise_1x1(scale, bias);
+    let conv = Conv::depthwise_1x1(scale, bias);
     if view == shape {
         return emit_part(b, node, "affine", Op::Conv(conv), vec![x], None);
     }
@@ -400,7 +384,7 @@ pub(super) fn negate(
         vec![x],
         Some(vec![1, n, 1, 1]),
     )?;
-    let conv = depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
+    let conv = Conv::depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
     let y = emit_part(b, node, part, Op::Conv(conv), vec![view], None)?;
     emit_part(
         b,
