@@ -187,20 +187,11 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         let act_node = plan.fused_act.map(|j| &model.nodes[j].op);
         // Range of the pre-activation quotient (and of the output, for activations that keep
         // the scale). A function's output gets its own scale, from its own range.
-        let range = match act_node {
-            Some(Op::Unary(_)) => cal.max_abs[node.output],
-            Some(Op::Relu | Op::Clip(_)) | None => {
-                cal.max_abs[node.output].max(cal.max_abs[out_ir])
-            }
-            Some(
-                Op::Conv(_)
-                | Op::Dense(_)
-                | Op::Add(_)
-                | Op::Pool(_)
-                | Op::Reshape
-                | Op::Gather(_)
-                | Op::Mul,
-            ) => unreachable!("only activations are fused"),
+        // (`activation` below maps every operator; this only asks whether it keeps the scale.)
+        let range = if matches!(act_node, Some(Op::Unary(_))) {
+            cal.max_abs[node.output]
+        } else {
+            cal.max_abs[node.output].max(cal.max_abs[out_ir])
         };
         let f_y = frac_for(cal.max_abs[out_ir]);
         let activation = |op: Option<&Op>, frac: i32| activation(op, frac, b, f_y);

@@ -285,7 +285,14 @@ impl Model {
                 Op::Unary(f) => elementwise::map(args[0], |v| f.eval_f32(v)),
                 Op::Gather(g) => {
                     let data: Vec<&[f32]> = args.iter().map(|t| t.data.as_slice()).collect();
-                    Tensor::new(shape, g.apply(&data))
+                    let picked =
+                        crate::ops::gather::pick_all(&g.picks, &data).ok_or_else(|| {
+                            Error::InvalidModel(format!(
+                                "node '{}': a pick is out of range",
+                                node.name
+                            ))
+                        })?;
+                    Tensor::new(shape, picked)
                 }
                 Op::Mul => {
                     let idx = crate::ops::mul::broadcast(&args[0].shape, &args[1].shape)

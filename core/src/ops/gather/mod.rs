@@ -80,23 +80,12 @@ impl Gather {
         Ok(self.shape.clone())
     }
 
-    /// The output from the inputs' values (float or integer).
-    pub fn apply<T: Copy + Default>(&self, inputs: &[&[T]]) -> Vec<T> {
-        self.picks
-            .iter()
-            .map(|p| match *p {
-                Pick::Input { slot, index } => inputs[slot as usize][index as usize],
-                Pick::Zero => T::default(),
-            })
-            .collect()
-    }
-
     pub fn has_zeros(picks: &[Pick]) -> bool {
         picks.contains(&Pick::Zero)
     }
 }
 
-/// The picks applied to untrusted values (a compiled graph read from disk): None when a pick
+/// The output of `picks` from the inputs' values (float or integer): None when a pick
 /// is out of range.
 pub fn pick_all<T: Copy + Default>(picks: &[Pick], inputs: &[&[T]]) -> Option<Vec<T>> {
     picks
