@@ -371,6 +371,8 @@ pub enum LinearKernel {
         /// Per output channel.
         bias: Vec<i64>,
     },
+    /// Applied to each row of `n_in` values: output `r·n_out + o` is row `r` times weight row
+    /// `o` (one row for a classifier head; a token per row in a sequence).
     Dense {
         n_in: usize,
         n_out: usize,
@@ -422,16 +424,20 @@ impl Linear {
                 bias[out / (out_shape[2] * out_shape[3])] as i128
             }
             LinearKernel::Dense {
-                n_in, weight, bias, ..
+                n_in,
+                n_out,
+                weight,
+                bias,
             } => {
-                let row = &weight[out * n_in..(out + 1) * n_in];
+                let (r, o) = (out / n_out, out % n_out);
+                let row = &weight[o * n_in..(o + 1) * n_in];
                 terms.extend(row.iter().enumerate().map(|(i, &w)| Term {
                     slot: 0,
-                    index: i,
+                    index: r * n_in + i,
                     weight: w,
-                    param: out * n_in + i,
+                    param: o * n_in + i,
                 }));
-                bias[out] as i128
+                bias[o] as i128
             }
             LinearKernel::PoolSum {
                 window,
@@ -511,7 +517,7 @@ impl Linear {
     pub fn bias_index(&self, out: usize) -> Option<usize> {
         match &self.kernel {
             LinearKernel::Conv { out_shape, .. } => Some(out / (out_shape[2] * out_shape[3])),
-            LinearKernel::Dense { .. } => Some(out),
+            LinearKernel::Dense { n_out, .. } => Some(out % n_out),
             LinearKernel::Elementwise { bias: Some(_), .. } => Some(out),
             _ => None,
         }

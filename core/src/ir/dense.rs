@@ -1,5 +1,6 @@
-//! Fully connected layer y = W x + b (ONNX Gemm and MatMul with a constant operand are folded
-//! into this form by the loader).
+//! Fully connected layer y = W x + b, applied to every row of the input (its last axis):
+//! an input `[..., in_features]` gives `[..., out_features]`, as ONNX MatMul by a constant
+//! matrix does (and Gemm, whose input is `[M, K]`).
 
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -21,9 +22,9 @@ impl Dense {
     }
 
     pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
-        if x.len() != 2 || x[1] != self.in_features() {
+        if x.last() != Some(&self.in_features()) {
             return Err(format!(
-                "expects input [1, {}], got {x:?}",
+                "expects rows of {} values (input [..., {0}]), got {x:?}",
                 self.in_features()
             ));
         }
@@ -34,17 +35,20 @@ impl Dense {
                 self.out_features()
             ));
         }
-        Ok(vec![1, self.out_features()])
+        let mut out = x.to_vec();
+        *out.last_mut().expect("checked above") = self.out_features();
+        Ok(out)
     }
 
     pub fn eval(&self, x: &Tensor, out_shape: Vec<usize>) -> Tensor {
-        let n_in = self.in_features();
-        let data = (0..self.out_features())
-            .map(|o| {
+        let (n_in, n_out) = (self.in_features(), self.out_features());
+        let data = (0..x.data.len() / n_in * n_out)
+            .map(|out| {
+                let (r, o) = (out / n_out, out % n_out);
                 let row = &self.weight.data[o * n_in..(o + 1) * n_in];
                 let dot: f64 = row
                     .iter()
-                    .zip(&x.data)
+                    .zip(&x.data[r * n_in..(r + 1) * n_in])
                     .map(|(w, v)| *w as f64 * *v as f64)
                     .sum();
                 (dot + self.bias[o] as f64) as f32

@@ -197,24 +197,25 @@ fn usize_pair(node: &NodeProto, name: &str, default: usize) -> Result<[usize; 2]
 }
 
 /// Reads kernel/strides/pads/dilations for a 2-D window; ONNX pads are [top, left, bottom, right].
-fn window(node: &NodeProto, kernel: [usize; 2]) -> Result<Window2d> {
+/// `spatial` is the input's height and width (for `auto_pad=SAME_*`).
+fn window(node: &NodeProto, kernel: [usize; 2], spatial: &[usize]) -> Result<Window2d> {
     if attr_int(node, "ceil_mode", 0) != 0 {
         return Err(unsupported(node, "ceil_mode=1"));
     }
-    window_ceil(node, kernel, false)
+    window_ceil(node, kernel, false, spatial)
 }
 
 /// [`window`] for a pooling node, which may round its output size up (`ceil_mode`) where the
 /// extra end positions are left out of the window (max pooling, or averages that count only
 /// real elements).
-fn window_ceil(node: &NodeProto, kernel: [usize; 2], max: bool) -> Result<Window2d> {
+fn window_ceil(
+    node: &NodeProto,
+    kernel: [usize; 2],
+    max: bool,
+    spatial: &[usize],
+) -> Result<Window2d> {
     if attr_int(node, "ceil_mode", 0) != 0 && !max && attr_int(node, "count_include_pad", 0) != 0 {
         return Err(unsupported(node, "ceil_mode=1 with count_include_pad=1"));
-    }
-    if let Some(pad) = attr_str(node, "auto_pad") {
-        if !(pad.is_empty() || pad == "NOTSET" || pad == "VALID") {
-            return Err(unsupported(node, format!("auto_pad={pad}")));
-        }
     }
     let pads = match attr_ints(node, "pads") {
         None => [0; 4],
@@ -223,12 +224,58 @@ fn window_ceil(node: &NodeProto, kernel: [usize; 2], max: bool) -> Result<Window
         }
         Some(p) => return Err(unsupported(node, format!("pads={p:?}"))),
     };
-    Ok(Window2d {
+    let mut w = Window2d {
         kernel,
         stride: usize_pair(node, "strides", 1)?,
         pads,
         dilation: usize_pair(node, "dilations", 1)?,
-    })
+    };
+    auto_pad(node, &mut w, spatial, &[0, 1])?;
+    Ok(w)
+}
+
+/// `auto_pad`: NOTSET (explicit `pads`) and VALID (none) keep the window's pads; SAME_UPPER and
+/// SAME_LOWER pad each of `axes` (of the window) so that the output has `ceil(n / stride)`
+/// positions, the odd one at the end (UPPER) or the start (LOWER), as ONNX defines them.
+/// `spatial` holds the input's extent along those axes.
+pub(crate) fn auto_pad(
+    node: &NodeProto,
+    w: &mut Window2d,
+    spatial: &[usize],
+    axes: &[usize],
+) -> Result<()> {
+    let Some(mode) = attr_str(node, "auto_pad") else {
+        return Ok(());
+    };
+    let lower = match mode.as_str() {
+        "" | "NOTSET" => return Ok(()),
+        "VALID" => {
+            w.pads = [0; 4];
+            return Ok(());
+        }
+        "SAME_UPPER" => false,
+        "SAME_LOWER" => true,
+        other => return Err(unsupported(node, format!("auto_pad={other}"))),
+    };
+    if attr_int(node, "ceil_mode", 0) != 0 {
+        return Err(unsupported(node, format!("auto_pad={mode} with ceil_mode=1")));
+    }
+    if spatial.len() != axes.len() {
+        return Err(unsupported(node, format!("auto_pad={mode} over a {spatial:?} input")));
+    }
+    for (&axis, &n) in axes.iter().zip(spatial) {
+        let span = w.dilation[axis] * (w.kernel[axis].max(1) - 1) + 1;
+        let out = n.div_ceil(w.stride[axis].max(1));
+        let total = ((out.max(1) - 1) * w.stride[axis] + span).saturating_sub(n);
+        let (begin, end) = if lower {
+            (total.div_ceil(2), total / 2)
+        } else {
+            (total / 2, total.div_ceil(2))
+        };
+        w.pads[axis] = begin;
+        w.pads[axis + 2] = end;
+    }
+    Ok(())
 }
 
 /// `ceil_mode=1`: the output size rounds up, `ceil((n + pads - span) / stride) + 1`, dropping a
@@ -461,15 +508,27 @@ impl Loader {
                 let conv = Conv {
                     weight: w.to_tensor(),
                     bias,
-                    window: window(node, [w.shape[2], w.shape[3]])?,
+                    window: window(
+                        node,
+                        [w.shape[2], w.shape[3]],
+                        b.shape(x).get(2..).unwrap_or_default(),
+                    )?,
                     group: group as usize,
                 };
                 (Op::Conv(conv), vec![x], None)
             }
             "Gemm" => {
-                let x = self.tensor(node, 0)?;
+                let mut x = self.tensor(node, 0)?;
+                if b.shape(x).len() != 2 {
+                    return Err(unsupported(
+                        node,
+                        format!("input shape {:?} (Gemm takes a matrix)", b.shape(x)),
+                    ));
+                }
                 if attr_int(node, "transA", 0) != 0 {
-                    return Err(unsupported(node, "transA=1"));
+                    let map = crate::ops::gather::maps::transpose(b.shape(x), None)
+                        .map_err(|e| unsupported(node, e))?;
+                    x = ops::emit_part(b, node, "transpose_a", Op::Gather(map), vec![x], None)?;
                 }
                 let w = self
                     .constant(node, 1)?
@@ -498,26 +557,50 @@ impl Loader {
                         weight[o * n_in + i] = (v * alpha as f64) as f32;
                     }
                 }
-                let bias = match self.constant(node, 2)? {
-                    None => vec![0.0; n_out],
-                    Some(c) => {
-                        let idx = crate::tensor::broadcast_indices(&c.shape, &[1, n_out])
-                            .ok_or_else(|| {
-                                unsupported(node, format!("bias shape {:?}", c.shape))
-                            })?;
+                let weight = Tensor::new(vec![n_out, n_in], weight);
+                let scaled = |c: &Const, to: &[usize]| {
+                    crate::tensor::broadcast_indices(&c.shape, to).map(|idx| {
                         idx.iter()
                             .map(|&i| (c.values[i] * beta as f64) as f32)
-                            .collect()
-                    }
+                            .collect::<Vec<f32>>()
+                    })
                 };
-                (
-                    Op::Dense(Dense {
-                        weight: Tensor::new(vec![n_out, n_in], weight),
-                        bias,
-                    }),
-                    vec![x],
-                    None,
-                )
+                let rows = b.shape(x)[0];
+                match self.constant(node, 2)? {
+                    None => (
+                        Op::Dense(Dense {
+                            weight,
+                            bias: vec![0.0; n_out],
+                        }),
+                        vec![x],
+                        None,
+                    ),
+                    // One bias per output feature: the layer's own.
+                    Some(c) if scaled(c, &[1, n_out]).is_some() => (
+                        Op::Dense(Dense {
+                            weight,
+                            bias: scaled(c, &[1, n_out]).expect("checked by the guard"),
+                        }),
+                        vec![x],
+                        None,
+                    ),
+                    // A bias varying by row too: a constant added to the product.
+                    Some(c) => {
+                        let full = scaled(c, &[rows, n_out]).ok_or_else(|| {
+                            unsupported(node, format!("bias shape {:?}", c.shape))
+                        })?;
+                        let dense = Dense {
+                            weight,
+                            bias: vec![0.0; n_out],
+                        };
+                        let y = ops::emit_part(b, node, "product", Op::Dense(dense), vec![x], None)?;
+                        (
+                            Op::Add(AddOperand::Constant(Tensor::new(vec![rows, n_out], full))),
+                            vec![y],
+                            None,
+                        )
+                    }
+                }
             }
             "MatMul" => {
                 let x = self.tensor(node, 0)?;
@@ -602,7 +685,8 @@ impl Loader {
                     return ops::pool_1d(self, b, node, x, kind);
                 }
                 let kernel = usize_pair(node, "kernel_shape", 0)?;
-                let mut window = window_ceil(node, kernel, kind == PoolKind::Max)?;
+                let spatial = shape.get(2..).unwrap_or_default();
+                let mut window = window_ceil(node, kernel, kind == PoolKind::Max, spatial)?;
                 if attr_int(node, "ceil_mode", 0) != 0 {
                     ceil_mode_pads(node, &mut window, &shape)?;
                 }
@@ -738,361 +822,4 @@ const SUPPORTED: &[&str] = &[
 /// Each operator MobileNet v2 (Keras, opset 13) uses, on a tiny graph whose output is computed
 /// by hand; and malformed nodes, which must be typed errors.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pb::tensor_shape_proto::{dimension, Dimension};
-    use pb::{AttributeProto, GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
-
-    fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
-        pb::TensorProto {
-            name: name.into(),
-            dims: dims.to_vec(),
-            data_type: DataType::Float as i32,
-            float_data: values.to_vec(),
-            ..Default::default()
-        }
-    }
-
-    fn ints(name: &str, v: &[i64]) -> AttributeProto {
-        AttributeProto {
-            name: name.into(),
-            ints: v.to_vec(),
-            ..Default::default()
-        }
-    }
-
-    fn int(name: &str, i: i64) -> AttributeProto {
-        AttributeProto {
-            name: name.into(),
-            i,
-            ..Default::default()
-        }
-    }
-
-    fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
-        NodeProto {
-            op_type: op.into(),
-            name: format!("{op}_node"),
-            input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![output.into()],
-            attribute,
-            ..Default::default()
-        }
-    }
-
-    fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
-        let dim = dims
-            .iter()
-            .map(|&d| Dimension {
-                value: Some(dimension::Value::DimValue(d)),
-                ..Default::default()
-            })
-            .collect();
-        ValueInfoProto {
-            name: name.into(),
-            r#type: Some(TypeProto {
-                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                    elem_type: DataType::Float as i32,
-                    shape: Some(TensorShapeProto { dim }),
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// A graph reading input `x` of `dims` and producing `y`.
-    fn load(dims: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> Result<Model> {
-        let graph = GraphProto {
-            node: nodes,
-            initializer: inits,
-            input: vec![value("x", dims)],
-            output: vec![value("y", &[])],
-            ..Default::default()
-        };
-        Loader::load(&graph, "test", 13)
-    }
-
-    fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
-        let out = &model.eval_float(x).unwrap()[model.output];
-        (out.shape.clone(), out.data.clone())
-    }
-
-    fn one_to(n: usize) -> Vec<f32> {
-        (1..=n).map(|v| v as f32).collect()
-    }
-
-    #[test]
-    fn depthwise_conv_with_stride_two_and_tf_same_padding() {
-        // MobileNet's Conv1/downsampling layers: 3x3, stride 2, pads only bottom/right.
-        // Channel 0: a box sum; channel 1: the centre tap, plus a bias of 0.5.
-        let mut w = vec![1.0; 9];
-        w.extend([0., 0., 0., 0., 1., 0., 0., 0., 0.]);
-        let conv = node(
-            "Conv",
-            &["x", "w", "b"],
-            "y",
-            vec![
-                int("group", 2),
-                ints("kernel_shape", &[3, 3]),
-                ints("pads", &[0, 0, 1, 1]),
-                ints("strides", &[2, 2]),
-            ],
-        );
-        let model = load(
-            &[1, 2, 4, 4],
-            vec![conv],
-            vec![init("w", &[2, 1, 3, 3], &w), init("b", &[2], &[0.0, 0.5])],
-        )
-        .unwrap();
-        // Channel 0 holds 1..16 row-major; channel 1 holds -1..-16.
-        let mut x = one_to(16);
-        x.extend(one_to(16).iter().map(|v| -v));
-        let (shape, y) = run(&model, &x);
-        assert_eq!(shape, vec![1, 2, 2, 2]);
-        // Windows at rows/cols {0,1,2} and {2,3,(pad)}: 1+2+3+5+6+7+9+10+11 = 54,
-        // 3+4+7+8+11+12 = 45, 9+10+11+13+14+15 = 72, 11+12+15+16 = 54. Centres: 6, 8, 14, 16.
-        assert_eq!(y, vec![54., 45., 72., 54., -5.5, -7.5, -13.5, -15.5]);
-    }
-
-    #[test]
-    fn clip_with_bounds_as_inputs_and_as_attributes() {
-        let x = [-8.0, -0.5, 0.0, 3.0, 6.0, 7.5];
-        // Opset 11+: min and max are (constant) inputs; ReLU6.
-        let relu6 = load(
-            &[1, 6],
-            vec![node("Clip", &["x", "lo", "hi"], "y", vec![])],
-            vec![init("lo", &[], &[0.0]), init("hi", &[], &[6.0])],
-        )
-        .unwrap();
-        assert_eq!(run(&relu6, &x).1, vec![0., 0., 0., 3., 6., 6.]);
-        // Only a max: the min input is left empty.
-        let max_only = load(
-            &[1, 6],
-            vec![node("Clip", &["x", "", "hi"], "y", vec![])],
-            vec![init("hi", &[1], &[1.0])],
-        )
-        .unwrap();
-        assert_eq!(run(&max_only, &x).1, vec![-8., -0.5, 0., 1., 1., 1.]);
-        // Opset 6: attributes.
-        let attrs = vec![
-            AttributeProto {
-                name: "min".into(),
-                f: -1.0,
-                ..Default::default()
-            },
-            AttributeProto {
-                name: "max".into(),
-                f: 2.0,
-                ..Default::default()
-            },
-        ];
-        let old = load(&[1, 6], vec![node("Clip", &["x"], "y", attrs)], vec![]).unwrap();
-        assert_eq!(run(&old, &x).1, vec![-1., -0.5, 0., 2., 2., 2.]);
-    }
-
-    #[test]
-    fn global_average_pool_averages_each_channel() {
-        let model = load(
-            &[1, 2, 2, 3],
-            vec![node("GlobalAveragePool", &["x"], "y", vec![])],
-            vec![],
-        )
-        .unwrap();
-        let (shape, y) = run(&model, &one_to(12));
-        assert_eq!(shape, vec![1, 2, 1, 1]);
-        // (1+...+6)/6 and (7+...+12)/6.
-        assert_eq!(y, vec![3.5, 9.5]);
-    }
-
-    #[test]
-    fn prelu_division_log_softmax_log_and_sqrt_compute_what_onnx_defines() {
-        let close = |got: &[f32], want: &[f32]| {
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(want) {
-                assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
-            }
-        };
-        // PRelu with one slope per channel of [1, 2, 1, 2].
-        let m = load(
-            &[1, 2, 1, 2],
-            vec![node("PRelu", &["x", "s"], "y", vec![])],
-            vec![init("s", &[2, 1, 1], &[0.5, -2.0])],
-        )
-        .unwrap();
-        close(&run(&m, &[-2., 3., -1., 4.]).1, &[-1., 3., 2., 4.]);
-        // A scalar slope is the LeakyRelu table.
-        let m = load(
-            &[1, 3],
-            vec![node("PRelu", &["x", "s"], "y", vec![])],
-            vec![init("s", &[1], &[0.1])],
-        )
-        .unwrap();
-        assert!(matches!(m.nodes[0].op, Op::Unary(_)));
-        close(&run(&m, &[-2., 0., 5.]).1, &[-0.2, 0., 5.]);
-        // x / softplus(x)-like divisor: a computed tensor broadcast over the dividend.
-        let m = load(
-            &[1, 2],
-            vec![
-                node("Exp", &["x"], "e", vec![]),
-                node("Div", &["x", "e"], "y", vec![]),
-            ],
-            vec![],
-        )
-        .unwrap();
-        let x: [f32; 2] = [1.0, -0.5];
-        close(&run(&m, &x).1, &[1.0 / 1f32.exp(), -0.5 / (-0.5f32).exp()]);
-        // LogSoftmax over the last axis, Log and Sqrt.
-        let m = load(
-            &[1, 3],
-            vec![node("LogSoftmax", &["x"], "y", vec![])],
-            vec![],
-        )
-        .unwrap();
-        let x = [1.0f32, 2.0, 4.0];
-        let lse = x.iter().map(|v| v.exp()).sum::<f32>().ln();
-        close(&run(&m, &x).1, &[1.0 - lse, 2.0 - lse, 4.0 - lse]);
-        let m = load(
-            &[1, 2],
-            vec![
-                node("Sqrt", &["x"], "r", vec![]),
-                node("Log", &["r"], "y", vec![]),
-            ],
-            vec![],
-        )
-        .unwrap();
-        close(&run(&m, &[4., 9.]).1, &[2f32.ln(), 3f32.ln()]);
-    }
-
-    #[test]
-    fn flatten_keeps_the_values_in_order() {
-        let model = load(
-            &[1, 2, 1, 2],
-            vec![node("Flatten", &["x"], "y", vec![int("axis", 1)])],
-            vec![],
-        )
-        .unwrap();
-        assert_eq!(
-            run(&model, &[4., 3., 2., 1.]),
-            (vec![1, 4], vec![4., 3., 2., 1.])
-        );
-    }
-
-    #[test]
-    fn gemm_with_and_without_transposed_weights() {
-        // y = x·W + b with W [3, 2] (Keras' Logits layer: no transB), and the same through
-        // transB=1 with W stored [2, 3], alpha 2 and beta 0.5.
-        let x = [1.0, 2.0, 3.0];
-        let plain = load(
-            &[1, 3],
-            vec![node("Gemm", &["x", "w", "b"], "y", vec![])],
-            vec![
-                init("w", &[3, 2], &[1., 0., 0., 1., 1., -1.]),
-                init("b", &[2], &[10., 20.]),
-            ],
-        )
-        .unwrap();
-        // [1+0+3, 0+2-3] + [10, 20]
-        assert_eq!(run(&plain, &x), (vec![1, 2], vec![14., 19.]));
-        let attrs = vec![
-            int("transB", 1),
-            AttributeProto {
-                name: "alpha".into(),
-                f: 2.0,
-                ..Default::default()
-            },
-            AttributeProto {
-                name: "beta".into(),
-                f: 0.5,
-                ..Default::default()
-            },
-        ];
-        let transposed = load(
-            &[1, 3],
-            vec![node("Gemm", &["x", "w", "b"], "y", attrs)],
-            vec![
-                init("w", &[2, 3], &[1., 0., 1., 0., 1., -1.]),
-                init("b", &[1, 2], &[10., 20.]),
-            ],
-        )
-        .unwrap();
-        // alpha·x·Wᵀ + beta·b = 2·[4, -1] + 0.5·[10, 20]
-        assert_eq!(run(&transposed, &x).1, vec![8. + 5., -2. + 10.]);
-    }
-
-    #[test]
-    fn residual_add_of_two_computed_tensors() {
-        // y = x + relu(x): MobileNet's inverted-residual shortcut.
-        let model = load(
-            &[1, 4],
-            vec![
-                node("Relu", &["x"], "r", vec![]),
-                node("Add", &["x", "r"], "y", vec![]),
-            ],
-            vec![],
-        )
-        .unwrap();
-        assert_eq!(run(&model, &[-2., -0.5, 1., 3.]).1, vec![-2., -0.5, 2., 6.]);
-    }
-
-    #[test]
-    fn malformed_nodes_are_typed_errors() {
-        let unsupported_op = |r: Result<Model>| match r {
-            Err(Error::UnsupportedOp { op, node, detail }) => format!("{op} {node}{detail}"),
-            other => panic!("expected UnsupportedOp, got {other:?}"),
-        };
-        // Bounds computed from the input, and bounds that are not scalars.
-        let e = unsupported_op(load(
-            &[1, 2],
-            vec![node("Clip", &["x", "x"], "y", vec![])],
-            vec![],
-        ));
-        assert!(e.contains("must be a constant"), "{e}");
-        let e = unsupported_op(load(
-            &[1, 2],
-            vec![node("Clip", &["x", "lo"], "y", vec![])],
-            vec![init("lo", &[2], &[0., 1.])],
-        ));
-        assert!(e.contains("scalars"), "{e}");
-        // An operator we do not map, named with its node.
-        let e = unsupported_op(load(
-            &[1, 2],
-            vec![node("Hardmax", &["x"], "y", vec![])],
-            vec![],
-        ));
-        assert_eq!(e, "Hardmax Hardmax_node");
-        let e = unsupported_op(load(
-            &[1, 3],
-            vec![node("Gemm", &["x", "w"], "y", vec![int("transA", 1)])],
-            vec![init("w", &[3, 2], &[0.; 6])],
-        ));
-        assert!(e.contains("transA"), "{e}");
-        // A group that does not divide the channels; a weight whose size lies about its shape.
-        let conv = |group| node("Conv", &["x", "w"], "y", vec![int("group", group)]);
-        let r = load(
-            &[1, 3, 2, 2],
-            vec![conv(2)],
-            vec![init("w", &[2, 1, 1, 1], &[1., 1.])],
-        );
-        assert!(matches!(r, Err(Error::InvalidModel(_))), "{r:?}");
-        let r = load(
-            &[1, 2, 2, 2],
-            vec![conv(2)],
-            vec![init("w", &[2, 1, 1, 1], &[1.])],
-        );
-        assert!(matches!(r, Err(Error::MalformedModel { .. })), "{r:?}");
-        // GlobalAveragePool of a 2-D tensor; Reshape to a size that does not fit.
-        let e = unsupported_op(load(
-            &[1, 4],
-            vec![node("GlobalAveragePool", &["x"], "y", vec![])],
-            vec![],
-        ));
-        assert!(e.contains("input shape"), "{e}");
-        let r = load(
-            &[1, 4],
-            vec![node("Reshape", &["x", "s"], "y", vec![])],
-            vec![init("s", &[2], &[3., -1.])],
-        );
-        assert!(matches!(r, Err(Error::UnsupportedOp { .. })), "{r:?}");
-    }
-}
+mod tests;

@@ -87,7 +87,7 @@ fn emit(
 }
 
 /// An intermediate tensor of a node lowered to several IR nodes.
-fn emit_part(
+pub(super) fn emit_part(
     b: &mut ModelBuilder,
     node: &NodeProto,
     part: &str,

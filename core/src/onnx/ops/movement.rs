@@ -2,6 +2,7 @@
 //! Expand): index maps of `crate::ops::gather`, or reshapes.
 
 use super::*;
+use crate::ops::gather::Pick;
 
 pub(super) fn movement(
     l: &mut Loader,
@@ -175,17 +176,60 @@ pub(super) fn pad(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
         Some(c) => c.values.first().copied().unwrap_or(0.0),
         None => attr_float(node, "value", 0.0) as f64,
     };
-    if value != 0.0 {
-        return Err(unsupported(
-            node,
-            format!("constant_value={value} (only 0)"),
-        ));
-    }
-    if l.constant(node, 3)?.is_some() {
-        return Err(unsupported(node, "the axes input"));
-    }
+    let rank = b.shape(x).len();
+    // Opset 18's `axes` input: `pads` holds the begins then the ends of these axes only.
+    let pads = match l.constant(node, 3)? {
+        None => pads,
+        Some(axes) => {
+            let axes = ints(axes)
+                .iter()
+                .map(|&a| maps::axis_index(a, rank))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| unsupported(node, e))?;
+            if pads.len() != 2 * axes.len() || (1..axes.len()).any(|i| axes[..i].contains(&axes[i]))
+            {
+                return Err(unsupported(
+                    node,
+                    format!("pads {pads:?} for axes {axes:?}"),
+                ));
+            }
+            let mut full = vec![0i64; 2 * rank];
+            for (k, &a) in axes.iter().enumerate() {
+                full[a] = pads[k];
+                full[rank + a] = pads[axes.len() + k];
+            }
+            full
+        }
+    };
     let map = maps::pad(b.shape(x), &pads);
-    movement(l, b, node, vec![x], map)?;
+    if value == 0.0 {
+        movement(l, b, node, vec![x], map)?;
+        return Ok(());
+    }
+    if !value.is_finite() {
+        return Err(unsupported(node, format!("constant_value={value}")));
+    }
+    // Another constant: pad with zeros, then add the constant where the padding is (a constant
+    // addend of the output's shape, zero over the input's elements).
+    let g = map.map_err(|e| unsupported(node, e))?;
+    let border: Vec<f32> = g
+        .picks
+        .iter()
+        .map(|p| match p {
+            Pick::Zero => value as f32,
+            Pick::Input { .. } => 0.0,
+        })
+        .collect();
+    let border = Tensor::new(g.shape.clone(), border);
+    let padded = emit_part(b, node, "zero-padded", Op::Gather(g), vec![x], None)?;
+    emit(
+        l,
+        b,
+        node,
+        Op::Add(AddOperand::Constant(border)),
+        vec![padded],
+        None,
+    )?;
     Ok(())
 }
 
@@ -208,11 +252,24 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
             format!("mode={mode} (only nearest is supported yet)"),
         ));
     }
-    if attr_ints(node, "axes").is_some() {
-        return Err(unsupported(node, "the axes attribute"));
-    }
     let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
+    let rank = shape.len();
+    // Opset 18's `axes`: scales or sizes for these axes only, the others unchanged.
+    let axes: Vec<usize> = match attr_ints(node, "axes") {
+        None => (0..rank).collect(),
+        Some(a) => {
+            let axes = a
+                .iter()
+                .map(|&a| maps::axis_index(a, rank))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| unsupported(node, e))?;
+            if (1..axes.len()).any(|i| axes[..i].contains(&axes[i])) {
+                return Err(unsupported(node, format!("repeated axes {a:?}")));
+            }
+            axes
+        }
+    };
     // Upsample and opset-10 Resize: (X, scales), asymmetric coordinates rounded down.
     let legacy = node.op_type == "Upsample" || node.input.len() == 2;
     let (scales_input, sizes_input) = if legacy { (1, usize::MAX) } else { (2, 3) };
@@ -223,27 +280,60 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
     } else {
         non_empty(l.constant(node, sizes_input)?)
     };
-    let (out, scales): (Vec<usize>, Vec<f64>) = match (scales, sizes) {
+    let given = |c: &Const, what: &str| -> Result<Vec<f64>> {
+        if c.values.len() != axes.len() {
+            return Err(unsupported(
+                node,
+                format!("{} {what} for {} axes", c.values.len(), axes.len()),
+            ));
+        }
+        Ok(c.values.clone())
+    };
+    let mut out = shape.clone();
+    let mut scale = vec![1.0; rank];
+    match (scales, sizes) {
         (_, Some(sizes)) => {
-            let out: Vec<usize> = sizes.values.iter().map(|&v| v as usize).collect();
-            let s = out
-                .iter()
-                .zip(&shape)
-                .map(|(&o, &i)| o as f64 / i as f64)
-                .collect();
-            (out, s)
+            let sizes = given(&sizes, "sizes")?;
+            if sizes.iter().any(|&v| !(v >= 1.0 && v <= crate::ir::MAX_TENSOR_ELEMENTS as f64)) {
+                return Err(unsupported(node, format!("sizes {sizes:?}")));
+            }
+            let policy =
+                attr_str(node, "keep_aspect_ratio_policy").unwrap_or_else(|| "stretch".into());
+            let ratios = axes.iter().zip(&sizes).map(|(&a, &v)| v / shape[a] as f64);
+            let common = match policy.as_str() {
+                "stretch" => None,
+                "not_larger" => ratios.reduce(f64::min),
+                "not_smaller" => ratios.reduce(f64::max),
+                other => {
+                    return Err(unsupported(node, format!("keep_aspect_ratio_policy={other}")))
+                }
+            };
+            for (&a, &v) in axes.iter().zip(&sizes) {
+                match common {
+                    None => {
+                        out[a] = v as usize;
+                        scale[a] = v / shape[a] as f64;
+                    }
+                    // One scale for every axis, each size rounded half up.
+                    Some(c) => {
+                        out[a] = (c * shape[a] as f64 + 0.5).floor() as usize;
+                        scale[a] = c;
+                    }
+                }
+            }
         }
         (Some(scales), None) => {
-            let out = scales
-                .values
-                .iter()
-                .zip(&shape)
-                .map(|(&s, &i)| (i as f64 * s).floor() as usize)
-                .collect();
-            (out, scales.values.clone())
+            for (&a, &s) in axes.iter().zip(&given(&scales, "scales")?) {
+                if !(s.is_finite() && s > 0.0 && s * shape[a] as f64 <= crate::ir::MAX_TENSOR_ELEMENTS as f64) {
+                    return Err(unsupported(node, format!("scale {s} on axis {a}")));
+                }
+                out[a] = (shape[a] as f64 * s).floor() as usize;
+                scale[a] = s;
+            }
         }
         (None, None) => return Err(unsupported(node, "neither scales nor sizes")),
     };
+    let scales = scale;
     let (coordinates, nearest) = if legacy {
         (maps::CoordinateMode::Asymmetric, maps::NearestMode::Floor)
     } else {

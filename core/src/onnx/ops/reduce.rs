@@ -3,30 +3,26 @@
 
 use super::*;
 
-/// The reduced axes of a ReduceMean/GlobalMaxPool as the trailing one or two axes: the view
-/// `[1, P, h, w]` whose spatial window they are.
-pub(super) fn trailing_view(
-    node: &NodeProto,
-    shape: &[usize],
-    axes: &[usize],
-) -> Result<Vec<usize>> {
+/// The reduced axes as the trailing one or two axes of a batch-1 tensor: the view `[1, P, h, w]`
+/// whose spatial window they are (global pooling as exporters write it). None otherwise.
+fn trailing_view(shape: &[usize], axes: &[usize]) -> Option<Vec<usize>> {
     let r = shape.len();
     let k = axes.len();
     let trailing = (1..=2).contains(&k) && r > k && axes.iter().all(|&a| a >= r - k);
     if !trailing || shape[0] != 1 {
-        return Err(unsupported(
-            node,
-            format!("reducing axes {axes:?} of {shape:?} (only the last one or two)"),
-        ));
+        return None;
     }
     let p: usize = shape[1..r - k].iter().product();
-    Ok(if k == 1 {
+    Some(if k == 1 {
         vec![1, p, 1, shape[r - 1]]
     } else {
         vec![1, p, shape[r - 2], shape[r - 1]]
     })
 }
 
+/// Reduces `axes` (sorted, distinct) of the node's input with a pooling window over a view:
+/// the trailing axes directly, any others after a transpose that puts the kept axes first and
+/// the reduced ones last (`[1, kept, 1, reduced]`; a copy the circuit proves by wiring alone).
 pub(super) fn reduce_over(
     l: &mut Loader,
     b: &mut ModelBuilder,
@@ -37,11 +33,28 @@ pub(super) fn reduce_over(
 ) -> Result<()> {
     let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
-    let view = trailing_view(node, &shape, &axes)?;
-    let viewed = if view != shape {
-        emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?
+    if axes.is_empty() || axes.iter().any(|&a| a >= shape.len()) {
+        return Err(unsupported(
+            node,
+            format!("reducing axes {axes:?} of {shape:?}"),
+        ));
+    }
+    let (source, view) = match trailing_view(&shape, &axes) {
+        Some(view) => (x, view),
+        None => {
+            let kept = (0..shape.len()).filter(|d| !axes.contains(d));
+            let perm: Vec<i64> = kept.chain(axes.iter().copied()).map(|d| d as i64).collect();
+            let g = maps::transpose(&shape, Some(&perm)).map_err(|e| unsupported(node, e))?;
+            let moved = emit_part(b, node, "axes-last", Op::Gather(g), vec![x], None)?;
+            let reduced: usize = axes.iter().map(|&a| shape[a]).product();
+            let kept: usize = shape.iter().product::<usize>() / reduced.max(1);
+            (moved, vec![1, kept, 1, reduced])
+        }
+    };
+    let viewed = if b.shape(source) != view.as_slice() {
+        emit_part(b, node, "view", Op::Reshape, vec![source], Some(view.clone()))?
     } else {
-        x
+        source
     };
     let pool = Pool {
         kind,
@@ -124,20 +137,47 @@ pub(super) fn reduce(
 /// `[1, L]` for `L` classes: at B activation bits its relative precision is about `L/2^B`
 /// where it is smallest, which bounds the output's error (fine for tens of classes; a
 /// vocabulary-sized softmax needs the exact-division chip the transformer issue plans).
+///
+/// Over an axis with others after it (opset 13 on, e.g. the channels of a segmentation map), the
+/// axis is first moved last by a transpose and moved back after: copies the circuit proves by
+/// wiring alone.
 pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    let x = l.tensor(node, 0)?;
-    let shape = b.shape(x).to_vec();
-    let rank = shape.len();
+    let mut x = l.tensor(node, 0)?;
+    let original = b.shape(x).to_vec();
+    let rank = original.len();
     let opset13 = l.opset >= 13;
     let default_axis = if opset13 { -1 } else { 1 };
-    let axis = maps::axis_index(attr_int(node, "axis", default_axis), rank)
+    let mut axis = maps::axis_index(attr_int(node, "axis", default_axis), rank)
         .map_err(|e| unsupported(node, e))?;
-    if opset13 && shape[axis + 1..].iter().any(|&d| d != 1) {
-        return Err(unsupported(
-            node,
-            format!("axis {axis} of {shape:?} (only the last non-trivial axis)"),
-        ));
+    // The permutation that moved the axis last, when one was needed.
+    let mut moved: Option<Vec<i64>> = None;
+    if opset13 && original[axis + 1..].iter().any(|&d| d != 1) {
+        let perm: Vec<i64> = (0..rank)
+            .filter(|&d| d != axis)
+            .chain([axis])
+            .map(|d| d as i64)
+            .collect();
+        let g = maps::transpose(&original, Some(&perm)).map_err(|e| unsupported(node, e))?;
+        x = emit_part(b, node, "axis-last", Op::Gather(g), vec![x], None)?;
+        axis = rank - 1;
+        moved = Some(perm);
     }
+    let shape = b.shape(x).to_vec();
+    // Ends the composition: `y` in the (possibly transposed) shape, back to the node's own.
+    let finish = |l: &mut Loader, b: &mut ModelBuilder, y: TensorId| -> Result<()> {
+        match &moved {
+            None => emit(l, b, node, Op::Reshape, vec![y], Some(shape.clone())).map(|_| ()),
+            Some(perm) => {
+                let y = emit_part(b, node, "rows", Op::Reshape, vec![y], Some(shape.clone()))?;
+                let mut inverse = vec![0i64; rank];
+                for (i, &p) in perm.iter().enumerate() {
+                    inverse[p as usize] = i as i64;
+                }
+                let g = maps::transpose(&shape, Some(&inverse));
+                movement(l, b, node, vec![y], g).map(|_| ())
+            }
+        }
+    };
     let len: usize = shape[axis..].iter().product();
     let rows: usize = shape[..axis].iter().product();
     let view = vec![1, rows, 1, len];
@@ -184,8 +224,7 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
             vec![d, neg],
             None,
         )?;
-        emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
-        return Ok(());
+        return finish(l, b, y);
     }
     let r = emit_part(
         b,
@@ -197,8 +236,7 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     )?;
     let r = spread(b, r, "reciprocal-spread")?;
     let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
-    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
-    Ok(())
+    finish(l, b, y)
 }
 
 pub(super) fn global_max_pool(
@@ -215,7 +253,8 @@ pub(super) fn global_max_pool(
 }
 
 /// ONNX's 1-D window attributes as a 2-D window of height 1 over `[1, C, 1, L]`.
-pub(super) fn window_1d(node: &NodeProto, k: usize) -> Result<Window2d> {
+/// `length` is the input's extent along the window (for `auto_pad=SAME_*`).
+pub(super) fn window_1d(node: &NodeProto, k: usize, length: usize) -> Result<Window2d> {
     let one = |name: &str| -> Result<usize> {
         match attr_ints(node, name) {
             None => Ok(1),
@@ -230,20 +269,17 @@ pub(super) fn window_1d(node: &NodeProto, k: usize) -> Result<Window2d> {
         }
         Some(p) => return Err(unsupported(node, format!("pads={p:?}"))),
     };
-    if let Some(pad) = attr_str(node, "auto_pad") {
-        if !(pad.is_empty() || pad == "NOTSET" || pad == "VALID") {
-            return Err(unsupported(node, format!("auto_pad={pad}")));
-        }
-    }
     if attr_int(node, "ceil_mode", 0) != 0 {
         return Err(unsupported(node, "ceil_mode=1 on a 1-D window"));
     }
-    Ok(Window2d {
+    let mut w = Window2d {
         kernel: [1, k],
         stride: [1, one("strides")?],
         pads,
         dilation: [1, one("dilations")?],
-    })
+    };
+    crate::onnx::auto_pad(node, &mut w, &[length], &[1])?;
+    Ok(w)
 }
 
 /// 1-D Conv (weight `[O, I/g, k]` over `[1, C, L]`): a 2-D convolution of height 1.
@@ -260,7 +296,7 @@ pub(in crate::onnx) fn conv_1d(
     if shape.len() != 3 {
         return Err(unsupported(node, format!("a 1-D convolution of {shape:?}")));
     }
-    let window = window_1d(node, w.shape[2])?;
+    let window = window_1d(node, w.shape[2], shape[2])?;
     let mut weight = w.to_tensor();
     weight.shape = vec![w.shape[0], w.shape[1], 1, w.shape[2]];
     let conv = Conv {
@@ -284,7 +320,11 @@ pub(in crate::onnx) fn pool_1d(
         Some(v) if v.len() == 1 && v[0] >= 1 => v[0] as usize,
         v => return Err(unsupported(node, format!("kernel_shape={v:?}"))),
     };
-    let window = window_1d(node, k)?;
+    let length = match b.shape(x) {
+        [_, _, l] => *l,
+        s => return Err(unsupported(node, format!("a 1-D window over {s:?}"))),
+    };
+    let window = window_1d(node, k, length)?;
     through_height_one(l, b, node, x, Op::Pool(Pool { kind, window }))
 }
 

@@ -1,0 +1,466 @@
+//! The loader's mapping of each operator, checked on hand-written graphs.
+
+use super::*;
+use pb::tensor_shape_proto::{dimension, Dimension};
+use pb::{AttributeProto, GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
+
+fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float as i32,
+        float_data: values.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        ints: v.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn int(name: &str, i: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        i,
+        ..Default::default()
+    }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: format!("{op}_node"),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        attribute,
+        ..Default::default()
+    }
+}
+
+fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|&d| Dimension {
+            value: Some(dimension::Value::DimValue(d)),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A graph reading input `x` of `dims` and producing `y`.
+fn load(dims: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> Result<Model> {
+    let graph = GraphProto {
+        node: nodes,
+        initializer: inits,
+        input: vec![value("x", dims)],
+        output: vec![value("y", &[])],
+        ..Default::default()
+    };
+    Loader::load(&graph, "test", 13)
+}
+
+fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
+    let out = &model.eval_float(x).unwrap()[model.output];
+    (out.shape.clone(), out.data.clone())
+}
+
+fn one_to(n: usize) -> Vec<f32> {
+    (1..=n).map(|v| v as f32).collect()
+}
+
+#[test]
+fn depthwise_conv_with_stride_two_and_tf_same_padding() {
+    // MobileNet's Conv1/downsampling layers: 3x3, stride 2, pads only bottom/right.
+    // Channel 0: a box sum; channel 1: the centre tap, plus a bias of 0.5.
+    let mut w = vec![1.0; 9];
+    w.extend([0., 0., 0., 0., 1., 0., 0., 0., 0.]);
+    let conv = node(
+        "Conv",
+        &["x", "w", "b"],
+        "y",
+        vec![
+            int("group", 2),
+            ints("kernel_shape", &[3, 3]),
+            ints("pads", &[0, 0, 1, 1]),
+            ints("strides", &[2, 2]),
+        ],
+    );
+    let model = load(
+        &[1, 2, 4, 4],
+        vec![conv],
+        vec![init("w", &[2, 1, 3, 3], &w), init("b", &[2], &[0.0, 0.5])],
+    )
+    .unwrap();
+    // Channel 0 holds 1..16 row-major; channel 1 holds -1..-16.
+    let mut x = one_to(16);
+    x.extend(one_to(16).iter().map(|v| -v));
+    let (shape, y) = run(&model, &x);
+    assert_eq!(shape, vec![1, 2, 2, 2]);
+    // Windows at rows/cols {0,1,2} and {2,3,(pad)}: 1+2+3+5+6+7+9+10+11 = 54,
+    // 3+4+7+8+11+12 = 45, 9+10+11+13+14+15 = 72, 11+12+15+16 = 54. Centres: 6, 8, 14, 16.
+    assert_eq!(y, vec![54., 45., 72., 54., -5.5, -7.5, -13.5, -15.5]);
+}
+
+#[test]
+fn clip_with_bounds_as_inputs_and_as_attributes() {
+    let x = [-8.0, -0.5, 0.0, 3.0, 6.0, 7.5];
+    // Opset 11+: min and max are (constant) inputs; ReLU6.
+    let relu6 = load(
+        &[1, 6],
+        vec![node("Clip", &["x", "lo", "hi"], "y", vec![])],
+        vec![init("lo", &[], &[0.0]), init("hi", &[], &[6.0])],
+    )
+    .unwrap();
+    assert_eq!(run(&relu6, &x).1, vec![0., 0., 0., 3., 6., 6.]);
+    // Only a max: the min input is left empty.
+    let max_only = load(
+        &[1, 6],
+        vec![node("Clip", &["x", "", "hi"], "y", vec![])],
+        vec![init("hi", &[1], &[1.0])],
+    )
+    .unwrap();
+    assert_eq!(run(&max_only, &x).1, vec![-8., -0.5, 0., 1., 1., 1.]);
+    // Opset 6: attributes.
+    let attrs = vec![
+        AttributeProto {
+            name: "min".into(),
+            f: -1.0,
+            ..Default::default()
+        },
+        AttributeProto {
+            name: "max".into(),
+            f: 2.0,
+            ..Default::default()
+        },
+    ];
+    let old = load(&[1, 6], vec![node("Clip", &["x"], "y", attrs)], vec![]).unwrap();
+    assert_eq!(run(&old, &x).1, vec![-1., -0.5, 0., 2., 2., 2.]);
+}
+
+#[test]
+fn global_average_pool_averages_each_channel() {
+    let model = load(
+        &[1, 2, 2, 3],
+        vec![node("GlobalAveragePool", &["x"], "y", vec![])],
+        vec![],
+    )
+    .unwrap();
+    let (shape, y) = run(&model, &one_to(12));
+    assert_eq!(shape, vec![1, 2, 1, 1]);
+    // (1+...+6)/6 and (7+...+12)/6.
+    assert_eq!(y, vec![3.5, 9.5]);
+}
+
+#[test]
+fn prelu_division_log_softmax_log_and_sqrt_compute_what_onnx_defines() {
+    let close = |got: &[f32], want: &[f32]| {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+        }
+    };
+    // PRelu with one slope per channel of [1, 2, 1, 2].
+    let m = load(
+        &[1, 2, 1, 2],
+        vec![node("PRelu", &["x", "s"], "y", vec![])],
+        vec![init("s", &[2, 1, 1], &[0.5, -2.0])],
+    )
+    .unwrap();
+    close(&run(&m, &[-2., 3., -1., 4.]).1, &[-1., 3., 2., 4.]);
+    // A scalar slope is the LeakyRelu table.
+    let m = load(
+        &[1, 3],
+        vec![node("PRelu", &["x", "s"], "y", vec![])],
+        vec![init("s", &[1], &[0.1])],
+    )
+    .unwrap();
+    assert!(matches!(m.nodes[0].op, Op::Unary(_)));
+    close(&run(&m, &[-2., 0., 5.]).1, &[-0.2, 0., 5.]);
+    // x / softplus(x)-like divisor: a computed tensor broadcast over the dividend.
+    let m = load(
+        &[1, 2],
+        vec![
+            node("Exp", &["x"], "e", vec![]),
+            node("Div", &["x", "e"], "y", vec![]),
+        ],
+        vec![],
+    )
+    .unwrap();
+    let x: [f32; 2] = [1.0, -0.5];
+    close(&run(&m, &x).1, &[1.0 / 1f32.exp(), -0.5 / (-0.5f32).exp()]);
+    // LogSoftmax over the last axis, Log and Sqrt.
+    let m = load(
+        &[1, 3],
+        vec![node("LogSoftmax", &["x"], "y", vec![])],
+        vec![],
+    )
+    .unwrap();
+    let x = [1.0f32, 2.0, 4.0];
+    let lse = x.iter().map(|v| v.exp()).sum::<f32>().ln();
+    close(&run(&m, &x).1, &[1.0 - lse, 2.0 - lse, 4.0 - lse]);
+    let m = load(
+        &[1, 2],
+        vec![
+            node("Sqrt", &["x"], "r", vec![]),
+            node("Log", &["r"], "y", vec![]),
+        ],
+        vec![],
+    )
+    .unwrap();
+    close(&run(&m, &[4., 9.]).1, &[2f32.ln(), 3f32.ln()]);
+}
+
+#[test]
+fn flatten_keeps_the_values_in_order() {
+    let model = load(
+        &[1, 2, 1, 2],
+        vec![node("Flatten", &["x"], "y", vec![int("axis", 1)])],
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(
+        run(&model, &[4., 3., 2., 1.]),
+        (vec![1, 4], vec![4., 3., 2., 1.])
+    );
+}
+
+#[test]
+fn gemm_with_and_without_transposed_weights() {
+    // y = x·W + b with W [3, 2] (Keras' Logits layer: no transB), and the same through
+    // transB=1 with W stored [2, 3], alpha 2 and beta 0.5.
+    let x = [1.0, 2.0, 3.0];
+    let plain = load(
+        &[1, 3],
+        vec![node("Gemm", &["x", "w", "b"], "y", vec![])],
+        vec![
+            init("w", &[3, 2], &[1., 0., 0., 1., 1., -1.]),
+            init("b", &[2], &[10., 20.]),
+        ],
+    )
+    .unwrap();
+    // [1+0+3, 0+2-3] + [10, 20]
+    assert_eq!(run(&plain, &x), (vec![1, 2], vec![14., 19.]));
+    let attrs = vec![
+        int("transB", 1),
+        AttributeProto {
+            name: "alpha".into(),
+            f: 2.0,
+            ..Default::default()
+        },
+        AttributeProto {
+            name: "beta".into(),
+            f: 0.5,
+            ..Default::default()
+        },
+    ];
+    let transposed = load(
+        &[1, 3],
+        vec![node("Gemm", &["x", "w", "b"], "y", attrs)],
+        vec![
+            init("w", &[2, 3], &[1., 0., 1., 0., 1., -1.]),
+            init("b", &[1, 2], &[10., 20.]),
+        ],
+    )
+    .unwrap();
+    // alpha·x·Wᵀ + beta·b = 2·[4, -1] + 0.5·[10, 20]
+    assert_eq!(run(&transposed, &x).1, vec![8. + 5., -2. + 10.]);
+}
+
+#[test]
+fn residual_add_of_two_computed_tensors() {
+    // y = x + relu(x): MobileNet's inverted-residual shortcut.
+    let model = load(
+        &[1, 4],
+        vec![
+            node("Relu", &["x"], "r", vec![]),
+            node("Add", &["x", "r"], "y", vec![]),
+        ],
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(run(&model, &[-2., -0.5, 1., 3.]).1, vec![-2., -0.5, 2., 6.]);
+}
+
+#[test]
+fn malformed_nodes_are_typed_errors() {
+    let unsupported_op = |r: Result<Model>| match r {
+        Err(Error::UnsupportedOp { op, node, detail }) => format!("{op} {node}{detail}"),
+        other => panic!("expected UnsupportedOp, got {other:?}"),
+    };
+    // Bounds computed from the input, and bounds that are not scalars.
+    let e = unsupported_op(load(
+        &[1, 2],
+        vec![node("Clip", &["x", "x"], "y", vec![])],
+        vec![],
+    ));
+    assert!(e.contains("must be a constant"), "{e}");
+    let e = unsupported_op(load(
+        &[1, 2],
+        vec![node("Clip", &["x", "lo"], "y", vec![])],
+        vec![init("lo", &[2], &[0., 1.])],
+    ));
+    assert!(e.contains("scalars"), "{e}");
+    // An operator we do not map, named with its node.
+    let e = unsupported_op(load(
+        &[1, 2],
+        vec![node("Hardmax", &["x"], "y", vec![])],
+        vec![],
+    ));
+    assert_eq!(e, "Hardmax Hardmax_node");
+    let e = unsupported_op(load(
+        &[1, 1, 3],
+        vec![node("Gemm", &["x", "w"], "y", vec![])],
+        vec![init("w", &[3, 2], &[0.; 6])],
+    ));
+    assert!(e.contains("takes a matrix"), "{e}");
+    // transA of [1, 3] is [3, 1]: rows of one value for weights that take three.
+    let r = load(
+        &[1, 3],
+        vec![node("Gemm", &["x", "w"], "y", vec![int("transA", 1)])],
+        vec![init("w", &[3, 2], &[0.; 6])],
+    );
+    assert!(
+        matches!(&r, Err(Error::InvalidModel(m)) if m.contains("rows of 3 values")),
+        "{r:?}"
+    );
+    // A group that does not divide the channels; a weight whose size lies about its shape.
+    let conv = |group| node("Conv", &["x", "w"], "y", vec![int("group", group)]);
+    let r = load(
+        &[1, 3, 2, 2],
+        vec![conv(2)],
+        vec![init("w", &[2, 1, 1, 1], &[1., 1.])],
+    );
+    assert!(matches!(r, Err(Error::InvalidModel(_))), "{r:?}");
+    let r = load(
+        &[1, 2, 2, 2],
+        vec![conv(2)],
+        vec![init("w", &[2, 1, 1, 1], &[1.])],
+    );
+    assert!(matches!(r, Err(Error::MalformedModel { .. })), "{r:?}");
+    // GlobalAveragePool of a 2-D tensor; Reshape to a size that does not fit.
+    let e = unsupported_op(load(
+        &[1, 4],
+        vec![node("GlobalAveragePool", &["x"], "y", vec![])],
+        vec![],
+    ));
+    assert!(e.contains("input shape"), "{e}");
+    let r = load(
+        &[1, 4],
+        vec![node("Reshape", &["x", "s"], "y", vec![])],
+        vec![init("s", &[2], &[3., -1.])],
+    );
+    assert!(matches!(r, Err(Error::UnsupportedOp { .. })), "{r:?}");
+}
+
+/// `x` of `dims` reshaped to `to` (a graph input has batch 1; the node under test may not).
+fn reshaped(to: &[i64], next: NodeProto) -> (Vec<NodeProto>, pb::TensorProto) {
+    let to_f: Vec<f32> = to.iter().map(|&d| d as f32).collect();
+    let mut next = next;
+    next.input[0] = "x2".into();
+    (
+        vec![node("Reshape", &["x", "to"], "x2", vec![]), next],
+        init("to", &[to.len() as i64], &to_f),
+    )
+}
+
+#[test]
+fn gemm_multiplies_every_row_and_transposes_a_when_asked() {
+    // A = [[1, 2, 3], [4, 5, 6]] (transA: given as its transpose), B = [3, 2], C per row.
+    let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+    let (nodes, to) = reshaped(&[3, 2], node("Gemm", &["x", "b", "c"], "y", vec![int("transA", 1)]));
+    let model = load(
+        &[1, 6],
+        nodes,
+        vec![to, init("b", &[3, 2], &b), init("c", &[2, 1], &[10.0, 20.0])],
+    )
+    .unwrap();
+    // x = A^T row-major: [[1, 4], [2, 5], [3, 6]].
+    let (shape, y) = run(&model, &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(shape, vec![2, 2]);
+    // Row 1: [1 + 3, 2 + 3] + 10; row 2: [4 + 6, 5 + 6] + 20.
+    assert_eq!(y, vec![14.0, 15.0, 30.0, 31.0]);
+}
+
+#[test]
+fn same_auto_padding_keeps_the_size_and_puts_the_odd_pad_where_onnx_says() {
+    // A 2x2 box sum over 3x3, stride 1: one row and column of padding, at the end (UPPER) or
+    // the start (LOWER).
+    for (mode, want) in [
+        ("SAME_UPPER", [12., 16., 9., 24., 28., 15., 15., 17., 9.]),
+        ("SAME_LOWER", [1., 3., 5., 5., 12., 16., 11., 24., 28.]),
+    ] {
+        let mut attrs = vec![ints("kernel_shape", &[2, 2])];
+        attrs.push(AttributeProto {
+            name: "auto_pad".into(),
+            s: mode.as_bytes().to_vec(),
+            ..Default::default()
+        });
+        let conv = node("Conv", &["x", "w"], "y", attrs);
+        let model = load(&[1, 1, 3, 3], vec![conv], vec![init("w", &[1, 1, 2, 2], &[1.0; 4])])
+            .unwrap();
+        let (shape, y) = run(&model, &one_to(9));
+        assert_eq!(shape, vec![1, 1, 3, 3], "{mode}");
+        assert_eq!(y, want.to_vec(), "{mode}");
+    }
+}
+
+#[test]
+fn pad_with_a_nonzero_constant_fills_only_the_border() {
+    let pad = node("Pad", &["x", "pads", "value"], "y", vec![]);
+    let model = load(
+        &[1, 2],
+        vec![pad],
+        vec![
+            init("pads", &[4], &[0.0, 1.0, 0.0, 2.0]),
+            init("value", &[], &[-1.5]),
+        ],
+    )
+    .unwrap();
+    let (shape, y) = run(&model, &[3.0, 4.0]);
+    assert_eq!(shape, vec![1, 5]);
+    assert_eq!(y, vec![-1.5, 3.0, 4.0, -1.5, -1.5]);
+}
+
+#[test]
+fn softmax_and_reductions_over_a_middle_axis_move_it_last_and_back() {
+    // [1, 3, 2]: three classes (axis 1) at each of two positions, {0, 1, 2} and {1, 1, 2}.
+    let x = [0.0, 1.0, 1.0, 1.0, 2.0, 2.0];
+    let softmax = load(
+        &[1, 3, 2],
+        vec![node("Softmax", &["x"], "y", vec![int("axis", 1)])],
+        vec![],
+    )
+    .unwrap();
+    let (shape, y) = run(&softmax, &x);
+    assert_eq!(shape, vec![1, 3, 2]);
+    let e = |v: f32| v.exp();
+    let (s0, s1) = (e(0.0) + e(1.0) + e(2.0), 2.0 * e(1.0) + e(2.0));
+    let want = [e(0.0) / s0, e(1.0) / s1, e(1.0) / s0, e(1.0) / s1, e(2.0) / s0, e(2.0) / s1];
+    for (g, w) in y.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{y:?}");
+    }
+    let mean = load(
+        &[1, 3, 2],
+        vec![node("ReduceMean", &["x"], "y", vec![ints("axes", &[1]), int("keepdims", 0)])],
+        vec![],
+    )
+    .unwrap();
+    let (shape, y) = run(&mean, &x);
+    assert_eq!(shape, vec![1, 2]);
+    assert_eq!(y, vec![1.0, 4.0 / 3.0]);
+}

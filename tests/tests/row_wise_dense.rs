@@ -1,0 +1,98 @@
+//! A dense layer applied to every row of its input (ONNX MatMul of a `[1, T, K]` sequence by a
+//! constant `[K, N]`, or Gemm of an `[M, K]` matrix, as token-wise layers are): its float
+//! evaluation is each row times the weights, and its circuit, with public and with hidden
+//! weights, accepts the honest witness and rejects a corrupted output in a row other than the
+//! first (each row reads its own inputs, not the first row's).
+
+use halo2_proofs::dev::MockProver;
+use zkinfer_core::circuit::{Visibility, WeightVisibility};
+use zkinfer_core::ir::{Dense, ModelBuilder, Op};
+use zkinfer_core::prove::{compile, CompileOptions};
+use zkinfer_core::qgraph::{LinearKernel, StepKind};
+use zkinfer_core::tensor::Tensor;
+
+/// `[1, 3, 4]` rows through a `4 -> 2` layer, then ReLU.
+fn token_wise_model() -> zkinfer_core::ir::Model {
+    let mut b = ModelBuilder::new("rows", "x", vec![1, 3, 4]).unwrap();
+    let dense = Dense {
+        weight: Tensor::new(
+            vec![2, 4],
+            vec![0.5, -0.25, 1.0, 0.0, -1.0, 0.75, 0.5, 0.25],
+        ),
+        bias: vec![0.125, -0.5],
+    };
+    let y = b.add("proj", Op::Dense(dense), vec![0], "y", None).unwrap();
+    let r = b.add("relu", Op::Relu, vec![y], "r", None).unwrap();
+    b.finish(r).unwrap()
+}
+
+#[test]
+fn each_row_is_multiplied_by_the_weights() {
+    let model = token_wise_model();
+    let x: Vec<f32> = (0..12).map(|v| v as f32 - 4.0).collect();
+    let values = model.eval_float(&x).unwrap();
+    let y = &values[1];
+    assert_eq!(y.shape, vec![1, 3, 2]);
+    let expected: Vec<f32> = x
+        .chunks(4)
+        .flat_map(|row| {
+            let a = 0.5 * row[0] - 0.25 * row[1] + row[2] + 0.125;
+            let b = -row[0] + 0.75 * row[1] + 0.5 * row[2] + 0.25 * row[3] - 0.5;
+            [a, b]
+        })
+        .collect();
+    assert_eq!(y.data, expected);
+}
+
+#[test]
+fn a_row_wise_layer_is_proven_row_by_row_with_public_and_hidden_weights() {
+    let model = token_wise_model();
+    let calibration: Vec<Vec<f32>> = (0..8)
+        .map(|s| (0..12).map(|i| ((i * 7 + s * 3) % 11) as f32 / 4.0 - 1.0).collect())
+        .collect();
+    let hidden_weights = Visibility {
+        weights: WeightVisibility::Hidden,
+        ..Visibility::PUBLIC
+    };
+    for visibility in [Visibility::PUBLIC, hidden_weights] {
+        let opts = CompileOptions {
+            visibility,
+            ..Default::default()
+        };
+        let compiled = compile(&model, &calibration, &opts).unwrap();
+        let (input, values) = compiled.witness(&calibration[0]).unwrap();
+        // The quantized rows track the float rows (each row read from its own inputs).
+        let float = &model.eval_float(&calibration[0]).unwrap()[model.output];
+        let quantized = compiled.graph.dequantize_output(&values[compiled.graph.output]);
+        for (q, f) in quantized.iter().zip(&float.data) {
+            assert!((q - *f as f64).abs() < 0.05, "{quantized:?} vs {:?}", float.data);
+        }
+        let out = values[compiled.graph.output].clone();
+        let run = |values: Vec<Vec<i64>>, out: &[i64]| {
+            let circuit = compiled.circuit(Some(values));
+            let instance = circuit.instance(&input, out).unwrap();
+            MockProver::run(compiled.plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+        };
+        run(values.clone(), &out)
+            .unwrap_or_else(|e| panic!("{visibility:?}: honest witness rejected: {e:?}"));
+        // The dense step's output in the last row, its ReLU left as it was.
+        let step = compiled
+            .graph
+            .steps
+            .iter()
+            .position(|s| {
+                matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { .. }))
+            })
+            .expect("the dense step");
+        let dense_out = compiled.graph.steps[step].output;
+        let mut corrupt = values.clone();
+        let last = corrupt[dense_out].len() - 1;
+        corrupt[dense_out][last] += 1;
+        assert!(
+            run(corrupt, &out).is_err(),
+            "{visibility:?}: a corrupted last-row output is accepted"
+        );
+    }
+}
