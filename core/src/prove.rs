@@ -305,6 +305,21 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
 }
 
 impl Compiled {
+    /// `compiled.bin`'s bytes: magic, version, then the bincode of the model.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut bytes = crate::codec::Writer::new(COMPILED_MAGIC, COMPILED_VERSION).bytes;
+        bincode::serialize_into(&mut bytes, self).map_err(|e| Error::Synthesis(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    /// Reads [`Compiled::to_bytes`]'s format; anything else is a typed error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Compiled> {
+        const WHAT: &str = "compiled model";
+        crate::codec::Reader::open(bytes, WHAT, COMPILED_MAGIC, COMPILED_VERSION)?;
+        let body = &bytes[COMPILED_MAGIC.len() + 4..];
+        bincode::deserialize(body).map_err(|e| Error::malformed(WHAT, e.to_string()))
+    }
+
     pub fn circuit(&self, values: Option<Vec<Vec<i64>>>) -> ModelCircuit {
         ModelCircuit {
             shape: self.plan.shape.clone(),
@@ -616,6 +631,12 @@ pub struct ModelDir {
 }
 
 pub const COMPILED_FILE: &str = "compiled.bin";
+/// `compiled.bin` starts with these magic bytes and [`COMPILED_VERSION`] (the framing of
+/// verifier keys and proof bundles), then the bincode of [`Compiled`]: a file of another kind,
+/// or from a build whose compiled form differs, is named as such instead of failing to decode.
+pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
+/// Raised whenever [`Compiled`]'s encoding changes.
+pub const COMPILED_VERSION: u32 = 1;
 pub const PROVING_KEY_FILE: &str = "proving-key.bin";
 pub const VERIFIER_KEY_FILE: &str = "verifier-key";
 pub const SUMMARY_FILE: &str = "summary.txt";
@@ -655,8 +676,7 @@ impl ModelDir {
 
     /// Writes `compiled.bin`.
     pub fn write_compiled(&self, compiled: &Compiled) -> Result<()> {
-        let bytes = bincode::serialize(compiled).map_err(|e| Error::Synthesis(e.to_string()))?;
-        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &bytes)
+        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled.to_bytes()?)
     }
 
     /// Writes `compiled.bin`, the verifier key and the summary, and the proving key when
@@ -705,8 +725,13 @@ impl ModelDir {
     }
 
     pub fn compiled(&self) -> Result<Compiled> {
-        bincode::deserialize(&self.read(COMPILED_FILE)?)
-            .map_err(|e| Error::malformed("compiled model", format!("{e} (recompile the model)")))
+        Compiled::from_bytes(&self.read(COMPILED_FILE)?).map_err(|e| match e {
+            Error::Malformed { what, reason } => Error::malformed(
+                what,
+                format!("{}: {reason} (recompile the model)", self.path(COMPILED_FILE).display()),
+            ),
+            e => e,
+        })
     }
 
     /// Loads everything needed to prove. Without a stored proving key (a chain's segment), the
@@ -1081,5 +1106,49 @@ mod tests {
             ..CompileOptions::default()
         };
         compile_quantized(graph, &opts).expect("256 lanes are allowed");
+    }
+}
+
+#[cfg(test)]
+mod compiled_file_tests {
+    use super::*;
+    use crate::ir::{Dense, ModelBuilder, Op};
+    use crate::tensor::Tensor;
+
+    fn compiled() -> Compiled {
+        let mut b = ModelBuilder::new("file", "x", vec![1, 2]).unwrap();
+        let dense = Dense {
+            weight: Tensor::new(vec![1, 2], vec![0.5, -0.25]),
+            bias: vec![0.0],
+        };
+        let y = b.add("d", Op::Dense(dense), vec![0], "y", None).unwrap();
+        let model = b.finish(y).unwrap();
+        let samples = vec![vec![0.5, -1.0], vec![1.0, 0.25]];
+        compile(&model, &samples, &CompileOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn compiled_files_round_trip_and_anything_else_is_named_not_decoded() {
+        let c = compiled();
+        let bytes = c.to_bytes().unwrap();
+        assert_eq!(&bytes[..8], COMPILED_MAGIC);
+        let back = Compiled::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+        let message = |bytes: &[u8]| match Compiled::from_bytes(bytes) {
+            Err(Error::Malformed { what, reason }) => format!("{what}: {reason}"),
+            Err(e) => panic!("expected a malformed compiled model, got {e:?}"),
+            Ok(_) => panic!("accepted"),
+        };
+        // A compiled.bin of before the header (the bare bincode), a verifier key, a newer version.
+        let bare = bincode::serialize(&c).unwrap();
+        assert!(message(&bare).contains("wrong magic"), "{}", message(&bare));
+        assert!(message(b"ZKINF-VK\x01\0\0\0").contains("wrong magic"));
+        let mut newer = bytes.clone();
+        newer[8] = 2;
+        assert!(message(&newer).contains("format version 2"));
+        // Cut anywhere in the body: an error, never a panic.
+        for cut in [3, 12, bytes.len() / 2, bytes.len() - 1] {
+            assert!(message(&bytes[..cut]).starts_with("compiled model"));
+        }
     }
 }
