@@ -272,6 +272,28 @@ def unet_decoder():
     return g.model([1, 3, 16, 16], [1, 2, 16, 16])
 
 
+def unet_upconv():
+    """U-Net level with a learned up-convolution (ConvTranspose 2x2, stride 2, as nn.ConvTranspose2d
+    exports it) and per-pixel class probabilities (Softmax over the channel axis)."""
+    g = Graph(seed=1008, opset=13)
+    x = g.conv("input", "/enc1/conv", "enc1.conv", 3, 4, 3)
+    skip = x = g.node("Relu", [x], "/enc1/relu")                                # [1,4,16,16]
+    x = g.node("MaxPool", [x], "/pool", ceil_mode=0, dilations=[1, 1], kernel_shape=[2, 2],
+               pads=[0, 0, 0, 0], strides=[2, 2])                               # [1,4,8,8]
+    x = g.conv(x, "/enc2/conv", "enc2.conv", 4, 8, 3)
+    x = g.node("Relu", [x], "/enc2/relu")                                       # [1,8,8,8]
+    w = g.param("up.weight", g.normal((8, 4, 2, 2), np.sqrt(2.0 / 32)))         # [C_in, C_out, k, k]
+    b = g.param("up.bias", g.uniform(4, -0.1, 0.1))
+    x = g.node("ConvTranspose", [x, w, b], "/up", dilations=[1, 1], group=1, kernel_shape=[2, 2],
+               output_padding=[0, 0], pads=[0, 0, 0, 0], strides=[2, 2])        # [1,4,16,16]
+    x = g.node("Concat", [skip, x], "", axis=1)                                 # [1,8,16,16]
+    x = g.conv(x, "/dec1/conv", "dec1.conv", 8, 4, 3)
+    x = g.node("Relu", [x], "/dec1/relu")
+    x = g.conv(x, "/head", "head", 4, 2, 1, gain=1.0)                           # [1,2,16,16]
+    g.node("Softmax", [x], "/softmax", output="output", axis=1)
+    return g.model([1, 3, 16, 16], [1, 2, 16, 16])
+
+
 def mlp_activations():
     """MLP over 16 features with Tanh, Sigmoid and LeakyRelu between the Linear layers."""
     g = Graph(seed=1007, opset=13)
@@ -293,6 +315,7 @@ FAMILIES = [
     ("kws_1d", kws_1d, 2005),
     ("unet_decoder", unet_decoder, 2006),
     ("mlp_activations", mlp_activations, 2007),
+    ("unet_upconv", unet_upconv, 2008),
 ]
 
 DESCRIPTIONS = {
@@ -316,6 +339,9 @@ DESCRIPTIONS = {
     "unet_decoder": "Two-level U-Net: Conv, Relu (skip), MaxPool 2, Conv, Relu, Resize nearest x2 (roi \"\", "
                     "scales initializer, asymmetric, floor), Concat(skip, up), Conv, Relu, Conv 1x1 to 2 "
                     "channels of per-pixel logits.",
+    "unet_upconv": "U-Net level with a learned up-convolution: Conv, Relu (skip), MaxPool 2, Conv, Relu, "
+                   "ConvTranspose 2x2 stride 2 (nn.ConvTranspose2d), Concat(skip, up), Conv, Relu, Conv "
+                   "1x1 to 2 channels, Softmax over the channel axis (per-pixel probabilities).",
     "mlp_activations": "MLP on [1, 16]: Gemm, Tanh, Gemm, Sigmoid, Gemm, LeakyRelu(0.1), Gemm to [1, 10].",
 }
 

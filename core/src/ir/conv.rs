@@ -32,12 +32,67 @@ impl Conv {
         }
     }
 
+    /// The ordinary convolution a transposed one (ONNX ConvTranspose, weight
+    /// `[C_in, C_out / group, kh, kw]`) is over its input spread by its strides and padded by
+    /// `dilation·(k - 1) - pad` ([`crate::ops::gather::maps::spread`]): stride 1, the same
+    /// dilation, each group's weight with input and output channels swapped and the kernel
+    /// turned by 180°.
+    pub fn from_transposed(
+        weight: &Tensor,
+        bias: Vec<f32>,
+        group: usize,
+        dilation: [usize; 2],
+    ) -> Result<Self, String> {
+        let ws = &weight.shape;
+        if ws.len() != 4 || group == 0 || ws[0] % group != 0 {
+            return Err(format!(
+                "weight {ws:?} with group {group} is not a transposed 2-D convolution's"
+            ));
+        }
+        let (c_in, out_per_group, kh, kw) = (ws[0], ws[1], ws[2], ws[3]);
+        let in_per_group = c_in / group;
+        let c_out = out_per_group * group;
+        let mut w = vec![0f32; weight.data.len()];
+        for g in 0..group {
+            for ci in 0..in_per_group {
+                for co in 0..out_per_group {
+                    for y in 0..kh {
+                        for x in 0..kw {
+                            let from = (((g * in_per_group + ci) * out_per_group + co) * kh + y)
+                                * kw
+                                + x;
+                            let to = (((g * out_per_group + co) * in_per_group + ci) * kh
+                                + (kh - 1 - y))
+                                * kw
+                                + (kw - 1 - x);
+                            w[to] = weight.data[from];
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Conv {
+            weight: Tensor::new(vec![c_out, in_per_group, kh, kw], w),
+            bias,
+            window: Window2d {
+                kernel: [kh, kw],
+                stride: [1, 1],
+                pads: [0; 4],
+                dilation,
+            },
+            group,
+        })
+    }
+
     pub fn output_shape(&self, x: &[usize]) -> Result<Vec<usize>, String> {
         let ws = &self.weight.shape;
         if x.len() != 4 || ws.len() != 4 {
             return Err(format!(
                 "expected a 4-D input and 4-D weight, got {x:?} and {ws:?}"
             ));
+        }
+        if x[0] != 1 {
+            return Err(format!("input {x:?} holds {} samples (one at a time)", x[0]));
         }
         let (c, h, w) = (x[1], x[2], x[3]);
         let (o, cg) = (ws[0], ws[1]);

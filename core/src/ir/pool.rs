@@ -27,6 +27,9 @@ impl Pool {
         if x.len() != 4 {
             return Err(format!("expected a 4-D input, got {x:?}"));
         }
+        if x[0] != 1 {
+            return Err(format!("input {x:?} holds {} samples (one at a time)", x[0]));
+        }
         let (oh, ow) = self
             .window
             .output_hw(x[2], x[3])

@@ -12,10 +12,12 @@ use crate::ops::unary::{Param, UnaryFn};
 use crate::tensor::Tensor;
 use tract_onnx::pb::NodeProto;
 
+mod conv_transpose;
 mod functions;
 mod movement;
 mod reduce;
 
+use conv_transpose::*;
 use functions::*;
 use movement::*;
 use reduce::*;
@@ -62,6 +64,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Softmax", softmax),
     ("Expand", expand),
     ("GlobalMaxPool", global_max_pool),
+    ("ConvTranspose", conv_transpose),
 ];
 
 pub(super) fn mapper(op: &str) -> Option<Mapper> {

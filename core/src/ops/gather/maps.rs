@@ -213,6 +213,46 @@ pub fn pad(shape: &[usize], pads: &[i64]) -> Result<Gather, String> {
     })
 }
 
+/// Spreads each axis `d`'s elements `steps[d]` apart (zeros between them), then pads like
+/// [`pad`] (`pads`: begins, then ends; negative pads crop). A transposed convolution is an
+/// ordinary one over its input spread by the strides ([`crate::ir::Conv::from_transposed`]).
+pub fn spread(shape: &[usize], steps: &[usize], pads: &[i64]) -> Result<Gather, String> {
+    let rank = shape.len();
+    if steps.len() != rank || pads.len() != 2 * rank {
+        return Err(format!(
+            "{} steps and {} pads for a rank-{rank} tensor",
+            steps.len(),
+            pads.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(rank);
+    for d in 0..rank {
+        if !(1..=1 << 12).contains(&steps[d]) || pads[d].abs() > 1 << 24 || pads[rank + d].abs() > 1 << 24
+        {
+            return Err(format!("steps {steps:?} or pads {pads:?} are out of range"));
+        }
+        let spread = (shape[d] as i64 - 1) * steps[d] as i64 + 1;
+        let n = spread + pads[d] + pads[rank + d];
+        if n <= 0 {
+            return Err(format!("pads {pads:?} leave axis {d} empty"));
+        }
+        out.push(n as usize);
+    }
+    let st = strides(shape);
+    let mut c_in = vec![0; rank];
+    build(Movement::Spread, out, |c| {
+        for d in 0..rank {
+            let v = c[d] as i64 - pads[d];
+            let step = steps[d] as i64;
+            if v < 0 || v % step != 0 || v / step >= shape[d] as i64 {
+                return Pick::Zero;
+            }
+            c_in[d] = (v / step) as usize;
+        }
+        input(0, &c_in, &st)
+    })
+}
+
 /// ONNX `Gather(axis)` with constant `indices` of shape `index_shape` (negative indices count
 /// from the end).
 pub fn gather(

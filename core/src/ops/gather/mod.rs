@@ -32,6 +32,8 @@ pub enum Movement {
     Gather,
     Resize,
     Expand,
+    /// Elements spread apart with zeros between (a transposed convolution's input).
+    Spread,
 }
 
 impl Movement {
@@ -44,6 +46,7 @@ impl Movement {
             Movement::Gather => "Gather",
             Movement::Resize => "Resize",
             Movement::Expand => "Expand",
+            Movement::Spread => "Spread",
         }
     }
 }

@@ -130,3 +130,17 @@ fn expand_repeats_along_the_broadcast_axes() {
     assert_eq!(run(&g, &[&[7, 8]]), vec![7, 7, 7, 8, 8, 8]);
     assert!(expand(&[1, 2], &[1, 3]).is_err());
 }
+
+#[test]
+fn spread_puts_zeros_between_elements_then_pads_or_crops() {
+    // [2, 2] spread by 2 on both axes: [3, 3] with the input at the even coordinates; one
+    // more row of zeros at the top, the last column cropped.
+    let g = spread(&[2, 2], &[2, 2], &[1, 0, 0, -1]).unwrap();
+    assert_eq!(g.shape, vec![4, 2]);
+    assert_eq!(run(&g, &[&seq(4)]), vec![0, 0, 1, 0, 0, 0, 3, 0]);
+    // Steps of one are a plain pad.
+    let plain = spread(&[1, 3], &[1, 1], &[0, 1, 0, 1]).unwrap();
+    assert_eq!(plain.picks, pad(&[1, 3], &[0, 1, 0, 1]).unwrap().picks);
+    assert!(spread(&[2], &[0], &[0, 0]).is_err(), "a step of zero");
+    assert!(spread(&[2], &[1], &[-2, 0]).is_err(), "cropped to nothing");
+}
