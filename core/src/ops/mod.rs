@@ -11,7 +11,10 @@
 //! - [`gather`]: data movement (Concat, Slice, Split, Transpose, Pad, Gather, Resize nearest):
 //!   every output element is one input element or zero, proven by copy constraints alone.
 //! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite).
+//! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
+//!   the axis).
 
 pub mod gather;
 pub mod mul;
+pub mod resample;
 pub mod unary;

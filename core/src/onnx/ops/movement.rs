@@ -2,7 +2,9 @@
 //! Expand): index maps of `crate::ops::gather`, or reshapes.
 
 use super::*;
+use crate::ir::Dense;
 use crate::ops::gather::Pick;
+use crate::ops::resample::{self, Kernel};
 
 pub(super) fn movement(
     l: &mut Loader,
@@ -246,11 +248,18 @@ pub(super) fn gather(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
 
 pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     let mode = attr_str(node, "mode").unwrap_or_else(|| "nearest".into());
-    if mode != "nearest" {
-        return Err(unsupported(
-            node,
-            format!("mode={mode} (only nearest is supported yet)"),
-        ));
+    // None: nearest, a data movement; otherwise a resampling matrix per resized axis.
+    let kernel = match mode.as_str() {
+        "nearest" => None,
+        "linear" => Some(Kernel::Linear),
+        "cubic" => Some(Kernel::Cubic {
+            a: attr_float(node, "cubic_coeff_a", -0.75) as f64,
+            exclude_outside: attr_int(node, "exclude_outside", 0) != 0,
+        }),
+        other => return Err(unsupported(node, format!("mode={other}"))),
+    };
+    if kernel.is_some() && attr_int(node, "antialias", 0) != 0 {
+        return Err(unsupported(node, format!("mode={mode} with antialias=1")));
     }
     let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
@@ -345,8 +354,38 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
             maps::NearestMode::parse(&n).map_err(|e| unsupported(node, e))?,
         )
     };
-    let map = maps::resize_nearest(&shape, &out, &scales, coordinates, nearest);
-    movement(l, b, node, vec![x], map)?;
+    let Some(kernel) = kernel else {
+        let map = maps::resize_nearest(&shape, &out, &scales, coordinates, nearest);
+        movement(l, b, node, vec![x], map)?;
+        return Ok(());
+    };
+    // Each resized axis in turn: moved last, multiplied by its matrix, moved back.
+    let mut t = x;
+    for d in 0..rank {
+        if out[d] == shape[d] && scales[d] == 1.0 {
+            continue;
+        }
+        let m = resample::matrix(shape[d], out[d], scales[d], coordinates, kernel)
+            .map_err(|e| unsupported(node, e))?;
+        let dense = Dense {
+            weight: Tensor::new(vec![out[d], shape[d]], m),
+            bias: vec![0.0; out[d]],
+        };
+        // Swapping axis d with the last is its own inverse.
+        let mut swap: Vec<i64> = (0..rank as i64).collect();
+        swap.swap(d, rank - 1);
+        let moved = d + 1 != rank;
+        if moved {
+            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
+            t = emit_part(b, node, &format!("axis{d}-last"), Op::Gather(g), vec![t], None)?;
+        }
+        t = emit_part(b, node, &format!("axis{d}"), Op::Dense(dense), vec![t], None)?;
+        if moved {
+            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
+            t = emit_part(b, node, &format!("axis{d}-back"), Op::Gather(g), vec![t], None)?;
+        }
+    }
+    emit(l, b, node, Op::Reshape, vec![t], Some(out))?;
     Ok(())
 }
 

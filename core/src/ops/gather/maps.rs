@@ -306,6 +306,7 @@ pub enum CoordinateMode {
     AlignCorners,
     Asymmetric,
     TfHalfPixelForNn,
+    HalfPixelSymmetric,
 }
 
 impl CoordinateMode {
@@ -316,8 +317,31 @@ impl CoordinateMode {
             "align_corners" => CoordinateMode::AlignCorners,
             "asymmetric" => CoordinateMode::Asymmetric,
             "tf_half_pixel_for_nn" => CoordinateMode::TfHalfPixelForNn,
+            "half_pixel_symmetric" => CoordinateMode::HalfPixelSymmetric,
             other => return Err(format!("coordinate_transformation_mode '{other}'")),
         })
+    }
+
+    /// The input coordinate of output coordinate `x` on an axis resized from `n_in` to `n_out`
+    /// elements by `scale`, as ONNX defines each mode (and its reference evaluator computes
+    /// it): the resized length in `align_corners` and `pytorch_half_pixel` is `scale·n_in`,
+    /// unrounded, which differs from `n_out` when the scale does not divide evenly.
+    pub fn original(self, x: f64, scale: f64, n_in: f64, n_out: f64) -> f64 {
+        let resized = scale * n_in;
+        match self {
+            CoordinateMode::HalfPixel => (x + 0.5) / scale - 0.5,
+            CoordinateMode::PytorchHalfPixel if resized == 1.0 => -0.5,
+            CoordinateMode::PytorchHalfPixel => (x + 0.5) / scale - 0.5,
+            CoordinateMode::AlignCorners if resized == 1.0 => 0.0,
+            CoordinateMode::AlignCorners => x * (n_in - 1.0) / (resized - 1.0),
+            CoordinateMode::Asymmetric => x / scale,
+            CoordinateMode::TfHalfPixelForNn => (x + 0.5) / scale,
+            CoordinateMode::HalfPixelSymmetric => {
+                let adjustment = n_out / (scale * n_in);
+                let offset = n_in / 2.0 * (1.0 - adjustment);
+                offset + (x + 0.5) / scale - 0.5
+            }
+        }
     }
 }
 
@@ -365,16 +389,7 @@ pub fn resize_nearest(
         let (n_in, n_out, s) = (shape[d] as f64, out[d] as f64, scales[d]);
         let col = (0..out[d])
             .map(|x| {
-                let x = x as f64;
-                let orig = match coordinates {
-                    CoordinateMode::HalfPixel => (x + 0.5) / s - 0.5,
-                    CoordinateMode::PytorchHalfPixel if n_out > 1.0 => (x + 0.5) / s - 0.5,
-                    CoordinateMode::PytorchHalfPixel => 0.0,
-                    CoordinateMode::AlignCorners if n_out > 1.0 => x * (n_in - 1.0) / (n_out - 1.0),
-                    CoordinateMode::AlignCorners => 0.0,
-                    CoordinateMode::Asymmetric => x / s,
-                    CoordinateMode::TfHalfPixelForNn => (x + 0.5) / s,
-                };
+                let orig = coordinates.original(x as f64, s, n_in, n_out);
                 let r = match nearest {
                     NearestMode::Floor => orig.floor(),
                     NearestMode::Ceil => orig.ceil(),
