@@ -7,7 +7,9 @@ use crate::visibility_args::VisibilityArgs;
 use crate::SrsArgs;
 use anyhow::{Context, Result};
 use std::path::Path;
-use zkinfer_core::prove::{summary, ChainDir, CompileOptions, ModelDir, VERIFIER_KEY_FILE};
+use zkinfer_core::prove::{
+    summary, ChainDir, CompileOptions, ModelDir, ProofShape, VERIFIER_KEY_FILE,
+};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn compile(
@@ -102,10 +104,9 @@ pub(crate) fn compile(
 }
 
 fn gib_to_bytes(gib: f64) -> Result<u64> {
-    if !(gib.is_finite() && gib > 0.0) {
-        anyhow::bail!("--memory-budget must be a positive number of GiB, not {gib}");
-    }
-    Ok((gib * (1u64 << 30) as f64) as u64)
+    zkinfer_core::prove::memory_budget_from_gib(gib).ok_or_else(|| {
+        anyhow::anyhow!("--memory-budget must be a positive number of GiB, not {gib}")
+    })
 }
 
 /// Writes a compiled model directory (keys included) and reports what it holds. A model whose
@@ -122,10 +123,8 @@ fn write_compiled(
         println!("layout: {}", compiled.plan);
     }
     let text = summary(model, compiled, model_path);
-    let budget = opts
-        .memory_budget
-        .unwrap_or(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
-    if compiled.plan.estimated_peak_bytes > budget {
+    let shape = ProofShape::of(compiled.plan.estimated_peak_bytes, opts.memory_budget);
+    if let ProofShape::Chain { budget } = shape {
         return write_chain(compiled, &text, model_path, out, srs, opts, budget);
     }
     let dir = ModelDir::new(out);
