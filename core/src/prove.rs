@@ -75,7 +75,7 @@ impl ProofShape {
 /// a positive, finite number (a zero or negative budget fits no circuit, and NaN compares with
 /// nothing).
 pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
-    (gib.is_finite() && gib > 0.0).then(|| (gib * (1u64 << 30) as f64) as u64)
+    (gib.is_finite() && gib > 0.0).then_some((gib * (1u64 << 30) as f64) as u64)
 }
 
 /// A forced dot width outside what a verifier key may hold, or a visibility no circuit has, is
