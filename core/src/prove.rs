@@ -47,6 +47,37 @@ pub struct CompileOptions {
 /// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
 
+/// How a compiled model is proven: as one circuit, or cut into a chain of segments linked by
+/// commitments. Proving one circuit needs its whole layout in memory at once, so a model is
+/// chained exactly when that estimated peak exceeds the budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofShape {
+    /// One circuit: its estimated prover peak fits the budget.
+    Single,
+    /// Segments that are each cut to fit `budget` bytes.
+    Chain { budget: u64 },
+}
+
+impl ProofShape {
+    /// The shape for a model whose single circuit's estimated prover peak is
+    /// `estimated_peak_bytes`, under `memory_budget` bytes ([`DEFAULT_MEMORY_BUDGET`] when None).
+    pub fn of(estimated_peak_bytes: u64, memory_budget: Option<u64>) -> ProofShape {
+        let budget = memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
+        if estimated_peak_bytes > budget {
+            ProofShape::Chain { budget }
+        } else {
+            ProofShape::Single
+        }
+    }
+}
+
+/// A memory budget given in GiB (`zkinfer compile --memory-budget`), in bytes; None unless it is
+/// a positive, finite number (a zero or negative budget fits no circuit, and NaN compares with
+/// nothing).
+pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
+    (gib.is_finite() && gib > 0.0).then_some((gib * (1u64 << 30) as f64) as u64)
+}
+
 /// A forced dot width outside what a verifier key may hold, or a visibility no circuit has, is
 /// refused before any work: a key made with it could never be read (`CircuitShape::validate`).
 fn check_options(opts: &CompileOptions) -> Result<()> {
@@ -1106,6 +1137,54 @@ mod tests {
             ..CompileOptions::default()
         };
         compile_quantized(graph, &opts).expect("256 lanes are allowed");
+    }
+}
+
+#[cfg(test)]
+mod proof_shape_tests {
+    use super::*;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn a_model_within_the_budget_is_proven_as_one_circuit() {
+        assert_eq!(ProofShape::of(3 * GIB, Some(4 * GIB)), ProofShape::Single);
+        assert_eq!(ProofShape::of(4 * GIB, Some(4 * GIB)), ProofShape::Single);
+    }
+
+    #[test]
+    fn a_model_over_the_budget_is_proven_as_a_chain() {
+        assert_eq!(
+            ProofShape::of(4 * GIB + 1, Some(4 * GIB)),
+            ProofShape::Chain { budget: 4 * GIB }
+        );
+    }
+
+    #[test]
+    fn without_a_budget_the_default_budget_applies() {
+        assert_eq!(
+            ProofShape::of(DEFAULT_MEMORY_BUDGET, None),
+            ProofShape::Single
+        );
+        assert_eq!(
+            ProofShape::of(DEFAULT_MEMORY_BUDGET + 1, None),
+            ProofShape::Chain {
+                budget: DEFAULT_MEMORY_BUDGET
+            }
+        );
+    }
+
+    #[test]
+    fn a_budget_in_gib_becomes_bytes() {
+        assert_eq!(memory_budget_from_gib(20.0), Some(DEFAULT_MEMORY_BUDGET));
+        assert_eq!(memory_budget_from_gib(0.5), Some(GIB / 2));
+    }
+
+    #[test]
+    fn a_budget_that_is_not_a_positive_finite_number_is_refused() {
+        for gib in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(memory_budget_from_gib(gib), None, "{gib}");
+        }
     }
 }
 

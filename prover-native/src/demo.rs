@@ -1,10 +1,12 @@
 //! `zkinfer demo`: the bundled MNIST example end to end. The example's files are embedded in the
 //! binary so the demo runs from anywhere.
 
-use crate::{argmax, fmt_values, step, SrsArgs};
+use crate::cli_util::{fmt_values, step};
+use crate::SrsArgs;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use zkinfer_core::prove::{summary, CompileOptions, ModelDir};
+use zkinfer_core::tensor::argmax;
 
 const MODEL: &[u8] = include_bytes!("../../examples/mnist/model.onnx");
 const CALIBRATION: &str = include_str!("../../examples/mnist/calibration.json");

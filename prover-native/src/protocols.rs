@@ -2,7 +2,7 @@
 //! signed receipts, accuracy attestations, and trustless retrieval. The logic (and its unit
 //! tests) lives in core; here are file handling, HTTP and reporting.
 
-use crate::step;
+use crate::cli_util::step;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};

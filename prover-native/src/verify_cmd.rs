@@ -2,7 +2,8 @@
 //! trusts, with the pins a consumer can add: the model id, the published weight commitment, the
 //! setup the key depends on, and the input it sent.
 
-use super::{fmt_values, read_input, read_input_salt};
+use crate::cli_util::fmt_values;
+use crate::input_args::{read_input, read_input_salt};
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::time::Instant;

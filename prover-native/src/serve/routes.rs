@@ -198,7 +198,7 @@ async fn predict(
         None => (honest.clone(), None),
     };
     let output = graph.dequantize_output(&claimed);
-    let class = crate::argmax(&output);
+    let class = zkinfer_core::tensor::argmax(&output);
     let label = m
         .prover
         .compiled
