@@ -294,6 +294,23 @@ def unet_upconv():
     return g.model([1, 3, 16, 16], [1, 2, 16, 16])
 
 
+def seg_bilinear():
+    """Segmentation head as torchvision's FCN/DeepLab export it: features at 1/2 resolution,
+    a 1x1 classifier, then F.interpolate(mode="bilinear", align_corners=False) back to the input
+    size (Resize linear, pytorch_half_pixel, sizes given)."""
+    g = Graph(seed=1009, opset=13)
+    x = g.conv("input", "/backbone/conv1", "backbone.conv1", 3, 8, 3, stride=2)  # [1,8,8,8]
+    x = g.node("Relu", [x], "/backbone/relu1")
+    x = g.conv(x, "/backbone/conv2", "backbone.conv2", 8, 8, 3)
+    x = g.node("Relu", [x], "/backbone/relu2")
+    x = g.conv(x, "/classifier", "classifier", 8, 2, 1, gain=1.0)               # [1,2,8,8]
+    sizes = g.param("/Concat_output_0", [1, 2, 16, 16], dtype=np.int64)
+    g.node("Resize", [x, "", "", sizes], "/interpolate", output="output",
+           coordinate_transformation_mode="pytorch_half_pixel", cubic_coeff_a=-0.75,
+           mode="linear", nearest_mode="floor")                               # [1,2,16,16]
+    return g.model([1, 3, 16, 16], [1, 2, 16, 16])
+
+
 def mlp_activations():
     """MLP over 16 features with Tanh, Sigmoid and LeakyRelu between the Linear layers."""
     g = Graph(seed=1007, opset=13)
@@ -316,6 +333,7 @@ FAMILIES = [
     ("unet_decoder", unet_decoder, 2006),
     ("mlp_activations", mlp_activations, 2007),
     ("unet_upconv", unet_upconv, 2008),
+    ("seg_bilinear", seg_bilinear, 2009),
 ]
 
 DESCRIPTIONS = {
@@ -342,6 +360,9 @@ DESCRIPTIONS = {
     "unet_upconv": "U-Net level with a learned up-convolution: Conv, Relu (skip), MaxPool 2, Conv, Relu, "
                    "ConvTranspose 2x2 stride 2 (nn.ConvTranspose2d), Concat(skip, up), Conv, Relu, Conv "
                    "1x1 to 2 channels, Softmax over the channel axis (per-pixel probabilities).",
+    "seg_bilinear": "Segmentation head as torchvision exports FCN/DeepLab: Conv s2, Relu, Conv, Relu, Conv "
+                    "1x1 to 2 classes at half resolution, Resize linear (bilinear, pytorch_half_pixel, "
+                    "sizes) back to 16x16: per-pixel logits.",
     "mlp_activations": "MLP on [1, 16]: Gemm, Tanh, Gemm, Sigmoid, Gemm, LeakyRelu(0.1), Gemm to [1, 10].",
 }
 

@@ -73,6 +73,7 @@ const SUPPORTED: &[(&str, usize, f64)] = &[
     ("mobilenetv3_block", 10, 0.05),
     ("kws_1d", 12, 0.05),
     ("unet_upconv", 256, 0.05),
+    ("seg_bilinear", 256, 0.05),
 ];
 
 #[test]
@@ -107,8 +108,10 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
                 .fold(0f64, f64::max);
             worst = worst.max(err / range);
             let want64: Vec<f64> = want.iter().map(|&v| v as f64).collect();
-            // The U-Nets' per-pixel scores: [1, 2, H, W], classes along the channel axis.
-            let (a, b) = if name.starts_with("unet") {
+            // The segmentation models' per-pixel scores: [1, 2, H, W], classes along the
+            // channel axis.
+            let per_pixel_classes = name.starts_with("unet") || name.starts_with("seg");
+            let (a, b) = if per_pixel_classes {
                 let hw = classes;
                 let per_pixel = |v: &[f64]| -> Vec<usize> {
                     (0..hw).map(|p| (v[hw + p] > v[p]) as usize).collect()
@@ -119,7 +122,7 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
             };
             let agree = a.iter().zip(&b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64;
             assert!(
-                agree >= if name.starts_with("unet") { 0.97 } else { 1.0 },
+                agree >= if per_pixel_classes { 0.97 } else { 1.0 },
                 "{name} input {i}: top-1 agrees on {:.1}%",
                 100.0 * agree
             );
@@ -244,11 +247,12 @@ fn mutated_zoo_models_load_or_are_refused_without_panicking() {
         "unet_decoder",
         "mlp_activations",
         "unet_upconv",
+        "seg_bilinear",
     ];
     let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
     let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];
     let (mut loaded, mut refused) = (0, 0);
-    for round in 0..1600 {
+    for round in 0..1800 {
         let name = names[round % names.len()];
         let bytes = std::fs::read(repo().join(format!("examples/onnx-zoo/{name}.onnx"))).unwrap();
         let mut m = ModelProto::decode(bytes.as_slice()).unwrap();
