@@ -759,7 +759,10 @@ impl ModelDir {
         Compiled::from_bytes(&self.read(COMPILED_FILE)?).map_err(|e| match e {
             Error::Malformed { what, reason } => Error::malformed(
                 what,
-                format!("{}: {reason} (recompile the model)", self.path(COMPILED_FILE).display()),
+                format!(
+                    "{}: {reason} (recompile the model)",
+                    self.path(COMPILED_FILE).display()
+                ),
             ),
             e => e,
         })

@@ -24,7 +24,9 @@ fn cases_dir() -> Option<PathBuf> {
                 "{DIR_VAR} ({other:?}) names no prepared node tests (run scripts/onnx_conformance.py), \
                  and {REQUIRE_VAR} says this run needs them"
             );
-            eprintln!("SKIP: {DIR_VAR} is not set to a directory made by scripts/onnx_conformance.py");
+            eprintln!(
+                "SKIP: {DIR_VAR} is not set to a directory made by scripts/onnx_conformance.py"
+            );
             None
         }
     }
@@ -137,8 +139,10 @@ fn every_claimed_operator_matches_onnx_node_tests_or_refuses_them() {
             entry.1.push(e);
         }
     }
-    let mut tally: BTreeMap<String, OpTally> =
-        claimed.iter().map(|op| (op.to_string(), OpTally::default())).collect();
+    let mut tally: BTreeMap<String, OpTally> = claimed
+        .iter()
+        .map(|op| (op.to_string(), OpTally::default()))
+        .collect();
     let mut failures = vec![];
     for (case, (op, entries)) in &by_case {
         let t = tally.get_mut(op).unwrap();
@@ -176,7 +180,12 @@ fn every_claimed_operator_matches_onnx_node_tests_or_refuses_them() {
             .iter()
             .map(|(r, n)| format!("{n}× {}", r.replace('|', "/")))
             .collect();
-        table += &format!("| {op} | {} / {} | {} |\n", t.passed, t.claimed, why.join("; "));
+        table += &format!(
+            "| {op} | {} / {} | {} |\n",
+            t.passed,
+            t.claimed,
+            why.join("; ")
+        );
     }
     table += &format!(
         "| **all** | **{passed} / {total}** | onnx {} |\n",

@@ -48,7 +48,11 @@ fn each_row_is_multiplied_by_the_weights() {
 fn a_row_wise_layer_is_proven_row_by_row_with_public_and_hidden_weights() {
     let model = token_wise_model();
     let calibration: Vec<Vec<f32>> = (0..8)
-        .map(|s| (0..12).map(|i| ((i * 7 + s * 3) % 11) as f32 / 4.0 - 1.0).collect())
+        .map(|s| {
+            (0..12)
+                .map(|i| ((i * 7 + s * 3) % 11) as f32 / 4.0 - 1.0)
+                .collect()
+        })
         .collect();
     let hidden_weights = Visibility {
         weights: WeightVisibility::Hidden,
@@ -63,9 +67,15 @@ fn a_row_wise_layer_is_proven_row_by_row_with_public_and_hidden_weights() {
         let (input, values) = compiled.witness(&calibration[0]).unwrap();
         // The quantized rows track the float rows (each row read from its own inputs).
         let float = &model.eval_float(&calibration[0]).unwrap()[model.output];
-        let quantized = compiled.graph.dequantize_output(&values[compiled.graph.output]);
+        let quantized = compiled
+            .graph
+            .dequantize_output(&values[compiled.graph.output]);
         for (q, f) in quantized.iter().zip(&float.data) {
-            assert!((q - *f as f64).abs() < 0.05, "{quantized:?} vs {:?}", float.data);
+            assert!(
+                (q - *f as f64).abs() < 0.05,
+                "{quantized:?} vs {:?}",
+                float.data
+            );
         }
         let out = values[compiled.graph.output].clone();
         let run = |values: Vec<Vec<i64>>, out: &[i64]| {

@@ -44,7 +44,7 @@ impl Conv {
         dilation: [usize; 2],
     ) -> Result<Self, String> {
         let ws = &weight.shape;
-        if ws.len() != 4 || group == 0 || ws[0] % group != 0 {
+        if ws.len() != 4 || group == 0 || !ws[0].is_multiple_of(group) {
             return Err(format!(
                 "weight {ws:?} with group {group} is not a transposed 2-D convolution's"
             ));
@@ -58,9 +58,8 @@ impl Conv {
                 for co in 0..out_per_group {
                     for y in 0..kh {
                         for x in 0..kw {
-                            let from = (((g * in_per_group + ci) * out_per_group + co) * kh + y)
-                                * kw
-                                + x;
+                            let from =
+                                (((g * in_per_group + ci) * out_per_group + co) * kh + y) * kw + x;
                             let to = (((g * out_per_group + co) * in_per_group + ci) * kh
                                 + (kh - 1 - y))
                                 * kw
@@ -92,7 +91,10 @@ impl Conv {
             ));
         }
         if x[0] != 1 {
-            return Err(format!("input {x:?} holds {} samples (one at a time)", x[0]));
+            return Err(format!(
+                "input {x:?} holds {} samples (one at a time)",
+                x[0]
+            ));
         }
         let (c, h, w) = (x[1], x[2], x[3]);
         let (o, cg) = (ws[0], ws[1]);

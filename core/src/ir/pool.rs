@@ -28,7 +28,10 @@ impl Pool {
             return Err(format!("expected a 4-D input, got {x:?}"));
         }
         if x[0] != 1 {
-            return Err(format!("input {x:?} holds {} samples (one at a time)", x[0]));
+            return Err(format!(
+                "input {x:?} holds {} samples (one at a time)",
+                x[0]
+            ));
         }
         let (oh, ow) = self
             .window

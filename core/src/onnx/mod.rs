@@ -258,10 +258,16 @@ pub(crate) fn auto_pad(
         other => return Err(unsupported(node, format!("auto_pad={other}"))),
     };
     if attr_int(node, "ceil_mode", 0) != 0 {
-        return Err(unsupported(node, format!("auto_pad={mode} with ceil_mode=1")));
+        return Err(unsupported(
+            node,
+            format!("auto_pad={mode} with ceil_mode=1"),
+        ));
     }
     if spatial.len() != axes.len() {
-        return Err(unsupported(node, format!("auto_pad={mode} over a {spatial:?} input")));
+        return Err(unsupported(
+            node,
+            format!("auto_pad={mode} over a {spatial:?} input"),
+        ));
     }
     for (&axis, &n) in axes.iter().zip(spatial) {
         let span = w.dilation[axis] * (w.kernel[axis].max(1) - 1) + 1;
@@ -593,7 +599,8 @@ impl Loader {
                             weight,
                             bias: vec![0.0; n_out],
                         };
-                        let y = ops::emit_part(b, node, "product", Op::Dense(dense), vec![x], None)?;
+                        let y =
+                            ops::emit_part(b, node, "product", Op::Dense(dense), vec![x], None)?;
                         (
                             Op::Add(AddOperand::Constant(Tensor::new(vec![rows, n_out], full))),
                             vec![y],

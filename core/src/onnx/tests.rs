@@ -382,11 +382,18 @@ fn reshaped(to: &[i64], next: NodeProto) -> (Vec<NodeProto>, pb::TensorProto) {
 fn gemm_multiplies_every_row_and_transposes_a_when_asked() {
     // A = [[1, 2, 3], [4, 5, 6]] (transA: given as its transpose), B = [3, 2], C per row.
     let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-    let (nodes, to) = reshaped(&[3, 2], node("Gemm", &["x", "b", "c"], "y", vec![int("transA", 1)]));
+    let (nodes, to) = reshaped(
+        &[3, 2],
+        node("Gemm", &["x", "b", "c"], "y", vec![int("transA", 1)]),
+    );
     let model = load(
         &[1, 6],
         nodes,
-        vec![to, init("b", &[3, 2], &b), init("c", &[2, 1], &[10.0, 20.0])],
+        vec![
+            to,
+            init("b", &[3, 2], &b),
+            init("c", &[2, 1], &[10.0, 20.0]),
+        ],
     )
     .unwrap();
     // x = A^T row-major: [[1, 4], [2, 5], [3, 6]].
@@ -411,8 +418,12 @@ fn same_auto_padding_keeps_the_size_and_puts_the_odd_pad_where_onnx_says() {
             ..Default::default()
         });
         let conv = node("Conv", &["x", "w"], "y", attrs);
-        let model = load(&[1, 1, 3, 3], vec![conv], vec![init("w", &[1, 1, 2, 2], &[1.0; 4])])
-            .unwrap();
+        let model = load(
+            &[1, 1, 3, 3],
+            vec![conv],
+            vec![init("w", &[1, 1, 2, 2], &[1.0; 4])],
+        )
+        .unwrap();
         let (shape, y) = run(&model, &one_to(9));
         assert_eq!(shape, vec![1, 1, 3, 3], "{mode}");
         assert_eq!(y, want.to_vec(), "{mode}");
@@ -450,13 +461,25 @@ fn softmax_and_reductions_over_a_middle_axis_move_it_last_and_back() {
     assert_eq!(shape, vec![1, 3, 2]);
     let e = |v: f32| v.exp();
     let (s0, s1) = (e(0.0) + e(1.0) + e(2.0), 2.0 * e(1.0) + e(2.0));
-    let want = [e(0.0) / s0, e(1.0) / s1, e(1.0) / s0, e(1.0) / s1, e(2.0) / s0, e(2.0) / s1];
+    let want = [
+        e(0.0) / s0,
+        e(1.0) / s1,
+        e(1.0) / s0,
+        e(1.0) / s1,
+        e(2.0) / s0,
+        e(2.0) / s1,
+    ];
     for (g, w) in y.iter().zip(want) {
         assert!((g - w).abs() < 1e-6, "{y:?}");
     }
     let mean = load(
         &[1, 3, 2],
-        vec![node("ReduceMean", &["x"], "y", vec![ints("axes", &[1]), int("keepdims", 0)])],
+        vec![node(
+            "ReduceMean",
+            &["x"],
+            "y",
+            vec![ints("axes", &[1]), int("keepdims", 0)],
+        )],
         vec![],
     )
     .unwrap();

@@ -26,13 +26,19 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
         ));
     }
     if shape[0] != 1 {
-        return Err(unsupported(node, format!("input {shape:?} holds several samples")));
+        return Err(unsupported(
+            node,
+            format!("input {shape:?} holds several samples"),
+        ));
     }
     let group = attr_int(node, "group", 1);
     if group < 1 || w.shape[0] != shape[1] {
         return Err(unsupported(
             node,
-            format!("weight {:?} with group={group} for {} channels", w.shape, shape[1]),
+            format!(
+                "weight {:?} with group={group} for {} channels",
+                w.shape, shape[1]
+            ),
         ));
     }
     let per_axis = |name: &str, default: i64, min: i64| -> Result<Vec<i64>> {
@@ -44,7 +50,10 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
     };
     let kernel: Vec<i64> = w.shape[2..].iter().map(|&k| k as i64).collect();
     if attr_ints(node, "kernel_shape").is_some_and(|k| k != kernel) {
-        return Err(unsupported(node, format!("kernel_shape differs from the weight {:?}", w.shape)));
+        return Err(unsupported(
+            node,
+            format!("kernel_shape differs from the weight {:?}", w.shape),
+        ));
     }
     let strides = per_axis("strides", 1, 1)?;
     let dilations = per_axis("dilations", 1, 1)?;
@@ -52,7 +61,9 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
     let sizes: Vec<i64> = shape[2..].iter().map(|&n| n as i64).collect();
     // Before padding: (n - 1)·stride + output_padding + dilation·(k - 1) + 1 per axis.
     let full: Vec<i64> = (0..spatial)
-        .map(|i| (sizes[i] - 1) * strides[i] + output_padding[i] + dilations[i] * (kernel[i] - 1) + 1)
+        .map(|i| {
+            (sizes[i] - 1) * strides[i] + output_padding[i] + dilations[i] * (kernel[i] - 1) + 1
+        })
         .collect();
     let auto_pad = attr_str(node, "auto_pad").unwrap_or_default();
     let target: Option<Vec<i64>> = match (attr_ints(node, "output_shape"), auto_pad.as_str()) {
@@ -124,7 +135,10 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
     let bias = match l.constant(node, 2)? {
         Some(c) if c.values.len() == c_out => c.values.iter().map(|&v| v as f32).collect(),
         Some(c) => {
-            return Err(unsupported(node, format!("bias of {} values for {c_out} channels", c.values.len())))
+            return Err(unsupported(
+                node,
+                format!("bias of {} values for {c_out} channels", c.values.len()),
+            ))
         }
         None => vec![0.0; c_out],
     };
@@ -143,6 +157,13 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
     }
     let y = emit_part(b, node, "conv", Op::Conv(conv), vec![spread], None)?;
     let out = b.shape(y).to_vec();
-    emit(l, b, node, Op::Reshape, vec![y], Some(vec![1, out[1], out[3]]))?;
+    emit(
+        l,
+        b,
+        node,
+        Op::Reshape,
+        vec![y],
+        Some(vec![1, out[1], out[3]]),
+    )?;
     Ok(())
 }

@@ -303,7 +303,10 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
     match (scales, sizes) {
         (_, Some(sizes)) => {
             let sizes = given(&sizes, "sizes")?;
-            if sizes.iter().any(|&v| !(v >= 1.0 && v <= crate::ir::MAX_TENSOR_ELEMENTS as f64)) {
+            if sizes
+                .iter()
+                .any(|&v| !(v >= 1.0 && v <= crate::ir::MAX_TENSOR_ELEMENTS as f64))
+            {
                 return Err(unsupported(node, format!("sizes {sizes:?}")));
             }
             let policy =
@@ -314,7 +317,10 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
                 "not_larger" => ratios.reduce(f64::min),
                 "not_smaller" => ratios.reduce(f64::max),
                 other => {
-                    return Err(unsupported(node, format!("keep_aspect_ratio_policy={other}")))
+                    return Err(unsupported(
+                        node,
+                        format!("keep_aspect_ratio_policy={other}"),
+                    ))
                 }
             };
             for (&a, &v) in axes.iter().zip(&sizes) {
@@ -333,7 +339,10 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
         }
         (Some(scales), None) => {
             for (&a, &s) in axes.iter().zip(&given(&scales, "scales")?) {
-                if !(s.is_finite() && s > 0.0 && s * shape[a] as f64 <= crate::ir::MAX_TENSOR_ELEMENTS as f64) {
+                if !(s.is_finite()
+                    && s > 0.0
+                    && s * shape[a] as f64 <= crate::ir::MAX_TENSOR_ELEMENTS as f64)
+                {
                     return Err(unsupported(node, format!("scale {s} on axis {a}")));
                 }
                 out[a] = (shape[a] as f64 * s).floor() as usize;
@@ -377,12 +386,33 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
         let moved = d + 1 != rank;
         if moved {
             let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
-            t = emit_part(b, node, &format!("axis{d}-last"), Op::Gather(g), vec![t], None)?;
+            t = emit_part(
+                b,
+                node,
+                &format!("axis{d}-last"),
+                Op::Gather(g),
+                vec![t],
+                None,
+            )?;
         }
-        t = emit_part(b, node, &format!("axis{d}"), Op::Dense(dense), vec![t], None)?;
+        t = emit_part(
+            b,
+            node,
+            &format!("axis{d}"),
+            Op::Dense(dense),
+            vec![t],
+            None,
+        )?;
         if moved {
             let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
-            t = emit_part(b, node, &format!("axis{d}-back"), Op::Gather(g), vec![t], None)?;
+            t = emit_part(
+                b,
+                node,
+                &format!("axis{d}-back"),
+                Op::Gather(g),
+                vec![t],
+                None,
+            )?;
         }
     }
     emit(l, b, node, Op::Reshape, vec![t], Some(out))?;

@@ -52,7 +52,14 @@ pub(super) fn reduce_over(
         }
     };
     let viewed = if b.shape(source) != view.as_slice() {
-        emit_part(b, node, "view", Op::Reshape, vec![source], Some(view.clone()))?
+        emit_part(
+            b,
+            node,
+            "view",
+            Op::Reshape,
+            vec![source],
+            Some(view.clone()),
+        )?
     } else {
         source
     };

@@ -227,7 +227,9 @@ pub fn spread(shape: &[usize], steps: &[usize], pads: &[i64]) -> Result<Gather, 
     }
     let mut out = Vec::with_capacity(rank);
     for d in 0..rank {
-        if !(1..=1 << 12).contains(&steps[d]) || pads[d].abs() > 1 << 24 || pads[rank + d].abs() > 1 << 24
+        if !(1..=1 << 12).contains(&steps[d])
+            || pads[d].abs() > 1 << 24
+            || pads[rank + d].abs() > 1 << 24
         {
             return Err(format!("steps {steps:?} or pads {pads:?} are out of range"));
         }

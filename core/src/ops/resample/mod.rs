@@ -17,7 +17,10 @@ use crate::ops::gather::maps::CoordinateMode;
 pub enum Kernel {
     Linear,
     /// Keys' cubic convolution with coefficient `a` (ONNX `cubic_coeff_a`, -0.75 by default).
-    Cubic { a: f64, exclude_outside: bool },
+    Cubic {
+        a: f64,
+        exclude_outside: bool,
+    },
 }
 
 impl Kernel {
@@ -29,7 +32,12 @@ impl Kernel {
             Kernel::Cubic { a, .. } => {
                 let far = |t: f64| ((a * t - 5.0 * a) * t + 8.0 * a) * t - 4.0 * a;
                 let near = |t: f64| ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0;
-                vec![far(ratio + 1.0), near(ratio), near(1.0 - ratio), far(2.0 - ratio)]
+                vec![
+                    far(ratio + 1.0),
+                    near(ratio),
+                    near(1.0 - ratio),
+                    far(2.0 - ratio),
+                ]
             }
         }
     }
@@ -47,7 +55,10 @@ pub fn matrix(
     if n_in == 0 || n_out == 0 || !(scale.is_finite() && scale > 0.0) {
         return Err(format!("resizing {n_in} elements to {n_out} by {scale}"));
     }
-    if n_in.checked_mul(n_out).is_none_or(|n| n > crate::ir::MAX_TENSOR_ELEMENTS) {
+    if n_in
+        .checked_mul(n_out)
+        .is_none_or(|n| n > crate::ir::MAX_TENSOR_ELEMENTS)
+    {
         return Err(format!("a {n_out}x{n_in} resampling matrix is too large"));
     }
     let mut m = vec![0f64; n_out * n_in];

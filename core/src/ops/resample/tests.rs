@@ -10,14 +10,22 @@ fn bilinear_doubling_with_half_pixel_centres_reads_the_edges_beyond_them() {
     // Output centres map to -0.25, 0.25, 0.75, 1.25: the first and last clamp to the edges.
     assert_eq!(
         rows(&m, 2),
-        vec![vec![1.0, 0.0], vec![0.75, 0.25], vec![0.25, 0.75], vec![0.0, 1.0]]
+        vec![
+            vec![1.0, 0.0],
+            vec![0.75, 0.25],
+            vec![0.25, 0.75],
+            vec![0.0, 1.0]
+        ]
     );
 }
 
 #[test]
 fn align_corners_keeps_both_ends_fixed() {
     let m = matrix(2, 3, 1.5, CoordinateMode::AlignCorners, Kernel::Linear).unwrap();
-    assert_eq!(rows(&m, 2), vec![vec![1.0, 0.0], vec![0.5, 0.5], vec![0.0, 1.0]]);
+    assert_eq!(
+        rows(&m, 2),
+        vec![vec![1.0, 0.0], vec![0.5, 0.5], vec![0.0, 1.0]]
+    );
 }
 
 #[test]
@@ -32,7 +40,10 @@ fn every_row_sums_to_one_and_an_unchanged_axis_is_the_identity() {
             let m = matrix(n_in, n_out, scale, CoordinateMode::HalfPixel, kernel).unwrap();
             for row in rows(&m, n_in) {
                 let sum: f32 = row.iter().sum();
-                assert!((sum - 1.0).abs() < 1e-5, "{kernel:?} {n_in}->{n_out}: {row:?}");
+                assert!(
+                    (sum - 1.0).abs() < 1e-5,
+                    "{kernel:?} {n_in}->{n_out}: {row:?}"
+                );
             }
         }
         let identity = matrix(4, 4, 1.0, CoordinateMode::HalfPixel, kernel).unwrap();
@@ -62,5 +73,12 @@ fn cubic_excluding_outside_positions_renormalises_the_rest() {
 fn degenerate_resizes_are_refused() {
     assert!(matrix(0, 2, 1.0, CoordinateMode::HalfPixel, Kernel::Linear).is_err());
     assert!(matrix(2, 2, f64::NAN, CoordinateMode::HalfPixel, Kernel::Linear).is_err());
-    assert!(matrix(1 << 14, 1 << 14, 1.0, CoordinateMode::HalfPixel, Kernel::Linear).is_err());
+    assert!(matrix(
+        1 << 14,
+        1 << 14,
+        1.0,
+        CoordinateMode::HalfPixel,
+        Kernel::Linear
+    )
+    .is_err());
 }
