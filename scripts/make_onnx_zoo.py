@@ -253,15 +253,21 @@ def kws_1d():
     return g.model([1, 8, 32], [1, 12])
 
 
+def unet_encoder(g):
+    """The two U-Nets' encoder: Conv, Relu (the skip, [1,4,16,16]), MaxPool 2, Conv, Relu
+    ([1,8,8,8]). Returns (skip, features)."""
+    x = g.conv("input", "/enc1/conv", "enc1.conv", 3, 4, 3)
+    skip = x = g.node("Relu", [x], "/enc1/relu")
+    x = g.node("MaxPool", [x], "/pool", ceil_mode=0, dilations=[1, 1], kernel_shape=[2, 2],
+               pads=[0, 0, 0, 0], strides=[2, 2])
+    x = g.conv(x, "/enc2/conv", "enc2.conv", 4, 8, 3)
+    return skip, g.node("Relu", [x], "/enc2/relu")
+
+
 def unet_decoder():
     """Two-level U-Net: encoder, MaxPool, bottleneck, nearest 2x Resize, skip Concat, decoder, 1x1 head."""
     g = Graph(seed=1006, opset=13)
-    x = g.conv("input", "/enc1/conv", "enc1.conv", 3, 4, 3)
-    skip = x = g.node("Relu", [x], "/enc1/relu")                                # [1,4,16,16]
-    x = g.node("MaxPool", [x], "/pool", ceil_mode=0, dilations=[1, 1], kernel_shape=[2, 2],
-               pads=[0, 0, 0, 0], strides=[2, 2])                               # [1,4,8,8]
-    x = g.conv(x, "/enc2/conv", "enc2.conv", 4, 8, 3)
-    x = g.node("Relu", [x], "/enc2/relu")                                       # [1,8,8,8]
+    skip, x = unet_encoder(g)
     scales = g.param("/up/Constant_output_0", [1.0, 1.0, 2.0, 2.0])
     x = g.node("Resize", [x, "", scales], "/up", coordinate_transformation_mode="asymmetric",
                cubic_coeff_a=-0.75, mode="nearest", nearest_mode="floor")       # [1,8,16,16]
@@ -276,12 +282,7 @@ def unet_upconv():
     """U-Net level with a learned up-convolution (ConvTranspose 2x2, stride 2, as nn.ConvTranspose2d
     exports it) and per-pixel class probabilities (Softmax over the channel axis)."""
     g = Graph(seed=1008, opset=13)
-    x = g.conv("input", "/enc1/conv", "enc1.conv", 3, 4, 3)
-    skip = x = g.node("Relu", [x], "/enc1/relu")                                # [1,4,16,16]
-    x = g.node("MaxPool", [x], "/pool", ceil_mode=0, dilations=[1, 1], kernel_shape=[2, 2],
-               pads=[0, 0, 0, 0], strides=[2, 2])                               # [1,4,8,8]
-    x = g.conv(x, "/enc2/conv", "enc2.conv", 4, 8, 3)
-    x = g.node("Relu", [x], "/enc2/relu")                                       # [1,8,8,8]
+    skip, x = unet_encoder(g)
     w = g.param("up.weight", g.normal((8, 4, 2, 2), np.sqrt(2.0 / 32)))         # [C_in, C_out, k, k]
     b = g.param("up.bias", g.uniform(4, -0.1, 0.1))
     x = g.node("ConvTranspose", [x, w, b], "/up", dilations=[1, 1], group=1, kernel_shape=[2, 2],

@@ -2,6 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most elements one tensor may have (as for TFLite models,
+/// [`crate::tflite::MAX_ELEMENTS`]): MobileNet v2's largest holds 1.3 M. A hostile model's
+/// shapes must not overflow size arithmetic or make evaluation allocate without bound.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tensor {
     pub shape: Vec<usize>,

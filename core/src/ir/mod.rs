@@ -3,17 +3,12 @@
 //! Tensors are identified by index; every node writes exactly one tensor. Shapes are NCHW with
 //! batch 1 and are inferred once, when the model is built, so later stages never guess.
 
-mod conv;
-mod dense;
-mod elementwise;
-mod pool;
-pub mod window;
-
-pub use conv::{Conv, ConvGeometry};
-pub use dense::Dense;
-pub use elementwise::{AddOperand, Clip};
-pub use pool::{Pool, PoolKind};
-pub use window::Window2d;
+pub use crate::ops::conv::{Conv, ConvGeometry};
+pub use crate::ops::dense::Dense;
+pub use crate::ops::elementwise::{self, AddOperand, Clip};
+pub use crate::ops::pool::{Pool, PoolKind};
+pub use crate::ops::window::{self, Window2d};
+pub use crate::tensor::MAX_TENSOR_ELEMENTS;
 
 use crate::error::{Error, Result};
 use crate::ops::gather::Gather;
@@ -163,11 +158,6 @@ impl ModelBuilder {
         Ok(self.model)
     }
 }
-
-/// The most elements one tensor may have (as for TFLite models,
-/// [`crate::tflite::MAX_ELEMENTS`]): MobileNet v2's largest holds 1.3 M. A hostile model's
-/// shapes must not overflow size arithmetic or make evaluation allocate without bound.
-pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
 
 fn check_elements(what: &str, shape: &[usize]) -> Result<()> {
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));

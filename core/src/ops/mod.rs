@@ -2,10 +2,14 @@
 //! its exact integer semantics and its circuit step, with their tests.
 //!
 //! Front ends (ONNX, TFLite) only map their nodes onto these core operators. The operators
-//! that predate this layout (Conv, Dense, Add, Relu, Clip, pooling, Reshape) still live in
-//! `ir/`, `quant.rs` and `circuit/`; they move here one at a time, each move checked by the
-//! golden circuit pins (`tests/tests/golden_model_ids.rs`).
+//! that predate this layout (Conv, Dense, Add/Clip, pooling) have their IR node, shape and float
+//! evaluation here; their quantized lowering and circuit steps still live in `quant.rs` and
+//! `circuit/`, and move here one at a time, each move checked by the golden circuit pins
+//! (`tests/tests/golden_model_ids.rs`).
 //!
+//! - [`conv`], [`dense`], [`pool`], [`elementwise`] (Add, Relu, Clip): the linear operators,
+//!   proven by the dot-product chip and a rescale; [`window`]: the sliding-window geometry
+//!   convolution and pooling share.
 //! - [`unary`]: elementwise functions (Sigmoid, Tanh, SiLU, HardSwish, ...) proven by a lookup
 //!   of their quantized table.
 //! - [`gather`]: data movement (Concat, Slice, Split, Transpose, Pad, Gather, Resize nearest):
@@ -14,7 +18,12 @@
 //! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
 //!   the axis).
 
+pub mod conv;
+pub mod dense;
+pub mod elementwise;
 pub mod gather;
 pub mod mul;
+pub mod pool;
 pub mod resample;
 pub mod unary;
+pub mod window;

@@ -380,21 +380,24 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
             weight: Tensor::new(vec![out[d], shape[d]], m),
             bias: vec![0.0; out[d]],
         };
-        // Swapping axis d with the last is its own inverse.
+        // Swapping axis d with the last is its own inverse: it moves the axis there and back.
         let mut swap: Vec<i64> = (0..rank as i64).collect();
         swap.swap(d, rank - 1);
-        let moved = d + 1 != rank;
-        if moved {
+        let swapped = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
+            if d + 1 == rank {
+                return Ok(t);
+            }
             let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
-            t = emit_part(
+            emit_part(
                 b,
                 node,
-                &format!("axis{d}-last"),
+                &format!("axis{d}-{part}"),
                 Op::Gather(g),
                 vec![t],
                 None,
-            )?;
-        }
+            )
+        };
+        t = swapped(b, t, "last")?;
         t = emit_part(
             b,
             node,
@@ -403,17 +406,7 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
             vec![t],
             None,
         )?;
-        if moved {
-            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
-            t = emit_part(
-                b,
-                node,
-                &format!("axis{d}-back"),
-                Op::Gather(g),
-                vec![t],
-                None,
-            )?;
-        }
+        t = swapped(b, t, "back")?;
     }
     emit(l, b, node, Op::Reshape, vec![t], Some(out))?;
     Ok(())

@@ -4,9 +4,9 @@
 
 use super::{Gather, Movement, Pick};
 
-/// The most elements a moved tensor may have (TFLite's limit, [`crate::tflite::MAX_ELEMENTS`]):
-/// a hostile shape must not make the index map allocate without bound.
-const MAX_ELEMENTS: usize = 1 << 26;
+// The most elements a moved tensor may have: a hostile shape must not make the index map
+// allocate without bound.
+use crate::tensor::MAX_TENSOR_ELEMENTS as MAX_ELEMENTS;
 
 /// The element count of `shape`, if within [`MAX_ELEMENTS`].
 fn elements(shape: &[usize]) -> Result<usize, String> {
@@ -185,38 +185,23 @@ pub fn slice(
 
 /// ONNX `Pad` with zeros: `pads` = begins of every axis, then ends; negative pads crop.
 pub fn pad(shape: &[usize], pads: &[i64]) -> Result<Gather, String> {
-    let rank = shape.len();
-    if pads.len() != 2 * rank {
-        return Err(format!("{} pads for a rank-{rank} tensor", pads.len()));
-    }
-    let mut out = Vec::with_capacity(rank);
-    for d in 0..rank {
-        let n = shape[d] as i64 + pads[d] + pads[rank + d];
-        if n <= 0 || pads[d].abs() > 1 << 24 || pads[rank + d].abs() > 1 << 24 {
-            return Err(format!(
-                "pads {pads:?} leave axis {d} empty or are too large"
-            ));
-        }
-        out.push(n as usize);
-    }
-    let st = strides(shape);
-    let mut c_in = vec![0; rank];
-    build(Movement::Pad, out, |c| {
-        for d in 0..rank {
-            let v = c[d] as i64 - pads[d];
-            if v < 0 || v >= shape[d] as i64 {
-                return Pick::Zero;
-            }
-            c_in[d] = v as usize;
-        }
-        input(0, &c_in, &st)
-    })
+    spaced(Movement::Pad, shape, &vec![1; shape.len()], pads)
 }
 
 /// Spreads each axis `d`'s elements `steps[d]` apart (zeros between them), then pads like
 /// [`pad`] (`pads`: begins, then ends; negative pads crop). A transposed convolution is an
 /// ordinary one over its input spread by the strides ([`crate::ir::Conv::from_transposed`]).
 pub fn spread(shape: &[usize], steps: &[usize], pads: &[i64]) -> Result<Gather, String> {
+    spaced(Movement::Spread, shape, steps, pads)
+}
+
+/// [`spread`] and [`pad`] (steps of one), named as `movement`.
+fn spaced(
+    movement: Movement,
+    shape: &[usize],
+    steps: &[usize],
+    pads: &[i64],
+) -> Result<Gather, String> {
     let rank = shape.len();
     if steps.len() != rank || pads.len() != 2 * rank {
         return Err(format!(
@@ -242,7 +227,7 @@ pub fn spread(shape: &[usize], steps: &[usize], pads: &[i64]) -> Result<Gather, 
     }
     let st = strides(shape);
     let mut c_in = vec![0; rank];
-    build(Movement::Spread, out, |c| {
+    build(movement, out, |c| {
         for d in 0..rank {
             let v = c[d] as i64 - pads[d];
             let step = steps[d] as i64;

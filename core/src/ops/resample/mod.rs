@@ -57,7 +57,7 @@ pub fn matrix(
     }
     if n_in
         .checked_mul(n_out)
-        .is_none_or(|n| n > crate::ir::MAX_TENSOR_ELEMENTS)
+        .is_none_or(|n| n > crate::tensor::MAX_TENSOR_ELEMENTS)
     {
         return Err(format!("a {n_out}x{n_in} resampling matrix is too large"));
     }

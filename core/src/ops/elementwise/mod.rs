@@ -18,7 +18,7 @@ pub struct Clip {
     pub max: f32,
 }
 
-pub(super) fn add(op: &AddOperand, args: &[&Tensor], shape: Vec<usize>) -> Tensor {
+pub(crate) fn add(op: &AddOperand, args: &[&Tensor], shape: Vec<usize>) -> Tensor {
     let x = args[0];
     let data = match op {
         AddOperand::Tensor => x
@@ -35,6 +35,6 @@ pub(super) fn add(op: &AddOperand, args: &[&Tensor], shape: Vec<usize>) -> Tenso
     Tensor::new(shape, data)
 }
 
-pub(super) fn map(x: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
+pub(crate) fn map(x: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
     Tensor::new(x.shape.clone(), x.data.iter().map(|&v| f(v)).collect())
 }

@@ -1,6 +1,6 @@
 //! 2-D convolution (NCHW, OIHW weights), including grouped and depthwise convolution.
 
-use super::window::Window2d;
+use crate::ops::window::Window2d;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! Max, average and sum pooling over 2-D windows; global average pooling is an average pool
 //! whose window is the whole feature map, ReduceSum a sum pool.
 
-use super::window::Window2d;
+use crate::ops::window::Window2d;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
