@@ -270,9 +270,16 @@ pub(crate) fn auto_pad(
         ));
     }
     for (&axis, &n) in axes.iter().zip(spatial) {
-        let span = w.dilation[axis] * (w.kernel[axis].max(1) - 1) + 1;
+        // Saturating: strides and dilations come from the model unchecked; a huge one gives a
+        // huge pad, which the window then refuses.
+        let span = w.dilation[axis]
+            .saturating_mul(w.kernel[axis].max(1) - 1)
+            .saturating_add(1);
         let out = n.div_ceil(w.stride[axis].max(1));
-        let total = ((out.max(1) - 1) * w.stride[axis] + span).saturating_sub(n);
+        let total = (out.max(1) - 1)
+            .saturating_mul(w.stride[axis])
+            .saturating_add(span)
+            .saturating_sub(n);
         let (begin, end) = if lower {
             (total.div_ceil(2), total / 2)
         } else {

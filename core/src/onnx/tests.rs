@@ -487,3 +487,52 @@ fn softmax_and_reductions_over_a_middle_axis_move_it_last_and_back() {
     assert_eq!(shape, vec![1, 2]);
     assert_eq!(y, vec![1.0, 4.0 / 3.0]);
 }
+
+#[test]
+fn hostile_conv_transpose_and_auto_pad_attributes_are_typed_errors() {
+    let unsupported_or_invalid = |r: Result<Model>| {
+        assert!(
+            matches!(
+                r,
+                Err(Error::UnsupportedOp { .. }) | Err(Error::InvalidModel(_))
+            ),
+            "{r:?}"
+        )
+    };
+    let w = init("w", &[2, 1, 2, 2], &[1.0; 8]);
+    for attrs in [
+        vec![int("group", 1 << 40)],
+        vec![ints("output_shape", &[i64::MIN, 3])],
+        vec![ints("output_shape", &[i64::MAX, 3])],
+        vec![ints("strides", &[0, 1])],
+        vec![ints("pads", &[-1, 0, 0, 0])],
+    ] {
+        let node = node("ConvTranspose", &["x", "w"], "y", attrs);
+        unsupported_or_invalid(load(&[1, 2, 3, 3], vec![node], vec![w.clone()]));
+    }
+    // SAME padding with extreme strides and dilations: the padding arithmetic saturates (no
+    // overflow); a huge stride gives the one window ONNX defines, a huge dilation windows that
+    // read only padding.
+    let same = AttributeProto {
+        name: "auto_pad".into(),
+        s: b"SAME_UPPER".to_vec(),
+        ..Default::default()
+    };
+    let conv = |name: &str, v: i64| {
+        let attrs = vec![
+            same.clone(),
+            ints("kernel_shape", &[2, 2]),
+            ints(name, &[v, v]),
+        ];
+        let conv = node("Conv", &["x", "w"], "y", attrs);
+        load(
+            &[1, 1, 3, 3],
+            vec![conv],
+            vec![init("w", &[1, 1, 2, 2], &[1.0; 4])],
+        )
+    };
+    let (shape, y) = run(&conv("strides", i64::MAX).unwrap(), &one_to(9));
+    assert_eq!((shape, y), (vec![1, 1, 1, 1], vec![12.0]));
+    let (shape, y) = run(&conv("dilations", 1 << 62).unwrap(), &one_to(9));
+    assert_eq!((shape, y), (vec![1, 1, 3, 3], vec![0.0; 9]));
+}

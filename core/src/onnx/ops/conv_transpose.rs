@@ -32,7 +32,7 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
         ));
     }
     let group = attr_int(node, "group", 1);
-    if group < 1 || w.shape[0] != shape[1] {
+    if group < 1 || w.shape[0] != shape[1] || w.shape[0] % group as usize != 0 {
         return Err(unsupported(
             node,
             format!(
@@ -84,8 +84,11 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
             for i in 0..spatial {
                 // Negative when the requested output is larger than the full one: negative
                 // pads, i.e. zeros (plus the bias) beyond it, as ONNX's reference gives.
+                if !(1..=1 << 26).contains(&target[i]) {
+                    return Err(unsupported(node, format!("output_shape={target:?}")));
+                }
                 let total = full[i] - target[i];
-                if target[i] < 1 || total.abs() > 1 << 20 {
+                if total.abs() > 1 << 20 {
                     return Err(unsupported(node, format!("output_shape={target:?}")));
                 }
                 // ONNX: SAME_UPPER puts the odd padding at the end, otherwise at the start
