@@ -74,6 +74,12 @@ impl<'a> Reader<'a> {
         serde_json::from_slice(s).map_err(|e| Error::malformed(self.what, format!("header: {e}")))
     }
 
+    /// Everything not read yet (a body that is not made of sections: `compiled.bin`'s).
+    #[cfg(feature = "prover")]
+    pub fn rest(self) -> &'a [u8] {
+        self.bytes
+    }
+
     pub fn finish(self) -> Result<()> {
         if self.bytes.is_empty() {
             Ok(())

@@ -346,8 +346,8 @@ impl Compiled {
     /// Reads [`Compiled::to_bytes`]'s format; anything else is a typed error.
     pub fn from_bytes(bytes: &[u8]) -> Result<Compiled> {
         const WHAT: &str = "compiled model";
-        crate::codec::Reader::open(bytes, WHAT, COMPILED_MAGIC, COMPILED_VERSION)?;
-        let body = &bytes[COMPILED_MAGIC.len() + 4..];
+        let body =
+            crate::codec::Reader::open(bytes, WHAT, COMPILED_MAGIC, COMPILED_VERSION)?.rest();
         bincode::deserialize(body).map_err(|e| Error::malformed(WHAT, e.to_string()))
     }
 

@@ -579,7 +579,9 @@ impl Loader {
                     })
                 };
                 let rows = b.shape(x)[0];
-                match self.constant(node, 2)? {
+                let bias = self.constant(node, 2)?;
+                // The bias with the per-feature values it gives, if it gives one per feature.
+                match bias.map(|c| (c, scaled(c, &[1, n_out]))) {
                     None => (
                         Op::Dense(Dense {
                             weight,
@@ -589,16 +591,9 @@ impl Loader {
                         None,
                     ),
                     // One bias per output feature: the layer's own.
-                    Some(c) if scaled(c, &[1, n_out]).is_some() => (
-                        Op::Dense(Dense {
-                            weight,
-                            bias: scaled(c, &[1, n_out]).expect("checked by the guard"),
-                        }),
-                        vec![x],
-                        None,
-                    ),
+                    Some((_, Some(bias))) => (Op::Dense(Dense { weight, bias }), vec![x], None),
                     // A bias varying by row too: a constant added to the product.
-                    Some(c) => {
+                    Some((c, None)) => {
                         let full = scaled(c, &[rows, n_out]).ok_or_else(|| {
                             unsupported(node, format!("bias shape {:?}", c.shape))
                         })?;

@@ -113,12 +113,8 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
             p
         }
     };
-    // The 4-D view: a 1-D tensor gets height one.
-    let (lift, view) = if spatial == 1 {
-        (1, vec![1, shape[1], 1, shape[2]])
-    } else {
-        (0, shape.clone())
-    };
+    // A 1-D tensor is viewed as `[1, C, 1, L]`: its axis is the window's second.
+    let lift = 2 - spatial;
     let axis = |i: usize| i + lift; // spatial axis i of the node -> window axis of the view
     let mut steps = [1usize; 4];
     let mut spread_pads = [0i64; 8];
@@ -147,26 +143,19 @@ pub(super) fn conv_transpose(l: &mut Loader, b: &mut ModelBuilder, node: &NodePr
     };
     let conv = Conv::from_transposed(&weight, bias, group as usize, dilation)
         .map_err(|e| unsupported(node, e))?;
-    let viewed = if spatial == 1 {
-        emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?
-    } else {
-        x
+    // The input spread by the strides; the ordinary convolution reads it.
+    let spread = |b: &mut ModelBuilder, x: TensorId| -> Result<TensorId> {
+        let map =
+            maps::spread(b.shape(x), &steps, &spread_pads).map_err(|e| unsupported(node, e))?;
+        emit_part(b, node, "spread", Op::Gather(map), vec![x], None)
     };
-    let map = maps::spread(&view, &steps, &spread_pads).map_err(|e| unsupported(node, e))?;
-    let spread = emit_part(b, node, "spread", Op::Gather(map), vec![viewed], None)?;
-    if spatial == 2 {
-        emit(l, b, node, Op::Conv(conv), vec![spread], None)?;
-        return Ok(());
+    if spatial == 1 {
+        return in_height_one(l, b, node, x, |b, viewed| {
+            let s = spread(b, viewed)?;
+            emit_part(b, node, "conv", Op::Conv(conv), vec![s], None)
+        });
     }
-    let y = emit_part(b, node, "conv", Op::Conv(conv), vec![spread], None)?;
-    let out = b.shape(y).to_vec();
-    emit(
-        l,
-        b,
-        node,
-        Op::Reshape,
-        vec![y],
-        Some(vec![1, out[1], out[3]]),
-    )?;
+    let s = spread(b, x)?;
+    emit(l, b, node, Op::Conv(conv), vec![s], None)?;
     Ok(())
 }

@@ -344,13 +344,27 @@ pub(super) fn through_height_one(
     x: TensorId,
     op: Op,
 ) -> Result<()> {
+    in_height_one(l, b, node, x, |b, viewed| {
+        emit_part(b, node, "2d", op, vec![viewed], None)
+    })
+}
+
+/// [`through_height_one`] for a chain of 2-D operators: `build` adds them on the
+/// `[1, C, 1, L]` view and returns the last one's output.
+pub(super) fn in_height_one(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    build: impl FnOnce(&mut ModelBuilder, TensorId) -> Result<TensorId>,
+) -> Result<()> {
     let shape = b.shape(x).to_vec();
     if shape.len() != 3 {
         return Err(unsupported(node, format!("a 1-D window over {shape:?}")));
     }
     let view = Some(vec![1, shape[1], 1, shape[2]]);
     let viewed = emit_part(b, node, "view", Op::Reshape, vec![x], view)?;
-    let y = emit_part(b, node, "2d", op, vec![viewed], None)?;
+    let y = build(b, viewed)?;
     let ys = b.shape(y).to_vec();
     emit(
         l,
