@@ -6,7 +6,8 @@ Usage: tflite_reference.py MODEL.tflite INPUTS.bin COUNT OUT.bin [MODEL INPUTS C
 INPUTS.bin holds COUNT inputs in the model's input type and NHWC layout, back to back. For each,
 the interpreter (builtin kernels, no delegate, so TFLite's reference integer semantics) runs and
 the input of the final SOFTMAX (the logits zkinfer proves) is written to OUT.bin, or the model's
-output when it does not end in SOFTMAX. Several models may be given in groups of four, to pay
+output when it does not end in SOFTMAX; a final DEQUANTIZE is looked through (its 8-bit input
+is what zkinfer proves). Several models may be given in groups of four, to pay
 for the interpreter's start once. The product never runs this; tests compare against it.
 """
 import sys
@@ -32,7 +33,12 @@ def run(model, inputs, count, out):
     it.allocate_tensors()
     inp = it.get_input_details()[0]
     ops = it._get_ops_details()
-    target = ops[-1]["inputs"][0] if ops[-1]["op_name"] == "SOFTMAX" else it.get_output_details()[0]["index"]
+    # The proven output: a final DEQUANTIZE's input, then a final SOFTMAX's input.
+    target = it.get_output_details()[0]["index"]
+    for name in ("DEQUANTIZE", "SOFTMAX"):
+        if ops and ops[-1]["op_name"] == name and ops[-1]["outputs"][0] == target:
+            target = ops[-1]["inputs"][0]
+            ops = ops[:-1]
     data = np.fromfile(inputs, dtype=inp["dtype"])
     per = int(np.prod(inp["shape"]))
     if data.size != per * count:

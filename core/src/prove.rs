@@ -314,7 +314,20 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 m.push(add.output_multiplier);
                 m
             }
-            _ => continue,
+            StepKind::QuantizedMul(mul) => vec![mul.multiplier],
+            StepKind::Lookup(table) => {
+                let (lo, hi) = graph.domain();
+                if let Err(e) = table.check(lo, hi) {
+                    return refuse(&s.name, e);
+                }
+                continue;
+            }
+            StepKind::Max { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat
+            | StepKind::Gather { .. }
+            | StepKind::Product(_) => continue,
         };
         if graph.act_bits != REQUANT_ACT_BITS {
             return refuse(
@@ -666,8 +679,9 @@ pub const COMPILED_FILE: &str = "compiled.bin";
 /// verifier keys and proof bundles), then the bincode of [`Compiled`]: a file of another kind,
 /// or from a build whose compiled form differs, is named as such instead of failing to decode.
 pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
-/// Raised whenever [`Compiled`]'s encoding changes.
-pub const COMPILED_VERSION: u32 = 1;
+/// Raised whenever [`Compiled`]'s encoding changes (2: TFLite SUB, MUL of two tensors and
+/// 8-bit lookup steps).
+pub const COMPILED_VERSION: u32 = 2;
 pub const PROVING_KEY_FILE: &str = "proving-key.bin";
 pub const VERIFIER_KEY_FILE: &str = "verifier-key";
 pub const SUMMARY_FILE: &str = "summary.txt";
@@ -1051,7 +1065,14 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::Reshape => "reshape".into(),
             crate::qgraph::StepKind::Slice { start } => format!("slice from {start}"),
             crate::qgraph::StepKind::Concat => "concatenation".into(),
-            crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
+            crate::qgraph::StepKind::QuantizedAdd(add) => if add.subtract {
+                "quantized sub (TFLite)"
+            } else {
+                "quantized add (TFLite)"
+            }
+            .into(),
+            crate::qgraph::StepKind::QuantizedMul(_) => "quantized mul (TFLite)".into(),
+            crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
             crate::qgraph::StepKind::Product(p) => {
                 format!("product of two tensors, divisor {}", p.divisor())
             }

@@ -42,12 +42,13 @@ pub struct AffineQuant {
 }
 
 impl AffineQuant {
-    /// TFLite's quantization of a real value: `round(x / scale) + zero_point` (half away from
-    /// zero, in float), clamped to the stored range, returned centred (minus the zero point).
+    /// TFLite's quantization of a real value, as its QUANTIZE operator computes it:
+    /// `round(x / scale) + zero_point` (the division in f64, rounded half away from zero),
+    /// clamped to the stored range, returned centred (minus the zero point).
     pub fn quantize_centred(&self, x: f32) -> i64 {
         // Clamped as a float first: a huge input (or a huge zero point) must saturate to the
         // stored range, not overflow the integer sum.
-        let q = ((x / self.scale).round() as f64 + self.zero_point as f64)
+        let q = ((x as f64 / self.scale as f64).round() + self.zero_point as f64)
             .clamp(self.q_min as f64, self.q_max.max(self.q_min) as f64);
         q as i64 - self.zero_point
     }
@@ -551,6 +552,11 @@ pub enum StepKind {
     },
     /// The product of two tensors ([`crate::ops::mul`]), rounded to the output's scale.
     Product(crate::ops::mul::Product),
+    /// An 8-bit tensor through an explicit table ([`crate::ops::lookup`]): TFLite's int8 and
+    /// uint8 elementwise operators.
+    Lookup(crate::ops::lookup::ByteLookup),
+    /// TFLite's quantized MUL of two tensors, the second broadcast to the first.
+    QuantizedMul(QuantizedMul),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -562,6 +568,9 @@ pub struct QuantizedAdd {
     /// Clamp bounds in the stored domain (e.g. `[0, 255]` for uint8).
     pub act_min: i64,
     pub act_max: i64,
+    /// TFLite's SUB: the second rescaled input is subtracted, not added (rounded before the
+    /// sign changes, as the interpreter does).
+    pub subtract: bool,
 }
 
 impl QuantizedAdd {
@@ -569,9 +578,45 @@ impl QuantizedAdd {
     pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
         let scaled =
             |x: i64, m: QuantizedMultiplier| m.apply(x.checked_mul(1i64 << self.left_shift)?);
-        let sum = scaled(a, self.input_multipliers[0])? + scaled(b, self.input_multipliers[1])?;
+        let (a, b) = (
+            scaled(a, self.input_multipliers[0])?,
+            scaled(b, self.input_multipliers[1])?,
+        );
+        let sum = if self.subtract { a - b } else { a + b };
         let raw = self.output_multiplier.apply(sum)? + self.out_zero_point;
         Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
+    }
+}
+
+/// TFLite's quantized MUL of two tensors: `clamp(M(a·b) + zp_out)` with both inputs centred on
+/// their zero points, `M` the `MultiplyByQuantizedMultiplier` of `s_a·s_b / s_out`. The second
+/// input is broadcast to the first: output `o` reads its element `second[o]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedMul {
+    pub second: Vec<u32>,
+    pub multiplier: QuantizedMultiplier,
+    pub out_zero_point: i64,
+    /// Clamp bounds in the stored domain.
+    pub act_min: i64,
+    pub act_max: i64,
+}
+
+impl QuantizedMul {
+    /// One output from the two centred inputs; None on int32 overflow.
+    pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
+        let raw = self.multiplier.apply(a.checked_mul(b)?)? + self.out_zero_point;
+        Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
+    }
+
+    /// The outputs from the inputs; None when an index is out of range or a product overflows.
+    pub fn apply_all(&self, a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
+        if a.len() != self.second.len() {
+            return None;
+        }
+        a.iter()
+            .zip(&self.second)
+            .map(|(&x, &j)| self.apply(x, *b.get(j as usize)?))
+            .collect()
     }
 }
 
@@ -714,8 +759,12 @@ impl QGraph {
                     out.push((lo, hi));
                 }
             }
-            if let StepKind::QuantizedAdd(add) = &s.kind {
-                let c = (add.act_min, add.act_max);
+            let clamp = match &s.kind {
+                StepKind::QuantizedAdd(add) => Some((add.act_min, add.act_max)),
+                StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
+                _ => None,
+            };
+            if let Some(c) = clamp {
                 if !out.contains(&c) {
                     out.push(c);
                 }
@@ -826,6 +875,27 @@ impl QGraph {
                     Error::InvalidModel(format!("step '{}': a pick is out of range", step.name))
                 })?
             }
+            StepKind::Lookup(table) => values[step.inputs[0]]
+                .iter()
+                .enumerate()
+                .map(|(o, &x)| {
+                    table.apply(x).ok_or_else(|| Error::OutOfRange {
+                        step: step.name.clone(),
+                        index: o,
+                        value: x as i128,
+                        min: table.in_min,
+                        max: table.in_min + crate::ops::lookup::LOOKUP_INPUTS as i64 - 1,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            StepKind::QuantizedMul(mul) => mul
+                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
+                .ok_or_else(|| {
+                    Error::InvalidModel(format!(
+                        "step '{}': operands out of range or overflowing int32",
+                        step.name
+                    ))
+                })?,
             StepKind::QuantizedAdd(add) => {
                 let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
                 (0..n_out)

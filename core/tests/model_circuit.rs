@@ -187,6 +187,8 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Max { .. } => "max",
             StepKind::Reshape => "reshape",
             StepKind::QuantizedAdd(_) => "tflite add",
+            StepKind::QuantizedMul(_) => "tflite mul",
+            StepKind::Lookup(_) => "tflite lookup",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",
             StepKind::Gather { .. } => "data movement",
             StepKind::Product(_) => "product",

@@ -748,6 +748,65 @@ impl ModelCircuit {
                         });
                     }
                 }
+                StepKind::Lookup(t) => {
+                    // One row per element: the element's divide-by-1 accumulator looked up in
+                    // this table's rows, as an ADD input's map is.
+                    let tag = spec.lookup_tag(t).ok_or(Error::Synthesis)?;
+                    for (o, &x) in wires[step.inputs[0]].iter().enumerate() {
+                        let (_, acc) =
+                            config
+                                .dot
+                                .assign(region, links, dot_row, &[x], &[1], 0, None)?;
+                        let y = value(step.output, o);
+                        out.push(match (&config.rescale, &config.requant) {
+                            (Some(rescale), _) => rescale.assign(
+                                region,
+                                dot_row,
+                                acc,
+                                1,
+                                None,
+                                Activation::Identity,
+                                tag,
+                                y,
+                            )?,
+                            (None, Some(requant)) => requant.assign_map(region, dot_row, tag, y)?,
+                            (None, None) => return Err(Error::Synthesis),
+                        });
+                        dot_row += 1;
+                    }
+                }
+                StepKind::QuantizedMul(mul) => {
+                    // `a·b` on a product row, requantized and clamped by the fixed-point chip
+                    // on the same row.
+                    let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
+                    let params = RequantParams {
+                        multiplier: mul.multiplier,
+                        zp_in: mul.out_zero_point,
+                        zp_out: mul.out_zero_point,
+                        lo: mul.act_min,
+                        hi: mul.act_max,
+                        ties_up: false,
+                    };
+                    let clamp_tag = tag_of(Activation::Clip {
+                        lo: mul.act_min,
+                        hi: mul.act_max,
+                    })?;
+                    let (a, b) = (&wires[step.inputs[0]], &wires[step.inputs[1]]);
+                    for (o, &j) in mul.second.iter().enumerate() {
+                        let x = *a.get(o).ok_or(Error::Synthesis)?;
+                        let w = *b.get(j as usize).ok_or(Error::Synthesis)?;
+                        let acc = config.dot.assign_product(region, links, dot_row, x, w, 0)?;
+                        out.push(requant.assign(
+                            region,
+                            dot_row,
+                            acc,
+                            &params,
+                            clamp_tag,
+                            value(step.output, o),
+                        )?);
+                        dot_row += 1;
+                    }
+                }
                 StepKind::QuantizedAdd(add) => {
                     let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
                     let params = RequantParams {
@@ -796,10 +855,18 @@ impl ModelCircuit {
                             dot_row += 1;
                         }
                         let ins = [scaled[0].expect("set"), scaled[1].expect("set")];
-                        let (_, acc) =
-                            config
-                                .dot
-                                .assign(region, links, dot_row, &ins, &[1, 1], 0, None)?;
+                        // SUB takes the second rescaled input off after rounding it, as
+                        // TFLite does: the sign is the dot product's constant weight.
+                        let second = if add.subtract { -1 } else { 1 };
+                        let (_, acc) = config.dot.assign(
+                            region,
+                            links,
+                            dot_row,
+                            &ins,
+                            &[1, second],
+                            0,
+                            None,
+                        )?;
                         out.push(requant.assign(
                             region,
                             dot_row,
@@ -1260,6 +1327,8 @@ fn rows_needed(
             }
             StepKind::Linear(_)
             | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedMul(_)
+            | StepKind::Lookup(_)
             | StepKind::Product(_)
             | StepKind::Gather { .. }
             | StepKind::Reshape
@@ -1366,27 +1435,34 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
         .iter()
         .map(|s| {
             let mut counts = std::collections::BTreeMap::new();
-            if let StepKind::Linear(lin) = &s.kind {
-                for o in 0..graph.tensors[s.output].len() {
-                    lin.terms(o, &mut terms);
-                    *counts.entry(terms.len()).or_insert(0) += 1;
+            let n_out = graph.tensors[s.output].len();
+            match &s.kind {
+                StepKind::Linear(lin) => {
+                    for o in 0..n_out {
+                        lin.terms(o, &mut terms);
+                        *counts.entry(terms.len()).or_insert(0) += 1;
+                    }
                 }
-            }
-            if let StepKind::Product(p) = &s.kind {
                 // One single-term dot product per output.
-                counts.insert(1, p.second.len());
-            }
-            if let StepKind::Gather { picks } = &s.kind {
-                // Padding's proven zero: an empty dot product (one row), at most once per step.
-                if Gather::has_zeros(picks) {
-                    counts.insert(0, 1);
+                StepKind::Product(_) | StepKind::QuantizedMul(_) | StepKind::Lookup(_) => {
+                    counts.insert(1, n_out);
                 }
-            }
-            if let StepKind::QuantizedAdd(_) = &s.kind {
-                // Two input maps (one term each) and the sum (two terms) per output.
-                let n = graph.tensors[s.output].len();
-                counts.insert(1, 2 * n);
-                counts.insert(2, n);
+                StepKind::Gather { picks } => {
+                    // Padding's proven zero: an empty dot product (one row), at most once per
+                    // step.
+                    if Gather::has_zeros(picks) {
+                        counts.insert(0, 1);
+                    }
+                }
+                StepKind::QuantizedAdd(_) => {
+                    // Two input maps (one term each) and the sum (two terms) per output.
+                    counts.insert(1, 2 * n_out);
+                    counts.insert(2, n_out);
+                }
+                StepKind::Max { .. }
+                | StepKind::Reshape
+                | StepKind::Slice { .. }
+                | StepKind::Concat => {}
             }
             counts.into_iter().collect()
         })
@@ -1434,12 +1510,18 @@ pub fn layout_candidates_with(
         .steps
         .iter()
         .any(|s| matches!(&s.kind, StepKind::Gather { picks } if Gather::has_zeros(picks)));
-    let products = graph
+    let half_up_products = graph
         .steps
         .iter()
         .any(|s| matches!(s.kind, StepKind::Product(_)));
+    // TFLite's MUL reads its factors on product rows too, requantized by the fixed-point chip.
+    let products = half_up_products
+        || graph
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::QuantizedMul(_)));
     let uses_rescale = pads_with_zeros
-        || products
+        || half_up_products
         || roundings().any(|r| match r {
             Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
             Rounding::FixedPoint(_) => false,

@@ -331,6 +331,7 @@ mod tests {
             sign: true,
             maps: vec![],
             functions: vec![],
+            lookups: vec![],
         };
         TestCircuit::new(
             cases.iter().map(|c| c.0).collect(),

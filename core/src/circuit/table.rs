@@ -10,12 +10,17 @@
 //! - [`TAG_FIRST_FUNCTION`]+j: the j-th distinct elementwise function `(tag, q, f_j(q))` over the
 //!   activation domain, its output rounded and clamped into the domain ([`TableFn::apply`]);
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
-//!   in `[-255, 255]`, the requantization of one ADD input by its multiplier.
+//!   in `[-255, 255]`, the requantization of one ADD input by its multiplier;
+//! - [`TAG_FIRST_LOOKUP`]+j (TFLite's int8/uint8 elementwise operators): the j-th distinct
+//!   [`ByteLookup`], `(tag, x, y)` for its 256 centred inputs (listed after every other entry,
+//!   so graphs without lookups keep their tables).
 //!
-//! The table's size depends on B, the number of distinct clips and ADD input multipliers only
-//! (each map costs 511 rows), never on the size of the model's tensors or its weights.
+//! The table's size depends on B, the number of distinct clips, ADD input multipliers (each map
+//! costs 511 rows) and lookups (256 rows each) only, never on the size of the model's tensors or
+//! its weights.
 
 use super::fe;
+use crate::ops::lookup::{ByteLookup, LOOKUP_INPUTS};
 use crate::ops::unary::TableFn;
 use crate::qgraph::{QGraph, QuantizedMultiplier, Rounding, StepKind};
 use halo2_proofs::circuit::{Layouter, Value};
@@ -32,6 +37,8 @@ pub const TAG_FIRST_MAP: u64 = TAG_SIGN + 1;
 pub const TAG_BELOW_POW2: u64 = 1 << 33;
 /// The first function table ([`crate::ops::unary`]), far above the power-of-two tag.
 pub const TAG_FIRST_FUNCTION: u64 = 1 << 34;
+/// The first explicit 8-bit lookup, between the power-of-two tag and the function tags.
+pub const TAG_FIRST_LOOKUP: u64 = TAG_BELOW_POW2 + 1;
 /// The largest `j` of the power-of-two range function.
 pub const BELOW_POW2_MAX_BITS: u32 = 15;
 
@@ -61,11 +68,14 @@ pub struct TableSpec {
     pub maps: Vec<AddInputMap>,
     /// Elementwise functions by their quantized tables, over the activation domain.
     pub functions: Vec<TableFn>,
+    /// Explicit 8-bit tables, in first-use order.
+    pub lookups: Vec<ByteLookup>,
 }
 
 impl TableSpec {
     pub fn of(graph: &QGraph) -> Self {
         let mut maps = Vec::new();
+        let mut lookups: Vec<ByteLookup> = Vec::new();
         let mut sign = false;
         for s in &graph.steps {
             match &s.kind {
@@ -89,7 +99,18 @@ impl TableSpec {
                         Rounding::HalfUp { .. } => false,
                     };
                 }
-                _ => {}
+                StepKind::QuantizedMul(_) => sign = true,
+                StepKind::Lookup(t) => {
+                    if !lookups.contains(t) {
+                        lookups.push(t.clone());
+                    }
+                }
+                StepKind::Max { .. }
+                | StepKind::Reshape
+                | StepKind::Slice { .. }
+                | StepKind::Concat
+                | StepKind::Gather { .. }
+                | StepKind::Product(_) => {}
             }
         }
         TableSpec {
@@ -97,6 +118,7 @@ impl TableSpec {
             sign,
             maps,
             functions: graph.tables(),
+            lookups,
         }
     }
 
@@ -108,7 +130,10 @@ impl TableSpec {
         } else {
             0
         };
-        (functions << act_bits) + below_pow2 + self.maps.len() * MAP_DOMAIN.count()
+        (functions << act_bits)
+            + below_pow2
+            + self.maps.len() * MAP_DOMAIN.count()
+            + self.lookups.len() * LOOKUP_INPUTS
     }
 
     pub fn clip_tag(&self, lo: i64, hi: i64) -> Option<u64> {
@@ -119,6 +144,11 @@ impl TableSpec {
     pub fn function_tag(&self, t: &TableFn) -> Option<u64> {
         let i = self.functions.iter().position(|f| f == t)?;
         Some(TAG_FIRST_FUNCTION + i as u64)
+    }
+
+    pub fn lookup_tag(&self, t: &ByteLookup) -> Option<u64> {
+        let j = self.lookups.iter().position(|l| l == t)?;
+        Some(TAG_FIRST_LOOKUP + j as u64)
     }
 
     pub fn map_tag(&self, map: &AddInputMap) -> Option<u64> {
@@ -190,6 +220,10 @@ impl TableConfig {
             for j in 0..=BELOW_POW2_MAX_BITS {
                 pairs.extend((0..1i64 << j).map(|v| (TAG_BELOW_POW2, v, 1i64 << j)));
             }
+        }
+        for (j, t) in spec.lookups.iter().enumerate() {
+            let tag = TAG_FIRST_LOOKUP + j as u64;
+            pairs.extend(t.entries().map(|(x, y)| (tag, x, y)));
         }
         for (j, map) in spec.maps.iter().enumerate() {
             let map = *map;

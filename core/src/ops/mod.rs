@@ -14,7 +14,10 @@
 //!   of their quantized table.
 //! - [`gather`]: data movement (Concat, Slice, Split, Transpose, Pad, Gather, Resize nearest):
 //!   every output element is one input element or zero, proven by copy constraints alone.
-//! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite).
+//! - [`lookup`]: an 8-bit tensor through an explicit 256-entry table: TFLite's int8 and uint8
+//!   elementwise operators, computed as its interpreter computes them.
+//! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite), rounded
+//!   by a power of two or, for TFLite, by a fixed-point multiplier.
 //! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
 //!   the axis).
 
@@ -22,6 +25,7 @@ pub mod conv;
 pub mod dense;
 pub mod elementwise;
 pub mod gather;
+pub mod lookup;
 pub mod mul;
 pub mod pool;
 pub mod resample;

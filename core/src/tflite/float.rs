@@ -67,7 +67,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
         };
         let (id, act) = match &op.kind {
             TfOpKind::Softmax => {
-                output = super::final_softmax_input(g, n)?;
+                output = super::final_softmax_input(g, n, g.output)?;
                 continue;
             }
             TfOpKind::Conv2d {
@@ -210,6 +210,70 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     )?
                 };
                 (id, *act)
+            }
+            TfOpKind::Activation(a) => (no_pads(get(0)?.0)?, *a),
+            TfOpKind::Sub { act } => {
+                let (x, xt) = get(0)?;
+                let x = no_pads(x)?;
+                let other = op.input(g, 1)?;
+                let id = if other.data.is_some() {
+                    // x - c is x + (-c), per channel or a scalar.
+                    let c = other.f32_data()?;
+                    let channels = *xt.shape.last().unwrap_or(&1);
+                    if other.len() != channels && other.len() != 1 {
+                        return Err(unsupported(
+                            "SUB",
+                            &name,
+                            &format!(" of a constant of shape {:?}", other.shape),
+                        ));
+                    }
+                    let c: Vec<f32> = (0..channels).map(|i| -c[i % c.len()]).collect();
+                    let shape = if b.shape(x).len() == 4 {
+                        vec![1, channels, 1, 1]
+                    } else {
+                        vec![1, channels]
+                    };
+                    let operand = AddOperand::Constant(Tensor::new(shape, c));
+                    b.add(&name, Op::Add(operand), vec![x], &out_t.name, None)?
+                } else {
+                    // x - y is x + (-1)·y, the negation a 1×1 depthwise convolution.
+                    let (y, yt) = get(1)?;
+                    let y = no_pads(y)?;
+                    if yt.shape != xt.shape || yt.shape.len() != 4 {
+                        return Err(unsupported(
+                            "SUB",
+                            &name,
+                            " with broadcasting or of tensors that are not 4-D",
+                        ));
+                    }
+                    let channels = yt.shape[3];
+                    let negate = Conv::depthwise_1x1(vec![-1.0; channels], vec![0.0; channels]);
+                    let negated = b.add(
+                        format!("{name}/negate"),
+                        Op::Conv(negate),
+                        vec![y],
+                        format!("{}/negated", out_t.name),
+                        None,
+                    )?;
+                    b.add(
+                        &name,
+                        Op::Add(AddOperand::Tensor),
+                        vec![x, negated],
+                        &out_t.name,
+                        None,
+                    )?
+                };
+                (id, *act)
+            }
+            TfOpKind::ResizeNearest { .. }
+            | TfOpKind::Transpose
+            | TfOpKind::Quantize
+            | TfOpKind::Dequantize => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " in a float model (it is supported in int8 and uint8 models)",
+                ))
             }
             TfOpKind::Unary(f) => {
                 let (x, _) = get(0)?;

@@ -339,7 +339,7 @@ impl Case {
 }
 
 /// The Python with `tflite-runtime`, or None to skip (a failure when CI requires it).
-fn reference_python() -> Option<String> {
+pub(super) fn reference_python() -> Option<String> {
     match std::env::var("ZKINFER_TFLITE_PYTHON") {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
@@ -416,12 +416,12 @@ fn interpreter_outputs(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i
 }
 
 /// NHWC to our NCHW order (other ranks are the same in both).
-fn nchw_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
+pub(super) fn nchw_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
     reordered(v, nhwc, true)
 }
 
 /// Our NCHW order back to NHWC.
-fn nhwc_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
+pub(super) fn nhwc_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
     reordered(v, nhwc, false)
 }
 
@@ -445,7 +445,7 @@ fn reordered(v: &[i64], nhwc: &[usize], to_nchw: bool) -> Vec<i64> {
     out
 }
 
-fn quantized(g: &TfGraph) -> QGraph {
+pub(super) fn quantized(g: &TfGraph) -> QGraph {
     match lower(g).unwrap_or_else(|e| panic!("{}: {e}", g.name)) {
         Loaded::Quantized(q) => q,
         Loaded::Float(_) => panic!("{}: a quantized model lowered as float", g.name),
@@ -473,7 +473,7 @@ fn with_previous_rounding(q: &QGraph) -> QGraph {
 }
 
 /// Our stored outputs (NHWC) for a stored input (NHWC), or the evaluator's error.
-fn evaluate(q: &QGraph, g: &TfGraph, stored: &[i64]) -> Vec<i64> {
+pub(super) fn evaluate(q: &QGraph, g: &TfGraph, stored: &[i64]) -> Vec<i64> {
     let zp_in = q.input_tensor().affine.expect("affine input").zero_point;
     let zp_out = q.output_tensor().affine.expect("affine output").zero_point;
     let input_shape = &g.tensors[g.input].shape;

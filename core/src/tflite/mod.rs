@@ -18,6 +18,7 @@
 //! the model's output. Softmax is monotonic, so the predicted class is the same.
 
 pub mod float;
+pub mod lut;
 pub mod quantized;
 
 use crate::error::{Error, Result};
@@ -211,9 +212,64 @@ pub enum TfOpKind {
         axis: i32,
         act: FusedActivation,
     },
+    /// SUB of two tensors, the second broadcast to the first.
+    Sub {
+        act: FusedActivation,
+    },
+    /// RESIZE_NEAREST_NEIGHBOR to the constant size of input 1.
+    ResizeNearest {
+        align_corners: bool,
+        half_pixel_centers: bool,
+    },
+    /// TRANSPOSE by the constant permutation of input 1.
+    Transpose,
+    /// QUANTIZE: float to 8 bits at the model's input, or 8 bits to another scale.
+    Quantize,
+    /// DEQUANTIZE: 8 bits to float at the model's output.
+    Dequantize,
+    /// A standalone RELU, RELU6 or RELU_N1_TO_1 (never `FusedActivation::None`).
+    Activation(FusedActivation),
 }
 
 impl TfOpKind {
+    /// The builtin operator's name, as TFLite spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TfOpKind::Conv2d { .. } => "CONV_2D",
+            TfOpKind::DepthwiseConv2d { .. } => "DEPTHWISE_CONV_2D",
+            TfOpKind::AveragePool2d { .. } => "AVERAGE_POOL_2D",
+            TfOpKind::MaxPool2d { .. } => "MAX_POOL_2D",
+            TfOpKind::Add { .. } => "ADD",
+            TfOpKind::Mul { .. } => "MUL",
+            TfOpKind::Reshape => "RESHAPE",
+            TfOpKind::FullyConnected { .. } => "FULLY_CONNECTED",
+            TfOpKind::Pad => "PAD",
+            TfOpKind::Mean { .. } => "MEAN",
+            TfOpKind::Softmax => "SOFTMAX",
+            TfOpKind::Unary(f) => match f {
+                UnaryFn::Sigmoid => "LOGISTIC",
+                UnaryFn::Tanh => "TANH",
+                UnaryFn::HardSwish => "HARD_SWISH",
+                UnaryFn::LeakyRelu { .. } => "LEAKY_RELU",
+                UnaryFn::Exp => "EXP",
+                UnaryFn::Gelu { .. } => "GELU",
+                other => other.name(),
+            },
+            TfOpKind::Concatenation { .. } => "CONCATENATION",
+            TfOpKind::Sub { .. } => "SUB",
+            TfOpKind::ResizeNearest { .. } => "RESIZE_NEAREST_NEIGHBOR",
+            TfOpKind::Transpose => "TRANSPOSE",
+            TfOpKind::Quantize => "QUANTIZE",
+            TfOpKind::Dequantize => "DEQUANTIZE",
+            TfOpKind::Activation(a) => match a {
+                FusedActivation::None => "IDENTITY",
+                FusedActivation::Relu => "RELU",
+                FusedActivation::Relu6 => "RELU6",
+                FusedActivation::ReluN1To1 => "RELU_N1_TO_1",
+            },
+        }
+    }
+
     /// AVERAGE_POOL_2D (`average`) or MAX_POOL_2D, which share their options.
     pub fn pool(
         average: bool,
@@ -397,6 +453,11 @@ pub fn load_tflite_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Loade
 /// the float IR.
 pub fn lower(graph: &TfGraph) -> Result<Loaded> {
     match graph.tensors[graph.input].dtype {
+        // A quantized model with a float interface (what TensorFlow's post-training
+        // quantization writes by default): QUANTIZE first, DEQUANTIZE last.
+        TfType::F32 if quantized_edges(graph).input != graph.input => {
+            quantized::lower(graph).map(Loaded::Quantized)
+        }
         TfType::F32 => float::lower(graph).map(Loaded::Float),
         TfType::U8 | TfType::I8 => quantized::lower(graph).map(Loaded::Quantized),
         t => Err(Error::InvalidModel(format!(
@@ -413,12 +474,63 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
 /// without bound (what it allocates grows with the elements moved).
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
+/// Where a quantized model's 8-bit part begins and ends: a float input QUANTIZE'd by the first
+/// operator that reads it starts at that operator's output (the prover quantizes a float input
+/// exactly as QUANTIZE does, see [`crate::qgraph::AffineQuant::quantize_centred`]), and a last
+/// DEQUANTIZE ends at its input (dequantizing is the consumer's reading of the output).
+pub(crate) struct Edges {
+    pub input: usize,
+    pub output: usize,
+    /// The operators these edges replace.
+    pub skipped: Vec<usize>,
+}
+
+pub(crate) fn quantized_edges(g: &TfGraph) -> Edges {
+    let mut edges = Edges {
+        input: g.input,
+        output: g.output,
+        skipped: vec![],
+    };
+    if g.tensors[g.input].dtype == TfType::F32 {
+        let readers: Vec<usize> = (0..g.ops.len())
+            .filter(|&n| g.ops[n].inputs.contains(&Some(g.input)))
+            .collect();
+        if let [n] = readers[..] {
+            let op = &g.ops[n];
+            let out = &g.tensors[op.outputs[0]];
+            if op.kind == TfOpKind::Quantize && matches!(out.dtype, TfType::U8 | TfType::I8) {
+                edges.input = op.outputs[0];
+                edges.skipped.push(n);
+            }
+        }
+    }
+    if let Some(n) = g.ops.len().checked_sub(1) {
+        let op = &g.ops[n];
+        let quantized_input = op
+            .inputs
+            .first()
+            .copied()
+            .flatten()
+            .is_some_and(|t| matches!(g.tensors[t].dtype, TfType::U8 | TfType::I8));
+        if op.kind == TfOpKind::Dequantize && op.outputs[0] == g.output && quantized_input {
+            edges.output = op.inputs[0].unwrap_or(g.output);
+            edges.skipped.push(n);
+        }
+    }
+    edges
+}
+
 /// A SOFTMAX, which both lowerings leave outside the proof (the logits are the proven output,
-/// and the class is the same): it must be op `n`, the model's last, writing the output; its
-/// input becomes the model's output.
-pub(crate) fn final_softmax_input(g: &TfGraph, n: usize) -> Result<usize> {
+/// and the class is the same): it must be op `n`, the model's last (before a final DEQUANTIZE),
+/// writing `output`; its input becomes the model's output.
+pub(crate) fn final_softmax_input(g: &TfGraph, n: usize, output: usize) -> Result<usize> {
     let op = &g.ops[n];
-    if n + 1 != g.ops.len() || op.outputs[0] != g.output {
+    let last = if output == g.output {
+        g.ops.len()
+    } else {
+        g.ops.len() - 1
+    };
+    if n + 1 != last || op.outputs[0] != output {
         return Err(unsupported(
             "SOFTMAX",
             &op.name(g),
@@ -716,6 +828,27 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     act: activation(o.fused_activation_function(), &op_name)?,
                 }
             }
+            tflite::BuiltinOperator::SUB => TfOpKind::Sub {
+                act: match op.builtin_options_as_sub_options() {
+                    Some(o) => activation(o.fused_activation_function(), &op_name)?,
+                    None => FusedActivation::None,
+                },
+            },
+            tflite::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR => {
+                let o = op.builtin_options_as_resize_nearest_neighbor_options();
+                TfOpKind::ResizeNearest {
+                    align_corners: o.is_some_and(|o| o.align_corners()),
+                    half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
+                }
+            }
+            tflite::BuiltinOperator::TRANSPOSE => TfOpKind::Transpose,
+            tflite::BuiltinOperator::QUANTIZE => TfOpKind::Quantize,
+            tflite::BuiltinOperator::DEQUANTIZE => TfOpKind::Dequantize,
+            tflite::BuiltinOperator::RELU => TfOpKind::Activation(FusedActivation::Relu),
+            tflite::BuiltinOperator::RELU6 => TfOpKind::Activation(FusedActivation::Relu6),
+            tflite::BuiltinOperator::RELU_N1_TO_1 => {
+                TfOpKind::Activation(FusedActivation::ReluN1To1)
+            }
             other => {
                 return Err(unsupported(
                     other.variant_name().unwrap_or("an unknown operator"),
@@ -959,6 +1092,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 
 #[cfg(test)]
 mod interpreter_tests;
+#[cfg(test)]
+mod ptq_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

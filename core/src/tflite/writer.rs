@@ -24,6 +24,17 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
         TfOpKind::Softmax => fb::BuiltinOperator::SOFTMAX,
         TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
+        TfOpKind::Sub { .. } => fb::BuiltinOperator::SUB,
+        TfOpKind::ResizeNearest { .. } => fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR,
+        TfOpKind::Transpose => fb::BuiltinOperator::TRANSPOSE,
+        TfOpKind::Quantize => fb::BuiltinOperator::QUANTIZE,
+        TfOpKind::Dequantize => fb::BuiltinOperator::DEQUANTIZE,
+        TfOpKind::Activation(FusedActivation::Relu) => fb::BuiltinOperator::RELU,
+        TfOpKind::Activation(FusedActivation::Relu6) => fb::BuiltinOperator::RELU6,
+        TfOpKind::Activation(FusedActivation::ReluN1To1) => fb::BuiltinOperator::RELU_N1_TO_1,
+        TfOpKind::Activation(FusedActivation::None) => {
+            panic!("a standalone activation is never NONE")
+        }
         TfOpKind::Unary(f) => match f {
             UnaryFn::Sigmoid => fb::BuiltinOperator::LOGISTIC,
             UnaryFn::Tanh => fb::BuiltinOperator::TANH,
@@ -206,9 +217,36 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                     Some(o.as_union_value()),
                 )
             }
-            TfOpKind::Unary(_) | TfOpKind::Reshape | TfOpKind::Pad | TfOpKind::Softmax => {
-                (fb::BuiltinOptions::NONE, None)
+            TfOpKind::Sub { act: a } => {
+                let args = fb::SubOptionsArgs {
+                    fused_activation_function: act(*a),
+                    ..Default::default()
+                };
+                let o = fb::SubOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::SubOptions, Some(o.as_union_value()))
             }
+            TfOpKind::ResizeNearest {
+                align_corners,
+                half_pixel_centers,
+            } => {
+                let args = fb::ResizeNearestNeighborOptionsArgs {
+                    align_corners: *align_corners,
+                    half_pixel_centers: *half_pixel_centers,
+                };
+                let o = fb::ResizeNearestNeighborOptions::create(&mut b, &args);
+                (
+                    fb::BuiltinOptions::ResizeNearestNeighborOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            TfOpKind::Unary(_)
+            | TfOpKind::Reshape
+            | TfOpKind::Pad
+            | TfOpKind::Softmax
+            | TfOpKind::Transpose
+            | TfOpKind::Quantize
+            | TfOpKind::Dequantize
+            | TfOpKind::Activation(_) => (fb::BuiltinOptions::NONE, None),
         };
         let inputs: Vec<i32> = op
             .inputs

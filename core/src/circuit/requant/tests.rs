@@ -17,6 +17,7 @@ fn spec() -> TableSpec {
         sign: true,
         maps: vec![],
         functions: vec![],
+        lookups: vec![],
     }
 }
 

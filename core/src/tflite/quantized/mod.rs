@@ -11,6 +11,9 @@ use super::{
     FusedActivation, Padding, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
+
+mod more_ops;
+mod movement;
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
     Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
@@ -42,14 +45,18 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         },
         map: vec![None; g.tensors.len()],
     };
-    let input = &g.tensors[g.input];
+    let edges = super::quantized_edges(g);
+    let input = &g.tensors[edges.input];
     let id = b.new_tensor(input)?;
     b.q.input = id;
-    b.map[g.input] = Some(Mapped { id, pads: [0; 4] });
-    let mut output = g.output;
+    b.map[edges.input] = Some(Mapped { id, pads: [0; 4] });
+    let mut output = edges.output;
     for (n, op) in g.ops.iter().enumerate() {
+        if edges.skipped.contains(&n) {
+            continue;
+        }
         if op.kind == TfOpKind::Softmax {
-            output = super::final_softmax_input(g, n)?;
+            output = super::final_softmax_input(g, n, edges.output)?;
             continue;
         }
         b.lower_op(op)?;
@@ -67,7 +74,7 @@ struct Builder<'g> {
 }
 
 /// A tensor's single (per-tensor) quantization.
-fn per_tensor(t: &TfTensor) -> Result<(f32, i64)> {
+pub(crate) fn per_tensor(t: &TfTensor) -> Result<(f32, i64)> {
     match &t.quant {
         Some(TfQuant {
             scales,
@@ -82,7 +89,7 @@ fn per_tensor(t: &TfTensor) -> Result<(f32, i64)> {
 }
 
 /// The stored integer range of a quantized activation (uint8 or int8).
-fn stored_range(t: &TfTensor) -> Result<(i64, i64)> {
+pub(crate) fn stored_range(t: &TfTensor) -> Result<(i64, i64)> {
     t.dtype.q_range().ok_or_else(|| {
         Error::InvalidModel(format!(
             "tensor '{}' is {:?}; a quantized model's activations must be uint8 or int8",
@@ -285,24 +292,7 @@ impl Builder<'_> {
                     vec![x.id],
                 )
             }
-            TfOpKind::Add { act } => {
-                let (a, at) = self.input(op, 0)?;
-                let (b, bt) = self.input(op, 1)?;
-                self.no_pending_pads(a, &name)?;
-                self.no_pending_pads(b, &name)?;
-                if at.shape != bt.shape || at.shape != out_t.shape {
-                    return Err(unsupported(
-                        "ADD",
-                        &name,
-                        &format!(
-                            " with broadcasting ({:?} + {:?} -> {:?})",
-                            at.shape, bt.shape, out_t.shape
-                        ),
-                    ));
-                }
-                let add = quantized_add(at, bt, out_t, *act)?;
-                self.push(op, StepKind::QuantizedAdd(add), vec![a.id, b.id])
-            }
+            TfOpKind::Add { act } => self.add_or_sub(op, *act, false),
             TfOpKind::Reshape => {
                 let (x, xt) = self.input(op, 0)?;
                 self.no_pending_pads(x, &name)?;
@@ -333,15 +323,22 @@ impl Builder<'_> {
                 Ok(())
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
-            TfOpKind::Mul { .. } => Err(unsupported("MUL", &name, " in a quantized model")),
-            TfOpKind::Unary(f) => Err(unsupported(
-                f.name(),
+            TfOpKind::Mul { act } => self.mul(op, *act),
+            TfOpKind::Sub { act } => self.add_or_sub(op, *act, true),
+            TfOpKind::Unary(f) => self.unary(op, *f),
+            TfOpKind::Activation(act) => self.activation(op, *act),
+            TfOpKind::Quantize => self.requantize(op),
+            TfOpKind::Concatenation { axis, act } => self.concatenation(op, *axis, *act),
+            TfOpKind::ResizeNearest {
+                align_corners,
+                half_pixel_centers,
+            } => self.resize_nearest(op, *align_corners, *half_pixel_centers),
+            TfOpKind::Transpose => self.transpose(op),
+            TfOpKind::Dequantize => Err(unsupported(
+                "DEQUANTIZE",
                 &name,
-                " in a quantized model (its int8 tables are not bit-exact with TFLite yet)",
+                " other than as the model's last operator",
             )),
-            TfOpKind::Concatenation { .. } => {
-                Err(unsupported("CONCATENATION", &name, " in a quantized model"))
-            }
             TfOpKind::Softmax => unreachable!("handled by lower"),
         }
     }
@@ -458,33 +455,50 @@ impl Builder<'_> {
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
     }
 
-    /// TFLite's uint8 and int8 MEAN over height and width with kept dimensions:
+    /// TFLite's uint8 and int8 MEAN over height and width. With kept dimensions and the axes
+    /// spelled `[1, 2]` the interpreter runs its optimized kernel:
     /// `clamp(MBQM(Σ raw, input_scale / (n·output_scale)) + bias)` with
     /// `bias = zp_out - round(zp_in·input_scale / output_scale)` (in f32, half away from zero).
+    /// Otherwise it runs the reference `QuantizedMeanOrSum`: `clamp(MBQM(Σ centred, M', s') +
+    /// zp_out)`, `M'` the multiplier of `input_scale / output_scale` divided by `n` after a
+    /// left shift ([`reference_mean_multiplier`]).
     fn mean(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
         let name = op.name(self.g);
-        let (x, xt) = self.input(op, 0)?;
+        let g = self.g;
+        let x = self.input(op, 0)?.0;
+        let xt = op.input(g, 0)?;
         self.no_pending_pads(x, &name)?;
-        let out_t = &self.g.tensors[op.outputs[0]];
-        let mut axes = op.input(self.g, 1)?.int_data()?;
+        let out_t = &g.tensors[op.outputs[0]];
+        let raw_axes = op.input(self.g, 1)?.int_data()?;
+        let rank = xt.shape.len() as i64;
+        let mut axes: Vec<i64> = raw_axes
+            .iter()
+            .map(|&a| if a < 0 { a + rank } else { a })
+            .collect();
         axes.sort_unstable();
-        if !matches!(xt.dtype, TfType::U8 | TfType::I8)
-            || xt.shape.len() != 4
-            || axes != [1, 2]
-            || !keep_dims
-        {
+        axes.dedup();
+        if !matches!(xt.dtype, TfType::U8 | TfType::I8) || xt.shape.len() != 4 || axes != [1, 2] {
             return Err(unsupported(
                 "MEAN",
                 &name,
-                " other than over height and width with keep_dims",
+                " other than over the height and width of a 4-D tensor",
             ));
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
-        if out_t.shape != [1, 1, 1, c] {
+        let declared_ok = if keep_dims {
+            out_t.shape == [1, 1, 1, c]
+        } else {
+            out_t.shape == [1, c]
+        };
+        if !declared_ok {
             return Err(Error::InvalidModel(format!(
                 "MEAN '{name}' of {:?} declares output shape {:?}",
                 xt.shape, out_t.shape
             )));
+        }
+        let optimized = keep_dims && (raw_axes == [1, 2] || raw_axes == [2, 1]);
+        if !optimized {
+            return self.reference_mean(op, x.id, xt, out_t);
         }
         let (s_in, zp_in) = per_tensor(xt)?;
         let (s_out, zp_out) = per_tensor(out_t)?;
@@ -533,6 +547,62 @@ impl Builder<'_> {
         };
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
     }
+
+    /// The reference MEAN over height and width (see [`Builder::mean`]).
+    fn reference_mean(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        xt: &TfTensor,
+        out_t: &TfTensor,
+    ) -> Result<()> {
+        let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
+        let (s_in, _) = per_tensor(xt)?;
+        let (s_out, zp_out) = per_tensor(out_t)?;
+        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, (h * w) as u64);
+        let (lo, hi) = stored_range(out_t)?;
+        let window = Window2d {
+            kernel: [h, w],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        };
+        // Σ centred = Σ raw - n·zp_in: an all-ones depthwise window over the centred values.
+        let kernel = LinearKernel::Conv {
+            geometry: ConvGeometry {
+                out_channels: c,
+                window,
+                group: c,
+            },
+            in_shape: self.q.tensors[x].shape.clone(),
+            out_shape: vec![1, c, 1, 1],
+            weight: vec![1; c * h * w],
+            bias: vec![0; c],
+        };
+        let rescale = Rescale {
+            rounding: Rounding::FixedPoint(FixedPointRequant {
+                multipliers: vec![multiplier],
+                inner: 1,
+                out_offset: zp_out,
+                out_zero_point: zp_out,
+                ties_up: false,
+            }),
+            act: Activation::Clip { lo, hi },
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x])
+    }
+}
+
+/// `QuantizedMeanOrSum`'s multiplier for a mean of `n` values: `(M, s)` of `ratio` (computed
+/// in f64), then `M·2^sh / n` with `sh = min(⌊log2 n⌋, 32, 31 + s)` and the shift `s - sh`.
+pub fn reference_mean_multiplier(ratio: f64, n: u64) -> QuantizedMultiplier {
+    let m = QuantizedMultiplier::from_real(ratio);
+    let log2 = 63 - n.max(1).leading_zeros() as i32;
+    let sh = log2.min(32).min(31 + m.shift).max(0);
+    QuantizedMultiplier {
+        multiplier: (((m.multiplier as i64) << sh) / n.max(1) as i64) as i32,
+        shift: m.shift - sh,
+    }
 }
 
 /// TFLite's `Prepare` for a uint8/int8 ADD of `a` and `b` into `out`: both inputs shifted left
@@ -559,6 +629,7 @@ pub fn quantized_add(
         out_zero_point: so.1,
         act_min,
         act_max,
+        subtract: false,
     })
 }
 

@@ -1,0 +1,394 @@
+//! The int8/uint8 lowering of TFLite's elementwise and data-movement operators beyond the
+//! convolutional core: SUB, MUL, the table-driven elementwise functions (LOGISTIC, TANH,
+//! HARD_SWISH, LEAKY_RELU, standalone RELU/RELU6/RELU_N1_TO_1, QUANTIZE between two scales),
+//! CONCATENATION, RESIZE_NEAREST_NEIGHBOR and TRANSPOSE. Each reproduces the interpreter's
+//! integer arithmetic; the tables come from [`crate::tflite::lut`].
+
+use super::super::lut;
+use super::movement;
+use super::{
+    activation_range, per_tensor, quantized_add, stored_range, unsupported, Builder, Mapped,
+};
+use crate::error::{Error, Result};
+use crate::ops::lookup::ByteLookup;
+use crate::ops::unary::UnaryFn;
+use crate::qgraph::{QuantizedMul, QuantizedMultiplier, StepKind};
+use crate::tflite::{FusedActivation, TfOp, TfTensor};
+
+impl Builder<'_> {
+    /// Both operands of a binary operator, without pending pads.
+    fn two_inputs(&self, op: &TfOp) -> Result<[(Mapped, &TfTensor); 2]> {
+        let name = op.name(self.g);
+        let a = self.input(op, 0)?;
+        let b = self.input(op, 1)?;
+        self.no_pending_pads(a.0, &name)?;
+        self.no_pending_pads(b.0, &name)?;
+        Ok([a, b])
+    }
+
+    /// ADD, or SUB (ADD's arithmetic with the second rescaled input subtracted): of two tensors
+    /// of one shape, or of a tensor and a scalar constant (a table of the tensor's 256 values).
+    pub(super) fn add_or_sub(
+        &mut self,
+        op: &TfOp,
+        act: FusedActivation,
+        subtract: bool,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let what = if subtract { "SUB" } else { "ADD" };
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let inputs = [op.input(self.g, 0)?, op.input(self.g, 1)?];
+        let mut add = quantized_add(inputs[0], inputs[1], out_t, act)?;
+        add.subtract = subtract;
+        if let Some(k) = inputs.iter().position(|t| t.data.is_some()) {
+            let ct = inputs[k];
+            let values = ct.int_data()?;
+            if values.len() != 1 {
+                return Err(unsupported(
+                    what,
+                    &name,
+                    &format!(" of a constant of shape {:?}", ct.shape),
+                ));
+            }
+            let c = values[0] - per_tensor(ct)?.1;
+            let (x, xt) = self.input(op, 1 - k)?;
+            self.no_pending_pads(x, &name)?;
+            if xt.shape != out_t.shape {
+                return Err(Error::InvalidModel(format!(
+                    "{what} '{name}' maps {:?} to {:?}",
+                    xt.shape, out_t.shape
+                )));
+            }
+            let (qmin, _) = stored_range(xt)?;
+            let (zp_in, zp_out) = (per_tensor(xt)?.1, per_tensor(out_t)?.1);
+            let mut overflow = false;
+            let table = ByteLookup::from_stored(qmin, zp_in, zp_out, |s| {
+                let x = s - zp_in;
+                let y = if k == 0 {
+                    add.apply(c, x)
+                } else {
+                    add.apply(x, c)
+                };
+                y.unwrap_or_else(|| {
+                    overflow = true;
+                    0
+                }) + zp_out
+            });
+            if overflow {
+                return Err(Error::InvalidModel(format!(
+                    "{what} '{name}': an input overflows int32 after its left shift"
+                )));
+            }
+            return self.push(op, StepKind::Lookup(table), vec![x.id]);
+        }
+        let [(a, at), (b, bt)] = self.two_inputs(op)?;
+        if at.shape != bt.shape || at.shape != out_t.shape {
+            return Err(unsupported(
+                what,
+                &name,
+                &format!(
+                    " with broadcasting ({:?}, {:?} -> {:?})",
+                    at.shape, bt.shape, out_t.shape
+                ),
+            ));
+        }
+        self.push(op, StepKind::QuantizedAdd(add), vec![a.id, b.id])
+    }
+
+    /// MUL: of a tensor by a scalar constant (a table of the tensor's 256 values), or of two
+    /// tensors, one broadcast to the other.
+    pub(super) fn mul(&mut self, op: &TfOp, act: FusedActivation) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (lo, hi) = activation_range(act, out_t)?;
+        let (s_out, zp_out) = per_tensor(out_t)?;
+        let inputs = [op.input(self.g, 0)?, op.input(self.g, 1)?];
+        let real = |a: &TfTensor, b: &TfTensor| -> Result<QuantizedMultiplier> {
+            // In f32, as the interpreter's Prepare computes it.
+            let m = per_tensor(a)?.0 * per_tensor(b)?.0 / s_out;
+            Ok(QuantizedMultiplier::from_real(m as f64))
+        };
+        if let Some(k) = inputs.iter().position(|t| t.data.is_some()) {
+            let ct = inputs[k];
+            let values = ct.int_data()?;
+            if values.len() != 1 {
+                return Err(unsupported(
+                    "MUL",
+                    &name,
+                    &format!(" by a constant of shape {:?}", ct.shape),
+                ));
+            }
+            let (x, xt) = self.input(op, 1 - k)?;
+            self.no_pending_pads(x, &name)?;
+            let multiplier = real(xt, ct)?;
+            let c_centred = values[0] - per_tensor(ct)?.1;
+            let mul = QuantizedMul {
+                second: vec![],
+                multiplier,
+                out_zero_point: zp_out,
+                act_min: lo,
+                act_max: hi,
+            };
+            let (qmin, _) = stored_range(xt)?;
+            let zp_in = per_tensor(xt)?.1;
+            let mut overflow = false;
+            let table = ByteLookup::from_stored(qmin, zp_in, zp_out, |s| {
+                mul.apply(s - zp_in, c_centred).unwrap_or_else(|| {
+                    overflow = true;
+                    0
+                }) + zp_out
+            });
+            if overflow {
+                return Err(Error::InvalidModel(format!(
+                    "MUL '{name}': its multiplier overflows int32"
+                )));
+            }
+            return self.push(op, StepKind::Lookup(table), vec![x.id]);
+        }
+        let [(a, at), (b, bt)] = self.two_inputs(op)?;
+        let (sa, sb) = (super::super::nchw(&at.shape), super::super::nchw(&bt.shape));
+        // The full-shape operand first; the product commutes.
+        let (first, second, shape) = if crate::ops::mul::broadcast(&sa, &sb).is_ok() {
+            (a, b, &sb)
+        } else if crate::ops::mul::broadcast(&sb, &sa).is_ok() {
+            (b, a, &sa)
+        } else {
+            return Err(unsupported(
+                "MUL",
+                &name,
+                &format!(" of shapes {:?} and {:?}", at.shape, bt.shape),
+            ));
+        };
+        let full = if first.id == a.id { &sa } else { &sb };
+        if *full != super::super::nchw(&out_t.shape) {
+            return Err(Error::InvalidModel(format!(
+                "MUL '{name}' of {:?} and {:?} declares output shape {:?}",
+                at.shape, bt.shape, out_t.shape
+            )));
+        }
+        let second_idx = crate::ops::mul::broadcast(full, shape)
+            .map_err(|e| unsupported("MUL", &name, &format!(" ({e})")))?;
+        let mul = QuantizedMul {
+            second: second_idx,
+            multiplier: real(at, bt)?,
+            out_zero_point: zp_out,
+            act_min: lo,
+            act_max: hi,
+        };
+        self.push(op, StepKind::QuantizedMul(mul), vec![first.id, second.id])
+    }
+
+    /// An elementwise operator of one 8-bit input computed through its table.
+    fn lookup(&mut self, op: &TfOp, f: impl Fn(i64) -> i64) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        self.no_pending_pads(x, &name)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if xt.shape != out_t.shape {
+            return Err(Error::InvalidModel(format!(
+                "'{name}' maps {:?} to {:?}",
+                xt.shape, out_t.shape
+            )));
+        }
+        let (qmin, _) = stored_range(xt)?;
+        let table = ByteLookup::from_stored(qmin, per_tensor(xt)?.1, per_tensor(out_t)?.1, f);
+        self.push(op, StepKind::Lookup(table), vec![x.id])
+    }
+
+    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU as the interpreter computes them.
+    pub(super) fn unary(&mut self, op: &TfOp, f: UnaryFn) -> Result<()> {
+        let name = op.name(self.g);
+        let xt = op.input(self.g, 0)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let q = lut::Quant::of(xt, out_t)?;
+        let table: Box<dyn Fn(i64) -> i64> = match f {
+            UnaryFn::Sigmoid => Box::new(lut::logistic(q)),
+            UnaryFn::Tanh => Box::new(lut::tanh(q)),
+            UnaryFn::HardSwish => Box::new(lut::hard_swish(q)?),
+            UnaryFn::LeakyRelu { alpha } => Box::new(lut::leaky_relu(q, alpha.get())),
+            UnaryFn::Exp
+            | UnaryFn::Gelu { .. }
+            | UnaryFn::HardSigmoid { .. }
+            | UnaryFn::Elu { .. }
+            | UnaryFn::Silu
+            | UnaryFn::Erf
+            | UnaryFn::Softplus
+            | UnaryFn::Softsign
+            | UnaryFn::Abs
+            | UnaryFn::Reciprocal
+            | UnaryFn::Log
+            | UnaryFn::Sqrt => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " in a quantized model (its 8-bit kernel is not reproduced yet)",
+                ))
+            }
+        };
+        self.lookup(op, table)
+    }
+
+    /// A standalone RELU, RELU6 or RELU_N1_TO_1: requantized to the output's scale and clamped.
+    pub(super) fn activation(&mut self, op: &TfOp, act: FusedActivation) -> Result<()> {
+        let xt = op.input(self.g, 0)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let q = lut::Quant::of(xt, out_t)?;
+        let (lo, hi) = activation_range(act, out_t)?;
+        self.lookup(op, lut::requantize(q, lo, hi))
+    }
+
+    /// QUANTIZE from one 8-bit quantization to another.
+    pub(super) fn requantize(&mut self, op: &TfOp) -> Result<()> {
+        let xt = op.input(self.g, 0)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let q = lut::Quant::of(xt, out_t)?;
+        let (lo, hi) = stored_range(out_t)?;
+        self.lookup(op, lut::requantize(q, lo, hi))
+    }
+
+    /// CONCATENATION: inputs quantized as the output are copied; others are first rescaled to
+    /// it by a table, as the interpreter rescales them.
+    pub(super) fn concatenation(
+        &mut self,
+        op: &TfOp,
+        axis: i32,
+        act: FusedActivation,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if activation_range(act, out_t)? != stored_range(out_t)? {
+            return Err(unsupported(
+                "CONCATENATION",
+                &name,
+                " with a fused activation",
+            ));
+        }
+        let out_q = per_tensor(out_t)?;
+        let mut ids = Vec::with_capacity(op.inputs.len());
+        let mut shapes = Vec::with_capacity(op.inputs.len());
+        for i in 0..op.inputs.len() {
+            let x = self.input(op, i)?.0;
+            let xt = op.input(self.g, i)?;
+            self.no_pending_pads(x, &name)?;
+            if xt.dtype != out_t.dtype {
+                return Err(Error::InvalidModel(format!(
+                    "CONCATENATION '{name}' joins {:?} and {:?}",
+                    xt.dtype, out_t.dtype
+                )));
+            }
+            let id = if per_tensor(xt)? == out_q {
+                x.id
+            } else if xt.dtype == crate::tflite::TfType::I8 {
+                // The interpreter's Prepare refuses it too.
+                return Err(Error::InvalidModel(format!(
+                    "int8 CONCATENATION '{name}' joins an input quantized unlike its output"
+                )));
+            } else {
+                let q = lut::Quant::of(xt, out_t)?;
+                let table = lut::concat_rescale(q);
+                let (qmin, qmax) = stored_range(xt)?;
+                let table = ByteLookup::from_stored(qmin, q.in_zp, q.out_zp, |s| {
+                    table(s.clamp(qmin, qmax))
+                });
+                // An intermediate tensor: the input's shape at the output's quantization.
+                let mut rescaled = out_t.clone();
+                rescaled.name = format!("{name}/rescaled{i}");
+                rescaled.shape = xt.shape.clone();
+                let id = self.new_tensor(&rescaled)?;
+                self.q.steps.push(crate::qgraph::QStep {
+                    name: rescaled.name,
+                    kind: StepKind::Lookup(table),
+                    inputs: vec![x.id],
+                    output: id,
+                });
+                id
+            };
+            ids.push(id);
+            shapes.push(xt.shape.clone());
+        }
+        let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let (shape, picks) = movement::concatenation(&refs, axis)
+            .map_err(|e| unsupported("CONCATENATION", &name, &format!(" ({e})")))?;
+        self.movement(op, shape, picks, ids)
+    }
+
+    /// RESIZE_NEAREST_NEIGHBOR to its constant size.
+    pub(super) fn resize_nearest(
+        &mut self,
+        op: &TfOp,
+        align_corners: bool,
+        half_pixel_centers: bool,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        self.no_pending_pads(x, &name)?;
+        let size = op.input(self.g, 1)?.int_data()?;
+        let size = match size[..] {
+            [h, w] if h > 0 && w > 0 => [h as usize, w as usize],
+            _ => {
+                return Err(Error::InvalidModel(format!(
+                    "RESIZE_NEAREST_NEIGHBOR '{name}' to size {size:?}"
+                )))
+            }
+        };
+        self.same_quantization(op, xt)?;
+        // uint8 without either flag runs the optimized kernel's 16.16 fixed-point indexing.
+        let fixed_point =
+            xt.dtype == crate::tflite::TfType::U8 && !align_corners && !half_pixel_centers;
+        let (shape, picks) = movement::resize_nearest(
+            &xt.shape,
+            size,
+            movement::NearestRule {
+                align_corners,
+                half_pixel_centers,
+                fixed_point,
+            },
+        )
+        .map_err(|e| unsupported("RESIZE_NEAREST_NEIGHBOR", &name, &format!(" ({e})")))?;
+        self.movement(op, shape, picks, vec![x.id])
+    }
+
+    /// TRANSPOSE by its constant permutation.
+    pub(super) fn transpose(&mut self, op: &TfOp) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        self.no_pending_pads(x, &name)?;
+        let perm = op.input(self.g, 1)?.int_data()?;
+        self.same_quantization(op, xt)?;
+        let (shape, picks) = movement::transpose(&xt.shape, &perm)
+            .map_err(|e| unsupported("TRANSPOSE", &name, &format!(" ({e})")))?;
+        self.movement(op, shape, picks, vec![x.id])
+    }
+
+    /// The interpreter copies stored bytes: the output must be quantized as the input.
+    fn same_quantization(&self, op: &TfOp, xt: &TfTensor) -> Result<()> {
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if xt.dtype != out_t.dtype || per_tensor(xt)? != per_tensor(out_t)? {
+            return Err(unsupported(
+                op.kind.name(),
+                &op.name(self.g),
+                " with an output quantized unlike its input",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A data-movement step whose computed shape must be the one the model declares.
+    fn movement(
+        &mut self,
+        op: &TfOp,
+        shape: Vec<usize>,
+        picks: Vec<crate::ops::gather::Pick>,
+        inputs: Vec<usize>,
+    ) -> Result<()> {
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if shape != out_t.shape {
+            return Err(Error::InvalidModel(format!(
+                "'{}' computes shape {shape:?}; the model declares {:?}",
+                op.name(self.g),
+                out_t.shape
+            )));
+        }
+        self.push(op, StepKind::Gather { picks }, inputs)
+    }
+}

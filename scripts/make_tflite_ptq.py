@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
+post-training quantization (full integer, per-channel weights, int8 input and output).
+
+Usage: make_tflite_ptq.py OUT_DIR
+
+Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
+converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
+DEPTHWISE_CONV_2D with fused ReLU/ReLU6, HARD_SWISH, a squeeze-and-excite block (MEAN, 1x1
+convolutions, a hard sigmoid, MUL of two tensors with broadcasting), LOGISTIC, TANH, SUB,
+CONCATENATION, RESIZE_NEAREST_NEIGHBOR, a residual ADD, FULLY_CONNECTED and SOFTMAX.
+Weights and calibration data are seeded random numbers, so the classes mean nothing; the model
+exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_io.tflite`
+(the same network with a float input and output, QUANTIZE and DEQUANTIZE at the edges) and
+`op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value.
+Needs tensorflow-cpu 2.14 (a
+development tool only: tests read the committed file and run tflite-runtime).
+"""
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+SEED = 20261203
+
+
+def hard_sigmoid(x):
+    return tf.keras.layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+
+
+def hard_swish(x):
+    return tf.keras.layers.Multiply()([x, hard_sigmoid(x)])
+
+
+def conv_bn(x, filters, kernel, stride=1, act=None, depthwise=False):
+    L = tf.keras.layers
+    if depthwise:
+        x = L.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False)(x)
+    else:
+        x = L.Conv2D(filters, kernel, stride, padding="same", use_bias=False)(x)
+    x = L.BatchNormalization()(x)
+    if act == "relu":
+        x = L.ReLU()(x)
+    elif act == "relu6":
+        x = L.ReLU(6.0)(x)
+    elif act == "hswish":
+        x = hard_swish(x)
+    return x
+
+
+def squeeze_excite(x, channels, reduced):
+    L = tf.keras.layers
+    s = L.GlobalAveragePooling2D(keepdims=True)(x)
+    s = L.Conv2D(reduced, 1, activation="relu")(s)
+    s = L.Conv2D(channels, 1)(s)
+    return L.Multiply()([x, hard_sigmoid(s)])
+
+
+def model():
+    L = tf.keras.layers
+    inp = L.Input((16, 16, 3), batch_size=1)
+    x = conv_bn(inp, 16, 3, 2, "hswish")                     # 8x8x16
+    # MobileNetV3 bottleneck with squeeze-and-excite and a residual.
+    y = conv_bn(x, 32, 1, act="relu")
+    y = conv_bn(y, 32, 3, act="hswish", depthwise=True)
+    y = squeeze_excite(y, 32, 8)
+    y = conv_bn(y, 16, 1)
+    x = L.Add()([x, y])
+    # SqueezeNet fire: squeeze, then two expands concatenated on channels.
+    s = conv_bn(x, 8, 1, act="relu")
+    e1 = conv_bn(s, 12, 1, act="relu")
+    e3 = conv_bn(s, 12, 3, act="relu")
+    x = L.Concatenate()([e1, e3])                            # 8x8x24
+    # A gated unit: tanh(a) - sigmoid(b), as LSTM-like gates are written.
+    a = L.Conv2D(16, 1, activation="tanh")(x)
+    b = L.Conv2D(16, 1, activation="sigmoid")(x)
+    g = L.Subtract()([a, b])
+    # U-Net decoder step: downsample, upsample by nearest, concatenate the skip.
+    d = conv_bn(g, 16, 3, 2, "relu6")                        # 4x4x16
+    u = L.UpSampling2D(2, interpolation="nearest")(d)        # 8x8x16
+    x = L.Concatenate()([u, g])                              # 8x8x32
+    x = conv_bn(x, 24, 3, act="hswish")
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dense(10)(x)
+    out = L.Softmax()(x)
+    return tf.keras.Model(inp, out)
+
+
+def one_op_models():
+    """Single-operator models on a [1, 16, 16, 1] input (256 values: one input can hold every
+    int8 value), each with its own calibration range so scales and zero points differ."""
+    L = tf.keras.layers
+
+    def unary(name, f, lo, hi):
+        inp = L.Input((16, 16, 1), batch_size=1)
+        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
+
+    return [
+        unary("logistic", tf.keras.activations.sigmoid, -7.0, 5.0),
+        unary("tanh", tf.keras.activations.tanh, -3.0, 2.5),
+        unary("hard_swish", hard_swish, -5.0, 6.5),
+        unary("leaky_relu", lambda x: L.LeakyReLU(0.15)(x), -4.0, 9.0),
+        unary("relu6", lambda x: L.ReLU(6.0)(x * 1.0 + 0.0), -3.0, 8.0),
+        unary("mul_const", lambda x: x * -0.37, -2.0, 3.0),
+        unary("sub_const", lambda x: x - 0.8, -2.0, 3.0),
+    ]
+
+
+def convert(m, representative, float_interface=False):
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if not float_interface:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def write(out_dir, name, data):
+    path = os.path.join(out_dir, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    it = tf.lite.Interpreter(model_content=data)
+    ops = [o["op_name"] for o in it._get_ops_details()]
+    print(f"{path}: {len(data)} bytes; operators {', '.join(ops)}")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    tf.keras.utils.set_random_seed(SEED)
+    for name, m, (lo, hi) in one_op_models():
+        rng = np.random.default_rng(SEED)
+
+        def calibration():
+            for _ in range(8):
+                yield [rng.uniform(lo, hi, (1, 16, 16, 1)).astype(np.float32)]
+
+        write(out_dir, f"op_{name}_int8.tflite", convert(m, calibration))
+    m = model()
+    # Random but non-trivial batch-norm statistics, so folding them is tested.
+    rng = np.random.default_rng(SEED)
+    for layer in m.layers:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                rng.normal(0, 0.2, beta.shape).astype(np.float32),
+                rng.normal(0, 0.2, mean.shape).astype(np.float32),
+                rng.uniform(0.5, 1.5, var.shape).astype(np.float32),
+            ])
+
+    def representative():
+        for _ in range(32):
+            yield [rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)]
+
+    write(out_dir, "keras_mbv3_int8.tflite", convert(m, representative))
+    # The same network with TensorFlow's default float interface: QUANTIZE first and
+    # DEQUANTIZE last.
+    write(out_dir, "keras_mbv3_float_io.tflite", convert(m, representative, True))
+
+
+if __name__ == "__main__":
+    main()
