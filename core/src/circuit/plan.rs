@@ -1,0 +1,415 @@
+//! Layout planning: the dot width and k that fit a model ([`plan_layout`], [`plan_layout_at`],
+//! [`layout_candidates`]), the rows each chip needs ([`rows_needed`], [`hashing_rows`],
+//! [`dot_lengths`]) and an estimate of the prover's peak memory ([`estimate_prover_bytes`]).
+//! The row counts here must match what [`super::ModelCircuit`]'s layout assigns.
+
+use super::dot::DotConfig;
+use super::pointwise::PointwiseDims;
+use super::poseidon::PoseidonConfig;
+use super::table::TableSpec;
+use super::{
+    public_len, CircuitShape, ModelConfig, TensorVisibility, Visibility, LINK_BLINDING_ROWS,
+};
+use crate::ops::gather::Gather;
+use crate::qgraph::{QGraph, QStep, Rounding, StepKind};
+use halo2_proofs::plonk::ConstraintSystem;
+use halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+/// The chosen layout of a model: shape, k and what it costs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LayoutPlan {
+    pub shape: CircuitShape,
+    pub k: u32,
+    pub dot_rows: usize,
+    pub max_rows: usize,
+    /// Rows of the pointwise chip's weight dots (the randomized check's `W·(X·r)`).
+    #[serde(default)]
+    pub weight_rows: usize,
+    /// Rows of the pack and Poseidon chips (hidden weights, hashed tensors).
+    #[serde(default)]
+    pub pack_rows: usize,
+    #[serde(default)]
+    pub hash_rows: usize,
+    pub table_rows: usize,
+    pub instance_len: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub usable_rows: usize,
+    /// The prover's estimated peak memory (see [`estimate_prover_bytes`]).
+    #[serde(default)]
+    pub estimated_peak_bytes: u64,
+}
+
+/// An estimate of the prover's peak memory for a circuit of 2^k rows. This halo2 keeps each
+/// advice and fixed column's values and coefficients, and evaluates the quotient one coset of
+/// the extended domain at a time, so a column costs about three polynomials (of 2^k field
+/// elements) and nothing is held on the whole extended domain. Each lookup (permuted columns,
+/// product) and each column in the permutation argument (its sigma polynomial, its share of the
+/// grand products, the copy map during key generation) costs about seven. Peak bytes are then a
+/// constant (the process, the KZG parameters of small k) plus a multiple of those columns: a
+/// least-squares line through peaks measured by the bench, m3_cifar at k=18 (2.42 GiB; 23
+/// advice, 22 fixed, 4 lookups, 20 permuted columns) and a full-size MobileNet segment at k=21
+/// (15.36 GiB; 23 advice, 20 fixed, 7 lookups, 13 permuted), rounded up 10%. A line through the
+/// small circuits alone (the previous fit) over-estimated the k=21 segments by about 20%, and
+/// so planned MobileNet as 8 segments where 5 fit.
+pub fn estimate_prover_bytes(
+    k: u32,
+    advice: usize,
+    fixed: usize,
+    lookups: usize,
+    permuted: usize,
+) -> u64 {
+    let columns = 3.0 * (advice + fixed) as f64 + 7.0 * (lookups + permuted) as f64;
+    ESTIMATE_CONSTANT + (1.1 * 0.9 * columns * 32.0 * (1u64 << k) as f64) as u64
+}
+
+/// The part of [`estimate_prover_bytes`] that does not grow with the domain.
+const ESTIMATE_CONSTANT: u64 = (1.1 * 0.29 * (1u64 << 30) as f64) as u64;
+
+/// [`estimate_prover_bytes`] of the same columns at `to_k` rows instead of `from_k`.
+pub fn estimate_at_k(bytes: u64, from_k: u32, to_k: u32) -> u64 {
+    let scaling = bytes.saturating_sub(ESTIMATE_CONSTANT);
+    let scaled = if to_k >= from_k {
+        scaling.saturating_mul(1 << (to_k - from_k))
+    } else {
+        scaling >> (from_k - to_k)
+    };
+    ESTIMATE_CONSTANT + scaled
+}
+
+impl LayoutPlan {
+    /// The same layout at a larger `k` (every segment of a chain shares one k, so that equal
+    /// link columns have equal commitments). No-op when `k` is not larger.
+    pub fn raise_k(&mut self, k: u32) {
+        if k <= self.k {
+            return;
+        }
+        let reserved = (1usize << self.k) - self.usable_rows;
+        self.estimated_peak_bytes = estimate_at_k(self.estimated_peak_bytes, self.k, k);
+        self.usable_rows = (1usize << k) - reserved;
+        self.k = k;
+    }
+}
+
+impl std::fmt::Display for LayoutPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
+             rows used: {} linear, {} max-pool, {} pointwise weights, {} pack, {} Poseidon, {} lookup table, {} lookups, \
+             estimated prover peak {:.1} GiB",
+            self.k,
+            self.usable_rows,
+            self.shape.dot_width,
+            self.shape.act_bits,
+            self.advice_columns,
+            self.fixed_columns,
+            self.dot_rows,
+            self.max_rows,
+            self.weight_rows,
+            self.pack_rows,
+            self.hash_rows,
+            self.table_rows,
+            self.lookups,
+            self.estimated_peak_bytes as f64 / GIB
+        )
+    }
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Rows needed by the linear and max-pool steps for a given dot width, and by the pointwise
+/// chip's weight dots. `term_counts[i]` counts step i's dot products by length (length,
+/// how many); with `freivalds`,
+/// the pointwise convolutions take [`PointwiseDims::rows`] instead.
+fn rows_needed(
+    graph: &QGraph,
+    term_counts: &[Vec<(usize, usize)>],
+    width: usize,
+    freivalds: bool,
+) -> (usize, usize, usize) {
+    let (mut dot, mut max, mut weight) = (0, 0, 0);
+    for (s, counts) in graph.steps.iter().zip(term_counts) {
+        match &s.kind {
+            StepKind::Linear(lin) if freivalds => match PointwiseDims::of(lin, width) {
+                Some(dims) => {
+                    dot += dims.rows(width);
+                    weight += dims.weight_rows();
+                }
+                None => dot += direct_rows(counts, width),
+            },
+            StepKind::Max {
+                window,
+                in_shape,
+                out_shape,
+            } => {
+                let n: usize = graph.tensors[s.output].len();
+                max += (0..n)
+                    .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
+                    .sum::<usize>();
+            }
+            StepKind::Linear(_)
+            | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedMul(_)
+            | StepKind::Lookup(_)
+            | StepKind::Product(_)
+            | StepKind::Gather { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat => dot += direct_rows(counts, width),
+        }
+    }
+    (dot, max, weight)
+}
+
+/// Rows of a step's dot products, counted by length, at dot `width`.
+fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
+    counts
+        .iter()
+        .map(|&(n, times)| times * DotConfig::rows_for(n, width))
+        .sum()
+}
+
+/// Whether the randomized pointwise check applies at dot `width`: weights are public constants
+/// and some step is a pointwise convolution wider than `width`.
+fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool {
+    !visibility.hidden_weights()
+        && graph.steps.iter().any(|s| match &s.kind {
+            StepKind::Linear(lin) => PointwiseDims::of(lin, width).is_some(),
+            _ => false,
+        })
+}
+
+/// Rows of the pack and Poseidon chips under `vis`.
+pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
+    use crate::commitment::{packed_len, param_tensors};
+    let b = graph.act_bits;
+    let (mut pack, mut hash) = (0, 0);
+    let mut tensor = |v: TensorVisibility, n: usize| {
+        // A salt takes one more row of the packed column and one more message.
+        let salt = (v == TensorVisibility::Salted) as usize;
+        match v {
+            TensorVisibility::Hashed | TensorVisibility::Salted => {
+                pack += n + salt;
+                hash += PoseidonConfig::rows_for(salt + packed_len(n, b));
+            }
+            TensorVisibility::Hidden | TensorVisibility::Packed => pack += n,
+            TensorVisibility::Public | TensorVisibility::Linked => {}
+        }
+    };
+    tensor(vis.input, graph.input_tensor().len());
+    tensor(vis.output, graph.output_tensor().len());
+    if vis.hidden_weights() {
+        let limbs: usize = param_tensors(graph)
+            .iter()
+            .map(|t| t.values.len() * t.limbs)
+            .sum();
+        pack += limbs + 1;
+        hash += PoseidonConfig::rows_for(1 + packed_len(limbs, b));
+    }
+    (pack, hash)
+}
+
+/// Picks the dot width and the smallest k that fit the model, minimising an estimate of proving
+/// work (columns times rows). `width` forces a dot width.
+pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility) -> LayoutPlan {
+    let cost = |p: &LayoutPlan| {
+        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + 3.0 * p.lookups as f64)
+            * (1u64 << p.k) as f64
+    };
+    layout_candidates(graph, width, visibility)
+        .into_iter()
+        .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+        .expect("at least one candidate")
+}
+
+/// The layout at a given `k` (a segment of a chain, whose k is the chain's) with the smallest
+/// estimated prover peak, or None if the model needs more rows than 2^k at every dot width.
+pub fn plan_layout_at(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+    k: u32,
+) -> Option<LayoutPlan> {
+    layout_candidates(graph, width, visibility)
+        .into_iter()
+        .filter(|p| p.k <= k)
+        .map(|mut p| {
+            p.raise_k(k);
+            p
+        })
+        .min_by_key(|p| p.estimated_peak_bytes)
+}
+
+/// One layout per candidate dot width (only `width` if given), each at its smallest k.
+pub fn layout_candidates(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+) -> Vec<LayoutPlan> {
+    layout_candidates_with(graph, &dot_lengths(graph), width, visibility)
+}
+
+/// Each step's dot products counted by length: (terms, how many), in order of length.
+pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
+    let mut terms = Vec::new();
+    graph
+        .steps
+        .iter()
+        .map(|s| {
+            let mut counts = std::collections::BTreeMap::new();
+            let n_out = graph.tensors[s.output].len();
+            match &s.kind {
+                StepKind::Linear(lin) => {
+                    for o in 0..n_out {
+                        lin.terms(o, &mut terms);
+                        *counts.entry(terms.len()).or_insert(0) += 1;
+                    }
+                }
+                // One single-term dot product per output.
+                StepKind::Product(_) | StepKind::QuantizedMul(_) | StepKind::Lookup(_) => {
+                    counts.insert(1, n_out);
+                }
+                StepKind::Gather { picks } => {
+                    // Padding's proven zero: an empty dot product (one row), at most once per
+                    // step.
+                    if Gather::has_zeros(picks) {
+                        counts.insert(0, 1);
+                    }
+                }
+                StepKind::QuantizedAdd(_) => {
+                    // Two input maps (one term each) and the sum (two terms) per output.
+                    counts.insert(1, 2 * n_out);
+                    counts.insert(2, n_out);
+                }
+                StepKind::Max { .. }
+                | StepKind::Reshape
+                | StepKind::Slice { .. }
+                | StepKind::Concat => {}
+            }
+            counts.into_iter().collect()
+        })
+        .collect()
+}
+
+/// [`layout_candidates`] with each step's [`dot_lengths`] given (a planner trying many pieces
+/// of one graph counts them once).
+pub fn layout_candidates_with(
+    graph: &QGraph,
+    term_counts: &[Vec<(usize, usize)>],
+    width: Option<usize>,
+    visibility: Visibility,
+) -> Vec<LayoutPlan> {
+    let b = graph.act_bits;
+    let instance_len = public_len(visibility.input, graph.input_tensor().len(), b)
+        + public_len(visibility.output, graph.output_tensor().len(), b)
+        + visibility.hidden_weights() as usize;
+    let (pack_rows, hash_rows) = hashing_rows(graph, visibility);
+    // A linked tensor fills rows 0.. of its link column, its blinding rows the next ones.
+    let linked = |v: TensorVisibility, n: usize| {
+        if v == TensorVisibility::Linked {
+            n + LINK_BLINDING_ROWS
+        } else {
+            0
+        }
+    };
+    let link_rows = linked(visibility.input, graph.input_tensor().len())
+        .max(linked(visibility.output, graph.output_tensor().len()));
+    let spec = TableSpec::of(graph);
+    let table_rows = spec.rows(graph.act_bits);
+    let uses_max_pool = graph
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Max { .. }));
+    // TFLite ADD's input maps use the rescale chip only when it is there anyway (otherwise the
+    // requantization chip's map rows).
+    let roundings = || {
+        graph.steps.iter().filter_map(|s| match &s.kind {
+            StepKind::Linear(lin) => Some(&lin.rescale.rounding),
+            _ => None,
+        })
+    };
+    let pads_with_zeros = graph
+        .steps
+        .iter()
+        .any(|s| matches!(&s.kind, StepKind::Gather { picks } if Gather::has_zeros(picks)));
+    let half_up_products = graph
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Product(_)));
+    // TFLite's MUL reads its factors on product rows too, requantized by the fixed-point chip.
+    let products = half_up_products
+        || graph
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::QuantizedMul(_)));
+    let uses_rescale = pads_with_zeros
+        || half_up_products
+        || roundings().any(|r| match r {
+            Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
+            Rounding::FixedPoint(_) => false,
+        });
+    let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up));
+    let raw_ties = roundings().any(|r| matches!(r, Rounding::HalfAwayFromZero { .. }));
+    let candidates: Vec<usize> = match width {
+        Some(w) => vec![w.max(1)],
+        None => vec![4, 8, 9, 16, 32, 64],
+    };
+    let mut plans = Vec::with_capacity(candidates.len());
+    for w in candidates {
+        let shape = CircuitShape {
+            dot_width: w,
+            act_bits: graph.act_bits,
+            visibility,
+            fixed_point: spec.sign,
+            freivalds: uses_freivalds(graph, w, visibility),
+            no_max_pool: !uses_max_pool,
+            no_rescale: !uses_rescale,
+            ties_up,
+            raw_ties,
+            products,
+        };
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ModelConfig::configure(&mut cs, &shape);
+        let (dot_rows, max_rows, weight_rows) = rows_needed(graph, term_counts, w, shape.freivalds);
+        let need = dot_rows
+            .max(max_rows)
+            .max(weight_rows)
+            .max(table_rows)
+            .max(instance_len)
+            .max(pack_rows)
+            .max(hash_rows)
+            .max(link_rows);
+        let reserved = cs.blinding_factors() + 1;
+        let mut k = 4;
+        while (1usize << k) < need + reserved || (1usize << k) < cs.minimum_rows() {
+            k += 1;
+        }
+        let plan = LayoutPlan {
+            shape,
+            k,
+            dot_rows,
+            max_rows,
+            weight_rows,
+            pack_rows,
+            hash_rows,
+            table_rows,
+            instance_len,
+            advice_columns: cs.num_advice_columns(),
+            fixed_columns: cs.num_fixed_columns(),
+            lookups: cs.lookups().len(),
+            usable_rows: (1usize << k) - reserved,
+            estimated_peak_bytes: estimate_prover_bytes(
+                k,
+                cs.num_advice_columns(),
+                cs.num_fixed_columns(),
+                cs.lookups().len(),
+                cs.permutation().get_columns().len(),
+            ),
+        };
+        plans.push(plan);
+    }
+    plans
+}

@@ -1,0 +1,267 @@
+//! The circuit's shape and configuration: [`CircuitShape`] (everything `configure` depends on,
+//! stored in the verifier key), [`ModelConfig::configure`] (the columns, gates and lookups of
+//! every chip), and the public instance column's layout ([`instance_vector`], [`public_len`]).
+
+use super::dot::DotConfig;
+use super::fe;
+use super::max::MaxConfig;
+use super::pack::PackConfig;
+use super::pointwise::PointwiseConfig;
+use super::poseidon::PoseidonConfig;
+use super::requant::RequantConfig;
+use super::rescale::RescaleConfig;
+use super::table::TableConfig;
+use super::{TensorVisibility, Visibility};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Instance};
+use halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+/// Everything `configure` depends on. Stored in the verifier key.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CircuitShape {
+    /// Products per dot-product row.
+    pub dot_width: usize,
+    /// B: the activation/lookup domain is [-2^(B-1), 2^(B-1)).
+    pub act_bits: u32,
+    /// Keys written before visibilities existed are all-public.
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// Whether the circuit has the fixed-point requantization chip (TFLite's integer models).
+    #[serde(default)]
+    pub fixed_point: bool,
+    /// Whether pointwise convolutions are proven by the randomized check of
+    /// [`pointwise`] (fixed weights only); the circuit then has a second phase.
+    #[serde(default)]
+    pub freivalds: bool,
+    /// Whether the max-pool chip is left out (the graph has no max pooling).
+    #[serde(default)]
+    pub no_max_pool: bool,
+    /// Whether the half-up rescale chip is left out (the graph divides nothing that way: no
+    /// half-up rescale and no TFLite ADD, whose input maps use it).
+    #[serde(default)]
+    pub no_rescale: bool,
+    /// Whether some requantization rounds its last shift's ties up (TFLite's int8 CONV_2D and
+    /// FULLY_CONNECTED): the requantization chip then has a column choosing the rounding.
+    #[serde(default)]
+    pub ties_up: bool,
+    /// Whether some rescale rounds a raw sum half away from zero (TFLite's int8 average pools):
+    /// the rescale chip then has the columns that detect negative ties.
+    #[serde(default)]
+    pub raw_ties: bool,
+    /// Whether the graph multiplies two computed tensors ([`crate::ops::mul`]): the dot chip
+    /// then has its advice-weight columns even when the weights are fixed.
+    #[serde(default)]
+    pub products: bool,
+}
+
+/// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
+/// so the keys (and model ids, their hashes) of every model without them are what they were
+/// before they existed. Binary encodings (bincode, in `compiled.bin`) always carry them: they
+/// cannot skip fields.
+impl Serialize for CircuitShape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let readable = s.is_human_readable();
+        let flags = [
+            ("fixed_point", self.fixed_point),
+            ("freivalds", self.freivalds),
+            ("no_max_pool", self.no_max_pool),
+            ("no_rescale", self.no_rescale),
+            ("ties_up", self.ties_up),
+            ("raw_ties", self.raw_ties),
+            ("products", self.products),
+        ];
+        let written = flags.iter().filter(|(_, on)| *on || !readable).count();
+        let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
+        st.serialize_field("dot_width", &self.dot_width)?;
+        st.serialize_field("act_bits", &self.act_bits)?;
+        st.serialize_field("visibility", &self.visibility)?;
+        for (name, on) in flags {
+            if on || !readable {
+                st.serialize_field(name, &on)?;
+            } else {
+                st.skip_field(name)?;
+            }
+        }
+        st.end()
+    }
+}
+
+impl Default for CircuitShape {
+    fn default() -> Self {
+        CircuitShape {
+            dot_width: 1,
+            act_bits: 8,
+            visibility: Visibility::PUBLIC,
+            fixed_point: false,
+            freivalds: false,
+            no_max_pool: false,
+            no_rescale: false,
+            ties_up: false,
+            raw_ties: false,
+            products: false,
+        }
+    }
+}
+
+/// A tensor's part of the public values.
+#[derive(Clone, Copy, Debug)]
+pub enum PublicPart<'a> {
+    Values(&'a [i64]),
+    /// Values packed as [`crate::poseidon::pack_limbs`] packs one-limb integers of these bits.
+    Packed(&'a [i64], u32),
+    Hash(Fr),
+    Hidden,
+}
+
+/// The instance column: input part, output part, then the model commitment (if any).
+pub fn instance_vector(
+    input: PublicPart<'_>,
+    output: PublicPart<'_>,
+    commitment: Option<Fr>,
+) -> Vec<Fr> {
+    let mut out = Vec::new();
+    for part in [input, output] {
+        match part {
+            PublicPart::Values(v) => out.extend(v.iter().map(|&x| fe(x as i128))),
+            // The verifier range-checks the values first (see `check_tensor`); a value out of
+            // range here adds nothing, and the instance length then fails verification.
+            PublicPart::Packed(v, bits) => {
+                out.extend(crate::poseidon::pack_limbs(v, bits).unwrap_or_default())
+            }
+            PublicPart::Hash(h) => out.push(h),
+            PublicPart::Hidden => {}
+        }
+    }
+    out.extend(commitment);
+    out
+}
+
+/// Instance rows a tensor of `n` values takes under `vis` (with `act_bits`-bit activations).
+pub fn public_len(vis: TensorVisibility, n: usize, act_bits: u32) -> usize {
+    match vis {
+        TensorVisibility::Public => n,
+        TensorVisibility::Packed => n.div_ceil(crate::poseidon::limbs_per_element(act_bits)),
+        TensorVisibility::Hashed | TensorVisibility::Salted => 1,
+        TensorVisibility::Hidden | TensorVisibility::Linked => 0,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    pub instance: Column<Instance>,
+    pub table: TableConfig,
+    pub dot: DotConfig,
+    /// Absent when the shape leaves the chip out.
+    pub rescale: Option<RescaleConfig>,
+    pub max: Option<MaxConfig>,
+    /// Present for graphs with TFLite's fixed-point requantization.
+    pub requant: Option<RequantConfig>,
+    /// Present when pointwise convolutions are proven by the randomized check.
+    pub pointwise: Option<PointwiseConfig>,
+    /// Present when something is hashed or committed.
+    pub pack: Option<PackConfig>,
+    pub poseidon: Option<PoseidonConfig>,
+    /// The unblinded link columns of a linked input and a linked output.
+    pub link_in: Option<Column<Advice>>,
+    pub link_out: Option<Column<Advice>>,
+}
+
+impl ModelConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: &CircuitShape) -> Self {
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        // Link columns come first, so they exist (and take column indices) only in linked
+        // shapes: every other shape's constraint system is unchanged.
+        let mut link = |v: TensorVisibility| {
+            (v == TensorVisibility::Linked).then(|| {
+                let column = meta.unblinded_advice_column();
+                meta.enable_equality(column);
+                column
+            })
+        };
+        let link_in = link(shape.visibility.input);
+        let link_out = link(shape.visibility.output);
+        let table = TableConfig::configure(meta, shape.act_bits);
+        let dot = DotConfig::configure(
+            meta,
+            shape.dot_width,
+            shape.visibility.hidden_weights() || shape.products,
+        );
+        let rescale = (!shape.no_rescale)
+            .then(|| RescaleConfig::configure(meta, dot.acc, &table, shape.raw_ties));
+        let max = (!shape.no_max_pool).then(|| MaxConfig::configure(meta, &table));
+        let requant = shape.fixed_point.then(|| {
+            RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale, shape.ties_up)
+        });
+        let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
+            .then(|| PointwiseConfig::configure(meta, &dot));
+        let hashing = shape.visibility.needs_hashing();
+        let pack = shape
+            .visibility
+            .needs_packing()
+            .then(|| PackConfig::configure(meta, &table));
+        let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
+        ModelConfig {
+            instance,
+            table,
+            dot,
+            rescale,
+            max,
+            requant,
+            pointwise,
+            pack,
+            poseidon,
+            link_in,
+            link_out,
+        }
+    }
+
+    /// The advice column indices of the input and output link columns of `shape`.
+    pub fn link_columns(shape: &CircuitShape) -> (Option<usize>, Option<usize>) {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let config = ModelConfig::configure(&mut cs, shape);
+        (
+            config.link_in.map(|c| c.index()),
+            config.link_out.map(|c| c.index()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    #[test]
+    fn shape_json_omits_unset_flags_and_every_flag_round_trips() {
+        let names = ["fixed_point", "freivalds", "no_max_pool", "no_rescale"];
+        let set = |bits: usize| {
+            let mut shape = CircuitShape::default();
+            let flags = [
+                &mut shape.fixed_point,
+                &mut shape.freivalds,
+                &mut shape.no_max_pool,
+                &mut shape.no_rescale,
+            ];
+            for (i, flag) in flags.into_iter().enumerate() {
+                *flag = bits >> i & 1 == 1;
+            }
+            shape
+        };
+        for bits in 0..16 {
+            let shape = set(bits);
+            let json = serde_json::to_string(&shape).unwrap();
+            for (i, name) in names.iter().enumerate() {
+                let on = bits >> i & 1 == 1;
+                assert_eq!(json.contains(&format!("\"{name}\":true")), on, "{json}");
+                assert_eq!(json.contains(name), on, "an unset flag is written: {json}");
+            }
+            assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
+            #[cfg(feature = "prover")]
+            {
+                let bytes = bincode::serialize(&shape).unwrap();
+                assert_eq!(bincode::deserialize::<CircuitShape>(&bytes).unwrap(), shape);
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! A harness running one chip's assignments inside the full configuration, for MockProver
+//! tests with an 8-bit domain and one clip activation [0, 24].
+use super::table::TableSpec;
+use super::*;
+use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner};
+use halo2_proofs::dev::{MockProver, VerifyFailure};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use halo2curves::bn256::Fr;
+use std::rc::Rc;
+
+type Body = dyn Fn(&ModelConfig, &mut Region<Fr>, &mut Links, &[Wire]) -> Result<(), Error>;
+
+/// Every chip present (hidden weights and hashing), so each chip's tests run in the full
+/// configuration.
+pub fn test_shape() -> CircuitShape {
+    CircuitShape {
+        dot_width: 4,
+        act_bits: 8,
+        visibility: Visibility {
+            weights: WeightVisibility::Hidden,
+            input: TensorVisibility::Hashed,
+            output: TensorVisibility::Public,
+        },
+        fixed_point: false,
+        freivalds: false,
+        no_max_pool: false,
+        no_rescale: false,
+        ties_up: false,
+        raw_ties: false,
+        products: false,
+    }
+}
+
+/// The shape of the fixed-point (TFLite) tests: 16-bit domain, everything public.
+pub fn fixed_point_shape() -> CircuitShape {
+    CircuitShape {
+        dot_width: 4,
+        act_bits: 16,
+        visibility: Visibility::PUBLIC,
+        fixed_point: true,
+        freivalds: false,
+        no_max_pool: false,
+        no_rescale: false,
+        ties_up: false,
+        raw_ties: false,
+        products: false,
+    }
+}
+
+#[derive(Clone)]
+pub struct TestCircuit {
+    inputs: Vec<i64>,
+    body: Rc<Body>,
+    shape: CircuitShape,
+    spec: TableSpec,
+}
+
+impl TestCircuit {
+    pub fn new(
+        inputs: Vec<i64>,
+        body: impl Fn(&ModelConfig, &mut Region<Fr>, &mut Links, &[Wire]) -> Result<(), Error> + 'static,
+    ) -> Self {
+        TestCircuit {
+            inputs,
+            body: Rc::new(body),
+            shape: test_shape(),
+            spec: TableSpec {
+                clips: vec![(0, 24)],
+                ..TableSpec::default()
+            },
+        }
+    }
+
+    /// A circuit of another shape and table (its MockProver needs a larger k).
+    pub fn with_shape(mut self, shape: CircuitShape, spec: TableSpec) -> Self {
+        self.shape = shape;
+        self.spec = spec;
+        self
+    }
+}
+
+impl Circuit<Fr> for TestCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn params(&self) -> CircuitShape {
+        self.shape.clone()
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
+        ModelConfig::configure(meta, &shape)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        ModelConfig::configure(meta, &test_shape())
+    }
+
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
+        config.table.load(&mut layouter, &self.spec)?;
+        let mut links = Links::default();
+        let wires: Vec<Wire> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Wire {
+                source: Source::Instance(i),
+                value: Some(v),
+            })
+            .collect();
+        layouter.assign_region(
+            || "test",
+            |mut region| (self.body)(&config, &mut region, &mut links, &wires),
+        )?;
+        links.apply(&mut layouter, config.instance);
+        Ok(())
+    }
+}
+
+pub fn mock(circuit: &TestCircuit, instance: &[i64]) -> Result<(), Vec<VerifyFailure>> {
+    mock_field(
+        circuit,
+        &instance.iter().map(|&v| fe(v as i128)).collect::<Vec<_>>(),
+    )
+}
+
+pub fn mock_field(circuit: &TestCircuit, instance: &[Fr]) -> Result<(), Vec<VerifyFailure>> {
+    mock_k(10, circuit, instance)
+}
+
+pub fn mock_k(k: u32, circuit: &TestCircuit, instance: &[Fr]) -> Result<(), Vec<VerifyFailure>> {
+    MockProver::run(k, circuit, vec![instance.to_vec()])
+        .expect("synthesis")
+        .verify()
+}
+
+/// The rows at which `failures` are located: where a test that corrupts one case per row
+/// of a single circuit reads which cases were rejected. The test body is the only region
+/// over advice columns (the table is loaded into table columns), so it starts at row 0 and
+/// its offsets are rows; a lookup or gate whose columns halo2 does not attribute to the
+/// region is reported "outside any region" at its row. Copy-constraint failures outside a
+/// region are instance cells, whose rows are not body rows, and are left out.
+pub fn failing_rows(failures: &[VerifyFailure]) -> std::collections::BTreeSet<usize> {
+    use halo2_proofs::dev::FailureLocation;
+    let row = |location: &FailureLocation| match location {
+        FailureLocation::InRegion { offset, .. } => *offset,
+        FailureLocation::OutsideRegion { row } => *row,
+    };
+    failures
+        .iter()
+        .filter_map(|f| match f {
+            VerifyFailure::ConstraintNotSatisfied { location, .. }
+            | VerifyFailure::Lookup { location, .. } => Some(row(location)),
+            VerifyFailure::Permutation {
+                location: location @ FailureLocation::InRegion { .. },
+                ..
+            } => Some(row(location)),
+            VerifyFailure::CellNotAssigned { offset, .. } => usize::try_from(*offset).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
+    assert!(
+        result.is_err(),
+        "a corrupted witness or wrong public value was accepted"
+    );
+}
