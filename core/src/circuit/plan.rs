@@ -178,7 +178,15 @@ fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool 
     !visibility.hidden_weights()
         && graph.steps.iter().any(|s| match &s.kind {
             StepKind::Linear(lin) => PointwiseDims::of(lin, width).is_some(),
-            _ => false,
+            StepKind::Max { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat
+            | StepKind::QuantizedAdd(_)
+            | StepKind::Gather { .. }
+            | StepKind::QuantizedMul(_)
+            | StepKind::Lookup(_)
+            | StepKind::Product(_) => false,
         })
 }
 
@@ -328,7 +336,15 @@ pub fn layout_candidates_with(
     let roundings = || {
         graph.steps.iter().filter_map(|s| match &s.kind {
             StepKind::Linear(lin) => Some(&lin.rescale.rounding),
-            _ => None,
+            StepKind::Max { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat
+            | StepKind::QuantizedAdd(_)
+            | StepKind::Gather { .. }
+            | StepKind::QuantizedMul(_)
+            | StepKind::Lookup(_)
+            | StepKind::Product(_) => None,
         })
     };
     let pads_with_zeros = graph
