@@ -7,7 +7,6 @@
 
 pub mod bundle;
 pub mod chain;
-mod chain_check;
 pub mod circuit;
 mod codec;
 pub mod commitment;

@@ -431,7 +431,8 @@ impl Compiled {
     /// commitments (the multi-scalar multiplications that are most of key generation). Refuses a
     /// key whose header (model, shape, k, tensors, parameters) is not this model's. A key that
     /// passes that check but was made from other weights yields proofs that do not verify against
-    /// it, so a caller proving this way checks its proofs ([`ChainDir::prove_witness`] does).
+    /// it, so a caller proving this way checks its proofs
+    /// ([`crate::chain::ChainDir::prove_witness`] does).
     pub fn proving_key_for(
         &self,
         params: &ParamsKZG<Bn256>,
@@ -597,7 +598,7 @@ pub struct Witness {
 
 impl Witness {
     /// A segment's witness from its share of the whole model's values
-    /// ([`crate::segment::Segment::values`]), whose first tensor is the segment's input.
+    /// ([`crate::chain::Segment::values`]), whose first tensor is the segment's input.
     pub fn of_segment(values: Vec<Vec<i64>>, input_salt: Option<Fr>) -> Witness {
         Witness {
             input: values.first().cloned().unwrap_or_default(),
@@ -643,7 +644,7 @@ pub fn accuracy(
 
 /// Fills a temporary sibling directory of `dir` with `fill` and puts it in `dir`'s place only
 /// once complete, so a failure or an interruption never leaves a half-written directory.
-fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+pub(crate) fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -725,7 +726,8 @@ impl ModelDir {
     }
 
     /// Writes `compiled.bin`, the verifier key and the summary, and the proving key when
-    /// `with_proving_key` (a chain's segments leave it out: see [`ChainDir::write`]).
+    /// `with_proving_key` (a chain's segments leave it out: see
+    /// [`crate::chain::ChainDir::write`]).
     pub(crate) fn write_files(
         &self,
         compiled: &Compiled,
@@ -823,186 +825,6 @@ impl ModelDir {
             pk,
             verifier_key,
             verifier_key_bytes,
-        })
-    }
-}
-
-/// A model proven as a chain of segments, on disk: the whole model's `compiled.bin` (it
-/// quantizes inputs and evaluates every tensor), the chain key file as `verifier-key`, where the
-/// model is cut (`chain.json`), and one model directory per segment, `segment-<i>/`.
-pub struct ChainDir {
-    pub dir: PathBuf,
-}
-
-pub const CHAIN_FILE: &str = "chain.json";
-
-/// Where a chain's model is cut (after these steps of the whole graph).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ChainManifest {
-    cuts: Vec<usize>,
-}
-
-/// One segment of a chain proven by [`ChainDir::prove_witness`].
-#[derive(Clone, Copy, Debug)]
-pub struct SegmentProven {
-    pub index: usize,
-    pub of: usize,
-    /// Loading the segment and generating its proving key.
-    pub key_time: Duration,
-    /// Proving it and checking the proof against its verifier key.
-    pub proof_time: Duration,
-}
-
-/// Whether `dir` holds a chain (its `verifier-key` is a chain key file).
-pub fn is_chain_dir(dir: &Path) -> bool {
-    let mut magic = [0u8; 8];
-    std::fs::File::open(dir.join(VERIFIER_KEY_FILE))
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|_| crate::chain::is_chain_key(&magic))
-}
-
-impl ChainDir {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ChainDir { dir: dir.into() }
-    }
-
-    pub fn segment_dir(&self, i: usize) -> ModelDir {
-        ModelDir::new(self.dir.join(format!("segment-{i}")))
-    }
-
-    /// Generates every segment's verifier key and writes the chain directory, staged like
-    /// [`ModelDir::write`] so that nothing half-written is left behind.
-    pub fn write(
-        &self,
-        whole: &Compiled,
-        cuts: &[usize],
-        segments: &[(crate::segment::Segment, Compiled)],
-        srs: &SrsSource,
-        summary: &str,
-    ) -> Result<Timings> {
-        write_staged(&self.dir, |staging| {
-            let top = ModelDir::new(staging);
-            top.write_compiled(whole)?;
-            let manifest = serde_json::to_vec(&ChainManifest {
-                cuts: cuts.to_vec(),
-            })
-            .map_err(|e| Error::Synthesis(e.to_string()))?;
-            crate::fsutil::write_atomic(&top.path(CHAIN_FILE), &manifest)?;
-            let chain = ChainDir::new(staging);
-            let mut timings = Timings::default();
-            let mut keys = Vec::with_capacity(segments.len());
-            for (i, (_, compiled)) in segments.iter().enumerate() {
-                let dir = chain.segment_dir(i);
-                std::fs::create_dir(&dir.dir).map_err(|e| Error::io(&dir.dir, e))?;
-                let text = format!("segment {i} of {}\n{summary}", segments.len());
-                // No proving key on disk: at ImageNet scale each is gigabytes (5.2 GB per
-                // MobileNet segment, 41 GB for the chain), and `prove` needs one at a time, so
-                // it generates each again (about a fifth of that segment's proving time).
-                let t = dir.write_files(compiled, srs, &text, false)?;
-                timings.params += t.params;
-                timings.keygen += t.keygen;
-                keys.push(dir.read(VERIFIER_KEY_FILE)?);
-            }
-            let chain_key = crate::chain::ChainKey::file_bytes(&whole.graph.name, &keys);
-            crate::fsutil::write_atomic(&top.path(VERIFIER_KEY_FILE), &chain_key)?;
-            let summary = format!(
-                "{summary}proven as a chain of {} segments at k={}\nchain id (SHA-256 of \
-                 verifier-key): {}\n",
-                segments.len(),
-                segments.first().map_or(0, |(_, c)| c.plan.k),
-                crate::verifier_key::model_id(&chain_key)
-            );
-            crate::fsutil::write_atomic(&top.path(SUMMARY_FILE), summary.as_bytes())?;
-            Ok(timings)
-        })
-    }
-
-    /// The chain's model commitment when its weights are hidden: every segment's commitment
-    /// (from its compiled model and salt) combined in order
-    /// ([`crate::commitment::chain_commitment`]); None with fixed weights.
-    pub fn commitment(&self) -> Result<Option<Fr>> {
-        let top = ModelDir::new(&self.dir);
-        let chain_key = crate::chain::ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
-        let mut commitments = Vec::with_capacity(chain_key.keys.len());
-        for i in 0..chain_key.keys.len() {
-            match self.segment_dir(i).compiled()?.commitment() {
-                Some(c) => commitments.push(c),
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(crate::commitment::chain_commitment(&commitments)))
-    }
-
-    /// The whole model (quantizes the input, evaluates every tensor).
-    pub fn whole(&self) -> Result<Compiled> {
-        ModelDir::new(&self.dir).compiled()
-    }
-
-    /// Proves the chain on `values`, every tensor of the whole model (`whole`, from
-    /// [`Self::whole`]) evaluated on one input, loading one segment's keys at a time so that
-    /// only one proving key is in memory. `input_salt` salts the first segment's input hash
-    /// (see [`Witness`]). `progress` hears about each segment once proven.
-    pub fn prove_witness(
-        &self,
-        srs: &SrsSource,
-        whole: &QGraph,
-        values: &[Vec<i64>],
-        input_salt: Option<Fr>,
-        progress: &mut dyn FnMut(SegmentProven),
-    ) -> Result<crate::chain::ChainBundle> {
-        let top = ModelDir::new(&self.dir);
-        let chain_key = crate::chain::ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
-        let manifest: ChainManifest = serde_json::from_slice(&top.read(CHAIN_FILE)?)
-            .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
-        let segments = crate::segment::split(whole, &manifest.cuts)?;
-        if segments.len() != chain_key.keys.len() {
-            return Err(Error::InvalidInput(format!(
-                "{} cuts for a chain of {} segments: recompile",
-                manifest.cuts.len(),
-                chain_key.keys.len()
-            )));
-        }
-        let mut bundles = Vec::with_capacity(chain_key.keys.len());
-        let mut blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
-        for (i, segment) in segments.iter().enumerate() {
-            let t_key = Instant::now();
-            let prover = self.segment_dir(i).prover(srs)?;
-            let key_time = t_key.elapsed();
-            let t_proof = Instant::now();
-            if prover.verifier_key.model_id != chain_key.keys[i].model_id {
-                return Err(Error::InvalidInput(format!(
-                    "segment-{i} does not hold the chain key's segment {i}: recompile"
-                )));
-            }
-            // (A segment directory that does not match its cut fails the witness check.)
-            let v = segment.values(values);
-            let witness = Witness::of_segment(v, input_salt.filter(|_| i == 0));
-            let bundle = prover.compiled.prove_segment_witness(
-                &prover.params,
-                &prover.pk,
-                &prover.verifier_key,
-                witness,
-                std::mem::take(&mut blinding[i]),
-            )?;
-            // The proving key was made for the stored verifier key from compiled.bin: a proof
-            // that does not verify against that key means the two do not belong together.
-            if let Err(e) = crate::verify::verify_any_bundle(&prover.verifier_key, &bundle) {
-                return Err(Error::InvalidInput(format!(
-                    "segment-{i}: its proof does not verify against its stored verifier key \
-                     ({e}): compiled.bin was changed after compiling, recompile"
-                )));
-            }
-            progress(SegmentProven {
-                index: i,
-                of: segments.len(),
-                key_time,
-                proof_time: t_proof.elapsed(),
-            });
-            bundles.push(bundle);
-        }
-        Ok(crate::chain::ChainBundle {
-            chain_id: chain_key.chain_id,
-            bundles,
         })
     }
 }

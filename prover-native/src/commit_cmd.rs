@@ -4,13 +4,13 @@
 use crate::cli_util::compiled_and_id;
 use anyhow::Result;
 use std::path::Path;
+use zkinfer_core::chain::ChainDir;
 use zkinfer_core::poseidon;
-use zkinfer_core::prove::ChainDir;
 
 pub(crate) fn commit(dir: &Path, json: bool) -> Result<()> {
     let (compiled, model_id) = compiled_and_id(dir)?;
     // A chain's commitment combines its segments' (each commits to its own weights).
-    let commitment = if zkinfer_core::prove::is_chain_dir(dir) {
+    let commitment = if zkinfer_core::chain::is_chain_dir(dir) {
         ChainDir::new(dir).commitment()?
     } else {
         compiled.commitment()

@@ -7,9 +7,8 @@ use crate::visibility_args::VisibilityArgs;
 use crate::SrsArgs;
 use anyhow::{Context, Result};
 use std::path::Path;
-use zkinfer_core::prove::{
-    summary, ChainDir, CompileOptions, ModelDir, ProofShape, VERIFIER_KEY_FILE,
-};
+use zkinfer_core::chain::ChainDir;
+use zkinfer_core::prove::{summary, CompileOptions, ModelDir, ProofShape, VERIFIER_KEY_FILE};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn compile(
@@ -156,7 +155,7 @@ fn write_chain(
     opts: &CompileOptions,
     budget: u64,
 ) -> Result<()> {
-    use zkinfer_core::segment::{plan_cuts, prover::compile_segments};
+    use zkinfer_core::chain::{compile_segments, plan_cuts};
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     println!(
         "one circuit would need about {:.1} GiB, over the memory budget of {:.2} GiB: cutting \

@@ -7,7 +7,8 @@ use crate::SrsArgs;
 use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
-use zkinfer_core::prove::{ChainDir, ModelDir};
+use zkinfer_core::chain::ChainDir;
+use zkinfer_core::prove::ModelDir;
 use zkinfer_core::tensor::argmax;
 
 /// What `zkinfer prove` was asked: a model directory (a single circuit or a chain), the input
@@ -21,7 +22,7 @@ pub(crate) struct ProveRequest<'a> {
 }
 
 pub(crate) fn prove(request: &ProveRequest<'_>) -> Result<()> {
-    if zkinfer_core::prove::is_chain_dir(request.dir) {
+    if zkinfer_core::chain::is_chain_dir(request.dir) {
         return prove_chain(request);
     }
     let (dir, input, out) = (request.dir, request.input, request.out);
@@ -90,7 +91,7 @@ fn prove_chain(request: &ProveRequest<'_>) -> Result<()> {
         rayon::current_num_threads()
     );
     let t0 = Instant::now();
-    let mut report = |p: zkinfer_core::prove::SegmentProven| {
+    let mut report = |p: zkinfer_core::chain::SegmentProven| {
         eprintln!(
             "segment {}/{}: proving key {:.1} s, proof {:.1} s",
             p.index + 1,

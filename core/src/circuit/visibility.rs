@@ -17,7 +17,7 @@ pub enum WeightVisibility {
 
 /// How the input or output appears in a proof: its integers, only their Poseidon hash (salted,
 /// for an input), not at all, or as the commitment to a link column (a segment's tensor at a
-/// cut, see [`crate::segment`]).
+/// cut, see [`crate::chain`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum TensorVisibility {

@@ -1,4 +1,4 @@
-//! Files of a model proven as a chain of segments (see [`crate::segment`]): the chain key (every
+//! Files of a model proven as a chain of segments (see [`super`]): the chain key (every
 //! segment's verifier key file, in order) and the chain bundle (every segment's proof bundle, in
 //! order). Both use the framing of the single-model files, with their own magic bytes, so a
 //! reader tells the two kinds apart and neither parses as the other.
@@ -10,7 +10,6 @@ use crate::bundle::{ProofBundle, PublicTensor};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::verifier_key::{model_id, VerifierKey};
-use crate::verify::Verified;
 use serde::{Deserialize, Serialize};
 
 pub const KEY_MAGIC: &[u8; 8] = b"ZKINF-CK";
@@ -95,8 +94,8 @@ impl ChainKey {
         let mut r = Reader::open(bytes, WHAT, KEY_MAGIC, VERSION)?;
         let header: ChainKeyHeader = r.json(MAX_HEADER)?;
         let keys = segment_sections(r, WHAT, header.segments, VerifierKey::from_bytes)?;
-        // One k, one setup, fixed weights, links whose sides agree (`chain_check`).
-        crate::chain_check::check_chain_keys(&keys)?;
+        // One k, one setup, fixed weights, links whose sides agree ([`super::check`]).
+        super::check::check_chain_keys(&keys)?;
         Ok(ChainKey {
             chain_id: model_id(bytes),
             model_name: header.model_name,
@@ -164,28 +163,4 @@ impl ChainBundle {
     pub fn input(&self) -> Option<&PublicTensor> {
         self.bundles.first().map(|b| &b.header.input)
     }
-}
-
-/// Verifies a chain bundle against a chain key: the bundle must name this chain, and every
-/// segment's proof and every link must check ([`crate::segment::verify_chain`]). The result
-/// speaks for the whole chain: its model id is the chain id, its input the first segment's,
-/// its output the last segment's.
-pub fn verify_chain_bundle(key: &ChainKey, bundle: &ChainBundle) -> Result<Verified> {
-    if bundle.chain_id != key.chain_id {
-        return Err(Error::Rejected(format!(
-            "the proofs are for chain {}, but the trusted key is chain {}",
-            bundle.chain_id, key.chain_id
-        )));
-    }
-    let mut verified = crate::segment::verify_chain(&key.keys, &bundle.bundles)?;
-    verified.model_id = key.chain_id.clone();
-    Ok(verified)
-}
-
-/// Parses both files and verifies the chain.
-pub fn verify_chain_bytes(key_bytes: &[u8], bundle_bytes: &[u8]) -> Result<Verified> {
-    verify_chain_bundle(
-        &ChainKey::from_bytes(key_bytes)?,
-        &ChainBundle::from_bytes(bundle_bytes)?,
-    )
 }

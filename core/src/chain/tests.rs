@@ -7,6 +7,7 @@
 //! MNIST chain is `prover-native/tests/cli.rs`.)
 
 use super::*;
+use crate::bundle::ProofBundle;
 use crate::circuit::ModelConfig;
 use crate::prove::Witness;
 use crate::test_fixtures::{residual_chain, tiny_input, TinyChain};

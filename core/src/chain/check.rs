@@ -1,12 +1,12 @@
 //! The checks a chain's segment keys must pass, when a chain key is read and again before any
-//! chain proof is verified (the keys of [`crate::segment::verify_chain`] may come from
+//! chain proof is verified (the keys of [`super::verify_chain`] may come from
 //! elsewhere than a chain key file):
 //!
 //! - every segment at one k: equal link commitments mean equal columns only over one domain;
 //! - each key fits its position: only the first segment's input and the last one's output are
 //!   the chain's own, every other input and output is linked;
 //! - every segment's weights alike: all fixed in their keys, or all hidden behind their own
-//!   commitments (which [`crate::segment::verify_chain`] combines into the chain's commitment,
+//!   commitments (which [`super::verify_chain`] combines into the chain's commitment,
 //!   [`crate::commitment::chain_commitment`], so that a consumer pins one value for the chain);
 //! - every segment's KZG points (g[0], g2, s·g2) equal: one setup for the whole chain, so a
 //!   consumer who trusts the setup of one segment trusts all of them;
@@ -88,8 +88,8 @@ pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
 
 #[cfg(all(test, feature = "prover"))]
 mod tests {
+    use crate::chain::verify_chain;
     use crate::chain::ChainKey;
-    use crate::segment::verify_chain;
     use crate::test_fixtures::{
         params, tiny_chain, tiny_hidden_chain, TINY_HIDDEN_VISIBILITY, TINY_VISIBILITY,
     };
