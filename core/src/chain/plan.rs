@@ -38,7 +38,14 @@ pub fn plan_cuts(
             .iter()
             .map(|s| match s.kind {
                 StepKind::Slice { .. } | StepKind::Concat => Vec::new(),
-                _ => own.next().cloned().unwrap_or_default(),
+                StepKind::Linear(_)
+                | StepKind::Max { .. }
+                | StepKind::Reshape
+                | StepKind::QuantizedAdd(_)
+                | StepKind::Gather { .. }
+                | StepKind::QuantizedMul(_)
+                | StepKind::Lookup(_)
+                | StepKind::Product(_) => own.next().cloned().unwrap_or_default(),
             })
             .collect();
         let v: Vec<(u32, u64)> =
