@@ -28,7 +28,7 @@
 //!   [`ChainDir::prove_witness`]).
 //!
 //! The chain depends on the single-model prover and verifier ([`crate::prove`],
-//! [`crate::verify`], [`crate::circuit`]), never the reverse.
+//! [`crate::verify`](mod@crate::verify), [`crate::circuit`]), never the reverse.
 
 mod check;
 #[cfg(feature = "prover")]

@@ -16,7 +16,7 @@ pub fn verify_segment(key: &VerifierKey, bundle: &ProofBundle) -> Result<Verifie
 }
 
 /// Verifies a chain of segment proofs: the keys must form a chain (one k, one setup, fixed
-/// weights, matching links: [`super::check`]), every proof must verify against its key, and
+/// weights, matching links: `check.rs`), every proof must verify against its key, and
 /// every link must hold: segment i's output link commitment must equal segment i+1's input
 /// link commitment. Returns the chain's result: the last segment's output, with the input side
 /// (hash) of the first, and the whole chain's visibility.

@@ -1,6 +1,6 @@
-//! The halo2 circuit for a quantized graph. A circuit is a value built from a [`QGraph`]; its
-//! column layout depends only on the small [`CircuitShape`], which is all a verifier needs to
-//! rebuild the constraint system.
+//! The halo2 circuit for a quantized graph. A circuit is a value built from a
+//! [`QGraph`](crate::qgraph::QGraph); its column layout depends only on the small
+//! [`CircuitShape`], which is all a verifier needs to rebuild the constraint system.
 //!
 //! Layout: everything lives in one region with explicit row offsets (this halo2 fork's
 //! SimpleFloorPlanner does not stack regions). Linear steps fill the dot/rescale columns from row

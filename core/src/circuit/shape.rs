@@ -30,7 +30,7 @@ pub struct CircuitShape {
     #[serde(default)]
     pub fixed_point: bool,
     /// Whether pointwise convolutions are proven by the randomized check of
-    /// [`pointwise`] (fixed weights only); the circuit then has a second phase.
+    /// [`pointwise`](super::pointwise) (fixed weights only); the circuit then has a second phase.
     #[serde(default)]
     pub freivalds: bool,
     /// Whether the max-pool chip is left out (the graph has no max pooling).
