@@ -309,7 +309,7 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 }
                 Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => continue,
             },
-            StepKind::QuantizedAdd(add) => {
+            StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
                 let mut m = add.input_multipliers.to_vec();
                 m.push(add.output_multiplier);
                 m
@@ -680,9 +680,9 @@ pub const COMPILED_FILE: &str = "compiled.bin";
 /// verifier keys and proof bundles), then the bincode of [`Compiled`]: a file of another kind,
 /// or from a build whose compiled form differs, is named as such instead of failing to decode.
 pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
-/// Raised whenever [`Compiled`]'s encoding changes (2: TFLite SUB, MUL of two tensors and
-/// 8-bit lookup steps).
-pub const COMPILED_VERSION: u32 = 2;
+/// Raised whenever [`Compiled`]'s encoding changes (new step kinds appended to the end of
+/// [`crate::qgraph::StepKind`] leave older files readable).
+pub const COMPILED_VERSION: u32 = 1;
 pub const PROVING_KEY_FILE: &str = "proving-key.bin";
 pub const VERIFIER_KEY_FILE: &str = "verifier-key";
 pub const SUMMARY_FILE: &str = "summary.txt";
@@ -887,12 +887,8 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::Reshape => "reshape".into(),
             crate::qgraph::StepKind::Slice { start } => format!("slice from {start}"),
             crate::qgraph::StepKind::Concat => "concatenation".into(),
-            crate::qgraph::StepKind::QuantizedAdd(add) => if add.subtract {
-                "quantized sub (TFLite)"
-            } else {
-                "quantized add (TFLite)"
-            }
-            .into(),
+            crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
+            crate::qgraph::StepKind::QuantizedSub(_) => "quantized sub (TFLite)".into(),
             crate::qgraph::StepKind::QuantizedMul(_) => "quantized mul (TFLite)".into(),
             crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
             crate::qgraph::StepKind::Product(p) => {

@@ -545,6 +545,9 @@ pub enum StepKind {
     /// TFLite's quantized ADD of two tensors: each input is shifted left, requantized to a
     /// common scale, summed and requantized again (three roundings, all kept).
     QuantizedAdd(QuantizedAdd),
+    /// TFLite's quantized SUB: ADD's arithmetic with the second rescaled input subtracted
+    /// (rounded before the sign changes, as the interpreter does).
+    QuantizedSub(QuantizedAdd),
     /// Data movement: each output element is one input element or zero
     /// ([`crate::ops::gather`]); the inputs share the output's scale.
     Gather {
@@ -568,21 +571,23 @@ pub struct QuantizedAdd {
     /// Clamp bounds in the stored domain (e.g. `[0, 255]` for uint8).
     pub act_min: i64,
     pub act_max: i64,
-    /// TFLite's SUB: the second rescaled input is subtracted, not added (rounded before the
-    /// sign changes, as the interpreter does).
-    pub subtract: bool,
 }
 
 impl QuantizedAdd {
-    /// One output from the two centred inputs; None on int32 overflow.
+    /// One output of ADD from the two centred inputs; None on int32 overflow.
     pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
+        self.apply_signed(a, b, false)
+    }
+
+    /// One output of ADD, or of SUB when `subtract`; None on int32 overflow.
+    pub fn apply_signed(&self, a: i64, b: i64, subtract: bool) -> Option<i64> {
         let scaled =
             |x: i64, m: QuantizedMultiplier| m.apply(x.checked_mul(1i64 << self.left_shift)?);
         let (a, b) = (
             scaled(a, self.input_multipliers[0])?,
             scaled(b, self.input_multipliers[1])?,
         );
-        let sum = if self.subtract { a - b } else { a + b };
+        let sum = if subtract { a - b } else { a + b };
         let raw = self.output_multiplier.apply(sum)? + self.out_zero_point;
         Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
     }
@@ -760,7 +765,9 @@ impl QGraph {
                 }
             }
             let clamp = match &s.kind {
-                StepKind::QuantizedAdd(add) => Some((add.act_min, add.act_max)),
+                StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
+                    Some((add.act_min, add.act_max))
+                }
                 StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
                 _ => None,
             };
@@ -896,17 +903,19 @@ impl QGraph {
                         step.name
                     ))
                 })?,
-            StepKind::QuantizedAdd(add) => {
+            StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
+                let subtract = matches!(step.kind, StepKind::QuantizedSub(_));
                 let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
                 (0..n_out)
                     .map(|o| {
-                        add.apply(a[o], b[o]).ok_or_else(|| Error::OutOfRange {
-                            step: step.name.clone(),
-                            index: o,
-                            value: a[o].max(b[o]) as i128,
-                            min: i32::MIN as i64 >> add.left_shift,
-                            max: i32::MAX as i64 >> add.left_shift,
-                        })
+                        add.apply_signed(a[o], b[o], subtract)
+                            .ok_or_else(|| Error::OutOfRange {
+                                step: step.name.clone(),
+                                index: o,
+                                value: a[o].max(b[o]) as i128,
+                                min: i32::MIN as i64 >> add.left_shift,
+                                max: i32::MAX as i64 >> add.left_shift,
+                            })
                     })
                     .collect::<Result<Vec<_>>>()?
             }

@@ -187,6 +187,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Max { .. } => "max",
             StepKind::Reshape => "reshape",
             StepKind::QuantizedAdd(_) => "tflite add",
+            StepKind::QuantizedSub(_) => "tflite sub",
             StepKind::QuantizedMul(_) => "tflite mul",
             StepKind::Lookup(_) => "tflite lookup",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",

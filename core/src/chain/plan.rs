@@ -42,6 +42,7 @@ pub fn plan_cuts(
                 | StepKind::Max { .. }
                 | StepKind::Reshape
                 | StepKind::QuantizedAdd(_)
+                | StepKind::QuantizedSub(_)
                 | StepKind::Gather { .. }
                 | StepKind::QuantizedMul(_)
                 | StepKind::Lookup(_)

@@ -99,7 +99,8 @@ impl ModelCircuit {
                 StepKind::Gather { picks } => steps.gather(step, picks)?,
                 StepKind::Lookup(t) => steps.lookup(step, t)?,
                 StepKind::QuantizedMul(mul) => steps.quantized_mul(step, mul)?,
-                StepKind::QuantizedAdd(add) => steps.quantized_add(step, add)?,
+                StepKind::QuantizedAdd(add) => steps.quantized_add(step, add, false)?,
+                StepKind::QuantizedSub(sub) => steps.quantized_add(step, sub, true)?,
                 StepKind::Max {
                     window,
                     in_shape,

@@ -152,6 +152,7 @@ fn rows_needed(
             }
             StepKind::Linear(_)
             | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedSub(_)
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)
             | StepKind::Product(_)
@@ -183,6 +184,7 @@ fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool 
             | StepKind::Slice { .. }
             | StepKind::Concat
             | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedSub(_)
             | StepKind::Gather { .. }
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)
@@ -287,7 +289,7 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                         counts.insert(0, 1);
                     }
                 }
-                StepKind::QuantizedAdd(_) => {
+                StepKind::QuantizedAdd(_) | StepKind::QuantizedSub(_) => {
                     // Two input maps (one term each) and the sum (two terms) per output.
                     counts.insert(1, 2 * n_out);
                     counts.insert(2, n_out);
@@ -341,6 +343,7 @@ pub fn layout_candidates_with(
             | StepKind::Slice { .. }
             | StepKind::Concat
             | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedSub(_)
             | StepKind::Gather { .. }
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)

@@ -79,7 +79,7 @@ impl TableSpec {
         let mut sign = false;
         for s in &graph.steps {
             match &s.kind {
-                StepKind::QuantizedAdd(add) => {
+                StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
                     sign = true;
                     for m in add.input_multipliers {
                         let map = AddInputMap {

@@ -254,10 +254,7 @@ fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_ea
     };
     let lookup = first("lookup", &|k| matches!(k, StepKind::Lookup(_)));
     let product = first("product", &|k| matches!(k, StepKind::QuantizedMul(_)));
-    let sub = first(
-        "subtraction",
-        &|k| matches!(k, StepKind::QuantizedAdd(a) if a.subtract),
-    );
+    let sub = first("subtraction", &|k| matches!(k, StepKind::QuantizedSub(_)));
     for (what, tensor) in [
         ("lookup", lookup),
         ("product", product),

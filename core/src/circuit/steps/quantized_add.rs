@@ -14,7 +14,12 @@ use halo2_proofs::plonk::Error;
 
 impl StepLayout<'_, '_> {
     /// Three dot rows per output: two input maps, then the requantized sum.
-    pub fn quantized_add(&mut self, step: &QStep, add: &QuantizedAdd) -> Result<Vec<Wire>, Error> {
+    pub fn quantized_add(
+        &mut self,
+        step: &QStep,
+        add: &QuantizedAdd,
+        subtract: bool,
+    ) -> Result<Vec<Wire>, Error> {
         let config = self.config;
         let mut out = Vec::with_capacity(self.len(step.output));
         let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
@@ -73,7 +78,7 @@ impl StepLayout<'_, '_> {
             let ins = [scaled[0].expect("set"), scaled[1].expect("set")];
             // SUB takes the second rescaled input off after rounding it, as TFLite does: the
             // sign is the dot product's constant weight.
-            let second = if add.subtract { -1 } else { 1 };
+            let second = if subtract { -1 } else { 1 };
             let (_, acc) = config.dot.assign(
                 self.region,
                 self.links,

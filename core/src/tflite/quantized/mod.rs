@@ -629,7 +629,6 @@ pub fn quantized_add(
         out_zero_point: so.1,
         act_min,
         act_max,
-        subtract: false,
     })
 }
 

@@ -38,8 +38,7 @@ impl Builder<'_> {
         let what = if subtract { "SUB" } else { "ADD" };
         let out_t = &self.g.tensors[op.outputs[0]];
         let inputs = [op.input(self.g, 0)?, op.input(self.g, 1)?];
-        let mut add = quantized_add(inputs[0], inputs[1], out_t, act)?;
-        add.subtract = subtract;
+        let add = quantized_add(inputs[0], inputs[1], out_t, act)?;
         if let Some(k) = inputs.iter().position(|t| t.data.is_some()) {
             let ct = inputs[k];
             let values = ct.int_data()?;
@@ -65,9 +64,9 @@ impl Builder<'_> {
             let table = ByteLookup::from_stored(qmin, zp_in, zp_out, |s| {
                 let x = s - zp_in;
                 let y = if k == 0 {
-                    add.apply(c, x)
+                    add.apply_signed(c, x, subtract)
                 } else {
-                    add.apply(x, c)
+                    add.apply_signed(x, c, subtract)
                 };
                 y.unwrap_or_else(|| {
                     overflow = true;
@@ -92,7 +91,12 @@ impl Builder<'_> {
                 ),
             ));
         }
-        self.push(op, StepKind::QuantizedAdd(add), vec![a.id, b.id])
+        let kind = if subtract {
+            StepKind::QuantizedSub(add)
+        } else {
+            StepKind::QuantizedAdd(add)
+        };
+        self.push(op, kind, vec![a.id, b.id])
     }
 
     /// MUL: of a tensor by a scalar constant (a table of the tensor's 256 values), or of two
