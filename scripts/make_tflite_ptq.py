@@ -104,6 +104,8 @@ def one_op_models():
         unary("relu6", lambda x: L.ReLU(6.0)(x * 1.0 + 0.0), -3.0, 8.0),
         unary("mul_const", lambda x: x * -0.37, -2.0, 3.0),
         unary("sub_const", lambda x: x - 0.8, -2.0, 3.0),
+        # A Keras Flatten of a feature map before a Dense layer: a RESHAPE that keeps NHWC order.
+        unary("flatten_dense", lambda x: L.Dense(10)(L.Flatten()(L.Conv2D(4, 4, 4)(x))), -1.0, 1.0),
     ]
 
 

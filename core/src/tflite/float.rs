@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ir::{
     AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d,
 };
+use crate::ops::gather::{Gather, Movement};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy)]
@@ -265,10 +266,63 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 };
                 (id, *act)
             }
-            TfOpKind::ResizeNearest { .. }
-            | TfOpKind::Transpose
-            | TfOpKind::Quantize
-            | TfOpKind::Dequantize => {
+            TfOpKind::ResizeNearest {
+                align_corners,
+                half_pixel_centers,
+            } => {
+                let (x, xt) = get(0)?;
+                let size = op.input(g, 1)?.int_data()?;
+                let size = match size[..] {
+                    [h, w] if h > 0 && w > 0 => [h as usize, w as usize],
+                    _ => {
+                        return Err(Error::InvalidModel(format!(
+                            "RESIZE_NEAREST_NEIGHBOR '{name}' to size {size:?}"
+                        )))
+                    }
+                };
+                let rule = super::movement::NearestRule {
+                    align_corners: *align_corners,
+                    half_pixel_centers: *half_pixel_centers,
+                    fixed_point: false,
+                };
+                let (shape, picks) = super::movement::resize_nearest(&xt.shape, size, rule)
+                    .map_err(|e| {
+                        unsupported("RESIZE_NEAREST_NEIGHBOR", &name, &format!(" ({e})"))
+                    })?;
+                let gather = Gather {
+                    movement: Movement::Resize,
+                    shape: nchw(&shape),
+                    picks,
+                };
+                let id = b.add(
+                    &name,
+                    Op::Gather(gather),
+                    vec![no_pads(x)?],
+                    &out_t.name,
+                    None,
+                )?;
+                (id, FusedActivation::None)
+            }
+            TfOpKind::Transpose => {
+                let (x, xt) = get(0)?;
+                let perm = op.input(g, 1)?.int_data()?;
+                let (shape, picks) = super::movement::transpose(&xt.shape, &perm)
+                    .map_err(|e| unsupported("TRANSPOSE", &name, &format!(" ({e})")))?;
+                let gather = Gather {
+                    movement: Movement::Transpose,
+                    shape: nchw(&shape),
+                    picks,
+                };
+                let id = b.add(
+                    &name,
+                    Op::Gather(gather),
+                    vec![no_pads(x)?],
+                    &out_t.name,
+                    None,
+                )?;
+                (id, FusedActivation::None)
+            }
+            TfOpKind::Quantize | TfOpKind::Dequantize => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,
@@ -305,20 +359,32 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
             TfOpKind::Reshape => {
                 let (x, xt) = get(0)?;
                 if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
-                    return Err(unsupported(
-                        "RESHAPE",
+                    // NHWC order differs from our layout's: a permutation, by copies.
+                    let picks = super::movement::reshape(&xt.shape, &out_t.shape)
+                        .map_err(|e| unsupported("RESHAPE", &name, &format!(" ({e})")))?;
+                    let gather = Gather {
+                        movement: Movement::Transpose,
+                        shape: nchw(&out_t.shape),
+                        picks,
+                    };
+                    let id = b.add(
                         &name,
-                        " that reorders NHWC data (both H·W and C larger than 1)",
-                    ));
+                        Op::Gather(gather),
+                        vec![no_pads(x)?],
+                        &out_t.name,
+                        None,
+                    )?;
+                    (id, FusedActivation::None)
+                } else {
+                    let id = b.add(
+                        &name,
+                        Op::Reshape,
+                        vec![no_pads(x)?],
+                        &out_t.name,
+                        Some(nchw(&out_t.shape)),
+                    )?;
+                    (id, FusedActivation::None)
                 }
-                let id = b.add(
-                    &name,
-                    Op::Reshape,
-                    vec![no_pads(x)?],
-                    &out_t.name,
-                    Some(nchw(&out_t.shape)),
-                )?;
-                (id, FusedActivation::None)
             }
             TfOpKind::FullyConnected { act } => {
                 let (x, xt) = get(0)?;

@@ -19,6 +19,7 @@
 
 pub mod float;
 pub mod lut;
+pub mod movement;
 pub mod quantized;
 
 use crate::error::{Error, Result};

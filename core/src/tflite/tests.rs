@@ -1257,3 +1257,63 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
         .to_string();
     assert!(err.contains("EXP") && err.contains("quantized"), "{err}");
 }
+
+#[test]
+fn float_models_move_data_in_nhwc_order_through_reshape_transpose_and_nearest_resize() {
+    let f32_tensor = |name: &str, shape: &[usize]| TfTensor {
+        name: name.into(),
+        shape: shape.to_vec(),
+        dtype: TfType::F32,
+        quant: None,
+        data: None,
+    };
+    let (h, w, c) = (2, 2, 3);
+    let tensors = vec![
+        f32_tensor("x", &[1, h, w, c]),
+        const_i32("size", &[2], &[4, 4]),
+        f32_tensor("up", &[1, 2 * h, 2 * w, c]),
+        const_i32("perm", &[4], &[0, 2, 1, 3]),
+        f32_tensor("swapped", &[1, 2 * w, 2 * h, c]),
+        const_i32("shape", &[2], &[1, 48]),
+        f32_tensor("flat", &[1, 4 * h * w * c]),
+    ];
+    let ops = vec![
+        op(
+            TfOpKind::ResizeNearest {
+                align_corners: false,
+                half_pixel_centers: false,
+            },
+            &[0, 1],
+            2,
+        ),
+        op(TfOpKind::Transpose, &[2, 3], 4),
+        op(TfOpKind::Reshape, &[4, 5], 6),
+    ];
+    let g = TfGraph {
+        name: "movement".into(),
+        tensors,
+        ops,
+        input: 0,
+        output: 6,
+    };
+    let Loaded::Float(m) = load_tflite_bytes(&flatbuffer(&g), "movement", "test").unwrap() else {
+        panic!("a float model lowers to the float IR")
+    };
+    // x[y, x, ch] = 100·y + 10·x + ch (NHWC), given in the IR's NCHW order.
+    let value = |y: usize, x: usize, ch: usize| (100 * y + 10 * x + ch) as f32;
+    let nchw: Vec<f32> = (0..c)
+        .flat_map(|ch| (0..h).flat_map(move |y| (0..w).map(move |x| value(y, x, ch))))
+        .collect();
+    let out = m.eval_float(&nchw).unwrap()[m.output].clone();
+    // Upsampled by 2, rows and columns swapped, flattened in NHWC order: element
+    // ((r·4 + s)·c + ch) is up[s][r][ch] = x[s/2][r/2][ch].
+    let mut want = vec![];
+    for r in 0..2 * w {
+        for s in 0..2 * h {
+            for ch in 0..c {
+                want.push(value(s / 2, r / 2, ch));
+            }
+        }
+    }
+    assert_eq!(out.data, want);
+}

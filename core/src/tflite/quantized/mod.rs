@@ -13,7 +13,6 @@ use super::{
 use crate::error::{Error, Result};
 
 mod more_ops;
-mod movement;
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
     Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
@@ -303,11 +302,10 @@ impl Builder<'_> {
                     )));
                 }
                 if !reshape_keeps_order(&xt.shape) || !reshape_keeps_order(&out_t.shape) {
-                    return Err(unsupported(
-                        "RESHAPE",
-                        &name,
-                        " that reorders NHWC data (both H·W and C larger than 1)",
-                    ));
+                    // NHWC order differs from our layout's: a permutation, by copies.
+                    let picks = super::movement::reshape(&xt.shape, &out_t.shape)
+                        .map_err(|e| unsupported("RESHAPE", &name, &format!(" ({e})")))?;
+                    return self.push(op, StepKind::Gather { picks }, vec![x.id]);
                 }
                 self.push(op, StepKind::Reshape, vec![x.id])
             }

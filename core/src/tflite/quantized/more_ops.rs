@@ -5,7 +5,7 @@
 //! integer arithmetic; the tables come from [`crate::tflite::lut`].
 
 use super::super::lut;
-use super::movement;
+use super::super::movement;
 use super::{
     activation_range, per_tensor, quantized_add, stored_range, unsupported, Builder, Mapped,
 };

@@ -1,7 +1,7 @@
-//! TFLite's data-movement operators on 8-bit tensors as copy picks: CONCATENATION,
-//! RESIZE_NEAREST_NEIGHBOR and TRANSPOSE. The interpreter moves stored bytes, so every output
-//! element is one input element; the picks are computed in TFLite's NHWC index space and
-//! addressed in our layout (rank-4 tensors held as NCHW, see [`super::super::nchw`]).
+//! TFLite's data-movement operators as copy picks: CONCATENATION, RESIZE_NEAREST_NEIGHBOR,
+//! TRANSPOSE and a RESHAPE that reorders NHWC data. Every output element is one input element;
+//! the picks are computed in TFLite's NHWC index space and addressed in our layout (rank-4
+//! tensors held as NCHW, see [`super::nchw`]), for float and quantized models alike.
 
 use crate::ops::gather::Pick;
 
@@ -92,6 +92,22 @@ pub fn concatenation(inputs: &[&[usize]], axis: i32) -> Result<(Vec<usize>, Vec<
         (slot, idx)
     })?;
     Ok((out_shape, p))
+}
+
+/// RESHAPE of a tensor of TFLite shape `shape` to `to` (same element count): row-major NHWC
+/// order is kept, which in our layout is a permutation whenever a rank-4 side has both H·W
+/// and C above one (a Keras `Flatten` of a feature map).
+pub fn reshape(shape: &[usize], to: &[usize]) -> Result<Vec<Pick>, String> {
+    let (n, m): (usize, usize) = (shape.iter().product(), to.iter().product());
+    if n != m {
+        return Err(format!(
+            "reshaping {shape:?} ({n} elements) to {to:?} ({m})"
+        ));
+    }
+    let row_major = |s: &[usize], i: &[usize]| -> usize {
+        i.iter().zip(strides(s)).map(|(i, st)| i * st).sum()
+    };
+    picks(to, &[shape], |o| (0, unravel(shape, row_major(to, o))))
 }
 
 /// TRANSPOSE of a tensor of TFLite shape `shape` by `perm` (output axis `d` is input axis
@@ -212,6 +228,16 @@ mod tests {
         assert!(transpose(&[2, 3], &[0, 0]).is_err());
         assert!(transpose(&[2, 3], &[0, 2]).is_err());
         assert!(transpose(&[2, 3], &[0]).is_err());
+    }
+
+    #[test]
+    fn a_flatten_of_a_feature_map_reads_it_in_nhwc_order() {
+        // [1, 1, 2, 2] NHWC (h=1, w=2, c=2) flattened to [1, 4]: NHWC order (x0c0, x0c1, x1c0,
+        // x1c1) is our NCHW (c0x0, c0x1, c1x0, c1x1) read as 0, 2, 1, 3.
+        let p = reshape(&[1, 1, 2, 2], &[1, 4]).unwrap();
+        let got: Vec<u32> = p.iter().map(|p| index(p).1).collect();
+        assert_eq!(got, vec![0, 2, 1, 3]);
+        assert!(reshape(&[1, 1, 2, 2], &[1, 5]).is_err());
     }
 
     #[test]
