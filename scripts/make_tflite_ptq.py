@@ -106,6 +106,9 @@ def one_op_models():
         unary("sub_const", lambda x: x - 0.8, -2.0, 3.0),
         # A Keras Flatten of a feature map before a Dense layer: a RESHAPE that keeps NHWC order.
         unary("flatten_dense", lambda x: L.Dense(10)(L.Flatten()(L.Conv2D(4, 4, 4)(x))), -1.0, 1.0),
+        # ResNet's stem: ZeroPadding2D before MaxPooling2D (a PAD no convolution can absorb).
+        unary("pad_maxpool", lambda x: L.MaxPool2D(3, 2)(L.ZeroPadding2D(1)(L.Conv2D(4, 3)(x))),
+              -1.0, 1.0),
     ]
 
 

@@ -437,6 +437,26 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 for (p, e) in m.pads.iter_mut().zip(extra) {
                     *p += e;
                 }
+                // Convolutions fold a pending PAD into their window; for any other reader the
+                // padded tensor is made here (zeros, as a float PAD writes).
+                let only_convolutions = g.ops.iter().all(|o| {
+                    !o.inputs.contains(&Some(op.outputs[0]))
+                        || matches!(
+                            o.kind,
+                            TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. }
+                        ) && o.inputs.first() == Some(&Some(op.outputs[0]))
+                });
+                if !only_convolutions {
+                    let [top, left, bottom, right] = m.pads.map(|p| p as i64);
+                    let shape = b.shape(m.id).to_vec();
+                    let pad = crate::ops::gather::maps::pad(
+                        &shape,
+                        &[0, 0, top, left, 0, 0, bottom, right],
+                    )
+                    .map_err(|e| unsupported("PAD", &name, &format!(" ({e})")))?;
+                    let id = b.add(&name, Op::Gather(pad), vec![m.id], &out_t.name, None)?;
+                    m = Mapped { id, pads: [0; 4] };
+                }
                 map[op.outputs[0]] = Some(m);
                 continue;
             }

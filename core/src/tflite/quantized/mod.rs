@@ -61,7 +61,7 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         b.lower_op(op)?;
     }
     let out = b.mapped(output, "the model's output")?;
-    b.no_pending_pads(out, "the model's output")?;
+    let out = b.dense(out)?;
     b.q.output = out.id;
     Ok(b.q)
 }
@@ -132,7 +132,7 @@ fn check_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
     Ok((scale, zero_point, (qmin, qmax)))
 }
 
-impl Builder<'_> {
+impl<'g> Builder<'g> {
     fn new_tensor(&mut self, t: &TfTensor) -> Result<QTensorId> {
         let (scale, zero_point, (qmin, qmax)) = check_activation(t)?;
         self.q.tensors.push(QTensor {
@@ -158,18 +158,37 @@ impl Builder<'_> {
         })
     }
 
-    fn no_pending_pads(&self, m: Mapped, what: &str) -> Result<()> {
-        if m.pads != [0; 4] {
-            return Err(unsupported(
-                "PAD",
-                what,
-                " (a PAD is only supported in front of a convolution)",
-            ));
+    /// `m` with its pending PAD (if any) applied: a copy step whose padding picks the proven
+    /// zero, which is the zero point in the stored domain, as TFLite's PAD writes. A PAD in
+    /// front of a convolution is folded into its window instead and never gets here.
+    fn dense(&mut self, m: Mapped) -> Result<Mapped> {
+        if m.pads == [0; 4] {
+            return Ok(m);
         }
-        Ok(())
+        let source = self.q.tensors[m.id].clone();
+        let [top, left, bottom, right] = m.pads.map(|p| p as i64);
+        let gather =
+            crate::ops::gather::maps::pad(&source.shape, &[0, 0, top, left, 0, 0, bottom, right])
+                .map_err(|e| unsupported("PAD", &source.name, &format!(" ({e})")))?;
+        let name = format!("{}/padded", source.name);
+        self.q.tensors.push(QTensor {
+            name: name.clone(),
+            shape: gather.shape.clone(),
+            ..source
+        });
+        let id = self.q.tensors.len() - 1;
+        self.q.steps.push(QStep {
+            name,
+            kind: StepKind::Gather {
+                picks: gather.picks,
+            },
+            inputs: vec![m.id],
+            output: id,
+        });
+        Ok(Mapped { id, pads: [0; 4] })
     }
 
-    fn input(&self, op: &TfOp, i: usize) -> Result<(Mapped, &TfTensor)> {
+    fn input(&self, op: &TfOp, i: usize) -> Result<(Mapped, &'g TfTensor)> {
         let t = op.inputs.get(i).copied().flatten().ok_or_else(|| {
             Error::InvalidModel(format!("operator '{}' lacks input {i}", op.name(self.g)))
         })?;
@@ -227,7 +246,7 @@ impl Builder<'_> {
                 act,
             } => {
                 let (x, xt) = self.input(op, 0)?;
-                self.no_pending_pads(x, &name)?;
+                let x = self.dense(x)?;
                 same_quantization(xt, out_t, &name)?;
                 let window = window(xt, *padding, *filter, *stride, [1, 1], &name)?;
                 let in_shape = self.q.tensors[x.id].shape.clone();
@@ -268,7 +287,7 @@ impl Builder<'_> {
                 act,
             } => {
                 let (x, xt) = self.input(op, 0)?;
-                self.no_pending_pads(x, &name)?;
+                let x = self.dense(x)?;
                 same_quantization(xt, out_t, &name)?;
                 if activation_range(*act, out_t)? != stored_range(out_t)? {
                     return Err(unsupported(
@@ -294,7 +313,7 @@ impl Builder<'_> {
             TfOpKind::Add { act } => self.add_or_sub(op, *act, false),
             TfOpKind::Reshape => {
                 let (x, xt) = self.input(op, 0)?;
-                self.no_pending_pads(x, &name)?;
+                let x = self.dense(x)?;
                 same_quantization(xt, out_t, &name)?;
                 if xt.len() != out_t.len() {
                     return Err(Error::InvalidModel(format!(
@@ -410,7 +429,7 @@ impl Builder<'_> {
     fn fully_connected(&mut self, op: &TfOp, act: FusedActivation) -> Result<()> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
-        self.no_pending_pads(x, &name)?;
+        let x = self.dense(x)?;
         let filter = op.input(self.g, 1)?;
         let out_t = &self.g.tensors[op.outputs[0]];
         if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
@@ -465,7 +484,7 @@ impl Builder<'_> {
         let g = self.g;
         let x = self.input(op, 0)?.0;
         let xt = op.input(g, 0)?;
-        self.no_pending_pads(x, &name)?;
+        let x = self.dense(x)?;
         let out_t = &g.tensors[op.outputs[0]];
         let raw_axes = op.input(self.g, 1)?.int_data()?;
         let rank = xt.shape.len() as i64;

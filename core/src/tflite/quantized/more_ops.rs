@@ -15,15 +15,12 @@ use crate::ops::unary::UnaryFn;
 use crate::qgraph::{QuantizedMul, QuantizedMultiplier, StepKind};
 use crate::tflite::{FusedActivation, TfOp, TfTensor};
 
-impl Builder<'_> {
-    /// Both operands of a binary operator, without pending pads.
-    fn two_inputs(&self, op: &TfOp) -> Result<[(Mapped, &TfTensor); 2]> {
-        let name = op.name(self.g);
-        let a = self.input(op, 0)?;
-        let b = self.input(op, 1)?;
-        self.no_pending_pads(a.0, &name)?;
-        self.no_pending_pads(b.0, &name)?;
-        Ok([a, b])
+impl<'g> Builder<'g> {
+    /// Both operands of a binary operator, pending pads applied.
+    fn two_inputs(&mut self, op: &TfOp) -> Result<[(Mapped, &'g TfTensor); 2]> {
+        let (a, at) = self.input(op, 0)?;
+        let (b, bt) = self.input(op, 1)?;
+        Ok([(self.dense(a)?, at), (self.dense(b)?, bt)])
     }
 
     /// ADD, or SUB (ADD's arithmetic with the second rescaled input subtracted): of two tensors
@@ -51,7 +48,7 @@ impl Builder<'_> {
             }
             let c = values[0] - per_tensor(ct)?.1;
             let (x, xt) = self.input(op, 1 - k)?;
-            self.no_pending_pads(x, &name)?;
+            let x = self.dense(x)?;
             if xt.shape != out_t.shape {
                 return Err(Error::InvalidModel(format!(
                     "{what} '{name}' maps {:?} to {:?}",
@@ -123,7 +120,7 @@ impl Builder<'_> {
                 ));
             }
             let (x, xt) = self.input(op, 1 - k)?;
-            self.no_pending_pads(x, &name)?;
+            let x = self.dense(x)?;
             let multiplier = real(xt, ct)?;
             let c_centred = values[0] - per_tensor(ct)?.1;
             let mul = QuantizedMul {
@@ -186,7 +183,7 @@ impl Builder<'_> {
     fn lookup(&mut self, op: &TfOp, f: impl Fn(i64) -> i64) -> Result<()> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
-        self.no_pending_pads(x, &name)?;
+        let x = self.dense(x)?;
         let out_t = &self.g.tensors[op.outputs[0]];
         if xt.shape != out_t.shape {
             return Err(Error::InvalidModel(format!(
@@ -273,7 +270,7 @@ impl Builder<'_> {
         for i in 0..op.inputs.len() {
             let x = self.input(op, i)?.0;
             let xt = op.input(self.g, i)?;
-            self.no_pending_pads(x, &name)?;
+            let x = self.dense(x)?;
             if xt.dtype != out_t.dtype {
                 return Err(Error::InvalidModel(format!(
                     "CONCATENATION '{name}' joins {:?} and {:?}",
@@ -325,7 +322,7 @@ impl Builder<'_> {
     ) -> Result<()> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
-        self.no_pending_pads(x, &name)?;
+        let x = self.dense(x)?;
         let size = op.input(self.g, 1)?.int_data()?;
         let size = match size[..] {
             [h, w] if h > 0 && w > 0 => [h as usize, w as usize],
@@ -356,7 +353,7 @@ impl Builder<'_> {
     pub(super) fn transpose(&mut self, op: &TfOp) -> Result<()> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
-        self.no_pending_pads(x, &name)?;
+        let x = self.dense(x)?;
         let perm = op.input(self.g, 1)?.int_data()?;
         self.same_quantization(op, xt)?;
         let (shape, picks) = movement::transpose(&xt.shape, &perm)
