@@ -109,6 +109,10 @@ def one_op_models():
         # ResNet's stem: ZeroPadding2D before MaxPooling2D (a PAD no convolution can absorb).
         unary("pad_maxpool", lambda x: L.MaxPool2D(3, 2)(L.ZeroPadding2D(1)(L.Conv2D(4, 3)(x))),
               -1.0, 1.0),
+        # Broadcasting: centring by the mean (SUB) and adding a global term (ADD).
+        unary("sub_broadcast",
+              lambda x: L.Subtract()([x, L.GlobalAveragePooling2D(keepdims=True)(x)]), -2.0, 3.0),
+        unary("add_broadcast", lambda x: L.Add()([x, L.Conv2D(1, 16)(x)]), -2.0, 3.0),
     ]
 
 

@@ -127,6 +127,8 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "sub_const",
         "flatten_dense",
         "pad_maxpool",
+        "sub_broadcast",
+        "add_broadcast",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);

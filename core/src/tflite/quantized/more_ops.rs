@@ -10,9 +10,10 @@ use super::{
     activation_range, per_tensor, quantized_add, stored_range, unsupported, Builder, Mapped,
 };
 use crate::error::{Error, Result};
+use crate::ops::gather::Pick;
 use crate::ops::lookup::ByteLookup;
 use crate::ops::unary::UnaryFn;
-use crate::qgraph::{QuantizedMul, QuantizedMultiplier, StepKind};
+use crate::qgraph::{QTensorId, QuantizedMul, QuantizedMultiplier, StepKind};
 use crate::tflite::{FusedActivation, TfOp, TfTensor};
 
 impl<'g> Builder<'g> {
@@ -78,22 +79,72 @@ impl<'g> Builder<'g> {
             return self.push(op, StepKind::Lookup(table), vec![x.id]);
         }
         let [(a, at), (b, bt)] = self.two_inputs(op)?;
-        if at.shape != bt.shape || at.shape != out_t.shape {
-            return Err(unsupported(
+        // numpy broadcasting: the smaller operand is first copied out to the output's shape
+        // (copy constraints only), then added element by element.
+        let (sa, sb) = nchw_broadcast_shapes(&at.shape, &bt.shape);
+        let full = super::super::nchw(&out_t.shape);
+        let refuse = || {
+            unsupported(
                 what,
                 &name,
                 &format!(
-                    " with broadcasting ({:?}, {:?} -> {:?})",
+                    " of shapes {:?} and {:?} into {:?}",
                     at.shape, bt.shape, out_t.shape
                 ),
-            ));
+            )
+        };
+        let mut ids = [a.id, b.id];
+        for (k, (shape, t)) in [(&sa, at), (&sb, bt)].into_iter().enumerate() {
+            if *shape == full {
+                continue;
+            }
+            let index = crate::ops::mul::broadcast(&full, shape).map_err(|_| refuse())?;
+            let picks = index
+                .into_iter()
+                .map(|index| Pick::Input { slot: 0, index })
+                .collect();
+            ids[k] = self.expanded(ids[k], t, &full, picks)?;
         }
+        if self.q.tensors[ids[0]].len() != self.q.tensors[ids[1]].len() {
+            return Err(refuse());
+        }
+        let (a, b) = (
+            Mapped {
+                id: ids[0],
+                pads: [0; 4],
+            },
+            Mapped {
+                id: ids[1],
+                pads: [0; 4],
+            },
+        );
         let kind = if subtract {
             StepKind::QuantizedSub(add)
         } else {
             StepKind::QuantizedAdd(add)
         };
         self.push(op, kind, vec![a.id, b.id])
+    }
+
+    /// A copy of tensor `id` (quantized as `t`) spread to our-layout `shape` by `picks`.
+    fn expanded(
+        &mut self,
+        id: QTensorId,
+        t: &TfTensor,
+        shape: &[usize],
+        picks: Vec<Pick>,
+    ) -> Result<QTensorId> {
+        let mut wide = t.clone();
+        wide.name = format!("{}/broadcast", t.name);
+        let new = self.new_tensor(&wide)?;
+        self.q.tensors[new].shape = shape.to_vec();
+        self.q.steps.push(crate::qgraph::QStep {
+            name: wide.name,
+            kind: StepKind::Gather { picks },
+            inputs: vec![id],
+            output: new,
+        });
+        Ok(new)
     }
 
     /// MUL: of a tensor by a scalar constant (a table of the tensor's 256 values), or of two
@@ -147,7 +198,7 @@ impl<'g> Builder<'g> {
             return self.push(op, StepKind::Lookup(table), vec![x.id]);
         }
         let [(a, at), (b, bt)] = self.two_inputs(op)?;
-        let (sa, sb) = (super::super::nchw(&at.shape), super::super::nchw(&bt.shape));
+        let (sa, sb) = nchw_broadcast_shapes(&at.shape, &bt.shape);
         // The full-shape operand first; the product commutes.
         let (first, second, shape) = if crate::ops::mul::broadcast(&sa, &sb).is_ok() {
             (a, b, &sb)
@@ -392,4 +443,17 @@ impl<'g> Builder<'g> {
         }
         self.push(op, StepKind::Gather { picks }, inputs)
     }
+}
+
+/// Two TFLite (NHWC) operand shapes in our layout for numpy broadcasting: the shorter padded
+/// with leading ones first (`[C]` is `[1, 1, 1, C]`), so the axes line up as they do in NHWC
+/// before both become NCHW.
+fn nchw_broadcast_shapes(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let rank = a.len().max(b.len());
+    let padded = |s: &[usize]| {
+        let mut p = vec![1; rank - s.len()];
+        p.extend_from_slice(s);
+        super::super::nchw(&p)
+    };
+    (padded(a), padded(b))
 }
