@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
+use crate::ops::conv;
 use crate::ops::quant_context::{
     check_divisors, quantize_weights, Fused, InputStep, LowerCtx, Lowered,
 };
@@ -322,19 +323,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             Op::Relu => cx.standalone(Fused::Relu),
             Op::Clip(c) => cx.standalone(Fused::Clip(*c)),
             Op::Unary(func) => cx.standalone(Fused::Function(*func)),
-            Op::Conv(c) => {
-                let q = quantize_weights(&cx, &c.weight.data, &c.bias)?;
-                let kernel = LinearKernel::Conv {
-                    geometry: c.geometry(),
-                    in_shape: cx.in_shapes[0].to_vec(),
-                    out_shape: cx.out_shape.to_vec(),
-                    weight: q.weight,
-                    bias: q.bias,
-                };
-                let act = cx.activation(q.out_frac);
-                let rescale = Rescale::half_up(vec![1u64 << q.shift; n_out], act);
-                Lowered::new(StepKind::Linear(Linear { kernel, rescale }), q.out_frac)
-            }
+            Op::Conv(c) => conv::lower(c, &cx)?,
             Op::Dense(d) => {
                 let q = quantize_weights(&cx, &d.weight.data, &d.bias)?;
                 let kernel = LinearKernel::Dense {
