@@ -4,10 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
-use crate::ops::conv;
-use crate::ops::quant_context::{
-    check_divisors, quantize_weights, Fused, InputStep, LowerCtx, Lowered,
-};
+use crate::ops::quant_context::{check_divisors, Fused, InputStep, LowerCtx, Lowered};
+use crate::ops::{conv, dense};
 use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
 use crate::tensor::broadcast_indices;
 use serde::{Deserialize, Serialize};
@@ -324,18 +322,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             Op::Clip(c) => cx.standalone(Fused::Clip(*c)),
             Op::Unary(func) => cx.standalone(Fused::Function(*func)),
             Op::Conv(c) => conv::lower(c, &cx)?,
-            Op::Dense(d) => {
-                let q = quantize_weights(&cx, &d.weight.data, &d.bias)?;
-                let kernel = LinearKernel::Dense {
-                    n_in: d.in_features(),
-                    n_out: d.out_features(),
-                    weight: q.weight,
-                    bias: q.bias,
-                };
-                let act = cx.activation(q.out_frac);
-                let rescale = Rescale::half_up(vec![1u64 << q.shift; n_out], act);
-                Lowered::new(StepKind::Linear(Linear { kernel, rescale }), q.out_frac)
-            }
+            Op::Dense(d) => dense::lower(d, &cx)?,
             Op::Add(operand) => {
                 let f_out = cx.range_frac;
                 let (weights, bias, f_acc) = match operand {
