@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
-use crate::ops::quant_context::{check_divisors, Fused, InputStep, LowerCtx, Lowered};
-use crate::ops::{conv, dense};
+use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
+use crate::ops::{conv, dense, pool};
 use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
 use crate::tensor::broadcast_indices;
 use serde::{Deserialize, Serialize};
@@ -215,48 +215,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
 
         let lowered = match &node.op {
             Op::Reshape => Lowered::new(StepKind::Reshape, f_in),
-            Op::Pool(p) => match p.kind {
-                PoolKind::Max => Lowered::new(
-                    StepKind::Max {
-                        window: p.window.clone(),
-                        in_shape: cx.in_shapes[0].to_vec(),
-                        out_shape: cx.out_shape.to_vec(),
-                    },
-                    f_in,
-                ),
-                PoolKind::Average { .. } | PoolKind::Sum => {
-                    // Average: sum with unit weight, then divide by the window count; scale
-                    // unchanged. Sum: the sum at the scale its own range allows (never finer
-                    // than the input's).
-                    let in_shape = cx.in_shapes[0].to_vec();
-                    let out_shape = cx.out_shape.to_vec();
-                    let f_q = match p.kind {
-                        PoolKind::Sum => cx.range_frac.min(f_in),
-                        PoolKind::Average { .. } | PoolKind::Max => f_in,
-                    };
-                    let divisors: Vec<u64> = (0..n_out)
-                        .map(|o| {
-                            let n = p.window_indices(&in_shape, &out_shape, o).len();
-                            (p.divisor(n) as u64) << (f_in - f_q)
-                        })
-                        .collect();
-                    check_divisors(cx.step, &divisors, b)?;
-                    let act = cx.activation(f_q);
-                    let kernel = LinearKernel::PoolSum {
-                        window: p.window.clone(),
-                        in_shape,
-                        out_shape,
-                        weight: 1,
-                    };
-                    Lowered::new(
-                        StepKind::Linear(Linear {
-                            kernel,
-                            rescale: Rescale::half_up(divisors, act),
-                        }),
-                        f_q,
-                    )
-                }
-            },
+            Op::Pool(p) => pool::lower(p, &cx)?,
             Op::Gather(gather) => {
                 // One scale for the output: inputs finer than the coarsest are rescaled to it.
                 let f = cx.in_fracs.iter().copied().min().ok_or_else(|| {
