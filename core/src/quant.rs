@@ -3,11 +3,10 @@
 //! weights, and lower the float IR to the integer [`QGraph`].
 
 use crate::error::{Error, Result};
-use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
+use crate::ir::{Model, Op, PoolKind, TensorId};
 use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
-use crate::ops::{conv, dense, pool};
+use crate::ops::{conv, dense, elementwise, pool};
 use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
-use crate::tensor::broadcast_indices;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -277,52 +276,12 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     f_out,
                 )
             }
-            Op::Relu => cx.standalone(Fused::Relu),
-            Op::Clip(c) => cx.standalone(Fused::Clip(*c)),
+            Op::Relu => elementwise::lower_relu(&cx),
+            Op::Clip(c) => elementwise::lower_clip(c, &cx),
             Op::Unary(func) => cx.standalone(Fused::Function(*func)),
             Op::Conv(c) => conv::lower(c, &cx)?,
             Op::Dense(d) => dense::lower(d, &cx)?,
-            Op::Add(operand) => {
-                let f_out = cx.range_frac;
-                let (weights, bias, f_acc) = match operand {
-                    AddOperand::Tensor => {
-                        let f_b = cx.in_fracs[1];
-                        let f_acc = f_in.max(f_b).max(f_out);
-                        (
-                            vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)],
-                            None,
-                            f_acc,
-                        )
-                    }
-                    AddOperand::Constant(c) => {
-                        let f_acc = f_in.max(f_out);
-                        let idx =
-                            broadcast_indices(&c.shape, cx.out_shape).expect("checked at load");
-                        let s = 2f64.powi(f_acc);
-                        let bias = idx
-                            .iter()
-                            .map(|&i| (c.data[i] as f64 * s).round() as i64)
-                            .collect();
-                        (vec![1i64 << (f_acc - f_in)], Some(bias), f_acc)
-                    }
-                };
-                let shift = f_acc - f_out;
-                if shift > b as i32 {
-                    return Err(Error::Quantization(format!(
-                        "node '{}': operand scales differ too much from the output's ({shift} bits)",
-                        cx.node
-                    )));
-                }
-                let act = cx.activation(f_out);
-                let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
-                Lowered::new(
-                    StepKind::Linear(Linear {
-                        kernel: LinearKernel::Elementwise { weights, bias },
-                        rescale,
-                    }),
-                    f_out,
-                )
-            }
+            Op::Add(operand) => elementwise::lower_add(operand, &cx)?,
         };
         // Inputs the step reads at another scale: each rescaled by its own step first.
         for s in lowered.input_steps {

@@ -79,28 +79,10 @@ impl Fused {
     /// The quantized form of the activation on quotients at scale `frac`, over the domain of
     /// `act_bits`; a function's table gives its outputs at `out_frac`.
     pub fn at(self, frac: i32, act_bits: u32, out_frac: i32) -> Activation {
-        let half = 1i64 << (act_bits - 1);
-        let q = |v: f32| -> i64 {
-            if v.is_infinite() {
-                return if v > 0.0 { half - 1 } else { -half };
-            }
-            ((v as f64) * 2f64.powi(frac))
-                .round()
-                .clamp(-half as f64, (half - 1) as f64) as i64
-        };
         match self {
             Fused::Identity => Activation::Identity,
             Fused::Relu => Activation::Relu,
-            Fused::Clip(c) => {
-                let (lo, hi) = (q(c.min), q(c.max));
-                if lo == 0 && hi == half - 1 {
-                    Activation::Relu
-                } else if lo == -half && hi == half - 1 {
-                    Activation::Identity
-                } else {
-                    Activation::Clip { lo, hi }
-                }
-            }
+            Fused::Clip(c) => crate::ops::elementwise::clip_activation(c, frac, act_bits),
             Fused::Function(func) => Activation::Table(TableFn {
                 func,
                 in_frac: frac,
