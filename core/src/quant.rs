@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
 use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
-use crate::ops::{conv, dense, elementwise, pool};
+use crate::ops::{conv, dense, elementwise, pool, unary};
 use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
 
@@ -278,7 +278,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             }
             Op::Relu => elementwise::lower_relu(&cx),
             Op::Clip(c) => elementwise::lower_clip(c, &cx),
-            Op::Unary(func) => cx.standalone(Fused::Function(*func)),
+            Op::Unary(func) => unary::lower(*func, &cx),
             Op::Conv(c) => conv::lower(c, &cx)?,
             Op::Dense(d) => dense::lower(d, &cx)?,
             Op::Add(operand) => elementwise::lower_add(operand, &cx)?,

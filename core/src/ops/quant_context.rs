@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::ops::elementwise::Clip;
-use crate::ops::unary::{TableFn, UnaryFn};
+use crate::ops::unary::UnaryFn;
 use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, StepKind};
 
 /// One node's lowering inputs: its names, the scales of its inputs, the scales its calibrated
@@ -83,12 +83,7 @@ impl Fused {
             Fused::Identity => Activation::Identity,
             Fused::Relu => Activation::Relu,
             Fused::Clip(c) => crate::ops::elementwise::clip_activation(c, frac, act_bits),
-            Fused::Function(func) => Activation::Table(TableFn {
-                func,
-                in_frac: frac,
-                out_frac,
-                act_bits,
-            }),
+            Fused::Function(func) => crate::ops::unary::table(func, frac, act_bits, out_frac),
         }
     }
 }
