@@ -4,9 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
-use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
-use crate::ops::{conv, dense, elementwise, pool, unary};
-use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
+use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
+use crate::ops::{conv, dense, elementwise, gather, pool, unary};
+use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -215,46 +215,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         let lowered = match &node.op {
             Op::Reshape => Lowered::new(StepKind::Reshape, f_in),
             Op::Pool(p) => pool::lower(p, &cx)?,
-            Op::Gather(gather) => {
-                // One scale for the output: inputs finer than the coarsest are rescaled to it.
-                let f = cx.in_fracs.iter().copied().min().ok_or_else(|| {
-                    Error::InvalidModel(format!("node '{}' has no input", cx.node))
-                })?;
-                let mut input_steps = vec![];
-                for (slot, &frac) in cx.in_fracs.iter().enumerate() {
-                    let shift = frac - f;
-                    if shift == 0 {
-                        continue;
-                    }
-                    if shift > b as i32 {
-                        return Err(Error::Quantization(format!(
-                            "node '{}': input scales differ by {shift} bits",
-                            cx.node
-                        )));
-                    }
-                    let n: usize = cx.in_shapes[slot].iter().product();
-                    input_steps.push(InputStep {
-                        slot,
-                        frac: f,
-                        tensor: format!("{}:input{slot}", cx.node),
-                        step: format!("{}:rescale{slot}", cx.node),
-                        kind: StepKind::Linear(Linear {
-                            kernel: LinearKernel::Elementwise {
-                                weights: vec![1],
-                                bias: None,
-                            },
-                            rescale: Rescale::half_up(vec![1u64 << shift; n], Activation::Identity),
-                        }),
-                    });
-                }
-                Lowered {
-                    kind: StepKind::Gather {
-                        picks: gather.picks.clone(),
-                    },
-                    out_frac: f,
-                    input_steps,
-                }
-            }
+            Op::Gather(m) => gather::lower(m, &cx)?,
             Op::Mul => {
                 // y = a·b / 2^shift at the output's scale, never below the product's own.
                 let f_b = cx.in_fracs[1];
