@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
 use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
-use crate::ops::{conv, dense, elementwise, gather, pool, unary};
+use crate::ops::{conv, dense, elementwise, gather, mul, pool, unary};
 use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
 
@@ -212,37 +212,20 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             fused: fused_activation(act_node),
         };
 
+        // Each operator's lowering lives in its folder (core/src/ops/<op>/quant.rs); every
+        // operator is named here, so a new one cannot be left without a lowering.
         let lowered = match &node.op {
-            Op::Reshape => Lowered::new(StepKind::Reshape, f_in),
-            Op::Pool(p) => pool::lower(p, &cx)?,
-            Op::Gather(m) => gather::lower(m, &cx)?,
-            Op::Mul => {
-                // y = a·b / 2^shift at the output's scale, never below the product's own.
-                let f_b = cx.in_fracs[1];
-                let f_out = cx.range_frac.min(f_in + f_b);
-                let shift = f_in + f_b - f_out;
-                if shift > b as i32 {
-                    return Err(Error::Quantization(format!(
-                        "node '{}': the product's scale is {shift} bits above the output's",
-                        cx.node
-                    )));
-                }
-                let second = crate::ops::mul::broadcast(cx.in_shapes[0], cx.in_shapes[1])
-                    .map_err(Error::InvalidModel)?;
-                Lowered::new(
-                    StepKind::Product(crate::ops::mul::Product {
-                        second,
-                        shift: shift as u32,
-                    }),
-                    f_out,
-                )
-            }
-            Op::Relu => elementwise::lower_relu(&cx),
-            Op::Clip(c) => elementwise::lower_clip(c, &cx),
-            Op::Unary(func) => unary::lower(*func, &cx),
             Op::Conv(c) => conv::lower(c, &cx)?,
             Op::Dense(d) => dense::lower(d, &cx)?,
             Op::Add(operand) => elementwise::lower_add(operand, &cx)?,
+            Op::Relu => elementwise::lower_relu(&cx),
+            Op::Clip(c) => elementwise::lower_clip(c, &cx),
+            Op::Pool(p) => pool::lower(p, &cx)?,
+            // The same integers under another shape, at the input's scale.
+            Op::Reshape => Lowered::new(StepKind::Reshape, f_in),
+            Op::Unary(func) => unary::lower(*func, &cx),
+            Op::Gather(m) => gather::lower(m, &cx)?,
+            Op::Mul => mul::lower(&cx)?,
         };
         // Inputs the step reads at another scale: each rescaled by its own step first.
         for s in lowered.input_steps {
