@@ -115,15 +115,15 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         )));
     }
     let consumers = model.consumer_counts();
-    // Fuse Relu/Clip into the linear op that feeds it when nothing else reads the pre-activation.
+    // Fuse an activation (Relu, Clip, a function) into the linear op that feeds it when nothing
+    // else reads the pre-activation.
     let mut plans = vec![];
     let mut fused = vec![false; model.nodes.len()];
     for (i, node) in model.nodes.iter().enumerate() {
         if fused[i] {
             continue;
         }
-        let linear = matches!(node.op, Op::Conv(_) | Op::Dense(_) | Op::Add(_))
-            || matches!(&node.op, Op::Pool(p) if p.kind != PoolKind::Max);
+        let linear = takes_activation(&node.op);
         let mut fused_act = None;
         if linear && consumers[node.output] == 1 && node.output != model.output {
             if let Some(j) = model
@@ -131,7 +131,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 .iter()
                 .position(|n| n.inputs.contains(&node.output))
             {
-                if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_) | Op::Unary(_)) {
+                if activation_of(&model.nodes[j].op).is_some() {
                     fused[j] = true;
                     fused_act = Some(j);
                 }
@@ -185,10 +185,13 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         let in_fracs: Vec<i32> = ins.iter().map(|&t| g.tensors[t].frac_bits).collect();
         let f_in = in_fracs[0];
         let n_out: usize = model.shapes[out_ir].iter().product();
-        let act_node = plan.fused_act.map(|j| &model.nodes[j].op);
+        let fused = plan
+            .fused_act
+            .and_then(|j| activation_of(&model.nodes[j].op))
+            .unwrap_or(Fused::Identity);
         // Range of the pre-activation quotient (and of the output, for activations that keep
         // the scale). A function's output gets its own scale, from its own range.
-        let range = if matches!(act_node, Some(Op::Unary(_))) {
+        let range = if matches!(fused, Fused::Function(_)) {
             cal.max_abs[node.output]
         } else {
             cal.max_abs[node.output].max(cal.max_abs[out_ir])
@@ -209,7 +212,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             n_out,
             range_frac: frac_for(range),
             out_frac: frac_for(cal.max_abs[out_ir]),
-            fused: fused_activation(act_node),
+            fused,
         };
 
         // Each operator's lowering lives in its folder (core/src/ops/<op>/quant.rs); every
@@ -270,23 +273,33 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
     Ok(g)
 }
 
-/// The activation fused into a step (or none): every operator named, so that a new one is
-/// placed deliberately. Only Relu, Clip and functions are ever fused.
-fn fused_activation(op: Option<&Op>) -> Fused {
+/// Whether `op` is lowered to a linear step whose rounding can apply a following activation.
+/// Every operator is named, so that a new one is placed deliberately.
+fn takes_activation(op: &Op) -> bool {
     match op {
-        Some(Op::Relu) => Fused::Relu,
-        Some(Op::Clip(c)) => Fused::Clip(*c),
-        Some(Op::Unary(func)) => Fused::Function(*func),
-        Some(
-            Op::Conv(_)
-            | Op::Dense(_)
-            | Op::Add(_)
-            | Op::Pool(_)
-            | Op::Reshape
-            | Op::Gather(_)
-            | Op::Mul,
-        )
-        | None => Fused::Identity,
+        Op::Conv(_) | Op::Dense(_) | Op::Add(_) => true,
+        Op::Pool(p) => match p.kind {
+            PoolKind::Average { .. } | PoolKind::Sum => true,
+            PoolKind::Max => false,
+        },
+        Op::Relu | Op::Clip(_) | Op::Reshape | Op::Unary(_) | Op::Gather(_) | Op::Mul => false,
+    }
+}
+
+/// `op` as an activation fused into the linear step before it; None for an operator that is
+/// no activation. Every operator is named, so that a new one is placed deliberately.
+fn activation_of(op: &Op) -> Option<Fused> {
+    match op {
+        Op::Relu => Some(Fused::Relu),
+        Op::Clip(c) => Some(Fused::Clip(*c)),
+        Op::Unary(func) => Some(Fused::Function(*func)),
+        Op::Conv(_)
+        | Op::Dense(_)
+        | Op::Add(_)
+        | Op::Pool(_)
+        | Op::Reshape
+        | Op::Gather(_)
+        | Op::Mul => None,
     }
 }
 
