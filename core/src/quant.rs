@@ -3,10 +3,10 @@
 //! weights, and lower the float IR to the integer [`QGraph`].
 
 use crate::error::{Error, Result};
-use crate::ir::{AddOperand, Model, Op, PoolKind, TensorId};
-use crate::ops::unary::TableFn;
-use crate::qgraph::{Activation, Linear, LinearKernel, QGraph, QStep, QTensor, Rescale, StepKind};
-use crate::tensor::broadcast_indices;
+use crate::ir::{Model, Op, PoolKind, TensorId};
+use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
+use crate::ops::{conv, dense, elementwise, gather, mul, pool, unary};
+use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -115,15 +115,15 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         )));
     }
     let consumers = model.consumer_counts();
-    // Fuse Relu/Clip into the linear op that feeds it when nothing else reads the pre-activation.
+    // Fuse an activation (Relu, Clip, a function) into the linear op that feeds it when nothing
+    // else reads the pre-activation.
     let mut plans = vec![];
     let mut fused = vec![false; model.nodes.len()];
     for (i, node) in model.nodes.iter().enumerate() {
         if fused[i] {
             continue;
         }
-        let linear = matches!(node.op, Op::Conv(_) | Op::Dense(_) | Op::Add(_))
-            || matches!(&node.op, Op::Pool(p) if p.kind != PoolKind::Max);
+        let linear = takes_activation(&node.op);
         let mut fused_act = None;
         if linear && consumers[node.output] == 1 && node.output != model.output {
             if let Some(j) = model
@@ -131,7 +131,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 .iter()
                 .position(|n| n.inputs.contains(&node.output))
             {
-                if matches!(model.nodes[j].op, Op::Relu | Op::Clip(_) | Op::Unary(_)) {
+                if activation_of(&model.nodes[j].op).is_some() {
                     fused[j] = true;
                     fused_act = Some(j);
                 }
@@ -182,248 +182,73 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             .iter()
             .map(|&t| map[t].expect("topological order"))
             .collect();
-        let f_in = g.tensors[ins[0]].frac_bits;
+        let in_fracs: Vec<i32> = ins.iter().map(|&t| g.tensors[t].frac_bits).collect();
+        let f_in = in_fracs[0];
         let n_out: usize = model.shapes[out_ir].iter().product();
-        let act_node = plan.fused_act.map(|j| &model.nodes[j].op);
+        let fused = plan
+            .fused_act
+            .and_then(|j| activation_of(&model.nodes[j].op))
+            .unwrap_or(Fused::Identity);
         // Range of the pre-activation quotient (and of the output, for activations that keep
         // the scale). A function's output gets its own scale, from its own range.
-        // (`activation` below maps every operator; this only asks whether it keeps the scale.)
-        let range = if matches!(act_node, Some(Op::Unary(_))) {
+        let range = if matches!(fused, Fused::Function(_)) {
             cal.max_abs[node.output]
         } else {
             cal.max_abs[node.output].max(cal.max_abs[out_ir])
         };
-        let f_y = frac_for(cal.max_abs[out_ir]);
-        let activation = |op: Option<&Op>, frac: i32| activation(op, frac, b, f_y);
         let step_name = match plan.fused_act {
             Some(j) => format!("{}+{}", node.name, model.nodes[j].name),
             None => node.name.clone(),
         };
-
-        let (kind, f_out) = match &node.op {
-            Op::Reshape => (StepKind::Reshape, f_in),
-            Op::Pool(p) if p.kind == PoolKind::Max => {
-                let kind = StepKind::Max {
-                    window: p.window.clone(),
-                    in_shape: model.shapes[node.inputs[0]].clone(),
-                    out_shape: model.shapes[node.output].clone(),
-                };
-                (kind, f_in)
-            }
-            Op::Pool(p) => {
-                // Average: sum with unit weight, then divide by the window count; scale unchanged.
-                // Sum: the sum at the scale its own range allows (never finer than the input's).
-                let in_shape = model.shapes[node.inputs[0]].clone();
-                let out_shape = model.shapes[node.output].clone();
-                let f_q = match p.kind {
-                    PoolKind::Sum => frac_for(range).min(f_in),
-                    PoolKind::Average { .. } | PoolKind::Max => f_in,
-                };
-                let divisors: Vec<u64> = (0..n_out)
-                    .map(|o| {
-                        let n = p.window_indices(&in_shape, &out_shape, o).len();
-                        (p.divisor(n) as u64) << (f_in - f_q)
-                    })
-                    .collect();
-                check_divisors(&step_name, &divisors, b)?;
-                let act = activation(act_node, f_q);
-                let kernel = LinearKernel::PoolSum {
-                    window: p.window.clone(),
-                    in_shape,
-                    out_shape,
-                    weight: 1,
-                };
-                (
-                    StepKind::Linear(Linear {
-                        kernel,
-                        rescale: Rescale::half_up(divisors, act),
-                    }),
-                    f_q,
-                )
-            }
-            Op::Gather(gather) => {
-                // One scale for the output: inputs finer than the coarsest are rescaled to it.
-                let f = ins
-                    .iter()
-                    .map(|&t| g.tensors[t].frac_bits)
-                    .min()
-                    .ok_or_else(|| {
-                        Error::InvalidModel(format!("node '{}' has no input", node.name))
-                    })?;
-                for (slot, t) in ins.iter_mut().enumerate() {
-                    let shift = g.tensors[*t].frac_bits - f;
-                    if shift == 0 {
-                        continue;
-                    }
-                    if shift > b as i32 {
-                        return Err(Error::Quantization(format!(
-                            "node '{}': input scales differ by {shift} bits",
-                            node.name
-                        )));
-                    }
-                    let n = g.tensors[*t].len();
-                    g.tensors.push(QTensor {
-                        name: format!("{}:input{slot}", node.name),
-                        shape: g.tensors[*t].shape.clone(),
-                        frac_bits: f,
-                        affine: None,
-                    });
-                    let rescaled = g.tensors.len() - 1;
-                    g.steps.push(QStep {
-                        name: format!("{}:rescale{slot}", node.name),
-                        kind: StepKind::Linear(Linear {
-                            kernel: LinearKernel::Elementwise {
-                                weights: vec![1],
-                                bias: None,
-                            },
-                            rescale: Rescale::half_up(vec![1u64 << shift; n], Activation::Identity),
-                        }),
-                        inputs: vec![*t],
-                        output: rescaled,
-                    });
-                    *t = rescaled;
-                }
-                (
-                    StepKind::Gather {
-                        picks: gather.picks.clone(),
-                    },
-                    f,
-                )
-            }
-            Op::Mul => {
-                // y = a·b / 2^shift at the output's scale, never below the product's own.
-                let f_b = g.tensors[ins[1]].frac_bits;
-                let f_out = frac_for(range).min(f_in + f_b);
-                let shift = f_in + f_b - f_out;
-                if shift > b as i32 {
-                    return Err(Error::Quantization(format!(
-                        "node '{}': the product's scale is {shift} bits above the output's",
-                        node.name
-                    )));
-                }
-                let second = crate::ops::mul::broadcast(
-                    &model.shapes[node.inputs[0]],
-                    &model.shapes[node.inputs[1]],
-                )
-                .map_err(Error::InvalidModel)?;
-                (
-                    StepKind::Product(crate::ops::mul::Product {
-                        second,
-                        shift: shift as u32,
-                    }),
-                    f_out,
-                )
-            }
-            Op::Relu | Op::Clip(_) | Op::Unary(_) => {
-                // A standalone activation: identity linear map, divisor 1, same scale.
-                let act = activation(Some(&node.op), f_in);
-                let kernel = LinearKernel::Elementwise {
-                    weights: vec![1],
-                    bias: None,
-                };
-                (
-                    StepKind::Linear(Linear {
-                        kernel,
-                        rescale: Rescale::half_up(vec![1; n_out], act),
-                    }),
-                    f_in,
-                )
-            }
-            Op::Conv(_) | Op::Dense(_) => {
-                let f_out = frac_for(range);
-                let (w, bias) = match &node.op {
-                    Op::Conv(c) => (&c.weight.data, &c.bias),
-                    Op::Dense(d) => (&d.weight.data, &d.bias),
-                    _ => unreachable!(),
-                };
-                let w_max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
-                if !w_max.is_finite() || bias.iter().any(|v| !v.is_finite()) {
-                    return Err(Error::Quantization(format!(
-                        "node '{}' has non-finite weights",
-                        node.name
-                    )));
-                }
-                let w_limit = ((1i64 << (opts.weight_bits - 1)) - 1) as f64;
-                let mut f_w = if w_max > 0.0 {
-                    (w_limit / w_max as f64).log2().floor() as i32
-                } else {
-                    0
-                };
-                // The divisor 2^(f_in + f_w - f_out) must be an integer no larger than 2^B.
-                f_w = f_w.min(b as i32 + f_out - f_in).max(f_out - f_in);
-                let shift = f_in + f_w - f_out;
-                let qw: Vec<i64> = w
-                    .iter()
-                    .map(|&v| (v as f64 * 2f64.powi(f_w)).round() as i64)
-                    .collect();
-                let qb: Vec<i64> = bias
-                    .iter()
-                    .map(|&v| (v as f64 * 2f64.powi(f_in + f_w)).round() as i64)
-                    .collect();
-                let kernel = match &node.op {
-                    Op::Conv(c) => LinearKernel::Conv {
-                        geometry: c.geometry(),
-                        in_shape: model.shapes[node.inputs[0]].clone(),
-                        out_shape: model.shapes[node.output].clone(),
-                        weight: qw,
-                        bias: qb,
-                    },
-                    Op::Dense(d) => LinearKernel::Dense {
-                        n_in: d.in_features(),
-                        n_out: d.out_features(),
-                        weight: qw,
-                        bias: qb,
-                    },
-                    _ => unreachable!(),
-                };
-                let act = activation(act_node, f_out);
-                let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
-                (StepKind::Linear(Linear { kernel, rescale }), f_out)
-            }
-            Op::Add(operand) => {
-                let f_out = frac_for(range);
-                let (weights, bias, f_acc) = match operand {
-                    AddOperand::Tensor => {
-                        let f_b = g.tensors[ins[1]].frac_bits;
-                        let f_acc = f_in.max(f_b).max(f_out);
-                        (
-                            vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)],
-                            None,
-                            f_acc,
-                        )
-                    }
-                    AddOperand::Constant(c) => {
-                        let f_acc = f_in.max(f_out);
-                        let idx = broadcast_indices(&c.shape, &model.shapes[node.output])
-                            .expect("checked at load");
-                        let s = 2f64.powi(f_acc);
-                        let bias = idx
-                            .iter()
-                            .map(|&i| (c.data[i] as f64 * s).round() as i64)
-                            .collect();
-                        (vec![1i64 << (f_acc - f_in)], Some(bias), f_acc)
-                    }
-                };
-                let shift = f_acc - f_out;
-                if shift > b as i32 {
-                    return Err(Error::Quantization(format!(
-                        "node '{}': operand scales differ too much from the output's ({shift} bits)",
-                        node.name
-                    )));
-                }
-                let act = activation(act_node, f_out);
-                let rescale = Rescale::half_up(vec![1u64 << shift; n_out], act);
-                (
-                    StepKind::Linear(Linear {
-                        kernel: LinearKernel::Elementwise { weights, bias },
-                        rescale,
-                    }),
-                    f_out,
-                )
-            }
+        let cx = LowerCtx {
+            node: &node.name,
+            step: &step_name,
+            act_bits: b,
+            weight_bits: opts.weight_bits,
+            f_in,
+            in_fracs: &in_fracs,
+            in_shapes: node.inputs.iter().map(|&t| &model.shapes[t][..]).collect(),
+            out_shape: &model.shapes[node.output],
+            n_out,
+            range_frac: frac_for(range),
+            out_frac: frac_for(cal.max_abs[out_ir]),
+            fused,
         };
+
+        // Each operator's lowering lives in its folder (core/src/ops/<op>/quant.rs); every
+        // operator is named here, so a new one cannot be left without a lowering.
+        let lowered = match &node.op {
+            Op::Conv(c) => conv::lower(c, &cx)?,
+            Op::Dense(d) => dense::lower(d, &cx)?,
+            Op::Add(operand) => elementwise::lower_add(operand, &cx)?,
+            Op::Relu => elementwise::lower_relu(&cx),
+            Op::Clip(c) => elementwise::lower_clip(c, &cx),
+            Op::Pool(p) => pool::lower(p, &cx)?,
+            // The same integers under another shape, at the input's scale.
+            Op::Reshape => Lowered::new(StepKind::Reshape, f_in),
+            Op::Unary(func) => unary::lower(*func, &cx),
+            Op::Gather(m) => gather::lower(m, &cx)?,
+            Op::Mul => mul::lower(&cx)?,
+        };
+        // Inputs the step reads at another scale: each rescaled by its own step first.
+        for s in lowered.input_steps {
+            g.tensors.push(QTensor {
+                name: s.tensor,
+                shape: g.tensors[ins[s.slot]].shape.clone(),
+                frac_bits: s.frac,
+                affine: None,
+            });
+            let rescaled = g.tensors.len() - 1;
+            g.steps.push(QStep {
+                name: s.step,
+                kind: s.kind,
+                inputs: vec![ins[s.slot]],
+                output: rescaled,
+            });
+            ins[s.slot] = rescaled;
+        }
         // A function's table leaves its output at the function's own scale.
-        let f_out = match &kind {
+        let f_out = match &lowered.kind {
             StepKind::Linear(Linear {
                 rescale:
                     Rescale {
@@ -432,13 +257,13 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                     },
                 ..
             }) => t.out_frac,
-            _ => f_out,
+            _ => lowered.out_frac,
         };
         let out = new_tensor(&mut g, out_ir, f_out);
         map[out_ir] = Some(out);
         g.steps.push(QStep {
             name: step_name,
-            kind,
+            kind: lowered.kind,
             inputs: ins,
             output: out,
         });
@@ -448,55 +273,33 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
     Ok(g)
 }
 
-fn check_divisors(step: &str, divisors: &[u64], b: u32) -> Result<()> {
-    match divisors.iter().find(|&&d| d == 0 || d > 1u64 << b) {
-        Some(d) => Err(Error::Quantization(format!(
-            "step '{step}': divisor {d} is outside 1..=2^{b}"
-        ))),
-        None => Ok(()),
+/// Whether `op` is lowered to a linear step whose rounding can apply a following activation.
+/// Every operator is named, so that a new one is placed deliberately.
+fn takes_activation(op: &Op) -> bool {
+    match op {
+        Op::Conv(_) | Op::Dense(_) | Op::Add(_) => true,
+        Op::Pool(p) => match p.kind {
+            PoolKind::Average { .. } | PoolKind::Sum => true,
+            PoolKind::Max => false,
+        },
+        Op::Relu | Op::Clip(_) | Op::Reshape | Op::Unary(_) | Op::Gather(_) | Op::Mul => false,
     }
 }
 
-/// The quantized form of a fused (or standalone) activation of quotients at scale `frac`; a
-/// function's table gives its outputs at `out_frac`.
-fn activation(op: Option<&Op>, frac: i32, b: u32, out_frac: i32) -> Activation {
-    let half = 1i64 << (b - 1);
-    let q = |v: f32| -> i64 {
-        if v.is_infinite() {
-            return if v > 0.0 { half - 1 } else { -half };
-        }
-        ((v as f64) * 2f64.powi(frac))
-            .round()
-            .clamp(-half as f64, (half - 1) as f64) as i64
-    };
+/// `op` as an activation fused into the linear step before it; None for an operator that is
+/// no activation. Every operator is named, so that a new one is placed deliberately.
+fn activation_of(op: &Op) -> Option<Fused> {
     match op {
-        Some(Op::Relu) => Activation::Relu,
-        Some(Op::Clip(c)) => {
-            let (lo, hi) = (q(c.min), q(c.max));
-            if lo == 0 && hi == half - 1 {
-                Activation::Relu
-            } else if lo == -half && hi == half - 1 {
-                Activation::Identity
-            } else {
-                Activation::Clip { lo, hi }
-            }
-        }
-        Some(Op::Unary(func)) => Activation::Table(TableFn {
-            func: *func,
-            in_frac: frac,
-            out_frac,
-            act_bits: b,
-        }),
-        Some(
-            Op::Conv(_)
-            | Op::Dense(_)
-            | Op::Add(_)
-            | Op::Pool(_)
-            | Op::Reshape
-            | Op::Gather(_)
-            | Op::Mul,
-        )
-        | None => Activation::Identity,
+        Op::Relu => Some(Fused::Relu),
+        Op::Clip(c) => Some(Fused::Clip(*c)),
+        Op::Unary(func) => Some(Fused::Function(*func)),
+        Op::Conv(_)
+        | Op::Dense(_)
+        | Op::Add(_)
+        | Op::Pool(_)
+        | Op::Reshape
+        | Op::Gather(_)
+        | Op::Mul => None,
     }
 }
 

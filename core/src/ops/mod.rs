@@ -28,6 +28,7 @@ pub mod gather;
 pub mod lookup;
 pub mod mul;
 pub mod pool;
+pub mod quant_context;
 pub mod resample;
 pub mod unary;
 pub mod window;

@@ -4,6 +4,9 @@ use crate::ops::window::Window2d;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::lower;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Conv {
     /// [out_channels, in_channels / group, kh, kw]

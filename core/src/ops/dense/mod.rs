@@ -5,6 +5,9 @@
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::lower;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Dense {
     /// [out_features, in_features]

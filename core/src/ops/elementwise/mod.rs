@@ -4,6 +4,9 @@
 use crate::tensor::{broadcast_indices, Tensor};
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::{clip_activation, lower_add, lower_clip, lower_relu};
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum AddOperand {
     /// The node's second tensor input (a residual connection).

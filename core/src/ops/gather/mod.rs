@@ -101,6 +101,8 @@ pub fn pick_all<T: Copy + Default>(picks: &[Pick], inputs: &[&[T]]) -> Option<Ve
 }
 
 pub mod maps;
+mod quant;
+pub(crate) use quant::lower;
 
 #[cfg(test)]
 mod tests;

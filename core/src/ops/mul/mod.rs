@@ -15,6 +15,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::lower;
+
 /// The quantized step: output `o` multiplies input 0's element `o` by input 1's element
 /// `second[o]`, then divides by `2^shift` rounding half up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

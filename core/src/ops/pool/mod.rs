@@ -5,6 +5,9 @@ use crate::ops::window::Window2d;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::lower;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PoolKind {
     Max,

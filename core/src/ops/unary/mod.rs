@@ -21,6 +21,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod quant;
+pub(crate) use quant::{lower, table};
+
 /// An `f32` parameter kept by its bits, so that functions compare and hash exactly.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Param(u32);
