@@ -1,11 +1,11 @@
 //! Operators, one folder each: the IR node (shape, float evaluation), its quantized lowering,
 //! its exact integer semantics and its circuit step, with their tests.
 //!
-//! Front ends (ONNX, TFLite) only map their nodes onto these core operators. The operators
-//! that predate this layout (Conv, Dense, Add/Clip, pooling) have their IR node, shape and float
-//! evaluation here; their quantized lowering and circuit steps still live in `quant.rs` and
-//! `circuit/`, and move here one at a time, each move checked by the golden circuit pins
-//! (`tests/tests/golden_model_ids.rs`).
+//! Front ends (ONNX, TFLite) only map their nodes onto these core operators. Each folder's
+//! `quant.rs` lowers its IR node to quantized steps from a [`quant_context::LowerCtx`]
+//! (`crate::quant` calibrates, picks scales and dispatches over every operator); the circuit
+//! layout of each step kind is in `crate::circuit::steps`. Moves are checked by the golden
+//! circuit pins (`tests/tests/golden_model_ids.rs`).
 //!
 //! - [`conv`], [`dense`], [`pool`], [`elementwise`] (Add, Relu, Clip): the linear operators,
 //!   proven by the dot-product chip and a rescale; [`window`]: the sliding-window geometry
