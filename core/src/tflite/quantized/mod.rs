@@ -530,39 +530,61 @@ impl<'g> Builder<'g> {
         // Rounded half away from zero (C's `(int)(x ± 0.5f)`, which f32::round is), not
         // truncated.
         let bias = zp_out - shifted.round() as i64;
-        let (lo, hi) = stored_range(out_t)?;
         let multiplier = QuantizedMultiplier::from_real((s_in / (n * s_out)) as f64);
-        let in_shape = self.q.tensors[x.id].shape.clone();
-        let out_shape = vec![1, c, 1, 1];
+        // Σ raw = Σ centred + n·zp_in: the window sum's bias.
+        self.mean_step(
+            op,
+            x.id,
+            [h, w, c],
+            (h * w) as i64 * zp_in,
+            multiplier,
+            bias,
+        )
+    }
+
+    /// A MEAN over height and width as a depthwise all-ones window over the centred values
+    /// plus `bias` per channel, requantized by `multiplier`, `out_offset` added and the
+    /// output's stored range clamped.
+    fn mean_step(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        [h, w, c]: [usize; 3],
+        bias: i64,
+        multiplier: QuantizedMultiplier,
+        out_offset: i64,
+    ) -> Result<()> {
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (lo, hi) = stored_range(out_t)?;
+        let zp_out = per_tensor(out_t)?.1;
         let window = Window2d {
             kernel: [h, w],
             stride: [1, 1],
             pads: [0; 4],
             dilation: [1, 1],
         };
-        // Σ raw = Σ centred + n·zp_in: a depthwise all-ones window with that bias.
         let kernel = LinearKernel::Conv {
             geometry: ConvGeometry {
                 out_channels: c,
                 window,
                 group: c,
             },
-            in_shape,
-            out_shape,
+            in_shape: self.q.tensors[x].shape.clone(),
+            out_shape: vec![1, c, 1, 1],
             weight: vec![1; c * h * w],
-            bias: vec![(h * w) as i64 * zp_in; c],
+            bias: vec![bias; c],
         };
         let rescale = Rescale {
             rounding: Rounding::FixedPoint(FixedPointRequant {
                 multipliers: vec![multiplier],
                 inner: 1,
-                out_offset: bias,
+                out_offset,
                 out_zero_point: zp_out,
                 ties_up: false,
             }),
             act: Activation::Clip { lo, hi },
         };
-        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x])
     }
 
     /// The reference MEAN over height and width (see [`Builder::mean`]).
@@ -577,36 +599,8 @@ impl<'g> Builder<'g> {
         let (s_in, _) = per_tensor(xt)?;
         let (s_out, zp_out) = per_tensor(out_t)?;
         let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, (h * w) as u64);
-        let (lo, hi) = stored_range(out_t)?;
-        let window = Window2d {
-            kernel: [h, w],
-            stride: [1, 1],
-            pads: [0; 4],
-            dilation: [1, 1],
-        };
-        // Σ centred = Σ raw - n·zp_in: an all-ones depthwise window over the centred values.
-        let kernel = LinearKernel::Conv {
-            geometry: ConvGeometry {
-                out_channels: c,
-                window,
-                group: c,
-            },
-            in_shape: self.q.tensors[x].shape.clone(),
-            out_shape: vec![1, c, 1, 1],
-            weight: vec![1; c * h * w],
-            bias: vec![0; c],
-        };
-        let rescale = Rescale {
-            rounding: Rounding::FixedPoint(FixedPointRequant {
-                multipliers: vec![multiplier],
-                inner: 1,
-                out_offset: zp_out,
-                out_zero_point: zp_out,
-                ties_up: false,
-            }),
-            act: Activation::Clip { lo, hi },
-        };
-        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x])
+        // Σ centred = Σ raw - n·zp_in: no bias.
+        self.mean_step(op, x, [h, w, c], 0, multiplier, zp_out)
     }
 }
 
