@@ -1,6 +1,11 @@
 //! Fixed-point quantization: calibrate value ranges on sample inputs, choose a power-of-two scale
-//! per tensor so that every quotient fits the circuit's lookup domain with headroom, quantize the
-//! weights, and lower the float IR to the integer [`QGraph`].
+//! per tensor so that every quotient fits the circuit's lookup domain with headroom, and lower
+//! the float IR to the integer [`QGraph`].
+//!
+//! The driver here plans which activations fuse into the linear step before them, fixes the
+//! scales the calibrated ranges allow, and for each node hands a [`LowerCtx`] to the operator's
+//! own lowering (`core/src/ops/<op>/quant.rs`), which picks the step, quantizes the weights and
+//! chooses the output scale; the driver then adds the step and its output tensor to the graph.
 
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};

@@ -6,6 +6,9 @@
 //! (`crate::quant` calibrates, picks scales and dispatches over every operator); the circuit
 //! layout of each step kind is in `crate::circuit::steps`. Moves are checked by the golden
 //! circuit pins (`tests/tests/golden_model_ids.rs`).
+//! Operators use [`quant_context`] and `crate::qgraph`, never `crate::quant`. Reshape, which
+//! has no folder, keeps its input's integers and scale; [`lookup`] steps come already
+//! quantized from TFLite, and [`resample`] reaches the IR as Dense layers.
 //!
 //! - [`conv`], [`dense`], [`pool`], [`elementwise`] (Add, Relu, Clip): the linear operators,
 //!   proven by the dot-product chip and a rescale; [`window`]: the sliding-window geometry
@@ -20,6 +23,7 @@
 //!   by a power of two or, for TFLite, by a fixed-point multiplier.
 //! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
 //!   the axis).
+//! - [`quant_context`]: what every operator's quantized lowering is given and gives back.
 
 pub mod conv;
 pub mod dense;
