@@ -13,30 +13,27 @@ pub(crate) fn classify(
     labels: Option<&Path>,
     top: usize,
 ) -> Result<()> {
-    use zkinfer_core::image_input::ImagePreprocess;
+    use zkinfer_core::image_input::{image_hw, ImagePreprocess};
     let labels = labels.map(read_labels).transpose()?;
     let loaded = zkinfer_core::tflite::load_tflite(model)?;
     let shape = match &loaded {
         zkinfer_core::tflite::Loaded::Quantized(g) => g.input_tensor().shape.clone(),
         zkinfer_core::tflite::Loaded::Float(m) => m.input_shape().to_vec(),
     };
-    let [1, 3, h, w] = shape.as_slice() else {
+    let Some((h, w)) = image_hw(&shape) else {
         anyhow::bail!(
             "{} takes {shape:?}, not an image [1, 3, H, W]",
             model.display()
         )
     };
+    let x = ImagePreprocess::for_classify(&loaded)?.load(image, h, w)?;
     let scores: Vec<f64> = match &loaded {
         zkinfer_core::tflite::Loaded::Quantized(g) => {
-            let a = g.input_tensor().affine.expect("TFLite graphs are affine");
-            let x =
-                ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875).load(image, *h, *w)?;
             let q = g.quantize_input(&x)?;
             let values = g.evaluate(&q)?;
             g.dequantize_output(&values[g.output])
         }
         zkinfer_core::tflite::Loaded::Float(m) => {
-            let x = ImagePreprocess::INCEPTION.load(image, *h, *w)?;
             let out = m.eval_float(&x)?;
             out[m.output].data.iter().map(|&v| v as f64).collect()
         }

@@ -50,17 +50,9 @@ pub(crate) fn compile(
                 );
             }
             if opts.image.is_none() {
-                if let (Some(a), [1, 3, _, _]) = (
-                    graph.input_tensor().affine,
-                    graph.input_tensor().shape.as_slice(),
-                ) {
-                    // Images become the stored pixels TFLite's own pipeline feeds this model.
-                    opts.image = Some(zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(
-                        a.scale,
-                        a.zero_point,
-                        0.875,
-                    ));
-                }
+                // Images become the stored pixels TFLite's own pipeline feeds this model.
+                opts.image =
+                    zkinfer_core::image_input::ImagePreprocess::default_for_quantized(&graph);
             }
             let budget = opts.memory_budget.replace(u64::MAX);
             let (compiled, _) = step("planning the layout", || {

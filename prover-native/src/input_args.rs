@@ -72,10 +72,11 @@ impl InputArgs {
                         "this model was compiled without --image-preprocess, so it takes JSON inputs only"
                     )
                 })?;
-                match t.shape.as_slice() {
-                    [1, 3, h, w] => Ok(pre.load(img, *h, *w)?),
-                    s => anyhow::bail!(
-                        "--image needs a model whose input is [1, 3, H, W], not {s:?}"
+                match zkinfer_core::image_input::image_hw(&t.shape) {
+                    Some((h, w)) => Ok(pre.load(img, h, w)?),
+                    None => anyhow::bail!(
+                        "--image needs a model whose input is [1, 3, H, W], not {:?}",
+                        t.shape
                     ),
                 }
             }

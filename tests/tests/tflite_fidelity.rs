@@ -11,7 +11,7 @@
 mod common;
 
 use std::process::Command;
-use zkinfer_core::image_input::load_rgb;
+use zkinfer_core::image_input::{load_rgb, CENTRAL_FRACTION};
 use zkinfer_core::qgraph::QGraph;
 use zkinfer_core::tflite::{load_tflite, Loaded};
 
@@ -86,7 +86,7 @@ fn mobilenet_v2_uint8_matches_the_tflite_interpreter_bit_for_bit_on_dev_images()
     std::fs::create_dir_all(&tmp).unwrap();
     let mut inputs = Vec::with_capacity(items.len() * SIDE * SIDE * 3);
     for (file, _) in &items {
-        inputs.extend(load_rgb(&dir.join("dev").join(file), SIDE, SIDE, 0.875).unwrap());
+        inputs.extend(load_rgb(&dir.join("dev").join(file), SIDE, SIDE, CENTRAL_FRACTION).unwrap());
     }
     std::fs::write(tmp.join("inputs.bin"), &inputs).unwrap();
     let status = Command::new(&python)

@@ -194,11 +194,8 @@ fn mobilenet(
     let zkinfer_core::tflite::Loaded::Quantized(graph) = zkinfer_core::tflite::lower(&full)? else {
         bail!("the uint8 MobileNet lowered to a float graph");
     };
-    let a = graph
-        .input_tensor()
-        .affine
-        .context("a TFLite input has a zero point")?;
-    let x = zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+    let x = zkinfer_core::image_input::ImagePreprocess::stored_pixels_of(graph.input_tensor())
+        .context("a TFLite input has a zero point")?
         .load(&imagenet.join("dev/n01440764_tench.JPEG"), size, size)?;
     Ok((graph, x))
 }

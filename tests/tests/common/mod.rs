@@ -103,11 +103,8 @@ pub fn tflite_dev_pixels(
     name: &str,
     size: usize,
 ) -> Vec<f32> {
-    let a = graph
-        .input_tensor()
-        .affine
-        .expect("a TFLite input has a zero point");
-    zkinfer_core::image_input::ImagePreprocess::raw_pixels_of(a.scale, a.zero_point, 0.875)
+    zkinfer_core::image_input::ImagePreprocess::stored_pixels_of(graph.input_tensor())
+        .expect("a TFLite input has a zero point")
         .load(&imagenet.join("dev").join(name), size, size)
         .unwrap()
 }
