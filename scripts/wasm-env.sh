@@ -8,6 +8,11 @@
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# wasm-bindgen-test-runner gives chromedriver 5 s to bind its port by default, then kills it and
+# fails the run ("driver failed to bind port during startup"): a fresh CI machine once missed
+# that. With a longer budget the runner restarts a stuck driver every 10 s until it runs out.
+export WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-120}"
+
 wasm_log() { printf '\n==> %s\n' "$*"; }
 
 # The nightly toolchain of the threaded build (wasm threads need -Z build-std). Override with a
