@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ir::{
     AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d,
 };
-use crate::ops::gather::{Gather, Movement};
+use crate::ops::gather::{Gather, Movement, Pick};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy)]
@@ -271,15 +271,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 half_pixel_centers,
             } => {
                 let (x, xt) = get(0)?;
-                let size = op.input(g, 1)?.int_data()?;
-                let size = match size[..] {
-                    [h, w] if h > 0 && w > 0 => [h as usize, w as usize],
-                    _ => {
-                        return Err(Error::InvalidModel(format!(
-                            "RESIZE_NEAREST_NEIGHBOR '{name}' to size {size:?}"
-                        )))
-                    }
-                };
+                let size = super::resize_size(op, g)?;
                 let rule = super::movement::NearestRule {
                     align_corners: *align_corners,
                     half_pixel_centers: *half_pixel_centers,
@@ -289,14 +281,9 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     .map_err(|e| {
                         unsupported("RESIZE_NEAREST_NEIGHBOR", &name, &format!(" ({e})"))
                     })?;
-                let gather = Gather {
-                    movement: Movement::Resize,
-                    shape: nchw(&shape),
-                    picks,
-                };
                 let id = b.add(
                     &name,
-                    Op::Gather(gather),
+                    movement_op(Movement::Resize, &shape, picks),
                     vec![no_pads(x)?],
                     &out_t.name,
                     None,
@@ -308,14 +295,9 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 let perm = op.input(g, 1)?.int_data()?;
                 let (shape, picks) = super::movement::transpose(&xt.shape, &perm)
                     .map_err(|e| unsupported("TRANSPOSE", &name, &format!(" ({e})")))?;
-                let gather = Gather {
-                    movement: Movement::Transpose,
-                    shape: nchw(&shape),
-                    picks,
-                };
                 let id = b.add(
                     &name,
-                    Op::Gather(gather),
+                    movement_op(Movement::Transpose, &shape, picks),
                     vec![no_pads(x)?],
                     &out_t.name,
                     None,
@@ -362,14 +344,9 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     // NHWC order differs from our layout's: a permutation, by copies.
                     let picks = super::movement::reshape(&xt.shape, &out_t.shape)
                         .map_err(|e| unsupported("RESHAPE", &name, &format!(" ({e})")))?;
-                    let gather = Gather {
-                        movement: Movement::Transpose,
-                        shape: nchw(&out_t.shape),
-                        picks,
-                    };
                     let id = b.add(
                         &name,
-                        Op::Gather(gather),
+                        movement_op(Movement::Transpose, &out_t.shape, picks),
                         vec![no_pads(x)?],
                         &out_t.name,
                         None,
@@ -537,4 +514,14 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
         return Err(unsupported("PAD", "output", " as the model's output"));
     }
     b.finish(out.id)
+}
+
+/// A data-movement node from NHWC-space picks ([`super::movement`]) for an output of TFLite
+/// shape `shape`, held as NCHW.
+fn movement_op(movement: Movement, shape: &[usize], picks: Vec<Pick>) -> Op {
+    Op::Gather(Gather {
+        movement,
+        shape: nchw(shape),
+        picks,
+    })
 }

@@ -475,6 +475,18 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
 /// without bound (what it allocates grows with the elements moved).
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
+/// RESIZE_NEAREST_NEIGHBOR's constant output size `[height, width]` (input 1), both positive.
+pub(crate) fn resize_size(op: &TfOp, g: &TfGraph) -> Result<[usize; 2]> {
+    let size = op.input(g, 1)?.int_data()?;
+    match size[..] {
+        [h, w] if h > 0 && w > 0 => Ok([h as usize, w as usize]),
+        _ => Err(Error::InvalidModel(format!(
+            "RESIZE_NEAREST_NEIGHBOR '{}' to size {size:?}",
+            op.name(g)
+        ))),
+    }
+}
+
 /// Where a quantized model's 8-bit part begins and ends: a float input QUANTIZE'd by the first
 /// operator that reads it starts at that operator's output (the prover quantizes a float input
 /// exactly as QUANTIZE does, see [`crate::qgraph::AffineQuant::quantize_centred`]), and a last

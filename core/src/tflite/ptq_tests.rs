@@ -151,7 +151,8 @@ fn a_tensorflow_quantized_mobilenet_v3_block_network_matches_the_interpreter() {
         return;
     };
     let model = "keras_mbv3_int8.tflite";
-    let len = graph(model).tensors[graph(model).input].len();
+    let g = graph(model);
+    let len = g.tensors[g.input].len();
     let inputs = int8_inputs(len, 24, 2);
     let want = reference(&python, model, &as_bytes(&inputs), inputs.len(), true);
     assert_eq!(differing(model, &inputs, &want), 0, "{model}");

@@ -27,9 +27,10 @@ mod quantized_mul;
 
 use super::io::ParamCells;
 use super::pointwise::PendingPointwise;
+use super::requant::RequantParams;
 use super::table::{self, TableSpec};
 use super::{Links, ModelConfig, Wire};
-use crate::qgraph::{Activation, QGraph, Term};
+use crate::qgraph::{Activation, QGraph, QuantizedMultiplier, Term};
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::Error;
 use halo2curves::bn256::Fr;
@@ -103,6 +104,54 @@ impl<'a, 'r> StepLayout<'a, 'r> {
     /// Element `i` of tensor `t`, when proving.
     fn value(&self, t: usize, i: usize) -> Option<i64> {
         self.values.map(|v| v[t][i])
+    }
+
+    /// One table-map row: `x` as a one-term dot product (its divide-by-1 accumulator) whose
+    /// output `y` is looked up as `(tag, x, y)`, on an identity rescale row or, in shapes
+    /// without the rescale chip, on the requantization chip's map row. TFLite ADD's input maps
+    /// and the 8-bit lookups both use it.
+    fn map_row(&mut self, x: Wire, tag: u64, y: Option<i64>) -> Result<Wire, Error> {
+        let config = self.config;
+        let (_, acc) =
+            config
+                .dot
+                .assign(self.region, self.links, self.dot_row, &[x], &[1], 0, None)?;
+        let out = match (&config.rescale, &config.requant) {
+            (Some(rescale), _) => rescale.assign(
+                self.region,
+                self.dot_row,
+                acc,
+                1,
+                None,
+                Activation::Identity,
+                tag,
+                y,
+            )?,
+            (None, Some(requant)) => requant.assign_map(self.region, self.dot_row, tag, y)?,
+            (None, None) => return Err(Error::Synthesis),
+        };
+        self.dot_row += 1;
+        Ok(out)
+    }
+
+    /// The fixed-point chip's parameters for a TFLite output requantized by `multiplier` onto
+    /// zero point `zp` and clamped to `[lo, hi]` in the stored domain, with that clamp's tag.
+    fn clamped_requant(
+        &self,
+        multiplier: QuantizedMultiplier,
+        zp: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<(RequantParams, u64), Error> {
+        let params = RequantParams {
+            multiplier,
+            zp_in: zp,
+            zp_out: zp,
+            lo,
+            hi,
+            ties_up: false,
+        };
+        Ok((params, self.tag_of(Activation::Clip { lo, hi })?))
     }
 
     /// The lookup table's tag of an activation.

@@ -4,9 +4,8 @@
 //! output's multiplier and zero point, and clamped.
 
 use super::StepLayout;
-use crate::circuit::requant::RequantParams;
 use crate::circuit::Wire;
-use crate::qgraph::{Activation, QStep, QuantizedMul};
+use crate::qgraph::{QStep, QuantizedMul};
 use halo2_proofs::plonk::Error;
 
 impl StepLayout<'_, '_> {
@@ -17,18 +16,8 @@ impl StepLayout<'_, '_> {
         // `a·b` on a product row, requantized and clamped by the fixed-point chip on the same
         // row.
         let requant = config.requant.as_ref().ok_or(Error::Synthesis)?;
-        let params = RequantParams {
-            multiplier: mul.multiplier,
-            zp_in: mul.out_zero_point,
-            zp_out: mul.out_zero_point,
-            lo: mul.act_min,
-            hi: mul.act_max,
-            ties_up: false,
-        };
-        let clamp_tag = self.tag_of(Activation::Clip {
-            lo: mul.act_min,
-            hi: mul.act_max,
-        })?;
+        let (params, clamp_tag) =
+            self.clamped_requant(mul.multiplier, mul.out_zero_point, mul.act_min, mul.act_max)?;
         let (a, b) = (&self.wires[step.inputs[0]], &self.wires[step.inputs[1]]);
         for (o, &j) in mul.second.iter().enumerate() {
             let x = *a.get(o).ok_or(Error::Synthesis)?;

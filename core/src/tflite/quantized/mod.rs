@@ -481,11 +481,9 @@ impl<'g> Builder<'g> {
     /// left shift ([`reference_mean_multiplier`]).
     fn mean(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
         let name = op.name(self.g);
-        let g = self.g;
-        let x = self.input(op, 0)?.0;
-        let xt = op.input(g, 0)?;
+        let (x, xt) = self.input(op, 0)?;
         let x = self.dense(x)?;
-        let out_t = &g.tensors[op.outputs[0]];
+        let out_t = &self.g.tensors[op.outputs[0]];
         let raw_axes = op.input(self.g, 1)?.int_data()?;
         let rank = xt.shape.len() as i64;
         let mut axes: Vec<i64> = raw_axes

@@ -319,8 +319,7 @@ impl<'g> Builder<'g> {
         let mut ids = Vec::with_capacity(op.inputs.len());
         let mut shapes = Vec::with_capacity(op.inputs.len());
         for i in 0..op.inputs.len() {
-            let x = self.input(op, i)?.0;
-            let xt = op.input(self.g, i)?;
+            let (x, xt) = self.input(op, i)?;
             let x = self.dense(x)?;
             if xt.dtype != out_t.dtype {
                 return Err(Error::InvalidModel(format!(
@@ -374,15 +373,7 @@ impl<'g> Builder<'g> {
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
         let x = self.dense(x)?;
-        let size = op.input(self.g, 1)?.int_data()?;
-        let size = match size[..] {
-            [h, w] if h > 0 && w > 0 => [h as usize, w as usize],
-            _ => {
-                return Err(Error::InvalidModel(format!(
-                    "RESIZE_NEAREST_NEIGHBOR '{name}' to size {size:?}"
-                )))
-            }
-        };
+        let size = super::super::resize_size(op, self.g)?;
         self.same_quantization(op, xt)?;
         // uint8 without either flag runs the optimized kernel's 16.16 fixed-point indexing.
         let fixed_point =
