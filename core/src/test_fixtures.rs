@@ -79,6 +79,20 @@ pub(crate) fn tiny_graph() -> QGraph {
     quantize_tiny(&b.finish(t).unwrap())
 }
 
+/// x → dense to 256 + ReLU → dense to 4: the first step holds nearly all the weights (2,048),
+/// so with hidden weights its commitment sets its segment's height.
+pub(crate) fn wide_graph() -> QGraph {
+    let mut b = ModelBuilder::new("tiny-wide", "x", vec![1, 8]).unwrap();
+    let t = b
+        .add("wide", dense(weights(256, 8, 1), 256), vec![0], "h", None)
+        .unwrap();
+    let t = b.add("relu", Op::Relu, vec![t], "r", None).unwrap();
+    let t = b
+        .add("head", dense(weights(4, 256, 3), 4), vec![t], "y", None)
+        .unwrap();
+    quantize_tiny(&b.finish(t).unwrap())
+}
+
 /// x → dense+ReLU → dense → + x → dense: after the first step both x (the skip operand) and the
 /// ReLU's output are live.
 fn residual_graph() -> QGraph {
@@ -148,12 +162,18 @@ fn build_chain(graph: QGraph, cut: usize) -> TinyChain {
 }
 
 fn build_chain_with(graph: QGraph, cut: usize, visibility: Visibility) -> TinyChain {
+    build_chain_at(graph, &[cut], visibility)
+}
+
+/// `graph` cut after each of `cuts`, compiled at dot width 4, keyed under the development
+/// parameters and proven on [`tiny_input`].
+pub(crate) fn build_chain_at(graph: QGraph, cuts: &[usize], visibility: Visibility) -> TinyChain {
     let opts = CompileOptions {
         visibility,
         dot_width: Some(4),
         ..CompileOptions::default()
     };
-    let segments = compile_segments(&graph, &[cut], &opts).unwrap();
+    let segments = compile_segments(&graph, cuts, &opts).unwrap();
     let k = segments[0].1.plan.k;
     let params = params(k, crate::srs::DEV_SEED);
     let material: Vec<_> = segments

@@ -147,7 +147,7 @@ fn write_chain(
     opts: &CompileOptions,
     budget: u64,
 ) -> Result<()> {
-    use zkinfer_core::chain::{compile_segments, plan_cuts};
+    use zkinfer_core::chain::{compile_segments, plan_chain};
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     println!(
         "one circuit would need about {:.1} GiB, over the memory budget of {:.2} GiB: cutting \
@@ -155,10 +155,31 @@ fn write_chain(
         gib(compiled.plan.estimated_peak_bytes),
         gib(budget)
     );
-    let graph = &compiled.graph;
-    let (cuts, _) = step("planning the segments", || {
-        Ok(plan_cuts(graph, opts.dot_width, opts.visibility, budget)?)
+    let ((graph, cuts), _) = step("planning the segments", || {
+        Ok(plan_chain(
+            &compiled.graph,
+            opts.dot_width,
+            opts.visibility,
+            budget,
+        )?)
     })?;
+    let divided;
+    let compiled = if graph.steps.len() != compiled.graph.steps.len() {
+        println!(
+            "steps too large for any segment were divided by output channels: {} steps \
+             became {}",
+            compiled.graph.steps.len(),
+            graph.steps.len()
+        );
+        divided = zkinfer_core::prove::Compiled {
+            graph,
+            ..compiled.clone()
+        };
+        &divided
+    } else {
+        compiled
+    };
+    let graph = &compiled.graph;
     let segments = compile_segments(graph, &cuts, opts)?;
     for (i, (s, c)) in segments.iter().enumerate() {
         println!("segment {i}: {} steps, {}", s.graph.steps.len(), c.plan);

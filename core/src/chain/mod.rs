@@ -18,7 +18,9 @@
 //!
 //! The module, by what each part does:
 //! - `split.rs`: cutting a graph into segments ([`split`], [`live_after`], [`Segment`]);
-//! - `plan.rs`: where to cut so every segment fits the memory budget ([`plan_cuts`]);
+//! - `plan.rs`: where to cut so every segment fits the memory budget ([`plan_cuts`],
+//!   [`plan_chain`], which first divides a step too large for any segment);
+//! - `divide.rs`: dividing a Conv or Dense step by its output channels;
 //! - `files.rs`: the chain key and chain bundle files ([`ChainKey`], [`ChainBundle`]);
 //! - `check.rs`: the checks a chain's segment keys must pass;
 //! - `verify.rs`: verifying segment proofs and their links ([`verify_chain`],
@@ -33,6 +35,7 @@
 mod check;
 #[cfg(feature = "prover")]
 mod dir;
+mod divide;
 mod files;
 mod plan;
 #[cfg(feature = "prover")]
@@ -48,7 +51,7 @@ pub use files::{
     is_chain_bundle, is_chain_key, ChainBundle, ChainKey, BUNDLE_MAGIC, KEY_MAGIC, MAX_SEGMENTS,
     VERSION,
 };
-pub use plan::plan_cuts;
+pub use plan::{plan_chain, plan_cuts};
 #[cfg(feature = "prover")]
 pub use prove::{
     compile_segments, prove_segments, prove_segments_with, SegmentKeys, SegmentProven,

@@ -17,6 +17,117 @@ pub fn plan_cuts(
     visibility: Visibility,
     budget: u64,
 ) -> Result<Vec<usize>> {
+    match plan(graph, width, visibility, budget)? {
+        Planned::Cuts(cuts) => Ok(cuts),
+        Planned::Obstacle(o) => Err(o.error(graph, budget, visibility)),
+    }
+}
+
+/// Plans a chain as [`plan_cuts`] does, first dividing any Conv or Dense step too large for a
+/// segment of its own by its output channels ([`super::divide`]), in halves until every piece
+/// fits. Returns the graph the cuts refer to: `graph` itself, or the divided graph, which
+/// computes the same integers (the chain's compiled model holds it).
+pub fn plan_chain(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+    budget: u64,
+) -> Result<(QGraph, Vec<usize>)> {
+    let mut graph = std::borrow::Cow::Borrowed(graph);
+    // The obstacle before the last division, and the graph it refers to: a division that
+    // does not lower the largest estimate (a block's input and the blocks already made cross
+    // every cut between the blocks, so dividing a step whose cost is its outputs, not its
+    // weights, only moves the obstacle) is undone, and the obstacle reported as it was.
+    let mut last: Option<(Obstacle, QGraph)> = None;
+    for _ in 0..MAX_DIVISIONS {
+        let obstacle = match plan(&graph, width, visibility, budget)? {
+            Planned::Cuts(cuts) => return Ok((graph.into_owned(), cuts)),
+            Planned::Obstacle(o) => o,
+        };
+        if let Some((before, undivided)) = last.take() {
+            if obstacle.bytes >= before.bytes {
+                return Err(before.error(&undivided, budget, visibility));
+            }
+        }
+        // The block's largest divisible step, by weights.
+        let largest = (obstacle.first..=obstacle.last)
+            .filter(|&i| super::divide::divisible_channels(&graph, &graph.steps[i]).is_some())
+            .max_by_key(|&i| weight_count(&graph.steps[i].kind));
+        match largest.and_then(|i| super::divide::divide_step(&graph, i, 2)) {
+            Some(divided) => {
+                last = Some((obstacle, graph.into_owned()));
+                graph = std::borrow::Cow::Owned(divided);
+            }
+            None => return Err(obstacle.error(&graph, budget, visibility)),
+        }
+    }
+    Err(Error::InvalidInput(format!(
+        "no cutting of '{}' fits the memory budget of {:.2} GiB after dividing its steps {} \
+         times",
+        graph.name,
+        gib(budget),
+        MAX_DIVISIONS
+    )))
+}
+
+/// How many times [`plan_chain`] divides a step in two before it gives up: 2^12 blocks of a
+/// single step's channels is past any layer a chain could prove.
+const MAX_DIVISIONS: usize = 64;
+
+fn weight_count(kind: &StepKind) -> usize {
+    match kind {
+        StepKind::Linear(lin) => match &lin.kernel {
+            crate::qgraph::LinearKernel::Conv { weight, .. }
+            | crate::qgraph::LinearKernel::Dense { weight, .. } => weight.len(),
+            crate::qgraph::LinearKernel::PoolSum { .. }
+            | crate::qgraph::LinearKernel::Elementwise { .. } => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+/// What planning found: the cuts, or the block of steps between two neighbouring cut points
+/// that no segment fits (`first..=last`, with its smallest estimate).
+enum Planned {
+    Cuts(Vec<usize>),
+    Obstacle(Obstacle),
+}
+
+struct Obstacle {
+    first: usize,
+    last: usize,
+    bytes: u64,
+}
+
+impl Obstacle {
+    fn error(&self, graph: &QGraph, budget: u64, visibility: Visibility) -> Error {
+        let hint = if visibility.hidden_weights() {
+            " (hidden weights add the commitment's columns to every segment: `--weights fixed` \
+             needs fewer, or raise --memory-budget)"
+        } else {
+            " (raise --memory-budget)"
+        };
+        Error::InvalidInput(format!(
+            "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' alone needs \
+             about {:.1} GiB{hint}",
+            graph.name,
+            gib(budget),
+            graph.steps[self.last].name,
+            gib(self.bytes)
+        ))
+    }
+}
+
+fn plan(
+    graph: &QGraph,
+    width: Option<usize>,
+    visibility: Visibility,
+    budget: u64,
+) -> Result<Planned> {
     let last = graph.steps.len() - 1;
     let ends: Vec<usize> = cut_points(graph).into_iter().chain([last]).collect();
     // (own k, estimated peak at that k) of every dot width's layout of the segment after cut
@@ -30,23 +141,15 @@ pub fn plan_cuts(
         let from = start.map_or(0, |s| s + 1);
         let segment = piece(graph, from, end + 1, 0)?;
         let vis = segment_visibility(visibility, start.is_none(), end == last);
-        // The piece's own steps are the graph's, between the link slices and concatenation.
-        let mut own = lengths[from..=end].iter();
-        let counts: Vec<Vec<(usize, usize)>> = segment
-            .graph
-            .steps
-            .iter()
-            .map(|s| match s.kind {
-                StepKind::Slice { .. } | StepKind::Concat => Vec::new(),
-                StepKind::Linear(_)
-                | StepKind::Max { .. }
-                | StepKind::Reshape
-                | StepKind::QuantizedAdd(_)
-                | StepKind::QuantizedSub(_)
-                | StepKind::Gather { .. }
-                | StepKind::QuantizedMul(_)
-                | StepKind::Lookup(_)
-                | StepKind::Product(_) => own.next().cloned().unwrap_or_default(),
+        // The piece's own steps are the graph's; the link slices before them and the
+        // concatenation after them lay out no dot products.
+        let counts: Vec<Vec<(usize, usize)>> = (0..segment.graph.steps.len())
+            .map(|i| {
+                if segment.own_steps.contains(&i) {
+                    lengths[from + i - segment.own_steps.start].clone()
+                } else {
+                    Vec::new()
+                }
             })
             .collect();
         let v: Vec<(u32, u64)> =
@@ -101,10 +204,14 @@ pub fn plan_cuts(
         chosen = Some((rows, cuts));
     }
     if let Some((_, cuts)) = chosen {
-        return Ok(cuts);
+        return Ok(Planned::Cuts(cuts));
     }
     // Say which block between two neighbouring cut points is the obstacle.
-    let mut worst = (0u64, 0usize);
+    let mut worst = Obstacle {
+        first: 0,
+        last: 0,
+        bytes: 0,
+    };
     for (j, &end) in ends.iter().enumerate() {
         let start = j.checked_sub(1).map(|i| ends[i]);
         let least = layouts(start, end)?
@@ -112,19 +219,15 @@ pub fn plan_cuts(
             .map(|&(_, b)| b)
             .min()
             .unwrap_or(0);
-        if least > worst.0 {
-            worst = (least, end);
+        if least > worst.bytes {
+            worst = Obstacle {
+                first: start.map_or(0, |s| s + 1),
+                last: end,
+                bytes: least,
+            };
         }
     }
-    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    Err(Error::InvalidInput(format!(
-        "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' alone needs about \
-         {:.1} GiB",
-        graph.name,
-        gib(budget),
-        graph.steps[worst.1].name,
-        gib(worst.0)
-    )))
+    Ok(Planned::Obstacle(worst))
 }
 
 /// The range of k a planned chain may take.

@@ -14,6 +14,9 @@ pub struct Segment {
     /// `sources[i]` lists the original graph's tensors whose values, one after another, are the
     /// segment's tensor `i` (one tensor, except for a linked input or output gathering several).
     pub sources: Vec<Vec<QTensorId>>,
+    /// The segment's steps that are the original graph's (the others read its linked input
+    /// apart and gather its linked output).
+    pub own_steps: std::ops::Range<usize>,
 }
 
 impl Segment {
@@ -127,6 +130,7 @@ pub(super) fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Res
                 ))
             })
         };
+    let first_own = steps.len();
     for s in &graph.steps[from..to] {
         let mut step = s.clone();
         for t in step.inputs.iter_mut() {
@@ -138,6 +142,7 @@ pub(super) fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Res
         sources.push(vec![s.output]);
         steps.push(step);
     }
+    let own_steps = first_own..steps.len();
     let last = graph.steps[to - 1].name.as_str();
     let output = match outputs.as_slice() {
         [] => {
@@ -170,7 +175,11 @@ pub(super) fn piece(graph: &QGraph, from: usize, to: usize, index: usize) -> Res
         output,
         steps,
     };
-    Ok(Segment { graph, sources })
+    Ok(Segment {
+        graph,
+        sources,
+        own_steps,
+    })
 }
 
 /// The visibility of a segment: the chain's own input on the first, its own output on the

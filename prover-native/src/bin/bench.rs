@@ -228,7 +228,8 @@ fn mobilenet_segment(
         ..Default::default()
     };
     let budget = zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
-    let cuts = zkinfer_core::segment::plan_cuts(&graph, None, opts.visibility, budget)?;
+    // As `zkinfer compile` plans a chain (dividing a step too large for any segment).
+    let (graph, cuts) = zkinfer_core::chain::plan_chain(&graph, None, opts.visibility, budget)?;
     let mut segments = zkinfer_core::segment::prover::compile_segments(&graph, &cuts, &opts)?;
     if index >= segments.len() {
         bail!("the chain has {} segments", segments.len());

@@ -1,0 +1,357 @@
+//! Dividing one Conv or Dense step by its output channels, for a step too large for any
+//! segment on its own.
+//!
+//! Why: a chain cuts between steps, so its smallest segment is one step. A classifier's last
+//! layer can outgrow the memory budget by itself (MobileNet v2's 1×1 convolution to 1001
+//! classes has 1.28 M weights; with hidden weights each costs a pack row and about two rows of
+//! the Poseidon chip, 42.8 GiB at k = 22). Its output channels are independent: channel c
+//! reads every input but only its own weights, bias and requantization. So the step becomes
+//! several steps, each computing a contiguous block of channels from the same input, followed
+//! by a [`StepKind::Concat`] that lays the blocks one after another into the original output
+//! tensor. With batch 1, NCHW's channel blocks (and a Dense row's outputs) are contiguous, so
+//! the concatenation is exactly the original tensor and every later step reads it unchanged.
+//! The integers are the same ones the undivided step computes (a test checks the evaluation),
+//! and the blocks can land in different segments, the input and the finished blocks crossing
+//! the cut in the link column like any other live tensors.
+
+use crate::qgraph::{Linear, LinearKernel, QGraph, QStep, QTensor, Rounding, StepKind};
+
+/// The channel count of a divisible step: a batch-1 Conv with one group, or a batch-1 Dense.
+pub(super) fn divisible_channels(graph: &QGraph, step: &QStep) -> Option<usize> {
+    let StepKind::Linear(lin) = &step.kind else {
+        return None;
+    };
+    match &lin.kernel {
+        LinearKernel::Conv {
+            geometry,
+            out_shape,
+            ..
+        } => (geometry.group == 1 && out_shape.len() == 4 && out_shape[0] == 1)
+            .then_some(out_shape[1]),
+        LinearKernel::Dense { n_out, .. } => {
+            (graph.tensors[step.output].len() == *n_out).then_some(*n_out)
+        }
+        LinearKernel::PoolSum { .. } | LinearKernel::Elementwise { .. } => None,
+    }
+    .filter(|&c| c >= 2)
+}
+
+/// `graph` with step `index` replaced by `parts` steps over contiguous blocks of its output
+/// channels and their concatenation; None when the step is not divisible so (see
+/// [`divisible_channels`]; a requantization whose per-channel data does not follow the
+/// channels is kept whole too).
+pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<QGraph> {
+    let step = graph.steps.get(index)?;
+    let channels = divisible_channels(graph, step)?;
+    if parts < 2 || parts > channels {
+        return None;
+    }
+    let StepKind::Linear(lin) = &step.kind else {
+        return None;
+    };
+    let per_channel_outputs = graph.tensors[step.output].len() / channels;
+    let mut out = graph.clone();
+    let mut new_steps = Vec::with_capacity(parts + 1);
+    let mut blocks = Vec::with_capacity(parts);
+    for p in 0..parts {
+        let (c0, c1) = (p * channels / parts, (p + 1) * channels / parts);
+        let kernel = channel_block_kernel(&lin.kernel, channels, c0, c1)?;
+        let rounding =
+            channel_block_rounding(&lin.rescale.rounding, channels, per_channel_outputs, c0, c1)?;
+        let mut tensor: QTensor = graph.tensors[step.output].clone();
+        tensor.name = format!("{} [channels {c0}..{c1}]", tensor.name);
+        match tensor.shape.len() {
+            4 | 2 => tensor.shape[1] = c1 - c0,
+            _ => return None,
+        }
+        let id = out.tensors.len();
+        out.tensors.push(tensor);
+        blocks.push(id);
+        new_steps.push(QStep {
+            name: format!("{} [channels {c0}..{c1}]", step.name),
+            kind: StepKind::Linear(Linear {
+                kernel,
+                rescale: crate::qgraph::Rescale {
+                    rounding,
+                    act: lin.rescale.act,
+                },
+            }),
+            inputs: step.inputs.clone(),
+            output: id,
+        });
+    }
+    new_steps.push(QStep {
+        name: format!("{} [channel blocks concatenated]", step.name),
+        kind: StepKind::Concat,
+        inputs: blocks,
+        output: step.output,
+    });
+    out.steps.splice(index..=index, new_steps);
+    Some(out)
+}
+
+fn channel_block_kernel(
+    kernel: &LinearKernel,
+    channels: usize,
+    c0: usize,
+    c1: usize,
+) -> Option<LinearKernel> {
+    let slice = |v: &[i64]| -> Option<Vec<i64>> {
+        v.len().is_multiple_of(channels).then(|| {
+            let per = v.len() / channels;
+            v[c0 * per..c1 * per].to_vec()
+        })
+    };
+    Some(match kernel {
+        LinearKernel::Conv {
+            geometry,
+            in_shape,
+            out_shape,
+            weight,
+            bias,
+        } => {
+            let mut geometry = geometry.clone();
+            geometry.out_channels = c1 - c0;
+            let mut out_shape = out_shape.clone();
+            out_shape[1] = c1 - c0;
+            LinearKernel::Conv {
+                geometry,
+                in_shape: in_shape.clone(),
+                out_shape,
+                weight: slice(weight)?,
+                bias: slice(bias)?,
+            }
+        }
+        LinearKernel::Dense {
+            n_in, weight, bias, ..
+        } => LinearKernel::Dense {
+            n_in: *n_in,
+            n_out: c1 - c0,
+            weight: slice(weight)?,
+            bias: slice(bias)?,
+        },
+        LinearKernel::PoolSum { .. } | LinearKernel::Elementwise { .. } => return None,
+    })
+}
+
+/// The rounding of channels `c0..c1`: per-output divisors sliced, per-channel multipliers
+/// sliced (a per-tensor one kept).
+fn channel_block_rounding(
+    rounding: &Rounding,
+    channels: usize,
+    per_channel_outputs: usize,
+    c0: usize,
+    c1: usize,
+) -> Option<Rounding> {
+    let divisors = |d: &[u64]| -> Option<Vec<u64>> {
+        match d.len() {
+            1 => Some(d.to_vec()),
+            n if n == channels * per_channel_outputs => {
+                Some(d[c0 * per_channel_outputs..c1 * per_channel_outputs].to_vec())
+            }
+            _ => None,
+        }
+    };
+    Some(match rounding {
+        Rounding::HalfUp { divisors: d } => Rounding::HalfUp {
+            divisors: divisors(d)?,
+        },
+        Rounding::HalfAwayFromZero {
+            divisors: d,
+            zero_point,
+        } => Rounding::HalfAwayFromZero {
+            divisors: divisors(d)?,
+            zero_point: *zero_point,
+        },
+        Rounding::FixedPoint(fp) => {
+            let mut fp = fp.clone();
+            if fp.multipliers.len() != 1 {
+                if fp.multipliers.len() != channels || fp.inner.max(1) != per_channel_outputs {
+                    return None;
+                }
+                fp.multipliers = fp.multipliers[c0..c1].to_vec();
+            }
+            Rounding::FixedPoint(fp)
+        }
+    })
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use super::*;
+    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use crate::qgraph::QTensorId;
+    use halo2_proofs::dev::MockProver;
+    use std::sync::Arc;
+
+    /// TensorFlow's own int8 network (per-channel requantization, 1×1 and 3×3 convolutions,
+    /// a Dense head), as the TFLite loader lowers it.
+    fn keras_int8() -> QGraph {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/tflite-ptq/keras_mbv3_int8.tflite");
+        match crate::tflite::load_tflite(path).unwrap() {
+            crate::tflite::Loaded::Quantized(q) => q,
+            crate::tflite::Loaded::Float(_) => panic!("a quantized model lowered as float"),
+        }
+    }
+
+    /// An input: every stored value of a TFLite model's input type in turn, or the fixture
+    /// graphs' own input.
+    fn an_input(graph: &QGraph, seed: i64) -> Vec<i64> {
+        let Some(a) = graph.input_tensor().affine else {
+            return graph
+                .quantize_input(&crate::test_fixtures::tiny_input())
+                .unwrap();
+        };
+        let n = graph.input_tensor().len() as i64;
+        (0..n)
+            .map(|i| a.q_min - a.zero_point + (i * 37 + seed * 11) % (a.q_max - a.q_min + 1))
+            .collect()
+    }
+
+    /// Every tensor of the original graph, in the divided graph's evaluation.
+    fn originals(graph: &QGraph, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
+        values[..graph.tensors.len()].to_vec()
+    }
+
+    #[test]
+    fn a_divided_step_computes_the_same_integers_as_the_whole_step() {
+        for graph in [crate::test_fixtures::tiny_graph(), keras_int8()] {
+            let input = an_input(&graph, 1);
+            let whole = graph.evaluate(&input).unwrap();
+            let divisible: Vec<usize> = (0..graph.steps.len())
+                .filter(|&i| divisible_channels(&graph, &graph.steps[i]).is_some())
+                .collect();
+            assert!(
+                divisible.len() >= 2,
+                "{}: too few Conv/Dense steps",
+                graph.name
+            );
+            for &i in &divisible {
+                let channels = divisible_channels(&graph, &graph.steps[i]).unwrap();
+                for parts in [2, 3, channels] {
+                    let divided = divide_step(&graph, i, parts)
+                        .unwrap_or_else(|| panic!("{}: step {i} not divided", graph.name));
+                    assert_eq!(divided.steps.len(), graph.steps.len() + parts);
+                    let values = divided.evaluate(&input).unwrap();
+                    assert_eq!(
+                        originals(&graph, &values),
+                        whole,
+                        "{}: step {i} in {parts} parts",
+                        graph.name
+                    );
+                }
+                assert!(divide_step(&graph, i, channels + 1).is_none());
+                assert!(divide_step(&graph, i, 1).is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn pools_elementwise_steps_and_grouped_convolutions_are_not_divided() {
+        let graph = keras_int8();
+        for (i, step) in graph.steps.iter().enumerate() {
+            let grouped_or_other = match &step.kind {
+                StepKind::Linear(Linear {
+                    kernel: LinearKernel::Conv { geometry, .. },
+                    ..
+                }) => geometry.group != 1,
+                StepKind::Linear(Linear {
+                    kernel: LinearKernel::Dense { .. },
+                    ..
+                }) => false,
+                _ => true,
+            };
+            if grouped_or_other {
+                assert!(divide_step(&graph, i, 2).is_none(), "step {i} was divided");
+            }
+        }
+    }
+
+    /// The circuit of a graph with a divided step proves its values, and rejects a witness in
+    /// which one channel block's output is off by one (everything after it recomputed).
+    #[test]
+    fn the_circuit_of_a_divided_graph_proves_it_and_rejects_a_corrupted_block() {
+        let graph = crate::test_fixtures::tiny_graph();
+        let divided = Arc::new(divide_step(&graph, 0, 2).unwrap());
+        let plan = plan_layout(&divided, Some(4), Visibility::PUBLIC);
+        let input = an_input(&divided, 2);
+        let honest = divided.evaluate(&input).unwrap();
+        let accepts = |values: &[Vec<i64>]| {
+            let circuit = ModelCircuit {
+                shape: plan.shape.clone(),
+                graph: divided.clone(),
+                values: Some(Arc::new(values.to_vec())),
+                salt: Default::default(),
+                input_salt: None,
+                link_blinding: Default::default(),
+            };
+            let instance = circuit.instance(&input, &values[divided.output]).unwrap();
+            MockProver::run(plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+                .is_ok()
+        };
+        assert!(accepts(&honest), "the honest witness is rejected");
+        let second_block: QTensorId = divided.steps[1].output;
+        let mut values = honest.clone();
+        values[second_block][0] += 1;
+        let mut terms = Vec::new();
+        for s in &divided.steps[2..] {
+            values[s.output] = divided.evaluate_step(s, &values, &mut terms).unwrap();
+        }
+        assert!(!accepts(&values), "a corrupted channel block is accepted");
+    }
+
+    /// A budget just under what the wide fixture needs with hidden weights: plain planning
+    /// names its wide step, the chain's planning divides that step, and the divided graph
+    /// computes the same integers.
+    #[test]
+    fn a_chain_plan_divides_a_step_too_large_for_any_segment() {
+        use crate::chain::{plan_chain, plan_cuts};
+        let graph = crate::test_fixtures::wide_graph();
+        let vis = Visibility {
+            weights: crate::circuit::WeightVisibility::Hidden,
+            ..Visibility::PUBLIC
+        };
+        // The least budget plain planning fits, by bisection.
+        let fits = |budget: u64| plan_cuts(&graph, Some(4), vis, budget).is_ok();
+        let (mut lo, mut hi) = (1u64, 1u64 << 40);
+        assert!(fits(hi));
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if fits(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let err = plan_cuts(&graph, Some(4), vis, lo).unwrap_err().to_string();
+        assert!(
+            err.contains("step 'wide") && err.contains("alone needs"),
+            "{err}"
+        );
+        assert!(err.contains("--weights fixed"), "{err}");
+        let (divided, cuts) = plan_chain(&graph, Some(4), vis, lo).unwrap();
+        assert!(
+            divided.steps.len() > graph.steps.len(),
+            "nothing was divided"
+        );
+        assert!(!cuts.is_empty());
+        let input = an_input(&graph, 3);
+        assert_eq!(
+            originals(&graph, &divided.evaluate(&input).unwrap()),
+            graph.evaluate(&input).unwrap()
+        );
+        // The divided chain proves and verifies, with the undivided graph's output.
+        let chain = crate::test_fixtures::build_chain_at(divided, &cuts, vis);
+        let verified = crate::chain::verify_chain(&chain.keys, &chain.bundles).unwrap();
+        let whole = graph.evaluate(&input).unwrap();
+        assert_eq!(verified.output.values, whole[graph.output]);
+        // Where dividing cannot help (a budget below any circuit), the obstacle is named.
+        let err = plan_chain(&graph, Some(4), vis, 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alone needs"), "{err}");
+    }
+}
