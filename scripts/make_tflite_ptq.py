@@ -12,7 +12,9 @@ CONCATENATION, RESIZE_NEAREST_NEIGHBOR, a residual ADD, FULLY_CONNECTED and SOFT
 Weights and calibration data are seeded random numbers, so the classes mean nothing; the model
 exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_io.tflite`
 (the same network with a float input and output, QUANTIZE and DEQUANTIZE at the edges) and
-`op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value.
+`op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value, and
+models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
+SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input.
 Needs tensorflow-cpu 2.14 (a
 development tool only: tests read the committed file and run tflite-runtime).
 """
@@ -116,6 +118,64 @@ def one_op_models():
     ]
 
 
+def rearranging_models():
+    """Rearranging operators (copies of stored values) after a convolution, so that the
+    converter keeps them, each ending in one that mixes what they produced. Made after the
+    other models, whose seeded weights therefore stay as they were."""
+    L = tf.keras.layers
+
+    def model_of(name, f):
+        inp = L.Input((16, 16, 1), batch_size=1)
+        return name, tf.keras.Model(inp, f(inp)), (-1.0, 1.0)
+
+    return [
+        model_of("strided_slice", strided_slice),
+        model_of("split_concat", split_concat),
+        model_of("unpack_pack", unpack_pack),
+        model_of("space_depth_gather", space_depth_gather),
+    ]
+
+
+def strided_slice(x):
+    """STRIDED_SLICE with strides, begin/end masks and a shrunk axis; SLICE."""
+    L = tf.keras.layers
+    y = L.Conv2D(4, 3, padding="same")(x)                   # 16x16x4
+    a = y[:, 1:15:2, ::3, :]                                 # 7x6x4
+    b = tf.slice(y, [0, 2, 4, 1], [1, 7, 6, 2])              # SLICE: 7x6x2
+    c = tf.expand_dims(y[:, 3, ::3, 1:3], 1)                 # row 3 shrunk: 1x6x2
+    ab = L.Concatenate(axis=3)([a, b])                       # 7x6x6
+    bc = L.Concatenate(axis=1)([b, c])                       # 8x6x2
+    return L.Concatenate()([L.Flatten()(ab), L.Flatten()(bc)])
+
+
+def split_concat(x):
+    """SPLIT (equal pieces) and SPLIT_V (given sizes), recombined out of order."""
+    L = tf.keras.layers
+    y = L.Conv2D(3, 3, padding="same")(x)
+    p = tf.split(y, 4, axis=2)
+    q = tf.split(y, [5, 11], axis=1)
+    left = L.Concatenate(axis=2)([p[3], p[1], p[0], p[2]])
+    return L.Concatenate(axis=3)([left, L.Concatenate(axis=1)([q[1], q[0]])])
+
+
+def unpack_pack(x):
+    """UNPACK along rows, PACK back along columns in reverse, then a squeeze and expand."""
+    L = tf.keras.layers
+    y = L.Conv2D(2, 3, padding="same")(x)                   # 16x16x2
+    rows = tf.unstack(y, axis=1)                             # 16 of 1x16x2
+    z = tf.stack(rows[::-1], axis=2)                         # 1x16x16x2
+    return tf.expand_dims(tf.squeeze(z[:, :, :, :1], axis=3), 1)
+
+
+def space_depth_gather(x):
+    """SPACE_TO_DEPTH, GATHER of channels, DEPTH_TO_SPACE."""
+    L = tf.keras.layers
+    y = L.Conv2D(3, 3, padding="same")(x)                   # 16x16x3
+    s = tf.nn.space_to_depth(y, 2)                          # 8x8x12
+    g = tf.gather(s, [11, 0, 5, 5, 2, 9, 7, 1, 3, 10, 4, 8], axis=3)
+    return tf.nn.depth_to_space(g, 2)                       # 16x16x3
+
+
 def convert(m, representative, float_interface=False):
     conv = tf.lite.TFLiteConverter.from_keras_model(m)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -142,14 +202,18 @@ def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     tf.keras.utils.set_random_seed(SEED)
-    for name, m, (lo, hi) in one_op_models():
-        rng = np.random.default_rng(SEED)
 
-        def calibration():
-            for _ in range(8):
-                yield [rng.uniform(lo, hi, (1, 16, 16, 1)).astype(np.float32)]
+    def write_one_op(models):
+        for name, m, (lo, hi) in models:
+            rng = np.random.default_rng(SEED)
 
-        write(out_dir, f"op_{name}_int8.tflite", convert(m, calibration))
+            def calibration():
+                for _ in range(8):
+                    yield [rng.uniform(lo, hi, (1, 16, 16, 1)).astype(np.float32)]
+
+            write(out_dir, f"op_{name}_int8.tflite", convert(m, calibration))
+
+    write_one_op(one_op_models())
     m = model()
     # Random but non-trivial batch-norm statistics, so folding them is tested.
     rng = np.random.default_rng(SEED)
@@ -171,6 +235,7 @@ def main():
     # The same network with TensorFlow's default float interface: QUANTIZE first and
     # DEQUANTIZE last.
     write(out_dir, "keras_mbv3_float_io.tflite", convert(m, representative, True))
+    write_one_op(rearranging_models())
 
 
 if __name__ == "__main__":

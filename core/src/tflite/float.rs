@@ -290,6 +290,31 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 )?;
                 (id, FusedActivation::None)
             }
+            TfOpKind::Window { .. }
+            | TfOpKind::Pack { .. }
+            | TfOpKind::Gather { .. }
+            | TfOpKind::DepthSpace { .. } => {
+                let (shape, picks, slots) = super::slicing::picks_of(op, g)?;
+                if shape != out_t.shape {
+                    return Err(Error::InvalidModel(format!(
+                        "'{name}' computes shape {shape:?}; the model declares {:?}",
+                        out_t.shape
+                    )));
+                }
+                let inputs = slots
+                    .iter()
+                    .map(|&i| no_pads(get(i)?.0))
+                    .collect::<Result<Vec<_>>>()?;
+                let movement = super::slicing::movement_kind(&op.kind);
+                let id = b.add(
+                    &name,
+                    movement_op(movement, &shape, picks),
+                    inputs,
+                    &out_t.name,
+                    None,
+                )?;
+                (id, FusedActivation::None)
+            }
             TfOpKind::Transpose => {
                 let (x, xt) = get(0)?;
                 let perm = op.input(g, 1)?.int_data()?;

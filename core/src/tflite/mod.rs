@@ -21,6 +21,7 @@ pub mod float;
 pub mod lut;
 pub mod movement;
 pub mod quantized;
+mod slicing;
 
 use crate::error::{Error, Result};
 use crate::ir::{Model, Window2d};
@@ -230,6 +231,28 @@ pub enum TfOpKind {
     Dequantize,
     /// A standalone RELU, RELU6 or RELU_N1_TO_1 (never `FusedActivation::None`).
     Activation(FusedActivation),
+    /// A strided window of the input, of shape `full` at the input's rank (the output's
+    /// declared shape may drop its size-1 axes): element `o` is the input's `begin + o·steps`.
+    /// STRIDED_SLICE, SLICE, and each output of SPLIT, SPLIT_V and UNPACK (`source`).
+    Window {
+        source: &'static str,
+        begin: Vec<usize>,
+        steps: Vec<usize>,
+        full: Vec<usize>,
+    },
+    /// PACK: the inputs stacked along a new axis.
+    Pack {
+        axis: i32,
+    },
+    /// GATHER along `axis` at the constant indices of input 1.
+    Gather {
+        axis: i32,
+    },
+    /// DEPTH_TO_SPACE (`to_space`) or SPACE_TO_DEPTH by `block`.
+    DepthSpace {
+        block: usize,
+        to_space: bool,
+    },
 }
 
 impl TfOpKind {
@@ -262,6 +285,13 @@ impl TfOpKind {
             TfOpKind::Transpose => "TRANSPOSE",
             TfOpKind::Quantize => "QUANTIZE",
             TfOpKind::Dequantize => "DEQUANTIZE",
+            TfOpKind::Window { source, .. } => source,
+            TfOpKind::Pack { .. } => "PACK",
+            TfOpKind::Gather { .. } => "GATHER",
+            TfOpKind::DepthSpace { to_space: true, .. } => "DEPTH_TO_SPACE",
+            TfOpKind::DepthSpace {
+                to_space: false, ..
+            } => "SPACE_TO_DEPTH",
             TfOpKind::Activation(a) => match a {
                 FusedActivation::None => "IDENTITY",
                 FusedActivation::Relu => "RELU",
@@ -739,6 +769,10 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                 ))),
             }
         };
+        if let Some(parsed) = slicing::parse(builtin, &op, &inputs, &outputs, &tensors, &op_name)? {
+            ops.extend(parsed);
+            continue;
+        }
         let kind = match builtin {
             tflite::BuiltinOperator::CONV_2D => {
                 let o = op

@@ -270,3 +270,255 @@ mod tests {
         assert!(resize_nearest(&[1, 2, 2], [2, 2], rule(false, false)).is_err());
     }
 }
+
+/// A strided window of a tensor of TFLite shape `shape` (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V,
+/// UNPACK): the window has shape `full` at the input's rank, and its element at multi-index
+/// `o` is the input's at `begin + o·steps`. The output's TFLite shape `out_shape` is `full`
+/// with size-1 axes dropped (shrunk) or not: the row-major order is the same.
+pub fn window(
+    shape: &[usize],
+    begin: &[usize],
+    steps: &[usize],
+    full: &[usize],
+    out_shape: &[usize],
+) -> Result<Vec<Pick>, String> {
+    let rank = shape.len();
+    if begin.len() != rank || steps.len() != rank || full.len() != rank {
+        return Err(format!(
+            "a window of rank {} on a rank-{rank} tensor",
+            full.len()
+        ));
+    }
+    if full.iter().product::<usize>() != out_shape.iter().product::<usize>() {
+        return Err(format!("a window {full:?} declared as {out_shape:?}"));
+    }
+    for d in 0..rank {
+        let last = begin[d] + full[d].saturating_sub(1) * steps[d];
+        if full[d] > 0 && last >= shape[d] {
+            return Err(format!(
+                "axis {d}: a window from {} past size {}",
+                begin[d], shape[d]
+            ));
+        }
+    }
+    let row_major = |s: &[usize], i: &[usize]| -> usize {
+        i.iter().zip(strides(s)).map(|(i, st)| i * st).sum()
+    };
+    picks(out_shape, &[shape], |o| {
+        let at = unravel(full, row_major(out_shape, o));
+        let idx = (0..rank).map(|d| begin[d] + at[d] * steps[d]).collect();
+        (0, idx)
+    })
+}
+
+/// PACK of tensors of one TFLite shape along a new axis `axis` (negative counts from the end
+/// of the output's rank).
+pub fn pack(inputs: &[&[usize]], axis: i32) -> Result<(Vec<usize>, Vec<Pick>), String> {
+    let first = inputs.first().ok_or("no inputs")?;
+    if inputs.iter().any(|s| s != first) {
+        return Err("inputs of different shapes".into());
+    }
+    let rank = first.len() + 1;
+    let a = if axis < 0 { axis + rank as i32 } else { axis };
+    let a = usize::try_from(a)
+        .ok()
+        .filter(|&a| a < rank)
+        .ok_or_else(|| format!("axis {axis} of a rank-{rank} output"))?;
+    let mut out_shape = first.to_vec();
+    out_shape.insert(a, inputs.len());
+    let p = picks(&out_shape, inputs, |o| {
+        let mut idx = o.to_vec();
+        let slot = idx.remove(a);
+        (slot, idx)
+    })?;
+    Ok((out_shape, p))
+}
+
+/// GATHER of a tensor of TFLite shape `shape` along `axis` at constant `indices` of shape
+/// `indices_shape` (negative indices count from the end of the axis).
+pub fn gather(
+    shape: &[usize],
+    indices: &[i64],
+    indices_shape: &[usize],
+    axis: i32,
+) -> Result<(Vec<usize>, Vec<Pick>), String> {
+    let rank = shape.len();
+    let a = if axis < 0 { axis + rank as i32 } else { axis };
+    let a = usize::try_from(a)
+        .ok()
+        .filter(|&a| a < rank)
+        .ok_or_else(|| format!("axis {axis} of a rank-{rank} tensor"))?;
+    if indices.len() != indices_shape.iter().product::<usize>() {
+        return Err("indices unlike their shape".into());
+    }
+    let dim = shape[a] as i64;
+    let resolved: Vec<usize> = indices
+        .iter()
+        .map(|&i| {
+            let j = if i < 0 { i + dim } else { i };
+            usize::try_from(j)
+                .ok()
+                .filter(|&j| (j as i64) < dim)
+                .ok_or_else(|| format!("index {i} on an axis of size {dim}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let ir = indices_shape.len();
+    let mut out_shape = shape[..a].to_vec();
+    out_shape.extend_from_slice(indices_shape);
+    out_shape.extend_from_slice(&shape[a + 1..]);
+    let p = picks(&out_shape, &[shape], |o| {
+        let at: usize = o[a..a + ir]
+            .iter()
+            .zip(strides(indices_shape))
+            .map(|(i, s)| i * s)
+            .sum();
+        let mut idx = o[..a].to_vec();
+        idx.push(resolved[at]);
+        idx.extend_from_slice(&o[a + ir..]);
+        (0, idx)
+    })?;
+    Ok((out_shape, p))
+}
+
+/// DEPTH_TO_SPACE (`to_space`) or SPACE_TO_DEPTH of an NHWC tensor by `block`, in TFLite's
+/// (and TensorFlow's default DCR) order: depth `(dy·block + dx)·C + c` is pixel offset
+/// `(dy, dx)`, channel `c`.
+pub fn depth_space(
+    shape: &[usize],
+    block: usize,
+    to_space: bool,
+) -> Result<(Vec<usize>, Vec<Pick>), String> {
+    let &[n, h, w, c] = shape else {
+        return Err(format!("a rank-{} input (NHWC expected)", shape.len()));
+    };
+    let bb = block * block;
+    if block < 2 {
+        return Err(format!("block size {block}"));
+    }
+    let out_shape = if to_space {
+        if c % bb != 0 {
+            return Err(format!("{c} channels for block {block}"));
+        }
+        vec![n, h * block, w * block, c / bb]
+    } else {
+        if h % block != 0 || w % block != 0 {
+            return Err(format!("{h}x{w} pixels for block {block}"));
+        }
+        vec![n, h / block, w / block, c * bb]
+    };
+    let p = picks(&out_shape, &[shape], |o| {
+        let (b, y, x, d) = (o[0], o[1], o[2], o[3]);
+        if to_space {
+            let c_out = out_shape[3];
+            let depth = ((y % block) * block + x % block) * c_out + d;
+            (0, vec![b, y / block, x / block, depth])
+        } else {
+            let (offset, ch) = (d / c, d % c);
+            let (dy, dx) = (offset / block, offset % block);
+            (0, vec![b, y * block + dy, x * block + dx, ch])
+        }
+    })?;
+    Ok((out_shape, p))
+}
+
+#[cfg(test)]
+mod rearranging_tests {
+    use super::*;
+
+    /// The TFLite (row-major NHWC) flat indices the picks read, in TFLite's output order.
+    fn sources(out_shape: &[usize], in_shape: &[usize], picks: &[Pick]) -> Vec<(u32, usize)> {
+        let n: usize = out_shape.iter().product();
+        (0..n)
+            .map(|i| match picks[ours(out_shape, &unravel(out_shape, i))] {
+                Pick::Input { slot, index } => {
+                    // Back from our layout to the TFLite multi-index, then row-major.
+                    let m: usize = in_shape.iter().product();
+                    let at = (0..m)
+                        .find(|&j| ours(in_shape, &unravel(in_shape, j)) == index as usize)
+                        .unwrap();
+                    (slot, at)
+                }
+                Pick::Zero => panic!("a rearrangement never pads"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_reads_begin_plus_steps_and_may_drop_its_unit_axes() {
+        // [1, 4, 5, 2]: rows 1 and 3, columns 0, 2, 4, channel 1, the channel axis dropped.
+        let shape = [1, 4, 5, 2];
+        let picks = window(
+            &shape,
+            &[0, 1, 0, 1],
+            &[1, 2, 2, 1],
+            &[1, 2, 3, 1],
+            &[1, 2, 3],
+        )
+        .unwrap();
+        let got = sources(&[1, 2, 3], &shape, &picks);
+        let want: Vec<(u32, usize)> = [(1, 0), (1, 2), (1, 4), (3, 0), (3, 2), (3, 4)]
+            .iter()
+            .map(|&(y, x)| (0, (y * 5 + x) * 2 + 1))
+            .collect();
+        assert_eq!(got, want);
+        let past_the_end = window(
+            &shape,
+            &[0, 1, 0, 0],
+            &[1, 2, 1, 1],
+            &[1, 3, 5, 2],
+            &[1, 3, 5, 2],
+        );
+        assert!(past_the_end.is_err());
+        let wrong_count = window(&shape, &[0; 4], &[1; 4], &[1, 1, 1, 1], &[2]);
+        assert!(wrong_count.is_err());
+    }
+
+    #[test]
+    fn pack_stacks_along_a_new_axis_and_gather_picks_constant_indices() {
+        let (shape, picks) = pack(&[&[2, 3], &[2, 3]], 1).unwrap();
+        assert_eq!(shape, [2, 2, 3]);
+        let got = sources(&shape, &[2, 3], &picks);
+        // Output [i, slot, j] is input `slot`'s [i, j].
+        let want: Vec<(u32, usize)> = (0..2)
+            .flat_map(|i| (0..2).flat_map(move |s| (0..3).map(move |j| (s as u32, i * 3 + j))))
+            .collect();
+        assert_eq!(got, want);
+        assert!(pack(&[&[2, 3], &[3, 2]], 0).is_err());
+
+        let (shape, picks) = gather(&[2, 4], &[3, -4, 1], &[3], 1).unwrap();
+        assert_eq!(shape, [2, 3]);
+        let got = sources(&shape, &[2, 4], &picks);
+        assert_eq!(got, [(0, 3), (0, 0), (0, 1), (0, 7), (0, 4), (0, 5)]);
+        assert!(gather(&[2, 4], &[4], &[1], 1).is_err());
+        assert!(gather(&[2, 4], &[0], &[1], 2).is_err());
+    }
+
+    #[test]
+    fn depth_to_space_undoes_space_to_depth() {
+        let shape = [1, 4, 6, 3];
+        let (mid, to_depth) = depth_space(&shape, 2, false).unwrap();
+        assert_eq!(mid, [1, 2, 3, 12]);
+        let (back, to_space) = depth_space(&mid, 2, true).unwrap();
+        assert_eq!(back, shape);
+        // Composing the two pick lists is the identity.
+        let composed: Vec<Pick> = to_space
+            .iter()
+            .map(|p| match p {
+                Pick::Input { index, .. } => to_depth[*index as usize],
+                Pick::Zero => Pick::Zero,
+            })
+            .collect();
+        let identity: Vec<Pick> = (0..72).map(|i| Pick::Input { slot: 0, index: i }).collect();
+        assert_eq!(composed, identity);
+        // Depth (dy·2 + dx)·C + c of SPACE_TO_DEPTH is pixel (2y + dy, 2x + dx), channel c.
+        let got = sources(&mid, &shape, &to_depth);
+        let at = |y: usize, x: usize, d: usize| (y * 3 + x) * 12 + d;
+        let (dy, dx, c) = (1, 0, 2);
+        assert_eq!(
+            got[at(1, 2, (dy * 2 + dx) * 3 + c)],
+            (0, ((2 + dy) * 6 + 4 + dx) * 3 + c)
+        );
+        assert!(depth_space(&[1, 3, 4, 3], 2, false).is_err());
+        assert!(depth_space(&[1, 2, 2, 6], 2, true).is_err());
+    }
+}

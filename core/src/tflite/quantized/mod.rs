@@ -351,6 +351,10 @@ impl<'g> Builder<'g> {
                 half_pixel_centers,
             } => self.resize_nearest(op, *align_corners, *half_pixel_centers),
             TfOpKind::Transpose => self.transpose(op),
+            TfOpKind::Window { .. }
+            | TfOpKind::Pack { .. }
+            | TfOpKind::Gather { .. }
+            | TfOpKind::DepthSpace { .. } => self.rearrange(op),
             TfOpKind::Dequantize => Err(unsupported(
                 "DEQUANTIZE",
                 &name,

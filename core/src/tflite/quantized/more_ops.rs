@@ -403,6 +403,20 @@ impl<'g> Builder<'g> {
         self.movement(op, shape, picks, vec![x.id])
     }
 
+    /// SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER, SPACE_TO_DEPTH and
+    /// DEPTH_TO_SPACE: copies of stored values ([`crate::tflite::slicing`]).
+    pub(super) fn rearrange(&mut self, op: &TfOp) -> Result<()> {
+        let (shape, picks, slots) = super::super::slicing::picks_of(op, self.g)?;
+        let mut ids = Vec::with_capacity(slots.len());
+        for i in slots {
+            let (x, xt) = self.input(op, i)?;
+            let x = self.dense(x)?;
+            self.same_quantization(op, xt)?;
+            ids.push(x.id);
+        }
+        self.movement(op, shape, picks, ids)
+    }
+
     /// The interpreter copies stored bytes: the output must be quantized as the input.
     fn same_quantization(&self, op: &TfOp, xt: &TfTensor) -> Result<()> {
         let out_t = &self.g.tensors[op.outputs[0]];
