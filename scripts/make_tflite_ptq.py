@@ -14,7 +14,8 @@ exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_i
 (the same network with a float input and output, QUANTIZE and DEQUANTIZE at the edges) and
 `op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value, and
 models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
-SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input.
+SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input, also as
+float models (`op_*_float.tflite`).
 Needs tensorflow-cpu 2.14 (a
 development tool only: tests read the committed file and run tflite-runtime).
 """
@@ -236,6 +237,11 @@ def main():
     # DEQUANTIZE last.
     write(out_dir, "keras_mbv3_float_io.tflite", convert(m, representative, True))
     write_one_op(rearranging_models())
+    # The same rearranging models as float TFLite (no quantization at all).
+    tf.keras.utils.set_random_seed(SEED)
+    for name, m, _ in rearranging_models():
+        write(out_dir, f"op_{name}_float.tflite",
+              tf.lite.TFLiteConverter.from_keras_model(m).convert())
 
 
 if __name__ == "__main__":

@@ -416,20 +416,20 @@ fn interpreter_outputs(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i
 }
 
 /// NHWC to our NCHW order (other ranks are the same in both).
-pub(super) fn nchw_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
+pub(super) fn nchw_order<T: Copy + Default>(v: &[T], nhwc: &[usize]) -> Vec<T> {
     reordered(v, nhwc, true)
 }
 
 /// Our NCHW order back to NHWC.
-pub(super) fn nhwc_order(v: &[i64], nhwc: &[usize]) -> Vec<i64> {
+pub(super) fn nhwc_order<T: Copy + Default>(v: &[T], nhwc: &[usize]) -> Vec<T> {
     reordered(v, nhwc, false)
 }
 
-fn reordered(v: &[i64], nhwc: &[usize], to_nchw: bool) -> Vec<i64> {
+fn reordered<T: Copy + Default>(v: &[T], nhwc: &[usize], to_nchw: bool) -> Vec<T> {
     let [_, h, w, c] = nhwc[..] else {
         return v.to_vec();
     };
-    let mut out = vec![0; v.len()];
+    let mut out = vec![T::default(); v.len()];
     for y in 0..h {
         for x in 0..w {
             for k in 0..c {

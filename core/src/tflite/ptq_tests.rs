@@ -47,6 +47,24 @@ fn reference_of(
     count: usize,
     signed: bool,
 ) -> Vec<Vec<i64>> {
+    reference_bytes(python, model, bytes, inputs, count)
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|&b| if signed { b as i8 as i64 } else { b as i64 })
+                .collect()
+        })
+        .collect()
+}
+
+/// The interpreter's raw output bytes for each input.
+fn reference_bytes(
+    python: &str,
+    model: &str,
+    bytes: &[u8],
+    inputs: &[u8],
+    count: usize,
+) -> Vec<Vec<u8>> {
     let dir = std::env::temp_dir().join(format!("zkinfer-ptq-{model}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (file, input, output) = (dir.join("model.tflite"), dir.join("in"), dir.join("out"));
@@ -67,11 +85,7 @@ fn reference_of(
     assert_eq!(bytes.len() % count, 0);
     bytes
         .chunks(bytes.len() / count)
-        .map(|c| {
-            c.iter()
-                .map(|&b| if signed { b as i8 as i64 } else { b as i64 })
-                .collect()
-        })
+        .map(<[u8]>::to_vec)
         .collect()
 }
 
@@ -147,6 +161,59 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         }
     }
     assert!(wrong.is_empty(), "differ from the interpreter: {wrong:?}");
+}
+
+/// The rearranging models as float TFLite, through the float lowering: our float evaluation
+/// equals the interpreter's up to float rounding (the convolution before the copies sums in
+/// another order).
+#[test]
+fn tensorflow_float_rearranging_models_match_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    for op in [
+        "strided_slice",
+        "split_concat",
+        "unpack_pack",
+        "space_depth_gather",
+    ] {
+        let model = format!("op_{op}_float.tflite");
+        let g = graph(&model);
+        let Loaded::Float(m) = lower(&g).unwrap() else {
+            panic!("{model}: a float model lowered as quantized")
+        };
+        let input_shape = &g.tensors[g.input].shape;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let inputs: Vec<Vec<f32>> = (0..3)
+            .map(|_| {
+                (0..g.tensors[g.input].len())
+                    .map(|_| rng.gen_range(-1.0f32..1.0))
+                    .collect()
+            })
+            .collect();
+        let bytes: Vec<u8> = inputs
+            .iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let file = std::fs::read(example(&model)).unwrap();
+        let want = reference_bytes(&python, &model, &file, &bytes, inputs.len());
+        for (x, want) in inputs.iter().zip(&want) {
+            let want: Vec<f32> = want
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            let out = m.eval_float(&nchw_order(x, input_shape)).unwrap()[m.output].clone();
+            let got = nhwc_order(&out.data, &g.tensors[g.output].shape);
+            assert_eq!(got.len(), want.len(), "{model}");
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(worst < 1e-5, "{model}: differs by {worst}");
+        }
+    }
 }
 
 #[test]
