@@ -49,8 +49,11 @@ pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> 
 struct Const {
     shape: Vec<usize>,
     values: Vec<f64>,
+    /// Of an integer type (shape arithmetic divides these with truncation).
+    integer: bool,
 }
 
+mod fold;
 mod ops;
 
 struct Loader {
@@ -153,7 +156,11 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
         .iter()
         .copied()
         .collect();
-    Ok(Const { shape, values })
+    Ok(Const {
+        shape,
+        values,
+        integer: matches!(dt, DataType::Int64 | DataType::Int32),
+    })
 }
 
 impl Const {
@@ -477,8 +484,17 @@ impl Loader {
     }
 
     fn node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+        if self.fold(b, node)? {
+            return Ok(());
+        }
         if let Some(map) = ops::mapper(&node.op_type) {
             return map(self, b, node);
+        }
+        if !SUPPORTED.contains(&node.op_type.as_str()) {
+            return Err(unsupported(
+                node,
+                "only as shape arithmetic on constants (a Shape, or constant inputs)",
+            ));
         }
         let out_name = node.output.first().cloned().unwrap_or_default();
         let name = node_name(node);
@@ -796,7 +812,20 @@ fn reshape_target(node: &NodeProto, from: &[usize], spec: &[f64]) -> Result<Vec<
 
 /// Whether the loader maps ONNX operator `op`.
 pub fn is_supported(op: &str) -> bool {
-    SUPPORTED.contains(&op) || ops::mapper(op).is_some()
+    SUPPORTED.contains(&op) || ops::mapper(op).is_some() || fold::FOLDABLE.contains(&op)
+}
+
+/// Operators the loader accepts only as shape arithmetic, folded into constants at load time
+/// (a `Shape`, or all inputs constant; see `fold.rs`), sorted. Those also mapped as tensor
+/// operators are in [`supported_operators`] instead.
+pub fn folded_operators() -> Vec<&'static str> {
+    let mut only: Vec<&str> = fold::FOLDABLE
+        .iter()
+        .copied()
+        .filter(|op| !SUPPORTED.contains(op) && ops::mapper(op).is_none())
+        .collect();
+    only.sort_unstable();
+    only
 }
 
 /// Every ONNX operator the loader maps, sorted.

@@ -536,3 +536,105 @@ fn hostile_conv_transpose_and_auto_pad_attributes_are_typed_errors() {
     let (shape, y) = run(&conv("dilations", 1 << 62).unwrap(), &one_to(9));
     assert_eq!((shape, y), (vec![1, 1, 3, 3], vec![0.0; 9]));
 }
+
+fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Int64 as i32,
+        int64_data: values.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// PyTorch's `x.view(x.size(0), -1)`: Shape, Gather, Unsqueeze, Concat, then Reshape; and a
+/// TensorFlow-style `Shape → Slice → Concat` with arithmetic on the sizes. Both fold into
+/// constant reshape targets.
+#[test]
+fn shape_arithmetic_is_folded_into_constant_reshape_targets() {
+    let mut unsqueeze = node("Unsqueeze", &["n", "axes0"], "n1", vec![]);
+    unsqueeze.name = "unsqueeze".into();
+    let mut gather = node("Gather", &["s", "zero"], "n", vec![int("axis", 0)]);
+    gather.name = "gather".into();
+    let nodes = vec![
+        node("Relu", &["x"], "r", vec![]),
+        node("Shape", &["r"], "s", vec![]),
+        gather,
+        unsqueeze,
+        node("Concat", &["n1", "minus1"], "shape", vec![int("axis", 0)]),
+        node("Reshape", &["r", "shape"], "y", vec![]),
+    ];
+    let inits = vec![
+        int64s("zero", &[], &[0]),
+        int64s("minus1", &[1], &[-1]),
+        int64s("axes0", &[1], &[0]),
+    ];
+    let m = load(&[1, 2, 3, 4], nodes, inits).unwrap();
+    let x: Vec<f32> = (0..24).map(|i| i as f32 - 12.0).collect();
+    let (shape, values) = run(&m, &x);
+    assert_eq!(shape, [1, 24]);
+    assert_eq!(values, x.iter().map(|v| v.max(0.0)).collect::<Vec<_>>());
+
+    // [1, 2, 3, 4] -> [1, 2, 12]: the last two sizes sliced off and multiplied.
+    let nodes = vec![
+        node("Shape", &["x"], "s", vec![]),
+        node("Slice", &["s", "zero1", "two1"], "head", vec![]),
+        node("Slice", &["s", "two1", "four1"], "tail", vec![]),
+        node("ReduceProd", &["tail"], "p", vec![]),
+        node("Concat", &["head", "p"], "shape", vec![int("axis", 0)]),
+        node("Reshape", &["x", "shape"], "y", vec![]),
+    ];
+    let inits = vec![
+        int64s("zero1", &[1], &[0]),
+        int64s("two1", &[1], &[2]),
+        int64s("four1", &[1], &[4]),
+    ];
+    // ReduceProd is not shape arithmetic we fold: a typed error naming it.
+    let Err(err) = load(&[1, 2, 3, 4], nodes.clone(), inits.clone()) else {
+        panic!("ReduceProd is refused")
+    };
+    let err = err.to_string();
+    assert!(err.contains("ReduceProd"), "{err}");
+    let mut nodes = nodes;
+    nodes[3] = node("Mul", &["t0", "t1"], "p", vec![]);
+    nodes.insert(3, node("Slice", &["tail", "zero1", "one1"], "t0", vec![]));
+    nodes.insert(4, node("Slice", &["tail", "one1", "two1"], "t1", vec![]));
+    let mut inits = inits;
+    inits.push(int64s("one1", &[1], &[1]));
+    let m = load(&[1, 2, 3, 4], nodes, inits).unwrap();
+    let (shape, values) = run(&m, &x);
+    assert_eq!(shape, [1, 2, 12]);
+    assert_eq!(values, x);
+}
+
+/// Shape arithmetic on activations is not folded, and says so; a folded division by zero and
+/// an oversized ConstantOfShape are typed errors.
+#[test]
+fn shape_operators_on_activations_and_hostile_constants_are_typed_errors() {
+    let err = load(
+        &[1, 4],
+        vec![node("Cast", &["x"], "y", vec![int("to", 7)])],
+        vec![],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("Cast") && err.contains("shape arithmetic"),
+        "{err}"
+    );
+    let div = vec![
+        node("Div", &["a", "z"], "d", vec![]),
+        node("Reshape", &["x", "d"], "y", vec![]),
+    ];
+    let inits = vec![int64s("a", &[1], &[4]), int64s("z", &[1], &[0])];
+    let err = load(&[1, 4], div, inits).err().unwrap().to_string();
+    assert!(err.contains("division by zero"), "{err}");
+    let huge = vec![
+        node("ConstantOfShape", &["dims"], "c", vec![]),
+        node("Reshape", &["x", "c"], "y", vec![]),
+    ];
+    let inits = vec![int64s("dims", &[2], &[1 << 20, 1 << 20])];
+    let err = load(&[1, 4], huge, inits).err().unwrap().to_string();
+    assert!(err.contains("2^20"), "{err}");
+}

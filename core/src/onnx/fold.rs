@@ -1,0 +1,439 @@
+//! Shape arithmetic folded at load time: a `Shape` of a tensor whose shape is static becomes a
+//! constant, and so does any node of [`FOLDABLE`] whose inputs are all constants.
+//!
+//! Why: exporters compute reshape targets in the graph. PyTorch's `x.view(x.size(0), -1)`
+//! exports as `Shape → Gather → Unsqueeze → Concat → Reshape`; Keras and TensorFlow exports do
+//! the same with `Shape → Slice → Concat`. Every shape here is static (batch 1, fixed input),
+//! so those subgraphs are constants, and the Reshape they feed reads a constant target as if
+//! the exporter had written one. Nothing folded here reaches the circuit: the folded values are
+//! integers of shapes, or constants that a mapped operator then reads as weights.
+
+use super::{attr, attr_int, attr_ints, bad_model, unsupported, Const, Loader, NodeProto};
+use crate::error::Result;
+use crate::ir::ModelBuilder;
+
+/// The operators folded when all their inputs are constants.
+pub(super) const FOLDABLE: &[&str] = &[
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Cast",
+    "Slice",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Reshape",
+    "Range",
+    "ConstantOfShape",
+    "Floor",
+    "Ceil",
+    "Neg",
+];
+
+/// The most elements a folded constant may have (a shape vector is a handful; this only
+/// bounds what a malicious `ConstantOfShape` or `Range` could ask for).
+const MAX_FOLDED: usize = 1 << 20;
+
+impl Loader {
+    /// Folds `node` into a constant when it is shape arithmetic on constants (or a `Shape`):
+    /// true if it did.
+    pub(super) fn fold(&mut self, b: &ModelBuilder, node: &NodeProto) -> Result<bool> {
+        let Some(out) = node.output.first().filter(|o| !o.is_empty()) else {
+            return Ok(false);
+        };
+        if node.op_type == "Shape" {
+            let Some(x) = node.input.first().and_then(|n| self.tensors.get(n)) else {
+                return Ok(false);
+            };
+            let dims = b.shape(*x);
+            let rank = dims.len() as i64;
+            let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+            let start = clamp(attr_int(node, "start", 0));
+            let end = clamp(attr_int(node, "end", rank));
+            let values: Vec<f64> = dims[start..end.max(start)]
+                .iter()
+                .map(|&d| d as f64)
+                .collect();
+            let c = Const {
+                shape: vec![values.len()],
+                values,
+                integer: true,
+            };
+            self.consts.insert(out.clone(), c);
+            return Ok(true);
+        }
+        if !FOLDABLE.contains(&node.op_type.as_str()) || node.input.is_empty() {
+            return Ok(false);
+        }
+        let inputs: Vec<Option<&Const>> = node
+            .input
+            .iter()
+            .map(|n| {
+                if n.is_empty() {
+                    None
+                } else {
+                    self.consts.get(n)
+                }
+            })
+            .collect();
+        let present = node.input.iter().filter(|n| !n.is_empty()).count();
+        if inputs.iter().flatten().count() != present {
+            return Ok(false);
+        }
+        let folded = fold_node(node, &inputs)?;
+        if folded.values.len() > MAX_FOLDED {
+            return Err(unsupported(node, "a folded constant of over 2^20 elements"));
+        }
+        self.consts.insert(out.clone(), folded);
+        Ok(true)
+    }
+}
+
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
+    }
+    s
+}
+
+fn axis(node: &NodeProto, a: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    let v = if a < 0 { a + r } else { a };
+    usize::try_from(v)
+        .ok()
+        .filter(|&v| v < rank.max(1))
+        .ok_or_else(|| unsupported(node, format!("axis {a} of a rank-{rank} constant")))
+}
+
+fn ints(node: &NodeProto, c: Option<&Const>, what: &str) -> Result<Vec<i64>> {
+    let c = c.ok_or_else(|| unsupported(node, format!("no {what}")))?;
+    c.values
+        .iter()
+        .map(|&v| {
+            (v.fract() == 0.0 && v.abs() < 9.0e15)
+                .then_some(v as i64)
+                .ok_or_else(|| unsupported(node, format!("{what} {v} is not an integer")))
+        })
+        .collect()
+}
+
+fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
+    let arg = |i: usize| {
+        inputs
+            .get(i)
+            .copied()
+            .flatten()
+            .ok_or_else(|| unsupported(node, format!("missing input {i}")))
+    };
+    let x = arg(0)?;
+    let same = |values: Vec<f64>, shape: Vec<usize>| Const {
+        shape,
+        values,
+        integer: x.integer,
+    };
+    Ok(match node.op_type.as_str() {
+        "Cast" => {
+            // ONNX's integer and boolean types, by their TensorProto codes.
+            let to = attr_int(node, "to", 1);
+            let integer = matches!(to, 2..=7 | 9 | 12 | 13);
+            let values = if integer {
+                x.values.iter().map(|v| v.trunc()).collect()
+            } else {
+                x.values.clone()
+            };
+            Const {
+                shape: x.shape.clone(),
+                values,
+                integer,
+            }
+        }
+        "Floor" => same(
+            x.values.iter().map(|v| v.floor()).collect(),
+            x.shape.clone(),
+        ),
+        "Ceil" => same(x.values.iter().map(|v| v.ceil()).collect(), x.shape.clone()),
+        "Neg" => same(x.values.iter().map(|v| -v).collect(), x.shape.clone()),
+        "Add" | "Sub" | "Mul" | "Div" => {
+            let y = arg(1)?;
+            let rank = x.shape.len().max(y.shape.len());
+            let dim = |c: &Const, d: usize| {
+                let off = rank - c.shape.len();
+                if d < off {
+                    1
+                } else {
+                    c.shape[d - off]
+                }
+            };
+            let shape: Vec<usize> = (0..rank).map(|d| dim(x, d).max(dim(y, d))).collect();
+            let integer = x.integer && y.integer;
+            let n: usize = shape.iter().product();
+            let (xi, yi) = (
+                crate::tensor::broadcast_indices(&x.shape, &shape),
+                crate::tensor::broadcast_indices(&y.shape, &shape),
+            );
+            let (Some(xi), Some(yi)) = (xi, yi) else {
+                return Err(unsupported(node, "constants that do not broadcast"));
+            };
+            let at = |c: &Const, idx: &[usize], i: usize| c.values[idx[i]];
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                let (a, b) = (at(x, &xi, i), at(y, &yi, i));
+                values.push(match node.op_type.as_str() {
+                    "Add" => a + b,
+                    "Sub" => a - b,
+                    "Mul" => a * b,
+                    _ if integer => {
+                        if b == 0.0 {
+                            return Err(unsupported(node, "an integer division by zero"));
+                        }
+                        (a / b).trunc()
+                    }
+                    _ => a / b,
+                });
+            }
+            Const {
+                shape,
+                values,
+                integer,
+            }
+        }
+        "Unsqueeze" | "Squeeze" => {
+            let axes = match inputs.get(1).copied().flatten() {
+                Some(a) => Some(ints(node, Some(a), "axes")?),
+                None => attr_ints(node, "axes"),
+            };
+            let mut shape = x.shape.clone();
+            if node.op_type == "Unsqueeze" {
+                let axes = axes.ok_or_else(|| unsupported(node, "no axes"))?;
+                let rank = shape.len() + axes.len();
+                let mut at: Vec<usize> = axes
+                    .iter()
+                    .map(|&a| axis(node, a, rank))
+                    .collect::<Result<_>>()?;
+                at.sort_unstable();
+                for a in at {
+                    shape.insert(a.min(shape.len()), 1);
+                }
+            } else {
+                let rank = shape.len();
+                let mut at: Vec<usize> = match axes {
+                    Some(axes) => axes
+                        .iter()
+                        .map(|&a| axis(node, a, rank))
+                        .collect::<Result<_>>()?,
+                    None => (0..rank).filter(|&d| shape[d] == 1).collect(),
+                };
+                at.sort_unstable();
+                for a in at.into_iter().rev() {
+                    if shape[a] != 1 {
+                        return Err(unsupported(
+                            node,
+                            format!("squeezing axis {a} of size {}", shape[a]),
+                        ));
+                    }
+                    shape.remove(a);
+                }
+            }
+            same(x.values.clone(), shape)
+        }
+        "Reshape" => {
+            let target = ints(node, arg(1).ok(), "shape")?;
+            let n = x.values.len();
+            let mut shape = Vec::with_capacity(target.len());
+            let mut infer = None;
+            for (d, &t) in target.iter().enumerate() {
+                match t {
+                    -1 if infer.is_none() => {
+                        infer = Some(d);
+                        shape.push(1);
+                    }
+                    0 => shape.push(*x.shape.get(d).unwrap_or(&0)),
+                    t if t > 0 => shape.push(t as usize),
+                    _ => return Err(unsupported(node, format!("shape {target:?}"))),
+                }
+            }
+            let known: usize = shape.iter().product();
+            if let Some(d) = infer {
+                if known == 0 || n % known != 0 {
+                    return Err(unsupported(node, format!("shape {target:?} of {n} values")));
+                }
+                shape[d] = n / known;
+            }
+            if shape.iter().product::<usize>() != n {
+                return Err(unsupported(node, format!("shape {target:?} of {n} values")));
+            }
+            same(x.values.clone(), shape)
+        }
+        "Concat" => {
+            let parts: Vec<&Const> = inputs.iter().flatten().copied().collect();
+            let rank = x.shape.len();
+            let a = axis(node, attr_int(node, "axis", 0), rank)?;
+            let mut shape = x.shape.clone();
+            shape[a] = 0;
+            for p in &parts {
+                if p.shape.len() != rank || (0..rank).any(|d| d != a && p.shape[d] != x.shape[d]) {
+                    return Err(unsupported(node, "constants of different shapes"));
+                }
+                shape[a] += p.shape[a];
+            }
+            let outer: usize = shape[..a].iter().product();
+            let mut values = Vec::with_capacity(shape.iter().product());
+            for o in 0..outer {
+                for p in &parts {
+                    let block: usize = p.shape[a..].iter().product();
+                    values.extend_from_slice(&p.values[o * block..(o + 1) * block]);
+                }
+            }
+            Const {
+                shape,
+                values,
+                integer: parts.iter().all(|p| p.integer),
+            }
+        }
+        "Gather" => {
+            let indices = arg(1)?;
+            let idx = ints(node, Some(indices), "index")?;
+            let rank = x.shape.len();
+            let a = axis(node, attr_int(node, "axis", 0), rank)?;
+            let dim = x.shape[a] as i64;
+            let resolved: Vec<usize> = idx
+                .iter()
+                .map(|&i| {
+                    let j = if i < 0 { i + dim } else { i };
+                    usize::try_from(j)
+                        .ok()
+                        .filter(|&j| (j as i64) < dim)
+                        .ok_or_else(|| unsupported(node, format!("index {i} of {dim}")))
+                })
+                .collect::<Result<_>>()?;
+            let outer: usize = x.shape[..a].iter().product();
+            let inner: usize = x.shape[a + 1..].iter().product();
+            let mut values = Vec::with_capacity(outer * resolved.len() * inner);
+            for o in 0..outer {
+                for &j in &resolved {
+                    let at = (o * x.shape[a] + j) * inner;
+                    values.extend_from_slice(&x.values[at..at + inner]);
+                }
+            }
+            let mut shape = x.shape[..a].to_vec();
+            shape.extend_from_slice(&indices.shape);
+            shape.extend_from_slice(&x.shape[a + 1..]);
+            same(values, shape)
+        }
+        "Slice" => {
+            // Opset 10+: starts, ends, axes, steps as inputs; before, as attributes.
+            let from_attr = inputs.len() == 1;
+            let get = |i: usize, name: &str| -> Result<Option<Vec<i64>>> {
+                if from_attr {
+                    Ok(attr_ints(node, name))
+                } else {
+                    inputs
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|c| ints(node, Some(c), name))
+                        .transpose()
+                }
+            };
+            let starts = get(1, "starts")?.ok_or_else(|| unsupported(node, "no starts"))?;
+            let ends = get(2, "ends")?.ok_or_else(|| unsupported(node, "no ends"))?;
+            let rank = x.shape.len();
+            let axes = match get(3, "axes")? {
+                Some(a) => a
+                    .iter()
+                    .map(|&a| axis(node, a, rank))
+                    .collect::<Result<_>>()?,
+                None => (0..starts.len()).collect::<Vec<_>>(),
+            };
+            let steps = get(4, "steps")?.unwrap_or_else(|| vec![1; starts.len()]);
+            if ends.len() != starts.len()
+                || axes.len() != starts.len()
+                || steps.len() != starts.len()
+            {
+                return Err(unsupported(
+                    node,
+                    "starts, ends, axes and steps of other lengths",
+                ));
+            }
+            let mut begin = vec![0i64; rank];
+            let mut step = vec![1i64; rank];
+            let mut shape = x.shape.clone();
+            for k in 0..starts.len() {
+                let (d, s) = (axes[k], steps[k]);
+                if s <= 0 {
+                    return Err(unsupported(node, "a step below 1"));
+                }
+                let dim = x.shape[d] as i64;
+                let clamp = |v: i64| (if v < 0 { v + dim } else { v }).clamp(0, dim);
+                let (b, e) = (clamp(starts[k]), clamp(ends[k]));
+                begin[d] = b;
+                step[d] = s;
+                shape[d] = (((e - b).max(0) + s - 1) / s) as usize;
+            }
+            let n: usize = shape.iter().product();
+            let (os, xs) = (strides(&shape), strides(&x.shape));
+            let values = (0..n)
+                .map(|i| {
+                    let j: usize = (0..rank)
+                        .map(|d| {
+                            let k = (i / os[d]) % shape[d].max(1);
+                            (begin[d] as usize + k * step[d] as usize) * xs[d]
+                        })
+                        .sum();
+                    x.values[j]
+                })
+                .collect();
+            same(values, shape)
+        }
+        "Range" => {
+            let (start, limit, delta) = (
+                x.values.first(),
+                arg(1)?.values.first(),
+                arg(2)?.values.first(),
+            );
+            let (Some(&start), Some(&limit), Some(&delta)) = (start, limit, delta) else {
+                return Err(unsupported(node, "empty bounds"));
+            };
+            if delta == 0.0 {
+                return Err(unsupported(node, "a step of 0"));
+            }
+            let n = ((limit - start) / delta).ceil().max(0.0);
+            if n > MAX_FOLDED as f64 {
+                return Err(unsupported(node, "a range of over 2^20 elements"));
+            }
+            let values: Vec<f64> = (0..n as usize).map(|i| start + i as f64 * delta).collect();
+            same(values.clone(), vec![values.len()])
+        }
+        "ConstantOfShape" => {
+            let dims = ints(node, Some(x), "shape")?;
+            let shape: Vec<usize> = dims
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d).map_err(|_| unsupported(node, format!("dimension {d}")))
+                })
+                .collect::<Result<_>>()?;
+            let n = shape
+                .iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .filter(|&n| n <= MAX_FOLDED)
+                .ok_or_else(|| unsupported(node, "a constant of over 2^20 elements"))?;
+            let (value, integer) = match attr(node, "value").and_then(|a| a.t.as_ref()) {
+                Some(t) => {
+                    let c = super::load_const(t)?;
+                    (c.values.first().copied().unwrap_or(0.0), c.integer)
+                }
+                None => (0.0, false),
+            };
+            Const {
+                shape,
+                values: vec![value; n],
+                integer,
+            }
+        }
+        other => return Err(bad_model(format!("folding {other}"))),
+    })
+}
