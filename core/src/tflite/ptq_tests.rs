@@ -147,6 +147,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "split_concat",
         "unpack_pack",
         "space_depth_gather",
+        "mul_channels",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);

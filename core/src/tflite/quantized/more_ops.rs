@@ -164,11 +164,8 @@ impl<'g> Builder<'g> {
             let ct = inputs[k];
             let values = ct.int_data()?;
             if values.len() != 1 {
-                return Err(unsupported(
-                    "MUL",
-                    &name,
-                    &format!(" by a constant of shape {:?}", ct.shape),
-                ));
+                let multiplier = real(op.input(self.g, 1 - k)?, ct)?;
+                return self.mul_per_channel(op, k, &values, multiplier, (lo, hi));
             }
             let (x, xt) = self.input(op, 1 - k)?;
             let x = self.dense(x)?;
@@ -401,6 +398,78 @@ impl<'g> Builder<'g> {
         let (shape, picks) = movement::transpose(&xt.shape, &perm)
             .map_err(|e| unsupported("TRANSPOSE", &name, &format!(" ({e})")))?;
         self.movement(op, shape, picks, vec![x.id])
+    }
+
+    /// MUL by a constant holding one value per channel (a standalone batch normalization's
+    /// scale, a Keras `Normalization`): per channel, `(x - zx)·(c - zc)` requantized by one
+    /// multiplier with the interpreter's MultiplyByQuantizedMultiplier and clamped, which is
+    /// exactly a 1×1 depthwise convolution with weights `c - zc`, no bias and that
+    /// requantization (ties away from zero, as MUL rounds).
+    fn mul_per_channel(
+        &mut self,
+        op: &TfOp,
+        constant: usize,
+        values: &[i64],
+        multiplier: QuantizedMultiplier,
+        (lo, hi): (i64, i64),
+    ) -> Result<()> {
+        use crate::ops::conv::ConvGeometry;
+        use crate::qgraph::{
+            Activation, FixedPointRequant, Linear, LinearKernel, Rescale, Rounding,
+        };
+        let name = op.name(self.g);
+        let ct = op.input(self.g, constant)?;
+        let (x, xt) = self.input(op, 1 - constant)?;
+        let channels = *xt.shape.last().unwrap_or(&0);
+        let per_channel = xt.shape.len() == 4
+            && values.len() == channels
+            && ct.shape.iter().rev().skip(1).all(|&d| d == 1)
+            && ct.shape.last() == Some(&channels);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        if !per_channel || out_t.shape != xt.shape {
+            return Err(unsupported(
+                "MUL",
+                &name,
+                &format!(
+                    " of {:?} by a constant of shape {:?} (a scalar or one value per channel)",
+                    xt.shape, ct.shape
+                ),
+            ));
+        }
+        let x = self.dense(x)?;
+        let zp_c = per_tensor(ct)?.1;
+        let zp_out = per_tensor(out_t)?.1;
+        let window = crate::tflite::window(
+            xt,
+            crate::tflite::Padding::Valid,
+            [1, 1],
+            [1, 1],
+            [1, 1],
+            &name,
+        )?;
+        let in_shape = self.q.tensors[x.id].shape.clone();
+        let kernel = LinearKernel::Conv {
+            geometry: ConvGeometry {
+                out_channels: channels,
+                window,
+                group: channels,
+            },
+            out_shape: in_shape.clone(),
+            in_shape,
+            weight: values.iter().map(|v| v - zp_c).collect(),
+            bias: vec![0; channels],
+        };
+        let rescale = Rescale {
+            rounding: Rounding::FixedPoint(FixedPointRequant {
+                multipliers: vec![multiplier],
+                inner: xt.shape[1] * xt.shape[2],
+                out_offset: zp_out,
+                out_zero_point: zp_out,
+                ties_up: false,
+            }),
+            act: Activation::Clip { lo, hi },
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
     }
 
     /// SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER, SPACE_TO_DEPTH and
