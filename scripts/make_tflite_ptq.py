@@ -138,12 +138,13 @@ def rearranging_models():
 
 
 def per_channel_constants():
-    """MUL by one constant per channel after a convolution."""
+    """SUB, MUL and ADD by one constant per channel after a convolution."""
     L = tf.keras.layers
     inp = L.Input((16, 16, 1), batch_size=1)
     # After a ReLU, so that the converter cannot fold the scale into the convolution.
     y = L.ReLU()(L.Conv2D(4, 3, padding="same")(inp))
-    return inp, y * tf.constant([0.5, -1.25, 2.0, 0.1])
+    z = (y - tf.constant([0.3, 0.1, 0.7, 0.2])) * tf.constant([0.5, -1.25, 2.0, 0.1])
+    return inp, L.ReLU()(z) + tf.constant([-0.4, 0.25, 0.0, 0.6])
 
 
 def strided_slice(x):
@@ -252,7 +253,7 @@ def main():
         write(out_dir, f"op_{name}_float.tflite",
               tf.lite.TFLiteConverter.from_keras_model(m).convert())
     # Per-channel constants (a standalone batch normalization or a Keras Normalization layer).
-    write_one_op([("mul_channels", tf.keras.Model(*per_channel_constants()), (-1.0, 1.0))])
+    write_one_op([("channel_constants", tf.keras.Model(*per_channel_constants()), (-1.0, 1.0))])
 
 
 if __name__ == "__main__":

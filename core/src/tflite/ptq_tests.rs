@@ -147,7 +147,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "split_concat",
         "unpack_pack",
         "space_depth_gather",
-        "mul_channels",
+        "channel_constants",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);
@@ -351,5 +351,63 @@ fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_ea
             values[s.output] = q.evaluate_step(s, &values, &mut terms).unwrap();
         }
         assert!(!accepts(&values), "a corrupted {what} output is accepted");
+    }
+}
+
+/// Per-channel constants made tensors of the graph (SUB, ADD) and a per-channel MUL: the
+/// circuit proves the evaluator's values, and rejects a witness in which the materialized
+/// constant or the per-channel product is one off (every later step recomputed).
+#[test]
+fn per_channel_constants_are_proven_and_a_corrupted_constant_is_rejected() {
+    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use crate::qgraph::{LinearKernel, StepKind};
+    use halo2_proofs::dev::MockProver;
+    use std::sync::Arc;
+
+    let g = graph("op_channel_constants_int8.tflite");
+    let q = Arc::new(quantized(&g));
+    let plan = plan_layout(&q, None, Visibility::PUBLIC);
+    let input: Vec<i64> = int8_inputs(q.input_tensor().len(), 3, 6).pop().unwrap();
+    let zp_in = q.input_tensor().affine.expect("affine").zero_point;
+    let input: Vec<i64> = nchw_order(&input, &g.tensors[g.input].shape)
+        .iter()
+        .map(|v| v - zp_in)
+        .collect();
+    let honest = q.evaluate(&input).unwrap();
+    let accepts = |values: &[Vec<i64>]| {
+        let circuit = ModelCircuit {
+            shape: plan.shape.clone(),
+            graph: q.clone(),
+            values: Some(Arc::new(values.to_vec())),
+            salt: Default::default(),
+            input_salt: None,
+            link_blinding: Default::default(),
+        };
+        let instance = circuit.instance(&input, &values[q.output]).unwrap();
+        MockProver::run(plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
+    assert!(accepts(&honest), "the honest witness is rejected");
+    let output_of = |is: &dyn Fn(&LinearKernel) -> bool| {
+        q.steps
+            .iter()
+            .find(|s| matches!(&s.kind, StepKind::Linear(l) if is(&l.kernel)))
+            .expect("the step")
+            .output
+    };
+    let constant = output_of(&|k| matches!(k, LinearKernel::Dense { n_in: 1, .. }));
+    let product =
+        output_of(&|k| matches!(k, LinearKernel::Conv { geometry, .. } if geometry.group > 1));
+    for (what, tensor) in [("constant", constant), ("per-channel product", product)] {
+        let mut values = honest.clone();
+        values[tensor][1] += 1;
+        let at = q.steps.iter().position(|s| s.output == tensor).unwrap();
+        let mut terms = Vec::new();
+        for s in &q.steps[at + 1..] {
+            values[s.output] = q.evaluate_step(s, &values, &mut terms).unwrap();
+        }
+        assert!(!accepts(&values), "a corrupted {what} is accepted");
     }
 }

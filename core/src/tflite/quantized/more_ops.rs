@@ -37,7 +37,12 @@ impl<'g> Builder<'g> {
         let out_t = &self.g.tensors[op.outputs[0]];
         let inputs = [op.input(self.g, 0)?, op.input(self.g, 1)?];
         let add = quantized_add(inputs[0], inputs[1], out_t, act)?;
-        if let Some(k) = inputs.iter().position(|t| t.data.is_some()) {
+        let constant = inputs.iter().position(|t| t.data.is_some());
+        if let Some(k) = constant.filter(|&k| inputs[k].len() > 1) {
+            // A constant tensor (one value per channel: a Keras Normalization's mean): made
+            // a tensor of the graph, then added as any other, broadcasting included.
+            self.materialize_constant(op, k)?;
+        } else if let Some(k) = constant {
             let ct = inputs[k];
             let values = ct.int_data()?;
             if values.len() != 1 {
@@ -126,6 +131,63 @@ impl<'g> Builder<'g> {
         self.push(op, kind, vec![a.id, b.id])
     }
 
+    /// Makes constant input `k` of `op` a tensor of the graph, holding its stored values
+    /// centred on its zero point: one element of the other input (a free slice) times zero
+    /// weights plus the values as biases, in the circuit's fixed columns (or, with hidden
+    /// weights, under the model's commitment like every other parameter).
+    fn materialize_constant(&mut self, op: &TfOp, k: usize) -> Result<()> {
+        use crate::qgraph::{Linear, LinearKernel, Rescale, Rounding};
+        let ct = op.input(self.g, k)?;
+        let t = op.inputs[k]
+            .ok_or_else(|| Error::InvalidModel(format!("'{}' lacks input {k}", op.name(self.g))))?;
+        if self.map[t].is_some() {
+            return Ok(());
+        }
+        let zp = per_tensor(ct)?.1;
+        let centred: Vec<i64> = ct.int_data()?.iter().map(|v| v - zp).collect();
+        let (x, _) = self.input(op, 1 - k)?;
+        let x = self.dense(x)?;
+        let mut one = ct.clone();
+        one.name = format!("{}/one element", ct.name);
+        one.shape = vec![1];
+        let one_id = self.new_tensor(&one)?;
+        self.q.tensors[one_id].affine = self.q.tensors[x.id].affine;
+        self.q.steps.push(crate::qgraph::QStep {
+            name: one.name,
+            kind: StepKind::Slice { start: 0 },
+            inputs: vec![x.id],
+            output: one_id,
+        });
+        // Checked as an activation of batch 1, then given the constant's own shape (numpy
+        // broadcasting reads it right-aligned, as the interpreter does).
+        let mut as_activation = ct.clone();
+        as_activation.shape = vec![1, centred.len()];
+        let id = self.new_tensor(&as_activation)?;
+        self.q.tensors[id].shape = super::super::nchw(&ct.shape);
+        let n = centred.len();
+        self.q.steps.push(crate::qgraph::QStep {
+            name: ct.name.clone(),
+            kind: StepKind::Linear(Linear {
+                kernel: LinearKernel::Dense {
+                    n_in: 1,
+                    n_out: n,
+                    weight: vec![0; n],
+                    bias: centred,
+                },
+                rescale: Rescale {
+                    rounding: Rounding::HalfUp {
+                        divisors: vec![1; n],
+                    },
+                    act: crate::qgraph::Activation::Identity,
+                },
+            }),
+            inputs: vec![one_id],
+            output: id,
+        });
+        self.map[t] = Some(Mapped { id, pads: [0; 4] });
+        Ok(())
+    }
+
     /// A copy of tensor `id` (quantized as `t`) spread to our-layout `shape` by `picks`.
     fn expanded(
         &mut self,
@@ -136,6 +198,9 @@ impl<'g> Builder<'g> {
     ) -> Result<QTensorId> {
         let mut wide = t.clone();
         wide.name = format!("{}/broadcast", t.name);
+        // Checked as a batch-1 activation (a broadcast constant's own shape may have no batch
+        // axis); its shape is set next.
+        wide.shape = vec![1, shape.iter().product()];
         let new = self.new_tensor(&wide)?;
         self.q.tensors[new].shape = shape.to_vec();
         self.q.steps.push(crate::qgraph::QStep {
