@@ -11,6 +11,7 @@
 use super::{attr, attr_int, attr_ints, bad_model, unsupported, Const, Loader, NodeProto};
 use crate::error::Result;
 use crate::ir::ModelBuilder;
+use crate::tensor::strides;
 
 /// The operators folded when all their inputs are constants.
 pub(super) const FOLDABLE: &[&str] = &[
@@ -90,14 +91,6 @@ impl Loader {
         self.consts.insert(out.clone(), folded);
         Ok(true)
     }
-}
-
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        s[d] = s[d + 1] * shape[d + 1];
-    }
-    s
 }
 
 fn axis(node: &NodeProto, a: i64, rank: usize) -> Result<usize> {

@@ -292,39 +292,74 @@ fn with_output(bytes: &[u8], tensor: usize) -> Vec<u8> {
 /// The circuit of the TensorFlow-quantized network proves the evaluator's values, and rejects a
 /// witness with one corrupted cell of each new kind: a table lookup (HARD_SWISH, LOGISTIC), a
 /// product of two tensors (squeeze-and-excite MUL), a subtraction (SUB).
-#[test]
-fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_each_new_step() {
-    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
-    use crate::qgraph::StepKind;
-    use halo2_proofs::dev::MockProver;
-    use std::sync::Arc;
+/// MockProver runs of a TensorFlow-quantized model's public circuit on one seeded input.
+struct MockCheck {
+    q: std::sync::Arc<QGraph>,
+    plan: crate::circuit::LayoutPlan,
+    input: Vec<i64>,
+}
 
-    let g = graph("keras_mbv3_int8.tflite");
-    let q = Arc::new(quantized(&g));
-    let plan = plan_layout(&q, None, Visibility::PUBLIC);
-    let input = int8_inputs(q.input_tensor().len(), 3, 4).pop().unwrap();
-    let zp_in = q.input_tensor().affine.expect("affine").zero_point;
-    let input: Vec<i64> = nchw_order(&input, &g.tensors[g.input].shape)
-        .iter()
-        .map(|v| v - zp_in)
-        .collect();
-    let honest = q.evaluate(&input).unwrap();
-    let accepts = |values: &[Vec<i64>]| {
-        let circuit = ModelCircuit {
-            shape: plan.shape.clone(),
-            graph: q.clone(),
-            values: Some(Arc::new(values.to_vec())),
+impl MockCheck {
+    /// The check of `model` on its seeded input, and the evaluator's (honest) values.
+    fn new(model: &str, seed: u64) -> (Self, Vec<Vec<i64>>) {
+        let g = graph(model);
+        let q = std::sync::Arc::new(quantized(&g));
+        let plan = crate::circuit::plan_layout(&q, None, crate::circuit::Visibility::PUBLIC);
+        let input = int8_inputs(q.input_tensor().len(), 3, seed).pop().unwrap();
+        let zp_in = q.input_tensor().affine.expect("affine").zero_point;
+        let input: Vec<i64> = nchw_order(&input, &g.tensors[g.input].shape)
+            .iter()
+            .map(|v| v - zp_in)
+            .collect();
+        let honest = q.evaluate(&input).unwrap();
+        (MockCheck { q, plan, input }, honest)
+    }
+
+    fn accepts(&self, values: &[Vec<i64>]) -> bool {
+        let circuit = crate::circuit::ModelCircuit {
+            shape: self.plan.shape.clone(),
+            graph: self.q.clone(),
+            values: Some(std::sync::Arc::new(values.to_vec())),
             salt: Default::default(),
             input_salt: None,
             link_blinding: Default::default(),
         };
-        let instance = circuit.instance(&input, &values[q.output]).unwrap();
-        MockProver::run(plan.k, &circuit, vec![instance])
+        let instance = circuit
+            .instance(&self.input, &values[self.q.output])
+            .unwrap();
+        halo2_proofs::dev::MockProver::run(self.plan.k, &circuit, vec![instance])
             .unwrap()
             .verify()
             .is_ok()
-    };
-    assert!(accepts(&honest), "the honest witness is rejected");
+    }
+
+    /// `honest` with element `index` of `tensor` one off (in range) and every later step
+    /// recomputed from it: only the tampered step's own constraints can tell.
+    fn corrupted(&self, honest: &[Vec<i64>], tensor: usize, index: usize) -> Vec<Vec<i64>> {
+        let mut values = honest.to_vec();
+        let v = &mut values[tensor][index];
+        *v += if *v > 0 { -1 } else { 1 };
+        let at = self
+            .q
+            .steps
+            .iter()
+            .position(|s| s.output == tensor)
+            .unwrap();
+        let mut terms = Vec::new();
+        for s in &self.q.steps[at + 1..] {
+            values[s.output] = self.q.evaluate_step(s, &values, &mut terms).unwrap();
+        }
+        values
+    }
+}
+
+#[test]
+fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_each_new_step() {
+    use crate::qgraph::StepKind;
+
+    let (check, honest) = MockCheck::new("keras_mbv3_int8.tflite", 4);
+    let q = check.q.clone();
+    assert!(check.accepts(&honest), "the honest witness is rejected");
     let first = |what: &str, is: &dyn Fn(&StepKind) -> bool| {
         q.steps
             .iter()
@@ -340,17 +375,11 @@ fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_ea
         ("product", product),
         ("subtraction", sub),
     ] {
-        let mut values = honest.clone();
-        // A value one off, in range, and every later step recomputed from it: only the
-        // tampered step's own constraints can tell.
-        let v = &mut values[tensor][5];
-        *v += if *v > 0 { -1 } else { 1 };
-        let at = q.steps.iter().position(|s| s.output == tensor).unwrap();
-        let mut terms = Vec::new();
-        for s in &q.steps[at + 1..] {
-            values[s.output] = q.evaluate_step(s, &values, &mut terms).unwrap();
-        }
-        assert!(!accepts(&values), "a corrupted {what} output is accepted");
+        let values = check.corrupted(&honest, tensor, 5);
+        assert!(
+            !check.accepts(&values),
+            "a corrupted {what} output is accepted"
+        );
     }
 }
 
@@ -359,37 +388,11 @@ fn its_circuit_proves_the_interpreters_values_and_rejects_a_corrupted_cell_of_ea
 /// constant or the per-channel product is one off (every later step recomputed).
 #[test]
 fn per_channel_constants_are_proven_and_a_corrupted_constant_is_rejected() {
-    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
     use crate::qgraph::{LinearKernel, StepKind};
-    use halo2_proofs::dev::MockProver;
-    use std::sync::Arc;
 
-    let g = graph("op_channel_constants_int8.tflite");
-    let q = Arc::new(quantized(&g));
-    let plan = plan_layout(&q, None, Visibility::PUBLIC);
-    let input: Vec<i64> = int8_inputs(q.input_tensor().len(), 3, 6).pop().unwrap();
-    let zp_in = q.input_tensor().affine.expect("affine").zero_point;
-    let input: Vec<i64> = nchw_order(&input, &g.tensors[g.input].shape)
-        .iter()
-        .map(|v| v - zp_in)
-        .collect();
-    let honest = q.evaluate(&input).unwrap();
-    let accepts = |values: &[Vec<i64>]| {
-        let circuit = ModelCircuit {
-            shape: plan.shape.clone(),
-            graph: q.clone(),
-            values: Some(Arc::new(values.to_vec())),
-            salt: Default::default(),
-            input_salt: None,
-            link_blinding: Default::default(),
-        };
-        let instance = circuit.instance(&input, &values[q.output]).unwrap();
-        MockProver::run(plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    };
-    assert!(accepts(&honest), "the honest witness is rejected");
+    let (check, honest) = MockCheck::new("op_channel_constants_int8.tflite", 6);
+    let q = check.q.clone();
+    assert!(check.accepts(&honest), "the honest witness is rejected");
     let output_of = |is: &dyn Fn(&LinearKernel) -> bool| {
         q.steps
             .iter()
@@ -401,13 +404,7 @@ fn per_channel_constants_are_proven_and_a_corrupted_constant_is_rejected() {
     let product =
         output_of(&|k| matches!(k, LinearKernel::Conv { geometry, .. } if geometry.group > 1));
     for (what, tensor) in [("constant", constant), ("per-channel product", product)] {
-        let mut values = honest.clone();
-        values[tensor][1] += 1;
-        let at = q.steps.iter().position(|s| s.output == tensor).unwrap();
-        let mut terms = Vec::new();
-        for s in &q.steps[at + 1..] {
-            values[s.output] = q.evaluate_step(s, &values, &mut terms).unwrap();
-        }
-        assert!(!accepts(&values), "a corrupted {what} is accepted");
+        let values = check.corrupted(&honest, tensor, 1);
+        assert!(!check.accepts(&values), "a corrupted {what} is accepted");
     }
 }
