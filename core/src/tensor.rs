@@ -65,6 +65,13 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// An index along an axis of size `dim`, negative ones counting from the end (ONNX's and
+/// TFLite's Gather); None when outside the axis.
+pub fn resolve_index(i: i64, dim: usize) -> Option<usize> {
+    let j = if i < 0 { i + dim as i64 } else { i };
+    usize::try_from(j).ok().filter(|&j| j < dim)
+}
+
 /// Numpy-style broadcast of `shape` to `target`: for each flat index of `target`, the flat index
 /// into a tensor of `shape`. Returns None when the shapes are not broadcast-compatible.
 pub fn broadcast_indices(shape: &[usize], target: &[usize]) -> Option<Vec<usize>> {

@@ -292,14 +292,11 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             let idx = ints(node, Some(indices), "index")?;
             let rank = x.shape.len();
             let a = axis(node, attr_int(node, "axis", 0), rank)?;
-            let dim = x.shape[a] as i64;
+            let dim = x.shape[a];
             let resolved: Vec<usize> = idx
                 .iter()
                 .map(|&i| {
-                    let j = if i < 0 { i + dim } else { i };
-                    usize::try_from(j)
-                        .ok()
-                        .filter(|&j| (j as i64) < dim)
+                    crate::tensor::resolve_index(i, dim)
                         .ok_or_else(|| unsupported(node, format!("index {i} of {dim}")))
                 })
                 .collect::<Result<_>>()?;

@@ -351,14 +351,11 @@ pub fn gather(
     if indices.len() != indices_shape.iter().product::<usize>() {
         return Err("indices unlike their shape".into());
     }
-    let dim = shape[a] as i64;
+    let dim = shape[a];
     let resolved: Vec<usize> = indices
         .iter()
         .map(|&i| {
-            let j = if i < 0 { i + dim } else { i };
-            usize::try_from(j)
-                .ok()
-                .filter(|&j| (j as i64) < dim)
+            crate::tensor::resolve_index(i, dim)
                 .ok_or_else(|| format!("index {i} on an axis of size {dim}"))
         })
         .collect::<Result<_, _>>()?;
