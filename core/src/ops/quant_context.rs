@@ -135,6 +135,24 @@ pub struct QuantizedWeights {
     pub shift: i32,
 }
 
+/// The lowering Conv and Dense share: weights and bias quantized ([`quantize_weights`]), laid
+/// into the operator's kernel by `kernel(weight, bias)`, then one power-of-two divisor per
+/// output down to the output's scale and the fused activation.
+pub fn lower_weighted(
+    cx: &LowerCtx,
+    w: &[f32],
+    bias: &[f32],
+    kernel: impl FnOnce(Vec<i64>, Vec<i64>) -> LinearKernel,
+) -> Result<Lowered> {
+    let q = quantize_weights(cx, w, bias)?;
+    let kernel = kernel(q.weight, q.bias);
+    let rescale = Rescale::half_up(vec![1u64 << q.shift; cx.n_out], cx.activation(q.out_frac));
+    Ok(Lowered::new(
+        StepKind::Linear(Linear { kernel, rescale }),
+        q.out_frac,
+    ))
+}
+
 /// Quantizes the float weights `w` and `bias` of a linear operator (Conv, Dense): the finest
 /// weight scale `weight_bits` allows, moved so that the divisor `2^(f_in + f_w - f_out)` is an
 /// integer no larger than `2^B`.

@@ -1,25 +1,20 @@
 //! Conv's quantized lowering: weights at the finest scale the weight bits and the divisor bound
-//! allow ([`quantize_weights`]), the bias at the accumulator's scale, one power-of-two divisor
-//! per output down to the scale the output's range allows, then the fused activation.
+//! allow, the bias at the accumulator's scale, one power-of-two divisor per output down to the
+//! scale the output's range allows, then the fused activation ([`lower_weighted`]).
 
 use super::Conv;
 use crate::error::Result;
-use crate::ops::quant_context::{quantize_weights, LowerCtx, Lowered};
-use crate::qgraph::{Linear, LinearKernel, Rescale, StepKind};
+use crate::ops::quant_context::{lower_weighted, LowerCtx, Lowered};
+use crate::qgraph::LinearKernel;
 
 pub(crate) fn lower(conv: &Conv, cx: &LowerCtx) -> Result<Lowered> {
-    let q = quantize_weights(cx, &conv.weight.data, &conv.bias)?;
-    let kernel = LinearKernel::Conv {
-        geometry: conv.geometry(),
-        in_shape: cx.in_shapes[0].to_vec(),
-        out_shape: cx.out_shape.to_vec(),
-        weight: q.weight,
-        bias: q.bias,
-    };
-    let act = cx.activation(q.out_frac);
-    let rescale = Rescale::half_up(vec![1u64 << q.shift; cx.n_out], act);
-    Ok(Lowered::new(
-        StepKind::Linear(Linear { kernel, rescale }),
-        q.out_frac,
-    ))
+    lower_weighted(cx, &conv.weight.data, &conv.bias, |weight, bias| {
+        LinearKernel::Conv {
+            geometry: conv.geometry(),
+            in_shape: cx.in_shapes[0].to_vec(),
+            out_shape: cx.out_shape.to_vec(),
+            weight,
+            bias,
+        }
+    })
 }
