@@ -24,12 +24,17 @@ fn unravel(shape: &[usize], mut i: usize) -> Vec<usize> {
     idx
 }
 
+/// The row-major flat index of multi-index `idx` in `shape` (TFLite's own order).
+fn row_major_index(shape: &[usize], idx: &[usize]) -> usize {
+    idx.iter().zip(strides(shape)).map(|(i, st)| i * st).sum()
+}
+
 /// Our layout's flat index of the element at TFLite multi-index `idx` of a tensor of TFLite
 /// `shape`: rank-4 tensors are held as NCHW, others as they are.
 fn ours(shape: &[usize], idx: &[usize]) -> usize {
     match (shape, idx) {
         ([_, h, w, c], [n, y, x, ch]) => ((n * c + ch) * h + y) * w + x,
-        _ => idx.iter().zip(strides(shape)).map(|(i, s)| i * s).sum(),
+        _ => row_major_index(shape, idx),
     }
 }
 
@@ -63,10 +68,7 @@ fn picks(
 pub fn concatenation(inputs: &[&[usize]], axis: i32) -> Result<(Vec<usize>, Vec<Pick>), String> {
     let first = inputs.first().ok_or("no inputs")?;
     let rank = first.len();
-    let a = if axis < 0 { axis + rank as i32 } else { axis };
-    let a = usize::try_from(a)
-        .ok()
-        .filter(|&a| a < rank)
+    let a = crate::tensor::resolve_index(axis.into(), rank)
         .ok_or_else(|| format!("axis {axis} of a rank-{rank} tensor"))?;
     let mut out_shape = first.to_vec();
     out_shape[a] = 0;
@@ -104,10 +106,9 @@ pub fn reshape(shape: &[usize], to: &[usize]) -> Result<Vec<Pick>, String> {
             "reshaping {shape:?} ({n} elements) to {to:?} ({m})"
         ));
     }
-    let row_major = |s: &[usize], i: &[usize]| -> usize {
-        i.iter().zip(strides(s)).map(|(i, st)| i * st).sum()
-    };
-    picks(to, &[shape], |o| (0, unravel(shape, row_major(to, o))))
+    picks(to, &[shape], |o| {
+        (0, unravel(shape, row_major_index(to, o)))
+    })
 }
 
 /// TRANSPOSE of a tensor of TFLite shape `shape` by `perm` (output axis `d` is input axis
@@ -301,11 +302,8 @@ pub fn window(
             ));
         }
     }
-    let row_major = |s: &[usize], i: &[usize]| -> usize {
-        i.iter().zip(strides(s)).map(|(i, st)| i * st).sum()
-    };
     picks(out_shape, &[shape], |o| {
-        let at = unravel(full, row_major(out_shape, o));
+        let at = unravel(full, row_major_index(out_shape, o));
         let idx = (0..rank).map(|d| begin[d] + at[d] * steps[d]).collect();
         (0, idx)
     })
@@ -319,10 +317,7 @@ pub fn pack(inputs: &[&[usize]], axis: i32) -> Result<(Vec<usize>, Vec<Pick>), S
         return Err("inputs of different shapes".into());
     }
     let rank = first.len() + 1;
-    let a = if axis < 0 { axis + rank as i32 } else { axis };
-    let a = usize::try_from(a)
-        .ok()
-        .filter(|&a| a < rank)
+    let a = crate::tensor::resolve_index(axis.into(), rank)
         .ok_or_else(|| format!("axis {axis} of a rank-{rank} output"))?;
     let mut out_shape = first.to_vec();
     out_shape.insert(a, inputs.len());
@@ -343,10 +338,7 @@ pub fn gather(
     axis: i32,
 ) -> Result<(Vec<usize>, Vec<Pick>), String> {
     let rank = shape.len();
-    let a = if axis < 0 { axis + rank as i32 } else { axis };
-    let a = usize::try_from(a)
-        .ok()
-        .filter(|&a| a < rank)
+    let a = crate::tensor::resolve_index(axis.into(), rank)
         .ok_or_else(|| format!("axis {axis} of a rank-{rank} tensor"))?;
     if indices.len() != indices_shape.iter().product::<usize>() {
         return Err("indices unlike their shape".into());

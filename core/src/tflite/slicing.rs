@@ -20,14 +20,6 @@ pub(super) fn parse(
     let bad = |why: String| Error::InvalidModel(format!("operator '{op_name}': {why}"));
     let unsupported =
         |what: &str, why: &str| super::unsupported(what, op_name, &format!(" ({why})"));
-    let tensor = |i: usize| -> Result<&TfTensor> {
-        inputs
-            .get(i)
-            .copied()
-            .flatten()
-            .map(|t| &tensors[t])
-            .ok_or_else(|| bad(format!("lacks input {i}")))
-    };
     let data = |i: usize| -> Result<usize> {
         inputs
             .get(i)
@@ -35,6 +27,7 @@ pub(super) fn parse(
             .flatten()
             .ok_or_else(|| bad(format!("lacks input {i}")))
     };
+    let tensor = |i: usize| -> Result<&TfTensor> { data(i).map(|t| &tensors[t]) };
     let single = |kind: TfOpKind, inputs: Vec<Option<usize>>| -> Result<Option<Vec<TfOp>>> {
         if outputs.len() != 1 {
             return Err(bad(format!("has {} outputs", outputs.len())));
@@ -64,10 +57,7 @@ pub(super) fn parse(
         }
     };
     let axis_of = |axis: i64, rank: usize, what: &str| -> Result<usize> {
-        let a = if axis < 0 { axis + rank as i64 } else { axis };
-        usize::try_from(a)
-            .ok()
-            .filter(|&a| a < rank)
+        crate::tensor::resolve_index(axis, rank)
             .ok_or_else(|| bad(format!("{what} axis {axis} of a rank-{rank} tensor")))
     };
     Ok(match builtin {
