@@ -164,20 +164,27 @@ fn write_chain(
         )?)
     })?;
     let divided;
-    let compiled = if graph.steps.len() != compiled.graph.steps.len() {
-        println!(
-            "steps too large for any segment were divided by output channels: {} steps \
-             became {}",
-            compiled.graph.steps.len(),
-            graph.steps.len()
-        );
-        divided = zkinfer_core::prove::Compiled {
-            graph,
-            ..compiled.clone()
-        };
-        &divided
-    } else {
-        compiled
+    let compiled = match graph {
+        std::borrow::Cow::Borrowed(_) => compiled,
+        std::borrow::Cow::Owned(graph) => {
+            println!(
+                "steps too large for any segment were divided by output channels: {} steps \
+                 became {}",
+                compiled.graph.steps.len(),
+                graph.steps.len()
+            );
+            divided = zkinfer_core::prove::Compiled {
+                graph,
+                plan: compiled.plan.clone(),
+                labels: compiled.labels.clone(),
+                calibration_samples: compiled.calibration_samples,
+                max_abs_error: compiled.max_abs_error,
+                argmax_agreement: compiled.argmax_agreement,
+                salt: compiled.salt,
+                image: compiled.image.clone(),
+            };
+            &divided
+        }
     };
     let graph = &compiled.graph;
     let segments = compile_segments(graph, &cuts, opts)?;

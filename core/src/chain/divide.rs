@@ -16,8 +16,16 @@
 
 use crate::qgraph::{Linear, LinearKernel, QGraph, QStep, QTensor, Rounding, StepKind};
 
-/// The channel count of a divisible step: a batch-1 Conv with one group, or a batch-1 Dense.
-pub(super) fn divisible_channels(graph: &QGraph, step: &QStep) -> Option<usize> {
+/// A step that can be divided by its output channels, and how many weights it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Divisible {
+    pub channels: usize,
+    pub weights: usize,
+}
+
+/// Whether `step` is divisible: a batch-1 Conv with one group, or a batch-1 Dense, with at
+/// least two output channels.
+pub(super) fn divisible(graph: &QGraph, step: &QStep) -> Option<Divisible> {
     let StepKind::Linear(lin) = &step.kind else {
         return None;
     };
@@ -25,24 +33,31 @@ pub(super) fn divisible_channels(graph: &QGraph, step: &QStep) -> Option<usize> 
         LinearKernel::Conv {
             geometry,
             out_shape,
+            weight,
             ..
-        } => (geometry.group == 1 && out_shape.len() == 4 && out_shape[0] == 1)
-            .then_some(out_shape[1]),
-        LinearKernel::Dense { n_out, .. } => {
-            (graph.tensors[step.output].len() == *n_out).then_some(*n_out)
-        }
+        } => (geometry.group == 1 && out_shape.len() == 4 && out_shape[0] == 1).then_some(
+            Divisible {
+                channels: out_shape[1],
+                weights: weight.len(),
+            },
+        ),
+        LinearKernel::Dense { n_out, weight, .. } => (graph.tensors[step.output].len() == *n_out)
+            .then_some(Divisible {
+                channels: *n_out,
+                weights: weight.len(),
+            }),
         LinearKernel::PoolSum { .. } | LinearKernel::Elementwise { .. } => None,
     }
-    .filter(|&c| c >= 2)
+    .filter(|d| d.channels >= 2)
 }
 
 /// `graph` with step `index` replaced by `parts` steps over contiguous blocks of its output
 /// channels and their concatenation; None when the step is not divisible so (see
-/// [`divisible_channels`]; a requantization whose per-channel data does not follow the
+/// [`divisible`]; a requantization whose per-channel data does not follow the
 /// channels is kept whole too).
 pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<QGraph> {
     let step = graph.steps.get(index)?;
-    let channels = divisible_channels(graph, step)?;
+    let channels = divisible(graph, step)?.channels;
     if parts < 2 || parts > channels {
         return None;
     }
@@ -219,16 +234,12 @@ mod tests {
         for graph in [crate::test_fixtures::tiny_graph(), keras_int8()] {
             let input = an_input(&graph, 1);
             let whole = graph.evaluate(&input).unwrap();
-            let divisible: Vec<usize> = (0..graph.steps.len())
-                .filter(|&i| divisible_channels(&graph, &graph.steps[i]).is_some())
+            let steps: Vec<usize> = (0..graph.steps.len())
+                .filter(|&i| divisible(&graph, &graph.steps[i]).is_some())
                 .collect();
-            assert!(
-                divisible.len() >= 2,
-                "{}: too few Conv/Dense steps",
-                graph.name
-            );
-            for &i in &divisible {
-                let channels = divisible_channels(&graph, &graph.steps[i]).unwrap();
+            assert!(steps.len() >= 2, "{}: too few Conv/Dense steps", graph.name);
+            for &i in &steps {
+                let channels = divisible(&graph, &graph.steps[i]).unwrap().channels;
                 for parts in [2, 3, channels] {
                     let divided = divide_step(&graph, i, parts)
                         .unwrap_or_else(|| panic!("{}: step {i} not divided", graph.name));
@@ -344,7 +355,7 @@ mod tests {
             graph.evaluate(&input).unwrap()
         );
         // The divided chain proves and verifies, with the undivided graph's output.
-        let chain = crate::test_fixtures::build_chain_at(divided, &cuts, vis);
+        let chain = crate::test_fixtures::build_chain_at(divided.into_owned(), &cuts, vis);
         let verified = crate::chain::verify_chain(&chain.keys, &chain.bundles).unwrap();
         let whole = graph.evaluate(&input).unwrap();
         assert_eq!(verified.output.values, whole[graph.output]);

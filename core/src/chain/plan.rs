@@ -4,7 +4,8 @@
 use super::split::{cut_points, piece, segment_visibility};
 use crate::circuit::Visibility;
 use crate::error::{Error, Result};
-use crate::qgraph::{QGraph, StepKind};
+use crate::qgraph::QGraph;
+use std::borrow::Cow;
 
 /// Plans where to cut `graph` so that every segment's estimated prover peak stays within
 /// `budget` bytes. Every segment of a chain shares one k (see the module doc), so for each
@@ -25,40 +26,41 @@ pub fn plan_cuts(
 
 /// Plans a chain as [`plan_cuts`] does, first dividing any Conv or Dense step too large for a
 /// segment of its own by its output channels ([`super::divide`]), in halves until every piece
-/// fits. Returns the graph the cuts refer to: `graph` itself, or the divided graph, which
-/// computes the same integers (the chain's compiled model holds it).
-pub fn plan_chain(
-    graph: &QGraph,
+/// fits. Returns the graph the cuts refer to: `graph` itself (borrowed, nothing divided), or
+/// the divided graph, which computes the same integers (the chain's compiled model holds it).
+pub fn plan_chain<'g>(
+    graph: &'g QGraph,
     width: Option<usize>,
     visibility: Visibility,
     budget: u64,
-) -> Result<(QGraph, Vec<usize>)> {
-    let mut graph = std::borrow::Cow::Borrowed(graph);
-    // The obstacle before the last division, and the graph it refers to: a division that
-    // does not lower the largest estimate (a block's input and the blocks already made cross
-    // every cut between the blocks, so dividing a step whose cost is its outputs, not its
-    // weights, only moves the obstacle) is undone, and the obstacle reported as it was.
-    let mut last: Option<(Obstacle, QGraph)> = None;
+) -> Result<(Cow<'g, QGraph>, Vec<usize>)> {
+    let mut graph = Cow::Borrowed(graph);
+    // The largest estimate before the last division, and its error: a division that does
+    // not lower it (a block's input and the blocks already made cross every cut between the
+    // blocks, so dividing a step whose cost is its outputs, not its weights, only moves the
+    // obstacle) is given up, and the obstacle reported as it was.
+    let mut last: Option<(u64, Error)> = None;
     for _ in 0..MAX_DIVISIONS {
         let obstacle = match plan(&graph, width, visibility, budget)? {
-            Planned::Cuts(cuts) => return Ok((graph.into_owned(), cuts)),
+            Planned::Cuts(cuts) => return Ok((graph, cuts)),
             Planned::Obstacle(o) => o,
         };
-        if let Some((before, undivided)) = last.take() {
-            if obstacle.bytes >= before.bytes {
-                return Err(before.error(&undivided, budget, visibility));
+        if let Some((before, error)) = last.take() {
+            if obstacle.bytes >= before {
+                return Err(error);
             }
         }
+        let error = obstacle.error(&graph, budget, visibility);
         // The block's largest divisible step, by weights.
         let largest = (obstacle.first..=obstacle.last)
-            .filter(|&i| super::divide::divisible_channels(&graph, &graph.steps[i]).is_some())
-            .max_by_key(|&i| weight_count(&graph.steps[i].kind));
-        match largest.and_then(|i| super::divide::divide_step(&graph, i, 2)) {
+            .filter_map(|i| super::divide::divisible(&graph, &graph.steps[i]).map(|d| (i, d)))
+            .max_by_key(|(_, d)| d.weights);
+        match largest.and_then(|(i, _)| super::divide::divide_step(&graph, i, 2)) {
             Some(divided) => {
-                last = Some((obstacle, graph.into_owned()));
-                graph = std::borrow::Cow::Owned(divided);
+                last = Some((obstacle.bytes, error));
+                graph = Cow::Owned(divided);
             }
-            None => return Err(obstacle.error(&graph, budget, visibility)),
+            None => return Err(error),
         }
     }
     Err(Error::InvalidInput(format!(
@@ -70,21 +72,9 @@ pub fn plan_chain(
     )))
 }
 
-/// How many times [`plan_chain`] divides a step in two before it gives up: 2^12 blocks of a
-/// single step's channels is past any layer a chain could prove.
+/// How many times [`plan_chain`] divides a step in two before it gives up: one step in 65
+/// blocks is past any layer whose blocks a chain could still link.
 const MAX_DIVISIONS: usize = 64;
-
-fn weight_count(kind: &StepKind) -> usize {
-    match kind {
-        StepKind::Linear(lin) => match &lin.kernel {
-            crate::qgraph::LinearKernel::Conv { weight, .. }
-            | crate::qgraph::LinearKernel::Dense { weight, .. } => weight.len(),
-            crate::qgraph::LinearKernel::PoolSum { .. }
-            | crate::qgraph::LinearKernel::Elementwise { .. } => 0,
-        },
-        _ => 0,
-    }
-}
 
 fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
