@@ -181,7 +181,7 @@ fn write_chain(
                 max_abs_error: compiled.max_abs_error,
                 argmax_agreement: compiled.argmax_agreement,
                 salt: compiled.salt,
-                image: compiled.image.clone(),
+                image: compiled.image,
             };
             &divided
         }
