@@ -80,6 +80,10 @@ pub fn g_to_lagrange<C: PrimeCurveAffine>(g_projective: Vec<C::Curve>, k: u32) -
     g_lagrange
 }
 
+/// Polynomials shorter than this are evaluated on one thread (zkinfer patch 5): splitting costs
+/// an exponentiation per chunk, which only pays for itself on long polynomials.
+const MIN_PARALLEL_EVAL_LEN: usize = 1 << 10;
+
 /// This evaluates a provided polynomial (in coefficient form) at `point`.
 pub fn eval_polynomial<F: Field>(poly: &[F], point: F) -> F {
     fn evaluate<F: Field>(poly: &[F], point: F) -> F {
@@ -89,7 +93,11 @@ pub fn eval_polynomial<F: Field>(poly: &[F], point: F) -> F {
     }
     let n = poly.len();
     let num_threads = multicore::current_num_threads();
-    if n * 2 < num_threads {
+    // zkinfer patch 5: one thread, or a polynomial too short to share, is evaluated by Horner's
+    // rule alone. The chunked path below multiplies each chunk by point^start, and pow_vartime
+    // squares 256 times whatever the exponent (even 0): the SHPLONK verifier evaluates dozens
+    // of short polynomials, and those squarings were 13% of a WebAssembly verification.
+    if num_threads == 1 || n < MIN_PARALLEL_EVAL_LEN {
         evaluate(poly, point)
     } else {
         let chunk_size = (n + num_threads - 1) / num_threads;

@@ -1,4 +1,6 @@
 mod arithmetic;
+#[doc(hidden)]
+pub mod mont32;
 pub mod ff_ext;
 pub mod fft;
 pub mod hash_to_curve;

@@ -400,6 +400,10 @@ macro_rules! field_arithmetic {
             /// Squares this element.
             #[inline]
             pub const fn square(&self) -> $field {
+                // zkinfer patch 4: on WebAssembly, 32-bit words (src/mont32.rs says why).
+                if cfg!(target_arch = "wasm32") && $crate::mont32::fits(&$modulus.0) {
+                    return self.mul(self);
+                }
                 let (r1, carry) = mac(0, self.0[0], self.0[1], 0);
                 let (r2, carry) = mac(0, self.0[0], self.0[2], carry);
                 let (r3, r4) = mac(0, self.0[0], self.0[3], carry);
@@ -440,6 +444,15 @@ macro_rules! field_arithmetic {
                 // Cannot use the fast version (algorithm 2) if
                 // modulus_high_word >= (WORD_SIZE - 1) / 2 - 1 = (2^64 - 1)/2 - 1
 
+                // zkinfer patch 4: on WebAssembly, 32-bit words (src/mont32.rs says why).
+                if cfg!(target_arch = "wasm32") && $crate::mont32::fits(&$modulus.0) {
+                    return $field($crate::mont32::montgomery_mul(
+                        &self.0,
+                        &rhs.0,
+                        &$modulus.0,
+                        $inv,
+                    ));
+                }
                 if $modulus.0[3] < (u64::MAX / 2) {
                     const N: usize = 4;
                     let mut t: [u64; N] = [0u64; N];

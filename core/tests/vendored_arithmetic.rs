@@ -1,0 +1,160 @@
+//! The vendored halo2 and halo2curves' verifier-speed patches compute what upstream computed:
+//! - halo2-axiom patch 5, `eval_polynomial` by Horner's rule alone below 1,024 coefficients or on
+//!   one thread: the same value as a plain Horner evaluation, on both sides of the threshold;
+//! - halo2curves-axiom patch 3, `Fq::sqrt` by a fixed-window power: exactly a^((p+1)/4) as the
+//!   constant-time `pow` gives it (the same root, not merely a root), and none for non-squares;
+//! - halo2curves-axiom patch 4, the Montgomery product on 32-bit words that BN254's fields use on
+//!   WebAssembly: a * b * 2^-256 mod p, fully reduced, for both fields, at the edges and at
+//!   random (it runs only on wasm32, so here it is called directly and compared with the
+//!   native field; the WebAssembly suites then verify real proofs with it).
+//!
+//! The verifier decompresses every point of a proof and a key through `Fq::sqrt`, and SHPLONK's
+//! verifier evaluates its interpolation polynomials through `eval_polynomial`: a wrong value in
+//! either would reject valid proofs or accept points that are not the ones the prover wrote.
+
+use halo2_proofs::arithmetic::eval_polynomial;
+use halo2curves::bn256::{Fq, Fr, G1Affine};
+use halo2curves::ff::{Field, PrimeField};
+use halo2curves::mont32;
+use halo2curves::group::{prime::PrimeCurveAffine, Curve, GroupEncoding};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+/// (p + 1) / 4 for BN254's base field, upstream's square-root exponent.
+const SQRT_EXPONENT: [u64; 4] = [
+    0x4f082305b61f3f52,
+    0x65e05aa45a1c72a3,
+    0x6e14116da0605617,
+    0x0c19139cb84c680a,
+];
+
+fn horner(poly: &[Fr], x: Fr) -> Fr {
+    poly.iter().rev().fold(Fr::ZERO, |acc, c| acc * x + c)
+}
+
+#[test]
+fn eval_polynomial_is_horners_rule_on_both_sides_of_the_parallel_threshold() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for len in [0usize, 1, 2, 3, 7, 40, 1023, 1024, 1025, 3001] {
+        let poly: Vec<Fr> = (0..len).map(|_| Fr::random(&mut rng)).collect();
+        for x in [Fr::ZERO, Fr::ONE, -Fr::ONE, Fr::random(&mut rng)] {
+            assert_eq!(eval_polynomial(&poly, x), horner(&poly, x), "length {len}");
+        }
+    }
+}
+
+#[test]
+fn sqrt_is_upstreams_power_for_squares_and_none_for_the_rest() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut elements = vec![Fq::ZERO, Fq::ONE, -Fq::ONE, Fq::from(3), Fq::from(4)];
+    elements.extend((0..300).map(|_| Fq::random(&mut rng)));
+    let (mut squares, mut non_squares) = (0, 0);
+    for a in elements {
+        let reference = a.pow(SQRT_EXPONENT);
+        let root = a.sqrt();
+        if reference.square() == a {
+            squares += 1;
+            assert_eq!(root.unwrap(), reference, "the same root as upstream's pow");
+        } else {
+            non_squares += 1;
+            assert!(bool::from(root.is_none()), "a non-square has no root");
+        }
+    }
+    assert!(squares > 100 && non_squares > 100, "{squares} squares, {non_squares} non-squares");
+}
+
+#[test]
+fn compressed_points_decompress_to_themselves_and_off_curve_xs_are_refused() {
+    let mut rng = StdRng::seed_from_u64(7);
+    for _ in 0..100 {
+        let point = (G1Affine::generator() * Fr::random(&mut rng)).to_affine();
+        let bytes = point.to_bytes();
+        assert_eq!(G1Affine::from_bytes(&bytes).unwrap(), point);
+        // The other sign of y is the negated point.
+        let mut flipped = bytes;
+        flipped.as_mut()[31] ^= 0x40;
+        assert_eq!(G1Affine::from_bytes(&flipped).unwrap(), -point);
+    }
+    // Small x with y's sign bit clear: a point exactly when x^3 + 3 is a square (x = 0, all
+    // zero bytes, is the identity's encoding, so it starts at 1).
+    let mut refused = 0;
+    for x in 1u64..40 {
+        let rhs = Fq::from(x).square() * Fq::from(x) + Fq::from(3);
+        let mut bytes = <G1Affine as GroupEncoding>::Repr::default();
+        bytes.as_mut()[..8].copy_from_slice(&x.to_le_bytes());
+        let decoded = G1Affine::from_bytes(&bytes);
+        if rhs.pow(SQRT_EXPONENT).square() == rhs {
+            assert!(bool::from(decoded.is_some()), "x = {x} is on the curve");
+        } else {
+            refused += 1;
+            assert!(bool::from(decoded.is_none()), "x = {x} is not on the curve");
+        }
+    }
+    assert!(refused > 5);
+}
+
+/// The little-endian 64-bit limbs of a canonical field element.
+fn limbs<F: PrimeField<Repr = [u8; 32]>>(x: F) -> [u64; 4] {
+    let bytes = x.to_repr();
+    std::array::from_fn(|i| u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().unwrap()))
+}
+
+fn from_limbs<F: PrimeField<Repr = [u8; 32]>>(limbs: [u64; 4]) -> Option<F> {
+    let mut bytes = [0u8; 32];
+    for (i, limb) in limbs.iter().enumerate() {
+        bytes[8 * i..8 * i + 8].copy_from_slice(&limb.to_le_bytes());
+    }
+    F::from_repr(bytes).into()
+}
+
+/// -p^-1 mod 2^64 by Newton's iteration (each step doubles the correct low bits).
+fn neg_inverse_mod_2_64(p0: u64) -> u64 {
+    let mut inverse = 1u64;
+    for _ in 0..6 {
+        inverse = inverse.wrapping_mul(2u64.wrapping_sub(p0.wrapping_mul(inverse)));
+    }
+    inverse.wrapping_neg()
+}
+
+/// Checks `mont32::montgomery_mul` for one field against a * b * 2^-256 computed natively.
+fn montgomery_product_matches<F: PrimeField<Repr = [u8; 32]>>(seed: u64) {
+    let modulus = limbs(-F::ONE); // p - 1
+    let modulus = [modulus[0] + 1, modulus[1], modulus[2], modulus[3]]; // p is odd: no carry
+    assert!(mont32::fits(&modulus));
+    let inv = neg_inverse_mod_2_64(modulus[0]);
+    let r_inverse = F::from(2).pow_vartime([256]).invert().unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    // Edges: 0, 1, 2, p - 1, p - 2, and elements whose 32-bit words are all ones where p allows.
+    let mut elements = vec![F::ZERO, F::ONE, F::from(2), -F::ONE, -F::from(2)];
+    elements.push(from_limbs([u64::MAX, u64::MAX, u64::MAX, modulus[3] - 1]).unwrap());
+    elements.push(from_limbs([u64::MAX, 0, u64::MAX, 0]).unwrap());
+    elements.push(from_limbs([0xffff_ffff, 0xffff_ffff_0000_0000, 0, 0]).unwrap());
+    elements.extend((0..60).map(|_| F::random(&mut rng)));
+    let check = |a: F, b: F| {
+        let got = mont32::montgomery_mul(&limbs(a), &limbs(b), &modulus, inv);
+        let expected = limbs(a * b * r_inverse);
+        assert_eq!(got, expected, "a = {a:?}, b = {b:?}");
+    };
+    for &a in &elements {
+        for &b in &elements {
+            check(a, b);
+        }
+    }
+    for _ in 0..20_000 {
+        check(F::random(&mut rng), F::random(&mut rng));
+    }
+}
+
+#[test]
+fn the_32_bit_montgomery_product_is_upstreams_for_both_bn254_fields() {
+    montgomery_product_matches::<Fq>(11);
+    montgomery_product_matches::<Fr>(13);
+}
+
+#[test]
+fn a_modulus_too_wide_for_the_carry_free_product_is_not_taken() {
+    // secp256k1's p has an all-ones top word: the field macro keeps upstream's code for it.
+    assert!(!mont32::fits(&[0xfffffffefffffc2f, u64::MAX, u64::MAX, u64::MAX]));
+    assert!(!mont32::fits(&[1, 0, 0, 0x7fff_fffe_0000_0000]));
+    assert!(mont32::fits(&[1, 0, 0, 0x7fff_fffd_ffff_ffff]));
+}
