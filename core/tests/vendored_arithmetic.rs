@@ -1,4 +1,6 @@
 //! The vendored halo2 and halo2curves' verifier-speed patches compute what upstream computed:
+//! - halo2-axiom patch 6, `rotate_omega` by square-and-multiply: x * omega^r for positive,
+//!   negative and zero rotations;
 //! - halo2-axiom patch 5, `eval_polynomial` by Horner's rule alone below 1,024 coefficients or on
 //!   one thread: the same value as a plain Horner evaluation, on both sides of the threshold;
 //! - halo2curves-axiom patch 3, `Fq::sqrt` by a fixed-window power: exactly a^((p+1)/4) as the
@@ -15,8 +17,8 @@
 use halo2_proofs::arithmetic::eval_polynomial;
 use halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2curves::ff::{Field, PrimeField};
-use halo2curves::mont32;
 use halo2curves::group::{prime::PrimeCurveAffine, Curve, GroupEncoding};
+use halo2curves::mont32;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -60,7 +62,10 @@ fn sqrt_is_upstreams_power_for_squares_and_none_for_the_rest() {
             assert!(bool::from(root.is_none()), "a non-square has no root");
         }
     }
-    assert!(squares > 100 && non_squares > 100, "{squares} squares, {non_squares} non-squares");
+    assert!(
+        squares > 100 && non_squares > 100,
+        "{squares} squares, {non_squares} non-squares"
+    );
 }
 
 #[test]
@@ -154,7 +159,52 @@ fn the_32_bit_montgomery_product_is_upstreams_for_both_bn254_fields() {
 #[test]
 fn a_modulus_too_wide_for_the_carry_free_product_is_not_taken() {
     // secp256k1's p has an all-ones top word: the field macro keeps upstream's code for it.
-    assert!(!mont32::fits(&[0xfffffffefffffc2f, u64::MAX, u64::MAX, u64::MAX]));
+    assert!(!mont32::fits(&[
+        0xfffffffefffffc2f,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX
+    ]));
     assert!(!mont32::fits(&[1, 0, 0, 0x7fff_fffe_0000_0000]));
     assert!(mont32::fits(&[1, 0, 0, 0x7fff_fffd_ffff_ffff]));
+}
+
+#[test]
+fn rotate_omega_multiplies_by_omega_to_the_rotation() {
+    use halo2_proofs::poly::{EvaluationDomain, Rotation};
+    let domain = EvaluationDomain::<Fr>::new(4, 10);
+    let x = Fr::from(0x1234_5678_9abc_def0);
+    for r in [
+        0i32,
+        1,
+        2,
+        3,
+        5,
+        8,
+        63,
+        64,
+        1000,
+        1023,
+        1024,
+        12345,
+        i32::MAX,
+        -1,
+        -2,
+        -7,
+        -1024,
+        i32::MIN + 1,
+    ] {
+        let expected = if r >= 0 {
+            x * domain.get_omega().pow_vartime([r as u64])
+        } else {
+            x * domain
+                .get_omega_inv()
+                .pow_vartime([r.unsigned_abs() as u64])
+        };
+        assert_eq!(
+            domain.rotate_omega(x, Rotation(r)),
+            expected,
+            "rotation {r}"
+        );
+    }
 }

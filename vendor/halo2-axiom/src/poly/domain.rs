@@ -603,15 +603,25 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
     /// Multiplies a value by some power of $\omega$, essentially rotating over
     /// the domain.
     pub fn rotate_omega(&self, value: F, rotation: Rotation) -> F {
-        let mut point = value;
-        if rotation.0 >= 0 {
-            point *= &self.get_omega().pow_vartime([rotation.0 as u64]);
+        // zkinfer patch 6: omega^rotation from the rotation's highest set bit (a rotation is a
+        // few units), not by pow_vartime's 64 squarings per call; the verifier rotates a point
+        // for every query it checks.
+        let (base, exponent) = if rotation.0 >= 0 {
+            (self.get_omega(), rotation.0 as u64)
         } else {
-            point *= &self
-                .get_omega_inv()
-                .pow_vartime([(rotation.0 as i64).unsigned_abs()]);
+            (self.get_omega_inv(), (rotation.0 as i64).unsigned_abs())
+        };
+        if exponent == 0 {
+            return value;
         }
-        point
+        let mut power = base;
+        for bit in (0..(63 - exponent.leading_zeros())).rev() {
+            power = power.square();
+            if (exponent >> bit) & 1 == 1 {
+                power *= &base;
+            }
+        }
+        value * power
     }
 
     /// Computes evaluations (at the point `x`, where `xn = x^n`) of Lagrange
