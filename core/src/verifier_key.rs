@@ -16,6 +16,7 @@ use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2curves::ff::FromUniformBytes;
 use halo2curves::group::GroupEncoding;
+use halo2curves::serde::SerdeObject;
 use halo2curves::CurveAffine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
@@ -263,12 +264,16 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
             .ok_or_else(|| bad("a G2 point is not on the curve"))
     };
     let (g2, s_g2) = (g2_point(&points[32..96])?, g2_point(&points[96..160])?);
-    // ParamsKZG has no public constructor; read a one-point (k = 0) instance, then set k.
+    // ParamsKZG has no public constructor; read a one-point (k = 0) instance, then set k. The
+    // points were decoded and checked above, so they go in raw (uncompressed) form and are not
+    // decompressed a second time (two G2 square roots are most of a key's parse).
     let mut raw = 0u32.to_le_bytes().to_vec();
-    for b in [&points[..32], &points[..32], &points[32..]] {
-        raw.extend_from_slice(b);
-    }
-    let tiny = ParamsKZG::<Bn256>::read_custom(&mut raw.as_slice(), SerdeFormat::Processed)?;
+    g0.write_raw(&mut raw)?;
+    g0.write_raw(&mut raw)?;
+    g2.write_raw(&mut raw)?;
+    s_g2.write_raw(&mut raw)?;
+    let tiny =
+        ParamsKZG::<Bn256>::read_custom(&mut raw.as_slice(), SerdeFormat::RawBytesUnchecked)?;
     Ok(tiny.from_parts(k, vec![g0], Some(vec![]), g2, s_g2))
 }
 
@@ -301,6 +306,27 @@ mod tests {
         // A 20-bit activation table does not fit the key's 2^k rows.
         let err = changed(|s| s.act_bits = 20).unwrap_err().to_string();
         assert!(err.contains("act_bits") && err.contains("k ="), "{err}");
+    }
+
+    /// The verifier's parameters rebuilt from a key's points are the prover's: the same g[0],
+    /// g2 and s·g2 (what the pairing check uses), and the same points written back.
+    #[test]
+    fn a_keys_setup_points_read_back_as_the_same_parameters() {
+        use halo2_proofs::poly::commitment::{Params, ParamsProver};
+        let chain = tiny_chain();
+        let key = &chain.keys[0];
+        let points = kzg_points(&key.params);
+        let params = params_from_points(key.header.k, &points).unwrap();
+        assert_eq!(params.k(), key.params.k());
+        assert_eq!(params.get_g()[0], key.params.get_g()[0]);
+        assert_eq!(params.g2(), key.params.g2());
+        assert_eq!(params.s_g2(), key.params.s_g2());
+        assert_eq!(kzg_points(&params), points);
+        // A G2 coordinate outside the field is refused before the parameters are built.
+        let mut bad = points.clone();
+        bad[32..64].fill(0xff);
+        bad[63] = 0x3f;
+        assert!(params_from_points(key.header.k, &bad).is_err());
     }
 
     /// The setup a key depends on is read from its KZG points, not its label: a development
