@@ -15,7 +15,8 @@ exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_i
 `op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value, and
 models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input, also as
-float models (`op_*_float.tflite`).
+float models (`op_*_float.tflite`), and SUB, MUL and ADD by constant tensors (one value per
+channel, a spatial mask, a full-shape scale).
 Needs tensorflow-cpu 2.14 (a
 development tool only: tests read the committed file and run tflite-runtime).
 """
@@ -147,6 +148,18 @@ def per_channel_constants():
     return inp, L.ReLU()(z) + tf.constant([-0.4, 0.25, 0.0, 0.6])
 
 
+def tensor_constants():
+    """MUL by constants that are not one value per channel: a spatial mask ([1, H, W, 1]) and
+    a full-shape scale ([H, W, C]), each after a ReLU so that the converter keeps them apart."""
+    L = tf.keras.layers
+    rng = np.random.default_rng(SEED + 1)
+    inp = L.Input((16, 16, 1), batch_size=1)
+    y = L.ReLU()(L.Conv2D(4, 3, padding="same")(inp))
+    mask = tf.constant(rng.uniform(0.0, 1.0, (1, 16, 16, 1)).astype(np.float32))
+    scale = tf.constant(rng.uniform(-1.5, 1.5, (16, 16, 4)).astype(np.float32))
+    return inp, L.ReLU()(y * mask) * scale
+
+
 def strided_slice(x):
     """STRIDED_SLICE with strides, begin/end masks and a shrunk axis; SLICE."""
     L = tf.keras.layers
@@ -254,6 +267,8 @@ def main():
               tf.lite.TFLiteConverter.from_keras_model(m).convert())
     # Per-channel constants (a standalone batch normalization or a Keras Normalization layer).
     write_one_op([("channel_constants", tf.keras.Model(*per_channel_constants()), (-1.0, 1.0))])
+    # MUL by a constant tensor of any other broadcastable shape.
+    write_one_op([("tensor_constants", tf.keras.Model(*tensor_constants()), (-1.0, 1.0))])
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "unpack_pack",
         "space_depth_gather",
         "channel_constants",
+        "tensor_constants",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);
@@ -404,6 +405,46 @@ fn per_channel_constants_are_proven_and_a_corrupted_constant_is_rejected() {
     let product =
         output_of(&|k| matches!(k, LinearKernel::Conv { geometry, .. } if geometry.group > 1));
     for (what, tensor) in [("constant", constant), ("per-channel product", product)] {
+        let values = check.corrupted(&honest, tensor, 1);
+        assert!(!check.accepts(&values), "a corrupted {what} is accepted");
+    }
+}
+
+/// MUL by constant tensors that are not per channel (a [1, H, W, 1] mask, an [H, W, C] scale):
+/// each constant is made a tensor of the graph and multiplied as two tensors are. The circuit
+/// proves the evaluator's values and rejects a witness in which a materialized constant or a
+/// product is one off.
+#[test]
+fn constant_tensors_of_any_shape_are_multiplied_and_a_corrupted_one_is_rejected() {
+    use crate::qgraph::{LinearKernel, StepKind};
+
+    let (check, honest) = MockCheck::new("op_tensor_constants_int8.tflite", 6);
+    let q = check.q.clone();
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    let constants: Vec<_> = q
+        .steps
+        .iter()
+        .filter(|s| {
+            matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { n_in: 1, .. }))
+        })
+        .map(|s| s.output)
+        .collect();
+    let products: Vec<_> = q
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::QuantizedMul(_)))
+        .map(|s| s.output)
+        .collect();
+    assert_eq!(
+        (constants.len(), products.len()),
+        (2, 2),
+        "two constants, two products"
+    );
+    for (what, tensor) in constants
+        .iter()
+        .map(|&t| ("constant", t))
+        .chain(products.iter().map(|&t| ("product", t)))
+    {
         let values = check.corrupted(&honest, tensor, 1);
         assert!(!check.accepts(&values), "a corrupted {what} is accepted");
     }

@@ -144,7 +144,31 @@ impl<'g> Builder<'g> {
             return Ok(());
         }
         let zp = per_tensor(ct)?.1;
-        let centred: Vec<i64> = ct.int_data()?.iter().map(|v| v - zp).collect();
+        // numpy broadcasting reads the constant right-aligned against the other input: padded
+        // to four axes with leading ones, its NHWC values are put in our NCHW order.
+        let rank = ct.shape.len();
+        if rank > 4 {
+            return Err(unsupported(
+                op.kind.name(),
+                &op.name(self.g),
+                &format!(" of a constant of shape {:?} (at most 4 axes)", ct.shape),
+            ));
+        }
+        let mut padded = vec![1; 4 - rank];
+        padded.extend_from_slice(&ct.shape);
+        let stored = ct.int_data()?;
+        if stored.len() != padded.iter().product::<usize>() {
+            return Err(Error::InvalidModel(format!(
+                "constant '{}' holds {} values for shape {:?}",
+                ct.name,
+                stored.len(),
+                ct.shape
+            )));
+        }
+        let centred: Vec<i64> = nhwc_to_nchw(&stored, &padded)
+            .iter()
+            .map(|v| v - zp)
+            .collect();
         let (x, _) = self.input(op, 1 - k)?;
         let x = self.dense(x)?;
         let mut one = ct.clone();
@@ -158,12 +182,12 @@ impl<'g> Builder<'g> {
             inputs: vec![x.id],
             output: one_id,
         });
-        // Checked as an activation of batch 1, then given the constant's own shape (numpy
-        // broadcasting reads it right-aligned, as the interpreter does).
+        // Checked as an activation of batch 1, then given the constant's padded shape in our
+        // layout.
         let mut as_activation = ct.clone();
         as_activation.shape = vec![1, centred.len()];
         let id = self.new_tensor(&as_activation)?;
-        self.q.tensors[id].shape = super::super::nchw(&ct.shape);
+        self.q.tensors[id].shape = super::super::nchw(&padded);
         let n = centred.len();
         self.q.steps.push(crate::qgraph::QStep {
             name: ct.name.clone(),
@@ -225,13 +249,20 @@ impl<'g> Builder<'g> {
             let m = per_tensor(a)?.0 * per_tensor(b)?.0 / s_out;
             Ok(QuantizedMultiplier::from_real(m as f64))
         };
-        if let Some(k) = inputs.iter().position(|t| t.data.is_some()) {
+        let constant = inputs.iter().position(|t| t.data.is_some());
+        if let Some(k) = constant.filter(|&k| inputs[k].len() > 1) {
             let ct = inputs[k];
             let values = ct.int_data()?;
-            if values.len() != 1 {
+            if is_per_channel(op.input(self.g, 1 - k)?, ct, out_t) {
                 let multiplier = real(op.input(self.g, 1 - k)?, ct)?;
                 return self.mul_per_channel(op, k, &values, multiplier, (lo, hi));
             }
+            // Any other constant tensor (a spatial mask, a full-shape scale): made a tensor of
+            // the graph, then multiplied as two tensors are, broadcasting included.
+            self.materialize_constant(op, k)?;
+        } else if let Some(k) = constant {
+            let ct = inputs[k];
+            let values = ct.int_data()?;
             let (x, xt) = self.input(op, 1 - k)?;
             let x = self.dense(x)?;
             let multiplier = real(xt, ct)?;
@@ -486,20 +517,12 @@ impl<'g> Builder<'g> {
         let ct = op.input(self.g, constant)?;
         let (x, xt) = self.input(op, 1 - constant)?;
         let channels = *xt.shape.last().unwrap_or(&0);
-        let per_channel = xt.shape.len() == 4
-            && values.len() == channels
-            && ct.shape.iter().rev().skip(1).all(|&d| d == 1)
-            && ct.shape.last() == Some(&channels);
         let out_t = &self.g.tensors[op.outputs[0]];
-        if !per_channel || out_t.shape != xt.shape {
-            return Err(unsupported(
-                "MUL",
-                &name,
-                &format!(
-                    " of {:?} by a constant of shape {:?} (a scalar or one value per channel)",
-                    xt.shape, ct.shape
-                ),
-            ));
+        if !is_per_channel(xt, ct, out_t) || values.len() != channels {
+            return Err(Error::InvalidModel(format!(
+                "MUL '{name}': a constant of shape {:?} is not one value per channel of {:?}",
+                ct.shape, xt.shape
+            )));
         }
         let x = self.dense(x)?;
         let zp_c = per_tensor(ct)?.1;
@@ -595,4 +618,33 @@ fn nchw_broadcast_shapes(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {
         super::super::nchw(&p)
     };
     (padded(a), padded(b))
+}
+
+/// Whether constant `ct` holds one value per channel of the 4-D tensor `xt` (shape [C],
+/// [1, C], ... [1, 1, 1, C]) and the product keeps `xt`'s shape: a 1×1 depthwise convolution.
+fn is_per_channel(xt: &TfTensor, ct: &TfTensor, out_t: &TfTensor) -> bool {
+    let channels = *xt.shape.last().unwrap_or(&0);
+    xt.shape.len() == 4
+        && ct.len() == channels
+        && ct.shape.iter().rev().skip(1).all(|&d| d == 1)
+        && ct.shape.last() == Some(&channels)
+        && out_t.shape == xt.shape
+}
+
+/// Values stored in NHWC order for a 4-D `shape` (as many values as it holds), in NCHW order.
+fn nhwc_to_nchw(values: &[i64], shape: &[usize]) -> Vec<i64> {
+    let &[n, h, w, c] = shape else {
+        return values.to_vec();
+    };
+    let mut out = Vec::with_capacity(values.len());
+    for b in 0..n {
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    out.push(values[((b * h + y) * w + x) * c + ch]);
+                }
+            }
+        }
+    }
+    out
 }
