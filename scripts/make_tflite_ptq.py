@@ -16,7 +16,8 @@ exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_i
 models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input, also as
 float models (`op_*_float.tflite`), and SUB, MUL and ADD by constant tensors (one value per
-channel, a spatial mask, a full-shape scale).
+channel, a spatial mask, a full-shape scale), and RESIZE_BILINEAR (half-pixel centres and
+aligned corners).
 Needs tensorflow-cpu 2.14 (a
 development tool only: tests read the committed file and run tflite-runtime).
 """
@@ -160,6 +161,16 @@ def tensor_constants():
     return inp, L.ReLU()(y * mask) * scale
 
 
+def bilinear_resizes():
+    """RESIZE_BILINEAR as Keras and TensorFlow emit it: UpSampling2D(interpolation="bilinear")
+    (half-pixel centres, 16 -> 32) and a v1 resize with aligned corners (32 -> 63)."""
+    L = tf.keras.layers
+    inp = L.Input((16, 16, 1), batch_size=1)
+    y = L.ReLU()(L.Conv2D(4, 3, padding="same")(inp))
+    y = L.UpSampling2D(2, interpolation="bilinear")(y)
+    return inp, tf.compat.v1.image.resize_bilinear(y, (63, 63), align_corners=True)
+
+
 def strided_slice(x):
     """STRIDED_SLICE with strides, begin/end masks and a shrunk axis; SLICE."""
     L = tf.keras.layers
@@ -269,6 +280,8 @@ def main():
     write_one_op([("channel_constants", tf.keras.Model(*per_channel_constants()), (-1.0, 1.0))])
     # MUL by a constant tensor of any other broadcastable shape.
     write_one_op([("tensor_constants", tf.keras.Model(*tensor_constants()), (-1.0, 1.0))])
+    # RESIZE_BILINEAR with both coordinate rules.
+    write_one_op([("resize_bilinear", tf.keras.Model(*bilinear_resizes()), (-1.0, 1.0))])
 
 
 if __name__ == "__main__":

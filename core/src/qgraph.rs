@@ -394,6 +394,10 @@ pub enum LinearKernel {
         weights: Vec<i64>,
         bias: Option<Vec<i64>>,
     },
+    /// Output `o` is `Σ w·x[i]` over its own list `taps[o]` of `(i, w)`: a fixed sparse map
+    /// whose weights differ from output to output (TFLite's int8 bilinear resize, rounded once
+    /// after both axes). Structural weights, no bias.
+    Taps { taps: Vec<Vec<(usize, i64)>> },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -463,6 +467,15 @@ impl Linear {
                     param: Term::STRUCTURAL,
                 }));
                 bias.as_ref().map_or(0, |b| b[out] as i128)
+            }
+            LinearKernel::Taps { taps } => {
+                terms.extend(taps[out].iter().map(|&(index, weight)| Term {
+                    slot: 0,
+                    index,
+                    weight,
+                    param: Term::STRUCTURAL,
+                }));
+                0
             }
         }
     }

@@ -46,7 +46,9 @@ pub(super) fn divisible(graph: &QGraph, step: &QStep) -> Option<Divisible> {
                 channels: *n_out,
                 weights: weight.len(),
             }),
-        LinearKernel::PoolSum { .. } | LinearKernel::Elementwise { .. } => None,
+        LinearKernel::PoolSum { .. }
+        | LinearKernel::Elementwise { .. }
+        | LinearKernel::Taps { .. } => None,
     }
     .filter(|d| d.channels >= 2)
 }
@@ -145,7 +147,9 @@ fn channel_block_kernel(
             weight: slice(weight)?,
             bias: slice(bias)?,
         },
-        LinearKernel::PoolSum { .. } | LinearKernel::Elementwise { .. } => return None,
+        LinearKernel::PoolSum { .. }
+        | LinearKernel::Elementwise { .. }
+        | LinearKernel::Taps { .. } => return None,
     })
 }
 

@@ -336,6 +336,14 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     " in a float model (it is supported in int8 and uint8 models)",
                 ))
             }
+            TfOpKind::ResizeBilinear { .. } => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " in a float model (it is supported in int8 models; ONNX's Resize in \
+                     linear mode is the float path)",
+                ))
+            }
             TfOpKind::Unary(f) => {
                 let (x, _) = get(0)?;
                 let x = no_pads(x)?;

@@ -17,6 +17,7 @@
 //! SOFTMAX is left outside the proof: a final SOFTMAX is dropped and its input (the logits) is
 //! the model's output. Softmax is monotonic, so the predicted class is the same.
 
+pub mod bilinear;
 pub mod float;
 pub mod lut;
 pub mod movement;
@@ -223,6 +224,11 @@ pub enum TfOpKind {
         align_corners: bool,
         half_pixel_centers: bool,
     },
+    /// RESIZE_BILINEAR to the constant size of input 1 (int8: [`bilinear`]).
+    ResizeBilinear {
+        align_corners: bool,
+        half_pixel_centers: bool,
+    },
     /// TRANSPOSE by the constant permutation of input 1.
     Transpose,
     /// QUANTIZE: float to 8 bits at the model's input, or 8 bits to another scale.
@@ -282,6 +288,7 @@ impl TfOpKind {
             TfOpKind::Concatenation { .. } => "CONCATENATION",
             TfOpKind::Sub { .. } => "SUB",
             TfOpKind::ResizeNearest { .. } => "RESIZE_NEAREST_NEIGHBOR",
+            TfOpKind::ResizeBilinear { .. } => "RESIZE_BILINEAR",
             TfOpKind::Transpose => "TRANSPOSE",
             TfOpKind::Quantize => "QUANTIZE",
             TfOpKind::Dequantize => "DEQUANTIZE",
@@ -505,13 +512,14 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
 /// without bound (what it allocates grows with the elements moved).
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
-/// RESIZE_NEAREST_NEIGHBOR's constant output size `[height, width]` (input 1), both positive.
+/// A RESIZE operator's constant output size `[height, width]` (input 1), both positive.
 pub(crate) fn resize_size(op: &TfOp, g: &TfGraph) -> Result<[usize; 2]> {
     let size = op.input(g, 1)?.int_data()?;
     match size[..] {
         [h, w] if h > 0 && w > 0 => Ok([h as usize, w as usize]),
         _ => Err(Error::InvalidModel(format!(
-            "RESIZE_NEAREST_NEIGHBOR '{}' to size {size:?}",
+            "{} '{}' to size {size:?}",
+            op.kind.name(),
             op.name(g)
         ))),
     }
@@ -884,6 +892,13 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             tflite::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR => {
                 let o = op.builtin_options_as_resize_nearest_neighbor_options();
                 TfOpKind::ResizeNearest {
+                    align_corners: o.is_some_and(|o| o.align_corners()),
+                    half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
+                }
+            }
+            tflite::BuiltinOperator::RESIZE_BILINEAR => {
+                let o = op.builtin_options_as_resize_bilinear_options();
+                TfOpKind::ResizeBilinear {
                     align_corners: o.is_some_and(|o| o.align_corners()),
                     half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
                 }

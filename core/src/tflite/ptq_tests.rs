@@ -149,6 +149,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "space_depth_gather",
         "channel_constants",
         "tensor_constants",
+        "resize_bilinear",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);
@@ -447,5 +448,31 @@ fn constant_tensors_of_any_shape_are_multiplied_and_a_corrupted_one_is_rejected(
     {
         let values = check.corrupted(&honest, tensor, 1);
         assert!(!check.accepts(&values), "a corrupted {what} is accepted");
+    }
+}
+
+/// RESIZE_BILINEAR (half-pixel centres, then aligned corners): each output sums its own
+/// neighbours with the interpreter's weights and rounds once. The circuit proves the
+/// evaluator's values and rejects a witness in which either resize's output is one off.
+#[test]
+fn bilinear_resizes_are_proven_and_a_corrupted_interpolation_is_rejected() {
+    use crate::qgraph::{LinearKernel, StepKind};
+
+    let (check, honest) = MockCheck::new("op_resize_bilinear_int8.tflite", 6);
+    let q = check.q.clone();
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    let resizes: Vec<_> = q
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Taps { .. })))
+        .map(|s| s.output)
+        .collect();
+    assert_eq!(resizes.len(), 2, "two resizes");
+    for tensor in resizes {
+        let values = check.corrupted(&honest, tensor, 1);
+        assert!(
+            !check.accepts(&values),
+            "a corrupted interpolation is accepted"
+        );
     }
 }

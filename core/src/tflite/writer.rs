@@ -26,6 +26,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
         TfOpKind::Sub { .. } => fb::BuiltinOperator::SUB,
         TfOpKind::ResizeNearest { .. } => fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR,
+        TfOpKind::ResizeBilinear { .. } => fb::BuiltinOperator::RESIZE_BILINEAR,
         TfOpKind::Transpose => fb::BuiltinOperator::TRANSPOSE,
         TfOpKind::Quantize => fb::BuiltinOperator::QUANTIZE,
         TfOpKind::Dequantize => fb::BuiltinOperator::DEQUANTIZE,
@@ -242,6 +243,21 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let o = fb::ResizeNearestNeighborOptions::create(&mut b, &args);
                 (
                     fb::BuiltinOptions::ResizeNearestNeighborOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            TfOpKind::ResizeBilinear {
+                align_corners,
+                half_pixel_centers,
+            } => {
+                let args = fb::ResizeBilinearOptionsArgs {
+                    align_corners: *align_corners,
+                    half_pixel_centers: *half_pixel_centers,
+                    ..Default::default()
+                };
+                let o = fb::ResizeBilinearOptions::create(&mut b, &args);
+                (
+                    fb::BuiltinOptions::ResizeBilinearOptions,
                     Some(o.as_union_value()),
                 )
             }

@@ -13,6 +13,7 @@ use super::{
 use crate::error::{Error, Result};
 
 mod more_ops;
+mod resize;
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
     Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
@@ -350,6 +351,10 @@ impl<'g> Builder<'g> {
                 align_corners,
                 half_pixel_centers,
             } => self.resize_nearest(op, *align_corners, *half_pixel_centers),
+            TfOpKind::ResizeBilinear {
+                align_corners,
+                half_pixel_centers,
+            } => self.resize_bilinear(op, *align_corners, *half_pixel_centers),
             TfOpKind::Transpose => self.transpose(op),
             TfOpKind::Window { .. }
             | TfOpKind::Pack { .. }

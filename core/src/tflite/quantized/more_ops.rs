@@ -575,7 +575,7 @@ impl<'g> Builder<'g> {
     }
 
     /// The interpreter copies stored bytes: the output must be quantized as the input.
-    fn same_quantization(&self, op: &TfOp, xt: &TfTensor) -> Result<()> {
+    pub(super) fn same_quantization(&self, op: &TfOp, xt: &TfTensor) -> Result<()> {
         let out_t = &self.g.tensors[op.outputs[0]];
         if xt.dtype != out_t.dtype || per_tensor(xt)? != per_tensor(out_t)? {
             return Err(unsupported(
