@@ -17,7 +17,7 @@ models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPAC
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input, also as
 float models (`op_*_float.tflite`), and SUB, MUL and ADD by constant tensors (one value per
 channel, a spatial mask, a full-shape scale), and RESIZE_BILINEAR (half-pixel centres and
-aligned corners).
+aligned corners; also as a float model).
 Needs tensorflow-cpu 2.14 (a
 development tool only: tests read the committed file and run tflite-runtime).
 """
@@ -282,6 +282,9 @@ def main():
     write_one_op([("tensor_constants", tf.keras.Model(*tensor_constants()), (-1.0, 1.0))])
     # RESIZE_BILINEAR with both coordinate rules.
     write_one_op([("resize_bilinear", tf.keras.Model(*bilinear_resizes()), (-1.0, 1.0))])
+    # And as a float model (no quantization).
+    write(out_dir, "op_resize_bilinear_float.tflite",
+          tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(*bilinear_resizes())).convert())
 
 
 if __name__ == "__main__":

@@ -336,13 +336,19 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     " in a float model (it is supported in int8 and uint8 models)",
                 ))
             }
-            TfOpKind::ResizeBilinear { .. } => {
-                return Err(unsupported(
-                    op.kind.name(),
-                    &name,
-                    " in a float model (it is supported in int8 models; ONNX's Resize in \
-                     linear mode is the float path)",
-                ))
+            TfOpKind::ResizeBilinear {
+                align_corners,
+                half_pixel_centers,
+            } => {
+                let (x, _) = get(0)?;
+                let x = no_pads(x)?;
+                let size = super::resize_size(op, g)?;
+                let id =
+                    resize_bilinear(&mut b, &name, x, size, *align_corners, *half_pixel_centers)
+                        .map_err(|e| unsupported("RESIZE_BILINEAR", &name, &format!(" ({e})")))?;
+                let shape = b.shape(id).to_vec();
+                let id = b.add(&name, Op::Reshape, vec![id], &out_t.name, Some(shape))?;
+                (id, FusedActivation::None)
             }
             TfOpKind::Unary(f) => {
                 let (x, _) = get(0)?;
@@ -557,4 +563,89 @@ fn movement_op(movement: Movement, shape: &[usize], picks: Vec<Pick>) -> Op {
         shape: nchw(shape),
         picks,
     })
+}
+
+/// Float RESIZE_BILINEAR of our NCHW tensor `x` to `[height, width]`, axis by axis as ONNX's
+/// linear Resize is lowered ([`crate::ops::resample`]): the interpreter's source position is
+/// ONNX's coordinate rule of the same name (`half_pixel_centers`: half_pixel, whose clamped
+/// edges equal TFLite's; `align_corners`: align_corners; neither: asymmetric), and bilinear
+/// interpolation is separable.
+fn resize_bilinear(
+    b: &mut ModelBuilder,
+    name: &str,
+    x: crate::ir::TensorId,
+    [height, width]: [usize; 2],
+    align_corners: bool,
+    half_pixel_centers: bool,
+) -> std::result::Result<crate::ir::TensorId, String> {
+    use crate::ops::gather::maps::{self, CoordinateMode};
+    use crate::ops::resample::{self, Kernel};
+    if align_corners && half_pixel_centers {
+        return Err("align_corners and half_pixel_centers together".into());
+    }
+    let coordinates = if align_corners {
+        CoordinateMode::AlignCorners
+    } else if half_pixel_centers {
+        CoordinateMode::HalfPixel
+    } else {
+        CoordinateMode::Asymmetric
+    };
+    let shape = b.shape(x).to_vec();
+    if shape.len() != 4 {
+        return Err(format!("a tensor of shape {shape:?} (it takes NHWC)"));
+    }
+    let mut t = x;
+    // Width is our last axis; height is moved there and back (the swap is its own inverse).
+    for (axis, n_out) in [(3usize, width), (2, height)] {
+        let n_in = b.shape(t)[axis];
+        if n_in == n_out {
+            continue;
+        }
+        let m = resample::matrix(
+            n_in,
+            n_out,
+            n_out as f64 / n_in as f64,
+            coordinates,
+            Kernel::Linear,
+        )?;
+        let dense = Dense {
+            weight: Tensor::new(vec![n_out, n_in], m),
+            bias: vec![0.0; n_out],
+        };
+        let swap = [0i64, 1, 3, 2];
+        if axis == 2 {
+            let g = maps::transpose(b.shape(t), Some(&swap))?;
+            t = b
+                .add(
+                    format!("{name}/h-last"),
+                    Op::Gather(g),
+                    vec![t],
+                    format!("{name}/h-last"),
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        t = b
+            .add(
+                format!("{name}/axis{axis}"),
+                Op::Dense(dense),
+                vec![t],
+                format!("{name}/axis{axis}"),
+                None,
+            )
+            .map_err(|e| e.to_string())?;
+        if axis == 2 {
+            let g = maps::transpose(b.shape(t), Some(&swap))?;
+            t = b
+                .add(
+                    format!("{name}/h-back"),
+                    Op::Gather(g),
+                    vec![t],
+                    format!("{name}/h-back"),
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(t)
 }

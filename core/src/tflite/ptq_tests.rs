@@ -166,7 +166,8 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
     assert!(wrong.is_empty(), "differ from the interpreter: {wrong:?}");
 }
 
-/// The rearranging models as float TFLite, through the float lowering: our float evaluation
+/// The rearranging models (and the bilinear resizes) as float TFLite, through the float
+/// lowering: our float evaluation
 /// equals the interpreter's up to float rounding (the convolution before the copies sums in
 /// another order).
 #[test]
@@ -179,6 +180,7 @@ fn tensorflow_float_rearranging_models_match_the_interpreter() {
         "split_concat",
         "unpack_pack",
         "space_depth_gather",
+        "resize_bilinear",
     ] {
         let model = format!("op_{op}_float.tflite");
         let g = graph(&model);
