@@ -121,6 +121,22 @@ def one_op_models():
     ]
 
 
+def function_models():
+    """Elementwise functions whose int8 kernels are tables the interpreter fills in float:
+    EXP and GELU (exact and tanh-approximated), each alone on the 256-value input."""
+    L = tf.keras.layers
+
+    def unary(name, f, lo, hi):
+        inp = L.Input((16, 16, 1), batch_size=1)
+        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
+
+    return [
+        unary("exp", tf.math.exp, -3.0, 2.0),
+        unary("gelu", lambda x: tf.nn.gelu(x, approximate=False), -4.0, 3.0),
+        unary("gelu_tanh", lambda x: tf.nn.gelu(x, approximate=True), -3.5, 4.0),
+    ]
+
+
 def rearranging_models():
     """Rearranging operators (copies of stored values) after a convolution, so that the
     converter keeps them, each ending in one that mixes what they produced. Made after the
@@ -285,6 +301,9 @@ def main():
     # And as a float model (no quantization).
     write(out_dir, "op_resize_bilinear_float.tflite",
           tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(*bilinear_resizes())).convert())
+
+    # Table-driven functions.
+    write_one_op(function_models())
 
 
 if __name__ == "__main__":

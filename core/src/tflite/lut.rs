@@ -1,6 +1,6 @@
 //! The TFLite interpreter's 8-bit arithmetic for elementwise operators, as functions of one
 //! stored input value (so that [`crate::ops::lookup::ByteLookup`] can tabulate them):
-//! - LOGISTIC and TANH: the interpreter's lookup table (`LUTPopulate`): dequantize in `f32`,
+//! - LOGISTIC, TANH, EXP and GELU: the interpreter's lookup table (`LUTPopulate`): dequantize in `f32`,
 //!   apply the `f32` function, multiply by the inverse output scale, round half away from
 //!   zero, add the zero point, clamp. The functions are musl's `expf`/`tanhf` (the `libm`
 //!   crate), so every platform computes the same tables.
@@ -67,6 +67,27 @@ pub fn logistic(q: Quant) -> impl Fn(i64) -> i64 {
 /// int8/uint8 TANH.
 pub fn tanh(q: Quant) -> impl Fn(i64) -> i64 {
     populate(q, libm::tanhf)
+}
+
+/// int8/uint8 EXP: the table of `expf`.
+pub fn exp(q: Quant) -> impl Fn(i64) -> i64 {
+    populate(q, libm::expf)
+}
+
+/// int8/uint8 GELU as the interpreter tabulates it, in `f32` and in its order of operations:
+/// `0.5·x·erfc(-x/√2)`, or with the tanh approximation
+/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x·x·x)))` (√(2/π) computed in double, then rounded).
+pub fn gelu(q: Quant, tanh_approximation: bool) -> impl Fn(i64) -> i64 {
+    let sqrt_2_over_pi =
+        (std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2) as f32;
+    let minus_sqrt_half = -std::f64::consts::FRAC_1_SQRT_2 as f32;
+    populate(q, move |x| {
+        if tanh_approximation {
+            0.5 * x * (1.0 + libm::tanhf(sqrt_2_over_pi * (x + 0.044715 * x * x * x)))
+        } else {
+            0.5 * x * libm::erfcf(x * minus_sqrt_half)
+        }
+    })
 }
 
 /// `MultiplyByQuantizedMultiplier(s - zp_in, M) + zp_out` clamped to `[lo, hi]`.

@@ -351,9 +351,9 @@ impl<'g> Builder<'g> {
             UnaryFn::Tanh => Box::new(lut::tanh(q)),
             UnaryFn::HardSwish => Box::new(lut::hard_swish(q)?),
             UnaryFn::LeakyRelu { alpha } => Box::new(lut::leaky_relu(q, alpha.get())),
-            UnaryFn::Exp
-            | UnaryFn::Gelu { .. }
-            | UnaryFn::HardSigmoid { .. }
+            UnaryFn::Exp => Box::new(lut::exp(q)),
+            UnaryFn::Gelu { tanh_approximation } => Box::new(lut::gelu(q, tanh_approximation)),
+            UnaryFn::HardSigmoid { .. }
             | UnaryFn::Elu { .. }
             | UnaryFn::Silu
             | UnaryFn::Erf
