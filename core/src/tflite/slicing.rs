@@ -315,46 +315,73 @@ pub(super) fn movement_kind(kind: &TfOpKind) -> crate::ops::gather::Movement {
     }
 }
 
+/// Seeded byte mutants of the example models `names` (in examples/tflite-ptq/) load, lower and
+/// run, or are refused, never panic; returns how many loaded.
+#[cfg(test)]
+pub(super) fn mutants_load_or_are_refused(names: &[&str], seed: u64) -> usize {
+    use rand::{Rng, SeedableRng};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tflite-ptq");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut loaded = 0;
+    for &name in names {
+        let original = std::fs::read(dir.join(name)).unwrap();
+        for _ in 0..150 {
+            let mut bytes = original.clone();
+            for _ in 0..rng.gen_range(1..4) {
+                let at = rng.gen_range(0..bytes.len());
+                bytes[at] = rng.gen();
+            }
+            let run = std::panic::catch_unwind(|| {
+                let Ok(super::Loaded::Quantized(q)) = super::load_tflite_bytes(&bytes, name, name)
+                else {
+                    return false;
+                };
+                let input = vec![0; q.input_tensor().len()];
+                let _ = q.evaluate(&input);
+                true
+            });
+            match run {
+                Ok(ok) => loaded += usize::from(ok),
+                Err(_) => panic!("a mutant of {name} panicked"),
+            }
+        }
+    }
+    loaded
+}
+
 #[cfg(test)]
 mod tests {
-    use rand::{Rng, SeedableRng};
-
     /// Seeded byte mutants of the rearranging models (their begin, end, stride, index, axis
     /// and block operands included) load, lower and run, or are refused, never panic.
     #[test]
     fn mutated_rearranging_models_load_or_are_refused_without_panicking() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tflite-ptq");
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261203);
-        let mut loaded = 0;
-        for name in [
-            "op_strided_slice_int8.tflite",
-            "op_split_concat_int8.tflite",
-            "op_unpack_pack_int8.tflite",
-            "op_space_depth_gather_int8.tflite",
-        ] {
-            let original = std::fs::read(dir.join(name)).unwrap();
-            for _ in 0..150 {
-                let mut bytes = original.clone();
-                for _ in 0..rng.gen_range(1..4) {
-                    let at = rng.gen_range(0..bytes.len());
-                    bytes[at] = rng.gen();
-                }
-                let run = std::panic::catch_unwind(|| {
-                    let Ok(super::super::Loaded::Quantized(q)) =
-                        super::super::load_tflite_bytes(&bytes, name, name)
-                    else {
-                        return false;
-                    };
-                    let input = vec![0; q.input_tensor().len()];
-                    let _ = q.evaluate(&input);
-                    true
-                });
-                match run {
-                    Ok(ok) => loaded += usize::from(ok),
-                    Err(_) => panic!("a mutant of {name} panicked"),
-                }
-            }
-        }
+        let loaded = super::mutants_load_or_are_refused(
+            &[
+                "op_strided_slice_int8.tflite",
+                "op_split_concat_int8.tflite",
+                "op_unpack_pack_int8.tflite",
+                "op_space_depth_gather_int8.tflite",
+            ],
+            20261203,
+        );
+        assert!(
+            loaded > 0,
+            "no mutant loaded: the mutation is too coarse to test anything"
+        );
+    }
+
+    /// The same for the bilinear resizes (their size operands and options included) and the
+    /// constant tensors made graph tensors (their shapes and data).
+    #[test]
+    fn mutated_resize_and_constant_tensor_models_load_or_are_refused_without_panicking() {
+        let loaded = super::mutants_load_or_are_refused(
+            &[
+                "op_resize_bilinear_int8.tflite",
+                "op_tensor_constants_int8.tflite",
+                "op_channel_constants_int8.tflite",
+            ],
+            20261204,
+        );
         assert!(
             loaded > 0,
             "no mutant loaded: the mutation is too coarse to test anything"
