@@ -17,7 +17,7 @@
 use halo2_proofs::arithmetic::eval_polynomial;
 use halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2curves::ff::{Field, PrimeField};
-use halo2curves::group::{prime::PrimeCurveAffine, Curve, GroupEncoding};
+use halo2curves::group::{Curve, GroupEncoding};
 use halo2curves::mont32;
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -43,6 +43,9 @@ fn axis(
         .collect()
 }
 
+/// Each output's `(input index, weight)` pairs.
+pub type Taps = Vec<Vec<(usize, i64)>>;
+
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 {
         a.abs()
@@ -58,7 +61,7 @@ pub fn taps(
     [out_h, out_w]: [usize; 2],
     align_corners: bool,
     half_pixel_centers: bool,
-) -> Result<(Vec<Vec<(usize, i64)>>, i64), String> {
+) -> Result<(Taps, i64), String> {
     if align_corners && half_pixel_centers {
         return Err(
             "align_corners and half_pixel_centers together (the interpreter refuses them)".into(),

@@ -253,7 +253,6 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let args = fb::ResizeBilinearOptionsArgs {
                     align_corners: *align_corners,
                     half_pixel_centers: *half_pixel_centers,
-                    ..Default::default()
                 };
                 let o = fb::ResizeBilinearOptions::create(&mut b, &args);
                 (
