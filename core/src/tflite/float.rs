@@ -612,39 +612,22 @@ fn resize_bilinear(
             weight: Tensor::new(vec![n_out, n_in], m),
             bias: vec![0.0; n_out],
         };
-        let swap = [0i64, 1, 3, 2];
+        // One step of the resize, named after `part`.
+        let step = |b: &mut ModelBuilder, op: Op, t, part: &str| {
+            let part = format!("{name}/{part}");
+            b.add(part.clone(), op, vec![t], part, None)
+                .map_err(|e| e.to_string())
+        };
+        // Swapping height and width is its own inverse.
+        let swap = |b: &mut ModelBuilder, t| maps::transpose(b.shape(t), Some(&[0, 1, 3, 2]));
         if axis == 2 {
-            let g = maps::transpose(b.shape(t), Some(&swap))?;
-            t = b
-                .add(
-                    format!("{name}/h-last"),
-                    Op::Gather(g),
-                    vec![t],
-                    format!("{name}/h-last"),
-                    None,
-                )
-                .map_err(|e| e.to_string())?;
+            let g = swap(b, t)?;
+            t = step(b, Op::Gather(g), t, "h-last")?;
         }
-        t = b
-            .add(
-                format!("{name}/axis{axis}"),
-                Op::Dense(dense),
-                vec![t],
-                format!("{name}/axis{axis}"),
-                None,
-            )
-            .map_err(|e| e.to_string())?;
+        t = step(b, Op::Dense(dense), t, &format!("axis{axis}"))?;
         if axis == 2 {
-            let g = maps::transpose(b.shape(t), Some(&swap))?;
-            t = b
-                .add(
-                    format!("{name}/h-back"),
-                    Op::Gather(g),
-                    vec![t],
-                    format!("{name}/h-back"),
-                    None,
-                )
-                .map_err(|e| e.to_string())?;
+            let g = swap(b, t)?;
+            t = step(b, Op::Gather(g), t, "h-back")?;
         }
     }
     Ok(t)
