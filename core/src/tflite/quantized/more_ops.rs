@@ -456,6 +456,16 @@ impl<'g> Builder<'g> {
         self.movement(op, shape, picks, ids)
     }
 
+    /// A RESIZE operator's input (its pending padding applied), that input's tensor and the
+    /// constant output size; the output must be quantized as the input.
+    pub(super) fn resize_input(&mut self, op: &TfOp) -> Result<(Mapped, &'g TfTensor, [usize; 2])> {
+        let (x, xt) = self.input(op, 0)?;
+        let x = self.dense(x)?;
+        let size = super::super::resize_size(op, self.g)?;
+        self.same_quantization(op, xt)?;
+        Ok((x, xt, size))
+    }
+
     /// RESIZE_NEAREST_NEIGHBOR to its constant size.
     pub(super) fn resize_nearest(
         &mut self,
@@ -464,10 +474,7 @@ impl<'g> Builder<'g> {
         half_pixel_centers: bool,
     ) -> Result<()> {
         let name = op.name(self.g);
-        let (x, xt) = self.input(op, 0)?;
-        let x = self.dense(x)?;
-        let size = super::super::resize_size(op, self.g)?;
-        self.same_quantization(op, xt)?;
+        let (x, xt, size) = self.resize_input(op)?;
         // uint8 without either flag runs the optimized kernel's 16.16 fixed-point indexing.
         let fixed_point =
             xt.dtype == crate::tflite::TfType::U8 && !align_corners && !half_pixel_centers;

@@ -20,7 +20,7 @@ impl<'g> Builder<'g> {
         half_pixel_centers: bool,
     ) -> Result<()> {
         let name = op.name(self.g);
-        let (x, xt) = self.input(op, 0)?;
+        let (x, xt, size) = self.resize_input(op)?;
         if xt.dtype != TfType::I8 {
             return Err(unsupported(
                 "RESIZE_BILINEAR",
@@ -28,9 +28,6 @@ impl<'g> Builder<'g> {
                 " of a uint8 tensor (its kernel interpolates in float; int8 is supported)",
             ));
         }
-        let x = self.dense(x)?;
-        let size = super::super::resize_size(op, self.g)?;
-        self.same_quantization(op, xt)?;
         let out_t = &self.g.tensors[op.outputs[0]];
         let [n, h, w, c] = xt.shape[..] else {
             return Err(unsupported(
