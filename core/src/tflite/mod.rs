@@ -1088,10 +1088,14 @@ pub(crate) fn filter_to_oihw<T: Copy + Default>(
 }
 
 /// The position in TFLite's NHWC flattening of element `i` of our flattened tensor of NCHW
-/// shape `ours` (FULLY_CONNECTED weights are indexed the TFLite way).
+/// shape `ours` (FULLY_CONNECTED weights are indexed the TFLite way; constants are reordered
+/// with it).
 pub(crate) fn nhwc_flat_index(ours: &[usize], i: usize) -> usize {
     match ours {
-        [_, c, h, w] => (i % (h * w)) * c + i / (h * w),
+        [_, c, h, w] => {
+            let (image, within) = (i / (c * h * w), i % (c * h * w));
+            image * c * h * w + (within % (h * w)) * c + within / (h * w)
+        }
         _ => i,
     }
 }

@@ -165,9 +165,9 @@ impl<'g> Builder<'g> {
                 ct.shape
             )));
         }
-        let centred: Vec<i64> = nhwc_to_nchw(&stored, &padded)
-            .iter()
-            .map(|v| v - zp)
+        let ours = super::super::nchw(&padded);
+        let centred: Vec<i64> = (0..stored.len())
+            .map(|i| stored[super::super::nhwc_flat_index(&ours, i)] - zp)
             .collect();
         let (x, _) = self.input(op, 1 - k)?;
         let x = self.dense(x)?;
@@ -187,7 +187,7 @@ impl<'g> Builder<'g> {
         let mut as_activation = ct.clone();
         as_activation.shape = vec![1, centred.len()];
         let id = self.new_tensor(&as_activation)?;
-        self.q.tensors[id].shape = super::super::nchw(&padded);
+        self.q.tensors[id].shape = ours;
         let n = centred.len();
         self.q.steps.push(crate::qgraph::QStep {
             name: ct.name.clone(),
@@ -253,8 +253,9 @@ impl<'g> Builder<'g> {
         if let Some(k) = constant.filter(|&k| inputs[k].len() > 1) {
             let ct = inputs[k];
             let values = ct.int_data()?;
-            if is_per_channel(op.input(self.g, 1 - k)?, ct, out_t) {
-                let multiplier = real(op.input(self.g, 1 - k)?, ct)?;
+            let xt = op.input(self.g, 1 - k)?;
+            if is_per_channel(xt, ct, out_t) {
+                let multiplier = real(xt, ct)?;
                 return self.mul_per_channel(op, k, &values, multiplier, (lo, hi));
             }
             // Any other constant tensor (a spatial mask, a full-shape scale): made a tensor of
@@ -507,7 +508,8 @@ impl<'g> Builder<'g> {
     /// scale, a Keras `Normalization`): per channel, `(x - zx)·(c - zc)` requantized by one
     /// multiplier with the interpreter's MultiplyByQuantizedMultiplier and clamped, which is
     /// exactly a 1×1 depthwise convolution with weights `c - zc`, no bias and that
-    /// requantization (ties away from zero, as MUL rounds).
+    /// requantization (ties away from zero, as MUL rounds). The caller has checked the shapes
+    /// with [`is_per_channel`].
     fn mul_per_channel(
         &mut self,
         op: &TfOp,
@@ -523,14 +525,8 @@ impl<'g> Builder<'g> {
         let name = op.name(self.g);
         let ct = op.input(self.g, constant)?;
         let (x, xt) = self.input(op, 1 - constant)?;
-        let channels = *xt.shape.last().unwrap_or(&0);
+        let channels = values.len();
         let out_t = &self.g.tensors[op.outputs[0]];
-        if !is_per_channel(xt, ct, out_t) || values.len() != channels {
-            return Err(Error::InvalidModel(format!(
-                "MUL '{name}': a constant of shape {:?} is not one value per channel of {:?}",
-                ct.shape, xt.shape
-            )));
-        }
         let x = self.dense(x)?;
         let zp_c = per_tensor(ct)?.1;
         let zp_out = per_tensor(out_t)?.1;
@@ -636,22 +632,4 @@ fn is_per_channel(xt: &TfTensor, ct: &TfTensor, out_t: &TfTensor) -> bool {
         && ct.shape.iter().rev().skip(1).all(|&d| d == 1)
         && ct.shape.last() == Some(&channels)
         && out_t.shape == xt.shape
-}
-
-/// Values stored in NHWC order for a 4-D `shape` (as many values as it holds), in NCHW order.
-fn nhwc_to_nchw(values: &[i64], shape: &[usize]) -> Vec<i64> {
-    let &[n, h, w, c] = shape else {
-        return values.to_vec();
-    };
-    let mut out = Vec::with_capacity(values.len());
-    for b in 0..n {
-        for ch in 0..c {
-            for y in 0..h {
-                for x in 0..w {
-                    out.push(values[((b * h + y) * w + x) * c + ch]);
-                }
-            }
-        }
-    }
-    out
 }

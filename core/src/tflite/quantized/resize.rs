@@ -9,8 +9,8 @@ use crate::error::Result;
 use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, Rounding, StepKind};
 use crate::tflite::{TfOp, TfType};
 
-/// The largest divisor the rescale chip takes in a TFLite model (its 16-bit activations).
-const MAX_DIVISOR: i64 = 1 << 16;
+/// The largest divisor the rescale chip takes in a TFLite model (its activation domain).
+const MAX_DIVISOR: i64 = 1 << super::TFLITE_ACT_BITS;
 
 impl<'g> Builder<'g> {
     pub(super) fn resize_bilinear(
@@ -52,8 +52,10 @@ impl<'g> Builder<'g> {
                 &name,
                 &format!(
                     " from {h}x{w} to {}x{}: its weights need a divisor of {divisor}, over the \
-                     circuit's 2^16 (integer scale factors such as a 2x upsampling fit)",
-                    size[0], size[1]
+                     circuit's 2^{} (integer scale factors such as a 2x upsampling fit)",
+                    size[0],
+                    size[1],
+                    super::TFLITE_ACT_BITS
                 ),
             ));
         }
