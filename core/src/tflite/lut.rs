@@ -69,7 +69,7 @@ pub fn tanh(q: Quant) -> impl Fn(i64) -> i64 {
     populate(q, libm::tanhf)
 }
 
-/// int8/uint8 EXP: the table of `expf`.
+/// int8 EXP: the table of `expf` (the interpreter has no uint8 EXP).
 pub fn exp(q: Quant) -> impl Fn(i64) -> i64 {
     populate(q, libm::expf)
 }

@@ -1232,8 +1232,8 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
         }
     }
     // The same operators in a uint8 model load as TFLite's integer arithmetic (checked against
-    // the interpreter in `ptq_tests.rs`); one whose 8-bit kernel is not reproduced, EXP, is
-    // refused by name.
+    // the interpreter in `ptq_tests.rs`); one the interpreter has no
+    // uint8 kernel for, EXP, is refused by name.
     let mut q = g.clone();
     for t in &mut q.tensors {
         t.dtype = TfType::U8;
@@ -1255,7 +1255,10 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
     let err = load_tflite_bytes(&flatbuffer(&q), "q", "test")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("EXP") && err.contains("quantized"), "{err}");
+    assert!(
+        err.contains("EXP") && err.contains("uint8") && err.contains("quantized"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -352,6 +352,15 @@ impl<'g> Builder<'g> {
             UnaryFn::Tanh => Box::new(lut::tanh(q)),
             UnaryFn::HardSwish => Box::new(lut::hard_swish(q)?),
             UnaryFn::LeakyRelu { alpha } => Box::new(lut::leaky_relu(q, alpha.get())),
+            // TFLite's EXP kernel takes float32, int8 and int16: a uint8 model fails in the
+            // interpreter, so there is no result to reproduce.
+            UnaryFn::Exp if xt.dtype == crate::tflite::TfType::U8 => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
+                ))
+            }
             UnaryFn::Exp => Box::new(lut::exp(q)),
             UnaryFn::Gelu { tanh_approximation } => Box::new(lut::gelu(q, tanh_approximation)),
             UnaryFn::HardSigmoid { .. }
