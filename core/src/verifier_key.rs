@@ -130,6 +130,13 @@ impl VerifierKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_sharing_setup(bytes, None)
+    }
+
+    /// [`Self::from_bytes`], taking the decoded setup from `earlier` when this key's KZG points
+    /// are byte for byte the ones `earlier` was read from (a chain's segments share one setup):
+    /// decoding s·g2 costs a square root in Fq2, the largest part of a key's parse.
+    pub(crate) fn from_bytes_sharing_setup(bytes: &[u8], earlier: Option<&Self>) -> Result<Self> {
         const WHAT: &str = "verifier key";
         let mut r = Reader::open(bytes, WHAT, MAGIC, VERSION)?;
         let header_bytes = r.section(MAX_HEADER)?;
@@ -170,8 +177,14 @@ impl VerifierKey {
             }
         }
         let points = r.section(32 + 64 + 64)?;
-        let params =
-            params_from_points(header.k, points).map_err(|e| bad(format!("KZG points: {e}")))?;
+        let setup_digest = crate::setup::setup_digest(points);
+        let params = match earlier {
+            // The digest names the points by value (SHA-256 of these exact bytes).
+            Some(e) if e.setup_digest == setup_digest && e.header.k == header.k => e.params.clone(),
+            _ => {
+                params_from_points(header.k, points).map_err(|e| bad(format!("KZG points: {e}")))?
+            }
+        };
         let vk_bytes = r.section(MAX_VK)?;
         r.finish()?;
         // The halo2 key repeats k right after its version byte; it must agree with the header
@@ -210,7 +223,7 @@ impl VerifierKey {
         Ok(VerifierKey {
             context,
             model_id: model_id(bytes),
-            setup_digest: crate::setup::setup_digest(points),
+            setup_digest,
             header,
             params,
             vk,
@@ -246,6 +259,11 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
     let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr))
         .ok_or_else(|| bad("g[0] is not a curve point"))?;
     let g2_point = |b: &[u8]| {
+        // Every setup's g2 is the group's generator: recognised by its bytes, not decoded.
+        let generator = G2Affine::generator();
+        if b == generator.to_bytes().as_ref() {
+            return Ok(generator);
+        }
         // halo2curves' G2 decoding unwraps each coordinate half, so a half at or above the field
         // modulus would panic inside it: check both halves (flag bits cleared) first.
         for (i, half) in b.chunks(32).enumerate() {
@@ -356,5 +374,18 @@ mod tests {
         let other_key = VerifierKey::from_bytes(&file).unwrap();
         assert_ne!(other_key.setup_digest, DEVELOPMENT_SETUP_DIGEST);
         assert!(!crate::setup::is_development_setup(&other_key.setup_digest));
+        // A key read after another takes the earlier key's decoded setup only when its points
+        // are the same bytes: a key under another secret keeps its own s·g2.
+        use halo2_proofs::poly::commitment::ParamsProver;
+        let after_other = VerifierKey::from_bytes_sharing_setup(&file, Some(key)).unwrap();
+        assert_eq!(after_other.params.s_g2(), other.s_g2());
+        assert_ne!(after_other.params.s_g2(), key.params.s_g2());
+        let own_bytes = VerifierKey::to_bytes(&key.header, &key.params, &key.vk);
+        let after_same =
+            VerifierKey::from_bytes_sharing_setup(&own_bytes, Some(&other_key)).unwrap();
+        assert_eq!(kzg_points(&after_same.params), kzg_points(&key.params));
+        let shared = VerifierKey::from_bytes_sharing_setup(&own_bytes, Some(key)).unwrap();
+        assert_eq!(kzg_points(&shared.params), kzg_points(&key.params));
+        assert_eq!(shared.setup_digest, key.setup_digest);
     }
 }

@@ -208,3 +208,97 @@ fn rotate_omega_multiplies_by_omega_to_the_rotation() {
         );
     }
 }
+
+/// Σ scalars[i] · points[i] by plain scalar multiplications (no MSM code at all).
+fn naive_msm<C: halo2curves::CurveAffine>(scalars: &[C::Scalar], points: &[C]) -> C::Curve {
+    use halo2curves::group::Group;
+    scalars
+        .iter()
+        .zip(points)
+        .fold(C::Curve::identity(), |acc, (s, p)| acc + *p * *s)
+}
+
+fn affine_msm_matches<C: halo2curves::CurveAffine>(
+    what: &str,
+    scalars: &[C::Scalar],
+    points: &[C],
+) {
+    let got = halo2curves::msm_affine::msm_batch_affine(scalars, points);
+    assert!(
+        got == naive_msm(scalars, points),
+        "{what}: {} points",
+        points.len()
+    );
+}
+
+/// halo2curves-axiom patch 7: the MSM whose buckets are summed in affine coordinates (taken by
+/// the verifier in WebAssembly) is the plain sum of scalar multiples, whatever the points: at
+/// random on both sides of its threshold, with points at infinity and zero scalars, with one
+/// point repeated (pairs of equal points: the tangent), with points and their negations under
+/// one scalar (pairs that cancel), with the largest and the smallest scalars, and on a curve
+/// with a != 0 (P-256) so the tangent's `a` term is exercised.
+#[test]
+fn the_affine_bucket_msm_is_the_sum_of_scalar_multiples_in_every_edge_case() {
+    use halo2curves::bn256::G1;
+    use halo2curves::group::prime::PrimeCurveAffine;
+    use halo2curves::group::Group;
+    let mut rng = StdRng::seed_from_u64(7);
+    let random_points = |n: usize, rng: &mut StdRng| {
+        (0..n)
+            .map(|_| G1::random(&mut *rng).to_affine())
+            .collect::<Vec<_>>()
+    };
+    for n in [1usize, 2, 3, 5, 31, 32, 63, 64, 65, 200, 700] {
+        let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut rng)).collect();
+        affine_msm_matches("random", &scalars, &random_points(n, &mut rng));
+    }
+    // Infinities and zero scalars among random terms; all-zero and all-infinity inputs.
+    let mut points = random_points(150, &mut rng);
+    let mut scalars: Vec<Fr> = (0..150).map(|_| Fr::random(&mut rng)).collect();
+    for i in (0..150).step_by(7) {
+        points[i] = G1Affine::identity();
+    }
+    for i in (3..150).step_by(11) {
+        scalars[i] = Fr::ZERO;
+    }
+    affine_msm_matches("infinities and zeros", &scalars, &points);
+    affine_msm_matches("all zero", &vec![Fr::ZERO; 100], &points[..100]);
+    affine_msm_matches(
+        "all infinity",
+        &scalars[..100],
+        &vec![G1Affine::identity(); 100],
+    );
+    // One point many times: every bucket pairs equal points (tangents, then their sums).
+    let p = G1::random(&mut rng).to_affine();
+    let scalars: Vec<Fr> = (0..300).map(|i| Fr::from(i as u64 % 5 + 1)).collect();
+    affine_msm_matches("one point, small scalars", &scalars, &vec![p; 300]);
+    let scalars: Vec<Fr> = (0..300).map(|_| Fr::random(&mut rng)).collect();
+    affine_msm_matches("one point, random scalars", &scalars, &vec![p; 300]);
+    // Points and their negations under the same scalar: every pair cancels, the sum is zero.
+    let half = random_points(100, &mut rng);
+    let points: Vec<G1Affine> = half.iter().flat_map(|p| [*p, -*p]).collect();
+    let scalars: Vec<Fr> = (0..100)
+        .flat_map(|_| [Fr::random(&mut rng)].repeat(2))
+        .collect();
+    let sum = halo2curves::msm_affine::msm_batch_affine(&scalars, &points);
+    assert!(bool::from(sum.is_identity()));
+    affine_msm_matches("cancelling pairs", &scalars, &points);
+    // Extreme scalars: 1, 2, r - 1, r - 2 (the top Booth window carries).
+    let points = random_points(120, &mut rng);
+    let scalars: Vec<Fr> = (0..120)
+        .map(|i| match i % 4 {
+            0 => Fr::ONE,
+            1 => Fr::from(2),
+            2 => -Fr::ONE,
+            _ => -Fr::from(2),
+        })
+        .collect();
+    affine_msm_matches("extreme scalars", &scalars, &points);
+    // A curve with a = -3 (NIST P-256): doubling uses 3x^2 + a.
+    use halo2curves::secp256r1::{Fq as P256Scalar, Secp256r1, Secp256r1Affine};
+    let q = Secp256r1::random(&mut rng).to_affine();
+    let mut points: Vec<Secp256r1Affine> = vec![q; 200];
+    points.extend((0..200).map(|_| Secp256r1::random(&mut rng).to_affine()));
+    let scalars: Vec<P256Scalar> = (0..400).map(|_| P256Scalar::random(&mut rng)).collect();
+    affine_msm_matches("P-256", &scalars, &points);
+}

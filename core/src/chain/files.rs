@@ -57,7 +57,7 @@ fn segment_sections<T>(
     mut r: Reader<'_>,
     what: &'static str,
     n: usize,
-    parse: impl Fn(&[u8]) -> Result<T>,
+    parse: impl Fn(&[u8], &[T]) -> Result<T>,
 ) -> Result<Vec<T>> {
     if n == 0 || n > MAX_SEGMENTS {
         return Err(Error::malformed(
@@ -65,12 +65,12 @@ fn segment_sections<T>(
             format!("{n} segments (a chain has 1 to {MAX_SEGMENTS})"),
         ));
     }
-    let parsed = (0..n)
-        .map(|i| {
-            parse(r.section(MAX_SECTION)?)
-                .map_err(|e| Error::malformed(what, format!("segment {i}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut parsed = Vec::with_capacity(n);
+    for i in 0..n {
+        let item = parse(r.section(MAX_SECTION)?, &parsed)
+            .map_err(|e| Error::malformed(what, format!("segment {i}: {e}")))?;
+        parsed.push(item);
+    }
     r.finish()?;
     Ok(parsed)
 }
@@ -93,7 +93,10 @@ impl ChainKey {
         const WHAT: &str = "chain key";
         let mut r = Reader::open(bytes, WHAT, KEY_MAGIC, VERSION)?;
         let header: ChainKeyHeader = r.json(MAX_HEADER)?;
-        let keys = segment_sections(r, WHAT, header.segments, VerifierKey::from_bytes)?;
+        // The segments share one setup: its points are decoded once, from the first key.
+        let keys = segment_sections(r, WHAT, header.segments, |bytes, earlier| {
+            VerifierKey::from_bytes_sharing_setup(bytes, earlier.first())
+        })?;
         // One k, one setup, fixed weights, links whose sides agree ([`super::check`]).
         super::check::check_chain_keys(&keys)?;
         Ok(ChainKey {
@@ -152,7 +155,9 @@ impl ChainBundle {
         const WHAT: &str = "chain bundle";
         let mut r = Reader::open(bytes, WHAT, BUNDLE_MAGIC, VERSION)?;
         let header: ChainBundleHeader = r.json(MAX_HEADER)?;
-        let bundles = segment_sections(r, WHAT, header.segments, ProofBundle::from_bytes)?;
+        let bundles = segment_sections(r, WHAT, header.segments, |bytes, _| {
+            ProofBundle::from_bytes(bytes)
+        })?;
         Ok(ChainBundle {
             chain_id: header.chain_id,
             bundles,

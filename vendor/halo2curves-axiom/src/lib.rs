@@ -5,6 +5,7 @@ pub mod ff_ext;
 pub mod fft;
 pub mod hash_to_curve;
 pub mod msm;
+pub mod msm_affine;
 pub mod serde;
 
 pub mod bls12_381;

@@ -10,7 +10,7 @@ use rayon::iter::{
 
 const BATCH_SIZE: usize = 64;
 
-fn get_booth_index(window_index: usize, window_size: usize, el: &[u8]) -> i32 {
+pub(crate) fn get_booth_index(window_index: usize, window_size: usize, el: &[u8]) -> i32 {
     // Booth encoding:
     // * step by `window` size
     // * slice by size of `window + 1``
@@ -472,6 +472,12 @@ pub fn msm_best<C: CurveAffine>(coeffs: &[C::Scalar], bases: &[C]) -> C::Curve {
         (f64::from(bases.len() as u32)).ln().ceil() as usize
     };
 
+    // zkinfer patch 7: in WebAssembly, the verifier's MSMs (hundreds to a few thousand points)
+    // sum their buckets in affine coordinates (`msm_affine`): fewer field products per point.
+    #[cfg(target_arch = "wasm32")]
+    if c < 10 && bases.len() >= crate::msm_affine::MIN_POINTS {
+        return crate::msm_affine::msm_batch_affine(coeffs, bases);
+    }
     if c < 10 {
         return msm_parallel(coeffs, bases);
     }
