@@ -302,3 +302,52 @@ fn the_affine_bucket_msm_is_the_sum_of_scalar_multiples_in_every_edge_case() {
     let scalars: Vec<P256Scalar> = (0..400).map(|_| P256Scalar::random(&mut rng)).collect();
     affine_msm_matches("P-256", &scalars, &points);
 }
+
+/// halo2-axiom patch 7: the batch inversion for public values inverts what `ff::BatchInvert`
+/// inverts and leaves zeros as it does; the verifier's Lagrange evaluations (`l_i_range`, over
+/// negative and positive rotations, at a random point and at a root of unity where one term's
+/// denominator is zero) and SHPLONK's interpolation polynomials are what the formulas give.
+#[test]
+fn public_batch_inversion_lagrange_evaluations_and_interpolation_match_their_formulas() {
+    use halo2_proofs::arithmetic::{batch_invert_public, lagrange_interpolate};
+    use halo2_proofs::poly::{EvaluationDomain, Rotation};
+    use halo2curves::ff::BatchInvert;
+    let mut rng = StdRng::seed_from_u64(9);
+    for len in [0usize, 1, 2, 7, 100] {
+        let mut values: Vec<Fr> = (0..len).map(|_| Fr::random(&mut rng)).collect();
+        for i in (0..len).step_by(3) {
+            values[i] = Fr::ZERO;
+        }
+        let mut expected = values.clone();
+        expected.iter_mut().batch_invert();
+        batch_invert_public(&mut values);
+        assert_eq!(values, expected, "{len} values");
+    }
+
+    let k = 10;
+    let domain = EvaluationDomain::<Fr>::new(4, k);
+    let n = 1u64 << k;
+    let lagrange = |x: Fr, i: i32| {
+        // l_i(x) = omega^i (x^n - 1) / (n (x - omega^i)), taken as 0 where x = omega^i (what a
+        // zero left by the batch inversion gives).
+        let w = domain.rotate_omega(Fr::ONE, Rotation(i));
+        let denominator = Fr::from(n) * (x - w);
+        Option::<Fr>::from(denominator.invert())
+            .map_or(Fr::ZERO, |inv| w * (x.pow_vartime([n]) - Fr::ONE) * inv)
+    };
+    let random = Fr::random(&mut rng);
+    let root = domain.rotate_omega(Fr::ONE, Rotation(3));
+    for x in [random, root] {
+        let xn = x.pow_vartime([n]);
+        let got = domain.l_i_range(x, xn, -5..40);
+        let expected: Vec<Fr> = (-5..40).map(|i| lagrange(x, i)).collect();
+        assert_eq!(got, expected);
+    }
+
+    let points: Vec<Fr> = (0..6).map(|_| Fr::random(&mut rng)).collect();
+    let evals: Vec<Fr> = (0..6).map(|_| Fr::random(&mut rng)).collect();
+    let poly = lagrange_interpolate(&points, &evals);
+    for (p, e) in points.iter().zip(&evals) {
+        assert_eq!(horner(&poly, *p), *e);
+    }
+}

@@ -224,6 +224,31 @@ pub fn log2_floor(num: usize) -> u32 {
     pow
 }
 
+/// zkinfer patch 7: inverts every non-zero element of `values` in place and leaves zeros as they
+/// are, as `ff::BatchInvert` does, with one inversion and three products per element
+/// (Montgomery's trick). It is for public values only: unlike `ff::BatchInvert` it branches on
+/// zero instead of taking constant-time tests and selections, which in WebAssembly cost as
+/// much as the products.
+pub fn batch_invert_public<F: Field>(values: &mut [F]) {
+    let mut prefixes = Vec::with_capacity(values.len());
+    let mut product = F::ONE;
+    for v in values.iter() {
+        prefixes.push(product);
+        if !bool::from(v.is_zero()) {
+            product *= v;
+        }
+    }
+    // A product of non-zero field elements is non-zero.
+    let mut inverse = product.invert().unwrap();
+    for (v, prefix) in values.iter_mut().zip(prefixes.iter()).rev() {
+        if !bool::from(v.is_zero()) {
+            let value = *v;
+            *v = inverse * prefix;
+            inverse *= value;
+        }
+    }
+}
+
 /// Returns coefficients of an n - 1 degree polynomial given a set of n points
 /// and their evaluations. This function will panic if two values in `points`
 /// are the same.
@@ -247,7 +272,13 @@ pub fn lagrange_interpolate<F: Field>(points: &[F], evals: &[F]) -> Vec<F> {
             denoms.push(denom);
         }
         // Compute (x_j - x_k)^(-1) for each j != i
-        denoms.iter_mut().flat_map(|v| v.iter_mut()).batch_invert();
+        // zkinfer patch 7: the points are public (the verifier's SHPLONK interpolation).
+        let mut flat: Vec<F> = denoms.iter().flatten().copied().collect();
+        batch_invert_public(&mut flat);
+        let mut inverses = flat.into_iter();
+        for v in denoms.iter_mut().flat_map(|v| v.iter_mut()) {
+            *v = inverses.next().unwrap();
+        }
 
         let mut final_poly = vec![F::ZERO; points.len()];
         for (j, (denoms, eval)) in denoms.into_iter().zip(evals.iter()).enumerate() {

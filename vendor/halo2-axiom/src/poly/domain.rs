@@ -672,7 +672,8 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         }
 
         let mut results: Vec<F> = powers.iter().map(|power| x - power).collect();
-        results.iter_mut().batch_invert();
+        // zkinfer patch 7: x and omega are public; see `batch_invert_public`.
+        crate::arithmetic::batch_invert_public(&mut results);
 
         let common = (xn - F::ONE) * self.barycentric_weight;
         for (power, result) in powers.iter().zip(results.iter_mut()) {
