@@ -3,7 +3,8 @@
 //! every product and square of both fields is checked against a multiplication made of
 //! additions and doublings only, which that patch does not touch. Natively the same product
 //! code is compared with the 64-bit field (core/tests/vendored_arithmetic.rs); this runs the
-//! code the browser runs.
+//! code the browser runs. The MSM that the verifier's pairing check evaluates takes, on wasm32,
+//! patch 7's affine bucket sums: it is compared with plain scalar multiplications here.
 #![cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 
 use halo2curves::bn256::{Fq, Fr};
@@ -74,4 +75,58 @@ fn base_field_products_and_squares_are_sums_of_doublings() {
 #[wasm_bindgen_test]
 fn scalar_field_products_and_squares_are_sums_of_doublings() {
     products_and_squares_agree::<Fr>(400);
+}
+
+/// halo2curves patch 7 as the browser runs it: `msm_best` (affine bucket sums from 64 points on)
+/// equals the sum of scalar multiples, for random terms and for the cases the affine formulas
+/// treat apart: repeated points (tangents), points with their negations (cancellations), points
+/// at infinity and zero scalars.
+#[wasm_bindgen_test]
+fn the_verifiers_msm_is_the_sum_of_scalar_multiples() {
+    use halo2curves::bn256::{G1Affine, G1};
+    use halo2curves::group::{prime::PrimeCurveAffine, Curve, Group};
+    use halo2curves::msm::msm_best;
+    let naive = |scalars: &[Fr], points: &[G1Affine]| {
+        scalars
+            .iter()
+            .zip(points)
+            .fold(G1::identity(), |acc, (s, p)| acc + *p * *s)
+    };
+    let xs = elements::<Fr>(600);
+    let points: Vec<G1Affine> = xs[..300]
+        .iter()
+        .map(|k| (G1::generator() * k).to_affine())
+        .collect();
+    let scalars = &xs[300..600];
+    for n in [63usize, 64, 65, 300] {
+        assert_eq!(
+            msm_best(&scalars[..n], &points[..n]),
+            naive(&scalars[..n], &points[..n]),
+            "{n} random terms"
+        );
+    }
+    let repeated = vec![points[7]; 200];
+    assert_eq!(
+        msm_best(&scalars[..200], &repeated),
+        naive(&scalars[..200], &repeated),
+        "one point"
+    );
+    let cancelling: Vec<G1Affine> = points[..100].iter().flat_map(|p| [*p, -*p]).collect();
+    let pairwise: Vec<Fr> = scalars[..100].iter().flat_map(|s| [*s, *s]).collect();
+    assert_eq!(
+        msm_best(&pairwise, &cancelling),
+        G1::identity(),
+        "cancelling pairs"
+    );
+    let mut holes = points.clone();
+    let mut zeros = scalars.to_vec();
+    for i in (0..300).step_by(5) {
+        holes[i] = G1Affine::identity();
+        zeros[(i + 2) % 300] = Fr::ZERO;
+    }
+    assert_eq!(
+        msm_best(&zeros, &holes),
+        naive(&zeros, &holes),
+        "infinities and zero scalars"
+    );
 }
