@@ -8,7 +8,11 @@
 //! - halo2curves-axiom patch 4, the Montgomery product on 32-bit words that BN254's fields use on
 //!   WebAssembly: a * b * 2^-256 mod p, fully reduced, for both fields, at the edges and at
 //!   random (it runs only on wasm32, so here it is called directly and compared with the
-//!   native field; the WebAssembly suites then verify real proofs with it).
+//!   native field; the WebAssembly suites then verify real proofs with it);
+//! - halo2curves-axiom patch 5, the MSM with affine bucket sums that `msm_best` takes on wasm32:
+//!   the plain sum of scalar multiples, in every case its formulas treat apart;
+//! - halo2-axiom patch 7, batch inversion of public values: `ff::BatchInvert`'s result, and the
+//!   Lagrange evaluations and interpolation polynomials built on it are their formulas.
 //!
 //! The verifier decompresses every point of a proof and a key through `Fq::sqrt`, and SHPLONK's
 //! verifier evaluates its interpolation polynomials through `eval_polynomial`: a wrong value in
@@ -231,7 +235,7 @@ fn affine_msm_matches<C: halo2curves::CurveAffine>(
     );
 }
 
-/// halo2curves-axiom patch 7: the MSM whose buckets are summed in affine coordinates (taken by
+/// halo2curves-axiom patch 5: the MSM whose buckets are summed in affine coordinates (taken by
 /// the verifier in WebAssembly) is the plain sum of scalar multiples, whatever the points: at
 /// random on both sides of its threshold, with points at infinity and zero scalars, with one
 /// point repeated (pairs of equal points: the tangent), with points and their negations under
@@ -341,6 +345,11 @@ fn public_batch_inversion_lagrange_evaluations_and_interpolation_match_their_for
         let xn = x.pow_vartime([n]);
         let got = domain.l_i_range(x, xn, -5..40);
         let expected: Vec<Fr> = (-5..40).map(|i| lagrange(x, i)).collect();
+        assert_eq!(got, expected);
+        // Rotations out of order start again from a power of omega.
+        let scattered = [3, -2, 7, 8, 0, 1000];
+        let got = domain.l_i_range(x, xn, scattered);
+        let expected: Vec<Fr> = scattered.iter().map(|&i| lagrange(x, i)).collect();
         assert_eq!(got, expected);
     }
 

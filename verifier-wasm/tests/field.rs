@@ -4,7 +4,7 @@
 //! additions and doublings only, which that patch does not touch. Natively the same product
 //! code is compared with the 64-bit field (core/tests/vendored_arithmetic.rs); this runs the
 //! code the browser runs. The MSM that the verifier's pairing check evaluates takes, on wasm32,
-//! patch 7's affine bucket sums: it is compared with plain scalar multiplications here.
+//! patch 5's affine bucket sums: it is compared with plain scalar multiplications here.
 #![cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 
 use halo2curves::bn256::{Fq, Fr};
@@ -77,7 +77,7 @@ fn scalar_field_products_and_squares_are_sums_of_doublings() {
     products_and_squares_agree::<Fr>(400);
 }
 
-/// halo2curves patch 7 as the browser runs it: `msm_best` (affine bucket sums from 64 points on)
+/// halo2curves patch 5 as the browser runs it: `msm_best` (affine bucket sums from 64 points on)
 /// equals the sum of scalar multiples, for random terms and for the cases the affine formulas
 /// treat apart: repeated points (tangents), points with their negations (cancellations), points
 /// at infinity and zero scalars.

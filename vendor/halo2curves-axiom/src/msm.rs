@@ -472,7 +472,7 @@ pub fn msm_best<C: CurveAffine>(coeffs: &[C::Scalar], bases: &[C]) -> C::Curve {
         (f64::from(bases.len() as u32)).ln().ceil() as usize
     };
 
-    // zkinfer patch 7: in WebAssembly, the verifier's MSMs (hundreds to a few thousand points)
+    // zkinfer patch 5: in WebAssembly, the verifier's MSMs (hundreds to a few thousand points)
     // sum their buckets in affine coordinates (`msm_affine`): fewer field products per point.
     #[cfg(target_arch = "wasm32")]
     if c < 10 && bases.len() >= crate::msm_affine::MIN_POINTS {

@@ -1,4 +1,4 @@
-//! zkinfer patch 7: Pippenger's multi-scalar multiplication with bucket sums in affine
+//! zkinfer patch 5: Pippenger's multi-scalar multiplication with bucket sums in affine
 //! coordinates, for the verifier's MSMs of a few hundred to a few thousand points.
 //!
 //! Upstream's `msm_serial` adds each point into its bucket with a complete mixed addition

@@ -657,27 +657,28 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         xn: F,
         rotations: I,
     ) -> Vec<F> {
-        // omega^rotation for each rotation. zkinfer patch: consecutive rotations (the instance
-        // column's range is as long as the public input) take one multiplication each instead
-        // of two 64-bit exponentiations; see ZKINFER-PATCH.md.
-        let mut powers: Vec<F> = Vec::new();
+        // zkinfer patches 3 and 7: l_i(x) = omega^i (x^n - 1) / (n (x - omega^i)) is written
+        // common / (x omega^-i - 1) with common = (x^n - 1) / n, and x omega^-i for consecutive
+        // rotations (the instance column's range is as long as the public input) takes one
+        // multiplication each: two products per rotation besides the batch inversion's three, where
+        // upstream took two 64-bit exponentiations; see ZKINFER-PATCH.md. Where x = omega^i the
+        // denominator is zero and, as upstream's was, left zero by the batch inversion.
+        let mut results: Vec<F> = Vec::new();
         let mut previous: Option<(i32, F)> = None;
         for rotation in rotations {
-            let power = match previous {
-                Some((r, p)) if r.checked_add(1) == Some(rotation) => p * self.omega,
-                _ => self.rotate_omega(F::ONE, Rotation(rotation)),
+            let scaled = match previous {
+                Some((r, s)) if r.checked_add(1) == Some(rotation) => s * self.omega_inv,
+                // omega^rotation is never zero.
+                _ => x * self.rotate_omega(F::ONE, Rotation(rotation)).invert().unwrap(),
             };
-            powers.push(power);
-            previous = Some((rotation, power));
+            results.push(scaled - F::ONE);
+            previous = Some((rotation, scaled));
         }
-
-        let mut results: Vec<F> = powers.iter().map(|power| x - power).collect();
-        // zkinfer patch 7: x and omega are public; see `batch_invert_public`.
         crate::arithmetic::batch_invert_public(&mut results);
 
         let common = (xn - F::ONE) * self.barycentric_weight;
-        for (power, result) in powers.iter().zip(results.iter_mut()) {
-            *result = *result * common * power;
+        for result in results.iter_mut() {
+            *result *= common;
         }
 
         results
