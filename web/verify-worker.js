@@ -5,8 +5,8 @@
 // and the machine has at least THREADED_MIN_CORES cores; otherwise, or if anything about it
 // fails, the single-threaded build. On 2 cores the thread pool loses: the pool's workers compete
 // with the page, and a verifier's multi-scalar multiplications are small (MobileNet's 5-segment
-// chain: 67 ms single-threaded, 80 ms threaded in Chromium). `?threads=on|off` on the worker's
-// URL (the page passes its own) forces the choice.
+// chain: 52 ms single-threaded, 62 ms threaded in Chromium, BENCHMARKS.md). `?threads=on|off`
+// on the worker's URL (the page passes its own) forces the choice.
 //
 // Messages: {id, op: "init"} -> {mode, threads, note}
 //           {id, op: "key", pinned} -> {modelId, header, parseMs, cached}
