@@ -376,7 +376,6 @@ mod tests {
         assert!(!crate::setup::is_development_setup(&other_key.setup_digest));
         // A key read after another takes the earlier key's decoded setup only when its points
         // are the same bytes: a key under another secret keeps its own s·g2.
-        use halo2_proofs::poly::commitment::ParamsProver;
         let after_other = VerifierKey::from_bytes_sharing_setup(&file, Some(key)).unwrap();
         assert_eq!(after_other.params.s_g2(), other.s_g2());
         assert_ne!(after_other.params.s_g2(), key.params.s_g2());

@@ -1,0 +1,384 @@
+//! Compiling a model: the options, the float and pre-quantized paths, and what makes a
+//! quantized graph provable.
+
+use super::*;
+
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Activation/lookup domain bits; chosen from the model size when None.
+    pub act_bits: Option<u32>,
+    /// Products per dot-product row; chosen by the planner when None.
+    pub dot_width: Option<usize>,
+    pub headroom: Option<f32>,
+    pub labels: Option<Vec<String>>,
+    /// What proofs reveal. [`Visibility::default`] is everything public;
+    /// [`Visibility::SERVED`] is what the CLI compiles by default.
+    pub visibility: Visibility,
+    /// Salt of the model commitment (hidden weights); zero if None.
+    pub salt: Option<Fr>,
+    /// How image files become this model's input (`--image`); None: JSON inputs only.
+    pub image: Option<crate::image_input::ImagePreprocess>,
+    /// Refuse a layout whose estimated prover peak memory exceeds this many bytes
+    /// ([`DEFAULT_MEMORY_BUDGET`] when None).
+    pub memory_budget: Option<u64>,
+}
+
+/// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 20 << 30;
+
+/// How a compiled model is proven: as one circuit, or cut into a chain of segments linked by
+/// commitments. Proving one circuit needs its whole layout in memory at once, so a model is
+/// chained exactly when that estimated peak exceeds the budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofShape {
+    /// One circuit: its estimated prover peak fits the budget.
+    Single,
+    /// Segments that are each cut to fit `budget` bytes.
+    Chain { budget: u64 },
+}
+
+impl ProofShape {
+    /// The shape for a model whose single circuit's estimated prover peak is
+    /// `estimated_peak_bytes`, under `memory_budget` bytes ([`DEFAULT_MEMORY_BUDGET`] when None).
+    pub fn of(estimated_peak_bytes: u64, memory_budget: Option<u64>) -> ProofShape {
+        let budget = memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
+        if estimated_peak_bytes > budget {
+            ProofShape::Chain { budget }
+        } else {
+            ProofShape::Single
+        }
+    }
+}
+
+/// A memory budget given in GiB (`zkinfer compile --memory-budget`), in bytes; None unless it is
+/// a positive, finite number (a zero or negative budget fits no circuit, and NaN compares with
+/// nothing).
+pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
+    (gib.is_finite() && gib > 0.0).then_some((gib * (1u64 << 30) as f64) as u64)
+}
+
+/// A forced dot width outside what a verifier key may hold, or a visibility no circuit has, is
+/// refused before any work: a key made with it could never be read (`CircuitShape::validate`).
+fn check_options(opts: &CompileOptions) -> Result<()> {
+    use crate::circuit::limits::MAX_DOT_WIDTH;
+    opts.visibility.check()?;
+    match opts.dot_width {
+        Some(w) if !(1..=MAX_DOT_WIDTH).contains(&w) => Err(Error::UnsupportedShape {
+            field: "dot_width",
+            value: w.to_string(),
+            limit: format!("a dot product has 1 to {MAX_DOT_WIDTH} lanes"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses, before any key work, a plan that could not be proven or whose key could not be read
+/// back: its shape must be within every chip's limits (what `VerifierKey::from_bytes` checks)
+/// and its estimated prover peak within the budget.
+pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<()> {
+    plan.shape.validate(plan.k)?;
+    let budget = opts.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
+    if plan.estimated_peak_bytes > budget {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Error::InvalidInput(format!(
+            "the layout needs k={} ({} rows); proving it would take about {:.1} GiB, over the \
+             memory budget of {:.1} GiB (`zkinfer compile` cuts such a model into a chain of \
+             segments)",
+            plan.k,
+            plan.dot_rows.max(plan.max_rows).max(plan.table_rows),
+            gib(plan.estimated_peak_bytes),
+            gib(budget)
+        )));
+    }
+    Ok(())
+}
+
+const MIN_AUTO_ACT_BITS: u32 = 12;
+const MAX_AUTO_ACT_BITS: u32 = 16;
+
+pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -> Result<Compiled> {
+    check_options(opts)?;
+    let cal = Calibration::run(model, calibration)?;
+    let mut q = QuantOptions::default();
+    if let Some(h) = opts.headroom {
+        q.headroom = h;
+    }
+    let act_bits = match opts.act_bits {
+        Some(b) => b,
+        None => {
+            // The table costs 2^B rows per function; take the widest B that does not make the
+            // circuit taller than its linear layers already need.
+            q.act_bits = MIN_AUTO_ACT_BITS;
+            let g = quantize(model, &cal, &q)?;
+            let plan = plan_layout(&g, opts.dot_width, opts.visibility);
+            let need = plan
+                .dot_rows
+                .max(plan.max_rows)
+                .max(plan.instance_len)
+                .max(plan.pack_rows)
+                .max(plan.hash_rows);
+            let n_fns = 2 + g.clips().len();
+            let mut b = MIN_AUTO_ACT_BITS;
+            while b < MAX_AUTO_ACT_BITS
+                && (n_fns << (b + 1)) <= need.next_power_of_two().saturating_sub(16)
+            {
+                b += 1;
+            }
+            b
+        }
+    };
+    q.act_bits = act_bits;
+    let graph = quantize(model, &cal, &q)?;
+    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
+    check_budget(&plan, opts)?;
+    let mut max_abs_error: f64 = 0.0;
+    let mut agree = 0;
+    for (i, s) in calibration.iter().enumerate() {
+        let e = crate::quant::compare(model, &graph, s).map_err(|e| {
+            Error::Quantization(format!(
+                "calibration sample {i} does not fit the chosen scales: {e}"
+            ))
+        })?;
+        max_abs_error = max_abs_error.max(e.max_abs_error);
+        let float: Vec<f64> = e.float_output.iter().map(|&v| v as f64).collect();
+        if argmax(&float) == argmax(&e.quantized_output) {
+            agree += 1;
+        }
+    }
+    check_labels(&graph, opts)?;
+    Ok(Compiled {
+        graph,
+        plan,
+        labels: opts.labels.clone(),
+        calibration_samples: calibration.len(),
+        max_abs_error,
+        argmax_agreement: agree as f64 / calibration.len() as f64,
+        salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
+        image: opts.image,
+    })
+}
+
+/// The labels, if any, name every output.
+fn check_labels(graph: &QGraph, opts: &CompileOptions) -> Result<()> {
+    match &opts.labels {
+        Some(labels) if labels.len() != graph.output_tensor().len() => {
+            Err(Error::InvalidInput(format!(
+                "{} labels for {} outputs",
+                labels.len(),
+                graph.output_tensor().len()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
+/// integer semantics) for proving. Refuses, before any key work, what the circuit cannot prove.
+pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
+    check_options(opts)?;
+    check_provable(&graph)?;
+    if let Some(b) = opts.act_bits {
+        if b != graph.act_bits {
+            return Err(Error::InvalidInput(format!(
+                "this model is quantized by TFLite; its activation domain is {} bits, not {b}",
+                graph.act_bits
+            )));
+        }
+    }
+    check_labels(&graph, opts)?;
+    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
+    check_budget(&plan, opts)?;
+    Ok(Compiled {
+        graph,
+        plan,
+        labels: opts.labels.clone(),
+        calibration_samples: 0,
+        max_abs_error: 0.0,
+        argmax_agreement: 1.0,
+        salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
+        image: opts.image,
+    })
+}
+
+/// Whether the circuit's chips can prove every step of `graph`: fixed-point requantization
+/// needs the 16-bit domain and multipliers within the requantization chip's shifts, and clamps
+/// after it.
+pub fn check_provable(graph: &QGraph) -> Result<()> {
+    use crate::circuit::requant::{RequantConfig, REQUANT_ACT_BITS};
+    use crate::qgraph::{Activation, Rounding, StepKind};
+    let refuse = |step: &str, why: String| {
+        Err(Error::InvalidModel(format!(
+            "step '{step}' cannot be proven: {why}"
+        )))
+    };
+    for s in &graph.steps {
+        if let StepKind::Linear(lin) = &s.kind {
+            if let Activation::Table(t) = lin.rescale.act {
+                if t.act_bits != graph.act_bits {
+                    return refuse(
+                        &s.name,
+                        format!(
+                            "its {} table is over {} bits, the graph's domain over {}",
+                            t.func.name(),
+                            t.act_bits,
+                            graph.act_bits
+                        ),
+                    );
+                }
+            }
+        }
+        if let StepKind::Product(p) = &s.kind {
+            let n_b = s
+                .inputs
+                .get(1)
+                .and_then(|&t| graph.tensors.get(t))
+                .map_or(0, |t| t.len());
+            let n_out = graph.tensors.get(s.output).map_or(0, |t| t.len());
+            if p.shift > graph.act_bits
+                || p.second.len() != n_out
+                || p.second.iter().any(|&j| j as usize >= n_b)
+            {
+                return refuse(
+                    &s.name,
+                    "its product's shift or broadcast does not fit its tensors".into(),
+                );
+            }
+        }
+        if let StepKind::Gather { picks } = &s.kind {
+            let ins: Vec<Vec<()>> = s
+                .inputs
+                .iter()
+                .map(|&t| vec![(); graph.tensors.get(t).map_or(0, |t| t.len())])
+                .collect();
+            let ins: Vec<&[()]> = ins.iter().map(|v| v.as_slice()).collect();
+            let n_out = graph.tensors.get(s.output).map_or(0, |t| t.len());
+            if picks.len() != n_out || crate::ops::gather::pick_all(picks, &ins).is_none() {
+                return refuse(&s.name, "its picks do not match its tensors".into());
+            }
+        }
+        let multipliers: Vec<_> = match &s.kind {
+            StepKind::Linear(lin) => match &lin.rescale.rounding {
+                Rounding::FixedPoint(fp) => {
+                    if !matches!(lin.rescale.act, Activation::Clip { .. }) {
+                        return refuse(
+                            &s.name,
+                            "fixed-point requantization without a clamp".into(),
+                        );
+                    }
+                    fp.multipliers.clone()
+                }
+                Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => continue,
+            },
+            StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
+                let mut m = add.input_multipliers.to_vec();
+                m.push(add.output_multiplier);
+                m
+            }
+            StepKind::QuantizedMul(mul) => vec![mul.multiplier],
+            StepKind::Lookup(table) => {
+                let (lo, hi) = graph.domain();
+                if let Err(e) = table.check(lo, hi) {
+                    return refuse(&s.name, e);
+                }
+                continue;
+            }
+            StepKind::Max { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat
+            | StepKind::Gather { .. }
+            | StepKind::Product(_) => continue,
+        };
+        if graph.act_bits != REQUANT_ACT_BITS {
+            return refuse(
+                &s.name,
+                format!(
+                    "fixed-point requantization needs a {REQUANT_ACT_BITS}-bit activation domain, not {}",
+                    graph.act_bits
+                ),
+            );
+        }
+        if let Some(m) = multipliers.iter().find(|m| !RequantConfig::supports(**m)) {
+            return refuse(
+                &s.name,
+                format!("multiplier {m:?} is outside the chip's shifts"),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(all(test, feature = "prover"))]
+mod tests {
+    use super::*;
+
+    /// A forced dot width that no verifier key may hold (1 to 256 lanes) is refused by name
+    /// before any planning or key generation, on both compile paths.
+    #[test]
+    fn a_dot_width_beyond_the_chips_limits_is_refused_before_any_work() {
+        let graph = crate::test_fixtures::tiny_graph();
+        for width in [0, 257, 300] {
+            let opts = CompileOptions {
+                dot_width: Some(width),
+                ..CompileOptions::default()
+            };
+            let err = compile_quantized(graph.clone(), &opts)
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains("dot_width") && err.contains("256"), "{err}");
+        }
+        let opts = CompileOptions {
+            dot_width: Some(256),
+            ..CompileOptions::default()
+        };
+        compile_quantized(graph, &opts).expect("256 lanes are allowed");
+    }
+}
+
+#[cfg(test)]
+mod proof_shape_tests {
+    use super::*;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn a_model_within_the_budget_is_proven_as_one_circuit() {
+        assert_eq!(ProofShape::of(3 * GIB, Some(4 * GIB)), ProofShape::Single);
+        assert_eq!(ProofShape::of(4 * GIB, Some(4 * GIB)), ProofShape::Single);
+    }
+
+    #[test]
+    fn a_model_over_the_budget_is_proven_as_a_chain() {
+        assert_eq!(
+            ProofShape::of(4 * GIB + 1, Some(4 * GIB)),
+            ProofShape::Chain { budget: 4 * GIB }
+        );
+    }
+
+    #[test]
+    fn without_a_budget_the_default_budget_applies() {
+        assert_eq!(
+            ProofShape::of(DEFAULT_MEMORY_BUDGET, None),
+            ProofShape::Single
+        );
+        assert_eq!(
+            ProofShape::of(DEFAULT_MEMORY_BUDGET + 1, None),
+            ProofShape::Chain {
+                budget: DEFAULT_MEMORY_BUDGET
+            }
+        );
+    }
+
+    #[test]
+    fn a_budget_in_gib_becomes_bytes() {
+        assert_eq!(memory_budget_from_gib(20.0), Some(DEFAULT_MEMORY_BUDGET));
+        assert_eq!(memory_budget_from_gib(0.5), Some(GIB / 2));
+    }
+
+    #[test]
+    fn a_budget_that_is_not_a_positive_finite_number_is_refused() {
+        for gib in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(memory_budget_from_gib(gib), None, "{gib}");
+        }
+    }
+}

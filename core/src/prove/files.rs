@@ -1,0 +1,208 @@
+//! The compiled model directory: staged writes, the files it holds, and the prover loaded
+//! from it.
+
+use super::*;
+
+/// Fills a temporary sibling directory of `dir` with `fill` and puts it in `dir`'s place only
+/// once complete, so a failure or an interruption never leaves a half-written directory.
+pub(crate) fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+    let result = fill(&staging).and_then(|t| {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::rename(&staging, dir).map_err(|e| Error::io(dir, e))?;
+        Ok(t)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Files of a compiled model directory.
+pub struct ModelDir {
+    pub dir: PathBuf,
+}
+
+pub const COMPILED_FILE: &str = "compiled.bin";
+/// `compiled.bin` starts with these magic bytes and [`COMPILED_VERSION`] (the framing of
+/// verifier keys and proof bundles), then the bincode of [`Compiled`]: a file of another kind,
+/// or from a build whose compiled form differs, is named as such instead of failing to decode.
+pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
+/// Raised whenever [`Compiled`]'s encoding changes (new step kinds appended to the end of
+/// [`crate::qgraph::StepKind`] leave older files readable).
+pub const COMPILED_VERSION: u32 = 1;
+pub const PROVING_KEY_FILE: &str = "proving-key.bin";
+pub const VERIFIER_KEY_FILE: &str = "verifier-key";
+pub const SUMMARY_FILE: &str = "summary.txt";
+
+/// Everything `prove` needs, loaded from a model directory.
+pub struct Prover {
+    pub compiled: Compiled,
+    pub params: ParamsKZG<Bn256>,
+    pub pk: ProvingKey<G1Affine>,
+    pub verifier_key: VerifierKey,
+    pub verifier_key_bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub params: Duration,
+    pub keygen: Duration,
+}
+
+impl ModelDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ModelDir { dir: dir.into() }
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Generates keys for `compiled` and writes the directory. Files are written into a
+    /// temporary sibling directory that replaces `dir` only once complete, so a failure or an
+    /// interruption never leaves a half-written model directory.
+    pub fn write(&self, compiled: &Compiled, srs: &SrsSource, summary: &str) -> Result<Timings> {
+        write_staged(&self.dir, |staging| {
+            ModelDir::new(staging).write_files(compiled, srs, summary, true)
+        })
+    }
+
+    /// Writes `compiled.bin`.
+    pub fn write_compiled(&self, compiled: &Compiled) -> Result<()> {
+        crate::fsutil::write_atomic(&self.path(COMPILED_FILE), &compiled.to_bytes()?)
+    }
+
+    /// Writes `compiled.bin`, the verifier key and the summary, and the proving key when
+    /// `with_proving_key` (a chain's segments leave it out: see
+    /// [`crate::chain::ChainDir::write`]).
+    pub(crate) fn write_files(
+        &self,
+        compiled: &Compiled,
+        srs: &SrsSource,
+        summary: &str,
+        with_proving_key: bool,
+    ) -> Result<Timings> {
+        // The compiled graph first: a full or unwritable disk shows up before key generation.
+        self.write_compiled(compiled)?;
+        let t0 = Instant::now();
+        let params = srs.load(compiled.plan.k)?;
+        let t_params = t0.elapsed();
+        let t1 = Instant::now();
+        let vk_bytes = if with_proving_key {
+            let (pk, vk_bytes) = compiled.keygen(&params, &srs.label(&params))?;
+            crate::fsutil::write_atomic(
+                &self.path(PROVING_KEY_FILE),
+                &pk.to_bytes(SerdeFormat::RawBytes),
+            )?;
+            vk_bytes
+        } else {
+            compiled.verifier_key_bytes(&params, &srs.label(&params))?
+        };
+        let t_keygen = t1.elapsed();
+        crate::fsutil::write_atomic(&self.path(VERIFIER_KEY_FILE), &vk_bytes)?;
+        let id = crate::verifier_key::model_id(&vk_bytes);
+        let summary = format!(
+            "{summary}model id (SHA-256 of verifier-key): {id}\nparameters: {}\nsetup digest: {}\n",
+            srs.describe(),
+            crate::setup::describe(&crate::setup::params_setup_digest(&params))
+        );
+        crate::fsutil::write_atomic(&self.path(SUMMARY_FILE), summary.as_bytes())?;
+        Ok(Timings {
+            params: t_params,
+            keygen: t_keygen,
+        })
+    }
+
+    pub(crate) fn read(&self, file: &str) -> Result<Vec<u8>> {
+        let p = self.path(file);
+        std::fs::read(&p).map_err(|e| Error::io(&p, e))
+    }
+
+    pub fn compiled(&self) -> Result<Compiled> {
+        Compiled::from_bytes(&self.read(COMPILED_FILE)?).map_err(|e| match e {
+            Error::Malformed { what, reason } => Error::malformed(
+                what,
+                format!(
+                    "{}: {reason} (recompile the model)",
+                    self.path(COMPILED_FILE).display()
+                ),
+            ),
+            e => e,
+        })
+    }
+
+    /// Loads everything needed to prove. Without a stored proving key (a chain's segment), the
+    /// proving key is generated again for the stored verifier key
+    /// ([`Compiled::proving_key_for`]; the caller checks its proofs against that key).
+    pub fn prover(&self, srs: &SrsSource) -> Result<Prover> {
+        let compiled = self.compiled()?;
+        let verifier_key_bytes = self.read(VERIFIER_KEY_FILE)?;
+        let verifier_key = VerifierKey::from_bytes(&verifier_key_bytes)?;
+        let params = srs.load(compiled.plan.k)?;
+        let setup = crate::setup::params_setup_digest(&params);
+        if setup != verifier_key.setup_digest {
+            return Err(Error::InvalidInput(format!(
+                "{}: its verifier key was made under the setup {}, these parameters are the \
+                 setup {setup}: prove with the parameters the model was compiled with",
+                self.dir.display(),
+                verifier_key.setup_digest
+            )));
+        }
+        let pk = if self.path(PROVING_KEY_FILE).exists() {
+            let pk_bytes = self.read(PROVING_KEY_FILE)?;
+            ProvingKey::<G1Affine>::from_bytes::<ModelCircuit>(
+                &pk_bytes,
+                SerdeFormat::RawBytes,
+                compiled.plan.shape.clone(),
+            )
+            .map_err(|e| Error::malformed("proving key", e.to_string()))?
+        } else {
+            compiled
+                .proving_key_for(&params, &verifier_key, &srs.label(&params))
+                .map_err(|e| match e {
+                    Error::InvalidInput(m) => {
+                        Error::InvalidInput(format!("{}: {m}", self.dir.display()))
+                    }
+                    e => e,
+                })?
+        };
+        Ok(Prover {
+            compiled,
+            params,
+            pk,
+            verifier_key,
+            verifier_key_bytes,
+        })
+    }
+}
+
+impl Prover {
+    pub fn model_id(&self) -> &str {
+        &self.verifier_key.model_id
+    }
+
+    /// Proves one inference (`input_salt`: see [`Witness`]).
+    pub fn prove(&self, input: &[f32], input_salt: Option<Fr>) -> Result<ProofBundle> {
+        self.compiled.prove(
+            &self.params,
+            &self.pk,
+            &self.verifier_key,
+            input,
+            input_salt,
+        )
+    }
+}
