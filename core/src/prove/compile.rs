@@ -93,6 +93,7 @@ pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<(
     Ok(())
 }
 
+/// Smallest activation width we accept by default, and the largest the planner grows to.
 const MIN_AUTO_ACT_BITS: u32 = 12;
 const MAX_AUTO_ACT_BITS: u32 = 16;
 

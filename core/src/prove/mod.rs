@@ -54,8 +54,6 @@ pub struct Compiled {
     pub image: Option<crate::image_input::ImagePreprocess>,
 }
 
-/// Smallest activation width we accept by default, and the largest the planner grows to.
-
 impl Compiled {
     /// `compiled.bin`'s bytes: magic, version, then the bincode of the model.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
