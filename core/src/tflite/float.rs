@@ -578,7 +578,7 @@ fn resize_bilinear(
     align_corners: bool,
     half_pixel_centers: bool,
 ) -> std::result::Result<crate::ir::TensorId, String> {
-    use crate::ops::gather::maps::{self, CoordinateMode};
+    use crate::ops::gather::maps::CoordinateMode;
     use crate::ops::resample::{self, Kernel};
     if align_corners && half_pixel_centers {
         return Err("align_corners and half_pixel_centers together".into());
@@ -594,41 +594,24 @@ fn resize_bilinear(
     if shape.len() != 4 {
         return Err(format!("a tensor of shape {shape:?} (it takes NHWC)"));
     }
-    let mut t = x;
-    // Width is our last axis; height is moved there and back (the swap is its own inverse).
-    for (axis, n_out) in [(3usize, width), (2, height)] {
-        let n_in = b.shape(t)[axis];
-        if n_in == n_out {
-            continue;
-        }
-        let m = resample::matrix(
-            n_in,
-            n_out,
-            n_out as f64 / n_in as f64,
-            coordinates,
-            Kernel::Linear,
-        )?;
-        let dense = Dense {
-            weight: Tensor::new(vec![n_out, n_in], m),
-            bias: vec![0.0; n_out],
-        };
-        // One step of the resize, named after `part`.
-        let step = |b: &mut ModelBuilder, op: Op, t, part: &str| {
+    // Width, then height (the IR is NCHW: width is the last axis).
+    let axes: Vec<(usize, usize, f64)> = [(3usize, width), (2, height)]
+        .into_iter()
+        .filter(|&(axis, n_out)| shape[axis] != n_out)
+        .map(|(axis, n_out)| (axis, n_out, n_out as f64 / shape[axis] as f64))
+        .collect();
+    let t = resample::resize_axes(
+        b,
+        x,
+        &axes,
+        coordinates,
+        Kernel::Linear,
+        |e| e,
+        |b, part, op, t| {
             let part = format!("{name}/{part}");
             b.add(part.clone(), op, vec![t], part, None)
                 .map_err(|e| e.to_string())
-        };
-        // Swapping height and width is its own inverse.
-        let swap = |b: &mut ModelBuilder, t| maps::transpose(b.shape(t), Some(&[0, 1, 3, 2]));
-        if axis == 2 {
-            let g = swap(b, t)?;
-            t = step(b, Op::Gather(g), t, "h-last")?;
-        }
-        t = step(b, Op::Dense(dense), t, &format!("axis{axis}"))?;
-        if axis == 2 {
-            let g = swap(b, t)?;
-            t = step(b, Op::Gather(g), t, "h-back")?;
-        }
-    }
+        },
+    )?;
     Ok(t)
 }

@@ -2,7 +2,6 @@
 //! Expand): index maps of `crate::ops::gather`, or reshapes.
 
 use super::*;
-use crate::ir::Dense;
 use crate::ops::gather::Pick;
 use crate::ops::resample::{self, Kernel};
 
@@ -369,45 +368,19 @@ pub(super) fn resize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
         return Ok(());
     };
     // Each resized axis in turn: moved last, multiplied by its matrix, moved back.
-    let mut t = x;
-    for d in 0..rank {
-        if out[d] == shape[d] && scales[d] == 1.0 {
-            continue;
-        }
-        let m = resample::matrix(shape[d], out[d], scales[d], coordinates, kernel)
-            .map_err(|e| unsupported(node, e))?;
-        let dense = Dense {
-            weight: Tensor::new(vec![out[d], shape[d]], m),
-            bias: vec![0.0; out[d]],
-        };
-        // Swapping axis d with the last is its own inverse: it moves the axis there and back.
-        let mut swap: Vec<i64> = (0..rank as i64).collect();
-        swap.swap(d, rank - 1);
-        let swapped = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
-            if d + 1 == rank {
-                return Ok(t);
-            }
-            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(|e| unsupported(node, e))?;
-            emit_part(
-                b,
-                node,
-                &format!("axis{d}-{part}"),
-                Op::Gather(g),
-                vec![t],
-                None,
-            )
-        };
-        t = swapped(b, t, "last")?;
-        t = emit_part(
-            b,
-            node,
-            &format!("axis{d}"),
-            Op::Dense(dense),
-            vec![t],
-            None,
-        )?;
-        t = swapped(b, t, "back")?;
-    }
+    let axes: Vec<(usize, usize, f64)> = (0..rank)
+        .filter(|&d| !(out[d] == shape[d] && scales[d] == 1.0))
+        .map(|d| (d, out[d], scales[d]))
+        .collect();
+    let t = resample::resize_axes(
+        b,
+        x,
+        &axes,
+        coordinates,
+        kernel,
+        |e| unsupported(node, e),
+        |b, part, op, t| emit_part(b, node, part, op, vec![t], None),
+    )?;
     emit(l, b, node, Op::Reshape, vec![t], Some(out))?;
     Ok(())
 }

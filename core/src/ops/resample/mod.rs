@@ -100,5 +100,50 @@ pub fn matrix(
     Ok(m.into_iter().map(|v| v as f32).collect())
 }
 
+/// Resizes the axes `(axis, n_out, scale)` of `x` one after another, as the front ends lower a
+/// resize: each axis is swapped last (unless it is), multiplied by its [`matrix`] as a dense
+/// layer, and swapped back (the swap is its own inverse). `step` adds one step of the resize,
+/// named after its part (`axis{d}-last`, `axis{d}`, `axis{d}-back`); `refuse` turns a reason
+/// the resize cannot be expressed into the front end's error.
+pub fn resize_axes<E>(
+    b: &mut crate::ir::ModelBuilder,
+    x: crate::ir::TensorId,
+    axes: &[(usize, usize, f64)],
+    coordinates: CoordinateMode,
+    kernel: Kernel,
+    refuse: impl Fn(String) -> E,
+    mut step: impl FnMut(
+        &mut crate::ir::ModelBuilder,
+        &str,
+        crate::ir::Op,
+        crate::ir::TensorId,
+    ) -> Result<crate::ir::TensorId, E>,
+) -> Result<crate::ir::TensorId, E> {
+    use crate::ir::{Dense, Op};
+    use crate::ops::gather::maps;
+    let mut t = x;
+    for &(d, n_out, scale) in axes {
+        let (rank, n_in) = (b.shape(t).len(), b.shape(t)[d]);
+        let m = matrix(n_in, n_out, scale, coordinates, kernel).map_err(&refuse)?;
+        let dense = Dense {
+            weight: crate::tensor::Tensor::new(vec![n_out, n_in], m),
+            bias: vec![0.0; n_out],
+        };
+        let mut swap: Vec<i64> = (0..rank as i64).collect();
+        swap.swap(d, rank - 1);
+        let last = d + 1 == rank;
+        if !last {
+            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(&refuse)?;
+            t = step(b, &format!("axis{d}-last"), Op::Gather(g), t)?;
+        }
+        t = step(b, &format!("axis{d}"), Op::Dense(dense), t)?;
+        if !last {
+            let g = maps::transpose(b.shape(t), Some(&swap)).map_err(&refuse)?;
+            t = step(b, &format!("axis{d}-back"), Op::Gather(g), t)?;
+        }
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests;
