@@ -259,7 +259,8 @@ fn params_from_points(k: u32, points: &[u8]) -> std::io::Result<ParamsKZG<Bn256>
     let g0 = Option::<G1Affine>::from(G1Affine::from_bytes(&g1_repr))
         .ok_or_else(|| bad("g[0] is not a curve point"))?;
     let g2_point = |b: &[u8]| {
-        // Every setup's g2 is the group's generator: recognised by its bytes, not decoded.
+        // A setup's g2 is normally the group's generator (halo2's and the ceremonies'): then it
+        // is recognised by its bytes instead of decoded.
         let generator = G2Affine::generator();
         if b == generator.to_bytes().as_ref() {
             return Ok(generator);
