@@ -10,6 +10,18 @@ use rayon::iter::{
 
 const BATCH_SIZE: usize = 64;
 
+/// The Pippenger window width for `n` points (zkinfer patch 5: upstream's rule, written once
+/// for `msm_serial`, `msm_best` and `msm_affine`).
+pub(crate) fn window_bits(n: usize) -> usize {
+    if n < 4 {
+        1
+    } else if n < 32 {
+        3
+    } else {
+        (f64::from(n as u32)).ln().ceil() as usize
+    }
+}
+
 pub(crate) fn get_booth_index(window_index: usize, window_size: usize, el: &[u8]) -> i32 {
     // Booth encoding:
     // * step by `window` size
@@ -335,13 +347,7 @@ impl<C: CurveAffine> Schedule<C> {
 pub fn msm_serial<C: CurveAffine>(coeffs: &[C::Scalar], bases: &[C], acc: &mut C::Curve) {
     let coeffs: Vec<_> = coeffs.iter().map(|a| a.to_repr()).collect();
 
-    let c = if bases.len() < 4 {
-        1
-    } else if bases.len() < 32 {
-        3
-    } else {
-        (f64::from(bases.len() as u32)).ln().ceil() as usize
-    };
+    let c = window_bits(bases.len());
 
     let field_byte_size = C::Scalar::NUM_BITS.div_ceil(8u32) as usize;
     // OR all coefficients in order to make a mask to figure out the maximum number of bytes used
@@ -464,13 +470,7 @@ pub fn msm_best<C: CurveAffine>(coeffs: &[C::Scalar], bases: &[C]) -> C::Curve {
     assert_eq!(coeffs.len(), bases.len());
 
     // TODO: consider adjusting it with emprical data?
-    let c = if bases.len() < 4 {
-        1
-    } else if bases.len() < 32 {
-        3
-    } else {
-        (f64::from(bases.len() as u32)).ln().ceil() as usize
-    };
+    let c = window_bits(bases.len());
 
     // zkinfer patch 5: in WebAssembly, the verifier's MSMs (hundreds to a few thousand points)
     // sum their buckets in affine coordinates (`msm_affine`): fewer field products per point.

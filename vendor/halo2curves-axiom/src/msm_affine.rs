@@ -19,7 +19,8 @@
 //! and the point at infinity has no affine coordinates). The formulas are those of a short
 //! Weierstrass curve y^2 = x^3 + a x + b, which is what `CurveAffine` describes.
 
-use crate::msm::get_booth_index;
+use crate::ff_ext::batch::batch_invert_public;
+use crate::msm::{get_booth_index, window_bits};
 use crate::CurveAffine;
 use ff::{Field, PrimeField};
 use group::Group;
@@ -33,17 +34,6 @@ pub const MIN_POINTS: usize = 64;
 struct Affine<F> {
     x: F,
     y: F,
-}
-
-/// The window width upstream's `msm_serial` uses for `n` points.
-fn window_bits(n: usize) -> usize {
-    if n < 4 {
-        1
-    } else if n < 32 {
-        3
-    } else {
-        (f64::from(n as u32)).ln().ceil() as usize
-    }
 }
 
 /// `Σ coeffs[i] · bases[i]`.
@@ -184,7 +174,6 @@ enum PairKind {
 fn reduce_slots<F: Field>(items: &mut [Affine<F>], start: &[usize], len: &mut [usize], a: F) {
     let mut kinds = Vec::new();
     let mut denominators = Vec::new();
-    let mut prefixes = Vec::new();
     loop {
         kinds.clear();
         denominators.clear();
@@ -207,7 +196,8 @@ fn reduce_slots<F: Field>(items: &mut [Affine<F>], start: &[usize], len: &mut [u
         if kinds.is_empty() {
             return;
         }
-        invert_nonzero(&mut denominators, &mut prefixes);
+        // Every denominator is non-zero: distinct x, or 2y with y != 0, or the placeholder 1.
+        batch_invert_public(&mut denominators);
         let mut pair = 0;
         for (&s, l) in start.iter().zip(len.iter_mut()) {
             let mut kept = 0;
@@ -235,25 +225,5 @@ fn reduce_slots<F: Field>(items: &mut [Affine<F>], start: &[usize], len: &mut [u
             }
             *l = kept;
         }
-    }
-}
-
-/// Replaces each element of `values` (none of them zero) by its inverse with one field
-/// inversion and three products per element (Montgomery's trick). The values are public, so
-/// unlike `ff::BatchInvert` this takes no constant-time zero tests and selections, which cost
-/// as much as the products in WebAssembly.
-fn invert_nonzero<F: Field>(values: &mut [F], prefixes: &mut Vec<F>) {
-    prefixes.clear();
-    let mut product = F::ONE;
-    for v in values.iter() {
-        prefixes.push(product);
-        product *= v;
-    }
-    // Every denominator above is non-zero: distinct x, or 2y with y != 0, or the placeholder 1.
-    let mut inverse = product.invert().unwrap();
-    for (v, prefix) in values.iter_mut().zip(prefixes.iter()).rev() {
-        let value = *v;
-        *v = inverse * prefix;
-        inverse *= value;
     }
 }

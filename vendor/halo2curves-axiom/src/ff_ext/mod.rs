@@ -1,3 +1,4 @@
+pub mod batch;
 pub mod inverse;
 pub mod jacobi;
 use subtle::{Choice, ConstantTimeEq};
