@@ -573,6 +573,9 @@ pub enum StepKind {
     Lookup(crate::ops::lookup::ByteLookup),
     /// TFLite's quantized MUL of two tensors, the second broadcast to the first.
     QuantizedMul(QuantizedMul),
+    /// The batched matrix product of two tensors ([`crate::ops::matmul`]), rounded to the
+    /// output's scale.
+    MatMul(crate::ops::matmul::MatProduct),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -886,6 +889,27 @@ impl QGraph {
                         })
                     } else {
                         Ok(q)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?,
+            StepKind::MatMul(p) => p
+                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
+                .ok_or_else(|| {
+                    Error::InvalidModel(format!("step '{}': operands out of range", step.name))
+                })?
+                .into_iter()
+                .enumerate()
+                .map(|(o, q)| {
+                    if q < lo as i128 || q > hi as i128 {
+                        Err(Error::OutOfRange {
+                            step: step.name.clone(),
+                            index: o,
+                            value: q,
+                            min: lo,
+                            max: hi,
+                        })
+                    } else {
+                        Ok(q as i64)
                     }
                 })
                 .collect::<Result<Vec<_>>>()?,

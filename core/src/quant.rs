@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
 use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
-use crate::ops::{conv, dense, elementwise, gather, mul, pool, unary};
+use crate::ops::{conv, dense, elementwise, gather, matmul, mul, pool, unary};
 use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
 
@@ -234,6 +234,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             Op::Unary(func) => unary::lower(*func, &cx),
             Op::Gather(m) => gather::lower(m, &cx)?,
             Op::Mul => mul::lower(&cx)?,
+            Op::MatMul => matmul::lower(&cx)?,
         };
         // Inputs the step reads at another scale: each rescaled by its own step first.
         for s in lowered.input_steps {
@@ -287,7 +288,13 @@ fn takes_activation(op: &Op) -> bool {
             PoolKind::Average { .. } | PoolKind::Sum => true,
             PoolKind::Max => false,
         },
-        Op::Relu | Op::Clip(_) | Op::Reshape | Op::Unary(_) | Op::Gather(_) | Op::Mul => false,
+        Op::Relu
+        | Op::Clip(_)
+        | Op::Reshape
+        | Op::Unary(_)
+        | Op::Gather(_)
+        | Op::Mul
+        | Op::MatMul => false,
     }
 }
 
@@ -304,7 +311,8 @@ fn activation_of(op: &Op) -> Option<Fused> {
         | Op::Pool(_)
         | Op::Reshape
         | Op::Gather(_)
-        | Op::Mul => None,
+        | Op::Mul
+        | Op::MatMul => None,
     }
 }
 

@@ -193,6 +193,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Slice { .. } | StepKind::Concat => "segment link",
             StepKind::Gather { .. } => "data movement",
             StepKind::Product(_) => "product",
+            StepKind::MatMul(_) => "matrix product",
         })
         .collect();
     assert!(

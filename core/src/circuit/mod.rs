@@ -13,7 +13,7 @@
 //! nothing), the output (likewise), then the model commitment if the weights are hidden.
 //!
 //! Where things are: the chips (one file each: [`dot`], [`rescale`], [`requant`], [`max`],
-//! [`pointwise`], [`pack`], [`poseidon`], [`table`], [`link`]) and the bounds they assume
+//! [`pointwise`], [`matmul`], [`pack`], [`poseidon`], [`table`], [`link`]) and the bounds they assume
 //! ([`limits`]); what a proof reveals (`visibility.rs`); the shape, configuration and instance
 //! layout (`shape.rs`); the circuit and its layout (`model.rs`), which lays out the input, output
 //! and hidden weights (`io.rs`) and each step by its kind (`steps/`); and the planner choosing
@@ -22,6 +22,7 @@
 pub mod dot;
 pub mod limits;
 pub mod link;
+pub mod matmul;
 pub mod max;
 pub mod pack;
 pub mod pointwise;

@@ -63,7 +63,7 @@ impl ModelCircuit {
     }
 
     /// Lays out the whole model in one region: the input, the hidden weights (if any), every
-    /// step in order, the output, then the pointwise checks' second phase.
+    /// step in order, the output, then the pointwise checks' and matrix products' second phase.
     fn layout(
         &self,
         config: &ModelConfig,
@@ -96,6 +96,7 @@ impl ModelCircuit {
                 StepKind::Slice { start } => steps.slice(step, *start)?,
                 StepKind::Concat => steps.concat(step),
                 StepKind::Product(p) => steps.product(step, p)?,
+                StepKind::MatMul(p) => steps.matmul(step, p)?,
                 StepKind::Gather { picks } => steps.gather(step, picks)?,
                 StepKind::Lookup(t) => steps.lookup(step, t)?,
                 StepKind::QuantizedMul(mul) => steps.quantized_mul(step, mul)?,
@@ -119,11 +120,18 @@ impl ModelCircuit {
             &wires[g.output],
             in_len,
         )?;
-        if let Some(pw) = &config.pointwise {
-            // Every first-phase cell is assigned: commit them, then draw ρ.
+        if config.pointwise.is_some() || config.matmul.is_some() {
+            // Every first-phase cell is assigned: commit them, then draw the challenges.
             region.next_phase();
-            for p in pending {
+        }
+        if let Some(pw) = &config.pointwise {
+            for p in pending.pointwise {
                 pw.finish(region, p)?;
+            }
+        }
+        if let Some(chip) = &config.matmul {
+            for p in pending.matmul {
+                chip.finish(region, p)?;
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 //! The row counts here must match what [`super::ModelCircuit`]'s layout assigns.
 
 use super::dot::DotConfig;
+use super::matmul::MatMulDims;
 use super::pointwise::PointwiseDims;
 use super::poseidon::PoseidonConfig;
 use super::table::TableSpec;
@@ -150,6 +151,14 @@ fn rows_needed(
                     .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
                     .sum::<usize>();
             }
+            StepKind::MatMul(p) => {
+                let dims = MatMulDims {
+                    m: p.shape.m,
+                    k: p.shape.k,
+                    n: p.shape.n,
+                };
+                dot += p.shape.items.len() * dims.rows(width);
+            }
             StepKind::Linear(_)
             | StepKind::QuantizedAdd(_)
             | StepKind::QuantizedSub(_)
@@ -188,7 +197,8 @@ fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool 
             | StepKind::Gather { .. }
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)
-            | StepKind::Product(_) => false,
+            | StepKind::Product(_)
+            | StepKind::MatMul(_) => false,
         })
 }
 
@@ -294,7 +304,9 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                     counts.insert(1, 2 * n_out);
                     counts.insert(2, n_out);
                 }
-                StepKind::Max { .. }
+                // Laid out by the matrix-product chip, counted by `rows_needed`.
+                StepKind::MatMul(_)
+                | StepKind::Max { .. }
                 | StepKind::Reshape
                 | StepKind::Slice { .. }
                 | StepKind::Concat => {}
@@ -347,13 +359,18 @@ pub fn layout_candidates_with(
             | StepKind::Gather { .. }
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)
-            | StepKind::Product(_) => None,
+            | StepKind::Product(_)
+            | StepKind::MatMul(_) => None,
         })
     };
     let pads_with_zeros = graph
         .steps
         .iter()
         .any(|s| matches!(&s.kind, StepKind::Gather { picks } if Gather::has_zeros(picks)));
+    let matmul = graph
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::MatMul(_)));
     let half_up_products = graph
         .steps
         .iter()
@@ -364,8 +381,10 @@ pub fn layout_candidates_with(
             .steps
             .iter()
             .any(|s| matches!(s.kind, StepKind::QuantizedMul(_)));
+    // A matrix product's accumulators are rescaled half up too.
     let uses_rescale = pads_with_zeros
         || half_up_products
+        || matmul
         || roundings().any(|r| match r {
             Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
             Rounding::FixedPoint(_) => false,
@@ -389,6 +408,7 @@ pub fn layout_candidates_with(
             ties_up,
             raw_ties,
             products,
+            matmul,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);

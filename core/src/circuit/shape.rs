@@ -4,6 +4,7 @@
 
 use super::dot::DotConfig;
 use super::fe;
+use super::matmul::MatMulConfig;
 use super::max::MaxConfig;
 use super::pack::PackConfig;
 use super::pointwise::PointwiseConfig;
@@ -52,6 +53,10 @@ pub struct CircuitShape {
     /// then has its advice-weight columns even when the weights are fixed.
     #[serde(default)]
     pub products: bool,
+    /// Whether the graph multiplies two computed matrices ([`crate::ops::matmul`]): the circuit
+    /// then has the matrix-product chip, and a second phase.
+    #[serde(default)]
+    pub matmul: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -70,6 +75,7 @@ impl Serialize for CircuitShape {
             ("ties_up", self.ties_up),
             ("raw_ties", self.raw_ties),
             ("products", self.products),
+            ("matmul", self.matmul),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -100,6 +106,7 @@ impl Default for CircuitShape {
             ties_up: false,
             raw_ties: false,
             products: false,
+            matmul: false,
         }
     }
 }
@@ -159,6 +166,8 @@ pub struct ModelConfig {
     pub requant: Option<RequantConfig>,
     /// Present when pointwise convolutions are proven by the randomized check.
     pub pointwise: Option<PointwiseConfig>,
+    /// Present when the graph multiplies two computed matrices.
+    pub matmul: Option<MatMulConfig>,
     /// Present when something is hashed or committed.
     pub pack: Option<PackConfig>,
     pub poseidon: Option<PoseidonConfig>,
@@ -196,6 +205,7 @@ impl ModelConfig {
         });
         let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
             .then(|| PointwiseConfig::configure(meta, &dot));
+        let matmul = shape.matmul.then(|| MatMulConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
         let pack = shape
             .visibility
@@ -210,6 +220,7 @@ impl ModelConfig {
             max,
             requant,
             pointwise,
+            matmul,
             pack,
             poseidon,
             link_in,
@@ -234,7 +245,13 @@ mod shape_tests {
 
     #[test]
     fn shape_json_omits_unset_flags_and_every_flag_round_trips() {
-        let names = ["fixed_point", "freivalds", "no_max_pool", "no_rescale"];
+        let names = [
+            "fixed_point",
+            "freivalds",
+            "no_max_pool",
+            "no_rescale",
+            "matmul",
+        ];
         let set = |bits: usize| {
             let mut shape = CircuitShape::default();
             let flags = [
@@ -242,13 +259,14 @@ mod shape_tests {
                 &mut shape.freivalds,
                 &mut shape.no_max_pool,
                 &mut shape.no_rescale,
+                &mut shape.matmul,
             ];
             for (i, flag) in flags.into_iter().enumerate() {
                 *flag = bits >> i & 1 == 1;
             }
             shape
         };
-        for bits in 0..16 {
+        for bits in 0..32 {
             let shape = set(bits);
             let json = serde_json::to_string(&shape).unwrap();
             for (i, name) in names.iter().enumerate() {

@@ -110,7 +110,8 @@ impl TableSpec {
                 | StepKind::Slice { .. }
                 | StepKind::Concat
                 | StepKind::Gather { .. }
-                | StepKind::Product(_) => {}
+                | StepKind::Product(_)
+                | StepKind::MatMul(_) => {}
             }
         }
         TableSpec {

@@ -28,6 +28,7 @@ pub fn test_shape() -> CircuitShape {
         ties_up: false,
         raw_ties: false,
         products: false,
+        matmul: false,
     }
 }
 
@@ -44,6 +45,7 @@ pub fn fixed_point_shape() -> CircuitShape {
         ties_up: false,
         raw_ties: false,
         products: false,
+        matmul: false,
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Op {
     Gather(Gather),
     /// The product of two computed tensors, the second broadcast ([`crate::ops::mul`]).
     Mul,
+    /// The matrix product of two computed tensors ([`crate::ops::matmul`]).
+    MatMul,
 }
 
 impl Op {
@@ -53,6 +55,7 @@ impl Op {
             Op::Unary(f) => f.name(),
             Op::Gather(g) => g.movement.name(),
             Op::Mul => "Mul",
+            Op::MatMul => "MatMul",
         }
     }
 }
@@ -177,7 +180,7 @@ fn infer_shape(
 ) -> Result<Vec<usize>> {
     let bad = |msg: String| Error::InvalidModel(format!("node '{node}' ({}): {msg}", op.name()));
     let expect_inputs = match op {
-        Op::Add(AddOperand::Tensor) | Op::Mul => 2,
+        Op::Add(AddOperand::Tensor) | Op::Mul | Op::MatMul => 2,
         Op::Gather(_) => ins.len().max(1),
         Op::Conv(_)
         | Op::Dense(_)
@@ -221,6 +224,9 @@ fn infer_shape(
         Op::Gather(g) => g.output_shape(ins).map_err(bad),
         Op::Mul => crate::ops::mul::broadcast(ins[0], ins[1])
             .map(|_| x.to_vec())
+            .map_err(bad),
+        Op::MatMul => crate::ops::matmul::MatMulShape::of(ins[0], ins[1])
+            .map(|(out, _)| out)
             .map_err(bad),
         Op::Reshape => {
             let to = reshape_to.ok_or_else(|| bad("missing target shape".into()))?;
@@ -293,6 +299,18 @@ impl Model {
                         .zip(idx)
                         .map(|(a, j)| a * args[1].data[j as usize])
                         .collect();
+                    Tensor::new(shape, data)
+                }
+                Op::MatMul => {
+                    let (_, geometry) =
+                        crate::ops::matmul::MatMulShape::of(&args[0].shape, &args[1].shape)
+                            .map_err(Error::InvalidModel)?;
+                    let data = geometry.sums(&args[0].data, &args[1].data).ok_or_else(|| {
+                        Error::InvalidModel(format!(
+                            "node '{}': operands shorter than their shapes",
+                            node.name
+                        ))
+                    })?;
                     Tensor::new(shape, data)
                 }
             };

@@ -629,27 +629,18 @@ impl Loader {
             }
             "MatMul" => {
                 let x = self.tensor(node, 0)?;
-                let w = self
-                    .constant(node, 1)?
-                    .ok_or_else(|| unsupported(node, "second operand must be constant"))?;
-                if w.shape.len() != 2 {
-                    return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
+                let second = node.input.get(1).map(String::as_str).unwrap_or_default();
+                if self.tensors.contains_key(second) {
+                    // Two computed operands (attention): the matrix product itself.
+                    let y = self.tensor(node, 1)?;
+                    (Op::MatMul, vec![x, y], None)
+                } else {
+                    let w = self
+                        .constant(node, 1)?
+                        .ok_or_else(|| unsupported(node, "missing second operand"))?;
+                    let (op, inputs) = matmul_by_constant(node, x, w)?;
+                    (op, inputs, None)
                 }
-                let (n_in, n_out) = (w.shape[0], w.shape[1]);
-                let mut weight = vec![0f32; n_out * n_in];
-                for o in 0..n_out {
-                    for i in 0..n_in {
-                        weight[o * n_in + i] = w.values[i * n_out + o] as f32;
-                    }
-                }
-                (
-                    Op::Dense(Dense {
-                        weight: Tensor::new(vec![n_out, n_in], weight),
-                        bias: vec![0.0; n_out],
-                    }),
-                    vec![x],
-                    None,
-                )
             }
             "Add" => {
                 let lhs_const = node
@@ -775,6 +766,27 @@ impl Loader {
         self.tensors.insert(out_name, id);
         Ok(())
     }
+}
+
+/// `x·W` for a constant 2-D `W`: a dense layer applied to each row of `x`.
+fn matmul_by_constant(node: &NodeProto, x: TensorId, w: &Const) -> Result<(Op, Vec<TensorId>)> {
+    if w.shape.len() != 2 {
+        return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
+    }
+    let (n_in, n_out) = (w.shape[0], w.shape[1]);
+    let mut weight = vec![0f32; n_out * n_in];
+    for o in 0..n_out {
+        for i in 0..n_in {
+            weight[o * n_in + i] = w.values[i * n_out + o] as f32;
+        }
+    }
+    Ok((
+        Op::Dense(Dense {
+            weight: Tensor::new(vec![n_out, n_in], weight),
+            bias: vec![0.0; n_out],
+        }),
+        vec![x],
+    ))
 }
 
 /// Resolves ONNX Reshape's 0 (copy) and -1 (infer) entries.

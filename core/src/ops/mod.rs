@@ -21,6 +21,8 @@
 //!   elementwise operators, computed as its interpreter computes them.
 //! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite), rounded
 //!   by a power of two or, for TFLite, by a fixed-point multiplier.
+//! - [`matmul`]: the matrix product of two computed tensors (attention), proven by Freivalds'
+//!   check.
 //! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
 //!   the axis).
 //! - [`quant_context`]: what every operator's quantized lowering is given and gives back.
@@ -30,6 +32,7 @@ pub mod dense;
 pub mod elementwise;
 pub mod gather;
 pub mod lookup;
+pub mod matmul;
 pub mod mul;
 pub mod pool;
 pub mod quant_context;

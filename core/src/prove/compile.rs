@@ -245,6 +245,23 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 );
             }
         }
+        if let StepKind::MatMul(p) = &s.kind {
+            let len =
+                |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map_or(0, |t| t.len());
+            let (n_a, n_b) = (len(s.inputs.first()), len(s.inputs.get(1)));
+            let n_out = len(Some(&s.output));
+            let shape = &p.shape;
+            let fits = shape.items.iter().all(|item| {
+                item.a_offset as usize + shape.m * shape.k <= n_a
+                    && item.b_offset as usize + shape.k * shape.n <= n_b
+            });
+            if p.shift > graph.act_bits || shape.outputs() != n_out || !fits {
+                return refuse(
+                    &s.name,
+                    "its matrix product's shift or shape does not fit its tensors".into(),
+                );
+            }
+        }
         if let StepKind::Gather { picks } = &s.kind {
             let ins: Vec<Vec<()>> = s
                 .inputs
@@ -288,7 +305,8 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
             | StepKind::Slice { .. }
             | StepKind::Concat
             | StepKind::Gather { .. }
-            | StepKind::Product(_) => continue,
+            | StepKind::Product(_)
+            | StepKind::MatMul(_) => continue,
         };
         if graph.act_bits != REQUANT_ACT_BITS {
             return refuse(

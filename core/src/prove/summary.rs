@@ -50,6 +50,15 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::Product(p) => {
                 format!("product of two tensors, divisor {}", p.divisor())
             }
+            crate::qgraph::StepKind::MatMul(p) => format!(
+                "matrix product ({} of {}×{}·{}×{}), divisor {}",
+                p.shape.items.len(),
+                p.shape.m,
+                p.shape.k,
+                p.shape.k,
+                p.shape.n,
+                p.divisor()
+            ),
             crate::qgraph::StepKind::Gather { picks } => format!(
                 "data movement{}",
                 if crate::ops::gather::Gather::has_zeros(picks) {

@@ -12,13 +12,15 @@
 //! - [`quantized_mul`]: TFLite's MUL — the product of two computed tensors, requantized and
 //!   clamped;
 //! - [`lookup`]: an 8-bit tensor through an explicit table (TFLite's elementwise operators);
-//! - [`product`]: the elementwise product of two computed tensors, rescaled.
+//! - [`product`]: the elementwise product of two computed tensors, rescaled;
+//! - [`matmul`]: the matrix product of two computed tensors by Freivalds' check, rescaled.
 //!
 //! The rows are those [`super::plan`] counts, and the order in which cells are assigned is part
 //! of the circuit (the keys, and so the model ids): a change here is a new circuit.
 
 mod linear;
 mod lookup;
+mod matmul;
 mod max_pool;
 mod movement;
 mod product;
@@ -26,6 +28,7 @@ mod quantized_add;
 mod quantized_mul;
 
 use super::io::ParamCells;
+use super::matmul::PendingMatMul;
 use super::pointwise::PendingPointwise;
 use super::requant::RequantParams;
 use super::table::{self, TableSpec};
@@ -34,6 +37,12 @@ use crate::qgraph::{Activation, QGraph, QuantizedMultiplier, Term};
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::Error;
 use halo2curves::bn256::Fr;
+
+/// The randomized checks whose second half needs the challenge drawn after the first phase.
+pub(super) struct SecondPhase {
+    pub pointwise: Vec<PendingPointwise>,
+    pub matmul: Vec<PendingMatMul>,
+}
 
 /// The state of a model's layout while its steps are laid out.
 pub(super) struct StepLayout<'a, 'r> {
@@ -55,7 +64,9 @@ pub(super) struct StepLayout<'a, 'r> {
     weight_row: usize,
     /// Pointwise convolutions' first-phase halves, finished in the second phase.
     pending: Vec<PendingPointwise>,
-    /// The pointwise chip's zero cell, made on first need.
+    /// Matrix products' first-phase halves, finished in the second phase.
+    pending_matmul: Vec<PendingMatMul>,
+    /// The zero cell the pointwise and matrix-product chips' pads copy, made on first need.
     zero_cell: Option<Cell>,
     /// The proven zero that padding picks, made on first need.
     zero_wire: Option<Wire>,
@@ -89,6 +100,7 @@ impl<'a, 'r> StepLayout<'a, 'r> {
             max_row: 0,
             weight_row: 0,
             pending: Vec::new(),
+            pending_matmul: Vec::new(),
             zero_cell: None,
             zero_wire: None,
             terms: Vec::new(),
@@ -96,9 +108,16 @@ impl<'a, 'r> StepLayout<'a, 'r> {
         }
     }
 
-    /// Every tensor's wires, and the pointwise checks left for the second phase.
-    pub fn finish(self) -> (Vec<Vec<Wire>>, Vec<PendingPointwise>) {
-        (self.wires, self.pending)
+    /// Every tensor's wires, and the pointwise checks and matrix products left for the second
+    /// phase.
+    pub fn finish(self) -> (Vec<Vec<Wire>>, SecondPhase) {
+        (
+            self.wires,
+            SecondPhase {
+                pointwise: self.pending,
+                matmul: self.pending_matmul,
+            },
+        )
     }
 
     /// Element `i` of tensor `t`, when proving.

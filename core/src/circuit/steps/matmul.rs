@@ -1,0 +1,73 @@
+//! The matrix product of two computed tensors ([`crate::ops::matmul`]): per batch item, the
+//! matrix-product chip's first phase (B's Horner lanes, A's operand cells, one claimed
+//! accumulator per output row), each accumulator rescaled half up on its own row by the rescale
+//! chip, whose identity lookup range-checks the quotient; the chip's second phase is kept for
+//! after every first-phase cell is assigned.
+
+use super::StepLayout;
+use crate::circuit::matmul::MatMulDims;
+use crate::circuit::{table, Wire};
+use crate::ops::matmul::MatProduct;
+use crate::qgraph::{Activation, QStep};
+use halo2_proofs::plonk::Error;
+
+impl StepLayout<'_, '_> {
+    pub fn matmul(&mut self, step: &QStep, p: &MatProduct) -> Result<Vec<Wire>, Error> {
+        let config = self.config;
+        let chip = config.matmul.as_ref().ok_or(Error::Synthesis)?;
+        let rescale = config.rescale.as_ref().ok_or(Error::Synthesis)?;
+        let shape = &p.shape;
+        let dims = MatMulDims {
+            m: shape.m,
+            k: shape.k,
+            n: shape.n,
+        };
+        let accumulators: Option<Vec<i128>> = match self.values {
+            Some(v) => Some(
+                p.accumulators(&v[step.inputs[0]], &v[step.inputs[1]])
+                    .ok_or(Error::Synthesis)?,
+            ),
+            None => None,
+        };
+        let (a_all, b_all) = (&self.wires[step.inputs[0]], &self.wires[step.inputs[1]]);
+        let (mk, kn, mn) = (dims.m * dims.k, dims.k * dims.n, dims.m * dims.n);
+        let mut out = Vec::with_capacity(shape.outputs());
+        for (item, operands) in shape.items.iter().enumerate() {
+            let (a_at, b_at) = (operands.a_offset as usize, operands.b_offset as usize);
+            let a = a_all.get(a_at..a_at + mk).ok_or(Error::Synthesis)?;
+            let b = b_all.get(b_at..b_at + kn).ok_or(Error::Synthesis)?;
+            let c: Vec<Option<i128>> = match &accumulators {
+                Some(acc) => acc[item * mn..(item + 1) * mn]
+                    .iter()
+                    .map(|&v| Some(v))
+                    .collect(),
+                None => vec![None; mn],
+            };
+            self.pending_matmul.push(chip.assign(
+                self.region,
+                self.links,
+                &mut self.zero_cell,
+                self.dot_row,
+                dims,
+                (a, b),
+                &c,
+                p.offset(),
+            )?);
+            for (o, &acc) in c.iter().enumerate() {
+                let index = item * mn + o;
+                out.push(rescale.assign(
+                    self.region,
+                    self.dot_row + o,
+                    acc,
+                    p.divisor(),
+                    None,
+                    Activation::Identity,
+                    table::TAG_IDENTITY,
+                    self.values.map(|v| v[step.output][index]),
+                )?);
+            }
+            self.dot_row += dims.rows(config.dot.width());
+        }
+        Ok(out)
+    }
+}
