@@ -130,6 +130,80 @@ class Graph:
         x = self.node("Flatten", [x], "", axis=1)
         return self.gemm(x, scope, prefix, c, classes, output="output")
 
+    def linear(self, x, scope, prefix, fin, fout, gain=1.0, output=None):
+        """nn.Linear on a [batch, tokens, features] tensor: MatMul by the transposed weight
+        (stored [fin, fout], as torch.onnx.export writes it), then Add of the bias."""
+        w = self.param(f"onnx::MatMul_{prefix}", self.normal((fin, fout), np.sqrt(gain / fin)))
+        b = self.param(f"{prefix}.bias", self.uniform(fout, -0.1, 0.1))
+        y = self.node("MatMul", [x, w], scope)
+        return self.node("Add", [b, y], scope, output=output)
+
+    def layer_norm(self, x, scope, prefix, d, eps):
+        """nn.LayerNorm over the last axis: LayerNormalization at opset 17 and later, else the
+        decomposition torch exports (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul,
+        Add)."""
+        gamma = self.param(f"{prefix}.weight", self.uniform(d, 0.8, 1.2))
+        beta = self.param(f"{prefix}.bias", self.uniform(d, -0.1, 0.1))
+        if self.opset >= 17:
+            return self.node("LayerNormalization", [x, gamma, beta], scope, axis=-1, epsilon=eps)
+        mean = self.node("ReduceMean", [x], scope, axes=[-1], keepdims=1)
+        centred = self.node("Sub", [x, mean], scope)
+        two = self.param(f"{scope}/Constant_attr::value", np.array(2.0))
+        sq = self.node("Pow", [centred, two], scope)
+        var = self.node("ReduceMean", [sq], scope, axes=[-1], keepdims=1)
+        eps_c = self.param(f"{scope}/Constant_1_attr::value", np.array(eps))
+        var = self.node("Add", [var, eps_c], scope)
+        std = self.node("Sqrt", [var], scope)
+        y = self.node("Div", [centred, std], scope)
+        y = self.node("Mul", [y, gamma], scope)
+        return self.node("Add", [y, beta], scope)
+
+    def gelu_erf(self, x, scope):
+        """nn.GELU() below opset 20: x·0.5·(1 + erf(x/√2)), as torch exports it."""
+        c = lambda i, v: self.param(f"{scope}/Constant_{i}_attr::value", np.array(v))
+        e = self.node("Erf", [self.node("Div", [x, c(0, np.sqrt(2.0))], scope)], scope)
+        e = self.node("Add", [e, c(1, 1.0)], scope)
+        y = self.node("Mul", [x, e], scope)
+        return self.node("Mul", [y, c(2, 0.5)], scope)
+
+    def attention(self, x, scope, prefix, tokens, d, heads, mask=None):
+        """Multi-head self-attention as Hugging Face's BERT/ViT export it: separate query, key
+        and value Linears, each Reshape [1, T, H, d/H] and Transpose to heads first (the key to
+        [1, H, d/H, T]), MatMul(q, kᵀ), Div by √(d/H), an optional additive mask, Softmax over
+        the keys, MatMul with v, Transpose and Reshape back, the output Linear."""
+        dh = d // heads
+        split = self.param(f"{scope}/Constant_attr::value", np.array([1, tokens, heads, dh]),
+                           np.int64)
+        merged = self.param(f"{scope}/Constant_1_attr::value", np.array([1, tokens, d]), np.int64)
+        def project(name, perm):
+            y = self.linear(x, f"{scope}/{name}", f"{prefix}.{name}", d, d)
+            y = self.node("Reshape", [y, split], f"{scope}/{name}")
+            return self.node("Transpose", [y], f"{scope}/{name}", perm=perm)
+        q = project("query", [0, 2, 1, 3])
+        k = project("key", [0, 2, 3, 1])
+        v = project("value", [0, 2, 1, 3])
+        scores = self.node("MatMul", [q, k], scope)
+        root = self.param(f"{scope}/Constant_2_attr::value", np.array(np.sqrt(dh)))
+        scores = self.node("Div", [scores, root], scope)
+        if mask is not None:
+            scores = self.node("Add", [scores, mask], scope)
+        probs = self.node("Softmax", [scores], scope, axis=-1)
+        ctx = self.node("MatMul", [probs, v], scope)
+        ctx = self.node("Transpose", [ctx], scope, perm=[0, 2, 1, 3])
+        ctx = self.node("Reshape", [ctx, merged], scope)
+        return self.linear(ctx, f"{scope}/output", f"{prefix}.output", d, d)
+
+    def encoder_layer(self, x, scope, prefix, tokens, d, heads, hidden, eps, mask=None):
+        """A pre-norm transformer layer (ViT, GPT-2): x + attn(ln1(x)), then + mlp(ln2(x))."""
+        h = self.layer_norm(x, f"{scope}/ln1", f"{prefix}.ln1", d, eps)
+        h = self.attention(h, f"{scope}/attn", f"{prefix}.attn", tokens, d, heads, mask)
+        x = self.node("Add", [x, h], scope)
+        h = self.layer_norm(x, f"{scope}/ln2", f"{prefix}.ln2", d, eps)
+        h = self.linear(h, f"{scope}/mlp/fc1", f"{prefix}.mlp.fc1", d, hidden, gain=2.0)
+        h = self.gelu_erf(h, f"{scope}/mlp/act")
+        h = self.linear(h, f"{scope}/mlp/fc2", f"{prefix}.mlp.fc2", hidden, d)
+        return self.node("Add", [x, h], scope, output=None)
+
     # -- model --------------------------------------------------------------
 
     def model(self, input_shape, output_shape):
@@ -325,6 +399,45 @@ def mlp_activations():
     return g.model([1, 16], [1, 10])
 
 
+def vit_encoder():
+    """Opset 17. A tiny ViT: 4x4 patches of a [1, 3, 16, 16] image (Conv stride 4 to 32
+    features), Flatten to [1, 32, 16], Transpose to 16 tokens, a learned position embedding
+    (Add), one pre-norm encoder layer with 2 heads (LayerNormalization, MatMul Q·Kᵀ, Softmax,
+    MatMul ·V, GELU MLP), a final LayerNormalization, mean over tokens, Gemm to 10 classes."""
+    g = Graph(seed=1010, opset=17)
+    tokens, d = 16, 32
+    x = g.conv("input", "/patch_embed/proj", "patch_embed.proj", 3, d, 4, stride=4, pad=0,
+               gain=1.0)
+    shape = g.param("/patch_embed/Constant_attr::value", np.array([1, d, tokens]), np.int64)
+    x = g.node("Reshape", [x, shape], "/patch_embed")
+    x = g.node("Transpose", [x], "/patch_embed", perm=[0, 2, 1])
+    pos = g.param("pos_embed", g.normal((1, tokens, d), 0.02))
+    x = g.node("Add", [x, pos], "")
+    x = g.encoder_layer(x, "/blocks/blocks.0", "blocks.0", tokens, d, 2, 2 * d, 1e-6)
+    x = g.layer_norm(x, "/norm", "norm", d, 1e-6)
+    x = g.node("ReduceMean", [x], "", axes=[1], keepdims=0)
+    g.gemm(x, "/head", "head", d, 10, output="output")
+    return g.model([1, 3, 16, 16], [1, 10])
+
+
+def gpt_decoder():
+    """Opset 14. A tiny GPT-2-shaped decoder over 8 embedded tokens ([1, 8, 32] input): two
+    pre-norm layers with LayerNorm decomposed as torch exports it below opset 17 (ReduceMean,
+    Sub, Pow, Sqrt, Div), causal self-attention with an additive mask (a constant -10000 above
+    the diagonal, Add before Softmax), GELU by Erf, a final LayerNorm and a Linear to 16 token
+    logits at every position."""
+    g = Graph(seed=1011, opset=14)
+    tokens, d = 8, 32
+    causal = np.triu(np.full((tokens, tokens), -10000.0), 1).reshape(1, 1, tokens, tokens)
+    mask = g.param("attn.causal_mask", causal)
+    x = "input"
+    for i in range(2):
+        x = g.encoder_layer(x, f"/h/h.{i}", f"h.{i}", tokens, d, 4, 4 * d, 1e-5, mask)
+    x = g.layer_norm(x, "/ln_f", "ln_f", d, 1e-5)
+    g.linear(x, "/lm_head", "lm_head", d, 16, output="output")
+    return g.model([1, tokens, d], [1, tokens, 16])
+
+
 FAMILIES = [
     ("resnet_bn", resnet_bn, 2001),
     ("squeezenet_fire", squeezenet_fire, 2002),
@@ -335,6 +448,8 @@ FAMILIES = [
     ("mlp_activations", mlp_activations, 2007),
     ("unet_upconv", unet_upconv, 2008),
     ("seg_bilinear", seg_bilinear, 2009),
+    ("vit_encoder", vit_encoder, 2010),
+    ("gpt_decoder", gpt_decoder, 2011),
 ]
 
 DESCRIPTIONS = {
@@ -364,6 +479,17 @@ DESCRIPTIONS = {
     "seg_bilinear": "Segmentation head as torchvision exports FCN/DeepLab: Conv s2, Relu, Conv, Relu, Conv "
                     "1x1 to 2 classes at half resolution, Resize linear (bilinear, pytorch_half_pixel, "
                     "sizes) back to 16x16: per-pixel logits.",
+    "vit_encoder": "Opset 17. ViT: Conv 4x4 stride 4 patch embedding, Reshape, Transpose to [1, 16, 32] "
+                   "tokens, Add position embedding, a pre-norm layer (LayerNormalization; query, key and "
+                   "value MatMul+Add, Reshape, Transpose to 2 heads, MatMul Q·Kᵀ, Div √16, Softmax, "
+                   "MatMul ·V, Transpose, Reshape, output MatMul+Add, Add residual; LayerNormalization, "
+                   "MatMul+Add, GELU as Div/Erf/Add/Mul/Mul, MatMul+Add, Add residual), "
+                   "LayerNormalization, ReduceMean over tokens, Gemm to 10 classes.",
+    "gpt_decoder": "Opset 14. GPT-2 shape on [1, 8, 32] embedded tokens: two pre-norm layers with 4 heads, "
+                   "LayerNorm decomposed (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul, "
+                   "Add), causal attention (MatMul Q·Kᵀ, Div, Add of a constant -10000 upper-triangle "
+                   "mask, Softmax, MatMul ·V), GELU by Erf; final LayerNorm and a Linear to 16 logits "
+                   "per position.",
     "mlp_activations": "MLP on [1, 16]: Gemm, Tanh, Gemm, Sigmoid, Gemm, LeakyRelu(0.1), Gemm to [1, 10].",
 }
 
@@ -474,7 +600,7 @@ def readme(rows):
     lines = [
         "# ONNX zoo: small exporter-shaped test models",
         "",
-        "Seven small float models in the shape `torch.onnx.export` gives them (graph `main_graph`,",
+        "Small float models in the shape `torch.onnx.export` gives them (graph `main_graph`,",
         "nodes and tensors named like `/layer1/layer1.0/conv1/Conv` and",
         "`/layer1/layer1.0/conv1/Conv_output_0`, parameters as initializers named like",
         "`layer1.0.conv1.weight`, BatchNormalization left unfolded, SiLU as Sigmoid then Mul),",

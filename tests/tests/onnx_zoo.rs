@@ -3,6 +3,7 @@
 //! option, its float evaluation matches onnxruntime, it compiles with the default options, its
 //! quantized output tracks onnxruntime's (top-1 equal, max error within a stated fraction of the
 //! output range), and its circuit accepts the honest witness and rejects a changed output.
+//! Two are transformers (a ViT encoder, a GPT-2-shaped causal decoder).
 
 mod common;
 
@@ -74,6 +75,8 @@ const SUPPORTED: &[(&str, usize, f64)] = &[
     ("kws_1d", 12, 0.05),
     ("unet_upconv", 256, 0.05),
     ("seg_bilinear", 256, 0.05),
+    ("vit_encoder", 10, 0.05),
+    ("gpt_decoder", 16, 0.05),
 ];
 
 #[test]
@@ -151,16 +154,23 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
                     &e[..e.len().min(3)]
                 )
             });
-        // A corrupted cell of each new kind of step (a function's table output, a product,
-        // data movement's rescaled input) is rejected, downstream values left as they were.
+        // A corrupted cell of each new kind of step (a function's table output, a product of
+        // two activations, a matrix product of two activations, data movement's rescaled
+        // input) is rejected, downstream values left as they were: the first step of each
+        // kind in each model.
+        let mut corrupted_here = std::collections::BTreeSet::new();
         for (i, step) in compiled.graph.steps.iter().enumerate() {
             use zkinfer_core::qgraph::{Activation, StepKind};
             let kind = match &step.kind {
                 StepKind::Linear(l) if matches!(l.rescale.act, Activation::Table(_)) => "table",
                 StepKind::Product(_) => "product",
+                StepKind::MatMul(_) => "matmul",
                 StepKind::Linear(_) if step.name.contains(":rescale") => "gather input",
                 _ => continue,
             };
+            if !corrupted_here.insert(kind) {
+                continue;
+            }
             corrupted_kinds.insert(kind);
             let mut corrupt = values.clone();
             corrupt[step.output][0] += 1;
@@ -190,7 +200,7 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
         );
     }
     println!("corrupted cells rejected in steps of kind {corrupted_kinds:?}");
-    for kind in ["table", "product"] {
+    for kind in ["table", "product", "matmul"] {
         assert!(
             corrupted_kinds.contains(kind),
             "no {kind} step was corrupted"
@@ -202,15 +212,27 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
 /// default (hidden weights, salted input hash): it verifies, and tampering is rejected.
 #[test]
 fn an_efficientnet_block_with_hidden_weights_proves_and_verifies() {
+    let compiled = proves_and_verifies_with_hidden_weights("efficientnet_mbconv");
+    assert!(compiled.plan.shape.products, "{}", compiled.plan);
+}
+
+/// One real proof of the transformer family (matrix products of two activations by Freivalds'
+/// check, a causal mask, LayerNorm, GELU): it verifies, and tampering is rejected.
+#[test]
+fn a_gpt_decoder_with_hidden_weights_proves_and_verifies() {
+    let compiled = proves_and_verifies_with_hidden_weights("gpt_decoder");
+    assert!(compiled.plan.shape.matmul, "{}", compiled.plan);
+}
+
+fn proves_and_verifies_with_hidden_weights(name: &str) -> zkinfer_core::prove::Compiled {
     use zkinfer_core::circuit::Visibility;
     use zkinfer_core::{verify, VerifierKey};
-    let c = case("efficientnet_mbconv").unwrap();
+    let c = case(name).unwrap();
     let opts = CompileOptions {
         visibility: Visibility::SERVED,
         ..CompileOptions::default()
     };
     let compiled = compile(&c.model, &calibration(c.model.input_len()), &opts).unwrap();
-    assert!(compiled.plan.shape.products, "{}", compiled.plan);
     let params = srs().load(compiled.plan.k).unwrap();
     let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();
@@ -228,6 +250,7 @@ fn an_efficientnet_block_with_hidden_weights_proves_and_verifies() {
     let mut b = bundle;
     b.header.output.values[3] += 1;
     assert!(verify(&key, &b.to_bytes()).is_err(), "changed output");
+    compiled
 }
 
 /// Structured fuzzing of the ONNX front end: the zoo models with one attribute, one constant

@@ -67,6 +67,11 @@ struct Loader {
     fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// Outputs of the Sigmoid/HardSigmoid nodes those Muls absorb.
     fused_away: std::collections::HashSet<String>,
+    /// The input of each Softmax node, with the axis it normalises (attribute or default).
+    softmax_axes: HashMap<String, i64>,
+    /// Attention scores an additive mask or a Where masks, by the masking node's output name:
+    /// the Softmax reading it skips the masked entries.
+    masked_scores: HashMap<String, ops::MaskedScores>,
     /// The model's opset of the default domain.
     opset: i64,
 }
@@ -106,7 +111,7 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
         .map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
     if !matches!(
         dt,
-        DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32
+        DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32 | DataType::Bool
     ) {
         return Err(bad_model(format!(
             "tensor '{}' has unsupported element type {dt:?}",
@@ -130,6 +135,7 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let n = n.ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))?;
     let elem = match dt {
+        DataType::Bool => 1,
         DataType::Float | DataType::Int32 => 4,
         _ => 8,
     };
@@ -159,7 +165,7 @@ fn load_const(t: &pb::TensorProto) -> Result<Const> {
     Ok(Const {
         shape,
         values,
-        integer: matches!(dt, DataType::Int64 | DataType::Int32),
+        integer: matches!(dt, DataType::Int64 | DataType::Int32 | DataType::Bool),
     })
 }
 
@@ -357,8 +363,18 @@ impl Loader {
             graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
             fused_mul: HashMap::new(),
             fused_away: Default::default(),
+            softmax_axes: HashMap::new(),
+            masked_scores: HashMap::new(),
             opset,
         };
+        for n in graph.node.iter().filter(|n| n.op_type == "Softmax") {
+            if let Some(x) = n.input.first() {
+                let default_axis = if opset >= 13 { -1 } else { 1 };
+                loader
+                    .softmax_axes
+                    .insert(x.clone(), attr_int(n, "axis", default_axis));
+            }
+        }
         for name in graph
             .node
             .iter()
@@ -507,6 +523,16 @@ impl Loader {
                 return Ok(());
             }
             "Identity" | "Dropout" => {
+                // Dropout is the identity at inference; a `training_mode` input that is (or
+                // may be) true drops values at random, which no proof can reproduce.
+                if node.op_type == "Dropout" {
+                    let training = self.constant(node, 2).map_err(|_| {
+                        unsupported(node, "a computed training_mode (inference only)")
+                    })?;
+                    if training.is_some_and(|t| t.values.iter().any(|&v| v != 0.0)) {
+                        return Err(unsupported(node, "training_mode true (inference only)"));
+                    }
+                }
                 let x = self.tensor(node, 0)?;
                 self.tensors.insert(out_name, x);
                 return Ok(());
@@ -649,13 +675,14 @@ impl Loader {
                     .is_some_and(|n| self.consts.contains_key(n));
                 let (ti, ci) = if lhs_const { (1, 0) } else { (0, 1) };
                 let x = self.tensor(node, ti)?;
-                match node.input.get(ci).and_then(|n| self.consts.get(n)) {
+                match node.input.get(ci).and_then(|n| self.consts.get(n)).cloned() {
+                    Some(c) if ops::record_mask(self, b, node, x, &c)? => return Ok(()),
                     Some(c) => (Op::Add(AddOperand::Constant(c.to_tensor())), vec![x], None),
-                    None => (
-                        Op::Add(AddOperand::Tensor),
-                        vec![x, self.tensor(node, ci)?],
-                        None,
-                    ),
+                    None => {
+                        let y = self.tensor(node, ci)?;
+                        let (x, y) = ops::broadcast_pair(b, node, x, y)?;
+                        (Op::Add(AddOperand::Tensor), vec![x, y], None)
+                    }
                 }
             }
             "Relu" => (Op::Relu, vec![self.tensor(node, 0)?], None),

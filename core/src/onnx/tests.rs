@@ -4,7 +4,7 @@ use super::*;
 use pb::tensor_shape_proto::{dimension, Dimension};
 use pb::{AttributeProto, GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
 
-fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
+pub(super) fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
     pb::TensorProto {
         name: name.into(),
         dims: dims.to_vec(),
@@ -14,7 +14,7 @@ fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
     }
 }
 
-fn ints(name: &str, v: &[i64]) -> AttributeProto {
+pub(super) fn ints(name: &str, v: &[i64]) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         ints: v.to_vec(),
@@ -22,7 +22,7 @@ fn ints(name: &str, v: &[i64]) -> AttributeProto {
     }
 }
 
-fn int(name: &str, i: i64) -> AttributeProto {
+pub(super) fn int(name: &str, i: i64) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         i,
@@ -30,7 +30,12 @@ fn int(name: &str, i: i64) -> AttributeProto {
     }
 }
 
-fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+pub(super) fn node(
+    op: &str,
+    inputs: &[&str],
+    output: &str,
+    attribute: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         op_type: op.into(),
         name: format!("{op}_node"),
@@ -41,7 +46,7 @@ fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>)
     }
 }
 
-fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
+pub(super) fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
     let dim = dims
         .iter()
         .map(|&d| Dimension {
@@ -63,7 +68,11 @@ fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
 }
 
 /// A graph reading input `x` of `dims` and producing `y`.
-fn load(dims: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> Result<Model> {
+pub(super) fn load(
+    dims: &[i64],
+    nodes: Vec<NodeProto>,
+    inits: Vec<pb::TensorProto>,
+) -> Result<Model> {
     let graph = GraphProto {
         node: nodes,
         initializer: inits,
@@ -74,7 +83,7 @@ fn load(dims: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> Res
     Loader::load(&graph, "test", 13)
 }
 
-fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
+pub(super) fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
     let out = &model.eval_float(x).unwrap()[model.output];
     (out.shape.clone(), out.data.clone())
 }

@@ -129,14 +129,7 @@ pub(super) fn affine_part(
             let rest: usize = shape[a + 1..].iter().product();
             (shape[a], vec![1, shape[a], rest, 1])
         }
-        Some(a) => {
-            return Err(unsupported(
-                node,
-                format!(
-                    "a per-element constant along axis {a} of {shape:?} (leading axes must be 1)"
-                ),
-            ))
-        }
+        Some(a) => return affine_across(b, node, x, a, scale, bias),
         None => (n, vec![1, n, 1, 1]),
     };
     let expand = |v: &[f32]| -> Vec<f32> {
@@ -163,6 +156,39 @@ pub(super) fn affine_part(
     let viewed = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view))?;
     let y = emit_part(b, node, "affine", Op::Conv(conv), vec![viewed], None)?;
     emit_part(b, node, "affine-shape", Op::Reshape, vec![y], Some(shape))
+}
+
+/// [`affine_part`] along an axis with other non-unit axes before it (a transformer's
+/// per-feature scale on `[1, tokens, features]`): the axis moved first by a transpose (wiring),
+/// the depthwise 1×1 convolution, and the transpose back.
+fn affine_across(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    axis: usize,
+    scale: &[f32],
+    bias: &[f32],
+) -> Result<TensorId> {
+    let shape = b.shape(x).to_vec();
+    let before: usize = shape[..axis].iter().product();
+    let after: usize = shape[axis + 1..].iter().product();
+    let c = shape[axis];
+    let grouped = vec![before, c, after];
+    let g = emit_part(
+        b,
+        node,
+        "grouped",
+        Op::Reshape,
+        vec![x],
+        Some(grouped.clone()),
+    )?;
+    let to_front = maps::transpose(&grouped, Some(&[1, 0, 2])).map_err(|e| unsupported(node, e))?;
+    let front = emit_part(b, node, "axis-first", Op::Gather(to_front), vec![g], None)?;
+    let y = affine_part(b, node, front, Some(0), scale, bias)?;
+    let front_shape = vec![c, before, after];
+    let back = maps::transpose(&front_shape, Some(&[1, 0, 2])).map_err(|e| unsupported(node, e))?;
+    let y = emit_part(b, node, "axis-back", Op::Gather(back), vec![y], None)?;
+    emit_part(b, node, "affine-back", Op::Reshape, vec![y], Some(shape))
 }
 
 pub(super) fn batch_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
@@ -353,6 +379,7 @@ pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
         None => {
             let y = l.tensor(node, 1)?;
             let negated = negate(b, node, y, "neg")?;
+            let (x, negated) = broadcast_pair(b, node, x, negated)?;
             emit(
                 l,
                 b,

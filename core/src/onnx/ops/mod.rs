@@ -7,7 +7,7 @@
 use super::{attr_float, attr_int, attr_ints, attr_str, node_name, unsupported, Const, Loader};
 use crate::error::Result;
 use crate::ir::{AddOperand, Conv, Dense, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d};
-use crate::ops::gather::{maps, Gather};
+use crate::ops::gather::{maps, Gather, Movement, Pick};
 use crate::ops::unary::{Param, UnaryFn};
 use crate::tensor::Tensor;
 use tract_onnx::pb::NodeProto;
@@ -16,12 +16,15 @@ mod conv_transpose;
 mod functions;
 mod movement;
 mod reduce;
+mod transformer;
 
 use conv_transpose::*;
 use functions::*;
 use movement::*;
 use reduce::*;
 pub(super) use reduce::{conv_1d, pool_1d};
+use transformer::*;
+pub(super) use transformer::{broadcast_pair, record_mask, MaskedScores};
 
 type Mapper = fn(&mut Loader, &mut ModelBuilder, &NodeProto) -> Result<()>;
 
@@ -65,6 +68,9 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Expand", expand),
     ("GlobalMaxPool", global_max_pool),
     ("ConvTranspose", conv_transpose),
+    ("LayerNormalization", layer_norm),
+    ("Pow", pow),
+    ("Where", where_),
 ];
 
 pub(super) fn mapper(op: &str) -> Option<Mapper> {

@@ -149,6 +149,17 @@ pub(super) fn reduce(
 /// axis is first moved last by a transpose and moved back after: copies the circuit proves by
 /// wiring alone.
 pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let masked = node
+        .input
+        .first()
+        .and_then(|n| l.masked_scores.get(n))
+        .cloned();
+    if let Some(m) = masked {
+        if node.op_type == "LogSoftmax" {
+            return Err(unsupported(node, "masked scores (their logarithm is -inf)"));
+        }
+        return masked_softmax(l, b, node, m);
+    }
     let mut x = l.tensor(node, 0)?;
     let original = b.shape(x).to_vec();
     let rank = original.len();
@@ -244,6 +255,97 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     let r = spread(b, r, "reciprocal-spread")?;
     let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
     finish(l, b, y)
+}
+
+/// Softmax over the last axis of scores some of which a mask removes: the maximum is taken
+/// with each masked score replaced by an unmasked one of its row (so it cannot raise the
+/// maximum), and the exponentials of masked scores are replaced by zeros before the sum and
+/// the normalisation. Both replacements are gathers: wiring, no rows.
+fn masked_softmax(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    m: super::MaskedScores,
+) -> Result<()> {
+    let shape = b.shape(m.scores).to_vec();
+    let len = *shape.last().unwrap_or(&1);
+    let rows = m.masked.len() / len.max(1);
+    let view = vec![1, rows, 1, len];
+    let v = emit_part(
+        b,
+        node,
+        "view",
+        Op::Reshape,
+        vec![m.scores],
+        Some(view.clone()),
+    )?;
+    let gather = |picks: Vec<Pick>| {
+        Op::Gather(Gather {
+            movement: Movement::Gather,
+            shape: view.clone(),
+            picks,
+        })
+    };
+    let mut fill = Vec::with_capacity(m.masked.len());
+    for (r, row) in m.masked.chunks(len.max(1)).enumerate() {
+        let kept = row.iter().position(|&masked| !masked).ok_or_else(|| {
+            unsupported(node, format!("row {r} of the scores is masked everywhere"))
+        })?;
+        fill.extend((0..len).map(|c| Pick::Input {
+            slot: 0,
+            index: (r * len + if row[c] { kept } else { c }) as u32,
+        }));
+    }
+    let filled = emit_part(b, node, "unmasked-fill", gather(fill), vec![v], None)?;
+    let row_window = Window2d {
+        kernel: [1, len],
+        stride: [1, 1],
+        pads: [0; 4],
+        dilation: [1, 1],
+    };
+    let pool = |kind| {
+        Op::Pool(Pool {
+            kind,
+            window: row_window.clone(),
+        })
+    };
+    let max = emit_part(b, node, "max", pool(PoolKind::Max), vec![filled], None)?;
+    let neg_max = negate(b, node, max, "neg-max")?;
+    let g = maps::expand(b.shape(neg_max), &view).map_err(|e| unsupported(node, e))?;
+    let neg_max = emit_part(b, node, "max-spread", Op::Gather(g), vec![neg_max], None)?;
+    let add = Op::Add(AddOperand::Tensor);
+    let shifted = emit_part(b, node, "shifted", add, vec![filled, neg_max], None)?;
+    let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![shifted], None)?;
+    let zeroed: Vec<Pick> = m
+        .masked
+        .iter()
+        .enumerate()
+        .map(|(i, &masked)| {
+            if masked {
+                Pick::Zero
+            } else {
+                Pick::Input {
+                    slot: 0,
+                    index: i as u32,
+                }
+            }
+        })
+        .collect();
+    let e = emit_part(b, node, "masked-exp", gather(zeroed), vec![e], None)?;
+    let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
+    let r = emit_part(
+        b,
+        node,
+        "reciprocal",
+        Op::Unary(UnaryFn::Reciprocal),
+        vec![s],
+        None,
+    )?;
+    let g = maps::expand(b.shape(r), &view).map_err(|e| unsupported(node, e))?;
+    let r = emit_part(b, node, "reciprocal-spread", Op::Gather(g), vec![r], None)?;
+    let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
+    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+    Ok(())
 }
 
 pub(super) fn global_max_pool(

@@ -1,6 +1,6 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
 //! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
-//! Reciprocal, Log, Sqrt.
+//! Reciprocal, Log, Sqrt, and layer normalization's InverseSqrt.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -83,6 +83,12 @@ pub enum UnaryFn {
     Log,
     /// `√x` (negative inputs give 0).
     Sqrt,
+    /// `1/√(x + epsilon)`: layer normalization's scale from a variance (one table where ONNX
+    /// composes Add, Sqrt and a division; `1/0` clamps to the domain's end, negative sums give
+    /// 0).
+    InverseSqrt {
+        epsilon: Param,
+    },
 }
 
 impl UnaryFn {
@@ -105,6 +111,7 @@ impl UnaryFn {
             UnaryFn::Reciprocal => "Reciprocal",
             UnaryFn::Log => "Log",
             UnaryFn::Sqrt => "Sqrt",
+            UnaryFn::InverseSqrt { .. } => "InverseSqrt",
         }
     }
 
@@ -159,6 +166,7 @@ impl UnaryFn {
             UnaryFn::Reciprocal => 1.0 / x,
             UnaryFn::Log => libm::log(x),
             UnaryFn::Sqrt => libm::sqrt(x),
+            UnaryFn::InverseSqrt { epsilon } => 1.0 / libm::sqrt(x + epsilon.get() as f64),
         }
     }
 

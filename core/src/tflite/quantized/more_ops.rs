@@ -372,7 +372,8 @@ impl<'g> Builder<'g> {
             | UnaryFn::Abs
             | UnaryFn::Reciprocal
             | UnaryFn::Log
-            | UnaryFn::Sqrt => {
+            | UnaryFn::Sqrt
+            | UnaryFn::InverseSqrt { .. } => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,

@@ -1,0 +1,403 @@
+//! What transformer exports add to a CNN's operators: LayerNormalization (opset 17) composed of
+//! core operators, Pow by a constant exponent (the decomposed LayerNorm's `Pow(x, 2)`, the tanh
+//! GELU's `Pow(x, 3)`), binary operators on two computed tensors of different shapes (numpy
+//! broadcasting), Where with a constant condition, and attention masks: a constant that puts
+//! `-10000` (or `-inf`, or any value at most [`MASKED_AT_MOST`]) on some scores before a
+//! Softmax over the last axis is proven as a masked softmax, not as an addition (a range of
+//! 10^4 in the scores would leave no bits for the scores themselves).
+
+use super::*;
+use crate::ops::unary::Param;
+
+/// An additive mask value at or below this removes the score from its softmax: `e^-1000` is 0
+/// in `f32` and `f64` alike, so float evaluators give those entries weight 0 exactly.
+pub(super) const MASKED_AT_MOST: f64 = -1000.0;
+
+/// Scores whose Softmax skips some entries: the scores and, per element of their shape, whether
+/// it is masked.
+#[derive(Clone, Debug)]
+pub(in crate::onnx) struct MaskedScores {
+    pub(in crate::onnx) scores: TensorId,
+    pub(in crate::onnx) masked: Vec<bool>,
+}
+
+/// The numpy broadcast of two shapes, when there is one.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let r = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| {
+        let off = r - s.len();
+        if i < off {
+            1
+        } else {
+            s[i - off]
+        }
+    };
+    (0..r)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `t` broadcast to `shape` (a copy proven by wiring), or `t` itself when it has that shape.
+fn expand_to(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    t: TensorId,
+    shape: &[usize],
+    part: &str,
+) -> Result<TensorId> {
+    if b.shape(t) == shape {
+        return Ok(t);
+    }
+    let g = maps::expand(b.shape(t), shape).map_err(|e| unsupported(node, e))?;
+    emit_part(b, node, part, Op::Gather(g), vec![t], None)
+}
+
+/// Two computed operands of a binary node broadcast to their common shape (the smaller one
+/// repeated by a gather; a mean subtracted from every feature).
+pub(in crate::onnx) fn broadcast_pair(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    y: TensorId,
+) -> Result<(TensorId, TensorId)> {
+    let (sx, sy) = (b.shape(x).to_vec(), b.shape(y).to_vec());
+    let shape = broadcast_shape(&sx, &sy).ok_or_else(|| {
+        unsupported(
+            node,
+            format!("operand shapes {sx:?} and {sy:?} do not broadcast"),
+        )
+    })?;
+    let x = expand_to(b, node, x, &shape, "lhs-broadcast")?;
+    let y = expand_to(b, node, y, &shape, "rhs-broadcast")?;
+    Ok((x, y))
+}
+
+/// LayerNormalization: over the axes from `axis` on, `(x - mean)·(var + ε)^-½·scale + bias`.
+/// Composed as a mean pool, the centred values, their square (a product), a mean pool of it,
+/// one `1/√(v + ε)` table, a broadcast product and the per-feature affine.
+pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let shape = b.shape(x).to_vec();
+    let axis = maps::axis_index(attr_int(node, "axis", -1), shape.len())
+        .map_err(|e| unsupported(node, e))?;
+    let epsilon = attr_float(node, "epsilon", 1e-5);
+    if !(epsilon.is_finite() && epsilon >= 0.0) {
+        return Err(unsupported(node, format!("epsilon {epsilon}")));
+    }
+    let len: usize = shape[axis..].iter().product();
+    let rows: usize = shape[..axis].iter().product();
+    let constant = |l: &Loader, i: usize, default: f64| -> Result<Vec<f32>> {
+        match l.constant(node, i)? {
+            None => Ok(vec![default as f32; len]),
+            Some(c) if c.values.len() == len => Ok(c.values.iter().map(|&v| v as f32).collect()),
+            Some(c) if c.values.len() == 1 => Ok(vec![c.values[0] as f32; len]),
+            Some(c) => Err(unsupported(
+                node,
+                format!(
+                    "input {i} of shape {:?} for {len} normalised values",
+                    c.shape
+                ),
+            )),
+        }
+    };
+    let (scale, bias) = (constant(l, 1, 1.0)?, constant(l, 2, 0.0)?);
+    let view = vec![1, rows, 1, len];
+    let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
+    let row_mean = Op::Pool(Pool {
+        kind: PoolKind::Average {
+            count_include_pad: false,
+        },
+        window: Window2d {
+            kernel: [1, len],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        },
+    });
+    let mean = emit_part(b, node, "mean", row_mean.clone(), vec![v], None)?;
+    let neg_mean = negate(b, node, mean, "neg-mean")?;
+    let neg_mean = expand_to(b, node, neg_mean, &view, "mean-spread")?;
+    let add = Op::Add(AddOperand::Tensor);
+    let centred = emit_part(b, node, "centred", add, vec![v, neg_mean], None)?;
+    let square = emit_part(b, node, "square", Op::Mul, vec![centred, centred], None)?;
+    let var = emit_part(b, node, "variance", row_mean, vec![square], None)?;
+    let inv = Op::Unary(UnaryFn::InverseSqrt {
+        epsilon: Param::new(epsilon),
+    });
+    let inv_std = emit_part(b, node, "inverse-std", inv, vec![var], None)?;
+    let inv = expand_to(b, node, inv_std, &view, "inverse-std-spread")?;
+    let normed = emit_part(b, node, "normalised", Op::Mul, vec![centred, inv], None)?;
+    // The optional Mean and InvStdDev outputs: the statistics, of the input's shape with the
+    // normalised axes kept as 1.
+    let stats_shape: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if i < axis { d } else { 1 })
+        .collect();
+    for (i, (stat, part)) in [(mean, "mean-output"), (inv_std, "inverse-std-output")]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(name) = node.output.get(i + 1).filter(|n| !n.is_empty()) {
+            let reshape = Op::Reshape;
+            let t = emit_part(
+                b,
+                node,
+                part,
+                reshape,
+                vec![stat],
+                Some(stats_shape.clone()),
+            )?;
+            l.tensors.insert(name.clone(), t);
+        }
+    }
+    let rows_by_len = vec![rows, len];
+    let normed = emit_part(
+        b,
+        node,
+        "rows",
+        Op::Reshape,
+        vec![normed],
+        Some(rows_by_len),
+    )?;
+    let identity = scale.iter().all(|&s| s == 1.0) && bias.iter().all(|&v| v == 0.0);
+    let y = if identity {
+        normed
+    } else {
+        affine_part(b, node, normed, Some(1), &scale, &bias)?
+    };
+    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+    Ok(())
+}
+
+/// `x^p` for a constant scalar `p`: 1 is `x`, 2 and 3 are products, ½ is Sqrt, -1 is
+/// Reciprocal, -½ is `1/√x`.
+pub(super) fn pow(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let p = match l.constant(node, 1)? {
+        Some(c) if c.values.len() == 1 => c.values[0],
+        Some(c) => {
+            return Err(unsupported(
+                node,
+                format!("an exponent of shape {:?} (a scalar only)", c.shape),
+            ))
+        }
+        None => return Err(unsupported(node, "a missing exponent")),
+    };
+    let unary = |f| Op::Unary(f);
+    match p {
+        1.0 => emit(l, b, node, Op::Reshape, vec![x], Some(b.shape(x).to_vec()))?,
+        2.0 => emit(l, b, node, Op::Mul, vec![x, x], None)?,
+        3.0 => {
+            let sq = emit_part(b, node, "square", Op::Mul, vec![x, x], None)?;
+            emit(l, b, node, Op::Mul, vec![sq, x], None)?
+        }
+        0.5 => emit(l, b, node, unary(UnaryFn::Sqrt), vec![x], None)?,
+        -1.0 => emit(l, b, node, unary(UnaryFn::Reciprocal), vec![x], None)?,
+        -0.5 => {
+            let f = UnaryFn::InverseSqrt {
+                epsilon: Param::new(0.0),
+            };
+            emit(l, b, node, unary(f), vec![x], None)?
+        }
+        _ => {
+            return Err(unsupported(
+                node,
+                format!("exponent {p} (1, 2, 3, 1/2, -1 and -1/2 are mapped)"),
+            ))
+        }
+    };
+    Ok(())
+}
+
+/// Where the Softmax that alone reads `out` normalises the last axis: the node's output is
+/// then a mask's candidate.
+fn feeds_last_axis_softmax(l: &Loader, out: &str, rank: usize) -> bool {
+    l.softmax_axes.get(out).is_some_and(|&axis| {
+        let axis = if axis < 0 { axis + rank as i64 } else { axis };
+        axis == rank as i64 - 1
+    }) && l.consumers.get(out) == Some(&1)
+}
+
+/// Records `scores` with the given additive constant (broadcast to the scores' shape) as
+/// masked scores of the node's output when it feeds a last-axis Softmax and some entries are
+/// masked; any unmasked non-zero values of the constant are added first. Ok(false) when the
+/// node is an ordinary addition.
+pub(in crate::onnx) fn record_mask(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    scores: TensorId,
+    constant: &Const,
+) -> Result<bool> {
+    let shape = b.shape(scores).to_vec();
+    let out = out_name(node);
+    if !feeds_last_axis_softmax(l, &out, shape.len()) {
+        return Ok(false);
+    }
+    let Some(idx) = crate::tensor::broadcast_indices(&constant.shape, &shape) else {
+        return Ok(false);
+    };
+    let mut added: Vec<f64> = idx.iter().map(|&i| constant.values[i]).collect();
+    if !added.iter().any(|&v| v <= MASKED_AT_MOST) {
+        return Ok(false);
+    }
+    let len = *shape.last().unwrap_or(&1);
+    // A row masked everywhere by one value is shifted, not masked (softmax ignores a shift).
+    let mut masked = vec![false; added.len()];
+    for (row, values) in added.chunks_mut(len.max(1)).enumerate() {
+        let all = values.iter().all(|&v| v <= MASKED_AT_MOST);
+        if all {
+            if values.iter().any(|&v| v != values[0]) {
+                return Err(unsupported(
+                    node,
+                    format!("row {row} of the attention mask masks every score, unequally"),
+                ));
+            }
+            values.fill(0.0);
+            continue;
+        }
+        for (j, v) in values.iter_mut().enumerate() {
+            if *v <= MASKED_AT_MOST {
+                masked[row * len + j] = true;
+                *v = 0.0;
+            }
+        }
+    }
+    let scores = if added.iter().any(|&v| v != 0.0) {
+        if added.iter().any(|v| !v.is_finite()) {
+            return Err(unsupported(
+                node,
+                "a non-finite value in the attention mask",
+            ));
+        }
+        let c = Tensor::new(shape.clone(), added.iter().map(|&v| v as f32).collect());
+        emit_part(
+            b,
+            node,
+            "bias",
+            Op::Add(AddOperand::Constant(c)),
+            vec![scores],
+            None,
+        )?
+    } else {
+        scores
+    };
+    l.masked_scores.insert(out, MaskedScores { scores, masked });
+    Ok(true)
+}
+
+/// Where(condition, a, b) with a constant condition: each element picks `a` or `b` (a gather
+/// over the computed operands); a constant operand's values are added where they are picked
+/// (a zero pick plus a constant), or, before a last-axis Softmax, mask the scores when they are
+/// at most [`MASKED_AT_MOST`].
+pub(super) fn where_(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let computed = |i: usize| node.input.get(i).is_some_and(|n| l.tensors.contains_key(n));
+    if computed(0) {
+        return Err(unsupported(
+            node,
+            "a computed condition (only a constant one)",
+        ));
+    }
+    let cond = l
+        .constant(node, 0)?
+        .ok_or_else(|| unsupported(node, "a missing condition"))?
+        .clone();
+    let operand = |l: &Loader, i: usize| -> Result<(Option<TensorId>, Option<Const>)> {
+        match node.input.get(i).and_then(|n| l.consts.get(n)) {
+            Some(c) => Ok((None, Some(c.clone()))),
+            None => Ok((Some(l.tensor(node, i)?), None)),
+        }
+    };
+    let (ta, ca) = operand(l, 1)?;
+    let (tb, cb) = operand(l, 2)?;
+    let shape_of = |t: Option<TensorId>, c: &Option<Const>, b: &ModelBuilder| -> Vec<usize> {
+        t.map(|t| b.shape(t).to_vec())
+            .unwrap_or_else(|| c.as_ref().map(|c| c.shape.clone()).unwrap_or_default())
+    };
+    let (sa, sb) = (shape_of(ta, &ca, b), shape_of(tb, &cb, b));
+    let shape = broadcast_shape(&cond.shape, &sa)
+        .and_then(|s| broadcast_shape(&s, &sb))
+        .ok_or_else(|| {
+            unsupported(
+                node,
+                format!(
+                    "shapes {:?}, {sa:?} and {sb:?} do not broadcast",
+                    cond.shape
+                ),
+            )
+        })?;
+    let bad_shape = |e: &str| unsupported(node, format!("{e} does not broadcast to {shape:?}"));
+    let ic = crate::tensor::broadcast_indices(&cond.shape, &shape)
+        .ok_or_else(|| bad_shape("the condition"))?;
+    let ia = crate::tensor::broadcast_indices(&sa, &shape).ok_or_else(|| bad_shape("input 1"))?;
+    let ib = crate::tensor::broadcast_indices(&sb, &shape).ok_or_else(|| bad_shape("input 2"))?;
+    let take_a: Vec<bool> = ic.iter().map(|&i| cond.values[i] != 0.0).collect();
+    let inputs: Vec<TensorId> = ta.into_iter().chain(tb).collect();
+    if inputs.is_empty() {
+        return Err(unsupported(node, "no computed operand"));
+    }
+    let slot_b = u32::from(ta.is_some());
+    let mut constant = vec![0f64; take_a.len()];
+    let picks: Vec<Pick> = (0..take_a.len())
+        .map(|o| {
+            let (t, c, idx, slot) = if take_a[o] {
+                (ta, &ca, &ia, 0)
+            } else {
+                (tb, &cb, &ib, slot_b)
+            };
+            match (t, c) {
+                (Some(_), _) => Pick::Input {
+                    slot,
+                    index: idx[o] as u32,
+                },
+                (None, c) => {
+                    constant[o] = c.as_ref().map_or(0.0, |c| c.values[idx[o]]);
+                    Pick::Zero
+                }
+            }
+        })
+        .collect();
+    if picks.len() > u32::MAX as usize {
+        return Err(unsupported(node, format!("output shape {shape:?}")));
+    }
+    let gather = Gather {
+        movement: Movement::Gather,
+        shape: shape.clone(),
+        picks,
+    };
+    let picked = emit_part(b, node, "picked", Op::Gather(gather), inputs, None)?;
+    if constant.iter().all(|&v| v == 0.0) {
+        emit(l, b, node, Op::Reshape, vec![picked], Some(shape))?;
+        return Ok(());
+    }
+    let fill = Const {
+        shape: shape.clone(),
+        values: constant,
+        integer: false,
+    };
+    if record_mask(l, b, node, picked, &fill)? {
+        return Ok(());
+    }
+    if fill.values.iter().any(|v| !v.is_finite()) {
+        return Err(unsupported(node, "a non-finite constant operand"));
+    }
+    emit(
+        l,
+        b,
+        node,
+        Op::Add(AddOperand::Constant(fill.to_tensor())),
+        vec![picked],
+        None,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "transformer_tests.rs"]
+mod tests;

@@ -1,0 +1,272 @@
+use crate::onnx::tests::{init, int, ints, load, node, run};
+use crate::onnx::{pb, DataType};
+use crate::prove::{compile, CompileOptions};
+
+fn bools(name: &str, dims: &[i64], values: &[bool]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Bool as i32,
+        int32_data: values.iter().map(|&v| v as i32).collect(),
+        ..Default::default()
+    }
+}
+
+fn softmax_rows(rows: &[&[Option<f32>]]) -> Vec<f32> {
+    rows.iter()
+        .flat_map(|row| {
+            let m = row.iter().flatten().fold(f32::MIN, |a, &v| a.max(v));
+            let s: f32 = row.iter().flatten().map(|v| (v - m).exp()).sum();
+            row.iter()
+                .map(move |v| v.map_or(0.0, |v| (v - m).exp() / s))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn close(got: &[f32], want: &[f32], tolerance: f32) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= tolerance, "{got:?} vs {want:?}");
+    }
+}
+
+/// Scores of 3 queries over 3 keys, with a causal mask as GPT-2 exports write it.
+const SCORES: [f32; 9] = [0.5, 2.0, -1.0, 1.5, -0.5, 3.0, 0.25, 1.0, -2.0];
+
+fn causal_softmax_expected() -> Vec<f32> {
+    let s = |i: usize| Some(SCORES[i]);
+    softmax_rows(&[
+        &[s(0), None, None],
+        &[s(3), s(4), None],
+        &[s(6), s(7), s(8)],
+    ])
+}
+
+#[test]
+fn an_additive_causal_mask_before_softmax_removes_the_masked_scores() {
+    let m = -10000.0;
+    let mask = init(
+        "mask",
+        &[1, 1, 3, 3],
+        &[0.0, m, m, 0.0, 0.0, m, 0.0, 0.0, 0.0],
+    );
+    let model = load(
+        &[1, 1, 3, 3],
+        vec![
+            node("Add", &["x", "mask"], "masked", vec![]),
+            node("Softmax", &["masked"], "y", vec![int("axis", -1)]),
+        ],
+        vec![mask],
+    )
+    .unwrap();
+    // No node adds -10000: the mask is wiring, not a value the scores' scale must hold.
+    assert!(
+        !model.nodes.iter().any(|n| matches!(
+            &n.op,
+            crate::ir::Op::Add(crate::ir::AddOperand::Constant(c)) if c.data.iter().any(|&v| v < -1.0)
+        )),
+        "the mask became an addition"
+    );
+    let (shape, y) = run(&model, &SCORES);
+    assert_eq!(shape, vec![1, 1, 3, 3]);
+    close(&y, &causal_softmax_expected(), 1e-6);
+    // Quantized, the scores keep their precision: a masked entry is exactly zero and the rest
+    // within a few steps of the float softmax.
+    let calibration: Vec<Vec<f32>> = (0..8)
+        .map(|s| SCORES.iter().map(|v| v * (1.0 + s as f32 / 8.0)).collect())
+        .collect();
+    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
+    let (_, values) = compiled.witness(&SCORES).unwrap();
+    let q = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    let q: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+    assert_eq!((q[1], q[2], q[5]), (0.0, 0.0, 0.0), "{q:?}");
+    close(&q, &causal_softmax_expected(), 0.01);
+}
+
+#[test]
+fn where_with_a_constant_condition_picks_masks_and_fills() {
+    // GPT-2's export: Where(causal, scores, finfo.min) before Softmax.
+    let causal = bools(
+        "causal",
+        &[3, 3],
+        &[true, false, false, true, true, false, true, true, true],
+    );
+    let fill = init("fill", &[], &[f32::MIN]);
+    let model = load(
+        &[1, 1, 3, 3],
+        vec![
+            node("Where", &["causal", "x", "fill"], "masked", vec![]),
+            node("Softmax", &["masked"], "y", vec![int("axis", -1)]),
+        ],
+        vec![causal.clone(), fill],
+    )
+    .unwrap();
+    close(&run(&model, &SCORES).1, &causal_softmax_expected(), 1e-6);
+    // A finite fill that feeds no softmax is a pick of zero plus a constant.
+    let fill = init("fill", &[], &[2.5]);
+    let model = load(
+        &[1, 1, 3, 3],
+        vec![node("Where", &["causal", "x", "fill"], "y", vec![])],
+        vec![causal.clone(), fill],
+    )
+    .unwrap();
+    let (shape, y) = run(&model, &SCORES);
+    assert_eq!(shape, vec![1, 1, 3, 3]);
+    assert_eq!(y, vec![0.5, 2.5, 2.5, 1.5, -0.5, 2.5, 0.25, 1.0, -2.0]);
+    // Two computed operands: the condition picks between them, here x and -x.
+    let model = load(
+        &[1, 1, 3, 3],
+        vec![
+            node("Neg", &["x"], "neg", vec![]),
+            node("Where", &["causal", "x", "neg"], "y", vec![]),
+        ],
+        vec![causal.clone()],
+    );
+    // Neg of a computed tensor may not be mapped; Sub from zero is what exporters write.
+    let model = model.or_else(|_| {
+        load(
+            &[1, 1, 3, 3],
+            vec![
+                node("Sub", &["zero", "x"], "neg", vec![]),
+                node("Where", &["causal", "x", "neg"], "y", vec![]),
+            ],
+            vec![causal.clone(), init("zero", &[], &[0.0])],
+        )
+    });
+    let y = run(&model.unwrap(), &SCORES).1;
+    assert_eq!(y, vec![0.5, -2.0, 1.0, 1.5, -0.5, -3.0, 0.25, 1.0, -2.0]);
+    // A computed condition is refused by name.
+    let refused = load(
+        &[1, 1, 3, 3],
+        vec![node("Where", &["x", "x", "x"], "y", vec![])],
+        vec![],
+    );
+    assert!(format!("{:?}", refused.unwrap_err()).contains("computed condition"));
+}
+
+#[test]
+fn a_row_masked_everywhere_is_refused_unless_the_mask_only_shifts_it() {
+    let m = -1e9;
+    // Row 1 is masked everywhere by one value: a shift, which softmax ignores.
+    let mask = init("mask", &[1, 1, 2, 2], &[0.0, m, m, m]);
+    let nodes = || {
+        vec![
+            node("Add", &["x", "mask"], "masked", vec![]),
+            node("Softmax", &["masked"], "y", vec![int("axis", -1)]),
+        ]
+    };
+    let model = load(&[1, 1, 2, 2], nodes(), vec![mask]).unwrap();
+    let y = run(&model, &[1.0, 2.0, 0.0, 1.0]).1;
+    let want = softmax_rows(&[&[Some(1.0), None], &[Some(0.0), Some(1.0)]]);
+    close(&y, &want, 1e-6);
+    let unequal = init("mask", &[1, 1, 2, 2], &[0.0, m, m, 2.0 * m]);
+    let refused = load(&[1, 1, 2, 2], nodes(), vec![unequal]).unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("masks every score"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn layer_normalization_and_its_decomposition_agree_with_the_definition() {
+    let x = [1.0f32, 2.0, 4.0, -1.0, 0.0, 3.0];
+    let gamma = init("gamma", &[3], &[1.0, 0.5, 2.0]);
+    let beta = init("beta", &[3], &[0.0, 0.1, -0.2]);
+    let expected: Vec<f32> = x
+        .chunks(3)
+        .flat_map(|r| {
+            let mean = r.iter().sum::<f32>() / 3.0;
+            let var = r.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 3.0;
+            let inv = 1.0 / (var + 1e-5).sqrt();
+            let (g, b) = ([1.0, 0.5, 2.0], [0.0, 0.1, -0.2]);
+            (0..3)
+                .map(|i| (r[i] - mean) * inv * g[i] + b[i])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let fused = load(
+        &[1, 2, 3],
+        vec![node(
+            "LayerNormalization",
+            &["x", "gamma", "beta"],
+            "y",
+            vec![int("axis", -1)],
+        )],
+        vec![gamma.clone(), beta.clone()],
+    )
+    .unwrap();
+    close(&run(&fused, &x).1, &expected, 1e-5);
+    // As torch exports nn.LayerNorm below opset 17.
+    let decomposed = load(
+        &[1, 2, 3],
+        vec![
+            node("ReduceMean", &["x"], "mean", vec![ints("axes", &[-1])]),
+            node("Sub", &["x", "mean"], "d", vec![]),
+            node("Pow", &["d", "two"], "sq", vec![]),
+            node("ReduceMean", &["sq"], "var", vec![ints("axes", &[-1])]),
+            node("Add", &["var", "eps"], "v", vec![]),
+            node("Sqrt", &["v"], "std", vec![]),
+            node("Div", &["d", "std"], "n", vec![]),
+            node("Mul", &["n", "gamma"], "s", vec![]),
+            node("Add", &["s", "beta"], "y", vec![]),
+        ],
+        vec![
+            gamma,
+            beta,
+            init("two", &[], &[2.0]),
+            init("eps", &[], &[1e-5]),
+        ],
+    )
+    .unwrap();
+    close(&run(&decomposed, &x).1, &expected, 1e-5);
+}
+
+#[test]
+fn pow_by_a_constant_maps_the_exponents_exporters_write_and_refuses_others() {
+    let x = [0.25f32, 1.0, 4.0];
+    for (p, want) in [
+        (1.0f32, [0.25f32, 1.0, 4.0]),
+        (2.0, [0.0625, 1.0, 16.0]),
+        (3.0, [0.015625, 1.0, 64.0]),
+        (0.5, [0.5, 1.0, 2.0]),
+        (-1.0, [4.0, 1.0, 0.25]),
+        (-0.5, [2.0, 1.0, 0.5]),
+    ] {
+        let model = load(
+            &[1, 3],
+            vec![node("Pow", &["x", "p"], "y", vec![])],
+            vec![init("p", &[], &[p])],
+        )
+        .unwrap();
+        close(&run(&model, &x).1, &want, 1e-6);
+    }
+    let refused = load(
+        &[1, 3],
+        vec![node("Pow", &["x", "p"], "y", vec![])],
+        vec![init("p", &[], &[1.7])],
+    );
+    assert!(format!("{:?}", refused.unwrap_err()).contains("exponent 1.7"));
+}
+
+#[test]
+fn dropout_in_training_mode_is_refused() {
+    let model = load(
+        &[1, 3],
+        vec![node("Dropout", &["x", "ratio", "training"], "y", vec![])],
+        vec![init("ratio", &[], &[0.5]), bools("training", &[], &[true])],
+    );
+    assert!(format!("{:?}", model.unwrap_err()).contains("training_mode"));
+    let model = load(
+        &[1, 3],
+        vec![
+            node("Dropout", &["x", "ratio", "training"], "d", vec![]),
+            node("Relu", &["d"], "y", vec![]),
+        ],
+        vec![init("ratio", &[], &[0.5]), bools("training", &[], &[false])],
+    )
+    .unwrap();
+    assert_eq!(run(&model, &[1.0, -2.0, 3.0]).1, vec![1.0, 0.0, 3.0]);
+}
