@@ -67,6 +67,10 @@ struct Loader {
     fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// Outputs of the Sigmoid/HardSigmoid nodes those Muls absorb.
     fused_away: std::collections::HashSet<String>,
+    /// `Add(MatMul(x, W), b)` with constant `W` and a per-output constant `b` read by nothing
+    /// else (nn.Linear on a sequence, as torch exports it): the MatMul's output name, with the
+    /// Add's output name and `b`, one dense layer with its bias.
+    linear_bias: HashMap<String, (String, Vec<f32>)>,
     /// The input of each Softmax node, with the axis it normalises (attribute or default).
     softmax_axes: HashMap<String, i64>,
     /// Attention scores an additive mask or a Where masks, by the masking node's output name:
@@ -363,6 +367,7 @@ impl Loader {
             graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
             fused_mul: HashMap::new(),
             fused_away: Default::default(),
+            linear_bias: HashMap::new(),
             softmax_axes: HashMap::new(),
             masked_scores: HashMap::new(),
             opset,
@@ -387,6 +392,7 @@ impl Loader {
         for init in &graph.initializer {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
+        loader.find_linear_biases(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
             .iter()
@@ -495,6 +501,55 @@ impl Loader {
                     self.fused_away.insert(gate.clone());
                 }
                 break;
+            }
+        }
+    }
+
+    /// Finds `Add(MatMul(x, W), b)` (either operand order) with `W` a 2-D initializer, `b` an
+    /// initializer with one value per output column (any leading 1s), and the MatMul's output
+    /// read by that Add alone: the bias joins the dense layer instead of costing a step.
+    fn find_linear_biases(&mut self, graph: &pb::GraphProto) {
+        let mut readers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
+        for n in &graph.node {
+            for i in &n.input {
+                readers.entry(i.as_str()).or_default().push(n);
+            }
+        }
+        for mm in graph.node.iter().filter(|n| n.op_type == "MatMul") {
+            let (Some(w), Some(out)) = (
+                mm.input.get(1).and_then(|w| self.consts.get(w)),
+                mm.output.first(),
+            ) else {
+                continue;
+            };
+            let [_, n_out] = w.shape[..] else { continue };
+            let [add] = readers
+                .get(out.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            else {
+                continue;
+            };
+            if add.op_type != "Add" || add.input.len() != 2 || self.is_graph_output(out) {
+                continue;
+            }
+            let other = if add.input[0] == *out {
+                &add.input[1]
+            } else {
+                &add.input[0]
+            };
+            let Some(bias) = self.consts.get(other) else {
+                continue;
+            };
+            let per_column = bias.values.len() == n_out
+                && bias.shape.last() == Some(&n_out)
+                && bias.shape.iter().rev().skip(1).all(|&d| d == 1);
+            if per_column && bias.values.iter().all(|v| v.is_finite()) {
+                if let Some(add_out) = add.output.first() {
+                    let values = bias.values.iter().map(|&v| v as f32).collect();
+                    self.linear_bias
+                        .insert(out.clone(), (add_out.clone(), values));
+                }
             }
         }
     }
@@ -664,9 +719,26 @@ impl Loader {
                     let w = self
                         .constant(node, 1)?
                         .ok_or_else(|| unsupported(node, "missing second operand"))?;
-                    let (op, inputs) = matmul_by_constant(node, x, w)?;
+                    let (mut op, inputs) = matmul_by_constant(node, x, w)?;
+                    if let (Some((add_out, bias)), Op::Dense(d)) =
+                        (self.linear_bias.get(&out_name), &mut op)
+                    {
+                        d.bias = bias.clone();
+                        let id = b.add(name, op, inputs, add_out.clone(), None)?;
+                        self.tensors.insert(add_out.clone(), id);
+                        self.tensors.insert(out_name, id);
+                        return Ok(());
+                    }
                     (op, inputs, None)
                 }
+            }
+            // The bias of a dense layer, added by the layer itself.
+            "Add"
+                if node.output.first().is_some_and(|o| {
+                    self.tensors.contains_key(o) && self.linear_bias.values().any(|(a, _)| a == o)
+                }) =>
+            {
+                return Ok(());
             }
             "Add" => {
                 let lhs_const = node

@@ -270,3 +270,41 @@ fn dropout_in_training_mode_is_refused() {
     .unwrap();
     assert_eq!(run(&model, &[1.0, -2.0, 3.0]).1, vec![1.0, 0.0, 3.0]);
 }
+
+#[test]
+fn a_linear_layer_on_a_sequence_is_one_dense_step_with_its_bias() {
+    let x = [1.0f32, 2.0, 3.0, -1.0, 0.5, 0.0];
+    let w = init("w", &[3, 2], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+    let bias = init("b", &[2], &[0.5, -0.5]);
+    let want = [4.5f32, 4.5, -0.5, 0.0];
+    // torch writes Add(bias, MatMul(x, Wᵀ)).
+    let model = load(
+        &[1, 2, 3],
+        vec![
+            node("MatMul", &["x", "w"], "xw", vec![]),
+            node("Add", &["b", "xw"], "y", vec![]),
+        ],
+        vec![w.clone(), bias.clone()],
+    )
+    .unwrap();
+    assert_eq!(run(&model, &x), (vec![1, 2, 2], want.to_vec()));
+    let ops: Vec<&str> = model.nodes.iter().map(|n| n.op.name()).collect();
+    assert_eq!(ops, ["Dense"], "the bias is the dense layer's own");
+    // Read by a second node too, the product stays and the Add is its own step.
+    let model = load(
+        &[1, 2, 3],
+        vec![
+            node("MatMul", &["x", "w"], "xw", vec![]),
+            node("Add", &["xw", "b"], "biased", vec![]),
+            node("Add", &["biased", "xw"], "y", vec![]),
+        ],
+        vec![w, bias],
+    )
+    .unwrap();
+    let doubled: Vec<f32> = [4.0f32, 5.0, -1.0, 0.5]
+        .iter()
+        .zip([0.5, -0.5, 0.5, -0.5])
+        .map(|(v, b)| 2.0 * v + b)
+        .collect();
+    assert_eq!(run(&model, &x).1, doubled);
+}
