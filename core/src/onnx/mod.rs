@@ -54,6 +54,7 @@ struct Const {
 }
 
 mod fold;
+mod fuse;
 mod ops;
 
 struct Loader {
@@ -65,8 +66,11 @@ struct Loader {
     /// `Mul(x, Sigmoid(x))` and `Mul(x, HardSigmoid(x))` (PyTorch's SiLU and an exported
     /// hard swish): the Mul's output name, with `x` and the fused function.
     fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
-    /// Outputs of the Sigmoid/HardSigmoid nodes those Muls absorb.
+    /// Outputs of nodes a fused pattern absorbs (the Sigmoid of a SiLU, the inner nodes of a
+    /// GELU): never mapped.
     fused_away: std::collections::HashSet<String>,
+    /// A GELU written as several nodes: its last node's output, with `x` and the form.
+    fused_gelu: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// `Add(MatMul(x, W), b)` with constant `W` and a per-output constant `b` read by nothing
     /// else (nn.Linear on a sequence, as torch exports it): the MatMul's output name, with the
     /// Add's output name and `b`, one dense layer with its bias.
@@ -367,6 +371,7 @@ impl Loader {
             graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
             fused_mul: HashMap::new(),
             fused_away: Default::default(),
+            fused_gelu: HashMap::new(),
             linear_bias: HashMap::new(),
             softmax_axes: HashMap::new(),
             masked_scores: HashMap::new(),
@@ -393,6 +398,7 @@ impl Loader {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
         loader.find_linear_biases(graph);
+        loader.find_gelu(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
             .iter()
@@ -465,97 +471,21 @@ impl Loader {
         self.graph_outputs.iter().any(|o| o == name)
     }
 
-    /// Finds `Mul(x, g(x))` with `g` a Sigmoid (SiLU) or a HardSigmoid of slope 1/6 and offset
-    /// 1/2 (hard swish) whose output nothing else reads: one function of `x`, one table.
-    fn find_gated_activations(&mut self, graph: &pb::GraphProto) {
-        use crate::ops::unary::UnaryFn;
-        let producers: HashMap<&str, &NodeProto> = graph
-            .node
-            .iter()
-            .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
-            .collect();
-        let producer = |name: &str| producers.get(name).copied();
-        for mul in graph
-            .node
-            .iter()
-            .filter(|n| n.op_type == "Mul" && n.input.len() == 2)
-        {
-            for (x, gate) in [(0, 1), (1, 0)] {
-                let (x, gate) = (&mul.input[x], &mul.input[gate]);
-                let Some(g) = producer(gate) else { continue };
-                if g.input.first() != Some(x) || self.consumers.get(gate) != Some(&1) {
-                    continue;
-                }
-                let f = match g.op_type.as_str() {
-                    "Sigmoid" => UnaryFn::Silu,
-                    "HardSigmoid"
-                        if (attr_float(g, "alpha", 0.2) - 1.0 / 6.0).abs() < 1e-6
-                            && attr_float(g, "beta", 0.5) == 0.5 =>
-                    {
-                        UnaryFn::HardSwish
-                    }
-                    _ => continue,
-                };
-                if let Some(out) = mul.output.first() {
-                    self.fused_mul.insert(out.clone(), (x.clone(), f));
-                    self.fused_away.insert(gate.clone());
-                }
-                break;
-            }
-        }
-    }
-
-    /// Finds `Add(MatMul(x, W), b)` (either operand order) with `W` a 2-D initializer, `b` an
-    /// initializer with one value per output column (any leading 1s), and the MatMul's output
-    /// read by that Add alone: the bias joins the dense layer instead of costing a step.
-    fn find_linear_biases(&mut self, graph: &pb::GraphProto) {
-        let mut readers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
-        for n in &graph.node {
-            for i in &n.input {
-                readers.entry(i.as_str()).or_default().push(n);
-            }
-        }
-        for mm in graph.node.iter().filter(|n| n.op_type == "MatMul") {
-            let (Some(w), Some(out)) = (
-                mm.input.get(1).and_then(|w| self.consts.get(w)),
-                mm.output.first(),
-            ) else {
-                continue;
-            };
-            let [_, n_out] = w.shape[..] else { continue };
-            let [add] = readers
-                .get(out.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            else {
-                continue;
-            };
-            if add.op_type != "Add" || add.input.len() != 2 || self.is_graph_output(out) {
-                continue;
-            }
-            let other = if add.input[0] == *out {
-                &add.input[1]
-            } else {
-                &add.input[0]
-            };
-            let Some(bias) = self.consts.get(other) else {
-                continue;
-            };
-            let per_column = bias.values.len() == n_out
-                && bias.shape.last() == Some(&n_out)
-                && bias.shape.iter().rev().skip(1).all(|&d| d == 1);
-            if per_column && bias.values.iter().all(|v| v.is_finite()) {
-                if let Some(add_out) = add.output.first() {
-                    let values = bias.values.iter().map(|&v| v as f32).collect();
-                    self.linear_bias
-                        .insert(out.clone(), (add_out.clone(), values));
-                }
-            }
-        }
-    }
-
     fn node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
         if self.fold(b, node)? {
+            return Ok(());
+        }
+        let out = node.output.first().cloned().unwrap_or_default();
+        if self.fused_away.contains(&out) {
+            return Ok(());
+        }
+        if let Some((x, f)) = self.fused_gelu.get(&out).cloned() {
+            let x = *self
+                .tensors
+                .get(&x)
+                .ok_or_else(|| unsupported(node, format!("GELU input '{x}' not computed")))?;
+            let id = b.add(node_name(node), Op::Unary(f), vec![x], out.clone(), None)?;
+            self.tensors.insert(out, id);
             return Ok(());
         }
         if let Some(map) = ops::mapper(&node.op_type) {
