@@ -185,7 +185,11 @@ class Graph:
         scores = self.node("MatMul", [q, k], scope)
         root = self.param(f"{scope}/Constant_2_attr::value", np.array(np.sqrt(dh)))
         scores = self.node("Div", [scores, root], scope)
-        if mask is not None:
+        if isinstance(mask, tuple):
+            # GPT-2's export: Where(causal, scores, finfo(float32).min).
+            causal, fill = mask
+            scores = self.node("Where", [causal, scores, fill], scope)
+        elif mask is not None:
             scores = self.node("Add", [scores, mask], scope)
         probs = self.node("Softmax", [scores], scope, axis=-1)
         ctx = self.node("MatMul", [probs, v], scope)
@@ -193,23 +197,33 @@ class Graph:
         ctx = self.node("Reshape", [ctx, merged], scope)
         return self.linear(ctx, f"{scope}/output", f"{prefix}.output", d, d)
 
-    def encoder_layer(self, x, scope, prefix, tokens, d, heads, hidden, eps, mask=None):
+    def gelu_tanh(self, x, scope):
+        """GPT-2's gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as exported."""
+        c = lambda i, v: self.param(f"{scope}/Constant_{i}_attr::value", np.array(v))
+        h = self.node("Mul", [c(0, 0.5), x], scope)
+        cube = self.node("Pow", [x, c(1, 3.0)], scope)
+        inner = self.node("Add", [x, self.node("Mul", [c(2, 0.044715), cube], scope)], scope)
+        t = self.node("Tanh", [self.node("Mul", [c(3, np.sqrt(2.0 / np.pi)), inner], scope)], scope)
+        return self.node("Mul", [h, self.node("Add", [c(4, 1.0), t], scope)], scope)
+
+    def encoder_layer(self, x, scope, prefix, tokens, d, heads, hidden, eps, mask=None,
+                      gelu="erf"):
         """A pre-norm transformer layer (ViT, GPT-2): x + attn(ln1(x)), then + mlp(ln2(x))."""
         h = self.layer_norm(x, f"{scope}/ln1", f"{prefix}.ln1", d, eps)
         h = self.attention(h, f"{scope}/attn", f"{prefix}.attn", tokens, d, heads, mask)
         x = self.node("Add", [x, h], scope)
         h = self.layer_norm(x, f"{scope}/ln2", f"{prefix}.ln2", d, eps)
         h = self.linear(h, f"{scope}/mlp/fc1", f"{prefix}.mlp.fc1", d, hidden, gain=2.0)
-        h = self.gelu_erf(h, f"{scope}/mlp/act")
+        h = (self.gelu_erf if gelu == "erf" else self.gelu_tanh)(h, f"{scope}/mlp/act")
         h = self.linear(h, f"{scope}/mlp/fc2", f"{prefix}.mlp.fc2", hidden, d)
         return self.node("Add", [x, h], scope, output=None)
 
     # -- model --------------------------------------------------------------
 
-    def model(self, input_shape, output_shape):
+    def model(self, input_shape, output_shape, input_type=TensorProto.FLOAT):
         graph = helper.make_graph(
             self.nodes, "main_graph",
-            [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
+            [helper.make_tensor_value_info("input", input_type, list(input_shape))],
             [helper.make_tensor_value_info("output", TensorProto.FLOAT, list(output_shape))],
             initializer=self.initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
@@ -438,6 +452,31 @@ def gpt_decoder():
     return g.model([1, tokens, d], [1, tokens, 16])
 
 
+VOCAB = 32
+
+
+def gpt_tokens():
+    """Opset 14. GPT-2's own front and back on 8 token ids ([1, 8] int64 input): token
+    embedding Gather(wte, ids), position embedding Gather(wpe, constant positions), one layer
+    with 4 heads, a Where causal mask (bool buffer, float32 min fill), the tanh GELU, a final
+    LayerNorm and a Linear to the 32-token vocabulary at every position."""
+    g = Graph(seed=1012, opset=14)
+    tokens, d = 8, 32
+    wte = g.param("wte.weight", g.normal((VOCAB, d), 0.5))
+    wpe = g.param("wpe.weight", g.normal((16, d), 0.1))
+    positions = g.param("/Constant_attr::value", np.arange(tokens).reshape(1, tokens), np.int64)
+    x = g.node("Add", [g.node("Gather", [wte, "input"], "/wte"),
+                       g.node("Gather", [wpe, positions], "/wpe")], "")
+    causal = np.tril(np.ones((tokens, tokens), dtype=bool)).reshape(1, 1, tokens, tokens)
+    g.initializers.append(numpy_helper.from_array(causal, "h.0.attn.bias"))
+    fill = g.param("/h.0/attn/Constant_3_attr::value", np.array(np.finfo(np.float32).min))
+    x = g.encoder_layer(x, "/h/h.0", "h.0", tokens, d, 4, 4 * d, 1e-5, ("h.0.attn.bias", fill),
+                        gelu="tanh")
+    x = g.layer_norm(x, "/ln_f", "ln_f", d, 1e-5)
+    g.linear(x, "/lm_head", "lm_head", d, VOCAB, output="output")
+    return g.model([1, tokens], [1, tokens, VOCAB], TensorProto.INT64)
+
+
 FAMILIES = [
     ("resnet_bn", resnet_bn, 2001),
     ("squeezenet_fire", squeezenet_fire, 2002),
@@ -450,6 +489,7 @@ FAMILIES = [
     ("seg_bilinear", seg_bilinear, 2009),
     ("vit_encoder", vit_encoder, 2010),
     ("gpt_decoder", gpt_decoder, 2011),
+    ("gpt_tokens", gpt_tokens, 2012),
 ]
 
 DESCRIPTIONS = {
@@ -490,6 +530,11 @@ DESCRIPTIONS = {
                    "Add), causal attention (MatMul Q·Kᵀ, Div, Add of a constant -10000 upper-triangle "
                    "mask, Softmax, MatMul ·V), GELU by Erf; final LayerNorm and a Linear to 16 logits "
                    "per position.",
+    "gpt_tokens": "Opset 14. GPT-2's ends on [1, 8] int64 token ids (vocabulary 32): Gather(wte, ids) token "
+                  "embedding, Gather(wpe, constant positions), one pre-norm layer of 4 heads with the causal "
+                  "mask as GPT-2 exports it (Where(bool buffer, scores, float32 min)), the tanh GELU "
+                  "(Mul, Pow 3, Mul, Add, Mul, Tanh, Add, Mul), a final LayerNorm and a Linear to 32 logits "
+                  "per position.",
     "mlp_activations": "MLP on [1, 16]: Gemm, Tanh, Gemm, Sigmoid, Gemm, LeakyRelu(0.1), Gemm to [1, 10].",
 }
 
@@ -556,7 +601,11 @@ def build(name, make, input_seed):
     (OUT_DIR / f"{name}.onnx").write_bytes(data)
 
     rng = np.random.default_rng(input_seed)
-    inputs = [rng.standard_normal(in_shape).astype(np.float32) for _ in range(SAMPLES)]
+    integer_input = model.graph.input[0].type.tensor_type.elem_type == TensorProto.INT64
+    if integer_input:
+        inputs = [rng.integers(0, VOCAB, in_shape).astype(np.int64) for _ in range(SAMPLES)]
+    else:
+        inputs = [rng.standard_normal(in_shape).astype(np.float32) for _ in range(SAMPLES)]
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -576,6 +625,7 @@ def build(name, make, input_seed):
              f'  "input_shape": {json.dumps(in_shape)},',
              f'  "output_shape": {json.dumps(out_shape)},',
              f'  "opset": {model.opset_import[0].version},',
+             *([f'  "token_ids_below": {VOCAB},'] if integer_input else []),
              '  "inputs": [',
              ",\n".join("    " + json.dumps(floats(x)) for x in inputs),
              "  ],",
@@ -624,6 +674,7 @@ def readme(rows):
         "Each `<name>.onnx` has one graph input `input` and one graph output `output`, batch 1,",
         "float32, static shapes, with the value_info from ONNX shape inference. Each `<name>.json`",
         "holds `model`, `input_shape`, `output_shape`, `opset`, 4 seeded standard-normal `inputs`",
+        "(for a model of int64 token ids, uniform ids below its `token_ids_below`)",
         "and the matching `outputs`, each a flat row-major list of float32 values written in full",
         "(they parse back to the exact float32), and the `onnxruntime` and `onnx` versions used.",
         "",

@@ -236,6 +236,20 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             Op::Mul => mul::lower(&cx)?,
             Op::MatMul => matmul::lower(&cx)?,
         };
+        // A one-hot position is exact only while the ids and their offsets keep whole-number
+        // resolution: refuse a domain too small for the vocabulary rather than pick wrong rows.
+        if let StepKind::Linear(l) = &lowered.kind {
+            if let Activation::Table(t) = l.rescale.act {
+                if t.func == crate::ops::unary::UnaryFn::NearZero && (t.in_frac < 0 || f_in < 0) {
+                    return Err(Error::Quantization(format!(
+                        "node '{}': token ids up to {:.0} (times the headroom) need whole-number \
+                         resolution, which {b}-bit activations do not leave; raise the \
+                         activation bits",
+                        node.name, cal.max_abs[node.inputs[0]]
+                    )));
+                }
+            }
+        }
         // Inputs the step reads at another scale: each rescaled by its own step first.
         for s in lowered.input_steps {
             g.tensors.push(QTensor {

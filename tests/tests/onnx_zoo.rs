@@ -3,7 +3,8 @@
 //! option, its float evaluation matches onnxruntime, it compiles with the default options, its
 //! quantized output tracks onnxruntime's (top-1 equal, max error within a stated fraction of the
 //! output range), and its circuit accepts the honest witness and rejects a changed output.
-//! Two are transformers (a ViT encoder, a GPT-2-shaped causal decoder).
+//! Three are transformers (a ViT encoder, a GPT-2-shaped causal decoder, and one reading token
+//! ids through its embedding tables).
 
 mod common;
 
@@ -16,6 +17,8 @@ struct Case {
     model: zkinfer_core::ir::Model,
     inputs: Vec<Vec<f32>>,
     outputs: Vec<Vec<f32>>,
+    /// For a model of token ids: the vocabulary size.
+    token_ids_below: Option<u64>,
 }
 
 fn case(name: &str) -> Result<Case, String> {
@@ -42,7 +45,25 @@ fn case(name: &str) -> Result<Case, String> {
         model,
         inputs: floats(&json["inputs"]),
         outputs: floats(&json["outputs"]),
+        token_ids_below: json["token_ids_below"].as_u64(),
     })
+}
+
+impl Case {
+    /// Calibration samples: what `zkinfer compile` uses by default, or for a model of token
+    /// ids, seeded random ids (the test inputs are not among them).
+    fn calibration(&self) -> Vec<Vec<f32>> {
+        let n = self.model.input_len();
+        match self.token_ids_below {
+            None => calibration(n),
+            Some(v) => {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+                (0..16)
+                    .map(|_| (0..n).map(|_| rng.gen_range(0..v) as f32).collect())
+                    .collect()
+            }
+        }
+    }
 }
 
 /// What `zkinfer compile` calibrates on when given no samples (the test inputs are not among
@@ -77,6 +98,7 @@ const SUPPORTED: &[(&str, usize, f64)] = &[
     ("seg_bilinear", 256, 0.05),
     ("vit_encoder", 10, 0.05),
     ("gpt_decoder", 16, 0.05),
+    ("gpt_tokens", 32, 0.05),
 ];
 
 #[test]
@@ -95,7 +117,7 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
                 .fold(0f32, f32::max);
             assert!(err < 1e-4, "{name}: float evaluator off by {err}");
         }
-        let compiled = compile(m, &calibration(m.input_len()), &CompileOptions::default())
+        let compiled = compile(m, &c.calibration(), &CompileOptions::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut worst = 0f64;
         for (i, (x, want)) in c.inputs.iter().zip(&c.outputs).enumerate() {
@@ -216,11 +238,12 @@ fn an_efficientnet_block_with_hidden_weights_proves_and_verifies() {
     assert!(compiled.plan.shape.products, "{}", compiled.plan);
 }
 
-/// One real proof of the transformer family (matrix products of two activations by Freivalds'
-/// check, a causal mask, LayerNorm, GELU): it verifies, and tampering is rejected.
+/// One real proof of the transformer family (token ids through hidden embedding tables, matrix
+/// products of two activations by Freivalds' check, a causal mask, LayerNorm, GELU): it
+/// verifies, and tampering is rejected.
 #[test]
-fn a_gpt_decoder_with_hidden_weights_proves_and_verifies() {
-    let compiled = proves_and_verifies_with_hidden_weights("gpt_decoder");
+fn a_gpt_on_token_ids_with_hidden_weights_proves_and_verifies() {
+    let compiled = proves_and_verifies_with_hidden_weights("gpt_tokens");
     assert!(compiled.plan.shape.matmul, "{}", compiled.plan);
 }
 
@@ -232,7 +255,7 @@ fn proves_and_verifies_with_hidden_weights(name: &str) -> zkinfer_core::prove::C
         visibility: Visibility::SERVED,
         ..CompileOptions::default()
     };
-    let compiled = compile(&c.model, &calibration(c.model.input_len()), &opts).unwrap();
+    let compiled = compile(&c.model, &c.calibration(), &opts).unwrap();
     let params = srs().load(compiled.plan.k).unwrap();
     let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();

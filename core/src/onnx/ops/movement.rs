@@ -235,6 +235,10 @@ pub(super) fn pad(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
 }
 
 pub(super) fn gather(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    if node.input.get(1).is_some_and(|i| l.tensors.contains_key(i)) {
+        // Indices computed from the input: token ids into an embedding table.
+        return embedding(l, b, node);
+    }
     let indices = l
         .constant(node, 1)?
         .ok_or_else(|| unsupported(node, "indices must be constant"))?;

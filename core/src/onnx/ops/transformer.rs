@@ -398,6 +398,76 @@ pub(super) fn where_(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
     Ok(())
 }
 
+/// Gather of a constant table `E` (`[V, d]`, axis 0) at computed indices: token ids into an
+/// embedding. Composed of core operators so that the row selection is proven: per id, a dense
+/// step computes `id - v` for every row `v` and the NearZero table turns it into the one-hot
+/// vector (exactly 1 at the id, since both are integers), and a dense layer with `Eᵀ` as its
+/// weights (hidden behind the commitment like any other) picks the row. An id outside
+/// `[0, V)`, or not an integer, matches no row and embeds to zeros (ONNX calls such indices
+/// an error; negative ids, which ONNX counts from the end, are not taken).
+pub(super) fn embedding(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let table = match l
+        .consts
+        .get(node.input.first().map(String::as_str).unwrap_or_default())
+    {
+        Some(c) => c.clone(),
+        None => {
+            return Err(unsupported(
+                node,
+                "a computed tensor at computed indices (only a constant table)",
+            ))
+        }
+    };
+    if attr_int(node, "axis", 0) != 0 || table.shape.len() != 2 {
+        return Err(unsupported(
+            node,
+            format!(
+                "an embedding table of shape {:?} gathered on axis {} (a [rows, width] table on axis 0)",
+                table.shape,
+                attr_int(node, "axis", 0)
+            ),
+        ));
+    }
+    let (rows, width) = (table.shape[0], table.shape[1]);
+    if rows == 0 || width == 0 || table.values.iter().any(|v| !v.is_finite()) {
+        return Err(unsupported(node, "an empty or non-finite embedding table"));
+    }
+    let ids = l.tensor(node, 1)?;
+    let id_shape = b.shape(ids).to_vec();
+    let n: usize = id_shape.iter().product();
+    let column = emit_part(b, node, "ids", Op::Reshape, vec![ids], Some(vec![n, 1]))?;
+    let minus_row = Dense {
+        weight: Tensor::new(vec![rows, 1], vec![1.0; rows]),
+        bias: (0..rows).map(|v| -(v as f32)).collect(),
+    };
+    let offsets = emit_part(
+        b,
+        node,
+        "id-minus-row",
+        Op::Dense(minus_row),
+        vec![column],
+        None,
+    )?;
+    let one_hot = Op::Unary(UnaryFn::NearZero);
+    let one_hot = emit_part(b, node, "one-hot", one_hot, vec![offsets], None)?;
+    // Eᵀ: output feature j of row v is E[v][j].
+    let mut weight = vec![0f32; width * rows];
+    for v in 0..rows {
+        for j in 0..width {
+            weight[j * rows + v] = table.values[v * width + j] as f32;
+        }
+    }
+    let pick = Dense {
+        weight: Tensor::new(vec![width, rows], weight),
+        bias: vec![0.0; width],
+    };
+    let picked = emit_part(b, node, "rows", Op::Dense(pick), vec![one_hot], None)?;
+    let mut out_shape = id_shape;
+    out_shape.push(width);
+    emit(l, b, node, Op::Reshape, vec![picked], Some(out_shape))?;
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "transformer_tests.rs"]
 mod tests;

@@ -308,3 +308,117 @@ fn a_linear_layer_on_a_sequence_is_one_dense_step_with_its_bias() {
         .collect();
     assert_eq!(run(&model, &x).1, doubled);
 }
+
+/// A 5-token vocabulary embedded in 3 features.
+const TABLE: [f32; 15] = [
+    0.5, -1.0, 0.25, 1.5, 0.0, -0.75, -0.5, 2.0, 1.0, 0.125, -0.25, 0.5, 1.0, 1.0, -1.5,
+];
+
+fn embedding_model() -> crate::ir::Model {
+    load(
+        &[1, 4],
+        vec![node("Gather", &["wte", "x"], "y", vec![int("axis", 0)])],
+        vec![init("wte", &[5, 3], &TABLE)],
+    )
+    .unwrap()
+}
+
+#[test]
+fn token_ids_pick_their_embedding_rows_and_other_values_pick_none() {
+    let model = embedding_model();
+    let (shape, y) = run(&model, &[0.0, 3.0, 4.0, 1.0]);
+    assert_eq!(shape, vec![1, 4, 3]);
+    let rows: Vec<f32> = [0, 3, 4, 1]
+        .iter()
+        .flat_map(|&r| TABLE[3 * r..3 * r + 3].to_vec())
+        .collect();
+    assert_eq!(y, rows);
+    // Not an id: no row.
+    let (_, y) = run(&model, &[2.5, 5.0, -1.0, 2.0]);
+    assert_eq!(&y[..9], &[0.0; 9]);
+    assert_eq!(&y[9..], &TABLE[6..9]);
+    // A computed table at computed indices is refused by name.
+    let refused = load(
+        &[1, 4],
+        vec![node("Gather", &["x", "x"], "y", vec![])],
+        vec![],
+    );
+    assert!(format!("{:?}", refused.unwrap_err()).contains("only a constant table"));
+}
+
+#[test]
+fn a_proven_embedding_selects_the_exact_row_and_a_forged_one_hot_is_rejected() {
+    use crate::qgraph::{Activation, StepKind};
+    use halo2_proofs::dev::MockProver;
+    let model = embedding_model();
+    let calibration: Vec<Vec<f32>> = (0..10)
+        .map(|s| (0..4).map(|i| ((s + i) % 5) as f32).collect())
+        .collect();
+    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
+    let ids = [0.0, 3.0, 4.0, 1.0];
+    let (input, values) = compiled.witness(&ids).unwrap();
+    let out = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    let rows: Vec<f32> = [0, 3, 4, 1]
+        .iter()
+        .flat_map(|&r| TABLE[3 * r..3 * r + 3].to_vec())
+        .collect();
+    close(
+        &out.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+        &rows,
+        1e-3,
+    );
+    let prove = |values: Vec<Vec<i64>>| {
+        let out = values[compiled.graph.output].clone();
+        let circuit = compiled.circuit(Some(values));
+        let instance = circuit.instance(&input, &out).unwrap();
+        MockProver::run(compiled.plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+    };
+    prove(values.clone()).unwrap();
+    // The one-hot step: a 1 moved to another row is not what the table gives for its offset.
+    let (at, step) = compiled
+        .graph
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| {
+            matches!(&s.kind, StepKind::Linear(l)
+                if matches!(l.rescale.act, Activation::Table(t)
+                    if t.func == crate::ops::unary::UnaryFn::NearZero))
+        })
+        .expect("a one-hot step");
+    let one_hot = &values[step.output];
+    let one = *one_hot.iter().max().unwrap();
+    assert!(
+        one > 0 && one_hot.iter().filter(|&&v| v == one).count() == 4,
+        "{at}"
+    );
+    let mut forged = values.clone();
+    forged[step.output][0] = 0;
+    forged[step.output][1] = one;
+    assert!(
+        prove(forged).is_err(),
+        "a one-hot vector pointing at another row"
+    );
+}
+
+#[test]
+fn a_vocabulary_too_large_for_the_activation_bits_is_refused() {
+    let rows = 600;
+    let model = load(
+        &[1, 2],
+        vec![node("Gather", &["wte", "x"], "y", vec![])],
+        vec![init("wte", &[rows, 1], &vec![0.5; rows as usize])],
+    )
+    .unwrap();
+    let calibration = vec![vec![0.0, (rows - 1) as f32]];
+    let opts = CompileOptions {
+        act_bits: Some(8),
+        ..CompileOptions::default()
+    };
+    let err = compile(&model, &calibration, &opts).err().expect("refused");
+    assert!(format!("{err}").contains("token ids"), "{err}");
+}

@@ -1,6 +1,6 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
 //! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
-//! Reciprocal, Log, Sqrt, and layer normalization's InverseSqrt.
+//! Reciprocal, Log, Sqrt, layer normalization's InverseSqrt and token embeddings' NearZero.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -89,6 +89,9 @@ pub enum UnaryFn {
     InverseSqrt {
         epsilon: Param,
     },
+    /// `1` where `|x| < ½`, else `0`: one position of a token's one-hot vector, from the token
+    /// id minus the position (an integer, so exactly 1 at the id and 0 elsewhere).
+    NearZero,
 }
 
 impl UnaryFn {
@@ -112,6 +115,7 @@ impl UnaryFn {
             UnaryFn::Log => "Log",
             UnaryFn::Sqrt => "Sqrt",
             UnaryFn::InverseSqrt { .. } => "InverseSqrt",
+            UnaryFn::NearZero => "NearZero",
         }
     }
 
@@ -167,6 +171,13 @@ impl UnaryFn {
             UnaryFn::Log => libm::log(x),
             UnaryFn::Sqrt => libm::sqrt(x),
             UnaryFn::InverseSqrt { epsilon } => 1.0 / libm::sqrt(x + epsilon.get() as f64),
+            UnaryFn::NearZero => {
+                if x.abs() < 0.5 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         }
     }
 

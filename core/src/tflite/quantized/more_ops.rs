@@ -373,7 +373,8 @@ impl<'g> Builder<'g> {
             | UnaryFn::Reciprocal
             | UnaryFn::Log
             | UnaryFn::Sqrt
-            | UnaryFn::InverseSqrt { .. } => {
+            | UnaryFn::InverseSqrt { .. }
+            | UnaryFn::NearZero => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,
