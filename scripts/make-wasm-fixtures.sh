@@ -43,6 +43,7 @@ stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
 if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
       && -s "$fixtures/digit_7.input.json" \
       && -s "$fixtures/chain-key" && -s "$fixtures/chain-digit_7.proof" \
+      && -s "$fixtures/gpt-key" && -s "$fixtures/gpt.proof" && -s "$fixtures/gpt.input.json" \
       && "$(cat "$fixtures/.cli-sha256" 2>/dev/null)" == "$stamp" ]]; then
     echo "fixtures in $fixtures are up to date with $cli (use --force to regenerate)"
     exit 0
@@ -68,8 +69,25 @@ other_job=$!
     && "$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
 } > "$work/chain.log" 2>&1 &
 chain_job=$!
+# A transformer on token ids (examples/onnx-zoo/gpt_tokens.onnx), served defaults (hidden
+# weights, salted input hash), at 12 activation bits to keep it small; calibrated on seeded
+# random id sequences.
+{
+    python3 - "$work" <<'PY'
+import json, random, sys
+random.seed(12)
+cal = [[random.randrange(32) for _ in range(8)] for _ in range(16)]
+json.dump({"input_data": cal}, open(f"{sys.argv[1]}/gpt-cal.json", "w"))
+json.dump({"input_data": [[3, 1, 4, 1, 5, 9, 2, 6]], "input_salt": "00" * 31 + "2a"},
+          open(f"{sys.argv[1]}/gpt.input.json", "w"))
+PY
+    "$cli" compile examples/onnx-zoo/gpt_tokens.onnx --calibration "$work/gpt-cal.json" \
+        --activation-bits 12 -o "$work/gpt" \
+    && "$cli" prove "$work/gpt" --input "$work/gpt.input.json" -o "$work/gpt.proof"
+} > "$work/gpt.log" 2>&1 &
+gpt_job=$!
 failed=0
-for job in demo:$demo_job other:$other_job chain:$chain_job; do
+for job in demo:$demo_job other:$other_job chain:$chain_job gpt:$gpt_job; do
     if ! wait "${job#*:}"; then
         echo "error: making the ${job%%:*} fixture failed:" >&2
         cat "$work/${job%%:*}.log" >&2
@@ -91,11 +109,17 @@ cp "$work/demo/digit_7.input.json" "$fixtures/.digit_7.input.json.tmp"
 cp "$work/other/verifier-key" "$fixtures/.other-verifier-key.tmp"
 cp "$work/chain/verifier-key" "$fixtures/.chain-key.tmp"
 cp "$work/chain.proof" "$fixtures/.chain-digit_7.proof.tmp"
+cp "$work/gpt/verifier-key" "$fixtures/.gpt-key.tmp"
+cp "$work/gpt.proof" "$fixtures/.gpt.proof.tmp"
+cp "$work/gpt.input.json" "$fixtures/.gpt.input.json.tmp"
 mv "$fixtures/.verifier-key.tmp" "$fixtures/verifier-key"
 mv "$fixtures/.digit_7.proof.tmp" "$fixtures/digit_7.proof"
 mv "$fixtures/.digit_7.input.json.tmp" "$fixtures/digit_7.input.json"
 mv "$fixtures/.other-verifier-key.tmp" "$fixtures/other-verifier-key"
 mv "$fixtures/.chain-key.tmp" "$fixtures/chain-key"
 mv "$fixtures/.chain-digit_7.proof.tmp" "$fixtures/chain-digit_7.proof"
+mv "$fixtures/.gpt-key.tmp" "$fixtures/gpt-key"
+mv "$fixtures/.gpt.proof.tmp" "$fixtures/gpt.proof"
+mv "$fixtures/.gpt.input.json.tmp" "$fixtures/gpt.input.json"
 echo "$stamp" > "$fixtures/.cli-sha256"
 ls -l "$fixtures"

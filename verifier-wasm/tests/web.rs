@@ -9,10 +9,11 @@ mod common;
 
 use common::{
     assert_hashed_input_and_commitment, assert_rejected, bundle, digit_7, digit_7_salt, get,
-    now_ms, numbers, CHAIN_KEY, CHAIN_PROOF, KEY, OTHER_KEY, PROOF,
+    now_ms, numbers, CHAIN_KEY, CHAIN_PROOF, GPT_INPUT, GPT_KEY, GPT_PROOF, KEY, OTHER_KEY, PROOF,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
+use zkinfer_core::ProofBundle;
 use zkinfer_verifier::{inspect_bundle, Verifier};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -324,4 +325,54 @@ fn a_rehearsal_leaves_the_verifier_as_it_was() {
         get(&chain.verify(CHAIN_PROOF), "valid").as_bool(),
         Some(true)
     );
+}
+
+#[wasm_bindgen_test]
+fn a_transformer_proof_verifies_for_its_token_ids_and_tampering_is_rejected() {
+    let v = Verifier::new(GPT_KEY).unwrap_or_else(|_| panic!("transformer key rejected"));
+    let t0 = now_ms();
+    let result = v.verify(GPT_PROOF);
+    console_log!(
+        "zkinfer-verifier timing: transformer verify {:.0} ms",
+        now_ms() - t0
+    );
+    assert_eq!(
+        get(&result, "valid").as_bool(),
+        Some(true),
+        "rejected: {:?}",
+        get(&result, "reason").as_string()
+    );
+    let input = js_sys::JSON::parse(GPT_INPUT).expect("gpt.input.json parses");
+    let ids: Vec<f32> = numbers(&js_sys::Array::from(&get(&input, "input_data")).get(0))
+        .iter()
+        .map(|&x| x as f32)
+        .collect();
+    let salt = get(&input, "input_salt")
+        .as_string()
+        .expect("an input_salt");
+    let b = ProofBundle::from_bytes(GPT_PROOF).expect("the fixture parses");
+    let hash = v
+        .input_hash(&ids, Some(salt.clone()))
+        .unwrap_or_else(|_| panic!("inputHash threw"));
+    assert_eq!(
+        Some(hash),
+        b.header.input_hash,
+        "the proof is for these ids"
+    );
+    let mut other = ids.clone();
+    other[7] = 7.0;
+    let other_hash = v
+        .input_hash(&other, Some(salt))
+        .unwrap_or_else(|_| panic!("inputHash threw"));
+    assert_ne!(Some(other_hash), b.header.input_hash, "another sequence");
+    let mut tampered = b.clone();
+    let middle = tampered.proof.len() / 2;
+    tampered.proof[middle] ^= 1;
+    assert_rejected(
+        &v.verify(&tampered.to_bytes()),
+        "tampered transformer proof",
+    );
+    let mut tampered = b;
+    tampered.header.output.values[0] += 1;
+    assert_rejected(&v.verify(&tampered.to_bytes()), "changed logit");
 }
