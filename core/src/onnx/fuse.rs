@@ -1,7 +1,8 @@
 //! Patterns of several ONNX nodes the loader maps as one core operator, found before any node
 //! is mapped: gated activations (`Mul(x, Sigmoid(x))`), GELU in any of the forms exporters
 //! write it (torch's `Div, Erf, Add, Mul, Mul`, Hugging Face's `0.5·x·(1 + erf(x/√2))`, the
-//! tanh approximation with its `Pow(x, 3)`), and a Linear's bias added after its MatMul. Each
+//! tanh approximation with its `Pow(x, 3)`), `1/√(v + ε)` written as Sqrt and a division, and
+//! a Linear's bias added after its MatMul. Each
 //! saves steps and the rounding between them: one table for a whole function.
 
 use super::{attr_float, Loader, NodeProto};
@@ -277,6 +278,91 @@ impl Loader {
             }
         }
         None
+    }
+}
+
+/// `1/√(v + ε)` written as Sqrt then a division: the Div (or Reciprocal) output's name, with
+/// `v`, `ε` and the dividend (None for a Reciprocal).
+#[derive(Clone, Debug)]
+pub(super) struct InverseSqrt {
+    pub v: String,
+    pub epsilon: f32,
+    pub dividend: Option<String>,
+}
+
+impl Loader {
+    /// Finds `Div(a, Sqrt(v + ε))` and `Reciprocal(Sqrt(v + ε))` (a layer or RMS norm's
+    /// scale as exporters decompose it; ε a scalar constant, or absent) whose Sqrt and Add are
+    /// read by nothing else: one `1/√(v + ε)` table and a product, instead of a Sqrt table, a
+    /// reciprocal table and the rounding between them.
+    pub(super) fn find_inverse_sqrt(&mut self, graph: &pb::GraphProto) {
+        let producer: HashMap<&str, &NodeProto> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
+            .collect();
+        let only_reader =
+            |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
+        let mut found = vec![];
+        for d in &graph.node {
+            let (sqrt_out, dividend) = match (d.op_type.as_str(), &d.input[..]) {
+                ("Div", [a, s]) => (s.as_str(), Some(a.clone())),
+                ("Reciprocal", [s]) => (s.as_str(), None),
+                _ => continue,
+            };
+            let Some(sqrt) = producer.get(sqrt_out).filter(|p| p.op_type == "Sqrt") else {
+                continue;
+            };
+            if !only_reader(sqrt_out) || dividend.as_deref() == Some(sqrt_out) {
+                continue;
+            }
+            let Some(inner) = sqrt.input.first() else {
+                continue;
+            };
+            let scalar = |n: &str| {
+                self.consts
+                    .get(n)
+                    .filter(|c| c.values.len() == 1)
+                    .map(|c| c.values[0])
+            };
+            // v + ε, when the Add is this Sqrt's alone; else √v itself.
+            let mut away = vec![sqrt_out.to_string()];
+            let (v, epsilon) = match producer.get(inner.as_str()) {
+                Some(add) if add.op_type == "Add" && only_reader(inner) => {
+                    match (scalar(&add.input[0]), scalar(&add.input[1])) {
+                        (None, Some(e)) if e >= 0.0 => {
+                            away.push(inner.clone());
+                            (add.input[0].clone(), e)
+                        }
+                        (Some(e), None) if e >= 0.0 => {
+                            away.push(inner.clone());
+                            (add.input[1].clone(), e)
+                        }
+                        _ => (inner.clone(), 0.0),
+                    }
+                }
+                _ => (inner.clone(), 0.0),
+            };
+            if scalar(&v).is_some() || self.consts.contains_key(&v) {
+                continue;
+            }
+            if let Some(out) = d.output.first() {
+                let epsilon = epsilon as f32;
+                found.push((
+                    out.clone(),
+                    InverseSqrt {
+                        v,
+                        epsilon,
+                        dividend,
+                    },
+                    away,
+                ));
+            }
+        }
+        for (out, inv, away) in found {
+            self.fused_away.extend(away);
+            self.fused_inverse_sqrt.insert(out, inv);
+        }
     }
 }
 

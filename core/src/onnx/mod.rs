@@ -71,6 +71,8 @@ struct Loader {
     fused_away: std::collections::HashSet<String>,
     /// A GELU written as several nodes: its last node's output, with `x` and the form.
     fused_gelu: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
+    /// A division by `√(v + ε)`, by its output name.
+    fused_inverse_sqrt: HashMap<String, fuse::InverseSqrt>,
     /// `Add(MatMul(x, W), b)` with constant `W` and a per-output constant `b` read by nothing
     /// else (nn.Linear on a sequence, as torch exports it): the MatMul's output name, with the
     /// Add's output name and `b`, one dense layer with its bias.
@@ -372,6 +374,7 @@ impl Loader {
             fused_mul: HashMap::new(),
             fused_away: Default::default(),
             fused_gelu: HashMap::new(),
+            fused_inverse_sqrt: HashMap::new(),
             linear_bias: HashMap::new(),
             softmax_axes: HashMap::new(),
             masked_scores: HashMap::new(),
@@ -399,6 +402,7 @@ impl Loader {
         }
         loader.find_linear_biases(graph);
         loader.find_gelu(graph);
+        loader.find_inverse_sqrt(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
             .iter()
@@ -478,6 +482,9 @@ impl Loader {
         let out = node.output.first().cloned().unwrap_or_default();
         if self.fused_away.contains(&out) {
             return Ok(());
+        }
+        if let Some(inv) = self.fused_inverse_sqrt.get(&out).cloned() {
+            return ops::divide_by_root(self, b, node, inv);
         }
         if let Some((x, f)) = self.fused_gelu.get(&out).cloned() {
             let x = *self

@@ -30,6 +30,14 @@ pub(super) fn int(name: &str, i: i64) -> AttributeProto {
     }
 }
 
+pub(super) fn float(name: &str, f: f32) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        f,
+        ..Default::default()
+    }
+}
+
 pub(super) fn node(
     op: &str,
     inputs: &[&str],

@@ -24,7 +24,7 @@ use movement::*;
 use reduce::*;
 pub(super) use reduce::{conv_1d, pool_1d};
 use transformer::*;
-pub(super) use transformer::{broadcast_pair, record_mask, MaskedScores};
+pub(super) use transformer::{broadcast_pair, divide_by_root, record_mask, MaskedScores};
 
 type Mapper = fn(&mut Loader, &mut ModelBuilder, &NodeProto) -> Result<()>;
 
@@ -69,6 +69,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("GlobalMaxPool", global_max_pool),
     ("ConvTranspose", conv_transpose),
     ("LayerNormalization", layer_norm),
+    ("RMSNormalization", rms_norm),
     ("Pow", pow),
     ("Where", where_),
 ];

@@ -81,6 +81,16 @@ pub(in crate::onnx) fn broadcast_pair(
 /// Composed as a mean pool, the centred values, their square (a product), a mean pool of it,
 /// one `1/√(v + ε)` table, a broadcast product and the per-feature affine.
 pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    normalize(l, b, node, true)
+}
+
+/// RMSNormalization (opset 23): `x·(mean(x²) + ε)^-½·scale`, LayerNormalization without the
+/// centring (LLaMA-style models).
+pub(super) fn rms_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    normalize(l, b, node, false)
+}
+
+fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: bool) -> Result<()> {
     let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
     let axis = maps::axis_index(attr_int(node, "axis", -1), shape.len())
@@ -119,11 +129,16 @@ pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
             dilation: [1, 1],
         },
     });
-    let mean = emit_part(b, node, "mean", row_mean.clone(), vec![v], None)?;
-    let neg_mean = negate(b, node, mean, "neg-mean")?;
-    let neg_mean = expand_to(b, node, neg_mean, &view, "mean-spread")?;
-    let add = Op::Add(AddOperand::Tensor);
-    let centred = emit_part(b, node, "centred", add, vec![v, neg_mean], None)?;
+    let (centred, mean) = if centre {
+        let mean = emit_part(b, node, "mean", row_mean.clone(), vec![v], None)?;
+        let neg_mean = negate(b, node, mean, "neg-mean")?;
+        let neg_mean = expand_to(b, node, neg_mean, &view, "mean-spread")?;
+        let add = Op::Add(AddOperand::Tensor);
+        let centred = emit_part(b, node, "centred", add, vec![v, neg_mean], None)?;
+        (centred, Some(mean))
+    } else {
+        (v, None)
+    };
     let square = emit_part(b, node, "square", Op::Mul, vec![centred, centred], None)?;
     let var = emit_part(b, node, "variance", row_mean, vec![square], None)?;
     let inv = Op::Unary(UnaryFn::InverseSqrt {
@@ -139,10 +154,11 @@ pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
         .enumerate()
         .map(|(i, &d)| if i < axis { d } else { 1 })
         .collect();
-    for (i, (stat, part)) in [(mean, "mean-output"), (inv_std, "inverse-std-output")]
-        .into_iter()
-        .enumerate()
-    {
+    let stats = [(mean, "mean-output"), (Some(inv_std), "inverse-std-output")];
+    // LayerNormalization's optional outputs are Mean and InvStdDev; RMSNormalization's only
+    // output is Y.
+    for (i, (stat, part)) in stats.into_iter().enumerate().filter(|_| centre) {
+        let Some(stat) = stat else { continue };
         if let Some(name) = node.output.get(i + 1).filter(|n| !n.is_empty()) {
             let reshape = Op::Reshape;
             let t = emit_part(
@@ -172,6 +188,41 @@ pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
         affine_part(b, node, normed, Some(1), &scale, &bias)?
     };
     emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+    Ok(())
+}
+
+/// `a / √(v + ε)` (or `1/√(v + ε)`) found by the loader's fusion pass: one `1/√(v + ε)`
+/// table, then, with a dividend, a broadcast product.
+pub(in crate::onnx) fn divide_by_root(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    inv: crate::onnx::fuse::InverseSqrt,
+) -> Result<()> {
+    let computed = |l: &Loader, name: &str| {
+        l.tensors
+            .get(name)
+            .copied()
+            .ok_or_else(|| unsupported(node, format!("input '{name}' must be computed")))
+    };
+    let v = computed(l, &inv.v)?;
+    let f = Op::Unary(UnaryFn::InverseSqrt {
+        epsilon: Param::new(inv.epsilon),
+    });
+    let Some(dividend) = inv.dividend else {
+        emit(l, b, node, f, vec![v], None)?;
+        return Ok(());
+    };
+    let a = computed(l, &dividend)?;
+    let (sa, sv) = (b.shape(a).to_vec(), b.shape(v).to_vec());
+    if crate::ops::mul::broadcast(&sa, &sv).is_err() {
+        return Err(unsupported(
+            node,
+            format!("dividing {sa:?} by the root of {sv:?} (the divisor must broadcast)"),
+        ));
+    }
+    let r = emit_part(b, node, "inverse-root", f, vec![v], None)?;
+    emit(l, b, node, Op::Mul, vec![a, r], None)?;
     Ok(())
 }
 

@@ -422,3 +422,83 @@ fn a_vocabulary_too_large_for_the_activation_bits_is_refused() {
     let err = compile(&model, &calibration, &opts).err().expect("refused");
     assert!(format!("{err}").contains("token ids"), "{err}");
 }
+
+#[test]
+fn rms_normalization_and_its_decomposition_are_one_inverse_root_table() {
+    use crate::ir::Op;
+    use crate::ops::unary::UnaryFn;
+    let x = [1.0f32, 2.0, 4.0, -1.0, 0.0, 3.0];
+    let gamma = init("gamma", &[3], &[1.0, 0.5, 2.0]);
+    let expected: Vec<f32> = x
+        .chunks(3)
+        .flat_map(|r| {
+            let ms = r.iter().map(|v| v * v).sum::<f32>() / 3.0;
+            let inv = 1.0 / (ms + 1e-6).sqrt();
+            (0..3)
+                .map(|i| r[i] * inv * [1.0, 0.5, 2.0][i])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let has = |m: &crate::ir::Model, f: fn(&UnaryFn) -> bool| {
+        m.nodes
+            .iter()
+            .any(|n| matches!(&n.op, Op::Unary(u) if f(u)))
+    };
+    let fused = load(
+        &[1, 2, 3],
+        vec![node(
+            "RMSNormalization",
+            &["x", "gamma"],
+            "y",
+            vec![crate::onnx::tests::float("epsilon", 1e-6)],
+        )],
+        vec![gamma.clone()],
+    )
+    .unwrap();
+    close(&run(&fused, &x).1, &expected, 1e-5);
+    // As LLaMA's RMSNorm exports: x · rsqrt(mean(x²) + ε) · γ, rsqrt as Reciprocal(Sqrt).
+    let decomposed = load(
+        &[1, 2, 3],
+        vec![
+            node("Pow", &["x", "two"], "sq", vec![]),
+            node("ReduceMean", &["sq"], "ms", vec![ints("axes", &[-1])]),
+            node("Add", &["ms", "eps"], "v", vec![]),
+            node("Sqrt", &["v"], "root", vec![]),
+            node("Reciprocal", &["root"], "inv", vec![]),
+            node("Mul", &["x", "inv"], "n", vec![]),
+            node("Mul", &["n", "gamma"], "y", vec![]),
+        ],
+        vec![gamma, init("two", &[], &[2.0]), init("eps", &[], &[1e-6])],
+    )
+    .unwrap();
+    close(&run(&decomposed, &x).1, &expected, 1e-5);
+    for m in [&fused, &decomposed] {
+        assert!(has(m, |u| matches!(u, UnaryFn::InverseSqrt { .. })));
+        assert!(!has(m, |u| matches!(
+            u,
+            UnaryFn::Sqrt | UnaryFn::Reciprocal
+        )));
+    }
+}
+
+#[test]
+fn a_root_read_elsewhere_keeps_its_own_sqrt() {
+    use crate::ir::Op;
+    use crate::ops::unary::UnaryFn;
+    let model = load(
+        &[1, 3],
+        vec![
+            node("Sqrt", &["x"], "root", vec![]),
+            node("Div", &["x", "root"], "q", vec![]),
+            node("Add", &["q", "root"], "y", vec![]),
+        ],
+        vec![],
+    )
+    .unwrap();
+    assert!(model
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, Op::Unary(UnaryFn::Sqrt))));
+    let y = run(&model, &[1.0, 4.0, 9.0]).1;
+    close(&y, &[2.0, 4.0, 6.0], 1e-5);
+}
