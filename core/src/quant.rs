@@ -105,6 +105,41 @@ struct Plan {
     fused_act: Option<usize>,
 }
 
+/// Token ids index a vocabulary the model states itself (an embedding's one-hot dense has one
+/// row per token), so every id below its size must quantize exactly, whatever the calibration
+/// samples held: the ids' range, along the reshapes they come through, and that of the
+/// offsets `id - v` are raised to the vocabulary's.
+fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> Calibration {
+    let mut cal = cal.clone();
+    let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
+    for n in &model.nodes {
+        if !matches!(n.op, Op::Unary(crate::ops::unary::UnaryFn::NearZero)) {
+            continue;
+        }
+        let Some(offsets) = n.inputs.first().and_then(|&t| producer(t)) else {
+            continue;
+        };
+        let Op::Dense(dense) = &offsets.op else {
+            continue;
+        };
+        let top = dense.out_features().saturating_sub(1) as f32;
+        let mut raise = |t: TensorId| {
+            if let Some(r) = cal.max_abs.get_mut(t) {
+                *r = r.max(top);
+            }
+        };
+        raise(offsets.output);
+        let mut ids = offsets.inputs.first().copied();
+        while let Some(t) = ids {
+            raise(t);
+            ids = producer(t)
+                .filter(|p| matches!(p.op, Op::Reshape))
+                .and_then(|p| p.inputs.first().copied());
+        }
+    }
+    cal
+}
+
 /// Lowers `model` to a quantized graph.
 pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result<QGraph> {
     if !(8..=20).contains(&opts.act_bits) {
@@ -119,6 +154,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             opts.headroom
         )));
     }
+    let cal = &with_vocabulary_ranges(model, cal);
     let consumers = model.consumer_counts();
     // Fuse an activation (Relu, Clip, a function) into the linear op that feeds it when nothing
     // else reads the pre-activation.

@@ -502,3 +502,31 @@ fn a_root_read_elsewhere_keeps_its_own_sqrt() {
     let y = run(&model, &[1.0, 4.0, 9.0]).1;
     close(&y, &[2.0, 4.0, 6.0], 1e-5);
 }
+
+#[test]
+fn ids_beyond_the_calibration_samples_still_pick_their_rows() {
+    // 40 tokens; calibration that never saw an id above 3 (as random normal samples would).
+    let rows = 40;
+    let table: Vec<f32> = (0..rows * 2).map(|i| (i as f32 * 0.37).sin()).collect();
+    let model = load(
+        &[1, 3],
+        vec![node("Gather", &["wte", "x"], "y", vec![])],
+        vec![init("wte", &[rows as i64, 2], &table)],
+    )
+    .unwrap();
+    let calibration = vec![vec![0.0, 1.0, 3.0], vec![2.0, 0.0, 1.0]];
+    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
+    let (_, values) = compiled.witness(&[39.0, 20.0, 0.0]).unwrap();
+    let out = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    let want: Vec<f32> = [39, 20, 0]
+        .iter()
+        .flat_map(|&r| table[2 * r..2 * r + 2].to_vec())
+        .collect();
+    close(
+        &out.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+        &want,
+        2e-3,
+    );
+}
