@@ -32,13 +32,15 @@
 //! An item takes `max(M·N, K·⌈N/width⌉, M·K)` rows ([`MatMulDims::rows`]).
 
 use super::dot::DotConfig;
+use super::horner::{
+    accumulator_horner_gate, accumulator_sums, assign_lanes, lanes_horner_gate, lanes_sums,
+    running_dot_gate, Factor, Steps,
+};
 use super::{known_field, Links, Wire};
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{
-    Advice, Challenge, Column, ConstraintSystem, Error, Expression, FirstPhase, Fixed, SecondPhase,
-    Selector,
+    Advice, Challenge, Column, ConstraintSystem, Error, FirstPhase, Fixed, SecondPhase,
 };
-use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 
 #[derive(Clone, Debug)]
@@ -52,12 +54,9 @@ pub struct MatMulConfig {
     pub a: Column<Advice>,
     pub s: Column<Advice>,
     pub d: Column<Advice>,
-    pub q_hb_first: Selector,
-    pub q_hb: Selector,
-    pub q_hc_first: Selector,
-    pub q_hc: Selector,
-    pub q_ad_first: Selector,
-    pub q_ad: Selector,
+    pub b_horner: Steps,
+    pub c_horner: Steps,
+    pub operand_dot: Steps,
     pub rho: Challenge,
 }
 
@@ -97,15 +96,6 @@ pub struct PendingMatMul {
     c: Vec<Option<Fr>>,
 }
 
-/// Horner's rule in a gate: `((start·ρ + v_0)·ρ + v_1)·ρ + ...`.
-fn horner_expr(
-    start: Expression<Fr>,
-    rho: &Expression<Fr>,
-    values: Vec<Expression<Fr>>,
-) -> Expression<Fr> {
-    values.into_iter().fold(start, |t, v| t * rho.clone() + v)
-}
-
 impl MatMulConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, dot: &DotConfig) -> Self {
         let a = meta.advice_column();
@@ -129,52 +119,28 @@ impl MatMulConfig {
             a,
             s,
             d,
-            q_hb_first: meta.selector(),
-            q_hb: meta.selector(),
-            q_hc_first: meta.selector(),
-            q_hc: meta.selector(),
-            q_ad_first: meta.selector(),
-            q_ad: meta.selector(),
+            b_horner: Steps::new(meta),
+            c_horner: Steps::new(meta),
+            operand_dot: Steps::new(meta),
             rho,
         };
-        let c = config.clone();
-        meta.create_gate("matmul: B Horner", |meta| {
-            let first = meta.query_selector(c.q_hb_first);
-            let next = meta.query_selector(c.q_hb);
-            let rho = meta.query_challenge(c.rho);
-            let h = meta.query_advice(c.h_b, Rotation::cur());
-            let prev = meta.query_advice(c.h_b, Rotation::prev());
-            let lanes = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| -> Vec<_> {
-                c.x.iter()
-                    .map(|x| meta.query_advice(*x, Rotation::cur()))
-                    .collect()
-            };
-            let zero = Expression::Constant(Fr::zero());
-            let from_zero = horner_expr(zero, &rho, lanes(meta));
-            let from_prev = horner_expr(prev, &rho, lanes(meta));
-            vec![first * (h.clone() - from_zero), next * (h - from_prev)]
-        });
-        let c = config.clone();
-        meta.create_gate("matmul: C Horner", |meta| {
-            let first = meta.query_selector(c.q_hc_first);
-            let next = meta.query_selector(c.q_hc);
-            let rho = meta.query_challenge(c.rho);
-            let h = meta.query_advice(c.h_c, Rotation::cur());
-            let prev = meta.query_advice(c.h_c, Rotation::prev());
-            let y = meta.query_advice(c.acc, Rotation::cur())
-                - meta.query_fixed(c.bias, Rotation::cur());
-            vec![first * (h.clone() - y.clone()), next * (h - prev * rho - y)]
-        });
-        let c = config.clone();
-        meta.create_gate("matmul: operand dot", |meta| {
-            let first = meta.query_selector(c.q_ad_first);
-            let next = meta.query_selector(c.q_ad);
-            let d = meta.query_advice(c.d, Rotation::cur());
-            let prev = meta.query_advice(c.d, Rotation::prev());
-            let term =
-                meta.query_advice(c.a, Rotation::cur()) * meta.query_advice(c.s, Rotation::cur());
-            vec![first * (d.clone() - term.clone()), next * (d - prev - term)]
-        });
+        let c = &config;
+        lanes_horner_gate(meta, "matmul: B Horner", c.b_horner, c.h_b, &c.x, rho);
+        accumulator_horner_gate(
+            meta,
+            "matmul: C Horner",
+            c.c_horner,
+            c.h_c,
+            (c.acc, c.bias),
+            rho,
+        );
+        running_dot_gate(
+            meta,
+            "matmul: operand dot",
+            c.operand_dot,
+            c.d,
+            (Factor::Advice(c.a), c.s),
+        );
         config
     }
 
@@ -204,58 +170,26 @@ impl MatMulConfig {
             return Err(Error::Synthesis);
         }
         let w = self.width();
-        let rows = dims.horner_rows(w);
-        let pads = rows * w - n;
-        for kk in 0..k {
-            for r in 0..rows {
-                let row = start + kk * rows + r;
-                if r == 0 {
-                    self.q_hb_first.enable(region, row)?;
-                } else {
-                    self.q_hb.enable(region, row)?;
-                }
-                for (l, &column) in self.x.iter().enumerate() {
-                    let at = r * w + l;
-                    if at < pads {
-                        let cell = region
-                            .assign_advice(column, row, known_field(Some(Fr::zero())))
-                            .cell();
-                        match zero {
-                            Some(z) => region.constrain_equal(cell, *z),
-                            None => {
-                                region.constrain_constant(cell, Fr::zero())?;
-                                *zero = Some(cell);
-                            }
-                        }
-                    } else {
-                        let wire = b[kk * n + at - pads];
-                        let cell = region
-                            .assign_advice(column, row, known_field(wire.value.map(wire_fe)))
-                            .cell();
-                        links.copy(region, cell, wire.source);
-                    }
-                }
-            }
-        }
+        assign_lanes(
+            region,
+            links,
+            zero,
+            (&self.x, self.b_horner),
+            start,
+            (k, n),
+            b,
+        )?;
         let mut c_minus_off = Vec::with_capacity(m * n);
         for (o, &acc) in c.iter().enumerate() {
             let row = start + o;
-            if o % n == 0 {
-                self.q_hc_first.enable(region, row)?;
-            } else {
-                self.q_hc.enable(region, row)?;
-            }
+            self.c_horner.enable(region, row, o % n == 0)?;
             region.assign_advice(self.acc, row, known_field(acc.map(super::fe)));
             region.assign_fixed(self.bias, row, super::fe(offset));
             c_minus_off.push(acc.map(|v| super::fe(v - offset)));
         }
         for (t, wire) in a.iter().enumerate() {
             let row = start + t;
-            if t % k == 0 {
-                self.q_ad_first.enable(region, row)?;
-            } else {
-                self.q_ad.enable(region, row)?;
-            }
+            self.operand_dot.enable(region, row, t % k == 0)?;
             let cell = region
                 .assign_advice(self.a, row, known_field(wire.value.map(wire_fe)))
                 .cell();
@@ -287,47 +221,8 @@ impl MatMulConfig {
         if a.len() != m * k || b.len() != k * n || c.len() != m * n {
             return Err(Error::Synthesis);
         }
-        let rows = n.div_ceil(w);
-        let pads = rows * w - n;
-        let mut s_cells = Vec::with_capacity(k);
-        let mut s_values = Vec::with_capacity(k);
-        for kk in 0..k {
-            let mut h = Some(Fr::zero());
-            let mut last = None;
-            for r in 0..rows {
-                for l in 0..w {
-                    let at = r * w + l;
-                    let v = if at < pads {
-                        Some(Fr::zero())
-                    } else {
-                        b[kk * n + at - pads]
-                    };
-                    h = h.zip(rho).zip(v).map(|((h, rho), v)| h * rho + v);
-                }
-                last = Some(
-                    region
-                        .assign_advice(self.h_b, start + kk * rows + r, known_field(h))
-                        .cell(),
-                );
-            }
-            s_cells.push(last.ok_or(Error::Synthesis)?);
-            s_values.push(h);
-        }
-        let mut t_cells = Vec::with_capacity(m);
-        for i in 0..m {
-            let mut h = Some(Fr::zero());
-            let mut last = None;
-            for j in 0..n {
-                let o = i * n + j;
-                h = h.zip(rho).zip(c[o]).map(|((h, rho), v)| h * rho + v);
-                last = Some(
-                    region
-                        .assign_advice(self.h_c, start + o, known_field(h))
-                        .cell(),
-                );
-            }
-            t_cells.push(last.ok_or(Error::Synthesis)?);
-        }
+        let (s_cells, s_values) = lanes_sums(region, (self.h_b, w), start, (k, n), &b, rho)?;
+        let t_cells = accumulator_sums(region, self.h_c, start, n, &c, rho)?;
         for i in 0..m {
             let mut d = Some(Fr::zero());
             let mut last = None;

@@ -20,6 +20,7 @@
 //! the dot width and k (`plan.rs`).
 
 pub mod dot;
+pub mod horner;
 pub mod limits;
 pub mod link;
 pub mod matmul;

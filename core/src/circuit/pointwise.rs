@@ -30,14 +30,16 @@
 //! requantization gates reading Y keep their integer soundness argument.
 
 use super::dot::DotConfig;
+use super::horner::{
+    accumulator_horner_gate, accumulator_sums, assign_lanes, lanes_horner_gate, lanes_sums,
+    running_dot_gate, Factor, Steps,
+};
 use super::{known_field, Links, Wire};
 use crate::qgraph::{Linear, LinearKernel};
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{
-    Advice, Challenge, Column, ConstraintSystem, Error, Expression, FirstPhase, Fixed, SecondPhase,
-    Selector,
+    Advice, Challenge, Column, ConstraintSystem, Error, FirstPhase, Fixed, SecondPhase,
 };
-use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 
 #[derive(Clone, Debug)]
@@ -51,12 +53,9 @@ pub struct PointwiseConfig {
     pub s: Column<Advice>,
     pub d: Column<Advice>,
     pub wf: Column<Fixed>,
-    pub q_hx_first: Selector,
-    pub q_hx: Selector,
-    pub q_hy_first: Selector,
-    pub q_hy: Selector,
-    pub q_wd_first: Selector,
-    pub q_wd: Selector,
+    pub x_horner: Steps,
+    pub y_horner: Steps,
+    pub weight_dot: Steps,
     pub rho: Challenge,
 }
 
@@ -150,15 +149,6 @@ pub struct PendingPointwise {
     weights: Vec<i64>,
 }
 
-/// Horner's rule in a gate: `((start·ρ + v_0)·ρ + v_1)·ρ + ...`.
-fn horner_expr(
-    start: Expression<Fr>,
-    rho: &Expression<Fr>,
-    values: Vec<Expression<Fr>>,
-) -> Expression<Fr> {
-    values.into_iter().fold(start, |t, v| t * rho.clone() + v)
-}
-
 impl PointwiseConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, dot: &DotConfig) -> Self {
         let h_x = meta.advice_column_in(SecondPhase);
@@ -182,52 +172,28 @@ impl PointwiseConfig {
             s,
             d,
             wf,
-            q_hx_first: meta.selector(),
-            q_hx: meta.selector(),
-            q_hy_first: meta.selector(),
-            q_hy: meta.selector(),
-            q_wd_first: meta.selector(),
-            q_wd: meta.selector(),
+            x_horner: Steps::new(meta),
+            y_horner: Steps::new(meta),
+            weight_dot: Steps::new(meta),
             rho,
         };
-        let c = config.clone();
-        meta.create_gate("pointwise: X Horner", |meta| {
-            let first = meta.query_selector(c.q_hx_first);
-            let next = meta.query_selector(c.q_hx);
-            let rho = meta.query_challenge(c.rho);
-            let h = meta.query_advice(c.h_x, Rotation::cur());
-            let prev = meta.query_advice(c.h_x, Rotation::prev());
-            let lanes = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| -> Vec<_> {
-                c.x.iter()
-                    .map(|x| meta.query_advice(*x, Rotation::cur()))
-                    .collect()
-            };
-            let zero = Expression::Constant(Fr::zero());
-            let from_zero = horner_expr(zero, &rho, lanes(meta));
-            let from_prev = horner_expr(prev, &rho, lanes(meta));
-            vec![first * (h.clone() - from_zero), next * (h - from_prev)]
-        });
-        let c = config.clone();
-        meta.create_gate("pointwise: Y Horner", |meta| {
-            let first = meta.query_selector(c.q_hy_first);
-            let next = meta.query_selector(c.q_hy);
-            let rho = meta.query_challenge(c.rho);
-            let h = meta.query_advice(c.h_y, Rotation::cur());
-            let prev = meta.query_advice(c.h_y, Rotation::prev());
-            let y = meta.query_advice(c.acc, Rotation::cur())
-                - meta.query_fixed(c.bias, Rotation::cur());
-            vec![first * (h.clone() - y.clone()), next * (h - prev * rho - y)]
-        });
-        let c = config.clone();
-        meta.create_gate("pointwise: weight dot", |meta| {
-            let first = meta.query_selector(c.q_wd_first);
-            let next = meta.query_selector(c.q_wd);
-            let d = meta.query_advice(c.d, Rotation::cur());
-            let prev = meta.query_advice(c.d, Rotation::prev());
-            let term =
-                meta.query_fixed(c.wf, Rotation::cur()) * meta.query_advice(c.s, Rotation::cur());
-            vec![first * (d.clone() - term.clone()), next * (d - prev - term)]
-        });
+        let c = &config;
+        lanes_horner_gate(meta, "pointwise: X Horner", c.x_horner, c.h_x, &c.x, rho);
+        accumulator_horner_gate(
+            meta,
+            "pointwise: Y Horner",
+            c.y_horner,
+            c.h_y,
+            (c.acc, c.bias),
+            rho,
+        );
+        running_dot_gate(
+            meta,
+            "pointwise: weight dot",
+            c.weight_dot,
+            c.d,
+            (Factor::Fixed(c.wf), c.s),
+        );
         config
     }
 
@@ -262,53 +228,21 @@ impl PointwiseConfig {
             return Err(Error::Synthesis);
         }
         let w = self.width();
-        let rows = dims.horner_rows(w);
-        let pads = rows * w - hw;
-        for ci in 0..cin {
-            for r in 0..rows {
-                let row = start + ci * rows + r;
-                if r == 0 {
-                    self.q_hx_first.enable(region, row)?;
-                } else {
-                    self.q_hx.enable(region, row)?;
-                }
-                for (l, &column) in self.x.iter().enumerate() {
-                    let at = r * w + l;
-                    if at < pads {
-                        let cell = region
-                            .assign_advice(column, row, known_field(Some(Fr::zero())))
-                            .cell();
-                        match zero {
-                            Some(z) => region.constrain_equal(cell, *z),
-                            None => {
-                                region.constrain_constant(cell, Fr::zero())?;
-                                *zero = Some(cell);
-                            }
-                        }
-                    } else {
-                        let wire = inputs[ci * hw + at - pads];
-                        let cell = region
-                            .assign_advice(
-                                column,
-                                row,
-                                known_field(wire.value.map(|v| super::fe(v as i128))),
-                            )
-                            .cell();
-                        links.copy(region, cell, wire.source);
-                    }
-                }
-            }
-        }
+        assign_lanes(
+            region,
+            links,
+            zero,
+            (&self.x, self.x_horner),
+            start,
+            (cin, hw),
+            inputs,
+        )?;
         let mut y_minus_b = Vec::with_capacity(cout * hw);
         for (co, &b) in channel_bias.iter().enumerate() {
             for p in 0..hw {
                 let o = co * hw + p;
                 let row = start + o;
-                if p == 0 {
-                    self.q_hy_first.enable(region, row)?;
-                } else {
-                    self.q_hy.enable(region, row)?;
-                }
+                self.y_horner.enable(region, row, p == 0)?;
                 region.assign_advice(self.acc, row, known_field(y[o].map(super::fe)));
                 region.assign_fixed(self.bias, row, super::fe(b));
                 y_minus_b.push(y[o].map(|v| super::fe(v - b)));
@@ -316,11 +250,7 @@ impl PointwiseConfig {
         }
         for (i, &wt) in weights.iter().enumerate() {
             let row = weight_start + i;
-            if i % cin == 0 {
-                self.q_wd_first.enable(region, row)?;
-            } else {
-                self.q_wd.enable(region, row)?;
-            }
+            self.weight_dot.enable(region, row, i % cin == 0)?;
             region.assign_fixed(self.wf, row, super::fe(wt as i128));
         }
         Ok(PendingPointwise {
@@ -351,47 +281,8 @@ impl PointwiseConfig {
             y,
             weights,
         } = pending;
-        let rows = hw.div_ceil(w);
-        let pads = rows * w - hw;
-        let mut s_cells = Vec::with_capacity(cin);
-        let mut s_values = Vec::with_capacity(cin);
-        for ci in 0..cin {
-            let mut h = Some(Fr::zero());
-            let mut last = None;
-            for r in 0..rows {
-                for l in 0..w {
-                    let at = r * w + l;
-                    let v = if at < pads {
-                        Some(Fr::zero())
-                    } else {
-                        x[ci * hw + at - pads]
-                    };
-                    h = h.zip(rho).zip(v).map(|((h, rho), v)| h * rho + v);
-                }
-                last = Some(
-                    region
-                        .assign_advice(self.h_x, start + ci * rows + r, known_field(h))
-                        .cell(),
-                );
-            }
-            s_cells.push(last.ok_or(Error::Synthesis)?);
-            s_values.push(h);
-        }
-        let mut t_cells = Vec::with_capacity(cout);
-        for co in 0..cout {
-            let mut h = Some(Fr::zero());
-            let mut last = None;
-            for p in 0..hw {
-                let o = co * hw + p;
-                h = h.zip(rho).zip(y[o]).map(|((h, rho), v)| h * rho + v);
-                last = Some(
-                    region
-                        .assign_advice(self.h_y, start + o, known_field(h))
-                        .cell(),
-                );
-            }
-            t_cells.push(last.ok_or(Error::Synthesis)?);
-        }
+        let (s_cells, s_values) = lanes_sums(region, (self.h_x, w), start, (cin, hw), &x, rho)?;
+        let t_cells = accumulator_sums(region, self.h_y, start, hw, &y, rho)?;
         for co in 0..cout {
             let mut d = Some(Fr::zero());
             let mut last = None;

@@ -200,18 +200,7 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     let rows: usize = shape[..axis].iter().product();
     let view = vec![1, rows, 1, len];
     let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
-    let row_window = Window2d {
-        kernel: [1, len],
-        stride: [1, 1],
-        pads: [0; 4],
-        dilation: [1, 1],
-    };
-    let pool = |kind| {
-        Op::Pool(Pool {
-            kind,
-            window: row_window.clone(),
-        })
-    };
+    let pool = |kind| row_pool(kind, len);
     let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
     let neg_m = negate(b, node, m, "neg-max")?;
     let spread = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
@@ -297,22 +286,10 @@ fn masked_softmax(
         }));
     }
     let filled = emit_part(b, node, "unmasked-fill", gather(fill), vec![v], None)?;
-    let row_window = Window2d {
-        kernel: [1, len],
-        stride: [1, 1],
-        pads: [0; 4],
-        dilation: [1, 1],
-    };
-    let pool = |kind| {
-        Op::Pool(Pool {
-            kind,
-            window: row_window.clone(),
-        })
-    };
+    let pool = |kind| row_pool(kind, len);
     let max = emit_part(b, node, "max", pool(PoolKind::Max), vec![filled], None)?;
     let neg_max = negate(b, node, max, "neg-max")?;
-    let g = maps::expand(b.shape(neg_max), &view).map_err(|e| unsupported(node, e))?;
-    let neg_max = emit_part(b, node, "max-spread", Op::Gather(g), vec![neg_max], None)?;
+    let neg_max = expand_to(b, node, neg_max, &view, "max-spread")?;
     let add = Op::Add(AddOperand::Tensor);
     let shifted = emit_part(b, node, "shifted", add, vec![filled, neg_max], None)?;
     let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![shifted], None)?;
@@ -341,11 +318,23 @@ fn masked_softmax(
         vec![s],
         None,
     )?;
-    let g = maps::expand(b.shape(r), &view).map_err(|e| unsupported(node, e))?;
-    let r = emit_part(b, node, "reciprocal-spread", Op::Gather(g), vec![r], None)?;
+    let r = expand_to(b, node, r, &view, "reciprocal-spread")?;
     let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
     emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
     Ok(())
+}
+
+/// A pooling window over each row of a `[1, rows, 1, len]` view.
+pub(super) fn row_pool(kind: PoolKind, len: usize) -> Op {
+    Op::Pool(Pool {
+        kind,
+        window: Window2d {
+            kernel: [1, len],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        },
+    })
 }
 
 pub(super) fn global_max_pool(

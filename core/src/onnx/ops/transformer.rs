@@ -43,7 +43,7 @@ fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// `t` broadcast to `shape` (a copy proven by wiring), or `t` itself when it has that shape.
-fn expand_to(
+pub(super) fn expand_to(
     b: &mut ModelBuilder,
     node: &NodeProto,
     t: TensorId,
@@ -118,17 +118,12 @@ fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: boo
     let (scale, bias) = (constant(l, 1, 1.0)?, constant(l, 2, 0.0)?);
     let view = vec![1, rows, 1, len];
     let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
-    let row_mean = Op::Pool(Pool {
-        kind: PoolKind::Average {
+    let row_mean = row_pool(
+        PoolKind::Average {
             count_include_pad: false,
         },
-        window: Window2d {
-            kernel: [1, len],
-            stride: [1, 1],
-            pads: [0; 4],
-            dilation: [1, 1],
-        },
-    });
+        len,
+    );
     let (centred, mean) = if centre {
         let mean = emit_part(b, node, "mean", row_mean.clone(), vec![v], None)?;
         let neg_mean = negate(b, node, mean, "neg-mean")?;
