@@ -669,6 +669,34 @@ impl QStep {
 /// ([`QGraph::quantize_input`]) and the verifier (`verify::input_hash`, `verify::proves_input`)
 /// both apply, so that a consumer's input check quantizes exactly as the proof did. An affine
 /// quantization read from an untrusted key is checked before use.
+fn operands_out_of_range(step: &QStep) -> Error {
+    Error::InvalidModel(format!("step '{}': operands out of range", step.name))
+}
+
+/// A product's rounded quotients, each checked to lie in the activation domain `[lo, hi]`.
+fn within_domain(
+    step: &QStep,
+    quotients: impl Iterator<Item = i128>,
+    (lo, hi): (i64, i64),
+) -> Result<Vec<i64>> {
+    quotients
+        .enumerate()
+        .map(|(index, q)| {
+            if q < lo as i128 || q > hi as i128 {
+                Err(Error::OutOfRange {
+                    step: step.name.clone(),
+                    index,
+                    value: q,
+                    min: lo,
+                    max: hi,
+                })
+            } else {
+                Ok(q as i64)
+            }
+        })
+        .collect()
+}
+
 pub fn quantize_tensor(
     x: &[f32],
     shape: &[usize],
@@ -871,48 +899,16 @@ impl QGraph {
                 .iter()
                 .flat_map(|&t| values[t].iter().copied())
                 .collect(),
-            StepKind::Product(p) => p
-                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
-                .ok_or_else(|| {
-                    Error::InvalidModel(format!("step '{}': operands out of range", step.name))
-                })?
-                .into_iter()
-                .enumerate()
-                .map(|(o, q)| {
-                    if q < lo || q > hi {
-                        Err(Error::OutOfRange {
-                            step: step.name.clone(),
-                            index: o,
-                            value: q as i128,
-                            min: lo,
-                            max: hi,
-                        })
-                    } else {
-                        Ok(q)
-                    }
-                })
-                .collect::<Result<Vec<_>>>()?,
-            StepKind::MatMul(p) => p
-                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
-                .ok_or_else(|| {
-                    Error::InvalidModel(format!("step '{}': operands out of range", step.name))
-                })?
-                .into_iter()
-                .enumerate()
-                .map(|(o, q)| {
-                    if q < lo as i128 || q > hi as i128 {
-                        Err(Error::OutOfRange {
-                            step: step.name.clone(),
-                            index: o,
-                            value: q,
-                            min: lo,
-                            max: hi,
-                        })
-                    } else {
-                        Ok(q as i64)
-                    }
-                })
-                .collect::<Result<Vec<_>>>()?,
+            StepKind::Product(p) => {
+                let q = p.apply_all(&values[step.inputs[0]], &values[step.inputs[1]]);
+                let q = q.ok_or_else(|| operands_out_of_range(step))?;
+                within_domain(step, q.into_iter().map(i128::from), (lo, hi))?
+            }
+            StepKind::MatMul(p) => {
+                let q = p.apply_all(&values[step.inputs[0]], &values[step.inputs[1]]);
+                let q = q.ok_or_else(|| operands_out_of_range(step))?;
+                within_domain(step, q.into_iter(), (lo, hi))?
+            }
             StepKind::Gather { picks } => {
                 let ins: Vec<&[i64]> = step.inputs.iter().map(|&t| values[t].as_slice()).collect();
                 crate::ops::gather::pick_all(picks, &ins).ok_or_else(|| {
