@@ -17,15 +17,35 @@ const GELU_REGION_OPS: &[&str] = &["Add", "Sub", "Mul", "Div", "Pow", "Erf", "Ta
 /// Where GELU's forms are compared: both tails, the bend, and zero.
 const PROBES: &[f64] = &[-4.0, -2.5, -1.0, -0.4, 0.0, 0.3, 0.9, 1.7, 3.0, 5.0];
 
+/// The node computing each tensor name.
+type Producers<'g> = HashMap<&'g str, &'g NodeProto>;
+
 impl Loader {
-    /// Finds `Mul(x, g(x))` with `g` a Sigmoid (SiLU) or a HardSigmoid of slope 1/6 and offset
-    /// 1/2 (hard swish) whose output nothing else reads: one function of `x`, one table.
-    pub(super) fn find_gated_activations(&mut self, graph: &pb::GraphProto) {
-        let producers: HashMap<&str, &NodeProto> = graph
+    /// Finds every pattern this module fuses (after the initializers are loaded: some patterns
+    /// need their constants), recording what the mapping of each node then does.
+    pub(super) fn find_fusions(&mut self, graph: &pb::GraphProto) {
+        let producer: Producers = graph
             .node
             .iter()
             .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
             .collect();
+        self.find_gated_activations(graph, &producer);
+        self.find_linear_biases(graph);
+        self.find_gelu(graph, &producer);
+        self.find_inverse_sqrt(graph, &producer);
+    }
+
+    /// The value of a scalar constant.
+    fn scalar(&self, name: &str) -> Option<f64> {
+        self.consts
+            .get(name)
+            .filter(|c| c.values.len() == 1)
+            .map(|c| c.values[0])
+    }
+
+    /// Finds `Mul(x, g(x))` with `g` a Sigmoid (SiLU) or a HardSigmoid of slope 1/6 and offset
+    /// 1/2 (hard swish) whose output nothing else reads: one function of `x`, one table.
+    fn find_gated_activations(&mut self, graph: &pb::GraphProto, producers: &Producers) {
         let producer = |name: &str| producers.get(name).copied();
         for mul in graph
             .node
@@ -49,7 +69,7 @@ impl Loader {
                     _ => continue,
                 };
                 if let Some(out) = mul.output.first() {
-                    self.fused_mul.insert(out.clone(), (x.clone(), f));
+                    self.fused_unary.insert(out.clone(), (x.clone(), f));
                     self.fused_away.insert(gate.clone());
                 }
                 break;
@@ -60,7 +80,7 @@ impl Loader {
     /// Finds `Add(MatMul(x, W), b)` (either operand order) with `W` a 2-D initializer, `b` an
     /// initializer with one value per output column (any leading 1s), and the MatMul's output
     /// read by that Add alone: the bias joins the dense layer instead of costing a step.
-    pub(super) fn find_linear_biases(&mut self, graph: &pb::GraphProto) {
+    fn find_linear_biases(&mut self, graph: &pb::GraphProto) {
         let mut readers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
         for n in &graph.node {
             for i in &n.input {
@@ -101,6 +121,8 @@ impl Loader {
                     let values = bias.values.iter().map(|&v| v as f32).collect();
                     self.linear_bias
                         .insert(out.clone(), (add_out.clone(), values));
+                    // The MatMul's dense layer computes the Add's output too.
+                    self.fused_away.insert(add_out.clone());
                 }
             }
         }
@@ -111,18 +133,7 @@ impl Loader {
     /// the last region output that equals `x·Φ(x)` (exact or tanh form) on every probe point
     /// and whose region nodes nothing outside reads. That output becomes one Gelu of `x`; the
     /// region's other nodes are skipped.
-    pub(super) fn find_gelu(&mut self, graph: &pb::GraphProto) {
-        let producer: HashMap<&str, &NodeProto> = graph
-            .node
-            .iter()
-            .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
-            .collect();
-        let scalar = |name: &str| {
-            self.consts
-                .get(name)
-                .filter(|c| c.values.len() == 1)
-                .map(|c| c.values[0])
-        };
+    fn find_gelu(&mut self, graph: &pb::GraphProto, producer: &Producers) {
         let mut taken: HashSet<String> = HashSet::new();
         let mut found = vec![];
         for core in graph
@@ -145,7 +156,7 @@ impl Loader {
                         .input
                         .iter()
                         .map(String::as_str)
-                        .filter(|i| scalar(i).is_none())
+                        .filter(|i| self.scalar(i).is_none())
                         .collect();
                     match tensors[..] {
                         [one] => Some(one),
@@ -162,7 +173,7 @@ impl Loader {
                 if constant {
                     continue;
                 }
-                if let Some((y, region)) = self.gelu_region(graph, x, &scalar) {
+                if let Some((y, region)) = self.gelu_region(graph, x) {
                     if region.iter().chain([&y.0]).any(|n| taken.contains(n)) {
                         continue;
                     }
@@ -175,7 +186,7 @@ impl Loader {
         }
         for ((y, f), x, region) in found {
             self.fused_away.extend(region);
-            self.fused_gelu.insert(y, (x, f));
+            self.fused_unary.insert(y, (x, f));
         }
     }
 
@@ -186,7 +197,6 @@ impl Loader {
         &self,
         graph: &pb::GraphProto,
         x: &str,
-        scalar: &dyn Fn(&str) -> Option<f64>,
     ) -> Option<((String, UnaryFn), Vec<String>)> {
         // Every region value on every probe point, by tensor name.
         let mut values: HashMap<&str, Vec<f64>> = HashMap::new();
@@ -201,7 +211,7 @@ impl Loader {
                 values
                     .get(name)
                     .cloned()
-                    .or_else(|| scalar(name).map(|c| vec![c; PROBES.len()]))
+                    .or_else(|| self.scalar(name).map(|c| vec![c; PROBES.len()]))
             };
             let computed = n.input.iter().any(|i| values.contains_key(i.as_str()));
             let out: Option<Vec<f64>> = match (n.op_type.as_str(), computed) {
@@ -295,12 +305,7 @@ impl Loader {
     /// scale as exporters decompose it; ε a scalar constant, or absent) whose Sqrt and Add are
     /// read by nothing else: one `1/√(v + ε)` table and a product, instead of a Sqrt table, a
     /// reciprocal table and the rounding between them.
-    pub(super) fn find_inverse_sqrt(&mut self, graph: &pb::GraphProto) {
-        let producer: HashMap<&str, &NodeProto> = graph
-            .node
-            .iter()
-            .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
-            .collect();
+    fn find_inverse_sqrt(&mut self, graph: &pb::GraphProto, producer: &Producers) {
         let only_reader =
             |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
         let mut found = vec![];
@@ -319,17 +324,11 @@ impl Loader {
             let Some(inner) = sqrt.input.first() else {
                 continue;
             };
-            let scalar = |n: &str| {
-                self.consts
-                    .get(n)
-                    .filter(|c| c.values.len() == 1)
-                    .map(|c| c.values[0])
-            };
             // v + ε, when the Add is this Sqrt's alone; else √v itself.
             let mut away = vec![sqrt_out.to_string()];
             let (v, epsilon) = match producer.get(inner.as_str()) {
                 Some(add) if add.op_type == "Add" && only_reader(inner) => {
-                    match (scalar(&add.input[0]), scalar(&add.input[1])) {
+                    match (self.scalar(&add.input[0]), self.scalar(&add.input[1])) {
                         (None, Some(e)) if e >= 0.0 => {
                             away.push(inner.clone());
                             (add.input[0].clone(), e)
@@ -343,7 +342,7 @@ impl Loader {
                 }
                 _ => (inner.clone(), 0.0),
             };
-            if scalar(&v).is_some() || self.consts.contains_key(&v) {
+            if self.consts.contains_key(&v) {
                 continue;
             }
             if let Some(out) = d.output.first() {

@@ -63,14 +63,12 @@ struct Loader {
     /// How many nodes (and graph outputs) read each tensor name.
     consumers: HashMap<String, usize>,
     graph_outputs: Vec<String>,
-    /// `Mul(x, Sigmoid(x))` and `Mul(x, HardSigmoid(x))` (PyTorch's SiLU and an exported
-    /// hard swish): the Mul's output name, with `x` and the fused function.
-    fused_mul: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
+    /// A function written as several nodes (SiLU and hard swish as `Mul(x, g(x))`, GELU in
+    /// any exporter's form): its last node's output name, with `x` and the function.
+    fused_unary: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// Outputs of nodes a fused pattern absorbs (the Sigmoid of a SiLU, the inner nodes of a
-    /// GELU): never mapped.
+    /// GELU, a Linear's bias Add): never mapped.
     fused_away: std::collections::HashSet<String>,
-    /// A GELU written as several nodes: its last node's output, with `x` and the form.
-    fused_gelu: HashMap<String, (String, crate::ops::unary::UnaryFn)>,
     /// A division by `√(v + ε)`, by its output name.
     fused_inverse_sqrt: HashMap<String, fuse::InverseSqrt>,
     /// `Add(MatMul(x, W), b)` with constant `W` and a per-output constant `b` read by nothing
@@ -371,9 +369,8 @@ impl Loader {
             tensors: HashMap::new(),
             consumers: HashMap::new(),
             graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
-            fused_mul: HashMap::new(),
+            fused_unary: HashMap::new(),
             fused_away: Default::default(),
-            fused_gelu: HashMap::new(),
             fused_inverse_sqrt: HashMap::new(),
             linear_bias: HashMap::new(),
             softmax_axes: HashMap::new(),
@@ -396,13 +393,10 @@ impl Loader {
         {
             *loader.consumers.entry(name.clone()).or_default() += 1;
         }
-        loader.find_gated_activations(graph);
         for init in &graph.initializer {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
-        loader.find_linear_biases(graph);
-        loader.find_gelu(graph);
-        loader.find_inverse_sqrt(graph);
+        loader.find_fusions(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
             .iter()
@@ -486,11 +480,10 @@ impl Loader {
         if let Some(inv) = self.fused_inverse_sqrt.get(&out).cloned() {
             return ops::divide_by_root(self, b, node, inv);
         }
-        if let Some((x, f)) = self.fused_gelu.get(&out).cloned() {
-            let x = *self
-                .tensors
-                .get(&x)
-                .ok_or_else(|| unsupported(node, format!("GELU input '{x}' not computed")))?;
+        if let Some((x, f)) = self.fused_unary.get(&out).cloned() {
+            let x = *self.tensors.get(&x).ok_or_else(|| {
+                unsupported(node, format!("{} input '{x}' not computed", f.name()))
+            })?;
             let id = b.add(node_name(node), Op::Unary(f), vec![x], out.clone(), None)?;
             self.tensors.insert(out, id);
             return Ok(());
@@ -668,14 +661,6 @@ impl Loader {
                     }
                     (op, inputs, None)
                 }
-            }
-            // The bias of a dense layer, added by the layer itself.
-            "Add"
-                if node.output.first().is_some_and(|o| {
-                    self.tensors.contains_key(o) && self.linear_bias.values().any(|(a, _)| a == o)
-                }) =>
-            {
-                return Ok(());
             }
             "Add" => {
                 let lhs_const = node

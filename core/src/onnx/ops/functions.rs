@@ -264,14 +264,6 @@ pub(super) fn fold(weight: &mut [f32], bias: &mut [f32], per: usize, s: &[f64], 
 }
 
 pub(super) fn mul(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    if let Some((x, f)) = l.fused_mul.get(&out_name(node)).cloned() {
-        let x = *l
-            .tensors
-            .get(&x)
-            .ok_or_else(|| unsupported(node, "input not computed"))?;
-        emit(l, b, node, Op::Unary(f), vec![x], None)?;
-        return Ok(());
-    }
     scale_by_constant(l, b, node, false)
 }
 
