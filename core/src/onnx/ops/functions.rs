@@ -271,6 +271,33 @@ pub(super) fn div(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
     scale_by_constant(l, b, node, true)
 }
 
+/// `a · f(d)` for a computed divisor `d` and `f` the reciprocal or `1/√(· + ε)`: `f`'s table,
+/// then the product with `f(d)` broadcast over `a`.
+pub(super) fn times_function_of(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    a: TensorId,
+    (d, f): (TensorId, UnaryFn),
+) -> Result<()> {
+    let (sa, sd) = (b.shape(a).to_vec(), b.shape(d).to_vec());
+    let (part, divisor) = match f {
+        UnaryFn::Reciprocal => ("reciprocal", ""),
+        _ => ("inverse-root", "the root of "),
+    };
+    if crate::ops::mul::broadcast(&sa, &sd).is_err() {
+        return Err(unsupported(
+            node,
+            format!(
+                "dividing {sa:?} by {divisor}{sd:?} (the divisor must broadcast to the dividend)"
+            ),
+        ));
+    }
+    let r = emit_part(b, node, part, Op::Unary(f), vec![d], None)?;
+    emit(l, b, node, Op::Mul, vec![a, r], None)?;
+    Ok(())
+}
+
 /// `x·c` or `x/c` for a constant `c`.
 pub(super) fn scale_by_constant(
     l: &mut Loader,
@@ -283,25 +310,7 @@ pub(super) fn scale_by_constant(
         if divide {
             // a / b = a · (1/b): the reciprocal by table, then a product.
             let (a, d) = (l.tensor(node, 0)?, l.tensor(node, 1)?);
-            let (sa, sd) = (b.shape(a).to_vec(), b.shape(d).to_vec());
-            if crate::ops::mul::broadcast(&sa, &sd).is_err() {
-                return Err(unsupported(
-                    node,
-                    format!(
-                        "dividing {sa:?} by {sd:?} (the divisor must broadcast to the dividend)"
-                    ),
-                ));
-            }
-            let r = emit_part(
-                b,
-                node,
-                "reciprocal",
-                Op::Unary(UnaryFn::Reciprocal),
-                vec![d],
-                None,
-            )?;
-            emit(l, b, node, Op::Mul, vec![a, r], None)?;
-            return Ok(());
+            return times_function_of(l, b, node, a, (d, UnaryFn::Reciprocal));
         }
         // Two computed tensors: the full-shape one first, the other broadcast over it.
         let (a, b2) = (l.tensor(node, 0)?, l.tensor(node, 1)?);

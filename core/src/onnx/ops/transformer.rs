@@ -201,24 +201,15 @@ pub(in crate::onnx) fn divide_by_root(
             .ok_or_else(|| unsupported(node, format!("input '{name}' must be computed")))
     };
     let v = computed(l, &inv.v)?;
-    let f = Op::Unary(UnaryFn::InverseSqrt {
+    let f = UnaryFn::InverseSqrt {
         epsilon: Param::new(inv.epsilon),
-    });
+    };
     let Some(dividend) = inv.dividend else {
-        emit(l, b, node, f, vec![v], None)?;
+        emit(l, b, node, Op::Unary(f), vec![v], None)?;
         return Ok(());
     };
     let a = computed(l, &dividend)?;
-    let (sa, sv) = (b.shape(a).to_vec(), b.shape(v).to_vec());
-    if crate::ops::mul::broadcast(&sa, &sv).is_err() {
-        return Err(unsupported(
-            node,
-            format!("dividing {sa:?} by the root of {sv:?} (the divisor must broadcast)"),
-        ));
-    }
-    let r = emit_part(b, node, "inverse-root", f, vec![v], None)?;
-    emit(l, b, node, Op::Mul, vec![a, r], None)?;
-    Ok(())
+    times_function_of(l, b, node, a, (v, f))
 }
 
 /// `x^p` for a constant scalar `p`: 1 is `x`, 2 and 3 are products, ½ is Sqrt, -1 is
@@ -496,18 +487,9 @@ pub(super) fn embedding(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) 
     )?;
     let one_hot = Op::Unary(UnaryFn::NearZero);
     let one_hot = emit_part(b, node, "one-hot", one_hot, vec![offsets], None)?;
-    // Eᵀ: output feature j of row v is E[v][j].
-    let mut weight = vec![0f32; width * rows];
-    for v in 0..rows {
-        for j in 0..width {
-            weight[j * rows + v] = table.values[v * width + j] as f32;
-        }
-    }
-    let pick = Dense {
-        weight: Tensor::new(vec![width, rows], weight),
-        bias: vec![0.0; width],
-    };
-    let picked = emit_part(b, node, "rows", Op::Dense(pick), vec![one_hot], None)?;
+    // The one-hot rows times E: MatMul by a constant, a dense layer with Eᵀ as its weights.
+    let (pick, inputs) = crate::onnx::matmul_by_constant(node, one_hot, &table)?;
+    let picked = emit_part(b, node, "rows", pick, inputs, None)?;
     let mut out_shape = id_shape;
     out_shape.push(width);
     emit(l, b, node, Op::Reshape, vec![picked], Some(out_shape))?;
