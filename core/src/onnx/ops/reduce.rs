@@ -149,18 +149,22 @@ pub(super) fn reduce(
 /// axis is first moved last by a transpose and moved back after: copies the circuit proves by
 /// wiring alone.
 pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    let masked = node
+    // Scores an attention mask removes entries of (only ever over the last axis, so never
+    // moved): each masked score is replaced by an unmasked one of its row before the maximum
+    // and the shift (so it cannot raise the maximum), and its exponential by a proven zero
+    // before the sum and the normalisation. Both are gathers: wiring, no rows.
+    let mask = node
         .input
         .first()
         .and_then(|n| l.masked_scores.get(n))
         .cloned();
-    if let Some(m) = masked {
-        if node.op_type == "LogSoftmax" {
-            return Err(unsupported(node, "masked scores (their logarithm is -inf)"));
-        }
-        return masked_softmax(l, b, node, m);
+    if mask.is_some() && node.op_type == "LogSoftmax" {
+        return Err(unsupported(node, "masked scores (their logarithm is -inf)"));
     }
-    let mut x = l.tensor(node, 0)?;
+    let mut x = match &mask {
+        Some(m) => m.scores,
+        None => l.tensor(node, 0)?,
+    };
     let original = b.shape(x).to_vec();
     let rank = original.len();
     let opset13 = l.opset >= 13;
@@ -200,6 +204,20 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     let rows: usize = shape[..axis].iter().product();
     let view = vec![1, rows, 1, len];
     let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
+    let gather = |picks: Vec<Pick>| {
+        Op::Gather(Gather {
+            movement: Movement::Gather,
+            shape: view.clone(),
+            picks,
+        })
+    };
+    let v = match &mask {
+        Some(m) => {
+            let fill = unmasked_fill(node, &m.masked, len)?;
+            emit_part(b, node, "unmasked-fill", gather(fill), vec![v], None)?
+        }
+        None => v,
+    };
     let pool = |kind| row_pool(kind, len);
     let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
     let neg_m = negate(b, node, m, "neg-max")?;
@@ -217,6 +235,13 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
         None,
     )?;
     let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![d], None)?;
+    let e = match &mask {
+        Some(m) => {
+            let zeroed = masked_zeros(&m.masked);
+            emit_part(b, node, "masked-exp", gather(zeroed), vec![e], None)?
+        }
+        None => e,
+    };
     let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
     if node.op_type == "LogSoftmax" {
         // log softmax = (x - m) - log Σ e^(x - m).
@@ -246,37 +271,11 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     finish(l, b, y)
 }
 
-/// Softmax over the last axis of scores some of which a mask removes: the maximum is taken
-/// with each masked score replaced by an unmasked one of its row (so it cannot raise the
-/// maximum), and the exponentials of masked scores are replaced by zeros before the sum and
-/// the normalisation. Both replacements are gathers: wiring, no rows.
-fn masked_softmax(
-    l: &mut Loader,
-    b: &mut ModelBuilder,
-    node: &NodeProto,
-    m: super::MaskedScores,
-) -> Result<()> {
-    let shape = b.shape(m.scores).to_vec();
-    let len = *shape.last().unwrap_or(&1);
-    let rows = m.masked.len() / len.max(1);
-    let view = vec![1, rows, 1, len];
-    let v = emit_part(
-        b,
-        node,
-        "view",
-        Op::Reshape,
-        vec![m.scores],
-        Some(view.clone()),
-    )?;
-    let gather = |picks: Vec<Pick>| {
-        Op::Gather(Gather {
-            movement: Movement::Gather,
-            shape: view.clone(),
-            picks,
-        })
-    };
-    let mut fill = Vec::with_capacity(m.masked.len());
-    for (r, row) in m.masked.chunks(len.max(1)).enumerate() {
+/// For each score of a `[rows, len]` mask, the score the maximum reads: itself, or for a
+/// masked one the first unmasked score of its row.
+fn unmasked_fill(node: &NodeProto, masked: &[bool], len: usize) -> Result<Vec<Pick>> {
+    let mut fill = Vec::with_capacity(masked.len());
+    for (r, row) in masked.chunks(len.max(1)).enumerate() {
         let kept = row.iter().position(|&masked| !masked).ok_or_else(|| {
             unsupported(node, format!("row {r} of the scores is masked everywhere"))
         })?;
@@ -285,16 +284,12 @@ fn masked_softmax(
             index: (r * len + if row[c] { kept } else { c }) as u32,
         }));
     }
-    let filled = emit_part(b, node, "unmasked-fill", gather(fill), vec![v], None)?;
-    let pool = |kind| row_pool(kind, len);
-    let max = emit_part(b, node, "max", pool(PoolKind::Max), vec![filled], None)?;
-    let neg_max = negate(b, node, max, "neg-max")?;
-    let neg_max = expand_to(b, node, neg_max, &view, "max-spread")?;
-    let add = Op::Add(AddOperand::Tensor);
-    let shifted = emit_part(b, node, "shifted", add, vec![filled, neg_max], None)?;
-    let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![shifted], None)?;
-    let zeroed: Vec<Pick> = m
-        .masked
+    Ok(fill)
+}
+
+/// Each exponential as it is, or a proven zero where its score is masked.
+fn masked_zeros(masked: &[bool]) -> Vec<Pick> {
+    masked
         .iter()
         .enumerate()
         .map(|(i, &masked)| {
@@ -307,21 +302,7 @@ fn masked_softmax(
                 }
             }
         })
-        .collect();
-    let e = emit_part(b, node, "masked-exp", gather(zeroed), vec![e], None)?;
-    let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
-    let r = emit_part(
-        b,
-        node,
-        "reciprocal",
-        Op::Unary(UnaryFn::Reciprocal),
-        vec![s],
-        None,
-    )?;
-    let r = expand_to(b, node, r, &view, "reciprocal-spread")?;
-    let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
-    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
-    Ok(())
+        .collect()
 }
 
 /// A pooling window over each row of a `[1, rows, 1, len]` view.

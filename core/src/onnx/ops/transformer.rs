@@ -43,7 +43,7 @@ fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// `t` broadcast to `shape` (a copy proven by wiring), or `t` itself when it has that shape.
-pub(super) fn expand_to(
+fn expand_to(
     b: &mut ModelBuilder,
     node: &NodeProto,
     t: TensorId,
