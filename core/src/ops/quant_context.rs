@@ -123,6 +123,32 @@ pub struct InputStep {
     pub kind: StepKind,
 }
 
+impl InputStep {
+    /// Input `slot` (of `len` elements) brought `shift` bits coarser, to `frac`: an identity
+    /// elementwise map dividing by `2^shift`, rounding half up. Named `node:{tensor}` (the new
+    /// tensor) and `node:{step}`.
+    pub fn half_up(
+        node: &str,
+        (slot, len): (usize, usize),
+        (frac, shift): (i32, i32),
+        (tensor, step): (&str, &str),
+    ) -> Self {
+        InputStep {
+            slot,
+            frac,
+            tensor: format!("{node}:{tensor}"),
+            step: format!("{node}:{step}"),
+            kind: StepKind::Linear(Linear {
+                kernel: LinearKernel::Elementwise {
+                    weights: vec![1],
+                    bias: None,
+                },
+                rescale: Rescale::half_up(vec![1u64 << shift; len], Activation::Identity),
+            }),
+        }
+    }
+}
+
 /// A linear operator's weights and bias as integers: weights at `2^f_w`, the bias at the
 /// accumulator's scale `2^(f_in + f_w)`, and the power of two the accumulator is divided by to
 /// land at the output's scale.

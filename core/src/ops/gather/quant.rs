@@ -5,7 +5,7 @@
 use super::Gather;
 use crate::error::{Error, Result};
 use crate::ops::quant_context::{InputStep, LowerCtx, Lowered};
-use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, StepKind};
+use crate::qgraph::StepKind;
 
 pub(crate) fn lower(gather: &Gather, cx: &LowerCtx) -> Result<Lowered> {
     // One scale for the output: inputs finer than the coarsest are rescaled to it.
@@ -28,19 +28,12 @@ pub(crate) fn lower(gather: &Gather, cx: &LowerCtx) -> Result<Lowered> {
             )));
         }
         let n: usize = cx.in_shapes[slot].iter().product();
-        input_steps.push(InputStep {
-            slot,
-            frac: f,
-            tensor: format!("{}:input{slot}", cx.node),
-            step: format!("{}:rescale{slot}", cx.node),
-            kind: StepKind::Linear(Linear {
-                kernel: LinearKernel::Elementwise {
-                    weights: vec![1],
-                    bias: None,
-                },
-                rescale: Rescale::half_up(vec![1u64 << shift; n], Activation::Identity),
-            }),
-        });
+        input_steps.push(InputStep::half_up(
+            cx.node,
+            (slot, n),
+            (f, shift),
+            (&format!("input{slot}"), &format!("rescale{slot}")),
+        ));
     }
     Ok(Lowered {
         kind: StepKind::Gather {

@@ -6,7 +6,7 @@
 use super::{MatMulShape, MatProduct};
 use crate::error::{Error, Result};
 use crate::ops::quant_context::{InputStep, LowerCtx, Lowered};
-use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, StepKind};
+use crate::qgraph::StepKind;
 
 pub(crate) fn lower(cx: &LowerCtx) -> Result<Lowered> {
     let b = cx.act_bits as i32;
@@ -31,19 +31,12 @@ pub(crate) fn lower(cx: &LowerCtx) -> Result<Lowered> {
         .filter(|&slot| cuts[slot] > 0)
         .map(|slot| {
             let n: usize = cx.in_shapes[slot].iter().product();
-            InputStep {
-                slot,
-                frac: fracs[slot],
-                tensor: format!("{}:operand{slot}", cx.node),
-                step: format!("{}:round{slot}", cx.node),
-                kind: StepKind::Linear(Linear {
-                    kernel: LinearKernel::Elementwise {
-                        weights: vec![1],
-                        bias: None,
-                    },
-                    rescale: Rescale::half_up(vec![1u64 << cuts[slot]; n], Activation::Identity),
-                }),
-            }
+            InputStep::half_up(
+                cx.node,
+                (slot, n),
+                (fracs[slot], cuts[slot]),
+                (&format!("operand{slot}"), &format!("round{slot}")),
+            )
         })
         .collect();
     let shift = fracs[0] + fracs[1] - f_out;
