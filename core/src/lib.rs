@@ -42,6 +42,8 @@ pub mod tensor;
 #[cfg(all(test, feature = "prover"))]
 mod test_fixtures;
 #[cfg(feature = "prover")]
+pub mod text_input;
+#[cfg(feature = "prover")]
 pub mod tflite;
 pub mod verifier_key;
 pub mod verify;

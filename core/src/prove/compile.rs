@@ -18,6 +18,9 @@ pub struct CompileOptions {
     pub salt: Option<Fr>,
     /// How image files become this model's input (`--image`); None: JSON inputs only.
     pub image: Option<crate::image_input::ImagePreprocess>,
+    /// How a prompt becomes this model's token-id input (`--text`); None: no prompts. When no
+    /// labels are given and the model has one output per token, the vocabulary names them.
+    pub tokenizer: Option<crate::text_input::Tokenizer>,
     /// Refuse a layout whose estimated prover peak memory exceeds this many bytes
     /// ([`DEFAULT_MEMORY_BUDGET`] when None).
     pub memory_budget: Option<u64>,
@@ -146,30 +149,44 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             agree += 1;
         }
     }
-    check_labels(&graph, opts)?;
+    let labels = labels(&graph, opts)?;
     Ok(Compiled {
         graph,
         plan,
-        labels: opts.labels.clone(),
+        labels,
         calibration_samples: calibration.len(),
         max_abs_error,
         argmax_agreement: agree as f64 / calibration.len() as f64,
         salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
         image: opts.image,
+        tokenizer: opts.tokenizer.clone(),
     })
 }
 
-/// The labels, if any, name every output.
-fn check_labels(graph: &QGraph, opts: &CompileOptions) -> Result<()> {
-    match &opts.labels {
-        Some(labels) if labels.len() != graph.output_tensor().len() => {
-            Err(Error::InvalidInput(format!(
-                "{} labels for {} outputs",
-                labels.len(),
-                graph.output_tensor().len()
-            )))
+/// The compiled model's labels: those given, which must name every output, else a tokenizer's
+/// vocabulary when the model has one output per token (a next-token model). A tokenizer must
+/// fill the model's whole input with its context.
+fn labels(graph: &QGraph, opts: &CompileOptions) -> Result<Option<Vec<String>>> {
+    let outputs = graph.output_tensor().len();
+    if let Some(t) = &opts.tokenizer {
+        let inputs = graph.input_tensor().len();
+        if t.context != inputs {
+            return Err(Error::InvalidInput(format!(
+                "the tokenizer's context is {} tokens but the model reads {inputs} input values \
+                 (shape {:?})",
+                t.context,
+                graph.input_tensor().shape
+            )));
         }
-        _ => Ok(()),
+    }
+    match (&opts.labels, &opts.tokenizer) {
+        (Some(labels), _) if labels.len() != outputs => Err(Error::InvalidInput(format!(
+            "{} labels for {outputs} outputs",
+            labels.len()
+        ))),
+        (Some(labels), _) => Ok(Some(labels.clone())),
+        (None, Some(t)) if t.vocabulary.len() == outputs => Ok(Some(t.vocabulary.clone())),
+        (None, _) => Ok(None),
     }
 }
 
@@ -186,18 +203,19 @@ pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compile
             )));
         }
     }
-    check_labels(&graph, opts)?;
+    let labels = labels(&graph, opts)?;
     let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
     check_budget(&plan, opts)?;
     Ok(Compiled {
         graph,
         plan,
-        labels: opts.labels.clone(),
+        labels,
         calibration_samples: 0,
         max_abs_error: 0.0,
         argmax_agreement: 1.0,
         salt: opts.salt.unwrap_or(Fr::ZERO).to_repr(),
         image: opts.image,
+        tokenizer: opts.tokenizer.clone(),
     })
 }
 

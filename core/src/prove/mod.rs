@@ -7,10 +7,12 @@
 
 mod compile;
 mod files;
+mod quality;
 mod summary;
 
 pub use compile::*;
 pub use files::*;
+pub use quality::*;
 pub use summary::*;
 
 use crate::bundle::{BundleHeader, ProofBundle, PublicTensor, PROOF_SYSTEM};
@@ -52,6 +54,8 @@ pub struct Compiled {
     pub salt: [u8; 32],
     /// How image files become this model's input, when the model takes images.
     pub image: Option<crate::image_input::ImagePreprocess>,
+    /// How a prompt becomes this model's input, when the model reads token ids.
+    pub tokenizer: Option<crate::text_input::Tokenizer>,
 }
 
 impl Compiled {
@@ -383,8 +387,9 @@ mod compiled_file_tests {
         assert!(message(&bare).contains("wrong magic"), "{}", message(&bare));
         assert!(message(b"ZKINF-VK\x01\0\0\0").contains("wrong magic"));
         let mut newer = bytes.clone();
-        newer[8] = 2;
-        assert!(message(&newer).contains("format version 2"));
+        let next = COMPILED_VERSION + 1;
+        newer[8..12].copy_from_slice(&next.to_le_bytes());
+        assert!(message(&newer).contains(&format!("format version {next}")));
         // Cut anywhere in the body: an error, never a panic.
         for cut in [3, 12, bytes.len() / 2, bytes.len() - 1] {
             assert!(message(&bytes[..cut]).starts_with("compiled model"));

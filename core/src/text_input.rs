@@ -1,0 +1,207 @@
+//! Text inputs: a prompt becomes a language model's token ids. The tokenizer is part of the
+//! compiled model (`zkinfer compile --tokenizer`), so a prover and a consumer turn the same
+//! prompt into the same ids, and its vocabulary names the model's outputs (the labels, which the
+//! verifier key binds).
+//!
+//! Tokenization is greedy longest match over the vocabulary's strings, after lowercasing (when
+//! the tokenizer says so) and collapsing each run of whitespace into one space. A character no
+//! token starts with is an error that names it: dropping it would prove a prompt the user did
+//! not type. The last `context` ids are the model's input, left-padded with the padding token
+//! when the prompt is shorter.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// A vocabulary of token strings, the model's context length and its padding token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokenizer {
+    /// Token `i`'s text.
+    pub vocabulary: Vec<String>,
+    /// How many token ids the model reads.
+    pub context: usize,
+    /// The id that fills the window before a short prompt.
+    pub pad: u32,
+    /// Lowercase the prompt first (the vocabulary has no capitals).
+    pub lowercase: bool,
+}
+
+/// `tokenizer.json`'s form: `{"vocabulary": [...], "context": N, "pad": " ", "lowercase": true}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenizerFile {
+    vocabulary: Vec<String>,
+    context: usize,
+    pad: String,
+    #[serde(default)]
+    lowercase: bool,
+}
+
+impl Tokenizer {
+    /// Reads a tokenizer file; `source` names it in errors.
+    pub fn from_json(text: &str, source: &str) -> Result<Tokenizer> {
+        let bad = |why: String| Error::InvalidInput(format!("tokenizer {source}: {why}"));
+        let file: TokenizerFile = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        if file.vocabulary.is_empty() {
+            return Err(bad("the vocabulary is empty".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, token) in file.vocabulary.iter().enumerate() {
+            if token.is_empty() {
+                return Err(bad(format!("token {i} is the empty string")));
+            }
+            if !seen.insert(token) {
+                return Err(bad(format!("token {token:?} is in the vocabulary twice")));
+            }
+        }
+        if file.context == 0 {
+            return Err(bad("the context length is 0".into()));
+        }
+        let pad = file
+            .vocabulary
+            .iter()
+            .position(|t| *t == file.pad)
+            .ok_or_else(|| {
+                bad(format!(
+                    "the padding token {:?} is not in the vocabulary",
+                    file.pad
+                ))
+            })?;
+        Ok(Tokenizer {
+            vocabulary: file.vocabulary,
+            context: file.context,
+            pad: pad as u32,
+            lowercase: file.lowercase,
+        })
+    }
+
+    /// The prompt's token ids, all of them.
+    pub fn encode(&self, prompt: &str) -> Result<Vec<u32>> {
+        let mut text = String::with_capacity(prompt.len());
+        let mut in_space = false;
+        for c in prompt.chars() {
+            if c.is_whitespace() {
+                if !in_space {
+                    text.push(' ');
+                }
+                in_space = true;
+                continue;
+            }
+            in_space = false;
+            if self.lowercase {
+                text.extend(c.to_lowercase());
+            } else {
+                text.push(c);
+            }
+        }
+        let mut ids = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(c) = rest.chars().next() {
+            let (id, token) = self
+                .vocabulary
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| rest.starts_with(t.as_str()))
+                .max_by_key(|(_, t)| t.len())
+                .ok_or_else(|| {
+                    let offset = text.len() - rest.len();
+                    Error::InvalidInput(format!(
+                        "the prompt's character {c:?} (at byte {offset}) is not in this model's \
+                         vocabulary: {}",
+                        self.vocabulary.concat()
+                    ))
+                })?;
+            ids.push(id as u32);
+            rest = &rest[token.len()..];
+        }
+        Ok(ids)
+    }
+
+    /// The model's input for `prompt`: its last `context` ids, left-padded, as input values.
+    pub fn window(&self, prompt: &str) -> Result<Vec<f32>> {
+        let ids = self.encode(prompt)?;
+        let keep = &ids[ids.len().saturating_sub(self.context)..];
+        let mut window = vec![self.pad as f32; self.context - keep.len()];
+        window.extend(keep.iter().map(|&id| id as f32));
+        Ok(window)
+    }
+
+    /// Token `id`'s text.
+    pub fn token(&self, id: usize) -> Option<&str> {
+        self.vocabulary.get(id).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn characters() -> Tokenizer {
+        Tokenizer::from_json(
+            r#"{"vocabulary": [" ", "a", "b", "c", "."], "context": 4, "pad": " ", "lowercase": true}"#,
+            "test",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_short_prompt_is_lowercased_and_left_padded() {
+        assert_eq!(characters().window("Ab").unwrap(), vec![0.0, 0.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_long_prompt_keeps_its_last_tokens_and_whitespace_runs_become_one_space() {
+        assert_eq!(
+            characters().window("cab \n\t a.").unwrap(),
+            vec![2.0, 0.0, 1.0, 4.0]
+        );
+    }
+
+    #[test]
+    fn a_character_outside_the_vocabulary_is_an_error_that_names_it() {
+        let e = characters().window("abz").unwrap_err().to_string();
+        assert!(e.contains("'z'") && e.contains("byte 2"), "{e}");
+    }
+
+    #[test]
+    fn the_longest_matching_token_wins() {
+        let t = Tokenizer::from_json(
+            r#"{"vocabulary": ["a", "ab", "b", "_"], "context": 3, "pad": "_"}"#,
+            "test",
+        )
+        .unwrap();
+        assert_eq!(t.encode("aab").unwrap(), vec![0, 1]);
+        assert_eq!(t.window("aab").unwrap(), vec![3.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn malformed_tokenizers_are_refused_with_the_reason() {
+        for (json, why) in [
+            (r#"{"vocabulary": [], "context": 4, "pad": " "}"#, "empty"),
+            (
+                r#"{"vocabulary": ["a", "a"], "context": 4, "pad": "a"}"#,
+                "twice",
+            ),
+            (
+                r#"{"vocabulary": ["a", ""], "context": 4, "pad": "a"}"#,
+                "empty string",
+            ),
+            (
+                r#"{"vocabulary": ["a"], "context": 0, "pad": "a"}"#,
+                "context",
+            ),
+            (
+                r#"{"vocabulary": ["a"], "context": 4, "pad": " "}"#,
+                "padding",
+            ),
+            (
+                r#"{"vocabulary": ["a"], "context": 4, "pad": "a", "x": 1}"#,
+                "unknown field",
+            ),
+        ] {
+            let e = Tokenizer::from_json(json, "t.json")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("t.json") && e.contains(why), "{json}: {e}");
+        }
+    }
+}
