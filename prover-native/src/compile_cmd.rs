@@ -10,6 +10,15 @@ use std::path::Path;
 use zkinfer_core::chain::ChainDir;
 use zkinfer_core::prove::{summary, CompileOptions, ModelDir, ProofShape, VERIFIER_KEY_FILE};
 
+fn read_tokenizer(path: &Path) -> Result<zkinfer_core::text_input::Tokenizer> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the tokenizer {}", path.display()))?;
+    Ok(zkinfer_core::text_input::Tokenizer::from_json(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn compile(
     model_path: &Path,
@@ -20,6 +29,7 @@ pub(crate) fn compile(
     headroom: f32,
     labels: Option<&Path>,
     image_preprocess: Option<&str>,
+    tokenizer: Option<&Path>,
     memory_budget_gib: f64,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
@@ -29,6 +39,7 @@ pub(crate) fn compile(
         .map(zkinfer_core::image_input::ImagePreprocess::parse)
         .transpose()?;
     let labels = labels.map(read_labels).transpose()?;
+    let tokenizer = tokenizer.map(read_tokenizer).transpose()?;
     let mut opts = CompileOptions {
         act_bits,
         dot_width,
@@ -37,6 +48,7 @@ pub(crate) fn compile(
         visibility: visibility.visibility(),
         salt,
         image,
+        tokenizer,
         memory_budget: Some(gib_to_bytes(memory_budget_gib)?),
     };
     let model = match zkinfer_core::loader::load_model(model_path)? {
@@ -182,6 +194,7 @@ fn write_chain(
                 argmax_agreement: compiled.argmax_agreement,
                 salt: compiled.salt,
                 image: compiled.image,
+                tokenizer: compiled.tokenizer.clone(),
             };
             &divided
         }

@@ -17,6 +17,10 @@ pub(crate) struct InputArgs {
     /// A JPEG or PNG image (the model must be compiled with --image-preprocess).
     #[arg(long, value_name = "IMAGE")]
     image: Option<PathBuf>,
+    /// A text prompt (the model must be compiled with --tokenizer): its last tokens, left-padded
+    /// to the model's context, are the input.
+    #[arg(long, value_name = "PROMPT")]
+    text: Option<String>,
 }
 
 impl InputArgs {
@@ -64,6 +68,14 @@ impl InputArgs {
 
     pub(crate) fn read(&self, compiled: &zkinfer_core::prove::Compiled) -> Result<Vec<f32>> {
         let t = compiled.graph.input_tensor();
+        if let Some(prompt) = &self.text {
+            let tokenizer = compiled.tokenizer.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "this model was compiled without --tokenizer, so it takes no text prompts"
+                )
+            })?;
+            return Ok(tokenizer.window(prompt)?);
+        }
         match (&self.input, &self.image) {
             (Some(p), _) => read_input(p, t.len()),
             (None, Some(img)) => {
@@ -80,7 +92,7 @@ impl InputArgs {
                     ),
                 }
             }
-            (None, None) => anyhow::bail!("give --input or --image"),
+            (None, None) => anyhow::bail!("give --input, --image or --text"),
         }
     }
 }

@@ -8,6 +8,7 @@ mod cli_util;
 mod commit_cmd;
 mod compile_cmd;
 mod demo;
+mod demo_text;
 mod input_args;
 mod predict_cmd;
 mod protocols;
@@ -60,6 +61,13 @@ impl SrsArgs {
     }
 }
 
+/// The bundled examples `zkinfer demo` runs.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Example {
+    Mnist,
+    Text,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Quantize an ONNX or TFLite model (or take a TFLite model's own uint8/int8 quantization),
@@ -89,6 +97,11 @@ enum Command {
         /// [-1, 1]), raw (0..255), unit (0..1) or scale=S,offset=O[,crop=F].
         #[arg(long, value_name = "SPEC")]
         image_preprocess: Option<String>,
+        /// Accept `--text` prompts, tokenized by this file: {"vocabulary": [...], "context": N,
+        /// "pad": "...", "lowercase": true} (examples/text/tokenizer.json). Without --labels, a
+        /// model with one output per token gets the vocabulary as its labels.
+        #[arg(long, value_name = "TOKENIZER.json")]
+        tokenizer: Option<PathBuf>,
         /// Prover memory budget in GiB: a model whose single circuit's estimated peak exceeds it
         /// is cut into a chain of segments that each fit; compile fails only when no cutting does.
         #[arg(long, value_name = "GIB", default_value_t = 20.0)]
@@ -207,14 +220,24 @@ enum Command {
     /// Trustless retrieval from a Merkle-committed collection (commit, respond, verify).
     #[command(subcommand)]
     Retrieval(protocols::RetrievalCommand),
-    /// Compile, prove and verify the bundled MNIST example in one go.
+    /// Compile, prove and verify a bundled example in one go: the MNIST CNN (default) or, with
+    /// `--example text`, a character-level GPT's next character.
     Demo {
         /// Working directory for the compiled model and proof [default: a fresh temp directory]
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// Which bundled held-out digit (0-9) to prove.
+        /// Which bundled example: mnist (a digit classifier) or text (a character-level GPT).
+        #[arg(long, value_enum, default_value_t = Example::Mnist)]
+        example: Example,
+        /// Which bundled held-out digit (0-9) to prove (mnist).
         #[arg(long, default_value_t = 7)]
         digit: u8,
+        /// The prompt whose next character is proven (text).
+        #[arg(
+            long,
+            default_value = "call me ishmael. some years ago, never mind how long precisely, having little or no mon"
+        )]
+        prompt: String,
         #[command(flatten)]
         srs: SrsArgs,
     },
@@ -232,6 +255,7 @@ fn main() {
             headroom,
             labels,
             image_preprocess,
+            tokenizer,
             memory_budget,
             visibility,
             srs,
@@ -244,6 +268,7 @@ fn main() {
             headroom,
             labels.as_deref(),
             image_preprocess.as_deref(),
+            tokenizer.as_deref(),
             memory_budget,
             &visibility,
             &srs,
@@ -289,7 +314,20 @@ fn main() {
             },
         ),
         Command::SetupDigest { file, k } => setup_cmd::setup_digest(&file, k),
-        Command::Demo { dir, digit, srs } => demo::run(dir, digit, &srs),
+        Command::Demo {
+            dir,
+            example: Example::Mnist,
+            digit,
+            srs,
+            ..
+        } => demo::run(dir, digit, &srs),
+        Command::Demo {
+            dir,
+            example: Example::Text,
+            prompt,
+            srs,
+            ..
+        } => demo_text::run(dir, &prompt, &srs),
         Command::Serve(args) => serve::run(args),
         Command::Audit(a) => protocols::audit(a),
         Command::AuditRecheck(a) => protocols::recheck(a),
