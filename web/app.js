@@ -5,6 +5,7 @@
 
 import { errorText } from "./http.js";
 import { inkFromRgba, paint, quantize, toFloats, toModelInput } from "./input.js";
+import { tokenizerFrom, window as promptWindow } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -59,6 +60,8 @@ const state = {
   card: null, // the server's model card for it (untrusted; used for shape and display)
   dims: null, // { rows, cols }
   pixels: null, // Uint8Array rows*cols, the current input
+  tokenizer: null, // a text model's tokenizer (from its card), else null
+  tokens: null, // the prompt's token ids, a text model's current input
   run: 0, // bumped per submission; older submissions stop updating the page
 };
 
@@ -180,6 +183,8 @@ async function applyPin({ id, source, tofu = false }) {
   state.commitment = null;
   state.card = null;
   state.dims = null;
+  state.tokenizer = null;
+  state.tokens = null;
   setText($("pinned-id"), id, "pinned");
   $("pin-source").textContent = source;
   $("pin-input").value = id;
@@ -227,6 +232,20 @@ async function applyPin({ id, source, tofu = false }) {
     const card = await res.json();
     if (state.pin !== id) return;
     const shape = card.input && Array.isArray(card.input.shape) ? card.input.shape : [];
+    $("text-input").hidden = !card.tokenizer;
+    $("input").hidden = !!card.tokenizer;
+    if (card.tokenizer) {
+      const tokenizer = tokenizerFrom(card);
+      if (shape.reduce((a, b) => a * b, 1) !== tokenizer.context) {
+        throw new Error(`the model reads [${shape.join(", ")}], not the tokenizer's ${tokenizer.context} tokens`);
+      }
+      state.card = card;
+      state.tokenizer = tokenizer;
+      state.commitment = resolveCommitment(id, card);
+      renderModelInfo(id);
+      updatePrompt();
+      return;
+    }
     const rows = shape[shape.length - 2];
     const cols = shape[shape.length - 1];
     const size = shape.reduce((a, b) => a * b, 1);
@@ -396,10 +415,42 @@ $("upload").addEventListener("change", async (e) => {
 
 function updateSend() {
   $("send").disabled = !(state.pixels && state.card && state.pin);
+  $("send-text").disabled = !(state.tokens && state.card && state.pin);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Input: a text prompt
+// ---------------------------------------------------------------------------------------------
+
+function updatePrompt() {
+  const note = $("prompt-note");
+  state.tokens = null;
+  if (state.tokenizer) {
+    try {
+      state.tokens = promptWindow(state.tokenizer, $("prompt").value);
+      $("prompt-window").textContent = JSON.stringify(state.tokens.map((id) => state.tokenizer.vocabulary[id]).join(""));
+      note.textContent = `${state.tokens.length} token ids: ${state.tokens.join(" ")}`;
+    } catch (e) {
+      $("prompt-window").textContent = "";
+      note.textContent = `Cannot use this prompt: ${e.message}`;
+    }
+  }
+  updateSend();
+}
+
+$("prompt").addEventListener("input", updatePrompt);
+$("prompt-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  send();
+});
 
 function label(cls, labels) {
   return Array.isArray(labels) && labels[cls] !== undefined ? String(labels[cls]) : String(cls);
+}
+
+/** How a label is shown: a text model's tokens in quotes, so that a space is visible. */
+function shown(text) {
+  return state.tokenizer ? JSON.stringify(text) : text;
 }
 
 function setVerdict(kind, text) {
@@ -468,6 +519,14 @@ function renderModelInfo(id) {
 /** What is wrong with a valid proof given what the server said and what we sent, or null. */
 function crossCheck(r, pred, floats, pin, commitment) {
   if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
+  // A next-token model's labels (in the pinned key) are its vocabulary: the tokenizer the
+  // server's card gave, which turned the prompt into ids, must spell with the same tokens.
+  const vocabulary = state.tokenizer?.vocabulary;
+  if (vocabulary && Array.isArray(r.labels) && r.labels.length === vocabulary.length) {
+    if (r.labels.some((l, i) => l !== vocabulary[i])) {
+      return "the server's tokenizer is not the vocabulary the model you trust names its outputs with";
+    }
+  }
   // Hidden weights: the key fixes only the architecture; the commitment fixes the weights.
   if (r.visibility.weights === "hidden") {
     if (!commitment) return "the model's weights are hidden and no model commitment is pinned";
@@ -505,7 +564,7 @@ function crossCheck(r, pred, floats, pin, commitment) {
 }
 
 function showVerified(r) {
-  const cls = r.predictedLabel ?? String(r.predictedClass);
+  const cls = shown(r.predictedLabel ?? String(r.predictedClass));
   setText($("verified-class"), cls);
   $("verified-class").dataset.class = String(r.predictedClass);
   setText($("checked-model"), r.modelId);
@@ -520,7 +579,7 @@ function showVerified(r) {
     if (i === r.predictedClass) tr.className = "top";
     const name = document.createElement("th");
     name.scope = "row";
-    name.textContent = label(i, r.labels);
+    name.textContent = shown(label(i, r.labels));
     const val = document.createElement("td");
     val.textContent = v.toFixed(3);
     const barCell = document.createElement("td");
@@ -542,10 +601,11 @@ function newInputSalt() {
 }
 
 async function send() {
-  if (!(state.pixels && state.card && state.pin)) return;
+  const input = state.tokenizer ? state.tokens : state.pixels;
+  if (!(input && state.card && state.pin)) return;
   const run = ++state.run;
   const pin = state.pin;
-  const floats = toFloats(state.pixels);
+  const floats = state.tokenizer ? state.tokens.slice() : toFloats(state.pixels);
   resetResult();
   setVerdict("pending", "Waiting for the server's prediction…");
 
@@ -569,8 +629,7 @@ async function send() {
     return;
   }
   if (run !== state.run) return;
-  const shown = pred.predicted_label ?? String(pred.predicted_class);
-  setText($("prediction"), shown);
+  setText($("prediction"), shown(pred.predicted_label ?? String(pred.predicted_class)));
   $("prediction").dataset.class = String(pred.predicted_class);
   setText($("receipt"), String(pred.receipt));
   setText($("proof-status"), "requested", "pending");

@@ -8,7 +8,10 @@
 // - pinning: trust on first use, the saved pin, a pin the server does not serve;
 // - lying servers (`--tamper-for-tests`): a changed output, an answer the (honest) proof
 //   contradicts, a proof for another model, that proof relabelled, and the other model's key
-//   served: the page shows INVALID with the reason.
+//   served: the page shows INVALID with the reason;
+// - text: the bundled character-level GPT (examples/text): a typed prompt becomes the token
+//   ids the tokenizer gives, the next character is shown at once and its proof verified in the
+//   page; a prompt the vocabulary cannot spell is refused; a lying server is caught.
 //
 // Needs the release CLI and web/pkg (tests/browser/run.sh builds both). Screenshots, server logs
 // and timings go to tests/browser/output/.
@@ -32,6 +35,8 @@ const BIN = process.env.ZKINFER_BIN || path.join(ROOT, "target/release/zkinfer")
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WEB = path.join(ROOT, "web");
 const MNIST = path.join(ROOT, "examples/mnist");
+const TEXT = path.join(ROOT, "examples/text");
+const PROMPT = "It is not down in any map; true places never ar";
 const OUT = path.join(ROOT, "tests/browser/output");
 // Which held-out digit to upload (0..1499).
 const HELDOUT_INDEX = Number(process.env.HELDOUT_INDEX || 123);
@@ -160,14 +165,14 @@ async function waitReady(page, model) {
   return mode;
 }
 
-/** Clicks "Predict and prove"; returns the POSTed body and the final verdict. */
-async function submit(page, model) {
-  await page.locator("#send:not([disabled])").waitFor({ timeout: 10_000 });
+/** Clicks "Predict and prove" (`button`); returns the POSTed body and the final verdict. */
+async function submit(page, model, button = "#send") {
+  await page.locator(`${button}:not([disabled])`).waitFor({ timeout: 10_000 });
   const request = page.waitForRequest(
     (r) => r.method() === "POST" && r.url().endsWith(`/api/models/${model.id}/predict`),
   );
   const t0 = Date.now();
-  await page.click("#send");
+  await page.click(button);
   const body = (await request).postData();
   await page.waitForSelector("#prediction[data-class]", { timeout: 30_000 });
   await page.waitForFunction(
@@ -437,4 +442,63 @@ test("lying server: another model's verifier key", { timeout: PROOF_TIMEOUT_MS }
     assert.equal(await page.getAttribute("#key-status", "data-state"), "invalid");
     assert.match(await text(page, "#key-status"), keyRefusal);
   });
+});
+
+test("text model: a prompt's next character, verified in the page; a lying server is caught", {
+  timeout: 4 * PROOF_TIMEOUT_MS,
+}, async () => {
+  // Compiled as `zkinfer demo --example text` compiles it (12-bit activations).
+  const dir = path.join(work, "text");
+  const t0 = Date.now();
+  const { stdout } = await run(
+    BIN,
+    ["compile", path.join(TEXT, "model.onnx"), "--calibration", path.join(TEXT, "calibration.json"),
+      "--tokenizer", path.join(TEXT, "tokenizer.json"), "--activation-bits", "12", "-o", dir],
+    { maxBuffer: 16 << 20 },
+  );
+  timings.text_compile_s = (Date.now() - t0) / 1000;
+  const T = { dir, id: /model id: ([0-9a-f]{64})/.exec(stdout)?.[1] };
+  assert.ok(T.id, stdout);
+  // The ids the prompt must become, computed here from the tokenizer file: lowercased, the last
+  // 16 characters, each the index of its character in the vocabulary.
+  const tok = JSON.parse(fs.readFileSync(path.join(TEXT, "tokenizer.json"), "utf8"));
+  const expectedIds = Array.from(PROMPT.toLowerCase().slice(-tok.context), (c) => tok.vocabulary.indexOf(c));
+  assert.ok(expectedIds.every((i) => i >= 0));
+
+  for (const mode of ["honest", "prediction"]) {
+    const srv = await startServer(`text-${mode}`, [T], mode === "honest" ? [] : ["--tamper-for-tests", mode]);
+    try {
+      await withPage(`text-${mode}`, `${srv.base}/?model=${T.id}`, async (page) => {
+        await waitReady(page, T);
+        assert.ok(await page.isVisible("#text-input"), "a text model gets the prompt box");
+        assert.ok(await page.isHidden("#input"), "and not the drawing pad");
+        await page.fill("#prompt", "ahab's 1st whale");
+        assert.match(await text(page, "#prompt-note"), /Cannot use this prompt: "1" is not in this model's vocabulary/);
+        assert.ok(await page.isDisabled("#send-text"));
+        await page.fill("#prompt", PROMPT);
+        const r = await submit(page, T, "#send-text");
+        const sent = JSON.parse(r.body).input_data[0];
+        assert.deepEqual(sent, expectedIds, "the page sends the tokenizer's ids of the prompt");
+        const ref = await reference(T, r.body, `text-${mode}`);
+        const cli = JSON.parse((await run(BIN, ["predict", dir, "--text", PROMPT, "--json"])).stdout);
+        assert.deepEqual(cli.input_raw, ref.input_raw, "the CLI tokenizes the prompt the same way");
+        if (mode === "honest") {
+          assert.equal(r.state, "verified", r.verdict);
+          assert.equal(r.shownClass, ref.predicted_class, "the shown next character is the integer model's");
+          assert.equal(r.shown, JSON.stringify(ref.predicted_label));
+          assert.equal(await text(page, "#verified-class"), JSON.stringify(ref.predicted_label));
+          const ms = Number(await page.getAttribute("#verify-time", "data-ms"));
+          Object.assign(timings, { text_submit_to_verified_s: r.seconds, text_verify_ms: ms });
+          log(`text: next character ${JSON.stringify(ref.predicted_label)} verified in ${ms} ms (${r.seconds} s end to end)`);
+        } else {
+          assert.equal(r.state, "invalid", r.verdict);
+          assert.match(r.verdict, /^INVALID: the server predicted .+, but the proof shows .+/);
+          assert.notEqual(r.shownClass, ref.predicted_class);
+        }
+        await page.screenshot({ path: path.join(OUT, `text-${mode}.png`), fullPage: true });
+      });
+    } finally {
+      await srv.stop();
+    }
+  }
 });
