@@ -69,20 +69,20 @@ other_job=$!
     && "$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
 } > "$work/chain.log" 2>&1 &
 chain_job=$!
-# A transformer on token ids (examples/onnx-zoo/gpt_tokens.onnx), served defaults (hidden
-# weights, salted input hash), at 12 activation bits to keep it small; calibrated on seeded
-# random id sequences.
+# A transformer on token ids: the bundled character-level GPT (examples/text), served
+# defaults (hidden weights, salted input hash), at 12 activation bits as `zkinfer demo --example
+# text` compiles it; the input is a held-out prompt's token ids as its tokenizer gives them.
 {
     python3 - "$work" <<'PY'
-import json, random, sys
-random.seed(12)
-cal = [[random.randrange(32) for _ in range(8)] for _ in range(16)]
-json.dump({"input_data": cal}, open(f"{sys.argv[1]}/gpt-cal.json", "w"))
-json.dump({"input_data": [[3, 1, 4, 1, 5, 9, 2, 6]], "input_salt": "00" * 31 + "2a"},
+import json, sys
+tok = json.load(open("examples/text/tokenizer.json"))
+prompt = "it is not down in any map; true places never ar"[-tok["context"]:]
+ids = [tok["vocabulary"].index(c) for c in prompt]
+json.dump({"input_data": [ids], "input_salt": "00" * 31 + "2a"},
           open(f"{sys.argv[1]}/gpt.input.json", "w"))
 PY
-    "$cli" compile examples/onnx-zoo/gpt_tokens.onnx --calibration "$work/gpt-cal.json" \
-        --activation-bits 12 -o "$work/gpt" \
+    "$cli" compile examples/text/model.onnx --calibration examples/text/calibration.json \
+        --tokenizer examples/text/tokenizer.json --activation-bits 12 -o "$work/gpt" \
     && "$cli" prove "$work/gpt" --input "$work/gpt.input.json" -o "$work/gpt.proof"
 } > "$work/gpt.log" 2>&1 &
 gpt_job=$!

@@ -1,0 +1,136 @@
+//! The bundled text example (examples/text: a character-level GPT trained on Moby Dick by
+//! scripts/train_text_model.py): the loader's float model reproduces onnxruntime's logits, the
+//! proven integer model's next character is the float model's on held-out chapters, and one
+//! real proof of a prompt's next character verifies while a tampered one does not.
+
+mod common;
+
+use common::*;
+use zkinfer_core::circuit::Visibility;
+use zkinfer_core::prove::{compile, next_token_quality, CompileOptions, Compiled};
+use zkinfer_core::text_input::Tokenizer;
+
+/// The activation bits `zkinfer demo --example text` compiles at (prover-native/src/demo_text.rs).
+const DEMO_ACT_BITS: u32 = 12;
+
+fn text_dir() -> std::path::PathBuf {
+    repo().join("examples/text")
+}
+
+fn model() -> zkinfer_core::ir::Model {
+    zkinfer_core::onnx::load_onnx(text_dir().join("model.onnx")).unwrap()
+}
+
+fn tokenizer() -> Tokenizer {
+    let text = std::fs::read_to_string(text_dir().join("tokenizer.json")).unwrap();
+    Tokenizer::from_json(&text, "examples/text/tokenizer.json").unwrap()
+}
+
+fn compiled(model: &zkinfer_core::ir::Model, visibility: Visibility) -> Compiled {
+    let text = std::fs::read_to_string(text_dir().join("calibration.json")).unwrap();
+    let cal = zkinfer_core::input::parse_samples(&text, model.input_len()).unwrap();
+    let opts = CompileOptions {
+        act_bits: Some(DEMO_ACT_BITS),
+        visibility,
+        tokenizer: Some(tokenizer()),
+        ..CompileOptions::default()
+    };
+    compile(model, &cal, &opts).unwrap()
+}
+
+#[test]
+fn the_loaded_model_computes_the_logits_onnxruntime_computed() {
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(text_dir().join("reference.json")).unwrap())
+            .unwrap();
+    let model = model();
+    let samples = reference["samples"].as_array().unwrap();
+    assert!(samples.len() >= 4);
+    for s in samples {
+        let x: Vec<f32> = s["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let want: Vec<f32> = s["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let got = &model.eval_float(&x).unwrap()[model.output].data;
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-3, "logit {g} vs onnxruntime's {w}");
+        }
+    }
+}
+
+#[test]
+fn the_proven_next_character_is_the_float_models_on_at_least_95_percent_of_held_out_positions() {
+    let model = model();
+    let compiled = compiled(&model, Visibility::default());
+    let t = tokenizer();
+    assert_eq!(
+        compiled.labels.as_deref(),
+        Some(t.vocabulary.as_slice()),
+        "the vocabulary names the outputs"
+    );
+    let held = std::fs::read_to_string(text_dir().join("heldout.txt")).unwrap();
+    let ids = t.encode(held.trim()).unwrap();
+    let positions = 300;
+    let stride = (ids.len() - t.context - 1) / positions;
+    let windows = (0..positions).map(|i| {
+        let s = i * stride + 7;
+        let w = ids[s..s + t.context].iter().map(|&id| id as f32).collect();
+        (w, ids[s + t.context] as usize)
+    });
+    let q = next_token_quality(&model, &compiled, windows).unwrap();
+    assert_eq!(q.positions, positions);
+    assert!(q.agreement >= 0.95, "{q:?}");
+    // The model learned something: well above the 1-in-36 of chance, and the proven model's
+    // perplexity is within a few percent of the float model's.
+    assert!(q.float_accuracy > 0.3, "{q:?}");
+    assert!(q.quantized_perplexity < q.float_perplexity * 1.05, "{q:?}");
+}
+
+#[test]
+fn a_prompts_next_character_proves_and_verifies_with_hidden_weights_and_tampering_is_rejected() {
+    use zkinfer_core::{verify, VerifierKey};
+    let model = model();
+    let compiled = compiled(&model, Visibility::SERVED);
+    assert!(compiled.plan.shape.matmul, "{}", compiled.plan);
+    let params = srs().load(compiled.plan.k).unwrap();
+    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
+    let key = VerifierKey::from_bytes(&key_bytes).unwrap();
+    let x = tokenizer()
+        .window("It is not down in any map; true places never ar")
+        .unwrap();
+    let salt = halo2curves::bn256::Fr::from(2026);
+    let bundle = compiled.prove(&params, &pk, &key, &x, Some(salt)).unwrap();
+    let verified = verify(&key, &bundle.to_bytes()).unwrap();
+    let (_, values) = compiled.witness(&x).unwrap();
+    assert_eq!(verified.output.values, values[compiled.graph.output]);
+    let next = verified.predicted_class.unwrap();
+    assert_eq!(
+        verified.predicted_label.as_deref(),
+        compiled.labels.as_ref().map(|l| l[next].as_str())
+    );
+    assert_eq!(
+        verified.input_hash,
+        Some(zkinfer_core::verify::input_hash(&key, &x, Some(salt)).unwrap()),
+        "the proof is for this prompt's ids"
+    );
+    let mut b = bundle.clone();
+    let middle = b.proof.len() / 2;
+    b.proof[middle] ^= 1;
+    assert!(verify(&key, &b.to_bytes()).is_err(), "flipped proof byte");
+    let mut b = bundle;
+    let other = (next + 1) % b.header.output.values.len();
+    b.header.output.values[other] = b.header.output.values[next] + 1;
+    assert!(
+        verify(&key, &b.to_bytes()).is_err(),
+        "another next character claimed"
+    );
+}
