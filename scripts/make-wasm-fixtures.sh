@@ -38,7 +38,10 @@ else
     cargo build --release -p zkinfer-prover
     cli="$root/target/release/zkinfer"
 fi
-stamp="$(sha256sum "$cli" | cut -d' ' -f1)"
+# The fixtures depend on the CLI, on this script (which models, which flags) and on the text
+# example's files.
+stamp="$(cat "$cli" "$root/scripts/make-wasm-fixtures.sh" examples/text/model.onnx examples/text/tokenizer.json \
+    examples/text/calibration.json | sha256sum | cut -d' ' -f1)"
 
 if [[ $force -eq 0 && -s "$fixtures/verifier-key" && -s "$fixtures/digit_7.proof" && -s "$fixtures/other-verifier-key" \
       && -s "$fixtures/digit_7.input.json" \

@@ -177,6 +177,14 @@ function resolveCommitment(id, card) {
   return value;
 }
 
+/** The drawing pad for an image model, the prompt box for a text model (none known: the pad). */
+function showInputFor(card) {
+  $("text-input").hidden = !card?.tokenizer;
+  $("input").hidden = !!card?.tokenizer;
+  $("prompt-window").textContent = "";
+  $("prompt-note").textContent = "";
+}
+
 async function applyPin({ id, source, tofu = false }) {
   state.run++; // a pending proof was for the old pin
   state.pin = id;
@@ -185,6 +193,7 @@ async function applyPin({ id, source, tofu = false }) {
   state.dims = null;
   state.tokenizer = null;
   state.tokens = null;
+  showInputFor(null);
   setText($("pinned-id"), id, "pinned");
   $("pin-source").textContent = source;
   $("pin-input").value = id;
@@ -232,8 +241,7 @@ async function applyPin({ id, source, tofu = false }) {
     const card = await res.json();
     if (state.pin !== id) return;
     const shape = card.input && Array.isArray(card.input.shape) ? card.input.shape : [];
-    $("text-input").hidden = !card.tokenizer;
-    $("input").hidden = !!card.tokenizer;
+    showInputFor(card);
     if (card.tokenizer) {
       const tokenizer = tokenizerFrom(card);
       if (shape.reduce((a, b) => a * b, 1) !== tokenizer.context) {
@@ -267,6 +275,10 @@ async function applyPin({ id, source, tofu = false }) {
   } catch (e) {
     if (state.pin === id) {
       $("model-info").textContent = "—";
+      state.card = null;
+      state.tokenizer = null;
+      state.tokens = null;
+      showInputFor(null);
       showPinError(e.message);
     }
   }
@@ -516,17 +528,27 @@ function renderModelInfo(id) {
     : `${card.name} (as the server describes it): input ${shape.join("×")}, ${outputs}, circuit k=${card.k}`;
 }
 
+/**
+ * Why a text model's tokenizer (from the server's card) cannot be used with the pinned key's
+ * output labels, or null: `zkinfer compile --tokenizer` makes the vocabulary the labels, so a
+ * key without them, or with other ones, means the card's ids are not the key's tokens.
+ */
+function vocabularyMismatch(tokenizer, labels) {
+  if (!Array.isArray(labels)) return "the model you trust names no tokens, so the server's tokenizer cannot be checked";
+  const v = tokenizer.vocabulary;
+  if (labels.length !== v.length || labels.some((l, i) => l !== v[i])) {
+    return "the server's tokenizer is not the vocabulary the model you trust names its outputs with";
+  }
+  return null;
+}
+
 /** What is wrong with a valid proof given what the server said and what we sent, or null. */
 function crossCheck(r, pred, floats, pin, commitment) {
   if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
-  // A next-token model's labels (in the pinned key) are its vocabulary: the tokenizer the
-  // server's card gave, which turned the prompt into ids, must spell with the same tokens.
-  const vocabulary = state.tokenizer?.vocabulary;
-  if (vocabulary && Array.isArray(r.labels) && r.labels.length === vocabulary.length) {
-    if (r.labels.some((l, i) => l !== vocabulary[i])) {
-      return "the server's tokenizer is not the vocabulary the model you trust names its outputs with";
-    }
-  }
+  // A text model's labels (in the pinned key) are its vocabulary: the tokenizer the server's
+  // card gave, which turned the prompt into ids, must spell with exactly those tokens.
+  const mismatch = state.tokenizer && vocabularyMismatch(state.tokenizer, r.labels);
+  if (mismatch) return mismatch;
   // Hidden weights: the key fixes only the architecture; the commitment fixes the weights.
   if (r.visibility.weights === "hidden") {
     if (!commitment) return "the model's weights are hidden and no model commitment is pinned";
@@ -613,6 +635,11 @@ async function send() {
   // no one else holding the proof or the receipt can test a guessed drawing against the hash.
   // Whether the input is salted is the pinned key's word (the card's only until the key is in).
   const trusted = state.keyHeader?.id === pin ? state.keyHeader.header : null;
+  const badTokenizer = state.tokenizer && trusted && vocabularyMismatch(state.tokenizer, trusted.labels);
+  if (badTokenizer) {
+    setVerdict("invalid", `INVALID: ${badTokenizer}`);
+    return;
+  }
   const inputVisibility = (trusted ?? state.card).visibility?.input;
   const ownSalt = inputVisibility === "salted" ? newInputSalt() : null;
   let pred;

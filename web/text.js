@@ -23,8 +23,11 @@ export function tokenizerFrom(card) {
 
 /** The prompt's token ids; throws, naming the character, on one the vocabulary cannot spell. */
 export function encode(tokenizer, prompt) {
-  let text = prompt.replace(/\s+/gu, " ");
-  if (tokenizer.lowercase) text = text.toLowerCase();
+  // Unicode's White_Space property and per-character lowercasing: Rust's char::is_whitespace
+  // and char::to_lowercase (JS's \s and whole-string toLowerCase differ on U+FEFF, U+0085 and
+  // a word-final sigma).
+  let text = prompt.replace(/\p{White_Space}+/gu, " ");
+  if (tokenizer.lowercase) text = Array.from(text, (c) => c.toLowerCase()).join("");
   const ids = [];
   let at = 0;
   while (at < text.length) {

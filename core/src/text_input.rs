@@ -12,8 +12,11 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// A vocabulary of token strings, the model's context length and its padding token.
+/// A vocabulary of token strings, the model's context length and its padding token. Decoding
+/// one (from `compiled.bin`) runs the same checks as [`Tokenizer::from_json`]: an empty token
+/// would make tokenization loop forever.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Unchecked")]
 pub struct Tokenizer {
     /// Token `i`'s text.
     pub vocabulary: Vec<String>,
@@ -23,6 +26,54 @@ pub struct Tokenizer {
     pub pad: u32,
     /// Lowercase the prompt first (the vocabulary has no capitals).
     pub lowercase: bool,
+}
+
+/// A tokenizer as decoded, before its checks.
+#[derive(Deserialize)]
+struct Unchecked {
+    vocabulary: Vec<String>,
+    context: usize,
+    pad: u32,
+    lowercase: bool,
+}
+
+impl TryFrom<Unchecked> for Tokenizer {
+    type Error = String;
+    fn try_from(t: Unchecked) -> std::result::Result<Tokenizer, String> {
+        check_vocabulary(&t.vocabulary, t.context)?;
+        if t.pad as usize >= t.vocabulary.len() {
+            return Err(format!(
+                "the padding id {} is outside the vocabulary",
+                t.pad
+            ));
+        }
+        Ok(Tokenizer {
+            vocabulary: t.vocabulary,
+            context: t.context,
+            pad: t.pad,
+            lowercase: t.lowercase,
+        })
+    }
+}
+
+/// A usable vocabulary: not empty, no empty or repeated token; a context of at least one token.
+fn check_vocabulary(vocabulary: &[String], context: usize) -> std::result::Result<(), String> {
+    if vocabulary.is_empty() {
+        return Err("the vocabulary is empty".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, token) in vocabulary.iter().enumerate() {
+        if token.is_empty() {
+            return Err(format!("token {i} is the empty string"));
+        }
+        if !seen.insert(token) {
+            return Err(format!("token {token:?} is in the vocabulary twice"));
+        }
+    }
+    if context == 0 {
+        return Err("the context length is 0".into());
+    }
+    Ok(())
 }
 
 /// `tokenizer.json`'s form: `{"vocabulary": [...], "context": N, "pad": " ", "lowercase": true}`.
@@ -41,21 +92,7 @@ impl Tokenizer {
     pub fn from_json(text: &str, source: &str) -> Result<Tokenizer> {
         let bad = |why: String| Error::InvalidInput(format!("tokenizer {source}: {why}"));
         let file: TokenizerFile = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        if file.vocabulary.is_empty() {
-            return Err(bad("the vocabulary is empty".into()));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, token) in file.vocabulary.iter().enumerate() {
-            if token.is_empty() {
-                return Err(bad(format!("token {i} is the empty string")));
-            }
-            if !seen.insert(token) {
-                return Err(bad(format!("token {token:?} is in the vocabulary twice")));
-            }
-        }
-        if file.context == 0 {
-            return Err(bad("the context length is 0".into()));
-        }
+        check_vocabulary(&file.vocabulary, file.context).map_err(bad)?;
         let pad = file
             .vocabulary
             .iter()
@@ -171,6 +208,21 @@ mod tests {
         .unwrap();
         assert_eq!(t.encode("aab").unwrap(), vec![0, 1]);
         assert_eq!(t.window("aab").unwrap(), vec![3.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn a_decoded_tokenizer_is_checked_like_a_read_one() {
+        let good = characters();
+        let bytes = bincode::serialize(&good).unwrap();
+        assert_eq!(bincode::deserialize::<Tokenizer>(&bytes).unwrap(), good);
+        let mut empty_token = good.clone();
+        empty_token.vocabulary[1] = String::new();
+        let e = bincode::deserialize::<Tokenizer>(&bincode::serialize(&empty_token).unwrap());
+        assert!(e.unwrap_err().to_string().contains("empty string"));
+        let mut pad = good;
+        pad.pad = 5;
+        let e = bincode::deserialize::<Tokenizer>(&bincode::serialize(&pad).unwrap());
+        assert!(e.unwrap_err().to_string().contains("padding id 5"));
     }
 
     #[test]

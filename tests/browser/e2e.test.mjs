@@ -470,8 +470,20 @@ test("text model: a prompt's next character, verified in the page; a lying serve
     try {
       await withPage(`text-${mode}`, `${srv.base}/?model=${T.id}`, async (page) => {
         await waitReady(page, T);
-        assert.ok(await page.isVisible("#text-input"), "a text model gets the prompt box");
-        assert.ok(await page.isHidden("#input"), "and not the drawing pad");
+        await page.waitForSelector("#text-input:not([hidden])", { timeout: 30_000 });
+        assert.ok(await page.isHidden("#input"), "a text model gets the prompt box, not the drawing pad");
+        // A short prompt with capitals and a run of whitespace: lowercased, one space, padded on
+        // the left with the padding token; the page's ids are the CLI's.
+        const short = "There  She\tBLO";
+        await page.fill("#prompt", short);
+        const shortIds = Array.from("there she blo", (c) => tok.vocabulary.indexOf(c));
+        const padded = Array(tok.context - shortIds.length).fill(tok.vocabulary.indexOf(tok.pad)).concat(shortIds);
+        assert.equal(await text(page, "#prompt-note"), `16 token ids: ${padded.join(" ")}`);
+        const idsFile = path.join(work, "text-short.input.json");
+        fs.writeFileSync(idsFile, JSON.stringify({ input_data: [padded] }));
+        const byIds = JSON.parse((await run(BIN, ["predict", dir, "--input", idsFile, "--json"])).stdout);
+        const byText = JSON.parse((await run(BIN, ["predict", dir, "--text", short, "--json"])).stdout);
+        assert.deepEqual(byText.input_raw, byIds.input_raw, "the CLI tokenizes the short prompt as the page does");
         await page.fill("#prompt", "ahab's 1st whale");
         assert.match(await text(page, "#prompt-note"), /Cannot use this prompt: "1" is not in this model's vocabulary/);
         assert.ok(await page.isDisabled("#send-text"));

@@ -163,12 +163,25 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     })
 }
 
-/// The compiled model's labels: those given, which must name every output, else a tokenizer's
-/// vocabulary when the model has one output per token (a next-token model). A tokenizer must
-/// fill the model's whole input with its context.
+/// The compiled model's labels: those given, which must name every output, or a tokenizer's
+/// vocabulary. A tokenizer is for a next-token model: its context fills the model's whole input,
+/// and its vocabulary, one token per output, becomes the labels, which the verifier key binds;
+/// so a consumer (the page) checks a server's tokenizer against the key (SECURITY.md).
 fn labels(graph: &QGraph, opts: &CompileOptions) -> Result<Option<Vec<String>>> {
     let outputs = graph.output_tensor().len();
     if let Some(t) = &opts.tokenizer {
+        if opts.labels.is_some() {
+            return Err(Error::InvalidInput(
+                "--labels with --tokenizer: a text model's labels are its vocabulary".into(),
+            ));
+        }
+        if t.vocabulary.len() != outputs {
+            return Err(Error::InvalidInput(format!(
+                "the tokenizer's vocabulary has {} tokens but the model has {outputs} outputs: \
+                 --tokenizer is for a model whose output is the next token's logits",
+                t.vocabulary.len()
+            )));
+        }
         let inputs = graph.input_tensor().len();
         if t.context != inputs {
             return Err(Error::InvalidInput(format!(
@@ -185,8 +198,8 @@ fn labels(graph: &QGraph, opts: &CompileOptions) -> Result<Option<Vec<String>>> 
             labels.len()
         ))),
         (Some(labels), _) => Ok(Some(labels.clone())),
-        (None, Some(t)) if t.vocabulary.len() == outputs => Ok(Some(t.vocabulary.clone())),
-        (None, _) => Ok(None),
+        (None, Some(t)) => Ok(Some(t.vocabulary.clone())),
+        (None, None) => Ok(None),
     }
 }
 

@@ -371,6 +371,47 @@ mod compiled_file_tests {
     }
 
     #[test]
+    fn a_tokenizer_names_the_outputs_only_of_a_model_with_one_output_per_token() {
+        let mut b = ModelBuilder::new("next", "ids", vec![1, 2]).unwrap();
+        let dense = Dense {
+            weight: Tensor::new(vec![3, 2], vec![0.5, -0.25, 0.1, 0.2, -0.3, 0.4]),
+            bias: vec![0.0; 3],
+        };
+        let y = b.add("d", Op::Dense(dense), vec![0], "y", None).unwrap();
+        let model = b.finish(y).unwrap();
+        let samples = vec![vec![0.0, 1.0], vec![2.0, 1.0]];
+        let tokenizer = |vocabulary: &str, context: usize| {
+            let json = serde_json::json!({"vocabulary": vocabulary.chars().map(String::from)
+                .collect::<Vec<_>>(), "context": context, "pad": "a"});
+            crate::text_input::Tokenizer::from_json(&json.to_string(), "t").unwrap()
+        };
+        let with = |t, labels: Option<Vec<String>>| CompileOptions {
+            tokenizer: Some(t),
+            labels,
+            ..CompileOptions::default()
+        };
+        let c = compile(&model, &samples, &with(tokenizer("abc", 2), None)).unwrap();
+        assert_eq!(c.labels, Some(vec!["a".into(), "b".into(), "c".into()]));
+        for (opts, why) in [
+            (
+                with(tokenizer("abcd", 2), None),
+                "4 tokens but the model has 3 outputs",
+            ),
+            (with(tokenizer("abc", 3), None), "context is 3 tokens"),
+            (
+                with(
+                    tokenizer("abc", 2),
+                    Some(vec!["x".into(), "y".into(), "z".into()]),
+                ),
+                "labels are its vocabulary",
+            ),
+        ] {
+            let e = compile(&model, &samples, &opts).unwrap_err().to_string();
+            assert!(e.contains(why), "{e}");
+        }
+    }
+
+    #[test]
     fn compiled_files_round_trip_and_anything_else_is_named_not_decoded() {
         let c = compiled();
         let bytes = c.to_bytes().unwrap();
