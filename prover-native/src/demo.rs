@@ -4,7 +4,7 @@
 use crate::cli_util::{fmt_values, step};
 use crate::SrsArgs;
 use anyhow::{bail, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use zkinfer_core::prove::{summary, CompileOptions, ModelDir};
 use zkinfer_core::tensor::argmax;
 
@@ -65,33 +65,75 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
         100.0 * acc.quantized
     );
 
-    let model_dir = ModelDir::new(&dir);
-    let text = summary(
-        Some(&model),
-        &compiled,
-        std::path::Path::new("examples/mnist/model.onnx"),
-    );
+    let x = zkinfer_core::input::parse_single(DIGITS[digit as usize], model.input_len())?;
+    prove_and_verify(
+        &Proving {
+            model: &model,
+            compiled: &compiled,
+            source_file: "examples/mnist/model.onnx",
+            dir: &dir,
+            name: &format!("digit_{digit}"),
+            what: &format!("the prediction for a held-out '{digit}'"),
+        },
+        &x,
+        srs,
+        |v| {
+            format!(
+                "the committed model outputs {} -> predicted digit {}",
+                fmt_values(&v.output_values),
+                v.predicted_class.unwrap_or_default()
+            )
+        },
+        |class| format!("digit {class}"),
+    )
+}
+
+/// A compiled example and where its demo writes.
+pub(crate) struct Proving<'a> {
+    pub model: &'a zkinfer_core::ir::Model,
+    pub compiled: &'a zkinfer_core::prove::Compiled,
+    /// The model file, as the summary names it.
+    pub source_file: &'a str,
+    pub dir: &'a Path,
+    /// File stem of the proof and of the input file `verify --input` reads back.
+    pub name: &'a str,
+    /// What is proven ("the prediction for a held-out '7'").
+    pub what: &'a str,
+}
+
+/// What both demos do once the model is compiled: keys, a proof of `x` with a fresh input salt
+/// (the consumer's side of a salted input: drawn, sent with the input and kept, here in the
+/// input file), verification with the input hash recomputed, a forged claim refused, and the
+/// command to verify it yourself. `valid` says what a verified bundle shows; `class` names an
+/// output index.
+pub(crate) fn prove_and_verify(
+    p: &Proving,
+    x: &[f32],
+    srs: &SrsArgs,
+    valid: impl Fn(&zkinfer_core::verify::Verified) -> String,
+    class: impl Fn(usize) -> String,
+) -> Result<()> {
+    let model_dir = ModelDir::new(p.dir);
+    let text = summary(Some(p.model), p.compiled, Path::new(p.source_file));
     let source = srs.source();
     step("2. generating KZG parameters and keys", || {
-        Ok(model_dir.write(&compiled, &source, &text)?)
+        Ok(model_dir.write(p.compiled, &source, &text)?)
     })?;
     let prover = model_dir.prover(&source)?;
     println!("   model id: {}", prover.model_id());
 
-    let x = zkinfer_core::input::parse_single(DIGITS[digit as usize], model.input_len())?;
-    // The consumer's side of a salted input: a fresh salt sent with the input and kept, here in
-    // the input file `verify --input` reads back.
     let input_salt = zkinfer_core::commitment::random_input_salt();
-    let salt_hex = zkinfer_core::poseidon::to_hex(&input_salt);
-    let input_path = dir.join(format!("digit_{digit}.input.json"));
-    let sent = serde_json::json!({ "input_data": [x], "input_salt": salt_hex });
+    let input_path = p.dir.join(format!("{}.input.json", p.name));
+    let sent = serde_json::json!({
+        "input_data": [x],
+        "input_salt": zkinfer_core::poseidon::to_hex(&input_salt),
+    });
     zkinfer_core::fsutil::write_atomic(&input_path, sent.to_string().as_bytes())?;
-    let (bundle, _) = step(
-        &format!("3. proving the prediction for a held-out '{digit}'"),
-        || Ok(prover.prove(&x, Some(input_salt))?),
-    )?;
+    let (bundle, _) = step(&format!("3. proving {}", p.what), || {
+        Ok(prover.prove(x, Some(input_salt))?)
+    })?;
     let bytes = bundle.to_bytes();
-    let proof_path = dir.join(format!("digit_{digit}.proof"));
+    let proof_path = p.dir.join(format!("{}.proof", p.name));
     zkinfer_core::fsutil::write_atomic(&proof_path, &bytes)?;
     println!(
         "   bundle {} bytes (proof {} bytes) -> {}",
@@ -102,16 +144,12 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
 
     let key = zkinfer_core::VerifierKey::from_bytes(&prover.verifier_key_bytes)?;
     let (verified, _) = step("4. verifying", || Ok(zkinfer_core::verify(&key, &bytes)?))?;
-    let class = verified.predicted_class.unwrap_or_default();
+    println!("   VALID: {}", valid(&verified));
+    let commitment = verified.model_commitment.as_deref().unwrap_or("-");
     println!(
-        "   VALID: the committed model outputs {} -> predicted digit {class}",
-        fmt_values(&verified.output_values),
+        "   the weights stay private: the proof shows they are the ones committed as {commitment}"
     );
-    println!(
-        "   the weights stay private: the proof shows they are the ones committed as {}",
-        verified.model_commitment.as_deref().unwrap_or("-")
-    );
-    let expected_hash = zkinfer_core::verify::input_hash(&key, &x, Some(input_salt))?;
+    let expected_hash = zkinfer_core::verify::input_hash(&key, x, Some(input_salt))?;
     if verified.input_hash.as_deref() != Some(expected_hash.as_str()) {
         bail!("the proof's input hash is not the hash of the input sent");
     }
@@ -128,14 +166,16 @@ pub fn run(dir: Option<PathBuf>, digit: u8, srs: &SrsArgs) -> Result<()> {
     forged.header.output.values[other] = forged.header.output.values[best] + 1;
     match zkinfer_core::verify(&key, &forged.to_bytes()) {
         Ok(_) => bail!("a forged output was accepted"),
-        Err(e) => println!("5. a forged bundle claiming digit {other} is rejected: {e}"),
+        Err(e) => println!(
+            "5. a forged bundle claiming {} is rejected: {e}",
+            class(other)
+        ),
     }
     println!(
-        "done: verify it yourself with\n   zkinfer verify {} {} --input {} --commitment {}",
-        dir.join("verifier-key").display(),
+        "done: verify it yourself with\n   zkinfer verify {} {} --input {} --commitment {commitment}",
+        p.dir.join("verifier-key").display(),
         proof_path.display(),
         input_path.display(),
-        verified.model_commitment.as_deref().unwrap_or("-")
     );
     Ok(())
 }

@@ -6,10 +6,9 @@
 
 use crate::cli_util::step;
 use crate::SrsArgs;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::path::PathBuf;
-use zkinfer_core::prove::{summary, CompileOptions, ModelDir};
-use zkinfer_core::tensor::argmax;
+use zkinfer_core::prove::CompileOptions;
 use zkinfer_core::text_input::Tokenizer;
 
 const MODEL: &[u8] = include_bytes!("../../examples/text/model.onnx");
@@ -74,77 +73,24 @@ pub fn run(dir: Option<PathBuf>, prompt: &str, srs: &SrsArgs) -> Result<()> {
         q.quantized_perplexity
     );
 
-    let model_dir = ModelDir::new(&dir);
-    let text = summary(
-        Some(&model),
-        &compiled,
-        std::path::Path::new("examples/text/model.onnx"),
-    );
-    let source = srs.source();
-    step("2. generating KZG parameters and keys", || {
-        Ok(model_dir.write(&compiled, &source, &text)?)
-    })?;
-    let prover = model_dir.prover(&source)?;
-    println!("   model id: {}", prover.model_id());
-
-    let input_salt = zkinfer_core::commitment::random_input_salt();
-    let input_path = dir.join("prompt.input.json");
-    let sent = serde_json::json!({
-        "input_data": [x],
-        "input_salt": zkinfer_core::poseidon::to_hex(&input_salt),
-    });
-    zkinfer_core::fsutil::write_atomic(&input_path, sent.to_string().as_bytes())?;
-    let (bundle, _) = step(
-        &format!("3. proving the next character after {prompt:?}"),
-        || Ok(prover.prove(&x, Some(input_salt))?),
-    )?;
-    let bytes = bundle.to_bytes();
-    let proof_path = dir.join("prompt.proof");
-    zkinfer_core::fsutil::write_atomic(&proof_path, &bytes)?;
-    println!(
-        "   bundle {} bytes (proof {} bytes) -> {}",
-        bytes.len(),
-        bundle.proof.len(),
-        proof_path.display()
-    );
-
-    let key = zkinfer_core::VerifierKey::from_bytes(&prover.verifier_key_bytes)?;
-    let (verified, _) = step("4. verifying", || Ok(zkinfer_core::verify(&key, &bytes)?))?;
-    let next = verified.predicted_class.unwrap_or_default();
     let shown = |id: usize| format!("{:?}", tokenizer.token(id).unwrap_or("?"));
-    println!(
-        "   VALID: the committed model's next character after {prompt:?} is {}",
-        shown(next)
-    );
-    let expected_hash = zkinfer_core::verify::input_hash(&key, &x, Some(input_salt))?;
-    if verified.input_hash.as_deref() != Some(expected_hash.as_str()) {
-        bail!("the proof's input hash is not the hash of the prompt sent");
-    }
-    println!(
-        "   the weights stay private (committed as {}) and so does the prompt: the proof carries \
-         the hash {expected_hash} of its token ids and a salt only the consumer holds ({})",
-        verified.model_commitment.as_deref().unwrap_or("-"),
-        input_path.display()
-    );
-
-    // A forged claim: same proof, another next character.
-    let mut forged = bundle.clone();
-    let best = argmax(&verified.output_values);
-    let other = (best + 1) % forged.header.output.values.len();
-    forged.header.output.values[other] = forged.header.output.values[best] + 1;
-    match zkinfer_core::verify(&key, &forged.to_bytes()) {
-        Ok(_) => bail!("a forged output was accepted"),
-        Err(e) => println!(
-            "5. a forged bundle claiming the next character {} is rejected: {e}",
-            shown(other)
-        ),
-    }
-    println!(
-        "done: verify it yourself with\n   zkinfer verify {} {} --input {} --commitment {}",
-        dir.join("verifier-key").display(),
-        proof_path.display(),
-        input_path.display(),
-        verified.model_commitment.as_deref().unwrap_or("-")
-    );
-    Ok(())
+    crate::demo::prove_and_verify(
+        &crate::demo::Proving {
+            model: &model,
+            compiled: &compiled,
+            source_file: "examples/text/model.onnx",
+            dir: &dir,
+            name: "prompt",
+            what: &format!("the next character after {prompt:?}"),
+        },
+        &x,
+        srs,
+        |v| {
+            format!(
+                "the committed model's next character after {prompt:?} is {}",
+                shown(v.predicted_class.unwrap_or_default())
+            )
+        },
+        |id| format!("the next character {}", shown(id)),
+    )
 }
