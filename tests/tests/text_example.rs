@@ -46,19 +46,12 @@ fn the_loaded_model_computes_the_logits_onnxruntime_computed() {
     let model = model();
     let samples = reference["samples"].as_array().unwrap();
     assert!(samples.len() >= 4);
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        let numbers = v.as_array().unwrap().iter();
+        numbers.map(|n| n.as_f64().unwrap() as f32).collect()
+    };
     for s in samples {
-        let x: Vec<f32> = s["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
-        let want: Vec<f32> = s["logits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let (x, want) = (floats(&s["input"]), floats(&s["logits"]));
         let got = &model.eval_float(&x).unwrap()[model.output].data;
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {

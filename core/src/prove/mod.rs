@@ -326,6 +326,22 @@ pub struct Accuracy {
     pub quantized: f64,
 }
 
+/// The float model's output on `x` and its compiled integer model's (the proven semantics),
+/// dequantized.
+pub(crate) fn float_and_proven_outputs(
+    model: &Model,
+    compiled: &Compiled,
+    x: &[f32],
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let f = model.eval_float(x)?;
+    let float = f[model.output].data.iter().map(|&v| v as f64).collect();
+    let (_, values) = compiled.witness(x)?;
+    let quantized = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    Ok((float, quantized))
+}
+
 /// Measures top-1 accuracy on labelled samples `(input, class)`.
 pub fn accuracy(
     model: &Model,
@@ -334,13 +350,8 @@ pub fn accuracy(
 ) -> Result<Accuracy> {
     let (mut n, mut float_ok, mut int_ok) = (0usize, 0usize, 0usize);
     for (x, label) in samples {
-        let f = model.eval_float(&x)?;
-        let float: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
+        let (float, quantized) = float_and_proven_outputs(model, compiled, &x)?;
         float_ok += (argmax(&float) == label) as usize;
-        let (_, values) = compiled.witness(&x)?;
-        let quantized = compiled
-            .graph
-            .dequantize_output(&values[compiled.graph.output]);
         int_ok += (argmax(&quantized) == label) as usize;
         n += 1;
     }

@@ -38,12 +38,7 @@ pub fn next_token_quality(
     let (mut n, mut agree, mut float_ok, mut int_ok) = (0usize, 0usize, 0usize, 0usize);
     let (mut float_nll, mut int_nll) = (0.0, 0.0);
     for (x, next) in windows {
-        let f = model.eval_float(&x)?;
-        let float: Vec<f64> = f[model.output].data.iter().map(|&v| v as f64).collect();
-        let (_, values) = compiled.witness(&x)?;
-        let quantized = compiled
-            .graph
-            .dequantize_output(&values[compiled.graph.output]);
+        let (float, quantized) = super::float_and_proven_outputs(model, compiled, &x)?;
         if next >= float.len() || quantized.len() != float.len() {
             return Err(Error::InvalidInput(format!(
                 "next token {next} for a model with {} outputs",
