@@ -477,6 +477,26 @@ def gpt_tokens():
     return g.model([1, tokens], [1, tokens, VOCAB], TensorProto.INT64)
 
 
+# The text example's tokenizer (examples/text/tokenizer.json): 36 characters, a 16-character context.
+TEXT_VOCAB = 36
+
+
+def char_mlp():
+    """Opset 14. A character-level neural language model in the shape of Bengio et al. (2003),
+    over the text example's vocabulary and context, so its tokenizer fits (the browser suite's
+    small text model): nn.Embedding as Gather(wte, ids) to [1, 16, 8], nn.Flatten, Linear
+    128 -> 32, Tanh, Linear 32 -> 36: the next character's logits."""
+    g = Graph(seed=1013, opset=14)
+    context, d, hidden = 16, 8, 32
+    wte = g.param("wte.weight", g.normal((TEXT_VOCAB, d), 1.0))
+    x = g.node("Gather", [wte, "input"], "/wte")
+    x = g.node("Flatten", [x], "/flatten", axis=1)
+    x = g.gemm(x, "/fc1", "fc1", context * d, hidden)
+    x = g.node("Tanh", [x], "/act")
+    g.gemm(x, "/fc2", "fc2", hidden, TEXT_VOCAB, gain=4.0, output="output")
+    return g.model([1, context], [1, TEXT_VOCAB], TensorProto.INT64)
+
+
 FAMILIES = [
     ("resnet_bn", resnet_bn, 2001),
     ("squeezenet_fire", squeezenet_fire, 2002),
@@ -490,6 +510,7 @@ FAMILIES = [
     ("vit_encoder", vit_encoder, 2010),
     ("gpt_decoder", gpt_decoder, 2011),
     ("gpt_tokens", gpt_tokens, 2012),
+    ("char_mlp", char_mlp, 2013),
 ]
 
 DESCRIPTIONS = {
@@ -536,6 +557,10 @@ DESCRIPTIONS = {
                   "(Mul, Pow 3, Mul, Add, Mul, Tanh, Add, Mul), a final LayerNorm and a Linear to 32 logits "
                   "per position.",
     "mlp_activations": "MLP on [1, 16]: Gemm, Tanh, Gemm, Sigmoid, Gemm, LeakyRelu(0.1), Gemm to [1, 10].",
+    "char_mlp": "Opset 14. A character-level neural language model (Bengio et al., 2003) on [1, 16] int64 "
+                "ids of the text example's 36-character vocabulary: Gather(wte, ids) embedding, Flatten "
+                "to [1, 128], Gemm, Tanh, Gemm to the next character's 36 logits. The browser suite's "
+                "small text model (examples/text/tokenizer.json fits it).",
 }
 
 
@@ -588,6 +613,7 @@ InferenceBatchNormalization.__name__ = "BatchNormalization"
 
 def build(name, make, input_seed):
     model = make()
+    vocab = TEXT_VOCAB if name == "char_mlp" else VOCAB
     onnx.checker.check_model(model, full_check=True)
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     onnx.checker.check_model(model, full_check=True)
@@ -603,7 +629,7 @@ def build(name, make, input_seed):
     rng = np.random.default_rng(input_seed)
     integer_input = model.graph.input[0].type.tensor_type.elem_type == TensorProto.INT64
     if integer_input:
-        inputs = [rng.integers(0, VOCAB, in_shape).astype(np.int64) for _ in range(SAMPLES)]
+        inputs = [rng.integers(0, vocab, in_shape).astype(np.int64) for _ in range(SAMPLES)]
     else:
         inputs = [rng.standard_normal(in_shape).astype(np.float32) for _ in range(SAMPLES)]
     opts = ort.SessionOptions()
@@ -625,7 +651,7 @@ def build(name, make, input_seed):
              f'  "input_shape": {json.dumps(in_shape)},',
              f'  "output_shape": {json.dumps(out_shape)},',
              f'  "opset": {model.opset_import[0].version},',
-             *([f'  "token_ids_below": {VOCAB},'] if integer_input else []),
+             *([f'  "token_ids_below": {vocab},'] if integer_input else []),
              '  "inputs": [',
              ",\n".join("    " + json.dumps(floats(x)) for x in inputs),
              "  ],",

@@ -401,12 +401,14 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
     let (id_a, commit_a) = commitment(&a);
     let key = a.join("verifier-key");
     // Every second request is answered by model b; its proof is never served. Proofs of the
-    // others are made when asked for; every receipt promises its proof 30 s after the request.
+    // others are made when asked for; every receipt promises its proof 100 s after the request:
+    // the honest receipt's proof must be made within it on a slow, busy 2-core machine (the
+    // other protocol tests prove beside this one), and the test waits for it to pass.
     let dodge = [
         "--proof-timeout",
-        "30",
+        "100",
         "--proof-deadline",
-        "30",
+        "100",
         "--tamper-dodge",
     ];
     let (server, provider_key) = swapping_server(tmp.path(), "dodge", &a, &b, &dodge);
@@ -418,7 +420,7 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
     let issued = responses[1]["signed_receipt"]["receipt"]["issued_unix_ms"]
         .as_u64()
         .unwrap();
-    assert_eq!(deadline - issued, 30_000);
+    assert_eq!(deadline - issued, 100_000);
     let dodged = responses[1]["receipt"].as_str().unwrap();
     // A sample of both receipts: the honest one is proven, the dodged one retried until its
     // deadline has passed.
@@ -429,7 +431,7 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
         &key,
         &commit_a,
         &provider_key,
-        &["--detect", "0.5", "--confidence", "0.99", "--wait", "120"],
+        &["--detect", "0.5", "--confidence", "0.99", "--wait", "240"],
         &report,
     );
     assert!(text(&out).contains("verdict: CAUGHT"), "{}", text(&out));
@@ -500,8 +502,15 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     let (_, commit) = commitment(&dir);
     let key = dir.join("verifier-key");
     let set = tmp.path().join("test-set.json");
-    // Held-out digits 240.. include a misclassified one, so the accuracy is not trivially 1.
-    let (inputs, labels) = dataset(&set, 240, 8);
+    // Four held-out digits, one of them labelled wrong so that the accuracy is not trivially 1
+    // (every proof of an item costs a real proof: the suite keeps them few).
+    let (inputs, mut labels) = dataset(&set, 240, 4);
+    labels[2] = (labels[2] + 1) % 10;
+    std::fs::write(
+        &set,
+        serde_json::to_vec(&json!({ "inputs": inputs, "labels": labels })).unwrap(),
+    )
+    .unwrap();
     let compiled = ModelDir::new(&dir).compiled().unwrap();
     let expected_correct = inputs
         .iter()
@@ -543,9 +552,10 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     let out = attest(&att, &set, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["proven"], 8);
+    assert_eq!(report["proven"], 4);
+    assert!(expected_correct < 4, "the mislabelled item counts as wrong");
     assert_eq!(report["correct"], expected_correct);
-    assert_eq!(report["accuracy"], json!(expected_correct as f64 / 8.0));
+    assert_eq!(report["accuracy"], json!(expected_correct as f64 / 4.0));
 
     let original: Value = serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
     let rejected = |v: &Value, set: &Path, why: &str| {
@@ -576,17 +586,17 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     .unwrap();
     rejected(&original, &other_set, "other test set");
 
-    // The sampled variant: the consumer's seed picks the items (ln(20)/(2·0.5²) -> 6 of 8 for
-    // ±50 points at 90%);
+    // The sampled variant: the consumer's seed picks the items (ln(4)/(2·0.5²) -> 3 of 4 for
+    // ±50 points at 50%);
     // the provider's proofs of exactly those items verify, any other choice does not.
     let sha = zkinfer_core::protocols::sha256_hex(&std::fs::read(&set).unwrap());
     let coverage = zkinfer_core::protocols::accuracy::Coverage::Sampled {
         seed: "c0ffee".into(),
         tolerance: 0.5,
-        confidence: 0.9,
+        confidence: 0.5,
     };
-    let picked = coverage.indices(8, &sha).unwrap();
-    assert_eq!(picked.len(), 6);
+    let picked = coverage.indices(4, &sha).unwrap();
+    assert_eq!(picked.len(), 3);
     let mut v = original.clone();
     v["coverage"] = serde_json::to_value(&coverage).unwrap();
     v["proofs"] = json!(picked
@@ -601,7 +611,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
         "--tolerance",
         "0.5",
         "--confidence",
-        "0.9",
+        "0.5",
     ];
     let out = attest(&sampled, &set, &asked);
     assert!(out.status.success(), "{}", text(&out));
@@ -614,7 +624,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
             "--tolerance",
             "0.5",
             "--confidence",
-            "0.9",
+            "0.5",
         ],
         vec![
             "--sample-seed",
@@ -622,7 +632,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
             "--tolerance",
             "0.45",
             "--confidence",
-            "0.9",
+            "0.5",
         ],
         vec![],
     ] {
@@ -633,7 +643,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
             text(&out)
         );
     }
-    let not_picked = (0..8).find(|i| !picked.contains(i)).unwrap();
+    let not_picked = (0..4).find(|i| !picked.contains(i)).unwrap();
     v["proofs"][0] = original["proofs"][not_picked].clone();
     std::fs::write(&sampled, serde_json::to_vec(&v).unwrap()).unwrap();
     let out = attest(&sampled, &set, &asked);
@@ -650,13 +660,13 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
         &[],
     );
     let small = tmp.path().join("small-set.json");
-    dataset(&small, 240, 2);
+    dataset(&small, 240, 1);
     let body = std::fs::read(&small).unwrap();
     let id = compiled_model_id(&dir);
     let r = server.post(&format!("/api/models/{id}/attestations"), &body);
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let job = r.json();
-    assert_eq!(job["items"], 2);
+    assert_eq!(job["items"], 1);
     assert_eq!(
         job["dataset_sha256"],
         json!(zkinfer_core::protocols::sha256_hex(&body))
@@ -687,7 +697,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     let out = attest(&served, &small, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["proven"], 2);
+    assert_eq!(report["proven"], 1);
     assert_eq!(
         server
             .get("/api/attestations/0123456789abcdef0123456789abcdef")

@@ -64,9 +64,12 @@ fn bench_models_match_reference_interpreters_and_quantize_accurately() {
         let quantized = compiled
             .graph
             .dequantize_output(&values[compiled.graph.output]);
+        // Against our own float evaluator, which is what compile reports its error against:
+        // tract's kernels round differently from one CPU to another (they agree with ours to
+        // 1e-4 above), and a few ulps of f32 decide nothing here.
         let err = quantized
             .iter()
-            .zip(&tract)
+            .zip(&ours)
             .map(|(q, f)| (q - *f as f64).abs())
             .fold(0.0, f64::max);
         let range = tract.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;

@@ -99,6 +99,7 @@ const SUPPORTED: &[(&str, usize, f64)] = &[
     ("vit_encoder", 10, 0.05),
     ("gpt_decoder", 16, 0.05),
     ("gpt_tokens", 32, 0.05),
+    ("char_mlp", 36, 0.05),
 ];
 
 #[test]

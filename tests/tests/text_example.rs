@@ -1,7 +1,8 @@
 //! The bundled text example (examples/text: a character-level GPT trained on Moby Dick by
 //! scripts/train_text_model.py): the loader's float model reproduces onnxruntime's logits, the
-//! proven integer model's next character is the float model's on held-out chapters, and one
-//! real proof of a prompt's next character verifies while a tampered one does not.
+//! proven integer model's next character is the float model's on held-out chapters, and the
+//! real proof of a prompt's next character that the CLI made verifies while a tampered one does
+//! not.
 
 mod common;
 
@@ -88,21 +89,55 @@ fn the_proven_next_character_is_the_float_models_on_at_least_95_percent_of_held_
     assert!(q.quantized_perplexity < q.float_perplexity * 1.05, "{q:?}");
 }
 
+/// The text example's real proof, made once per run by the CLI as `zkinfer demo --example text`
+/// makes it (hidden weights, a salted hash of the prompt's ids): scripts/make-wasm-fixtures.sh
+/// writes it for the WebAssembly verifier's tests (`.ci/run` runs that script before these
+/// tests), which check it in Chromium; this test checks it natively. Proving the example takes
+/// minutes on 2 cores, so the suite proves it once. None (skipped) when the script has not run,
+/// unless the run requires its data.
+fn cli_proof() -> Option<(Vec<u8>, Vec<u8>, String)> {
+    let dir = repo().join("verifier-wasm/tests/fixtures");
+    let read = |name: &str| std::fs::read(dir.join(name));
+    match (read("gpt-key"), read("gpt.proof"), read("gpt.input.json")) {
+        (Ok(key), Ok(proof), Ok(input)) => Some((key, proof, String::from_utf8(input).unwrap())),
+        _ if zkinfer_tests::shared_data::required() => panic!(
+            "the text example's proof is missing from {}: run scripts/make-wasm-fixtures.sh",
+            dir.display()
+        ),
+        _ => {
+            eprintln!("skipped: no text example proof in {} (scripts/make-wasm-fixtures.sh)", dir.display());
+            None
+        }
+    }
+}
+
 #[test]
-fn a_prompts_next_character_proves_and_verifies_with_hidden_weights_and_tampering_is_rejected() {
+fn a_prompts_next_character_proof_verifies_with_hidden_weights_and_tampering_is_rejected() {
     use zkinfer_core::{verify, VerifierKey};
+    let Some((key_bytes, proof, input)) = cli_proof() else {
+        return;
+    };
     let model = model();
     let compiled = compiled(&model, Visibility::SERVED);
     assert!(compiled.plan.shape.matmul, "{}", compiled.plan);
-    let params = srs().load(compiled.plan.k).unwrap();
-    let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();
-    let x = tokenizer()
-        .window("It is not down in any map; true places never ar")
-        .unwrap();
-    let salt = halo2curves::bn256::Fr::from(2026);
-    let bundle = compiled.prove(&params, &pk, &key, &x, Some(salt)).unwrap();
-    let verified = verify(&key, &bundle.to_bytes()).unwrap();
+    assert!(
+        key.header.shape.visibility.hidden_weights(),
+        "the demo's settings: the weights are behind the commitment"
+    );
+    let x = zkinfer_core::input::parse_single(&input, model.input_len()).unwrap();
+    let salt = zkinfer_core::input::parse_input_salt(&input).unwrap();
+    assert!(salt.is_some(), "the prompt's hash is salted");
+    assert_eq!(
+        x,
+        tokenizer()
+            .window("It is not down in any map; true places never ar")
+            .unwrap(),
+        "the fixture is this prompt's window"
+    );
+    let verified = verify(&key, &proof).unwrap();
+    // The proof is of this source tree's integer model: the proven logits are the ones the
+    // compiled example computes for these ids.
     let (_, values) = compiled.witness(&x).unwrap();
     assert_eq!(verified.output.values, values[compiled.graph.output]);
     let next = verified.predicted_class.unwrap();
@@ -112,9 +147,10 @@ fn a_prompts_next_character_proves_and_verifies_with_hidden_weights_and_tamperin
     );
     assert_eq!(
         verified.input_hash,
-        Some(zkinfer_core::verify::input_hash(&key, &x, Some(salt)).unwrap()),
+        Some(zkinfer_core::verify::input_hash(&key, &x, salt).unwrap()),
         "the proof is for this prompt's ids"
     );
+    let bundle = zkinfer_core::ProofBundle::from_bytes(&proof).unwrap();
     let mut b = bundle.clone();
     let middle = b.proof.len() / 2;
     b.proof[middle] ^= 1;
