@@ -595,6 +595,26 @@ impl<F: Field> Assignment<F> for MockProver<F> {
     }
 }
 
+/// ZKINFER PATCH 8: the bytes a lookup row is sorted and searched by, in MockProver's lookup
+/// check: each value's canonical representation (behind a tag telling poison apart), computed
+/// once per row. Upstream sorted the rows by `F: Ord`, which leaves Montgomery form on every
+/// comparison: two thirds of a MockProver run at k = 19 went to those conversions. Any total
+/// order consistent with equality does for a sorted merge, and the representation is one per
+/// field element, so the same input rows are found, and the same ones missing.
+fn lookup_row_key<F: FromUniformBytes<64>>(row: &[Value<F>]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(row.len() * 33);
+    for value in row {
+        match value {
+            Value::Real(x) => {
+                key.push(0);
+                key.extend_from_slice(x.to_repr().as_ref());
+            }
+            Value::Poison => key.push(1),
+        }
+    }
+    key
+}
+
 impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
     /// Runs a synthetic keygen-and-prove operation on the given circuit, collecting data
     /// about the constraints and their assignments.
@@ -994,14 +1014,14 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
                             .usable_rows
                             .clone()
                             .filter_map(|table_row| {
-                                let t = lookup
+                                let t: Vec<_> = lookup
                                     .table_expressions
                                     .iter()
                                     .map(move |c| load(c, table_row))
                                     .collect();
 
                                 if t != fill_row {
-                                    Some(t)
+                                    Some(lookup_row_key(&t))
                                 } else {
                                     None
                                 }
@@ -1011,10 +1031,10 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
                     }
                     let table = &cached_table;
 
-                    let mut inputs: Vec<(Vec<_>, usize)> = lookup_input_row_ids
+                    let mut inputs: Vec<(Vec<u8>, usize)> = lookup_input_row_ids
                         .clone()
                         .filter_map(|input_row| {
-                            let t = lookup
+                            let t: Vec<_> = lookup
                                 .input_expressions
                                 .iter()
                                 .map(move |c| load(c, input_row))
@@ -1022,7 +1042,7 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
 
                             if t != fill_row {
                                 // Also keep track of the original input row, since we're going to sort.
-                                Some((t, input_row))
+                                Some((lookup_row_key(&t), input_row))
                             } else {
                                 None
                             }
@@ -1402,14 +1422,14 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
                             .clone()
                             .into_par_iter()
                             .filter_map(|table_row| {
-                                let t = lookup
+                                let t: Vec<_> = lookup
                                     .table_expressions
                                     .iter()
                                     .map(move |c| load(c, table_row))
                                     .collect();
 
                                 if t != fill_row {
-                                    Some(t)
+                                    Some(lookup_row_key(&t))
                                 } else {
                                     None
                                 }
@@ -1419,11 +1439,11 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
                     }
                     let table = &cached_table;
 
-                    let mut inputs: Vec<(Vec<_>, usize)> = lookup_input_row_ids
+                    let mut inputs: Vec<(Vec<u8>, usize)> = lookup_input_row_ids
                         .clone()
                         .into_par_iter()
                         .filter_map(|input_row| {
-                            let t = lookup
+                            let t: Vec<_> = lookup
                                 .input_expressions
                                 .iter()
                                 .map(move |c| load(c, input_row))
@@ -1431,7 +1451,7 @@ impl<F: FromUniformBytes<64> + Ord> MockProver<F> {
 
                             if t != fill_row {
                                 // Also keep track of the original input row, since we're going to sort.
-                                Some((t, input_row))
+                                Some((lookup_row_key(&t), input_row))
                             } else {
                                 None
                             }
