@@ -84,9 +84,12 @@ impl Circuit<Fr> for Lookups {
                         row += 1;
                         let y = if tag == 1 { v * v } else { v * v + 1 };
                         for (col, value) in c.table.iter().zip([tag, v, y]) {
-                            table.assign_cell(|| "entry", *col, row, || {
-                                Value::known(Fr::from(value))
-                            })?;
+                            table.assign_cell(
+                                || "entry",
+                                *col,
+                                row,
+                                || Value::known(Fr::from(value)),
+                            )?;
                         }
                     }
                 }
@@ -134,7 +137,12 @@ fn lookup_failure_rows(failures: &[VerifyFailure]) -> BTreeSet<usize> {
         .collect()
 }
 
-fn check(rows: Vec<[Fr; 3]>) -> (Result<(), Vec<VerifyFailure>>, Result<(), Vec<VerifyFailure>>) {
+fn check(
+    rows: Vec<[Fr; 3]>,
+) -> (
+    Result<(), Vec<VerifyFailure>>,
+    Result<(), Vec<VerifyFailure>>,
+) {
     let prover = MockProver::run(K, &Lookups { rows }, vec![]).unwrap();
     (prover.verify(), prover.verify_par())
 }
@@ -156,7 +164,11 @@ fn exactly_the_rows_whose_input_is_not_in_the_table_are_reported() {
     // The tag off: (3, v, v²) is no row.
     rows[120][0] = Fr::from(3);
     // x just past the table's end, y its square.
-    rows[199] = [Fr::ONE, Fr::from(TABLE_ROWS), Fr::from(TABLE_ROWS * TABLE_ROWS)];
+    rows[199] = [
+        Fr::ONE,
+        Fr::from(TABLE_ROWS),
+        Fr::from(TABLE_ROWS * TABLE_ROWS),
+    ];
     let want: BTreeSet<usize> = [3, 50, 120, 199].into();
     let (sequential, parallel) = check(rows);
     assert_eq!(lookup_failure_rows(&sequential.unwrap_err()), want);

@@ -105,7 +105,10 @@ fn cli_proof() -> Option<(Vec<u8>, Vec<u8>, String)> {
             dir.display()
         ),
         _ => {
-            eprintln!("skipped: no text example proof in {} (scripts/make-wasm-fixtures.sh)", dir.display());
+            eprintln!(
+                "skipped: no text example proof in {} (scripts/make-wasm-fixtures.sh)",
+                dir.display()
+            );
             None
         }
     }
