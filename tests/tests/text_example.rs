@@ -128,6 +128,11 @@ fn a_prompts_next_character_proof_verifies_with_hidden_weights_and_tampering_is_
         key.header.shape.visibility.hidden_weights(),
         "the demo's settings: the weights are behind the commitment"
     );
+    assert_eq!(
+        (&key.header.shape, key.header.k),
+        (&compiled.plan.shape, compiled.plan.k),
+        "the fixture's circuit is the one this tree lays the example out as"
+    );
     let x = zkinfer_core::input::parse_single(&input, model.input_len()).unwrap();
     let salt = zkinfer_core::input::parse_input_salt(&input).unwrap();
     assert!(salt.is_some(), "the prompt's hash is salted");
