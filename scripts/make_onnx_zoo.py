@@ -611,9 +611,17 @@ class InferenceBatchNormalization(OpRun):
 InferenceBatchNormalization.__name__ = "BatchNormalization"
 
 
+def token_vocabulary(model):
+    """A token model's vocabulary: the rows of the embedding its input ids Gather from."""
+    tables = {t.name: t for t in model.graph.initializer}
+    for n in model.graph.node:
+        if n.op_type == "Gather" and n.input[1] == "input" and n.input[0] in tables:
+            return tables[n.input[0]].dims[0]
+    sys.exit("a model of token ids without a Gather of its input from an embedding")
+
+
 def build(name, make, input_seed):
     model = make()
-    vocab = TEXT_VOCAB if name == "char_mlp" else VOCAB
     onnx.checker.check_model(model, full_check=True)
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     onnx.checker.check_model(model, full_check=True)
@@ -629,6 +637,7 @@ def build(name, make, input_seed):
     rng = np.random.default_rng(input_seed)
     integer_input = model.graph.input[0].type.tensor_type.elem_type == TensorProto.INT64
     if integer_input:
+        vocab = token_vocabulary(model)
         inputs = [rng.integers(0, vocab, in_shape).astype(np.int64) for _ in range(SAMPLES)]
     else:
         inputs = [rng.standard_normal(in_shape).astype(np.float32) for _ in range(SAMPLES)]

@@ -486,12 +486,17 @@ fn dataset(path: &Path, from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
         })
         .collect();
     let labels: Vec<usize> = (from..from + n).map(|i| labels[i] as usize).collect();
+    write_test_set(path, &inputs, &labels);
+    (inputs, labels)
+}
+
+/// A test set file as `prove-dataset` and `attest-accuracy` read it.
+fn write_test_set(path: &Path, inputs: &[Vec<f32>], labels: &[usize]) {
     std::fs::write(
         path,
         serde_json::to_vec(&json!({ "inputs": inputs, "labels": labels })).unwrap(),
     )
     .unwrap();
-    (inputs, labels)
 }
 
 #[test]
@@ -506,11 +511,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     // (every proof of an item costs a real proof: the suite keeps them few).
     let (inputs, mut labels) = dataset(&set, 240, 4);
     labels[2] = (labels[2] + 1) % 10;
-    std::fs::write(
-        &set,
-        serde_json::to_vec(&json!({ "inputs": inputs, "labels": labels })).unwrap(),
-    )
-    .unwrap();
+    write_test_set(&set, &inputs, &labels);
     let compiled = ModelDir::new(&dir).compiled().unwrap();
     let expected_correct = inputs
         .iter()
@@ -579,11 +580,7 @@ fn accuracy_attestation_equals_the_integer_evaluator_and_binds_the_test_set() {
     let other_set = tmp.path().join("other-set.json");
     let mut changed = labels.clone();
     changed[0] = (changed[0] + 1) % 10;
-    std::fs::write(
-        &other_set,
-        serde_json::to_vec(&json!({ "inputs": inputs, "labels": changed })).unwrap(),
-    )
-    .unwrap();
+    write_test_set(&other_set, &inputs, &changed);
     rejected(&original, &other_set, "other test set");
 
     // The sampled variant: the consumer's seed picks the items (ln(4)/(2·0.5²) -> 3 of 4 for
