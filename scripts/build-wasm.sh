@@ -56,7 +56,7 @@ wasm_pack_build() {
 }
 
 wasm_log "single-threaded build ($ZKINFER_NIGHTLY, size-optimized std, panics abort at once)"
-with_single_size_env wasm_pack_build "$stage/single" -- "${ZKINFER_SIZE_BUILD_STD[@]}"
+with_single_size_env wasm_pack_build "$stage/single" -- "${ZKINFER_SINGLE_CARGO_ARGS[@]}"
 
 wasm_log "threaded build ($ZKINFER_NIGHTLY, atomics, size-optimized std, panics abort at once)"
 with_threads_size_env wasm_pack_build "$stage/threaded" -- --features threads "${ZKINFER_SIZE_BUILD_STD[@]}"

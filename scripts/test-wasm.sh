@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Tests the WebAssembly verifier, both builds, in headless Chromium, and its npm package:
 #
-#   1. single-threaded build: wasm-pack test (tests/web.rs, tests/timing.rs) on a page
+#   1. single-threaded build: wasm-pack test (tests/web.rs, tests/timing.rs, tests/field.rs) on
+#      a page, built as the shipped module is (nightly, std for size, panics trap at once: a
+#      failing test is named without its assertion's message; ZKINFER_WASM_TEST_MESSAGES=1 runs
+#      a stable build with messages instead)
 #   2. only with --threaded-harness: the threaded build's wasm-pack test (tests/threads.rs,
 #      tests/timing.rs) in a dedicated worker, with a wasm-bindgen-rayon pool (nightly; flags in
 #      scripts/wasm-env.sh). Not in `.ci/run`: it is a third nightly build-std compile (about
@@ -26,7 +29,7 @@ source "$root/scripts/wasm-env.sh"
 
 threaded_harness=0
 case "${1:-}" in
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     --threaded-harness) threaded_harness=1 ;;
     "") ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -43,8 +46,17 @@ wasm_ensure_browser
 step "fixtures: real proofs from the native prover"
 bash scripts/make-wasm-fixtures.sh
 
-step "single-threaded verifier in headless Chromium (wasm-pack test)"
-wasm-pack test --headless --chrome --release verifier-wasm -- --nocapture
+if [[ "${ZKINFER_WASM_TEST_MESSAGES:-0}" == 1 ]]; then
+    # Stable, the release profile, panics unwound to the harness: a failing assertion's message.
+    step "single-threaded verifier in headless Chromium (wasm-pack test, stable, with panic messages)"
+    wasm-pack test --headless --chrome --release verifier-wasm -- --nocapture
+else
+    # The shipped single-threaded module's configuration (scripts/wasm-env.sh): what is tested is
+    # what ships, and scripts/build-wasm.sh below reuses everything these tests compiled.
+    step "single-threaded verifier in headless Chromium (wasm-pack test, as the package is built)"
+    with_single_size_env wasm-pack test --headless --chrome verifier-wasm \
+        --profile "$ZKINFER_WASM_PROFILE" "${ZKINFER_SINGLE_CARGO_ARGS[@]}" -- --nocapture
+fi
 
 if [[ $threaded_harness -eq 1 ]]; then
     step "threaded verifier in a dedicated worker with a thread pool (wasm-pack test, $ZKINFER_NIGHTLY)"

@@ -40,18 +40,34 @@ ZKINFER_THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-glob
 # (the prebuilt wasm32 std has none, so its Mutex and thread-locals would not be thread-safe).
 ZKINFER_THREADS_CARGO_ARGS=(--features threads -Z build-std=panic_abort,std)
 
-# The shipped modules (scripts/build-wasm.sh; not the wasm-pack tests, whose harness reports a
-# failing test through its panic) are built for size, both on nightly:
+# The shipped modules (scripts/build-wasm.sh), and the single-threaded module's wasm-pack tests
+# (scripts/test-wasm.sh: the tests run on the configuration that ships), are built for size,
+# both on nightly:
 # - the `wasm-release` profile (workspace Cargo.toml): serde and serde_json, which only read a
 #   key's JSON header, optimized for size; the curve and proof-system code stays at opt-level 3;
 # - std rebuilt with its `optimize_for_size` feature, and `-C panic=immediate-abort`: a panic
 #   traps at once instead of formatting a message first. The verifier never panics on outside
 #   bytes (errors are returned; the fuzz corpora and verifier-wasm/npm-test/corpus.mjs check it
 #   on the shipped module), so that machinery is dead weight: with the profile, 31 KB of the
-#   gzipped single-threaded module (BENCHMARKS.md).
+#   gzipped single-threaded module (BENCHMARKS.md). A failing wasm-pack test still fails, by its
+#   trap, named with a stack trace but without the assertion's message (rerun it with the
+#   message: ZKINFER_WASM_TEST_MESSAGES=1 scripts/test-wasm.sh, a stable build of its own).
+# - `-Z panic-abort-tests` lets test harnesses build with that strategy; rustc reads it only for
+#   a harness (the package's bytes are the same with it), and it is in the package build's flags
+#   too so that the tests and the package share one set of compiled dependencies: the tests are
+#   built first, and the package build then compiles only the verifier crate. That takes the
+#   same cargo flag in both builds (it enters the dependencies' unit hashes) and the same
+#   feature set (verifier-wasm/Cargo.toml keeps the package's equal to the tests').
 ZKINFER_WASM_PROFILE=wasm-release
-ZKINFER_SIZE_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort"
+ZKINFER_SIZE_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort -Z panic-abort-tests"
 ZKINFER_SIZE_BUILD_STD=(-Z build-std=panic_abort,std -Z build-std-features=optimize_for_size)
+# The single-threaded module's cargo arguments, shared by its package build and its tests. A
+# test build adds libtest (`test`) to the std crates it rebuilds, and every crate's unit then
+# depends on it: listing it in the package build too gives both builds the same units, so the
+# package build reuses everything the tests compiled (the module grows by about 600 raw bytes,
+# other crate hashes; measured in BENCHMARKS.md).
+ZKINFER_SINGLE_CARGO_ARGS=(-Z build-std=panic_abort,std,test -Z build-std-features=optimize_for_size
+                           -Z panic-abort-tests)
 # The single-threaded package build's own target dir, like the threaded one's.
 ZKINFER_SINGLE_TARGET_DIR="${ZKINFER_SINGLE_TARGET_DIR:-$root/target/wasm-single}"
 # Runs a command or shell function in the single-threaded package build's environment
