@@ -3,7 +3,7 @@
 //! run the threaded verifier: the browser's main thread may not block on `Atomics.wait`, and
 //! rayon's callers block while the pool works. The page served by wasm-bindgen-test-runner is
 //! cross-origin isolated (COOP/COEP), so the module's memory can be a SharedArrayBuffer.
-#![cfg(all(target_arch = "wasm32", feature = "threads"))]
+#![cfg(all(target_arch = "wasm32", feature = "threads", zkinfer_wasm_fixtures))]
 
 mod common;
 

@@ -4,7 +4,7 @@
 //! with `--nocapture`:
 //!     wasm-pack test --headless --chrome --release verifier-wasm --test timing -- --nocapture
 //! (scripts/test-wasm.sh runs it for both builds).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", zkinfer_wasm_fixtures))]
 
 mod common;
 

@@ -1,9 +1,10 @@
 //! Browser tests of the JS-facing API, run by
 //!     scripts/make-wasm-fixtures.sh && wasm-pack test --headless --chrome verifier-wasm
-//! The fixtures are embedded with include_bytes!, so this file does not compile until the
-//! fixture script has run (native `cargo test` skips it: it is wasm32-only).
+//! The fixtures are embedded with include_bytes!: without them this file is compiled out
+//! (build.rs) and tests/fixtures_present.rs fails, naming the script (native `cargo test` skips
+//! it: it is wasm32-only).
 // The threaded build has its own tests (threads.rs, in a worker); these are the single build's.
-#![cfg(all(target_arch = "wasm32", not(feature = "threads")))]
+#![cfg(all(target_arch = "wasm32", not(feature = "threads"), zkinfer_wasm_fixtures))]
 
 mod common;
 

@@ -13,9 +13,9 @@ pub const OTHER_KEY: &[u8] = include_bytes!("../fixtures/other-verifier-key");
 /// The MNIST model as a chain of two segments, and a chain bundle for DIGIT_7.
 pub const CHAIN_KEY: &[u8] = include_bytes!("../fixtures/chain-key");
 pub const CHAIN_PROOF: &[u8] = include_bytes!("../fixtures/chain-digit_7.proof");
-/// A transformer on 8 token ids (examples/onnx-zoo/gpt_tokens.onnx: embeddings, masked
-/// attention, GELU) with hidden weights and a salted input hash, a proof of it, and the ids
-/// with the salt.
+/// A transformer on token ids, the bundled character-level GPT (examples/text: embeddings,
+/// masked attention, GELU), with hidden weights and a salted input hash, a proof of it, and
+/// the ids with the salt.
 pub const GPT_KEY: &[u8] = include_bytes!("../fixtures/gpt-key");
 pub const GPT_PROOF: &[u8] = include_bytes!("../fixtures/gpt.proof");
 pub const GPT_INPUT: &str = include_str!("../fixtures/gpt.input.json");
