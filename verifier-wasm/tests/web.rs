@@ -4,7 +4,11 @@
 //! (build.rs) and tests/fixtures_present.rs fails, naming the script (native `cargo test` skips
 //! it: it is wasm32-only).
 // The threaded build has its own tests (threads.rs, in a worker); these are the single build's.
-#![cfg(all(target_arch = "wasm32", not(feature = "threads"), zkinfer_wasm_fixtures))]
+#![cfg(all(
+    target_arch = "wasm32",
+    not(feature = "threads"),
+    zkinfer_wasm_fixtures
+))]
 
 mod common;
 
