@@ -21,10 +21,11 @@
 //!   p/2, so each field equation is an integer equation; the pack chip's `2^B` base is a u64
 //!   and packs `⌊252/B⌋` limbs below 2^252 < p. It also keeps the table (below) within
 //!   [`crate::verifier_key::MAX_K`].
-//! - the activation table fits the key's rows: at least `(2 + fixed_point)·2^B` entries
-//!   (identity, ReLU, with fixed-point requantization the sign function) plus, with fixed-point
-//!   requantization, the `2^16 - 1` entries of the power-of-two range function, plus the rows
-//!   halo2 reserves (blinding factors, at least [`MIN_RESERVED_ROWS`]): at most `2^k`. A key whose table cannot be loaded was not made by
+//! - the activation table fits the key's rows: at least `2·2^B` entries (identity, and ReLU
+//!   or, with fixed-point requantization, the sign function; such a table may leave ReLU out)
+//!   plus, with fixed-point requantization, at least one entry of the power-of-two range
+//!   function (it holds only the ranges its graph uses), plus the rows halo2 reserves (blinding
+//!   factors, at least [`MIN_RESERVED_ROWS`]): at most `2^k`. A key whose table cannot be loaded was not made by
 //!   keygen, and its range checks would not be over the domain the header claims.
 //! - `fixed_point` needs `act_bits` = [`REQUANT_ACT_BITS`] (16). The requantization chip
 //!   range-checks its remainder limbs `r1a`, `r1b` through the sign function to
@@ -51,7 +52,6 @@
 //! multipliers and weights live in the key's fixed columns, which the model id pins.
 
 use super::requant::REQUANT_ACT_BITS;
-use super::table::BELOW_POW2_MAX_BITS;
 use super::CircuitShape;
 use crate::error::{Error, Result};
 
@@ -65,12 +65,11 @@ pub const MIN_RESERVED_ROWS: u64 = 6;
 impl CircuitShape {
     /// The fewest rows the activation table of this shape has.
     pub fn min_table_rows(&self) -> u64 {
-        let functions = 2 + self.fixed_point as u64;
-        let below_pow2 = if self.fixed_point {
-            (1u64 << (BELOW_POW2_MAX_BITS + 1)) - 1
-        } else {
-            0
-        };
+        // Identity, and ReLU or (fixed-point shapes, which may leave ReLU out) the sign
+        // function; the power-of-two ranges of a fixed-point table are those its graph uses,
+        // possibly only 2^0.
+        let functions = 2;
+        let below_pow2 = self.fixed_point as u64;
         (functions << self.act_bits.min(MAX_ACT_BITS)) + below_pow2
     }
 
@@ -245,8 +244,10 @@ mod tests {
                 21,
                 "does not fit k = 21",
             ),
-            // Three 16-bit functions and the power-of-two range function: 2^18 - 1 rows.
-            (fixed_point(), 18, "does not fit k = 18"),
+            // Two 16-bit functions (identity, sign) and a power-of-two range entry: 2^17 + 1
+            // rows at the least (a TFLite table may leave ReLU out, and holds only the ranges
+            // its requantizations use).
+            (fixed_point(), 17, "does not fit k = 17"),
         ];
         for (shape, k, why) in cases {
             let err = shape.validate(k).unwrap_err().to_string();

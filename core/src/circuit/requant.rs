@@ -140,8 +140,9 @@ impl RequantParams {
 
     /// The range-table bounds of `t`'s limbs: `(pa, pb)` with `pa·pb = 2^(e+1)`.
     fn limb_bounds(&self) -> (i128, i128) {
-        let bits = self.right() + 1;
-        (1 << bits.min(LIMB), 1 << bits.saturating_sub(LIMB))
+        // The table holds exactly these ranges for the graph's multipliers (TableSpec::of).
+        let (a, b) = super::table::requant_limb_bits(&self.multiplier);
+        (1 << a, 1 << b)
     }
 }
 

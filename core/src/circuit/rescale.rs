@@ -332,6 +332,7 @@ mod tests {
             maps: vec![],
             functions: vec![],
             lookups: vec![],
+            ..TableSpec::default()
         };
         TestCircuit::new(
             cases.iter().map(|c| c.0).collect(),

@@ -1,12 +1,15 @@
 //! The lookup table shared by every chip: `(tag, input, output)` triples. Most functions run over
 //! the activation domain `[-2^(B-1), 2^(B-1))`:
 //! - tag 0: identity `(0, v, v)`: a signed range check (and `(0, 0, 0)` for disabled rows);
-//! - tag 1: ReLU `(1, v, max(v, 0))`;
+//! - tag 1: ReLU `(1, v, max(v, 0))`, left out of graphs with fixed-point requantization that
+//!   never apply it (quantized TFLite: every fused activation is a clip);
 //! - tag 2+i: the i-th distinct clip `(2+i, v, clamp(v, lo_i, hi_i))`;
 //! - [`TAG_SIGN`] (graphs with fixed-point requantization): `(TAG_SIGN, v, [v >= 0])`, which
 //!   both range-checks a (B-1)-bit limb (output 1) and gives a sign bit;
 //! - [`TAG_BELOW_POW2`] (with the sign function): `(TAG_BELOW_POW2, v, 2^j)` for every
-//!   `0 <= v < 2^j`, `j <= 15`: `v < p` for a fixed power of two `p` in one lookup;
+//!   `0 <= v < 2^j`: `v < p` for a fixed power of two `p` in one lookup. Graphs with fixed-point
+//!   requantization hold only the `j` their requantization rows use ([`requant_limb_bits`]),
+//!   which keeps a TFLite table within 2^18 rows; other graphs hold every `j <= 15`;
 //! - [`TAG_FIRST_FUNCTION`]+j: the j-th distinct elementwise function `(tag, q, f_j(q))` over the
 //!   activation domain, its output rounded and clamped into the domain ([`TableFn::apply`]);
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
@@ -16,13 +19,13 @@
 //!   so graphs without lookups keep their tables).
 //!
 //! The table's size depends on B, the number of distinct clips, ADD input multipliers (each map
-//! costs 511 rows) and lookups (256 rows each) only, never on the size of the model's tensors or
-//! its weights.
+//! costs 511 rows), lookups (256 rows each) and requantization shifts only, never on the size of
+//! the model's tensors or its weights.
 
 use super::fe;
 use crate::ops::lookup::{ByteLookup, LOOKUP_INPUTS};
 use crate::ops::unary::TableFn;
-use crate::qgraph::{QGraph, QuantizedMultiplier, Rounding, StepKind};
+use crate::qgraph::{Activation, QGraph, QuantizedMultiplier, Rounding, StepKind};
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
 use halo2curves::bn256::Fr;
@@ -59,6 +62,16 @@ impl AddInputMap {
     }
 }
 
+/// The `j` of the two power-of-two ranges a fixed-point requantization by `m` looks its limbs
+/// up in (`RequantParams::limb_bounds`: `pa = 2^min(e+1, 15)`, `pb = 2^max(e+1-15, 0)`).
+pub fn requant_limb_bits(m: &QuantizedMultiplier) -> (u32, u32) {
+    let bits = (-m.shift).max(0) as u32 + 1;
+    (
+        bits.min(BELOW_POW2_MAX_BITS),
+        bits.saturating_sub(BELOW_POW2_MAX_BITS),
+    )
+}
+
 /// Which functions a graph's table holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableSpec {
@@ -70,6 +83,14 @@ pub struct TableSpec {
     pub functions: Vec<TableFn>,
     /// Explicit 8-bit tables, in first-use order.
     pub lookups: Vec<ByteLookup>,
+    /// Whether the ReLU function is left out: only in graphs with fixed-point requantization
+    /// (quantized TFLite, whose fused activations are all clips) that never apply ReLU. Every
+    /// other graph keeps it, so its table and key are what they were.
+    pub no_relu: bool,
+    /// The `j` of the power-of-two ranges held, ascending: in graphs with fixed-point
+    /// requantization, only those its rows' limb bounds use; `None` (every other graph): all of
+    /// `0..=BELOW_POW2_MAX_BITS` with the sign function, as before.
+    pub below_pow2_bits: Option<Vec<u32>>,
 }
 
 impl TableSpec {
@@ -77,10 +98,15 @@ impl TableSpec {
         let mut maps = Vec::new();
         let mut lookups: Vec<ByteLookup> = Vec::new();
         let mut sign = false;
+        let mut uses_relu = false;
+        // The multipliers of every fixed-point requantization row (requant.rs): each row's
+        // power-of-two ranges follow from its right shift.
+        let mut requant_multipliers: Vec<QuantizedMultiplier> = Vec::new();
         for s in &graph.steps {
             match &s.kind {
                 StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
                     sign = true;
+                    requant_multipliers.push(add.output_multiplier);
                     for m in add.input_multipliers {
                         let map = AddInputMap {
                             multiplier: m,
@@ -98,8 +124,15 @@ impl TableSpec {
                         Rounding::FixedPoint(_) | Rounding::HalfAwayFromZero { .. } => true,
                         Rounding::HalfUp { .. } => false,
                     };
+                    if let Rounding::FixedPoint(fp) = &lin.rescale.rounding {
+                        requant_multipliers.extend(fp.multipliers.iter().copied());
+                    }
+                    uses_relu |= matches!(lin.rescale.act, Activation::Relu);
                 }
-                StepKind::QuantizedMul(_) => sign = true,
+                StepKind::QuantizedMul(mul) => {
+                    sign = true;
+                    requant_multipliers.push(mul.multiplier);
+                }
                 StepKind::Lookup(t) => {
                     if !lookups.contains(t) {
                         lookups.push(t.clone());
@@ -114,23 +147,47 @@ impl TableSpec {
                 | StepKind::MatMul(_) => {}
             }
         }
+        let fixed_point = !requant_multipliers.is_empty();
+        let below_pow2_bits = fixed_point.then(|| {
+            let mut bits: Vec<u32> = requant_multipliers
+                .iter()
+                .flat_map(|m| {
+                    let (a, b) = requant_limb_bits(m);
+                    [a, b]
+                })
+                .collect();
+            bits.sort_unstable();
+            bits.dedup();
+            bits
+        });
         TableSpec {
             clips: graph.clips(),
             sign,
             maps,
             functions: graph.tables(),
             lookups,
+            no_relu: fixed_point && !uses_relu,
+            below_pow2_bits,
+        }
+    }
+
+    /// The `j` of every power-of-two range the table holds.
+    pub fn below_pow2_bits(&self) -> Vec<u32> {
+        match &self.below_pow2_bits {
+            Some(bits) => bits.clone(),
+            None if self.sign => (0..=BELOW_POW2_MAX_BITS).collect(),
+            None => Vec::new(),
         }
     }
 
     pub fn rows(&self, act_bits: u32) -> usize {
-        let functions = 2 + self.clips.len() + self.sign as usize + self.functions.len();
-        // The power-of-two range function: 2^0 + 2^1 + ... + 2^15 entries.
-        let below_pow2 = if self.sign {
-            (1 << (BELOW_POW2_MAX_BITS + 1)) - 1
-        } else {
-            0
-        };
+        let functions = 1
+            + !self.no_relu as usize
+            + self.clips.len()
+            + self.sign as usize
+            + self.functions.len();
+        // The power-of-two ranges: 2^j entries for each j held.
+        let below_pow2: usize = self.below_pow2_bits().iter().map(|&j| 1usize << j).sum();
         (functions << act_bits)
             + below_pow2
             + self.maps.len() * MAP_DOMAIN.count()
@@ -185,14 +242,15 @@ impl TableConfig {
         let half = 1i64 << (self.act_bits - 1);
         type Function = Box<dyn Fn(i64) -> Option<i64>>;
         let full = || -half..half;
-        let mut functions: Vec<(u64, Vec<i64>, Function)> = vec![
-            (TAG_IDENTITY, full().collect(), Box::new(Some)),
-            (
+        let mut functions: Vec<(u64, Vec<i64>, Function)> =
+            vec![(TAG_IDENTITY, full().collect(), Box::new(Some))];
+        if !spec.no_relu {
+            functions.push((
                 TAG_RELU,
                 full().collect(),
                 Box::new(|v: i64| Some(v.max(0))),
-            ),
-        ];
+            ));
+        }
         for (i, &(lo, hi)) in spec.clips.iter().enumerate() {
             functions.push((
                 TAG_FIRST_CLIP + i as u64,
@@ -217,10 +275,8 @@ impl TableConfig {
         // (tag, domain, f) with one output per input cannot express `(v, 2^j)` for several j:
         // these entries are listed directly.
         let mut pairs: Vec<(u64, i64, i64)> = Vec::new();
-        if spec.sign {
-            for j in 0..=BELOW_POW2_MAX_BITS {
-                pairs.extend((0..1i64 << j).map(|v| (TAG_BELOW_POW2, v, 1i64 << j)));
-            }
+        for j in spec.below_pow2_bits() {
+            pairs.extend((0..1i64 << j).map(|v| (TAG_BELOW_POW2, v, 1i64 << j)));
         }
         for (j, t) in spec.lookups.iter().enumerate() {
             let tag = TAG_FIRST_LOOKUP + j as u64;

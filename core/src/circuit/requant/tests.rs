@@ -18,6 +18,7 @@ fn spec() -> TableSpec {
         maps: vec![],
         functions: vec![],
         lookups: vec![],
+        ..TableSpec::default()
     }
 }
 
