@@ -501,7 +501,10 @@ fn truncated_mobilenet_at(width: Option<usize>, negative_cases: bool) {
     // its requantizations use, which keeps it within 2^18 rows (it needed k = 19 with both).
     let spec = crate::circuit::table::TableSpec::of(&g);
     assert!(spec.no_relu);
-    let used = spec.below_pow2_bits.clone().expect("a fixed-point graph lists its ranges");
+    let used = spec
+        .below_pow2_bits
+        .clone()
+        .expect("a fixed-point graph lists its ranges");
     assert!(used.len() < 16, "{used:?}");
     assert!(plan.k <= 18, "{plan}");
     // The projections (96 and 144 input channels) are proven by the randomized check.
