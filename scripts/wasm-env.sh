@@ -64,8 +64,8 @@ ZKINFER_SIZE_BUILD_STD=(-Z build-std=panic_abort,std -Z build-std-features=optim
 # The single-threaded module's cargo arguments, shared by its package build and its tests. A
 # test build adds libtest (`test`) to the std crates it rebuilds, and every crate's unit then
 # depends on it: listing it in the package build too gives both builds the same units, so the
-# package build reuses everything the tests compiled (the module grows by about 600 raw bytes,
-# other crate hashes; measured in BENCHMARKS.md).
+# package build reuses everything the tests compiled (other crate hashes, so other bytes: after
+# wasm-opt 148 raw bytes more and 44 gzipped bytes fewer, BENCHMARKS.md).
 ZKINFER_SINGLE_CARGO_ARGS=(-Z build-std=panic_abort,std,test -Z build-std-features=optimize_for_size
                            -Z panic-abort-tests)
 # The single-threaded package build's own target dir, like the threaded one's.

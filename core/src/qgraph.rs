@@ -215,11 +215,16 @@ impl QuantizedMultiplier {
         })
     }
 
+    /// The final rounding right shift, `max(-shift, 0)` (the fixed-point chip's `e`).
+    pub fn right_shift(self) -> u32 {
+        (-self.shift).max(0) as u32
+    }
+
     /// The first rounding both products share, `SaturatingRoundingDoublingHighMul(x·2^left, M)`,
     /// and the right shift left to do. None when `x·2^left` leaves int32.
     fn high_mul(self, x: i64) -> Option<(i32, u32)> {
         let left = self.shift.max(0) as u32;
-        let right = (-self.shift).max(0) as u32;
+        let right = self.right_shift();
         let shifted = i32::try_from(x.checked_mul(1i64 << left)?).ok()?;
         Some((
             saturating_rounding_doubling_high_mul(shifted, self.multiplier),

@@ -111,7 +111,7 @@ impl RequantParams {
     }
 
     pub fn right(&self) -> u32 {
-        (-self.multiplier.shift).max(0) as u32
+        self.multiplier.right_shift()
     }
 
     pub fn mult(&self) -> i128 {
@@ -283,7 +283,7 @@ impl RequantConfig {
 
     /// Whether the chip can prove this multiplier.
     pub fn supports(m: QuantizedMultiplier) -> bool {
-        m.multiplier >= 0 && (-m.shift).max(0) as u32 <= MAX_RIGHT_SHIFT && m.shift <= 30
+        m.multiplier >= 0 && m.right_shift() <= MAX_RIGHT_SHIFT && m.shift <= 30
     }
 
     /// Assigns the requantization of `acc` (the accumulator on `row`) with the clamp table

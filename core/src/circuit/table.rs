@@ -65,7 +65,7 @@ impl AddInputMap {
 /// The `j` of the two power-of-two ranges a fixed-point requantization by `m` looks its limbs
 /// up in (`RequantParams::limb_bounds`: `pa = 2^min(e+1, 15)`, `pb = 2^max(e+1-15, 0)`).
 pub fn requant_limb_bits(m: &QuantizedMultiplier) -> (u32, u32) {
-    let bits = (-m.shift).max(0) as u32 + 1;
+    let bits = m.right_shift() + 1;
     (
         bits.min(BELOW_POW2_MAX_BITS),
         bits.saturating_sub(BELOW_POW2_MAX_BITS),
@@ -172,7 +172,7 @@ impl TableSpec {
     }
 
     /// The `j` of every power-of-two range the table holds.
-    pub fn below_pow2_bits(&self) -> Vec<u32> {
+    pub fn pow2_ranges(&self) -> Vec<u32> {
         match &self.below_pow2_bits {
             Some(bits) => bits.clone(),
             None if self.sign => (0..=BELOW_POW2_MAX_BITS).collect(),
@@ -187,7 +187,7 @@ impl TableSpec {
             + self.sign as usize
             + self.functions.len();
         // The power-of-two ranges: 2^j entries for each j held.
-        let below_pow2: usize = self.below_pow2_bits().iter().map(|&j| 1usize << j).sum();
+        let below_pow2: usize = self.pow2_ranges().iter().map(|&j| 1usize << j).sum();
         (functions << act_bits)
             + below_pow2
             + self.maps.len() * MAP_DOMAIN.count()
@@ -275,7 +275,7 @@ impl TableConfig {
         // (tag, domain, f) with one output per input cannot express `(v, 2^j)` for several j:
         // these entries are listed directly.
         let mut pairs: Vec<(u64, i64, i64)> = Vec::new();
-        for j in spec.below_pow2_bits() {
+        for j in spec.pow2_ranges() {
             pairs.extend((0..1i64 << j).map(|v| (TAG_BELOW_POW2, v, 1i64 << j)));
         }
         for (j, t) in spec.lookups.iter().enumerate() {
