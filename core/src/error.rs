@@ -61,6 +61,9 @@ pub enum Error {
     /// A chain key whose segment `segment` does not fit the chain.
     #[error("invalid chain key: segment {segment} {reason}")]
     InvalidChain { segment: usize, reason: String },
+    /// A processor that cannot run this build's field arithmetic (see [`crate::cpu`]).
+    #[error("unsupported processor: {0}")]
+    UnsupportedCpu(String),
     /// A verifier key whose circuit shape is beyond a chip's limits.
     #[error("unsupported circuit shape: {field} = {value}, but {limit}")]
     UnsupportedShape {

@@ -10,6 +10,7 @@ pub mod chain;
 pub mod circuit;
 mod codec;
 pub mod commitment;
+pub mod cpu;
 pub mod error;
 #[cfg(feature = "prover")]
 pub mod fsutil;

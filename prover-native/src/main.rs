@@ -245,6 +245,11 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    // Before any field arithmetic: an old x86-64 processor gets a sentence, not SIGILL.
+    if let Err(e) = zkinfer_core::cpu::check() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
     let result = match cli.command {
         Command::Compile {
             model,

@@ -241,6 +241,7 @@ fn mobilenet_segment(
 }
 
 fn main() -> Result<()> {
+    zkinfer_core::cpu::check()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--one") {
         let (dir, name) = (args.get(1).context("dir")?, args.get(2).context("model")?);
