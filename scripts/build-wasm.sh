@@ -7,7 +7,7 @@
 #                             with TypeScript types for both and verifier-wasm/npm-README.md
 #   web/pkg/single/, web/pkg/threaded/   the same two builds for the page (web/verify-worker.js)
 #
-# Both are wasm-pack `--target web` builds (ES modules with an async init) on nightly Rust, with
+# Both are wasm-bindgen `--target web` builds (ES modules with an async init) on nightly Rust, with
 # the size-oriented profile, std and panic strategy described in scripts/wasm-env.sh. The
 # single-threaded module must stay within a gzipped size budget (ZKINFER_WASM_GZ_BUDGET, default
 # 300000 bytes): over it the build fails with a size profile (scripts/wasm-size-profile.py).
@@ -33,7 +33,7 @@ case "${1:-}" in
 esac
 
 opt_level="${ZKINFER_WASM_OPT:--Oz}"
-stage="$root/target/wasm-verifier"   # wasm-pack's output, before wasm-opt
+stage="$root/target/wasm-verifier"   # wasm-bindgen's output, before wasm-opt
 pkg="$root/verifier-wasm/pkg"
 web_pkg="$root/web/pkg"
 name=zkinfer_verifier                 # file stem of the generated JS, .d.ts and .wasm
@@ -47,19 +47,13 @@ if [ "$opt_level" != off ]; then
     [ -x "$wasm_opt" ] || { echo "error: $wasm_opt is missing after npm install" >&2; exit 1; }
 fi
 
-# --mode no-install: use the wasm-bindgen on PATH (checked above), never download one.
-# --profile: the size-oriented release profile (scripts/wasm-env.sh says why).
-wasm_pack_build() {
-    local out="$1"; shift
-    wasm-pack --log-level warn build verifier-wasm --profile "$ZKINFER_WASM_PROFILE" --target web \
-        --mode no-install --no-pack --no-opt --out-dir "$out" --out-name "$name" "$@"
-}
-
+# wasm_build_package (scripts/wasm-env.sh): cargo with the size-oriented release profile, then
+# the wasm-bindgen on PATH (the locked version, checked above).
 wasm_log "single-threaded build ($ZKINFER_NIGHTLY, size-optimized std, panics abort at once)"
-with_single_size_env wasm_pack_build "$stage/single" -- "${ZKINFER_SINGLE_CARGO_ARGS[@]}"
+with_single_size_env wasm_build_package "$stage/single" "${ZKINFER_SINGLE_CARGO_ARGS[@]}"
 
 wasm_log "threaded build ($ZKINFER_NIGHTLY, atomics, size-optimized std, panics abort at once)"
-with_threads_size_env wasm_pack_build "$stage/threaded" -- --features threads "${ZKINFER_SIZE_BUILD_STD[@]}"
+with_threads_size_env wasm_build_package "$stage/threaded" --features threads "${ZKINFER_SIZE_BUILD_STD[@]}"
 
 # Fails loudly if a build lacks what it is meant to have (or has what it must not), so a flag
 # that silently stopped applying cannot ship a wrong package.
@@ -138,7 +132,7 @@ mkdir -p "$pkg"
 install_build single "$pkg/single"
 install_build threaded "$pkg/threaded"
 cp "$root/verifier-wasm/npm-README.md" "$pkg/README.md"
-# Leftovers of a plain `wasm-pack build verifier-wasm` (the files it writes to pkg/ by default)
+# Leftovers of a plain `wasm-pack build verifier-wasm` by hand (the files it writes to pkg/)
 # would ship as unreachable files; remove them.
 rm -f "$pkg/.gitignore" "$pkg/$name.js" "$pkg/$name.d.ts" "$pkg/${name}_bg.wasm" "$pkg/${name}_bg.wasm.d.ts"
 rm -rf "$pkg/snippets"

@@ -10,8 +10,8 @@
 #                                                    its input public and packed
 #   verifier-wasm/tests/fixtures/chain-digit_7.proof a valid chain bundle for that chain key
 #
-# Must run before `wasm-pack test ... verifier-wasm` (the wasm tests do not compile without the
-# files). Idempotent: builds the release CLI (a no-op when up to date; or uses $ZKINFER_BIN) and
+# Must run before the wasm tests (scripts/test-wasm.sh runs it; without the files they fail in
+# the_fixture_proofs_exist). Idempotent: builds the release CLI (a no-op when up to date; or uses $ZKINFER_BIN) and
 # regenerates the files only when one is missing or the CLI binary changed since they were made
 # (a circuit change invalidates old keys and proofs), or always with --force. Dev KZG parameters are cached in
 # $ZKINFER_CACHE_DIR or ~/.cache/zkinfer.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Tests the WebAssembly verifier, both builds, in headless Chromium, and its npm package:
 #
-#   1. single-threaded build: wasm-pack test (tests/web.rs, tests/timing.rs, tests/field.rs) on
-#      a page, built as the shipped module is (nightly, std for size, panics trap at once: a
+#   1. single-threaded build: wasm-bindgen tests (tests/web.rs, tests/timing.rs, tests/field.rs,
+#      cargo test with wasm-bindgen's runner) on a page in headless Chromium, built as the shipped module is (nightly, std for size, panics trap at once: a
 #      failing test is named without its assertion's message; ZKINFER_WASM_TEST_MESSAGES=1 runs
 #      a stable build with messages instead)
-#   2. only with --threaded-harness: the threaded build's wasm-pack test (tests/threads.rs,
+#   2. only with --threaded-harness: the threaded build's wasm-bindgen tests (tests/threads.rs,
 #      tests/timing.rs) in a dedicated worker, with a wasm-bindgen-rayon pool (nightly; flags in
 #      scripts/wasm-env.sh). Not in `.ci/run`: it is a third nightly build-std compile (about
 #      5 minutes on a slow 2-core machine), and the threaded package as shipped is tested in
@@ -17,7 +17,7 @@
 #      and, after the build, the size guard (scripts/check-wasm-size.sh) with a budget it must refuse
 #
 # Installs what it needs, idempotently: the wasm32 target, nightly's rust-src and wasm32 target,
-# wasm-bindgen-cli of the locked version, wasm-pack, Node/npm, Chromium and chromedriver, and
+# wasm-bindgen-cli of the locked version, Node/npm, Chromium and chromedriver, and
 # the npm test dependencies; makes the fixtures (scripts/make-wasm-fixtures.sh) if needed.
 # Prints each build's timings (key load and verify, first and repeated) along the way.
 set -euo pipefail
@@ -48,19 +48,19 @@ bash scripts/make-wasm-fixtures.sh
 
 if [[ "${ZKINFER_WASM_TEST_MESSAGES:-0}" == 1 ]]; then
     # Stable, the release profile, panics unwound to the harness: a failing assertion's message.
-    step "single-threaded verifier in headless Chromium (wasm-pack test, stable, with panic messages)"
-    wasm-pack test --headless --chrome --release verifier-wasm -- --nocapture
+    step "single-threaded verifier in headless Chromium (stable, with panic messages)"
+    wasm_test_in_chromium --release -- --nocapture
 else
     # The shipped single-threaded module's configuration (scripts/wasm-env.sh): what is tested is
     # what ships, and scripts/build-wasm.sh below reuses everything these tests compiled.
-    step "single-threaded verifier in headless Chromium (wasm-pack test, as the package is built)"
-    with_single_size_env wasm-pack test --headless --chrome verifier-wasm \
+    step "single-threaded verifier in headless Chromium (built as the package is)"
+    with_single_size_env wasm_test_in_chromium \
         --profile "$ZKINFER_WASM_PROFILE" "${ZKINFER_SINGLE_CARGO_ARGS[@]}" -- --nocapture
 fi
 
 if [[ $threaded_harness -eq 1 ]]; then
-    step "threaded verifier in a dedicated worker with a thread pool (wasm-pack test, $ZKINFER_NIGHTLY)"
-    with_threads_env wasm-pack test --headless --chrome --release verifier-wasm \
+    step "threaded verifier in a dedicated worker with a thread pool ($ZKINFER_NIGHTLY)"
+    with_threads_env wasm_test_in_chromium --release \
         "${ZKINFER_THREADS_CARGO_ARGS[@]}" -- --nocapture
 fi
 

@@ -40,7 +40,7 @@ ZKINFER_THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-glob
 # (the prebuilt wasm32 std has none, so its Mutex and thread-locals would not be thread-safe).
 ZKINFER_THREADS_CARGO_ARGS=(--features threads -Z build-std=panic_abort,std)
 
-# The shipped modules (scripts/build-wasm.sh), and the single-threaded module's wasm-pack tests
+# The shipped modules (scripts/build-wasm.sh), and the single-threaded module's wasm tests
 # (scripts/test-wasm.sh: the tests run on the configuration that ships), are built for size,
 # both on nightly:
 # - the `wasm-release` profile (workspace Cargo.toml): serde and serde_json, which only read a
@@ -49,7 +49,7 @@ ZKINFER_THREADS_CARGO_ARGS=(--features threads -Z build-std=panic_abort,std)
 #   traps at once instead of formatting a message first. The verifier never panics on outside
 #   bytes (errors are returned; the fuzz corpora and verifier-wasm/npm-test/corpus.mjs check it
 #   on the shipped module), so that machinery is dead weight: with the profile, 31 KB of the
-#   gzipped single-threaded module (BENCHMARKS.md). A failing wasm-pack test still fails, by its
+#   gzipped single-threaded module (BENCHMARKS.md). A failing wasm test still fails, by its
 #   trap, named with a stack trace but without the assertion's message (rerun it with the
 #   message: ZKINFER_WASM_TEST_MESSAGES=1 scripts/test-wasm.sh, a stable build of its own).
 # - `-Z panic-abort-tests` lets test harnesses build with that strategy; rustc reads it only for
@@ -107,7 +107,10 @@ with_threads_env() {
     )
 }
 
-# Rust toolchains, wasm-bindgen-cli (the version in Cargo.lock) and wasm-pack; idempotent.
+# Rust toolchains and wasm-bindgen-cli (the version in Cargo.lock); idempotent. No wasm-pack:
+# what the scripts used it for is a cargo command and a wasm-bindgen run (wasm_build_package,
+# wasm_test_in_chromium below), and compiling it took 244 s of a fresh machine's 2 cores.
+# (`wasm-pack test --headless --chrome verifier-wasm` still works for whoever has it.)
 wasm_ensure_rust_tools() {
     rustup target list --installed | grep -qx wasm32-unknown-unknown \
         || rustup target add wasm32-unknown-unknown
@@ -125,7 +128,35 @@ wasm_ensure_rust_tools() {
     if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
         cargo install wasm-bindgen-cli --version "$wb_version"
     fi
-    command -v wasm-pack >/dev/null || cargo install wasm-pack
+}
+
+# Builds the verifier crate's library for the browser and runs wasm-bindgen on it (`--target
+# web`: an ES module with an async init, and TypeScript types) into directory $1, named
+# zkinfer_verifier; the other arguments go to cargo. Run inside one of the with_*_env
+# functions above for the toolchain, flags and target dir. (What `wasm-pack build --target
+# web --no-pack --no-opt` did.)
+wasm_build_package() {
+    local out="$1"; shift
+    (cd "$root/verifier-wasm" \
+        && cargo build --lib --target wasm32-unknown-unknown --profile "$ZKINFER_WASM_PROFILE" "$@")
+    local wasm="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/$ZKINFER_WASM_PROFILE/zkinfer_verifier.wasm"
+    [ -s "$wasm" ] || { echo "error: cargo built no $wasm" >&2; return 1; }
+    rm -rf "$out"
+    mkdir -p "$out"
+    wasm-bindgen "$wasm" --out-dir "$out" --typescript --target web --out-name zkinfer_verifier
+}
+
+# Runs the verifier crate's wasm-bindgen tests in headless Chromium: `cargo test` for wasm32
+# with wasm-bindgen's test runner, which drives Debian's chromedriver (what `wasm-pack test
+# --headless --chrome` set up). The arguments go to cargo test.
+wasm_test_in_chromium() {
+    (
+        cd "$root/verifier-wasm"
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+        WASM_BINDGEN_TEST_ONLY_WEB=1 \
+        CHROMEDRIVER="$(command -v chromedriver)" \
+            cargo test --target wasm32-unknown-unknown "$@"
+    )
 }
 
 apt_install() {

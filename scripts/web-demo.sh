@@ -7,8 +7,8 @@
 #
 #   bash scripts/web-demo.sh [--addr HOST:PORT] [other `zkinfer serve` flags]
 #
-# Needs what `.ci/run` installs (wasm-pack, wasm-bindgen-cli, the wasm32 target; nightly with
-# rust-src for the threaded verifier). Development KZG parameters: NOT for real use.
+# Installs what it lacks as `.ci/run` does (wasm-bindgen-cli, the wasm32 target, nightly with
+# rust-src, Node/npm; Debian packages with apt-get, through sudo when not root). Development KZG parameters: NOT for real use.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -4,8 +4,7 @@
 #
 # Idempotent: installs the Node packages with `npm ci` when node_modules is missing or was made
 # from another package-lock.json; builds the release CLI (a no-op when up to date) and the
-# WebAssembly verifier into web/pkg (scripts/build-wasm.sh when it exists, else wasm-pack for the
-# single-threaded build); then runs the suite. Screenshots, server logs and timings.json go to
+# WebAssembly verifier into web/pkg (scripts/build-wasm.sh); then runs the suite. Screenshots, server logs and timings.json go to
 # tests/browser/output/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), ZKINFER_BIN (default target/release/zkinfer),
