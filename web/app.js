@@ -62,6 +62,7 @@ const state = {
   pixels: null, // Uint8Array rows*cols, the current input
   tokenizer: null, // a text model's tokenizer (from its card), else null
   tokens: null, // the prompt's token ids, a text model's current input
+  keyRefused: false, // the server's verifier key is not the pinned model's: nothing is sent
   run: 0, // bumped per submission; older submissions stop updating the page
 };
 
@@ -193,6 +194,7 @@ async function applyPin({ id, source, tofu = false }) {
   state.dims = null;
   state.tokenizer = null;
   state.tokens = null;
+  state.keyRefused = false;
   showInputFor(null);
   setText($("pinned-id"), id, "pinned");
   $("pin-source").textContent = source;
@@ -229,6 +231,13 @@ async function applyPin({ id, source, tofu = false }) {
     (e) => {
       if (state.pin !== id) return;
       setText($("key-status"), e.invalid ? `INVALID: ${e.message}` : e.message, e.invalid ? "invalid" : "error");
+      if (e.invalid) {
+        // A server whose key is not the pinned model's is caught already: no proof it makes
+        // could be checked against the model you trust, so no input of yours is sent to it.
+        state.keyRefused = true;
+        showPinError(`This server is not serving the model you trust (its verifier key: ${e.message}); nothing is sent to it.`);
+        updateSend();
+      }
     },
   );
 
@@ -426,8 +435,9 @@ $("upload").addEventListener("change", async (e) => {
 // ---------------------------------------------------------------------------------------------
 
 function updateSend() {
-  $("send").disabled = !(state.pixels && state.card && state.pin);
-  $("send-text").disabled = !(state.tokens && state.card && state.pin);
+  const ready = state.card && state.pin && !state.keyRefused;
+  $("send").disabled = !(state.pixels && ready);
+  $("send-text").disabled = !(state.tokens && ready);
 }
 
 // ---------------------------------------------------------------------------------------------

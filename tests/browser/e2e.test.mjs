@@ -7,8 +7,8 @@
 // - drawing: strokes on the canvas give a prediction that verifies;
 // - pinning: trust on first use, the saved pin, a pin the server does not serve;
 // - lying servers (`--tamper-for-tests`): a changed output, an answer the (honest) proof
-//   contradicts, a proof for another model, that proof relabelled, and the other model's key
-//   served: the page shows INVALID with the reason;
+//   contradicts, a proof for another model, that proof relabelled: the page shows INVALID with
+//   the reason; the other model's key served: caught when the page opens, nothing is sent;
 // - text: a small character-level language model with the text example's tokenizer
 //   (examples/onnx-zoo/char_mlp.onnx, examples/text/tokenizer.json): a typed prompt becomes the
 //   token ids the tokenizer gives, the next character is shown at once and its proof verified in the
@@ -437,12 +437,31 @@ test("lying server: the same architecture with other committed weights", { timeo
   );
 });
 
-test("lying server: another model's verifier key", { timeout: PROOF_TIMEOUT_MS }, async () => {
+test("lying server: another model's verifier key is caught before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  // The key is checked against the pin when the page opens: a server caught there gets no input
+  // (no proof it made could be checked against the pinned model anyway).
+  const mode = "other-model-key";
   const keyRefusal = new RegExp(`verifier key is for model ${B.id}, you trust ${A.id}`);
-  await expectInvalid("other-model-key", [A, B], keyRefusal, async (page) => {
-    assert.equal(await page.getAttribute("#key-status", "data-state"), "invalid");
-    assert.match(await text(page, "#key-status"), keyRefusal);
-  });
+  const srv = await startServer(mode, [A, B], ["--tamper-for-tests", mode]);
+  try {
+    await withPage(mode, `${srv.base}/?model=${A.id}`, async (page) => {
+      await waitReady(page, A);
+      assert.equal(await page.getAttribute("#key-status", "data-state"), "invalid");
+      assert.match(await text(page, "#key-status"), keyRefusal);
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.match(await text(page, "#pin-error"), /not serving the model you trust .*nothing is sent to it/);
+      let posted = false;
+      page.on("request", (r) => {
+        if (r.method() === "POST") posted = true;
+      });
+      await uploadDigit(page);
+      assert.ok(await page.isDisabled("#send"), "nothing can be sent to a server caught by its key");
+      assert.equal(posted, false);
+      await page.screenshot({ path: path.join(OUT, `${mode}-refused.png`), fullPage: true });
+    });
+  } finally {
+    await srv.stop();
+  }
 });
 
 test("text model: a prompt's next character, verified in the page; a lying server is caught", {
