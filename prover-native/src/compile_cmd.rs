@@ -19,10 +19,21 @@ fn read_tokenizer(path: &Path) -> Result<zkinfer_core::text_input::Tokenizer> {
     )?)
 }
 
+/// Where a float model's calibration inputs come from.
+#[derive(Clone, Copy)]
+pub(crate) enum CalibrationSource<'a> {
+    /// `--calibration FILE`: real inputs.
+    File(&'a Path),
+    /// `--calibrate-random`: seeded random inputs, asked for by name.
+    Random,
+    /// Neither: refused for a float model.
+    None,
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn compile(
     model_path: &Path,
-    calibration: Option<&Path>,
+    calibration: CalibrationSource<'_>,
     out: &Path,
     act_bits: Option<u32>,
     dot_width: Option<usize>,
@@ -55,9 +66,10 @@ pub(crate) fn compile(
         zkinfer_core::tflite::Loaded::Float(m) => m,
         zkinfer_core::tflite::Loaded::Quantized(graph) => {
             // TFLite fixed the quantization: no calibration, the integer semantics are TFLite's.
-            if calibration.is_some() {
+            if !matches!(calibration, CalibrationSource::None) {
                 anyhow::bail!(
-                    "{} is already quantized by TFLite; --calibration applies to float models only",
+                    "{} is already quantized by TFLite; --calibration and --calibrate-random \
+                     apply to float models only",
                     model_path.display()
                 );
             }
@@ -75,19 +87,29 @@ pub(crate) fn compile(
         }
     };
     let samples = match calibration {
-        Some(p) => {
+        CalibrationSource::File(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading calibration {}", p.display()))?;
             zkinfer_core::input::parse_samples(&text, model.input_len())
                 .with_context(|| format!("calibration {}", p.display()))?
         }
-        None => {
+        CalibrationSource::Random => {
             eprintln!(
-                "no --calibration given: calibrating on 16 seeded synthetic inputs (8 uniform \
-                 in [0, 1), 8 standard normal); pass real samples for a real model"
+                "--calibrate-random: calibrating on 16 seeded random inputs (8 uniform in [0, 1), \
+                 8 standard normal); the scales fit them, not your data: measure the result with \
+                 `zkinfer evaluate` before serving it"
             );
             zkinfer_core::quant::synthetic_calibration(model.input_len())
         }
+        // Silently calibrating on noise gives scales that may clip real inputs: refused before
+        // any key work, with both ways forward.
+        CalibrationSource::None => anyhow::bail!(
+            "{} is a float model: its fixed-point scales come from calibration inputs. Pass \
+             --calibration DATA.json with a few dozen real inputs ({{\"input_data\": [[...], ...]}}, \
+             one flattened input per list; docs/bring-your-own-model.md writes one from a numpy \
+             array), or --calibrate-random to try the model on random inputs",
+            model_path.display()
+        ),
     };
     // The budget is checked on the whole model's layout below, which may become a chain.
     let budget = opts.memory_budget.replace(u64::MAX);

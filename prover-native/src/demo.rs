@@ -171,10 +171,16 @@ pub(crate) fn prove_and_verify(
             class(other)
         ),
     }
+    // Every value a consumer pins, so the command checks what a real consumer must; the setup
+    // is the development one here, which `verify` flags (a real deployment pins --setup).
     println!(
-        "done: verify it yourself with\n   zkinfer verify {} {} --input {} --commitment {commitment}",
+        "done: verify it yourself as a consumer would, pinning the model id and commitment and \
+         checking your input (with its salt):\n   zkinfer verify {} {} --model-id {} \
+         --commitment {commitment} --input {}\n   (a real deployment also pins its ceremony's \
+         --setup DIGEST: these keys are under the insecure development setup)",
         p.dir.join("verifier-key").display(),
         proof_path.display(),
+        zkinfer_core::verifier_key::model_id(&prover.verifier_key_bytes),
         input_path.display(),
     );
     Ok(())

@@ -9,6 +9,7 @@ mod commit_cmd;
 mod compile_cmd;
 mod demo;
 mod demo_text;
+mod evaluate_cmd;
 mod input_args;
 mod predict_cmd;
 mod protocols;
@@ -75,9 +76,15 @@ enum Command {
     Compile {
         /// Float ONNX, float TFLite or quantized TFLite model (batch size 1).
         model: PathBuf,
-        /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list.
+        /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list: real
+        /// inputs, whose ranges set the fixed-point scales. A float model needs them (or
+        /// --calibrate-random); a TFLite-quantized model has its own scales.
         #[arg(long, value_name = "DATA.json")]
         calibration: Option<PathBuf>,
+        /// Calibrate a float model on 16 seeded random inputs instead of real data: for trying a
+        /// model out only, since the scales then fit noise, not your inputs.
+        #[arg(long, conflicts_with = "calibration")]
+        calibrate_random: bool,
         /// Output directory (created if missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
@@ -144,6 +151,22 @@ enum Command {
         input: InputArgs,
         /// Print one JSON object: model_id, input_raw, output_raw, output, predicted_class,
         /// predicted_label.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The top-1 accuracy of a compiled model's proven integer semantics on your labelled data
+    /// (and, with --model, the float model's, and how often the two agree). No proof.
+    Evaluate {
+        /// A directory written by `zkinfer compile`.
+        dir: PathBuf,
+        /// Labelled data: {"inputs": [[...], ...], "labels": [class, ...]}, one flattened input
+        /// per list (the test-set format of `prove-dataset`).
+        #[arg(long, value_name = "DATA.json")]
+        dataset: PathBuf,
+        /// The float ONNX or TFLite model the directory was compiled from, to compare with.
+        #[arg(long, value_name = "MODEL")]
+        model: Option<PathBuf>,
+        /// Print one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -254,6 +277,7 @@ fn main() {
         Command::Compile {
             model,
             calibration,
+            calibrate_random,
             output,
             activation_bits,
             dot_width,
@@ -266,7 +290,11 @@ fn main() {
             srs,
         } => compile_cmd::compile(
             &model,
-            calibration.as_deref(),
+            match (calibration.as_deref(), calibrate_random) {
+                (Some(file), _) => compile_cmd::CalibrationSource::File(file),
+                (None, true) => compile_cmd::CalibrationSource::Random,
+                (None, false) => compile_cmd::CalibrationSource::None,
+            },
             &output,
             activation_bits,
             dot_width,
@@ -293,6 +321,12 @@ fn main() {
             srs: &srs,
         }),
         Command::Predict { dir, input, json } => predict_cmd::predict(&dir, &input, json),
+        Command::Evaluate {
+            dir,
+            dataset,
+            model,
+            json,
+        } => evaluate_cmd::evaluate(&dir, &dataset, model.as_deref(), json),
         Command::Classify {
             model,
             image,

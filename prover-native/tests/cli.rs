@@ -97,9 +97,38 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         ]),
         "has 2 values; the model's input has 784",
     );
+    // A float model without calibration data is refused, naming both ways forward, unless
+    // random calibration is asked for by name.
+    let o = zkinfer(&["compile", s(&model), "-o", s(&dir)]);
+    assert_fails(&o, "is a float model");
+    assert!(
+        stderr(&o).contains("--calibration DATA.json") && stderr(&o).contains("--calibrate-random"),
+        "{}",
+        stderr(&o)
+    );
+    // Both at once is a usage error (clap's exit status 2).
+    let o = zkinfer(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&bad_cal),
+        "--calibrate-random",
+        "-o",
+        s(&dir),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     // A dot width no verifier key may hold is refused before calibration and key generation.
     assert_fails(
-        &zkinfer(&["compile", s(&model), "--dot-width", "300", "-o", s(&dir)]),
+        &zkinfer(&[
+            "compile",
+            s(&model),
+            "--calibrate-random",
+            "--dot-width",
+            "300",
+            "-o",
+            s(&dir),
+        ]),
         "dot_width",
     );
     assert!(!dir.exists(), "a failed compile left files behind");
@@ -789,4 +818,111 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
     assert_fails(&o, "not the stored verifier key's");
     assert!(!again.exists());
+}
+
+/// `zkinfer evaluate` on the user's own labelled data: the compiled model's held-out accuracy,
+/// the float model's, and their agreement, equal to the library's figures; bad data is refused
+/// naming the item, and a TFLite-quantized model is no float model to compare with.
+#[test]
+fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = repo().join("examples/mnist");
+    // The example as compiled for the suite (no keys are needed to evaluate).
+    let dir = tmp.path().join("m");
+    zkinfer_tests::fixtures::copy_dir(
+        &zkinfer_tests::fixtures::mnist_with(zkinfer_core::circuit::Visibility::PUBLIC).unwrap(),
+        &dir,
+    );
+    let pixels = std::fs::read(mnist.join("heldout.bin")).unwrap();
+    let labels = std::fs::read(mnist.join("heldout-labels.bin")).unwrap();
+    let n = 60;
+    let inputs: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            pixels[i * 784..(i + 1) * 784]
+                .iter()
+                .map(|&p| p as f32 / 255.0)
+                .collect()
+        })
+        .collect();
+    let labels: Vec<usize> = labels[..n].iter().map(|&l| l as usize).collect();
+    let data = tmp.path().join("heldout.json");
+    let write = |path: &Path, inputs: &[Vec<f32>], labels: &[usize]| {
+        let v = serde_json::json!({ "inputs": inputs, "labels": labels });
+        std::fs::write(path, serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+    write(&data, &inputs, &labels);
+
+    let model = mnist.join("model.onnx");
+    let o = zkinfer(&[
+        "evaluate",
+        s(&dir),
+        "--dataset",
+        s(&data),
+        "--model",
+        s(&model),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let compiled = zkinfer_core::prove::ModelDir::new(&dir).compiled().unwrap();
+    let float = match zkinfer_core::loader::load_model(&model).unwrap() {
+        zkinfer_core::tflite::Loaded::Float(m) => m,
+        _ => unreachable!(),
+    };
+    let items: Vec<(Vec<f32>, usize)> =
+        inputs.iter().cloned().zip(labels.iter().copied()).collect();
+    let want = zkinfer_core::prove::evaluate(&compiled, Some(&float), &items).unwrap();
+    assert_eq!(got["samples"], n);
+    assert_eq!(got["quantized_correct"], want.quantized_correct);
+    assert_eq!(
+        got["float"]["float_correct"],
+        want.float.unwrap().float_correct
+    );
+    assert_eq!(
+        got["float"]["agreement"],
+        serde_json::json!(want.float.unwrap().agreement)
+    );
+    // The example is a real classifier: most held-out digits right.
+    assert!(want.quantized_accuracy > 0.9, "{want:?}");
+    let o = zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("({} of {n})", want.quantized_correct))
+            && stdout(&o).contains("pass --model"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Bad data: an input of another size, a label the model does not have.
+    let mut short = inputs.clone();
+    short[3].truncate(100);
+    write(&data, &short, &labels);
+    assert_fails(
+        &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
+        "item 3 has 100 input values; the model reads 784",
+    );
+    let mut wrong = labels.clone();
+    wrong[5] = 10;
+    write(&data, &inputs, &wrong);
+    assert_fails(
+        &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
+        "item 5 is labelled 10, but the model has 10 outputs",
+    );
+    std::fs::write(&data, br#"{"inputs": [[0.5]], "labels": []}"#).unwrap();
+    assert_fails(
+        &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
+        "1 inputs and 0 labels",
+    );
+    write(&data, &inputs, &labels);
+    assert_fails(
+        &zkinfer(&[
+            "evaluate",
+            s(&dir),
+            "--dataset",
+            s(&data),
+            "--model",
+            s(&repo().join("examples/int8/resnet_int8.tflite")),
+        ]),
+        "already quantized by TFLite",
+    );
 }
