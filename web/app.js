@@ -14,14 +14,38 @@ const POLL_MS = 400;
 // Uploaded pictures larger than this are shrunk first, to bound the pixel work.
 const MAX_UPLOAD_SIDE = 2048;
 
+/**
+ * The proving API this page talks to: `?api=` (a consumer hosting its own copy of this page
+ * against someone else's server, which must allow the page's origin: `zkinfer serve
+ * --allow-origin`), else the server that served the page. `{ base }`, or `{ error }` for an
+ * address that is not an http(s) URL: refused, never replaced by this origin.
+ */
+function apiBaseFrom(search) {
+  const raw = new URLSearchParams(search).get("api");
+  if (raw === null) return { base: "" };
+  let url = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    return { error: `the page address's ?api=${raw} is not a server address such as https://prover.example` };
+  }
+  return { base: url.origin + url.pathname.replace(/\/+$/, "") };
+}
+const API = apiBaseFrom(location.search);
+
 // ---------------------------------------------------------------------------------------------
 // Verifier worker
 // ---------------------------------------------------------------------------------------------
 
-// `?threads=on|off` in the page's URL overrides the worker's choice of build (see there).
+// `?threads=on|off` in the page's URL overrides the worker's choice of build (see there); the
+// worker fetches verifier keys from the same API as the page.
 const workerUrl = new URL("./verify-worker.js", import.meta.url);
 const threadsChoice = new URLSearchParams(location.search).get("threads");
 if (threadsChoice === "on" || threadsChoice === "off") workerUrl.searchParams.set("threads", threadsChoice);
+if (API.base) workerUrl.searchParams.set("api", API.base);
 const worker = new Worker(workerUrl, { type: "module" });
 const calls = new Map();
 let nextCall = 1;
@@ -93,7 +117,7 @@ let modelList = null;
 async function serverModels() {
   if (!modelList) {
     modelList = (async () => {
-      const res = await fetch("/api/models", { cache: "no-store" });
+      const res = await fetch(`${API.base}/api/models`, { cache: "no-store" });
       if (!res.ok) throw new Error(`cannot list the server's models: ${await errorText(res)}`);
       const j = await res.json();
       const models = Array.isArray(j.models) ? j.models.filter((m) => HEX64.test(m.id)) : [];
@@ -162,7 +186,12 @@ function resolveCommitment(id, card) {
   const param = new URL(location.href).searchParams.get("commitment");
   let value = null;
   let source = "";
-  if (param !== null && /^0x[0-9a-f]{64}$/.test(param.trim().toLowerCase())) {
+  if (param !== null) {
+    // A pin that does not parse is an error, never a silent fall back to trust on first use.
+    if (!/^0x[0-9a-f]{64}$/.test(param.trim().toLowerCase())) {
+      setText(el, "none", "none");
+      throw new Error(`the page address's ?commitment=${param} is not a model commitment (0x and 64 hex digits)`);
+    }
     value = param.trim().toLowerCase();
     source = "from the page address (?commitment=)";
   } else if (storage((s) => s.getItem(key))) {
@@ -213,6 +242,15 @@ async function applyPin({ id, source, tofu = false }) {
       const h = k.header;
       state.keyHeader = { id, header: h };
       renderModelInfo(id);
+      if (h.visibility.input === "hidden") {
+        // Such a proof shows the output of *some* input: it cannot be tied to yours.
+        state.keyRefused = true;
+        showPinError(
+          "This model hides its input from its proofs, so no proof can show that an answer is for the input you sent; " +
+            "this page checks only models whose proofs carry the input or its hash. Nothing is sent.",
+        );
+        updateSend();
+      }
       setText(
         $("key-status"),
         `SHA-256 matches the pin; parsed in ${k.parseMs.toFixed(1)} ms (${k.keyBytes} bytes, k=${h.k})`,
@@ -242,7 +280,7 @@ async function applyPin({ id, source, tofu = false }) {
   );
 
   try {
-    const res = await fetch(`/api/models/${id}`, { cache: "no-store" });
+    const res = await fetch(`${API.base}/api/models/${id}`, { cache: "no-store" });
     if (res.status === 404) {
       throw new Error(`the server does not serve the model you trust (${id})`);
     }
@@ -497,7 +535,7 @@ async function pollProof(receipt, run) {
     if (run !== state.run) throw new Superseded();
     let res;
     try {
-      res = await fetch(`/api/proofs/${encodeURIComponent(receipt)}`, { cache: "no-store" });
+      res = await fetch(`${API.base}/api/proofs/${encodeURIComponent(receipt)}`, { cache: "no-store" });
       networkErrors = 0;
     } catch (e) {
       // A server restart or a blip: keep trying for a while.
@@ -588,6 +626,9 @@ function crossCheck(r, pred, floats, pin, commitment) {
     }
     return null;
   }
+  if (r.visibility.input === "hidden") {
+    return "the model hides its input from its proofs, so this proof cannot show it was made for your input";
+  }
   const f = r.inputFracBits;
   if (r.input.length !== floats.length || floats.some((x, i) => quantize(x, f) / 2 ** f !== r.input[i])) {
     return "the proof is for another input than the one you sent";
@@ -654,7 +695,7 @@ async function send() {
   const ownSalt = inputVisibility === "salted" ? newInputSalt() : null;
   let pred;
   try {
-    const res = await fetch(`/api/models/${pin}/predict`, {
+    const res = await fetch(`${API.base}/api/models/${pin}/predict`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(ownSalt ? { input_data: [floats], input_salt: ownSalt } : { input_data: [floats] }),
@@ -741,6 +782,13 @@ $("pin-clear").addEventListener("click", async () => {
 
 async function start() {
   clearPad();
+  if (API.error) {
+    setText($("pinned-id"), "none", "none");
+    setText($("key-status"), "no server", "error");
+    showPinError(API.error);
+    return;
+  }
+  if (API.base) $("api-base").textContent = `${API.base} (from the page address, ?api=)`;
   call({ op: "init" }).then(
     (info) => {
       setText($("verifier-mode"), info.mode === "threaded" ? `threaded, ${info.threads} threads` : "single-threaded", info.mode);

@@ -18,6 +18,9 @@
 
 import { errorText } from "./http.js";
 
+// The proving API (the page passes its `?api=`, already checked there); default: this origin.
+const API_BASE = new URL(self.location.href).searchParams.get("api") ?? "";
+
 // The thread pool waits for every helper worker to start; if one never does, fall back rather
 // than leave the page without a verifier.
 const THREAD_POOL_TIMEOUT_MS = 15_000;
@@ -73,7 +76,7 @@ class Refusal extends Error {}
 
 async function loadVerifier(pinned) {
   const { m } = await wasm;
-  const res = await fetch(`/api/models/${pinned}/verifier-key`, { cache: "no-store" });
+  const res = await fetch(`${API_BASE}/api/models/${pinned}/verifier-key`, { cache: "no-store" });
   if (!res.ok) {
     throw new Error(`cannot get the verifier key of model ${pinned}: ${await errorText(res)}`);
   }

@@ -91,6 +91,68 @@ fn serve_help_documents_every_flag() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "--workers 0 is refused");
+    for bad in ["verify.example", "https://verify.example/page", "ftp://x"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["serve", "--allow-origin", bad, "x"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--allow-origin {bad} is refused");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is not an origin"));
+    }
+}
+
+/// CORS on the API: a page of the allowed origin may call it (the preflight of a JSON POST is
+/// answered, the proof signature header is readable), a page of another origin may not, and
+/// `--allow-origin none` allows no other origin at all.
+#[test]
+fn the_api_answers_browsers_of_the_allowed_origin_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("mnist");
+    compile_mnist(&model, None);
+    let origin_header = |url: &str, origin: &str| {
+        ureq::get(url)
+            .set("Origin", origin)
+            .call()
+            .unwrap()
+            .header("access-control-allow-origin")
+            .map(String::from)
+    };
+    let srv = Server::start(
+        &model,
+        &tmp.path().join("data-one"),
+        tmp.path().join("one.log"),
+        &["--allow-origin", "https://verify.example"],
+    );
+    let preflight = ureq::request("OPTIONS", &srv.url("/api/models/x/predict"))
+        .set("Origin", "https://verify.example")
+        .set("Access-Control-Request-Method", "POST")
+        .set("Access-Control-Request-Headers", "content-type")
+        .call()
+        .unwrap();
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://verify.example")
+    );
+    assert!(preflight
+        .header("access-control-allow-methods")
+        .is_some_and(|m| m.contains("POST")));
+    let models = srv.url("/api/models");
+    assert_eq!(
+        origin_header(&models, "https://verify.example").as_deref(),
+        Some("https://verify.example")
+    );
+    assert_eq!(origin_header(&models, "https://elsewhere.example"), None);
+    drop(srv);
+    let srv = Server::start(
+        &model,
+        &tmp.path().join("data-none"),
+        tmp.path().join("none.log"),
+        &["--allow-origin", "none"],
+    );
+    assert_eq!(
+        origin_header(&srv.url("/api/models"), "https://verify.example"),
+        None
+    );
 }
 
 #[test]

@@ -4,8 +4,10 @@
 // - upload: a held-out MNIST digit as a 28x28 PNG reaches the server pixel for pixel, the shown
 //   prediction equals the integer reference (`zkinfer predict` on the exact body the page
 //   POSTed), and the page verifies the proof ("verified", model id, time);
-// - drawing: strokes on the canvas give a prediction that verifies;
-// - pinning: trust on first use, the saved pin, a pin the server does not serve;
+// - drawing: strokes on the canvas give a prediction that verifies, on a copy of the page served
+//   by another origin and pointed at the API with ?api= (CORS);
+// - pinning: trust on first use, the saved pin, a pin the server does not serve; a malformed
+//   ?api= or ?commitment= is an error; a model whose input is hidden from its proofs is refused;
 // - lying servers (`--tamper-for-tests`): a changed output, an answer the (honest) proof
 //   contradicts, a proof for another model, that proof relabelled: the page shows INVALID with
 //   the reason; the other model's key served: caught when the page opens, nothing is sent;
@@ -49,6 +51,7 @@ let userDataDir;
 let A; // the example model: { dir, id }
 let B; // the same network laid out with another dot width: another model id, same scales
 let C; // the example model again with a random commitment salt: same key and id, another commitment
+let H; // the example model with its input hidden from proofs: a page cannot tie a proof to its input
 let digit; // { pixels, label, png }
 const servers = new Set();
 // If the runner is stopped mid-test, take the servers down with it.
@@ -221,10 +224,11 @@ before(async () => {
   fs.writeFileSync(path.join(OUT, `heldout-${HELDOUT_INDEX}.png`), digit.png);
 
   let t = Date.now();
-  [A, B, C] = await Promise.all([
+  [A, B, C, H] = await Promise.all([
     compileExample("a", []),
     compileExample("b", ["--dot-width", "20"]),
     compileExample("c", ["--salt", "random"]),
+    compileExample("h", ["--input-visibility", "hidden"]),
   ]);
   assert.notEqual(A.id, B.id);
   timings.compile_three_models_s = (Date.now() - t) / 1000;
@@ -309,36 +313,57 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
 
     // Draw a 7: a bar and a slanted stem. The threaded build is made unreachable here, so this
     // case covers the single-threaded fallback (the upload case uses the threaded build when
-    // web/pkg/threaded exists).
+    // web/pkg/threaded exists). And the page comes from another server (another origin): a
+    // consumer's own copy of the page, pointed at this API with ?api= (CORS, allowed by default).
     const noThreads = (page) => page.route("**/pkg/threaded/**", (route) => route.abort());
-    await withPage("drawing", `${srv.base}/?model=${A.id}&threads=on`, async (page) => {
-      assert.equal(await waitReady(page, A), "single-threaded");
-      assert.match(await text(page, "#verifier-note"), /threaded build unavailable/);
-      const box = await page.locator("#pad").boundingBox();
-      const at = (x, y) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280];
-      const strokes = [
-        [[70, 60], [210, 60]],
-        [[210, 60], [180, 130], [150, 200], [130, 240]],
-      ];
-      for (const s of strokes) {
-        await page.mouse.move(...at(...s[0]));
-        await page.mouse.down();
-        for (const p of s.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
-        await page.mouse.up();
-      }
-      const r = await submit(page, A);
-      const ref = await reference(A, JSON.stringify(JSON.parse(r.body)), "drawing");
-      const sent = JSON.parse(r.body).input_data[0];
-      assert.ok(sent.filter((v) => v > 0).length > 40, "the drawing reached the input");
-      assert.equal(r.state, "verified", r.verdict);
-      assert.equal(r.shownClass, ref.predicted_class);
-      // The strokes are fixed, so this is deterministic; it checks the crop/scale/centre step
-      // makes a drawn digit look like MNIST to the model.
-      assert.equal(ref.predicted_class, 7, "a drawn 7 is recognised");
-      await page.screenshot({ path: path.join(OUT, "drawing-verified.png"), fullPage: true });
-      timings.drawing_submit_to_verified_s = r.seconds;
-      timings.drawing_verify_ms_single_threaded = Number(await page.getAttribute("#verify-time", "data-ms"));
-    }, noThreads);
+    const pageHost = await startServer("page-host", [B]);
+    try {
+      await withPage("drawing", `${pageHost.base}/?model=${A.id}&threads=on&api=${encodeURIComponent(srv.base)}`, async (page) => {
+        assert.equal(await waitReady(page, A), "single-threaded");
+        assert.match(await text(page, "#api-base"), new RegExp(`^${srv.base}`));
+        assert.match(await text(page, "#verifier-note"), /threaded build unavailable/);
+        const box = await page.locator("#pad").boundingBox();
+        const at = (x, y) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280];
+        const strokes = [
+          [[70, 60], [210, 60]],
+          [[210, 60], [180, 130], [150, 200], [130, 240]],
+        ];
+        for (const s of strokes) {
+          await page.mouse.move(...at(...s[0]));
+          await page.mouse.down();
+          for (const p of s.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
+          await page.mouse.up();
+        }
+        const r = await submit(page, A);
+        const ref = await reference(A, JSON.stringify(JSON.parse(r.body)), "drawing");
+        const sent = JSON.parse(r.body).input_data[0];
+        assert.ok(sent.filter((v) => v > 0).length > 40, "the drawing reached the input");
+        assert.equal(r.state, "verified", r.verdict);
+        assert.equal(r.shownClass, ref.predicted_class);
+        // The strokes are fixed, so this is deterministic; it checks the crop/scale/centre step
+        // makes a drawn digit look like MNIST to the model.
+        assert.equal(ref.predicted_class, 7, "a drawn 7 is recognised");
+        await page.screenshot({ path: path.join(OUT, "drawing-verified.png"), fullPage: true });
+        timings.drawing_submit_to_verified_s = r.seconds;
+        timings.drawing_verify_ms_single_threaded = Number(await page.getAttribute("#verify-time", "data-ms"));
+      }, noThreads);
+    } finally {
+      await pageHost.stop();
+    }
+
+    // Addresses that do not parse are errors, never silently replaced: a malformed ?api= (no
+    // server is asked anything) and a malformed ?commitment= pin (no trust on first use).
+    await withPage("bad-api", `${srv.base}/?model=${A.id}&api=ftp%3A%2F%2Fexample`, async (page) => {
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.match(await text(page, "#pin-error"), /\?api=ftp:\/\/example is not a server address/);
+      assert.ok(await page.isDisabled("#send"));
+    });
+    await withPage("bad-commitment", `${srv.base}/?model=${A.id}&commitment=0x1234`, async (page) => {
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.match(await text(page, "#pin-error"), /\?commitment=0x1234 is not a model commitment/);
+      await uploadDigit(page);
+      assert.ok(await page.isDisabled("#send"), "nothing is sent without a commitment to check proofs against");
+    });
 
     // Pinning without ?model=: trust on first use, remembered; a pin the server does not serve.
     await withPage("pinning", `${srv.base}/`, async (page) => {
@@ -458,6 +483,22 @@ test("lying server: another model's verifier key is caught before anything is se
       assert.ok(await page.isDisabled("#send"), "nothing can be sent to a server caught by its key");
       assert.equal(posted, false);
       await page.screenshot({ path: path.join(OUT, `${mode}-refused.png`), fullPage: true });
+    });
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("a model whose input is hidden from its proofs is refused before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  const srv = await startServer("hidden-input", [H]);
+  try {
+    await withPage("hidden-input", `${srv.base}/?model=${H.id}`, async (page) => {
+      await waitReady(page, H);
+      assert.equal(await page.getAttribute("#key-status", "data-state"), "ok");
+      await page.waitForSelector("#pin-error:not([hidden])");
+      assert.match(await text(page, "#pin-error"), /hides its input from its proofs.*Nothing is sent/);
+      await uploadDigit(page);
+      assert.ok(await page.isDisabled("#send"));
     });
   } finally {
     await srv.stop();

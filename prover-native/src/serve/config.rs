@@ -7,6 +7,34 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `--allow-origin`: the origins whose pages may read API responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowOrigin {
+    Any,
+    One(axum::http::HeaderValue),
+    None,
+}
+
+fn parse_origin(s: &str) -> Result<AllowOrigin, String> {
+    match s {
+        "*" => Ok(AllowOrigin::Any),
+        "none" => Ok(AllowOrigin::None),
+        _ => {
+            let url = s.trim_end_matches('/');
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            let host = url.split_once("://").map(|(_, h)| h).unwrap_or_default();
+            if !scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+                return Err(format!(
+                    "{s:?} is not an origin: `*`, `none`, or scheme://host[:port] such as https://verify.example"
+                ));
+            }
+            axum::http::HeaderValue::from_str(url)
+                .map(AllowOrigin::One)
+                .map_err(|e| format!("{s:?}: {e}"))
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProveWhen {
     Eager,
@@ -51,6 +79,12 @@ pub struct ServeArgs {
     /// Static files served at / (for example a browser verifier) [default: ./web if it exists]
     #[arg(long, value_name = "DIR")]
     pub web: Option<PathBuf>,
+    /// Which web pages may call the API from a browser (CORS): `*` (any: a consumer can host
+    /// its own copy of the verifying page, `?api=` this server), one origin such as
+    /// `https://verify.example`, or `none` (only pages this server serves). No credentials are
+    /// ever allowed, so no browser sends cookies along.
+    #[arg(long, default_value = "*", value_name = "*|ORIGIN|none", value_parser = parse_origin)]
+    pub allow_origin: AllowOrigin,
     #[command(flatten)]
     pub srs: SrsArgs,
     /// DANGEROUS, FOR TESTS ONLY: serve false predictions or proofs, to check that clients catch

@@ -117,6 +117,20 @@ pub fn run(args: ServeArgs) -> Result<()> {
         attestations: attest::Attestations::open(&args.data_dir)?,
     });
     let mut app = routes::api(state);
+    // CORS on the API only: a page of another origin (a consumer's own copy of the verifying
+    // page) may read answers, key and proofs; the preflight of a JSON POST is answered here.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE])
+        .expose_headers([HeaderName::from_static("x-zkinfer-proof-signature")]);
+    app = match args.allow_origin.clone() {
+        config::AllowOrigin::Any => app.layer(cors.allow_origin(tower_http::cors::Any)),
+        // A list, not `exact`: another origin then gets no Access-Control-Allow-Origin at all.
+        config::AllowOrigin::One(origin) => {
+            app.layer(cors.allow_origin(tower_http::cors::AllowOrigin::list([origin])))
+        }
+        config::AllowOrigin::None => app,
+    };
     app = match args.web_dir() {
         Some(dir) => {
             anyhow::ensure!(dir.is_dir(), "--web {} is not a directory", dir.display());
