@@ -73,8 +73,8 @@ other_job=$!
 } > "$work/chain.log" 2>&1 &
 chain_job=$!
 # A transformer on token ids: the bundled character-level GPT (examples/text), served
-# defaults (hidden weights, salted input hash), at 12 activation bits as `zkinfer demo --example
-# text` compiles it; the input is a held-out prompt's token ids as its tokenizer gives them.
+# defaults (hidden weights, salted input hash), at 12 activation and weight bits as `zkinfer demo
+# --example text` compiles it; the input is a held-out prompt's token ids as its tokenizer gives them.
 {
     python3 - "$work" <<'PY'
 import json, sys
@@ -85,7 +85,7 @@ json.dump({"input_data": [ids], "input_salt": "00" * 31 + "2a"},
           open(f"{sys.argv[1]}/gpt.input.json", "w"))
 PY
     "$cli" compile examples/text/model.onnx --calibration examples/text/calibration.json \
-        --tokenizer examples/text/tokenizer.json --activation-bits 12 -o "$work/gpt" \
+        --tokenizer examples/text/tokenizer.json --activation-bits 12 --weight-bits 12 -o "$work/gpt" \
     && "$cli" prove "$work/gpt" --input "$work/gpt.input.json" -o "$work/gpt.proof"
 } > "$work/gpt.log" 2>&1 &
 gpt_job=$!

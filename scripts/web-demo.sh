@@ -40,7 +40,7 @@ if [[ ! -s "$text/verifier-key" || "$text/verifier-key" -ot "$cli" ]]; then
     rm -rf "$text"
     "$cli" compile examples/text/model.onnx \
         --calibration examples/text/calibration.json \
-        --tokenizer examples/text/tokenizer.json --activation-bits 12 \
+        --tokenizer examples/text/tokenizer.json --activation-bits 12 --weight-bits 12 \
         -o "$text"
 fi
 text_id="$(sha256sum "$text/verifier-key" | cut -d' ' -f1)"

@@ -37,6 +37,7 @@ pub(crate) fn compile(
     out: &Path,
     act_bits: Option<u32>,
     dot_width: Option<usize>,
+    weight_bits: Option<u32>,
     headroom: f32,
     labels: Option<&Path>,
     image_preprocess: Option<&str>,
@@ -54,6 +55,7 @@ pub(crate) fn compile(
     let mut opts = CompileOptions {
         act_bits,
         dot_width,
+        weight_bits,
         headroom: Some(headroom),
         labels,
         visibility: visibility.visibility(),
@@ -66,6 +68,13 @@ pub(crate) fn compile(
         zkinfer_core::tflite::Loaded::Float(m) => m,
         zkinfer_core::tflite::Loaded::Quantized(graph) => {
             // TFLite fixed the quantization: no calibration, the integer semantics are TFLite's.
+            if weight_bits.is_some() {
+                anyhow::bail!(
+                    "{} is already quantized by TFLite: its weights keep their own bits \
+                     (--weight-bits applies to float models only)",
+                    model_path.display()
+                );
+            }
             if !matches!(calibration, CalibrationSource::None) {
                 anyhow::bail!(
                     "{} is already quantized by TFLite; --calibration and --calibrate-random \

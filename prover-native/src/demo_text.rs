@@ -37,6 +37,10 @@ pub fn run(dir: Option<PathBuf>, prompt: &str, srs: &SrsArgs) -> Result<()> {
     let cal = zkinfer_core::input::parse_samples(CALIBRATION, model.input_len())?;
     let opts = CompileOptions {
         act_bits: Some(TEXT_ACT_BITS),
+        // Weights as wide as the activations: one committed limb each, so the commitment's hash
+        // fits under the linear rows and the circuit is k = 16, not 17 (proving about 57 s
+        // instead of about 100 s on a slow 2-core machine; BENCHMARKS.md).
+        weight_bits: Some(TEXT_ACT_BITS),
         visibility: zkinfer_core::circuit::Visibility::SERVED,
         tokenizer: Some(tokenizer.clone()),
         ..Default::default()

@@ -94,6 +94,11 @@ enum Command {
         /// Products per dot-product row [default: chosen by the layout planner]
         #[arg(long)]
         dot_width: Option<usize>,
+        /// Bits of the quantized weights, 4 to 16 [default: 16]. Hidden weights are committed in
+        /// limbs of --activation-bits bits: weights no wider than that take one limb instead of
+        /// two, which halves the hashing in every proof (check the accuracy with `evaluate`).
+        #[arg(long)]
+        weight_bits: Option<u32>,
         /// Factor applied to calibrated ranges before choosing scales.
         #[arg(long, default_value_t = 2.0)]
         headroom: f32,
@@ -281,6 +286,7 @@ fn main() {
             output,
             activation_bits,
             dot_width,
+            weight_bits,
             headroom,
             labels,
             image_preprocess,
@@ -298,6 +304,7 @@ fn main() {
             &output,
             activation_bits,
             dot_width,
+            weight_bits,
             headroom,
             labels.as_deref(),
             image_preprocess.as_deref(),

@@ -11,7 +11,8 @@ use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{compile, next_token_quality, CompileOptions, Compiled};
 use zkinfer_core::text_input::Tokenizer;
 
-/// The activation bits `zkinfer demo --example text` compiles at (prover-native/src/demo_text.rs).
+/// The activation bits `zkinfer demo --example text` compiles at (prover-native/src/demo_text.rs),
+/// and its weight bits (the same).
 const DEMO_ACT_BITS: u32 = 12;
 
 fn text_dir() -> std::path::PathBuf {
@@ -32,6 +33,7 @@ fn compiled(model: &zkinfer_core::ir::Model, visibility: Visibility) -> Compiled
     let cal = zkinfer_core::input::parse_samples(&text, model.input_len()).unwrap();
     let opts = CompileOptions {
         act_bits: Some(DEMO_ACT_BITS),
+        weight_bits: Some(DEMO_ACT_BITS),
         visibility,
         tokenizer: Some(tokenizer()),
         ..CompileOptions::default()

@@ -10,6 +10,10 @@ pub struct CompileOptions {
     /// Products per dot-product row; chosen by the planner when None.
     pub dot_width: Option<usize>,
     pub headroom: Option<f32>,
+    /// Bits of the quantized weights (their magnitude bound before the divisor limit); 16 when
+    /// None. Hidden weights are committed in limbs of `act_bits` bits, so weights no wider than
+    /// the activations take one limb each instead of two: half the commitment's hashing.
+    pub weight_bits: Option<u32>,
     pub labels: Option<Vec<String>>,
     /// What proofs reveal. [`Visibility::default`] is everything public;
     /// [`Visibility::SERVED`] is what the CLI compiles by default.
@@ -65,6 +69,13 @@ pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
 fn check_options(opts: &CompileOptions) -> Result<()> {
     use crate::circuit::limits::MAX_DOT_WIDTH;
     opts.visibility.check()?;
+    if let Some(b) = opts.weight_bits {
+        if !(4..=16).contains(&b) {
+            return Err(Error::InvalidInput(format!(
+                "weight bits must be 4 to 16, not {b}"
+            )));
+        }
+    }
     match opts.dot_width {
         Some(w) if !(1..=MAX_DOT_WIDTH).contains(&w) => Err(Error::UnsupportedShape {
             field: "dot_width",
@@ -106,6 +117,9 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     let mut q = QuantOptions::default();
     if let Some(h) = opts.headroom {
         q.headroom = h;
+    }
+    if let Some(w) = opts.weight_bits {
+        q.weight_bits = w;
     }
     let act_bits = match opts.act_bits {
         Some(b) => b,
