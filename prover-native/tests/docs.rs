@@ -6,10 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use zkinfer_tests::shared_data::repo;
 
 /// Every Markdown file of the repository outside build output, vendored code and node_modules.
 fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
