@@ -568,6 +568,10 @@ fn tflite_quantized_model_classifies_images_and_compiles_within_a_memory_budget(
     ]);
     assert_fails(&o, "already quantized by TFLite");
     assert!(!out.exists());
+    // So are weight bits: its weights keep TFLite's.
+    let o = zkinfer(&["compile", s(&model), "--weight-bits", "8", "-o", s(&out)]);
+    assert_fails(&o, "--weight-bits applies to float models only");
+    assert!(!out.exists());
     // The whole model in one circuit does not fit the default 20 GiB budget, and under a
     // 2 GiB budget no chain fits (with the default hidden weights, as with fixed ones):
     // refused with the step in the way, before any key is generated, and nothing written.

@@ -447,4 +447,42 @@ mod compiled_file_tests {
             assert!(message(&bytes[..cut]).starts_with("compiled model"));
         }
     }
+
+    #[test]
+    fn weights_as_wide_as_the_activations_are_committed_one_limb_each() {
+        let mut b = ModelBuilder::new("wide", "x", vec![1, 4]).unwrap();
+        let dense = Dense {
+            weight: Tensor::new(vec![3, 4], (0..12).map(|i| 0.3 - 0.05 * i as f32).collect()),
+            bias: vec![0.1, -0.2, 0.05],
+        };
+        let y = b.add("d", Op::Dense(dense), vec![0], "y", None).unwrap();
+        let model = b.finish(y).unwrap();
+        let samples = vec![vec![0.5, -1.0, 0.25, 1.0], vec![1.0, 0.25, -0.5, 0.0]];
+        let weight_limbs = |weight_bits: Option<u32>| {
+            let opts = CompileOptions {
+                act_bits: Some(12),
+                weight_bits,
+                visibility: Visibility::SERVED,
+                ..CompileOptions::default()
+            };
+            let c = compile(&model, &samples, &opts).unwrap();
+            let t = crate::commitment::param_tensors(&c.graph);
+            let w = t.iter().find(|t| !t.is_bias).unwrap();
+            (w.limbs, w.values.iter().map(|v| v.abs()).max().unwrap())
+        };
+        // The default 16 bits need two 12-bit limbs; 12 bits fit one.
+        let (limbs, max) = weight_limbs(None);
+        assert_eq!(limbs, 2, "largest weight {max}");
+        let (limbs, max) = weight_limbs(Some(12));
+        assert_eq!(limbs, 1, "largest weight {max}");
+        assert!(max < 1 << 11);
+        for bad in [3, 17] {
+            let opts = CompileOptions {
+                weight_bits: Some(bad),
+                ..CompileOptions::default()
+            };
+            let e = compile(&model, &samples, &opts).unwrap_err().to_string();
+            assert!(e.contains("weight bits must be 4 to 16"), "{e}");
+        }
+    }
 }
