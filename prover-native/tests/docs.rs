@@ -70,13 +70,13 @@ fn commands(snippet: &str, subcommands: &[String]) -> Vec<(Vec<String>, Vec<Stri
     let words: Vec<&str> = code.split_whitespace().collect();
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        let after = if *w == "zkinfer" || w.ends_with("/zkinfer") {
-            i + 1
-        } else if *w == "--" && i >= 2 && words[i - 1] == "zkinfer" && words[i - 2] == "--bin" {
-            i + 1
-        } else {
+        // `zkinfer SUB`, `.../zkinfer SUB`, or cargo's `--bin zkinfer -- SUB`.
+        let cargo_run =
+            *w == "--" && i >= 2 && words[i - 1] == "zkinfer" && words[i - 2] == "--bin";
+        if !(*w == "zkinfer" || w.ends_with("/zkinfer") || cargo_run) {
             continue;
-        };
+        }
+        let after = i + 1;
         let Some(sub) = words.get(after) else {
             continue;
         };
