@@ -1,6 +1,8 @@
 //! The `zkinfer` binary as a user runs it: the compile/prove/verify flow on the bundled MNIST
 //! example, and clear errors (non-zero exit, nothing half-written) for bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -837,18 +839,8 @@ fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
         &zkinfer_tests::fixtures::mnist_with(zkinfer_core::circuit::Visibility::PUBLIC).unwrap(),
         &dir,
     );
-    let pixels = std::fs::read(mnist.join("heldout.bin")).unwrap();
-    let labels = std::fs::read(mnist.join("heldout-labels.bin")).unwrap();
     let n = 60;
-    let inputs: Vec<Vec<f32>> = (0..n)
-        .map(|i| {
-            pixels[i * 784..(i + 1) * 784]
-                .iter()
-                .map(|&p| p as f32 / 255.0)
-                .collect()
-        })
-        .collect();
-    let labels: Vec<usize> = labels[..n].iter().map(|&l| l as usize).collect();
+    let (inputs, labels) = common::heldout_digits(0, n);
     let data = tmp.path().join("heldout.json");
     let write = |path: &Path, inputs: &[Vec<f32>], labels: &[usize]| {
         let v = serde_json::json!({ "inputs": inputs, "labels": labels });

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{compile_mnist_with, digit, repo, text, zkinfer, Server};
+use common::{compile_mnist_with, digit, text, zkinfer, Server};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -474,18 +474,7 @@ fn audit_catches_a_provider_that_drops_connections_past_the_signed_deadline() {
 
 /// Held-out digits `from..from+n` as a test set file.
 fn dataset(path: &Path, from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
-    let mnist = repo().join("examples/mnist");
-    let pixels = std::fs::read(mnist.join("heldout.bin")).unwrap();
-    let labels = std::fs::read(mnist.join("heldout-labels.bin")).unwrap();
-    let inputs: Vec<Vec<f32>> = (from..from + n)
-        .map(|i| {
-            pixels[i * 784..(i + 1) * 784]
-                .iter()
-                .map(|&p| p as f32 / 255.0)
-                .collect()
-        })
-        .collect();
-    let labels: Vec<usize> = (from..from + n).map(|i| labels[i] as usize).collect();
+    let (inputs, labels) = common::heldout_digits(from, n);
     write_test_set(path, &inputs, &labels);
     (inputs, labels)
 }

@@ -232,3 +232,23 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Resp {
         body,
     }
 }
+
+/// Held-out MNIST digits `from..from + n` of the bundled example (examples/mnist/README.md: 784
+/// bytes per image), as the model's inputs (pixels / 255), with their labels.
+pub fn heldout_digits(from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
+    let mnist = repo().join("examples/mnist");
+    let pixels = std::fs::read(mnist.join("heldout.bin")).unwrap();
+    let labels = std::fs::read(mnist.join("heldout-labels.bin")).unwrap();
+    let inputs = (from..from + n)
+        .map(|i| {
+            pixels[i * 784..(i + 1) * 784]
+                .iter()
+                .map(|&p| p as f32 / 255.0)
+                .collect()
+        })
+        .collect();
+    (
+        inputs,
+        (from..from + n).map(|i| labels[i] as usize).collect(),
+    )
+}
