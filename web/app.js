@@ -86,7 +86,8 @@ const state = {
   pixels: null, // Uint8Array rows*cols, the current input
   tokenizer: null, // a text model's tokenizer (from its card), else null
   tokens: null, // the prompt's token ids, a text model's current input
-  keyRefused: false, // the server's verifier key is not the pinned model's: nothing is sent
+  keyRefused: false, // the pinned model cannot be checked here (the served key is not its key, or
+  // its proofs hide the input): nothing is sent
   run: 0, // bumped per submission; older submissions stop updating the page
 };
 
