@@ -333,13 +333,21 @@ pub(crate) fn float_and_proven_outputs(
     compiled: &Compiled,
     x: &[f32],
 ) -> Result<(Vec<f64>, Vec<f64>)> {
+    Ok((float_output(model, x)?, proven_output(compiled, x)?))
+}
+
+/// The float model's output on `x`.
+pub(crate) fn float_output(model: &Model, x: &[f32]) -> Result<Vec<f64>> {
     let f = model.eval_float(x)?;
-    let float = f[model.output].data.iter().map(|&v| v as f64).collect();
+    Ok(f[model.output].data.iter().map(|&v| v as f64).collect())
+}
+
+/// The compiled integer model's output on `x` (the proven semantics), dequantized.
+pub(crate) fn proven_output(compiled: &Compiled, x: &[f32]) -> Result<Vec<f64>> {
     let (_, values) = compiled.witness(x)?;
-    let quantized = compiled
+    Ok(compiled
         .graph
-        .dequantize_output(&values[compiled.graph.output]);
-    Ok((float, quantized))
+        .dequantize_output(&values[compiled.graph.output]))
 }
 
 /// Measures top-1 accuracy on labelled samples `(input, class)`.

@@ -134,17 +134,14 @@ pub fn evaluate(
     }
     let (mut int_ok, mut float_ok, mut agree, mut max_diff) = (0usize, 0usize, 0usize, 0f64);
     for (x, label) in items {
-        let (_, values) = compiled.witness(x)?;
-        let quantized = compiled
-            .graph
-            .dequantize_output(&values[compiled.graph.output]);
+        let quantized = super::proven_output(compiled, x)?;
         let class = argmax(&quantized);
         int_ok += (class == *label) as usize;
         if let Some(m) = float_model {
-            let f = m.eval_float(x)?;
-            let float: Vec<f64> = f[m.output].data.iter().map(|&v| v as f64).collect();
-            float_ok += (argmax(&float) == *label) as usize;
-            agree += (argmax(&float) == class) as usize;
+            let float = super::float_output(m, x)?;
+            let float_class = argmax(&float);
+            float_ok += (float_class == *label) as usize;
+            agree += (float_class == class) as usize;
             for (a, b) in float.iter().zip(&quantized) {
                 max_diff = max_diff.max((a - b).abs());
             }
