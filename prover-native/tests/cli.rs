@@ -842,11 +842,7 @@ fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
     let n = 60;
     let (inputs, labels) = common::heldout_digits(0, n);
     let data = tmp.path().join("heldout.json");
-    let write = |path: &Path, inputs: &[Vec<f32>], labels: &[usize]| {
-        let v = serde_json::json!({ "inputs": inputs, "labels": labels });
-        std::fs::write(path, serde_json::to_vec(&v).unwrap()).unwrap();
-    };
-    write(&data, &inputs, &labels);
+    common::write_test_set(&data, &inputs, &labels);
 
     let model = mnist.join("model.onnx");
     let o = zkinfer(&[
@@ -892,14 +888,14 @@ fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
     // Bad data: an input of another size, a label the model does not have.
     let mut short = inputs.clone();
     short[3].truncate(100);
-    write(&data, &short, &labels);
+    common::write_test_set(&data, &short, &labels);
     assert_fails(
         &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
         "item 3 has 100 input values; the model reads 784",
     );
     let mut wrong = labels.clone();
     wrong[5] = 10;
-    write(&data, &inputs, &wrong);
+    common::write_test_set(&data, &inputs, &wrong);
     assert_fails(
         &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
         "item 5 is labelled 10, but the model has 10 outputs",
@@ -909,7 +905,7 @@ fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
         &zkinfer(&["evaluate", s(&dir), "--dataset", s(&data)]),
         "1 inputs and 0 labels",
     );
-    write(&data, &inputs, &labels);
+    common::write_test_set(&data, &inputs, &labels);
     assert_fails(
         &zkinfer(&[
             "evaluate",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{compile_mnist_with, digit, text, zkinfer, Server};
+use common::{compile_mnist_with, digit, text, write_test_set, zkinfer, Server};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -477,15 +477,6 @@ fn dataset(path: &Path, from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
     let (inputs, labels) = common::heldout_digits(from, n);
     write_test_set(path, &inputs, &labels);
     (inputs, labels)
-}
-
-/// A test set file as `prove-dataset` and `attest-accuracy` read it.
-fn write_test_set(path: &Path, inputs: &[Vec<f32>], labels: &[usize]) {
-    std::fs::write(
-        path,
-        serde_json::to_vec(&json!({ "inputs": inputs, "labels": labels })).unwrap(),
-    )
-    .unwrap();
 }
 
 #[test]

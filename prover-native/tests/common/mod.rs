@@ -252,3 +252,9 @@ pub fn heldout_digits(from: usize, n: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
         (from..from + n).map(|i| labels[i] as usize).collect(),
     )
 }
+
+/// A labelled test set file as `prove-dataset`, `attest-accuracy` and `evaluate` read it.
+pub fn write_test_set(path: &Path, inputs: &[Vec<f32>], labels: &[usize]) {
+    let set = serde_json::json!({ "inputs": inputs, "labels": labels });
+    std::fs::write(path, serde_json::to_vec(&set).unwrap()).unwrap();
+}
