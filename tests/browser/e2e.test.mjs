@@ -462,47 +462,51 @@ test("lying server: the same architecture with other committed weights", { timeo
   );
 });
 
-test("lying server: another model's verifier key is caught before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  // The key is checked against the pin when the page opens: a server caught there gets no input
-  // (no proof it made could be checked against the pinned model anyway).
-  const mode = "other-model-key";
-  const keyRefusal = new RegExp(`verifier key is for model ${B.id}, you trust ${A.id}`);
-  const srv = await startServer(mode, [A, B], ["--tamper-for-tests", mode]);
+/**
+ * A server the page refuses as soon as it opens: the key status is `keyState` (matching
+ * `keyText` when given), the pin error says why (`reason`), and after a digit is chosen nothing
+ * can be sent and no POST leaves the page.
+ */
+async function expectRefusedOnOpen(name, models, pinned, { extra = [], keyState, keyText, reason }) {
+  const srv = await startServer(name, models, extra);
   try {
-    await withPage(mode, `${srv.base}/?model=${A.id}`, async (page) => {
-      await waitReady(page, A);
-      assert.equal(await page.getAttribute("#key-status", "data-state"), "invalid");
-      assert.match(await text(page, "#key-status"), keyRefusal);
+    await withPage(name, `${srv.base}/?model=${pinned.id}`, async (page) => {
+      await waitReady(page, pinned);
+      assert.equal(await page.getAttribute("#key-status", "data-state"), keyState);
+      if (keyText) assert.match(await text(page, "#key-status"), keyText);
       await page.waitForSelector("#pin-error:not([hidden])");
-      assert.match(await text(page, "#pin-error"), /not serving the model you trust .*nothing is sent to it/);
+      assert.match(await text(page, "#pin-error"), reason);
       let posted = false;
       page.on("request", (r) => {
         if (r.method() === "POST") posted = true;
       });
       await uploadDigit(page);
-      assert.ok(await page.isDisabled("#send"), "nothing can be sent to a server caught by its key");
+      assert.ok(await page.isDisabled("#send"), "nothing can be sent to a refused server");
       assert.equal(posted, false);
-      await page.screenshot({ path: path.join(OUT, `${mode}-refused.png`), fullPage: true });
+      await page.screenshot({ path: path.join(OUT, `${name}-refused.png`), fullPage: true });
     });
   } finally {
     await srv.stop();
   }
+}
+
+test("lying server: another model's verifier key is caught before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
+  // The key is checked against the pin when the page opens: a server caught there gets no input
+  // (no proof it made could be checked against the pinned model anyway).
+  const mode = "other-model-key";
+  await expectRefusedOnOpen(mode, [A, B], A, {
+    extra: ["--tamper-for-tests", mode],
+    keyState: "invalid",
+    keyText: new RegExp(`verifier key is for model ${B.id}, you trust ${A.id}`),
+    reason: /not serving the model you trust .*nothing is sent to it/,
+  });
 });
 
 test("a model whose input is hidden from its proofs is refused before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  const srv = await startServer("hidden-input", [H]);
-  try {
-    await withPage("hidden-input", `${srv.base}/?model=${H.id}`, async (page) => {
-      await waitReady(page, H);
-      assert.equal(await page.getAttribute("#key-status", "data-state"), "ok");
-      await page.waitForSelector("#pin-error:not([hidden])");
-      assert.match(await text(page, "#pin-error"), /hides its input from its proofs.*Nothing is sent/);
-      await uploadDigit(page);
-      assert.ok(await page.isDisabled("#send"));
-    });
-  } finally {
-    await srv.stop();
-  }
+  await expectRefusedOnOpen("hidden-input", [H], H, {
+    keyState: "ok",
+    reason: /hides its input from its proofs.*Nothing is sent/,
+  });
 });
 
 test("text model: a prompt's next character, verified in the page; a lying server is caught", {
