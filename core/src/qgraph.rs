@@ -487,6 +487,52 @@ impl Linear {
 }
 
 impl Linear {
+    /// How many terms each of the step's `n_out` outputs has, as (terms, outputs with that many)
+    /// pairs: the lengths of [`Linear::terms`] over every output, counted without building the
+    /// terms (convolutions count per output position, the rest from their shapes).
+    pub fn term_counts(&self, n_out: usize) -> std::collections::BTreeMap<usize, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut add = |terms: usize, outputs: usize| {
+            if outputs > 0 {
+                *counts.entry(terms).or_insert(0) += outputs;
+            }
+        };
+        match &self.kernel {
+            LinearKernel::Conv {
+                geometry,
+                in_shape,
+                out_shape,
+                ..
+            } => {
+                for (terms, outputs) in geometry.term_counts(in_shape, out_shape) {
+                    add(terms, outputs);
+                }
+            }
+            LinearKernel::Dense { n_in, .. } => add(*n_in, n_out),
+            LinearKernel::PoolSum {
+                window,
+                in_shape,
+                out_shape,
+                ..
+            } => {
+                let (h, w, oh, ow) = (in_shape[2], in_shape[3], out_shape[2], out_shape[3]);
+                let planes = n_out / (oh * ow).max(1);
+                for (oy, ox) in (0..oh).flat_map(|y| (0..ow).map(move |x| (y, x))) {
+                    add(window.taps_inside(h, w, oy, ox), planes);
+                }
+            }
+            LinearKernel::Elementwise { weights, .. } => add(weights.len(), n_out),
+            LinearKernel::Taps { taps } => {
+                for t in taps.iter().take(n_out) {
+                    add(t.len(), 1);
+                }
+            }
+        }
+        counts
+    }
+}
+
+impl Linear {
     /// A convolution's sums `bias + Σ w·x` for each of its `n_out` outputs (the terms of
     /// [`Linear::terms`] without the rounding offset), computed plane by plane without
     /// materialising the terms: the hot path at ImageNet scale. None for other kernels.
@@ -1026,6 +1072,34 @@ impl QGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The planner's counts of terms per output are the lengths of the terms the circuit lays
+    /// out, on every linear step of the test graphs (convolutions with padding, pooling, dense).
+    #[test]
+    fn term_counts_are_the_lengths_of_the_terms() {
+        let graphs = [
+            crate::test_fixtures::tiny_graph(),
+            crate::test_fixtures::wide_graph(),
+        ];
+        let mut checked = 0;
+        for graph in &graphs {
+            for step in &graph.steps {
+                let StepKind::Linear(lin) = &step.kind else {
+                    continue;
+                };
+                let n_out = graph.tensors[step.output].len();
+                let mut enumerated = std::collections::BTreeMap::new();
+                let mut terms = Vec::new();
+                for o in 0..n_out {
+                    lin.terms(o, &mut terms);
+                    *enumerated.entry(terms.len()).or_insert(0) += 1;
+                }
+                assert_eq!(lin.term_counts(n_out), enumerated, "step {}", step.name);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "only {checked} linear steps checked");
+    }
 
     #[test]
     fn division_rounds_half_up_for_negative_and_positive() {

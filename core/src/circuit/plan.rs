@@ -274,7 +274,6 @@ pub fn layout_candidates(
 
 /// Each step's dot products counted by length: (terms, how many), in order of length.
 pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
-    let mut terms = Vec::new();
     graph
         .steps
         .iter()
@@ -282,12 +281,7 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
             let mut counts = std::collections::BTreeMap::new();
             let n_out = graph.tensors[s.output].len();
             match &s.kind {
-                StepKind::Linear(lin) => {
-                    for o in 0..n_out {
-                        lin.terms(o, &mut terms);
-                        *counts.entry(terms.len()).or_insert(0) += 1;
-                    }
-                }
+                StepKind::Linear(lin) => counts = lin.term_counts(n_out),
                 // One single-term dot product per output.
                 StepKind::Product(_) | StepKind::QuantizedMul(_) | StepKind::Lookup(_) => {
                     counts.insert(1, n_out);

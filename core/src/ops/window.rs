@@ -61,6 +61,27 @@ impl Window2d {
 }
 
 impl Window2d {
+    /// How many taps of output position (oy, ox) fall inside the unpadded h x w input: what
+    /// [`Window2d::for_each_tap`] visits, counted without visiting. A window's rows and
+    /// columns are independent, so this is the product of the two axes' counts.
+    pub fn taps_inside(&self, h: usize, w: usize, oy: usize, ox: usize) -> usize {
+        self.axis_taps_inside(0, h, oy) * self.axis_taps_inside(1, w, ox)
+    }
+
+    /// The kernel positions along `axis` (0: rows, 1: columns) of output position `o` that
+    /// land inside an input of `len` along that axis.
+    fn axis_taps_inside(&self, axis: usize, len: usize, o: usize) -> usize {
+        (0..self.kernel[axis])
+            .filter(|&k| {
+                let at = (o * self.stride[axis] + k * self.dilation[axis]) as isize
+                    - self.pads[axis] as isize;
+                at >= 0 && at < len as isize
+            })
+            .count()
+    }
+}
+
+impl Window2d {
     /// Flat NCHW input indices of the window of pooling output element `out` (one channel in,
     /// the same channel out), padding excluded.
     pub fn pooled_indices(
@@ -123,5 +144,32 @@ mod tests {
             ..s2
         };
         assert_eq!(pads.output_hw(5, 5), None);
+    }
+
+    #[test]
+    fn taps_inside_counts_what_for_each_tap_visits() {
+        for (kernel, stride, pads, dilation, h, w) in [
+            ([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 4, 4),
+            ([2, 4], [2, 1], [0, 3, 1, 0], [1, 2], 5, 5),
+            ([5, 1], [1, 3], [2, 0, 2, 0], [1, 1], 3, 7),
+            ([1, 4], [1, 1], [0, 3, 0, 0], [1, 1], 2, 1),
+        ] {
+            let window = Window2d {
+                kernel,
+                stride,
+                pads,
+                dilation,
+            };
+            let (oh, ow) = window.output_hw(h, w).unwrap();
+            for (oy, ox) in (0..oh).flat_map(|y| (0..ow).map(move |x| (y, x))) {
+                let mut visited = 0;
+                window.for_each_tap(h, w, oy, ox, |_, _, _, _| visited += 1);
+                assert_eq!(
+                    window.taps_inside(h, w, oy, ox),
+                    visited,
+                    "{window:?} at {oy},{ox}"
+                );
+            }
+        }
     }
 }

@@ -184,6 +184,29 @@ impl ConvGeometry {
         }
     }
 
+    /// How many terms each output element has, as (terms, outputs with that many) pairs: what
+    /// [`ConvGeometry::for_each_term`] visits over all `out_shape` outputs, counted per output
+    /// position instead of term by term (a circuit's row estimate at ImageNet scale asks for
+    /// every convolution's counts, and visiting its terms took the better part of a minute).
+    pub fn term_counts(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+    ) -> std::collections::BTreeMap<usize, usize> {
+        let (c, h, w) = (in_shape[1], in_shape[2], in_shape[3]);
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        let planes = out_shape.iter().product::<usize>() / (oh * ow).max(1);
+        let per_tap = c / self.group.max(1);
+        let mut counts = std::collections::BTreeMap::new();
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let terms = per_tap * self.window.taps_inside(h, w, oy, ox);
+                *counts.entry(terms).or_insert(0) += planes;
+            }
+        }
+        counts
+    }
+
     /// Adds every output's `Σ w·x` (the terms [`ConvGeometry::for_each_term`] visits) to `out`,
     /// which holds one value per output element (NCHW) and is usually preset to the bias.
     ///
@@ -282,8 +305,8 @@ mod tests {
     use super::*;
 
     /// `accumulate` (whole planes at once) and `for_each_term` (output by output) must visit the
-    /// same terms: checked exactly on integers over strides, dilations, asymmetric padding,
-    /// grouped and depthwise convolutions.
+    /// same terms, and `term_counts` must count them: checked exactly on integers over strides,
+    /// dilations, asymmetric padding, grouped and depthwise convolutions.
     #[test]
     fn accumulate_matches_the_term_enumeration() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -353,6 +376,18 @@ mod tests {
             geo.accumulate(&in_shape, &out_shape, &x, &wt, &mut got);
             assert_eq!(
                 got, expected,
+                "case c={c} o={o} group={group} {kernel:?} {stride:?}"
+            );
+            // And the counts of terms per output are those of the enumeration.
+            let mut visited = std::collections::BTreeMap::new();
+            for out in 0..o * oh * ow {
+                let mut n = 0;
+                geo.for_each_term(&in_shape, &out_shape, out, |_, _| n += 1);
+                *visited.entry(n).or_insert(0) += 1;
+            }
+            assert_eq!(
+                geo.term_counts(&in_shape, &out_shape),
+                visited,
                 "case c={c} o={o} group={group} {kernel:?} {stride:?}"
             );
         }
