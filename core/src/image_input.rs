@@ -1,12 +1,15 @@
 //! Image inputs: decode a JPEG or PNG, take the central crop, resize bilinearly to the model's
 //! input size, and map pixels to the model's input values. The mapping is part of the compiled
-//! model ([`ImagePreprocess`]), so a prover and a consumer turn the same file into the same
-//! integers.
+//! model ([`ImagePreprocess`]) and written in its verifier key, so a prover and a consumer turn
+//! the same file into the same integers. The mapping itself is on the verify path (a consumer
+//! reads it from the pinned key); decoding files is the prover's.
 
 use crate::error::{Error, Result};
 use crate::qgraph::{QGraph, QTensor};
+#[cfg(feature = "prover")]
 use crate::tflite::Loaded;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "prover")]
 use std::path::Path;
 
 /// The central crop every preset takes: 87.5% of each side, as ImageNet evaluation of
@@ -72,6 +75,7 @@ impl ImagePreprocess {
     /// What `zkinfer classify` feeds a TFLite model: a uint8/int8 model's own input
     /// quantization takes the pixels ([`ImagePreprocess::stored_pixels_of`]); a float model
     /// gets [`ImagePreprocess::INCEPTION`].
+    #[cfg(feature = "prover")]
     pub fn for_classify(model: &Loaded) -> Result<Self> {
         match model {
             Loaded::Quantized(g) => Self::stored_pixels_of(g.input_tensor()).ok_or_else(|| {
@@ -107,13 +111,23 @@ impl ImagePreprocess {
                 _ => return Err(bad_spec(spec)),
             }
         }
-        if !p.scale.is_finite() || !p.offset.is_finite() {
+        if !p.is_valid() {
             return Err(bad_spec(spec));
         }
         Ok(p)
     }
 
+    /// A finite pixel mapping and a central crop in (0, 1]: what [`ImagePreprocess::parse`]
+    /// accepts and a verifier key may carry.
+    pub fn is_valid(&self) -> bool {
+        self.scale.is_finite()
+            && self.offset.is_finite()
+            && self.central_fraction > 0.0
+            && self.central_fraction <= 1.0
+    }
+
     /// Decodes `path` and returns the model input (NCHW, `[1, 3, h, w]` flattened).
+    #[cfg(feature = "prover")]
     pub fn load(&self, path: &Path, h: usize, w: usize) -> Result<Vec<f32>> {
         let pixels = load_rgb(path, h, w, self.central_fraction)?;
         Ok(self.apply(&pixels, h, w))
@@ -142,6 +156,7 @@ fn bad_spec(spec: &str) -> Error {
 
 /// Decodes a JPEG or PNG, crops the centre (`central_fraction` of each side) and resizes it
 /// bilinearly to `h`×`w`: HWC RGB bytes.
+#[cfg(feature = "prover")]
 pub fn load_rgb(path: &Path, h: usize, w: usize, central_fraction: f32) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let img = image::load_from_memory(&bytes)
@@ -162,7 +177,7 @@ pub fn load_rgb(path: &Path, h: usize, w: usize, central_fraction: f32) -> Resul
     Ok(resized.into_raw())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "prover"))]
 mod tests {
     use super::*;
     use crate::qgraph::AffineQuant;

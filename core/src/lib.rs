@@ -16,7 +16,6 @@ pub mod error;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzz_targets;
-#[cfg(feature = "prover")]
 pub mod image_input;
 #[cfg(feature = "prover")]
 pub mod input;

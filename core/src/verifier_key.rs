@@ -83,6 +83,11 @@ pub struct VkHeader {
     pub labels: Option<Vec<String>>,
     /// Where the KZG parameters came from ("insecure development parameters" or a file).
     pub srs: String,
+    /// How an image becomes the input (crop, pixel mapping), for a model compiled to take
+    /// images: a consumer preparing its own photo reads it from the key it pinned, not from
+    /// what a server says. Absent (and not written, so older keys keep their bytes) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::image_input::ImagePreprocess>,
 }
 
 /// A parsed verifier key.
@@ -173,6 +178,15 @@ impl VerifierKey {
                 return Err(bad(format!(
                     "{name} spec {t:?} is invalid for k = {}",
                     header.k
+                )));
+            }
+        }
+        if let Some(image) = &header.image {
+            if crate::image_input::image_hw(&header.input.shape).is_none() || !image.is_valid() {
+                return Err(bad(format!(
+                    "image preprocessing {image:?} for an input of shape {:?} (it needs a \
+                     finite mapping, a crop in (0, 1] and a [1, 3, H, W] input)",
+                    header.input.shape
                 )));
             }
         }
@@ -325,6 +339,46 @@ mod tests {
         // A 20-bit activation table does not fit the key's 2^k rows.
         let err = changed(|s| s.act_bits = 20).unwrap_err().to_string();
         assert!(err.contains("act_bits") && err.contains("k ="), "{err}");
+    }
+
+    /// An image preprocessing in a key reads back as written, for an input that is one RGB
+    /// image; for any other input, or with a mapping no image could use, the key is refused.
+    #[test]
+    fn a_keys_image_preprocessing_reads_back_only_for_an_rgb_input() {
+        let key = &tiny_chain().keys[0];
+        let with = |shape: Vec<usize>, image: crate::image_input::ImagePreprocess| {
+            let mut header = key.header.clone();
+            header.input.shape = shape;
+            header.image = Some(image);
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk))
+        };
+        let unit = crate::image_input::ImagePreprocess::parse("unit").unwrap();
+        let read = with(vec![1, 3, 4, 4], unit).unwrap();
+        assert_eq!(read.header.image, Some(unit));
+        let err = with(vec![1, 1, 4, 4], unit).unwrap_err().to_string();
+        assert!(
+            err.contains("image preprocessing") && err.contains("[1, 3, H, W]"),
+            "{err}"
+        );
+        for bad in [
+            crate::image_input::ImagePreprocess {
+                scale: f32::NAN,
+                ..unit
+            },
+            crate::image_input::ImagePreprocess {
+                central_fraction: 0.0,
+                ..unit
+            },
+            crate::image_input::ImagePreprocess {
+                central_fraction: 1.5,
+                ..unit
+            },
+        ] {
+            assert!(with(vec![1, 3, 4, 4], bad).is_err(), "{bad:?} accepted");
+        }
+        // A key without one writes no field at all: older keys keep their bytes.
+        let plain = VerifierKey::to_bytes(&key.header, &key.params, &key.vk);
+        assert!(!String::from_utf8_lossy(&plain).contains("\"image\""));
     }
 
     /// The verifier's parameters rebuilt from a key's points are the prover's: the same g[0],

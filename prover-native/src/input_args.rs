@@ -79,18 +79,18 @@ impl InputArgs {
         match (&self.input, &self.image) {
             (Some(p), _) => read_input(p, t.len()),
             (None, Some(img)) => {
+                let Some((h, w)) = zkinfer_core::image_input::image_hw(&t.shape) else {
+                    anyhow::bail!(
+                        "--image needs a model whose input is [1, 3, H, W], not {:?}",
+                        t.shape
+                    )
+                };
                 let pre = compiled.image.ok_or_else(|| {
                     anyhow::anyhow!(
                         "this model was compiled without --image-preprocess, so it takes JSON inputs only"
                     )
                 })?;
-                match zkinfer_core::image_input::image_hw(&t.shape) {
-                    Some((h, w)) => Ok(pre.load(img, h, w)?),
-                    None => anyhow::bail!(
-                        "--image needs a model whose input is [1, 3, H, W], not {:?}",
-                        t.shape
-                    ),
-                }
+                Ok(pre.load(img, h, w)?)
             }
             (None, None) => anyhow::bail!("give --input, --image or --text"),
         }

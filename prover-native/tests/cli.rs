@@ -602,7 +602,8 @@ fn image_inputs_follow_the_compiled_preprocessing() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("mnist");
-    // The MNIST example takes [1,1,28,28], not an RGB image: --image is refused clearly.
+    // The MNIST example takes [1,1,28,28], not an RGB image: an image preprocessing is refused
+    // when compiling, before any work, and nothing is written.
     let mnist = repo().join("examples/mnist");
     let o = zkinfer(&[
         "compile",
@@ -614,10 +615,8 @@ fn image_inputs_follow_the_compiled_preprocessing() {
         "-o",
         s(&out),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let image = imagenet.join("dev/n01440764_tench.JPEG");
-    let o = zkinfer(&["predict", s(&out), "--image", s(&image)]);
     assert_fails(&o, "[1, 3, H, W]");
+    assert!(!out.exists());
     let o = zkinfer(&[
         "compile",
         s(&mnist.join("model.onnx")),
@@ -627,6 +626,21 @@ fn image_inputs_follow_the_compiled_preprocessing() {
         s(&tmp.path().join("x")),
     ]);
     assert_fails(&o, "image preprocessing");
+    // Compiled without one, it takes no image either.
+    let o = zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--calibration",
+        s(&mnist.join("calibration.json")),
+        "--weights",
+        "fixed",
+        "-o",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let image = imagenet.join("dev/n01440764_tench.JPEG");
+    let o = zkinfer(&["predict", s(&out), "--image", s(&image)]);
+    assert_fails(&o, "[1, 3, H, W]");
     let o = zkinfer(&[
         "predict",
         s(&out),

@@ -68,6 +68,18 @@ pub struct KeyInfo {
     pub visibility: VisibilityInfo,
     /// How many separately proven segments the model is cut into (1: a single circuit).
     pub segments: usize,
+    /// How an image becomes the input, for a model compiled to take images.
+    pub image: Option<ImageInfo>,
+}
+
+/// How pixels (0..=255, RGB) become a `[1, 3, H, W]` input: crop the centre (`centralFraction`
+/// of each side), resize to H×W, `value = pixel · scale + offset` in f32.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageInfo {
+    pub central_fraction: f32,
+    pub scale: f32,
+    pub offset: f32,
 }
 
 /// What a model's proofs reveal: weights "fixed" (in the key) or "hidden" (committed); input and
@@ -201,6 +213,11 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
         development_setup: zkinfer_core::setup::is_development_setup(&key.setup_digest),
         visibility: visibility_info(h.shape.visibility),
         segments: 1,
+        image: h.image.map(|p| ImageInfo {
+            central_fraction: p.central_fraction,
+            scale: p.scale,
+            offset: p.offset,
+        }),
     }
 }
 
@@ -391,6 +408,8 @@ export interface KeyHeader {
   visibility: { weights: string; input: string; output: string };
   /** Separately proven segments (1: one circuit; more: a chain whose every link is checked). */
   segments: number;
+  /** For a model that takes an RGB image ([1, 3, H, W]): crop the centre (centralFraction of each side), resize to H×W, then value = f32(pixel · scale) + offset, channels first. Null otherwise. */
+  image: { centralFraction: number; scale: number; offset: number } | null;
 }
 
 /** Result of Verifier.verify. When valid is false, only modelId and reason are meaningful. */

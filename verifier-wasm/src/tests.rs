@@ -87,6 +87,8 @@ fn key_header_is_reported() {
     if let Some(labels) = &info.labels {
         assert_eq!(labels.len(), 10);
     }
+    // A digit model takes no RGB image: its key names no image preprocessing.
+    assert_eq!(info.image, None);
     // The fixtures are made with the development parameters: recognized by value.
     assert_eq!(
         info.setup_digest,

@@ -36,6 +36,8 @@ pub fn compile_segments(
                 visibility: segment_visibility(opts.visibility, i == 0, i + 1 == n),
                 // Class labels name the last segment's output only.
                 labels: opts.labels.clone().filter(|_| i + 1 == n),
+                // An image becomes the first segment's input only.
+                image: opts.image.filter(|_| i == 0),
                 // The segment's own cheapest plan may be over the budget where another
                 // dot width is not: the budget is checked on the plan at the chain's k.
                 memory_budget: Some(u64::MAX),

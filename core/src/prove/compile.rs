@@ -66,9 +66,22 @@ pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
 
 /// A forced dot width outside what a verifier key may hold, or a visibility no circuit has, is
 /// refused before any work: a key made with it could never be read (`CircuitShape::validate`).
-fn check_options(opts: &CompileOptions) -> Result<()> {
+fn check_options(opts: &CompileOptions, input_shape: &[usize]) -> Result<()> {
     use crate::circuit::limits::MAX_DOT_WIDTH;
     opts.visibility.check()?;
+    if let Some(image) = &opts.image {
+        if crate::image_input::image_hw(input_shape).is_none() {
+            return Err(Error::InvalidInput(format!(
+                "image preprocessing applies to a model that takes one RGB image, [1, 3, H, W]; \
+                 this model's input is {input_shape:?}"
+            )));
+        }
+        if !image.is_valid() {
+            return Err(Error::InvalidInput(format!(
+                "image preprocessing {image:?}: the mapping must be finite and the crop in (0, 1]"
+            )));
+        }
+    }
     if let Some(b) = opts.weight_bits {
         if !(4..=16).contains(&b) {
             return Err(Error::InvalidInput(format!(
@@ -112,7 +125,7 @@ const MIN_AUTO_ACT_BITS: u32 = 12;
 const MAX_AUTO_ACT_BITS: u32 = 16;
 
 pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -> Result<Compiled> {
-    check_options(opts)?;
+    check_options(opts, model.input_shape())?;
     let cal = Calibration::run(model, calibration)?;
     let mut q = QuantOptions::default();
     if let Some(h) = opts.headroom {
@@ -220,7 +233,7 @@ fn labels(graph: &QGraph, opts: &CompileOptions) -> Result<Option<Vec<String>>> 
 /// Plans a graph that is already quantized (a TFLite uint8/int8 model, with TFLite's exact
 /// integer semantics) for proving. Refuses, before any key work, what the circuit cannot prove.
 pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
-    check_options(opts)?;
+    check_options(opts, &graph.input_tensor().shape)?;
     check_provable(&graph)?;
     if let Some(b) = opts.act_bits {
         if b != graph.act_bits {

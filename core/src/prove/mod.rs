@@ -114,6 +114,7 @@ impl Compiled {
             output: spec(self.graph.output_tensor()),
             labels: self.labels.clone(),
             srs: srs.to_string(),
+            image: self.image,
         }
     }
 

@@ -53,6 +53,8 @@ fn card(p: &Prover, srs: &str) -> Value {
         "input": { "shape": i.shape, "frac_bits": i.frac_bits },
         "output": { "shape": o.shape, "frac_bits": o.frac_bits },
         "labels": p.compiled.labels,
+        // An image model's preprocessing (also in its verifier key, which the page trusts).
+        "image": p.compiled.image,
         // A text model's tokenizer: how the page turns a prompt into the token ids it sends.
         "tokenizer": p.compiled.tokenizer,
         "k": p.compiled.plan.k,
