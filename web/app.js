@@ -4,7 +4,18 @@
 // Server-provided strings are only ever set as textContent.
 
 import { errorText } from "./http.js";
-import { inkFromRgba, paint, quantize, toFloats, toModelInput } from "./input.js";
+import {
+  centralCrop,
+  inkFromRgba,
+  paint,
+  paintRgb,
+  quantize,
+  resizeRgb,
+  rgbFromRgba,
+  rgbToFloats,
+  toFloats,
+  toModelInput,
+} from "./input.js";
 import { tokenizerFrom, window as promptWindow } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
@@ -82,8 +93,8 @@ const state = {
   pin: null, // the trusted model id
   commitment: null, // the trusted model commitment (models with hidden weights)
   card: null, // the server's model card for it (untrusted; used for shape and display)
-  dims: null, // { rows, cols }
-  pixels: null, // Uint8Array rows*cols, the current input
+  dims: null, // { rows, cols, channels }: 1 (a grayscale drawing) or 3 (an RGB photo)
+  pixels: null, // the current input: Uint8Array rows*cols (grayscale) or rows*cols*3 (RGB, HWC)
   tokenizer: null, // a text model's tokenizer (from its card), else null
   tokens: null, // the prompt's token ids, a text model's current input
   keyRefused: false, // the pinned model cannot be checked here (the served key is not its key, or
@@ -214,6 +225,32 @@ function showInputFor(card) {
   $("input").hidden = !!card?.tokenizer;
   $("prompt-window").textContent = "";
   $("prompt-note").textContent = "";
+  // A model that takes an RGB image gets a photo, uploaded; the pad draws grayscale digits.
+  const rgb = isRgbShape(card?.input?.shape);
+  $("input-h").textContent = rgb ? "Upload a photo" : "Draw or upload a digit";
+  $("pad").hidden = rgb;
+  $("clear").hidden = rgb;
+}
+
+/** One RGB image, channels first: [1, 3, H, W]. */
+function isRgbShape(shape) {
+  return Array.isArray(shape) && shape.length === 4 && shape[0] === 1 && shape[1] === 3;
+}
+
+/**
+ * How a photo becomes the pinned model's input, from its verifier key (the server's card is only
+ * a claim), or throws saying why there is none yet.
+ */
+function trustedImagePreprocessing() {
+  const key = state.keyHeader && state.keyHeader.id === state.pin ? state.keyHeader.header : null;
+  if (!key) throw new Error("the model's verifier key is not checked yet (it says how to prepare a photo); try again in a moment");
+  if (!key.image) {
+    throw new Error(
+      "the model you trust takes an RGB image but its verifier key names no image preprocessing " +
+        "(it was compiled without --image-preprocess), so this page cannot know what its pixels mean",
+    );
+  }
+  return key.image;
 }
 
 async function applyPin({ id, source, tofu = false }) {
@@ -305,20 +342,25 @@ async function applyPin({ id, source, tofu = false }) {
     const rows = shape[shape.length - 2];
     const cols = shape[shape.length - 1];
     const size = shape.reduce((a, b) => a * b, 1);
-    if (!(rows > 0 && cols > 0 && size === rows * cols)) {
-      throw new Error(`this page draws one grayscale image; the model's input is [${shape.join(", ")}]`);
+    const channels = isRgbShape(shape) ? 3 : 1;
+    if (!(rows > 0 && cols > 0 && size === channels * rows * cols)) {
+      throw new Error(
+        `this page takes one grayscale image or one RGB image ([1, 3, H, W]); the model's input is [${shape.join(", ")}]`,
+      );
     }
+    const resized = state.dims?.channels !== channels;
     state.card = card;
-    state.dims = { rows, cols };
+    state.dims = { rows, cols, channels };
     state.commitment = resolveCommitment(id, card);
     renderModelInfo(id);
     const preview = $("preview");
-    if (preview.width !== cols || preview.height !== rows) {
-      // Another input size: the current input no longer fits; redo it from the pad.
+    if (resized || preview.width !== cols || preview.height !== rows) {
+      // Another input size or kind: the current input no longer fits; redo it from the pad.
       preview.width = cols;
       preview.height = rows;
       state.pixels = null;
-      updateFromPad();
+      if (channels === 1) updateFromPad();
+      else $("input-note").textContent = "";
     }
   } catch (e) {
     if (state.pin === id) {
@@ -396,7 +438,7 @@ pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 
 function updateFromPad() {
-  if (!state.dims || padIsBlank) {
+  if (!state.dims || state.dims.channels !== 1 || padIsBlank) {
     if (padIsBlank) setPixels(null);
     return;
   }
@@ -409,7 +451,8 @@ function updateFromPad() {
 function setPixels(pixels) {
   state.pixels = pixels;
   const preview = $("preview");
-  if (pixels) paint(preview, pixels, preview.width, preview.height);
+  if (pixels && state.dims?.channels === 3) paintRgb(preview, pixels, preview.width, preview.height);
+  else if (pixels) paint(preview, pixels, preview.width, preview.height);
   else preview.getContext("2d").clearRect(0, 0, preview.width, preview.height);
   updateSend();
 }
@@ -436,6 +479,10 @@ $("upload").addEventListener("change", async (e) => {
       colorSpaceConversion: "none",
       premultiplyAlpha: "none",
     });
+    if (state.dims.channels === 3) {
+      uploadPhoto(bitmap, file.name);
+      return;
+    }
     const { width: fileW, height: fileH } = bitmap;
     const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(fileW, fileH));
     const w = Math.max(1, Math.round(bitmap.width * f));
@@ -468,6 +515,41 @@ $("upload").addEventListener("change", async (e) => {
     note.textContent = `Cannot use this file: ${err.message}`;
   }
 });
+
+/**
+ * An RGB model's input from a photo, as `zkinfer predict --image` makes it: the central crop the
+ * pinned key names, resized to the model's size (pixel for pixel when the crop already has it).
+ */
+function uploadPhoto(bitmap, name) {
+  const note = $("input-note");
+  try {
+    const image = trustedImagePreprocessing();
+    const { width: fileW, height: fileH } = bitmap;
+    const crop = centralCrop(fileW, fileH, image.centralFraction);
+    // A very large photo is first brought down to MAX_UPLOAD_SIDE by the browser.
+    const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(crop.width, crop.height));
+    const w = Math.max(1, Math.round(crop.width * f));
+    const h = Math.max(1, Math.round(crop.height * f));
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, w, h);
+    const { rows, cols } = state.dims;
+    const pixels = resizeRgb(rgbFromRgba(ctx.getImageData(0, 0, w, h).data, w, h), w, h, cols, rows);
+    const exact = w === cols && h === rows;
+    const pct = +(100 * image.centralFraction).toFixed(1);
+    note.textContent = `Uploaded ${name} (${fileW}×${fileH}): central ${pct}% crop (${crop.width}×${crop.height}), ${
+      exact ? "used pixel for pixel" : `resized to ${cols}×${rows}`
+    }, mapped as the model's verifier key says (pixel × ${+image.scale.toPrecision(7)} + ${+image.offset.toPrecision(7)}).`;
+    setPixels(pixels);
+  } catch (err) {
+    note.textContent = `Cannot use this file: ${err.message}`;
+    setPixels(null);
+  } finally {
+    bitmap.close();
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Predict, prove, verify
@@ -679,7 +761,18 @@ async function send() {
   if (!(input && state.card && state.pin)) return;
   const run = ++state.run;
   const pin = state.pin;
-  const floats = state.tokenizer ? state.tokens.slice() : toFloats(state.pixels);
+  let floats;
+  try {
+    floats = state.tokenizer
+      ? state.tokens.slice()
+      : state.dims.channels === 3
+        ? rgbToFloats(state.pixels, state.dims.rows, state.dims.cols, trustedImagePreprocessing())
+        : toFloats(state.pixels);
+  } catch (e) {
+    resetResult();
+    setVerdict("error", `Nothing sent: ${e.message}`);
+    return;
+  }
   resetResult();
   setVerdict("pending", "Waiting for the server's prediction…");
 

@@ -130,3 +130,75 @@ export function paint(canvas, pixels, cols, rows) {
   }
   ctx.putImageData(img, 0, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// RGB images, for a model compiled to take one ([1, 3, H, W] with an image preprocessing in its
+// verifier key): the same steps as `zkinfer predict --image` (central crop, resize, pixel
+// mapping, channels first). An image whose crop already has the model's size is used pixel for
+// pixel, so the page sends exactly what the CLI computes from the same file.
+// ---------------------------------------------------------------------------------------------
+
+/** The central crop the CLI takes: `fraction` of each side, rounded, at least one pixel,
+ *  centred (the left/top margin rounded down). */
+export function centralCrop(width, height, fraction) {
+  // In f32, as the CLI computes it.
+  const side = (n) => Math.min(n, Math.max(1, Math.round(Math.fround(n * Math.fround(fraction)))));
+  const cw = side(width);
+  const ch = side(height);
+  return { x: Math.floor((width - cw) / 2), y: Math.floor((height - ch) / 2), width: cw, height: ch };
+}
+
+/** RGB bytes (HWC) from RGBA bytes, transparent pixels composited over white. */
+export function rgbFromRgba(rgba, width, height) {
+  const n = width * height;
+  const rgb = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const a = rgba[4 * i + 3];
+    for (let c = 0; c < 3; c++) {
+      rgb[3 * i + c] = Math.floor((rgba[4 * i + c] * a + 255 * (255 - a) + 127) / 255);
+    }
+  }
+  return rgb;
+}
+
+/** RGB bytes (HWC) resized to tw x th by area averaging, each channel on its own; the same
+ *  bytes when the size is already right. */
+export function resizeRgb(rgb, width, height, tw, th) {
+  if (width === tw && height === th) return Uint8Array.from(rgb);
+  const out = new Uint8Array(3 * tw * th);
+  for (let c = 0; c < 3; c++) {
+    const plane = new Float64Array(width * height);
+    for (let i = 0; i < plane.length; i++) plane[i] = rgb[3 * i + c];
+    const small = resize(plane, width, height, tw, th);
+    for (let i = 0; i < tw * th; i++) out[3 * i + c] = Math.min(255, Math.max(0, Math.round(small[i])));
+  }
+  return out;
+}
+
+/** The model's input values for RGB bytes (HWC, rows x cols): `f32(pixel · scale) + offset` in
+ *  f32, as the prover computes them, laid out channels first (NCHW). `image` is the verifier
+ *  key's { scale, offset }. */
+export function rgbToFloats(rgb, rows, cols, image) {
+  const scale = Math.fround(image.scale);
+  const offset = Math.fround(image.offset);
+  const out = new Array(3 * rows * cols);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < cols; x++) {
+      for (let c = 0; c < 3; c++) {
+        const p = rgb[3 * (y * cols + x) + c];
+        out[(c * rows + y) * cols + x] = Math.fround(Math.fround(p * scale) + offset);
+      }
+    }
+  }
+  return out;
+}
+
+/** Draws RGB bytes (HWC) into a canvas of the same size. */
+export function paintRgb(canvas, rgb, cols, rows) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(cols, rows);
+  for (let i = 0; i < cols * rows; i++) {
+    img.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+}

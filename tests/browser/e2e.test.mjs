@@ -30,7 +30,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
-import { grayPng } from "./png.mjs";
+import { grayPng, rgbPng } from "./png.mjs";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -582,5 +582,72 @@ test("text model: a prompt's next character, verified in the page; a lying serve
     } finally {
       await srv.stop();
     }
+  }
+});
+
+test("RGB model: a photo prepared as the pinned key says, proven and verified in the page", {
+  timeout: 2 * PROOF_TIMEOUT_MS,
+}, async () => {
+  // The ONNX zoo's resnet_bn ([1, 3, 16, 16], random weights: the class means nothing) compiled to
+  // take images: a central 80% crop, pixels / 255. A 20x20 photo's crop is 16x16, used pixel for
+  // pixel, so the page must send exactly what `zkinfer predict --image` computes from the file.
+  // The same network compiled without an image preprocessing takes no photo in the page.
+  const compileRgb = async (name, extra) => {
+    const dir = path.join(work, name);
+    const { stdout } = await run(
+      BIN,
+      ["compile", path.join(ROOT, "examples/onnx-zoo/resnet_bn.onnx"), "--calibrate-random", "-o", dir, ...extra],
+      { maxBuffer: 16 << 20 },
+    );
+    const id = /model id: ([0-9a-f]{64})/.exec(stdout)?.[1];
+    assert.ok(id, stdout);
+    return { dir, id };
+  };
+  const R = await compileRgb("rgb", ["--image-preprocess", "scale=0.00392156862745098,offset=0,crop=0.8"]);
+  const N = await compileRgb("rgb-plain", []);
+  const side = 20;
+  // Every channel different, so a channel-order or layout slip changes the input.
+  const pixels = Uint8Array.from({ length: side * side * 3 }, (_, i) => {
+    const [p, c] = [Math.floor(i / 3), i % 3];
+    const [y, x] = [Math.floor(p / side), p % side];
+    return [(x * 13 + y * 3) % 256, (y * 11 + 40) % 256, ((x + y) * 7 + 100 * c) % 256][c];
+  });
+  const png = rgbPng(pixels, side, side);
+  const file = path.join(work, "photo.png");
+  fs.writeFileSync(file, png);
+  const srv = await startServer("rgb", [R, N]);
+  try {
+    await withPage("rgb-plain", `${srv.base}/?model=${N.id}`, async (page) => {
+      await waitReady(page, N);
+      assert.equal(await text(page, "#input-h"), "Upload a photo");
+      await page.setInputFiles("#upload", { name: "photo.png", mimeType: "image/png", buffer: png });
+      await page.waitForFunction(() => /Cannot use this file/.test(document.getElementById("input-note").textContent));
+      assert.match(await text(page, "#input-note"), /names no image preprocessing/);
+      assert.ok(await page.isDisabled("#send"), "nothing to send");
+    });
+    await withPage("rgb", `${srv.base}/?model=${R.id}`, async (page) => {
+      await waitReady(page, R);
+      assert.equal(await text(page, "#input-h"), "Upload a photo");
+      assert.ok(await page.isHidden("#pad"), "an RGB model gets an upload, not the digit pad");
+      await page.setInputFiles("#upload", { name: "photo.png", mimeType: "image/png", buffer: png });
+      await page.waitForFunction(() => /pixel for pixel/.test(document.getElementById("input-note").textContent));
+      assert.match(await text(page, "#input-note"), /central 80% crop \(16×16\)/);
+      const r = await submit(page, R);
+      const sent = JSON.parse(r.body).input_data[0];
+      // Channels first: channel c of crop pixel (y, x) is photo pixel (y + 2, x + 2) over 255.
+      for (const [c, y, x] of [[0, 0, 0], [1, 5, 9], [2, 15, 15]]) {
+        const p = pixels[3 * ((y + 2) * side + x + 2) + c];
+        assert.equal(sent[(c * 16 + y) * 16 + x], Math.fround(p * Math.fround(1 / 255)), `channel ${c} at ${y},${x}`);
+      }
+      const ref = await reference(R, r.body, "rgb");
+      const cli = JSON.parse((await run(BIN, ["predict", R.dir, "--image", file, "--json"])).stdout);
+      assert.deepEqual(ref.input_raw, cli.input_raw, "the page prepared the photo as the CLI does");
+      assert.equal(r.state, "verified", r.verdict);
+      assert.equal(r.shownClass, cli.predicted_class, "the verified class is the CLI's for the same file");
+      timings.rgb_submit_to_verified_s = r.seconds;
+      await page.screenshot({ path: path.join(OUT, "rgb.png"), fullPage: true });
+    });
+  } finally {
+    await srv.stop();
   }
 });

@@ -14,7 +14,7 @@ const src = fs.readFileSync(
   path.join(path.dirname(fileURLToPath(import.meta.url)), "../../web/input.js"),
   "utf8",
 );
-const { inkFromRgba, resize, toModelInput, toFloats, quantize } = await import(
+const { inkFromRgba, resize, toModelInput, toFloats, quantize, centralCrop, rgbFromRgba, resizeRgb, rgbToFloats } = await import(
   `data:text/javascript,${encodeURIComponent(src)}`
 );
 
@@ -93,4 +93,38 @@ test("floats and quantization match the server's (float32, round half away from 
   assert.equal(quantize(1, 9), 512);
   assert.equal(quantize(2.5 / 512, 9), 3); // a half rounds away from zero
   assert.equal(quantize(-2.5 / 512, 9), -3);
+});
+
+test("an RGB image's central crop is the CLI's: f32 sides, rounded, margins rounded down", () => {
+  assert.deepEqual(centralCrop(20, 20, 0.8), { x: 2, y: 2, width: 16, height: 16 });
+  // 87.5% of 224 (the ImageNet preset) is 196, 14 px each side.
+  assert.deepEqual(centralCrop(224, 224, 0.875), { x: 14, y: 14, width: 196, height: 196 });
+  // An odd margin leaves the extra pixel at the right and bottom; at least one pixel stays.
+  assert.deepEqual(centralCrop(11, 5, 0.5), { x: 2, y: 1, width: 6, height: 3 });
+  assert.deepEqual(centralCrop(3, 3, 0.01), { x: 1, y: 1, width: 1, height: 1 });
+  assert.deepEqual(centralCrop(7, 9, 1), { x: 0, y: 0, width: 7, height: 9 });
+});
+
+test("RGB pixels become f32(pixel * scale) + offset, channels first; transparency is white", () => {
+  // A 2x2 image, pixel (y, x) = [10y+x, 100+10y+x, 200+10y+x] (the CLI's own layout test).
+  const img = rgba(2, 2, (x, y) => [10 * y + x, 100 + 10 * y + x, 200 + 10 * y + x, 255]);
+  const rgb = rgbFromRgba(img, 2, 2);
+  assert.deepEqual(Array.from(rgb), [0, 100, 200, 1, 101, 201, 10, 110, 210, 11, 111, 211]);
+  assert.deepEqual(rgbToFloats(rgb, 2, 2, { scale: 1, offset: 0 }), [0, 1, 10, 11, 100, 101, 110, 111, 200, 201, 210, 211]);
+  // Inception's p / 127.5 - 1 in f32: 0 -> -1, 255 -> 1, and 51 -> the f32 the prover computes.
+  const inception = { scale: Math.fround(1 / 127.5), offset: -1 };
+  const v = rgbToFloats(Uint8Array.from([0, 255, 51]), 1, 1, inception);
+  assert.deepEqual(v.slice(0, 2), [-1, 1]);
+  assert.equal(v[2], Math.fround(Math.fround(51 * Math.fround(1 / 127.5)) - 1));
+  assert.deepEqual(Array.from(rgbFromRgba(Uint8ClampedArray.from([9, 9, 9, 0]), 1, 1)), [255, 255, 255]);
+});
+
+test("RGB resize is the identity at the model's size and averages each channel otherwise", () => {
+  const rgb = Uint8Array.from({ length: 3 * 4 * 2 }, (_, i) => (i * 29) % 256);
+  assert.deepEqual(Array.from(resizeRgb(rgb, 4, 2, 4, 2)), Array.from(rgb));
+  const half = resizeRgb(rgb, 4, 2, 2, 1);
+  for (let c = 0; c < 3; c++) {
+    const block = [0, 1, 4, 5].map((p) => rgb[3 * p + c]);
+    assert.equal(half[c], Math.round(block.reduce((a, b) => a + b) / 4));
+  }
 });
