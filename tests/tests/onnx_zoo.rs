@@ -104,124 +104,29 @@ const SUPPORTED: &[(&str, usize, f64)] = &[
 
 #[test]
 fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
-    let mut corrupted_kinds = std::collections::BTreeSet::new();
-    for &(name, classes, tolerance) in SUPPORTED {
-        let c = case(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let m = &c.model;
-        // Float evaluation against onnxruntime.
-        for (x, want) in c.inputs.iter().zip(&c.outputs) {
-            let got = &m.eval_float(x).unwrap()[m.output].data;
-            let err = got
-                .iter()
-                .zip(want)
-                .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-                .fold(0f32, f32::max);
-            assert!(err < 1e-4, "{name}: float evaluator off by {err}");
-        }
-        let compiled = compile(m, &c.calibration(), &CompileOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut worst = 0f64;
-        for (i, (x, want)) in c.inputs.iter().zip(&c.outputs).enumerate() {
-            let (_, values) = compiled.witness(x).unwrap();
-            let got = compiled
-                .graph
-                .dequantize_output(&values[compiled.graph.output]);
-            let range = want.iter().fold(0f32, |a, v| a.max(v.abs())) as f64;
-            let err = got
-                .iter()
-                .zip(want)
-                .map(|(a, b)| (a - *b as f64).abs())
-                .fold(0f64, f64::max);
-            worst = worst.max(err / range);
-            let want64: Vec<f64> = want.iter().map(|&v| v as f64).collect();
-            // The segmentation models' per-pixel scores: [1, 2, H, W], classes along the
-            // channel axis.
-            let per_pixel_classes = name.starts_with("unet") || name.starts_with("seg");
-            let (a, b) = if per_pixel_classes {
-                let hw = classes;
-                let per_pixel = |v: &[f64]| -> Vec<usize> {
-                    (0..hw).map(|p| (v[hw + p] > v[p]) as usize).collect()
-                };
-                (per_pixel(&got), per_pixel(&want64))
-            } else {
-                (top1(&got, classes), top1(&want64, classes))
-            };
-            let agree = a.iter().zip(&b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64;
-            assert!(
-                agree >= if per_pixel_classes { 0.97 } else { 1.0 },
-                "{name} input {i}: top-1 agrees on {:.1}%",
-                100.0 * agree
-            );
-        }
-        println!(
-            "{name}: {} | largest |quantized - onnxruntime| over 4 inputs: {:.2}% of the output range",
-            compiled.plan,
-            100.0 * worst
-        );
-        assert!(
-            worst <= tolerance,
-            "{name}: error {worst} of the output range"
-        );
-
-        // The circuit accepts the honest witness and rejects a changed output.
-        let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
-        let out = values[compiled.graph.output].clone();
-        let circuit = compiled.circuit(Some(values.clone()));
-        let instance = circuit.instance(&input, &out).unwrap();
-        MockProver::run(compiled.plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{name}: honest witness rejected: {:?}",
-                    &e[..e.len().min(3)]
-                )
-            });
-        // A corrupted cell of each new kind of step (a function's table output, a product of
-        // two activations, a matrix product of two activations, data movement's rescaled
-        // input) is rejected, downstream values left as they were: the first step of each
-        // kind in each model.
-        let mut corrupted_here = std::collections::BTreeSet::new();
-        for (i, step) in compiled.graph.steps.iter().enumerate() {
-            use zkinfer_core::qgraph::{Activation, StepKind};
-            let kind = match &step.kind {
-                StepKind::Linear(l) if matches!(l.rescale.act, Activation::Table(_)) => "table",
-                StepKind::Product(_) => "product",
-                StepKind::MatMul(_) => "matmul",
-                StepKind::Linear(_) if step.name.contains(":rescale") => "gather input",
-                _ => continue,
-            };
-            if !corrupted_here.insert(kind) {
-                continue;
-            }
-            corrupted_kinds.insert(kind);
-            let mut corrupt = values.clone();
-            corrupt[step.output][0] += 1;
-            let out = corrupt[compiled.graph.output].clone();
-            let circuit = compiled.circuit(Some(corrupt));
-            let instance = circuit.instance(&input, &out).unwrap();
-            assert!(
-                MockProver::run(compiled.plan.k, &circuit, vec![instance])
-                    .unwrap()
-                    .verify()
-                    .is_err(),
-                "{name}: step {i} ({kind}) accepts a corrupted output cell"
-            );
-        }
-        let mut forged = values;
-        let o = compiled.graph.output;
-        forged[o][0] += 1;
-        let forged_out = forged[o].clone();
-        let circuit = compiled.circuit(Some(forged));
-        let instance = circuit.instance(&input, &forged_out).unwrap();
-        assert!(
-            MockProver::run(compiled.plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-                .is_err(),
-            "{name}: a changed output is accepted"
-        );
-    }
+    // The models are independent and MockProver runs on one core: the cores share them.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let corrupted_kinds: std::collections::BTreeSet<&str> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut kinds = std::collections::BTreeSet::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(name, classes, tolerance)) = SUPPORTED.get(i) else {
+                            return kinds;
+                        };
+                        kinds.extend(check_exporter_shaped_model(name, classes, tolerance));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     println!("corrupted cells rejected in steps of kind {corrupted_kinds:?}");
     for kind in ["table", "product", "matmul"] {
         assert!(
@@ -229,6 +134,132 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
             "no {kind} step was corrupted"
         );
     }
+}
+
+/// One zoo model: the float evaluator against onnxruntime, the quantized model within
+/// `tolerance` of it with the same top-1 (`classes` outputs, or per-pixel classes), MockProver
+/// accepting the honest witness and rejecting a corrupted cell of each new kind of step and a
+/// changed output. Returns the kinds of step corrupted.
+fn check_exporter_shaped_model(
+    name: &str,
+    classes: usize,
+    tolerance: f64,
+) -> std::collections::BTreeSet<&'static str> {
+    let mut corrupted_here = std::collections::BTreeSet::new();
+    let c = case(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let m = &c.model;
+    // Float evaluation against onnxruntime.
+    for (x, want) in c.inputs.iter().zip(&c.outputs) {
+        let got = &m.eval_float(x).unwrap()[m.output].data;
+        let err = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0f32, f32::max);
+        assert!(err < 1e-4, "{name}: float evaluator off by {err}");
+    }
+    let compiled = compile(m, &c.calibration(), &CompileOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut worst = 0f64;
+    for (i, (x, want)) in c.inputs.iter().zip(&c.outputs).enumerate() {
+        let (_, values) = compiled.witness(x).unwrap();
+        let got = compiled
+            .graph
+            .dequantize_output(&values[compiled.graph.output]);
+        let range = want.iter().fold(0f32, |a, v| a.max(v.abs())) as f64;
+        let err = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - *b as f64).abs())
+            .fold(0f64, f64::max);
+        worst = worst.max(err / range);
+        let want64: Vec<f64> = want.iter().map(|&v| v as f64).collect();
+        // The segmentation models' per-pixel scores: [1, 2, H, W], classes along the
+        // channel axis.
+        let per_pixel_classes = name.starts_with("unet") || name.starts_with("seg");
+        let (a, b) = if per_pixel_classes {
+            let hw = classes;
+            let per_pixel = |v: &[f64]| -> Vec<usize> {
+                (0..hw).map(|p| (v[hw + p] > v[p]) as usize).collect()
+            };
+            (per_pixel(&got), per_pixel(&want64))
+        } else {
+            (top1(&got, classes), top1(&want64, classes))
+        };
+        let agree = a.iter().zip(&b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64;
+        assert!(
+            agree >= if per_pixel_classes { 0.97 } else { 1.0 },
+            "{name} input {i}: top-1 agrees on {:.1}%",
+            100.0 * agree
+        );
+    }
+    println!(
+        "{name}: {} | largest |quantized - onnxruntime| over 4 inputs: {:.2}% of the output range",
+        compiled.plan,
+        100.0 * worst
+    );
+    assert!(
+        worst <= tolerance,
+        "{name}: error {worst} of the output range"
+    );
+
+    // The circuit accepts the honest witness and rejects a changed output.
+    let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
+    let out = values[compiled.graph.output].clone();
+    let circuit = compiled.circuit(Some(values.clone()));
+    let instance = circuit.instance(&input, &out).unwrap();
+    MockProver::run(compiled.plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{name}: honest witness rejected: {:?}",
+                &e[..e.len().min(3)]
+            )
+        });
+    // A corrupted cell of each new kind of step (a function's table output, a product of
+    // two activations, a matrix product of two activations, data movement's rescaled
+    // input) is rejected, downstream values left as they were: the first step of each
+    // kind in each model.
+    for (i, step) in compiled.graph.steps.iter().enumerate() {
+        use zkinfer_core::qgraph::{Activation, StepKind};
+        let kind = match &step.kind {
+            StepKind::Linear(l) if matches!(l.rescale.act, Activation::Table(_)) => "table",
+            StepKind::Product(_) => "product",
+            StepKind::MatMul(_) => "matmul",
+            StepKind::Linear(_) if step.name.contains(":rescale") => "gather input",
+            _ => continue,
+        };
+        if !corrupted_here.insert(kind) {
+            continue;
+        }
+        let mut corrupt = values.clone();
+        corrupt[step.output][0] += 1;
+        let out = corrupt[compiled.graph.output].clone();
+        let circuit = compiled.circuit(Some(corrupt));
+        let instance = circuit.instance(&input, &out).unwrap();
+        assert!(
+            MockProver::run(compiled.plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+                .is_err(),
+            "{name}: step {i} ({kind}) accepts a corrupted output cell"
+        );
+    }
+    let mut forged = values;
+    let o = compiled.graph.output;
+    forged[o][0] += 1;
+    let forged_out = forged[o].clone();
+    let circuit = compiled.circuit(Some(forged));
+    let instance = circuit.instance(&input, &forged_out).unwrap();
+    assert!(
+        MockProver::run(compiled.plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+            .is_err(),
+        "{name}: a changed output is accepted"
+    );
+    corrupted_here
 }
 
 /// One real proof of the family with tables and products, compiled as `zkinfer compile` does by
