@@ -49,10 +49,15 @@ let work; // temporary directory: models, server data, inputs
 let context; // the browser (one persistent context on a fresh profile)
 let userDataDir;
 let A; // the example model: { dir, id }
-let B; // the same network laid out with another dot width: another model id, same scales
-let C; // the example model again with a random commitment salt: same key and id, another commitment
-let H; // the example model with its input hidden from proofs: a page cannot tie a proof to its input
+// The lying servers' cases check the page, not the model: they use a model whose proofs take
+// seconds (the ONNX zoo's 16-input MLP at 8 activation bits, k = 12; a 1x16 "image" to the page)
+// instead of the MNIST example's (k = 14, 93 columns).
+let L; // that small model: { dir, id }
+let LB; // the same network laid out with another dot width: another model id, same scales
+let LC; // L again with a random commitment salt: same key and id, another commitment
+let LH; // L with its input hidden from proofs: a page cannot tie a proof to its input
 let digit; // { pixels, label, png }
+let row; // L's input as a 16x1 grayscale PNG: { pixels, png }
 const servers = new Set();
 // If the runner is stopped mid-test, take the servers down with it.
 process.on("exit", () => {
@@ -72,6 +77,20 @@ async function compileExample(name, extra) {
     BIN,
     ["compile", path.join(MNIST, "model.onnx"), "--calibration", path.join(MNIST, "calibration.json"),
       "--labels", labels, "-o", dir, ...extra],
+    { maxBuffer: 16 << 20 },
+  );
+  const id = /model id: ([0-9a-f]{64})/.exec(stdout)?.[1];
+  assert.ok(id, `no model id in the compile output:\n${stdout}`);
+  return { dir, id };
+}
+
+/** Compiles the small model the lying servers' cases use (see `L`). */
+async function compileSmall(name, extra) {
+  const dir = path.join(work, name);
+  const { stdout } = await run(
+    BIN,
+    ["compile", path.join(ROOT, "examples/onnx-zoo/mlp_activations.onnx"), "--calibrate-random",
+      "--activation-bits", "8", "-o", dir, ...extra],
     { maxBuffer: 16 << 20 },
   );
   const id = /model id: ([0-9a-f]{64})/.exec(stdout)?.[1];
@@ -203,6 +222,13 @@ async function uploadDigit(page) {
   await page.waitForFunction(() => /pixel for pixel/.test(document.getElementById("input-note").textContent));
 }
 
+/** Uploads the input for `model`: the held-out digit for the example, the 16x1 row for `L`'s. */
+async function uploadFor(page, model) {
+  if (model === A) return uploadDigit(page);
+  await page.setInputFiles("#upload", { name: "row.png", mimeType: "image/png", buffer: row.png });
+  await page.waitForFunction(() => /pixel for pixel/.test(document.getElementById("input-note").textContent));
+}
+
 before(async () => {
   for (const [what, p] of [
     ["the release CLI (cargo build --release -p zkinfer-prover)", BIN],
@@ -223,15 +249,19 @@ before(async () => {
   digit = { pixels, label: labels[HELDOUT_INDEX], png: grayPng(pixels, 28, 28) };
   fs.writeFileSync(path.join(OUT, `heldout-${HELDOUT_INDEX}.png`), digit.png);
 
+  const rowPixels = Uint8Array.from({ length: 16 }, (_, i) => (i * 53 + 20) % 256);
+  row = { pixels: rowPixels, png: grayPng(rowPixels, 16, 1) };
+
   let t = Date.now();
-  [A, B, C, H] = await Promise.all([
+  [A, L, LB, LC, LH] = await Promise.all([
     compileExample("a", []),
-    compileExample("b", ["--dot-width", "20"]),
-    compileExample("c", ["--salt", "random"]),
-    compileExample("h", ["--input-visibility", "hidden"]),
+    compileSmall("l", []),
+    compileSmall("lb", ["--dot-width", "8"]),
+    compileSmall("lc", ["--salt", "random"]),
+    compileSmall("lh", ["--input-visibility", "hidden"]),
   ]);
-  assert.notEqual(A.id, B.id);
-  timings.compile_three_models_s = (Date.now() - t) / 1000;
+  assert.notEqual(L.id, LB.id);
+  timings.compile_models_s = (Date.now() - t) / 1000;
 
   t = Date.now();
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkinfer-chromium-"));
@@ -251,7 +281,7 @@ before(async () => {
     viewport: { width: 1000, height: 1200 },
   });
   timings.browser_start_s = (Date.now() - t) / 1000;
-  log(`models ${A.id} and ${B.id} compiled in ${timings.compile_three_models_s} s`);
+  log(`models ${A.id} and ${L.id} compiled in ${timings.compile_models_s} s`);
 });
 
 after(async () => {
@@ -316,7 +346,7 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
     // web/pkg/threaded exists). And the page comes from another server (another origin): a
     // consumer's own copy of the page, pointed at this API with ?api= (CORS, allowed by default).
     const noThreads = (page) => page.route("**/pkg/threaded/**", (route) => route.abort());
-    const pageHost = await startServer("page-host", [B]);
+    const pageHost = await startServer("page-host", [LB]);
     try {
       await withPage("drawing", `${pageHost.base}/?model=${A.id}&threads=on&api=${encodeURIComponent(srv.base)}`, async (page) => {
         assert.equal(await waitReady(page, A), "single-threaded");
@@ -400,16 +430,16 @@ test("honest server: upload, drawing and pinning", { timeout: 2 * PROOF_TIMEOUT_
   }
 });
 
-/** One lying server: upload the held-out digit, expect INVALID with a reason matching `reason`. */
+/** One lying server of `L`: upload its input, expect INVALID with a reason matching `reason`. */
 async function expectInvalid(mode, models, reason, check, extra = []) {
   const srv = await startServer(mode, models, ["--tamper-for-tests", mode, ...extra]);
   try {
     assert.match(fs.readFileSync(srv.logPath, "utf8"), new RegExp(`DANGER: --tamper-for-tests ${mode}`));
-    await withPage(mode, `${srv.base}/?model=${A.id}`, async (page) => {
-      await waitReady(page, A);
+    await withPage(mode, `${srv.base}/?model=${L.id}`, async (page) => {
+      await waitReady(page, L);
       if (check) await check(page);
-      await uploadDigit(page);
-      const r = await submit(page, A);
+      await uploadFor(page, L);
+      const r = await submit(page, L);
       assert.equal(r.state, "invalid", `expected INVALID, got: ${r.verdict}`);
       assert.match(r.verdict, /^INVALID: /);
       assert.match(r.verdict, reason);
@@ -418,7 +448,7 @@ async function expectInvalid(mode, models, reason, check, extra = []) {
       timings[`${mode}_submit_to_verdict_s`] = r.seconds;
       log(`${mode}: ${r.verdict}`);
       // What the server claimed, next to the honest integer model for the same input.
-      const honest = await reference(A, r.body, mode);
+      const honest = await reference(L, r.body, mode);
       if (mode === "output" || mode === "prediction") {
         assert.notEqual(r.shownClass, honest.predicted_class, "the lying server claimed another class");
       }
@@ -429,42 +459,42 @@ async function expectInvalid(mode, models, reason, check, extra = []) {
 }
 
 test("lying server: tampered output", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  await expectInvalid("output", [A], /proof does not verify/);
+  await expectInvalid("output", [L], /proof does not verify/);
 });
 
 test("lying server: an answer the proof contradicts", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  await expectInvalid("prediction", [A], /the server predicted \d+, but the proof shows \d+/);
+  await expectInvalid("prediction", [L], /the server predicted \d+, but the proof shows \d+/);
 });
 
 test("lying server: proof for another model", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  await expectInvalid("other-model", [A, B], new RegExp(`proof is for model ${B.id}, you trust ${A.id}`));
+  await expectInvalid("other-model", [L, LB], new RegExp(`proof is for model ${LB.id}, you trust ${L.id}`));
 });
 
 test("lying server: another model's proof under the pinned model's id", { timeout: PROOF_TIMEOUT_MS }, async () => {
   // The other circuit's proof does not even parse as a proof for this key, or does not verify:
   // either way the proof check, not the (matching) header, refuses it.
-  await expectInvalid("other-model-relabelled", [A, B], /proof (does not verify|bytes are malformed)/);
+  await expectInvalid("other-model-relabelled", [L, LB], /proof (does not verify|bytes are malformed)/);
 });
 
 test("lying server: the same architecture with other committed weights", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  // C is A recompiled with a random commitment salt: the same verifier key (the weights are
+  // LC is L recompiled with a random commitment salt: the same verifier key (the weights are
   // hidden, so the key fixes only the architecture), hence the same model id, but another model
-  // commitment. Every request is answered and proven with C; only the pinned commitment tells.
-  assert.equal(C.id, A.id, "a salted recompile has the same verifier key");
+  // commitment. Every request is answered and proven with LC; only the pinned commitment tells.
+  assert.equal(LC.id, L.id, "a salted recompile has the same verifier key");
   await expectInvalid(
     "swap-model",
-    [A],
+    [L],
     /the proof was made with the model committed as .*, you trust /,
     async (page) => {
       await page.waitForFunction(() => /^0x[0-9a-f]{64}$/.test(document.getElementById("pinned-commitment").textContent));
     },
-    ["--tamper-stand-in", C.dir, "--tamper-rate", "1"],
+    ["--tamper-stand-in", LC.dir, "--tamper-rate", "1"],
   );
 });
 
 /**
  * A server the page refuses as soon as it opens: the key status is `keyState` (matching
- * `keyText` when given), the pin error says why (`reason`), and after a digit is chosen nothing
+ * `keyText` when given), the pin error says why (`reason`), and after an input is chosen nothing
  * can be sent and no POST leaves the page.
  */
 async function expectRefusedOnOpen(name, models, pinned, { extra = [], keyState, keyText, reason }) {
@@ -480,7 +510,7 @@ async function expectRefusedOnOpen(name, models, pinned, { extra = [], keyState,
       page.on("request", (r) => {
         if (r.method() === "POST") posted = true;
       });
-      await uploadDigit(page);
+      await uploadFor(page, pinned);
       assert.ok(await page.isDisabled("#send"), "nothing can be sent to a refused server");
       assert.equal(posted, false);
       await page.screenshot({ path: path.join(OUT, `${name}-refused.png`), fullPage: true });
@@ -494,16 +524,16 @@ test("lying server: another model's verifier key is caught before anything is se
   // The key is checked against the pin when the page opens: a server caught there gets no input
   // (no proof it made could be checked against the pinned model anyway).
   const mode = "other-model-key";
-  await expectRefusedOnOpen(mode, [A, B], A, {
+  await expectRefusedOnOpen(mode, [L, LB], L, {
     extra: ["--tamper-for-tests", mode],
     keyState: "invalid",
-    keyText: new RegExp(`verifier key is for model ${B.id}, you trust ${A.id}`),
+    keyText: new RegExp(`verifier key is for model ${LB.id}, you trust ${L.id}`),
     reason: /not serving the model you trust .*nothing is sent to it/,
   });
 });
 
 test("a model whose input is hidden from its proofs is refused before anything is sent", { timeout: PROOF_TIMEOUT_MS }, async () => {
-  await expectRefusedOnOpen("hidden-input", [H], H, {
+  await expectRefusedOnOpen("hidden-input", [LH], LH, {
     keyState: "ok",
     reason: /hides its input from its proofs.*Nothing is sent/,
   });
