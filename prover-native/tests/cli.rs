@@ -652,72 +652,14 @@ fn image_inputs_follow_the_compiled_preprocessing() {
     assert!(!o.status.success());
 }
 
-/// With the default hidden weights, a chain's segments each commit to their own weights and
-/// `commit` prints the chain's commitment of them: `verify --commitment` accepts the chain's
-/// proof with it and refuses it with any other.
+/// A model over the memory budget is compiled as a chain of segments linked by commitments; with
+/// the default hidden weights each segment commits to its own weights and `commit` prints the
+/// chain's commitment of them. `prove` proves every segment and `verify` checks every proof and
+/// link, and the pinned commitment: another input, another commitment, a changed byte, a
+/// segment's own key and half a chain are rejected; a changed segment directory is refused by
+/// `prove` without writing anything.
 #[test]
-fn a_chain_with_hidden_weights_is_pinned_by_its_chain_commitment() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mnist = repo().join("examples/mnist");
-    let dir = tmp.path().join("chain");
-    let o = zkinfer(&[
-        "compile",
-        s(&mnist.join("model.onnx")),
-        "--calibration",
-        s(&mnist.join("calibration.json")),
-        "--memory-budget",
-        "0.55",
-        "-o",
-        s(&dir),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("as a chain of 2 segments"),
-        "{}",
-        stdout(&o)
-    );
-    let o = zkinfer(&["commit", s(&dir), "--json"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let commit: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let commitment = commit["model_commitment"].as_str().unwrap().to_string();
-    assert_eq!(commit["visibility"]["weights"], "hidden");
-    let proof = tmp.path().join("d2.proof");
-    let digit = mnist.join("digits/digit_2.json");
-    let o = zkinfer(&[
-        "prove",
-        s(&dir),
-        "--input",
-        s(&digit),
-        "--input-salt",
-        "random",
-        "-o",
-        s(&proof),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let key = dir.join("verifier-key");
-    let o = zkinfer(&["verify", s(&key), s(&proof), "--commitment", &commitment]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("matches the pinned one"),
-        "{}",
-        stdout(&o)
-    );
-    assert!(stdout(&o).contains("class 2"), "{}", stdout(&o));
-    // Another commitment (the last hex digit changed) is refused.
-    let mut other = commitment.clone();
-    let last = other.pop().unwrap();
-    other.push(if last == '0' { '1' } else { '0' });
-    assert_fails(
-        &zkinfer(&["verify", s(&key), s(&proof), "--commitment", &other]),
-        "not the pinned commitment",
-    );
-}
-
-/// A model over the memory budget is compiled as a chain of segments linked by commitments;
-/// `prove` proves every segment and `verify` checks every proof and link, rejecting another
-/// input, a changed byte, a bundle against a single-model key and half a chain.
-#[test]
-fn a_model_over_the_budget_becomes_a_verifiable_chain() {
+fn a_model_over_the_budget_becomes_a_verifiable_chain_pinned_by_its_commitment() {
     let tmp = tempfile::tempdir().unwrap();
     let mnist = repo().join("examples/mnist");
     let dir = tmp.path().join("chain");
@@ -727,8 +669,6 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
             s(&mnist.join("model.onnx")),
             "--calibration",
             s(&mnist.join("calibration.json")),
-            "--weights",
-            "fixed",
             "--memory-budget",
             budget,
             "-o",
@@ -738,7 +678,7 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     // Below what the largest block needs: refused, and nothing is written.
     assert_fails(&compile("0.1"), "alone needs about");
     assert!(!dir.exists());
-    let o = compile("0.45");
+    let o = compile("0.55");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("as a chain of 2 segments"),
@@ -753,6 +693,11 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    let o = zkinfer(&["commit", s(&dir), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let commit: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let commitment = commit["model_commitment"].as_str().unwrap().to_string();
+    assert_eq!(commit["visibility"]["weights"], "hidden");
 
     let digit = |d: u8| mnist.join(format!("digits/digit_{d}.json"));
     let proof = tmp.path().join("d7.proof");
@@ -768,7 +713,7 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
         .unwrap_or_else(|| panic!("no drawn input salt printed: {printed}"))
         .to_string();
     let key = dir.join("verifier-key");
-    let verify_input = |d: u8, salt: &str| {
+    let verify_input = |d: u8, salt: &str, commitment: &str| {
         zkinfer(&[
             "verify",
             s(&key),
@@ -777,15 +722,26 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
             s(&digit(d)),
             "--input-salt",
             salt,
+            "--commitment",
+            commitment,
         ])
     };
-    let o = verify_input(7, &salt);
+    let o = verify_input(7, &salt, &commitment);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("VALID chain of 2"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("class 7"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("matches your input"), "{}", stdout(&o));
-
-    assert_fails(&verify_input(3, &salt), "another input");
+    for said in [
+        "VALID chain of 2",
+        "class 7",
+        "matches your input",
+        "matches the pinned one",
+    ] {
+        assert!(stdout(&o).contains(said), "{said}: {}", stdout(&o));
+    }
+    assert_fails(&verify_input(3, &salt, &commitment), "another input");
+    // Another commitment (the last hex digit changed) is refused.
+    let mut other = commitment.clone();
+    let last = other.pop().unwrap();
+    other.push(if last == '0' { '1' } else { '0' });
+    assert_fails(&verify_input(7, &salt, &other), "not the pinned commitment");
     assert_fails(
         &zkinfer(&["verify", s(&key), s(&proof), "--input", s(&digit(7))]),
         "salts its input hash",
@@ -805,8 +761,69 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
     );
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
-    // A segment's compiled model with one weight changed: same key header, so its proving key
-    // is made, but its proof does not verify against the stored key: refused, nothing written.
+    // A segment's compiled model with one step's activation changed: it no longer computes the
+    // chain's integer model, and prove refuses it, writing nothing.
+    let segment = zkinfer_core::prove::ModelDir::new(dir.join("segment-1"));
+    let mut changed = segment.compiled().unwrap();
+    use zkinfer_core::qgraph::{Activation, StepKind};
+    let act = changed
+        .graph
+        .steps
+        .iter_mut()
+        .find_map(|st| match &mut st.kind {
+            StepKind::Linear(lin) if matches!(lin.rescale.act, Activation::Relu) => {
+                Some(&mut lin.rescale.act)
+            }
+            _ => None,
+        })
+        .expect("segment 1 has a step with a ReLU");
+    *act = Activation::Identity;
+    segment.write_compiled(&changed).unwrap();
+    let again = tmp.path().join("again.proof");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
+    assert_fails(&o, "not the integer model's evaluation");
+    assert!(!again.exists());
+    // A segment's compiled model swapped for the other's: its key header is not the stored
+    // one, so prove refuses before generating any key, and writes nothing.
+    std::fs::copy(
+        dir.join("segment-0/compiled.bin"),
+        dir.join("segment-1/compiled.bin"),
+    )
+    .unwrap();
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
+    assert_fails(&o, "not the stored verifier key's");
+    assert!(!again.exists());
+}
+
+/// With fixed weights a segment's key fixes its weights: a segment directory whose compiled
+/// model had a weight changed after compiling still gets a proving key (the key header is the
+/// same), but its proof does not verify against the stored key, and prove refuses it, writing
+/// nothing.
+#[test]
+fn a_chain_segment_changed_after_compiling_is_refused_by_its_stored_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = repo().join("examples/mnist");
+    let dir = tmp.path().join("chain");
+    let o = zkinfer(&[
+        "compile",
+        s(&mnist.join("model.onnx")),
+        "--calibration",
+        s(&mnist.join("calibration.json")),
+        "--weights",
+        "fixed",
+        "--memory-budget",
+        "0.45",
+        "-o",
+        s(&dir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("as a chain of 2 segments"),
+        "{}",
+        stdout(&o)
+    );
+    // The second segment's first weight, one step up: its output is unchanged after rounding,
+    // so the witness the prover computes still passes; only the proof check can tell.
     let segment = zkinfer_core::prove::ModelDir::new(dir.join("segment-1"));
     let mut changed = segment.compiled().unwrap();
     let weight = changed
@@ -824,20 +841,11 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain() {
         .expect("segment 1 has a conv or dense step");
     *weight += 1;
     segment.write_compiled(&changed).unwrap();
-    let again = tmp.path().join("again.proof");
-    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
+    let proof = tmp.path().join("d7.proof");
+    let digit = mnist.join("digits/digit_7.json");
+    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&proof)]);
     assert_fails(&o, "does not verify against its stored verifier key");
-    assert!(!again.exists());
-    // A segment's compiled model swapped for the other's: its key header is not the stored
-    // one, so prove refuses before generating any key, and writes nothing.
-    std::fs::copy(
-        dir.join("segment-0/compiled.bin"),
-        dir.join("segment-1/compiled.bin"),
-    )
-    .unwrap();
-    let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
-    assert_fails(&o, "not the stored verifier key's");
-    assert!(!again.exists());
+    assert!(!proof.exists());
 }
 
 /// `zkinfer evaluate` on the user's own labelled data: the compiled model's held-out accuracy,
