@@ -484,16 +484,9 @@ $("upload").addEventListener("change", async (e) => {
       return;
     }
     const { width: fileW, height: fileH } = bitmap;
-    const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(fileW, fileH));
-    const w = Math.max(1, Math.round(bitmap.width * f));
-    const h = Math.max(1, Math.round(bitmap.height * f));
-    const canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(bitmap, 0, 0, w, h);
+    const { data, w, h } = rgbaOf(bitmap, { x: 0, y: 0, width: fileW, height: fileH });
     bitmap.close();
-    const { ink, inverted } = inkFromRgba(ctx.getImageData(0, 0, w, h).data, w, h);
+    const { ink, inverted } = inkFromRgba(data, w, h);
     const { rows, cols } = state.dims;
     const pixels = toModelInput(ink, w, h, rows, cols);
     if (!pixels) throw new Error("the image has no ink (it is one flat colour)");
@@ -517,6 +510,22 @@ $("upload").addEventListener("change", async (e) => {
 });
 
 /**
+ * The RGBA bytes of `region` of a decoded image, as stored (no smoothing when the region fits);
+ * a region over MAX_UPLOAD_SIDE is first brought down to it by the browser.
+ */
+function rgbaOf(bitmap, region) {
+  const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(region.width, region.height));
+  const w = Math.max(1, Math.round(region.width * f));
+  const h = Math.max(1, Math.round(region.height * f));
+  const canvas = document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, region.x, region.y, region.width, region.height, 0, 0, w, h);
+  return { data: ctx.getImageData(0, 0, w, h).data, w, h };
+}
+
+/**
  * An RGB model's input from a photo, as `zkinfer predict --image` makes it: the central crop the
  * pinned key names, resized to the model's size (pixel for pixel when the crop already has it).
  */
@@ -526,17 +535,9 @@ function uploadPhoto(bitmap, name) {
     const image = trustedImagePreprocessing();
     const { width: fileW, height: fileH } = bitmap;
     const crop = centralCrop(fileW, fileH, image.centralFraction);
-    // A very large photo is first brought down to MAX_UPLOAD_SIDE by the browser.
-    const f = Math.min(1, MAX_UPLOAD_SIDE / Math.max(crop.width, crop.height));
-    const w = Math.max(1, Math.round(crop.width * f));
-    const h = Math.max(1, Math.round(crop.height * f));
-    const canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, w, h);
+    const { data, w, h } = rgbaOf(bitmap, crop);
     const { rows, cols } = state.dims;
-    const pixels = resizeRgb(rgbFromRgba(ctx.getImageData(0, 0, w, h).data, w, h), w, h, cols, rows);
+    const pixels = resizeRgb(rgbFromRgba(data, w, h), w, h, cols, rows);
     const exact = w === cols && h === rows;
     const pct = +(100 * image.centralFraction).toFixed(1);
     note.textContent = `Uploaded ${name} (${fileW}×${fileH}): central ${pct}% crop (${crop.width}×${crop.height}), ${

@@ -48,15 +48,17 @@ fn assert_fails(o: &Output, needle: &str) {
 
 /// `zkinfer compile` on the bundled MNIST example, with its calibration data, into `out`.
 fn compile_example(out: &Path) -> Output {
+    compile_example_with(out, &[])
+}
+
+/// [`compile_example`] with `extra` flags.
+fn compile_example_with(out: &Path, extra: &[&str]) -> Output {
     let mnist = repo().join("examples/mnist");
-    zkinfer(&[
-        "compile",
-        s(&mnist.join("model.onnx")),
-        "--calibration",
-        s(&mnist.join("calibration.json")),
-        "-o",
-        s(out),
-    ])
+    let (model, calibration) = (mnist.join("model.onnx"), mnist.join("calibration.json"));
+    let mut args = vec!["compile", s(&model), "--calibration", s(&calibration)];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", s(out)]);
+    zkinfer(&args)
 }
 
 #[test]
@@ -605,16 +607,7 @@ fn image_inputs_follow_the_compiled_preprocessing() {
     // The MNIST example takes [1,1,28,28], not an RGB image: an image preprocessing is refused
     // when compiling, before any work, and nothing is written.
     let mnist = repo().join("examples/mnist");
-    let o = zkinfer(&[
-        "compile",
-        s(&mnist.join("model.onnx")),
-        "--calibration",
-        s(&mnist.join("calibration.json")),
-        "--image-preprocess",
-        "unit",
-        "-o",
-        s(&out),
-    ]);
+    let o = compile_example_with(&out, &["--image-preprocess", "unit"]);
     assert_fails(&o, "[1, 3, H, W]");
     assert!(!out.exists());
     let o = zkinfer(&[
@@ -627,16 +620,7 @@ fn image_inputs_follow_the_compiled_preprocessing() {
     ]);
     assert_fails(&o, "image preprocessing");
     // Compiled without one, it takes no image either.
-    let o = zkinfer(&[
-        "compile",
-        s(&mnist.join("model.onnx")),
-        "--calibration",
-        s(&mnist.join("calibration.json")),
-        "--weights",
-        "fixed",
-        "-o",
-        s(&out),
-    ]);
+    let o = compile_example_with(&out, &["--weights", "fixed"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let image = imagenet.join("dev/n01440764_tench.JPEG");
     let o = zkinfer(&["predict", s(&out), "--image", s(&image)]);
@@ -663,18 +647,7 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain_pinned_by_its_commitment()
     let tmp = tempfile::tempdir().unwrap();
     let mnist = repo().join("examples/mnist");
     let dir = tmp.path().join("chain");
-    let compile = |budget: &str| {
-        zkinfer(&[
-            "compile",
-            s(&mnist.join("model.onnx")),
-            "--calibration",
-            s(&mnist.join("calibration.json")),
-            "--memory-budget",
-            budget,
-            "-o",
-            s(&dir),
-        ])
-    };
+    let compile = |budget: &str| compile_example_with(&dir, &["--memory-budget", budget]);
     // Below what the largest block needs: refused, and nothing is written.
     assert_fails(&compile("0.1"), "alone needs about");
     assert!(!dir.exists());
@@ -804,18 +777,7 @@ fn a_chain_segment_changed_after_compiling_is_refused_by_its_stored_key() {
     let tmp = tempfile::tempdir().unwrap();
     let mnist = repo().join("examples/mnist");
     let dir = tmp.path().join("chain");
-    let o = zkinfer(&[
-        "compile",
-        s(&mnist.join("model.onnx")),
-        "--calibration",
-        s(&mnist.join("calibration.json")),
-        "--weights",
-        "fixed",
-        "--memory-budget",
-        "0.45",
-        "-o",
-        s(&dir),
-    ]);
+    let o = compile_example_with(&dir, &["--weights", "fixed", "--memory-budget", "0.45"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("as a chain of 2 segments"),
