@@ -166,11 +166,64 @@ impl Tokenizer {
     pub fn token(&self, id: usize) -> Option<&str> {
         self.vocabulary.get(id).map(String::as_str)
     }
+
+    /// `positions` evenly spaced (window, next token) pairs of `text`, each window `context`
+    /// ids as input values, the first starting `offset` ids in: how held-out text measures a
+    /// next-token model ([`crate::prove::next_token_quality`]).
+    pub fn heldout_windows(
+        &self,
+        text: &str,
+        positions: usize,
+        offset: usize,
+    ) -> Result<Vec<(Vec<f32>, usize)>> {
+        let ids = self.encode(text)?;
+        let span = ids.len().saturating_sub(self.context + 1 + offset);
+        if positions == 0 || span < positions {
+            return Err(Error::InvalidInput(format!(
+                "{positions} held-out positions need more than {} tokens of text, not {}",
+                positions + self.context + offset,
+                ids.len()
+            )));
+        }
+        let stride = span / positions;
+        Ok((0..positions)
+            .map(|i| {
+                let start = offset + i * stride;
+                let window = ids[start..start + self.context]
+                    .iter()
+                    .map(|&id| id as f32)
+                    .collect();
+                (window, ids[start + self.context] as usize)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heldout_windows_are_evenly_spaced_and_followed_by_their_next_token() {
+        let t = characters();
+        let text = "abcabcabcabcabcabcabcabc";
+        let ids = t.encode(text).unwrap();
+        let pairs = t.heldout_windows(text, 3, 1).unwrap();
+        assert_eq!(pairs.len(), 3);
+        let stride = (ids.len() - t.context - 1 - 1) / 3;
+        for (i, (window, next)) in pairs.iter().enumerate() {
+            let start = 1 + i * stride;
+            let want: Vec<f32> = ids[start..start + t.context]
+                .iter()
+                .map(|&id| id as f32)
+                .collect();
+            assert_eq!(window, &want);
+            assert_eq!(*next, ids[start + t.context] as usize);
+        }
+        // Too short a text for that many positions is an error, not a panic.
+        let err = t.heldout_windows("ab", 3, 0).unwrap_err().to_string();
+        assert!(err.contains("held-out positions"), "{err}");
+    }
 
     fn characters() -> Tokenizer {
         Tokenizer::from_json(

@@ -54,17 +54,7 @@ pub fn run(dir: Option<PathBuf>, prompt: &str, srs: &SrsArgs) -> Result<()> {
     )?;
     println!("   layout: {}", compiled.plan);
 
-    let heldout = tokenizer.encode(HELDOUT.trim())?;
-    let context = tokenizer.context;
-    let stride = (heldout.len() - context - 1) / POSITIONS;
-    let windows = (0..POSITIONS).map(|i| {
-        let start = i * stride;
-        let window = heldout[start..start + context]
-            .iter()
-            .map(|&id| id as f32)
-            .collect();
-        (window, heldout[start + context] as usize)
-    });
+    let windows = tokenizer.heldout_windows(HELDOUT.trim(), POSITIONS, 0)?;
     let q = zkinfer_core::prove::next_token_quality(&model, &compiled, windows)?;
     println!(
         "   held-out text, {} positions: the proven model's next character is the float model's \

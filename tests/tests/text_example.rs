@@ -74,14 +74,8 @@ fn the_proven_next_character_is_the_float_models_on_at_least_95_percent_of_held_
         "the vocabulary names the outputs"
     );
     let held = std::fs::read_to_string(text_dir().join("heldout.txt")).unwrap();
-    let ids = t.encode(held.trim()).unwrap();
     let positions = 300;
-    let stride = (ids.len() - t.context - 1) / positions;
-    let windows = (0..positions).map(|i| {
-        let s = i * stride + 7;
-        let w = ids[s..s + t.context].iter().map(|&id| id as f32).collect();
-        (w, ids[s + t.context] as usize)
-    });
+    let windows = t.heldout_windows(held.trim(), positions, 7).unwrap();
     let q = next_token_quality(&model, &compiled, windows).unwrap();
     assert_eq!(q.positions, positions);
     assert!(q.agreement >= 0.95, "{q:?}");
