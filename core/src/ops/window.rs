@@ -69,15 +69,18 @@ impl Window2d {
     }
 
     /// The kernel positions along `axis` (0: rows, 1: columns) of output position `o` that
-    /// land inside an input of `len` along that axis.
-    fn axis_taps_inside(&self, axis: usize, len: usize, o: usize) -> usize {
-        (0..self.kernel[axis])
-            .filter(|&k| {
-                let at = (o * self.stride[axis] + k * self.dilation[axis]) as isize
-                    - self.pads[axis] as isize;
-                at >= 0 && at < len as isize
-            })
-            .count()
+    /// land inside an input of `len` along that axis: the taps t in 0..k with
+    /// 0 <= o·stride + t·dilation - pad < len, in closed form.
+    pub(crate) fn axis_taps_inside(&self, axis: usize, len: usize, o: usize) -> usize {
+        let (k, d, pad) = (
+            self.kernel[axis] as i128,
+            self.dilation[axis].max(1) as i128,
+            self.pads[axis] as i128,
+        );
+        let start = (o as i128) * (self.stride[axis] as i128) - pad;
+        let first = if start >= 0 { 0 } else { (-start + d - 1) / d };
+        let last = (len as i128 - start - 1).div_euclid(d).min(k - 1);
+        (last - first + 1).max(0) as usize
     }
 }
 

@@ -765,20 +765,7 @@ fn same_quantization(a: &TfTensor, b: &TfTensor, op: &str) -> Result<()> {
 /// Each output's count of in-bounds taps (TFLite's average-pool divisor), per axis rather than
 /// by enumerating taps: a file may declare a window far larger than its input.
 pub(super) fn pool_divisors(w: &Window2d, in_shape: &[usize], out_shape: &[usize]) -> Vec<u64> {
-    // Taps t in 0..k with 0 <= o·stride + t·dilation - pad < n.
-    let taps = |o: usize, axis: usize, n: usize| -> u64 {
-        let (k, d, pad) = (w.kernel[axis], w.dilation[axis], w.pads[axis]);
-        let start = (o * w.stride[axis]) as i128 - pad as i128;
-        let first = if start >= 0 {
-            0
-        } else {
-            (-start + d as i128 - 1) / d as i128
-        };
-        let last = (n as i128 - start - 1)
-            .div_euclid(d as i128)
-            .min(k as i128 - 1);
-        (last - first + 1).max(0) as u64
-    };
+    let taps = |o: usize, axis: usize, n: usize| w.axis_taps_inside(axis, n, o) as u64;
     let (h, wd) = (in_shape[2], in_shape[3]);
     let (c, oh, ow) = (out_shape[1], out_shape[2], out_shape[3]);
     let rows: Vec<u64> = (0..oh).map(|oy| taps(oy, 0, h)).collect();
