@@ -117,6 +117,23 @@ impl ImagePreprocess {
         Ok(p)
     }
 
+    /// Why this preprocessing cannot feed an input of `shape` (it takes one RGB image, with a
+    /// usable mapping), or None: what `compile` and a verifier key's reader both refuse.
+    pub fn unfit_for(&self, shape: &[usize]) -> Option<String> {
+        if image_hw(shape).is_none() {
+            return Some(format!(
+                "image preprocessing applies to a model that takes one RGB image, [1, 3, H, W]; \
+                 this model's input is {shape:?}"
+            ));
+        }
+        if !self.is_valid() {
+            return Some(format!(
+                "image preprocessing {self:?}: the mapping must be finite and the crop in (0, 1]"
+            ));
+        }
+        None
+    }
+
     /// A finite pixel mapping and a central crop in (0, 1]: what [`ImagePreprocess::parse`]
     /// accepts and a verifier key may carry.
     pub fn is_valid(&self) -> bool {

@@ -515,10 +515,8 @@ impl Linear {
                 out_shape,
                 ..
             } => {
-                let (h, w, oh, ow) = (in_shape[2], in_shape[3], out_shape[2], out_shape[3]);
-                let planes = n_out / (oh * ow).max(1);
-                for (oy, ox) in (0..oh).flat_map(|y| (0..ow).map(move |x| (y, x))) {
-                    add(window.taps_inside(h, w, oy, ox), planes);
+                for (terms, outputs) in window.term_counts(in_shape, out_shape, 1) {
+                    add(terms, outputs);
                 }
             }
             LinearKernel::Elementwise { weights, .. } => add(weights.len(), n_out),

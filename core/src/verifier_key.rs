@@ -181,14 +181,11 @@ impl VerifierKey {
                 )));
             }
         }
-        if let Some(image) = &header.image {
-            if crate::image_input::image_hw(&header.input.shape).is_none() || !image.is_valid() {
-                return Err(bad(format!(
-                    "image preprocessing {image:?} for an input of shape {:?} (it needs a \
-                     finite mapping, a crop in (0, 1] and a [1, 3, H, W] input)",
-                    header.input.shape
-                )));
-            }
+        if let Some(why) = header
+            .image
+            .and_then(|image| image.unfit_for(&header.input.shape))
+        {
+            return Err(bad(why));
         }
         let points = r.section(32 + 64 + 64)?;
         let setup_digest = crate::setup::setup_digest(points);

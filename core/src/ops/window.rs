@@ -61,17 +61,40 @@ impl Window2d {
 }
 
 impl Window2d {
-    /// How many taps of output position (oy, ox) fall inside the unpadded h x w input: what
-    /// [`Window2d::for_each_tap`] visits, counted without visiting. A window's rows and
-    /// columns are independent, so this is the product of the two axes' counts.
-    pub fn taps_inside(&self, h: usize, w: usize, oy: usize, ox: usize) -> usize {
-        self.axis_taps_inside(0, h, oy) * self.axis_taps_inside(1, w, ox)
+    /// How many taps of each output position (oy, ox), row-major over `oh` x `ow`, fall inside
+    /// the unpadded `h` x `w` input: what [`Window2d::for_each_tap`] visits, counted without
+    /// visiting (a file may declare a window far larger than its input). A window's rows and
+    /// columns are independent, so each count is the product of the two axes' counts.
+    pub fn taps_inside_plane(&self, h: usize, w: usize, oh: usize, ow: usize) -> Vec<usize> {
+        let rows: Vec<usize> = (0..oh).map(|oy| self.axis_taps_inside(0, h, oy)).collect();
+        let cols: Vec<usize> = (0..ow).map(|ox| self.axis_taps_inside(1, w, ox)).collect();
+        rows.iter()
+            .flat_map(|&r| cols.iter().map(move |&c| r * c))
+            .collect()
+    }
+
+    /// How many terms each output of a window step over NCHW `in_shape` -> `out_shape` has, as
+    /// (terms, outputs with that many) pairs, when every in-bounds tap brings `per_tap` terms
+    /// (a convolution's input channels per group; 1 for a pooling sum).
+    pub fn term_counts(
+        &self,
+        in_shape: &[usize],
+        out_shape: &[usize],
+        per_tap: usize,
+    ) -> std::collections::BTreeMap<usize, usize> {
+        let (oh, ow) = (out_shape[2], out_shape[3]);
+        let planes = out_shape.iter().product::<usize>() / (oh * ow).max(1);
+        let mut counts = std::collections::BTreeMap::new();
+        for taps in self.taps_inside_plane(in_shape[2], in_shape[3], oh, ow) {
+            *counts.entry(per_tap * taps).or_insert(0) += planes;
+        }
+        counts
     }
 
     /// The kernel positions along `axis` (0: rows, 1: columns) of output position `o` that
     /// land inside an input of `len` along that axis: the taps t in 0..k with
     /// 0 <= o·stride + t·dilation - pad < len, in closed form.
-    pub(crate) fn axis_taps_inside(&self, axis: usize, len: usize, o: usize) -> usize {
+    fn axis_taps_inside(&self, axis: usize, len: usize, o: usize) -> usize {
         let (k, d, pad) = (
             self.kernel[axis] as i128,
             self.dilation[axis].max(1) as i128,
@@ -150,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn taps_inside_counts_what_for_each_tap_visits() {
+    fn taps_inside_plane_counts_what_for_each_tap_visits() {
         for (kernel, stride, pads, dilation, h, w) in [
             ([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 4, 4),
             ([2, 4], [2, 1], [0, 3, 1, 0], [1, 2], 5, 5),
@@ -164,14 +187,12 @@ mod tests {
                 dilation,
             };
             let (oh, ow) = window.output_hw(h, w).unwrap();
+            let plane = window.taps_inside_plane(h, w, oh, ow);
+            assert_eq!(plane.len(), oh * ow);
             for (oy, ox) in (0..oh).flat_map(|y| (0..ow).map(move |x| (y, x))) {
                 let mut visited = 0;
                 window.for_each_tap(h, w, oy, ox, |_, _, _, _| visited += 1);
-                assert_eq!(
-                    window.taps_inside(h, w, oy, ox),
-                    visited,
-                    "{window:?} at {oy},{ox}"
-                );
+                assert_eq!(plane[oy * ow + ox], visited, "{window:?} at {oy},{ox}");
             }
         }
     }

@@ -69,18 +69,8 @@ pub fn memory_budget_from_gib(gib: f64) -> Option<u64> {
 fn check_options(opts: &CompileOptions, input_shape: &[usize]) -> Result<()> {
     use crate::circuit::limits::MAX_DOT_WIDTH;
     opts.visibility.check()?;
-    if let Some(image) = &opts.image {
-        if crate::image_input::image_hw(input_shape).is_none() {
-            return Err(Error::InvalidInput(format!(
-                "image preprocessing applies to a model that takes one RGB image, [1, 3, H, W]; \
-                 this model's input is {input_shape:?}"
-            )));
-        }
-        if !image.is_valid() {
-            return Err(Error::InvalidInput(format!(
-                "image preprocessing {image:?}: the mapping must be finite and the crop in (0, 1]"
-            )));
-        }
+    if let Some(why) = opts.image.and_then(|image| image.unfit_for(input_shape)) {
+        return Err(Error::InvalidInput(why));
     }
     if let Some(b) = opts.weight_bits {
         if !(4..=16).contains(&b) {

@@ -193,18 +193,9 @@ impl ConvGeometry {
         in_shape: &[usize],
         out_shape: &[usize],
     ) -> std::collections::BTreeMap<usize, usize> {
-        let (c, h, w) = (in_shape[1], in_shape[2], in_shape[3]);
-        let (oh, ow) = (out_shape[2], out_shape[3]);
-        let planes = out_shape.iter().product::<usize>() / (oh * ow).max(1);
-        let per_tap = c / self.group.max(1);
-        let mut counts = std::collections::BTreeMap::new();
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let terms = per_tap * self.window.taps_inside(h, w, oy, ox);
-                *counts.entry(terms).or_insert(0) += planes;
-            }
-        }
-        counts
+        // Each in-bounds tap brings one term per input channel of the output's group.
+        self.window
+            .term_counts(in_shape, out_shape, in_shape[1] / self.group.max(1))
     }
 
     /// Adds every output's `Σ w·x` (the terms [`ConvGeometry::for_each_term`] visits) to `out`,

@@ -762,17 +762,14 @@ fn same_quantization(a: &TfTensor, b: &TfTensor, op: &str) -> Result<()> {
     Ok(())
 }
 
-/// Each output's count of in-bounds taps (TFLite's average-pool divisor), per axis rather than
-/// by enumerating taps: a file may declare a window far larger than its input.
+/// Each output's count of in-bounds taps (TFLite's average-pool divisor), counted per axis
+/// rather than by enumerating taps ([`Window2d::taps_inside_plane`]).
 pub(super) fn pool_divisors(w: &Window2d, in_shape: &[usize], out_shape: &[usize]) -> Vec<u64> {
-    let taps = |o: usize, axis: usize, n: usize| w.axis_taps_inside(axis, n, o) as u64;
-    let (h, wd) = (in_shape[2], in_shape[3]);
     let (c, oh, ow) = (out_shape[1], out_shape[2], out_shape[3]);
-    let rows: Vec<u64> = (0..oh).map(|oy| taps(oy, 0, h)).collect();
-    let cols: Vec<u64> = (0..ow).map(|ox| taps(ox, 1, wd)).collect();
-    let plane: Vec<u64> = rows
-        .iter()
-        .flat_map(|&r| cols.iter().map(move |&k| r * k))
+    let plane: Vec<u64> = w
+        .taps_inside_plane(in_shape[2], in_shape[3], oh, ow)
+        .into_iter()
+        .map(|t| t as u64)
         .collect();
     plane.repeat(c)
 }
