@@ -736,22 +736,21 @@ fn a_model_over_the_budget_becomes_a_verifiable_chain_pinned_by_its_commitment()
     assert_fails(&zkinfer(&["verify", s(&key), s(&bad)]), "INVALID");
     // A segment's compiled model with one step's activation changed: it no longer computes the
     // chain's integer model, and prove refuses it, writing nothing.
-    let segment = zkinfer_core::prove::ModelDir::new(dir.join("segment-1"));
-    let mut changed = segment.compiled().unwrap();
-    use zkinfer_core::qgraph::{Activation, StepKind};
-    let act = changed
-        .graph
-        .steps
-        .iter_mut()
-        .find_map(|st| match &mut st.kind {
-            StepKind::Linear(lin) if matches!(lin.rescale.act, Activation::Relu) => {
-                Some(&mut lin.rescale.act)
-            }
-            _ => None,
-        })
-        .expect("segment 1 has a step with a ReLU");
-    *act = Activation::Identity;
-    segment.write_compiled(&changed).unwrap();
+    common::edit_compiled(&dir.join("segment-1"), |changed| {
+        use zkinfer_core::qgraph::{Activation, StepKind};
+        let act = changed
+            .graph
+            .steps
+            .iter_mut()
+            .find_map(|st| match &mut st.kind {
+                StepKind::Linear(lin) if matches!(lin.rescale.act, Activation::Relu) => {
+                    Some(&mut lin.rescale.act)
+                }
+                _ => None,
+            })
+            .expect("segment 1 has a step with a ReLU");
+        *act = Activation::Identity;
+    });
     let again = tmp.path().join("again.proof");
     let o = zkinfer(&["prove", s(&dir), "--input", s(&digit(7)), "-o", s(&again)]);
     assert_fails(&o, "not the integer model's evaluation");
@@ -786,23 +785,9 @@ fn a_chain_segment_changed_after_compiling_is_refused_by_its_stored_key() {
     );
     // The second segment's first weight, one step up: its output is unchanged after rounding,
     // so the witness the prover computes still passes; only the proof check can tell.
-    let segment = zkinfer_core::prove::ModelDir::new(dir.join("segment-1"));
-    let mut changed = segment.compiled().unwrap();
-    let weight = changed
-        .graph
-        .steps
-        .iter_mut()
-        .find_map(|st| match &mut st.kind {
-            zkinfer_core::qgraph::StepKind::Linear(lin) => match &mut lin.kernel {
-                zkinfer_core::qgraph::LinearKernel::Conv { weight, .. }
-                | zkinfer_core::qgraph::LinearKernel::Dense { weight, .. } => weight.first_mut(),
-                _ => None,
-            },
-            _ => None,
-        })
-        .expect("segment 1 has a conv or dense step");
-    *weight += 1;
-    segment.write_compiled(&changed).unwrap();
+    common::edit_compiled(&dir.join("segment-1"), |changed| {
+        common::first_linear_weights(changed)[0] += 1;
+    });
     let proof = tmp.path().join("d7.proof");
     let digit = mnist.join("digits/digit_7.json");
     let o = zkinfer(&["prove", s(&dir), "--input", s(&digit), "-o", s(&proof)]);

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{Compiled, ModelDir};
-use zkinfer_core::qgraph::{LinearKernel, StepKind};
 use zkinfer_tests::fixtures::dev_srs;
 
 fn s(p: &Path) -> &str {
@@ -22,21 +21,7 @@ fn s(p: &Path) -> &str {
 /// key).
 fn compile(dir: &Path, visibility: Visibility, weight_delta: Option<i64>) {
     let edit = weight_delta.map(|delta| {
-        move |compiled: &mut Compiled| {
-            let conv = compiled
-                .graph
-                .steps
-                .iter_mut()
-                .find_map(|s| match &mut s.kind {
-                    StepKind::Linear(l) => match &mut l.kernel {
-                        LinearKernel::Conv { weight, .. } => Some(weight),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .unwrap();
-            conv[7] += delta;
-        }
+        move |compiled: &mut Compiled| common::first_linear_weights(compiled)[7] += delta
     });
     compile_mnist_with(dir, visibility, edit);
 }

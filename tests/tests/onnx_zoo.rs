@@ -217,6 +217,19 @@ fn check_exporter_shaped_model(
                 &e[..e.len().min(3)]
             )
         });
+    // Whether MockProver accepts the honest witness with `tensor`'s first value one higher, the
+    // values after it left as they were (the output's: a changed public output).
+    let accepts_changed = |tensor: usize| {
+        let mut changed = values.clone();
+        changed[tensor][0] += 1;
+        let out = changed[compiled.graph.output].clone();
+        let circuit = compiled.circuit(Some(changed));
+        let instance = circuit.instance(&input, &out).unwrap();
+        MockProver::run(compiled.plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
     // A corrupted cell of each new kind of step (a function's table output, a product of
     // two activations, a matrix product of two activations, data movement's rescaled
     // input) is rejected, downstream values left as they were: the first step of each
@@ -233,30 +246,13 @@ fn check_exporter_shaped_model(
         if !corrupted_here.insert(kind) {
             continue;
         }
-        let mut corrupt = values.clone();
-        corrupt[step.output][0] += 1;
-        let out = corrupt[compiled.graph.output].clone();
-        let circuit = compiled.circuit(Some(corrupt));
-        let instance = circuit.instance(&input, &out).unwrap();
         assert!(
-            MockProver::run(compiled.plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-                .is_err(),
+            !accepts_changed(step.output),
             "{name}: step {i} ({kind}) accepts a corrupted output cell"
         );
     }
-    let mut forged = values;
-    let o = compiled.graph.output;
-    forged[o][0] += 1;
-    let forged_out = forged[o].clone();
-    let circuit = compiled.circuit(Some(forged));
-    let instance = circuit.instance(&input, &forged_out).unwrap();
     assert!(
-        MockProver::run(compiled.plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_err(),
+        !accepts_changed(compiled.graph.output),
         "{name}: a changed output is accepted"
     );
     corrupted_here

@@ -71,11 +71,37 @@ pub fn compile_mnist_with(
             visibility.hidden_weights(),
             "the keys would change with the weights"
         );
-        let model = ModelDir::new(dir);
-        let mut compiled = model.compiled().unwrap();
-        edit(&mut compiled);
-        model.write_compiled(&compiled).unwrap();
+        edit_compiled(dir, edit);
     }
+}
+
+/// The weights of the first convolution or dense step of `compiled` (the MNIST example's first
+/// convolution), for tests that change a weight.
+pub fn first_linear_weights(compiled: &mut Compiled) -> &mut Vec<i64> {
+    use zkinfer_core::qgraph::{LinearKernel, StepKind};
+    compiled
+        .graph
+        .steps
+        .iter_mut()
+        .find_map(|st| match &mut st.kind {
+            StepKind::Linear(lin) => match &mut lin.kernel {
+                LinearKernel::Conv { weight, .. } | LinearKernel::Dense { weight, .. } => {
+                    Some(weight)
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the model has a convolution or dense step")
+}
+
+/// Changes the compiled model in `dir` (a model or a chain's segment directory) in place with
+/// `edit`, its keys left as they were.
+pub fn edit_compiled(dir: &Path, edit: impl FnOnce(&mut Compiled)) {
+    let model = ModelDir::new(dir);
+    let mut compiled = model.compiled().unwrap();
+    edit(&mut compiled);
+    model.write_compiled(&compiled).unwrap();
 }
 
 pub struct Server {
