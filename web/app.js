@@ -8,7 +8,6 @@ import {
   centralCrop,
   inkFromRgba,
   paint,
-  paintRgb,
   quantize,
   resizeRgb,
   rgbFromRgba,
@@ -237,12 +236,17 @@ function isRgbShape(shape) {
   return Array.isArray(shape) && shape.length === 4 && shape[0] === 1 && shape[1] === 3;
 }
 
+/** The pinned model's verifier key header, once the key is in and matches the pin; else null. */
+function pinnedKeyHeader() {
+  return state.keyHeader && state.keyHeader.id === state.pin ? state.keyHeader.header : null;
+}
+
 /**
  * How a photo becomes the pinned model's input, from its verifier key (the server's card is only
  * a claim), or throws saying why there is none yet.
  */
 function trustedImagePreprocessing() {
-  const key = state.keyHeader && state.keyHeader.id === state.pin ? state.keyHeader.header : null;
+  const key = pinnedKeyHeader();
   if (!key) throw new Error("the model's verifier key is not checked yet (it says how to prepare a photo); try again in a moment");
   if (!key.image) {
     throw new Error(
@@ -348,16 +352,16 @@ async function applyPin({ id, source, tofu = false }) {
         `this page takes one grayscale image or one RGB image ([1, 3, H, W]); the model's input is [${shape.join(", ")}]`,
       );
     }
-    const resized = state.dims?.channels !== channels;
     state.card = card;
     state.dims = { rows, cols, channels };
     state.commitment = resolveCommitment(id, card);
     renderModelInfo(id);
     const preview = $("preview");
-    if (resized || preview.width !== cols || preview.height !== rows) {
+    if (preview.width !== cols || preview.height !== rows || preview.dataset.channels !== String(channels)) {
       // Another input size or kind: the current input no longer fits; redo it from the pad.
       preview.width = cols;
       preview.height = rows;
+      preview.dataset.channels = String(channels);
       state.pixels = null;
       if (channels === 1) updateFromPad();
       else $("input-note").textContent = "";
@@ -451,8 +455,7 @@ function updateFromPad() {
 function setPixels(pixels) {
   state.pixels = pixels;
   const preview = $("preview");
-  if (pixels && state.dims?.channels === 3) paintRgb(preview, pixels, preview.width, preview.height);
-  else if (pixels) paint(preview, pixels, preview.width, preview.height);
+  if (pixels) paint(preview, pixels, preview.width, preview.height);
   else preview.getContext("2d").clearRect(0, 0, preview.width, preview.height);
   updateSend();
 }
@@ -648,7 +651,7 @@ async function pollProof(receipt, run) {
 function renderModelInfo(id) {
   const card = state.card;
   if (!card || state.pin !== id) return;
-  const key = state.keyHeader && state.keyHeader.id === id ? state.keyHeader.header : null;
+  const key = pinnedKeyHeader();
   const shape = card.input?.shape ?? [];
   const outputs = Array.isArray(card.labels)
     ? `${card.labels.length} labels`
@@ -780,7 +783,7 @@ async function send() {
   // A salted input hash: the page draws the salt, sends it with the input and keeps it, so that
   // no one else holding the proof or the receipt can test a guessed drawing against the hash.
   // Whether the input is salted is the pinned key's word (the card's only until the key is in).
-  const trusted = state.keyHeader?.id === pin ? state.keyHeader.header : null;
+  const trusted = pinnedKeyHeader();
   const badTokenizer = state.tokenizer && trusted && vocabularyMismatch(state.tokenizer, trusted.labels);
   if (badTokenizer) {
     setVerdict("invalid", `INVALID: ${badTokenizer}`);

@@ -15,8 +15,7 @@ export function inkFromRgba(rgba, width, height, autoInvert = true) {
   const gray = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const a = rgba[4 * i + 3];
-    // Composite over white in integers; with a = 255 this is the colour itself, exactly.
-    const over = (c) => Math.floor((c * a + 255 * (255 - a) + 127) / 255);
+    const over = (c) => overWhite(c, a);
     const r = over(rgba[4 * i]), g = over(rgba[4 * i + 1]), b = over(rgba[4 * i + 2]);
     // Integer Rec. 601 luma: equal channels give back that value exactly.
     gray[i] = Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000);
@@ -33,6 +32,12 @@ export function inkFromRgba(rgba, width, height, autoInvert = true) {
   const inverted = autoInvert && count > 0 && sum / count > 127;
   if (inverted) for (let i = 0; i < n; i++) gray[i] = 255 - gray[i];
   return { ink: gray, inverted };
+}
+
+/** Channel value `c` of a pixel with alpha `a` composited over white, in integers; with a = 255
+ *  it is the colour itself, exactly. */
+function overWhite(c, a) {
+  return Math.floor((c * a + 255 * (255 - a) + 127) / 255);
 }
 
 /** One-dimensional area-average resampling of `count` interleaved lines (`stride` apart,
@@ -121,12 +126,15 @@ export function quantize(x, fracBits) {
   return Math.sign(v) * Math.round(Math.abs(v));
 }
 
-/** Draws ink values (white on black) into a canvas of the same size. */
+/** Draws an input into a canvas of the same size: ink values (rows*cols bytes, white on black)
+ *  or RGB bytes (rows*cols*3, HWC), told apart by their length. */
 export function paint(canvas, pixels, cols, rows) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(cols, rows);
-  for (let i = 0; i < pixels.length; i++) {
-    img.data.set([pixels[i], pixels[i], pixels[i], 255], 4 * i);
+  const rgb = pixels.length === 3 * cols * rows;
+  for (let i = 0; i < cols * rows; i++) {
+    const [r, g, b] = rgb ? [pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]] : [pixels[i], pixels[i], pixels[i]];
+    img.data.set([r, g, b, 255], 4 * i);
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -154,9 +162,7 @@ export function rgbFromRgba(rgba, width, height) {
   const rgb = new Uint8Array(3 * n);
   for (let i = 0; i < n; i++) {
     const a = rgba[4 * i + 3];
-    for (let c = 0; c < 3; c++) {
-      rgb[3 * i + c] = Math.floor((rgba[4 * i + c] * a + 255 * (255 - a) + 127) / 255);
-    }
+    for (let c = 0; c < 3; c++) rgb[3 * i + c] = overWhite(rgba[4 * i + c], a);
   }
   return rgb;
 }
@@ -191,14 +197,4 @@ export function rgbToFloats(rgb, rows, cols, image) {
     }
   }
   return out;
-}
-
-/** Draws RGB bytes (HWC) into a canvas of the same size. */
-export function paintRgb(canvas, rgb, cols, rows) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(cols, rows);
-  for (let i = 0; i < cols * rows; i++) {
-    img.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
-  }
-  ctx.putImageData(img, 0, 0);
 }
