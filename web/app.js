@@ -15,7 +15,7 @@ import {
   toFloats,
   toModelInput,
 } from "./input.js";
-import { tokenizerFrom, window as promptWindow } from "./text.js";
+import { tokenizerFromKey, window as promptWindow } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -94,7 +94,8 @@ const state = {
   card: null, // the server's model card for it (untrusted; used for shape and display)
   dims: null, // { rows, cols, channels }: 1 (a grayscale drawing) or 3 (an RGB photo)
   pixels: null, // the current input: Uint8Array rows*cols (grayscale) or rows*cols*3 (RGB, HWC)
-  tokenizer: null, // a text model's tokenizer (from its card), else null
+  textModel: false, // the pinned model reads a prompt (its key's or, until the key is in, its card's word)
+  tokenizer: null, // a text model's tokenizer, from its pinned verifier key only, else null
   tokens: null, // the prompt's token ids, a text model's current input
   keyRefused: false, // the pinned model cannot be checked here (the served key is not its key, or
   // its proofs hide the input): nothing is sent
@@ -220,8 +221,8 @@ function resolveCommitment(id, card) {
 
 /** The drawing pad for an image model, the prompt box for a text model (none known: the pad). */
 function showInputFor(card) {
-  $("text-input").hidden = !card?.tokenizer;
-  $("input").hidden = !!card?.tokenizer;
+  $("text-input").hidden = !state.textModel;
+  $("input").hidden = state.textModel;
   $("prompt-window").textContent = "";
   $("prompt-note").textContent = "";
   // A model that takes an RGB image gets a photo, uploaded; the pad draws grayscale digits.
@@ -263,6 +264,7 @@ async function applyPin({ id, source, tofu = false }) {
   state.commitment = null;
   state.card = null;
   state.dims = null;
+  state.textModel = false;
   state.tokenizer = null;
   state.tokens = null;
   state.keyRefused = false;
@@ -284,6 +286,12 @@ async function applyPin({ id, source, tofu = false }) {
       const h = k.header;
       state.keyHeader = { id, header: h };
       renderModelInfo(id);
+      if (h.text || state.textModel) {
+        // A prompt is spelled with the key's tokenizer only, so it can be tokenized now.
+        state.textModel = true;
+        if (state.card) showInputFor(state.card);
+        updatePrompt();
+      }
       if (h.visibility.input === "hidden") {
         // Such a proof shows the output of *some* input: it cannot be tied to yours.
         state.keyRefused = true;
@@ -330,14 +338,12 @@ async function applyPin({ id, source, tofu = false }) {
     const card = await res.json();
     if (state.pin !== id) return;
     const shape = card.input && Array.isArray(card.input.shape) ? card.input.shape : [];
+    // A text model: its card says so, or the pinned key (which may be in already) binds a
+    // tokenizer. The card's tokenizer itself is never used: a prompt is spelled as the key says.
+    state.textModel = !!card.tokenizer || !!pinnedKeyHeader()?.text;
     showInputFor(card);
-    if (card.tokenizer) {
-      const tokenizer = tokenizerFrom(card);
-      if (shape.reduce((a, b) => a * b, 1) !== tokenizer.context) {
-        throw new Error(`the model reads [${shape.join(", ")}], not the tokenizer's ${tokenizer.context} tokens`);
-      }
+    if (state.textModel) {
       state.card = card;
-      state.tokenizer = tokenizer;
       state.commitment = resolveCommitment(id, card);
       renderModelInfo(id);
       updatePrompt();
@@ -370,6 +376,7 @@ async function applyPin({ id, source, tofu = false }) {
     if (state.pin === id) {
       $("model-info").textContent = "—";
       state.card = null;
+      state.textModel = false;
       state.tokenizer = null;
       state.tokens = null;
       showInputFor(null);
@@ -569,17 +576,31 @@ function updateSend() {
 // Input: a text prompt
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The pinned model's tokenizer, from its verifier key (the server's card is only a claim), or
+ * throws saying why there is none yet.
+ */
+function trustedTokenizer() {
+  const key = pinnedKeyHeader();
+  if (!key) throw new Error("the model's verifier key is not checked yet (it says how to spell a prompt); a moment");
+  return tokenizerFromKey(key);
+}
+
 function updatePrompt() {
   const note = $("prompt-note");
   state.tokens = null;
-  if (state.tokenizer) {
+  state.tokenizer = null;
+  if (state.textModel) {
     try {
+      state.tokenizer = trustedTokenizer();
       state.tokens = promptWindow(state.tokenizer, $("prompt").value);
       $("prompt-window").textContent = JSON.stringify(state.tokens.map((id) => state.tokenizer.vocabulary[id]).join(""));
       note.textContent = `${state.tokens.length} token ids: ${state.tokens.join(" ")}`;
     } catch (e) {
       $("prompt-window").textContent = "";
-      note.textContent = `Cannot use this prompt: ${e.message}`;
+      note.textContent = pinnedKeyHeader()
+        ? `Cannot use this prompt: ${e.message}`
+        : "Waiting for the model's verifier key, which says how to spell a prompt…";
     }
   }
   updateSend();
@@ -597,7 +618,7 @@ function label(cls, labels) {
 
 /** How a label is shown: a text model's tokens in quotes, so that a space is visible. */
 function shown(text) {
-  return state.tokenizer ? JSON.stringify(text) : text;
+  return state.textModel ? JSON.stringify(text) : text;
 }
 
 function setVerdict(kind, text) {
@@ -663,27 +684,9 @@ function renderModelInfo(id) {
     : `${card.name} (as the server describes it): input ${shape.join("×")}, ${outputs}, circuit k=${card.k}`;
 }
 
-/**
- * Why a text model's tokenizer (from the server's card) cannot be used with the pinned key's
- * output labels, or null: `zkinfer compile --tokenizer` makes the vocabulary the labels, so a
- * key without them, or with other ones, means the card's ids are not the key's tokens.
- */
-function vocabularyMismatch(tokenizer, labels) {
-  if (!Array.isArray(labels)) return "the model you trust names no tokens, so the server's tokenizer cannot be checked";
-  const v = tokenizer.vocabulary;
-  if (labels.length !== v.length || labels.some((l, i) => l !== v[i])) {
-    return "the server's tokenizer is not the vocabulary the model you trust names its outputs with";
-  }
-  return null;
-}
-
 /** What is wrong with a valid proof given what the server said and what we sent, or null. */
 function crossCheck(r, pred, floats, pin, commitment) {
   if (r.modelId !== pin) return `checked against model ${r.modelId}, you trust ${pin}`;
-  // A text model's labels (in the pinned key) are its vocabulary: the tokenizer the server's
-  // card gave, which turned the prompt into ids, must spell with exactly those tokens.
-  const mismatch = state.tokenizer && vocabularyMismatch(state.tokenizer, r.labels);
-  if (mismatch) return mismatch;
   // Hidden weights: the key fixes only the architecture; the commitment fixes the weights.
   if (r.visibility.weights === "hidden") {
     if (!commitment) return "the model's weights are hidden and no model commitment is pinned";
@@ -761,14 +764,15 @@ function newInputSalt() {
 }
 
 async function send() {
-  const input = state.tokenizer ? state.tokens : state.pixels;
+  const input = state.textModel ? state.tokens : state.pixels;
   if (!(input && state.card && state.pin)) return;
   const run = ++state.run;
   const pin = state.pin;
   let floats;
   try {
-    floats = state.tokenizer
-      ? state.tokens.slice()
+    // A prompt is spelled again with the pinned key's tokenizer, as the key is now.
+    floats = state.textModel
+      ? promptWindow(trustedTokenizer(), $("prompt").value)
       : state.dims.channels === 3
         ? rgbToFloats(state.pixels, state.dims.rows, state.dims.cols, trustedImagePreprocessing())
         : toFloats(state.pixels);
@@ -784,11 +788,6 @@ async function send() {
   // no one else holding the proof or the receipt can test a guessed drawing against the hash.
   // Whether the input is salted is the pinned key's word (the card's only until the key is in).
   const trusted = pinnedKeyHeader();
-  const badTokenizer = state.tokenizer && trusted && vocabularyMismatch(state.tokenizer, trusted.labels);
-  if (badTokenizer) {
-    setVerdict("invalid", `INVALID: ${badTokenizer}`);
-    return;
-  }
   const inputVisibility = (trusted ?? state.card).visibility?.input;
   const ownSalt = inputVisibility === "salted" ? newInputSalt() : null;
   let pred;

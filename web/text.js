@@ -1,24 +1,35 @@
-// Text prompts for a model compiled with a tokenizer (`zkinfer compile --tokenizer`): the same
+// Text prompts for a model compiled with a tokenizer (`zkinfer compile --tokenizer`), which its
+// verifier key binds (labels = vocabulary, `text` = context, padding, lowercasing): the same
 // tokenization as the prover's (core/src/text_input.rs), so the page computes the token ids it
 // sends, and later checks the proof's input hash against, itself. Greedy longest match over the
 // vocabulary after lowercasing (when the tokenizer says so) and collapsing whitespace runs into
 // one space; the last `context` ids, left-padded with the padding token.
 
-/** A tokenizer from a model card's `tokenizer`, or an Error saying what is wrong with it. */
-export function tokenizerFrom(card) {
-  const t = card && card.tokenizer;
+/**
+ * The tokenizer a verifier key binds (its header as the WebAssembly verifier reads it): the
+ * labels are the vocabulary and `text` the rest, so a prompt is spelled as the key a consumer
+ * pinned says, never as a server says. Throws saying why when the key binds none.
+ */
+export function tokenizerFromKey(header) {
+  const t = header && header.text;
+  if (!t) {
+    throw new Error(
+      "the model you trust binds no tokenizer in its verifier key (it was compiled without --tokenizer, " +
+        "or before keys carried one), so this page cannot know how to spell a prompt for it",
+    );
+  }
+  const v = header.labels;
   const ok =
-    t &&
-    Array.isArray(t.vocabulary) &&
-    t.vocabulary.length > 0 &&
-    t.vocabulary.every((s) => typeof s === "string" && s.length > 0) &&
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((s) => typeof s === "string" && s.length > 0) &&
     Number.isInteger(t.context) &&
     t.context > 0 &&
     Number.isInteger(t.pad) &&
     t.pad >= 0 &&
-    t.pad < t.vocabulary.length;
-  if (!ok) throw new Error("the model card's tokenizer is malformed");
-  return { vocabulary: t.vocabulary, context: t.context, pad: t.pad, lowercase: t.lowercase === true };
+    t.pad < v.length;
+  if (!ok) throw new Error("the verifier key's tokenizer is malformed");
+  return { vocabulary: v, context: t.context, pad: t.pad, lowercase: t.lowercase === true };
 }
 
 /** The prompt's token ids; throws, naming the character, on one the vocabulary cannot spell. */

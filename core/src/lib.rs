@@ -5,6 +5,8 @@
 //! With default features off, only the verify path (and what it needs to rebuild the circuit's
 //! constraint system) is compiled, which keeps the WebAssembly verifier small.
 
+#[cfg(feature = "prover")]
+pub mod build;
 pub mod bundle;
 pub mod chain;
 pub mod circuit;
@@ -27,6 +29,8 @@ pub mod loader;
 #[cfg(feature = "prover")]
 pub mod onnx;
 pub mod ops;
+#[cfg(feature = "prover")]
+pub mod pinned;
 pub mod poseidon;
 #[cfg(feature = "prover")]
 pub mod protocols;
@@ -41,7 +45,6 @@ pub mod srs;
 pub mod tensor;
 #[cfg(all(test, feature = "prover"))]
 mod test_fixtures;
-#[cfg(feature = "prover")]
 pub mod text_input;
 #[cfg(feature = "prover")]
 pub mod tflite;

@@ -56,6 +56,17 @@ pub fn argmax(values: &[f64]) -> usize {
         .0
 }
 
+/// The first 16 values to 3 decimals, `...` after them if there are more: how a model's output
+/// is shown in one line.
+pub fn preview(values: &[f64]) -> String {
+    let parts: Vec<String> = values.iter().take(16).map(|x| format!("{x:.3}")).collect();
+    format!(
+        "[{}{}]",
+        parts.join(", "),
+        if values.len() > 16 { ", ..." } else { "" }
+    )
+}
+
 /// Row-major strides of a shape.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];

@@ -8,6 +8,11 @@
 //! token starts with is an error that names it: dropping it would prove a prompt the user did
 //! not type. The last `context` ids are the model's input, left-padded with the padding token
 //! when the prompt is shorter.
+//!
+//! A verifier key binds the whole tokenizer: its vocabulary is the key's labels and the rest
+//! ([`PromptRules`]: context, padding id, lowercasing) is the key's `text` field, so a consumer
+//! spells its prompt from the key it pinned ([`Tokenizer::from_key`]), never from what a server
+//! says.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -25,6 +30,16 @@ pub struct Tokenizer {
     /// The id that fills the window before a short prompt.
     pub pad: u32,
     /// Lowercase the prompt first (the vocabulary has no capitals).
+    pub lowercase: bool,
+}
+
+/// What a verifier key binds of a tokenizer besides its vocabulary (which is the key's labels):
+/// how many ids the model reads, the padding id and whether a prompt is lowercased.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptRules {
+    pub context: usize,
+    pub pad: u32,
     pub lowercase: bool,
 }
 
@@ -88,6 +103,29 @@ struct TokenizerFile {
 }
 
 impl Tokenizer {
+    /// The tokenizer a verifier key binds: its labels as the vocabulary, with its rules; the
+    /// reason when they make no usable tokenizer.
+    pub fn from_key(
+        vocabulary: &[String],
+        rules: PromptRules,
+    ) -> std::result::Result<Self, String> {
+        Tokenizer::try_from(Unchecked {
+            vocabulary: vocabulary.to_vec(),
+            context: rules.context,
+            pad: rules.pad,
+            lowercase: rules.lowercase,
+        })
+    }
+
+    /// What a verifier key binds besides the vocabulary.
+    pub fn rules(&self) -> PromptRules {
+        PromptRules {
+            context: self.context,
+            pad: self.pad,
+            lowercase: self.lowercase,
+        }
+    }
+
     /// Reads a tokenizer file; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Tokenizer> {
         let bad = |why: String| Error::InvalidInput(format!("tokenizer {source}: {why}"));

@@ -88,6 +88,40 @@ pub struct VkHeader {
     /// what a server says. Absent (and not written, so older keys keep their bytes) otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::image_input::ImagePreprocess>,
+    /// How a prompt becomes the input, for a next-token model compiled with a tokenizer: with
+    /// the labels (its vocabulary) this is the whole tokenizer, so a consumer spells its prompt
+    /// as the key it pinned says. Absent (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<crate::text_input::PromptRules>,
+}
+
+impl VkHeader {
+    /// The tokenizer this key binds (its labels and prompt rules), for a text model.
+    pub fn tokenizer(&self) -> Option<crate::text_input::Tokenizer> {
+        let rules = self.text?;
+        crate::text_input::Tokenizer::from_key(self.labels.as_ref()?, rules).ok()
+    }
+
+    /// Why this header's prompt rules make no tokenizer for its model, if they do not: they need
+    /// the labels as a vocabulary of one token per output, and a context that is the input.
+    fn text_unfit(&self) -> Option<String> {
+        let rules = self.text?;
+        let why = match &self.labels {
+            None => "it names no labels, which would be its vocabulary".to_string(),
+            Some(v) if v.len() != self.output.len() => format!(
+                "its {} labels are not one token per output ({} outputs)",
+                v.len(),
+                self.output.len()
+            ),
+            Some(_) if rules.context != self.input.len() => format!(
+                "its context of {} tokens is not the model's {} input values",
+                rules.context,
+                self.input.len()
+            ),
+            Some(v) => crate::text_input::Tokenizer::from_key(v, rules).err()?,
+        };
+        Some(format!("the key's tokenizer is unusable: {why}"))
+    }
 }
 
 /// A parsed verifier key.
@@ -185,6 +219,9 @@ impl VerifierKey {
             .image
             .and_then(|image| image.unfit_for(&header.input.shape))
         {
+            return Err(bad(why));
+        }
+        if let Some(why) = header.text_unfit() {
             return Err(bad(why));
         }
         let points = r.section(32 + 64 + 64)?;
@@ -376,6 +413,61 @@ mod tests {
         // A key without one writes no field at all: older keys keep their bytes.
         let plain = VerifierKey::to_bytes(&key.header, &key.params, &key.vk);
         assert!(!String::from_utf8_lossy(&plain).contains("\"image\""));
+    }
+
+    /// A key's prompt rules read back, with its labels, as the tokenizer it was compiled with;
+    /// rules that make no tokenizer of the model's labels and shapes refuse the key.
+    #[test]
+    fn a_keys_tokenizer_reads_back_only_when_its_labels_and_shapes_make_one() {
+        use crate::text_input::PromptRules;
+        let key = &tiny_chain().keys[0];
+        let vocabulary = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        let outputs = key.header.output.len();
+        let inputs = key.header.input.len();
+        let rules = PromptRules {
+            context: inputs,
+            pad: 1,
+            lowercase: true,
+        };
+        let with = |labels: Option<Vec<String>>, rules: PromptRules| {
+            let mut header = key.header.clone();
+            header.labels = labels;
+            header.text = Some(rules);
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk))
+        };
+        let read = with(Some(vocabulary(outputs)), rules).unwrap();
+        let t = read.header.tokenizer().unwrap();
+        assert_eq!((t.rules(), t.vocabulary), (rules, vocabulary(outputs)));
+        let mut repeated = vocabulary(outputs);
+        repeated[1] = repeated[0].clone();
+        for (labels, rules, why) in [
+            (None, rules, "no labels"),
+            (Some(vocabulary(outputs + 1)), rules, "one token per output"),
+            (
+                Some(vocabulary(outputs)),
+                PromptRules {
+                    context: inputs + 1,
+                    ..rules
+                },
+                "context",
+            ),
+            (
+                Some(vocabulary(outputs)),
+                PromptRules {
+                    pad: outputs as u32,
+                    ..rules
+                },
+                "padding id",
+            ),
+            (Some(repeated), rules, "twice"),
+        ] {
+            let err = with(labels, rules).unwrap_err().to_string();
+            assert!(err.contains("tokenizer") && err.contains(why), "{err}");
+        }
+        // A key without one writes no field at all: other keys keep their bytes.
+        let plain = VerifierKey::to_bytes(&key.header, &key.params, &key.vk);
+        assert!(!String::from_utf8_lossy(&plain).contains("\"text\""));
+        assert_eq!(key.header.tokenizer(), None);
     }
 
     /// The verifier's parameters rebuilt from a key's points are the prover's: the same g[0],

@@ -1,21 +1,14 @@
 //! `zkinfer commit`: print a compiled model's commitment (hidden weights) and model id, what a
 //! provider publishes.
 
-use crate::cli_util::compiled_and_id;
 use anyhow::Result;
 use std::path::Path;
-use zkinfer_core::chain::ChainDir;
 use zkinfer_core::poseidon;
 
 pub(crate) fn commit(dir: &Path, json: bool) -> Result<()> {
-    let (compiled, model_id) = compiled_and_id(dir)?;
     // A chain's commitment combines its segments' (each commits to its own weights).
-    let commitment = if zkinfer_core::chain::is_chain_dir(dir) {
-        ChainDir::new(dir).commitment()?
-    } else {
-        compiled.commitment()
-    }
-    .map(|c| poseidon::to_hex(&c));
+    let (compiled, model_id, commitment) = zkinfer_core::build::open_dir(dir)?;
+    let commitment = commitment.map(|c| poseidon::to_hex(&c));
     if json {
         println!(
             "{}",

@@ -67,33 +67,16 @@ impl InputArgs {
     }
 
     pub(crate) fn read(&self, compiled: &zkinfer_core::prove::Compiled) -> Result<Vec<f32>> {
-        let t = compiled.graph.input_tensor();
-        if let Some(prompt) = &self.text {
-            let tokenizer = compiled.tokenizer.as_ref().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "this model was compiled without --tokenizer, so it takes no text prompts"
-                )
-            })?;
-            return Ok(tokenizer.window(prompt)?);
-        }
-        match (&self.input, &self.image) {
-            (Some(p), _) => read_input(p, t.len()),
-            (None, Some(img)) => {
-                let Some((h, w)) = zkinfer_core::image_input::image_hw(&t.shape) else {
-                    anyhow::bail!(
-                        "--image needs a model whose input is [1, 3, H, W], not {:?}",
-                        t.shape
-                    )
-                };
-                let pre = compiled.image.ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "this model was compiled without --image-preprocess, so it takes JSON inputs only"
-                    )
-                })?;
-                Ok(pre.load(img, h, w)?)
+        use zkinfer_core::build::{input_values, ModelInput};
+        let input = match (&self.input, &self.image, &self.text) {
+            (Some(p), _, _) => {
+                ModelInput::Values(read_input(p, compiled.graph.input_tensor().len())?)
             }
-            (None, None) => anyhow::bail!("give --input, --image or --text"),
-        }
+            (None, Some(img), _) => ModelInput::Image(img.clone()),
+            (None, None, Some(prompt)) => ModelInput::Prompt(prompt.clone()),
+            (None, None, None) => anyhow::bail!("give --input, --image or --text"),
+        };
+        Ok(input_values(compiled, &input)?)
     }
 }
 

@@ -213,8 +213,12 @@ enum Command {
         /// input, it must equal the proven input.
         #[arg(long, value_name = "INPUT.json")]
         input: Option<PathBuf>,
-        /// The salt you sent with --input and kept, when the input JSON does not hold it
-        /// ("input_salt"): 64 hex digits.
+        /// The prompt you sent to a text model: tokenized with the tokenizer the verifier key
+        /// binds, its ids must be the proof's input (or hash to it).
+        #[arg(long, value_name = "PROMPT", conflicts_with = "input")]
+        text: Option<String>,
+        /// The salt you sent with --input or --text and kept, when the input JSON does not hold
+        /// it ("input_salt"): 64 hex digits.
         #[arg(long, value_name = "HEX")]
         input_salt: Option<String>,
     },
@@ -297,9 +301,9 @@ fn main() {
         } => compile_cmd::compile(
             &model,
             match (calibration.as_deref(), calibrate_random) {
-                (Some(file), _) => compile_cmd::CalibrationSource::File(file),
-                (None, true) => compile_cmd::CalibrationSource::Random,
-                (None, false) => compile_cmd::CalibrationSource::None,
+                (Some(file), _) => compile_cmd::Calibration::File(file.to_path_buf()),
+                (None, true) => compile_cmd::Calibration::Random,
+                (None, false) => compile_cmd::Calibration::Missing,
             },
             &output,
             activation_bits,
@@ -347,6 +351,7 @@ fn main() {
             commitment,
             setup,
             input,
+            text,
             input_salt,
         } => verify_cmd::verify(
             &verifier_key,
@@ -356,6 +361,7 @@ fn main() {
                 commitment: commitment.as_deref(),
                 setup: setup.as_deref(),
                 input: input.as_deref(),
+                text: text.as_deref(),
                 input_salt: input_salt.as_deref(),
             },
         ),

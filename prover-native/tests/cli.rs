@@ -887,3 +887,81 @@ fn evaluate_reports_held_out_accuracy_and_agreement_with_the_float_model() {
         "already quantized by TFLite",
     );
 }
+
+/// `verify --text`: the prompt is spelled with the tokenizer the verifier key binds, so a
+/// consumer checks a proof against what it typed. Uses the text example's proof (hidden
+/// weights, salted prompt hash) that scripts/make-wasm-fixtures.sh writes.
+#[test]
+fn verify_checks_a_typed_prompt_spelled_with_the_keys_tokenizer() {
+    let dir = repo().join("verifier-wasm/tests/fixtures");
+    let (key, proof, input) = (
+        dir.join("gpt-key"),
+        dir.join("gpt.proof"),
+        dir.join("gpt.input.json"),
+    );
+    if !(key.exists() && proof.exists() && input.exists()) {
+        assert!(
+            !zkinfer_tests::shared_data::required(),
+            "the text example's proof is missing from {}: run scripts/make-wasm-fixtures.sh",
+            dir.display()
+        );
+        eprintln!("skipped: no text example proof (scripts/make-wasm-fixtures.sh)");
+        return;
+    }
+    let sent: serde_json::Value = serde_json::from_slice(&std::fs::read(&input).unwrap()).unwrap();
+    let salt = sent["input_salt"].as_str().unwrap();
+    let verify = |prompt: &str, salt: Option<&str>| {
+        let mut args = vec!["verify", s(&key), s(&proof), "--text", prompt];
+        if let Some(salt) = salt {
+            args.extend(["--input-salt", salt]);
+        }
+        zkinfer(&args)
+    };
+    // The fixture's prompt; and the same ids typed with capitals and a run of whitespace.
+    for prompt in [
+        "It is not down in any map; true places never ar",
+        "IT IS NOT DOWN in any map;  true\tplaces never ar",
+    ] {
+        let ok = verify(prompt, Some(salt));
+        assert!(ok.status.success(), "{prompt:?}: {}", stderr(&ok));
+        assert!(
+            stdout(&ok).contains("(matches your input)"),
+            "{}",
+            stdout(&ok)
+        );
+    }
+    assert_fails(
+        &verify(
+            "It is not down in any map; true places never an",
+            Some(salt),
+        ),
+        "INVALID: the proof is for another input",
+    );
+    assert_fails(
+        &verify("It is not down in any map; true places never ar", None),
+        "give the salt",
+    );
+    assert_fails(
+        &verify("true places never 4r", Some(salt)),
+        "is not in this model's vocabulary",
+    );
+    // Text goes with a key that binds a tokenizer: the digit model's does not.
+    let digit = zkinfer(&[
+        "verify",
+        s(&dir.join("verifier-key")),
+        s(&dir.join("digit_7.proof")),
+        "--text",
+        "seven",
+    ]);
+    assert_fails(&digit, "binds no tokenizer");
+    let both = zkinfer(&[
+        "verify",
+        s(&key),
+        s(&proof),
+        "--text",
+        "a",
+        "--input",
+        s(&input),
+    ]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}

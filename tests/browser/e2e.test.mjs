@@ -565,9 +565,16 @@ test("text model: a prompt's next character, verified in the page; a lying serve
   const expectedIds = Array.from(PROMPT.toLowerCase().slice(-tok.context), (c) => tok.vocabulary.indexOf(c));
   assert.ok(expectedIds.every((i) => i >= 0));
 
-  for (const mode of ["honest", "prediction"]) {
+  // "tokenizer": the server's card lies about the tokenizer (another padding token, capitals
+  // kept); the page spells prompts with the pinned key's tokenizer, so nothing changes.
+  for (const mode of ["honest", "prediction", "tokenizer"]) {
     const srv = await startServer(`text-${mode}`, [T], mode === "honest" ? [] : ["--tamper-for-tests", mode]);
     try {
+      if (mode === "tokenizer") {
+        const card = await (await fetch(`${srv.base}/api/models/${T.id}`)).json();
+        assert.equal(card.tokenizer.lowercase, false, "the lying card keeps capitals");
+        assert.notEqual(card.tokenizer.vocabulary[card.tokenizer.pad], tok.pad, "the lying card pads otherwise");
+      }
       await withPage(`text-${mode}`, `${srv.base}/?model=${T.id}`, async (page) => {
         await waitReady(page, T);
         await page.waitForSelector("#text-input:not([hidden])", { timeout: 30_000 });
@@ -594,13 +601,13 @@ test("text model: a prompt's next character, verified in the page; a lying serve
         const ref = await reference(T, r.body, `text-${mode}`);
         const cli = JSON.parse((await run(BIN, ["predict", dir, "--text", PROMPT, "--json"])).stdout);
         assert.deepEqual(cli.input_raw, ref.input_raw, "the CLI tokenizes the prompt the same way");
-        if (mode === "honest") {
+        if (mode !== "prediction") {
           assert.equal(r.state, "verified", r.verdict);
           assert.equal(r.shownClass, ref.predicted_class, "the shown next character is the integer model's");
           assert.equal(r.shown, JSON.stringify(ref.predicted_label));
           assert.equal(await text(page, "#verified-class"), JSON.stringify(ref.predicted_label));
           const ms = Number(await page.getAttribute("#verify-time", "data-ms"));
-          Object.assign(timings, { text_submit_to_verified_s: r.seconds, text_verify_ms: ms });
+          if (mode === "honest") Object.assign(timings, { text_submit_to_verified_s: r.seconds, text_verify_ms: ms });
           log(`text: next character ${JSON.stringify(ref.predicted_label)} verified in ${ms} ms (${r.seconds} s end to end)`);
         } else {
           assert.equal(r.state, "invalid", r.verdict);

@@ -46,5 +46,5 @@ fi
 
 cd "$here"
 t0=$SECONDS
-node --test --test-reporter=spec input.test.mjs e2e.test.mjs
+node --test --test-reporter=spec input.test.mjs text.test.mjs e2e.test.mjs
 echo "browser suite: $((SECONDS - t0)) s (timings in tests/browser/output/timings.json)"

@@ -139,6 +139,11 @@ fn a_prompts_next_character_proof_verifies_with_hidden_weights_and_tampering_is_
             .unwrap(),
         "the fixture is this prompt's window"
     );
+    assert_eq!(
+        key.header.tokenizer(),
+        Some(tokenizer()),
+        "the key binds the whole tokenizer: its labels and its prompt rules"
+    );
     let verified = verify(&key, &proof).unwrap();
     // The proof is of this source tree's integer model: the proven logits are the ones the
     // compiled example computes for these ids.

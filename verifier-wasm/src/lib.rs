@@ -70,6 +70,18 @@ pub struct KeyInfo {
     pub segments: usize,
     /// How an image becomes the input, for a model compiled to take images.
     pub image: Option<ImageInfo>,
+    /// How a prompt becomes the input, for a text model: with `labels` as its vocabulary, the
+    /// whole tokenizer.
+    pub text: Option<TextInfo>,
+}
+
+/// A text model's prompt rules: the last `context` token ids are the input, left-padded with
+/// `pad`, after lowercasing the prompt when `lowercase`; the vocabulary is the key's labels.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TextInfo {
+    pub context: usize,
+    pub pad: u32,
+    pub lowercase: bool,
 }
 
 /// How pixels (0..=255, RGB) become a `[1, 3, H, W]` input: crop the centre (`centralFraction`
@@ -217,6 +229,11 @@ pub fn key_info(key: &VerifierKey) -> KeyInfo {
             central_fraction: p.central_fraction,
             scale: p.scale,
             offset: p.offset,
+        }),
+        text: h.text.map(|t| TextInfo {
+            context: t.context,
+            pad: t.pad,
+            lowercase: t.lowercase,
         }),
     }
 }
@@ -410,6 +427,8 @@ export interface KeyHeader {
   segments: number;
   /** For a model that takes an RGB image ([1, 3, H, W]): crop the centre (centralFraction of each side), resize to H×W, then value = f32(pixel · scale) + offset, channels first. Null otherwise. */
   image: { centralFraction: number; scale: number; offset: number } | null;
+  /** For a text model: its tokenizer is `labels` (the vocabulary) with these rules: greedy longest match after lowercasing (when lowercase) and collapsing whitespace runs into one space; the last `context` ids, left-padded with `pad`. Null otherwise. */
+  text: { context: number; pad: number; lowercase: boolean } | null;
 }
 
 /** Result of Verifier.verify. When valid is false, only modelId and reason are meaningful. */

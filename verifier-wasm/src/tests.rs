@@ -89,6 +89,8 @@ fn key_header_is_reported() {
     }
     // A digit model takes no RGB image: its key names no image preprocessing.
     assert_eq!(info.image, None);
+    // Nor a tokenizer: it reads pixels, not a prompt.
+    assert_eq!(info.text, None);
     // The fixtures are made with the development parameters: recognized by value.
     assert_eq!(
         info.setup_digest,

@@ -355,6 +355,16 @@ fn a_transformer_proof_verifies_for_its_token_ids_and_tampering_is_rejected() {
     let salt = get(&input, "input_salt")
         .as_string()
         .expect("an input_salt");
+    // The key binds the whole tokenizer: these rules, and its labels as the vocabulary.
+    let header = v.header().unwrap_or_else(|_| panic!("header threw"));
+    let text = get(&header, "text");
+    assert_eq!(get(&text, "context").as_f64(), Some(ids.len() as f64));
+    assert_eq!(get(&text, "lowercase").as_bool(), Some(true));
+    assert_eq!(
+        get(&text, "pad").as_f64(),
+        Some(0.0),
+        "the padding token is the space"
+    );
     let b = ProofBundle::from_bytes(GPT_PROOF).expect("the fixture parses");
     let hash = v
         .input_hash(&ids, Some(salt.clone()))

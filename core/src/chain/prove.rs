@@ -26,6 +26,15 @@ pub fn compile_segments(
     cuts: &[usize],
     opts: &CompileOptions,
 ) -> Result<Vec<(Segment, Compiled)>> {
+    if opts.tokenizer.is_some() {
+        // Each segment's key would bind part of the tokenizer (the context in the first, the
+        // vocabulary in the last), which no consumer checks yet.
+        return Err(Error::InvalidInput(
+            "a text model (--tokenizer) cannot be proven in segments yet: it must fit one \
+             circuit (raise --memory-budget, or lower --activation-bits)"
+                .into(),
+        ));
+    }
     let segments = split(graph, cuts)?;
     let n = segments.len();
     let mut compiled = segments

@@ -115,6 +115,7 @@ impl Compiled {
             labels: self.labels.clone(),
             srs: srs.to_string(),
             image: self.image,
+            text: self.tokenizer.as_ref().map(|t| t.rules()),
         }
     }
 

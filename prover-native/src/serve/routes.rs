@@ -93,7 +93,15 @@ async fn provider(State(app): AppRef) -> Json<Value> {
 }
 
 async fn list_models(State(app): AppRef) -> Json<Value> {
-    let cards: Vec<&Value> = app.registry.models.iter().map(|m| &m.card).collect();
+    let cards: Vec<Value> = app
+        .registry
+        .models
+        .iter()
+        .map(|m| match &app.tamper {
+            Some(t) => t.card(&m.card),
+            None => m.card.clone(),
+        })
+        .collect();
     Json(json!({ "models": cards }))
 }
 
@@ -105,7 +113,11 @@ fn model(app: &AppState, id: &str) -> ApiResult<Arc<super::models::Model>> {
 }
 
 async fn get_model(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(model(&app, &id)?.card.clone()))
+    let m = model(&app, &id)?;
+    Ok(Json(match &app.tamper {
+        Some(t) => t.card(&m.card),
+        None => m.card.clone(),
+    }))
 }
 
 fn octets(bytes: Vec<u8>, filename: &str) -> Response {

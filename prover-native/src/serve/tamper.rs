@@ -19,6 +19,10 @@
 //!   weights and the same architecture both models have the same verifier key, so the proof
 //!   verifies against the pinned key; only the pinned model commitment catches it, and a sampled
 //!   audit finds it.
+//! - `tokenizer`: a text model's card gives a tokenizer that pads with another token and keeps
+//!   capitals; predictions and proofs are honest. A consumer spelling prompts with the card's
+//!   tokenizer would send other ids than the verifier key's tokenizer gives (and refuse
+//!   capitals); one that spells with the pinned key's tokenizer is unaffected.
 
 use super::models::{Model, Registry};
 use anyhow::{bail, Result};
@@ -44,6 +48,9 @@ pub enum TamperMode {
     /// Answer and prove a fraction (--tamper-rate) of requests with the other model, under the
     /// requested model's name and signed receipt.
     SwapModel,
+    /// Serve a text model's card with a tokenizer that pads with another token and does not
+    /// lowercase; answers and proofs are honest.
+    Tokenizer,
 }
 
 /// The flag's own spelling (`other-model-key`), as clap derives it from the variant name.
@@ -56,7 +63,10 @@ impl std::fmt::Display for TamperMode {
 
 impl TamperMode {
     fn uses_other_model(self) -> bool {
-        !matches!(self, TamperMode::Output | TamperMode::Prediction)
+        !matches!(
+            self,
+            TamperMode::Output | TamperMode::Prediction | TamperMode::Tokenizer
+        )
     }
 }
 
@@ -108,6 +118,14 @@ impl Tamper {
         given_stand_in: Option<Model>,
     ) -> Result<Tamper> {
         let mut stand_in = HashMap::new();
+        if mode == TamperMode::Tokenizer
+            && !registry
+                .models
+                .iter()
+                .any(|m| m.prover.compiled.tokenizer.is_some())
+        {
+            bail!("--tamper-for-tests tokenizer needs a served text model (compiled with --tokenizer)");
+        }
         if mode == TamperMode::SwapModel {
             // The stand-in is not served under its own name: with hidden weights and the same
             // architecture it has the same model id as the model it impersonates.
@@ -174,6 +192,20 @@ impl Tamper {
             .unwrap_or_else(|| requested.clone())
     }
 
+    /// The model card served for a model whose honest card is `card`.
+    pub fn card(&self, card: &serde_json::Value) -> serde_json::Value {
+        let mut card = card.clone();
+        if self.mode == TamperMode::Tokenizer {
+            if let Some(t) = card.get_mut("tokenizer").filter(|t| t.is_object()) {
+                let words = t["vocabulary"].as_array().map_or(1, Vec::len).max(1) as u64;
+                let pad = t["pad"].as_u64().unwrap_or(0);
+                t["pad"] = ((pad + 1) % words).into();
+                t["lowercase"] = false.into();
+            }
+        }
+        card
+    }
+
     /// The model whose verifier key is served for `requested`.
     pub fn key_for(&self, requested: &Arc<Model>) -> Arc<Model> {
         match self.mode {
@@ -195,7 +227,9 @@ impl Tamper {
                 values.to_vec(),
                 Some(BundleEdit::ModelId(requested.id.clone())),
             ),
-            TamperMode::OtherModel | TamperMode::OtherModelKey => (values.to_vec(), None),
+            TamperMode::OtherModel | TamperMode::OtherModelKey | TamperMode::Tokenizer => {
+                (values.to_vec(), None)
+            }
         }
     }
 
