@@ -117,7 +117,11 @@ pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Resu
     };
     check_commitment(&verified, commitment.as_deref())?;
     let (key, sent) = first;
-    if let (Some(values), Some(bundle)) = (&sent, &first_bundle) {
+    if let Some(values) = &sent {
+        // A chain bundle that verified has one proof per segment; the first proves the input.
+        let bundle = first_bundle
+            .as_ref()
+            .ok_or_else(|| rejected("the bundle holds no proof of the model's input"))?;
         check_sent_input(&key, bundle, values, pins.input_salt)?;
     }
     Ok(PinnedVerdict {
