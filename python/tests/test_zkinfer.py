@@ -174,3 +174,31 @@ def test_bad_inputs_are_clear_errors_before_any_work(compiled, tmp_path):
         zkinfer.predict(d)
     with pytest.raises(zkinfer.InvalidInputError, match="tokenizer"):
         zkinfer.predict(d, text="seven")
+
+
+def test_a_text_models_prompt_is_proven_and_checked_with_the_keys_tokenizer(tmp_path):
+    """A next-character model (the zoo's char_mlp at 8-bit activations, seconds to prove) with
+    the text example's tokenizer: prompts in, the proven next character out; verifying against
+    the typed prompt spells it with the tokenizer the verifier key binds."""
+    text = REPO / "examples" / "text"
+    calibration = json.loads((text / "calibration.json").read_text())["input_data"]
+    model = zkinfer.compile(
+        REPO / "examples" / "onnx-zoo" / "char_mlp.onnx",
+        tmp_path / "chars",
+        np.asarray(calibration, dtype=np.float32),
+        tokenizer=text / "tokenizer.json",
+        activation_bits=8,
+    )
+    rules = zkinfer.inspect_key(tmp_path / "chars" / "verifier-key")["header"]["text"]
+    assert rules == {"context": 16, "pad": 0, "lowercase": True}
+    prompt = "Call me Ishmael. Some years ago"
+    answer = zkinfer.predict(model["dir"], text=prompt)
+    assert answer["predicted_label"] is not None and len(answer["predicted_label"]) == 1
+    proof = zkinfer.prove(model["dir"], tmp_path / "next.proof", text=prompt)
+    key = tmp_path / "chars" / "verifier-key"
+    verdict = zkinfer.verify(key, proof["proof"], text=prompt.upper(), input_salt=proof["input_salt"])
+    assert verdict["predicted_label"] == answer["predicted_label"] and verdict["checked"]["input"]
+    with pytest.raises(zkinfer.InvalidProofError, match="another input"):
+        zkinfer.verify(key, proof["proof"], text=prompt + "s", input_salt=proof["input_salt"])
+    with pytest.raises(zkinfer.InvalidInputError, match="not in this model's vocabulary"):
+        zkinfer.predict(model["dir"], text="Room 101")
