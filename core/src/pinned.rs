@@ -87,7 +87,7 @@ pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Resu
         check_id(&key.chain_id, pins.model_id.as_deref(), "chain")?;
         // Every segment is under one setup (the chain key is refused otherwise).
         check_setup(&key.keys[0].setup_digest, pins.setup.as_deref())?;
-        let sent = sent_values(&key.keys[0], pins)?;
+        let sent = sent_values(&key.keys[0], key.tokenizer(), pins)?;
         let bundle = ChainBundle::from_bytes(bundle_bytes).map_err(|e| rejected(e.to_string()))?;
         let verified = verify_chain_bundle(&key, &bundle).map_err(|e| rejected(e.to_string()))?;
         let segments = bundle.bundles.len();
@@ -110,7 +110,7 @@ pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Resu
         })?;
         check_id(&key.model_id, pins.model_id.as_deref(), "model")?;
         check_setup(&key.setup_digest, pins.setup.as_deref())?;
-        let sent = sent_values(&key, pins)?;
+        let sent = sent_values(&key, key.header.tokenizer(), pins)?;
         let bundle = ProofBundle::from_bytes(bundle_bytes).map_err(|e| rejected(e.to_string()))?;
         let verified = verify_bundle(&key, &bundle).map_err(|e| rejected(e.to_string()))?;
         (verified, (key, sent), Some(bundle), 1)
@@ -157,9 +157,13 @@ fn check_setup(actual: &str, pinned: Option<&str>) -> Result<()> {
     }
 }
 
-/// The values the consumer sent to the model of `key` (a prompt spelled with the key's
-/// tokenizer), if it says.
-fn sent_values(key: &VerifierKey, pins: &Pins) -> Result<Option<Vec<f32>>> {
+/// The values the consumer sent to the model whose input `key` reads (a prompt spelled with
+/// `tokenizer`, the one the key or chain key binds), if it says.
+fn sent_values(
+    key: &VerifierKey,
+    tokenizer: Option<crate::text_input::Tokenizer>,
+    pins: &Pins,
+) -> Result<Option<Vec<f32>>> {
     match &pins.input {
         None => Ok(None),
         Some(SentInput::Values(v)) => {
@@ -177,7 +181,7 @@ fn sent_values(key: &VerifierKey, pins: &Pins) -> Result<Option<Vec<f32>>> {
             key.header.input.len(),
         )?)),
         Some(SentInput::Prompt(prompt)) => {
-            let tokenizer = key.header.tokenizer().ok_or_else(|| {
+            let tokenizer = tokenizer.ok_or_else(|| {
                 Error::InvalidInput(
                     "this model's verifier key binds no tokenizer (it was not compiled with \
                      --tokenizer, or before keys carried one), so a prompt cannot be checked: \

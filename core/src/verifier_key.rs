@@ -106,7 +106,11 @@ impl VkHeader {
     /// the labels as a vocabulary of one token per output, and a context that is the input.
     fn text_unfit(&self) -> Option<String> {
         let rules = self.text?;
+        let segment = self.shape.visibility.output == crate::circuit::TensorVisibility::Linked;
         let why = match &self.labels {
+            // The first segment of a chain reads the prompt; the chain's last segment names
+            // the vocabulary, and the chain key checks the two together.
+            None if segment && rules.context == self.input.len() => return None,
             None => "it names no labels, which would be its vocabulary".to_string(),
             Some(v) if v.len() != self.output.len() => format!(
                 "its {} labels are not one token per output ({} outputs)",
@@ -420,7 +424,8 @@ mod tests {
     #[test]
     fn a_keys_tokenizer_reads_back_only_when_its_labels_and_shapes_make_one() {
         use crate::text_input::PromptRules;
-        let key = &tiny_chain().keys[0];
+        // The tiny chain's last segment: its output is the model's (segment 0's is linked).
+        let key = &tiny_chain().keys[1];
         let vocabulary = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
         let outputs = key.header.output.len();
         let inputs = key.header.input.len();
@@ -468,6 +473,18 @@ mod tests {
         let plain = VerifierKey::to_bytes(&key.header, &key.params, &key.vk);
         assert!(!String::from_utf8_lossy(&plain).contains("\"text\""));
         assert_eq!(key.header.tokenizer(), None);
+        // A chain's first segment reads the prompt but names no outputs: its rules stand alone
+        // (the chain key checks them with the last segment's labels), for its own input only.
+        let first = &tiny_chain().keys[0];
+        let with_rules = |context: usize| {
+            let mut header = first.header.clone();
+            header.text = Some(PromptRules { context, ..rules });
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &first.params, &first.vk))
+        };
+        let inputs = first.header.input.len();
+        assert!(with_rules(inputs).is_ok());
+        let err = with_rules(inputs + 1).unwrap_err().to_string();
+        assert!(err.contains("no labels"), "{err}");
     }
 
     /// The verifier's parameters rebuilt from a key's points are the prover's: the same g[0],

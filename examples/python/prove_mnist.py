@@ -36,19 +36,21 @@ else:
     calibration = None
 
 class Bar:
-    """A progress display for zkinfer's progress callback, which is called with
-    ("start", step, None), then ("end", step, seconds), and ("note", line, None) between. A
-    chain is proven segment by segment ("segment 2/5: ..."): those fill the bar."""
+    """A progress bar for zkinfer's progress callback, which is called with ("start", step,
+    None), then ("end", step, seconds), and ("note", line, None) between. Each step shows as an
+    empty bar, then a full one with its time; a chain is proven segment by segment ("segment
+    2/5: ..." notes), and those fill one bar."""
+
+    width = 24
 
     def __call__(self, event, text, seconds):
         if event == "start":
-            print(f"  {text} ...", flush=True)
+            print(f"  [{' ' * self.width}] {text} ...", flush=True)
         elif event == "end":
-            print(f"  {text}: {seconds:.1f} s")
+            print(f"  [{'#' * self.width}] {text}: {seconds:.1f} s", flush=True)
         elif (m := re.match(r"segment (\d+)/(\d+)", text)) is not None:
-            done, total = int(m[1]), int(m[2])
-            filled = round(20 * done / total)
-            print(f"  [{'#' * filled}{'.' * (20 - filled)}] {text}", flush=True)
+            filled = round(self.width * int(m[1]) / int(m[2]))
+            print(f"  [{'#' * filled}{' ' * (self.width - filled)}] {text}", flush=True)
         else:
             print(f"  {text}")
 

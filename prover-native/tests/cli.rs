@@ -965,3 +965,83 @@ fn verify_checks_a_typed_prompt_spelled_with_the_keys_tokenizer() {
     ]);
     assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
 }
+
+/// A text model proven in segments: the first segment's key binds the prompt rules, the last
+/// segment's labels are the vocabulary, and the chain key puts them together, so a prompt is
+/// checked against the chain key's tokenizer as it is against a single key's.
+#[test]
+fn a_text_model_proven_as_a_chain_binds_its_tokenizer_across_the_segments() {
+    use zkinfer_core::chain::ChainKey;
+    use zkinfer_core::text_input::Tokenizer;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chars");
+    let text = repo().join("examples/text");
+    let compiled = zkinfer(&[
+        "compile",
+        s(&repo().join("examples/onnx-zoo/char_mlp.onnx")),
+        "--calibration",
+        s(&text.join("calibration.json")),
+        "--tokenizer",
+        s(&text.join("tokenizer.json")),
+        "--activation-bits",
+        "8",
+        // Its one circuit needs about 0.4 GiB: two k = 12 segments fit this budget.
+        "--memory-budget",
+        "0.38",
+        "-o",
+        s(&dir),
+    ]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    assert!(
+        stdout(&compiled).contains("as a chain of"),
+        "{}",
+        stdout(&compiled)
+    );
+    let key_path = dir.join("verifier-key");
+    let key = ChainKey::from_bytes(&std::fs::read(&key_path).unwrap()).unwrap();
+    let tokenizer = Tokenizer::from_json(
+        &std::fs::read_to_string(text.join("tokenizer.json")).unwrap(),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(key.tokenizer(), Some(tokenizer));
+    assert!(key.keys[0].header.labels.is_none() && key.keys[0].header.text.is_some());
+
+    let proof = tmp.path().join("next.proof");
+    let salt = "0x00000000000000000000000000000000000000000000000000000000000c0ffe";
+    let prompt = "Call me Ishmael. Some years ago";
+    let proved = zkinfer(&[
+        "prove",
+        s(&dir),
+        "--text",
+        prompt,
+        "--input-salt",
+        salt,
+        "-o",
+        s(&proof),
+    ]);
+    assert!(proved.status.success(), "{}", stderr(&proved));
+    let verify = |prompt: &str| {
+        zkinfer(&[
+            "verify",
+            s(&key_path),
+            s(&proof),
+            "--text",
+            prompt,
+            "--input-salt",
+            salt,
+        ])
+    };
+    let ok = verify("CALL ME ISHMAEL.  Some years ago");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("VALID chain of"), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).contains("(matches your input)"),
+        "{}",
+        stdout(&ok)
+    );
+    assert_fails(
+        &verify("Call me Ishmael. Some years agO!"),
+        "INVALID: the proof is for another input",
+    );
+}

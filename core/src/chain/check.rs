@@ -11,7 +11,10 @@
 //! - every segment's KZG points (g[0], g2, s·g2) equal: one setup for the whole chain, so a
 //!   consumer who trusts the setup of one segment trusts all of them;
 //! - both sides of every link agree: segment i's output and segment i+1's input have the same
-//!   number of values, the same scale, and the same activation bits.
+//!   number of values, the same scale, and the same activation bits;
+//! - a text model's tokenizer is whole: its prompt rules in the first segment's key (which
+//!   reads the prompt), its vocabulary as the last segment's labels (which name its outputs),
+//!   and no rules anywhere else.
 
 use crate::circuit::{TensorVisibility, Visibility};
 use crate::error::{Error, Result};
@@ -77,6 +80,35 @@ pub(crate) fn check_chain_keys(keys: &[VerifierKey]) -> Result<Visibility> {
                     prev.shape.act_bits
                 ));
             }
+        }
+    }
+    if let Some(i) = keys.iter().skip(1).position(|k| k.header.text.is_some()) {
+        return Err(Error::InvalidChain {
+            segment: i + 1,
+            reason: "carries prompt rules, which belong to the segment that reads the prompt"
+                .into(),
+        });
+    }
+    if let Some(rules) = first.header.text {
+        let vocabulary = last.header.labels.as_deref().unwrap_or_default();
+        if let Err(why) = crate::text_input::Tokenizer::from_key(vocabulary, rules) {
+            return Err(Error::InvalidChain {
+                segment: n - 1,
+                reason: format!(
+                    "names its outputs with labels that make no tokenizer with segment 0's \
+                     prompt rules: {why}"
+                ),
+            });
+        }
+        if vocabulary.len() != last.header.output.len() {
+            return Err(Error::InvalidChain {
+                segment: n - 1,
+                reason: format!(
+                    "has {} labels, not one token per output ({})",
+                    vocabulary.len(),
+                    last.header.output.len()
+                ),
+            });
         }
     }
     Ok(Visibility {
@@ -277,5 +309,65 @@ mod tests {
                 Err(e) => assert_eq!(what, "activation bits", "{e}"),
             }
         }
+    }
+
+    /// A text chain's tokenizer is whole only as segment 0's prompt rules with the last
+    /// segment's labels: such a chain key reads back with that tokenizer; rules on a later
+    /// segment, or labels that make no vocabulary for them, refuse the key.
+    #[test]
+    fn a_chains_tokenizer_is_segment_0s_rules_with_the_last_segments_labels() {
+        use crate::text_input::PromptRules;
+        let chain = tiny_chain();
+        let rewritten = |i: usize, edit: &dyn Fn(&mut crate::verifier_key::VkHeader)| {
+            let key = &chain.keys[i];
+            let mut header = key.header.clone();
+            edit(&mut header);
+            VerifierKey::to_bytes(&header, &key.params, &key.vk)
+        };
+        let rules = PromptRules {
+            context: chain.keys[0].header.input.len(),
+            pad: 0,
+            lowercase: false,
+        };
+        let outputs = chain.keys[1].header.output.len();
+        let vocabulary: Vec<String> = (0..outputs).map(|i| format!("w{i} ")).collect();
+        let first = rewritten(0, &|h| h.text = Some(rules));
+        let last = |labels: Vec<String>, text: Option<PromptRules>| {
+            rewritten(1, &|h| {
+                h.labels = Some(labels.clone());
+                h.text = text;
+            })
+        };
+        let read = |second: Vec<u8>| {
+            ChainKey::from_bytes(&ChainKey::file_bytes("tiny", &[first.clone(), second]))
+        };
+        let key = read(last(vocabulary.clone(), None)).unwrap();
+        let t = key.tokenizer().unwrap();
+        assert_eq!((t.rules(), t.vocabulary), (rules, vocabulary.clone()));
+        let mut repeated = vocabulary.clone();
+        repeated[1] = repeated[0].clone();
+        for (second, why) in [
+            (
+                last(
+                    vocabulary.clone(),
+                    Some(PromptRules {
+                        context: chain.keys[1].header.input.len(),
+                        ..rules
+                    }),
+                ),
+                "carries prompt rules",
+            ),
+            (last(repeated, None), "twice"),
+            (last(vocabulary[1..].to_vec(), None), "one token per output"),
+        ] {
+            let err = read(second).map(|_| ()).unwrap_err().to_string();
+            assert!(err.contains(why) && err.contains("segment 1"), "{err}");
+        }
+        // A chain whose first key has no rules binds no tokenizer.
+        let plain = ChainKey::file_bytes(
+            "tiny",
+            &[chain.key_files[0].clone(), last(vocabulary, None)],
+        );
+        assert_eq!(ChainKey::from_bytes(&plain).unwrap().tokenizer(), None);
     }
 }

@@ -108,6 +108,14 @@ impl ChainKey {
 }
 
 impl ChainKey {
+    /// The tokenizer a text model's chain key binds: segment 0's prompt rules with the last
+    /// segment's labels as the vocabulary (checked together when the key is read).
+    pub fn tokenizer(&self) -> Option<crate::text_input::Tokenizer> {
+        let rules = self.keys.first()?.header.text?;
+        let vocabulary = self.keys.last()?.header.labels.as_ref()?;
+        crate::text_input::Tokenizer::from_key(vocabulary, rules).ok()
+    }
+
     /// What the chain's proofs reveal: the first segment's input, the last segment's output,
     /// the weights of every segment (fixed: a chain key with hidden weights does not load).
     pub fn visibility(&self) -> crate::circuit::Visibility {

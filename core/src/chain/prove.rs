@@ -26,33 +26,33 @@ pub fn compile_segments(
     cuts: &[usize],
     opts: &CompileOptions,
 ) -> Result<Vec<(Segment, Compiled)>> {
-    if opts.tokenizer.is_some() {
-        // Each segment's key would bind part of the tokenizer (the context in the first, the
-        // vocabulary in the last), which no consumer checks yet.
-        return Err(Error::InvalidInput(
-            "a text model (--tokenizer) cannot be proven in segments yet: it must fit one \
-             circuit (raise --memory-budget, or lower --activation-bits)"
-                .into(),
-        ));
-    }
     let segments = split(graph, cuts)?;
     let n = segments.len();
     let mut compiled = segments
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let opts = CompileOptions {
+            let segment_opts = CompileOptions {
                 visibility: segment_visibility(opts.visibility, i == 0, i + 1 == n),
-                // Class labels name the last segment's output only.
-                labels: opts.labels.clone().filter(|_| i + 1 == n),
+                // Class labels (a text model's vocabulary) name the last segment's output only.
+                labels: opts
+                    .labels
+                    .clone()
+                    .or_else(|| opts.tokenizer.as_ref().map(|t| t.vocabulary.clone()))
+                    .filter(|_| i + 1 == n),
                 // An image becomes the first segment's input only.
                 image: opts.image.filter(|_| i == 0),
+                // A prompt too: the first segment's key binds the prompt rules (below).
+                tokenizer: None,
                 // The segment's own cheapest plan may be over the budget where another
                 // dot width is not: the budget is checked on the plan at the chain's k.
                 memory_budget: Some(u64::MAX),
                 ..opts.clone()
             };
-            let compiled = compile_quantized(s.graph.clone(), &opts)?;
+            let mut compiled = compile_quantized(s.graph.clone(), &segment_opts)?;
+            if i == 0 {
+                compiled.tokenizer = opts.tokenizer.clone();
+            }
             Ok((s, compiled))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -9,9 +9,9 @@ use crate::ir::{
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::path::Path;
-use tract_onnx::pb::{self, type_proto, NodeProto};
 #[cfg(test)]
 use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::{self, type_proto, NodeProto};
 use tract_onnx::prelude::Framework;
 
 /// Loads a float ONNX model (batch size 1) into the IR.
