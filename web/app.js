@@ -678,7 +678,9 @@ function renderModelInfo(id) {
     ? `${card.labels.length} labels`
     : `${card.output?.shape?.join("×")} outputs`;
   $("model-info").textContent = key
-    ? `${key.modelName}: input ${shape.join("×")}, ${outputs}, circuit k=${key.k}, setup ${short(key.setupDigest)}${
+    ? `${key.modelName}: input ${shape.join("×")}, ${outputs}, ${
+        key.segments > 1 ? `a chain of ${key.segments} circuits` : "circuit"
+      } k=${key.k}, setup ${short(key.setupDigest)}${
         key.developmentSetup ? " (INSECURE development setup)" : ""
       }`
     : `${card.name} (as the server describes it): input ${shape.join("×")}, ${outputs}, circuit k=${card.k}`;
@@ -731,6 +733,12 @@ function showVerified(r) {
   setText($("verified-class"), cls);
   $("verified-class").dataset.class = String(r.predictedClass);
   setText($("checked-model"), r.modelId);
+  // A model proven as a chain: one proof per segment, each link between them checked too.
+  const proofs = $("checked-proofs");
+  proofs.dataset.segments = String(r.segments);
+  proofs.textContent = r.segments > 1
+    ? `${r.segments} segment proofs and the ${r.segments - 1} link${r.segments > 2 ? "s" : ""} between them (${r.proofBytes} bytes)`
+    : `one proof (${r.proofBytes} bytes)`;
   const t = $("verify-time");
   t.dataset.ms = r.verifyMs.toFixed(1);
   t.textContent = `${r.verifyMs.toFixed(1)} ms${

@@ -163,6 +163,7 @@ async function verify(pinned, buffer, input, inputSalt) {
     inputFracBits: header.input.fracBits,
     labels: header.labels,
     proofBytes: claimed.proofBytes,
+    segments: claimed.segments,
   };
 }
 

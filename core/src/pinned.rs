@@ -59,6 +59,15 @@ fn rejected(why: impl Into<String>) -> Error {
     Error::Rejected(why.into())
 }
 
+/// A failure to parse or verify the bundle, as a rejection (said once: a rejection stays as it
+/// is, rather than becoming "proof rejected: proof rejected: ...").
+fn as_rejection(e: Error) -> Error {
+    match e {
+        Error::Rejected(_) => e,
+        other => rejected(other.to_string()),
+    }
+}
+
 /// Verifies `bundle_bytes` against the key file `key_bytes` and every pin in `pins`.
 pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Result<PinnedVerdict> {
     let commitment = pins
@@ -88,8 +97,8 @@ pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Resu
         // Every segment is under one setup (the chain key is refused otherwise).
         check_setup(&key.keys[0].setup_digest, pins.setup.as_deref())?;
         let sent = sent_values(&key.keys[0], key.tokenizer(), pins)?;
-        let bundle = ChainBundle::from_bytes(bundle_bytes).map_err(|e| rejected(e.to_string()))?;
-        let verified = verify_chain_bundle(&key, &bundle).map_err(|e| rejected(e.to_string()))?;
+        let bundle = ChainBundle::from_bytes(bundle_bytes).map_err(as_rejection)?;
+        let verified = verify_chain_bundle(&key, &bundle).map_err(as_rejection)?;
         let segments = bundle.bundles.len();
         let first_bundle = bundle.bundles.into_iter().next();
         let mut keys = key.keys;
@@ -111,8 +120,8 @@ pub fn verify_pinned(key_bytes: &[u8], bundle_bytes: &[u8], pins: &Pins) -> Resu
         check_id(&key.model_id, pins.model_id.as_deref(), "model")?;
         check_setup(&key.setup_digest, pins.setup.as_deref())?;
         let sent = sent_values(&key, key.header.tokenizer(), pins)?;
-        let bundle = ProofBundle::from_bytes(bundle_bytes).map_err(|e| rejected(e.to_string()))?;
-        let verified = verify_bundle(&key, &bundle).map_err(|e| rejected(e.to_string()))?;
+        let bundle = ProofBundle::from_bytes(bundle_bytes).map_err(as_rejection)?;
+        let verified = verify_bundle(&key, &bundle).map_err(as_rejection)?;
         (verified, (key, sent), Some(bundle), 1)
     };
     check_commitment(&verified, commitment.as_deref())?;

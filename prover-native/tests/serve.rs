@@ -368,3 +368,176 @@ fn serve_predict_prove_verify_and_restart() {
     srv.kill();
     eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());
 }
+
+/// The zoo's small MLP (8-bit activations, the served defaults: hidden weights, salted input)
+/// compiled as a chain of segments under a tiny memory budget.
+fn compile_small_chain(dir: &std::path::Path) -> u64 {
+    let model = common::repo().join("examples/onnx-zoo/mlp_activations.onnx");
+    let o = common::zkinfer(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--calibrate-random",
+        "--activation-bits",
+        "8",
+        "--memory-budget",
+        SMALL_CHAIN_BUDGET,
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let printed = common::text(&o);
+    assert!(o.status.success(), "{printed}");
+    let segments = printed
+        .split("as a chain of ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not compiled as a chain: {printed}"));
+    assert!(segments >= 2, "{printed}");
+    segments
+}
+
+/// A budget under which the small MLP is cut into segments (three today).
+const SMALL_CHAIN_BUDGET: &str = "0.34";
+
+/// A model proven as a chain is served as one model: its card gives the chain id and the
+/// number of segments, the verifier-key endpoint serves the chain key, a prediction comes at
+/// once and its proof is a chain bundle that verifies against the served key and every pin a
+/// consumer holds (chain id, the chain's commitment, the input it sent and its salt). A server
+/// that changes the proven output is caught; an attestation, made for one circuit per item, is
+/// refused with a reason; and a chain directory whose segment is not the chain key's is
+/// refused when the server starts.
+#[test]
+fn a_model_proven_as_a_chain_is_served_and_its_proofs_verify_against_the_chain_key() {
+    use zkinfer_core::pinned::{verify_pinned, Pins, SentInput};
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = tmp.path().join("chain");
+    let segments = compile_small_chain(&chain);
+    let srv = Server::start(
+        &chain,
+        &tmp.path().join("data"),
+        tmp.path().join("server.log"),
+        &["--workers", "1"],
+    );
+    let cards = srv.get("/api/models").json()["models"].clone();
+    let card = cards[0].clone();
+    let id = card["id"].as_str().unwrap().to_string();
+    assert_eq!(card["segments"], segments, "{card}");
+    let commitment = card["model_commitment"].as_str().unwrap().to_string();
+    let key = srv.get(&format!("/api/models/{id}/verifier-key")).body;
+    assert!(zkinfer_core::chain::is_chain_key(&key));
+    assert_eq!(zkinfer_core::verifier_key::model_id(&key), id);
+    // The commitment the card publishes is the one `zkinfer commit` computes for the chain.
+    let o = common::zkinfer(&["commit", chain.to_str().unwrap(), "--json"]);
+    let committed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(committed["model_commitment"], commitment.as_str());
+
+    let n = card["input"]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product::<usize>();
+    let input: Vec<f32> = (0..n).map(|i| ((i * 7) % 11) as f32 / 10.0 - 0.4).collect();
+    let body = serde_json::json!({ "input_data": [input] }).to_string();
+    let answer = srv.post(&format!("/api/models/{id}/predict"), body.as_bytes());
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let answer = answer.json();
+    let salt =
+        zkinfer_core::commitment::parse_input_salt(answer["input_salt"].as_str().unwrap()).unwrap();
+    let bundle = srv.wait_proof(answer["receipt"].as_str().unwrap());
+    assert_eq!(
+        bundle.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&bundle.body)
+    );
+    assert!(zkinfer_core::chain::is_chain_bundle(&bundle.body));
+    let pins = |input: &[f32]| Pins {
+        model_id: Some(id.clone()),
+        commitment: Some(commitment.clone()),
+        input: Some(SentInput::Values(input.to_vec())),
+        input_salt: Some(salt),
+        ..Pins::default()
+    };
+    let verdict =
+        verify_pinned(&key, &bundle.body, &pins(&input)).expect("the chain proof verifies");
+    assert_eq!(verdict.segments as u64, segments);
+    assert!(verdict.commitment_checked && verdict.input_checked);
+    let said: Vec<f64> = answer["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        verdict.verified.output_values, said,
+        "the proof shows what was answered"
+    );
+    // Against another input, the same proof is invalid.
+    let mut other = input.clone();
+    other[0] += 0.5;
+    assert!(verify_pinned(&key, &bundle.body, &pins(&other)).is_err());
+    // Attestations prove one circuit per item: refused for a chain, with the reason.
+    let e = srv
+        .post(&format!("/api/models/{id}/attestations"), b"{}")
+        .error(400);
+    assert!(e.contains(&format!("chain of {segments} segments")), "{e}");
+    drop(srv);
+
+    // A server that changes the proven output of a chain proof is caught.
+    let liar = Server::start(
+        &chain,
+        &tmp.path().join("data-liar"),
+        tmp.path().join("liar.log"),
+        &["--workers", "1", "--tamper-for-tests", "output"],
+    );
+    let lie = liar
+        .post(&format!("/api/models/{id}/predict"), body.as_bytes())
+        .json();
+    let salt =
+        zkinfer_core::commitment::parse_input_salt(lie["input_salt"].as_str().unwrap()).unwrap();
+    let lied = liar.wait_proof(lie["receipt"].as_str().unwrap());
+    assert_eq!(lied.status, 200);
+    let pins = Pins {
+        input_salt: Some(salt),
+        ..pins(&input)
+    };
+    let e = verify_pinned(&key, &lied.body, &pins)
+        .expect_err("a changed output is rejected")
+        .to_string();
+    // Named by the segment whose proof fails (the last: the output is its), said once.
+    assert!(
+        e.starts_with(&format!("proof rejected: segment {}: ", segments - 1)),
+        "{e}"
+    );
+    drop(liar);
+
+    // A segment directory that is not the chain key's segment: refused at start-up.
+    std::fs::copy(
+        chain.join("segment-0/verifier-key"),
+        chain.join("segment-1/verifier-key"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args([
+            "serve",
+            chain.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(tmp.path().join("data-bad"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let printed = common::text(&o);
+    assert!(
+        printed.contains("not the chain key's segment 1"),
+        "{printed}"
+    );
+}

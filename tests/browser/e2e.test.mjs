@@ -14,7 +14,10 @@
 // - text: a small character-level language model with the text example's tokenizer
 //   (examples/onnx-zoo/char_mlp.onnx, examples/text/tokenizer.json): a typed prompt becomes the
 //   token ids the tokenizer gives, the next character is shown at once and its proof verified in the
-//   page; a prompt the vocabulary cannot spell is refused; a lying server is caught.
+//   page; a prompt the vocabulary cannot spell is refused; a lying server is caught;
+// - images: an RGB model proven as a chain of two segments (as MobileNet is): a photo prepared as
+//   the pinned key says (crop, scale) gives the CLI's class, and the page verifies the chain
+//   bundle (both segment proofs and their link) against the pinned chain id.
 //
 // Needs the release CLI and web/pkg (tests/browser/run.sh builds both). Screenshots, server logs
 // and timings go to tests/browser/output/.
@@ -623,13 +626,19 @@ test("text model: a prompt's next character, verified in the page; a lying serve
   }
 });
 
-test("RGB model: a photo prepared as the pinned key says, proven and verified in the page", {
+/** A memory budget (GiB) under which the zoo's resnet_bn at 8-bit activations is cut into two segments. */
+const RGB_CHAIN_BUDGET_GIB = "0.4";
+
+test("RGB model proven as a chain: a photo prepared as the pinned key says, its chain of proofs verified in the page", {
   timeout: 2 * PROOF_TIMEOUT_MS,
 }, async () => {
   // The ONNX zoo's resnet_bn ([1, 3, 16, 16], random weights: the class means nothing) compiled to
   // take images: a central 80% crop, pixels / 255. A 20x20 photo's crop is 16x16, used pixel for
   // pixel, so the page must send exactly what `zkinfer predict --image` computes from the file.
-  // The same network compiled without an image preprocessing takes no photo in the page.
+  // It is compiled at 8-bit activations under a tiny memory budget, so it is proven as a chain of two segments, as
+  // MobileNet is under the default budget: the page pins the chain id and checks both segment
+  // proofs and their link. The same network compiled without an image preprocessing (one
+  // circuit) takes no photo in the page.
   const compileRgb = async (name, extra) => {
     const dir = path.join(work, name);
     const { stdout } = await run(
@@ -637,11 +646,13 @@ test("RGB model: a photo prepared as the pinned key says, proven and verified in
       ["compile", path.join(ROOT, "examples/onnx-zoo/resnet_bn.onnx"), "--calibrate-random", "-o", dir, ...extra],
       { maxBuffer: 16 << 20 },
     );
-    const id = /model id: ([0-9a-f]{64})/.exec(stdout)?.[1];
+    // A chain is named by its chain id, the SHA-256 of its chain key file.
+    const id = /(?:model|chain) id: ([0-9a-f]{64})/.exec(stdout)?.[1];
     assert.ok(id, stdout);
     return { dir, id };
   };
-  const R = await compileRgb("rgb", ["--image-preprocess", "scale=0.00392156862745098,offset=0,crop=0.8"]);
+  const R = await compileRgb("rgb", ["--image-preprocess", "scale=0.00392156862745098,offset=0,crop=0.8",
+    "--activation-bits", "8", "--memory-budget", RGB_CHAIN_BUDGET_GIB]);
   const N = await compileRgb("rgb-plain", []);
   const side = 20;
   // Every channel different, so a channel-order or layout slip changes the input.
@@ -682,6 +693,9 @@ test("RGB model: a photo prepared as the pinned key says, proven and verified in
       assert.deepEqual(ref.input_raw, cli.input_raw, "the page prepared the photo as the CLI does");
       assert.equal(r.state, "verified", r.verdict);
       assert.equal(r.shownClass, cli.predicted_class, "the verified class is the CLI's for the same file");
+      assert.equal(await page.getAttribute("#checked-proofs", "data-segments"), "2", "a chain's two segment proofs");
+      assert.match(await text(page, "#checked-proofs"), /2 segment proofs and the 1 link between them/);
+      assert.match(await text(page, "#model-info"), /a chain of 2 circuits k=\d+/, "the pinned key's segments");
       timings.rgb_submit_to_verified_s = r.seconds;
       await page.screenshot({ path: path.join(OUT, "rgb.png"), fullPage: true });
     });

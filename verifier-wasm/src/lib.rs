@@ -197,8 +197,11 @@ pub struct BundleInfo {
     pub model_id: String,
     pub input: TensorValues,
     pub output: TensorValues,
-    /// Size of the SNARK in bytes.
+    /// Size of the SNARK in bytes (of every segment's, for a chain).
     pub proof_bytes: usize,
+    /// Separately proven segments (1: one circuit; more: a chain bundle, whose input is its
+    /// first segment's and whose output is its last's).
+    pub segments: usize,
 }
 
 /// Parses a whole model's verifier key: a chain's segment key is refused (it proves nothing on
@@ -385,6 +388,20 @@ pub fn verify_bytes(key: &VerifierKey, bundle_bytes: &[u8]) -> VerifyOutcome {
 
 /// Parses a bundle and reports its header without verifying anything.
 pub fn inspect_bundle_bytes(bytes: &[u8]) -> Result<BundleInfo, String> {
+    if zkinfer_core::chain::is_chain_bundle(bytes) {
+        let chain = ChainBundle::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let (Some(first), Some(last)) = (chain.bundles.first(), chain.bundles.last()) else {
+            return Err("the chain bundle holds no segment proof".into());
+        };
+        return Ok(BundleInfo {
+            proof_system: first.header.proof_system.clone(),
+            model_id: chain.chain_id.clone(),
+            input: (&first.header.input).into(),
+            output: (&last.header.output).into(),
+            proof_bytes: chain.bundles.iter().map(|b| b.proof.len()).sum(),
+            segments: chain.bundles.len(),
+        });
+    }
     let b = ProofBundle::from_bytes(bytes).map_err(|e| e.to_string())?;
     Ok(BundleInfo {
         proof_system: b.header.proof_system.clone(),
@@ -392,6 +409,7 @@ pub fn inspect_bundle_bytes(bytes: &[u8]) -> Result<BundleInfo, String> {
         input: (&b.header.input).into(),
         output: (&b.header.output).into(),
         proof_bytes: b.proof.len(),
+        segments: 1,
     })
 }
 
@@ -468,7 +486,10 @@ export interface BundleInfo {
   modelId: string;
   input: TensorValues;
   output: TensorValues;
+  /** Bytes of the SNARK (of every segment's, for a chain). */
   proofBytes: number;
+  /** Separately proven segments (1: one circuit; more: a chain bundle, its input the first segment's, its output the last's). */
+  segments: number;
 }
 "#;
 

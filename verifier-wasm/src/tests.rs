@@ -338,6 +338,7 @@ fn inspect_reports_the_bundle_header() {
     assert_eq!(info.output.values, b.header.output.values);
     assert_eq!(info.output.dequantized, b.header.output.dequantized());
     assert_eq!(info.proof_bytes, b.proof.len());
+    assert_eq!(info.segments, 1);
     assert!(inspect_bundle_bytes(b"garbage")
         .unwrap_err()
         .contains("proof bundle"));
@@ -379,8 +380,26 @@ fn chain_key_verifies_its_chain_bundle_and_rejects_tampering() {
         "the chain's public input is the first segment's"
     );
 
-    // A changed value of the packed public input.
+    // What a page reads before verifying: the chain id, the first segment's input, the last
+    // segment's output, every segment's proof bytes.
     let chain = ChainBundle::from_bytes(&proof).unwrap();
+    let seen = inspect_bundle_bytes(&proof).unwrap();
+    assert_eq!((seen.segments, seen.model_id.as_str()), (2, key.id()));
+    assert_eq!(seen.input.values, chain.bundles[0].header.input.values);
+    assert_eq!(seen.output.values, chain.bundles[1].header.output.values);
+    let proofs: usize = chain.bundles.iter().map(|b| b.proof.len()).sum();
+    assert_eq!(seen.proof_bytes, proofs);
+    // A chain bundle with no segment, or cut short, is an error, not a panic.
+    let empty = ChainBundle {
+        chain_id: chain.chain_id.clone(),
+        bundles: vec![],
+    };
+    assert!(inspect_bundle_bytes(&empty.to_bytes()).is_err());
+    for cut in [8, 40, proof.len() - 1] {
+        assert!(inspect_bundle_bytes(&proof[..cut]).is_err());
+    }
+
+    // A changed value of the packed public input.
     let mut b = chain.clone();
     b.bundles[0].header.input.values[400] += 1;
     let out = key.verify(&b.to_bytes());

@@ -57,6 +57,15 @@ impl Attestations {
         body: &[u8],
         coverage: Coverage,
     ) -> std::result::Result<(String, String, usize), Refused> {
+        // (The protocol's report holds one proof bundle per item, which a chain is not.)
+        let super::models::Proving::Circuit(_) = &model.proving else {
+            return Err(Refused::BadRequest(format!(
+                "model {} is proven as a chain of {} segments, and accuracy attestations are \
+                 made for models proven as one circuit only",
+                model.id,
+                model.segments()
+            )));
+        };
         let (dataset, sha) =
             Dataset::parse(body).map_err(|e| Refused::BadRequest(e.to_string()))?;
         let indices = coverage
@@ -65,7 +74,6 @@ impl Attestations {
         // Every item must fit the model before any proving starts.
         for &i in &indices {
             model
-                .prover
                 .compiled
                 .graph
                 .quantize_input(&dataset.inputs[i])
@@ -94,8 +102,14 @@ impl Attestations {
                     me.lock()
                         .insert(job.clone(), JobState::Proving { done, total });
                 };
-                let outcome = accuracy::attest(&model.prover, &dataset, &sha2, coverage, progress)
-                    .map_err(|e| e.to_string())
+                let attested = match &model.proving {
+                    super::models::Proving::Circuit(prover) => {
+                        accuracy::attest(prover, &dataset, &sha2, coverage, progress)
+                            .map_err(|e| e.to_string())
+                    }
+                    super::models::Proving::Chain { .. } => Err("a chain was refused".into()),
+                };
+                let outcome = attested
                     .and_then(|a| serde_json::to_vec(&a).map_err(|e| e.to_string()))
                     .and_then(|bytes| {
                         zkinfer_core::fsutil::write_atomic(&me.path(&job), &bytes)

@@ -1,40 +1,205 @@
-//! The served models: loaded provers and their public model cards.
+//! The served models: loaded provers (one circuit, or a chain of segments) and their public
+//! model cards.
 
-use anyhow::{bail, Context, Result};
+use super::tamper::BundleEdit;
+use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use zkinfer_core::bundle::ProofBundle;
+use zkinfer_core::chain::{ChainBundle, ChainDir, ChainKey};
 use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
-use zkinfer_core::prove::{ModelDir, Prover};
+use zkinfer_core::halo2curves::bn256::Fr;
+use zkinfer_core::prove::{Compiled, ModelDir, Prover, Witness, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::SrsSource;
 
 pub struct Model {
+    /// The model id a consumer pins: the SHA-256 of the served verifier-key file (a chain id
+    /// for a chain).
     pub id: String,
-    pub prover: Prover,
+    /// The whole model: quantizes inputs and evaluates every tensor (for a chain, the
+    /// directory's top `compiled.bin`, not a segment's).
+    pub compiled: Compiled,
+    /// The verifier-key file served at `/verifier-key` (a chain key file for a chain).
+    pub verifier_key_bytes: Vec<u8>,
+    /// The model commitment published for hidden weights (a chain's binds every segment's).
+    pub commitment: Option<Fr>,
+    pub proving: Proving,
     pub card: Value,
 }
 
-impl Model {
-    pub fn load(dir: &Path, srs: &SrsSource) -> Result<Model> {
-        let prover = ModelDir::new(dir)
-            .prover(srs)
-            .with_context(|| format!("loading the model directory {}", dir.display()))?;
-        let id = prover.model_id().to_string();
-        let card = card(&prover, &srs.describe());
-        Ok(Model { id, prover, card })
+/// How a served model's proofs are made.
+pub enum Proving {
+    /// One circuit, its proving key generated once at start-up and kept.
+    Circuit(Box<Prover>),
+    /// A chain of segments. Only one segment's proving key is in memory at a time (at
+    /// ImageNet scale each is gigabytes), so every proof generates them again, one by one:
+    /// about a fifth of each segment's proving time.
+    Chain {
+        dir: ChainDir,
+        srs: SrsSource,
+        segments: usize,
+        /// Every segment's circuit has 2^k rows.
+        k: u32,
+    },
+}
+
+/// A finished proof, before it is stored: a bundle, or a chain bundle for a chain.
+pub enum Proof {
+    Circuit(Box<ProofBundle>),
+    Chain(ChainBundle),
+}
+
+impl Proof {
+    /// Falsifies the proof as `--tamper-for-tests` asks: a chain's output is its last segment's,
+    /// and its claimed identity is the chain id.
+    pub fn apply(&mut self, edit: &BundleEdit) {
+        match (self, edit) {
+            (Proof::Circuit(b), edit) => edit.apply(&mut b.header),
+            (Proof::Chain(c), BundleEdit::ModelId(id)) => c.chain_id = id.clone(),
+            (Proof::Chain(c), BundleEdit::Output(_)) => {
+                if let Some(last) = c.bundles.last_mut() {
+                    edit.apply(&mut last.header);
+                }
+            }
+        }
     }
 
-    pub fn input_len(&self) -> usize {
-        self.prover.compiled.graph.input_tensor().len()
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Proof::Circuit(b) => b.to_bytes(),
+            Proof::Chain(c) => c.to_bytes(),
+        }
     }
 }
 
-fn card(p: &Prover, srs: &str) -> Value {
-    let g = &p.compiled.graph;
+impl Model {
+    /// Loads a compiled model directory, one circuit or a chain (`zkinfer compile` chooses),
+    /// and checks it fits the parameters before anything is served.
+    pub fn load(dir: &Path, srs: &SrsSource) -> Result<Model> {
+        let loaded = if zkinfer_core::chain::is_chain_dir(dir) {
+            load_chain(dir, srs)
+        } else {
+            load_circuit(dir, srs)
+        };
+        let mut model =
+            loaded.with_context(|| format!("loading the model directory {}", dir.display()))?;
+        model.card = card(&model, &srs.describe());
+        Ok(model)
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.compiled.graph.input_tensor().len()
+    }
+
+    /// Separately proven segments: 1 for one circuit.
+    pub fn segments(&self) -> usize {
+        match &self.proving {
+            Proving::Circuit(_) => 1,
+            Proving::Chain { segments, .. } => *segments,
+        }
+    }
+
+    /// Proves one inference from its witness (every tensor's values, computed when the request
+    /// was accepted).
+    pub fn prove(&self, witness: Witness) -> zkinfer_core::Result<Proof> {
+        match &self.proving {
+            Proving::Circuit(p) => p
+                .compiled
+                .prove_witness(&p.params, &p.pk, &p.verifier_key, witness)
+                .map(|bundle| Proof::Circuit(Box::new(bundle))),
+            Proving::Chain { dir, srs, .. } => {
+                let id = &self.id;
+                let mut report = |s: zkinfer_core::chain::SegmentProven| {
+                    tracing::info!(
+                        model = %id,
+                        segment = s.index + 1,
+                        of = s.of,
+                        key_seconds = s.key_time.as_secs_f64(),
+                        proof_seconds = s.proof_time.as_secs_f64(),
+                        "segment proven"
+                    );
+                };
+                dir.prove_witness(
+                    srs,
+                    &self.compiled.graph,
+                    &witness.values,
+                    witness.input_salt,
+                    &mut report,
+                )
+                .map(Proof::Chain)
+            }
+        }
+    }
+}
+
+fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {
+    let prover = ModelDir::new(dir).prover(srs)?;
+    Ok(Model {
+        id: prover.model_id().to_string(),
+        compiled: prover.compiled.clone(),
+        verifier_key_bytes: prover.verifier_key_bytes.clone(),
+        commitment: prover.compiled.commitment(),
+        proving: Proving::Circuit(Box::new(prover)),
+        card: Value::Null,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A chain directory, checked as far as it can be without key generation: every segment's
+/// directory holds the chain key's segment, and the parameters are the setup the chain was
+/// compiled under, so that a wrong directory fails at start-up, not at the first proof.
+fn load_chain(dir: &Path, srs: &SrsSource) -> Result<Model> {
+    let chain = ChainDir::new(dir);
+    let top = ModelDir::new(dir);
+    let verifier_key_bytes = read(&top.path(VERIFIER_KEY_FILE))?;
+    let key = ChainKey::from_bytes(&verifier_key_bytes)?;
+    let compiled = chain.whole()?;
+    for (i, segment_key) in key.keys.iter().enumerate() {
+        let segment = chain.segment_dir(i);
+        let bytes = read(&segment.path(VERIFIER_KEY_FILE))?;
+        ensure!(
+            zkinfer_core::verifier_key::model_id(&bytes) == segment_key.model_id,
+            "{}: its verifier key is not the chain key's segment {i}: recompile",
+            segment.dir.display()
+        );
+        segment.compiled()?;
+    }
+    let Some(first) = key.keys.first() else {
+        bail!("the chain key holds no segment");
+    };
+    let params = srs.load(first.header.k)?;
+    let setup = zkinfer_core::setup::params_setup_digest(&params);
+    ensure!(
+        setup == first.setup_digest,
+        "the chain was compiled under the setup {}, these parameters are the setup {setup}: \
+         serve it with the parameters it was compiled with",
+        first.setup_digest
+    );
+    Ok(Model {
+        id: key.chain_id.clone(),
+        commitment: chain.commitment()?,
+        compiled,
+        verifier_key_bytes,
+        proving: Proving::Chain {
+            dir: chain,
+            srs: srs.clone(),
+            segments: key.keys.len(),
+            k: first.header.k,
+        },
+        card: Value::Null,
+    })
+}
+
+fn card(m: &Model, srs: &str) -> Value {
+    let g = &m.compiled.graph;
     let (i, o) = (g.input_tensor(), g.output_tensor());
-    let id = p.model_id();
-    let vis = p.compiled.visibility();
+    let id = &m.id;
+    let vis = m.compiled.visibility();
     let tensor = |v: TensorVisibility, name: &str| {
         match v {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
@@ -52,16 +217,22 @@ fn card(p: &Prover, srs: &str) -> Value {
         "name": g.name,
         "input": { "shape": i.shape, "frac_bits": i.frac_bits },
         "output": { "shape": o.shape, "frac_bits": o.frac_bits },
-        "labels": p.compiled.labels,
+        "labels": m.compiled.labels,
         // An image model's preprocessing (also in its verifier key, which the page trusts).
-        "image": p.compiled.image,
+        "image": m.compiled.image,
         // A text model's tokenizer: how the page turns a prompt into the token ids it sends.
-        "tokenizer": p.compiled.tokenizer,
-        "k": p.compiled.plan.k,
+        "tokenizer": m.compiled.tokenizer,
+        "k": match &m.proving {
+            Proving::Circuit(p) => p.compiled.plan.k,
+            Proving::Chain { k, .. } => *k,
+        },
+        // More than one: a chain, whose proofs are chain bundles (a verifier checks every
+        // segment's proof and every link against the chain key).
+        "segments": m.segments(),
         "parameters": srs,
-        "verifier_key_bytes": p.verifier_key_bytes.len(),
+        "verifier_key_bytes": m.verifier_key_bytes.len(),
         "visibility": vis,
-        "model_commitment": p.compiled.commitment().map(|c| zkinfer_core::poseidon::to_hex(&c)),
+        "model_commitment": m.commitment.map(|c| zkinfer_core::poseidon::to_hex(&c)),
         "public": {
             "input": tensor(vis.input, "input"),
             "output": tensor(vis.output, "output"),

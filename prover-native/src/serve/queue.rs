@@ -146,22 +146,18 @@ impl Queue {
             let spawned = std::thread::Builder::new()
                 .name(format!("zkinfer-proof-{worker}"))
                 .spawn(move || {
-                    let p = &model.prover;
-                    let r = catch_unwind(AssertUnwindSafe(|| {
-                        p.compiled
-                            .prove_witness(&p.params, &p.pk, &p.verifier_key, witness)
-                    }));
+                    let r = catch_unwind(AssertUnwindSafe(|| model.prove(witness)));
                     let _ = tx.send(r);
                 });
             let mut abandoned = None;
             let outcome = match spawned {
                 Err(e) => Err(format!("proving failed: cannot start a thread: {e}")),
                 Ok(handle) => match rx.recv_timeout(self.timeout) {
-                    Ok(Ok(Ok(mut bundle))) => {
+                    Ok(Ok(Ok(mut proof))) => {
                         if let Some(edit) = &edit {
-                            edit.apply(&mut bundle.header);
+                            proof.apply(edit);
                         }
-                        Ok(bundle.to_bytes())
+                        Ok(proof.to_bytes())
                     }
                     Ok(Ok(Err(e))) => Err(format!("proving failed: {e}")),
                     Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
