@@ -40,6 +40,10 @@ pub fn plan_chain<'g>(
     // blocks, so dividing a step whose cost is its outputs, not its weights, only moves the
     // obstacle) is given up, and the obstacle reported as it was.
     let mut last: Option<(u64, Error)> = None;
+    // The last obstacle over the budget by itself. A block that fits on its own stops a chain
+    // only because the segments cannot share one k; naming it ("alone needs 15.6 GiB" under a
+    // 20 GiB budget) would mislead, so a failure names the last block that did not fit.
+    let mut over_budget: Option<Error> = None;
     for _ in 0..MAX_DIVISIONS {
         let obstacle = match plan(&graph, width, visibility, budget)? {
             Planned::Cuts(cuts) => return Ok((graph, cuts)),
@@ -47,10 +51,13 @@ pub fn plan_chain<'g>(
         };
         if let Some((before, error)) = last.take() {
             if obstacle.bytes >= before {
-                return Err(error);
+                return Err(over_budget.unwrap_or(error));
             }
         }
         let error = obstacle.error(&graph, budget, visibility);
+        if obstacle.bytes > budget {
+            over_budget = Some(obstacle.error(&graph, budget, visibility));
+        }
         // The block's largest divisible step, by weights.
         let largest = (obstacle.first..=obstacle.last)
             .filter_map(|i| super::divide::divisible(&graph, &graph.steps[i]).map(|d| (i, d)))
@@ -60,7 +67,7 @@ pub fn plan_chain<'g>(
                 last = Some((obstacle.bytes, error));
                 graph = Cow::Owned(divided);
             }
-            None => return Err(error),
+            None => return Err(over_budget.unwrap_or(error)),
         }
     }
     Err(Error::InvalidInput(format!(
@@ -91,6 +98,11 @@ struct Obstacle {
     first: usize,
     last: usize,
     bytes: u64,
+    /// When every block fits on its own but the chain's one k does not suit them all: that k,
+    /// and the last step of the block that needs it (`bytes` is then the obstacle's at it).
+    shared_k: Option<(u32, usize)>,
+    /// The block's least estimate at a k of its own.
+    alone: u64,
 }
 
 impl Obstacle {
@@ -98,16 +110,33 @@ impl Obstacle {
         let hint = if visibility.hidden_weights() {
             " (hidden weights add the commitment's columns to every segment: `--weights fixed` \
              needs fewer, or raise --memory-budget)"
+        } else if self.first == 0 && visibility.input.is_hashed() {
+            " (the first segment also hashes the input, which adds the hash's columns: \
+             `--input-visibility packed` needs fewer but makes the input public; or raise \
+             --memory-budget)"
         } else {
             " (raise --memory-budget)"
         };
+        let need = match self.shared_k {
+            None => "alone needs about".to_string(),
+            Some((k, by)) => format!(
+                "needs about {:.1} GiB at k = {k}, the k of step '{}' (a chain's segments \
+                 share one k); it alone needs about",
+                gib(self.bytes),
+                graph.steps[by].name
+            ),
+        };
+        let alone = match self.shared_k {
+            None => self.bytes,
+            Some(_) => self.alone,
+        };
         Error::InvalidInput(format!(
-            "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' alone needs \
-             about {:.1} GiB{hint}",
+            "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' {need} {:.1} \
+             GiB{hint}",
             graph.name,
             gib(budget),
             graph.steps[self.last].name,
-            gib(self.bytes)
+            gib(alone)
         ))
     }
 }
@@ -196,25 +225,63 @@ fn plan(
     if let Some((_, cuts)) = chosen {
         return Ok(Planned::Cuts(cuts));
     }
-    // Say which block between two neighbouring cut points is the obstacle.
+    // Say which block between two neighbouring cut points is the obstacle: one that does not
+    // fit at any k of its own, else one that does not fit at the k another block needs.
+    let mut blocks = Vec::with_capacity(ends.len());
+    for (j, &end) in ends.iter().enumerate() {
+        let start = j.checked_sub(1).map(|i| ends[i]);
+        blocks.push((start.map_or(0, |s| s + 1), end, layouts(start, end)?));
+    }
+    let least = |layouts: &[(u32, u64)]| layouts.iter().map(|&(_, b)| b).min().unwrap_or(0);
     let mut worst = Obstacle {
         first: 0,
         last: 0,
         bytes: 0,
+        shared_k: None,
+        alone: 0,
     };
-    for (j, &end) in ends.iter().enumerate() {
-        let start = j.checked_sub(1).map(|i| ends[i]);
-        let least = layouts(start, end)?
-            .iter()
-            .map(|&(_, b)| b)
-            .min()
-            .unwrap_or(0);
-        if least > worst.bytes {
+    for (first, last, layouts) in &blocks {
+        let bytes = least(layouts);
+        if bytes > worst.bytes {
             worst = Obstacle {
-                first: start.map_or(0, |s| s + 1),
-                last: end,
-                bytes: least,
+                first: *first,
+                last: *last,
+                bytes,
+                shared_k: None,
+                alone: bytes,
             };
+        }
+    }
+    if worst.bytes <= budget {
+        // The k every block can reach within the budget, and who needs the largest.
+        let (k, by) = blocks
+            .iter()
+            .filter_map(|(_, last, layouts)| {
+                let k = layouts
+                    .iter()
+                    .filter(|&&(_, b)| b <= budget)
+                    .map(|&(k, _)| k)
+                    .min()?;
+                Some((k, *last))
+            })
+            .max()
+            .unwrap_or((MAX_CHAIN_K, 0));
+        for (first, last, layouts) in &blocks {
+            let at_k = layouts
+                .iter()
+                .filter(|&&(own, _)| own <= k)
+                .map(|&(own, b)| crate::circuit::estimate_at_k(b, own, k))
+                .min()
+                .unwrap_or(u64::MAX);
+            if at_k > budget && (worst.shared_k.is_none() || at_k > worst.bytes) {
+                worst = Obstacle {
+                    first: *first,
+                    last: *last,
+                    bytes: at_k,
+                    shared_k: Some((k, by)),
+                    alone: least(layouts),
+                };
+            }
         }
     }
     Ok(Planned::Obstacle(worst))

@@ -57,8 +57,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     pub queue_size: u32,
     /// Largest accepted request body in bytes; larger requests get 413 Payload Too Large.
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
-    pub max_body: usize,
+    /// Default: 1 MiB, or room for the largest served model's input written as JSON if that is
+    /// more (an ImageNet image's 150,528 values, about 3.9 MB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<usize>,
     /// Seconds a proof may take before its receipt is reported as failed (the worker then waits
     /// for the abandoned proof to stop before taking the next job, so CPU use stays bounded).
     #[arg(long, default_value_t = 600.0, value_name = "SECS", value_parser = parse_secs)]

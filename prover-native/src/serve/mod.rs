@@ -62,6 +62,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         loaded.push(m);
     }
     let registry = models::Registry::new(loaded)?;
+    let max_body = args.max_body.unwrap_or_else(|| {
+        default_max_body(
+            registry
+                .models
+                .iter()
+                .map(|m| m.input_len())
+                .max()
+                .unwrap_or(0),
+        )
+    });
     let stand_in = args
         .tamper_stand_in
         .as_ref()
@@ -109,7 +119,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         registry,
         store,
         queue: queue.clone(),
-        max_body: args.max_body,
+        max_body,
         tamper,
         provider,
         prove_on_request: args.prove == config::ProveWhen::OnRequest,
@@ -162,7 +172,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         println!("zkinfer serve: listening on http://{addr}");
         std::io::stdout().flush()?;
-        tracing::info!(%addr, workers = args.workers, queue_size = args.queue_size, "listening");
+        tracing::info!(%addr, workers = args.workers, queue_size = args.queue_size, max_body, "listening");
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
             .await
@@ -177,6 +187,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Room for one input of every served model as a client writes it: `{"input_data": [[...]]}`
+/// with up to 26 bytes per value (the longest shortest-form JSON number of an f32, a sign and a
+/// comma), a salt and white space; at least 1 MiB.
+fn default_max_body(largest_input: usize) -> usize {
+    (largest_input * 26 + 4096).max(1 << 20)
 }
 
 async fn shutdown() {
@@ -196,4 +213,33 @@ async fn shutdown() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_max_body;
+
+    /// The default body limit takes an ImageNet image's input however its floats are written
+    /// (the longest shortest-form f32s, negative, with a salt), and is never under 1 MiB.
+    #[test]
+    fn the_default_body_limit_takes_the_largest_input_as_json() {
+        assert_eq!(default_max_body(784), 1 << 20);
+        let n = 3 * 224 * 224;
+        let body = serde_json::json!({
+            "input_data": [vec![-1.175_494_2e-38_f32; n]],
+            "input_salt": format!("0x{}", "f".repeat(64)),
+        })
+        .to_string();
+        assert!(body.len() > 1 << 20, "the old 1 MiB default refused it");
+        assert!(body.len() <= default_max_body(n), "{} bytes", body.len());
+        let pretty = serde_json::to_string_pretty(&serde_json::json!({
+            "input_data": [vec![-0.992_187_5_f32; n]],
+        }))
+        .unwrap();
+        assert!(
+            pretty.len() <= default_max_body(n),
+            "{} bytes",
+            pretty.len()
+        );
+    }
 }
