@@ -126,17 +126,13 @@ impl Obstacle {
                 graph.steps[by].name
             ),
         };
-        let alone = match self.shared_k {
-            None => self.bytes,
-            Some(_) => self.alone,
-        };
         Error::InvalidInput(format!(
             "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' {need} {:.1} \
              GiB{hint}",
             graph.name,
             gib(budget),
             graph.steps[self.last].name,
-            gib(alone)
+            gib(self.alone)
         ))
     }
 }

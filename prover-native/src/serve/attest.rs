@@ -74,7 +74,7 @@ impl Attestations {
         // Every item must fit the model before any proving starts.
         for &i in &indices {
             model
-                .compiled
+                .compiled()
                 .graph
                 .quantize_input(&dataset.inputs[i])
                 .map_err(|e| Refused::BadRequest(format!("test item {i}: {e}")))?;

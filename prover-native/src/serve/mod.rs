@@ -53,7 +53,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let m = models::Model::load(dir, &srs)?;
         tracing::info!(
             model = %m.id,
-            name = %m.compiled.graph.name,
+            name = %m.compiled().graph.name,
             segments = m.segments(),
             dir = %dir.display(),
             seconds = t.elapsed().as_secs_f64(),

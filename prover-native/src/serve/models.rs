@@ -18,11 +18,6 @@ pub struct Model {
     /// The model id a consumer pins: the SHA-256 of the served verifier-key file (a chain id
     /// for a chain).
     pub id: String,
-    /// The whole model: quantizes inputs and evaluates every tensor (for a chain, the
-    /// directory's top `compiled.bin`, not a segment's).
-    pub compiled: Compiled,
-    /// The verifier-key file served at `/verifier-key` (a chain key file for a chain).
-    pub verifier_key_bytes: Vec<u8>,
     /// The model commitment published for hidden weights (a chain's binds every segment's).
     pub commitment: Option<Fr>,
     pub proving: Proving,
@@ -39,9 +34,11 @@ pub enum Proving {
     Chain {
         dir: ChainDir,
         srs: SrsSource,
-        segments: usize,
-        /// Every segment's circuit has 2^k rows.
-        k: u32,
+        /// The whole model (the directory's top `compiled.bin`, not a segment's).
+        whole: Box<Compiled>,
+        key: ChainKey,
+        /// The chain key file, as served.
+        key_bytes: Vec<u8>,
     },
 }
 
@@ -89,15 +86,39 @@ impl Model {
         Ok(model)
     }
 
+    /// The whole model: quantizes inputs and evaluates every tensor.
+    pub fn compiled(&self) -> &Compiled {
+        match &self.proving {
+            Proving::Circuit(p) => &p.compiled,
+            Proving::Chain { whole, .. } => whole,
+        }
+    }
+
+    /// The verifier-key file served at `/verifier-key` (a chain key file for a chain).
+    pub fn verifier_key_bytes(&self) -> &[u8] {
+        match &self.proving {
+            Proving::Circuit(p) => &p.verifier_key_bytes,
+            Proving::Chain { key_bytes, .. } => key_bytes,
+        }
+    }
+
     pub fn input_len(&self) -> usize {
-        self.compiled.graph.input_tensor().len()
+        self.compiled().graph.input_tensor().len()
     }
 
     /// Separately proven segments: 1 for one circuit.
     pub fn segments(&self) -> usize {
         match &self.proving {
             Proving::Circuit(_) => 1,
-            Proving::Chain { segments, .. } => *segments,
+            Proving::Chain { key, .. } => key.keys.len(),
+        }
+    }
+
+    /// Every circuit (every segment's) has 2^k rows.
+    fn k(&self) -> u32 {
+        match &self.proving {
+            Proving::Circuit(p) => p.compiled.plan.k,
+            Proving::Chain { key, .. } => key.keys.first().map_or(0, |s| s.header.k),
         }
     }
 
@@ -123,7 +144,7 @@ impl Model {
                 };
                 dir.prove_witness(
                     srs,
-                    &self.compiled.graph,
+                    &self.compiled().graph,
                     &witness.values,
                     witness.input_salt,
                     &mut report,
@@ -138,8 +159,6 @@ fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {
     let prover = ModelDir::new(dir).prover(srs)?;
     Ok(Model {
         id: prover.model_id().to_string(),
-        compiled: prover.compiled.clone(),
-        verifier_key_bytes: prover.verifier_key_bytes.clone(),
         commitment: prover.compiled.commitment(),
         proving: Proving::Circuit(Box::new(prover)),
         card: Value::Null,
@@ -156,9 +175,9 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 fn load_chain(dir: &Path, srs: &SrsSource) -> Result<Model> {
     let chain = ChainDir::new(dir);
     let top = ModelDir::new(dir);
-    let verifier_key_bytes = read(&top.path(VERIFIER_KEY_FILE))?;
-    let key = ChainKey::from_bytes(&verifier_key_bytes)?;
-    let compiled = chain.whole()?;
+    let key_bytes = read(&top.path(VERIFIER_KEY_FILE))?;
+    let key = ChainKey::from_bytes(&key_bytes)?;
+    let whole = chain.whole()?;
     for (i, segment_key) in key.keys.iter().enumerate() {
         let segment = chain.segment_dir(i);
         let bytes = read(&segment.path(VERIFIER_KEY_FILE))?;
@@ -183,23 +202,22 @@ fn load_chain(dir: &Path, srs: &SrsSource) -> Result<Model> {
     Ok(Model {
         id: key.chain_id.clone(),
         commitment: chain.commitment()?,
-        compiled,
-        verifier_key_bytes,
         proving: Proving::Chain {
             dir: chain,
             srs: srs.clone(),
-            segments: key.keys.len(),
-            k: first.header.k,
+            whole: Box::new(whole),
+            key,
+            key_bytes,
         },
         card: Value::Null,
     })
 }
 
 fn card(m: &Model, srs: &str) -> Value {
-    let g = &m.compiled.graph;
+    let g = &m.compiled().graph;
     let (i, o) = (g.input_tensor(), g.output_tensor());
     let id = &m.id;
-    let vis = m.compiled.visibility();
+    let vis = m.compiled().visibility();
     let tensor = |v: TensorVisibility, name: &str| {
         match v {
         TensorVisibility::Public => format!("public: the quantized {name} integers are in the proof bundle and bound by the proof"),
@@ -217,20 +235,17 @@ fn card(m: &Model, srs: &str) -> Value {
         "name": g.name,
         "input": { "shape": i.shape, "frac_bits": i.frac_bits },
         "output": { "shape": o.shape, "frac_bits": o.frac_bits },
-        "labels": m.compiled.labels,
+        "labels": m.compiled().labels,
         // An image model's preprocessing (also in its verifier key, which the page trusts).
-        "image": m.compiled.image,
+        "image": m.compiled().image,
         // A text model's tokenizer: how the page turns a prompt into the token ids it sends.
-        "tokenizer": m.compiled.tokenizer,
-        "k": match &m.proving {
-            Proving::Circuit(p) => p.compiled.plan.k,
-            Proving::Chain { k, .. } => *k,
-        },
+        "tokenizer": m.compiled().tokenizer,
+        "k": m.k(),
         // More than one: a chain, whose proofs are chain bundles (a verifier checks every
         // segment's proof and every link against the chain key).
         "segments": m.segments(),
         "parameters": srs,
-        "verifier_key_bytes": m.verifier_key_bytes.len(),
+        "verifier_key_bytes": m.verifier_key_bytes().len(),
         "visibility": vis,
         "model_commitment": m.commitment.map(|c| zkinfer_core::poseidon::to_hex(&c)),
         "public": {

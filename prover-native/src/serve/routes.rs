@@ -143,7 +143,7 @@ async fn verifier_key(State(app): AppRef, Path(id): Path<String>) -> ApiResult<R
     if let Some(t) = &app.tamper {
         m = t.key_for(&m);
     }
-    Ok(octets(m.verifier_key_bytes.clone(), "verifier-key"))
+    Ok(octets(m.verifier_key_bytes().to_vec(), "verifier-key"))
 }
 
 fn queue_full() -> ApiError {
@@ -194,12 +194,12 @@ async fn predict(
             std::str::from_utf8(&bytes).map_err(|_| bad("the body is not UTF-8 JSON".into()))?;
         let (x, salt) = zkinfer_core::input::parse_single_with_salt(text, m2.input_len())
             .map_err(|e| bad(e.to_string()))?;
-        let (q_in, values) = m2.compiled.witness(&x).map_err(|e| bad(e.to_string()))?;
+        let (q_in, values) = m2.compiled().witness(&x).map_err(|e| bad(e.to_string()))?;
         Ok((x, q_in, values, salt))
     })
     .await??;
-    let input_salt = receipt_salt(m.compiled.visibility().input, given_salt)?;
-    let graph = &prover_model.compiled.graph;
+    let input_salt = receipt_salt(m.compiled().visibility().input, given_salt)?;
+    let graph = &prover_model.compiled().graph;
     let honest = &values[graph.output];
     let (claimed, edit) = match &app.tamper {
         Some(t) => t.edit(&m, honest),
@@ -208,7 +208,7 @@ async fn predict(
     let output = graph.dequantize_output(&claimed);
     let class = zkinfer_core::tensor::argmax(&output);
     let label = m
-        .compiled
+        .compiled()
         .labels
         .as_ref()
         .and_then(|l| l.get(class).cloned());
@@ -228,7 +228,7 @@ async fn predict(
             model_commitment: m.commitment.map(|c| zkinfer_core::poseidon::to_hex(&c)),
             input_hash: zkinfer_core::poseidon::to_hex(&input_hash),
             output: claimed.clone(),
-            output_frac_bits: m.compiled.graph.output_tensor().frac_bits,
+            output_frac_bits: m.compiled().graph.output_tensor().frac_bits,
             issued_unix_ms: issued,
             proof_deadline_unix_ms: Some(issued + app.proof_deadline_ms),
         });
@@ -336,7 +336,7 @@ fn proof_witness(
     values: Vec<Vec<i64>>,
     salt: Option<Fr>,
 ) -> Witness {
-    let salted = model.compiled.visibility().input == TensorVisibility::Salted;
+    let salted = model.compiled().visibility().input == TensorVisibility::Salted;
     Witness {
         input,
         values,
@@ -480,7 +480,7 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
                 (None, _) => requested.clone(),
             };
             let (input, a2) = (rec.input.clone(), answered.clone());
-            let (q_in, values) = blocking(move || a2.compiled.witness(&input))
+            let (q_in, values) = blocking(move || a2.compiled().witness(&input))
                 .await?
                 .map_err(internal)?;
             // (The stored salt stays out of any error: the answer goes to whoever holds the id.)
@@ -491,7 +491,7 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
                 .transpose()
                 .map_err(|_| internal(format!("receipt {id}: its stored input salt is corrupt")))?;
             let edit = app.tamper.as_ref().and_then(|t| {
-                let honest = &values[answered.compiled.graph.output];
+                let honest = &values[answered.compiled().graph.output];
                 t.edit(&requested, honest).1
             });
             let mut queued = rec.clone();

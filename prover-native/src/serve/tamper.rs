@@ -101,7 +101,7 @@ pub struct Tamper {
 }
 
 fn compatible(a: &Model, b: &Model) -> bool {
-    let (ga, gb) = (&a.compiled.graph, &b.compiled.graph);
+    let (ga, gb) = (&a.compiled().graph, &b.compiled().graph);
     ga.input_tensor().shape == gb.input_tensor().shape
         && ga.output_tensor().shape == gb.output_tensor().shape
 }
@@ -122,7 +122,7 @@ impl Tamper {
             && !registry
                 .models
                 .iter()
-                .any(|m| m.compiled.tokenizer.is_some())
+                .any(|m| m.compiled().tokenizer.is_some())
         {
             bail!("--tamper-for-tests tokenizer needs a served text model (compiled with --tokenizer)");
         }
