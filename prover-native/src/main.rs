@@ -238,6 +238,10 @@ enum Command {
     /// POST /api/models/{id}/attestations, GET /api/attestations/{job}, GET /api/provider,
     /// GET /api/health; static files (--web) at /. Logs go to stderr (RUST_LOG sets the level).
     Serve(serve::ServeArgs),
+    /// Prove the proof jobs that `zkinfer serve --database URL` queues, beside any number of
+    /// other workers on any machines sharing the database and the compiled model directories.
+    /// A worker that dies mid-proof loses only that job's time: the others take it again.
+    Worker(serve::WorkerArgs),
     /// Consumer: audit a provider's signed receipts by requesting proofs for a random sample
     /// sized for a detection goal; writes a report with re-checkable evidence. Exit 1 if caught.
     Audit(protocols::AuditArgs),
@@ -381,6 +385,7 @@ fn main() {
             ..
         } => demo_text::run(dir, &prompt, &srs),
         Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => serve::run_worker(args),
         Command::Audit(a) => protocols::audit(a),
         Command::AuditRecheck(a) => protocols::recheck(a),
         Command::ProveDataset(a) => protocols::prove_dataset(a),

@@ -81,6 +81,8 @@ fn serve_help_documents_every_flag() {
         "--web",
         "--params",
         "--cache-dir",
+        "--database",
+        "--heartbeat",
         "/api/models",
         "/api/proofs/{receipt}",
     ] {
@@ -90,7 +92,10 @@ fn serve_help_documents_every_flag() {
         .args(["serve", "--workers", "0", "x"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "--workers 0 is refused");
+    // Without a job engine's database, nothing would prove: refused before the models load.
+    assert_eq!(o.status.code(), Some(1), "--workers 0 is refused");
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("--workers 0 goes with --database"), "{said}");
     for bad in ["verify.example", "https://verify.example/page", "ftp://x"] {
         let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
             .args(["serve", "--allow-origin", bad, "x"])
@@ -369,36 +374,6 @@ fn serve_predict_prove_verify_and_restart() {
     eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());
 }
 
-/// The zoo's small MLP (8-bit activations, the served defaults: hidden weights, salted input)
-/// compiled as a chain of segments under a tiny memory budget.
-fn compile_small_chain(dir: &std::path::Path) -> u64 {
-    let model = common::repo().join("examples/onnx-zoo/mlp_activations.onnx");
-    let o = common::zkinfer(&[
-        "compile",
-        model.to_str().unwrap(),
-        "--calibrate-random",
-        "--activation-bits",
-        "8",
-        "--memory-budget",
-        SMALL_CHAIN_BUDGET,
-        "-o",
-        dir.to_str().unwrap(),
-    ]);
-    let printed = common::text(&o);
-    assert!(o.status.success(), "{printed}");
-    let segments = printed
-        .split("as a chain of ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not compiled as a chain: {printed}"));
-    assert!(segments >= 2, "{printed}");
-    segments
-}
-
-/// A budget under which the small MLP is cut into segments (three today).
-const SMALL_CHAIN_BUDGET: &str = "0.34";
-
 /// A model proven as a chain is served as one model: its card gives the chain id and the
 /// number of segments, the verifier-key endpoint serves the chain key, a prediction comes at
 /// once and its proof is a chain bundle that verifies against the served key and every pin a
@@ -411,7 +386,7 @@ fn a_model_proven_as_a_chain_is_served_and_its_proofs_verify_against_the_chain_k
     use zkinfer_core::pinned::{verify_pinned, Pins, SentInput};
     let tmp = tempfile::tempdir().unwrap();
     let chain = tmp.path().join("chain");
-    let segments = compile_small_chain(&chain);
+    let segments = common::compile_small_chain(&chain);
     let srv = Server::start(
         &chain,
         &tmp.path().join("data"),

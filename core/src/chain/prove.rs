@@ -9,7 +9,7 @@ use crate::bundle::ProofBundle;
 use crate::circuit::LinkBlinding;
 use crate::error::{Error, Result};
 use crate::prove::{
-    compile_quantized, CompileOptions, Compiled, ModelDir, Witness, VERIFIER_KEY_FILE,
+    compile_quantized, CompileOptions, Compiled, ModelDir, ProofTask, Witness, VERIFIER_KEY_FILE,
 };
 use crate::qgraph::QGraph;
 use crate::srs::SrsSource;
@@ -130,6 +130,117 @@ pub struct SegmentProven {
 }
 
 impl ChainDir {
+    /// The chain's segments, cut from `whole` (from [`Self::whole`]) as the manifest says.
+    fn segments(&self, whole: &QGraph, chain_key: &ChainKey) -> Result<Vec<Segment>> {
+        let manifest: ChainManifest =
+            serde_json::from_slice(&ModelDir::new(&self.dir).read(CHAIN_FILE)?)
+                .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
+        let segments = split(whole, &manifest.cuts)?;
+        if segments.len() != chain_key.keys.len() {
+            return Err(Error::InvalidInput(format!(
+                "{} cuts for a chain of {} segments: recompile",
+                manifest.cuts.len(),
+                chain_key.keys.len()
+            )));
+        }
+        Ok(segments)
+    }
+
+    fn chain_key(&self) -> Result<ChainKey> {
+        ChainKey::from_bytes(&ModelDir::new(&self.dir).read(VERIFIER_KEY_FILE)?)
+    }
+
+    /// One proof task per segment for the inference whose every tensor is `values` (the whole
+    /// model's, evaluated on one input), with link blinding drawn once for the chain: the
+    /// tasks can be proven in any order, by any process holding this directory
+    /// ([`Self::prove_task`]), and their bundles make one chain bundle in segment order.
+    pub fn tasks(
+        &self,
+        whole: &QGraph,
+        values: &[Vec<i64>],
+        input_salt: Option<Fr>,
+    ) -> Result<Vec<ProofTask>> {
+        let chain_key = self.chain_key()?;
+        let segments = self.segments(whole, &chain_key)?;
+        let blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
+        Ok(segments
+            .iter()
+            .zip(blinding)
+            .enumerate()
+            .map(|(i, (segment, blinding))| ProofTask {
+                segment: Some(i),
+                witness: Witness::of_segment(segment.values(values), input_salt.filter(|_| i == 0)),
+                blinding,
+            })
+            .collect())
+    }
+
+    /// Proves one segment's task (from [`Self::tasks`]), loading that segment's keys only.
+    pub fn prove_task(
+        &self,
+        srs: &SrsSource,
+        task: ProofTask,
+    ) -> Result<(ProofBundle, SegmentProven)> {
+        let chain_key = self.chain_key()?;
+        let of = chain_key.keys.len();
+        let i = match task.segment {
+            Some(i) if i < of => i,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "a proof task for segment {other:?} of a chain of {of} segments"
+                )))
+            }
+        };
+        let t_key = Instant::now();
+        let prover = self.segment_dir(i).prover(srs)?;
+        let key_time = t_key.elapsed();
+        let t_proof = Instant::now();
+        if prover.verifier_key.model_id != chain_key.keys[i].model_id {
+            return Err(Error::InvalidInput(format!(
+                "segment-{i} does not hold the chain key's segment {i}: recompile"
+            )));
+        }
+        // (A segment directory that does not match its cut fails the witness check.)
+        let bundle = prover.compiled.prove_segment_witness(
+            &prover.params,
+            &prover.pk,
+            &prover.verifier_key,
+            task.witness,
+            task.blinding,
+        )?;
+        // The proving key was made for the stored verifier key from compiled.bin: a proof
+        // that does not verify against that key means the two do not belong together.
+        if let Err(e) = crate::verify::verify_any_bundle(&prover.verifier_key, &bundle) {
+            return Err(Error::InvalidInput(format!(
+                "segment-{i}: its proof does not verify against its stored verifier key \
+                 ({e}): compiled.bin was changed after compiling, recompile"
+            )));
+        }
+        let proven = SegmentProven {
+            index: i,
+            of,
+            key_time,
+            proof_time: t_proof.elapsed(),
+        };
+        Ok((bundle, proven))
+    }
+
+    /// The chain bundle of segment proofs made by [`Self::prove_task`], in segment order.
+    pub fn bundle(&self, bundles: Vec<ProofBundle>) -> Result<ChainBundle> {
+        let chain_key = self.chain_key()?;
+        if bundles.len() != chain_key.keys.len() {
+            return Err(Error::InvalidInput(format!(
+                "{} segment proofs for a chain of {} segments",
+                bundles.len(),
+                chain_key.keys.len()
+            )));
+        }
+        Ok(ChainBundle {
+            chain_id: chain_key.chain_id,
+            bundles,
+        })
+    }
+
     /// Proves the chain on `values`, every tensor of the whole model (`whole`, from
     /// [`Self::whole`]) evaluated on one input, loading one segment's keys at a time so that
     /// only one proving key is in memory. `input_salt` salts the first segment's input hash
@@ -142,59 +253,13 @@ impl ChainDir {
         input_salt: Option<Fr>,
         progress: &mut dyn FnMut(SegmentProven),
     ) -> Result<ChainBundle> {
-        let top = ModelDir::new(&self.dir);
-        let chain_key = ChainKey::from_bytes(&top.read(VERIFIER_KEY_FILE)?)?;
-        let manifest: ChainManifest = serde_json::from_slice(&top.read(CHAIN_FILE)?)
-            .map_err(|e| Error::malformed("chain manifest", e.to_string()))?;
-        let segments = split(whole, &manifest.cuts)?;
-        if segments.len() != chain_key.keys.len() {
-            return Err(Error::InvalidInput(format!(
-                "{} cuts for a chain of {} segments: recompile",
-                manifest.cuts.len(),
-                chain_key.keys.len()
-            )));
-        }
-        let mut bundles = Vec::with_capacity(chain_key.keys.len());
-        let mut blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
-        for (i, segment) in segments.iter().enumerate() {
-            let t_key = Instant::now();
-            let prover = self.segment_dir(i).prover(srs)?;
-            let key_time = t_key.elapsed();
-            let t_proof = Instant::now();
-            if prover.verifier_key.model_id != chain_key.keys[i].model_id {
-                return Err(Error::InvalidInput(format!(
-                    "segment-{i} does not hold the chain key's segment {i}: recompile"
-                )));
-            }
-            // (A segment directory that does not match its cut fails the witness check.)
-            let v = segment.values(values);
-            let witness = Witness::of_segment(v, input_salt.filter(|_| i == 0));
-            let bundle = prover.compiled.prove_segment_witness(
-                &prover.params,
-                &prover.pk,
-                &prover.verifier_key,
-                witness,
-                std::mem::take(&mut blinding[i]),
-            )?;
-            // The proving key was made for the stored verifier key from compiled.bin: a proof
-            // that does not verify against that key means the two do not belong together.
-            if let Err(e) = crate::verify::verify_any_bundle(&prover.verifier_key, &bundle) {
-                return Err(Error::InvalidInput(format!(
-                    "segment-{i}: its proof does not verify against its stored verifier key \
-                     ({e}): compiled.bin was changed after compiling, recompile"
-                )));
-            }
-            progress(SegmentProven {
-                index: i,
-                of: segments.len(),
-                key_time,
-                proof_time: t_proof.elapsed(),
-            });
+        let tasks = self.tasks(whole, values, input_salt)?;
+        let mut bundles = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let (bundle, proven) = self.prove_task(srs, task)?;
+            progress(proven);
             bundles.push(bundle);
         }
-        Ok(ChainBundle {
-            chain_id: chain_key.chain_id,
-            bundles,
-        })
+        self.bundle(bundles)
     }
 }

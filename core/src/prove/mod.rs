@@ -3,17 +3,20 @@
 //!
 //! - `compile`: options, the compile paths and what makes a graph provable;
 //! - `files`: the compiled model directory (staged writes, keys, proving);
-//! - `summary`: the human-readable description of a compiled model.
+//! - `summary`: the human-readable description of a compiled model;
+//! - `task`: one circuit's proof to make, as bytes a job engine stores ([`ProofTask`]).
 
 mod compile;
 mod files;
 mod quality;
 mod summary;
+mod task;
 
 pub use compile::*;
 pub use files::*;
 pub use quality::*;
 pub use summary::*;
+pub use task::ProofTask;
 
 use crate::bundle::{BundleHeader, ProofBundle, PublicTensor, PROOF_SYSTEM};
 use crate::circuit::{
@@ -301,7 +304,7 @@ impl Compiled {
 /// One inference to prove: the quantized input, every tensor's integers (the integer model's
 /// evaluation of that input), and the salt of a salted input's hash, which the consumer chose
 /// (None for any other input). The salt is a private witness: no bundle carries it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Witness {
     pub input: Vec<i64>,
     pub values: Vec<Vec<i64>>,

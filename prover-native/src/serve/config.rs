@@ -51,8 +51,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Number of proofs computed at the same time (each proof also uses every core through rayon).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    /// With --database, 0 leaves every proof to `zkinfer worker` processes.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..))]
     pub workers: u16,
+    /// Keep receipts, proof jobs and proofs in this PostgreSQL database
+    /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) instead of --data-dir's files, so that
+    /// `zkinfer worker` processes on any machine sharing it (and the compiled model
+    /// directories) take the proof jobs; a chain's segments are separate jobs. Tables are
+    /// created when missing.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Most predictions waiting for a proving worker; further requests get 429 Too Many Requests.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     pub queue_size: u32,
@@ -109,6 +119,21 @@ pub struct ServeArgs {
     /// [default: DATA_DIR/provider.key]
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+}
+
+/// How workers of the job engine take jobs (`zkinfer serve --database`, `zkinfer worker`).
+#[derive(Args, Clone)]
+pub struct EngineArgs {
+    /// Seconds between a proving worker's heartbeats; a worker silent for three of them is
+    /// taken for dead (killed, or cut off) and its jobs are given to the others.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = parse_secs)]
+    pub heartbeat: f64,
+}
+
+impl EngineArgs {
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs_f64(self.heartbeat)
+    }
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -5,19 +5,24 @@
 //! - `models`: loaded provers and model cards
 //! - `store`: receipts and proof bundles on disk
 //! - `queue`: the bounded proving queue and its workers
+//! - `engine`: the job engine over PostgreSQL (`--database`), `worker` its proving workers
+//! - `jobs`: receipts, jobs and proofs in files and the queue, or in the engine's database
 //! - `routes`: the HTTP API
 //! - `tamper`: `--tamper-for-tests`, a deliberately lying server for client tests
 //! - `attest`: accuracy attestations proven on request
 
 mod attest;
 pub(crate) mod config;
+mod engine;
+mod jobs;
 mod models;
 mod queue;
 mod routes;
 mod store;
 mod tamper;
+mod worker;
 
-pub use config::ServeArgs;
+pub use config::{EngineArgs, ServeArgs};
 
 use anyhow::{Context, Result};
 use axum::http::{HeaderName, HeaderValue};
@@ -27,13 +32,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub fn run(args: ServeArgs) -> Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_logging();
 
     anyhow::ensure!(
         args.proof_deadline >= args.proof_timeout,
@@ -46,22 +45,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         !args.tamper_dodge || args.tamper_for_tests == Some(tamper::TamperMode::SwapModel),
         "--tamper-dodge goes with --tamper-for-tests swap-model"
     );
+    anyhow::ensure!(
+        args.workers > 0 || args.database.is_some(),
+        "--workers 0 goes with --database: without it, nothing would prove"
+    );
+    anyhow::ensure!(
+        args.tamper_for_tests.is_none() || args.database.is_none(),
+        "--tamper-for-tests runs with the embedded queue only, not with --database"
+    );
     let srs = args.srs.source();
-    let mut loaded = vec![];
-    for dir in &args.dirs {
-        let t = std::time::Instant::now();
-        let m = models::Model::load(dir, &srs)?;
-        tracing::info!(
-            model = %m.id,
-            name = %m.compiled().graph.name,
-            segments = m.segments(),
-            dir = %dir.display(),
-            seconds = t.elapsed().as_secs_f64(),
-            "model loaded"
-        );
-        loaded.push(m);
-    }
-    let registry = models::Registry::new(loaded)?;
+    let registry = load_models(&args.dirs, &srs)?;
     let max_body = args.max_body.unwrap_or_else(|| {
         default_max_body(
             registry
@@ -93,32 +86,62 @@ pub fn run(args: ServeArgs) -> Result<()> {
         t.announce();
     }
 
-    let (store, recovery) = store::Store::open(&args.data_dir)?;
-    tracing::info!(
-        data_dir = %args.data_dir.display(),
-        done = recovery.done,
-        failed = recovery.failed,
-        interrupted = recovery.interrupted,
-        unreadable = recovery.unreadable,
-        "receipt store opened"
-    );
-    let store = Arc::new(store);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("zkinfer-http")
+        .build()
+        .context("starting the async runtime")?;
+    let jobs = match &args.database {
+        Some(url) => {
+            let db = Arc::new(rt.block_on(engine::Database::open(url, args.queue_size as usize))?);
+            let (queued, proving) = rt.block_on(db.load_counts())?;
+            tracing::info!(database = %engine::redact(url), queued, proving, "job engine's database opened");
+            jobs::Jobs::Database(db)
+        }
+        None => {
+            let (store, recovery) = store::Store::open(&args.data_dir)?;
+            tracing::info!(
+                data_dir = %args.data_dir.display(),
+                done = recovery.done,
+                failed = recovery.failed,
+                interrupted = recovery.interrupted,
+                unreadable = recovery.unreadable,
+                "receipt store opened"
+            );
+            let store = Arc::new(store);
+            let queue = queue::Queue::start(
+                store.clone(),
+                args.queue_size as usize,
+                args.workers as usize,
+                args.proof_timeout(),
+            )
+            .context("starting proving workers")?;
+            jobs::Jobs::Local { store, queue }
+        }
+    };
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let key_path = args.signing_key_path();
     let provider = zkinfer_core::protocols::receipt::ProviderKey::load_or_create(&key_path)
         .with_context(|| format!("provider signing key {}", key_path.display()))?;
     tracing::info!(key = %provider.public_hex(), file = %key_path.display(), "receipts are signed with this ed25519 key");
-    let queue = queue::Queue::start(
-        store.clone(),
-        args.queue_size as usize,
-        args.workers as usize,
-        args.proof_timeout(),
-    )
-    .context("starting proving workers")?;
+    if let (jobs::Jobs::Database(db), true) = (&jobs, args.workers > 0) {
+        let (db, registry) = (db.clone(), registry.clone());
+        let opts = worker::WorkerOptions {
+            concurrency: args.workers as usize,
+            heartbeat: args.engine.heartbeat(),
+            name: worker::process_name(),
+        };
+        rt.spawn(async move {
+            if let Err(e) = worker::run(db, &registry, opts).await {
+                tracing::error!("the proving workers stopped: {e:#}");
+            }
+        });
+    }
 
     let state = Arc::new(routes::AppState {
         registry,
-        store,
-        queue: queue.clone(),
+        jobs,
         max_body,
         tamper,
         provider,
@@ -127,6 +150,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         on_request: tokio::sync::Mutex::new(()),
         attestations: attest::Attestations::open(&args.data_dir)?,
     });
+    let served = state.clone();
     let mut app = routes::api(state);
     // CORS on the API only: a page of another origin (a consumer's own copy of the verifying
     // page) may read answers, key and proofs; the preflight of a JSON POST is answered here.
@@ -160,11 +184,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
             HeaderValue::from_static("require-corp"),
         ));
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zkinfer-http")
-        .build()
-        .context("starting the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -178,7 +197,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .context("serving")
     })?;
-    let (waiting, proving) = queue.load();
+    let (waiting, proving) = match &served.jobs {
+        jobs::Jobs::Local { queue, .. } => queue.load(),
+        // The database keeps them: workers go on, and a restarted server finds them.
+        jobs::Jobs::Database(_) => (0, 0),
+    };
     if waiting + proving > 0 {
         tracing::warn!(
             waiting,
@@ -187,6 +210,88 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Loads every compiled model directory, in order.
+pub(crate) fn load_models(
+    dirs: &[std::path::PathBuf],
+    srs: &zkinfer_core::srs::SrsSource,
+) -> Result<models::Registry> {
+    let mut loaded = vec![];
+    for dir in dirs {
+        let t = std::time::Instant::now();
+        let m = models::Model::load(dir, srs)?;
+        tracing::info!(
+            model = %m.id,
+            name = %m.compiled().graph.name,
+            segments = m.segments(),
+            dir = %dir.display(),
+            seconds = t.elapsed().as_secs_f64(),
+            "model loaded"
+        );
+        loaded.push(m);
+    }
+    models::Registry::new(loaded)
+}
+
+/// `zkinfer worker`: proves the job engine's proof jobs of the given models until stopped.
+pub fn run_worker(args: WorkerArgs) -> Result<()> {
+    init_logging();
+    let srs = args.srs.source();
+    let registry = load_models(&args.dirs, &srs)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("zkinfer-worker")
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        // The queue size only bounds what a server accepts; a worker queues nothing.
+        let db = Arc::new(engine::Database::open(&args.database, usize::MAX).await?);
+        let opts = worker::WorkerOptions {
+            concurrency: args.concurrency as usize,
+            heartbeat: args.engine.heartbeat(),
+            name: worker::process_name(),
+        };
+        println!(
+            "zkinfer worker: {} taking proof jobs from {}",
+            opts.name,
+            engine::redact(&args.database)
+        );
+        std::io::stdout().flush()?;
+        tokio::select! {
+            r = worker::run(db, &registry, opts) => r,
+            _ = shutdown() => Ok(()),
+        }
+    })
+}
+
+/// `zkinfer worker`'s arguments.
+#[derive(clap::Args, Clone)]
+pub struct WorkerArgs {
+    /// Compiled model directories whose proof jobs this worker takes (the same directories the
+    /// server was given, or copies of them).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<std::path::PathBuf>,
+    /// The job engine's PostgreSQL database, as given to `zkinfer serve --database`.
+    #[arg(long, value_name = "URL")]
+    pub database: String,
+    /// Proofs made at the same time by this process (each also uses every core).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub srs: crate::SrsArgs,
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Room for one input of every served model as a client writes it: `{"input_data": [[...]]}`

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 use zkinfer_core::bundle::ProofBundle;
 use zkinfer_core::chain::{ChainBundle, ChainDir, ChainKey};
-use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
+use zkinfer_core::circuit::{LinkBlinding, TensorVisibility, WeightVisibility};
 use zkinfer_core::halo2curves::bn256::Fr;
-use zkinfer_core::prove::{Compiled, ModelDir, Prover, Witness, VERIFIER_KEY_FILE};
+use zkinfer_core::prove::{Compiled, ModelDir, ProofTask, Prover, Witness, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::SrsSource;
 
 pub struct Model {
@@ -155,6 +155,69 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The proof tasks of one inference, for a job engine: one for a circuit, one per segment
+    /// for a chain (link blinding drawn here, once). Any process that loaded this model
+    /// proves them ([`Self::prove_task`]); [`Self::assemble`] makes their bundle.
+    pub fn tasks(&self, witness: Witness) -> zkinfer_core::Result<Vec<ProofTask>> {
+        match &self.proving {
+            Proving::Circuit(_) => Ok(vec![ProofTask {
+                segment: None,
+                witness,
+                blinding: LinkBlinding::default(),
+            }]),
+            Proving::Chain { dir, whole, .. } => {
+                dir.tasks(&whole.graph, &witness.values, witness.input_salt)
+            }
+        }
+    }
+
+    /// Proves one task of [`Self::tasks`]: a proof bundle's bytes (a segment's for a chain).
+    pub fn prove_task(&self, task: ProofTask) -> zkinfer_core::Result<Vec<u8>> {
+        match (&self.proving, task.segment) {
+            (Proving::Circuit(p), None) => p
+                .compiled
+                .prove_witness(&p.params, &p.pk, &p.verifier_key, task.witness)
+                .map(|b| b.to_bytes()),
+            (Proving::Chain { dir, srs, .. }, Some(_)) => {
+                let (bundle, s) = dir.prove_task(srs, task)?;
+                tracing::info!(
+                    model = %self.id,
+                    segment = s.index + 1,
+                    of = s.of,
+                    key_seconds = s.key_time.as_secs_f64(),
+                    proof_seconds = s.proof_time.as_secs_f64(),
+                    "segment proven"
+                );
+                Ok(bundle.to_bytes())
+            }
+            (_, segment) => Err(zkinfer_core::Error::InvalidInput(format!(
+                "a proof task for segment {segment:?} of a model of {} segment(s)",
+                self.segments()
+            ))),
+        }
+    }
+
+    /// The served proof from every task's bundle, in task order: the bundle itself for a
+    /// circuit, the chain bundle of the segments' for a chain.
+    pub fn assemble(&self, mut parts: Vec<Vec<u8>>) -> zkinfer_core::Result<Vec<u8>> {
+        match &self.proving {
+            Proving::Circuit(_) if parts.len() == 1 => Ok(parts.remove(0)),
+            Proving::Circuit(_) => Err(zkinfer_core::Error::InvalidInput(format!(
+                "{} proofs for one circuit",
+                parts.len()
+            ))),
+            Proving::Chain { dir, .. } => {
+                let bundles = parts
+                    .iter()
+                    .map(|b| ProofBundle::from_bytes(b))
+                    .collect::<zkinfer_core::Result<Vec<_>>>()?;
+                Ok(dir.bundle(bundles)?.to_bytes())
+            }
+        }
+    }
+}
+
 fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {
     let prover = ModelDir::new(dir).prover(srs)?;
     Ok(Model {
@@ -266,6 +329,7 @@ fn card(m: &Model, srs: &str) -> Value {
 }
 
 /// Models by id, in the order given on the command line.
+#[derive(Clone)]
 pub struct Registry {
     pub models: Vec<Arc<Model>>,
     by_id: HashMap<String, Arc<Model>>,

@@ -1,8 +1,9 @@
 //! HTTP routes of the proving service. Every error is JSON `{"error": "..."}`.
 
+use super::jobs::Jobs;
 use super::models::{Model, Registry};
-use super::queue::{Job, Pending, Queue};
-use super::store::{new_id, now_ms, valid_id, Receipt, Status, Store};
+use super::queue::{Job, Pending};
+use super::store::{new_id, now_ms, valid_id, Receipt, Status};
 use super::tamper::Tamper;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -18,8 +19,8 @@ use zkinfer_core::prove::Witness;
 
 pub struct AppState {
     pub registry: Registry,
-    pub store: Arc<Store>,
-    pub queue: Arc<Queue>,
+    /// Receipts, proof jobs and proofs: files and a queue here, or the job engine's database.
+    pub jobs: Jobs,
     pub max_body: usize,
     /// Only with --tamper-for-tests.
     pub tamper: Option<Tamper>,
@@ -83,9 +84,11 @@ pub async fn not_found() -> ApiError {
     err(StatusCode::NOT_FOUND, "no such endpoint")
 }
 
-async fn health(State(app): AppRef) -> Json<Value> {
-    let (waiting, proving) = app.queue.load();
-    Json(json!({ "ok": true, "queued": waiting, "proving": proving }))
+async fn health(State(app): AppRef) -> ApiResult<Json<Value>> {
+    let (waiting, proving) = app.jobs.load_counts().await.map_err(internal)?;
+    Ok(Json(
+        json!({ "ok": true, "queued": waiting, "proving": proving }),
+    ))
 }
 
 async fn provider(State(app): AppRef) -> Json<Value> {
@@ -178,7 +181,7 @@ async fn predict(
     let m = model(&app, &id)?;
     let bytes = read_body(&app, body).await?;
     // Refuse before any work when there is no room anyway.
-    if !app.prove_on_request && app.queue.is_full() {
+    if !app.prove_on_request && app.jobs.is_full().await.map_err(internal)? {
         return Err(queue_full());
     }
     // The model that computes and proves the answer: the requested one, unless a test asked
@@ -254,8 +257,7 @@ async fn predict(
     };
     let rid = rec.id.clone();
     // The receipt is on disk before it is queued, so a crash never loses an accepted request.
-    let (store, r2) = (app.store.clone(), rec.clone());
-    blocking(move || store.save(&r2)).await?.map_err(internal)?;
+    app.jobs.save(&rec).await.map_err(internal)?;
     // With --prove on-request nothing is queued until the proof is asked for.
     let position = if app.prove_on_request {
         None
@@ -267,12 +269,10 @@ async fn predict(
             witness,
             edit,
         };
-        match app.queue.push(job) {
-            Ok(p) => Some(p),
-            Err(_) => {
-                let store = app.store.clone();
-                let r = rid.clone();
-                blocking(move || store.remove(&r)).await?;
+        match app.jobs.push(job).await.map_err(internal)? {
+            Some(p) => Some(p),
+            None => {
+                app.jobs.remove(&rid).await.map_err(internal)?;
                 return Err(queue_full());
             }
         }
@@ -432,10 +432,9 @@ fn pending_json(p: Pending) -> Value {
 }
 
 async fn load(app: &AppState, id: &str) -> ApiResult<Receipt> {
-    let store = app.store.clone();
-    let id2 = id.to_string();
-    blocking(move || store.load(&id2))
-        .await?
+    app.jobs
+        .load(id)
+        .await
         .map_err(internal)?
         .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("unknown receipt '{id}'")))
 }
@@ -447,7 +446,7 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             format!("unknown receipt '{id}'"),
         ));
     }
-    if let Some(p) = app.queue.status(&id) {
+    if let Some(p) = app.jobs.status(&id).await.map_err(internal)? {
         return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
     }
     let _guard = if app.prove_on_request {
@@ -455,7 +454,7 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
     } else {
         None
     };
-    if let Some(p) = app.queue.status(&id) {
+    if let Some(p) = app.jobs.status(&id).await.map_err(internal)? {
         return Ok((StatusCode::ACCEPTED, Json(pending_json(p))).into_response());
     }
     let rec = load(&app, &id).await?;
@@ -496,8 +495,7 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
             });
             let mut queued = rec.clone();
             queued.status = Status::Queued;
-            let (store, r2) = (app.store.clone(), queued.clone());
-            blocking(move || store.save(&r2)).await?.map_err(internal)?;
+            app.jobs.save(&queued).await.map_err(internal)?;
             let witness = proof_witness(&answered, q_in, values, salt);
             let job = Job {
                 receipt: queued,
@@ -505,25 +503,21 @@ async fn proof(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Response
                 witness,
                 edit,
             };
-            match app.queue.push(job) {
-                Ok(_) => {}
-                Err(_) => {
-                    // Back to unproven, so a later request can try again.
-                    let store = app.store.clone();
-                    blocking(move || store.save(&rec))
-                        .await?
-                        .map_err(internal)?;
-                    return Err(queue_full());
-                }
+            if app.jobs.push(job).await.map_err(internal)?.is_none() {
+                // Back to unproven, so a later request can try again.
+                app.jobs.save(&rec).await.map_err(internal)?;
+                return Err(queue_full());
             }
-            let pending = app.queue.status(&id).unwrap_or(Pending::Proving);
+            let pending = app
+                .jobs
+                .status(&id)
+                .await
+                .map_err(internal)?
+                .unwrap_or(Pending::Proving);
             Ok((StatusCode::ACCEPTED, Json(pending_json(pending))).into_response())
         }
         Status::Done => {
-            let store = app.store.clone();
-            let bytes = blocking(move || store.proof(&id))
-                .await?
-                .map_err(internal)?;
+            let bytes = app.jobs.proof(&id).await.map_err(internal)?;
             // Signed, so a bad proof is evidence against this provider that others can check.
             let signature = app.provider.sign_proof(&rec.id, &bytes);
             let mut response = octets(bytes, &format!("{}.proof", rec.id));
@@ -554,7 +548,7 @@ async fn receipt(State(app): AppRef, Path(id): Path<String>) -> ApiResult<Json<V
             format!("unknown receipt '{id}'"),
         ));
     }
-    let pending = app.queue.status(&id);
+    let pending = app.jobs.status(&id).await.map_err(internal)?;
     let rec = load(&app, &id).await?;
     let mut v = serde_json::to_value(&rec).map_err(internal)?;
     // Receipt ids travel in signed receipts and audit reports: the input and its salt, which

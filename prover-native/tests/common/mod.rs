@@ -284,3 +284,33 @@ pub fn write_test_set(path: &Path, inputs: &[Vec<f32>], labels: &[usize]) {
     let set = serde_json::json!({ "inputs": inputs, "labels": labels });
     std::fs::write(path, serde_json::to_vec(&set).unwrap()).unwrap();
 }
+
+/// The zoo's small MLP (8-bit activations, the served defaults: hidden weights, salted input)
+/// compiled as a chain of segments under a tiny memory budget.
+pub fn compile_small_chain(dir: &std::path::Path) -> u64 {
+    let model = repo().join("examples/onnx-zoo/mlp_activations.onnx");
+    let o = zkinfer(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--calibrate-random",
+        "--activation-bits",
+        "8",
+        "--memory-budget",
+        SMALL_CHAIN_BUDGET,
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let printed = text(&o);
+    assert!(o.status.success(), "{printed}");
+    let segments = printed
+        .split("as a chain of ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not compiled as a chain: {printed}"));
+    assert!(segments >= 2, "{printed}");
+    segments
+}
+
+/// A budget under which the small MLP is cut into segments (three today).
+const SMALL_CHAIN_BUDGET: &str = "0.34";

@@ -1,0 +1,308 @@
+//! The job engine over PostgreSQL, as an operator runs it: `zkinfer serve --database` queues
+//! proof jobs (a chain's segments as separate jobs) and `zkinfer worker` processes prove them.
+//! Needs a PostgreSQL server where it may create databases: `ZKINFER_TEST_DATABASE`, a URL
+//! such as `.ci/run` exports after starting one (scripts/test-postgres.sh); without it the
+//! test is skipped, unless `ZKINFER_REQUIRE_DATABASE=1` (set by `.ci/run`) makes that a failure.
+
+mod common;
+
+use common::Server;
+use serde_json::Value;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A fresh database on the test server, or `None` (skip) when there is no server and none is
+/// required.
+fn fresh_database(name: &str) -> Option<String> {
+    let Ok(server) = std::env::var("ZKINFER_TEST_DATABASE") else {
+        assert!(
+            std::env::var("ZKINFER_REQUIRE_DATABASE").as_deref() != Ok("1"),
+            "ZKINFER_REQUIRE_DATABASE=1 but ZKINFER_TEST_DATABASE is not set \
+             (scripts/test-postgres.sh start DIR prints one)"
+        );
+        eprintln!("skipped: no ZKINFER_TEST_DATABASE (see scripts/test-postgres.sh)");
+        return None;
+    };
+    let db = format!("zkinfer_{name}_{}", std::process::id());
+    psql(&server, &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&server, &format!("CREATE DATABASE {db}"));
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("a database URL ends in /DBNAME");
+    Some(format!("{base}/{db}"))
+}
+
+/// Runs one SQL statement with psql, returning its unaligned output.
+fn psql(url: &str, sql: &str) -> String {
+    let o = Command::new("psql")
+        .args([url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql (Debian's postgresql-client) runs");
+    assert!(
+        o.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+struct Worker {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Worker {
+    fn start(model: &Path, database: &str, log: std::path::PathBuf) -> Worker {
+        let child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["worker", "--database", database, "--heartbeat", "1"])
+            .arg(model)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start zkinfer worker");
+        Worker { child, log }
+    }
+
+    fn log(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    /// Waits until the worker's log says `what`.
+    fn wait_for(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !self.log().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "the worker never logged {what:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- worker log ---\n{}", self.log());
+        }
+    }
+}
+
+/// Two receipts of a 3-segment chain are queued with no worker running; a third prediction
+/// gets 429 (the queue holds two); the server is killed and restarted on the same database
+/// and still has both; a worker is killed with SIGKILL in the middle of a segment proof; a
+/// second worker process takes every job, the killed one included (the database shows it
+/// started twice), and both proofs verify against the chain key and every pin a consumer
+/// holds.
+#[test]
+fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
+    use zkinfer_core::pinned::{verify_pinned, Pins, SentInput};
+    let Some(db) = fresh_database("kill") else {
+        return;
+    };
+    let t0 = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = tmp.path().join("chain");
+    let segments = common::compile_small_chain(&chain);
+    let data = tmp.path().join("data");
+    let serve_args = [
+        "--database",
+        db.as_str(),
+        "--workers",
+        "0",
+        "--queue-size",
+        "2",
+    ];
+    let srv = Server::start(&chain, &data, tmp.path().join("server.log"), &serve_args);
+    let card = srv.get("/api/models").json()["models"][0].clone();
+    let id = card["id"].as_str().unwrap().to_string();
+    let commitment = card["model_commitment"].as_str().unwrap().to_string();
+    let n: usize = card["input"]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product();
+    let inputs: Vec<Vec<f32>> = (0..2)
+        .map(|k| {
+            (0..n)
+                .map(|i| ((i * 7 + k * 3) % 11) as f32 / 10.0 - 0.4)
+                .collect()
+        })
+        .collect();
+    let predict = format!("/api/models/{id}/predict");
+    let answers: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            let body = serde_json::json!({ "input_data": [x] }).to_string();
+            let a = srv.post(&predict, body.as_bytes()).json();
+            assert_eq!(a["status"], "queued", "{a}");
+            assert_eq!(a["position"], k + 1, "{a}");
+            a
+        })
+        .collect();
+    let body = serde_json::json!({ "input_data": [inputs[0]] }).to_string();
+    let e = srv.post(&predict, body.as_bytes()).error(429);
+    assert!(e.contains("queue is full"), "{e}");
+    let health = srv.get("/api/health").json();
+    assert_eq!(health["queued"], 2, "{health}");
+    // One job per segment, in the model's own queue.
+    let jobs = psql(
+        &db,
+        &format!("SELECT count(*) FROM apalis.jobs WHERE job_type = 'zkinfer-proof-{id}'"),
+    );
+    assert_eq!(jobs, (2 * segments).to_string());
+
+    // A crash of the server loses nothing: the restarted one has both receipts, still queued.
+    srv.kill();
+    let srv = Server::start(&chain, &data, tmp.path().join("server2.log"), &serve_args);
+    let receipts: Vec<String> = answers
+        .iter()
+        .map(|a| a["receipt"].as_str().unwrap().to_string())
+        .collect();
+    for r in &receipts {
+        let rec = srv.get(&format!("/api/receipts/{r}")).json();
+        assert_eq!(rec["status"], "queued", "{rec}");
+    }
+
+    // Worker A is killed in the middle of its first segment proof.
+    let a = Worker::start(&chain, &db, tmp.path().join("worker-a.log"));
+    a.wait_for(" proving");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut a = a;
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    assert!(
+        !a.log().contains("segment proof stored") && !a.log().contains("proof done"),
+        "worker A finished a proof before it was killed: make the kill earlier\n{}",
+        a.log()
+    );
+    let b = Worker::start(&chain, &db, tmp.path().join("worker-b.log"));
+    let key = srv.get(&format!("/api/models/{id}/verifier-key")).body;
+    for (r, (answer, input)) in receipts.iter().zip(answers.iter().zip(&inputs)) {
+        let bundle = srv.wait_proof(r);
+        assert_eq!(
+            bundle.status,
+            200,
+            "{}\n{}",
+            String::from_utf8_lossy(&bundle.body),
+            b.log()
+        );
+        let salt =
+            zkinfer_core::commitment::parse_input_salt(answer["input_salt"].as_str().unwrap())
+                .unwrap();
+        let pins = Pins {
+            model_id: Some(id.clone()),
+            commitment: Some(commitment.clone()),
+            input: Some(SentInput::Values(input.clone())),
+            input_salt: Some(salt),
+            ..Pins::default()
+        };
+        let verdict = verify_pinned(&key, &bundle.body, &pins).expect("the chain proof verifies");
+        assert_eq!(verdict.segments as u64, segments);
+        let said: Vec<f64> = answer["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(verdict.verified.output_values, said);
+        let rec = srv.get(&format!("/api/receipts/{r}")).json();
+        assert_eq!(rec["status"], "done", "{rec}");
+    }
+    // The killed worker's job was started again (by B), and nothing is left behind.
+    let restarted = psql(
+        &db,
+        "SELECT count(*) FROM apalis.jobs WHERE attempts >= 2 AND status = 'Done'",
+    );
+    assert_eq!(restarted, "1", "{}", b.log());
+    assert_eq!(
+        psql(
+            &db,
+            "SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'"
+        ),
+        "0"
+    );
+    for table in ["zkinfer.tasks", "zkinfer.segment_proofs"] {
+        assert_eq!(psql(&db, &format!("SELECT count(*) FROM {table}")), "0");
+    }
+    drop(b);
+    drop(srv);
+    eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+/// `zkinfer serve --database` with its own worker proves a model of one circuit through the
+/// database (one job per receipt): the proof verifies against the served key and shows the
+/// answer; with `--prove on-request` nothing is queued until the proof is first asked for.
+#[test]
+fn a_server_with_its_own_worker_proves_one_circuit_models_through_the_database() {
+    let Some(db) = fresh_database("own") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("mnist");
+    common::compile_mnist(&model, None);
+    let srv = Server::start(
+        &model,
+        &tmp.path().join("data"),
+        tmp.path().join("server.log"),
+        &[
+            "--database",
+            db.as_str(),
+            "--workers",
+            "1",
+            "--heartbeat",
+            "1",
+            "--prove",
+            "on-request",
+        ],
+    );
+    let id = srv.get("/api/models").json()["models"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answer = srv
+        .post(&format!("/api/models/{id}/predict"), &common::digit(3))
+        .json();
+    assert_eq!(answer["status"], "unproven", "{answer}");
+    let receipt = answer["receipt"].as_str().unwrap();
+    assert_eq!(psql(&db, "SELECT count(*) FROM apalis.jobs"), "0");
+    let bundle = srv.wait_proof(receipt);
+    assert_eq!(
+        bundle.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&bundle.body)
+    );
+    let key = srv.get(&format!("/api/models/{id}/verifier-key")).body;
+    let vk = zkinfer_core::VerifierKey::from_bytes(&key).unwrap();
+    let v = zkinfer_core::verify(&vk, &bundle.body).expect("the served proof verifies");
+    assert_eq!(v.model_id, id);
+    assert_eq!(
+        v.predicted_class.unwrap() as u64,
+        answer["predicted_class"].as_u64().unwrap()
+    );
+    assert_eq!(
+        psql(
+            &db,
+            "SELECT count(*) FROM apalis.jobs WHERE status = 'Done'"
+        ),
+        "1"
+    );
+    // The receipt is done and no longer holds the input.
+    let stored = psql(
+        &db,
+        &format!("SELECT body->'input' FROM zkinfer.receipts WHERE id = '{receipt}'"),
+    );
+    assert_eq!(stored, "[]");
+}
