@@ -145,6 +145,12 @@ enum Command {
         /// Where to write the proof bundle.
         #[arg(short, long, value_name = "PROOF")]
         output: PathBuf,
+        /// Prove on the job engine instead of here: the witness is computed here, each proof
+        /// task (one per chain segment) is queued in this PostgreSQL database for the `zkinfer
+        /// worker`s that share it and this model directory, and the bundle is written when
+        /// they are done.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         #[command(flatten)]
         srs: SrsArgs,
     },
@@ -327,6 +333,7 @@ fn main() {
             input,
             input_salt,
             output,
+            database,
             srs,
         } => prove_cmd::prove(&prove_cmd::ProveRequest {
             dir: &dir,
@@ -334,6 +341,7 @@ fn main() {
             input_salt: input_salt.as_deref(),
             out: &output,
             srs: &srs,
+            database: database.as_deref(),
         }),
         Command::Predict { dir, input, json } => predict_cmd::predict(&dir, &input, json),
         Command::Evaluate {

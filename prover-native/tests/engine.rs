@@ -236,6 +236,39 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
     for table in ["zkinfer.tasks", "zkinfer.segment_proofs"] {
         assert_eq!(psql(&db, &format!("SELECT count(*) FROM {table}")), "0");
     }
+    // `zkinfer prove --database` queues its segments for the same workers and writes the
+    // chain bundle they make.
+    let input_file = tmp.path().join("input.json");
+    std::fs::write(
+        &input_file,
+        serde_json::json!({ "input_data": [inputs[1]] }).to_string(),
+    )
+    .unwrap();
+    let out = tmp.path().join("cli.proof");
+    let salt = "0x".to_string() + &"0".repeat(62) + "2a";
+    let o = common::zkinfer(&[
+        "prove",
+        chain.to_str().unwrap(),
+        "--input",
+        input_file.to_str().unwrap(),
+        "--input-salt",
+        &salt,
+        "--database",
+        &db,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}\n{}", common::text(&o), b.log());
+    let pins = Pins {
+        model_id: Some(id.clone()),
+        commitment: Some(commitment.clone()),
+        input: Some(SentInput::Values(inputs[1].clone())),
+        input_salt: Some(zkinfer_core::commitment::parse_input_salt(&salt).unwrap()),
+        ..Pins::default()
+    };
+    let bundle = std::fs::read(&out).unwrap();
+    let verdict = verify_pinned(&key, &bundle, &pins).expect("the CLI's chain proof verifies");
+    assert_eq!(verdict.segments as u64, segments);
     drop(b);
     drop(srv);
     eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());

@@ -89,6 +89,14 @@ pub struct Database {
     capacity: usize,
 }
 
+/// Where a receipt's proof is.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Progress {
+    Pending { proven: usize, proving: bool },
+    Done,
+    Failed(String),
+}
+
 /// What became of a proven task.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Finished {
@@ -215,6 +223,32 @@ impl Database {
             }),
             "proving" => Some(Pending::Proving),
             _ => None,
+        })
+    }
+
+    /// How far a receipt's proof is (for `zkinfer prove --database`).
+    pub async fn progress(&self, id: &str) -> Result<Progress> {
+        let rec = self
+            .load(id)
+            .await?
+            .with_context(|| format!("receipt {id} is not in the database"))?;
+        Ok(match rec.status {
+            Status::Done => Progress::Done,
+            Status::Failed => {
+                Progress::Failed(rec.error.unwrap_or_else(|| "proving failed".into()))
+            }
+            status => {
+                let proven: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM zkinfer.segment_proofs WHERE receipt = $1",
+                )
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+                Progress::Pending {
+                    proven: proven as usize,
+                    proving: status == Status::Proving,
+                }
+            }
         })
     }
 

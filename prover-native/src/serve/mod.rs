@@ -13,12 +13,12 @@
 
 mod attest;
 pub(crate) mod config;
-mod engine;
+pub(crate) mod engine;
 mod jobs;
 mod models;
 mod queue;
 mod routes;
-mod store;
+pub(crate) mod store;
 mod tamper;
 mod worker;
 
