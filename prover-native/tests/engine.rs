@@ -339,3 +339,78 @@ fn a_server_with_its_own_worker_proves_one_circuit_models_through_the_database()
     );
     assert_eq!(stored, "[]");
 }
+
+/// The bundle a worker assembles is verified before its receipt says `done`: a segment proof
+/// changed in the database while the worker is stopped (SIGSTOP) makes the receipt fail with
+/// the verifier's reason, and no proof is served for it.
+#[test]
+fn a_chain_bundle_that_does_not_verify_is_never_served() {
+    let Some(db) = fresh_database("bad") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = tmp.path().join("chain");
+    common::compile_small_chain(&chain);
+    let srv = Server::start(
+        &chain,
+        &tmp.path().join("data"),
+        tmp.path().join("server.log"),
+        &["--database", db.as_str(), "--workers", "0"],
+    );
+    let card = srv.get("/api/models").json()["models"][0].clone();
+    let id = card["id"].as_str().unwrap().to_string();
+    let n: usize = card["input"]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product();
+    let body = serde_json::json!({ "input_data": [vec![0.25f32; n]] }).to_string();
+    let answer = srv
+        .post(&format!("/api/models/{id}/predict"), body.as_bytes())
+        .json();
+    let receipt = answer["receipt"].as_str().unwrap();
+    let w = Worker::start(&chain, &db, tmp.path().join("worker.log"));
+    w.wait_for("segment proof stored");
+    let pid = w.child.id().to_string();
+    let signal = |s: &str| {
+        assert!(Command::new("kill")
+            .args([s, &pid])
+            .status()
+            .unwrap()
+            .success())
+    };
+    signal("-STOP");
+    // One bit of the first segment's proof, near its end (the proof's own bytes).
+    psql(
+        &db,
+        "UPDATE zkinfer.segment_proofs SET bundle = \
+         set_byte(bundle, length(bundle) - 40, get_byte(bundle, length(bundle) - 40) # 1) \
+         WHERE segment = 0",
+    );
+    signal("-CONT");
+    let e = srv.wait_proof(receipt).error(500);
+    assert!(e.starts_with("proving failed: "), "{e}");
+    assert!(e.contains("rejected"), "{e}\n{}", w.log());
+    let rec = srv.get(&format!("/api/receipts/{receipt}")).json();
+    assert_eq!(rec["status"], "failed", "{rec}");
+    assert_eq!(psql(&db, "SELECT count(*) FROM zkinfer.proofs"), "0");
+}
+
+/// Workers (and servers) start together on a fresh database: each creates the tables it needs
+/// if they are missing, one at a time, and all of them start.
+#[test]
+fn workers_starting_together_on_a_fresh_database_all_start() {
+    let Some(db) = fresh_database("together") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("mnist");
+    common::compile_mnist(&model, None);
+    let workers: Vec<Worker> = (0..4)
+        .map(|i| Worker::start(&model, &db, tmp.path().join(format!("worker-{i}.log"))))
+        .collect();
+    for w in &workers {
+        w.wait_for("taking proof jobs");
+    }
+}

@@ -120,18 +120,20 @@ impl Database {
         apalis_postgres::PostgresStorage::setup(&pool)
             .await
             .context("creating the job engine's tables (apalis)")?;
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        // One process at a time (servers and workers start together). A session lock taken
+        // before the transaction: `IF NOT EXISTS` checks the catalog as of the transaction's
+        // start, which a lock taken inside it would not refresh.
+        let mut conn = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(SCHEMA_LOCK)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        for statement in SCHEMA {
-            sqlx::query(*statement)
-                .execute(&mut *tx)
-                .await
-                .context("creating zkinfer's tables")?;
-        }
-        tx.commit().await?;
+        let created = create_tables(&mut conn).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        created.context("creating zkinfer's tables")?;
         Ok(Database { pool, capacity })
     }
 
@@ -430,6 +432,16 @@ impl Database {
         tx.commit().await?;
         Ok(())
     }
+}
+
+async fn create_tables(conn: &mut sqlx::PgConnection) -> Result<()> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    for statement in SCHEMA {
+        sqlx::query(*statement).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn locked_receipt(

@@ -199,22 +199,33 @@ impl Model {
     }
 
     /// The served proof from every task's bundle, in task order: the bundle itself for a
-    /// circuit, the chain bundle of the segments' for a chain.
+    /// circuit, the chain bundle of the segments' for a chain. It is verified against the served
+    /// key first (milliseconds), so that a receipt never says `done` with a bundle that a
+    /// worker got wrong or a database changed.
     pub fn assemble(&self, mut parts: Vec<Vec<u8>>) -> zkinfer_core::Result<Vec<u8>> {
-        match &self.proving {
-            Proving::Circuit(_) if parts.len() == 1 => Ok(parts.remove(0)),
-            Proving::Circuit(_) => Err(zkinfer_core::Error::InvalidInput(format!(
-                "{} proofs for one circuit",
-                parts.len()
-            ))),
-            Proving::Chain { dir, .. } => {
+        let bytes = match &self.proving {
+            Proving::Circuit(p) if parts.len() == 1 => {
+                let bytes = parts.remove(0);
+                zkinfer_core::verify(&p.verifier_key, &bytes)?;
+                bytes
+            }
+            Proving::Circuit(_) => {
+                return Err(zkinfer_core::Error::InvalidInput(format!(
+                    "{} proofs for one circuit",
+                    parts.len()
+                )))
+            }
+            Proving::Chain { dir, key, .. } => {
                 let bundles = parts
                     .iter()
                     .map(|b| ProofBundle::from_bytes(b))
                     .collect::<zkinfer_core::Result<Vec<_>>>()?;
-                Ok(dir.bundle(bundles)?.to_bytes())
+                let chain = dir.bundle(bundles)?;
+                zkinfer_core::chain::verify_chain_bundle(key, &chain)?;
+                chain.to_bytes()
             }
-        }
+        };
+        Ok(bytes)
     }
 }
 

@@ -7,8 +7,10 @@
 use super::engine::{queue_name, Database, Finished, ProveJob, MAX_ATTEMPTS};
 use super::models::{Model, Registry};
 use anyhow::{Context, Result};
-use apalis::prelude::{Attempt, BoxDynError, Data, WorkerBuilder, WorkerContext};
-use apalis_postgres::{Config, PostgresStorage};
+use apalis::prelude::{
+    Attempt, BackendExt, BoxDynError, Data, Strategy, WorkerBuilder, WorkerContext,
+};
+use apalis_postgres::{Config, PostgresStorage, Pubsub};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +45,14 @@ pub async fn run(db: Arc<Database>, registry: &Registry, opts: WorkerOptions) ->
             .batch_size(1)
             .heartbeat_interval(opts.heartbeat)
             .missed_heartbeats(3);
-        let storage = PostgresStorage::<ProveJob>::new(&db.pool).with_config(config);
+        // Woken at once by the insert notification of a new job (LISTEN/NOTIFY), and every
+        // second anyway: a job re-enqueued from a dead worker is an update, not an insert.
+        let wake = Strategy::new()
+            .stream(Pubsub::new(db.pool.clone(), queue_name(&model.id)))
+            .interval(Duration::from_secs(1));
+        let storage = PostgresStorage::<ProveJob>::new(&db.pool)
+            .with_config(config)
+            .poll_with_strategy(wake);
         let name = format!("{}-{}", opts.name, &model.id[..model.id.len().min(12)]);
         let worker = WorkerBuilder::new(name)
             .backend(storage)
