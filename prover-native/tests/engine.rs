@@ -48,6 +48,35 @@ fn psql(url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
+/// What a consumer reads off the served model's card: its id, its commitment, its input length.
+fn first_card(srv: &Server) -> (String, String, usize) {
+    let card = srv.get("/api/models").json()["models"][0].clone();
+    let text = |field: &str| card[field].as_str().unwrap().to_string();
+    let input_len = card["input"]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product();
+    (text("id"), text("model_commitment"), input_len)
+}
+
+/// Every pin a consumer of a salted-input model with hidden weights holds.
+fn consumer_pins(
+    id: &str,
+    commitment: &str,
+    input: &[f32],
+    salt: &str,
+) -> zkinfer_core::pinned::Pins {
+    zkinfer_core::pinned::Pins {
+        model_id: Some(id.to_string()),
+        commitment: Some(commitment.to_string()),
+        input: Some(zkinfer_core::pinned::SentInput::Values(input.to_vec())),
+        input_salt: Some(zkinfer_core::commitment::parse_input_salt(salt).unwrap()),
+        ..Default::default()
+    }
+}
+
 struct Worker {
     child: Child,
     log: std::path::PathBuf,
@@ -105,7 +134,7 @@ impl Drop for Worker {
 /// holds.
 #[test]
 fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
-    use zkinfer_core::pinned::{verify_pinned, Pins, SentInput};
+    use zkinfer_core::pinned::verify_pinned;
     let Some(db) = fresh_database("kill") else {
         return;
     };
@@ -123,15 +152,7 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
         "2",
     ];
     let srv = Server::start(&chain, &data, tmp.path().join("server.log"), &serve_args);
-    let card = srv.get("/api/models").json()["models"][0].clone();
-    let id = card["id"].as_str().unwrap().to_string();
-    let commitment = card["model_commitment"].as_str().unwrap().to_string();
-    let n: usize = card["input"]["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .product();
+    let (id, commitment, n) = first_card(&srv);
     let inputs: Vec<Vec<f32>> = (0..2)
         .map(|k| {
             (0..n)
@@ -198,16 +219,8 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
             String::from_utf8_lossy(&bundle.body),
             b.log()
         );
-        let salt =
-            zkinfer_core::commitment::parse_input_salt(answer["input_salt"].as_str().unwrap())
-                .unwrap();
-        let pins = Pins {
-            model_id: Some(id.clone()),
-            commitment: Some(commitment.clone()),
-            input: Some(SentInput::Values(input.clone())),
-            input_salt: Some(salt),
-            ..Pins::default()
-        };
+        let salt = answer["input_salt"].as_str().unwrap();
+        let pins = consumer_pins(&id, &commitment, input, salt);
         let verdict = verify_pinned(&key, &bundle.body, &pins).expect("the chain proof verifies");
         assert_eq!(verdict.segments as u64, segments);
         let said: Vec<f64> = answer["output"]
@@ -259,13 +272,7 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}\n{}", common::text(&o), b.log());
-    let pins = Pins {
-        model_id: Some(id.clone()),
-        commitment: Some(commitment.clone()),
-        input: Some(SentInput::Values(inputs[1].clone())),
-        input_salt: Some(zkinfer_core::commitment::parse_input_salt(&salt).unwrap()),
-        ..Pins::default()
-    };
+    let pins = consumer_pins(&id, &commitment, &inputs[1], &salt);
     let bundle = std::fs::read(&out).unwrap();
     let verdict = verify_pinned(&key, &bundle, &pins).expect("the CLI's chain proof verifies");
     assert_eq!(verdict.segments as u64, segments);
@@ -357,14 +364,7 @@ fn a_chain_bundle_that_does_not_verify_is_never_served() {
         tmp.path().join("server.log"),
         &["--database", db.as_str(), "--workers", "0"],
     );
-    let card = srv.get("/api/models").json()["models"][0].clone();
-    let id = card["id"].as_str().unwrap().to_string();
-    let n: usize = card["input"]["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .product();
+    let (id, _, n) = first_card(&srv);
     let body = serde_json::json!({ "input_data": [vec![0.25f32; n]] }).to_string();
     let answer = srv
         .post(&format!("/api/models/{id}/predict"), body.as_bytes())

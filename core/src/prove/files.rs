@@ -15,6 +15,7 @@ pub(crate) fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    remove_abandoned_staging(parent, &name);
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
@@ -29,6 +30,33 @@ pub(crate) fn write_staged<T>(dir: &Path, fill: impl FnOnce(&Path) -> Result<T>)
         let _ = std::fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Removes the staging directories of `name` left by processes that no longer run (a compile
+/// killed with SIGKILL, or by the machine going down, cleans nothing up itself). Only where
+/// `/proc` tells which processes run; a directory whose process id runs again is left alone.
+fn remove_abandoned_staging(parent: &Path, name: &str) {
+    let proc_fs = Path::new("/proc");
+    if !proc_fs.join("self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if !proc_fs.join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Files of a compiled model directory.
@@ -204,5 +232,36 @@ impl Prover {
             input,
             input_salt,
         )
+    }
+}
+
+#[cfg(test)]
+mod staging_tests {
+    use super::*;
+
+    /// A compile killed mid-way leaves its staging directory; the next write of that directory
+    /// removes it, but not the staging directory of a process that still runs.
+    #[test]
+    fn a_staged_write_removes_what_a_killed_compile_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let abandoned = tmp.path().join(".model.partial-4000000000");
+        std::fs::create_dir(&abandoned).unwrap();
+        std::fs::write(abandoned.join("proving-key.bin"), b"half").unwrap();
+        // Our parent process runs: its staging directory is not ours to remove.
+        let running = tmp
+            .path()
+            .join(format!(".model.partial-{}", std::os::unix::process::parent_id()));
+        std::fs::create_dir(&running).unwrap();
+        let other = tmp.path().join(".other.partial-4000000000");
+        std::fs::create_dir(&other).unwrap();
+        let dir = tmp.path().join("model");
+        write_staged(&dir, |staging| {
+            std::fs::write(staging.join("compiled.bin"), b"x").map_err(|e| Error::io(staging, e))
+        })
+        .unwrap();
+        assert!(dir.join("compiled.bin").is_file());
+        assert!(!abandoned.exists(), "the killed compile's directory is removed");
+        assert!(running.exists(), "a running process's directory is kept");
+        assert!(other.exists(), "another model's directory is not touched");
     }
 }

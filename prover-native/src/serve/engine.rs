@@ -156,16 +156,13 @@ impl Database {
     }
 
     pub async fn load(&self, id: &str) -> Result<Option<Receipt>> {
-        let row = sqlx::query("SELECT body FROM zkinfer.receipts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading a receipt")?;
-        row.map(|r| {
-            let sqlx::types::Json(rec): sqlx::types::Json<Receipt> = r.try_get("body")?;
-            Ok(rec)
-        })
-        .transpose()
+        let rec: Option<sqlx::types::Json<Receipt>> =
+            sqlx::query_scalar("SELECT body FROM zkinfer.receipts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("reading a receipt")?;
+        Ok(rec.map(|r| r.0))
     }
 
     /// Forgets a receipt that was never queued.
@@ -448,15 +445,13 @@ async fn locked_receipt(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     id: &str,
 ) -> Result<Option<Receipt>> {
-    let row = sqlx::query("SELECT body FROM zkinfer.receipts WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| {
-        let sqlx::types::Json(rec): sqlx::types::Json<Receipt> = r.try_get("body")?;
-        Ok(rec)
-    })
-    .transpose()
+    let rec: Option<sqlx::types::Json<Receipt>> =
+        sqlx::query_scalar("SELECT body FROM zkinfer.receipts WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("reading a receipt")?;
+    Ok(rec.map(|r| r.0))
 }
 
 async fn write_receipt(
