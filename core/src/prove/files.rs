@@ -248,9 +248,10 @@ mod staging_tests {
         std::fs::create_dir(&abandoned).unwrap();
         std::fs::write(abandoned.join("proving-key.bin"), b"half").unwrap();
         // Our parent process runs: its staging directory is not ours to remove.
-        let running = tmp
-            .path()
-            .join(format!(".model.partial-{}", std::os::unix::process::parent_id()));
+        let running = tmp.path().join(format!(
+            ".model.partial-{}",
+            std::os::unix::process::parent_id()
+        ));
         std::fs::create_dir(&running).unwrap();
         let other = tmp.path().join(".other.partial-4000000000");
         std::fs::create_dir(&other).unwrap();
@@ -260,7 +261,10 @@ mod staging_tests {
         })
         .unwrap();
         assert!(dir.join("compiled.bin").is_file());
-        assert!(!abandoned.exists(), "the killed compile's directory is removed");
+        assert!(
+            !abandoned.exists(),
+            "the killed compile's directory is removed"
+        );
         assert!(running.exists(), "a running process's directory is kept");
         assert!(other.exists(), "another model's directory is not touched");
     }

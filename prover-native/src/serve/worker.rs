@@ -78,25 +78,49 @@ async fn prove_job(
     attempt: Attempt,
     worker: WorkerContext,
 ) -> Result<(), BoxDynError> {
+    let tries = attempt.current();
+    match prove_one(&job, &ctx, tries, &worker).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // The job fails (the database was unreachable, say) and apalis tries it again
+            // until its last attempt; after that nothing would, so the receipt says why.
+            tracing::warn!(receipt = %job.receipt, attempt = tries, "proof job failed: {e:#}");
+            if tries >= MAX_ATTEMPTS {
+                let said = format!("proving failed: {e:#}");
+                if let Err(e2) = ctx.db.fail(&job.receipt, said).await {
+                    tracing::error!(receipt = %job.receipt, "cannot fail the receipt: {e2:#}");
+                }
+            }
+            Err(e.into())
+        }
+    }
+}
+
+async fn prove_one(
+    job: &ProveJob,
+    ctx: &Context_,
+    attempt: usize,
+    worker: &WorkerContext,
+) -> anyhow::Result<()> {
     let db = &ctx.db;
     let Some(model) = ctx.models.iter().find(|m| m.id == job.model).cloned() else {
-        // Cannot happen: the queue is per model. Leave the job to a worker that has it.
-        return Err(format!("model {} is not loaded here", job.model).into());
+        // Cannot happen: the queue is per model.
+        anyhow::bail!("model {} is not loaded here", job.model);
     };
-    if attempt.current() > MAX_ATTEMPTS {
+    if attempt > MAX_ATTEMPTS {
         db.fail(
             &job.receipt,
             format!(
                 "proving failed: the workers proving segment {} stopped {} times (killed, or \
                  out of memory)",
                 job.segment + 1,
-                attempt.current() - 1
+                attempt - 1
             ),
         )
         .await?;
         return Ok(());
     }
-    let Some(task) = db.start(&job).await? else {
+    let Some(task) = db.start(job).await? else {
         tracing::info!(receipt = %job.receipt, segment = job.segment + 1, "nothing left to prove");
         return Ok(());
     };
@@ -105,7 +129,7 @@ async fn prove_job(
         model = %job.model,
         segment = job.segment + 1,
         of = job.segments,
-        attempt = attempt.current(),
+        attempt = attempt,
         worker = %worker.name(),
         "proving"
     );
