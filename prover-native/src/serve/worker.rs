@@ -155,7 +155,7 @@ async fn prove_one(
     };
     let seconds = t.elapsed().as_secs_f64();
     let finished = db
-        .finish(&job, bundle, |parts| Ok(model.assemble(parts)?))
+        .finish(job, bundle, |parts| Ok(model.assemble(parts)?))
         .await;
     match finished {
         Ok(Finished::Done) => {
