@@ -223,12 +223,7 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
         let pins = consumer_pins(&id, &commitment, input, salt);
         let verdict = verify_pinned(&key, &bundle.body, &pins).expect("the chain proof verifies");
         assert_eq!(verdict.segments as u64, segments);
-        let said: Vec<f64> = answer["output"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let said = common::numbers(&answer["output"]);
         assert_eq!(verdict.verified.output_values, said);
         let rec = srv.get(&format!("/api/receipts/{r}")).json();
         assert_eq!(rec["status"], "done", "{rec}");

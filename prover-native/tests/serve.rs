@@ -20,12 +20,7 @@ fn check_bundle(bundle: &Resp, vk: &zkinfer_core::VerifierKey, prediction: &Valu
         v.predicted_class.unwrap() as u64,
         prediction["predicted_class"].as_u64().unwrap()
     );
-    let claimed: Vec<f64> = prediction["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let claimed = common::numbers(&prediction["output"]);
     assert_eq!(v.output_values.len(), claimed.len());
     for (a, b) in v.output_values.iter().zip(&claimed) {
         assert!((a - b).abs() < 1e-9, "{:?} vs {claimed:?}", v.output_values);
@@ -443,12 +438,7 @@ fn a_model_proven_as_a_chain_is_served_and_its_proofs_verify_against_the_chain_k
         verify_pinned(&key, &bundle.body, &pins(&input)).expect("the chain proof verifies");
     assert_eq!(verdict.segments as u64, segments);
     assert!(verdict.commitment_checked && verdict.input_checked);
-    let said: Vec<f64> = answer["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let said = common::numbers(&answer["output"]);
     assert_eq!(
         verdict.verified.output_values, said,
         "the proof shows what was answered"

@@ -314,3 +314,12 @@ pub fn compile_small_chain(dir: &std::path::Path) -> u64 {
 
 /// A budget under which the small MLP is cut into segments (three today).
 const SMALL_CHAIN_BUDGET: &str = "0.34";
+
+/// A JSON array of numbers (an answer's `output`, say) as f64s.
+pub fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
