@@ -11,7 +11,6 @@ use anyhow::{bail, Context};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use zkinfer_core::chain::{ChainDir, ChainKey};
-use zkinfer_core::circuit::LinkBlinding;
 use zkinfer_core::halo2curves::bn256::Fr;
 use zkinfer_core::prove::{Compiled, ModelDir, ProofTask, Witness, VERIFIER_KEY_FILE};
 
@@ -90,20 +89,17 @@ fn prove_on_engine(
     let output = graph.dequantize_output(&values[graph.output]);
     let class = zkinfer_core::tensor::argmax(&output);
     let (model_id, tasks) = if zkinfer_core::chain::is_chain_dir(dir) {
-        let chain_id = ChainKey::from_bytes(&key)?.chain_id;
-        let tasks = ChainDir::new(dir).tasks(graph, &values, input_salt)?;
-        (chain_id, tasks)
+        let chain_key = ChainKey::from_bytes(&key)?;
+        let tasks = ChainDir::new(dir).tasks(&chain_key, graph, &values, input_salt)?;
+        (chain_key.chain_id, tasks)
     } else {
-        let task = ProofTask {
-            segment: None,
-            witness: Witness {
-                input: q_in,
-                values,
-                input_salt,
-            },
-            blinding: LinkBlinding::default(),
+        let witness = Witness {
+            input: q_in,
+            values,
+            input_salt,
         };
-        (zkinfer_core::verifier_key::model_id(&key), vec![task])
+        let id = zkinfer_core::verifier_key::model_id(&key);
+        (id, vec![ProofTask::whole(witness)])
     };
     let segments = tasks.len();
     let receipt = Receipt {

@@ -146,7 +146,9 @@ impl ChainDir {
         Ok(segments)
     }
 
-    fn chain_key(&self) -> Result<ChainKey> {
+    /// The chain key in this directory, which [`Self::tasks`], [`Self::prove_task`] and
+    /// [`Self::bundle`] work against (a server reads it once and keeps it).
+    pub fn chain_key(&self) -> Result<ChainKey> {
         ChainKey::from_bytes(&ModelDir::new(&self.dir).read(VERIFIER_KEY_FILE)?)
     }
 
@@ -156,12 +158,12 @@ impl ChainDir {
     /// ([`Self::prove_task`]), and their bundles make one chain bundle in segment order.
     pub fn tasks(
         &self,
+        chain_key: &ChainKey,
         whole: &QGraph,
         values: &[Vec<i64>],
         input_salt: Option<Fr>,
     ) -> Result<Vec<ProofTask>> {
-        let chain_key = self.chain_key()?;
-        let segments = self.segments(whole, &chain_key)?;
+        let segments = self.segments(whole, chain_key)?;
         let blinding = LinkBlinding::for_chain(segments.len(), &mut rand::rngs::OsRng);
         Ok(segments
             .iter()
@@ -178,10 +180,10 @@ impl ChainDir {
     /// Proves one segment's task (from [`Self::tasks`]), loading that segment's keys only.
     pub fn prove_task(
         &self,
+        chain_key: &ChainKey,
         srs: &SrsSource,
         task: ProofTask,
     ) -> Result<(ProofBundle, SegmentProven)> {
-        let chain_key = self.chain_key()?;
         let of = chain_key.keys.len();
         let i = match task.segment {
             Some(i) if i < of => i,
@@ -226,8 +228,7 @@ impl ChainDir {
     }
 
     /// The chain bundle of segment proofs made by [`Self::prove_task`], in segment order.
-    pub fn bundle(&self, bundles: Vec<ProofBundle>) -> Result<ChainBundle> {
-        let chain_key = self.chain_key()?;
+    pub fn bundle(chain_key: &ChainKey, bundles: Vec<ProofBundle>) -> Result<ChainBundle> {
         if bundles.len() != chain_key.keys.len() {
             return Err(Error::InvalidInput(format!(
                 "{} segment proofs for a chain of {} segments",
@@ -236,7 +237,7 @@ impl ChainDir {
             )));
         }
         Ok(ChainBundle {
-            chain_id: chain_key.chain_id,
+            chain_id: chain_key.chain_id.clone(),
             bundles,
         })
     }
@@ -253,13 +254,14 @@ impl ChainDir {
         input_salt: Option<Fr>,
         progress: &mut dyn FnMut(SegmentProven),
     ) -> Result<ChainBundle> {
-        let tasks = self.tasks(whole, values, input_salt)?;
+        let chain_key = self.chain_key()?;
+        let tasks = self.tasks(&chain_key, whole, values, input_salt)?;
         let mut bundles = Vec::with_capacity(tasks.len());
         for task in tasks {
-            let (bundle, proven) = self.prove_task(srs, task)?;
+            let (bundle, proven) = self.prove_task(&chain_key, srs, task)?;
             progress(proven);
             bundles.push(bundle);
         }
-        self.bundle(bundles)
+        Self::bundle(&chain_key, bundles)
     }
 }

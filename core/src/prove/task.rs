@@ -69,6 +69,15 @@ fn rows_from_hex(rows: Option<Vec<String>>) -> Result<Option<[Fr; LINK_BLINDING_
 }
 
 impl ProofTask {
+    /// The task of a model proven as one circuit: its whole witness, no links.
+    pub fn whole(witness: Witness) -> ProofTask {
+        ProofTask {
+            segment: None,
+            witness,
+            blinding: LinkBlinding::default(),
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(MAGIC, VERSION);
         w.json(&Header {

@@ -21,23 +21,27 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f).await?
 }
 
+/// Runs a call of the file store on `arg` off the async threads (the store does file I/O).
+async fn on_store<A: Send + 'static, T: Send + 'static>(
+    store: &Arc<Store>,
+    arg: A,
+    f: impl FnOnce(&Store, A) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let store = store.clone();
+    blocking(move || f(&store, arg)).await
+}
+
 impl Jobs {
     pub async fn save(&self, rec: &Receipt) -> Result<()> {
         match self {
-            Jobs::Local { store, .. } => {
-                let (store, rec) = (store.clone(), rec.clone());
-                blocking(move || store.save(&rec)).await
-            }
+            Jobs::Local { store, .. } => on_store(store, rec.clone(), |s, r| s.save(&r)).await,
             Jobs::Database(db) => db.save(rec).await,
         }
     }
 
     pub async fn load(&self, id: &str) -> Result<Option<Receipt>> {
         match self {
-            Jobs::Local { store, .. } => {
-                let (store, id) = (store.clone(), id.to_string());
-                blocking(move || store.load(&id)).await
-            }
+            Jobs::Local { store, .. } => on_store(store, id.to_string(), |s, id| s.load(&id)).await,
             Jobs::Database(db) => db.load(id).await,
         }
     }
@@ -46,9 +50,8 @@ impl Jobs {
     pub async fn remove(&self, id: &str) -> Result<()> {
         match self {
             Jobs::Local { store, .. } => {
-                let (store, id) = (store.clone(), id.to_string());
-                blocking(move || {
-                    store.remove(&id);
+                on_store(store, id.to_string(), |s, id| {
+                    s.remove(&id);
                     Ok(())
                 })
                 .await
@@ -60,8 +63,7 @@ impl Jobs {
     pub async fn proof(&self, id: &str) -> Result<Vec<u8>> {
         match self {
             Jobs::Local { store, .. } => {
-                let (store, id) = (store.clone(), id.to_string());
-                blocking(move || store.proof(&id)).await
+                on_store(store, id.to_string(), |s, id| s.proof(&id)).await
             }
             Jobs::Database(db) => db.proof(id).await,
         }

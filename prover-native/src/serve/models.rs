@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use zkinfer_core::bundle::ProofBundle;
 use zkinfer_core::chain::{ChainBundle, ChainDir, ChainKey};
-use zkinfer_core::circuit::{LinkBlinding, TensorVisibility, WeightVisibility};
+use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
 use zkinfer_core::halo2curves::bn256::Fr;
 use zkinfer_core::prove::{Compiled, ModelDir, ProofTask, Prover, Witness, VERIFIER_KEY_FILE};
 use zkinfer_core::srs::SrsSource;
@@ -131,17 +131,7 @@ impl Model {
                 .prove_witness(&p.params, &p.pk, &p.verifier_key, witness)
                 .map(|bundle| Proof::Circuit(Box::new(bundle))),
             Proving::Chain { dir, srs, .. } => {
-                let id = &self.id;
-                let mut report = |s: zkinfer_core::chain::SegmentProven| {
-                    tracing::info!(
-                        model = %id,
-                        segment = s.index + 1,
-                        of = s.of,
-                        key_seconds = s.key_time.as_secs_f64(),
-                        proof_seconds = s.proof_time.as_secs_f64(),
-                        "segment proven"
-                    );
-                };
+                let mut report = |s| log_segment_proven(&self.id, s);
                 dir.prove_witness(
                     srs,
                     &self.compiled().graph,
@@ -161,14 +151,10 @@ impl Model {
     /// proves them ([`Self::prove_task`]); [`Self::assemble`] makes their bundle.
     pub fn tasks(&self, witness: Witness) -> zkinfer_core::Result<Vec<ProofTask>> {
         match &self.proving {
-            Proving::Circuit(_) => Ok(vec![ProofTask {
-                segment: None,
-                witness,
-                blinding: LinkBlinding::default(),
-            }]),
-            Proving::Chain { dir, whole, .. } => {
-                dir.tasks(&whole.graph, &witness.values, witness.input_salt)
-            }
+            Proving::Circuit(_) => Ok(vec![ProofTask::whole(witness)]),
+            Proving::Chain {
+                dir, whole, key, ..
+            } => dir.tasks(key, &whole.graph, &witness.values, witness.input_salt),
         }
     }
 
@@ -179,16 +165,9 @@ impl Model {
                 .compiled
                 .prove_witness(&p.params, &p.pk, &p.verifier_key, task.witness)
                 .map(|b| b.to_bytes()),
-            (Proving::Chain { dir, srs, .. }, Some(_)) => {
-                let (bundle, s) = dir.prove_task(srs, task)?;
-                tracing::info!(
-                    model = %self.id,
-                    segment = s.index + 1,
-                    of = s.of,
-                    key_seconds = s.key_time.as_secs_f64(),
-                    proof_seconds = s.proof_time.as_secs_f64(),
-                    "segment proven"
-                );
+            (Proving::Chain { dir, srs, key, .. }, Some(_)) => {
+                let (bundle, s) = dir.prove_task(key, srs, task)?;
+                log_segment_proven(&self.id, s);
                 Ok(bundle.to_bytes())
             }
             (_, segment) => Err(zkinfer_core::Error::InvalidInput(format!(
@@ -215,18 +194,29 @@ impl Model {
                     parts.len()
                 )))
             }
-            Proving::Chain { dir, key, .. } => {
+            Proving::Chain { key, .. } => {
                 let bundles = parts
                     .iter()
                     .map(|b| ProofBundle::from_bytes(b))
                     .collect::<zkinfer_core::Result<Vec<_>>>()?;
-                let chain = dir.bundle(bundles)?;
+                let chain = ChainDir::bundle(key, bundles)?;
                 zkinfer_core::chain::verify_chain_bundle(key, &chain)?;
                 chain.to_bytes()
             }
         };
         Ok(bytes)
     }
+}
+
+fn log_segment_proven(model: &str, s: zkinfer_core::chain::SegmentProven) {
+    tracing::info!(
+        model = %model,
+        segment = s.index + 1,
+        of = s.of,
+        key_seconds = s.key_time.as_secs_f64(),
+        proof_seconds = s.proof_time.as_secs_f64(),
+        "segment proven"
+    );
 }
 
 fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {

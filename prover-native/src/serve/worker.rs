@@ -25,7 +25,7 @@ pub struct WorkerOptions {
     pub name: String,
 }
 
-struct Context_ {
+struct Shared {
     db: Arc<Database>,
     models: Vec<Arc<Model>>,
 }
@@ -34,7 +34,7 @@ struct Context_ {
 /// the other workers once this process's heartbeats stop).
 pub async fn run(db: Arc<Database>, registry: &Registry, opts: WorkerOptions) -> Result<()> {
     let permits = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
-    let ctx = Arc::new(Context_ {
+    let ctx = Arc::new(Shared {
         db: db.clone(),
         models: registry.models.clone(),
     });
@@ -74,7 +74,7 @@ pub async fn run(db: Arc<Database>, registry: &Registry, opts: WorkerOptions) ->
 
 async fn prove_job(
     job: ProveJob,
-    ctx: Data<Arc<Context_>>,
+    ctx: Data<Arc<Shared>>,
     attempt: Attempt,
     worker: WorkerContext,
 ) -> Result<(), BoxDynError> {
@@ -98,7 +98,7 @@ async fn prove_job(
 
 async fn prove_one(
     job: &ProveJob,
-    ctx: &Context_,
+    ctx: &Shared,
     attempt: usize,
     worker: &WorkerContext,
 ) -> anyhow::Result<()> {
