@@ -13,7 +13,7 @@ use super::{
 };
 use crate::ops::gather::Gather;
 use crate::qgraph::{QGraph, QStep, Rounding, StepKind};
-use halo2_proofs::plonk::ConstraintSystem;
+use halo2_proofs::plonk::{ConstraintSystem, LookupArgument};
 use halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,10 @@ pub struct LayoutPlan {
     pub advice_columns: usize,
     pub fixed_columns: usize,
     pub lookups: usize,
+    /// The polynomials a proof commits for the lookups (3 per lookup with halo2's argument,
+    /// one per lookup and one per table with the log-derivative argument).
+    #[serde(default)]
+    pub lookup_polynomials: usize,
     pub usable_rows: usize,
     /// The prover's estimated peak memory (see [`estimate_prover_bytes`]).
     #[serde(default)]
@@ -55,15 +59,41 @@ pub struct LayoutPlan {
 /// (15.36 GiB; 23 advice, 20 fixed, 7 lookups, 13 permuted), rounded up 10%. A line through the
 /// small circuits alone (the previous fit) over-estimated the k=21 segments by about 20%, and
 /// so planned MobileNet as 8 segments where 5 fit.
+///
+/// The log-derivative argument's polynomials (multiplicities, inverses, running sum) are
+/// committed and kept as advice columns are, so they count three each; it has nothing like the
+/// permuted columns.
 pub fn estimate_prover_bytes(
     k: u32,
     advice: usize,
     fixed: usize,
-    lookups: usize,
+    lookups: LookupCost,
     permuted: usize,
 ) -> u64 {
-    let columns = 3.0 * (advice + fixed) as f64 + 7.0 * (lookups + permuted) as f64;
+    let (lookups, lookup_polynomials) = match lookups {
+        LookupCost::Permutation(n) => (n, 0),
+        LookupCost::LogDerivative(polynomials) => (0, polynomials),
+    };
+    let columns =
+        3.0 * (advice + fixed + lookup_polynomials) as f64 + 7.0 * (lookups + permuted) as f64;
     ESTIMATE_CONSTANT + (1.1 * 0.9 * columns * 32.0 * (1u64 << k) as f64) as u64
+}
+
+/// What a circuit's lookups cost the prover: halo2's permutation argument (how many lookups)
+/// or the log-derivative one (how many polynomials it commits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupCost {
+    Permutation(usize),
+    LogDerivative(usize),
+}
+
+impl LookupCost {
+    pub fn of(cs: &ConstraintSystem<Fr>) -> Self {
+        match cs.lookup_argument() {
+            LookupArgument::Permutation => LookupCost::Permutation(cs.lookups().len()),
+            LookupArgument::LogDerivative => LookupCost::LogDerivative(cs.lookup_polynomials()),
+        }
+    }
 }
 
 /// The part of [`estimate_prover_bytes`] that does not grow with the domain.
@@ -236,8 +266,12 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
 /// work (columns times rows). `width` forces a dot width.
 pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility) -> LayoutPlan {
     let cost = |p: &LayoutPlan| {
-        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + 3.0 * p.lookups as f64)
-            * (1u64 << p.k) as f64
+        let lookups = if p.shape.log_derivative_lookups {
+            p.lookup_polynomials as f64
+        } else {
+            3.0 * p.lookups as f64
+        };
+        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + lookups) * (1u64 << p.k) as f64
     };
     layout_candidates(graph, width, visibility)
         .into_iter()
@@ -403,6 +437,7 @@ pub fn layout_candidates_with(
             raw_ties,
             products,
             matmul,
+            log_derivative_lookups: true,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
@@ -433,12 +468,13 @@ pub fn layout_candidates_with(
             advice_columns: cs.num_advice_columns(),
             fixed_columns: cs.num_fixed_columns(),
             lookups: cs.lookups().len(),
+            lookup_polynomials: cs.lookup_polynomials(),
             usable_rows: (1usize << k) - reserved,
             estimated_peak_bytes: estimate_prover_bytes(
                 k,
                 cs.num_advice_columns(),
                 cs.num_fixed_columns(),
-                cs.lookups().len(),
+                LookupCost::of(&cs),
                 cs.permutation().get_columns().len(),
             ),
         };

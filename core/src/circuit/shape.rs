@@ -57,6 +57,11 @@ pub struct CircuitShape {
     /// then has the matrix-product chip, and a second phase.
     #[serde(default)]
     pub matmul: bool,
+    /// Whether the lookups are proven by the log-derivative argument (the vendored halo2's
+    /// patch 9: one argument per table, no sorting, `n + 1` polynomials for `n` lookups instead
+    /// of `3n`) rather than halo2's permutation argument. Every compile since sets it.
+    #[serde(default)]
+    pub log_derivative_lookups: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -76,6 +81,7 @@ impl Serialize for CircuitShape {
             ("raw_ties", self.raw_ties),
             ("products", self.products),
             ("matmul", self.matmul),
+            ("log_derivative_lookups", self.log_derivative_lookups),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -107,6 +113,7 @@ impl Default for CircuitShape {
             raw_ties: false,
             products: false,
             matmul: false,
+            log_derivative_lookups: false,
         }
     }
 }
@@ -178,6 +185,9 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: &CircuitShape) -> Self {
+        if shape.log_derivative_lookups {
+            meta.use_log_derivative_lookups();
+        }
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         // Link columns come first, so they exist (and take column indices) only in linked

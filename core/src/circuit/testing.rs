@@ -29,6 +29,7 @@ pub fn test_shape() -> CircuitShape {
         raw_ties: false,
         products: false,
         matmul: false,
+        log_derivative_lookups: true,
     }
 }
 
@@ -46,6 +47,7 @@ pub fn fixed_point_shape() -> CircuitShape {
         raw_ties: false,
         products: false,
         matmul: false,
+        log_derivative_lookups: true,
     }
 }
 

@@ -22,6 +22,7 @@ mod circuit;
 mod error;
 mod evaluation;
 mod keygen;
+mod logup;
 mod lookup;
 pub mod permutation;
 // mod shuffle;

@@ -1640,6 +1640,22 @@ pub struct ConstraintSystem<F: Field> {
     pub(crate) constants: Vec<Column<Fixed>>,
 
     pub(crate) minimum_degree: Option<usize>,
+
+    /// zkinfer patch 9: which argument proves the lookups (see [`LookupArgument`]).
+    pub(crate) lookup_argument: LookupArgument,
+}
+
+/// zkinfer patch 9: the argument that proves a constraint system's lookups.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LookupArgument {
+    /// halo2's permutation argument: per lookup, a permuted input, a permuted table and a
+    /// grand product.
+    #[default]
+    Permutation,
+    /// A log-derivative (LogUp) argument, one per set of lookups into the same table: a
+    /// multiplicity column, an inverse column per input but one, and a running sum
+    /// (see `plonk/logup.rs`).
+    LogDerivative,
 }
 
 /// Represents the minimal parameters that determine a `ConstraintSystem`.
@@ -1660,6 +1676,7 @@ pub struct PinnedConstraintSystem<'a, F: Field> {
     lookups: &'a Vec<lookup::Argument<F>>,
     constants: &'a Vec<Column<Fixed>>,
     minimum_degree: &'a Option<usize>,
+    lookup_argument: &'a LookupArgument,
 }
 
 impl<'a, F: Field> std::fmt::Debug for PinnedConstraintSystem<'a, F> {
@@ -1686,6 +1703,11 @@ impl<'a, F: Field> std::fmt::Debug for PinnedConstraintSystem<'a, F> {
             .field("lookups", self.lookups)
             .field("constants", self.constants)
             .field("minimum_degree", self.minimum_degree);
+        // Shown only when it is not halo2's own, so every other verifying key pins what it
+        // pinned before the patch.
+        if *self.lookup_argument != LookupArgument::Permutation {
+            debug_struct.field("lookup_argument", self.lookup_argument);
+        }
         debug_struct.finish()
     }
 }
@@ -1722,6 +1744,7 @@ impl<F: Field> Default for ConstraintSystem<F> {
             general_column_annotations: HashMap::new(),
             constants: vec![],
             minimum_degree: None,
+            lookup_argument: LookupArgument::Permutation,
         }
     }
 }
@@ -1747,6 +1770,31 @@ impl<F: Field> ConstraintSystem<F> {
             lookups: &self.lookups,
             constants: &self.constants,
             minimum_degree: &self.minimum_degree,
+            lookup_argument: &self.lookup_argument,
+        }
+    }
+
+    /// zkinfer patch 9: prove this constraint system's lookups with the log-derivative
+    /// argument ([`LookupArgument::LogDerivative`]). Part of the pinned constraint system, so
+    /// of the verifying key.
+    pub fn use_log_derivative_lookups(&mut self) {
+        self.lookup_argument = LookupArgument::LogDerivative;
+    }
+
+    /// zkinfer patch 9: the argument that proves this constraint system's lookups.
+    pub fn lookup_argument(&self) -> LookupArgument {
+        self.lookup_argument
+    }
+
+    /// zkinfer patch 9: how many polynomials a proof commits for the lookups: three per lookup
+    /// with halo2's argument, one per lookup plus one per table with the log-derivative one.
+    pub fn lookup_polynomials(&self) -> usize {
+        match self.lookup_argument {
+            LookupArgument::Permutation => 3 * self.lookups.len(),
+            LookupArgument::LogDerivative => super::logup::groups(&self.lookups)
+                .iter()
+                .map(|group| group.lookups.len() + 1)
+                .sum(),
         }
     }
 
@@ -2292,11 +2340,19 @@ impl<F: Field> ConstraintSystem<F> {
         // for.
         degree = std::cmp::max(
             degree,
-            self.lookups
-                .iter()
-                .map(|l| l.required_degree())
-                .max()
-                .unwrap_or(1),
+            match self.lookup_argument {
+                LookupArgument::Permutation => self
+                    .lookups
+                    .iter()
+                    .map(|l| l.required_degree())
+                    .max()
+                    .unwrap_or(1),
+                LookupArgument::LogDerivative => super::logup::groups(&self.lookups)
+                    .iter()
+                    .map(|group| group.required_degree(&self.lookups))
+                    .max()
+                    .unwrap_or(1),
+            },
         );
 
         // Account for each gate to ensure our quotient polynomial is the

@@ -1,7 +1,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::multicore;
-use crate::plonk::{lookup, permutation, Any, ProvingKey};
+use crate::plonk::{logup, lookup, permutation, Any, LookupArgument, ProvingKey};
 use crate::poly::Basis;
 use crate::{
     arithmetic::{parallelize, CurveAffine},
@@ -172,6 +172,51 @@ pub struct Evaluator<C: CurveAffine> {
     pub custom_gates: GraphEvaluator<C>,
     ///  Lookups evalution
     pub lookups: Vec<GraphEvaluator<C>>,
+    /// zkinfer patch 9: each log-derivative lookup group's inputs and table
+    pub log_lookups: Vec<LogLookupEvaluator<C>>,
+}
+
+/// zkinfer patch 9: evaluates a log-derivative lookup group's compressed inputs and table,
+/// each plus `beta`, at a row of the extended domain.
+#[derive(Clone, Debug)]
+pub struct LogLookupEvaluator<C: CurveAffine> {
+    graph: GraphEvaluator<C>,
+    /// Where `f_k + beta` is among the graph's intermediates, for each input in order.
+    inputs: Vec<usize>,
+    /// Where `t + beta` is.
+    table: usize,
+}
+
+fn intermediate(source: ValueSource) -> usize {
+    match source {
+        ValueSource::Intermediate(index) => index,
+        _ => unreachable!("add_calculation returns an intermediate"),
+    }
+}
+
+impl<C: CurveAffine> LogLookupEvaluator<C> {
+    fn new(group: &logup::Group, lookups: &[lookup::Argument<C::ScalarExt>]) -> Self {
+        let mut graph = GraphEvaluator::default();
+        let mut plus_beta = |expressions: &[Expression<C::ScalarExt>]| {
+            let parts = expressions
+                .iter()
+                .map(|expr| graph.add_expression(expr))
+                .collect();
+            let compressed = graph.add_calculation(Calculation::Horner(
+                ValueSource::Constant(0),
+                parts,
+                ValueSource::Theta(),
+            ));
+            intermediate(graph.add_calculation(Calculation::Add(compressed, ValueSource::Beta())))
+        };
+        let inputs = group.inputs(lookups).map(&mut plus_beta).collect();
+        let table = plus_beta(group.table(lookups));
+        LogLookupEvaluator {
+            graph,
+            inputs,
+            table,
+        }
+    }
 }
 
 /// GraphEvaluator
@@ -225,6 +270,15 @@ impl<C: CurveAffine> Evaluator<C> {
             ValueSource::Y(),
         ));
 
+        // zkinfer patch 9: log-derivative lookup groups
+        if cs.lookup_argument == LookupArgument::LogDerivative {
+            ev.log_lookups = logup::groups(&cs.lookups)
+                .iter()
+                .map(|group| LogLookupEvaluator::new(group, &cs.lookups))
+                .collect();
+            return ev;
+        }
+
         // Lookups
         for lookup in cs.lookups.iter() {
             let mut graph = GraphEvaluator::default();
@@ -275,6 +329,7 @@ impl<C: CurveAffine> Evaluator<C> {
         theta: C::ScalarExt,
         lookups: &[Vec<lookup::prover::Committed<C>>],
         permutations: &[permutation::prover::Committed<C>],
+        log_lookups: &[Vec<logup::prover::Committed<C>>],
     ) -> Polynomial<C::ScalarExt, ExtendedLagrangeCoeff> {
         let domain = &pk.vk.domain;
         let size = 1 << domain.k() as usize;
@@ -341,11 +396,12 @@ impl<C: CurveAffine> Evaluator<C> {
 
                 // Core expression evaluations
                 let num_threads = multicore::current_num_threads();
-                for (((advice, instance), lookups), permutation) in advice
+                for ((((advice, instance), lookups), permutation), log_lookups) in advice
                     .iter()
                     .zip(instance.iter())
                     .zip(lookups.iter())
                     .zip(permutations.iter())
+                    .zip(log_lookups.iter())
                 {
                     #[cfg(feature = "profile")]
                     let timer = start_timer!(|| "Custom gates");
@@ -575,6 +631,65 @@ impl<C: CurveAffine> Evaluator<C> {
                                         * (permuted_input_coset[idx]
                                             - permuted_input_coset[r_prev])
                                         * l_active_row[idx]);
+                            }
+                        });
+                    }
+                    #[cfg(feature = "profile")]
+                    end_timer!(timer);
+
+                    #[cfg(feature = "profile")]
+                    let timer = start_timer!(|| "Log-derivative lookups");
+                    // zkinfer patch 9: log-derivative lookup groups, their constraints in the
+                    // order of `logup::verifier::Evaluated::expressions`.
+                    for (group, evaluator) in log_lookups.iter().zip(self.log_lookups.iter()) {
+                        let coset = |poly: &Polynomial<C::ScalarExt, Coeff>| {
+                            domain.coeff_to_extended_part(poly.clone(), current_extended_omega)
+                        };
+                        let multiplicity = coset(&group.multiplicity_poly);
+                        let helpers: Vec<_> = group.helper_polys.iter().map(coset).collect();
+                        let sum = coset(&group.sum_poly);
+                        let last = evaluator.inputs[evaluator.inputs.len() - 1];
+                        parallelize(&mut values, |values, start| {
+                            let mut eval_data = evaluator.graph.instance();
+                            for (i, value) in values.iter_mut().enumerate() {
+                                let idx = start + i;
+                                evaluator.graph.evaluate(
+                                    &mut eval_data,
+                                    fixed,
+                                    advice,
+                                    instance,
+                                    challenges,
+                                    &beta,
+                                    &gamma,
+                                    &theta,
+                                    &y,
+                                    &C::ScalarExt::ZERO,
+                                    idx,
+                                    rot_scale,
+                                    isize,
+                                );
+                                let terms = &eval_data.intermediates;
+                                let r_next = get_rotation_idx(idx, 1, rot_scale, isize);
+                                let active = l_active_row[idx];
+                                // l_0(X) phi(X) = 0, l_last(X) phi(X) = 0
+                                *value = *value * y + sum[idx] * l0[idx];
+                                *value = *value * y + sum[idx] * l_last[idx];
+                                // active(X) (h_k(X) (f_k(X) + beta) - 1) = 0
+                                let mut helper_sum = C::ScalarExt::ZERO;
+                                for (helper, &input) in helpers.iter().zip(evaluator.inputs.iter())
+                                {
+                                    *value =
+                                        *value * y + (helper[idx] * terms[input] - one) * active;
+                                    helper_sum += helper[idx];
+                                }
+                                // active(X) ((phi(omega X) - phi(X) - sum h_k(X)) (f_n + beta)
+                                //   (t + beta) - (t + beta) + m(X) (f_n + beta)) = 0
+                                let f = terms[last];
+                                let t = terms[evaluator.table];
+                                *value = *value * y
+                                    + ((sum[r_next] - sum[idx] - helper_sum) * f * t - t
+                                        + multiplicity[idx] * f)
+                                        * active;
                             }
                         });
                     }

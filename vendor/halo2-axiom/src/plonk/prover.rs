@@ -14,8 +14,9 @@ use std::collections::HashMap;
 
 use super::witness::{build_instance_single, AdviceCommitted, InstanceSingle};
 use super::{
-    circuit::Circuit, lookup, permutation, vanishing, witness, ChallengeBeta, ChallengeGamma,
-    ChallengeTheta, ChallengeX, ChallengeY, Error, ProvingKey,
+    circuit::{Circuit, LookupArgument},
+    lookup, logup, permutation, vanishing, witness, ChallengeBeta, ChallengeGamma, ChallengeTheta,
+    ChallengeX, ChallengeY, Error, ProvingKey,
 };
 
 use crate::transcript::{EncodedChallenge, TranscriptWrite};
@@ -294,14 +295,18 @@ where
     // Sample theta challenge for keeping lookup columns linearly independent
     let theta: ChallengeTheta<_> = transcript.squeeze_challenge_scalar();
 
+    // zkinfer patch 9: the lookups are proven either by halo2's permutation argument, one per
+    // lookup, or by the log-derivative argument, one per group of lookups sharing a table.
+    let (permuted_lookups, log_groups) = match meta.lookup_argument {
+        LookupArgument::Permutation => (meta.lookups.as_slice(), Vec::new()),
+        LookupArgument::LogDerivative => (&[][..], logup::groups(&meta.lookups)),
+    };
     let lookups: Vec<Vec<lookup::prover::Permuted<Scheme::Curve>>> = instance
         .iter()
         .zip(advice.iter())
         .map(|(instance, advice)| -> Vec<_> {
             // Construct and commit to permuted values for each lookup
-            pk.vk
-                .cs
-                .lookups
+            permuted_lookups
                 .iter()
                 .map(|lookup| {
                     lookup
@@ -322,6 +327,29 @@ where
                 .collect()
         })
         .collect();
+    let log_lookups = instance
+        .iter()
+        .zip(advice.iter())
+        .map(|(instance, advice)| {
+            log_groups
+                .iter()
+                .map(|group| {
+                    group.commit_multiplicities(
+                        &meta.lookups,
+                        pk,
+                        params,
+                        theta,
+                        &advice.advice_polys,
+                        &pk.fixed_values,
+                        &instance.instance_values,
+                        &challenges,
+                        &mut rng,
+                        transcript,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     #[cfg(feature = "profile")]
     end_timer!(phase2_time);
 
@@ -376,6 +404,15 @@ where
                 .collect()
         })
         .collect();
+    let log_lookups: Vec<Vec<logup::prover::Committed<Scheme::Curve>>> = log_lookups
+        .into_iter()
+        .map(|groups| {
+            groups
+                .into_iter()
+                .map(|group| group.commit_sum(pk, params, beta, &mut rng, transcript))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     #[cfg(feature = "profile")]
     end_timer!(phase3b_time);
 
@@ -431,6 +468,7 @@ where
         *theta,
         &lookups,
         &permutations,
+        &log_lookups,
     );
     #[cfg(feature = "profile")]
     end_timer!(phase4_time);
@@ -524,6 +562,11 @@ where
                 .collect()
         })
         .collect();
+    for groups in log_lookups.iter() {
+        for group in groups.iter() {
+            group.evaluate(pk, x, transcript)?;
+        }
+    }
     #[cfg(feature = "profile")]
     end_timer!(eval_time);
 
@@ -532,7 +575,8 @@ where
         .zip(advice.iter())
         .zip(permutations.iter())
         .zip(lookups.iter())
-        .flat_map(|(((instance, advice), permutation), lookups)| {
+        .zip(log_lookups.iter())
+        .flat_map(|((((instance, advice), permutation), lookups), log_lookups)| {
             iter::empty()
                 .chain(
                     P::QUERY_INSTANCE
@@ -559,6 +603,7 @@ where
                 )
                 .chain(permutation.open(pk, x))
                 .chain(lookups.iter().flat_map(move |p| p.open(pk, x)))
+                .chain(log_lookups.iter().flat_map(move |g| g.open(pk, x)))
         })
         .chain(
             pk.vk

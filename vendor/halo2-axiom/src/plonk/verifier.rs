@@ -3,8 +3,8 @@ use group::Curve;
 use std::iter;
 
 use super::{
-    vanishing, ChallengeBeta, ChallengeGamma, ChallengeTheta, ChallengeX, ChallengeY, Error,
-    VerifyingKey,
+    logup, vanishing, ChallengeBeta, ChallengeGamma, ChallengeTheta, ChallengeX, ChallengeY,
+    Error, LookupArgument, VerifyingKey,
 };
 use crate::arithmetic::compute_inner_product;
 use crate::poly::commitment::{CommitmentScheme, Verifier};
@@ -122,13 +122,26 @@ where
     // Sample theta challenge for keeping lookup columns linearly independent
     let theta: ChallengeTheta<_> = transcript.squeeze_challenge_scalar();
 
+    // zkinfer patch 9: halo2's permutation argument per lookup, or the log-derivative argument
+    // per group of lookups sharing a table.
+    let (permuted_lookups, log_groups) = match vk.cs.lookup_argument {
+        LookupArgument::Permutation => (vk.cs.lookups.as_slice(), Vec::new()),
+        LookupArgument::LogDerivative => (&[][..], logup::groups(&vk.cs.lookups)),
+    };
     let lookups_permuted = (0..num_proofs)
         .map(|_| -> Result<Vec<_>, _> {
             // Hash each lookup permuted commitment
-            vk.cs
-                .lookups
+            permuted_lookups
                 .iter()
                 .map(|argument| argument.read_permuted_commitments(transcript))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let log_lookups_counted = (0..num_proofs)
+        .map(|_| {
+            log_groups
+                .iter()
+                .map(|group| group.read_multiplicity(transcript))
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -153,6 +166,16 @@ where
             lookups
                 .into_iter()
                 .map(|lookup| lookup.read_product_commitment(transcript))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let log_lookups_committed = log_lookups_counted
+        .into_iter()
+        .map(|groups| {
+            groups
+                .into_iter()
+                .zip(log_groups.iter())
+                .map(|(counted, group)| counted.read_sum(group, transcript))
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -238,6 +261,15 @@ where
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let log_lookups_evaluated = log_lookups_committed
+        .into_iter()
+        .map(|groups| {
+            groups
+                .into_iter()
+                .map(|group| group.evaluate(transcript))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
 
     // This check ensures the circuit is satisfied so long as the polynomial
     // commitments open to the correct values.
@@ -262,9 +294,11 @@ where
             .zip(instance_evals.iter())
             .zip(permutations_evaluated.iter())
             .zip(lookups_evaluated.iter())
-            .flat_map(|(((advice_evals, instance_evals), permutation), lookups)| {
+            .zip(log_lookups_evaluated.iter())
+            .flat_map(|((((advice_evals, instance_evals), permutation), lookups), log_lookups)| {
                 let challenges = &challenges;
                 let fixed_evals = &fixed_evals;
+                let log_groups = &log_groups;
                 std::iter::empty()
                     // Evaluate the circuit using the custom gates provided
                     .chain(vk.cs.gates.iter().flat_map(move |gate| {
@@ -297,7 +331,7 @@ where
                         gamma,
                         x,
                     ))
-                    .chain(lookups.iter().zip(vk.cs.lookups.iter()).flat_map(
+                    .chain(lookups.iter().zip(permuted_lookups.iter()).flat_map(
                         move |(p, argument)| {
                             p.expressions(
                                 l_0,
@@ -307,6 +341,23 @@ where
                                 theta,
                                 beta,
                                 gamma,
+                                advice_evals,
+                                fixed_evals,
+                                instance_evals,
+                                challenges,
+                            )
+                        },
+                    ))
+                    .chain(log_lookups.iter().zip(log_groups.iter()).flat_map(
+                        move |(evaluated, group)| {
+                            evaluated.expressions(
+                                group,
+                                &vk.cs.lookups,
+                                l_0,
+                                l_last,
+                                l_blind,
+                                theta,
+                                beta,
                                 advice_evals,
                                 fixed_evals,
                                 instance_evals,
@@ -326,13 +377,17 @@ where
         .zip(advice_evals.iter())
         .zip(permutations_evaluated.iter())
         .zip(lookups_evaluated.iter())
+        .zip(log_lookups_evaluated.iter())
         .flat_map(
             |(
                 (
-                    (((instance_commitments, instance_evals), advice_commitments), advice_evals),
-                    permutation,
+                    (
+                        (((instance_commitments, instance_evals), advice_commitments), advice_evals),
+                        permutation,
+                    ),
+                    lookups,
                 ),
-                lookups,
+                log_lookups,
             )| {
                 iter::empty()
                     .chain(
@@ -360,6 +415,7 @@ where
                     ))
                     .chain(permutation.queries(vk, x))
                     .chain(lookups.iter().flat_map(move |p| p.queries(vk, x)))
+                    .chain(log_lookups.iter().flat_map(move |g| g.queries(vk, x)))
             },
         )
         .chain(
