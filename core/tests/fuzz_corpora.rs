@@ -90,18 +90,26 @@ fn every_fuzz_target_is_replayed() {
     }
 }
 
-/// The seed key and bundle were compiled and proven (2026-12-02) before compiles switched to the
-/// log-derivative lookup argument: a key keeps the argument it was made with (its shape has no
+/// The `verify` seed `key_digit_7_halo2_lookups` (a key and its bundle, `u16le(n) ‖ key ‖
+/// bundle`) was compiled and proven (2026-12-02) before compiles switched to the log-derivative
+/// lookup argument: a key keeps the argument it was made with (its shape has no
 /// `log_derivative_lookups` flag, so its pinned constraint system is halo2's own), and its
-/// proofs keep verifying.
+/// proofs keep verifying. The seeds `key_digit_7` and `bundle/digit_7.proof` are of today's
+/// format.
 #[test]
 fn a_key_and_proof_made_before_the_log_derivative_argument_still_verify() {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-    let key_bytes = std::fs::read(fuzz.join("verifier_key/verifier-key")).unwrap();
-    let bundle = std::fs::read(fuzz.join("bundle/digit_7.proof")).unwrap();
-    let key = zkinfer_core::VerifierKey::from_bytes(&key_bytes).unwrap();
+    let seed = std::fs::read(fuzz.join("verify/key_digit_7_halo2_lookups")).unwrap();
+    let n = u16::from_le_bytes([seed[0], seed[1]]) as usize;
+    let (key_bytes, bundle) = seed[2..].split_at(n);
+    let bundle = bundle.to_vec();
+    let key = zkinfer_core::VerifierKey::from_bytes(key_bytes).unwrap();
     assert!(!key.header.shape.log_derivative_lookups);
     zkinfer_core::verify(&key, &bundle).expect("the pre-patch proof verifies");
+    let today = std::fs::read(fuzz.join("verifier_key/verifier-key")).unwrap();
+    let today = zkinfer_core::VerifierKey::from_bytes(&today).unwrap();
+    assert!(today.header.shape.log_derivative_lookups);
+    assert!(zkinfer_core::verify(&today, &bundle).is_err());
     let mut tampered = bundle.clone();
     let last = tampered.len() - 40;
     tampered[last] ^= 1;

@@ -21,6 +21,7 @@
 use halo2_proofs::arithmetic::eval_polynomial;
 use halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2curves::ff::{Field, PrimeField};
+use halo2curves::group::prime::PrimeCurveAffine;
 use halo2curves::group::{Curve, GroupEncoding};
 use halo2curves::mont32;
 use rand::rngs::StdRng;
@@ -83,7 +84,20 @@ fn compressed_points_decompress_to_themselves_and_off_curve_xs_are_refused() {
         let mut flipped = bytes;
         flipped.as_mut()[31] ^= 0x40;
         assert_eq!(G1Affine::from_bytes(&flipped).unwrap(), -point);
+        // Patch 6 of the vendored halo2curves: the infinity flag beside a non-zero x is refused,
+        // so no point has a second encoding (a proof's bytes cannot change without its points).
+        let mut flagged = bytes;
+        flagged.as_mut()[31] ^= 0x80;
+        assert!(bool::from(G1Affine::from_bytes(&flagged).is_none()));
     }
+    let identity = <G1Affine as PrimeCurveAffine>::identity().to_bytes();
+    assert_eq!(
+        G1Affine::from_bytes(&identity).unwrap(),
+        <G1Affine as PrimeCurveAffine>::identity()
+    );
+    let mut signed_identity = identity;
+    signed_identity.as_mut()[31] ^= 0x40;
+    assert!(bool::from(G1Affine::from_bytes(&signed_identity).is_none()));
     // Small x with y's sign bit clear: a point exactly when x^3 + 3 is a square (x = 0, all
     // zero bytes, is the identity's encoding, so it starts at 1).
     let mut refused = 0;
@@ -260,7 +274,7 @@ fn the_affine_bucket_msm_is_the_sum_of_scalar_multiples_in_every_edge_case() {
     let mut points = random_points(150, &mut rng);
     let mut scalars: Vec<Fr> = (0..150).map(|_| Fr::random(&mut rng)).collect();
     for i in (0..150).step_by(7) {
-        points[i] = G1Affine::identity();
+        points[i] = <G1Affine as PrimeCurveAffine>::identity();
     }
     for i in (3..150).step_by(11) {
         scalars[i] = Fr::ZERO;
@@ -270,7 +284,7 @@ fn the_affine_bucket_msm_is_the_sum_of_scalar_multiples_in_every_edge_case() {
     affine_msm_matches(
         "all infinity",
         &scalars[..100],
-        &vec![G1Affine::identity(); 100],
+        &vec![<G1Affine as PrimeCurveAffine>::identity(); 100],
     );
     // One point many times: every bucket pairs equal points (tangents, then their sums).
     let p = G1::random(&mut rng).to_affine();

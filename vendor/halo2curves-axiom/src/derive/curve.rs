@@ -112,8 +112,12 @@ macro_rules! new_curve_impl {
                         let mut xbytes = [0u8; $base::size()];
                         xbytes.copy_from_slice(&tmp[ ..$base::size()]);
 
+                        // zkinfer patch 6: only `to_bytes`'s encodings decode. Upstream ignored
+                        // the infinity flag beside a non-zero x (and the sign flag beside the
+                        // identity), so a point had two encodings and a proof's bytes could be
+                        // changed without changing what it proves.
                         $base::from_bytes(&xbytes).and_then(|x| {
-                            CtOption::new(Self::identity(), x.is_zero() & (is_inf)).or_else(|| {
+                            CtOption::new(Self::identity(), x.is_zero() & is_inf & !ysign).or_else(|| {
                                 $name_affine::y2(x).sqrt().and_then(|y| {
                                     let sign = Choice::from(y.to_bytes()[0] & 1);
 
@@ -124,7 +128,7 @@ macro_rules! new_curve_impl {
                                             x,
                                             y,
                                         },
-                                        Choice::from(1u8),
+                                        !is_inf,
                                     )
                                 })
                             })
