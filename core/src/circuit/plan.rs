@@ -266,12 +266,9 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
 /// work (columns times rows). `width` forces a dot width.
 pub fn plan_layout(graph: &QGraph, width: Option<usize>, visibility: Visibility) -> LayoutPlan {
     let cost = |p: &LayoutPlan| {
-        let lookups = if p.shape.log_derivative_lookups {
-            p.lookup_polynomials as f64
-        } else {
-            3.0 * p.lookups as f64
-        };
-        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + lookups) * (1u64 << p.k) as f64
+        // `lookup_polynomials` is 3 per lookup with halo2's argument: the old weight.
+        (p.advice_columns as f64 + p.fixed_columns as f64 / 2.0 + p.lookup_polynomials as f64)
+            * (1u64 << p.k) as f64
     };
     layout_candidates(graph, width, visibility)
         .into_iter()

@@ -2,11 +2,11 @@
 //! in `plonk/logup.rs`).
 
 use super::super::{
-    circuit::Expression, lookup::Argument, ChallengeBeta, ChallengeTheta, ChallengeX, Error,
-    ProvingKey,
+    circuit::Expression,
+    lookup::{prover::compress_values, Argument},
+    ChallengeBeta, ChallengeTheta, ChallengeX, Error, ProvingKey,
 };
 use super::Group;
-use crate::plonk::evaluation::evaluate;
 use crate::{
     arithmetic::{eval_polynomial, parallelize, CurveAffine},
     poly::{
@@ -87,22 +87,15 @@ impl Group {
         let domain = &pk.vk.domain;
         let usable = n - (pk.vk.cs.blinding_factors() + 1);
         let compress = |expressions: &[Expression<C::Scalar>]| {
-            expressions
-                .iter()
-                .map(|expression| {
-                    domain.lagrange_from_vec(evaluate(
-                        expression,
-                        n,
-                        1,
-                        fixed_values,
-                        advice_values,
-                        instance_values,
-                        challenges,
-                    ))
-                })
-                .fold(domain.empty_lagrange(), |acc, expression| {
-                    acc * *theta + &expression
-                })
+            compress_values(
+                expressions,
+                domain,
+                *theta,
+                advice_values,
+                fixed_values,
+                instance_values,
+                challenges,
+            )
         };
         let inputs: Vec<_> = self.inputs(lookups).map(compress).collect();
         let table = compress(self.table(lookups));
@@ -291,7 +284,11 @@ impl<C: CurveAffine> Committed<C> {
 mod adversary {
     use group::ff::Field;
 
-    pub(super) fn close_sum<F: Field>(inverse_columns: &mut [Vec<F>], terms: &mut [F], usable: usize) {
+    pub(super) fn close_sum<F: Field>(
+        inverse_columns: &mut [Vec<F>],
+        terms: &mut [F],
+        usable: usize,
+    ) {
         let total = terms[..usable].iter().fold(F::ZERO, |acc, t| acc + t);
         // A lone input has no inverse column to move the difference into.
         if bool::from(total.is_zero()) || inverse_columns.len() < 2 {

@@ -2,8 +2,9 @@
 //! are in `plonk/logup.rs`).
 
 use super::super::{
-    circuit::Expression, lookup::Argument, ChallengeBeta, ChallengeTheta, ChallengeX, Error,
-    VerifyingKey,
+    circuit::Expression,
+    lookup::{verifier::compress_evaluations, Argument},
+    ChallengeBeta, ChallengeTheta, ChallengeX, Error, VerifyingKey,
 };
 use super::Group;
 use crate::{
@@ -108,24 +109,14 @@ impl<C: CurveAffine> Evaluated<C> {
     ) -> impl Iterator<Item = C::Scalar> + 'a {
         let active_rows = C::Scalar::ONE - (l_last + l_blind);
         let compress = move |expressions: &[Expression<C::Scalar>]| {
-            expressions
-                .iter()
-                .map(|expression| {
-                    expression.evaluate(
-                        &|scalar| scalar,
-                        &|_| panic!("virtual selectors are removed during optimization"),
-                        &|query| fixed_evals[query.index.unwrap()],
-                        &|query| advice_evals[query.index.unwrap()],
-                        &|query| instance_evals[query.index.unwrap()],
-                        &|challenge| challenges[challenge.index()],
-                        &|a| -a,
-                        &|a, b| a + &b,
-                        &|a, b| a * &b,
-                        &|a, scalar| a * &scalar,
-                    )
-                })
-                .fold(C::Scalar::ZERO, |acc, eval| acc * &*theta + &eval)
-                + &*beta
+            compress_evaluations(
+                expressions,
+                *theta,
+                advice_evals,
+                fixed_evals,
+                instance_evals,
+                challenges,
+            ) + &*beta
         };
         let inputs: Vec<C::Scalar> = group.inputs(lookups).map(compress).collect();
         let table = compress(group.table(lookups));

@@ -61,6 +61,37 @@ pub(in crate::plonk) struct Evaluated<C: CurveAffine> {
     constructed: Committed<C>,
 }
 
+/// The expressions' values on every row, compressed by `theta`
+/// (`theta^{m-1} e_0 + ... + e_{m-1}`). zkinfer patch 9: a function (it was a closure in
+/// `commit_permuted`) so the log-derivative argument's prover compresses the same way.
+pub(in crate::plonk) fn compress_values<F: WithSmallOrderMulGroup<3>>(
+    expressions: &[Expression<F>],
+    domain: &EvaluationDomain<F>,
+    theta: F,
+    advice_values: &[Polynomial<F, LagrangeCoeff>],
+    fixed_values: &[Polynomial<F, LagrangeCoeff>],
+    instance_values: &[Polynomial<F, LagrangeCoeff>],
+    challenges: &[F],
+) -> Polynomial<F, LagrangeCoeff> {
+    let n = 1usize << domain.k();
+    expressions
+        .iter()
+        .map(|expression| {
+            domain.lagrange_from_vec(evaluate(
+                expression,
+                n,
+                1,
+                fixed_values,
+                advice_values,
+                instance_values,
+                challenges,
+            ))
+        })
+        .fold(domain.empty_lagrange(), |acc, expression| {
+            acc * theta + &expression
+        })
+}
+
 impl<F: WithSmallOrderMulGroup<3>> Argument<F> {
     /// Given a Lookup with input expressions [A_0, A_1, ..., A_{m-1}] and table expressions
     /// [S_0, S_1, ..., S_{m-1}], this method
@@ -100,23 +131,15 @@ impl<F: WithSmallOrderMulGroup<3>> Argument<F> {
     {
         // Closure to get values of expressions and compress them
         let compress_expressions = |expressions: &[Expression<C::Scalar>]| {
-            let compressed_expression = expressions
-                .iter()
-                .map(|expression| {
-                    pk.vk.domain.lagrange_from_vec(evaluate(
-                        expression,
-                        params.n() as usize,
-                        1,
-                        fixed_values,
-                        advice_values,
-                        instance_values,
-                        challenges,
-                    ))
-                })
-                .fold(domain.empty_lagrange(), |acc, expression| {
-                    acc * *theta + &expression
-                });
-            compressed_expression
+            compress_values(
+                expressions,
+                domain,
+                *theta,
+                advice_values,
+                fixed_values,
+                instance_values,
+                challenges,
+            )
         };
 
         // Get values of input expressions involved in the lookup and compress them

@@ -31,6 +31,36 @@ pub struct Evaluated<C: CurveAffine> {
     permuted_table_eval: C::Scalar,
 }
 
+/// The expressions evaluated at the challenge point and compressed by `theta`
+/// (`theta^{m-1} e_0 + ... + e_{m-1}`). zkinfer patch 9: a function (it was a closure in
+/// `expressions`) so the log-derivative argument's verifier compresses the same way.
+pub(in crate::plonk) fn compress_evaluations<F: Field>(
+    expressions: &[Expression<F>],
+    theta: F,
+    advice_evals: &[F],
+    fixed_evals: &[F],
+    instance_evals: &[F],
+    challenges: &[F],
+) -> F {
+    expressions
+        .iter()
+        .map(|expression| {
+            expression.evaluate(
+                &|scalar| scalar,
+                &|_| panic!("virtual selectors are removed during optimization"),
+                &|query| fixed_evals[query.index.unwrap()],
+                &|query| advice_evals[query.index.unwrap()],
+                &|query| instance_evals[query.index.unwrap()],
+                &|challenge| challenges[challenge.index()],
+                &|a| -a,
+                &|a, b| a + &b,
+                &|a, b| a * &b,
+                &|a, scalar| a * &scalar,
+            )
+        })
+        .fold(F::ZERO, |acc, eval| acc * &theta + &eval)
+}
+
 impl<F: Field> Argument<F> {
     pub(in crate::plonk) fn read_permuted_commitments<
         C: CurveAffine,
@@ -115,23 +145,14 @@ impl<C: CurveAffine> Evaluated<C> {
                 * &(self.permuted_table_eval + &*gamma);
 
             let compress_expressions = |expressions: &[Expression<C::Scalar>]| {
-                expressions
-                    .iter()
-                    .map(|expression| {
-                        expression.evaluate(
-                            &|scalar| scalar,
-                            &|_| panic!("virtual selectors are removed during optimization"),
-                            &|query| fixed_evals[query.index.unwrap()],
-                            &|query| advice_evals[query.index.unwrap()],
-                            &|query| instance_evals[query.index.unwrap()],
-                            &|challenge| challenges[challenge.index()],
-                            &|a| -a,
-                            &|a, b| a + &b,
-                            &|a, b| a * &b,
-                            &|a, scalar| a * &scalar,
-                        )
-                    })
-                    .fold(C::Scalar::ZERO, |acc, eval| acc * &*theta + &eval)
+                compress_evaluations(
+                    expressions,
+                    *theta,
+                    advice_evals,
+                    fixed_evals,
+                    instance_evals,
+                    challenges,
+                )
             };
             let right = self.product_eval
                 * &(compress_expressions(&argument.input_expressions) + &*beta)
