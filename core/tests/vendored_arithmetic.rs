@@ -12,7 +12,11 @@
 //! - halo2curves-axiom patch 5, the MSM with affine bucket sums that `msm_best` takes on wasm32:
 //!   the plain sum of scalar multiples, in every case its formulas treat apart;
 //! - halo2-axiom patch 7, batch inversion of public values: `ff::BatchInvert`'s result, and the
-//!   Lagrange evaluations and interpolation polynomials built on it are their formulas.
+//!   Lagrange evaluations and interpolation polynomials built on it are their formulas;
+//! - halo2-axiom patch 10, the prover's FFT with a twiddle table and cache-sized blocks: the
+//!   discrete Fourier transform by its definition at small sizes, and equal element for element
+//!   to the implementation it replaced around the block size and at proving sizes, on field
+//!   elements and group elements.
 //!
 //! The verifier decompresses every point of a proof and a key through `Fq::sqrt`, and SHPLONK's
 //! verifier evaluates its interpolation polynomials through `eval_polynomial`: a wrong value in
@@ -373,4 +377,65 @@ fn public_batch_inversion_lagrange_evaluations_and_interpolation_match_their_for
     for (p, e) in points.iter().zip(&evals) {
         assert_eq!(horner(&poly, *p), *e);
     }
+}
+
+/// A primitive 2^log_n-th root of unity.
+fn root_of_unity(log_n: u32) -> Fr {
+    let mut w = Fr::ROOT_OF_UNITY;
+    for _ in log_n..Fr::S {
+        w = w.square();
+    }
+    w
+}
+
+fn dft_by_definition(a: &[Fr], omega: Fr) -> Vec<Fr> {
+    (0..a.len())
+        .map(|i| {
+            let wi = omega.pow_vartime([i as u64]);
+            horner(a, wi)
+        })
+        .collect()
+}
+
+fn replaced_fft<G: halo2_proofs::arithmetic::FftGroup<Fr>>(a: &mut [G], omega: Fr, log_n: u32) {
+    let unused = halo2_proofs::fft::recursive::FFTData::<Fr>::default();
+    halo2_proofs::fft::parallel::fft(a, omega, log_n, &unused, false);
+}
+
+#[test]
+fn the_blocked_fft_is_the_discrete_fourier_transform_at_every_small_size() {
+    let mut rng = StdRng::seed_from_u64(10);
+    for log_n in 0..=8 {
+        let a: Vec<Fr> = (0..1 << log_n).map(|_| Fr::random(&mut rng)).collect();
+        let mut b = a.clone();
+        halo2_proofs::fft::blocked::fft(&mut b, root_of_unity(log_n), log_n);
+        assert_eq!(b, dft_by_definition(&a, root_of_unity(log_n)), "2^{log_n}");
+    }
+}
+
+#[test]
+fn the_blocked_fft_equals_the_one_it_replaced_around_the_block_size_and_at_proving_sizes() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for log_n in [9, 10, 11, 12, 13, 16, 18] {
+        let a: Vec<Fr> = (0..1 << log_n).map(|_| Fr::random(&mut rng)).collect();
+        for omega in [root_of_unity(log_n), root_of_unity(log_n).invert().unwrap()] {
+            let (mut ours, mut theirs) = (a.clone(), a.clone());
+            halo2_proofs::fft::blocked::fft(&mut ours, omega, log_n);
+            replaced_fft(&mut theirs, omega, log_n);
+            assert!(ours == theirs, "2^{log_n}");
+        }
+    }
+}
+
+#[test]
+fn the_blocked_fft_transforms_group_elements_as_the_replaced_one_did() {
+    use halo2curves::bn256::G1;
+    use halo2curves::group::Group;
+    let mut rng = StdRng::seed_from_u64(12);
+    let log_n = 6;
+    let a: Vec<G1> = (0..1 << log_n).map(|_| G1::random(&mut rng)).collect();
+    let (mut ours, mut theirs) = (a.clone(), a);
+    halo2_proofs::fft::blocked::fft(&mut ours, root_of_unity(log_n), log_n);
+    replaced_fft(&mut theirs, root_of_unity(log_n), log_n);
+    assert!(ours == theirs);
 }

@@ -11,6 +11,9 @@
 //! `zkinfer compile --weights fixed --input-visibility public` plans it under the default memory
 //! budget, proven on its share of a dev image's witness (a chain's segments can be proven one at
 //! a time, or on separate machines).
+//!
+//! `zkinfer-bench --fft` times the prover's FFT (vendored halo2 patch 10) against the one it
+//! replaced, alone and two at once (as the prover runs them), at the sizes proofs use.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -243,6 +246,9 @@ fn mobilenet_segment(
 fn main() -> Result<()> {
     zkinfer_core::cpu::check()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--fft") {
+        return fft_table();
+    }
     if args.first().map(String::as_str) == Some("--one") {
         let (dir, name) = (args.get(1).context("dir")?, args.get(2).context("model")?);
         println!("{}", one(Path::new(dir), name)?);
@@ -280,6 +286,66 @@ fn main() -> Result<()> {
             bail!("{m}: {}", String::from_utf8_lossy(&out.stderr));
         }
         print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
+
+/// Milliseconds per FFT of 2^log_n field elements, median of `runs`, with `concurrent`
+/// transforms running at once (the prover transforms its columns two at a time on two cores).
+fn fft_ms(
+    transform: fn(
+        &mut [zkinfer_core::halo2curves::bn256::Fr],
+        zkinfer_core::halo2curves::bn256::Fr,
+        u32,
+    ),
+    log_n: u32,
+    concurrent: usize,
+) -> f64 {
+    use rand::SeedableRng;
+    use rayon::prelude::*;
+    use zkinfer_core::halo2curves::bn256::Fr;
+    use zkinfer_core::halo2curves::ff::{Field, PrimeField};
+    let mut omega = Fr::ROOT_OF_UNITY;
+    for _ in log_n..Fr::S {
+        omega = omega.square();
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(log_n as u64);
+    let a: Vec<Fr> = (0..1usize << log_n).map(|_| Fr::random(&mut rng)).collect();
+    let runs = 7;
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let mut inputs = vec![a.clone(); concurrent];
+            let t = Instant::now();
+            inputs
+                .par_iter_mut()
+                .for_each(|v| transform(v, omega, log_n));
+            t.elapsed().as_secs_f64() * 1e3 / concurrent as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+fn fft_table() -> Result<()> {
+    type Fr = zkinfer_core::halo2curves::bn256::Fr;
+    fn replaced(a: &mut [Fr], omega: Fr, log_n: u32) {
+        let unused = halo2_proofs::fft::recursive::FFTData::<Fr>::default();
+        halo2_proofs::fft::parallel::fft(a, omega, log_n, &unused, false);
+    }
+    fn blocked(a: &mut [Fr], omega: Fr, log_n: u32) {
+        halo2_proofs::fft::blocked::fft(a, omega, log_n);
+    }
+    println!("threads: {}", rayon::current_num_threads());
+    println!("| size | replaced ms | blocked ms | replaced, 2 at once, ms each | blocked, 2 at once, ms each |");
+    println!("|---|---|---|---|---|");
+    for log_n in [14, 16, 18, 20] {
+        println!(
+            "| 2^{log_n} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            fft_ms(replaced, log_n, 1),
+            fft_ms(blocked, log_n, 1),
+            fft_ms(replaced, log_n, 2),
+            fft_ms(blocked, log_n, 2),
+        );
     }
     Ok(())
 }

@@ -372,8 +372,9 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         assert_eq!(a.values().len(), 1 << self.k);
 
         self.distribute_powers(a.values_mut(), self.g_coset * extended_omega_factor);
-        let data = self.get_fft_data(a.len());
-        best_fft(a.values_mut(), self.omega, self.k, data, false);
+        // zkinfer patch 10: no FFTData (its twiddle tables, built for every size at the first
+        // call, served only the `recursive` implementation).
+        crate::fft::blocked::fft(a.values_mut(), self.omega, self.k);
 
         Polynomial::new(a.into_values())
     }
@@ -478,14 +479,7 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
                 }
             });
         }
-        let data = self.get_fft_data(result.len());
-        best_fft(
-            &mut result,
-            self.extended_omega,
-            self.extended_k,
-            data,
-            false,
-        );
+        crate::fft::blocked::fft(&mut result, self.extended_omega, self.extended_k);
         parallelize(result_poly.values_mut(), |values, start| {
             for (value, other) in values.iter_mut().zip(result[start..].iter()) {
                 *value += other;
@@ -553,9 +547,8 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
     }
 
     fn ifft(&self, a: &mut Vec<F>, omega_inv: F, log_n: u32, divisor: F) {
-        let fft_data = self.get_fft_data(a.len());
-        crate::fft::parallel::fft(a, omega_inv, log_n, fft_data, true);
-        // self.fft_inner(a, omega_inv, log_n, true);
+        // zkinfer patch 10: the same FFT as every other transform (`crate::fft::blocked`).
+        crate::fft::blocked::fft(a, omega_inv, log_n);
         parallelize(a, |a, _| {
             for a in a {
                 // Finish iFFT
@@ -565,8 +558,8 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
     }
 
     fn fft_inner(&self, a: &mut Vec<F>, omega: F, log_n: u32, inverse: bool) {
-        let fft_data = self.get_fft_data(a.len());
-        best_fft(a, omega, log_n, fft_data, inverse)
+        let _ = inverse;
+        crate::fft::blocked::fft(a, omega, log_n)
     }
 
     /// Get the size of the domain
