@@ -344,7 +344,10 @@ pub fn prove_dataset(a: ProveDatasetArgs) -> Result<()> {
     };
     let n = coverage.indices(dataset.inputs.len(), &sha)?.len();
     let model_dir = ModelDir::new(&a.dir);
-    let (prover, _) = step("loading keys", || Ok(model_dir.prover(&a.srs.source())?))?;
+    let (mut prover, _) = step("loading keys", || Ok(model_dir.prover(&a.srs.source())?))?;
+    if n > 1 {
+        prover.hold_extended_cosets(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
+    }
     println!(
         "test set {sha}: proving {n} of {} items",
         dataset.inputs.len()

@@ -223,6 +223,20 @@ impl Prover {
         &self.verifier_key.model_id
     }
 
+    /// For a prover that makes many proofs with one key (a server, an accuracy attestation):
+    /// the key keeps its fixed and permutation polynomials on the extended domain, which every
+    /// proof otherwise recomputes (vendored halo2 patch 11; the proofs are the same), when that
+    /// memory fits beside a proof's estimated peak within `budget` bytes. Returns whether it
+    /// does. A single proof gains nothing: the work moves, it does not shrink.
+    pub fn hold_extended_cosets(&mut self, budget: u64) -> bool {
+        let held = self.pk.extended_cosets_bytes() as u64;
+        if self.compiled.plan.estimated_peak_bytes.saturating_add(held) > budget {
+            return false;
+        }
+        self.pk.precompute_extended_cosets();
+        true
+    }
+
     /// Proves one inference (`input_salt`: see [`Witness`]).
     pub fn prove(&self, input: &[f32], input_salt: Option<Fr>) -> Result<ProofBundle> {
         self.compiled.prove(
@@ -267,5 +281,44 @@ mod staging_tests {
         );
         assert!(running.exists(), "a running process's directory is kept");
         assert!(other.exists(), "another model's directory is not touched");
+    }
+}
+
+#[cfg(test)]
+mod held_cosets_tests {
+    use super::*;
+    use crate::test_fixtures::{params, tiny_graph, tiny_input};
+
+    fn tiny_prover() -> Prover {
+        let opts = CompileOptions {
+            dot_width: Some(4),
+            ..CompileOptions::default()
+        };
+        let (_, compiled) = crate::chain::compile_segments(&tiny_graph(), &[], &opts)
+            .unwrap()
+            .pop()
+            .unwrap();
+        let params = params(compiled.plan.k, crate::srs::DEV_SEED);
+        let (pk, verifier_key_bytes) = compiled.keygen(&params, "dev").unwrap();
+        Prover {
+            compiled,
+            params,
+            pk,
+            verifier_key: VerifierKey::from_bytes(&verifier_key_bytes).unwrap(),
+            verifier_key_bytes,
+        }
+    }
+
+    #[test]
+    fn a_prover_holds_its_keys_cosets_only_within_the_budget_and_its_proofs_verify() {
+        let mut prover = tiny_prover();
+        let peak = prover.compiled.plan.estimated_peak_bytes;
+        let held = prover.pk.extended_cosets_bytes() as u64;
+        assert!(!prover.hold_extended_cosets(peak + held - 1));
+        assert!(!prover.pk.has_extended_cosets());
+        assert!(prover.hold_extended_cosets(peak + held));
+        assert!(prover.pk.has_extended_cosets());
+        let bundle = prover.prove(&tiny_input(), None).unwrap();
+        crate::verify(&prover.verifier_key, &bundle.to_bytes()).unwrap();
     }
 }

@@ -12,6 +12,11 @@
 //! budget, proven on its share of a dev image's witness (a chain's segments can be proven one at
 //! a time, or on separate machines).
 //!
+//! `prove s` is a first proof with a fresh key; `prove, key held s` a second proof after the key
+//! computed its extended-domain cosets once (`cosets held s`, vendored halo2 patch 11), as a
+//! server's key does when they fit the default memory budget beside a proof (`-` otherwise).
+//! Peak RSS includes the held cosets.
+//!
 //! `zkinfer-bench --fft` times the prover's FFT (vendored halo2 patch 10) against the one it
 //! replaced, alone and two at once (as the prover runs them), at the sizes proofs use.
 
@@ -138,14 +143,42 @@ fn measure(
     let (cpu0, t) = (cpu_time(), Instant::now());
     let input_salt = (compiled.visibility().input == TensorVisibility::Salted)
         .then(zkinfer_core::commitment::random_input_salt);
-    let bundle = match source {
-        ProofSource::Input(x) => compiled.prove(&params, &pk, &key, &x, input_salt)?,
+    let bundle = match &source {
+        ProofSource::Input(x) => compiled.prove(&params, &pk, &key, x, input_salt)?,
         ProofSource::Values(v) => {
-            let witness = zkinfer_core::prove::Witness::of_segment(v, input_salt);
+            let witness = zkinfer_core::prove::Witness::of_segment(v.clone(), input_salt);
             compiled.prove_witness(&params, &pk, &key, witness)?
         }
     };
     let (prove, prove_cpu) = (t.elapsed(), cpu_time() - cpu0);
+    // A server's proofs: the key holds its extended-domain cosets (computed once, timed apart),
+    // when they fit the default budget beside a proof; "-" when they do not.
+    let mut pk = pk;
+    let held = (pk.extended_cosets_bytes() as u64)
+        .saturating_add(compiled.plan.estimated_peak_bytes)
+        <= zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
+    let held_prove = if held {
+        let t = Instant::now();
+        pk.precompute_extended_cosets();
+        let hold = t.elapsed();
+        let t = Instant::now();
+        let again = match &source {
+            ProofSource::Input(x) => compiled.prove(&params, &pk, &key, x, input_salt)?,
+            ProofSource::Values(v) => {
+                let witness = zkinfer_core::prove::Witness::of_segment(v.clone(), input_salt);
+                compiled.prove_witness(&params, &pk, &key, witness)?
+            }
+        };
+        let prove_held = t.elapsed();
+        zkinfer_core::verify(&key, &again.to_bytes())?;
+        format!(
+            "{:.2} | {:.2}",
+            hold.as_secs_f64(),
+            prove_held.as_secs_f64()
+        )
+    } else {
+        "- | -".to_string()
+    };
     let bytes = bundle.to_bytes();
     // Verification as a consumer does it: parse the key file, then check the bundle.
     let t = Instant::now();
@@ -157,7 +190,7 @@ fn measure(
     let verify = t.elapsed() / runs;
     let p = &compiled.plan;
     Ok(format!(
-        "| {name} | {} | {}+{} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {:.1} | {:.4} |",
+        "| {name} | {} | {}+{} | {} | {} | {:.2} | {:.2} | {:.2} | {held_prove} | {:.0} | {} | {:.1} | {:.4} |",
         p.k,
         p.advice_columns,
         p.fixed_columns,
@@ -276,8 +309,8 @@ fn main() -> Result<()> {
         rayon::current_num_threads(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| model | k | columns (advice+fixed) | rows | dot width | keygen s | prove s | prove CPU-s | peak RSS MiB | proof bytes | verify ms | max abs error |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| model | k | columns (advice+fixed) | rows | dot width | keygen s | prove s | prove CPU-s | cosets held s | prove, key held s | peak RSS MiB | proof bytes | verify ms | max abs error |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for m in models {
         let out = std::process::Command::new(std::env::current_exe()?)
             .args(["--one", dir.to_str().context("utf-8 path")?, &m])

@@ -220,7 +220,10 @@ fn log_segment_proven(model: &str, s: zkinfer_core::chain::SegmentProven) {
 }
 
 fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {
-    let prover = ModelDir::new(dir).prover(srs)?;
+    let mut prover = ModelDir::new(dir).prover(srs)?;
+    // A server proves many times with one key: it keeps the key's extended-domain cosets when
+    // they fit the default memory budget beside a proof.
+    prover.hold_extended_cosets(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
     Ok(Model {
         id: prover.model_id().to_string(),
         commitment: prover.compiled.commitment(),

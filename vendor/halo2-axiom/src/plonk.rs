@@ -13,6 +13,7 @@ use crate::helpers::{
     polynomial_slice_byte_length, read_polynomial_vec, write_polynomial_slice, SerdeCurveAffine,
     SerdePrimeField,
 };
+use crate::multicore::ParallelIterator as _;
 use crate::poly::{Coeff, EvaluationDomain, LagrangeCoeff, PinnedEvaluationDomain, Polynomial};
 use crate::transcript::{ChallengeScalar, EncodedChallenge, Transcript};
 use crate::SerdeFormat;
@@ -336,9 +337,79 @@ pub struct ProvingKey<C: CurveAffine> {
     fixed_polys: Vec<Polynomial<C::Scalar, Coeff>>,
     permutation: permutation::ProvingKey<C>,
     ev: Evaluator<C>,
+    /// zkinfer patch 11: the key's polynomials on every part of the extended domain, when
+    /// [`ProvingKey::precompute_extended_cosets`] was called (never serialized).
+    extended_cosets: Option<ExtendedCosets<C::Scalar>>,
+}
+
+/// zkinfer patch 11: the proving key's own polynomials evaluated on each part of the extended
+/// domain, as `Evaluator::evaluate_h` would compute them for every proof: they depend on the key
+/// alone, so a key that proves many times can hold them.
+#[derive(Clone, Debug)]
+pub(crate) struct ExtendedCosets<F: Field> {
+    pub(crate) parts: Vec<PartCosets<F>>,
+}
+
+/// One part of the extended domain ([`EvaluationDomain::coeff_to_extended_part`]).
+#[derive(Clone, Debug)]
+pub(crate) struct PartCosets<F: Field> {
+    pub(crate) fixed: Vec<Polynomial<F, LagrangeCoeff>>,
+    pub(crate) permutation: Vec<Polynomial<F, LagrangeCoeff>>,
+    pub(crate) l0: Polynomial<F, LagrangeCoeff>,
+    pub(crate) l_last: Polynomial<F, LagrangeCoeff>,
+    pub(crate) l_active_row: Polynomial<F, LagrangeCoeff>,
 }
 
 impl<C: CurveAffine> ProvingKey<C> {
+    /// zkinfer patch 11: the bytes [`Self::precompute_extended_cosets`] would hold: the fixed,
+    /// permutation and three Lagrange polynomials on every part of the extended domain.
+    pub fn extended_cosets_bytes(&self) -> usize {
+        let domain = &self.vk.domain;
+        let parts = domain.extended_len() >> domain.k();
+        let polys = self.fixed_polys.len() + self.permutation.polys.len() + 3;
+        parts * polys * (1usize << domain.k()) * std::mem::size_of::<C::Scalar>()
+    }
+
+    /// zkinfer patch 11: evaluates the key's fixed, permutation and Lagrange polynomials on
+    /// every part of the extended domain once, so that proofs made with this key read them
+    /// instead of recomputing them (the same values: proofs are unchanged). Costs
+    /// [`Self::extended_cosets_bytes`] of memory for as long as the key lives.
+    pub fn precompute_extended_cosets(&mut self) {
+        let domain = &self.vk.domain;
+        let parts = domain.extended_len() >> domain.k();
+        let mut factor = C::Scalar::ONE;
+        let mut cosets = Vec::with_capacity(parts);
+        for _ in 0..parts {
+            let coset =
+                |p: &Polynomial<C::Scalar, Coeff>| domain.coeff_to_extended_part(p.clone(), factor);
+            cosets.push(PartCosets {
+                fixed: crate::multicore::IntoParallelIterator::into_par_iter(&self.fixed_polys)
+                    .map(coset)
+                    .collect(),
+                permutation: crate::multicore::IntoParallelIterator::into_par_iter(
+                    &self.permutation.polys,
+                )
+                .map(coset)
+                .collect(),
+                l0: coset(&self.l0),
+                l_last: coset(&self.l_last),
+                l_active_row: coset(&self.l_active_row),
+            });
+            factor *= domain.get_extended_omega();
+        }
+        self.extended_cosets = Some(ExtendedCosets { parts: cosets });
+    }
+
+    /// zkinfer patch 11: whether [`Self::precompute_extended_cosets`] holds the cosets.
+    pub fn has_extended_cosets(&self) -> bool {
+        self.extended_cosets.is_some()
+    }
+
+    /// zkinfer patch 11: frees what [`Self::precompute_extended_cosets`] holds.
+    pub fn drop_extended_cosets(&mut self) {
+        self.extended_cosets = None;
+    }
+
     /// Returns the coefficient-basis polynomial `l0` (1 at the first row, 0 elsewhere).
     pub fn l0(&self) -> &Polynomial<C::Scalar, Coeff> {
         &self.l0
@@ -393,6 +464,7 @@ impl<C: CurveAffine> ProvingKey<C> {
             fixed_polys,
             permutation,
             ev,
+            extended_cosets: None,
         }
     }
 }
@@ -481,6 +553,7 @@ where
             fixed_polys,
             permutation,
             ev,
+            extended_cosets: None,
         })
     }
 

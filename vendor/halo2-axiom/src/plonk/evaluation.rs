@@ -344,19 +344,34 @@ impl<C: CurveAffine> Evaluator<C> {
         // Calculate the quotient polynomial for each part
         let mut current_extended_omega = one;
         let value_parts: Vec<Polynomial<C::ScalarExt, LagrangeCoeff>> = (0..num_parts)
-            .map(|_| {
+            .map(|part| {
                 #[cfg(feature = "profile")]
                 let fixed_timer = start_timer!(|| "Fixed coeff_to_extended_part");
-                let fixed: Vec<Polynomial<C::ScalarExt, LagrangeCoeff>> = (&pk.fixed_polys)
-                    .into_par_iter()
-                    .map(|p| domain.coeff_to_extended_part(p.clone(), current_extended_omega))
-                    .collect();
-                let fixed = &fixed[..];
-                let l0 = domain.coeff_to_extended_part(pk.l0.clone(), current_extended_omega);
-                let l_last =
-                    domain.coeff_to_extended_part(pk.l_last.clone(), current_extended_omega);
-                let l_active_row =
-                    domain.coeff_to_extended_part(pk.l_active_row.clone(), current_extended_omega);
+                // zkinfer patch 11: a key that holds its cosets lends them; otherwise they are
+                // computed here, for this part, as upstream does.
+                let cached = pk.extended_cosets.as_ref().map(|c| &c.parts[part]);
+                let computed = match cached {
+                    Some(_) => None,
+                    None => Some(crate::plonk::PartCosets {
+                        fixed: (&pk.fixed_polys)
+                            .into_par_iter()
+                            .map(|p| {
+                                domain.coeff_to_extended_part(p.clone(), current_extended_omega)
+                            })
+                            .collect(),
+                        permutation: Vec::new(),
+                        l0: domain.coeff_to_extended_part(pk.l0.clone(), current_extended_omega),
+                        l_last: domain
+                            .coeff_to_extended_part(pk.l_last.clone(), current_extended_omega),
+                        l_active_row: domain.coeff_to_extended_part(
+                            pk.l_active_row.clone(),
+                            current_extended_omega,
+                        ),
+                    }),
+                };
+                let own = cached.or(computed.as_ref()).expect("one of the two is set");
+                let fixed = &own.fixed[..];
+                let (l0, l_last, l_active_row) = (&own.l0, &own.l_last, &own.l_active_row);
                 #[cfg(feature = "profile")]
                 end_timer!(fixed_timer);
 
@@ -457,13 +472,21 @@ impl<C: CurveAffine> Evaluator<C> {
                                 )
                             })
                             .collect();
-                        let permutation_cosets: Vec<Polynomial<C::ScalarExt, LagrangeCoeff>> =
-                            (&pk.permutation.polys)
+                        let computed_permutation_cosets: Vec<
+                            Polynomial<C::ScalarExt, LagrangeCoeff>,
+                        > = match cached {
+                            Some(_) => Vec::new(),
+                            None => (&pk.permutation.polys)
                                 .into_par_iter()
                                 .map(|p| {
                                     domain.coeff_to_extended_part(p.clone(), current_extended_omega)
                                 })
-                                .collect();
+                                .collect(),
+                        };
+                        let permutation_cosets = match cached {
+                            Some(c) => &c.permutation[..],
+                            None => &computed_permutation_cosets[..],
+                        };
 
                         let first_set_permutation_product_coset =
                             permutation_product_cosets.first().unwrap();

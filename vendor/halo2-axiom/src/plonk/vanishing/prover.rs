@@ -45,16 +45,35 @@ impl<C: CurveAffine> Argument<C> {
         rng: R,
         transcript: &mut T,
     ) -> Result<Committed<C>, Error> {
-        // Sample a random polynomial of degree n - 1
+        // Sample a random polynomial of degree n - 1.
+        // zkinfer patch 11: its coefficients come from the caller's `rng` (a seed drawn from it
+        // for each block of coefficients, expanded by `StdRng`), no longer from each thread's
+        // `thread_rng`: a prover given a seeded generator makes the same proof every time, so
+        // tests can compare proofs byte for byte. Given OsRng, as zkinfer's prover is, they are
+        // as unpredictable as before (`thread_rng` is the same generator, seeded the same way).
+        const BLOCK: usize = 1 << 12;
+        let mut rng = rng;
         let mut random_poly = domain.empty_coeff();
-        parallelize(&mut random_poly, |random_poly, _| {
-            let mut rng = rand::thread_rng();
-            for coeff in random_poly.iter_mut() {
-                *coeff = C::Scalar::random(&mut rng);
+        let seeds: Vec<<rand::rngs::StdRng as rand::SeedableRng>::Seed> =
+            (0..(random_poly.len() + BLOCK - 1) / BLOCK)
+                .map(|_| {
+                    let mut seed = <rand::rngs::StdRng as rand::SeedableRng>::Seed::default();
+                    rng.fill_bytes(seed.as_mut());
+                    seed
+                })
+                .collect();
+        crate::multicore::scope(|scope| {
+            for (block, seed) in random_poly.chunks_mut(BLOCK).zip(seeds) {
+                scope.spawn(move |_| {
+                    let mut block_rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
+                    for coeff in block.iter_mut() {
+                        *coeff = C::Scalar::random(&mut block_rng);
+                    }
+                });
             }
         });
         // Sample a random blinding factor
-        let random_blind = Blind(C::Scalar::random(rng));
+        let random_blind = Blind(C::Scalar::random(&mut rng));
 
         // Commit
         let c = params.commit(&random_poly, random_blind).to_affine();
