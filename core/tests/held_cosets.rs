@@ -195,10 +195,15 @@ fn a_key_holding_its_cosets_still_rejects_a_broken_gate_copy_or_lookup() {
 fn the_held_cosets_size_is_every_key_polynomial_on_every_part() {
     let (_, pk) = keys();
     let parts = pk.get_vk().get_domain().extended_len() >> K;
+    // Several parts, or a wrong step between them could go unseen.
+    assert!(parts >= 2);
     // One fixed column for the factor, one for the selector, one for the table; two permutation
     // polynomials; l0, l_last, l_active_row.
     let polys = pk.fixed_polys().len() + pk.permutation().polys().len() + 3;
     assert_eq!(pk.fixed_polys().len(), 3);
     assert_eq!(pk.permutation().polys().len(), 2);
-    assert_eq!(pk.extended_cosets_bytes(), parts * polys * (1 << K) * 32);
+    assert_eq!(
+        pk.extended_cosets_bytes(),
+        (parts * polys * (1 << K) * 32) as u64
+    );
 }

@@ -15,8 +15,8 @@
 //!   Lagrange evaluations and interpolation polynomials built on it are their formulas;
 //! - halo2-axiom patch 10, the prover's FFT with a twiddle table and cache-sized blocks: the
 //!   discrete Fourier transform by its definition at small sizes, and equal element for element
-//!   to the implementation it replaced around the block size and at proving sizes, on field
-//!   elements and group elements.
+//!   to the implementation it replaced around the block size and at proving sizes, on one,
+//!   three and eight threads, on field elements and group elements.
 //!
 //! The verifier decompresses every point of a proof and a key through `Fq::sqrt`, and SHPLONK's
 //! verifier evaluates its interpolation polynomials through `eval_polynomial`: a wrong value in
@@ -428,11 +428,35 @@ fn the_blocked_fft_equals_the_one_it_replaced_around_the_block_size_and_at_provi
 }
 
 #[test]
+fn the_blocked_fft_is_the_same_on_one_three_and_eight_threads() {
+    let mut rng = StdRng::seed_from_u64(13);
+    for log_n in [10, 12, 16] {
+        let a: Vec<Fr> = (0..1 << log_n).map(|_| Fr::random(&mut rng)).collect();
+        let mut expected = a.clone();
+        replaced_fft(&mut expected, root_of_unity(log_n), log_n);
+        for threads in [1, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let ours = pool.install(|| {
+                assert_eq!(rayon::current_num_threads(), threads);
+                let mut ours = a.clone();
+                halo2_proofs::fft::blocked::fft(&mut ours, root_of_unity(log_n), log_n);
+                ours
+            });
+            assert!(ours == expected, "2^{log_n} on {threads} threads");
+        }
+    }
+}
+
+#[test]
 fn the_blocked_fft_transforms_group_elements_as_the_replaced_one_did() {
     use halo2curves::bn256::G1;
     use halo2curves::group::Group;
     let mut rng = StdRng::seed_from_u64(12);
-    let log_n = 6;
+    // Past the 2^11-element blocks, so the stages over the whole vector run on points too.
+    let log_n = 12;
     let a: Vec<G1> = (0..1 << log_n).map(|_| G1::random(&mut rng)).collect();
     let (mut ours, mut theirs) = (a.clone(), a);
     halo2_proofs::fft::blocked::fft(&mut ours, root_of_unity(log_n), log_n);

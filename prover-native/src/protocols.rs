@@ -346,7 +346,9 @@ pub fn prove_dataset(a: ProveDatasetArgs) -> Result<()> {
     let model_dir = ModelDir::new(&a.dir);
     let (mut prover, _) = step("loading keys", || Ok(model_dir.prover(&a.srs.source())?))?;
     if n > 1 {
-        prover.hold_extended_cosets(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
+        // One proof at a time: the key's cosets beside this model's estimated peak.
+        let peak = prover.compiled.plan.estimated_peak_bytes;
+        prover.hold_extended_cosets(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET, peak);
     }
     println!(
         "test set {sha}: proving {n} of {} items",

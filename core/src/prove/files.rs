@@ -223,15 +223,22 @@ impl Prover {
         &self.verifier_key.model_id
     }
 
+    /// The memory the key's extended-domain cosets take once held
+    /// ([`Prover::hold_extended_cosets`]).
+    pub fn extended_cosets_bytes(&self) -> u64 {
+        self.pk.extended_cosets_bytes()
+    }
+
     /// For a prover that makes many proofs with one key (a server, an accuracy attestation):
     /// the key keeps its fixed and permutation polynomials on the extended domain, which every
-    /// proof otherwise recomputes (vendored halo2 patch 11; the proofs are the same), when that
-    /// memory fits beside a proof's estimated peak within `budget` bytes. Returns whether it
-    /// does. A single proof gains nothing: the work moves, it does not shrink.
-    pub fn hold_extended_cosets(&mut self, budget: u64) -> bool {
-        let held = self.pk.extended_cosets_bytes() as u64;
-        if self.compiled.plan.estimated_peak_bytes.saturating_add(held) > budget {
-            return false;
+    /// proof otherwise recomputes (vendored halo2 patch 11; the proofs are the same), when they
+    /// fit `budget` bytes beside `reserved` (what the caller keeps for everything else: the
+    /// proofs that run at once, other keys' held cosets). Returns whether it does. A single
+    /// proof gains nothing: the work moves, it does not shrink.
+    pub fn hold_extended_cosets(&mut self, budget: u64, reserved: u64) -> bool {
+        match reserved.checked_add(self.extended_cosets_bytes()) {
+            Some(total) if total <= budget => {}
+            _ => return false,
         }
         self.pk.precompute_extended_cosets();
         true
@@ -313,10 +320,13 @@ mod held_cosets_tests {
     fn a_prover_holds_its_keys_cosets_only_within_the_budget_and_its_proofs_verify() {
         let mut prover = tiny_prover();
         let peak = prover.compiled.plan.estimated_peak_bytes;
-        let held = prover.pk.extended_cosets_bytes() as u64;
-        assert!(!prover.hold_extended_cosets(peak + held - 1));
+        let held = prover.extended_cosets_bytes();
+        assert!(held > 0);
+        assert!(!prover.hold_extended_cosets(peak + held - 1, peak));
         assert!(!prover.pk.has_extended_cosets());
-        assert!(prover.hold_extended_cosets(peak + held));
+        assert!(!prover.hold_extended_cosets(u64::MAX, u64::MAX));
+        assert!(!prover.pk.has_extended_cosets());
+        assert!(prover.hold_extended_cosets(peak + held, peak));
         assert!(prover.pk.has_extended_cosets());
         let bundle = prover.prove(&tiny_input(), None).unwrap();
         crate::verify(&prover.verifier_key, &bundle.to_bytes()).unwrap();

@@ -154,7 +154,8 @@ fn measure(
     // A server's proofs: the key holds its extended-domain cosets (computed once, timed apart),
     // when they fit the default budget beside a proof; "-" when they do not.
     let mut pk = pk;
-    let held = (pk.extended_cosets_bytes() as u64)
+    let held = pk
+        .extended_cosets_bytes()
         .saturating_add(compiled.plan.estimated_peak_bytes)
         <= zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
     let held_prove = if held {

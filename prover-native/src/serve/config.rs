@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// With --database, 0 leaves every proof to `zkinfer worker` processes.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..))]
     pub workers: u16,
+    /// Memory this process may use, in GiB: the proving keys hold their extended-domain cosets
+    /// (faster proofs) only while they fit beside --workers proofs at once.
+    #[arg(long, value_name = "GIB", default_value_t = 20.0)]
+    pub memory_budget: f64,
     /// Keep receipts, proof jobs and proofs in this PostgreSQL database
     /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) instead of --data-dir's files, so that
     /// `zkinfer worker` processes on any machine sharing it (and the compiled model

@@ -54,7 +54,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         "--tamper-for-tests runs with the embedded queue only, not with --database"
     );
     let srs = args.srs.source();
-    let registry = load_models(&args.dirs, &srs)?;
+    let registry = load_models(
+        &args.dirs,
+        &srs,
+        args.workers as usize,
+        memory_budget(args.memory_budget)?,
+    )?;
     let max_body = args.max_body.unwrap_or_else(|| {
         default_max_body(
             registry
@@ -212,10 +217,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Loads every compiled model directory, in order.
+/// Loads every compiled model directory, in order; with `concurrent` proofs at a time in this
+/// process, the keys hold their extended-domain cosets within `memory_budget`
+/// ([`models::hold_cosets`]).
 pub(crate) fn load_models(
     dirs: &[std::path::PathBuf],
     srs: &zkinfer_core::srs::SrsSource,
+    concurrent: usize,
+    memory_budget: u64,
 ) -> Result<models::Registry> {
     let mut loaded = vec![];
     for dir in dirs {
@@ -231,6 +240,11 @@ pub(crate) fn load_models(
         );
         loaded.push(m);
     }
+    let held = models::hold_cosets(&mut loaded, concurrent, memory_budget);
+    tracing::info!(
+        gib = held as f64 / (1u64 << 30) as f64,
+        "proving keys' extended-domain cosets held"
+    );
     models::Registry::new(loaded)
 }
 
@@ -238,7 +252,12 @@ pub(crate) fn load_models(
 pub fn run_worker(args: WorkerArgs) -> Result<()> {
     init_logging();
     let srs = args.srs.source();
-    let registry = load_models(&args.dirs, &srs)?;
+    let registry = load_models(
+        &args.dirs,
+        &srs,
+        args.concurrency as usize,
+        memory_budget(args.memory_budget)?,
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("zkinfer-worker")
@@ -278,10 +297,19 @@ pub struct WorkerArgs {
     /// Proofs made at the same time by this process (each also uses every core).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
+    /// Memory this process may use, in GiB: the proving keys hold their extended-domain cosets
+    /// (faster proofs) only while they fit beside --concurrency proofs at once.
+    #[arg(long, value_name = "GIB", default_value_t = 20.0)]
+    pub memory_budget: f64,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
     pub srs: crate::SrsArgs,
+}
+
+fn memory_budget(gib: f64) -> Result<u64> {
+    zkinfer_core::prove::memory_budget_from_gib(gib)
+        .with_context(|| format!("--memory-budget {gib}: a positive number of GiB"))
 }
 
 fn init_logging() {

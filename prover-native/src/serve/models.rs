@@ -219,11 +219,38 @@ fn log_segment_proven(model: &str, s: zkinfer_core::chain::SegmentProven) {
     );
 }
 
+/// A server proves many times with each key: single circuits' keys hold their extended-domain
+/// cosets (each proof then skips recomputing them), in the given order, while the memory fits
+/// `budget` beside `concurrent` proofs at the largest estimated peak and the cosets already
+/// held. A served chain's segments are planned to fill the budget on their own (their keys are
+/// made for every proof), so beside a chain nothing is held. Returns the bytes held.
+pub fn hold_cosets(models: &mut [Model], concurrent: usize, budget: u64) -> u64 {
+    if concurrent == 0
+        || models
+            .iter()
+            .any(|m| matches!(m.proving, Proving::Chain { .. }))
+    {
+        return 0;
+    }
+    let largest_peak = models
+        .iter()
+        .map(|m| m.compiled().plan.estimated_peak_bytes)
+        .max()
+        .unwrap_or(0);
+    let proofs = largest_peak.saturating_mul(concurrent as u64);
+    let mut held = 0u64;
+    for m in models {
+        if let Proving::Circuit(p) = &mut m.proving {
+            if p.hold_extended_cosets(budget, proofs.saturating_add(held)) {
+                held += p.extended_cosets_bytes();
+            }
+        }
+    }
+    held
+}
+
 fn load_circuit(dir: &Path, srs: &SrsSource) -> Result<Model> {
-    let mut prover = ModelDir::new(dir).prover(srs)?;
-    // A server proves many times with one key: it keeps the key's extended-domain cosets when
-    // they fit the default memory budget beside a proof.
-    prover.hold_extended_cosets(zkinfer_core::prove::DEFAULT_MEMORY_BUDGET);
+    let prover = ModelDir::new(dir).prover(srs)?;
     Ok(Model {
         id: prover.model_id().to_string(),
         commitment: prover.compiled.commitment(),
@@ -353,5 +380,67 @@ impl Registry {
 
     pub fn get(&self, id: &str) -> Option<&Arc<Model>> {
         self.by_id.get(&id.to_ascii_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkinfer_core::build::{compile_file, Calibration};
+    use zkinfer_core::prove::CompileOptions;
+
+    /// The bundled MNIST example, compiled into `out` under the development parameters.
+    fn mnist(out: &Path, srs: &SrsSource) {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mnist");
+        compile_file(
+            &example.join("model.onnx"),
+            Calibration::File(example.join("calibration.json")),
+            out,
+            CompileOptions::default(),
+            srs,
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+
+    fn held(models: &[Model]) -> Vec<bool> {
+        models
+            .iter()
+            .map(|m| match &m.proving {
+                Proving::Circuit(p) => p.pk.has_extended_cosets(),
+                Proving::Chain { .. } => false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn served_keys_hold_their_cosets_only_while_all_of_them_fit_beside_the_proofs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let srs = SrsSource::Dev {
+            cache_dir: zkinfer_core::srs::default_cache_dir(),
+        };
+        let dir = tmp.path().join("mnist");
+        mnist(&dir, &srs);
+        let load = || -> Vec<Model> { (0..3).map(|_| Model::load(&dir, &srs).unwrap()).collect() };
+        let (peak, one) = match &load()[0].proving {
+            Proving::Circuit(p) => (
+                p.compiled.plan.estimated_peak_bytes,
+                p.extended_cosets_bytes(),
+            ),
+            Proving::Chain { .. } => unreachable!("the example is one circuit"),
+        };
+        // Two proofs at once and room for two keys' cosets: the first two hold, the third not.
+        let mut models = load();
+        assert_eq!(hold_cosets(&mut models, 2, 2 * peak + 2 * one), 2 * one);
+        assert_eq!(held(&models), [true, true, false]);
+        // One proof at a time and room for three.
+        let mut models = load();
+        assert_eq!(hold_cosets(&mut models, 1, peak + 3 * one), 3 * one);
+        assert_eq!(held(&models), [true, true, true]);
+        // No proofs in this process (workers elsewhere), or no room: nothing held.
+        let mut models = load();
+        assert_eq!(hold_cosets(&mut models, 0, u64::MAX), 0);
+        assert_eq!(hold_cosets(&mut models, 1, peak + one - 1), 0);
+        assert_eq!(held(&models), [false, false, false]);
     }
 }

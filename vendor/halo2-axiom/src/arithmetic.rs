@@ -60,7 +60,8 @@ pub fn g_to_lagrange<C: PrimeCurveAffine>(g_projective: Vec<C::Curve>, k: u32) -
 
     let mut g_lagrange_projective = g_projective;
     let n = g_lagrange_projective.len();
-    let fft_data = FFTData::new(n, omega, omega_inv);
+    // zkinfer patch 10: the FFT no longer reads FFTData (`crate::fft::blocked`).
+    let fft_data = FFTData::default();
 
     best_fft(&mut g_lagrange_projective, omega_inv, k, &fft_data, true);
     parallelize(&mut g_lagrange_projective, |g, _| {

@@ -362,18 +362,24 @@ pub(crate) struct PartCosets<F: Field> {
 
 impl<C: CurveAffine> ProvingKey<C> {
     /// zkinfer patch 11: the bytes [`Self::precompute_extended_cosets`] would hold: the fixed,
-    /// permutation and three Lagrange polynomials on every part of the extended domain.
-    pub fn extended_cosets_bytes(&self) -> usize {
+    /// permutation and three Lagrange polynomials on every part of the extended domain (in
+    /// `u64`, which 32-bit targets' `usize` would not hold for large keys).
+    pub fn extended_cosets_bytes(&self) -> u64 {
         let domain = &self.vk.domain;
-        let parts = domain.extended_len() >> domain.k();
-        let polys = self.fixed_polys.len() + self.permutation.polys.len() + 3;
-        parts * polys * (1usize << domain.k()) * std::mem::size_of::<C::Scalar>()
+        let parts = (domain.extended_len() >> domain.k()) as u64;
+        let polys = (self.fixed_polys.len() + self.permutation.polys.len() + 3) as u64;
+        let element = std::mem::size_of::<C::Scalar>() as u64;
+        parts
+            .saturating_mul(polys)
+            .saturating_mul(1u64 << domain.k())
+            .saturating_mul(element)
     }
 
     /// zkinfer patch 11: evaluates the key's fixed, permutation and Lagrange polynomials on
     /// every part of the extended domain once, so that proofs made with this key read them
     /// instead of recomputing them (the same values: proofs are unchanged). Costs
-    /// [`Self::extended_cosets_bytes`] of memory for as long as the key lives.
+    /// [`Self::extended_cosets_bytes`] of memory for as long as the key lives (and as much again
+    /// for every clone of the key).
     pub fn precompute_extended_cosets(&mut self) {
         let domain = &self.vk.domain;
         let parts = domain.extended_len() >> domain.k();
