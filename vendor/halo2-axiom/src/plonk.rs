@@ -353,8 +353,14 @@ pub(crate) struct ExtendedCosets<F: Field> {
 /// One part of the extended domain ([`EvaluationDomain::coeff_to_extended_part`]).
 #[derive(Clone, Debug)]
 pub(crate) struct PartCosets<F: Field> {
-    pub(crate) fixed: Vec<Polynomial<F, LagrangeCoeff>>,
+    pub(crate) fixed: FixedPartCosets<F>,
     pub(crate) permutation: Vec<Polynomial<F, LagrangeCoeff>>,
+}
+
+/// The fixed columns and the three Lagrange polynomials on one part.
+#[derive(Clone, Debug)]
+pub(crate) struct FixedPartCosets<F: Field> {
+    pub(crate) fixed: Vec<Polynomial<F, LagrangeCoeff>>,
     pub(crate) l0: Polynomial<F, LagrangeCoeff>,
     pub(crate) l_last: Polynomial<F, LagrangeCoeff>,
     pub(crate) l_active_row: Polynomial<F, LagrangeCoeff>,
@@ -386,24 +392,40 @@ impl<C: CurveAffine> ProvingKey<C> {
         let mut factor = C::Scalar::ONE;
         let mut cosets = Vec::with_capacity(parts);
         for _ in 0..parts {
-            let coset =
-                |p: &Polynomial<C::Scalar, Coeff>| domain.coeff_to_extended_part(p.clone(), factor);
             cosets.push(PartCosets {
-                fixed: crate::multicore::IntoParallelIterator::into_par_iter(&self.fixed_polys)
-                    .map(coset)
-                    .collect(),
-                permutation: crate::multicore::IntoParallelIterator::into_par_iter(
-                    &self.permutation.polys,
-                )
-                .map(coset)
-                .collect(),
-                l0: coset(&self.l0),
-                l_last: coset(&self.l_last),
-                l_active_row: coset(&self.l_active_row),
+                fixed: self.fixed_part_cosets(factor),
+                permutation: self.permutation_part_cosets(factor),
             });
             factor *= domain.get_extended_omega();
         }
         self.extended_cosets = Some(ExtendedCosets { parts: cosets });
+    }
+
+    /// zkinfer patch 11: the fixed columns and `l0`, `l_last`, `l_active_row` on the part of the
+    /// extended domain shifted by `factor`, as held or as `evaluate_h` computes them when not.
+    pub(crate) fn fixed_part_cosets(&self, factor: C::Scalar) -> FixedPartCosets<C::Scalar> {
+        let domain = &self.vk.domain;
+        let coset =
+            |p: &Polynomial<C::Scalar, Coeff>| domain.coeff_to_extended_part(p.clone(), factor);
+        FixedPartCosets {
+            fixed: crate::multicore::IntoParallelIterator::into_par_iter(&self.fixed_polys)
+                .map(coset)
+                .collect(),
+            l0: coset(&self.l0),
+            l_last: coset(&self.l_last),
+            l_active_row: coset(&self.l_active_row),
+        }
+    }
+
+    /// zkinfer patch 11: the permutation's polynomials on the part shifted by `factor`.
+    pub(crate) fn permutation_part_cosets(
+        &self,
+        factor: C::Scalar,
+    ) -> Vec<Polynomial<C::Scalar, LagrangeCoeff>> {
+        let domain = &self.vk.domain;
+        crate::multicore::IntoParallelIterator::into_par_iter(&self.permutation.polys)
+            .map(|p| domain.coeff_to_extended_part(p.clone(), factor))
+            .collect()
     }
 
     /// zkinfer patch 11: whether [`Self::precompute_extended_cosets`] holds the cosets.

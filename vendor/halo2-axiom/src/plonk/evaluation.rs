@@ -350,26 +350,14 @@ impl<C: CurveAffine> Evaluator<C> {
                 // zkinfer patch 11: a key that holds its cosets lends them; otherwise they are
                 // computed here, for this part, as upstream does.
                 let cached = pk.extended_cosets.as_ref().map(|c| &c.parts[part]);
-                let computed = match cached {
-                    Some(_) => None,
-                    None => Some(crate::plonk::PartCosets {
-                        fixed: (&pk.fixed_polys)
-                            .into_par_iter()
-                            .map(|p| {
-                                domain.coeff_to_extended_part(p.clone(), current_extended_omega)
-                            })
-                            .collect(),
-                        permutation: Vec::new(),
-                        l0: domain.coeff_to_extended_part(pk.l0.clone(), current_extended_omega),
-                        l_last: domain
-                            .coeff_to_extended_part(pk.l_last.clone(), current_extended_omega),
-                        l_active_row: domain.coeff_to_extended_part(
-                            pk.l_active_row.clone(),
-                            current_extended_omega,
-                        ),
-                    }),
+                let computed_fixed;
+                let own = match cached {
+                    Some(c) => &c.fixed,
+                    None => {
+                        computed_fixed = pk.fixed_part_cosets(current_extended_omega);
+                        &computed_fixed
+                    }
                 };
-                let own = cached.or(computed.as_ref()).expect("one of the two is set");
                 let fixed = &own.fixed[..];
                 let (l0, l_last, l_active_row) = (&own.l0, &own.l_last, &own.l_active_row);
                 #[cfg(feature = "profile")]
@@ -472,20 +460,14 @@ impl<C: CurveAffine> Evaluator<C> {
                                 )
                             })
                             .collect();
-                        let computed_permutation_cosets: Vec<
-                            Polynomial<C::ScalarExt, LagrangeCoeff>,
-                        > = match cached {
-                            Some(_) => Vec::new(),
-                            None => (&pk.permutation.polys)
-                                .into_par_iter()
-                                .map(|p| {
-                                    domain.coeff_to_extended_part(p.clone(), current_extended_omega)
-                                })
-                                .collect(),
-                        };
+                        let computed_permutation_cosets;
                         let permutation_cosets = match cached {
                             Some(c) => &c.permutation[..],
-                            None => &computed_permutation_cosets[..],
+                            None => {
+                                computed_permutation_cosets =
+                                    pk.permutation_part_cosets(current_extended_omega);
+                                &computed_permutation_cosets[..]
+                            }
                         };
 
                         let first_set_permutation_product_coset =
