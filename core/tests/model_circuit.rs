@@ -7,7 +7,8 @@ use halo2curves::bn256::Fr;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use zkinfer_core::circuit::{
-    fe, instance_vector, plan_layout, ModelCircuit, PublicPart, Visibility,
+    fe, instance_vector, layout_candidates, plan_layout, LayoutPlan, ModelCircuit, PublicPart,
+    Visibility,
 };
 use zkinfer_core::ir::{
     AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, Window2d,
@@ -146,22 +147,39 @@ fn public_instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
     instance_vector(PublicPart::Values(input), PublicPart::Values(output), None)
 }
 
+/// A layout of `graph` with public weights at dot `width`: the planner's choice, or with
+/// `conv_windows` the one whose convolutions of any window take the randomized check over
+/// their im2col matrix where it needs fewer rows (the planner picks it when it is cheaper).
+fn layout(graph: &QGraph, (width, conv_windows): (usize, bool)) -> LayoutPlan {
+    if !conv_windows {
+        return plan_layout(graph, Some(width), Visibility::PUBLIC);
+    }
+    layout_candidates(graph, Some(width), Visibility::PUBLIC)
+        .into_iter()
+        .find(|p| p.shape.conv_freivalds)
+        .expect("some convolution takes the randomized check at this width")
+}
+
+/// The layout the tests below prove: 4 lanes, the padded 3×3 convolution by the randomized
+/// check over its im2col matrix.
+const IM2COL: (usize, bool) = (4, true);
+
 fn run(
     graph: &QGraph,
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    run_at(4, graph, values, instance)
+    run_at(IM2COL, graph, values, instance)
 }
 
-/// [`run`] at dot `width`.
+/// [`run`] in another [`layout`].
 fn run_at(
-    width: usize,
+    at: (usize, bool),
     graph: &QGraph,
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    let plan = plan_layout(graph, Some(width), Visibility::PUBLIC);
+    let plan = layout(graph, at);
     let circuit = ModelCircuit {
         shape: plan.shape,
         graph: Arc::new(graph.clone()),
@@ -201,6 +219,10 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             && kinds.contains(&"reshape")
             && kinds.iter().filter(|k| **k == "linear").count() >= 6
     );
+    // The padded 3×3 convolution goes through the randomized check in [`IM2COL`]; the planner
+    // itself prefers direct dot products for this small model (same k, fewer columns).
+    assert!(layout(&graph, IM2COL).shape.freivalds);
+    assert!(!layout(&graph, (9, false)).shape.conv_freivalds);
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
@@ -214,24 +236,24 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
     );
 }
 
-/// At 4 lanes per dot row and at 9 (not a power of two: a 3×3 depthwise product in one row,
-/// which the planner picks for MobileNet).
+/// At 4 lanes per dot row with the 3×3 convolution by the randomized check and by direct dot
+/// products, and at 9 (not a power of two: a 3×3 depthwise product in one row).
 #[test]
 fn whole_model_circuit_rejects_every_corrupted_step_output() {
-    for width in [4, 9] {
-        corrupted_step_outputs_are_rejected_at(width);
+    for at in [IM2COL, (4, false), (9, false)] {
+        corrupted_step_outputs_are_rejected_at(at);
     }
 }
 
-fn corrupted_step_outputs_are_rejected_at(width: usize) {
-    let run = |graph: &QGraph, values, instance| run_at(width, graph, values, instance);
+fn corrupted_step_outputs_are_rejected_at(at: (usize, bool)) {
+    let run = |graph: &QGraph, values, instance| run_at(at, graph, values, instance);
     let (_, graph, x) = compile();
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();
     let instance = public_instance(&q, &out);
     run(&graph, values.clone(), instance.clone())
-        .unwrap_or_else(|e| panic!("width {width}: the honest witness is rejected: {e:?}"));
+        .unwrap_or_else(|e| panic!("layout {at:?}: the honest witness is rejected: {e:?}"));
     let mut tried = 0;
     for step in &graph.steps {
         if matches!(step.kind, StepKind::Reshape) {
@@ -248,7 +270,7 @@ fn corrupted_step_outputs_are_rejected_at(width: usize) {
             }
             assert!(
                 run(&graph, bad, inst).is_err(),
-                "width {width}: corrupted output {index} of step '{}' was accepted",
+                "layout {at:?}: corrupted output {index} of step '{}' was accepted",
                 step.name
             );
             tried += 1;

@@ -140,16 +140,17 @@ pub fn running_dot_gate(
 
 /// `count` sequences of `len` values in the lanes: sequence `i` takes `⌈len/w⌉` rows from
 /// `start + i·⌈len/w⌉`, front-padded with copies of one constant zero (`zero`, made on first
-/// use), each value a copy of its wire; `steps` enabled on every row.
+/// use), each value a copy of its wire; a missing wire (`None`, a convolution tap on padding)
+/// is a copy of the same constant zero. `steps` enabled on every row.
 #[allow(clippy::too_many_arguments)]
-pub fn assign_lanes(
+pub fn assign_lanes<W: Copy + Into<Option<Wire>>>(
     region: &mut Region<Fr>,
     links: &mut Links,
     zero: &mut Option<Cell>,
     (lanes, steps): (&[Column<Advice>], Steps),
     start: usize,
     (count, len): (usize, usize),
-    wires: &[Wire],
+    wires: &[W],
 ) -> Result<(), Error> {
     let w = lanes.len();
     let rows = len.div_ceil(w);
@@ -160,22 +161,29 @@ pub fn assign_lanes(
             steps.enable(region, row, r == 0)?;
             for (l, &column) in lanes.iter().enumerate() {
                 let at = r * w + l;
-                if at < pads {
-                    let cell = region
-                        .assign_advice(column, row, known_field(Some(Fr::zero())))
-                        .cell();
-                    match zero {
-                        Some(z) => region.constrain_equal(cell, *z),
-                        None => {
-                            region.constrain_constant(cell, Fr::zero())?;
-                            *zero = Some(cell);
+                let wire = if at < pads {
+                    None
+                } else {
+                    (*wires.get(i * len + at - pads).ok_or(Error::Synthesis)?).into()
+                };
+                match wire {
+                    Some(wire) => {
+                        let value = wire.value.map(|v| super::fe(v as i128));
+                        let cell = region.assign_advice(column, row, known_field(value)).cell();
+                        links.copy(region, cell, wire.source);
+                    }
+                    None => {
+                        let cell = region
+                            .assign_advice(column, row, known_field(Some(Fr::zero())))
+                            .cell();
+                        match zero {
+                            Some(z) => region.constrain_equal(cell, *z),
+                            None => {
+                                region.constrain_constant(cell, Fr::zero())?;
+                                *zero = Some(cell);
+                            }
                         }
                     }
-                } else {
-                    let wire = *wires.get(i * len + at - pads).ok_or(Error::Synthesis)?;
-                    let value = wire.value.map(|v| super::fe(v as i128));
-                    let cell = region.assign_advice(column, row, known_field(value)).cell();
-                    links.copy(region, cell, wire.source);
                 }
             }
         }

@@ -47,6 +47,8 @@
 //!   weight columns (a hidden model proves every product directly, and `configure` leaves the
 //!   chip out). Its soundness error, `Cout·HW/|F|`, needs no shape limit: both factors are at
 //!   most 2^k <= 2^26 rows, so it is below 2^-200.
+//! - `conv_freivalds` only with `freivalds`: it says which convolutions the chip takes (a
+//!   layout choice), so it means nothing in a shape without the chip.
 //!
 //! Not in the shape, so not checked here: per-tensor limb counts of hidden weights, divisors,
 //! multipliers and weights live in the key's fixed columns, which the model id pins.
@@ -113,6 +115,14 @@ impl CircuitShape {
                 "freivalds",
                 "true".into(),
                 "the randomized pointwise check needs fixed weights".into(),
+            );
+        }
+        if self.conv_freivalds && !self.freivalds {
+            return refuse(
+                "conv_freivalds",
+                "true".into(),
+                "convolutions take the randomized check only in a shape that has it (freivalds)"
+                    .into(),
             );
         }
         let rows = self.min_table_rows();
@@ -222,6 +232,14 @@ mod tests {
                 },
                 12,
                 "freivalds",
+            ),
+            (
+                CircuitShape {
+                    conv_freivalds: true,
+                    ..Default::default()
+                },
+                12,
+                "conv_freivalds",
             ),
             (
                 CircuitShape {

@@ -153,24 +153,26 @@ const GIB: f64 = (1u64 << 30) as f64;
 
 /// Rows needed by the linear and max-pool steps for a given dot width, and by the pointwise
 /// chip's weight dots. `term_counts[i]` counts step i's dot products by length (length,
-/// how many); with `freivalds`,
-/// the pointwise convolutions take [`PointwiseDims::rows`] instead.
+/// how many); with the shape's `freivalds`, the convolutions the randomized check takes
+/// (any window with `conv_freivalds`) take [`PointwiseDims::rows`] instead.
 fn rows_needed(
     graph: &QGraph,
     term_counts: &[Vec<(usize, usize)>],
     width: usize,
-    freivalds: bool,
+    shape: &CircuitShape,
 ) -> (usize, usize, usize) {
     let (mut dot, mut max, mut weight) = (0, 0, 0);
     for (s, counts) in graph.steps.iter().zip(term_counts) {
         match &s.kind {
-            StepKind::Linear(lin) if freivalds => match PointwiseDims::of(lin, width) {
-                Some(dims) => {
-                    dot += dims.rows(width);
-                    weight += dims.weight_rows();
+            StepKind::Linear(lin) if shape.freivalds => {
+                match PointwiseDims::of(lin, width, shape.conv_freivalds) {
+                    Some(dims) => {
+                        dot += dims.rows(width);
+                        weight += dims.weight_rows();
+                    }
+                    None => dot += direct_rows(counts, width),
                 }
-                None => dot += direct_rows(counts, width),
-            },
+            }
             StepKind::Max {
                 window,
                 in_shape,
@@ -212,12 +214,23 @@ fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
         .sum()
 }
 
-/// Whether the randomized pointwise check applies at dot `width`: weights are public constants
-/// and some step is a pointwise convolution wider than `width`.
-fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool {
-    !visibility.hidden_weights()
-        && graph.steps.iter().any(|s| match &s.kind {
-            StepKind::Linear(lin) => PointwiseDims::of(lin, width).is_some(),
+/// Which convolutions the randomized check can take at dot `width` (weights must be public
+/// constants, and the check must take fewer rows than direct dot products): whether some 1×1
+/// convolution can, and whether some other convolution can (the shape's `conv_freivalds`).
+fn freivalds_kinds(graph: &QGraph, width: usize, visibility: Visibility) -> (bool, bool) {
+    if visibility.hidden_weights() {
+        return (false, false);
+    }
+    let (mut unit, mut any_window) = (false, false);
+    for s in &graph.steps {
+        match &s.kind {
+            StepKind::Linear(lin) => {
+                if PointwiseDims::of(lin, width, false).is_some() {
+                    unit = true;
+                } else if PointwiseDims::of(lin, width, true).is_some() {
+                    any_window = true;
+                }
+            }
             StepKind::Max { .. }
             | StepKind::Reshape
             | StepKind::Slice { .. }
@@ -228,8 +241,10 @@ fn uses_freivalds(graph: &QGraph, width: usize, visibility: Visibility) -> bool 
             | StepKind::QuantizedMul(_)
             | StepKind::Lookup(_)
             | StepKind::Product(_)
-            | StepKind::MatMul(_) => false,
-        })
+            | StepKind::MatMul(_) => {}
+        }
+    }
+    (unit, any_window)
 }
 
 /// Rows of the pack and Poseidon chips under `vis`.
@@ -294,7 +309,8 @@ pub fn plan_layout_at(
         .min_by_key(|p| p.estimated_peak_bytes)
 }
 
-/// One layout per candidate dot width (only `width` if given), each at its smallest k.
+/// One layout per candidate dot width (only `width` if given), each at its smallest k; two where
+/// convolutions other than 1×1 can take the randomized check (with and without it).
 pub fn layout_candidates(
     graph: &QGraph,
     width: Option<usize>,
@@ -421,13 +437,22 @@ pub fn layout_candidates_with(
         None => vec![4, 8, 9, 16, 32, 64],
     };
     let mut plans = Vec::with_capacity(candidates.len());
-    for w in candidates {
+    // Per dot width, the layout with every convolution the randomized check can take, and,
+    // when that includes any other than 1×1, the layout with 1×1 ones only: the check saves
+    // rows but adds columns, so at a k the rows do not set (a chain's segments, a model held
+    // up by its table) the second may be the smaller.
+    let variants = candidates.iter().flat_map(|&w| {
+        let (unit, any_window) = freivalds_kinds(graph, w, visibility);
+        let with_windows = any_window.then_some((w, true, true));
+        with_windows.into_iter().chain([(w, unit, false)])
+    });
+    for (w, freivalds, conv_freivalds) in variants {
         let shape = CircuitShape {
             dot_width: w,
             act_bits: graph.act_bits,
             visibility,
             fixed_point: spec.sign,
-            freivalds: uses_freivalds(graph, w, visibility),
+            freivalds,
             no_max_pool: !uses_max_pool,
             no_rescale: !uses_rescale,
             ties_up,
@@ -435,10 +460,11 @@ pub fn layout_candidates_with(
             products,
             matmul,
             log_derivative_lookups: true,
+            conv_freivalds,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
-        let (dot_rows, max_rows, weight_rows) = rows_needed(graph, term_counts, w, shape.freivalds);
+        let (dot_rows, max_rows, weight_rows) = rows_needed(graph, term_counts, w, &shape);
         let need = dot_rows
             .max(max_rows)
             .max(weight_rows)

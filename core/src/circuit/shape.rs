@@ -62,6 +62,11 @@ pub struct CircuitShape {
     /// of `3n`) rather than halo2's permutation argument. Every compile since sets it.
     #[serde(default)]
     pub log_derivative_lookups: bool,
+    /// Whether convolutions other than 1×1 (any window, stride, padding, groups) are proven by
+    /// the randomized check of [`pointwise`](super::pointwise) over their im2col matrix, where
+    /// it takes fewer rows than direct dot products. Set only when some convolution does.
+    #[serde(default)]
+    pub conv_freivalds: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -82,6 +87,7 @@ impl Serialize for CircuitShape {
             ("products", self.products),
             ("matmul", self.matmul),
             ("log_derivative_lookups", self.log_derivative_lookups),
+            ("conv_freivalds", self.conv_freivalds),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -114,6 +120,7 @@ impl Default for CircuitShape {
             products: false,
             matmul: false,
             log_derivative_lookups: false,
+            conv_freivalds: false,
         }
     }
 }
@@ -214,7 +221,7 @@ impl ModelConfig {
             RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale, shape.ties_up)
         });
         let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
-            .then(|| PointwiseConfig::configure(meta, &dot));
+            .then(|| PointwiseConfig::configure(meta, &dot, shape.conv_freivalds));
         let matmul = shape.matmul.then(|| MatMulConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
         let pack = shape
@@ -261,6 +268,7 @@ mod shape_tests {
             "no_max_pool",
             "no_rescale",
             "matmul",
+            "conv_freivalds",
         ];
         let set = |bits: usize| {
             let mut shape = CircuitShape::default();
@@ -270,19 +278,24 @@ mod shape_tests {
                 &mut shape.no_max_pool,
                 &mut shape.no_rescale,
                 &mut shape.matmul,
+                &mut shape.conv_freivalds,
             ];
             for (i, flag) in flags.into_iter().enumerate() {
                 *flag = bits >> i & 1 == 1;
             }
             shape
         };
-        for bits in 0..32 {
+        for bits in 0..64 {
             let shape = set(bits);
             let json = serde_json::to_string(&shape).unwrap();
             for (i, name) in names.iter().enumerate() {
                 let on = bits >> i & 1 == 1;
                 assert_eq!(json.contains(&format!("\"{name}\":true")), on, "{json}");
-                assert_eq!(json.contains(name), on, "an unset flag is written: {json}");
+                assert_eq!(
+                    json.contains(&format!("\"{name}\"")),
+                    on,
+                    "an unset flag is written: {json}"
+                );
             }
             assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
             #[cfg(feature = "prover")]

@@ -30,6 +30,7 @@ pub fn test_shape() -> CircuitShape {
         products: false,
         matmul: false,
         log_derivative_lookups: true,
+        conv_freivalds: false,
     }
 }
 
@@ -48,6 +49,7 @@ pub fn fixed_point_shape() -> CircuitShape {
         products: false,
         matmul: false,
         log_derivative_lookups: true,
+        conv_freivalds: false,
     }
 }
 

@@ -30,10 +30,10 @@ impl StepLayout<'_, '_> {
     ) -> Result<Vec<Wire>, Error> {
         let config = self.config;
         let tag = self.tag_of(lin.rescale.act)?;
-        let pointwise = config
-            .pointwise
-            .as_ref()
-            .and_then(|pw| Some((pw, PointwiseDims::of(lin, config.dot.width())?)));
+        let pointwise = config.pointwise.as_ref().and_then(|pw| {
+            let dims = PointwiseDims::of(lin, config.dot.width(), pw.any_window)?;
+            Some((pw, dims))
+        });
         match pointwise {
             Some((pw, dims)) => self.pointwise(step, lin, tag, pw, dims),
             None => self.direct(step_index, step, lin, tag),
@@ -56,7 +56,17 @@ impl StepLayout<'_, '_> {
         let LinearKernel::Conv { weight, bias, .. } = &lin.kernel else {
             return Err(Error::Synthesis);
         };
-        let x = &self.wires[step.inputs[0]];
+        // X: the convolution's im2col matrix (for a 1×1 convolution, the input itself), a
+        // padding tap the constant zero.
+        let input = &self.wires[step.inputs[0]];
+        let x: Vec<Option<Wire>> = crate::circuit::pointwise::conv_columns(lin)
+            .ok_or(Error::Synthesis)?
+            .into_iter()
+            .map(|i| {
+                i.map(|i| input.get(i).copied().ok_or(Error::Synthesis))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?;
         let channel_bias: Vec<i128> = (0..dims.cout)
             .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * dims.hw))
             .collect();
@@ -80,7 +90,7 @@ impl StepLayout<'_, '_> {
             &mut self.zero_cell,
             (self.dot_row, self.weight_row),
             dims,
-            x,
+            &x,
             &y,
             &channel_bias,
             weight,
