@@ -147,17 +147,14 @@ fn public_instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
     instance_vector(PublicPart::Values(input), PublicPart::Values(output), None)
 }
 
-/// A layout of `graph` with public weights at dot `width`: the planner's choice, or with
-/// `conv_windows` the one whose convolutions of any window take the randomized check over
-/// their im2col matrix where it needs fewer rows (the planner picks it when it is cheaper).
+/// The layout of `graph` with public weights at dot `width` whose convolutions other than 1×1
+/// take the randomized check over their im2col matrix where it needs fewer rows
+/// (`conv_windows`), or take direct dot products.
 fn layout(graph: &QGraph, (width, conv_windows): (usize, bool)) -> LayoutPlan {
-    if !conv_windows {
-        return plan_layout(graph, Some(width), Visibility::PUBLIC);
-    }
     layout_candidates(graph, Some(width), Visibility::PUBLIC)
         .into_iter()
-        .find(|p| p.shape.conv_freivalds)
-        .expect("some convolution takes the randomized check at this width")
+        .find(|p| p.shape.conv_freivalds == conv_windows)
+        .expect("a layout at this width with and without the check")
 }
 
 /// The layout the tests below prove: 4 lanes, the padded 3×3 convolution by the randomized
@@ -219,10 +216,15 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             && kinds.contains(&"reshape")
             && kinds.iter().filter(|k| **k == "linear").count() >= 6
     );
-    // The padded 3×3 convolution goes through the randomized check in [`IM2COL`]; the planner
-    // itself prefers direct dot products for this small model (same k, fewer columns).
-    assert!(layout(&graph, IM2COL).shape.freivalds);
-    assert!(!layout(&graph, (9, false)).shape.conv_freivalds);
+    // The padded 3×3 convolution goes through the randomized check in [`IM2COL`], in fewer
+    // rows; the planner itself prefers direct dot products for this small model (the same k,
+    // fewer columns).
+    assert!(layout(&graph, IM2COL).dot_rows < layout(&graph, (4, false)).dot_rows);
+    assert!(
+        !plan_layout(&graph, Some(4), Visibility::PUBLIC)
+            .shape
+            .conv_freivalds
+    );
     let q = graph.quantize_input(&x).unwrap();
     let values = graph.evaluate(&q).unwrap();
     let out = values[graph.output].clone();

@@ -44,6 +44,7 @@ use super::horner::{
     running_dot_gate, Factor, Steps,
 };
 use super::{known_field, Links, Wire};
+use crate::ops::conv::ConvGeometry;
 use crate::qgraph::{Linear, LinearKernel};
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{
@@ -115,7 +116,11 @@ impl PointwiseDims {
                 hw: out_shape[2] * out_shape[3],
                 groups: 1,
             };
-            (dims, dims.cout * dims.hw * dims.cin.div_ceil(width))
+            let per_output = dims.cin.div_ceil(width);
+            (
+                dims,
+                dims.cout.saturating_mul(dims.hw).saturating_mul(per_output),
+            )
         } else if any_window {
             let groups = geometry.group;
             if groups == 0 || in_shape[1] % groups != 0 || out_shape[1] % groups != 0 {
@@ -132,8 +137,8 @@ impl PointwiseDims {
             let direct = geometry
                 .term_counts(in_shape, out_shape)
                 .into_iter()
-                .map(|(terms, outputs)| outputs * DotConfig::rows_for(terms, width))
-                .sum();
+                .map(|(terms, outputs)| outputs.saturating_mul(DotConfig::rows_for(terms, width)))
+                .fold(0usize, usize::saturating_add);
             (dims, direct)
         } else {
             return None;
@@ -161,7 +166,7 @@ impl PointwiseDims {
     /// Rows the step takes in the dot chip's columns: one per output, and enough for the X
     /// Horner sequences.
     pub fn rows(&self, width: usize) -> usize {
-        (self.cout * self.hw).max(self.cin * self.horner_rows(width))
+        (self.cout.saturating_mul(self.hw)).max(self.cin.saturating_mul(self.horner_rows(width)))
     }
 
     /// X rows (and weights) per output channel: its group's.
@@ -171,36 +176,36 @@ impl PointwiseDims {
 
     /// Rows the step takes in the weight-dot columns.
     pub fn weight_rows(&self) -> usize {
-        self.cout * self.cin_per_group()
+        self.cout.saturating_mul(self.cin_per_group())
     }
 }
 
-/// X of the convolution `lin` ([`PointwiseDims::of`] accepted it), row-major (Cin·kh·kw rows
-/// of HW): the flat input index each entry copies, None where a tap falls on padding.
-pub fn conv_columns(lin: &Linear) -> Option<Vec<Option<usize>>> {
-    let LinearKernel::Conv {
-        geometry,
-        in_shape,
-        out_shape,
-        ..
-    } = &lin.kernel
-    else {
+/// X of a convolution ([`PointwiseDims::of`] accepted it), row-major (Cin·kh·kw rows of HW):
+/// the flat input index each entry copies, None where a tap falls on padding. The taps are
+/// [`Window2d::for_each_tap`](crate::ops::window::Window2d::for_each_tap)'s, as the direct dot
+/// products and the evaluators enumerate them. None unless both shapes are 4-D.
+pub fn conv_columns(
+    geometry: &ConvGeometry,
+    in_shape: &[usize],
+    out_shape: &[usize],
+) -> Option<Vec<Option<usize>>> {
+    let (&[_, c, h, w], &[_, _, oh, ow]) = (in_shape, out_shape) else {
         return None;
     };
-    let (c, h, w) = (in_shape[1], in_shape[2], in_shape[3]);
-    let (oh, ow) = (out_shape[2], out_shape[3]);
     let [kh, kw] = geometry.window.kernel;
-    let mut x = Vec::with_capacity(c * kh * kw * oh * ow);
-    for ic in 0..c {
-        for ky in 0..kh {
-            for kx in 0..kw {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let at = geometry.window.tap_at((h, w), (oy, ox), (ky, kx));
-                        x.push(at.map(|(iy, ix)| (ic * h + iy) * w + ix));
+    let hw = oh.checked_mul(ow)?;
+    let taps = kh.checked_mul(kw)?;
+    let mut x = vec![None; c.checked_mul(taps)?.checked_mul(hw)?];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let p = oy * ow + ox;
+            geometry
+                .window
+                .for_each_tap(h, w, oy, ox, |ky, kx, iy, ix| {
+                    for ic in 0..c {
+                        x[(ic * taps + ky * kw + kx) * hw + p] = Some((ic * h + iy) * w + ix);
                     }
-                }
-            }
+                });
         }
     }
     Some(x)

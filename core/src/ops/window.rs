@@ -35,20 +35,6 @@ impl Window2d {
 
     /// Visits every kernel tap of output position (oy, ox) that falls inside the unpadded input:
     /// `f(ky, kx, iy, ix)`. Taps on padding are skipped (they multiply zero or are ignored by max).
-    /// The input position `(y, x)` that tap `(ky, kx)` of output position `(oy, ox)` reads in an
-    /// `h` x `w` plane, or None where the tap falls on padding (as [`Window2d::for_each_tap`]
-    /// skips it).
-    pub fn tap_at(
-        &self,
-        (h, w): (usize, usize),
-        (oy, ox): (usize, usize),
-        (ky, kx): (usize, usize),
-    ) -> Option<(usize, usize)> {
-        let y = (oy * self.stride[0] + ky * self.dilation[0]).checked_sub(self.pads[0])?;
-        let x = (ox * self.stride[1] + kx * self.dilation[1]).checked_sub(self.pads[1])?;
-        (y < h && x < w).then_some((y, x))
-    }
-
     pub fn for_each_tap(
         &self,
         h: usize,

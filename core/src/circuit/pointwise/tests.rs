@@ -121,17 +121,24 @@ fn product_of(dims: PointwiseDims, pads: &[usize]) -> Product {
     let w: Vec<i64> = (0..cout * per_group)
         .map(|i| (i as i64 * 5) % 19 - 9)
         .collect();
-    let b: Vec<i128> = vec![100, -7, 0];
+    let b: Vec<i128> = (0..cout).map(|co| [100, -7, 0, 31][co % 4]).collect();
+    // The reference: W spelled out as the full block-diagonal Cout×Cin matrix (output channel
+    // co's group is co·G/Cout, holding X rows g·Cin/G..), then an ordinary product.
+    let full = |co: usize, ci: usize| {
+        let g = co * dims.groups / cout;
+        let rows = g * per_group..(g + 1) * per_group;
+        if rows.contains(&ci) {
+            w[co * per_group + ci - rows.start]
+        } else {
+            0
+        }
+    };
     let y = (0..cout * hw)
         .map(|o| {
             let (co, p) = (o / hw, o % hw);
-            let first = co / (cout / dims.groups) * per_group;
             b[co]
-                + (0..per_group)
-                    .map(|j| {
-                        let x = x[(first + j) * hw + p].unwrap_or(0);
-                        (w[co * per_group + j] * x) as i128
-                    })
+                + (0..cin)
+                    .map(|ci| (full(co, ci) * x[ci * hw + p].unwrap_or(0)) as i128)
                     .sum::<i128>()
         })
         .collect();
@@ -235,22 +242,22 @@ fn a_real_proof_of_a_wrong_product_does_not_verify() {
     assert!(!verifies(&proof), "a proof of a wrong product verified");
 }
 
-/// A grouped convolution's shape (three groups of two X rows, one output channel each, as
-/// a depthwise convolution has) with padding taps among its X entries.
+/// A grouped convolution's shape: two groups of three X rows, two output channels each (a
+/// depth multiplier of 2 over three taps), with padding taps among its X entries.
 const GROUPED: PointwiseDims = PointwiseDims {
     cin: 6,
-    cout: 3,
+    cout: 4,
     hw: 5,
-    groups: 3,
+    groups: 2,
 };
 
 #[test]
 fn a_grouped_product_with_padding_taps_is_checked_per_group() {
-    // Entries 0 and 1 are front pads' neighbours in X row 0; 12 and 29 sit mid-row.
+    // Entries 0 and 1 open X row 0 (after its three front pads); 12 and 29 sit mid-row.
     let pads = [0, 1, 12, 29];
     let good = product_of(GROUPED, &pads);
     MockProver::run(8, &good, vec![]).unwrap().verify().unwrap();
-    for (o, delta) in [(0, 1), (7, -2), (14, 1 << 20)] {
+    for (o, delta) in [(0, 1), (7, -2), (14, 1 << 20), (19, 1)] {
         let mut bad = good.clone();
         bad.y[o] += delta;
         assert!(
@@ -258,22 +265,98 @@ fn a_grouped_product_with_padding_taps_is_checked_per_group() {
             "a wrong grouped product (output {o}) was accepted"
         );
     }
-    // Another group's X row does not count: an output channel computed over its
-    // neighbour's rows is a wrong product.
+    // Another group's X rows do not count: output channel 1 (group 0) computed over group 1's
+    // rows is a wrong product.
     let mut bad = good.clone();
     let hw = GROUPED.hw;
     for p in 0..hw {
         let x = |r: usize| bad.x[r * hw + p].unwrap_or(0) as i128;
-        let (w0, w1) = (bad.w[0] as i128, bad.w[1] as i128);
-        bad.y[p] = bad.b[0] + w0 * x(2) + w1 * x(3);
+        let w = |j: usize| bad.w[3 + j] as i128;
+        bad.y[hw + p] = bad.b[1] + w(0) * x(3) + w(1) * x(4) + w(2) * x(5);
     }
     assert!(bad.y != good.y && !accepted(&bad));
-    // A padding tap's lane copies the constant zero: a non-zero value there is rejected
-    // (row 0 holds X row 0's three front pads and entry 0; lane 0 of row 1 is entry 1).
+    // A padding tap's lane is a copy of the constant zero: a non-zero value there breaks that
+    // copy (row 0 holds X row 0's three front pads and entry 0; lane 0 of row 1 is entry 1).
     let mut bad = good.clone();
     bad.corrupt = Some((4, 1));
+    let failures = MockProver::run(8, &bad, vec![])
+        .unwrap()
+        .verify()
+        .unwrap_err();
     assert!(
-        !accepted(&bad),
-        "a padding tap holding a non-zero value was accepted"
+        failures
+            .iter()
+            .any(|f| matches!(f, halo2_proofs::dev::VerifyFailure::Permutation { .. })),
+        "a padding tap holding a non-zero value broke no copy: {failures:?}"
     );
+}
+
+/// The im2col matrix against the convolution's own taps: for strides, dilations, asymmetric
+/// (TensorFlow SAME) padding, groups and a depth multiplier, the product the chip checks,
+/// `W·X` with W read as Cout×(Cin/G·kh·kw) by group, equals the sum over
+/// `ConvGeometry::for_each_term`'s terms for every output.
+#[test]
+fn the_im2col_product_equals_the_convolution_for_every_geometry() {
+    use crate::ops::conv::ConvGeometry;
+    use crate::ops::window::Window2d;
+    // Channels in and out, group, kernel, stride, dilation, pads [top, left, bottom, right],
+    // input height and width.
+    type Case = (
+        usize,
+        usize,
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 4],
+    );
+    let cases: [(Case, usize, usize); 6] = [
+        ((3, 4, 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]), 5, 6),
+        ((3, 2, 1, [3, 3], [2, 2], [1, 1], [0, 0, 1, 1]), 7, 7),
+        ((4, 4, 4, [3, 3], [2, 1], [1, 1], [1, 0, 1, 2]), 6, 5),
+        ((2, 4, 2, [3, 2], [1, 1], [2, 1], [2, 1, 2, 0]), 6, 6),
+        ((4, 6, 2, [1, 3], [1, 2], [1, 2], [0, 2, 0, 2]), 3, 9),
+        ((1, 3, 1, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2]), 4, 4),
+    ];
+    for ((ci, co, group, kernel, stride, dilation, pads), h, w) in cases {
+        let window = Window2d {
+            kernel,
+            stride,
+            pads,
+            dilation,
+        };
+        let (oh, ow) = window.output_hw(h, w).unwrap();
+        let geometry = ConvGeometry {
+            out_channels: co,
+            window,
+            group,
+        };
+        let (in_shape, out_shape) = (vec![1, ci, h, w], vec![1, co, oh, ow]);
+        let input: Vec<i64> = (0..ci * h * w).map(|i| (i as i64 * 13) % 17 - 8).collect();
+        let per_group = ci / group * kernel[0] * kernel[1];
+        let weight: Vec<i64> = (0..co * per_group)
+            .map(|i| (i as i64 * 5) % 11 - 5)
+            .collect();
+        let x = conv_columns(&geometry, &in_shape, &out_shape).unwrap();
+        let hw = oh * ow;
+        assert_eq!(x.len(), ci * kernel[0] * kernel[1] * hw);
+        for o in 0..co * hw {
+            let (c, p) = (o / hw, o % hw);
+            let mut direct = 0;
+            geometry.for_each_term(&in_shape, &out_shape, o, |i, wi| {
+                direct += input[i] * weight[wi];
+            });
+            let first = c / (co / group) * per_group;
+            let checked: i64 = (0..per_group)
+                .map(|j| {
+                    weight[c * per_group + j] * x[(first + j) * hw + p].map_or(0, |i| input[i])
+                })
+                .sum();
+            assert_eq!(
+                checked, direct,
+                "output {o} of {ci}->{co} channels, group {group}, {kernel:?}, stride {stride:?}, \
+                 dilation {dilation:?}, pads {pads:?}"
+            );
+        }
+    }
 }

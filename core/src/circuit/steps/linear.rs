@@ -5,9 +5,11 @@
 //! (half up or half away from zero) by the rescale chip or requantized by the fixed-point
 //! chip, its activation applied by lookup.
 //!
-//! A pointwise convolution wider than the dot width, with public weights, is instead proven
-//! by the pointwise chip's randomized check: the claimed accumulators `W·X + B` are witnessed
-//! one per row (then rescaled as above), and checked against `W·(X·r)` in the second phase.
+//! A convolution with public weights whose randomized check takes fewer rows (a 1×1 one wider
+//! than the dot width; any other where the shape's `conv_freivalds` says so) is instead proven
+//! by the pointwise chip: the claimed accumulators `W·X + B` are witnessed one per row (then
+//! rescaled as above), and checked against `W·(X·r)` in the second phase, X the input or its
+//! im2col matrix.
 
 use super::StepLayout;
 use crate::circuit::dot::{DotConfig, HiddenWeights};
@@ -20,8 +22,8 @@ use halo2_proofs::plonk::Error;
 use halo2curves::bn256::Fr;
 
 impl StepLayout<'_, '_> {
-    /// Step `step_index`, a linear step: the randomized pointwise check if it applies, else one
-    /// dot product per output.
+    /// Step `step_index`, a linear step: the randomized convolution check if it applies, else
+    /// one dot product per output.
     pub fn linear(
         &mut self,
         step_index: usize,
@@ -40,8 +42,8 @@ impl StepLayout<'_, '_> {
         }
     }
 
-    /// A pointwise convolution by the randomized check: its first phase here (the accumulators
-    /// and their rescales), its second phase kept in `pending`.
+    /// A convolution by the randomized check: its first phase here (the accumulators and their
+    /// rescales), its second phase kept in `pending`.
     fn pointwise(
         &mut self,
         step: &QStep,
@@ -53,20 +55,28 @@ impl StepLayout<'_, '_> {
         let config = self.config;
         let n_out = self.len(step.output);
         let mut out = Vec::with_capacity(n_out);
-        let LinearKernel::Conv { weight, bias, .. } = &lin.kernel else {
+        let LinearKernel::Conv {
+            weight,
+            bias,
+            geometry,
+            in_shape,
+            out_shape,
+        } = &lin.kernel
+        else {
             return Err(Error::Synthesis);
         };
         // X: the convolution's im2col matrix (for a 1×1 convolution, the input itself), a
         // padding tap the constant zero.
         let input = &self.wires[step.inputs[0]];
-        let x: Vec<Option<Wire>> = crate::circuit::pointwise::conv_columns(lin)
-            .ok_or(Error::Synthesis)?
-            .into_iter()
-            .map(|i| {
-                i.map(|i| input.get(i).copied().ok_or(Error::Synthesis))
-                    .transpose()
-            })
-            .collect::<Result<_, _>>()?;
+        let x: Vec<Option<Wire>> =
+            crate::circuit::pointwise::conv_columns(geometry, in_shape, out_shape)
+                .ok_or(Error::Synthesis)?
+                .into_iter()
+                .map(|i| {
+                    i.map(|i| input.get(i).copied().ok_or(Error::Synthesis))
+                        .transpose()
+                })
+                .collect::<Result<_, _>>()?;
         let channel_bias: Vec<i128> = (0..dims.cout)
             .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * dims.hw))
             .collect();
