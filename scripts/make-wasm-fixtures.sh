@@ -6,7 +6,8 @@
 #                                                    demo drew (the model's input hash is salted)
 #   verifier-wasm/tests/fixtures/other-verifier-key  key of a different circuit (13 activation bits)
 #   verifier-wasm/tests/fixtures/chain-key           the MNIST model compiled as a chain of two
-#                                                    segments (a small --memory-budget forces it),
+#                                                    segments (one lane per dot row and a small
+#                                                    --memory-budget force it),
 #                                                    its input public and packed
 #   verifier-wasm/tests/fixtures/chain-digit_7.proof a valid chain bundle for that chain key
 #
@@ -67,8 +68,8 @@ other_job=$!
 {
     "$cli" compile examples/mnist/model.onnx \
         --calibration examples/mnist/calibration.json \
-        --weights fixed --input-visibility packed --memory-budget 0.45 \
-        -o "$work/chain" \
+        --weights fixed --input-visibility packed --dot-width 1 --activation-bits 12 \
+        --memory-budget 0.45 -o "$work/chain" \
     && "$cli" prove "$work/chain" --input examples/mnist/digits/digit_7.json -o "$work/chain.proof"
 } > "$work/chain.log" 2>&1 &
 chain_job=$!
