@@ -285,14 +285,14 @@ impl PointwiseConfig {
     /// pads copy (created on first use). The caller puts the requantization or rescale of each
     /// output on its row, and calls [`PointwiseConfig::finish`] after `region.next_phase()`.
     #[allow(clippy::too_many_arguments)]
-    pub fn assign<W: Copy + Into<Option<Wire>>>(
+    pub fn assign(
         &self,
         region: &mut Region<Fr>,
         links: &mut Links,
         zero: &mut Option<Cell>,
         (start, weight_start): (usize, usize),
         dims: PointwiseDims,
-        inputs: &[W],
+        inputs: &[Option<Wire>],
         y: &[Option<i128>],
         channel_bias: &[i128],
         weights: &[i64],
@@ -347,7 +347,7 @@ impl PointwiseConfig {
             weight_start,
             x: inputs
                 .iter()
-                .map(|&wire| match wire.into() {
+                .map(|wire| match wire {
                     Some(wire) => wire.value.map(|v| super::fe(v as i128)),
                     None => Some(Fr::zero()),
                 })

@@ -181,3 +181,46 @@ pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
         "a corrupted witness or wrong public value was accepted"
     );
 }
+
+/// Whether a real proof of `circuit` verifies, under keys generated from `keys_of` (a circuit of
+/// the same shape, without witnesses) at `k` with a setup seeded by `seed`. The prover runs on
+/// any witness: a witness that breaks a constraint still yields a proof, which must not verify.
+pub fn real_proof_verifies<C: Circuit<Fr, Params = ()>>(
+    k: u32,
+    seed: u64,
+    keys_of: &C,
+    circuit: &C,
+) -> bool {
+    use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
+    use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+    use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+    use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+    use halo2_proofs::transcript::{
+        Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
+    };
+    use halo2curves::bn256::{Bn256, G1Affine};
+    use rand::SeedableRng;
+    let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
+    let vk = keygen_vk(&params, &keys_of.without_witnesses()).unwrap();
+    let pk = keygen_pk(&params, vk, &keys_of.without_witnesses()).unwrap();
+    let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+        &params,
+        &pk,
+        std::slice::from_ref(circuit),
+        &[&[]],
+        rand::rngs::OsRng,
+        &mut t,
+    )
+    .expect("the prover runs on any witness");
+    let proof = t.finalize();
+    let mut t = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&proof[..]);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        &params,
+        pk.get_vk(),
+        SingleStrategy::new(&params),
+        &[&[]],
+        &mut t,
+    )
+    .is_ok()
+}

@@ -199,47 +199,15 @@ fn rejects_every_corrupted_chip_cell() {
 
 #[test]
 fn a_real_proof_of_a_wrong_product_does_not_verify() {
-    use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
-    use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-    use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
-    use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-    use halo2_proofs::transcript::{
-        Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-    };
-    use halo2curves::bn256::{Bn256, G1Affine};
-    use rand::SeedableRng;
-    let params = ParamsKZG::<Bn256>::setup(8, rand_chacha::ChaCha20Rng::seed_from_u64(5));
+    use crate::circuit::testing::real_proof_verifies;
     let good = product();
-    let vk = keygen_vk(&params, &good.without_witnesses()).unwrap();
-    let pk = keygen_pk(&params, vk, &good.without_witnesses()).unwrap();
-    let prove = |c: &Product| {
-        let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-            &params,
-            &pk,
-            std::slice::from_ref(c),
-            &[&[]],
-            rand::rngs::OsRng,
-            &mut t,
-        )
-        .map(|_| t.finalize())
-    };
-    let verifies = |proof: &[u8]| {
-        let mut t = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
-        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-            &params,
-            pk.get_vk(),
-            SingleStrategy::new(&params),
-            &[&[]],
-            &mut t,
-        )
-        .is_ok()
-    };
-    assert!(verifies(&prove(&good).unwrap()));
+    assert!(real_proof_verifies(8, 5, &good, &good));
     let mut bad = good.clone();
     bad.y[3] += 1;
-    let proof = prove(&bad).expect("the prover runs on any witness");
-    assert!(!verifies(&proof), "a proof of a wrong product verified");
+    assert!(
+        !real_proof_verifies(8, 5, &good, &bad),
+        "a proof of a wrong product verified"
+    );
 }
 
 /// A grouped convolution's shape: two groups of three X rows, two output channels each (a
