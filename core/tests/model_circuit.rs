@@ -150,8 +150,13 @@ fn public_instance(input: &[i64], output: &[i64]) -> Vec<Fr> {
 /// The layout of `graph` with public weights at dot `width` whose convolutions other than 1×1
 /// take the randomized check over their im2col matrix where it needs fewer rows
 /// (`conv_windows`), or take direct dot products.
-fn layout(graph: &QGraph, (width, conv_windows): (usize, bool)) -> LayoutPlan {
-    layout_candidates(graph, Some(width), Visibility::PUBLIC)
+fn layout(graph: &QGraph, at: (usize, bool)) -> LayoutPlan {
+    layout_as(graph, at, Visibility::PUBLIC)
+}
+
+/// [`layout`] under `vis` (with hidden weights the check copies their committed cells).
+fn layout_as(graph: &QGraph, (width, conv_windows): (usize, bool), vis: Visibility) -> LayoutPlan {
+    layout_candidates(graph, Some(width), vis)
         .into_iter()
         .find(|p| p.shape.conv_freivalds == conv_windows)
         .expect("a layout at this width with and without the check")
@@ -369,7 +374,7 @@ fn run_salted(
     values: Vec<Vec<i64>>,
     instance: Vec<Fr>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    let plan = plan_layout(graph, Some(4), vis);
+    let plan = layout_as(graph, IM2COL, vis);
     let circuit = ModelCircuit {
         shape: plan.shape,
         graph: Arc::new(graph.clone()),
@@ -529,16 +534,18 @@ fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
     // Keys of two models that differ only in a weight value: equal when the weights are hidden
     // (the key holds the architecture only), different when they are fixed.
     let other = with_changed_weight(&graph, 1);
-    let k = plan_layout(&graph, Some(4), Visibility::SERVED)
-        .k
-        .max(plan_layout(&graph, Some(4), Visibility::PUBLIC).k);
+    let k = [IM2COL, (4, false)]
+        .into_iter()
+        .flat_map(|at| [Visibility::SERVED, Visibility::PUBLIC].map(|v| layout_as(&graph, at, v).k))
+        .max()
+        .unwrap();
     let params = zkinfer_core::srs::SrsSource::Dev {
         cache_dir: zkinfer_core::srs::default_cache_dir(),
     }
     .load(k)
     .unwrap();
-    let vk_of = |g: &QGraph, vis: Visibility| {
-        let plan = plan_layout(g, Some(4), vis);
+    let vk_of = |g: &QGraph, vis: Visibility, at: (usize, bool)| {
+        let plan = layout_as(g, at, vis);
         let mut params = params.clone();
         halo2_proofs::poly::commitment::Params::downsize(&mut params, plan.k);
         let circuit = ModelCircuit {
@@ -552,12 +559,129 @@ fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
         let vk = halo2_proofs::plonk::keygen_vk(&params, &circuit).unwrap();
         vk.to_bytes(halo2_proofs::SerdeFormat::RawBytes)
     };
-    assert_eq!(
-        vk_of(&graph, Visibility::SERVED),
-        vk_of(&other, Visibility::SERVED)
-    );
-    assert_ne!(
-        vk_of(&graph, Visibility::PUBLIC),
-        vk_of(&other, Visibility::PUBLIC)
-    );
+    // With the convolutions proven directly and by the randomized check (whose weight column
+    // is then advice, copies of the committed cells).
+    for at in [IM2COL, (4, false)] {
+        assert_eq!(
+            vk_of(&graph, Visibility::SERVED, at),
+            vk_of(&other, Visibility::SERVED, at),
+            "{at:?}"
+        );
+        assert_ne!(
+            vk_of(&graph, Visibility::PUBLIC, at),
+            vk_of(&other, Visibility::PUBLIC, at),
+            "{at:?}"
+        );
+    }
+}
+
+/// conv 3×3 (padded, 2 -> 4 channels) -> relu -> depthwise conv 3×3 (padded): every parameter
+/// is a convolution's, on an 8×8 image.
+fn conv_only_graph() -> (QGraph, Vec<f32>) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let mut b = ModelBuilder::new("convs", "x", vec![1, 2, 8, 8]).unwrap();
+    let conv = Conv {
+        weight: random(&mut rng, vec![4, 2, 3, 3], 0.8),
+        bias: vec![0.1, -0.2, 0.05, 0.3],
+        window: window(3, 1, 1),
+        group: 1,
+    };
+    let t = b
+        .add("conv", Op::Conv(conv), vec![0], "conv", None)
+        .unwrap();
+    let t = b.add("relu", Op::Relu, vec![t], "relu", None).unwrap();
+    let dw = Conv {
+        weight: random(&mut rng, vec![4, 1, 3, 3], 0.8),
+        bias: vec![0.2, 0.0, -0.1, 0.05],
+        window: window(3, 1, 1),
+        group: 4,
+    };
+    let out = b.add("dw", Op::Conv(dw), vec![t], "out", None).unwrap();
+    let model = b.finish(out).unwrap();
+    let samples: Vec<Vec<f32>> = (0..6)
+        .map(|_| (0..128).map(|_| rng.gen_range(0.0..1.0)).collect())
+        .collect();
+    let cal = Calibration::run(&model, &samples).unwrap();
+    let options = QuantOptions {
+        act_bits: 10,
+        ..Default::default()
+    };
+    let graph = quantize(&model, &cal, &options).unwrap();
+    (graph, samples[0].clone())
+}
+
+#[test]
+fn hidden_weights_all_in_checked_convolutions_need_no_advice_weight_columns() {
+    use halo2_proofs::plonk::ConstraintSystem;
+    use zkinfer_core::circuit::{ModelConfig, TensorVisibility, WeightVisibility};
+    use zkinfer_core::commitment::model_commitment;
+    let (graph, x) = conv_only_graph();
+    let vis = Visibility {
+        weights: WeightVisibility::Hidden,
+        input: TensorVisibility::Public,
+        output: TensorVisibility::Public,
+    };
+    let plan = layout_candidates(&graph, Some(4), vis)
+        .into_iter()
+        .find(|p| p.shape.checked_weights_only)
+        .expect("a layout whose every hidden weight is in a checked convolution");
+    assert!(plan.shape.freivalds && plan.shape.conv_freivalds);
+    let advice = |shape| {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ModelConfig::configure(&mut cs, shape);
+        cs.num_advice_columns()
+    };
+    let with_weight_columns = zkinfer_core::circuit::CircuitShape {
+        checked_weights_only: false,
+        ..plan.shape.clone()
+    };
+    // The dot chip's advice weights (one per lane) and advice bias.
+    assert_eq!(advice(&with_weight_columns), advice(&plan.shape) + 4 + 1);
+    let q = graph.quantize_input(&x).unwrap();
+    let values = graph.evaluate(&q).unwrap();
+    let out = values[graph.output].clone();
+    let salt = Fr::from(0x5a17u64);
+    let commitment = model_commitment(&graph, salt);
+    let prove = |g: &QGraph, values: Vec<Vec<i64>>, out: &[i64], commitment: Fr| {
+        let circuit = ModelCircuit {
+            shape: plan.shape.clone(),
+            graph: Arc::new(g.clone()),
+            values: Some(Arc::new(values)),
+            salt,
+            input_salt: None,
+            link_blinding: Default::default(),
+        };
+        let instance = instance_vector(
+            PublicPart::Values(&q),
+            PublicPart::Values(out),
+            Some(commitment),
+        );
+        MockProver::run(plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+    };
+    prove(&graph, values.clone(), &out, commitment).unwrap();
+    // A wrong output, and another model's outputs under this model's commitment.
+    let mut wrong = out.clone();
+    wrong[3] += 1;
+    assert!(prove(&graph, values.clone(), &wrong, commitment).is_err());
+    let mut other = graph.clone();
+    for step in &mut other.steps {
+        if let StepKind::Linear(lin) = &mut step.kind {
+            if let zkinfer_core::qgraph::LinearKernel::Conv { bias, .. } = &mut lin.kernel {
+                bias[1] += 5;
+            }
+        }
+    }
+    let other_values = other.evaluate(&q).unwrap();
+    let other_out = other_values[other.output].clone();
+    assert_ne!(other_out, out);
+    assert!(prove(&other, other_values.clone(), &other_out, commitment).is_err());
+    prove(
+        &other,
+        other_values,
+        &other_out,
+        model_commitment(&other, salt),
+    )
+    .unwrap();
 }

@@ -43,12 +43,14 @@
 //!   above. The compiler's widths are at most 64.
 //! - a salted hash only for the input ([`super::TensorVisibility::Salted`]): the salt is the
 //!   consumer's, who sends the input; the circuit has no salt for an output.
-//! - `freivalds` only with fixed weights: the randomized pointwise check multiplies by fixed
-//!   weight columns (a hidden model proves every product directly, and `configure` leaves the
-//!   chip out). Its soundness error, `Cout·HW/|F|`, needs no shape limit: both factors are at
-//!   most 2^k <= 2^26 rows, so it is below 2^-200.
+//! - `freivalds` needs no limit (with hidden weights its weight column is advice copying the
+//!   committed cells): its soundness error, `Cout·HW/|F|`, is small for any shape, both factors
+//!   being at most 2^k <= 2^26 rows, so it is below 2^-200.
 //! - `conv_freivalds` only with `freivalds`: it says which convolutions the chip takes (a
 //!   layout choice), so it means nothing in a shape without the chip.
+//! - `checked_weights_only` only with hidden weights, `freivalds` and no `products`: it leaves
+//!   out the dot chip's advice weight columns, which only those shapes can do without (a
+//!   layout that needs them fails to synthesize, it cannot prove anything else).
 //!
 //! Not in the shape, so not checked here: per-tensor limb counts of hidden weights, divisors,
 //! multipliers and weights live in the key's fixed columns, which the model id pins.
@@ -110,11 +112,15 @@ impl CircuitShape {
             );
         }
         self.visibility.check()?;
-        if self.freivalds && self.visibility.hidden_weights() {
+        if self.checked_weights_only
+            && !(self.freivalds && self.visibility.hidden_weights() && !self.products)
+        {
             return refuse(
-                "freivalds",
+                "checked_weights_only",
                 "true".into(),
-                "the randomized pointwise check needs fixed weights".into(),
+                "only a shape with hidden weights, the randomized check and no products of two \
+                 computed values can leave out the dot chip's advice weight columns"
+                    .into(),
             );
         }
         if self.conv_freivalds && !self.freivalds {
@@ -159,6 +165,18 @@ mod tests {
             weights: WeightVisibility::Hidden,
             ..Visibility::PUBLIC
         };
+        // The randomized check takes hidden weights as copies of their committed cells.
+        for checked_weights_only in [false, true] {
+            CircuitShape {
+                freivalds: true,
+                conv_freivalds: true,
+                checked_weights_only,
+                visibility: hidden,
+                ..Default::default()
+            }
+            .validate(12)
+            .unwrap();
+        }
         let cases: Vec<(CircuitShape, u32, &str)> = vec![
             (
                 CircuitShape {
@@ -226,20 +244,30 @@ mod tests {
             ),
             (
                 CircuitShape {
-                    freivalds: true,
-                    visibility: hidden,
-                    ..Default::default()
-                },
-                12,
-                "freivalds",
-            ),
-            (
-                CircuitShape {
                     conv_freivalds: true,
                     ..Default::default()
                 },
                 12,
                 "conv_freivalds",
+            ),
+            (
+                CircuitShape {
+                    checked_weights_only: true,
+                    ..Default::default()
+                },
+                12,
+                "checked_weights_only",
+            ),
+            (
+                CircuitShape {
+                    checked_weights_only: true,
+                    freivalds: true,
+                    products: true,
+                    visibility: hidden,
+                    ..Default::default()
+                },
+                12,
+                "checked_weights_only",
             ),
             (
                 CircuitShape {

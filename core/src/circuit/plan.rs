@@ -165,7 +165,9 @@ fn rows_needed(
     for (s, counts) in graph.steps.iter().zip(term_counts) {
         match &s.kind {
             StepKind::Linear(lin) if shape.freivalds => {
-                match PointwiseDims::of(lin, width, shape.conv_freivalds) {
+                match PointwiseDims::of(lin, width, shape.conv_freivalds)
+                    .map(|d| d.with_bias_row(shape.visibility.hidden_weights()))
+                {
                     Some(dims) => {
                         dot += dims.rows(width);
                         weight += dims.weight_rows();
@@ -214,13 +216,10 @@ fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
         .sum()
 }
 
-/// Which convolutions the randomized check can take at dot `width` (weights must be public
-/// constants, and the check must take fewer rows than direct dot products): whether some 1×1
-/// convolution can, and whether some other convolution can (the shape's `conv_freivalds`).
-fn freivalds_kinds(graph: &QGraph, width: usize, visibility: Visibility) -> (bool, bool) {
-    if visibility.hidden_weights() {
-        return (false, false);
-    }
+/// Which convolutions the randomized check can take at dot `width` (where it takes fewer rows
+/// than direct dot products): whether some 1×1 convolution can, and whether some other
+/// convolution can (the shape's `conv_freivalds`).
+fn freivalds_kinds(graph: &QGraph, width: usize) -> (bool, bool) {
     let (mut unit, mut any_window) = (false, false);
     for s in &graph.steps {
         match &s.kind {
@@ -245,6 +244,28 @@ fn freivalds_kinds(graph: &QGraph, width: usize, visibility: Visibility) -> (boo
         }
     }
     (unit, any_window)
+}
+
+/// Whether every step with parameters (what hidden weights commit) is a convolution the
+/// randomized check takes at dot `width` (`any_window`: the shape's `conv_freivalds`), as the
+/// layout decides it ([`PointwiseDims::of`]): then no dot product multiplies by a hidden weight.
+fn every_param_step_is_checked(graph: &QGraph, width: usize, any_window: bool) -> bool {
+    graph.steps.iter().all(|s| match &s.kind {
+        StepKind::Linear(lin) => {
+            lin.params().is_none() || PointwiseDims::of(lin, width, any_window).is_some()
+        }
+        StepKind::Max { .. }
+        | StepKind::Reshape
+        | StepKind::Slice { .. }
+        | StepKind::Concat
+        | StepKind::QuantizedAdd(_)
+        | StepKind::QuantizedSub(_)
+        | StepKind::Gather { .. }
+        | StepKind::QuantizedMul(_)
+        | StepKind::Lookup(_)
+        | StepKind::Product(_)
+        | StepKind::MatMul(_) => true,
+    })
 }
 
 /// Rows of the pack and Poseidon chips under `vis`.
@@ -442,11 +463,15 @@ pub fn layout_candidates_with(
     // rows but adds columns, so at a k the rows do not set (a chain's segments, a model held
     // up by its table) the second may be the smaller.
     let variants = candidates.iter().flat_map(|&w| {
-        let (unit, any_window) = freivalds_kinds(graph, w, visibility);
+        let (unit, any_window) = freivalds_kinds(graph, w);
         let with_windows = any_window.then_some((w, true, true));
         with_windows.into_iter().chain([(w, unit, false)])
     });
     for (w, freivalds, conv_freivalds) in variants {
+        let checked_weights_only = visibility.hidden_weights()
+            && freivalds
+            && !products
+            && every_param_step_is_checked(graph, w, conv_freivalds);
         let shape = CircuitShape {
             dot_width: w,
             act_bits: graph.act_bits,
@@ -461,6 +486,7 @@ pub fn layout_candidates_with(
             matmul,
             log_derivative_lookups: true,
             conv_freivalds,
+            checked_weights_only,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);

@@ -35,6 +35,16 @@
 //!   each `ci` of the channel's group) and `wf` holding `W[co, ci]`; each channel's final `d` is
 //!   constrained equal to `t_co`.
 //!
+//! With hidden weights (the default compile: weights behind the Poseidon commitment) W and B are
+//! not in the key. The weight dot's factor is then a first-phase advice column whose cells copy
+//! the committed cells (the pack chip's), and the bias is one more weight: X gets a last row of
+//! ones (lanes copying one cell constrained to the constant 1, Horner sum
+//! `s_1 = Σ_p ρ^(HW-1-p)`), and each channel's weight dot one more term, its committed bias
+//! times `s_1`. The `bias` column then holds the rounding offset alone. Every factor is a
+//! first-phase cell bound by a copy constraint to its committed cell, so W and B are fixed
+//! before ρ exactly as fixed columns are, and the argument above is unchanged:
+//! `(Y - B_fixed)·r = W·(X·r) + B·s_1` is `(Y - B_fixed - B - W·X)·r = 0`.
+//!
 //! Since every Y the check accepts equals the field image of the bounded integer `W·X + B`, the
 //! requantization gates reading Y keep their integer soundness argument.
 
@@ -62,7 +72,9 @@ pub struct PointwiseConfig {
     pub h_y: Column<Advice>,
     pub s: Column<Advice>,
     pub d: Column<Advice>,
-    pub wf: Column<Fixed>,
+    /// The weight dot's factor W: a fixed column, or with hidden weights a first-phase advice
+    /// column of copies of the committed weight cells.
+    pub w: Factor,
     pub x_horner: Steps,
     pub y_horner: Steps,
     pub weight_dot: Steps,
@@ -80,6 +92,8 @@ pub struct PointwiseDims {
     pub cout: usize,
     pub hw: usize,
     pub groups: usize,
+    /// Whether the bias is a weight on a last X row of ones (hidden weights).
+    pub bias_row: bool,
 }
 
 impl PointwiseDims {
@@ -115,6 +129,7 @@ impl PointwiseDims {
                 cout: out_shape[1],
                 hw: out_shape[2] * out_shape[3],
                 groups: 1,
+                bias_row: false,
             };
             let per_output = dims.cin.div_ceil(width);
             (
@@ -133,6 +148,7 @@ impl PointwiseDims {
                 cout: out_shape[1],
                 hw: out_shape[2].checked_mul(out_shape[3])?,
                 groups,
+                bias_row: false,
             };
             let direct = geometry
                 .term_counts(in_shape, out_shape)
@@ -158,15 +174,30 @@ impl PointwiseDims {
         per_channel.then_some(dims)
     }
 
+    /// The same convolution with its bias as a weight on a row of ones when the weights are
+    /// `hidden` (the layout of a chip configured with hidden weights).
+    pub fn with_bias_row(self, hidden: bool) -> Self {
+        PointwiseDims {
+            bias_row: hidden,
+            ..self
+        }
+    }
+
     /// Rows of one X row's Horner sequence.
     pub fn horner_rows(&self, width: usize) -> usize {
         self.hw.div_ceil(width)
     }
 
+    /// Horner sequences over X: its rows, and the row of ones if the bias takes one.
+    pub fn x_rows(&self) -> usize {
+        self.cin.saturating_add(self.bias_row as usize)
+    }
+
     /// Rows the step takes in the dot chip's columns: one per output, and enough for the X
     /// Horner sequences.
     pub fn rows(&self, width: usize) -> usize {
-        (self.cout.saturating_mul(self.hw)).max(self.cin.saturating_mul(self.horner_rows(width)))
+        (self.cout.saturating_mul(self.hw))
+            .max(self.x_rows().saturating_mul(self.horner_rows(width)))
     }
 
     /// X rows (and weights) per output channel: its group's.
@@ -174,9 +205,15 @@ impl PointwiseDims {
         self.cin / self.groups
     }
 
+    /// Terms of each output channel's weight dot: its group's weights, and its bias if the
+    /// bias takes a row.
+    pub fn terms_per_channel(&self) -> usize {
+        self.cin_per_group() + self.bias_row as usize
+    }
+
     /// Rows the step takes in the weight-dot columns.
     pub fn weight_rows(&self) -> usize {
-        self.cout.saturating_mul(self.cin_per_group())
+        self.cout.saturating_mul(self.terms_per_channel())
     }
 }
 
@@ -217,16 +254,32 @@ pub struct PendingPointwise {
     width: usize,
     start: usize,
     weight_start: usize,
-    /// X, row-major (Cin×HW).
+    /// X, row-major (Cin×HW), then the row of ones if the bias takes one.
     x: Vec<Option<Fr>>,
     /// Y - B, channel-major (Cout×HW).
     y: Vec<Option<Fr>>,
-    /// W, Cout×(Cin/groups).
-    weights: Vec<i64>,
+    /// The weight dots' factors, channel by channel: W (Cout×(Cin/groups)), each channel's
+    /// committed bias after its weights if the bias takes a row.
+    factors: Vec<i128>,
+}
+
+/// Where a convolution's hidden parameters are committed (cells of the pack chip): W's cells in
+/// the order of [`PointwiseConfig::assign`]'s `weights`, and each output channel's bias cell
+/// with its value.
+pub struct CommittedParams<'a> {
+    pub weights: &'a [Cell],
+    pub biases: &'a [(Cell, i128)],
 }
 
 impl PointwiseConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, dot: &DotConfig, any_window: bool) -> Self {
+    /// The chip over `dot`'s columns; `hidden`: the weights and biases are copies of committed
+    /// cells.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        dot: &DotConfig,
+        any_window: bool,
+        hidden: bool,
+    ) -> Self {
         let h_x = meta.advice_column_in(SecondPhase);
         let h_y = meta.advice_column_in(SecondPhase);
         let s = meta.advice_column_in(SecondPhase);
@@ -234,8 +287,16 @@ impl PointwiseConfig {
         for c in [h_x, h_y, s, d] {
             meta.enable_equality(c);
         }
-        let wf = meta.fixed_column();
-        // The column holding the constant zero the X Horner pads copy.
+        // Fixed weights: the column order of keys made before hidden weights took the check.
+        let w = if hidden {
+            let column = meta.advice_column();
+            meta.enable_equality(column);
+            Factor::Advice(column)
+        } else {
+            Factor::Fixed(meta.fixed_column())
+        };
+        // The column holding the constant zero the X Horner pads copy (and the one its row of
+        // ones copies).
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
         let rho = meta.challenge_usable_after(FirstPhase);
@@ -247,7 +308,7 @@ impl PointwiseConfig {
             h_y,
             s,
             d,
-            wf,
+            w,
             x_horner: Steps::new(meta),
             y_horner: Steps::new(meta),
             weight_dot: Steps::new(meta),
@@ -264,13 +325,7 @@ impl PointwiseConfig {
             (c.acc, c.bias),
             rho,
         );
-        running_dot_gate(
-            meta,
-            "pointwise: weight dot",
-            c.weight_dot,
-            c.d,
-            (Factor::Fixed(c.wf), c.s),
-        );
+        running_dot_gate(meta, "pointwise: weight dot", c.weight_dot, c.d, (c.w, c.s));
         config
     }
 
@@ -278,12 +333,21 @@ impl PointwiseConfig {
         self.x.len()
     }
 
+    /// Whether the chip takes its weights and biases as copies of committed cells.
+    pub fn hidden_weights(&self) -> bool {
+        matches!(self.w, Factor::Advice(_))
+    }
+
     /// First phase: copies X (`inputs`, row-major Cin×HW; None is a constant zero) into the
-    /// Horner lanes, places each accumulator `y[o]` (W·X + B as
-    /// the prover claims it) in `acc` and its channel's bias in `bias` from row `start`, fills
-    /// the weight column from `weight_start`, and enables the selectors. `zero` is the cell the
-    /// pads copy (created on first use). The caller puts the requantization or rescale of each
-    /// output on its row, and calls [`PointwiseConfig::finish`] after `region.next_phase()`.
+    /// Horner lanes, places each accumulator `y[o]` (W·X + B as the prover claims it) in `acc`
+    /// and its channel's bias in `bias` from row `start`, fills the weight column from
+    /// `weight_start`, and enables the selectors. `weights` is W (Cout×(Cin/groups)). With hidden
+    /// weights (`committed`, required then and only then, and `dims.bias_row`) `channel_bias`
+    /// is the bias's fixed part (the rounding offset), X gets its row of ones, and each weight
+    /// cell copies its committed cell, the channel's committed bias last. `zero` is the cell
+    /// the pads copy (created on first use). The caller puts the requantization or rescale of
+    /// each output on its row, and calls [`PointwiseConfig::finish`] after
+    /// `region.next_phase()`.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
@@ -296,22 +360,31 @@ impl PointwiseConfig {
         y: &[Option<i128>],
         channel_bias: &[i128],
         weights: &[i64],
+        committed: Option<CommittedParams<'_>>,
     ) -> Result<PendingPointwise, Error> {
         let PointwiseDims {
             cin,
             cout,
             hw,
             groups,
+            bias_row,
         } = dims;
+        let per_group = cin.checked_div(groups).unwrap_or(0);
         if inputs.len() != cin * hw
             || y.len() != cout * hw
             || channel_bias.len() != cout
             || groups == 0
             || cin % groups != 0
             || cout % groups != 0
-            || weights.len() != dims.weight_rows()
+            || weights.len() != cout * per_group
         {
             return Err(Error::Synthesis);
+        }
+        match (&committed, self.w) {
+            (Some(p), Factor::Advice(_))
+                if bias_row && p.weights.len() == weights.len() && p.biases.len() == cout => {}
+            (None, Factor::Fixed(_)) if !bias_row => {}
+            _ => return Err(Error::Synthesis),
         }
         let w = self.width();
         assign_lanes(
@@ -323,8 +396,52 @@ impl PointwiseConfig {
             (cin, hw),
             inputs,
         )?;
+        let mut x: Vec<Option<Fr>> = inputs
+            .iter()
+            .map(|wire| match wire {
+                Some(wire) => wire.value.map(|v| super::fe(v as i128)),
+                None => Some(Fr::zero()),
+            })
+            .collect();
+        if bias_row {
+            // The row of ones after X's rows, front-padded with zeros as they are: every one a
+            // copy of the first, which is constrained to the constant 1.
+            let rows = dims.horner_rows(w);
+            let pads = rows * w - hw;
+            let mut one: Option<Cell> = None;
+            for r in 0..rows {
+                let row = start + cin * rows + r;
+                self.x_horner.enable(region, row, r == 0)?;
+                for (l, &column) in self.x.iter().enumerate() {
+                    let v = if r * w + l < pads {
+                        Fr::zero()
+                    } else {
+                        Fr::one()
+                    };
+                    let cell = region
+                        .assign_advice(column, row, known_field(Some(v)))
+                        .cell();
+                    let slot = if v == Fr::zero() {
+                        &mut *zero
+                    } else {
+                        &mut one
+                    };
+                    match slot {
+                        Some(c) => region.constrain_equal(cell, *c),
+                        None => {
+                            region.constrain_constant(cell, v)?;
+                            *slot = Some(cell);
+                        }
+                    }
+                }
+            }
+            x.extend(std::iter::repeat_n(Some(Fr::one()), hw));
+        }
         let mut y_minus_b = Vec::with_capacity(cout * hw);
+        let mut factors: Vec<i128> = Vec::with_capacity(dims.weight_rows());
         for (co, &b) in channel_bias.iter().enumerate() {
+            // The Y Horner sums Y minus the fixed bias; a committed bias joins the weight dot.
+            let hidden = committed.as_ref().map(|p| p.biases[co]);
             for p in 0..hw {
                 let o = co * hw + p;
                 let row = start + o;
@@ -333,32 +450,49 @@ impl PointwiseConfig {
                 region.assign_fixed(self.bias, row, super::fe(b));
                 y_minus_b.push(y[o].map(|v| super::fe(v - b)));
             }
+            factors.extend(
+                weights[co * per_group..(co + 1) * per_group]
+                    .iter()
+                    .map(|&v| v as i128),
+            );
+            factors.extend(hidden.map(|(_, v)| v));
         }
-        for (i, &wt) in weights.iter().enumerate() {
+        let per_channel = dims.terms_per_channel();
+        for (i, &f) in factors.iter().enumerate() {
             let row = weight_start + i;
-            self.weight_dot
-                .enable(region, row, i % dims.cin_per_group() == 0)?;
-            region.assign_fixed(self.wf, row, super::fe(wt as i128));
+            self.weight_dot.enable(region, row, i % per_channel == 0)?;
+            let value = super::fe(f);
+            match (self.w, &committed) {
+                (Factor::Fixed(column), None) => {
+                    region.assign_fixed(column, row, value);
+                }
+                (Factor::Advice(column), Some(p)) => {
+                    let (co, j) = (i / per_channel, i % per_channel);
+                    let cell = if j < per_group {
+                        p.weights[co * per_group + j]
+                    } else {
+                        p.biases[co].0
+                    };
+                    let copy = region.assign_advice(column, row, known_field(Some(value)));
+                    region.constrain_equal(copy.cell(), cell);
+                }
+                _ => return Err(Error::Synthesis),
+            }
         }
         Ok(PendingPointwise {
             dims,
             width: w,
             start,
             weight_start,
-            x: inputs
-                .iter()
-                .map(|wire| match wire {
-                    Some(wire) => wire.value.map(|v| super::fe(v as i128)),
-                    None => Some(Fr::zero()),
-                })
-                .collect(),
+            x,
             y: y_minus_b,
-            weights: weights.to_vec(),
+            factors,
         })
     }
 
     /// Second phase: the challenge-dependent Horner sums and weight dots, and the equalities
-    /// tying each channel's `W·(X·r)` to its `(Y - B)·r`.
+    /// tying each channel's `W·(X·r)` (plus its bias times the ones' sum, with hidden
+    /// weights) to its `(Y - B)·r`.
     pub fn finish(&self, region: &mut Region<Fr>, pending: PendingPointwise) -> Result<(), Error> {
         let mut rho = None;
         region.get_challenge(self.rho).map(|r| rho = Some(r));
@@ -369,27 +503,31 @@ impl PointwiseConfig {
             weight_start,
             x,
             y,
-            weights,
+            factors,
         } = pending;
         let PointwiseDims { cin, cout, hw, .. } = dims;
-        let (s_cells, s_values) = lanes_sums(region, (self.h_x, w), start, (cin, hw), &x, rho)?;
+        let (s_cells, s_values) =
+            lanes_sums(region, (self.h_x, w), start, (dims.x_rows(), hw), &x, rho)?;
         let t_cells = accumulator_sums(region, self.h_y, start, hw, &y, rho)?;
         let per_group = dims.cin_per_group();
+        let per_channel = dims.terms_per_channel();
         let cout_per_group = cout / dims.groups;
-        if t_cells.len() != cout {
+        if t_cells.len() != cout || factors.len() != cout * per_channel {
             return Err(Error::Synthesis);
         }
         for (co, &t_cell) in t_cells.iter().enumerate() {
             let mut d = Some(Fr::zero());
             let mut last = None;
             let first = co / cout_per_group * per_group;
-            for j in 0..per_group {
-                let (ci, at) = (first + j, co * per_group + j);
+            for j in 0..per_channel {
+                // The group's X rows, then (a bias row) the row of ones, X's last.
+                let ci = if j < per_group { first + j } else { cin };
+                let at = co * per_channel + j;
                 let row = weight_start + at;
                 let s = region.assign_advice(self.s, row, known_field(s_values[ci]));
                 region.constrain_equal(s.cell(), s_cells[ci]);
-                let wt = super::fe(weights[at] as i128);
-                d = d.zip(s_values[ci]).map(|(d, s)| d + wt * s);
+                let f = super::fe(factors[at]);
+                d = d.zip(s_values[ci]).map(|(d, s)| d + f * s);
                 last = Some(region.assign_advice(self.d, row, known_field(d)).cell());
             }
             region.constrain_equal(last.ok_or(Error::Synthesis)?, t_cell);

@@ -31,7 +31,7 @@ pub struct CircuitShape {
     #[serde(default)]
     pub fixed_point: bool,
     /// Whether pointwise convolutions are proven by the randomized check of
-    /// [`pointwise`](super::pointwise) (fixed weights only); the circuit then has a second phase.
+    /// [`pointwise`](super::pointwise); the circuit then has a second phase.
     #[serde(default)]
     pub freivalds: bool,
     /// Whether the max-pool chip is left out (the graph has no max pooling).
@@ -67,6 +67,12 @@ pub struct CircuitShape {
     /// it takes fewer rows than direct dot products. Set only when some convolution does.
     #[serde(default)]
     pub conv_freivalds: bool,
+    /// With hidden weights: whether every step with parameters is a convolution the randomized
+    /// check takes, so no dot product multiplies by a hidden weight and the dot chip has no
+    /// advice weight columns (a chain segment without the classifier drops 2·width + 2
+    /// columns). Set only then.
+    #[serde(default)]
+    pub checked_weights_only: bool,
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -88,6 +94,7 @@ impl Serialize for CircuitShape {
             ("matmul", self.matmul),
             ("log_derivative_lookups", self.log_derivative_lookups),
             ("conv_freivalds", self.conv_freivalds),
+            ("checked_weights_only", self.checked_weights_only),
         ];
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
@@ -121,6 +128,7 @@ impl Default for CircuitShape {
             matmul: false,
             log_derivative_lookups: false,
             conv_freivalds: false,
+            checked_weights_only: false,
         }
     }
 }
@@ -212,7 +220,7 @@ impl ModelConfig {
         let dot = DotConfig::configure(
             meta,
             shape.dot_width,
-            shape.visibility.hidden_weights() || shape.products,
+            (shape.visibility.hidden_weights() && !shape.checked_weights_only) || shape.products,
         );
         let rescale = (!shape.no_rescale)
             .then(|| RescaleConfig::configure(meta, dot.acc, &table, shape.raw_ties));
@@ -220,8 +228,14 @@ impl ModelConfig {
         let requant = shape.fixed_point.then(|| {
             RequantConfig::configure(meta, dot.acc, &table, shape.no_rescale, shape.ties_up)
         });
-        let pointwise = (shape.freivalds && !shape.visibility.hidden_weights())
-            .then(|| PointwiseConfig::configure(meta, &dot, shape.conv_freivalds));
+        let pointwise = shape.freivalds.then(|| {
+            PointwiseConfig::configure(
+                meta,
+                &dot,
+                shape.conv_freivalds,
+                shape.visibility.hidden_weights(),
+            )
+        });
         let matmul = shape.matmul.then(|| MatMulConfig::configure(meta, &dot));
         let hashing = shape.visibility.needs_hashing();
         let pack = shape
@@ -269,6 +283,7 @@ mod shape_tests {
             "no_rescale",
             "matmul",
             "conv_freivalds",
+            "checked_weights_only",
         ];
         let set = |bits: usize| {
             let mut shape = CircuitShape::default();
@@ -279,13 +294,14 @@ mod shape_tests {
                 &mut shape.no_rescale,
                 &mut shape.matmul,
                 &mut shape.conv_freivalds,
+                &mut shape.checked_weights_only,
             ];
             for (i, flag) in flags.into_iter().enumerate() {
                 *flag = bits >> i & 1 == 1;
             }
             shape
         };
-        for bits in 0..64 {
+        for bits in 0..128 {
             let shape = set(bits);
             let json = serde_json::to_string(&shape).unwrap();
             for (i, name) in names.iter().enumerate() {

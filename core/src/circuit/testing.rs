@@ -31,6 +31,7 @@ pub fn test_shape() -> CircuitShape {
         matmul: false,
         log_derivative_lookups: true,
         conv_freivalds: false,
+        checked_weights_only: false,
     }
 }
 
@@ -50,6 +51,7 @@ pub fn fixed_point_shape() -> CircuitShape {
         matmul: false,
         log_derivative_lookups: true,
         conv_freivalds: false,
+        checked_weights_only: false,
     }
 }
 
@@ -185,12 +187,7 @@ pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
 /// Whether a real proof of `circuit` verifies, under keys generated from `keys_of` (a circuit of
 /// the same shape, without witnesses) at `k` with a setup seeded by `seed`. The prover runs on
 /// any witness: a witness that breaks a constraint still yields a proof, which must not verify.
-pub fn real_proof_verifies<C: Circuit<Fr, Params = ()>>(
-    k: u32,
-    seed: u64,
-    keys_of: &C,
-    circuit: &C,
-) -> bool {
+pub fn real_proof_verifies<C: Circuit<Fr>>(k: u32, seed: u64, keys_of: &C, circuit: &C) -> bool {
     use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
     use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
     use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};

@@ -1,6 +1,6 @@
 use super::super::{Source, Wire};
 use super::*;
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::plonk::Circuit;
 
@@ -10,6 +10,7 @@ const DIMS: PointwiseDims = PointwiseDims {
     cout: 3,
     hw: 5,
     groups: 1,
+    bias_row: false,
 };
 
 /// Proves `y = W·x + b` for a 6×5 X whose entries are written into a first-phase column of
@@ -23,8 +24,12 @@ struct Product {
     /// The accumulators claimed (W·x + b unless a test lies).
     y: Vec<i128>,
     blank: bool,
-    /// Overwrites one cell after layout: (column 0..5 = h_x, h_y, s, d, lane 0; row).
+    /// Overwrites one cell after layout: (column 0..5 = h_x, h_y, s, d, lane 0; with hidden
+    /// weights also 5 = the weight and bias copies; row).
     corrupt: Option<(usize, usize)>,
+    /// Hidden weights: W and b are committed cells (the `data` column after X, holding these
+    /// values: W and b unless a test commits others), which the chip copies.
+    committed: Option<(Vec<i64>, Vec<i128>)>,
 }
 
 #[derive(Clone)]
@@ -36,7 +41,8 @@ struct ProductConfig {
 impl Circuit<Fr> for Product {
     type Config = ProductConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
+    /// Whether the weights are hidden.
+    type Params = bool;
 
     fn without_witnesses(&self) -> Self {
         Product {
@@ -45,13 +51,21 @@ impl Circuit<Fr> for Product {
         }
     }
 
+    fn params(&self) -> bool {
+        self.committed.is_some()
+    }
+
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ProductConfig {
+        Self::configure_with_params(meta, false)
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, hidden: bool) -> ProductConfig {
         let data = meta.advice_column();
         meta.enable_equality(data);
-        let dot = DotConfig::configure(meta, WIDTH, false);
+        let dot = DotConfig::configure(meta, WIDTH, hidden);
         ProductConfig {
             data,
-            chip: PointwiseConfig::configure(meta, &dot, false),
+            chip: PointwiseConfig::configure(meta, &dot, false, hidden),
         }
     }
 
@@ -81,6 +95,35 @@ impl Circuit<Fr> for Product {
                     .collect();
                 let y: Vec<Option<i128>> =
                     self.y.iter().map(|&v| (!self.blank).then_some(v)).collect();
+                // The committed parameters, in the data column after X.
+                let n = self.x.len();
+                let cells = |values: Vec<i128>, region: &mut Region<Fr>, from: usize| {
+                    values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let value = known_field(Some(super::super::fe(v)));
+                            (region.assign_advice(config.data, from + i, value).cell(), v)
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let (weight_cells, biases) = match &self.committed {
+                    Some((w, b)) => {
+                        let w = cells(w.iter().map(|&v| v as i128).collect(), &mut region, n);
+                        let b = cells(b.clone(), &mut region, n + w.len());
+                        (w.into_iter().map(|(c, _)| c).collect::<Vec<_>>(), b)
+                    }
+                    None => (Vec::new(), Vec::new()),
+                };
+                let committed = self.committed.as_ref().map(|_| CommittedParams {
+                    weights: &weight_cells,
+                    biases: &biases,
+                });
+                // With hidden weights the fixed column keeps no bias (a rounding offset only).
+                let fixed_bias = match committed {
+                    Some(_) => vec![0; self.b.len()],
+                    None => self.b.clone(),
+                };
                 let mut links = Links::default();
                 let pending = config.chip.assign(
                     &mut region,
@@ -90,15 +133,19 @@ impl Circuit<Fr> for Product {
                     self.dims,
                     &inputs,
                     &y,
-                    &self.b,
+                    &fixed_bias,
                     &self.w,
+                    committed,
                 )?;
                 region.next_phase();
                 config.chip.finish(&mut region, pending)?;
                 if let Some((column, row)) = self.corrupt {
                     let c = &config.chip;
-                    let column = [c.h_x, c.h_y, c.s, c.d, c.x[0]][column];
-                    region.assign_advice(column, row, known_field(Some(Fr::from(12345))));
+                    let mut columns = vec![c.h_x, c.h_y, c.s, c.d, c.x[0]];
+                    if let Factor::Advice(w) = c.w {
+                        columns.push(w);
+                    }
+                    region.assign_advice(columns[column], row, known_field(Some(Fr::from(12345))));
                 }
                 Ok(())
             },
@@ -150,7 +197,15 @@ fn product_of(dims: PointwiseDims, pads: &[usize]) -> Product {
         y,
         blank: false,
         corrupt: None,
+        committed: None,
     }
+}
+
+/// The same product with its weights and bias hidden behind committed cells.
+fn hidden(mut c: Product) -> Product {
+    c.committed = Some((c.w.clone(), c.b.clone()));
+    c.dims = c.dims.with_bias_row(true);
+    c
 }
 
 fn accepted(c: &Product) -> bool {
@@ -217,6 +272,7 @@ const GROUPED: PointwiseDims = PointwiseDims {
     cout: 4,
     hw: 5,
     groups: 2,
+    bias_row: false,
 };
 
 #[test]
@@ -327,4 +383,76 @@ fn the_im2col_product_equals_the_convolution_for_every_geometry() {
             );
         }
     }
+}
+
+#[test]
+fn hidden_weights_and_bias_are_copies_of_their_committed_cells() {
+    for good in [
+        hidden(product()),
+        hidden(product_of(GROUPED, &[0, 1, 12, 29])),
+    ] {
+        MockProver::run(8, &good, vec![]).unwrap().verify().unwrap();
+        for (o, delta) in [(0, 1), (7, -3), (14, 1 << 20)] {
+            let mut bad = good.clone();
+            bad.y[o] += delta;
+            assert!(!accepted(&bad), "a wrong product (output {o}) was accepted");
+        }
+        // Outputs computed with other weights or another bias than the committed ones, every
+        // other cell consistent with the committed ones.
+        let (w, b) = good.committed.clone().unwrap();
+        for (i, delta) in [(0, 1), (5, -2), (w.len() - 1, 7)] {
+            let mut bad = good.clone();
+            let mut committed = w.clone();
+            committed[i] += delta;
+            bad.w = committed.clone();
+            bad.committed = Some((committed, b.clone()));
+            assert!(!accepted(&bad), "weight {i} other than committed accepted");
+        }
+        let mut bad = good.clone();
+        let mut committed = b.clone();
+        committed[1] -= 1;
+        bad.b = committed.clone();
+        bad.committed = Some((w.clone(), committed));
+        assert!(!accepted(&bad), "a bias other than committed accepted");
+        // A weight or bias copy that differs from its committed cell (channel 0's weights,
+        // then its bias), or a one of the bias row that is not 1 (X's rows are 2 each: the
+        // ones' second row is 2·cin + 1).
+        let per_channel = good.dims.terms_per_channel();
+        let ones = 2 * good.dims.cin + 1;
+        for corrupt in [
+            (5, 0),
+            (5, per_channel - 2),
+            (5, per_channel - 1),
+            (4, ones),
+        ] {
+            let mut bad = good.clone();
+            bad.corrupt = Some(corrupt);
+            let failures = MockProver::run(8, &bad, vec![])
+                .unwrap()
+                .verify()
+                .unwrap_err();
+            assert!(
+                failures
+                    .iter()
+                    .any(|f| matches!(f, halo2_proofs::dev::VerifyFailure::Permutation { .. })),
+                "corrupted copy {corrupt:?} broke no copy constraint: {failures:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_real_proof_with_hidden_weights_other_than_committed_does_not_verify() {
+    use crate::circuit::testing::real_proof_verifies;
+    let good = hidden(product());
+    assert!(real_proof_verifies(8, 6, &good, &good));
+    let mut bad = good.clone();
+    let (mut w, b) = bad.committed.clone().unwrap();
+    w[2] += 1;
+    bad.w = w.clone();
+    bad.committed = Some((w, b));
+    assert!(
+        !real_proof_verifies(8, 6, &good, &bad),
+        "a proof with other weights than committed verified"
+    );
 }

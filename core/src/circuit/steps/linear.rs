@@ -13,11 +13,11 @@
 
 use super::StepLayout;
 use crate::circuit::dot::{DotConfig, HiddenWeights};
-use crate::circuit::pointwise::{PointwiseConfig, PointwiseDims};
+use crate::circuit::pointwise::{CommittedParams, PointwiseConfig, PointwiseDims};
 use crate::circuit::requant::RequantParams;
 use crate::circuit::{ModelConfig, Wire};
 use crate::qgraph::{Activation, Linear, LinearKernel, QStep, Rounding, Term};
-use halo2_proofs::circuit::Region;
+use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::Error;
 use halo2curves::bn256::Fr;
 
@@ -33,11 +33,12 @@ impl StepLayout<'_, '_> {
         let config = self.config;
         let tag = self.tag_of(lin.rescale.act)?;
         let pointwise = config.pointwise.as_ref().and_then(|pw| {
-            let dims = PointwiseDims::of(lin, config.dot.width(), pw.any_window)?;
+            let dims = PointwiseDims::of(lin, config.dot.width(), pw.any_window)?
+                .with_bias_row(pw.hidden_weights());
             Some((pw, dims))
         });
         match pointwise {
-            Some((pw, dims)) => self.pointwise(step, lin, tag, pw, dims),
+            Some((pw, dims)) => self.pointwise(step_index, step, lin, tag, pw, dims),
             None => self.direct(step_index, step, lin, tag),
         }
     }
@@ -46,6 +47,7 @@ impl StepLayout<'_, '_> {
     /// rescales), its second phase kept in `pending`.
     fn pointwise(
         &mut self,
+        step_index: usize,
         step: &QStep,
         lin: &Linear,
         tag: u64,
@@ -77,9 +79,39 @@ impl StepLayout<'_, '_> {
                         .transpose()
                 })
                 .collect::<Result<_, _>>()?;
+        // With hidden weights the bias is committed: the fixed column keeps the rounding offset,
+        // and W and B are copies of their committed cells (Conv's parameter order is W's OIHW
+        // order, one bias per channel).
+        let hidden = self.param_cells[step_index].as_ref();
         let channel_bias: Vec<i128> = (0..dims.cout)
-            .map(|co| bias[co] as i128 + lin.rescale.bias_offset(co * dims.hw))
+            .map(|co| {
+                let offset = lin.rescale.bias_offset(co * dims.hw);
+                match hidden {
+                    Some(_) => offset,
+                    None => bias[co] as i128 + offset,
+                }
+            })
             .collect();
+        let committed_biases: Vec<(Cell, i128)> = match hidden {
+            Some((_, bias_cells)) => (0..dims.cout)
+                .map(|co| {
+                    let b = lin.bias_index(co * dims.hw).ok_or(Error::Synthesis)?;
+                    let cell = *bias_cells.get(b).ok_or(Error::Synthesis)?;
+                    Ok((cell, *bias.get(b).ok_or(Error::Synthesis)? as i128))
+                })
+                .collect::<Result<_, Error>>()?,
+            None => Vec::new(),
+        };
+        let committed = match hidden {
+            Some((weight_cells, _)) if weight_cells.len() == weight.len() => {
+                Some(CommittedParams {
+                    weights: weight_cells,
+                    biases: &committed_biases,
+                })
+            }
+            Some(_) => return Err(Error::Synthesis),
+            None => None,
+        };
         // The accumulators the prover claims: W·X + B, B with the rounding offset (one per
         // channel, as `PointwiseDims::of` checked).
         let y: Vec<Option<i128>> = match self.values {
@@ -104,6 +136,7 @@ impl StepLayout<'_, '_> {
             &y,
             &channel_bias,
             weight,
+            committed,
         )?);
         for (o, &acc) in y.iter().enumerate() {
             let y = self.value(step.output, o);
