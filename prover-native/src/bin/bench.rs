@@ -10,7 +10,8 @@
 //! `mobilenet-segment:I` is segment I of the whole 224×224 model's chain, planned as
 //! `zkinfer compile --weights fixed --input-visibility public` plans it under the default memory
 //! budget, proven on its share of a dev image's witness (a chain's segments can be proven one at
-//! a time, or on separate machines).
+//! a time, or on separate machines); `mobilenet-segment:I@served` plans it with hidden weights
+//! and the salted input hash, as `zkinfer compile` does by default.
 //!
 //! `prove s` is a first proof with a fresh key; `prove, key held s` a second proof after the key
 //! computed its extended-domain cosets once (`cosets held s`, vendored halo2 patch 11), as a
@@ -101,7 +102,7 @@ fn one(dir: &Path, spec: &str) -> Result<String> {
     };
     let base = name.split('@').next().unwrap_or(name);
     if let Some(index) = base.strip_prefix("mobilenet-segment:") {
-        let (compiled, values) = mobilenet_segment(dir, index.parse()?)?;
+        let (compiled, values) = mobilenet_segment(dir, index.parse()?, visibility)?;
         return measure(name, &compiled, ProofSource::Values(values));
     }
     let (compiled, x) = match base.strip_prefix("mobilenet:") {
@@ -271,17 +272,18 @@ fn mobilenet_prefix(
     Ok((zkinfer_core::prove::compile_quantized(graph, opts)?, x))
 }
 
-/// `mobilenet-segment:I`: segment I of the whole uint8 MobileNet v2's chain under the default
-/// memory budget (fixed weights, public input and output), with its values from the whole
+/// `mobilenet-segment:I[@VISIBILITY]`: segment I of the whole uint8 MobileNet v2's chain under
+/// the default memory budget (by default fixed weights, public input and output; `@served`:
+/// hidden weights, as `zkinfer compile` does by default), with its values from the whole
 /// model's evaluation on a dev image.
 fn mobilenet_segment(
     dir: &Path,
     index: usize,
+    visibility: zkinfer_core::circuit::Visibility,
 ) -> Result<(zkinfer_core::prove::Compiled, Vec<Vec<i64>>)> {
-    use zkinfer_core::circuit::Visibility;
     let (graph, x) = mobilenet(dir, None)?;
     let opts = CompileOptions {
-        visibility: Visibility::PUBLIC,
+        visibility,
         ..Default::default()
     };
     let budget = zkinfer_core::prove::DEFAULT_MEMORY_BUDGET;
