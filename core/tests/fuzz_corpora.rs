@@ -115,3 +115,27 @@ fn a_key_and_proof_made_before_the_log_derivative_argument_still_verify() {
     tampered[last] ^= 1;
     assert!(zkinfer_core::verify(&key, &tampered).is_err());
 }
+
+/// The `verify` seed `key_digit_7_direct_hidden` is the served MNIST example's key and proof
+/// from before convolutions with hidden weights took the randomized check (2026-12-06): its
+/// shape has hidden weights and no `freivalds` flag, and its proofs keep verifying; they do not
+/// verify against today's key.
+#[test]
+fn a_served_key_and_proof_made_before_hidden_weights_took_the_check_still_verify() {
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    let seed = std::fs::read(fuzz.join("verify/key_digit_7_direct_hidden")).unwrap();
+    let n = u16::from_le_bytes([seed[0], seed[1]]) as usize;
+    let (key_bytes, bundle) = seed[2..].split_at(n);
+    let key = zkinfer_core::VerifierKey::from_bytes(key_bytes).unwrap();
+    let shape = &key.header.shape;
+    assert!(shape.visibility.hidden_weights() && !shape.freivalds);
+    zkinfer_core::verify(&key, bundle).expect("the earlier served proof verifies");
+    let today = std::fs::read(fuzz.join("verifier_key/verifier-key")).unwrap();
+    let today = zkinfer_core::VerifierKey::from_bytes(&today).unwrap();
+    assert!(today.header.shape.freivalds);
+    assert!(zkinfer_core::verify(&today, bundle).is_err());
+    let mut tampered = bundle.to_vec();
+    let last = tampered.len() - 40;
+    tampered[last] ^= 1;
+    assert!(zkinfer_core::verify(&key, &tampered).is_err());
+}

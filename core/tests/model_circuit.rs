@@ -402,6 +402,20 @@ fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
     panic!("no conv step");
 }
 
+/// The same graph with the first convolution's bias of channel 1 changed by `delta`.
+fn with_changed_bias(graph: &QGraph, delta: i64) -> QGraph {
+    let mut g = graph.clone();
+    for step in &mut g.steps {
+        if let StepKind::Linear(lin) = &mut step.kind {
+            if let zkinfer_core::qgraph::LinearKernel::Conv { bias, .. } = &mut lin.kernel {
+                bias[1] += delta;
+                return g;
+            }
+        }
+    }
+    panic!("no conv step");
+}
+
 #[test]
 fn hidden_weights_and_hashed_tensors_are_bound_by_their_public_values() {
     use zkinfer_core::circuit::{TensorVisibility, WeightVisibility};
@@ -560,18 +574,22 @@ fn hidden_weights_do_not_change_the_circuit_degree_or_enter_the_key() {
         vk.to_bytes(halo2_proofs::SerdeFormat::RawBytes)
     };
     // With the convolutions proven directly and by the randomized check (whose weight column
-    // is then advice, copies of the committed cells).
+    // is then advice, copies of the committed cells, and whose fixed bias column then holds
+    // the rounding offset alone); a changed bias as well as a changed weight.
+    let other_bias = with_changed_bias(&graph, 3);
     for at in [IM2COL, (4, false)] {
-        assert_eq!(
-            vk_of(&graph, Visibility::SERVED, at),
-            vk_of(&other, Visibility::SERVED, at),
-            "{at:?}"
-        );
-        assert_ne!(
-            vk_of(&graph, Visibility::PUBLIC, at),
-            vk_of(&other, Visibility::PUBLIC, at),
-            "{at:?}"
-        );
+        for other in [&other, &other_bias] {
+            assert_eq!(
+                vk_of(&graph, Visibility::SERVED, at),
+                vk_of(other, Visibility::SERVED, at),
+                "{at:?}"
+            );
+            assert_ne!(
+                vk_of(&graph, Visibility::PUBLIC, at),
+                vk_of(other, Visibility::PUBLIC, at),
+                "{at:?}"
+            );
+        }
     }
 }
 

@@ -627,7 +627,7 @@ test("text model: a prompt's next character, verified in the page; a lying serve
 });
 
 /** A memory budget (GiB) under which the zoo's resnet_bn at 8-bit activations is cut into two segments. */
-const RGB_CHAIN_BUDGET_GIB = "0.4";
+const RGB_CHAIN_BUDGET_GIB = "0.36";
 
 test("RGB model proven as a chain: a photo prepared as the pinned key says, its chain of proofs verified in the page", {
   timeout: 2 * PROOF_TIMEOUT_MS,

@@ -165,9 +165,8 @@ fn rows_needed(
     for (s, counts) in graph.steps.iter().zip(term_counts) {
         match &s.kind {
             StepKind::Linear(lin) if shape.freivalds => {
-                match PointwiseDims::of(lin, width, shape.conv_freivalds)
-                    .map(|d| d.with_bias_row(shape.visibility.hidden_weights()))
-                {
+                let hidden = shape.visibility.hidden_weights();
+                match PointwiseDims::of(lin, width, shape.conv_freivalds, hidden) {
                     Some(dims) => {
                         dot += dims.rows(width);
                         weight += dims.weight_rows();
@@ -219,14 +218,14 @@ fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
 /// Which convolutions the randomized check can take at dot `width` (where it takes fewer rows
 /// than direct dot products): whether some 1×1 convolution can, and whether some other
 /// convolution can (the shape's `conv_freivalds`).
-fn freivalds_kinds(graph: &QGraph, width: usize) -> (bool, bool) {
+fn freivalds_kinds(graph: &QGraph, width: usize, hidden: bool) -> (bool, bool) {
     let (mut unit, mut any_window) = (false, false);
     for s in &graph.steps {
         match &s.kind {
             StepKind::Linear(lin) => {
-                if PointwiseDims::of(lin, width, false).is_some() {
+                if PointwiseDims::of(lin, width, false, hidden).is_some() {
                     unit = true;
-                } else if PointwiseDims::of(lin, width, true).is_some() {
+                } else if PointwiseDims::of(lin, width, true, hidden).is_some() {
                     any_window = true;
                 }
             }
@@ -252,7 +251,7 @@ fn freivalds_kinds(graph: &QGraph, width: usize) -> (bool, bool) {
 fn every_param_step_is_checked(graph: &QGraph, width: usize, any_window: bool) -> bool {
     graph.steps.iter().all(|s| match &s.kind {
         StepKind::Linear(lin) => {
-            lin.params().is_none() || PointwiseDims::of(lin, width, any_window).is_some()
+            lin.params().is_none() || PointwiseDims::of(lin, width, any_window, true).is_some()
         }
         StepKind::Max { .. }
         | StepKind::Reshape
@@ -463,7 +462,7 @@ pub fn layout_candidates_with(
     // rows but adds columns, so at a k the rows do not set (a chain's segments, a model held
     // up by its table) the second may be the smaller.
     let variants = candidates.iter().flat_map(|&w| {
-        let (unit, any_window) = freivalds_kinds(graph, w);
+        let (unit, any_window) = freivalds_kinds(graph, w, visibility.hidden_weights());
         let with_windows = any_window.then_some((w, true, true));
         with_windows.into_iter().chain([(w, unit, false)])
     });

@@ -100,8 +100,9 @@ impl PointwiseDims {
     /// The dimensions of `lin` if the randomized check takes fewer rows than direct dot products
     /// of `width` lanes (not so for a 1×1 conv on one pixel, a dense layer), and it is a
     /// convolution with one constant term per output channel: a 1×1, stride-1, unpadded,
-    /// ungrouped one, or, with `any_window`, any convolution.
-    pub fn of(lin: &Linear, width: usize, any_window: bool) -> Option<Self> {
+    /// ungrouped one, or, with `any_window`, any convolution. `bias_row`: the weights are hidden,
+    /// so the bias takes a row of ones (counted in the comparison).
+    pub fn of(lin: &Linear, width: usize, any_window: bool, bias_row: bool) -> Option<Self> {
         let LinearKernel::Conv {
             geometry,
             in_shape,
@@ -129,7 +130,7 @@ impl PointwiseDims {
                 cout: out_shape[1],
                 hw: out_shape[2] * out_shape[3],
                 groups: 1,
-                bias_row: false,
+                bias_row,
             };
             let per_output = dims.cin.div_ceil(width);
             (
@@ -148,7 +149,7 @@ impl PointwiseDims {
                 cout: out_shape[1],
                 hw: out_shape[2].checked_mul(out_shape[3])?,
                 groups,
-                bias_row: false,
+                bias_row,
             };
             let direct = geometry
                 .term_counts(in_shape, out_shape)
@@ -172,15 +173,6 @@ impl PointwiseDims {
             (1..dims.hw).all(|p| lin.rescale.bias_offset(co * dims.hw + p) == first)
         });
         per_channel.then_some(dims)
-    }
-
-    /// The same convolution with its bias as a weight on a row of ones when the weights are
-    /// `hidden` (the layout of a chip configured with hidden weights).
-    pub fn with_bias_row(self, hidden: bool) -> Self {
-        PointwiseDims {
-            bias_row: hidden,
-            ..self
-        }
     }
 
     /// Rows of one X row's Horner sequence.

@@ -27,6 +27,8 @@ struct Product {
     /// Overwrites one cell after layout: (column 0..5 = h_x, h_y, s, d, lane 0; with hidden
     /// weights also 5 = the weight and bias copies; row).
     corrupt: Option<(usize, usize)>,
+    /// Overwrites every one of the bias row (hidden weights) with this value after layout.
+    ones_as: Option<u64>,
     /// Hidden weights: W and b are committed cells (the `data` column after X, holding these
     /// values: W and b unless a test commits others), which the chip copies.
     committed: Option<(Vec<i64>, Vec<i128>)>,
@@ -137,16 +139,37 @@ impl Circuit<Fr> for Product {
                     &self.w,
                     committed,
                 )?;
-                region.next_phase();
-                config.chip.finish(&mut region, pending)?;
-                if let Some((column, row)) = self.corrupt {
-                    let c = &config.chip;
-                    let mut columns = vec![c.h_x, c.h_y, c.s, c.d, c.x[0]];
-                    if let Factor::Advice(w) = c.w {
-                        columns.push(w);
-                    }
-                    region.assign_advice(columns[column], row, known_field(Some(Fr::from(12345))));
+                // A real prover records each phase's own columns only: first-phase cells are
+                // corrupted before the second phase starts, second-phase ones after it.
+                let c = &config.chip;
+                let mut columns = vec![c.h_x, c.h_y, c.s, c.d, c.x[0]];
+                if let Factor::Advice(w) = c.w {
+                    columns.push(w);
                 }
+                let corrupt = |region: &mut Region<Fr>, first_phase: bool| {
+                    if let Some((column, row)) = self.corrupt {
+                        if (column >= 4) == first_phase {
+                            let value = known_field(Some(Fr::from(12345)));
+                            region.assign_advice(columns[column], row, value);
+                        }
+                    }
+                };
+                corrupt(&mut region, true);
+                if let Some(v) = self.ones_as {
+                    let rows = self.dims.horner_rows(WIDTH);
+                    let pads = rows * WIDTH - self.dims.hw;
+                    for r in 0..rows {
+                        for (l, &lane) in c.x.iter().enumerate() {
+                            if r * WIDTH + l >= pads {
+                                let row = self.dims.cin * rows + r;
+                                region.assign_advice(lane, row, known_field(Some(Fr::from(v))));
+                            }
+                        }
+                    }
+                }
+                region.next_phase();
+                c.finish(&mut region, pending)?;
+                corrupt(&mut region, false);
                 Ok(())
             },
         )
@@ -197,6 +220,7 @@ fn product_of(dims: PointwiseDims, pads: &[usize]) -> Product {
         y,
         blank: false,
         corrupt: None,
+        ones_as: None,
         committed: None,
     }
 }
@@ -204,7 +228,7 @@ fn product_of(dims: PointwiseDims, pads: &[usize]) -> Product {
 /// The same product with its weights and bias hidden behind committed cells.
 fn hidden(mut c: Product) -> Product {
     c.committed = Some((c.w.clone(), c.b.clone()));
-    c.dims = c.dims.with_bias_row(true);
+    c.dims.bias_row = true;
     c
 }
 
@@ -454,5 +478,32 @@ fn a_real_proof_with_hidden_weights_other_than_committed_does_not_verify() {
     assert!(
         !real_proof_verifies(8, 6, &good, &bad),
         "a proof with other weights than committed verified"
+    );
+    // A weight copy that is not its committed cell's value.
+    let mut bad = good.clone();
+    bad.corrupt = Some((5, 0));
+    assert!(
+        !real_proof_verifies(8, 6, &good, &bad),
+        "a proof with a broken weight copy verified"
+    );
+}
+
+/// The bias row's ones are one cell's copies, and that cell is the constant 1: a prover who
+/// makes them all another value (so every copy holds) breaks the constant's copy.
+#[test]
+fn the_ones_of_the_bias_row_are_the_constant_one() {
+    let mut bad = hidden(product());
+    bad.ones_as = Some(2);
+    let failures = MockProver::run(8, &bad, vec![])
+        .unwrap()
+        .verify()
+        .unwrap_err();
+    assert!(
+        failures.iter().any(|f| matches!(
+            f,
+            halo2_proofs::dev::VerifyFailure::Permutation { column, .. }
+                if column.column_type() == halo2_proofs::plonk::Any::Fixed
+        )),
+        "ones that are all 2 broke no copy of a constant: {failures:?}"
     );
 }

@@ -33,8 +33,8 @@ impl StepLayout<'_, '_> {
         let config = self.config;
         let tag = self.tag_of(lin.rescale.act)?;
         let pointwise = config.pointwise.as_ref().and_then(|pw| {
-            let dims = PointwiseDims::of(lin, config.dot.width(), pw.any_window)?
-                .with_bias_row(pw.hidden_weights());
+            let dims =
+                PointwiseDims::of(lin, config.dot.width(), pw.any_window, pw.hidden_weights())?;
             Some((pw, dims))
         });
         match pointwise {
