@@ -12,7 +12,7 @@ use super::{
     public_len, CircuitShape, ModelConfig, TensorVisibility, Visibility, LINK_BLINDING_ROWS,
 };
 use crate::ops::gather::Gather;
-use crate::qgraph::{QGraph, QStep, Rounding, StepKind};
+use crate::qgraph::{Linear, QGraph, QStep, Rounding, StepKind};
 use halo2_proofs::plonk::{ConstraintSystem, LookupArgument};
 use halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
@@ -220,26 +220,11 @@ fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
 /// convolution can (the shape's `conv_freivalds`).
 fn freivalds_kinds(graph: &QGraph, width: usize, hidden: bool) -> (bool, bool) {
     let (mut unit, mut any_window) = (false, false);
-    for s in &graph.steps {
-        match &s.kind {
-            StepKind::Linear(lin) => {
-                if PointwiseDims::of(lin, width, false, hidden).is_some() {
-                    unit = true;
-                } else if PointwiseDims::of(lin, width, true, hidden).is_some() {
-                    any_window = true;
-                }
-            }
-            StepKind::Max { .. }
-            | StepKind::Reshape
-            | StepKind::Slice { .. }
-            | StepKind::Concat
-            | StepKind::QuantizedAdd(_)
-            | StepKind::QuantizedSub(_)
-            | StepKind::Gather { .. }
-            | StepKind::QuantizedMul(_)
-            | StepKind::Lookup(_)
-            | StepKind::Product(_)
-            | StepKind::MatMul(_) => {}
+    for lin in graph.steps.iter().filter_map(|s| linear(&s.kind)) {
+        if PointwiseDims::of(lin, width, false, hidden).is_some() {
+            unit = true;
+        } else if PointwiseDims::of(lin, width, true, hidden).is_some() {
+            any_window = true;
         }
     }
     (unit, any_window)
@@ -249,10 +234,20 @@ fn freivalds_kinds(graph: &QGraph, width: usize, hidden: bool) -> (bool, bool) {
 /// randomized check takes at dot `width` (`any_window`: the shape's `conv_freivalds`), as the
 /// layout decides it ([`PointwiseDims::of`]): then no dot product multiplies by a hidden weight.
 fn every_param_step_is_checked(graph: &QGraph, width: usize, any_window: bool) -> bool {
-    graph.steps.iter().all(|s| match &s.kind {
-        StepKind::Linear(lin) => {
+    graph
+        .steps
+        .iter()
+        .filter_map(|s| linear(&s.kind))
+        .all(|lin| {
             lin.params().is_none() || PointwiseDims::of(lin, width, any_window, true).is_some()
-        }
+        })
+}
+
+/// A linear step's kernel and rescale; None for every other kind (only linear steps have
+/// parameters, convolutions, roundings).
+fn linear(kind: &StepKind) -> Option<&Linear> {
+    match kind {
+        StepKind::Linear(lin) => Some(lin),
         StepKind::Max { .. }
         | StepKind::Reshape
         | StepKind::Slice { .. }
@@ -263,8 +258,8 @@ fn every_param_step_is_checked(graph: &QGraph, width: usize, any_window: bool) -
         | StepKind::QuantizedMul(_)
         | StepKind::Lookup(_)
         | StepKind::Product(_)
-        | StepKind::MatMul(_) => true,
-    })
+        | StepKind::MatMul(_) => None,
+    }
 }
 
 /// Rows of the pack and Poseidon chips under `vis`.
@@ -409,20 +404,10 @@ pub fn layout_candidates_with(
     // TFLite ADD's input maps use the rescale chip only when it is there anyway (otherwise the
     // requantization chip's map rows).
     let roundings = || {
-        graph.steps.iter().filter_map(|s| match &s.kind {
-            StepKind::Linear(lin) => Some(&lin.rescale.rounding),
-            StepKind::Max { .. }
-            | StepKind::Reshape
-            | StepKind::Slice { .. }
-            | StepKind::Concat
-            | StepKind::QuantizedAdd(_)
-            | StepKind::QuantizedSub(_)
-            | StepKind::Gather { .. }
-            | StepKind::QuantizedMul(_)
-            | StepKind::Lookup(_)
-            | StepKind::Product(_)
-            | StepKind::MatMul(_) => None,
-        })
+        graph
+            .steps
+            .iter()
+            .filter_map(|s| linear(&s.kind).map(|lin| &lin.rescale.rounding))
     };
     let pads_with_zeros = graph
         .steps
