@@ -98,22 +98,29 @@ fn every_fuzz_target_is_replayed() {
 /// format.
 #[test]
 fn a_key_and_proof_made_before_the_log_derivative_argument_still_verify() {
+    let (key, today) = earlier_seed_verifies("key_digit_7_halo2_lookups");
+    assert!(!key.header.shape.log_derivative_lookups);
+    assert!(today.header.shape.log_derivative_lookups);
+}
+
+/// The `verify` seed `name` (a key and its bundle, `u16le(n) ‖ key ‖ bundle`) made before
+/// today's format: its proof verifies under its key, not under today's key (the `verifier_key`
+/// seed), and not once a byte of it is flipped. Returns its key and today's.
+fn earlier_seed_verifies(name: &str) -> (zkinfer_core::VerifierKey, zkinfer_core::VerifierKey) {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-    let seed = std::fs::read(fuzz.join("verify/key_digit_7_halo2_lookups")).unwrap();
+    let seed = std::fs::read(fuzz.join("verify").join(name)).unwrap();
     let n = u16::from_le_bytes([seed[0], seed[1]]) as usize;
     let (key_bytes, bundle) = seed[2..].split_at(n);
-    let bundle = bundle.to_vec();
     let key = zkinfer_core::VerifierKey::from_bytes(key_bytes).unwrap();
-    assert!(!key.header.shape.log_derivative_lookups);
-    zkinfer_core::verify(&key, &bundle).expect("the pre-patch proof verifies");
+    zkinfer_core::verify(&key, bundle).expect("the earlier proof verifies");
     let today = std::fs::read(fuzz.join("verifier_key/verifier-key")).unwrap();
     let today = zkinfer_core::VerifierKey::from_bytes(&today).unwrap();
-    assert!(today.header.shape.log_derivative_lookups);
-    assert!(zkinfer_core::verify(&today, &bundle).is_err());
-    let mut tampered = bundle.clone();
+    assert!(zkinfer_core::verify(&today, bundle).is_err());
+    let mut tampered = bundle.to_vec();
     let last = tampered.len() - 40;
     tampered[last] ^= 1;
     assert!(zkinfer_core::verify(&key, &tampered).is_err());
+    (key, today)
 }
 
 /// The `verify` seed `key_digit_7_direct_hidden` is the served MNIST example's key and proof
@@ -122,20 +129,7 @@ fn a_key_and_proof_made_before_the_log_derivative_argument_still_verify() {
 /// verify against today's key.
 #[test]
 fn a_served_key_and_proof_made_before_hidden_weights_took_the_check_still_verify() {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-    let seed = std::fs::read(fuzz.join("verify/key_digit_7_direct_hidden")).unwrap();
-    let n = u16::from_le_bytes([seed[0], seed[1]]) as usize;
-    let (key_bytes, bundle) = seed[2..].split_at(n);
-    let key = zkinfer_core::VerifierKey::from_bytes(key_bytes).unwrap();
-    let shape = &key.header.shape;
-    assert!(shape.visibility.hidden_weights() && !shape.freivalds);
-    zkinfer_core::verify(&key, bundle).expect("the earlier served proof verifies");
-    let today = std::fs::read(fuzz.join("verifier_key/verifier-key")).unwrap();
-    let today = zkinfer_core::VerifierKey::from_bytes(&today).unwrap();
+    let (key, today) = earlier_seed_verifies("key_digit_7_direct_hidden");
+    assert!(key.header.shape.visibility.hidden_weights() && !key.header.shape.freivalds);
     assert!(today.header.shape.freivalds);
-    assert!(zkinfer_core::verify(&today, bundle).is_err());
-    let mut tampered = bundle.to_vec();
-    let last = tampered.len() - 40;
-    tampered[last] ^= 1;
-    assert!(zkinfer_core::verify(&key, &tampered).is_err());
 }

@@ -388,13 +388,13 @@ fn run_salted(
         .verify()
 }
 
-/// The same graph with one Conv/Dense weight changed by `delta`.
-fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
+/// The same graph with its first convolution's weights and bias edited by `edit`.
+fn with_first_conv(graph: &QGraph, edit: impl FnOnce(&mut Vec<i64>, &mut Vec<i64>)) -> QGraph {
     let mut g = graph.clone();
     for step in &mut g.steps {
         if let StepKind::Linear(lin) = &mut step.kind {
-            if let zkinfer_core::qgraph::LinearKernel::Conv { weight, .. } = &mut lin.kernel {
-                weight[4] += delta;
+            if let zkinfer_core::qgraph::LinearKernel::Conv { weight, bias, .. } = &mut lin.kernel {
+                edit(weight, bias);
                 return g;
             }
         }
@@ -402,18 +402,14 @@ fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
     panic!("no conv step");
 }
 
+/// The same graph with one Conv weight changed by `delta`.
+fn with_changed_weight(graph: &QGraph, delta: i64) -> QGraph {
+    with_first_conv(graph, |weight, _| weight[4] += delta)
+}
+
 /// The same graph with the first convolution's bias of channel 1 changed by `delta`.
 fn with_changed_bias(graph: &QGraph, delta: i64) -> QGraph {
-    let mut g = graph.clone();
-    for step in &mut g.steps {
-        if let StepKind::Linear(lin) = &mut step.kind {
-            if let zkinfer_core::qgraph::LinearKernel::Conv { bias, .. } = &mut lin.kernel {
-                bias[1] += delta;
-                return g;
-            }
-        }
-    }
-    panic!("no conv step");
+    with_first_conv(graph, |_, bias| bias[1] += delta)
 }
 
 #[test]

@@ -133,22 +133,20 @@ fn mobilenet_is_planned_into_segments_within_a_memory_budget() {
     // convolution drops the dot chip's advice weight columns: the default compile fits.
     let served = Visibility::SERVED;
     let (graph, cuts) = plan_chain(&g, None, served, budget).unwrap();
-    let segments = split(&graph, &cuts).unwrap();
-    let n = segments.len();
+    // Each segment as `zkinfer compile` lays it out: at the chain's k, within the budget.
+    let opts = zkinfer_core::prove::CompileOptions {
+        visibility: served,
+        ..Default::default()
+    };
+    let segments = zkinfer_core::segment::prover::compile_segments(&graph, &cuts, &opts).unwrap();
+    let (n, k) = (segments.len(), segments[0].1.plan.k);
     assert!(n > 1);
-    let vis_of = |i: usize| segment_visibility(served, i == 0, i + 1 == n);
-    let k = (0..n)
-        .map(|i| plan_layout(&segments[i].graph, None, vis_of(i)).k)
-        .max()
-        .unwrap();
-    let plans: Vec<_> = segments
-        .iter()
-        .enumerate()
-        .map(|(i, s)| plan_layout_at(&s.graph, None, vis_of(i), k))
-        .collect::<Option<_>>()
-        .expect("every segment at the chain's k");
+    let plans: Vec<_> = segments.into_iter().map(|(_, c)| c.plan).collect();
     for (i, plan) in plans.iter().enumerate() {
-        assert!(plan.estimated_peak_bytes <= budget, "segment {i}: {plan}");
+        assert!(
+            plan.k == k && plan.estimated_peak_bytes <= budget,
+            "segment {i}: {plan}"
+        );
     }
     assert!(plans.iter().any(|p| p.shape.checked_weights_only));
     eprintln!(

@@ -172,20 +172,59 @@ pub fn assign_lanes<W: Copy + Into<Option<Wire>>>(
                         let cell = region.assign_advice(column, row, known_field(value)).cell();
                         links.copy(region, cell, wire.source);
                     }
-                    None => {
-                        let cell = region
-                            .assign_advice(column, row, known_field(Some(Fr::zero())))
-                            .cell();
-                        match zero {
-                            Some(z) => region.constrain_equal(cell, *z),
-                            None => {
-                                region.constrain_constant(cell, Fr::zero())?;
-                                *zero = Some(cell);
-                            }
-                        }
-                    }
+                    None => constant_copy(region, (column, row), Fr::zero(), zero)?,
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// One sequence of `len` copies of the constant `value` in the lanes from `start`, laid out as
+/// [`assign_lanes`] lays a sequence (front pads copies of the constant zero, `steps` enabled):
+/// every `value` a copy of the cell `slot` holds (the first, constrained to the constant, made
+/// on first use), every pad of the one `zero` holds.
+pub fn assign_constant_lanes(
+    region: &mut Region<Fr>,
+    (zero, slot): (&mut Option<Cell>, &mut Option<Cell>),
+    (lanes, steps): (&[Column<Advice>], Steps),
+    start: usize,
+    len: usize,
+    value: Fr,
+) -> Result<(), Error> {
+    let w = lanes.len();
+    let rows = len.div_ceil(w);
+    let pads = rows * w - len;
+    for r in 0..rows {
+        let row = start + r;
+        steps.enable(region, row, r == 0)?;
+        for (l, &column) in lanes.iter().enumerate() {
+            if r * w + l < pads {
+                constant_copy(region, (column, row), Fr::zero(), zero)?;
+            } else {
+                constant_copy(region, (column, row), value, slot)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Assigns the constant `value` at `(column, row)`: a copy of the cell `slot` holds, or, the
+/// first time, that cell itself, constrained to the constant.
+fn constant_copy(
+    region: &mut Region<Fr>,
+    (column, row): (Column<Advice>, usize),
+    value: Fr,
+    slot: &mut Option<Cell>,
+) -> Result<(), Error> {
+    let cell = region
+        .assign_advice(column, row, known_field(Some(value)))
+        .cell();
+    match slot {
+        Some(c) => region.constrain_equal(cell, *c),
+        None => {
+            region.constrain_constant(cell, value)?;
+            *slot = Some(cell);
         }
     }
     Ok(())

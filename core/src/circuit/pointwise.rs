@@ -50,8 +50,8 @@
 
 use super::dot::DotConfig;
 use super::horner::{
-    accumulator_horner_gate, accumulator_sums, assign_lanes, lanes_horner_gate, lanes_sums,
-    running_dot_gate, Factor, Steps,
+    accumulator_horner_gate, accumulator_sums, assign_constant_lanes, assign_lanes,
+    lanes_horner_gate, lanes_sums, running_dot_gate, Factor, Steps,
 };
 use super::{known_field, Links, Wire};
 use crate::ops::conv::ConvGeometry;
@@ -396,37 +396,15 @@ impl PointwiseConfig {
             })
             .collect();
         if bias_row {
-            // The row of ones after X's rows, front-padded with zeros as they are: every one a
-            // copy of the first, which is constrained to the constant 1.
-            let rows = dims.horner_rows(w);
-            let pads = rows * w - hw;
-            let mut one: Option<Cell> = None;
-            for r in 0..rows {
-                let row = start + cin * rows + r;
-                self.x_horner.enable(region, row, r == 0)?;
-                for (l, &column) in self.x.iter().enumerate() {
-                    let v = if r * w + l < pads {
-                        Fr::zero()
-                    } else {
-                        Fr::one()
-                    };
-                    let cell = region
-                        .assign_advice(column, row, known_field(Some(v)))
-                        .cell();
-                    let slot = if v == Fr::zero() {
-                        &mut *zero
-                    } else {
-                        &mut one
-                    };
-                    match slot {
-                        Some(c) => region.constrain_equal(cell, *c),
-                        None => {
-                            region.constrain_constant(cell, v)?;
-                            *slot = Some(cell);
-                        }
-                    }
-                }
-            }
+            // The row of ones after X's rows: copies of one cell constrained to the constant 1.
+            assign_constant_lanes(
+                region,
+                (zero, &mut None),
+                (&self.x, self.x_horner),
+                start + cin * dims.horner_rows(w),
+                hw,
+                Fr::one(),
+            )?;
             x.extend(std::iter::repeat_n(Some(Fr::one()), hw));
         }
         let mut y_minus_b = Vec::with_capacity(cout * hw);
