@@ -560,6 +560,42 @@ impl Linear {
         Ok(Some(sums))
     }
 
+    /// The sums `bias + Σ w·x` of the steps the randomized check can take, in the step's own
+    /// output order: a convolution's ([`Linear::conv_sums`]), or a Dense step's over each of
+    /// its rows. None for other kernels.
+    pub fn check_sums(&self, step: &str, n_out: usize, x: &[i64]) -> Result<Option<Vec<i64>>> {
+        let LinearKernel::Dense {
+            n_in,
+            n_out: width,
+            weight,
+            bias,
+        } = &self.kernel
+        else {
+            return self.conv_sums(step, n_out, x);
+        };
+        let (n_in, width) = (*n_in, *width);
+        if width == 0
+            || !n_out.is_multiple_of(width)
+            || x.len() != n_out / width * n_in
+            || weight.len() != width * n_in
+            || bias.len() != width
+        {
+            return Err(Error::InvalidModel(format!(
+                "step '{step}': a Dense step of {n_in} inputs and {width} outputs a row does not \
+                 fit {} inputs and {n_out} outputs",
+                x.len()
+            )));
+        }
+        let mut sums = Vec::with_capacity(n_out);
+        for row in x.chunks(n_in.max(1)).take(n_out / width) {
+            for (o, &b) in bias.iter().enumerate() {
+                let w = &weight[o * n_in..(o + 1) * n_in];
+                sums.push(b + w.iter().zip(row).map(|(&w, &v)| w * v).sum::<i64>());
+            }
+        }
+        Ok(Some(sums))
+    }
+
     /// The learned parameters (weights, bias) of a step: what a model with hidden weights
     /// commits to. Conv and Dense: their weights and biases; an elementwise step with a bias
     /// (e.g. a constant added after a MatMul): that bias, its weights being structural scale

@@ -106,3 +106,80 @@ fn a_row_wise_layer_is_proven_row_by_row_with_public_and_hidden_weights() {
         );
     }
 }
+
+/// `[1, 8, 16]` rows through a `16 -> 12` layer, then ReLU: eight positions and more weights
+/// than outputs, where the randomized check with several weight lanes is the short layout.
+fn sequence_model() -> zkinfer_core::ir::Model {
+    let mut b = ModelBuilder::new("sequence", "x", vec![1, 8, 16]).unwrap();
+    let weight: Vec<f32> = (0..12 * 16)
+        .map(|i| ((i * 37 % 23) as f32 - 11.0) / 16.0)
+        .collect();
+    let dense = Dense {
+        weight: Tensor::new(vec![12, 16], weight),
+        bias: (0..12).map(|o| o as f32 / 8.0 - 0.75).collect(),
+    };
+    let y = b.add("proj", Op::Dense(dense), vec![0], "y", None).unwrap();
+    let r = b.add("relu", Op::Relu, vec![y], "r", None).unwrap();
+    b.finish(r).unwrap()
+}
+
+/// The same layer laid out with the randomized check over its rows and four weight lanes (the
+/// planner offers it; forced here whatever it picks): with public and with hidden weights the
+/// honest witness is accepted and a corrupted output in any row is rejected.
+#[test]
+fn a_row_wise_layer_through_the_randomized_check_over_weight_lanes() {
+    let model = sequence_model();
+    let calibration: Vec<Vec<f32>> = (0..8)
+        .map(|s| {
+            (0..128)
+                .map(|i| ((i * 7 + s * 3) % 13) as f32 / 4.0 - 1.5)
+                .collect()
+        })
+        .collect();
+    let hidden_weights = Visibility {
+        weights: WeightVisibility::Hidden,
+        ..Visibility::PUBLIC
+    };
+    for visibility in [Visibility::PUBLIC, hidden_weights] {
+        let opts = CompileOptions {
+            visibility,
+            ..Default::default()
+        };
+        let mut compiled = compile(&model, &calibration, &opts).unwrap();
+        let plans = zkinfer_core::circuit::layout_candidates(&compiled.graph, Some(4), visibility);
+        compiled.plan = plans
+            .into_iter()
+            .find(|p| p.shape.dense_freivalds && p.shape.weight_lanes == 4)
+            .expect("a layout with the check over four lanes");
+        assert!(compiled.plan.weight_rows > 0, "{}", compiled.plan);
+        let (input, values) = compiled.witness(&calibration[0]).unwrap();
+        let out = values[compiled.graph.output].clone();
+        let run = |values: Vec<Vec<i64>>, out: &[i64]| {
+            let circuit = compiled.circuit(Some(values));
+            let instance = circuit.instance(&input, out).unwrap();
+            MockProver::run(compiled.plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+        };
+        run(values.clone(), &out)
+            .unwrap_or_else(|e| panic!("{visibility:?}: honest witness rejected: {e:?}"));
+        let step = compiled
+            .graph
+            .steps
+            .iter()
+            .position(|s| {
+                matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { .. }))
+            })
+            .expect("the dense step");
+        let dense_out = compiled.graph.steps[step].output;
+        // An output of the first row, of a middle row's last feature and of the last row.
+        for at in [0, 12 * 4 - 1, 12 * 8 - 1] {
+            let mut corrupt = values.clone();
+            corrupt[dense_out][at] += 1;
+            assert!(
+                run(corrupt, &out).is_err(),
+                "{visibility:?}: a corrupted output {at} is accepted"
+            );
+        }
+    }
+}

@@ -9,8 +9,9 @@
 //!   `h = Horner(h[-1]; x_0, ..., x_{w-1})` (`next`); the last row holds the sum;
 //! - accumulator Horner, one claimed accumulator per row in place: `h = acc - bias` (first),
 //!   else `h = h[-1]·ρ + (acc - bias)`;
-//! - running dot: `d = f·s` (first), else `d = d[-1] + f·s`, with `f` a fixed column (the
-//!   pointwise chip's weights) or an advice one (the matrix product's left operand).
+//! - running dot over `L` lanes of factor pairs: `d = Σ_l f_l·s_l` (first), else
+//!   `d = d[-1] + Σ_l f_l·s_l`, with `f` a fixed column (the pointwise chip's weights) or an
+//!   advice one (the matrix product's left operand, hidden weights); one lane is `f·s`.
 //!
 //! The gate expressions are built here exactly as each chip built them before, so the keys
 //! (and model ids) of existing circuits are unchanged.
@@ -119,18 +120,26 @@ pub fn running_dot_gate(
     name: &'static str,
     steps: Steps,
     d: Column<Advice>,
-    (factor, s): (Factor, Column<Advice>),
+    lanes: &[(Factor, Column<Advice>)],
 ) {
+    let lanes = lanes.to_vec();
     meta.create_gate(name, |meta| {
         let first = meta.query_selector(steps.first);
         let next = meta.query_selector(steps.next);
         let cur = meta.query_advice(d, Rotation::cur());
         let prev = meta.query_advice(d, Rotation::prev());
-        let f = match factor {
-            Factor::Fixed(c) => meta.query_fixed(c, Rotation::cur()),
-            Factor::Advice(c) => meta.query_advice(c, Rotation::cur()),
-        };
-        let term = f * meta.query_advice(s, Rotation::cur());
+        // One lane is `f·s`, as the gate was written before it had lanes (the same key).
+        let term = lanes
+            .iter()
+            .map(|&(factor, s)| {
+                let f = match factor {
+                    Factor::Fixed(c) => meta.query_fixed(c, Rotation::cur()),
+                    Factor::Advice(c) => meta.query_advice(c, Rotation::cur()),
+                };
+                f * meta.query_advice(s, Rotation::cur())
+            })
+            .reduce(|sum, t| sum + t)
+            .unwrap_or_else(|| Expression::Constant(Fr::zero()));
         vec![
             first * (cur.clone() - term.clone()),
             next * (cur - prev - term),
@@ -211,7 +220,7 @@ pub fn assign_constant_lanes(
 
 /// Assigns the constant `value` at `(column, row)`: a copy of the cell `slot` holds, or, the
 /// first time, that cell itself, constrained to the constant.
-fn constant_copy(
+pub(super) fn constant_copy(
     region: &mut Region<Fr>,
     (column, row): (Column<Advice>, usize),
     value: Fr,

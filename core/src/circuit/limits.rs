@@ -51,6 +51,10 @@
 //! - `checked_weights_only` only with hidden weights, `freivalds` and no `products`: it leaves
 //!   out the dot chip's advice weight columns, which only those shapes can do without (a
 //!   layout that needs them fails to synthesize, it cannot prove anything else).
+//! - `dense_freivalds` only with `freivalds`, as `conv_freivalds`.
+//! - `weight_lanes` in 1..=[`MAX_WEIGHT_LANES`], and other than 1 only with `freivalds`: like
+//!   `dot_width` it sizes the constraint system (two columns a lane) a verifier rebuilds from
+//!   an untrusted key. The compiler's lanes are at most the dot width (64).
 //!
 //! Not in the shape, so not checked here: per-tensor limb counts of hidden weights, divisors,
 //! multipliers and weights live in the key's fixed columns, which the model id pins.
@@ -62,6 +66,7 @@ use crate::error::{Error, Result};
 pub const MIN_ACT_BITS: u32 = 8;
 pub const MAX_ACT_BITS: u32 = 20;
 pub const MAX_DOT_WIDTH: usize = 256;
+pub const MAX_WEIGHT_LANES: usize = 64;
 /// The fewest rows halo2 reserves at the end of a circuit: `blinding_factors() + 1`, and
 /// `blinding_factors()` is at least `max(3, queries per column) + 2`.
 pub const MIN_RESERVED_ROWS: u64 = 6;
@@ -131,6 +136,26 @@ impl CircuitShape {
                     .into(),
             );
         }
+        if self.dense_freivalds && !self.freivalds {
+            return refuse(
+                "dense_freivalds",
+                "true".into(),
+                "Dense steps take the randomized check only in a shape that has it (freivalds)"
+                    .into(),
+            );
+        }
+        if !(1..=MAX_WEIGHT_LANES).contains(&self.weight_lanes)
+            || (self.weight_lanes != 1 && !self.freivalds)
+        {
+            return refuse(
+                "weight_lanes",
+                self.weight_lanes.to_string(),
+                format!(
+                    "the randomized check's weight dot has 1 to {MAX_WEIGHT_LANES} lanes, and \
+                     more than one only in a shape that has the check (freivalds)"
+                ),
+            );
+        }
         let rows = self.min_table_rows();
         if k >= 64 || rows + MIN_RESERVED_ROWS > 1u64 << k {
             return refuse(
@@ -170,6 +195,8 @@ mod tests {
             CircuitShape {
                 freivalds: true,
                 conv_freivalds: true,
+                dense_freivalds: true,
+                weight_lanes: 8,
                 checked_weights_only,
                 visibility: hidden,
                 ..Default::default()
@@ -257,6 +284,40 @@ mod tests {
                 },
                 12,
                 "checked_weights_only",
+            ),
+            (
+                CircuitShape {
+                    dense_freivalds: true,
+                    ..Default::default()
+                },
+                12,
+                "dense_freivalds",
+            ),
+            (
+                CircuitShape {
+                    weight_lanes: 4,
+                    ..Default::default()
+                },
+                12,
+                "weight_lanes = 4",
+            ),
+            (
+                CircuitShape {
+                    weight_lanes: 0,
+                    freivalds: true,
+                    ..Default::default()
+                },
+                12,
+                "weight_lanes = 0",
+            ),
+            (
+                CircuitShape {
+                    weight_lanes: 65,
+                    freivalds: true,
+                    ..Default::default()
+                },
+                12,
+                "weight_lanes = 65",
             ),
             (
                 CircuitShape {

@@ -139,7 +139,7 @@ impl MatMulConfig {
             "matmul: operand dot",
             c.operand_dot,
             c.d,
-            (Factor::Advice(c.a), c.s),
+            &[(Factor::Advice(c.a), c.s)],
         );
         config
     }

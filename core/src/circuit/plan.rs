@@ -5,7 +5,7 @@
 
 use super::dot::DotConfig;
 use super::matmul::MatMulDims;
-use super::pointwise::PointwiseDims;
+use super::pointwise::{CheckLayout, PointwiseDims};
 use super::poseidon::PoseidonConfig;
 use super::table::TableSpec;
 use super::{
@@ -165,8 +165,8 @@ fn rows_needed(
     for (s, counts) in graph.steps.iter().zip(term_counts) {
         match &s.kind {
             StepKind::Linear(lin) if shape.freivalds => {
-                let hidden = shape.visibility.hidden_weights();
-                match PointwiseDims::of(lin, width, shape.conv_freivalds, hidden) {
+                let n = graph.tensors[s.output].len();
+                match PointwiseDims::of(lin, n, check_layout(shape)) {
                     Some(dims) => {
                         dot += dims.rows(width);
                         weight += dims.weight_rows();
@@ -215,32 +215,78 @@ fn direct_rows(counts: &[(usize, usize)], width: usize) -> usize {
         .sum()
 }
 
-/// Which convolutions the randomized check can take at dot `width` (where it takes fewer rows
-/// than direct dot products): whether some 1×1 convolution can, and whether some other
-/// convolution can (the shape's `conv_freivalds`).
-fn freivalds_kinds(graph: &QGraph, width: usize, hidden: bool) -> (bool, bool) {
-    let (mut unit, mut any_window) = (false, false);
-    for lin in graph.steps.iter().filter_map(|s| linear(&s.kind)) {
-        if PointwiseDims::of(lin, width, false, hidden).is_some() {
-            unit = true;
-        } else if PointwiseDims::of(lin, width, true, hidden).is_some() {
-            any_window = true;
-        }
+/// What a shape proves by the randomized check.
+fn check_layout(shape: &CircuitShape) -> CheckLayout {
+    CheckLayout {
+        width: shape.dot_width,
+        any_window: shape.conv_freivalds,
+        dense: shape.dense_freivalds,
+        bias_row: shape.visibility.hidden_weights(),
+        weight_lanes: shape.weight_lanes,
     }
-    (unit, any_window)
 }
 
-/// Whether every step with parameters (what hidden weights commit) is a convolution the
-/// randomized check takes at dot `width` (`any_window`: the shape's `conv_freivalds`), as the
-/// layout decides it ([`PointwiseDims::of`]): then no dot product multiplies by a hidden weight.
-fn every_param_step_is_checked(graph: &QGraph, width: usize, any_window: bool) -> bool {
+/// The linear steps of `graph` with their output lengths.
+fn linear_steps(graph: &QGraph) -> impl Iterator<Item = (&Linear, usize)> {
     graph
         .steps
         .iter()
-        .filter_map(|s| linear(&s.kind))
-        .all(|lin| {
-            lin.params().is_none() || PointwiseDims::of(lin, width, any_window, true).is_some()
+        .filter_map(|s| linear(&s.kind).map(|lin| (lin, graph.tensors[s.output].len())))
+}
+
+/// Which steps the randomized check can take at dot `width` with `weight_lanes` (where it takes
+/// fewer rows than direct dot products): some 1×1 convolution, some other convolution (the
+/// shape's `conv_freivalds`), some Dense step over several rows (`dense_freivalds`).
+fn freivalds_kinds(
+    graph: &QGraph,
+    width: usize,
+    weight_lanes: usize,
+    hidden: bool,
+) -> (bool, bool, bool) {
+    let layout = |any_window, dense| CheckLayout {
+        width,
+        any_window,
+        dense,
+        bias_row: hidden,
+        weight_lanes,
+    };
+    let (mut unit, mut any_window, mut dense) = (false, false, false);
+    for (lin, n) in linear_steps(graph) {
+        if PointwiseDims::of(lin, n, layout(false, false)).is_some() {
+            unit = true;
+        } else if PointwiseDims::of(lin, n, layout(true, false)).is_some() {
+            any_window = true;
+        } else if PointwiseDims::of(lin, n, layout(false, true)).is_some() {
+            dense = true;
+        }
+    }
+    (unit, any_window, dense)
+}
+
+/// Whether some step the check takes at dot `width` with one weight lane would take fewer rows
+/// with `width` lanes: its weight dot is longer than its other rows, or the check takes it
+/// only then (a layer over few positions with many weights).
+fn lanes_help(graph: &QGraph, width: usize, hidden: bool) -> bool {
+    let layout = |weight_lanes| CheckLayout {
+        width,
+        any_window: true,
+        dense: true,
+        bias_row: hidden,
+        weight_lanes,
+    };
+    width > 1
+        && linear_steps(graph).any(|(lin, n)| match PointwiseDims::of(lin, n, layout(1)) {
+            Some(dims) => dims.weight_rows() > dims.rows(width),
+            None => PointwiseDims::of(lin, n, layout(width)).is_some(),
         })
+}
+
+/// Whether every step with parameters (what hidden weights commit) is a step the randomized
+/// check takes under `layout`, as the layout decides it ([`PointwiseDims::of`]): then no dot
+/// product multiplies by a hidden weight.
+fn every_param_step_is_checked(graph: &QGraph, layout: CheckLayout) -> bool {
+    linear_steps(graph)
+        .all(|(lin, n)| lin.params().is_none() || PointwiseDims::of(lin, n, layout).is_some())
 }
 
 /// A linear step's kernel and rescale; None for every other kind (only linear steps have
@@ -443,19 +489,48 @@ pub fn layout_candidates_with(
     };
     let mut plans = Vec::with_capacity(candidates.len());
     // Per dot width, the layout with every convolution the randomized check can take, and,
-    // when that includes any other than 1×1, the layout with 1×1 ones only: the check saves
-    // rows but adds columns, so at a k the rows do not set (a chain's segments, a model held
-    // up by its table) the second may be the smaller.
+    // when that includes any other than 1×1, the layout with 1×1 ones only; the same with and
+    // without Dense steps over rows: the check saves rows but adds columns, so at a k the rows
+    // do not set (a chain's segments, a model held up by its table) the second may be the
+    // smaller.
+    //
+    // Each with one weight lane, and, where some step's weight dot would be shorter for it, with
+    // as many as the dot width (two columns a lane).
+    let hidden = visibility.hidden_weights();
     let variants = candidates.iter().flat_map(|&w| {
-        let (unit, any_window) = freivalds_kinds(graph, w, visibility.hidden_weights());
-        let with_windows = any_window.then_some((w, true, true));
-        with_windows.into_iter().chain([(w, unit, false)])
+        let lanes = if lanes_help(graph, w, hidden) {
+            vec![1, w]
+        } else {
+            vec![1]
+        };
+        lanes.into_iter().flat_map(move |l| {
+            let (unit, any_window, dense) = freivalds_kinds(graph, w, l, hidden);
+            // Every combination of the two optional kinds the graph has, each also without
+            // (the windows first, as before Dense steps took the check: ties keep their plan).
+            let windows = any_window.then_some(true).into_iter().chain([false]);
+            windows.flat_map(move |conv| {
+                [false]
+                    .into_iter()
+                    .chain(dense.then_some(true))
+                    .map(move |dense_check| (w, l, unit || conv || dense_check, conv, dense_check))
+            })
+        })
     });
-    for (w, freivalds, conv_freivalds) in variants {
-        let checked_weights_only = visibility.hidden_weights()
-            && freivalds
-            && !products
-            && every_param_step_is_checked(graph, w, conv_freivalds);
+    for (w, lanes, freivalds, conv_freivalds, dense_freivalds) in variants {
+        // Lanes only where the layout has the check.
+        let weight_lanes = if freivalds { lanes } else { 1 };
+        if lanes != weight_lanes {
+            continue;
+        }
+        let layout = CheckLayout {
+            width: w,
+            any_window: conv_freivalds,
+            dense: dense_freivalds,
+            bias_row: hidden,
+            weight_lanes,
+        };
+        let checked_weights_only =
+            hidden && freivalds && !products && every_param_step_is_checked(graph, layout);
         let shape = CircuitShape {
             dot_width: w,
             act_bits: graph.act_bits,
@@ -471,6 +546,8 @@ pub fn layout_candidates_with(
             log_derivative_lookups: true,
             conv_freivalds,
             checked_weights_only,
+            dense_freivalds,
+            weight_lanes,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);

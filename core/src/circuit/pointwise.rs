@@ -30,10 +30,18 @@
 //!   which copy X's cells): `h_x = Horner(h_x[-1] or 0; x_0, ..., x_{w-1})`. A row of X is
 //!   front-padded with zeros (copies of one constant zero cell) to whole rows; its last row
 //!   holds `s_ci = Σ_p X[ci, p]·ρ^(HW-1-p)`.
-//! - Weight dot (second phase, own columns `s`, `d` and fixed `wf`, own rows):
-//!   `d = wf·s` on a channel's first row, else `d = d[-1] + wf·s`, with `s` copying `s_ci` (for
-//!   each `ci` of the channel's group) and `wf` holding `W[co, ci]`; each channel's final `d` is
-//!   constrained equal to `t_co`.
+//! - Weight dot (second phase, own columns `s_l`, `d` and fixed `wf_l` over `L` lanes, own
+//!   rows): `d = Σ_l wf_l·s_l` on a channel's first row, else `d = d[-1] + Σ_l wf_l·s_l`, with
+//!   each `s_l` copying an `s_ci` (the channel's group's X rows in order, `L` a row) and `wf_l`
+//!   holding `W[co, ci]`; a channel's last row is padded with zero factors (fixed zeros, or with
+//!   hidden weights copies of the constant zero); each channel's final `d` is constrained equal
+//!   to `t_co`. One lane (`L = 1`, the shape's default) is the chip as it was before it had
+//!   lanes; more lanes divide the weight dot's rows, which a layer over few positions with many
+//!   weights (a transformer's Dense layers, a late MobileNet layer) needs.
+//!
+//! A Dense step applied to each of `T` rows (a sequence's tokens; the shape's
+//! `dense_freivalds`) is the same product with X its input read transposed (`X[ci, p]` is input
+//! `p·Cin + ci`), `HW = T` and its output position-major (`Y[co, p]` is output `p·Cout + co`).
 //!
 //! With hidden weights (the default compile: weights behind the Poseidon commitment) W and B are
 //! not in the key. The weight dot's factor is then a first-phase advice column whose cells copy
@@ -50,7 +58,7 @@
 
 use super::dot::DotConfig;
 use super::horner::{
-    accumulator_horner_gate, accumulator_sums, assign_constant_lanes, assign_lanes,
+    accumulator_horner_gate, accumulator_sums, assign_constant_lanes, assign_lanes, constant_copy,
     lanes_horner_gate, lanes_sums, running_dot_gate, Factor, Steps,
 };
 use super::{known_field, Links, Wire};
@@ -70,11 +78,12 @@ pub struct PointwiseConfig {
     pub bias: Column<Fixed>,
     pub h_x: Column<Advice>,
     pub h_y: Column<Advice>,
-    pub s: Column<Advice>,
+    /// The weight dot's lanes of X sums.
+    pub s: Vec<Column<Advice>>,
     pub d: Column<Advice>,
-    /// The weight dot's factor W: a fixed column, or with hidden weights a first-phase advice
-    /// column of copies of the committed weight cells.
-    pub w: Factor,
+    /// The weight dot's factors W, one per lane: fixed columns, or with hidden weights
+    /// first-phase advice columns of copies of the committed weight cells.
+    pub w: Vec<Factor>,
     pub x_horner: Steps,
     pub y_horner: Steps,
     pub weight_dot: Steps,
@@ -82,6 +91,9 @@ pub struct PointwiseConfig {
     /// Whether convolutions other than 1×1 take the check (the shape's `conv_freivalds`): it
     /// changes the layout, not the constraint system.
     pub any_window: bool,
+    /// Whether Dense steps over several rows take it (the shape's `dense_freivalds`): the
+    /// layout too.
+    pub dense: bool,
 }
 
 /// The shape of a convolution the chip proves: `cin` rows of X (input channels times window
@@ -94,6 +106,23 @@ pub struct PointwiseDims {
     pub groups: usize,
     /// Whether the bias is a weight on a last X row of ones (hidden weights).
     pub bias_row: bool,
+    /// Factors per weight-dot row (the shape's `weight_lanes`).
+    pub weight_lanes: usize,
+    /// Whether the step is a Dense one over `hw` rows: its input and output are
+    /// position-major ([`PointwiseDims::flat_output`]); a convolution's are channel-major.
+    pub dense: bool,
+}
+
+/// What a layout proves by the check, and how: the shape's dot width, `conv_freivalds`
+/// (`any_window`), `dense_freivalds` (`dense`), hidden weights (`bias_row`) and
+/// `weight_lanes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckLayout {
+    pub width: usize,
+    pub any_window: bool,
+    pub dense: bool,
+    pub bias_row: bool,
+    pub weight_lanes: usize,
 }
 
 impl PointwiseDims {
@@ -102,16 +131,47 @@ impl PointwiseDims {
     /// convolution with one constant term per output channel: a 1×1, stride-1, unpadded,
     /// ungrouped one, or, with `any_window`, any convolution. `bias_row`: the weights are hidden,
     /// so the bias takes a row of ones (counted in the comparison).
-    pub fn of(lin: &Linear, width: usize, any_window: bool, bias_row: bool) -> Option<Self> {
-        let LinearKernel::Conv {
-            geometry,
-            in_shape,
-            out_shape,
-            bias,
+    pub fn of(lin: &Linear, n_outputs: usize, layout: CheckLayout) -> Option<Self> {
+        let CheckLayout {
+            width,
+            any_window,
+            bias_row,
+            weight_lanes,
             ..
-        } = &lin.kernel
-        else {
+        } = layout;
+        if weight_lanes == 0 {
             return None;
+        }
+        let (geometry, in_shape, out_shape, bias) = match &lin.kernel {
+            LinearKernel::Conv {
+                geometry,
+                in_shape,
+                out_shape,
+                bias,
+                ..
+            } => (geometry, in_shape, out_shape, bias),
+            LinearKernel::Dense {
+                n_in, n_out, bias, ..
+            } if layout.dense => {
+                if *n_out == 0 || !n_outputs.is_multiple_of(*n_out) || bias.len() != *n_out {
+                    return None;
+                }
+                let dims = PointwiseDims {
+                    cin: *n_in,
+                    cout: *n_out,
+                    hw: n_outputs / n_out,
+                    groups: 1,
+                    bias_row,
+                    weight_lanes,
+                    dense: true,
+                };
+                let direct = n_outputs.saturating_mul(n_in.div_ceil(width));
+                return dims.if_cheaper(lin, width, direct);
+            }
+            LinearKernel::Dense { .. }
+            | LinearKernel::PoolSum { .. }
+            | LinearKernel::Elementwise { .. }
+            | LinearKernel::Taps { .. } => return None,
         };
         if in_shape.len() != 4
             || out_shape.len() != 4
@@ -131,6 +191,8 @@ impl PointwiseDims {
                 hw: out_shape[2] * out_shape[3],
                 groups: 1,
                 bias_row,
+                weight_lanes,
+                dense: false,
             };
             let per_output = dims.cin.div_ceil(width);
             (
@@ -150,6 +212,8 @@ impl PointwiseDims {
                 hw: out_shape[2].checked_mul(out_shape[3])?,
                 groups,
                 bias_row,
+                weight_lanes,
+                dense: false,
             };
             let direct = geometry
                 .term_counts(in_shape, out_shape)
@@ -160,19 +224,34 @@ impl PointwiseDims {
         } else {
             return None;
         };
-        if dims.hw == 0 || dims.cout == 0 || dims.cin == 0 {
+        dims.if_cheaper(lin, width, direct)
+    }
+
+    /// These dimensions if the check takes fewer rows than the `direct` dot products, and the
+    /// step's rounding offset is one value per output channel, like its bias.
+    fn if_cheaper(self, lin: &Linear, width: usize, direct: usize) -> Option<Self> {
+        if self.hw == 0 || self.cout == 0 || self.cin == 0 {
             return None;
         }
         // The weight dots run beside the rest, in their own columns.
-        if dims.rows(width).max(dims.weight_rows()) >= direct {
+        if self.rows(width).max(self.weight_rows()) >= direct {
             return None;
         }
-        // The rounding offset must be one value per channel, like the bias.
-        let per_channel = (0..dims.cout).all(|co| {
-            let first = lin.rescale.bias_offset(co * dims.hw);
-            (1..dims.hw).all(|p| lin.rescale.bias_offset(co * dims.hw + p) == first)
+        let per_channel = (0..self.cout).all(|co| {
+            let first = lin.rescale.bias_offset(self.flat_output(co, 0));
+            (1..self.hw).all(|p| lin.rescale.bias_offset(self.flat_output(co, p)) == first)
         });
-        per_channel.then_some(dims)
+        per_channel.then_some(self)
+    }
+
+    /// The step's output index of output channel `co` at position `p`: `co·HW + p` for a
+    /// convolution (NCHW), `p·Cout + co` for a Dense step over `HW` rows.
+    pub fn flat_output(&self, co: usize, p: usize) -> usize {
+        if self.dense {
+            p * self.cout + co
+        } else {
+            co * self.hw + p
+        }
     }
 
     /// Rows of one X row's Horner sequence.
@@ -203,9 +282,14 @@ impl PointwiseDims {
         self.cin_per_group() + self.bias_row as usize
     }
 
+    /// Rows of one output channel's weight dot: its terms, `weight_lanes` a row.
+    pub fn weight_rows_per_channel(&self) -> usize {
+        self.terms_per_channel().div_ceil(self.weight_lanes.max(1))
+    }
+
     /// Rows the step takes in the weight-dot columns.
     pub fn weight_rows(&self) -> usize {
-        self.cout.saturating_mul(self.terms_per_channel())
+        self.cout.saturating_mul(self.weight_rows_per_channel())
     }
 }
 
@@ -270,23 +354,36 @@ impl PointwiseConfig {
         meta: &mut ConstraintSystem<Fr>,
         dot: &DotConfig,
         any_window: bool,
+        dense: bool,
         hidden: bool,
+        weight_lanes: usize,
     ) -> Self {
         let h_x = meta.advice_column_in(SecondPhase);
         let h_y = meta.advice_column_in(SecondPhase);
-        let s = meta.advice_column_in(SecondPhase);
+        let s0 = meta.advice_column_in(SecondPhase);
         let d = meta.advice_column_in(SecondPhase);
-        for c in [h_x, h_y, s, d] {
+        for c in [h_x, h_y, s0, d] {
             meta.enable_equality(c);
         }
-        // Fixed weights: the column order of keys made before hidden weights took the check.
-        let w = if hidden {
-            let column = meta.advice_column();
-            meta.enable_equality(column);
-            Factor::Advice(column)
-        } else {
-            Factor::Fixed(meta.fixed_column())
+        // Fixed weights: the column order of keys made before hidden weights took the check
+        // (and before the weight dot had lanes: lane 0's columns first, the others after).
+        let factor = |meta: &mut ConstraintSystem<Fr>| {
+            if hidden {
+                let column = meta.advice_column();
+                meta.enable_equality(column);
+                Factor::Advice(column)
+            } else {
+                Factor::Fixed(meta.fixed_column())
+            }
         };
+        let mut w = vec![factor(meta)];
+        let mut s = vec![s0];
+        for _ in 1..weight_lanes.max(1) {
+            let lane = meta.advice_column_in(SecondPhase);
+            meta.enable_equality(lane);
+            s.push(lane);
+            w.push(factor(meta));
+        }
         // The column holding the constant zero the X Horner pads copy (and the one its row of
         // ones copies).
         let constants = meta.fixed_column();
@@ -306,6 +403,7 @@ impl PointwiseConfig {
             weight_dot: Steps::new(meta),
             rho,
             any_window,
+            dense,
         };
         let c = &config;
         lanes_horner_gate(meta, "pointwise: X Horner", c.x_horner, c.h_x, &c.x, rho);
@@ -317,7 +415,9 @@ impl PointwiseConfig {
             (c.acc, c.bias),
             rho,
         );
-        running_dot_gate(meta, "pointwise: weight dot", c.weight_dot, c.d, (c.w, c.s));
+        let lanes: Vec<(Factor, Column<Advice>)> =
+            c.w.iter().copied().zip(c.s.iter().copied()).collect();
+        running_dot_gate(meta, "pointwise: weight dot", c.weight_dot, c.d, &lanes);
         config
     }
 
@@ -327,7 +427,23 @@ impl PointwiseConfig {
 
     /// Whether the chip takes its weights and biases as copies of committed cells.
     pub fn hidden_weights(&self) -> bool {
-        matches!(self.w, Factor::Advice(_))
+        matches!(self.w.first(), Some(Factor::Advice(_)))
+    }
+
+    /// Factors per weight-dot row.
+    pub fn weight_lanes(&self) -> usize {
+        self.w.len()
+    }
+
+    /// What this chip proves at dot `width`.
+    pub fn check_layout(&self, width: usize) -> CheckLayout {
+        CheckLayout {
+            width,
+            any_window: self.any_window,
+            dense: self.dense,
+            bias_row: self.hidden_weights(),
+            weight_lanes: self.weight_lanes(),
+        }
     }
 
     /// First phase: copies X (`inputs`, row-major Cin×HW; None is a constant zero) into the
@@ -360,6 +476,7 @@ impl PointwiseConfig {
             hw,
             groups,
             bias_row,
+            ..
         } = dims;
         let per_group = cin.checked_div(groups).unwrap_or(0);
         if inputs.len() != cin * hw
@@ -369,13 +486,14 @@ impl PointwiseConfig {
             || cin % groups != 0
             || cout % groups != 0
             || weights.len() != cout * per_group
+            || dims.weight_lanes != self.weight_lanes()
         {
             return Err(Error::Synthesis);
         }
-        match (&committed, self.w) {
-            (Some(p), Factor::Advice(_))
+        match (&committed, self.hidden_weights()) {
+            (Some(p), true)
                 if bias_row && p.weights.len() == weights.len() && p.biases.len() == cout => {}
-            (None, Factor::Fixed(_)) if !bias_row => {}
+            (None, false) if !bias_row => {}
             _ => return Err(Error::Synthesis),
         }
         let w = self.width();
@@ -408,7 +526,7 @@ impl PointwiseConfig {
             x.extend(std::iter::repeat_n(Some(Fr::one()), hw));
         }
         let mut y_minus_b = Vec::with_capacity(cout * hw);
-        let mut factors: Vec<i128> = Vec::with_capacity(dims.weight_rows());
+        let mut factors: Vec<i128> = Vec::with_capacity(cout * dims.terms_per_channel());
         for (co, &b) in channel_bias.iter().enumerate() {
             // The Y Horner sums Y minus the fixed bias; a committed bias joins the weight dot.
             let hidden = committed.as_ref().map(|p| p.biases[co]);
@@ -427,26 +545,37 @@ impl PointwiseConfig {
             );
             factors.extend(hidden.map(|(_, v)| v));
         }
+        // Each channel's factors, `lanes` a row, its last row padded with zero factors.
         let per_channel = dims.terms_per_channel();
-        for (i, &f) in factors.iter().enumerate() {
-            let row = weight_start + i;
-            self.weight_dot.enable(region, row, i % per_channel == 0)?;
-            let value = super::fe(f);
-            match (self.w, &committed) {
-                (Factor::Fixed(column), None) => {
-                    region.assign_fixed(column, row, value);
+        let lanes = self.weight_lanes();
+        let rows_per_channel = dims.weight_rows_per_channel();
+        for co in 0..cout {
+            for r in 0..rows_per_channel {
+                let row = weight_start + co * rows_per_channel + r;
+                self.weight_dot.enable(region, row, r == 0)?;
+                for (l, &factor) in self.w.iter().enumerate() {
+                    let j = r * lanes + l;
+                    let value = (j < per_channel).then(|| super::fe(factors[co * per_channel + j]));
+                    match (factor, &committed, value) {
+                        (Factor::Fixed(column), None, _) => {
+                            region.assign_fixed(column, row, value.unwrap_or(Fr::zero()));
+                        }
+                        (Factor::Advice(column), Some(p), Some(value)) => {
+                            let cell = if j < per_group {
+                                p.weights[co * per_group + j]
+                            } else {
+                                p.biases[co].0
+                            };
+                            let copy = region.assign_advice(column, row, known_field(Some(value)));
+                            region.constrain_equal(copy.cell(), cell);
+                        }
+                        // A pad of hidden factors: a copy of the constant zero.
+                        (Factor::Advice(column), Some(_), None) => {
+                            constant_copy(region, (column, row), Fr::zero(), zero)?;
+                        }
+                        _ => return Err(Error::Synthesis),
+                    }
                 }
-                (Factor::Advice(column), Some(p)) => {
-                    let (co, j) = (i / per_channel, i % per_channel);
-                    let cell = if j < per_group {
-                        p.weights[co * per_group + j]
-                    } else {
-                        p.biases[co].0
-                    };
-                    let copy = region.assign_advice(column, row, known_field(Some(value)));
-                    region.constrain_equal(copy.cell(), cell);
-                }
-                _ => return Err(Error::Synthesis),
             }
         }
         Ok(PendingPointwise {
@@ -485,19 +614,28 @@ impl PointwiseConfig {
         if t_cells.len() != cout || factors.len() != cout * per_channel {
             return Err(Error::Synthesis);
         }
+        let lanes = self.s.len();
+        let rows_per_channel = dims.weight_rows_per_channel();
         for (co, &t_cell) in t_cells.iter().enumerate() {
             let mut d = Some(Fr::zero());
             let mut last = None;
             let first = co / cout_per_group * per_group;
-            for j in 0..per_channel {
-                // The group's X rows, then (a bias row) the row of ones, X's last.
-                let ci = if j < per_group { first + j } else { cin };
-                let at = co * per_channel + j;
-                let row = weight_start + at;
-                let s = region.assign_advice(self.s, row, known_field(s_values[ci]));
-                region.constrain_equal(s.cell(), s_cells[ci]);
-                let f = super::fe(factors[at]);
-                d = d.zip(s_values[ci]).map(|(d, s)| d + f * s);
+            for r in 0..rows_per_channel {
+                let row = weight_start + co * rows_per_channel + r;
+                for (l, &lane) in self.s.iter().enumerate() {
+                    let j = r * lanes + l;
+                    if j >= per_channel {
+                        // A pad: its factor is zero.
+                        region.assign_advice(lane, row, known_field(Some(Fr::zero())));
+                        continue;
+                    }
+                    // The group's X rows, then (a bias row) the row of ones, X's last.
+                    let ci = if j < per_group { first + j } else { cin };
+                    let s = region.assign_advice(lane, row, known_field(s_values[ci]));
+                    region.constrain_equal(s.cell(), s_cells[ci]);
+                    let f = super::fe(factors[co * per_channel + j]);
+                    d = d.zip(s_values[ci]).map(|(d, s)| d + f * s);
+                }
                 last = Some(region.assign_advice(self.d, row, known_field(d)).cell());
             }
             region.constrain_equal(last.ok_or(Error::Synthesis)?, t_cell);

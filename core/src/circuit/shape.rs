@@ -73,6 +73,19 @@ pub struct CircuitShape {
     /// columns). Set only then.
     #[serde(default)]
     pub checked_weights_only: bool,
+    /// Whether Dense steps over several rows (a sequence's tokens) are proven by the randomized
+    /// check of [`pointwise`](super::pointwise), where it takes fewer rows than direct dot
+    /// products. Set only when some Dense step does.
+    #[serde(default)]
+    pub dense_freivalds: bool,
+    /// Factors per row of the randomized check's weight dot (1 before it had lanes; written
+    /// only when not 1).
+    #[serde(default = "one_lane")]
+    pub weight_lanes: usize,
+}
+
+fn one_lane() -> usize {
+    1
 }
 
 /// In the verifier key's JSON header, the flags from `fixed_point` on are written only when set,
@@ -95,9 +108,11 @@ impl Serialize for CircuitShape {
             ("log_derivative_lookups", self.log_derivative_lookups),
             ("conv_freivalds", self.conv_freivalds),
             ("checked_weights_only", self.checked_weights_only),
+            ("dense_freivalds", self.dense_freivalds),
         ];
+        let lanes_written = self.weight_lanes != 1 || !readable;
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
-        let mut st = s.serialize_struct("CircuitShape", 3 + written)?;
+        let mut st = s.serialize_struct("CircuitShape", 3 + written + lanes_written as usize)?;
         st.serialize_field("dot_width", &self.dot_width)?;
         st.serialize_field("act_bits", &self.act_bits)?;
         st.serialize_field("visibility", &self.visibility)?;
@@ -107,6 +122,11 @@ impl Serialize for CircuitShape {
             } else {
                 st.skip_field(name)?;
             }
+        }
+        if lanes_written {
+            st.serialize_field("weight_lanes", &self.weight_lanes)?;
+        } else {
+            st.skip_field("weight_lanes")?;
         }
         st.end()
     }
@@ -129,6 +149,8 @@ impl Default for CircuitShape {
             log_derivative_lookups: false,
             conv_freivalds: false,
             checked_weights_only: false,
+            dense_freivalds: false,
+            weight_lanes: 1,
         }
     }
 }
@@ -233,7 +255,9 @@ impl ModelConfig {
                 meta,
                 &dot,
                 shape.conv_freivalds,
+                shape.dense_freivalds,
                 shape.visibility.hidden_weights(),
+                shape.weight_lanes,
             )
         });
         let matmul = shape.matmul.then(|| MatMulConfig::configure(meta, &dot));
@@ -284,6 +308,7 @@ mod shape_tests {
             "matmul",
             "conv_freivalds",
             "checked_weights_only",
+            "dense_freivalds",
         ];
         let set = |bits: usize| {
             let mut shape = CircuitShape::default();
@@ -295,13 +320,14 @@ mod shape_tests {
                 &mut shape.matmul,
                 &mut shape.conv_freivalds,
                 &mut shape.checked_weights_only,
+                &mut shape.dense_freivalds,
             ];
             for (i, flag) in flags.into_iter().enumerate() {
                 *flag = bits >> i & 1 == 1;
             }
             shape
         };
-        for bits in 0..128 {
+        for bits in 0..256 {
             let shape = set(bits);
             let json = serde_json::to_string(&shape).unwrap();
             for (i, name) in names.iter().enumerate() {
@@ -313,7 +339,18 @@ mod shape_tests {
                     "an unset flag is written: {json}"
                 );
             }
+            assert!(!json.contains("weight_lanes"), "{json}");
             assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), shape);
+            let lanes = CircuitShape {
+                weight_lanes: 4,
+                ..shape.clone()
+            };
+            let lanes_json = serde_json::to_string(&lanes).unwrap();
+            assert!(lanes_json.contains("\"weight_lanes\":4"), "{lanes_json}");
+            assert_eq!(
+                serde_json::from_str::<CircuitShape>(&lanes_json).unwrap(),
+                lanes
+            );
             #[cfg(feature = "prover")]
             {
                 let bytes = bincode::serialize(&shape).unwrap();

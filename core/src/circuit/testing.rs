@@ -32,6 +32,8 @@ pub fn test_shape() -> CircuitShape {
         log_derivative_lookups: true,
         conv_freivalds: false,
         checked_weights_only: false,
+        dense_freivalds: false,
+        weight_lanes: 1,
     }
 }
 
@@ -52,6 +54,8 @@ pub fn fixed_point_shape() -> CircuitShape {
         log_derivative_lookups: true,
         conv_freivalds: false,
         checked_weights_only: false,
+        dense_freivalds: false,
+        weight_lanes: 1,
     }
 }
 

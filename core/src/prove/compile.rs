@@ -135,6 +135,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             let need = plan
                 .dot_rows
                 .max(plan.max_rows)
+                .max(plan.weight_rows)
                 .max(plan.instance_len)
                 .max(plan.pack_rows)
                 .max(plan.hash_rows);

@@ -11,6 +11,8 @@ const DIMS: PointwiseDims = PointwiseDims {
     hw: 5,
     groups: 1,
     bias_row: false,
+    weight_lanes: 1,
+    dense: false,
 };
 
 /// Proves `y = W·x + b` for a 6×5 X whose entries are written into a first-phase column of
@@ -25,7 +27,7 @@ struct Product {
     y: Vec<i128>,
     blank: bool,
     /// Overwrites one cell after layout: (column 0..5 = h_x, h_y, s, d, lane 0; with hidden
-    /// weights also 5 = the weight and bias copies; row).
+    /// weights also 5 = the weight and bias copies, and 5 + l those of weight lane l; row).
     corrupt: Option<(usize, usize)>,
     /// Overwrites every one of the bias row (hidden weights) with this value after layout.
     ones_as: Option<u64>,
@@ -43,8 +45,8 @@ struct ProductConfig {
 impl Circuit<Fr> for Product {
     type Config = ProductConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    /// Whether the weights are hidden.
-    type Params = bool;
+    /// Whether the weights are hidden, and the weight dot's lanes.
+    type Params = (bool, usize);
 
     fn without_witnesses(&self) -> Self {
         Product {
@@ -53,21 +55,24 @@ impl Circuit<Fr> for Product {
         }
     }
 
-    fn params(&self) -> bool {
-        self.committed.is_some()
+    fn params(&self) -> (bool, usize) {
+        (self.committed.is_some(), self.dims.weight_lanes)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ProductConfig {
-        Self::configure_with_params(meta, false)
+        Self::configure_with_params(meta, (false, 1))
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, hidden: bool) -> ProductConfig {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        (hidden, lanes): (bool, usize),
+    ) -> ProductConfig {
         let data = meta.advice_column();
         meta.enable_equality(data);
         let dot = DotConfig::configure(meta, WIDTH, hidden);
         ProductConfig {
             data,
-            chip: PointwiseConfig::configure(meta, &dot, false, hidden),
+            chip: PointwiseConfig::configure(meta, &dot, false, false, hidden, lanes),
         }
     }
 
@@ -142,10 +147,11 @@ impl Circuit<Fr> for Product {
                 // A real prover records each phase's own columns only: first-phase cells are
                 // corrupted before the second phase starts, second-phase ones after it.
                 let c = &config.chip;
-                let mut columns = vec![c.h_x, c.h_y, c.s, c.d, c.x[0]];
-                if let Factor::Advice(w) = c.w {
-                    columns.push(w);
-                }
+                let mut columns = vec![c.h_x, c.h_y, c.s[0], c.d, c.x[0]];
+                columns.extend(c.w.iter().filter_map(|f| match f {
+                    Factor::Advice(w) => Some(*w),
+                    Factor::Fixed(_) => None,
+                }));
                 let corrupt = |region: &mut Region<Fr>, first_phase: bool| {
                     if let Some((column, row)) = self.corrupt {
                         if (column >= 4) == first_phase {
@@ -297,6 +303,8 @@ const GROUPED: PointwiseDims = PointwiseDims {
     hw: 5,
     groups: 2,
     bias_row: false,
+    weight_lanes: 1,
+    dense: false,
 };
 
 #[test]
@@ -502,4 +510,146 @@ fn the_ones_of_the_bias_row_are_the_constant_one() {
         )),
         "ones that are all 2 broke no copy of a constant: {failures:?}"
     );
+}
+
+/// The same product with `lanes` factors a weight-dot row.
+fn with_lanes(mut c: Product, lanes: usize) -> Product {
+    c.dims.weight_lanes = lanes;
+    c
+}
+
+#[test]
+fn a_weight_dot_over_several_lanes_checks_the_same_product() {
+    // Six weights a channel: three lanes fill two rows, four leave two zero pads on the
+    // second; with hidden weights the bias is a seventh term (four lanes: one pad); grouped,
+    // three weights and the bias over two lanes.
+    for good in [
+        with_lanes(product(), 3),
+        with_lanes(product(), 4),
+        with_lanes(hidden(product()), 4),
+        with_lanes(hidden(product_of(GROUPED, &[0, 1, 12, 29])), 2),
+    ] {
+        let dims = good.dims;
+        assert_eq!(
+            dims.weight_rows(),
+            dims.cout * dims.terms_per_channel().div_ceil(dims.weight_lanes)
+        );
+        MockProver::run(8, &good, vec![]).unwrap().verify().unwrap();
+        for (o, delta) in [(0, 1), (7, -3), (14, 1 << 20)] {
+            let mut bad = good.clone();
+            bad.y[o] += delta;
+            assert!(
+                !accepted(&bad),
+                "a wrong product (output {o}) accepted with {} lanes",
+                dims.weight_lanes
+            );
+        }
+        if let Some((w, b)) = good.committed.clone() {
+            let mut bad = good.clone();
+            let mut committed = w.clone();
+            committed[1] += 1;
+            bad.w = committed.clone();
+            bad.committed = Some((committed, b));
+            assert!(!accepted(&bad), "a weight other than committed accepted");
+        }
+    }
+}
+
+/// With hidden weights a pad of the weight dot's last row is a copy of the constant zero:
+/// a prover free to put a factor there could add any multiple of a second-phase cell, chosen
+/// after ρ, to a channel's sum.
+#[test]
+fn a_pad_of_hidden_factors_is_the_constant_zero() {
+    // Seven terms over four lanes: channel 0's second row (row 1) holds terms 4, 5, the bias
+    // and, in lane 3 (column 5 + 3), the pad.
+    let good = with_lanes(hidden(product()), 4);
+    let mut bad = good.clone();
+    bad.corrupt = Some((5 + 3, 1));
+    assert!(breaks_a_copy(&bad), "a non-zero pad factor broke no copy");
+    // And a term's factor in a later lane is its committed cell's copy.
+    let mut bad = good.clone();
+    bad.corrupt = Some((5 + 2, 1));
+    assert!(
+        breaks_a_copy(&bad),
+        "a corrupted bias copy in lane 2 broke no copy"
+    );
+}
+
+#[test]
+fn a_real_proof_of_a_wrong_product_over_lanes_does_not_verify() {
+    use crate::circuit::testing::real_proof_verifies;
+    let good = with_lanes(hidden(product()), 4);
+    assert!(real_proof_verifies(8, 7, &good, &good));
+    let mut bad = good.clone();
+    bad.y[4] -= 1;
+    assert!(
+        !real_proof_verifies(8, 7, &good, &bad),
+        "a proof of a wrong product over four lanes verified"
+    );
+}
+
+/// A Dense step over several rows is the chip's product with X its input transposed and its
+/// output position-major: the check's sums equal the step's direct terms for every output.
+#[test]
+fn a_dense_step_over_rows_is_the_product_of_its_transposed_input() {
+    use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, Rounding};
+    let (n_in, n_out, rows) = (6, 3, 5);
+    let weight: Vec<i64> = (0..n_in * n_out).map(|i| (i as i64 * 5) % 19 - 9).collect();
+    let bias = vec![100, -7, 31];
+    let lin = Linear {
+        kernel: LinearKernel::Dense {
+            n_in,
+            n_out,
+            weight: weight.clone(),
+            bias: bias.clone(),
+        },
+        rescale: Rescale {
+            rounding: Rounding::HalfUp {
+                divisors: vec![1; n_out * rows],
+            },
+            act: Activation::Identity,
+        },
+    };
+    let x: Vec<i64> = (0..n_in * rows).map(|i| (i as i64 * 7) % 23 - 11).collect();
+    let layout = CheckLayout {
+        width: WIDTH,
+        any_window: false,
+        dense: true,
+        bias_row: false,
+        weight_lanes: 4,
+    };
+    let dims = PointwiseDims::of(&lin, n_out * rows, layout).expect("the check takes it");
+    assert_eq!(
+        (dims.cin, dims.cout, dims.hw, dims.dense),
+        (n_in, n_out, rows, true)
+    );
+    // Without the shape's flag, or on one row (a classifier head), it does not.
+    let flat = CheckLayout {
+        dense: false,
+        ..layout
+    };
+    assert!(PointwiseDims::of(&lin, n_out * rows, flat).is_none());
+    assert!(PointwiseDims::of(&lin, n_out, layout).is_none());
+    let sums = lin.check_sums("dense", n_out * rows, &x).unwrap().unwrap();
+    let mut terms = Vec::new();
+    for co in 0..n_out {
+        for p in 0..rows {
+            let o = dims.flat_output(co, p);
+            let constant = lin.terms(o, &mut terms);
+            let direct: i128 = constant
+                + terms
+                    .iter()
+                    .map(|t| (t.weight * x[t.index]) as i128)
+                    .sum::<i128>();
+            // The chip's product: channel co's weights times X's column p, X[ci][p] being
+            // input p·Cin + ci.
+            let checked: i64 = bias[co]
+                + (0..n_in)
+                    .map(|ci| weight[co * n_in + ci] * x[p * n_in + ci])
+                    .sum::<i64>();
+            assert_eq!((sums[o] as i128, checked as i128), (direct, direct));
+        }
+    }
+    // Inputs that do not fit the step are an error, not a panic.
+    assert!(lin.check_sums("dense", n_out * rows, &x[1..]).is_err());
 }

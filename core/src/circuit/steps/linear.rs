@@ -32,9 +32,9 @@ impl StepLayout<'_, '_> {
     ) -> Result<Vec<Wire>, Error> {
         let config = self.config;
         let tag = self.tag_of(lin.rescale.act)?;
+        let n_outputs = self.len(step.output);
         let pointwise = config.pointwise.as_ref().and_then(|pw| {
-            let dims =
-                PointwiseDims::of(lin, config.dot.width(), pw.any_window, pw.hidden_weights())?;
+            let dims = PointwiseDims::of(lin, n_outputs, pw.check_layout(config.dot.width()))?;
             Some((pw, dims))
         });
         match pointwise {
@@ -56,36 +56,45 @@ impl StepLayout<'_, '_> {
     ) -> Result<Vec<Wire>, Error> {
         let config = self.config;
         let n_out = self.len(step.output);
-        let mut out = Vec::with_capacity(n_out);
-        let LinearKernel::Conv {
-            weight,
-            bias,
-            geometry,
-            in_shape,
-            out_shape,
-        } = &lin.kernel
-        else {
-            return Err(Error::Synthesis);
-        };
-        // X: the convolution's im2col matrix (for a 1×1 convolution, the input itself), a
-        // padding tap the constant zero.
         let input = &self.wires[step.inputs[0]];
-        let x: Vec<Option<Wire>> =
-            crate::circuit::pointwise::conv_columns(geometry, in_shape, out_shape)
-                .ok_or(Error::Synthesis)?
-                .into_iter()
-                .map(|i| {
-                    i.map(|i| input.get(i).copied().ok_or(Error::Synthesis))
-                        .transpose()
-                })
-                .collect::<Result<_, _>>()?;
+        let wire = |i: usize| input.get(i).copied().ok_or(Error::Synthesis);
+        // X: a convolution's im2col matrix (for a 1×1 convolution, the input itself), a padding
+        // tap the constant zero; a Dense step's input read transposed (row p's value ci is X's
+        // entry (ci, p)).
+        let (weight, bias, x): (&[i64], &[i64], Vec<Option<Wire>>) = match &lin.kernel {
+            LinearKernel::Conv {
+                weight,
+                bias,
+                geometry,
+                in_shape,
+                out_shape,
+            } => (
+                weight,
+                bias,
+                crate::circuit::pointwise::conv_columns(geometry, in_shape, out_shape)
+                    .ok_or(Error::Synthesis)?
+                    .into_iter()
+                    .map(|i| i.map(wire).transpose())
+                    .collect::<Result<_, _>>()?,
+            ),
+            LinearKernel::Dense {
+                n_in, weight, bias, ..
+            } if dims.dense && dims.cin == *n_in => (
+                weight,
+                bias,
+                (0..dims.cin * dims.hw)
+                    .map(|e| wire((e % dims.hw) * n_in + e / dims.hw).map(Some))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(Error::Synthesis),
+        };
         // With hidden weights the bias is committed: the fixed column keeps the rounding offset,
         // and W and B are copies of their committed cells (Conv's parameter order is W's OIHW
         // order, one bias per channel).
         let hidden = self.param_cells[step_index].as_ref();
         let channel_bias: Vec<i128> = (0..dims.cout)
             .map(|co| {
-                let offset = lin.rescale.bias_offset(co * dims.hw);
+                let offset = lin.rescale.bias_offset(dims.flat_output(co, 0));
                 match hidden {
                     Some(_) => offset,
                     None => bias[co] as i128 + offset,
@@ -95,7 +104,9 @@ impl StepLayout<'_, '_> {
         let committed_biases: Vec<(Cell, i128)> = match hidden {
             Some((_, bias_cells)) => (0..dims.cout)
                 .map(|co| {
-                    let b = lin.bias_index(co * dims.hw).ok_or(Error::Synthesis)?;
+                    let b = lin
+                        .bias_index(dims.flat_output(co, 0))
+                        .ok_or(Error::Synthesis)?;
                     let cell = *bias_cells.get(b).ok_or(Error::Synthesis)?;
                     Ok((cell, *bias.get(b).ok_or(Error::Synthesis)? as i128))
                 })
@@ -112,18 +123,23 @@ impl StepLayout<'_, '_> {
             Some(_) => return Err(Error::Synthesis),
             None => None,
         };
-        // The accumulators the prover claims: W·X + B, B with the rounding offset (one per
-        // channel, as `PointwiseDims::of` checked).
+        // The accumulators the prover claims, channel-major (the chip's order): W·X + B, B with
+        // the rounding offset (one per channel, as `PointwiseDims::of` checked).
         let y: Vec<Option<i128>> = match self.values {
-            Some(v) => lin
-                .conv_sums(&step.name, n_out, &v[step.inputs[0]])
-                .ok()
-                .flatten()
-                .ok_or(Error::Synthesis)?
-                .iter()
-                .enumerate()
-                .map(|(o, &sum)| Some(sum as i128 + lin.rescale.bias_offset(o)))
-                .collect(),
+            Some(v) => {
+                let sums = lin
+                    .check_sums(&step.name, n_out, &v[step.inputs[0]])
+                    .ok()
+                    .flatten()
+                    .ok_or(Error::Synthesis)?;
+                (0..n_out)
+                    .map(|q| {
+                        let o = dims.flat_output(q / dims.hw, q % dims.hw);
+                        let sum = *sums.get(o).ok_or(Error::Synthesis)?;
+                        Ok(Some(sum as i128 + lin.rescale.bias_offset(o)))
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
             None => vec![None; n_out],
         };
         self.pending.push(pw.assign(
@@ -138,14 +154,18 @@ impl StepLayout<'_, '_> {
             weight,
             committed,
         )?);
-        for (o, &acc) in y.iter().enumerate() {
+        // Output q in the chip's order sits on row q; the step's output index is its own.
+        let mut out: Vec<Option<Wire>> = vec![None; n_out];
+        for (q, &acc) in y.iter().enumerate() {
+            let o = dims.flat_output(q / dims.hw, q % dims.hw);
             let y = self.value(step.output, o);
-            let row = self.dot_row + o;
-            out.push(rescale(config, self.region, lin, tag, o, row, acc, y)?);
+            let row = self.dot_row + q;
+            let slot = out.get_mut(o).ok_or(Error::Synthesis)?;
+            *slot = Some(rescale(config, self.region, lin, tag, o, row, acc, y)?);
         }
         self.dot_row += dims.rows(config.dot.width());
         self.weight_row += dims.weight_rows();
-        Ok(out)
+        out.into_iter().map(|w| w.ok_or(Error::Synthesis)).collect()
     }
 
     /// One dot product per output, rescaled on its last row.
