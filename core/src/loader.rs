@@ -23,6 +23,6 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
     if crate::tflite::is_tflite(&bytes) {
         crate::tflite::load_tflite_bytes(&bytes, &name, &origin)
     } else {
-        crate::onnx::load_onnx_bytes(&bytes, &name, &origin).map(Loaded::Float)
+        crate::onnx::load_onnx_file_bytes(&bytes, &name, path).map(Loaded::Float)
     }
 }

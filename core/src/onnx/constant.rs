@@ -3,7 +3,128 @@
 use super::bad_model;
 use crate::error::Result;
 use crate::tensor::Tensor;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 use tract_onnx::pb::{self, tensor_proto::DataType};
+
+/// Reads into `raw_data` every initializer the exporter stored outside the model file (ONNX's
+/// external data: `torch.onnx.export` writes any non-tiny weight to `MODEL.onnx.data` by
+/// default), from `dir`, the model file's directory. A location must be a plain relative path
+/// inside `dir` (no `..`, not absolute, not leading out through a link), and the bytes read are
+/// exactly what the tensor's type and shape declare: a model file cannot make the loader read
+/// anything else, or more.
+pub(super) fn read_external_data(graph: &mut pb::GraphProto, dir: Option<&Path>) -> Result<()> {
+    for t in graph.initializer.iter_mut() {
+        if t.external_data.is_empty() && t.data_location != Some(1) {
+            continue;
+        }
+        let Some(dir) = dir else {
+            return Err(bad_model(format!(
+                "tensor '{}' uses external data, which needs the model's own file (its \
+                 directory holds the data)",
+                t.name
+            )));
+        };
+        let entry = |key: &str| {
+            t.external_data
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| e.value.as_str())
+        };
+        let number = |key: &str| -> Result<Option<u64>> {
+            entry(key)
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| {
+                        bad_model(format!("tensor '{}': external data {key} '{v}'", t.name))
+                    })
+                })
+                .transpose()
+        };
+        let location = entry("location").ok_or_else(|| {
+            bad_model(format!(
+                "tensor '{}': external data without a location",
+                t.name
+            ))
+        })?;
+        let relative = Path::new(location);
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if location.is_empty() || !plain {
+            return Err(bad_model(format!(
+                "tensor '{}': external data location '{location}' is not a relative path \
+                 inside the model's directory",
+                t.name
+            )));
+        }
+        let file = dir.join(relative);
+        let inside = match (file.canonicalize(), dir.canonicalize()) {
+            (Ok(f), Ok(d)) => f.starts_with(&d),
+            _ => false,
+        };
+        if !inside {
+            return Err(bad_model(format!(
+                "tensor '{}': external data file '{}' is missing or outside the model's \
+                 directory",
+                t.name,
+                file.display()
+            )));
+        }
+        let expected = declared_bytes(t)?;
+        let offset = number("offset")?.unwrap_or(0);
+        let length = number("length")?.unwrap_or(expected);
+        if length != expected {
+            return Err(bad_model(format!(
+                "tensor '{}': external data of {length} bytes for {expected} declared",
+                t.name
+            )));
+        }
+        let read = |file: &Path| -> std::io::Result<Vec<u8>> {
+            let mut f = std::fs::File::open(file)?;
+            let size = f.metadata()?.len();
+            if offset.checked_add(length).is_none_or(|end| end > size) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("bytes {offset}..{} of a {size}-byte file", offset + length),
+                ));
+            }
+            f.seek(SeekFrom::Start(offset))?;
+            let mut bytes = vec![0u8; length as usize];
+            f.read_exact(&mut bytes)?;
+            Ok(bytes)
+        };
+        t.raw_data = read(&file).map_err(|e| {
+            bad_model(format!(
+                "tensor '{}': external data in '{}': {e}",
+                t.name,
+                file.display()
+            ))
+        })?;
+        t.external_data.clear();
+        t.data_location = None;
+    }
+    Ok(())
+}
+
+/// The bytes a tensor of its type and shape holds as raw data (of the types [`load_const`]
+/// reads).
+fn declared_bytes(t: &pb::TensorProto) -> Result<u64> {
+    let elem: u64 = match DataType::try_from(t.data_type) {
+        Ok(DataType::Bool) => 1,
+        Ok(DataType::Float | DataType::Int32) => 4,
+        Ok(DataType::Double | DataType::Int64) => 8,
+        _ => {
+            return Err(bad_model(format!(
+                "tensor '{}' has unsupported element type {}",
+                t.name, t.data_type
+            )))
+        }
+    };
+    t.dims
+        .iter()
+        .try_fold(elem, |a, &d| a.checked_mul(u64::try_from(d).ok()?))
+        .ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))
+}
 
 /// A constant known at load time: initializers and Constant nodes.
 #[derive(Clone)]

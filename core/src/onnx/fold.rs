@@ -1,6 +1,12 @@
 //! Shape arithmetic folded at load time: a `Shape` of a tensor whose shape is static becomes a
 //! constant, and so does any node of [`FOLDABLE`] whose inputs are all constants.
 //!
+//! The same folding takes what exporters compute from weights and buffers at run time:
+//! PyTorch's TorchScript exporter shares equal initializers and gives each other user an
+//! `Identity` of it (a zero bias, a LayerNorm's default weight, a causal mask buffer in every
+//! block); `1 / x.size(-1) ** 0.5` is a `Pow` of constants; `torch.triu` of a constant is a
+//! `Trilu`; `cls.expand(x.shape[0], -1, -1)` is `Equal`/`Where`/`Expand` over shapes.
+//!
 //! Why: exporters compute reshape targets in the graph. PyTorch's `x.view(x.size(0), -1)`
 //! exports as `Shape → Gather → Unsqueeze → Concat → Reshape`; Keras and TensorFlow exports do
 //! the same with `Shape → Slice → Concat`. Every shape here is static (batch 1, fixed input),
@@ -32,10 +38,30 @@ pub(super) const FOLDABLE: &[&str] = &[
     "Floor",
     "Ceil",
     "Neg",
+    "Identity",
+    "Pow",
+    "Sqrt",
+    "Reciprocal",
+    "Exp",
+    "Log",
+    "Abs",
+    "Sin",
+    "Cos",
+    "Not",
+    "Equal",
+    "Less",
+    "Greater",
+    "Max",
+    "Min",
+    "Where",
+    "Expand",
+    "Trilu",
+    "Transpose",
 ];
 
-/// The most elements a folded constant may have (a shape vector is a handful; this only
-/// bounds what a malicious `ConstantOfShape` or `Range` could ask for).
+/// The most elements a folded constant may have beyond its largest input (a shape vector is a
+/// handful; this only bounds what a malicious `ConstantOfShape`, `Range` or `Expand` could ask
+/// for; a weight passed through `Identity` or `Transpose` keeps its size).
 const MAX_FOLDED: usize = 1 << 20;
 
 impl Loader {
@@ -84,8 +110,14 @@ impl Loader {
         if inputs.iter().flatten().count() != present {
             return Ok(false);
         }
+        let largest = inputs
+            .iter()
+            .flatten()
+            .map(|c| c.values.len())
+            .max()
+            .unwrap_or(0);
         let folded = fold_node(node, &inputs)?;
-        if folded.values.len() > MAX_FOLDED {
+        if folded.values.len() > MAX_FOLDED.max(largest) {
             return Err(unsupported(node, "a folded constant of over 2^20 elements"));
         }
         self.consts.insert(out.clone(), folded);
@@ -150,35 +182,46 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
         ),
         "Ceil" => same(x.values.iter().map(|v| v.ceil()).collect(), x.shape.clone()),
         "Neg" => same(x.values.iter().map(|v| -v).collect(), x.shape.clone()),
-        "Add" | "Sub" | "Mul" | "Div" => {
+        "Identity" => x.clone(),
+        "Sqrt" | "Reciprocal" | "Exp" | "Log" | "Abs" | "Sin" | "Cos" => {
+            let f: fn(f64) -> f64 = match node.op_type.as_str() {
+                "Sqrt" => f64::sqrt,
+                "Reciprocal" => f64::recip,
+                "Exp" => f64::exp,
+                "Log" => f64::ln,
+                "Abs" => f64::abs,
+                "Sin" => f64::sin,
+                _ => f64::cos,
+            };
+            Const {
+                shape: x.shape.clone(),
+                values: x.values.iter().map(|&v| f(v)).collect(),
+                integer: x.integer && node.op_type == "Abs",
+            }
+        }
+        "Not" => Const {
+            shape: x.shape.clone(),
+            values: x.values.iter().map(|&v| (v == 0.0) as u8 as f64).collect(),
+            integer: true,
+        },
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Equal" | "Less" | "Greater" | "Max" | "Min" => {
             let y = arg(1)?;
-            let rank = x.shape.len().max(y.shape.len());
-            let dim = |c: &Const, d: usize| {
-                let off = rank - c.shape.len();
-                if d < off {
-                    1
-                } else {
-                    c.shape[d - off]
-                }
-            };
-            let shape: Vec<usize> = (0..rank).map(|d| dim(x, d).max(dim(y, d))).collect();
-            let integer = x.integer && y.integer;
-            let n: usize = shape.iter().product();
-            let (xi, yi) = (
-                crate::tensor::broadcast_indices(&x.shape, &shape),
-                crate::tensor::broadcast_indices(&y.shape, &shape),
-            );
-            let (Some(xi), Some(yi)) = (xi, yi) else {
-                return Err(unsupported(node, "constants that do not broadcast"));
-            };
-            let at = |c: &Const, idx: &[usize], i: usize| c.values[idx[i]];
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                let (a, b) = (at(x, &xi, i), at(y, &yi, i));
+            let (shape, [xi, yi]) = broadcast(node, [x, y])?;
+            let comparison = matches!(node.op_type.as_str(), "Equal" | "Less" | "Greater");
+            let integer = comparison || (x.integer && y.integer);
+            let mut values = Vec::with_capacity(xi.len());
+            for (&i, &j) in xi.iter().zip(&yi) {
+                let (a, b) = (x.values[i], y.values[j]);
                 values.push(match node.op_type.as_str() {
                     "Add" => a + b,
                     "Sub" => a - b,
                     "Mul" => a * b,
+                    "Pow" => a.powf(b),
+                    "Equal" => (a == b) as u8 as f64,
+                    "Less" => (a < b) as u8 as f64,
+                    "Greater" => (a > b) as u8 as f64,
+                    "Max" => a.max(b),
+                    "Min" => a.min(b),
                     _ if integer => {
                         if b == 0.0 {
                             return Err(unsupported(node, "an integer division by zero"));
@@ -193,6 +236,98 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
                 values,
                 integer,
             }
+        }
+        "Where" => {
+            let (then, otherwise) = (arg(1)?, arg(2)?);
+            let (shape, [ci, ti, ei]) = broadcast(node, [x, then, otherwise])?;
+            let values = (0..ci.len())
+                .map(|k| {
+                    if x.values[ci[k]] != 0.0 {
+                        then.values[ti[k]]
+                    } else {
+                        otherwise.values[ei[k]]
+                    }
+                })
+                .collect();
+            Const {
+                shape,
+                values,
+                integer: then.integer && otherwise.integer,
+            }
+        }
+        "Expand" => {
+            let dims = ints(node, Some(arg(1)?), "shape")?;
+            let target: Vec<usize> = dims
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d).map_err(|_| unsupported(node, format!("dimension {d}")))
+                })
+                .collect::<Result<_>>()?;
+            // Expand broadcasts both ways: a 1 in the target keeps the input's dimension.
+            let ones = Const {
+                shape: target,
+                values: Vec::new(),
+                integer: true,
+            };
+            let (shape, [xi, _]) = broadcast(node, [x, &ones])?;
+            same(xi.iter().map(|&i| x.values[i]).collect(), shape)
+        }
+        "Trilu" => {
+            let rank = x.shape.len();
+            if rank < 2 {
+                return Err(unsupported(node, "a constant of rank below 2"));
+            }
+            let k = match inputs.get(1).copied().flatten() {
+                Some(c) => *ints(node, Some(c), "diagonal")?
+                    .first()
+                    .ok_or_else(|| unsupported(node, "an empty diagonal"))?,
+                None => 0,
+            };
+            let upper = attr_int(node, "upper", 1) != 0;
+            let (rows, cols) = (x.shape[rank - 2], x.shape[rank - 1]);
+            let values = x
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let (r, c) = (
+                        ((i / cols.max(1)) % rows.max(1)) as i64,
+                        (i % cols.max(1)) as i64,
+                    );
+                    let keep = if upper { c - r >= k } else { c - r <= k };
+                    if keep {
+                        v
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            same(values, x.shape.clone())
+        }
+        "Transpose" => {
+            let rank = x.shape.len();
+            let perm: Vec<usize> = match attr_ints(node, "perm") {
+                Some(p) => p
+                    .iter()
+                    .map(|&a| axis(node, a, rank))
+                    .collect::<Result<_>>()?,
+                None => (0..rank).rev().collect(),
+            };
+            let mut seen = vec![false; rank];
+            if perm.len() != rank || perm.iter().any(|&a| std::mem::replace(&mut seen[a], true)) {
+                return Err(unsupported(node, format!("perm {perm:?} of rank {rank}")));
+            }
+            let shape: Vec<usize> = perm.iter().map(|&a| x.shape[a]).collect();
+            let (os, xs) = (strides(&shape), strides(&x.shape));
+            let values = (0..x.values.len())
+                .map(|i| {
+                    let j: usize = (0..rank)
+                        .map(|d| (i / os[d]) % shape[d].max(1) * xs[perm[d]])
+                        .sum();
+                    x.values[j]
+                })
+                .collect();
+            same(values, shape)
         }
         "Unsqueeze" | "Squeeze" => {
             let axes = match inputs.get(1).copied().flatten() {
@@ -426,4 +561,47 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
         }
         other => return Err(bad_model(format!("folding {other}"))),
     })
+}
+
+/// Dimension `d` of `c` right-aligned to `rank` (1 where `c` has fewer dimensions).
+fn dim_of(c: &Const, rank: usize, d: usize) -> usize {
+    let off = rank - c.shape.len();
+    if d < off {
+        1
+    } else {
+        c.shape[d - off]
+    }
+}
+
+/// The numpy broadcast of the constants' shapes, and for each output element the index it
+/// reads in each of them.
+fn broadcast<const N: usize>(
+    node: &NodeProto,
+    parts: [&Const; N],
+) -> Result<(Vec<usize>, [Vec<usize>; N])> {
+    let rank = parts.iter().map(|c| c.shape.len()).max().unwrap_or(0);
+    let mut shape = vec![1usize; rank];
+    for c in parts {
+        for (d, out) in shape.iter_mut().enumerate() {
+            let n = dim_of(c, rank, d);
+            if *out == 1 {
+                *out = n;
+            } else if n != 1 && n != *out {
+                return Err(unsupported(node, "constants that do not broadcast"));
+            }
+        }
+    }
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| unsupported(node, "a constant of over 2^20 elements"))?;
+    if n > MAX_FOLDED.max(parts.iter().map(|c| c.values.len()).max().unwrap_or(0)) {
+        return Err(unsupported(node, "a constant of over 2^20 elements"));
+    }
+    let mut indices: [Vec<usize>; N] = std::array::from_fn(|_| Vec::new());
+    for (c, idx) in parts.iter().zip(indices.iter_mut()) {
+        *idx = crate::tensor::broadcast_indices(&c.shape, &shape)
+            .ok_or_else(|| unsupported(node, "constants that do not broadcast"))?;
+    }
+    Ok((shape, indices))
 }

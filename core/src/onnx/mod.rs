@@ -14,26 +14,49 @@ use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{self, type_proto, NodeProto};
 use tract_onnx::prelude::Framework;
 
-/// Loads a float ONNX model (batch size 1) into the IR.
+/// Loads a float ONNX model (batch size 1) into the IR, its external data (if any) from the
+/// file's directory.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
     let (bytes, name) = crate::loader::read_model_file(path)?;
-    load_onnx_bytes(&bytes, &name, &path.display().to_string())
+    load_onnx_file_bytes(&bytes, &name, path)
 }
 
-/// Loads a model from ONNX bytes; `origin` names them in error messages.
+/// Loads a model from ONNX bytes; `origin` names them in error messages. A model whose weights
+/// are external data is refused: it needs [`load_onnx`] (its file's directory).
 pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
+    load_onnx_in(bytes, name, origin, None)
+}
+
+/// The bytes of the ONNX file at `path`, its external data read from the file's directory.
+pub(crate) fn load_onnx_file_bytes(bytes: &[u8], name: &str, path: &Path) -> Result<Model> {
+    let dir = path.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    });
+    load_onnx_in(bytes, name, &path.display().to_string(), dir)
+}
+
+fn load_onnx_in(bytes: &[u8], name: &str, origin: &str, dir: Option<&Path>) -> Result<Model> {
     let malformed = |reason: String| Error::MalformedModel {
         path: origin.to_string(),
         reason,
     };
-    let proto = tract_onnx::onnx()
+    let mut proto = tract_onnx::onnx()
         .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| malformed(format!("{e:#}")))?;
     let graph = proto
         .graph
-        .as_ref()
+        .as_mut()
         .ok_or_else(|| malformed("no graph".into()))?;
+    constant::read_external_data(graph, dir).map_err(|e| match e {
+        Error::MalformedModel { reason, .. } => malformed(reason),
+        other => other,
+    })?;
+    let graph = &*graph;
     // The default domain's opset (operators whose defaults changed, e.g. Softmax's axis).
     let opset = proto
         .opset_import
@@ -509,8 +532,17 @@ impl Loader {
             "GlobalAveragePool" => {
                 let x = self.tensor(node, 0)?;
                 let s = b.shape(x);
-                if s.len() != 4 {
-                    return Err(unsupported(node, format!("input shape {s:?}")));
+                let rank = s.len();
+                if rank != 4 {
+                    // 1-D (`[N, C, L]`, e.g. AdaptiveAvgPool1d(1)) and 3-D feature maps: the
+                    // mean over every axis after the channels.
+                    if rank < 3 {
+                        return Err(unsupported(node, format!("input shape {s:?}")));
+                    }
+                    let average = PoolKind::Average {
+                        count_include_pad: false,
+                    };
+                    return ops::reduce_over(self, b, node, average, (2..rank).collect(), true);
                 }
                 let window = Window2d {
                     kernel: [s[2], s[3]],
@@ -667,6 +699,8 @@ const SUPPORTED: &[&str] = &[
     "Dropout",
 ];
 
+#[cfg(test)]
+mod exporter_tests;
 /// Each operator MobileNet v2 (Keras, opset 13) uses, on a tiny graph whose output is computed
 /// by hand; and malformed nodes, which must be typed errors.
 #[cfg(test)]

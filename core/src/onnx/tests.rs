@@ -554,7 +554,7 @@ fn hostile_conv_transpose_and_auto_pad_attributes_are_typed_errors() {
     assert_eq!((shape, y), (vec![1, 1, 3, 3], vec![0.0; 9]));
 }
 
-fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
+pub(super) fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
     pb::TensorProto {
         name: name.into(),
         dims: dims.to_vec(),

@@ -22,7 +22,7 @@ use conv_transpose::*;
 use functions::*;
 use movement::*;
 use reduce::*;
-pub(super) use reduce::{conv_1d, pool_1d};
+pub(super) use reduce::{conv_1d, pool_1d, reduce_over};
 use transformer::*;
 pub(super) use transformer::{broadcast_pair, divide_by_root, record_mask, MaskedScores};
 
@@ -69,6 +69,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("GlobalMaxPool", global_max_pool),
     ("ConvTranspose", conv_transpose),
     ("LayerNormalization", layer_norm),
+    ("InstanceNormalization", instance_norm),
     ("RMSNormalization", rms_norm),
     ("Pow", pow),
     ("Where", where_),

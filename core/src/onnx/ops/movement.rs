@@ -17,13 +17,54 @@ pub(super) fn movement(
 }
 
 pub(super) fn concat(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    let inputs: Vec<TensorId> = (0..node.input.len())
-        .map(|i| l.tensor(node, i))
-        .collect::<Result<_>>()?;
+    // A learned constant among computed tensors (a ViT's class token before its patches)
+    // becomes a tensor of its own beside the first computed input (all constants were folded).
+    let source = node
+        .input
+        .iter()
+        .find_map(|n| l.tensors.get(n).copied())
+        .ok_or_else(|| unsupported(node, "no computed input"))?;
+    let mut inputs = Vec::with_capacity(node.input.len());
+    for (i, name) in node.input.iter().enumerate() {
+        match l.tensors.get(name) {
+            Some(&t) => inputs.push(t),
+            None => {
+                let c = l
+                    .constant(node, i)?
+                    .ok_or_else(|| unsupported(node, format!("no input {i}")))?
+                    .clone();
+                inputs.push(constant_tensor(b, node, source, &c, i)?);
+            }
+        }
+    }
     let shapes: Vec<&[usize]> = inputs.iter().map(|&t| b.shape(t)).collect();
     let map = maps::concat(&shapes, attr_int(node, "axis", 0));
     movement(l, b, node, inputs, map)?;
     Ok(())
+}
+
+/// The constant `c` as a computed tensor: an affine step of weight 0 over copies of one value of
+/// `source`, its bias the constant (so with hidden weights it is committed like any bias).
+fn constant_tensor(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    source: TensorId,
+    c: &Const,
+    i: usize,
+) -> Result<TensorId> {
+    let n = c.values.len();
+    if n == 0 || b.shape(source).iter().product::<usize>() == 0 {
+        return Err(unsupported(node, format!("an empty constant input {i}")));
+    }
+    let copies = Gather {
+        movement: crate::ops::gather::Movement::Concat,
+        shape: c.shape.clone(),
+        picks: vec![Pick::Input { slot: 0, index: 0 }; n],
+    };
+    let part = format!("constant-{i}");
+    let copies = emit_part(b, node, &part, Op::Gather(copies), vec![source], None)?;
+    let values: Vec<f32> = c.values.iter().map(|&v| v as f32).collect();
+    affine_part(b, node, copies, None, &vec![0.0; n], &values)
 }
 
 pub(super) fn slice(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {

@@ -23,7 +23,7 @@ fn trailing_view(shape: &[usize], axes: &[usize]) -> Option<Vec<usize>> {
 /// Reduces `axes` (sorted, distinct) of the node's input with a pooling window over a view:
 /// the trailing axes directly, any others after a transpose that puts the kept axes first and
 /// the reduced ones last (`[1, kept, 1, reduced]`; a copy the circuit proves by wiring alone).
-pub(super) fn reduce_over(
+pub(in crate::onnx) fn reduce_over(
     l: &mut Loader,
     b: &mut ModelBuilder,
     node: &NodeProto,

@@ -81,37 +81,67 @@ pub(in crate::onnx) fn broadcast_pair(
 /// Composed as a mean pool, the centred values, their square (a product), a mean pool of it,
 /// one `1/√(v + ε)` table, a broadcast product and the per-feature affine.
 pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    normalize(l, b, node, true)
+    normalize(l, b, node, Norm::Layer)
+}
+
+/// InstanceNormalization: over the axes after the channels of `[N, C, ...]`,
+/// `(x - mean)·(var + ε)^-½·scale[c] + bias[c]`, the same composition with a per-channel affine.
+/// PyTorch exports `nn.InstanceNorm2d` as it, and `nn.GroupNorm` as a Reshape to `[N, G, -1]`,
+/// an InstanceNormalization of unit scale, a Reshape back and the per-channel affine.
+pub(super) fn instance_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    normalize(l, b, node, Norm::Instance)
+}
+
+/// Which normalization [`normalize`] composes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Norm {
+    /// Over the axes from `axis` on, centred, a scale and bias per normalised feature.
+    Layer,
+    /// The same without the centring (and without the optional statistics outputs).
+    Rms,
+    /// Over the axes after the channels, centred, a scale and bias per channel.
+    Instance,
 }
 
 /// RMSNormalization (opset 23): `x·(mean(x²) + ε)^-½·scale`, LayerNormalization without the
 /// centring (LLaMA-style models).
 pub(super) fn rms_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    normalize(l, b, node, false)
+    normalize(l, b, node, Norm::Rms)
 }
 
-fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: bool) -> Result<()> {
+fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, norm: Norm) -> Result<()> {
+    let centre = norm != Norm::Rms;
     let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
-    let axis = maps::axis_index(attr_int(node, "axis", -1), shape.len())
-        .map_err(|e| unsupported(node, e))?;
+    let axis = if norm == Norm::Instance {
+        if shape.len() < 3 {
+            return Err(unsupported(node, format!("input shape {shape:?}")));
+        }
+        2
+    } else {
+        maps::axis_index(attr_int(node, "axis", -1), shape.len())
+            .map_err(|e| unsupported(node, e))?
+    };
     let epsilon = attr_float(node, "epsilon", 1e-5);
     if !(epsilon.is_finite() && epsilon >= 0.0) {
         return Err(unsupported(node, format!("epsilon {epsilon}")));
     }
     let len: usize = shape[axis..].iter().product();
     let rows: usize = shape[..axis].iter().product();
+    // One scale and bias per normalised feature, or (instance) per channel.
+    let params = if norm == Norm::Instance {
+        shape[1]
+    } else {
+        len
+    };
     let constant = |l: &Loader, i: usize, default: f64| -> Result<Vec<f32>> {
         match l.constant(node, i)? {
-            None => Ok(vec![default as f32; len]),
-            Some(c) if c.values.len() == len => Ok(c.values.iter().map(|&v| v as f32).collect()),
-            Some(c) if c.values.len() == 1 => Ok(vec![c.values[0] as f32; len]),
+            None => Ok(vec![default as f32; params]),
+            Some(c) if c.values.len() == params => Ok(c.values.iter().map(|&v| v as f32).collect()),
+            Some(c) if c.values.len() == 1 => Ok(vec![c.values[0] as f32; params]),
             Some(c) => Err(unsupported(
                 node,
-                format!(
-                    "input {i} of shape {:?} for {len} normalised values",
-                    c.shape
-                ),
+                format!("input {i} of shape {:?} for {params} parameters", c.shape),
             )),
         }
     };
@@ -152,7 +182,11 @@ fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: boo
     let stats = [(mean, "mean-output"), (Some(inv_std), "inverse-std-output")];
     // LayerNormalization's optional outputs are Mean and InvStdDev; RMSNormalization's only
     // output is Y.
-    for (i, (stat, part)) in stats.into_iter().enumerate().filter(|_| centre) {
+    for (i, (stat, part)) in stats
+        .into_iter()
+        .enumerate()
+        .filter(|_| norm == Norm::Layer)
+    {
         let Some(stat) = stat else { continue };
         if let Some(name) = node.output.get(i + 1).filter(|n| !n.is_empty()) {
             let reshape = Op::Reshape;
@@ -167,6 +201,18 @@ fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: boo
             l.tensors.insert(name.clone(), t);
         }
     }
+    let identity = scale.iter().all(|&s| s == 1.0) && bias.iter().all(|&v| v == 0.0);
+    if norm == Norm::Instance {
+        let y = if identity {
+            normed
+        } else {
+            let back = Some(shape.clone());
+            let back = emit_part(b, node, "back", Op::Reshape, vec![normed], back)?;
+            affine_part(b, node, back, Some(1), &scale, &bias)?
+        };
+        emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
+        return Ok(());
+    }
     let rows_by_len = vec![rows, len];
     let normed = emit_part(
         b,
@@ -176,7 +222,6 @@ fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, centre: boo
         vec![normed],
         Some(rows_by_len),
     )?;
-    let identity = scale.iter().all(|&s| s == 1.0) && bias.iter().all(|&v| v == 0.0);
     let y = if identity {
         normed
     } else {

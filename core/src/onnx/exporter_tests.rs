@@ -1,0 +1,276 @@
+//! What PyTorch's exporters write around the operators (found by exporting torchvision models
+//! and common idioms with torch 2.15): initializers shared through `Identity` nodes, arithmetic
+//! on constants, masks and class tokens computed from shapes, weights in an external data file.
+
+use super::tests::{init, int, int64s, ints, load, node, run};
+use super::*;
+
+/// The TorchScript exporter keeps one copy of equal initializers and gives every other user an
+/// `Identity` of it (torchvision's ResNet-18 has 16, DenseNet-121 245); a Linear's weight may
+/// also reach MatMul through a Transpose.
+#[test]
+fn weights_behind_identity_and_transpose_nodes_are_constants() {
+    let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // [3, 2] as stored: out x in
+    let nodes = vec![
+        node("Identity", &["w_shared"], "w", vec![]),
+        node("Transpose", &["w"], "wt", vec![ints("perm", &[1, 0])]),
+        node("Identity", &["b_shared"], "b", vec![]),
+        node("MatMul", &["x", "wt"], "m", vec![]),
+        node("Add", &["m", "b"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("w_shared", &[3, 2], &w),
+        init("b_shared", &[3], &[0.5, 0.0, -1.0]),
+    ];
+    let m = load(&[1, 2], nodes, inits).unwrap();
+    let (shape, y) = run(&m, &[1.0, -1.0]);
+    assert_eq!(shape, [1, 3]);
+    assert_eq!(y, vec![1.0 - 2.0 + 0.5, 3.0 - 4.0, 5.0 - 6.0 - 1.0]);
+}
+
+/// `x * (1 / d ** 0.5)` with `d` a constant (attention's scale as `x.size(-1) ** 0.5`): a Pow
+/// and a Reciprocal of constants, folded; `torch.triu(ones)` is a Trilu of a constant.
+#[test]
+fn arithmetic_and_triangles_of_constants_are_folded() {
+    let nodes = vec![
+        node("Pow", &["d", "half"], "root", vec![]),
+        node("Reciprocal", &["root"], "scale", vec![]),
+        node("Mul", &["x", "scale"], "scaled", vec![]),
+        node("Trilu", &["ones", "one"], "upper", vec![int("upper", 1)]),
+        node("Trilu", &["ones"], "lower", vec![int("upper", 0)]),
+        node("Sub", &["upper", "lower"], "band", vec![]),
+        node("Add", &["scaled", "band"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("d", &[], &[16.0]),
+        init("half", &[], &[0.5]),
+        init("ones", &[3, 3], &[1.0; 9]),
+        int64s("one", &[], &[1]),
+    ];
+    let m = load(&[1, 3, 3], nodes, inits).unwrap();
+    let x: Vec<f32> = (0..9).map(|i| i as f32).collect();
+    let (shape, y) = run(&m, &x);
+    assert_eq!(shape, [1, 3, 3]);
+    // Strictly above the diagonal (k = 1) minus on and below it.
+    let band = [-1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, -1.0];
+    let want: Vec<f32> = x.iter().zip(band).map(|(v, b)| v / 4.0 + b).collect();
+    assert_eq!(y, want);
+}
+
+/// `cls.expand(x.shape[0], -1, -1)`: the target `[B, -1, -1]` becomes `[B, 1, 1]` through
+/// `Where(Equal(t, -1), ones, t)` and expands the constant class token.
+#[test]
+fn a_class_token_expanded_to_the_batch_is_a_constant() {
+    let nodes = vec![
+        node("Equal", &["target", "minus1"], "is_free", vec![]),
+        node("Where", &["is_free", "ones", "target"], "dims", vec![]),
+        node("Expand", &["cls", "dims"], "tokens", vec![]),
+        node("Add", &["x", "tokens"], "y", vec![]),
+    ];
+    let inits = vec![
+        int64s("target", &[3], &[1, -1, -1]),
+        int64s("minus1", &[], &[-1]),
+        int64s("ones", &[3], &[1, 1, 1]),
+        init("cls", &[1, 1, 3], &[0.25, -0.5, 2.0]),
+    ];
+    let m = load(&[1, 2, 3], nodes, inits).unwrap();
+    let (shape, y) = run(&m, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(shape, [1, 2, 3]);
+    assert_eq!(y, vec![1.25, 1.5, 5.0, 4.25, 4.5, 8.0]);
+}
+
+/// A constant folded from constants may not grow past 2^20 elements beyond its largest input
+/// (an Expand to a huge shape), while a weight keeps its size through Identity.
+#[test]
+fn folding_bounds_what_a_constant_can_grow_to() {
+    let nodes = vec![
+        node("Expand", &["c", "dims"], "big", vec![]),
+        node("Add", &["x", "big"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("c", &[1], &[1.0]),
+        int64s("dims", &[2], &[1 << 11, 1 << 10]),
+    ];
+    let err = load(&[1, 4], nodes, inits).err().unwrap().to_string();
+    assert!(err.contains("2^20"), "{err}");
+}
+
+/// `nn.AdaptiveAvgPool1d(1)` exports as a GlobalAveragePool of a `[N, C, L]` tensor.
+#[test]
+fn global_average_pool_of_a_sequence_averages_its_length() {
+    let nodes = vec![node("GlobalAveragePool", &["x"], "y", vec![])];
+    let m = load(&[1, 2, 4], nodes, vec![]).unwrap();
+    let (shape, y) = run(&m, &[1.0, 2.0, 3.0, 6.0, -4.0, 0.0, 0.0, 0.0]);
+    assert_eq!(shape, [1, 2, 1]);
+    assert_eq!(y, vec![3.0, -1.0]);
+}
+
+/// A model file whose graph is `y = x · W` with `W` (2×2) in an external data file at
+/// `location`, `offset` bytes in, declaring `length`.
+fn external_model(location: &str, offset: u64, length: Option<u64>) -> Vec<u8> {
+    use prost::Message;
+    let mut w = init("w", &[2, 2], &[]);
+    w.data_location = Some(1);
+    let mut entries = vec![("location", location.to_string())];
+    entries.push(("offset", offset.to_string()));
+    if let Some(n) = length {
+        entries.push(("length", n.to_string()));
+    }
+    w.external_data = entries
+        .into_iter()
+        .map(|(key, value)| pb::StringStringEntryProto {
+            key: key.into(),
+            value,
+        })
+        .collect();
+    let graph = pb::GraphProto {
+        node: vec![node("MatMul", &["x", "w"], "y", vec![])],
+        initializer: vec![w],
+        input: vec![super::tests::value("x", &[1, 2])],
+        output: vec![super::tests::value("y", &[])],
+        ..Default::default()
+    };
+    let model = pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    };
+    model.encode_to_vec()
+}
+
+/// `torch.onnx.export`'s default (the dynamo exporter) writes weights to `MODEL.onnx.data`:
+/// read from the model's directory, and only from there, and only the declared bytes.
+#[test]
+fn weights_in_an_external_data_file_are_read_from_the_model_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = [0.0f32, 9.0, 1.0, 2.0, 3.0, 4.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    std::fs::write(dir.path().join("model.onnx.data"), &data).unwrap();
+    let write = |name: &str, bytes: Vec<u8>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    // W = [[1, 2], [3, 4]] after two floats of padding.
+    let good = write("good.onnx", external_model("model.onnx.data", 8, Some(16)));
+    let m = load_onnx(&good).unwrap();
+    let (shape, y) = run(&m, &[1.0, -1.0]);
+    assert_eq!((shape, y), (vec![1, 2], vec![-2.0, -2.0]));
+    // The same file through the loader of any model file.
+    assert!(crate::loader::load_model(&good).is_ok());
+    // Without the length, the declared shape's bytes.
+    let implicit = write("implicit.onnx", external_model("model.onnx.data", 8, None));
+    assert_eq!(
+        run(&load_onnx(&implicit).unwrap(), &[1.0, -1.0]).1,
+        [-2.0, -2.0]
+    );
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), &data).unwrap();
+    let escape = format!(
+        "../{}/secret",
+        outside.path().file_name().unwrap().to_string_lossy()
+    );
+    let absolute = outside.path().join("secret").display().to_string();
+    for (name, model, why) in [
+        (
+            "escape.onnx",
+            external_model(&escape, 0, Some(16)),
+            "relative path",
+        ),
+        (
+            "absolute.onnx",
+            external_model(&absolute, 0, Some(16)),
+            "relative path",
+        ),
+        (
+            "missing.onnx",
+            external_model("gone.data", 0, Some(16)),
+            "missing",
+        ),
+        (
+            "long.onnx",
+            external_model("model.onnx.data", 0, Some(24)),
+            "24 bytes",
+        ),
+        (
+            "past.onnx",
+            external_model("model.onnx.data", 16, Some(16)),
+            "24-byte file",
+        ),
+        (
+            "empty.onnx",
+            external_model("", 0, Some(16)),
+            "relative path",
+        ),
+    ] {
+        let path = write(name, model);
+        let Err(err) = load_onnx(&path) else {
+            panic!("{name} loaded")
+        };
+        let err = err.to_string();
+        assert!(err.contains(why), "{name}: {err}");
+    }
+    // Bytes alone (no file, so no directory) name what is missing.
+    let err = load_onnx_bytes(&external_model("model.onnx.data", 8, Some(16)), "m", "m")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("external data"), "{err}");
+}
+
+/// `nn.InstanceNorm2d(affine=True)`: each channel normalised over its own positions, then its
+/// scale and bias; `nn.GroupNorm` exports as this over `[N, G, -1]` with unit scale.
+#[test]
+fn instance_normalization_normalises_each_channel_over_its_positions() {
+    let nodes = vec![node(
+        "InstanceNormalization",
+        &["x", "scale", "bias"],
+        "y",
+        vec![super::tests::float("epsilon", 0.0)],
+    )];
+    let inits = vec![
+        init("scale", &[2], &[2.0, 1.0]),
+        init("bias", &[2], &[0.0, -1.0]),
+    ];
+    let m = load(&[1, 2, 2, 2], nodes, inits).unwrap();
+    // Channel 0: 1, 3, 1, 3 (mean 2, std 1); channel 1: 0, 0, 4, 4 (mean 2, std 2).
+    let (shape, y) = run(&m, &[1.0, 3.0, 1.0, 3.0, 0.0, 0.0, 4.0, 4.0]);
+    assert_eq!(shape, [1, 2, 2, 2]);
+    let want = [-2.0, 2.0, -2.0, 2.0, -2.0, -2.0, 0.0, 0.0];
+    for (got, want) in y.iter().zip(want) {
+        assert!((got - want).abs() < 1e-3, "{y:?}");
+    }
+    // A sequence `[N, C, L]`, without affine parameters.
+    let nodes = vec![node(
+        "InstanceNormalization",
+        &["x", "one", "zero"],
+        "y",
+        vec![],
+    )];
+    let inits = vec![
+        init("one", &[2], &[1.0, 1.0]),
+        init("zero", &[2], &[0.0, 0.0]),
+    ];
+    let m = load(&[1, 2, 2], nodes, inits).unwrap();
+    let (shape, y) = run(&m, &[1.0, 3.0, 5.0, 5.0]);
+    assert_eq!(shape, [1, 2, 2]);
+    assert!((y[0] + 1.0).abs() < 1e-2 && (y[1] - 1.0).abs() < 1e-2 && y[2].abs() < 1e-2);
+}
+
+/// `torch.cat([cls, x], dim=1)` with a learned class token: the constant becomes a tensor of
+/// its own (weight 0 over copies of one input value, its bias the token) and is concatenated.
+#[test]
+fn a_learned_constant_concatenated_with_activations_is_its_own_tensor() {
+    let nodes = vec![node("Concat", &["cls", "x"], "y", vec![int("axis", 1)])];
+    let inits = vec![init("cls", &[1, 1, 2], &[0.5, -3.0])];
+    let m = load(&[1, 2, 2], nodes, inits).unwrap();
+    let (shape, y) = run(&m, &[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(shape, [1, 3, 2]);
+    assert_eq!(y, vec![0.5, -3.0, 1.0, 2.0, 3.0, 4.0]);
+}
