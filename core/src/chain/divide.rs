@@ -14,6 +14,7 @@
 //! and the blocks can land in different segments, the input and the finished blocks crossing
 //! the cut in the link column like any other live tensors.
 
+use crate::ops::gather::Pick;
 use crate::qgraph::{Linear, LinearKernel, QGraph, QStep, QTensor, Rounding, StepKind};
 
 /// A step that can be divided by its output channels, and how many weights it holds.
@@ -23,8 +24,8 @@ pub(super) struct Divisible {
     pub weights: usize,
 }
 
-/// Whether `step` is divisible: a batch-1 Conv with one group, or a batch-1 Dense, with at
-/// least two output channels.
+/// Whether `step` is divisible: a batch-1 Conv with one group, or a Dense step (over one row
+/// or several: a sequence's tokens), with at least two output channels.
 pub(super) fn divisible(graph: &QGraph, step: &QStep) -> Option<Divisible> {
     let StepKind::Linear(lin) = &step.kind else {
         return None;
@@ -41,11 +42,12 @@ pub(super) fn divisible(graph: &QGraph, step: &QStep) -> Option<Divisible> {
                 weights: weight.len(),
             },
         ),
-        LinearKernel::Dense { n_out, weight, .. } => (graph.tensors[step.output].len() == *n_out)
-            .then_some(Divisible {
-                channels: *n_out,
-                weights: weight.len(),
-            }),
+        LinearKernel::Dense { n_out, weight, .. } => (*n_out > 0
+            && graph.tensors[step.output].len().is_multiple_of(*n_out))
+        .then_some(Divisible {
+            channels: *n_out,
+            weights: weight.len(),
+        }),
         LinearKernel::PoolSum { .. }
         | LinearKernel::Elementwise { .. }
         | LinearKernel::Taps { .. } => None,
@@ -67,18 +69,27 @@ pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<
         return None;
     };
     let per_channel_outputs = graph.tensors[step.output].len() / channels;
+    // A Dense step over several rows: its outputs are row-major, so a block of channels is
+    // not contiguous, and a gather (not a concatenation) puts the blocks back in place.
+    let dense_rows = matches!(lin.kernel, LinearKernel::Dense { .. }) && per_channel_outputs > 1;
     let mut out = graph.clone();
     let mut new_steps = Vec::with_capacity(parts + 1);
     let mut blocks = Vec::with_capacity(parts);
     for p in 0..parts {
         let (c0, c1) = (p * channels / parts, (p + 1) * channels / parts);
         let kernel = channel_block_kernel(&lin.kernel, channels, c0, c1)?;
-        let rounding =
-            channel_block_rounding(&lin.rescale.rounding, channels, per_channel_outputs, c0, c1)?;
+        let rounding = if dense_rows {
+            row_block_rounding(&lin.rescale.rounding, channels, per_channel_outputs, c0, c1)?
+        } else {
+            channel_block_rounding(&lin.rescale.rounding, channels, per_channel_outputs, c0, c1)?
+        };
         let mut tensor: QTensor = graph.tensors[step.output].clone();
         tensor.name = format!("{} [channels {c0}..{c1}]", tensor.name);
-        match tensor.shape.len() {
-            4 | 2 => tensor.shape[1] = c1 - c0,
+        match (dense_rows, tensor.shape.len()) {
+            (true, rank) if rank >= 2 && tensor.shape[rank - 1] == channels => {
+                tensor.shape[rank - 1] = c1 - c0
+            }
+            (false, 4 | 2) => tensor.shape[1] = c1 - c0,
             _ => return None,
         }
         let id = out.tensors.len();
@@ -97,9 +108,27 @@ pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<
             output: id,
         });
     }
+    let kind = if dense_rows {
+        // Output `r·C + c` is block p's element `r·(c1 - c0) + c - c0`.
+        let mut picks = Vec::with_capacity(per_channel_outputs * channels);
+        for r in 0..per_channel_outputs {
+            for p in 0..parts {
+                let (c0, c1) = (p * channels / parts, (p + 1) * channels / parts);
+                for c in c0..c1 {
+                    picks.push(Pick::Input {
+                        slot: u32::try_from(p).ok()?,
+                        index: u32::try_from(r * (c1 - c0) + c - c0).ok()?,
+                    });
+                }
+            }
+        }
+        StepKind::Gather { picks }
+    } else {
+        StepKind::Concat
+    };
     new_steps.push(QStep {
         name: format!("{} [channel blocks concatenated]", step.name),
-        kind: StepKind::Concat,
+        kind,
         inputs: blocks,
         output: step.output,
     });
@@ -150,6 +179,43 @@ fn channel_block_kernel(
         LinearKernel::PoolSum { .. }
         | LinearKernel::Elementwise { .. }
         | LinearKernel::Taps { .. } => return None,
+    })
+}
+
+/// The rounding of channels `c0..c1` of a Dense step over `rows` rows (row-major outputs):
+/// per-output divisors picked row by row, a per-tensor multiplier kept (per-channel fixed-point
+/// roundings of several rows are kept whole).
+fn row_block_rounding(
+    rounding: &Rounding,
+    channels: usize,
+    rows: usize,
+    c0: usize,
+    c1: usize,
+) -> Option<Rounding> {
+    let divisors = |d: &[u64]| -> Option<Vec<u64>> {
+        match d.len() {
+            1 => Some(d.to_vec()),
+            n if n == channels * rows => Some(
+                (0..rows)
+                    .flat_map(|r| d[r * channels + c0..r * channels + c1].iter().copied())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    Some(match rounding {
+        Rounding::HalfUp { divisors: d } => Rounding::HalfUp {
+            divisors: divisors(d)?,
+        },
+        Rounding::HalfAwayFromZero {
+            divisors: d,
+            zero_point,
+        } => Rounding::HalfAwayFromZero {
+            divisors: divisors(d)?,
+            zero_point: *zero_point,
+        },
+        Rounding::FixedPoint(fp) if fp.multipliers.len() == 1 => Rounding::FixedPoint(fp.clone()),
+        Rounding::FixedPoint(_) => return None,
     })
 }
 
@@ -260,6 +326,86 @@ mod tests {
                 assert!(divide_step(&graph, i, 1).is_none());
             }
         }
+    }
+
+    /// `[1, 5, 6]` rows through a `6 -> 7` Dense layer and a ReLU, quantized with the
+    /// defaults: a token-wise layer whose channel blocks interleave in its output.
+    fn token_rows_graph() -> QGraph {
+        use crate::ir::{Dense, ModelBuilder, Op};
+        use crate::tensor::Tensor;
+        let mut b = ModelBuilder::new("rows", "x", vec![1, 5, 6]).unwrap();
+        let weight = (0..42)
+            .map(|i| ((i * 13 % 17) as f32 - 8.0) / 8.0)
+            .collect();
+        let dense = Dense {
+            weight: Tensor::new(vec![7, 6], weight),
+            bias: (0..7).map(|o| o as f32 / 4.0 - 0.5).collect(),
+        };
+        let y = b.add("proj", Op::Dense(dense), vec![0], "y", None).unwrap();
+        let r = b.add("relu", Op::Relu, vec![y], "r", None).unwrap();
+        let model = b.finish(r).unwrap();
+        let calibration: Vec<Vec<f32>> = (0..4)
+            .map(|s| {
+                (0..30)
+                    .map(|i| ((i * 7 + s) % 11) as f32 / 3.0 - 1.5)
+                    .collect()
+            })
+            .collect();
+        crate::prove::compile(&model, &calibration, &Default::default())
+            .unwrap()
+            .graph
+    }
+
+    /// A Dense step over several rows divides too: its blocks, put back in place by a gather,
+    /// give the undivided integers, and the divided graph's circuit proves them and rejects a
+    /// corrupted block.
+    #[test]
+    fn a_dense_step_over_rows_divides_into_interleaved_blocks() {
+        let graph = token_rows_graph();
+        let i = graph
+            .steps
+            .iter()
+            .position(|s| divisible(&graph, s).is_some())
+            .expect("the Dense step is divisible");
+        let x: Vec<f32> = (0..30).map(|i| ((i * 5) % 9) as f32 / 3.0 - 1.0).collect();
+        let input = graph.quantize_input(&x).unwrap();
+        let whole = graph.evaluate(&input).unwrap();
+        for parts in [2, 3, 7] {
+            let divided = divide_step(&graph, i, parts).unwrap();
+            assert!(matches!(
+                divided.steps[i + parts].kind,
+                StepKind::Gather { .. }
+            ));
+            let values = divided.evaluate(&input).unwrap();
+            assert_eq!(originals(&graph, &values), whole, "{parts} parts");
+        }
+        let divided = Arc::new(divide_step(&graph, i, 3).unwrap());
+        let plan = plan_layout(&divided, Some(4), Visibility::PUBLIC);
+        let honest = divided.evaluate(&input).unwrap();
+        let accepts = |values: &[Vec<i64>]| {
+            let circuit = ModelCircuit {
+                shape: plan.shape.clone(),
+                graph: divided.clone(),
+                values: Some(Arc::new(values.to_vec())),
+                salt: Default::default(),
+                input_salt: None,
+                link_blinding: Default::default(),
+            };
+            let instance = circuit.instance(&input, &values[divided.output]).unwrap();
+            MockProver::run(plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+                .is_ok()
+        };
+        assert!(accepts(&honest), "the honest witness is rejected");
+        let block = divided.steps[i + 1].output;
+        let mut values = honest.clone();
+        values[block][4] += 1;
+        let mut terms = Vec::new();
+        for s in &divided.steps[i + 3..] {
+            values[s.output] = divided.evaluate_step(s, &values, &mut terms).unwrap();
+        }
+        assert!(!accepts(&values), "a corrupted channel block is accepted");
     }
 
     #[test]

@@ -126,9 +126,21 @@ impl Obstacle {
                 graph.steps[by].name
             ),
         };
+        // A float model's activation width is the compiler's choice (TFLite's integer models
+        // need 16 bits): a narrower one shrinks the table every segment holds.
+        let fixed_point = crate::circuit::table::TableSpec::of(graph).sign;
+        let bits = if graph.act_bits > 12 && !fixed_point {
+            format!(
+                "; or fewer --activation-bits than {} (a smaller table in every segment, at \
+                 some cost in precision)",
+                graph.act_bits
+            )
+        } else {
+            String::new()
+        };
         Error::InvalidInput(format!(
             "no cutting of '{}' fits the memory budget of {:.2} GiB: step '{}' {need} {:.1} \
-             GiB{hint}",
+             GiB{hint}{bits}",
             graph.name,
             gib(budget),
             graph.steps[self.last].name,
