@@ -51,6 +51,11 @@ class ClsCatB1(nn.Module):
     def __init__(s): super().__init__(); s.cls = nn.Parameter(torch.randn(1, 1, 4)); s.a = nn.Linear(4, 4); s.b = nn.Linear(4, 3)
     def forward(s, x): return s.b(torch.cat([s.cls, s.a(x)], dim=1))
 torch.manual_seed(0); ex("r7_concat_const", ClsCatB1(), torch.randn(1, 3, 4))
+# 9. nn.MultiheadAttention (TorchScript): its packed projection sliced to the end, Mod of sizes
+class MHA(nn.Module):
+    def __init__(s): super().__init__(); s.a = nn.MultiheadAttention(8, 2, batch_first=True)
+    def forward(s, x): return s.a(x, x, x, need_weights=False)[0]
+torch.manual_seed(0); ex("r9_multihead_attention", MHA(), torch.randn(1, 3, 8))
 # 8. default torch.onnx.export (dynamo=True) writes weights to NAME.onnx.data (external data)
 torch.manual_seed(0); m = nn.Conv2d(3, 8, 3).eval()  # small tensors stay inline; this 216-float weight goes to .onnx.data
 torch.onnx.export(m, (torch.randn(1, 3, 8, 8),), f"{D}/r8_external_data.onnx", input_names=["input"], output_names=["output"]); print("r8_external_data")

@@ -39,6 +39,7 @@ fn pytorch_exports_load_match_onnxruntime_and_prove() {
         "r6_trilu.onnx",
         "r7_concat_const.onnx",
         "r8_external_data.onnx",
+        "r9_multihead_attention.onnx",
     ];
     for name in models {
         let path = repo().join("examples/pytorch-exports").join(name);

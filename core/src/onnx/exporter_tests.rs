@@ -274,3 +274,46 @@ fn a_learned_constant_concatenated_with_activations_is_its_own_tensor() {
     assert_eq!(shape, [1, 3, 2]);
     assert_eq!(y, vec![0.5, -3.0, 1.0, 2.0, 3.0, 4.0]);
 }
+
+/// `nn.MultiheadAttention` exported by TorchScript computes a head size with `Mod` of
+/// constants: the divisor's sign by default (Python's `%`), the dividend's with `fmod=1`.
+#[test]
+fn remainders_of_constants_are_folded_with_either_sign_rule() {
+    for (fmod, want) in [(0, [1.0, 2.0, -2.0]), (1, [1.0, -1.0, 1.0])] {
+        let nodes = vec![
+            node("Mod", &["a", "d"], "r", vec![int("fmod", fmod)]),
+            node("Add", &["x", "r"], "y", vec![]),
+        ];
+        let inits = vec![
+            init("a", &[3], &[7.0, -7.0, 7.0]),
+            init("d", &[3], &[3.0, 3.0, -3.0]),
+        ];
+        let m = load(&[1, 3], nodes, inits).unwrap();
+        assert_eq!(run(&m, &[0.0, 0.0, 0.0]).1, want, "fmod={fmod}");
+    }
+    let nodes = vec![
+        node("Mod", &["a", "z"], "r", vec![]),
+        node("Add", &["x", "r"], "y", vec![]),
+    ];
+    let inits = vec![init("a", &[1], &[7.0]), init("z", &[1], &[0.0])];
+    let err = load(&[1, 1], nodes, inits).err().unwrap().to_string();
+    assert!(err.contains("division by zero"), "{err}");
+}
+
+/// A Slice of a constant to "the end", as exporters write it (`ends = 2^63 - 1`, which an f64
+/// holds only approximately): `nn.MultiheadAttention`'s packed projection cut into Q, K, V.
+#[test]
+fn a_slice_of_a_constant_to_the_end_is_folded() {
+    let nodes = vec![
+        node("Slice", &["w", "start", "end", "axis"], "tail", vec![]),
+        node("Add", &["x", "tail"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("w", &[4], &[1.0, 2.0, 3.0, 4.0]),
+        int64s("start", &[1], &[2]),
+        int64s("end", &[1], &[i64::MAX]),
+        int64s("axis", &[1], &[0]),
+    ];
+    let m = load(&[1, 2], nodes, inits).unwrap();
+    assert_eq!(run(&m, &[0.5, 0.5]).1, [3.5, 4.5]);
+}

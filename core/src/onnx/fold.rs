@@ -57,6 +57,7 @@ pub(super) const FOLDABLE: &[&str] = &[
     "Expand",
     "Trilu",
     "Transpose",
+    "Mod",
 ];
 
 /// The most elements a folded constant may have beyond its largest input (a shape vector is a
@@ -139,8 +140,15 @@ fn ints(node: &NodeProto, c: Option<&Const>, what: &str) -> Result<Vec<i64>> {
     c.values
         .iter()
         .map(|&v| {
-            (v.fract() == 0.0 && v.abs() < 9.0e15)
-                .then_some(v as i64)
+            // Exporters write "to the end" as ±2^63 - 1 (a Slice's ends), which an f64 holds
+            // only approximately: beyond 2^53 a value saturates to i64's extremes.
+            let saturated = if v > 0.0 { i64::MAX } else { i64::MIN };
+            (v.fract() == 0.0)
+                .then_some(if v.abs() < 9.0e15 {
+                    v as i64
+                } else {
+                    saturated
+                })
                 .ok_or_else(|| unsupported(node, format!("{what} {v} is not an integer")))
         })
         .collect()
@@ -204,7 +212,8 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             values: x.values.iter().map(|&v| (v == 0.0) as u8 as f64).collect(),
             integer: true,
         },
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Equal" | "Less" | "Greater" | "Max" | "Min" => {
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Equal" | "Less" | "Greater" | "Max" | "Min"
+        | "Mod" => {
             let y = arg(1)?;
             let (shape, [xi, yi]) = broadcast(node, [x, y])?;
             let comparison = matches!(node.op_type.as_str(), "Equal" | "Less" | "Greater");
@@ -222,6 +231,12 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
                     "Greater" => (a > b) as u8 as f64,
                     "Max" => a.max(b),
                     "Min" => a.min(b),
+                    // fmod=1: the dividend's sign (C's fmod); else the divisor's (Python's %).
+                    "Mod" if b == 0.0 => {
+                        return Err(unsupported(node, "a remainder of a division by zero"));
+                    }
+                    "Mod" if attr_int(node, "fmod", 0) != 0 => a % b,
+                    "Mod" => a - b * (a / b).floor(),
                     _ if integer => {
                         if b == 0.0 {
                             return Err(unsupported(node, "an integer division by zero"));
