@@ -287,6 +287,22 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    // Commands that only print (to a pager, `head`, a pipe) end quietly when the reader goes
+    // away, as Unix tools do, instead of panicking on a failed print. Not the ones holding
+    // sockets (serve, worker, prove on the engine), which must see a closed peer as an error.
+    if matches!(
+        cli.command,
+        Command::Predict { .. }
+            | Command::Classify { .. }
+            | Command::Commit { .. }
+            | Command::SetupDigest { .. }
+            | Command::Evaluate { .. }
+    ) {
+        // SAFETY: setting a signal's disposition to the default before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     // Before any field arithmetic: an old x86-64 processor gets a sentence, not SIGILL.
     if let Err(e) = zkinfer_core::cpu::check() {
         eprintln!("error: {e}");

@@ -181,6 +181,20 @@ fn compile_prove_verify_flow_and_bad_inputs() {
         p["model_id"].as_str(),
         Some(bundle.header.model_id.as_str())
     );
+    // Its reader gone (`predict ... | head -c 1`), predict ends quietly, not with a panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["predict", s(&dir), "--input", s(&digit), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    assert!(
+        !stderr(&closed).contains("panicked"),
+        "predict into a closed pipe: {}",
+        stderr(&closed)
+    );
     // The CLI's default visibility: the input is hashed with the consumer's salt (its integers
     // are not in the bundle, and without the salt no one can test a guessed input against the
     // hash) and the weights are hidden behind a commitment.
