@@ -26,6 +26,32 @@ fn token_wise_model() -> zkinfer_core::ir::Model {
     b.finish(r).unwrap()
 }
 
+/// MockProver's verdict on `compiled`'s circuit with `values` and public output `out`.
+fn verify(
+    compiled: &zkinfer_core::prove::Compiled,
+    input: &[i64],
+    values: Vec<Vec<i64>>,
+    out: &[i64],
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let circuit = compiled.circuit(Some(values));
+    let instance = circuit.instance(input, out).unwrap();
+    MockProver::run(compiled.plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
+}
+
+/// The output tensor of the graph's Dense step.
+fn dense_output(graph: &zkinfer_core::qgraph::QGraph) -> usize {
+    let step = graph
+        .steps
+        .iter()
+        .find(|s| {
+            matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { .. }))
+        })
+        .expect("the dense step");
+    step.output
+}
+
 #[test]
 fn each_row_is_multiplied_by_the_weights() {
     let model = token_wise_model();
@@ -78,25 +104,11 @@ fn a_row_wise_layer_is_proven_row_by_row_with_public_and_hidden_weights() {
             );
         }
         let out = values[compiled.graph.output].clone();
-        let run = |values: Vec<Vec<i64>>, out: &[i64]| {
-            let circuit = compiled.circuit(Some(values));
-            let instance = circuit.instance(&input, out).unwrap();
-            MockProver::run(compiled.plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-        };
+        let run = |values: Vec<Vec<i64>>, out: &[i64]| verify(&compiled, &input, values, out);
         run(values.clone(), &out)
             .unwrap_or_else(|e| panic!("{visibility:?}: honest witness rejected: {e:?}"));
         // The dense step's output in the last row, its ReLU left as it was.
-        let step = compiled
-            .graph
-            .steps
-            .iter()
-            .position(|s| {
-                matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { .. }))
-            })
-            .expect("the dense step");
-        let dense_out = compiled.graph.steps[step].output;
+        let dense_out = dense_output(&compiled.graph);
         let mut corrupt = values.clone();
         let last = corrupt[dense_out].len() - 1;
         corrupt[dense_out][last] += 1;
@@ -154,24 +166,10 @@ fn a_row_wise_layer_through_the_randomized_check_over_weight_lanes() {
         assert!(compiled.plan.weight_rows > 0, "{}", compiled.plan);
         let (input, values) = compiled.witness(&calibration[0]).unwrap();
         let out = values[compiled.graph.output].clone();
-        let run = |values: Vec<Vec<i64>>, out: &[i64]| {
-            let circuit = compiled.circuit(Some(values));
-            let instance = circuit.instance(&input, out).unwrap();
-            MockProver::run(compiled.plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-        };
+        let run = |values: Vec<Vec<i64>>, out: &[i64]| verify(&compiled, &input, values, out);
         run(values.clone(), &out)
             .unwrap_or_else(|e| panic!("{visibility:?}: honest witness rejected: {e:?}"));
-        let step = compiled
-            .graph
-            .steps
-            .iter()
-            .position(|s| {
-                matches!(&s.kind, StepKind::Linear(l) if matches!(l.kernel, LinearKernel::Dense { .. }))
-            })
-            .expect("the dense step");
-        let dense_out = compiled.graph.steps[step].output;
+        let dense_out = dense_output(&compiled.graph);
         // An output of the first row, of a middle row's last feature and of the last row.
         for at in [0, 12 * 4 - 1, 12 * 8 - 1] {
             let mut corrupt = values.clone();

@@ -328,6 +328,44 @@ mod tests {
         }
     }
 
+    /// The circuit of `divided` accepts its honest values on `input` and rejects them with
+    /// element `at` of step `block`'s output off by one, the steps from `rest` on recomputed.
+    fn proves_and_rejects_a_corrupted_block(
+        divided: QGraph,
+        input: &[i64],
+        block: usize,
+        rest: usize,
+        at: usize,
+    ) {
+        let divided = Arc::new(divided);
+        let plan = plan_layout(&divided, Some(4), Visibility::PUBLIC);
+        let honest = divided.evaluate(input).unwrap();
+        let accepts = |values: &[Vec<i64>]| {
+            let circuit = ModelCircuit {
+                shape: plan.shape.clone(),
+                graph: divided.clone(),
+                values: Some(Arc::new(values.to_vec())),
+                salt: Default::default(),
+                input_salt: None,
+                link_blinding: Default::default(),
+            };
+            let instance = circuit.instance(input, &values[divided.output]).unwrap();
+            MockProver::run(plan.k, &circuit, vec![instance])
+                .unwrap()
+                .verify()
+                .is_ok()
+        };
+        assert!(accepts(&honest), "the honest witness is rejected");
+        let block: QTensorId = divided.steps[block].output;
+        let mut values = honest.clone();
+        values[block][at] += 1;
+        let mut terms = Vec::new();
+        for s in &divided.steps[rest..] {
+            values[s.output] = divided.evaluate_step(s, &values, &mut terms).unwrap();
+        }
+        assert!(!accepts(&values), "a corrupted channel block is accepted");
+    }
+
     /// `[1, 5, 6]` rows through a `6 -> 7` Dense layer and a ReLU, quantized with the
     /// defaults: a token-wise layer whose channel blocks interleave in its output.
     fn token_rows_graph() -> QGraph {
@@ -379,33 +417,9 @@ mod tests {
             let values = divided.evaluate(&input).unwrap();
             assert_eq!(originals(&graph, &values), whole, "{parts} parts");
         }
-        let divided = Arc::new(divide_step(&graph, i, 3).unwrap());
-        let plan = plan_layout(&divided, Some(4), Visibility::PUBLIC);
-        let honest = divided.evaluate(&input).unwrap();
-        let accepts = |values: &[Vec<i64>]| {
-            let circuit = ModelCircuit {
-                shape: plan.shape.clone(),
-                graph: divided.clone(),
-                values: Some(Arc::new(values.to_vec())),
-                salt: Default::default(),
-                input_salt: None,
-                link_blinding: Default::default(),
-            };
-            let instance = circuit.instance(&input, &values[divided.output]).unwrap();
-            MockProver::run(plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-                .is_ok()
-        };
-        assert!(accepts(&honest), "the honest witness is rejected");
-        let block = divided.steps[i + 1].output;
-        let mut values = honest.clone();
-        values[block][4] += 1;
-        let mut terms = Vec::new();
-        for s in &divided.steps[i + 3..] {
-            values[s.output] = divided.evaluate_step(s, &values, &mut terms).unwrap();
-        }
-        assert!(!accepts(&values), "a corrupted channel block is accepted");
+        // Three blocks (steps i..i+3), then the gather: the second block corrupted.
+        let divided = divide_step(&graph, i, 3).unwrap();
+        proves_and_rejects_a_corrupted_block(divided, &input, i + 1, i + 3, 4);
     }
 
     #[test]
@@ -434,34 +448,9 @@ mod tests {
     #[test]
     fn the_circuit_of_a_divided_graph_proves_it_and_rejects_a_corrupted_block() {
         let graph = crate::test_fixtures::tiny_graph();
-        let divided = Arc::new(divide_step(&graph, 0, 2).unwrap());
-        let plan = plan_layout(&divided, Some(4), Visibility::PUBLIC);
+        let divided = divide_step(&graph, 0, 2).unwrap();
         let input = an_input(&divided, 2);
-        let honest = divided.evaluate(&input).unwrap();
-        let accepts = |values: &[Vec<i64>]| {
-            let circuit = ModelCircuit {
-                shape: plan.shape.clone(),
-                graph: divided.clone(),
-                values: Some(Arc::new(values.to_vec())),
-                salt: Default::default(),
-                input_salt: None,
-                link_blinding: Default::default(),
-            };
-            let instance = circuit.instance(&input, &values[divided.output]).unwrap();
-            MockProver::run(plan.k, &circuit, vec![instance])
-                .unwrap()
-                .verify()
-                .is_ok()
-        };
-        assert!(accepts(&honest), "the honest witness is rejected");
-        let second_block: QTensorId = divided.steps[1].output;
-        let mut values = honest.clone();
-        values[second_block][0] += 1;
-        let mut terms = Vec::new();
-        for s in &divided.steps[2..] {
-            values[s.output] = divided.evaluate_step(s, &values, &mut terms).unwrap();
-        }
-        assert!(!accepts(&values), "a corrupted channel block is accepted");
+        proves_and_rejects_a_corrupted_block(divided, &input, 1, 2, 0);
     }
 
     /// A budget just under what the wide fixture needs with hidden weights: plain planning
