@@ -192,31 +192,12 @@ fn row_block_rounding(
     c0: usize,
     c1: usize,
 ) -> Option<Rounding> {
-    let divisors = |d: &[u64]| -> Option<Vec<u64>> {
-        match d.len() {
-            1 => Some(d.to_vec()),
-            n if n == channels * rows => Some(
-                (0..rows)
-                    .flat_map(|r| d[r * channels + c0..r * channels + c1].iter().copied())
-                    .collect(),
-            ),
-            _ => None,
-        }
+    let pick = |d: &[u64]| -> Vec<u64> {
+        (0..rows)
+            .flat_map(|r| d[r * channels + c0..r * channels + c1].iter().copied())
+            .collect()
     };
-    Some(match rounding {
-        Rounding::HalfUp { divisors: d } => Rounding::HalfUp {
-            divisors: divisors(d)?,
-        },
-        Rounding::HalfAwayFromZero {
-            divisors: d,
-            zero_point,
-        } => Rounding::HalfAwayFromZero {
-            divisors: divisors(d)?,
-            zero_point: *zero_point,
-        },
-        Rounding::FixedPoint(fp) if fp.multipliers.len() == 1 => Rounding::FixedPoint(fp.clone()),
-        Rounding::FixedPoint(_) => return None,
-    })
+    block_rounding(rounding, channels * rows, &pick, None)
 }
 
 /// The rounding of channels `c0..c1`: per-output divisors sliced, per-channel multipliers
@@ -228,12 +209,29 @@ fn channel_block_rounding(
     c0: usize,
     c1: usize,
 ) -> Option<Rounding> {
+    let pick = |d: &[u64]| d[c0 * per_channel_outputs..c1 * per_channel_outputs].to_vec();
+    let multipliers = (channels, per_channel_outputs, c0, c1);
+    block_rounding(
+        rounding,
+        channels * per_channel_outputs,
+        &pick,
+        Some(multipliers),
+    )
+}
+
+/// A block's rounding: per-output divisors (`outputs` of them) through `pick`, a per-tensor
+/// divisor or multiplier kept; per-channel multipliers sliced when `multipliers` says how
+/// (channels, outputs per channel, the block's channels), else the rounding is kept whole.
+fn block_rounding(
+    rounding: &Rounding,
+    outputs: usize,
+    pick: &dyn Fn(&[u64]) -> Vec<u64>,
+    multipliers: Option<(usize, usize, usize, usize)>,
+) -> Option<Rounding> {
     let divisors = |d: &[u64]| -> Option<Vec<u64>> {
         match d.len() {
             1 => Some(d.to_vec()),
-            n if n == channels * per_channel_outputs => {
-                Some(d[c0 * per_channel_outputs..c1 * per_channel_outputs].to_vec())
-            }
+            n if n == outputs => Some(pick(d)),
             _ => None,
         }
     };
@@ -251,7 +249,8 @@ fn channel_block_rounding(
         Rounding::FixedPoint(fp) => {
             let mut fp = fp.clone();
             if fp.multipliers.len() != 1 {
-                if fp.multipliers.len() != channels || fp.inner.max(1) != per_channel_outputs {
+                let (channels, per_channel, c0, c1) = multipliers?;
+                if fp.multipliers.len() != channels || fp.inner.max(1) != per_channel {
                     return None;
                 }
                 fp.multipliers = fp.multipliers[c0..c1].to_vec();
