@@ -72,11 +72,13 @@ pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<
     // A Dense step over several rows: its outputs are row-major, so a block of channels is
     // not contiguous, and a gather (not a concatenation) puts the blocks back in place.
     let dense_rows = matches!(lin.kernel, LinearKernel::Dense { .. }) && per_channel_outputs > 1;
+    // Part p's channels.
+    let block = |p: usize| (p * channels / parts, (p + 1) * channels / parts);
     let mut out = graph.clone();
     let mut new_steps = Vec::with_capacity(parts + 1);
     let mut blocks = Vec::with_capacity(parts);
     for p in 0..parts {
-        let (c0, c1) = (p * channels / parts, (p + 1) * channels / parts);
+        let (c0, c1) = block(p);
         let kernel = channel_block_kernel(&lin.kernel, channels, c0, c1)?;
         let rounding = if dense_rows {
             row_block_rounding(&lin.rescale.rounding, channels, per_channel_outputs, c0, c1)?
@@ -113,7 +115,7 @@ pub(super) fn divide_step(graph: &QGraph, index: usize, parts: usize) -> Option<
         let mut picks = Vec::with_capacity(per_channel_outputs * channels);
         for r in 0..per_channel_outputs {
             for p in 0..parts {
-                let (c0, c1) = (p * channels / parts, (p + 1) * channels / parts);
+                let (c0, c1) = block(p);
                 for c in c0..c1 {
                     picks.push(Pick::Input {
                         slot: u32::try_from(p).ok()?,

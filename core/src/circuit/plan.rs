@@ -516,10 +516,9 @@ pub fn layout_candidates_with(
             })
         })
     });
-    for (w, lanes, freivalds, conv_freivalds, dense_freivalds) in variants {
+    for (w, weight_lanes, freivalds, conv_freivalds, dense_freivalds) in variants {
         // Lanes only where the layout has the check.
-        let weight_lanes = if freivalds { lanes } else { 1 };
-        if lanes != weight_lanes {
+        if weight_lanes > 1 && !freivalds {
             continue;
         }
         let layout = CheckLayout {

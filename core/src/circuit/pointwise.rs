@@ -254,6 +254,12 @@ impl PointwiseDims {
         }
     }
 
+    /// The step's output index of the chip's output `q` (channel-major: `q = co·HW + p`, the
+    /// row it takes).
+    pub fn output_of(&self, q: usize) -> usize {
+        self.flat_output(q / self.hw, q % self.hw)
+    }
+
     /// Rows of one X row's Horner sequence.
     pub fn horner_rows(&self, width: usize) -> usize {
         self.hw.div_ceil(width)

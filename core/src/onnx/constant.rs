@@ -109,21 +109,29 @@ pub(super) fn read_external_data(graph: &mut pb::GraphProto, dir: Option<&Path>)
 /// The bytes a tensor of its type and shape holds as raw data (of the types [`load_const`]
 /// reads).
 fn declared_bytes(t: &pb::TensorProto) -> Result<u64> {
-    let elem: u64 = match DataType::try_from(t.data_type) {
-        Ok(DataType::Bool) => 1,
-        Ok(DataType::Float | DataType::Int32) => 4,
-        Ok(DataType::Double | DataType::Int64) => 8,
+    let (_, elem) = element_type(t)?;
+    t.dims
+        .iter()
+        .try_fold(elem as u64, |a, &d| a.checked_mul(u64::try_from(d).ok()?))
+        .ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))
+}
+
+/// A tensor's element type, of those a float model uses, and its size in bytes.
+fn element_type(t: &pb::TensorProto) -> Result<(DataType, usize)> {
+    let dt = DataType::try_from(t.data_type)
+        .map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
+    let bytes = match dt {
+        DataType::Bool => 1,
+        DataType::Float | DataType::Int32 => 4,
+        DataType::Double | DataType::Int64 => 8,
         _ => {
             return Err(bad_model(format!(
-                "tensor '{}' has unsupported element type {}",
-                t.name, t.data_type
+                "tensor '{}' has unsupported element type {dt:?}",
+                t.name
             )))
         }
     };
-    t.dims
-        .iter()
-        .try_fold(elem, |a, &d| a.checked_mul(u64::try_from(d).ok()?))
-        .ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))
+    Ok((dt, bytes))
 }
 
 /// A constant known at load time: initializers and Constant nodes.
@@ -138,17 +146,7 @@ pub(super) struct Const {
 /// Converts a TensorProto to f64 values. Only numeric types a float model uses are accepted;
 /// anything else is an error rather than reaching parser paths that are not implemented.
 pub(super) fn load_const(t: &pb::TensorProto) -> Result<Const> {
-    let dt = DataType::try_from(t.data_type)
-        .map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
-    if !matches!(
-        dt,
-        DataType::Float | DataType::Double | DataType::Int64 | DataType::Int32 | DataType::Bool
-    ) {
-        return Err(bad_model(format!(
-            "tensor '{}' has unsupported element type {dt:?}",
-            t.name
-        )));
-    }
+    let (dt, elem) = element_type(t)?;
     if !t.external_data.is_empty() || t.data_location == Some(1) {
         return Err(bad_model(format!(
             "tensor '{}' uses external data, which is not supported",
@@ -165,11 +163,6 @@ pub(super) fn load_const(t: &pb::TensorProto) -> Result<Const> {
         .collect::<Result<_>>()?;
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let n = n.ok_or_else(|| bad_model(format!("tensor '{}' is too large", t.name)))?;
-    let elem = match dt {
-        DataType::Bool => 1,
-        DataType::Float | DataType::Int32 => 4,
-        _ => 8,
-    };
     let stored = if t.raw_data.is_empty() {
         t.float_data.len() + t.int64_data.len() + t.int32_data.len() + t.double_data.len()
     } else {

@@ -578,34 +578,18 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
     })
 }
 
-/// Dimension `d` of `c` right-aligned to `rank` (1 where `c` has fewer dimensions).
-fn dim_of(c: &Const, rank: usize, d: usize) -> usize {
-    let off = rank - c.shape.len();
-    if d < off {
-        1
-    } else {
-        c.shape[d - off]
-    }
-}
-
 /// The numpy broadcast of the constants' shapes, and for each output element the index it
 /// reads in each of them.
 fn broadcast<const N: usize>(
     node: &NodeProto,
     parts: [&Const; N],
 ) -> Result<(Vec<usize>, [Vec<usize>; N])> {
-    let rank = parts.iter().map(|c| c.shape.len()).max().unwrap_or(0);
-    let mut shape = vec![1usize; rank];
-    for c in parts {
-        for (d, out) in shape.iter_mut().enumerate() {
-            let n = dim_of(c, rank, d);
-            if *out == 1 {
-                *out = n;
-            } else if n != 1 && n != *out {
-                return Err(unsupported(node, "constants that do not broadcast"));
-            }
-        }
-    }
+    let shape = parts
+        .iter()
+        .try_fold(Vec::new(), |shape, c| {
+            super::ops::broadcast_shape(&shape, &c.shape)
+        })
+        .ok_or_else(|| unsupported(node, "constants that do not broadcast"))?;
     let n = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))

@@ -3,9 +3,7 @@
 //! expensive work happens.
 
 use crate::error::{Error, Result};
-use crate::ir::{
-    AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId, Window2d,
-};
+use crate::ir::{AddOperand, Clip, Conv, Dense, Model, ModelBuilder, Op, Pool, PoolKind, TensorId};
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::path::Path;
@@ -529,38 +527,6 @@ impl Loader {
                 }
                 (Op::Pool(Pool { kind, window }), vec![x], None)
             }
-            "GlobalAveragePool" => {
-                let x = self.tensor(node, 0)?;
-                let s = b.shape(x);
-                let rank = s.len();
-                if rank != 4 {
-                    // 1-D (`[N, C, L]`, e.g. AdaptiveAvgPool1d(1)) and 3-D feature maps: the
-                    // mean over every axis after the channels.
-                    if rank < 3 {
-                        return Err(unsupported(node, format!("input shape {s:?}")));
-                    }
-                    let average = PoolKind::Average {
-                        count_include_pad: false,
-                    };
-                    return ops::reduce_over(self, b, node, average, (2..rank).collect(), true);
-                }
-                let window = Window2d {
-                    kernel: [s[2], s[3]],
-                    stride: [1, 1],
-                    pads: [0; 4],
-                    dilation: [1, 1],
-                };
-                (
-                    Op::Pool(Pool {
-                        kind: PoolKind::Average {
-                            count_include_pad: false,
-                        },
-                        window,
-                    }),
-                    vec![x],
-                    None,
-                )
-            }
             "Flatten" => {
                 let x = self.tensor(node, 0)?;
                 let s = b.shape(x).to_vec();
@@ -691,7 +657,6 @@ const SUPPORTED: &[&str] = &[
     "Clip",
     "MaxPool",
     "AveragePool",
-    "GlobalAveragePool",
     "Flatten",
     "Reshape",
     "Constant",

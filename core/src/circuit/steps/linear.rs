@@ -134,7 +134,7 @@ impl StepLayout<'_, '_> {
                     .ok_or(Error::Synthesis)?;
                 (0..n_out)
                     .map(|q| {
-                        let o = dims.flat_output(q / dims.hw, q % dims.hw);
+                        let o = dims.output_of(q);
                         let sum = *sums.get(o).ok_or(Error::Synthesis)?;
                         Ok(Some(sum as i128 + lin.rescale.bias_offset(o)))
                     })
@@ -157,7 +157,7 @@ impl StepLayout<'_, '_> {
         // Output q in the chip's order sits on row q; the step's output index is its own.
         let mut out: Vec<Option<Wire>> = vec![None; n_out];
         for (q, &acc) in y.iter().enumerate() {
-            let o = dims.flat_output(q / dims.hw, q % dims.hw);
+            let o = dims.output_of(q);
             let y = self.value(step.output, o);
             let row = self.dot_row + q;
             let slot = out.get_mut(o).ok_or(Error::Synthesis)?;

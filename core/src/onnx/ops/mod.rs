@@ -22,9 +22,11 @@ use conv_transpose::*;
 use functions::*;
 use movement::*;
 use reduce::*;
-pub(super) use reduce::{conv_1d, pool_1d, reduce_over};
+pub(super) use reduce::{conv_1d, pool_1d};
 use transformer::*;
-pub(super) use transformer::{broadcast_pair, divide_by_root, record_mask, MaskedScores};
+pub(super) use transformer::{
+    broadcast_pair, broadcast_shape, divide_by_root, record_mask, MaskedScores,
+};
 
 type Mapper = fn(&mut Loader, &mut ModelBuilder, &NodeProto) -> Result<()>;
 
@@ -67,6 +69,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Softmax", softmax),
     ("Expand", expand),
     ("GlobalMaxPool", global_max_pool),
+    ("GlobalAveragePool", global_average_pool),
     ("ConvTranspose", conv_transpose),
     ("LayerNormalization", layer_norm),
     ("InstanceNormalization", instance_norm),

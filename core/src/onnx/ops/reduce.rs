@@ -1,4 +1,4 @@
-//! Reductions (ReduceMean/Sum/Max, GlobalMaxPool), Softmax composed of core operators, and
+//! Reductions (ReduceMean/Sum/Max, GlobalMaxPool, GlobalAveragePool), Softmax composed of core operators, and
 //! 1-D convolution and pooling as 2-D windows of height one.
 
 use super::*;
@@ -23,7 +23,7 @@ fn trailing_view(shape: &[usize], axes: &[usize]) -> Option<Vec<usize>> {
 /// Reduces `axes` (sorted, distinct) of the node's input with a pooling window over a view:
 /// the trailing axes directly, any others after a transpose that puts the kept axes first and
 /// the reduced ones last (`[1, kept, 1, reduced]`; a copy the circuit proves by wiring alone).
-pub(in crate::onnx) fn reduce_over(
+pub(super) fn reduce_over(
     l: &mut Loader,
     b: &mut ModelBuilder,
     node: &NodeProto,
@@ -323,12 +323,36 @@ pub(super) fn global_max_pool(
     b: &mut ModelBuilder,
     node: &NodeProto,
 ) -> Result<()> {
+    global_pool(l, b, node, PoolKind::Max)
+}
+
+/// GlobalAveragePool of any `[N, C, ...]` map (1-D as `nn.AdaptiveAvgPool1d(1)` exports it,
+/// 2-D, 3-D).
+pub(super) fn global_average_pool(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+) -> Result<()> {
+    let average = PoolKind::Average {
+        count_include_pad: false,
+    };
+    global_pool(l, b, node, average)
+}
+
+/// A global pool: `kind` over every axis after the channels, kept as 1s.
+fn global_pool(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    kind: PoolKind,
+) -> Result<()> {
     let x = l.tensor(node, 0)?;
-    let rank = b.shape(x).len();
-    if rank < 3 {
-        return Err(unsupported(node, format!("a rank-{rank} input")));
+    let shape = b.shape(x);
+    if shape.len() < 3 {
+        return Err(unsupported(node, format!("input shape {shape:?}")));
     }
-    reduce_over(l, b, node, PoolKind::Max, (2..rank).collect(), true)
+    let rank = shape.len();
+    reduce_over(l, b, node, kind, (2..rank).collect(), true)
 }
 
 /// ONNX's 1-D window attributes as a 2-D window of height 1 over `[1, C, 1, L]`.

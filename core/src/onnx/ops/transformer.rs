@@ -22,7 +22,7 @@ pub(in crate::onnx) struct MaskedScores {
 }
 
 /// The numpy broadcast of two shapes, when there is one.
-fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+pub(in crate::onnx) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let r = a.len().max(b.len());
     let dim = |s: &[usize], i: usize| {
         let off = r - s.len();
