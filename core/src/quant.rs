@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
-use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
+use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
 use crate::ops::{conv, dense, elementwise, gather, matmul, mul, pool, unary};
 use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
@@ -212,6 +212,9 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
     };
     g.input = new_tensor(&mut g, model.input, frac_for(cal.max_abs[model.input]));
     map[model.input] = Some(g.input);
+    // Per quantized tensor: whether it holds the input's own integers, moved by reshapes and
+    // picks (whose cells in the circuit are the input's).
+    let mut moved_input = vec![true];
 
     for plan in &plans {
         let node = &model.nodes[plan.node];
@@ -286,6 +289,27 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 }
             }
         }
+        // A model whose output is partly its input moved (a Concat of the input with features):
+        // those cells would be the public input's own, which no output exposure copies. Such
+        // inputs pass through an identity step first, so every output is computed.
+        let mut lowered = lowered;
+        if out_ir == model.output
+            && matches!(lowered.kind, StepKind::Reshape | StepKind::Gather { .. })
+        {
+            for (slot, &t) in ins.iter().enumerate() {
+                if moved_input[t] && !lowered.input_steps.iter().any(|s| s.slot == slot) {
+                    let n = g.tensors[t].shape.iter().product();
+                    let frac = g.tensors[t].frac_bits;
+                    let names = (&format!("input{slot}")[..], &format!("copy{slot}")[..]);
+                    lowered.input_steps.push(InputStep::half_up(
+                        &node.name,
+                        (slot, n),
+                        (frac, 0),
+                        names,
+                    ));
+                }
+            }
+        }
         // Inputs the step reads at another scale: each rescaled by its own step first.
         for s in lowered.input_steps {
             g.tensors.push(QTensor {
@@ -295,6 +319,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
                 affine: None,
             });
             let rescaled = g.tensors.len() - 1;
+            moved_input.push(false);
             g.steps.push(QStep {
                 name: s.step,
                 kind: s.kind,
@@ -317,6 +342,8 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         };
         let out = new_tensor(&mut g, out_ir, f_out);
         map[out_ir] = Some(out);
+        let moves = matches!(lowered.kind, StepKind::Reshape | StepKind::Gather { .. });
+        moved_input.push(moves && ins.iter().any(|&t| moved_input[t]));
         g.steps.push(QStep {
             name: step_name,
             kind: lowered.kind,

@@ -317,3 +317,116 @@ fn a_slice_of_a_constant_to_the_end_is_folded() {
     let m = load(&[1, 2], nodes, inits).unwrap();
     assert_eq!(run(&m, &[0.5, 0.5]).1, [3.5, 4.5]);
 }
+
+/// Compiles `model` with the default options on `calibration`, checks that the circuit accepts
+/// the honest witness of `x` (MockProver), and returns the proven output as floats.
+fn proven_output(model: &crate::ir::Model, calibration: &[Vec<f32>], x: &[f32]) -> Vec<f32> {
+    use crate::prove::{compile, CompileOptions};
+    use halo2_proofs::dev::MockProver;
+    let compiled = compile(model, calibration, &CompileOptions::default()).unwrap();
+    let (input, values) = compiled.witness(x).unwrap();
+    let out = values[compiled.graph.output].clone();
+    let circuit = compiled.circuit(Some(values));
+    let instance = circuit.instance(&input, &out).unwrap();
+    MockProver::run(compiled.plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
+        .unwrap();
+    let q = compiled.graph.dequantize_output(&out);
+    q.iter().map(|&v| v as f32).collect()
+}
+
+fn seeded_rows(n: usize, len: usize) -> Vec<Vec<f32>> {
+    (0..n)
+        .map(|s| {
+            (0..len)
+                .map(|i| ((s * 7 + i * 13) as f32 * 0.61).sin() * 2.0)
+                .collect()
+        })
+        .collect()
+}
+
+/// A post-norm transformer's last block feeds a LayerNorm into the final one, whose mean is
+/// then 0 on every input: the mean's range is float noise, and its negation must not take a
+/// scale tens of bits finer than the values it is subtracted from.
+#[test]
+fn a_layer_norm_of_a_layer_norm_quantizes_and_stays_close() {
+    let nodes = vec![
+        node(
+            "LayerNormalization",
+            &["x", "g1"],
+            "n1",
+            vec![int("axis", -1)],
+        ),
+        node(
+            "LayerNormalization",
+            &["n1", "g2"],
+            "y",
+            vec![int("axis", -1)],
+        ),
+    ];
+    let inits = vec![init("g1", &[4], &[1.0; 4]), init("g2", &[4], &[1.0; 4])];
+    let m = load(&[1, 2, 4], nodes, inits).unwrap();
+    let calibration = seeded_rows(16, 8);
+    let x = [0.3, -1.2, 2.0, 0.1, 1.0, 1.5, -0.5, -2.0];
+    let want = run(&m, &x).1;
+    let got = proven_output(&m, &calibration, &x);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 0.02, "{got:?} vs {want:?}");
+    }
+}
+
+/// ConvNeXt scales each block's branch by a learned layer scale initialised to 1e-6 before the
+/// residual Add: the branch's scale lies more bits below the output's than one division spans,
+/// so it is rounded first, and the sum stays the residual to within the output's resolution
+/// (2^-8 here).
+#[test]
+fn a_residual_branch_far_finer_than_the_sum_is_rounded_before_the_add() {
+    let nodes = vec![
+        node("Mul", &["x", "gamma"], "branch", vec![]),
+        node("Add", &["x", "branch"], "y", vec![]),
+    ];
+    let m = load(&[1, 8], nodes, vec![init("gamma", &[8], &[1e-6; 8])]).unwrap();
+    let calibration = seeded_rows(16, 8);
+    let x = [0.3, -1.2, 2.0, 0.1, 1.0, 1.5, -0.5, -2.0];
+    let got = proven_output(&m, &calibration, &x);
+    for (g, w) in got.iter().zip(&x) {
+        assert!((g - w).abs() < 0.005, "{got:?} vs {x:?}");
+    }
+}
+
+/// A Concat of tensors whose scales lie further apart than one rescale spans: the finer one is
+/// rounded to the coarser scale in several steps (its values vanish there, as they do beside
+/// the other operand in floating point at that resolution).
+#[test]
+fn a_concat_of_tensors_far_apart_in_scale_rounds_the_finer_in_steps() {
+    let nodes = vec![
+        node("Mul", &["x", "tiny"], "small", vec![]),
+        node("Concat", &["x", "small"], "y", vec![int("axis", 1)]),
+    ];
+    let m = load(&[1, 8], nodes, vec![init("tiny", &[], &[1e-9])]).unwrap();
+    let calibration = seeded_rows(16, 8);
+    let x = [0.3, -1.2, 2.0, 0.1, 1.0, 1.5, -0.5, -2.0];
+    let got = proven_output(&m, &calibration, &x);
+    for (g, w) in got.iter().zip(x.iter().chain(&[0.0; 8])) {
+        assert!((g - w).abs() < 0.005, "{got:?}");
+    }
+}
+
+/// A model whose output is partly its own input (a Concat of the input with features): the
+/// passed-through values are copied by a step of their own, so the circuit can expose them
+/// (before, synthesis failed on the input's cells at the output).
+#[test]
+fn an_output_holding_the_input_itself_is_proven() {
+    let nodes = vec![
+        node("Relu", &["x"], "r", vec![]),
+        node("Concat", &["x", "r"], "y", vec![int("axis", 1)]),
+    ];
+    let m = load(&[1, 8], nodes, vec![]).unwrap();
+    let x = [0.3, -1.2, 2.0, 0.1, 1.0, 1.5, -0.5, -2.0];
+    let got = proven_output(&m, &seeded_rows(16, 8), &x);
+    let want = run(&m, &x).1;
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 0.005, "{got:?} vs {want:?}");
+    }
+}

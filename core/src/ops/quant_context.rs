@@ -149,6 +149,35 @@ impl InputStep {
     }
 }
 
+/// Input `slot` (of `len` elements) brought from scale `from` down to the coarser `to`: one
+/// [`InputStep::half_up`] when the scales are at most B bits apart (a rescale divides by at most
+/// `2^B`), else as many as it takes, the later ones named with `-2`, `-3`, ... after them.
+pub fn rounded_input(
+    node: &str,
+    (slot, len): (usize, usize),
+    (from, to): (i32, i32),
+    act_bits: u32,
+    (tensor, step): (&str, &str),
+) -> Vec<InputStep> {
+    let mut steps = vec![];
+    let mut frac = from;
+    while frac > to {
+        let cut = (frac - to).min(act_bits as i32);
+        frac -= cut;
+        let suffix = match steps.len() {
+            0 => String::new(),
+            n => format!("-{}", n + 1),
+        };
+        steps.push(InputStep::half_up(
+            node,
+            (slot, len),
+            (frac, cut),
+            (&format!("{tensor}{suffix}"), &format!("{step}{suffix}")),
+        ));
+    }
+    steps
+}
+
 /// A linear operator's weights and bias as integers: weights at `2^f_w`, the bias at the
 /// accumulator's scale `2^(f_in + f_w)`, and the power of two the accumulator is divided by to
 /// land at the output's scale.
@@ -184,7 +213,6 @@ pub fn lower_weighted(
 /// integer no larger than `2^B`.
 pub fn quantize_weights(cx: &LowerCtx, w: &[f32], bias: &[f32]) -> Result<QuantizedWeights> {
     let (b, f_in) = (cx.act_bits, cx.f_in);
-    let f_out = cx.range_frac;
     let w_max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
     if !w_max.is_finite() || bias.iter().any(|v| !v.is_finite()) {
         return Err(Error::Quantization(format!(
@@ -198,6 +226,11 @@ pub fn quantize_weights(cx: &LowerCtx, w: &[f32], bias: &[f32]) -> Result<Quanti
     } else {
         0
     };
+    // The products are exact at scale f_in + f_w: an output finer than that adds no precision,
+    // only larger weights. A range that asks for more is cancellation (a LayerNorm's mean
+    // of an already normalised input is near 0 on every calibration input), and following it
+    // would leave the output tens of bits finer than the values it is later added to.
+    let f_out = cx.range_frac.min(f_in + exact_scale(w, bias, f_in, f_w));
     // The divisor 2^(f_in + f_w - f_out) must be an integer no larger than 2^B.
     f_w = f_w.min(b as i32 + f_out - f_in).max(f_out - f_in);
     let shift = f_in + f_w - f_out;
@@ -215,6 +248,19 @@ pub fn quantize_weights(cx: &LowerCtx, w: &[f32], bias: &[f32]) -> Result<Quanti
         out_frac: f_out,
         shift,
     })
+}
+
+/// The coarsest weight scale at most `f_w` at which every weight, and every bias at scale
+/// `f_in` plus it, is a whole number: `f_w` itself unless they are exact sooner (a negation's
+/// -1 is exact at scale 0).
+fn exact_scale(w: &[f32], bias: &[f32], f_in: i32, f_w: i32) -> i32 {
+    let whole = |v: f32, f: i32| {
+        let x = v as f64 * 2f64.powi(f);
+        x == x.round()
+    };
+    (f_w.min(0)..f_w)
+        .find(|&f| w.iter().all(|&v| whole(v, f)) && bias.iter().all(|&v| whole(v, f_in + f)))
+        .unwrap_or(f_w)
 }
 
 /// Every divisor of step `step` must be within `1..=2^b`.

@@ -2,57 +2,71 @@
 //!
 //! - Add: both operands (or the operand and the constant) brought to a common accumulator
 //!   scale by integer weights, summed, and divided by a power of two down to the scale the
-//!   output's range allows; then the fused activation.
+//!   output's range allows; then the fused activation. The accumulator is at most B bits finer
+//!   than the output: an operand finer than that is first rounded to it by steps of its own.
 //! - Relu and Clip: fused into the linear step before them where they can be (by the driver);
 //!   standalone, an identity step at the input's scale. Clip's bounds are rounded to the
 //!   quotients' scale ([`clip_activation`]).
 
 use super::{AddOperand, Clip};
-use crate::error::{Error, Result};
-use crate::ops::quant_context::{Fused, LowerCtx, Lowered};
+use crate::error::Result;
+use crate::ops::quant_context::{rounded_input, Fused, LowerCtx, Lowered};
 use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, StepKind};
 use crate::tensor::broadcast_indices;
 
 pub(crate) fn lower_add(operand: &AddOperand, cx: &LowerCtx) -> Result<Lowered> {
-    let (b, f_in) = (cx.act_bits, cx.f_in);
+    let b = cx.act_bits as i32;
     let f_out = cx.range_frac;
-    let (weights, bias, f_acc) = match operand {
-        AddOperand::Tensor => {
-            let f_b = cx.in_fracs[1];
-            let f_acc = f_in.max(f_b).max(f_out);
-            (
-                vec![1i64 << (f_acc - f_in), 1i64 << (f_acc - f_b)],
-                None,
-                f_acc,
-            )
+    // The accumulator is at most B bits finer than the output (the rescale divides by at most
+    // 2^B). An operand finer still is first rounded down to it: its values, under 2^(B-1) at
+    // their own scale, are then below half a unit of the output (a ConvNeXt block's 1e-6 layer
+    // scale), so the rounding costs less than the output's own.
+    let mut fracs = vec![cx.f_in];
+    if let AddOperand::Tensor = operand {
+        fracs.push(cx.in_fracs[1]);
+    }
+    let f_acc = fracs.iter().fold(f_out, |m, &f| m.max(f)).min(f_out + b);
+    let mut input_steps = vec![];
+    for (slot, f) in fracs.iter_mut().enumerate() {
+        if *f > f_acc {
+            let n: usize = cx.in_shapes[slot].iter().product();
+            let names = (&format!("operand{slot}")[..], &format!("round{slot}")[..]);
+            input_steps.extend(rounded_input(
+                cx.node,
+                (slot, n),
+                (*f, f_acc),
+                cx.act_bits,
+                names,
+            ));
+            *f = f_acc;
         }
+    }
+    let (weights, bias) = match operand {
+        AddOperand::Tensor => (
+            vec![1i64 << (f_acc - fracs[0]), 1i64 << (f_acc - fracs[1])],
+            None,
+        ),
         AddOperand::Constant(c) => {
-            let f_acc = f_in.max(f_out);
             let idx = broadcast_indices(&c.shape, cx.out_shape).expect("checked at load");
             let s = 2f64.powi(f_acc);
             let bias = idx
                 .iter()
                 .map(|&i| (c.data[i] as f64 * s).round() as i64)
                 .collect();
-            (vec![1i64 << (f_acc - f_in)], Some(bias), f_acc)
+            (vec![1i64 << (f_acc - fracs[0])], Some(bias))
         }
     };
     let shift = f_acc - f_out;
-    if shift > b as i32 {
-        return Err(Error::Quantization(format!(
-            "node '{}': operand scales differ too much from the output's ({shift} bits)",
-            cx.node
-        )));
-    }
     let act = cx.activation(f_out);
     let rescale = Rescale::half_up(vec![1u64 << shift; cx.n_out], act);
-    Ok(Lowered::new(
-        StepKind::Linear(Linear {
+    Ok(Lowered {
+        kind: StepKind::Linear(Linear {
             kernel: LinearKernel::Elementwise { weights, bias },
             rescale,
         }),
-        f_out,
-    ))
+        out_frac: f_out,
+        input_steps,
+    })
 }
 
 /// A Relu not fused into the step before it.

@@ -1,10 +1,11 @@
 //! Data movement's quantized lowering: the same picks over integers, at one output scale.
-//! Inputs finer than the coarsest are first rescaled to it, each by a half-up step of its own
-//! (an identity elementwise map whose divisor is the power of two between the scales).
+//! Inputs finer than the coarsest are first rescaled to it, each by half-up steps of its own
+//! (identity elementwise maps whose divisors are the powers of two between the scales, at most
+//! 2^B each).
 
 use super::Gather;
 use crate::error::{Error, Result};
-use crate::ops::quant_context::{InputStep, LowerCtx, Lowered};
+use crate::ops::quant_context::{rounded_input, LowerCtx, Lowered};
 use crate::qgraph::StepKind;
 
 pub(crate) fn lower(gather: &Gather, cx: &LowerCtx) -> Result<Lowered> {
@@ -17,22 +18,14 @@ pub(crate) fn lower(gather: &Gather, cx: &LowerCtx) -> Result<Lowered> {
         .ok_or_else(|| Error::InvalidModel(format!("node '{}' has no input", cx.node)))?;
     let mut input_steps = vec![];
     for (slot, &frac) in cx.in_fracs.iter().enumerate() {
-        let shift = frac - f;
-        if shift == 0 {
-            continue;
-        }
-        if shift > cx.act_bits as i32 {
-            return Err(Error::Quantization(format!(
-                "node '{}': input scales differ by {shift} bits",
-                cx.node
-            )));
-        }
         let n: usize = cx.in_shapes[slot].iter().product();
-        input_steps.push(InputStep::half_up(
+        let names = (&format!("input{slot}")[..], &format!("rescale{slot}")[..]);
+        input_steps.extend(rounded_input(
             cx.node,
             (slot, n),
-            (f, shift),
-            (&format!("input{slot}"), &format!("rescale{slot}")),
+            (frac, f),
+            cx.act_bits,
+            names,
         ));
     }
     Ok(Lowered {

@@ -1,11 +1,11 @@
 //! The matrix product's quantized lowering: `C = A·B / 2^shift` at the scale the output's range
 //! allows, never finer than the products' own (`fa + fb`). The rescale chip divides by at most
 //! `2^B`; a product whose scale lies further above the output's first rounds its finer
-//! operand(s) to a coarser scale, each by a half-up step of its own.
+//! operand(s) to a coarser scale, by half-up steps of their own (at most 2^B each).
 
 use super::{MatMulShape, MatProduct};
 use crate::error::{Error, Result};
-use crate::ops::quant_context::{InputStep, LowerCtx, Lowered};
+use crate::ops::quant_context::{rounded_input, LowerCtx, Lowered};
 use crate::qgraph::StepKind;
 
 pub(crate) fn lower(cx: &LowerCtx) -> Result<Lowered> {
@@ -20,23 +20,12 @@ pub(crate) fn lower(cx: &LowerCtx) -> Result<Lowered> {
         cuts[slot] += 1;
         fracs[slot] -= 1;
     }
-    if cuts.iter().any(|&c| c > b) {
-        return Err(Error::Quantization(format!(
-            "node '{}': the product's scale is {} bits above the output's",
-            cx.node,
-            cuts[0] + cuts[1] + b
-        )));
-    }
     let input_steps = (0..2)
-        .filter(|&slot| cuts[slot] > 0)
-        .map(|slot| {
+        .flat_map(|slot| {
             let n: usize = cx.in_shapes[slot].iter().product();
-            InputStep::half_up(
-                cx.node,
-                (slot, n),
-                (fracs[slot], cuts[slot]),
-                (&format!("operand{slot}"), &format!("round{slot}")),
-            )
+            let names = (&format!("operand{slot}")[..], &format!("round{slot}")[..]);
+            let from = (fracs[slot] + cuts[slot], fracs[slot]);
+            rounded_input(cx.node, (slot, n), from, cx.act_bits, names)
         })
         .collect();
     let shift = fracs[0] + fracs[1] - f_out;
