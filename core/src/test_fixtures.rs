@@ -93,6 +93,38 @@ pub(crate) fn wide_graph() -> QGraph {
     quantize_tiny(&b.finish(t).unwrap())
 }
 
+/// x → dense to 256 + ReLU → dense to 8 + ReLU → dense to 256 + ReLU → dense to 4: three steps
+/// of 2,048 weights each, the first and the third alike.
+pub(crate) fn twin_wide_graph() -> QGraph {
+    let mut b = ModelBuilder::new("tiny-twin-wide", "x", vec![1, 8]).unwrap();
+    let mut t = 0;
+    for (i, (n_out, n_in)) in [(256, 8), (8, 256), (256, 8)].into_iter().enumerate() {
+        let name = format!("wide{i}");
+        let h = b
+            .add(
+                &name,
+                dense(weights(n_out, n_in, 1), n_out),
+                vec![t],
+                format!("h{i}"),
+                None,
+            )
+            .unwrap();
+        t = b
+            .add(
+                format!("relu{i}"),
+                Op::Relu,
+                vec![h],
+                format!("r{i}"),
+                None,
+            )
+            .unwrap();
+    }
+    let t = b
+        .add("head", dense(weights(4, 256, 3), 4), vec![t], "y", None)
+        .unwrap();
+    quantize_tiny(&b.finish(t).unwrap())
+}
+
 /// x → dense+ReLU → dense → + x → dense: after the first step both x (the skip operand) and the
 /// ReLU's output are live.
 fn residual_graph() -> QGraph {

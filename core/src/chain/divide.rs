@@ -505,4 +505,39 @@ mod tests {
             .to_string();
         assert!(err.contains("alone needs"), "{err}");
     }
+
+    /// Layers alike: once one is divided the obstacle is another, as large as the first was,
+    /// and it is divided in its turn rather than taken for a division that did not help.
+    #[test]
+    fn a_chain_plan_divides_each_step_too_large_not_only_the_first() {
+        use crate::chain::{plan_chain, plan_cuts};
+        let graph = crate::test_fixtures::twin_wide_graph();
+        let vis = Visibility {
+            weights: crate::circuit::WeightVisibility::Hidden,
+            ..Visibility::PUBLIC
+        };
+        let fits = |budget: u64| plan_cuts(&graph, Some(4), vis, budget).is_ok();
+        let (mut lo, mut hi) = (1u64, 1u64 << 40);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if fits(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let (divided, _) = plan_chain(&graph, Some(4), vis, lo).unwrap();
+        // More than one layer divided, each into blocks.
+        let divided_layers: std::collections::BTreeSet<&str> = divided
+            .steps
+            .iter()
+            .filter_map(|s| s.name.split_once(" [channels").map(|(layer, _)| layer))
+            .collect();
+        assert!(divided_layers.len() >= 2, "{divided_layers:?}");
+        let input = an_input(&graph, 3);
+        assert_eq!(
+            originals(&graph, &divided.evaluate(&input).unwrap()),
+            graph.evaluate(&input).unwrap()
+        );
+    }
 }

@@ -35,11 +35,13 @@ pub fn plan_chain<'g>(
     budget: u64,
 ) -> Result<(Cow<'g, QGraph>, Vec<usize>)> {
     let mut graph = Cow::Borrowed(graph);
-    // The largest estimate before the last division, and its error: a division that does
-    // not lower it (a block's input and the blocks already made cross every cut between the
-    // blocks, so dividing a step whose cost is its outputs, not its weights, only moves the
-    // obstacle) is given up, and the obstacle reported as it was.
-    let mut last: Option<(u64, Error)> = None;
+    // The largest estimate before the last division, its error, and the steps that division
+    // made: a division that does not lower the estimate of a block among those steps (a
+    // block's input and the blocks already made cross every cut between the blocks, so
+    // dividing a step whose cost is its outputs, not its weights, only moves the obstacle) is
+    // given up, and the obstacle reported as it was. An obstacle elsewhere is another step
+    // as large (ResNet-18 has three 512×512×3×3 convolutions), divided in its turn.
+    let mut last: Option<(u64, Error, std::ops::Range<usize>)> = None;
     // The last obstacle over the budget by itself. A block that fits on its own stops a chain
     // only because the segments cannot share one k; naming it ("alone needs 15.6 GiB" under a
     // 20 GiB budget) would mislead, so a failure names the last block that did not fit.
@@ -49,8 +51,9 @@ pub fn plan_chain<'g>(
             Planned::Cuts(cuts) => return Ok((graph, cuts)),
             Planned::Obstacle(o) => o,
         };
-        if let Some((before, error)) = last.take() {
-            if obstacle.bytes >= before {
+        if let Some((before, error, made)) = last.take() {
+            let on_made = obstacle.first < made.end && made.start <= obstacle.last;
+            if on_made && obstacle.bytes >= before {
                 return Err(over_budget.unwrap_or(error));
             }
         }
@@ -62,9 +65,10 @@ pub fn plan_chain<'g>(
         let largest = (obstacle.first..=obstacle.last)
             .filter_map(|i| super::divide::divisible(&graph, &graph.steps[i]).map(|d| (i, d)))
             .max_by_key(|(_, d)| d.weights);
-        match largest.and_then(|(i, _)| super::divide::divide_step(&graph, i, 2)) {
-            Some(divided) => {
-                last = Some((obstacle.bytes, error));
+        match largest.and_then(|(i, _)| Some((i, super::divide::divide_step(&graph, i, 2)?))) {
+            Some((i, divided)) => {
+                // Two blocks and the step that puts them back together.
+                last = Some((obstacle.bytes, error, i..i + 3));
                 graph = Cow::Owned(divided);
             }
             None => return Err(over_budget.unwrap_or(error)),
@@ -79,9 +83,10 @@ pub fn plan_chain<'g>(
     )))
 }
 
-/// How many times [`plan_chain`] divides a step in two before it gives up: one step in 65
-/// blocks is past any layer whose blocks a chain could still link.
-const MAX_DIVISIONS: usize = 64;
+/// How many times [`plan_chain`] divides a step in two before it gives up: enough for every
+/// large layer of a deep network (GPT-2 small has 48 weight matrices and an embedding) to be
+/// halved a few times.
+const MAX_DIVISIONS: usize = 256;
 
 fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
