@@ -110,13 +110,7 @@ pub(crate) fn twin_wide_graph() -> QGraph {
             )
             .unwrap();
         t = b
-            .add(
-                format!("relu{i}"),
-                Op::Relu,
-                vec![h],
-                format!("r{i}"),
-                None,
-            )
+            .add(format!("relu{i}"), Op::Relu, vec![h], format!("r{i}"), None)
             .unwrap();
     }
     let t = b

@@ -430,3 +430,35 @@ fn an_output_holding_the_input_itself_is_proven() {
         assert!((g - w).abs() < 0.005, "{got:?} vs {want:?}");
     }
 }
+
+/// One channel a hundred times smaller than the other, scaled back up later: at the 12 bits
+/// the table's cost allows, the output misses the float model's by more than 1% of its range,
+/// so compiling with the default options widens the activations until it does not.
+#[test]
+fn compile_widens_the_activations_when_the_default_width_misses_the_float_model() {
+    use crate::prove::{compile, CompileOptions};
+    let nodes = vec![
+        node("Mul", &["x", "down"], "a", vec![]),
+        node("Relu", &["a"], "r", vec![]),
+        node("Mul", &["r", "up"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("down", &[2], &[1.0, 0.01]),
+        init("up", &[2], &[1.0, 100.0]),
+    ];
+    let m = load(&[1, 2], nodes, inits).unwrap();
+    let calibration = seeded_rows(16, 2);
+    let range = calibration
+        .iter()
+        .flat_map(|x| run(&m, x).1)
+        .fold(0f32, |r, v| r.max(v.abs())) as f64;
+    let narrow = CompileOptions {
+        act_bits: Some(12),
+        ..CompileOptions::default()
+    };
+    let narrow = compile(&m, &calibration, &narrow).unwrap();
+    assert!(narrow.max_abs_error > 0.01 * range, "{}", narrow.max_abs_error);
+    let chosen = compile(&m, &calibration, &CompileOptions::default()).unwrap();
+    assert!(chosen.graph.act_bits > 12);
+    assert!(chosen.max_abs_error <= 0.01 * range, "{}", chosen.max_abs_error);
+}

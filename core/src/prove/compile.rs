@@ -151,22 +151,47 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
     };
     q.act_bits = act_bits;
     let graph = quantize(model, &cal, &q)?;
-    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
-    check_budget(&plan, opts)?;
-    let mut max_abs_error: f64 = 0.0;
-    let mut agree = 0;
-    for (i, s) in calibration.iter().enumerate() {
-        let e = crate::quant::compare(model, &graph, s).map_err(|e| {
-            Error::Quantization(format!(
-                "calibration sample {i} does not fit the chosen scales: {e}"
-            ))
-        })?;
-        max_abs_error = max_abs_error.max(e.max_abs_error);
-        let float: Vec<f64> = e.float_output.iter().map(|&v| v as f64).collect();
-        if argmax(&float) == argmax(&e.quantized_output) {
-            agree += 1;
+    let mut quality = Quality::measure(model, &graph, calibration)?;
+    let mut graph = graph;
+    // The width the table's cost allows may leave the output visibly off the float model's
+    // (beyond ACCURACY_GOAL). Then, unless the user chose the width, wider ones are tried one
+    // bit at a time (each bit doubles the tables): the first to meet the goal is kept, else the
+    // most accurate if it at least halves the error. A correct model before a smaller circuit.
+    if opts.act_bits.is_none() && quality.max_abs_error > ACCURACY_GOAL * quality.float_range {
+        let mut best: Option<(QGraph, Quality)> = None;
+        for b in act_bits + 1..=MAX_AUTO_ACT_BITS {
+            q.act_bits = b;
+            let Ok(wider) = quantize(model, &cal, &q) else {
+                continue;
+            };
+            let Ok(measured) = Quality::measure(model, &wider, calibration) else {
+                continue;
+            };
+            let met = measured.max_abs_error <= ACCURACY_GOAL * measured.float_range;
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| measured.max_abs_error < b.max_abs_error)
+            {
+                best = Some((wider, measured));
+            }
+            if met {
+                break;
+            }
+        }
+        if let Some((wider, measured)) = best {
+            let met = measured.max_abs_error <= ACCURACY_GOAL * measured.float_range;
+            if met || measured.max_abs_error <= quality.max_abs_error / 2.0 {
+                (graph, quality) = (wider, measured);
+            }
         }
     }
+    let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
+    check_budget(&plan, opts)?;
+    let Quality {
+        max_abs_error,
+        agree,
+        ..
+    } = quality;
     let labels = labels(&graph, opts)?;
     Ok(Compiled {
         graph,
@@ -179,6 +204,47 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         image: opts.image,
         tokenizer: opts.tokenizer.clone(),
     })
+}
+
+/// The largest error, as a fraction of the float outputs' largest magnitude, that the default
+/// activation width leaves before a wider one is tried.
+const ACCURACY_GOAL: f64 = 0.01;
+
+/// How close a quantized graph's outputs come to the float model's over the calibration
+/// samples.
+struct Quality {
+    /// Largest |float output - quantized output|.
+    max_abs_error: f64,
+    /// Samples whose argmax agrees.
+    agree: usize,
+    /// Largest |float output|.
+    float_range: f64,
+}
+
+impl Quality {
+    fn measure(model: &Model, graph: &QGraph, calibration: &[Vec<f32>]) -> Result<Quality> {
+        let mut quality = Quality {
+            max_abs_error: 0.0,
+            agree: 0,
+            float_range: 0.0,
+        };
+        for (i, s) in calibration.iter().enumerate() {
+            let e = crate::quant::compare(model, graph, s).map_err(|e| {
+                Error::Quantization(format!(
+                    "calibration sample {i} does not fit the chosen scales: {e}"
+                ))
+            })?;
+            quality.max_abs_error = quality.max_abs_error.max(e.max_abs_error);
+            let float: Vec<f64> = e.float_output.iter().map(|&v| v as f64).collect();
+            quality.float_range = float
+                .iter()
+                .fold(quality.float_range, |m, v| m.max(v.abs()));
+            if argmax(&float) == argmax(&e.quantized_output) {
+                quality.agree += 1;
+            }
+        }
+        Ok(quality)
+    }
 }
 
 /// The compiled model's labels: those given, which must name every output, or a tokenizer's
