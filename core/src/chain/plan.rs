@@ -18,7 +18,7 @@ pub fn plan_cuts(
     visibility: Visibility,
     budget: u64,
 ) -> Result<Vec<usize>> {
-    match plan(graph, width, visibility, budget)? {
+    match plan(graph, width, visibility, budget, &mut Layouts::new())? {
         Planned::Cuts(cuts) => Ok(cuts),
         Planned::Obstacle(o) => Err(o.error(graph, budget, visibility)),
     }
@@ -46,8 +46,12 @@ pub fn plan_chain<'g>(
     // only because the segments cannot share one k; naming it ("alone needs 15.6 GiB" under a
     // 20 GiB budget) would mislead, so a failure names the last block that did not fit.
     let mut over_budget: Option<Error> = None;
+    // Segment layouts outlive a division: a piece that does not touch the divided step has
+    // the same steps and the same live tensors across its cuts (the blocks read what the step
+    // read, the concatenation makes what it made).
+    let mut layouts = Layouts::new();
     for _ in 0..MAX_DIVISIONS {
-        let obstacle = match plan(&graph, width, visibility, budget)? {
+        let obstacle = match plan(&graph, width, visibility, budget, &mut layouts)? {
             Planned::Cuts(cuts) => return Ok((graph, cuts)),
             Planned::Obstacle(o) => o,
         };
@@ -154,23 +158,39 @@ impl Obstacle {
     }
 }
 
+/// (own k, estimated peak at that k) of every dot width's layout of a segment, by what its
+/// first step reads and makes, what its last step makes, and its step count. A division
+/// appends its blocks' tensors and leaves every other tensor's index as it was (the
+/// concatenation makes the divided step's own output, from the blocks), so a key names the
+/// same steps before and after it: a piece that spans the divided step has more steps, one that
+/// starts or ends among its blocks or at the concatenation other tensors.
+type Layouts = std::collections::HashMap<(Vec<usize>, usize, usize, usize), Vec<(u32, u64)>>;
+
 fn plan(
     graph: &QGraph,
     width: Option<usize>,
     visibility: Visibility,
     budget: u64,
+    memo: &mut Layouts,
 ) -> Result<Planned> {
     let last = graph.steps.len() - 1;
     let ends: Vec<usize> = cut_points(graph).into_iter().chain([last]).collect();
     // (own k, estimated peak at that k) of every dot width's layout of the segment after cut
-    // `start` (None: the model's start) through `end`; memoised, since every chain k asks again.
-    let mut memo = std::collections::HashMap::new();
+    // `start` (None: the model's start) through `end`; memoised, since every chain k asks again
+    // (and every planning after a division).
     let lengths = crate::circuit::dot_lengths(graph);
     let mut layouts = |start: Option<usize>, end: usize| -> Result<Vec<(u32, u64)>> {
-        if let Some(v) = memo.get(&(start, end)) {
+        let from = start.map_or(0, |s| s + 1);
+        let first = &graph.steps[from];
+        let key = (
+            first.inputs.clone(),
+            first.output,
+            graph.steps[end].output,
+            end + 1 - from,
+        );
+        if let Some(v) = memo.get(&key) {
             return Ok(Vec::clone(v));
         }
-        let from = start.map_or(0, |s| s + 1);
         let segment = piece(graph, from, end + 1, 0)?;
         let vis = segment_visibility(visibility, start.is_none(), end == last);
         // The piece's own steps are the graph's; the link slices before them and the
@@ -189,7 +209,7 @@ fn plan(
                 .iter()
                 .map(|p| (p.k, p.estimated_peak_bytes))
                 .collect();
-        memo.insert((start, end), v.clone());
+        memo.insert(key, v.clone());
         Ok(v)
     };
     let mut chosen: Option<(u64, Vec<usize>)> = None;

@@ -457,8 +457,16 @@ fn compile_widens_the_activations_when_the_default_width_misses_the_float_model(
         ..CompileOptions::default()
     };
     let narrow = compile(&m, &calibration, &narrow).unwrap();
-    assert!(narrow.max_abs_error > 0.01 * range, "{}", narrow.max_abs_error);
+    assert!(
+        narrow.max_abs_error > 0.01 * range,
+        "{}",
+        narrow.max_abs_error
+    );
     let chosen = compile(&m, &calibration, &CompileOptions::default()).unwrap();
     assert!(chosen.graph.act_bits > 12);
-    assert!(chosen.max_abs_error <= 0.01 * range, "{}", chosen.max_abs_error);
+    assert!(
+        chosen.max_abs_error <= 0.01 * range,
+        "{}",
+        chosen.max_abs_error
+    );
 }
