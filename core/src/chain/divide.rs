@@ -526,7 +526,10 @@ mod tests {
                 lo = mid;
             }
         }
-        let (divided, _) = plan_chain(&graph, Some(4), vis, lo).unwrap();
+        let (divided, cuts) = plan_chain(&graph, Some(4), vis, lo).unwrap();
+        // The layouts kept across divisions give the plan a fresh planning of the divided
+        // graph gives.
+        assert_eq!(plan_cuts(&divided, Some(4), vis, lo).unwrap(), cuts);
         // More than one layer divided, each into blocks.
         let divided_layers: std::collections::BTreeSet<&str> = divided
             .steps
