@@ -454,19 +454,14 @@ mod tests {
         proves_and_rejects_a_corrupted_block(divided, &input, 1, 2, 0);
     }
 
-    /// A budget just under what the wide fixture needs with hidden weights: plain planning
-    /// names its wide step, the chain's planning divides that step, and the divided graph
-    /// computes the same integers.
-    #[test]
-    fn a_chain_plan_divides_a_step_too_large_for_any_segment() {
-        use crate::chain::{plan_chain, plan_cuts};
-        let graph = crate::test_fixtures::wide_graph();
+    /// Hidden weights, and the largest budget under which plain planning (no division) finds
+    /// no cutting of `graph` at dot width 4, by bisection.
+    fn hidden_and_the_largest_budget_plain_planning_misses(graph: &QGraph) -> (Visibility, u64) {
         let vis = Visibility {
             weights: crate::circuit::WeightVisibility::Hidden,
             ..Visibility::PUBLIC
         };
-        // The least budget plain planning fits, by bisection.
-        let fits = |budget: u64| plan_cuts(&graph, Some(4), vis, budget).is_ok();
+        let fits = |budget: u64| crate::chain::plan_cuts(graph, Some(4), vis, budget).is_ok();
         let (mut lo, mut hi) = (1u64, 1u64 << 40);
         assert!(fits(hi));
         while hi - lo > 1 {
@@ -477,6 +472,17 @@ mod tests {
                 lo = mid;
             }
         }
+        (vis, lo)
+    }
+
+    /// A budget just under what the wide fixture needs with hidden weights: plain planning
+    /// names its wide step, the chain's planning divides that step, and the divided graph
+    /// computes the same integers.
+    #[test]
+    fn a_chain_plan_divides_a_step_too_large_for_any_segment() {
+        use crate::chain::{plan_chain, plan_cuts};
+        let graph = crate::test_fixtures::wide_graph();
+        let (vis, lo) = hidden_and_the_largest_budget_plain_planning_misses(&graph);
         let err = plan_cuts(&graph, Some(4), vis, lo).unwrap_err().to_string();
         assert!(
             err.contains("step 'wide") && err.contains("alone needs"),
@@ -512,20 +518,7 @@ mod tests {
     fn a_chain_plan_divides_each_step_too_large_not_only_the_first() {
         use crate::chain::{plan_chain, plan_cuts};
         let graph = crate::test_fixtures::twin_wide_graph();
-        let vis = Visibility {
-            weights: crate::circuit::WeightVisibility::Hidden,
-            ..Visibility::PUBLIC
-        };
-        let fits = |budget: u64| plan_cuts(&graph, Some(4), vis, budget).is_ok();
-        let (mut lo, mut hi) = (1u64, 1u64 << 40);
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if fits(mid) {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
+        let (vis, lo) = hidden_and_the_largest_budget_plain_planning_misses(&graph);
         let (divided, cuts) = plan_chain(&graph, Some(4), vis, lo).unwrap();
         // The layouts kept across divisions give the plan a fresh planning of the divided
         // graph gives.
