@@ -261,7 +261,7 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
 
         // Each operator's lowering lives in its folder (core/src/ops/<op>/quant.rs); every
         // operator is named here, so a new one cannot be left without a lowering.
-        let lowered = match &node.op {
+        let mut lowered = match &node.op {
             Op::Conv(c) => conv::lower(c, &cx)?,
             Op::Dense(d) => dense::lower(d, &cx)?,
             Op::Add(operand) => elementwise::lower_add(operand, &cx)?,
@@ -292,10 +292,8 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         // A model whose output is partly its input moved (a Concat of the input with features):
         // those cells would be the public input's own, which no output exposure copies. Such
         // inputs pass through an identity step first, so every output is computed.
-        let mut lowered = lowered;
-        if out_ir == model.output
-            && matches!(lowered.kind, StepKind::Reshape | StepKind::Gather { .. })
-        {
+        let moves = matches!(lowered.kind, StepKind::Reshape | StepKind::Gather { .. });
+        if out_ir == model.output && moves {
             for (slot, &t) in ins.iter().enumerate() {
                 if moved_input[t] && !lowered.input_steps.iter().any(|s| s.slot == slot) {
                     let n = g.tensors[t].shape.iter().product();
@@ -342,7 +340,6 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         };
         let out = new_tensor(&mut g, out_ir, f_out);
         map[out_ir] = Some(out);
-        let moves = matches!(lowered.kind, StepKind::Reshape | StepKind::Gather { .. });
         moved_input.push(moves && ins.iter().any(|&t| moved_input[t]));
         g.steps.push(QStep {
             name: step_name,

@@ -79,6 +79,21 @@ pub(crate) fn tiny_graph() -> QGraph {
     quantize_tiny(&b.finish(t).unwrap())
 }
 
+/// MockProver's verdict on `values` as the witness of `compiled` on the quantized input
+/// `input`, with the public output taken from `values`.
+pub(crate) fn mock_compiled(
+    compiled: &Compiled,
+    input: &[i64],
+    values: Vec<Vec<i64>>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let out = values[compiled.graph.output].clone();
+    let circuit = compiled.circuit(Some(values));
+    let instance = circuit.instance(input, &out).unwrap();
+    halo2_proofs::dev::MockProver::run(compiled.plan.k, &circuit, vec![instance])
+        .unwrap()
+        .verify()
+}
+
 /// x → dense to 256 + ReLU → dense to 4: the first step holds nearly all the weights (2,048),
 /// so with hidden weights its commitment sets its segment's height.
 pub(crate) fn wide_graph() -> QGraph {

@@ -69,10 +69,11 @@ pub fn plan_chain<'g>(
         let largest = (obstacle.first..=obstacle.last)
             .filter_map(|i| super::divide::divisible(&graph, &graph.steps[i]).map(|d| (i, d)))
             .max_by_key(|(_, d)| d.weights);
-        match largest.and_then(|(i, _)| Some((i, super::divide::divide_step(&graph, i, 2)?))) {
+        let parts = 2;
+        match largest.and_then(|(i, _)| Some((i, super::divide::divide_step(&graph, i, parts)?))) {
             Some((i, divided)) => {
-                // Two blocks and the step that puts them back together.
-                last = Some((obstacle.bytes, error, i..i + 3));
+                // The blocks and the step that puts them back together.
+                last = Some((obstacle.bytes, error, i..i + parts + 1));
                 graph = Cow::Owned(divided);
             }
             None => return Err(over_budget.unwrap_or(error)),

@@ -322,16 +322,10 @@ fn a_slice_of_a_constant_to_the_end_is_folded() {
 /// the honest witness of `x` (MockProver), and returns the proven output as floats.
 fn proven_output(model: &crate::ir::Model, calibration: &[Vec<f32>], x: &[f32]) -> Vec<f32> {
     use crate::prove::{compile, CompileOptions};
-    use halo2_proofs::dev::MockProver;
     let compiled = compile(model, calibration, &CompileOptions::default()).unwrap();
     let (input, values) = compiled.witness(x).unwrap();
     let out = values[compiled.graph.output].clone();
-    let circuit = compiled.circuit(Some(values));
-    let instance = circuit.instance(&input, &out).unwrap();
-    MockProver::run(compiled.plan.k, &circuit, vec![instance])
-        .unwrap()
-        .verify()
-        .unwrap();
+    crate::test_fixtures::mock_compiled(&compiled, &input, values).unwrap();
     let q = compiled.graph.dequantize_output(&out);
     q.iter().map(|&v| v as f32).collect()
 }

@@ -150,14 +150,13 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
         }
     };
     q.act_bits = act_bits;
-    let graph = quantize(model, &cal, &q)?;
+    let mut graph = quantize(model, &cal, &q)?;
     let mut quality = Quality::measure(model, &graph, calibration)?;
-    let mut graph = graph;
     // The width the table's cost allows may leave the output visibly off the float model's
     // (beyond ACCURACY_GOAL). Then, unless the user chose the width, wider ones are tried one
     // bit at a time (each bit doubles the tables): the first to meet the goal is kept, else the
     // most accurate if it at least halves the error. A correct model before a smaller circuit.
-    if opts.act_bits.is_none() && quality.max_abs_error > ACCURACY_GOAL * quality.float_range {
+    if opts.act_bits.is_none() && !quality.meets_goal() {
         let mut best: Option<(QGraph, Quality)> = None;
         for b in act_bits + 1..=MAX_AUTO_ACT_BITS {
             q.act_bits = b;
@@ -167,7 +166,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             let Ok(measured) = Quality::measure(model, &wider, calibration) else {
                 continue;
             };
-            let met = measured.max_abs_error <= ACCURACY_GOAL * measured.float_range;
+            let met = measured.meets_goal();
             if best
                 .as_ref()
                 .is_none_or(|(_, b)| measured.max_abs_error < b.max_abs_error)
@@ -179,8 +178,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             }
         }
         if let Some((wider, measured)) = best {
-            let met = measured.max_abs_error <= ACCURACY_GOAL * measured.float_range;
-            if met || measured.max_abs_error <= quality.max_abs_error / 2.0 {
+            if measured.meets_goal() || measured.max_abs_error <= quality.max_abs_error / 2.0 {
                 (graph, quality) = (wider, measured);
             }
         }
@@ -218,7 +216,7 @@ struct Quality {
     /// Samples whose argmax agrees.
     agree: usize,
     /// Largest |float output|.
-    float_range: f64,
+    float_max_abs: f64,
 }
 
 impl Quality {
@@ -226,7 +224,7 @@ impl Quality {
         let mut quality = Quality {
             max_abs_error: 0.0,
             agree: 0,
-            float_range: 0.0,
+            float_max_abs: 0.0,
         };
         for (i, s) in calibration.iter().enumerate() {
             let e = crate::quant::compare(model, graph, s).map_err(|e| {
@@ -236,14 +234,19 @@ impl Quality {
             })?;
             quality.max_abs_error = quality.max_abs_error.max(e.max_abs_error);
             let float: Vec<f64> = e.float_output.iter().map(|&v| v as f64).collect();
-            quality.float_range = float
+            quality.float_max_abs = float
                 .iter()
-                .fold(quality.float_range, |m, v| m.max(v.abs()));
+                .fold(quality.float_max_abs, |m, v| m.max(v.abs()));
             if argmax(&float) == argmax(&e.quantized_output) {
                 quality.agree += 1;
             }
         }
         Ok(quality)
+    }
+
+    /// Whether the largest error is within [`ACCURACY_GOAL`] of the largest float output.
+    fn meets_goal(&self) -> bool {
+        self.max_abs_error <= ACCURACY_GOAL * self.float_max_abs
     }
 }
 

@@ -349,7 +349,6 @@ fn token_ids_pick_their_embedding_rows_and_other_values_pick_none() {
 #[test]
 fn a_proven_embedding_selects_the_exact_row_and_a_forged_one_hot_is_rejected() {
     use crate::qgraph::{Activation, StepKind};
-    use halo2_proofs::dev::MockProver;
     let model = embedding_model();
     let calibration: Vec<Vec<f32>> = (0..10)
         .map(|s| (0..4).map(|i| ((s + i) % 5) as f32).collect())
@@ -369,14 +368,8 @@ fn a_proven_embedding_selects_the_exact_row_and_a_forged_one_hot_is_rejected() {
         &rows,
         1e-3,
     );
-    let prove = |values: Vec<Vec<i64>>| {
-        let out = values[compiled.graph.output].clone();
-        let circuit = compiled.circuit(Some(values));
-        let instance = circuit.instance(&input, &out).unwrap();
-        MockProver::run(compiled.plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-    };
+    let prove =
+        |values: Vec<Vec<i64>>| crate::test_fixtures::mock_compiled(&compiled, &input, values);
     prove(values.clone()).unwrap();
     // The one-hot step: a 1 moved to another row is not what the table gives for its offset.
     let (at, step) = compiled
