@@ -1,5 +1,5 @@
-//! Reductions (ReduceMean/Sum/Max, GlobalMaxPool, GlobalAveragePool), Softmax composed of core operators, and
-//! 1-D convolution and pooling as 2-D windows of height one.
+//! Reductions (ReduceMean/Sum/Max, GlobalMaxPool, GlobalAveragePool), Softmax composed of core
+//! operators, and 1-D convolution and pooling as 2-D windows of height one.
 
 use super::*;
 
