@@ -393,16 +393,59 @@ pub enum LinearKernel {
         out_shape: Vec<usize>,
         weight: i64,
     },
-    /// `y[i] = Σ_s weights[s]·x_s[i] + bias[i]` over the step's inputs (Add, scaling, standalone
-    /// activations).
+    /// `y[i] = Σ_s weights[s]·x_s[i] + bias(i)` over the step's inputs (Add, scaling, standalone
+    /// activations), the bias a constant broadcast over the output ([`BroadcastBias`]).
     Elementwise {
         weights: Vec<i64>,
-        bias: Option<Vec<i64>>,
+        bias: Option<BroadcastBias>,
     },
     /// Output `o` is `Σ w·x[i]` over its own list `taps[o]` of `(i, w)`: a fixed sparse map
     /// whose weights differ from output to output (TFLite's int8 bilinear resize, rounded once
     /// after both axes). Structural weights, no bias.
     Taps { taps: Vec<Vec<(usize, i64)>> },
+}
+
+/// A constant added to every output of an elementwise step, held once however often it repeats:
+/// output `o` adds `values[(o / stride) % values.len()]`. A scalar has one value, a per-channel
+/// constant one per channel (the stride is the positions each channel covers), and a constant
+/// that repeats in no such pattern one value per output (stride 1). Why: hidden weights commit
+/// every value, and a scalar broadcast over a 1.2 M-element activation (GELU's `+ 1`) would
+/// otherwise commit 1.2 M copies of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastBias {
+    pub values: Vec<i64>,
+    pub stride: usize,
+}
+
+impl BroadcastBias {
+    /// The constant `values` (in its own order) broadcast so that output `o` adds
+    /// `values[index_of[o]]`: held as they are when `index_of` repeats as
+    /// `(o / stride) % values.len()`, else as one value per output.
+    pub fn compact(values: Vec<i64>, index_of: &[usize]) -> Self {
+        let n = values.len().max(1);
+        let stride = index_of
+            .iter()
+            .position(|&i| Some(&i) != index_of.first())
+            .unwrap_or(index_of.len())
+            .max(1);
+        let repeats = index_of
+            .iter()
+            .enumerate()
+            .all(|(o, &i)| (o / stride) % n == i);
+        if repeats && !values.is_empty() {
+            BroadcastBias { values, stride }
+        } else {
+            BroadcastBias {
+                values: index_of.iter().map(|&i| values[i]).collect(),
+                stride: 1,
+            }
+        }
+    }
+
+    /// The index into `values` of output `o`'s bias.
+    pub fn index(&self, o: usize) -> usize {
+        (o / self.stride.max(1)) % self.values.len().max(1)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -471,7 +514,7 @@ impl Linear {
                     weight: w,
                     param: Term::STRUCTURAL,
                 }));
-                bias.as_ref().map_or(0, |b| b[out] as i128)
+                bias.as_ref().map_or(0, |b| b.values[b.index(out)] as i128)
             }
             LinearKernel::Taps { taps } => {
                 terms.extend(taps[out].iter().map(|&(index, weight)| Term {
@@ -607,7 +650,7 @@ impl Linear {
             }
             LinearKernel::Elementwise {
                 bias: Some(bias), ..
-            } => Some((&[], bias)),
+            } => Some((&[], &bias.values)),
             _ => None,
         }
     }
@@ -617,7 +660,7 @@ impl Linear {
         match &self.kernel {
             LinearKernel::Conv { out_shape, .. } => Some(out / (out_shape[2] * out_shape[3])),
             LinearKernel::Dense { n_out, .. } => Some(out % n_out),
-            LinearKernel::Elementwise { bias: Some(_), .. } => Some(out),
+            LinearKernel::Elementwise { bias: Some(b), .. } => Some(b.index(out)),
             _ => None,
         }
     }
@@ -661,6 +704,9 @@ pub enum StepKind {
     /// The batched matrix product of two tensors ([`crate::ops::matmul`]), rounded to the
     /// output's scale.
     MatMul(crate::ops::matmul::MatProduct),
+    /// Each token's row of a fixed embedding table, selected by its id
+    /// ([`crate::ops::embedding`]): a lookup, no one-hot vector.
+    Embedding(crate::ops::embedding::EmbeddingTable),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -1013,6 +1059,20 @@ impl QGraph {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?,
+            StepKind::Embedding(table) => {
+                table
+                    .apply_all(&values[step.inputs[0]])
+                    .map_err(|(index, id)| {
+                        Error::InvalidInput(format!(
+                            "step '{}': input integer {index} = {id} is no token id of the \
+                         embedding's {} rows (ids {} + v·{})",
+                            step.name,
+                            table.rows(),
+                            table.first_id,
+                            table.id_step
+                        ))
+                    })?
+            }
             StepKind::QuantizedMul(mul) => mul
                 .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
                 .ok_or_else(|| {
@@ -1106,6 +1166,30 @@ impl QGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A broadcast constant keeps one value per distinct entry when it repeats in a
+    /// pattern (a scalar, a channel of NCHW or of channels-last), one per output otherwise.
+    #[test]
+    fn a_broadcast_bias_is_held_once_where_it_repeats() {
+        let bias = |values: Vec<i64>, shape: &[usize], out: &[usize]| {
+            let idx = crate::tensor::broadcast_indices(shape, out).unwrap();
+            let b = BroadcastBias::compact(values.clone(), &idx);
+            for (o, &i) in idx.iter().enumerate() {
+                assert_eq!(b.values[b.index(o)], values[i], "output {o} of {out:?}");
+            }
+            b
+        };
+        let scalar = bias(vec![7], &[], &[1, 3, 4, 4]);
+        assert_eq!(scalar.values, vec![7]);
+        let nchw = bias(vec![1, 2, 3], &[1, 3, 1, 1], &[1, 3, 4, 4]);
+        assert_eq!((nchw.values.len(), nchw.stride), (3, 16));
+        let last = bias(vec![1, 2, 3], &[3], &[1, 4, 4, 3]);
+        assert_eq!((last.values.len(), last.stride), (3, 1));
+        // Rows and columns of a [2, 3] plane broadcast over 4 channels in the middle: no
+        // single stride repeats it, so every output keeps its own value.
+        let middle = bias(vec![1, 2, 3, 4, 5, 6], &[2, 1, 3], &[2, 4, 3]);
+        assert_eq!((middle.values.len(), middle.stride), (24, 1));
+    }
 
     /// The planner's counts of terms per output are the lengths of the terms the circuit lays
     /// out, on every linear step of the test graphs (convolutions with padding, pooling, dense).

@@ -108,12 +108,15 @@ pub(crate) fn wide_graph() -> QGraph {
     quantize_tiny(&b.finish(t).unwrap())
 }
 
-/// x → dense to 256 + ReLU → dense to 8 + ReLU → dense to 256 + ReLU → dense to 4: three steps
-/// of 2,048 weights each, the first and the third alike.
+/// x → dense to 8 + ReLU → dense to 256 + ReLU → dense to 8 + ReLU → dense to 256 + ReLU →
+/// dense to 4: three steps of 2,048 weights each, the first and the third of them alike, down
+/// to what they read and make across a cut (a step before them, so that neither reads the
+/// model's input).
 pub(crate) fn twin_wide_graph() -> QGraph {
     let mut b = ModelBuilder::new("tiny-twin-wide", "x", vec![1, 8]).unwrap();
     let mut t = 0;
-    for (i, (n_out, n_in)) in [(256, 8), (8, 256), (256, 8)].into_iter().enumerate() {
+    let layers = [(8, 8), (256, 8), (8, 256), (256, 8)];
+    for (i, (n_out, n_in)) in layers.into_iter().enumerate() {
         let name = format!("wide{i}");
         let h = b
             .add(

@@ -255,6 +255,20 @@ impl VerifierKey {
             header.shape.clone(),
         )
         .map_err(|e| bad(format!("halo2 verifying key: {e}")))?;
+        // The constraint system comes from the header's shape, the commitments from the key's
+        // bytes: a shape that is not the one the key was made for (an older chip layout, an
+        // edited flag) must be refused here, not index past the commitments in verification.
+        let cs = vk.cs();
+        let fixed = vk.fixed_commitments().len();
+        if fixed != cs.num_fixed_columns()
+            || cs.fixed_queries().iter().any(|(c, _)| c.index() >= fixed)
+        {
+            return Err(bad(format!(
+                "halo2 verifying key: {fixed} fixed commitments for a circuit shape with {} \
+                 fixed columns (a key made for another shape)",
+                cs.num_fixed_columns()
+            )));
+        }
         let commitments = vk
             .fixed_commitments()
             .iter()
@@ -360,6 +374,25 @@ mod tests {
         let mut header = key.header.clone();
         change(&mut header.shape);
         VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk))
+    }
+
+    /// A key whose header names another Poseidon layout than the one its halo2 key was made
+    /// with (keys from before the paired rounds, or an edited flag) is refused when read, and
+    /// never reaches the verifier, which would index past its commitments.
+    #[test]
+    fn a_key_read_under_another_poseidon_layout_is_refused() {
+        let key = &crate::test_fixtures::tiny_hidden_chain().keys[0];
+        assert!(key.header.shape.poseidon_paired_rounds);
+        let read = |paired: bool| {
+            let mut header = key.header.clone();
+            header.shape.poseidon_paired_rounds = paired;
+            VerifierKey::from_bytes(&VerifierKey::to_bytes(&header, &key.params, &key.vk))
+        };
+        read(true).unwrap();
+        assert!(
+            read(false).is_err(),
+            "a key under another Poseidon layout was read"
+        );
     }
 
     /// Shapes beyond a chip's limits are refused when the key is read, naming the field.

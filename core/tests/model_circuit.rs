@@ -214,6 +214,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::Gather { .. } => "data movement",
             StepKind::Product(_) => "product",
             StepKind::MatMul(_) => "matrix product",
+            StepKind::Embedding(_) => "embedding",
         })
         .collect();
     assert!(

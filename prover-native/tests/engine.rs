@@ -104,11 +104,16 @@ impl Worker {
 
     /// Waits until the worker's log says `what`.
     fn wait_for(&self, what: &str) {
+        self.wait_for_line(what, |line| line.contains(what));
+    }
+
+    /// Waits until a line of the worker's log is one `is_it` accepts (`what` names it).
+    fn wait_for_line(&self, what: &str, is_it: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(120);
-        while !self.log().contains(what) {
+        while !self.log().lines().any(&is_it) {
             assert!(
                 Instant::now() < deadline,
-                "the worker never logged {what:?}:\n{}",
+                "the worker never logged {what}:\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -198,7 +203,12 @@ fn proof_jobs_survive_a_killed_worker_and_a_restarted_server() {
 
     // Worker A is killed in the middle of its first segment proof.
     let a = Worker::start(&chain, &db, tmp.path().join("worker-a.log"));
-    a.wait_for(" proving");
+    // The line a job's proof starts with names its attempt; "proving keys' ... cosets held",
+    // logged at start-up, does not (waiting for " proving" alone matched it, and A was
+    // sometimes killed before it had taken any job).
+    a.wait_for_line("that it is proving a segment", |line| {
+        line.contains(" proving") && line.contains("attempt")
+    });
     std::thread::sleep(Duration::from_millis(300));
     let mut a = a;
     a.child.kill().unwrap(); // SIGKILL

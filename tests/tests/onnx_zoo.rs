@@ -9,7 +9,6 @@
 mod common;
 
 use common::*;
-use halo2_proofs::dev::MockProver;
 use rand::{Rng, SeedableRng};
 use zkinfer_core::prove::{compile, CompileOptions};
 
@@ -205,30 +204,18 @@ fn check_exporter_shaped_model(
 
     // The circuit accepts the honest witness and rejects a changed output.
     let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
-    let out = values[compiled.graph.output].clone();
-    let circuit = compiled.circuit(Some(values.clone()));
-    let instance = circuit.instance(&input, &out).unwrap();
-    MockProver::run(compiled.plan.k, &circuit, vec![instance])
-        .unwrap()
-        .verify()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{name}: honest witness rejected: {:?}",
-                &e[..e.len().min(3)]
-            )
-        });
+    exports::mock_verify(&compiled, &input, values.clone()).unwrap_or_else(|e| {
+        panic!(
+            "{name}: honest witness rejected: {:?}",
+            &e[..e.len().min(3)]
+        )
+    });
     // Whether MockProver accepts the honest witness with `tensor`'s first value one higher, the
     // values after it left as they were (the output's: a changed public output).
     let accepts_changed = |tensor: usize| {
         let mut changed = values.clone();
         changed[tensor][0] += 1;
-        let out = changed[compiled.graph.output].clone();
-        let circuit = compiled.circuit(Some(changed));
-        let instance = circuit.instance(&input, &out).unwrap();
-        MockProver::run(compiled.plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
+        exports::mock_verify(&compiled, &input, changed).is_ok()
     };
     // A corrupted cell of each new kind of step (a function's table output, a product of
     // two activations, a matrix product of two activations, data movement's rescaled

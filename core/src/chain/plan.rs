@@ -24,8 +24,9 @@ pub fn plan_cuts(
     }
 }
 
-/// Plans a chain as [`plan_cuts`] does, first dividing any Conv or Dense step too large for a
-/// segment of its own by its output channels ([`super::divide`]), in halves until every piece
+/// Plans a chain as [`plan_cuts`] does, first dividing any Conv (grouped ones by whole groups)
+/// or Dense step too large for a segment of its own, or too large at the k the other segments
+/// need, by its output channels ([`super::divide`]), in halves until every piece
 /// fits. Returns the graph the cuts refer to: `graph` itself (borrowed, nothing divided), or
 /// the divided graph, which computes the same integers (the chain's compiled model holds it).
 pub fn plan_chain<'g>(
@@ -72,8 +73,10 @@ pub fn plan_chain<'g>(
         let parts = 2;
         match largest.and_then(|(i, _)| Some((i, super::divide::divide_step(&graph, i, parts)?))) {
             Some((i, divided)) => {
-                // The blocks and the step that puts them back together.
-                last = Some((obstacle.bytes, error, i..i + parts + 1));
+                // The blocks (with their input slices, for a grouped convolution) and the
+                // step that puts them back together.
+                let made = divided.steps.len() + 1 - graph.steps.len();
+                last = Some((obstacle.bytes, error, i..i + made));
                 graph = Cow::Owned(divided);
             }
             None => return Err(over_budget.unwrap_or(error)),

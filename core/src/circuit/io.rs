@@ -8,7 +8,7 @@
 //! Poseidon row), advanced as each of these is laid out.
 
 use super::pack::{Packable, Packed};
-use super::poseidon::{Message, PoseidonConfig};
+use super::poseidon::Message;
 use super::{known, known_field, LinkBlinding, Links, ModelCircuit, ModelConfig, Source};
 use super::{TensorVisibility, Wire};
 use halo2_proofs::circuit::{Cell, Region};
@@ -233,7 +233,7 @@ impl ModelCircuit {
             }
             messages.extend(packed.messages);
             let (digest, _) = hasher.assign(region, rows.1, &messages)?;
-            rows.1 += PoseidonConfig::rows_for(messages.len());
+            rows.1 += hasher.rows(messages.len());
             links.expose(digest, row);
         }
         Ok(packed.values)

@@ -128,6 +128,15 @@ impl CircuitShape {
                     .into(),
             );
         }
+        if self.embedding_lookups && (self.dot_width < 2 || self.visibility.hidden_weights()) {
+            return refuse(
+                "embedding_lookups",
+                "true".into(),
+                "an embedding row holds an id and at least one value (dot width 2 or more), and \
+                 its table is fixed (not with hidden weights)"
+                    .into(),
+            );
+        }
         if self.conv_freivalds && !self.freivalds {
             return refuse(
                 "conv_freivalds",

@@ -13,13 +13,14 @@
 //! nothing), the output (likewise), then the model commitment if the weights are hidden.
 //!
 //! Where things are: the chips (one file each: [`dot`], [`rescale`], [`requant`], [`max`],
-//! [`pointwise`], [`matmul`], [`pack`], [`poseidon`], [`table`], [`link`]) and the bounds they assume
+//! [`pointwise`], [`matmul`], [`embedding`], [`pack`], [`poseidon`], [`table`], [`link`]) and the bounds they assume
 //! ([`limits`]); what a proof reveals (`visibility.rs`); the shape, configuration and instance
 //! layout (`shape.rs`); the circuit and its layout (`model.rs`), which lays out the input, output
 //! and hidden weights (`io.rs`) and each step by its kind (`steps/`); and the planner choosing
 //! the dot width and k (`plan.rs`).
 
 pub mod dot;
+pub mod embedding;
 pub mod horner;
 pub mod limits;
 pub mod link;

@@ -72,6 +72,11 @@ impl ModelCircuit {
     ) -> Result<(), Error> {
         let g = &self.graph;
         let vis = self.shape.visibility;
+        if vis.hidden_weights() && !super::embedding::embeddings(g).is_empty() {
+            // An embedding's table lies in fixed columns, in the verifying key: hidden weights
+            // keep the one-hot composition instead (`crate::ops::embedding`).
+            return Err(Error::Synthesis);
+        }
         let in_len = public_len(vis.input, g.input_tensor().len(), g.act_bits);
         let out_len = public_len(vis.output, g.output_tensor().len(), g.act_bits);
         // (pack row, Poseidon row): the next free rows of those chips.
@@ -99,6 +104,7 @@ impl ModelCircuit {
                 StepKind::MatMul(p) => steps.matmul(step, p)?,
                 StepKind::Gather { picks } => steps.gather(step, picks)?,
                 StepKind::Lookup(t) => steps.lookup(step, t)?,
+                StepKind::Embedding(t) => steps.embedding(step, t)?,
                 StepKind::QuantizedMul(mul) => steps.quantized_mul(step, mul)?,
                 StepKind::QuantizedAdd(add) => steps.quantized_add(step, add, false)?,
                 StepKind::QuantizedSub(sub) => steps.quantized_add(step, sub, true)?,
@@ -170,6 +176,9 @@ impl Circuit<Fr> for ModelCircuit {
         config
             .table
             .load(&mut layouter, &TableSpec::of(&self.graph))?;
+        if let Some(embedding) = &config.embedding {
+            embedding.load(&mut layouter, &super::embedding::embeddings(&self.graph))?;
+        }
         let mut links = Links::default();
         layouter.assign_region(
             || "model",

@@ -33,6 +33,9 @@ pub struct LayoutPlan {
     #[serde(default)]
     pub hash_rows: usize,
     pub table_rows: usize,
+    /// Rows of the embedding chip's table (0 without token embeddings).
+    #[serde(default)]
+    pub embedding_table_rows: usize,
     pub instance_len: usize,
     pub advice_columns: usize,
     pub fixed_columns: usize,
@@ -130,7 +133,7 @@ impl std::fmt::Display for LayoutPlan {
             f,
             "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
              rows used: {} linear, {} max-pool, {} pointwise weights, {} pack, {} Poseidon, {} lookup table, {} lookups, \
-             estimated prover peak {:.1} GiB",
+             {}estimated prover peak {:.1} GiB",
             self.k,
             self.usable_rows,
             self.shape.dot_width,
@@ -144,6 +147,11 @@ impl std::fmt::Display for LayoutPlan {
             self.hash_rows,
             self.table_rows,
             self.lookups,
+            if self.embedding_table_rows > 0 {
+                format!("{} embedding table rows, ", self.embedding_table_rows)
+            } else {
+                String::new()
+            },
             self.estimated_peak_bytes as f64 / GIB
         )
     }
@@ -183,6 +191,15 @@ fn rows_needed(
                 max += (0..n)
                     .map(|o| QStep::max_window(window, in_shape, out_shape, o).len())
                     .sum::<usize>();
+            }
+            StepKind::Embedding(t) => {
+                // A row per token and chunk of `width - 1` values; a width without room for a
+                // value cannot hold the step (the planner leaves such widths out).
+                let tokens = graph.tensors[s.inputs[0]].len();
+                dot = dot.saturating_add(match width.checked_sub(1).filter(|&v| v > 0) {
+                    Some(per_row) => tokens.saturating_mul(t.chunks(per_row)),
+                    None => usize::MAX / 4,
+                });
             }
             StepKind::MatMul(p) => {
                 let dims = MatMulDims {
@@ -304,13 +321,16 @@ fn linear(kind: &StepKind) -> Option<&Linear> {
         | StepKind::QuantizedMul(_)
         | StepKind::Lookup(_)
         | StepKind::Product(_)
-        | StepKind::MatMul(_) => None,
+        | StepKind::MatMul(_)
+        | StepKind::Embedding(_) => None,
     }
 }
 
-/// Rows of the pack and Poseidon chips under `vis`.
+/// Rows of the pack and Poseidon chips under `vis`, with the Poseidon chip every compile lays
+/// out (two partial rounds a row).
 pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
     use crate::commitment::{packed_len, param_tensors};
+    const PAIRED: bool = true;
     let b = graph.act_bits;
     let (mut pack, mut hash) = (0, 0);
     let mut tensor = |v: TensorVisibility, n: usize| {
@@ -319,7 +339,7 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
         match v {
             TensorVisibility::Hashed | TensorVisibility::Salted => {
                 pack += n + salt;
-                hash += PoseidonConfig::rows_for(salt + packed_len(n, b));
+                hash += PoseidonConfig::rows_for(salt + packed_len(n, b), PAIRED);
             }
             TensorVisibility::Hidden | TensorVisibility::Packed => pack += n,
             TensorVisibility::Public | TensorVisibility::Linked => {}
@@ -333,7 +353,7 @@ pub fn hashing_rows(graph: &QGraph, vis: Visibility) -> (usize, usize) {
             .map(|t| t.values.len() * t.limbs)
             .sum();
         pack += limbs + 1;
-        hash += PoseidonConfig::rows_for(1 + packed_len(limbs, b));
+        hash += PoseidonConfig::rows_for(1 + packed_len(limbs, b), PAIRED);
     }
     (pack, hash)
 }
@@ -406,8 +426,9 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                     counts.insert(1, 2 * n_out);
                     counts.insert(2, n_out);
                 }
-                // Laid out by the matrix-product chip, counted by `rows_needed`.
+                // Laid out by the matrix-product and embedding chips, counted by `rows_needed`.
                 StepKind::MatMul(_)
+                | StepKind::Embedding(_)
                 | StepKind::Max { .. }
                 | StepKind::Reshape
                 | StepKind::Slice { .. }
@@ -482,6 +503,7 @@ pub fn layout_candidates_with(
             Rounding::FixedPoint(_) => false,
         });
     let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up));
+    let embedding_lookups = !super::embedding::embeddings(graph).is_empty();
     let raw_ties = roundings().any(|r| matches!(r, Rounding::HalfAwayFromZero { .. }));
     let candidates: Vec<usize> = match width {
         Some(w) => vec![w.max(1)],
@@ -517,8 +539,8 @@ pub fn layout_candidates_with(
         })
     });
     for (w, weight_lanes, freivalds, conv_freivalds, dense_freivalds) in variants {
-        // Lanes only where the layout has the check.
-        if weight_lanes > 1 && !freivalds {
+        // Lanes only where the layout has the check; an embedding row needs an id and a value.
+        if (weight_lanes > 1 && !freivalds) || (embedding_lookups && w < 2) {
             continue;
         }
         let layout = CheckLayout {
@@ -547,11 +569,15 @@ pub fn layout_candidates_with(
             checked_weights_only,
             dense_freivalds,
             weight_lanes,
+            poseidon_paired_rounds: visibility.needs_hashing(),
+            embedding_lookups,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
         let (dot_rows, max_rows, weight_rows) = rows_needed(graph, term_counts, w, &shape);
+        let embedding_table_rows = super::embedding::table_rows(graph, w.saturating_sub(1));
         let need = dot_rows
+            .max(embedding_table_rows)
             .max(max_rows)
             .max(weight_rows)
             .max(table_rows)
@@ -573,6 +599,7 @@ pub fn layout_candidates_with(
             pack_rows,
             hash_rows,
             table_rows,
+            embedding_table_rows,
             instance_len,
             advice_columns: cs.num_advice_columns(),
             fixed_columns: cs.num_fixed_columns(),

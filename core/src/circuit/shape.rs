@@ -3,6 +3,7 @@
 //! every chip), and the public instance column's layout ([`instance_vector`], [`public_len`]).
 
 use super::dot::DotConfig;
+use super::embedding::EmbeddingConfig;
 use super::fe;
 use super::matmul::MatMulConfig;
 use super::max::MaxConfig;
@@ -82,6 +83,16 @@ pub struct CircuitShape {
     /// only when not 1).
     #[serde(default = "one_lane")]
     pub weight_lanes: usize,
+    /// Whether the Poseidon chip lays two partial rounds on one row (38 rows a pair of message
+    /// elements instead of 66, [`super::poseidon`]). Set by every compile that hashes or commits
+    /// something since the twelfth session; a key made before configures the chip as it was.
+    #[serde(default)]
+    pub poseidon_paired_rounds: bool,
+    /// Whether the graph looks token embeddings up in a fixed table
+    /// ([`embedding`](super::embedding)): the circuit then has the embedding chip and its
+    /// table. Written only when set.
+    #[serde(default)]
+    pub embedding_lookups: bool,
 }
 
 fn one_lane() -> usize {
@@ -111,8 +122,17 @@ impl Serialize for CircuitShape {
             ("dense_freivalds", self.dense_freivalds),
         ];
         let lanes_written = self.weight_lanes != 1 || !readable;
+        // After the lanes, in the order the fields are declared (bincode reads them so).
+        let paired_written = self.poseidon_paired_rounds || !readable;
+        let embedding_written = self.embedding_lookups || !readable;
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
-        let mut st = s.serialize_struct("CircuitShape", 3 + written + lanes_written as usize)?;
+        let mut st = s.serialize_struct(
+            "CircuitShape",
+            3 + written
+                + lanes_written as usize
+                + paired_written as usize
+                + embedding_written as usize,
+        )?;
         st.serialize_field("dot_width", &self.dot_width)?;
         st.serialize_field("act_bits", &self.act_bits)?;
         st.serialize_field("visibility", &self.visibility)?;
@@ -127,6 +147,16 @@ impl Serialize for CircuitShape {
             st.serialize_field("weight_lanes", &self.weight_lanes)?;
         } else {
             st.skip_field("weight_lanes")?;
+        }
+        if paired_written {
+            st.serialize_field("poseidon_paired_rounds", &self.poseidon_paired_rounds)?;
+        } else {
+            st.skip_field("poseidon_paired_rounds")?;
+        }
+        if embedding_written {
+            st.serialize_field("embedding_lookups", &self.embedding_lookups)?;
+        } else {
+            st.skip_field("embedding_lookups")?;
         }
         st.end()
     }
@@ -151,6 +181,8 @@ impl Default for CircuitShape {
             checked_weights_only: false,
             dense_freivalds: false,
             weight_lanes: 1,
+            poseidon_paired_rounds: false,
+            embedding_lookups: false,
         }
     }
 }
@@ -215,6 +247,8 @@ pub struct ModelConfig {
     /// Present when something is hashed or committed.
     pub pack: Option<PackConfig>,
     pub poseidon: Option<PoseidonConfig>,
+    /// Present when the graph looks token embeddings up.
+    pub embedding: Option<EmbeddingConfig>,
     /// The unblinded link columns of a linked input and a linked output.
     pub link_in: Option<Column<Advice>>,
     pub link_out: Option<Column<Advice>>,
@@ -266,7 +300,12 @@ impl ModelConfig {
             .visibility
             .needs_packing()
             .then(|| PackConfig::configure(meta, &table));
-        let poseidon = hashing.then(|| PoseidonConfig::configure(meta));
+        let poseidon =
+            hashing.then(|| PoseidonConfig::configure(meta, shape.poseidon_paired_rounds));
+        // Last, so that shapes without it keep their constraint systems.
+        let embedding = shape
+            .embedding_lookups
+            .then(|| EmbeddingConfig::configure(meta, &dot));
         ModelConfig {
             instance,
             table,
@@ -278,6 +317,7 @@ impl ModelConfig {
             matmul,
             pack,
             poseidon,
+            embedding,
             link_in,
             link_out,
         }
@@ -309,6 +349,8 @@ mod shape_tests {
             "conv_freivalds",
             "checked_weights_only",
             "dense_freivalds",
+            "poseidon_paired_rounds",
+            "embedding_lookups",
         ];
         let set = |bits: usize| {
             let mut shape = CircuitShape::default();
@@ -321,13 +363,15 @@ mod shape_tests {
                 &mut shape.conv_freivalds,
                 &mut shape.checked_weights_only,
                 &mut shape.dense_freivalds,
+                &mut shape.poseidon_paired_rounds,
+                &mut shape.embedding_lookups,
             ];
             for (i, flag) in flags.into_iter().enumerate() {
                 *flag = bits >> i & 1 == 1;
             }
             shape
         };
-        for bits in 0..256 {
+        for bits in 0..1024 {
             let shape = set(bits);
             let json = serde_json::to_string(&shape).unwrap();
             for (i, name) in names.iter().enumerate() {

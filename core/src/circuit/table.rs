@@ -144,7 +144,8 @@ impl TableSpec {
                 | StepKind::Concat
                 | StepKind::Gather { .. }
                 | StepKind::Product(_)
-                | StepKind::MatMul(_) => {}
+                | StepKind::MatMul(_)
+                | StepKind::Embedding(_) => {}
             }
         }
         let fixed_point = !requant_multipliers.is_empty();

@@ -34,6 +34,8 @@ pub fn test_shape() -> CircuitShape {
         checked_weights_only: false,
         dense_freivalds: false,
         weight_lanes: 1,
+        poseidon_paired_rounds: true,
+        embedding_lookups: false,
     }
 }
 
@@ -56,6 +58,8 @@ pub fn fixed_point_shape() -> CircuitShape {
         checked_weights_only: false,
         dense_freivalds: false,
         weight_lanes: 1,
+        poseidon_paired_rounds: false,
+        embedding_lookups: false,
     }
 }
 
@@ -65,6 +69,8 @@ pub struct TestCircuit {
     body: Rc<Body>,
     shape: CircuitShape,
     spec: TableSpec,
+    /// The embedding chip's tables (shapes with it only).
+    embeddings: Vec<crate::ops::embedding::EmbeddingTable>,
 }
 
 impl TestCircuit {
@@ -80,7 +86,14 @@ impl TestCircuit {
                 clips: vec![(0, 24)],
                 ..TableSpec::default()
             },
+            embeddings: Vec::new(),
         }
+    }
+
+    /// The embedding chip's tables.
+    pub fn with_embeddings(mut self, tables: Vec<crate::ops::embedding::EmbeddingTable>) -> Self {
+        self.embeddings = tables;
+        self
     }
 
     /// A circuit of another shape and table (its MockProver needs a larger k).
@@ -118,6 +131,9 @@ impl Circuit<Fr> for TestCircuit {
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         config.table.load(&mut layouter, &self.spec)?;
+        if let Some(chip) = &config.embedding {
+            chip.load(&mut layouter, &self.embeddings.iter().collect::<Vec<_>>())?;
+        }
         let mut links = Links::default();
         let wires: Vec<Wire> = self
             .inputs
@@ -192,6 +208,17 @@ pub fn assert_rejected(result: Result<(), Vec<VerifyFailure>>) {
 /// the same shape, without witnesses) at `k` with a setup seeded by `seed`. The prover runs on
 /// any witness: a witness that breaks a constraint still yields a proof, which must not verify.
 pub fn real_proof_verifies<C: Circuit<Fr>>(k: u32, seed: u64, keys_of: &C, circuit: &C) -> bool {
+    real_proof_verifies_with(k, seed, keys_of, circuit, &[])
+}
+
+/// [`real_proof_verifies`] for a circuit with instance columns, `instances` their values.
+pub fn real_proof_verifies_with<C: Circuit<Fr>>(
+    k: u32,
+    seed: u64,
+    keys_of: &C,
+    circuit: &C,
+    instances: &[&[Fr]],
+) -> bool {
     use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
     use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
     use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
@@ -209,7 +236,7 @@ pub fn real_proof_verifies<C: Circuit<Fr>>(k: u32, seed: u64, keys_of: &C, circu
         &params,
         &pk,
         std::slice::from_ref(circuit),
-        &[&[]],
+        &[instances],
         rand::rngs::OsRng,
         &mut t,
     )
@@ -220,7 +247,7 @@ pub fn real_proof_verifies<C: Circuit<Fr>>(k: u32, seed: u64, keys_of: &C, circu
         &params,
         pk.get_vk(),
         SingleStrategy::new(&params),
-        &[&[]],
+        &[instances],
         &mut t,
     )
     .is_ok()

@@ -464,3 +464,41 @@ fn compile_widens_the_activations_when_the_default_width_misses_the_float_model(
         chosen.max_abs_error
     );
 }
+
+/// Arithmetic with a scalar or a per-channel constant (GELU's pieces, a preprocessing's
+/// `x * 2 - 1`, a per-channel offset) holds each constant once: hidden weights commit what the
+/// model holds, not one copy for every element of the activation it is broadcast over (a
+/// ConvNeXt stage's GELU committed 6 M copies and no segment could hold it).
+#[test]
+fn broadcast_constants_are_committed_once_not_once_per_element() {
+    let nodes = vec![
+        node("Mul", &["x", "two"], "m", vec![]),
+        node("Sub", &["m", "one"], "s", vec![]),
+        node("Add", &["s", "per_channel"], "y", vec![]),
+    ];
+    let inits = vec![
+        init("two", &[], &[2.0]),
+        init("one", &[], &[1.0]),
+        init("per_channel", &[1, 3, 1, 1], &[0.5, -0.25, 1.0]),
+    ];
+    let m = load(&[1, 3, 8, 8], nodes, inits).unwrap();
+    let calibration = seeded_rows(8, 192);
+    let compiled =
+        crate::prove::compile(&m, &calibration, &crate::prove::CompileOptions::default()).unwrap();
+    let committed: usize = crate::commitment::param_tensors(&compiled.graph)
+        .iter()
+        .map(|t| t.values.len())
+        .sum();
+    // The scale and its zero offset, the scalar, the three channel values.
+    assert!(
+        committed <= 6,
+        "{committed} values committed for 192 elements"
+    );
+    let x = &calibration[3];
+    let proven = proven_output(&m, &calibration, x);
+    let offsets = [0.5, -0.25, 1.0];
+    for (i, (&p, &v)) in proven.iter().zip(x).enumerate() {
+        let want = v * 2.0 - 1.0 + offsets[i / 64];
+        assert!((p - want).abs() < 0.01, "element {i}: {p} vs {want}");
+    }
+}

@@ -58,6 +58,10 @@ pub(super) const FOLDABLE: &[&str] = &[
     "Trilu",
     "Transpose",
     "Mod",
+    "ReduceProd",
+    "ReduceSum",
+    "ReduceMax",
+    "ReduceMin",
 ];
 
 /// The most elements a folded constant may have beyond its largest input (a shape vector is a
@@ -73,10 +77,14 @@ impl Loader {
             return Ok(false);
         };
         if node.op_type == "Shape" {
-            let Some(x) = node.input.first().and_then(|n| self.tensors.get(n)) else {
-                return Ok(false);
+            // A computed tensor's static shape, or a constant's (tf2onnx takes the shape of an
+            // initializer to reshape by).
+            let name = node.input.first().map(String::as_str).unwrap_or_default();
+            let dims: Vec<usize> = match (self.tensors.get(name), self.consts.get(name)) {
+                (Some(x), _) => b.shape(*x).to_vec(),
+                (None, Some(c)) => c.shape.clone(),
+                (None, None) => return Ok(false),
             };
-            let dims = b.shape(*x);
             let rank = dims.len() as i64;
             let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
             let start = clamp(attr_int(node, "start", 0));
@@ -319,6 +327,7 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
                 .collect();
             same(values, x.shape.clone())
         }
+        "ReduceProd" | "ReduceSum" | "ReduceMax" | "ReduceMin" => reduce_constant(node, inputs, x)?,
         "Transpose" => {
             let rank = x.shape.len();
             let perm: Vec<usize> = match attr_ints(node, "perm") {
@@ -603,4 +612,66 @@ fn broadcast<const N: usize>(
             .ok_or_else(|| unsupported(node, "constants that do not broadcast"))?;
     }
     Ok((shape, indices))
+}
+
+/// A reduction of a constant (tf2onnx counts a LayerNorm's elements as
+/// `ReduceProd(Gather(Shape(x), axes))`): the axes as an attribute or (opset 13's ReduceSum,
+/// opset 18's others) input 1, all of them when none are given.
+fn reduce_constant(node: &NodeProto, inputs: &[Option<&Const>], x: &Const) -> Result<Const> {
+    let rank = x.shape.len();
+    let given = match inputs.get(1).copied().flatten() {
+        Some(a) => Some(ints(node, Some(a), "axes")?),
+        None => attr_ints(node, "axes"),
+    };
+    let axes: Vec<usize> = match given {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&a| axis(node, a, rank))
+            .collect::<Result<_>>()?,
+        _ if attr_int(node, "noop_with_empty_axes", 0) != 0 => return Ok(x.clone()),
+        _ => (0..rank).collect(),
+    };
+    let keepdims = attr_int(node, "keepdims", 1) != 0;
+    let kept: Vec<usize> = x
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+        .collect();
+    let (xs, ks) = (strides(&x.shape), strides(&kept));
+    let (start, combine): (f64, fn(f64, f64) -> f64) = match node.op_type.as_str() {
+        "ReduceProd" => (1.0, |a, v| a * v),
+        "ReduceSum" => (0.0, |a, v| a + v),
+        "ReduceMax" => (f64::NEG_INFINITY, f64::max),
+        _ => (f64::INFINITY, f64::min),
+    };
+    let mut values = vec![start; kept.iter().product()];
+    for (i, &v) in x.values.iter().enumerate() {
+        let o: usize = (0..rank)
+            .map(|d| {
+                let at = (i / xs[d]) % x.shape[d].max(1);
+                if axes.contains(&d) {
+                    0
+                } else {
+                    at * ks[d]
+                }
+            })
+            .sum();
+        values[o] = combine(values[o], v);
+    }
+    let shape = if keepdims {
+        kept
+    } else {
+        x.shape
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| !axes.contains(d))
+            .map(|(_, &n)| n)
+            .collect()
+    };
+    Ok(Const {
+        shape,
+        values,
+        integer: x.integer,
+    })
 }

@@ -52,6 +52,39 @@ fn gelu_as_torch_exports_it_below_opset_20_is_one_table() {
     check(&model, false);
 }
 
+/// A `Constant` node holding one scalar, as TorchScript writes GELU's constants.
+fn constant_node(output: &str, v: f32) -> crate::onnx::pb::NodeProto {
+    let value = crate::onnx::pb::AttributeProto {
+        name: "value".into(),
+        t: Some(scalar(output, v)),
+        ..Default::default()
+    };
+    node("Constant", &[], output, vec![value])
+}
+
+#[test]
+fn gelu_with_its_constants_in_constant_nodes_is_one_table() {
+    // torchvision's ConvNeXt, exported by TorchScript: the same five nodes, their scalars
+    // written by Constant nodes before them rather than as initializers.
+    let model = load(
+        &[1, 6],
+        vec![
+            constant_node("sqrt2", std::f32::consts::SQRT_2),
+            node("Div", &["x", "sqrt2"], "d", vec![]),
+            node("Erf", &["d"], "e", vec![]),
+            constant_node("one", 1.0),
+            node("Add", &["e", "one"], "a", vec![]),
+            node("Mul", &["x", "a"], "m", vec![]),
+            constant_node("half", 0.5),
+            node("Mul", &["m", "half"], "y", vec![]),
+        ],
+        vec![],
+    )
+    .unwrap();
+    assert!(is_one_gelu(&model, false), "{:?}", ops(&model));
+    check(&model, false);
+}
+
 #[test]
 fn gelu_as_hugging_face_writes_it_is_one_table() {
     // x * 0.5 * (1.0 + erf(x / sqrt(2))), the half taken first.

@@ -194,6 +194,15 @@ impl Loader {
         for init in &graph.initializer {
             loader.consts.insert(init.name.clone(), load_const(init)?);
         }
+        // Constant nodes' tensors too, once: the patterns fused below read their scalars
+        // (TorchScript writes GELU's √2, 1 and 0.5 as Constant nodes, not initializers). One the
+        // loader cannot read is left for its node's mapping to report.
+        for node in graph.node.iter().filter(|n| n.op_type == "Constant") {
+            let value = attr(node, "value").and_then(|a| a.t.as_ref());
+            if let (Some(out), Some(Ok(c))) = (node.output.first(), value.map(load_const)) {
+                loader.consts.insert(out.clone(), c);
+            }
+        }
         loader.find_fusions(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
@@ -298,6 +307,9 @@ impl Loader {
         let out_name = node.output.first().cloned().unwrap_or_default();
         let name = node_name(node);
         let (op, inputs, reshape_to) = match node.op_type.as_str() {
+            // Read before the patterns were fused (`Loader::load`); one that could not be read
+            // is reported here.
+            "Constant" if self.consts.contains_key(&out_name) => return Ok(()),
             "Constant" => {
                 let t = attr(node, "value")
                     .and_then(|a| a.t.as_ref())
@@ -565,7 +577,11 @@ impl Loader {
 }
 
 /// `x·W` for a constant 2-D `W`: a dense layer applied to each row of `x`.
-fn matmul_by_constant(node: &NodeProto, x: TensorId, w: &Const) -> Result<(Op, Vec<TensorId>)> {
+pub(in crate::onnx) fn matmul_by_constant(
+    node: &NodeProto,
+    x: TensorId,
+    w: &Const,
+) -> Result<(Op, Vec<TensorId>)> {
     if w.shape.len() != 2 {
         return Err(unsupported(node, format!("weight shape {:?}", w.shape)));
     }
@@ -669,4 +685,4 @@ mod exporter_tests;
 /// Each operator MobileNet v2 (Keras, opset 13) uses, on a tiny graph whose output is computed
 /// by hand; and malformed nodes, which must be typed errors.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

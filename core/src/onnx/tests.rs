@@ -4,7 +4,7 @@ use super::*;
 use pb::tensor_shape_proto::{dimension, Dimension};
 use pb::{AttributeProto, GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
 
-pub(super) fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
+pub(crate) fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
     pb::TensorProto {
         name: name.into(),
         dims: dims.to_vec(),
@@ -14,7 +14,7 @@ pub(super) fn init(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto 
     }
 }
 
-pub(super) fn ints(name: &str, v: &[i64]) -> AttributeProto {
+pub(crate) fn ints(name: &str, v: &[i64]) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         ints: v.to_vec(),
@@ -22,7 +22,7 @@ pub(super) fn ints(name: &str, v: &[i64]) -> AttributeProto {
     }
 }
 
-pub(super) fn int(name: &str, i: i64) -> AttributeProto {
+pub(crate) fn int(name: &str, i: i64) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         i,
@@ -30,7 +30,7 @@ pub(super) fn int(name: &str, i: i64) -> AttributeProto {
     }
 }
 
-pub(super) fn float(name: &str, f: f32) -> AttributeProto {
+pub(crate) fn float(name: &str, f: f32) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         f,
@@ -38,7 +38,7 @@ pub(super) fn float(name: &str, f: f32) -> AttributeProto {
     }
 }
 
-pub(super) fn node(
+pub(crate) fn node(
     op: &str,
     inputs: &[&str],
     output: &str,
@@ -54,7 +54,7 @@ pub(super) fn node(
     }
 }
 
-pub(super) fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
+pub(crate) fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
     let dim = dims
         .iter()
         .map(|&d| Dimension {
@@ -76,7 +76,7 @@ pub(super) fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
 }
 
 /// A graph reading input `x` of `dims` and producing `y`.
-pub(super) fn load(
+pub(crate) fn load(
     dims: &[i64],
     nodes: Vec<NodeProto>,
     inits: Vec<pb::TensorProto>,
@@ -91,7 +91,7 @@ pub(super) fn load(
     Loader::load(&graph, "test", 13)
 }
 
-pub(super) fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
+pub(crate) fn run(model: &Model, x: &[f32]) -> (Vec<usize>, Vec<f32>) {
     let out = &model.eval_float(x).unwrap()[model.output];
     (out.shape.clone(), out.data.clone())
 }
@@ -554,7 +554,7 @@ fn hostile_conv_transpose_and_auto_pad_attributes_are_typed_errors() {
     assert_eq!((shape, y), (vec![1, 1, 3, 3], vec![0.0; 9]));
 }
 
-pub(super) fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
+pub(crate) fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
     pb::TensorProto {
         name: name.into(),
         dims: dims.to_vec(),
@@ -606,12 +606,53 @@ fn shape_arithmetic_is_folded_into_constant_reshape_targets() {
         int64s("two1", &[1], &[2]),
         int64s("four1", &[1], &[4]),
     ];
-    // ReduceProd is not shape arithmetic we fold: a typed error naming it.
-    let Err(err) = load(&[1, 2, 3, 4], nodes.clone(), inits.clone()) else {
-        panic!("ReduceProd is refused")
-    };
-    let err = err.to_string();
-    assert!(err.contains("ReduceProd"), "{err}");
+    // The Shape of a constant is its shape (tf2onnx reshapes by an initializer's).
+    let by_constant = vec![
+        node("Shape", &["like"], "s", vec![]),
+        node("Reshape", &["x", "s"], "y", vec![]),
+    ];
+    let m = load(
+        &[1, 2, 3, 4],
+        by_constant,
+        vec![init("like", &[1, 2, 12], &[0.0; 24])],
+    )
+    .unwrap();
+    assert_eq!(run(&m, &x).0, [1, 2, 12]);
+    // ReduceProd of constants folds (tf2onnx counts a LayerNorm's elements so).
+    let m = load(&[1, 2, 3, 4], nodes.clone(), inits.clone()).unwrap();
+    assert_eq!(run(&m, &x).0, [1, 2, 12]);
+    // So do ReduceSum, ReduceMax and ReduceMin, over given axes, keeping them or not.
+    let mut summed = nodes.clone();
+    summed[3] = node(
+        "ReduceSum",
+        &["tail"],
+        "p",
+        vec![ints("axes", &[0]), int("keepdims", 1)],
+    );
+    // [1, 3, 2, 2] -> [1, 3, 2 + 2].
+    let m = load(&[1, 3, 2, 2], summed, inits.clone()).unwrap();
+    assert_eq!(run(&m, &[0.0; 12]).0, [1, 3, 4]);
+    for (op, dims, want) in [
+        ("ReduceMax", [1, 2, 4, 3], 4),
+        ("ReduceMin", [1, 2, 3, 4], 3),
+    ] {
+        let mut n = nodes.clone();
+        n[3] = node(op, &["tail"], "p", vec![int("keepdims", 0)]);
+        // A rank-0 extreme, concatenated as one more size after a Unsqueeze.
+        n.insert(4, node("Unsqueeze", &["p", "zero1"], "p1", vec![]));
+        n[5] = node(
+            "Concat",
+            &["head", "p1", "one1"],
+            "shape2",
+            vec![int("axis", 0)],
+        );
+        n[6] = node("Reshape", &["x", "shape2"], "y", vec![]);
+        n.truncate(7);
+        let mut i = inits.clone();
+        i.push(int64s("one1", &[1], &[-1]));
+        let m = load(&dims, n, i).unwrap();
+        assert_eq!(run(&m, &[0.0; 24]).0[2], want, "{op}");
+    }
     let mut nodes = nodes;
     nodes[3] = node("Mul", &["t0", "t1"], "p", vec![]);
     nodes.insert(3, node("Slice", &["tail", "zero1", "one1"], "t0", vec![]));
@@ -640,6 +681,16 @@ fn shape_operators_on_activations_and_hostile_constants_are_typed_errors() {
         err.contains("Cast") && err.contains("shape arithmetic"),
         "{err}"
     );
+    // A product over an activation is not shape arithmetic either.
+    let err = load(
+        &[1, 4],
+        vec![node("ReduceProd", &["x"], "y", vec![])],
+        vec![],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("ReduceProd"), "{err}");
     let div = vec![
         node("Div", &["a", "z"], "d", vec![]),
         node("Reshape", &["x", "d"], "y", vec![]),
@@ -654,4 +705,96 @@ fn shape_operators_on_activations_and_hostile_constants_are_typed_errors() {
     let inits = vec![int64s("dims", &[2], &[1 << 20, 1 << 20])];
     let err = load(&[1, 4], huge, inits).err().unwrap().to_string();
     assert!(err.contains("2^20"), "{err}");
+}
+
+/// A Keras LayerNormalization as tf2onnx writes it: the features viewed as `[1, 1, n, 1]`, their
+/// mean and the mean of the centred squares (ReduceSumSquare over a constant count) feeding a
+/// BatchNormalization as its statistics, the learned scale and offset after it. The float
+/// evaluation is the definition, and the compiled circuit accepts its witness.
+#[test]
+fn a_batch_normalization_of_computed_statistics_is_the_layer_norm_tf2onnx_writes() {
+    let n = 6usize;
+    let nodes = vec![
+        node("Reshape", &["x", "view"], "v", vec![]),
+        node(
+            "ReduceMean",
+            &["v"],
+            "mean",
+            vec![ints("axes", &[0, 2, 3]), int("keepdims", 1)],
+        ),
+        node("Sub", &["v", "mean"], "d", vec![]),
+        node(
+            "ReduceSumSquare",
+            &["d"],
+            "ss",
+            vec![ints("axes", &[0, 2, 3]), int("keepdims", 0)],
+        ),
+        node("Squeeze", &["mean", "axes"], "m", vec![]),
+        node("Div", &["ss", "count"], "var", vec![]),
+        node(
+            "BatchNormalization",
+            &["v", "one", "zero", "m", "var"],
+            "bn",
+            vec![float("epsilon", 1e-3)],
+        ),
+        node("Reshape", &["bn", "back"], "r", vec![]),
+        node("Mul", &["r", "gamma"], "g", vec![]),
+        node("Add", &["g", "beta"], "y", vec![]),
+    ];
+    let gamma: Vec<f32> = (0..n).map(|i| 0.5 + i as f32 / 4.0).collect();
+    let beta: Vec<f32> = (0..n).map(|i| i as f32 / 10.0 - 0.2).collect();
+    let inits = vec![
+        int64s("view", &[4], &[1, 1, n as i64, 1]),
+        int64s("back", &[2], &[1, n as i64]),
+        int64s("axes", &[3], &[0, 2, 3]),
+        init("count", &[], &[n as f32]),
+        init("one", &[1], &[1.0]),
+        init("zero", &[1], &[0.0]),
+        init("gamma", &[n as i64], &gamma),
+        init("beta", &[n as i64], &beta),
+    ];
+    let m = load(&[1, n as i64], nodes, inits).unwrap();
+    let x = [0.3f32, -1.2, 2.0, 0.7, -0.4, 1.1];
+    let mean = x.iter().sum::<f32>() / n as f32;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n as f32;
+    let want: Vec<f32> = (0..n)
+        .map(|i| (x[i] - mean) / (var + 1e-3).sqrt() * gamma[i] + beta[i])
+        .collect();
+    let (shape, got) = run(&m, &x);
+    assert_eq!(shape, [1, n]);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-4, "{got:?} vs {want:?}");
+    }
+    let calibration = vec![x.to_vec(), x.iter().map(|v| -v).collect()];
+    let compiled = crate::prove::compile(&m, &calibration, &Default::default()).unwrap();
+    let (input, values) = compiled.witness(&x).unwrap();
+    crate::test_fixtures::mock_compiled(&compiled, &input, values.clone()).unwrap();
+    let proven = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    for (p, w) in proven.iter().zip(&want) {
+        assert!((*p as f32 - w).abs() < 0.02, "{proven:?} vs {want:?}");
+    }
+    // A BatchNormalization with one statistic computed and the other a constant is refused by
+    // name rather than guessed.
+    let nodes = vec![
+        node(
+            "ReduceMean",
+            &["x"],
+            "mean",
+            vec![ints("axes", &[1]), int("keepdims", 0)],
+        ),
+        node(
+            "BatchNormalization",
+            &["x", "one", "zero", "mean", "one"],
+            "y",
+            vec![],
+        ),
+    ];
+    let inits = vec![init("one", &[1], &[1.0]), init("zero", &[1], &[0.0])];
+    let err = load(&[1, 1], nodes, inits).err().unwrap().to_string();
+    assert!(
+        err.contains("constant variance beside a computed one"),
+        "{err}"
+    );
 }

@@ -23,6 +23,8 @@
 //!   by a power of two or, for TFLite, by a fixed-point multiplier.
 //! - [`matmul`]: the matrix product of two computed tensors (attention), proven by Freivalds'
 //!   check.
+//! - [`embedding`]: a token embedding with fixed weights, each token's row looked up by its id
+//!   in a table of fixed columns (folded from the one-hot composition hidden weights need).
 //! - [`resample`]: linear and cubic resizing, one constant matrix per axis (a dense layer over
 //!   the axis).
 //! - [`quant_context`]: what every operator's quantized lowering is given and gives back.
@@ -30,6 +32,7 @@
 pub mod conv;
 pub mod dense;
 pub mod elementwise;
+pub mod embedding;
 pub mod gather;
 pub mod lookup;
 pub mod matmul;

@@ -110,6 +110,17 @@ pub(crate) fn check_budget(plan: &LayoutPlan, opts: &CompileOptions) -> Result<(
     Ok(())
 }
 
+/// With fixed weights, a token embedding looked up in its table rather than a one-hot vector
+/// times the table (the same integers for every id; hidden weights commit the table as the
+/// composition's dense weights, so they keep it, as does a forced dot width of 1, which leaves
+/// an embedding row no room for a value).
+fn fold_embeddings(graph: QGraph, opts: &CompileOptions) -> QGraph {
+    if opts.visibility.hidden_weights() || opts.dot_width.is_some_and(|w| w < 2) {
+        return graph;
+    }
+    crate::ops::embedding::fold::fold_one_hot_embeddings(graph)
+}
+
 /// Smallest activation width we accept by default, and the largest the planner grows to.
 const MIN_AUTO_ACT_BITS: u32 = 12;
 const MAX_AUTO_ACT_BITS: u32 = 16;
@@ -130,7 +141,7 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             // The table costs 2^B rows per function; take the widest B that does not make the
             // circuit taller than its linear layers already need.
             q.act_bits = MIN_AUTO_ACT_BITS;
-            let g = quantize(model, &cal, &q)?;
+            let g = fold_embeddings(quantize(model, &cal, &q)?, opts);
             let plan = plan_layout(&g, opts.dot_width, opts.visibility);
             let need = plan
                 .dot_rows
@@ -183,6 +194,9 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
             }
         }
     }
+    // Measured above on the composition, which takes any calibration value (random samples
+    // are no token ids); the folded graph gives the same integers for every id.
+    graph = fold_embeddings(graph, opts);
     let plan = plan_layout(&graph, opts.dot_width, opts.visibility);
     check_budget(&plan, opts)?;
     let Quality {
@@ -295,6 +309,26 @@ fn labels(graph: &QGraph, opts: &CompileOptions) -> Result<Option<Vec<String>>> 
 pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compiled> {
     check_options(opts, &graph.input_tensor().shape)?;
     check_provable(&graph)?;
+    if let Some(s) = graph
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, crate::qgraph::StepKind::Embedding(_)))
+    {
+        if opts.visibility.hidden_weights() {
+            return Err(Error::InvalidModel(format!(
+                "step '{}' looks its embedding up in a table the verifying key holds, which \
+                 hidden weights cannot (compile the model with hidden weights from its source)",
+                s.name
+            )));
+        }
+        if opts.dot_width.is_some_and(|w| w < 2) {
+            return Err(Error::InvalidInput(format!(
+                "step '{}' looks its embedding up with an id and values on one dot row: it needs \
+                 a dot width of 2 or more",
+                s.name
+            )));
+        }
+    }
     if let Some(b) = opts.act_bits {
         if b != graph.act_bits {
             return Err(Error::InvalidInput(format!(
@@ -415,6 +449,23 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 let (lo, hi) = graph.domain();
                 if let Err(e) = table.check(lo, hi) {
                     return refuse(&s.name, e);
+                }
+                continue;
+            }
+            StepKind::Embedding(table) => {
+                let (lo, hi) = graph.domain();
+                if let Err(e) = table.check(lo, hi) {
+                    return refuse(&s.name, e);
+                }
+                let len =
+                    |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map(|t| t.len());
+                if s.inputs.len() != 1
+                    || len(s.inputs.first()).map(|n| n * table.width) != len(Some(&s.output))
+                {
+                    return refuse(
+                        &s.name,
+                        "its embedding's rows do not fit its tensors".into(),
+                    );
                 }
                 continue;
             }

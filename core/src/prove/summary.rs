@@ -47,6 +47,11 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::QuantizedSub(_) => "quantized sub (TFLite)".into(),
             crate::qgraph::StepKind::QuantizedMul(_) => "quantized mul (TFLite)".into(),
             crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
+            crate::qgraph::StepKind::Embedding(t) => format!(
+                "embedding rows looked up by token id ({} rows of {})",
+                t.rows(),
+                t.width
+            ),
             crate::qgraph::StepKind::Product(p) => {
                 format!("product of two tensors, divisor {}", p.divisor())
             }

@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests (included with `mod common;`).
 #![allow(dead_code)]
 
+pub mod exports;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use zkinfer_core::prove::{Compiled, ModelDir};

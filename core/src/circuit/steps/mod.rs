@@ -11,6 +11,7 @@
 //!   sum (or difference) requantized and clamped;
 //! - [`quantized_mul`]: TFLite's MUL — the product of two computed tensors, requantized and
 //!   clamped;
+//! - [`embedding`]: a token embedding's rows looked up by id in its fixed table;
 //! - [`lookup`]: an 8-bit tensor through an explicit table (TFLite's elementwise operators);
 //! - [`product`]: the elementwise product of two computed tensors, rescaled;
 //! - [`matmul`]: the matrix product of two computed tensors by Freivalds' check, rescaled.
@@ -18,6 +19,7 @@
 //! The rows are those [`super::plan`] counts, and the order in which cells are assigned is part
 //! of the circuit (the keys, and so the model ids): a change here is a new circuit.
 
+mod embedding;
 mod linear;
 mod lookup;
 mod matmul;
@@ -73,6 +75,8 @@ pub(super) struct StepLayout<'a, 'r> {
     /// Scratch: a linear output's terms and their hidden weight cells.
     terms: Vec<Term>,
     hidden_cells: Vec<Option<Cell>>,
+    /// Embedding steps laid out so far (the next one's tag is this plus one).
+    embeddings_laid_out: usize,
 }
 
 impl<'a, 'r> StepLayout<'a, 'r> {
@@ -105,6 +109,7 @@ impl<'a, 'r> StepLayout<'a, 'r> {
             zero_wire: None,
             terms: Vec::new(),
             hidden_cells: Vec::new(),
+            embeddings_laid_out: 0,
         }
     }
 

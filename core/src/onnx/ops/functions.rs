@@ -130,6 +130,9 @@ pub(super) fn affine_part(
             (shape[a], vec![1, shape[a], rest, 1])
         }
         Some(a) => return affine_across(b, node, x, a, scale, bias),
+        // A scalar scale and bias: one channel over every element (its weight and bias held
+        // once, not once per element: hidden weights commit each).
+        None if scale.len() == 1 && bias.len() == 1 => (1, vec![1, 1, n, 1]),
         None => (n, vec![1, n, 1, 1]),
     };
     let expand = |v: &[f32]| -> Vec<f32> {
@@ -199,6 +202,14 @@ pub(super) fn batch_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
         ));
     }
     let x = l.tensor(node, 0)?;
+    let computed = |i: usize| {
+        node.input
+            .get(i)
+            .is_some_and(|n| !n.is_empty() && l.tensors.contains_key(n))
+    };
+    if computed(3) || computed(4) {
+        return batch_norm_of_computed_statistics(l, b, node, x);
+    }
     let param = |i: usize, what: &str| -> Result<Vec<f64>> {
         Ok(l.constant(node, i)?
             .ok_or_else(|| unsupported(node, format!("missing {what}")))?
@@ -250,6 +261,90 @@ pub(super) fn batch_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
     }
     let f32s = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<_>>();
     channel_affine(l, b, node, x, Some(1), &f32s(&s), &f32s(&t))?;
+    Ok(())
+}
+
+/// BatchNormalization whose mean and variance are computed in the graph, as tf2onnx writes a
+/// Keras LayerNormalization (the statistics of a `[1, 1, n, 1]` view, then a BatchNormalization
+/// reading them): `(x - mean[c])·(var[c] + ε)^-½·scale[c] + bias[c]`, composed as the centred
+/// values (the negated mean broadcast and added), one `1/√(v + ε)` table, a broadcast product and
+/// the per-channel affine.
+fn batch_norm_of_computed_statistics(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+) -> Result<()> {
+    let shape = b.shape(x).to_vec();
+    let c = *shape
+        .get(1)
+        .ok_or_else(|| unsupported(node, format!("input shape {shape:?}")))?;
+    // A statistic: computed, or a constant made a computed tensor of the same per-channel shape.
+    let per_channel: Vec<usize> = (0..shape.len())
+        .map(|d| if d == 1 { c } else { 1 })
+        .collect();
+    let statistic =
+        |l: &mut Loader, b: &mut ModelBuilder, i: usize, what: &str| -> Result<TensorId> {
+            let t = l.tensor(node, i).map_err(|_| {
+                unsupported(node, format!("a constant {what} beside a computed one"))
+            })?;
+            if b.shape(t).iter().product::<usize>() != c {
+                return Err(unsupported(
+                    node,
+                    format!("a {what} of shape {:?} for {c} channels", b.shape(t)),
+                ));
+            }
+            emit_part(
+                b,
+                node,
+                &format!("{what}-channels"),
+                Op::Reshape,
+                vec![t],
+                Some(per_channel.clone()),
+            )
+        };
+    let mean = statistic(l, b, 3, "mean")?;
+    let var = statistic(l, b, 4, "variance")?;
+    let constant = |l: &Loader, i: usize, what: &str| -> Result<Vec<f32>> {
+        let v = l
+            .constant(node, i)?
+            .ok_or_else(|| unsupported(node, format!("a computed {what}")))?;
+        match v.values.len() {
+            n if n == c => Ok(v.values.iter().map(|&a| a as f32).collect()),
+            1 => Ok(vec![v.values[0] as f32; c]),
+            _ => Err(unsupported(
+                node,
+                format!("a {what} of shape {:?}", v.shape),
+            )),
+        }
+    };
+    let (scale, bias) = (constant(l, 1, "scale")?, constant(l, 2, "bias")?);
+    let epsilon = attr_float(node, "epsilon", 1e-5);
+    if !(epsilon.is_finite() && epsilon >= 0.0) {
+        return Err(unsupported(node, format!("epsilon {epsilon}")));
+    }
+    let neg_mean = negate(b, node, mean, "neg-mean")?;
+    let g = maps::expand(&per_channel, &shape).map_err(|e| unsupported(node, e))?;
+    let neg_mean = emit_part(b, node, "mean-spread", Op::Gather(g), vec![neg_mean], None)?;
+    let centred = emit_part(
+        b,
+        node,
+        "centred",
+        Op::Add(AddOperand::Tensor),
+        vec![x, neg_mean],
+        None,
+    )?;
+    let inv = Op::Unary(UnaryFn::InverseSqrt {
+        epsilon: Param::new(epsilon),
+    });
+    let inv_std = emit_part(b, node, "inverse-std", inv, vec![var], None)?;
+    let identity = scale.iter().all(|&s| s == 1.0) && bias.iter().all(|&v| v == 0.0);
+    if identity {
+        emit(l, b, node, Op::Mul, vec![centred, inv_std], None)?;
+        return Ok(());
+    }
+    let normed = emit_part(b, node, "normalised", Op::Mul, vec![centred, inv_std], None)?;
+    channel_affine(l, b, node, normed, Some(1), &scale, &bias)?;
     Ok(())
 }
 

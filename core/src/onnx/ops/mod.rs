@@ -13,12 +13,14 @@ use crate::tensor::Tensor;
 use tract_onnx::pb::NodeProto;
 
 mod conv_transpose;
+mod einsum;
 mod functions;
 mod movement;
 mod reduce;
 mod transformer;
 
 use conv_transpose::*;
+use einsum::*;
 use functions::*;
 use movement::*;
 use reduce::*;
@@ -65,6 +67,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Upsample", resize),
     ("ReduceMean", reduce_mean),
     ("ReduceSum", reduce_sum),
+    ("ReduceSumSquare", reduce_sum_square),
     ("ReduceMax", reduce_max),
     ("Softmax", softmax),
     ("Expand", expand),
@@ -76,6 +79,7 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("RMSNormalization", rms_norm),
     ("Pow", pow),
     ("Where", where_),
+    ("Einsum", einsum),
 ];
 
 pub(super) fn mapper(op: &str) -> Option<Mapper> {

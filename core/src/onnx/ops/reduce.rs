@@ -27,11 +27,11 @@ pub(super) fn reduce_over(
     l: &mut Loader,
     b: &mut ModelBuilder,
     node: &NodeProto,
+    x: TensorId,
     kind: PoolKind,
     axes: Vec<usize>,
     keepdims: bool,
 ) -> Result<()> {
-    let x = l.tensor(node, 0)?;
     let shape = b.shape(x).to_vec();
     if axes.is_empty() || axes.iter().any(|&a| a >= shape.len()) {
         return Err(unsupported(
@@ -103,6 +103,18 @@ pub(super) fn reduce_sum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto)
     reduce(l, b, node, PoolKind::Sum)
 }
 
+/// ReduceSumSquare: the input's square (a product) summed over the axes. tf2onnx writes a
+/// Keras LayerNormalization's variance so.
+pub(super) fn reduce_sum_square(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let square = emit_part(b, node, "square", Op::Mul, vec![x, x], None)?;
+    reduce_of(l, b, node, square, PoolKind::Sum)
+}
+
 pub(super) fn reduce_max(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     reduce(l, b, node, PoolKind::Max)
 }
@@ -115,6 +127,17 @@ pub(super) fn reduce(
     kind: PoolKind,
 ) -> Result<()> {
     let x = l.tensor(node, 0)?;
+    reduce_of(l, b, node, x, kind)
+}
+
+/// [`reduce`] of `x`, the node's input or a tensor computed from it (ReduceSumSquare's square).
+fn reduce_of(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    kind: PoolKind,
+) -> Result<()> {
     let rank = b.shape(x).len();
     let axes: Vec<usize> = match ints_attr_or_input(l, node, "axes", 1)? {
         Some(a) if !a.is_empty() => a
@@ -133,7 +156,7 @@ pub(super) fn reduce(
     axes.sort_unstable();
     axes.dedup();
     let keepdims = attr_int(node, "keepdims", 1) != 0;
-    reduce_over(l, b, node, kind, axes, keepdims)
+    reduce_over(l, b, node, x, kind, axes, keepdims)
 }
 
 /// Softmax over the last axis (opset 13's default), or for older opsets over everything from
@@ -352,7 +375,7 @@ fn global_pool(
         return Err(unsupported(node, format!("input shape {shape:?}")));
     }
     let rank = shape.len();
-    reduce_over(l, b, node, kind, (2..rank).collect(), true)
+    reduce_over(l, b, node, x, kind, (2..rank).collect(), true)
 }
 
 /// ONNX's 1-D window attributes as a 2-D window of height 1 over `[1, C, 1, L]`.

@@ -353,7 +353,16 @@ fn a_proven_embedding_selects_the_exact_row_and_a_forged_one_hot_is_rejected() {
     let calibration: Vec<Vec<f32>> = (0..10)
         .map(|s| (0..4).map(|i| ((s + i) % 5) as f32).collect())
         .collect();
-    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
+    // Hidden weights keep the one-hot composition (fixed ones fold it into a lookup:
+    // `crate::ops::embedding`).
+    let opts = CompileOptions {
+        visibility: crate::circuit::Visibility {
+            weights: crate::circuit::WeightVisibility::Hidden,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let compiled = compile(&model, &calibration, &opts).unwrap();
     let ids = [0.0, 3.0, 4.0, 1.0];
     let (input, values) = compiled.witness(&ids).unwrap();
     let out = compiled

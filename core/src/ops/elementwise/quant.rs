@@ -11,7 +11,7 @@
 use super::{AddOperand, Clip};
 use crate::error::Result;
 use crate::ops::quant_context::{rounded_input, Fused, LowerCtx, Lowered};
-use crate::qgraph::{Activation, Linear, LinearKernel, Rescale, StepKind};
+use crate::qgraph::{Activation, BroadcastBias, Linear, LinearKernel, Rescale, StepKind};
 use crate::tensor::broadcast_indices;
 
 pub(crate) fn lower_add(operand: &AddOperand, cx: &LowerCtx) -> Result<Lowered> {
@@ -49,11 +49,15 @@ pub(crate) fn lower_add(operand: &AddOperand, cx: &LowerCtx) -> Result<Lowered> 
         AddOperand::Constant(c) => {
             let idx = broadcast_indices(&c.shape, cx.out_shape).expect("checked at load");
             let s = 2f64.powi(f_acc);
-            let bias = idx
+            let values = c
+                .data
                 .iter()
-                .map(|&i| (c.data[i] as f64 * s).round() as i64)
+                .map(|&v| (v as f64 * s).round() as i64)
                 .collect();
-            (vec![1i64 << (f_acc - fracs[0])], Some(bias))
+            (
+                vec![1i64 << (f_acc - fracs[0])],
+                Some(BroadcastBias::compact(values, &idx)),
+            )
         }
     };
     let shift = f_acc - f_out;
