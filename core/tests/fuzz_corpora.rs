@@ -133,3 +133,15 @@ fn a_served_key_and_proof_made_before_hidden_weights_took_the_check_still_verify
     assert!(key.header.shape.visibility.hidden_weights() && !key.header.shape.freivalds);
     assert!(today.header.shape.freivalds);
 }
+
+/// The `verify` seed `key_digit_7_unpaired_poseidon` is the served MNIST example's key and
+/// proof from before the Poseidon chip laid two partial rounds on a row (2026-12-06): its shape
+/// has no `poseidon_paired_rounds` flag, so its key configures the chip as it was, and its
+/// proofs keep verifying; they do not verify against today's key.
+#[test]
+fn a_served_key_and_proof_made_before_paired_poseidon_rounds_still_verify() {
+    let (key, today) = earlier_seed_verifies("key_digit_7_unpaired_poseidon");
+    assert!(key.header.shape.visibility.hidden_weights());
+    assert!(!key.header.shape.poseidon_paired_rounds);
+    assert!(today.header.shape.poseidon_paired_rounds);
+}
