@@ -320,7 +320,11 @@ fn a_slice_of_a_constant_to_the_end_is_folded() {
 
 /// Compiles `model` with the default options on `calibration`, checks that the circuit accepts
 /// the honest witness of `x` (MockProver), and returns the proven output as floats.
-fn proven_output(model: &crate::ir::Model, calibration: &[Vec<f32>], x: &[f32]) -> Vec<f32> {
+pub(crate) fn proven_output(
+    model: &crate::ir::Model,
+    calibration: &[Vec<f32>],
+    x: &[f32],
+) -> Vec<f32> {
     use crate::prove::{compile, CompileOptions};
     let compiled = compile(model, calibration, &CompileOptions::default()).unwrap();
     let (input, values) = compiled.witness(x).unwrap();
@@ -330,7 +334,7 @@ fn proven_output(model: &crate::ir::Model, calibration: &[Vec<f32>], x: &[f32]) 
     q.iter().map(|&v| v as f32).collect()
 }
 
-fn seeded_rows(n: usize, len: usize) -> Vec<Vec<f32>> {
+pub(crate) fn seeded_rows(n: usize, len: usize) -> Vec<Vec<f32>> {
     (0..n)
         .map(|s| {
             (0..len)

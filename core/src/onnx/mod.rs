@@ -681,7 +681,7 @@ const SUPPORTED: &[&str] = &[
 ];
 
 #[cfg(test)]
-mod exporter_tests;
+pub(crate) mod exporter_tests;
 /// Each operator MobileNet v2 (Keras, opset 13) uses, on a tiny graph whose output is computed
 /// by hand; and malformed nodes, which must be typed errors.
 #[cfg(test)]

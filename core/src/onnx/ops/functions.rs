@@ -35,6 +35,25 @@ pub(super) fn unary_fn(node: &NodeProto) -> Result<UnaryFn> {
         "Reciprocal" => UnaryFn::Reciprocal,
         "Log" => UnaryFn::Log,
         "Sqrt" => UnaryFn::Sqrt,
+        "Mish" => UnaryFn::Mish,
+        // ONNX's defaults, 1.67326319217681884765625 and 1.05070102214813232421875, are f32s.
+        "Selu" => UnaryFn::Selu {
+            alpha: param("alpha", f32::from_bits(0x3fd6_2d7d))?,
+            gamma: param("gamma", f32::from_bits(0x3f86_7d5f))?,
+        },
+        "Celu" => match param("alpha", 1.0)? {
+            alpha if alpha.get() == 0.0 => return Err(unsupported(node, "alpha=0")),
+            alpha => UnaryFn::Celu { alpha },
+        },
+        "ThresholdedRelu" => UnaryFn::ThresholdedRelu {
+            alpha: param("alpha", 1.0)?,
+        },
+        "Sin" => UnaryFn::Sin,
+        "Cos" => UnaryFn::Cos,
+        "Floor" => UnaryFn::Floor,
+        "Ceil" => UnaryFn::Ceil,
+        "Round" => UnaryFn::Round,
+        "Sign" => UnaryFn::Sign,
         "Gelu" => match attr_str(node, "approximate").as_deref() {
             None | Some("none") => UnaryFn::Gelu {
                 tanh_approximation: false,

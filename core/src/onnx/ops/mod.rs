@@ -12,6 +12,7 @@ use crate::ops::unary::{Param, UnaryFn};
 use crate::tensor::Tensor;
 use tract_onnx::pb::NodeProto;
 
+mod composed;
 mod conv_transpose;
 mod einsum;
 mod functions;
@@ -19,6 +20,7 @@ mod movement;
 mod reduce;
 mod transformer;
 
+use composed::*;
 use conv_transpose::*;
 use einsum::*;
 use functions::*;
@@ -51,6 +53,29 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("PRelu", prelu),
     ("LogSoftmax", softmax),
     ("Gelu", unary),
+    ("Mish", unary),
+    ("Selu", unary),
+    ("Celu", unary),
+    ("ThresholdedRelu", unary),
+    ("Sin", unary),
+    ("Cos", unary),
+    ("Floor", unary),
+    ("Ceil", unary),
+    ("Round", unary),
+    ("Sign", unary),
+    ("Neg", neg),
+    ("Cast", cast),
+    ("Max", extremum),
+    ("Min", extremum),
+    ("Sum", sum_or_mean),
+    ("Mean", sum_or_mean),
+    ("ReduceMin", reduce_min),
+    ("ReduceL1", reduce_l1),
+    ("ReduceL2", reduce_l2),
+    ("LpNormalization", lp_normalization),
+    ("DepthToSpace", depth_to_space),
+    ("SpaceToDepth", space_to_depth),
+    ("Tile", tile),
     ("BatchNormalization", batch_norm),
     ("Mul", mul),
     ("Div", div),

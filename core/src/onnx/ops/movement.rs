@@ -449,3 +449,34 @@ pub(super) fn expand(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> 
     movement(l, b, node, vec![x], map)?;
     Ok(())
 }
+
+pub(super) fn depth_to_space(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let crd = match attr_str(node, "mode").as_deref() {
+        None | Some("DCR") => false,
+        Some("CRD") => true,
+        Some(other) => return Err(unsupported(node, format!("mode={other}"))),
+    };
+    let map = maps::depth_to_space(b.shape(x), attr_int(node, "blocksize", 0), crd);
+    movement(l, b, node, vec![x], map)?;
+    Ok(())
+}
+
+pub(super) fn space_to_depth(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let map = maps::space_to_depth(b.shape(x), attr_int(node, "blocksize", 0));
+    movement(l, b, node, vec![x], map)?;
+    Ok(())
+}
+
+/// Tile by constant repeats.
+pub(super) fn tile(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let repeats = l
+        .constant(node, 1)?
+        .map(ints)
+        .ok_or_else(|| unsupported(node, "computed repeats (constant only)"))?;
+    let map = maps::tile(b.shape(x), &repeats);
+    movement(l, b, node, vec![x], map)?;
+    Ok(())
+}

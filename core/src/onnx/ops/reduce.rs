@@ -20,9 +20,36 @@ fn trailing_view(shape: &[usize], axes: &[usize]) -> Option<Vec<usize>> {
     })
 }
 
+/// Where a composed node's last tensor goes: the node's own output, or an intermediate tensor
+/// named after a part (a reduction that another operator then finishes, as ReduceL2's root).
+#[derive(Clone, Copy)]
+pub(super) enum Target<'a> {
+    Output,
+    Part(&'a str),
+}
+
+impl Target<'_> {
+    /// Adds the node's last tensor where this target says.
+    pub(super) fn emit(
+        self,
+        l: &mut Loader,
+        b: &mut ModelBuilder,
+        node: &NodeProto,
+        op: Op,
+        inputs: Vec<TensorId>,
+        reshape_to: Option<Vec<usize>>,
+    ) -> Result<TensorId> {
+        match self {
+            Target::Output => emit(l, b, node, op, inputs, reshape_to),
+            Target::Part(part) => emit_part(b, node, part, op, inputs, reshape_to),
+        }
+    }
+}
+
 /// Reduces `axes` (sorted, distinct) of the node's input with a pooling window over a view:
 /// the trailing axes directly, any others after a transpose that puts the kept axes first and
 /// the reduced ones last (`[1, kept, 1, reduced]`; a copy the circuit proves by wiring alone).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn reduce_over(
     l: &mut Loader,
     b: &mut ModelBuilder,
@@ -31,7 +58,8 @@ pub(super) fn reduce_over(
     kind: PoolKind,
     axes: Vec<usize>,
     keepdims: bool,
-) -> Result<()> {
+    target: Target,
+) -> Result<TensorId> {
     let shape = b.shape(x).to_vec();
     if axes.is_empty() || axes.iter().any(|&a| a >= shape.len()) {
         return Err(unsupported(
@@ -80,12 +108,11 @@ pub(super) fn reduce_over(
         })
         .collect();
     if out == vec![1, view[1], 1, 1] {
-        emit(l, b, node, Op::Pool(pool), vec![viewed], None)?;
+        target.emit(l, b, node, Op::Pool(pool), vec![viewed], None)
     } else {
         let pooled = emit_part(b, node, "pool", Op::Pool(pool), vec![viewed], None)?;
-        emit(l, b, node, Op::Reshape, vec![pooled], Some(out))?;
+        target.emit(l, b, node, Op::Reshape, vec![pooled], Some(out))
     }
-    Ok(())
 }
 
 pub(super) fn reduce_mean(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
@@ -112,7 +139,8 @@ pub(super) fn reduce_sum_square(
 ) -> Result<()> {
     let x = l.tensor(node, 0)?;
     let square = emit_part(b, node, "square", Op::Mul, vec![x, x], None)?;
-    reduce_of(l, b, node, square, PoolKind::Sum)
+    reduce_of(l, b, node, square, PoolKind::Sum, Target::Output)?;
+    Ok(())
 }
 
 pub(super) fn reduce_max(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
@@ -127,17 +155,20 @@ pub(super) fn reduce(
     kind: PoolKind,
 ) -> Result<()> {
     let x = l.tensor(node, 0)?;
-    reduce_of(l, b, node, x, kind)
+    reduce_of(l, b, node, x, kind, Target::Output)?;
+    Ok(())
 }
 
-/// [`reduce`] of `x`, the node's input or a tensor computed from it (ReduceSumSquare's square).
-fn reduce_of(
+/// [`reduce`] of `x`, the node's input or a tensor computed from it (ReduceSumSquare's square),
+/// to `target`.
+pub(super) fn reduce_of(
     l: &mut Loader,
     b: &mut ModelBuilder,
     node: &NodeProto,
     x: TensorId,
     kind: PoolKind,
-) -> Result<()> {
+    target: Target,
+) -> Result<TensorId> {
     let rank = b.shape(x).len();
     let axes: Vec<usize> = match ints_attr_or_input(l, node, "axes", 1)? {
         Some(a) if !a.is_empty() => a
@@ -146,9 +177,10 @@ fn reduce_of(
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| unsupported(node, e))?,
         _ if attr_int(node, "noop_with_empty_axes", 0) != 0 => {
-            let x_id = x;
-            l.tensors.insert(out_name(node), x_id);
-            return Ok(());
+            if let Target::Output = target {
+                l.tensors.insert(out_name(node), x);
+            }
+            return Ok(x);
         }
         _ => (0..rank).collect(),
     };
@@ -156,7 +188,7 @@ fn reduce_of(
     axes.sort_unstable();
     axes.dedup();
     let keepdims = attr_int(node, "keepdims", 1) != 0;
-    reduce_over(l, b, node, x, kind, axes, keepdims)
+    reduce_over(l, b, node, x, kind, axes, keepdims, target)
 }
 
 /// Softmax over the last axis (opset 13's default), or for older opsets over everything from
@@ -375,7 +407,17 @@ fn global_pool(
         return Err(unsupported(node, format!("input shape {shape:?}")));
     }
     let rank = shape.len();
-    reduce_over(l, b, node, x, kind, (2..rank).collect(), true)
+    reduce_over(
+        l,
+        b,
+        node,
+        x,
+        kind,
+        (2..rank).collect(),
+        true,
+        Target::Output,
+    )?;
+    Ok(())
 }
 
 /// ONNX's 1-D window attributes as a 2-D window of height 1 over `[1, C, 1, L]`.

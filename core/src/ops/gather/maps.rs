@@ -414,3 +414,88 @@ pub fn expand(shape: &[usize], to: &[usize]) -> Result<Gather, String> {
         }
     })
 }
+
+/// The `[N, C, H, W]` shape and block size of a DepthToSpace or SpaceToDepth, checked.
+fn blocked(shape: &[usize], block: i64) -> Result<[usize; 5], String> {
+    let &[n, c, h, w] = shape else {
+        return Err(format!("input shape {shape:?} (only [N, C, H, W])"));
+    };
+    let b = usize::try_from(block)
+        .ok()
+        .filter(|&b| b >= 1)
+        .ok_or_else(|| format!("blocksize {block}"))?;
+    Ok([n, c, h, w, b])
+}
+
+/// ONNX `DepthToSpace`: `[N, C, H, W]` to `[N, C/b², H·b, W·b]`, output `(c, h·b + i, w·b + j)`
+/// taken from channel `(i·b + j)·C/b² + c` (mode DCR, the default) or `c·b² + i·b + j` (CRD).
+pub fn depth_to_space(shape: &[usize], block: i64, crd: bool) -> Result<Gather, String> {
+    let [n, c, h, w, b] = blocked(shape, block)?;
+    let bb = b.checked_mul(b).ok_or("blocksize too large")?;
+    if c % bb != 0 {
+        return Err(format!(
+            "{c} channels are not a multiple of blocksize² = {bb}"
+        ));
+    }
+    let c_out = c / bb;
+    let out = vec![n, c_out, h * b, w * b];
+    elements(&out)?;
+    let st = strides(shape);
+    build(Movement::DepthToSpace, out, |o| {
+        let (i, j) = (o[2] % b, o[3] % b);
+        let channel = if crd {
+            o[1] * bb + i * b + j
+        } else {
+            (i * b + j) * c_out + o[1]
+        };
+        input(0, &[o[0], channel, o[2] / b, o[3] / b], &st)
+    })
+}
+
+/// ONNX `SpaceToDepth`: `[N, C, H, W]` to `[N, C·b², H/b, W/b]`, the inverse of DepthToSpace's
+/// DCR mode: output channel `(i·b + j)·C + c` at `(h, w)` is input `(c, h·b + i, w·b + j)`.
+pub fn space_to_depth(shape: &[usize], block: i64) -> Result<Gather, String> {
+    let [n, c, h, w, b] = blocked(shape, block)?;
+    if h % b != 0 || w % b != 0 {
+        return Err(format!("{h}×{w} is not a multiple of blocksize {b}"));
+    }
+    let bb = b.checked_mul(b).ok_or("blocksize too large")?;
+    let out = vec![
+        n,
+        c.checked_mul(bb).ok_or("too many channels")?,
+        h / b,
+        w / b,
+    ];
+    elements(&out)?;
+    let st = strides(shape);
+    build(Movement::SpaceToDepth, out, |o| {
+        let (block_index, channel) = (o[1] / c, o[1] % c);
+        let (i, j) = (block_index / b, block_index % b);
+        input(0, &[o[0], channel, o[2] * b + i, o[3] * b + j], &st)
+    })
+}
+
+/// ONNX `Tile`: each axis `d` repeated `repeats[d]` times.
+pub fn tile(shape: &[usize], repeats: &[i64]) -> Result<Gather, String> {
+    if repeats.len() != shape.len() {
+        return Err(format!(
+            "{} repeats for a rank-{} tensor",
+            repeats.len(),
+            shape.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(shape.len());
+    for (&d, &r) in shape.iter().zip(repeats) {
+        let r = usize::try_from(r).map_err(|_| format!("a repeat of {r}"))?;
+        out.push(d.checked_mul(r).ok_or("the tiled shape is too large")?);
+    }
+    elements(&out)?;
+    let st = strides(shape);
+    let mut c_in = vec![0; shape.len()];
+    build(Movement::Tile, out, |o| {
+        for d in 0..o.len() {
+            c_in[d] = o[d] % shape[d];
+        }
+        input(0, &c_in, &st)
+    })
+}

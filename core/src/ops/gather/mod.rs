@@ -34,6 +34,9 @@ pub enum Movement {
     Expand,
     /// Elements spread apart with zeros between (a transposed convolution's input).
     Spread,
+    DepthToSpace,
+    SpaceToDepth,
+    Tile,
 }
 
 impl Movement {
@@ -47,6 +50,9 @@ impl Movement {
             Movement::Resize => "Resize",
             Movement::Expand => "Expand",
             Movement::Spread => "Spread",
+            Movement::DepthToSpace => "DepthToSpace",
+            Movement::SpaceToDepth => "SpaceToDepth",
+            Movement::Tile => "Tile",
         }
     }
 }

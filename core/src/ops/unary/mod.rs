@@ -92,6 +92,31 @@ pub enum UnaryFn {
     /// `1` where `|x| < ½`, else `0`: one position of a token's one-hot vector, from the token
     /// id minus the position (an integer, so exactly 1 at the id and 0 elsewhere).
     NearZero,
+    /// `x·tanh(softplus(x))` (YOLOv4's activation; ONNX opset 18's Mish).
+    Mish,
+    /// `gamma·x` for `x > 0`, else `gamma·alpha·(e^x - 1)`.
+    Selu {
+        alpha: Param,
+        gamma: Param,
+    },
+    /// `max(0, x) + min(0, alpha·(e^(x/alpha) - 1))` (`alpha` is never 0: the loader refuses it).
+    Celu {
+        alpha: Param,
+    },
+    /// `x` for `x > alpha`, else `0`.
+    ThresholdedRelu {
+        alpha: Param,
+    },
+    Sin,
+    Cos,
+    /// The largest integer not above `x`.
+    Floor,
+    /// The smallest integer not below `x`.
+    Ceil,
+    /// The nearest integer, halves to even (ONNX's `Round`).
+    Round,
+    /// `-1`, `0` or `1` as `x` is negative, zero or positive.
+    Sign,
 }
 
 impl UnaryFn {
@@ -116,6 +141,16 @@ impl UnaryFn {
             UnaryFn::Sqrt => "Sqrt",
             UnaryFn::InverseSqrt { .. } => "InverseSqrt",
             UnaryFn::NearZero => "NearZero",
+            UnaryFn::Mish => "Mish",
+            UnaryFn::Selu { .. } => "Selu",
+            UnaryFn::Celu { .. } => "Celu",
+            UnaryFn::ThresholdedRelu { .. } => "ThresholdedRelu",
+            UnaryFn::Sin => "Sin",
+            UnaryFn::Cos => "Cos",
+            UnaryFn::Floor => "Floor",
+            UnaryFn::Ceil => "Ceil",
+            UnaryFn::Round => "Round",
+            UnaryFn::Sign => "Sign",
         }
     }
 
@@ -131,6 +166,7 @@ impl UnaryFn {
             }
         };
         let unit_clamp = |v: f64| v.clamp(0.0, 1.0);
+        let softplus = |x: f64| x.max(0.0) + libm::log1p(libm::exp(-x.abs()));
         match self {
             UnaryFn::Sigmoid => sigmoid(x),
             UnaryFn::Tanh => libm::tanh(x),
@@ -164,7 +200,7 @@ impl UnaryFn {
                 0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
             }
             UnaryFn::Erf => libm::erf(x),
-            UnaryFn::Softplus => x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
+            UnaryFn::Softplus => softplus(x),
             UnaryFn::Softsign => x / (1.0 + x.abs()),
             UnaryFn::Abs => x.abs(),
             UnaryFn::Reciprocal => 1.0 / x,
@@ -174,6 +210,40 @@ impl UnaryFn {
             UnaryFn::NearZero => {
                 if x.abs() < 0.5 {
                     1.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryFn::Mish => x * libm::tanh(softplus(x)),
+            UnaryFn::Selu { alpha, gamma } => {
+                let gamma = gamma.get() as f64;
+                if x > 0.0 {
+                    gamma * x
+                } else {
+                    gamma * alpha.get() as f64 * libm::expm1(x)
+                }
+            }
+            UnaryFn::Celu { alpha } => {
+                let alpha = alpha.get() as f64;
+                x.max(0.0) + (alpha * libm::expm1(x / alpha)).min(0.0)
+            }
+            UnaryFn::ThresholdedRelu { alpha } => {
+                if x > alpha.get() as f64 {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            UnaryFn::Sin => libm::sin(x),
+            UnaryFn::Cos => libm::cos(x),
+            UnaryFn::Floor => x.floor(),
+            UnaryFn::Ceil => x.ceil(),
+            UnaryFn::Round => x.round_ties_even(),
+            UnaryFn::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
                 } else {
                     0.0
                 }

@@ -1,6 +1,6 @@
 use super::*;
 
-const ALL: [UnaryFn; 14] = [
+const ALL: [UnaryFn; 24] = [
     UnaryFn::Sigmoid,
     UnaryFn::Tanh,
     UnaryFn::HardSigmoid {
@@ -26,6 +26,23 @@ const ALL: [UnaryFn; 14] = [
     UnaryFn::Softplus,
     UnaryFn::Softsign,
     UnaryFn::Abs,
+    UnaryFn::Mish,
+    UnaryFn::Selu {
+        alpha: Param(0x3fd62d7d), // ONNX's default, 1.6732632
+        gamma: Param(0x3f867d5f), // 1.050701
+    },
+    UnaryFn::Celu {
+        alpha: Param(0x40000000), // 2.0
+    },
+    UnaryFn::ThresholdedRelu {
+        alpha: Param(0x3f800000), // 1.0
+    },
+    UnaryFn::Sin,
+    UnaryFn::Cos,
+    UnaryFn::Floor,
+    UnaryFn::Ceil,
+    UnaryFn::Round,
+    UnaryFn::Sign,
 ];
 
 #[test]
@@ -69,6 +86,30 @@ fn functions_match_their_textbook_values() {
     close(ALL[4], -2.0, -2.0 * 0.1f32 as f64);
     close(ALL[5], -1.0, (-1.0f64).exp() - 1.0);
     close(UnaryFn::Abs, -3.5, 3.5);
+    close(UnaryFn::Mish, 1.0, 0.8650983882673103);
+    close(UnaryFn::Mish, -1.0, -0.30340146137410895);
+    close(ALL[15], 1.0, 1.0507010221481323);
+    close(
+        ALL[15],
+        -1.0,
+        1.0507010221481323 * 1.6732631921768188 * ((-1.0f64).exp() - 1.0),
+    );
+    close(ALL[16], -1.0, 2.0 * ((-0.5f64).exp() - 1.0));
+    close(ALL[16], 3.0, 3.0);
+    close(ALL[17], 1.0, 0.0);
+    close(ALL[17], 1.25, 1.25);
+    close(UnaryFn::Sin, 1.0, 0.8414709848078965);
+    close(UnaryFn::Cos, 1.0, 0.5403023058681398);
+    close(UnaryFn::Floor, -1.5, -2.0);
+    close(UnaryFn::Ceil, -1.5, -1.0);
+    // ONNX's Round takes halves to the even neighbour.
+    close(UnaryFn::Round, 2.5, 2.0);
+    close(UnaryFn::Round, -2.5, -2.0);
+    close(UnaryFn::Round, 3.5, 4.0);
+    close(UnaryFn::Round, 0.6, 1.0);
+    close(UnaryFn::Sign, -0.1, -1.0);
+    close(UnaryFn::Sign, 0.0, 0.0);
+    close(UnaryFn::Sign, 7.0, 1.0);
 }
 
 #[test]
@@ -143,9 +184,10 @@ fn tables_are_pinned_bit_for_bit() {
     assert_eq!(sums, PINNED_SUMS, "{sums:?}");
 }
 
-const PINNED_SUMS: [i64; 14] = [
+const PINNED_SUMS: [i64; 24] = [
     90088560, 48140556, 89908738, 547258740, 519988023, 514222686, 685116520, 546668856, 551453312,
-    551456736, 48545828, 560446256, 41408476, 805224442,
+    551456736, 48545828, 560446256, 41408476, 805224442, 549846974, 493318124, 480136811,
+    550661634, 6161624, -2411710, 268363778, 335335949, 301851903, 50315264,
 ];
 
 #[test]

@@ -374,7 +374,17 @@ impl<'g> Builder<'g> {
             | UnaryFn::Log
             | UnaryFn::Sqrt
             | UnaryFn::InverseSqrt { .. }
-            | UnaryFn::NearZero => {
+            | UnaryFn::NearZero
+            | UnaryFn::Mish
+            | UnaryFn::Selu { .. }
+            | UnaryFn::Celu { .. }
+            | UnaryFn::ThresholdedRelu { .. }
+            | UnaryFn::Sin
+            | UnaryFn::Cos
+            | UnaryFn::Floor
+            | UnaryFn::Ceil
+            | UnaryFn::Round
+            | UnaryFn::Sign => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,
