@@ -108,9 +108,12 @@ struct Plan {
 /// Token ids index a vocabulary the model states itself (an embedding's one-hot dense has one
 /// row per token), so every id below its size must quantize exactly, whatever the calibration
 /// samples held: the ids' range, along the reshapes they come through, and that of the
-/// offsets `id - v` are raised to the vocabulary's.
-fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> Calibration {
+/// offsets `id - v` are raised to the vocabulary's. Those tensors are returned marked: their
+/// range is known, not sampled, so they take no headroom (GPT-2's 50,257 ids then fit 17-bit
+/// activations, which a headroom of 2 would refuse).
+fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> (Calibration, Vec<bool>) {
     let mut cal = cal.clone();
+    let mut known = vec![false; cal.max_abs.len()];
     let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
     for n in &model.nodes {
         if !matches!(n.op, Op::Unary(crate::ops::unary::UnaryFn::NearZero)) {
@@ -125,6 +128,8 @@ fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> Calibration {
         let top = dense.out_features().saturating_sub(1) as f32;
         let mut raise = |t: TensorId| {
             if let Some(r) = cal.max_abs.get_mut(t) {
+                // Beyond the vocabulary only when the samples held no token ids: headroom then.
+                known[t] = *r <= top;
                 *r = r.max(top);
             }
         };
@@ -137,7 +142,7 @@ fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> Calibration {
                 .and_then(|p| p.inputs.first().copied());
         }
     }
-    cal
+    (cal, known)
 }
 
 /// Lowers `model` to a quantized graph.
@@ -154,7 +159,8 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             opts.headroom
         )));
     }
-    let cal = &with_vocabulary_ranges(model, cal);
+    let (cal, vocabulary_sized) = with_vocabulary_ranges(model, cal);
+    let cal = &cal;
     let consumers = model.consumer_counts();
     // Fuse an activation (Relu, Clip, a function) into the linear op that feeds it when nothing
     // else reads the pre-activation.
@@ -183,13 +189,16 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
 
     let b = opts.act_bits;
     let limit = ((1i64 << (b - 1)) - 1) as f64;
-    let frac_for = |range: f32| -> i32 {
-        let r = (range * opts.headroom) as f64;
+    // The scale of a tensor of this range: headroom for sampled ranges, none for a known one.
+    let frac_of = |range: f32, known: bool| -> i32 {
+        let headroom = if known { 1.0 } else { opts.headroom };
+        let r = (range * headroom) as f64;
         if r <= 0.0 {
             return b as i32 - 2;
         }
         ((limit / r).log2().floor() as i32).clamp(-16, 40)
     };
+    let known = |t: TensorId| vocabulary_sized.get(t).copied().unwrap_or(false);
 
     let mut g = QGraph {
         name: model.name.clone(),
@@ -210,7 +219,11 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
         });
         g.tensors.len() - 1
     };
-    g.input = new_tensor(&mut g, model.input, frac_for(cal.max_abs[model.input]));
+    g.input = new_tensor(
+        &mut g,
+        model.input,
+        frac_of(cal.max_abs[model.input], known(model.input)),
+    );
     map[model.input] = Some(g.input);
     // Per quantized tensor: whether it holds the input's own integers, moved by reshapes and
     // picks (whose cells in the circuit are the input's).
@@ -235,10 +248,13 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             .unwrap_or(Fused::Identity);
         // Range of the pre-activation quotient (and of the output, for activations that keep
         // the scale). A function's output gets its own scale, from its own range.
-        let range = if matches!(fused, Fused::Function(_)) {
-            cal.max_abs[node.output]
+        let (range, range_known) = if matches!(fused, Fused::Function(_)) {
+            (cal.max_abs[node.output], known(node.output))
         } else {
-            cal.max_abs[node.output].max(cal.max_abs[out_ir])
+            (
+                cal.max_abs[node.output].max(cal.max_abs[out_ir]),
+                known(node.output) && known(out_ir),
+            )
         };
         let step_name = match plan.fused_act {
             Some(j) => format!("{}+{}", node.name, model.nodes[j].name),
@@ -254,8 +270,8 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             in_shapes: node.inputs.iter().map(|&t| &model.shapes[t][..]).collect(),
             out_shape: &model.shapes[node.output],
             n_out,
-            range_frac: frac_for(range),
-            out_frac: frac_for(cal.max_abs[out_ir]),
+            range_frac: frac_of(range, range_known),
+            out_frac: frac_of(cal.max_abs[out_ir], known(out_ir)),
             fused,
         };
 

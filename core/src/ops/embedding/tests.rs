@@ -206,3 +206,37 @@ fn a_dot_width_of_one_keeps_the_composition_and_a_shape_cannot_claim_the_chip_wi
     };
     assert!(hidden.validate(16).is_err());
 }
+
+/// Token ids' range is the vocabulary's, known rather than sampled, so the ids and their
+/// offsets take no headroom: a 100-token vocabulary fits 8-bit activations (±127), which a
+/// headroom of 2 (±198) refused. Both the lookup (fixed weights) and the one-hot composition
+/// (hidden weights) then pick every id's row, and the circuit accepts the witness.
+#[test]
+fn token_ids_take_no_headroom_so_a_vocabulary_fills_the_activation_domain() {
+    use crate::circuit::{Visibility, WeightVisibility};
+    for weights in [WeightVisibility::Fixed, WeightVisibility::Hidden] {
+        let opts = crate::prove::CompileOptions {
+            act_bits: Some(8),
+            visibility: Visibility {
+                weights,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let model = embedding_model(100, 3);
+        let compiled = crate::prove::compile(&model, &calibration(100), &opts).unwrap();
+        let g = &compiled.graph;
+        assert_eq!(g.tensors[g.input].frac_bits, 0, "{weights:?}");
+        let ids = [0.0, 57.0, 98.0, 99.0];
+        let (input, values) = compiled.witness(&ids).unwrap();
+        let out = g.dequantize_output(&values[g.output]);
+        let want = &model.eval_float(&ids).unwrap()[model.output].data;
+        for (o, w) in out.iter().zip(want) {
+            assert!(
+                (o - *w as f64).abs() <= 1.0 / 64.0,
+                "{weights:?}: {out:?} vs {want:?}"
+            );
+        }
+        crate::test_fixtures::mock_compiled(&compiled, &input, values).unwrap();
+    }
+}
