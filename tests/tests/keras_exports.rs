@@ -42,3 +42,52 @@ fn keras_models_converted_by_tf2onnx_load_match_tensorflow_and_prove() {
         assert_eq!(top(&proven), top(&want64), "{name}: top class");
     }
 }
+
+/// Keras's own applications, converted by `scripts/probe_keras_applications.py DIR` (tens of MB
+/// each, so not fixtures): each loads, its float evaluation matches TensorFlow's within 1e-4
+/// (relative), and it quantizes and lays out with the default options (a model over the single
+/// circuit's budget is reported, as `zkinfer compile` would then chain it). Run with
+/// `ZKINFER_KERAS_APPLICATIONS=DIR cargo test --release -p zkinfer-tests --test keras_exports --
+/// --ignored --nocapture`; BENCHMARKS.md records what it printed.
+#[test]
+#[ignore = "a probe of large models: needs ZKINFER_KERAS_APPLICATIONS=DIR"]
+fn keras_applications_load_match_tensorflow_and_quantize() {
+    use zkinfer_core::prove::{compile, CompileOptions};
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("ZKINFER_KERAS_APPLICATIONS").expect("ZKINFER_KERAS_APPLICATIONS=DIR"),
+    );
+    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut failed = vec![];
+    for (name, case) in expected.as_object().unwrap() {
+        let m = match zkinfer_core::onnx::load_onnx(&dir.join(name)) {
+            Ok(m) => m,
+            Err(e) => {
+                println!("{name}: refused: {e}");
+                failed.push(name.clone());
+                continue;
+            }
+        };
+        let (x, want) = (floats(&case["input"]), floats(&case["output"]));
+        let got = &m.eval_float(&x).unwrap()[m.output];
+        let err = got
+            .data
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0f32, f32::max);
+        assert!(err < 1e-4, "{name}: float evaluator off by {err}");
+        // Calibrated on the pixel input and its complement.
+        let complement: Vec<f32> = x.iter().map(|v| 255.0 - v).collect();
+        match compile(&m, &[x.clone(), complement], &CompileOptions::default()) {
+            Ok(c) => println!(
+                "{name}: {} nodes, float within {err:.1e}; {}-bit activations, one circuit at k = {}",
+                m.nodes.len(),
+                c.graph.act_bits,
+                c.plan.k
+            ),
+            Err(e) => println!("{name}: {} nodes, float within {err:.1e}; {e}", m.nodes.len()),
+        }
+    }
+    assert!(failed.is_empty(), "refused: {failed:?}");
+}
