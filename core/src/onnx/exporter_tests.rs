@@ -105,10 +105,54 @@ fn global_average_pool_of_a_sequence_averages_its_length() {
     assert_eq!(y, vec![3.0, -1.0]);
 }
 
+/// A model file of `nodes` over input `x` of `dims`, writing `y`, opset 17.
+fn model_file(dims: &[i64], nodes: Vec<NodeProto>, initializer: Vec<pb::TensorProto>) -> Vec<u8> {
+    use prost::Message;
+    let graph = pb::GraphProto {
+        node: nodes,
+        initializer,
+        input: vec![super::tests::value("x", dims)],
+        output: vec![super::tests::value("y", &[])],
+        ..Default::default()
+    };
+    let model = pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    };
+    model.encode_to_vec()
+}
+
+/// A classifier exported with its class index (`logits.argmax(1)`): the scores are the proven
+/// output, the ArgMax left outside the proof; an ArgMax whose indices feed another node is
+/// refused by name.
+#[test]
+fn a_final_argmax_leaves_the_scores_as_the_output_and_any_other_is_refused() {
+    let w = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+    let classifier = vec![
+        node("Gemm", &["x", "w"], "scores", vec![int("transB", 1)]),
+        node("ArgMax", &["scores"], "y", vec![int("axis", 1)]),
+    ];
+    let bytes = model_file(&[1, 2], classifier, vec![init("w", &[3, 2], &w)]);
+    let m = load_onnx_bytes(&bytes, "argmax", "argmax.onnx").unwrap();
+    let (shape, y) = run(&m, &[2.0, -1.0]);
+    assert_eq!((shape, y), (vec![1, 3], vec![2.0, -1.0, 1.0]));
+
+    let inner = vec![
+        node("ArgMax", &["x"], "i", vec![int("axis", 1)]),
+        node("Add", &["x", "i"], "y", vec![]),
+    ];
+    let err = load_onnx_bytes(&model_file(&[1, 2], inner, vec![]), "m", "m.onnx").unwrap_err();
+    assert!(err.to_string().contains("ArgMax"), "{err}");
+}
+
 /// A model file whose graph is `y = x · W` with `W` (2×2) in an external data file at
 /// `location`, `offset` bytes in, declaring `length`.
 fn external_model(location: &str, offset: u64, length: Option<u64>) -> Vec<u8> {
-    use prost::Message;
     let mut w = init("w", &[2, 2], &[]);
     w.data_location = Some(1);
     let mut entries = vec![("location", location.to_string())];
@@ -123,23 +167,11 @@ fn external_model(location: &str, offset: u64, length: Option<u64>) -> Vec<u8> {
             value,
         })
         .collect();
-    let graph = pb::GraphProto {
-        node: vec![node("MatMul", &["x", "w"], "y", vec![])],
-        initializer: vec![w],
-        input: vec![super::tests::value("x", &[1, 2])],
-        output: vec![super::tests::value("y", &[])],
-        ..Default::default()
-    };
-    let model = pb::ModelProto {
-        ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    };
-    model.encode_to_vec()
+    model_file(
+        &[1, 2],
+        vec![node("MatMul", &["x", "w"], "y", vec![])],
+        vec![w],
+    )
 }
 
 /// `torch.onnx.export`'s default (the dynamo exporter) writes weights to `MODEL.onnx.data`:

@@ -54,6 +54,7 @@ fn load_onnx_in(bytes: &[u8], name: &str, origin: &str, dir: Option<&Path>) -> R
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })?;
+    leave_final_argmax_outside(graph);
     let graph = &*graph;
     // The default domain's opset (operators whose defaults changed, e.g. Softmax's axis).
     let opset = proto
@@ -65,6 +66,38 @@ fn load_onnx_in(bytes: &[u8], name: &str, origin: &str, dir: Option<&Path>) -> R
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
+}
+
+/// A classifier or a segmenter exported with its class indices (a final ArgMax over its
+/// scores) proves the scores: the ArgMax is left outside the proof, as TFLite's final SOFTMAX
+/// is, and its input becomes the model's output. The class is their argmax, which anyone
+/// computes from the proven output (an index is no fixed-point value a circuit step makes).
+/// Only an ArgMax writing the graph's one output that nothing else reads; one anywhere else is
+/// refused by name as before.
+fn leave_final_argmax_outside(graph: &mut pb::GraphProto) {
+    let [output] = &graph.output[..] else {
+        return;
+    };
+    let indices = output.name.clone();
+    let last = graph.node.iter().position(|n| {
+        n.op_type == "ArgMax"
+            && (n.domain.is_empty() || n.domain == "ai.onnx")
+            && n.output.first() == Some(&indices)
+    });
+    let Some(last) = last else {
+        return;
+    };
+    let Some(scores) = graph.node[last].input.first().cloned() else {
+        return;
+    };
+    if graph.node.iter().any(|n| n.input.contains(&indices)) {
+        return;
+    }
+    graph.node.remove(last);
+    graph.output[0] = pb::ValueInfoProto {
+        name: scores,
+        ..Default::default()
+    };
 }
 
 mod attrs;
