@@ -143,6 +143,43 @@ pub(super) struct Const {
     pub(super) integer: bool,
 }
 
+/// A Constant node's value: its `value` tensor, or (opset 12 on) a `value_float`,
+/// `value_floats`, `value_int` or `value_ints` attribute. Strings and sparse tensors are refused
+/// (the message says which attribute the node has).
+pub(super) fn constant_node_value(
+    node: &pb::NodeProto,
+) -> std::result::Result<Result<Const>, String> {
+    let Some(a) = node.attribute.first() else {
+        return Err("no value attribute".into());
+    };
+    let c = |shape: Vec<usize>, values: Vec<f64>, integer: bool| {
+        Ok(Ok(Const {
+            shape,
+            values,
+            integer,
+        }))
+    };
+    match a.name.as_str() {
+        "value" => match &a.t {
+            Some(t) => Ok(load_const(t)),
+            None => Err("a 'value' attribute without a tensor".into()),
+        },
+        "value_float" => c(vec![], vec![a.f as f64], false),
+        "value_floats" => c(
+            vec![a.floats.len()],
+            a.floats.iter().map(|&v| v as f64).collect(),
+            false,
+        ),
+        "value_int" => c(vec![], vec![a.i as f64], true),
+        "value_ints" => c(
+            vec![a.ints.len()],
+            a.ints.iter().map(|&v| v as f64).collect(),
+            true,
+        ),
+        other => Err(format!("a '{other}' value (only numbers)")),
+    }
+}
+
 /// Converts a TensorProto to f64 values. Only numeric types a float model uses are accepted;
 /// anything else is an error rather than reaching parser paths that are not implemented.
 pub(super) fn load_const(t: &pb::TensorProto) -> Result<Const> {

@@ -538,3 +538,62 @@ fn broadcast_constants_are_committed_once_not_once_per_element() {
         assert!((p - want).abs() < 0.01, "element {i}: {p} vs {want}");
     }
 }
+
+/// Constant nodes in every numeric form opset 12 allows: a scalar `value_float` factor, a
+/// `value_floats` bias, a `value_ints` reshape target and a `value_int` exponent; a string
+/// constant is refused by name.
+#[test]
+fn constant_nodes_of_every_numeric_attribute_form_are_read() {
+    let attr = |name: &str, f: fn(&mut pb::AttributeProto)| {
+        let mut a = pb::AttributeProto {
+            name: name.into(),
+            ..Default::default()
+        };
+        f(&mut a);
+        a
+    };
+    let nodes = vec![
+        node(
+            "Constant",
+            &[],
+            "k",
+            vec![attr("value_float", |a| a.f = 0.5)],
+        ),
+        node(
+            "Constant",
+            &[],
+            "b",
+            vec![attr("value_floats", |a| {
+                a.floats = vec![1.0, 2.0, 3.0, 4.0]
+            })],
+        ),
+        node(
+            "Constant",
+            &[],
+            "to",
+            vec![attr("value_ints", |a| a.ints = vec![1, 2, 2])],
+        ),
+        node("Constant", &[], "p", vec![attr("value_int", |a| a.i = 2)]),
+        node("Mul", &["x", "k"], "half", vec![]),
+        node("Add", &["half", "b"], "shifted", vec![]),
+        node("Pow", &["shifted", "p"], "squared", vec![]),
+        node("Reshape", &["squared", "to"], "y", vec![]),
+    ];
+    let m = load(&[1, 4], nodes, vec![]).unwrap();
+    let (shape, y) = run(&m, &[2.0, 0.0, -2.0, 4.0]);
+    assert_eq!((shape, y), (vec![1, 2, 2], vec![4.0, 4.0, 4.0, 36.0]));
+    let text = vec![
+        node(
+            "Constant",
+            &[],
+            "s",
+            vec![attr("value_string", |a| a.s = b"x".to_vec())],
+        ),
+        node("Add", &["x", "s"], "y", vec![]),
+    ];
+    let err = load(&[1, 4], text, vec![]).unwrap_err().to_string();
+    assert!(
+        err.contains("Constant") && err.contains("value_string"),
+        "{err}"
+    );
+}

@@ -111,7 +111,7 @@ use attrs::{
     attr, attr_float, attr_int, attr_ints, attr_str, ceil_mode_pads, usize_pair, window,
     window_ceil,
 };
-use constant::{load_const, Const};
+use constant::{constant_node_value, load_const, Const};
 
 struct Loader {
     consts: HashMap<String, Const>,
@@ -231,8 +231,7 @@ impl Loader {
         // (TorchScript writes GELU's √2, 1 and 0.5 as Constant nodes, not initializers). One the
         // loader cannot read is left for its node's mapping to report.
         for node in graph.node.iter().filter(|n| n.op_type == "Constant") {
-            let value = attr(node, "value").and_then(|a| a.t.as_ref());
-            if let (Some(out), Some(Ok(c))) = (node.output.first(), value.map(load_const)) {
+            if let (Some(out), Ok(Ok(c))) = (node.output.first(), constant_node_value(node)) {
                 loader.consts.insert(out.clone(), c);
             }
         }
@@ -344,10 +343,8 @@ impl Loader {
             // is reported here.
             "Constant" if self.consts.contains_key(&out_name) => return Ok(()),
             "Constant" => {
-                let t = attr(node, "value")
-                    .and_then(|a| a.t.as_ref())
-                    .ok_or_else(|| unsupported(node, "only 'value' tensors"))?;
-                self.consts.insert(out_name, load_const(t)?);
+                let c = constant_node_value(node).map_err(|e| unsupported(node, e))??;
+                self.consts.insert(out_name, c);
                 return Ok(());
             }
             "Identity" | "Dropout" => {
