@@ -597,3 +597,26 @@ fn constant_nodes_of_every_numeric_attribute_form_are_read() {
         "{err}"
     );
 }
+
+/// A graph with two outputs or two inputs is refused before anything is mapped, naming them.
+#[test]
+fn several_outputs_or_inputs_are_refused_by_name() {
+    let mut graph = pb::GraphProto {
+        node: vec![
+            node("Relu", &["x"], "y", vec![]),
+            node("Sigmoid", &["x"], "aux", vec![]),
+        ],
+        input: vec![super::tests::value("x", &[1, 2])],
+        output: vec![
+            super::tests::value("y", &[]),
+            super::tests::value("aux", &[]),
+        ],
+        ..Default::default()
+    };
+    let err = Loader::load(&graph, "two", 17).unwrap_err().to_string();
+    assert!(err.contains("found 2") && err.contains("\"aux\""), "{err}");
+    graph.output.pop();
+    graph.input.push(super::tests::value("mask", &[1, 2]));
+    let err = Loader::load(&graph, "two", 17).unwrap_err().to_string();
+    assert!(err.contains("found 2") && err.contains("\"mask\""), "{err}");
+}

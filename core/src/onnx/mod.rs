@@ -242,14 +242,19 @@ impl Loader {
             .filter(|i| !loader.consts.contains_key(&i.name))
             .collect();
         if inputs.len() != 1 {
+            let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
             return Err(Error::InvalidModel(format!(
-                "expected exactly one graph input, found {}",
+                "expected exactly one graph input, found {} ({names:?}): a proof takes one \
+                 input tensor",
                 inputs.len()
             )));
         }
         if graph.output.len() != 1 {
+            let names: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
             return Err(Error::InvalidModel(format!(
-                "expected exactly one graph output, found {}",
+                "expected exactly one graph output, found {} ({names:?}): a proof shows one \
+                 output tensor; keep the one to prove (e.g. \
+                 onnx.utils.extract_model(path, out, input_names, [name]))",
                 graph.output.len()
             )));
         }
