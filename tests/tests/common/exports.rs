@@ -27,6 +27,31 @@ pub fn floats(v: &serde_json::Value) -> Vec<f32> {
 pub fn check_export(dir: &str, name: &str, case: &serde_json::Value) -> (Compiled, Vec<f64>) {
     let path = super::repo().join("examples").join(dir).join(name);
     let m = zkinfer_core::onnx::load_onnx(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let x = float_matches(name, &m, case);
+    // Calibrated on the reference input and its negation, compiled with the defaults.
+    let negated: Vec<f32> = x.iter().map(|v| -v).collect();
+    let compiled = compile(&m, &[x.clone(), negated], &CompileOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (input, values) = compiled.witness(&x).unwrap();
+    let out = values[compiled.graph.output].clone();
+    mock_verify(&compiled, &input, values.clone())
+        .unwrap_or_else(|e| panic!("{name}: honest witness rejected: {:?}", &e[..1]));
+    let mut changed = values;
+    changed[compiled.graph.output][0] += 1;
+    let rejected = mock_verify(&compiled, &input, changed).is_err();
+    assert!(rejected, "{name}: a changed output was accepted");
+    println!("{name}: {}", compiled.plan);
+    let proven = compiled.graph.dequantize_output(&out);
+    (compiled, proven)
+}
+
+/// Evaluates `m` (the model of export `name`) on `case`'s input: its output has the framework's
+/// shape and values within 1e-4 (relative, for values above 1). Returns the input.
+pub fn float_matches(
+    name: &str,
+    m: &zkinfer_core::ir::Model,
+    case: &serde_json::Value,
+) -> Vec<f32> {
     let (x, want) = (floats(&case["input"]), floats(&case["output"]));
     let got = &m.eval_float(&x).unwrap()[m.output];
     let shape: Vec<usize> = case["output_shape"]
@@ -43,21 +68,7 @@ pub fn check_export(dir: &str, name: &str, case: &serde_json::Value) -> (Compile
         .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
         .fold(0f32, f32::max);
     assert!(err < 1e-4, "{name}: float evaluator off by {err}");
-    // Calibrated on the reference input and its negation, compiled with the defaults.
-    let negated: Vec<f32> = x.iter().map(|v| -v).collect();
-    let compiled = compile(&m, &[x.clone(), negated], &CompileOptions::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let (input, values) = compiled.witness(&x).unwrap();
-    let out = values[compiled.graph.output].clone();
-    mock_verify(&compiled, &input, values.clone())
-        .unwrap_or_else(|e| panic!("{name}: honest witness rejected: {:?}", &e[..1]));
-    let mut changed = values;
-    changed[compiled.graph.output][0] += 1;
-    let rejected = mock_verify(&compiled, &input, changed).is_err();
-    assert!(rejected, "{name}: a changed output was accepted");
-    println!("{name}: {}", compiled.plan);
-    let proven = compiled.graph.dequantize_output(&out);
-    (compiled, proven)
+    x
 }
 
 /// MockProver on `values` as the witness, the public output being `values`' output tensor.
