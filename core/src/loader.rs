@@ -17,12 +17,26 @@ pub(crate) fn read_model_file(path: &Path) -> Result<(Vec<u8>, String)> {
 
 /// Loads an ONNX or TFLite model file.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
+    load_model_with_dims(path, &[])
+}
+
+/// [`load_model`] with values for an ONNX input's symbolic dimensions (a TFLite model's shapes
+/// are fixed: it takes none).
+pub fn load_model_with_dims(
+    path: impl AsRef<Path>,
+    dims: &crate::onnx::SymbolicDims,
+) -> Result<Loaded> {
     let path = path.as_ref();
     let (bytes, name) = read_model_file(path)?;
     let origin = path.display().to_string();
     if crate::tflite::is_tflite(&bytes) {
+        if let Some((name, _)) = dims.first() {
+            return Err(Error::InvalidInput(format!(
+                "{origin} is a TFLite model, whose shapes are fixed: no dimension '{name}' to set"
+            )));
+        }
         crate::tflite::load_tflite_bytes(&bytes, &name, &origin)
     } else {
-        crate::onnx::load_onnx_file_bytes(&bytes, &name, path).map(Loaded::Float)
+        crate::onnx::load_onnx_file_bytes(&bytes, &name, path, dims).map(Loaded::Float)
     }
 }

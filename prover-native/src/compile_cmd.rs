@@ -34,6 +34,7 @@ pub(crate) fn compile(
     image_preprocess: Option<&str>,
     tokenizer: Option<&Path>,
     memory_budget_gib: f64,
+    dims: Vec<(String, usize)>,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
@@ -54,6 +55,7 @@ pub(crate) fn compile(
         image,
         tokenizer,
         memory_budget: Some(gib_to_bytes(memory_budget_gib)?),
+        dims,
     };
     let mut spinner = Spinner::default();
     let built = compile_file(

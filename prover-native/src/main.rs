@@ -118,6 +118,11 @@ enum Command {
         /// is cut into a chain of segments that each fit; compile fails only when no cutting does.
         #[arg(long, value_name = "GIB", default_value_t = 20.0)]
         memory_budget: f64,
+        /// A value for a symbolic dimension of an ONNX model's input (exporters' `sequence`,
+        /// `height`...), by its name: a proof is of one shape. Repeat for several; a symbolic
+        /// first (batch) dimension is 1 without it.
+        #[arg(long = "dim", value_name = "NAME=N", value_parser = parse_dim)]
+        dims: Vec<(String, usize)>,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -285,6 +290,21 @@ enum Command {
     },
 }
 
+/// `NAME=N` of `--dim`.
+fn parse_dim(s: &str) -> std::result::Result<(String, usize), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=N"))?;
+    let n: usize = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' in '{s}' is not a positive whole number"))?;
+    if name.trim().is_empty() || n == 0 {
+        return Err(format!("'{s}' needs a name and a positive size"));
+    }
+    Ok((name.trim().to_string(), n))
+}
+
 fn main() {
     let cli = Cli::parse();
     // Commands that only print (to a pager, `head`, a pipe) end quietly when the reader goes
@@ -322,6 +342,7 @@ fn main() {
             image_preprocess,
             tokenizer,
             memory_budget,
+            dims,
             visibility,
             srs,
         } => compile_cmd::compile(
@@ -340,6 +361,7 @@ fn main() {
             image_preprocess.as_deref(),
             tokenizer.as_deref(),
             memory_budget,
+            dims,
             &visibility,
             &srs,
         ),

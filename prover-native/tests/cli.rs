@@ -1086,3 +1086,38 @@ fn a_text_model_proven_as_a_chain_binds_its_tokenizer_across_the_segments() {
         "INVALID: the proof is for another input",
     );
 }
+
+/// A model exported with dynamic axes (`prover-native/tests/fixtures/dynamic_sequence.onnx`:
+/// `x: [batch, sequence, 4]`, MatMul by a constant, Relu; written with the `onnx` package's
+/// helpers): compile names the symbolic dimension and the flag before doing anything, and with
+/// `--dim sequence=3` it compiles to that shape and predicts.
+#[test]
+fn a_symbolic_input_dimension_is_given_by_name() {
+    let model = repo().join("prover-native/tests/fixtures/dynamic_sequence.onnx");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dynamic");
+    let compile = |extra: &[&str]| {
+        let mut args = vec![
+            "compile",
+            s(&model),
+            "--calibrate-random",
+            "--weights",
+            "fixed",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", s(&dir)]);
+        zkinfer(&args)
+    };
+    assert_fails(&compile(&[]), "--dim sequence=N");
+    assert!(!dir.exists(), "a failed compile left files behind");
+    assert_fails(&compile(&["--dim", "seq=3"]), "no dimension named 'seq'");
+    let o = compile(&["--dim", "sequence=0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = compile(&["--dim", "sequence=3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = tmp.path().join("input.json");
+    let x: Vec<f32> = (0..12).map(|i| i as f32 / 4.0 - 1.0).collect();
+    std::fs::write(&input, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
+    let o = zkinfer(&["predict", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -180,7 +180,7 @@ fn to_json(v: &Value) -> String {
     weight_bits=None, dot_width=None, headroom=None, labels=None, tokenizer=None,
     image_preprocess=None, weights="hidden", input_visibility="hashed",
     output_visibility="public", salt=None, memory_budget_gib=20.0, params=None, cache_dir=None,
-    progress=None,
+    progress=None, dims=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn compile(
@@ -204,6 +204,7 @@ fn compile(
     params: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
     progress: Option<Py<PyAny>>,
+    dims: Option<std::collections::BTreeMap<String, usize>>,
 ) -> PyResult<String> {
     existing(&model, "the model file")?;
     let calibration = match (calibration, calibrate_random) {
@@ -258,6 +259,7 @@ fn compile(
         image,
         tokenizer,
         memory_budget: Some(memory_budget),
+        dims: dims.unwrap_or_default().into_iter().collect(),
     };
     let srs = srs(params, cache_dir)?;
     let mut report = reporter(progress);

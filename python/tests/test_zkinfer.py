@@ -202,3 +202,17 @@ def test_a_text_models_prompt_is_proven_and_checked_with_the_keys_tokenizer(tmp_
         zkinfer.verify(key, proof["proof"], text=prompt + "s", input_salt=proof["input_salt"])
     with pytest.raises(zkinfer.InvalidInputError, match="not in this model's vocabulary"):
         zkinfer.predict(model["dir"], text="Room 101")
+
+
+def test_a_symbolic_input_dimension_is_given_by_name(tmp_path):
+    """A model exported with dynamic axes ([batch, sequence, 4]) needs its sequence length: named
+    in the error without it, taken from ``dims``."""
+    model = REPO / "prover-native" / "tests" / "fixtures" / "dynamic_sequence.onnx"
+    with pytest.raises(zkinfer.ModelError, match="sequence"):
+        zkinfer.compile(model, tmp_path / "none", calibrate_random=True, weights="fixed")
+    assert not (tmp_path / "none").exists()
+    compiled = zkinfer.compile(
+        model, tmp_path / "three", calibrate_random=True, weights="fixed", dims={"sequence": 3}
+    )
+    answer = zkinfer.predict(compiled["dir"], np.zeros((1, 3, 4), dtype=np.float32))
+    assert np.asarray(answer["output"]).size == 9

@@ -84,8 +84,12 @@ def compile(
     params: Optional[PathLike] = None,
     cache_dir: Optional[PathLike] = None,
     progress: Optional[Progress] = None,
+    dims: Optional[Dict[str, int]] = None,
 ) -> Dict[str, Any]:
     """Quantize (a float model), lay out and generate keys into the directory ``out``.
+
+    ``dims``: values for an ONNX input's symbolic dimensions by name (``{"sequence": 16}``): a
+    proof is of one shape; a symbolic first (batch) dimension is 1 without it.
 
     ``calibration``: a float model's calibration inputs, one per row (``[samples, *input_shape]``);
     a TFLite model quantized by TFLite takes none. The defaults are the CLI's: weights hidden
@@ -116,6 +120,7 @@ def compile(
         params=None if params is None else os.fspath(params),
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
         progress=progress,
+        dims=None if dims is None else {str(k): int(v) for k, v in dims.items()},
     )
     return json.loads(result)
 

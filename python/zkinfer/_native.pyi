@@ -1,6 +1,6 @@
 # Type stubs of the extension module (python/src/lib.rs). Results are JSON strings that
 # zkinfer/__init__.py turns into dicts and numpy arrays; use the functions there.
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,7 @@ def compile(
     params: Optional[str] = None,
     cache_dir: Optional[str] = None,
     progress: Optional[_Progress] = None,
+    dims: Optional[Dict[str, int]] = None,
 ) -> str: ...
 def predict(
     dir: str,

@@ -620,3 +620,59 @@ fn several_outputs_or_inputs_are_refused_by_name() {
     let err = Loader::load(&graph, "two", 17).unwrap_err().to_string();
     assert!(err.contains("found 2") && err.contains("\"mask\""), "{err}");
 }
+
+/// An input declared `[batch, sequence, 4]` as exporters with dynamic axes write it: the batch
+/// is 1, the sequence needs a value by name (`--dim sequence=N`); a name the input does not have
+/// and a batch other than 1 are refused.
+#[test]
+fn symbolic_input_dimensions_take_values_by_name() {
+    use pb::tensor_shape_proto::{dimension::Value, Dimension};
+    let mut x = super::tests::value("x", &[]);
+    let dims = ["batch", "sequence"].map(|p| Dimension {
+        value: Some(Value::DimParam(p.into())),
+        ..Default::default()
+    });
+    let fixed = Dimension {
+        value: Some(Value::DimValue(4)),
+        ..Default::default()
+    };
+    if let Some(pb::type_proto::Value::TensorType(t)) =
+        x.r#type.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.shape = Some(pb::TensorShapeProto {
+            dim: vec![dims[0].clone(), dims[1].clone(), fixed],
+        });
+    }
+    let graph = pb::GraphProto {
+        node: vec![node("Relu", &["x"], "y", vec![])],
+        input: vec![x],
+        output: vec![super::tests::value("y", &[])],
+        ..Default::default()
+    };
+    let load = |dims: &[(&str, usize)]| {
+        let dims: Vec<(String, usize)> = dims.iter().map(|&(n, v)| (n.to_string(), v)).collect();
+        Loader::load_with(&graph, "dynamic", 17, &dims)
+    };
+    let err = load(&[]).unwrap_err().to_string();
+    assert!(
+        err.contains("'sequence'") && err.contains("--dim sequence=N"),
+        "{err}"
+    );
+    let m = load(&[("sequence", 3)]).unwrap();
+    assert_eq!(m.shapes[m.input], [1, 3, 4]);
+    assert_eq!(
+        load(&[("sequence", 3), ("batch", 1)]).unwrap().shapes[0],
+        [1, 3, 4]
+    );
+    let err = load(&[("sequence", 3), ("seq", 2)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no dimension named 'seq'") && err.contains("sequence"),
+        "{err}"
+    );
+    let err = load(&[("sequence", 3), ("batch", 2)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'batch'"), "{err}");
+}

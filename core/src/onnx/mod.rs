@@ -15,19 +15,29 @@ use tract_onnx::prelude::Framework;
 /// Loads a float ONNX model (batch size 1) into the IR, its external data (if any) from the
 /// file's directory.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
+    load_onnx_with_dims(path, &[])
+}
+
+/// [`load_onnx`] with values for the input's symbolic dimensions.
+pub fn load_onnx_with_dims(path: impl AsRef<Path>, dims: &SymbolicDims) -> Result<Model> {
     let path = path.as_ref();
     let (bytes, name) = crate::loader::read_model_file(path)?;
-    load_onnx_file_bytes(&bytes, &name, path)
+    load_onnx_file_bytes(&bytes, &name, path, dims)
 }
 
 /// Loads a model from ONNX bytes; `origin` names them in error messages. A model whose weights
 /// are external data is refused: it needs [`load_onnx`] (its file's directory).
 pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
-    load_onnx_in(bytes, name, origin, None)
+    load_onnx_in(bytes, name, origin, None, &[])
 }
 
 /// The bytes of the ONNX file at `path`, its external data read from the file's directory.
-pub(crate) fn load_onnx_file_bytes(bytes: &[u8], name: &str, path: &Path) -> Result<Model> {
+pub(crate) fn load_onnx_file_bytes(
+    bytes: &[u8],
+    name: &str,
+    path: &Path,
+    dims: &SymbolicDims,
+) -> Result<Model> {
     let dir = path.parent().map(|d| {
         if d.as_os_str().is_empty() {
             Path::new(".")
@@ -35,10 +45,16 @@ pub(crate) fn load_onnx_file_bytes(bytes: &[u8], name: &str, path: &Path) -> Res
             d
         }
     });
-    load_onnx_in(bytes, name, &path.display().to_string(), dir)
+    load_onnx_in(bytes, name, &path.display().to_string(), dir, dims)
 }
 
-fn load_onnx_in(bytes: &[u8], name: &str, origin: &str, dir: Option<&Path>) -> Result<Model> {
+fn load_onnx_in(
+    bytes: &[u8],
+    name: &str,
+    origin: &str,
+    dir: Option<&Path>,
+    dims: &SymbolicDims,
+) -> Result<Model> {
     let malformed = |reason: String| Error::MalformedModel {
         path: origin.to_string(),
         reason,
@@ -62,7 +78,7 @@ fn load_onnx_in(bytes: &[u8], name: &str, origin: &str, dir: Option<&Path>) -> R
         .iter()
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map_or(13, |o| o.version);
-    Loader::load(graph, name, opset).map_err(|e| match e {
+    Loader::load_with(graph, name, opset, dims).map_err(|e| match e {
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
@@ -168,7 +184,14 @@ fn node_name(node: &NodeProto) -> String {
     }
 }
 
-fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
+/// Values for an ONNX input's symbolic dimensions (`dim_param`: exporters' `batch`,
+/// `sequence_length`, `height`...), by name: a proof is of one fixed shape.
+pub type SymbolicDims = [(String, usize)];
+
+/// The input's shape: its fixed dimensions, a symbolic first (batch) dimension as 1, any other
+/// symbolic one from `dims` by name. Every name in `dims` must be one of the input's.
+fn value_shape(vi: &pb::ValueInfoProto, dims: &SymbolicDims) -> Result<Vec<usize>> {
+    use pb::tensor_shape_proto::dimension::Value;
     let Some(pb::TypeProto {
         value: Some(type_proto::Value::TensorType(t)),
         ..
@@ -176,17 +199,47 @@ fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
     else {
         return Err(bad_model(format!("input '{}' is not a tensor", vi.name)));
     };
-    let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
-    dims.iter()
+    let declared = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
+    let given = |name: &str| dims.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+    if let Some((unused, _)) = dims.iter().find(|(n, _)| {
+        !declared
+            .iter()
+            .any(|d| matches!(&d.value, Some(Value::DimParam(p)) if p == n))
+    }) {
+        let names: Vec<&str> = declared
+            .iter()
+            .filter_map(|d| match &d.value {
+                Some(Value::DimParam(p)) => Some(p.as_str()),
+                _ => None,
+            })
+            .collect();
+        return Err(bad_model(format!(
+            "input '{}' has no dimension named '{unused}' (its symbolic dimensions: {names:?})",
+            vi.name
+        )));
+    }
+    declared
+        .iter()
         .enumerate()
         .map(|(i, d)| match &d.value {
-            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
-                Ok(*v as usize)
-            }
+            Some(Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            Some(Value::DimParam(p)) if given(p).is_some() => match given(p) {
+                Some(v) if v > 0 && (i > 0 || v == 1) => Ok(v),
+                _ => Err(bad_model(format!(
+                    "input '{}': dimension '{p}' must be at least 1 (and 1 for the batch)",
+                    vi.name
+                ))),
+            },
             // A symbolic batch dimension: we prove one sample at a time.
             _ if i == 0 => Ok(1),
+            Some(Value::DimParam(p)) if !p.is_empty() => Err(bad_model(format!(
+                "input '{}' has a symbolic dimension {i}, '{p}': a proof is of one shape, so \
+                 give it a value (`zkinfer compile --dim {p}=N`)",
+                vi.name
+            ))),
             _ => Err(bad_model(format!(
-                "input '{}' has an unknown dimension {i}",
+                "input '{}' has an unknown dimension {i} (re-export the model with a fixed \
+                 shape)",
                 vi.name
             ))),
         })
@@ -194,7 +247,17 @@ fn value_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
 }
 
 impl Loader {
+    #[cfg(test)]
     fn load(graph: &pb::GraphProto, name: &str, opset: i64) -> Result<Model> {
+        Self::load_with(graph, name, opset, &[])
+    }
+
+    fn load_with(
+        graph: &pb::GraphProto,
+        name: &str,
+        opset: i64,
+        dims: &SymbolicDims,
+    ) -> Result<Model> {
         let mut loader = Loader {
             consts: HashMap::new(),
             tensors: HashMap::new(),
@@ -258,7 +321,8 @@ impl Loader {
                 graph.output.len()
             )));
         }
-        let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), value_shape(inputs[0])?)?;
+        let shape = value_shape(inputs[0], dims)?;
+        let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), shape)?;
         loader.tensors.insert(inputs[0].name.clone(), 0);
         // Check every operator first so an unsupported one is reported before any work.
         for node in &graph.node {

@@ -5,6 +5,9 @@ use super::*;
 
 #[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
+    /// Values for an ONNX input's symbolic dimensions (`--dim NAME=N`), used where a model file
+    /// is loaded ([`crate::build::compile_file`]).
+    pub dims: Vec<(String, usize)>,
     /// Activation/lookup domain bits; chosen from the model size when None.
     pub act_bits: Option<u32>,
     /// Products per dot-product row; chosen by the planner when None.
