@@ -60,7 +60,7 @@ fn keras_applications_load_match_tensorflow_and_quantize() {
     let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut failed = vec![];
     for (name, case) in expected.as_object().unwrap() {
-        let m = match zkinfer_core::onnx::load_onnx(&dir.join(name)) {
+        let m = match zkinfer_core::onnx::load_onnx(dir.join(name)) {
             Ok(m) => m,
             Err(e) => {
                 println!("{name}: refused: {e}");
