@@ -17,26 +17,27 @@ pub(crate) fn read_model_file(path: &Path) -> Result<(Vec<u8>, String)> {
 
 /// Loads an ONNX or TFLite model file.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
-    load_model_with_dims(path, &[])
+    load_model_with(path, &crate::onnx::InputChoices::default())
 }
 
-/// [`load_model`] with values for an ONNX input's symbolic dimensions (a TFLite model's shapes
-/// are fixed: it takes none).
-pub fn load_model_with_dims(
+/// [`load_model`] with an ONNX model's input choices (a TFLite model's shapes are fixed and it
+/// has one input: it takes none).
+pub fn load_model_with(
     path: impl AsRef<Path>,
-    dims: &crate::onnx::SymbolicDims,
+    choices: &crate::onnx::InputChoices,
 ) -> Result<Loaded> {
     let path = path.as_ref();
     let (bytes, name) = read_model_file(path)?;
     let origin = path.display().to_string();
     if crate::tflite::is_tflite(&bytes) {
-        if let Some((name, _)) = dims.first() {
+        if !choices.is_empty() {
             return Err(Error::InvalidInput(format!(
-                "{origin} is a TFLite model, whose shapes are fixed: no dimension '{name}' to set"
+                "{origin} is a TFLite model, whose shape is fixed and whose input is one: \
+                 --dim and --constant-input apply to ONNX models"
             )));
         }
         crate::tflite::load_tflite_bytes(&bytes, &name, &origin)
     } else {
-        crate::onnx::load_onnx_file_bytes(&bytes, &name, path, dims).map(Loaded::Float)
+        crate::onnx::load_onnx_file_bytes(&bytes, &name, path, choices).map(Loaded::Float)
     }
 }

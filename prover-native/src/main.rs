@@ -123,6 +123,11 @@ enum Command {
         /// first (batch) dimension is 1 without it.
         #[arg(long = "dim", value_name = "NAME=N", value_parser = parse_dim)]
         dims: Vec<(String, usize)>,
+        /// Hold an ONNX model's input other than the proven one constant, by its name: `ones`
+        /// (an attention mask over the whole sequence), `zeros` (token type ids), `range`
+        /// (position ids 0..n along the last axis). The constant is part of the model and its id.
+        #[arg(long = "constant-input", value_name = "NAME=ones|zeros|range", value_parser = parse_constant_input)]
+        constant_inputs: Vec<(String, zkinfer_core::onnx::InputFill)>,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -290,6 +295,19 @@ enum Command {
     },
 }
 
+/// `NAME=FILL` of `--constant-input`.
+fn parse_constant_input(
+    s: &str,
+) -> std::result::Result<(String, zkinfer_core::onnx::InputFill), String> {
+    let (name, fill) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=ones|zeros|range"))?;
+    if name.trim().is_empty() {
+        return Err(format!("'{s}' names no input"));
+    }
+    Ok((name.trim().to_string(), fill.trim().parse()?))
+}
+
 /// `NAME=N` of `--dim`.
 fn parse_dim(s: &str) -> std::result::Result<(String, usize), String> {
     let (name, value) = s
@@ -343,6 +361,7 @@ fn main() {
             tokenizer,
             memory_budget,
             dims,
+            constant_inputs,
             visibility,
             srs,
         } => compile_cmd::compile(
@@ -361,7 +380,10 @@ fn main() {
             image_preprocess.as_deref(),
             tokenizer.as_deref(),
             memory_budget,
-            dims,
+            zkinfer_core::onnx::InputChoices {
+                dims,
+                constants: constant_inputs,
+            },
             &visibility,
             &srs,
         ),

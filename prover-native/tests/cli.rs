@@ -1121,3 +1121,39 @@ fn a_symbolic_input_dimension_is_given_by_name() {
     let o = zkinfer(&["predict", s(&dir), "--input", s(&input)]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A HuggingFace-shaped export reads an `attention_mask` beside its input
+/// (`prover-native/tests/fixtures/masked_sequence.onnx`: `x: [batch, sequence, 4]` and an int64
+/// mask `[batch, sequence]` multiplying the features): compile names the inputs and the flag,
+/// and with `--constant-input attention_mask=ones` the mask is part of the model.
+#[test]
+fn an_extra_input_is_held_constant_by_name() {
+    let model = repo().join("prover-native/tests/fixtures/masked_sequence.onnx");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("masked");
+    let compile = |extra: &[&str]| {
+        let mut args = vec![
+            "compile",
+            s(&model),
+            "--calibrate-random",
+            "--weights",
+            "fixed",
+            "--dim",
+            "sequence=3",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", s(&dir)]);
+        zkinfer(&args)
+    };
+    assert_fails(&compile(&[]), "--constant-input");
+    assert!(!dir.exists(), "a failed compile left files behind");
+    let o = compile(&["--constant-input", "attention_mask=twos"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = compile(&["--constant-input", "attention_mask=ones"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = tmp.path().join("input.json");
+    let x: Vec<f32> = (0..12).map(|i| i as f32 / 4.0 - 1.0).collect();
+    std::fs::write(&input, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
+    let o = zkinfer(&["predict", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -180,7 +180,7 @@ fn to_json(v: &Value) -> String {
     weight_bits=None, dot_width=None, headroom=None, labels=None, tokenizer=None,
     image_preprocess=None, weights="hidden", input_visibility="hashed",
     output_visibility="public", salt=None, memory_budget_gib=20.0, params=None, cache_dir=None,
-    progress=None, dims=None,
+    progress=None, dims=None, constant_inputs=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn compile(
@@ -205,6 +205,7 @@ fn compile(
     cache_dir: Option<PathBuf>,
     progress: Option<Py<PyAny>>,
     dims: Option<std::collections::BTreeMap<String, usize>>,
+    constant_inputs: Option<std::collections::BTreeMap<String, String>>,
 ) -> PyResult<String> {
     existing(&model, "the model file")?;
     let calibration = match (calibration, calibrate_random) {
@@ -259,7 +260,14 @@ fn compile(
         image,
         tokenizer,
         memory_budget: Some(memory_budget),
-        dims: dims.unwrap_or_default().into_iter().collect(),
+        inputs: zkinfer_core::onnx::InputChoices {
+            dims: dims.unwrap_or_default().into_iter().collect(),
+            constants: constant_inputs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, fill)| Ok((name, fill.parse().map_err(invalid)?)))
+                .collect::<PyResult<_>>()?,
+        },
     };
     let srs = srs(params, cache_dir)?;
     let mut report = reporter(progress);

@@ -216,3 +216,19 @@ def test_a_symbolic_input_dimension_is_given_by_name(tmp_path):
     )
     answer = zkinfer.predict(compiled["dir"], np.zeros((1, 3, 4), dtype=np.float32))
     assert np.asarray(answer["output"]).size == 9
+
+
+def test_an_extra_input_is_held_constant_by_name(tmp_path):
+    """An attention mask beside the input: refused naming it, held constant with
+    ``constant_inputs``."""
+    model = REPO / "prover-native" / "tests" / "fixtures" / "masked_sequence.onnx"
+    common = dict(calibrate_random=True, weights="fixed", dims={"sequence": 3})
+    with pytest.raises(zkinfer.ModelError, match="attention_mask"):
+        zkinfer.compile(model, tmp_path / "none", **common)
+    with pytest.raises(zkinfer.InvalidInputError, match="ones, zeros or range"):
+        zkinfer.compile(model, tmp_path / "bad", constant_inputs={"attention_mask": "twos"}, **common)
+    compiled = zkinfer.compile(
+        model, tmp_path / "ones", constant_inputs={"attention_mask": "ones"}, **common
+    )
+    answer = zkinfer.predict(compiled["dir"], np.ones((1, 3, 4), dtype=np.float32))
+    assert np.asarray(answer["output"]).size == 9

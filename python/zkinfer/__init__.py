@@ -85,11 +85,14 @@ def compile(
     cache_dir: Optional[PathLike] = None,
     progress: Optional[Progress] = None,
     dims: Optional[Dict[str, int]] = None,
+    constant_inputs: Optional[Dict[str, str]] = None,
 ) -> Dict[str, Any]:
     """Quantize (a float model), lay out and generate keys into the directory ``out``.
 
     ``dims``: values for an ONNX input's symbolic dimensions by name (``{"sequence": 16}``): a
     proof is of one shape; a symbolic first (batch) dimension is 1 without it.
+    ``constant_inputs``: an ONNX model's inputs besides the proven one held constant, by name:
+    ``"ones"``, ``"zeros"`` or ``"range"`` (``{"attention_mask": "ones"}``).
 
     ``calibration``: a float model's calibration inputs, one per row (``[samples, *input_shape]``);
     a TFLite model quantized by TFLite takes none. The defaults are the CLI's: weights hidden
@@ -121,6 +124,9 @@ def compile(
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
         progress=progress,
         dims=None if dims is None else {str(k): int(v) for k, v in dims.items()},
+        constant_inputs=None
+        if constant_inputs is None
+        else {str(k): str(v) for k, v in constant_inputs.items()},
     )
     return json.loads(result)
 

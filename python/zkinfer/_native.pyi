@@ -35,6 +35,7 @@ def compile(
     cache_dir: Optional[str] = None,
     progress: Optional[_Progress] = None,
     dims: Optional[Dict[str, int]] = None,
+    constant_inputs: Optional[Dict[str, str]] = None,
 ) -> str: ...
 def predict(
     dir: str,

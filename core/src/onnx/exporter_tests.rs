@@ -650,8 +650,11 @@ fn symbolic_input_dimensions_take_values_by_name() {
         ..Default::default()
     };
     let load = |dims: &[(&str, usize)]| {
-        let dims: Vec<(String, usize)> = dims.iter().map(|&(n, v)| (n.to_string(), v)).collect();
-        Loader::load_with(&graph, "dynamic", 17, &dims)
+        let choices = InputChoices {
+            dims: dims.iter().map(|&(n, v)| (n.to_string(), v)).collect(),
+            ..Default::default()
+        };
+        Loader::load_with(&graph, "dynamic", 17, &choices)
     };
     let err = load(&[]).unwrap_err().to_string();
     assert!(
@@ -675,4 +678,54 @@ fn symbolic_input_dimensions_take_values_by_name() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("'batch'"), "{err}");
+}
+
+/// A HuggingFace-style export reads `attention_mask` and `position_ids` beside its input: held
+/// constant by name (ones, a range), they fold into the model like any constant; without them
+/// the model is refused naming the inputs and the flag, and a name no input has is refused.
+#[test]
+fn inputs_besides_the_proven_one_are_held_constant_by_name() {
+    let graph = pb::GraphProto {
+        node: vec![
+            node("Cast", &["attention_mask"], "mask", vec![int("to", 1)]),
+            node("Mul", &["x", "mask"], "kept", vec![]),
+            node("Cast", &["position_ids"], "pos", vec![int("to", 1)]),
+            node("Add", &["kept", "pos"], "y", vec![]),
+        ],
+        input: vec![
+            super::tests::value("x", &[1, 4]),
+            super::tests::value("attention_mask", &[1, 4]),
+            super::tests::value("position_ids", &[1, 4]),
+        ],
+        output: vec![super::tests::value("y", &[])],
+        ..Default::default()
+    };
+    let load = |constants: &[(&str, InputFill)]| {
+        let choices = InputChoices {
+            constants: constants.iter().map(|&(n, f)| (n.to_string(), f)).collect(),
+            ..Default::default()
+        };
+        Loader::load_with(&graph, "hf", 17, &choices)
+    };
+    let err = load(&[]).unwrap_err().to_string();
+    assert!(
+        err.contains("\"attention_mask\"") && err.contains("--constant-input"),
+        "{err}"
+    );
+    let m = load(&[
+        ("attention_mask", InputFill::Ones),
+        ("position_ids", InputFill::Range),
+    ])
+    .unwrap();
+    assert_eq!(run(&m, &[0.5, -1.0, 2.0, 0.0]).1, [0.5, 0.0, 4.0, 3.0]);
+    let m = load(&[
+        ("attention_mask", InputFill::Zeros),
+        ("position_ids", InputFill::Zeros),
+    ])
+    .unwrap();
+    assert_eq!(run(&m, &[1.0, 2.0, 3.0, 4.0]).1, [0.0; 4]);
+    let err = load(&[("mask", InputFill::Ones)]).unwrap_err().to_string();
+    assert!(err.contains("no graph input is named 'mask'"), "{err}");
+    assert_eq!("range".parse::<InputFill>(), Ok(InputFill::Range));
+    assert!("twos".parse::<InputFill>().is_err());
 }

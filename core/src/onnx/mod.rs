@@ -15,20 +15,20 @@ use tract_onnx::prelude::Framework;
 /// Loads a float ONNX model (batch size 1) into the IR, its external data (if any) from the
 /// file's directory.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
-    load_onnx_with_dims(path, &[])
+    load_onnx_with(path, &InputChoices::default())
 }
 
-/// [`load_onnx`] with values for the input's symbolic dimensions.
-pub fn load_onnx_with_dims(path: impl AsRef<Path>, dims: &SymbolicDims) -> Result<Model> {
+/// [`load_onnx`] with values for the input's symbolic dimensions and any extra inputs.
+pub fn load_onnx_with(path: impl AsRef<Path>, choices: &InputChoices) -> Result<Model> {
     let path = path.as_ref();
     let (bytes, name) = crate::loader::read_model_file(path)?;
-    load_onnx_file_bytes(&bytes, &name, path, dims)
+    load_onnx_file_bytes(&bytes, &name, path, choices)
 }
 
 /// Loads a model from ONNX bytes; `origin` names them in error messages. A model whose weights
 /// are external data is refused: it needs [`load_onnx`] (its file's directory).
 pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
-    load_onnx_in(bytes, name, origin, None, &[])
+    load_onnx_in(bytes, name, origin, None, &InputChoices::default())
 }
 
 /// The bytes of the ONNX file at `path`, its external data read from the file's directory.
@@ -36,7 +36,7 @@ pub(crate) fn load_onnx_file_bytes(
     bytes: &[u8],
     name: &str,
     path: &Path,
-    dims: &SymbolicDims,
+    choices: &InputChoices,
 ) -> Result<Model> {
     let dir = path.parent().map(|d| {
         if d.as_os_str().is_empty() {
@@ -45,7 +45,7 @@ pub(crate) fn load_onnx_file_bytes(
             d
         }
     });
-    load_onnx_in(bytes, name, &path.display().to_string(), dir, dims)
+    load_onnx_in(bytes, name, &path.display().to_string(), dir, choices)
 }
 
 fn load_onnx_in(
@@ -53,7 +53,7 @@ fn load_onnx_in(
     name: &str,
     origin: &str,
     dir: Option<&Path>,
-    dims: &SymbolicDims,
+    choices: &InputChoices,
 ) -> Result<Model> {
     let malformed = |reason: String| Error::MalformedModel {
         path: origin.to_string(),
@@ -78,7 +78,7 @@ fn load_onnx_in(
         .iter()
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map_or(13, |o| o.version);
-    Loader::load_with(graph, name, opset, dims).map_err(|e| match e {
+    Loader::load_with(graph, name, opset, choices).map_err(|e| match e {
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
@@ -188,9 +188,70 @@ fn node_name(node: &NodeProto) -> String {
 /// `sequence_length`, `height`...), by name: a proof is of one fixed shape.
 pub type SymbolicDims = [(String, usize)];
 
+/// What fills a graph input that is not the proven one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFill {
+    /// Every element 1 (an attention mask over an unpadded sequence).
+    Ones,
+    /// Every element 0 (token type ids of a single segment).
+    Zeros,
+    /// `0, 1, ..., n - 1` along the last axis (position ids).
+    Range,
+}
+
+impl std::str::FromStr for InputFill {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "ones" => Ok(InputFill::Ones),
+            "zeros" => Ok(InputFill::Zeros),
+            "range" => Ok(InputFill::Range),
+            other => Err(format!("'{other}' is not ones, zeros or range")),
+        }
+    }
+}
+
+/// How a model file's inputs are taken: values for symbolic dimensions, and the inputs besides
+/// the proven one held constant (HuggingFace exports' `attention_mask`, `token_type_ids`,
+/// `position_ids`), each by name. The constants are part of the model, bound by its id.
+#[derive(Clone, Debug, Default)]
+pub struct InputChoices {
+    pub dims: Vec<(String, usize)>,
+    pub constants: Vec<(String, InputFill)>,
+}
+
+impl InputChoices {
+    pub fn is_empty(&self) -> bool {
+        self.dims.is_empty() && self.constants.is_empty()
+    }
+}
+
+/// The constant `fill` of an input of `shape`.
+fn filled(shape: Vec<usize>, fill: InputFill) -> Const {
+    let n: usize = shape.iter().product();
+    let last = shape.last().copied().unwrap_or(1).max(1);
+    let values = (0..n)
+        .map(|i| match fill {
+            InputFill::Ones => 1.0,
+            InputFill::Zeros => 0.0,
+            InputFill::Range => (i % last) as f64,
+        })
+        .collect();
+    Const {
+        shape,
+        values,
+        integer: true,
+    }
+}
+
 /// The input's shape: its fixed dimensions, a symbolic first (batch) dimension as 1, any other
-/// symbolic one from `dims` by name. Every name in `dims` must be one of the input's.
-fn value_shape(vi: &pb::ValueInfoProto, dims: &SymbolicDims) -> Result<Vec<usize>> {
+/// symbolic one from `dims` by name. For the proven input (`every_name_used`), every name in
+/// `dims` must be one of its own.
+fn value_shape(
+    vi: &pb::ValueInfoProto,
+    dims: &SymbolicDims,
+    every_name_used: bool,
+) -> Result<Vec<usize>> {
     use pb::tensor_shape_proto::dimension::Value;
     let Some(pb::TypeProto {
         value: Some(type_proto::Value::TensorType(t)),
@@ -201,7 +262,7 @@ fn value_shape(vi: &pb::ValueInfoProto, dims: &SymbolicDims) -> Result<Vec<usize
     };
     let declared = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
     let given = |name: &str| dims.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
-    if let Some((unused, _)) = dims.iter().find(|(n, _)| {
+    if let Some((unused, _)) = dims.iter().filter(|_| every_name_used).find(|(n, _)| {
         !declared
             .iter()
             .any(|d| matches!(&d.value, Some(Value::DimParam(p)) if p == n))
@@ -249,15 +310,16 @@ fn value_shape(vi: &pb::ValueInfoProto, dims: &SymbolicDims) -> Result<Vec<usize
 impl Loader {
     #[cfg(test)]
     fn load(graph: &pb::GraphProto, name: &str, opset: i64) -> Result<Model> {
-        Self::load_with(graph, name, opset, &[])
+        Self::load_with(graph, name, opset, &InputChoices::default())
     }
 
     fn load_with(
         graph: &pb::GraphProto,
         name: &str,
         opset: i64,
-        dims: &SymbolicDims,
+        choices: &InputChoices,
     ) -> Result<Model> {
+        let dims = &choices.dims[..];
         let mut loader = Loader {
             consts: HashMap::new(),
             tensors: HashMap::new(),
@@ -298,6 +360,21 @@ impl Loader {
                 loader.consts.insert(out.clone(), c);
             }
         }
+        // Inputs held constant, before the patterns are found (a mask folds like any constant).
+        for (name, fill) in &choices.constants {
+            let vi = graph
+                .input
+                .iter()
+                .find(|i| &i.name == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = graph.input.iter().map(|i| i.name.as_str()).collect();
+                    Error::InvalidModel(format!(
+                        "no graph input is named '{name}' (the inputs: {names:?})"
+                    ))
+                })?;
+            let shape = value_shape(vi, dims, false)?;
+            loader.consts.insert(name.clone(), filled(shape, *fill));
+        }
         loader.find_fusions(graph);
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
@@ -308,7 +385,8 @@ impl Loader {
             let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
             return Err(Error::InvalidModel(format!(
                 "expected exactly one graph input, found {} ({names:?}): a proof takes one \
-                 input tensor",
+                 input tensor; hold the others constant with --constant-input \
+                 NAME=ones|zeros|range",
                 inputs.len()
             )));
         }
@@ -321,7 +399,7 @@ impl Loader {
                 graph.output.len()
             )));
         }
-        let shape = value_shape(inputs[0], dims)?;
+        let shape = value_shape(inputs[0], dims, true)?;
         let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), shape)?;
         loader.tensors.insert(inputs[0].name.clone(), 0);
         // Check every operator first so an unsupported one is reported before any work.
