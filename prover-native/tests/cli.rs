@@ -1087,27 +1087,40 @@ fn a_text_model_proven_as_a_chain_binds_its_tokenizer_across_the_segments() {
     );
 }
 
-/// A model exported with dynamic axes (`prover-native/tests/fixtures/dynamic_sequence.onnx`:
-/// `x: [batch, sequence, 4]`, MatMul by a constant, Relu; written with the `onnx` package's
-/// helpers): compile names the symbolic dimension and the flag before doing anything, and with
-/// `--dim sequence=3` it compiles to that shape and predicts.
+/// `zkinfer compile` of the fixture `prover-native/tests/fixtures/NAME.onnx` (made with the
+/// `onnx` package's helpers: `x: [batch, sequence, 4]`, MatMul by a constant, Relu) into `dir`,
+/// calibrated at random with fixed weights, with `extra` flags.
+fn compile_sequence_fixture(name: &str, dir: &Path, extra: &[&str]) -> Output {
+    let model = repo().join(format!("prover-native/tests/fixtures/{name}.onnx"));
+    let mut args = vec![
+        "compile",
+        s(&model),
+        "--calibrate-random",
+        "--weights",
+        "fixed",
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", s(dir)]);
+    zkinfer(&args)
+}
+
+/// `zkinfer predict` on the compiled `dir` with three tokens of four features succeeds.
+fn predicts_three_rows(dir: &Path) {
+    let input = dir.with_extension("input.json");
+    let x: Vec<f32> = (0..12).map(|i| i as f32 / 4.0 - 1.0).collect();
+    std::fs::write(&input, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
+    let o = zkinfer(&["predict", s(dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A model exported with dynamic axes (`dynamic_sequence`): compile names the symbolic
+/// dimension and the flag before doing anything, and with `--dim sequence=3` it compiles to
+/// that shape and predicts.
 #[test]
 fn a_symbolic_input_dimension_is_given_by_name() {
-    let model = repo().join("prover-native/tests/fixtures/dynamic_sequence.onnx");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("dynamic");
-    let compile = |extra: &[&str]| {
-        let mut args = vec![
-            "compile",
-            s(&model),
-            "--calibrate-random",
-            "--weights",
-            "fixed",
-        ];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["-o", s(&dir)]);
-        zkinfer(&args)
-    };
+    let compile = |extra: &[&str]| compile_sequence_fixture("dynamic_sequence", &dir, extra);
     assert_fails(&compile(&[]), "--dim sequence=N");
     assert!(!dir.exists(), "a failed compile left files behind");
     assert_fails(&compile(&["--dim", "seq=3"]), "no dimension named 'seq'");
@@ -1115,35 +1128,20 @@ fn a_symbolic_input_dimension_is_given_by_name() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = compile(&["--dim", "sequence=3"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let input = tmp.path().join("input.json");
-    let x: Vec<f32> = (0..12).map(|i| i as f32 / 4.0 - 1.0).collect();
-    std::fs::write(&input, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
-    let o = zkinfer(&["predict", s(&dir), "--input", s(&input)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    predicts_three_rows(&dir);
 }
 
-/// A HuggingFace-shaped export reads an `attention_mask` beside its input
-/// (`prover-native/tests/fixtures/masked_sequence.onnx`: `x: [batch, sequence, 4]` and an int64
-/// mask `[batch, sequence]` multiplying the features): compile names the inputs and the flag,
-/// and with `--constant-input attention_mask=ones` the mask is part of the model.
+/// A HuggingFace-shaped export reads an `attention_mask` beside its input (`masked_sequence`:
+/// an int64 mask `[batch, sequence]` multiplying the features): compile names the inputs and
+/// the flag, and with `--constant-input attention_mask=ones` the mask is part of the model.
 #[test]
 fn an_extra_input_is_held_constant_by_name() {
-    let model = repo().join("prover-native/tests/fixtures/masked_sequence.onnx");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("masked");
     let compile = |extra: &[&str]| {
-        let mut args = vec![
-            "compile",
-            s(&model),
-            "--calibrate-random",
-            "--weights",
-            "fixed",
-            "--dim",
-            "sequence=3",
-        ];
+        let mut args = vec!["--dim", "sequence=3"];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&["-o", s(&dir)]);
-        zkinfer(&args)
+        compile_sequence_fixture("masked_sequence", &dir, &args)
     };
     assert_fails(&compile(&[]), "--constant-input");
     assert!(!dir.exists(), "a failed compile left files behind");
@@ -1151,9 +1149,5 @@ fn an_extra_input_is_held_constant_by_name() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = compile(&["--constant-input", "attention_mask=ones"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let input = tmp.path().join("input.json");
-    let x: Vec<f32> = (0..12).map(|i| i as f32 / 4.0 - 1.0).collect();
-    std::fs::write(&input, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
-    let o = zkinfer(&["predict", s(&dir), "--input", s(&input)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    predicts_three_rows(&dir);
 }
