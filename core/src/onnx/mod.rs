@@ -261,50 +261,54 @@ fn value_shape(
         return Err(bad_model(format!("input '{}' is not a tensor", vi.name)));
     };
     let declared = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
-    let given = |name: &str| dims.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
-    if let Some((unused, _)) = dims.iter().filter(|_| every_name_used).find(|(n, _)| {
-        !declared
-            .iter()
-            .any(|d| matches!(&d.value, Some(Value::DimParam(p)) if p == n))
-    }) {
-        let names: Vec<&str> = declared
-            .iter()
-            .filter_map(|d| match &d.value {
-                Some(Value::DimParam(p)) => Some(p.as_str()),
-                _ => None,
-            })
-            .collect();
-        return Err(bad_model(format!(
-            "input '{}' has no dimension named '{unused}' (its symbolic dimensions: {names:?})",
-            vi.name
-        )));
+    let params: Vec<&str> = declared
+        .iter()
+        .filter_map(|d| match &d.value {
+            Some(Value::DimParam(p)) => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    if every_name_used {
+        if let Some((unused, _)) = dims.iter().find(|(n, _)| !params.contains(&n.as_str())) {
+            return Err(bad_model(format!(
+                "input '{}' has no dimension named '{unused}' (its symbolic dimensions: \
+                 {params:?})",
+                vi.name
+            )));
+        }
     }
+    let given = |name: &str| dims.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
     declared
         .iter()
         .enumerate()
         .map(|(i, d)| match &d.value {
             Some(Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
-            Some(Value::DimParam(p)) if given(p).is_some() => match given(p) {
+            Some(Value::DimParam(p)) => match given(p) {
                 Some(v) if v > 0 && (i > 0 || v == 1) => Ok(v),
-                _ => Err(bad_model(format!(
+                Some(_) => Err(bad_model(format!(
                     "input '{}': dimension '{p}' must be at least 1 (and 1 for the batch)",
                     vi.name
                 ))),
+                // A symbolic batch dimension: we prove one sample at a time.
+                None if i == 0 => Ok(1),
+                None if !p.is_empty() => Err(bad_model(format!(
+                    "input '{}' has a symbolic dimension {i}, '{p}': a proof is of one shape, \
+                     so give it a value (`zkinfer compile --dim {p}=N`)",
+                    vi.name
+                ))),
+                None => Err(unknown_dimension(vi, i)),
             },
-            // A symbolic batch dimension: we prove one sample at a time.
             _ if i == 0 => Ok(1),
-            Some(Value::DimParam(p)) if !p.is_empty() => Err(bad_model(format!(
-                "input '{}' has a symbolic dimension {i}, '{p}': a proof is of one shape, so \
-                 give it a value (`zkinfer compile --dim {p}=N`)",
-                vi.name
-            ))),
-            _ => Err(bad_model(format!(
-                "input '{}' has an unknown dimension {i} (re-export the model with a fixed \
-                 shape)",
-                vi.name
-            ))),
+            _ => Err(unknown_dimension(vi, i)),
         })
         .collect()
+}
+
+fn unknown_dimension(vi: &pb::ValueInfoProto, i: usize) -> Error {
+    bad_model(format!(
+        "input '{}' has an unknown dimension {i} (re-export the model with a fixed shape)",
+        vi.name
+    ))
 }
 
 impl Loader {

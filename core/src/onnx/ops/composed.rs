@@ -95,12 +95,9 @@ pub(super) fn extremum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -
             vec![c, neg_a],
             None,
         )?;
-        let one_sided = Clip {
-            min: if is_max { 0.0 } else { f32::NEG_INFINITY },
-            max: if is_max { f32::INFINITY } else { 0.0 },
-        };
         let part = format!("clip{i}");
-        let clipped = emit_part(b, node, &part, Op::Clip(one_sided), vec![diff], None)?;
+        let clip = Op::Clip(one_sided(is_max, 0.0));
+        let clipped = emit_part(b, node, &part, clip, vec![diff], None)?;
         let op = Op::Add(AddOperand::Tensor);
         acc = if i == last && bound.is_none() {
             emit(l, b, node, op, vec![a, clipped], None)?
@@ -110,19 +107,8 @@ pub(super) fn extremum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -
     }
     match bound {
         Some(v) => {
-            let v = v as f32;
-            let clip = if is_max {
-                Clip {
-                    min: v,
-                    max: f32::INFINITY,
-                }
-            } else {
-                Clip {
-                    min: f32::NEG_INFINITY,
-                    max: v,
-                }
-            };
-            emit(l, b, node, Op::Clip(clip), vec![acc], None)?;
+            let clip = Op::Clip(one_sided(is_max, v as f32));
+            emit(l, b, node, clip, vec![acc], None)?;
         }
         None if computed.len() == 1 => {
             let shape = b.shape(acc).to_vec();
@@ -131,6 +117,21 @@ pub(super) fn extremum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -
         None => {}
     }
     Ok(())
+}
+
+/// `max(x, at)` (`is_max`) or `min(x, at)` as a Clip bounded on one side.
+fn one_sided(is_max: bool, at: f32) -> Clip {
+    if is_max {
+        Clip {
+            min: at,
+            max: f32::INFINITY,
+        }
+    } else {
+        Clip {
+            min: f32::NEG_INFINITY,
+            max: at,
+        }
+    }
 }
 
 /// `Sum` and `Mean` of any number of inputs (numpy broadcasting): computed inputs added
