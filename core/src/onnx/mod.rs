@@ -152,6 +152,10 @@ struct Loader {
     /// Attention scores an additive mask or a Where masks, by the masking node's output name:
     /// the Softmax reading it skips the masked entries.
     masked_scores: HashMap<String, ops::MaskedScores>,
+    /// Each two-input Add by the name of one input: its output and its other input. A mask's
+    /// candidate may reach its Softmax through another mask added to it (HuggingFace's GPT-2
+    /// adds the attention mask after its causal `Where`).
+    add_operands: HashMap<String, (String, String)>,
     /// The model's opset of the default domain.
     opset: i64,
 }
@@ -335,8 +339,19 @@ impl Loader {
             linear_bias: HashMap::new(),
             softmax_axes: HashMap::new(),
             masked_scores: HashMap::new(),
+            add_operands: HashMap::new(),
             opset,
         };
+        for n in graph.node.iter().filter(|n| n.op_type == "Add") {
+            if let ([a, b], Some(out)) = (&n.input[..], n.output.first()) {
+                loader
+                    .add_operands
+                    .insert(a.clone(), (out.clone(), b.clone()));
+                loader
+                    .add_operands
+                    .insert(b.clone(), (out.clone(), a.clone()));
+            }
+        }
         for n in graph.node.iter().filter(|n| n.op_type == "Softmax") {
             if let Some(x) = n.input.first() {
                 let default_axis = if opset >= 13 { -1 } else { 1 };
@@ -659,6 +674,14 @@ impl Loader {
                     .first()
                     .is_some_and(|n| self.consts.contains_key(n));
                 let (ti, ci) = if lhs_const { (1, 0) } else { (0, 1) };
+                if let Some(masked) = node
+                    .input
+                    .get(ti)
+                    .and_then(|n| self.masked_scores.get(n))
+                    .cloned()
+                {
+                    return ops::add_to_masked(self, b, node, masked, ci);
+                }
                 let x = self.tensor(node, ti)?;
                 match node.input.get(ci).and_then(|n| self.consts.get(n)).cloned() {
                     Some(c) if ops::record_mask(self, b, node, x, &c)? => return Ok(()),

@@ -297,13 +297,93 @@ pub(super) fn pow(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
     Ok(())
 }
 
-/// Where the Softmax that alone reads `out` normalises the last axis: the node's output is
-/// then a mask's candidate.
+/// Where the Softmax that alone reads `out` normalises the last axis, directly or through
+/// Adds of constants that alone read it (further masks): the node's output is then a mask's
+/// candidate.
 fn feeds_last_axis_softmax(l: &Loader, out: &str, rank: usize) -> bool {
-    l.softmax_axes.get(out).is_some_and(|&axis| {
-        let axis = if axis < 0 { axis + rank as i64 } else { axis };
-        axis == rank as i64 - 1
-    }) && l.consumers.get(out) == Some(&1)
+    // A bound on the Adds followed (a hostile graph may loop).
+    const MOST_ADDS: usize = 8;
+    let mut out = out;
+    for _ in 0..=MOST_ADDS {
+        if l.consumers.get(out) != Some(&1) {
+            return false;
+        }
+        if let Some(&axis) = l.softmax_axes.get(out) {
+            let axis = if axis < 0 { axis + rank as i64 } else { axis };
+            return axis == rank as i64 - 1;
+        }
+        match l.add_operands.get(out) {
+            Some((sum, other)) if l.consts.contains_key(other) => out = sum,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Add of a constant (input `constant` of the node) to scores already masked: the constant's
+/// entries at most [`MASKED_AT_MOST`] mask theirs too, its other values are added to the
+/// scores, and the sum is recorded as masked scores in turn. A row left with no score is
+/// refused (its softmax is undefined).
+pub(in crate::onnx) fn add_to_masked(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    prior: MaskedScores,
+    constant: usize,
+) -> Result<()> {
+    let c = l
+        .constant(node, constant)?
+        .ok_or_else(|| unsupported(node, "masked attention scores plus a computed tensor"))?
+        .clone();
+    let shape = b.shape(prior.scores).to_vec();
+    let idx = crate::tensor::broadcast_indices(&c.shape, &shape).ok_or_else(|| {
+        unsupported(
+            node,
+            format!(
+                "an attention mask of shape {:?} does not broadcast to the scores' {shape:?}",
+                c.shape
+            ),
+        )
+    })?;
+    let mut masked = prior.masked;
+    let mut added = vec![0f32; masked.len()];
+    for (o, &i) in idx.iter().enumerate() {
+        let v = c.values[i];
+        if v <= MASKED_AT_MOST {
+            masked[o] = true;
+        } else if !masked[o] {
+            if !v.is_finite() {
+                return Err(unsupported(
+                    node,
+                    "a non-finite value in the attention mask",
+                ));
+            }
+            added[o] = v as f32;
+        }
+    }
+    let len = shape.last().copied().unwrap_or(1).max(1);
+    if let Some(row) = masked.chunks(len).position(|r| r.iter().all(|&m| m)) {
+        return Err(unsupported(
+            node,
+            format!("row {row} of the attention masks masks every score"),
+        ));
+    }
+    let scores = if added.iter().any(|&v| v != 0.0) {
+        let c = Tensor::new(shape, added);
+        emit_part(
+            b,
+            node,
+            "bias",
+            Op::Add(AddOperand::Constant(c)),
+            vec![prior.scores],
+            None,
+        )?
+    } else {
+        prior.scores
+    };
+    l.masked_scores
+        .insert(out_name(node), MaskedScores { scores, masked });
+    Ok(())
 }
 
 /// Records `scores` with the given additive constant (broadcast to the scores' shape) as

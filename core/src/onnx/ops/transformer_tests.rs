@@ -534,3 +534,69 @@ fn ids_beyond_the_calibration_samples_still_pick_their_rows() {
         2e-3,
     );
 }
+
+#[test]
+fn an_attention_mask_added_after_the_causal_where_masks_both() {
+    // HuggingFace's GPT-2 with an attention_mask input: Where(causal, scores, finfo.min), then
+    // Add of the extended mask ((1 - mask) * finfo.min over the keys), then Softmax. Here the
+    // last key is padding, and one query's scores get a small bias besides.
+    let causal = bools(
+        "causal",
+        &[3, 3],
+        &[true, false, false, true, true, false, true, true, true],
+    );
+    let fill = init("fill", &[], &[f32::MIN]);
+    let padding = init("padding", &[1, 1, 1, 3], &[0.0, 0.0, f32::MIN]);
+    let bias = init("bias", &[1, 1, 3, 1], &[0.0, 0.5, 0.0]);
+    let model = load(
+        &[1, 1, 3, 3],
+        vec![
+            node("Where", &["causal", "x", "fill"], "causal_scores", vec![]),
+            node("Add", &["causal_scores", "padding"], "padded", vec![]),
+            node("Add", &["bias", "padded"], "masked", vec![]),
+            node("Softmax", &["masked"], "y", vec![int("axis", -1)]),
+        ],
+        vec![causal, fill, padding, bias],
+    )
+    .unwrap();
+    let s = |i: usize| Some(SCORES[i]);
+    let b = |i: usize| Some(SCORES[i] + 0.5);
+    let want = softmax_rows(&[
+        &[s(0), None, None],
+        &[b(3), b(4), None],
+        &[s(6), s(7), None],
+    ]);
+    close(&run(&model, &SCORES).1, &want, 1e-6);
+    // Quantized: no node holds finfo.min, masked entries are exactly zero.
+    let calibration: Vec<Vec<f32>> = (0..8)
+        .map(|s| SCORES.iter().map(|v| v * (1.0 + s as f32 / 8.0)).collect())
+        .collect();
+    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
+    let (_, values) = compiled.witness(&SCORES).unwrap();
+    let q: Vec<f32> = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output])
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    assert_eq!((q[1], q[2], q[5], q[8]), (0.0, 0.0, 0.0, 0.0), "{q:?}");
+    close(&q, &want, 0.01);
+    // A padding mask that leaves a query no key is refused by name.
+    let causal = bools(
+        "causal",
+        &[3, 3],
+        &[true, false, false, true, true, false, true, true, true],
+    );
+    let everything = init("padding", &[1, 1, 1, 3], &[f32::MIN, 0.0, 0.0]);
+    let refused = load(
+        &[1, 1, 3, 3],
+        vec![
+            node("Where", &["causal", "x", "fill"], "causal_scores", vec![]),
+            node("Add", &["causal_scores", "padding"], "masked", vec![]),
+            node("Softmax", &["masked"], "y", vec![int("axis", -1)]),
+        ],
+        vec![causal, init("fill", &[], &[f32::MIN]), everything],
+    );
+    let err = format!("{:?}", refused.unwrap_err());
+    assert!(err.contains("row 0") && err.contains("masks every score"), "{err}");
+}
