@@ -17,14 +17,14 @@ pub(crate) fn read_model_file(path: &Path) -> Result<(Vec<u8>, String)> {
 
 /// Loads an ONNX or TFLite model file.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
-    load_model_with(path, &crate::onnx::InputChoices::default())
+    load_model_with(path, &crate::onnx::OnnxChoices::default())
 }
 
 /// [`load_model`] with an ONNX model's input choices (a TFLite model's shapes are fixed and it
 /// has one input: it takes none).
 pub fn load_model_with(
     path: impl AsRef<Path>,
-    choices: &crate::onnx::InputChoices,
+    choices: &crate::onnx::OnnxChoices,
 ) -> Result<Loaded> {
     let path = path.as_ref();
     let (bytes, name) = read_model_file(path)?;

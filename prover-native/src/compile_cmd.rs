@@ -34,7 +34,7 @@ pub(crate) fn compile(
     image_preprocess: Option<&str>,
     tokenizer: Option<&Path>,
     memory_budget_gib: f64,
-    inputs: zkinfer_core::onnx::InputChoices,
+    onnx: zkinfer_core::onnx::OnnxChoices,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
@@ -55,7 +55,7 @@ pub(crate) fn compile(
         image,
         tokenizer,
         memory_budget: Some(gib_to_bytes(memory_budget_gib)?),
-        inputs,
+        onnx,
     };
     let mut spinner = Spinner::default();
     let built = compile_file(

@@ -128,6 +128,11 @@ enum Command {
         /// (position ids 0..n along the last axis). The constant is part of the model and its id.
         #[arg(long = "constant-input", value_name = "NAME=ones|zeros|range", value_parser = parse_constant_input)]
         constant_inputs: Vec<(String, zkinfer_core::onnx::InputFill)>,
+        /// The ONNX tensor the proof shows, by name, when not the graph's one output: one of
+        /// several outputs (a language model's logits beside its key/value cache) or any tensor
+        /// inside the graph. Only the nodes it needs are compiled.
+        #[arg(long, value_name = "NAME")]
+        output_tensor: Option<String>,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -362,6 +367,7 @@ fn main() {
             memory_budget,
             dims,
             constant_inputs,
+            output_tensor,
             visibility,
             srs,
         } => compile_cmd::compile(
@@ -380,9 +386,10 @@ fn main() {
             image_preprocess.as_deref(),
             tokenizer.as_deref(),
             memory_budget,
-            zkinfer_core::onnx::InputChoices {
+            zkinfer_core::onnx::OnnxChoices {
                 dims,
                 constants: constant_inputs,
+                output: output_tensor,
             },
             &visibility,
             &srs,

@@ -1151,3 +1151,25 @@ fn an_extra_input_is_held_constant_by_name() {
     assert!(o.status.success(), "{}", stderr(&o));
     predicts_three_rows(&dir);
 }
+
+/// `--output-tensor` proves a tensor chosen by name (here `r`, the features before the mask):
+/// only the nodes it needs are compiled, so the mask input no longer needs a value; a name no
+/// node writes is refused before anything is written.
+#[test]
+fn the_tensor_to_prove_is_chosen_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("features");
+    let compile = |extra: &[&str]| {
+        let mut args = vec!["--dim", "sequence=3"];
+        args.extend_from_slice(extra);
+        compile_sequence_fixture("masked_sequence", &dir, &args)
+    };
+    assert_fails(
+        &compile(&["--output-tensor", "nope"]),
+        "--output-tensor 'nope': no node writes it",
+    );
+    assert!(!dir.exists(), "a failed compile left files behind");
+    let o = compile(&["--output-tensor", "r"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    predicts_three_rows(&dir);
+}

@@ -180,7 +180,7 @@ fn to_json(v: &Value) -> String {
     weight_bits=None, dot_width=None, headroom=None, labels=None, tokenizer=None,
     image_preprocess=None, weights="hidden", input_visibility="hashed",
     output_visibility="public", salt=None, memory_budget_gib=20.0, params=None, cache_dir=None,
-    progress=None, dims=None, constant_inputs=None,
+    progress=None, dims=None, constant_inputs=None, output_tensor=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn compile(
@@ -206,6 +206,7 @@ fn compile(
     progress: Option<Py<PyAny>>,
     dims: Option<std::collections::BTreeMap<String, usize>>,
     constant_inputs: Option<std::collections::BTreeMap<String, String>>,
+    output_tensor: Option<String>,
 ) -> PyResult<String> {
     existing(&model, "the model file")?;
     let calibration = match (calibration, calibrate_random) {
@@ -260,13 +261,14 @@ fn compile(
         image,
         tokenizer,
         memory_budget: Some(memory_budget),
-        inputs: zkinfer_core::onnx::InputChoices {
+        onnx: zkinfer_core::onnx::OnnxChoices {
             dims: dims.unwrap_or_default().into_iter().collect(),
             constants: constant_inputs
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(name, fill)| Ok((name, fill.parse().map_err(invalid)?)))
                 .collect::<PyResult<_>>()?,
+            output: output_tensor,
         },
     };
     let srs = srs(params, cache_dir)?;

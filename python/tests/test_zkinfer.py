@@ -227,6 +227,9 @@ def test_an_extra_input_is_held_constant_by_name(tmp_path):
         zkinfer.compile(model, tmp_path / "none", **common)
     with pytest.raises(zkinfer.InvalidInputError, match="ones, zeros or range"):
         zkinfer.compile(model, tmp_path / "bad", constant_inputs={"attention_mask": "twos"}, **common)
+    # A tensor no node writes cannot be the one proven.
+    with pytest.raises(zkinfer.InvalidInputError, match="'nope': no node writes it"):
+        zkinfer.compile(model, tmp_path / "nope", output_tensor="nope", **common)
     compiled = zkinfer.compile(
         model, tmp_path / "ones", constant_inputs={"attention_mask": "ones"}, **common
     )

@@ -86,6 +86,7 @@ def compile(
     progress: Optional[Progress] = None,
     dims: Optional[Dict[str, int]] = None,
     constant_inputs: Optional[Dict[str, str]] = None,
+    output_tensor: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Quantize (a float model), lay out and generate keys into the directory ``out``.
 
@@ -93,6 +94,8 @@ def compile(
     proof is of one shape; a symbolic first (batch) dimension is 1 without it.
     ``constant_inputs``: an ONNX model's inputs besides the proven one held constant, by name:
     ``"ones"``, ``"zeros"`` or ``"range"`` (``{"attention_mask": "ones"}``).
+    ``output_tensor``: the ONNX tensor the proof shows, by name, when the graph has several outputs (a
+    language model's ``"logits"`` beside its key/value cache) or to prove a tensor inside it.
 
     ``calibration``: a float model's calibration inputs, one per row (``[samples, *input_shape]``);
     a TFLite model quantized by TFLite takes none. The defaults are the CLI's: weights hidden
@@ -127,6 +130,7 @@ def compile(
         constant_inputs=None
         if constant_inputs is None
         else {str(k): str(v) for k, v in constant_inputs.items()},
+        output_tensor=None if output_tensor is None else str(output_tensor),
     )
     return json.loads(result)
 

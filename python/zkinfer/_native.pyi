@@ -36,6 +36,7 @@ def compile(
     progress: Optional[_Progress] = None,
     dims: Optional[Dict[str, int]] = None,
     constant_inputs: Optional[Dict[str, str]] = None,
+    output_tensor: Optional[str] = None,
 ) -> str: ...
 def predict(
     dir: str,

@@ -617,6 +617,9 @@ fn several_outputs_or_inputs_are_refused_by_name() {
     assert!(err.contains("found 2") && err.contains("\"aux\""), "{err}");
     graph.output.pop();
     graph.input.push(super::tests::value("mask", &[1, 2]));
+    // An input no node reads is no part of the proof; one a node reads is.
+    Loader::load(&graph, "two", 17).unwrap();
+    graph.node[1].input[0] = "mask".into();
     let err = Loader::load(&graph, "two", 17).unwrap_err().to_string();
     assert!(err.contains("found 2") && err.contains("\"mask\""), "{err}");
 }
@@ -650,7 +653,7 @@ fn symbolic_input_dimensions_take_values_by_name() {
         ..Default::default()
     };
     let load = |dims: &[(&str, usize)]| {
-        let choices = InputChoices {
+        let choices = OnnxChoices {
             dims: dims.iter().map(|&(n, v)| (n.to_string(), v)).collect(),
             ..Default::default()
         };
@@ -701,7 +704,7 @@ fn inputs_besides_the_proven_one_are_held_constant_by_name() {
         ..Default::default()
     };
     let load = |constants: &[(&str, InputFill)]| {
-        let choices = InputChoices {
+        let choices = OnnxChoices {
             constants: constants.iter().map(|&(n, f)| (n.to_string(), f)).collect(),
             ..Default::default()
         };
@@ -728,4 +731,78 @@ fn inputs_besides_the_proven_one_are_held_constant_by_name() {
     assert!(err.contains("no graph input is named 'mask'"), "{err}");
     assert_eq!("range".parse::<InputFill>(), Ok(InputFill::Range));
     assert!("twos".parse::<InputFill>().is_err());
+}
+
+/// A language model exported with its key/value cache has several outputs: the one to prove is
+/// chosen by name (`--output-tensor`), or any tensor inside the graph; only the nodes it needs
+/// are loaded, so another output's operators (mapped or not) and inputs (here `past`, which
+/// only the cache reads) do not matter. A name that is an input, or that no node writes, is
+/// refused naming the graph's outputs.
+#[test]
+fn the_output_to_prove_is_chosen_by_name_and_only_its_nodes_are_loaded() {
+    use prost::Message;
+    let graph = pb::GraphProto {
+        node: vec![
+            node("Relu", &["x"], "hidden", vec![]),
+            node("Sigmoid", &["hidden"], "logits", vec![]),
+            node(
+                "Concat",
+                &["past", "hidden"],
+                "joined",
+                vec![int("axis", 1)],
+            ),
+            node("NonZero", &["joined"], "present", vec![]),
+        ],
+        input: vec![
+            super::tests::value("x", &[1, 2]),
+            super::tests::value("past", &[1, 2]),
+        ],
+        output: vec![
+            super::tests::value("logits", &[]),
+            super::tests::value("present", &[]),
+        ],
+        ..Default::default()
+    };
+    let bytes = pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let load = |output: Option<&str>| {
+        let choices = OnnxChoices {
+            output: output.map(str::to_string),
+            ..Default::default()
+        };
+        load_onnx_in(&bytes, "cached", "cached.onnx", None, &choices)
+    };
+    let err = load(None).unwrap_err().to_string();
+    assert!(
+        err.contains("\"present\"") && err.contains("--output-tensor NAME"),
+        "{err}"
+    );
+    let m = load(Some("logits")).unwrap();
+    assert_eq!(m.nodes.len(), 2, "only Relu and Sigmoid: {:?}", m.nodes);
+    let (shape, y) = run(&m, &[-1.0, 0.0]);
+    assert_eq!(shape, [1, 2]);
+    assert_eq!(y, [0.5, 0.5]);
+    let m = load(Some("hidden")).unwrap();
+    assert_eq!(run(&m, &[-1.0, 3.0]).1, [0.0, 3.0]);
+    // The cache, chosen, needs its own input.
+    let err = load(Some("present")).unwrap_err().to_string();
+    assert!(
+        err.contains("\"past\"") && err.contains("--constant-input"),
+        "{err}"
+    );
+    for (name, why) in [("x", "a graph input"), ("nope", "no node writes it")] {
+        let err = load(Some(name)).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("'{name}'")) && err.contains(why) && err.contains("\"logits\""),
+            "{err}"
+        );
+    }
 }

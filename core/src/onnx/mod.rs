@@ -15,11 +15,11 @@ use tract_onnx::prelude::Framework;
 /// Loads a float ONNX model (batch size 1) into the IR, its external data (if any) from the
 /// file's directory.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<Model> {
-    load_onnx_with(path, &InputChoices::default())
+    load_onnx_with(path, &OnnxChoices::default())
 }
 
 /// [`load_onnx`] with values for the input's symbolic dimensions and any extra inputs.
-pub fn load_onnx_with(path: impl AsRef<Path>, choices: &InputChoices) -> Result<Model> {
+pub fn load_onnx_with(path: impl AsRef<Path>, choices: &OnnxChoices) -> Result<Model> {
     let path = path.as_ref();
     let (bytes, name) = crate::loader::read_model_file(path)?;
     load_onnx_file_bytes(&bytes, &name, path, choices)
@@ -28,7 +28,7 @@ pub fn load_onnx_with(path: impl AsRef<Path>, choices: &InputChoices) -> Result<
 /// Loads a model from ONNX bytes; `origin` names them in error messages. A model whose weights
 /// are external data is refused: it needs [`load_onnx`] (its file's directory).
 pub fn load_onnx_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Model> {
-    load_onnx_in(bytes, name, origin, None, &InputChoices::default())
+    load_onnx_in(bytes, name, origin, None, &OnnxChoices::default())
 }
 
 /// The bytes of the ONNX file at `path`, its external data read from the file's directory.
@@ -36,7 +36,7 @@ pub(crate) fn load_onnx_file_bytes(
     bytes: &[u8],
     name: &str,
     path: &Path,
-    choices: &InputChoices,
+    choices: &OnnxChoices,
 ) -> Result<Model> {
     let dir = path.parent().map(|d| {
         if d.as_os_str().is_empty() {
@@ -53,7 +53,7 @@ fn load_onnx_in(
     name: &str,
     origin: &str,
     dir: Option<&Path>,
-    choices: &InputChoices,
+    choices: &OnnxChoices,
 ) -> Result<Model> {
     let malformed = |reason: String| Error::MalformedModel {
         path: origin.to_string(),
@@ -70,6 +70,9 @@ fn load_onnx_in(
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })?;
+    if let Some(output) = &choices.output {
+        prove_tensor(graph, output)?;
+    }
     leave_final_argmax_outside(graph);
     let graph = &*graph;
     // The default domain's opset (operators whose defaults changed, e.g. Softmax's axis).
@@ -82,6 +85,50 @@ fn load_onnx_in(
         Error::MalformedModel { reason, .. } => malformed(reason),
         other => other,
     })
+}
+
+/// Makes the tensor named `output` the graph's one output and keeps only the nodes it needs
+/// (another output's nodes may use operators that are not mapped, and would cost rows).
+fn prove_tensor(graph: &mut pb::GraphProto, output: &str) -> Result<()> {
+    let producers: HashMap<&str, usize> = graph
+        .node
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
+        .collect();
+    let is_input = graph.input.iter().any(|i| i.name == output);
+    let Some(&last) = producers.get(output) else {
+        let what = if is_input {
+            "a graph input, which the proof takes rather than shows"
+        } else {
+            "no node writes it"
+        };
+        let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        return Err(Error::InvalidInput(format!(
+            "--output-tensor '{output}': {what} (the graph's outputs: {outputs:?})"
+        )));
+    };
+    let mut needed = vec![false; graph.node.len()];
+    let mut pending = vec![last];
+    while let Some(i) = pending.pop() {
+        if std::mem::replace(&mut needed[i], true) {
+            continue;
+        }
+        pending.extend(
+            graph.node[i]
+                .input
+                .iter()
+                .filter_map(|name| producers.get(name.as_str()))
+                .filter(|&&p| !needed[p]),
+        );
+    }
+    let mut needed = needed.into_iter();
+    graph.node.retain(|_| needed.next().unwrap_or(false));
+    graph.output = vec![pb::ValueInfoProto {
+        name: output.to_string(),
+        ..Default::default()
+    }];
+    Ok(())
 }
 
 /// A classifier or a segmenter exported with its class indices (a final ArgMax over its
@@ -215,18 +262,23 @@ impl std::str::FromStr for InputFill {
     }
 }
 
-/// How a model file's inputs are taken: values for symbolic dimensions, and the inputs besides
-/// the proven one held constant (HuggingFace exports' `attention_mask`, `token_type_ids`,
-/// `position_ids`), each by name. The constants are part of the model, bound by its id.
+/// How an ONNX file's graph is taken: values for symbolic dimensions, the inputs besides the
+/// proven one held constant (HuggingFace exports' `attention_mask`, `token_type_ids`,
+/// `position_ids`), each by name, and the tensor to prove when not the graph's one output. The
+/// constants are part of the model, bound by its id.
 #[derive(Clone, Debug, Default)]
-pub struct InputChoices {
+pub struct OnnxChoices {
     pub dims: Vec<(String, usize)>,
     pub constants: Vec<(String, InputFill)>,
+    /// The tensor the proof shows, by name: one of several graph outputs (a language model's
+    /// logits beside its key/value cache) or any tensor inside the graph. Only the nodes it
+    /// needs are loaded.
+    pub output: Option<String>,
 }
 
-impl InputChoices {
+impl OnnxChoices {
     pub fn is_empty(&self) -> bool {
-        self.dims.is_empty() && self.constants.is_empty()
+        self.dims.is_empty() && self.constants.is_empty() && self.output.is_none()
     }
 }
 
@@ -318,14 +370,14 @@ fn unknown_dimension(vi: &pb::ValueInfoProto, i: usize) -> Error {
 impl Loader {
     #[cfg(test)]
     fn load(graph: &pb::GraphProto, name: &str, opset: i64) -> Result<Model> {
-        Self::load_with(graph, name, opset, &InputChoices::default())
+        Self::load_with(graph, name, opset, &OnnxChoices::default())
     }
 
     fn load_with(
         graph: &pb::GraphProto,
         name: &str,
         opset: i64,
-        choices: &InputChoices,
+        choices: &OnnxChoices,
     ) -> Result<Model> {
         let dims = &choices.dims[..];
         let mut loader = Loader {
@@ -395,10 +447,22 @@ impl Loader {
             loader.consts.insert(name.clone(), filled(shape, *fill));
         }
         loader.find_fusions(graph);
+        if graph.output.len() != 1 {
+            let names: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+            return Err(Error::InvalidModel(format!(
+                "expected exactly one graph output, found {} ({names:?}): a proof shows one \
+                 output tensor; choose it with --output-tensor NAME (any tensor of the graph)",
+                graph.output.len()
+            )));
+        }
         let inputs: Vec<&pb::ValueInfoProto> = graph
             .input
             .iter()
-            .filter(|i| !loader.consts.contains_key(&i.name))
+            // An input no node reads (another output's, once `--output-tensor` chose one) is not
+            // part of the proof.
+            .filter(|i| {
+                !loader.consts.contains_key(&i.name) && loader.consumers.contains_key(&i.name)
+            })
             .collect();
         if inputs.len() != 1 {
             let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
@@ -407,15 +471,6 @@ impl Loader {
                  input tensor; hold the others constant with --constant-input \
                  NAME=ones|zeros|range",
                 inputs.len()
-            )));
-        }
-        if graph.output.len() != 1 {
-            let names: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
-            return Err(Error::InvalidModel(format!(
-                "expected exactly one graph output, found {} ({names:?}): a proof shows one \
-                 output tensor; keep the one to prove (e.g. \
-                 onnx.utils.extract_model(path, out, input_names, [name]))",
-                graph.output.len()
             )));
         }
         let shape = value_shape(inputs[0], dims, true)?;

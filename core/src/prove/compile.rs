@@ -5,10 +5,10 @@ use super::*;
 
 #[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
-    /// Values for an ONNX input's symbolic dimensions (`--dim NAME=N`) and its other inputs
-    /// held constant (`--constant-input NAME=FILL`), used where a model file is loaded
-    /// ([`crate::build::compile_file`]).
-    pub inputs: crate::onnx::InputChoices,
+    /// Values for an ONNX input's symbolic dimensions (`--dim NAME=N`), its other inputs held
+    /// constant (`--constant-input NAME=FILL`) and the tensor to prove (`--output-tensor NAME`), used
+    /// where a model file is loaded ([`crate::build::compile_file`]).
+    pub onnx: crate::onnx::OnnxChoices,
     /// Activation/lookup domain bits; chosen from the model size when None.
     pub act_bits: Option<u32>,
     /// Products per dot-product row; chosen by the planner when None.

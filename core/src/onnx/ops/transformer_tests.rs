@@ -598,5 +598,8 @@ fn an_attention_mask_added_after_the_causal_where_masks_both() {
         vec![causal, init("fill", &[], &[f32::MIN]), everything],
     );
     let err = format!("{:?}", refused.unwrap_err());
-    assert!(err.contains("row 0") && err.contains("masks every score"), "{err}");
+    assert!(
+        err.contains("row 0") && err.contains("masks every score"),
+        "{err}"
+    );
 }
