@@ -1,0 +1,109 @@
+"""HuggingFace transformers exported as users export them, and onnxruntime's outputs: the
+fixtures of tests/tests/huggingface_exports.rs in examples/huggingface-exports/.
+
+Each model is a small configuration of the library's own class with seeded random weights (the
+hub's released weights cannot be downloaded here; the exported graph does not depend on the
+values), exported by `torch.onnx.export` (TorchScript, opset 14) with dynamic `batch` and
+`sequence` axes, as the transformers documentation and optimum do. `expected.json` gives, per
+file, the compile choices a user passes (`--dim`, `--constant-input`, `--output-tensor`), token
+ids for calibration and one test input, and onnxruntime's output for that input.
+
+Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these):
+    python scripts/make_huggingface_exports.py
+"""
+import json
+import os
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
+                          DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel)
+
+D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "huggingface-exports")
+VOCAB, SEQUENCE = 256, 8
+SEQ_AXES = {0: "batch", 1: "sequence"}
+
+
+class Named(torch.nn.Module):
+    """Calls the model with keyword arguments, as `model(**tokenizer(text))` does."""
+
+    def __init__(self, model, names):
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, *args):
+        return tuple(self.model(**dict(zip(self.names, args)), return_dict=False))
+
+
+def export(name, model, inputs, outputs, choices, expected):
+    torch.manual_seed(0)
+    model.eval()
+    ids = torch.randint(0, VOCAB, (1, SEQUENCE))
+    feeds = {"input_ids": ids, "attention_mask": torch.ones(1, SEQUENCE, dtype=torch.long),
+             "token_type_ids": torch.zeros(1, SEQUENCE, dtype=torch.long)}
+    path = os.path.join(D, f"{name}.onnx")
+    with torch.no_grad():
+        torch.onnx.export(Named(model, inputs), tuple(feeds[i] for i in inputs), path,
+                          input_names=inputs, output_names=outputs, opset_version=14,
+                          dynamic_axes={i: SEQ_AXES for i in inputs}, dynamo=False)
+    rng = np.random.default_rng(1)
+    calibration = [rng.integers(0, VOCAB, SEQUENCE).tolist() for _ in range(8)]
+    test = rng.integers(0, VOCAB, (1, SEQUENCE))
+    session = ort.InferenceSession(path)
+    feed = {i: (test if i == "input_ids" else feeds[i].numpy()).astype(np.int64) for i in inputs}
+    wanted = choices.get("output", outputs[0])
+    out = session.run([wanted], feed)[0]
+    expected[f"{name}.onnx"] = {
+        "choices": choices,
+        "calibration": calibration,
+        "input": test[0].tolist(),
+        "output": out.reshape(-1).tolist(),
+        "output_shape": list(out.shape),
+    }
+    print(name, os.path.getsize(path), "bytes", [i.name for i in session.get_inputs()],
+          [o.name for o in session.get_outputs()])
+
+
+def main():
+    os.makedirs(D, exist_ok=True)
+    expected = {}
+    dims = {"sequence": SEQUENCE}
+    gpt2 = dict(vocab_size=VOCAB, n_positions=32, n_embd=32, n_layer=2, n_head=4)
+    torch.manual_seed(0)
+    # The library's default attention (scaled_dot_product_attention) with the mask input.
+    model = GPT2LMHeadModel(GPT2Config(**gpt2, use_cache=False))
+    export("gpt2", model, ["input_ids", "attention_mask"], ["logits"],
+           {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
+    # Eager attention: the causal Where, then the attention mask added.
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel._from_config(GPT2Config(**gpt2, use_cache=False),
+                                         attn_implementation="eager")
+    export("gpt2_eager", model, ["input_ids", "attention_mask"], ["logits"],
+           {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
+    # With the key/value cache: five outputs, the logits chosen.
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel._from_config(GPT2Config(**gpt2, use_cache=True),
+                                         attn_implementation="eager")
+    present = [f"present.{i}.{kv}" for i in range(2) for kv in ("key", "value")]
+    export("gpt2_cache", model, ["input_ids"], ["logits"] + present,
+           {"dims": dims, "output": "logits"}, expected)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(
+        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, max_position_embeddings=32, num_labels=3))
+    export("bert", model, ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
+           {"dims": dims, "constants": {"attention_mask": "ones", "token_type_ids": "zeros"}},
+           expected)
+    torch.manual_seed(0)
+    model = DistilBertForSequenceClassification(DistilBertConfig(
+        vocab_size=VOCAB, dim=32, n_layers=2, n_heads=4, hidden_dim=64,
+        max_position_embeddings=32, num_labels=3))
+    export("distilbert", model, ["input_ids", "attention_mask"], ["logits"],
+           {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
+    with open(os.path.join(D, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
