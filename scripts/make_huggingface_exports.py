@@ -18,7 +18,9 @@ import numpy as np
 import onnxruntime as ort
 import torch
 from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
-                          DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel)
+                          DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel,
+                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM,
+                          OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM)
 
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "huggingface-exports")
 VOCAB, SEQUENCE = 256, 8
@@ -101,6 +103,25 @@ def main():
         max_position_embeddings=32, num_labels=3))
     export("distilbert", model, ["input_ids", "attention_mask"], ["logits"],
            {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
+    # Decoders of other families: LLaMA (RMSNorm, rotary embeddings, grouped key/value heads,
+    # SiLU-gated MLP, a causal mask written by ScatterND), GPT-NeoX and Phi (partial rotary
+    # embeddings), OPT (learned positions from the attention mask's cumulative sum).
+    small = dict(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                 intermediate_size=64, max_position_embeddings=32)
+    decoders = [
+        ("llama", lambda: LlamaForCausalLM(LlamaConfig(**small, num_key_value_heads=2))),
+        ("gpt_neox", lambda: GPTNeoXForCausalLM(GPTNeoXConfig(**small))),
+        ("phi", lambda: PhiForCausalLM(PhiConfig(**small))),
+        ("opt", lambda: OPTForCausalLM(OPTConfig(
+            vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+            ffn_dim=64, max_position_embeddings=32, word_embed_proj_dim=32))),
+    ]
+    for name, make in decoders:
+        torch.manual_seed(0)
+        # Their key/value cache comes out beside the logits (use_cache defaults to true).
+        export(name, make(), ["input_ids", "attention_mask"], ["logits"],
+               {"dims": dims, "constants": {"attention_mask": "ones"}, "output": "logits"},
+               expected)
     with open(os.path.join(D, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
 

@@ -3,10 +3,12 @@
 //! `examples/huggingface-exports/expected.json`): GPT-2 with the library's default attention
 //! and with eager attention (a causal `Where`, then the attention mask added), GPT-2 with its
 //! key/value cache (five outputs), BERT and DistilBERT classifiers (their masks and token
-//! types). Each compiles with the choices a user passes (`--dim sequence=8`, the extra inputs
-//! held constant, the logits chosen), its float evaluation matches onnxruntime, and its proven
-//! integer output agrees with onnxruntime's; one proves under MockProver and rejects a changed
-//! output.
+//! types), and the LLaMA, GPT-NeoX, Phi and OPT decoders (RMSNorm, rotary embeddings, grouped
+//! key/value heads, causal masks built by ScatterND, positions from a cumulative sum). Each
+//! compiles with the choices a user passes (`--dim sequence=8`, the extra inputs held
+//! constant, the logits chosen), its float evaluation matches onnxruntime, and its proven
+//! integer output agrees with onnxruntime's; eager GPT-2 and LLaMA prove under MockProver and
+//! reject a changed output.
 
 mod common;
 
@@ -65,6 +67,10 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
         "gpt2_cache.onnx",
         "bert.onnx",
         "distilbert.onnx",
+        "llama.onnx",
+        "gpt_neox.onnx",
+        "phi.onnx",
+        "opt.onnx",
     ] {
         let case = &expected[name];
         let m = load_onnx_with(dir.join(name), &choices(case))
@@ -124,7 +130,7 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
             agree,
             "{name}: the proven argmax differs from onnxruntime's"
         );
-        if name == "gpt2_eager.onnx" {
+        if matches!(name, "gpt2_eager.onnx" | "llama.onnx") {
             mock_verify(&compiled, &input, values.clone())
                 .unwrap_or_else(|e| panic!("{name}: honest witness rejected: {:?}", &e[..1]));
             let mut changed = values;

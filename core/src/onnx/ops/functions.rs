@@ -443,7 +443,10 @@ pub(super) fn scale_by_constant(
         return Ok(());
     };
     if divide && ci == 0 {
-        return Err(unsupported(node, "a constant divided by a tensor"));
+        // c / x = c · (1/x), for a scalar c.
+        let c = scalar_of(node, c, "a constant dividend")?;
+        let x = l.tensor(node, ti)?;
+        return function_times(l, b, node, x, UnaryFn::Reciprocal, c);
     }
     let values: Vec<f32> = c
         .values
@@ -452,9 +455,47 @@ pub(super) fn scale_by_constant(
         .collect();
     let c_shape = c.shape.clone();
     let x = l.tensor(node, ti)?;
-    let axis = varying_axis(node, &c_shape, b.shape(x))?;
+    let x_shape = b.shape(x).to_vec();
+    let (axis, values) = match varying_axis(node, &c_shape, &x_shape) {
+        Ok(axis) => (axis, values),
+        // Varying along several axes (rotary embeddings' cos and sin over positions and
+        // features, broadcast over heads): one factor per element.
+        Err(e) => match crate::tensor::broadcast_indices(&c_shape, &x_shape) {
+            Some(idx) => (None, idx.iter().map(|&i| values[i]).collect()),
+            None => return Err(e),
+        },
+    };
     let zeros = vec![0.0; values.len()];
     channel_affine(l, b, node, x, axis, &values, &zeros)?;
+    Ok(())
+}
+
+/// The one value of a constant that must be a scalar.
+fn scalar_of(node: &NodeProto, c: &Const, what: &str) -> Result<f32> {
+    match c.values[..] {
+        [v] if v.is_finite() => Ok(v as f32),
+        _ => Err(unsupported(
+            node,
+            format!("{what} of shape {:?} (a finite scalar only)", c.shape),
+        )),
+    }
+}
+
+/// `c · f(x)` for a scalar `c`: `f`'s table, then (unless `c` is 1) the scale.
+pub(super) fn function_times(
+    l: &mut Loader,
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    f: UnaryFn,
+    c: f32,
+) -> Result<()> {
+    if c == 1.0 {
+        emit(l, b, node, Op::Unary(f), vec![x], None)?;
+        return Ok(());
+    }
+    let y = emit_part(b, node, "function", Op::Unary(f), vec![x], None)?;
+    channel_affine(l, b, node, y, None, &[c], &[0.0])?;
     Ok(())
 }
 

@@ -253,6 +253,19 @@ pub(in crate::onnx) fn divide_by_root(
         emit(l, b, node, Op::Unary(f), vec![v], None)?;
         return Ok(());
     };
+    // 1/√(v + ε) written as a division of a constant (LLaMA's RMSNorm: `torch.rsqrt`).
+    if let Some(c) = l.consts.get(&dividend) {
+        let c = match c.values[..] {
+            [c] if c.is_finite() => c as f32,
+            _ => {
+                return Err(unsupported(
+                    node,
+                    "a constant dividend that is not a scalar",
+                ))
+            }
+        };
+        return function_times(l, b, node, v, f, c);
+    }
     let a = computed(l, &dividend)?;
     times_function_of(l, b, node, a, (v, f))
 }

@@ -14,7 +14,12 @@
 //! the exporter had written one. Nothing folded here reaches the circuit: the folded values are
 //! integers of shapes, or constants that a mapped operator then reads as weights.
 
-use super::{attr, attr_int, attr_ints, bad_model, unsupported, Const, Loader, NodeProto};
+mod indexed;
+mod products;
+
+use super::{
+    attr, attr_int, attr_ints, attr_str, bad_model, unsupported, Const, Loader, NodeProto,
+};
 use crate::error::Result;
 use crate::ir::ModelBuilder;
 use crate::tensor::strides;
@@ -62,6 +67,9 @@ pub(super) const FOLDABLE: &[&str] = &[
     "ReduceSum",
     "ReduceMax",
     "ReduceMin",
+    "ScatterND",
+    "CumSum",
+    "MatMul",
 ];
 
 /// The most elements a folded constant may have beyond its largest input (a shape vector is a
@@ -328,6 +336,14 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             same(values, x.shape.clone())
         }
         "ReduceProd" | "ReduceSum" | "ReduceMax" | "ReduceMin" => reduce_constant(node, inputs, x)?,
+        "ScatterND" => indexed::scatter_nd(
+            node,
+            x,
+            inputs.get(1).copied().flatten(),
+            inputs.get(2).copied().flatten(),
+        )?,
+        "CumSum" => indexed::cumulative_sum(node, x, inputs.get(1).copied().flatten())?,
+        "MatMul" => products::matmul(node, x, inputs.get(1).copied().flatten())?,
         "Transpose" => {
             let rank = x.shape.len();
             let perm: Vec<usize> = match attr_ints(node, "perm") {
@@ -675,3 +691,6 @@ fn reduce_constant(node: &NodeProto, inputs: &[Option<&Const>], x: &Const) -> Re
         integer: x.integer,
     })
 }
+
+#[cfg(test)]
+mod tests;
