@@ -20,10 +20,13 @@ import torch
 from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
                           DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel,
                           GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM,
-                          OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM)
+                          OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM, ConvNextConfig,
+                          ConvNextForImageClassification, ResNetConfig,
+                          ResNetForImageClassification, SwinConfig, SwinForImageClassification,
+                          ViTConfig, ViTForImageClassification)
 
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "huggingface-exports")
-VOCAB, SEQUENCE = 256, 8
+VOCAB, SEQUENCE, IMAGE = 256, 8, 32
 SEQ_AXES = {0: "batch", 1: "sequence"}
 
 
@@ -41,26 +44,35 @@ class Named(torch.nn.Module):
 def export(name, model, inputs, outputs, choices, expected):
     torch.manual_seed(0)
     model.eval()
+    image = inputs == ["pixel_values"]
     ids = torch.randint(0, VOCAB, (1, SEQUENCE))
     feeds = {"input_ids": ids, "attention_mask": torch.ones(1, SEQUENCE, dtype=torch.long),
-             "token_type_ids": torch.zeros(1, SEQUENCE, dtype=torch.long)}
+             "token_type_ids": torch.zeros(1, SEQUENCE, dtype=torch.long),
+             "pixel_values": torch.randn(1, 3, IMAGE, IMAGE)}
     path = os.path.join(D, f"{name}.onnx")
+    axes = {"pixel_values": {0: "batch"}} if image else {i: SEQ_AXES for i in inputs}
     with torch.no_grad():
         torch.onnx.export(Named(model, inputs), tuple(feeds[i] for i in inputs), path,
                           input_names=inputs, output_names=outputs, opset_version=14,
-                          dynamic_axes={i: SEQ_AXES for i in inputs}, dynamo=False)
+                          dynamic_axes=axes, dynamo=False)
     rng = np.random.default_rng(1)
-    calibration = [rng.integers(0, VOCAB, SEQUENCE).tolist() for _ in range(8)]
-    test = rng.integers(0, VOCAB, (1, SEQUENCE))
+    if image:
+        # The test calibrates an image model on the input and its negation (kept small here).
+        calibration = None
+        test = rng.standard_normal((1, 3, IMAGE, IMAGE)).round(3).astype(np.float32)
+    else:
+        calibration = [rng.integers(0, VOCAB, SEQUENCE).tolist() for _ in range(8)]
+        test = rng.integers(0, VOCAB, (1, SEQUENCE))
     session = ort.InferenceSession(path)
-    feed = {i: (test if i == "input_ids" else feeds[i].numpy()).astype(np.int64) for i in inputs}
+    feed = {i: (test if i in ("input_ids", "pixel_values") else feeds[i].numpy()) for i in inputs}
+    feed = {i: v if i == "pixel_values" else v.astype(np.int64) for i, v in feed.items()}
     wanted = choices.get("output", outputs[0])
     out = session.run([wanted], feed)[0]
     expected[f"{name}.onnx"] = {
         "choices": choices,
-        "calibration": calibration,
-        "input": test[0].tolist(),
-        "output": out.reshape(-1).tolist(),
+        **({} if calibration is None else {"calibration": calibration}),
+        "input": test.reshape(-1).tolist(),
+        "output": [float(f"{v:.7g}") for v in out.reshape(-1)],
         "output_shape": list(out.shape),
     }
     print(name, os.path.getsize(path), "bytes", [i.name for i in session.get_inputs()],
@@ -122,8 +134,28 @@ def main():
         export(name, make(), ["input_ids", "attention_mask"], ["logits"],
                {"dims": dims, "constants": {"attention_mask": "ones"}, "output": "logits"},
                expected)
+    # Image classifiers (32×32 inputs, 5 classes): ViT, Swin (shifted windows: its attention
+    # mask sliced from constants, rolls), ResNet and ConvNeXt.
+    vision = [
+        ("vit", lambda: ViTForImageClassification(ViTConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            image_size=IMAGE, patch_size=8, num_labels=5))),
+        ("swin", lambda: SwinForImageClassification(SwinConfig(
+            image_size=IMAGE, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],
+            window_size=4, num_labels=5))),
+        ("resnet", lambda: ResNetForImageClassification(ResNetConfig(
+            hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], embedding_size=8,
+            num_labels=5))),
+        ("convnext", lambda: ConvNextForImageClassification(ConvNextConfig(
+            hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], num_labels=5,
+            image_size=IMAGE))),
+    ]
+    for name, make in vision:
+        torch.manual_seed(0)
+        export(name, make(), ["pixel_values"], ["logits"], {}, expected)
     with open(os.path.join(D, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":

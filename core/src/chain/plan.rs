@@ -252,9 +252,9 @@ fn plan(
                 end += 1;
             }
             // Every end in first..end fits after `start`.
-            for j in first..end {
-                if best[j].is_none_or(|(c, _)| count + 1 < c) {
-                    best[j] = Some((count + 1, from));
+            for b in &mut best[first..end] {
+                if b.is_none_or(|(c, _)| count + 1 < c) {
+                    *b = Some((count + 1, from));
                 }
             }
             reached = end.checked_sub(1).filter(|&r| r >= first).or(reached);

@@ -506,50 +506,30 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             };
             let starts = get(1, "starts")?.ok_or_else(|| unsupported(node, "no starts"))?;
             let ends = get(2, "ends")?.ok_or_else(|| unsupported(node, "no ends"))?;
-            let rank = x.shape.len();
-            let axes = match get(3, "axes")? {
-                Some(a) => a
-                    .iter()
-                    .map(|&a| axis(node, a, rank))
-                    .collect::<Result<_>>()?,
-                None => (0..starts.len()).collect::<Vec<_>>(),
-            };
-            let steps = get(4, "steps")?.unwrap_or_else(|| vec![1; starts.len()]);
-            if ends.len() != starts.len()
-                || axes.len() != starts.len()
-                || steps.len() != starts.len()
-            {
-                return Err(unsupported(
-                    node,
-                    "starts, ends, axes and steps of other lengths",
-                ));
-            }
-            let mut begin = vec![0i64; rank];
-            let mut step = vec![1i64; rank];
-            let mut shape = x.shape.clone();
-            for k in 0..starts.len() {
-                let (d, s) = (axes[k], steps[k]);
-                if s <= 0 {
-                    return Err(unsupported(node, "a step below 1"));
-                }
-                let dim = x.shape[d] as i64;
-                let clamp = |v: i64| (if v < 0 { v + dim } else { v }).clamp(0, dim);
-                let (b, e) = (clamp(starts[k]), clamp(ends[k]));
-                begin[d] = b;
-                step[d] = s;
-                shape[d] = (((e - b).max(0) + s - 1) / s) as usize;
-            }
+            let axes = get(3, "axes")?;
+            let steps = get(4, "steps")?;
+            // The same ranges a Slice of computed tensors takes (negative steps included); a
+            // constant may come out empty.
+            let ranges = crate::ops::gather::maps::slice_ranges(
+                &x.shape,
+                &starts,
+                &ends,
+                axes.as_deref(),
+                steps.as_deref(),
+            )
+            .map_err(|e| unsupported(node, e))?;
+            let shape = ranges.out;
             let n: usize = shape.iter().product();
             let (os, xs) = (strides(&shape), strides(&x.shape));
             let values = (0..n)
                 .map(|i| {
-                    let j: usize = (0..rank)
+                    let j: i64 = (0..shape.len())
                         .map(|d| {
-                            let k = (i / os[d]) % shape[d].max(1);
-                            (begin[d] as usize + k * step[d] as usize) * xs[d]
+                            let k = ((i / os[d]) % shape[d].max(1)) as i64;
+                            (ranges.begin[d] + k * ranges.step[d]) * xs[d] as i64
                         })
                         .sum();
-                    x.values[j]
+                    x.values[j as usize]
                 })
                 .collect();
             same(values, shape)

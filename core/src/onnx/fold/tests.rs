@@ -163,3 +163,25 @@ fn products_by_constants_of_any_broadcast_and_a_constant_over_a_tensor() {
         "{y:?}"
     );
 }
+
+#[test]
+fn a_slice_of_a_constant_takes_negative_steps_as_onnx_defines() {
+    // Swin's shifted windows slice their mask's constants backwards: [6, 4, 2] of 1..=6.
+    let c = folded(
+        &[3],
+        vec![node(
+            "Slice",
+            &["v", "starts", "ends", "axes", "steps"],
+            "c",
+            vec![],
+        )],
+        vec![
+            init("v", &[6], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            init("starts", &[1], &[-1.0]),
+            init("ends", &[1], &[-100.0]),
+            init("axes", &[1], &[0.0]),
+            init("steps", &[1], &[-2.0]),
+        ],
+    );
+    assert_eq!(c, [6.0, 4.0, 2.0]);
+}

@@ -135,6 +135,34 @@ pub fn slice(
     axes: Option<&[i64]>,
     steps: Option<&[i64]>,
 ) -> Result<Gather, String> {
+    let SliceRanges { begin, step, out } = slice_ranges(shape, starts, ends, axes, steps)?;
+    let rank = shape.len();
+    let st = strides(shape);
+    let mut c_in = vec![0; rank];
+    build(Movement::Slice, out, |c| {
+        for d in 0..rank {
+            c_in[d] = (begin[d] + c[d] as i64 * step[d]) as usize;
+        }
+        input(0, &c_in, &st)
+    })
+}
+
+/// What an ONNX `Slice` takes of each axis: element `begin + i·step` for `i < out`.
+pub struct SliceRanges {
+    pub begin: Vec<i64>,
+    pub step: Vec<i64>,
+    /// The output's shape (a dimension may be 0).
+    pub out: Vec<usize>,
+}
+
+/// [`slice`]'s ranges, per axis (the index arithmetic a Slice of constants shares).
+pub fn slice_ranges(
+    shape: &[usize],
+    starts: &[i64],
+    ends: &[i64],
+    axes: Option<&[i64]>,
+    steps: Option<&[i64]>,
+) -> Result<SliceRanges, String> {
     let rank = shape.len();
     let axes: Vec<usize> = match axes {
         None => (0..starts.len()).collect(),
@@ -173,14 +201,7 @@ pub fn slice(
         step[a] = s;
         out[a] = n.max(0) as usize;
     }
-    let st = strides(shape);
-    let mut c_in = vec![0; rank];
-    build(Movement::Slice, out, |c| {
-        for d in 0..rank {
-            c_in[d] = (begin[d] + c[d] as i64 * step[d]) as usize;
-        }
-        input(0, &c_in, &st)
-    })
+    Ok(SliceRanges { begin, step, out })
 }
 
 /// ONNX `Pad` with zeros: `pads` = begins of every axis, then ends; negative pads crop.
