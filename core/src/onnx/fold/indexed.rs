@@ -89,6 +89,9 @@ pub(super) fn cumulative_sum(
         .first()
         .ok_or_else(|| unsupported(node, "an empty axis"))?;
     let rank = x.shape.len();
+    if rank == 0 {
+        return Err(unsupported(node, "a scalar input (CumSum needs an axis)"));
+    }
     let a = axis(node, a, rank)?;
     let (exclusive, reverse) = (
         attr_int(node, "exclusive", 0) != 0,

@@ -38,6 +38,12 @@ pub(super) fn matmul(node: &NodeProto, a: &Const, b: Option<&Const>) -> Result<C
         .ok_or_else(|| unsupported(node, "the first operand's batch"))?;
     let ib = crate::tensor::broadcast_indices(bb, &batch)
         .ok_or_else(|| unsupported(node, "the second operand's batch"))?;
+    // Bounded before any work: a hostile [N, 1] @ [1, N] would ask for N² elements.
+    let largest = a.values.len().max(b.values.len());
+    let elements = ia.len().checked_mul(m).and_then(|v| v.checked_mul(n));
+    if elements.is_none_or(|e| e > super::MAX_FOLDED.max(largest)) {
+        return Err(unsupported(node, "a folded constant of over 2^20 elements"));
+    }
     let mut values = Vec::with_capacity(ia.len() * m * n);
     for (&pa, &pb) in ia.iter().zip(&ib) {
         let (x, y) = (&a.values[pa * m * k..], &b.values[pb * k * n..]);

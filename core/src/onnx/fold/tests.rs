@@ -185,3 +185,35 @@ fn a_slice_of_a_constant_takes_negative_steps_as_onnx_defines() {
     );
     assert_eq!(c, [6.0, 4.0, 2.0]);
 }
+
+/// Hostile constants are refused before any work: a product of N² elements, a running sum of a
+/// scalar.
+#[test]
+fn hostile_folds_are_refused_by_name() {
+    let n = 1 << 11;
+    let err = load(
+        &[1, 1],
+        vec![
+            node("MatMul", &["a", "b"], "c", vec![]),
+            node("Add", &["x", "c"], "y", vec![]),
+        ],
+        vec![
+            init("a", &[n, 1], &vec![1.0; n as usize]),
+            init("b", &[1, n], &vec![1.0; n as usize]),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("over 2^20 elements"), "{err}");
+    let err = load(
+        &[1],
+        vec![
+            node("CumSum", &["s", "axis"], "c", vec![]),
+            node("Add", &["x", "c"], "y", vec![]),
+        ],
+        vec![init("s", &[], &[1.0]), init("axis", &[], &[0.0])],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("CumSum needs an axis"), "{err}");
+}
