@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::exports::{expected, floats, mock_verify};
+use common::exports::{expected, float_matches, floats, mock_verify};
 use zkinfer_core::onnx::{load_onnx_with, OnnxChoices};
 use zkinfer_core::prove::{compile, CompileOptions};
 
@@ -36,15 +36,6 @@ fn choices(case: &serde_json::Value) -> OnnxChoices {
             .collect(),
         output: c["output"].as_str().map(str::to_string),
     }
-}
-
-/// Token ids or pixels.
-fn ids(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
 }
 
 /// The argmax of each row of `len` values.
@@ -81,29 +72,13 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
         let case = &expected[name];
         let m = load_onnx_with(dir.join(name), &choices(case))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let x = ids(&case["input"]);
+        // Shape and values against onnxruntime's (the input: token ids or pixels).
+        let x = float_matches(name, &m, case);
         let want = floats(&case["output"]);
-        let shape: Vec<usize> = case["output_shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap() as usize)
-            .collect();
-        let float = &m.eval_float(&x).unwrap()[m.output];
-        assert_eq!(float.shape, shape, "{name}");
-        let float_err = float
-            .data
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(
-            float_err < 1e-4,
-            "{name}: float evaluator off by {float_err}"
-        );
+        let len = *m.shapes[m.output].last().unwrap();
         // Token ids as the file gives them; an image model on the input and its negation.
         let calibration: Vec<Vec<f32>> = match case["calibration"].as_array() {
-            Some(rows) => rows.iter().map(ids).collect(),
+            Some(rows) => rows.iter().map(floats).collect(),
             None => vec![x.clone(), x.iter().map(|v| -v).collect()],
         };
         let compiled = compile(&m, &calibration, &CompileOptions::default())
@@ -123,7 +98,6 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
         // Per position for a language model (the next token at each), the class otherwise.
-        let len = *shape.last().unwrap();
         let agree = argmaxes(&proven, len) == argmaxes(&want, len);
         println!(
             "{name}: {}; proven output within {err:.5} of onnxruntime's (range {range:.3}), \

@@ -107,14 +107,18 @@ fn global_average_pool_of_a_sequence_averages_its_length() {
 
 /// A model file of `nodes` over input `x` of `dims`, writing `y`, opset 17.
 fn model_file(dims: &[i64], nodes: Vec<NodeProto>, initializer: Vec<pb::TensorProto>) -> Vec<u8> {
-    use prost::Message;
-    let graph = pb::GraphProto {
+    graph_file(pb::GraphProto {
         node: nodes,
         initializer,
         input: vec![super::tests::value("x", dims)],
         output: vec![super::tests::value("y", &[])],
         ..Default::default()
-    };
+    })
+}
+
+/// A model file holding `graph`, opset 17.
+fn graph_file(graph: pb::GraphProto) -> Vec<u8> {
+    use prost::Message;
     let model = pb::ModelProto {
         ir_version: 8,
         opset_import: vec![pb::OperatorSetIdProto {
@@ -740,7 +744,6 @@ fn inputs_besides_the_proven_one_are_held_constant_by_name() {
 /// refused naming the graph's outputs.
 #[test]
 fn the_output_to_prove_is_chosen_by_name_and_only_its_nodes_are_loaded() {
-    use prost::Message;
     let graph = pb::GraphProto {
         node: vec![
             node("Relu", &["x"], "hidden", vec![]),
@@ -763,16 +766,7 @@ fn the_output_to_prove_is_chosen_by_name_and_only_its_nodes_are_loaded() {
         ],
         ..Default::default()
     };
-    let bytes = pb::ModelProto {
-        ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    }
-    .encode_to_vec();
+    let bytes = graph_file(graph);
     let load = |output: Option<&str>| {
         let choices = OnnxChoices {
             output: output.map(str::to_string),
