@@ -1131,6 +1131,13 @@ fn a_symbolic_input_dimension_is_given_by_name() {
     predicts_three_rows(&dir);
 }
 
+/// `masked_sequence` compiled into `dir` with three tokens and `extra` arguments.
+fn compile_masked_fixture(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["--dim", "sequence=3"];
+    args.extend_from_slice(extra);
+    compile_sequence_fixture("masked_sequence", dir, &args)
+}
+
 /// A HuggingFace-shaped export reads an `attention_mask` beside its input (`masked_sequence`:
 /// an int64 mask `[batch, sequence]` multiplying the features): compile names the inputs and
 /// the flag, and with `--constant-input attention_mask=ones` the mask is part of the model.
@@ -1138,11 +1145,7 @@ fn a_symbolic_input_dimension_is_given_by_name() {
 fn an_extra_input_is_held_constant_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("masked");
-    let compile = |extra: &[&str]| {
-        let mut args = vec!["--dim", "sequence=3"];
-        args.extend_from_slice(extra);
-        compile_sequence_fixture("masked_sequence", &dir, &args)
-    };
+    let compile = |extra: &[&str]| compile_masked_fixture(&dir, extra);
     assert_fails(&compile(&[]), "--constant-input");
     assert!(!dir.exists(), "a failed compile left files behind");
     let o = compile(&["--constant-input", "attention_mask=twos"]);
@@ -1159,11 +1162,7 @@ fn an_extra_input_is_held_constant_by_name() {
 fn the_tensor_to_prove_is_chosen_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("features");
-    let compile = |extra: &[&str]| {
-        let mut args = vec!["--dim", "sequence=3"];
-        args.extend_from_slice(extra);
-        compile_sequence_fixture("masked_sequence", &dir, &args)
-    };
+    let compile = |extra: &[&str]| compile_masked_fixture(&dir, extra);
     assert_fails(
         &compile(&["--output-tensor", "nope"]),
         "--output-tensor 'nope': no node writes it",

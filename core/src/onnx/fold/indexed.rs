@@ -97,19 +97,15 @@ pub(super) fn cumulative_sum(
         attr_int(node, "exclusive", 0) != 0,
         attr_int(node, "reverse", 0) != 0,
     );
-    let len = x.shape.get(a).copied().unwrap_or(1);
+    let len = x.shape[a];
     let inner: usize = x.shape[a + 1..].iter().product();
     let mut values = vec![0f64; x.values.len()];
     for outer in 0..x.values.len() / (len * inner).max(1) {
         for i in 0..inner {
             let at = |j: usize| outer * len * inner + j * inner + i;
             let mut sum = 0f64;
-            let order: Box<dyn Iterator<Item = usize>> = if reverse {
-                Box::new((0..len).rev())
-            } else {
-                Box::new(0..len)
-            };
-            for j in order {
+            for step in 0..len {
+                let j = if reverse { len - 1 - step } else { step };
                 if exclusive {
                     values[at(j)] = sum;
                     sum += x.values[at(j)];

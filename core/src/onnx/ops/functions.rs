@@ -471,7 +471,7 @@ pub(super) fn scale_by_constant(
 }
 
 /// The one value of a constant that must be a scalar.
-fn scalar_of(node: &NodeProto, c: &Const, what: &str) -> Result<f32> {
+pub(super) fn scalar_of(node: &NodeProto, c: &Const, what: &str) -> Result<f32> {
     match c.values[..] {
         [v] if v.is_finite() => Ok(v as f32),
         _ => Err(unsupported(

@@ -255,15 +255,7 @@ pub(in crate::onnx) fn divide_by_root(
     };
     // 1/√(v + ε) written as a division of a constant (LLaMA's RMSNorm: `torch.rsqrt`).
     if let Some(c) = l.consts.get(&dividend) {
-        let c = match c.values[..] {
-            [c] if c.is_finite() => c as f32,
-            _ => {
-                return Err(unsupported(
-                    node,
-                    "a constant dividend that is not a scalar",
-                ))
-            }
-        };
+        let c = scalar_of(node, c, "a constant dividend")?;
         return function_times(l, b, node, v, f, c);
     }
     let a = computed(l, &dividend)?;
@@ -359,19 +351,13 @@ pub(in crate::onnx) fn add_to_masked(
         )
     })?;
     let mut masked = prior.masked;
-    let mut added = vec![0f32; masked.len()];
+    let mut added = vec![0f64; masked.len()];
     for (o, &i) in idx.iter().enumerate() {
         let v = c.values[i];
         if v <= MASKED_AT_MOST {
             masked[o] = true;
         } else if !masked[o] {
-            if !v.is_finite() {
-                return Err(unsupported(
-                    node,
-                    "a non-finite value in the attention mask",
-                ));
-            }
-            added[o] = v as f32;
+            added[o] = v;
         }
     }
     let len = shape.last().copied().unwrap_or(1).max(1);
@@ -381,19 +367,7 @@ pub(in crate::onnx) fn add_to_masked(
             format!("row {row} of the attention masks masks every score"),
         ));
     }
-    let scores = if added.iter().any(|&v| v != 0.0) {
-        let c = Tensor::new(shape, added);
-        emit_part(
-            b,
-            node,
-            "bias",
-            Op::Add(AddOperand::Constant(c)),
-            vec![prior.scores],
-            None,
-        )?
-    } else {
-        prior.scores
-    };
+    let scores = plus_unmasked(b, node, prior.scores, shape, &added)?;
     l.masked_scores
         .insert(out_name(node), MaskedScores { scores, masked });
     Ok(())
@@ -444,27 +418,38 @@ pub(in crate::onnx) fn record_mask(
             }
         }
     }
-    let scores = if added.iter().any(|&v| v != 0.0) {
-        if added.iter().any(|v| !v.is_finite()) {
-            return Err(unsupported(
-                node,
-                "a non-finite value in the attention mask",
-            ));
-        }
-        let c = Tensor::new(shape.clone(), added.iter().map(|&v| v as f32).collect());
-        emit_part(
-            b,
-            node,
-            "bias",
-            Op::Add(AddOperand::Constant(c)),
-            vec![scores],
-            None,
-        )?
-    } else {
-        scores
-    };
+    let scores = plus_unmasked(b, node, scores, shape, &added)?;
     l.masked_scores.insert(out, MaskedScores { scores, masked });
     Ok(true)
+}
+
+/// `scores` plus what a mask adds to its unmasked entries (`added`, zero where masked): the
+/// scores themselves when it adds nothing.
+fn plus_unmasked(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    scores: TensorId,
+    shape: Vec<usize>,
+    added: &[f64],
+) -> Result<TensorId> {
+    if added.iter().all(|&v| v == 0.0) {
+        return Ok(scores);
+    }
+    if added.iter().any(|v| !v.is_finite()) {
+        return Err(unsupported(
+            node,
+            "a non-finite value in the attention mask",
+        ));
+    }
+    let c = Tensor::new(shape, added.iter().map(|&v| v as f32).collect());
+    emit_part(
+        b,
+        node,
+        "bias",
+        Op::Add(AddOperand::Constant(c)),
+        vec![scores],
+        None,
+    )
 }
 
 /// Where(condition, a, b) with a constant condition: each element picks `a` or `b` (a gather

@@ -43,6 +43,22 @@ fn causal_softmax_expected() -> Vec<f32> {
     ])
 }
 
+/// `model` compiled with the defaults, calibrated on [`SCORES`] scaled up to 2×, and its
+/// dequantized output on [`SCORES`].
+fn quantized_on_scores(model: &crate::ir::Model) -> Vec<f32> {
+    let calibration: Vec<Vec<f32>> = (0..8)
+        .map(|s| SCORES.iter().map(|v| v * (1.0 + s as f32 / 8.0)).collect())
+        .collect();
+    let compiled = compile(model, &calibration, &CompileOptions::default()).unwrap();
+    let (_, values) = compiled.witness(&SCORES).unwrap();
+    compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output])
+        .iter()
+        .map(|&v| v as f32)
+        .collect()
+}
+
 #[test]
 fn an_additive_causal_mask_before_softmax_removes_the_masked_scores() {
     let m = -10000.0;
@@ -73,15 +89,7 @@ fn an_additive_causal_mask_before_softmax_removes_the_masked_scores() {
     close(&y, &causal_softmax_expected(), 1e-6);
     // Quantized, the scores keep their precision: a masked entry is exactly zero and the rest
     // within a few steps of the float softmax.
-    let calibration: Vec<Vec<f32>> = (0..8)
-        .map(|s| SCORES.iter().map(|v| v * (1.0 + s as f32 / 8.0)).collect())
-        .collect();
-    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
-    let (_, values) = compiled.witness(&SCORES).unwrap();
-    let q = compiled
-        .graph
-        .dequantize_output(&values[compiled.graph.output]);
-    let q: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+    let q = quantized_on_scores(&model);
     assert_eq!((q[1], q[2], q[5]), (0.0, 0.0, 0.0), "{q:?}");
     close(&q, &causal_softmax_expected(), 0.01);
 }
@@ -568,17 +576,7 @@ fn an_attention_mask_added_after_the_causal_where_masks_both() {
     ]);
     close(&run(&model, &SCORES).1, &want, 1e-6);
     // Quantized: no node holds finfo.min, masked entries are exactly zero.
-    let calibration: Vec<Vec<f32>> = (0..8)
-        .map(|s| SCORES.iter().map(|v| v * (1.0 + s as f32 / 8.0)).collect())
-        .collect();
-    let compiled = compile(&model, &calibration, &CompileOptions::default()).unwrap();
-    let (_, values) = compiled.witness(&SCORES).unwrap();
-    let q: Vec<f32> = compiled
-        .graph
-        .dequantize_output(&values[compiled.graph.output])
-        .iter()
-        .map(|&v| v as f32)
-        .collect();
+    let q = quantized_on_scores(&model);
     assert_eq!((q[1], q[2], q[5], q[8]), (0.0, 0.0, 0.0, 0.0), "{q:?}");
     close(&q, &want, 0.01);
     // A padding mask that leaves a query no key is refused by name.
