@@ -12,13 +12,15 @@ CONCATENATION, RESIZE_NEAREST_NEIGHBOR, a residual ADD, FULLY_CONNECTED and SOFT
 Weights and calibration data are seeded random numbers, so the classes mean nothing; the model
 exists to test fidelity against the TFLite interpreter. Also `keras_mbv3_float_io.tflite`
 (the same network with a float input and output, QUANTIZE and DEQUANTIZE at the edges) and
-`op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value, and
+`keras_mbv3_dynamic_range.tflite` and `keras_mbv3_float16.tflite` (the same network as TensorFlow
+converts it without a representative dataset: float activations, weights as int8 with a scale or
+as float16), `op_*_int8.tflite`, single-operator models whose 256-value input holds every int8 value, and
 models of the rearranging operators (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, SQUEEZE and EXPAND_DIMS as RESHAPE) on the same input, also as
 float models (`op_*_float.tflite`), and SUB, MUL and ADD by constant tensors (one value per
 channel, a spatial mask, a full-shape scale), and RESIZE_BILINEAR (half-pixel centres and
 aligned corners; also as a float model).
-Needs tensorflow-cpu 2.14 (a
+Needs tensorflow-cpu 2.14 (the two weight-only models were written by 2.15.1; a
 development tool only: tests read the committed file and run tflite-runtime).
 """
 import os
@@ -238,6 +240,17 @@ def convert(m, representative, float_interface=False):
     return conv.convert()
 
 
+def convert_weights_only(m, float16=False):
+    """The converter asked to optimize without a representative dataset: activations stay float,
+    weights are stored as int8 with a scale (dynamic-range quantization, read by the hybrid
+    kernels) or, with float16, as FLOAT16 constants each read through a DEQUANTIZE."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if float16:
+        conv.target_spec.supported_types = [tf.float16]
+    return conv.convert()
+
+
 def write(out_dir, name, data):
     path = os.path.join(out_dir, name)
     with open(path, "wb") as f:
@@ -286,6 +299,9 @@ def main():
     # The same network with TensorFlow's default float interface: QUANTIZE first and
     # DEQUANTIZE last.
     write(out_dir, "keras_mbv3_float_io.tflite", convert(m, representative, True))
+    # And with only its weights made small (no calibration, so no random numbers drawn).
+    write(out_dir, "keras_mbv3_dynamic_range.tflite", convert_weights_only(m))
+    write(out_dir, "keras_mbv3_float16.tflite", convert_weights_only(m, float16=True))
     write_one_op(rearranging_models())
     # The same rearranging models as float TFLite (no quantization at all).
     tf.keras.utils.set_random_seed(SEED)

@@ -18,6 +18,7 @@
 //! the model's output. Softmax is monotonic, so the predicted class is the same.
 
 pub mod bilinear;
+mod dequantize;
 pub mod float;
 pub mod lut;
 pub mod movement;
@@ -34,6 +35,8 @@ use tract_tflite::tflite;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TfType {
     F32,
+    /// Only for constants, which stand for their float32 values ([`dequantize`]).
+    F16,
     U8,
     I8,
     I32,
@@ -44,6 +47,7 @@ impl TfType {
     fn size(self) -> usize {
         match self {
             TfType::U8 | TfType::I8 => 1,
+            TfType::F16 => 2,
             TfType::F32 | TfType::I32 => 4,
             TfType::I64 => 8,
         }
@@ -132,7 +136,7 @@ impl TfTensor {
                 .chunks_exact(8)
                 .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
                 .collect(),
-            TfType::F32 => {
+            TfType::F32 | TfType::F16 => {
                 return Err(Error::InvalidModel(format!(
                     "tensor '{}' must hold integers",
                     self.name
@@ -496,7 +500,8 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
         TfType::F32 if quantized_edges(graph).input != graph.input => {
             quantized::lower(graph).map(Loaded::Quantized)
         }
-        TfType::F32 => float::lower(graph).map(Loaded::Float),
+        // Weights stored as float16 or int8 with a scale stand for float32 values.
+        TfType::F32 => float::lower(&dequantize::widen_weights(graph)?).map(Loaded::Float),
         TfType::U8 | TfType::I8 => quantized::lower(graph).map(Loaded::Quantized),
         t => Err(Error::InvalidModel(format!(
             "input tensor '{}' is {t:?}; expected float32, uint8 or int8",
@@ -650,6 +655,7 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
         }
         let dtype = match t.type_() {
             tflite::TensorType::FLOAT32 => TfType::F32,
+            tflite::TensorType::FLOAT16 => TfType::F16,
             tflite::TensorType::UINT8 => TfType::U8,
             tflite::TensorType::INT8 => TfType::I8,
             tflite::TensorType::INT32 => TfType::I32,

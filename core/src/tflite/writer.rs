@@ -90,6 +90,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             shape: Some(b.create_vector(&ints(&t.shape))),
             type_: match t.dtype {
                 TfType::F32 => fb::TensorType::FLOAT32,
+                TfType::F16 => fb::TensorType::FLOAT16,
                 TfType::U8 => fb::TensorType::UINT8,
                 TfType::I8 => fb::TensorType::INT8,
                 TfType::I32 => fb::TensorType::INT32,
