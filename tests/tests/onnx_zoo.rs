@@ -21,7 +21,12 @@ struct Case {
 }
 
 fn case(name: &str) -> Result<Case, String> {
-    let dir = repo().join("examples/onnx-zoo");
+    case_in("examples/onnx-zoo", name)
+}
+
+/// A model and its JSON (inputs, onnxruntime's outputs) from the repository's folder `dir`.
+fn case_in(dir: &str, name: &str) -> Result<Case, String> {
+    let dir = repo().join(dir);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap())
             .unwrap();
@@ -245,6 +250,92 @@ fn check_exporter_shaped_model(
     corrupted_here
 }
 
+/// onnxruntime's statically quantized models (the QDQ format, `scripts/make_onnx_quantized.py`):
+/// each loads with no option as the float network it simulates (weights the values their int8
+/// stands for, activation pairs the identity), and both that network and its zkinfer
+/// quantization stay within `tolerance` of onnxruntime's quantized output, with its class
+/// wherever onnxruntime's quantization kept the float model's (its own activation rounding moves
+/// the ViT's close scores by up to 10% of their range and flips one input's class); the circuit
+/// accepts the honest witness and rejects a changed output.
+#[test]
+fn onnxruntime_qdq_models_prove_the_float_network_they_simulate() {
+    for (zoo_name, tolerance) in [
+        ("resnet_bn", 0.02),
+        ("mobilenetv3_block", 0.03),
+        ("efficientnet_mbconv", 0.04),
+        ("vit_encoder", 0.10),
+    ] {
+        let classes = 10;
+        let name = &format!("{zoo_name}_qdq");
+        let float_model = case(zoo_name).unwrap();
+        let c = case_in("examples/onnx-quantized", name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let m = &c.model;
+        let compiled = compile(m, &c.calibration(), &CompileOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (mut float_worst, mut quantized_worst) = (0f64, 0f64);
+        for ((x, want), float_want) in c.inputs.iter().zip(&c.outputs).zip(&float_model.outputs) {
+            let want: Vec<f64> = want.iter().map(|&v| v as f64).collect();
+            let float_want: Vec<f64> = float_want.iter().map(|&v| v as f64).collect();
+            let class_kept = top1(&want, classes) == top1(&float_want, classes);
+            let range = want.iter().fold(0f64, |a, v| a.max(v.abs()));
+            let float: Vec<f64> = m.eval_float(x).unwrap()[m.output]
+                .data
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
+            let (_, values) = compiled.witness(x).unwrap();
+            let quantized = compiled
+                .graph
+                .dequantize_output(&values[compiled.graph.output]);
+            for (got, worst) in [
+                (&float, &mut float_worst),
+                (&quantized, &mut quantized_worst),
+            ] {
+                let err = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f64, f64::max);
+                *worst = worst.max(err / range);
+                if class_kept {
+                    assert_eq!(
+                        top1(got, classes),
+                        top1(&want, classes),
+                        "{name}: another class"
+                    );
+                }
+            }
+        }
+        println!(
+            "{name}: largest difference from onnxruntime's quantized output: float network \
+             {:.2}%, zkinfer's quantization {:.2}% of the output range",
+            100.0 * float_worst,
+            100.0 * quantized_worst
+        );
+        assert!(
+            float_worst <= tolerance,
+            "{name}: float network off by {float_worst}"
+        );
+        assert!(
+            quantized_worst <= tolerance,
+            "{name}: quantized off by {quantized_worst}"
+        );
+        let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
+        exports::mock_verify(&compiled, &input, values.clone()).unwrap_or_else(|e| {
+            panic!(
+                "{name}: honest witness rejected: {:?}",
+                &e[..e.len().min(3)]
+            )
+        });
+        let mut changed = values;
+        changed[compiled.graph.output][0] += 1;
+        assert!(
+            exports::mock_verify(&compiled, &input, changed).is_err(),
+            "{name}: a changed output is accepted"
+        );
+    }
+}
+
 /// One real proof of the family with tables and products, compiled as `zkinfer compile` does by
 /// default (hidden weights, salted input hash): it verifies, and tampering is rejected.
 #[test]
@@ -295,22 +386,25 @@ fn mutated_zoo_models_load_or_are_refused_without_panicking() {
     use tract_onnx::pb::ModelProto;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
     let names = [
-        "resnet_bn",
-        "squeezenet_fire",
-        "efficientnet_mbconv",
-        "mobilenetv3_block",
-        "kws_1d",
-        "unet_decoder",
-        "mlp_activations",
-        "unet_upconv",
-        "seg_bilinear",
+        "onnx-zoo/resnet_bn",
+        "onnx-zoo/squeezenet_fire",
+        "onnx-zoo/efficientnet_mbconv",
+        "onnx-zoo/mobilenetv3_block",
+        "onnx-zoo/kws_1d",
+        "onnx-zoo/unet_decoder",
+        "onnx-zoo/mlp_activations",
+        "onnx-zoo/unet_upconv",
+        "onnx-zoo/seg_bilinear",
+        // Quantization nodes, their int8 weights and grids (scales, zero points).
+        "onnx-quantized/resnet_bn_qdq",
+        "onnx-quantized/mobilenetv3_block_qdq",
     ];
     let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
     let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];
     let (mut loaded, mut refused) = (0, 0);
     for round in 0..1800 {
         let name = names[round % names.len()];
-        let bytes = std::fs::read(repo().join(format!("examples/onnx-zoo/{name}.onnx"))).unwrap();
+        let bytes = std::fs::read(repo().join(format!("examples/{name}.onnx"))).unwrap();
         let mut m = ModelProto::decode(bytes.as_slice()).unwrap();
         let g = m.graph.as_mut().unwrap();
         match rng.gen_range(0..6) {

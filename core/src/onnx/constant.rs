@@ -121,7 +121,10 @@ fn element_type(t: &pb::TensorProto) -> Result<(DataType, usize)> {
     let dt = DataType::try_from(t.data_type)
         .map_err(|_| bad_model(format!("tensor '{}' has unknown type", t.name)))?;
     let bytes = match dt {
-        DataType::Bool => 1,
+        // 8- and 16-bit integers and float16: quantized weights, their zero points, and
+        // weights stored at half precision.
+        DataType::Bool | DataType::Int8 | DataType::Uint8 => 1,
+        DataType::Int16 | DataType::Uint16 | DataType::Float16 => 2,
         DataType::Float | DataType::Int32 => 4,
         DataType::Double | DataType::Int64 => 8,
         _ => {
@@ -226,7 +229,16 @@ pub(super) fn load_const(t: &pb::TensorProto) -> Result<Const> {
     Ok(Const {
         shape,
         values,
-        integer: matches!(dt, DataType::Int64 | DataType::Int32 | DataType::Bool),
+        integer: matches!(
+            dt,
+            DataType::Int64
+                | DataType::Int32
+                | DataType::Int16
+                | DataType::Uint16
+                | DataType::Int8
+                | DataType::Uint8
+                | DataType::Bool
+        ),
     })
 }
 

@@ -74,6 +74,10 @@ fn load_onnx_in(
         prove_tensor(graph, output)?;
     }
     leave_final_argmax_outside(graph);
+    qdq::simulated_network(graph).map_err(|e| match e {
+        Error::MalformedModel { reason, .. } => malformed(reason),
+        other => other,
+    })?;
     let graph = &*graph;
     // The default domain's opset (operators whose defaults changed, e.g. Softmax's axis).
     let opset = proto
@@ -168,6 +172,7 @@ mod constant;
 mod fold;
 mod fuse;
 mod ops;
+mod qdq;
 
 pub(crate) use attrs::auto_pad;
 use attrs::{

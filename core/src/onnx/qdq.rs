@@ -1,0 +1,497 @@
+//! ONNX models quantized in the QDQ format (onnxruntime's `quantize_static` default, and what
+//! quantization-aware training exports): the float network with `QuantizeLinear` →
+//! `DequantizeLinear` pairs on its activations and `DequantizeLinear` of int8 or uint8 weights.
+//!
+//! zkinfer proves the float network such a model simulates, quantized by its own calibration:
+//! - a weight is the float value it stands for, exactly: `DequantizeLinear` of a constant is
+//!   `(q - zero_point) · scale` (per tensor or per axis), and a pair over a float constant is
+//!   its fake quantization `(clamp(round(x / scale) + zero_point) - zero_point) · scale`;
+//! - a pair over an activation is a Clip to the grid's range, `[(min - zero_point) · scale,
+//!   (max - zero_point) · scale]`: its saturation is kept (onnxruntime drops a Relu whose output
+//!   a uint8 grid with zero point 0 clamps anyway), its rounding to the grid is replaced by
+//!   zkinfer's own fixed point (`tests/tests/onnx_zoo.rs` measures how far the result is from
+//!   onnxruntime's output).
+//!
+//! [`simulated_network`] rewrites the graph so before anything else reads it, so that fusions
+//! (SiLU, GELU, a Linear's bias) see through the pairs. The QOperator format (`QLinearConv`,
+//! `MatMulInteger`, ...: integer kernels whose requantization onnxruntime computes in float) is
+//! refused by name.
+
+use super::constant::{load_const, Const};
+use super::{attr, attr_int, bad_model, unsupported};
+use crate::error::Result;
+use std::collections::{HashMap, HashSet};
+use tract_onnx::pb::{self, tensor_proto::DataType, NodeProto};
+
+/// Operators of onnxruntime's integer formats (QOperator, dynamic quantization), refused with a
+/// way out.
+const INTEGER_KERNELS: &[&str] = &[
+    "QLinearConv",
+    "QLinearMatMul",
+    "QLinearAdd",
+    "QLinearMul",
+    "QLinearGlobalAveragePool",
+    "QLinearAveragePool",
+    "QLinearSigmoid",
+    "QLinearLeakyRelu",
+    "QLinearConcat",
+    "QLinearSoftmax",
+    "QGemm",
+    "QAttention",
+    "ConvInteger",
+    "MatMulInteger",
+    "DynamicQuantizeLinear",
+];
+
+/// Rewrites a QDQ-format graph into the float network it simulates (see the module's text).
+/// A graph without quantization nodes is left as it is.
+pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
+    if let Some(n) = graph
+        .node
+        .iter()
+        .find(|n| INTEGER_KERNELS.contains(&n.op_type.as_str()))
+    {
+        return Err(unsupported(
+            n,
+            "(onnxruntime's integer QOperator or dynamic quantization format, whose kernels \
+             round in float; quantize with quant_format=QuantFormat.QDQ, or give the float \
+             model)",
+        ));
+    }
+    let quantizing =
+        |n: &NodeProto| matches!(n.op_type.as_str(), "QuantizeLinear" | "DequantizeLinear");
+    if !graph.node.iter().any(quantizing) {
+        return Ok(());
+    }
+    let constants = Constants::of(graph);
+    let quantize_nodes: HashMap<&str, &NodeProto> = graph
+        .node
+        .iter()
+        .filter(|n| n.op_type == "QuantizeLinear")
+        .filter_map(|n| Some((n.output.first()?.as_str(), n)))
+        .collect();
+    // What replaces each DequantizeLinear: a float constant, or a Clip of the activation.
+    let mut folded: Vec<pb::TensorProto> = vec![];
+    let mut clips: HashMap<usize, NodeProto> = HashMap::new();
+    let mut removed: HashSet<usize> = HashSet::new();
+    for (i, node) in graph.node.iter().enumerate() {
+        if node.op_type != "DequantizeLinear" {
+            continue;
+        }
+        let (Some(x), Some(out)) = (node.input.first(), node.output.first()) else {
+            return Err(unsupported(node, "without an input or an output"));
+        };
+        let values = if let Some(q) = constants.get(x)? {
+            dequantized(node, &q, &constants)?
+        } else if let Some(&quantize) = quantize_nodes.get(x.as_str()) {
+            check_same_grid(quantize, node, &constants)?;
+            let source = quantize
+                .input
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default();
+            match constants.get(source)? {
+                Some(c) => {
+                    let q = quantized(quantize, &c, &constants)?;
+                    dequantized(node, &q, &constants)?
+                }
+                None => {
+                    let (lo, hi) = clip_bounds(quantize, &constants)?;
+                    let mut bound = |end: &str, v: f64| {
+                        let name = format!("{out}:{end}");
+                        folded.push(float_tensor(
+                            &name,
+                            &Const {
+                                shape: vec![],
+                                values: vec![v],
+                                integer: false,
+                            },
+                        ));
+                        name
+                    };
+                    let (lo, hi) = (bound("min", lo), bound("max", hi));
+                    clips.insert(
+                        i,
+                        NodeProto {
+                            op_type: "Clip".into(),
+                            name: format!("{}:range", node.name),
+                            input: vec![source.to_string(), lo, hi],
+                            output: vec![out.clone()],
+                            ..Default::default()
+                        },
+                    );
+                    continue;
+                }
+            }
+        } else {
+            return Err(unsupported(
+                node,
+                format!(
+                    "of '{x}', computed by no QuantizeLinear (only a weight's, or a \
+                     QuantizeLinear's output: the QDQ format)"
+                ),
+            ));
+        };
+        folded.push(float_tensor(out, &values));
+        removed.insert(i);
+    }
+    // A QuantizeLinear all of whose readers were DequantizeLinear nodes rewritten above is gone
+    // with them; one read by anything else stays, and the loader refuses it by name.
+    let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, n) in graph.node.iter().enumerate() {
+        for input in &n.input {
+            readers.entry(input.as_str()).or_default().push(i);
+        }
+    }
+    let outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+    for (i, n) in graph.node.iter().enumerate() {
+        let Some(out) = n.output.first() else {
+            continue;
+        };
+        let rewritten = |j: &usize| removed.contains(j) || clips.contains_key(j);
+        let read_only_by_rewritten = readers
+            .get(out.as_str())
+            .is_none_or(|r| r.iter().all(rewritten));
+        if n.op_type == "QuantizeLinear"
+            && read_only_by_rewritten
+            && !outputs.contains(out.as_str())
+        {
+            removed.insert(i);
+        }
+    }
+    graph.node = std::mem::take(&mut graph.node)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !removed.contains(i))
+        .map(|(i, n)| clips.remove(&i).unwrap_or(n))
+        .collect();
+    graph.initializer.extend(folded);
+    Ok(())
+}
+
+/// Constant tensors by name: initializers and Constant nodes' `value` tensors.
+struct Constants<'g> {
+    tensors: HashMap<&'g str, &'g pb::TensorProto>,
+}
+
+impl<'g> Constants<'g> {
+    fn of(graph: &'g pb::GraphProto) -> Self {
+        let mut tensors: HashMap<&str, &pb::TensorProto> = graph
+            .initializer
+            .iter()
+            .map(|t| (t.name.as_str(), t))
+            .collect();
+        for n in graph.node.iter().filter(|n| n.op_type == "Constant") {
+            if let (Some(out), Some(t)) = (
+                n.output.first(),
+                attr(n, "value").and_then(|a| a.t.as_ref()),
+            ) {
+                tensors.insert(out.as_str(), t);
+            }
+        }
+        Constants { tensors }
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Const>> {
+        self.tensors.get(name).map(|t| load_const(t)).transpose()
+    }
+
+    fn data_type(&self, name: &str) -> Option<DataType> {
+        self.tensors
+            .get(name)
+            .and_then(|t| DataType::try_from(t.data_type).ok())
+    }
+}
+
+/// A (de)quantization node's scale and zero point, as one value per element of `x` (per tensor,
+/// or per axis along the `axis` attribute).
+fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Vec<f64>, Vec<f64>)> {
+    if attr_int(node, "block_size", 0) != 0 {
+        return Err(unsupported(node, "blocked quantization (block_size)"));
+    }
+    let operand = |i: usize, what: &str| -> Result<Option<Const>> {
+        match node.input.get(i).filter(|n| !n.is_empty()) {
+            None => Ok(None),
+            Some(n) => constants
+                .get(n)?
+                .map(Some)
+                .ok_or_else(|| unsupported(node, format!("a computed {what} '{n}'"))),
+        }
+    };
+    let scale = operand(1, "scale")?.ok_or_else(|| unsupported(node, "no scale"))?;
+    let zero = operand(2, "zero point")?;
+    if let Some(z) = &zero {
+        if z.values.len() != scale.values.len() {
+            return Err(bad_model(format!(
+                "node '{}': {} scales but {} zero points",
+                node.name,
+                scale.values.len(),
+                z.values.len()
+            )));
+        }
+    }
+    if scale.values.iter().any(|s| !s.is_finite() || *s <= 0.0) {
+        return Err(unsupported(node, "a scale that is not a positive number"));
+    }
+    let n = x.values.len();
+    let channels = scale.values.len();
+    let channel_of: Box<dyn Fn(usize) -> usize> = if channels == 1 && scale.shape.len() <= 1 {
+        Box::new(|_| 0)
+    } else {
+        let rank = x.shape.len() as i64;
+        let a = attr_int(node, "axis", 1);
+        let axis = usize::try_from(if a < 0 { a + rank } else { a })
+            .ok()
+            .filter(|&a| a < x.shape.len() && x.shape[a] == channels)
+            .ok_or_else(|| {
+                unsupported(
+                    node,
+                    format!("{channels} scales along axis {a} of shape {:?}", x.shape),
+                )
+            })?;
+        let inner: usize = x.shape[axis + 1..].iter().product();
+        Box::new(move |i| (i / inner.max(1)) % channels)
+    };
+    let zero_of = |c: usize| zero.as_ref().map_or(0.0, |z| z.values[c]);
+    Ok((0..n)
+        .map(|i| {
+            let c = channel_of(i);
+            (scale.values[c], zero_of(c))
+        })
+        .unzip())
+}
+
+/// `DequantizeLinear`: `(x - zero_point) · scale`.
+fn dequantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
+    let (scales, zeros) = per_element(node, x, constants)?;
+    Ok(Const {
+        shape: x.shape.clone(),
+        values: x
+            .values
+            .iter()
+            .zip(scales.iter().zip(&zeros))
+            .map(|(v, (s, z))| (v - z) * s)
+            .collect(),
+        integer: false,
+    })
+}
+
+/// The stored range of a `QuantizeLinear`'s output: its zero point's type (uint8 when there is
+/// none).
+fn stored_range(node: &NodeProto, constants: &Constants) -> Result<(f64, f64)> {
+    let zero_type = node
+        .input
+        .get(2)
+        .filter(|n| !n.is_empty())
+        .and_then(|n| constants.data_type(n))
+        .unwrap_or(DataType::Uint8);
+    match zero_type {
+        DataType::Int8 => Ok((-128.0, 127.0)),
+        DataType::Uint8 => Ok((0.0, 255.0)),
+        DataType::Int16 => Ok((-32768.0, 32767.0)),
+        DataType::Uint16 => Ok((0.0, 65535.0)),
+        other => Err(unsupported(
+            node,
+            format!("quantization to {other:?} (int8, uint8, int16 and uint16 only)"),
+        )),
+    }
+}
+
+/// What a `QuantizeLinear` -> `DequantizeLinear` pair clamps an activation to: its stored range
+/// on its grid. Only per-tensor grids (one scale), as activations are quantized.
+fn clip_bounds(quantize: &NodeProto, constants: &Constants) -> Result<(f64, f64)> {
+    let (lo, hi) = stored_range(quantize, constants)?;
+    let one = Const {
+        shape: vec![],
+        values: vec![0.0],
+        integer: false,
+    };
+    let (scales, zeros) = per_element(quantize, &one, constants)
+        .map_err(|_| unsupported(quantize, "an activation quantized per axis"))?;
+    let (s, z) = (scales[0], zeros[0]);
+    Ok(((lo - z) * s, (hi - z) * s))
+}
+
+/// `QuantizeLinear` of a constant: `clamp(round(x / scale) + zero_point)` (ties to even), within
+/// the zero point's type.
+fn quantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
+    let (lo, hi) = stored_range(node, constants)?;
+    let (scales, zeros) = per_element(node, x, constants)?;
+    Ok(Const {
+        shape: x.shape.clone(),
+        values: x
+            .values
+            .iter()
+            .zip(scales.iter().zip(&zeros))
+            .map(|(v, (s, z))| ((v / s).round_ties_even() + z).clamp(lo, hi))
+            .collect(),
+        integer: true,
+    })
+}
+
+/// A pair over an activation is the identity only when both ends use the same grid.
+fn check_same_grid(
+    quantize: &NodeProto,
+    dequantize: &NodeProto,
+    constants: &Constants,
+) -> Result<()> {
+    let grid = |n: &NodeProto| -> Result<Vec<Option<Vec<f64>>>> {
+        (1..3)
+            .map(|i| match n.input.get(i).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => Ok(constants.get(s)?.map(|c| c.values)),
+            })
+            .collect()
+    };
+    let zero_or_absent = |g: &[Option<Vec<f64>>]| -> (Option<Vec<f64>>, Vec<f64>) {
+        let zeros = g[1].clone().unwrap_or_else(|| vec![0.0]);
+        (g[0].clone(), zeros)
+    };
+    let (q, d) = (grid(quantize)?, grid(dequantize)?);
+    let same_axis = attr_int(quantize, "axis", 1) == attr_int(dequantize, "axis", 1);
+    if zero_or_absent(&q) != zero_or_absent(&d) || q[0].is_none() || !same_axis {
+        return Err(unsupported(
+            dequantize,
+            format!(
+                "after QuantizeLinear '{}' with another scale or zero point (a \
+                 requantization; only QuantizeLinear -> DequantizeLinear pairs on one grid)",
+                quantize.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn float_tensor(name: &str, c: &Const) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.to_string(),
+        dims: c.shape.iter().map(|&d| d as i64).collect(),
+        data_type: DataType::Float as i32,
+        float_data: c.values.iter().map(|&v| v as f32).collect(),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onnx::tests::{init, int, node, value};
+    use crate::onnx::Loader;
+    use pb::GraphProto;
+
+    /// An int8 or uint8 constant, stored as raw bytes as onnxruntime writes them.
+    fn bytes(name: &str, dims: &[i64], data_type: DataType, values: &[i64]) -> pb::TensorProto {
+        pb::TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: data_type as i32,
+            raw_data: values.iter().map(|&v| v as u8).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn graph(x: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> GraphProto {
+        GraphProto {
+            node: nodes,
+            initializer: inits,
+            input: vec![value("x", x)],
+            output: vec![value("y", &[])],
+            ..Default::default()
+        }
+    }
+
+    /// The graph rewritten and loaded, evaluated on `x`.
+    fn run(mut g: GraphProto, x: &[f32]) -> Vec<f32> {
+        simulated_network(&mut g).unwrap();
+        let m = Loader::load(&g, "qdq", 13).unwrap();
+        m.eval_float(x).unwrap()[m.output].data.clone()
+    }
+
+    fn refusal(mut g: GraphProto) -> String {
+        simulated_network(&mut g)
+            .and_then(|()| Loader::load(&g, "qdq", 13))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_int8_weight_quantized_per_axis_is_the_float_it_stands_for() {
+        // w = (q - z) · s per column: scales 0.5, 1, 2 and zero points 0, 1, -1 along axis 1.
+        let nodes = vec![
+            node(
+                "DequantizeLinear",
+                &["wq", "ws", "wz"],
+                "w",
+                vec![int("axis", 1)],
+            ),
+            node("MatMul", &["x", "w"], "y", vec![]),
+        ];
+        let inits = vec![
+            bytes("wq", &[2, 3], DataType::Int8, &[2, 3, -1, -4, 1, 0]),
+            init("ws", &[3], &[0.5, 1.0, 2.0]),
+            bytes("wz", &[3], DataType::Int8, &[0, 1, -1]),
+        ];
+        let y = run(graph(&[1, 2], nodes, inits), &[1.0, 10.0]);
+        // w = [[1, 2, 0], [-2, 0, 2]]
+        assert_eq!(y, vec![1.0 - 20.0, 2.0, 20.0]);
+    }
+
+    #[test]
+    fn a_pair_over_an_activation_clamps_it_to_the_grid_range_and_keeps_its_value_inside() {
+        // uint8, scale 0.5, zero point 10: the grid spans [-5, 122.5].
+        let nodes = vec![
+            node("QuantizeLinear", &["x", "s", "z"], "q", vec![]),
+            node("DequantizeLinear", &["q", "s", "z"], "y", vec![]),
+        ];
+        let inits = vec![
+            init("s", &[], &[0.5]),
+            bytes("z", &[], DataType::Uint8, &[10]),
+        ];
+        let y = run(graph(&[1, 4], nodes, inits), &[-7.0, -5.0, 3.3, 200.0]);
+        assert_eq!(y, vec![-5.0, -5.0, 3.3, 122.5]);
+    }
+
+    #[test]
+    fn a_float_weight_between_a_pair_is_fake_quantized() {
+        // int8, scale 0.25: 0.3 -> 0.25, 0.4 -> 0.5 (1.6 rounds to 2), 100 saturates at 127.
+        let nodes = vec![
+            node("QuantizeLinear", &["w", "s", "z"], "wq", vec![]),
+            node("DequantizeLinear", &["wq", "s", "z"], "wf", vec![]),
+            node("Mul", &["x", "wf"], "y", vec![]),
+        ];
+        let inits = vec![
+            init("w", &[1, 3], &[0.3, 0.4, 100.0]),
+            init("s", &[], &[0.25]),
+            bytes("z", &[], DataType::Int8, &[0]),
+        ];
+        let y = run(graph(&[1, 3], nodes, inits), &[1.0, 1.0, 1.0]);
+        assert_eq!(y, vec![0.25, 0.5, 31.75]);
+    }
+
+    #[test]
+    fn integer_kernels_a_requantization_and_a_lone_dequantize_are_refused_by_name() {
+        let inits = || {
+            vec![
+                init("s", &[], &[0.5]),
+                init("t", &[], &[0.25]),
+                bytes("z", &[], DataType::Uint8, &[0]),
+            ]
+        };
+        let qlinear = vec![node("QLinearConv", &["x", "s", "z"], "y", vec![])];
+        let err = refusal(graph(&[1, 1, 2, 2], qlinear, inits()));
+        assert!(err.contains("QLinearConv") && err.contains("QDQ"), "{err}");
+        let requantized = vec![
+            node("QuantizeLinear", &["x", "s", "z"], "q", vec![]),
+            node("DequantizeLinear", &["q", "t", "z"], "y", vec![]),
+        ];
+        let err = refusal(graph(&[1, 4], requantized, inits()));
+        assert!(err.contains("requantization"), "{err}");
+        let lone = vec![node("DequantizeLinear", &["x", "s", "z"], "y", vec![])];
+        let err = refusal(graph(&[1, 4], lone, inits()));
+        assert!(
+            err.contains("DequantizeLinear") && err.contains("QuantizeLinear"),
+            "{err}"
+        );
+    }
+}

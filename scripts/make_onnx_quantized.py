@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Quantized ONNX models as onnxruntime's static quantization writes them (the QDQ format: the
+float graph with QuantizeLinear -> DequantizeLinear pairs on its activations and int8 weights read
+through DequantizeLinear), made from examples/onnx-zoo/, with onnxruntime's outputs.
+
+    ~/.cache/zkinfer/onnx-venv/bin/python scripts/make_onnx_quantized.py
+
+For each model: `quantize_static` calibrated on 32 seeded standard-normal inputs (MinMax), then
+`<name>_qdq.onnx` and `<name>_qdq.json` in examples/onnx-quantized/, the JSON in the zoo's schema
+(the zoo's 4 inputs, onnxruntime's outputs of the quantized model for them). Two settings are
+covered: onnxruntime's defaults (uint8 activations, int8 weights per tensor) and the one it
+recommends for x86 (int8 activations and weights, weights per channel). Weights are the zoo's
+random ones, so the outputs mean nothing. onnxruntime is a test reference only.
+Versions: scripts/requirements-onnx-zoo.txt.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                      quantize_static)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ZOO = REPO_ROOT / "examples" / "onnx-zoo"
+OUT_DIR = REPO_ROOT / "examples" / "onnx-quantized"
+SEED = 20261207
+
+# (zoo model, int8 activations and per-channel weights?)
+MODELS = [
+    ("resnet_bn", False),
+    ("mobilenetv3_block", True),
+    ("efficientnet_mbconv", True),
+    ("vit_encoder", False),
+]
+
+
+class Samples(CalibrationDataReader):
+    def __init__(self, name, shape):
+        rng = np.random.default_rng(SEED)
+        self.samples = iter(
+            [{name: rng.standard_normal(shape).astype(np.float32)} for _ in range(32)])
+
+    def get_next(self):
+        return next(self.samples, None)
+
+
+def main():
+    OUT_DIR.mkdir(exist_ok=True)
+    for name, s8 in MODELS:
+        src = ZOO / f"{name}.onnx"
+        zoo = json.loads((ZOO / f"{name}.json").read_text())
+        model = onnx.load(src)
+        inp = model.graph.input[0].name
+        out = OUT_DIR / f"{name}_qdq.onnx"
+        quantize_static(
+            str(src), str(out), Samples(inp, zoo["input_shape"]),
+            quant_format=QuantFormat.QDQ,
+            per_channel=s8,
+            activation_type=QuantType.QInt8 if s8 else QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+        session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+        outputs = []
+        for x in zoo["inputs"]:
+            x = np.asarray(x, dtype=np.float32).reshape(zoo["input_shape"])
+            outputs.append(session.run(None, {inp: x})[0].reshape(-1).tolist())
+        ops = sorted({n.op_type for n in onnx.load(out).graph.node})
+        meta = {
+            "model": out.name,
+            "from": f"examples/onnx-zoo/{name}.onnx",
+            "activations": "int8" if s8 else "uint8",
+            "weights": "int8 per channel" if s8 else "int8 per tensor",
+            "input_shape": zoo["input_shape"],
+            "output_shape": zoo["output_shape"],
+            "inputs": zoo["inputs"],
+            "outputs": outputs,
+            "onnxruntime": ort.__version__,
+            "onnx": onnx.__version__,
+        }
+        (OUT_DIR / f"{name}_qdq.json").write_text(json.dumps(meta, indent=1) + "\n")
+        print(f"{out}: {out.stat().st_size} bytes; operators {', '.join(ops)}")
+
+
+if __name__ == "__main__":
+    main()
