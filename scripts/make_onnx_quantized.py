@@ -9,9 +9,11 @@ For each model: `quantize_static` calibrated on 32 seeded standard-normal inputs
 `<name>_qdq.onnx` and `<name>_qdq.json` in examples/onnx-quantized/, the JSON in the zoo's schema
 (the zoo's 4 inputs, onnxruntime's outputs of the quantized model for them). Two settings are
 covered: onnxruntime's defaults (uint8 activations, int8 weights per tensor) and the one it
-recommends for x86 (int8 activations and weights, weights per channel). Weights are the zoo's
-random ones, so the outputs mean nothing. onnxruntime is a test reference only.
-Versions: scripts/requirements-onnx-zoo.txt.
+recommends for x86 (int8 activations and weights, weights per channel). Also `<name>_fp16.onnx`:
+half-precision models as onnxconverter-common's `convert_float_to_float16` writes them (float16
+weights and activations, float32 inputs and outputs kept: a Cast in and out). Weights are the
+zoo's random ones, so the outputs mean nothing. onnxruntime is a test reference only.
+Versions: scripts/requirements-onnx-zoo.txt, and onnxconverter-common 1.16.0 (with numpy 2.2.6).
 """
 
 import os
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnxconverter_common import float16
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                       quantize_static)
 
@@ -42,6 +45,10 @@ MODELS = [
 ]
 
 
+# Zoo models converted to half precision.
+HALF = ["resnet_bn", "vit_encoder"]
+
+
 class Samples(CalibrationDataReader):
     def __init__(self, name, shape):
         rng = np.random.default_rng(SEED)
@@ -52,13 +59,35 @@ class Samples(CalibrationDataReader):
         return next(self.samples, None)
 
 
+def write_with_outputs(out, name, zoo, inp, precision):
+    """`<out>.json` beside the model: the zoo's inputs and onnxruntime's outputs of `out`."""
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    outputs = []
+    for x in zoo["inputs"]:
+        x = np.asarray(x, dtype=np.float32).reshape(zoo["input_shape"])
+        outputs.append(session.run(None, {inp: x})[0].reshape(-1).astype(float).tolist())
+    ops = sorted({n.op_type for n in onnx.load(out).graph.node})
+    meta = {
+        "model": out.name,
+        "from": f"examples/onnx-zoo/{name}.onnx",
+        **precision,
+        "input_shape": zoo["input_shape"],
+        "output_shape": zoo["output_shape"],
+        "inputs": zoo["inputs"],
+        "outputs": outputs,
+        "onnxruntime": ort.__version__,
+        "onnx": onnx.__version__,
+    }
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"{out}: {out.stat().st_size} bytes; operators {', '.join(ops)}")
+
+
 def main():
     OUT_DIR.mkdir(exist_ok=True)
     for name, s8 in MODELS:
         src = ZOO / f"{name}.onnx"
         zoo = json.loads((ZOO / f"{name}.json").read_text())
-        model = onnx.load(src)
-        inp = model.graph.input[0].name
+        inp = onnx.load(src).graph.input[0].name
         out = OUT_DIR / f"{name}_qdq.onnx"
         quantize_static(
             str(src), str(out), Samples(inp, zoo["input_shape"]),
@@ -67,26 +96,18 @@ def main():
             activation_type=QuantType.QInt8 if s8 else QuantType.QUInt8,
             weight_type=QuantType.QInt8,
         )
-        session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-        outputs = []
-        for x in zoo["inputs"]:
-            x = np.asarray(x, dtype=np.float32).reshape(zoo["input_shape"])
-            outputs.append(session.run(None, {inp: x})[0].reshape(-1).tolist())
-        ops = sorted({n.op_type for n in onnx.load(out).graph.node})
-        meta = {
-            "model": out.name,
-            "from": f"examples/onnx-zoo/{name}.onnx",
+        write_with_outputs(out, name, zoo, inp, {
             "activations": "int8" if s8 else "uint8",
             "weights": "int8 per channel" if s8 else "int8 per tensor",
-            "input_shape": zoo["input_shape"],
-            "output_shape": zoo["output_shape"],
-            "inputs": zoo["inputs"],
-            "outputs": outputs,
-            "onnxruntime": ort.__version__,
-            "onnx": onnx.__version__,
-        }
-        (OUT_DIR / f"{name}_qdq.json").write_text(json.dumps(meta, indent=1) + "\n")
-        print(f"{out}: {out.stat().st_size} bytes; operators {', '.join(ops)}")
+        })
+    for name in HALF:
+        src = ZOO / f"{name}.onnx"
+        zoo = json.loads((ZOO / f"{name}.json").read_text())
+        model = onnx.load(src)
+        inp = model.graph.input[0].name
+        out = OUT_DIR / f"{name}_fp16.onnx"
+        onnx.save(float16.convert_float_to_float16(model, keep_io_types=True), out)
+        write_with_outputs(out, name, zoo, inp, {"activations": "float16", "weights": "float16"})
 
 
 if __name__ == "__main__":

@@ -250,23 +250,26 @@ fn check_exporter_shaped_model(
     corrupted_here
 }
 
-/// onnxruntime's statically quantized models (the QDQ format, `scripts/make_onnx_quantized.py`):
-/// each loads with no option as the float network it simulates (weights the values their int8
-/// stands for, activation pairs the identity), and both that network and its zkinfer
-/// quantization stay within `tolerance` of onnxruntime's quantized output, with its class
-/// wherever onnxruntime's quantization kept the float model's (its own activation rounding moves
-/// the ViT's close scores by up to 10% of their range and flips one input's class); the circuit
-/// accepts the honest witness and rejects a changed output.
+/// Zoo models quantized by onnxruntime (the QDQ format) and converted to half precision
+/// (`scripts/make_onnx_quantized.py`): each loads with no option as the real-valued network it
+/// simulates (weights the values their int8 or float16 stands for, activation pairs a clip to
+/// their grid, casts to float16 the identity), and both that network and its zkinfer
+/// quantization stay within `tolerance` of onnxruntime's output for the file, with its class
+/// wherever onnxruntime's own rounding kept the float model's (its activation rounding moves
+/// the quantized ViT's close scores by up to 10% of their range and flips one input's class);
+/// the circuit accepts the honest witness and rejects a changed output.
 #[test]
-fn onnxruntime_qdq_models_prove_the_float_network_they_simulate() {
-    for (zoo_name, tolerance) in [
-        ("resnet_bn", 0.02),
-        ("mobilenetv3_block", 0.03),
-        ("efficientnet_mbconv", 0.04),
-        ("vit_encoder", 0.10),
+fn quantized_and_half_precision_models_prove_the_network_they_simulate() {
+    for (zoo_name, form, tolerance) in [
+        ("resnet_bn", "qdq", 0.02),
+        ("mobilenetv3_block", "qdq", 0.03),
+        ("efficientnet_mbconv", "qdq", 0.04),
+        ("vit_encoder", "qdq", 0.10),
+        ("resnet_bn", "fp16", 0.02),
+        ("vit_encoder", "fp16", 0.02),
     ] {
         let classes = 10;
-        let name = &format!("{zoo_name}_qdq");
+        let name = &format!("{zoo_name}_{form}");
         let float_model = case(zoo_name).unwrap();
         let c = case_in("examples/onnx-quantized", name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let m = &c.model;
@@ -307,7 +310,7 @@ fn onnxruntime_qdq_models_prove_the_float_network_they_simulate() {
             }
         }
         println!(
-            "{name}: largest difference from onnxruntime's quantized output: float network \
+            "{name}: largest difference from onnxruntime's output: the network it simulates \
              {:.2}%, zkinfer's quantization {:.2}% of the output range",
             100.0 * float_worst,
             100.0 * quantized_worst

@@ -20,27 +20,25 @@ pub(super) fn neg(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
     Ok(())
 }
 
-/// `Cast` of a computed tensor: the identity to a float type of at least single precision (the
-/// IR computes in `f32`, and the proven integers are coarser still); any other type is refused.
+/// `Cast` of a computed tensor to a float type: the identity. The model is read as the
+/// real-valued network it computes: float16, bfloat16 and float32 roundings alike are replaced by
+/// the proven fixed point (a half-precision model, `convert_float_to_float16` with its float32
+/// inputs and outputs kept, casts in and out of float16 around every input and output). A cast
+/// to an integer or boolean type is refused: its truncation is part of the function.
 pub(super) fn cast(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     let x = l.tensor(node, 0)?;
-    // TensorProto's codes: FLOAT 1, DOUBLE 11.
+    // TensorProto's codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16.
     match attr_int(node, "to", 0) {
-        1 | 11 => {
+        1 | 10 | 11 | 16 => {
             let shape = b.shape(x).to_vec();
             emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
             Ok(())
         }
-        10 | 16 => Err(unsupported(
-            node,
-            "a computed tensor cast to float16 or bfloat16 (only float32 and float64 keep its \
-             values)",
-        )),
         to => Err(unsupported(
             node,
             format!(
                 "a computed tensor cast to type {to} (an integer or boolean type; only casts \
-                 to float32 or float64 are the identity)"
+                 to float types are the identity)"
             ),
         )),
     }
