@@ -78,62 +78,16 @@ pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
         if node.op_type != "DequantizeLinear" {
             continue;
         }
-        let (Some(x), Some(out)) = (node.input.first(), node.output.first()) else {
-            return Err(unsupported(node, "without an input or an output"));
-        };
-        let values = if let Some(q) = constants.get(x)? {
-            dequantized(node, &q, &constants)?
-        } else if let Some(&quantize) = quantize_nodes.get(x.as_str()) {
-            check_same_grid(quantize, node, &constants)?;
-            let source = quantize
-                .input
-                .first()
-                .map(String::as_str)
-                .unwrap_or_default();
-            match constants.get(source)? {
-                Some(c) => {
-                    let q = quantized(quantize, &c, &constants)?;
-                    dequantized(node, &q, &constants)?
-                }
-                None => {
-                    let (lo, hi) = clip_bounds(quantize, &constants)?;
-                    let mut bound = |end: &str, v: f64| {
-                        let name = format!("{out}:{end}");
-                        folded.push(float_tensor(
-                            &name,
-                            &Const {
-                                shape: vec![],
-                                values: vec![v],
-                                integer: false,
-                            },
-                        ));
-                        name
-                    };
-                    let (lo, hi) = (bound("min", lo), bound("max", hi));
-                    clips.insert(
-                        i,
-                        NodeProto {
-                            op_type: "Clip".into(),
-                            name: format!("{}:range", node.name),
-                            input: vec![source.to_string(), lo, hi],
-                            output: vec![out.clone()],
-                            ..Default::default()
-                        },
-                    );
-                    continue;
-                }
+        match replacement(node, &quantize_nodes, &constants)? {
+            Replacement::Constant(t) => {
+                folded.push(t);
+                removed.insert(i);
             }
-        } else {
-            return Err(unsupported(
-                node,
-                format!(
-                    "of '{x}', computed by no QuantizeLinear (only a weight's, or a \
-                     QuantizeLinear's output: the QDQ format)"
-                ),
-            ));
-        };
-        folded.push(float_tensor(out, &values));
-        removed.insert(i);
+            Replacement::Clip(clip, bounds) => {
+                folded.extend(bounds);
+                clips.insert(i, clip);
+            }
+        }
     }
     // A QuantizeLinear all of whose readers were DequantizeLinear nodes rewritten above is gone
     // with them; one read by anything else stays, and the loader refuses it by name.
@@ -167,6 +121,73 @@ pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
         .collect();
     graph.initializer.extend(folded);
     Ok(())
+}
+
+// One per DequantizeLinear, consumed at once: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum Replacement {
+    /// The float constant a DequantizeLinear writes.
+    Constant(pb::TensorProto),
+    /// A Clip of the activation a pair passes on, with its two bounds.
+    Clip(NodeProto, [pb::TensorProto; 2]),
+}
+
+/// What replaces DequantizeLinear `node`: the value it writes when that is a constant (of a
+/// constant, or of a QuantizeLinear of one), else the Clip a pair over an activation is.
+fn replacement(
+    node: &NodeProto,
+    quantize_nodes: &HashMap<&str, &NodeProto>,
+    constants: &Constants,
+) -> Result<Replacement> {
+    let (Some(x), Some(out)) = (node.input.first(), node.output.first()) else {
+        return Err(unsupported(node, "without an input or an output"));
+    };
+    if let Some(q) = constants.get(x)? {
+        let values = dequantized(node, &q, constants)?;
+        return Ok(Replacement::Constant(float_tensor(out, &values)));
+    }
+    let Some(&quantize) = quantize_nodes.get(x.as_str()) else {
+        return Err(unsupported(
+            node,
+            format!(
+                "of '{x}', computed by no QuantizeLinear (only a weight's, or a \
+                 QuantizeLinear's output: the QDQ format)"
+            ),
+        ));
+    };
+    check_same_grid(quantize, node, constants)?;
+    let source = quantize
+        .input
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    if let Some(c) = constants.get(source)? {
+        let q = quantized(quantize, &c, constants)?;
+        let values = dequantized(node, &q, constants)?;
+        return Ok(Replacement::Constant(float_tensor(out, &values)));
+    }
+    let (lo, hi) = clip_bounds(quantize, constants)?;
+    let bound = |end: &str, v: f64| {
+        let scalar = Const {
+            shape: vec![],
+            values: vec![v],
+            integer: false,
+        };
+        float_tensor(&format!("{out}:{end}"), &scalar)
+    };
+    let bounds = [bound("min", lo), bound("max", hi)];
+    let clip = NodeProto {
+        op_type: "Clip".into(),
+        name: format!("{}:range", node.name),
+        input: vec![
+            source.to_string(),
+            bounds[0].name.clone(),
+            bounds[1].name.clone(),
+        ],
+        output: vec![out.clone()],
+        ..Default::default()
+    };
+    Ok(Replacement::Clip(clip, bounds))
 }
 
 /// Constant tensors by name: initializers and Constant nodes' `value` tensors.
