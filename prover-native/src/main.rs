@@ -74,7 +74,10 @@ enum Command {
     /// Quantize an ONNX or TFLite model (or take a TFLite model's own uint8/int8 quantization),
     /// lay out its circuit and generate keys into a directory.
     Compile {
-        /// Float ONNX, float TFLite or quantized TFLite model (batch size 1).
+        /// ONNX (float32, float16, or onnxruntime's QDQ quantization), float TFLite (also with
+        /// float16 or dynamic-range int8 weights) or integer-quantized TFLite model (batch
+        /// size 1). Files quantized by a tool are read as the float network they simulate; only
+        /// integer TFLite keeps its own arithmetic.
         model: PathBuf,
         /// Calibration inputs: {"input_data": [[...], ...]}, one flattened sample per list: real
         /// inputs, whose ranges set the fixed-point scales. A float model needs them (or
