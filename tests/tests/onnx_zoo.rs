@@ -140,6 +140,23 @@ fn exporter_shaped_models_compile_prove_and_track_onnxruntime() {
     }
 }
 
+/// The witness of `x` (its quantized input and every tensor's values), which MockProver must
+/// accept.
+fn accepted_witness(
+    name: &str,
+    compiled: &zkinfer_core::prove::Compiled,
+    x: &[f32],
+) -> (Vec<i64>, Vec<Vec<i64>>) {
+    let (input, values) = compiled.witness(x).unwrap();
+    exports::mock_verify(compiled, &input, values.clone()).unwrap_or_else(|e| {
+        panic!(
+            "{name}: honest witness rejected: {:?}",
+            &e[..e.len().min(3)]
+        )
+    });
+    (input, values)
+}
+
 /// One zoo model: the float evaluator against onnxruntime, the quantized model within
 /// `tolerance` of it with the same top-1 (`classes` outputs, or per-pixel classes), MockProver
 /// accepting the honest witness and rejecting a corrupted cell of each new kind of step and a
@@ -208,13 +225,7 @@ fn check_exporter_shaped_model(
     );
 
     // The circuit accepts the honest witness and rejects a changed output.
-    let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
-    exports::mock_verify(&compiled, &input, values.clone()).unwrap_or_else(|e| {
-        panic!(
-            "{name}: honest witness rejected: {:?}",
-            &e[..e.len().min(3)]
-        )
-    });
+    let (input, values) = accepted_witness(name, &compiled, &c.inputs[0]);
     // Whether MockProver accepts the honest witness with `tensor`'s first value one higher, the
     // values after it left as they were (the output's: a changed public output).
     let accepts_changed = |tensor: usize| {
@@ -323,13 +334,7 @@ fn quantized_and_half_precision_models_prove_the_network_they_simulate() {
             quantized_worst <= tolerance,
             "{name}: quantized off by {quantized_worst}"
         );
-        let (input, values) = compiled.witness(&c.inputs[0]).unwrap();
-        exports::mock_verify(&compiled, &input, values.clone()).unwrap_or_else(|e| {
-            panic!(
-                "{name}: honest witness rejected: {:?}",
-                &e[..e.len().min(3)]
-            )
-        });
+        let (input, values) = accepted_witness(name, &compiled, &c.inputs[0]);
         let mut changed = values;
         changed[compiled.graph.output][0] += 1;
         assert!(

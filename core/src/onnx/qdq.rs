@@ -282,19 +282,27 @@ fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Ve
         .unzip())
 }
 
-/// `DequantizeLinear`: `(x - zero_point) · scale`.
-fn dequantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
+/// `f(value, scale, zero point)` for each element of constant `x`, on `node`'s grid.
+fn on_grid(
+    node: &NodeProto,
+    x: &Const,
+    constants: &Constants,
+    integer: bool,
+    f: impl Fn(f64, f64, f64) -> f64,
+) -> Result<Const> {
     let (scales, zeros) = per_element(node, x, constants)?;
     Ok(Const {
         shape: x.shape.clone(),
-        values: x
-            .values
-            .iter()
-            .zip(scales.iter().zip(&zeros))
-            .map(|(v, (s, z))| (v - z) * s)
+        values: (0..x.values.len())
+            .map(|i| f(x.values[i], scales[i], zeros[i]))
             .collect(),
-        integer: false,
+        integer,
     })
+}
+
+/// `DequantizeLinear`: `(x - zero_point) · scale`.
+fn dequantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
+    on_grid(node, x, constants, false, |v, s, z| (v - z) * s)
 }
 
 /// The stored range of a `QuantizeLinear`'s output: its zero point's type (uint8 when there is
@@ -337,16 +345,8 @@ fn clip_bounds(quantize: &NodeProto, constants: &Constants) -> Result<(f64, f64)
 /// the zero point's type.
 fn quantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
     let (lo, hi) = stored_range(node, constants)?;
-    let (scales, zeros) = per_element(node, x, constants)?;
-    Ok(Const {
-        shape: x.shape.clone(),
-        values: x
-            .values
-            .iter()
-            .zip(scales.iter().zip(&zeros))
-            .map(|(v, (s, z))| ((v / s).round_ties_even() + z).clamp(lo, hi))
-            .collect(),
-        integer: true,
+    on_grid(node, x, constants, true, |v, s, z| {
+        ((v / s).round_ties_even() + z).clamp(lo, hi)
     })
 }
 
