@@ -316,7 +316,7 @@ pub(super) fn movement_kind(kind: &TfOpKind) -> crate::ops::gather::Movement {
 }
 
 /// Seeded byte mutants of the example models `names` (in examples/tflite-ptq/) load, lower and
-/// run, or are refused, never panic; returns how many loaded.
+/// run (integer or float), or are refused, never panic; returns how many loaded.
 #[cfg(test)]
 pub(super) fn mutants_load_or_are_refused(names: &[&str], seed: u64) -> usize {
     use rand::{Rng, SeedableRng};
@@ -331,15 +331,18 @@ pub(super) fn mutants_load_or_are_refused(names: &[&str], seed: u64) -> usize {
                 let at = rng.gen_range(0..bytes.len());
                 bytes[at] = rng.gen();
             }
-            let run = std::panic::catch_unwind(|| {
-                let Ok(super::Loaded::Quantized(q)) = super::load_tflite_bytes(&bytes, name, name)
-                else {
-                    return false;
-                };
-                let input = vec![0; q.input_tensor().len()];
-                let _ = q.evaluate(&input);
-                true
-            });
+            let run =
+                std::panic::catch_unwind(|| match super::load_tflite_bytes(&bytes, name, name) {
+                    Ok(super::Loaded::Quantized(q)) => {
+                        let _ = q.evaluate(&vec![0; q.input_tensor().len()]);
+                        true
+                    }
+                    Ok(super::Loaded::Float(m)) => {
+                        let _ = m.eval_float(&vec![0.0; m.input_len()]);
+                        true
+                    }
+                    Err(_) => false,
+                });
             match run {
                 Ok(ok) => loaded += usize::from(ok),
                 Err(_) => panic!("a mutant of {name} panicked"),
@@ -363,6 +366,23 @@ mod tests {
                 "op_space_depth_gather_int8.tflite",
             ],
             20261203,
+        );
+        assert!(
+            loaded > 0,
+            "no mutant loaded: the mutation is too coarse to test anything"
+        );
+    }
+
+    /// The same for float models whose weights are stored small (float16 constants read through
+    /// DEQUANTIZE, int8 weights with per-channel scales): their types, scales and data.
+    #[test]
+    fn mutated_float16_and_dynamic_range_models_load_or_are_refused_without_panicking() {
+        let loaded = super::mutants_load_or_are_refused(
+            &[
+                "keras_mbv3_float16.tflite",
+                "keras_mbv3_dynamic_range.tflite",
+            ],
+            20261207,
         );
         assert!(
             loaded > 0,
