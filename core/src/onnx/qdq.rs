@@ -17,7 +17,7 @@
 //! `MatMulInteger`, ...: integer kernels whose requantization onnxruntime computes in float) is
 //! refused by name.
 
-use super::constant::{load_const, Const};
+use super::constant::{constant_node_value, load_const, Const};
 use super::{attr, attr_int, bad_model, unsupported};
 use crate::error::Result;
 use std::collections::{HashMap, HashSet};
@@ -193,6 +193,9 @@ fn replacement(
 /// Constant tensors by name: initializers and Constant nodes' `value` tensors.
 struct Constants<'g> {
     tensors: HashMap<&'g str, &'g pb::TensorProto>,
+    /// Constant nodes given by a number attribute (`value_float`, `value_floats`, ...): a scale
+    /// may be written so; they have no element type of their own.
+    numbers: HashMap<&'g str, Const>,
 }
 
 impl<'g> Constants<'g> {
@@ -202,19 +205,30 @@ impl<'g> Constants<'g> {
             .iter()
             .map(|t| (t.name.as_str(), t))
             .collect();
+        let mut numbers = HashMap::new();
         for n in graph.node.iter().filter(|n| n.op_type == "Constant") {
-            if let (Some(out), Some(t)) = (
-                n.output.first(),
-                attr(n, "value").and_then(|a| a.t.as_ref()),
-            ) {
-                tensors.insert(out.as_str(), t);
+            let Some(out) = n.output.first() else {
+                continue;
+            };
+            match attr(n, "value").and_then(|a| a.t.as_ref()) {
+                Some(t) => {
+                    tensors.insert(out.as_str(), t);
+                }
+                None => {
+                    if let Ok(Ok(c)) = constant_node_value(n) {
+                        numbers.insert(out.as_str(), c);
+                    }
+                }
             }
         }
-        Constants { tensors }
+        Constants { tensors, numbers }
     }
 
     fn get(&self, name: &str) -> Result<Option<Const>> {
-        self.tensors.get(name).map(|t| load_const(t)).transpose()
+        match self.tensors.get(name) {
+            Some(t) => load_const(t).map(Some),
+            None => Ok(self.numbers.get(name).cloned()),
+        }
     }
 
     fn data_type(&self, name: &str) -> Option<DataType> {
@@ -471,6 +485,28 @@ mod tests {
         ];
         let y = run(graph(&[1, 4], nodes, inits), &[-7.0, -5.0, 3.3, 200.0]);
         assert_eq!(y, vec![-5.0, -5.0, 3.3, 122.5]);
+    }
+
+    #[test]
+    fn a_scale_written_as_a_constant_nodes_number_is_read() {
+        let scale = NodeProto {
+            op_type: "Constant".into(),
+            output: vec!["s".into()],
+            attribute: vec![pb::AttributeProto {
+                name: "value_float".into(),
+                f: 0.5,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let nodes = vec![
+            scale,
+            node("QuantizeLinear", &["x", "s", "z"], "q", vec![]),
+            node("DequantizeLinear", &["q", "s", "z"], "y", vec![]),
+        ];
+        let inits = vec![bytes("z", &[], DataType::Int8, &[0])];
+        let y = run(graph(&[1, 2], nodes, inits), &[100.0, -0.75]);
+        assert_eq!(y, vec![63.5, -0.75]);
     }
 
     #[test]
