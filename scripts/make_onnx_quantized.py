@@ -9,7 +9,8 @@ For each model: `quantize_static` calibrated on 32 seeded standard-normal inputs
 `<name>_qdq.onnx` and `<name>_qdq.json` in examples/onnx-quantized/, the JSON in the zoo's schema
 (the zoo's 4 inputs, onnxruntime's outputs of the quantized model for them). Two settings are
 covered: onnxruntime's defaults (uint8 activations, int8 weights per tensor) and the one it
-recommends for x86 (int8 activations and weights, weights per channel). Also `<name>_fp16.onnx`:
+recommends for x86 (int8 activations and weights, weights per channel); three also in the
+QOperator format (`<name>_qop.onnx`: QLinearConv, QGemm, QLinearAdd, ...). Also `<name>_fp16.onnx`:
 half-precision models as onnxconverter-common's `convert_float_to_float16` writes them (float16
 weights and activations, float32 inputs and outputs kept: a Cast in and out). Weights are the
 zoo's random ones, so the outputs mean nothing. onnxruntime is a test reference only.
@@ -44,6 +45,13 @@ MODELS = [
     ("vit_encoder", False),
 ]
 
+
+# The same in the QOperator format (QLinearConv, QGemm, QLinearAdd, ...).
+QOPERATOR = [
+    ("resnet_bn", False),
+    ("mobilenetv3_block", True),
+    ("efficientnet_mbconv", True),
+]
 
 # Zoo models converted to half precision.
 HALF = ["resnet_bn", "vit_encoder"]
@@ -84,19 +92,22 @@ def write_with_outputs(out, name, zoo, inp, precision):
 
 def main():
     OUT_DIR.mkdir(exist_ok=True)
-    for name, s8 in MODELS:
+    runs = [(name, s8, "qdq") for name, s8 in MODELS]
+    runs += [(name, s8, "qop") for name, s8 in QOPERATOR]
+    for name, s8, form in runs:
         src = ZOO / f"{name}.onnx"
         zoo = json.loads((ZOO / f"{name}.json").read_text())
         inp = onnx.load(src).graph.input[0].name
-        out = OUT_DIR / f"{name}_qdq.onnx"
+        out = OUT_DIR / f"{name}_{form}.onnx"
         quantize_static(
             str(src), str(out), Samples(inp, zoo["input_shape"]),
-            quant_format=QuantFormat.QDQ,
+            quant_format=QuantFormat.QDQ if form == "qdq" else QuantFormat.QOperator,
             per_channel=s8,
             activation_type=QuantType.QInt8 if s8 else QuantType.QUInt8,
             weight_type=QuantType.QInt8,
         )
         write_with_outputs(out, name, zoo, inp, {
+            "format": "QDQ" if form == "qdq" else "QOperator",
             "activations": "int8" if s8 else "uint8",
             "weights": "int8 per channel" if s8 else "int8 per tensor",
         })

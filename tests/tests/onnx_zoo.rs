@@ -261,10 +261,10 @@ fn check_exporter_shaped_model(
     corrupted_here
 }
 
-/// Zoo models quantized by onnxruntime (the QDQ format) and converted to half precision
-/// (`scripts/make_onnx_quantized.py`): each loads with no option as the real-valued network it
-/// simulates (weights the values their int8 or float16 stands for, activation pairs a clip to
-/// their grid, casts to float16 the identity), and both that network and its zkinfer
+/// Zoo models quantized by onnxruntime (the QDQ and QOperator formats) and converted to half
+/// precision (`scripts/make_onnx_quantized.py`): each loads with no option as the real-valued
+/// network it simulates (weights the values their int8 or float16 stands for, activation pairs
+/// and integer operators' outputs a clip to their grid, casts to float16 the identity), and both that network and its zkinfer
 /// quantization stay within `tolerance` of onnxruntime's output for the file, with its class
 /// wherever onnxruntime's own rounding kept the float model's (its activation rounding moves
 /// the quantized ViT's close scores by up to 10% of their range and flips one input's class);
@@ -276,6 +276,9 @@ fn quantized_and_half_precision_models_prove_the_network_they_simulate() {
         ("mobilenetv3_block", "qdq", 0.03),
         ("efficientnet_mbconv", "qdq", 0.04),
         ("vit_encoder", "qdq", 0.10),
+        ("resnet_bn", "qop", 0.02),
+        ("mobilenetv3_block", "qop", 0.03),
+        ("efficientnet_mbconv", "qop", 0.04),
         ("resnet_bn", "fp16", 0.02),
         ("vit_encoder", "fp16", 0.02),
     ] {
@@ -406,6 +409,7 @@ fn mutated_zoo_models_load_or_are_refused_without_panicking() {
         // Quantization nodes, their int8 weights and grids (scales, zero points).
         "onnx-quantized/resnet_bn_qdq",
         "onnx-quantized/mobilenetv3_block_qdq",
+        "onnx-quantized/efficientnet_mbconv_qop",
     ];
     let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
     let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];

@@ -173,6 +173,7 @@ mod fold;
 mod fuse;
 mod ops;
 mod qdq;
+mod qoperator;
 
 pub(crate) use attrs::auto_pad;
 use attrs::{

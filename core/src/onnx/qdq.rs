@@ -13,9 +13,9 @@
 //!   onnxruntime's output).
 //!
 //! [`simulated_network`] rewrites the graph so before anything else reads it, so that fusions
-//! (SiLU, GELU, a Linear's bias) see through the pairs. The QOperator format (`QLinearConv`,
-//! `MatMulInteger`, ...: integer kernels whose requantization onnxruntime computes in float) is
-//! refused by name.
+//! (SiLU, GELU, a Linear's bias) see through the pairs; the QOperator format's integer
+//! operators are rewritten first (`qoperator.rs`). Integer operators neither maps (dynamic
+//! quantization's `MatMulInteger`, ...) are refused by name.
 
 use super::constant::{constant_node_value, load_const, Const};
 use super::{attr, attr_int, bad_model, unsupported};
@@ -23,8 +23,8 @@ use crate::error::Result;
 use std::collections::{HashMap, HashSet};
 use tract_onnx::pb::{self, tensor_proto::DataType, NodeProto};
 
-/// Operators of onnxruntime's integer formats (QOperator, dynamic quantization), refused with a
-/// way out.
+/// Operators of onnxruntime's integer formats (QOperator, dynamic quantization) that are
+/// refused, with a way out, when `qoperator.rs` did not rewrite them.
 const INTEGER_KERNELS: &[&str] = &[
     "QLinearConv",
     "QLinearMatMul",
@@ -46,6 +46,7 @@ const INTEGER_KERNELS: &[&str] = &[
 /// Rewrites a QDQ-format graph into the float network it simulates (see the module's text).
 /// A graph without quantization nodes is left as it is.
 pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
+    super::qoperator::float_operators(graph)?;
     if let Some(n) = graph
         .node
         .iter()
@@ -53,9 +54,9 @@ pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
     {
         return Err(unsupported(
             n,
-            "(onnxruntime's integer QOperator or dynamic quantization format, whose kernels \
-             round in float; quantize with quant_format=QuantFormat.QDQ, or give the float \
-             model)",
+            "(an integer operator of onnxruntime's QOperator or dynamic quantization formats \
+             that zkinfer does not map; quantize with quant_format=QuantFormat.QDQ, or give \
+             the float model)",
         ));
     }
     let quantizing =
@@ -191,7 +192,7 @@ fn replacement(
 }
 
 /// Constant tensors by name: initializers and Constant nodes' `value` tensors.
-struct Constants<'g> {
+pub(super) struct Constants<'g> {
     tensors: HashMap<&'g str, &'g pb::TensorProto>,
     /// Constant nodes given by a number attribute (`value_float`, `value_floats`, ...): a scale
     /// may be written so; they have no element type of their own.
@@ -199,7 +200,7 @@ struct Constants<'g> {
 }
 
 impl<'g> Constants<'g> {
-    fn of(graph: &'g pb::GraphProto) -> Self {
+    pub(super) fn of(graph: &'g pb::GraphProto) -> Self {
         let mut tensors: HashMap<&str, &pb::TensorProto> = graph
             .initializer
             .iter()
@@ -224,7 +225,7 @@ impl<'g> Constants<'g> {
         Constants { tensors, numbers }
     }
 
-    fn get(&self, name: &str) -> Result<Option<Const>> {
+    pub(super) fn get(&self, name: &str) -> Result<Option<Const>> {
         match self.tensors.get(name) {
             Some(t) => load_const(t).map(Some),
             None => Ok(self.numbers.get(name).cloned()),
@@ -244,6 +245,18 @@ fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Ve
     if attr_int(node, "block_size", 0) != 0 {
         return Err(unsupported(node, "blocked quantization (block_size)"));
     }
+    per_element_at(node, [1, 2], attr_int(node, "axis", 1), x, constants)
+}
+
+/// [`per_element`] with the scale and zero point at `node`'s inputs `at` (an operator of the
+/// QOperator format has several grids) and per-axis scales along `axis`.
+pub(super) fn per_element_at(
+    node: &NodeProto,
+    at: [usize; 2],
+    axis: i64,
+    x: &Const,
+    constants: &Constants,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let operand = |i: usize, what: &str| -> Result<Option<Const>> {
         match node.input.get(i).filter(|n| !n.is_empty()) {
             None => Ok(None),
@@ -253,8 +266,8 @@ fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Ve
                 .ok_or_else(|| unsupported(node, format!("a computed {what} '{n}'"))),
         }
     };
-    let scale = operand(1, "scale")?.ok_or_else(|| unsupported(node, "no scale"))?;
-    let zero = operand(2, "zero point")?;
+    let scale = operand(at[0], "scale")?.ok_or_else(|| unsupported(node, "no scale"))?;
+    let zero = operand(at[1], "zero point")?;
     if let Some(z) = &zero {
         if z.values.len() != scale.values.len() {
             return Err(bad_model(format!(
@@ -274,7 +287,7 @@ fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Ve
         Box::new(|_| 0)
     } else {
         let rank = x.shape.len() as i64;
-        let a = attr_int(node, "axis", 1);
+        let a = axis;
         let axis = usize::try_from(if a < 0 { a + rank } else { a })
             .ok()
             .filter(|&a| a < x.shape.len() && x.shape[a] == channels)
@@ -322,9 +335,18 @@ fn dequantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Con
 /// The stored range of a `QuantizeLinear`'s output: its zero point's type (uint8 when there is
 /// none).
 fn stored_range(node: &NodeProto, constants: &Constants) -> Result<(f64, f64)> {
+    stored_range_at(node, 2, constants)
+}
+
+/// The stored range of a grid whose zero point is `node`'s input `zero` (uint8 when absent).
+pub(super) fn stored_range_at(
+    node: &NodeProto,
+    zero: usize,
+    constants: &Constants,
+) -> Result<(f64, f64)> {
     let zero_type = node
         .input
-        .get(2)
+        .get(zero)
         .filter(|n| !n.is_empty())
         .and_then(|n| constants.data_type(n))
         .unwrap_or(DataType::Uint8);
@@ -397,7 +419,7 @@ fn check_same_grid(
     Ok(())
 }
 
-fn float_tensor(name: &str, c: &Const) -> pb::TensorProto {
+pub(super) fn float_tensor(name: &str, c: &Const) -> pb::TensorProto {
     pb::TensorProto {
         name: name.to_string(),
         dims: c.shape.iter().map(|&d| d as i64).collect(),
@@ -535,9 +557,9 @@ mod tests {
                 bytes("z", &[], DataType::Uint8, &[0]),
             ]
         };
-        let qlinear = vec![node("QLinearConv", &["x", "s", "z"], "y", vec![])];
-        let err = refusal(graph(&[1, 1, 2, 2], qlinear, inits()));
-        assert!(err.contains("QLinearConv") && err.contains("QDQ"), "{err}");
+        let dynamic = vec![node("ConvInteger", &["x", "s", "z"], "y", vec![])];
+        let err = refusal(graph(&[1, 1, 2, 2], dynamic, inits()));
+        assert!(err.contains("ConvInteger") && err.contains("QDQ"), "{err}");
         let requantized = vec![
             node("QuantizeLinear", &["x", "s", "z"], "q", vec![]),
             node("DequantizeLinear", &["q", "t", "z"], "y", vec![]),
