@@ -239,17 +239,17 @@ impl<'g> Constants<'g> {
     }
 }
 
-/// A (de)quantization node's scale and zero point, as one value per element of `x` (per tensor,
-/// or per axis along the `axis` attribute).
-fn per_element(node: &NodeProto, x: &Const, constants: &Constants) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Blocked quantization (opset 21's `block_size`) is not read.
+fn check_unblocked(node: &NodeProto) -> Result<()> {
     if attr_int(node, "block_size", 0) != 0 {
         return Err(unsupported(node, "blocked quantization (block_size)"));
     }
-    per_element_at(node, [1, 2], attr_int(node, "axis", 1), x, constants)
+    Ok(())
 }
 
-/// [`per_element`] with the scale and zero point at `node`'s inputs `at` (an operator of the
-/// QOperator format has several grids) and per-axis scales along `axis`.
+/// The scale and zero point of the grid at `node`'s inputs `at` (a `QuantizeLinear` or
+/// `DequantizeLinear` has its grid at inputs 1 and 2, an operator of the QOperator format
+/// several), as one value per element of `x`: per tensor, or per axis along `axis`.
 pub(super) fn per_element_at(
     node: &NodeProto,
     at: [usize; 2],
@@ -309,15 +309,18 @@ pub(super) fn per_element_at(
         .unzip())
 }
 
-/// `f(value, scale, zero point)` for each element of constant `x`, on `node`'s grid.
+/// `f(value, scale, zero point)` for each element of constant `x`, on the grid at `node`'s
+/// inputs `at` (per axis along `axis`).
 fn on_grid(
     node: &NodeProto,
+    at: [usize; 2],
+    axis: i64,
     x: &Const,
     constants: &Constants,
     integer: bool,
     f: impl Fn(f64, f64, f64) -> f64,
 ) -> Result<Const> {
-    let (scales, zeros) = per_element(node, x, constants)?;
+    let (scales, zeros) = per_element_at(node, at, axis, x, constants)?;
     Ok(Const {
         shape: x.shape.clone(),
         values: (0..x.values.len())
@@ -329,7 +332,19 @@ fn on_grid(
 
 /// `DequantizeLinear`: `(x - zero_point) · scale`.
 fn dequantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
-    on_grid(node, x, constants, false, |v, s, z| (v - z) * s)
+    check_unblocked(node)?;
+    dequantized_at(node, [1, 2], attr_int(node, "axis", 1), x, constants)
+}
+
+/// `(x - zero_point) · scale` on the grid at `node`'s inputs `at` (per axis along `axis`).
+pub(super) fn dequantized_at(
+    node: &NodeProto,
+    at: [usize; 2],
+    axis: i64,
+    x: &Const,
+    constants: &Constants,
+) -> Result<Const> {
+    on_grid(node, at, axis, x, constants, false, |v, s, z| (v - z) * s)
 }
 
 /// The stored range of a `QuantizeLinear`'s output: its zero point's type (uint8 when there is
@@ -365,23 +380,45 @@ pub(super) fn stored_range_at(
 /// What a `QuantizeLinear` -> `DequantizeLinear` pair clamps an activation to: its stored range
 /// on its grid. Only per-tensor grids (one scale), as activations are quantized.
 fn clip_bounds(quantize: &NodeProto, constants: &Constants) -> Result<(f64, f64)> {
-    let (lo, hi) = stored_range(quantize, constants)?;
+    check_unblocked(quantize)
+        .map_err(|_| unsupported(quantize, "an activation quantized per axis"))?;
+    grid_bounds(quantize, [1, 2], constants)
+}
+
+/// The values the stored integers of the per-tensor grid at `node`'s inputs `at` span.
+pub(super) fn grid_bounds(
+    node: &NodeProto,
+    at: [usize; 2],
+    constants: &Constants,
+) -> Result<(f64, f64)> {
+    let (lo, hi) = stored_range_at(node, at[1], constants)?;
+    let (s, z) = scalar_grid(node, at, constants)?;
+    Ok(((lo - z) * s, (hi - z) * s))
+}
+
+/// The scale and zero point of the per-tensor grid at `node`'s inputs `at`.
+pub(super) fn scalar_grid(
+    node: &NodeProto,
+    at: [usize; 2],
+    constants: &Constants,
+) -> Result<(f64, f64)> {
     let one = Const {
         shape: vec![],
         values: vec![0.0],
         integer: false,
     };
-    let (scales, zeros) = per_element(quantize, &one, constants)
-        .map_err(|_| unsupported(quantize, "an activation quantized per axis"))?;
-    let (s, z) = (scales[0], zeros[0]);
-    Ok(((lo - z) * s, (hi - z) * s))
+    let (scales, zeros) = per_element_at(node, at, 1, &one, constants)
+        .map_err(|_| unsupported(node, "an activation quantized per axis"))?;
+    Ok((scales[0], zeros[0]))
 }
 
 /// `QuantizeLinear` of a constant: `clamp(round(x / scale) + zero_point)` (ties to even), within
 /// the zero point's type.
 fn quantized(node: &NodeProto, x: &Const, constants: &Constants) -> Result<Const> {
+    check_unblocked(node)?;
     let (lo, hi) = stored_range(node, constants)?;
-    on_grid(node, x, constants, true, |v, s, z| {
+    let axis = attr_int(node, "axis", 1);
+    on_grid(node, [1, 2], axis, x, constants, true, |v, s, z| {
         ((v / s).round_ties_even() + z).clamp(lo, hi)
     })
 }

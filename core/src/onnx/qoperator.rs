@@ -11,7 +11,7 @@
 //! to its output grid's range. The operators' own rounding is replaced by zkinfer's fixed point.
 
 use super::constant::Const;
-use super::qdq::{float_tensor, per_element_at, stored_range_at, Constants};
+use super::qdq::{dequantized_at, float_tensor, grid_bounds, scalar_grid, Constants};
 use super::unsupported;
 use crate::error::Result;
 use std::collections::HashSet;
@@ -84,26 +84,13 @@ struct Rewrite<'g> {
 impl Rewrite<'_> {
     /// A Clip of `x` to the range of the grid at `node`'s inputs `grid`, writing `out`.
     fn clip(&mut self, node: &NodeProto, x: &str, out: &str, grid: [usize; 2]) -> Result<()> {
-        let (lo, hi) = stored_range_at(node, grid[1], &self.constants)?;
-        let (s, z) = self.scalar_grid(node, grid)?;
-        let lo = self.constant(&format!("{out}:min"), vec![], vec![(lo - z) * s]);
-        let hi = self.constant(&format!("{out}:max"), vec![], vec![(hi - z) * s]);
+        let (lo, hi) = grid_bounds(node, grid, &self.constants)?;
+        let lo = self.constant(&format!("{out}:min"), vec![], vec![lo]);
+        let hi = self.constant(&format!("{out}:max"), vec![], vec![hi]);
         let inputs = vec![x.to_string(), lo, hi];
         self.nodes.push(plain("Clip", node, inputs, out, vec![]));
         self.floats.insert(out.to_string());
         Ok(())
-    }
-
-    /// A per-tensor grid's scale and zero point.
-    fn scalar_grid(&self, node: &NodeProto, grid: [usize; 2]) -> Result<(f64, f64)> {
-        let one = Const {
-            shape: vec![],
-            values: vec![0.0],
-            integer: false,
-        };
-        let (s, z) = per_element_at(node, grid, 1, &one, &self.constants)
-            .map_err(|_| unsupported(node, "an activation quantized per axis"))?;
-        Ok((s[0], z[0]))
     }
 
     fn constant(&mut self, name: &str, shape: Vec<usize>, values: Vec<f64>) -> String {
@@ -129,11 +116,8 @@ impl Rewrite<'_> {
         let Some(q) = self.constants.get(&name)? else {
             return Ok(name);
         };
-        let (scales, zeros) = per_element_at(node, grid, axis, &q, &self.constants)?;
-        let values = (0..q.values.len())
-            .map(|k| (q.values[k] - zeros[k]) * scales[k])
-            .collect();
-        Ok(self.constant(&format!("{name}:dequantized"), q.shape.clone(), values))
+        let w = dequantized_at(node, grid, axis, &q, &self.constants)?;
+        Ok(self.constant(&format!("{name}:dequantized"), w.shape, w.values))
     }
 
     /// An int32 bias at input `i` in float: `b · x_scale · w_scale` per output channel.
@@ -151,7 +135,7 @@ impl Rewrite<'_> {
             .constants
             .get(name)?
             .ok_or_else(|| unsupported(node, format!("a computed bias '{name}'")))?;
-        let (xs, _) = self.scalar_grid(node, [x_scale, x_scale + 1])?;
+        let (xs, _) = scalar_grid(node, [x_scale, x_scale + 1], &self.constants)?;
         let ws = self
             .constants
             .get(&node.input[w_scale])?
