@@ -10,7 +10,9 @@ For each model: `quantize_static` calibrated on 32 seeded standard-normal inputs
 (the zoo's 4 inputs, onnxruntime's outputs of the quantized model for them). Two settings are
 covered: onnxruntime's defaults (uint8 activations, int8 weights per tensor) and the one it
 recommends for x86 (int8 activations and weights, weights per channel); three also in the
-QOperator format (`<name>_qop.onnx`: QLinearConv, QGemm, QLinearAdd, ...). Also `<name>_fp16.onnx`:
+QOperator format (`<name>_qop.onnx`: QLinearConv, QGemm, QLinearAdd, ...), two through
+`quantize_dynamic` (`<name>_dyn.onnx`: int8 or uint8 weights, activations quantized at run
+time by DynamicQuantizeLinear for MatMulInteger and ConvInteger). Also `<name>_fp16.onnx`:
 half-precision models as onnxconverter-common's `convert_float_to_float16` writes them (float16
 weights and activations, float32 inputs and outputs kept: a Cast in and out). Weights are the
 zoo's random ones, so the outputs mean nothing. onnxruntime is a test reference only.
@@ -30,7 +32,7 @@ import onnx
 import onnxruntime as ort
 from onnxconverter_common import float16
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                      quantize_static)
+                                      quantize_dynamic, quantize_static)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ZOO = REPO_ROOT / "examples" / "onnx-zoo"
@@ -51,6 +53,15 @@ QOPERATOR = [
     ("resnet_bn", False),
     ("mobilenetv3_block", True),
     ("efficientnet_mbconv", True),
+]
+
+# The same through dynamic quantization (DynamicQuantizeLinear, MatMulInteger, ConvInteger):
+# (zoo model, operators quantized, weight type, weights per channel?). onnxruntime's CPU
+# ConvInteger takes uint8 weights only, so a transformer is quantized as its users do (its
+# MatMuls, int8) and the CNN with uint8 weights.
+DYNAMIC = [
+    ("vit_encoder", ["MatMul"], QuantType.QInt8, False),
+    ("resnet_bn", None, QuantType.QUInt8, True),
 ]
 
 # Zoo models converted to half precision.
@@ -110,6 +121,19 @@ def main():
             "format": "QDQ" if form == "qdq" else "QOperator",
             "activations": "int8" if s8 else "uint8",
             "weights": "int8 per channel" if s8 else "int8 per tensor",
+        })
+    for name, op_types, weight_type, per_channel in DYNAMIC:
+        src = ZOO / f"{name}.onnx"
+        zoo = json.loads((ZOO / f"{name}.json").read_text())
+        inp = onnx.load(src).graph.input[0].name
+        out = OUT_DIR / f"{name}_dyn.onnx"
+        quantize_dynamic(str(src), str(out), op_types_to_quantize=op_types,
+                         per_channel=per_channel, weight_type=weight_type)
+        stored = "int8" if weight_type == QuantType.QInt8 else "uint8"
+        write_with_outputs(out, name, zoo, inp, {
+            "format": "dynamic",
+            "activations": "uint8 at run time",
+            "weights": f"{stored} per channel" if per_channel else f"{stored} per tensor",
         })
     for name in HALF:
         src = ZOO / f"{name}.onnx"

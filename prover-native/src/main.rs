@@ -74,7 +74,7 @@ enum Command {
     /// Quantize an ONNX or TFLite model (or take a TFLite model's own uint8/int8 quantization),
     /// lay out its circuit and generate keys into a directory.
     Compile {
-        /// ONNX (float32, float16, or onnxruntime's static quantization), float TFLite (also with
+        /// ONNX (float32, float16, or onnxruntime's static or dynamic quantization), float TFLite (also with
         /// float16 or dynamic-range int8 weights) or integer-quantized TFLite model (batch
         /// size 1). Files quantized by a tool are read as the float network they simulate; only
         /// integer TFLite keeps its own arithmetic.

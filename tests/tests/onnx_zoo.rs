@@ -279,6 +279,8 @@ fn quantized_and_half_precision_models_prove_the_network_they_simulate() {
         ("resnet_bn", "qop", 0.02),
         ("mobilenetv3_block", "qop", 0.03),
         ("efficientnet_mbconv", "qop", 0.04),
+        ("resnet_bn", "dyn", 0.02),
+        ("vit_encoder", "dyn", 0.03),
         ("resnet_bn", "fp16", 0.02),
         ("vit_encoder", "fp16", 0.02),
     ] {
@@ -410,6 +412,7 @@ fn mutated_zoo_models_load_or_are_refused_without_panicking() {
         "onnx-quantized/resnet_bn_qdq",
         "onnx-quantized/mobilenetv3_block_qdq",
         "onnx-quantized/efficientnet_mbconv_qop",
+        "onnx-quantized/resnet_bn_dyn",
     ];
     let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
     let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];

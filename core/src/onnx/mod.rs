@@ -169,6 +169,7 @@ fn leave_final_argmax_outside(graph: &mut pb::GraphProto) {
 
 mod attrs;
 mod constant;
+mod dynamic;
 mod fold;
 mod fuse;
 mod ops;

@@ -13,9 +13,9 @@
 //!   onnxruntime's output).
 //!
 //! [`simulated_network`] rewrites the graph so before anything else reads it, so that fusions
-//! (SiLU, GELU, a Linear's bias) see through the pairs; the QOperator format's integer
-//! operators are rewritten first (`qoperator.rs`). Integer operators neither maps (dynamic
-//! quantization's `MatMulInteger`, ...) are refused by name.
+//! (SiLU, GELU, a Linear's bias) see through the pairs; dynamic quantization's integer kernels
+//! (`dynamic.rs`) and the QOperator format's integer operators (`qoperator.rs`) are rewritten
+//! first. Integer operators none of them maps (`QLinearConcat`, ...) are refused by name.
 
 use super::constant::{constant_node_value, load_const, Const};
 use super::{attr, attr_int, bad_model, unsupported};
@@ -46,6 +46,7 @@ const INTEGER_KERNELS: &[&str] = &[
 /// Rewrites a QDQ-format graph into the float network it simulates (see the module's text).
 /// A graph without quantization nodes is left as it is.
 pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
+    super::dynamic::float_kernels(graph)?;
     super::qoperator::float_operators(graph)?;
     if let Some(n) = graph
         .node
@@ -240,7 +241,7 @@ impl<'g> Constants<'g> {
 }
 
 /// Blocked quantization (opset 21's `block_size`) is not read.
-fn check_unblocked(node: &NodeProto) -> Result<()> {
+pub(super) fn check_unblocked(node: &NodeProto) -> Result<()> {
     if attr_int(node, "block_size", 0) != 0 {
         return Err(unsupported(node, "blocked quantization (block_size)"));
     }
