@@ -53,6 +53,8 @@ QOPERATOR = [
     ("resnet_bn", False),
     ("mobilenetv3_block", True),
     ("efficientnet_mbconv", True),
+    ("squeezenet_fire", True),  # QLinearConcat
+    ("kws_1d", False),  # QLinearSoftmax
 ]
 
 # The same through dynamic quantization (DynamicQuantizeLinear, MatMulInteger, ConvInteger):

@@ -279,16 +279,19 @@ fn quantized_and_half_precision_models_prove_the_network_they_simulate() {
         ("resnet_bn", "qop", 0.02),
         ("mobilenetv3_block", "qop", 0.03),
         ("efficientnet_mbconv", "qop", 0.04),
+        ("squeezenet_fire", "qop", 0.04),
+        ("kws_1d", "qop", 0.04),
         ("resnet_bn", "dyn", 0.02),
         ("vit_encoder", "dyn", 0.03),
         ("resnet_bn", "fp16", 0.02),
         ("vit_encoder", "fp16", 0.02),
     ] {
-        let classes = 10;
         let name = &format!("{zoo_name}_{form}");
         let float_model = case(zoo_name).unwrap();
         let c = case_in("examples/onnx-quantized", name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let m = &c.model;
+        // Every one is a classifier: its output is one row of scores.
+        let classes = c.outputs[0].len();
         let compiled = compile(m, &c.calibration(), &CompileOptions::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let (mut float_worst, mut quantized_worst) = (0f64, 0f64);
@@ -413,6 +416,7 @@ fn mutated_zoo_models_load_or_are_refused_without_panicking() {
         "onnx-quantized/mobilenetv3_block_qdq",
         "onnx-quantized/efficientnet_mbconv_qop",
         "onnx-quantized/resnet_bn_dyn",
+        "onnx-quantized/squeezenet_fire_qop",
     ];
     let odd_ints = [-1i64, 0, 1, 2, 3, -7, 1 << 20, i64::MAX, i64::MIN, 1 << 40];
     let odd_floats = [f32::NAN, f32::INFINITY, -1.0, 0.0, 1e30, -1e-30];

@@ -1,19 +1,9 @@
 use super::*;
 use crate::onnx::qdq::simulated_network;
-use crate::onnx::tests::{init, node, value};
-use crate::onnx::Loader;
-use pb::GraphProto;
-
-/// An int8 or uint8 constant, stored as raw bytes as onnxruntime writes them.
-fn bytes(name: &str, dims: &[i64], data_type: DataType, values: &[i64]) -> pb::TensorProto {
-    pb::TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: data_type as i32,
-        raw_data: values.iter().map(|&v| v as u8).collect(),
-        ..Default::default()
-    }
-}
+use crate::onnx::tests::{
+    graph_of as graph, init, node, run_simulated as run, simulated_refusal as refusal,
+    stored as bytes,
+};
 
 /// `DynamicQuantizeLinear(x) -> (xq, xs, xz)`.
 fn dynamic_quantization(x: &str) -> NodeProto {
@@ -41,30 +31,6 @@ fn chain(kernel: NodeProto) -> Vec<NodeProto> {
         ),
         node("Mul", &["accf", "scales"], "y", vec![]),
     ]
-}
-
-fn graph(x: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> GraphProto {
-    GraphProto {
-        node: nodes,
-        initializer: inits,
-        input: vec![value("x", x)],
-        output: vec![value("y", &[])],
-        ..Default::default()
-    }
-}
-
-fn run(mut g: GraphProto, x: &[f32]) -> Vec<f32> {
-    simulated_network(&mut g).unwrap();
-    let m = Loader::load(&g, "dynamic", 13).unwrap();
-    m.eval_float(x).unwrap()[m.output].data.clone()
-}
-
-fn refusal(mut g: GraphProto) -> String {
-    simulated_network(&mut g)
-        .and_then(|()| Loader::load(&g, "dynamic", 13))
-        .map(|_| ())
-        .unwrap_err()
-        .to_string()
 }
 
 #[test]

@@ -15,7 +15,7 @@
 //! [`simulated_network`] rewrites the graph so before anything else reads it, so that fusions
 //! (SiLU, GELU, a Linear's bias) see through the pairs; dynamic quantization's integer kernels
 //! (`dynamic.rs`) and the QOperator format's integer operators (`qoperator.rs`) are rewritten
-//! first. Integer operators none of them maps (`QLinearConcat`, ...) are refused by name.
+//! first. Integer operators none of them maps (`QAttention`, ...) are refused by name.
 
 use super::constant::{constant_node_value, load_const, Const};
 use super::{attr, attr_int, bad_model, unsupported};
@@ -470,45 +470,10 @@ pub(super) fn float_tensor(name: &str, c: &Const) -> pb::TensorProto {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::tests::{init, int, node, value};
-    use crate::onnx::Loader;
-    use pb::GraphProto;
-
-    /// An int8 or uint8 constant, stored as raw bytes as onnxruntime writes them.
-    fn bytes(name: &str, dims: &[i64], data_type: DataType, values: &[i64]) -> pb::TensorProto {
-        pb::TensorProto {
-            name: name.into(),
-            dims: dims.to_vec(),
-            data_type: data_type as i32,
-            raw_data: values.iter().map(|&v| v as u8).collect(),
-            ..Default::default()
-        }
-    }
-
-    fn graph(x: &[i64], nodes: Vec<NodeProto>, inits: Vec<pb::TensorProto>) -> GraphProto {
-        GraphProto {
-            node: nodes,
-            initializer: inits,
-            input: vec![value("x", x)],
-            output: vec![value("y", &[])],
-            ..Default::default()
-        }
-    }
-
-    /// The graph rewritten and loaded, evaluated on `x`.
-    fn run(mut g: GraphProto, x: &[f32]) -> Vec<f32> {
-        simulated_network(&mut g).unwrap();
-        let m = Loader::load(&g, "qdq", 13).unwrap();
-        m.eval_float(x).unwrap()[m.output].data.clone()
-    }
-
-    fn refusal(mut g: GraphProto) -> String {
-        simulated_network(&mut g)
-            .and_then(|()| Loader::load(&g, "qdq", 13))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-    }
+    use crate::onnx::tests::{
+        graph_of as graph, init, int, node, run_simulated as run, simulated_refusal as refusal,
+        stored as bytes,
+    };
 
     #[test]
     fn an_int8_weight_quantized_per_axis_is_the_float_it_stands_for() {

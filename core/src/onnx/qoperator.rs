@@ -27,6 +27,9 @@ pub(super) const REWRITTEN: &[&str] = &[
     "QLinearGlobalAveragePool",
     "QLinearSigmoid",
     "QLinearLeakyRelu",
+    "QLinearConcat",
+    "QLinearAveragePool",
+    "QLinearSoftmax",
 ];
 
 /// Rewrites a QOperator-format graph into the float network it simulates (see the module's
@@ -196,7 +199,7 @@ impl Rewrite<'_> {
                     let grid = n.input.get(7).filter(|s| !s.is_empty()).map(|_| [7, 8]);
                     ("Gemm", inputs, grid, n.attribute.clone())
                 }
-                "QLinearGlobalAveragePool" => {
+                "QLinearGlobalAveragePool" | "QLinearAveragePool" => {
                     if n.attribute
                         .iter()
                         .any(|a| a.name == "channels_last" && a.i != 0)
@@ -204,7 +207,38 @@ impl Rewrite<'_> {
                         return Err(unsupported(n, "channels_last (NHWC) pooling"));
                     }
                     let x = self.operand(n, 0, [1, 2], 1)?;
-                    ("GlobalAveragePool", vec![x], Some([3, 4]), vec![])
+                    let (op, attributes) = if n.op_type == "QLinearAveragePool" {
+                        let window = n.attribute.iter().filter(|a| a.name != "channels_last");
+                        ("AveragePool", window.cloned().collect())
+                    } else {
+                        ("GlobalAveragePool", vec![])
+                    };
+                    (op, vec![x], Some([3, 4]), attributes)
+                }
+                // Inputs: the output's grid, then each operand with its grid.
+                "QLinearConcat" => {
+                    if n.input.len() < 5 || !(n.input.len() - 2).is_multiple_of(3) {
+                        return Err(unsupported(
+                            n,
+                            format!(
+                                "{} inputs (the output's scale and zero point, then a value, \
+                                 scale and zero point per operand)",
+                                n.input.len()
+                            ),
+                        ));
+                    }
+                    let operands = (2..n.input.len())
+                        .step_by(3)
+                        .map(|i| self.operand(n, i, [i + 1, i + 2], 1))
+                        .collect::<Result<Vec<_>>>()?;
+                    ("Concat", operands, Some([0, 1]), n.attribute.clone())
+                }
+                // Its `opset` attribute names the Softmax it stands for, whose `axis` reads as
+                // the model's own Softmax would (onnxruntime keeps the model's opset).
+                "QLinearSoftmax" => {
+                    let x = self.operand(n, 0, [1, 2], 1)?;
+                    let axis = n.attribute.iter().filter(|a| a.name == "axis");
+                    ("Softmax", vec![x], Some([3, 4]), axis.cloned().collect())
                 }
                 "QLinearSigmoid" | "QLinearLeakyRelu" => {
                     let x = self.operand(n, 0, [1, 2], 1)?;
@@ -249,3 +283,7 @@ fn plain(
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+#[path = "qoperator_tests.rs"]
+mod tests;

@@ -75,6 +75,53 @@ pub(crate) fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
     }
 }
 
+/// An int8 or uint8 constant, stored as raw bytes as onnxruntime writes them.
+pub(crate) fn stored(
+    name: &str,
+    dims: &[i64],
+    data_type: DataType,
+    values: &[i64],
+) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: data_type as i32,
+        raw_data: values.iter().map(|&v| v as u8).collect(),
+        ..Default::default()
+    }
+}
+
+/// A graph of `nodes` reading input `x` of `dims` and producing `y`.
+pub(crate) fn graph_of(
+    dims: &[i64],
+    nodes: Vec<NodeProto>,
+    inits: Vec<pb::TensorProto>,
+) -> GraphProto {
+    GraphProto {
+        node: nodes,
+        initializer: inits,
+        input: vec![value("x", dims)],
+        output: vec![value("y", &[])],
+        ..Default::default()
+    }
+}
+
+/// A quantized graph rewritten into the network it simulates and loaded, evaluated on `x`.
+pub(crate) fn run_simulated(mut g: GraphProto, x: &[f32]) -> Vec<f32> {
+    qdq::simulated_network(&mut g).unwrap();
+    let m = Loader::load(&g, "quantized", 13).unwrap();
+    m.eval_float(x).unwrap()[m.output].data.clone()
+}
+
+/// Why a quantized graph is refused, by its rewrite or its loading.
+pub(crate) fn simulated_refusal(mut g: GraphProto) -> String {
+    qdq::simulated_network(&mut g)
+        .and_then(|()| Loader::load(&g, "quantized", 13))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+}
+
 /// A graph reading input `x` of `dims` and producing `y`.
 pub(crate) fn load(
     dims: &[i64],
