@@ -123,6 +123,25 @@ def one_op_models():
     ]
 
 
+def dynamic_batch_models():
+    """A squeeze-and-excite block as Keras applications write it (EfficientNet's: the pooled
+    vector reshaped to [1, 1, C] by a Reshape layer) on an input whose batch dimension is left
+    dynamic: the converter computes the Reshape's shape at run time (SHAPE -> STRIDED_SLICE ->
+    PACK)."""
+    L = tf.keras.layers
+    inp = L.Input((16, 16, 1))
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    s = L.GlobalAveragePooling2D()(x)
+    s = L.Reshape((1, 1, 8))(s)
+    # No ReLU on the squeeze: with random weights it can be dead on every calibration input,
+    # and TFLite then gives its output a scale of about 1e-8, whose requantization leaves the
+    # 16 bits zkinfer proves before the clamp (refused at proving time, BENCHMARKS.md).
+    s = L.Conv2D(2, 1)(s)
+    s = L.Conv2D(8, 1, activation="sigmoid")(s)
+    x = L.Multiply()([x, s])
+    return [("se_reshape", tf.keras.Model(inp, L.Conv2D(1, 1)(x)), (-1.0, 1.0))]
+
+
 def function_models():
     """Elementwise functions whose int8 kernels are tables the interpreter fills in float:
     EXP and GELU (exact and tanh-approximated), each alone on the 256-value input."""
@@ -320,6 +339,10 @@ def main():
 
     # Table-driven functions.
     write_one_op(function_models())
+    # A Reshape whose shape is computed at run time (dynamic batch); seeded afresh so that it can
+    # be made alone.
+    tf.keras.utils.set_random_seed(SEED)
+    write_one_op(dynamic_batch_models())
 
 
 if __name__ == "__main__":

@@ -606,6 +606,59 @@ pub fn is_tflite(bytes: &[u8]) -> bool {
 }
 
 /// Parses the flatbuffer's single subgraph. `origin` names the file in error messages.
+/// The operators that only compute a RESHAPE's new shape: SHAPE -> STRIDED_SLICE -> PACK is
+/// what the converter writes for a Keras `Reshape` (a squeeze-and-excite block's) when the batch
+/// dimension is dynamic. RESHAPE takes its output tensor's recorded shape (batch 1), so they
+/// are not lowered: every tensor they write flows only into a RESHAPE's shape operand or into
+/// another of them, and they read no activation's values (SHAPE reads its shape alone). Ops
+/// come in execution order, so a walk from the last sees every reader before its writer.
+fn shape_computations(
+    sg: &tflite::SubGraph<'_>,
+    codes: &flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<tflite::OperatorCode<'_>>>,
+    graph_output: usize,
+) -> std::collections::HashSet<usize> {
+    let list =
+        |v: Option<flatbuffers::Vector<'_, i32>>| -> Vec<i32> { v.into_iter().flatten().collect() };
+    let ops: Vec<(Option<tflite::BuiltinOperator>, Vec<i32>, Vec<i32>)> = sg
+        .operators()
+        .into_iter()
+        .flatten()
+        .map(|op| {
+            let builtin = codes.iter().nth(op.opcode_index() as usize).map(|code| {
+                tflite::BuiltinOperator(
+                    code.builtin_code()
+                        .0
+                        .max(code.deprecated_builtin_code() as i32),
+                )
+            });
+            (builtin, list(op.inputs()), list(op.outputs()))
+        })
+        .collect();
+    let mut shape_only = std::collections::HashSet::new();
+    for n in (0..ops.len()).rev() {
+        let (_, _, outputs) = &ops[n];
+        let feeds_shapes_only = |t: i32| {
+            let mut readers = ops
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, ins, _))| ins.contains(&t));
+            let mut any = false;
+            let all = readers.all(|(r, (kind, ins, _))| {
+                any = true;
+                let shape_operand = *kind == Some(tflite::BuiltinOperator::RESHAPE)
+                    && ins.iter().position(|&i| i == t) == Some(1)
+                    && ins.first() != Some(&t);
+                shape_operand || shape_only.contains(&r)
+            });
+            any && all && usize::try_from(t).ok() != Some(graph_output)
+        };
+        if !outputs.is_empty() && outputs.iter().all(|&t| feeds_shapes_only(t)) {
+            shape_only.insert(n);
+        }
+    }
+    shape_only
+}
+
 pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
     let bad = |reason: String| Error::MalformedTflite {
         path: origin.to_string(),
@@ -735,8 +788,12 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
     let codes = model
         .operator_codes()
         .ok_or_else(|| bad("no operator codes".into()))?;
+    let shape_only = shape_computations(&sg, &codes, output);
     let mut ops = vec![];
     for (n, op) in sg.operators().into_iter().flatten().enumerate() {
+        if shape_only.contains(&n) {
+            continue;
+        }
         let code = codes
             .iter()
             .nth(op.opcode_index() as usize)

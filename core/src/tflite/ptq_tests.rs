@@ -153,6 +153,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "exp",
         "gelu",
         "gelu_tanh",
+        "se_reshape",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);
