@@ -1,6 +1,7 @@
 //! Constants computed through indices: ScatterND (LLaMA-family exports build their causal
-//! mask by writing rows of a constant) and CumSum (OPT's and RoBERTa's position ids from an
-//! attention mask held constant).
+//! mask by writing rows of a constant), GatherND (LeViT's attention biases, picked from a
+//! learned table by constant indices, as PyTorch's dynamo exporter writes the indexing) and
+//! CumSum (OPT's and RoBERTa's position ids from an attention mask held constant).
 
 use super::{attr_int, attr_str, axis, ints, unsupported, Const, NodeProto};
 use crate::error::Result;
@@ -51,21 +52,9 @@ pub(super) fn scatter_nd(
         other => return Err(unsupported(node, format!("reduction '{other}'"))),
     };
     let slice: usize = slice_shape.iter().product();
-    let data_strides = strides(&data.shape);
     let mut values = data.values.clone();
     for (t, tuple) in index.chunks(k).enumerate() {
-        let mut start = 0usize;
-        for (d, &i) in tuple.iter().enumerate() {
-            let dim = data.shape[d] as i64;
-            let i = if i < 0 { i + dim } else { i };
-            if !(0..dim).contains(&i) {
-                return Err(unsupported(
-                    node,
-                    format!("index {} out of range for dimension {d} of {dim}", tuple[d]),
-                ));
-            }
-            start += i as usize * data_strides[d];
-        }
+        let start = tuple_offset(node, &data.shape, 0, tuple)?;
         for j in 0..slice {
             let v = &mut values[start + j];
             *v = combine(*v, updates.values[t * slice + j]);
@@ -75,6 +64,66 @@ pub(super) fn scatter_nd(
         shape: data.shape.clone(),
         values,
         integer: data.integer && updates.integer,
+    })
+}
+
+/// Where the slice that index tuple `tuple` names over `shape`'s dimensions from `first` on
+/// begins, in elements (negative indices count from the end).
+fn tuple_offset(node: &NodeProto, shape: &[usize], first: usize, tuple: &[i64]) -> Result<usize> {
+    let data_strides = strides(shape);
+    let mut start = 0usize;
+    for (j, &i) in tuple.iter().enumerate() {
+        let d = first + j;
+        let dim = shape[d] as i64;
+        let at = if i < 0 { i + dim } else { i };
+        if !(0..dim).contains(&at) {
+            return Err(unsupported(
+                node,
+                format!("index {i} out of range for dimension {d} of {dim}"),
+            ));
+        }
+        start += at as usize * data_strides[d];
+    }
+    Ok(start)
+}
+
+/// GatherND(data, indices, batch_dims): for each index tuple (the indices' last axis), the
+/// slice of `data` it names, within its batch (the first `batch_dims` axes, shared by both).
+pub(super) fn gather_nd(node: &NodeProto, data: &Const, indices: Option<&Const>) -> Result<Const> {
+    let indices_shape = indices
+        .ok_or_else(|| unsupported(node, "no indices"))?
+        .shape
+        .clone();
+    let index = ints(node, indices, "index")?;
+    let rank = data.shape.len();
+    let b = usize::try_from(attr_int(node, "batch_dims", 0))
+        .map_err(|_| unsupported(node, "negative batch_dims"))?;
+    let (&k, outer) = indices_shape
+        .split_last()
+        .ok_or_else(|| unsupported(node, "scalar indices"))?;
+    if k == 0 || b + k > rank || outer.len() < b || data.shape[..b] != indices_shape[..b] {
+        return Err(unsupported(
+            node,
+            format!(
+                "indices of shape {indices_shape:?} into data of shape {:?} with batch_dims {b}",
+                data.shape
+            ),
+        ));
+    }
+    let slice_shape = &data.shape[b + k..];
+    let slice: usize = slice_shape.iter().product();
+    let batch_size: usize = data.shape[b..].iter().product();
+    let tuples_per_batch: usize = outer[b..].iter().product();
+    let mut values = Vec::with_capacity(index.len() / k * slice);
+    for (t, tuple) in index.chunks(k).enumerate() {
+        let batch = t / tuples_per_batch.max(1);
+        let start = batch * batch_size + tuple_offset(node, &data.shape, b, tuple)?;
+        values.extend_from_slice(&data.values[start..start + slice]);
+    }
+    Ok(Const {
+        shape: outer.iter().chain(slice_shape).copied().collect(),
+        values,
+        integer: data.integer,
     })
 }
 

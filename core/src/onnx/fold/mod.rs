@@ -68,6 +68,7 @@ pub(super) const FOLDABLE: &[&str] = &[
     "ReduceMax",
     "ReduceMin",
     "ScatterND",
+    "GatherND",
     "CumSum",
     "MatMul",
 ];
@@ -342,6 +343,7 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             inputs.get(1).copied().flatten(),
             inputs.get(2).copied().flatten(),
         )?,
+        "GatherND" => indexed::gather_nd(node, x, inputs.get(1).copied().flatten())?,
         "CumSum" => indexed::cumulative_sum(node, x, inputs.get(1).copied().flatten())?,
         "MatMul" => products::matmul(node, x, inputs.get(1).copied().flatten())?,
         "Transpose" => {

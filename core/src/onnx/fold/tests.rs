@@ -217,3 +217,57 @@ fn hostile_folds_are_refused_by_name() {
     .to_string();
     assert!(err.contains("CumSum needs an axis"), "{err}");
 }
+
+#[test]
+fn gather_nd_picks_elements_and_slices_as_onnx_defines() {
+    let gather = |data: &[i64], indices: &[i64], index_values: &[f32], batch_dims, shape| {
+        let values: Vec<f32> = (0..data.iter().product::<i64>())
+            .map(|v| v as f32)
+            .collect();
+        folded(
+            shape,
+            vec![node(
+                "GatherND",
+                &["data", "indices"],
+                "c",
+                vec![int("batch_dims", batch_dims)],
+            )],
+            vec![
+                init("data", data, &values),
+                init("indices", indices, index_values),
+            ],
+        )
+    };
+    // ONNX's examples over data [[0, 1], [2, 3]]: elements, then rows (the last from the end).
+    assert_eq!(
+        gather(&[2, 2], &[2, 2], &[0.0, 0.0, 1.0, 1.0], 0, &[2]),
+        [0.0, 3.0]
+    );
+    assert_eq!(
+        gather(&[2, 2], &[2, 1], &[1.0, -2.0], 0, &[2, 2]),
+        [2.0, 3.0, 0.0, 1.0]
+    );
+    // batch_dims = 1 over data [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]: each batch's own row.
+    assert_eq!(
+        gather(&[2, 2, 2], &[2, 1], &[1.0, 0.0], 1, &[2, 2]),
+        [2.0, 3.0, 4.0, 5.0]
+    );
+    // Index tuples longer than the data's rank are refused.
+    let err = load(
+        &[1, 2],
+        vec![
+            node("GatherND", &["data", "indices"], "c", vec![]),
+            node("Add", &["x", "c"], "y", vec![]),
+        ],
+        vec![
+            init("data", &[2], &[1.0, 2.0]),
+            init("indices", &[1, 2], &[0.0, 0.0]),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("GatherND") && err.contains("indices of shape"),
+        "{err}"
+    );
+}
