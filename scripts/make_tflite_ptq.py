@@ -123,8 +123,8 @@ def one_op_models():
     ]
 
 
-def dynamic_batch_models():
-    """A squeeze-and-excite block as Keras applications write it (EfficientNet's: the pooled
+def keras_block_models():
+    """Blocks of Keras applications. A squeeze-and-excite block as they write it (EfficientNet's: the pooled
     vector reshaped to [1, 1, C] by a Reshape layer) on an input whose batch dimension is left
     dynamic: the converter computes the Reshape's shape at run time (SHAPE -> STRIDED_SLICE ->
     PACK)."""
@@ -139,7 +139,13 @@ def dynamic_batch_models():
     s = L.Conv2D(2, 1)(s)
     s = L.Conv2D(8, 1, activation="sigmoid")(s)
     x = L.Multiply()([x, s])
-    return [("se_reshape", tf.keras.Model(inp, L.Conv2D(1, 1)(x)), (-1.0, 1.0))]
+    se = tf.keras.Model(inp, L.Conv2D(1, 1)(x))
+    # RegNet's grouped convolution: CONV_2D with a filter of 4 of the 8 input channels (2 groups).
+    inp = L.Input((16, 16, 1), batch_size=1)
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    x = L.Conv2D(8, 3, padding="same", groups=2, activation="relu")(x)
+    grouped = tf.keras.Model(inp, L.Conv2D(1, 1)(x))
+    return [("se_reshape", se, (-1.0, 1.0)), ("grouped_conv", grouped, (-1.0, 1.0))]
 
 
 def function_models():
@@ -339,10 +345,10 @@ def main():
 
     # Table-driven functions.
     write_one_op(function_models())
-    # A Reshape whose shape is computed at run time (dynamic batch); seeded afresh so that it can
-    # be made alone.
+    # A Reshape whose shape is computed at run time (dynamic batch), a grouped convolution;
+    # seeded afresh so that they can be made alone.
     tf.keras.utils.set_random_seed(SEED)
-    write_one_op(dynamic_batch_models())
+    write_one_op(keras_block_models())
 
 
 if __name__ == "__main__":

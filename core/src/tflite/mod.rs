@@ -1103,7 +1103,8 @@ pub(crate) fn window(
     })
 }
 
-/// A CONV_2D filter (`[O, kh, kw, I]`) or DEPTHWISE_CONV_2D filter (`[1, kh, kw, I·m]`, with
+/// A CONV_2D filter (`[O, kh, kw, I/group]`: a grouped convolution, as Keras writes RegNet's,
+/// reads `cin / I` groups) or DEPTHWISE_CONV_2D filter (`[1, kh, kw, I·m]`, with
 /// `depth_multiplier` m) reordered to OIHW (`[O, I/group, kh, kw]`) for `cin` input channels.
 /// Returns (data, output channels, group); a filter that does not fit is an error.
 pub(crate) fn filter_to_oihw<T: Copy + Default>(
@@ -1118,7 +1119,7 @@ pub(crate) fn filter_to_oihw<T: Copy + Default>(
         && !fs.contains(&0)
         && data.len() == filter.len()
         && match depth_multiplier {
-            None => fs[3] == cin,
+            None => cin > 0 && cin % fs[3] == 0 && fs[0] % (cin / fs[3]) == 0,
             Some(dm) => fs[0] == 1 && fs[3] == cin * dm,
         };
     if !fits {
@@ -1129,7 +1130,7 @@ pub(crate) fn filter_to_oihw<T: Copy + Default>(
     }
     let (kh, kw) = (fs[1], fs[2]);
     let (cout, group) = match depth_multiplier {
-        None => (fs[0], 1),
+        None => (fs[0], cin / fs[3]),
         Some(_) => (fs[3], cin),
     };
     let cg = cin / group;
@@ -1139,7 +1140,7 @@ pub(crate) fn filter_to_oihw<T: Copy + Default>(
             for ky in 0..kh {
                 for kx in 0..kw {
                     let src = match depth_multiplier {
-                        None => ((o * kh + ky) * kw + kx) * cin + i,
+                        None => ((o * kh + ky) * kw + kx) * cg + i,
                         Some(_) => (ky * kw + kx) * cout + o,
                     };
                     out[((o * cg + i) * kh + ky) * kw + kx] = data[src];

@@ -154,6 +154,7 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "gelu",
         "gelu_tanh",
         "se_reshape",
+        "grouped_conv",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);
