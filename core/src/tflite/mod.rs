@@ -1119,7 +1119,7 @@ pub(crate) fn filter_to_oihw<T: Copy + Default>(
         && !fs.contains(&0)
         && data.len() == filter.len()
         && match depth_multiplier {
-            None => cin > 0 && cin % fs[3] == 0 && fs[0] % (cin / fs[3]) == 0,
+            None => cin > 0 && cin.is_multiple_of(fs[3]) && fs[0].is_multiple_of(cin / fs[3]),
             Some(dm) => fs[0] == 1 && fs[3] == cin * dm,
         };
     if !fits {
