@@ -18,7 +18,7 @@
 //! The run-time rounding of activations to 8 bits is replaced by zkinfer's own fixed point.
 //! A pattern other than onnxruntime's is refused, naming the node in the way.
 
-use super::qdq::{check_unblocked, dequantized_at, float_tensor, Constants};
+use super::qdq::{check_unblocked, dequantized_at, float_tensor, rewrite_nodes, Constants};
 use super::{attr_int, unsupported};
 use crate::error::Result;
 use std::collections::{HashMap, HashSet};
@@ -62,7 +62,7 @@ pub(super) fn float_kernels(graph: &mut pb::GraphProto) -> Result<()> {
         }
     }
     let Rewrite {
-        mut replaced,
+        replaced,
         mut removed,
         candidates,
         dequantized,
@@ -99,13 +99,7 @@ pub(super) fn float_kernels(graph: &mut pb::GraphProto) -> Result<()> {
         }
         removed.insert(c);
     }
-    graph.node = std::mem::take(&mut graph.node)
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !removed.contains(i))
-        .map(|(i, n)| replaced.remove(&i).unwrap_or(n))
-        .collect();
-    graph.initializer.extend(dequantized);
+    rewrite_nodes(graph, &removed, replaced, dequantized);
     Ok(())
 }
 

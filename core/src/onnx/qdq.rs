@@ -115,14 +115,25 @@ pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
             removed.insert(i);
         }
     }
+    rewrite_nodes(graph, &removed, clips, folded);
+    Ok(())
+}
+
+/// `graph` with the nodes at `removed` dropped, those at the keys of `replaced` replaced in
+/// place, and `initializers` added (what each rewrite of a quantized format ends with).
+pub(super) fn rewrite_nodes(
+    graph: &mut pb::GraphProto,
+    removed: &HashSet<usize>,
+    mut replaced: HashMap<usize, NodeProto>,
+    initializers: Vec<pb::TensorProto>,
+) {
     graph.node = std::mem::take(&mut graph.node)
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !removed.contains(i))
-        .map(|(i, n)| clips.remove(&i).unwrap_or(n))
+        .map(|(i, n)| replaced.remove(&i).unwrap_or(n))
         .collect();
-    graph.initializer.extend(folded);
-    Ok(())
+    graph.initializer.extend(initializers);
 }
 
 // One per DequantizeLinear, consumed at once: the variants' sizes do not matter.
