@@ -276,17 +276,13 @@ impl Rewrite<'_, '_> {
 
     /// `DequantizeLinear(Gather(Tq, ids))` at `dq` as `Gather(T, ids)` with the table's float
     /// values (per-tensor grids only: a per-axis one would name an axis of the gathered rows).
+    /// A Gather of a computed integer tensor is left to the QOperator rewrite, where such a
+    /// tensor already holds its float value.
     fn table_read(&mut self, graph: &pb::GraphProto, gather: usize, dq: usize) -> Result<()> {
         let (g, n) = (&graph.node[gather], &graph.node[dq]);
         let table = g.input.first().cloned().unwrap_or_default();
         let Some(q) = self.constants.get(&table)? else {
-            return Err(unsupported(
-                n,
-                format!(
-                    "of a Gather of '{table}', which is computed (only a quantized table's rows \
-                     are dequantized after they are picked)"
-                ),
-            ));
+            return Ok(());
         };
         let picked = g.output.first().map(String::as_str).unwrap_or_default();
         if self.index.only_reader(graph, picked, "DequantizeLinear") != Some(dq) {
