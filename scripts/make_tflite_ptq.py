@@ -135,7 +135,7 @@ def keras_block_models():
     s = L.Reshape((1, 1, 8))(s)
     # No ReLU on the squeeze: with random weights it can be dead on every calibration input,
     # and TFLite then gives its output a scale of about 1e-8, whose requantization leaves the
-    # 16 bits zkinfer proves before the clamp (refused at proving time, BENCHMARKS.md).
+    # 16 bits zkinfer proves before the clamp (refused at compile, BENCHMARKS.md).
     s = L.Conv2D(2, 1)(s)
     s = L.Conv2D(8, 1, activation="sigmoid")(s)
     x = L.Multiply()([x, s])

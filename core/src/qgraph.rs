@@ -216,6 +216,11 @@ impl QuantizedMultiplier {
     }
 
     /// The final rounding right shift, `max(-shift, 0)` (the fixed-point chip's `e`).
+    /// The real number this multiplier stands for: `multiplier / 2^31 · 2^shift`.
+    pub fn real(self) -> f64 {
+        f64::from(self.multiplier) * 2f64.powi(self.shift - 31)
+    }
+
     pub fn right_shift(self) -> u32 {
         (-self.shift).max(0) as u32
     }

@@ -496,6 +496,22 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 format!("multiplier {m:?} is outside the chip's shifts"),
             );
         }
+        // The quotient is proven in the 16-bit domain before the clamp, so a multiplier of 2^8
+        // or more leaves it for every accumulator beyond ±128: no real input would prove. It is
+        // what TFLite's converter writes for an output whose calibrated range was empty (a ReLU
+        // its representative data never made positive gets a scale near 1e-8).
+        if let Some(m) = multipliers.iter().find(|m| m.real() >= 256.0) {
+            return refuse(
+                &s.name,
+                format!(
+                    "its requantization multiplies by {:.3e}, so any accumulator beyond ±128 \
+                     leaves the 16 bits proven before the clamp (an output scale that \
+                     calibration left degenerate, e.g. a ReLU its representative data never \
+                     made positive: convert with data that reaches it)",
+                    m.real()
+                ),
+            );
+        }
     }
     Ok(())
 }

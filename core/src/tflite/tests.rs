@@ -331,6 +331,33 @@ fn fully_connected_reads_nhwc_flattening_and_softmax_is_left_out() {
 }
 
 #[test]
+fn a_requantization_that_no_input_could_prove_is_refused_before_any_key_work() {
+    // A fully connected layer with a fused ReLU whose output scale is 1e-8, as TFLite's
+    // converter writes it for a ReLU that the representative data never made positive: the
+    // multiplier is 1e8.
+    let tensors = vec![
+        act_u8("x", &[1, 4], 1.0, 0),
+        const_u8("w", &[2, 4], 1.0, 0, &[1, 0, 0, 0, 0, 0, 0, 1]),
+        act_u8("y", &[1, 2], 1e-8, 0),
+    ];
+    let relu = TfOpKind::FullyConnected {
+        act: FusedActivation::Relu,
+    };
+    let g = TfGraph {
+        name: "dead-relu".into(),
+        tensors,
+        ops: vec![op(relu, &[0, 1, -1], 2)],
+        input: 0,
+        output: 2,
+    };
+    let Loaded::Quantized(q) = lower(&g).unwrap() else {
+        panic!()
+    };
+    let err = crate::prove::check_provable(&q).unwrap_err().to_string();
+    assert!(err.contains("1.000e8") && err.contains("16 bits"), "{err}");
+}
+
+#[test]
 fn unsupported_and_malformed_models_are_refused_with_a_reason() {
     let err = parse(b"not a flatbuffer", "x", "x.tflite").unwrap_err();
     assert!(
