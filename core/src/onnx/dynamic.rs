@@ -18,7 +18,7 @@
 //! The run-time rounding of activations to 8 bits is replaced by zkinfer's own fixed point.
 //! A pattern other than onnxruntime's is refused, naming the node in the way.
 
-use super::qdq::{check_unblocked, dequantized_at, float_tensor, rewrite_nodes, Constants};
+use super::qdq::{check_unblocked, dequantized_at, float_tensor, rewrite_nodes, Constants, Index};
 use super::{attr_int, unsupported};
 use crate::error::Result;
 use std::collections::{HashMap, HashSet};
@@ -64,10 +64,14 @@ pub(super) fn float_kernels(graph: &mut pb::GraphProto) -> Result<()> {
     let Rewrite {
         replaced,
         mut removed,
-        candidates,
+        mut candidates,
         dequantized,
         ..
     } = rewrite;
+    // A quantization read by several kernels (a transformer's query, key and value) is listed
+    // once per kernel.
+    candidates.sort_unstable();
+    candidates.dedup();
     // A scale product and a DynamicQuantizeLinear go when nothing that stays reads them
     // (candidates come in reading order: a scale product before the quantization it reads).
     let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
@@ -103,47 +107,14 @@ pub(super) fn float_kernels(graph: &mut pb::GraphProto) -> Result<()> {
     Ok(())
 }
 
-/// Who writes and who reads each tensor.
-struct Index {
-    producer: HashMap<String, usize>,
-    readers: HashMap<String, Vec<usize>>,
-}
-
-impl Index {
-    fn of(graph: &pb::GraphProto) -> Self {
-        let mut producer = HashMap::new();
-        let mut readers: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, n) in graph.node.iter().enumerate() {
-            for out in n.output.iter().filter(|o| !o.is_empty()) {
-                producer.insert(out.clone(), i);
-            }
-            for input in n.input.iter().filter(|o| !o.is_empty()) {
-                readers.entry(input.clone()).or_default().push(i);
-            }
-        }
-        Index { producer, readers }
-    }
-
-    fn readers(&self, name: &str) -> &[usize] {
-        self.readers.get(name).map_or(&[], Vec::as_slice)
-    }
-
-    /// The one node reading `name`, when it is one node of type `op`.
-    fn only_reader(&self, graph: &pb::GraphProto, name: &str, op: &str) -> Option<usize> {
-        match self.readers(name) {
-            [r] if graph.node[*r].op_type == op => Some(*r),
-            _ => None,
-        }
-    }
-}
-
 struct Rewrite<'a, 'g> {
     index: &'a Index,
     constants: &'a Constants<'g>,
     /// Nodes replaced in place, by index.
     replaced: HashMap<usize, NodeProto>,
     removed: HashSet<usize>,
-    /// Scale products and quantizations to remove once no remaining node reads them.
+    /// Scale products and quantizations to remove once no remaining node reads them (in any
+    /// order, repeated).
     candidates: Vec<usize>,
     dequantized: Vec<pb::TensorProto>,
     /// Names of the dequantized constants made so far (a table may be read twice).
@@ -186,9 +157,9 @@ impl Rewrite<'_, '_> {
                 ),
             ));
         }
-        if self.constants.get(input(1))?.is_none() {
+        let Some(q) = self.constants.get(input(1))? else {
             return Err(unsupported(n, format!("a computed weight '{}'", input(1))));
-        }
+        };
         let out = n.output.first().map(String::as_str).unwrap_or_default();
         let chain = || -> Option<(usize, usize, usize, String)> {
             let cast = self.index.only_reader(graph, out, "Cast")?;
@@ -239,10 +210,6 @@ impl Rewrite<'_, '_> {
             input: vec![input(1).into(), weight_scale, input(3).into()],
             ..Default::default()
         };
-        let q = self
-            .constants
-            .get(input(1))?
-            .unwrap_or_else(|| unreachable!());
         let w = dequantized_at(&grid, [1, 2], if conv { 0 } else { -1 }, &q, self.constants)?;
         let w_name = self.constant(&format!("{}:dequantized:{}", input(1), grid.input[1]), &w);
         let float_out = graph.node[scaled]
@@ -269,8 +236,6 @@ impl Rewrite<'_, '_> {
         );
         self.removed.extend([cast, scaled]);
         self.candidates.extend([d, product]);
-        self.candidates.sort_unstable();
-        self.candidates.dedup();
         Ok(())
     }
 

@@ -93,21 +93,14 @@ pub(super) fn simulated_network(graph: &mut pb::GraphProto) -> Result<()> {
     }
     // A QuantizeLinear all of whose readers were DequantizeLinear nodes rewritten above is gone
     // with them; one read by anything else stays, and the loader refuses it by name.
-    let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, n) in graph.node.iter().enumerate() {
-        for input in &n.input {
-            readers.entry(input.as_str()).or_default().push(i);
-        }
-    }
+    let index = Index::of(graph);
     let outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     for (i, n) in graph.node.iter().enumerate() {
         let Some(out) = n.output.first() else {
             continue;
         };
         let rewritten = |j: &usize| removed.contains(j) || clips.contains_key(j);
-        let read_only_by_rewritten = readers
-            .get(out.as_str())
-            .is_none_or(|r| r.iter().all(rewritten));
+        let read_only_by_rewritten = index.readers(out).iter().all(rewritten);
         if n.op_type == "QuantizeLinear"
             && read_only_by_rewritten
             && !outputs.contains(out.as_str())
@@ -248,6 +241,45 @@ impl<'g> Constants<'g> {
         self.tensors
             .get(name)
             .and_then(|t| DataType::try_from(t.data_type).ok())
+    }
+}
+
+/// Who writes and who reads each tensor.
+pub(super) struct Index {
+    pub(super) producer: HashMap<String, usize>,
+    readers: HashMap<String, Vec<usize>>,
+}
+
+impl Index {
+    pub(super) fn of(graph: &pb::GraphProto) -> Self {
+        let mut producer = HashMap::new();
+        let mut readers: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, n) in graph.node.iter().enumerate() {
+            for out in n.output.iter().filter(|o| !o.is_empty()) {
+                producer.insert(out.clone(), i);
+            }
+            for input in n.input.iter().filter(|o| !o.is_empty()) {
+                readers.entry(input.clone()).or_default().push(i);
+            }
+        }
+        Index { producer, readers }
+    }
+
+    pub(super) fn readers(&self, name: &str) -> &[usize] {
+        self.readers.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The one node reading `name`, when it is one node of type `op`.
+    pub(super) fn only_reader(
+        &self,
+        graph: &pb::GraphProto,
+        name: &str,
+        op: &str,
+    ) -> Option<usize> {
+        match self.readers(name) {
+            [r] if graph.node[*r].op_type == op => Some(*r),
+            _ => None,
+        }
     }
 }
 
