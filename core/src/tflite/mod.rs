@@ -606,6 +606,16 @@ pub fn is_tflite(bytes: &[u8]) -> bool {
 }
 
 /// Parses the flatbuffer's single subgraph. `origin` names the file in error messages.
+/// An operator code's builtin operator. Old files keep the code in the deprecated i8 field;
+/// the larger of the two is right.
+fn builtin_of(code: tflite::OperatorCode<'_>) -> tflite::BuiltinOperator {
+    tflite::BuiltinOperator(
+        code.builtin_code()
+            .0
+            .max(code.deprecated_builtin_code() as i32),
+    )
+}
+
 /// The operators that only compute a RESHAPE's new shape: SHAPE -> STRIDED_SLICE -> PACK is
 /// what the converter writes for a Keras `Reshape` (a squeeze-and-excite block's) when the batch
 /// dimension is dynamic. RESHAPE takes its output tensor's recorded shape (batch 1), so they
@@ -617,41 +627,31 @@ fn shape_computations(
     codes: &flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<tflite::OperatorCode<'_>>>,
     graph_output: usize,
 ) -> std::collections::HashSet<usize> {
-    let list =
-        |v: Option<flatbuffers::Vector<'_, i32>>| -> Vec<i32> { v.into_iter().flatten().collect() };
-    let ops: Vec<(Option<tflite::BuiltinOperator>, Vec<i32>, Vec<i32>)> = sg
-        .operators()
-        .into_iter()
-        .flatten()
-        .map(|op| {
-            let builtin = codes.iter().nth(op.opcode_index() as usize).map(|code| {
-                tflite::BuiltinOperator(
-                    code.builtin_code()
-                        .0
-                        .max(code.deprecated_builtin_code() as i32),
-                )
-            });
-            (builtin, list(op.inputs()), list(op.outputs()))
-        })
-        .collect();
+    let ops: Vec<_> = sg.operators().into_iter().flatten().collect();
+    // For each tensor, the ops reading it and whether each reads it as a RESHAPE's shape
+    // operand (its second input and not also its first).
+    let mut readers: std::collections::HashMap<i32, Vec<(usize, bool)>> = Default::default();
+    for (n, op) in ops.iter().enumerate() {
+        let inputs: Vec<i32> = op.inputs().into_iter().flatten().collect();
+        let reshape = codes
+            .iter()
+            .nth(op.opcode_index() as usize)
+            .is_some_and(|code| builtin_of(code) == tflite::BuiltinOperator::RESHAPE);
+        for (position, &t) in inputs.iter().enumerate() {
+            let shape_operand = reshape && position == 1 && inputs[0] != t;
+            readers.entry(t).or_default().push((n, shape_operand));
+        }
+    }
     let mut shape_only = std::collections::HashSet::new();
     for n in (0..ops.len()).rev() {
-        let (_, _, outputs) = &ops[n];
         let feeds_shapes_only = |t: i32| {
-            let mut readers = ops
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, ins, _))| ins.contains(&t));
-            let mut any = false;
-            let all = readers.all(|(r, (kind, ins, _))| {
-                any = true;
-                let shape_operand = *kind == Some(tflite::BuiltinOperator::RESHAPE)
-                    && ins.iter().position(|&i| i == t) == Some(1)
-                    && ins.first() != Some(&t);
-                shape_operand || shape_only.contains(&r)
-            });
-            any && all && usize::try_from(t).ok() != Some(graph_output)
+            usize::try_from(t).ok() != Some(graph_output)
+                && readers.get(&t).is_some_and(|rs| {
+                    rs.iter()
+                        .all(|&(r, shape_operand)| shape_operand || shape_only.contains(&r))
+                })
         };
+        let outputs: Vec<i32> = ops[n].outputs().into_iter().flatten().collect();
         if !outputs.is_empty() && outputs.iter().all(|&t| feeds_shapes_only(t)) {
             shape_only.insert(n);
         }
@@ -803,12 +803,7 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     op.opcode_index()
                 ))
             })?;
-        // Old files keep the code in the deprecated i8 field; the larger of the two is right.
-        let builtin = tflite::BuiltinOperator(
-            code.builtin_code()
-                .0
-                .max(code.deprecated_builtin_code() as i32),
-        );
+        let builtin = builtin_of(code);
         let inputs: Vec<Option<usize>> = op
             .inputs()
             .into_iter()
