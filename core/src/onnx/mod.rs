@@ -91,6 +91,12 @@ fn load_onnx_in(
     })
 }
 
+/// Loads a graph written in memory (a float TFLite model's, [`crate::tflite`]) with the
+/// default choices; its nodes carry the names error messages give.
+pub(crate) fn load_graph(graph: &pb::GraphProto, name: &str, opset: i64) -> Result<Model> {
+    Loader::load_with(graph, name, opset, &OnnxChoices::default())
+}
+
 /// Makes the tensor named `output` the graph's one output and keeps only the nodes it needs
 /// (another output's nodes may use operators that are not mapped, and would cost rows).
 fn prove_tensor(graph: &mut pb::GraphProto, output: &str) -> Result<()> {
@@ -747,7 +753,10 @@ impl Loader {
                 let x = self.tensor(node, ti)?;
                 match node.input.get(ci).and_then(|n| self.consts.get(n)).cloned() {
                     Some(c) if ops::record_mask(self, b, node, x, &c)? => return Ok(()),
-                    Some(c) => (Op::Add(AddOperand::Constant(c.to_tensor())), vec![x], None),
+                    Some(c) => {
+                        let x = ops::widen_for_constant(b, node, x, &c.shape)?;
+                        (Op::Add(AddOperand::Constant(c.to_tensor())), vec![x], None)
+                    }
                     None => {
                         let y = self.tensor(node, ci)?;
                         let (x, y) = ops::broadcast_pair(b, node, x, y)?;

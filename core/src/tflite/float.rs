@@ -67,7 +67,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
             Ok(m.id)
         };
         let (id, act) = match &op.kind {
-            TfOpKind::Softmax => {
+            TfOpKind::Softmax { .. } => {
                 output = super::final_softmax_input(g, n, g.output)?;
                 continue;
             }
@@ -328,6 +328,10 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     None,
                 )?;
                 (id, FusedActivation::None)
+            }
+            TfOpKind::BatchMatMul { .. } | TfOpKind::SquaredDifference | TfOpKind::Div { .. } => {
+                // Lowered through the ONNX mapping instead (`super::as_onnx`).
+                return Err(unsupported(op.kind.name(), &name, ""));
             }
             TfOpKind::Quantize | TfOpKind::Dequantize => {
                 return Err(unsupported(

@@ -638,7 +638,13 @@ fn int8_resnet() -> TfGraph {
     b.op(TfOpKind::Reshape, &[pooled, shape], flat);
     let logits = b.fully_connected("logits", flat, 10, 4.0, 0);
     let probs = b.act("probs", &[1, 10], 1.0 / 256.0, -128);
-    b.op(TfOpKind::Softmax, &[logits], probs);
+    b.op(
+        TfOpKind::Softmax {
+            beta: crate::ops::unary::Param::new(1.0),
+        },
+        &[logits],
+        probs,
+    );
     b.graph("int8_resnet", probs)
 }
 

@@ -17,6 +17,7 @@
 //! SOFTMAX is left outside the proof: a final SOFTMAX is dropped and its input (the logits) is
 //! the model's output. Softmax is monotonic, so the predicted class is the same.
 
+mod as_onnx;
 pub mod bilinear;
 mod dequantize;
 pub mod float;
@@ -211,8 +212,12 @@ pub enum TfOpKind {
     Mean {
         keep_dims: bool,
     },
-    Softmax,
-    /// An elementwise function: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU.
+    /// SOFTMAX over the last axis of `beta·x`.
+    Softmax {
+        beta: crate::ops::unary::Param,
+    },
+    /// An elementwise function: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, and in
+    /// float models SQRT, RSQRT and ABS.
     Unary(crate::ops::unary::UnaryFn),
     /// CONCATENATION along `axis` of the NHWC tensors.
     Concatenation {
@@ -263,6 +268,18 @@ pub enum TfOpKind {
         block: usize,
         to_space: bool,
     },
+    /// BATCH_MATMUL: the product of the last two axes, each operand transposed first when its
+    /// flag says so, the leading axes broadcast (float models).
+    BatchMatMul {
+        adj_x: bool,
+        adj_y: bool,
+    },
+    /// SQUARED_DIFFERENCE: `(x - y)²`, broadcast (float models).
+    SquaredDifference,
+    /// DIV: `x / y`, broadcast (float models).
+    Div {
+        act: FusedActivation,
+    },
 }
 
 impl TfOpKind {
@@ -279,7 +296,7 @@ impl TfOpKind {
             TfOpKind::FullyConnected { .. } => "FULLY_CONNECTED",
             TfOpKind::Pad => "PAD",
             TfOpKind::Mean { .. } => "MEAN",
-            TfOpKind::Softmax => "SOFTMAX",
+            TfOpKind::Softmax { .. } => "SOFTMAX",
             TfOpKind::Unary(f) => match f {
                 UnaryFn::Sigmoid => "LOGISTIC",
                 UnaryFn::Tanh => "TANH",
@@ -287,6 +304,9 @@ impl TfOpKind {
                 UnaryFn::LeakyRelu { .. } => "LEAKY_RELU",
                 UnaryFn::Exp => "EXP",
                 UnaryFn::Gelu { .. } => "GELU",
+                UnaryFn::Sqrt => "SQRT",
+                UnaryFn::Abs => "ABS",
+                UnaryFn::InverseSqrt { .. } => "RSQRT",
                 other => other.name(),
             },
             TfOpKind::Concatenation { .. } => "CONCATENATION",
@@ -298,6 +318,9 @@ impl TfOpKind {
             TfOpKind::Dequantize => "DEQUANTIZE",
             TfOpKind::Window { source, .. } => source,
             TfOpKind::Pack { .. } => "PACK",
+            TfOpKind::BatchMatMul { .. } => "BATCH_MATMUL",
+            TfOpKind::SquaredDifference => "SQUARED_DIFFERENCE",
+            TfOpKind::Div { .. } => "DIV",
             TfOpKind::Gather { .. } => "GATHER",
             TfOpKind::DepthSpace { to_space: true, .. } => "DEPTH_TO_SPACE",
             TfOpKind::DepthSpace {
@@ -501,13 +524,32 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
             quantized::lower(graph).map(Loaded::Quantized)
         }
         // Weights stored as float16 or int8 with a scale stand for float32 values.
-        TfType::F32 => float::lower(&dequantize::widen_weights(graph)?).map(Loaded::Float),
+        TfType::F32 => lower_float(&dequantize::widen_weights(graph)?).map(Loaded::Float),
         TfType::U8 | TfType::I8 => quantized::lower(graph).map(Loaded::Quantized),
         t => Err(Error::InvalidModel(format!(
             "input tensor '{}' is {t:?}; expected float32, uint8 or int8",
             graph.tensors[graph.input].name
         ))),
     }
+}
+
+/// A float graph: through the direct lowering, or, for what it refuses (transformers'
+/// operators, reductions and broadcasts over any axis, a SOFTMAX in the middle), through the
+/// ONNX mapping ([`as_onnx`]). Only an unsupported operator or form sends a model the other
+/// way (a malformed one is reported as such). When both refuse, the error is the direct
+/// lowering's unless the ONNX mapping got past every TFLite operator (it then names the ONNX
+/// node in the way).
+fn lower_float(graph: &TfGraph) -> Result<Model> {
+    let direct = match float::lower(graph) {
+        Ok(model) => return Ok(model),
+        Err(e @ Error::UnsupportedOp { .. }) => e,
+        Err(e) => return Err(e),
+    };
+    let graph_of = match as_onnx::graph_of(graph) {
+        Ok(g) => g,
+        Err(_) => return Err(direct),
+    };
+    crate::onnx::load_graph(&graph_of, &graph.name, as_onnx::OPSET)
 }
 
 /// The most elements a tensor may have, and the most tensor elements the operators may read
@@ -910,7 +952,36 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     .map(|o| o.keep_dims())
                     .unwrap_or(false),
             },
-            tflite::BuiltinOperator::SOFTMAX => TfOpKind::Softmax,
+            tflite::BuiltinOperator::SOFTMAX => {
+                let beta = op
+                    .builtin_options_as_softmax_options()
+                    .map_or(1.0, |o| o.beta());
+                if !beta.is_finite() {
+                    return Err(bad(format!("SOFTMAX '{op_name}' has beta {beta}")));
+                }
+                TfOpKind::Softmax {
+                    beta: crate::ops::unary::Param::new(beta),
+                }
+            }
+            tflite::BuiltinOperator::BATCH_MATMUL => {
+                let o = op.builtin_options_as_batch_mat_mul_options();
+                TfOpKind::BatchMatMul {
+                    adj_x: o.is_some_and(|o| o.adj_x()),
+                    adj_y: o.is_some_and(|o| o.adj_y()),
+                }
+            }
+            tflite::BuiltinOperator::SQUARED_DIFFERENCE => TfOpKind::SquaredDifference,
+            tflite::BuiltinOperator::DIV => TfOpKind::Div {
+                act: match op.builtin_options_as_div_options() {
+                    Some(o) => activation(o.fused_activation_function(), &op_name)?,
+                    None => FusedActivation::None,
+                },
+            },
+            tflite::BuiltinOperator::SQRT => TfOpKind::Unary(UnaryFn::Sqrt),
+            tflite::BuiltinOperator::ABS => TfOpKind::Unary(UnaryFn::Abs),
+            tflite::BuiltinOperator::RSQRT => TfOpKind::Unary(UnaryFn::InverseSqrt {
+                epsilon: crate::ops::unary::Param::new(0.0),
+            }),
             tflite::BuiltinOperator::LOGISTIC => TfOpKind::Unary(UnaryFn::Sigmoid),
             tflite::BuiltinOperator::TANH => TfOpKind::Unary(UnaryFn::Tanh),
             tflite::BuiltinOperator::HARD_SWISH => TfOpKind::Unary(UnaryFn::HardSwish),

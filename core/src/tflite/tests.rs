@@ -312,7 +312,13 @@ fn fully_connected_reads_nhwc_flattening_and_softmax_is_left_out() {
             &[0, 1, -1],
             2,
         ),
-        op(TfOpKind::Softmax, &[2], 3),
+        op(
+            TfOpKind::Softmax {
+                beta: crate::ops::unary::Param::new(1.0),
+            },
+            &[2],
+            3,
+        ),
     ];
     // Our input tensor is NCHW: [c0: 1, 3; c1: 2, 4].
     let g = TfGraph {
@@ -377,7 +383,13 @@ fn unsupported_and_malformed_models_are_refused_with_a_reason() {
         name: "s".into(),
         tensors,
         ops: vec![
-            op(TfOpKind::Softmax, &[0], 1),
+            op(
+                TfOpKind::Softmax {
+                    beta: crate::ops::unary::Param::new(1.0),
+                },
+                &[0],
+                1,
+            ),
             op(TfOpKind::Reshape, &[1], 2),
         ],
         input: 0,
@@ -670,7 +682,13 @@ fn small_quantized_graph() -> TfGraph {
             &[15, 16, 17],
             18,
         ),
-        op(TfOpKind::Softmax, &[18], 19),
+        op(
+            TfOpKind::Softmax {
+                beta: crate::ops::unary::Param::new(1.0),
+            },
+            &[18],
+            19,
+        ),
     ];
     TfGraph {
         name: "small_quantized".into(),

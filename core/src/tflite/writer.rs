@@ -22,7 +22,10 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::FullyConnected { .. } => fb::BuiltinOperator::FULLY_CONNECTED,
         TfOpKind::Pad => fb::BuiltinOperator::PAD,
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
-        TfOpKind::Softmax => fb::BuiltinOperator::SOFTMAX,
+        TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
+        TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
+        TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
+        TfOpKind::Div { .. } => fb::BuiltinOperator::DIV,
         TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
         TfOpKind::Sub { .. } => fb::BuiltinOperator::SUB,
         TfOpKind::ResizeNearest { .. } => fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR,
@@ -49,6 +52,9 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             UnaryFn::Exp => fb::BuiltinOperator::EXP,
             UnaryFn::LeakyRelu { .. } => fb::BuiltinOperator::LEAKY_RELU,
             UnaryFn::Gelu { .. } => fb::BuiltinOperator::GELU,
+            UnaryFn::Sqrt => fb::BuiltinOperator::SQRT,
+            UnaryFn::Abs => fb::BuiltinOperator::ABS,
+            UnaryFn::InverseSqrt { .. } => fb::BuiltinOperator::RSQRT,
             other => panic!("the test writer has no TFLite operator for {other:?}"),
         },
     };
@@ -265,10 +271,36 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Pack { .. }
             | TfOpKind::Gather { .. }
             | TfOpKind::DepthSpace { .. } => unreachable!("refused by the builtin code above"),
+            // Without options (beta 1), as the committed hand-built files were written.
+            TfOpKind::Softmax { beta } if beta.get() != 1.0 => {
+                let args = fb::SoftmaxOptionsArgs { beta: beta.get() };
+                let o = fb::SoftmaxOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::SoftmaxOptions, Some(o.as_union_value()))
+            }
+            TfOpKind::BatchMatMul { adj_x, adj_y } => {
+                let args = fb::BatchMatMulOptionsArgs {
+                    adj_x: *adj_x,
+                    adj_y: *adj_y,
+                    ..Default::default()
+                };
+                let o = fb::BatchMatMulOptions::create(&mut b, &args);
+                (
+                    fb::BuiltinOptions::BatchMatMulOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            TfOpKind::Div { act: a } => {
+                let args = fb::DivOptionsArgs {
+                    fused_activation_function: act(*a),
+                };
+                let o = fb::DivOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::DivOptions, Some(o.as_union_value()))
+            }
             TfOpKind::Unary(_)
             | TfOpKind::Reshape
             | TfOpKind::Pad
-            | TfOpKind::Softmax
+            | TfOpKind::SquaredDifference
+            | TfOpKind::Softmax { .. }
             | TfOpKind::Transpose
             | TfOpKind::Quantize
             | TfOpKind::Dequantize

@@ -22,11 +22,15 @@ pub fn floats(v: &serde_json::Value) -> Vec<f32> {
         .collect()
 }
 
-/// Checks `examples/DIR/NAME` against `case` (its input and the framework's output); returns
+/// Checks `examples/DIR/NAME` (ONNX, or a float TFLite model) against `case` (its input and the framework's output); returns
 /// the compiled model and its proven (dequantized) output.
 pub fn check_export(dir: &str, name: &str, case: &serde_json::Value) -> (Compiled, Vec<f64>) {
     let path = super::repo().join("examples").join(dir).join(name);
-    let m = zkinfer_core::onnx::load_onnx(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let m = match zkinfer_core::loader::load_model(&path) {
+        Ok(zkinfer_core::tflite::Loaded::Float(m)) => m,
+        Ok(_) => panic!("{name}: not a float model"),
+        Err(e) => panic!("{name}: {e}"),
+    };
     let x = float_matches(name, &m, case);
     // Calibrated on the reference input and its negation, compiled with the defaults.
     let negated: Vec<f32> = x.iter().map(|v| -v).collect();

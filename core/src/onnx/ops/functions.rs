@@ -455,6 +455,7 @@ pub(super) fn scale_by_constant(
         .collect();
     let c_shape = c.shape.clone();
     let x = l.tensor(node, ti)?;
+    let x = widen_for_constant(b, node, x, &c_shape)?;
     let x_shape = b.shape(x).to_vec();
     let (axis, values) = match varying_axis(node, &c_shape, &x_shape) {
         Ok(axis) => (axis, values),
@@ -502,6 +503,10 @@ pub(super) fn function_times(
 pub(super) fn sub(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     let (ti, constant) = tensor_and_constant(l, node)?;
     let x = l.tensor(node, ti)?;
+    let x = match constant {
+        Some((_, c)) => widen_for_constant(b, node, x, &c.shape)?,
+        None => x,
+    };
     match constant {
         // x - c
         Some((1, c)) => {

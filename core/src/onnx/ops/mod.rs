@@ -29,7 +29,8 @@ use reduce::*;
 pub(super) use reduce::{conv_1d, pool_1d};
 use transformer::*;
 pub(super) use transformer::{
-    add_to_masked, broadcast_pair, broadcast_shape, divide_by_root, record_mask, MaskedScores,
+    add_to_masked, broadcast_pair, broadcast_shape, divide_by_root, record_mask,
+    widen_for_constant, MaskedScores,
 };
 
 type Mapper = fn(&mut Loader, &mut ModelBuilder, &NodeProto) -> Result<()>;

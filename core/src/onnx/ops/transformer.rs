@@ -77,6 +77,25 @@ pub(in crate::onnx) fn broadcast_pair(
     Ok((x, y))
 }
 
+/// `x` broadcast to its shape combined with a constant operand's `c` (a copy proven by
+/// wiring): a `[1, 16, 1]` activation times a `[32]` vector is `[1, 16, 32]`. `x` itself when
+/// the constant broadcasts over it.
+pub(in crate::onnx) fn widen_for_constant(
+    b: &mut ModelBuilder,
+    node: &NodeProto,
+    x: TensorId,
+    c: &[usize],
+) -> Result<TensorId> {
+    let sx = b.shape(x).to_vec();
+    let shape = broadcast_shape(&sx, c).ok_or_else(|| {
+        unsupported(
+            node,
+            format!("a constant of shape {c:?} does not broadcast with {sx:?}"),
+        )
+    })?;
+    expand_to(b, node, x, &shape, "broadcast")
+}
+
 /// LayerNormalization: over the axes from `axis` on, `(x - mean)·(var + ε)^-½·scale + bias`.
 /// Composed as a mean pool, the centred values, their square (a product), a mean pool of it,
 /// one `1/√(v + ε)` table, a broadcast product and the per-feature affine.

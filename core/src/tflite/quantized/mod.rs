@@ -55,7 +55,7 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         if edges.skipped.contains(&n) {
             continue;
         }
-        if op.kind == TfOpKind::Softmax {
+        if matches!(op.kind, TfOpKind::Softmax { .. }) {
             output = super::final_softmax_input(g, n, edges.output)?;
             continue;
         }
@@ -365,7 +365,14 @@ impl<'g> Builder<'g> {
                 &name,
                 " other than as the model's last operator",
             )),
-            TfOpKind::Softmax => unreachable!("handled by lower"),
+            TfOpKind::BatchMatMul { .. } | TfOpKind::SquaredDifference | TfOpKind::Div { .. } => {
+                Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " in an int8 or uint8 model (it is supported in float models)",
+                ))
+            }
+            TfOpKind::Softmax { .. } => unreachable!("handled by lower"),
         }
     }
 
