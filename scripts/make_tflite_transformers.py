@@ -8,12 +8,13 @@ with its defaults (float32, no optimization), and `expected.json`: for one seede
 the input in zkinfer's layout (NCHW for an image, as zkinfer's TFLite loader takes it), and the
 TFLite interpreter's output before the final SOFTMAX (the logits zkinfer proves).
 
-- `vit_float.tflite`: a vision transformer: 4x4 patches by a strided Conv2D, a Reshape to 16
+- `vit_float.tflite`: a vision transformer with a dynamic batch: 4x4 patches by a strided Conv2D, a Reshape to 16
   tokens, two pre-norm encoder blocks (LayerNormalization as MEAN, SQUARED_DIFFERENCE, RSQRT and
   broadcast MUL/SUB; MultiHeadAttention as FULLY_CONNECTED over the sequence, RESHAPE, TRANSPOSE,
-  BATCH_MATMUL and a SOFTMAX in the middle of the model; a GELU feed-forward), a final
+  BATCH_MATMUL and a SOFTMAX in the middle of the model; a GELU feed-forward, each Dense over
+  the tokens a FULLY_CONNECTED between RESHAPEs whose shapes are computed at run time), a final
   LayerNormalization, GlobalAveragePooling1D (MEAN over the tokens) and a softmax head.
-- `sequence_float.tflite`: a 1-D sequence model on a [32, 6] input: a Dense embedding, one
+- `sequence_float.tflite`: a 1-D sequence model on a [32, 6] input (batch fixed to 1): a Dense embedding, one
   encoder block with causal attention and ReLU feed-forward, DIV by a learned norm, a Flatten
   and a Dense head.
 
@@ -41,7 +42,9 @@ def encoder_block(x, heads, key_dim, hidden, act, causal=False):
 
 
 def vit():
-    inp = L.Input((16, 16, 3), batch_size=1)
+    # The batch left dynamic (Keras's default): the converter computes the Dense layers'
+    # Tensordot reshapes at run time (SHAPE, GATHER, REDUCE_PROD, PACK, CONCATENATION).
+    inp = L.Input((16, 16, 3))
     x = L.Conv2D(32, 4, strides=4)(inp)
     x = L.Reshape((16, 32))(x)
     for _ in range(2):

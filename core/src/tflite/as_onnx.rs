@@ -628,9 +628,15 @@ impl<'g> Writer<'g> {
             vec![1, rows, k]
         };
         if xt.shape != view {
-            let (s, viewed) = (format!("{name}/rows"), format!("{out}/rows"));
+            let (s, viewed) = (format!("{name}/rows-shape"), format!("{out}/rows"));
             self.int_init(&s, view.iter().map(|&d| d as i64).collect());
-            self.node("Reshape", &s, &[&x, &s], &viewed, vec![]);
+            self.node(
+                "Reshape",
+                &format!("{name}/rows"),
+                &[&x, &s],
+                &viewed,
+                vec![],
+            );
             x = viewed;
         }
         let w = format!("{name}/weight");

@@ -24,6 +24,7 @@ pub mod float;
 pub mod lut;
 pub mod movement;
 pub mod quantized;
+mod shape_fold;
 mod slicing;
 
 use crate::error::{Error, Result};
@@ -809,11 +810,12 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             data,
         });
     }
+    let n_tensors = tensors.len();
     let tensor_index = |i: i32, what: &str| -> Result<usize> {
         usize::try_from(i)
             .ok()
-            .filter(|&i| i < tensors.len())
-            .ok_or_else(|| bad(format!("{what} refers to tensor {i} of {}", tensors.len())))
+            .filter(|&i| i < n_tensors)
+            .ok_or_else(|| bad(format!("{what} refers to tensor {i} of {n_tensors}")))
     };
     let io = |v: Option<flatbuffers::Vector<'_, i32>>, what: &str| -> Result<usize> {
         let v = v.ok_or_else(|| bad(format!("no {what}s")))?;
@@ -831,6 +833,28 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
         .operator_codes()
         .ok_or_else(|| bad("no operator codes".into()))?;
     let shape_only = shape_computations(&sg, &codes, output);
+    if !shape_only.is_empty() {
+        let mut raw = vec![];
+        for op in sg.operators().into_iter().flatten() {
+            let Some(code) = codes.iter().nth(op.opcode_index() as usize) else {
+                // Reported by the loop below.
+                break;
+            };
+            let index = |i: i32| usize::try_from(i).ok().filter(|&i| i < n_tensors);
+            raw.push(shape_fold::RawOp {
+                builtin: builtin_of(code),
+                op,
+                inputs: op.inputs().into_iter().flatten().map(index).collect(),
+                outputs: op
+                    .outputs()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(index)
+                    .collect(),
+            });
+        }
+        shape_fold::fold(&raw, &shape_only, &mut tensors);
+    }
     let mut ops = vec![];
     for (n, op) in sg.operators().into_iter().flatten().enumerate() {
         if shape_only.contains(&n) {
