@@ -431,3 +431,7 @@ pub fn compare(model: &Model, graph: &QGraph, input: &[f32]) -> Result<QuantErro
         quantized_output: deq,
     })
 }
+
+#[cfg(test)]
+#[path = "quant_tests.rs"]
+mod tests;

@@ -2,8 +2,9 @@
 //!
 //! - Add: both operands (or the operand and the constant) brought to a common accumulator
 //!   scale by integer weights, summed, and divided by a power of two down to the scale the
-//!   output's range allows; then the fused activation. The accumulator is at most B bits finer
-//!   than the output: an operand finer than that is first rounded to it by steps of its own.
+//!   output's range allows (never finer than the finest operand's); then the fused
+//!   activation. The accumulator is at most B bits finer than the output: an operand finer
+//!   than that is first rounded to it by steps of its own.
 //! - Relu and Clip: fused into the linear step before them where they can be (by the driver);
 //!   standalone, an identity step at the input's scale. Clip's bounds are rounded to the
 //!   quotients' scale ([`clip_activation`]).
@@ -16,15 +17,21 @@ use crate::tensor::broadcast_indices;
 
 pub(crate) fn lower_add(operand: &AddOperand, cx: &LowerCtx) -> Result<Lowered> {
     let b = cx.act_bits as i32;
-    let f_out = cx.range_frac;
-    // The accumulator is at most B bits finer than the output (the rescale divides by at most
-    // 2^B). An operand finer still is first rounded down to it: its values, under 2^(B-1) at
-    // their own scale, are then below half a unit of the output (a ConvNeXt block's 1e-6 layer
-    // scale), so the rounding costs less than the output's own.
     let mut fracs = vec![cx.f_in];
     if let AddOperand::Tensor = operand {
         fracs.push(cx.in_fracs[1]);
     }
+    // The output's scale is the one its range allows, never finer than the finest operand's:
+    // a sum whose terms nearly cancel (a layer norm's `β - mean·x` at `β = 0`, ~1e-7 in float)
+    // is known only to its operands' resolution, and a finer scale would blow their rounding
+    // up past the domain (Keras's ConvNeXt was refused so).
+    let f_out = cx
+        .range_frac
+        .min(fracs.iter().copied().max().unwrap_or(cx.f_in));
+    // The accumulator is at most B bits finer than the output (the rescale divides by at most
+    // 2^B). An operand finer still is first rounded down to it: its values, under 2^(B-1) at
+    // their own scale, are then below half a unit of the output (a ConvNeXt block's 1e-6 layer
+    // scale), so the rounding costs less than the output's own.
     let f_acc = fracs.iter().fold(f_out, |m, &f| m.max(f)).min(f_out + b);
     let mut input_steps = vec![];
     for (slot, f) in fracs.iter_mut().enumerate() {
