@@ -8,16 +8,21 @@ values), exported by `torch.onnx.export` (TorchScript, opset 14) with dynamic `b
 file, the compile choices a user passes (`--dim`, `--constant-input`, `--output-tensor`), token
 ids for calibration and one test input, and onnxruntime's output for that input.
 
-Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these):
-    python scripts/make_huggingface_exports.py
+Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these;
+RoBERTa was added with torch 2.15):
+    python scripts/make_huggingface_exports.py [NAME ...]
+With names, only those files are written and their entries of `expected.json` replaced.
 """
 import json
 import os
+import sys
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
+                          RobertaConfig,
+                          RobertaForSequenceClassification,
                           DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel,
                           GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM,
                           OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM, ConvNextConfig,
@@ -28,6 +33,8 @@ from transformers import (BertConfig, BertForSequenceClassification, DistilBertC
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "huggingface-exports")
 VOCAB, SEQUENCE, IMAGE = 256, 8, 32
 SEQ_AXES = {0: "batch", 1: "sequence"}
+# The files to write (all when empty).
+ONLY = set(sys.argv[1:])
 
 
 class Named(torch.nn.Module):
@@ -42,6 +49,8 @@ class Named(torch.nn.Module):
 
 
 def export(name, model, inputs, outputs, choices, expected):
+    if ONLY and name not in ONLY:
+        return
     torch.manual_seed(0)
     model.eval()
     image = inputs == ["pixel_values"]
@@ -115,6 +124,13 @@ def main():
         max_position_embeddings=32, num_labels=3))
     export("distilbert", model, ["input_ids", "attention_mask"], ["logits"],
            {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
+    # RoBERTa: position ids computed from the token ids (padding id 1: Equal, Not, CumSum).
+    torch.manual_seed(0)
+    model = RobertaForSequenceClassification(RobertaConfig(
+        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, max_position_embeddings=40, num_labels=3))
+    export("roberta", model, ["input_ids", "attention_mask"], ["logits"],
+           {"dims": dims, "constants": {"attention_mask": "ones"}}, expected)
     # Decoders of other families: LLaMA (RMSNorm, rotary embeddings, grouped key/value heads,
     # SiLU-gated MLP, a causal mask written by ScatterND), GPT-NeoX and Phi (partial rotary
     # embeddings), OPT (learned positions from the attention mask's cumulative sum).
@@ -153,7 +169,11 @@ def main():
     for name, make in vision:
         torch.manual_seed(0)
         export(name, make(), ["pixel_values"], ["logits"], {}, expected)
-    with open(os.path.join(D, "expected.json"), "w") as f:
+    path = os.path.join(D, "expected.json")
+    if ONLY:
+        with open(path) as f:
+            expected = {**json.load(f), **expected}
+    with open(path, "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
 

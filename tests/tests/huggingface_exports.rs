@@ -60,6 +60,7 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
         "gpt2_cache.onnx",
         "bert.onnx",
         "distilbert.onnx",
+        "roberta.onnx",
         "llama.onnx",
         "gpt_neox.onnx",
         "phi.onnx",

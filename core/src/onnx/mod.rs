@@ -218,6 +218,10 @@ struct Loader {
     add_operands: HashMap<String, (String, String)>,
     /// The model's opset of the default domain.
     opset: i64,
+    /// Computed tensors known to hold integers: an integer-typed graph input (token ids) and
+    /// what Equal, Not, CumSum, casts and integer arithmetic make of it. Equal is proven as
+    /// `|x - c| < ½` and a cast to an integer type as the identity, exact only on these.
+    integer_valued: std::collections::HashSet<String>,
 }
 
 fn bad_model(reason: impl Into<String>) -> Error {
@@ -406,6 +410,7 @@ impl Loader {
             masked_scores: HashMap::new(),
             add_operands: HashMap::new(),
             opset,
+            integer_valued: Default::default(),
         };
         for n in graph.node.iter().filter(|n| n.op_type == "Add") {
             if let ([a, b], Some(out)) = (&n.input[..], n.output.first()) {
@@ -489,6 +494,9 @@ impl Loader {
         let shape = value_shape(inputs[0], dims, true)?;
         let mut builder = ModelBuilder::new(name, inputs[0].name.clone(), shape)?;
         loader.tensors.insert(inputs[0].name.clone(), 0);
+        if is_integer_type(inputs[0]) {
+            loader.integer_valued.insert(inputs[0].name.clone());
+        }
         // Check every operator first so an unsupported one is reported before any work.
         for node in &graph.node {
             if !is_supported(&node.op_type) || !node.domain.is_empty() && node.domain != "ai.onnx" {
@@ -542,7 +550,63 @@ impl Loader {
         self.graph_outputs.iter().any(|o| o == name)
     }
 
+    /// Maps one node, and records whether its output holds integers.
     fn node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+        let integer = self.integer_output(node);
+        self.map_node(b, node)?;
+        if integer {
+            if let Some(out) = node.output.first() {
+                if self.tensors.contains_key(out) {
+                    self.integer_valued.insert(out.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `node`'s output holds integers whenever its inputs do: a comparison's booleans,
+    /// and sums, products, movements and casts of integer tensors and integral constants.
+    fn integer_output(&self, node: &NodeProto) -> bool {
+        const PRESERVING: &[&str] = &[
+            "Add",
+            "Sub",
+            "Mul",
+            "Neg",
+            "Abs",
+            "Relu",
+            "Identity",
+            "Reshape",
+            "Flatten",
+            "Squeeze",
+            "Unsqueeze",
+            "Transpose",
+            "Concat",
+            "Slice",
+            "Expand",
+            "Tile",
+            "CumSum",
+            "ReduceSum",
+            "Max",
+            "Min",
+            "Not",
+            "Cast",
+        ];
+        match node.op_type.as_str() {
+            "Equal" => true,
+            op if PRESERVING.contains(&op) => {
+                node.input.iter().filter(|n| !n.is_empty()).all(|n| {
+                    self.integer_valued.contains(n)
+                        || self
+                            .consts
+                            .get(n)
+                            .is_some_and(|c| c.values.iter().all(|v| v.fract() == 0.0))
+                })
+            }
+            _ => false,
+        }
+    }
+
+    fn map_node(&mut self, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
         if self.fold(b, node)? {
             return Ok(());
         }
@@ -874,6 +938,16 @@ pub(in crate::onnx) fn matmul_by_constant(
         }),
         vec![x],
     ))
+}
+
+/// Whether a graph input holds an integer or boolean type (token ids).
+fn is_integer_type(input: &pb::ValueInfoProto) -> bool {
+    // TensorProto's codes: UINT8 2, INT8 3, UINT16 4, INT16 5, INT32 6, INT64 7, BOOL 9,
+    // UINT32 12, UINT64 13.
+    matches!(
+        input.r#type.as_ref().and_then(|t| t.value.as_ref()),
+        Some(type_proto::Value::TensorType(t)) if matches!(t.elem_type, 2..=7 | 9 | 12 | 13)
+    )
 }
 
 /// Resolves ONNX Reshape's 0 (copy) and -1 (infer) entries.

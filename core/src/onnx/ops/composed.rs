@@ -1,6 +1,7 @@
 //! Operators exporters write that are compositions of core operators: Neg, Cast between float
-//! types, Max/Min/Sum/Mean of any number of inputs, ReduceMin/ReduceL1/ReduceL2 and
-//! LpNormalization.
+//! types (and to integer types of integer tensors), Max/Min/Sum/Mean of any number of inputs,
+//! ReduceMin/ReduceL1/ReduceL2 and LpNormalization, and the integer arithmetic of token ids
+//! (RoBERTa's position ids: Equal to a constant, Not, CumSum).
 //!
 //! - `-x` is a scalar affine step of weight -1 (one weight, however large `x`).
 //! - `max(a, b) = a + relu(b - a)` and `min(a, b) = a + min(0, b - a)`: a negation, a sum, a
@@ -24,12 +25,25 @@ pub(super) fn neg(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Res
 /// real-valued network it computes: float16, bfloat16 and float32 roundings alike are replaced by
 /// the proven fixed point (a half-precision model, `convert_float_to_float16` with its float32
 /// inputs and outputs kept, casts in and out of float16 around every input and output). A cast
-/// to an integer or boolean type is refused: its truncation is part of the function.
+/// to an integer or boolean type is refused (its truncation is part of the function), unless
+/// the tensor is known to hold integers.
 pub(super) fn cast(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     let x = l.tensor(node, 0)?;
-    // TensorProto's codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16.
+    let integer = node
+        .input
+        .first()
+        .is_some_and(|n| l.integer_valued.contains(n));
+    // TensorProto's codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16; the integer types
+    // 2..=7, 12 and 13 (a cast to BOOL 9 is refused).
     match attr_int(node, "to", 0) {
         1 | 10 | 11 | 16 => {
+            let shape = b.shape(x).to_vec();
+            emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
+            Ok(())
+        }
+        // Of a tensor known to hold integers (token ids, booleans, their sums), a cast to an
+        // integer type changes no value.
+        2..=7 | 12 | 13 if integer => {
             let shape = b.shape(x).to_vec();
             emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
             Ok(())
@@ -42,6 +56,102 @@ pub(super) fn cast(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Re
             ),
         )),
     }
+}
+
+/// The integer tensor `node` reads at input `i`, refused when it may hold other values.
+fn integer_input(l: &Loader, node: &NodeProto, i: usize) -> Result<TensorId> {
+    let x = l.tensor(node, i)?;
+    if !node
+        .input
+        .get(i)
+        .is_some_and(|n| l.integer_valued.contains(n))
+    {
+        return Err(unsupported(
+            node,
+            "a tensor that may hold non-integers (only integer tensors, such as token ids and \
+             what is computed from them, are compared)",
+        ));
+    }
+    Ok(x)
+}
+
+/// `Equal(x, c)` for an integer tensor `x` and an integral scalar constant `c`: 1 where
+/// `|x - c| < ½`, the NearZero table of `x - c` (exact on integers).
+pub(super) fn equal(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let (ti, constant) = tensor_and_constant(l, node)?;
+    let Some((_, c)) = constant else {
+        return Err(unsupported(
+            node,
+            "two computed operands (one must be a constant)",
+        ));
+    };
+    let c = scalar_of(node, c, "a compared constant")?;
+    if c.fract() != 0.0 {
+        return Err(unsupported(
+            node,
+            format!("a comparison with {c}, not an integer"),
+        ));
+    }
+    let x = integer_input(l, node, ti)?;
+    let shifted = affine_part(b, node, x, None, &[1.0], &[-c])?;
+    emit(
+        l,
+        b,
+        node,
+        Op::Unary(UnaryFn::NearZero),
+        vec![shifted],
+        None,
+    )?;
+    Ok(())
+}
+
+/// `Not(x)` of a boolean tensor: `1 - x`.
+pub(super) fn not(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = integer_input(l, node, 0)?;
+    let y = affine_part(b, node, x, None, &[-1.0], &[1.0])?;
+    l.tensors.insert(out_name(node), y);
+    Ok(())
+}
+
+/// `CumSum(x, axis)` along the last axis (`exclusive` and `reverse` as ONNX defines them): a
+/// dense layer whose weights are the triangle of ones each output sums.
+pub(super) fn cumsum(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
+    let x = l.tensor(node, 0)?;
+    let shape = b.shape(x).to_vec();
+    let axis = l
+        .constant(node, 1)?
+        .ok_or_else(|| unsupported(node, "a computed axis"))?;
+    let axis = scalar_of(node, axis, "the axis")? as i64;
+    let axis = maps::axis_index(axis, shape.len()).map_err(|e| unsupported(node, e))?;
+    if axis + 1 != shape.len() {
+        return Err(unsupported(
+            node,
+            format!("axis {axis} of {shape:?} (only the last)"),
+        ));
+    }
+    let (exclusive, reverse) = (
+        attr_int(node, "exclusive", 0) != 0,
+        attr_int(node, "reverse", 0) != 0,
+    );
+    let n = shape[axis];
+    let mut weight = vec![0f32; n * n];
+    for o in 0..n {
+        for i in 0..n {
+            let summed = match (reverse, exclusive) {
+                (false, false) => i <= o,
+                (false, true) => i < o,
+                (true, false) => i >= o,
+                (true, true) => i > o,
+            };
+            weight[o * n + i] = if summed { 1.0 } else { 0.0 };
+        }
+    }
+    let dense = Dense {
+        weight: Tensor::new(vec![n, n], weight),
+        bias: vec![0.0; n],
+    };
+    emit(l, b, node, Op::Dense(dense), vec![x], None)?;
+    Ok(())
 }
 
 /// The node's inputs split into computed tensors and constants, in order.

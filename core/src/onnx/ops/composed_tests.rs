@@ -217,3 +217,79 @@ fn the_composed_operators_and_new_functions_are_proven_close_to_the_float_model(
         assert!((g - w).abs() < 0.02 * range, "{got:?} vs {want:?}");
     }
 }
+
+/// RoBERTa's position ids as HuggingFace exports them: `cumsum(ids != pad) · (ids != pad) + pad`
+/// over int64 token ids (padding id 1), through Equal, Not, casts to integer types, CumSum, Mul
+/// and Add; also CumSum's exclusive and reverse forms.
+fn position_ids_graph(int_input: bool) -> pb::GraphProto {
+    let nodes = vec![
+        node("Equal", &["x", "pad"], "is_pad", vec![]),
+        node("Not", &["is_pad"], "kept", vec![]),
+        node("Cast", &["kept"], "kept32", vec![int("to", 6)]),
+        node("CumSum", &["kept32", "axis"], "count", vec![]),
+        node("Mul", &["count", "kept32"], "counted", vec![]),
+        node("Cast", &["counted"], "counted64", vec![int("to", 7)]),
+        node("Add", &["counted64", "pad"], "position", vec![]),
+        node(
+            "CumSum",
+            &["position", "axis"],
+            "back",
+            vec![int("exclusive", 1), int("reverse", 1)],
+        ),
+        node("Add", &["position", "back"], "y", vec![]),
+    ];
+    let inits = vec![init("pad", &[], &[1.0]), int64s("axis", &[], &[1])];
+    let mut g = crate::onnx::tests::graph_of(&[1, 6], nodes, inits);
+    if int_input {
+        if let Some(pb::type_proto::Value::TensorType(t)) =
+            g.input[0].r#type.as_mut().and_then(|t| t.value.as_mut())
+        {
+            t.elem_type = 7;
+        }
+    }
+    g
+}
+
+#[test]
+fn position_ids_from_token_ids_follow_their_padding() {
+    let g = position_ids_graph(true);
+    let m = crate::onnx::Loader::load(&g, "positions", 13).unwrap();
+    let ids = [5.0, 1.0, 7.0, 7.0, 1.0, 9.0];
+    let (shape, y) = run(&m, &ids);
+    assert_eq!(shape, [1, 6]);
+    // Positions: non-padding tokens count from 2 (pad + 1), padding stays at 1.
+    let position = [2.0, 1.0, 3.0, 4.0, 1.0, 5.0];
+    for i in 0..6 {
+        // Plus the sum of the positions after i (exclusive, reverse).
+        let after: f32 = position[i + 1..].iter().sum();
+        assert!((y[i] - (position[i] + after)).abs() < 1e-5, "{i}: {y:?}");
+    }
+    // Quantized with the defaults, the ids' integers give the same positions.
+    let calibration: Vec<Vec<f32>> = (0..4)
+        .map(|s| ids.iter().map(|v| v + s as f32).collect())
+        .collect();
+    let compiled = crate::prove::compile(&m, &calibration, &Default::default()).unwrap();
+    let (_, values) = compiled.witness(&ids).unwrap();
+    let proven = compiled
+        .graph
+        .dequantize_output(&values[compiled.graph.output]);
+    for (p, w) in proven.iter().zip(&y) {
+        assert!((p - *w as f64).abs() < 0.05, "{proven:?} vs {y:?}");
+    }
+}
+
+#[test]
+fn comparisons_and_integer_casts_of_tensors_that_may_hold_fractions_are_refused() {
+    // The same graph over a float input: Equal cannot be proven as a distance below one half.
+    let g = position_ids_graph(false);
+    let err = crate::onnx::Loader::load(&g, "positions", 13)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Equal") && err.contains("non-integers"),
+        "{err}"
+    );
+    let nodes = vec![node("Cast", &["x"], "y", vec![int("to", 7)])];
+    let err = load(&[1, 6], nodes, vec![]).unwrap_err().to_string();
+    assert!(err.contains("Cast"), "{err}");
+}

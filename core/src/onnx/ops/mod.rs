@@ -106,6 +106,9 @@ pub(super) const MAPPED: &[(&str, Mapper)] = &[
     ("Pow", pow),
     ("Where", where_),
     ("Einsum", einsum),
+    ("Equal", equal),
+    ("Not", not),
+    ("CumSum", cumsum),
 ];
 
 pub(super) fn mapper(op: &str) -> Option<Mapper> {
