@@ -10,6 +10,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{Model, Op, PoolKind, TensorId};
 use crate::ops::quant_context::{Fused, InputStep, LowerCtx, Lowered};
+use crate::ops::unary::UnaryFn;
 use crate::ops::{conv, dense, elementwise, gather, matmul, mul, pool, unary};
 use crate::qgraph::{Activation, Linear, QGraph, QStep, QTensor, Rescale, StepKind};
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,19 @@ impl Calibration {
                 "calibration needs at least one sample".into(),
             ));
         }
+        // An inverse root's value at a variance of exactly 0 (a constant row: a class token
+        // still at its zero initialisation) is `1/√ε`, ~10^6, and only ever scales that row's
+        // centred values, which are 0. Sized by it, the table's scale would leave every other
+        // row a few bits: it is sized by the other rows (by all when every variance is 0), and
+        // at 0 the table gives the end of its domain, times 0 all the same.
+        let inverse_roots: Vec<(TensorId, TensorId)> = model
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.op, Op::Unary(UnaryFn::InverseSqrt { .. })))
+            .map(|n| (n.inputs[0], n.output))
+            .collect();
         let mut max_abs = vec![0f32; model.shapes.len()];
+        let mut beside_zero = vec![0f32; inverse_roots.len()];
         for (i, s) in samples.iter().enumerate() {
             let values = model
                 .eval_float(s)
@@ -62,6 +75,19 @@ impl Calibration {
                     )));
                 }
                 *m = m.max(v);
+            }
+            for (m, &(v, r)) in beside_zero.iter_mut().zip(&inverse_roots) {
+                let (v, r) = (&values[v].data, &values[r].data);
+                *m = v
+                    .iter()
+                    .zip(r)
+                    .filter(|(&v, _)| v != 0.0)
+                    .fold(*m, |m, (_, &r)| m.max(r.abs()));
+            }
+        }
+        for (&m, &(_, r)) in beside_zero.iter().zip(&inverse_roots) {
+            if m > 0.0 {
+                max_abs[r] = m;
             }
         }
         Ok(Calibration {

@@ -56,3 +56,46 @@ fn a_sum_of_nearly_cancelling_terms_keeps_the_precision_of_its_inputs() {
         assert!(out.iter().all(|v| v.abs() <= 2f64.powi(-f_in)), "{out:?}");
     }
 }
+
+/// A layer norm over rows of 8 features whose first row is constant (a class token still at
+/// its zero initialisation, as a randomly initialised DeiT's): its variance is exactly 0.
+#[test]
+fn a_constant_row_does_not_size_the_inverse_root_of_the_others() {
+    use crate::onnx::tests::{init, node};
+    let nodes = vec![node(
+        "LayerNormalization",
+        &["x", "gamma", "beta"],
+        "y",
+        vec![
+            crate::onnx::tests::int("axis", -1),
+            crate::onnx::tests::float("epsilon", 1e-12),
+        ],
+    )];
+    let inits = vec![
+        init("gamma", &[8], &[1.0; 8]),
+        init("beta", &[8], &[0.0; 8]),
+    ];
+    let graph = crate::onnx::tests::graph_of(&[1, 3, 8], nodes, inits);
+    let model = crate::onnx::load_graph(&graph, "layer_norm", 17).unwrap();
+    let samples: Vec<Vec<f32>> = (1..9)
+        .map(|k| {
+            let mut x = vec![0.0; 8];
+            x.extend((0..16).map(|i| ((i * 7 + k) % 11) as f32 * 0.1 - 0.5));
+            x
+        })
+        .collect();
+    // `1/√(0 + 1e-12)` = 10^6 at the constant row (DeiT's epsilon); the others' inverse roots
+    // are about 3. Sized by 10^6, their table's scale would be coarser than their values (its
+    // unit 2^10); the normalised rows are now within 1% of their range.
+    let compiled = compile(&model, &samples, &CompileOptions::default()).unwrap();
+    for x in &samples {
+        let want = model.eval_float(x).unwrap()[model.output].data.clone();
+        let (_, values) = compiled.witness(x).unwrap();
+        let got = compiled
+            .graph
+            .dequantize_output(&values[compiled.graph.output]);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - *w as f64).abs() < 0.02, "{got:?} vs {want:?}");
+        }
+    }
+}
