@@ -9,7 +9,7 @@ file, the compile choices a user passes (`--dim`, `--constant-input`, `--output-
 ids for calibration and one test input, and onnxruntime's output for that input.
 
 Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these;
-RoBERTa was added with torch 2.15):
+RoBERTa and Mistral were added with torch 2.15):
     python scripts/make_huggingface_exports.py [NAME ...]
 With names, only those files are written and their entries of `expected.json` replaced.
 """
@@ -25,6 +25,7 @@ from transformers import (BertConfig, BertForSequenceClassification, DistilBertC
                           RobertaForSequenceClassification,
                           DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel,
                           GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM,
+                          MistralConfig, MistralForCausalLM,
                           OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM, ConvNextConfig,
                           ConvNextForImageClassification, ResNetConfig,
                           ResNetForImageClassification, SwinConfig, SwinForImageClassification,
@@ -138,6 +139,9 @@ def main():
                  intermediate_size=64, max_position_embeddings=32)
     decoders = [
         ("llama", lambda: LlamaForCausalLM(LlamaConfig(**small, num_key_value_heads=2))),
+        # Mistral: LLaMA's blocks with a sliding-window causal mask (LessOrEqual of constants).
+        ("mistral", lambda: MistralForCausalLM(MistralConfig(**small, num_key_value_heads=2,
+                                                             sliding_window=4))),
         ("gpt_neox", lambda: GPTNeoXForCausalLM(GPTNeoXConfig(**small))),
         ("phi", lambda: PhiForCausalLM(PhiConfig(**small))),
         ("opt", lambda: OPTForCausalLM(OPTConfig(

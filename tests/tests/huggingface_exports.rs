@@ -3,8 +3,9 @@
 //! `examples/huggingface-exports/expected.json`): GPT-2 with the library's default attention
 //! and with eager attention (a causal `Where`, then the attention mask added), GPT-2 with its
 //! key/value cache (five outputs), BERT and DistilBERT classifiers (their masks and token
-//! types), and the LLaMA, GPT-NeoX, Phi and OPT decoders (RMSNorm, rotary embeddings, grouped
-//! key/value heads, causal masks built by ScatterND, positions from a cumulative sum), and the
+//! types) and RoBERTa (position ids computed from the token ids), and the LLaMA, Mistral,
+//! GPT-NeoX, Phi and OPT decoders (RMSNorm, rotary embeddings, grouped key/value heads, causal
+//! masks built by ScatterND or compared positions, positions from a cumulative sum), and the
 //! ViT, Swin, ResNet and ConvNeXt image classifiers. Each
 //! compiles with the choices a user passes (`--dim sequence=8`, the extra inputs held
 //! constant, the logits chosen), its float evaluation matches onnxruntime, and its proven
@@ -62,6 +63,7 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
         "distilbert.onnx",
         "roberta.onnx",
         "llama.onnx",
+        "mistral.onnx",
         "gpt_neox.onnx",
         "phi.onnx",
         "opt.onnx",

@@ -56,6 +56,11 @@ pub(super) const FOLDABLE: &[&str] = &[
     "Equal",
     "Less",
     "Greater",
+    "LessOrEqual",
+    "GreaterOrEqual",
+    "And",
+    "Or",
+    "Xor",
     "Max",
     "Min",
     "Where",
@@ -229,11 +234,21 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
             values: x.values.iter().map(|&v| (v == 0.0) as u8 as f64).collect(),
             integer: true,
         },
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Equal" | "Less" | "Greater" | "Max" | "Min"
-        | "Mod" => {
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Equal" | "Less" | "Greater" | "LessOrEqual"
+        | "GreaterOrEqual" | "And" | "Or" | "Xor" | "Max" | "Min" | "Mod" => {
             let y = arg(1)?;
             let (shape, [xi, yi]) = broadcast(node, [x, y])?;
-            let comparison = matches!(node.op_type.as_str(), "Equal" | "Less" | "Greater");
+            let comparison = matches!(
+                node.op_type.as_str(),
+                "Equal"
+                    | "Less"
+                    | "Greater"
+                    | "LessOrEqual"
+                    | "GreaterOrEqual"
+                    | "And"
+                    | "Or"
+                    | "Xor"
+            );
             let integer = comparison || (x.integer && y.integer);
             let mut values = Vec::with_capacity(xi.len());
             for (&i, &j) in xi.iter().zip(&yi) {
@@ -246,6 +261,11 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
                     "Equal" => (a == b) as u8 as f64,
                     "Less" => (a < b) as u8 as f64,
                     "Greater" => (a > b) as u8 as f64,
+                    "LessOrEqual" => (a <= b) as u8 as f64,
+                    "GreaterOrEqual" => (a >= b) as u8 as f64,
+                    "And" => (a != 0.0 && b != 0.0) as u8 as f64,
+                    "Or" => (a != 0.0 || b != 0.0) as u8 as f64,
+                    "Xor" => ((a != 0.0) != (b != 0.0)) as u8 as f64,
                     "Max" => a.max(b),
                     "Min" => a.min(b),
                     // fmod=1: the dividend's sign (C's fmod); else the divisor's (Python's %).

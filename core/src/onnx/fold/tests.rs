@@ -271,3 +271,30 @@ fn gather_nd_picks_elements_and_slices_as_onnx_defines() {
         "{err}"
     );
 }
+
+#[test]
+fn comparisons_and_boolean_logic_of_constants_give_zeros_and_ones() {
+    // Mistral's sliding-window causal mask compares constant positions with LessOrEqual.
+    let a = [1.0, 2.0, 3.0, 0.0];
+    let b = [2.0, 2.0, 2.0, 0.0];
+    for (op, want) in [
+        ("LessOrEqual", [1.0, 1.0, 0.0, 1.0]),
+        ("GreaterOrEqual", [0.0, 1.0, 1.0, 1.0]),
+        ("And", [1.0, 1.0, 1.0, 0.0]),
+        ("Or", [1.0, 1.0, 1.0, 0.0]),
+        ("Xor", [0.0, 0.0, 0.0, 0.0]),
+    ] {
+        let c = folded(
+            &[4],
+            vec![node(op, &["a", "b"], "c", vec![])],
+            vec![init("a", &[4], &a), init("b", &[4], &b)],
+        );
+        assert_eq!(c, want, "{op}");
+    }
+    let c = folded(
+        &[4],
+        vec![node("Xor", &["a", "z"], "c", vec![])],
+        vec![init("a", &[4], &a), init("z", &[4], &[0.0, 5.0, 0.0, 1.0])],
+    );
+    assert_eq!(c, [1.0, 0.0, 1.0, 1.0]);
+}
