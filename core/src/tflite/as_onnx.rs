@@ -215,23 +215,16 @@ impl<'g> Writer<'g> {
             _ => format!("{out}/pre-activation"),
         };
         match &op.kind {
-            TfOpKind::Conv2d {
-                padding,
-                stride,
-                dilation,
-                ..
-            }
-            | TfOpKind::DepthwiseConv2d {
-                padding,
-                stride,
-                dilation,
-                ..
-            } => {
-                let depth_multiplier = match op.kind {
-                    TfOpKind::DepthwiseConv2d {
-                        depth_multiplier, ..
-                    } => Some(depth_multiplier),
-                    _ => None,
+            TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
+                let Some(super::Convolution {
+                    padding,
+                    stride,
+                    dilation,
+                    depth_multiplier,
+                    ..
+                }) = op.kind.convolution()
+                else {
+                    unreachable!("a convolution has its options")
                 };
                 let xt = self.tensor(op, 0)?;
                 let filter = self.tensor(op, 1)?;
@@ -252,14 +245,14 @@ impl<'g> Writer<'g> {
                     Some(t) => t.f32_data()?,
                     None => vec![0.0; cout],
                 };
-                let win = window(xt, *padding, [kh, kw], *stride, *dilation, &name)?;
+                let win = window(xt, padding, [kh, kw], stride, dilation, &name)?;
                 let (wn, bn) = (format!("{name}/weight"), format!("{name}/bias"));
                 self.float_init(&wn, &[cout, xt.shape[3] / group, kh, kw], w);
                 self.float_init(&bn, &[cout], bias);
                 let attrs = vec![
                     ints("kernel_shape", &[kh as i64, kw as i64]),
-                    ints("strides", &usizes(stride)),
-                    ints("dilations", &usizes(dilation)),
+                    ints("strides", &usizes(&stride)),
+                    ints("dilations", &usizes(&dilation)),
                     ints("pads", &usizes(&win.pads)),
                     int("group", group as i64),
                 ];

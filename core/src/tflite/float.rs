@@ -71,24 +71,16 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                 output = super::final_softmax_input(g, n, g.output)?;
                 continue;
             }
-            TfOpKind::Conv2d {
-                padding,
-                stride,
-                dilation,
-                act,
-            }
-            | TfOpKind::DepthwiseConv2d {
-                padding,
-                stride,
-                dilation,
-                act,
-                ..
-            } => {
-                let depth_multiplier = match op.kind {
-                    TfOpKind::DepthwiseConv2d {
-                        depth_multiplier, ..
-                    } => Some(depth_multiplier),
-                    _ => None,
+            TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
+                let Some(super::Convolution {
+                    padding,
+                    stride,
+                    dilation,
+                    depth_multiplier,
+                    act,
+                }) = op.kind.convolution()
+                else {
+                    unreachable!("a convolution has its options")
                 };
                 let (x, xt) = get(0)?;
                 let filter = op.input(g, 1)?;
@@ -105,7 +97,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     Some(t) => t.f32_data()?,
                     None => vec![0.0; cout],
                 };
-                let mut window = window(xt, *padding, [kh, kw], *stride, *dilation, &name)?;
+                let mut window = window(xt, padding, [kh, kw], stride, dilation, &name)?;
                 for (p, e) in window.pads.iter_mut().zip(x.pads) {
                     *p += e;
                 }
@@ -116,7 +108,7 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
                     group,
                 };
                 let id = b.add(&name, Op::Conv(conv), vec![x.id], &out_t.name, None)?;
-                (id, *act)
+                (id, act)
             }
             TfOpKind::AveragePool2d {
                 padding,

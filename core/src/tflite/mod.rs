@@ -283,7 +283,49 @@ pub enum TfOpKind {
     },
 }
 
+/// A CONV_2D's or DEPTHWISE_CONV_2D's options (`depth_multiplier` only for the latter).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Convolution {
+    pub padding: Padding,
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+    pub depth_multiplier: Option<usize>,
+    pub act: FusedActivation,
+}
+
 impl TfOpKind {
+    /// The options of a convolution of either kind; None for any other operator.
+    pub(crate) fn convolution(&self) -> Option<Convolution> {
+        match *self {
+            TfOpKind::Conv2d {
+                padding,
+                stride,
+                dilation,
+                act,
+            } => Some(Convolution {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier: None,
+                act,
+            }),
+            TfOpKind::DepthwiseConv2d {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier,
+                act,
+            } => Some(Convolution {
+                padding,
+                stride,
+                dilation,
+                depth_multiplier: Some(depth_multiplier),
+                act,
+            }),
+            _ => None,
+        }
+    }
+
     /// The builtin operator's name, as TFLite spells it.
     pub fn name(&self) -> &'static str {
         match self {
