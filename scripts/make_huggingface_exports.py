@@ -9,7 +9,7 @@ file, the compile choices a user passes (`--dim`, `--constant-input`, `--output-
 ids for calibration and one test input, and onnxruntime's output for that input.
 
 Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these;
-RoBERTa and Mistral were added with torch 2.15):
+RoBERTa, Mistral and DINOv2 were added with torch 2.15):
     python scripts/make_huggingface_exports.py [NAME ...]
 With names, only those files are written and their entries of `expected.json` replaced.
 """
@@ -27,7 +27,8 @@ from transformers import (BertConfig, BertForSequenceClassification, DistilBertC
                           GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM,
                           MistralConfig, MistralForCausalLM,
                           OPTConfig, OPTForCausalLM, PhiConfig, PhiForCausalLM, ConvNextConfig,
-                          ConvNextForImageClassification, ResNetConfig,
+                          ConvNextForImageClassification, Dinov2Config,
+                          Dinov2ForImageClassification, ResNetConfig,
                           ResNetForImageClassification, SwinConfig, SwinForImageClassification,
                           ViTConfig, ViTForImageClassification)
 
@@ -159,6 +160,10 @@ def main():
     vision = [
         ("vit", lambda: ViTForImageClassification(ViTConfig(
             hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            image_size=IMAGE, patch_size=8, num_labels=5))),
+        # DINOv2: its position embeddings bicubically resized to the patch grid (their own).
+        ("dinov2", lambda: Dinov2ForImageClassification(Dinov2Config(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, mlp_ratio=2,
             image_size=IMAGE, patch_size=8, num_labels=5))),
         ("swin", lambda: SwinForImageClassification(SwinConfig(
             image_size=IMAGE, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],

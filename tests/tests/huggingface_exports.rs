@@ -6,7 +6,7 @@
 //! types) and RoBERTa (position ids computed from the token ids), and the LLaMA, Mistral,
 //! GPT-NeoX, Phi and OPT decoders (RMSNorm, rotary embeddings, grouped key/value heads, causal
 //! masks built by ScatterND or compared positions, positions from a cumulative sum), and the
-//! ViT, Swin, ResNet and ConvNeXt image classifiers. Each
+//! ViT, DINOv2, Swin, ResNet and ConvNeXt image classifiers. Each
 //! compiles with the choices a user passes (`--dim sequence=8`, the extra inputs held
 //! constant, the logits chosen), its float evaluation matches onnxruntime, and its proven
 //! integer output agrees with onnxruntime's; eager GPT-2 and LLaMA prove under MockProver and
@@ -68,6 +68,7 @@ fn huggingface_exports_load_match_onnxruntime_and_prove() {
         "phi.onnx",
         "opt.onnx",
         "vit.onnx",
+        "dinov2.onnx",
         "swin.onnx",
         "resnet.onnx",
         "convnext.onnx",

@@ -30,6 +30,14 @@ pub(crate) fn int(name: &str, i: i64) -> AttributeProto {
     }
 }
 
+pub(crate) fn string(name: &str, s: &str) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        s: s.as_bytes().to_vec(),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn float(name: &str, f: f32) -> AttributeProto {
     AttributeProto {
         name: name.into(),

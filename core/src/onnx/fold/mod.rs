@@ -76,6 +76,7 @@ pub(super) const FOLDABLE: &[&str] = &[
     "GatherND",
     "CumSum",
     "MatMul",
+    "Resize",
 ];
 
 /// The most elements a folded constant may have beyond its largest input (a shape vector is a
@@ -213,6 +214,38 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
         "Ceil" => same(x.values.iter().map(|v| v.ceil()).collect(), x.shape.clone()),
         "Neg" => same(x.values.iter().map(|v| -v).collect(), x.shape.clone()),
         "Identity" => x.clone(),
+        // A constant resized to its own size (DINOv2 interpolates its position embeddings to
+        // the image's patch grid, which is the grid they were made for): every mode and
+        // coordinate rule but cropping samples each element at its own position.
+        "Resize" => {
+            // Opset 10 reads (X, scales); later opsets (X, roi, scales, sizes).
+            let scales_at = if inputs.len() == 2 { 1 } else { 2 };
+            let sizes = inputs.get(3).copied().flatten();
+            let target = match (sizes, inputs.get(scales_at).copied().flatten()) {
+                (Some(sizes), _) => ints(node, Some(sizes), "size")?,
+                (None, Some(scales)) if scales.values.len() == x.shape.len() => {
+                    let mut sizes = Vec::with_capacity(x.shape.len());
+                    for (&d, &s) in x.shape.iter().zip(&scales.values) {
+                        sizes.push((d as f64 * s).floor() as i64);
+                    }
+                    sizes
+                }
+                _ => return Err(unsupported(node, "neither sizes nor scales for every axis")),
+            };
+            let own: Vec<i64> = x.shape.iter().map(|&d| d as i64).collect();
+            let crop = attr_str(node, "coordinate_transformation_mode").as_deref()
+                == Some("tf_crop_and_resize");
+            if target != own || crop {
+                return Err(unsupported(
+                    node,
+                    format!(
+                        "a constant {:?} resized to {target:?} (only to its own size)",
+                        x.shape
+                    ),
+                ));
+            }
+            x.clone()
+        }
         "Sqrt" | "Reciprocal" | "Exp" | "Log" | "Abs" | "Sin" | "Cos" => {
             let f: fn(f64) -> f64 = match node.op_type.as_str() {
                 "Sqrt" => f64::sqrt,

@@ -298,3 +298,28 @@ fn comparisons_and_boolean_logic_of_constants_give_zeros_and_ones() {
     );
     assert_eq!(c, [1.0, 0.0, 1.0, 1.0]);
 }
+
+#[test]
+fn a_constant_resized_to_its_own_size_is_itself_and_to_another_is_refused() {
+    // DINOv2's position embeddings, "interpolated" (bicubic) to the grid they were made for.
+    let grid: Vec<f32> = (0..8).map(|v| v as f32 * 0.5).collect();
+    let resize = |sizes: &[i64]| {
+        let nodes = vec![node(
+            "Resize",
+            &["grid", "", "", "sizes"],
+            "c",
+            vec![crate::onnx::tests::string("mode", "cubic")],
+        )];
+        let inits = vec![
+            init("grid", &[1, 2, 2, 2], &grid),
+            crate::onnx::tests::int64s("sizes", &[4], sizes),
+        ];
+        let input: Vec<i64> = vec![1, 1, 2, 2, 2];
+        let mut nodes = nodes;
+        nodes.push(node("Add", &["x", "c"], "y", vec![]));
+        load(&input, nodes, inits).map(|m| run(&m, &[0.0; 8]).1)
+    };
+    assert_eq!(resize(&[1, 2, 2, 2]).unwrap(), grid);
+    let err = resize(&[1, 2, 4, 4]).unwrap_err().to_string();
+    assert!(err.contains("Resize") && err.contains("own size"), "{err}");
+}
