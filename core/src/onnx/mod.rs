@@ -940,13 +940,20 @@ pub(in crate::onnx) fn matmul_by_constant(
     ))
 }
 
+/// Whether a TensorProto type code is an integer or boolean type: UINT8 2, INT8 3, UINT16 4,
+/// INT16 5, INT32 6, INT64 7, BOOL 9, UINT32 12, UINT64 13.
+pub(in crate::onnx) fn is_integer_code(code: i64) -> bool {
+    matches!(code, 2..=7 | 9 | 12 | 13)
+}
+
+/// The boolean type's TensorProto code.
+pub(in crate::onnx) const BOOL_CODE: i64 = 9;
+
 /// Whether a graph input holds an integer or boolean type (token ids).
 fn is_integer_type(input: &pb::ValueInfoProto) -> bool {
-    // TensorProto's codes: UINT8 2, INT8 3, UINT16 4, INT16 5, INT32 6, INT64 7, BOOL 9,
-    // UINT32 12, UINT64 13.
     matches!(
         input.r#type.as_ref().and_then(|t| t.value.as_ref()),
-        Some(type_proto::Value::TensorType(t)) if matches!(t.elem_type, 2..=7 | 9 | 12 | 13)
+        Some(type_proto::Value::TensorType(t)) if is_integer_code(t.elem_type as i64)
     )
 }
 

@@ -703,40 +703,35 @@ fn builtin_of(code: tflite::OperatorCode<'_>) -> tflite::BuiltinOperator {
 
 /// The operators that only compute a RESHAPE's new shape: SHAPE -> STRIDED_SLICE -> PACK is
 /// what the converter writes for a Keras `Reshape` (a squeeze-and-excite block's) when the batch
-/// dimension is dynamic. RESHAPE takes its output tensor's recorded shape (batch 1), so they
-/// are not lowered: every tensor they write flows only into a RESHAPE's shape operand or into
+/// dimension is dynamic. RESHAPE takes its output tensor's recorded shape (batch 1, or the one
+/// [`shape_fold`] computes), so they are not lowered: every tensor they write flows only into a RESHAPE's shape operand or into
 /// another of them, and they read no activation's values (SHAPE reads its shape alone). Ops
 /// come in execution order, so a walk from the last sees every reader before its writer.
 fn shape_computations(
-    sg: &tflite::SubGraph<'_>,
-    codes: &flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<tflite::OperatorCode<'_>>>,
+    ops: &[shape_fold::RawOp<'_>],
     graph_output: usize,
 ) -> std::collections::HashSet<usize> {
-    let ops: Vec<_> = sg.operators().into_iter().flatten().collect();
     // For each tensor, the ops reading it and whether each reads it as a RESHAPE's shape
     // operand (its second input and not also its first).
-    let mut readers: std::collections::HashMap<i32, Vec<(usize, bool)>> = Default::default();
+    let mut readers: std::collections::HashMap<usize, Vec<(usize, bool)>> = Default::default();
     for (n, op) in ops.iter().enumerate() {
-        let inputs: Vec<i32> = op.inputs().into_iter().flatten().collect();
-        let reshape = codes
-            .iter()
-            .nth(op.opcode_index() as usize)
-            .is_some_and(|code| builtin_of(code) == tflite::BuiltinOperator::RESHAPE);
-        for (position, &t) in inputs.iter().enumerate() {
-            let shape_operand = reshape && position == 1 && inputs[0] != t;
+        let reshape = op.builtin == tflite::BuiltinOperator::RESHAPE;
+        for (position, &t) in op.inputs.iter().enumerate() {
+            let Some(t) = t else { continue };
+            let shape_operand = reshape && position == 1 && op.inputs[0] != Some(t);
             readers.entry(t).or_default().push((n, shape_operand));
         }
     }
     let mut shape_only = std::collections::HashSet::new();
     for n in (0..ops.len()).rev() {
-        let feeds_shapes_only = |t: i32| {
-            usize::try_from(t).ok() != Some(graph_output)
+        let feeds_shapes_only = |t: usize| {
+            t != graph_output
                 && readers.get(&t).is_some_and(|rs| {
                     rs.iter()
                         .all(|&(r, shape_operand)| shape_operand || shape_only.contains(&r))
                 })
         };
-        let outputs: Vec<i32> = ops[n].outputs().into_iter().flatten().collect();
+        let outputs = &ops[n].outputs;
         if !outputs.is_empty() && outputs.iter().all(|&t| feeds_shapes_only(t)) {
             shape_only.insert(n);
         }
@@ -874,27 +869,31 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
     let codes = model
         .operator_codes()
         .ok_or_else(|| bad("no operator codes".into()))?;
-    let shape_only = shape_computations(&sg, &codes, output);
+    // Each operator's builtin code and tensors, read once for the two passes over the shape
+    // computations; a bad opcode or tensor index is reported by the loop below.
+    let mut raw = vec![];
+    for op in sg.operators().into_iter().flatten() {
+        let Some(code) = codes.iter().nth(op.opcode_index() as usize) else {
+            break;
+        };
+        let index = |i: i32| usize::try_from(i).ok().filter(|&i| i < n_tensors);
+        raw.push(shape_fold::RawOp {
+            builtin: builtin_of(code),
+            op,
+            inputs: op.inputs().into_iter().flatten().map(index).collect(),
+            // An operator writing a bad index has no outputs here, so it is never taken for a
+            // shape computation and the loop below reports it.
+            outputs: op
+                .outputs()
+                .into_iter()
+                .flatten()
+                .map(index)
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default(),
+        });
+    }
+    let shape_only = shape_computations(&raw, output);
     if !shape_only.is_empty() {
-        let mut raw = vec![];
-        for op in sg.operators().into_iter().flatten() {
-            let Some(code) = codes.iter().nth(op.opcode_index() as usize) else {
-                // Reported by the loop below.
-                break;
-            };
-            let index = |i: i32| usize::try_from(i).ok().filter(|&i| i < n_tensors);
-            raw.push(shape_fold::RawOp {
-                builtin: builtin_of(code),
-                op,
-                inputs: op.inputs().into_iter().flatten().map(index).collect(),
-                outputs: op
-                    .outputs()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(index)
-                    .collect(),
-            });
-        }
         shape_fold::fold(&raw, &shape_only, &mut tensors);
     }
     let mut ops = vec![];

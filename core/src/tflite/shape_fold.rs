@@ -55,6 +55,9 @@ pub(super) struct RawOp<'a> {
 /// Evaluates the shape-only operators `shape_only` (indices into `ops`) in order, storing each
 /// result in its output tensor, then repairs the shapes that depend on them (see the module).
 pub(super) fn fold(ops: &[RawOp<'_>], shape_only: &HashSet<usize>, tensors: &mut [TfTensor]) {
+    // The tensors given a value here: a RESHAPE whose target is one takes the folded shape
+    // (one whose target the file stores keeps its recorded output shape, as before).
+    let mut folded = HashSet::new();
     for (n, raw) in ops.iter().enumerate() {
         if !shape_only.contains(&n) {
             continue;
@@ -73,8 +76,9 @@ pub(super) fn fold(ops: &[RawOp<'_>], shape_only: &HashSet<usize>, tensors: &mut
                 .flat_map(|&v| (v as i32).to_le_bytes())
                 .collect(),
         );
+        folded.insert(out);
     }
-    repair_shapes(ops, shape_only, tensors);
+    repair_shapes(ops, shape_only, &folded, tensors);
 }
 
 fn value(tensors: &[TfTensor], t: Option<usize>) -> Option<Ints> {
@@ -234,7 +238,12 @@ fn evaluate(raw: &RawOp<'_>, tensors: &[TfTensor]) -> Option<Ints> {
 /// RESHAPEs whose target is now a constant take it (one `-1` resolved by the input's element
 /// count); a FULLY_CONNECTED whose recorded output does not hold `rows · N` values takes
 /// `[rows, N]`, or its input's leading axes and `N` when it keeps them (same rank).
-fn repair_shapes(ops: &[RawOp<'_>], shape_only: &HashSet<usize>, tensors: &mut [TfTensor]) {
+fn repair_shapes(
+    ops: &[RawOp<'_>],
+    shape_only: &HashSet<usize>,
+    folded: &HashSet<usize>,
+    tensors: &mut [TfTensor],
+) {
     for (n, raw) in ops.iter().enumerate() {
         if shape_only.contains(&n) {
             continue;
@@ -245,8 +254,12 @@ fn repair_shapes(ops: &[RawOp<'_>], shape_only: &HashSet<usize>, tensors: &mut [
         let x = *x;
         let len = |t: &TfTensor| t.shape.iter().product::<usize>();
         match raw.builtin {
-            tflite::BuiltinOperator::RESHAPE if shape_only_fed(raw, shape_only, ops) => {
-                let Some(target) = value(tensors, raw.inputs.get(1).copied().flatten()) else {
+            tflite::BuiltinOperator::RESHAPE => {
+                let target = raw.inputs.get(1).copied().flatten();
+                if !target.is_some_and(|t| folded.contains(&t)) {
+                    continue;
+                }
+                let Some(target) = value(tensors, target) else {
                     continue;
                 };
                 if let Some(shape) = resolve(&target.values, len(&tensors[x])) {
@@ -282,16 +295,6 @@ fn repair_shapes(ops: &[RawOp<'_>], shape_only: &HashSet<usize>, tensors: &mut [
             _ => {}
         }
     }
-}
-
-/// Whether a RESHAPE's target operand is written by a shape-only operator (a folded value).
-fn shape_only_fed(raw: &RawOp<'_>, shape_only: &HashSet<usize>, ops: &[RawOp<'_>]) -> bool {
-    let Some(Some(target)) = raw.inputs.get(1) else {
-        return false;
-    };
-    ops.iter()
-        .enumerate()
-        .any(|(n, o)| shape_only.contains(&n) && o.outputs.contains(target))
 }
 
 /// A RESHAPE target with at most one `-1`, as a shape of `len` elements.

@@ -195,7 +195,7 @@ fn fold_node(node: &NodeProto, inputs: &[Option<&Const>]) -> Result<Const> {
         "Cast" => {
             // ONNX's integer and boolean types, by their TensorProto codes.
             let to = attr_int(node, "to", 1);
-            let integer = matches!(to, 2..=7 | 9 | 12 | 13);
+            let integer = super::is_integer_code(to);
             let values = if integer {
                 x.values.iter().map(|v| v.trunc()).collect()
             } else {

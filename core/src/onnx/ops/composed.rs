@@ -33,29 +33,24 @@ pub(super) fn cast(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Re
         .input
         .first()
         .is_some_and(|n| l.integer_valued.contains(n));
-    // TensorProto's codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16; the integer types
-    // 2..=7, 12 and 13 (a cast to BOOL 9 is refused).
-    match attr_int(node, "to", 0) {
-        1 | 10 | 11 | 16 => {
-            let shape = b.shape(x).to_vec();
-            emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
-            Ok(())
-        }
-        // Of a tensor known to hold integers (token ids, booleans, their sums), a cast to an
-        // integer type changes no value.
-        2..=7 | 12 | 13 if integer => {
-            let shape = b.shape(x).to_vec();
-            emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
-            Ok(())
-        }
-        to => Err(unsupported(
+    // TensorProto's codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16. Of a tensor known to
+    // hold integers (token ids, booleans, their sums), a cast to an integer type changes no
+    // value either (a cast to BOOL would: refused).
+    let to = attr_int(node, "to", 0);
+    let identity = matches!(to, 1 | 10 | 11 | 16)
+        || integer && crate::onnx::is_integer_code(to) && to != crate::onnx::BOOL_CODE;
+    if !identity {
+        return Err(unsupported(
             node,
             format!(
                 "a computed tensor cast to type {to} (an integer or boolean type; only casts \
                  to float types are the identity)"
             ),
-        )),
+        ));
     }
+    let shape = b.shape(x).to_vec();
+    emit(l, b, node, Op::Reshape, vec![x], Some(shape))?;
+    Ok(())
 }
 
 /// The integer tensor `node` reads at input `i`, refused when it may hold other values.
