@@ -171,6 +171,34 @@ fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> (Calibration, Vec
     (cal, known)
 }
 
+/// Rows scaled by a power of two ([`UnaryFn::RowScale`] times the row, through the spread
+/// that repeats each row's scale) have magnitudes below 1 by construction, and so do their
+/// squares: their range is known, `(2^(B-1) - 1)/2^(B-1)`, at which the scaled row is the exact
+/// product of the row's integers by the scale's (a shift of 0) and fills the domain. Sampled,
+/// with headroom, it would lose a bit to rounding.
+fn with_row_scaled_ranges(model: &Model, cal: &mut Calibration, known: &mut [bool], b: u32) {
+    let below_one = ((1u64 << (b - 1)) - 1) as f32 / (1u64 << (b - 1)) as f32;
+    let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
+    let is_row_scale = |t: TensorId| {
+        let mut n = producer(t);
+        while let Some(p) = n.filter(|p| matches!(p.op, Op::Gather(_))) {
+            n = p.inputs.first().and_then(|&t| producer(t));
+        }
+        n.is_some_and(|p| matches!(p.op, Op::Unary(UnaryFn::RowScale { .. })))
+    };
+    let mut scaled = vec![false; cal.max_abs.len()];
+    for n in &model.nodes {
+        let row_times_scale = matches!(n.op, Op::Mul) && n.inputs.len() == 2;
+        let by_scale = row_times_scale && is_row_scale(n.inputs[1]);
+        let square = row_times_scale && n.inputs[0] == n.inputs[1] && scaled[n.inputs[0]];
+        if by_scale || square {
+            scaled[n.output] = true;
+            cal.max_abs[n.output] = below_one;
+            known[n.output] = true;
+        }
+    }
+}
+
 /// Lowers `model` to a quantized graph.
 pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result<QGraph> {
     if !(8..=20).contains(&opts.act_bits) {
@@ -185,7 +213,9 @@ pub fn quantize(model: &Model, cal: &Calibration, opts: &QuantOptions) -> Result
             opts.headroom
         )));
     }
-    let (cal, vocabulary_sized) = with_vocabulary_ranges(model, cal);
+    let (mut cal, mut known_range) = with_vocabulary_ranges(model, cal);
+    with_row_scaled_ranges(model, &mut cal, &mut known_range, opts.act_bits);
+    let vocabulary_sized = known_range;
     let cal = &cal;
     let consumers = model.consumer_counts();
     // Fuse an activation (Relu, Clip, a function) into the linear op that feeds it when nothing

@@ -298,13 +298,19 @@ pub(super) struct InverseSqrt {
     pub v: String,
     pub epsilon: f32,
     pub dividend: Option<String>,
+    /// When `v` is `ReduceMean(a²)` of the dividend `a` (its square a `Pow(a, 2)` or
+    /// `Mul(a, a)`; both read by nothing else, so not mapped on their own): that ReduceMean,
+    /// whose axes say whether the whole is a normalization over rows.
+    pub mean_square: Option<pb::NodeProto>,
 }
 
 impl Loader {
     /// Finds `Div(a, Sqrt(v + ε))` and `Reciprocal(Sqrt(v + ε))` (a layer or RMS norm's
     /// scale as exporters decompose it; ε a scalar constant, or absent) whose Sqrt and Add are
     /// read by nothing else: one `1/√(v + ε)` table and a product, instead of a Sqrt table, a
-    /// reciprocal table and the rounding between them.
+    /// reciprocal table and the rounding between them. With `v = mean(a²)` over rows, the
+    /// whole normalization (rows scaled first, [`InverseSqrt::mean_square`]); `Mul(a, 1/√(v +
+    /// ε))` counts as the division.
     fn find_inverse_sqrt(&mut self, graph: &pb::GraphProto, producer: &Producers) {
         let only_reader =
             |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
@@ -345,23 +351,81 @@ impl Loader {
             if self.consts.contains_key(&v) {
                 continue;
             }
-            if let Some(out) = d.output.first() {
-                let epsilon = epsilon as f32;
-                found.push((
-                    out.clone(),
-                    InverseSqrt {
-                        v,
-                        epsilon,
-                        dividend,
-                    },
-                    away,
-                ));
+            let Some(out) = d.output.first() else {
+                continue;
+            };
+            let mut out = out.clone();
+            let mut dividend = dividend;
+            // `a·(1/√(mean(a²) + ε))`: RMSNorm as LLaMA-style models write it (`torch.rsqrt`
+            // as a Div of 1 or a Reciprocal, then a product by the normalised input). The
+            // product's output is then the fused node's, and the root's inverse is read by
+            // nothing else.
+            let unit_dividend = match &dividend {
+                None => true,
+                Some(c) => self.scalar(c) == Some(1.0),
+            };
+            if unit_dividend && only_reader(&out) {
+                let times = graph.node.iter().find_map(|m| match &m.input[..] {
+                    [x, y] if m.op_type == "Mul" && (x == &out) != (y == &out) => {
+                        let a = if x == &out { y } else { x };
+                        let fused = self.mean_square_of(a, &v, producer).is_some();
+                        fused.then(|| (m.output.first().cloned(), a.clone()))
+                    }
+                    _ => None,
+                });
+                if let Some((Some(product), a)) = times {
+                    away.push(out);
+                    out = product;
+                    dividend = Some(a);
+                }
             }
+            let mean_square = dividend
+                .as_deref()
+                .and_then(|a| self.mean_square_of(a, &v, producer));
+            if let Some((_, square)) = &mean_square {
+                // The mean and the square are the fusion's alone: neither is mapped by itself.
+                away.push(v.clone());
+                away.push(square.clone());
+            }
+            found.push((
+                out,
+                InverseSqrt {
+                    v,
+                    epsilon: epsilon as f32,
+                    dividend,
+                    mean_square: mean_square.map(|(mean, _)| mean.clone()),
+                },
+                away,
+            ));
         }
         for (out, inv, away) in found {
             self.fused_away.extend(away);
             self.fused_inverse_sqrt.insert(out, inv);
         }
+    }
+
+    /// `v = ReduceMean(Pow(a, 2))` or `ReduceMean(Mul(a, a))`, the ReduceMean and the square
+    /// each read by nothing else: the ReduceMean and the square's name.
+    fn mean_square_of<'g>(
+        &self,
+        a: &str,
+        v: &str,
+        producer: &Producers<'g>,
+    ) -> Option<(&'g pb::NodeProto, String)> {
+        let only_reader =
+            |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
+        let mean = producer.get(v).filter(|p| p.op_type == "ReduceMean")?;
+        let square_name = mean.input.first()?;
+        if !only_reader(v) || !only_reader(square_name) {
+            return None;
+        }
+        let square = producer.get(square_name.as_str())?;
+        let squares_a = match (square.op_type.as_str(), &square.input[..]) {
+            ("Mul", [x, y]) => x == a && y == a,
+            ("Pow", [x, p]) => x == a && self.scalar(p) == Some(2.0),
+            _ => false,
+        };
+        squares_a.then(|| (*mean, square_name.clone()))
     }
 }
 

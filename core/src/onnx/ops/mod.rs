@@ -17,6 +17,7 @@ mod conv_transpose;
 mod einsum;
 mod functions;
 mod movement;
+mod normalize;
 mod reduce;
 mod transformer;
 
@@ -25,6 +26,7 @@ use conv_transpose::*;
 use einsum::*;
 use functions::*;
 use movement::*;
+use normalize::*;
 use reduce::*;
 pub(super) use reduce::{conv_1d, pool_1d};
 use transformer::*;

@@ -43,7 +43,7 @@ pub(in crate::onnx) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<u
 }
 
 /// `t` broadcast to `shape` (a copy proven by wiring), or `t` itself when it has that shape.
-fn expand_to(
+pub(super) fn expand_to(
     b: &mut ModelBuilder,
     node: &NodeProto,
     t: TensorId,
@@ -96,160 +96,6 @@ pub(in crate::onnx) fn widen_for_constant(
     expand_to(b, node, x, &shape, "broadcast")
 }
 
-/// LayerNormalization: over the axes from `axis` on, `(x - mean)·(var + ε)^-½·scale + bias`.
-/// Composed as a mean pool, the centred values, their square (a product), a mean pool of it,
-/// one `1/√(v + ε)` table, a broadcast product and the per-feature affine.
-pub(super) fn layer_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    normalize(l, b, node, Norm::Layer)
-}
-
-/// InstanceNormalization: over the axes after the channels of `[N, C, ...]`,
-/// `(x - mean)·(var + ε)^-½·scale[c] + bias[c]`, the same composition with a per-channel affine.
-/// PyTorch exports `nn.InstanceNorm2d` as it, and `nn.GroupNorm` as a Reshape to `[N, G, -1]`,
-/// an InstanceNormalization of unit scale, a Reshape back and the per-channel affine.
-pub(super) fn instance_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    normalize(l, b, node, Norm::Instance)
-}
-
-/// Which normalization [`normalize`] composes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Norm {
-    /// Over the axes from `axis` on, centred, a scale and bias per normalised feature.
-    Layer,
-    /// The same without the centring (and without the optional statistics outputs).
-    Rms,
-    /// Over the axes after the channels, centred, a scale and bias per channel.
-    Instance,
-}
-
-/// RMSNormalization (opset 23): `x·(mean(x²) + ε)^-½·scale`, LayerNormalization without the
-/// centring (LLaMA-style models).
-pub(super) fn rms_norm(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
-    normalize(l, b, node, Norm::Rms)
-}
-
-fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, norm: Norm) -> Result<()> {
-    let centre = norm != Norm::Rms;
-    let x = l.tensor(node, 0)?;
-    let shape = b.shape(x).to_vec();
-    let axis = if norm == Norm::Instance {
-        if shape.len() < 3 {
-            return Err(unsupported(node, format!("input shape {shape:?}")));
-        }
-        2
-    } else {
-        maps::axis_index(attr_int(node, "axis", -1), shape.len())
-            .map_err(|e| unsupported(node, e))?
-    };
-    let epsilon = attr_float(node, "epsilon", 1e-5);
-    if !(epsilon.is_finite() && epsilon >= 0.0) {
-        return Err(unsupported(node, format!("epsilon {epsilon}")));
-    }
-    let len: usize = shape[axis..].iter().product();
-    let rows: usize = shape[..axis].iter().product();
-    // One scale and bias per normalised feature, or (instance) per channel.
-    let params = if norm == Norm::Instance {
-        shape[1]
-    } else {
-        len
-    };
-    let constant = |l: &Loader, i: usize, default: f64| -> Result<Vec<f32>> {
-        match l.constant(node, i)? {
-            None => Ok(vec![default as f32; params]),
-            Some(c) if c.values.len() == params => Ok(c.values.iter().map(|&v| v as f32).collect()),
-            Some(c) if c.values.len() == 1 => Ok(vec![c.values[0] as f32; params]),
-            Some(c) => Err(unsupported(
-                node,
-                format!("input {i} of shape {:?} for {params} parameters", c.shape),
-            )),
-        }
-    };
-    let (scale, bias) = (constant(l, 1, 1.0)?, constant(l, 2, 0.0)?);
-    let view = vec![1, rows, 1, len];
-    let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
-    let row_mean = row_pool(
-        PoolKind::Average {
-            count_include_pad: false,
-        },
-        len,
-    );
-    let (centred, mean) = if centre {
-        let mean = emit_part(b, node, "mean", row_mean.clone(), vec![v], None)?;
-        let neg_mean = negate(b, node, mean, "neg-mean")?;
-        let neg_mean = expand_to(b, node, neg_mean, &view, "mean-spread")?;
-        let add = Op::Add(AddOperand::Tensor);
-        let centred = emit_part(b, node, "centred", add, vec![v, neg_mean], None)?;
-        (centred, Some(mean))
-    } else {
-        (v, None)
-    };
-    let square = emit_part(b, node, "square", Op::Mul, vec![centred, centred], None)?;
-    let var = emit_part(b, node, "variance", row_mean, vec![square], None)?;
-    let inv = Op::Unary(UnaryFn::InverseSqrt {
-        epsilon: Param::new(epsilon),
-    });
-    let inv_std = emit_part(b, node, "inverse-std", inv, vec![var], None)?;
-    let inv = expand_to(b, node, inv_std, &view, "inverse-std-spread")?;
-    let normed = emit_part(b, node, "normalised", Op::Mul, vec![centred, inv], None)?;
-    // The optional Mean and InvStdDev outputs: the statistics, of the input's shape with the
-    // normalised axes kept as 1.
-    let stats_shape: Vec<usize> = shape
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| if i < axis { d } else { 1 })
-        .collect();
-    let stats = [(mean, "mean-output"), (Some(inv_std), "inverse-std-output")];
-    // LayerNormalization's optional outputs are Mean and InvStdDev; RMSNormalization's only
-    // output is Y.
-    for (i, (stat, part)) in stats
-        .into_iter()
-        .enumerate()
-        .filter(|_| norm == Norm::Layer)
-    {
-        let Some(stat) = stat else { continue };
-        if let Some(name) = node.output.get(i + 1).filter(|n| !n.is_empty()) {
-            let reshape = Op::Reshape;
-            let t = emit_part(
-                b,
-                node,
-                part,
-                reshape,
-                vec![stat],
-                Some(stats_shape.clone()),
-            )?;
-            l.tensors.insert(name.clone(), t);
-        }
-    }
-    let identity = scale.iter().all(|&s| s == 1.0) && bias.iter().all(|&v| v == 0.0);
-    if norm == Norm::Instance {
-        let y = if identity {
-            normed
-        } else {
-            let back = Some(shape.clone());
-            let back = emit_part(b, node, "back", Op::Reshape, vec![normed], back)?;
-            affine_part(b, node, back, Some(1), &scale, &bias)?
-        };
-        emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
-        return Ok(());
-    }
-    let rows_by_len = vec![rows, len];
-    let normed = emit_part(
-        b,
-        node,
-        "rows",
-        Op::Reshape,
-        vec![normed],
-        Some(rows_by_len),
-    )?;
-    let y = if identity {
-        normed
-    } else {
-        affine_part(b, node, normed, Some(1), &scale, &bias)?
-    };
-    emit(l, b, node, Op::Reshape, vec![y], Some(shape))?;
-    Ok(())
-}
-
 /// `a / √(v + ε)` (or `1/√(v + ε)`) found by the loader's fusion pass: one `1/√(v + ε)`
 /// table, then, with a dividend, a broadcast product.
 pub(in crate::onnx) fn divide_by_root(
@@ -264,6 +110,10 @@ pub(in crate::onnx) fn divide_by_root(
             .copied()
             .ok_or_else(|| unsupported(node, format!("input '{name}' must be computed")))
     };
+    if let (Some(mean), Some(dividend)) = (&inv.mean_square, &inv.dividend) {
+        let a = computed(l, dividend)?;
+        return divide_by_mean_square_root(l, b, node, a, mean, inv.epsilon);
+    }
     let v = computed(l, &inv.v)?;
     let f = UnaryFn::InverseSqrt {
         epsilon: Param::new(inv.epsilon),

@@ -1,6 +1,7 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
 //! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
-//! Reciprocal, Log, Sqrt, layer normalization's InverseSqrt and token embeddings' NearZero.
+//! Reciprocal, Log, Sqrt, layer normalization's InverseSqrt, RowScale and RowScaledEpsilon, and
+//! token embeddings' NearZero.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -89,6 +90,20 @@ pub enum UnaryFn {
     InverseSqrt {
         epsilon: Param,
     },
+    /// The power of two `2^-e` for `max(|x|, √ε) = m·2^e` with `m ∈ [½, 1)` (0 where that is
+    /// 0): a row's scale in layer normalization, from the row's largest centred magnitude.
+    /// Its table's output scale is tied to its input's ([`UnaryFn::tied_out_frac`]), so that the
+    /// table gives exact powers of two and the scaled row fills the domain, whatever the row's
+    /// magnitude (a small row keeps all of its bits for its variance). Normalization is
+    /// invariant under the scale, so the float model is unchanged by it.
+    RowScale {
+        epsilon: Param,
+    },
+    /// `ε·s²` for `s` the [`UnaryFn::RowScale`] of `x`: a row's epsilon under that row's scale,
+    /// at most 1 (the scale never exceeds `1/√ε`).
+    RowScaledEpsilon {
+        epsilon: Param,
+    },
     /// `1` where `|x| < ½`, else `0`: one position of a token's one-hot vector, from the token
     /// id minus the position (an integer, so exactly 1 at the id and 0 elsewhere).
     NearZero,
@@ -140,6 +155,8 @@ impl UnaryFn {
             UnaryFn::Log => "Log",
             UnaryFn::Sqrt => "Sqrt",
             UnaryFn::InverseSqrt { .. } => "InverseSqrt",
+            UnaryFn::RowScale { .. } => "RowScale",
+            UnaryFn::RowScaledEpsilon { .. } => "RowScaledEpsilon",
             UnaryFn::NearZero => "NearZero",
             UnaryFn::Mish => "Mish",
             UnaryFn::Selu { .. } => "Selu",
@@ -207,6 +224,10 @@ impl UnaryFn {
             UnaryFn::Log => libm::log(x),
             UnaryFn::Sqrt => libm::sqrt(x),
             UnaryFn::InverseSqrt { epsilon } => 1.0 / libm::sqrt(x + epsilon.get() as f64),
+            UnaryFn::RowScale { epsilon } => row_scale(x, epsilon),
+            UnaryFn::RowScaledEpsilon { epsilon } => {
+                epsilon.get() as f64 * row_scale(x, epsilon).powi(2)
+            }
             UnaryFn::NearZero => {
                 if x.abs() < 0.5 {
                     1.0
@@ -251,10 +272,34 @@ impl UnaryFn {
         }
     }
 
+    /// The output scale a table of this function must have for inputs at `in_frac`, where it
+    /// is not free: [`UnaryFn::RowScale`]'s outputs for inputs `q` in `[1, 2^(B-1))` are then
+    /// `2^(B-1-e(q))`, the integers `1..=2^(B-2)` that are powers of two, so that a product by
+    /// them is exact and brings the row's largest magnitude into `[2^(B-2), 2^(B-1))`; Abs
+    /// keeps its input's scale, so that its table is exact (the largest magnitude a row scale
+    /// is taken of is then the row's own, not a rounding of it).
+    pub fn tied_out_frac(self, in_frac: i32, act_bits: u32) -> Option<i32> {
+        match self {
+            UnaryFn::RowScale { .. } => Some(act_bits as i32 - 1 - in_frac),
+            UnaryFn::Abs => Some(in_frac),
+            _ => None,
+        }
+    }
+
     /// `f(x)` for the float model.
     pub fn eval_f32(self, x: f32) -> f32 {
         self.eval(x as f64) as f32
     }
+}
+
+/// [`UnaryFn::RowScale`]: `2^-e` where `max(|x|, √ε) = m·2^e`, `m ∈ [½, 1)`; 0 at 0.
+fn row_scale(x: f64, epsilon: Param) -> f64 {
+    let a = x.abs().max(libm::sqrt(epsilon.get() as f64));
+    if a == 0.0 || !a.is_finite() {
+        return 0.0;
+    }
+    let (_, e) = libm::frexp(a);
+    libm::ldexp(1.0, -e)
 }
 
 /// The quantized function a table holds: input integers at `2^in_frac`, output integers at

@@ -13,8 +13,9 @@ pub(crate) fn lower(func: UnaryFn, cx: &LowerCtx) -> Lowered {
 }
 
 /// `func`'s table for quotients at scale `in_frac` over the domain of `act_bits`, giving
-/// outputs at `out_frac`.
+/// outputs at `out_frac` (the calibrated one), or at the scale the function ties to its input's.
 pub(crate) fn table(func: UnaryFn, in_frac: i32, act_bits: u32, out_frac: i32) -> Activation {
+    let out_frac = func.tied_out_frac(in_frac, act_bits).unwrap_or(out_frac);
     Activation::Table(TableFn {
         func,
         in_frac,

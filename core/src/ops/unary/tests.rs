@@ -196,3 +196,62 @@ fn parameters_compare_by_their_bits() {
     assert_ne!(Param::new(0.0), Param::new(-0.0));
     assert_eq!(format!("{:?}", Param::new(0.25)), "0.25");
 }
+
+#[test]
+fn a_row_scale_table_gives_the_power_of_two_that_brings_a_row_into_the_top_of_the_domain() {
+    for act_bits in [12u32, 16] {
+        for in_frac in [-3, 0, 7, 13] {
+            let func = UnaryFn::RowScale {
+                epsilon: Param::new(0.0),
+            };
+            let out_frac = func.tied_out_frac(in_frac, act_bits).unwrap();
+            let table = TableFn {
+                func,
+                in_frac,
+                out_frac,
+                act_bits,
+            };
+            let half = 1i64 << (act_bits - 1);
+            for q in 1..half {
+                let s = table.apply(q);
+                assert!(s >= 1 && s & (s - 1) == 0, "{q} -> {s}");
+                assert!((half / 2..half).contains(&(q * s)), "{q} -> {s}");
+                assert_eq!(table.apply(-q), s, "the scale of a magnitude");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_row_scale_stops_at_the_epsilon_and_the_epsilon_under_it_is_at_most_one() {
+    let epsilon = Param::new(1e-4);
+    let (scale, scaled_epsilon) = (
+        UnaryFn::RowScale { epsilon },
+        UnaryFn::RowScaledEpsilon { epsilon },
+    );
+    // Below √ε = 0.01 every row gets √ε's scale: 0.01 = 0.64·2^-6, so 2^6.
+    for x in [0.0, 1e-6, 0.005, 0.01] {
+        assert_eq!(scale.eval(x), 64.0, "{x}");
+    }
+    assert_eq!(scale.eval(0.02), 32.0);
+    assert_eq!(scale.eval(3.0), 0.25, "3 = 0.75·2^2");
+    for x in [0.0, 0.003, 0.01, 0.0199, 0.5, 100.0] {
+        let e = scaled_epsilon.eval(x);
+        assert!(e > 0.0 && e <= 1.0, "{x} -> {e}");
+        assert!((e - 1e-4f32 as f64 * scale.eval(x).powi(2)).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn an_absolute_value_keeps_its_input_scale_exactly() {
+    assert_eq!(UnaryFn::Abs.tied_out_frac(5, 12), Some(5));
+    let table = TableFn {
+        func: UnaryFn::Abs,
+        in_frac: 5,
+        out_frac: 5,
+        act_bits: 12,
+    };
+    for q in -2048..2048i64 {
+        assert_eq!(table.apply(q), q.abs().min(2047));
+    }
+}

@@ -374,6 +374,8 @@ impl<'g> Builder<'g> {
             | UnaryFn::Log
             | UnaryFn::Sqrt
             | UnaryFn::InverseSqrt { .. }
+            | UnaryFn::RowScale { .. }
+            | UnaryFn::RowScaledEpsilon { .. }
             | UnaryFn::NearZero
             | UnaryFn::Mish
             | UnaryFn::Selu { .. }
