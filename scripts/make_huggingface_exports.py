@@ -9,7 +9,7 @@ file, the compile choices a user passes (`--dim`, `--constant-input`, `--output-
 ids for calibration and one test input, and onnxruntime's output for that input.
 
 Needs torch, transformers, onnx and onnxruntime (torch 2.5.1, transformers 4.46.3 made these;
-RoBERTa, Mistral and DINOv2 were added with torch 2.15):
+RoBERTa, Mistral and DINOv2 were added with torch 2.15, and BEiT, DeiT and Gemma too):
     python scripts/make_huggingface_exports.py [NAME ...]
 With names, only those files are written and their entries of `expected.json` replaced.
 """
@@ -20,7 +20,9 @@ import sys
 import numpy as np
 import onnxruntime as ort
 import torch
-from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
+from transformers import (BeitConfig, BeitForImageClassification, DeiTConfig,
+                          DeiTForImageClassification, GemmaConfig, GemmaForCausalLM,
+                          BertConfig, BertForSequenceClassification, DistilBertConfig,
                           RobertaConfig,
                           RobertaForSequenceClassification,
                           DistilBertForSequenceClassification, GPT2Config, GPT2LMHeadModel,
@@ -143,6 +145,9 @@ def main():
         # Mistral: LLaMA's blocks with a sliding-window causal mask (LessOrEqual of constants).
         ("mistral", lambda: MistralForCausalLM(MistralConfig(**small, num_key_value_heads=2,
                                                              sliding_window=4))),
+        # Gemma: RMSNorm of weight 1 + w, its embeddings scaled by sqrt(d), GELU-gated MLP.
+        ("gemma", lambda: GemmaForCausalLM(GemmaConfig(**small, num_key_value_heads=2,
+                                                       head_dim=8))),
         ("gpt_neox", lambda: GPTNeoXForCausalLM(GPTNeoXConfig(**small))),
         ("phi", lambda: PhiForCausalLM(PhiConfig(**small))),
         ("opt", lambda: OPTForCausalLM(OPTConfig(
@@ -164,6 +169,14 @@ def main():
         # DINOv2: its position embeddings bicubically resized to the patch grid (their own).
         ("dinov2", lambda: Dinov2ForImageClassification(Dinov2Config(
             hidden_size=32, num_hidden_layers=2, num_attention_heads=4, mlp_ratio=2,
+            image_size=IMAGE, patch_size=8, num_labels=5))),
+        # BEiT (relative position bias, layer scale) and DeiT (class and distillation tokens at
+        # their zero initialisation): rows of very different variance reach their layer norms.
+        ("beit", lambda: BeitForImageClassification(BeitConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            image_size=IMAGE, patch_size=8, num_labels=5))),
+        ("deit", lambda: DeiTForImageClassification(DeiTConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
             image_size=IMAGE, patch_size=8, num_labels=5))),
         ("swin", lambda: SwinForImageClassification(SwinConfig(
             image_size=IMAGE, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],

@@ -147,3 +147,36 @@ fn a_row_of_zeros_stays_zero_and_a_row_below_the_epsilon_is_damped_as_in_float()
         }
     }
 }
+
+#[test]
+fn an_rms_norm_written_as_a_product_by_an_inverse_root_scales_its_rows() {
+    // LLaMA's RMSNorm as torch exports it: `x * (1 / sqrt(mean(x^2) + eps))`.
+    let model = load(
+        &[1, 4, 16],
+        vec![
+            node("Pow", &["x", "two"], "sq", vec![]),
+            node("ReduceMean", &["sq"], "ms", vec![ints("axes", &[-1])]),
+            node("Add", &["ms", "eps"], "v", vec![]),
+            node("Sqrt", &["v"], "rms", vec![]),
+            node("Div", &["one", "rms"], "inv", vec![]),
+            node("Mul", &["x", "inv"], "y", vec![]),
+        ],
+        vec![
+            init("two", &[], &[2.0]),
+            init("eps", &[], &[1e-6]),
+            init("one", &[], &[1.0]),
+        ],
+    )
+    .unwrap();
+    assert!(has_row_scale(&model));
+    let x = rows_of_spread_magnitudes(3);
+    let y = &model.eval_float(&x).unwrap()[model.output];
+    for (row, out) in x.chunks(16).zip(y.data.chunks(16)) {
+        let ms = row.iter().map(|v| v * v).sum::<f32>() / 16.0;
+        for (v, o) in row.iter().zip(out) {
+            assert!((v / (ms + 1e-6).sqrt() - o).abs() < 1e-4);
+        }
+    }
+    let (worst, range) = quantized_error(&model);
+    assert!(worst < 0.01 * range, "{worst} of {range}");
+}
