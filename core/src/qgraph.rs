@@ -973,8 +973,10 @@ impl QGraph {
                 ..
             }) = s.kind
             {
-                if !out.contains(&t) {
-                    out.push(t);
+                // One table per content ([`TableFn::table_key`]).
+                let key = t.table_key();
+                if !out.contains(&key) {
+                    out.push(key);
                 }
             }
         }

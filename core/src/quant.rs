@@ -175,26 +175,54 @@ fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> (Calibration, Vec
 /// that repeats each row's scale) have magnitudes below 1 by construction, and so do their
 /// squares: their range is known, `(2^(B-1) - 1)/2^(B-1)`, at which the scaled row is the exact
 /// product of the row's integers by the scale's (a shift of 0) and fills the domain. Sampled,
-/// with headroom, it would lose a bit to rounding.
+/// with headroom, it would lose a bit to rounding. The scale times `√ε` (a constant product of
+/// it) and that product's square, the epsilon under the scale, are at most 1: known too, so a
+/// row below the epsilon that no calibration input had still fits.
 fn with_row_scaled_ranges(model: &Model, cal: &mut Calibration, known: &mut [bool], b: u32) {
     let below_one = ((1u64 << (b - 1)) - 1) as f32 / (1u64 << (b - 1)) as f32;
-    let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
-    let is_row_scale = |t: TensorId| {
-        let mut n = producer(t);
-        while let Some(p) = n.filter(|p| matches!(p.op, Op::Gather(_))) {
-            n = p.inputs.first().and_then(|&t| producer(t));
-        }
-        n.is_some_and(|p| matches!(p.op, Op::Unary(UnaryFn::RowScale { .. })))
-    };
-    let mut scaled = vec![false; cal.max_abs.len()];
+    let mut producer = vec![None; cal.max_abs.len()];
     for n in &model.nodes {
-        let row_times_scale = matches!(n.op, Op::Mul) && n.inputs.len() == 2;
-        let by_scale = row_times_scale && is_row_scale(n.inputs[1]);
-        let square = row_times_scale && n.inputs[0] == n.inputs[1] && scaled[n.inputs[0]];
-        if by_scale || square {
-            scaled[n.output] = true;
-            cal.max_abs[n.output] = below_one;
+        producer[n.output] = Some(n);
+    }
+    // The tensor `t` is a copy or view of (Gather, Reshape).
+    let source = |mut t: TensorId| {
+        while let Some(p) = producer[t].filter(|p| matches!(p.op, Op::Gather(_) | Op::Reshape)) {
+            t = p.inputs[0];
+        }
+        t
+    };
+    let is_row_scale = |t: TensorId| {
+        producer[source(t)].is_some_and(|p| matches!(p.op, Op::Unary(UnaryFn::RowScale { .. })))
+    };
+    let (mut scaled, mut rooted) = (
+        vec![false; cal.max_abs.len()],
+        vec![false; cal.max_abs.len()],
+    );
+    for n in &model.nodes {
+        let mut bound = |range: f32| {
+            cal.max_abs[n.output] = range;
             known[n.output] = true;
+        };
+        match &n.op {
+            Op::Mul if n.inputs.len() == 2 => {
+                // A row times its scale (the scale second, as normalize.rs writes it).
+                let (x, y) = (n.inputs[0], n.inputs[1]);
+                if is_row_scale(y) || (x == y && scaled[x]) {
+                    scaled[n.output] = true;
+                    bound(below_one);
+                } else if x == y && rooted[source(x)] {
+                    bound(1.0);
+                }
+            }
+            Op::Conv(c) if c.weight.data.len() == 1 && is_row_scale(n.inputs[0]) => {
+                // √ε·s <= 1 whatever the row (its scale never exceeds 1/√ε).
+                let root = c.weight.data[0];
+                if root > 0.0 && root <= 1.0 && c.bias.iter().all(|&v| v == 0.0) {
+                    rooted[n.output] = true;
+                    bound(1.0);
+                }
+            }
+            _ => {}
         }
     }
 }

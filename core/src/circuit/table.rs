@@ -201,7 +201,8 @@ impl TableSpec {
     }
 
     pub fn function_tag(&self, t: &TableFn) -> Option<u64> {
-        let i = self.functions.iter().position(|f| f == t)?;
+        let key = t.table_key();
+        let i = self.functions.iter().position(|f| *f == key)?;
         Some(TAG_FIRST_FUNCTION + i as u64)
     }
 

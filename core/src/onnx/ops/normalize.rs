@@ -115,7 +115,9 @@ fn normalize(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto, norm: Norm)
     };
     let inv_std = if wanted(2) {
         let product = Op::Mul;
-        let scales = vec![normalised.inverse_root, normalised.scale];
+        // The scale first: a product whose second factor is a row scale is a scaled row, below
+        // 1 (the quantizer's known range), which this one is not.
+        let scales = vec![normalised.scale, normalised.inverse_root];
         Some(emit_part(
             b,
             node,
@@ -268,14 +270,16 @@ struct ScaledRows {
     values: TensorId,
     /// Each row's scale `s`, `[1, rows, 1, 1]`.
     scale: TensorId,
-    /// `ε·s²` per row, `[1, rows, 1, 1]`; None when `ε` is 0.
+    /// `ε·s²` per row (at most 1), `[1, rows, 1, 1]`; None when `ε` is 0.
     epsilon: Option<TensorId>,
 }
 
 /// `x` (a `[1, rows, 1, len]` view) with each row times `s = 2^-e`, where the row's largest
-/// magnitude (or `√ε`, when larger) is `m·2^e`, `m ∈ [½, 1)`: the largest magnitude by an
-/// absolute value and a max pool over the row, `s` by a table of it whose outputs are exact
-/// powers of two, the product exact. A row with every value 0 stays 0.
+/// magnitude (or `√ε`, when larger) is `m·2^e`, `m ∈ [½, 1)`: the largest magnitude by a max
+/// pool over the row and its negation, `s` by a table of it whose outputs are exact powers of
+/// two, the product exact. A row with every value 0 stays 0. (A value at the very end of the
+/// domain, `-2^(B-1)`, has no negation in it: the witness then reports it out of the proven
+/// range, as any value beyond the calibrated range times the headroom.)
 fn scaled_rows(
     b: &mut ModelBuilder,
     node: &NodeProto,
@@ -283,18 +287,51 @@ fn scaled_rows(
     view: &[usize],
     epsilon: f32,
 ) -> Result<ScaledRows> {
-    let len = view[3];
-    let abs = emit_part(b, node, "magnitude", Op::Unary(UnaryFn::Abs), vec![x], None)?;
-    let row_max = row_pool(PoolKind::Max, len);
-    let largest = emit_part(b, node, "largest", row_max, vec![abs], None)?;
+    let (rows, len) = (view[1], view[3]);
+    // The largest magnitude as the max of each row beside its negation: a product by -1 (one
+    // weight) and a copy, where an absolute value would take a table of 2^B rows.
+    let single = Some(vec![1, 1, rows * len, 1]);
+    let flat = emit_part(b, node, "row-view", Op::Reshape, vec![x], single)?;
+    let times = Op::Conv(Conv::depthwise_1x1(vec![-1.0], vec![0.0]));
+    let negated = emit_part(b, node, "negated", times, vec![flat], None)?;
+    let back = Some(view.to_vec());
+    let negated = emit_part(b, node, "negated-rows", Op::Reshape, vec![negated], back)?;
+    let both = maps::concat(&[view, view], 3).map_err(|e| unsupported(node, e))?;
+    let both = emit_part(b, node, "signed", Op::Gather(both), vec![x, negated], None)?;
+    let row_max = row_pool(PoolKind::Max, 2 * len);
+    let largest = emit_part(b, node, "largest", row_max, vec![both], None)?;
     let epsilon = Param::new(epsilon);
     let scale = Op::Unary(UnaryFn::RowScale { epsilon });
     let scale = emit_part(b, node, "row-scale", scale, vec![largest], None)?;
     let spread = expand_to(b, node, scale, view, "row-scale-spread")?;
     let values = emit_part(b, node, "scaled", Op::Mul, vec![x, spread], None)?;
+    // `ε·s² = (√ε·s)²`: `√ε·s` is at most 1 (`s <= 1/√ε`), a constant times each row's scale
+    // (one weight, on a single-channel view), then its square.
     let epsilon = if epsilon.get() > 0.0 {
-        let f = Op::Unary(UnaryFn::RowScaledEpsilon { epsilon });
-        Some(emit_part(b, node, "row-epsilon", f, vec![largest], None)?)
+        let rows = view[1];
+        let root = (epsilon.get() as f64).sqrt() as f32;
+        let single = vec![1, 1, rows, 1];
+        let viewed = emit_part(
+            b,
+            node,
+            "row-scale-view",
+            Op::Reshape,
+            vec![scale],
+            Some(single),
+        )?;
+        let times = Op::Conv(Conv::depthwise_1x1(vec![root], vec![0.0]));
+        let rooted = emit_part(b, node, "row-root-epsilon", times, vec![viewed], None)?;
+        let back = Some(vec![1, rows, 1, 1]);
+        let rooted = emit_part(
+            b,
+            node,
+            "row-root-epsilon-rows",
+            Op::Reshape,
+            vec![rooted],
+            back,
+        )?;
+        let square = vec![rooted, rooted];
+        Some(emit_part(b, node, "row-epsilon", Op::Mul, square, None)?)
     } else {
         None
     };

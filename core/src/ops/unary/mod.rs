@@ -1,7 +1,7 @@
 //! Elementwise functions proven by a lookup of their quantized table: Sigmoid, Tanh,
 //! HardSigmoid, HardSwish, LeakyRelu, Elu, Exp, SiLU, GELU, Erf, Softplus, Softsign, Abs,
-//! Reciprocal, Log, Sqrt, layer normalization's InverseSqrt, RowScale and RowScaledEpsilon, and
-//! token embeddings' NearZero.
+//! Reciprocal, Log, Sqrt, layer normalization's InverseSqrt and RowScale, and token embeddings'
+//! NearZero.
 //!
 //! - IR: `Op::Unary(f)`, `y = f(x)` elementwise, the shape unchanged.
 //! - Quantized: the step computing `x` (or, standalone, an identity step) rounds its quotient
@@ -99,11 +99,6 @@ pub enum UnaryFn {
     RowScale {
         epsilon: Param,
     },
-    /// `ε·s²` for `s` the [`UnaryFn::RowScale`] of `x`: a row's epsilon under that row's scale,
-    /// at most 1 (the scale never exceeds `1/√ε`).
-    RowScaledEpsilon {
-        epsilon: Param,
-    },
     /// `1` where `|x| < ½`, else `0`: one position of a token's one-hot vector, from the token
     /// id minus the position (an integer, so exactly 1 at the id and 0 elsewhere).
     NearZero,
@@ -156,7 +151,6 @@ impl UnaryFn {
             UnaryFn::Sqrt => "Sqrt",
             UnaryFn::InverseSqrt { .. } => "InverseSqrt",
             UnaryFn::RowScale { .. } => "RowScale",
-            UnaryFn::RowScaledEpsilon { .. } => "RowScaledEpsilon",
             UnaryFn::NearZero => "NearZero",
             UnaryFn::Mish => "Mish",
             UnaryFn::Selu { .. } => "Selu",
@@ -225,9 +219,6 @@ impl UnaryFn {
             UnaryFn::Sqrt => libm::sqrt(x),
             UnaryFn::InverseSqrt { epsilon } => 1.0 / libm::sqrt(x + epsilon.get() as f64),
             UnaryFn::RowScale { epsilon } => row_scale(x, epsilon),
-            UnaryFn::RowScaledEpsilon { epsilon } => {
-                epsilon.get() as f64 * row_scale(x, epsilon).powi(2)
-            }
             UnaryFn::NearZero => {
                 if x.abs() < 0.5 {
                     1.0
@@ -325,6 +316,42 @@ impl TableFn {
         }
         // f64 -> i64 saturates: infinities (1/0) clamp like any value beyond the domain.
         y.clamp(-half as f64, (half - 1) as f64) as i64
+    }
+
+    /// The table that holds the same integers: tables are shared by content. An absolute
+    /// value at its input's scale is `|q|` (clamped) at any scale; a [`UnaryFn::RowScale`] at
+    /// its tied scale is `2^(B-1-bits(q))` for every `q >= 1` and the domain's end at 0 (0
+    /// without an epsilon) at any input scale whose unit is above `√ε` (a row of one unit is
+    /// never below the epsilon):
+    /// each layer norm of a model would otherwise add its own copies, `2^B` rows each.
+    pub fn table_key(self) -> TableFn {
+        let unit_above_root =
+            |epsilon: Param| libm::ldexp(libm::sqrt(epsilon.get() as f64), self.in_frac) < 1.0;
+        match self.func {
+            UnaryFn::Abs if self.out_frac == self.in_frac => TableFn {
+                in_frac: 0,
+                out_frac: 0,
+                ..self
+            },
+            UnaryFn::RowScale { epsilon }
+                if Some(self.out_frac) == self.func.tied_out_frac(self.in_frac, self.act_bits)
+                    && unit_above_root(epsilon) =>
+            {
+                // √ε = 1/2 at unit scale: below every q >= 1, and its scale 2^0 puts 0 at
+                // 2^(B-1), beyond the domain's end, as every such epsilon does. Without an
+                // epsilon, 0 has the scale 0.
+                let epsilon = if epsilon.get() == 0.0 { 0.0 } else { 0.25 };
+                TableFn {
+                    func: UnaryFn::RowScale {
+                        epsilon: Param::new(epsilon),
+                    },
+                    in_frac: 0,
+                    out_frac: self.act_bits as i32 - 1,
+                    ..self
+                }
+            }
+            _ => self,
+        }
     }
 
     /// The largest error the table adds by rounding its output, in real units.

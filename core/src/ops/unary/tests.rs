@@ -223,23 +223,61 @@ fn a_row_scale_table_gives_the_power_of_two_that_brings_a_row_into_the_top_of_th
 }
 
 #[test]
-fn a_row_scale_stops_at_the_epsilon_and_the_epsilon_under_it_is_at_most_one() {
-    let epsilon = Param::new(1e-4);
-    let (scale, scaled_epsilon) = (
-        UnaryFn::RowScale { epsilon },
-        UnaryFn::RowScaledEpsilon { epsilon },
-    );
+fn a_row_scale_stops_at_the_epsilon() {
+    let scale = UnaryFn::RowScale {
+        epsilon: Param::new(1e-4),
+    };
     // Below √ε = 0.01 every row gets √ε's scale: 0.01 = 0.64·2^-6, so 2^6.
     for x in [0.0, 1e-6, 0.005, 0.01] {
         assert_eq!(scale.eval(x), 64.0, "{x}");
     }
     assert_eq!(scale.eval(0.02), 32.0);
     assert_eq!(scale.eval(3.0), 0.25, "3 = 0.75·2^2");
+    // √ε·s <= 1 for every magnitude: the epsilon under the scale is at most 1.
     for x in [0.0, 0.003, 0.01, 0.0199, 0.5, 100.0] {
-        let e = scaled_epsilon.eval(x);
-        assert!(e > 0.0 && e <= 1.0, "{x} -> {e}");
-        assert!((e - 1e-4f32 as f64 * scale.eval(x).powi(2)).abs() < 1e-15);
+        assert!(0.01 * scale.eval(x) <= 1.0, "{x}");
     }
+}
+
+#[test]
+fn tables_of_the_same_integers_share_one_key_and_others_do_not() {
+    let holds = |t: TableFn| -> Vec<i64> {
+        let half = 1i64 << (t.act_bits - 1);
+        (-half..half).map(|q| t.apply(q)).collect()
+    };
+    for act_bits in [8u32, 12] {
+        for in_frac in [-2, 0, 5, 11, 30] {
+            for epsilon in [0.0f32, 1e-12, 1e-5, 0.01] {
+                let func = UnaryFn::RowScale {
+                    epsilon: Param::new(epsilon),
+                };
+                let out_frac = func.tied_out_frac(in_frac, act_bits).unwrap();
+                let t = TableFn {
+                    func,
+                    in_frac,
+                    out_frac,
+                    act_bits,
+                };
+                let key = t.table_key();
+                assert_eq!(holds(key), holds(t), "{t:?} as {key:?}");
+                let abs = TableFn {
+                    func: UnaryFn::Abs,
+                    in_frac,
+                    out_frac: in_frac,
+                    act_bits,
+                };
+                assert_eq!(holds(abs.table_key()), holds(abs));
+            }
+        }
+    }
+    // A key is shared only by equal tables: an absolute value that changes scale keeps its own.
+    let rescaling = TableFn {
+        func: UnaryFn::Abs,
+        in_frac: 3,
+        out_frac: 5,
+        act_bits: 12,
+    };
+    assert_eq!(rescaling.table_key(), rescaling);
 }
 
 #[test]

@@ -375,7 +375,6 @@ impl<'g> Builder<'g> {
             | UnaryFn::Sqrt
             | UnaryFn::InverseSqrt { .. }
             | UnaryFn::RowScale { .. }
-            | UnaryFn::RowScaledEpsilon { .. }
             | UnaryFn::NearZero
             | UnaryFn::Mish
             | UnaryFn::Selu { .. }
