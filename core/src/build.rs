@@ -120,13 +120,15 @@ pub fn compile_file(
             samples
         }
         Calibration::Random => {
-            progress(Progress::Note(
-                "calibrating on 16 seeded random inputs (8 uniform in [0, 1), 8 standard \
-                 normal): the scales fit them, not your data; measure the result on held-out \
-                 data before serving it"
-                    .into(),
-            ));
-            crate::quant::synthetic_calibration(model.input_len())
+            let inputs = match crate::quant::token_vocabulary(&model) {
+                Some(v) => format!("token-id sequences (ids uniform below the vocabulary's {v})"),
+                None => "inputs (8 uniform in [0, 1), 8 standard normal)".into(),
+            };
+            progress(Progress::Note(format!(
+                "calibrating on 16 seeded random {inputs}: the scales fit them, not your data; \
+                 measure the result on held-out data before serving it"
+            )));
+            crate::quant::synthetic_calibration_for(&model)
         }
         // Silently calibrating on noise gives scales that may clip real inputs: refused before
         // any key work, with both ways forward.

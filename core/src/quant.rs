@@ -97,18 +97,65 @@ impl Calibration {
     }
 }
 
+/// The number of token ids a model's input indexes, when its input is token ids: the input
+/// reaches (through reshapes) the offsets of a one-hot embedding ([`UnaryFn::NearZero`] of a
+/// dense layer's `id - v`, one output per id `v`). The smallest, when several do.
+pub fn token_vocabulary(model: &Model) -> Option<usize> {
+    let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
+    model
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Unary(UnaryFn::NearZero)))
+        .filter_map(|n| {
+            let offsets = producer(*n.inputs.first()?)?;
+            let Op::Dense(dense) = &offsets.op else {
+                return None;
+            };
+            let mut t = *offsets.inputs.first()?;
+            while let Some(p) = producer(t).filter(|p| matches!(p.op, Op::Reshape)) {
+                t = p.inputs[0];
+            }
+            (t == model.input).then(|| dense.out_features())
+        })
+        .min()
+}
+
+/// A fixed-seed generator of uniform floats in `(0, 1)`.
+fn seeded_uniform() -> impl FnMut() -> f32 {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
+    }
+}
+
+/// Calibration inputs for a model given none: for a model whose input is token ids
+/// ([`token_vocabulary`]), 16 sequences of ids uniform below the vocabulary; else
+/// [`synthetic_calibration`]. Uniform floats would be ids of 0 for an embedding, and noise for
+/// the positions and masks computed from them.
+pub fn synthetic_calibration_for(model: &Model) -> Vec<Vec<f32>> {
+    let len = model.input_len();
+    let Some(vocabulary) = token_vocabulary(model).filter(|&v| v > 0) else {
+        return synthetic_calibration(len);
+    };
+    let mut uniform = seeded_uniform();
+    (0..16)
+        .map(|_| {
+            (0..len)
+                .map(|_| ((uniform() * vocabulary as f32) as usize).min(vocabulary - 1) as f32)
+                .collect()
+        })
+        .collect()
+}
+
 /// Calibration inputs for a model given none: 8 uniform in `[0, 1)` (pixels scaled to unit
 /// range) and 8 standard normal (standardised inputs), from a fixed seed. With the default
 /// headroom the input then accepts values within about ±8, and typical inputs of either kind
 /// stay inside every intermediate range. Real samples calibrate better.
 pub fn synthetic_calibration(len: usize) -> Vec<Vec<f32>> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-    };
+    let mut uniform = seeded_uniform();
     let mut samples: Vec<Vec<f32>> = (0..8)
         .map(|_| (0..len).map(|_| uniform()).collect())
         .collect();

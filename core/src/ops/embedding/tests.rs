@@ -240,3 +240,32 @@ fn token_ids_take_no_headroom_so_a_vocabulary_fills_the_activation_domain() {
         crate::test_fixtures::mock_compiled(&compiled, &input, values).unwrap();
     }
 }
+
+/// A model of token ids calibrated on random inputs gets random ids of its vocabulary, not
+/// uniform floats (ids of 0 after rounding), and compiles on them; a model of pixels keeps
+/// the float samples.
+#[test]
+fn random_calibration_of_a_token_model_draws_ids_of_its_vocabulary() {
+    let model = embedding_model(40, 3);
+    assert_eq!(crate::quant::token_vocabulary(&model), Some(40));
+    let samples = crate::quant::synthetic_calibration_for(&model);
+    assert_eq!(samples.len(), 16);
+    let ids: Vec<f32> = samples.concat();
+    assert!(ids
+        .iter()
+        .all(|&v| v.fract() == 0.0 && (0.0..40.0).contains(&v)));
+    let distinct: std::collections::BTreeSet<i64> = ids.iter().map(|&v| v as i64).collect();
+    assert!(distinct.len() > 20, "{distinct:?}");
+    crate::prove::compile(&model, &samples, &Default::default()).unwrap();
+    let pixels = crate::onnx::tests::load(
+        &[1, 4],
+        vec![crate::onnx::tests::node("Relu", &["x"], "y", vec![])],
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(crate::quant::token_vocabulary(&pixels), None);
+    assert_eq!(
+        crate::quant::synthetic_calibration_for(&pixels),
+        crate::quant::synthetic_calibration(4)
+    );
+}
