@@ -154,7 +154,9 @@ pub fn compile(model: &Model, calibration: &[Vec<f32>], opts: &CompileOptions) -
                 .max(plan.instance_len)
                 .max(plan.pack_rows)
                 .max(plan.hash_rows);
-            let n_fns = 2 + g.clips().len();
+            // Identity and ReLU, each clip, each function's table (at the narrowest width;
+            // a wider one may split a shared table in two, never more).
+            let n_fns = 2 + g.clips().len() + g.tables().len();
             let mut b = MIN_AUTO_ACT_BITS;
             while b < MAX_AUTO_ACT_BITS
                 && (n_fns << (b + 1)) <= need.next_power_of_two().saturating_sub(16)
