@@ -162,22 +162,18 @@ def main():
                expected)
     # Image classifiers (32×32 inputs, 5 classes): ViT, Swin (shifted windows: its attention
     # mask sliced from constants, rolls), ResNet and ConvNeXt.
+    encoder = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                   intermediate_size=64, image_size=IMAGE, patch_size=8, num_labels=5)
     vision = [
-        ("vit", lambda: ViTForImageClassification(ViTConfig(
-            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            image_size=IMAGE, patch_size=8, num_labels=5))),
+        ("vit", lambda: ViTForImageClassification(ViTConfig(**encoder))),
         # DINOv2: its position embeddings bicubically resized to the patch grid (their own).
         ("dinov2", lambda: Dinov2ForImageClassification(Dinov2Config(
             hidden_size=32, num_hidden_layers=2, num_attention_heads=4, mlp_ratio=2,
             image_size=IMAGE, patch_size=8, num_labels=5))),
         # BEiT (relative position bias, layer scale) and DeiT (class and distillation tokens at
         # their zero initialisation): rows of very different variance reach their layer norms.
-        ("beit", lambda: BeitForImageClassification(BeitConfig(
-            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            image_size=IMAGE, patch_size=8, num_labels=5))),
-        ("deit", lambda: DeiTForImageClassification(DeiTConfig(
-            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            image_size=IMAGE, patch_size=8, num_labels=5))),
+        ("beit", lambda: BeitForImageClassification(BeitConfig(**encoder))),
+        ("deit", lambda: DeiTForImageClassification(DeiTConfig(**encoder))),
         ("swin", lambda: SwinForImageClassification(SwinConfig(
             image_size=IMAGE, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],
             window_size=4, num_labels=5))),

@@ -36,6 +36,25 @@ fn quantized_error(model: &Model) -> (f64, f64) {
     (worst, range)
 }
 
+/// An ONNX LayerNormalization of `rows` rows of `len` features (unit scale, zero bias).
+fn layer_norm(rows: i64, len: i64, epsilon: f32) -> Model {
+    let features = len as usize;
+    load(
+        &[1, rows, len],
+        vec![node(
+            "LayerNormalization",
+            &["x", "gamma", "beta"],
+            "y",
+            vec![float("epsilon", epsilon)],
+        )],
+        vec![
+            init("gamma", &[len], &vec![1.0; features]),
+            init("beta", &[len], &vec![0.0; features]),
+        ],
+    )
+    .unwrap()
+}
+
 fn has_row_scale(model: &Model) -> bool {
     model
         .nodes
@@ -49,20 +68,7 @@ fn rows_32_times_smaller_than_the_largest_are_normalised_within_their_inputs_pre
     // at the variance's one scale it kept a few units, its inverse root was far too large, and
     // compiling failed ('value out of the proven range' at the normalised values). Now within
     // 0.6% of the output's range.
-    let model = load(
-        &[1, 4, 16],
-        vec![node(
-            "LayerNormalization",
-            &["x", "gamma", "beta"],
-            "y",
-            vec![float("epsilon", 1e-12)],
-        )],
-        vec![
-            init("gamma", &[16], &[1.0; 16]),
-            init("beta", &[16], &[0.0; 16]),
-        ],
-    )
-    .unwrap();
+    let model = layer_norm(4, 16, 1e-12);
     assert!(has_row_scale(&model));
     let (worst, range) = quantized_error(&model);
     assert!(worst < 0.01 * range, "{worst} of {range}");
@@ -113,20 +119,7 @@ fn a_decomposed_layer_norm_scales_its_rows_too_and_a_mean_over_other_axes_does_n
 fn a_row_of_zeros_stays_zero_and_a_row_below_the_epsilon_is_damped_as_in_float() {
     // Row 0 all zeros (a token at its zero initialisation), row 1 of magnitude 1e-3 below
     // √ε = 3.2e-3 (its normalised values are ~0.3, not ~1), row 2 of magnitude 0.05.
-    let model = load(
-        &[1, 3, 8],
-        vec![node(
-            "LayerNormalization",
-            &["x", "gamma", "beta"],
-            "y",
-            vec![float("epsilon", 1e-5)],
-        )],
-        vec![
-            init("gamma", &[8], &[1.0; 8]),
-            init("beta", &[8], &[0.0; 8]),
-        ],
-    )
-    .unwrap();
+    let model = layer_norm(3, 8, 1e-5);
     let sample = |k: usize| -> Vec<f32> {
         let wave = |m: f32| (0..8).map(move |i| m * (((i * 5 + k) % 7) as f32 / 3.0 - 1.0));
         std::iter::repeat_n(0.0, 8)
