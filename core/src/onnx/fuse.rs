@@ -312,8 +312,6 @@ impl Loader {
     /// whole normalization (rows scaled first, [`InverseSqrt::mean_square`]); `Mul(a, 1/√(v +
     /// ε))` counts as the division.
     fn find_inverse_sqrt(&mut self, graph: &pb::GraphProto, producer: &Producers) {
-        let only_reader =
-            |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
         let mut found = vec![];
         for d in &graph.node {
             let (sqrt_out, dividend) = match (d.op_type.as_str(), &d.input[..]) {
@@ -324,7 +322,7 @@ impl Loader {
             let Some(sqrt) = producer.get(sqrt_out).filter(|p| p.op_type == "Sqrt") else {
                 continue;
             };
-            if !only_reader(sqrt_out) || dividend.as_deref() == Some(sqrt_out) {
+            if !self.read_once(sqrt_out) || dividend.as_deref() == Some(sqrt_out) {
                 continue;
             }
             let Some(inner) = sqrt.input.first() else {
@@ -333,7 +331,7 @@ impl Loader {
             // v + ε, when the Add is this Sqrt's alone; else √v itself.
             let mut away = vec![sqrt_out.to_string()];
             let (v, epsilon) = match producer.get(inner.as_str()) {
-                Some(add) if add.op_type == "Add" && only_reader(inner) => {
+                Some(add) if add.op_type == "Add" && self.read_once(inner) => {
                     match (self.scalar(&add.input[0]), self.scalar(&add.input[1])) {
                         (None, Some(e)) if e >= 0.0 => {
                             away.push(inner.clone());
@@ -364,24 +362,29 @@ impl Loader {
                 None => true,
                 Some(c) => self.scalar(c) == Some(1.0),
             };
-            if unit_dividend && only_reader(&out) {
+            let mut mean_square = None;
+            if unit_dividend && self.read_once(&out) {
                 let times = graph.node.iter().find_map(|m| match &m.input[..] {
                     [x, y] if m.op_type == "Mul" && (x == &out) != (y == &out) => {
                         let a = if x == &out { y } else { x };
-                        let fused = self.mean_square_of(a, &v, producer).is_some();
-                        fused.then(|| (m.output.first().cloned(), a.clone()))
+                        let found = self.mean_square_of(a, &v, producer)?;
+                        Some((m.output.first().cloned(), a.clone(), found))
                     }
                     _ => None,
                 });
-                if let Some((Some(product), a)) = times {
+                if let Some((Some(product), a, found)) = times {
                     away.push(out);
                     out = product;
                     dividend = Some(a);
+                    mean_square = Some(found);
                 }
             }
-            let mean_square = dividend
-                .as_deref()
-                .and_then(|a| self.mean_square_of(a, &v, producer));
+            // Else the division's own dividend (found once, by the search above or here).
+            let mean_square = mean_square.or_else(|| {
+                dividend
+                    .as_deref()
+                    .and_then(|a| self.mean_square_of(a, &v, producer))
+            });
             if let Some((_, square)) = &mean_square {
                 // The mean and the square are the fusion's alone: neither is mapped by itself.
                 away.push(v.clone());
@@ -404,6 +407,11 @@ impl Loader {
         }
     }
 
+    /// Whether one node reads `name` and it is no graph output: a tensor a fusion may take.
+    fn read_once(&self, name: &str) -> bool {
+        self.consumers.get(name) == Some(&1) && !self.is_graph_output(name)
+    }
+
     /// `v = ReduceMean(Pow(a, 2))` or `ReduceMean(Mul(a, a))`, the ReduceMean and the square
     /// each read by nothing else: the ReduceMean and the square's name.
     fn mean_square_of<'g>(
@@ -412,11 +420,9 @@ impl Loader {
         v: &str,
         producer: &Producers<'g>,
     ) -> Option<(&'g pb::NodeProto, String)> {
-        let only_reader =
-            |name: &str| self.consumers.get(name) == Some(&1) && !self.is_graph_output(name);
         let mean = producer.get(v).filter(|p| p.op_type == "ReduceMean")?;
         let square_name = mean.input.first()?;
-        if !only_reader(v) || !only_reader(square_name) {
+        if !self.read_once(v) || !self.read_once(square_name) {
             return None;
         }
         let square = producer.get(square_name.as_str())?;

@@ -308,7 +308,6 @@ fn scaled_rows(
     // `ε·s² = (√ε·s)²`: `√ε·s` is at most 1 (`s <= 1/√ε`), a constant times each row's scale
     // (one weight, on a single-channel view), then its square.
     let epsilon = if epsilon.get() > 0.0 {
-        let rows = view[1];
         let root = (epsilon.get() as f64).sqrt() as f32;
         let single = vec![1, 1, rows, 1];
         let viewed = emit_part(
