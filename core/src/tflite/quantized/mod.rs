@@ -8,7 +8,7 @@
 
 use super::{
     filter_to_oihw, nchw, nhwc_flat_index, pad_amounts, reshape_keeps_order, unsupported, window,
-    FusedActivation, Padding, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
+    Convolution, FusedActivation, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
 
@@ -219,26 +219,12 @@ impl<'g> Builder<'g> {
         // arithmetic.
         check_activation(out_t)?;
         match &op.kind {
-            TfOpKind::Conv2d {
-                padding,
-                stride,
-                dilation,
-                act,
-            } => self.conv(op, *padding, *stride, *dilation, None, *act),
-            TfOpKind::DepthwiseConv2d {
-                padding,
-                stride,
-                dilation,
-                depth_multiplier,
-                act,
-            } => self.conv(
-                op,
-                *padding,
-                *stride,
-                *dilation,
-                Some(*depth_multiplier),
-                *act,
-            ),
+            TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
+                let Some(conv) = op.kind.convolution() else {
+                    unreachable!("a convolution has its options")
+                };
+                self.conv(op, conv)
+            }
             TfOpKind::FullyConnected { act } => self.fully_connected(op, *act),
             TfOpKind::AveragePool2d {
                 padding,
@@ -376,16 +362,14 @@ impl<'g> Builder<'g> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn conv(
-        &mut self,
-        op: &TfOp,
-        padding: Padding,
-        stride: [usize; 2],
-        dilation: [usize; 2],
-        depth_multiplier: Option<usize>,
-        act: FusedActivation,
-    ) -> Result<()> {
+    fn conv(&mut self, op: &TfOp, conv: Convolution) -> Result<()> {
+        let Convolution {
+            padding,
+            stride,
+            dilation,
+            depth_multiplier,
+            act,
+        } = conv;
         let name = op.name(self.g);
         let (x, xt) = self.input(op, 0)?;
         let filter = op.input(self.g, 1)?;
