@@ -101,6 +101,25 @@ impl Calibration {
 /// reaches (through reshapes) the offsets of a one-hot embedding ([`UnaryFn::NearZero`] of a
 /// dense layer's `id - v`, one output per id `v`). The smallest, when several do.
 pub fn token_vocabulary(model: &Model) -> Option<usize> {
+    one_hot_embeddings(model)
+        .into_iter()
+        .filter(|e| e.ids.last() == Some(&model.input))
+        .map(|e| e.vocabulary)
+        .min()
+}
+
+/// A one-hot embedding's ids: [`UnaryFn::NearZero`] of a dense layer's offsets `id - v`, one
+/// per id `v` of the vocabulary.
+struct OneHotIds {
+    vocabulary: usize,
+    /// The offsets' tensor.
+    offsets: TensorId,
+    /// The ids the offsets are taken of, then each tensor they are a reshape of, back to the
+    /// first that is not.
+    ids: Vec<TensorId>,
+}
+
+fn one_hot_embeddings(model: &Model) -> Vec<OneHotIds> {
     let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
     model
         .nodes
@@ -111,13 +130,18 @@ pub fn token_vocabulary(model: &Model) -> Option<usize> {
             let Op::Dense(dense) = &offsets.op else {
                 return None;
             };
-            let mut t = *offsets.inputs.first()?;
-            while let Some(p) = producer(t).filter(|p| matches!(p.op, Op::Reshape)) {
-                t = p.inputs[0];
+            let mut ids = vec![*offsets.inputs.first()?];
+            while let Some(p) = producer(ids[ids.len() - 1]).filter(|p| matches!(p.op, Op::Reshape))
+            {
+                ids.push(p.inputs[0]);
             }
-            (t == model.input).then(|| dense.out_features())
+            Some(OneHotIds {
+                vocabulary: dense.out_features(),
+                offsets: offsets.output,
+                ids,
+            })
         })
-        .min()
+        .collect()
 }
 
 /// A fixed-seed generator of uniform floats in `(0, 1)`.
@@ -187,32 +211,14 @@ struct Plan {
 fn with_vocabulary_ranges(model: &Model, cal: &Calibration) -> (Calibration, Vec<bool>) {
     let mut cal = cal.clone();
     let mut known = vec![false; cal.max_abs.len()];
-    let producer = |t: TensorId| model.nodes.iter().find(|n| n.output == t);
-    for n in &model.nodes {
-        if !matches!(n.op, Op::Unary(crate::ops::unary::UnaryFn::NearZero)) {
-            continue;
-        }
-        let Some(offsets) = n.inputs.first().and_then(|&t| producer(t)) else {
-            continue;
-        };
-        let Op::Dense(dense) = &offsets.op else {
-            continue;
-        };
-        let top = dense.out_features().saturating_sub(1) as f32;
-        let mut raise = |t: TensorId| {
+    for embedding in one_hot_embeddings(model) {
+        let top = embedding.vocabulary.saturating_sub(1) as f32;
+        for t in std::iter::once(embedding.offsets).chain(embedding.ids) {
             if let Some(r) = cal.max_abs.get_mut(t) {
                 // Beyond the vocabulary only when the samples held no token ids: headroom then.
                 known[t] = *r <= top;
                 *r = r.max(top);
             }
-        };
-        raise(offsets.output);
-        let mut ids = offsets.inputs.first().copied();
-        while let Some(t) = ids {
-            raise(t);
-            ids = producer(t)
-                .filter(|p| matches!(p.op, Op::Reshape))
-                .and_then(|p| p.inputs.first().copied());
         }
     }
     (cal, known)
