@@ -9,7 +9,12 @@ the input of the final SOFTMAX (the logits zkinfer proves) is written to OUT.bin
 output when it does not end in SOFTMAX; a final DEQUANTIZE is looked through (its 8-bit input
 is what zkinfer proves). Several models may be given in groups of four, to pay
 for the interpreter's start once. The product never runs this; tests compare against it.
+
+ZKINFER_TFLITE_RESOLVER names the interpreter's kernels (an OpResolverType):
+BUILTIN_WITHOUT_DEFAULT_DELEGATES by default (the optimized builtin kernels), BUILTIN_REF for
+the reference kernels (int8 SOFTMAX: the fixed-point one zkinfer proves).
 """
+import os
 import sys
 
 import numpy as np
@@ -27,7 +32,10 @@ def main():
 def run(model, inputs, count, out):
     it = Interpreter(
         model_path=model,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_op_resolver_type=getattr(
+            OpResolverType,
+            os.environ.get("ZKINFER_TFLITE_RESOLVER", "BUILTIN_WITHOUT_DEFAULT_DELEGATES"),
+        ),
         experimental_preserve_all_tensors=True,
     )
     it.allocate_tensors()

@@ -712,6 +712,9 @@ pub enum StepKind {
     /// Each token's row of a fixed embedding table, selected by its id
     /// ([`crate::ops::embedding`]): a lookup, no one-hot vector.
     Embedding(crate::ops::embedding::EmbeddingTable),
+    /// TFLite's int8/uint8 SOFTMAX over rows, as its reference kernel computes it
+    /// ([`crate::ops::byte_softmax`]).
+    ByteSoftmax(crate::ops::byte_softmax::ByteSoftmax),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -949,6 +952,8 @@ impl QGraph {
                     Some((add.act_min, add.act_max))
                 }
                 StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
+                // The output clamped to [0, 255] centred (the table's clamp of `out`).
+                StepKind::ByteSoftmax(_) => Some((0, 255)),
                 _ => None,
             };
             if let Some(c) = clamp {
@@ -1079,6 +1084,15 @@ impl QGraph {
                             table.id_step
                         ))
                     })?
+            }
+            StepKind::ByteSoftmax(softmax) => {
+                softmax.apply_all(&values[step.inputs[0]]).ok_or_else(|| {
+                    Error::InvalidModel(format!(
+                        "step '{}': the input does not split into rows of {} or leaves the \
+                         8-bit range",
+                        step.name, softmax.depth
+                    ))
+                })?
             }
             StepKind::QuantizedMul(mul) => mul
                 .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])

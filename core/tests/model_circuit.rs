@@ -210,6 +210,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::QuantizedSub(_) => "tflite sub",
             StepKind::QuantizedMul(_) => "tflite mul",
             StepKind::Lookup(_) => "tflite lookup",
+            StepKind::ByteSoftmax(_) => "tflite softmax",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",
             StepKind::Gather { .. } => "data movement",
             StepKind::Product(_) => "product",

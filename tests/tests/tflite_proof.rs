@@ -4,7 +4,10 @@
 //! on a dev image, fixed weights, the input public but packed (what a large input should be),
 //! the pointwise convolutions proven by the randomized check. It verifies with the integer
 //! evaluator's output; a flipped proof byte, a changed output value and changed input values
-//! are rejected. (The MockProver tests of this circuit, with wrong activations, are in
+//! are rejected. A SOFTMAX over the last block's channels (TFLite's uint8 reference kernel, see
+//! `zkinfer_core::ops::byte_softmax`) follows, with a RESHAPE after it so that it is proven
+//! rather than left outside as a final softmax is: the arithmetic chip's real proof.
+//! (The MockProver tests of this circuit, with wrong activations, are in
 //! core/src/tflite/tests.rs; the same prefix proven as a two-segment chain is the benchmark in
 //! segments.rs.)
 
@@ -13,7 +16,60 @@ mod common;
 use common::*;
 use zkinfer_core::circuit::Visibility;
 use zkinfer_core::prove::{compile_quantized, CompileOptions};
-use zkinfer_core::tflite::{lower, Loaded};
+use zkinfer_core::tflite::{lower, Loaded, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType};
+
+/// `g` followed by a SOFTMAX over its output's last axis (uint8 at scale 1/256, as TFLite's
+/// kernel requires) and a RESHAPE to one row.
+fn with_softmax(mut g: TfGraph) -> TfGraph {
+    let last = g.tensors[g.output].clone();
+    let n = last.len();
+    let mut push = |t: TfTensor| {
+        g.tensors.push(t);
+        g.tensors.len() - 1
+    };
+    let probs_tensor = TfTensor {
+        name: "probs".into(),
+        quant: Some(TfQuant {
+            scales: vec![1.0 / 256.0],
+            zero_points: vec![0],
+            dim: 0,
+        }),
+        data: None,
+        ..last
+    };
+    let probs = push(probs_tensor.clone());
+    let shape = push(TfTensor {
+        name: "shape".into(),
+        shape: vec![2],
+        dtype: TfType::I32,
+        quant: None,
+        data: Some(
+            [1i32, n as i32]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+    });
+    let flat = push(TfTensor {
+        name: "flat".into(),
+        shape: vec![1, n],
+        ..probs_tensor
+    });
+    g.ops.push(TfOp {
+        kind: TfOpKind::Softmax {
+            beta: zkinfer_core::ops::unary::Param::new(1.0),
+        },
+        inputs: vec![Some(g.output)],
+        outputs: vec![probs],
+    });
+    g.ops.push(TfOp {
+        kind: TfOpKind::Reshape,
+        inputs: vec![Some(probs), Some(shape)],
+        outputs: vec![flat],
+    });
+    g.output = flat;
+    g
+}
 use zkinfer_core::{verify, VerifierKey};
 
 #[test]
@@ -21,7 +77,8 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
     let (Some(imagenet), Some(full)) = (imagenet_dir(), mobilenet_tflite()) else {
         return;
     };
-    let Loaded::Quantized(graph) = lower(&full.truncated(10, 16, 16).unwrap()).unwrap() else {
+    let truncated = with_softmax(full.truncated(10, 16, 16).unwrap());
+    let Loaded::Quantized(graph) = lower(&truncated).unwrap() else {
         panic!("quantized")
     };
     let opts = CompileOptions {
@@ -30,7 +87,10 @@ fn truncated_mobilenet_real_proof_verifies_and_tampering_is_rejected() {
     };
     let compiled = compile_quantized(graph, &opts).unwrap();
     let plan = &compiled.plan;
-    assert!(plan.shape.fixed_point && plan.shape.freivalds, "{plan}");
+    assert!(
+        plan.shape.fixed_point && plan.shape.freivalds && plan.shape.byte_softmax,
+        "{plan}"
+    );
     let params = srs().load(plan.k).unwrap();
     let (pk, key_bytes) = compiled.keygen(&params, "dev").unwrap();
     let key = VerifierKey::from_bytes(&key_bytes).unwrap();

@@ -137,6 +137,16 @@ impl CircuitShape {
                     .into(),
             );
         }
+        if self.byte_softmax && (self.no_max_pool || b != REQUANT_ACT_BITS) {
+            return refuse(
+                "byte_softmax",
+                "true".into(),
+                format!(
+                    "a softmax's row max is proven by the max chip and its output clamped in \
+                     the {REQUANT_ACT_BITS}-bit domain"
+                ),
+            );
+        }
         if self.conv_freivalds && !self.freivalds {
             return refuse(
                 "conv_freivalds",

@@ -19,6 +19,7 @@
 //! and hidden weights (`io.rs`) and each step by its kind (`steps/`); and the planner choosing
 //! the dot width and k (`plan.rs`).
 
+pub mod arith;
 pub mod dot;
 pub mod embedding;
 pub mod horner;

@@ -36,6 +36,9 @@ pub struct LayoutPlan {
     /// Rows of the embedding chip's table (0 without token embeddings).
     #[serde(default)]
     pub embedding_table_rows: usize,
+    /// Rows of the arithmetic chip (TFLite int8 softmax steps; 0 without).
+    #[serde(default)]
+    pub arith_rows: usize,
     pub instance_len: usize,
     pub advice_columns: usize,
     pub fixed_columns: usize,
@@ -201,6 +204,8 @@ fn rows_needed(
                     None => usize::MAX / 4,
                 });
             }
+            // The row max in the max chip (the rest is the arithmetic chip's, [`arith_rows`]).
+            StepKind::ByteSoftmax(_) => max += graph.tensors[s.output].len(),
             StepKind::MatMul(p) => {
                 let dims = MatMulDims {
                     m: p.shape.m,
@@ -222,6 +227,22 @@ fn rows_needed(
         }
     }
     (dot, max, weight)
+}
+
+/// Rows of the arithmetic chip: TFLite softmax steps' per-element and per-row operations.
+pub fn arith_rows(graph: &QGraph) -> usize {
+    use super::steps::softmax::{ROWS_PER_ELEMENT, ROWS_PER_ROW};
+    graph
+        .steps
+        .iter()
+        .map(|s| match &s.kind {
+            StepKind::ByteSoftmax(t) => {
+                let n = graph.tensors[s.output].len();
+                n * ROWS_PER_ELEMENT + t.rows(n) * ROWS_PER_ROW
+            }
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Rows of a step's dot products, counted by length, at dot `width`.
@@ -320,6 +341,7 @@ fn linear(kind: &StepKind) -> Option<&Linear> {
         | StepKind::Gather { .. }
         | StepKind::QuantizedMul(_)
         | StepKind::Lookup(_)
+        | StepKind::ByteSoftmax(_)
         | StepKind::Product(_)
         | StepKind::MatMul(_)
         | StepKind::Embedding(_) => None,
@@ -429,6 +451,7 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                 // Laid out by the matrix-product and embedding chips, counted by `rows_needed`.
                 StepKind::MatMul(_)
                 | StepKind::Embedding(_)
+                | StepKind::ByteSoftmax(_)
                 | StepKind::Max { .. }
                 | StepKind::Reshape
                 | StepKind::Slice { .. }
@@ -464,10 +487,17 @@ pub fn layout_candidates_with(
         .max(linked(visibility.output, graph.output_tensor().len()));
     let spec = TableSpec::of(graph);
     let table_rows = spec.rows(graph.act_bits);
-    let uses_max_pool = graph
+    let byte_softmax = graph
         .steps
         .iter()
-        .any(|s| matches!(s.kind, StepKind::Max { .. }));
+        .any(|s| matches!(s.kind, StepKind::ByteSoftmax(_)));
+    // A softmax's row max is proven by the max chip.
+    let uses_max_pool = byte_softmax
+        || graph
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::Max { .. }));
+    let arith_rows = arith_rows(graph);
     // TFLite ADD's input maps use the rescale chip only when it is there anyway (otherwise the
     // requantization chip's map rows).
     let roundings = || {
@@ -571,6 +601,7 @@ pub fn layout_candidates_with(
             weight_lanes,
             poseidon_paired_rounds: visibility.needs_hashing(),
             embedding_lookups,
+            byte_softmax,
         };
         let mut cs = ConstraintSystem::<Fr>::default();
         ModelConfig::configure(&mut cs, &shape);
@@ -584,7 +615,8 @@ pub fn layout_candidates_with(
             .max(instance_len)
             .max(pack_rows)
             .max(hash_rows)
-            .max(link_rows);
+            .max(link_rows)
+            .max(arith_rows);
         let reserved = cs.blinding_factors() + 1;
         let mut k = 4;
         while (1usize << k) < need + reserved || (1usize << k) < cs.minimum_rows() {
@@ -600,6 +632,7 @@ pub fn layout_candidates_with(
             hash_rows,
             table_rows,
             embedding_table_rows,
+            arith_rows,
             instance_len,
             advice_columns: cs.num_advice_columns(),
             fixed_columns: cs.num_fixed_columns(),

@@ -2,6 +2,7 @@
 //! stored in the verifier key), [`ModelConfig::configure`] (the columns, gates and lookups of
 //! every chip), and the public instance column's layout ([`instance_vector`], [`public_len`]).
 
+use super::arith::ArithConfig;
 use super::dot::DotConfig;
 use super::embedding::EmbeddingConfig;
 use super::fe;
@@ -93,6 +94,10 @@ pub struct CircuitShape {
     /// table. Written only when set.
     #[serde(default)]
     pub embedding_lookups: bool,
+    /// Whether the graph has TFLite int8 softmax steps ([`crate::ops::byte_softmax`]): the
+    /// circuit then has the arithmetic chip ([`super::arith`]). Written only when set.
+    #[serde(default)]
+    pub byte_softmax: bool,
 }
 
 fn one_lane() -> usize {
@@ -125,13 +130,15 @@ impl Serialize for CircuitShape {
         // After the lanes, in the order the fields are declared (bincode reads them so).
         let paired_written = self.poseidon_paired_rounds || !readable;
         let embedding_written = self.embedding_lookups || !readable;
+        let softmax_written = self.byte_softmax || !readable;
         let written = flags.iter().filter(|(_, on)| *on || !readable).count();
         let mut st = s.serialize_struct(
             "CircuitShape",
             3 + written
                 + lanes_written as usize
                 + paired_written as usize
-                + embedding_written as usize,
+                + embedding_written as usize
+                + softmax_written as usize,
         )?;
         st.serialize_field("dot_width", &self.dot_width)?;
         st.serialize_field("act_bits", &self.act_bits)?;
@@ -158,6 +165,11 @@ impl Serialize for CircuitShape {
         } else {
             st.skip_field("embedding_lookups")?;
         }
+        if softmax_written {
+            st.serialize_field("byte_softmax", &self.byte_softmax)?;
+        } else {
+            st.skip_field("byte_softmax")?;
+        }
         st.end()
     }
 }
@@ -183,6 +195,7 @@ impl Default for CircuitShape {
             weight_lanes: 1,
             poseidon_paired_rounds: false,
             embedding_lookups: false,
+            byte_softmax: false,
         }
     }
 }
@@ -249,6 +262,8 @@ pub struct ModelConfig {
     pub poseidon: Option<PoseidonConfig>,
     /// Present when the graph looks token embeddings up.
     pub embedding: Option<EmbeddingConfig>,
+    /// Present when the graph has TFLite int8 softmax steps.
+    pub arith: Option<ArithConfig>,
     /// The unblinded link columns of a linked input and a linked output.
     pub link_in: Option<Column<Advice>>,
     pub link_out: Option<Column<Advice>>,
@@ -306,6 +321,9 @@ impl ModelConfig {
         let embedding = shape
             .embedding_lookups
             .then(|| EmbeddingConfig::configure(meta, &dot));
+        let arith = shape
+            .byte_softmax
+            .then(|| ArithConfig::configure(meta, &table));
         ModelConfig {
             instance,
             table,
@@ -318,6 +336,7 @@ impl ModelConfig {
             pack,
             poseidon,
             embedding,
+            arith,
             link_in,
             link_out,
         }

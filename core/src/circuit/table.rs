@@ -10,6 +10,9 @@
 //!   `0 <= v < 2^j`: `v < p` for a fixed power of two `p` in one lookup. Graphs with fixed-point
 //!   requantization hold only the `j` their requantization rows use ([`requant_limb_bits`]),
 //!   which keeps a TFLite table within 2^18 rows; other graphs hold every `j <= 15`;
+//! - [`TAG_FIRST_SOFTMAX`]+2j, +2j+1 (TFLite's int8 SOFTMAX): the j-th distinct softmax input
+//!   scale's exp table `(tag, d, e(d))` and its rescale to Q12.19 `(tag, d, RDBPOT(e(d), 12))`,
+//!   for the 256 differences `d` in `[-255, 0]` ([`crate::ops::byte_softmax`]);
 //! - [`TAG_FIRST_FUNCTION`]+j: the j-th distinct elementwise function `(tag, q, f_j(q))` over the
 //!   activation domain, its output rounded and clamped into the domain ([`TableFn::apply`]);
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
@@ -23,6 +26,7 @@
 //! the model's tensors or its weights.
 
 use super::fe;
+use crate::ops::byte_softmax::{ByteSoftmax, ExpKey, DIFFS};
 use crate::ops::lookup::{ByteLookup, LOOKUP_INPUTS};
 use crate::ops::unary::TableFn;
 use crate::qgraph::{Activation, QGraph, QuantizedMultiplier, Rounding, StepKind};
@@ -42,6 +46,11 @@ pub const TAG_BELOW_POW2: u64 = 1 << 33;
 pub const TAG_FIRST_FUNCTION: u64 = 1 << 34;
 /// The first explicit 8-bit lookup, between the power-of-two tag and the function tags.
 pub const TAG_FIRST_LOOKUP: u64 = TAG_BELOW_POW2 + 1;
+/// The first softmax exp table, above every function tag.
+pub const TAG_FIRST_SOFTMAX: u64 = 1 << 35;
+/// The `j` of the power-of-two ranges the softmax's rows use: 15-bit limbs, the top limbs of
+/// 31-, 32- and 34-bit remainders, a bit, and the row's `2^(h-1)` for `h` in `1..=12`.
+const SOFTMAX_POW2_BITS: [u32; 13] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15];
 /// The largest `j` of the power-of-two range function.
 pub const BELOW_POW2_MAX_BITS: u32 = 15;
 
@@ -83,6 +92,8 @@ pub struct TableSpec {
     pub functions: Vec<TableFn>,
     /// Explicit 8-bit tables, in first-use order.
     pub lookups: Vec<ByteLookup>,
+    /// The softmax exp tables, one pair per distinct key, in first-use order.
+    pub softmax: Vec<ExpKey>,
     /// Whether the ReLU function is left out: only in graphs with fixed-point requantization
     /// (quantized TFLite, whose fused activations are all clips) that never apply ReLU. Every
     /// other graph keeps it, so its table and key are what they were.
@@ -97,6 +108,7 @@ impl TableSpec {
     pub fn of(graph: &QGraph) -> Self {
         let mut maps = Vec::new();
         let mut lookups: Vec<ByteLookup> = Vec::new();
+        let mut softmax: Vec<ExpKey> = Vec::new();
         let mut sign = false;
         let mut uses_relu = false;
         // The multipliers of every fixed-point requantization row (requant.rs): each row's
@@ -138,6 +150,11 @@ impl TableSpec {
                         lookups.push(t.clone());
                     }
                 }
+                StepKind::ByteSoftmax(t) => {
+                    if !softmax.contains(&t.key()) {
+                        softmax.push(t.key());
+                    }
+                }
                 StepKind::Max { .. }
                 | StepKind::Reshape
                 | StepKind::Slice { .. }
@@ -148,7 +165,8 @@ impl TableSpec {
                 | StepKind::Embedding(_) => {}
             }
         }
-        let fixed_point = !requant_multipliers.is_empty();
+        // A softmax's rows read the range table's powers of two as requantization rows do.
+        let fixed_point = !requant_multipliers.is_empty() || !softmax.is_empty();
         let below_pow2_bits = fixed_point.then(|| {
             let mut bits: Vec<u32> = requant_multipliers
                 .iter()
@@ -157,6 +175,9 @@ impl TableSpec {
                     [a, b]
                 })
                 .collect();
+            if !softmax.is_empty() {
+                bits.extend(SOFTMAX_POW2_BITS);
+            }
             bits.sort_unstable();
             bits.dedup();
             bits
@@ -167,6 +188,7 @@ impl TableSpec {
             maps,
             functions: graph.tables(),
             lookups,
+            softmax,
             no_relu: fixed_point && !uses_relu,
             below_pow2_bits,
         }
@@ -193,6 +215,13 @@ impl TableSpec {
             + below_pow2
             + self.maps.len() * MAP_DOMAIN.count()
             + self.lookups.len() * LOOKUP_INPUTS
+            + self.softmax.len() * 2 * DIFFS.count()
+    }
+
+    /// The exp table's tag and its rescale's of a softmax step.
+    pub fn softmax_tags(&self, t: &ByteSoftmax) -> Option<(u64, u64)> {
+        let j = self.softmax.iter().position(|k| *k == t.key())? as u64;
+        Some((TAG_FIRST_SOFTMAX + 2 * j, TAG_FIRST_SOFTMAX + 2 * j + 1))
     }
 
     pub fn clip_tag(&self, lo: i64, hi: i64) -> Option<u64> {
@@ -283,6 +312,17 @@ impl TableConfig {
         for (j, t) in spec.lookups.iter().enumerate() {
             let tag = TAG_FIRST_LOOKUP + j as u64;
             pairs.extend(t.entries().map(|(x, y)| (tag, x, y)));
+        }
+        for (j, key) in spec.softmax.iter().enumerate() {
+            let softmax = ByteSoftmax::of_key(*key);
+            let tag = TAG_FIRST_SOFTMAX + 2 * j as u64;
+            pairs.extend(softmax.exp_table().into_iter().map(|(d, e)| (tag, d, e)));
+            pairs.extend(
+                softmax
+                    .scaled_exp_table()
+                    .into_iter()
+                    .map(|(d, e)| (tag + 1, d, e)),
+            );
         }
         for (j, map) in spec.maps.iter().enumerate() {
             let map = *map;

@@ -36,6 +36,7 @@ pub fn test_shape() -> CircuitShape {
         weight_lanes: 1,
         poseidon_paired_rounds: true,
         embedding_lookups: false,
+        byte_softmax: false,
     }
 }
 
@@ -60,6 +61,7 @@ pub fn fixed_point_shape() -> CircuitShape {
         weight_lanes: 1,
         poseidon_paired_rounds: false,
         embedding_lookups: false,
+        byte_softmax: false,
     }
 }
 

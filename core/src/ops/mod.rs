@@ -29,6 +29,7 @@
 //!   the axis).
 //! - [`quant_context`]: what every operator's quantized lowering is given and gives back.
 
+pub mod byte_softmax;
 pub mod conv;
 pub mod dense;
 pub mod elementwise;

@@ -451,6 +451,21 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 m
             }
             StepKind::QuantizedMul(mul) => vec![mul.multiplier],
+            StepKind::ByteSoftmax(softmax) => {
+                let len =
+                    |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map(|t| t.len());
+                let n = len(s.inputs.first());
+                if s.inputs.len() != 1
+                    || n != len(Some(&s.output))
+                    || !n.is_some_and(|n| softmax.fits(n))
+                {
+                    return refuse(&s.name, "its rows do not match its tensors".into());
+                }
+                if let Err(e) = softmax.check() {
+                    return refuse(&s.name, e);
+                }
+                continue;
+            }
             StepKind::Lookup(table) => {
                 let (lo, hi) = graph.domain();
                 if let Err(e) = table.check(lo, hi) {

@@ -71,7 +71,7 @@ pub const COMPILED_FILE: &str = "compiled.bin";
 pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
 /// Raised whenever [`Compiled`]'s encoding changes (new step kinds appended to the end of
 /// [`crate::qgraph::StepKind`] leave older files readable).
-pub const COMPILED_VERSION: u32 = 8;
+pub const COMPILED_VERSION: u32 = 9;
 pub const PROVING_KEY_FILE: &str = "proving-key.bin";
 pub const VERIFIER_KEY_FILE: &str = "verifier-key";
 pub const SUMMARY_FILE: &str = "summary.txt";

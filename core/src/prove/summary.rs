@@ -47,6 +47,12 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::QuantizedSub(_) => "quantized sub (TFLite)".into(),
             crate::qgraph::StepKind::QuantizedMul(_) => "quantized mul (TFLite)".into(),
             crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
+            crate::qgraph::StepKind::ByteSoftmax(t) => {
+                format!(
+                    "softmax over rows of {} (TFLite's int8 reference kernel)",
+                    t.depth
+                )
+            }
             crate::qgraph::StepKind::Embedding(t) => format!(
                 "embedding rows looked up by token id ({} rows of {})",
                 t.rows(),

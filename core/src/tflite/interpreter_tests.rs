@@ -23,14 +23,14 @@ use std::path::{Path, PathBuf};
 const RANDOM_INPUTS: usize = 40;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
+pub(super) enum Kind {
     U8,
     I8PerTensor,
     I8PerChannel,
 }
 
 impl Kind {
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Kind::U8 => "uint8",
             Kind::I8PerTensor => "int8 per-tensor",
@@ -59,7 +59,7 @@ const GEMM_KINDS: [Kind; 3] = [Kind::U8, Kind::I8PerTensor, Kind::I8PerChannel];
 const ACTIVATION_KINDS: [Kind; 2] = [Kind::U8, Kind::I8PerTensor];
 
 /// A graph under construction, with its tensors' random contents drawn from one seed.
-struct Builder {
+pub(super) struct Builder {
     kind: Kind,
     tensors: Vec<TfTensor>,
     ops: Vec<TfOp>,
@@ -67,7 +67,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(kind: Kind, seed: u64) -> Self {
+    pub(super) fn new(kind: Kind, seed: u64) -> Self {
         Builder {
             kind,
             tensors: vec![],
@@ -83,7 +83,7 @@ impl Builder {
 
     /// An activation tensor (NHWC) of this builder's type; `zp` is given for int8 and moved by
     /// 128 for uint8.
-    fn act(&mut self, name: &str, shape: &[usize], scale: f32, zp: i64) -> usize {
+    pub(super) fn act(&mut self, name: &str, shape: &[usize], scale: f32, zp: i64) -> usize {
         let t = TfTensor {
             name: name.into(),
             shape: shape.to_vec(),
@@ -98,7 +98,7 @@ impl Builder {
         self.push(t)
     }
 
-    fn ints(&mut self, name: &str, shape: &[usize], values: &[i32]) -> usize {
+    pub(super) fn ints(&mut self, name: &str, shape: &[usize], values: &[i32]) -> usize {
         let t = TfTensor {
             name: name.into(),
             shape: shape.to_vec(),
@@ -186,7 +186,7 @@ impl Builder {
         self.push(t)
     }
 
-    fn op(&mut self, kind: TfOpKind, inputs: &[usize], output: usize) {
+    pub(super) fn op(&mut self, kind: TfOpKind, inputs: &[usize], output: usize) {
         self.ops.push(TfOp {
             kind,
             inputs: inputs.iter().map(|&i| Some(i)).collect(),
@@ -300,7 +300,7 @@ impl Builder {
         y
     }
 
-    fn graph(self, name: &str, output: usize) -> TfGraph {
+    pub(super) fn graph(self, name: &str, output: usize) -> TfGraph {
         TfGraph {
             name: name.into(),
             tensors: self.tensors,
@@ -312,16 +312,16 @@ impl Builder {
 }
 
 /// One model and the stored inputs it runs on.
-struct Case {
-    name: String,
-    kind: Kind,
-    graph: TfGraph,
-    inputs: Vec<Vec<i64>>,
+pub(super) struct Case {
+    pub(super) name: String,
+    pub(super) kind: Kind,
+    pub(super) graph: TfGraph,
+    pub(super) inputs: Vec<Vec<i64>>,
 }
 
 impl Case {
     /// Random stored inputs for `graph`, preceded by the all-minimum and all-maximum ones.
-    fn new(name: &str, kind: Kind, graph: TfGraph, seed: u64) -> Self {
+    pub(super) fn new(name: &str, kind: Kind, graph: TfGraph, seed: u64) -> Self {
         let input = &graph.tensors[graph.input];
         let (lo, hi) = input.dtype.q_range().expect("quantized input");
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -366,6 +366,16 @@ fn stored_bytes(values: &[i64], dtype: TfType) -> Vec<u8> {
 /// The interpreter's outputs (stored values, NHWC) for every case's inputs, from one run of the
 /// reference script.
 fn interpreter_outputs(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i64>>> {
+    interpreter_outputs_with(python, tag, cases, "BUILTIN_WITHOUT_DEFAULT_DELEGATES")
+}
+
+/// [`interpreter_outputs`] from the interpreter's `resolver` kernels (an `OpResolverType`).
+pub(super) fn interpreter_outputs_with(
+    python: &str,
+    tag: &str,
+    cases: &[Case],
+    resolver: &str,
+) -> Vec<Vec<Vec<i64>>> {
     let dir =
         std::env::temp_dir().join(format!("zkinfer-interpreter-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -389,6 +399,7 @@ fn interpreter_outputs(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tflite_reference.py");
     let status = std::process::Command::new(python)
+        .env("ZKINFER_TFLITE_RESOLVER", resolver)
         .arg(script)
         .args(&args)
         .status()
@@ -489,7 +500,7 @@ pub(super) fn evaluate(q: &QGraph, g: &TfGraph, stored: &[i64]) -> Vec<i64> {
 }
 
 /// (values compared, differing now, differing under the previous rounding) for one case.
-fn compare(case: &Case, reference: &[Vec<i64>]) -> (usize, usize, usize) {
+pub(super) fn compare(case: &Case, reference: &[Vec<i64>]) -> (usize, usize, usize) {
     let ours = quantized(&case.graph);
     let before = with_previous_rounding(&ours);
     let (mut compared, mut differing, mut differing_before) = (0, 0, 0);

@@ -1018,9 +1018,11 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     .unwrap_or(false),
             },
             tflite::BuiltinOperator::SOFTMAX => {
+                // TFLite's parser leaves beta at 0 when the options are missing (its kernels
+                // then compute a uniform softmax, or refuse it in the reference one).
                 let beta = op
                     .builtin_options_as_softmax_options()
-                    .map_or(1.0, |o| o.beta());
+                    .map_or(0.0, |o| o.beta());
                 if !beta.is_finite() {
                     return Err(bad(format!("SOFTMAX '{op_name}' has beta {beta}")));
                 }
@@ -1355,6 +1357,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 mod interpreter_tests;
 #[cfg(test)]
 mod ptq_tests;
+#[cfg(test)]
+mod softmax_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -373,10 +373,11 @@ fn unsupported_and_malformed_models_are_refused_with_a_reason() {
     let mut bytes = vec![0u8; 64];
     bytes[4..8].copy_from_slice(b"TFL3");
     assert!(parse(&bytes, "x", "x.tflite").is_err());
-    // SOFTMAX in the middle of a model cannot be left outside the proof.
+    // SOFTMAX in the middle of a model is proven, as TFLite computes it: with the output
+    // scale TFLite requires (1/256), not another.
     let tensors = vec![
         act_u8("x", &[1, 2], 1.0, 0),
-        act_u8("p", &[1, 2], 1.0 / 256.0, 0),
+        act_u8("p", &[1, 2], 1.0 / 128.0, 0),
         act_u8("r", &[1, 2], 1.0 / 256.0, 0),
     ];
     let g = TfGraph {
@@ -397,6 +398,7 @@ fn unsupported_and_malformed_models_are_refused_with_a_reason() {
     };
     let err = lower(&g).unwrap_err();
     assert!(err.to_string().contains("SOFTMAX"), "{err}");
+    assert!(err.to_string().contains("scale 1/256"), "{err}");
     // A reshape that changes the element count.
     let g = TfGraph {
         name: "r".into(),

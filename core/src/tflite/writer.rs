@@ -271,8 +271,8 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Pack { .. }
             | TfOpKind::Gather { .. }
             | TfOpKind::DepthSpace { .. } => unreachable!("refused by the builtin code above"),
-            // Without options (beta 1), as the committed hand-built files were written.
-            TfOpKind::Softmax { beta } if beta.get() != 1.0 => {
+            // Without options TFLite reads beta 0 (its parser's zeroed parameters).
+            TfOpKind::Softmax { beta } if beta.get() != 0.0 => {
                 let args = fb::SoftmaxOptionsArgs { beta: beta.get() };
                 let o = fb::SoftmaxOptions::create(&mut b, &args);
                 (fb::BuiltinOptions::SoftmaxOptions, Some(o.as_union_value()))

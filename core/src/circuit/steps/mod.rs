@@ -12,6 +12,8 @@
 //! - [`quantized_mul`]: TFLite's MUL — the product of two computed tensors, requantized and
 //!   clamped;
 //! - [`embedding`]: a token embedding's rows looked up by id in its fixed table;
+//! - [`softmax`]: TFLite's int8 SOFTMAX — the row max in the max chip, the reference kernel's
+//!   fixed-point arithmetic in the arithmetic chip;
 //! - [`lookup`]: an 8-bit tensor through an explicit table (TFLite's elementwise operators);
 //! - [`product`]: the elementwise product of two computed tensors, rescaled;
 //! - [`matmul`]: the matrix product of two computed tensors by Freivalds' check, rescaled.
@@ -28,6 +30,7 @@ mod movement;
 mod product;
 mod quantized_add;
 mod quantized_mul;
+pub(super) mod softmax;
 
 use super::io::ParamCells;
 use super::matmul::PendingMatMul;
@@ -64,6 +67,8 @@ pub(super) struct StepLayout<'a, 'r> {
     dot_row: usize,
     max_row: usize,
     weight_row: usize,
+    /// The next free row of the arithmetic chip (softmax steps).
+    arith_row: usize,
     /// Pointwise convolutions' first-phase halves, finished in the second phase.
     pending: Vec<PendingPointwise>,
     /// Matrix products' first-phase halves, finished in the second phase.
@@ -103,6 +108,7 @@ impl<'a, 'r> StepLayout<'a, 'r> {
             dot_row: 0,
             max_row: 0,
             weight_row: 0,
+            arith_row: 0,
             pending: Vec::new(),
             pending_matmul: Vec::new(),
             zero_cell: None,

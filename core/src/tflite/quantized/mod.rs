@@ -55,9 +55,13 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         if edges.skipped.contains(&n) {
             continue;
         }
+        // A final SOFTMAX is left outside the proof (the logits are the output); one in the
+        // middle is proven.
         if matches!(op.kind, TfOpKind::Softmax { .. }) {
-            output = super::final_softmax_input(g, n, edges.output)?;
-            continue;
+            if let Ok(logits) = super::final_softmax_input(g, n, edges.output) {
+                output = logits;
+                continue;
+            }
         }
         b.lower_op(op)?;
     }
@@ -358,7 +362,7 @@ impl<'g> Builder<'g> {
                     " in an int8 or uint8 model (it is supported in float models)",
                 ))
             }
-            TfOpKind::Softmax { .. } => unreachable!("handled by lower"),
+            TfOpKind::Softmax { beta } => self.softmax(op, beta.get()),
         }
     }
 
@@ -424,6 +428,50 @@ impl<'g> Builder<'g> {
             bias,
         };
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+    }
+
+    /// SOFTMAX over the last axis, as TFLite's reference kernel computes it
+    /// ([`crate::ops::byte_softmax`]): int8 or uint8 in, the same type out at scale 1/256 with
+    /// zero point -128 (int8) or 0 (uint8), which TFLite requires.
+    fn softmax(&mut self, op: &TfOp, beta: f32) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        let x = self.dense(x)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (in_scale, _) = per_tensor(xt)?;
+        let (out_scale, out_zp) = per_tensor(out_t)?;
+        let expected_zp = match out_t.dtype {
+            TfType::I8 => -128,
+            _ => 0,
+        };
+        if xt.dtype != out_t.dtype
+            || out_zp != expected_zp
+            || (out_scale - 1.0 / 256.0).abs() > 1e-3 / 256.0
+            || xt.shape != out_t.shape
+        {
+            return Err(unsupported(
+                "SOFTMAX",
+                &name,
+                &format!(
+                    " from {:?} to {:?} with output scale {out_scale} and zero point {out_zp} \
+                     (TFLite's kernel writes the input's type at scale 1/256, zero point \
+                     {expected_zp})",
+                    xt.dtype, out_t.dtype
+                ),
+            ));
+        }
+        let (depth, inner) = match xt.shape[..] {
+            // NHWC's channels are NCHW's second axis here.
+            [_, h, w, c] => (c, h * w),
+            [.., last] => (last, 1),
+            [] => (1, 1),
+        };
+        let softmax = crate::ops::byte_softmax::ByteSoftmax::new(beta, in_scale, depth, inner)
+            .map_err(|e| unsupported("SOFTMAX", &name, &format!(" ({e})")))?;
+        softmax
+            .check()
+            .map_err(|e| unsupported("SOFTMAX", &name, &format!(" ({e})")))?;
+        self.push(op, StepKind::ByteSoftmax(softmax), vec![x.id])
     }
 
     fn fully_connected(&mut self, op: &TfOp, act: FusedActivation) -> Result<()> {
