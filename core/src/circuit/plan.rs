@@ -136,7 +136,7 @@ impl std::fmt::Display for LayoutPlan {
             f,
             "k={} ({} usable rows), dot width {}, activation bits {}, columns: {} advice + {} fixed + 1 instance, \
              rows used: {} linear, {} max-pool, {} pointwise weights, {} pack, {} Poseidon, {} lookup table, {} lookups, \
-             {}estimated prover peak {:.1} GiB",
+             {}{}estimated prover peak {:.1} GiB",
             self.k,
             self.usable_rows,
             self.shape.dot_width,
@@ -152,6 +152,11 @@ impl std::fmt::Display for LayoutPlan {
             self.lookups,
             if self.embedding_table_rows > 0 {
                 format!("{} embedding table rows, ", self.embedding_table_rows)
+            } else {
+                String::new()
+            },
+            if self.arith_rows > 0 {
+                format!("{} arithmetic (softmax), ", self.arith_rows)
             } else {
                 String::new()
             },

@@ -189,3 +189,4 @@ fn a_real_proof_of_a_softmax_verifies() {
         &[&instance]
     ));
 }
+
