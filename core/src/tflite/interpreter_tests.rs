@@ -683,7 +683,7 @@ fn digit_inputs(count: usize) -> Vec<Vec<i64>> {
 
 #[test]
 fn an_int8_resnet_matches_the_interpreter_and_its_circuit_proves_those_values() {
-    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use crate::circuit::{plan_layout, Visibility};
     use halo2_proofs::dev::MockProver;
     use std::sync::Arc;
 
@@ -722,14 +722,7 @@ fn an_int8_resnet_matches_the_interpreter_and_its_circuit_proves_those_values() 
             .collect()
     };
     let accepts = |values: Vec<Vec<i64>>, input: &[i64]| {
-        let circuit = ModelCircuit {
-            shape: plan.shape.clone(),
-            graph: q.clone(),
-            values: Some(Arc::new(values.clone())),
-            salt: Default::default(),
-            input_salt: None,
-            link_blinding: Default::default(),
-        };
+        let circuit = public_circuit(&plan.shape, &q, &values);
         let instance = circuit.instance(input, &values[q.output]).unwrap();
         MockProver::run(plan.k, &circuit, vec![instance])
             .unwrap()
@@ -779,6 +772,23 @@ fn an_int8_resnet_matches_the_interpreter_and_its_circuit_proves_those_values() 
             !accepts(values, &input),
             "a witness with {what} is accepted"
         );
+    }
+}
+
+/// The circuit of `graph` under `shape` (public input and output, fixed weights) proving
+/// `values`.
+pub(super) fn public_circuit(
+    shape: &crate::circuit::CircuitShape,
+    graph: &std::sync::Arc<QGraph>,
+    values: &[Vec<i64>],
+) -> crate::circuit::ModelCircuit {
+    crate::circuit::ModelCircuit {
+        shape: shape.clone(),
+        graph: graph.clone(),
+        values: Some(std::sync::Arc::new(values.to_vec())),
+        salt: Default::default(),
+        input_salt: None,
+        link_blinding: Default::default(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! table of exponentials; how often it differs is reported, not required.
 
 use super::interpreter_tests::{
-    compare, interpreter_outputs_with, nchw_order, quantized, reference_python, Builder, Case, Kind,
+    compare, interpreter_outputs_with, nchw_order, public_circuit, quantized, reference_python,
+    Builder, Case, Kind,
 };
 use super::*;
 use crate::qgraph::StepKind;
@@ -109,7 +110,7 @@ fn softmax_in_a_model_matches_the_interpreters_reference_kernel() {
 
 #[test]
 fn a_softmax_circuit_proves_its_rows_and_rejects_another_output() {
-    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use crate::circuit::{plan_layout, Visibility};
     use halo2_proofs::dev::MockProver;
     use std::sync::Arc;
 
@@ -122,14 +123,7 @@ fn a_softmax_circuit_proves_its_rows_and_rejects_another_output() {
     let input = nchw_order(&stored, &[1, 2, 3, 8]);
     let values = q.evaluate(&input).unwrap();
     let accepts = |values: Vec<Vec<i64>>| {
-        let circuit = ModelCircuit {
-            shape: plan.shape.clone(),
-            graph: q.clone(),
-            values: Some(Arc::new(values.clone())),
-            salt: Default::default(),
-            input_salt: None,
-            link_blinding: Default::default(),
-        };
+        let circuit = public_circuit(&plan.shape, &q, &values);
         let instance = circuit.instance(&input, &values[q.output]).unwrap();
         MockProver::run(plan.k, &circuit, vec![instance])
             .unwrap()
@@ -164,7 +158,7 @@ fn a_softmax_circuit_proves_its_rows_and_rejects_another_output() {
 #[ignore]
 fn a_real_proof_of_a_softmax_verifies() {
     use crate::circuit::testing::real_proof_verifies_with;
-    use crate::circuit::{plan_layout, ModelCircuit, Visibility};
+    use crate::circuit::{plan_layout, Visibility};
     use std::sync::Arc;
 
     let graph = softmax_then_reshape(Kind::U8, &[1, 2, 5], 0.1, 3, 1.0);
@@ -172,14 +166,7 @@ fn a_real_proof_of_a_softmax_verifies() {
     let plan = plan_layout(&q, None, Visibility::PUBLIC);
     let input: Vec<i64> = vec![-40, 7, 100, 3, -128, 0, 0, 1, 2, 90];
     let values = q.evaluate(&input).unwrap();
-    let circuit = ModelCircuit {
-        shape: plan.shape.clone(),
-        graph: q.clone(),
-        values: Some(Arc::new(values.clone())),
-        salt: Default::default(),
-        input_salt: None,
-        link_blinding: Default::default(),
-    };
+    let circuit = public_circuit(&plan.shape, &q, &values);
     let instance = circuit.instance(&input, &values[q.output]).unwrap();
     assert!(real_proof_verifies_with(
         plan.k,
@@ -189,4 +176,3 @@ fn a_real_proof_of_a_softmax_verifies() {
         &[&instance]
     ));
 }
-
