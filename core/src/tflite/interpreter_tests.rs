@@ -257,12 +257,34 @@ impl Builder {
         out_scale: f32,
         out_zp: i64,
     ) -> usize {
+        let n_in = self.tensors[x].len();
+        self.fully_connected_rows(name, x, n_in, n_out, out_scale, out_zp)
+    }
+
+    /// FULLY_CONNECTED over the input's rows of `n_in` values (a sequence's tokens): the output
+    /// is declared `[1, rows, n_out]`, as Keras's `keep_num_dims` keeps it (the interpreter
+    /// writes the same values in the same order either way).
+    fn fully_connected_rows(
+        &mut self,
+        name: &str,
+        x: usize,
+        n_in: usize,
+        n_out: usize,
+        out_scale: f32,
+        out_zp: i64,
+    ) -> usize {
         let xt = &self.tensors[x];
-        let (n_in, in_scale) = (xt.len(), xt.quant.as_ref().expect("quantized").scales[0]);
+        let rows = xt.len() / n_in;
+        let in_scale = xt.quant.as_ref().expect("quantized").scales[0];
         let (filter, scales) =
             self.weights(&format!("{name}/weights"), &[n_out, n_in], 0, 1.0 / 64.0);
         let bias = self.bias(&format!("{name}/bias"), n_out, in_scale, &scales);
-        let y = self.act(name, &[1, n_out], out_scale, out_zp);
+        let shape = if rows == 1 {
+            vec![1, n_out]
+        } else {
+            vec![1, rows, n_out]
+        };
+        let y = self.act(name, &shape, out_scale, out_zp);
         let act = FusedActivation::None;
         self.op(TfOpKind::FullyConnected { act }, &[x, filter, bias], y);
         y
@@ -544,6 +566,12 @@ fn one_operator_cases() -> Vec<Case> {
         let x = b.act("input", &[1, 2, 2, 4], 1.0 / 16.0, 9);
         let y = b.fully_connected("fc", x, 6, 0.125, -4);
         add("FULLY_CONNECTED", kind, b.graph("fc", y));
+
+        // Over the 4 tokens of a sequence, as a transformer's projections.
+        let mut b = Builder::new(kind, 13);
+        let x = b.act("input", &[1, 4, 6], 1.0 / 16.0, 9);
+        let y = b.fully_connected_rows("fc", x, 6, 5, 0.125, -4);
+        add("FULLY_CONNECTED over 4 rows", kind, b.graph("fc_rows", y));
 
         // A residual ADD of two scales (ratio 2) into a third.
         let mut b = Builder::new(kind, 5);

@@ -480,21 +480,29 @@ impl<'g> Builder<'g> {
         let x = self.dense(x)?;
         let filter = op.input(self.g, 1)?;
         let out_t = &self.g.tensors[op.outputs[0]];
-        if filter.shape.len() != 2 || filter.shape[1] != xt.len() {
+        // TFLite reads the input as rows of the weights' width (a transformer's tokens); rows
+        // other than one must be in the same order in our layout as in TFLite's.
+        let rows = match filter.shape[..] {
+            [_, n_in] if n_in > 0 && xt.len() % n_in == 0 => xt.len() / n_in,
+            _ => 0,
+        };
+        if rows == 0
+            || (rows > 1 && !(reshape_keeps_order(&xt.shape) && reshape_keeps_order(&out_t.shape)))
+        {
             return Err(unsupported(
                 "FULLY_CONNECTED",
                 &name,
                 &format!(
-                    " with weights {:?} for an input of {} values",
-                    filter.shape,
-                    xt.len()
+                    " with weights {:?} for an input of shape {:?}",
+                    filter.shape, xt.shape
                 ),
             ));
         }
         let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
-        if out_t.len() != n_out {
+        if out_t.len() != rows * n_out {
             return Err(Error::InvalidModel(format!(
-                "FULLY_CONNECTED '{name}': output has {} values, weights {n_out} rows",
+                "FULLY_CONNECTED '{name}': output has {} values, {rows} row(s) of {n_out} \
+                 expected",
                 out_t.len()
             )));
         }
@@ -505,7 +513,13 @@ impl<'g> Builder<'g> {
         let mut weight = vec![0i64; raw.len()];
         for o in 0..n_out {
             for i in 0..n_in {
-                weight[o * n_in + i] = raw[o * n_in + nhwc_flat_index(ours, i)] - wq.zero_point(o);
+                // One row is the whole input, flattened in NHWC order; several are read in place.
+                let at = if rows == 1 {
+                    nhwc_flat_index(ours, i)
+                } else {
+                    i
+                };
+                weight[o * n_in + i] = raw[o * n_in + at] - wq.zero_point(o);
             }
         }
         let bias = conv_bias(op.optional_input(self.g, 2), n_out, &name)?;
