@@ -2,7 +2,11 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR
+Usage: make_tflite_ptq.py OUT_DIR [attention]
+
+With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
+(2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
+RESHAPE and TRANSPOSE into heads, BATCH_MATMUL, a SOFTMAX in the middle and BATCH_MATMUL again.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -285,12 +289,29 @@ def write(out_dir, name, data):
     print(f"{path}: {len(data)} bytes; operators {', '.join(ops)}")
 
 
+def attention_model():
+    """Self-attention as Keras writes it, then a classifier over the flattened tokens."""
+    L = tf.keras.layers
+    x = tf.keras.Input((8, 16), batch_size=1)
+    a = L.MultiHeadAttention(num_heads=2, key_dim=8)(x, x)
+    return tf.keras.Model(x, L.Dense(10)(L.Flatten()(a)))
+
+
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"]):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     tf.keras.utils.set_random_seed(SEED)
+    if sys.argv[2:] == ["attention"]:
+        rng = np.random.default_rng(SEED)
+
+        def tokens():
+            for _ in range(32):
+                yield [rng.normal(0, 1, (1, 8, 16)).astype(np.float32)]
+
+        write(out_dir, "keras_mha_int8.tflite", convert(attention_model(), tokens))
+        return
 
     def write_one_op(models):
         for name, m, (lo, hi) in models:

@@ -954,6 +954,7 @@ impl QGraph {
                 StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
                 // The output clamped to [0, 255] centred (the table's clamp of `out`).
                 StepKind::ByteSoftmax(_) => Some((0, 255)),
+                StepKind::MatMul(p) => p.requant.map(|r| (r.act_min, r.act_max)),
                 _ => None,
             };
             if let Some(c) = clamp {

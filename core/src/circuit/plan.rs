@@ -537,7 +537,10 @@ pub fn layout_candidates_with(
             Rounding::HalfUp { .. } | Rounding::HalfAwayFromZero { .. } => true,
             Rounding::FixedPoint(_) => false,
         });
-    let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up));
+    let ties_up = roundings().any(|r| matches!(r, Rounding::FixedPoint(fp) if fp.ties_up))
+        || graph.steps.iter().any(
+            |s| matches!(&s.kind, StepKind::MatMul(p) if p.requant.is_some_and(|r| r.ties_up)),
+        );
     let embedding_lookups = !super::embedding::embeddings(graph).is_empty();
     let raw_ties = roundings().any(|r| matches!(r, Rounding::HalfAwayFromZero { .. }));
     let candidates: Vec<usize> = match width {

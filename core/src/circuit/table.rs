@@ -150,6 +150,12 @@ impl TableSpec {
                         lookups.push(t.clone());
                     }
                 }
+                StepKind::MatMul(p) => {
+                    if let Some(r) = &p.requant {
+                        sign = true;
+                        requant_multipliers.push(r.multiplier);
+                    }
+                }
                 StepKind::ByteSoftmax(t) => {
                     if !softmax.contains(&t.key()) {
                         softmax.push(t.key());
@@ -161,7 +167,6 @@ impl TableSpec {
                 | StepKind::Concat
                 | StepKind::Gather { .. }
                 | StepKind::Product(_)
-                | StepKind::MatMul(_)
                 | StepKind::Embedding(_) => {}
             }
         }

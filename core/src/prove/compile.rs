@@ -495,8 +495,11 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
             | StepKind::Slice { .. }
             | StepKind::Concat
             | StepKind::Gather { .. }
-            | StepKind::Product(_)
-            | StepKind::MatMul(_) => continue,
+            | StepKind::Product(_) => continue,
+            StepKind::MatMul(p) => match &p.requant {
+                Some(r) => vec![r.multiplier],
+                None => continue,
+            },
         };
         if graph.act_bits != REQUANT_ACT_BITS {
             return refuse(

@@ -501,6 +501,12 @@ fn with_previous_rounding(q: &QGraph) -> QGraph {
                 Rounding::HalfUp { .. } => {}
             }
         }
+        if let StepKind::MatMul(crate::ops::matmul::MatProduct {
+            requant: Some(r), ..
+        }) = &mut s.kind
+        {
+            r.ties_up = false;
+        }
     }
     q
 }

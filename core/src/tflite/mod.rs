@@ -1354,11 +1354,11 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 }
 
 #[cfg(test)]
+mod attention_tests;
+#[cfg(test)]
 mod interpreter_tests;
 #[cfg(test)]
 mod ptq_tests;
-#[cfg(test)]
-mod softmax_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The matrix product of two computed tensors ([`crate::ops::matmul`]): per batch item, the
 //! matrix-product chip's first phase (B's Horner lanes, A's operand cells, one claimed
 //! accumulator per output row), each accumulator rescaled half up on its own row by the rescale
-//! chip, whose identity lookup range-checks the quotient; the chip's second phase is kept for
-//! after every first-phase cell is assigned.
+//! chip, whose identity lookup range-checks the quotient, or (TFLite) requantized and clamped by
+//! the fixed-point chip on that row; the chip's second phase is kept for after every
+//! first-phase cell is assigned.
 
 use super::StepLayout;
 use crate::circuit::matmul::MatMulDims;
@@ -16,6 +17,16 @@ impl StepLayout<'_, '_> {
         let config = self.config;
         let chip = config.matmul.as_ref().ok_or(Error::Synthesis)?;
         let rescale = config.rescale.as_ref().ok_or(Error::Synthesis)?;
+        let requant = match &p.requant {
+            Some(r) => {
+                let chip = config.requant.as_ref().ok_or(Error::Synthesis)?;
+                let (mut params, tag) =
+                    self.clamped_requant(r.multiplier, r.out_zero_point, r.act_min, r.act_max)?;
+                params.ties_up = r.ties_up;
+                Some((chip, params, tag))
+            }
+            None => None,
+        };
         let shape = &p.shape;
         let dims = MatMulDims {
             m: shape.m,
@@ -55,16 +66,22 @@ impl StepLayout<'_, '_> {
             )?);
             for (o, &acc) in c.iter().enumerate() {
                 let index = item * mn + o;
-                out.push(rescale.assign(
-                    self.region,
-                    self.dot_row + o,
-                    acc,
-                    p.divisor(),
-                    None,
-                    Activation::Identity,
-                    table::TAG_IDENTITY,
-                    self.values.map(|v| v[step.output][index]),
-                )?);
+                let y = self.values.map(|v| v[step.output][index]);
+                out.push(match &requant {
+                    Some((chip, params, tag)) => {
+                        chip.assign(self.region, self.dot_row + o, acc, params, *tag, y)?
+                    }
+                    None => rescale.assign(
+                        self.region,
+                        self.dot_row + o,
+                        acc,
+                        p.divisor(),
+                        None,
+                        Activation::Identity,
+                        table::TAG_IDENTITY,
+                        y,
+                    )?,
+                });
             }
             self.dot_row += dims.rows(config.dot.width());
         }

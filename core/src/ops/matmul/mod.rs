@@ -7,6 +7,9 @@
 //!   `fa + fb` divided down to the scale the output's range allows ([`MatProduct`]). When that
 //!   takes more than the rescale chip's `2^B`, the finer operand is first rounded to a coarser
 //!   scale by a half-up step of its own.
+//! - TFLite's int8/uint8 BATCH_MATMUL: the same accumulators of centred operands (no offset),
+//!   each requantized as the interpreter does, `clamp(MultiplyByQuantizedMultiplier(acc) +
+//!   zp) - zp` ([`MatRequant`]), by the fixed-point chip on the accumulator's row.
 //! - Circuit: Freivalds' check ([`crate::circuit::matmul`]): each claimed accumulator takes one
 //!   row (rescaled there, its quotient range-checked by the identity table), and
 //!   `(C - off)·r = A·(B·r)` is checked with `r = (ρ^(N-1), ..., ρ, 1)` for a challenge `ρ`
@@ -131,11 +134,38 @@ impl MatMulShape {
 }
 
 /// The quantized step: the batched product of its two inputs, each accumulator divided by
-/// `2^shift` rounding half up.
+/// `2^shift` rounding half up, or (TFLite) requantized by `requant` (`shift` is then 0).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatProduct {
     pub shape: MatMulShape,
     pub shift: u32,
+    #[serde(default)]
+    pub requant: Option<MatRequant>,
+}
+
+/// TFLite's output stage of an int8/uint8 BATCH_MATMUL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatRequant {
+    pub multiplier: crate::qgraph::QuantizedMultiplier,
+    pub out_zero_point: i64,
+    /// The clamp in the stored domain.
+    pub act_min: i64,
+    pub act_max: i64,
+    /// Whether the final shift rounds ties up (ruy's x86 kernels), else away from zero.
+    pub ties_up: bool,
+}
+
+impl MatRequant {
+    /// The centred output of an accumulator; None when TFLite's int32 arithmetic overflows.
+    pub fn apply(&self, acc: i128) -> Option<i64> {
+        let acc = i64::try_from(i32::try_from(acc).ok()?).ok()?;
+        let q = if self.ties_up {
+            self.multiplier.apply_ties_up(acc)?
+        } else {
+            self.multiplier.apply(acc)?
+        };
+        Some((q + self.out_zero_point).clamp(self.act_min, self.act_max) - self.out_zero_point)
+    }
 }
 
 impl MatProduct {
@@ -157,14 +187,16 @@ impl MatProduct {
         Some(sums)
     }
 
-    /// Every output's quotient (before the range check); None when an operand is too short.
+    /// Every output's quotient (before the range check), or requantized output; None when an
+    /// operand is too short or a requantization overflows int32.
     pub fn apply_all(&self, a: &[i64], b: &[i64]) -> Option<Vec<i128>> {
         let d = self.divisor() as i128;
-        Some(
-            self.accumulators(a, b)?
-                .into_iter()
-                .map(|acc| acc.div_euclid(d))
-                .collect(),
-        )
+        self.accumulators(a, b)?
+            .into_iter()
+            .map(|acc| match &self.requant {
+                None => Some(acc.div_euclid(d)),
+                Some(r) => r.apply(acc).map(i128::from),
+            })
+            .collect()
     }
 }

@@ -35,6 +35,7 @@ pub(crate) fn lower(cx: &LowerCtx) -> Result<Lowered> {
         kind: StepKind::MatMul(MatProduct {
             shape,
             shift: shift as u32,
+            requant: None,
         }),
         out_frac: f_out,
         input_steps,

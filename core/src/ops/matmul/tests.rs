@@ -45,7 +45,11 @@ fn mismatched_or_one_dimensional_operands_are_refused_by_name() {
 #[test]
 fn the_integer_product_sums_then_rounds_half_up() {
     let (_, shape) = MatMulShape::of(&[2, 2], &[2, 1]).unwrap();
-    let p = MatProduct { shape, shift: 2 };
+    let p = MatProduct {
+        shape,
+        shift: 2,
+        requant: None,
+    };
     // [1 2; -3 1]·[1; 1] = [3; -2]; /4 rounded half up: 0.75 -> 1, -0.5 -> 0.
     assert_eq!(p.accumulators(&[1, 2, -3, 1], &[1, 1]), Some(vec![5, 0]));
     assert_eq!(p.apply_all(&[1, 2, -3, 1], &[1, 1]), Some(vec![1, 0]));

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+mod matmul;
 mod more_ops;
 mod resize;
 use crate::ir::{ConvGeometry, Window2d};
@@ -355,13 +356,12 @@ impl<'g> Builder<'g> {
                 &name,
                 " other than as the model's last operator",
             )),
-            TfOpKind::BatchMatMul { .. } | TfOpKind::SquaredDifference | TfOpKind::Div { .. } => {
-                Err(unsupported(
-                    op.kind.name(),
-                    &name,
-                    " in an int8 or uint8 model (it is supported in float models)",
-                ))
-            }
+            TfOpKind::BatchMatMul { adj_x, adj_y } => self.batch_matmul(op, *adj_x, *adj_y),
+            TfOpKind::SquaredDifference | TfOpKind::Div { .. } => Err(unsupported(
+                op.kind.name(),
+                &name,
+                " in an int8 or uint8 model (it is supported in float models)",
+            )),
             TfOpKind::Softmax { beta } => self.softmax(op, beta.get()),
         }
     }

@@ -18,7 +18,7 @@ use crate::tflite::{FusedActivation, TfOp, TfTensor};
 
 impl<'g> Builder<'g> {
     /// Both operands of a binary operator, pending pads applied.
-    fn two_inputs(&mut self, op: &TfOp) -> Result<[(Mapped, &'g TfTensor); 2]> {
+    pub(super) fn two_inputs(&mut self, op: &TfOp) -> Result<[(Mapped, &'g TfTensor); 2]> {
         let (a, at) = self.input(op, 0)?;
         let (b, bt) = self.input(op, 1)?;
         Ok([(self.dense(a)?, at), (self.dense(b)?, bt)])

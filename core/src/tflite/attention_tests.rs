@@ -1,7 +1,8 @@
-//! int8 and uint8 SOFTMAX in the middle of a model, against the TFLite interpreter's reference
-//! kernels (`BUILTIN_REF`: the fixed-point kernel zkinfer proves, the one TFLite Micro runs), and
-//! its circuit. The interpreter's default x86 kernel computes the same softmax in float with a
-//! table of exponentials; how often it differs is reported, not required.
+//! Attention's int8 and uint8 operators against the TFLite interpreter, and their circuits:
+//! SOFTMAX in the middle of a model against the interpreter's reference kernels (`BUILTIN_REF`:
+//! the fixed-point kernel zkinfer proves, the one TFLite Micro runs; the default x86 kernel
+//! computes the same softmax in float with a table of exponentials, and how often it differs is
+//! reported, not required), and BATCH_MATMUL against the default kernels.
 
 use super::interpreter_tests::{
     compare, interpreter_outputs_with, nchw_order, public_circuit, quantized, reference_python,
@@ -175,4 +176,162 @@ fn a_real_proof_of_a_softmax_verifies() {
         &circuit,
         &[&instance]
     ));
+}
+
+/// BATCH_MATMUL of the input with itself as attention spells it: `X·Xᵀ` by `adj_y` (3-D), by an
+/// explicit TRANSPOSE (4-D, as Keras's MultiHeadAttention converts), and `Xᵀ·X` by `adj_x`.
+fn matmul_cases() -> Vec<Case> {
+    let mut cases = vec![];
+    let mut seed = 60;
+    let matmul = |adj_x: bool, adj_y: bool| TfOpKind::BatchMatMul { adj_x, adj_y };
+    // TFLite's quantized BATCH_MATMUL is int8 only.
+    for kind in [Kind::I8PerTensor] {
+        seed += 1;
+        let mut b = Builder::new(kind, seed);
+        let x = b.act("input", &[1, 4, 6], 1.0 / 16.0, 3);
+        let y = b.act("scores", &[1, 4, 4], 0.25, -4);
+        b.op(matmul(false, true), &[x, x], y);
+        cases.push(Case::new(
+            "BATCH_MATMUL X·Xᵀ (adj_y)",
+            kind,
+            b.graph("mm", y),
+            seed,
+        ));
+
+        seed += 1;
+        let mut b = Builder::new(kind, seed);
+        let x = b.act("input", &[1, 2, 4, 6], 1.0 / 16.0, -7);
+        let perm = b.ints("perm", &[4], &[0, 1, 3, 2]);
+        let t = b.act("xt", &[1, 2, 6, 4], 1.0 / 16.0, -7);
+        b.op(TfOpKind::Transpose, &[x, perm], t);
+        let y = b.act("scores", &[1, 2, 4, 4], 0.5, 10);
+        b.op(matmul(false, false), &[x, t], y);
+        cases.push(Case::new(
+            "TRANSPOSE + BATCH_MATMUL, 2 heads",
+            kind,
+            b.graph("mm4", y),
+            seed,
+        ));
+
+        seed += 1;
+        let mut b = Builder::new(kind, seed);
+        let x = b.act("input", &[1, 2, 4, 6], 1.0 / 8.0, 0);
+        let y = b.act("gram", &[1, 2, 6, 6], 0.5, -2);
+        b.op(matmul(true, false), &[x, x], y);
+        cases.push(Case::new(
+            "BATCH_MATMUL Xᵀ·X (adj_x), 2 heads",
+            kind,
+            b.graph("mmx", y),
+            seed,
+        ));
+    }
+    cases
+}
+
+#[test]
+fn batch_matmul_matches_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let cases = matmul_cases();
+    let reference = interpreter_outputs_with(
+        &python,
+        "matmul",
+        &cases,
+        "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
+    );
+    let mut table = String::from(
+        "| model | quantization | values | differing | differing with gemmlowp's ties |\n|---|---|---|---|---|\n",
+    );
+    let mut wrong = vec![];
+    for (case, reference) in cases.iter().zip(&reference) {
+        let (compared, differing, before) = compare(case, reference);
+        table += &format!(
+            "| {} | {} | {compared} | {differing} | {before} |\n",
+            case.name,
+            case.kind.label()
+        );
+        if differing > 0 {
+            wrong.push(format!("{} ({})", case.name, case.kind.label()));
+        }
+    }
+    eprintln!("{table}");
+    assert!(
+        wrong.is_empty(),
+        "differ from the interpreter: {wrong:?}\n{table}"
+    );
+}
+
+/// int8 self-attention over 2 heads of 4 tokens: scores `X·Xᵀ`, their softmax, the weighted
+/// values `P·X`.
+fn int8_attention() -> TfGraph {
+    let mut b = Builder::new(Kind::I8PerTensor, 70);
+    let x = b.act("input", &[1, 2, 4, 6], 1.0 / 16.0, -3);
+    let scores = b.act("scores", &[1, 2, 4, 4], 0.25, 5);
+    b.op(
+        TfOpKind::BatchMatMul {
+            adj_x: false,
+            adj_y: true,
+        },
+        &[x, x],
+        scores,
+    );
+    let probs = b.act("probs", &[1, 2, 4, 4], 1.0 / 256.0, -128);
+    b.op(
+        TfOpKind::Softmax {
+            beta: crate::ops::unary::Param::new(1.0),
+        },
+        &[scores],
+        probs,
+    );
+    let out = b.act("attended", &[1, 2, 4, 6], 1.0 / 16.0, 0);
+    b.op(
+        TfOpKind::BatchMatMul {
+            adj_x: false,
+            adj_y: false,
+        },
+        &[probs, x],
+        out,
+    );
+    b.graph("attention", out)
+}
+
+#[test]
+fn an_int8_attention_circuit_proves_its_values_and_rejects_another_output() {
+    use crate::circuit::{plan_layout, Visibility};
+    use halo2_proofs::dev::MockProver;
+    use std::sync::Arc;
+
+    let graph = int8_attention();
+    let q = Arc::new(quantized(&graph));
+    let plan = plan_layout(&q, None, Visibility::PUBLIC);
+    assert!(plan.shape.byte_softmax && plan.shape.matmul && plan.shape.ties_up);
+    let stored: Vec<i64> = (0..48).map(|i| ((i * 53) % 160) as i64 - 80).collect();
+    let input = nchw_order(&stored, &[1, 2, 4, 6]);
+    let values = q.evaluate(&input).unwrap();
+    let accepts = |values: &[Vec<i64>]| {
+        let circuit = public_circuit(&plan.shape, &q, values);
+        let instance = circuit.instance(&input, &values[q.output]).unwrap();
+        MockProver::run(plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
+    assert!(accepts(&values), "the honest witness is rejected");
+    // The scores' product one step off (recomputed downstream), and the output one off.
+    let first = q
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::MatMul(_)))
+        .unwrap();
+    let mut wrong = values.clone();
+    wrong[q.steps[first].output][3] += 1;
+    let mut terms = Vec::new();
+    for step in &q.steps[first + 1..] {
+        wrong[step.output] = q.evaluate_step(step, &wrong, &mut terms).unwrap();
+    }
+    assert!(!accepts(&wrong), "a score one step off is accepted");
+    let mut wrong = values.clone();
+    wrong[q.output][0] += 1;
+    assert!(!accepts(&wrong), "an output one step off is accepted");
 }
