@@ -185,46 +185,45 @@ fn matmul_cases() -> Vec<Case> {
     let mut seed = 60;
     let matmul = |adj_x: bool, adj_y: bool| TfOpKind::BatchMatMul { adj_x, adj_y };
     // TFLite's quantized BATCH_MATMUL is int8 only.
-    for kind in [Kind::I8PerTensor] {
-        seed += 1;
-        let mut b = Builder::new(kind, seed);
-        let x = b.act("input", &[1, 4, 6], 1.0 / 16.0, 3);
-        let y = b.act("scores", &[1, 4, 4], 0.25, -4);
-        b.op(matmul(false, true), &[x, x], y);
-        cases.push(Case::new(
-            "BATCH_MATMUL X·Xᵀ (adj_y)",
-            kind,
-            b.graph("mm", y),
-            seed,
-        ));
+    let kind = Kind::I8PerTensor;
+    seed += 1;
+    let mut b = Builder::new(kind, seed);
+    let x = b.act("input", &[1, 4, 6], 1.0 / 16.0, 3);
+    let y = b.act("scores", &[1, 4, 4], 0.25, -4);
+    b.op(matmul(false, true), &[x, x], y);
+    cases.push(Case::new(
+        "BATCH_MATMUL X·Xᵀ (adj_y)",
+        kind,
+        b.graph("mm", y),
+        seed,
+    ));
 
-        seed += 1;
-        let mut b = Builder::new(kind, seed);
-        let x = b.act("input", &[1, 2, 4, 6], 1.0 / 16.0, -7);
-        let perm = b.ints("perm", &[4], &[0, 1, 3, 2]);
-        let t = b.act("xt", &[1, 2, 6, 4], 1.0 / 16.0, -7);
-        b.op(TfOpKind::Transpose, &[x, perm], t);
-        let y = b.act("scores", &[1, 2, 4, 4], 0.5, 10);
-        b.op(matmul(false, false), &[x, t], y);
-        cases.push(Case::new(
-            "TRANSPOSE + BATCH_MATMUL, 2 heads",
-            kind,
-            b.graph("mm4", y),
-            seed,
-        ));
+    seed += 1;
+    let mut b = Builder::new(kind, seed);
+    let x = b.act("input", &[1, 2, 4, 6], 1.0 / 16.0, -7);
+    let perm = b.ints("perm", &[4], &[0, 1, 3, 2]);
+    let t = b.act("xt", &[1, 2, 6, 4], 1.0 / 16.0, -7);
+    b.op(TfOpKind::Transpose, &[x, perm], t);
+    let y = b.act("scores", &[1, 2, 4, 4], 0.5, 10);
+    b.op(matmul(false, false), &[x, t], y);
+    cases.push(Case::new(
+        "TRANSPOSE + BATCH_MATMUL, 2 heads",
+        kind,
+        b.graph("mm4", y),
+        seed,
+    ));
 
-        seed += 1;
-        let mut b = Builder::new(kind, seed);
-        let x = b.act("input", &[1, 2, 4, 6], 1.0 / 8.0, 0);
-        let y = b.act("gram", &[1, 2, 6, 6], 0.5, -2);
-        b.op(matmul(true, false), &[x, x], y);
-        cases.push(Case::new(
-            "BATCH_MATMUL Xᵀ·X (adj_x), 2 heads",
-            kind,
-            b.graph("mmx", y),
-            seed,
-        ));
-    }
+    seed += 1;
+    let mut b = Builder::new(kind, seed);
+    let x = b.act("input", &[1, 2, 4, 6], 1.0 / 8.0, 0);
+    let y = b.act("gram", &[1, 2, 6, 6], 0.5, -2);
+    b.op(matmul(true, false), &[x, x], y);
+    cases.push(Case::new(
+        "BATCH_MATMUL Xᵀ·X (adj_x), 2 heads",
+        kind,
+        b.graph("mmx", y),
+        seed,
+    ));
     cases
 }
 
@@ -334,4 +333,21 @@ fn an_int8_attention_circuit_proves_its_values_and_rejects_another_output() {
     let mut wrong = values.clone();
     wrong[q.output][0] += 1;
     assert!(!accepts(&wrong), "an output one step off is accepted");
+}
+
+#[test]
+fn a_uint8_batch_matmul_is_refused_as_tflite_refuses_it() {
+    let mut b = Builder::new(Kind::U8, 1);
+    let x = b.act("input", &[1, 4, 6], 1.0 / 16.0, 3);
+    let y = b.act("scores", &[1, 4, 4], 0.25, -4);
+    b.op(
+        TfOpKind::BatchMatMul {
+            adj_x: false,
+            adj_y: true,
+        },
+        &[x, x],
+        y,
+    );
+    let err = lower(&b.graph("mm", y)).unwrap_err().to_string();
+    assert!(err.contains("BATCH_MATMUL") && err.contains("int8"), "{err}");
 }

@@ -158,7 +158,7 @@ pub struct MatRequant {
 impl MatRequant {
     /// The centred output of an accumulator; None when TFLite's int32 arithmetic overflows.
     pub fn apply(&self, acc: i128) -> Option<i64> {
-        let acc = i64::try_from(i32::try_from(acc).ok()?).ok()?;
+        let acc = i64::from(i32::try_from(acc).ok()?);
         let q = if self.ties_up {
             self.multiplier.apply_ties_up(acc)?
         } else {
