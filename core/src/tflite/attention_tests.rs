@@ -5,8 +5,8 @@
 //! reported, not required), and BATCH_MATMUL against the default kernels.
 
 use super::interpreter_tests::{
-    compare, interpreter_outputs_with, nchw_order, public_circuit, quantized, reference_python,
-    Builder, Case, Kind,
+    assert_none_differ, compare, interpreter_outputs_with, nchw_order, public_circuit, quantized,
+    reference_python, Builder, Case, Kind,
 };
 use super::*;
 use crate::qgraph::StepKind;
@@ -78,34 +78,27 @@ fn softmax_in_a_model_matches_the_interpreters_reference_kernel() {
         &cases,
         "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
     );
-    let mut table = String::from(
-        "| model | quantization | values | differing from the reference kernel | from the default kernel |\n|---|---|---|---|---|\n",
-    );
-    let mut wrong = vec![];
-    for ((case, reference), optimized) in cases.iter().zip(&reference).zip(&optimized) {
-        let q = quantized(&case.graph);
-        assert!(
-            q.steps
-                .iter()
-                .any(|s| matches!(s.kind, StepKind::ByteSoftmax(_))),
-            "{}: the softmax is proven",
-            case.name
-        );
-        let (compared, differing, _) = compare(case, reference);
-        let (_, from_default, _) = compare(case, optimized);
-        table += &format!(
-            "| {} | {} | {compared} | {differing} | {from_default} |\n",
-            case.name,
-            case.kind.label()
-        );
-        if differing > 0 {
-            wrong.push(format!("{} ({})", case.name, case.kind.label()));
-        }
-    }
-    eprintln!("{table}");
-    assert!(
-        wrong.is_empty(),
-        "differ from the reference kernel: {wrong:?}\n{table}"
+    let counts =
+        cases
+            .iter()
+            .zip(&reference)
+            .zip(&optimized)
+            .map(|((case, reference), optimized)| {
+                let q = quantized(&case.graph);
+                assert!(
+                    q.steps
+                        .iter()
+                        .any(|s| matches!(s.kind, StepKind::ByteSoftmax(_))),
+                    "{}: the softmax is proven",
+                    case.name
+                );
+                let (compared, differing, _) = compare(case, reference);
+                (compared, differing, compare(case, optimized).1)
+            });
+    assert_none_differ(
+        "model | quantization | values | differing from the reference kernel | from the default kernel",
+        &cases,
+        counts,
     );
 }
 
@@ -239,25 +232,14 @@ fn batch_matmul_matches_the_interpreter() {
         &cases,
         "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
     );
-    let mut table = String::from(
-        "| model | quantization | values | differing | differing with gemmlowp's ties |\n|---|---|---|---|---|\n",
-    );
-    let mut wrong = vec![];
-    for (case, reference) in cases.iter().zip(&reference) {
-        let (compared, differing, before) = compare(case, reference);
-        table += &format!(
-            "| {} | {} | {compared} | {differing} | {before} |\n",
-            case.name,
-            case.kind.label()
-        );
-        if differing > 0 {
-            wrong.push(format!("{} ({})", case.name, case.kind.label()));
-        }
-    }
-    eprintln!("{table}");
-    assert!(
-        wrong.is_empty(),
-        "differ from the interpreter: {wrong:?}\n{table}"
+    let counts = cases
+        .iter()
+        .zip(&reference)
+        .map(|(case, reference)| compare(case, reference));
+    assert_none_differ(
+        "model | quantization | values | differing | differing with gemmlowp's ties",
+        &cases,
+        counts,
     );
 }
 
@@ -349,5 +331,8 @@ fn a_uint8_batch_matmul_is_refused_as_tflite_refuses_it() {
         y,
     );
     let err = lower(&b.graph("mm", y)).unwrap_err().to_string();
-    assert!(err.contains("BATCH_MATMUL") && err.contains("int8"), "{err}");
+    assert!(
+        err.contains("BATCH_MATMUL") && err.contains("int8"),
+        "{err}"
+    );
 }

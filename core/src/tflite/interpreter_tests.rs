@@ -643,26 +643,38 @@ fn every_operator_matches_the_tflite_interpreter_for_uint8_and_int8() {
     };
     let cases = one_operator_cases();
     let reference = interpreter_outputs(&python, "ops", &cases);
-    let mut table = String::from(
-        "| operator | quantization | values compared | differing | differing with the previous rounding |\n|---|---|---|---|---|\n",
+    let counts = cases
+        .iter()
+        .zip(&reference)
+        .map(|(case, reference)| compare(case, reference));
+    assert_none_differ(
+        "operator | quantization | values compared | differing | differing with the previous rounding",
+        &cases,
+        counts,
     );
+}
+
+/// Prints the table of `counts` (values compared, differing, a third count) per case under
+/// `header`, and fails naming the cases with values differing.
+pub(super) fn assert_none_differ(
+    header: &str,
+    cases: &[Case],
+    counts: impl Iterator<Item = (usize, usize, usize)>,
+) {
+    let mut table = format!("| {header} |\n|---|---|---|---|---|\n");
     let mut wrong = vec![];
-    for (case, reference) in cases.iter().zip(&reference) {
-        let (compared, differing, before) = compare(case, reference);
+    for (case, (compared, differing, third)) in cases.iter().zip(counts) {
+        let label = case.kind.label();
         table += &format!(
-            "| {} | {} | {compared} | {differing} | {before} |\n",
-            case.name,
-            case.kind.label()
+            "| {} | {label} | {compared} | {differing} | {third} |\n",
+            case.name
         );
         if differing > 0 {
-            wrong.push(format!("{} ({})", case.name, case.kind.label()));
+            wrong.push(format!("{} ({label})", case.name));
         }
     }
     eprintln!("{table}");
-    assert!(
-        wrong.is_empty(),
-        "differ from the interpreter: {wrong:?}\n{table}"
-    );
+    assert!(wrong.is_empty(), "differ: {wrong:?}\n{table}");
 }
 
 /// A small int8 per-channel ResNet-style network, as TensorFlow's post-training quantization
