@@ -245,7 +245,19 @@ pub fn arith_rows(graph: &QGraph) -> usize {
                 let n = graph.tensors[s.output].len();
                 n * ROWS_PER_ELEMENT + t.rows(n) * ROWS_PER_ROW
             }
-            _ => 0,
+            StepKind::Linear(_)
+            | StepKind::Max { .. }
+            | StepKind::Reshape
+            | StepKind::Slice { .. }
+            | StepKind::Concat
+            | StepKind::QuantizedAdd(_)
+            | StepKind::QuantizedSub(_)
+            | StepKind::Gather { .. }
+            | StepKind::Product(_)
+            | StepKind::Lookup(_)
+            | StepKind::QuantizedMul(_)
+            | StepKind::MatMul(_)
+            | StepKind::Embedding(_) => 0,
         })
         .sum()
 }

@@ -41,7 +41,7 @@ struct Tags {
     clamp: u64,
 }
 
-/// The arithmetic chip and where its next row is, while one step is laid out.
+/// The arithmetic chip, laying out one operation at the layout's next free row.
 struct Rows<'c> {
     chip: &'c ArithConfig,
 }

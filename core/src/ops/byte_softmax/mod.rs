@@ -207,9 +207,8 @@ impl ByteSoftmax {
             .collect()
     }
 
-    /// Whether the circuit's reading of the table holds: only `d = 0` has `exp = 1` (so a row
-    /// with the true max is the only one whose exps include one; the circuit does not rely on
-    /// it, the max is proven by `Π d_c = 0`), and every exp is in `[0, 2^31)`.
+    /// Whether every table entry is a Q0.31 value in `[0, 1]`, as the circuit's products with
+    /// it assume (their quotients' range rows are sized for it).
     pub fn check(&self) -> Result<(), String> {
         for (d, e) in self.exp_table() {
             if !(0..=ONE_Q31).contains(&e) {

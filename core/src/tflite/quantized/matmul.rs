@@ -59,7 +59,7 @@ impl<'g> Builder<'g> {
             return self.push(op, kind, vec![a, b]);
         }
         // The rank-3 product, then its copy into the 4-D output's layout.
-        let flat = self.copy_of(out_t, shape.clone(), &format!("{name}/row-major"));
+        let flat = self.copy_of(out_t, shape.clone(), &format!("{name}/row-major"))?;
         self.q.steps.push(QStep {
             name: format!("{name}/row-major"),
             kind,
@@ -71,9 +71,9 @@ impl<'g> Builder<'g> {
     }
 
     /// A tensor of `like`'s quantization holding `shape` in TFLite's row-major order.
-    fn copy_of(&mut self, like: &TfTensor, shape: Vec<usize>, name: &str) -> QTensorId {
-        let (scale, zero_point) = per_tensor(like).unwrap_or((1.0, 0));
-        let (q_min, q_max) = stored_range(like).unwrap_or((0, 255));
+    fn copy_of(&mut self, like: &TfTensor, shape: Vec<usize>, name: &str) -> Result<QTensorId> {
+        let (scale, zero_point) = per_tensor(like)?;
+        let (q_min, q_max) = stored_range(like)?;
         self.q.tensors.push(QTensor {
             name: name.into(),
             shape,
@@ -85,7 +85,7 @@ impl<'g> Builder<'g> {
                 q_max,
             }),
         });
-        self.q.tensors.len() - 1
+        Ok(self.q.tensors.len() - 1)
     }
 
     /// Operand `id` (TFLite tensor `t`) in TFLite's row-major order as a tensor of rank 3 or
@@ -133,7 +133,7 @@ impl<'g> Builder<'g> {
         let Some(picks) = picks else {
             return Ok((id, shape));
         };
-        let copy = self.copy_of(t, shape.clone(), &format!("{name}/{}-row-major", t.name));
+        let copy = self.copy_of(t, shape.clone(), &format!("{name}/{}-row-major", t.name))?;
         self.q.steps.push(QStep {
             name: format!("{name}/{}", t.name),
             kind: StepKind::Gather { picks },

@@ -467,9 +467,7 @@ impl<'g> Builder<'g> {
             [] => (1, 1),
         };
         let softmax = crate::ops::byte_softmax::ByteSoftmax::new(beta, in_scale, depth, inner)
-            .map_err(|e| unsupported("SOFTMAX", &name, &format!(" ({e})")))?;
-        softmax
-            .check()
+            .and_then(|s| s.check().map(|()| s))
             .map_err(|e| unsupported("SOFTMAX", &name, &format!(" ({e})")))?;
         self.push(op, StepKind::ByteSoftmax(softmax), vec![x.id])
     }
