@@ -2,11 +2,16 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
 RESHAPE and TRANSPOSE into heads, BATCH_MATMUL, a SOFTMAX in the middle and BATCH_MATMUL again.
+
+With `encoder`, writes only `keras_encoder_int8.tflite`: a pre-norm transformer encoder block
+(LayerNormalization, MultiHeadAttention, a residual ADD, LayerNormalization, a GELU MLP, a
+residual ADD, a final LayerNormalization) and a classifier. Each layer norm converts to MEAN
+over the last axis, SQUARED_DIFFERENCE, MEAN, ADD of epsilon, RSQRT, three MULs, SUB and ADD.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -297,20 +302,48 @@ def attention_model():
     return tf.keras.Model(x, L.Dense(10)(L.Flatten()(a)))
 
 
+def encoder_model(rng):
+    """A pre-norm transformer encoder block (as a ViT's), then a classifier over the tokens.
+    The layer norms' scales and offsets are drawn at random (Keras initialises them to 1 and 0,
+    which would leave their multiplications untested)."""
+    L = tf.keras.layers
+    x0 = tf.keras.Input((8, 16), batch_size=1)
+    h = L.LayerNormalization(epsilon=1e-6)(x0)
+    h = L.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+    x = L.Add()([x0, h])
+    h = L.LayerNormalization(epsilon=1e-6)(x)
+    h = L.Dense(32, activation="gelu")(h)
+    h = L.Dense(16)(h)
+    x = L.Add()([x, h])
+    x = L.LayerNormalization(epsilon=1e-6)(x)
+    m = tf.keras.Model(x0, L.Dense(10)(L.Flatten()(x)))
+    for layer in m.layers:
+        if isinstance(layer, L.LayerNormalization):
+            gamma, beta = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                rng.normal(0, 0.2, beta.shape).astype(np.float32),
+            ])
+    return m
+
+
 def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"]):
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"], ["encoder"]):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     tf.keras.utils.set_random_seed(SEED)
-    if sys.argv[2:] == ["attention"]:
+    if sys.argv[2:] in (["attention"], ["encoder"]):
         rng = np.random.default_rng(SEED)
 
         def tokens():
             for _ in range(32):
                 yield [rng.normal(0, 1, (1, 8, 16)).astype(np.float32)]
 
-        write(out_dir, "keras_mha_int8.tflite", convert(attention_model(), tokens))
+        if sys.argv[2:] == ["attention"]:
+            write(out_dir, "keras_mha_int8.tflite", convert(attention_model(), tokens))
+        else:
+            write(out_dir, "keras_encoder_int8.tflite", convert(encoder_model(rng), tokens))
         return
 
     def write_one_op(models):

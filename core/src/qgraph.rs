@@ -715,6 +715,9 @@ pub enum StepKind {
     /// TFLite's int8/uint8 SOFTMAX over rows, as its reference kernel computes it
     /// ([`crate::ops::byte_softmax`]).
     ByteSoftmax(crate::ops::byte_softmax::ByteSoftmax),
+    /// TFLite's int8 SQUARED_DIFFERENCE of two tensors, the second broadcast to the first
+    /// ([`crate::ops::squared_difference`]).
+    SquaredDifference(crate::ops::squared_difference::SquaredDifference),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -952,6 +955,7 @@ impl QGraph {
                     Some((add.act_min, add.act_max))
                 }
                 StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
+                StepKind::SquaredDifference(sd) => Some((sd.act_min, sd.act_max)),
                 // The output clamped to [0, 255] centred (the table's clamp of `out`).
                 StepKind::ByteSoftmax(_) => Some((0, 255)),
                 StepKind::MatMul(p) => p.requant.map(|r| (r.act_min, r.act_max)),
@@ -1096,6 +1100,14 @@ impl QGraph {
                 })?
             }
             StepKind::QuantizedMul(mul) => mul
+                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
+                .ok_or_else(|| {
+                    Error::InvalidModel(format!(
+                        "step '{}': operands out of range or overflowing int32",
+                        step.name
+                    ))
+                })?,
+            StepKind::SquaredDifference(sd) => sd
                 .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
                 .ok_or_else(|| {
                     Error::InvalidModel(format!(

@@ -209,6 +209,7 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::QuantizedAdd(_) => "tflite add",
             StepKind::QuantizedSub(_) => "tflite sub",
             StepKind::QuantizedMul(_) => "tflite mul",
+            StepKind::SquaredDifference(_) => "tflite squared difference",
             StepKind::Lookup(_) => "tflite lookup",
             StepKind::ByteSoftmax(_) => "tflite softmax",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",

@@ -125,30 +125,44 @@ impl DotConfig {
         w: Wire,
         bias: i128,
     ) -> Result<Option<i128>, Error> {
+        self.assign_products(region, links, row, &[(x, w)], bias)
+    }
+
+    /// Lays out `bias + Σ x_l·w_l` on one row for pairs of computed values, pair `l` in lane
+    /// `l` as [`DotConfig::assign_product`] lays out one (a squared difference's expanded
+    /// square). At most one pair per lane.
+    pub fn assign_products(
+        &self,
+        region: &mut Region<Fr>,
+        links: &mut Links,
+        row: usize,
+        pairs: &[(Wire, Wire)],
+        bias: i128,
+    ) -> Result<Option<i128>, Error> {
         let hidden = self.hidden.as_ref().ok_or(Error::Synthesis)?;
+        if pairs.len() > self.width() {
+            return Err(Error::Synthesis);
+        }
         self.q_first.enable(region, row)?;
         region.assign_fixed(self.bias, row, fe(bias));
         region.assign_fixed(hidden.h_bias, row, Fr::zero());
         region.assign_advice(hidden.bias, row, known(Some(0)));
+        let mut acc = Some(bias);
         for l in 0..self.width() {
+            let pair = pairs.get(l);
             region.assign_fixed(self.w[l], row, Fr::zero());
-            region.assign_fixed(hidden.h[l], row, Fr::from((l == 0) as u64));
-            let (xv, wv) = if l == 0 {
-                (x.value, w.value)
-            } else {
-                (Some(0), Some(0))
-            };
+            region.assign_fixed(hidden.h[l], row, Fr::from(pair.is_some() as u64));
+            let (xv, wv) = pair.map_or((Some(0), Some(0)), |(x, w)| (x.value, w.value));
             let xc = region.assign_advice(self.x[l], row, known(xv)).cell();
             let wc = region.assign_advice(hidden.w[l], row, known(wv)).cell();
-            if l == 0 {
+            if let Some((x, w)) = pair {
                 links.copy(region, xc, x.source);
                 links.copy(region, wc, w.source);
             }
+            acc = acc
+                .zip(xv.zip(wv))
+                .map(|(a, (x, w))| a + x as i128 * w as i128);
         }
-        let acc = x
-            .value
-            .zip(w.value)
-            .map(|(a, b)| bias + a as i128 * b as i128);
         region.assign_advice(self.acc, row, known(acc));
         Ok(acc)
     }

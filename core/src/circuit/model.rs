@@ -107,6 +107,7 @@ impl ModelCircuit {
                 StepKind::ByteSoftmax(t) => steps.byte_softmax(step, t)?,
                 StepKind::Embedding(t) => steps.embedding(step, t)?,
                 StepKind::QuantizedMul(mul) => steps.quantized_mul(step, mul)?,
+                StepKind::SquaredDifference(sd) => steps.squared_difference(step, sd)?,
                 StepKind::QuantizedAdd(add) => steps.quantized_add(step, add, false)?,
                 StepKind::QuantizedSub(sub) => steps.quantized_add(step, sub, true)?,
                 StepKind::Max {

@@ -223,6 +223,7 @@ fn rows_needed(
             | StepKind::QuantizedAdd(_)
             | StepKind::QuantizedSub(_)
             | StepKind::QuantizedMul(_)
+            | StepKind::SquaredDifference(_)
             | StepKind::Lookup(_)
             | StepKind::Product(_)
             | StepKind::Gather { .. }
@@ -256,6 +257,7 @@ pub fn arith_rows(graph: &QGraph) -> usize {
             | StepKind::Product(_)
             | StepKind::Lookup(_)
             | StepKind::QuantizedMul(_)
+            | StepKind::SquaredDifference(_)
             | StepKind::MatMul(_)
             | StepKind::Embedding(_) => 0,
         })
@@ -357,6 +359,7 @@ fn linear(kind: &StepKind) -> Option<&Linear> {
         | StepKind::QuantizedSub(_)
         | StepKind::Gather { .. }
         | StepKind::QuantizedMul(_)
+        | StepKind::SquaredDifference(_)
         | StepKind::Lookup(_)
         | StepKind::ByteSoftmax(_)
         | StepKind::Product(_)
@@ -465,6 +468,12 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
                     counts.insert(1, 2 * n_out);
                     counts.insert(2, n_out);
                 }
+                StepKind::SquaredDifference(_) => {
+                    // Per output a map of the first input and the square's product row (one
+                    // row each at every width); one map per element of the second input.
+                    let n_second = s.inputs.get(1).map_or(0, |&t| graph.tensors[t].len());
+                    counts.insert(1, 2 * n_out + n_second);
+                }
                 // Laid out by the matrix-product and embedding chips, counted by `rows_needed`.
                 StepKind::MatMul(_)
                 | StepKind::Embedding(_)
@@ -537,10 +546,12 @@ pub fn layout_candidates_with(
         .any(|s| matches!(s.kind, StepKind::Product(_)));
     // TFLite's MUL reads its factors on product rows too, requantized by the fixed-point chip.
     let products = half_up_products
-        || graph
-            .steps
-            .iter()
-            .any(|s| matches!(s.kind, StepKind::QuantizedMul(_)));
+        || graph.steps.iter().any(|s| {
+            matches!(
+                s.kind,
+                StepKind::QuantizedMul(_) | StepKind::SquaredDifference(_)
+            )
+        });
     // A matrix product's accumulators are rescaled half up too.
     let uses_rescale = pads_with_zeros
         || half_up_products

@@ -28,6 +28,7 @@
 use super::fe;
 use crate::ops::byte_softmax::{ByteSoftmax, ExpKey, DIFFS};
 use crate::ops::lookup::{ByteLookup, LOOKUP_INPUTS};
+use crate::ops::squared_difference::SquaredDifference;
 use crate::ops::unary::TableFn;
 use crate::qgraph::{Activation, QGraph, QuantizedMultiplier, Rounding, StepKind};
 use halo2_proofs::circuit::{Layouter, Value};
@@ -57,17 +58,42 @@ pub const BELOW_POW2_MAX_BITS: u32 = 15;
 /// The centred values an 8-bit (uint8 or int8) tensor can hold: `stored - zero_point`.
 pub const MAP_DOMAIN: std::ops::RangeInclusive<i64> = -255..=255;
 
-/// One ADD input's requantization: `M(a·2^left_shift)`.
+/// One ADD input's requantization: `M(a·2^left_shift)`, negated when `negated` (the subtracted
+/// input of a squared difference, so that the difference is a sum of map outputs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddInputMap {
     pub multiplier: QuantizedMultiplier,
     pub left_shift: u32,
+    pub negated: bool,
 }
 
 impl AddInputMap {
+    /// An ADD or SUB input's map.
+    pub fn add_input(multiplier: QuantizedMultiplier, left_shift: u32) -> Self {
+        AddInputMap {
+            multiplier,
+            left_shift,
+            negated: false,
+        }
+    }
+
+    /// A SQUARED_DIFFERENCE's two maps: the first input's, and the second's negated.
+    pub fn squared_difference(sd: &SquaredDifference) -> [Self; 2] {
+        let [a, b] = sd.input_multipliers;
+        [
+            Self::add_input(a, sd.left_shift),
+            AddInputMap {
+                negated: true,
+                ..Self::add_input(b, sd.left_shift)
+            },
+        ]
+    }
+
     pub fn apply(&self, a: i64) -> Option<i64> {
-        self.multiplier
-            .apply(a.checked_mul(1i64 << self.left_shift)?)
+        let v = self
+            .multiplier
+            .apply(a.checked_mul(1i64 << self.left_shift)?)?;
+        Some(if self.negated { -v } else { v })
     }
 }
 
@@ -120,10 +146,7 @@ impl TableSpec {
                     sign = true;
                     requant_multipliers.push(add.output_multiplier);
                     for m in add.input_multipliers {
-                        let map = AddInputMap {
-                            multiplier: m,
-                            left_shift: add.left_shift,
-                        };
+                        let map = AddInputMap::add_input(m, add.left_shift);
                         if !maps.contains(&map) {
                             maps.push(map);
                         }
@@ -144,6 +167,15 @@ impl TableSpec {
                 StepKind::QuantizedMul(mul) => {
                     sign = true;
                     requant_multipliers.push(mul.multiplier);
+                }
+                StepKind::SquaredDifference(sd) => {
+                    sign = true;
+                    requant_multipliers.push(sd.output_multiplier);
+                    for map in AddInputMap::squared_difference(sd) {
+                        if !maps.contains(&map) {
+                            maps.push(map);
+                        }
+                    }
                 }
                 StepKind::Lookup(t) => {
                     if !lookups.contains(t) {

@@ -21,6 +21,8 @@
 //!   elementwise operators, computed as its interpreter computes them.
 //! - [`mul`]: the product of two computed tensors, one broadcast (squeeze-and-excite), rounded
 //!   by a power of two or, for TFLite, by a fixed-point multiplier.
+//! - [`squared_difference`]: TFLite's int8 `(a - b)²` (a layer norm's variance), both inputs
+//!   rescaled by table, the difference squared on a product row.
 //! - [`matmul`]: the matrix product of two computed tensors (attention), proven by Freivalds'
 //!   check.
 //! - [`embedding`]: a token embedding with fixed weights, each token's row looked up by its id
@@ -41,5 +43,6 @@ pub mod mul;
 pub mod pool;
 pub mod quant_context;
 pub mod resample;
+pub mod squared_difference;
 pub mod unary;
 pub mod window;

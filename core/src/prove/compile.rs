@@ -451,6 +451,11 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 m
             }
             StepKind::QuantizedMul(mul) => vec![mul.multiplier],
+            StepKind::SquaredDifference(sd) => {
+                let mut m = sd.input_multipliers.to_vec();
+                m.push(sd.output_multiplier);
+                m
+            }
             StepKind::ByteSoftmax(softmax) => {
                 let len =
                     |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map(|t| t.len());

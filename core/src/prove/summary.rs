@@ -46,6 +46,9 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
             crate::qgraph::StepKind::QuantizedAdd(_) => "quantized add (TFLite)".into(),
             crate::qgraph::StepKind::QuantizedSub(_) => "quantized sub (TFLite)".into(),
             crate::qgraph::StepKind::QuantizedMul(_) => "quantized mul (TFLite)".into(),
+            crate::qgraph::StepKind::SquaredDifference(_) => {
+                "quantized squared difference (TFLite)".into()
+            }
             crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
             crate::qgraph::StepKind::ByteSoftmax(t) => {
                 format!(

@@ -98,6 +98,28 @@ impl Builder {
         self.push(t)
     }
 
+    /// A constant int8 tensor of stored `values`, quantized per tensor.
+    pub(super) fn int8_constant(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        (scale, zp): (f32, i64),
+        values: &[i64],
+    ) -> usize {
+        let t = TfTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            dtype: TfType::I8,
+            quant: Some(TfQuant {
+                scales: vec![scale],
+                zero_points: vec![zp],
+                dim: 0,
+            }),
+            data: Some(stored_bytes(values, TfType::I8)),
+        };
+        self.push(t)
+    }
+
     pub(super) fn ints(&mut self, name: &str, shape: &[usize], values: &[i32]) -> usize {
         let t = TfTensor {
             name: name.into(),

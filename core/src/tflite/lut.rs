@@ -5,6 +5,8 @@
 //!   zero, add the zero point, clamp. The functions are musl's `expf`/`tanhf` (the `libm`
 //!   crate), so every platform computes the same tables.
 //! - HARD_SWISH: `reference_ops::HardSwish`'s int16 fixed-point arithmetic.
+//! - RSQRT: the elementwise kernel's `GetInvSqrtQuantizedMultiplierExp` (Newton steps in
+//!   gemmlowp's fixed point) and two `MultiplyByQuantizedMultiplier`s.
 //! - LEAKY_RELU, standalone RELU/RELU6/RELU_N1_TO_1 and QUANTIZE: `MultiplyByQuantizedMultiplier`
 //!   of the centred input, plus the output zero point, clamped.
 //! - uint8 CONCATENATION of an input quantized unlike the output: `ConcatenationWithScaling`'s
@@ -16,7 +18,9 @@
 use super::quantized::{per_tensor, stored_range};
 use super::TfTensor;
 use crate::error::{Error, Result};
-use crate::qgraph::QuantizedMultiplier;
+use crate::qgraph::{
+    rounding_divide_by_pot, saturating_rounding_doubling_high_mul as srdhm, QuantizedMultiplier,
+};
 
 /// The quantizations of an operator's input and output.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -209,4 +213,89 @@ pub fn hard_swish(q: Quant) -> Result<impl Fn(i64) -> i64> {
         let out = rdbp16(preshift, -output.shift) as i64 + q.out_zp;
         out.clamp(q.out_min, q.out_max)
     })
+}
+
+/// gemmlowp's `SaturatingRoundingMultiplyByPOT<e>` for `e > 0`: a left shift that saturates.
+fn saturating_shift_left(x: i32, e: u32) -> i32 {
+    let threshold = (1i32 << (31 - e)) - 1;
+    if x > threshold {
+        i32::MAX
+    } else if x < -threshold {
+        i32::MIN
+    } else {
+        x << e
+    }
+}
+
+/// TFLite's `GetInvSqrtQuantizedMultiplierExp(input, kReverseShift)`: `1/√input` as a Q0.31
+/// multiplier and a shift (left when positive), by five Newton steps in gemmlowp's Q3.28 from
+/// a guess of 1, the input first normalised into `[2^27, 2^29)` by pairs of bits.
+pub fn inv_sqrt_multiplier_exp(input: i32) -> (i32, i32) {
+    if input <= 1 {
+        // TFLite treats 0 as 1 (and the caller never passes 0).
+        return (i32::MAX, 0);
+    }
+    let mut input = input;
+    let mut shift = 11i32;
+    while input >= 1 << 29 {
+        input /= 4;
+        shift += 1;
+    }
+    let max_left_shift_bits = (input as u32).leading_zeros() - 1;
+    let left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+    shift -= left_shift_bit_pairs as i32;
+    input <<= 2 * left_shift_bit_pairs;
+    // Q3.28 numbers: a product of two is Q6.25, of three Q9.22; `Rescale<3>` brings either
+    // back to Q3.28 by a saturating left shift.
+    let fixed_input = input >> 1;
+    let half_input = rounding_divide_by_pot(fixed_input, 1);
+    let half_three = (1i32 << 28) + (1 << 27);
+    let mut x = 1i32 << 28;
+    for _ in 0..5 {
+        let x3 = saturating_shift_left(srdhm(srdhm(x, x), x), 6);
+        let step = srdhm(half_three, x).wrapping_sub(srdhm(half_input, x3));
+        x = saturating_shift_left(step, 3);
+    }
+    // Times √2/2 in Q0.31: the product stays Q3.28.
+    let mut multiplier = srdhm(x, 1_518_500_250);
+    if shift < 0 {
+        multiplier = multiplier.wrapping_shl(-shift as u32);
+        shift = 0;
+    }
+    // `kReverseShift`: the shift returned is a left shift.
+    (multiplier, -shift)
+}
+
+/// int8 RSQRT as the interpreter's elementwise kernel computes it (TFLite has no uint8 RSQRT):
+/// `value = s - zp_in`; 0 gives the largest output; otherwise
+/// `MBQM(MBQM(1, inv_sqrt(value), shift + 20), M, m_shift - 20) + zp_out`, clamped, where `M`
+/// is `1 / (√s_in · s_out)` (the square root and product in `f32`, the quotient in `f64`).
+/// The interpreter refuses to run on an input below its zero point; such inputs read as 0
+/// does here (the largest output), as TensorFlow's own TOSA lowering of RSQRT tabulates them.
+pub fn rsqrt(q: Quant) -> impl Fn(i64) -> i64 {
+    const SHIFT: i32 = 20;
+    let scale = 1.0 / f64::from(q.in_scale.sqrt() * q.out_scale);
+    let m = QuantizedMultiplier::from_real(scale);
+    move |s| {
+        let value = s - q.in_zp;
+        if value <= 0 {
+            return q.out_max;
+        }
+        let (inv_sqrt, inv_shift) = inv_sqrt_multiplier_exp(value as i32);
+        let data = QuantizedMultiplier {
+            multiplier: inv_sqrt,
+            shift: inv_shift + SHIFT,
+        }
+        .apply(1);
+        let out = data.and_then(|d| {
+            QuantizedMultiplier {
+                multiplier: m.multiplier,
+                shift: m.shift - SHIFT,
+            }
+            .apply(d)
+        });
+        // Beyond int32 the value is far past the top of the clamp.
+        out.map_or(q.out_max, |v| v + q.out_zp)
+            .clamp(q.out_min, q.out_max)
+    }
 }

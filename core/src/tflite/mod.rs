@@ -1358,6 +1358,8 @@ mod attention_tests;
 #[cfg(test)]
 mod interpreter_tests;
 #[cfg(test)]
+mod layer_norm_tests;
+#[cfg(test)]
 mod ptq_tests;
 #[cfg(test)]
 mod tests;

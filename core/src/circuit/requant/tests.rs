@@ -215,6 +215,7 @@ fn map_rows_look_up_the_add_input_map() {
             shift: -1,
         },
         left_shift: 20,
+        negated: false,
     };
     let other = AddInputMap {
         multiplier: QuantizedMultiplier {
@@ -222,6 +223,7 @@ fn map_rows_look_up_the_add_input_map() {
             shift: 0,
         },
         left_shift: 20,
+        negated: false,
     };
     let table = TableSpec {
         maps: vec![map, other],

@@ -11,6 +11,8 @@
 //!   sum (or difference) requantized and clamped;
 //! - [`quantized_mul`]: TFLite's MUL — the product of two computed tensors, requantized and
 //!   clamped;
+//! - [`squared_difference`]: TFLite's SQUARED_DIFFERENCE — both inputs through their maps, the
+//!   difference squared on a product row, requantized and clamped;
 //! - [`embedding`]: a token embedding's rows looked up by id in its fixed table;
 //! - [`softmax`]: TFLite's int8 SOFTMAX — the row max in the max chip, the reference kernel's
 //!   fixed-point arithmetic in the arithmetic chip;
@@ -31,6 +33,7 @@ mod product;
 mod quantized_add;
 mod quantized_mul;
 pub(super) mod softmax;
+mod squared_difference;
 
 use super::io::ParamCells;
 use super::matmul::PendingMatMul;

@@ -28,10 +28,9 @@ impl StepLayout<'_, '_> {
             add.act_min,
             add.act_max,
         )?;
-        let maps = add.input_multipliers.map(|multiplier| AddInputMap {
-            multiplier,
-            left_shift: add.left_shift,
-        });
+        let maps = add
+            .input_multipliers
+            .map(|multiplier| AddInputMap::add_input(multiplier, add.left_shift));
         let tags = [
             self.spec.map_tag(&maps[0]).ok_or(Error::Synthesis)?,
             self.spec.map_tag(&maps[1]).ok_or(Error::Synthesis)?,

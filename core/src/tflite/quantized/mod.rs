@@ -357,7 +357,8 @@ impl<'g> Builder<'g> {
                 " other than as the model's last operator",
             )),
             TfOpKind::BatchMatMul { adj_x, adj_y } => self.batch_matmul(op, *adj_x, *adj_y),
-            TfOpKind::SquaredDifference | TfOpKind::Div { .. } => Err(unsupported(
+            TfOpKind::SquaredDifference => self.squared_difference(op),
+            TfOpKind::Div { .. } => Err(unsupported(
                 op.kind.name(),
                 &name,
                 " in an int8 or uint8 model (it is supported in float models)",
@@ -552,11 +553,15 @@ impl<'g> Builder<'g> {
             .collect();
         axes.sort_unstable();
         axes.dedup();
-        if !matches!(xt.dtype, TfType::U8 | TfType::I8) || xt.shape.len() != 4 || axes != [1, 2] {
+        let quantized = matches!(xt.dtype, TfType::U8 | TfType::I8);
+        if quantized && xt.shape.len() >= 2 && axes == [rank - 1] {
+            return self.mean_of_last_axis(op, x.id, xt, keep_dims);
+        }
+        if !quantized || xt.shape.len() != 4 || axes != [1, 2] {
             return Err(unsupported(
                 "MEAN",
                 &name,
-                " other than over the height and width of a 4-D tensor",
+                " other than over the height and width of a 4-D tensor or over its last axis",
             ));
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
@@ -600,6 +605,67 @@ impl<'g> Builder<'g> {
         )
     }
 
+    /// TFLite's MEAN over the last axis (a layer norm's mean and variance), always by the
+    /// reference `QuantizedMeanOrSum`: the sum of each row of centred values, requantized by
+    /// [`reference_mean_multiplier`], plus the output zero point, clamped. In our layout a
+    /// 4-D tensor's last axis is its channels (a 1×1 all-ones convolution to one channel);
+    /// in lower ranks it is the rows of the last dimension (an all-ones dense row).
+    fn mean_of_last_axis(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        xt: &TfTensor,
+        keep_dims: bool,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let rank = xt.shape.len();
+        let depth = xt.shape[rank - 1];
+        let mut want = xt.shape.clone();
+        if keep_dims {
+            want[rank - 1] = 1;
+        } else {
+            want.pop();
+        }
+        if out_t.shape != want || rank > 4 || depth == 0 {
+            return Err(Error::InvalidModel(format!(
+                "MEAN '{name}' over the last axis of {:?} declares output shape {:?}",
+                xt.shape, out_t.shape
+            )));
+        }
+        let (s_in, _) = per_tensor(xt)?;
+        let (s_out, zp_out) = per_tensor(out_t)?;
+        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, depth as u64);
+        let in_shape = self.q.tensors[x].shape.clone();
+        let kernel = if rank == 4 {
+            let window = Window2d {
+                kernel: [1, 1],
+                stride: [1, 1],
+                pads: [0; 4],
+                dilation: [1, 1],
+            };
+            LinearKernel::Conv {
+                geometry: ConvGeometry {
+                    out_channels: 1,
+                    window,
+                    group: 1,
+                },
+                out_shape: vec![1, 1, in_shape[2], in_shape[3]],
+                in_shape,
+                weight: vec![1; depth],
+                bias: vec![0],
+            }
+        } else {
+            LinearKernel::Dense {
+                n_in: depth,
+                n_out: 1,
+                weight: vec![1; depth],
+                bias: vec![0],
+            }
+        };
+        self.push_mean(op, x, kernel, multiplier, zp_out)
+    }
+
     /// A MEAN over height and width as a depthwise all-ones window over the centred values
     /// plus `bias` per channel, requantized by `multiplier`, `out_offset` added and the
     /// output's stored range clamped.
@@ -612,9 +678,6 @@ impl<'g> Builder<'g> {
         multiplier: QuantizedMultiplier,
         out_offset: i64,
     ) -> Result<()> {
-        let out_t = &self.g.tensors[op.outputs[0]];
-        let (lo, hi) = stored_range(out_t)?;
-        let zp_out = per_tensor(out_t)?.1;
         let window = Window2d {
             kernel: [h, w],
             stride: [1, 1],
@@ -632,6 +695,22 @@ impl<'g> Builder<'g> {
             weight: vec![1; c * h * w],
             bias: vec![bias; c],
         };
+        self.push_mean(op, x, kernel, multiplier, out_offset)
+    }
+
+    /// A mean's sum `kernel`, requantized by `multiplier` with ties away from zero,
+    /// `out_offset` added and the output's stored range clamped.
+    fn push_mean(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        kernel: LinearKernel,
+        multiplier: QuantizedMultiplier,
+        out_offset: i64,
+    ) -> Result<()> {
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (lo, hi) = stored_range(out_t)?;
+        let zp_out = per_tensor(out_t)?.1;
         let rescale = Rescale {
             rounding: Rounding::FixedPoint(FixedPointRequant {
                 multipliers: vec![multiplier],

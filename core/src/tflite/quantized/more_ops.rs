@@ -1,7 +1,7 @@
 //! The int8/uint8 lowering of TFLite's elementwise and data-movement operators beyond the
-//! convolutional core: SUB, MUL, the table-driven elementwise functions (LOGISTIC, TANH,
-//! HARD_SWISH, LEAKY_RELU, standalone RELU/RELU6/RELU_N1_TO_1, QUANTIZE between two scales),
-//! CONCATENATION, RESIZE_NEAREST_NEIGHBOR and TRANSPOSE. Each reproduces the interpreter's
+//! convolutional core: SUB, MUL, SQUARED_DIFFERENCE, the table-driven elementwise functions
+//! (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, RSQRT, standalone RELU/RELU6/RELU_N1_TO_1,
+//! QUANTIZE between two scales), CONCATENATION, RESIZE_NEAREST_NEIGHBOR and TRANSPOSE. Each reproduces the interpreter's
 //! integer arithmetic; the tables come from [`crate::tflite::lut`].
 
 use super::super::lut;
@@ -12,9 +12,10 @@ use super::{
 use crate::error::{Error, Result};
 use crate::ops::gather::Pick;
 use crate::ops::lookup::ByteLookup;
+use crate::ops::squared_difference::SquaredDifference;
 use crate::ops::unary::UnaryFn;
 use crate::qgraph::{QTensorId, QuantizedMul, QuantizedMultiplier, StepKind};
-use crate::tflite::{FusedActivation, TfOp, TfTensor};
+use crate::tflite::{FusedActivation, TfOp, TfTensor, TfType};
 
 impl<'g> Builder<'g> {
     /// Both operands of a binary operator, pending pads applied.
@@ -291,37 +292,118 @@ impl<'g> Builder<'g> {
             }
             return self.push(op, StepKind::Lookup(table), vec![x.id]);
         }
-        let [(a, at), (b, bt)] = self.two_inputs(op)?;
-        let (sa, sb) = nchw_broadcast_shapes(&at.shape, &bt.shape);
-        // The full-shape operand first; the product commutes.
-        let (first, second, shape) = if crate::ops::mul::broadcast(&sa, &sb).is_ok() {
-            (a, b, &sb)
-        } else if crate::ops::mul::broadcast(&sb, &sa).is_ok() {
-            (b, a, &sa)
-        } else {
-            return Err(unsupported(
-                "MUL",
-                &name,
-                &format!(" of shapes {:?} and {:?}", at.shape, bt.shape),
-            ));
-        };
-        let full = if first.id == a.id { &sa } else { &sb };
-        if *full != super::super::nchw(&out_t.shape) {
-            return Err(Error::InvalidModel(format!(
-                "MUL '{name}' of {:?} and {:?} declares output shape {:?}",
-                at.shape, bt.shape, out_t.shape
-            )));
-        }
-        let second_idx = crate::ops::mul::broadcast(full, shape)
-            .map_err(|e| unsupported("MUL", &name, &format!(" ({e})")))?;
+        // The product commutes: which operand comes first does not matter.
+        let pair = self.broadcast_pair(op, "MUL")?;
         let mul = QuantizedMul {
-            second: second_idx,
-            multiplier: real(at, bt)?,
+            second: pair.second_of_output,
+            multiplier: real(pair.first.1, pair.second.1)?,
             out_zero_point: zp_out,
             act_min: lo,
             act_max: hi,
         };
-        self.push(op, StepKind::QuantizedMul(mul), vec![first.id, second.id])
+        self.push(
+            op,
+            StepKind::QuantizedMul(mul),
+            vec![pair.first.0, pair.second.0],
+        )
+    }
+
+    /// int8 SQUARED_DIFFERENCE of two tensors (a layer norm's `(x - mean)²`), numpy
+    /// broadcasting included; a constant operand is made a tensor of the graph first.
+    pub(super) fn squared_difference(&mut self, op: &TfOp) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let inputs = [op.input(self.g, 0)?, op.input(self.g, 1)?];
+        if inputs.iter().chain([&out_t]).any(|t| t.dtype != TfType::I8) {
+            return Err(unsupported(
+                "SQUARED_DIFFERENCE",
+                &name,
+                " other than of int8 tensors in a quantized model (TFLite's kernel takes int8 only)",
+            ));
+        }
+        for (k, t) in inputs.iter().enumerate() {
+            if t.data.is_some() {
+                self.materialize_constant(op, k)?;
+            }
+        }
+        // (a - b)² = (b - a)²: the operands may be swapped, each keeping its own scale.
+        let pair = self.broadcast_pair(op, "SQUARED_DIFFERENCE")?;
+        let scales = [per_tensor(pair.first.1)?.0, per_tensor(pair.second.1)?.0];
+        let sd = SquaredDifference::new(
+            scales,
+            per_tensor(out_t)?,
+            stored_range(out_t)?,
+            pair.second_of_output,
+        )
+        .map_err(|e| unsupported("SQUARED_DIFFERENCE", &name, &format!(": {e}")))?;
+        self.push(
+            op,
+            StepKind::SquaredDifference(sd),
+            vec![pair.first.0, pair.second.0],
+        )
+    }
+
+    /// The two tensor operands of a binary elementwise operator whose result does not depend
+    /// on their order, under numpy broadcasting: the operand already of the output's shape
+    /// first, or, when neither is, the first input copied out to it (copy constraints only);
+    /// and for each output, the element of the second operand it reads.
+    fn broadcast_pair(&mut self, op: &TfOp, what: &str) -> Result<BroadcastPair<'g>> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let [(a, at), (b, bt)] = self.two_inputs(op)?;
+        let (sa, sb) = nchw_broadcast_shapes(&at.shape, &bt.shape);
+        let full = super::super::nchw(&out_t.shape);
+        let refuse = || {
+            unsupported(
+                what,
+                &name,
+                &format!(
+                    " of shapes {:?} and {:?} into {:?}",
+                    at.shape, bt.shape, out_t.shape
+                ),
+            )
+        };
+        // numpy's result shape must be the declared one: along each axis the two agree or
+        // one of them is 1.
+        let result: Option<Vec<usize>> = (sa.len() == sb.len())
+            .then(|| {
+                sa.iter()
+                    .zip(&sb)
+                    .map(|(&x, &y)| match (x, y) {
+                        _ if x == y => Some(x),
+                        (1, _) => Some(y),
+                        (_, 1) => Some(x),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .flatten();
+        if result.as_ref() != Some(&full) {
+            return Err(Error::InvalidModel(format!(
+                "{what} '{name}' of {:?} and {:?} declares output shape {:?}",
+                at.shape, bt.shape, out_t.shape
+            )));
+        }
+        let ((first, ft, fs), (second, st, ss)) = if sa != full && sb == full {
+            ((b, bt, sb), (a, at, sa))
+        } else {
+            ((a, at, sa), (b, bt, sb))
+        };
+        let mut first_id = first.id;
+        if fs != full {
+            let index = crate::ops::mul::broadcast(&full, &fs).map_err(|_| refuse())?;
+            let picks = index
+                .into_iter()
+                .map(|index| Pick::Input { slot: 0, index })
+                .collect();
+            first_id = self.expanded(first.id, ft, &full, picks)?;
+        }
+        let second_of_output = crate::ops::mul::broadcast(&full, &ss).map_err(|_| refuse())?;
+        Ok(BroadcastPair {
+            first: (first_id, ft),
+            second: (second.id, st),
+            second_of_output,
+        })
     }
 
     /// An elementwise operator of one 8-bit input computed through its table.
@@ -341,7 +423,8 @@ impl<'g> Builder<'g> {
         self.push(op, StepKind::Lookup(table), vec![x.id])
     }
 
-    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU as the interpreter computes them.
+    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU and RSQRT as the interpreter computes
+    /// them.
     pub(super) fn unary(&mut self, op: &TfOp, f: UnaryFn) -> Result<()> {
         let name = op.name(self.g);
         let xt = op.input(self.g, 0)?;
@@ -362,6 +445,15 @@ impl<'g> Builder<'g> {
                 ))
             }
             UnaryFn::Exp => Box::new(lut::exp(q)),
+            // Likewise RSQRT (a layer norm's): int8 only.
+            UnaryFn::InverseSqrt { .. } if xt.dtype == crate::tflite::TfType::U8 => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
+                ))
+            }
+            UnaryFn::InverseSqrt { epsilon } if epsilon.get() == 0.0 => Box::new(lut::rsqrt(q)),
             UnaryFn::Gelu { tanh_approximation } => Box::new(lut::gelu(q, tanh_approximation)),
             UnaryFn::HardSigmoid { .. }
             | UnaryFn::Elu { .. }
@@ -635,6 +727,16 @@ impl<'g> Builder<'g> {
 /// Two TFLite (NHWC) operand shapes in our layout for numpy broadcasting: the shorter padded
 /// with leading ones first (`[C]` is `[1, 1, 1, C]`), so the axes line up as they do in NHWC
 /// before both become NCHW.
+/// Two operands of an elementwise operator in our layout ([`Builder::broadcast_pair`]).
+struct BroadcastPair<'g> {
+    /// The operand of the output's shape, and its quantization.
+    first: (QTensorId, &'g TfTensor),
+    /// The broadcast operand, and its quantization.
+    second: (QTensorId, &'g TfTensor),
+    /// For each output, the element of `second` it reads.
+    second_of_output: Vec<u32>,
+}
+
 fn nchw_broadcast_shapes(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let rank = a.len().max(b.len());
     let padded = |s: &[usize]| {
