@@ -956,8 +956,8 @@ impl QGraph {
                 }
                 StepKind::QuantizedMul(mul) => Some((mul.act_min, mul.act_max)),
                 StepKind::SquaredDifference(sd) => Some((sd.act_min, sd.act_max)),
-                // The output clamped to [0, 255] centred (the table's clamp of `out`).
-                StepKind::ByteSoftmax(_) => Some((0, 255)),
+                // Clamped by the softmax's own table (`TAG_SOFTMAX_CLAMP`).
+                StepKind::ByteSoftmax(_) => None,
                 StepKind::MatMul(p) => p.requant.map(|r| (r.act_min, r.act_max)),
                 _ => None,
             };

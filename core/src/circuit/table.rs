@@ -13,6 +13,9 @@
 //! - [`TAG_FIRST_SOFTMAX`]+2j, +2j+1 (TFLite's int8 SOFTMAX): the j-th distinct softmax input
 //!   scale's exp table `(tag, d, e(d))` and its rescale to Q12.19 `(tag, d, RDBPOT(e(d), 12))`,
 //!   for the 256 differences `d` in `[-255, 0]` ([`crate::ops::byte_softmax`]);
+//! - [`TAG_SOFTMAX_CLAMP`] (with any softmax): `(tag, q, min(q, 255))` for `q` in `[0, 512)`, the
+//!   softmax output's clamp (its unclamped output is at most 257, see `steps/softmax.rs`), in
+//!   512 rows rather than a clip's whole activation domain;
 //! - [`TAG_FIRST_FUNCTION`]+j: the j-th distinct elementwise function `(tag, q, f_j(q))` over the
 //!   activation domain, its output rounded and clamped into the domain ([`TableFn::apply`]);
 //! - [`TAG_FIRST_MAP`]+j (TFLite ADD): `(tag, a, M_j(a·2^l))` for every centred 8-bit value `a`
@@ -49,6 +52,10 @@ pub const TAG_FIRST_FUNCTION: u64 = 1 << 34;
 pub const TAG_FIRST_LOOKUP: u64 = TAG_BELOW_POW2 + 1;
 /// The first softmax exp table, above every function tag.
 pub const TAG_FIRST_SOFTMAX: u64 = 1 << 35;
+/// The softmax output's clamp, just below the exp tables.
+pub const TAG_SOFTMAX_CLAMP: u64 = TAG_FIRST_SOFTMAX - 1;
+/// The unclamped softmax outputs the clamp table holds: `[0, 512)`.
+pub const SOFTMAX_CLAMP_INPUTS: i64 = 512;
 /// The `j` of the power-of-two ranges the softmax's rows use: 15-bit limbs, the top limbs of
 /// 31-, 32- and 34-bit remainders, a bit, and the row's `2^(h-1)` for `h` in `1..=12`.
 const SOFTMAX_POW2_BITS: [u32; 13] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15];
@@ -253,6 +260,11 @@ impl TableSpec {
             + self.maps.len() * MAP_DOMAIN.count()
             + self.lookups.len() * LOOKUP_INPUTS
             + self.softmax.len() * 2 * DIFFS.count()
+            + if self.softmax.is_empty() {
+                0
+            } else {
+                SOFTMAX_CLAMP_INPUTS as usize
+            }
     }
 
     /// The exp table's tag and its rescale's of a softmax step.
@@ -360,6 +372,9 @@ impl TableConfig {
                     .into_iter()
                     .map(|(d, e)| (tag + 1, d, e)),
             );
+        }
+        if !spec.softmax.is_empty() {
+            pairs.extend((0..SOFTMAX_CLAMP_INPUTS).map(|q| (TAG_SOFTMAX_CLAMP, q, q.min(255))));
         }
         for (j, map) in spec.maps.iter().enumerate() {
             let map = *map;

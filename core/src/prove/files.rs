@@ -70,8 +70,10 @@ pub const COMPILED_FILE: &str = "compiled.bin";
 /// or from a build whose compiled form differs, is named as such instead of failing to decode.
 pub const COMPILED_MAGIC: &[u8; 8] = b"ZKINF-CM";
 /// Raised whenever [`Compiled`]'s encoding changes (new step kinds appended to the end of
-/// [`crate::qgraph::StepKind`] leave older files readable).
-pub const COMPILED_VERSION: u32 = 9;
+/// [`crate::qgraph::StepKind`] leave older files readable), and whenever the circuit of a stored
+/// graph changes, so that a proving key made for the old circuit is never used with the new one
+/// (10: the softmax's clamp became a table of its own).
+pub const COMPILED_VERSION: u32 = 10;
 pub const PROVING_KEY_FILE: &str = "proving-key.bin";
 pub const VERIFIER_KEY_FILE: &str = "verifier-key";
 pub const SUMMARY_FILE: &str = "summary.txt";

@@ -5,7 +5,9 @@
 //! two `P = 2^(h-1)` with `S·P - 2^30` in `[0, 2^30)` (so `h` is the sum's leading zeros), the
 //! half denominator `S·P - 2^30 + 2^30`, three Newton steps and the saturating doubling; per
 //! element again: `y = SRDHM(s, e)` range-checked, and `out = ⌊(y·P + 2^33) / 2^34⌋` (the
-//! rounding shift by `35 - h`), clamped to 255 by the table.
+//! rounding shift by `35 - h`), clamped to 255 by the table's softmax clamp. That table holds
+//! `[0, 512)`, and `out` is at most 257: the sum `S` holds the row max's `2^19`, so
+//! `S·P < 2^31` bounds `P` by `2^11`, and `y < 2^31` then bounds `out` by `2^31·2^11/2^34 + 1`.
 //!
 //! gemmlowp saturates two steps the chip computes exactly: `4·t` in a Newton step (|t| stays
 //! far below 2^29: `the_circuits_unsaturated_newton_steps_equal_gemmlowps` checks every
@@ -92,7 +94,7 @@ impl StepLayout<'_, '_> {
         let tags = Tags {
             exp,
             scaled,
-            clamp: self.spec.clip_tag(0, 255).ok_or(Error::Synthesis)?,
+            clamp: crate::circuit::table::TAG_SOFTMAX_CLAMP,
         };
         let input = self.wires[step.inputs[0]].clone();
         if !softmax.fits(input.len()) {
