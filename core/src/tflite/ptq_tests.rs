@@ -654,3 +654,26 @@ fn agreement_with_both_kernel_sets(python: &str, model: &str) -> [Agreement; 2] 
         agreement
     })
 }
+
+/// The TensorFlow-converted encoder block as one circuit (public weights, so the layout is the
+/// operators' own): it accepts the evaluator's values, and rejects a squared difference one off
+/// (every later step recomputed), which only that step's rows can tell.
+#[test]
+fn the_encoder_blocks_circuit_proves_its_values_and_rejects_a_corrupted_squared_difference() {
+    use crate::qgraph::StepKind;
+
+    let (check, honest) = MockCheck::new("keras_encoder_int8.tflite", 8);
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    let sq = check
+        .q
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::SquaredDifference(_)))
+        .unwrap()
+        .output;
+    let values = check.corrupted(&honest, sq, 9);
+    assert!(
+        !check.accepts(&values),
+        "a corrupted squared difference is accepted"
+    );
+}
