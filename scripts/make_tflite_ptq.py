@@ -2,7 +2,7 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention | encoder]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -12,6 +12,11 @@ With `encoder`, writes only `keras_encoder_int8.tflite`: a pre-norm transformer 
 (LayerNormalization, MultiHeadAttention, a residual ADD, LayerNormalization, a GELU MLP, a
 residual ADD, a final LayerNormalization) and a classifier. Each layer norm converts to MEAN
 over the last axis, SQUARED_DIFFERENCE, MEAN, ADD of epsilon, RSQRT, three MULs, SUB and ADD.
+
+With `vit`, writes only `keras_vit_int8.tflite`: the float ViT of make_tflite_transformers.py
+(4x4 patches by a strided CONV_2D, two encoder blocks, a final LayerNormalization,
+GlobalAveragePooling1D as a MEAN over the tokens, a softmax classifier; the batch left dynamic,
+so the Dense layers reshape the tokens to rows and back) quantized to int8.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -328,10 +333,22 @@ def encoder_model(rng):
 
 
 def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"], ["encoder"]):
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"], ["encoder"], ["vit"]):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["vit"]:
+        import make_tflite_transformers
+        tf.keras.utils.set_random_seed(make_tflite_transformers.SEED)
+        m = make_tflite_transformers.vit()
+        rng = np.random.default_rng(SEED)
+
+        def images():
+            for _ in range(32):
+                yield [rng.uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)]
+
+        write(out_dir, "keras_vit_int8.tflite", convert(m, images))
+        return
     tf.keras.utils.set_random_seed(SEED)
     if sys.argv[2:] in (["attention"], ["encoder"]):
         rng = np.random.default_rng(SEED)

@@ -163,8 +163,8 @@ fn rsqrt_reads_an_input_below_its_zero_point_as_the_largest_output() {
 fn mean_and_squared_difference_cases() -> Vec<Case> {
     let mut cases = vec![];
     let mut seed = 90;
-    let mut add = |name: &str, graph: TfGraph, seed: u64| {
-        cases.push(Case::new(name, KIND, graph, seed));
+    let mut add = |name: &str, kind: Kind, graph: TfGraph, seed: u64| {
+        cases.push(Case::new(name, kind, graph, seed));
     };
     for (shape, q, keep) in [
         (vec![1, 8, 16], (0.0056, -12), true),
@@ -189,7 +189,36 @@ fn mean_and_squared_difference_cases() -> Vec<Case> {
             "MEAN over the last axis of {shape:?}, keep {keep}, scale {}",
             q.0
         );
-        add(&name, b.graph("mean", y), seed);
+        add(&name, KIND, b.graph("mean", y), seed);
+    }
+    // Other axes: each output's elements copied into a row first (GlobalAveragePooling1D's
+    // MEAN over the tokens; over H, over W, over all three of a 4-D tensor), in both types.
+    for kind in [Kind::U8, KIND] {
+        for (shape, axes, keep) in [
+            (vec![1, 16, 32], vec![1], false),
+            (vec![1, 16, 32], vec![1], true),
+            (vec![1, 4, 5, 6], vec![1], false),
+            (vec![1, 4, 5, 6], vec![2], true),
+            (vec![1, 4, 5, 6], vec![1, 2, 3], true),
+            (vec![1, 4, 5, 6], vec![2, 3], false),
+        ] {
+            seed += 1;
+            let mut b = Builder::new(kind, seed);
+            let x = b.act("input", &shape, 0.0279, -15);
+            let spelled: Vec<i32> = axes.iter().map(|&a| a as i32).collect();
+            let axes_t = b.ints("axes", &[axes.len()], &spelled);
+            let out_shape: Vec<usize> = (0..shape.len())
+                .filter_map(|d| match (axes.contains(&d), keep) {
+                    (true, true) => Some(1),
+                    (true, false) => None,
+                    (false, _) => Some(shape[d]),
+                })
+                .collect();
+            let y = b.act("mean", &out_shape, 0.011, 3);
+            b.op(TfOpKind::Mean { keep_dims: keep }, &[x, axes_t], y);
+            let name = format!("MEAN over axes {axes:?} of {shape:?}, keep {keep}");
+            add(&name, kind, b.graph("mean", y), seed);
+        }
     }
     for (swapped, shape) in [
         (false, vec![1, 8, 16]),
@@ -205,7 +234,7 @@ fn mean_and_squared_difference_cases() -> Vec<Case> {
         b.op(TfOpKind::SquaredDifference, &inputs, sq);
         let name =
             format!("SQUARED_DIFFERENCE with a broadcast mean of {shape:?}, swapped {swapped}");
-        add(&name, b.graph("squared_difference", sq), seed);
+        add(&name, KIND, b.graph("squared_difference", sq), seed);
     }
     seed += 1;
     let mut b = Builder::new(KIND, seed);
@@ -216,6 +245,7 @@ fn mean_and_squared_difference_cases() -> Vec<Case> {
     b.op(TfOpKind::SquaredDifference, &[x, row], sq);
     add(
         "SQUARED_DIFFERENCE with a constant row",
+        KIND,
         b.graph("sq_const", sq),
         seed,
     );
@@ -223,7 +253,7 @@ fn mean_and_squared_difference_cases() -> Vec<Case> {
 }
 
 #[test]
-fn mean_over_the_last_axis_and_squared_difference_match_the_interpreter() {
+fn mean_over_any_axes_and_squared_difference_match_the_interpreter() {
     let Some(python) = reference_python() else {
         return;
     };
@@ -309,4 +339,43 @@ fn a_layer_norm_circuit_accepts_its_witness_and_rejects_a_value_one_step_off() {
     );
     off_by_one(&|k| matches!(k, StepKind::Lookup(_)), "an ε sum or a RSQRT");
     off_by_one(&|k| matches!(k, StepKind::QuantizedMul(_)), "a product");
+}
+
+/// A dynamic batch's Dense layers reshape `[1, T, D]` tokens to `[T, D]` rows and back: such a
+/// tensor inside the model loads (its first dimension counts rows), while the model's own input
+/// and output must still have batch 1.
+#[test]
+fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
+    let tanh = || TfOpKind::Unary(crate::ops::unary::UnaryFn::Tanh);
+    let mut b = Builder::new(KIND, 5);
+    let x = b.act("input", &[1, 4, 8], 0.05, 0);
+    let rows_shape = b.ints("rows_shape", &[2], &[4, 8]);
+    let rows = b.act("rows", &[4, 8], 0.05, 0);
+    b.op(TfOpKind::Reshape, &[x, rows_shape], rows);
+    let y = b.act("tanh", &[4, 8], 1.0 / 128.0, 0);
+    b.op(tanh(), &[rows], y);
+    let back_shape = b.ints("back_shape", &[3], &[1, 4, 8]);
+    let back = b.act("tokens", &[1, 4, 8], 1.0 / 128.0, 0);
+    b.op(TfOpKind::Reshape, &[y, back_shape], back);
+    let inner = b.graph("rows", back);
+    let q = quantized::lower(&inner).unwrap();
+    let input: Vec<i64> = (0..32).map(|i| i * 7 - 100).collect();
+    let out = q.evaluate(&input).unwrap()[q.output].clone();
+    assert_eq!(out.len(), 32);
+
+    for (shape, output) in [(vec![2, 8], false), (vec![1, 16], true)] {
+        let mut b = Builder::new(KIND, 6);
+        let x = b.act("input", &shape, 0.05, 0);
+        let target = if output { vec![2, 8] } else { shape.clone() };
+        let scale = if output { 0.05 } else { 1.0 / 128.0 };
+        let y = b.act("y", &target, scale, 0);
+        if output {
+            let s = b.ints("shape", &[2], &[2, 8]);
+            b.op(TfOpKind::Reshape, &[x, s], y);
+        } else {
+            b.op(tanh(), &[x], y);
+        }
+        let err = quantized::lower(&b.graph("batch", y)).unwrap_err();
+        assert!(err.to_string().contains("batch size 1"), "{err}");
+    }
 }

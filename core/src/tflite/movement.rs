@@ -63,6 +63,37 @@ fn picks(
     Ok(out)
 }
 
+/// The rows of a reduction (MEAN over any axes) as copy picks: a tensor of TFLite `shape`
+/// reduced over `axes` (sorted, distinct) into TFLite `out_shape` (the kept dimensions, with the
+/// reduced ones as 1s or dropped). Row `o`, in our layout's order of the output, holds the
+/// elements output `o` reduces, in row-major order of the reduced axes.
+pub fn reduction_rows(
+    shape: &[usize],
+    axes: &[usize],
+    out_shape: &[usize],
+) -> Result<Vec<Pick>, String> {
+    let reduced: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+    let per_row: usize = reduced.iter().product();
+    let n: usize = shape.iter().product();
+    let keep_dims = out_shape.len() == shape.len();
+    let mut out = vec![Pick::Zero; n];
+    for i in 0..n {
+        let idx = unravel(shape, i);
+        let out_idx: Vec<usize> = (0..shape.len())
+            .filter_map(|d| match (axes.contains(&d), keep_dims) {
+                (true, true) => Some(0),
+                (true, false) => None,
+                (false, _) => Some(idx[d]),
+            })
+            .collect();
+        let red_idx: Vec<usize> = axes.iter().map(|&a| idx[a]).collect();
+        let row = ours(out_shape, &out_idx);
+        let index = u32::try_from(ours(shape, &idx)).map_err(|_| "a tensor is too large")?;
+        out[row * per_row + row_major_index(&reduced, &red_idx)] = Pick::Input { slot: 0, index };
+    }
+    Ok(out)
+}
+
 /// CONCATENATION of tensors of TFLite shapes `inputs` along TFLite `axis` (negative counts
 /// from the end).
 pub fn concatenation(inputs: &[&[usize]], axis: i32) -> Result<(Vec<usize>, Vec<Pick>), String> {

@@ -607,6 +607,25 @@ fn a_tensorflow_quantized_encoder_block_agrees_with_the_interpreter() {
     eprintln!("{report}");
 }
 
+/// The float ViT of `scripts/make_tflite_transformers.py` quantized to int8
+/// (`keras_vit_int8.tflite`: patches by a strided CONV_2D, two encoder blocks with their layer
+/// norms, attention and GELU MLPs, a final layer norm, GlobalAveragePooling1D as a MEAN over
+/// the tokens; a dynamic batch, so the Dense layers' tokens are reshaped to `[T, D]` rows and
+/// back) against both of the interpreter's kernel sets: every class agrees with both, every
+/// logit with the default kernels'.
+#[test]
+fn a_tensorflow_quantized_vit_agrees_with_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let [default, reference] = agreement_with_both_kernel_sets(&python, "keras_vit_int8.tflite");
+    let report = format!("default kernels: {default:?}\nreference kernels: {reference:?}");
+    assert_eq!(default.classes, 0, "{report}");
+    assert_eq!(reference.classes, 0, "{report}");
+    assert_eq!(default.logits, 0, "{report}");
+    eprintln!("{report}");
+}
+
 /// How often our integer evaluation of an int8 model differs from the interpreter's.
 #[derive(Debug)]
 struct Agreement {

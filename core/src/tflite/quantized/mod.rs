@@ -48,6 +48,7 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
     };
     let edges = super::quantized_edges(g);
     let input = &g.tensors[edges.input];
+    check_activation(input)?;
     let id = b.new_tensor(input)?;
     b.q.input = id;
     b.map[edges.input] = Some(Mapped { id, pads: [0; 4] });
@@ -66,6 +67,7 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         }
         b.lower_op(op)?;
     }
+    check_activation(&g.tensors[output])?;
     let out = b.mapped(output, "the model's output")?;
     let out = b.dense(out)?;
     b.q.output = out.id;
@@ -121,6 +123,20 @@ pub fn activation_range(act: FusedActivation, t: &TfTensor) -> Result<(i64, i64)
 /// Checks a quantized activation: uint8/int8 with one positive scale, its zero point in the
 /// stored range, batch 1 and no empty dimension. Returns its (scale, zero point, range).
 fn check_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
+    let checked = check_rows_activation(t)?;
+    if t.shape.first() != Some(&1) {
+        return Err(Error::InvalidModel(format!(
+            "tensor '{}' has shape {:?}; batch size 1 is required",
+            t.name, t.shape
+        )));
+    }
+    Ok(checked)
+}
+
+/// [`check_activation`] for a tensor inside the model, whose first dimension may count rows: a
+/// dynamic batch's Dense layers reshape `[1, T, D]` tokens to `[T, D]` rows and back (the
+/// converter's Tensordot), and in ranks up to 3 our layout is TFLite's row-major order.
+fn check_rows_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
     let (qmin, qmax) = stored_range(t)?;
     let (scale, zero_point) = per_tensor(t)?;
     if !(qmin..=qmax).contains(&zero_point) || scale <= 0.0 {
@@ -129,7 +145,8 @@ fn check_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
             t.name
         )));
     }
-    if t.shape.first() != Some(&1) || t.shape.contains(&0) {
+    let leading_rows = t.shape.len() <= 3 && t.shape.len() >= 2;
+    if (t.shape.first() != Some(&1) && !leading_rows) || t.shape.contains(&0) {
         return Err(Error::InvalidModel(format!(
             "tensor '{}' has shape {:?}; batch size 1 and no empty dimension are required",
             t.name, t.shape
@@ -140,7 +157,7 @@ fn check_activation(t: &TfTensor) -> Result<(f32, i64, (i64, i64))> {
 
 impl<'g> Builder<'g> {
     fn new_tensor(&mut self, t: &TfTensor) -> Result<QTensorId> {
-        let (scale, zero_point, (qmin, qmax)) = check_activation(t)?;
+        let (scale, zero_point, (qmin, qmax)) = check_rows_activation(t)?;
         self.q.tensors.push(QTensor {
             name: t.name.clone(),
             shape: nchw(&t.shape),
@@ -222,7 +239,7 @@ impl<'g> Builder<'g> {
         let out_t = &self.g.tensors[op.outputs[0]];
         // Every operator's output becomes a tensor: check it before its parameters feed any
         // arithmetic.
-        check_activation(out_t)?;
+        check_rows_activation(out_t)?;
         match &op.kind {
             TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
                 let Some(conv) = op.kind.convolution() else {
@@ -554,15 +571,19 @@ impl<'g> Builder<'g> {
         axes.sort_unstable();
         axes.dedup();
         let quantized = matches!(xt.dtype, TfType::U8 | TfType::I8);
-        if quantized && xt.shape.len() >= 2 && axes == [rank - 1] {
-            return self.mean_of_last_axis(op, x.id, xt, keep_dims);
-        }
-        if !quantized || xt.shape.len() != 4 || axes != [1, 2] {
+        if !quantized || axes.is_empty() || axes.iter().any(|&a| a < 0 || a >= rank) {
             return Err(unsupported(
                 "MEAN",
                 &name,
-                " other than over the height and width of a 4-D tensor or over its last axis",
+                &format!(" over axes {raw_axes:?} of a {:?} tensor", xt.dtype),
             ));
+        }
+        if xt.shape.len() >= 2 && axes == [rank - 1] {
+            return self.mean_of_last_axis(op, x.id, xt, keep_dims);
+        }
+        if xt.shape.len() != 4 || axes != [1, 2] {
+            let axes: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+            return self.mean_of_axes(op, x.id, xt, &axes, keep_dims);
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
         let declared_ok = if keep_dims {
@@ -664,6 +685,48 @@ impl<'g> Builder<'g> {
             }
         };
         self.push_mean(op, x, kernel, multiplier, zp_out)
+    }
+
+    /// TFLite's MEAN over any other axes (a GlobalAveragePooling1D's over the tokens), by the
+    /// reference `QuantizedMeanOrSum`: each output's elements copied into a row of their own
+    /// (copy constraints only), then summed as [`Builder::mean_of_last_axis`] sums a row.
+    fn mean_of_axes(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        xt: &TfTensor,
+        axes: &[usize],
+        keep_dims: bool,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let want: Vec<usize> = (0..xt.shape.len())
+            .filter_map(|d| match (axes.contains(&d), keep_dims) {
+                (true, true) => Some(1),
+                (true, false) => None,
+                (false, _) => Some(xt.shape[d]),
+            })
+            .collect();
+        if out_t.shape != want || xt.shape.len() > 4 {
+            return Err(Error::InvalidModel(format!(
+                "MEAN '{name}' over axes {axes:?} of {:?} declares output shape {:?}",
+                xt.shape, out_t.shape
+            )));
+        }
+        let per_row: usize = axes.iter().map(|&a| xt.shape[a]).product();
+        let picks = super::movement::reduction_rows(&xt.shape, axes, &out_t.shape)
+            .map_err(|e| unsupported("MEAN", &name, &format!(" ({e})")))?;
+        let rows = self.expanded(x, xt, &[1, out_t.len(), per_row], picks)?;
+        let (s_in, _) = per_tensor(xt)?;
+        let (s_out, zp_out) = per_tensor(out_t)?;
+        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, per_row as u64);
+        let kernel = LinearKernel::Dense {
+            n_in: per_row,
+            n_out: 1,
+            weight: vec![1; per_row],
+            bias: vec![0],
+        };
+        self.push_mean(op, rows, kernel, multiplier, zp_out)
     }
 
     /// A MEAN over height and width as a depthwise all-ones window over the centred values

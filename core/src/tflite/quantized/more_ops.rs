@@ -214,7 +214,7 @@ impl<'g> Builder<'g> {
     }
 
     /// A copy of tensor `id` (quantized as `t`) spread to our-layout `shape` by `picks`.
-    fn expanded(
+    pub(super) fn expanded(
         &mut self,
         id: QTensorId,
         t: &TfTensor,
