@@ -2,7 +2,7 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -17,6 +17,11 @@ With `vit`, writes only `keras_vit_int8.tflite`: the float ViT of make_tflite_tr
 (4x4 patches by a strided CONV_2D, two encoder blocks, a final LayerNormalization,
 GlobalAveragePooling1D as a MEAN over the tokens, a softmax classifier; the batch left dynamic,
 so the Dense layers reshape the tokens to rows and back) quantized to int8.
+
+With `convnext`, writes only `keras_convnext_int8.tflite`: a small ConvNeXt (a 4x4 patch
+convolution, a LayerNormalization over the channels, two blocks of a 7x7 depthwise
+convolution, a LayerNormalization, Dense layers over each pixel's channels with GELU and a
+residual ADD, global average pooling, a LayerNormalization and a classifier) quantized to int8.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -332,11 +337,50 @@ def encoder_model(rng):
     return m
 
 
+def convnext_model(rng):
+    """ConvNeXt's shape in small: layer norms over channels (MEAN over the last axis of a 4-D
+    tensor), Dense layers over each pixel's channels (FULLY_CONNECTED keeping the dimensions),
+    a depthwise 7x7 convolution; γ and β of the layer norms drawn at random."""
+    L = tf.keras.layers
+    inp = L.Input((16, 16, 3), batch_size=1)
+    x = L.Conv2D(16, 4, strides=4)(inp)
+    x = L.LayerNormalization(epsilon=1e-6)(x)
+    for _ in range(2):
+        h = L.DepthwiseConv2D(7, padding="same")(x)
+        h = L.LayerNormalization(epsilon=1e-6)(h)
+        h = L.Dense(64, activation="gelu")(h)
+        h = L.Dense(16)(h)
+        x = L.Add()([x, h])
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.LayerNormalization(epsilon=1e-6)(x)
+    m = tf.keras.Model(inp, L.Dense(10)(x))
+    for layer in m.layers:
+        if isinstance(layer, L.LayerNormalization):
+            gamma, beta = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                rng.normal(0, 0.2, beta.shape).astype(np.float32),
+            ])
+    return m
+
+
 def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["attention"], ["encoder"], ["vit"]):
+    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"]]
+    if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["convnext"]:
+        tf.keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        m = convnext_model(rng)
+
+        def images():
+            for _ in range(32):
+                yield [rng.uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)]
+
+        write(out_dir, "keras_convnext_int8.tflite", convert(m, images))
+        return
     if sys.argv[2:] == ["vit"]:
         import make_tflite_transformers
         tf.keras.utils.set_random_seed(make_tflite_transformers.SEED)

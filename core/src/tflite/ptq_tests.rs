@@ -626,6 +626,24 @@ fn a_tensorflow_quantized_vit_agrees_with_the_interpreter() {
     eprintln!("{report}");
 }
 
+/// A small ConvNeXt quantized to int8 (`keras_convnext_int8.tflite`: layer norms over the
+/// channels of 4-D tensors, FULLY_CONNECTED over each pixel's channels as a 1×1 convolution, a
+/// depthwise 7×7, GELU, global average pooling) against both of the interpreter's kernel sets:
+/// every class agrees with both, every logit with the default kernels'.
+#[test]
+fn a_tensorflow_quantized_convnext_agrees_with_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let [default, reference] =
+        agreement_with_both_kernel_sets(&python, "keras_convnext_int8.tflite");
+    let report = format!("default kernels: {default:?}\nreference kernels: {reference:?}");
+    assert_eq!(default.classes, 0, "{report}");
+    assert_eq!(reference.classes, 0, "{report}");
+    assert_eq!(default.logits, 0, "{report}");
+    eprintln!("{report}");
+}
+
 /// How often our integer evaluation of an int8 model differs from the interpreter's.
 #[derive(Debug)]
 struct Agreement {
@@ -695,4 +713,37 @@ fn the_encoder_blocks_circuit_proves_its_values_and_rejects_a_corrupted_squared_
         !check.accepts(&values),
         "a corrupted squared difference is accepted"
     );
+}
+
+/// The ConvNeXt as one circuit: it accepts the evaluator's values and rejects a corrupted
+/// channel mean (a layer norm over the channels of a 4-D tensor) and a corrupted per-pixel
+/// FULLY_CONNECTED output (a 1×1 convolution), each one off with every later step recomputed.
+#[test]
+fn the_convnexts_circuit_proves_its_values_and_rejects_a_corrupted_mean_and_dense_output() {
+    use crate::qgraph::{LinearKernel, StepKind};
+
+    let (check, honest) = MockCheck::new("keras_convnext_int8.tflite", 9);
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    let one_by_one = |channels_out: Option<usize>| {
+        check
+            .q
+            .steps
+            .iter()
+            .find(|s| {
+                matches!(&s.kind, StepKind::Linear(l) if matches!(&l.kernel,
+                    LinearKernel::Conv { geometry, .. }
+                        if geometry.window.kernel == [1, 1]
+                            && geometry.group == 1
+                            && channels_out.map_or(geometry.out_channels > 1, |c| geometry.out_channels == c)))
+            })
+            .unwrap()
+            .output
+    };
+    for (what, tensor) in [
+        ("channel mean", one_by_one(Some(1))),
+        ("per-pixel dense output", one_by_one(None)),
+    ] {
+        let values = check.corrupted(&honest, tensor, 3);
+        assert!(!check.accepts(&values), "a corrupted {what} is accepted");
+    }
 }

@@ -502,6 +502,15 @@ impl<'g> Builder<'g> {
             [_, n_in] if n_in > 0 && xt.len() % n_in == 0 => xt.len() / n_in,
             _ => 0,
         };
+        let per_pixel = rows > 1
+            && xt.shape.len() == 4
+            && out_t.shape.len() == 4
+            && xt.shape[3] == filter.shape[1]
+            && out_t.shape[..3] == xt.shape[..3]
+            && out_t.shape[3] == filter.shape[0];
+        if per_pixel {
+            return self.fully_connected_per_pixel(op, x.id, xt, act);
+        }
         if rows == 0
             || (rows > 1 && !(reshape_keeps_order(&xt.shape) && reshape_keeps_order(&out_t.shape)))
         {
@@ -548,6 +557,60 @@ impl<'g> Builder<'g> {
             bias,
         };
         self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x.id])
+    }
+
+    /// FULLY_CONNECTED over the channels of each pixel of a 4-D tensor (Keras's Dense on an
+    /// image, as ConvNeXt's pointwise layers are, with the dimensions kept): in our NCHW layout
+    /// a pixel's channels are strided, so it is the 1×1 convolution it equals, rounded as the
+    /// fully connected kernel rounds.
+    fn fully_connected_per_pixel(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        xt: &TfTensor,
+        act: FusedActivation,
+    ) -> Result<()> {
+        let name = op.name(self.g);
+        let filter = op.input(self.g, 1)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (n_out, n_in) = (filter.shape[0], filter.shape[1]);
+        let wq = weight_quant(filter, n_out, 0, &name)?;
+        let raw = filter.int_data()?;
+        // [O, I] is already OIHW with a 1×1 window.
+        let weight: Vec<i64> = raw
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| w - wq.zero_point(j / n_in))
+            .collect();
+        let bias = conv_bias(op.optional_input(self.g, 2), n_out, &name)?;
+        let in_shape = self.q.tensors[x].shape.clone();
+        let out_shape = nchw(&out_t.shape);
+        let rescale = requant(
+            xt,
+            &wq,
+            out_t,
+            act,
+            out_shape[2] * out_shape[3],
+            xt.dtype == TfType::I8,
+        )?;
+        let window = Window2d {
+            kernel: [1, 1],
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+        };
+        let kernel = LinearKernel::Conv {
+            geometry: ConvGeometry {
+                out_channels: n_out,
+                window,
+                group: 1,
+            },
+            in_shape,
+            out_shape,
+            weight,
+            bias,
+        };
+        self.push(op, StepKind::Linear(Linear { kernel, rescale }), vec![x])
     }
 
     /// TFLite's uint8 and int8 MEAN over height and width. With kept dimensions and the axes
