@@ -2,7 +2,7 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -22,6 +22,11 @@ With `convnext`, writes only `keras_convnext_int8.tflite`: a small ConvNeXt (a 4
 convolution, a LayerNormalization over the channels, two blocks of a 7x7 depthwise
 convolution, a LayerNormalization, Dense layers over each pixel's channels with GELU and a
 residual ADD, global average pooling, a LayerNormalization and a classifier) quantized to int8.
+
+With `causal`, writes only `keras_causal_int8.tflite`: a causal sequence model (Dense over 32
+steps of 6 features, one encoder block of make_tflite_transformers.py with a causal mask, which
+the converter writes as an ADD of a constant mask before the SOFTMAX, ReLU MLP; a classifier
+over the flattened steps) quantized to int8.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -365,11 +370,27 @@ def convnext_model(rng):
 
 
 def main():
-    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"]]
+    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["causal"]:
+        import make_tflite_transformers
+        L = tf.keras.layers
+        tf.keras.utils.set_random_seed(SEED)
+        inp = L.Input((32, 6), batch_size=1)
+        x = L.Dense(24)(inp)
+        x = make_tflite_transformers.encoder_block(x, 3, 8, 48, "relu", causal=True)
+        m = tf.keras.Model(inp, L.Dense(5)(L.Flatten()(x)))
+        rng = np.random.default_rng(SEED)
+
+        def steps():
+            for _ in range(32):
+                yield [rng.normal(0, 1, (1, 32, 6)).astype(np.float32)]
+
+        write(out_dir, "keras_causal_int8.tflite", convert(m, steps))
+        return
     if sys.argv[2:] == ["convnext"]:
         tf.keras.utils.set_random_seed(SEED)
         rng = np.random.default_rng(SEED)

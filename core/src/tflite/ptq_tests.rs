@@ -644,6 +644,24 @@ fn a_tensorflow_quantized_convnext_agrees_with_the_interpreter() {
     eprintln!("{report}");
 }
 
+/// A causal sequence model quantized to int8 (`keras_causal_int8.tflite`: the causal mask as
+/// an ADD of a constant before a SOFTMAX in the middle; its mask's scale is so large that the
+/// input multiplier of the scores is below 2^-30, which only the ADD's map table applies)
+/// against both of the interpreter's kernel sets: every class agrees with both, every logit
+/// with the default kernels'.
+#[test]
+fn a_tensorflow_quantized_causal_sequence_model_agrees_with_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let [default, reference] = agreement_with_both_kernel_sets(&python, "keras_causal_int8.tflite");
+    let report = format!("default kernels: {default:?}\nreference kernels: {reference:?}");
+    assert_eq!(default.classes, 0, "{report}");
+    assert_eq!(reference.classes, 0, "{report}");
+    assert_eq!(default.logits, 0, "{report}");
+    eprintln!("{report}");
+}
+
 /// How often our integer evaluation of an int8 model differs from the interpreter's.
 #[derive(Debug)]
 struct Agreement {
@@ -746,4 +764,50 @@ fn the_convnexts_circuit_proves_its_values_and_rejects_a_corrupted_mean_and_dens
         let values = check.corrupted(&honest, tensor, 3);
         assert!(!check.accepts(&values), "a corrupted {what} is accepted");
     }
+}
+
+/// The causal sequence model as one circuit: it accepts the evaluator's values and rejects a
+/// corrupted masked score (the ADD of the constant mask, one off, every later step recomputed).
+#[test]
+fn the_causal_models_circuit_proves_its_values_and_rejects_a_corrupted_masked_score() {
+    use crate::qgraph::StepKind;
+
+    let (check, honest) = MockCheck::new("keras_causal_int8.tflite", 10);
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    // The mask's ADD is the one whose output the softmax reads.
+    let softmax = check
+        .q
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::ByteSoftmax(_)))
+        .unwrap();
+    let masked = softmax.inputs[0];
+    let producer = check.q.steps.iter().find(|s| s.output == masked).unwrap();
+    assert!(
+        matches!(producer.kind, StepKind::QuantizedAdd(_)),
+        "the softmax reads the mask's ADD"
+    );
+    // One score one step down (the mask's output lies at the top of its range, so up could
+    // leave it), every later step recomputed.
+    let affine = check.q.tensors[masked].affine.unwrap();
+    let lo = affine.q_min - affine.zero_point;
+    let mut values = honest.clone();
+    let i = (0..values[masked].len())
+        .find(|&i| values[masked][i] > lo)
+        .unwrap();
+    values[masked][i] -= 1;
+    let at = check
+        .q
+        .steps
+        .iter()
+        .position(|s| s.output == masked)
+        .unwrap();
+    let mut terms = Vec::new();
+    for s in &check.q.steps[at + 1..] {
+        values[s.output] = check.q.evaluate_step(s, &values, &mut terms).unwrap();
+    }
+    assert!(
+        !check.accepts(&values),
+        "a corrupted masked score is accepted"
+    );
 }
