@@ -379,3 +379,83 @@ fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
         assert!(err.to_string().contains("batch size 1"), "{err}");
     }
 }
+
+/// Structured fuzzing of the int8 transformer lowerings: the converted encoder, ViT, ConvNeXt
+/// and causal models with an activation's shape, a quantization, a constant int32 operand
+/// (axes, shapes, permutations) or an operator's input changed at random. Lowering and, when
+/// that succeeds, evaluating must return errors, never panic.
+#[test]
+fn mutated_int8_transformers_lower_to_an_error_or_a_graph_never_a_panic() {
+    use rand::{Rng, SeedableRng};
+    let models = [
+        "keras_encoder_int8.tflite",
+        "keras_vit_int8.tflite",
+        "keras_convnext_int8.tflite",
+        "keras_causal_int8.tflite",
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tflite-ptq");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
+    let (mut lowered, mut refused) = (0, 0);
+    for model in models {
+        let bytes = std::fs::read(dir.join(model)).unwrap();
+        let original = parse(&bytes, model, model).unwrap();
+        for _ in 0..1000 {
+            let mut g = original.clone();
+            for _ in 0..rng.gen_range(1..=3) {
+                let t = rng.gen_range(0..g.tensors.len());
+                match rng.gen_range(0..4) {
+                    0 if g.tensors[t].data.is_none() => {
+                        let tensor = &mut g.tensors[t];
+                        if !tensor.shape.is_empty() {
+                            let d = rng.gen_range(0..tensor.shape.len());
+                            tensor.shape[d] = rng.gen_range(0..=40);
+                        }
+                    }
+                    1 => {
+                        if let Some(q) = &mut g.tensors[t].quant {
+                            let choices = [0.0, -1.0, f32::NAN, f32::INFINITY, 1e-30, 1e30, 0.01];
+                            if let Some(s) = q.scales.first_mut() {
+                                *s = choices[rng.gen_range(0..choices.len())];
+                            }
+                            if let Some(z) = q.zero_points.first_mut() {
+                                *z = rng.gen_range(-300..=300);
+                            }
+                        }
+                    }
+                    2 if g.tensors[t].dtype == TfType::I32 => {
+                        if let Some(data) = &mut g.tensors[t].data {
+                            for chunk in data.chunks_mut(4) {
+                                let v: i32 = rng.gen_range(-6..=40);
+                                chunk.copy_from_slice(&v.to_le_bytes()[..chunk.len()]);
+                            }
+                        }
+                    }
+                    _ => {
+                        let n = g.ops.len();
+                        let op = &mut g.ops[rng.gen_range(0..n)];
+                        if !op.inputs.is_empty() {
+                            let k = rng.gen_range(0..op.inputs.len());
+                            op.inputs[k] = Some(t);
+                        }
+                    }
+                }
+            }
+            let outcome = std::panic::catch_unwind(|| match lower(&g) {
+                Ok(Loaded::Quantized(q)) => {
+                    let input = vec![0i64; q.input_tensor().len()];
+                    let _ = q.evaluate(&input);
+                    true
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            });
+            match outcome {
+                Ok(true) => lowered += 1,
+                Ok(false) => refused += 1,
+                Err(_) => panic!("{model}: a mutated graph panicked"),
+            }
+        }
+    }
+    eprintln!("{lowered} mutants lowered, {refused} refused");
+    assert!(refused > 0 && lowered > 0);
+}
