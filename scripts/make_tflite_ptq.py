@@ -318,9 +318,8 @@ def attention_model():
 
 
 def encoder_model(rng):
-    """A pre-norm transformer encoder block (as a ViT's), then a classifier over the tokens.
-    The layer norms' scales and offsets are drawn at random (Keras initialises them to 1 and 0,
-    which would leave their multiplications untested)."""
+    """A pre-norm transformer encoder block (as a ViT's), then a classifier over the tokens,
+    its layer norms' scales and offsets drawn at random."""
     L = tf.keras.layers
     x0 = tf.keras.Input((8, 16), batch_size=1)
     h = L.LayerNormalization(epsilon=1e-6)(x0)
@@ -332,14 +331,20 @@ def encoder_model(rng):
     x = L.Add()([x, h])
     x = L.LayerNormalization(epsilon=1e-6)(x)
     m = tf.keras.Model(x0, L.Dense(10)(L.Flatten()(x)))
+    randomize_layer_norms(m, rng)
+    return m
+
+
+def randomize_layer_norms(m, rng):
+    """Draws every LayerNormalization's scale and offset at random (Keras initialises them to 1
+    and 0, which would leave their multiplications untested)."""
     for layer in m.layers:
-        if isinstance(layer, L.LayerNormalization):
+        if isinstance(layer, tf.keras.layers.LayerNormalization):
             gamma, beta = layer.get_weights()
             layer.set_weights([
                 rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
                 rng.normal(0, 0.2, beta.shape).astype(np.float32),
             ])
-    return m
 
 
 def convnext_model(rng):
@@ -359,13 +364,7 @@ def convnext_model(rng):
     x = L.GlobalAveragePooling2D()(x)
     x = L.LayerNormalization(epsilon=1e-6)(x)
     m = tf.keras.Model(inp, L.Dense(10)(x))
-    for layer in m.layers:
-        if isinstance(layer, L.LayerNormalization):
-            gamma, beta = layer.get_weights()
-            layer.set_weights([
-                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
-                rng.normal(0, 0.2, beta.shape).astype(np.float32),
-            ])
+    randomize_layer_norms(m, rng)
     return m
 
 

@@ -14,8 +14,20 @@ use crate::qgraph::StepKind;
 const NONE: FusedActivation = FusedActivation::None;
 const KIND: Kind = Kind::I8PerTensor;
 
-fn default_kernels(python: &str, tag: &str, cases: &[Case]) -> Vec<Vec<Vec<i64>>> {
-    interpreter_outputs_with(python, tag, cases, "BUILTIN_WITHOUT_DEFAULT_DELEGATES")
+/// Every case's outputs equal the interpreter's default kernels' (the table printed, the
+/// differing counted and required to be 0).
+fn none_differ_from_the_default_kernels(python: &str, tag: &str, cases: &[Case]) {
+    let reference =
+        interpreter_outputs_with(python, tag, cases, "BUILTIN_WITHOUT_DEFAULT_DELEGATES");
+    let counts = cases.iter().zip(&reference).map(|(case, reference)| {
+        let (compared, differing, _) = compare(case, reference);
+        (compared, differing, 0)
+    });
+    assert_none_differ(
+        "model | quantization | values | differing | -",
+        cases,
+        counts,
+    );
 }
 
 /// MEAN over the last axis of `x` (quantized as the output `q`), kept as a dimension of 1.
@@ -128,16 +140,7 @@ fn rsqrt_matches_the_interpreter_on_every_value_it_accepts() {
         return;
     };
     let cases = rsqrt_cases();
-    let reference = default_kernels(&python, "rsqrt", &cases);
-    let counts = cases.iter().zip(&reference).map(|(case, reference)| {
-        let (compared, differing, _) = compare(case, reference);
-        (compared, differing, 0)
-    });
-    assert_none_differ(
-        "model | quantization | values | differing | -",
-        &cases,
-        counts,
-    );
+    none_differ_from_the_default_kernels(&python, "rsqrt", &cases);
 }
 
 #[test]
@@ -258,16 +261,7 @@ fn mean_over_any_axes_and_squared_difference_match_the_interpreter() {
         return;
     };
     let cases = mean_and_squared_difference_cases();
-    let reference = default_kernels(&python, "mean-sqdiff", &cases);
-    let counts = cases.iter().zip(&reference).map(|(case, reference)| {
-        let (compared, differing, _) = compare(case, reference);
-        (compared, differing, 0)
-    });
-    assert_none_differ(
-        "model | quantization | values | differing | -",
-        &cases,
-        counts,
-    );
+    none_differ_from_the_default_kernels(&python, "mean-sqdiff", &cases);
 }
 
 #[test]
@@ -286,16 +280,7 @@ fn a_layer_norm_matches_the_interpreter() {
             )
         })
         .collect();
-    let reference = default_kernels(&python, "layer-norm", &cases);
-    let counts = cases.iter().zip(&reference).map(|(case, reference)| {
-        let (compared, differing, _) = compare(case, reference);
-        (compared, differing, 0)
-    });
-    assert_none_differ(
-        "model | quantization | values | differing | -",
-        &cases,
-        counts,
-    );
+    none_differ_from_the_default_kernels(&python, "layer-norm", &cases);
 }
 
 #[test]
