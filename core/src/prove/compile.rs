@@ -335,6 +335,20 @@ pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compile
             )));
         }
     }
+    // A squared difference's square is four products on one dot row.
+    if let Some(s) = graph
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, crate::qgraph::StepKind::SquaredDifference(_)))
+    {
+        if opts.dot_width.is_some_and(|w| w < 4) {
+            return Err(Error::InvalidInput(format!(
+                "step '{}' squares a difference as four products on one dot row: it needs a dot \
+                 width of 4 or more",
+                s.name
+            )));
+        }
+    }
     if let Some(b) = opts.act_bits {
         if b != graph.act_bits {
             return Err(Error::InvalidInput(format!(

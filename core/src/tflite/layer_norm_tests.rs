@@ -444,3 +444,24 @@ fn mutated_int8_transformers_lower_to_an_error_or_a_graph_never_a_panic() {
     eprintln!("{lowered} mutants lowered, {refused} refused");
     assert!(refused > 0 && lowered > 0);
 }
+
+/// A squared difference's square takes four lanes of one dot row: a forced dot width below 4
+/// is refused by name before any planning, and 4 is accepted.
+#[test]
+fn a_layer_norm_needs_a_dot_width_of_four() {
+    use crate::prove::{compile_quantized, CompileOptions};
+    let q = quantized(&layer_norm_graph(&[1, 3, 8], 7));
+    for width in [1, 2, 3] {
+        let opts = CompileOptions {
+            dot_width: Some(width),
+            ..CompileOptions::default()
+        };
+        let err = compile_quantized(q.clone(), &opts).unwrap_err().to_string();
+        assert!(err.contains("dot width of 4"), "{err}");
+    }
+    let opts = CompileOptions {
+        dot_width: Some(4),
+        ..CompileOptions::default()
+    };
+    compile_quantized(q, &opts).expect("4 lanes are enough");
+}
