@@ -1107,14 +1107,39 @@ impl QGraph {
                         step.name
                     ))
                 })?,
-            StepKind::SquaredDifference(sd) => sd
-                .apply_all(&values[step.inputs[0]], &values[step.inputs[1]])
-                .ok_or_else(|| {
+            StepKind::SquaredDifference(sd) => {
+                let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
+                let operands = || {
                     Error::InvalidModel(format!(
                         "step '{}': operands out of range or overflowing int32",
                         step.name
                     ))
-                })?,
+                };
+                if a.len() != sd.second.len() {
+                    return Err(operands());
+                }
+                // The fixed-point chip holds the quotient, and it plus the zero point, in the
+                // activation domain (one step inside, for its rounding's correction): a larger
+                // square than calibration saw is refused here, before any proving.
+                let (lo, hi) = self.domain();
+                (0..a.len())
+                    .map(|o| {
+                        let y = *b.get(sd.second[o] as usize).ok_or_else(operands)?;
+                        let q = sd.quotient(a[o], y).ok_or_else(operands)?;
+                        let raw = q + sd.out_zero_point;
+                        if q.max(raw) >= hi || q.min(raw) <= lo {
+                            return Err(Error::OutOfRange {
+                                step: step.name.clone(),
+                                index: o,
+                                value: raw as i128,
+                                min: lo + 1,
+                                max: hi - 1,
+                            });
+                        }
+                        Ok(raw.clamp(sd.act_min, sd.act_max) - sd.out_zero_point)
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
             StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
                 let subtract = matches!(step.kind, StepKind::QuantizedSub(_));
                 let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);

@@ -465,3 +465,24 @@ fn a_layer_norm_needs_a_dot_width_of_four() {
     };
     compile_quantized(q, &opts).expect("4 lanes are enough");
 }
+
+/// A squared difference far larger than its output's scale was calibrated for: its quotient
+/// would leave the fixed-point chip's 16-bit domain, so the witness is refused by name (the
+/// step and the value) before any proving, not left to fail inside the prover.
+#[test]
+fn a_squared_difference_beyond_the_proven_domain_is_refused_before_proving() {
+    let mut b = Builder::new(KIND, 3);
+    let shape = [1, 4, 8];
+    let x = b.act("input", &shape, 0.05, 0);
+    let mean = mean_of_last_axis(&mut b, x, &shape, (0.05, 0));
+    let sq = b.act("squared_difference", &shape, 1e-5, -128);
+    b.op(TfOpKind::SquaredDifference, &[x, mean], sq);
+    let q = quantized(&b.graph("tiny_scale", sq));
+    let spread: Vec<i64> = (0..32)
+        .map(|i| if i % 2 == 0 { 127 } else { -128 })
+        .collect();
+    let err = q.evaluate(&spread).unwrap_err().to_string();
+    assert!(err.contains("squared_difference"), "{err}");
+    // A constant input has no difference at all: it evaluates.
+    assert!(q.evaluate(&[5; 32]).is_ok());
+}

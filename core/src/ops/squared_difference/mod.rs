@@ -80,11 +80,17 @@ impl SquaredDifference {
         self.input_multipliers[k].apply(x.checked_mul(1i64 << self.left_shift)?)
     }
 
-    /// One centred output from the two centred inputs; None past int32.
-    pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
+    /// The requantized square `M(d²)` before the zero point and the clamp, from the two centred
+    /// inputs: what the fixed-point chip must hold in its activation domain. None past int32.
+    pub fn quotient(&self, a: i64, b: i64) -> Option<i64> {
         let d = self.scaled(0, a)? - self.scaled(1, b)?;
         let square = i32::try_from(d * d).ok()?;
-        let raw = self.output_multiplier.apply(i64::from(square))? + self.out_zero_point;
+        self.output_multiplier.apply(i64::from(square))
+    }
+
+    /// One centred output from the two centred inputs; None past int32.
+    pub fn apply(&self, a: i64, b: i64) -> Option<i64> {
+        let raw = self.quotient(a, b)? + self.out_zero_point;
         Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
     }
 
