@@ -1108,37 +1108,23 @@ impl QGraph {
                     ))
                 })?,
             StepKind::SquaredDifference(sd) => {
-                let (a, b) = (&values[step.inputs[0]], &values[step.inputs[1]]);
-                let operands = || {
-                    Error::InvalidModel(format!(
-                        "step '{}': operands out of range or overflowing int32",
-                        step.name
-                    ))
-                };
-                if a.len() != sd.second.len() {
-                    return Err(operands());
-                }
-                // The fixed-point chip holds the quotient, and it plus the zero point, in the
-                // activation domain (one step inside, for its rounding's correction): a larger
-                // square than calibration saw is refused here, before any proving.
+                use crate::ops::squared_difference::Fault;
+                // A larger square than calibration saw is refused here, before any proving.
                 let (lo, hi) = self.domain();
-                (0..a.len())
-                    .map(|o| {
-                        let y = *b.get(sd.second[o] as usize).ok_or_else(operands)?;
-                        let q = sd.quotient(a[o], y).ok_or_else(operands)?;
-                        let raw = q + sd.out_zero_point;
-                        if q.max(raw) >= hi || q.min(raw) <= lo {
-                            return Err(Error::OutOfRange {
-                                step: step.name.clone(),
-                                index: o,
-                                value: raw as i128,
-                                min: lo + 1,
-                                max: hi - 1,
-                            });
-                        }
-                        Ok(raw.clamp(sd.act_min, sd.act_max) - sd.out_zero_point)
-                    })
-                    .collect::<Result<Vec<_>>>()?
+                sd.apply_all(&values[step.inputs[0]], &values[step.inputs[1]], (lo, hi))
+                    .map_err(|fault| match fault {
+                        Fault::Operands => Error::InvalidModel(format!(
+                            "step '{}': operands out of range or overflowing int32",
+                            step.name
+                        )),
+                        Fault::OutOfDomain { index, value } => Error::OutOfRange {
+                            step: step.name.clone(),
+                            index,
+                            value: value as i128,
+                            min: lo + 1,
+                            max: hi - 1,
+                        },
+                    })?
             }
             StepKind::QuantizedAdd(add) | StepKind::QuantizedSub(add) => {
                 let subtract = matches!(step.kind, StepKind::QuantizedSub(_));

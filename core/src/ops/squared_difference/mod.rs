@@ -94,15 +94,34 @@ impl SquaredDifference {
         Some(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
     }
 
-    /// The outputs from the two inputs; None when an index is out of range or a value
-    /// overflows.
-    pub fn apply_all(&self, a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
+    /// The outputs from the two inputs, each quotient (and it plus the zero point) held one
+    /// step inside the activation domain `(lo, hi)`, where the fixed-point chip can prove it
+    /// (its rounding's correction may move it by one).
+    pub fn apply_all(&self, a: &[i64], b: &[i64], (lo, hi): (i64, i64)) -> Result<Vec<i64>, Fault> {
         if a.len() != self.second.len() {
-            return None;
+            return Err(Fault::Operands);
         }
         a.iter()
             .zip(&self.second)
-            .map(|(&x, &j)| self.apply(x, *b.get(j as usize)?))
+            .enumerate()
+            .map(|(index, (&x, &j))| {
+                let y = *b.get(j as usize).ok_or(Fault::Operands)?;
+                let q = self.quotient(x, y).ok_or(Fault::Operands)?;
+                let raw = q + self.out_zero_point;
+                if q.max(raw) >= hi || q.min(raw) <= lo {
+                    return Err(Fault::OutOfDomain { index, value: raw });
+                }
+                Ok(raw.clamp(self.act_min, self.act_max) - self.out_zero_point)
+            })
             .collect()
     }
+}
+
+/// Why [`SquaredDifference::apply_all`] has no outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The inputs do not fit the step (lengths, indices) or a value overflows int32.
+    Operands,
+    /// Output `index`'s requantized value (zero point included) leaves the proven domain.
+    OutOfDomain { index: usize, value: i64 },
 }

@@ -26,14 +26,18 @@ fn a_multiplier_not_below_one_is_refused() {
 #[test]
 fn broadcasting_reads_the_second_inputs_element_for_each_output() {
     let op = SquaredDifference::new([0.1, 0.1], (0.1, -128), (-128, 127), vec![0, 0, 1]).unwrap();
-    let out = op.apply_all(&[3, 5, 7], &[1, 7]).unwrap();
+    let domain = (-32768, 32767);
+    let out = op.apply_all(&[3, 5, 7], &[1, 7], domain).unwrap();
     assert_eq!(
         out,
         vec![op.apply(3, 1).unwrap(), op.apply(5, 1).unwrap(), 0]
     );
-    assert!(op.apply_all(&[3, 5], &[1, 7]).is_none(), "wrong length");
     assert!(
-        op.apply_all(&[3, 5, 7], &[1]).is_none(),
+        op.apply_all(&[3, 5], &[1, 7], domain).is_err(),
+        "wrong length"
+    );
+    assert!(
+        op.apply_all(&[3, 5, 7], &[1], domain).is_err(),
         "index out of range"
     );
 }
