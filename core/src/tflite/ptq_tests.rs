@@ -717,24 +717,24 @@ fn the_convnexts_circuit_proves_its_values_and_rejects_a_corrupted_mean_and_dens
 
     let (check, honest) = MockCheck::new("keras_convnext_int8.tflite", 9);
     assert!(check.accepts(&honest), "the honest witness is rejected");
-    let one_by_one = |channels_out: Option<usize>| {
+    let first = |is: &dyn Fn(&LinearKernel) -> bool| {
         check
             .q
             .steps
             .iter()
-            .find(|s| {
-                matches!(&s.kind, StepKind::Linear(l) if matches!(&l.kernel,
-                    LinearKernel::Conv { geometry, .. }
-                        if geometry.window.kernel == [1, 1]
-                            && geometry.group == 1
-                            && channels_out.map_or(geometry.out_channels > 1, |c| geometry.out_channels == c)))
-            })
+            .find(|s| matches!(&s.kind, StepKind::Linear(l) if is(&l.kernel)))
             .unwrap()
             .output
     };
+    // A channel mean: each pixel's channels gathered into a row, summed by a one-output row.
+    let channel_mean = first(&|k| matches!(k, LinearKernel::Dense { n_out: 1, .. }));
+    let per_pixel_dense = first(&|k| {
+        matches!(k, LinearKernel::Conv { geometry, .. }
+            if geometry.window.kernel == [1, 1] && geometry.group == 1 && geometry.out_channels > 1)
+    });
     for (what, tensor) in [
-        ("channel mean", one_by_one(Some(1))),
-        ("per-pixel dense output", one_by_one(None)),
+        ("channel mean", channel_mean),
+        ("per-pixel dense output", per_pixel_dense),
     ] {
         let values = check.corrupted(&honest, tensor, 3);
         assert!(!check.accepts(&values), "a corrupted {what} is accepted");

@@ -11,6 +11,7 @@ use super::{
     Convolution, FusedActivation, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
+use crate::ops::gather::Pick;
 
 mod matmul;
 mod more_ops;
@@ -641,9 +642,6 @@ impl<'g> Builder<'g> {
                 &format!(" over axes {raw_axes:?} of a {:?} tensor", xt.dtype),
             ));
         }
-        if xt.shape.len() >= 2 && axes == [rank - 1] {
-            return self.mean_of_last_axis(op, x.id, xt, keep_dims);
-        }
         if xt.shape.len() != 4 || axes != [1, 2] {
             let axes: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
             return self.mean_of_axes(op, x.id, xt, &axes, keep_dims);
@@ -689,70 +687,12 @@ impl<'g> Builder<'g> {
         )
     }
 
-    /// TFLite's MEAN over the last axis (a layer norm's mean and variance), always by the
-    /// reference `QuantizedMeanOrSum`: the sum of each row of centred values, requantized by
-    /// [`reference_mean_multiplier`], plus the output zero point, clamped. In our layout a
-    /// 4-D tensor's last axis is its channels (a 1×1 all-ones convolution to one channel);
-    /// in lower ranks it is the rows of the last dimension (an all-ones dense row).
-    fn mean_of_last_axis(
-        &mut self,
-        op: &TfOp,
-        x: QTensorId,
-        xt: &TfTensor,
-        keep_dims: bool,
-    ) -> Result<()> {
-        let name = op.name(self.g);
-        let out_t = &self.g.tensors[op.outputs[0]];
-        let rank = xt.shape.len();
-        let depth = xt.shape[rank - 1];
-        let mut want = xt.shape.clone();
-        if keep_dims {
-            want[rank - 1] = 1;
-        } else {
-            want.pop();
-        }
-        if out_t.shape != want || rank > 4 || depth == 0 {
-            return Err(Error::InvalidModel(format!(
-                "MEAN '{name}' over the last axis of {:?} declares output shape {:?}",
-                xt.shape, out_t.shape
-            )));
-        }
-        let (s_in, _) = per_tensor(xt)?;
-        let (s_out, zp_out) = per_tensor(out_t)?;
-        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, depth as u64);
-        let in_shape = self.q.tensors[x].shape.clone();
-        let kernel = if rank == 4 {
-            let window = Window2d {
-                kernel: [1, 1],
-                stride: [1, 1],
-                pads: [0; 4],
-                dilation: [1, 1],
-            };
-            LinearKernel::Conv {
-                geometry: ConvGeometry {
-                    out_channels: 1,
-                    window,
-                    group: 1,
-                },
-                out_shape: vec![1, 1, in_shape[2], in_shape[3]],
-                in_shape,
-                weight: vec![1; depth],
-                bias: vec![0],
-            }
-        } else {
-            LinearKernel::Dense {
-                n_in: depth,
-                n_out: 1,
-                weight: vec![1; depth],
-                bias: vec![0],
-            }
-        };
-        self.push_mean(op, x, kernel, multiplier, zp_out)
-    }
-
-    /// TFLite's MEAN over any other axes (a GlobalAveragePooling1D's over the tokens), by the
-    /// reference `QuantizedMeanOrSum`: each output's elements copied into a row of their own
-    /// (copy constraints only), then summed as [`Builder::mean_of_last_axis`] sums a row.
+    /// TFLite's MEAN over any axes but a 4-D tensor's height and width (a layer norm's mean and
+    /// variance over the last axis, GlobalAveragePooling1D's over the tokens), always by the
+    /// reference `QuantizedMeanOrSum`: each output's elements in a row of their own (copied
+    /// there, by copy constraints only, unless our layout already holds them so: the last axis
+    /// below rank 4), each row summed by an all-ones dense row, requantized by
+    /// [`reference_mean_multiplier`], the output zero point added, clamped.
     fn mean_of_axes(
         &mut self,
         op: &TfOp,
@@ -779,7 +719,15 @@ impl<'g> Builder<'g> {
         let per_row: usize = axes.iter().map(|&a| xt.shape[a]).product();
         let picks = super::movement::reduction_rows(&xt.shape, axes, &out_t.shape)
             .map_err(|e| unsupported("MEAN", &name, &format!(" ({e})")))?;
-        let rows = self.expanded(x, xt, &[1, out_t.len(), per_row], picks)?;
+        let in_place = picks
+            .iter()
+            .enumerate()
+            .all(|(i, p)| matches!(p, Pick::Input { slot: 0, index } if *index as usize == i));
+        let rows = if in_place {
+            x
+        } else {
+            self.expanded(x, xt, &[1, out_t.len(), per_row], picks)?
+        };
         let (s_in, _) = per_tensor(xt)?;
         let (s_out, zp_out) = per_tensor(out_t)?;
         let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, per_row as u64);
