@@ -10,6 +10,8 @@ pub use crate::ops::pool::{Pool, PoolKind};
 pub use crate::ops::window::{self, Window2d};
 pub use crate::tensor::MAX_TENSOR_ELEMENTS;
 
+pub mod softmax;
+
 use crate::error::{Error, Result};
 use crate::ops::gather::Gather;
 use crate::ops::unary::UnaryFn;

@@ -561,27 +561,7 @@ pub(super) fn negate(
     x: TensorId,
     part: &str,
 ) -> Result<TensorId> {
-    let shape = b.shape(x).to_vec();
-    let n: usize = shape.iter().product();
-    let view_name = format!("{part}-view");
-    let view = emit_part(
-        b,
-        node,
-        &view_name,
-        Op::Reshape,
-        vec![x],
-        Some(vec![1, n, 1, 1]),
-    )?;
-    let conv = Conv::depthwise_1x1(vec![-1.0; n], vec![0.0; n]);
-    let y = emit_part(b, node, part, Op::Conv(conv), vec![view], None)?;
-    emit_part(
-        b,
-        node,
-        &format!("{part}-shape"),
-        Op::Reshape,
-        vec![y],
-        Some(shape),
-    )
+    crate::ir::softmax::negate(b, &format!("{}/{part}", node_name(node)), x)
 }
 
 /// PRelu: a scalar slope is LeakyRelu's table; a per-channel slope `s` (broadcast along one

@@ -2,6 +2,8 @@
 //! operators, and 1-D convolution and pooling as 2-D windows of height one.
 
 use super::*;
+pub(super) use crate::ir::softmax::row_pool;
+use crate::ir::softmax::{softmax_rows, RowMask, SoftmaxKind};
 
 /// The reduced axes as the trailing one or two axes of a batch-1 tensor: the view `[1, P, h, w]`
 /// whose spatial window they are (global pooling as exporters write it). None otherwise.
@@ -257,72 +259,27 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
     };
     let len: usize = shape[axis..].iter().product();
     let rows: usize = shape[..axis].iter().product();
-    let view = vec![1, rows, 1, len];
-    let v = emit_part(b, node, "view", Op::Reshape, vec![x], Some(view.clone()))?;
-    let gather = |picks: Vec<Pick>| {
-        Op::Gather(Gather {
-            movement: Movement::Gather,
-            shape: view.clone(),
-            picks,
-        })
-    };
-    let v = match &mask {
-        Some(m) => {
-            let fill = unmasked_fill(node, &m.masked, len)?;
-            emit_part(b, node, "unmasked-fill", gather(fill), vec![v], None)?
-        }
-        None => v,
-    };
-    let pool = |kind| row_pool(kind, len);
-    let m = emit_part(b, node, "max", pool(PoolKind::Max), vec![v], None)?;
-    let neg_m = negate(b, node, m, "neg-max")?;
-    let spread = |b: &mut ModelBuilder, t: TensorId, part: &str| -> Result<TensorId> {
-        let g = maps::expand(b.shape(t), &view).map_err(|e| unsupported(node, e))?;
-        emit_part(b, node, part, Op::Gather(g), vec![t], None)
-    };
-    let neg_m = spread(b, neg_m, "max-spread")?;
-    let d = emit_part(
+    let v = emit_part(
         b,
         node,
-        "shifted",
-        Op::Add(AddOperand::Tensor),
-        vec![v, neg_m],
-        None,
+        "view",
+        Op::Reshape,
+        vec![x],
+        Some(vec![1, rows, 1, len]),
     )?;
-    let e = emit_part(b, node, "exp", Op::Unary(UnaryFn::Exp), vec![d], None)?;
-    let e = match &mask {
-        Some(m) => {
-            let zeroed = masked_zeros(&m.masked);
-            emit_part(b, node, "masked-exp", gather(zeroed), vec![e], None)?
-        }
-        None => e,
+    let mask = match &mask {
+        Some(m) => Some(RowMask {
+            fill: unmasked_fill(node, &m.masked, len)?,
+            zeros: masked_zeros(&m.masked),
+        }),
+        None => None,
     };
-    let s = emit_part(b, node, "sum", pool(PoolKind::Sum), vec![e], None)?;
-    if node.op_type == "LogSoftmax" {
-        // log softmax = (x - m) - log Σ e^(x - m).
-        let log_s = emit_part(b, node, "log-sum", Op::Unary(UnaryFn::Log), vec![s], None)?;
-        let neg = negate(b, node, log_s, "neg-log-sum")?;
-        let neg = spread(b, neg, "log-sum-spread")?;
-        let y = emit_part(
-            b,
-            node,
-            "log-normalised",
-            Op::Add(AddOperand::Tensor),
-            vec![d, neg],
-            None,
-        )?;
-        return finish(l, b, y);
-    }
-    let r = emit_part(
-        b,
-        node,
-        "reciprocal",
-        Op::Unary(UnaryFn::Reciprocal),
-        vec![s],
-        None,
-    )?;
-    let r = spread(b, r, "reciprocal-spread")?;
-    let y = emit_part(b, node, "normalised", Op::Mul, vec![e, r], None)?;
+    let kind = if node.op_type == "LogSoftmax" {
+        SoftmaxKind::LogSoftmax
+    } else {
+        SoftmaxKind::Softmax
+    };
+    let y = softmax_rows(b, &node_name(node), v, kind, mask)?;
     finish(l, b, y)
 }
 
@@ -361,18 +318,6 @@ fn masked_zeros(masked: &[bool]) -> Vec<Pick> {
 }
 
 /// A pooling window over each row of a `[1, rows, 1, len]` view.
-pub(super) fn row_pool(kind: PoolKind, len: usize) -> Op {
-    Op::Pool(Pool {
-        kind,
-        window: Window2d {
-            kernel: [1, len],
-            stride: [1, 1],
-            pads: [0; 4],
-            dilation: [1, 1],
-        },
-    })
-}
-
 pub(super) fn global_max_pool(
     l: &mut Loader,
     b: &mut ModelBuilder,
