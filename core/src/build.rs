@@ -65,7 +65,7 @@ pub fn compile_file(
     srs: &SrsSource,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Built> {
-    let model = match crate::loader::load_model_with(model_path, &opts.onnx)? {
+    let model = match crate::loader::load_model_with(model_path, &opts.onnx, opts.final_softmax)? {
         crate::tflite::Loaded::Float(m) => m,
         crate::tflite::Loaded::Quantized(graph) => {
             // TFLite fixed the quantization: no calibration, the integer semantics are TFLite's.

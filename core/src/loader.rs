@@ -2,7 +2,7 @@
 //! read as ONNX.
 
 use crate::error::{Error, Result};
-use crate::tflite::Loaded;
+use crate::tflite::{FinalSoftmax, Loaded};
 use std::path::Path;
 
 /// A model file's bytes and its name (the file stem).
@@ -17,14 +17,20 @@ pub(crate) fn read_model_file(path: &Path) -> Result<(Vec<u8>, String)> {
 
 /// Loads an ONNX or TFLite model file.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Loaded> {
-    load_model_with(path, &crate::onnx::OnnxChoices::default())
+    load_model_with(
+        path,
+        &crate::onnx::OnnxChoices::default(),
+        FinalSoftmax::Outside,
+    )
 }
 
 /// [`load_model`] with an ONNX model's input choices (a TFLite model's shapes are fixed and it
-/// has one input: it takes none).
+/// has one input: it takes none) and what becomes of a TFLite model's final SOFTMAX (an ONNX
+/// model's Softmax is always proven).
 pub fn load_model_with(
     path: impl AsRef<Path>,
     choices: &crate::onnx::OnnxChoices,
+    final_softmax: FinalSoftmax,
 ) -> Result<Loaded> {
     let path = path.as_ref();
     let (bytes, name) = read_model_file(path)?;
@@ -36,7 +42,7 @@ pub fn load_model_with(
                  --dim and --constant-input apply to ONNX models"
             )));
         }
-        crate::tflite::load_tflite_bytes(&bytes, &name, &origin)
+        crate::tflite::load_tflite_bytes(&bytes, &name, &origin, final_softmax)
     } else {
         crate::onnx::load_onnx_file_bytes(&bytes, &name, path, choices).map(Loaded::Float)
     }

@@ -35,6 +35,7 @@ pub(crate) fn compile(
     tokenizer: Option<&Path>,
     memory_budget_gib: f64,
     onnx: zkinfer_core::onnx::OnnxChoices,
+    final_softmax: zkinfer_core::tflite::FinalSoftmax,
     visibility: &VisibilityArgs,
     srs: &SrsArgs,
 ) -> Result<()> {
@@ -56,6 +57,7 @@ pub(crate) fn compile(
         tokenizer,
         memory_budget: Some(gib_to_bytes(memory_budget_gib)?),
         onnx,
+        final_softmax,
     };
     let mut spinner = Spinner::default();
     let built = compile_file(

@@ -136,6 +136,11 @@ enum Command {
         /// inside the graph. Only the nodes it needs are compiled.
         #[arg(long, value_name = "NAME")]
         output_tensor: Option<String>,
+        /// Prove a TFLite model's final SOFTMAX and show its probabilities (an integer model's by
+        /// TFLite's reference kernel) instead of the logits it reads, which are the proven output
+        /// by default (the class is the same). An ONNX model's Softmax is always proven.
+        #[arg(long)]
+        prove_softmax: bool,
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[command(flatten)]
@@ -371,6 +376,7 @@ fn main() {
             dims,
             constant_inputs,
             output_tensor,
+            prove_softmax,
             visibility,
             srs,
         } => compile_cmd::compile(
@@ -393,6 +399,11 @@ fn main() {
                 dims,
                 constants: constant_inputs,
                 output: output_tensor,
+            },
+            if prove_softmax {
+                zkinfer_core::tflite::FinalSoftmax::Proven
+            } else {
+                zkinfer_core::tflite::FinalSoftmax::Outside
             },
             &visibility,
             &srs,

@@ -180,7 +180,7 @@ fn to_json(v: &Value) -> String {
     weight_bits=None, dot_width=None, headroom=None, labels=None, tokenizer=None,
     image_preprocess=None, weights="hidden", input_visibility="hashed",
     output_visibility="public", salt=None, memory_budget_gib=20.0, params=None, cache_dir=None,
-    progress=None, dims=None, constant_inputs=None, output_tensor=None,
+    progress=None, dims=None, constant_inputs=None, output_tensor=None, prove_softmax=false,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn compile(
@@ -207,6 +207,7 @@ fn compile(
     dims: Option<std::collections::BTreeMap<String, usize>>,
     constant_inputs: Option<std::collections::BTreeMap<String, String>>,
     output_tensor: Option<String>,
+    prove_softmax: bool,
 ) -> PyResult<String> {
     existing(&model, "the model file")?;
     let calibration = match (calibration, calibrate_random) {
@@ -269,6 +270,11 @@ fn compile(
                 .map(|(name, fill)| Ok((name, fill.parse().map_err(invalid)?)))
                 .collect::<PyResult<_>>()?,
             output: output_tensor,
+        },
+        final_softmax: if prove_softmax {
+            zkinfer_core::tflite::FinalSoftmax::Proven
+        } else {
+            zkinfer_core::tflite::FinalSoftmax::Outside
         },
     };
     let srs = srs(params, cache_dir)?;

@@ -87,6 +87,7 @@ def compile(
     dims: Optional[Dict[str, int]] = None,
     constant_inputs: Optional[Dict[str, str]] = None,
     output_tensor: Optional[str] = None,
+    prove_softmax: bool = False,
 ) -> Dict[str, Any]:
     """Quantize (a float model), lay out and generate keys into the directory ``out``.
 
@@ -96,6 +97,9 @@ def compile(
     ``"ones"``, ``"zeros"`` or ``"range"`` (``{"attention_mask": "ones"}``).
     ``output_tensor``: the ONNX tensor the proof shows, by name, when the graph has several outputs (a
     language model's ``"logits"`` beside its key/value cache) or to prove a tensor inside it.
+    ``prove_softmax``: prove a TFLite model's final SOFTMAX (an integer model's by TFLite's reference
+    kernel) and show its probabilities instead of the logits it reads (an ONNX model's Softmax is
+    always proven).
 
     ``calibration``: a float model's calibration inputs, one per row (``[samples, *input_shape]``);
     a TFLite model quantized by TFLite takes none. The defaults are the CLI's: weights hidden
@@ -131,6 +135,7 @@ def compile(
         if constant_inputs is None
         else {str(k): str(v) for k, v in constant_inputs.items()},
         output_tensor=None if output_tensor is None else str(output_tensor),
+        prove_softmax=bool(prove_softmax),
     )
     return json.loads(result)
 

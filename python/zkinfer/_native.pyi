@@ -37,6 +37,7 @@ def compile(
     dims: Optional[Dict[str, int]] = None,
     constant_inputs: Optional[Dict[str, str]] = None,
     output_tensor: Optional[str] = None,
+    prove_softmax: bool = False,
 ) -> str: ...
 def predict(
     dir: str,

@@ -32,6 +32,9 @@ pub struct CompileOptions {
     /// Refuse a layout whose estimated prover peak memory exceeds this many bytes
     /// ([`DEFAULT_MEMORY_BUDGET`] when None).
     pub memory_budget: Option<u64>,
+    /// Whether a TFLite model's final SOFTMAX is proven (`--prove-softmax`) or its logits are the
+    /// output (the default).
+    pub final_softmax: crate::tflite::FinalSoftmax,
 }
 
 /// The prover's default memory budget: 20 GiB, leaving room on a 24 GiB machine.

@@ -30,7 +30,7 @@ pub(crate) const OPSET: i64 = 17;
 
 /// The ONNX graph of the float TFLite graph `g`. A TFLite operator this translation has no
 /// ONNX form for is refused by name (`UnsupportedOp`).
-pub(crate) fn graph_of(g: &TfGraph) -> Result<pb::GraphProto> {
+pub(crate) fn graph_of(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<pb::GraphProto> {
     let mut w = Writer::new(g);
     let input = &g.tensors[g.input];
     let input_name = w.names[g.input].clone();
@@ -49,7 +49,10 @@ pub(crate) fn graph_of(g: &TfGraph) -> Result<pb::GraphProto> {
     };
     let mut output = g.output;
     for (n, op) in g.ops.iter().enumerate() {
-        if matches!(op.kind, TfOpKind::Softmax { .. }) && n + 1 == g.ops.len() {
+        if matches!(op.kind, TfOpKind::Softmax { .. })
+            && n + 1 == g.ops.len()
+            && final_softmax == super::FinalSoftmax::Outside
+        {
             output = super::final_softmax_input(g, n, g.output)?;
             continue;
         }

@@ -16,7 +16,7 @@ fn fixture(name: &str) -> TfGraph {
 }
 
 fn through_onnx(g: &TfGraph) -> Result<Model> {
-    let graph = super::graph_of(g)?;
+    let graph = super::graph_of(g, FinalSoftmax::Outside)?;
     crate::onnx::load_graph(&graph, &g.name, super::OPSET)
 }
 
@@ -40,7 +40,7 @@ fn the_onnx_form_of_each_float_fixture_computes_what_the_direct_lowering_does() 
         "op_space_depth_gather_float.tflite",
     ] {
         let g = fixture(name);
-        let direct = float::lower(&g).unwrap();
+        let direct = float::lower(&g, FinalSoftmax::Outside).unwrap();
         let onnx = through_onnx(&g).unwrap();
         assert_eq!(
             direct.shapes[direct.input], onnx.shapes[onnx.input],

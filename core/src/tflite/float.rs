@@ -19,7 +19,10 @@ struct Mapped {
     pads: [usize; 4],
 }
 
-pub fn lower(g: &TfGraph) -> Result<Model> {
+/// The float model of `g`. A final SOFTMAX is left out or, [`super::FinalSoftmax::Proven`] and
+/// over one row, composed of core operators ([`crate::ir::softmax`]); any other SOFTMAX is
+/// refused here and taken by the ONNX mapping.
+pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
     let input = &g.tensors[g.input];
     if input.shape.first() != Some(&1) {
         return Err(Error::InvalidModel(format!(
@@ -67,9 +70,35 @@ pub fn lower(g: &TfGraph) -> Result<Model> {
             Ok(m.id)
         };
         let (id, act) = match &op.kind {
-            TfOpKind::Softmax { .. } => {
-                output = super::final_softmax_input(g, n, g.output)?;
-                continue;
+            TfOpKind::Softmax { beta } => {
+                if final_softmax == super::FinalSoftmax::Outside {
+                    output = super::final_softmax_input(g, n, g.output)?;
+                    continue;
+                }
+                // Proven here over one row (a classifier's); over rows, or with another beta,
+                // through the ONNX mapping.
+                let (x, xt) = get(0)?;
+                let len = xt.len();
+                if beta.get() != 1.0 || xt.shape.iter().rev().skip(1).any(|&d| d != 1) {
+                    return Err(unsupported("SOFTMAX", &name, ""));
+                }
+                let view = b.add(
+                    format!("{name}/view"),
+                    Op::Reshape,
+                    vec![no_pads(x)?],
+                    format!("{name}/view"),
+                    Some(vec![1, 1, 1, len]),
+                )?;
+                let kind = crate::ir::softmax::SoftmaxKind::Softmax;
+                let y = crate::ir::softmax::softmax_rows(&mut b, &name, view, kind, None)?;
+                let id = b.add(
+                    &name,
+                    Op::Reshape,
+                    vec![y],
+                    &out_t.name,
+                    Some(nchw(&out_t.shape)),
+                )?;
+                (id, FusedActivation::None)
             }
             TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
                 let Some(super::Convolution {

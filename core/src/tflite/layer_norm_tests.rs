@@ -343,7 +343,7 @@ fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
     let back = b.act("tokens", &[1, 4, 8], 1.0 / 128.0, 0);
     b.op(TfOpKind::Reshape, &[y, back_shape], back);
     let inner = b.graph("rows", back);
-    let q = quantized::lower(&inner).unwrap();
+    let q = quantized::lower(&inner, FinalSoftmax::Outside).unwrap();
     let input: Vec<i64> = (0..32).map(|i| i * 7 - 100).collect();
     let out = q.evaluate(&input).unwrap()[q.output].clone();
     assert_eq!(out.len(), 32);
@@ -360,7 +360,7 @@ fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
         } else {
             b.op(tanh(), &[x], y);
         }
-        let err = quantized::lower(&b.graph("batch", y)).unwrap_err();
+        let err = quantized::lower(&b.graph("batch", y), FinalSoftmax::Outside).unwrap_err();
         assert!(err.to_string().contains("batch size 1"), "{err}");
     }
 }

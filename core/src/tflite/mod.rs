@@ -545,30 +545,61 @@ pub enum Loaded {
     Quantized(QGraph),
 }
 
+/// What becomes of a SOFTMAX that ends a model (one in the middle is always proven).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FinalSoftmax {
+    /// Left outside the proof: the logits are the proven output. The class is the same, and an
+    /// int8 model's logits equal the interpreter's default kernels' bit for bit.
+    #[default]
+    Outside,
+    /// Proven, as the model's output: for an integer model TFLite's reference kernel (the one
+    /// TFLite Micro runs; the interpreter's default kernel computes the probabilities in float
+    /// through a table and can differ from it by one step), for a float model our quantized
+    /// softmax, as an ONNX model's.
+    Proven,
+}
+
 /// Reads and lowers a TFLite file.
 pub fn load_tflite(path: impl AsRef<Path>) -> Result<Loaded> {
     let path = path.as_ref();
     let (bytes, name) = crate::loader::read_model_file(path)?;
-    load_tflite_bytes(&bytes, &name, &path.display().to_string())
+    load_tflite_bytes(
+        &bytes,
+        &name,
+        &path.display().to_string(),
+        FinalSoftmax::Outside,
+    )
 }
 
 /// Parses and lowers TFLite bytes; `origin` names them in error messages.
-pub fn load_tflite_bytes(bytes: &[u8], name: &str, origin: &str) -> Result<Loaded> {
-    lower(&parse(bytes, name, origin)?)
+pub fn load_tflite_bytes(
+    bytes: &[u8],
+    name: &str,
+    origin: &str,
+    final_softmax: FinalSoftmax,
+) -> Result<Loaded> {
+    lower_with(&parse(bytes, name, origin)?, final_softmax)
 }
 
 /// Lowers a parsed graph: quantized activations go to a TFLite-exact [`QGraph`], float ones to
-/// the float IR.
+/// the float IR. A final SOFTMAX is left outside the proof.
 pub fn lower(graph: &TfGraph) -> Result<Loaded> {
+    lower_with(graph, FinalSoftmax::Outside)
+}
+
+/// [`lower`], with the final SOFTMAX's fate chosen.
+pub fn lower_with(graph: &TfGraph, final_softmax: FinalSoftmax) -> Result<Loaded> {
     match graph.tensors[graph.input].dtype {
         // A quantized model with a float interface (what TensorFlow's post-training
         // quantization writes by default): QUANTIZE first, DEQUANTIZE last.
         TfType::F32 if quantized_edges(graph).input != graph.input => {
-            quantized::lower(graph).map(Loaded::Quantized)
+            quantized::lower(graph, final_softmax).map(Loaded::Quantized)
         }
         // Weights stored as float16 or int8 with a scale stand for float32 values.
-        TfType::F32 => lower_float(&dequantize::widen_weights(graph)?).map(Loaded::Float),
-        TfType::U8 | TfType::I8 => quantized::lower(graph).map(Loaded::Quantized),
+        TfType::F32 => {
+            lower_float(&dequantize::widen_weights(graph)?, final_softmax).map(Loaded::Float)
+        }
+        TfType::U8 | TfType::I8 => quantized::lower(graph, final_softmax).map(Loaded::Quantized),
         t => Err(Error::InvalidModel(format!(
             "input tensor '{}' is {t:?}; expected float32, uint8 or int8",
             graph.tensors[graph.input].name
@@ -582,13 +613,13 @@ pub fn lower(graph: &TfGraph) -> Result<Loaded> {
 /// way (a malformed one is reported as such). When both refuse, the error is the direct
 /// lowering's unless the ONNX mapping got past every TFLite operator (it then names the ONNX
 /// node in the way).
-fn lower_float(graph: &TfGraph) -> Result<Model> {
-    let direct = match float::lower(graph) {
+fn lower_float(graph: &TfGraph, final_softmax: FinalSoftmax) -> Result<Model> {
+    let direct = match float::lower(graph, final_softmax) {
         Ok(model) => return Ok(model),
         Err(e @ Error::UnsupportedOp { .. }) => e,
         Err(e) => return Err(e),
     };
-    let graph_of = match as_onnx::graph_of(graph) {
+    let graph_of = match as_onnx::graph_of(graph, final_softmax) {
         Ok(g) => g,
         Err(_) => return Err(direct),
     };
@@ -661,9 +692,10 @@ pub(crate) fn quantized_edges(g: &TfGraph) -> Edges {
     edges
 }
 
-/// A SOFTMAX, which both lowerings leave outside the proof (the logits are the proven output,
-/// and the class is the same): it must be op `n`, the model's last (before a final DEQUANTIZE),
-/// writing `output`; its input becomes the model's output.
+/// A SOFTMAX that ends the model, which every lowering leaves outside the proof unless
+/// [`FinalSoftmax::Proven`] (the logits are the proven output, and the class is the same): it
+/// must be op `n`, the model's last (before a final DEQUANTIZE), writing `output`; its input
+/// becomes the model's output.
 pub(crate) fn final_softmax_input(g: &TfGraph, n: usize, output: usize) -> Result<usize> {
     let op = &g.ops[n];
     let last = if output == g.output {
@@ -1355,6 +1387,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 
 #[cfg(test)]
 mod attention_tests;
+#[cfg(test)]
+mod final_softmax_tests;
 #[cfg(test)]
 mod interpreter_tests;
 #[cfg(test)]

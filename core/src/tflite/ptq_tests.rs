@@ -14,13 +14,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 
-fn example(name: &str) -> PathBuf {
+pub(super) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/tflite-ptq")
         .join(name)
 }
 
-fn graph(name: &str) -> TfGraph {
+pub(super) fn graph(name: &str) -> TfGraph {
     let bytes = std::fs::read(example(name)).unwrap();
     parse(&bytes, name, name).unwrap()
 }
@@ -72,17 +72,20 @@ fn reference_bytes(
         inputs,
         count,
         "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
+        FinalSoftmax::Outside,
     )
 }
 
-/// [`reference_bytes`] from the interpreter's `resolver` kernels (an `OpResolverType`).
-fn reference_bytes_with(
+/// [`reference_bytes`] from the interpreter's `resolver` kernels (an `OpResolverType`); a final
+/// SOFTMAX's output with [`FinalSoftmax::Proven`], else its input.
+pub(super) fn reference_bytes_with(
     python: &str,
     model: &str,
     bytes: &[u8],
     inputs: &[u8],
     count: usize,
     resolver: &str,
+    final_softmax: FinalSoftmax,
 ) -> Vec<Vec<u8>> {
     let dir = std::env::temp_dir().join(format!("zkinfer-ptq-{model}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -92,6 +95,13 @@ fn reference_bytes_with(
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tflite_reference.py");
     let status = std::process::Command::new(python)
         .env("ZKINFER_TFLITE_RESOLVER", resolver)
+        .env(
+            "ZKINFER_TFLITE_FINAL_SOFTMAX",
+            match final_softmax {
+                FinalSoftmax::Proven => "proven",
+                FinalSoftmax::Outside => "outside",
+            },
+        )
         .arg(script)
         .arg(&file)
         .arg(&input)
@@ -110,7 +120,7 @@ fn reference_bytes_with(
 }
 
 /// Stored int8 inputs: every value once (shuffled), the two extremes, and random ones.
-fn int8_inputs(len: usize, count: usize, seed: u64) -> Vec<Vec<i64>> {
+pub(super) fn int8_inputs(len: usize, count: usize, seed: u64) -> Vec<Vec<i64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut inputs = vec![vec![-128; len], vec![127; len]];
     if len == 256 {
@@ -126,7 +136,7 @@ fn int8_inputs(len: usize, count: usize, seed: u64) -> Vec<Vec<i64>> {
     inputs
 }
 
-fn as_bytes(inputs: &[Vec<i64>]) -> Vec<u8> {
+pub(super) fn as_bytes(inputs: &[Vec<i64>]) -> Vec<u8> {
     inputs.iter().flatten().map(|&v| v as i8 as u8).collect()
 }
 
@@ -368,8 +378,8 @@ fn with_output(bytes: &[u8], tensor: usize) -> Vec<u8> {
 /// witness with one corrupted cell of each new kind: a table lookup (HARD_SWISH, LOGISTIC), a
 /// product of two tensors (squeeze-and-excite MUL), a subtraction (SUB).
 /// MockProver runs of a TensorFlow-quantized model's public circuit on one seeded input.
-struct MockCheck {
-    q: std::sync::Arc<QGraph>,
+pub(super) struct MockCheck {
+    pub(super) q: std::sync::Arc<QGraph>,
     plan: crate::circuit::LayoutPlan,
     input: Vec<i64>,
 }
@@ -377,8 +387,20 @@ struct MockCheck {
 impl MockCheck {
     /// The check of `model` on its seeded input, and the evaluator's (honest) values.
     fn new(model: &str, seed: u64) -> (Self, Vec<Vec<i64>>) {
+        Self::lowered(model, seed, FinalSoftmax::Outside)
+    }
+
+    /// [`MockCheck::new`] with the final SOFTMAX's fate chosen.
+    pub(super) fn lowered(
+        model: &str,
+        seed: u64,
+        final_softmax: FinalSoftmax,
+    ) -> (Self, Vec<Vec<i64>>) {
         let g = graph(model);
-        let q = std::sync::Arc::new(quantized(&g));
+        let q = match lower_with(&g, final_softmax).unwrap() {
+            Loaded::Quantized(q) => std::sync::Arc::new(q),
+            Loaded::Float(_) => panic!("{model}: a quantized model lowered as float"),
+        };
         let plan = crate::circuit::plan_layout(&q, None, crate::circuit::Visibility::PUBLIC);
         let input = int8_inputs(q.input_tensor().len(), 3, seed).pop().unwrap();
         let zp_in = q.input_tensor().affine.expect("affine").zero_point;
@@ -390,7 +412,7 @@ impl MockCheck {
         (MockCheck { q, plan, input }, honest)
     }
 
-    fn accepts(&self, values: &[Vec<i64>]) -> bool {
+    pub(super) fn accepts(&self, values: &[Vec<i64>]) -> bool {
         let circuit = crate::circuit::ModelCircuit {
             shape: self.plan.shape.clone(),
             graph: self.q.clone(),
@@ -410,7 +432,12 @@ impl MockCheck {
 
     /// `honest` with element `index` of `tensor` one off (in range) and every later step
     /// recomputed from it: only the tampered step's own constraints can tell.
-    fn corrupted(&self, honest: &[Vec<i64>], tensor: usize, index: usize) -> Vec<Vec<i64>> {
+    pub(super) fn corrupted(
+        &self,
+        honest: &[Vec<i64>],
+        tensor: usize,
+        index: usize,
+    ) -> Vec<Vec<i64>> {
         let mut values = honest.to_vec();
         let v = &mut values[tensor][index];
         *v += if *v > 0 { -1 } else { 1 };
@@ -668,6 +695,7 @@ fn agreement_with_both_kernel_sets(python: &str, model: &str) -> [Agreement; 2] 
             &as_bytes(&inputs),
             inputs.len(),
             resolver,
+            FinalSoftmax::Outside,
         );
         let mut agreement = Agreement {
             logits: 0,

@@ -331,8 +331,8 @@ pub(super) fn mutants_load_or_are_refused(names: &[&str], seed: u64) -> usize {
                 let at = rng.gen_range(0..bytes.len());
                 bytes[at] = rng.gen();
             }
-            let run =
-                std::panic::catch_unwind(|| match super::load_tflite_bytes(&bytes, name, name) {
+            let run = std::panic::catch_unwind(|| {
+                match super::load_tflite_bytes(&bytes, name, name, super::FinalSoftmax::Outside) {
                     Ok(super::Loaded::Quantized(q)) => {
                         let _ = q.evaluate(&vec![0; q.input_tensor().len()]);
                         true
@@ -342,7 +342,8 @@ pub(super) fn mutants_load_or_are_refused(names: &[&str], seed: u64) -> usize {
                         true
                     }
                     Err(_) => false,
-                });
+                }
+            });
             match run {
                 Ok(ok) => loaded += usize::from(ok),
                 Err(_) => panic!("a mutant of {name} panicked"),

@@ -445,7 +445,7 @@ fn unsupported_and_malformed_models_are_refused_with_a_reason() {
     }
 }
 
-fn shared(path: &str) -> Option<std::path::PathBuf> {
+pub(super) fn shared(path: &str) -> Option<std::path::PathBuf> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data")
         .join(path);
@@ -1258,7 +1258,9 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
         output: 7,
     };
     let bytes = flatbuffer(&g);
-    let Loaded::Float(m) = load_tflite_bytes(&bytes, "float_ops", "test").unwrap() else {
+    let Loaded::Float(m) =
+        load_tflite_bytes(&bytes, "float_ops", "test", FinalSoftmax::Outside).unwrap()
+    else {
         panic!("a float model lowers to the float IR")
     };
     // The NHWC input x[p, ch] = (p·c + ch)/4 - 1, given in the IR's NCHW order.
@@ -1301,7 +1303,7 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
         });
     }
     assert!(matches!(
-        load_tflite_bytes(&flatbuffer(&q), "q", "test"),
+        load_tflite_bytes(&flatbuffer(&q), "q", "test", FinalSoftmax::Outside),
         Ok(Loaded::Quantized(_))
     ));
     for op in &mut q.ops {
@@ -1309,7 +1311,7 @@ fn float_functions_concatenation_and_tensor_products_load_from_a_flatbuffer() {
             op.kind = TfOpKind::Unary(UnaryFn::Exp);
         }
     }
-    let err = load_tflite_bytes(&flatbuffer(&q), "q", "test")
+    let err = load_tflite_bytes(&flatbuffer(&q), "q", "test", FinalSoftmax::Outside)
         .unwrap_err()
         .to_string();
     assert!(
@@ -1356,7 +1358,9 @@ fn float_models_move_data_in_nhwc_order_through_reshape_transpose_and_nearest_re
         input: 0,
         output: 6,
     };
-    let Loaded::Float(m) = load_tflite_bytes(&flatbuffer(&g), "movement", "test").unwrap() else {
+    let Loaded::Float(m) =
+        load_tflite_bytes(&flatbuffer(&g), "movement", "test", FinalSoftmax::Outside).unwrap()
+    else {
         panic!("a float model lowers to the float IR")
     };
     // x[y, x, ch] = 100·y + 10·x + ch (NHWC), given in the IR's NCHW order.
@@ -1408,7 +1412,9 @@ fn a_float_pad_before_a_max_pool_is_made_with_zeros() {
         input: 0,
         output: 3,
     };
-    let Loaded::Float(m) = load_tflite_bytes(&flatbuffer(&g), "pad_pool", "test").unwrap() else {
+    let Loaded::Float(m) =
+        load_tflite_bytes(&flatbuffer(&g), "pad_pool", "test", FinalSoftmax::Outside).unwrap()
+    else {
         panic!("a float model lowers to the float IR")
     };
     // Each 2x2 window holds one input value and three padding zeros: negatives become 0.

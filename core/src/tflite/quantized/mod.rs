@@ -34,7 +34,9 @@ struct Mapped {
     pads: [usize; 4],
 }
 
-pub fn lower(g: &TfGraph) -> Result<QGraph> {
+/// The integer model of `g`; a SOFTMAX that ends it is proven or left out as `final_softmax`
+/// says.
+pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<QGraph> {
     let mut b = Builder {
         g,
         q: QGraph {
@@ -58,9 +60,11 @@ pub fn lower(g: &TfGraph) -> Result<QGraph> {
         if edges.skipped.contains(&n) {
             continue;
         }
-        // A final SOFTMAX is left outside the proof (the logits are the output); one in the
-        // middle is proven.
-        if matches!(op.kind, TfOpKind::Softmax { .. }) {
+        // A final SOFTMAX is left outside the proof (the logits are the output) unless asked
+        // for; one in the middle is proven.
+        if matches!(op.kind, TfOpKind::Softmax { .. })
+            && final_softmax == super::FinalSoftmax::Outside
+        {
             if let Ok(logits) = super::final_softmax_input(g, n, edges.output) {
                 output = logits;
                 continue;
