@@ -327,7 +327,7 @@ impl<'g> Writer<'g> {
             TfOpKind::FullyConnected { .. } => {
                 self.fully_connected(op, &name, &out_t.shape, &target)?;
             }
-            TfOpKind::Mean { keep_dims } => {
+            TfOpKind::Mean { keep_dims } | TfOpKind::ReduceMax { keep_dims } => {
                 let xt = self.tensor(op, 0)?;
                 let rank = xt.shape.len() as i64;
                 let mut axes = Vec::new();
@@ -344,7 +344,11 @@ impl<'g> Writer<'g> {
                 axes.dedup();
                 let x = self.input(op, 0)?;
                 let attrs = vec![ints("axes", &axes), int("keepdims", *keep_dims as i64)];
-                self.node("ReduceMean", &name, &[&x], &target, attrs);
+                let reduce = match op.kind {
+                    TfOpKind::ReduceMax { .. } => "ReduceMax",
+                    _ => "ReduceMean",
+                };
+                self.node(reduce, &name, &[&x], &target, attrs);
             }
             TfOpKind::Softmax { beta } => {
                 let mut x = self.input(op, 0)?;
@@ -723,6 +727,7 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         TfOpKind::Reshape
         | TfOpKind::Pad
         | TfOpKind::Mean { .. }
+        | TfOpKind::ReduceMax { .. }
         | TfOpKind::Softmax { .. }
         | TfOpKind::Unary(_)
         | TfOpKind::ResizeNearest { .. }

@@ -350,7 +350,10 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
                 )?;
                 (id, FusedActivation::None)
             }
-            TfOpKind::BatchMatMul { .. } | TfOpKind::SquaredDifference | TfOpKind::Div { .. } => {
+            TfOpKind::BatchMatMul { .. }
+            | TfOpKind::SquaredDifference
+            | TfOpKind::Div { .. }
+            | TfOpKind::ReduceMax { .. } => {
                 // Lowered through the ONNX mapping instead (`super::as_onnx`).
                 return Err(unsupported(op.kind.name(), &name, ""));
             }

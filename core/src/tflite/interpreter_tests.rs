@@ -271,7 +271,7 @@ impl Builder {
         y
     }
 
-    fn fully_connected(
+    pub(super) fn fully_connected(
         &mut self,
         name: &str,
         x: usize,

@@ -16,7 +16,7 @@ const KIND: Kind = Kind::I8PerTensor;
 
 /// Every case's outputs equal the interpreter's default kernels' (the table printed, the
 /// differing counted and required to be 0).
-fn none_differ_from_the_default_kernels(python: &str, tag: &str, cases: &[Case]) {
+pub(super) fn none_differ_from_the_default_kernels(python: &str, tag: &str, cases: &[Case]) {
     let reference =
         interpreter_outputs_with(python, tag, cases, "BUILTIN_WITHOUT_DEFAULT_DELEGATES");
     let counts = cases.iter().zip(&reference).map(|(case, reference)| {

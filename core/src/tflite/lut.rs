@@ -73,6 +73,12 @@ pub fn tanh(q: Quant) -> impl Fn(i64) -> i64 {
     populate(q, libm::tanhf)
 }
 
+/// int8 ELU: the table of `x < 0 ? expf(x) - 1 : x`, as the kernel populates it (the
+/// interpreter has no uint8 ELU).
+pub fn elu(q: Quant) -> impl Fn(i64) -> i64 {
+    populate(q, |x| if x < 0.0 { libm::expf(x) - 1.0 } else { x })
+}
+
 /// int8 EXP: the table of `expf` (the interpreter has no uint8 EXP).
 pub fn exp(q: Quant) -> impl Fn(i64) -> i64 {
     populate(q, libm::expf)

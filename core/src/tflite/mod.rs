@@ -213,6 +213,10 @@ pub enum TfOpKind {
     Mean {
         keep_dims: bool,
     },
+    /// REDUCE_MAX (GlobalMaxPooling1D/2D): the largest value over the given axes.
+    ReduceMax {
+        keep_dims: bool,
+    },
     /// SOFTMAX over the last axis of `beta·x`.
     Softmax {
         beta: crate::ops::unary::Param,
@@ -339,6 +343,7 @@ impl TfOpKind {
             TfOpKind::FullyConnected { .. } => "FULLY_CONNECTED",
             TfOpKind::Pad => "PAD",
             TfOpKind::Mean { .. } => "MEAN",
+            TfOpKind::ReduceMax { .. } => "REDUCE_MAX",
             TfOpKind::Softmax { .. } => "SOFTMAX",
             TfOpKind::Unary(f) => match f {
                 UnaryFn::Sigmoid => "LOGISTIC",
@@ -350,6 +355,7 @@ impl TfOpKind {
                 UnaryFn::Sqrt => "SQRT",
                 UnaryFn::Abs => "ABS",
                 UnaryFn::InverseSqrt { .. } => "RSQRT",
+                UnaryFn::Elu { .. } => "ELU",
                 other => other.name(),
             },
             TfOpKind::Concatenation { .. } => "CONCATENATION",
@@ -1049,6 +1055,16 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     .map(|o| o.keep_dims())
                     .unwrap_or(false),
             },
+            tflite::BuiltinOperator::REDUCE_MAX => TfOpKind::ReduceMax {
+                keep_dims: op
+                    .builtin_options_as_reducer_options()
+                    .map(|o| o.keep_dims())
+                    .unwrap_or(false),
+            },
+            // TFLite's ELU has no options: alpha 1.
+            tflite::BuiltinOperator::ELU => TfOpKind::Unary(UnaryFn::Elu {
+                alpha: crate::ops::unary::Param::new(1.0),
+            }),
             tflite::BuiltinOperator::SOFTMAX => {
                 // TFLite's parser leaves beta at 0 when the options are missing (its kernels
                 // then compute a uniform softmax, or refuse it in the reference one).
@@ -1395,6 +1411,8 @@ mod interpreter_tests;
 mod layer_norm_tests;
 #[cfg(test)]
 mod ptq_tests;
+#[cfg(test)]
+mod reduce_max_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::FullyConnected { .. } => fb::BuiltinOperator::FULLY_CONNECTED,
         TfOpKind::Pad => fb::BuiltinOperator::PAD,
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
+        TfOpKind::ReduceMax { .. } => fb::BuiltinOperator::REDUCE_MAX,
         TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
@@ -55,6 +56,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             UnaryFn::Sqrt => fb::BuiltinOperator::SQRT,
             UnaryFn::Abs => fb::BuiltinOperator::ABS,
             UnaryFn::InverseSqrt { .. } => fb::BuiltinOperator::RSQRT,
+            UnaryFn::Elu { .. } => fb::BuiltinOperator::ELU,
             other => panic!("the test writer has no TFLite operator for {other:?}"),
         },
     };
@@ -205,7 +207,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let t = fb::BuiltinOptions::FullyConnectedOptions;
                 (t, Some(o.as_union_value()))
             }
-            TfOpKind::Mean { keep_dims } => {
+            TfOpKind::Mean { keep_dims } | TfOpKind::ReduceMax { keep_dims } => {
                 let args = fb::ReducerOptionsArgs {
                     keep_dims: *keep_dims,
                 };

@@ -11,10 +11,10 @@ use super::{
     Convolution, FusedActivation, TfGraph, TfOp, TfOpKind, TfQuant, TfTensor, TfType,
 };
 use crate::error::{Error, Result};
-use crate::ops::gather::Pick;
 
 mod matmul;
 mod more_ops;
+mod reduce;
 mod resize;
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
@@ -354,6 +354,7 @@ impl<'g> Builder<'g> {
                 Ok(())
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
+            TfOpKind::ReduceMax { keep_dims } => self.reduce_max(op, *keep_dims),
             TfOpKind::Mul { act } => self.mul(op, *act),
             TfOpKind::Sub { act } => self.add_or_sub(op, *act, true),
             TfOpKind::Unary(f) => self.unary(op, *f),
@@ -630,24 +631,8 @@ impl<'g> Builder<'g> {
         let (x, xt) = self.input(op, 0)?;
         let x = self.dense(x)?;
         let out_t = &self.g.tensors[op.outputs[0]];
-        let raw_axes = op.input(self.g, 1)?.int_data()?;
-        let rank = xt.shape.len() as i64;
-        let mut axes: Vec<i64> = raw_axes
-            .iter()
-            .map(|&a| if a < 0 { a + rank } else { a })
-            .collect();
-        axes.sort_unstable();
-        axes.dedup();
-        let quantized = matches!(xt.dtype, TfType::U8 | TfType::I8);
-        if !quantized || axes.is_empty() || axes.iter().any(|&a| a < 0 || a >= rank) {
-            return Err(unsupported(
-                "MEAN",
-                &name,
-                &format!(" over axes {raw_axes:?} of a {:?} tensor", xt.dtype),
-            ));
-        }
+        let (raw_axes, axes) = self.reduction_axes(op, xt, "MEAN")?;
         if xt.shape.len() != 4 || axes != [1, 2] {
-            let axes: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
             return self.mean_of_axes(op, x.id, xt, &axes, keep_dims);
         }
         let (h, w, c) = (xt.shape[1], xt.shape[2], xt.shape[3]);
@@ -705,29 +690,10 @@ impl<'g> Builder<'g> {
         axes: &[usize],
         keep_dims: bool,
     ) -> Result<()> {
-        let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
-        let want: Vec<usize> = (0..xt.shape.len())
-            .filter_map(|d| match (axes.contains(&d), keep_dims) {
-                (true, true) => Some(1),
-                (true, false) => None,
-                (false, _) => Some(xt.shape[d]),
-            })
-            .collect();
-        if out_t.shape != want || xt.shape.len() > 4 {
-            return Err(Error::InvalidModel(format!(
-                "MEAN '{name}' over axes {axes:?} of {:?} declares output shape {:?}",
-                xt.shape, out_t.shape
-            )));
-        }
+        let picks = self.reduction_picks(op, xt, axes, keep_dims, "MEAN")?;
         let per_row: usize = axes.iter().map(|&a| xt.shape[a]).product();
-        let picks = super::movement::reduction_rows(&xt.shape, axes, &out_t.shape)
-            .map_err(|e| unsupported("MEAN", &name, &format!(" ({e})")))?;
-        let in_place = picks
-            .iter()
-            .enumerate()
-            .all(|(i, p)| matches!(p, Pick::Input { slot: 0, index } if *index as usize == i));
-        let rows = if in_place {
+        let rows = if reduce::picks_in_place(&picks) {
             x
         } else {
             self.expanded(x, xt, &[1, out_t.len(), per_row], picks)?

@@ -423,8 +423,8 @@ impl<'g> Builder<'g> {
         self.push(op, StepKind::Lookup(table), vec![x.id])
     }
 
-    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU and RSQRT as the interpreter computes
-    /// them.
+    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, RSQRT and ELU as the interpreter
+    /// computes them.
     pub(super) fn unary(&mut self, op: &TfOp, f: UnaryFn) -> Result<()> {
         let name = op.name(self.g);
         let xt = op.input(self.g, 0)?;
@@ -455,6 +455,15 @@ impl<'g> Builder<'g> {
             }
             UnaryFn::InverseSqrt { epsilon } if epsilon.get() == 0.0 => Box::new(lut::rsqrt(q)),
             UnaryFn::Gelu { tanh_approximation } => Box::new(lut::gelu(q, tanh_approximation)),
+            // ELU likewise: int8 only, and TFLite's has no alpha but 1.
+            UnaryFn::Elu { .. } if xt.dtype == crate::tflite::TfType::U8 => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
+                ))
+            }
+            UnaryFn::Elu { alpha } if alpha.get() == 1.0 => Box::new(lut::elu(q)),
             UnaryFn::HardSigmoid { .. }
             | UnaryFn::Elu { .. }
             | UnaryFn::Silu
