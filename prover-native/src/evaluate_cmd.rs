@@ -8,14 +8,28 @@ use anyhow::{bail, Context, Result};
 use std::path::Path;
 use zkinfer_core::protocols::accuracy::Dataset;
 
-pub(crate) fn evaluate(dir: &Path, dataset: &Path, model: Option<&Path>, json: bool) -> Result<()> {
+pub(crate) fn evaluate(
+    dir: &Path,
+    dataset: &Path,
+    model: Option<&Path>,
+    prove_softmax: bool,
+    json: bool,
+) -> Result<()> {
     let bytes = std::fs::read(dataset).with_context(|| format!("reading {}", dataset.display()))?;
     let (data, _) =
         Dataset::parse(&bytes).with_context(|| format!("labelled data {}", dataset.display()))?;
     let (compiled, model_id) = compiled_and_id(dir)?;
     let float_model = match model {
         None => None,
-        Some(path) => match zkinfer_core::loader::load_model(path)? {
+        Some(path) => match zkinfer_core::loader::load_model_with(
+            path,
+            &Default::default(),
+            if prove_softmax {
+                zkinfer_core::tflite::FinalSoftmax::Proven
+            } else {
+                zkinfer_core::tflite::FinalSoftmax::Outside
+            },
+        )? {
             zkinfer_core::tflite::Loaded::Float(m) => Some(m),
             zkinfer_core::tflite::Loaded::Quantized(_) => bail!(
                 "{} is already quantized by TFLite: the compiled model runs its own integer \

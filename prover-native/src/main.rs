@@ -137,8 +137,10 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         output_tensor: Option<String>,
         /// Prove a TFLite model's final SOFTMAX and show its probabilities (an integer model's by
-        /// TFLite's reference kernel) instead of the logits it reads, which are the proven output
-        /// by default (the class is the same). An ONNX model's Softmax is always proven.
+        /// TFLite's reference kernel, at steps of 1/256) instead of the logits it reads, which are
+        /// the proven output by default. The class is then the first of the most probable: two
+        /// classes within a step tie, where the logits would tell them apart. An ONNX model's
+        /// Softmax is always proven.
         #[arg(long)]
         prove_softmax: bool,
         #[command(flatten)]
@@ -200,6 +202,10 @@ enum Command {
         /// The float ONNX or TFLite model the directory was compiled from, to compare with.
         #[arg(long, value_name = "MODEL")]
         model: Option<PathBuf>,
+        /// The directory was compiled with --prove-softmax: compare with the float TFLite
+        /// model's probabilities, not its logits.
+        #[arg(long, requires = "model")]
+        prove_softmax: bool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -429,8 +435,9 @@ fn main() {
             dir,
             dataset,
             model,
+            prove_softmax,
             json,
-        } => evaluate_cmd::evaluate(&dir, &dataset, model.as_deref(), json),
+        } => evaluate_cmd::evaluate(&dir, &dataset, model.as_deref(), prove_softmax, json),
         Command::Classify {
             model,
             image,

@@ -15,7 +15,8 @@
 //! (convolutions, pools, DEPTH_TO_SPACE) are wrapped in transposes to and from ONNX's NCHW;
 //! transposes are copies the circuit proves by wiring alone. The graph's input and a 4-D
 //! output are NCHW, as in the direct lowering, so inputs are laid out the same way whichever
-//! lowering a model takes. A final SOFTMAX is left outside the proof, as there.
+//! lowering a model takes. A final SOFTMAX is left outside the proof unless
+//! [`super::FinalSoftmax::Proven`], as there.
 
 use super::{filter_to_oihw, window, FusedActivation, TfGraph, TfOp, TfOpKind, TfTensor, TfType};
 use crate::error::{Error, Result};

@@ -32,7 +32,12 @@ fn stored_output(q: &QGraph, g: &TfGraph, stored: &[i64]) -> Vec<i64> {
 
 #[test]
 fn a_final_softmax_is_left_out_by_default_and_proven_as_the_output_when_asked() {
-    for model in ["keras_mbv3_int8.tflite", "keras_vit_int8.tflite"] {
+    // The float-interface model ends SOFTMAX, DEQUANTIZE: the softmax's 8-bit output is proven.
+    for model in [
+        "keras_mbv3_int8.tflite",
+        "keras_vit_int8.tflite",
+        "keras_mbv3_float_io.tflite",
+    ] {
         let g = graph(model);
         let Loaded::Quantized(logits) = lower(&g).unwrap() else {
             panic!("{model}: lowered as float")
@@ -106,6 +111,7 @@ fn a_proven_final_softmax_gives_the_reference_kernels_probabilities() {
              {off_default} of {compared} from the default kernel's\n"
         );
         assert_eq!(off_reference, 0, "{report}");
+        assert_eq!(off_default, 0, "{report}");
         assert!(same_logits > 0, "{report}");
     }
     eprintln!("{report}");
@@ -130,9 +136,10 @@ fn a_proven_final_softmax_circuit_rejects_another_probability() {
     }
 }
 
-/// A float model's final SOFTMAX, when proven, is part of the float model (through the ONNX
-/// mapping, as a Softmax in the middle goes), which our quantization then proves as an ONNX
-/// model's: its outputs are the softmax of the logits the default lowering ends with.
+/// A float model's final SOFTMAX over one row, when proven, is part of the float model (the
+/// softmax composed of core operators that ONNX's Softmax is), which our quantization then
+/// proves as an ONNX model's: its outputs are the softmax of the logits the default lowering
+/// ends with.
 #[test]
 fn a_float_models_proven_final_softmax_is_part_of_the_model() {
     let g = graph("keras_mbv3_float16.tflite");

@@ -19,9 +19,9 @@ struct Mapped {
     pads: [usize; 4],
 }
 
-/// The float model of `g`. A final SOFTMAX is left out or, [`super::FinalSoftmax::Proven`] and
-/// over one row, composed of core operators ([`crate::ir::softmax`]); any other SOFTMAX is
-/// refused here and taken by the ONNX mapping.
+/// The float model of `g`. A final SOFTMAX is left out unless [`super::FinalSoftmax::Proven`];
+/// a proven one over one row with beta 1 (anywhere in the graph) is composed of core operators
+/// ([`crate::ir::softmax`]); any other is refused here and taken by the ONNX mapping.
 pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
     let input = &g.tensors[g.input];
     if input.shape.first() != Some(&1) {
@@ -79,8 +79,21 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
                 // through the ONNX mapping.
                 let (x, xt) = get(0)?;
                 let len = xt.len();
-                if beta.get() != 1.0 || xt.shape.iter().rev().skip(1).any(|&d| d != 1) {
-                    return Err(unsupported("SOFTMAX", &name, ""));
+                let one_row = xt
+                    .shape
+                    .split_last()
+                    .is_none_or(|(_, lead)| lead.iter().all(|&d| d == 1));
+                if beta.get() != 1.0 || !one_row || xt.shape != out_t.shape {
+                    return Err(unsupported(
+                        "SOFTMAX",
+                        &name,
+                        &format!(
+                            " of {:?} to {:?} with beta {} (proven here over one row with beta                              1; leave out --prove-softmax to prove the logits)",
+                            xt.shape,
+                            out_t.shape,
+                            beta.get()
+                        ),
+                    ));
                 }
                 let view = b.add(
                     format!("{name}/view"),

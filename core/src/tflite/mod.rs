@@ -14,8 +14,9 @@
 //! TFLite is NHWC; our IR and graphs are NCHW with batch 1, so the loader transposes weights
 //! and shapes once, here.
 //!
-//! SOFTMAX is left outside the proof: a final SOFTMAX is dropped and its input (the logits) is
-//! the model's output. Softmax is monotonic, so the predicted class is the same.
+//! A final SOFTMAX is left outside the proof by default: it is dropped and its input (the
+//! logits) is the model's output (softmax is monotonic, so the predicted class is the same);
+//! with [`FinalSoftmax::Proven`] it is proven as the output. A SOFTMAX elsewhere is proven.
 
 mod as_onnx;
 pub mod bilinear;

@@ -317,7 +317,6 @@ fn masked_zeros(masked: &[bool]) -> Vec<Pick> {
         .collect()
 }
 
-/// A pooling window over each row of a `[1, rows, 1, len]` view.
 pub(super) fn global_max_pool(
     l: &mut Loader,
     b: &mut ModelBuilder,
