@@ -98,6 +98,17 @@ impl Builder {
         self.push(t)
     }
 
+    /// A float activation tensor (inside a float island of an integer model).
+    pub(super) fn float_act(&mut self, name: &str, shape: &[usize]) -> usize {
+        self.push(TfTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            dtype: TfType::F32,
+            quant: None,
+            data: None,
+        })
+    }
+
     /// A constant int8 tensor of stored `values`, quantized per tensor.
     pub(super) fn int8_constant(
         &mut self,

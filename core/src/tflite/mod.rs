@@ -357,6 +357,9 @@ impl TfOpKind {
                 UnaryFn::Abs => "ABS",
                 UnaryFn::InverseSqrt { .. } => "RSQRT",
                 UnaryFn::Elu { .. } => "ELU",
+                UnaryFn::Log => "LOG",
+                UnaryFn::Sin => "SIN",
+                UnaryFn::Cos => "COS",
                 other => other.name(),
             },
             TfOpKind::Concatenation { .. } => "CONCATENATION",
@@ -1094,6 +1097,9 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                 },
             },
             tflite::BuiltinOperator::SQRT => TfOpKind::Unary(UnaryFn::Sqrt),
+            tflite::BuiltinOperator::LOG => TfOpKind::Unary(UnaryFn::Log),
+            tflite::BuiltinOperator::SIN => TfOpKind::Unary(UnaryFn::Sin),
+            tflite::BuiltinOperator::COS => TfOpKind::Unary(UnaryFn::Cos),
             tflite::BuiltinOperator::ABS => TfOpKind::Unary(UnaryFn::Abs),
             tflite::BuiltinOperator::RSQRT => TfOpKind::Unary(UnaryFn::InverseSqrt {
                 epsilon: crate::ops::unary::Param::new(0.0),
@@ -1406,6 +1412,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 mod attention_tests;
 #[cfg(test)]
 mod final_softmax_tests;
+#[cfg(test)]
+mod float_island_tests;
 #[cfg(test)]
 mod interpreter_tests;
 #[cfg(test)]

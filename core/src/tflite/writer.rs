@@ -57,6 +57,9 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             UnaryFn::Abs => fb::BuiltinOperator::ABS,
             UnaryFn::InverseSqrt { .. } => fb::BuiltinOperator::RSQRT,
             UnaryFn::Elu { .. } => fb::BuiltinOperator::ELU,
+            UnaryFn::Log => fb::BuiltinOperator::LOG,
+            UnaryFn::Sin => fb::BuiltinOperator::SIN,
+            UnaryFn::Cos => fb::BuiltinOperator::COS,
             other => panic!("the test writer has no TFLite operator for {other:?}"),
         },
     };

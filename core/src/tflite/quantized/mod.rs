@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+mod float_island;
 mod matmul;
 mod more_ops;
 mod reduce;
@@ -48,6 +49,7 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<QGraph> 
             steps: vec![],
         },
         map: vec![None; g.tensors.len()],
+        islands: Default::default(),
     };
     let edges = super::quantized_edges(g);
     let input = &g.tensors[edges.input];
@@ -70,6 +72,9 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<QGraph> 
                 continue;
             }
         }
+        if b.float_island(op)? {
+            continue;
+        }
         b.lower_op(op)?;
     }
     check_activation(&g.tensors[output])?;
@@ -83,6 +88,9 @@ struct Builder<'g> {
     g: &'g TfGraph,
     q: QGraph,
     map: Vec<Option<Mapped>>,
+    /// Float tensors inside the model that are functions of one 8-bit tensor
+    /// ([`float_island`]), by TFLite tensor.
+    islands: std::collections::HashMap<usize, float_island::FloatIsland>,
 }
 
 /// A tensor's single (per-tensor) quantization.

@@ -1,0 +1,187 @@
+//! Float islands inside integer models (DEQUANTIZE, float elementwise kernels, QUANTIZE: what
+//! TensorFlow's converter writes for a layer without an integer kernel) against the
+//! interpreter's default kernels, and their circuit.
+
+use super::interpreter_tests::{
+    nchw_order, public_circuit, quantized, reference_python, Builder, Case, Kind,
+};
+use super::layer_norm_tests::none_differ_from_the_default_kernels;
+use super::*;
+use crate::ops::unary::{Param, UnaryFn};
+use crate::qgraph::StepKind;
+
+const SHAPE: [usize; 3] = [1, 8, 32];
+
+/// An 8-bit input, DEQUANTIZE, `kernels` in float, QUANTIZE to `(scale, zp)`; then, when
+/// `classifier`, a FULLY_CONNECTED (so the graph has a fixed-point requantization).
+fn island_graph(
+    kind: Kind,
+    input: (f32, i64),
+    kernels: &[TfOpKind],
+    output: (f32, i64),
+    classifier: bool,
+) -> TfGraph {
+    let mut b = Builder::new(kind, 17);
+    let x = b.act("input", &SHAPE, input.0, input.1);
+    let mut f = b.float_act("dequantized", &SHAPE);
+    b.op(TfOpKind::Dequantize, &[x], f);
+    for (i, k) in kernels.iter().enumerate() {
+        let g = b.float_act(&format!("float{i}"), &SHAPE);
+        b.op(k.clone(), &[f], g);
+        f = g;
+    }
+    let y = b.act("quantized", &SHAPE, output.0, output.1);
+    b.op(TfOpKind::Quantize, &[f], y);
+    if classifier {
+        let logits = b.fully_connected("logits", y, 4, 0.5, 0);
+        return b.graph("island", logits);
+    }
+    b.graph("island", y)
+}
+
+/// An island's name, input quantization, float kernels and output quantization.
+type Island = (&'static str, (f32, i64), Vec<TfOpKind>, (f32, i64));
+
+fn unary(f: UnaryFn) -> TfOpKind {
+    TfOpKind::Unary(f)
+}
+
+/// The islands the converter writes for Keras's ELU, and others of every supported kernel:
+/// LOG of a zero (−inf) and RSQRT of a negative (NaN) quantize as x86's cast of an
+/// out-of-range value and the int32 sum with the zero point give (int8 at zero point -128:
+/// the largest value).
+fn cases() -> Vec<Case> {
+    let elu = unary(UnaryFn::Elu {
+        alpha: Param::new(1.0),
+    });
+    let leaky = unary(UnaryFn::LeakyRelu {
+        alpha: Param::new(0.1),
+    });
+    let rsqrt = unary(UnaryFn::InverseSqrt {
+        epsilon: Param::new(0.0),
+    });
+    let relu6 = TfOpKind::Activation(FusedActivation::Relu6);
+    let islands: Vec<Island> = vec![
+        ("ELU", (0.05, -7), vec![elu.clone()], (0.03, 20)),
+        ("ELU", (0.2, 40), vec![elu], (0.1, -90)),
+        ("EXP", (0.02, 0), vec![unary(UnaryFn::Exp)], (0.03, -128)),
+        (
+            "ABS, LOG",
+            (0.05, 3),
+            vec![unary(UnaryFn::Abs), unary(UnaryFn::Log)],
+            (0.04, 60),
+        ),
+        (
+            "SQRT of ABS",
+            (0.1, 0),
+            vec![unary(UnaryFn::Abs), unary(UnaryFn::Sqrt)],
+            (0.02, -128),
+        ),
+        ("RSQRT", (0.1, -20), vec![rsqrt], (0.05, -128)),
+        (
+            "SIN, COS",
+            (0.03, 5),
+            vec![unary(UnaryFn::Sin), unary(UnaryFn::Cos)],
+            (1.0 / 128.0, 0),
+        ),
+        (
+            "RELU6, LEAKY_RELU",
+            (0.05, 0),
+            vec![relu6, leaky],
+            (0.03, 0),
+        ),
+    ];
+    let mut cases = vec![];
+    let mut seed = 300;
+    for kind in [Kind::I8PerTensor, Kind::U8] {
+        for (what, input, kernels, output) in &islands {
+            seed += 1;
+            cases.push(Case::new(
+                &format!("DEQUANTIZE, {what}, QUANTIZE"),
+                kind,
+                island_graph(kind, *input, kernels, *output, false),
+                seed,
+            ));
+        }
+    }
+    cases
+}
+
+#[test]
+fn float_islands_match_the_interpreter() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let cases = cases();
+    for case in &cases {
+        let q = quantized(&case.graph);
+        assert!(
+            matches!(q.steps[..], [ref s] if matches!(s.kind, StepKind::Lookup(_))),
+            "{}: one table step",
+            case.name
+        );
+    }
+    none_differ_from_the_default_kernels(&python, "float-island", &cases);
+}
+
+#[test]
+fn an_island_with_an_operator_it_cannot_tabulate_is_refused_by_name() {
+    let g = island_graph(
+        Kind::I8PerTensor,
+        (0.05, 0),
+        &[unary(UnaryFn::Tanh)],
+        (0.05, 0),
+        false,
+    );
+    let err = lower(&g).unwrap_err().to_string();
+    assert!(
+        err.contains("TANH") && err.contains("float island"),
+        "{err}"
+    );
+}
+
+/// The island's table step in a circuit: the honest witness is accepted, an island output one
+/// step off (the classifier recomputed from it) is rejected.
+#[test]
+fn a_float_islands_circuit_rejects_an_output_one_step_off() {
+    use crate::circuit::{plan_layout, Visibility};
+    use halo2_proofs::dev::MockProver;
+    use std::sync::Arc;
+
+    let elu = unary(UnaryFn::Elu {
+        alpha: Param::new(1.0),
+    });
+    let g = island_graph(Kind::I8PerTensor, (0.05, -7), &[elu], (0.03, 20), true);
+    let q = Arc::new(quantized(&g));
+    let plan = plan_layout(&q, None, Visibility::PUBLIC);
+    // Centred by the input's zero point (-7).
+    let stored: Vec<i64> = (0..256)
+        .map(|i| ((i * 97) % 256) as i64 - 128 + 7)
+        .collect();
+    let input = nchw_order(&stored, &SHAPE);
+    let values = q.evaluate(&input).unwrap();
+    let accepts = |values: &[Vec<i64>]| {
+        let circuit = public_circuit(&plan.shape, &q, values);
+        let instance = circuit.instance(&input, &values[q.output]).unwrap();
+        MockProver::run(plan.k, &circuit, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
+    assert!(accepts(&values), "the honest witness is rejected");
+    let at = q
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::Lookup(_)))
+        .unwrap();
+    let mut wrong = values.clone();
+    wrong[q.steps[at].output][5] += 1;
+    let mut terms = Vec::new();
+    for s in &q.steps[at + 1..] {
+        wrong[s.output] = q.evaluate_step(s, &wrong, &mut terms).unwrap();
+    }
+    assert!(
+        !accepts(&wrong),
+        "an island output one step off is accepted"
+    );
+}
