@@ -2,7 +2,7 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -27,6 +27,13 @@ With `causal`, writes only `keras_causal_int8.tflite`: a causal sequence model (
 steps of 6 features, one encoder block of make_tflite_transformers.py with a causal mask, which
 the converter writes as an ADD of a constant mask before the SOFTMAX, ReLU MLP; a classifier
 over the flattened steps) quantized to int8.
+
+With `kws`, writes only `keras_kws_int8.tflite`: a 1-D keyword-spotting CNN over 49 frames of
+10 features (Conv1D, MaxPooling1D, GlobalMaxPooling1D as REDUCE_MAX, a softmax classifier).
+
+With `elu`, writes only `keras_elu_int8.tflite`: SeparableConv2D, BatchNormalization, ELU,
+GlobalMaxPooling2D and a classifier. Under TFLITE_BUILTINS_INT8 the converter leaves the ELU in
+float: DEQUANTIZE, ELU, QUANTIZE (a float island).
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -369,11 +376,34 @@ def convnext_model(rng):
 
 
 def main():
-    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"]]
+    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] in (["kws"], ["elu"]):
+        L = tf.keras.layers
+        tf.keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        if sys.argv[2:] == ["kws"]:
+            shape, name = (49, 10), "keras_kws_int8.tflite"
+            inp = L.Input(shape, batch_size=1)
+            x = L.Conv1D(8, 3, padding="same", activation="relu")(inp)
+            x = L.MaxPooling1D(2)(L.Conv1D(16, 3, activation="relu")(x))
+            out = L.Dense(12, activation="softmax")(L.GlobalMaxPooling1D()(x))
+        else:
+            shape, name = (16, 16, 3), "keras_elu_int8.tflite"
+            inp = L.Input(shape, batch_size=1)
+            x = L.BatchNormalization()(L.SeparableConv2D(16, 3, padding="same")(inp))
+            out = L.Dense(5)(L.GlobalMaxPooling2D()(L.ELU()(x)))
+        m = tf.keras.Model(inp, out)
+
+        def samples():
+            for _ in range(32):
+                yield [rng.normal(0, 1, (1,) + shape).astype(np.float32)]
+
+        write(out_dir, name, convert(m, samples))
+        return
     if sys.argv[2:] == ["causal"]:
         import make_tflite_transformers
         L = tf.keras.layers

@@ -648,6 +648,34 @@ fn a_tensorflow_quantized_causal_sequence_model_agrees_with_the_interpreter() {
     agrees_with_the_interpreter("keras_causal_int8.tflite");
 }
 
+/// A 1-D keyword-spotting CNN (`keras_kws_int8.tflite`: Conv1D as CONV_2D between RESHAPEs,
+/// MaxPooling1D, GlobalMaxPooling1D as REDUCE_MAX, a softmax classifier) against both of the
+/// interpreter's kernel sets.
+#[test]
+fn a_tensorflow_quantized_keyword_spotting_cnn_agrees_with_the_interpreter() {
+    agrees_with_the_interpreter("keras_kws_int8.tflite");
+}
+
+/// SeparableConv2D, BatchNormalization, ELU, GlobalMaxPooling2D (`keras_elu_int8.tflite`): the
+/// converter leaves the ELU in float (DEQUANTIZE, ELU, QUANTIZE), proven as one table; every
+/// logit equals the interpreter's.
+#[test]
+fn a_tensorflow_quantized_model_with_a_float_elu_agrees_with_the_interpreter() {
+    let model = "keras_elu_int8.tflite";
+    let q = quantized(&graph(model));
+    assert!(q
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, crate::qgraph::StepKind::Lookup(_))));
+    let Some(python) = reference_python() else {
+        return;
+    };
+    // The reference kernel set has no ELU: the default kernels only.
+    let default = agreement_with(&python, model, "BUILTIN_WITHOUT_DEFAULT_DELEGATES");
+    assert_eq!((default.logits, default.classes), (0, 0), "{default:?}");
+    eprintln!("{model}: default kernels: {default:?}");
+}
+
 /// Every class of `model` on 64 seeded inputs agrees with both of the interpreter's kernel sets
 /// and every logit with its default kernels' (zkinfer proves the default kernels' products and
 /// the reference kernel's SOFTMAX, so the reference run may differ where a product lands on a
@@ -677,6 +705,12 @@ struct Agreement {
 /// [`Agreement`] of `model` on 64 seeded inputs with the interpreter's default kernels and
 /// with its reference kernels (`BUILTIN_REF`), in that order.
 fn agreement_with_both_kernel_sets(python: &str, model: &str) -> [Agreement; 2] {
+    ["BUILTIN_WITHOUT_DEFAULT_DELEGATES", "BUILTIN_REF"]
+        .map(|resolver| agreement_with(python, model, resolver))
+}
+
+/// [`Agreement`] of `model` on 64 seeded inputs with the interpreter's `resolver` kernels.
+fn agreement_with(python: &str, model: &str, resolver: &str) -> Agreement {
     let g = graph(model);
     let q = quantized(&g);
     let len = g.tensors[g.input].len();
@@ -687,30 +721,28 @@ fn agreement_with_both_kernel_sets(python: &str, model: &str) -> [Agreement; 2] 
             .max_by_key(|&i| (v[i], std::cmp::Reverse(i)))
             .unwrap()
     };
-    ["BUILTIN_WITHOUT_DEFAULT_DELEGATES", "BUILTIN_REF"].map(|resolver| {
-        let want = reference_bytes_with(
-            python,
-            model,
-            &bytes,
-            &as_bytes(&inputs),
-            inputs.len(),
-            resolver,
-            FinalSoftmax::Outside,
-        );
-        let mut agreement = Agreement {
-            logits: 0,
-            of: 0,
-            classes: 0,
-        };
-        for (input, want) in inputs.iter().zip(want) {
-            let want: Vec<i64> = want.into_iter().map(|b| b as i8 as i64).collect();
-            let got = evaluate(&q, &g, input);
-            agreement.of += got.len();
-            agreement.logits += got.iter().zip(&want).filter(|(a, b)| a != b).count();
-            agreement.classes += (argmax(&got) != argmax(&want)) as usize;
-        }
-        agreement
-    })
+    let want = reference_bytes_with(
+        python,
+        model,
+        &bytes,
+        &as_bytes(&inputs),
+        inputs.len(),
+        resolver,
+        FinalSoftmax::Outside,
+    );
+    let mut agreement = Agreement {
+        logits: 0,
+        of: 0,
+        classes: 0,
+    };
+    for (input, want) in inputs.iter().zip(want) {
+        let want: Vec<i64> = want.into_iter().map(|b| b as i8 as i64).collect();
+        let got = evaluate(&q, &g, input);
+        agreement.of += got.len();
+        agreement.logits += got.iter().zip(&want).filter(|(a, b)| a != b).count();
+        agreement.classes += (argmax(&got) != argmax(&want)) as usize;
+    }
+    agreement
 }
 
 /// The TensorFlow-converted encoder block as one circuit (public weights, so the layout is the
