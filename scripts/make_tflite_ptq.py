@@ -2,7 +2,8 @@
 """Int8 TFLite models made the way users make them: a Keras model converted by TensorFlow's
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
-Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu]
+Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu |
+                                   decoder]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -34,6 +35,10 @@ With `kws`, writes only `keras_kws_int8.tflite`: a 1-D keyword-spotting CNN over
 With `elu`, writes only `keras_elu_int8.tflite`: SeparableConv2D, BatchNormalization, ELU,
 GlobalMaxPooling2D and a classifier. Under TFLITE_BUILTINS_INT8 the converter leaves the ELU in
 float: DEQUANTIZE, ELU, QUANTIZE (a float island).
+
+With `decoder`, writes only `keras_decoder_int8.tflite`: a convolutional autoencoder whose
+decoder upsamples by Conv2DTranspose (TRANSPOSE_CONV, strides 2, "same" with kernels 3 and 4,
+and "valid"), with a skip CONCATENATION.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -376,11 +381,31 @@ def convnext_model(rng):
 
 
 def main():
-    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"]]
+    one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"],
+                 ["decoder"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["decoder"]:
+        L = tf.keras.layers
+        tf.keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        inp = L.Input((16, 16, 3), batch_size=1)
+        e1 = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+        e2 = L.Conv2D(12, 3, strides=2, padding="same", activation="relu")(e1)
+        d1 = L.Conv2DTranspose(8, 4, strides=2, padding="same", activation="relu")(e2)
+        d1 = L.Concatenate()([d1, e1])
+        d2 = L.Conv2DTranspose(6, 3, strides=2, padding="same", activation="relu")(d1)
+        d3 = L.Conv2DTranspose(4, 3, strides=1, padding="valid")(d2)
+        m = tf.keras.Model(inp, L.Conv2D(3, 3)(d3))
+
+        def images():
+            for _ in range(32):
+                yield [rng.uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)]
+
+        write(out_dir, "keras_decoder_int8.tflite", convert(m, images))
+        return
     if sys.argv[2:] in (["kws"], ["elu"]):
         L = tf.keras.layers
         tf.keras.utils.set_random_seed(SEED)

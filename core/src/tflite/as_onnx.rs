@@ -520,6 +520,7 @@ impl<'g> Writer<'g> {
             }
             TfOpKind::ResizeNearest { .. }
             | TfOpKind::ResizeBilinear { .. }
+            | TfOpKind::TransposeConv { .. }
             | TfOpKind::Quantize
             | TfOpKind::Dequantize => {
                 return Err(super::unsupported(
@@ -725,6 +726,8 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::FullyConnected { act }
         | TfOpKind::Concatenation { act, .. } => *act,
         TfOpKind::Activation(a) => *a,
+        // Applied by the (integer) lowering itself; the ONNX mapping refuses the operator.
+        TfOpKind::TransposeConv { .. } => FusedActivation::None,
         TfOpKind::Reshape
         | TfOpKind::Pad
         | TfOpKind::Mean { .. }

@@ -370,7 +370,7 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
                 // Lowered through the ONNX mapping instead (`super::as_onnx`).
                 return Err(unsupported(op.kind.name(), &name, ""));
             }
-            TfOpKind::Quantize | TfOpKind::Dequantize => {
+            TfOpKind::Quantize | TfOpKind::Dequantize | TfOpKind::TransposeConv { .. } => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,

@@ -218,6 +218,13 @@ pub enum TfOpKind {
     ReduceMax {
         keep_dims: bool,
     },
+    /// TRANSPOSE_CONV (Conv2DTranspose): inputs are the output shape, the filter (OHWI), the
+    /// input and an optional bias.
+    TransposeConv {
+        padding: Padding,
+        stride: [usize; 2],
+        act: FusedActivation,
+    },
     /// SOFTMAX over the last axis of `beta·x`.
     Softmax {
         beta: crate::ops::unary::Param,
@@ -345,6 +352,7 @@ impl TfOpKind {
             TfOpKind::Pad => "PAD",
             TfOpKind::Mean { .. } => "MEAN",
             TfOpKind::ReduceMax { .. } => "REDUCE_MAX",
+            TfOpKind::TransposeConv { .. } => "TRANSPOSE_CONV",
             TfOpKind::Softmax { .. } => "SOFTMAX",
             TfOpKind::Unary(f) => match f {
                 UnaryFn::Sigmoid => "LOGISTIC",
@@ -997,6 +1005,16 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                     padding: padding(o.padding()),
                     stride: stride(o.stride_w(), o.stride_h())?,
                     dilation: stride(o.dilation_w_factor(), o.dilation_h_factor())?,
+                    act: activation(o.fused_activation_function(), &op_name)?,
+                }
+            }
+            tflite::BuiltinOperator::TRANSPOSE_CONV => {
+                let o = op
+                    .builtin_options_as_transpose_conv_options()
+                    .ok_or_else(|| missing("TRANSPOSE_CONV"))?;
+                TfOpKind::TransposeConv {
+                    padding: padding(o.padding()),
+                    stride: stride(o.stride_w(), o.stride_h())?,
                     act: activation(o.fused_activation_function(), &op_name)?,
                 }
             }

@@ -676,6 +676,38 @@ fn a_tensorflow_quantized_model_with_a_float_elu_agrees_with_the_interpreter() {
     eprintln!("{model}: default kernels: {default:?}");
 }
 
+/// A convolutional autoencoder whose decoder upsamples by Conv2DTranspose
+/// (`keras_decoder_int8.tflite`: TRANSPOSE_CONV with strides 2 and kernels 4 and 3 "same", and
+/// a "valid" one, a skip CONCATENATION) against both of the interpreter's kernel sets: every
+/// output value equal.
+#[test]
+fn a_tensorflow_quantized_decoder_with_transposed_convolutions_agrees_with_the_interpreter() {
+    agrees_with_the_interpreter("keras_decoder_int8.tflite");
+}
+
+/// The decoder's circuit accepts its values and rejects a transposed convolution's output one
+/// step off (every later step recomputed), which only that convolution's rows can tell.
+#[test]
+fn the_decoders_circuit_rejects_a_corrupted_transposed_convolution() {
+    let (check, honest) = MockCheck::new("keras_decoder_int8.tflite", 10);
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    // The first TRANSPOSE_CONV is the third step with a convolution kernel (after the two
+    // encoder convolutions), reading its spread input.
+    let transposed = check
+        .q
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.kind, crate::qgraph::StepKind::Linear(l) if matches!(l.kernel, crate::qgraph::LinearKernel::Conv { .. })))
+        .nth(2)
+        .unwrap()
+        .output;
+    let values = check.corrupted(&honest, transposed, 17);
+    assert!(
+        !check.accepts(&values),
+        "a corrupted transposed convolution output is accepted"
+    );
+}
+
 /// Every class of `model` on 64 seeded inputs agrees with both of the interpreter's kernel sets
 /// and every logit with its default kernels' (zkinfer proves the default kernels' products and
 /// the reference kernel's SOFTMAX, so the reference run may differ where a product lands on a

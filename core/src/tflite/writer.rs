@@ -23,6 +23,9 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::Pad => fb::BuiltinOperator::PAD,
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
         TfOpKind::ReduceMax { .. } => fb::BuiltinOperator::REDUCE_MAX,
+        TfOpKind::TransposeConv { .. } => {
+            panic!("the test writer has no TFLite operator for {k:?}")
+        }
         TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
@@ -301,6 +304,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let o = fb::DivOptions::create(&mut b, &args);
                 (fb::BuiltinOptions::DivOptions, Some(o.as_union_value()))
             }
+            TfOpKind::TransposeConv { .. } => unreachable!("refused above"),
             TfOpKind::Unary(_)
             | TfOpKind::Reshape
             | TfOpKind::Pad

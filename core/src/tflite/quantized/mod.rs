@@ -17,6 +17,7 @@ mod matmul;
 mod more_ops;
 mod reduce;
 mod resize;
+mod transpose_conv;
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
     Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
@@ -363,6 +364,11 @@ impl<'g> Builder<'g> {
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
             TfOpKind::ReduceMax { keep_dims } => self.reduce_max(op, *keep_dims),
+            TfOpKind::TransposeConv {
+                padding,
+                stride,
+                act,
+            } => self.transpose_conv(op, *padding, *stride, *act),
             TfOpKind::Mul { act } => self.mul(op, *act),
             TfOpKind::Sub { act } => self.add_or_sub(op, *act, true),
             TfOpKind::Unary(f) => self.unary(op, *f),
