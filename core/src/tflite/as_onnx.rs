@@ -336,7 +336,8 @@ impl<'g> Writer<'g> {
                     let a = if a < 0 { a + rank } else { a };
                     if !(0..rank).contains(&a) {
                         return Err(Error::InvalidModel(format!(
-                            "MEAN '{name}' over axis {a} of a rank-{rank} tensor"
+                            "{} '{name}' over axis {a} of a rank-{rank} tensor",
+                            op.kind.name()
                         )));
                     }
                     axes.push(a);

@@ -2,8 +2,9 @@
 //! stored input value (so that [`crate::ops::lookup::ByteLookup`] can tabulate them):
 //! - LOGISTIC, TANH, EXP and GELU: the interpreter's lookup table (`LUTPopulate`): dequantize in `f32`,
 //!   apply the `f32` function, multiply by the inverse output scale, round half away from
-//!   zero, add the zero point, clamp. The functions are musl's `expf`/`tanhf` (the `libm`
-//!   crate), so every platform computes the same tables.
+//!   zero, add the zero point, clamp. The functions are the `libm` crate's `expf`/`tanhf`
+//!   (FreeBSD's msun, ported), so every platform computes the same tables; they agree with the
+//!   interpreter's on every value tested.
 //! - HARD_SWISH: `reference_ops::HardSwish`'s int16 fixed-point arithmetic.
 //! - RSQRT: the elementwise kernel's `GetInvSqrtQuantizedMultiplierExp` (Newton steps in
 //!   gemmlowp's fixed point) and two `MultiplyByQuantizedMultiplier`s.

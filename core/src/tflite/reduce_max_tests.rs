@@ -44,6 +44,8 @@ fn reduce_max_over_any_axes_matches_the_interpreter() {
             (vec![1, 3, 10], vec![-1], true, "over the last axis"),
             (vec![1, 3, 4, 5], vec![3], false, "over the channels"),
             (vec![1, 3, 4, 5], vec![1, 2, 3], false, "over everything"),
+            (vec![1, 6, 5, 4], vec![1], true, "over H, kept"),
+            (vec![1, 6, 5, 4], vec![2], true, "over W, kept"),
         ] {
             seed += 1;
             cases.push(Case::new(
@@ -115,6 +117,13 @@ fn a_reduce_max_whose_output_is_quantized_otherwise_is_refused() {
 /// a maximum one step off (the classifier recomputed from it), which only the max chip can tell.
 #[test]
 fn a_reduce_max_circuit_rejects_a_maximum_one_step_off() {
+    // Over H and W (in place in our layout), and over the channels (gathered into rows).
+    for (axes, out_shape) in [(vec![1, 2], vec![1, 4]), (vec![3], vec![1, 5, 3])] {
+        rejects_a_maximum_one_step_off(&axes, &out_shape);
+    }
+}
+
+fn rejects_a_maximum_one_step_off(axes: &[i32], out_shape: &[usize]) {
     use crate::circuit::{plan_layout, Visibility};
     use halo2_proofs::dev::MockProver;
     use std::sync::Arc;
@@ -122,8 +131,8 @@ fn a_reduce_max_circuit_rejects_a_maximum_one_step_off() {
     let mut b = Builder::new(Kind::I8PerTensor, 9);
     let shape = [1, 5, 3, 4];
     let x = b.act("input", &shape, 0.05, -7);
-    let axes = b.ints("axes", &[2], &[1, 2]);
-    let m = b.act("max", &[1, 4], 0.05, -7);
+    let axes = b.ints("axes", &[axes.len()], axes);
+    let m = b.act("max", out_shape, 0.05, -7);
     b.op(TfOpKind::ReduceMax { keep_dims: false }, &[x, axes], m);
     let y = b.fully_connected("logits", m, 3, 0.5, 0);
     let q = Arc::new(quantized(&b.graph("gmp", y)));

@@ -41,8 +41,12 @@ enum FloatKernel {
     Cos,
     /// `x > 0 ? x : x·alpha`.
     LeakyRelu(f32),
-    /// A standalone RELU, RELU6 or RELU_N1_TO_1: a clamp.
-    Clamp(f32, f32),
+    /// A standalone RELU: `x < 0 ? 0 : x` (a NaN stays NaN).
+    Relu,
+    /// RELU6: `min(max(0, x), 6)` with C++'s `std::max(0, NaN)` = 0.
+    Relu6,
+    /// RELU_N1_TO_1: `x > 1 ? 1 : x < -1 ? -1 : x` (a NaN stays NaN).
+    Relu1,
 }
 
 impl FloatKernel {
@@ -62,9 +66,9 @@ impl FloatKernel {
                 _ => return None,
             },
             TfOpKind::Activation(a) => match a {
-                FusedActivation::Relu => FloatKernel::Clamp(0.0, f32::INFINITY),
-                FusedActivation::Relu6 => FloatKernel::Clamp(0.0, 6.0),
-                FusedActivation::ReluN1To1 => FloatKernel::Clamp(-1.0, 1.0),
+                FusedActivation::Relu => FloatKernel::Relu,
+                FusedActivation::Relu6 => FloatKernel::Relu6,
+                FusedActivation::ReluN1To1 => FloatKernel::Relu1,
                 FusedActivation::None => return None,
             },
             _ => return None,
@@ -94,7 +98,24 @@ impl FloatKernel {
                     x * alpha
                 }
             }
-            FloatKernel::Clamp(lo, hi) => x.max(lo).min(hi),
+            // Spelled as the kernels' comparisons: Rust's `max`/`min` would drop a NaN.
+            FloatKernel::Relu => {
+                if x < 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
+            FloatKernel::Relu6 => {
+                let y = if 0.0 < x { x } else { 0.0 };
+                if 6.0 < y {
+                    6.0
+                } else {
+                    y
+                }
+            }
+            // `f32::clamp` keeps a NaN, as the kernel's comparisons do.
+            FloatKernel::Relu1 => x.clamp(-1.0, 1.0),
         }
     }
 }
@@ -176,6 +197,8 @@ impl<'g> Builder<'g> {
         let name = op.name(self.g);
         let src_t = &self.g.tensors[island.source_tensor];
         let out_t = &self.g.tensors[op.outputs[0]];
+        // Its quantization feeds the table's arithmetic: checked first, as every output is.
+        super::check_rows_activation(out_t)?;
         if src_t.shape != out_t.shape {
             return Err(Error::InvalidModel(format!(
                 "QUANTIZE '{name}' writes {:?} from a float island over {:?}",
