@@ -185,6 +185,10 @@ impl TableSpec {
                     }
                 }
                 StepKind::Lookup(t) => {
+                    // Its rows are the fixed-point chip's map rows, which that chip (and its
+                    // sign function) must be there to lay out, even in a graph of 8-bit
+                    // functions alone.
+                    sign = true;
                     if !lookups.contains(t) {
                         lookups.push(t.clone());
                     }
@@ -210,7 +214,8 @@ impl TableSpec {
             }
         }
         // A softmax's rows read the range table's powers of two as requantization rows do.
-        let fixed_point = !requant_multipliers.is_empty() || !softmax.is_empty();
+        let fixed_point =
+            !requant_multipliers.is_empty() || !softmax.is_empty() || !lookups.is_empty();
         let below_pow2_bits = fixed_point.then(|| {
             let mut bits: Vec<u32> = requant_multipliers
                 .iter()

@@ -878,3 +878,22 @@ fn the_causal_models_circuit_proves_its_values_and_rejects_a_corrupted_masked_sc
         "a corrupted masked score is accepted"
     );
 }
+
+/// A model of one 8-bit function and nothing else (a single TANH): its table's rows are the
+/// fixed-point chip's, which the layout includes though no requantization needs it (the circuit
+/// failed to synthesize); a corrupted output is rejected.
+#[test]
+fn a_model_of_one_table_function_alone_proves_and_rejects_a_corrupted_output() {
+    let (check, honest) = MockCheck::new("op_tanh_int8.tflite", 11);
+    assert!(check.plan.shape.fixed_point);
+    assert!(check.accepts(&honest), "the honest witness is rejected");
+    let output = check.q.output;
+    let index = (0..honest[output].len())
+        .find(|&i| honest[output][i].abs() < 100)
+        .unwrap();
+    let values = check.corrupted(&honest, output, index);
+    assert!(
+        !check.accepts(&values),
+        "a corrupted TANH output is accepted"
+    );
+}
