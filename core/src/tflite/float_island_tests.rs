@@ -2,10 +2,9 @@
 //! TensorFlow's converter writes for a layer without an integer kernel) against the
 //! interpreter's default kernels, and their circuit.
 
-use super::interpreter_tests::{
-    nchw_order, public_circuit, quantized, reference_python, Builder, Case, Kind,
-};
+use super::interpreter_tests::{nchw_order, quantized, reference_python, Builder, Case, Kind};
 use super::layer_norm_tests::none_differ_from_the_default_kernels;
+use super::mock_check::MockCheck;
 use super::*;
 use crate::ops::unary::{Param, UnaryFn};
 use crate::qgraph::StepKind;
@@ -165,53 +164,34 @@ fn an_island_with_an_operator_it_cannot_tabulate_is_refused_by_name() {
 /// step off (the classifier recomputed from it) is rejected.
 #[test]
 fn a_float_islands_circuit_rejects_an_output_one_step_off() {
-    use crate::circuit::{plan_layout, Visibility};
-    use halo2_proofs::dev::MockProver;
-    use std::sync::Arc;
-
     let elu = unary(UnaryFn::Elu {
         alpha: Param::new(1.0),
     });
     let g = island_graph(Kind::I8PerTensor, (0.05, -7), &[elu], (0.03, 20), true);
-    let q = Arc::new(quantized(&g));
-    let plan = plan_layout(&q, None, Visibility::PUBLIC);
+    let q = std::sync::Arc::new(quantized(&g));
     // Centred by the input's zero point (-7).
-    let stored: Vec<i64> = (0..256)
+    let centred: Vec<i64> = (0..256)
         .map(|i| ((i * 97) % 256) as i64 - 128 + 7)
         .collect();
-    let input = nchw_order(&stored, &SHAPE);
-    let values = q.evaluate(&input).unwrap();
-    let accepts = |values: &[Vec<i64>]| {
-        let circuit = public_circuit(&plan.shape, &q, values);
-        let instance = circuit.instance(&input, &values[q.output]).unwrap();
-        MockProver::run(plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    };
-    assert!(accepts(&values), "the honest witness is rejected");
-    let at = q
+    let (check, values) = MockCheck::of_graph(q, nchw_order(&centred, &SHAPE));
+    assert!(check.accepts(&values), "the honest witness is rejected");
+    let step = check
+        .q
         .steps
         .iter()
-        .position(|s| matches!(s.kind, StepKind::Lookup(_)))
+        .find(|s| matches!(s.kind, StepKind::Lookup(_)))
         .unwrap();
     // Entries on ELU's curve (a negative input, its output well inside the range), one step
     // off either way: only the table can tell.
-    let island = q.steps[at].output;
-    let x = q.steps[at].inputs[0];
+    let (island, x) = (step.output, step.inputs[0]);
     let curved = (0..values[x].len())
         .find(|&i| values[x][i] < -40 && values[island][i] > -100)
         .expect("an input on the curve");
-    for step in [1, -1] {
-        let mut wrong = values.clone();
-        wrong[island][curved] += step;
-        let mut terms = Vec::new();
-        for s in &q.steps[at + 1..] {
-            wrong[s.output] = q.evaluate_step(s, &wrong, &mut terms).unwrap();
-        }
+    for delta in [1, -1] {
+        let wrong = check.shifted(&values, island, curved, delta);
         assert!(
-            !accepts(&wrong),
-            "an island output {step:+} on the curve is accepted"
+            !check.accepts(&wrong),
+            "an island output {delta:+} on the curve is accepted"
         );
     }
 }

@@ -1437,6 +1437,8 @@ mod interpreter_tests;
 #[cfg(test)]
 mod layer_norm_tests;
 #[cfg(test)]
+mod mock_check;
+#[cfg(test)]
 mod ptq_tests;
 #[cfg(test)]
 mod reduce_max_tests;

@@ -377,12 +377,7 @@ fn with_output(bytes: &[u8], tensor: usize) -> Vec<u8> {
 /// The circuit of the TensorFlow-quantized network proves the evaluator's values, and rejects a
 /// witness with one corrupted cell of each new kind: a table lookup (HARD_SWISH, LOGISTIC), a
 /// product of two tensors (squeeze-and-excite MUL), a subtraction (SUB).
-/// MockProver runs of a TensorFlow-quantized model's public circuit on one seeded input.
-pub(super) struct MockCheck {
-    pub(super) q: std::sync::Arc<QGraph>,
-    plan: crate::circuit::LayoutPlan,
-    input: Vec<i64>,
-}
+pub(super) use super::mock_check::MockCheck;
 
 impl MockCheck {
     /// The check of `model` on its seeded input, and the evaluator's (honest) values.
@@ -401,57 +396,13 @@ impl MockCheck {
             Loaded::Quantized(q) => std::sync::Arc::new(q),
             Loaded::Float(_) => panic!("{model}: a quantized model lowered as float"),
         };
-        let plan = crate::circuit::plan_layout(&q, None, crate::circuit::Visibility::PUBLIC);
         let input = int8_inputs(q.input_tensor().len(), 3, seed).pop().unwrap();
         let zp_in = q.input_tensor().affine.expect("affine").zero_point;
         let input: Vec<i64> = nchw_order(&input, &g.tensors[g.input].shape)
             .iter()
             .map(|v| v - zp_in)
             .collect();
-        let honest = q.evaluate(&input).unwrap();
-        (MockCheck { q, plan, input }, honest)
-    }
-
-    pub(super) fn accepts(&self, values: &[Vec<i64>]) -> bool {
-        let circuit = crate::circuit::ModelCircuit {
-            shape: self.plan.shape.clone(),
-            graph: self.q.clone(),
-            values: Some(std::sync::Arc::new(values.to_vec())),
-            salt: Default::default(),
-            input_salt: None,
-            link_blinding: Default::default(),
-        };
-        let instance = circuit
-            .instance(&self.input, &values[self.q.output])
-            .unwrap();
-        halo2_proofs::dev::MockProver::run(self.plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    }
-
-    /// `honest` with element `index` of `tensor` one off (in range) and every later step
-    /// recomputed from it: only the tampered step's own constraints can tell.
-    pub(super) fn corrupted(
-        &self,
-        honest: &[Vec<i64>],
-        tensor: usize,
-        index: usize,
-    ) -> Vec<Vec<i64>> {
-        let mut values = honest.to_vec();
-        let v = &mut values[tensor][index];
-        *v += if *v > 0 { -1 } else { 1 };
-        let at = self
-            .q
-            .steps
-            .iter()
-            .position(|s| s.output == tensor)
-            .unwrap();
-        let mut terms = Vec::new();
-        for s in &self.q.steps[at + 1..] {
-            values[s.output] = self.q.evaluate_step(s, &values, &mut terms).unwrap();
-        }
-        values
+        Self::of_graph(q, input)
     }
 }
 

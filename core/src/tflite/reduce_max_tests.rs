@@ -1,10 +1,9 @@
 //! int8/uint8 REDUCE_MAX (GlobalMaxPooling1D/2D and any axes) and int8 ELU against the
 //! interpreter's default kernels, and REDUCE_MAX's circuit.
 
-use super::interpreter_tests::{
-    nchw_order, public_circuit, quantized, reference_python, Builder, Case, Kind,
-};
+use super::interpreter_tests::{nchw_order, quantized, reference_python, Builder, Case, Kind};
 use super::layer_norm_tests::none_differ_from_the_default_kernels;
+use super::mock_check::MockCheck;
 use super::*;
 use crate::ops::unary::{Param, UnaryFn};
 use crate::qgraph::StepKind;
@@ -124,10 +123,6 @@ fn a_reduce_max_circuit_rejects_a_maximum_one_step_off() {
 }
 
 fn rejects_a_maximum_one_step_off(axes: &[i32], out_shape: &[usize]) {
-    use crate::circuit::{plan_layout, Visibility};
-    use halo2_proofs::dev::MockProver;
-    use std::sync::Arc;
-
     let mut b = Builder::new(Kind::I8PerTensor, 9);
     let shape = [1, 5, 3, 4];
     let x = b.act("input", &shape, 0.05, -7);
@@ -135,56 +130,22 @@ fn rejects_a_maximum_one_step_off(axes: &[i32], out_shape: &[usize]) {
     let m = b.act("max", out_shape, 0.05, -7);
     b.op(TfOpKind::ReduceMax { keep_dims: false }, &[x, axes], m);
     let y = b.fully_connected("logits", m, 3, 0.5, 0);
-    let q = Arc::new(quantized(&b.graph("gmp", y)));
-    let plan = plan_layout(&q, None, Visibility::PUBLIC);
-    let stored: Vec<i64> = (0..60).map(|i| ((i * 53) % 230) as i64 - 115).collect();
-    let input = nchw_order(&stored, &shape);
-    let values = q.evaluate(&input).unwrap();
-    let accepts = |values: &[Vec<i64>]| {
-        let circuit = public_circuit(&plan.shape, &q, values);
-        let instance = circuit.instance(&input, &values[q.output]).unwrap();
-        MockProver::run(plan.k, &circuit, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    };
-    assert!(accepts(&values), "the honest witness is rejected");
-    let at = q
+    let q = std::sync::Arc::new(quantized(&b.graph("gmp", y)));
+    let centred: Vec<i64> = (0..60).map(|i| ((i * 53) % 230) as i64 - 115).collect();
+    let (check, values) = MockCheck::of_graph(q, nchw_order(&centred, &shape));
+    assert!(check.accepts(&values), "the honest witness is rejected");
+    let max = check
+        .q
         .steps
         .iter()
-        .position(|s| matches!(s.kind, StepKind::Max { .. }))
-        .unwrap();
+        .find(|s| matches!(s.kind, StepKind::Max { .. }))
+        .unwrap()
+        .output;
     for (index, step) in [(0, 1), (2, -1)] {
-        let mut wrong = values.clone();
-        wrong[q.steps[at].output][index] += step;
-        let mut terms = Vec::new();
-        for s in &q.steps[at + 1..] {
-            wrong[s.output] = q.evaluate_step(s, &wrong, &mut terms).unwrap();
-        }
+        let wrong = check.shifted(&values, max, index, step);
         assert!(
-            !accepts(&wrong),
+            !check.accepts(&wrong),
             "a maximum {step:+} at {index} is accepted"
         );
     }
-}
-
-/// A float model's REDUCE_MAX (the same graph with float activations) goes through the ONNX
-/// mapping as a ReduceMax and computes each row's maximum.
-#[test]
-fn a_float_reduce_max_is_each_rows_maximum() {
-    let mut g = reduce_max_graph(Kind::I8PerTensor, &[1, 6, 4], &[1], false);
-    for t in g.tensors.iter_mut().filter(|t| t.dtype == TfType::I8) {
-        t.dtype = TfType::F32;
-        t.quant = None;
-    }
-    let Loaded::Float(m) = lower(&g).unwrap() else {
-        panic!("a float model lowered as quantized")
-    };
-    let input: Vec<f32> = (0..24).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
-    let got = m.eval_float(&input).unwrap()[m.output].data.clone();
-    // [1, 6, 4] over the 6 steps: channel c's maximum of input[t * 4 + c].
-    let want: Vec<f32> = (0..4)
-        .map(|c| (0..6).map(|t| input[t * 4 + c]).fold(f32::MIN, f32::max))
-        .collect();
-    assert_eq!(got, want);
 }
