@@ -365,18 +365,22 @@ fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
     }
 }
 
-/// Structured fuzzing of the int8 transformer lowerings: the converted encoder, ViT, ConvNeXt
-/// and causal models with an activation's shape, a quantization, a constant int32 operand
+/// Structured fuzzing of the int8 lowerings: the converted encoder, ViT, ConvNeXt, causal,
+/// keyword-spotting, ELU-island and decoder models with an activation's shape, a quantization, a constant int32 operand
 /// (axes, shapes, permutations) or an operator's input changed at random. Lowering and, when
 /// that succeeds, evaluating must return errors, never panic.
 #[test]
-fn mutated_int8_transformers_lower_to_an_error_or_a_graph_never_a_panic() {
+fn mutated_int8_models_lower_to_an_error_or_a_graph_never_a_panic() {
     use rand::{Rng, SeedableRng};
     let models = [
         "keras_encoder_int8.tflite",
         "keras_vit_int8.tflite",
         "keras_convnext_int8.tflite",
         "keras_causal_int8.tflite",
+        // REDUCE_MAX, a float island, TRANSPOSE_CONV.
+        "keras_kws_int8.tflite",
+        "keras_elu_int8.tflite",
+        "keras_decoder_int8.tflite",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tflite-ptq");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
