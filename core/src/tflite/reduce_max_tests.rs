@@ -149,3 +149,24 @@ fn rejects_a_maximum_one_step_off(axes: &[i32], out_shape: &[usize]) {
         );
     }
 }
+
+/// A float model's REDUCE_MAX (the same graph with float activations) goes through the ONNX
+/// mapping as a ReduceMax and computes each row's maximum.
+#[test]
+fn a_float_reduce_max_is_each_rows_maximum() {
+    let mut g = reduce_max_graph(Kind::I8PerTensor, &[1, 6, 4], &[1], false);
+    for t in g.tensors.iter_mut().filter(|t| t.dtype == TfType::I8) {
+        t.dtype = TfType::F32;
+        t.quant = None;
+    }
+    let Loaded::Float(m) = lower(&g).unwrap() else {
+        panic!("a float model lowered as quantized")
+    };
+    let input: Vec<f32> = (0..24).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+    let got = m.eval_float(&input).unwrap()[m.output].data.clone();
+    // [1, 6, 4] over the 6 steps: channel c's maximum of input[t * 4 + c].
+    let want: Vec<f32> = (0..4)
+        .map(|c| (0..6).map(|t| input[t * 4 + c]).fold(f32::MIN, f32::max))
+        .collect();
+    assert_eq!(got, want);
+}
