@@ -12,10 +12,10 @@ use crate::ops::gather::{maps, Gather, Movement, Pick};
 use crate::ops::pool::Pool;
 use crate::ops::unary::UnaryFn;
 
-/// Which of the two functions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which of the two functions. Only the softmax takes a mask: a masked score's logarithm
+/// would be -inf, so a masked log-softmax is not a value any front end can ask for.
 pub enum SoftmaxKind {
-    Softmax,
+    Softmax { mask: Option<RowMask> },
     LogSoftmax,
 }
 
@@ -35,7 +35,6 @@ pub fn softmax_rows(
     name: &str,
     view: TensorId,
     kind: SoftmaxKind,
-    mask: Option<RowMask>,
 ) -> Result<TensorId> {
     let shape = b.shape(view).to_vec();
     let [1, _, 1, len] = shape[..] else {
@@ -43,11 +42,6 @@ pub fn softmax_rows(
             "'{name}': a softmax's rows are a [1, rows, 1, len] view, not {shape:?}"
         )));
     };
-    if mask.is_some() && kind == SoftmaxKind::LogSoftmax {
-        return Err(Error::InvalidModel(format!(
-            "'{name}': a log-softmax of masked scores (their logarithm is -inf)"
-        )));
-    }
     let part = |b: &mut ModelBuilder, part: &str, op: Op, inputs: Vec<TensorId>| {
         let full = format!("{name}/{part}");
         b.add(full.clone(), op, inputs, full, None)
@@ -59,9 +53,12 @@ pub fn softmax_rows(
             picks,
         })
     };
-    let (fill, zeros) = match mask {
-        Some(RowMask { fill, zeros }) => (Some(fill), Some(zeros)),
-        None => (None, None),
+    let (fill, zeros, log) = match kind {
+        SoftmaxKind::Softmax {
+            mask: Some(RowMask { fill, zeros }),
+        } => (Some(fill), Some(zeros), false),
+        SoftmaxKind::Softmax { mask: None } => (None, None, false),
+        SoftmaxKind::LogSoftmax => (None, None, true),
     };
     let v = match fill {
         Some(fill) => part(b, "unmasked-fill", gather(fill), vec![view])?,
@@ -83,23 +80,20 @@ pub fn softmax_rows(
         None => e,
     };
     let s = part(b, "sum", row_pool(PoolKind::Sum, len), vec![e])?;
-    match kind {
-        SoftmaxKind::LogSoftmax => {
-            let log_s = part(b, "log-sum", Op::Unary(UnaryFn::Log), vec![s])?;
-            let neg = negate(b, &format!("{name}/neg-log-sum"), log_s)?;
-            let neg = spread(b, neg, "log-sum-spread")?;
-            part(
-                b,
-                "log-normalised",
-                Op::Add(AddOperand::Tensor),
-                vec![d, neg],
-            )
-        }
-        SoftmaxKind::Softmax => {
-            let r = part(b, "reciprocal", Op::Unary(UnaryFn::Reciprocal), vec![s])?;
-            let r = spread(b, r, "reciprocal-spread")?;
-            part(b, "normalised", Op::Mul, vec![e, r])
-        }
+    if log {
+        let log_s = part(b, "log-sum", Op::Unary(UnaryFn::Log), vec![s])?;
+        let neg = negate(b, &format!("{name}/neg-log-sum"), log_s)?;
+        let neg = spread(b, neg, "log-sum-spread")?;
+        part(
+            b,
+            "log-normalised",
+            Op::Add(AddOperand::Tensor),
+            vec![d, neg],
+        )
+    } else {
+        let r = part(b, "reciprocal", Op::Unary(UnaryFn::Reciprocal), vec![s])?;
+        let r = spread(b, r, "reciprocal-spread")?;
+        part(b, "normalised", Op::Mul, vec![e, r])
     }
 }
 

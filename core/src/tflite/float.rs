@@ -102,8 +102,8 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
                     format!("{name}/view"),
                     Some(vec![1, 1, 1, len]),
                 )?;
-                let kind = crate::ir::softmax::SoftmaxKind::Softmax;
-                let y = crate::ir::softmax::softmax_rows(&mut b, &name, view, kind, None)?;
+                let kind = crate::ir::softmax::SoftmaxKind::Softmax { mask: None };
+                let y = crate::ir::softmax::softmax_rows(&mut b, &name, view, kind)?;
                 let id = b.add(
                     &name,
                     Op::Reshape,

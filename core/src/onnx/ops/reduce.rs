@@ -267,19 +267,20 @@ pub(super) fn softmax(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) ->
         vec![x],
         Some(vec![1, rows, 1, len]),
     )?;
-    let mask = match &mask {
-        Some(m) => Some(RowMask {
-            fill: unmasked_fill(node, &m.masked, len)?,
-            zeros: masked_zeros(&m.masked),
-        }),
-        None => None,
-    };
+    // A masked LogSoftmax was refused above.
     let kind = if node.op_type == "LogSoftmax" {
         SoftmaxKind::LogSoftmax
     } else {
-        SoftmaxKind::Softmax
+        let mask = match &mask {
+            Some(m) => Some(RowMask {
+                fill: unmasked_fill(node, &m.masked, len)?,
+                zeros: masked_zeros(&m.masked),
+            }),
+            None => None,
+        };
+        SoftmaxKind::Softmax { mask }
     };
-    let y = softmax_rows(b, &node_name(node), v, kind, mask)?;
+    let y = softmax_rows(b, &node_name(node), v, kind)?;
     finish(l, b, y)
 }
 
