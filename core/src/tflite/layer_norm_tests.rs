@@ -210,13 +210,7 @@ fn mean_and_squared_difference_cases() -> Vec<Case> {
             let x = b.act("input", &shape, 0.0279, -15);
             let spelled: Vec<i32> = axes.iter().map(|&a| a as i32).collect();
             let axes_t = b.ints("axes", &[axes.len()], &spelled);
-            let out_shape: Vec<usize> = (0..shape.len())
-                .filter_map(|d| match (axes.contains(&d), keep) {
-                    (true, true) => Some(1),
-                    (true, false) => None,
-                    (false, _) => Some(shape[d]),
-                })
-                .collect();
+            let out_shape = super::movement::reduced_shape(&shape, &axes, keep);
             let y = b.act("mean", &out_shape, 0.011, 3);
             b.op(TfOpKind::Mean { keep_dims: keep }, &[x, axes_t], y);
             let name = format!("MEAN over axes {axes:?} of {shape:?}, keep {keep}");

@@ -577,6 +577,17 @@ pub enum FinalSoftmax {
     Proven,
 }
 
+impl FinalSoftmax {
+    /// `--prove-softmax` (the CLI's and the Python package's flag) as a choice.
+    pub fn proven_if(prove: bool) -> Self {
+        if prove {
+            FinalSoftmax::Proven
+        } else {
+            FinalSoftmax::Outside
+        }
+    }
+}
+
 /// Reads and lowers a TFLite file.
 pub fn load_tflite(path: impl AsRef<Path>) -> Result<Loaded> {
     let path = path.as_ref();
@@ -1072,16 +1083,10 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             }
             tflite::BuiltinOperator::PAD => TfOpKind::Pad,
             tflite::BuiltinOperator::MEAN => TfOpKind::Mean {
-                keep_dims: op
-                    .builtin_options_as_reducer_options()
-                    .map(|o| o.keep_dims())
-                    .unwrap_or(false),
+                keep_dims: keep_dims(&op),
             },
             tflite::BuiltinOperator::REDUCE_MAX => TfOpKind::ReduceMax {
-                keep_dims: op
-                    .builtin_options_as_reducer_options()
-                    .map(|o| o.keep_dims())
-                    .unwrap_or(false),
+                keep_dims: keep_dims(&op),
             },
             // TFLite's ELU has no options: alpha 1.
             tflite::BuiltinOperator::ELU => TfOpKind::Unary(UnaryFn::Elu {
@@ -1219,6 +1224,12 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
         input,
         output,
     })
+}
+
+/// A reduction's `keep_dims` option (false when the options are absent, as TFLite reads it).
+fn keep_dims(op: &tflite::Operator<'_>) -> bool {
+    op.builtin_options_as_reducer_options()
+        .is_some_and(|o| o.keep_dims())
 }
 
 fn padding(p: tflite::Padding) -> Padding {

@@ -63,6 +63,17 @@ fn picks(
     Ok(out)
 }
 
+/// A reduction's output shape (TFLite's): each reduced axis dropped, or kept as 1.
+pub fn reduced_shape(shape: &[usize], axes: &[usize], keep_dims: bool) -> Vec<usize> {
+    (0..shape.len())
+        .filter_map(|d| match (axes.contains(&d), keep_dims) {
+            (true, true) => Some(1),
+            (true, false) => None,
+            (false, _) => Some(shape[d]),
+        })
+        .collect()
+}
+
 /// The rows of a reduction (MEAN over any axes) as copy picks: a tensor of TFLite `shape`
 /// reduced over `axes` (sorted, distinct) into TFLite `out_shape` (the kept dimensions, with the
 /// reduced ones as 1s or dropped). Row `o`, in our layout's order of the output, holds the

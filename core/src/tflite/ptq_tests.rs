@@ -809,21 +809,10 @@ fn the_causal_models_circuit_proves_its_values_and_rejects_a_corrupted_masked_sc
     // leave it), every later step recomputed.
     let affine = check.q.tensors[masked].affine.unwrap();
     let lo = affine.q_min - affine.zero_point;
-    let mut values = honest.clone();
-    let i = (0..values[masked].len())
-        .find(|&i| values[masked][i] > lo)
+    let i = (0..honest[masked].len())
+        .find(|&i| honest[masked][i] > lo)
         .unwrap();
-    values[masked][i] -= 1;
-    let at = check
-        .q
-        .steps
-        .iter()
-        .position(|s| s.output == masked)
-        .unwrap();
-    let mut terms = Vec::new();
-    for s in &check.q.steps[at + 1..] {
-        values[s.output] = check.q.evaluate_step(s, &values, &mut terms).unwrap();
-    }
+    let values = check.shifted(&honest, masked, i, -1);
     assert!(
         !check.accepts(&values),
         "a corrupted masked score is accepted"

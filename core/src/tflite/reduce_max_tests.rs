@@ -15,13 +15,7 @@ fn reduce_max_graph(kind: Kind, shape: &[usize], axes: &[i32], keep_dims: bool) 
     let x = b.act("input", shape, 0.05, -7);
     let rank = shape.len() as i32;
     let normalised: Vec<usize> = axes.iter().map(|&a| ((a + rank) % rank) as usize).collect();
-    let out_shape: Vec<usize> = (0..shape.len())
-        .filter_map(|d| match (normalised.contains(&d), keep_dims) {
-            (true, true) => Some(1),
-            (true, false) => None,
-            (false, _) => Some(shape[d]),
-        })
-        .collect();
+    let out_shape = super::movement::reduced_shape(shape, &normalised, keep_dims);
     let axes = b.ints("axes", &[axes.len()], axes);
     let y = b.act("max", &out_shape, 0.05, -7);
     b.op(TfOpKind::ReduceMax { keep_dims }, &[x, axes], y);

@@ -86,13 +86,7 @@ impl Builder<'_> {
     ) -> Result<Vec<Pick>> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
-        let want: Vec<usize> = (0..xt.shape.len())
-            .filter_map(|d| match (axes.contains(&d), keep_dims) {
-                (true, true) => Some(1),
-                (true, false) => None,
-                (false, _) => Some(xt.shape[d]),
-            })
-            .collect();
+        let want = movement::reduced_shape(&xt.shape, axes, keep_dims);
         if out_t.shape != want || xt.shape.len() > 4 {
             return Err(Error::InvalidModel(format!(
                 "{what} '{name}' over axes {axes:?} of {:?} declares output shape {:?}",
