@@ -24,11 +24,7 @@ pub(crate) fn evaluate(
         Some(path) => match zkinfer_core::loader::load_model_with(
             path,
             &Default::default(),
-            if prove_softmax {
-                zkinfer_core::tflite::FinalSoftmax::Proven
-            } else {
-                zkinfer_core::tflite::FinalSoftmax::Outside
-            },
+            zkinfer_core::tflite::FinalSoftmax::proven_if(prove_softmax),
         )? {
             zkinfer_core::tflite::Loaded::Float(m) => Some(m),
             zkinfer_core::tflite::Loaded::Quantized(_) => bail!(

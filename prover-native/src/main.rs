@@ -406,11 +406,7 @@ fn main() {
                 constants: constant_inputs,
                 output: output_tensor,
             },
-            if prove_softmax {
-                zkinfer_core::tflite::FinalSoftmax::Proven
-            } else {
-                zkinfer_core::tflite::FinalSoftmax::Outside
-            },
+            zkinfer_core::tflite::FinalSoftmax::proven_if(prove_softmax),
             &visibility,
             &srs,
         ),

@@ -271,11 +271,7 @@ fn compile(
                 .collect::<PyResult<_>>()?,
             output: output_tensor,
         },
-        final_softmax: if prove_softmax {
-            zkinfer_core::tflite::FinalSoftmax::Proven
-        } else {
-            zkinfer_core::tflite::FinalSoftmax::Outside
-        },
+        final_softmax: zkinfer_core::tflite::FinalSoftmax::proven_if(prove_softmax),
     };
     let srs = srs(params, cache_dir)?;
     let mut report = reporter(progress);
