@@ -3,7 +3,7 @@
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
 Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu |
-                                   decoder]
+                                   decoder | prelu]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -39,6 +39,12 @@ float: DEQUANTIZE, ELU, QUANTIZE (a float island).
 With `decoder`, writes only `keras_decoder_int8.tflite`: a convolutional autoencoder whose
 decoder upsamples by Conv2DTranspose (TRANSPOSE_CONV, strides 2, "same" with kernels 3 and 4,
 and "valid"), with a skip CONCATENATION.
+
+With `prelu`, writes only `keras_prelu_int8.tflite`: convolutions and Dense layers followed by
+Keras's PReLU, which the converter writes as PRELU with an int8 slope tensor: one slope per
+element (Keras's default, [12, 12, 8]), one per channel (`shared_axes=[1, 2]`, [1, 1, 8]) and
+one per Dense unit ([10]); the slopes are seeded random values in [-0.5, 0.8], so some are
+negative.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -382,11 +388,31 @@ def convnext_model(rng):
 
 def main():
     one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"],
-                 ["decoder"]]
+                 ["decoder"], ["prelu"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["prelu"]:
+        L = tf.keras.layers
+        tf.keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        inp = L.Input((12, 12, 3), batch_size=1)
+        x = L.PReLU()(L.Conv2D(8, 3, padding="same")(inp))
+        x = L.PReLU(shared_axes=[1, 2])(L.Conv2D(8, 3, strides=2, padding="same")(x))
+        x = L.PReLU()(L.Dense(10)(L.Flatten()(x)))
+        m = tf.keras.Model(inp, L.Dense(4)(x))
+        for layer in m.layers:
+            if isinstance(layer, L.PReLU):
+                (alpha,) = layer.get_weights()
+                layer.set_weights([rng.uniform(-0.5, 0.8, alpha.shape).astype(np.float32)])
+
+        def images():
+            for _ in range(32):
+                yield [rng.normal(0, 1, (1, 12, 12, 3)).astype(np.float32)]
+
+        write(out_dir, "keras_prelu_int8.tflite", convert(m, images))
+        return
     if sys.argv[2:] == ["decoder"]:
         L = tf.keras.layers
         tf.keras.utils.set_random_seed(SEED)

@@ -225,6 +225,7 @@ fn rows_needed(
             | StepKind::QuantizedMul(_)
             | StepKind::SquaredDifference(_)
             | StepKind::Lookup(_)
+            | StepKind::Lookups(_)
             | StepKind::Product(_)
             | StepKind::Gather { .. }
             | StepKind::Reshape
@@ -256,6 +257,7 @@ pub fn arith_rows(graph: &QGraph) -> usize {
             | StepKind::Gather { .. }
             | StepKind::Product(_)
             | StepKind::Lookup(_)
+            | StepKind::Lookups(_)
             | StepKind::QuantizedMul(_)
             | StepKind::SquaredDifference(_)
             | StepKind::MatMul(_)
@@ -361,6 +363,7 @@ fn linear(kind: &StepKind) -> Option<&Linear> {
         | StepKind::QuantizedMul(_)
         | StepKind::SquaredDifference(_)
         | StepKind::Lookup(_)
+        | StepKind::Lookups(_)
         | StepKind::ByteSoftmax(_)
         | StepKind::Product(_)
         | StepKind::MatMul(_)
@@ -453,7 +456,10 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
             match &s.kind {
                 StepKind::Linear(lin) => counts = lin.term_counts(n_out),
                 // One single-term dot product per output.
-                StepKind::Product(_) | StepKind::QuantizedMul(_) | StepKind::Lookup(_) => {
+                StepKind::Product(_)
+                | StepKind::QuantizedMul(_)
+                | StepKind::Lookup(_)
+                | StepKind::Lookups(_) => {
                     counts.insert(1, n_out);
                 }
                 StepKind::Gather { picks } => {

@@ -491,6 +491,19 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
                 }
                 continue;
             }
+            StepKind::Lookups(tables) => {
+                let (lo, hi) = graph.domain();
+                let len =
+                    |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map(|t| t.len());
+                let n_out = len(Some(&s.output)).unwrap_or(0);
+                if len(s.inputs.first()) != Some(n_out) {
+                    return refuse(&s.name, "its input and output differ in length".into());
+                }
+                if let Err(e) = tables.check(n_out, lo, hi) {
+                    return refuse(&s.name, e);
+                }
+                continue;
+            }
             StepKind::Embedding(table) => {
                 let (lo, hi) = graph.domain();
                 if let Err(e) = table.check(lo, hi) {

@@ -263,6 +263,9 @@ impl<'g> Writer<'g> {
                 let x = self.input(op, 0)?;
                 self.nchw_wrapped(&name, &x, &target, "Conv", &[&wn, &bn], attrs);
             }
+            TfOpKind::TransposeConv {
+                padding, stride, ..
+            } => self.transpose_conv(op, &name, *padding, *stride, &target)?,
             TfOpKind::AveragePool2d {
                 padding,
                 stride,
@@ -304,6 +307,10 @@ impl<'g> Writer<'g> {
                 };
                 let (x, y) = (self.input(op, 0)?, self.input(op, 1)?);
                 self.node(op_type, &name, &[&x, &y], &target, vec![]);
+            }
+            TfOpKind::Prelu => {
+                let (x, slope) = (self.input(op, 0)?, self.input(op, 1)?);
+                self.node("PRelu", &name, &[&x, &slope], &target, vec![]);
             }
             TfOpKind::SquaredDifference => {
                 let (x, y) = (self.input(op, 0)?, self.input(op, 1)?);
@@ -521,7 +528,6 @@ impl<'g> Writer<'g> {
             }
             TfOpKind::ResizeNearest { .. }
             | TfOpKind::ResizeBilinear { .. }
-            | TfOpKind::TransposeConv { .. }
             | TfOpKind::Quantize
             | TfOpKind::Dequantize => {
                 return Err(super::unsupported(
@@ -582,6 +588,85 @@ impl<'g> Writer<'g> {
             out,
             perm,
         );
+    }
+
+    /// TRANSPOSE_CONV (Conv2DTranspose) as ONNX's ConvTranspose: the filter `[O, kH, kW, I]`
+    /// becomes ONNX's `[I, O, kH, kW]`; TFLite takes its leading padding off the scattered
+    /// output ([`super::quantized::leading_pad`]) and crops the end to the declared size, which
+    /// ONNX writes as pads (or `output_padding` where the declared size is the larger).
+    fn transpose_conv(
+        &mut self,
+        op: &TfOp,
+        name: &str,
+        padding: super::Padding,
+        stride: [usize; 2],
+        target: &str,
+    ) -> Result<()> {
+        let filter = self.tensor(op, 1)?;
+        let xt = self.tensor(op, 2)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (fs, is, os) = (&filter.shape, &xt.shape, &out_t.shape);
+        let (&[cout, kh, kw, cin], &[1, h, w, xc], &[1, oh, ow, oc]) = (&fs[..], &is[..], &os[..])
+        else {
+            return Err(Error::InvalidModel(format!(
+                "TRANSPOSE_CONV '{name}' needs a 4-D filter, input and output of one image, not \
+                 {fs:?}, {is:?} and {os:?}"
+            )));
+        };
+        if xc != cin || oc != cout || [kh, kw, h, w, oh, ow].contains(&0) || stride.contains(&0) {
+            return Err(Error::InvalidModel(format!(
+                "TRANSPOSE_CONV '{name}': filter {fs:?} for input {is:?} and output {os:?}"
+            )));
+        }
+        let data = filter.f32_data()?;
+        let mut weight = vec![0f32; data.len()];
+        // OHWI index `((o·kH + y)·kW + x)·I + i` to IOHW.
+        for (j, &v) in data.iter().enumerate() {
+            let (i, x, y, o) = (
+                j % cin,
+                j / cin % kw,
+                j / (cin * kw) % kh,
+                j / (cin * kw * kh),
+            );
+            weight[((i * cout + o) * kh + y) * kw + x] = v;
+        }
+        let bias = match op.optional_input(self.g, 3) {
+            Some(t) => t.f32_data()?,
+            None => vec![0.0; cout],
+        };
+        if bias.len() != cout {
+            return Err(Error::InvalidModel(format!(
+                "TRANSPOSE_CONV '{name}': {} biases for {cout} channels",
+                bias.len()
+            )));
+        }
+        // Per axis: the full scatter's size, TFLite's leading pad, and what is left to crop at
+        // the end (below zero: the declared output reaches past the scatter).
+        let mut pads = [0i64; 4];
+        let mut output_padding = [0i64; 2];
+        for (a, (n, k, s, out)) in [(h, kh, stride[0], oh), (w, kw, stride[1], ow)]
+            .into_iter()
+            .enumerate()
+        {
+            let full = ((n - 1) * s + k) as i64;
+            let begin = super::quantized::leading_pad(padding, s, k, out) as i64;
+            let end = full - begin - out as i64;
+            pads[a] = begin;
+            pads[2 + a] = end.max(0);
+            output_padding[a] = (-end).max(0);
+        }
+        let (wn, bn) = (format!("{name}/weight"), format!("{name}/bias"));
+        self.float_init(&wn, &[cin, cout, kh, kw], weight);
+        self.float_init(&bn, &[cout], bias);
+        let attrs = vec![
+            ints("kernel_shape", &[kh as i64, kw as i64]),
+            ints("strides", &usizes(&stride)),
+            ints("pads", &pads),
+            ints("output_padding", &output_padding),
+        ];
+        let x = self.input(op, 2)?;
+        self.nchw_wrapped(name, &x, target, "ConvTranspose", &[&wn, &bn], attrs);
+        Ok(())
     }
 
     /// FULLY_CONNECTED: the input's rows of `K` (its last axis, or all its elements when the
@@ -727,8 +812,7 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::FullyConnected { act }
         | TfOpKind::Concatenation { act, .. } => *act,
         TfOpKind::Activation(a) => *a,
-        // Applied by the (integer) lowering itself; the ONNX mapping refuses the operator.
-        TfOpKind::TransposeConv { .. } => FusedActivation::None,
+        TfOpKind::TransposeConv { act, .. } => *act,
         TfOpKind::Reshape
         | TfOpKind::Pad
         | TfOpKind::Mean { .. }
@@ -745,7 +829,8 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::Gather { .. }
         | TfOpKind::DepthSpace { .. }
         | TfOpKind::BatchMatMul { .. }
-        | TfOpKind::SquaredDifference => FusedActivation::None,
+        | TfOpKind::SquaredDifference
+        | TfOpKind::Prelu => FusedActivation::None,
     }
 }
 

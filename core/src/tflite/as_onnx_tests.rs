@@ -190,3 +190,136 @@ fn transformer_operators_in_an_int8_model_are_refused_by_name() {
     let err = lower(&g).err().unwrap().to_string();
     assert!(err.contains("DIV"), "{err}");
 }
+
+/// TFLite's TRANSPOSE_CONV by its definition (the reference kernel's scatter): input pixel
+/// `(iy, ix)` adds `x·filter[o, ky, kx, i]` to output `(iy·s - pad + ky, ix·s - pad + kx)` where
+/// that is inside the declared output, then the bias and a ReLU.
+#[allow(clippy::too_many_arguments)]
+fn scattered(
+    x: &[f32],
+    [h, w, cin]: [usize; 3],
+    filter: &[f32],
+    [cout, kh, kw]: [usize; 3],
+    bias: &[f32],
+    stride: usize,
+    [oh, ow]: [usize; 2],
+    [pad_h, pad_w]: [usize; 2],
+) -> Vec<f32> {
+    let mut out = vec![0f32; oh * ow * cout];
+    for (iy, ix, ky, kx, o, i) in every_index(h, w, kh, kw, cout, cin) {
+        let (oy, ox) = (
+            (iy * stride + ky) as i64 - pad_h as i64,
+            (ix * stride + kx) as i64 - pad_w as i64,
+        );
+        if (0..oh as i64).contains(&oy) && (0..ow as i64).contains(&ox) {
+            out[(oy as usize * ow + ox as usize) * cout + o] +=
+                x[(iy * w + ix) * cin + i] * filter[((o * kh + ky) * kw + kx) * cin + i];
+        }
+    }
+    for (j, v) in out.iter_mut().enumerate() {
+        *v = (*v + bias[j % cout]).max(0.0);
+    }
+    out
+}
+
+/// Every `(a, b, c, d, e, f)` below the given bounds, in row-major order.
+fn every_index(
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> impl Iterator<Item = (usize, usize, usize, usize, usize, usize)> {
+    let n = a * b * c * d * e * f;
+    (0..n).map(move |j| {
+        (
+            j / (b * c * d * e * f),
+            j / (c * d * e * f) % b,
+            j / (d * e * f) % c,
+            j / (e * f) % d,
+            j / f % e,
+            j % f,
+        )
+    })
+}
+
+/// A float model's TRANSPOSE_CONV (Conv2DTranspose) goes through the ONNX mapping as
+/// ConvTranspose and computes TFLite's scatter: "same" with odd and even kernels (the odd
+/// padding at the end), "valid", and a declared output larger than the scatter.
+#[test]
+fn a_float_transpose_conv_is_tflites_scatter() {
+    use super::super::quantized::leading_pad;
+    for (padding, stride, kernel, (h, w), (oh, ow)) in [
+        (Padding::Same, 2, 3, (4, 3), (8, 6)),
+        (Padding::Same, 2, 4, (4, 3), (8, 6)),
+        (Padding::Valid, 1, 3, (4, 3), (6, 5)),
+        (Padding::Valid, 2, 3, (3, 3), (8, 8)),
+    ] {
+        let (cin, cout) = (3, 2);
+        let filter = seeded(cout * kernel * kernel * cin, 11);
+        let bias = seeded(cout, 12);
+        let shape = [1, oh as i32, ow as i32, cout as i32];
+        let g = TfGraph {
+            name: "transpose_conv".into(),
+            tensors: vec![
+                TfTensor {
+                    name: "output_shape".into(),
+                    shape: vec![4],
+                    dtype: TfType::I32,
+                    quant: None,
+                    data: Some(shape.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                },
+                float_tensor("filter", &[cout, kernel, kernel, cin], Some(&filter)),
+                float_tensor("x", &[1, h, w, cin], None),
+                float_tensor("bias", &[cout], Some(&bias)),
+                float_tensor("y", &[1, oh, ow, cout], None),
+            ],
+            ops: vec![op(
+                TfOpKind::TransposeConv {
+                    padding,
+                    stride: [stride; 2],
+                    act: FusedActivation::Relu,
+                },
+                &[0, 1, 2, 3],
+                4,
+            )],
+            input: 2,
+            output: 4,
+        };
+        let what = format!("{padding:?} stride {stride} kernel {kernel} to {oh}x{ow}");
+        let Loaded::Float(m) = lower(&g).unwrap() else {
+            panic!("{what}: a float graph lowers to the float IR")
+        };
+        let x = seeded(h * w * cin, 13);
+        let pads = [
+            leading_pad(padding, stride, kernel, oh),
+            leading_pad(padding, stride, kernel, ow),
+        ];
+        let want = scattered(
+            &x,
+            [h, w, cin],
+            &filter,
+            [cout, kernel, kernel],
+            &bias,
+            stride,
+            [oh, ow],
+            pads,
+        );
+        // The model's input and 4-D output are NCHW.
+        let got = output(&m, &nchw_of(&x, [h, w, cin]));
+        let worst = got
+            .iter()
+            .zip(nchw_of(&want, [oh, ow, cout]))
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max);
+        assert_eq!(got.len(), want.len(), "{what}");
+        assert!(worst < 1e-5, "{what}: off by {worst}");
+    }
+}
+
+fn nchw_of(v: &[f32], [h, w, c]: [usize; 3]) -> Vec<f32> {
+    (0..v.len())
+        .map(|j| v[(j % (h * w)) * c + j / (h * w)])
+        .collect()
+}

@@ -366,11 +366,13 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
             TfOpKind::BatchMatMul { .. }
             | TfOpKind::SquaredDifference
             | TfOpKind::Div { .. }
+            | TfOpKind::Prelu
+            | TfOpKind::TransposeConv { .. }
             | TfOpKind::ReduceMax { .. } => {
                 // Lowered through the ONNX mapping instead (`super::as_onnx`).
                 return Err(unsupported(op.kind.name(), &name, ""));
             }
-            TfOpKind::Quantize | TfOpKind::Dequantize | TfOpKind::TransposeConv { .. } => {
+            TfOpKind::Quantize | TfOpKind::Dequantize => {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,

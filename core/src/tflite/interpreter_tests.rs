@@ -109,6 +109,17 @@ impl Builder {
         })
     }
 
+    /// A constant float tensor.
+    pub(super) fn float_constant(&mut self, name: &str, shape: &[usize], values: &[f32]) -> usize {
+        self.push(TfTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            dtype: TfType::F32,
+            quant: None,
+            data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+        })
+    }
+
     /// A constant int8 tensor of stored `values`, quantized per tensor.
     pub(super) fn int8_constant(
         &mut self,
@@ -127,6 +138,31 @@ impl Builder {
                 dim: 0,
             }),
             data: Some(stored_bytes(values, TfType::I8)),
+        };
+        self.push(t)
+    }
+
+    /// A constant of this builder's activation type quantized per tensor: `zp` and the stored
+    /// `values` are given for int8 and moved by 128 for uint8, as [`Builder::act`]'s are.
+    pub(super) fn act_constant(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        (scale, zp): (f32, i64),
+        values: &[i64],
+    ) -> usize {
+        let dtype = self.kind.activations();
+        let stored: Vec<i64> = values.iter().map(|&v| self.kind.zp(v)).collect();
+        let t = TfTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            dtype,
+            quant: Some(TfQuant {
+                scales: vec![scale],
+                zero_points: vec![self.kind.zp(zp)],
+                dim: 0,
+            }),
+            data: Some(stored_bytes(&stored, dtype)),
         };
         self.push(t)
     }

@@ -293,6 +293,9 @@ pub enum TfOpKind {
     Div {
         act: FusedActivation,
     },
+    /// PRELU (Keras's `PReLU`): `x` where it is at least 0, else `alpha·x`, the constant
+    /// slope tensor `alpha` (input 1) broadcast to `x`.
+    Prelu,
 }
 
 /// A CONV_2D's or DEPTHWISE_CONV_2D's options (`depth_multiplier` only for the latter).
@@ -382,6 +385,7 @@ impl TfOpKind {
             TfOpKind::BatchMatMul { .. } => "BATCH_MATMUL",
             TfOpKind::SquaredDifference => "SQUARED_DIFFERENCE",
             TfOpKind::Div { .. } => "DIV",
+            TfOpKind::Prelu => "PRELU",
             TfOpKind::Gather { .. } => "GATHER",
             TfOpKind::DepthSpace { to_space: true, .. } => "DEPTH_TO_SPACE",
             TfOpKind::DepthSpace {
@@ -1113,6 +1117,7 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                 }
             }
             tflite::BuiltinOperator::SQUARED_DIFFERENCE => TfOpKind::SquaredDifference,
+            tflite::BuiltinOperator::PRELU => TfOpKind::Prelu,
             tflite::BuiltinOperator::DIV => TfOpKind::Div {
                 act: match op.builtin_options_as_div_options() {
                     Some(o) => activation(o.fused_activation_function(), &op_name)?,
@@ -1449,6 +1454,8 @@ mod interpreter_tests;
 mod layer_norm_tests;
 #[cfg(test)]
 mod mock_check;
+#[cfg(test)]
+mod prelu_tests;
 #[cfg(test)]
 mod ptq_tests;
 #[cfg(test)]

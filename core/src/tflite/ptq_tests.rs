@@ -381,7 +381,7 @@ pub(super) use super::mock_check::MockCheck;
 
 impl MockCheck {
     /// The check of `model` on its seeded input, and the evaluator's (honest) values.
-    fn new(model: &str, seed: u64) -> (Self, Vec<Vec<i64>>) {
+    pub(super) fn new(model: &str, seed: u64) -> (Self, Vec<Vec<i64>>) {
         Self::lowered(model, seed, FinalSoftmax::Outside)
     }
 
@@ -663,7 +663,7 @@ fn the_decoders_circuit_rejects_a_corrupted_transposed_convolution() {
 /// and every logit with its default kernels' (zkinfer proves the default kernels' products and
 /// the reference kernel's SOFTMAX, so the reference run may differ where a product lands on a
 /// tie); prints both counts.
-fn agrees_with_the_interpreter(model: &str) {
+pub(super) fn agrees_with_the_interpreter(model: &str) {
     let Some(python) = reference_python() else {
         return;
     };

@@ -29,6 +29,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
+        TfOpKind::Prelu => fb::BuiltinOperator::PRELU,
         TfOpKind::Div { .. } => fb::BuiltinOperator::DIV,
         TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
         TfOpKind::Sub { .. } => fb::BuiltinOperator::SUB,
@@ -309,6 +310,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Reshape
             | TfOpKind::Pad
             | TfOpKind::SquaredDifference
+            | TfOpKind::Prelu
             | TfOpKind::Softmax { .. }
             | TfOpKind::Transpose
             | TfOpKind::Quantize

@@ -15,14 +15,17 @@ use crate::error::{Error, Result};
 mod float_island;
 mod matmul;
 mod more_ops;
+mod prelu;
 mod reduce;
 mod resize;
 mod transpose_conv;
+
 use crate::ir::{ConvGeometry, Window2d};
 use crate::qgraph::{
     Activation, AffineQuant, FixedPointRequant, Linear, LinearKernel, QGraph, QStep, QTensor,
     QTensorId, QuantizedAdd, QuantizedMultiplier, Rescale, Rounding, StepKind,
 };
+pub(crate) use transpose_conv::leading_pad;
 
 /// Activation domain of TFLite graphs: quotients before the clamp must fit 16 bits.
 pub const TFLITE_ACT_BITS: u32 = 16;
@@ -395,6 +398,7 @@ impl<'g> Builder<'g> {
             )),
             TfOpKind::BatchMatMul { adj_x, adj_y } => self.batch_matmul(op, *adj_x, *adj_y),
             TfOpKind::SquaredDifference => self.squared_difference(op),
+            TfOpKind::Prelu => self.prelu(op),
             TfOpKind::Div { .. } => Err(unsupported(
                 op.kind.name(),
                 &name,

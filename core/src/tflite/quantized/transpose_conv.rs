@@ -17,7 +17,7 @@ use crate::tflite::{nchw, FusedActivation, Padding, TfOp};
 
 /// The padding TFLite's TRANSPOSE_CONV takes off the top (left) of the scattered output:
 /// `ComputePaddingHeightWidth` with the output size in the input's role.
-fn leading_pad(padding: Padding, stride: usize, kernel: usize, out: usize) -> usize {
+pub(crate) fn leading_pad(padding: Padding, stride: usize, kernel: usize, out: usize) -> usize {
     let steps = match padding {
         Padding::Same => out.div_ceil(stride),
         Padding::Valid => (out + stride).saturating_sub(kernel) / stride,
