@@ -254,6 +254,31 @@ fn prelu_division_log_softmax_log_and_sqrt_compute_what_onnx_defines() {
     )
     .unwrap();
     close(&run(&m, &[-2., 3., -1., 4.]).1, &[-1., 3., 2., 4.]);
+    // One slope per element over the last two axes (Keras's PReLU default), broadcast over
+    // the channels, and one per column.
+    let m = load(
+        &[1, 2, 1, 2],
+        vec![node("PRelu", &["x", "s"], "y", vec![])],
+        vec![init("s", &[1, 2], &[0.5, -2.0])],
+    )
+    .unwrap();
+    close(&run(&m, &[-2., 3., -1., 4.]).1, &[-1., 3., -0.5, 4.]);
+    let m = load(
+        &[1, 2, 1, 2],
+        vec![node("PRelu", &["x", "s"], "y", vec![])],
+        vec![init("s", &[2, 1, 2], &[0.5, -2.0, 0.25, 3.0])],
+    )
+    .unwrap();
+    close(&run(&m, &[-2., -3., -4., 4.]).1, &[-1., 6., -1., 4.]);
+    // A slope that does not broadcast is refused.
+    let err = load(
+        &[1, 2, 1, 2],
+        vec![node("PRelu", &["x", "s"], "y", vec![])],
+        vec![init("s", &[3], &[0.5, -2.0, 1.0])],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("PRelu"), "{err}");
     // A scalar slope is the LeakyRelu table.
     let m = load(
         &[1, 3],

@@ -564,8 +564,8 @@ pub(super) fn negate(
     crate::ir::softmax::negate(b, &format!("{}/{part}", node_name(node)), x)
 }
 
-/// PRelu: a scalar slope is LeakyRelu's table; a per-channel slope `s` (broadcast along one
-/// axis) is `relu(x) - s·relu(-x)`, from core operators.
+/// PRelu: a scalar slope is LeakyRelu's table; any other slope `s` (per channel, per element)
+/// is `relu(x) - s·relu(-x)`, from core operators.
 pub(super) fn prelu(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> Result<()> {
     let x = l.tensor(node, 0)?;
     let slope = l
@@ -585,12 +585,23 @@ pub(super) fn prelu(l: &mut Loader, b: &mut ModelBuilder, node: &NodeProto) -> R
         emit(l, b, node, Op::Unary(f), vec![x], None)?;
         return Ok(());
     }
-    let axis = varying_axis(node, &slope_shape, b.shape(x))?;
+    // One slope per channel (or along any one axis), or any other broadcast (Keras's PReLU
+    // learns one per element by default): then each element its own channel.
+    let x_shape = b.shape(x).to_vec();
+    let (axis, neg_slopes): (Option<usize>, Vec<f32>) =
+        match varying_axis(node, &slope_shape, &x_shape) {
+            Ok(axis) => (axis, slopes.iter().map(|s| -s).collect()),
+            Err(e) => {
+                let Some(index) = crate::tensor::broadcast_indices(&slope_shape, &x_shape) else {
+                    return Err(e);
+                };
+                (None, index.into_iter().map(|i| -slopes[i]).collect())
+            }
+        };
     let positive = emit_part(b, node, "positive", Op::Relu, vec![x], None)?;
     let negated = negate(b, node, x, "neg")?;
     let negative = emit_part(b, node, "negative", Op::Relu, vec![negated], None)?;
-    let neg_slopes: Vec<f32> = slopes.iter().map(|s| -s).collect();
-    let zeros = vec![0.0; slopes.len()];
+    let zeros = vec![0.0; neg_slopes.len()];
     let scaled = affine_part(b, node, negative, axis, &neg_slopes, &zeros)?;
     emit(
         l,
