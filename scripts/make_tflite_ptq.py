@@ -3,7 +3,7 @@
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
 Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu |
-                                   decoder | prelu]
+                                   decoder | prelu | extrema]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -45,6 +45,11 @@ Keras's PReLU, which the converter writes as PRELU with an int8 slope tensor: on
 element (Keras's default, [12, 12, 8]), one per channel (`shared_axes=[1, 2]`, [1, 1, 8]) and
 one per Dense unit ([10]); the slopes are seeded random values in [-0.5, 0.8], so some are
 negative.
+
+With `extrema`, writes only `keras_extrema_int8.tflite`: a causal, dilated Conv1D (a PAD of the
+time axis of [1, T, C]), Keras's Maximum and Minimum layers of two tensors (MAXIMUM, MINIMUM),
+a hard_sigmoid activation (its upper clip a MINIMUM by a scalar, then RELU),
+GlobalAveragePooling1D and a classifier.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -388,11 +393,28 @@ def convnext_model(rng):
 
 def main():
     one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"],
-                 ["decoder"], ["prelu"]]
+                 ["decoder"], ["prelu"], ["extrema"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
+    if sys.argv[2:] == ["extrema"]:
+        L = tf.keras.layers
+        tf.keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        inp = L.Input((32, 6), batch_size=1)
+        x = L.Conv1D(8, 3, padding="causal", dilation_rate=2, activation="relu")(inp)
+        a = L.Conv1D(8, 1)(x)
+        x = L.Minimum()([L.Maximum()([x, a]), L.Conv1D(8, 1)(a)])
+        x = L.Activation("hard_sigmoid")(L.Conv1D(8, 3, padding="causal")(x))
+        m = tf.keras.Model(inp, L.Dense(4)(L.GlobalAveragePooling1D()(x)))
+
+        def steps():
+            for _ in range(32):
+                yield [rng.normal(0, 1, (1, 32, 6)).astype(np.float32)]
+
+        write(out_dir, "keras_extrema_int8.tflite", convert(m, steps))
+        return
     if sys.argv[2:] == ["prelu"]:
         L = tf.keras.layers
         tf.keras.utils.set_random_seed(SEED)

@@ -321,6 +321,20 @@ pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compile
     if let Some(s) = graph
         .steps
         .iter()
+        .find(|s| matches!(s.kind, crate::qgraph::StepKind::Lookups(_)))
+        .filter(|_| opts.visibility.hidden_weights())
+    {
+        // A PRELU's slopes are learned weights; its tables are in the key.
+        return Err(Error::InvalidModel(format!(
+            "step '{}' (PRELU) computes each element through a table of its slope, and the \
+             verifying key holds the tables, which hidden weights cannot: compile it with \
+             `--weights fixed` (the weights public)",
+            s.name
+        )));
+    }
+    if let Some(s) = graph
+        .steps
+        .iter()
         .find(|s| matches!(s.kind, crate::qgraph::StepKind::Embedding(_)))
     {
         if opts.visibility.hidden_weights() {

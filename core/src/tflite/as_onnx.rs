@@ -308,6 +308,11 @@ impl<'g> Writer<'g> {
                 let (x, y) = (self.input(op, 0)?, self.input(op, 1)?);
                 self.node(op_type, &name, &[&x, &y], &target, vec![]);
             }
+            TfOpKind::Extremum { maximum } => {
+                let (x, y) = (self.input(op, 0)?, self.input(op, 1)?);
+                let op_type = if *maximum { "Max" } else { "Min" };
+                self.node(op_type, &name, &[&x, &y], &target, vec![]);
+            }
             TfOpKind::Prelu => {
                 let (x, slope) = (self.input(op, 0)?, self.input(op, 1)?);
                 self.node("PRelu", &name, &[&x, &slope], &target, vec![]);
@@ -830,7 +835,8 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::DepthSpace { .. }
         | TfOpKind::BatchMatMul { .. }
         | TfOpKind::SquaredDifference
-        | TfOpKind::Prelu => FusedActivation::None,
+        | TfOpKind::Prelu
+        | TfOpKind::Extremum { .. } => FusedActivation::None,
     }
 }
 

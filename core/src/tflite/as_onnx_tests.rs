@@ -193,7 +193,7 @@ fn transformer_operators_in_an_int8_model_are_refused_by_name() {
 
 /// TFLite's TRANSPOSE_CONV by its definition (the reference kernel's scatter): input pixel
 /// `(iy, ix)` adds `x·filter[o, ky, kx, i]` to output `(iy·s - pad + ky, ix·s - pad + kx)` where
-/// that is inside the declared output, then the bias and a ReLU.
+/// that is inside the declared output, then the bias and, when `relu`, a ReLU.
 #[allow(clippy::too_many_arguments)]
 fn scattered(
     x: &[f32],
@@ -203,13 +203,14 @@ fn scattered(
     bias: &[f32],
     stride: usize,
     [oh, ow]: [usize; 2],
-    [pad_h, pad_w]: [usize; 2],
+    pad: usize,
+    relu: bool,
 ) -> Vec<f32> {
     let mut out = vec![0f32; oh * ow * cout];
     for (iy, ix, ky, kx, o, i) in every_index(h, w, kh, kw, cout, cin) {
         let (oy, ox) = (
-            (iy * stride + ky) as i64 - pad_h as i64,
-            (ix * stride + kx) as i64 - pad_w as i64,
+            (iy * stride + ky) as i64 - pad as i64,
+            (ix * stride + kx) as i64 - pad as i64,
         );
         if (0..oh as i64).contains(&oy) && (0..ow as i64).contains(&ox) {
             out[(oy as usize * ow + ox as usize) * cout + o] +=
@@ -217,7 +218,10 @@ fn scattered(
         }
     }
     for (j, v) in out.iter_mut().enumerate() {
-        *v = (*v + bias[j % cout]).max(0.0);
+        *v += bias[j % cout];
+        if relu {
+            *v = v.max(0.0);
+        }
     }
     out
 }
@@ -246,21 +250,31 @@ fn every_index(
 
 /// A float model's TRANSPOSE_CONV (Conv2DTranspose) goes through the ONNX mapping as
 /// ConvTranspose and computes TFLite's scatter: "same" with odd and even kernels (the odd
-/// padding at the end), "valid", and a declared output larger than the scatter.
+/// padding at the end), "valid", a declared output past the scatter, and one without a bias or
+/// an activation. The leading pads are TFLite's (`ComputePaddingHeightWidth` with the output
+/// in the input's role), worked out by hand.
 #[test]
 fn a_float_transpose_conv_is_tflites_scatter() {
-    use super::super::quantized::leading_pad;
-    for (padding, stride, kernel, (h, w), (oh, ow)) in [
-        (Padding::Same, 2, 3, (4, 3), (8, 6)),
-        (Padding::Same, 2, 4, (4, 3), (8, 6)),
-        (Padding::Valid, 1, 3, (4, 3), (6, 5)),
-        (Padding::Valid, 2, 3, (3, 3), (8, 8)),
+    for (padding, stride, kernel, (h, w), (oh, ow), pad, bias_and_relu) in [
+        // steps 4, total 3·2 + 3 - 8 = 1: none before.
+        (Padding::Same, 2, 3, (4, 3), (8, 6), 0, true),
+        // total 3·2 + 4 - 8 = 2: one before.
+        (Padding::Same, 2, 4, (4, 3), (8, 6), 1, true),
+        // steps 3, total 2·3 + 5 - 9 = 2: one before.
+        (Padding::Same, 3, 5, (3, 3), (9, 9), 1, false),
+        (Padding::Valid, 1, 3, (4, 3), (6, 5), 0, true),
+        // 8 is past the scatter's 7: the last row and column are the bias alone.
+        (Padding::Valid, 2, 3, (3, 3), (8, 8), 0, true),
     ] {
         let (cin, cout) = (3, 2);
         let filter = seeded(cout * kernel * kernel * cin, 11);
-        let bias = seeded(cout, 12);
+        let bias = if bias_and_relu {
+            seeded(cout, 12)
+        } else {
+            vec![0.0; cout]
+        };
         let shape = [1, oh as i32, ow as i32, cout as i32];
-        let g = TfGraph {
+        let mut g = TfGraph {
             name: "transpose_conv".into(),
             tensors: vec![
                 TfTensor {
@@ -279,7 +293,11 @@ fn a_float_transpose_conv_is_tflites_scatter() {
                 TfOpKind::TransposeConv {
                     padding,
                     stride: [stride; 2],
-                    act: FusedActivation::Relu,
+                    act: if bias_and_relu {
+                        FusedActivation::Relu
+                    } else {
+                        FusedActivation::None
+                    },
                 },
                 &[0, 1, 2, 3],
                 4,
@@ -287,15 +305,14 @@ fn a_float_transpose_conv_is_tflites_scatter() {
             input: 2,
             output: 4,
         };
+        if !bias_and_relu {
+            g.ops[0].inputs[3] = None;
+        }
         let what = format!("{padding:?} stride {stride} kernel {kernel} to {oh}x{ow}");
         let Loaded::Float(m) = lower(&g).unwrap() else {
             panic!("{what}: a float graph lowers to the float IR")
         };
         let x = seeded(h * w * cin, 13);
-        let pads = [
-            leading_pad(padding, stride, kernel, oh),
-            leading_pad(padding, stride, kernel, ow),
-        ];
         let want = scattered(
             &x,
             [h, w, cin],
@@ -304,7 +321,8 @@ fn a_float_transpose_conv_is_tflites_scatter() {
             &bias,
             stride,
             [oh, ow],
-            pads,
+            pad,
+            bias_and_relu,
         );
         // The model's input and 4-D output are NCHW.
         let got = output(&m, &nchw_of(&x, [h, w, cin]));

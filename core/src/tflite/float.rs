@@ -367,6 +367,7 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
             | TfOpKind::SquaredDifference
             | TfOpKind::Div { .. }
             | TfOpKind::Prelu
+            | TfOpKind::Extremum { .. }
             | TfOpKind::TransposeConv { .. }
             | TfOpKind::ReduceMax { .. } => {
                 // Lowered through the ONNX mapping instead (`super::as_onnx`).

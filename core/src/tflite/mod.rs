@@ -296,6 +296,10 @@ pub enum TfOpKind {
     /// PRELU (Keras's `PReLU`): `x` where it is at least 0, else `alpha·x`, the constant
     /// slope tensor `alpha` (input 1) broadcast to `x`.
     Prelu,
+    /// MAXIMUM (`maximum`) or MINIMUM of two tensors, broadcast as numpy does.
+    Extremum {
+        maximum: bool,
+    },
 }
 
 /// A CONV_2D's or DEPTHWISE_CONV_2D's options (`depth_multiplier` only for the latter).
@@ -386,6 +390,8 @@ impl TfOpKind {
             TfOpKind::SquaredDifference => "SQUARED_DIFFERENCE",
             TfOpKind::Div { .. } => "DIV",
             TfOpKind::Prelu => "PRELU",
+            TfOpKind::Extremum { maximum: true } => "MAXIMUM",
+            TfOpKind::Extremum { maximum: false } => "MINIMUM",
             TfOpKind::Gather { .. } => "GATHER",
             TfOpKind::DepthSpace { to_space: true, .. } => "DEPTH_TO_SPACE",
             TfOpKind::DepthSpace {
@@ -1118,6 +1124,8 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             }
             tflite::BuiltinOperator::SQUARED_DIFFERENCE => TfOpKind::SquaredDifference,
             tflite::BuiltinOperator::PRELU => TfOpKind::Prelu,
+            tflite::BuiltinOperator::MAXIMUM => TfOpKind::Extremum { maximum: true },
+            tflite::BuiltinOperator::MINIMUM => TfOpKind::Extremum { maximum: false },
             tflite::BuiltinOperator::DIV => TfOpKind::Div {
                 act: match op.builtin_options_as_div_options() {
                     Some(o) => activation(o.fused_activation_function(), &op_name)?,
@@ -1444,6 +1452,8 @@ pub fn reshape_keeps_order(from: &[usize]) -> bool {
 
 #[cfg(test)]
 mod attention_tests;
+#[cfg(test)]
+mod extremum_tests;
 #[cfg(test)]
 mod final_softmax_tests;
 #[cfg(test)]

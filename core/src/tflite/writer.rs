@@ -30,6 +30,8 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
         TfOpKind::Prelu => fb::BuiltinOperator::PRELU,
+        TfOpKind::Extremum { maximum: true } => fb::BuiltinOperator::MAXIMUM,
+        TfOpKind::Extremum { maximum: false } => fb::BuiltinOperator::MINIMUM,
         TfOpKind::Div { .. } => fb::BuiltinOperator::DIV,
         TfOpKind::Concatenation { .. } => fb::BuiltinOperator::CONCATENATION,
         TfOpKind::Sub { .. } => fb::BuiltinOperator::SUB,
@@ -311,6 +313,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Pad
             | TfOpKind::SquaredDifference
             | TfOpKind::Prelu
+            | TfOpKind::Extremum { .. }
             | TfOpKind::Softmax { .. }
             | TfOpKind::Transpose
             | TfOpKind::Quantize

@@ -12,9 +12,11 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+mod extremum;
 mod float_island;
 mod matmul;
 mod more_ops;
+mod pad;
 mod prelu;
 mod reduce;
 mod resize;
@@ -357,7 +359,12 @@ impl<'g> Builder<'g> {
             TfOpKind::Pad => {
                 let (x, xt) = self.input(op, 0)?;
                 same_quantization(xt, out_t, &name)?;
-                let extra = pad_amounts(op, self.g, xt)?;
+                let extra = match pad_amounts(op, self.g, xt) {
+                    Ok(extra) => extra,
+                    // Any other axes: the padded tensor made here.
+                    Err(Error::UnsupportedOp { .. }) => return self.pad_any_axes(op),
+                    Err(e) => return Err(e),
+                };
                 let mut m = x;
                 for (p, e) in m.pads.iter_mut().zip(extra) {
                     *p += e;
@@ -399,6 +406,7 @@ impl<'g> Builder<'g> {
             TfOpKind::BatchMatMul { adj_x, adj_y } => self.batch_matmul(op, *adj_x, *adj_y),
             TfOpKind::SquaredDifference => self.squared_difference(op),
             TfOpKind::Prelu => self.prelu(op),
+            TfOpKind::Extremum { maximum } => self.extremum(op, *maximum),
             TfOpKind::Div { .. } => Err(unsupported(
                 op.kind.name(),
                 &name,

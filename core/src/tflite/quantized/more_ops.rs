@@ -136,7 +136,7 @@ impl<'g> Builder<'g> {
     /// centred on its zero point: one element of the other input (a free slice) times zero
     /// weights plus the values as biases, in the circuit's fixed columns (or, with hidden
     /// weights, under the model's commitment like every other parameter).
-    fn materialize_constant(&mut self, op: &TfOp, k: usize) -> Result<()> {
+    pub(super) fn materialize_constant(&mut self, op: &TfOp, k: usize) -> Result<()> {
         use crate::qgraph::{Linear, LinearKernel, Rescale, Rounding};
         let ct = op.input(self.g, k)?;
         let t = op.inputs[k]
@@ -347,7 +347,7 @@ impl<'g> Builder<'g> {
     /// on their order, under numpy broadcasting: the operand already of the output's shape
     /// first, or, when neither is, the first input copied out to it (copy constraints only);
     /// and for each output, the element of the second operand it reads.
-    fn broadcast_pair(&mut self, op: &TfOp, what: &str) -> Result<BroadcastPair<'g>> {
+    pub(super) fn broadcast_pair(&mut self, op: &TfOp, what: &str) -> Result<BroadcastPair<'g>> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
         let [(a, at), (b, bt)] = self.two_inputs(op)?;
@@ -737,13 +737,13 @@ impl<'g> Builder<'g> {
 /// with leading ones first (`[C]` is `[1, 1, 1, C]`), so the axes line up as they do in NHWC
 /// before both become NCHW.
 /// Two operands of an elementwise operator in our layout ([`Builder::broadcast_pair`]).
-struct BroadcastPair<'g> {
+pub(super) struct BroadcastPair<'g> {
     /// The operand of the output's shape, and its quantization.
-    first: (QTensorId, &'g TfTensor),
+    pub first: (QTensorId, &'g TfTensor),
     /// The broadcast operand, and its quantization.
-    second: (QTensorId, &'g TfTensor),
+    pub second: (QTensorId, &'g TfTensor),
     /// For each output, the element of `second` it reads.
-    second_of_output: Vec<u32>,
+    pub second_of_output: Vec<u32>,
 }
 
 fn nchw_broadcast_shapes(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {

@@ -25,10 +25,10 @@ impl Builder<'_> {
                 " with a slope the model computes (only a constant slope tensor)",
             ));
         }
-        if alpha_t.dtype != xt.dtype {
+        if alpha_t.dtype != xt.dtype || out_t.dtype != xt.dtype {
             return Err(Error::InvalidModel(format!(
-                "PRELU '{name}': its slope is {:?} and its input {:?}",
-                alpha_t.dtype, xt.dtype
+                "PRELU '{name}': its slope is {:?}, its input {:?} and its output {:?}",
+                alpha_t.dtype, xt.dtype, out_t.dtype
             )));
         }
         if xt.shape != out_t.shape || alpha_t.shape.len() > xt.shape.len() {

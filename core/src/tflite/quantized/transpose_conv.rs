@@ -18,11 +18,14 @@ use crate::tflite::{nchw, FusedActivation, Padding, TfOp};
 /// The padding TFLite's TRANSPOSE_CONV takes off the top (left) of the scattered output:
 /// `ComputePaddingHeightWidth` with the output size in the input's role.
 pub(crate) fn leading_pad(padding: Padding, stride: usize, kernel: usize, out: usize) -> usize {
+    // In C's int arithmetic: the division truncates toward zero, a negative total is no pad.
+    // (Callers refuse a zero stride; one here keeps the division defined.)
+    let (s, k, out) = (stride.max(1) as i64, kernel as i64, out as i64);
     let steps = match padding {
-        Padding::Same => out.div_ceil(stride),
-        Padding::Valid => (out + stride).saturating_sub(kernel) / stride,
+        Padding::Same => (out + s - 1) / s,
+        Padding::Valid => (out + s - k) / s,
     };
-    (steps.saturating_sub(1) * stride + kernel).saturating_sub(out) / 2
+    (((steps - 1) * s + k - out).max(0) / 2) as usize
 }
 
 impl Builder<'_> {
@@ -156,5 +159,12 @@ mod tests {
         assert_eq!(leading_pad(Padding::Same, 2, 4, 16), 1);
         // "valid" from 8 to 17 (kernel 3, stride 2): no padding.
         assert_eq!(leading_pad(Padding::Valid, 2, 3, 17), 0);
+        // An output smaller than the kernel: TFLite's steps (1 + 2 - 3) / 2 = 0, total
+        // (0 - 1)·2 + 3 - 1 = 0 (a saturating subtraction made it 1).
+        assert_eq!(leading_pad(Padding::Valid, 2, 3, 1), 0);
+        // Steps (2 + 1 - 4) / 1 = -1: total (-1 - 1)·1 + 4 - 2 = 0.
+        assert_eq!(leading_pad(Padding::Valid, 1, 4, 2), 0);
+        // "same", stride 3, kernel 5 to 4: steps 2, total 3 + 5 - 4 = 4, two before.
+        assert_eq!(leading_pad(Padding::Same, 3, 5, 4), 2);
     }
 }
