@@ -704,9 +704,6 @@ pub enum StepKind {
     /// An 8-bit tensor through an explicit table ([`crate::ops::lookup`]): TFLite's int8 and
     /// uint8 elementwise operators.
     Lookup(crate::ops::lookup::ByteLookup),
-    /// An 8-bit tensor through one of several explicit tables per element
-    /// ([`crate::ops::lookup::ByteLookups`]): TFLite's int8 and uint8 PRELU.
-    Lookups(crate::ops::lookup::ByteLookups),
     /// TFLite's quantized MUL of two tensors, the second broadcast to the first.
     QuantizedMul(QuantizedMul),
     /// The batched matrix product of two tensors ([`crate::ops::matmul`]), rounded to the
@@ -1070,25 +1067,6 @@ impl QGraph {
                 .iter()
                 .enumerate()
                 .map(|(o, &x)| {
-                    table.apply(x).ok_or_else(|| Error::OutOfRange {
-                        step: step.name.clone(),
-                        index: o,
-                        value: x as i128,
-                        min: table.in_min,
-                        max: table.in_min + crate::ops::lookup::LOOKUP_INPUTS as i64 - 1,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            StepKind::Lookups(tables) => values[step.inputs[0]]
-                .iter()
-                .enumerate()
-                .map(|(o, &x)| {
-                    let table = tables.table(o).ok_or_else(|| {
-                        Error::InvalidModel(format!(
-                            "step '{}': element {o} names no table",
-                            step.name
-                        ))
-                    })?;
                     table.apply(x).ok_or_else(|| Error::OutOfRange {
                         step: step.name.clone(),
                         index: o,

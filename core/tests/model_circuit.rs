@@ -211,7 +211,6 @@ fn whole_model_circuit_accepts_the_integer_evaluation() {
             StepKind::QuantizedMul(_) => "tflite mul",
             StepKind::SquaredDifference(_) => "tflite squared difference",
             StepKind::Lookup(_) => "tflite lookup",
-            StepKind::Lookups(_) => "tflite lookups per element",
             StepKind::ByteSoftmax(_) => "tflite softmax",
             StepKind::Slice { .. } | StepKind::Concat => "segment link",
             StepKind::Gather { .. } => "data movement",

@@ -104,7 +104,6 @@ impl ModelCircuit {
                 StepKind::MatMul(p) => steps.matmul(step, p)?,
                 StepKind::Gather { picks } => steps.gather(step, picks)?,
                 StepKind::Lookup(t) => steps.lookup(step, t)?,
-                StepKind::Lookups(t) => steps.lookups(step, t)?,
                 StepKind::ByteSoftmax(t) => steps.byte_softmax(step, t)?,
                 StepKind::Embedding(t) => steps.embedding(step, t)?,
                 StepKind::QuantizedMul(mul) => steps.quantized_mul(step, mul)?,

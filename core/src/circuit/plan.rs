@@ -225,7 +225,6 @@ fn rows_needed(
             | StepKind::QuantizedMul(_)
             | StepKind::SquaredDifference(_)
             | StepKind::Lookup(_)
-            | StepKind::Lookups(_)
             | StepKind::Product(_)
             | StepKind::Gather { .. }
             | StepKind::Reshape
@@ -257,7 +256,6 @@ pub fn arith_rows(graph: &QGraph) -> usize {
             | StepKind::Gather { .. }
             | StepKind::Product(_)
             | StepKind::Lookup(_)
-            | StepKind::Lookups(_)
             | StepKind::QuantizedMul(_)
             | StepKind::SquaredDifference(_)
             | StepKind::MatMul(_)
@@ -363,7 +361,6 @@ fn linear(kind: &StepKind) -> Option<&Linear> {
         | StepKind::QuantizedMul(_)
         | StepKind::SquaredDifference(_)
         | StepKind::Lookup(_)
-        | StepKind::Lookups(_)
         | StepKind::ByteSoftmax(_)
         | StepKind::Product(_)
         | StepKind::MatMul(_)
@@ -456,10 +453,7 @@ pub fn dot_lengths(graph: &QGraph) -> Vec<Vec<(usize, usize)>> {
             match &s.kind {
                 StepKind::Linear(lin) => counts = lin.term_counts(n_out),
                 // One single-term dot product per output.
-                StepKind::Product(_)
-                | StepKind::QuantizedMul(_)
-                | StepKind::Lookup(_)
-                | StepKind::Lookups(_) => {
+                StepKind::Product(_) | StepKind::QuantizedMul(_) | StepKind::Lookup(_) => {
                     counts.insert(1, n_out);
                 }
                 StepKind::Gather { picks } => {

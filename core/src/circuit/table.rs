@@ -193,14 +193,6 @@ impl TableSpec {
                         lookups.push(t.clone());
                     }
                 }
-                StepKind::Lookups(ts) => {
-                    sign = true;
-                    for t in &ts.tables {
-                        if !lookups.contains(t) {
-                            lookups.push(t.clone());
-                        }
-                    }
-                }
                 StepKind::MatMul(p) => {
                     if let Some(r) = &p.requant {
                         sign = true;

@@ -321,20 +321,6 @@ pub fn compile_quantized(graph: QGraph, opts: &CompileOptions) -> Result<Compile
     if let Some(s) = graph
         .steps
         .iter()
-        .find(|s| matches!(s.kind, crate::qgraph::StepKind::Lookups(_)))
-        .filter(|_| opts.visibility.hidden_weights())
-    {
-        // A PRELU's slopes are learned weights; its tables are in the key.
-        return Err(Error::InvalidModel(format!(
-            "step '{}' (PRELU) computes each element through a table of its slope, and the \
-             verifying key holds the tables, which hidden weights cannot: compile it with \
-             `--weights fixed` (the weights public)",
-            s.name
-        )));
-    }
-    if let Some(s) = graph
-        .steps
-        .iter()
         .find(|s| matches!(s.kind, crate::qgraph::StepKind::Embedding(_)))
     {
         if opts.visibility.hidden_weights() {
@@ -501,19 +487,6 @@ pub fn check_provable(graph: &QGraph) -> Result<()> {
             StepKind::Lookup(table) => {
                 let (lo, hi) = graph.domain();
                 if let Err(e) = table.check(lo, hi) {
-                    return refuse(&s.name, e);
-                }
-                continue;
-            }
-            StepKind::Lookups(tables) => {
-                let (lo, hi) = graph.domain();
-                let len =
-                    |t: Option<&usize>| t.and_then(|&t| graph.tensors.get(t)).map(|t| t.len());
-                let n_out = len(Some(&s.output)).unwrap_or(0);
-                if len(s.inputs.first()) != Some(n_out) {
-                    return refuse(&s.name, "its input and output differ in length".into());
-                }
-                if let Err(e) = tables.check(n_out, lo, hi) {
                     return refuse(&s.name, e);
                 }
                 continue;

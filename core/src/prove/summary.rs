@@ -50,12 +50,6 @@ pub fn summary(model: Option<&Model>, compiled: &Compiled, source: &Path) -> Str
                 "quantized squared difference (TFLite)".into()
             }
             crate::qgraph::StepKind::Lookup(_) => "8-bit lookup table (TFLite)".into(),
-            crate::qgraph::StepKind::Lookups(t) => {
-                format!(
-                    "8-bit lookup tables per element ({}; TFLite)",
-                    t.tables.len()
-                )
-            }
             crate::qgraph::StepKind::ByteSoftmax(t) => {
                 format!(
                     "softmax over rows of {} (TFLite's int8 reference kernel)",

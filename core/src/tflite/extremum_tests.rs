@@ -28,6 +28,8 @@ enum Other {
     Scalar(i64),
     /// A constant with one value per channel.
     PerChannel,
+    /// A constant with one value per element, without the batch axis.
+    PerElement,
 }
 
 fn extremum_graph(kind: Kind, maximum: bool, shape: &[usize], other: &Other) -> TfGraph {
@@ -45,6 +47,11 @@ fn extremum_graph(kind: Kind, maximum: bool, shape: &[usize], other: &Other) -> 
             m
         }
         Other::Scalar(v) => b.act_constant("bound", &[], (0.05, -7), &[*v]),
+        Other::PerElement => {
+            let n: usize = shape[1..].iter().product();
+            let values: Vec<i64> = (0..n as i64).map(|i| i * 53 % 250 - 125).collect();
+            b.act_constant("bounds", &shape[1..], (0.05, -7), &values)
+        }
         Other::PerChannel => {
             let values: Vec<i64> = (0..channels as i64).map(|c| c * 37 % 200 - 100).collect();
             b.act_constant("bounds", &[channels], (0.05, -7), &values)
@@ -78,6 +85,11 @@ fn maximum_and_minimum_match_the_interpreter() {
                     "by a constant per channel",
                 ),
                 (vec![1, 8, 6], Other::Product, "of two sequences"),
+                (
+                    vec![1, 8, 6],
+                    Other::PerElement,
+                    "by a constant per element of a sequence",
+                ),
             ] {
                 seed += 1;
                 let name = if maximum { "MAXIMUM" } else { "MINIMUM" };

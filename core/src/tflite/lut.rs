@@ -133,27 +133,19 @@ pub fn leaky_relu(q: Quant, alpha: f32) -> impl Fn(i64) -> i64 {
     move |s| if s >= q.in_zp { pos(s) } else { neg(s) }
 }
 
-/// int8/uint8 PRELU for one stored slope value, centred on the slope's zero point: the
-/// identity requantized by `s_in / s_out` where the centred input is at least 0, else the
-/// input times the centred slope requantized by `s_in·s_alpha / s_out`, clamped to the
-/// output's type. The multipliers are the interpreter's Prepare's, in `f32` before widening to
-/// `f64` (TFLite Micro divides in `f64`; the tests compare with the interpreter).
-pub fn prelu(q: Quant, alpha_scale: f32, alpha: i64) -> impl Fn(i64) -> i64 {
+/// int8/uint8 PRELU's identity side: where the centred input is at least 0, the input
+/// requantized by `s_in / s_out` (the interpreter's Prepare divides in `f32` before widening to
+/// `f64`; TFLite Micro divides in `f64`) and clamped to the output's type; elsewhere the
+/// output's zero point (the slope side, proven apart, is then added to it).
+pub fn prelu_identity_side(q: Quant) -> impl Fn(i64) -> i64 {
     let identity = QuantizedMultiplier::from_real((q.in_scale / q.out_scale) as f64);
-    let slope = QuantizedMultiplier::from_real((q.in_scale * alpha_scale / q.out_scale) as f64);
+    let requantized = rescale(q, identity, q.out_min, q.out_max);
     move |s| {
-        let x = s - q.in_zp;
-        let (v, positive) = if x >= 0 {
-            (identity.apply(x), true)
+        if s >= q.in_zp {
+            requantized(s)
         } else {
-            (slope.apply(x * alpha), alpha < 0)
-        };
-        // As in `rescale`: where the interpreter's int32 arithmetic would overflow, the value
-        // is past the clamp's end on the product's side.
-        v.map_or(if positive { q.out_max } else { q.out_min }, |v| {
-            v + q.out_zp
-        })
-        .clamp(q.out_min, q.out_max)
+            q.out_zp
+        }
     }
 }
 

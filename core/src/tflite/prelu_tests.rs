@@ -1,8 +1,8 @@
 //! int8/uint8 PRELU against the interpreter's default kernels (slopes per element, per
-//! channel, per feature and one for all), Keras's PReLU as the converter writes it, and the
-//! circuit's per-element tables.
+//! channel, per feature and one for all), Keras's PReLU as the converter writes it, by hand,
+//! and its circuit.
 
-use super::interpreter_tests::{quantized, reference_python, Builder, Case, Kind};
+use super::interpreter_tests::{evaluate, quantized, reference_python, Builder, Case, Kind};
 use super::layer_norm_tests::none_differ_from_the_default_kernels;
 use super::mock_check::MockCheck;
 use super::ptq_tests::agrees_with_the_interpreter;
@@ -98,38 +98,39 @@ fn a_tensorflow_quantized_model_with_prelu_agrees_with_the_interpreter() {
     agrees_with_the_interpreter("keras_prelu_int8.tflite");
 }
 
-/// The circuit accepts the evaluator's values, and rejects a PRELU output one step off and an
-/// element mapped by another element's table (both with every later step recomputed): the tag
-/// of each element's row is fixed by its position.
+/// The circuit accepts the evaluator's values, and rejects (every later step recomputed) a
+/// PRELU output one step off, and a slope side one step off: the product of an element below
+/// zero by its own slope, which only the product's rows can tell.
 #[test]
-fn a_prelu_circuit_rejects_an_element_mapped_by_another_elements_table() {
+fn a_prelu_circuit_rejects_a_wrong_output_and_a_wrong_product_by_the_slope() {
     let (check, honest) = MockCheck::new("keras_prelu_int8.tflite", 12);
     assert!(check.accepts(&honest), "the honest witness is rejected");
-    let (step, tables) = check
+    let step = check
         .q
         .steps
         .iter()
-        .find_map(|s| match &s.kind {
-            StepKind::Lookups(t) => Some((s, t)),
-            _ => None,
-        })
-        .expect("a PRELU step");
-    assert!(tables.tables.len() > 1, "one slope for every element");
-    let (x, y) = (&honest[step.inputs[0]], &honest[step.output]);
-    let wrong = check.corrupted(&honest, step.output, 0);
-    assert!(!check.accepts(&wrong), "a PRELU output one off is accepted");
-    // An element whose output another slope's table would change.
-    let (o, other) = (0..x.len())
-        .find_map(|o| {
-            let mut outputs = tables.tables.iter().filter_map(|t| t.apply(x[o]));
-            outputs.find(|&v| v != y[o]).map(|v| (o, v))
-        })
-        .expect("an element some other table maps differently");
-    let swapped = check.shifted(&honest, step.output, o, other - y[o]);
-    assert!(
-        !check.accepts(&swapped),
-        "element {o} mapped by another element's table is accepted"
-    );
+        .find(|s| s.name.ends_with("/slope side"))
+        .expect("a PRELU's slope side");
+    assert!(matches!(step.kind, StepKind::QuantizedMul(_)));
+    // An element below zero: its slope side is not the centred zero.
+    let below = honest[step.inputs[0]]
+        .iter()
+        .position(|&v| v < 0)
+        .expect("an element below zero");
+    let prelu = check
+        .q
+        .steps
+        .iter()
+        .position(|s| s.name.ends_with("/slope side"))
+        .unwrap()
+        + 1;
+    for (tensor, what) in [
+        (step.output, "a slope side"),
+        (check.q.steps[prelu].output, "a PRELU output"),
+    ] {
+        let wrong = check.corrupted(&honest, tensor, below);
+        assert!(!check.accepts(&wrong), "{what} one off is accepted");
+    }
 }
 
 #[test]
@@ -200,108 +201,70 @@ fn a_float_prelu_is_the_identity_above_zero_and_the_slope_below() {
     }
 }
 
-/// `lut::prelu` by hand: input scale 0.5, output scale 0.25 (the identity side doubles), slope
-/// scale 0.1 (the slope side multiplies `x·alpha` by 0.2), zero points 0, int8 saturation.
+/// PRELU by hand: input scale 0.5, output scale 0.25 (the identity side doubles), slope scale
+/// 0.1 (the slope side multiplies `x·alpha` by 0.2), zero points 0, int8 saturation.
 #[test]
-fn a_prelu_table_is_the_kernels_arithmetic() {
-    let q = super::lut::Quant {
-        in_scale: 0.5,
-        in_zp: 0,
-        out_scale: 0.25,
-        out_zp: 0,
-        out_min: -128,
-        out_max: 127,
-    };
-    let slope_half = super::lut::prelu(q, 0.1, 5);
-    assert_eq!(slope_half(10), 20, "the identity side, doubled");
-    assert_eq!(slope_half(100), 127, "saturated");
-    assert_eq!(slope_half(0), 0);
-    assert_eq!(slope_half(-10), -10, "-10·5·0.2");
-    let slope_tenth = super::lut::prelu(q, 0.1, 1);
-    assert_eq!(slope_tenth(-3), -1, "-0.6 rounds away from zero");
-    // -0.4 is -1 by gemmlowp's double rounding: the high product rounds -2·0.8 = -1.6 to -2,
-    // then the shift by 2 rounds -0.5 away from zero.
-    assert_eq!(slope_tenth(-2), -1, "double rounding");
-    assert_eq!(slope_tenth(-1), 0, "-0.8 rounds to -1, then -0.25 to 0");
-    let negative = super::lut::prelu(q, 0.1, -100);
-    assert_eq!(negative(-128), 127, "-128·-100·0.2 saturates upwards");
-    assert_eq!(negative(-1), 20);
+fn prelu_is_the_kernels_arithmetic() {
+    let mut b = Builder::new(Kind::I8PerTensor, 1);
+    let x = b.act("input", &[1, 8], 0.5, 0);
+    let slopes = [5, 5, 5, 5, 1, 1, -100, -100];
+    let alpha = b.act_constant("alpha", &[8], (0.1, 0), &slopes);
+    let y = b.act("prelu", &[1, 8], 0.25, 0);
+    b.op(TfOpKind::Prelu, &[x, alpha], y);
+    let g = b.graph("prelu", y);
+    let got = evaluate(&quantized(&g), &g, &[10, 100, 0, -10, -3, -2, -128, -1]);
+    // 10·2; 100·2 saturates; 0; -10·5·0.2; -3·0.2 = -0.6 rounds away from zero to -1; -2·0.2 =
+    // -0.4 is -1 by gemmlowp's double rounding (the high product rounds -1.6 to -2, the shift by
+    // 2 rounds -0.5 away from zero); -128·-100·0.2 saturates upwards; -1·-100·0.2 = 20.
+    assert_eq!(got, vec![20, 127, 0, -10, -1, -1, 127, 20]);
 }
 
-/// Keras's default slope, one per element of `[H, W, C]`: our element `(c, h, w)` (NCHW) reads
-/// the slope TFLite stores at `(h, w, c)`.
+/// Keras's default slope, one per element of `[H, W, C]`: our element `(c, h, w)` (NCHW) is
+/// multiplied by the slope TFLite stores at `(h, w, c)`.
 #[test]
-fn each_element_reads_the_table_of_its_own_slope() {
+fn each_element_is_multiplied_by_its_own_slope() {
+    let (s_in, s_alpha, s_out) = (0.05f32, 0.004f32, 0.04f32);
     let g = prelu_graph(
         Kind::I8PerTensor,
         &[1, 6, 5, 4],
         &[6, 5, 4],
-        (0.05, 0.004, 0.04),
+        (s_in, s_alpha, s_out),
     );
-    let q = quantized(&g);
-    let StepKind::Lookups(t) = &q.steps[0].kind else {
-        panic!("PRELU lowered to {:?}", q.steps[0].kind)
-    };
     let alpha = &g.tensors[g.ops[0].inputs[1].unwrap()];
     let stored = alpha.int_data().unwrap();
-    let quant = super::lut::Quant::of(&g.tensors[g.input], &g.tensors[g.output]).unwrap();
-    for (o, &table) in t.table_of.iter().enumerate() {
-        let (c, h, w) = (o / 30, o / 5 % 6, o % 5);
-        // The slope's zero point is 3 (`prelu_graph`).
-        let a = stored[(h * 5 + w) * 4 + c] - 3;
-        let want = crate::ops::lookup::ByteLookup::from_stored(
-            -128,
-            quant.in_zp,
-            quant.out_zp,
-            super::lut::prelu(quant, 0.004, a),
-        );
-        assert_eq!(t.tables[table as usize], want, "element {o}");
+    let slope = crate::qgraph::QuantizedMultiplier::from_real((s_in * s_alpha / s_out) as f64);
+    // Every element at the most negative input: stored -128, centred -121 (zero point -7).
+    let input = vec![-128; 120];
+    let got = evaluate(&quantized(&g), &g, &input);
+    for (i, &y) in got.iter().enumerate() {
+        // `evaluate` answers in TFLite's NHWC order: element i reads slope i.
+        let a = stored[i] - 3;
+        let want = (slope.apply(-121 * a).unwrap() + 11).clamp(-128, 127);
+        assert_eq!(y, want, "element {i} with slope {a}");
     }
 }
 
+/// A PRELU's slopes are parameters of the graph (committed when the weights are hidden), not
+/// entries of the key's lookup table: the default compile takes it, and its table holds two
+/// 8-bit functions however many slopes there are.
 #[test]
-fn a_prelu_step_is_made_of_one_table_per_distinct_slope() {
-    let q = quantized(&prelu_graph(
-        Kind::I8PerTensor,
-        &[1, 6, 5, 4],
-        &[1, 1, 4],
-        (0.05, 0.004, 0.04),
-    ));
-    let StepKind::Lookups(t) = &q.steps[0].kind else {
-        panic!("PRELU lowered to {:?}", q.steps[0].kind)
-    };
-    assert_eq!(t.tables.len(), 4);
-    // Our layout is NCHW: channel c holds 30 elements in a row.
-    let want: Vec<u32> = (0..4).flat_map(|c| [c; 30]).collect();
-    assert_eq!(t.table_of, want);
-}
-
-/// A PRELU's slopes are in its tables, which the verifying key holds: with hidden weights (the
-/// default) compile refuses it by name, before any key work, and points to `--weights fixed`.
-#[test]
-fn a_prelu_is_refused_with_hidden_weights_and_compiles_with_fixed_ones() {
+fn a_prelu_compiles_with_hidden_weights_and_its_slopes_are_not_in_the_table() {
     let q = quantized(&prelu_graph(
         Kind::I8PerTensor,
         &[1, 4, 4, 2],
         &[4, 4, 2],
         (0.05, 0.004, 0.04),
     ));
+    let lookups = crate::circuit::table::TableSpec::of(&q).lookups;
+    assert_eq!(lookups.len(), 2, "the identity side and min(x, 0)");
+    let slopes_as_parameters = q.steps.iter().any(|s| {
+        matches!(&s.kind, StepKind::Linear(l) if l.params().is_some_and(|(_, bias)| bias.len() == 32))
+    });
+    assert!(slopes_as_parameters, "the slopes are parameters");
     let hidden = crate::prove::CompileOptions {
         visibility: crate::circuit::Visibility::SERVED,
         ..Default::default()
     };
-    let Err(err) = crate::prove::compile_quantized(q.clone(), &hidden) else {
-        panic!("a PRELU compiled with hidden weights")
-    };
-    let err = err.to_string();
-    assert!(
-        err.contains("PRELU") && err.contains("--weights fixed"),
-        "{err}"
-    );
-    let fixed = crate::prove::CompileOptions {
-        visibility: crate::circuit::Visibility::PUBLIC,
-        ..Default::default()
-    };
-    let compiled = crate::prove::compile_quantized(q, &fixed);
+    let compiled = crate::prove::compile_quantized(q, &hidden);
     assert!(compiled.is_ok(), "{:?}", compiled.err());
 }

@@ -2,13 +2,10 @@
 //! elementwise operators). Per element, one dot row: the element as a one-term dot product
 //! (its divide-by-1 accumulator), looked up with this table's tag on an identity rescale row, or
 //! the requantization chip's map row when the rescale chip is left out, as an ADD input's map is.
-//! A step of several tables (PRELU) gives each element's row the tag of the table its position
-//! reads: the tags are fixed cells of the key, so a prover cannot map an element by another
-//! table.
 
 use super::StepLayout;
 use crate::circuit::Wire;
-use crate::ops::lookup::{ByteLookup, ByteLookups};
+use crate::ops::lookup::ByteLookup;
 use crate::qgraph::QStep;
 use halo2_proofs::plonk::Error;
 
@@ -23,29 +20,6 @@ impl StepLayout<'_, '_> {
             .map(|(o, x)| {
                 let y = self.value(step.output, o);
                 self.map_row(x, tag, y)
-            })
-            .collect()
-    }
-
-    /// One dot row per element, its output looked up in the table of its position.
-    pub fn lookups(&mut self, step: &QStep, t: &ByteLookups) -> Result<Vec<Wire>, Error> {
-        let tags = t
-            .tables
-            .iter()
-            .map(|table| self.spec.lookup_tag(table).ok_or(Error::Synthesis))
-            .collect::<Result<Vec<u64>, Error>>()?;
-        let inputs = self.wires[step.inputs[0]].clone();
-        inputs
-            .into_iter()
-            .enumerate()
-            .map(|(o, x)| {
-                let tag = t
-                    .table_of
-                    .get(o)
-                    .and_then(|&i| tags.get(i as usize))
-                    .ok_or(Error::Synthesis)?;
-                let y = self.value(step.output, o);
-                self.map_row(x, *tag, y)
             })
             .collect()
     }

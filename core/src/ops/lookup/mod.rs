@@ -75,57 +75,6 @@ impl ByteLookup {
     }
 }
 
-/// An 8-bit tensor mapped element by element through one of several explicit tables: TFLite's
-/// int8/uint8 PRELU, whose slope is a tensor (Keras's `PReLU` learns one per element by
-/// default), so each element's output is a function of its stored input for the stored slope
-/// it meets. One table per distinct slope value (at most 256), and for every element the table
-/// it reads.
-///
-/// Circuit: the same one row per element as [`ByteLookup`], the row's tag naming the element's
-/// table, so an element can only be mapped by the table its position was given at compile time
-/// (the tags are fixed, part of the key).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ByteLookups {
-    /// The distinct tables.
-    pub tables: Vec<ByteLookup>,
-    /// For each element, in the tensor's order, the index of its table in `tables`.
-    pub table_of: Vec<u32>,
-}
-
-impl ByteLookups {
-    /// The table element `o` reads; None past the tensor's end.
-    pub fn table(&self, o: usize) -> Option<&ByteLookup> {
-        self.tables.get(*self.table_of.get(o)? as usize)
-    }
-
-    /// The centred output of element `o` for its centred input `x`; None outside its table.
-    pub fn apply(&self, o: usize, x: i64) -> Option<i64> {
-        self.table(o)?.apply(x)
-    }
-
-    /// Whether the step is well formed: one table index per element of a tensor of `len`
-    /// elements, every index naming a table, every table well formed ([`ByteLookup::check`]).
-    pub fn check(&self, len: usize, lo: i64, hi: i64) -> Result<(), String> {
-        if self.table_of.len() != len {
-            return Err(format!(
-                "a lookup step names tables for {} elements of a tensor of {len}",
-                self.table_of.len()
-            ));
-        }
-        if let Some(&i) = self
-            .table_of
-            .iter()
-            .find(|&&i| i as usize >= self.tables.len())
-        {
-            return Err(format!(
-                "a lookup step names table {i} of {}",
-                self.tables.len()
-            ));
-        }
-        self.tables.iter().try_for_each(|t| t.check(lo, hi))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,28 +110,5 @@ mod tests {
         );
         t.outputs.pop();
         assert!(t.check(-32768, 32767).is_err(), "255 entries");
-    }
-    #[test]
-    fn each_element_reads_the_table_it_was_given() {
-        let double = ByteLookup::from_stored(-128, 0, 0, |s| s * 2);
-        let negate = ByteLookup::from_stored(-128, 0, 0, |s| -s);
-        let t = ByteLookups {
-            tables: vec![double, negate],
-            table_of: vec![0, 1, 1],
-        };
-        assert_eq!(t.apply(0, 5), Some(10));
-        assert_eq!(t.apply(1, 5), Some(-5));
-        assert_eq!(t.apply(2, -7), Some(7));
-        assert_eq!(t.apply(3, 5), None, "past the tensor");
-        assert_eq!(t.apply(1, 128), None, "outside the table");
-        assert!(t.check(3, -32768, 32767).is_ok());
-        assert!(t.check(4, -32768, 32767).is_err(), "one index per element");
-        let dangling = ByteLookups {
-            table_of: vec![0, 2, 1],
-            ..t.clone()
-        };
-        assert!(dangling.check(3, -32768, 32767).is_err(), "no table 2");
-        assert_eq!(dangling.apply(1, 5), None);
-        assert!(t.check(3, -100, 100).is_err(), "a table leaves the domain");
     }
 }

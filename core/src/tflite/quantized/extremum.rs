@@ -134,7 +134,7 @@ impl Builder<'_> {
     }
 
     /// A tensor of the graph made by a step of its own (not one of the file's tensors).
-    fn step_tensor(
+    pub(super) fn step_tensor(
         &mut self,
         name: &str,
         shape: Vec<usize>,

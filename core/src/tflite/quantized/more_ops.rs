@@ -146,16 +146,19 @@ impl<'g> Builder<'g> {
         }
         let zp = per_tensor(ct)?.1;
         // numpy broadcasting reads the constant right-aligned against the other input: padded
-        // to four axes with leading ones, its NHWC values are put in our NCHW order.
+        // with leading ones to that input's rank (as `broadcast_pair` pads both), its values are
+        // put in our order (NCHW at rank 4; padding a rank-2 constant of a rank-3 input to four
+        // axes instead would have put its last axis first).
         let rank = ct.shape.len();
-        if rank > 4 {
+        let other_rank = op.input(self.g, 1 - k)?.shape.len();
+        if rank > 4 || other_rank > 4 {
             return Err(unsupported(
                 op.kind.name(),
                 &op.name(self.g),
                 &format!(" of a constant of shape {:?} (at most 4 axes)", ct.shape),
             ));
         }
-        let mut padded = vec![1; 4 - rank];
+        let mut padded = vec![1; rank.max(other_rank) - rank];
         padded.extend_from_slice(&ct.shape);
         let stored = ct.int_data()?;
         if stored.len() != padded.iter().product::<usize>() {

@@ -1,21 +1,26 @@
 //! int8/uint8 PRELU (Keras's `PReLU`): `x` where the input is at least its zero point, else
 //! `alpha·x`, with a constant slope tensor broadcast to the input (Keras learns one slope per
 //! element by default, one per channel with `shared_axes`). The interpreter requantizes the two
-//! sides by their own multipliers, so each element's output is a function of its 8-bit input
-//! for the stored slope it meets: one 256-entry table per distinct stored slope (at most 256),
-//! and a [`ByteLookups`] step whose every element reads the table of its slope.
+//! sides by their own multipliers and clamps to the output's type; the lowering proves the same
+//! integers from steps whose soundness is already shown, keeping the slopes parameters (hidden
+//! and committed when the weights are, never in the key's tables):
+//! - `p`: the identity side, a table of the input's 256 values: `x` requantized by
+//!   `s_in / s_out` and clamped where `x >= 0`, else the output's zero point (centred 0);
+//! - `xn = min(x, 0)`, a table, times the slopes (a constant made a tensor of the graph, as a
+//!   MUL by a constant tensor makes it) by TFLite's MUL arithmetic with the multiplier
+//!   `s_in·s_alpha / s_out`, clamped: the slope side where `x < 0`, centred 0 elsewhere;
+//! - `p + n` by TFLite's ADD arithmetic, exact for operands and output of one quantization.
 
-use super::{per_tensor, stored_range, unsupported, Builder};
+use super::{per_tensor, quantized_add, stored_range, unsupported, Builder};
 use crate::error::{Error, Result};
-use crate::ops::lookup::{ByteLookup, ByteLookups};
-use crate::qgraph::StepKind;
-use crate::tflite::{lut, nchw, nhwc_flat_index, TfOp};
+use crate::ops::lookup::ByteLookup;
+use crate::qgraph::{AffineQuant, QuantizedMul, QuantizedMultiplier, StepKind};
+use crate::tflite::{lut, FusedActivation, TfOp};
 
 impl Builder<'_> {
     pub(super) fn prelu(&mut self, op: &TfOp) -> Result<()> {
         let name = op.name(self.g);
-        let (x, xt) = self.input(op, 0)?;
-        let x = self.dense(x)?;
+        let xt = op.input(self.g, 0)?;
         let alpha_t = op.input(self.g, 1)?;
         let out_t = &self.g.tensors[op.outputs[0]];
         if alpha_t.data.is_none() {
@@ -42,42 +47,66 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let (alpha_scale, alpha_zp) = per_tensor(alpha_t)?;
+        let (alpha_scale, _) = per_tensor(alpha_t)?;
         if !(alpha_scale.is_finite() && alpha_scale > 0.0) {
             return Err(Error::InvalidModel(format!(
                 "PRELU '{name}': its slope has scale {alpha_scale}"
             )));
         }
-        let stored = alpha_t.int_data()?;
-        // numpy broadcasting reads the slope right-aligned against the input: padded with
-        // leading ones to the input's rank, its NHWC values are put in our (NCHW) order.
-        let mut padded = vec![1; xt.shape.len() - alpha_t.shape.len()];
-        padded.extend_from_slice(&alpha_t.shape);
-        let alpha_ours = nchw(&padded);
-        let slope_of_element = crate::ops::mul::broadcast(&nchw(&xt.shape), &alpha_ours)
-            .map_err(|e| unsupported("PRELU", &name, &format!(" ({e})")))?;
         let q = lut::Quant::of(xt, out_t)?;
         let (qmin, _) = stored_range(xt)?;
-        let mut slopes: Vec<i64> = Vec::new();
-        let mut tables: Vec<ByteLookup> = Vec::new();
-        let mut table_of = Vec::with_capacity(slope_of_element.len());
-        for i in slope_of_element {
-            let a = stored[nhwc_flat_index(&alpha_ours, i as usize)];
-            let t = match slopes.iter().position(|&s| s == a) {
-                Some(t) => t,
-                None => {
-                    let f = lut::prelu(q, alpha_scale, a - alpha_zp);
-                    tables.push(ByteLookup::from_stored(qmin, q.in_zp, q.out_zp, f));
-                    slopes.push(a);
-                    slopes.len() - 1
-                }
-            };
-            table_of.push(t as u32);
-        }
-        self.push(
-            op,
-            StepKind::Lookups(ByteLookups { tables, table_of }),
-            vec![x.id],
-        )
+        // The slopes become a tensor of the graph; for each element, the slope it reads.
+        self.materialize_constant(op, 1)?;
+        let pair = self.broadcast_pair(op, "PRELU")?;
+        let (x, alpha) = (pair.first.0, pair.second.0);
+        let shape = self.q.tensors[x].shape.clone();
+        let x_affine = self.q.tensors[x].affine.ok_or_else(|| {
+            Error::InvalidModel(format!("PRELU '{name}': an input without quantization"))
+        })?;
+        let out_affine = AffineQuant {
+            scale: q.out_scale,
+            zero_point: q.out_zp,
+            q_min: q.out_min,
+            q_max: q.out_max,
+        };
+        let positive = self.step_tensor(
+            &format!("{}/identity side", out_t.name),
+            shape.clone(),
+            out_affine,
+            StepKind::Lookup(ByteLookup::from_stored(
+                qmin,
+                q.in_zp,
+                q.out_zp,
+                lut::prelu_identity_side(q),
+            )),
+            vec![x],
+        );
+        let below_zero = self.step_tensor(
+            &format!("{}/below zero", out_t.name),
+            shape.clone(),
+            x_affine,
+            StepKind::Lookup(ByteLookup::from_stored(qmin, q.in_zp, q.in_zp, |s| {
+                s.min(q.in_zp)
+            })),
+            vec![x],
+        );
+        // In f32, as the interpreter's Prepare computes it.
+        let slope_multiplier =
+            QuantizedMultiplier::from_real((q.in_scale * alpha_scale / q.out_scale) as f64);
+        let negative = self.step_tensor(
+            &format!("{}/slope side", out_t.name),
+            shape,
+            out_affine,
+            StepKind::QuantizedMul(QuantizedMul {
+                second: pair.second_of_output,
+                multiplier: slope_multiplier,
+                out_zero_point: q.out_zp,
+                act_min: q.out_min,
+                act_max: q.out_max,
+            }),
+            vec![below_zero, alpha],
+        );
+        let sum = quantized_add(out_t, out_t, out_t, FusedActivation::None)?;
+        self.push(op, StepKind::QuantizedAdd(sum), vec![positive, negative])
     }
 }
