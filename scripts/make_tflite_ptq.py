@@ -323,6 +323,14 @@ def convert_weights_only(m, float16=False):
     return conv.convert()
 
 
+def normal_samples(rng, shape, count=32):
+    """A representative dataset of `count` standard normal inputs of `shape` (batch of one)."""
+    def samples():
+        for _ in range(count):
+            yield [rng.normal(0, 1, (1,) + shape).astype(np.float32)]
+    return samples
+
+
 def write(out_dir, name, data):
     path = os.path.join(out_dir, name)
     with open(path, "wb") as f:
@@ -408,12 +416,7 @@ def main():
         x = L.Minimum()([L.Maximum()([x, a]), L.Conv1D(8, 1)(a)])
         x = L.Activation("hard_sigmoid")(L.Conv1D(8, 3, padding="causal")(x))
         m = tf.keras.Model(inp, L.Dense(4)(L.GlobalAveragePooling1D()(x)))
-
-        def steps():
-            for _ in range(32):
-                yield [rng.normal(0, 1, (1, 32, 6)).astype(np.float32)]
-
-        write(out_dir, "keras_extrema_int8.tflite", convert(m, steps))
+        write(out_dir, "keras_extrema_int8.tflite", convert(m, normal_samples(rng, (32, 6))))
         return
     if sys.argv[2:] == ["prelu"]:
         L = tf.keras.layers
@@ -486,12 +489,7 @@ def main():
         x = make_tflite_transformers.encoder_block(x, 3, 8, 48, "relu", causal=True)
         m = tf.keras.Model(inp, L.Dense(5)(L.Flatten()(x)))
         rng = np.random.default_rng(SEED)
-
-        def steps():
-            for _ in range(32):
-                yield [rng.normal(0, 1, (1, 32, 6)).astype(np.float32)]
-
-        write(out_dir, "keras_causal_int8.tflite", convert(m, steps))
+        write(out_dir, "keras_causal_int8.tflite", convert(m, normal_samples(rng, (32, 6))))
         return
     if sys.argv[2:] == ["convnext"]:
         tf.keras.utils.set_random_seed(SEED)

@@ -230,6 +230,10 @@ impl QuantizedMultiplier {
     fn high_mul(self, x: i64) -> Option<(i32, u32)> {
         let left = self.shift.max(0) as u32;
         let right = self.right_shift();
+        // Past 31 bits only 0 stays within int32 (and the shift itself within i64).
+        if left > 31 {
+            return (x == 0).then_some((0, right));
+        }
         let shifted = i32::try_from(x.checked_mul(1i64 << left)?).ok()?;
         Some((
             saturating_rounding_doubling_high_mul(shifted, self.multiplier),

@@ -128,18 +128,7 @@ impl Builder {
         (scale, zp): (f32, i64),
         values: &[i64],
     ) -> usize {
-        let t = TfTensor {
-            name: name.into(),
-            shape: shape.to_vec(),
-            dtype: TfType::I8,
-            quant: Some(TfQuant {
-                scales: vec![scale],
-                zero_points: vec![zp],
-                dim: 0,
-            }),
-            data: Some(stored_bytes(values, TfType::I8)),
-        };
-        self.push(t)
+        self.constant(name, shape, TfType::I8, (scale, zp), values)
     }
 
     /// A constant of this builder's activation type quantized per tensor: `zp` and the stored
@@ -151,20 +140,31 @@ impl Builder {
         (scale, zp): (f32, i64),
         values: &[i64],
     ) -> usize {
-        let dtype = self.kind.activations();
         let stored: Vec<i64> = values.iter().map(|&v| self.kind.zp(v)).collect();
-        let t = TfTensor {
+        let (dtype, zp) = (self.kind.activations(), self.kind.zp(zp));
+        self.constant(name, shape, dtype, (scale, zp), &stored)
+    }
+
+    /// A constant of `dtype` holding the stored `values`, quantized per tensor.
+    fn constant(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        dtype: TfType,
+        (scale, zp): (f32, i64),
+        values: &[i64],
+    ) -> usize {
+        self.push(TfTensor {
             name: name.into(),
             shape: shape.to_vec(),
             dtype,
             quant: Some(TfQuant {
                 scales: vec![scale],
-                zero_points: vec![self.kind.zp(zp)],
+                zero_points: vec![zp],
                 dim: 0,
             }),
-            data: Some(stored_bytes(&stored, dtype)),
-        };
-        self.push(t)
+            data: Some(stored_bytes(values, dtype)),
+        })
     }
 
     pub(super) fn ints(&mut self, name: &str, shape: &[usize], values: &[i32]) -> usize {

@@ -134,11 +134,9 @@ pub fn leaky_relu(q: Quant, alpha: f32) -> impl Fn(i64) -> i64 {
 }
 
 /// int8/uint8 PRELU's identity side: where the centred input is at least 0, the input
-/// requantized by `s_in / s_out` (the interpreter's Prepare divides in `f32` before widening to
-/// `f64`; TFLite Micro divides in `f64`) and clamped to the output's type; elsewhere the
+/// requantized by `identity` (`s_in / s_out`) and clamped to the output's type; elsewhere the
 /// output's zero point (the slope side, proven apart, is then added to it).
-pub fn prelu_identity_side(q: Quant) -> impl Fn(i64) -> i64 {
-    let identity = QuantizedMultiplier::from_real((q.in_scale / q.out_scale) as f64);
+pub fn prelu_identity_side(q: Quant, identity: QuantizedMultiplier) -> impl Fn(i64) -> i64 {
     let requantized = rescale(q, identity, q.out_min, q.out_max);
     move |s| {
         if s >= q.in_zp {

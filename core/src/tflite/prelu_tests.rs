@@ -268,3 +268,17 @@ fn a_prelu_compiles_with_hidden_weights_and_its_slopes_are_not_in_the_table() {
     let compiled = crate::prove::compile_quantized(q, &hidden);
     assert!(compiled.is_ok(), "{:?}", compiled.err());
 }
+
+/// Scales whose requantization would overflow the interpreter's int32 arithmetic (a multiplier
+/// of 2^40) are refused before any table is made, and a multiplier that large gives `None`, not
+/// a shift past 64 bits, for any input but 0.
+#[test]
+fn a_prelu_whose_requantization_overflows_is_refused() {
+    let g = prelu_graph(Kind::I8PerTensor, &[1, 4, 4, 2], &[2], (1e6, 0.004, 1e-6));
+    let err = lower(&g).unwrap_err().to_string();
+    assert!(err.contains("PRELU") && err.contains("overflows"), "{err}");
+    let huge = crate::qgraph::QuantizedMultiplier::from_real(2f64.powi(40));
+    assert_eq!(huge.apply(0), Some(0));
+    assert_eq!(huge.apply(1), None);
+    assert_eq!(huge.apply(-255), None);
+}

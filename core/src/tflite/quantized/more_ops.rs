@@ -141,9 +141,6 @@ impl<'g> Builder<'g> {
         let ct = op.input(self.g, k)?;
         let t = op.inputs[k]
             .ok_or_else(|| Error::InvalidModel(format!("'{}' lacks input {k}", op.name(self.g))))?;
-        if self.map[t].is_some() {
-            return Ok(());
-        }
         let zp = per_tensor(ct)?.1;
         // numpy broadcasting reads the constant right-aligned against the other input: padded
         // with leading ones to that input's rank (as `broadcast_pair` pads both), its values are
@@ -170,6 +167,13 @@ impl<'g> Builder<'g> {
             )));
         }
         let ours = super::super::nchw(&padded);
+        // A constant another operator made a tensor already is reused when its layout is this
+        // one's (an operand of another rank needs its own copy).
+        if let Some(m) = self.map[t] {
+            if self.q.tensors[m.id].shape == ours {
+                return Ok(());
+            }
+        }
         let centred: Vec<i64> = (0..stored.len())
             .map(|i| stored[super::super::nhwc_flat_index(&ours, i)] - zp)
             .collect();
@@ -355,6 +359,26 @@ impl<'g> Builder<'g> {
         let out_t = &self.g.tensors[op.outputs[0]];
         let [(a, at), (b, bt)] = self.two_inputs(op)?;
         let (sa, sb) = nchw_broadcast_shapes(&at.shape, &bt.shape);
+        // An activation of lower rank is held in its own row-major order, which is the padded
+        // shape's only when padding to four axes leaves the NCHW order alone (a constant is
+        // made a tensor in the padded layout).
+        let rank = at.shape.len().max(bt.shape.len());
+        for t in [at, bt] {
+            let mut padded = vec![1; rank - t.shape.len()];
+            padded.extend_from_slice(&t.shape);
+            let reordered = !super::super::reshape_keeps_order(&padded);
+            if t.data.is_none() && t.shape.len() < rank && reordered {
+                return Err(unsupported(
+                    what,
+                    &name,
+                    &format!(
+                        " of shapes {:?} and {:?}: an activation of lower rank broadcast over \
+                         an image's channels",
+                        at.shape, bt.shape
+                    ),
+                ));
+            }
+        }
         let full = super::super::nchw(&out_t.shape);
         let refuse = || {
             unsupported(

@@ -47,14 +47,46 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let (alpha_scale, _) = per_tensor(alpha_t)?;
+        let (alpha_scale, alpha_zp) = per_tensor(alpha_t)?;
         if !(alpha_scale.is_finite() && alpha_scale > 0.0) {
             return Err(Error::InvalidModel(format!(
                 "PRELU '{name}': its slope has scale {alpha_scale}"
             )));
         }
         let q = lut::Quant::of(xt, out_t)?;
-        let (qmin, _) = stored_range(xt)?;
+        let (qmin, qmax) = stored_range(xt)?;
+        // The interpreter's Prepare: in f32, then widened (TFLite Micro computes in f64). Where
+        // its int32 arithmetic would overflow, or a multiplier is not a number, its result is
+        // not defined: refused before any table is made.
+        let identity_real = q.in_scale / q.out_scale;
+        let slope_real = q.in_scale * alpha_scale / q.out_scale;
+        let identity = QuantizedMultiplier::from_real(identity_real as f64);
+        let slope_multiplier = QuantizedMultiplier::from_real(slope_real as f64);
+        let largest_slope = alpha_t
+            .int_data()?
+            .iter()
+            .map(|a| (a - alpha_zp).abs())
+            .max()
+            .unwrap_or(0);
+        let largest_input = (qmax - q.in_zp).max(q.in_zp - qmin);
+        let defined = [identity_real, slope_real]
+            .iter()
+            .all(|r| r.is_finite() && *r > 0.0)
+            && identity.apply(qmax - q.in_zp).is_some()
+            && slope_multiplier
+                .apply(largest_input * largest_slope)
+                .is_some();
+        if !defined {
+            return Err(unsupported(
+                "PRELU",
+                &name,
+                &format!(
+                    " whose requantization overflows the interpreter's int32 arithmetic (input \
+                     scale {}, slope scale {alpha_scale}, output scale {})",
+                    q.in_scale, q.out_scale
+                ),
+            ));
+        }
         // The slopes become a tensor of the graph; for each element, the slope it reads.
         self.materialize_constant(op, 1)?;
         let pair = self.broadcast_pair(op, "PRELU")?;
@@ -77,7 +109,7 @@ impl Builder<'_> {
                 qmin,
                 q.in_zp,
                 q.out_zp,
-                lut::prelu_identity_side(q),
+                lut::prelu_identity_side(q, identity),
             )),
             vec![x],
         );
@@ -90,9 +122,6 @@ impl Builder<'_> {
             })),
             vec![x],
         );
-        // In f32, as the interpreter's Prepare computes it.
-        let slope_multiplier =
-            QuantizedMultiplier::from_real((q.in_scale * alpha_scale / q.out_scale) as f64);
         let negative = self.step_tensor(
             &format!("{}/slope side", out_t.name),
             shape,
