@@ -431,12 +431,7 @@ def main():
             if isinstance(layer, L.PReLU):
                 (alpha,) = layer.get_weights()
                 layer.set_weights([rng.uniform(-0.5, 0.8, alpha.shape).astype(np.float32)])
-
-        def images():
-            for _ in range(32):
-                yield [rng.normal(0, 1, (1, 12, 12, 3)).astype(np.float32)]
-
-        write(out_dir, "keras_prelu_int8.tflite", convert(m, images))
+        write(out_dir, "keras_prelu_int8.tflite", convert(m, normal_samples(rng, (12, 12, 3))))
         return
     if sys.argv[2:] == ["decoder"]:
         L = tf.keras.layers
@@ -473,12 +468,7 @@ def main():
             x = L.BatchNormalization()(L.SeparableConv2D(16, 3, padding="same")(inp))
             out = L.Dense(5)(L.GlobalMaxPooling2D()(L.ELU()(x)))
         m = tf.keras.Model(inp, out)
-
-        def samples():
-            for _ in range(32):
-                yield [rng.normal(0, 1, (1,) + shape).astype(np.float32)]
-
-        write(out_dir, name, convert(m, samples))
+        write(out_dir, name, convert(m, normal_samples(rng, shape)))
         return
     if sys.argv[2:] == ["causal"]:
         import make_tflite_transformers
