@@ -11,7 +11,7 @@
 //!   ones only under one zero point, so operands and output whose zero points differ are
 //!   refused (the converter gives them one quantization).
 
-use super::{per_tensor, stored_range, unsupported, Builder};
+use super::{per_tensor, unsupported, Builder};
 use crate::error::{Error, Result};
 use crate::ir::Window2d;
 use crate::ops::gather::Pick;
@@ -35,18 +35,7 @@ impl Builder<'_> {
         let constant = inputs.iter().position(|t| t.data.is_some());
         if let Some(k) = constant.filter(|&k| inputs[k].len() == 1) {
             let c = inputs[k].int_data()?[0];
-            let (x, xt) = self.input(op, 1 - k)?;
-            let x = self.dense(x)?;
-            if xt.shape != out_t.shape {
-                return Err(Error::InvalidModel(format!(
-                    "{what} '{name}' of {:?} declares output shape {:?}",
-                    xt.shape, out_t.shape
-                )));
-            }
-            let (qmin, _) = stored_range(xt)?;
-            let (zp_in, zp_out) = (per_tensor(xt)?.1, per_tensor(out_t)?.1);
-            let table = ByteLookup::from_stored(qmin, zp_in, zp_out, |s| pick(s, c));
-            return self.push(op, StepKind::Lookup(table), vec![x.id]);
+            return self.lookup_of(op, 1 - k, |s| pick(s, c));
         }
         if let Some(k) = constant {
             self.materialize_constant(op, k)?;

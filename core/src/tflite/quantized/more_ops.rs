@@ -155,8 +155,7 @@ impl<'g> Builder<'g> {
                 &format!(" of a constant of shape {:?} (at most 4 axes)", ct.shape),
             ));
         }
-        let mut padded = vec![1; rank.max(other_rank) - rank];
-        padded.extend_from_slice(&ct.shape);
+        let padded = with_leading_ones(&ct.shape, other_rank);
         let stored = ct.int_data()?;
         if stored.len() != padded.iter().product::<usize>() {
             return Err(Error::InvalidModel(format!(
@@ -364,9 +363,7 @@ impl<'g> Builder<'g> {
         // made a tensor in the padded layout).
         let rank = at.shape.len().max(bt.shape.len());
         for t in [at, bt] {
-            let mut padded = vec![1; rank - t.shape.len()];
-            padded.extend_from_slice(&t.shape);
-            let reordered = !super::super::reshape_keeps_order(&padded);
+            let reordered = !super::super::reshape_keeps_order(&with_leading_ones(&t.shape, rank));
             if t.data.is_none() && t.shape.len() < rank && reordered {
                 return Err(unsupported(
                     what,
@@ -435,8 +432,19 @@ impl<'g> Builder<'g> {
 
     /// An elementwise operator of one 8-bit input computed through its table.
     fn lookup(&mut self, op: &TfOp, f: impl Fn(i64) -> i64) -> Result<()> {
+        self.lookup_of(op, 0, f)
+    }
+
+    /// [`Builder::lookup`] of the operator's input `input` (the other being a scalar constant
+    /// the table holds).
+    pub(super) fn lookup_of(
+        &mut self,
+        op: &TfOp,
+        input: usize,
+        f: impl Fn(i64) -> i64,
+    ) -> Result<()> {
         let name = op.name(self.g);
-        let (x, xt) = self.input(op, 0)?;
+        let (x, xt) = self.input(op, input)?;
         let x = self.dense(x)?;
         let out_t = &self.g.tensors[op.outputs[0]];
         if xt.shape != out_t.shape {
@@ -775,12 +783,16 @@ pub(super) struct BroadcastPair<'g> {
 
 fn nchw_broadcast_shapes(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let rank = a.len().max(b.len());
-    let padded = |s: &[usize]| {
-        let mut p = vec![1; rank - s.len()];
-        p.extend_from_slice(s);
-        super::super::nchw(&p)
-    };
+    let padded = |s: &[usize]| super::super::nchw(&with_leading_ones(s, rank));
     (padded(a), padded(b))
+}
+
+/// `shape` right-aligned to `rank` axes, as numpy broadcasting reads it (`rank` at least its
+/// own).
+fn with_leading_ones(shape: &[usize], rank: usize) -> Vec<usize> {
+    let mut padded = vec![1; rank.saturating_sub(shape.len())];
+    padded.extend_from_slice(shape);
+    padded
 }
 
 /// Whether constant `ct` holds one value per channel of the 4-D tensor `xt` (shape [C],
