@@ -3,7 +3,7 @@
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
 Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu |
-                                   decoder | prelu | extrema]
+                                   decoder | prelu | extrema | abs_sum_tile]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -50,6 +50,10 @@ With `extrema`, writes only `keras_extrema_int8.tflite`: a causal, dilated Conv1
 time axis of [1, T, C]), Keras's Maximum and Minimum layers of two tensors (MAXIMUM, MINIMUM),
 a hard_sigmoid activation (its upper clip a MINIMUM by a scalar, then RELU),
 GlobalAveragePooling1D and a classifier.
+
+With `abs_sum_tile`, writes only `op_abs_int8.tflite`, `op_sum_rows_int8.tflite` (SUM over the
+width, dropped), `op_sum_hw_int8.tflite` (SUM over height and width, kept) and
+`op_tile_int8.tflite` (TILE by [1, 2, 1, 3]), each alone on the 256-value input below.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -208,6 +212,23 @@ def function_models():
         unary("exp", tf.math.exp, -3.0, 2.0),
         unary("gelu", lambda x: tf.nn.gelu(x, approximate=False), -4.0, 3.0),
         unary("gelu_tanh", lambda x: tf.nn.gelu(x, approximate=True), -3.5, 4.0),
+    ]
+
+
+def abs_sum_tile_models():
+    """ABS, SUM over one axis and over height and width (kept), and TILE, each alone on the
+    256-value input (written by `OUT abs_sum_tile`, TensorFlow 2.15.1)."""
+    L = tf.keras.layers
+
+    def unary(name, f, lo, hi):
+        inp = L.Input((16, 16, 1), batch_size=1)
+        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
+
+    return [
+        unary("abs", tf.math.abs, -3.0, 2.0),
+        unary("sum_rows", lambda x: tf.reduce_sum(x, axis=2), -1.0, 2.0),
+        unary("sum_hw", lambda x: tf.reduce_sum(x, axis=[1, 2], keepdims=True), -1.5, 1.0),
+        unary("tile", lambda x: tf.tile(x, [1, 2, 1, 3]), -2.0, 2.0),
     ]
 
 
@@ -401,7 +422,7 @@ def convnext_model(rng):
 
 def main():
     one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"],
-                 ["decoder"], ["prelu"], ["extrema"]]
+                 ["decoder"], ["prelu"], ["extrema"], ["abs_sum_tile"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
@@ -527,6 +548,10 @@ def main():
                     yield [rng.uniform(lo, hi, (1, 16, 16, 1)).astype(np.float32)]
 
             write(out_dir, f"op_{name}_int8.tflite", convert(m, calibration))
+
+    if sys.argv[2:] == ["abs_sum_tile"]:
+        write_one_op(abs_sum_tile_models())
+        return
 
     write_one_op(one_op_models())
     m = model()

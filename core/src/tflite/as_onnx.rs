@@ -340,7 +340,9 @@ impl<'g> Writer<'g> {
             TfOpKind::FullyConnected { .. } => {
                 self.fully_connected(op, &name, &out_t.shape, &target)?;
             }
-            TfOpKind::Mean { keep_dims } | TfOpKind::ReduceMax { keep_dims } => {
+            TfOpKind::Mean { keep_dims }
+            | TfOpKind::Sum { keep_dims }
+            | TfOpKind::ReduceMax { keep_dims } => {
                 let xt = self.tensor(op, 0)?;
                 let rank = xt.shape.len() as i64;
                 let mut axes = Vec::new();
@@ -357,12 +359,23 @@ impl<'g> Writer<'g> {
                 axes.sort_unstable();
                 axes.dedup();
                 let x = self.input(op, 0)?;
-                let attrs = vec![ints("axes", &axes), int("keepdims", *keep_dims as i64)];
-                let reduce = match op.kind {
-                    TfOpKind::ReduceMax { .. } => "ReduceMax",
-                    _ => "ReduceMean",
-                };
-                self.node(reduce, &name, &[&x], &target, attrs);
+                let keep = int("keepdims", *keep_dims as i64);
+                match op.kind {
+                    // Since opset 13 ReduceSum takes its axes as an input.
+                    TfOpKind::Sum { .. } => {
+                        let axes_name = format!("{name}/axes");
+                        self.int_init(&axes_name, axes);
+                        self.node("ReduceSum", &name, &[&x, &axes_name], &target, vec![keep]);
+                    }
+                    TfOpKind::ReduceMax { .. } => {
+                        let attrs = vec![ints("axes", &axes), keep];
+                        self.node("ReduceMax", &name, &[&x], &target, attrs);
+                    }
+                    _ => {
+                        let attrs = vec![ints("axes", &axes), keep];
+                        self.node("ReduceMean", &name, &[&x], &target, attrs);
+                    }
+                }
             }
             TfOpKind::Softmax { beta } => {
                 let mut x = self.input(op, 0)?;
@@ -386,6 +399,13 @@ impl<'g> Writer<'g> {
                     &target,
                     vec![int("axis", *axis as i64)],
                 );
+            }
+            TfOpKind::Tile => {
+                let multiples = format!("{name}/multiples");
+                let values = self.tensor(op, 1)?.int_data()?;
+                self.int_init(&multiples, values);
+                let x = self.input(op, 0)?;
+                self.node("Tile", &name, &[&x, &multiples], &target, vec![]);
             }
             TfOpKind::Transpose => {
                 let perm = self.tensor(op, 1)?.int_data()?;
@@ -821,6 +841,8 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         TfOpKind::Reshape
         | TfOpKind::Pad
         | TfOpKind::Mean { .. }
+        | TfOpKind::Sum { .. }
+        | TfOpKind::Tile
         | TfOpKind::ReduceMax { .. }
         | TfOpKind::Softmax { .. }
         | TfOpKind::Unary(_)

@@ -363,7 +363,22 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
                 )?;
                 (id, FusedActivation::None)
             }
+            TfOpKind::Tile => {
+                let (x, xt) = get(0)?;
+                let multiples = op.input(g, 1)?.int_data()?;
+                let (shape, picks) = super::movement::tile(&xt.shape, &multiples)
+                    .map_err(|e| unsupported("TILE", &name, &format!(" ({e})")))?;
+                let id = b.add(
+                    &name,
+                    movement_op(Movement::Tile, &shape, picks),
+                    vec![no_pads(x)?],
+                    &out_t.name,
+                    None,
+                )?;
+                (id, FusedActivation::None)
+            }
             TfOpKind::BatchMatMul { .. }
+            | TfOpKind::Sum { .. }
             | TfOpKind::SquaredDifference
             | TfOpKind::Div { .. }
             | TfOpKind::Prelu

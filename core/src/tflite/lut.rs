@@ -133,6 +133,24 @@ pub fn leaky_relu(q: Quant, alpha: f32) -> impl Fn(i64) -> i64 {
     move |s| if s >= q.in_zp { pos(s) } else { neg(s) }
 }
 
+/// int8 ABS: `|s - zp_in|`, requantized by `s_in / s_out` only when the two scales differ (the
+/// kernel's `needs_rescale`; the ratio divided in `f32`, as its `SetAbsOutputMultiplier` does),
+/// `zp_out` added, clamped to the output's type. A product past int32 is past the clamp.
+pub fn abs(q: Quant) -> impl Fn(i64) -> i64 {
+    let multiplier = (q.in_scale != q.out_scale)
+        .then(|| QuantizedMultiplier::from_real((q.in_scale / q.out_scale) as f64));
+    move |s| {
+        let magnitude = (s - q.in_zp).abs();
+        let rescaled = match multiplier {
+            None => Some(magnitude),
+            Some(m) => m.apply(magnitude),
+        };
+        rescaled
+            .map_or(q.out_max, |v| v + q.out_zp)
+            .clamp(q.out_min, q.out_max)
+    }
+}
+
 /// int8/uint8 PRELU's identity side: where the centred input is at least 0, the input
 /// requantized by `identity` (`s_in / s_out`) and clamped to the output's type; elsewhere the
 /// output's zero point (the slope side, proven apart, is then added to it).

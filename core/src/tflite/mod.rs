@@ -214,6 +214,13 @@ pub enum TfOpKind {
     Mean {
         keep_dims: bool,
     },
+    /// SUM (`tf.reduce_sum`, a GroupNormalization's moments): the sum over the given axes.
+    Sum {
+        keep_dims: bool,
+    },
+    /// TILE (`tf.tile`, Keras's RepeatVector): the input repeated along each axis by its
+    /// multiple (the second input).
+    Tile,
     /// REDUCE_MAX (GlobalMaxPooling1D/2D): the largest value over the given axes.
     ReduceMax {
         keep_dims: bool,
@@ -358,6 +365,8 @@ impl TfOpKind {
             TfOpKind::FullyConnected { .. } => "FULLY_CONNECTED",
             TfOpKind::Pad => "PAD",
             TfOpKind::Mean { .. } => "MEAN",
+            TfOpKind::Sum { .. } => "SUM",
+            TfOpKind::Tile => "TILE",
             TfOpKind::ReduceMax { .. } => "REDUCE_MAX",
             TfOpKind::TransposeConv { .. } => "TRANSPOSE_CONV",
             TfOpKind::Softmax { .. } => "SOFTMAX",
@@ -1098,6 +1107,10 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             tflite::BuiltinOperator::REDUCE_MAX => TfOpKind::ReduceMax {
                 keep_dims: keep_dims(&op),
             },
+            tflite::BuiltinOperator::SUM => TfOpKind::Sum {
+                keep_dims: keep_dims(&op),
+            },
+            tflite::BuiltinOperator::TILE => TfOpKind::Tile,
             // TFLite's ELU has no options: alpha 1.
             tflite::BuiltinOperator::ELU => TfOpKind::Unary(UnaryFn::Elu {
                 alpha: crate::ops::unary::Param::new(1.0),
@@ -1470,6 +1483,8 @@ mod prelu_tests;
 mod ptq_tests;
 #[cfg(test)]
 mod reduce_max_tests;
+#[cfg(test)]
+mod sum_tile_abs_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -181,6 +181,36 @@ pub fn transpose(shape: &[usize], perm: &[i64]) -> Result<(Vec<usize>, Vec<Pick>
     Ok((out_shape, p))
 }
 
+/// TILE of a tensor of TFLite `shape` by `multiples` (one per axis, each at least 1): output
+/// index `o` reads input index `o mod shape` on every axis.
+pub fn tile(shape: &[usize], multiples: &[i64]) -> Result<(Vec<usize>, Vec<Pick>), String> {
+    let rank = shape.len();
+    let multiples: Vec<usize> = multiples
+        .iter()
+        .map(|&m| usize::try_from(m).ok().filter(|&m| m >= 1))
+        .collect::<Option<_>>()
+        .filter(|m: &Vec<usize>| m.len() == rank)
+        .ok_or_else(|| format!("multiples {multiples:?} of a rank-{rank} tensor"))?;
+    let out_shape = shape
+        .iter()
+        .zip(&multiples)
+        .map(|(&d, &m)| d.checked_mul(m))
+        .collect::<Option<Vec<usize>>>()
+        .filter(|s| {
+            s.iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .is_some()
+        })
+        .ok_or("the tiled tensor is too large")?;
+    let p = picks(&out_shape, &[shape], |o| {
+        (
+            0,
+            o.iter().zip(shape).map(|(&i, &d)| i % d.max(1)).collect(),
+        )
+    })?;
+    Ok((out_shape, p))
+}
+
 /// How RESIZE_NEAREST_NEIGHBOR picks its source rows and columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NearestRule {

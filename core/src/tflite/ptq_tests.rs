@@ -185,6 +185,10 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "gelu_tanh",
         "se_reshape",
         "grouped_conv",
+        "abs",
+        "sum_rows",
+        "sum_hw",
+        "tile",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);

@@ -22,6 +22,8 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         TfOpKind::FullyConnected { .. } => fb::BuiltinOperator::FULLY_CONNECTED,
         TfOpKind::Pad => fb::BuiltinOperator::PAD,
         TfOpKind::Mean { .. } => fb::BuiltinOperator::MEAN,
+        TfOpKind::Sum { .. } => fb::BuiltinOperator::SUM,
+        TfOpKind::Tile => fb::BuiltinOperator::TILE,
         TfOpKind::ReduceMax { .. } => fb::BuiltinOperator::REDUCE_MAX,
         TfOpKind::TransposeConv { .. } => {
             panic!("the test writer has no TFLite operator for {k:?}")
@@ -216,7 +218,9 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 let t = fb::BuiltinOptions::FullyConnectedOptions;
                 (t, Some(o.as_union_value()))
             }
-            TfOpKind::Mean { keep_dims } | TfOpKind::ReduceMax { keep_dims } => {
+            TfOpKind::Mean { keep_dims }
+            | TfOpKind::Sum { keep_dims }
+            | TfOpKind::ReduceMax { keep_dims } => {
                 let args = fb::ReducerOptionsArgs {
                     keep_dims: *keep_dims,
                 };
@@ -316,6 +320,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Extremum { .. }
             | TfOpKind::Softmax { .. }
             | TfOpKind::Transpose
+            | TfOpKind::Tile
             | TfOpKind::Quantize
             | TfOpKind::Dequantize
             | TfOpKind::Activation(_) => (fb::BuiltinOptions::NONE, None),

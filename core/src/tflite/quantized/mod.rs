@@ -373,6 +373,8 @@ impl<'g> Builder<'g> {
                 Ok(())
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
+            TfOpKind::Sum { keep_dims } => self.sum(op, *keep_dims),
+            TfOpKind::Tile => self.tile(op),
             TfOpKind::ReduceMax { keep_dims } => self.reduce_max(op, *keep_dims),
             TfOpKind::TransposeConv {
                 padding,
@@ -716,22 +718,41 @@ impl<'g> Builder<'g> {
         axes: &[usize],
         keep_dims: bool,
     ) -> Result<()> {
+        let per_row: usize = axes.iter().map(|&a| xt.shape[a]).product();
+        let (s_in, _) = per_tensor(xt)?;
+        let s_out = per_tensor(&self.g.tensors[op.outputs[0]])?.0;
+        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, per_row as u64);
+        self.reduce_rows(op, x, xt, axes, keep_dims, (1, 0, multiplier), "MEAN")
+    }
+
+    /// [`Builder::mean_of_axes`] and [`Builder::sum`]: each output's centred elements in a row,
+    /// each times `weight`, summed with `bias`, requantized by `multiplier`, the output zero
+    /// point added, clamped to the output's type.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn reduce_rows(
+        &mut self,
+        op: &TfOp,
+        x: QTensorId,
+        xt: &TfTensor,
+        axes: &[usize],
+        keep_dims: bool,
+        (weight, bias, multiplier): (i64, i64, QuantizedMultiplier),
+        what: &str,
+    ) -> Result<()> {
         let out_t = &self.g.tensors[op.outputs[0]];
-        let picks = self.reduction_picks(op, xt, axes, keep_dims, "MEAN")?;
+        let picks = self.reduction_picks(op, xt, axes, keep_dims, what)?;
         let per_row: usize = axes.iter().map(|&a| xt.shape[a]).product();
         let rows = if reduce::picks_in_place(&picks) {
             x
         } else {
             self.expanded(x, xt, &[1, out_t.len(), per_row], picks)?
         };
-        let (s_in, _) = per_tensor(xt)?;
-        let (s_out, zp_out) = per_tensor(out_t)?;
-        let multiplier = reference_mean_multiplier(s_in as f64 / s_out as f64, per_row as u64);
+        let zp_out = per_tensor(out_t)?.1;
         let kernel = LinearKernel::Dense {
             n_in: per_row,
             n_out: 1,
-            weight: vec![1; per_row],
-            bias: vec![0],
+            weight: vec![weight; per_row],
+            bias: vec![bias],
         };
         self.push_mean(op, rows, kernel, multiplier, zp_out)
     }

@@ -458,7 +458,7 @@ impl<'g> Builder<'g> {
         self.push(op, StepKind::Lookup(table), vec![x.id])
     }
 
-    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, RSQRT and ELU as the interpreter
+    /// LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, RSQRT, ELU and ABS as the interpreter
     /// computes them.
     pub(super) fn unary(&mut self, op: &TfOp, f: UnaryFn) -> Result<()> {
         let name = op.name(self.g);
@@ -499,13 +499,21 @@ impl<'g> Builder<'g> {
                 ))
             }
             UnaryFn::Elu { alpha } if alpha.get() == 1.0 => Box::new(lut::elu(q)),
+            // ABS too: TFLite's quantized kernel takes int8 (and int16), not uint8.
+            UnaryFn::Abs if xt.dtype == crate::tflite::TfType::U8 => {
+                return Err(unsupported(
+                    op.kind.name(),
+                    &name,
+                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
+                ))
+            }
+            UnaryFn::Abs => Box::new(lut::abs(q)),
             UnaryFn::HardSigmoid { .. }
             | UnaryFn::Elu { .. }
             | UnaryFn::Silu
             | UnaryFn::Erf
             | UnaryFn::Softplus
             | UnaryFn::Softsign
-            | UnaryFn::Abs
             | UnaryFn::Reciprocal
             | UnaryFn::Log
             | UnaryFn::Sqrt
@@ -659,6 +667,18 @@ impl<'g> Builder<'g> {
         self.same_quantization(op, xt)?;
         let (shape, picks) = movement::transpose(&xt.shape, &perm)
             .map_err(|e| unsupported("TRANSPOSE", &name, &format!(" ({e})")))?;
+        self.movement(op, shape, picks, vec![x.id])
+    }
+
+    /// TILE: a copy of the input's elements, repeated along each axis.
+    pub(super) fn tile(&mut self, op: &TfOp) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        let x = self.dense(x)?;
+        let multiples = op.input(self.g, 1)?.int_data()?;
+        self.same_quantization(op, xt)?;
+        let (shape, picks) = movement::tile(&xt.shape, &multiples)
+            .map_err(|e| unsupported("TILE", &name, &format!(" ({e})")))?;
         self.movement(op, shape, picks, vec![x.id])
     }
 

@@ -1,5 +1,6 @@
-//! int8/uint8 REDUCE_MAX (Keras's GlobalMaxPooling1D and GlobalMaxPooling2D, `tf.reduce_max`
-//! over any axes). The interpreter's kernel takes the largest stored value and writes it as it
+//! int8/uint8 SUM ([`Builder::sum`], summed as MEAN's rows are) and REDUCE_MAX (Keras's
+//! GlobalMaxPooling1D and GlobalMaxPooling2D, `tf.reduce_max` over any axes). REDUCE_MAX: the
+//! interpreter's kernel takes the largest stored value and writes it as it
 //! is, with no requantization (the converter gives the output the input's quantization; a file
 //! whose output quantization differs is refused). Each output's elements are copied into a row
 //! of their own (copy constraints only, unless our layout already holds them so: the last axis
@@ -7,14 +8,48 @@
 //! rows prove every element at most the output and one equal to it.
 
 use super::super::movement;
-use super::{unsupported, Builder};
+use super::{per_tensor, stored_range, unsupported, Builder};
+use crate::circuit::requant::MAX_RIGHT_SHIFT;
 use crate::error::{Error, Result};
 use crate::ir::Window2d;
 use crate::ops::gather::Pick;
-use crate::qgraph::StepKind;
+use crate::qgraph::{QuantizedMultiplier, StepKind};
 use crate::tflite::{TfOp, TfTensor, TfType};
 
 impl Builder<'_> {
+    /// SUM over any axes as TFLite's int8/uint8 kernel computes it where the output's
+    /// quantization differs from the input's (the converter's always does): the reference
+    /// `QuantizedMeanOrSum` with `compute_sum`, in `f32` ([`float_sum`]). Proven as a sum of
+    /// the centred elements times a power of two, requantized by a fixed-point multiplier that
+    /// [`exact_sum_requantization`] checks against the float formula on every sum the inputs
+    /// can make. With the input's own quantization the kernel adds stored values in 8 bits,
+    /// wrapping: refused.
+    pub(super) fn sum(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
+        let name = op.name(self.g);
+        let (x, xt) = self.input(op, 0)?;
+        let x = self.dense(x)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (_, axes) = self.reduction_axes(op, xt, "SUM")?;
+        if per_tensor(xt)? == per_tensor(out_t)? {
+            return Err(unsupported(
+                "SUM",
+                &name,
+                " whose output is quantized as its input (TFLite's kernel then adds the stored \
+                 values in 8 bits, wrapping around)",
+            ));
+        }
+        let count: usize = axes.iter().map(|&a| xt.shape[a]).product();
+        let requant = exact_sum_requantization(xt, out_t, count).map_err(|why| {
+            unsupported(
+                "SUM",
+                &name,
+                &format!(" of {count} values per output ({why})"),
+            )
+        })?;
+        let requant = (requant.weight, requant.bias, requant.multiplier);
+        self.reduce_rows(op, x.id, xt, &axes, keep_dims, requant, "SUM")
+    }
+
     /// REDUCE_MAX over the axes op's second input lists.
     pub(super) fn reduce_max(&mut self, op: &TfOp, keep_dims: bool) -> Result<()> {
         let name = op.name(self.g);
@@ -104,4 +139,130 @@ pub(super) fn picks_in_place(picks: &[Pick]) -> bool {
         .iter()
         .enumerate()
         .all(|(i, p)| matches!(p, Pick::Input { slot: 0, index } if *index as usize == i))
+}
+
+/// TFLite's int8/uint8 SUM of `count` stored values whose raw (uncentred) sum is `raw`:
+/// `round(raw·scale + bias) + zp_out` in `f32` with `scale = s_in / s_out` and
+/// `bias = -zp_in·scale·count`, rounded half away from zero, clamped to the output's type.
+fn float_sum(raw: i64, q: &SumQuant) -> i64 {
+    let value = (raw as f32 * q.scale + q.bias).round() as i64;
+    (value + q.zp_out).clamp(q.lo, q.hi)
+}
+
+/// What [`float_sum`] reads: the kernel's `f32` scale and bias, the output's zero point and
+/// stored range.
+struct SumQuant {
+    scale: f32,
+    bias: f32,
+    zp_out: i64,
+    lo: i64,
+    hi: i64,
+}
+
+/// The most sums [`exact_sum_requantization`] compares one by one.
+const MAX_CHECKED_SUMS: i64 = 1 << 24;
+
+/// The proven form of a SUM's requantization: every centred element times `weight` (a power
+/// of two), `bias` added, then `MultiplyByQuantizedMultiplier` by `multiplier`, the output zero
+/// point added, clamped. [`exact_sum_requantization`] chooses them so that this is TFLite's
+/// [`float_sum`] for every sum the inputs can make.
+pub(super) struct SumRequantization {
+    pub(super) weight: i64,
+    pub(super) bias: i64,
+    pub(super) multiplier: QuantizedMultiplier,
+}
+
+/// A [`SumRequantization`] equal to TFLite's [`float_sum`] on every centred sum `S` that
+/// `count` stored values can make (at most 2^24 of them, each compared). `w·S` stays within
+/// int32 with `w` as large as that allows, so the fixed-point product is within about
+/// `2^-20` of the real `S·s_in/s_out`. `f32` rounds the kernel's formula differently from
+/// exact arithmetic only near a tie, within a few `f32` ulps of the largest term: the
+/// multiplier nearest the ratio is tried first with no bias, then neighbouring multipliers (a
+/// slope off by up to 2^-22) and biases (an offset of up to that distance) until one agrees on
+/// the sums near ties, then on every sum (a sum it gets wrong joins those checked first).
+pub(super) fn exact_sum_requantization(
+    xt: &TfTensor,
+    out_t: &TfTensor,
+    count: usize,
+) -> std::result::Result<SumRequantization, String> {
+    let (s_in, zp_in) = per_tensor(xt).map_err(|e| e.to_string())?;
+    let (s_out, zp_out) = per_tensor(out_t).map_err(|e| e.to_string())?;
+    let (qmin, qmax) = stored_range(xt).map_err(|e| e.to_string())?;
+    let (lo, hi) = stored_range(out_t).map_err(|e| e.to_string())?;
+    let scale = s_in / s_out;
+    let q = SumQuant {
+        scale,
+        bias: (-zp_in as f32) * scale * count as f32,
+        zp_out,
+        lo,
+        hi,
+    };
+    if !(scale.is_finite() && scale > 0.0 && q.bias.is_finite()) {
+        return Err(format!("scales {s_in} and {s_out}"));
+    }
+    let count_i = i64::try_from(count).map_err(|_| "too many values".to_string())?;
+    let (lowest, highest) = (count_i * (qmin - zp_in), count_i * (qmax - zp_in));
+    if highest - lowest >= MAX_CHECKED_SUMS {
+        return Err(format!(
+            "more than {MAX_CHECKED_SUMS} possible sums to check"
+        ));
+    }
+    // The kernel's scale is the ratio rounded to f32: the line its sums follow.
+    let nearest = QuantizedMultiplier::from_real(scale as f64);
+    // Room for the bias below int32, and within the requantization chip's right shifts.
+    let largest = lowest.abs().max(highest.abs()).max(1);
+    let max_log2 = (MAX_RIGHT_SHIFT as i32 + nearest.shift).clamp(0, 29);
+    let mut log2_weight = 0;
+    while log2_weight < max_log2 && largest << (log2_weight + 2) < i32::MAX as i64 {
+        log2_weight += 1;
+    }
+    let weight = 1i64 << log2_weight;
+    // The largest bias to try: NEAR_TIE in output units, at most a quarter of int32's room.
+    // f32's rounding of `raw·scale + bias` is off the real value by at most an ulp or so of
+    // the largest term; four ulps (2^-21 of it) is the distance from a tie worth checking first.
+    let magnitude = [lowest, highest]
+        .iter()
+        .map(|&c| ((c + count_i * zp_in) as f64 * scale as f64).abs())
+        .fold(q.bias.abs() as f64, f64::max)
+        .max(1.0);
+    let near_tie = magnitude / f64::from(1u32 << 21);
+    let max_bias = ((near_tie * weight as f64 / scale as f64).ceil() as i64).min(weight / 4);
+    let proven = |r: &SumRequantization, centred: i64| {
+        r.multiplier
+            .apply(r.weight * centred + r.bias)
+            .map(|v| (v + zp_out).clamp(lo, hi))
+    };
+    let want = |centred: i64| float_sum(centred + count_i * zp_in, &q);
+    let real = |centred: i64| (centred + count_i * zp_in) as f64 * scale as f64 + q.bias as f64;
+    let mut critical: Vec<i64> = (lowest..=highest)
+        .filter(|&c| {
+            let fraction = real(c) - real(c).floor();
+            (fraction - 0.5).abs() < near_tie
+        })
+        .chain([lowest, highest])
+        .collect();
+    let alternating = |n: i64| (0..=n).flat_map(|d| if d == 0 { vec![0] } else { vec![-d, d] });
+    for dm in alternating(256) {
+        let Some(multiplier) = nearest.multiplier.checked_add(dm as i32).filter(|m| *m > 0) else {
+            continue;
+        };
+        for bias in alternating(max_bias) {
+            let r = SumRequantization {
+                weight,
+                bias,
+                multiplier: QuantizedMultiplier {
+                    multiplier,
+                    shift: nearest.shift - log2_weight,
+                },
+            };
+            if !critical.iter().all(|&c| proven(&r, c) == Some(want(c))) {
+                continue;
+            }
+            match (lowest..=highest).find(|&c| proven(&r, c) != Some(want(c))) {
+                None => return Ok(r),
+                Some(missed) => critical.push(missed),
+            }
+        }
+    }
+    Err("no fixed-point multiplier reproduces TFLite's float rounding of every sum".into())
 }
