@@ -3,7 +3,7 @@
 post-training quantization (full integer, per-channel weights, int8 input and output).
 
 Usage: make_tflite_ptq.py OUT_DIR [attention | encoder | vit | convnext | causal | kws | elu |
-                                   decoder | prelu | extrema | abs_sum_tile]
+                                   decoder | prelu | extrema | abs_sum_tile | tails]
 
 With `attention`, writes only `keras_mha_int8.tflite`: a Keras MultiHeadAttention over 8 tokens
 (2 heads) and a classifier, which the converter writes as FULLY_CONNECTED over the tokens,
@@ -54,6 +54,10 @@ GlobalAveragePooling1D and a classifier.
 With `abs_sum_tile`, writes only `op_abs_int8.tflite`, `op_sum_rows_int8.tflite` (SUM over the
 width, dropped), `op_sum_hw_int8.tflite` (SUM over height and width, kept) and
 `op_tile_int8.tflite` (TILE by [1, 2, 1, 3]), each alone on the 256-value input below.
+
+With `tails`, writes only `op_argmax_int8.tflite` (a classifier ending in ARG_MAX: the converter
+drops the SOFTMAX the Keras model has before it)
+and `op_log_softmax_int8.tflite` (one ending in LOG_SOFTMAX), on the same input.
 
 Writes `keras_mbv3_int8.tflite`: a small MobileNetV3/SqueezeNet/U-Net mix whose layers make the
 converter emit the int8 operators zkinfer must reproduce bit for bit: CONV_2D and
@@ -229,6 +233,22 @@ def abs_sum_tile_models():
         unary("sum_rows", lambda x: tf.reduce_sum(x, axis=2), -1.0, 2.0),
         unary("sum_hw", lambda x: tf.reduce_sum(x, axis=[1, 2], keepdims=True), -1.5, 1.0),
         unary("tile", lambda x: tf.tile(x, [1, 2, 1, 3]), -2.0, 2.0),
+    ]
+
+
+def tail_models():
+    """Classifiers ending in what zkinfer leaves outside the proof: SOFTMAX then ARG_MAX (the
+    class index), and LOG_SOFTMAX (written by `OUT tails`, TensorFlow 2.15.1)."""
+    L = tf.keras.layers
+
+    def classifier(name, tail):
+        inp = L.Input((16, 16, 1), batch_size=1)
+        logits = L.Dense(10)(L.Flatten()(L.Conv2D(4, 4, 4)(inp)))
+        return name, tf.keras.Model(inp, tail(logits)), (-1.0, 1.0)
+
+    return [
+        classifier("argmax", lambda x: tf.argmax(L.Softmax()(x), axis=-1)),
+        classifier("log_softmax", tf.nn.log_softmax),
     ]
 
 
@@ -422,7 +442,7 @@ def convnext_model(rng):
 
 def main():
     one_model = [["attention"], ["encoder"], ["vit"], ["convnext"], ["causal"], ["kws"], ["elu"],
-                 ["decoder"], ["prelu"], ["extrema"], ["abs_sum_tile"]]
+                 ["decoder"], ["prelu"], ["extrema"], ["abs_sum_tile"], ["tails"]]
     if len(sys.argv) not in (2, 3) or (sys.argv[2:] and sys.argv[2:] not in one_model):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
@@ -551,6 +571,10 @@ def main():
 
     if sys.argv[2:] == ["abs_sum_tile"]:
         write_one_op(abs_sum_tile_models())
+        return
+    if sys.argv[2:] == ["tails"]:
+        tf.keras.utils.set_random_seed(SEED)
+        write_one_op(tail_models())
         return
 
     write_one_op(one_op_models())

@@ -5,9 +5,9 @@ Usage: tflite_reference.py MODEL.tflite INPUTS.bin COUNT OUT.bin [MODEL INPUTS C
 
 INPUTS.bin holds COUNT inputs in the model's input type and NHWC layout, back to back. For each,
 the interpreter (builtin kernels, no delegate, so TFLite's reference integer semantics) runs and
-the input of the final SOFTMAX (the logits zkinfer proves) is written to OUT.bin, or the model's
-output when it does not end in SOFTMAX; a final DEQUANTIZE is looked through (its 8-bit input
-is what zkinfer proves). Several models may be given in groups of four, to pay
+the input of a final SOFTMAX, LOG_SOFTMAX or ARG_MAX (the values zkinfer proves; each of them
+keeps the class) is written to OUT.bin, or the model's output when it ends otherwise; a final
+DEQUANTIZE is looked through (its 8-bit input is what zkinfer proves). Several models may be given in groups of four, to pay
 for the interpreter's start once. The product never runs this; tests compare against it.
 
 ZKINFER_TFLITE_RESOLVER names the interpreter's kernels (an OpResolverType):
@@ -45,9 +45,9 @@ def run(model, inputs, count, out):
     ops = it._get_ops_details()
     # The proven output: a final DEQUANTIZE's input, then a final SOFTMAX's input.
     target = it.get_output_details()[0]["index"]
-    looked_through = ["DEQUANTIZE"]
+    looked_through = ["DEQUANTIZE", "ARG_MAX"]
     if os.environ.get("ZKINFER_TFLITE_FINAL_SOFTMAX") != "proven":
-        looked_through.append("SOFTMAX")
+        looked_through += ["SOFTMAX", "LOG_SOFTMAX"]
     for name in looked_through:
         if ops and ops[-1]["op_name"] == name and ops[-1]["outputs"][0] == target:
             target = ops[-1]["inputs"][0]

@@ -50,12 +50,9 @@ pub(crate) fn graph_of(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Resul
     };
     let mut output = g.output;
     for (n, op) in g.ops.iter().enumerate() {
-        if matches!(op.kind, TfOpKind::Softmax { .. })
-            && n + 1 == g.ops.len()
-            && final_softmax == super::FinalSoftmax::Outside
-        {
-            output = super::final_softmax_input(g, n, g.output)?;
-            continue;
+        if let Some(logits) = super::outside_tail_input(g, n, g.output, final_softmax) {
+            output = logits;
+            break;
         }
         w.operator(op)?;
     }
@@ -219,6 +216,9 @@ impl<'g> Writer<'g> {
             _ => format!("{out}/pre-activation"),
         };
         match &op.kind {
+            TfOpKind::LogSoftmax | TfOpKind::ArgMax => {
+                return Err(super::not_a_final_tail(op, self.g));
+            }
             TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
                 let Some(super::Convolution {
                     padding,
@@ -845,6 +845,8 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::Tile
         | TfOpKind::ReduceMax { .. }
         | TfOpKind::Softmax { .. }
+        | TfOpKind::LogSoftmax
+        | TfOpKind::ArgMax
         | TfOpKind::Unary(_)
         | TfOpKind::ResizeNearest { .. }
         | TfOpKind::ResizeBilinear { .. }

@@ -1,5 +1,7 @@
-//! A SOFTMAX that ends a model, proven as its output when asked (`compile --prove-softmax`,
-//! [`FinalSoftmax::Proven`]): the integer model's probabilities against the interpreter's
+//! What ends a model: a final LOG_SOFTMAX or ARG_MAX is left outside the proof as a final
+//! SOFTMAX is by default (the values it reads are proven; they agree with the interpreter's in
+//! `ptq_tests`, `op_argmax_int8` and `op_log_softmax_int8`). A SOFTMAX that ends a model is
+//! proven as its output when asked (`compile --prove-softmax`, [`FinalSoftmax::Proven`]): the integer model's probabilities against the interpreter's
 //! (TFLite's reference kernel is the one proven; the default x86 kernel computes the softmax in
 //! float through a table of exponentials, and how often it differs is reported), its circuit,
 //! and a float model's softmax through the ONNX mapping.
@@ -226,4 +228,82 @@ fn mobilenet_v2s_proven_softmax_ends_its_chain_and_agrees_with_the_interpreter()
         let want: Vec<i64> = run[0].iter().map(|&b| i64::from(b)).collect();
         assert_eq!(ours, want, "{resolver}");
     }
+}
+
+#[test]
+fn a_final_arg_max_or_log_softmax_is_left_outside_and_the_logits_are_proven() {
+    for model in ["op_argmax_int8.tflite", "op_log_softmax_int8.tflite"] {
+        let g = graph(model);
+        let tail = g.ops.last().unwrap();
+        assert!(matches!(tail.kind, TfOpKind::ArgMax | TfOpKind::LogSoftmax));
+        let logits = tail.inputs[0].unwrap();
+        let Loaded::Quantized(q) = lower(&g).unwrap() else {
+            panic!("{model}: lowered as float")
+        };
+        let last = q.steps.last().unwrap();
+        assert_eq!(last.output, q.output, "{model}");
+        assert_eq!(q.output_tensor().len(), g.tensors[logits].len(), "{model}");
+        assert!(
+            matches!(last.kind, StepKind::Linear(_)),
+            "{model}: {:?}",
+            last.kind
+        );
+    }
+    // ARG_MAX needs no probabilities: left outside with --prove-softmax too. A LOG_SOFTMAX cannot
+    // be proven, so asking for the softmax refuses it rather than leaving it out unasked.
+    assert!(lower_with(&graph("op_argmax_int8.tflite"), FinalSoftmax::Proven).is_ok());
+    let Err(err) = lower_with(&graph("op_log_softmax_int8.tflite"), FinalSoftmax::Proven) else {
+        panic!("a final LOG_SOFTMAX lowered with the softmax proven")
+    };
+    assert!(err.to_string().contains("LOG_SOFTMAX"), "{err}");
+}
+
+#[test]
+fn an_arg_max_in_the_middle_of_a_model_is_refused_by_name() {
+    let mut g = graph("op_argmax_int8.tflite");
+    // A RESHAPE of the class index after the ARG_MAX: it no longer ends the model.
+    let index = g.ops.last().unwrap().outputs[0];
+    let shape = g.tensors.len();
+    g.tensors.push(TfTensor {
+        name: "shape".into(),
+        shape: vec![1],
+        dtype: TfType::I32,
+        quant: None,
+        data: Some(1i32.to_le_bytes().to_vec()),
+    });
+    let mut out = g.tensors[index].clone();
+    out.name = "reshaped".into();
+    g.tensors.push(out);
+    g.ops.push(TfOp {
+        kind: TfOpKind::Reshape,
+        inputs: vec![Some(index), Some(shape)],
+        outputs: vec![shape + 1],
+    });
+    g.output = shape + 1;
+    let Err(err) = lower(&g) else {
+        panic!("an ARG_MAX in the middle lowered")
+    };
+    assert!(err.to_string().contains("ARG_MAX"), "{err}");
+}
+
+#[test]
+fn a_float_models_final_log_softmax_and_arg_max_are_left_outside() {
+    use super::interpreter_tests::{Builder, Kind};
+    let mut b = Builder::new(Kind::I8PerTensor, 1);
+    let x = b.float_act("input", &[1, 3]);
+    let multiples = b.ints("multiples", &[2], &[1, 2]);
+    let tiled = b.float_act("tiled", &[1, 6]);
+    b.op(TfOpKind::Tile, &[x, multiples], tiled);
+    let log_probs = b.float_act("log_probs", &[1, 6]);
+    b.op(TfOpKind::LogSoftmax, &[tiled], log_probs);
+    let axis = b.ints("axis", &[1], &[-1]);
+    let class = b.float_act("class", &[1]);
+    b.op(TfOpKind::ArgMax, &[log_probs, axis], class);
+    let Loaded::Float(m) = lower(&b.graph("float_tail", class)).unwrap() else {
+        panic!("a float graph lowers to the float IR")
+    };
+    let out = m.eval_float(&[0.5, -1.0, 2.0]).unwrap()[m.output]
+        .data
+        .clone();
+    assert_eq!(out, vec![0.5, -1.0, 2.0, 0.5, -1.0, 2.0]);
 }

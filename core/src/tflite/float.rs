@@ -39,6 +39,11 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
     let mut output = g.output;
     for (n, op) in g.ops.iter().enumerate() {
         let name = op.name(g);
+        // A final SOFTMAX (unless asked for), LOG_SOFTMAX or ARG_MAX is left outside the proof.
+        if let Some(logits) = super::outside_tail_input(g, n, g.output, final_softmax) {
+            output = logits;
+            break;
+        }
         let out_t = &g.tensors[op.outputs[0]];
         if out_t.dtype != TfType::F32 {
             return Err(Error::InvalidModel(format!(
@@ -70,10 +75,15 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
             Ok(m.id)
         };
         let (id, act) = match &op.kind {
+            TfOpKind::LogSoftmax | TfOpKind::ArgMax => return Err(super::not_a_final_tail(op, g)),
             TfOpKind::Softmax { beta } => {
                 if final_softmax == super::FinalSoftmax::Outside {
-                    output = super::final_softmax_input(g, n, g.output)?;
-                    continue;
+                    // Not at the end (see above): proven through the ONNX mapping.
+                    return Err(unsupported(
+                        "SOFTMAX",
+                        &name,
+                        " in the middle of a float model in the direct lowering",
+                    ));
                 }
                 // Proven here over one row (a classifier's); over rows, or with another beta,
                 // through the ONNX mapping.

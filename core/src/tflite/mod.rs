@@ -236,6 +236,11 @@ pub enum TfOpKind {
     Softmax {
         beta: crate::ops::unary::Param,
     },
+    /// LOG_SOFTMAX over the last axis: lowered only where it ends a model, left outside the
+    /// proof ([`outside_tail_input`]).
+    LogSoftmax,
+    /// ARG_MAX over the axis its second input names: likewise only where it ends a model.
+    ArgMax,
     /// An elementwise function: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, EXP, GELU, and in
     /// float models SQRT, RSQRT and ABS.
     Unary(crate::ops::unary::UnaryFn),
@@ -370,6 +375,8 @@ impl TfOpKind {
             TfOpKind::ReduceMax { .. } => "REDUCE_MAX",
             TfOpKind::TransposeConv { .. } => "TRANSPOSE_CONV",
             TfOpKind::Softmax { .. } => "SOFTMAX",
+            TfOpKind::LogSoftmax => "LOG_SOFTMAX",
+            TfOpKind::ArgMax => "ARG_MAX",
             TfOpKind::Unary(f) => match f {
                 UnaryFn::Sigmoid => "LOGISTIC",
                 UnaryFn::Tanh => "TANH",
@@ -740,29 +747,57 @@ pub(crate) fn quantized_edges(g: &TfGraph) -> Edges {
     edges
 }
 
-/// A SOFTMAX that ends the model, which every lowering leaves outside the proof unless
-/// [`FinalSoftmax::Proven`] (the logits are the proven output, and the class is the same): it
-/// must be op `n`, the model's last (before a final DEQUANTIZE), writing `output`; its input
-/// becomes the model's output.
-pub(crate) fn final_softmax_input(g: &TfGraph, n: usize, output: usize) -> Result<usize> {
-    let op = &g.ops[n];
+/// The error for a LOG_SOFTMAX or ARG_MAX that [`outside_tail_input`] did not leave outside
+/// the proof: one in the middle of a model, or a final LOG_SOFTMAX with the softmax proven.
+pub(crate) fn not_a_final_tail(op: &TfOp, g: &TfGraph) -> Error {
+    unsupported(
+        op.kind.name(),
+        &op.name(g),
+        " (only where it ends the model, left outside the proof, as a final SOFTMAX is unless \
+         --prove-softmax; a LOG_SOFTMAX cannot be proven)",
+    )
+}
+
+/// Whether the lowerings leave an operator of `kind` outside the proof where it ends a model:
+/// a SOFTMAX (unless [`FinalSoftmax::Proven`]), a LOG_SOFTMAX (unless proven was asked for,
+/// which it cannot be: it is then refused) and an ARG_MAX. Each keeps the class, the first of
+/// the largest values of a row, so the values it reads are the proven output.
+fn left_outside(kind: &TfOpKind, final_softmax: FinalSoftmax) -> bool {
+    match kind {
+        TfOpKind::Softmax { .. } | TfOpKind::LogSoftmax => final_softmax == FinalSoftmax::Outside,
+        TfOpKind::ArgMax => true,
+        _ => false,
+    }
+}
+
+/// Where ops `n..` are the model's last ones (before a final DEQUANTIZE, when `output` is not
+/// the graph's), each [`left_outside`] and each reading the one before, the last writing
+/// `output`: the tensor op `n` reads, which becomes the proven output. None otherwise (op `n`
+/// is then lowered, and a LOG_SOFTMAX or ARG_MAX is refused by name).
+pub(crate) fn outside_tail_input(
+    g: &TfGraph,
+    n: usize,
+    output: usize,
+    final_softmax: FinalSoftmax,
+) -> Option<usize> {
     let last = if output == g.output {
         g.ops.len()
     } else {
-        g.ops.len() - 1
+        g.ops.len().checked_sub(1)?
     };
-    if n + 1 != last || op.outputs[0] != output {
-        return Err(unsupported(
-            "SOFTMAX",
-            &op.name(g),
-            " (only as the model's last operator, where it is left outside the proof)",
-        ));
+    let tail = g.ops.get(n..last)?;
+    let chained = tail.iter().enumerate().all(|(i, op)| {
+        left_outside(&op.kind, final_softmax)
+            && (i == 0 || op.inputs.first().copied().flatten() == Some(tail[i - 1].outputs[0]))
+    });
+    let writes_output = tail
+        .last()
+        .is_some_and(|op| op.outputs.first() == Some(&output));
+    if chained && writes_output {
+        g.ops[n].inputs.first().copied().flatten()
+    } else {
+        None
     }
-    op.inputs
-        .first()
-        .copied()
-        .flatten()
-        .ok_or_else(|| Error::InvalidModel("SOFTMAX without an input".into()))
 }
 
 /// Whether `bytes` look like a TFLite flatbuffer (file identifier "TFL3").
@@ -1115,6 +1150,8 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
             tflite::BuiltinOperator::ELU => TfOpKind::Unary(UnaryFn::Elu {
                 alpha: crate::ops::unary::Param::new(1.0),
             }),
+            tflite::BuiltinOperator::LOG_SOFTMAX => TfOpKind::LogSoftmax,
+            tflite::BuiltinOperator::ARG_MAX => TfOpKind::ArgMax,
             tflite::BuiltinOperator::SOFTMAX => {
                 // TFLite's parser leaves beta at 0 when the options are missing (its kernels
                 // then compute a uniform softmax, or refuse it in the reference one).

@@ -189,6 +189,8 @@ fn tensorflow_quantized_single_operators_match_the_interpreter_on_every_int8_val
         "sum_rows",
         "sum_hw",
         "tile",
+        "argmax",
+        "log_softmax",
     ] {
         let model = format!("op_{op}_int8.tflite");
         let inputs = int8_inputs(256, 8, 1);

@@ -29,6 +29,8 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             panic!("the test writer has no TFLite operator for {k:?}")
         }
         TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
+        TfOpKind::LogSoftmax => fb::BuiltinOperator::LOG_SOFTMAX,
+        TfOpKind::ArgMax => fb::BuiltinOperator::ARG_MAX,
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
         TfOpKind::Prelu => fb::BuiltinOperator::PRELU,
@@ -312,6 +314,13 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
                 (fb::BuiltinOptions::DivOptions, Some(o.as_union_value()))
             }
             TfOpKind::TransposeConv { .. } => unreachable!("refused above"),
+            TfOpKind::ArgMax => {
+                let args = fb::ArgMaxOptionsArgs {
+                    output_type: fb::TensorType::INT64,
+                };
+                let o = fb::ArgMaxOptions::create(&mut b, &args);
+                (fb::BuiltinOptions::ArgMaxOptions, Some(o.as_union_value()))
+            }
             TfOpKind::Unary(_)
             | TfOpKind::Reshape
             | TfOpKind::Pad
@@ -319,6 +328,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Prelu
             | TfOpKind::Extremum { .. }
             | TfOpKind::Softmax { .. }
+            | TfOpKind::LogSoftmax
             | TfOpKind::Transpose
             | TfOpKind::Tile
             | TfOpKind::Quantize

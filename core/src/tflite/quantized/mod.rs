@@ -68,15 +68,11 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<QGraph> 
         if edges.skipped.contains(&n) {
             continue;
         }
-        // A final SOFTMAX is left outside the proof (the logits are the output) unless asked
-        // for; one in the middle is proven.
-        if matches!(op.kind, TfOpKind::Softmax { .. })
-            && final_softmax == super::FinalSoftmax::Outside
-        {
-            if let Ok(logits) = super::final_softmax_input(g, n, edges.output) {
-                output = logits;
-                continue;
-            }
+        // A final SOFTMAX (unless asked for), LOG_SOFTMAX or ARG_MAX is left outside the proof
+        // (the values it reads are the output); a SOFTMAX in the middle is proven.
+        if let Some(logits) = super::outside_tail_input(g, n, edges.output, final_softmax) {
+            output = logits;
+            break;
         }
         if b.float_island(op)? {
             continue;
@@ -256,10 +252,14 @@ impl<'g> Builder<'g> {
     fn lower_op(&mut self, op: &TfOp) -> Result<()> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
+        if matches!(op.kind, TfOpKind::LogSoftmax | TfOpKind::ArgMax) {
+            return Err(super::not_a_final_tail(op, self.g));
+        }
         // Every operator's output becomes a tensor: check it before its parameters feed any
         // arithmetic.
         check_rows_activation(out_t)?;
         match &op.kind {
+            TfOpKind::LogSoftmax | TfOpKind::ArgMax => Err(super::not_a_final_tail(op, self.g)),
             TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
                 let Some(conv) = op.kind.convolution() else {
                     unreachable!("a convolution has its options")
