@@ -400,6 +400,10 @@ impl<'g> Writer<'g> {
                     vec![int("axis", *axis as i64)],
                 );
             }
+            TfOpKind::Square => {
+                let x = self.input(op, 0)?;
+                self.node("Mul", &name, &[&x, &x], &target, vec![]);
+            }
             TfOpKind::Tile => {
                 let multiples = format!("{name}/multiples");
                 let values = self.tensor(op, 1)?.int_data()?;
@@ -847,6 +851,7 @@ fn fused_activation(kind: &TfOpKind) -> FusedActivation {
         | TfOpKind::Softmax { .. }
         | TfOpKind::LogSoftmax
         | TfOpKind::ArgMax
+        | TfOpKind::Square
         | TfOpKind::Unary(_)
         | TfOpKind::ResizeNearest { .. }
         | TfOpKind::ResizeBilinear { .. }

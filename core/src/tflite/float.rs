@@ -389,6 +389,7 @@ pub fn lower(g: &TfGraph, final_softmax: super::FinalSoftmax) -> Result<Model> {
             }
             TfOpKind::BatchMatMul { .. }
             | TfOpKind::Sum { .. }
+            | TfOpKind::Square
             | TfOpKind::SquaredDifference
             | TfOpKind::Div { .. }
             | TfOpKind::Prelu

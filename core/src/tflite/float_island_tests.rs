@@ -79,6 +79,13 @@ fn cases() -> Vec<Case> {
             (0.02, -128),
         ),
         ("RSQRT", (0.1, -20), vec![rsqrt], (0.05, -128)),
+        ("SQUARE", (0.05, 9), vec![TfOpKind::Square], (0.08, -128)),
+        (
+            "SQUARE of ABS, SQRT",
+            (0.2, -30),
+            vec![unary(UnaryFn::Abs), TfOpKind::Square, unary(UnaryFn::Sqrt)],
+            (0.1, -128),
+        ),
         (
             "SIN, COS",
             (0.03, 5),
@@ -125,6 +132,138 @@ fn cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// An 8-bit input, DEQUANTIZE, `kind` of the float value and a float constant of
+/// `constant_shape` holding `constant` everywhere (first when `constant_first`), QUANTIZE.
+fn island_with_constant(
+    kind: Kind,
+    op: TfOpKind,
+    (constant, constant_shape, constant_first): (f32, &[usize], bool),
+    input: (f32, i64),
+    output: (f32, i64),
+) -> TfGraph {
+    let mut b = Builder::new(kind, 18);
+    let x = b.act("input", &SHAPE, input.0, input.1);
+    let f = b.float_act("dequantized", &SHAPE);
+    b.op(TfOpKind::Dequantize, &[x], f);
+    let n: usize = constant_shape.iter().product();
+    let c = b.float_constant("constant", constant_shape, &vec![constant; n]);
+    let g = b.float_act("combined", &SHAPE);
+    let inputs = if constant_first { [c, f] } else { [f, c] };
+    b.op(op, &inputs, g);
+    let y = b.act("quantized", &SHAPE, output.0, output.1);
+    b.op(TfOpKind::Quantize, &[g], y);
+    b.graph("island_with_constant", y)
+}
+
+/// Islands of arithmetic with a constant (GroupNormalization's mean is a SUM divided by a
+/// constant count), against the interpreter: each operator, the constant on either side, a
+/// scalar and a full-shape constant, fused activations, a division by zero.
+fn cases_with_constants() -> Vec<Case> {
+    let none = FusedActivation::None;
+    let relu = FusedActivation::Relu;
+    let scalar: &[usize] = &[];
+    let full: &[usize] = &SHAPE;
+    let islands = [
+        (
+            "DIV by a count",
+            TfOpKind::Div { act: none },
+            (288.0, full, false),
+            (0.9, -20),
+            (0.004, 3),
+        ),
+        (
+            "DIV of a constant",
+            TfOpKind::Div { act: relu },
+            (1.5, scalar, true),
+            (0.05, 0),
+            (0.1, -128),
+        ),
+        (
+            "DIV by zero",
+            TfOpKind::Div { act: none },
+            (0.0, scalar, false),
+            (0.05, 0),
+            (0.1, 0),
+        ),
+        (
+            "MUL",
+            TfOpKind::Mul { act: none },
+            (-0.37, scalar, false),
+            (0.05, 9),
+            (0.03, 1),
+        ),
+        (
+            "ADD",
+            TfOpKind::Add {
+                act: FusedActivation::Relu6,
+            },
+            (0.8, full, true),
+            (0.05, 9),
+            (0.03, -128),
+        ),
+        (
+            "SUB",
+            TfOpKind::Sub { act: none },
+            (2.0, scalar, true),
+            (0.05, 9),
+            (0.04, 5),
+        ),
+    ];
+    let mut cases = vec![];
+    let mut seed = 400;
+    for kind in [Kind::I8PerTensor, Kind::U8] {
+        for (what, op, constant, input, output) in &islands {
+            seed += 1;
+            let g = island_with_constant(kind, op.clone(), *constant, *input, *output);
+            cases.push(Case::new(
+                &format!("DEQUANTIZE, {what}, QUANTIZE"),
+                kind,
+                g,
+                seed,
+            ));
+        }
+    }
+    cases
+}
+
+#[test]
+fn float_islands_of_arithmetic_with_a_constant_match_the_interpreter() {
+    let cases = cases_with_constants();
+    for case in &cases {
+        let q = quantized(&case.graph);
+        assert!(
+            matches!(q.steps[..], [ref s] if matches!(s.kind, StepKind::Lookup(_))),
+            "{}: one table step",
+            case.name
+        );
+    }
+    let Some(python) = reference_python() else {
+        return;
+    };
+    none_differ_from_the_default_kernels(&python, "float-island-constants", &cases);
+}
+
+#[test]
+fn an_island_divided_by_a_constant_that_varies_is_refused_by_name() {
+    let mut g = island_with_constant(
+        Kind::I8PerTensor,
+        TfOpKind::Div {
+            act: FusedActivation::None,
+        },
+        (2.0, &SHAPE, false),
+        (0.05, 0),
+        (0.05, 0),
+    );
+    let c = g.tensors.iter().position(|t| t.name == "constant").unwrap();
+    let data = g.tensors[c].data.as_mut().unwrap();
+    data[..4].copy_from_slice(&3.0f32.to_le_bytes());
+    let err = lower(&g).unwrap_err().to_string();
+    assert!(
+        err.contains("DIV") && err.contains("more than one value"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -194,4 +333,21 @@ fn a_float_islands_circuit_rejects_an_output_one_step_off() {
             "an island output {delta:+} on the curve is accepted"
         );
     }
+}
+
+/// SQUARE in a float model (through the ONNX mapping, as `Mul(x, x)`) is each value times
+/// itself.
+#[test]
+fn a_float_models_square_is_each_value_times_itself() {
+    let mut b = Builder::new(Kind::I8PerTensor, 1);
+    let x = b.float_act("input", &[1, 4]);
+    let y = b.float_act("square", &[1, 4]);
+    b.op(TfOpKind::Square, &[x], y);
+    let Loaded::Float(m) = lower(&b.graph("float_square", y)).unwrap() else {
+        panic!("a float graph lowers to the float IR")
+    };
+    let out = m.eval_float(&[1.5, -2.0, 0.0, 3.0]).unwrap()[m.output]
+        .data
+        .clone();
+    assert_eq!(out, vec![2.25, 4.0, 0.0, 9.0]);
 }

@@ -236,6 +236,9 @@ pub enum TfOpKind {
     Softmax {
         beta: crate::ops::unary::Param,
     },
+    /// SQUARE: `x·x`, a float kernel (inside a float island of an integer model, or in a float
+    /// model; GroupNormalization's variance, `tf.square`).
+    Square,
     /// LOG_SOFTMAX over the last axis: lowered only where it ends a model, left outside the
     /// proof ([`outside_tail_input`]).
     LogSoftmax,
@@ -376,6 +379,7 @@ impl TfOpKind {
             TfOpKind::TransposeConv { .. } => "TRANSPOSE_CONV",
             TfOpKind::Softmax { .. } => "SOFTMAX",
             TfOpKind::LogSoftmax => "LOG_SOFTMAX",
+            TfOpKind::Square => "SQUARE",
             TfOpKind::ArgMax => "ARG_MAX",
             TfOpKind::Unary(f) => match f {
                 UnaryFn::Sigmoid => "LOGISTIC",
@@ -1151,6 +1155,7 @@ pub fn parse(bytes: &[u8], name: &str, origin: &str) -> Result<TfGraph> {
                 alpha: crate::ops::unary::Param::new(1.0),
             }),
             tflite::BuiltinOperator::LOG_SOFTMAX => TfOpKind::LogSoftmax,
+            tflite::BuiltinOperator::SQUARE => TfOpKind::Square,
             tflite::BuiltinOperator::ARG_MAX => TfOpKind::ArgMax,
             tflite::BuiltinOperator::SOFTMAX => {
                 // TFLite's parser leaves beta at 0 when the options are missing (its kernels

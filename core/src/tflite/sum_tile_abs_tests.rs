@@ -126,6 +126,13 @@ fn sum_over_any_axes_matches_the_interpreter() {
                 (0.011, -90),
                 "over H, kept",
             ),
+            (
+                vec![1, 4, 3, 2, 3],
+                vec![1, 2, 4],
+                true,
+                (0.31, 7),
+                "GroupNormalization's, kept",
+            ),
         ] {
             seed += 1;
             let graph = sum_graph(kind, &shape, &axes, keep_dims, out_q);

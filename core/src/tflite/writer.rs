@@ -30,6 +30,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
         }
         TfOpKind::Softmax { .. } => fb::BuiltinOperator::SOFTMAX,
         TfOpKind::LogSoftmax => fb::BuiltinOperator::LOG_SOFTMAX,
+        TfOpKind::Square => fb::BuiltinOperator::SQUARE,
         TfOpKind::ArgMax => fb::BuiltinOperator::ARG_MAX,
         TfOpKind::BatchMatMul { .. } => fb::BuiltinOperator::BATCH_MATMUL,
         TfOpKind::SquaredDifference => fb::BuiltinOperator::SQUARED_DIFFERENCE,
@@ -329,6 +330,7 @@ pub(super) fn flatbuffer(g: &TfGraph) -> Vec<u8> {
             | TfOpKind::Extremum { .. }
             | TfOpKind::Softmax { .. }
             | TfOpKind::LogSoftmax
+            | TfOpKind::Square
             | TfOpKind::Transpose
             | TfOpKind::Tile
             | TfOpKind::Quantize

@@ -1,13 +1,14 @@
 //! Float islands inside an integer model: where TensorFlow's converter has no integer kernel
-//! for a layer (ELU under `TFLITE_BUILTINS_INT8`, LOG, SIN...), it writes DEQUANTIZE, the float
+//! for a layer (ELU under `TFLITE_BUILTINS_INT8`, LOG, SIN, SQUARE...), it writes DEQUANTIZE, the float
 //! operator(s) and QUANTIZE back. When everything between the DEQUANTIZE and the QUANTIZE is an
 //! elementwise function of one value, the island maps each of the 256 stored input values to
 //! one stored output value: it is proven as a 256-entry table (a [`ByteLookup`]) computed with
 //! the interpreter's float arithmetic step by step — DEQUANTIZE's `(float)(scale·(q - zp))`
 //! in double, each kernel's `f32` function, QUANTIZE's `round(x / scale) + zp` in double
 //! (a NaN or an out-of-range quotient is x86's `INT_MIN`, as the C++ cast gives there),
-//! clamped. An island with any other operator (a DIV of two tensors, a MUL by a computed
-//! tensor) is refused, naming the float tensor, as before.
+//! clamped. A DIV, MUL, ADD or SUB of the island's value and a constant holding one value is
+//! one more such function. An island with any other operator (a DIV of two computed tensors,
+//! a MUL by a constant that differs along the tensor) is refused by name.
 
 use super::{per_tensor, stored_range, unsupported, Builder, Mapped};
 use crate::error::{Error, Result};
@@ -37,6 +38,8 @@ enum FloatKernel {
     /// `1 / sqrtf(x)`.
     Rsqrt,
     Abs,
+    /// `x·x` (SQUARE).
+    Square,
     Sin,
     Cos,
     /// `x > 0 ? x : x·alpha`.
@@ -47,6 +50,37 @@ enum FloatKernel {
     Relu6,
     /// RELU_N1_TO_1: `x > 1 ? 1 : x < -1 ? -1 : x` (a NaN stays NaN).
     Relu1,
+    /// DIV, MUL, ADD or SUB of the island's value and a constant that is the same everywhere
+    /// (GroupNormalization's division of a sum by its count): `x op c`, or `c op x` when the
+    /// constant is the first operand, then the fused activation's clamp.
+    WithConstant {
+        op: Arithmetic,
+        constant: f32,
+        constant_first: bool,
+        act: FusedActivation,
+    },
+}
+
+/// The float arithmetic of [`FloatKernel::WithConstant`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arithmetic {
+    Div,
+    Mul,
+    Add,
+    Sub,
+}
+
+impl Arithmetic {
+    /// `op` and its fused activation, if it is one of these.
+    fn of(kind: &TfOpKind) -> Option<(Self, FusedActivation)> {
+        Some(match kind {
+            TfOpKind::Div { act } => (Arithmetic::Div, *act),
+            TfOpKind::Mul { act } => (Arithmetic::Mul, *act),
+            TfOpKind::Add { act } => (Arithmetic::Add, *act),
+            TfOpKind::Sub { act } => (Arithmetic::Sub, *act),
+            _ => return None,
+        })
+    }
 }
 
 impl FloatKernel {
@@ -65,6 +99,7 @@ impl FloatKernel {
                 UnaryFn::LeakyRelu { alpha } => FloatKernel::LeakyRelu(alpha.get()),
                 _ => return None,
             },
+            TfOpKind::Square => FloatKernel::Square,
             TfOpKind::Activation(a) => match a {
                 FusedActivation::Relu => FloatKernel::Relu,
                 FusedActivation::Relu6 => FloatKernel::Relu6,
@@ -89,6 +124,7 @@ impl FloatKernel {
             FloatKernel::Sqrt => x.sqrt(),
             FloatKernel::Rsqrt => 1.0 / x.sqrt(),
             FloatKernel::Abs => x.abs(),
+            FloatKernel::Square => x * x,
             FloatKernel::Sin => libm::sinf(x),
             FloatKernel::Cos => libm::cosf(x),
             FloatKernel::LeakyRelu(alpha) => {
@@ -116,6 +152,39 @@ impl FloatKernel {
             }
             // `f32::clamp` keeps a NaN, as the kernel's comparisons do.
             FloatKernel::Relu1 => x.clamp(-1.0, 1.0),
+            FloatKernel::WithConstant {
+                op,
+                constant,
+                constant_first,
+                act,
+            } => {
+                let (a, b) = if constant_first {
+                    (constant, x)
+                } else {
+                    (x, constant)
+                };
+                let v = match op {
+                    Arithmetic::Div => a / b,
+                    Arithmetic::Mul => a * b,
+                    Arithmetic::Add => a + b,
+                    Arithmetic::Sub => a - b,
+                };
+                // `ActivationFunctionWithMinMax`: `std::min(std::max(v, lo), hi)` over the
+                // float activation range (NONE's is the finite range: an infinity becomes the
+                // largest float, a NaN stays).
+                let (lo, hi) = match act {
+                    FusedActivation::None => (f32::MIN, f32::MAX),
+                    FusedActivation::Relu => (0.0, f32::MAX),
+                    FusedActivation::Relu6 => (0.0, 6.0),
+                    FusedActivation::ReluN1To1 => (-1.0, 1.0),
+                };
+                let v = if v < lo { lo } else { v };
+                if hi < v {
+                    hi
+                } else {
+                    v
+                }
+            }
         }
     }
 }
@@ -169,6 +238,12 @@ impl<'g> Builder<'g> {
                 self.close_island(op, island)?;
                 Ok(true)
             }
+            kind if op.inputs.len() == 2
+                && out_t.dtype == TfType::F32
+                && Arithmetic::of(kind).is_some() =>
+            {
+                self.island_with_constant(op, kind)
+            }
             kind if op.inputs.len() == 1
                 && out_t.dtype == TfType::F32
                 && in_t.shape == out_t.shape
@@ -190,6 +265,57 @@ impl<'g> Builder<'g> {
             }
             _ => Ok(false),
         }
+    }
+
+    /// DIV, MUL, ADD or SUB `op` of an island's value (of the output's shape) and a float
+    /// constant holding one value (any shape that broadcasts, so a scalar too): one more kernel.
+    /// False when neither input is an island; refused when the other is not such a constant.
+    fn island_with_constant(&mut self, op: &TfOp, kind: &TfOpKind) -> Result<bool> {
+        let Some((arithmetic, act)) = Arithmetic::of(kind) else {
+            return Ok(false);
+        };
+        let out_t = &self.g.tensors[op.outputs[0]];
+        let (Some(a), Some(b)) = (op.inputs[0], op.inputs[1]) else {
+            return Ok(false);
+        };
+        let (island_input, constant_input, constant_first) = if self.islands.contains_key(&a) {
+            (a, b, false)
+        } else if self.islands.contains_key(&b) {
+            (b, a, true)
+        } else {
+            return Ok(false);
+        };
+        let name = op.name(self.g);
+        let refuse = |why: &str| {
+            Err(unsupported(
+                kind.name(),
+                &name,
+                &format!(" on a float tensor inside an integer model ({why})"),
+            ))
+        };
+        if self.g.tensors[island_input].shape != out_t.shape {
+            return refuse("its output is broadcast past the island's value");
+        }
+        let c_t = &self.g.tensors[constant_input];
+        let values = match (&c_t.dtype, c_t.f32_data()) {
+            (TfType::F32, Ok(values)) => values,
+            _ => return refuse("the other operand is not a float constant"),
+        };
+        let Some(&constant) = values.first() else {
+            return refuse("the constant is empty");
+        };
+        if values.iter().any(|v| v.to_bits() != constant.to_bits()) {
+            return refuse("the constant holds more than one value");
+        }
+        let mut island = self.islands[&island_input].clone();
+        island.kernels.push(FloatKernel::WithConstant {
+            op: arithmetic,
+            constant,
+            constant_first,
+            act,
+        });
+        self.islands.insert(op.outputs[0], island);
+        Ok(true)
     }
 
     /// The island ending at QUANTIZE `op` as one table step from its 8-bit source.

@@ -374,6 +374,13 @@ impl<'g> Builder<'g> {
             }
             TfOpKind::Mean { keep_dims } => self.mean(op, *keep_dims),
             TfOpKind::Sum { keep_dims } => self.sum(op, *keep_dims),
+            // Only inside a float island (`float_island`), where it is a float kernel.
+            TfOpKind::Square => Err(unsupported(
+                "SQUARE",
+                &name,
+                " of an 8-bit tensor (TFLite's SQUARE is a float kernel: the converter writes \
+                 it between a DEQUANTIZE and a QUANTIZE, which is supported)",
+            )),
             TfOpKind::Tile => self.tile(op),
             TfOpKind::ReduceMax { keep_dims } => self.reduce_max(op, *keep_dims),
             TfOpKind::TransposeConv {

@@ -122,7 +122,15 @@ impl Builder<'_> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
         let want = movement::reduced_shape(&xt.shape, axes, keep_dims);
-        if out_t.shape != want || xt.shape.len() > 4 {
+        // Rank 5: GroupNormalization's [1, H, W, groups, channels per group].
+        if xt.shape.len() > 5 {
+            return Err(unsupported(
+                what,
+                &name,
+                &format!(" of a rank-{} tensor (at most 5 axes)", xt.shape.len()),
+            ));
+        }
+        if out_t.shape != want {
             return Err(Error::InvalidModel(format!(
                 "{what} '{name}' over axes {axes:?} of {:?} declares output shape {:?}",
                 xt.shape, out_t.shape
