@@ -358,6 +358,10 @@ impl<'g> Writer<'g> {
                 }
                 axes.sort_unstable();
                 axes.dedup();
+                if axes.is_empty() {
+                    // TFLite copies the input; ONNX's ReduceSum would sum over every axis.
+                    return Err(super::unsupported(op.kind.name(), &name, " over no axes"));
+                }
                 let x = self.input(op, 0)?;
                 let keep = int("keepdims", *keep_dims as i64);
                 match op.kind {

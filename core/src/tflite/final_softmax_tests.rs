@@ -284,26 +284,53 @@ fn an_arg_max_in_the_middle_of_a_model_is_refused_by_name() {
         panic!("an ARG_MAX in the middle lowered")
     };
     assert!(err.to_string().contains("ARG_MAX"), "{err}");
+
+    // A final ARG_MAX over another axis than the last is several indices, not the class.
+    let mut g = graph("op_argmax_int8.tflite");
+    let axis = g.ops.last().unwrap().inputs[1].unwrap();
+    g.tensors[axis].data = Some(0i32.to_le_bytes().to_vec());
+    let Err(err) = lower(&g) else {
+        panic!("an ARG_MAX over the first axis lowered")
+    };
+    assert!(err.to_string().contains("ARG_MAX"), "{err}");
 }
 
 #[test]
-fn a_float_models_final_log_softmax_and_arg_max_are_left_outside() {
+fn a_float_models_final_log_softmax_or_arg_max_is_left_outside() {
     use super::interpreter_tests::{Builder, Kind};
-    let mut b = Builder::new(Kind::I8PerTensor, 1);
-    let x = b.float_act("input", &[1, 3]);
-    let multiples = b.ints("multiples", &[2], &[1, 2]);
-    let tiled = b.float_act("tiled", &[1, 6]);
-    b.op(TfOpKind::Tile, &[x, multiples], tiled);
-    let log_probs = b.float_act("log_probs", &[1, 6]);
-    b.op(TfOpKind::LogSoftmax, &[tiled], log_probs);
-    let axis = b.ints("axis", &[1], &[-1]);
-    let class = b.float_act("class", &[1]);
-    b.op(TfOpKind::ArgMax, &[log_probs, axis], class);
-    let Loaded::Float(m) = lower(&b.graph("float_tail", class)).unwrap() else {
-        panic!("a float graph lowers to the float IR")
+    // TILE, then `tail` (each of LOG_SOFTMAX, ARG_MAX, and the two in a row).
+    let model = |tail: &[TfOpKind]| {
+        let mut b = Builder::new(Kind::I8PerTensor, 1);
+        let x = b.float_act("input", &[1, 3]);
+        let multiples = b.ints("multiples", &[2], &[1, 2]);
+        let mut t = b.float_act("tiled", &[1, 6]);
+        b.op(TfOpKind::Tile, &[x, multiples], t);
+        for (i, kind) in tail.iter().enumerate() {
+            if *kind == TfOpKind::ArgMax {
+                let axis = b.ints("axis", &[1], &[-1]);
+                let class = b.float_act("class", &[1]);
+                b.op(TfOpKind::ArgMax, &[t, axis], class);
+                t = class;
+            } else {
+                let next = b.float_act(&format!("tail{i}"), &[1, 6]);
+                b.op(kind.clone(), &[t], next);
+                t = next;
+            }
+        }
+        lower(&b.graph("float_tail", t))
     };
-    let out = m.eval_float(&[0.5, -1.0, 2.0]).unwrap()[m.output]
-        .data
-        .clone();
-    assert_eq!(out, vec![0.5, -1.0, 2.0, 0.5, -1.0, 2.0]);
+    for tail in [&[TfOpKind::LogSoftmax][..], &[TfOpKind::ArgMax]] {
+        let Ok(Loaded::Float(m)) = model(tail) else {
+            panic!("{tail:?}: a float graph lowers to the float IR")
+        };
+        let out = m.eval_float(&[0.5, -1.0, 2.0]).unwrap()[m.output]
+            .data
+            .clone();
+        assert_eq!(out, vec![0.5, -1.0, 2.0, 0.5, -1.0, 2.0], "{tail:?}");
+    }
+    // An ARG_MAX only alone: the LOG_SOFTMAX before it would be in the middle.
+    let Err(err) = model(&[TfOpKind::LogSoftmax, TfOpKind::ArgMax]) else {
+        panic!("LOG_SOFTMAX then ARG_MAX lowered")
+    };
+    assert!(err.to_string().contains("LOG_SOFTMAX"), "{err}");
 }

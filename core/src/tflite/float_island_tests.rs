@@ -264,6 +264,18 @@ fn an_island_divided_by_a_constant_that_varies_is_refused_by_name() {
         err.contains("DIV") && err.contains("more than one value"),
         "{err}"
     );
+    // One value, but a shape TFLite would not broadcast to the island's [1, 8, 32].
+    let g = island_with_constant(
+        Kind::I8PerTensor,
+        TfOpKind::Mul {
+            act: FusedActivation::None,
+        },
+        (2.0, &[5], false),
+        (0.05, 0),
+        (0.05, 0),
+    );
+    let err = lower(&g).unwrap_err().to_string();
+    assert!(err.contains("MUL") && err.contains("broadcast"), "{err}");
 }
 
 #[test]

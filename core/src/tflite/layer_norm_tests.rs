@@ -360,7 +360,8 @@ fn rows_may_lead_a_tensor_inside_the_model_but_not_its_input_or_output() {
 }
 
 /// Structured fuzzing of the int8 lowerings: the converted encoder, ViT, ConvNeXt, causal,
-/// keyword-spotting, ELU-island, decoder, PReLU and extrema models with an activation's shape, a quantization, a constant int32 operand
+/// keyword-spotting, ELU-island, decoder, PReLU and extrema models and the SUM, TILE and ARG_MAX
+/// fixtures with an activation's shape, a quantization, a constant int32 operand
 /// (axes, shapes, permutations) or an operator's input changed at random. Lowering and, when
 /// that succeeds, evaluating must return errors, never panic.
 #[test]
@@ -378,6 +379,10 @@ fn mutated_int8_models_lower_to_an_error_or_a_graph_never_a_panic() {
         "keras_prelu_int8.tflite",
         // MAXIMUM, MINIMUM, PAD of a sequence.
         "keras_extrema_int8.tflite",
+        // SUM (its search for an exact multiplier), TILE, a final ARG_MAX.
+        "op_sum_hw_int8.tflite",
+        "op_tile_int8.tflite",
+        "op_argmax_int8.tflite",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tflite-ptq");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);

@@ -758,7 +758,8 @@ pub(crate) fn not_a_final_tail(op: &TfOp, g: &TfGraph) -> Error {
         op.kind.name(),
         &op.name(g),
         " (only where it ends the model, left outside the proof, as a final SOFTMAX is unless \
-         --prove-softmax; a LOG_SOFTMAX cannot be proven)",
+         --prove-softmax; a LOG_SOFTMAX cannot be proven, and an ARG_MAX must read one row \
+         along its last axis)",
     )
 }
 
@@ -768,16 +769,36 @@ pub(crate) fn not_a_final_tail(op: &TfOp, g: &TfGraph) -> Error {
 /// the largest values of a row, so the values it reads are the proven output.
 fn left_outside(kind: &TfOpKind, final_softmax: FinalSoftmax) -> bool {
     match kind {
-        TfOpKind::Softmax { .. } | TfOpKind::LogSoftmax => final_softmax == FinalSoftmax::Outside,
+        // A softmax of beta 0 or less does not keep the class.
+        TfOpKind::Softmax { beta } => beta.get() > 0.0 && final_softmax == FinalSoftmax::Outside,
+        TfOpKind::LogSoftmax => final_softmax == FinalSoftmax::Outside,
         TfOpKind::ArgMax => true,
         _ => false,
     }
 }
 
+/// An ARG_MAX whose index is the class zkinfer reads from the values it reads: over the last
+/// axis of one row (every other dimension 1). Over rows, or another axis, it is several indices.
+fn arg_max_is_the_class(g: &TfGraph, op: &TfOp) -> bool {
+    let (Some(Some(x)), Some(Some(axis))) = (op.inputs.first(), op.inputs.get(1)) else {
+        return false;
+    };
+    let shape = &g.tensors[*x].shape;
+    let rank = shape.len() as i64;
+    let one_row = shape
+        .split_last()
+        .is_some_and(|(_, lead)| lead.iter().all(|&d| d == 1));
+    let last_axis = g.tensors[*axis]
+        .int_data()
+        .is_ok_and(|a| matches!(a[..], [a] if a == -1 || a == rank - 1));
+    one_row && last_axis
+}
+
 /// Where ops `n..` are the model's last ones (before a final DEQUANTIZE, when `output` is not
 /// the graph's), each [`left_outside`] and each reading the one before, the last writing
-/// `output`: the tensor op `n` reads, which becomes the proven output. None otherwise (op `n`
-/// is then lowered, and a LOG_SOFTMAX or ARG_MAX is refused by name).
+/// `output` (an ARG_MAX only alone, over the last axis of one row): the tensor op `n` reads,
+/// which becomes the proven output. None otherwise (op `n` is then lowered, and a LOG_SOFTMAX
+/// or ARG_MAX is refused by name).
 pub(crate) fn outside_tail_input(
     g: &TfGraph,
     n: usize,
@@ -794,6 +815,12 @@ pub(crate) fn outside_tail_input(
         left_outside(&op.kind, final_softmax)
             && (i == 0 || op.inputs.first().copied().flatten() == Some(tail[i - 1].outputs[0]))
     });
+    // An ARG_MAX only alone, reading the proven values themselves: after an 8-bit softmax it
+    // would pick the first of probabilities that tie where the logits do not (such a softmax
+    // is then proven, the ARG_MAX alone left out).
+    let arg_max_alone = tail.iter().all(|op| op.kind != TfOpKind::ArgMax)
+        || (tail.len() == 1 && arg_max_is_the_class(g, &tail[0]));
+    let chained = chained && arg_max_alone;
     let writes_output = tail
         .last()
         .is_some_and(|op| op.outputs.first() == Some(&output));

@@ -199,7 +199,7 @@ pub fn tile(shape: &[usize], multiples: &[i64]) -> Result<(Vec<usize>, Vec<Pick>
         .filter(|s| {
             s.iter()
                 .try_fold(1usize, |n, &d| n.checked_mul(d))
-                .is_some()
+                .is_some_and(|n| n <= super::MAX_ELEMENTS)
         })
         .ok_or("the tiled tensor is too large")?;
     let p = picks(&out_shape, &[shape], |o| {

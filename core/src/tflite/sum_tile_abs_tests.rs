@@ -265,7 +265,15 @@ fn tile_picks_repeat_every_axis_and_bad_multiples_are_refused() {
         })
         .collect();
     assert_eq!(sources, vec![0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
-    for bad in [&[0i64, 1][..], &[1], &[1, -2], &[1, 1, 1]] {
+    // Past the largest tensor (before any picks are made): refused, not allocated.
+    for bad in [
+        &[0i64, 1][..],
+        &[1],
+        &[1, -2],
+        &[1, 1, 1],
+        &[1, 1 << 40],
+        &[1 << 13, 1 << 13],
+    ] {
         assert!(super::movement::tile(&[2, 3], bad).is_err(), "{bad:?}");
     }
 }

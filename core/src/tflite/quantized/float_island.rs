@@ -255,7 +255,8 @@ impl<'g> Builder<'g> {
                         &op.name(self.g),
                         " on a float tensor inside an integer model (a float island is \
                          proven when every operator in it is ELU, EXP, LOG, SQRT, RSQRT, ABS, \
-                         SIN, COS, LEAKY_RELU or a RELU)",
+                         SQUARE, SIN, COS, LEAKY_RELU, a RELU, or DIV, MUL, ADD or SUB by a \
+                         constant holding one value)",
                     ));
                 };
                 let mut island = self.islands[&input].clone();
@@ -297,6 +298,19 @@ impl<'g> Builder<'g> {
             return refuse("its output is broadcast past the island's value");
         }
         let c_t = &self.g.tensors[constant_input];
+        // TFLite's broadcasting: the constant's dimensions, right-aligned, each 1 or the
+        // island's.
+        let island_shape = &self.g.tensors[island_input].shape;
+        let broadcasts = c_t.shape.len() <= island_shape.len()
+            && c_t
+                .shape
+                .iter()
+                .rev()
+                .zip(island_shape.iter().rev())
+                .all(|(&c, &x)| c == 1 || c == x);
+        if !broadcasts {
+            return refuse("the constant does not broadcast to the island's value");
+        }
         let values = match (&c_t.dtype, c_t.f32_data()) {
             (TfType::F32, Ok(values)) => values,
             _ => return refuse("the other operand is not a float constant"),

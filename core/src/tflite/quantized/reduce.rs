@@ -38,6 +38,8 @@ impl Builder<'_> {
                  values in 8 bits, wrapping around)",
             ));
         }
+        // The declared shape and rank before the search (which `reduce_rows` checks again).
+        self.reduction_picks(op, xt, &axes, keep_dims, "SUM")?;
         let count: usize = axes.iter().map(|&a| xt.shape[a]).product();
         let requant = exact_sum_requantization(xt, out_t, count).map_err(|why| {
             unsupported(
@@ -169,6 +171,12 @@ struct SumQuant {
 
 /// The most sums [`exact_sum_requantization`] compares one by one.
 const MAX_CHECKED_SUMS: i64 = 1 << 24;
+/// How far [`exact_sum_requantization`] moves the multiplier from the ratio's, and the bias
+/// from 0, and how many candidates it compares on every sum.
+const MAX_MULTIPLIER_STEP: i64 = 64;
+const MAX_BIAS: i64 = 64;
+const MAX_FULL_CHECKS: usize = 16;
+const MAX_COMPARISONS: usize = 1 << 26;
 
 /// The proven form of a SUM's requantization: every centred element times `weight` (a power
 /// of two), `bias` added, then `MultiplyByQuantizedMultiplier` by `multiplier`, the output zero
@@ -186,8 +194,11 @@ pub(super) struct SumRequantization {
 /// `2^-20` of the real `S·s_in/s_out`. `f32` rounds the kernel's formula differently from
 /// exact arithmetic only near a tie, within a few `f32` ulps of the largest term: the
 /// multiplier nearest the ratio is tried first with no bias, then neighbouring multipliers (a
-/// slope off by up to 2^-22) and biases (an offset of up to that distance) until one agrees on
-/// the sums near ties, then on every sum (a sum it gets wrong joins those checked first).
+/// slope off by up to 2^-24) and biases (an offset of up to that distance) until one agrees on
+/// the sums near ties, then on every sum that is not clamped alike by both (a sum a candidate
+/// gets wrong is compared first from then on). The clamp is TFLite 2.14's and 2.15's (older
+/// kernels wrapped in 8 bits); the float formula is evaluated as separate f32 operations, as
+/// x86 builds of the interpreter do.
 pub(super) fn exact_sum_requantization(
     xt: &TfTensor,
     out_t: &TfTensor,
@@ -208,7 +219,10 @@ pub(super) fn exact_sum_requantization(
     if !(scale.is_finite() && scale > 0.0 && q.bias.is_finite()) {
         return Err(format!("scales {s_in} and {s_out}"));
     }
-    let count_i = i64::try_from(count).map_err(|_| "too many values".to_string())?;
+    let count_i = i64::try_from(count)
+        .ok()
+        .filter(|&c| c <= MAX_CHECKED_SUMS)
+        .ok_or_else(|| format!("more than {MAX_CHECKED_SUMS} values"))?;
     let (lowest, highest) = (count_i * (qmin - zp_in), count_i * (qmax - zp_in));
     if highest - lowest >= MAX_CHECKED_SUMS {
         return Err(format!(
@@ -225,24 +239,53 @@ pub(super) fn exact_sum_requantization(
         log2_weight += 1;
     }
     let weight = 1i64 << log2_weight;
-    // The largest bias to try: NEAR_TIE in output units, at most a quarter of int32's room.
+    let real = |centred: i64| (centred + count_i * zp_in) as f64 * scale as f64 + q.bias as f64;
+    // A value past int32 would be x86's INT_MIN in the kernel's cast: refused.
+    if [lowest, highest]
+        .iter()
+        .any(|&c| real(c).abs() >= 2f64.powi(31))
+    {
+        return Err("a sum's value leaves int32 in the kernel's cast".into());
+    }
+    // Only the sums whose value lands within a step of the output's range can tell two
+    // monotone functions apart: with the one on either side of them (both clamped there), every
+    // sum beyond is clamped alike by both. The values rise with the sum (the scale is positive).
+    let (window_lo, window_hi) = ((lo - zp_out - 2) as f64, (hi - zp_out + 2) as f64);
+    let in_window = |c: i64| (window_lo..=window_hi).contains(&real(c));
+    let window = match (lowest..=highest).find(|&c| in_window(c)) {
+        Some(first) => {
+            let last = (first..=highest)
+                .take_while(|&c| in_window(c))
+                .last()
+                .unwrap_or(first);
+            (first - 1).max(lowest)..=(last + 1).min(highest)
+        }
+        None => lowest..=highest,
+    };
     // f32's rounding of `raw·scale + bias` is off the real value by at most an ulp or so of
-    // the largest term; four ulps (2^-21 of it) is the distance from a tie worth checking first.
-    let magnitude = [lowest, highest]
+    // its largest term; four ulps (2^-21 of it) is the distance from a tie worth checking first.
+    let magnitude = [*window.start(), *window.end()]
         .iter()
         .map(|&c| ((c + count_i * zp_in) as f64 * scale as f64).abs())
         .fold(q.bias.abs() as f64, f64::max)
         .max(1.0);
     let near_tie = magnitude / f64::from(1u32 << 21);
-    let max_bias = ((near_tie * weight as f64 / scale as f64).ceil() as i64).min(weight / 4);
+    if near_tie > 0.01 {
+        return Err(
+            "the kernel's float terms are too large for its rounding to be reproduced".into(),
+        );
+    }
+    let max_bias = ((near_tie * weight as f64 / scale as f64).ceil() as i64)
+        .min(weight / 4)
+        .min(MAX_BIAS);
     let proven = |r: &SumRequantization, centred: i64| {
         r.multiplier
             .apply(r.weight * centred + r.bias)
             .map(|v| (v + zp_out).clamp(lo, hi))
     };
     let want = |centred: i64| float_sum(centred + count_i * zp_in, &q);
-    let real = |centred: i64| (centred + count_i * zp_in) as f64 * scale as f64 + q.bias as f64;
-    let mut critical: Vec<i64> = (lowest..=highest)
+    let mut critical: Vec<i64> = window
+        .clone()
         .filter(|&c| {
             let fraction = real(c) - real(c).floor();
             (fraction - 0.5).abs() < near_tie
@@ -250,7 +293,11 @@ pub(super) fn exact_sum_requantization(
         .chain([lowest, highest])
         .collect();
     let alternating = |n: i64| (0..=n).flat_map(|d| if d == 0 { vec![0] } else { vec![-d, d] });
-    for dm in alternating(256) {
+    // Bounded work for any file: at most (2·64 + 1)² candidates, each compared on the near ties
+    // (a sum a candidate got wrong is compared first), and a few on the whole window; past a
+    // total of 2^26 comparisons the SUM is refused.
+    let (mut full_checks, mut comparisons) = (0, 0usize);
+    for dm in alternating(MAX_MULTIPLIER_STEP) {
         let Some(multiplier) = nearest.multiplier.checked_add(dm as i32).filter(|m| *m > 0) else {
             continue;
         };
@@ -263,12 +310,30 @@ pub(super) fn exact_sum_requantization(
                     shift: nearest.shift - log2_weight,
                 },
             };
-            if !critical.iter().all(|&c| proven(&r, c) == Some(want(c))) {
+            let wrong = critical
+                .iter()
+                .position(|&c| proven(&r, c) != Some(want(c)));
+            comparisons += wrong.map_or(critical.len(), |i| i + 1);
+            if comparisons > MAX_COMPARISONS {
+                return Err(
+                    "no fixed-point multiplier reproduces TFLite's float rounding of \
+                            every sum within the comparisons allowed"
+                        .into(),
+                );
+            }
+            if let Some(i) = wrong {
+                // The sum this candidate got wrong is the first the next one is compared on.
+                critical[..=i].rotate_right(1);
                 continue;
             }
-            match (lowest..=highest).find(|&c| proven(&r, c) != Some(want(c))) {
+            if full_checks == MAX_FULL_CHECKS {
+                break;
+            }
+            full_checks += 1;
+            comparisons += (window.end() - window.start() + 1) as usize;
+            match window.clone().find(|&c| proven(&r, c) != Some(want(c))) {
                 None => return Ok(r),
-                Some(missed) => critical.push(missed),
+                Some(missed) => critical.insert(0, missed),
             }
         }
     }
