@@ -149,14 +149,16 @@ def model():
     return tf.keras.Model(inp, out)
 
 
+def unary(name, f, lo, hi):
+    """A single-input model `f` on the [1, 16, 16, 1] input, calibrated on [lo, hi)."""
+    inp = tf.keras.layers.Input((16, 16, 1), batch_size=1)
+    return name, tf.keras.Model(inp, f(inp)), (lo, hi)
+
+
 def one_op_models():
     """Single-operator models on a [1, 16, 16, 1] input (256 values: one input can hold every
     int8 value), each with its own calibration range so scales and zero points differ."""
     L = tf.keras.layers
-
-    def unary(name, f, lo, hi):
-        inp = L.Input((16, 16, 1), batch_size=1)
-        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
 
     return [
         unary("logistic", tf.keras.activations.sigmoid, -7.0, 5.0),
@@ -206,12 +208,6 @@ def keras_block_models():
 def function_models():
     """Elementwise functions whose int8 kernels are tables the interpreter fills in float:
     EXP and GELU (exact and tanh-approximated), each alone on the 256-value input."""
-    L = tf.keras.layers
-
-    def unary(name, f, lo, hi):
-        inp = L.Input((16, 16, 1), batch_size=1)
-        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
-
     return [
         unary("exp", tf.math.exp, -3.0, 2.0),
         unary("gelu", lambda x: tf.nn.gelu(x, approximate=False), -4.0, 3.0),
@@ -222,12 +218,6 @@ def function_models():
 def abs_sum_tile_models():
     """ABS, SUM over one axis and over height and width (kept), and TILE, each alone on the
     256-value input (written by `OUT abs_sum_tile`, TensorFlow 2.15.1)."""
-    L = tf.keras.layers
-
-    def unary(name, f, lo, hi):
-        inp = L.Input((16, 16, 1), batch_size=1)
-        return name, tf.keras.Model(inp, f(inp)), (lo, hi)
-
     return [
         unary("abs", tf.math.abs, -3.0, 2.0),
         unary("sum_rows", lambda x: tf.reduce_sum(x, axis=2), -1.0, 2.0),

@@ -228,10 +228,9 @@ fn cases_with_constants() -> Vec<Case> {
     cases
 }
 
-#[test]
-fn float_islands_of_arithmetic_with_a_constant_match_the_interpreter() {
-    let cases = cases_with_constants();
-    for case in &cases {
+/// Each case lowers to one table step, and its values are the interpreter's.
+fn islands_are_one_table_the_interpreter_agrees_with(cases: &[Case], tag: &str) {
+    for case in cases {
         let q = quantized(&case.graph);
         assert!(
             matches!(q.steps[..], [ref s] if matches!(s.kind, StepKind::Lookup(_))),
@@ -242,7 +241,15 @@ fn float_islands_of_arithmetic_with_a_constant_match_the_interpreter() {
     let Some(python) = reference_python() else {
         return;
     };
-    none_differ_from_the_default_kernels(&python, "float-island-constants", &cases);
+    none_differ_from_the_default_kernels(&python, tag, cases);
+}
+
+#[test]
+fn float_islands_of_arithmetic_with_a_constant_match_the_interpreter() {
+    islands_are_one_table_the_interpreter_agrees_with(
+        &cases_with_constants(),
+        "float-island-constants",
+    );
 }
 
 #[test]
@@ -280,19 +287,7 @@ fn an_island_divided_by_a_constant_that_varies_is_refused_by_name() {
 
 #[test]
 fn float_islands_match_the_interpreter() {
-    let cases = cases();
-    for case in &cases {
-        let q = quantized(&case.graph);
-        assert!(
-            matches!(q.steps[..], [ref s] if matches!(s.kind, StepKind::Lookup(_))),
-            "{}: one table step",
-            case.name
-        );
-    }
-    let Some(python) = reference_python() else {
-        return;
-    };
-    none_differ_from_the_default_kernels(&python, "float-island", &cases);
+    islands_are_one_table_the_interpreter_agrees_with(&cases(), "float-island");
 }
 
 #[test]
