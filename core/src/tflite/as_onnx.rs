@@ -364,21 +364,18 @@ impl<'g> Writer<'g> {
                 }
                 let x = self.input(op, 0)?;
                 let keep = int("keepdims", *keep_dims as i64);
-                match op.kind {
+                if let TfOpKind::Sum { .. } = op.kind {
                     // Since opset 13 ReduceSum takes its axes as an input.
-                    TfOpKind::Sum { .. } => {
-                        let axes_name = format!("{name}/axes");
-                        self.int_init(&axes_name, axes);
-                        self.node("ReduceSum", &name, &[&x, &axes_name], &target, vec![keep]);
-                    }
-                    TfOpKind::ReduceMax { .. } => {
-                        let attrs = vec![ints("axes", &axes), keep];
-                        self.node("ReduceMax", &name, &[&x], &target, attrs);
-                    }
-                    _ => {
-                        let attrs = vec![ints("axes", &axes), keep];
-                        self.node("ReduceMean", &name, &[&x], &target, attrs);
-                    }
+                    let axes_name = format!("{name}/axes");
+                    self.int_init(&axes_name, axes);
+                    self.node("ReduceSum", &name, &[&x, &axes_name], &target, vec![keep]);
+                } else {
+                    let reduce = match op.kind {
+                        TfOpKind::ReduceMax { .. } => "ReduceMax",
+                        _ => "ReduceMean",
+                    };
+                    let attrs = vec![ints("axes", &axes), keep];
+                    self.node(reduce, &name, &[&x], &target, attrs);
                 }
             }
             TfOpKind::Softmax { beta } => {

@@ -259,7 +259,7 @@ impl<'g> Builder<'g> {
         // arithmetic.
         check_rows_activation(out_t)?;
         match &op.kind {
-            TfOpKind::LogSoftmax | TfOpKind::ArgMax => Err(super::not_a_final_tail(op, self.g)),
+            TfOpKind::LogSoftmax | TfOpKind::ArgMax => unreachable!("refused above"),
             TfOpKind::Conv2d { .. } | TfOpKind::DepthwiseConv2d { .. } => {
                 let Some(conv) = op.kind.convolution() else {
                     unreachable!("a convolution has its options")

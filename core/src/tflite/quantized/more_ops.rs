@@ -470,9 +470,11 @@ impl<'g> Builder<'g> {
             UnaryFn::Tanh => Box::new(lut::tanh(q)),
             UnaryFn::HardSwish => Box::new(lut::hard_swish(q)?),
             UnaryFn::LeakyRelu { alpha } => Box::new(lut::leaky_relu(q, alpha.get())),
-            // TFLite's EXP kernel takes float32, int8 and int16: a uint8 model fails in the
-            // interpreter, so there is no result to reproduce.
-            UnaryFn::Exp if xt.dtype == crate::tflite::TfType::U8 => {
+            // TFLite's EXP, RSQRT (a layer norm's), ELU and ABS kernels take float32, int8 and
+            // int16: a uint8 model fails in the interpreter, so there is no result to reproduce.
+            UnaryFn::Exp | UnaryFn::InverseSqrt { .. } | UnaryFn::Elu { .. } | UnaryFn::Abs
+                if xt.dtype == crate::tflite::TfType::U8 =>
+            {
                 return Err(unsupported(
                     op.kind.name(),
                     &name,
@@ -480,33 +482,10 @@ impl<'g> Builder<'g> {
                 ))
             }
             UnaryFn::Exp => Box::new(lut::exp(q)),
-            // Likewise RSQRT (a layer norm's): int8 only.
-            UnaryFn::InverseSqrt { .. } if xt.dtype == crate::tflite::TfType::U8 => {
-                return Err(unsupported(
-                    op.kind.name(),
-                    &name,
-                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
-                ))
-            }
             UnaryFn::InverseSqrt { epsilon } if epsilon.get() == 0.0 => Box::new(lut::rsqrt(q)),
             UnaryFn::Gelu { tanh_approximation } => Box::new(lut::gelu(q, tanh_approximation)),
-            // ELU likewise: int8 only, and TFLite's has no alpha but 1.
-            UnaryFn::Elu { .. } if xt.dtype == crate::tflite::TfType::U8 => {
-                return Err(unsupported(
-                    op.kind.name(),
-                    &name,
-                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
-                ))
-            }
+            // TFLite's ELU has no alpha but 1.
             UnaryFn::Elu { alpha } if alpha.get() == 1.0 => Box::new(lut::elu(q)),
-            // ABS too: TFLite's quantized kernel takes int8 (and int16), not uint8.
-            UnaryFn::Abs if xt.dtype == crate::tflite::TfType::U8 => {
-                return Err(unsupported(
-                    op.kind.name(),
-                    &name,
-                    " of a uint8 tensor in a quantized model (TFLite's kernel takes int8 only)",
-                ))
-            }
             UnaryFn::Abs => Box::new(lut::abs(q)),
             UnaryFn::HardSigmoid { .. }
             | UnaryFn::Elu { .. }

@@ -38,8 +38,8 @@ impl Builder<'_> {
                  values in 8 bits, wrapping around)",
             ));
         }
-        // The declared shape and rank before the search (which `reduce_rows` checks again).
-        self.reduction_picks(op, xt, &axes, keep_dims, "SUM")?;
+        // The declared shape and rank before the search.
+        self.check_reduced_shape(op, xt, &axes, keep_dims, "SUM")?;
         let count: usize = axes.iter().map(|&a| xt.shape[a]).product();
         let requant = exact_sum_requantization(xt, out_t, count).map_err(|why| {
             unsupported(
@@ -121,6 +121,21 @@ impl Builder<'_> {
         keep_dims: bool,
         what: &str,
     ) -> Result<Vec<Pick>> {
+        self.check_reduced_shape(op, xt, axes, keep_dims, what)?;
+        let out_t = &self.g.tensors[op.outputs[0]];
+        movement::reduction_rows(&xt.shape, axes, &out_t.shape)
+            .map_err(|e| unsupported(what, &op.name(self.g), &format!(" ({e})")))
+    }
+
+    /// A reduction's input rank (at most 5) and its output's declared shape, checked.
+    pub(super) fn check_reduced_shape(
+        &self,
+        op: &TfOp,
+        xt: &TfTensor,
+        axes: &[usize],
+        keep_dims: bool,
+        what: &str,
+    ) -> Result<()> {
         let name = op.name(self.g);
         let out_t = &self.g.tensors[op.outputs[0]];
         let want = movement::reduced_shape(&xt.shape, axes, keep_dims);
@@ -138,8 +153,7 @@ impl Builder<'_> {
                 xt.shape, out_t.shape
             )));
         }
-        movement::reduction_rows(&xt.shape, axes, &out_t.shape)
-            .map_err(|e| unsupported(what, &name, &format!(" ({e})")))
+        Ok(())
     }
 }
 
